@@ -1,0 +1,47 @@
+"""tinytape: reverse-mode automatic differentiation on an explicit Wengert-list tape,
+with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
+from ._version import __version__
+from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
+from ._dtype import device, dtype, float32, float64, int64
+from ._tensor import Size, Tensor
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._creation import (
+    Generator, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
+    full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
+    randn, randn_like, seed, set_rng_state, tensor, zeros, zeros_like,
+)
+from .ops.elementwise import (
+    abs, add, clamp, cos, div, eq, equal, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
+    neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh, where,
+)
+from .ops.reduction import all, any, argmax, argmin, max, mean, min, norm, sum
+from .ops.linalg import bmm, dot, matmul, mm, mv
+from .ops.shape import (
+    clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
+)
+from . import nn
+from ._explain import explain
+
+float = float32  # noqa: A001
+double = float64
+long = int64
+clip = clamp
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
+
+
+def stack(tensors, dim=0):
+    from .ops.shape import stack as _stack
+    return _stack(tensors, dim)
+
+
+def cat(tensors, dim=0):
+    from .ops.shape import cat as _cat
+    return _cat(tensors, dim)

@@ -1,0 +1,241 @@
+"""Tensor creation functions and the random number generator."""
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from ._tensor import Tensor, _sizes
+from .backend import for_device
+
+
+class Generator:
+    """The random source behind ``randn``/``rand``: numpy's PCG64, seeded by ``manual_seed``."""
+
+    def __init__(self, seed=None):
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self._seed = seed
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator; returns it."""
+    return default_generator.manual_seed(int(seed))
+
+
+def seed():
+    return default_generator.manual_seed(None)
+
+
+def get_rng_state():
+    """The default generator's state (a dict numpy's PCG64 understands)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _wrap(data, requires_grad, device):
+    be = for_device(_dtype.as_device(device))
+    t = Tensor._make(be.asarray(data) if be.device.type != "cpu" else data, be=be)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype):
+    dtype = _dtype.as_dtype(dtype) or _dtype.default_float
+    return dtype
+
+
+def _flatten_tensors(data):
+    """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values."""
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_flatten_tensors(d) for d in data]
+    return data
+
+
+def _infer_dtype(data):
+    """PyTorch's rule for python data: any float -> default float; all bool -> bool; else int64."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        elif isinstance(d, bool):
+            kinds.add("b")
+        elif isinstance(d, numbers.Integral):
+            kinds.add("i")
+        elif isinstance(d, numbers.Real):
+            kinds.add("f")
+        else:
+            raise TypeError(f"tensor(): can't convert element of type {type(d).__name__}")
+    if "f" in kinds:
+        return _dtype.default_float
+    if kinds == {"b"}:
+        return _dtype.bool_
+    return _dtype.int64
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (python scalars/lists, numpy arrays, tensors)."""
+    dtype = _dtype.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = np.array(data.detach().numpy())
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data)
+        if dtype is None:
+            dtype = _dtype.from_numpy_dtype(arr.dtype)
+    else:
+        data = _flatten_tensors(data)
+        if dtype is None:
+            dtype = _infer_dtype(data)
+        arr = np.array(data)
+    dtype = dtype or _dtype.from_numpy_dtype(arr.dtype)
+    arr = np.ascontiguousarray(arr, dtype=dtype.np)
+    return _wrap(arr, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and (dtype is None or _dtype.as_dtype(dtype) is data.dtype):
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
+    dt = _dtype.from_numpy_dtype(array.dtype)
+    if dt.np != array.dtype:
+        raise TypeError(f"from_numpy(): can't share memory with numpy dtype {array.dtype}; "
+                        "supported: float32, float64, int64, bool")
+    return Tensor._make(array)
+
+
+def _filled(size, value, dtype, device, requires_grad):
+    shape = _sizes(size)
+    dtype = _dtype.as_dtype(dtype)
+    if dtype is None:
+        dtype = _dtype.default_float if value is None or isinstance(value, float) else (
+            _dtype.bool_ if isinstance(value, bool) else _dtype.int64)
+    be = for_device(_dtype.as_device(device))
+    data = be.empty(shape, dtype.np) if value is None else be.full(shape, value, dtype.np)
+    t = Tensor._make(data, be=be)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(size, None, dtype or _dtype.default_float, device, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(size, 0, dtype or _dtype.default_float, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(size, 1, dtype or _dtype.default_float, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    return _filled(size, fill_value, dtype, device, requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.shape, dtype or t.dtype, device or t.device)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    dtype = _float_dtype(dtype)
+    return _wrap(np.eye(n, m, dtype=dtype.np), requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in (start, end, step)) else _dtype.default_float
+    dtype = _dtype.as_dtype(dtype)
+    return _wrap(np.arange(start, end, step).astype(dtype.np), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dtype = _float_dtype(dtype)
+    return _wrap(np.linspace(start, end, steps).astype(dtype.np), requires_grad, device)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard-normal samples (float32 unless ``dtype`` says otherwise)."""
+    dtype = _float_dtype(dtype)
+    rng = (generator or default_generator).rng
+    return _wrap(rng.standard_normal(_sizes(size), dtype=dtype.np), requires_grad, device)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform samples on [0, 1)."""
+    dtype = _float_dtype(dtype)
+    rng = (generator or default_generator).rng
+    return _wrap(rng.random(_sizes(size), dtype=dtype.np), requires_grad, device)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    rng = (generator or default_generator).rng
+    dtype = _dtype.as_dtype(dtype) or _dtype.int64
+    return _wrap(rng.integers(low, high, size=_sizes((size,)) if isinstance(size, int) else tuple(size)).astype(dtype.np),
+                 False, device)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _to_device(t, device):
+    """Copy ``t`` to ``device`` (differentiable: the gradient is copied back)."""
+    from .ops.shape import to_device
+    return to_device(t, device)

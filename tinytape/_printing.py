@@ -1,0 +1,142 @@
+"""Tensor printing, digit for digit as PyTorch prints: ``tensor([7.], grad_fn=<ReluBackward0>)``."""
+import math
+
+import numpy as np
+
+from . import _dtype
+
+PRECISION = 4
+THRESHOLD = 1000
+EDGEITEMS = 3
+LINEWIDTH = 80
+
+
+class _Formatter:
+    """Chooses one format for every element: integer (``7.``), fixed (``0.3148``) or
+    scientific (``1.0000e-05``), and the common width, from the finite nonzero values."""
+
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        if not floating:
+            for v in values.reshape(-1).tolist():
+                self.max_width = max(self.max_width, len(str(v)))
+            return
+        flat = values.reshape(-1).astype(np.float64)
+        finite = flat[np.isfinite(flat) & (flat != 0)]
+        if finite.size == 0:
+            return
+        absvals = np.abs(finite)
+        vmin, vmax = absvals.min(), absvals.max()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        if self.int_mode:
+            if vmax / vmin > 1000.0 or vmax > 1.0e8:
+                self.sci_mode = True
+                fmt = "{:.%de}" % PRECISION
+                self.max_width = max(len(fmt.format(v)) for v in finite.tolist())
+            else:
+                self.max_width = max(len(f"{v:.0f}") + 1 for v in finite.tolist())
+        else:
+            if vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4:
+                self.sci_mode = True
+                fmt = "{:.%de}" % PRECISION
+            else:
+                fmt = "{:.%df}" % PRECISION
+            self.max_width = max(len(fmt.format(v)) for v in finite.tolist())
+
+    def width(self):
+        return self.max_width
+
+    def format(self, value):
+        if self.floating:
+            if self.sci_mode:
+                ret = ("{:%d.%de}" % (self.max_width, PRECISION)).format(value)
+            elif self.int_mode:
+                ret = f"{value:.0f}"
+                if not (math.isinf(value) or math.isnan(value)):
+                    ret += "."
+            else:
+                ret = ("{:.%df}" % PRECISION).format(value)
+        else:
+            ret = f"{value}"
+        return (self.max_width - len(ret)) * " " + ret
+
+
+def _vector_str(arr, indent, summarize, fmt):
+    element_length = fmt.width() + 2
+    per_line = max(1, int(math.floor((LINEWIDTH - indent) / element_length)))
+    values = arr.tolist()
+    if summarize and len(values) > 2 * EDGEITEMS:
+        data = [fmt.format(v) for v in values[:EDGEITEMS]] + [" ..."] + [fmt.format(v) for v in values[-EDGEITEMS:]]
+    else:
+        data = [fmt.format(v) for v in values]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _array_str(arr, indent, summarize, fmt):
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        return _vector_str(arr, indent, summarize, fmt)
+    n = arr.shape[0]
+    if summarize and n > 2 * EDGEITEMS:
+        rows = ([_array_str(arr[i], indent + 1, summarize, fmt) for i in range(EDGEITEMS)] + ["..."] +
+                [_array_str(arr[i], indent + 1, summarize, fmt) for i in range(n - EDGEITEMS, n)])
+    else:
+        rows = [_array_str(arr[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _summarized(arr):
+    """The edge items that a summarized print shows (the formatter looks at these only)."""
+    if arr.ndim == 0:
+        return arr
+    if arr.shape[0] > 2 * EDGEITEMS:
+        arr = np.concatenate([arr[:EDGEITEMS], arr[-EDGEITEMS:]])
+    if arr.ndim == 1:
+        return arr
+    return np.stack([_summarized(a) for a in arr])
+
+
+def array_str(arr, indent):
+    if arr.size == 0:
+        return "[]"
+    summarize = arr.size > THRESHOLD
+    fmt = _Formatter(_summarized(arr) if summarize else arr, arr.dtype.kind == "f")
+    return _array_str(arr, indent, summarize, fmt)
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
+
+
+def tensor_repr(t):
+    prefix = "tensor("
+    indent = len(prefix)
+    arr = t.detach().numpy(force=True)
+    suffixes = []
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
+    dtype = t.dtype
+    if arr.size == 0 and arr.shape != (0,):
+        suffixes.append(f"size={tuple(arr.shape)}")
+    if dtype not in (_dtype.default_float, _dtype.int64, _dtype.bool_):
+        suffixes.append(f"dtype={dtype!r}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + array_str(arr, indent), suffixes, indent)

@@ -1,0 +1,105 @@
+"""Reverse-mode automatic differentiation over the tape: ``backward``, ``grad``, grad
+modes, custom ``Function``s and ``gradcheck``."""
+import warnings
+
+from .engine import run_backward
+from .function import BackwardNode, Function
+from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck"]
+
+
+def _as_tuple(x):
+    from .._tensor import Tensor
+    if x is None:
+        return None
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _root_grads(outputs, grad_outputs):
+    from .._creation import ones_like
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (output {i} has shape "
+                    f"{list(out.shape)}); pass `gradient=` a tensor of that shape")
+            g = ones_like(out)
+        elif g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                               f"output[{i}] has a shape of {out.shape}.")
+        elif g.dtype is not out.dtype:
+            g = g.to(out.dtype)
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(tensors, grad_tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        from .engine import _accumulate
+        grads = run_backward(tensors, roots, retain_graph, create_graph, inputs=inputs)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                _accumulate(t, g, True, create_graph)
+        return
+    run_backward(tensors, roots, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple; ``.grad`` is untouched."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}, shape {list(t.shape)}) "
+                               "does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(outputs, grad_outputs)
+    grads = run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, grads)):
+        if g is None:
+            if materialize_grads:
+                from .._creation import zeros_like
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}, shape {list(t.shape)}) appears to "
+                    "not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """The pre-0.4 wrapper: returns ``data`` itself as a tensor (optionally requiring grad)."""
+    warnings.warn("Variable is deprecated: tensors carry autograd state themselves; use the "
+                  "tensor directly (with requires_grad=True where needed)", DeprecationWarning, stacklevel=2)
+    from .._tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    t = data.detach() if data._grad_fn is None else data
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+

@@ -1,0 +1,197 @@
+"""Function: one differentiable operation, forward and backward side by side.
+
+``Function.apply`` runs ``forward`` with recording off and, when grad mode is on and
+some input requires grad, appends one entry to the tape: a ``BackwardNode`` that is
+both the ``ctx`` the op saw and the ``grad_fn`` of its outputs.  Built-in ops and
+user-defined Functions go through this one path.
+"""
+import itertools
+
+from .._grad_mode import _state
+
+_next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
+
+FREED_GRAPH = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class BackwardNode:
+    """A tape entry ``v_seq = op(inputs...)``: what backward needs to run this op in reverse.
+
+    ``next_edges[i]`` is where the gradient of input ``i`` goes: ``(node, output_nr)`` for
+    a recorded tensor, ``(leaf_tensor, 0)`` for a leaf that requires grad, or None.
+    """
+
+    _function = None  # the Function class this node belongs to (set per subclass)
+
+    def __init__(self):
+        self._saved = None
+        self._to_save = ()
+        self._released = False
+        self._non_differentiable = ()
+        self._hooks = None  # {output_nr: [hook, ...]} for tensor hooks and retain_grad
+
+    # ---- the ctx API seen by forward/backward ----
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(FREED_GRAPH)
+        if self._saved is None:
+            return ()
+        return tuple(saved.unpack(self) for saved in self._saved)
+
+    # ---- introspection, as PyTorch's grad_fn ----
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((None, 0) if e is None else e for e in self.next_edges)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("tinytape: hooks go on tensors (Tensor.register_hook)")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def _release(self):
+        self._saved = None
+        self._released = True
+
+
+class _UnrecordedCtx:
+    """The ctx forward sees when nothing is recorded: saves nothing, needs no grads."""
+
+    def __init__(self, n):
+        self.needs_input_grad = (False,) * n
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+
+class _SavedTensor:
+    """A tensor saved for backward, with the version it had when saved.
+
+    An output of the saving node is kept as its data only and re-wrapped on unpack,
+    so ``output -> grad_fn -> saved output`` never forms a reference cycle.
+    """
+
+    __slots__ = ("tensor", "data", "version_counter", "version", "output_nr")
+
+    def __init__(self, tensor, output_nr=None):
+        self.version_counter = tensor._version
+        self.version = tensor._version[0]
+        self.output_nr = output_nr
+        if output_nr is None:
+            self.tensor, self.data = tensor, None
+        else:
+            self.tensor, self.data = None, tensor._data
+
+    def unpack(self, node):
+        if self.version_counter[0] != self.version:
+            t = self.tensor
+            shape = list(t.shape) if t is not None else list(self.data.shape)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_name(t, self.data)} {shape}], which is "
+                f"{'output ' + str(self.output_nr) if self.output_nr is not None else 'an input'} of "
+                f"{node.name()}, is at version {self.version_counter[0]}; expected version "
+                f"{self.version} instead. Hint: make a copy (.clone()) before modifying it in place.")
+        if self.tensor is not None:
+            return self.tensor
+        return Tensor._make(self.data, requires_grad=True, grad_fn=node, output_nr=self.output_nr,
+                            version=self.version_counter)
+
+
+def _type_name(tensor, data):
+    from .._tensor import type_name
+    return type_name(tensor.dtype if tensor is not None else data.dtype)
+
+
+class FunctionMeta(type):
+    """Gives each Function its own BackwardNode subclass, named as PyTorch names it:
+    ``grad_fn_name`` for built-ins (``MulBackward0``), ``<Name>Backward`` for user ones."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        node_name = attrs.get("grad_fn_name", name + "Backward")
+        cls._backward_cls = type(node_name, (BackwardNode,), {"_function": cls, "__module__": cls.__module__})
+
+
+class Function(metaclass=FunctionMeta):
+    """Subclass with ``@staticmethod forward(ctx, *args)`` and ``backward(ctx, *grads)``;
+    call with ``MyFunction.apply(*args)``."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args):
+        record = _state.enabled and any(type(a) is Tensor and a._requires_grad for a in args)
+        if record:
+            ctx = cls._backward_cls()
+            ctx.needs_input_grad = tuple(type(a) is Tensor and a._requires_grad for a in args)
+        else:
+            ctx = _UnrecordedCtx(len(args))
+        prev, _state.enabled = _state.enabled, False
+        try:
+            outputs = cls.forward(ctx, *args)
+        finally:
+            _state.enabled = prev
+        if record:
+            outputs = _record(ctx, args, outputs)
+        return outputs
+
+
+def _record(node, args, outputs):
+    """Wire ``node`` into the tape: edges to the inputs, ``grad_fn`` on the outputs."""
+    node.seq = _next_seq()
+    node.next_edges = tuple(
+        ((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
+        if type(a) is Tensor and a._requires_grad else None for a in args)
+    node.input_meta = tuple((a._data.shape, a.dtype) if type(a) is Tensor else None for a in args)
+    single = not isinstance(outputs, tuple)
+    outs = (outputs,) if single else outputs
+    wired = []
+    for i, out in enumerate(outs):
+        if type(out) is Tensor and not any(out is nd for nd in node._non_differentiable):
+            if any(out is a for a in args):
+                out = out._alias()  # forward returned an input: the output is a new tensor
+            out._grad_fn, out._output_nr, out._requires_grad = node, i, True
+        wired.append(out)
+    node.output_meta = tuple((o._data.shape, o.dtype) if type(o) is Tensor else None for o in wired)
+    if node._to_save:
+        node._saved = [
+            _SavedTensor(t, next((i for i, o in enumerate(wired) if o is t), None)) if t is not None else _NoneSaved
+            for t in node._to_save]
+        node._to_save = ()
+    return wired[0] if single else tuple(wired)
+
+
+class _NoneSavedType:
+    @staticmethod
+    def unpack(node):
+        return None
+
+
+_NoneSaved = _NoneSavedType()
+
+from .._tensor import Tensor  # noqa: E402  (Tensor's methods call Function.apply)

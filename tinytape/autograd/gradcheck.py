@@ -1,0 +1,84 @@
+"""Check analytical gradients against central finite differences (float64 inputs)."""
+import numpy as np
+
+from .._grad_mode import no_grad
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _outputs(fn, inputs):
+    out = fn(*inputs)
+    from .._tensor import Tensor
+    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    return [o for o in outs if o.dtype.is_floating_point]
+
+
+def _numerical_jacobian(fn, inputs, x, eps):
+    """d(outputs)/dx, one column per element of ``x``, by (f(x+eps) - f(x-eps)) / 2eps."""
+    arr = x._data  # perturbed in place; views and transposed inputs work as they are
+    columns = []
+    for pos in np.ndindex(*arr.shape):
+        orig = arr[pos].item()
+        with no_grad():
+            arr[pos] = orig + eps
+            plus = [o.numpy(force=True).astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+            arr[pos] = orig - eps
+            minus = [o.numpy(force=True).astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+            arr[pos] = orig
+        columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+    return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
+
+
+def _analytical_jacobian(outputs, x, create_graph=False):
+    from . import grad
+    from .._creation import zeros_like
+    rows = []
+    for out in outputs:
+        for i in range(out.numel()):
+            onehot = zeros_like(out)
+            onehot._data.reshape(-1)[i] = 1
+            (g,) = grad(out, x, onehot, retain_graph=True, allow_unused=True)
+            rows.append(np.zeros(x.numel()) if g is None else g.numpy(force=True).astype(np.float64).ravel())
+    return np.stack(rows) if rows else np.zeros((0, x.numel()))
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """True when every input's analytical Jacobian matches the numerical one.
+
+    ``inputs``: a tensor or tuple; those requiring grad are checked (use float64)."""
+    from .._tensor import Tensor
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    outputs = _outputs(fn, inputs)
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            continue
+        analytical = _analytical_jacobian(outputs, x)
+        numerical = _numerical_jacobian(fn, inputs, x, eps)
+        if not np.allclose(analytical, numerical, rtol=rtol, atol=atol):
+            if raise_exception:
+                raise GradcheckError(
+                    f"Jacobian mismatch for output 0 with respect to input {k} (shape {list(x.shape)}),\n"
+                    f"numerical:{numerical}\nanalytical:{analytical}\n")
+            return False
+    return True
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of the first derivatives (built with create_graph=True): checks the
+    backward formulas are themselves differentiated correctly."""
+    from . import grad
+    from .._creation import randn_like
+    from .._tensor import Tensor
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    vs = [randn_like(o, dtype=o.dtype) for o in _outputs(fn, inputs)]
+
+    def first_derivative(*args):
+        outs = _outputs(fn, args)
+        wrt = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        grads = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception) if diff else True

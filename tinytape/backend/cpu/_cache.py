@@ -1,0 +1,51 @@
+"""Where numba caches the compiled CPU kernels.
+
+The cache lives under a directory named after the tinytape and numba versions (and a
+hash of the op-code table the kernels fold in as constants), so an upgrade or an
+op-code change never loads stale machine code; numba's own index still checks each
+kernel file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when
+set, wins as numba documents.
+"""
+import hashlib
+import os
+
+import numba
+from numba.core import caching
+
+from ..._version import __version__
+from .. import opcodes
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def cache_root():
+    with open(opcodes.__file__, "rb") as f:
+        table = hashlib.sha1(f.read()).hexdigest()[:8]
+    base = os.environ.get("TINYTAPE_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "tinytape")
+    return os.path.join(base, f"tinytape-{__version__}-numba-{numba.__version__}-ops-{table}")
+
+
+class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """Numba cache locator for the kernel files of this package only."""
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = os.path.join(cache_root(), os.path.basename(os.path.dirname(py_file)))
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if os.path.dirname(os.path.abspath(py_file)) != _KERNEL_DIR:
+            return None
+        return super().from_function(py_func, py_file)
+
+
+def install():
+    locators = caching.CacheImpl._locator_classes
+    if KernelCacheLocator not in locators:
+        # after numba's NUMBA_CACHE_DIR locator, before the in-tree __pycache__ one
+        locators.insert(1, KernelCacheLocator)

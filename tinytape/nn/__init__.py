@@ -1,0 +1,2 @@
+"""Neural-network functions (``tinytape.nn.functional``)."""
+from . import functional  # noqa: F401

@@ -1,0 +1,291 @@
+"""Activations and losses, as ``torch.nn.functional`` names them."""
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import Function
+from ..backend.opcodes import BCE, BCE_WITH_LOGITS, DIV, MUL, SUB, SUM
+from ..ops import elementwise as ew
+from ..ops.shape import scatter_flat
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else ew.relu(input)
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def sigmoid(input):
+    return ew.sigmoid(input)
+
+
+def tanh(input):
+    return ew.tanh(input)
+
+
+class Softmax(Function):
+    grad_fn_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = x._new(x._be.softmax(x._data, dim))
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    grad_fn_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = x._new(x._be.softmax(x._data, dim, log=True))
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * g.sum(ctx.dim, keepdim=True), None
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        raise TypeError(f"{op}(): argument 'dim' is required (implicit dim choice is deprecated)")
+    return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
+
+
+def softmax(input, dim=None, dtype=None):
+    x = ew._float_input(input if dtype is None else input.to(dtype), "softmax")
+    if x.ndim == 0:
+        return Softmax.apply(x.reshape(1), 0).reshape(())
+    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    x = ew._float_input(input if dtype is None else input.to(dtype), "log_softmax")
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
+
+
+# ---------------------------------------------------------------- pointwise losses
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class _PointwiseLoss(Function):
+    """loss_i = f(input_i, target_i) (times weight_i), then reduced.  Subclasses give the
+    kernel for f and the derivatives of f as tinytape expressions."""
+
+    @staticmethod
+    def pointwise(be, x, y):
+        raise NotImplementedError
+
+    @staticmethod
+    def grads(x, y):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, y, weight, reduction):
+        be = x._be
+        loss = cls.pointwise(be, x._data, y._data)
+        if weight is not None:
+            loss = be.binary(MUL, loss, weight._data)
+        ctx.save_for_backward(x, y, weight)
+        ctx.reduction, ctx.count = reduction, loss.size
+        if reduction == "none":
+            return x._new(loss)
+        total = be.reduce(SUM, loss, (), False)
+        if reduction == "mean":
+            total = be.binary(DIV, total, be.scalar(max(loss.size, 1), total.dtype))
+        return x._new(total)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y, weight = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / ctx.count
+        grad_x, grad_y = cls.grads(x, y)
+        if weight is not None:
+            grad_x, grad_y = grad_x * weight, grad_y * weight
+        return (grad_x * g if ctx.needs_input_grad[0] else None,
+                grad_y * g if ctx.needs_input_grad[1] else None, None, None)
+
+
+class MseLoss(_PointwiseLoss):
+    grad_fn_name = "MseLossBackward0"
+
+    @staticmethod
+    def pointwise(be, x, y):
+        d = be.binary(SUB, x, y)
+        return be.binary(MUL, d, d)
+
+    @staticmethod
+    def grads(x, y):
+        d = 2 * (x - y)
+        return d, -d
+
+
+class BinaryCrossEntropy(_PointwiseLoss):
+    grad_fn_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def pointwise(be, p, y):
+        return be.binary(BCE, p, y)
+
+    @staticmethod
+    def grads(p, y):
+        # PyTorch's formula: (p - y) / max(p (1 - p), 1e-12)
+        return (p - y) / (p * (1 - p)).clamp(min=1e-12), (1 - p).log() - p.log()
+
+
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
+    grad_fn_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def pointwise(be, x, y):
+        return be.binary(BCE_WITH_LOGITS, x, y)  # stable for any logit magnitude
+
+    @staticmethod
+    def grads(x, y):
+        return x.sigmoid() - y, -x
+
+
+def _pointwise_loss(cls, input, target, weight, reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+    if type(input) is not Tensor or type(target) is not Tensor:
+        raise TypeError(f"{op}: expected Tensor input and target, got {type(input).__name__} and {type(target).__name__}")
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the "
+                         f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
+    input = ew._float_input(input, op)
+    x, y = ew.operands(input, target, op)
+    if weight is not None:
+        x, weight = ew.operands(x, weight, op)
+        weight = weight.detach().expand(x.shape).contiguous()
+    return cls.apply(x, y, weight, reduction)
+
+
+def mse_loss(input, target, reduction="mean"):
+    return _pointwise_loss(MseLoss, input, target, None, reduction, "mse_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    return _pointwise_loss(BinaryCrossEntropy, input, target, weight, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    if pos_weight is not None:
+        # log-weighted positive term: (1 + (pw - 1) y) * softplus(-x) + (1 - y) x
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * (ew.relu(-input) + (-(input.abs())).exp().add(1).log())
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _pointwise_loss(BinaryCrossEntropyWithLogits, input, target, weight, reduction,
+                           "binary_cross_entropy_with_logits")
+
+
+def _reduce(loss, reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+# ---------------------------------------------------------------- class-index losses
+
+
+class NllLoss(Function):
+    """-log_prob[i, target_i] (times the class weight), reduced; rows whose target is
+    ``ignore_index`` count for nothing."""
+
+    grad_fn_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        be = logp._be
+        n, c = logp.shape
+        t = be.to_numpy(target._data)
+        valid = t != ignore_index
+        bad = (t < 0) | (t >= c)
+        if np.any(bad & valid):
+            raise IndexError(f"nll_loss: Target {int(t[bad & valid][0])} is out of bounds for {c} classes")
+        safe_t = np.where(valid, t, 0)
+        ids = np.arange(n) * c + safe_t
+        w = (be.to_numpy(weight._data)[safe_t] if weight is not None else np.ones(n)).astype(logp._data.dtype)
+        w = np.where(valid, w, 0).astype(logp._data.dtype)
+        picked = be.gather(logp._data, ids)
+        losses = be.binary(MUL, picked, be.asarray(-w))
+        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(be.asarray(-w)), logp.shape, reduction
+        if reduction == "none":
+            return logp._new(losses)
+        total = be.reduce(SUM, losses, (), False)
+        if reduction == "mean":
+            ctx.denominator = float(w.sum())
+            total = be.binary(DIV, total, be.scalar(ctx.denominator, total.dtype))
+        return logp._new(total)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.reduction == "mean":
+            g = g / ctx.denominator
+        return scatter_flat(ctx.w * g, ctx.ids, ctx.shape), None, None, None, None
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+    if target.dtype is not _dtype.int64:
+        raise RuntimeError(f"nll_loss: expected target of dtype int64 (class indices), got {target.dtype}")
+    if input.ndim == 1:  # one unbatched sample
+        return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction).reshape(
+            () if reduction != "none" else ())
+    if input.ndim > 2:  # (N, C, d1, ...): classes along dim 1
+        c = input.shape[1]
+        moved = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
+        out = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
+        return out.reshape(target.shape) if reduction == "none" else out
+    if target.shape != (input.shape[0],):
+        raise ValueError(f"nll_loss: Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.ndim else 'scalar'}); target shape {list(target.shape)}")
+    return NllLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """log_softmax over dim 1 (dim 0 for one sample) then nll_loss; a floating target of
+    the input's shape is read as class probabilities."""
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = log_softmax(input, class_dim)
+    if target.dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability target shape {list(target.shape)} must match input {list(input.shape)}")
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
+        w = weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1)) if weight is not None else 1
+        loss = -(target * logp * w).sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if input.ndim > 1 else 1)
+        return _reduce(loss, reduction, "cross_entropy")
+    if label_smoothing:
+        c = input.shape[class_dim]
+        nll = nll_loss(logp, target, weight, ignore_index, reduction)
+        smooth = -(logp if weight is None else logp * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))).sum(class_dim)
+        valid = (target != ignore_index)
+        smooth = smooth * valid
+        if reduction == "mean":
+            smooth = smooth.sum() / valid.sum()
+        else:
+            smooth = _reduce(smooth, reduction, "cross_entropy")
+        return (1 - label_smoothing) * nll + label_smoothing / c * smooth
+    return nll_loss(logp, target, weight, ignore_index, reduction)

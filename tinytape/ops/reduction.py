@@ -1,0 +1,246 @@
+"""Reductions: sum, mean, norm, max/min (whole tensor, or along a dim with indices), argmax."""
+import collections
+import math
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import Function
+from ..backend.opcodes import MAX, MIN, SUM, SUMSQ
+from . import elementwise as ew
+
+values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _dims(dim, ndim, op):
+    """Sorted, non-negative reduced dims; () means every dim."""
+    if dim is None:
+        return ()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    wrapped = sorted({_wrap_dim(d, ndim, op) for d in dims})
+    return tuple(wrapped) if ndim else ()
+
+
+def _kept_shape(in_shape, dims):
+    dims = dims or range(len(in_shape))
+    return tuple(1 if i in dims else s for i, s in enumerate(in_shape))
+
+
+def _expand_back(g, in_shape, dims, keepdim):
+    """A reduced gradient broadcast back over the reduced dims."""
+    if not keepdim:
+        g = g.reshape(_kept_shape(in_shape, dims))
+    return g.expand(in_shape)
+
+
+class Sum(Function):
+    grad_fn_name = "SumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return x._new(x._be.reduce(SUM, x._data, dims, keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+
+
+class SumDim(Sum):
+    grad_fn_name = "SumBackward1"
+
+
+class Mean(Function):
+    grad_fn_name = "MeanBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        total = x._be.reduce(SUM, x._data, dims, keepdim)
+        ctx.count = x.numel() // max(total.size, 1) if x.numel() else 0
+        return x._new(x._be.binary(ew.DIV, total, x._be.scalar(ctx.count, total.dtype)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g / ctx.count, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+
+
+class MeanDim(Mean):
+    grad_fn_name = "MeanBackward1"
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = ew.to_dtype(x, _dtype.as_dtype(dtype))
+    elif not x.dtype.is_floating_point:
+        x = ew.to_dtype(x, _dtype.int64)  # integer and bool sums count in int64
+    dims = _dims(dim, x.ndim, "sum")
+    return (Sum if dim is None else SumDim).apply(x, dims, keepdim)
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = ew.to_dtype(x, _dtype.as_dtype(dtype))
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {x.dtype.name}")
+    dims = _dims(dim, x.ndim, "mean")
+    return (Mean if dim is None else MeanDim).apply(x, dims, keepdim)
+
+
+# ---------------------------------------------------------------- norm
+
+
+class Norm(Function):
+    grad_fn_name = "NormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        be = x._be
+        if p == 2:
+            data = be.unary(ew.SQRT, be.reduce(SUMSQ, x._data, dims, keepdim))
+        elif p == math.inf:
+            data = be.reduce(MAX, be.unary(ew.ABS, x._data), dims, keepdim)
+        elif p == 1:
+            data = be.reduce(SUM, be.unary(ew.ABS, x._data), dims, keepdim)
+        else:
+            powered = be.binary(ew.POW, be.unary(ew.ABS, x._data), be.scalar(p, x._data.dtype))
+            data = be.binary(ew.POW, be.reduce(SUM, powered, dims, keepdim), be.scalar(1.0 / p, x._data.dtype))
+        out = x._new(data)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        p, dims, keepdim = ctx.p, ctx.dims, ctx.keepdim
+        g = _expand_back(g, x.shape, dims, keepdim)
+        norm = _expand_back(norm, x.shape, dims, keepdim)
+        if p == 1:
+            return g * ew.sign(x), None, None, None
+        if p == math.inf:
+            peak = (x.abs() == norm)
+            count = _expand_back(peak.sum(dims or None, keepdim=True), x.shape, dims, True)
+            return g * ew.sign(x) * peak / count, None, None, None
+        # d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's choice)
+        scale = ew.where(norm == 0, 0.0, g / (norm if p == 2 else norm ** (p - 1)))
+        return (x * scale if p == 2 else x * x.abs() ** (p - 2) * scale), None, None, None
+
+
+class NormDim(Norm):
+    grad_fn_name = "NormBackward1"
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    if p in ("fro", None):
+        p = 2
+    if isinstance(p, str) or not p > 0:
+        raise RuntimeError(f"norm: p must be 'fro' or a positive number (or inf), got {p!r}")
+    x = ew._float_input(x, "norm")
+    dims = _dims(dim, x.ndim, "norm")
+    return (Norm if dim is None else NormDim).apply(x, float(p), dims, keepdim)
+
+
+# ---------------------------------------------------------------- max / min
+
+
+class Extreme(Function):
+    """max()/min() over the whole tensor: ties share the gradient evenly, as PyTorch."""
+
+    grad_fn_name = "MaxBackward1"
+
+    @staticmethod
+    def forward(ctx, x, code):
+        if x.numel() == 0:
+            raise RuntimeError(f"{'max' if code == MAX else 'min'}(): Expected reduction dim to be "
+                               "specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        out = x._new(x._be.reduce(code, x._data, (), False))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        hit = (x == out)
+        return g * hit / hit.sum(), None
+
+
+class MinAll(Extreme):
+    grad_fn_name = "MinBackward1"
+
+
+class ExtremeDim(Function):
+    """max(dim)/min(dim): values and indices; the gradient goes to the chosen element."""
+
+    grad_fn_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, code, dim, keepdim):
+        if x.shape[dim] == 0 if x.ndim else False:
+            raise IndexError(f"max(): cannot reduce over a zero-size dimension {dim} of shape {list(x.shape)}")
+        data = x._data if x.ndim else x._data.reshape(1)
+        values, indices = x._be.argreduce(code, data, dim, keepdim or x.ndim == 0)
+        if x.ndim == 0:
+            values, indices = values.reshape(()), indices.reshape(())
+        ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.flat_ids = x._be.flat_positions(indices, x.shape, dim, keepdim) if ctx.needs_input_grad[0] else None
+        idx = x._new(indices)
+        ctx.mark_non_differentiable(idx)
+        return x._new(values), idx
+
+    @staticmethod
+    def backward(ctx, g, _):
+        from .shape import scatter_flat
+        return scatter_flat(g, ctx.flat_ids, ctx.in_shape), None, None, None
+
+
+class MinDim(ExtremeDim):
+    grad_fn_name = "MinBackward0"
+
+
+def _extreme(x, dim, keepdim, code, name, other=None):
+    if isinstance(dim, Tensor):  # max(a, b): elementwise
+        return (ew.maximum if code == MAX else ew.minimum)(x, dim)
+    if dim is None:
+        return (Extreme if code == MAX else MinAll).apply(x, code)
+    d = _wrap_dim(dim, x.ndim, name)
+    values, indices = (ExtremeDim if code == MAX else MinDim).apply(x, code, d, keepdim)
+    return values_indices(values, indices)
+
+
+def max(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, MAX, "max")
+
+
+def min(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, MIN, "min")
+
+
+def _arg(x, dim, keepdim, code):
+    if dim is None:
+        return x._new(x._be.argreduce(code, x._data.reshape(-1), 0, False)[1])
+    d = _wrap_dim(dim, x.ndim, "argmax")
+    if x.ndim == 0:
+        return x._new(x._be.scalar(0, "int64"))
+    return x._new(x._be.argreduce(code, x._data, d, keepdim)[1])
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, MAX)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, MIN)
+
+
+def all(x, dim=None, keepdim=False):
+    dims = _dims(dim, x.ndim, "all")
+    data = x._be.astype(x._be.astype(x._data, "bool"), "int64")
+    return x._new(x._be.astype(x._be.reduce(MIN, data, dims, keepdim), "bool"))
+
+
+def any(x, dim=None, keepdim=False):
+    dims = _dims(dim, x.ndim, "any")
+    data = x._be.astype(x._be.astype(x._data, "bool"), "int64")
+    return x._new(x._be.astype(x._be.reduce(MAX, data, dims, keepdim), "bool"))
