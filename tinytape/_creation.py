@@ -110,7 +110,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             dtype = _infer_dtype(data)
         arr = np.array(data)
     dtype = dtype or _dtype.from_numpy_dtype(arr.dtype)
-    arr = np.ascontiguousarray(arr, dtype=dtype.np)
+    arr = np.array(arr, dtype=dtype.np, order="C")
     return _wrap(arr, requires_grad, device)
 
 

@@ -31,7 +31,9 @@ def explain(t, file=None):
         for node in nodes:
             names[node] = f"v{len(names)}"
             args = []
-            for edge in node.next_edges:
+            for edge, meta in zip(node.next_edges, node.input_meta):
+                if meta is None:
+                    continue  # a non-tensor argument (an exponent, an index)
                 if edge is None:
                     args.append("const")
                 else:

@@ -1,4 +1,5 @@
 """Reductions: sum, mean, norm, max/min (whole tensor, or along a dim with indices), argmax."""
+import builtins
 import collections
 import math
 
@@ -56,7 +57,7 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         total = x._be.reduce(SUM, x._data, dims, keepdim)
-        ctx.count = x.numel() // max(total.size, 1) if x.numel() else 0
+        ctx.count = x.numel() // builtins.max(total.size, 1) if x.numel() else 0
         return x._new(x._be.binary(ew.DIV, total, x._be.scalar(ctx.count, total.dtype)))
 
     @staticmethod

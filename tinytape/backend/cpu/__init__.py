@@ -45,8 +45,13 @@ def _as_nd_output(out):
     return out.reshape((-1,) + shape[-(_ND - 1):])
 
 
+def _c(x):
+    """``x`` as a C-contiguous array (np.ascontiguousarray would turn 0-d into 1-d)."""
+    return x if x.flags.c_contiguous else _c(x)
+
+
 def _flat(x):
-    return np.ascontiguousarray(x).reshape(-1)
+    return _c(x).reshape(-1)
 
 
 def _matmul_operand(x):
@@ -93,7 +98,7 @@ class CPUBackend:
 
     @staticmethod
     def contiguous(x):
-        return np.ascontiguousarray(x)
+        return _c(x)
 
     @staticmethod
     def copy_into(dst, src):
@@ -148,7 +153,7 @@ class CPUBackend:
     # ---- elementwise ----
     @staticmethod
     def unary(op, x):
-        x = np.ascontiguousarray(x)
+        x = _c(x)
         out = np.empty(x.shape, x.dtype)
         ufunc = _ew.NUMPY_UNARY.get(op)
         if ufunc is not None:
@@ -200,7 +205,7 @@ class CPUBackend:
         """Reduce ``x`` over the sorted axes ``dims`` (all axes when empty)."""
         ndim = x.ndim
         dims = tuple(range(ndim)) if not dims else dims
-        result = np.ascontiguousarray(x)
+        result = _c(x)
         # reduce each run of adjacent axes as the middle axis of an (outer, n, inner) view
         runs, start = [], None
         for i, d in enumerate(dims):
@@ -224,7 +229,7 @@ class CPUBackend:
     @staticmethod
     def argreduce(op, x, dim, keepdim):
         """(values, int64 indices) of the max/min of ``x`` along ``dim``."""
-        x = np.ascontiguousarray(x)
+        x = _c(x)
         shape = x.shape
         outer, n, inner = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
         kept = shape[:dim] + (1,) + shape[dim + 1:]
@@ -280,7 +285,7 @@ class CPUBackend:
     # ---- nn ----
     @staticmethod
     def softmax(x, dim, log=False):
-        moved = np.ascontiguousarray(np.moveaxis(x, dim, -1))
+        moved = _c(np.moveaxis(x, dim, -1))
         out = np.empty(moved.shape, x.dtype)
         cols = moved.shape[-1] if moved.ndim else 1
         kernel = _nn.log_softmax_rows if log else _nn.softmax_rows

@@ -3,6 +3,10 @@
 Kernels take flat C-contiguous buffers (one signature per dtype) or, for broadcasting
 and strided inputs, 4-D views whose broadcast dimensions have stride 0; the shape logic
 lives in Python (``tinytape.backend.cpu``).
+
+The op code is tested once, outside the loop: each branch inlines the loop with the op
+as a constant, so LLVM vectorises it.  Testing it per element instead made a 100 000-
+element float32 subtraction 28x slower (520 us vs 18.5 us; numpy: 40 us).
 """
 import math
 
@@ -27,7 +31,7 @@ NUMPY_UNARY = {
 }
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always", cache=True, nogil=True)
 def _unary_op(op, x):
     if op == NEG:
         return -x
@@ -50,13 +54,31 @@ def _unary_op(op, x):
     return x
 
 
-@njit(cache=True, nogil=True)
-def unary(op, x, out):
+@njit(inline="always", cache=True, nogil=True)
+def _unary_loop(op, x, out):
     for i in range(x.size):
         out[i] = _unary_op(op, x[i])
 
 
 @njit(cache=True, nogil=True)
+def unary(op, x, out):
+    if op == NEG:
+        _unary_loop(NEG, x, out)
+    elif op == ABS:
+        _unary_loop(ABS, x, out)
+    elif op == SQRT:
+        _unary_loop(SQRT, x, out)
+    elif op == RELU:
+        _unary_loop(RELU, x, out)
+    elif op == SIGN:
+        _unary_loop(SIGN, x, out)
+    elif op == RECIPROCAL:
+        _unary_loop(RECIPROCAL, x, out)
+    elif op == SIGMOID:
+        _unary_loop(SIGMOID, x, out)
+
+
+@njit(inline="always", cache=True, nogil=True)
 def _binary_op(op, a, b):
     if op == ADD:
         return a + b
@@ -81,14 +103,36 @@ def _binary_op(op, a, b):
     return a
 
 
-@njit(cache=True, nogil=True)
-def binary(op, a, b, out):
+@njit(inline="always", cache=True, nogil=True)
+def _binary_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = _binary_op(op, a[i], b[i])
 
 
 @njit(cache=True, nogil=True)
-def binary_nd(op, a, b, out):
+def binary(op, a, b, out):
+    if op == ADD:
+        _binary_loop(ADD, a, b, out)
+    elif op == SUB:
+        _binary_loop(SUB, a, b, out)
+    elif op == MUL:
+        _binary_loop(MUL, a, b, out)
+    elif op == DIV:
+        _binary_loop(DIV, a, b, out)
+    elif op == POW:
+        _binary_loop(POW, a, b, out)
+    elif op == MAXIMUM:
+        _binary_loop(MAXIMUM, a, b, out)
+    elif op == MINIMUM:
+        _binary_loop(MINIMUM, a, b, out)
+    elif op == BCE_WITH_LOGITS:
+        _binary_loop(BCE_WITH_LOGITS, a, b, out)
+    elif op == BCE:
+        _binary_loop(BCE, a, b, out)
+
+
+@njit(inline="always", cache=True, nogil=True)
+def _binary_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     for i in range(d0):
         for j in range(d1):
@@ -98,6 +142,28 @@ def binary_nd(op, a, b, out):
 
 
 @njit(cache=True, nogil=True)
+def binary_nd(op, a, b, out):
+    if op == ADD:
+        _binary_nd_loop(ADD, a, b, out)
+    elif op == SUB:
+        _binary_nd_loop(SUB, a, b, out)
+    elif op == MUL:
+        _binary_nd_loop(MUL, a, b, out)
+    elif op == DIV:
+        _binary_nd_loop(DIV, a, b, out)
+    elif op == POW:
+        _binary_nd_loop(POW, a, b, out)
+    elif op == MAXIMUM:
+        _binary_nd_loop(MAXIMUM, a, b, out)
+    elif op == MINIMUM:
+        _binary_nd_loop(MINIMUM, a, b, out)
+    elif op == BCE_WITH_LOGITS:
+        _binary_nd_loop(BCE_WITH_LOGITS, a, b, out)
+    elif op == BCE:
+        _binary_nd_loop(BCE, a, b, out)
+
+
+@njit(inline="always", cache=True, nogil=True)
 def _compare_op(op, a, b):
     if op == EQ:
         return a == b
@@ -112,20 +178,52 @@ def _compare_op(op, a, b):
     return a >= b
 
 
-@njit(cache=True, nogil=True)
-def compare(op, a, b, out):
+@njit(inline="always", cache=True, nogil=True)
+def _compare_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = _compare_op(op, a[i], b[i])
 
 
 @njit(cache=True, nogil=True)
-def compare_nd(op, a, b, out):
+def compare(op, a, b, out):
+    if op == EQ:
+        _compare_loop(EQ, a, b, out)
+    elif op == NE:
+        _compare_loop(NE, a, b, out)
+    elif op == LT:
+        _compare_loop(LT, a, b, out)
+    elif op == LE:
+        _compare_loop(LE, a, b, out)
+    elif op == GT:
+        _compare_loop(GT, a, b, out)
+    else:
+        _compare_loop(GE, a, b, out)
+
+
+@njit(inline="always", cache=True, nogil=True)
+def _compare_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     for i in range(d0):
         for j in range(d1):
             for k in range(d2):
                 for m in range(d3):
                     out[i, j, k, m] = _compare_op(op, a[i, j, k, m], b[i, j, k, m])
+
+
+@njit(cache=True, nogil=True)
+def compare_nd(op, a, b, out):
+    if op == EQ:
+        _compare_nd_loop(EQ, a, b, out)
+    elif op == NE:
+        _compare_nd_loop(NE, a, b, out)
+    elif op == LT:
+        _compare_nd_loop(LT, a, b, out)
+    elif op == LE:
+        _compare_nd_loop(LE, a, b, out)
+    elif op == GT:
+        _compare_nd_loop(GT, a, b, out)
+    else:
+        _compare_nd_loop(GE, a, b, out)
 
 
 @njit(cache=True, nogil=True)
