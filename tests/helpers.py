@@ -7,15 +7,15 @@ import tinytape as tt
 from tinytape.autograd import gradcheck, gradgradcheck
 
 
-def check_grad(fn, *inputs, second_order=False, atol=1e-5, rtol=1e-3):
+def check_grad(fn, *inputs, second_order=False, atol=1e-5, rtol=1e-3, eps=1e-6):
     """Assert fn's gradients (and, with ``second_order``, its second derivatives) match
     central finite differences.  numpy arrays become float64 leaves requiring grad; other
     inputs (tensors not requiring grad, python scalars) pass through."""
     leaves = tuple(tt.tensor(np.asarray(x, np.float64), requires_grad=True) if isinstance(x, np.ndarray) else x
                    for x in inputs)
-    assert gradcheck(fn, leaves, eps=1e-6, atol=atol, rtol=rtol)
+    assert gradcheck(fn, leaves, eps=eps, atol=atol, rtol=rtol)
     if second_order:
-        assert gradgradcheck(fn, leaves, eps=1e-6, atol=atol, rtol=rtol)
+        assert gradgradcheck(fn, leaves, eps=eps, atol=atol, rtol=rtol)
     return leaves
 
 

@@ -1,7 +1,7 @@
 """Check analytical gradients against central finite differences (float64 inputs)."""
 import numpy as np
 
-from .._grad_mode import no_grad
+from .._grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -76,9 +76,10 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     vs = [randn_like(o, dtype=o.dtype) for o in _outputs(fn, inputs)]
 
     def first_derivative(*args):
-        outs = _outputs(fn, args)
-        wrt = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
-        grads = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical Jacobian evaluates under no_grad
+            outs = _outputs(fn, args)
+            wrt = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+            grads = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception) if diff else True

@@ -47,7 +47,7 @@ def _as_nd_output(out):
 
 def _c(x):
     """``x`` as a C-contiguous array (np.ascontiguousarray would turn 0-d into 1-d)."""
-    return x if x.flags.c_contiguous else _c(x)
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
 def _flat(x):
