@@ -216,20 +216,16 @@ class Tensor:
         return self
 
     def retain_grad(self):
+        """Keep this non-leaf's gradient in ``.grad`` at backward (after its hooks ran)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        ref = weakref.ref(self)
-
-        def store(grad):
-            t = ref()
-            if t is not None:
-                g = grad if _state.enabled else grad.detach()
-                t._grad = g.clone() if t._grad is None else t._grad + g
-
-        self._add_hook(store)
+        node = self._grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor

@@ -86,6 +86,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                             result = hook(buf[nr])
                             if result is not None:
                                 buf[nr] = result
+            if node._retained:
+                for nr, ref in node._retained.items():
+                    t = ref()
+                    if t is not None and buf[nr] is not None:
+                        g = buf[nr] if create_graph else buf[nr].detach()
+                        t._grad = g.clone() if t._grad is None else t._grad + g
             if wanted is not None:
                 for nr, g in enumerate(buf):
                     for i in wanted.get((node, nr), ()):

@@ -33,7 +33,8 @@ class BackwardNode:
         self._to_save = ()
         self._released = False
         self._non_differentiable = ()
-        self._hooks = None  # {output_nr: [hook, ...]} for tensor hooks and retain_grad
+        self._hooks = None  # {output_nr: [hook, ...]}: tensor hooks of the outputs
+        self._retained = None  # {output_nr: weakref to the output}: retain_grad()
 
     # ---- the ctx API seen by forward/backward ----
     def save_for_backward(self, *tensors):
