@@ -631,17 +631,37 @@ class Tensor:
         self._be.binary(_ADD, self._data, other._data.astype(self._data.dtype, copy=False), out=self._data)
         self._version[0] += 1
 
+    def _inplace_binary(self, op_name, code, fn, other, *extra):
+        """In-place arithmetic.  Untracked, it runs the kernel straight into this
+        tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
+        other_t = type(other) is Tensor
+        if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
+            if extra and extra[0] != 1:
+                other = other * extra[0]  # alpha
+            data = other._data if other_t else self._be.scalar(other, self._data.dtype)
+            if ((not other_t or (other.dtype is self.dtype and other._be is self._be
+                                 and not self._be.may_alias(self._data, data)))
+                    and (self.dtype.is_floating_point or not isinstance(other, float))
+                    and _broadcasts_to(data.shape, self._data.shape)):
+                self._be.binary(code, self._data, data, out=self._data)
+                self._version[0] += 1
+                return self
+            return self._inplace(op_name, fn, other)
+        return self._inplace(op_name, fn, other, *extra)
+
     def add_(self, other, alpha=1):
-        return self._inplace("add_", _ew.add, other, alpha)
+        return self._inplace_binary("add_", _ADD, _ew.add, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", _ew.sub, other, alpha)
+        return self._inplace_binary("sub_", _SUB, _ew.sub, other, alpha)
 
     def mul_(self, other):
-        return self._inplace("mul_", _ew.mul, other)
+        return self._inplace_binary("mul_", _MUL, _ew.mul, other)
 
     def div_(self, other):
-        return self._inplace("div_", _ew.div, other)
+        if not self.dtype.is_floating_point:
+            return self._inplace("div_", _ew.div, other)  # refused: true division gives floats
+        return self._inplace_binary("div_", _DIV, _ew.div, other)
 
     def pow_(self, exponent):
         return self._inplace("pow_", _ew.pow, exponent)
@@ -691,6 +711,13 @@ def _sizes(args):
     return tuple(args)
 
 
+def _broadcasts_to(shape, target):
+    """Whether ``shape`` broadcasts to exactly ``target``."""
+    if len(shape) > len(target):
+        return False
+    return all(s == 1 or s == t for s, t in zip(shape[::-1], target[::-1]))
+
+
 def _wrap_dim(dim, ndim, op):
     n = max(ndim, 1)
     if not -n <= dim < n:
@@ -699,7 +726,7 @@ def _wrap_dim(dim, ndim, op):
 
 
 from .backend.cpu import cpu as _CPU  # noqa: E402
-from .backend.opcodes import ADD as _ADD  # noqa: E402
+from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _la  # noqa: E402
 from .ops import reduction as _red  # noqa: E402

@@ -105,6 +105,10 @@ class CPUBackend:
         np.copyto(dst, src, casting="unsafe")
 
     @staticmethod
+    def may_alias(a, b):
+        return np.may_share_memory(a, b)
+
+    @staticmethod
     def copy(x):
         return np.array(x, copy=True, order="C")
 
@@ -166,11 +170,24 @@ class CPUBackend:
     def binary(op, a, b, out=None):
         """``out = a (op) b`` with numpy broadcasting; ``a`` and ``b`` share a dtype.
         ``out``, when given, must have the broadcast shape (it may alias ``a``)."""
-        if a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
-            if out is None:
-                out = np.empty(a.shape, a.dtype)
-            if out.flags.c_contiguous:
+        if out is a and a.flags.c_contiguous and a.flags.writeable and (
+                b.shape == a.shape and b.flags.c_contiguous or b.size == 1):
+            _ew.binary_inplace(op, a.reshape(-1), _c(b).reshape(-1))
+            return out
+        if out is None or out.flags.c_contiguous:
+            if a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
+                if out is None:
+                    out = np.empty(a.shape, a.dtype)
                 _ew.binary(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+                return out
+            if b.size == 1 and a.flags.c_contiguous and a.ndim >= b.ndim:
+                if out is None:
+                    out = np.empty(a.shape, a.dtype)
+                _ew.binary_scalar(op, a.reshape(-1), b.reshape(-1)[0], out.reshape(-1), False)
+                return out
+            if a.size == 1 and b.flags.c_contiguous and b.ndim >= a.ndim and out is None:
+                out = np.empty(b.shape, b.dtype)
+                _ew.binary_scalar(op, b.reshape(-1), a.reshape(-1)[0], out.reshape(-1), True)
                 return out
         shape = np.broadcast_shapes(a.shape, b.shape)
         target = out if out is not None and out.flags.c_contiguous else np.empty(shape, a.dtype)

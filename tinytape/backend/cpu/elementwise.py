@@ -132,6 +132,72 @@ def binary(op, a, b, out):
 
 
 @njit(inline="always", cache=True, nogil=True)
+def _binary_inplace_loop(op, a, b):
+    if b.size == 1:
+        s = b[0]
+        for i in range(a.size):
+            a[i] = _binary_op(op, a[i], s)
+    else:
+        for i in range(a.size):
+            a[i] = _binary_op(op, a[i], b[i])
+
+
+@njit(cache=True, nogil=True)
+def binary_inplace(op, a, b):
+    """``a = a (op) b`` (``b`` flat of ``a``'s size, or of size 1).  Its own kernel: with ``out`` aliasing ``a``, ``binary``'s loop
+    fails LLVM's runtime overlap check and runs unvectorised (68 us vs 15 us, 100 000
+    float32)."""
+    if op == ADD:
+        _binary_inplace_loop(ADD, a, b)
+    elif op == SUB:
+        _binary_inplace_loop(SUB, a, b)
+    elif op == MUL:
+        _binary_inplace_loop(MUL, a, b)
+    elif op == DIV:
+        _binary_inplace_loop(DIV, a, b)
+    elif op == POW:
+        _binary_inplace_loop(POW, a, b)
+    elif op == MAXIMUM:
+        _binary_inplace_loop(MAXIMUM, a, b)
+    elif op == MINIMUM:
+        _binary_inplace_loop(MINIMUM, a, b)
+
+
+@njit(inline="always", cache=True, nogil=True)
+def _binary_scalar_loop(op, a, s, out, scalar_first):
+    if scalar_first:
+        for i in range(out.size):
+            out[i] = _binary_op(op, s, a[i])
+    else:
+        for i in range(out.size):
+            out[i] = _binary_op(op, a[i], s)
+
+
+@njit(cache=True, nogil=True)
+def binary_scalar(op, a, s, out, scalar_first):
+    """``out = a (op) s`` (or ``s (op) a``) for a flat ``a`` and a scalar ``s``: the
+    ``lr * grad`` case, 4x faster than going through the strided kernel."""
+    if op == ADD:
+        _binary_scalar_loop(ADD, a, s, out, scalar_first)
+    elif op == SUB:
+        _binary_scalar_loop(SUB, a, s, out, scalar_first)
+    elif op == MUL:
+        _binary_scalar_loop(MUL, a, s, out, scalar_first)
+    elif op == DIV:
+        _binary_scalar_loop(DIV, a, s, out, scalar_first)
+    elif op == POW:
+        _binary_scalar_loop(POW, a, s, out, scalar_first)
+    elif op == MAXIMUM:
+        _binary_scalar_loop(MAXIMUM, a, s, out, scalar_first)
+    elif op == MINIMUM:
+        _binary_scalar_loop(MINIMUM, a, s, out, scalar_first)
+    elif op == BCE_WITH_LOGITS:
+        _binary_scalar_loop(BCE_WITH_LOGITS, a, s, out, scalar_first)
+    elif op == BCE:
+        _binary_scalar_loop(BCE, a, s, out, scalar_first)
+
+
+@njit(inline="always", cache=True, nogil=True)
 def _binary_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     for i in range(d0):
