@@ -20,7 +20,7 @@ from .ops.linalg import bmm, dot, matmul, mm, mv
 from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
-from . import nn
+from . import nn, optim
 from ._explain import explain
 
 float = float32  # noqa: A001

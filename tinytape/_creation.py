@@ -15,6 +15,7 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
+        """``seed``: an int, or a sequence of ints (independent streams per sequence)."""
         self._seed = seed
         self.rng = np.random.Generator(np.random.PCG64(seed))
         return self

@@ -1,0 +1,74 @@
+"""What a run leaves behind: losses.csv, metrics.json, loss.png."""
+import csv
+import json
+import os
+import platform
+
+import numpy as np
+
+
+def write_losses(path, losses, elapsed):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "loss", "elapsed_s"])
+        for step, (loss, t) in enumerate(zip(losses, elapsed)):
+            w.writerow([step, repr(float(loss)), f"{t:.6f}"])
+
+
+def read_losses(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [int(r["step"]) for r in rows], [float(r["loss"]) for r in rows]
+
+
+def versions():
+    import hydra
+    import numba
+
+    import tinytape
+    return {"tinytape": tinytape.__version__, "numba": numba.__version__, "numpy": np.__version__,
+            "hydra": hydra.__version__, "python": platform.python_version()}
+
+
+def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, completed):
+    first, final = float(losses[0]), float(losses[-1])
+    timed = len(elapsed) - 1
+    span = elapsed[-1] - elapsed[0] if timed > 0 else 0.0
+    metrics = {
+        "steps": len(losses),
+        "completed": completed,
+        "first_loss": first,
+        "final_loss": final,
+        "decay_factor": first / final if final > 0 else float("inf"),
+        "steps_per_s": timed / span if span > 0 else None,
+        "time_to_first_step_s": time_to_first_step,
+        "device": device,
+        "dtype": dtype,
+        "versions": versions(),
+    }
+    with open(path, "w") as f:
+        json.dump(metrics, f, indent=2)
+    return metrics
+
+
+def plot_losses(path, curves, title):
+    """Log-scale loss against step; ``curves`` maps a label to a list of losses."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, losses in curves.items():
+        ax.plot(np.arange(len(losses)), np.maximum(losses, np.finfo(np.float64).tiny), label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (squared-error sum)")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    if len(curves) > 1:
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,54 @@
+"""After a multirun: summary.csv (each job's overrides and final loss) and summary.png
+(every job's loss curve) in the sweep folder."""
+import csv
+import json
+import logging
+import os
+
+import yaml
+from hydra.experimental.callback import Callback
+
+from .report import plot_losses, read_losses
+
+log = logging.getLogger(__name__)
+
+
+def summarize(sweep_dir):
+    """Write the summary of the jobs found in ``sweep_dir``; returns the rows written."""
+    rows, curves = [], {}
+    for name in sorted(os.listdir(sweep_dir), key=lambda n: (len(n), n)):
+        job = os.path.join(sweep_dir, name)
+        metrics_path = os.path.join(job, "metrics.json")
+        if not os.path.isfile(metrics_path):
+            continue
+        overrides_path = os.path.join(job, ".hydra", "overrides.yaml")
+        overrides = []
+        if os.path.isfile(overrides_path):
+            with open(overrides_path) as f:
+                overrides = yaml.safe_load(f) or []
+        with open(metrics_path) as f:
+            metrics = json.load(f)
+        label = " ".join(overrides) or name
+        rows.append({"job": name, "overrides": label, "final_loss": metrics["final_loss"],
+                     "first_loss": metrics["first_loss"], "decay_factor": metrics["decay_factor"],
+                     "steps": metrics["steps"], "steps_per_s": metrics["steps_per_s"]})
+        losses_path = os.path.join(job, "losses.csv")
+        if os.path.isfile(losses_path):
+            curves[label] = read_losses(losses_path)[1]
+    if not rows:
+        return rows
+    with open(os.path.join(sweep_dir, "summary.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if curves:
+        plot_losses(os.path.join(sweep_dir, "summary.png"), curves, "sweep: loss per job")
+    return rows
+
+
+class SweepSummary(Callback):
+    def on_multirun_end(self, config, **kwargs):
+        sweep_dir = config.hydra.sweep.dir
+        if os.path.isdir(sweep_dir):
+            rows = summarize(sweep_dir)
+            log.info("sweep summary of %d jobs written to %s", len(rows), sweep_dir)
