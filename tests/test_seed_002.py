@@ -79,3 +79,25 @@ tensor([[4., 2., 2., 2., 2.],
         [2., 2., 2., 4., 2.],
         [2., 2., 2., 2., 4.]])
 """
+
+
+def test_write_through_a_view_of_the_output(capsys):
+    inp = torch.eye(5, requires_grad=True)
+
+    def fx(input):
+        output = (input + 3).pow(2)
+        output[0][0] = input[0][0] ** 3 + 2 * input[0][0] ** 2
+        return output
+
+    out = fx(inp)
+    print(inp.grad)
+    out.backward(inp)
+    print(inp.grad)
+    assert capsys.readouterr().out == """None
+tensor([[7., 0., 0., 0., 0.],
+        [0., 8., 0., 0., 0.],
+        [0., 0., 8., 0., 0.],
+        [0., 0., 0., 8., 0.],
+        [0., 0., 0., 0., 8.]])
+"""
+    assert out[0, 0].item() == 3.0 and out[1, 1].item() == 16.0

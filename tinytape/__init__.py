@@ -20,7 +20,8 @@ from .ops.linalg import bmm, dot, matmul, mm, mv
 from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
-from . import nn, optim
+from . import cuda, nn, optim
+from ._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from ._explain import explain
 
 float = float32  # noqa: A001

@@ -48,7 +48,7 @@ class _RemovableHandle:
 
 class Tensor:
     __slots__ = ("_data", "_be", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version", "_hooks", "_retains_grad", "__weakref__")
+                 "_version", "_hooks", "_retains_grad", "_view", "__weakref__")
 
     # ------------------------------------------------------------------ creation
     def __new__(cls, *args, **kwargs):
@@ -79,6 +79,7 @@ class Tensor:
         t._version = version if version is not None else [0]
         t._hooks = None
         t._retains_grad = False
+        t._view = None  # (parent, replay) for a view: see ops.shape.view_base_and_ids
         return t
 
     def _new(self, data):
@@ -595,11 +596,12 @@ class Tensor:
         _sh.setitem(self, index, value)
 
     # ------------------------------------------------------------------ in place
-    def _check_inplace(self, op):
+    def _check_inplace(self, op, view=False):
         if self._grad_fn is None and self._requires_grad and _state.enabled:
             raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation ({op}). "
-                "Update it under `with tinytape.no_grad():` or through `.data`.")
+                f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an "
+                f"in-place operation ({op}, shape {list(self.shape)}). Update it under "
+                "`with tinytape.no_grad():` or through `.data`.")
 
     def _inplace(self, op_name, fn, *args):
         """Run ``fn(self, *args)`` and write the result into this tensor's storage.
@@ -607,10 +609,16 @@ class Tensor:
         Untracked (no grad mode, or nothing requires grad): the result is computed and
         copied in.  Tracked: ``fn`` runs on a snapshot of the old value, so entries that
         saved it keep a valid copy, and this tensor takes the new entry as its history.
+        Through a view, the write is also recorded on the view's base (as PyTorch's
+        CopySlices), and the view's history is re-derived from the base's new one.
         """
         self._check_inplace(op_name)
         tracked = _state.enabled and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args))
+        base = ids = None
+        if tracked and self._view is not None:
+            base, ids = _sh.view_base_and_ids(self)
+            base._check_inplace(op_name, view=True)
         source = self
         if tracked:
             source = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
@@ -620,8 +628,13 @@ class Tensor:
             raise RuntimeError(
                 f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
                 f"shape {list(result.shape)}")
+        if base is not None:  # recorded (it copies the old base) before the storage changes
+            new_base = _sh.CopyFlat.apply(base._alias(), ids, result)
         self._be.copy_into(self._data, result._data)
         self._version[0] += 1
+        if base is not None:
+            base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
+            result = _sh.take_flat(base, ids)  # the view's history, re-derived from its base
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
         return self

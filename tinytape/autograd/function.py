@@ -6,6 +6,7 @@ both the ``ctx`` the op saw and the ``grad_fn`` of its outputs.  Built-in ops an
 user-defined Functions go through this one path.
 """
 import itertools
+import warnings
 
 from .._grad_mode import _state
 
@@ -144,14 +145,30 @@ class Function(metaclass=FunctionMeta):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
 
+    def __call__(self, *args):
+        """The pre-0.4 style: ``relu = MyReLU(); relu(x)`` with ``forward(self, input)`` and
+        ``backward(self, grad_output)``.  The instance's attributes are copied onto the tape
+        entry, which is the ``self`` that forward and backward then see."""
+        warnings.warn(
+            f"{type(self).__name__}: calling an autograd.Function instance is the pre-0.4 style; "
+            "make forward/backward @staticmethods taking ctx and call "
+            f"{type(self).__name__}.apply(...)", DeprecationWarning, stacklevel=2)
+        return type(self)._run(args, vars(self))
+
     @classmethod
     def apply(cls, *args):
+        return cls._run(args, None)
+
+    @classmethod
+    def _run(cls, args, state):
         record = _state.enabled and any(type(a) is Tensor and a._requires_grad for a in args)
         if record:
             ctx = cls._backward_cls()
             ctx.needs_input_grad = tuple(type(a) is Tensor and a._requires_grad for a in args)
         else:
             ctx = _UnrecordedCtx(len(args))
+        if state:
+            ctx.__dict__.update(state)
         prev, _state.enabled = _state.enabled, False
         try:
             outputs = cls.forward(ctx, *args)

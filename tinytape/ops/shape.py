@@ -7,6 +7,7 @@ repeated indices accumulate).
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -17,9 +18,25 @@ from ..backend import for_device
 from . import elementwise as ew
 
 
-def _view_of(x, data):
-    """A tensor over ``data``, a view of ``x``'s storage: it shares ``x``'s version counter."""
-    return Tensor._make(data, version=x._version, be=x._be)
+def _view_of(x, data, replay):
+    """A tensor over ``data``, a view of ``x``'s storage: it shares ``x``'s version counter
+    and remembers how it was cut from ``x`` (``replay`` does the same cut to any array of
+    ``x``'s shape), so a write through it can be recorded on the base."""
+    t = Tensor._make(data, version=x._version, be=x._be)
+    t._view = (x, replay)
+    return t
+
+
+def view_base_and_ids(t):
+    """(base tensor, flat positions in the base of each element of view ``t``)."""
+    replays = []
+    while t._view is not None:
+        t, replay = t._view
+        replays.append(replay)
+    ids = np.arange(t.numel()).reshape(t.shape)
+    for replay in reversed(replays):
+        ids = replay(ids)
+    return t, ids
 
 
 # ---------------------------------------------------------------- flat gather / scatter
@@ -95,7 +112,7 @@ class View(Function):
                     f"dimension spans across two contiguous subspaces): view {list(x.shape)} as "
                     f"{list(shape)}. Use .reshape(...) instead.") from None
             return x._new(x._be.reshape(x._data, shape))
-        return _view_of(x, data)
+        return _view_of(x, data, lambda a: a.reshape(shape))
 
     @staticmethod
     def backward(ctx, g):
@@ -129,7 +146,7 @@ class Unsqueeze(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.in_shape = x.shape
-        return _view_of(x, x._be.expand_dims(x._data, dim))
+        return _view_of(x, x._be.expand_dims(x._data, dim), lambda a: np.expand_dims(a, dim))
 
     @staticmethod
     def backward(ctx, g):
@@ -142,7 +159,7 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return _view_of(x, x._be.squeeze(x._data, dims))
+        return _view_of(x, x._be.squeeze(x._data, dims), lambda a: np.squeeze(a, dims) if dims else a)
 
     @staticmethod
     def backward(ctx, g):
@@ -170,7 +187,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return _view_of(x, x._be.broadcast_to(x._data, shape))
+        return _view_of(x, x._be.broadcast_to(x._data, shape), lambda a: np.broadcast_to(a, shape))
 
     @staticmethod
     def backward(ctx, g):
@@ -207,7 +224,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return _view_of(x, x._be.permute(x._data, dims))
+        return _view_of(x, x._be.permute(x._data, dims), lambda a: np.transpose(a, dims))
 
     @staticmethod
     def backward(ctx, g):
@@ -221,7 +238,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, d0, d1):
         ctx.d0, ctx.d1 = d0, d1
-        return _view_of(x, x._be.swapaxes(x._data, d0, d1))
+        return _view_of(x, x._be.swapaxes(x._data, d0, d1), lambda a: np.swapaxes(a, d0, d1))
 
     @staticmethod
     def backward(ctx, g):
@@ -351,7 +368,7 @@ class Slice(Function):
     def forward(ctx, x, index):
         ctx.in_shape, ctx.index = x.shape, index
         try:
-            return _view_of(x, x._be.index(x._data, index))
+            return _view_of(x, x._be.index(x._data, index), lambda a: a[index])
         except IndexError as e:
             raise IndexError(f"index {_show(index)} is out of range for a tensor of shape "
                              f"{list(x.shape)}: {e}") from None
@@ -380,6 +397,11 @@ class Index(Function):
 
 
 def getitem(x, index):
+    if x.ndim == 0 and isinstance(index, int) and not isinstance(index, bool) and index in (0, -1):
+        # pre-0.4 code reads a scalar loss as loss.data[0]
+        warnings.warn("indexing a 0-dim tensor with [0] is the pre-0.4 idiom; use tensor.item()",
+                      DeprecationWarning, stacklevel=3)
+        return x.item()
     if x.ndim == 0 and index not in (None, Ellipsis, ()) and not isinstance(index, tuple):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
@@ -416,6 +438,29 @@ class CopySlices(Function):
             grad_x = g * g._new(keep)
         grad_value = take_flat(g, ids) if ctx.needs_input_grad[2] else None
         return grad_x, None, grad_value
+
+
+class CopyFlat(Function):
+    """``out = base`` with the elements at flat positions ``ids`` replaced by ``value``:
+    how a write through a view is recorded on the view's base."""
+
+    grad_fn_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, ids, value):
+        data = base._be.copy(base._data)
+        base._be.setitem(data.reshape(-1), ids.reshape(-1), base._be.contiguous(value._data).reshape(-1))
+        ctx.ids, ctx.shape = ids, base.shape
+        return base._new(data)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad_base = None
+        if ctx.needs_input_grad[0]:
+            keep = g._be.full(ctx.shape, 1, g._data.dtype)
+            g._be.setitem(keep.reshape(-1), ctx.ids.reshape(-1), g._be.scalar(0, g._data.dtype))
+            grad_base = g * g._new(keep)
+        return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
 
 
 def setitem(x, index, value):

@@ -1,0 +1,58 @@
+"""The pre-0.4 (2018) API that old notebooks use: ``FloatTensor(2, 3)``,
+``t.type(tinytape.FloatTensor)``, ``tinytape.cuda.FloatTensor``."""
+from . import _dtype
+
+
+class _LegacyTensorType(type):
+    """``FloatTensor`` and friends: call one to make a tensor of its dtype; pass one to
+    ``Tensor.type``; ``isinstance(t, FloatTensor)`` checks dtype and device."""
+
+    def __call__(cls, *args):
+        from ._tensor import Tensor
+        _require_device(cls)
+        t = Tensor(*args)
+        return t if t.dtype is cls.dtype else t.to(cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        from ._tensor import Tensor
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == cls.device_type
+
+    def __repr__(cls):
+        return f"<class '{cls.type_name}'>"
+
+
+def _legacy(name, dtype, device_type):
+    prefix = "tinytape.cuda." if device_type == "cuda" else "tinytape."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "device_type": device_type, "type_name": prefix + name})
+
+
+FloatTensor = _legacy("FloatTensor", _dtype.float32, "cpu")
+DoubleTensor = _legacy("DoubleTensor", _dtype.float64, "cpu")
+LongTensor = _legacy("LongTensor", _dtype.int64, "cpu")
+BoolTensor = _legacy("BoolTensor", _dtype.bool_, "cpu")
+CUDA_TYPES = {name: _legacy(name, t.dtype, "cuda") for name, t in
+              (("FloatTensor", FloatTensor), ("DoubleTensor", DoubleTensor), ("LongTensor", LongTensor),
+               ("BoolTensor", BoolTensor))}
+_BY_NAME = {t.type_name: t for t in (FloatTensor, DoubleTensor, LongTensor, BoolTensor, *CUDA_TYPES.values())}
+
+
+def _require_device(cls):
+    if cls.device_type == "cuda":
+        from .backend import for_device
+        try:
+            for_device(_dtype.device("cuda"))
+        except RuntimeError as e:
+            raise RuntimeError(f"{cls.type_name}: {e}") from None
+
+
+def convert_type(t, target):
+    """``t.type(target)``: a legacy type (or its name, ``'torch.FloatTensor'`` too) or a dtype."""
+    if isinstance(target, str):
+        name = target.replace("torch.", "tinytape.", 1)
+        if name not in _BY_NAME:
+            raise ValueError(f"type(): invalid type: '{target}'")
+        target = _BY_NAME[name]
+    if isinstance(target, _LegacyTensorType):
+        _require_device(target)
+        return t.to(device=target.device_type, dtype=target.dtype)
+    return t.to(_dtype.as_dtype(target))

@@ -1,0 +1,23 @@
+"""``tinytape.cuda``: what PyTorch's ``torch.cuda`` offers that this build supports."""
+from ._legacy import CUDA_TYPES
+
+
+def is_available():
+    """Whether tensors can live on a CUDA device in this build."""
+    from ._dtype import device
+    from .backend import for_device
+    try:
+        for_device(device("cuda"))
+    except RuntimeError:
+        return False
+    return True
+
+
+def device_count():
+    return 1 if is_available() else 0
+
+
+FloatTensor = CUDA_TYPES["FloatTensor"]
+DoubleTensor = CUDA_TYPES["DoubleTensor"]
+LongTensor = CUDA_TYPES["LongTensor"]
+BoolTensor = CUDA_TYPES["BoolTensor"]
