@@ -182,3 +182,43 @@ def test_gradcheck_detects_a_wrong_derivative():
     assert tt.autograd.gradcheck(WrongSin.apply, (x,), raise_exception=False) is False
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
         tt.autograd.gradcheck(WrongSin.apply, (x,))
+
+
+class SplitScale(Function):
+    """Two outputs, a non-tensor argument, and needs_input_grad honoured."""
+
+    @staticmethod
+    def forward(ctx, x, y, factor):
+        ctx.save_for_backward(x, y)
+        ctx.factor = factor
+        ctx.seen_needs = ctx.needs_input_grad
+        return x * y * factor, x + y
+
+    @staticmethod
+    def backward(ctx, g_prod, g_sum):
+        x, y = ctx.saved_tensors
+        gx = g_prod * y * ctx.factor + g_sum if ctx.needs_input_grad[0] else None
+        gy = g_prod * x * ctx.factor + g_sum if ctx.needs_input_grad[1] else None
+        return gx, gy, None
+
+
+def test_custom_function_several_outputs_and_needs_input_grad():
+    x = tt.tensor([1.0, 2.0], dtype=tt.float64, requires_grad=True)
+    y = tt.tensor([3.0, 4.0], dtype=tt.float64)
+    prod, total = SplitScale.apply(x, y, 2.0)
+    assert prod.grad_fn is total.grad_fn and prod.grad_fn.seen_needs == (True, False, False)
+    (prod.sum() + 3 * total.sum()).backward()
+    assert x.grad.tolist() == [2 * 3 + 3, 2 * 4 + 3]
+    prod, _ = SplitScale.apply(x, y, 2.0)
+    x.grad = None
+    prod.sum().backward()  # the unused output's gradient arrives as zeros
+    assert x.grad.tolist() == [6.0, 8.0]
+    yy = tt.tensor([3.0, 4.0], dtype=tt.float64, requires_grad=True)
+    assert tt.autograd.gradcheck(lambda a, b: SplitScale.apply(a, b, 1.5), (x, yy))
+
+
+def test_custom_function_without_grad_mode_records_nothing():
+    x = tt.ones(2, requires_grad=True)
+    with tt.no_grad():
+        out = Cube.apply(x, 1.0)
+    assert out.grad_fn is None and not out.requires_grad
