@@ -150,20 +150,30 @@ def test_wrong_gradient_count_or_shape_is_reported():
         BadShape.apply(x).sum().backward()
 
 
-def test_explain_prints_the_tape():
+def test_explain_prints_the_tape_and_its_adjoints():
     x = tt.tensor([1.0, 2.0], requires_grad=True)
-    w = tt.tensor([3.0, 4.0], requires_grad=True)
+    w = tt.tensor([3.0, -4.0], requires_grad=True)
     loss = (x * w).relu().sum()
-    text = tt.explain(loss, file=open("/dev/null", "w"))
-    assert text.splitlines() == [
+    quiet = open("/dev/null", "w")
+    assert tt.explain(loss, file=quiet).splitlines() == [
         "v0 = leaf [2] requires_grad",
         "v1 = leaf [2] requires_grad",
         "v2 = MulBackward0(v0, v1) -> [2]",
         "v3 = ReluBackward0(v2) -> [2]",
         "v4 = SumBackward0(v3) -> []",
     ]
+    assert tt.explain(loss, backward=True, file=quiet).splitlines() == [
+        "v0 = leaf [2] requires_grad   adjoint tensor([3., -0.])",
+        "v1 = leaf [2] requires_grad   adjoint tensor([1., 0.])",
+        "v2 = MulBackward0(v0, v1) -> [2]   adjoint tensor([1., 0.])",
+        "v3 = ReluBackward0(v2) -> [2]   adjoint tensor([1., 1.])",
+        "v4 = SumBackward0(v3) -> []   adjoint tensor(1.)",
+    ]
+    assert x.grad is None  # explain's backward leaves .grad alone
     loss.backward()
-    assert "adjoint tensor([3., 4.])" in tt.explain(loss, file=open("/dev/null", "w")).splitlines()[0]
+    text = tt.explain(loss, file=quiet).splitlines()
+    assert text[0] == "v0 = leaf [2] requires_grad   .grad tensor([3., -0.])"
+    assert text[-1] == "v4 = SumBackward0(v3) -> []  (freed)"
 
 
 def test_gradcheck_detects_a_wrong_derivative():

@@ -48,12 +48,13 @@ def _add(a, b):
     return b if a is None else a + b
 
 
-def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adjoints=None):
     """Back-propagate ``root_grads`` from ``roots``.
 
     With ``inputs`` None, gradients accumulate into ``.grad`` of the leaves reached.
     Otherwise (``autograd.grad``) nothing is accumulated and the gradients of
-    ``inputs`` are returned, None for those not reached.
+    ``inputs`` are returned, None for those not reached.  ``adjoints``, a dict, receives
+    each entry's output gradients (and each leaf's) for ``explain``.
     """
     buffers = {}       # node -> [grad per output]
     leaf_grads = {}    # leaf -> [grad, borrowed]: borrowed grads are copied before they become .grad
@@ -92,6 +93,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     if t is not None and buf[nr] is not None:
                         g = buf[nr] if create_graph else buf[nr].detach()
                         t._grad = g.clone() if t._grad is None else t._grad + g
+            if adjoints is not None:
+                adjoints[node] = list(buf)
             if wanted is not None:
                 for nr, g in enumerate(buf):
                     for i in wanted.get((node, nr), ()):
@@ -140,6 +143,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 result = hook(g)
                 if result is not None:
                     g, borrowed = result, True
+        if adjoints is not None:
+            adjoints[leaf] = g
         if wanted is not None:
             for i in wanted.get((leaf, 0), ()):
                 captured[i] = g
