@@ -30,6 +30,14 @@ long = int64
 clip = clamp
 
 
+def softmax(input, dim, dtype=None):
+    return nn.functional.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    return nn.functional.log_softmax(input, dim, dtype)
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 

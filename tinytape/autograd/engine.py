@@ -9,6 +9,7 @@
    this one place), cast to its dtype, and added to the producing entry's buffer, or
    to the leaf's gradient.
 """
+from .._dtype import from_numpy_dtype
 from .function import BackwardNode, _state
 
 
@@ -116,10 +117,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
                 if type(g) is not Tensor:
                     raise TypeError(f"function {node.name()} returned a gradient of type "
                                     f"{type(g).__name__} at index {i}; expected a Tensor or None")
-                shape, dtype = node.input_meta[i]
-                conformed = _sum_to(g, shape, node, i)
-                if conformed.dtype is not dtype:
-                    conformed = conformed.to(dtype)
+                shape, np_dtype = node.input_meta[i]
+                conformed = g if g._data.shape == shape else _sum_to(g, shape, node, i)
+                if conformed._data.dtype != np_dtype:
+                    conformed = conformed.to(from_numpy_dtype(np_dtype))
                 target, nr = edge
                 if isinstance(target, BackwardNode):
                     tbuf = buffers.setdefault(target, [None] * len(target.output_meta))
@@ -156,9 +157,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
 
 
 def _zeros(meta):
-    shape, dtype = meta
+    shape, np_dtype = meta
     from .._creation import zeros
-    return zeros(shape, dtype=dtype)
+    return zeros(shape, dtype=from_numpy_dtype(np_dtype))
 
 
 def _accumulate(leaf, g, borrowed, create_graph):

@@ -28,14 +28,13 @@ class BackwardNode:
     """
 
     _function = None  # the Function class this node belongs to (set per subclass)
-
-    def __init__(self):
-        self._saved = None
-        self._to_save = ()
-        self._released = False
-        self._non_differentiable = ()
-        self._hooks = None  # {output_nr: [hook, ...]}: tensor hooks of the outputs
-        self._retained = None  # {output_nr: weakref to the output}: retain_grad()
+    # per-entry state; class-level defaults keep recording an entry cheap
+    _saved = None  # [_SavedTensor, ...] once wired
+    _to_save = ()  # what forward asked to save, until the outputs are known
+    _released = False  # saved tensors freed by a backward without retain_graph
+    _non_differentiable = ()
+    _hooks = None  # {output_nr: [hook, ...]}: tensor hooks of the outputs
+    _retained = None  # {output_nr: weakref to the output}: retain_grad()
 
     # ---- the ctx API seen by forward/backward ----
     def save_for_backward(self, *tensors):
@@ -161,19 +160,21 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def _run(cls, args, state):
-        record = _state.enabled and any(type(a) is Tensor and a._requires_grad for a in args)
+        enabled = _state.enabled
+        needs = tuple(type(a) is Tensor and a._requires_grad for a in args) if enabled else None
+        record = needs is not None and True in needs
         if record:
             ctx = cls._backward_cls()
-            ctx.needs_input_grad = tuple(type(a) is Tensor and a._requires_grad for a in args)
+            ctx.needs_input_grad = needs
         else:
             ctx = _UnrecordedCtx(len(args))
         if state:
             ctx.__dict__.update(state)
-        prev, _state.enabled = _state.enabled, False
+        _state.enabled = False
         try:
             outputs = cls.forward(ctx, *args)
         finally:
-            _state.enabled = prev
+            _state.enabled = enabled
         if record:
             outputs = _record(ctx, args, outputs)
         return outputs
@@ -182,20 +183,30 @@ class Function(metaclass=FunctionMeta):
 def _record(node, args, outputs):
     """Wire ``node`` into the tape: edges to the inputs, ``grad_fn`` on the outputs."""
     node.seq = _next_seq()
-    node.next_edges = tuple(
-        ((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
-        if type(a) is Tensor and a._requires_grad else None for a in args)
-    node.input_meta = tuple((a._data.shape, a.dtype) if type(a) is Tensor else None for a in args)
-    single = not isinstance(outputs, tuple)
+    edges, meta = [], []
+    for a in args:
+        if type(a) is Tensor:
+            meta.append((a._data.shape, a._data.dtype))
+            edges.append(((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
+                         if a._requires_grad else None)
+        else:
+            meta.append(None)
+            edges.append(None)
+    node.next_edges, node.input_meta = tuple(edges), tuple(meta)
+    single = type(outputs) is not tuple
     outs = (outputs,) if single else outputs
-    wired = []
+    wired, out_meta = [], []
     for i, out in enumerate(outs):
-        if type(out) is Tensor and not any(out is nd for nd in node._non_differentiable):
-            if any(out is a for a in args):
-                out = out._alias()  # forward returned an input: the output is a new tensor
-            out._grad_fn, out._output_nr, out._requires_grad = node, i, True
+        if type(out) is Tensor:
+            if not (node._non_differentiable and any(out is nd for nd in node._non_differentiable)):
+                if any(out is a for a in args):
+                    out = out._alias()  # forward returned an input: the output is a new tensor
+                out._grad_fn, out._output_nr, out._requires_grad = node, i, True
+            out_meta.append((out._data.shape, out._data.dtype))
+        else:
+            out_meta.append(None)
         wired.append(out)
-    node.output_meta = tuple((o._data.shape, o.dtype) if type(o) is Tensor else None for o in wired)
+    node.output_meta = tuple(out_meta)
     if node._to_save:
         node._saved = [
             _SavedTensor(t, next((i for i, o in enumerate(wired) if o is t), None)) if t is not None else _NoneSaved

@@ -9,7 +9,9 @@ from ..autograd.function import Function
 from ..backend.opcodes import MAX, MIN, SUM, SUMSQ
 from . import elementwise as ew
 
-values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+# what max(dim)/min(dim) return, named as PyTorch's return types
+max_result = collections.namedtuple("max", ["values", "indices"])
+min_result = collections.namedtuple("min", ["values", "indices"])
 
 
 def _dims(dim, ndim, op):
@@ -207,7 +209,7 @@ def _extreme(x, dim, keepdim, code, name, other=None):
         return (Extreme if code == MAX else MinAll).apply(x, code)
     d = _wrap_dim(dim, x.ndim, name)
     values, indices = (ExtremeDim if code == MAX else MinDim).apply(x, code, d, keepdim)
-    return values_indices(values, indices)
+    return (max_result if code == MAX else min_result)(values, indices)
 
 
 def max(x, dim=None, keepdim=False):
