@@ -17,6 +17,15 @@ def _check_device(a, b, op):
                            f"least two devices, {a.device} and {b.device}!")
 
 
+def _check_broadcast(sa, sb, op):
+    for i, (da, db) in enumerate(zip(reversed(sa), reversed(sb))):
+        if da != db and da != 1 and db != 1:
+            dim = max(len(sa), len(sb)) - 1 - i
+            raise RuntimeError(
+                f"{op}: The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {dim} (shapes {list(sa)} and {list(sb)})")
+
+
 def _scalar_tensor(like, value, dtype):
     return Tensor._make(like._be.scalar(value, dtype.np), be=like._be)
 
@@ -25,7 +34,12 @@ def operands(a, b, op):
     """``a`` and ``b`` as tensors of one dtype (PyTorch's promotion; python scalars are
     weakly typed), on one device."""
     ta, tb = type(a) is Tensor, type(b) is Tensor
+    if ta and tb and a._be is b._be and a._data.dtype == b._data.dtype:
+        if a._data.shape != b._data.shape:
+            _check_broadcast(a._data.shape, b._data.shape, op)
+        return a, b  # the common case, decided without building dtype objects
     if ta and tb:
+        _check_broadcast(a._data.shape, b._data.shape, op)
         _check_device(a, b, op)
         dt = _dtype.promote(a.dtype, b.dtype)
     elif ta:
