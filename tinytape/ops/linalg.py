@@ -25,25 +25,15 @@ class Mm(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # the transposes are views: the backend multiplies by them without copying
-        return (g.mm(b.t()) if b is not None else None), (a.t().mm(g) if a is not None else None)
+        # the transposes are views: the backend multiplies by them without copying; for a
+        # batched product the engine sums the gradient over broadcast batch dims
+        return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
 
 
-class Bmm(Function):
-    """Batched product; the engine sums the gradient over broadcast batch dims."""
+class Bmm(Mm):
+    """The batched product (rank > 2, batch dims broadcast)."""
 
     grad_fn_name = "BmmBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
-        return a._new(a._be.matmul(a._data, b._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
 
 
 class Dot(Function):

@@ -305,8 +305,7 @@ class CPUBackend:
         moved = _c(np.moveaxis(x, dim, -1))
         out = np.empty(moved.shape, x.dtype)
         cols = moved.shape[-1] if moved.ndim else 1
-        kernel = _nn.log_softmax_rows if log else _nn.softmax_rows
-        kernel(moved.reshape(-1, cols), out.reshape(-1, cols))
+        _nn.softmax_rows(moved.reshape(-1, cols), out.reshape(-1, cols), log)
         return np.moveaxis(out, -1, dim)
 
 
