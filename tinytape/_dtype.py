@@ -1,4 +1,6 @@
 """dtypes and devices."""
+import numbers
+
 import numpy as np
 
 
@@ -78,9 +80,10 @@ def promote(a, b):
 def promote_scalar(t, scalar):
     """Result dtype of tensor dtype ``t`` with a python scalar (a weakly typed operand:
     it only lifts the category, never the width)."""
-    if isinstance(scalar, bool):
+    kind = type(scalar)
+    if kind is bool:
         return t
-    if isinstance(scalar, int):
+    if kind is int or (kind is not float and isinstance(scalar, numbers.Integral)):
         return int64 if t is bool_ else t
     return t if t.is_floating_point else default_float
 

@@ -161,7 +161,7 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def _run(cls, args, state):
         enabled = _state.enabled
-        needs = tuple(type(a) is Tensor and a._requires_grad for a in args) if enabled else None
+        needs = tuple([type(a) is Tensor and a._requires_grad for a in args]) if enabled else None
         record = needs is not None and True in needs
         if record:
             ctx = cls._backward_cls()

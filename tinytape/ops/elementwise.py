@@ -17,6 +17,9 @@ def _check_device(a, b, op):
                            f"least two devices, {a.device} and {b.device}!")
 
 
+_PY_SCALARS = (float, int, bool)
+
+
 def _check_broadcast(sa, sb, op):
     for i, (da, db) in enumerate(zip(reversed(sa), reversed(sb))):
         if da != db and da != 1 and db != 1:
@@ -43,15 +46,19 @@ def operands(a, b, op):
         _check_device(a, b, op)
         dt = _dtype.promote(a.dtype, b.dtype)
     elif ta:
-        if not isinstance(b, numbers.Number):
+        if type(b) not in _PY_SCALARS and not isinstance(b, numbers.Number):
             raise TypeError(f"{op}: unsupported operand types Tensor and {type(b).__name__}")
-        dt = _dtype.promote_scalar(a.dtype, b)
+        own = a.dtype
+        dt = _dtype.promote_scalar(own, b)
         b = _scalar_tensor(a, b, dt)
+        return (a if own is dt else to_dtype(a, dt)), b
     elif tb:
-        if not isinstance(a, numbers.Number):
+        if type(a) not in _PY_SCALARS and not isinstance(a, numbers.Number):
             raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and Tensor")
-        dt = _dtype.promote_scalar(b.dtype, a)
+        own = b.dtype
+        dt = _dtype.promote_scalar(own, a)
         a = _scalar_tensor(b, a, dt)
+        return a, (b if own is dt else to_dtype(b, dt))
     else:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     if a.dtype is not dt:

@@ -203,6 +203,14 @@ class CPUBackend:
             out = np.empty(a.shape, np.bool_)
             _ew.compare(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
             return out
+        if b.size == 1 and a.flags.c_contiguous and a.ndim >= b.ndim:
+            out = np.empty(a.shape, np.bool_)
+            _ew.compare_scalar(op, a.reshape(-1), b.reshape(-1)[0], out.reshape(-1), False)
+            return out
+        if a.size == 1 and b.flags.c_contiguous and b.ndim >= a.ndim:
+            out = np.empty(b.shape, np.bool_)
+            _ew.compare_scalar(op, b.reshape(-1), a.reshape(-1)[0], out.reshape(-1), True)
+            return out
         shape = np.broadcast_shapes(a.shape, b.shape)
         out = np.empty(shape, np.bool_)
         _ew.compare_nd(op, _as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))

@@ -267,6 +267,32 @@ def compare(op, a, b, out):
 
 
 @njit(inline="always", cache=True, nogil=True)
+def _compare_scalar_loop(op, a, s, out, scalar_first):
+    if scalar_first:
+        for i in range(out.size):
+            out[i] = _compare_op(op, s, a[i])
+    else:
+        for i in range(out.size):
+            out[i] = _compare_op(op, a[i], s)
+
+
+@njit(cache=True, nogil=True)
+def compare_scalar(op, a, s, out, scalar_first):
+    if op == EQ:
+        _compare_scalar_loop(EQ, a, s, out, scalar_first)
+    elif op == NE:
+        _compare_scalar_loop(NE, a, s, out, scalar_first)
+    elif op == LT:
+        _compare_scalar_loop(LT, a, s, out, scalar_first)
+    elif op == LE:
+        _compare_scalar_loop(LE, a, s, out, scalar_first)
+    elif op == GT:
+        _compare_scalar_loop(GT, a, s, out, scalar_first)
+    else:
+        _compare_scalar_loop(GE, a, s, out, scalar_first)
+
+
+@njit(inline="always", cache=True, nogil=True)
 def _compare_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     for i in range(d0):
