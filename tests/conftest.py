@@ -1,6 +1,11 @@
 import os
 
-from hypothesis import HealthCheck, settings
+# The CUDA path runs on numba's simulator where there is no NVIDIA driver; it has to be
+# chosen before numba is imported.  On a machine with a GPU the tests use the GPU.
+if not os.path.exists("/dev/nvidiactl"):
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # kernels compile on first use (cached on disk afterwards): no per-example deadline
 settings.register_profile("tinytape", deadline=None, max_examples=int(os.environ.get("TINYTAPE_EXAMPLES", 25)),

@@ -100,6 +100,5 @@ def test_legacy_types():
     assert t.type(tc.DoubleTensor).dtype is tc.float64
     assert t.type("torch.LongTensor").dtype is tc.int64
     assert isinstance(t, tc.FloatTensor) and not isinstance(t, tc.DoubleTensor)
-    with pytest.raises(RuntimeError, match="tinytape.cuda.FloatTensor: .*not available"):
-        t.type(tc.cuda.FloatTensor)
-    assert tc.cuda.is_available() is False
+    on_gpu = t.type(tc.cuda.FloatTensor)  # the simulator's GPU where there is none (conftest)
+    assert on_gpu.device.type == "cuda" and on_gpu.type() == "tinytape.cuda.FloatTensor"

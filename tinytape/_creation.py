@@ -129,7 +129,7 @@ def from_numpy(array):
     if dt.np != array.dtype:
         raise TypeError(f"from_numpy(): can't share memory with numpy dtype {array.dtype}; "
                         "supported: float32, float64, int64, bool")
-    return Tensor._make(array)
+    return Tensor._make(array)  # the CPU backend's arrays are numpy arrays
 
 
 def _filled(size, value, dtype, device, requires_grad):

@@ -357,9 +357,13 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
+
     def type(self, dtype=None):
         if dtype is None:
-            return type_name(self.dtype)
+            name = type_name(self.dtype)
+            return name.replace("tinytape.", "tinytape.cuda.", 1) if self.is_cuda else name
         from ._legacy import convert_type
         return convert_type(self, dtype)
 
@@ -515,6 +519,12 @@ class Tensor:
 
     def min(self, dim=None, keepdim=False):
         return _red.min(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _red.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _red.any(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         return _red.argmax(self, dim, keepdim)

@@ -100,7 +100,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
                 for nr, g in enumerate(buf):
                     for i in wanted.get((node, nr), ()):
                         captured[i] = g
-            grads_out = [g if g is not None else _zeros(meta) for g, meta in zip(buf, node.output_meta)]
+            grads_out = [g if g is not None else _zeros(meta, node.device) for g, meta in zip(buf, node.output_meta)]
             grads_in = node._function.backward(node, *grads_out)
             if not isinstance(grads_in, tuple):
                 grads_in = (grads_in,)
@@ -156,10 +156,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
     return None
 
 
-def _zeros(meta):
+def _zeros(meta, device):
     shape, np_dtype = meta
     from .._creation import zeros
-    return zeros(shape, dtype=from_numpy_dtype(np_dtype))
+    return zeros(shape, dtype=from_numpy_dtype(np_dtype), device=device)
 
 
 def _accumulate(leaf, g, borrowed, create_graph):

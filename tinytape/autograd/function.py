@@ -90,16 +90,16 @@ class _SavedTensor:
     so ``output -> grad_fn -> saved output`` never forms a reference cycle.
     """
 
-    __slots__ = ("tensor", "data", "version_counter", "version", "output_nr")
+    __slots__ = ("tensor", "data", "backend", "version_counter", "version", "output_nr")
 
     def __init__(self, tensor, output_nr=None):
         self.version_counter = tensor._version
         self.version = tensor._version[0]
         self.output_nr = output_nr
         if output_nr is None:
-            self.tensor, self.data = tensor, None
+            self.tensor, self.data, self.backend = tensor, None, None
         else:
-            self.tensor, self.data = None, tensor._data
+            self.tensor, self.data, self.backend = None, tensor._data, tensor._be
 
     def unpack(self, node):
         if self.version_counter[0] != self.version:
@@ -114,7 +114,7 @@ class _SavedTensor:
         if self.tensor is not None:
             return self.tensor
         return Tensor._make(self.data, requires_grad=True, grad_fn=node, output_nr=self.output_nr,
-                            version=self.version_counter)
+                            version=self.version_counter, be=self.backend)
 
 
 def _type_name(tensor, data):
@@ -207,6 +207,7 @@ def _record(node, args, outputs):
             out_meta.append(None)
         wired.append(out)
     node.output_meta = tuple(out_meta)
+    node.device = next((o._be.device for o in wired if type(o) is Tensor), None)
     if node._to_save:
         node._saved = [
             _SavedTensor(t, next((i for i, o in enumerate(wired) if o is t), None)) if t is not None else _NoneSaved

@@ -7,6 +7,10 @@ def for_device(device):
     if device.type == "cpu":
         from .cpu import cpu
         return cpu
-    raise RuntimeError(
-        f"tinytape: device '{device}' is not available: this build runs on the CPU only "
-        "(the CUDA backend is not installed)")
+    if device.type == "cuda":
+        try:
+            from . import cuda
+        except ImportError as e:  # numba-cuda missing or broken
+            raise RuntimeError(f"tinytape: device 'cuda' is not available: {e}") from None
+        return cuda.get()
+    raise RuntimeError(f"tinytape: unknown device '{device}'")

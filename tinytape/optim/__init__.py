@@ -58,7 +58,7 @@ class Optimizer:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
-            self.state[p] = {k: (v.clone().to(p.dtype) if isinstance(v, Tensor) else copy.deepcopy(v))
+            self.state[p] = {k: (v.clone().to(p.device, p.dtype) if isinstance(v, Tensor) else copy.deepcopy(v))
                              for k, v in s.items()}
         for g, mine in zip(groups, self.param_groups):
             mine.update({k: v for k, v in g.items() if k != "params"})

@@ -51,11 +51,9 @@ def validate(cfg):
         raise ConfigError(f"trainer.dtype must be one of {sorted(DTYPES)}, got {cfg.trainer.dtype!r}")
     if cfg.trainer.device not in ("cpu", "cuda"):
         raise ConfigError(f"trainer.device must be cpu or cuda, got {cfg.trainer.device!r}")
-    if cfg.trainer.device == "cuda":
-        try:
-            tt.zeros(1, device="cuda")
-        except RuntimeError:
-            raise ConfigError("trainer.device=cuda: no CUDA backend in this build; use trainer.device=cpu") from None
+    if cfg.trainer.device == "cuda" and not tt.cuda.is_available():
+        raise ConfigError("trainer.device=cuda: no CUDA device is available (numba finds no GPU; "
+                          "NUMBA_ENABLE_CUDASIM=1 runs the simulator); use trainer.device=cpu")
     if cfg.model.activation not in ACTIVATIONS:
         raise ConfigError(f"model.activation must be one of {list(ACTIVATIONS)}, got {cfg.model.activation!r}")
     if cfg.optim.name not in ("sgd", "adam"):
@@ -152,8 +150,11 @@ def run(cfg, out_dir):
     """
     validate(cfg)
     dtype = DTYPES[cfg.trainer.dtype]
+    device = cfg.trainer.device
     x, y = load_data(cfg, dtype)
+    x, y = x.to(device), y.to(device)
     w1, w2 = init_weights(cfg, x.shape[1], y.shape[1], dtype)
+    w1, w2 = w1.detach().to(device).requires_grad_(), w2.detach().to(device).requires_grad_()
     model = TwoLayerNet(w1, w2, cfg.model.activation)
     optimizer = make_optimizer(cfg, model.parameters())
 
@@ -168,8 +169,8 @@ def run(cfg, out_dir):
     if cfg.trainer.resume is not None:
         state = checkpoint.load(cfg.trainer.resume)
         with tt.no_grad():
-            w1.copy_(tt.tensor(state["w1"]))
-            w2.copy_(tt.tensor(state["w2"]))
+            w1.copy_(tt.tensor(state["w1"], device=device))
+            w2.copy_(tt.tensor(state["w2"], device=device))
         optimizer.load_state_dict(state["optimizer_state"])
         tt.set_rng_state(state["rng_state"])
         losses, elapsed, start = state["losses"], state["elapsed"], state["step"]

@@ -15,7 +15,7 @@ def _optimizer_arrays(optimizer):
     for index, entries in state["state"].items():
         for key, value in entries.items():
             if isinstance(value, tt.Tensor):
-                arrays[f"optim/{index}/{key}"] = value.detach().numpy()
+                arrays[f"optim/{index}/{key}"] = value.detach().cpu().numpy()
             else:
                 scalars[f"{index}/{key}"] = value
     meta = {"param_groups": state["param_groups"], "scalars": scalars}
@@ -25,7 +25,7 @@ def _optimizer_arrays(optimizer):
 def save(path, model, optimizer, step, losses, elapsed):
     arrays, optim_meta = _optimizer_arrays(optimizer)
     meta = {"step": int(step), "optimizer": optim_meta, "rng_state": tt.get_rng_state()}
-    payload = {"w1": model.w1.detach().numpy(), "w2": model.w2.detach().numpy(),
+    payload = {"w1": model.w1.detach().cpu().numpy(), "w2": model.w2.detach().cpu().numpy(),
                "losses": np.asarray(losses, np.float64), "elapsed": np.asarray(elapsed, np.float64),
                "meta": np.asarray(json.dumps(meta)), **arrays}
     folder = os.path.dirname(os.path.abspath(path))

@@ -1,0 +1,66 @@
+"""Compile every CUDA kernel of tinytape to PTX for real GPUs (sm_80 and sm_90).
+
+Run by tests/test_ptx.py in a process without the simulator: the simulator runs any
+Python, while the GPU compiler rejects what a GPU can't do.  Needs the ``gpu`` extra
+(numba-cuda[cu13]), not a GPU.  Prints one line per kernel and dtype.
+"""
+import os
+import sys
+
+assert os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "0", "run without the simulator"
+
+from numba import cuda  # noqa: E402
+from numba import types as T  # noqa: E402
+
+from tinytape.backend.cuda import elementwise as ew, indexing as ix, linalg as la, nn, reduction as red  # noqa: E402
+
+i64, b1 = T.int64, T.boolean
+U4 = T.UniTuple(i64, 4)
+
+
+def A(t):
+    return T.Array(t, 1, "C")
+
+
+def signatures(f):
+    a, bools, idx = A(f), A(b1), A(i64)
+    return {
+        ew.unary: (i64, a, i64, a, i64),
+        ew.binary: (i64, a, i64, a, i64, a, i64, i64),
+        ew.binary_inplace: (i64, a, i64, a, i64, i64, b1),
+        ew.binary_scalar: (i64, a, i64, f, a, i64, i64, b1),
+        ew.binary_nd: (i64, a, i64, U4, a, i64, U4, a, U4, i64),
+        ew.compare: (i64, a, i64, a, i64, bools, i64),
+        ew.compare_scalar: (i64, a, i64, f, bools, i64, b1),
+        ew.compare_nd: (i64, a, i64, U4, a, i64, U4, bools, U4, i64),
+        ew.where_nd: (bools, i64, U4, a, i64, U4, a, i64, U4, a, U4, i64),
+        ew.copy_strided: (a, i64, U4, a, i64, U4, U4, i64),
+        ew.cast_bool: (a, i64, U4, bools, U4, i64),
+        ew.fill: (a, i64, i64, f),
+        red.reduce_mid: (i64, a, i64, i64, i64, a),
+        red.argreduce_mid: (i64, a, i64, i64, i64, a, idx),
+        la.matmul: (a, i64, i64, a, i64, i64, a, i64, i64, i64, b1, b1),
+        ix.gather: (a, i64, idx, a, i64),
+        ix.scatter_add: (a, idx, a, i64),
+        ix.put: (a, idx, a, i64),
+        nn.softmax_rows: (a, a, i64, i64, b1),
+    }
+
+
+def main():
+    count = 0
+    for cc in ((8, 0), (9, 0)):
+        for dtype in (T.float32, T.float64):
+            for kernel, sig in signatures(dtype).items():
+                ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
+                assert f".target sm_{cc[0]}{cc[1]}" in ptx
+                count += 1
+                print(f"sm_{cc[0]}{cc[1]} {dtype} {kernel.py_func.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}: "
+                      f"{len(ptx)} bytes of PTX")
+        ptx, _ = cuda.compile_ptx(ix.scatter_add.py_func, (A(i64), A(i64), A(i64), i64), cc=cc)
+        count += 1
+    print(f"{count} kernels compiled")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

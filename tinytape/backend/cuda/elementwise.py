@@ -1,0 +1,200 @@
+"""Elementwise CUDA kernels, named as the CPU ones.
+
+Every operand is a flat device buffer plus an element offset; strided and broadcast
+operands also take their shape and strides as 4-tuples (kernel arguments passed by
+value: no host arrays are built per launch).  One thread per output element.
+"""
+import math
+
+from numba import cuda
+
+from ..opcodes import (
+    ABS, ADD, BCE, BCE_WITH_LOGITS, COS, DIV, EQ, EXP, GE, GT, LE, LOG, LT, MAXIMUM, MINIMUM,
+    MUL, NE, NEG, POW, RECIPROCAL, RELU, SIGMOID, SIGN, SIN, SQRT, SUB, TANH,
+)
+
+
+@cuda.jit(device=True, inline=True)
+def strided_offset(i, shape, strides, offset):
+    """Buffer position of element ``i`` (C order) of a 4-D strided view."""
+    i3 = i % shape[3]
+    i //= shape[3]
+    i2 = i % shape[2]
+    i //= shape[2]
+    i1 = i % shape[1]
+    i0 = i // shape[1]
+    return offset + i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
+
+
+@cuda.jit(device=True, inline=True)
+def _unary_op(op, x):
+    if op == NEG:
+        return -x
+    if op == ABS:
+        return abs(x)
+    if op == SQRT:
+        return math.sqrt(x)
+    if op == RELU:
+        return x - x if x <= 0 else x
+    if op == SIGN:
+        if x > 0:
+            return x - x + 1
+        if x < 0:
+            return x - x - 1
+        return x - x
+    if op == RECIPROCAL:
+        return 1.0 / x
+    if op == SIGMOID:
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    if op == EXP:
+        return math.exp(x)
+    if op == LOG:
+        return math.log(x)
+    if op == TANH:
+        return math.tanh(x)
+    if op == SIN:
+        return math.sin(x)
+    if op == COS:
+        return math.cos(x)
+    return x
+
+
+@cuda.jit(device=True, inline=True)
+def _binary_op(op, a, b):
+    if op == ADD:
+        return a + b
+    if op == SUB:
+        return a - b
+    if op == MUL:
+        return a * b
+    if op == DIV:
+        return a / b
+    if op == POW:
+        return a ** b
+    if op == MAXIMUM:
+        return a if (a > b or a != a) else b
+    if op == MINIMUM:
+        return a if (a < b or a != a) else b
+    if op == BCE_WITH_LOGITS:
+        return max(a, 0.0) - a * b + math.log1p(math.exp(-abs(a)))
+    if op == BCE:
+        return -(b * max(math.log(a), -100.0) + (1.0 - b) * max(math.log(1.0 - a), -100.0))
+    return a
+
+
+@cuda.jit(device=True, inline=True)
+def _compare_op(op, a, b):
+    if op == EQ:
+        return a == b
+    if op == NE:
+        return a != b
+    if op == LT:
+        return a < b
+    if op == LE:
+        return a <= b
+    if op == GT:
+        return a > b
+    return a >= b
+
+
+@cuda.jit
+def unary(op, x, x_off, out, n):
+    i = cuda.grid(1)
+    if i < n:
+        out[i] = _unary_op(op, x[x_off + i])
+
+
+@cuda.jit
+def binary(op, a, a_off, b, b_off, out, out_off, n):
+    i = cuda.grid(1)
+    if i < n:
+        out[out_off + i] = _binary_op(op, a[a_off + i], b[b_off + i])
+
+
+@cuda.jit
+def binary_inplace(op, a, a_off, b, b_off, n, b_scalar):
+    i = cuda.grid(1)
+    if i < n:
+        j = b_off if b_scalar else b_off + i
+        a[a_off + i] = _binary_op(op, a[a_off + i], b[j])
+
+
+@cuda.jit
+def binary_scalar(op, a, a_off, s, out, out_off, n, scalar_first):
+    i = cuda.grid(1)
+    if i < n:
+        if scalar_first:
+            out[out_off + i] = _binary_op(op, s, a[a_off + i])
+        else:
+            out[out_off + i] = _binary_op(op, a[a_off + i], s)
+
+
+@cuda.jit
+def binary_nd(op, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
+    i = cuda.grid(1)
+    if i < n:
+        out[i] = _binary_op(op, a[strided_offset(i, shape, a_strides, a_off)],
+                            b[strided_offset(i, shape, b_strides, b_off)])
+
+
+@cuda.jit
+def compare(op, a, a_off, b, b_off, out, n):
+    i = cuda.grid(1)
+    if i < n:
+        out[i] = _compare_op(op, a[a_off + i], b[b_off + i])
+
+
+@cuda.jit
+def compare_scalar(op, a, a_off, s, out, n, scalar_first):
+    i = cuda.grid(1)
+    if i < n:
+        if scalar_first:
+            out[i] = _compare_op(op, s, a[a_off + i])
+        else:
+            out[i] = _compare_op(op, a[a_off + i], s)
+
+
+@cuda.jit
+def compare_nd(op, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
+    i = cuda.grid(1)
+    if i < n:
+        out[i] = _compare_op(op, a[strided_offset(i, shape, a_strides, a_off)],
+                             b[strided_offset(i, shape, b_strides, b_off)])
+
+
+@cuda.jit
+def where_nd(c, c_off, c_strides, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
+    i = cuda.grid(1)
+    if i < n:
+        if c[strided_offset(i, shape, c_strides, c_off)]:
+            out[i] = a[strided_offset(i, shape, a_strides, a_off)]
+        else:
+            out[i] = b[strided_offset(i, shape, b_strides, b_off)]
+
+
+# ---- layout and dtype moves (numpy does these on the CPU backend) ----
+
+
+@cuda.jit
+def copy_strided(src, src_off, src_strides, dst, dst_off, dst_strides, shape, n):
+    """dst[view] = src[view] for two 4-D strided views of one shape (casting on store)."""
+    i = cuda.grid(1)
+    if i < n:
+        dst[strided_offset(i, shape, dst_strides, dst_off)] = src[strided_offset(i, shape, src_strides, src_off)]
+
+
+@cuda.jit
+def cast_bool(src, src_off, src_strides, dst, shape, n):
+    i = cuda.grid(1)
+    if i < n:
+        dst[i] = src[strided_offset(i, shape, src_strides, src_off)] != 0
+
+
+@cuda.jit
+def fill(buf, off, n, value):
+    i = cuda.grid(1)
+    if i < n:
+        buf[off + i] = value
