@@ -134,3 +134,9 @@ def test_trainer_on_cuda_matches_the_cpu_curve(tmp_path):
     ckpt = tmp_path / "cuda" / "checkpoint.npz"
     run(config(*base, "trainer.device=cuda", "trainer.steps=8", f"trainer.resume={ckpt}"), str(tmp_path / "more"))
     assert len(losses_of(tmp_path / "more")) == 8
+
+
+def test_gradcheck_runs_on_cuda_tensors():
+    x = tt.tensor(A(2, 3), dtype=tt.float64, device="cuda", requires_grad=True)
+    w = tt.tensor(A(3, 2), dtype=tt.float64, device="cuda", requires_grad=True)
+    assert tt.autograd.gradcheck(lambda a, b: (a.mm(b).tanh() * a.sum()).sum(1), (x, w))

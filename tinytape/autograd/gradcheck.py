@@ -17,17 +17,18 @@ def _outputs(fn, inputs):
 
 def _numerical_jacobian(fn, inputs, x, eps):
     """d(outputs)/dx, one column per element of ``x``, by (f(x+eps) - f(x-eps)) / 2eps."""
-    arr = x._data  # perturbed in place; views and transposed inputs work as they are
+    original = x.detach().cpu().numpy().copy()
     columns = []
-    for pos in np.ndindex(*arr.shape):
-        orig = arr[pos].item()
-        with no_grad():
-            arr[pos] = orig + eps
+    with no_grad():
+        storage = x.data  # writes through it reach x (any device, any layout) untracked
+        for pos in np.ndindex(*original.shape):
+            value = original[pos].item()
+            storage[pos] = value + eps
             plus = [o.numpy(force=True).astype(np.float64).ravel() for o in _outputs(fn, inputs)]
-            arr[pos] = orig - eps
+            storage[pos] = value - eps
             minus = [o.numpy(force=True).astype(np.float64).ravel() for o in _outputs(fn, inputs)]
-            arr[pos] = orig
-        columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+            storage[pos] = value
+            columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
     return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
 
 
@@ -38,7 +39,7 @@ def _analytical_jacobian(outputs, x, create_graph=False):
     for out in outputs:
         for i in range(out.numel()):
             onehot = zeros_like(out)
-            onehot._data.reshape(-1)[i] = 1
+            onehot.view(-1)[i] = 1
             (g,) = grad(out, x, onehot, retain_graph=True, allow_unused=True)
             rows.append(np.zeros(x.numel()) if g is None else g.numpy(force=True).astype(np.float64).ravel())
     return np.stack(rows) if rows else np.zeros((0, x.numel()))

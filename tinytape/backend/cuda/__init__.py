@@ -18,7 +18,7 @@ from . import linalg as _la
 from . import nn as _nn
 from . import reduction as _red
 from .darray import DArray, HostScalar, c_strides
-from .launch import grid
+from .launch import grid, per_output, tiles
 
 _ND = 4
 
@@ -320,7 +320,7 @@ class CUDABackend:
                 if n == 0:
                     _ew.fill[grid(outer * inner)](out.buf, 0, outer * inner, out.dtype.type(0))
                 else:
-                    _red.reduce_mid[outer * inner, _red.TPB](op, result.buf[result.offset:], outer, n, inner, out.buf)
+                    _red.reduce_mid[per_output(outer * inner, _red.TPB)](op, result.buf[result.offset:], outer, n, inner, out.buf)
             result = out
         if not keepdim:
             result = result.reshape(tuple(s for i, s in enumerate(result.shape) if i not in dims))
@@ -333,7 +333,7 @@ class CUDABackend:
         kept = shape[:dim] + (1,) + shape[dim + 1:]
         values, indices = self._alloc(kept, x.dtype), self._alloc(kept, np.int64)
         if outer * inner:
-            _red.argreduce_mid[outer * inner, _red.TPB](op, x.buf[x.offset:], outer, n, inner, values.buf, indices.buf)
+            _red.argreduce_mid[per_output(outer * inner, _red.TPB)](op, x.buf[x.offset:], outer, n, inner, values.buf, indices.buf)
         if not keepdim:
             values, indices = values.reshape(shape[:dim] + shape[dim + 1:]), indices.reshape(shape[:dim] + shape[dim + 1:])
         return values, indices
@@ -365,9 +365,7 @@ class CUDABackend:
         nb = math.prod(batch)
         out = self._alloc(batch + (m, n), a.dtype)
         if m * n * nb:
-            tile = _la.TILE
-            blocks = ((n + tile - 1) // tile, (m + tile - 1) // tile, nb)
-            _la.matmul[blocks, (tile, tile)](a.buf, a.offset, m * k, b.buf, b.offset, k * n, out.buf,
+            _la.matmul[tiles(m, n, nb, _la.TILE)](a.buf, a.offset, m * k, b.buf, b.offset, k * n, out.buf,
                                              m, n, k, ta, tb)
         return out
 

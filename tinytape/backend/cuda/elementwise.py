@@ -15,7 +15,7 @@ from ..opcodes import (
 
 
 @cuda.jit(device=True, inline=True)
-def strided_offset(i, shape, strides, offset):
+def _strided_offset(i, shape, strides, offset):
     """Buffer position of element ``i`` (C order) of a 4-D strided view."""
     i3 = i % shape[3]
     i //= shape[3]
@@ -136,8 +136,8 @@ def binary_scalar(op, a, a_off, s, out, out_off, n, scalar_first):
 def binary_nd(op, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
     i = cuda.grid(1)
     if i < n:
-        out[i] = _binary_op(op, a[strided_offset(i, shape, a_strides, a_off)],
-                            b[strided_offset(i, shape, b_strides, b_off)])
+        out[i] = _binary_op(op, a[_strided_offset(i, shape, a_strides, a_off)],
+                            b[_strided_offset(i, shape, b_strides, b_off)])
 
 
 @cuda.jit
@@ -161,18 +161,18 @@ def compare_scalar(op, a, a_off, s, out, n, scalar_first):
 def compare_nd(op, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
     i = cuda.grid(1)
     if i < n:
-        out[i] = _compare_op(op, a[strided_offset(i, shape, a_strides, a_off)],
-                             b[strided_offset(i, shape, b_strides, b_off)])
+        out[i] = _compare_op(op, a[_strided_offset(i, shape, a_strides, a_off)],
+                             b[_strided_offset(i, shape, b_strides, b_off)])
 
 
 @cuda.jit
 def where_nd(c, c_off, c_strides, a, a_off, a_strides, b, b_off, b_strides, out, shape, n):
     i = cuda.grid(1)
     if i < n:
-        if c[strided_offset(i, shape, c_strides, c_off)]:
-            out[i] = a[strided_offset(i, shape, a_strides, a_off)]
+        if c[_strided_offset(i, shape, c_strides, c_off)]:
+            out[i] = a[_strided_offset(i, shape, a_strides, a_off)]
         else:
-            out[i] = b[strided_offset(i, shape, b_strides, b_off)]
+            out[i] = b[_strided_offset(i, shape, b_strides, b_off)]
 
 
 # ---- layout and dtype moves (numpy does these on the CPU backend) ----
@@ -183,14 +183,14 @@ def copy_strided(src, src_off, src_strides, dst, dst_off, dst_strides, shape, n)
     """dst[view] = src[view] for two 4-D strided views of one shape (casting on store)."""
     i = cuda.grid(1)
     if i < n:
-        dst[strided_offset(i, shape, dst_strides, dst_off)] = src[strided_offset(i, shape, src_strides, src_off)]
+        dst[_strided_offset(i, shape, dst_strides, dst_off)] = src[_strided_offset(i, shape, src_strides, src_off)]
 
 
 @cuda.jit
 def cast_bool(src, src_off, src_strides, dst, shape, n):
     i = cuda.grid(1)
     if i < n:
-        dst[i] = src[strided_offset(i, shape, src_strides, src_off)] != 0
+        dst[i] = src[_strided_offset(i, shape, src_strides, src_off)] != 0
 
 
 @cuda.jit
