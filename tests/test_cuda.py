@@ -140,3 +140,11 @@ def test_gradcheck_runs_on_cuda_tensors():
     x = tt.tensor(A(2, 3), dtype=tt.float64, device="cuda", requires_grad=True)
     w = tt.tensor(A(3, 2), dtype=tt.float64, device="cuda", requires_grad=True)
     assert tt.autograd.gradcheck(lambda a, b: (a.mm(b).tanh() * a.sum()).sum(1), (x, w))
+
+
+def test_gradient_accumulation_on_cuda():
+    x = tt.ones(3, device="cuda", requires_grad=True)
+    x.sum().backward()  # a broadcast view is handed to the leaf
+    x.sum().backward()
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0] and x.grad.is_cuda

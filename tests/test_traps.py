@@ -131,3 +131,15 @@ def test_grad_of_shared_gradient_is_not_aliased():
     (c + 0).backward(g)
     c.grad.add_(1)
     assert g.tolist() == [5.0]
+
+
+def test_accumulating_into_a_grad_that_came_from_a_broadcast():
+    x = tt.ones(3, requires_grad=True)
+    x.sum().backward()   # sum's backward hands out a broadcast view
+    x.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    w = tt.ones(2, 3, requires_grad=True)
+    for _ in range(2):
+        (w.view(6) * 2).sum().backward()
+        w.t().sum().backward()
+    assert w.grad.tolist() == [[6.0] * 3] * 2

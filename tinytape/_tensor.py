@@ -200,10 +200,6 @@ class Tensor:
     def output_nr(self):
         return self._output_nr
 
-    @property
-    def _version_value(self):
-        return self._version[0]
-
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import backward

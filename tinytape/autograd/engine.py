@@ -168,7 +168,8 @@ def _accumulate(leaf, g, borrowed, create_graph):
         g = g.detach()
     current = leaf._grad
     if current is None:
-        leaf._grad = g.clone() if borrowed else g
+        # keep it only if nothing else can see its memory (not a view, not broadcast)
+        leaf._grad = g.clone() if borrowed or not g._be.owns(g._data) else g
     elif create_graph or current._requires_grad:
         leaf._grad = current + g
     else:

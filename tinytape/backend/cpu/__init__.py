@@ -105,6 +105,11 @@ class CPUBackend:
         np.copyto(dst, src, casting="unsafe")
 
     @staticmethod
+    def owns(x):
+        """Whether ``x`` is a writable array of its own (no view of another's memory)."""
+        return x.base is None and x.flags.writeable and x.flags.c_contiguous
+
+    @staticmethod
     def may_alias(a, b):
         return np.may_share_memory(a, b)
 

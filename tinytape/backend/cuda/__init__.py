@@ -121,6 +121,10 @@ class CUDABackend:
         _, src4 = _pad4(dst.shape, _broadcast_strides(src, dst.shape))
         _ew.copy_strided[grid(n)](src.buf, src.offset, src4, dst.buf, dst.offset, dst4, shape4, n)
 
+    def owns(self, x):
+        """Whether ``x`` covers a whole device buffer, contiguously (no view of another's)."""
+        return isinstance(x, DArray) and x.offset == 0 and x.is_contiguous() and x.buf.size == max(x.size, 1)
+
     def may_alias(self, a, b):
         return isinstance(a, DArray) and isinstance(b, DArray) and a.buf is b.buf
 
