@@ -457,6 +457,9 @@ class Tensor:
     def abs(self):
         return _ew.abs(self)
 
+    def sign(self):
+        return _ew.sign(self)
+
     def sin(self):
         return _ew.sin(self)
 

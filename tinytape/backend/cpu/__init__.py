@@ -18,6 +18,7 @@ from . import indexing as _ix  # noqa: E402
 from . import linalg as _la  # noqa: E402
 from . import nn as _nn  # noqa: E402
 from . import reduction as _red  # noqa: E402
+from ..layout import adjacent_runs  # noqa: E402
 
 _ND = 4  # rank of the strided elementwise kernels
 
@@ -237,14 +238,7 @@ class CPUBackend:
         dims = tuple(range(ndim)) if not dims else dims
         result = _c(x)
         # reduce each run of adjacent axes as the middle axis of an (outer, n, inner) view
-        runs, start = [], None
-        for i, d in enumerate(dims):
-            if start is None:
-                start = d
-            if i + 1 == len(dims) or dims[i + 1] != d + 1:
-                runs.append((start, d))
-                start = None
-        for lo, hi in reversed(runs):
+        for lo, hi in reversed(adjacent_runs(dims)):
             shape = result.shape
             outer = math.prod(shape[:lo])
             n = math.prod(shape[lo:hi + 1])

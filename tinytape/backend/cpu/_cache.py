@@ -1,9 +1,9 @@
 """Where numba caches the compiled CPU kernels.
 
-The cache lives under a directory named after the tinytape and numba versions (and a
-hash of the op-code table the kernels fold in as constants), so an upgrade or an
-op-code change never loads stale machine code; numba's own index still checks each
-kernel file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when
+The cache lives under a directory named after the tinytape and numba versions and a
+hash of the two modules the kernels compile in from outside their own files (the op-code
+table and the per-element op definitions), so an upgrade or a change there never loads
+stale machine code; numba's own index still checks each kernel file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when
 set, wins as numba documents.
 """
 import hashlib
@@ -13,14 +13,17 @@ import numba
 from numba.core import caching
 
 from ..._version import __version__
-from .. import opcodes
+from .. import opcodes, scalar_ops
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def cache_root():
-    with open(opcodes.__file__, "rb") as f:
-        table = hashlib.sha1(f.read()).hexdigest()[:8]
+    digest = hashlib.sha1()
+    for module in (opcodes, scalar_ops):  # folded into the kernels from outside their files
+        with open(module.__file__, "rb") as f:
+            digest.update(f.read())
+    table = digest.hexdigest()[:8]
     base = os.environ.get("TINYTAPE_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "tinytape")
     return os.path.join(base, f"tinytape-{__version__}-numba-{numba.__version__}-ops-{table}")

@@ -17,6 +17,7 @@ from . import indexing as _ix
 from . import linalg as _la
 from . import nn as _nn
 from . import reduction as _red
+from ..layout import adjacent_runs
 from .darray import DArray, HostScalar, c_strides
 from .launch import grid, per_output, tiles
 
@@ -309,14 +310,7 @@ class CUDABackend:
         ndim = x.ndim
         dims = tuple(range(ndim)) if not dims else dims
         result = self.contiguous(x)
-        runs, start = [], None
-        for i, d in enumerate(dims):
-            if start is None:
-                start = d
-            if i + 1 == len(dims) or dims[i + 1] != d + 1:
-                runs.append((start, d))
-                start = None
-        for lo, hi in reversed(runs):
+        for lo, hi in reversed(adjacent_runs(dims)):
             shape = result.shape
             outer, n, inner = math.prod(shape[:lo]), math.prod(shape[lo:hi + 1]), math.prod(shape[hi + 1:])
             out = self._alloc(shape[:lo] + (1,) * (hi - lo + 1) + shape[hi + 1:], x.dtype)

@@ -4,14 +4,9 @@ Every operand is a flat device buffer plus an element offset; strided and broadc
 operands also take their shape and strides as 4-tuples (kernel arguments passed by
 value: no host arrays are built per launch).  One thread per output element.
 """
-import math
-
 from numba import cuda
 
-from ..opcodes import (
-    ABS, ADD, BCE, BCE_WITH_LOGITS, COS, DIV, EQ, EXP, GE, GT, LE, LOG, LT, MAXIMUM, MINIMUM,
-    MUL, NE, NEG, POW, RECIPROCAL, RELU, SIGMOID, SIGN, SIN, SQRT, SUB, TANH,
-)
+from .. import scalar_ops
 
 
 @cuda.jit(device=True, inline=True)
@@ -26,78 +21,9 @@ def _strided_offset(i, shape, strides, offset):
     return offset + i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
 
 
-@cuda.jit(device=True, inline=True)
-def _unary_op(op, x):
-    if op == NEG:
-        return -x
-    if op == ABS:
-        return abs(x)
-    if op == SQRT:
-        return math.sqrt(x)
-    if op == RELU:
-        return x - x if x <= 0 else x
-    if op == SIGN:
-        if x > 0:
-            return x - x + 1
-        if x < 0:
-            return x - x - 1
-        return x - x
-    if op == RECIPROCAL:
-        return 1.0 / x
-    if op == SIGMOID:
-        if x >= 0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-    if op == EXP:
-        return math.exp(x)
-    if op == LOG:
-        return math.log(x)
-    if op == TANH:
-        return math.tanh(x)
-    if op == SIN:
-        return math.sin(x)
-    if op == COS:
-        return math.cos(x)
-    return x
-
-
-@cuda.jit(device=True, inline=True)
-def _binary_op(op, a, b):
-    if op == ADD:
-        return a + b
-    if op == SUB:
-        return a - b
-    if op == MUL:
-        return a * b
-    if op == DIV:
-        return a / b
-    if op == POW:
-        return a ** b
-    if op == MAXIMUM:
-        return a if (a > b or a != a) else b
-    if op == MINIMUM:
-        return a if (a < b or a != a) else b
-    if op == BCE_WITH_LOGITS:
-        return max(a, 0.0) - a * b + math.log1p(math.exp(-abs(a)))
-    if op == BCE:
-        return -(b * max(math.log(a), -100.0) + (1.0 - b) * max(math.log(1.0 - a), -100.0))
-    return a
-
-
-@cuda.jit(device=True, inline=True)
-def _compare_op(op, a, b):
-    if op == EQ:
-        return a == b
-    if op == NE:
-        return a != b
-    if op == LT:
-        return a < b
-    if op == LE:
-        return a <= b
-    if op == GT:
-        return a > b
-    return a >= b
+_unary_op = cuda.jit(device=True, inline=True)(scalar_ops.unary_op)
+_binary_op = cuda.jit(device=True, inline=True)(scalar_ops.binary_op)
+_compare_op = cuda.jit(device=True, inline=True)(scalar_ops.compare_op)
 
 
 @cuda.jit
