@@ -153,3 +153,24 @@ def test_errors_name_the_op_and_shapes():
     with pytest.raises(IndexError, match="out of bounds"):
         import tinytape.nn.functional as F
         F.cross_entropy(tt.ones(2, 3), tt.tensor([0, 3]))
+
+
+def test_module_level_forms_match_the_methods():
+    x = tt.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    pairs = [
+        (tt.exp(x), x.exp()), (tt.log(x.abs()), x.abs().log()), (tt.sqrt(x.abs()), x.abs().sqrt()),
+        (tt.abs(x), x.abs()), (tt.sin(x), x.sin()), (tt.cos(x), x.cos()), (tt.tanh(x), x.tanh()),
+        (tt.sigmoid(x), x.sigmoid()), (tt.relu(x), x.relu()), (tt.neg(x), -x), (tt.sign(x), x.sign()),
+        (tt.add(x, 1), x + 1), (tt.sub(x, x, alpha=2), -x), (tt.mul(x, x), x * x), (tt.div(x, 2), x / 2),
+        (tt.pow(x, 2), x ** 2), (tt.clamp(x, min=0), x.clamp(min=0)), (tt.maximum(x, -x), x.abs()),
+        (tt.minimum(x, -x), -x.abs()), (tt.sum(x, 1), x.sum(1)), (tt.mean(x), x.mean()),
+        (tt.norm(x), x.norm()), (tt.max(x), x.max()), (tt.min(x), x.min()), (tt.argmax(x, 1), x.argmax(1)),
+        (tt.matmul(x, x.t()), x @ x.T), (tt.mm(x, x.t()), x.mm(x.t())), (tt.t(x), x.t()),
+        (tt.transpose(x, 0, 1), x.T), (tt.reshape(x, (3, 2)), x.reshape(3, 2)), (tt.flatten(x), x.flatten()),
+        (tt.unsqueeze(x, 0), x[None]), (tt.squeeze(x[None]), x), (tt.permute(x, (1, 0)), x.T),
+        (tt.clone(x), x), (tt.where(x > 0, x, 0.0), x.relu()), (tt.softmax(x, 1), tt.nn.functional.softmax(x, 1)),
+        (tt.eq(x, x), x == x), (tt.gt(x, 0), x > 0), (tt.cat([x, x]), tt.stack([x, x]).reshape(4, 3)),
+    ]
+    for got, want in pairs:
+        assert got.shape == want.shape and tt.equal(got, want), (got, want)
+    assert tt.is_tensor(x) and tt.numel(x) == 6
