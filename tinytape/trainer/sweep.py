@@ -5,8 +5,8 @@ import json
 import logging
 import os
 
-import yaml
 from hydra.experimental.callback import Callback
+from omegaconf import OmegaConf
 
 from .report import plot_losses, read_losses
 
@@ -24,8 +24,7 @@ def summarize(sweep_dir):
         overrides_path = os.path.join(job, ".hydra", "overrides.yaml")
         overrides = []
         if os.path.isfile(overrides_path):
-            with open(overrides_path) as f:
-                overrides = yaml.safe_load(f) or []
+            overrides = list(OmegaConf.load(overrides_path) or [])
         with open(metrics_path) as f:
             metrics = json.load(f)
         label = " ".join(overrides) or name
