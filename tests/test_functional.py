@@ -75,3 +75,20 @@ def test_loss_errors_name_the_op():
         F.cross_entropy(tt.ones(2, 3), tt.ones(2))
     with pytest.raises(RuntimeError, match="nll_loss: expected target of dtype int64"):
         F.nll_loss(tt.ones(2, 3), tt.ones(2))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_label_smoothing(weighted):
+    x = rng.normal(size=(5, 3))
+    target = np.array([0, 2, 1, -100, 2])
+    w = np.array([0.5, 1.0, 2.0]) if weighted else np.ones(3)
+    eps = 0.1
+    logp = np.log(np.exp(x) / np.exp(x).sum(1, keepdims=True))
+    keep = target != -100
+    rows, t = np.arange(5)[keep], target[keep]
+    denominator = w[t].sum()
+    nll = (-logp[rows, t] * w[t]).sum() / denominator
+    smooth = (-(logp[rows] * w).sum(1)).sum() / denominator
+    expected = (1 - eps) * nll + eps / 3 * smooth
+    got = F.cross_entropy(t64(x), tt.tensor(target), weight=t64(w) if weighted else None, label_smoothing=eps)
+    np.testing.assert_allclose(got.item(), expected)

@@ -284,7 +284,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         valid = (target != ignore_index)
         smooth = smooth * valid
         if reduction == "mean":
-            smooth = smooth.sum() / valid.sum()
+            # the same denominator as the weighted nll's mean: the targets' total weight
+            count = valid.sum() if weight is None else (weight[target.clamp(min=0)] * valid).sum()
+            smooth = smooth.sum() / count
         else:
             smooth = _reduce(smooth, reduction, "cross_entropy")
         return (1 - label_smoothing) * nll + label_smoothing / c * smooth
