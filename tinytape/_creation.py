@@ -222,8 +222,8 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
         low, high = 0, low
     rng = (generator or default_generator).rng
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
-    return _wrap(rng.integers(low, high, size=_sizes((size,)) if isinstance(size, int) else tuple(size)).astype(dtype.np),
-                 False, device)
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    return _wrap(rng.integers(low, high, size=shape).astype(dtype.np), False, device)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
