@@ -30,13 +30,13 @@ def _readonly(view):
 
 
 def _as_nd_input(x, shape):
-    """``x`` broadcast to ``shape`` and presented as a read-only 4-D strided view."""
-    v = np.broadcast_to(x, shape)
-    if len(shape) < _ND:
-        v = v.reshape((1,) * (_ND - len(shape)) + tuple(shape))
-    elif len(shape) > _ND:
-        v = v.reshape((-1,) + tuple(shape[-(_ND - 1):]))  # may copy; rank > 4 is rare
-    return _readonly(v)
+    """``x`` (broadcastable to ``shape``) as a read-only 4-D strided view: its rank padded
+    with leading size-1 dims, which the nd kernels broadcast by index (np.broadcast_to
+    would cost ~7 us a call).  One kernel signature per dtype, whatever the layout."""
+    if len(shape) > _ND:
+        return _readonly(np.broadcast_to(x, shape).reshape((-1,) + tuple(shape[-(_ND - 1):])))  # may copy; rare
+    v = x[(None,) * (_ND - x.ndim)] if x.ndim < _ND else x
+    return v if not v.flags.writeable else _readonly(v)
 
 
 def _as_nd_output(out):

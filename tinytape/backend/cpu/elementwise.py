@@ -1,8 +1,8 @@
 """Elementwise CPU kernels: one kernel per arity, the operation passed as an op code.
 
 Kernels take flat C-contiguous buffers (one signature per dtype) or, for broadcasting
-and strided inputs, 4-D views whose broadcast dimensions have stride 0; the shape logic
-lives in Python (``tinytape.backend.cpu``).
+and strided inputs, read-only 4-D views whose broadcast dimensions have size 1; the
+shape logic lives in Python (``tinytape.backend.cpu``).
 
 The op code is tested once, outside the loop: each branch inlines the loop with the op
 as a constant, so LLVM vectorises it.  Testing it per element instead made a 100 000-
@@ -154,13 +154,23 @@ def binary_scalar(op, a, s, out, scalar_first):
 
 
 @njit(inline="always", cache=True, nogil=True)
+def _bcast(x, out):
+    """Per-dimension index multipliers: 0 where ``x`` has size 1 against ``out`` (it is
+    broadcast), 1 elsewhere, so operands need no np.broadcast_to view."""
+    return ((x.shape[0] != 1) * 1, (x.shape[1] != 1) * 1, (x.shape[2] != 1) * 1, (x.shape[3] != 1) * 1)
+
+
+@njit(inline="always", cache=True, nogil=True)
 def _binary_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
+    a0, a1, a2, a3 = _bcast(a, out)
+    b0, b1, b2, b3 = _bcast(b, out)
     for i in range(d0):
         for j in range(d1):
             for k in range(d2):
                 for m in range(d3):
-                    out[i, j, k, m] = _binary_op(op, a[i, j, k, m], b[i, j, k, m])
+                    out[i, j, k, m] = _binary_op(op, a[i * a0, j * a1, k * a2, m * a3],
+                                                 b[i * b0, j * b1, k * b2, m * b3])
 
 
 @njit(cache=True, nogil=True)
@@ -236,11 +246,14 @@ def compare_scalar(op, a, s, out, scalar_first):
 @njit(inline="always", cache=True, nogil=True)
 def _compare_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
+    a0, a1, a2, a3 = _bcast(a, out)
+    b0, b1, b2, b3 = _bcast(b, out)
     for i in range(d0):
         for j in range(d1):
             for k in range(d2):
                 for m in range(d3):
-                    out[i, j, k, m] = _compare_op(op, a[i, j, k, m], b[i, j, k, m])
+                    out[i, j, k, m] = _compare_op(op, a[i * a0, j * a1, k * a2, m * a3],
+                                                  b[i * b0, j * b1, k * b2, m * b3])
 
 
 @njit(cache=True, nogil=True)
@@ -262,8 +275,14 @@ def compare_nd(op, a, b, out):
 @njit(cache=True, nogil=True)
 def where_nd(cond, a, b, out):
     d0, d1, d2, d3 = out.shape
+    c0, c1, c2, c3 = _bcast(cond, out)
+    a0, a1, a2, a3 = _bcast(a, out)
+    b0, b1, b2, b3 = _bcast(b, out)
     for i in range(d0):
         for j in range(d1):
             for k in range(d2):
                 for m in range(d3):
-                    out[i, j, k, m] = a[i, j, k, m] if cond[i, j, k, m] else b[i, j, k, m]
+                    if cond[i * c0, j * c1, k * c2, m * c3]:
+                        out[i, j, k, m] = a[i * a0, j * a1, k * a2, m * a3]
+                    else:
+                        out[i, j, k, m] = b[i * b0, j * b1, k * b2, m * b3]
