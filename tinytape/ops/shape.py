@@ -402,9 +402,8 @@ def getitem(x, index):
         warnings.warn("indexing a 0-dim tensor with [0] is the pre-0.4 idiom; use tensor.item()",
                       DeprecationWarning, stacklevel=3)
         return x.item()
-    if x.ndim == 0 and index not in (None, Ellipsis, ()) and not isinstance(index, tuple):
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if x.ndim == 0 and isinstance(index, (int, slice)) and not isinstance(index, bool):
+        raise IndexError(f"invalid index {index!r} of a 0-dim tensor; use tensor.item() to get its number")
     idx, basic = _normalize_index(index)
     if not basic:
         return Index.apply(x, idx)
