@@ -118,6 +118,16 @@ def test_resume_gives_the_uninterrupted_losses(tmp_path):
     assert losses_of(tmp_path / "resumed") == losses_of(tmp_path / "full")
 
 
+def test_resume_checks_shapes_and_length(tmp_path):
+    run(config(*SMALL, "trainer.steps=4"), str(tmp_path / "a"))
+    ckpt = tmp_path / "a" / "checkpoint.npz"
+    with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint's w1 has shape \(20, 8\)"):
+        run(config(*SMALL, "model.H=9", f"trainer.resume={ckpt}"), str(tmp_path / "b"))
+    with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint is at step 4, past trainer\.steps=3"):
+        run(config(*SMALL, "trainer.steps=3", f"trainer.resume={ckpt}"), str(tmp_path / "c"))
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
 def test_ctrl_c_saves_a_usable_checkpoint(tmp_path, monkeypatch):
     from tinytape.trainer import model as model_module
     base = [*SMALL, "optim.lr=1e-3"]

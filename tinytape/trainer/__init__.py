@@ -117,6 +117,24 @@ def init_weights(cfg, d_in, d_out, dtype):
     return w1.to(dtype).requires_grad_(), w2.to(dtype).requires_grad_()
 
 
+def _resume_state(cfg, w1, w2):
+    """The checkpoint to continue from, checked against this run's shapes and length."""
+    if cfg.trainer.resume is None:
+        return None
+    try:
+        state = checkpoint.load(cfg.trainer.resume)
+    except (KeyError, ValueError, OSError) as e:
+        raise ConfigError(f"trainer.resume: {cfg.trainer.resume} is not a tinytape checkpoint ({e})") from None
+    for name, w in (("w1", w1), ("w2", w2)):
+        if state[name].shape != tuple(w.shape):
+            raise ConfigError(f"trainer.resume: the checkpoint's {name} has shape {state[name].shape}, "
+                              f"this run's model needs {tuple(w.shape)}")
+    if state["step"] > cfg.trainer.steps:
+        raise ConfigError(f"trainer.resume: the checkpoint is at step {state['step']}, past "
+                          f"trainer.steps={cfg.trainer.steps}")
+    return state
+
+
 def make_optimizer(cfg, params):
     o = cfg.optim
     if o.name == "sgd":
@@ -157,6 +175,7 @@ def run(cfg, out_dir):
     w1, w2 = w1.detach().to(device).requires_grad_(), w2.detach().to(device).requires_grad_()
     model = TwoLayerNet(w1, w2, cfg.model.activation)
     optimizer = make_optimizer(cfg, model.parameters())
+    state = _resume_state(cfg, w1, w2)
 
     os.makedirs(out_dir, exist_ok=True)
     handler = _log_to_file(out_dir)
@@ -166,8 +185,7 @@ def run(cfg, out_dir):
 
     losses, elapsed, start = [], [], 0
     tt.manual_seed(cfg.seed)
-    if cfg.trainer.resume is not None:
-        state = checkpoint.load(cfg.trainer.resume)
+    if state is not None:
         with tt.no_grad():
             w1.copy_(tt.tensor(state["w1"], device=device))
             w2.copy_(tt.tensor(state["w2"], device=device))
