@@ -30,7 +30,7 @@ def _kept_shape(in_shape, dims):
 
 def _expand_back(g, in_shape, dims, keepdim):
     """A reduced gradient broadcast back over the reduced dims."""
-    if not keepdim:
+    if not keepdim and g.ndim:  # a 0-d gradient (a full reduction) expands as it is
         g = g.reshape(_kept_shape(in_shape, dims))
     return g.expand(in_shape)
 
