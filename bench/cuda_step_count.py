@@ -86,7 +86,7 @@ def main():
         + 2 * n * h                    # clamp
         + (n * h + h * o + n * o)      # @ w2
         + 3 * n * o + 2 * n * o + n * o  # - y, ** 2, sum
-        + 3 * n * o * 3                # the pow backward's three small ops
+        + 2 * n * o * 3                # the pow backward: x * 2, then times the gradient
         + 2 * (n * o + h * o + n * h)  # the two products of the w2 entry's backward
         + 3 * n * h + n * h * 2        # the clamp backward: compare, cast, multiply
         + (n * d + n * h + d * h)      # x.T @ grad_h
