@@ -12,8 +12,6 @@ os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 import collections  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 import tinytape as tt  # noqa: E402
 from tinytape.backend import cuda as cuda_backend  # noqa: E402
 

@@ -71,8 +71,7 @@ def test_binary_broadcast(name, data):
     a = data.draw(arrays(sa))
     b = data.draw(arrays(sb, 0.5, 2.0) if name == "div" else arrays(sb))
     if name in ("maximum", "minimum"):
-        b = b + 0.3  # ties are a kink
-        a[np.isclose(np.broadcast_to(a, np.broadcast_shapes(sa, sb)), 0).any()] += 0
+        b = b + 0.3  # ties are a kink (skipped below)
     if name == "where":
         a[np.abs(a) < 0.1] = 0.3
     ta, va = leaf(a, data.draw(st.booleans()))

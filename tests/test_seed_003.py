@@ -1,6 +1,5 @@
 """Seed 003 (the autograd tutorial notebook): its cells and what they print."""
 import re
-import warnings
 
 import numpy as np
 import pytest

@@ -53,15 +53,14 @@ def set_rng_state(state):
 
 def _wrap(data, requires_grad, device):
     be = for_device(_dtype.as_device(device))
-    t = Tensor._make(be.asarray(data) if be.device.type != "cpu" else data, be=be)
+    t = Tensor._make(be.asarray(data), be=be)  # a host array: no copy on the CPU backend
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def _float_dtype(dtype):
-    dtype = _dtype.as_dtype(dtype) or _dtype.default_float
-    return dtype
+    return _dtype.as_dtype(dtype) or _dtype.default_float
 
 
 def _flatten_tensors(data):

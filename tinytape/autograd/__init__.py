@@ -3,7 +3,7 @@ modes, custom ``Function``s and ``gradcheck``."""
 import warnings
 
 from .engine import run_backward
-from .function import BackwardNode, Function
+from .function import Function
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",

@@ -8,7 +8,7 @@ def _check(a, b, op):
     if type(a) is not Tensor or type(b) is not Tensor:
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
     ew._check_device(a, b, op)
-    if a.dtype is not b.dtype:
+    if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
 
@@ -73,6 +73,11 @@ def mm(a, b):
     _check(a, b, "mm")
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D {list(a.shape)} and {b.ndim}-D {list(b.shape)}")
+    return _mm(a, b)
+
+
+def _mm(a, b):
+    """mm of operands already checked for type, device and dtype."""
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
@@ -113,9 +118,9 @@ def matmul(a, b):
     if a.ndim == 1 and b.ndim == 2:
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
-        return mm(a.unsqueeze(0), b).squeeze(0)
+        return _mm(a.unsqueeze(0), b).squeeze(0)
     if a.ndim == 2 and b.ndim == 2:
-        return mm(a, b)
+        return _mm(a, b)
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
     if squeeze_a:
         a = a.unsqueeze(0)

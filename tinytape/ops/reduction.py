@@ -180,8 +180,9 @@ class ExtremeDim(Function):
 
     @staticmethod
     def forward(ctx, x, code, dim, keepdim):
-        if x.shape[dim] == 0 if x.ndim else False:
-            raise IndexError(f"max(): cannot reduce over a zero-size dimension {dim} of shape {list(x.shape)}")
+        if x.ndim and x.shape[dim] == 0:
+            raise IndexError(f"{'max' if code == MAX else 'min'}(): cannot reduce over the zero-size "
+                             f"dimension {dim} of shape {list(x.shape)}")
         data = x._data if x.ndim else x._data.reshape(1)
         values, indices = x._be.argreduce(code, data, dim, keepdim or x.ndim == 0)
         if x.ndim == 0:
@@ -202,7 +203,7 @@ class MinDim(ExtremeDim):
     grad_fn_name = "MinBackward0"
 
 
-def _extreme(x, dim, keepdim, code, name, other=None):
+def _extreme(x, dim, keepdim, code, name):
     if isinstance(dim, Tensor):  # max(a, b): elementwise
         return (ew.maximum if code == MAX else ew.minimum)(x, dim)
     if dim is None:

@@ -203,7 +203,6 @@ def run(cfg, out_dir):
              x.shape[1], cfg.model.H, y.shape[1], cfg.optim.name, cfg.optim.lr, start, steps - 1)
     bar = tqdm(range(start, steps), initial=start, total=steps, desc="train", file=sys.stderr,
                disable=None if cfg.trainer.progress else True, dynamic_ncols=True)
-    step = start
     try:
         with logging_redirect_tqdm():
             for step in bar:

@@ -4,7 +4,6 @@ Any set of adjacent reduced dimensions maps onto that middle axis without a copy
 Sums accumulate in float64 whatever the dtype, so float32 sums of many terms keep
 their digits.
 """
-import numpy as np
 from numba import njit
 
 from ..opcodes import MAX, MIN, SUM, SUMSQ

@@ -3,7 +3,7 @@ one block per output element, a strided loop per thread, then a shared-memory tr
 (no warp shuffles: the simulator has none).  Values combine in float64."""
 from numba import cuda, float64, int64
 
-from ..opcodes import MAX, MIN, SUM, SUMSQ
+from ..opcodes import MAX, SUM, SUMSQ
 
 TPB = 128  # threads per block; a power of two for the tree
 
