@@ -638,7 +638,7 @@ class Tensor:
                 f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
                 f"shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
-            new_base = _sh.CopyFlat.apply(base._alias(), ids, result)
+            new_base = _sh.CopySlices.apply(base._alias(), ids, result)
         self._be.copy_into(self._data, result._data)
         self._version[0] += 1
         if base is not None:

@@ -412,36 +412,9 @@ def getitem(x, index):
 
 
 class CopySlices(Function):
-    """``out = x`` with ``out[index] = value``: the recorded form of ``x[index] = value``."""
-
-    grad_fn_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, x, index, value):
-        data = x._be.copy(x._data)
-        try:
-            x._be.setitem(data, index, value._data)
-        except (IndexError, ValueError) as e:
-            raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
-                          f"{_show(index)} of a tensor of shape {list(x.shape)}: {e}") from None
-        ctx.index, ctx.in_shape = index, x.shape
-        return x._new(data)
-
-    @staticmethod
-    def backward(ctx, g):
-        ids = _flat_ids(ctx.in_shape, ctx.index)
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            keep = g._be.full(ctx.in_shape, 1, g._data.dtype)
-            g._be.setitem(keep, ctx.index, g._be.scalar(0, g._data.dtype))  # overwritten: no gradient
-            grad_x = g * g._new(keep)
-        grad_value = take_flat(g, ids) if ctx.needs_input_grad[2] else None
-        return grad_x, None, grad_value
-
-
-class CopyFlat(Function):
-    """``out = base`` with the elements at flat positions ``ids`` replaced by ``value``:
-    how a write through a view is recorded on the view's base."""
+    """``out = base`` with the elements at flat positions ``ids`` replaced by ``value`` (of
+    ``ids``' shape): the recorded form of ``x[index] = value`` and of a write through a
+    view of ``base``."""
 
     grad_fn_name = "CopySlices"
 
@@ -462,6 +435,18 @@ class CopyFlat(Function):
         return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
 
 
+def _copy_slices(x, index, value):
+    ids = _flat_ids(x.shape, index)
+    while value.ndim > ids.ndim and value.shape[0] == 1:
+        value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
+    try:
+        value = value.expand(ids.shape)
+    except RuntimeError:
+        raise ValueError(f"setitem: can't assign a value of shape {list(value.shape)} to index "
+                         f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
+    return CopySlices.apply(x, ids, value)
+
+
 def setitem(x, index, value):
     idx, _ = _normalize_index(index)
     if type(value) is not Tensor:
@@ -469,7 +454,7 @@ def setitem(x, index, value):
     elif value.dtype is not x.dtype:
         value = ew.to_dtype(value, x.dtype)
     if _state.enabled and (x._requires_grad or value._requires_grad):
-        x._inplace("setitem", CopySlices.apply, idx, value)
+        x._inplace("setitem", _copy_slices, idx, value)
         return
     x._check_inplace("setitem")
     try:
