@@ -215,3 +215,28 @@ def test_multirun_writes_a_summary(tmp_path):
                                               "optim.lr=2e-06 trainer.steps=3 data.D_in=50"]
     assert all(float(r["final_loss"]) > 0 for r in rows)
     assert (sweep / "summary.png").read_bytes()[:4] == b"\x89PNG"
+
+
+class _Terminal:
+    """A stderr that says it is a terminal, keeping what is written."""
+
+    def __init__(self, tty):
+        self.tty, self.text = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text.append(s)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty, progress, shown", [(True, True, True), (False, True, False), (True, False, False)])
+def test_progress_bar_on_a_terminal_only(tmp_path, monkeypatch, tty, progress, shown):
+    err = _Terminal(tty)
+    monkeypatch.setattr(sys, "stderr", err)
+    run(config(*SMALL[:-1], f"trainer.progress={str(progress).lower()}", "trainer.steps=5"), str(tmp_path))
+    text = "".join(err.text)
+    assert ("train: 100%" in text and "5/5" in text and "loss=" in text) is shown

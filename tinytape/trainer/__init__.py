@@ -201,11 +201,13 @@ def run(cfg, out_dir):
     log.info("training %s/%s on %s (%s): N=%d D_in=%d H=%d D_out=%d, %s lr=%g, steps %d..%d",
              cfg.model.name, cfg.model.activation, cfg.trainer.device, cfg.trainer.dtype, x.shape[0],
              x.shape[1], cfg.model.H, y.shape[1], cfg.optim.name, cfg.optim.lr, start, steps - 1)
-    bar = tqdm(range(start, steps), initial=start, total=steps, desc="train", file=sys.stderr,
+    # updated by hand, not by iterating it: a log line redraws the bar, and an iterated bar
+    # redraws a step count that is only written back every few steps
+    bar = tqdm(initial=start, total=steps, desc="train", file=sys.stderr,
                disable=None if cfg.trainer.progress else True, dynamic_ncols=True)
     try:
         with logging_redirect_tqdm():
-            for step in bar:
+            for step in range(start, steps):
                 loss = model.loss_and_backward(x, y)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -215,6 +217,7 @@ def run(cfg, out_dir):
                 losses.append(loss)
                 elapsed.append(offset + now)
                 bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                bar.update(1)
                 if step % cfg.trainer.log_every == 0 or step == steps - 1:
                     log.info("step %d loss %.6g", step, loss)
                 every = cfg.trainer.checkpoint_every
