@@ -656,7 +656,7 @@ class Tensor:
     def _inplace_binary(self, op_name, code, fn, other, *extra):
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
-        other_t = type(other) is Tensor
+        other_t = isinstance(other, Tensor)
         if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
             if extra and extra[0] != 1:
                 other = other * extra[0]  # alpha

@@ -114,7 +114,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
             for i, (edge, g) in enumerate(zip(edges, grads_in)):
                 if edge is None or g is None:
                     continue
-                if type(g) is not Tensor:
+                if not isinstance(g, Tensor):
                     raise TypeError(f"function {node.name()} returned a gradient of type "
                                     f"{type(g).__name__} at index {i}; expected a Tensor or None")
                 shape, np_dtype = node.input_meta[i]

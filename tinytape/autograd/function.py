@@ -161,7 +161,7 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def _run(cls, args, state):
         enabled = _state.enabled
-        needs = tuple([type(a) is Tensor and a._requires_grad for a in args]) if enabled else None
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args]) if enabled else None
         record = needs is not None and True in needs
         if record:
             ctx = cls._backward_cls()
@@ -185,7 +185,7 @@ def _record(node, args, outputs):
     node.seq = _next_seq()
     edges, meta = [], []
     for a in args:
-        if type(a) is Tensor:
+        if isinstance(a, Tensor):
             meta.append((a._data.shape, a._data.dtype))
             edges.append(((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
                          if a._requires_grad else None)
@@ -197,7 +197,7 @@ def _record(node, args, outputs):
     outs = (outputs,) if single else outputs
     wired, out_meta = [], []
     for i, out in enumerate(outs):
-        if type(out) is Tensor:
+        if isinstance(out, Tensor):
             if not (node._non_differentiable and any(out is nd for nd in node._non_differentiable)):
                 if any(out is a for a in args):
                     out = out._alias()  # forward returned an input: the output is a new tensor
@@ -207,7 +207,7 @@ def _record(node, args, outputs):
             out_meta.append(None)
         wired.append(out)
     node.output_meta = tuple(out_meta)
-    node.device = next((o._be.device for o in wired if type(o) is Tensor), None)
+    node.device = next((o._be.device for o in wired if isinstance(o, Tensor)), None)
     if node._to_save:
         node._saved = [
             _SavedTensor(t, next((i for i, o in enumerate(wired) if o is t), None)) if t is not None else _NoneSaved

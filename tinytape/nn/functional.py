@@ -164,7 +164,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 def _pointwise_loss(cls, input, target, weight, reduction, op):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
-    if type(input) is not Tensor or type(target) is not Tensor:
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"{op}: expected Tensor input and target, got {type(input).__name__} and {type(target).__name__}")
     if input.shape != target.shape:
         raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the "

@@ -36,7 +36,7 @@ def _scalar_tensor(like, value, dtype):
 def operands(a, b, op):
     """``a`` and ``b`` as tensors of one dtype (PyTorch's promotion; python scalars are
     weakly typed), on one device."""
-    ta, tb = type(a) is Tensor, type(b) is Tensor
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb and a._be is b._be and a._data.dtype == b._data.dtype:
         if a._data.shape != b._data.shape:
             _check_broadcast(a._data.shape, b._data.shape, op)
@@ -70,7 +70,7 @@ def operands(a, b, op):
 
 def _float_input(x, op):
     """Floating-point math on an integer tensor computes in the default float dtype."""
-    if type(x) is not Tensor:
+    if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
     return x if x.dtype.is_floating_point else to_dtype(x, _dtype.default_float)
 
@@ -250,7 +250,7 @@ def div(a, b):
 
 
 def pow(base, exponent):
-    if type(base) is Tensor and isinstance(exponent, numbers.Number):
+    if isinstance(base, Tensor) and isinstance(exponent, numbers.Number):
         if base.dtype is _dtype.bool_ or (not base.dtype.is_floating_point and isinstance(exponent, float)):
             base = to_dtype(base, _dtype.default_float)
         if not base.dtype.is_floating_point and exponent < 0:
@@ -490,7 +490,7 @@ class ClampMax(Clamp):
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
-    if type(min) is Tensor or type(max) is Tensor:
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
             out = maximum(out, min)
@@ -563,7 +563,7 @@ class Where(Function):
 
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b`` (scalars allowed for either)."""
-    if type(cond) is not Tensor:
+    if not isinstance(cond, Tensor):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
     if cond.dtype is not _dtype.bool_:
         cond = cond != 0

@@ -5,7 +5,7 @@ from . import elementwise as ew
 
 
 def _check(a, b, op):
-    if type(a) is not Tensor or type(b) is not Tensor:
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
     ew._check_device(a, b, op)
     if a._data.dtype != b._data.dtype:

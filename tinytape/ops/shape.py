@@ -449,7 +449,7 @@ def _copy_slices(x, index, value):
 
 def setitem(x, index, value):
     idx, _ = _normalize_index(index)
-    if type(value) is not Tensor:
+    if not isinstance(value, Tensor):
         value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
     elif value.dtype is not x.dtype:
         value = ew.to_dtype(value, x.dtype)
@@ -482,7 +482,7 @@ class Fill(Function):
 
 
 def fill(x, value):
-    if type(value) is not Tensor:
+    if not isinstance(value, Tensor):
         value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
     try:
         np.broadcast_shapes(value.shape, x.shape)
