@@ -9,6 +9,7 @@ import itertools
 import warnings
 
 from .._grad_mode import _state
+from .tape import note_op
 
 _next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
 
@@ -160,6 +161,7 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def _run(cls, args, state):
+        note_op(cls)  # labels the kernels an open Tape records next
         enabled = _state.enabled
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args]) if enabled else None
         record = needs is not None and True in needs

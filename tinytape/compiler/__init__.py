@@ -1,0 +1,199 @@
+"""``tinytape.compile``: trace a function once per input signature, replay it after.
+
+The first call with a new signature runs the function eagerly while every backend
+kernel it reaches is recorded (forward, the backward it runs, optimizer updates under
+``no_grad``, ``zero_grad``); later calls run the recorded program on the arguments' new
+values and the parameters' current storage, with no autograd in between.  As
+``jax.jit``: Python control flow is frozen at trace time, and reading a value while
+tracing (``.item()``, ``bool(t)``) is an error.
+"""
+import functools
+import os
+import sys
+import warnings
+
+from .._tensor import Tensor
+from ..backend.cpu import cpu as _cpu
+from .capture import Capture, Unsupported
+from .guards import numbers_unchanged, reachable_state
+from .program import Program, StartState
+from .replay import python_replay
+
+_CACHE_SIZE = 8  # programs per compiled function
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def compile(fn=None, *, fullgraph=False, fuse=True):  # noqa: A001  (torch.compile's name)
+    """Compile ``fn``; usable as ``@compile`` or ``@compile(fullgraph=True)``.
+
+    ``fullgraph=True`` makes an op the compiler cannot replay an error instead of a
+    warning and an eager run; ``fuse=False`` replays kernel by kernel (no generated
+    Numba code)."""
+    if fn is None:
+        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse)
+    return CompiledFunction(fn, fullgraph, fuse)
+
+
+class CompiledFunction:
+    def __init__(self, fn, fullgraph, fuse):
+        functools.update_wrapper(self, fn)
+        self.fn, self.fullgraph, self.fuse = fn, fullgraph, fuse
+        self.programs = {}  # signature -> [Entry, ...]
+        self.eager = None  # why the function runs eagerly, once that is decided
+        self.traces = 0
+
+    def __get__(self, obj, objtype=None):  # as a method
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self.eager is not None:
+            return self.fn(*args, **kwargs)
+        tensors = []
+        key = _signature(args, kwargs, tensors)
+        entries = self.programs.get(key)
+        if entries:
+            for entry in entries:
+                if entry.ready(tensors):
+                    return entry.run(tensors)
+        if sum(len(v) for v in self.programs.values()) >= _CACHE_SIZE:
+            self._go_eager(f"more than {_CACHE_SIZE} signatures (shapes, dtypes, requires_grad, "
+                           "Python numbers it reads) were traced")
+            return self.fn(*args, **kwargs)
+        return self._trace(key, tensors, args, kwargs)
+
+    def _go_eager(self, why):
+        self.eager = why
+        name = getattr(self.fn, "__qualname__", repr(self.fn))
+        if self.fullgraph:
+            raise RuntimeError(f"tinytape.compile({name}, fullgraph=True): {why}")
+        warnings.warn(f"tinytape.compile({name}): {why}; running it eagerly", RuntimeWarning,
+                      stacklevel=3)
+
+    def _trace(self, key, tensors, args, kwargs):
+        self.traces += 1
+        state_tensors, numbers = reachable_state(self.fn)
+        start = StartState(tensors, [t for t, _ in state_tensors])
+        backends = [_cpu] + [t._be for t in tensors] + [t._be for t in start.tensors]
+        capture = Capture(backends)
+        capture.fullgraph = self.fullgraph
+        with capture, _ValueReadsRaise(self.fn):
+            result = self.fn(*args, **kwargs)
+        why = capture.failed
+        if why is None:
+            changed = numbers_unchanged(numbers)
+            if changed is not None:
+                why = f"it changes the Python number {changed}, which a replay cannot"
+        if why is None:
+            try:
+                program = Program(capture, tensors, start, result)
+            except Unsupported as e:
+                why = e.what
+        if why is not None:
+            self._go_eager(why)
+            return result
+        entry = _Entry(program, numbers, self.fuse)
+        self.programs.setdefault(key, []).append(entry)
+        return result
+
+    def explain(self, file=None):
+        """Print the captured kernel programs (one per traced signature)."""
+        texts = []
+        for key, entries in self.programs.items():
+            for entry in entries:
+                texts.append(entry.program.tape.format())
+        text = "\n\n".join(texts)
+        print(text, file=file)
+        return text
+
+
+class _Entry:
+    """One traced program with its guards and its replay function."""
+
+    def __init__(self, program, numbers, fuse):
+        self.program, self.numbers = program, numbers
+        self.kind = "python"
+        replay = None
+        if fuse:
+            from .codegen import fused_replay
+            replay = fused_replay(program)
+            if replay is not None:
+                self.kind = "fused"
+        if replay is None:
+            replay = python_replay(program)
+        self.replay, self.externals, self.fresh, self.source = replay
+
+    def ready(self, tensors):
+        return self.program.guards_pass() and numbers_unchanged(self.numbers) is None
+
+    def run(self, tensors):
+        program = self.program
+        values = self.replay(*program.read_sources(tensors, self.externals))
+        return program.finish(tensors, values, self.fresh)
+
+
+def _signature(args, kwargs, tensors):
+    """Hashable description of the arguments; tensors are appended to ``tensors``."""
+    def sig(v):
+        if isinstance(v, Tensor):
+            tensors.append(v)
+            d = v._data
+            return ("T", d.shape, d.dtype.str, v._be.device.type, v._requires_grad, v._grad is None)
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__,) + tuple(sig(x) for x in v)
+        if isinstance(v, dict):
+            return ("dict",) + tuple((k, sig(x)) for k, x in sorted(v.items()))
+        try:
+            hash(v)
+        except TypeError:
+            return ("id", id(v))
+        return ("V", type(v).__name__, v)
+    return tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in sorted(kwargs.items()))
+
+
+class _ValueReadsRaise:
+    """While tracing, reading a tensor's value is an error naming the user's line."""
+
+    _methods = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
+                "__array__")
+
+    def __init__(self, fn):
+        self.fn_name = getattr(fn, "__qualname__", repr(fn))
+
+    def __enter__(self):
+        self.saved = {m: Tensor.__dict__[m] for m in self._methods}
+        fn_name = self.fn_name
+
+        def make(method):
+            def read(self, *a, **k):
+                raise RuntimeError(
+                    f"tinytape.compile: {_what(method)} reads a tensor's value while tracing "
+                    f"{fn_name} ({_user_line()}); a compiled function cannot depend on values: "
+                    "return the tensor and read it outside (loss = step(x, y); loss.item())")
+            return read
+        for m in self._methods:
+            setattr(Tensor, m, make(m))
+        return self
+
+    def __exit__(self, *exc):
+        for m, f in self.saved.items():
+            setattr(Tensor, m, f)
+
+
+def _what(method):
+    return {"__bool__": "bool(tensor)", "__float__": "float(tensor)", "__int__": "int(tensor)",
+            "__index__": "using a tensor as an index", "__array__": "np.asarray(tensor)"}.get(
+        method, f".{method}()")
+
+
+def _user_line():
+    frame = sys._getframe(2)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "unknown line"
+    import linecache
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {text}"
+
+
+__all__ = ["compile", "CompiledFunction"]

@@ -1,0 +1,154 @@
+"""Capture: run a function eagerly while recording every backend kernel call it makes.
+
+The one place that knows how kernels are reached: ops call ``tensor._be.<kernel>(...)``
+on a backend instance, so while tracing each public method of the backend instances in
+use is shadowed by an instance attribute that calls the real kernel and records
+``(kernel, argument buffers / static values, output buffers)`` on a ``Tape``.  Buffers
+are numbered in order of first sight; a buffer no recorded call produced is *external*
+(an argument, a parameter's storage, a constant) and is resolved when the trace ends.
+"""
+import inspect
+
+import numpy as np
+
+from ..autograd.tape import Tape
+
+# backend methods that only answer questions about layout: they steer Python control
+# flow (baked into the trace) and compute nothing
+QUERIES = frozenset({"owns", "may_alias"})
+# backend methods that read values onto the host: a trace cannot follow the value
+HOST_READS = frozenset({"to_numpy"})
+
+
+class Unsupported(Exception):
+    """The traced function did something a compiled program cannot replay."""
+
+    def __init__(self, what):
+        super().__init__(what)
+        self.what = what
+
+
+def is_buffer(x):
+    return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__")
+
+
+def _first_parameter(method):
+    try:
+        params = list(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
+
+
+def kernel_names(backend):
+    cls = type(backend)
+    return [n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))]
+
+
+class Capture:
+    """While open, every kernel call on ``backends`` is recorded on ``self.tape``."""
+
+    def __init__(self, backends):
+        self.backends = list(dict.fromkeys(backends))
+        self.tape = Tape()
+        self.buffer_of = {}  # id(array) -> buffer number
+        self.arrays = []  # buffer number -> array (kept alive so ids stay unique)
+        self.external = []  # buffers first seen as an input: resolved after the trace
+        self.failed = None  # why the trace cannot be replayed
+        self.fullgraph = False
+        self.depth = 0  # > 0 inside a kernel call (a backend calling itself is one call)
+        self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
+
+    # ---- numbering ----
+    def number(self, arr):
+        b = self.buffer_of.get(id(arr))
+        if b is None:
+            b = self.buffer_of[id(arr)] = len(self.arrays)
+            self.arrays.append(arr)
+        return b
+
+    def _template(self, value, inputs):
+        """A call argument as ('b', buffer) / ('l', [templates]) / ('c', constant)."""
+        if is_buffer(value):
+            b = self.buffer_of.get(id(value))
+            if b is None:
+                b = self.number(value)
+                self.external.append(b)
+            inputs.append(b)
+            return ("b", b)
+        if isinstance(value, (list, tuple)) and any(is_buffer(v) for v in value):
+            return ("l", type(value), [self._template(v, inputs) for v in value])
+        return ("c", value)
+
+    # ---- recording ----
+    def _wrap(self, index, backend, name):
+        real = getattr(backend, name)
+        capture = self
+        takes_op = _first_parameter(real) == "op"
+
+        if name in HOST_READS:
+            def host_read(*args, **kwargs):
+                capture.fail(f"{capture.tape.label or 'an op'} reads tensor values on the host ({name})")
+                return real(*args, **kwargs)
+            return host_read
+
+        def kernel(*args, **kwargs):
+            if capture.depth or name in QUERIES:
+                return real(*args, **kwargs)
+            inputs = []
+            args_t = tuple(capture._template(a, inputs) for a in args)
+            kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
+            capture.depth += 1
+            try:
+                out = real(*args, **kwargs)
+            finally:
+                capture.depth -= 1
+            if out is None:  # a write into its first buffer argument (copy_into, setitem)
+                if not inputs:
+                    capture.fail(f"backend call {name} with no buffer")
+                    return out
+                outputs = (inputs[0],)
+                out_t = None
+            elif is_buffer(out):
+                outputs = (capture.number(out),)
+                out_t = outputs[0]
+            elif isinstance(out, tuple) and all(is_buffer(o) for o in out):
+                outputs = tuple(capture.number(o) for o in out)
+                out_t = outputs
+            else:
+                capture.fail(f"backend call {name} returned {type(out).__name__}")
+                return out
+            op = args[0] if takes_op and args else None
+            statics = args_t[1:] if takes_op else args_t
+            attrs = tuple(a[1] for a in statics if a[0] == "c")
+            attrs += tuple(f"{k}={v[1]!r}" for k, v in kwargs_t.items() if v[0] == "c")
+            capture.tape.record(name, op, inputs, outputs, attrs)
+            capture.calls.append((index, name, args_t, kwargs_t, out_t))
+            return out
+
+        return kernel
+
+    def fail(self, why):
+        """Note that the trace cannot be replayed; the function still runs to its end
+        eagerly (or, with ``fullgraph``, stops here)."""
+        if self.fullgraph:
+            raise Unsupported(why)
+        if self.failed is None:
+            self.failed = why
+
+    def __enter__(self):
+        self.tape.__enter__()
+        self._installed = []
+        for i, backend in enumerate(self.backends):
+            for name in kernel_names(backend):
+                setattr(backend, name, self._wrap(i, backend, name))
+                self._installed.append((backend, name))
+        return self
+
+    def __exit__(self, *exc):
+        for backend, name in self._installed:
+            try:
+                delattr(backend, name)
+            except AttributeError:
+                pass
+        self.tape.__exit__(*exc)

@@ -1,0 +1,108 @@
+"""What a compiled program depends on besides its arguments, and the checks that a
+later call may replay it.
+
+A traced function reads tensors it did not receive (weights in its closure, an
+optimizer's parameters) and Python numbers (a learning rate).  ``reachable_state``
+walks what the function can see (closure cells, the globals it names, the attributes
+and containers of those objects, a few levels deep) and returns the tensors and the
+numbers it finds.  The numbers are guarded by value, so changing ``lr`` traces again;
+a number the function itself changes (Adam's step count) cannot be replayed.
+"""
+import numbers
+import types
+
+from .._tensor import Tensor
+
+_MAX_DEPTH = 5
+_MAX_OBJECTS = 5000
+_SKIP = (types.ModuleType, type, types.BuiltinFunctionType, str, bytes)
+
+
+def _roots(fn):
+    """(name, object) pairs the function reads from outside its arguments."""
+    fn = getattr(fn, "__wrapped__", fn)
+    if isinstance(fn, types.MethodType):
+        yield "self", fn.__self__
+        fn = fn.__func__
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        yield "fn", fn  # a callable object: its attributes
+        return
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            yield name, cell.cell_contents
+        except ValueError:  # an empty cell
+            pass
+    names = set(code.co_names)
+    for const in code.co_consts:  # names read by nested functions and comprehensions
+        if isinstance(const, types.CodeType):
+            names.update(const.co_names)
+    g = fn.__globals__
+    for name in sorted(names):
+        if name in g:
+            yield name, g[name]
+
+
+def reachable_state(fn):
+    """(tensors, numbers): each tensor found once with a path naming it; numbers as
+    (container, key, value, path) with ``container`` a dict or an object."""
+    tensors, scalars = {}, []
+    seen = set()
+    stack = [(obj, name, 0) for name, obj in _roots(fn)]
+    while stack and len(seen) < _MAX_OBJECTS:
+        obj, path, depth = stack.pop()
+        if id(obj) in seen or isinstance(obj, _SKIP) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Tensor):
+            tensors.setdefault(id(obj), (obj, path))
+            continue
+        if depth >= _MAX_DEPTH:
+            continue
+        if isinstance(obj, dict):
+            items = list(obj.items())
+            for k, v in items:
+                if _is_number(v):
+                    scalars.append((obj, k, v, f"{path}[{k!r}]"))
+                elif isinstance(k, Tensor):  # optimizer state keyed by parameter
+                    stack.append((k, f"{path}[key]", depth + 1))
+                    stack.append((v, f"{path}[{k_path(k)}]", depth + 1))
+                else:
+                    stack.append((v, f"{path}[{k!r}]", depth + 1))
+        elif isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj):
+                stack.append((v, f"{path}[{i}]", depth + 1))
+        elif isinstance(obj, types.FunctionType):
+            for name, v in _roots(obj):
+                stack.append((v, f"{path}.{name}", depth + 1))
+        elif hasattr(obj, "__dict__") and not callable(getattr(obj, "__call__", None)) or \
+                _is_library_object(obj):
+            for k, v in vars(obj).items():
+                if _is_number(v):
+                    scalars.append((obj, k, v, f"{path}.{k}"))
+                else:
+                    stack.append((v, f"{path}.{k}", depth + 1))
+    return list(tensors.values()), scalars
+
+
+def k_path(t):
+    return f"<tensor {list(t.shape)}>"
+
+
+def _is_number(v):
+    return isinstance(v, numbers.Number) and not isinstance(v, Tensor)
+
+
+def _is_library_object(obj):
+    """tinytape's own stateful objects (optimizers, modules) and user subclasses of them."""
+    return hasattr(obj, "__dict__") and any(
+        c.__module__.startswith("tinytape.") for c in type(obj).__mro__ if c is not object)
+
+
+def numbers_unchanged(scalars):
+    """The path of the first guarded number whose value differs, or None."""
+    for container, key, value, path in scalars:
+        current = container.get(key) if isinstance(container, dict) else getattr(container, key, None)
+        if current != value or type(current) is not type(value):
+            return path
+    return None

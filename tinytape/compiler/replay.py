@@ -1,0 +1,55 @@
+"""The portable replay: the captured kernel calls as one generated Python function.
+
+No autograd, no tensors: the backend's kernels called in record order on the buffers,
+with the static arguments as constants.  It serves any backend (CPU and CUDA alike)
+and any program the fused CPU code generator does not cover.
+"""
+
+
+def python_replay(program):
+    """(function(*external arrays) -> {buffer: array}, externals order, fresh(b))."""
+    capture = program.capture
+    externals = list(program.sources)
+    consts = {}
+    names = {}  # (backend index, kernel) -> global name
+
+    def const(value):
+        name = f"c{len(consts)}"
+        consts[name] = value
+        return name
+
+    def arg(tpl):
+        kind = tpl[0]
+        if kind == "b":
+            return f"b{tpl[1]}"
+        if kind == "l":
+            inner = ", ".join(arg(t) for t in tpl[2])
+            return f"[{inner}]" if tpl[1] is list else f"({inner},)"
+        value = tpl[1]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return repr(value)
+        return const(value)
+
+    lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
+    for backend_index, kernel, args_t, kwargs_t, out_t in capture.calls:
+        key = (backend_index, kernel)
+        if key not in names:
+            names[key] = f"k{len(names)}_{kernel}"
+        call = ", ".join([arg(a) for a in args_t] + [f"{k}={arg(v)}" for k, v in kwargs_t.items()])
+        if out_t is None:
+            target = ""
+        elif isinstance(out_t, tuple):
+            target = ", ".join(f"b{b}" for b in out_t) + ", = "
+        else:
+            target = f"b{out_t} = "
+        lines.append(f"    {target}{names[key]}({call})")
+    wanted = program.result_buffers()
+    lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
+    source = "\n".join(lines)
+
+    namespace = dict(consts)
+    for (backend_index, kernel), name in names.items():
+        namespace[name] = getattr(program.backends[backend_index], kernel)
+    exec(compile(source, "<tinytape replay>", "exec"), namespace)
+    external = set(externals)
+    return namespace["replay"], externals, (lambda b: b not in external), source
