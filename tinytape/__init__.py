@@ -23,6 +23,7 @@ from .ops.shape import (
 from . import cuda, nn, optim
 from ._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from ._explain import explain
+from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
 
 float = float32  # noqa: A001

@@ -1,0 +1,59 @@
+"""Adam and AdamW (Kingma & Ba; Loshchilov & Hutter) with PyTorch's bias correction and
+eps placement: p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
+import math
+
+from .._creation import zeros_like
+from .._grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    _decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                 *, maximize=False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
+                             f"or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for g in self.param_groups:
+            beta1, beta2 = g["betas"]
+            lr, wd, amsgrad = g["lr"], g["weight_decay"], g.get("amsgrad", False)
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                grad = -p.grad if g.get("maximize") else p.grad
+                if wd and self._decoupled:
+                    p.mul_(1 - lr * wd)
+                elif wd:
+                    grad = grad + wd * p
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = zeros_like(p)
+                    state["exp_avg_sq"] = zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = zeros_like(p)
+                state["step"] += 1
+                m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                m.add_((grad - m) * (1 - beta1))  # lerp towards g, as PyTorch
+                v.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+                if amsgrad:
+                    state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
+                    v = state["max_exp_avg_sq"]
+                denom = v.sqrt() / math.sqrt(1 - beta2 ** t) + g["eps"]
+                p.sub_((lr / (1 - beta1 ** t)) * (m / denom))
+        return loss
+
+
+class AdamW(Adam):
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,142 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad`` and the state
+dict, as PyTorch's.  Algorithms (``SGD``, ``Adam``, ``RMSprop``) subclass it and give
+``step``; their updates run in place under ``no_grad``, so they go straight to the
+backend's in-place kernels."""
+import copy
+import warnings
+from collections import defaultdict
+
+from .._grad_mode import enable_grad
+from .._tensor import Tensor
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got {params.type()}")
+        self.defaults = dict(defaults)
+        self.state = defaultdict(dict)  # parameter -> its state (tensors and numbers)
+        self.param_groups = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group (a dict with ``params`` and any option overriding the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+        group["params"] = list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
+                          "this will cause an error", UserWarning, stacklevel=3)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def _params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def zero_grad(self, set_to_none=True):
+        for p in self._params():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
+                p.grad.zero_()
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ state dict
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``:
+        parameters are numbered in group order, as PyTorch numbers them."""
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+            groups.append({**{k: v for k, v in g.items() if k != "params"},
+                           "params": [index[id(p)] for p in g["params"]]})
+        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Take the state and group options of ``state_dict`` (as ``state_dict()`` made
+        it); its tensors are copied and cast to each parameter's dtype and device."""
+        state_dict = copy.deepcopy(dict(state_dict))
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
+                             "of optimizer's group")
+        by_index = {i: p for g, mine in zip(groups, self.param_groups) for i, p in zip(g["params"], mine["params"])}
+        self.state = defaultdict(dict)
+        for i, saved in state_dict["state"].items():
+            i = int(i)  # keys may have been through JSON
+            if i not in by_index:
+                continue
+            p = by_index[i]
+            self.state[p] = {key: self._cast_state(key, value, p) for key, value in saved.items()}
+        self.param_groups = [{**{k: v for k, v in mine.items() if k != "params"},
+                              **{k: v for k, v in g.items() if k != "params"}, "params": mine["params"]}
+                             for g, mine in zip(groups, self.param_groups)]
+
+    @staticmethod
+    def _cast_state(key, value, param):
+        if not isinstance(value, Tensor):
+            return value
+        if key == "step":  # a step count: kept as a number
+            return int(value.item()) if float(value.item()).is_integer() else value.item()
+        if value.dtype.is_floating_point and param.dtype.is_floating_point:
+            return value.detach().to(param.device, param.dtype)
+        return value.detach().to(param.device)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def step(self, closure=None):
+        raise NotImplementedError

@@ -1,0 +1,55 @@
+"""RMSprop (Hinton), as PyTorch's: a running mean of squared gradients scales each step."""
+from .._creation import zeros_like
+from .._grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """v = alpha v + (1 - alpha) g^2;  avg = sqrt(v) + eps  (centered: sqrt(v - m^2) + eps
+    with m = alpha m + (1 - alpha) g);  p -= lr g / avg, or through a momentum buffer
+    b = momentum b + g / avg, p -= lr b."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 *, maximize=False):
+        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
+            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps}, momentum={momentum} "
+                             f"or weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for g in self.param_groups:
+            lr, alpha, eps, momentum = g["lr"], g["alpha"], g["eps"], g["momentum"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                grad = -p.grad if g.get("maximize") else p.grad
+                if g["weight_decay"]:
+                    grad = grad + g["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = zeros_like(p)
+                    if g["centered"]:
+                        state["grad_avg"] = zeros_like(p)
+                state["step"] += 1
+                square_avg = state["square_avg"]
+                square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+                if g["centered"]:
+                    grad_avg = state["grad_avg"]
+                    grad_avg.add_((grad - grad_avg) * (1 - alpha))  # lerp towards g, as PyTorch
+                    avg = (square_avg - grad_avg * grad_avg).sqrt()
+                else:
+                    avg = square_avg.sqrt()
+                avg = avg + eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).add_(grad / avg)
+                    p.sub_(lr * buf)
+                else:
+                    p.sub_(lr * (grad / avg))
+        return loss

@@ -1,0 +1,39 @@
+"""Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
+from .._grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """p -= lr * d, d = g + weight_decay p, through the momentum buffer when momentum > 0:
+    buf = momentum buf + (1 - dampening) d  (the first step: buf = d)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 *, maximize=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for g in self.param_groups:
+            lr, momentum, dampening = g["lr"], g["momentum"], g["dampening"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                d_p = -p.grad if g.get("maximize") else p.grad
+                if g["weight_decay"]:
+                    d_p = d_p + g["weight_decay"] * p
+                if momentum:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = d_p.clone()
+                    else:
+                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+                    d_p = d_p + momentum * buf if g["nesterov"] else buf
+                p.sub_(lr * d_p)
+        return loss
