@@ -1,0 +1,275 @@
+"""The fused CPU replay: a captured program as one straight-line ``numba.njit`` function.
+
+- Consecutive elementwise entries over one loop shape become one loop nest; each value
+  is computed by the per-element definitions in ``backend/scalar_ops.py`` (the ones the
+  eager kernels compile), rounded to its buffer's dtype as the eager kernels store it,
+  and kept in a register when only that loop reads it.
+- A reduction joins the loop of the elementwise entries that feed it (sums accumulate
+  in float64, in the eager kernel's order).
+- Matrix products call BLAS through ``np.dot`` into their planned output; a transposed
+  operand is read as ``x.T`` of its storage, never copied.
+- Views (transposes, reshapes, broadcasts, constants) are index expressions, not copies.
+- Buffers are planned once (``plan.py``): temporaries are allocated at compile time
+  and shared by buffers whose lifetimes do not overlap, so a replay allocates only the
+  arrays it hands back to the caller.
+
+Programs with a kernel outside this set replay through ``replay.python_replay``.
+"""
+import numpy as np
+
+from ..backend import opcodes
+from .plan import build_module, plan_buffers
+
+ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype", "copy", "copy_into"})
+
+
+class NotFusable(Exception):
+    pass
+
+
+class _Buffer:
+    """What the code generator knows about one buffer."""
+    __slots__ = ("shape", "dtype", "kind", "base", "view", "const", "group", "stored", "reads",
+                 "uses")
+
+    def __init__(self, arr):
+        self.shape, self.dtype = tuple(arr.shape), arr.dtype
+        self.kind = None  # 'ext' | 'const' | 'view' | 'value'
+        self.base = None  # for a view: the buffer it reads
+        self.view = None  # ('T',) | ('reshape',) | ('broadcast',)
+        self.const = None  # a uniform value
+        self.group = None  # the statement that produces it
+        self.stored = False  # needs memory (read outside its loop, returned, written in place)
+        self.uses = []  # statement indices that read it (through views too)
+
+
+class _Loop:
+    """One fused loop: elementwise entries (and reductions) over ``shape``."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.steps = []  # (kind, out buffer, expression parts)
+        self.produced = set()
+        self.reductions = set()
+        self.written = set()  # roots written in place
+
+
+def fused_replay(program):
+    """(function, externals, fresh, source) or None when some kernel is outside the set."""
+    if any(b.device.type != "cpu" for b in program.backends):
+        return None
+    try:
+        return _Generator(program).build()
+    except NotFusable:
+        return None
+
+
+class _Generator:
+    def __init__(self, program):
+        self.program = program
+        cap = program.capture
+        self.buffers = [_Buffer(a) for a in cap.arrays]
+        self.arrays = cap.arrays
+        for b, (kind, _) in program.sources.items():
+            self.buffers[b].kind = "ext"
+            if kind == "const" and cap.arrays[b].size == 1:
+                self.buffers[b].kind, self.buffers[b].const = "const", cap.arrays[b].reshape(-1)[0]
+        self.statements = []  # _Loop | ('matmul', out, a, b) | ('fill', out, value)
+        self.loop = None
+
+    # ---- building the statement list ----
+    def build(self):
+        for _, kernel, args_t, kwargs_t, out_t in self.program.capture.calls:
+            args = [self._value(a) for a in args_t]
+            kwargs = {("out_arg" if k == "out" else k): self._value(v) for k, v in kwargs_t.items()}
+            handler = getattr(self, "_k_" + kernel, None)
+            if handler is None:
+                raise NotFusable(kernel)
+            handler(out_t, *args, **kwargs)
+        self._close()
+        return build_module(self, plan_buffers(self))
+
+    @staticmethod
+    def _value(tpl):
+        if tpl[0] == "b":
+            return ("buf", tpl[1])
+        if tpl[0] == "l":
+            raise NotFusable("list of buffers")
+        return tpl[1]
+
+    def _buf(self, ref):
+        if not (isinstance(ref, tuple) and ref[0] == "buf"):
+            raise NotFusable("expected a buffer")
+        return ref[1]
+
+    def root(self, b):
+        while self.buffers[b].kind == "view":
+            b = self.buffers[b].base
+        return b
+
+    def _close(self):
+        if self.loop is not None and self.loop.steps:
+            self.statements.append(self.loop)
+        self.loop = None
+
+    def _use(self, b):
+        """Note a read of ``b`` by the statement being built."""
+        index = len(self.statements)
+        buf = self.buffers[b]
+        while True:
+            buf.uses.append(index)
+            if buf.kind != "view":
+                break
+            buf = self.buffers[buf.base]
+
+    # ---- views and constants: no statement ----
+    def _alias(self, out, x, view):
+        buf = self.buffers[out]
+        if out == x:
+            return
+        if self.buffers[x].kind == "const":
+            buf.kind, buf.const = "const", self.buffers[x].const
+            return
+        buf.kind, buf.base, buf.view = "view", x, view
+
+    def _k_scalar(self, out, value, dtype):
+        buf = self.buffers[out]
+        buf.kind, buf.const = "const", np.dtype(dtype).type(value)
+
+    def _k_full(self, out, shape, value, dtype):
+        self._k_scalar(out, value, dtype)
+
+    def _k_broadcast_to(self, out, x, shape):
+        self._alias(out, self._buf(x), ("broadcast",))
+
+    def _k_swapaxes(self, out, x, d0, d1):
+        if len(self.buffers[self._buf(x)].shape) != 2:
+            raise NotFusable("swapaxes beyond 2-D")
+        self._alias(out, self._buf(x), ("T",))
+
+    def _k_permute(self, out, x, dims):
+        if tuple(dims) == (1, 0):
+            return self._alias(out, self._buf(x), ("T",))
+        if tuple(dims) == tuple(range(len(dims))):
+            return self._alias(out, self._buf(x), ("reshape",))
+        raise NotFusable("permute")
+
+    def _reshape(self, out, x, *_):
+        x = self._buf(x)
+        if out == x:
+            return
+        if self.buffers[x].kind == "view" or not self.arrays[x].flags.c_contiguous:
+            raise NotFusable("reshape of a strided view")
+        self._alias(out, x, ("reshape",))
+
+    _k_reshape = _k_view = _k_expand_dims = _k_squeeze = _reshape
+
+    def _k_contiguous(self, out, x):
+        if out != self._buf(x):
+            self._elementwise(out, "copy", None, [self._buf(x)])
+
+    # ---- elementwise ----
+    def _k_unary(self, out, op, x):
+        self._elementwise(out, "unary", op, [self._buf(x)])
+
+    def _k_binary(self, out, op, a, b, out_arg=None):
+        self._elementwise(out, "binary", op, [self._buf(a), self._buf(b)], inplace=out_arg is not None)
+
+    def _k_compare(self, out, op, a, b):
+        self._elementwise(out, "compare", op, [self._buf(a), self._buf(b)])
+
+    def _k_where(self, out, c, a, b):
+        self._elementwise(out, "where", None, [self._buf(c), self._buf(a), self._buf(b)])
+
+    def _k_astype(self, out, x, dtype):
+        x = self._buf(x)
+        if out == x:
+            return
+        self._elementwise(out, "copy", None, [x])
+
+    def _k_copy(self, out, x):
+        self._elementwise(out, "copy", None, [self._buf(x)])
+
+    def _k_copy_into(self, out, dst, src):
+        out = out[0] if isinstance(out, tuple) else out
+        self._elementwise(self._buf(dst), "copy", None, [self._buf(src)], inplace=True)
+
+    def _elementwise(self, out, kind, op, inputs, inplace=False):
+        out_buf = self.buffers[out]
+        if out_buf.kind in ("const", "view") or (inplace and out_buf.kind is None):
+            raise NotFusable("write into a view or constant")
+        shape = out_buf.shape
+        loop = self.loop
+        if loop is None or loop.shape != shape or not self._may_join(loop, inputs, out, inplace):
+            self._close()
+            loop = self.loop = _Loop(shape)
+        for x in inputs + ([out] if inplace else []):
+            self._use(x)
+        if not inplace:
+            out_buf.kind = "value"
+        out_buf.group = len(self.statements)
+        loop.steps.append((kind, out, op, inputs))
+        loop.produced.add(out)
+        if inplace:
+            out_buf.stored = True
+            loop.written.add(self.root(out))
+            self._close()  # later reads of the target see memory, not a register
+
+    def _may_join(self, loop, inputs, out, inplace):
+        for x in inputs:
+            r = self.root(x)
+            if x in loop.reductions or r in loop.reductions:
+                return False  # a reduction's result exists only after the loop
+            if self.buffers[x].kind == "view" and (r in loop.produced or r in loop.written):
+                return False  # another element of a value this loop is still computing
+            if r in loop.written:
+                return False
+        if inplace and any(self.root(x) == self.root(out) and x != out for x in inputs):
+            return False
+        return True
+
+    # ---- reductions ----
+    def _k_reduce(self, out, op, x, dims, keepdim):
+        if op not in (opcodes.SUM, opcodes.SUMSQ):
+            raise NotFusable("max/min reduction")
+        x = self._buf(x)
+        shape = self.buffers[x].shape
+        dims = tuple(range(len(shape))) if not dims else tuple(dims)
+        loop = self.loop
+        if loop is None or loop.shape != shape or not self._may_join(loop, [x], out, False):
+            self._close()
+            loop = self.loop = _Loop(shape)
+        self._use(x)
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        loop.steps.append(("reduce", out, op, [x], dims))
+        loop.reductions.add(out)
+
+    # ---- matrix products and fills ----
+    def _k_matmul(self, out, a, b):
+        a, b = self._buf(a), self._buf(b)
+        for x in (a, b):
+            if len(self.buffers[x].shape) != 2 or self.buffers[x].dtype.kind != "f":
+                raise NotFusable("matmul beyond 2-D floats")
+            bx = self.buffers[x]
+            if bx.kind == "const" or (bx.kind == "view" and (
+                    bx.view != ("T",) or self.buffers[bx.base].kind in ("view", "const"))):
+                raise NotFusable("matmul of a broadcast view")
+        self._close()
+        self._use(a)
+        self._use(b)
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("matmul", out, a, b))
+
+    def _k_zeros(self, out, shape, dtype):
+        self._close()
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("fill", out, 0))
+
+    def _k_empty(self, out, shape, dtype):
+        self._close()
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("fill", out, None))

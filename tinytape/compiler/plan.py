@@ -1,0 +1,239 @@
+"""Buffer planning and source emission for the fused CPU replay (``codegen.py``).
+
+``plan_buffers`` decides which values need memory and assigns each temporary a slot
+shared with others of the same shape and dtype whose lifetimes do not overlap.
+``build_module`` writes the generated source into the kernel cache directory (named by
+a hash of the source, under a directory named by the versions and the op table) and
+imports it, so numba's ``cache=True`` finds the machine code in a second process.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+from ..backend import opcodes
+
+
+class Plan:
+    def __init__(self):
+        self.slots = []  # (shape, dtype) of each preallocated temporary
+        self.slot_of = {}  # buffer -> slot
+        self.escaping = []  # buffers allocated per call (handed to the caller)
+        self.accumulators = {}  # partial-sum buffer -> keepdim shape of its float64 sums
+
+
+def plan_buffers(gen):
+    from .codegen import NotFusable, _Loop
+    plan = Plan()
+    wanted = gen.program.result_buffers()
+    for b in wanted:
+        buf = gen.buffers[b]
+        if buf.kind in ("const",) or (buf.kind == "view" and _has_broadcast(gen, b)):
+            raise NotFusable("a returned value that is a constant or a broadcast view")
+        if buf.kind == "value":
+            buf.stored = True
+            plan.escaping.append(b)
+    for b, buf in enumerate(gen.buffers):
+        if buf.kind == "value" and any(u != buf.group for u in buf.uses):
+            buf.stored = True
+    for stmt in gen.statements:
+        if isinstance(stmt, _Loop):
+            for step in stmt.steps:
+                if step[0] == "reduce" and len(step[4]) < len(stmt.shape):
+                    plan.accumulators[step[1]] = tuple(
+                        1 if d in step[4] else s for d, s in enumerate(stmt.shape))
+    # linear scan over temporaries in the order they are produced
+    temps = sorted((buf.group, b) for b, buf in enumerate(gen.buffers)
+                   if buf.kind == "value" and buf.stored and b not in plan.escaping)
+    free, busy = {}, []  # (shape, dtype) -> [slot]; [(last use, slot, key)]
+    for start, b in temps:
+        buf = gen.buffers[b]
+        still = []
+        for last, slot, key in busy:
+            if last < start:
+                free.setdefault(key, []).append(slot)
+            else:
+                still.append((last, slot, key))
+        busy = still
+        key = (buf.shape, buf.dtype.str)
+        if free.get(key):
+            slot = free[key].pop()
+        else:
+            slot = len(plan.slots)
+            plan.slots.append((buf.shape, buf.dtype))
+        plan.slot_of[b] = slot
+        busy.append((max(buf.uses, default=start), slot, key))
+    return plan
+
+
+def _has_broadcast(gen, b):
+    buf = gen.buffers[b]
+    while buf.kind == "view":
+        if buf.view == ("broadcast",):
+            return True
+        buf = gen.buffers[buf.base]
+    return False
+
+
+# ---- emission ----
+class _Emitter:
+    def __init__(self, gen, plan):
+        self.gen, self.plan = gen, plan
+        self.globals = {}  # name -> source of a module-level constant
+        self.views = []  # lines defining view variables
+
+    def const(self, b):
+        value = self.gen.buffers[b].const
+        name = f"k{b}"
+        if isinstance(value, (np.bool_, bool)):
+            self.globals[name] = repr(bool(value))
+        else:
+            self.globals[name] = f"np.{np.asarray(value).dtype.name}({float(value)!r})" \
+                if np.asarray(value).dtype.kind == "f" else f"np.{np.asarray(value).dtype.name}({int(value)})"
+        return name
+
+    def array(self, b):
+        """(expression, shape) of the memory behind buffer ``b`` (broadcasts skipped)."""
+        buf = self.gen.buffers[b]
+        if buf.kind != "view":
+            return f"b{b}", buf.shape
+        base_expr, base_shape = self.array(buf.base)
+        if buf.view == ("broadcast",):
+            return base_expr, base_shape
+        name = f"v{b}"
+        if name not in {v[0] for v in self.views}:
+            expr = f"{base_expr}.T" if buf.view == ("T",) else f"{base_expr}.reshape({buf.shape!r})"
+            self.views.append((name, expr))
+        return name, buf.shape
+
+    def read(self, b, loop_index, shape, group):
+        buf = self.gen.buffers[b]
+        if buf.kind == "const":
+            return self.const(b)
+        if buf.kind == "value" and buf.group == group:
+            return f"r{b}"
+        expr, arr_shape = self.array(b)
+        return expr + _index(arr_shape, shape)
+
+
+def _index(arr_shape, loop_shape):
+    r, p = len(loop_shape), len(arr_shape)
+    if p > r:
+        from .codegen import NotFusable
+        raise NotFusable("operand of higher rank than its loop")
+    if p == 0:
+        return "[()]"
+    idx = [f"i{r - p + k}" if arr_shape[k] == loop_shape[r - p + k] else "0" for k in range(p)]
+    return "[" + ", ".join(idx) + "]"
+
+
+def _cast(dtype):
+    return "np.bool_" if dtype.kind == "b" else f"np.{dtype.name}"
+
+
+def _emit_loop(em, loop, group, lines):
+    gen, shape = em.gen, loop.shape
+    pre, post, body = [], [], []
+    for step in loop.steps:
+        kind, out, op = step[0], step[1], step[2]
+        ins = [em.read(x, None, shape, group) for x in step[3]]
+        buf = gen.buffers[out]
+        if kind == "reduce":
+            value = f"{ins[0]} * {ins[0]}" if op == opcodes.SUMSQ else ins[0]
+            out_expr, out_shape = em.array(out)
+            if out in em.plan.accumulators:
+                acc_shape = em.plan.accumulators[out]
+                body.append(f"a{out}{_index(acc_shape, shape)} += {value}")
+                pre.append(f"a{out}[...] = 0.0")
+                post.append(f"{out_expr}.reshape(-1)[:] = a{out}.reshape(-1)")
+            else:
+                pre.append(f"acc{out} = 0.0")
+                body.append(f"acc{out} += {value}")
+                post.append(f"{out_expr}{_index(out_shape, ())} = {_cast(buf.dtype)}(acc{out})"
+                            if out_shape == () else
+                            f"{out_expr}[{', '.join('0' for _ in out_shape)}] = {_cast(buf.dtype)}(acc{out})")
+            continue
+        if kind == "unary":
+            expr = f"_u({op}, {ins[0]})"
+        elif kind == "binary":
+            expr = f"_b({op}, {ins[0]}, {ins[1]})"
+        elif kind == "compare":
+            expr = f"_c({op}, {ins[0]}, {ins[1]})"
+        elif kind == "where":
+            expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
+        else:
+            expr = ins[0]
+        body.append(f"r{out} = {_cast(buf.dtype)}({expr})")
+        if buf.stored:
+            out_expr, out_shape = em.array(out)
+            body.append(f"{out_expr}{_index(out_shape, shape)} = r{out}")
+    ind = "    "
+    lines += [ind + p for p in pre]
+    for d, n in enumerate(shape):
+        lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
+    lines += [ind * (len(shape) + 1) + line for line in body]
+    lines += [ind + p for p in post]
+
+
+def build_module(gen, plan):
+    from .codegen import _Loop
+    em = _Emitter(gen, plan)
+    externals = list(gen.program.sources)
+    body = []
+    for group, stmt in enumerate(gen.statements):
+        if isinstance(stmt, _Loop):
+            _emit_loop(em, stmt, group, body)
+        elif stmt[0] == "matmul":
+            _, out, a, b = stmt
+            body.append(f"    np.dot({em.array(a)[0]}, {em.array(b)[0]}, {em.array(out)[0]})")
+        elif stmt[1] is not None and stmt[0] == "fill":
+            body.append(f"    b{stmt[1]}.fill({stmt[2]})")
+    wanted = gen.program.result_buffers()
+    returned = [em.array(b)[0] for b in wanted]
+    params = [f"b{b}" for b in externals] + [f"t{k}" for k in range(len(plan.slots))]
+    params += [f"b{b}" for b in plan.escaping] + [f"a{b}" for b in plan.accumulators]
+    lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
+             "_u = njit(inline='always', nogil=True)(scalar_ops.unary_op)",
+             "_b = njit(inline='always', nogil=True)(scalar_ops.binary_op)",
+             "_c = njit(inline='always', nogil=True)(scalar_ops.compare_op)"]
+    lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
+    lines += ["", "", "@njit(cache=True, nogil=True)", f"def kernel({', '.join(params)}):"]
+    lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]
+    lines += [f"    {name} = {expr}" for name, expr in em.views]
+    lines += body
+    lines.append(f"    return ({''.join(r + ', ' for r in returned)})")
+    source = "\n".join(lines) + "\n"
+    kernel = _load(source)
+
+    temps = [np.zeros(shape, dtype) for shape, dtype in plan.slots]
+    accs = [np.zeros(shape, np.float64) for shape in plan.accumulators.values()]
+    escaping = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.escaping]
+    fresh_set = set(plan.escaping)
+
+    def replay(*ext):
+        outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs)
+        return dict(zip(wanted, outs))
+    return replay, externals, fresh_set.__contains__, source
+
+
+def _load(source):
+    from ..backend.cpu._cache import cache_root
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    directory = os.path.join(cache_root(), "compiled")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"step_{digest}.py")
+    if not os.path.exists(path):  # numba's cache index is keyed by the file's timestamp
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    name = f"tinytape_compiled_{digest}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return module.kernel
