@@ -12,6 +12,8 @@ import os
 import sys
 import warnings
 
+from numba.core.errors import NumbaError
+
 from .._tensor import Tensor
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
@@ -117,7 +119,7 @@ class _Entry:
             from .codegen import fused_replay
             replay = fused_replay(program)
             if replay is not None:
-                self.kind = "fused"
+                self.kind = "fused_untried"
         if replay is None:
             replay = python_replay(program)
         self.replay, self.externals, self.fresh, self.source = replay
@@ -127,7 +129,18 @@ class _Entry:
 
     def run(self, tensors):
         program = self.program
-        values = self.replay(*program.read_sources(tensors, self.externals))
+        sources = program.read_sources(tensors, self.externals)
+        if self.kind == "fused_untried":
+            try:  # numba types and compiles on this first call, before anything runs
+                values = self.replay(*sources)
+            except NumbaError as e:
+                program.not_fused = f"numba rejected the generated code: {str(e).splitlines()[0]}"
+                self.kind = "python"
+                self.replay, self.externals, self.fresh, self.source = python_replay(program)
+                return self.run(tensors)
+            self.kind = "fused"
+        else:
+            values = self.replay(*sources)
         return program.finish(tensors, values, self.fresh)
 
 

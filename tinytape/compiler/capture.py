@@ -32,6 +32,11 @@ def is_buffer(x):
     return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__")
 
 
+def strided_view(base, offset, shape, strides):
+    """The view of ``base`` at byte ``offset`` with ``shape`` and ``strides``."""
+    return np.ndarray(shape, base.dtype, buffer=base, offset=offset, strides=strides)
+
+
 def _first_parameter(method):
     try:
         params = list(inspect.signature(method).parameters)
@@ -72,13 +77,31 @@ class Capture:
         if is_buffer(value):
             b = self.buffer_of.get(id(value))
             if b is None:
-                b = self.number(value)
-                self.external.append(b)
+                b = self._first_sight(value)
             inputs.append(b)
             return ("b", b)
         if isinstance(value, (list, tuple)) and any(is_buffer(v) for v in value):
             return ("l", type(value), [self._template(v, inputs) for v in value])
         return ("c", value)
+
+    def _first_sight(self, arr):
+        """Number an array no recorded call produced.  A numpy view made outside the
+        backend (``t._data.reshape(...)`` in an op) is recorded as a view of the array
+        that owns the memory, so a replay derives it from that array's new value."""
+        base = getattr(arr, "base", None)
+        if isinstance(arr, np.ndarray) and isinstance(base, np.ndarray):
+            root = self.buffer_of.get(id(base))
+            if root is None:
+                root = self._first_sight(base)
+            offset = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+            b = self.number(arr)
+            attrs = (offset, arr.shape, arr.strides)
+            self.tape.record("strided_view", None, (root,), (b,), attrs)
+            self.calls.append((None, "strided_view", (("b", root),) + tuple(("c", a) for a in attrs), {}, b))
+            return b
+        b = self.number(arr)
+        self.external.append(b)
+        return b
 
     # ---- recording ----
     def _wrap(self, index, backend, name):

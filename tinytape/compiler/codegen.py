@@ -60,7 +60,8 @@ def fused_replay(program):
         return None
     try:
         return _Generator(program).build()
-    except NotFusable:
+    except NotFusable as e:
+        program.not_fused = str(e)  # shown by CompiledFunction.explain
         return None
 
 
@@ -130,6 +131,8 @@ class _Generator:
         if self.buffers[x].kind == "const":
             buf.kind, buf.const = "const", self.buffers[x].const
             return
+        if view == ("T",) and self.buffers[x].view == ("T",):  # a transpose's transpose
+            x, view = self.buffers[x].base, ("same",)
         buf.kind, buf.base, buf.view = "view", x, view
 
     def _k_scalar(self, out, value, dtype):
@@ -163,6 +166,16 @@ class _Generator:
         self._alias(out, x, ("reshape",))
 
     _k_reshape = _k_view = _k_expand_dims = _k_squeeze = _reshape
+
+    def _k_strided_view(self, out, x, offset, shape, strides):
+        x = self._buf(x)
+        arr, base = self.arrays[out], self.arrays[x]
+        if offset == 0 and arr.flags.c_contiguous and base.flags.c_contiguous and arr.size == base.size:
+            return self._reshape(out, ("buf", x))
+        if offset == 0 and arr.ndim == 2 and arr.T.flags.c_contiguous and arr.size == base.size \
+                and base.flags.c_contiguous and arr.T.shape == base.shape:
+            return self._alias(out, x, ("T",))
+        raise NotFusable("strided view")
 
     def _k_contiguous(self, out, x):
         if out != self._buf(x):
@@ -253,7 +266,7 @@ class _Generator:
                 raise NotFusable("matmul beyond 2-D floats")
             bx = self.buffers[x]
             if bx.kind == "const" or (bx.kind == "view" and (
-                    bx.view != ("T",) or self.buffers[bx.base].kind in ("view", "const"))):
+                    bx.view not in (("T",), ("same",)) or self.buffers[bx.base].kind in ("view", "const"))):
                 raise NotFusable("matmul of a broadcast view")
         self._close()
         self._use(a)

@@ -21,6 +21,7 @@ class Plan:
         self.slots = []  # (shape, dtype) of each preallocated temporary
         self.slot_of = {}  # buffer -> slot
         self.escaping = []  # buffers allocated per call (handed to the caller)
+        self.materialized = []  # returned constants and broadcast views: copied out at the end
         self.accumulators = {}  # partial-sum buffer -> keepdim shape of its float64 sums
 
 
@@ -30,9 +31,9 @@ def plan_buffers(gen):
     wanted = gen.program.result_buffers()
     for b in wanted:
         buf = gen.buffers[b]
-        if buf.kind in ("const",) or (buf.kind == "view" and _has_broadcast(gen, b)):
-            raise NotFusable("a returned value that is a constant or a broadcast view")
-        if buf.kind == "value":
+        if buf.kind == "const" or (buf.kind == "view" and _has_broadcast(gen, b)):
+            plan.materialized.append(b)  # written into a fresh array at the end
+        elif buf.kind == "value":
             buf.stored = True
             plan.escaping.append(b)
     for b, buf in enumerate(gen.buffers):
@@ -100,7 +101,7 @@ class _Emitter:
         if buf.kind != "view":
             return f"b{b}", buf.shape
         base_expr, base_shape = self.array(buf.base)
-        if buf.view == ("broadcast",):
+        if buf.view in (("broadcast",), ("same",)):
             return base_expr, base_shape
         name = f"v{b}"
         if name not in {v[0] for v in self.views}:
@@ -191,9 +192,15 @@ def build_module(gen, plan):
         elif stmt[1] is not None and stmt[0] == "fill":
             body.append(f"    b{stmt[1]}.fill({stmt[2]})")
     wanted = gen.program.result_buffers()
-    returned = [em.array(b)[0] for b in wanted]
+    for b in plan.materialized:
+        shape = gen.buffers[b].shape
+        for d, n in enumerate(shape):
+            body.append("    " * (d + 1) + f"for i{d} in range({n}):")
+        body.append("    " * (len(shape) + 1) + f"o{b}{_index(shape, shape)} = {em.read(b, None, shape, -1)}")
+    returned = [f"o{b}" if b in plan.materialized else em.array(b)[0] for b in wanted]
     params = [f"b{b}" for b in externals] + [f"t{k}" for k in range(len(plan.slots))]
     params += [f"b{b}" for b in plan.escaping] + [f"a{b}" for b in plan.accumulators]
+    params += [f"o{b}" for b in plan.materialized]
     lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
              "_u = njit(inline='always', nogil=True)(scalar_ops.unary_op)",
              "_b = njit(inline='always', nogil=True)(scalar_ops.binary_op)",
@@ -210,10 +217,12 @@ def build_module(gen, plan):
     temps = [np.zeros(shape, dtype) for shape, dtype in plan.slots]
     accs = [np.zeros(shape, np.float64) for shape in plan.accumulators.values()]
     escaping = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.escaping]
-    fresh_set = set(plan.escaping)
+    materialized = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.materialized]
+    fresh_set = set(plan.escaping) | set(plan.materialized)
 
     def replay(*ext):
-        outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs)
+        outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
+                      *[np.empty(s, d) for s, d in materialized])
         return dict(zip(wanted, outs))
     return replay, externals, fresh_set.__contains__, source
 

@@ -28,10 +28,10 @@ class Program:
         self.calls = capture.calls
         self.arg_count = len(arg_tensors)
         self.sources = {}  # external buffer -> source
-        self._resolve_sources(arg_tensors, start)
-        self.guards = self._tensor_guards(start)
         self.effects = self._effects(arg_tensors, start)
         self.result_template = self._template_of(result)
+        self._resolve_sources(arg_tensors, start)
+        self.guards = self._tensor_guards(start)
         self.backends = capture.backends
 
     # ---- where each external buffer comes from ----
@@ -98,15 +98,23 @@ class Program:
             if after is None:
                 effects.append(("grad_none", target))
             else:
-                b = self.capture.buffer_of.get(id(after._data))
+                b = self._locate(after._data)
                 if b is None:
                     raise Unsupported("a .grad was set to a tensor computed outside the backend")
                 effects.append(("grad_set", target, b))
         return effects
 
+    def _locate(self, arr):
+        """The buffer of an array the function hands back: a recorded one, or a numpy
+        view of one made outside the backend."""
+        b = self.capture.buffer_of.get(id(arr))
+        if b is None and getattr(arr, "base", None) is not None and id(arr.base) in self.capture.buffer_of:
+            b = self.capture._first_sight(arr)
+        return b
+
     def _template_of(self, value):
         if isinstance(value, Tensor):
-            b = self.capture.buffer_of.get(id(value._data))
+            b = self._locate(value._data)
             if b is None:
                 raise Unsupported("the function returned a tensor computed outside the backend")
             return ("t", b, value._be)

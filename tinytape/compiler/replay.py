@@ -4,6 +4,7 @@ No autograd, no tensors: the backend's kernels called in record order on the buf
 with the static arguments as constants.  It serves any backend (CPU and CUDA alike)
 and any program the fused CPU code generator does not cover.
 """
+from .capture import strided_view
 
 
 def python_replay(program):
@@ -49,7 +50,8 @@ def python_replay(program):
 
     namespace = dict(consts)
     for (backend_index, kernel), name in names.items():
-        namespace[name] = getattr(program.backends[backend_index], kernel)
+        namespace[name] = strided_view if backend_index is None else \
+            getattr(program.backends[backend_index], kernel)
     exec(compile(source, "<tinytape replay>", "exec"), namespace)
     external = set(externals)
     return namespace["replay"], externals, (lambda b: b not in external), source
