@@ -43,6 +43,7 @@ class CompiledFunction:
         self.programs = {}  # signature -> [Entry, ...]
         self.eager = None  # why the function runs eagerly, once that is decided
         self.traces = 0
+        self.state_changes = 0  # consecutive traces that changed Python state
 
     def __get__(self, obj, objtype=None):  # as a method
         return self if obj is None else functools.partial(self, obj)
@@ -84,7 +85,13 @@ class CompiledFunction:
         if why is None:
             changed = numbers_unchanged(numbers)
             if changed is not None:
-                why = f"it changes the Python number {changed}, which a replay cannot"
+                # Python state the function changes (an optimizer's state filling up on
+                # its first step) is traced again from the new state; changing it on
+                # every call (Adam's step count) is beyond a replay
+                self.state_changes += 1
+                if self.state_changes < 2:
+                    return result
+                why = f"it changes the Python state {changed} on every call, which a replay cannot"
         if why is None:
             try:
                 program = Program(capture, tensors, start, result)
@@ -93,6 +100,7 @@ class CompiledFunction:
         if why is not None:
             self._go_eager(why)
             return result
+        self.state_changes = 0
         entry = _Entry(program, numbers, self.fuse)
         self.programs.setdefault(key, []).append(entry)
         return result

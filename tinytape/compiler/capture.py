@@ -20,7 +20,7 @@ QUERIES = frozenset({"owns", "may_alias"})
 HOST_READS = frozenset({"to_numpy"})
 
 
-class Unsupported(Exception):
+class Unsupported(RuntimeError):
     """The traced function did something a compiled program cannot replay."""
 
     def __init__(self, what):
@@ -155,7 +155,7 @@ class Capture:
         """Note that the trace cannot be replayed; the function still runs to its end
         eagerly (or, with ``fullgraph``, stops here)."""
         if self.fullgraph:
-            raise Unsupported(why)
+            raise Unsupported(f"tinytape.compile(fullgraph=True): {why}")
         if self.failed is None:
             self.failed = why
 

@@ -8,6 +8,7 @@ and containers of those objects, a few levels deep) and returns the tensors and 
 numbers it finds.  The numbers are guarded by value, so changing ``lr`` traces again;
 a number the function itself changes (Adam's step count) cannot be replayed.
 """
+import dis
 import numbers
 import types
 
@@ -33,14 +34,23 @@ def _roots(fn):
             yield name, cell.cell_contents
         except ValueError:  # an empty cell
             pass
-    names = set(code.co_names)
-    for const in code.co_consts:  # names read by nested functions and comprehensions
-        if isinstance(const, types.CodeType):
-            names.update(const.co_names)
+    names = _global_names(code)
     g = fn.__globals__
     for name in sorted(names):
         if name in g:
             yield name, g[name]
+
+
+def _global_names(code):
+    """Names the code reads as globals (co_names also holds attribute names)."""
+    names = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.add(ins.argval)
+    for const in code.co_consts:  # nested functions and comprehensions
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
 
 
 def reachable_state(fn):
@@ -51,7 +61,7 @@ def reachable_state(fn):
     stack = [(obj, name, 0) for name, obj in _roots(fn)]
     while stack and len(seen) < _MAX_OBJECTS:
         obj, path, depth = stack.pop()
-        if id(obj) in seen or isinstance(obj, _SKIP) or obj is None:
+        if id(obj) in seen or isinstance(obj, _SKIP) or obj is None or hasattr(obj, "programs"):
             continue
         seen.add(id(obj))
         if isinstance(obj, Tensor):
@@ -59,6 +69,8 @@ def reachable_state(fn):
             continue
         if depth >= _MAX_DEPTH:
             continue
+        if isinstance(obj, (dict, list)):
+            scalars.append((_Length(obj), None, len(obj), f"len({path})"))
         if isinstance(obj, dict):
             items = list(obj.items())
             for k, v in items:
@@ -99,10 +111,21 @@ def _is_library_object(obj):
         c.__module__.startswith("tinytape.") for c in type(obj).__mro__ if c is not object)
 
 
+class _Length:
+    """Guards a container's length: an optimizer's state filling up changes what runs."""
+    __slots__ = ("container",)
+
+    def __init__(self, container):
+        self.container = container
+
+
 def numbers_unchanged(scalars):
     """The path of the first guarded number whose value differs, or None."""
     for container, key, value, path in scalars:
-        current = container.get(key) if isinstance(container, dict) else getattr(container, key, None)
+        if type(container) is _Length:
+            current = len(container.container)
+        else:
+            current = container.get(key) if isinstance(container, dict) else getattr(container, key, None)
         if current != value or type(current) is not type(value):
             return path
     return None

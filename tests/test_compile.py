@@ -1,0 +1,270 @@
+"""tinytape.compile: a training step traced once, replayed after, as eager would run it."""
+import gc
+import importlib
+import os
+import subprocess
+import sys
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytape
+_gradcheck = importlib.import_module("tinytape.autograd.gradcheck")  # the shared helper's module
+
+N, D_IN, H, D_OUT = 6, 10, 5, 3
+
+
+def _seed_net(seed=0, dtype=tinytape.float32):
+    g = tinytape.Generator().manual_seed(seed)
+    x = tinytape.randn(N, D_IN, generator=g, dtype=dtype)
+    y = tinytape.randn(N, D_OUT, generator=g, dtype=dtype)
+    w1 = tinytape.randn(D_IN, H, generator=g, dtype=dtype, requires_grad=True)
+    w2 = tinytape.randn(H, D_OUT, generator=g, dtype=dtype, requires_grad=True)
+    return x, y, w1, w2
+
+
+def _seed_step(w1, w2, opt, zero_grad=True):
+    def step(x, y):
+        loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+        loss.backward()
+        opt.step()
+        if zero_grad:
+            opt.zero_grad()
+        return loss
+    return step
+
+
+def _run(compiled, steps=6, optim="sgd", zero_grad=True, fuse=True):
+    x, y, w1, w2 = _seed_net()
+    opt = tinytape.optim.SGD([w1, w2], lr=1e-3, momentum=0.0)
+    step = _seed_step(w1, w2, opt, zero_grad)
+    if compiled:
+        step = tinytape.compile(step, fuse=fuse)
+    losses = [step(x, y) for _ in range(steps)]
+    return losses, w1, w2, step
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "kernels"])
+@pytest.mark.parametrize("zero_grad", [True, False], ids=["zero_grad", "accumulate"])
+def test_seed_step_compiled_equals_eager_bitwise(fuse, zero_grad):
+    got, w1, w2, step = _run(True, zero_grad=zero_grad, fuse=fuse)
+    want, e1, e2, _ = _run(False, zero_grad=zero_grad)
+    assert [t.item() for t in got] == [t.item() for t in want]
+    for a, b in ((w1, e1), (w2, e2)):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        assert (a.grad is None) == (b.grad is None)
+        if b.grad is not None:
+            np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    # zero_grad: one trace; accumulating: a second trace once .grad exists
+    assert step.traces == (1 if zero_grad else 2)
+    assert isinstance(got[-1], tinytape.Tensor) and got[-1].shape == ()
+
+
+def test_the_seed_step_is_one_fused_program():
+    _, _, _, step = _run(True)
+    (entry,), = step.programs.values()
+    assert entry.kind == "fused"
+    source = entry.source
+    assert source.count("np.dot(") == 5  # the five products, straight into BLAS
+    assert source.count("for i0 in") <= 5  # relu, loss+its gradient, relu mask, two updates
+    assert ".T" in source and "ascontiguousarray" not in source
+
+
+def test_replay_reads_new_argument_values_and_current_weights():
+    x, y, w1, w2 = _seed_net()
+    opt = tinytape.optim.SGD([w1, w2], lr=1e-3)
+    step = tinytape.compile(_seed_step(w1, w2, opt))
+    step(x, y)
+    x2, y2, _, _ = _seed_net(seed=5)
+    with tinytape.no_grad():
+        w1.mul_(0.5)  # changed between calls, in place
+    expected = ((x2.mm(w1).clamp(min=0).mm(w2) - y2).pow(2).sum()).item()
+    assert step(x2, y2).item() == expected
+    assert step.traces == 1
+
+
+def test_new_signature_traces_again_and_a_changed_number_too():
+    x, y, w1, w2 = _seed_net()
+    opt = tinytape.optim.SGD([w1, w2], lr=1e-3)
+    step = tinytape.compile(_seed_step(w1, w2, opt))
+    step(x, y)
+    step(x, y)
+    assert step.traces == 1
+    step(x[:3], y[:3])  # a new batch size
+    assert step.traces == 2
+    opt.param_groups[0]["lr"] = 1e-4  # a Python number the step reads
+    step(x, y)
+    assert step.traces == 3
+    x64 = x.double()
+    with pytest.raises(RuntimeError):  # float64 input against float32 weights: eager's error
+        step(x64, y.double())
+
+
+@pytest.mark.parametrize("read,what", [
+    (lambda t: t.item(), ".item()"),
+    (lambda t: bool(t > 0), "bool(tensor)"),
+    (lambda t: float(t), "float(tensor)"),
+    (lambda t: t.tolist(), ".tolist()"),
+    (lambda t: t.detach().numpy(), ".numpy()"),
+])
+def test_reading_a_value_while_tracing_names_the_line(read, what):
+    def f(x):
+        s = (x * 2).sum()
+        read(s)
+        return s
+    compiled = tinytape.compile(f)
+    with pytest.raises(RuntimeError) as info:
+        compiled(tinytape.ones(3))
+    message = str(info.value)
+    assert what in message and "test_compile.py" in message and "return the tensor" in message
+    assert "lambda t:" in message  # the line that read it, quoted
+
+
+def test_an_op_the_compiler_cannot_replay_falls_back_with_one_warning():
+    import tinytape.nn.functional as F
+    target = tinytape.tensor([0, 2, 1])
+
+    def f(x):
+        return F.cross_entropy(x * 2, target)  # reads the targets on the host
+    compiled = tinytape.compile(f)
+    x = tinytape.randn(3, 4)
+    with pytest.warns(RuntimeWarning, match="cross_entropy|NllLoss|to_numpy"):
+        first = compiled(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no second warning
+        second = compiled(x)
+    assert first.item() == second.item() == f(x).item()
+    with pytest.raises(RuntimeError, match="fullgraph"):
+        tinytape.compile(f, fullgraph=True)(x)
+
+
+def test_adam_step_count_is_python_state_so_the_step_runs_eagerly():
+    x, y, w1, w2 = _seed_net()
+    opt = tinytape.optim.Adam([w1, w2], lr=1e-2)
+    step = tinytape.compile(_seed_step(w1, w2, opt))
+    x_, y_, e1, e2 = _seed_net()
+    eager = _seed_step(e1, e2, tinytape.optim.Adam([e1, e2], lr=1e-2))
+    with pytest.warns(RuntimeWarning, match=r"\['step'\]"):
+        for _ in range(2):
+            assert step(x, y).item() == eager(x_, y_).item()
+    for _ in range(3):
+        assert step(x, y).item() == eager(x_, y_).item()
+
+
+def test_momentum_buffers_created_by_the_first_step_trace_again_then_replay():
+    def run(compiled):
+        x, y, w1, w2 = _seed_net()
+        opt = tinytape.optim.SGD([w1, w2], lr=1e-3, momentum=0.9)
+        step = _seed_step(w1, w2, opt)
+        step = tinytape.compile(step) if compiled else step
+        return [step(x, y).item() for _ in range(6)], w1, step
+    got, w1, step = run(True)
+    want, e1, _ = run(False)
+    assert got == want and step.traces == 2
+    np.testing.assert_array_equal(w1.detach().numpy(), e1.detach().numpy())
+
+
+def test_custom_function_compiles_through_its_kernels():
+    class MyReLU(tinytape.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * (x > 0).float()
+
+    def f(x, w):
+        loss = MyReLU.apply(x.mm(w)).pow(2).sum()
+        return (loss,) + tinytape.autograd.grad(loss, (x, w))
+    compiled = tinytape.compile(f, fullgraph=True)
+    for seed in range(3):
+        x, _, w, _ = _seed_net(seed)
+        x.requires_grad_()
+        for a, b in zip(compiled(x, w), f(x, w)):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    program = compiled.explain(file=open(os.devnull, "w"))
+    assert compiled.traces == 1 and "compare[gt]" in program  # the custom backward's mask
+
+
+def test_gradcheck_through_a_compiled_function():
+    """Central differences of the compiled forward (float64) against the gradient the
+    compiled backward returns, with the shared gradcheck helper's numerical Jacobian."""
+    def loss(x, w):
+        return ((x.mm(w) + 1).relu() * x.sum(1, keepdim=True) - w.sum().sigmoid()).pow(2).mean()
+
+    def value_and_grad(x, w):
+        value = loss(x, w)
+        return (value,) + tinytape.autograd.grad(value, (x, w))
+    forward = tinytape.compile(loss, fullgraph=True)
+    backward = tinytape.compile(value_and_grad, fullgraph=True)
+    g = tinytape.Generator().manual_seed(3)
+    x = tinytape.randn(4, 3, generator=g, dtype=tinytape.float64, requires_grad=True)
+    w = tinytape.randn(3, 2, generator=g, dtype=tinytape.float64, requires_grad=True)
+    forward(x, w), backward(x, w)  # trace both; the checks below replay
+    _, gx, gw = backward(x, w)
+    for i, (t, analytical) in enumerate(((x, gx), (w, gw))):
+        numerical = _gradcheck._numerical_jacobian(forward, (x, w), t, 1e-6)
+        np.testing.assert_allclose(analytical.numpy().ravel(), numerical.ravel(), rtol=1e-5, atol=1e-7)
+    assert forward.traces == 1 and backward.traces == 1
+
+
+def test_replay_memory_is_flat():
+    x, y, w1, w2 = _seed_net()
+    opt = tinytape.optim.SGD([w1, w2], lr=1e-6)
+    step = tinytape.compile(_seed_step(w1, w2, opt))
+    for _ in range(20):
+        step(x, y)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(100):
+            step(x, y)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            step(x, y)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 4096, after - before
+
+
+def test_explain_prints_the_tape():
+    x = tinytape.tensor([1., 2.], requires_grad=True)
+    w = tinytape.tensor([3., -4.], requires_grad=True)
+    text = tinytape.explain((x * w).relu().sum(), file=open(os.devnull, "w"))
+    lines = text.splitlines()
+    assert lines[2].startswith("v2 = MulBackward0(v0, v1)") and lines[-1].startswith("v4 = SumBackward0(v3)")
+    compiled = tinytape.compile(lambda a, b: (a * b).relu().sum())
+    compiled(x.detach(), w.detach())
+    program = compiled.explain(file=open(os.devnull, "w"))
+    assert "binary[mul](v0, v1)" in program and "reduce[sum]" in program
+
+
+def test_second_process_loads_the_generated_code_from_the_disk_cache(tmp_path):
+    code = (
+        "import tinytape, time\n"
+        "x = tinytape.ones(4, 3); w = tinytape.ones(3, 2, requires_grad=True)\n"
+        "opt = tinytape.optim.SGD([w], lr=0.1)\n"
+        "@tinytape.compile\n"
+        "def step(x):\n"
+        "    loss = x.mm(w).relu().pow(2).sum(); loss.backward(); opt.step(); opt.zero_grad()\n"
+        "    return loss\n"
+        "step(x); step(x)\n"
+        "import numba, sys\n"
+        "(entry,), = step.programs.values()\n"
+        "print(entry.kind, entry.replay.__closure__ is not None)\n"
+        "k = [m for n, m in sys.modules.items() if n.startswith('tinytape_compiled_')][0].kernel\n"
+        "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n")
+    env = dict(os.environ, TINYTAPE_CACHE_DIR=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split()[0] == "fused"
+    assert first.stdout.split()[2:] == ["0", "1"]  # compiled once ...
+    assert second.stdout.split()[2:] == ["1", "0"]  # ... and loaded from disk by the next process
