@@ -52,6 +52,8 @@ class _Loop:
         self.produced = set()
         self.reductions = set()
         self.written = set()  # roots written in place
+        self.after = []  # 0-d steps on this loop's reductions, run after the loop
+        self.after_produced = set()
 
 
 def fused_replay(program):
@@ -212,7 +214,22 @@ class _Generator:
         if out_buf.kind in ("const", "view") or (inplace and out_buf.kind is None):
             raise NotFusable("write into a view or constant")
         shape = out_buf.shape
+        if not inplace and all(self.buffers[x].kind == "const" for x in inputs):
+            # constant folding: the value the trace computed, as the eager kernel did
+            out_buf.kind, out_buf.const = "const", self.arrays[out].reshape(-1)[0]
+            return
         loop = self.loop
+        if loop is not None and shape == () != loop.shape and not inplace and loop.reductions and all(
+                self.buffers[x].kind == "const" or x in loop.reductions or x in loop.after_produced
+                or self.buffers[x].kind == "ext" for x in inputs):
+            # a scalar step on the loop's sums (a mean's division) runs after the loop,
+            # which stays open for the elementwise entries that follow
+            for x in inputs:
+                self._use(x)
+            out_buf.kind, out_buf.group = "value", len(self.statements)
+            loop.after.append((kind, out, op, inputs))
+            loop.after_produced.add(out)
+            return
         if loop is None or loop.shape != shape or not self._may_join(loop, inputs, out, inplace):
             self._close()
             loop = self.loop = _Loop(shape)
@@ -231,7 +248,7 @@ class _Generator:
     def _may_join(self, loop, inputs, out, inplace):
         for x in inputs:
             r = self.root(x)
-            if x in loop.reductions or r in loop.reductions:
+            if x in loop.reductions or r in loop.reductions or r in loop.after_produced:
                 return False  # a reduction's result exists only after the loop
             if self.buffers[x].kind == "view" and (r in loop.produced or r in loop.written):
                 return False  # another element of a value this loop is still computing

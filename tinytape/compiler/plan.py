@@ -113,7 +113,7 @@ class _Emitter:
         buf = self.gen.buffers[b]
         if buf.kind == "const":
             return self.const(b)
-        if buf.kind == "value" and buf.group == group:
+        if buf.kind == "value" and buf.group == group and b not in self.plan.accumulators:
             return f"r{b}"
         expr, arr_shape = self.array(b)
         return expr + _index(arr_shape, shape)
@@ -139,9 +139,9 @@ def _emit_loop(em, loop, group, lines):
     pre, post, body = [], [], []
     for step in loop.steps:
         kind, out, op = step[0], step[1], step[2]
-        ins = [em.read(x, None, shape, group) for x in step[3]]
-        buf = gen.buffers[out]
         if kind == "reduce":
+            ins = [em.read(x, None, shape, group) for x in step[3]]
+            buf = gen.buffers[out]
             value = f"{ins[0]} * {ins[0]}" if op == opcodes.SUMSQ else ins[0]
             out_expr, out_shape = em.array(out)
             if out in em.plan.accumulators:
@@ -152,30 +152,40 @@ def _emit_loop(em, loop, group, lines):
             else:
                 pre.append(f"acc{out} = 0.0")
                 body.append(f"acc{out} += {value}")
-                post.append(f"{out_expr}{_index(out_shape, ())} = {_cast(buf.dtype)}(acc{out})"
-                            if out_shape == () else
-                            f"{out_expr}[{', '.join('0' for _ in out_shape)}] = {_cast(buf.dtype)}(acc{out})")
+                post.append(f"r{out} = {_cast(buf.dtype)}(acc{out})")
+                post.append(f"{out_expr}[{', '.join('0' for _ in out_shape) or '()'}] = r{out}")
             continue
-        if kind == "unary":
-            expr = f"_u({op}, {ins[0]})"
-        elif kind == "binary":
-            expr = f"_b({op}, {ins[0]}, {ins[1]})"
-        elif kind == "compare":
-            expr = f"_c({op}, {ins[0]}, {ins[1]})"
-        elif kind == "where":
-            expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
-        else:
-            expr = ins[0]
-        body.append(f"r{out} = {_cast(buf.dtype)}({expr})")
-        if buf.stored:
-            out_expr, out_shape = em.array(out)
-            body.append(f"{out_expr}{_index(out_shape, shape)} = r{out}")
+        body += _step_lines(em, step, shape, group)
     ind = "    "
     lines += [ind + p for p in pre]
     for d, n in enumerate(shape):
         lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
     lines += [ind * (len(shape) + 1) + line for line in body]
     lines += [ind + p for p in post]
+    for step in loop.after:
+        lines += [ind + line for line in _step_lines(em, step, (), group)]
+
+
+def _step_lines(em, step, shape, group):
+    """The lines computing one elementwise step inside a loop over ``shape``."""
+    kind, out, op = step[0], step[1], step[2]
+    ins = [em.read(x, None, shape, group) for x in step[3]]
+    buf = em.gen.buffers[out]
+    if kind == "unary":
+        expr = f"_u({op}, {ins[0]})"
+    elif kind == "binary":
+        expr = f"_b({op}, {ins[0]}, {ins[1]})"
+    elif kind == "compare":
+        expr = f"_c({op}, {ins[0]}, {ins[1]})"
+    elif kind == "where":
+        expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
+    else:
+        expr = ins[0]
+    body = [f"r{out} = {_cast(buf.dtype)}({expr})"]
+    if buf.stored:
+        out_expr, out_shape = em.array(out)
+        body.append(f"{out_expr}{_index(out_shape, shape)} = r{out}")
+    return body
 
 
 def build_module(gen, plan):
