@@ -268,3 +268,19 @@ def test_second_process_loads_the_generated_code_from_the_disk_cache(tmp_path):
     assert first.stdout.split()[0] == "fused"
     assert first.stdout.split()[2:] == ["0", "1"]  # compiled once ...
     assert second.stdout.split()[2:] == ["1", "0"]  # ... and loaded from disk by the next process
+
+
+def test_cuda_step_replays_on_the_device():
+    """On the CUDA backend (the simulator without a GPU) the captured kernels replay in
+    record order on the device buffers."""
+    def run(compiled):
+        x, y, w1, w2 = (t.detach().cuda() for t in _seed_net())
+        w1.requires_grad_(), w2.requires_grad_()
+        opt = tinytape.optim.SGD([w1, w2], lr=1e-3)
+        step = _seed_step(w1, w2, opt)
+        step = tinytape.compile(step) if compiled else step
+        return [step(x, y).item() for _ in range(3)], w1, step
+    got, w1, step = run(True)
+    want, e1, _ = run(False)
+    assert got == want and step.traces == 1 and w1.device.type == "cuda"
+    np.testing.assert_array_equal(w1.detach().cpu().numpy(), e1.detach().cpu().numpy())

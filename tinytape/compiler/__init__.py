@@ -17,7 +17,7 @@ from numba.core.errors import NumbaError
 from .._tensor import Tensor
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import numbers_unchanged, reachable_state
+from .guards import guard_function, numbers_unchanged, reachable_state
 from .program import Program, StartState
 from .replay import python_replay
 
@@ -121,6 +121,7 @@ class _Entry:
 
     def __init__(self, program, numbers, fuse):
         self.program, self.numbers = program, numbers
+        self.numbers_unchanged = guard_function(numbers)
         self.kind = "python"
         replay = None
         if fuse:
@@ -133,7 +134,7 @@ class _Entry:
         self.replay, self.externals, self.fresh, self.source = replay
 
     def ready(self, tensors):
-        return self.program.guards_pass() and numbers_unchanged(self.numbers) is None
+        return self.numbers_unchanged() and self.program.guards_pass()
 
     def run(self, tensors):
         program = self.program

@@ -129,3 +129,21 @@ def numbers_unchanged(scalars):
         if current != value or type(current) is not type(value):
             return path
     return None
+
+
+def guard_function(scalars):
+    """``numbers_unchanged`` for these guards as one generated expression (a replay
+    checks them on every call: ~1 us instead of a loop over the list)."""
+    namespace, terms = {"_missing": object()}, []
+    for i, (container, key, value, path) in enumerate(scalars):
+        namespace[f"c{i}"], namespace[f"k{i}"], namespace[f"v{i}"] = \
+            (container.container if type(container) is _Length else container), key, value
+        if type(container) is _Length:
+            terms.append(f"len(c{i}) == v{i}")
+        elif isinstance(container, dict):
+            terms.append(f"c{i}.get(k{i}, _missing) == v{i}")
+        else:
+            terms.append(f"getattr(c{i}, k{i}, _missing) == v{i}")
+    source = "def unchanged():\n    return " + (" and ".join(terms) or "True") + "\n"
+    exec(source, namespace)
+    return namespace["unchanged"]
