@@ -69,8 +69,8 @@ def test_npz_data_and_init(tmp_path):
     metrics = run(config("data=npz", f"data.path={data}", "model.H=5", f"model.init={init}",
                          "optim.lr=1e-2", "trainer.steps=50", "trainer.progress=false"), str(out))
     assert metrics["final_loss"] < metrics["first_loss"]
-    with np.load(out / "checkpoint.npz") as f:
-        assert f["w1"].shape == (6, 5) and f["w2"].shape == (5, 3)
+    state = checkpoint.load(str(out / "checkpoint.npz"))["model"]
+    assert tuple(state["w1"].shape) == (6, 5) and tuple(state["w2"].shape) == (5, 3)
 
 
 @pytest.mark.parametrize("overrides, key", [
@@ -121,56 +121,12 @@ def test_resume_gives_the_uninterrupted_losses(tmp_path):
 def test_resume_checks_shapes_and_length(tmp_path):
     run(config(*SMALL, "trainer.steps=4"), str(tmp_path / "a"))
     ckpt = tmp_path / "a" / "checkpoint.npz"
-    with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint's w1 has shape \(20, 8\)"):
+    with pytest.raises(ConfigError, match=r"trainer\.resume: .*checkpoint\.npz: w1 has shape \(20, 8\), this run's "
+                                         r"model needs \(20, 9\)"):
         run(config(*SMALL, "model.H=9", f"trainer.resume={ckpt}"), str(tmp_path / "b"))
     with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint is at step 4, past trainer\.steps=3"):
         run(config(*SMALL, "trainer.steps=3", f"trainer.resume={ckpt}"), str(tmp_path / "c"))
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
-
-
-def test_ctrl_c_saves_a_usable_checkpoint(tmp_path, monkeypatch):
-    from tinytape.trainer import model as model_module
-    base = [*SMALL, "optim.lr=1e-3"]
-    run(config(*base, "trainer.steps=20"), str(tmp_path / "full"))
-    original = model_module.TwoLayerNet.loss_and_backward
-    calls = {"n": 0}
-
-    def interrupted(self, x, y):
-        calls["n"] += 1
-        if calls["n"] == 13:
-            raise KeyboardInterrupt
-        return original(self, x, y)
-
-    monkeypatch.setattr(model_module.TwoLayerNet, "loss_and_backward", interrupted)
-    with pytest.raises(KeyboardInterrupt, match="trainer.resume="):
-        run(config(*base, "trainer.steps=20"), str(tmp_path / "cut"))
-    monkeypatch.undo()
-    ckpt = tmp_path / "cut" / "checkpoint.npz"
-    assert checkpoint.load(str(ckpt))["step"] == 12
-    run(config(*base, "trainer.steps=20", f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
-    assert losses_of(tmp_path / "resumed") == losses_of(tmp_path / "full")
-
-
-def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    out = tmp_path / "run"
-    run(config(*SMALL, "trainer.steps=5"), str(out))
-    path = out / "checkpoint.npz"
-    before = path.read_bytes()
-
-    def torn(f, **arrays):
-        f.write(b"PK\x03\x04 partial")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint.np, "savez", torn)
-    state = checkpoint.load(str(path))
-    from tinytape.trainer import model as model_module
-    import tinytape as tt
-    net = model_module.TwoLayerNet(tt.tensor(state["w1"]), tt.tensor(state["w2"]), "clamp")
-    with pytest.raises(KeyboardInterrupt):
-        checkpoint.save(str(path), net, tt.optim.SGD(net.parameters(), lr=1e-3), 5, [1.0], [0.0])
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(out)) == sorted(["checkpoint.npz", "config.yaml", "loss.png", "losses.csv",
-                                              "metrics.json", "train.log"])
 
 
 def _train(*args, cwd=ROOT):
@@ -195,8 +151,7 @@ def test_train_py_writes_every_output(tmp_path):
     assert "step 0 loss" in log and "step 4 loss" in log and log.count("step 0 loss") == 1
     assert "steps: 5" in (out / "config.yaml").read_text()
     assert (out / ".hydra" / "config.yaml").exists()
-    with np.load(out / "checkpoint.npz") as f:
-        assert f["w1"].shape == (1000, 100)
+    assert tuple(checkpoint.load(str(out / "checkpoint.npz"))["model"]["w1"].shape) == (1000, 100)
 
 
 def test_train_py_reports_a_bad_value_in_one_line(tmp_path):

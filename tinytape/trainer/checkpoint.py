@@ -1,6 +1,9 @@
-"""Checkpoints: one .npz holding the weights, optimizer state, step, RNG state and the
-loss history, written atomically (temporary file in the same folder, then rename)."""
-import json
+"""Checkpoints: one ``tinytape.save`` file (an .npz that runs no code when loaded) holding
+the model's state dict, the optimizer's kind and state dict, the number of completed
+steps, the RNG state at that step boundary and the loss history.  Written atomically
+(a temporary file in the same folder, then a rename); read back with every field
+checked, so a bad file is a one-line ConfigError naming it."""
+import math
 import os
 import tempfile
 
@@ -8,57 +11,122 @@ import numpy as np
 
 import tinytape as tt
 
+from .config import ConfigError
 
-def _optimizer_arrays(optimizer):
-    state = optimizer.state_dict()
-    arrays, scalars = {}, {}
-    for index, entries in state["state"].items():
-        for key, value in entries.items():
-            if isinstance(value, tt.Tensor):
-                arrays[f"optim/{index}/{key}"] = value.detach().cpu().numpy()
-            else:
-                scalars[f"{index}/{key}"] = value
-    meta = {"param_groups": state["param_groups"], "scalars": scalars}
-    return arrays, meta
+FORMAT = "tinytape.trainer.checkpoint/2"
 
 
-def save(path, model, optimizer, step, losses, elapsed):
-    arrays, optim_meta = _optimizer_arrays(optimizer)
-    meta = {"step": int(step), "optimizer": optim_meta, "rng_state": tt.get_rng_state()}
-    payload = {"w1": model.w1.detach().cpu().numpy(), "w2": model.w2.detach().cpu().numpy(),
-               "losses": np.asarray(losses, np.float64), "elapsed": np.asarray(elapsed, np.float64),
-               "meta": np.asarray(json.dumps(meta)), **arrays}
+class CheckpointWriteError(OSError):
+    """The checkpoint could not be written; the previous one is untouched."""
+
+
+def save(path, model, optimizer, step, losses, elapsed, rng_state):
+    payload = {
+        "format": FORMAT, "step": int(step), "rng_state": rng_state,
+        "model": model.state_dict(),
+        "optimizer": {"kind": type(optimizer).__name__, "state": optimizer.state_dict()},
+        "losses": np.asarray(losses, np.float64), "elapsed": np.asarray(elapsed, np.float64),
+    }
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=folder)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=folder)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
+            tt.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary output
         os.replace(tmp, path)  # atomic: readers see the old checkpoint or the new one
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            kept = "the previous checkpoint is kept" if os.path.exists(path) else "no checkpoint was written before"
+            raise CheckpointWriteError(e.errno, f"could not write the checkpoint of step {step} to {path} "
+                                                f"({e.strerror or e}): the partial file is removed; {kept}") from None
         raise
 
 
-def load(path):
-    """dict(w1, w2, step, losses, elapsed, optimizer_state, rng_state)."""
-    with np.load(path) as f:
-        meta = json.loads(str(f["meta"]))
-        optim_meta = meta["optimizer"]
-        state = {}
-        for key in f.files:
-            if key.startswith("optim/"):
-                _, index, name = key.split("/", 2)
-                state.setdefault(int(index), {})[name] = tt.tensor(f[key])
-        for key, value in optim_meta["scalars"].items():
-            index, name = key.split("/", 1)
-            state.setdefault(int(index), {})[name] = value
-        return {
-            "w1": f["w1"].copy(), "w2": f["w2"].copy(), "step": meta["step"],
-            "losses": f["losses"].tolist(), "elapsed": f["elapsed"].tolist(),
-            "optimizer_state": {"state": state, "param_groups": optim_meta["param_groups"]},
-            "rng_state": meta["rng_state"],
-        }
+def _tensors(tree):
+    if isinstance(tree, tt.Tensor):
+        yield tree
+    elif isinstance(tree, dict):
+        for value in tree.values():
+            yield from _tensors(value)
+    elif isinstance(tree, (list, tuple)):
+        for value in tree:
+            yield from _tensors(value)
+
+
+def _all_finite(tensors):
+    return all(t.dtype in (tt.int64, tt.bool) or bool(np.isfinite(t.detach().cpu().numpy()).all())
+               for t in tensors)
+
+
+def params_finite(model):
+    return _all_finite(model.parameters())
+
+
+def load(path, key="trainer.resume"):
+    """The checkpoint's fields, each checked; a ConfigError naming ``key`` and the file otherwise."""
+    def bad(why):
+        return ConfigError(f"{key}: {path} {why}")
+
+    if not os.path.isfile(path):
+        raise bad("is not a file")
+    try:
+        state = tt.load(path)
+    except (RuntimeError, OSError, ValueError, KeyError, EOFError) as e:
+        raise bad(f"is not a tinytape checkpoint ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise bad("is not a tinytape trainer checkpoint (no trainer checkpoint format marker)")
+    step, losses, elapsed = state.get("step"), state.get("losses"), state.get("elapsed")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise bad(f"has an invalid step {step!r} (must be a non-negative integer)")
+    for name, history in (("loss", losses), ("elapsed-time", elapsed)):
+        if not isinstance(history, np.ndarray) or history.ndim != 1 or len(history) != step:
+            length = len(history) if isinstance(history, np.ndarray) and history.ndim == 1 else "no"
+            raise bad(f"has {length} {name} entries for {step} completed steps")
+    if not all(math.isfinite(v) for v in losses.tolist()):
+        raise bad("has non-finite values in its loss history")
+    model_state, optim = state.get("model"), state.get("optimizer")
+    if not isinstance(model_state, dict) or not isinstance(optim, dict) or not isinstance(optim.get("state"), dict):
+        raise bad("lacks the model or optimizer state")
+    if not _all_finite(_tensors(model_state)) or not _all_finite(_tensors(optim["state"])):
+        raise bad("holds NaN or infinite weights or optimizer state")
+    if not isinstance(state.get("rng_state"), dict):
+        raise bad("lacks the RNG state")
+    state["losses"], state["elapsed"] = losses.tolist(), elapsed.tolist()
+    return state
+
+
+def restore(state, path, model, optimizer, key="trainer.resume"):
+    """Load ``state`` into ``model`` and ``optimizer``.  The model's keys and shapes must
+    match; the optimizer must be of the same kind (its state — momentum buffers, Adam's
+    moments — is taken) while the hyperparameters stay the config's."""
+    mine = model.state_dict()
+    theirs = state["model"]
+    missing = [k for k in mine if k not in theirs]
+    extra = [k for k in theirs if k not in mine]
+    if missing or extra:
+        what = f"lacks {', '.join(missing)}" if missing else f"has {', '.join(extra)} which this model lacks"
+        raise ConfigError(f"{key}: {path} is not a checkpoint of this model: it {what}")
+    for name, value in mine.items():
+        if tuple(theirs[name].shape) != tuple(value.shape):
+            raise ConfigError(f"{key}: {path}: {name} has shape {tuple(theirs[name].shape)}, this run's model "
+                              f"needs {tuple(value.shape)}")
+    kind = state["optimizer"].get("kind")
+    if kind != type(optimizer).__name__:
+        raise ConfigError(f"{key}: {path} was written by a {kind} optimizer, this run uses "
+                          f"{type(optimizer).__name__}: resume with the same optimizer (or start afresh)")
+    model.load_state_dict(theirs)
+    hyper = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    try:
+        optimizer.load_state_dict(state["optimizer"]["state"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{key}: {path}: the optimizer state does not fit this model ({e})") from None
+    saved = [{k: v for k, v in g.items() if k != "params"} for g in state["optimizer"]["state"]["param_groups"]]
+    for group, options in zip(optimizer.param_groups, hyper):
+        group.update(options)  # the config's hyperparameters win over the checkpoint's
+    changed = sorted({k for s, h in zip(saved, hyper) for k in h if k in s and s[k] != h[k]})
+    return changed

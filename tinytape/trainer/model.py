@@ -1,6 +1,7 @@
 """The seed's two-layer net, three ways to get its gradient: the tape with ``clamp``, the
 tape with a custom ReLU ``Function``, and the gradient written out by hand."""
 import tinytape as tt
+from tinytape import nn
 from tinytape.autograd import Function
 
 ACTIVATIONS = ("clamp", "function", "manual")
@@ -22,32 +23,32 @@ class MyReLU(Function):
         return grad_input
 
 
-class TwoLayerNet:
-    """y_pred = relu(x @ w1) @ w2 with a squared-error-sum loss."""
+class TwoLayerNet(nn.Module):
+    """y_pred = relu(x @ w1) @ w2, the weights laid out as the seed draws them:
+    w1 (D_in, H) and w2 (H, D_out), standard normal from ``generator``."""
 
-    def __init__(self, w1, w2, activation):
+    def __init__(self, D_in, H, D_out, activation="clamp", generator=None):
+        super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        self.w1, self.w2, self.activation = w1, w2, activation
-
-    def parameters(self):
-        return [self.w1, self.w2]
+        self.activation = activation
+        self.w1 = nn.Parameter(tt.randn(D_in, H, generator=generator))
+        self.w2 = nn.Parameter(tt.randn(H, D_out, generator=generator))
 
     def forward(self, x):
         if self.activation == "function":
             return MyReLU.apply(x.mm(self.w1)).mm(self.w2)
         return x.mm(self.w1).clamp(min=0).mm(self.w2)
 
-    def loss_and_backward(self, x, y):
-        """The loss (a float) with the weights' ``.grad`` filled in."""
-        if self.activation == "manual":
-            return self._manual(x, y)
-        loss = (self.forward(x) - y).pow(2).sum()
-        loss.backward()
-        return loss.item()
+    def extra_repr(self):
+        return f"D_in={self.w1.shape[0]}, H={self.w1.shape[1]}, D_out={self.w2.shape[1]}, activation={self.activation}"
 
-    def _manual(self, x, y):
-        # the backward pass the seed spells out in its comments, no tape involved
+    def manual_backward(self, x, y):
+        """With ``activation='manual'``: the squared-error-sum loss (a 0-d tensor) and the
+        weights' ``.grad``, by the backward pass the seed spells out — no tape involved.
+        ``None`` for the other activations (the trainer then calls ``loss.backward()``)."""
+        if self.activation != "manual":
+            return None
         with tt.no_grad():
             h = x.mm(self.w1)
             h_relu = h.clamp(min=0)
@@ -61,4 +62,4 @@ class TwoLayerNet:
             grad_w1 = x.t().mm(grad_h)
         for w, g in ((self.w1, grad_w1), (self.w2, grad_w2)):
             w.grad = g if w.grad is None else w.grad + g
-        return loss.item()
+        return loss

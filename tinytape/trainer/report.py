@@ -1,6 +1,7 @@
 """What a run leaves behind: losses.csv, metrics.json, loss.png."""
 import csv
 import json
+import math
 import os
 import platform
 
@@ -30,16 +31,23 @@ def versions():
             "hydra": hydra.__version__, "python": platform.python_version()}
 
 
-def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, completed):
-    first, final = float(losses[0]), float(losses[-1])
+def _finite_or_none(value):
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, completed, reason=None):
+    """metrics.json, valid JSON always: a NaN or infinite number is written as null."""
+    first = _finite_or_none(losses[0]) if losses else None
+    final = _finite_or_none(losses[-1]) if losses else None
     timed = len(elapsed) - 1
     span = elapsed[-1] - elapsed[0] if timed > 0 else 0.0
     metrics = {
         "steps": len(losses),
         "completed": completed,
+        "reason": reason,
         "first_loss": first,
         "final_loss": final,
-        "decay_factor": first / final if final > 0 else float("inf"),
+        "decay_factor": _finite_or_none(first / final) if first is not None and final else None,
         "steps_per_s": timed / span if span > 0 else None,
         "time_to_first_step_s": time_to_first_step,
         "device": device,
@@ -47,7 +55,7 @@ def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, comp
         "versions": versions(),
     }
     with open(path, "w") as f:
-        json.dump(metrics, f, indent=2)
+        json.dump(metrics, f, indent=2, allow_nan=False)
     return metrics
 
 

@@ -1,9 +1,11 @@
-"""After a multirun: summary.csv (each job's overrides and final loss) and summary.png
-(every job's loss curve) in the sweep folder."""
+"""After a multirun: summary.csv (each job's overrides, status and final loss) and
+summary.png (every job's loss curve) in the sweep folder.  A job that failed is a row with
+its one-line reason; the sweep then exits 1."""
 import csv
 import json
 import logging
 import os
+import sys
 
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
@@ -28,11 +30,12 @@ def summarize(sweep_dir):
         with open(metrics_path) as f:
             metrics = json.load(f)
         label = " ".join(overrides) or name
-        rows.append({"job": name, "overrides": label, "final_loss": metrics["final_loss"],
+        status = "ok" if metrics.get("completed") else f"failed: {metrics.get('reason') or 'interrupted'}"
+        rows.append({"job": name, "overrides": label, "status": status, "final_loss": metrics["final_loss"],
                      "first_loss": metrics["first_loss"], "decay_factor": metrics["decay_factor"],
                      "steps": metrics["steps"], "steps_per_s": metrics["steps_per_s"]})
         losses_path = os.path.join(job, "losses.csv")
-        if os.path.isfile(losses_path):
+        if os.path.isfile(losses_path) and metrics["steps"]:
             curves[label] = read_losses(losses_path)[1]
     if not rows:
         return rows
@@ -51,3 +54,8 @@ class SweepSummary(Callback):
         if os.path.isdir(sweep_dir):
             rows = summarize(sweep_dir)
             log.info("sweep summary of %d jobs written to %s", len(rows), sweep_dir)
+            failed = [r for r in rows if r["status"] != "ok"]
+            if failed:
+                print(f"error: {len(failed)} of {len(rows)} sweep jobs failed (see {os.path.join(sweep_dir, 'summary.csv')})",
+                      file=sys.stderr)
+                sys.exit(1)

@@ -1,0 +1,123 @@
+"""Checks of the config's values, before anything is built, run or written.  Every
+refusal is one line naming the key (a ConfigError); train.py exits with status 2."""
+import math
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+
+class ConfigError(ValueError):
+    """A config value (or a file it names) the trainer can't use; the message names the key."""
+
+
+class TrainingStopped(RuntimeError):
+    """The run ended before its last step (non-finite loss, a checkpoint that could not be
+    written); its outputs say so and the last good checkpoint is kept."""
+
+
+DTYPES = ("float32", "float64")
+_ABSENT = object()
+TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss"}
+TRAINER_KEYS = {"steps", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
+                "on_nonfinite"}
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def non_negative_int(key, value):
+    if not _is_int(value) or value < 0:
+        raise ConfigError(f"{key} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def positive_int(key, value):
+    if not _is_int(value) or value <= 0:
+        raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+    return value
+
+
+def positive_float(key, value):
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def non_negative_float(key, value):
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{key} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def betas(key, value):
+    pair = list(value) if isinstance(value, (list, tuple, ListConfig)) else None
+    if pair is None or len(pair) != 2 or not all(_is_number(b) and 0 <= b < 1 for b in pair):
+        shown = OmegaConf.to_container(value) if isinstance(value, ListConfig) else value
+        raise ConfigError(f"{key} must be two numbers in [0, 1), got {shown!r}")
+    return tuple(float(b) for b in pair)
+
+
+def boolean(key, value):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def one_of(choices):
+    def check(key, value):
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        return value
+    return check
+
+
+# key -> check, for every key whose meaning the trainer knows; optimizer keys are checked
+# when the optimizer has them (the optimizer's own signature decides which it takes)
+CHECKS = {
+    "seed": non_negative_int,
+    "trainer.steps": positive_int,
+    "trainer.log_every": positive_int,
+    "trainer.checkpoint_every": non_negative_int,
+    "trainer.device": one_of(("cpu", "cuda")),
+    "trainer.dtype": one_of(DTYPES),
+    "trainer.progress": boolean,
+    "trainer.on_nonfinite": one_of(("stop", "warn")),
+    "optim.lr": positive_float,
+    "optim.momentum": non_negative_float,
+    "optim.weight_decay": non_negative_float,
+    "optim.eps": positive_float,
+    "optim.alpha": non_negative_float,
+    "optim.betas": betas,
+}
+
+
+def _unknown_keys(cfg):
+    for key in cfg:
+        if key not in TOP_KEYS:
+            yield key
+    if isinstance(cfg.get("trainer"), DictConfig):
+        for key in cfg.trainer:
+            if key not in TRAINER_KEYS:
+                yield f"trainer.{key}"
+
+
+def validate(cfg):
+    """Check the plain values (types, ranges, unknown and missing keys); files and sizes
+    are checked when the data, model and checkpoint are loaded."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(f"{missing[0]} must be given (it has no default): add {missing[0]}=...")
+    for key in _unknown_keys(cfg):
+        raise ConfigError(f"{key}: unknown key (the trainer's keys are {', '.join(sorted(TRAINER_KEYS))})"
+                          if key.startswith("trainer.") else f"{key}: unknown key")
+    for key, check in CHECKS.items():
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is not _ABSENT:
+            check(key, value)
+    resume = cfg.trainer.get("resume")
+    if resume is not None and not isinstance(resume, str):
+        raise ConfigError(f"trainer.resume must be a path to a checkpoint, got {resume!r}")

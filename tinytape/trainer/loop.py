@@ -1,0 +1,195 @@
+"""The training loop.  A step is all-or-nothing: Ctrl-C is deferred to the step boundary,
+and an interrupt that still lands inside a step never saves that step's half-done state.
+A non-finite loss stops the run (``trainer.on_nonfinite=stop``) without overwriting the
+last good checkpoint."""
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+import tinytape as tt
+
+from . import checkpoint, report
+from .config import TrainingStopped
+
+log = logging.getLogger("tinytape.trainer")
+
+
+class DeferredInterrupt:
+    """While active (in the main thread), the first Ctrl-C only sets ``requested``: the
+    step in flight completes and the loop stops at its boundary.  A second Ctrl-C
+    interrupts at once."""
+
+    def __enter__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _loss_and_backward(model, x, y):
+    """The step's loss (0-d tensor) with the parameters' ``.grad`` filled in."""
+    manual = getattr(model, "manual_backward", None)
+    loss = manual(x, y) if manual is not None else None
+    if loss is None:
+        loss = (model(x) - y).pow(2).sum()
+        loss.backward()
+    return loss
+
+
+class Run:
+    """One training run's state: the history and what is on disk."""
+
+    def __init__(self, cfg, setup, out_dir):
+        self.cfg, self.setup, self.out_dir = cfg, setup, out_dir
+        self.ckpt_path = os.path.join(out_dir, "checkpoint.npz")
+        self.losses, self.elapsed, self.start = [], [], 0
+        self.saved_step = None  # the step of the checkpoint this run last wrote
+        self.time_to_first_step = None
+        tt.manual_seed(cfg.seed)
+        if setup.resume is not None:
+            tt.set_rng_state(setup.resume["rng_state"])
+            self.losses, self.elapsed = list(setup.resume["losses"]), list(setup.resume["elapsed"])
+            self.start = setup.resume["step"]
+        self.boundary_rng = tt.get_rng_state()  # the RNG state after the last completed step
+
+    def save(self):
+        if self.cfg.trainer.on_nonfinite == "stop" and not checkpoint.params_finite(self.setup.model):
+            raise TrainingStopped(f"the weights became NaN or infinite in the update of step {len(self.losses) - 1}; "
+                                  f"{self.kept()}")
+        try:
+            checkpoint.save(self.ckpt_path, self.setup.model, self.setup.optimizer, len(self.losses),
+                            self.losses, self.elapsed, self.boundary_rng)
+        except checkpoint.CheckpointWriteError as e:
+            raise TrainingStopped(str(e)) from None
+        self.saved_step = len(self.losses)
+
+    def kept(self):
+        if self.saved_step is None:
+            return "no checkpoint was written"
+        return f"the checkpoint of step {self.saved_step} is kept: {self.ckpt_path}"
+
+    def steps(self, interrupt, bar):
+        cfg, setup = self.cfg, self.setup
+        model, optimizer, x, y = setup.model, setup.optimizer, setup.x, setup.y
+        steps, every = cfg.trainer.steps, cfg.trainer.checkpoint_every
+        offset = self.elapsed[-1] if self.elapsed else 0.0
+        warned = False
+        t0 = time.perf_counter()
+        for step in range(self.start, steps):
+            self.phase = "compute"  # parameters and optimizer untouched so far
+            loss = _loss_and_backward(model, x, y).item()
+            if not math.isfinite(loss):
+                if cfg.trainer.on_nonfinite == "stop":
+                    raise TrainingStopped(f"loss is {loss} at step {step} (trainer.on_nonfinite=stop); "
+                                          f"{self.kept()}")
+                if not warned:
+                    log.warning("loss is %s at step %d; training on (trainer.on_nonfinite=warn)", loss, step)
+                    warned = True
+            self.phase = "update"  # an interrupt from here to the count leaves a half-updated step
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            now = time.perf_counter() - t0
+            self.losses.append(loss)
+            self.elapsed.append(offset + now)
+            self.boundary_rng = tt.get_rng_state()
+            self.phase = "done"
+            if self.time_to_first_step is None:
+                self.time_to_first_step = now
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            bar.update(1)
+            if step % cfg.trainer.log_every == 0 or step == steps - 1:
+                log.info("step %d loss %.6g", step, loss)
+            if every and (step + 1) % every == 0 and step + 1 < steps:
+                self.save()
+            if interrupt.requested:
+                raise KeyboardInterrupt
+
+    def interrupted(self):
+        """After a KeyboardInterrupt: save the last completed step unless the interrupt
+        tore a step's update; the message says how to continue."""
+        done = len(self.losses)
+        if self.phase == "update":
+            log.warning("interrupted inside the update of step %d: its weights are half-updated, so they are "
+                        "not saved", done)
+            where = (f"continue with trainer.resume={self.ckpt_path} (step {self.saved_step})"
+                     if self.saved_step is not None else "no checkpoint was written")
+            return f"interrupted inside the update of step {done}, which is not saved; {where}"
+        self.save()
+        self.write_losses()
+        log.warning("interrupted after step %d: checkpoint saved to %s", done, self.ckpt_path)
+        return f"checkpoint saved to {self.ckpt_path} after {done} steps; continue with trainer.resume={self.ckpt_path}"
+
+    def write_losses(self):
+        report.write_losses(os.path.join(self.out_dir, "losses.csv"), self.losses, self.elapsed)
+
+    def finish(self, completed, reason=None):
+        cfg = self.cfg
+        self.write_losses()
+        metrics = report.write_metrics(os.path.join(self.out_dir, "metrics.json"), self.losses, self.elapsed,
+                                       self.time_to_first_step, cfg.trainer.device, cfg.trainer.dtype,
+                                       completed, reason)
+        if self.losses:
+            report.plot_losses(os.path.join(self.out_dir, "loss.png"), {cfg.model.get("activation", "loss"): self.losses},
+                               f"{cfg.model.get('name', 'model')}, {cfg.optim.get('name', 'optim')} "
+                               f"lr={cfg.optim.lr:g}")
+        return metrics
+
+
+def train(cfg, setup, out_dir):
+    """Run the steps; write the outputs.  Returns the metrics dict; raises TrainingStopped
+    (after writing the outputs) or KeyboardInterrupt (after saving a checkpoint)."""
+    run = Run(cfg, setup, out_dir)
+    if setup.resume is not None:
+        log.info("resumed from %s at step %d", cfg.trainer.resume, run.start)
+        if setup.changed_hyper:
+            log.info("optimizer hyperparameters from the config, not the checkpoint: %s",
+                     ", ".join(f"{k}={setup.optimizer.param_groups[0][k]}" for k in setup.changed_hyper))
+    log.info("training %s on %s (%s): N=%d D_in=%d D_out=%d, %s lr=%g, steps %d..%d",
+             type(setup.model).__name__, cfg.trainer.device, cfg.trainer.dtype, setup.x.shape[0],
+             setup.x.shape[1], setup.y.shape[1], type(setup.optimizer).__name__, cfg.optim.lr,
+             run.start, cfg.trainer.steps - 1)
+    # updated by hand, not by iterating it: a log line redraws the bar, and an iterated bar
+    # redraws a step count that is only written back every few steps
+    bar = tqdm(initial=run.start, total=cfg.trainer.steps, desc="train", file=sys.stderr,
+               disable=None if cfg.trainer.progress else True, dynamic_ncols=True)
+    run.phase = "done"
+    try:
+        with logging_redirect_tqdm(), DeferredInterrupt() as interrupt:
+            run.steps(interrupt, bar)
+        run.save()
+    except KeyboardInterrupt:
+        bar.close()
+        raise KeyboardInterrupt(run.interrupted()) from None
+    except TrainingStopped as e:
+        bar.close()
+        log.error("%s", e)
+        try:
+            run.finish(False, str(e))
+        except OSError as write_error:  # a full disk may refuse these too
+            log.error("outputs not written: %s", write_error)
+        raise
+    finally:
+        bar.close()
+    metrics = run.finish(True)
+    log.info("done: loss %s -> %s (x%s) in %d steps", *(f"{metrics[k]:.6g}" if metrics[k] is not None else "nan"
+                                                         for k in ("first_loss", "final_loss", "decay_factor")),
+             metrics["steps"])
+    return metrics
