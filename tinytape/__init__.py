@@ -56,3 +56,8 @@ def stack(tensors, dim=0):
 def cat(tensors, dim=0):
     from .ops.shape import cat as _cat
     return _cat(tensors, dim)
+
+
+from .ops.composite import TORCH_FUNCTIONS as _COMPOSITE  # noqa: E402
+
+globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win

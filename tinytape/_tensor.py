@@ -753,3 +753,8 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _la  # noqa: E402
 from .ops import reduction as _red  # noqa: E402
 from .ops import shape as _sh  # noqa: E402
+from .ops.composite import TENSOR_METHODS as _COMPOSITE_METHODS  # noqa: E402
+
+for _name, _method in _COMPOSITE_METHODS.items():
+    if not hasattr(Tensor, _name):  # a method the class defines itself takes precedence
+        setattr(Tensor, _name, _method)

@@ -1,0 +1,357 @@
+"""PyTorch functions built from tinytape's own recorded ops (views, flat gathers,
+elementwise ops and reductions): each one's gradient, higher derivatives and CUDA path
+are those of the ops it is made of.  Index arithmetic is done on the host with numpy;
+only tensors reach the backends.  Pooling and convolution are in windows.py.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import _creation, _dtype
+from .._tensor import Tensor, _wrap_dim
+from . import elementwise as ew
+from . import linalg as la
+from . import reduction as red
+from . import shape as sh
+from .windows import _check_tensor, _constant, avg_pool2d, conv2d, max_pool2d
+
+
+# ---------------------------------------------------------------- views and selections
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of consecutive chunks along ``dim``: of ``split_size`` each (the last may be
+    smaller), or of the listed sizes."""
+    _check_tensor(tensor, "split", "tensor")
+    d = _wrap_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got {size} "
+                               f"for dimension {d} of size {n}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes={sizes}")
+    chunks, start = [], 0
+    for size in sizes:
+        chunks.append(tensor[(slice(None),) * d + (slice(start, start + size),)])
+        start += size
+    return tuple(chunks)
+
+
+def _triangle(x, diagonal, keep, op):
+    _check_tensor(x, op)
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {list(x.shape)}")
+    rows, cols = x.shape[-2:]
+    offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
+    mask = _constant(x, keep(offset, diagonal), _dtype.bool_)
+    return ew.where(mask, x, 0)  # a where, not a product: inf above the diagonal still gives 0
+
+
+def tril(input, diagonal=0):
+    return _triangle(input, diagonal, lambda off, k: off <= k, "tril")
+
+
+def triu(input, diagonal=0):
+    return _triangle(input, diagonal, lambda off, k: off >= k, "triu")
+
+
+def ravel(input):
+    return sh.reshape(input, (-1,))
+
+
+def repeat(input, *sizes):
+    """Tile ``input``: ``sizes[i]`` copies along dimension ``i`` (leading sizes add dimensions)."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    if len(sizes) < input.ndim:
+        raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
+                           f"than number of dimensions of tensor ({input.ndim})")
+    shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    spread = sh.reshape(input, tuple(v for s in shape for v in (1, s)))
+    tiled = sh.expand(spread, tuple(v for r, s in zip(sizes, shape) for v in (r, s)))
+    return sh.reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def meshgrid(*tensors, indexing=None):
+    tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                      "argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0
+    sizes = tuple(tensors[i].numel() for i in order)
+    grids = []
+    for k, t in enumerate(tensors):
+        shape = [1] * len(tensors)
+        shape[order.index(k)] = -1
+        grids.append(sh.expand(sh.reshape(t, tuple(shape)), sizes))
+    return tuple(grids)
+
+
+def outer(input, vec2):
+    return ew.mul(sh.unsqueeze(input, 1), sh.unsqueeze(vec2, 0))
+
+
+def _diagonal_ids(shape, offset):
+    rows, cols = shape
+    start_r, start_c = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - start_r, cols - start_c), 0)
+    return (start_r + np.arange(length)) * cols + start_c + np.arange(length)
+
+
+def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return red.sum(sh.take_flat(input, _diagonal_ids(input.shape, 0)))
+
+
+def diag(input, diagonal=0):
+    """The ``diagonal``-th diagonal of a matrix, or a square matrix with a vector on it."""
+    if input.ndim == 2:
+        return sh.take_flat(input, _diagonal_ids(input.shape, diagonal))
+    if input.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    n = input.shape[0] + abs(diagonal)
+    return sh.scatter_flat(input, _diagonal_ids((n, n), diagonal), (n, n))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return sh.reshape(roll(sh.flatten(input), shifts, 0), input.shape)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        d = _wrap_dim(dim, input.ndim, "roll")
+        n = input.shape[d]
+        if n == 0:
+            continue
+        cut = (n - shift % n) % n
+        lead = (slice(None),) * d
+        out = sh.cat([out[lead + (slice(cut, None),)], out[lead + (slice(0, cut),)]], d)
+    return out
+
+
+# ---------------------------------------------------------------- scatter
+
+
+def _scatter_ids(input, dim, index, op):
+    """Flat positions in ``input`` written by ``index`` along ``dim``, one per element of
+    ``index`` (in its flat order)."""
+    _check_tensor(input, op, "self")
+    _check_tensor(index, op, "index")
+    if index.dtype is not _dtype.int64:
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+    d = _wrap_dim(dim, input.ndim, op)
+    if index.ndim != input.ndim and index.numel():
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as self tensor "
+                           f"({op}: index {list(index.shape)}, self {list(input.shape)})")
+    for k, (i, s) in enumerate(zip(index.shape, input.shape)):
+        if k != d and i > s:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
+                               f"no larger than self {list(input.shape)} apart from dimension {d}")
+    idx = index.cpu().numpy().astype(np.int64)
+    n = input.shape[d] if input.ndim else 1
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise RuntimeError(f"{op}(): index {int(idx[bad][0])} is out of bounds for dimension {d} with size {n}")
+    if not input.ndim:
+        return idx.reshape(-1)
+    grid = list(np.indices(idx.shape))
+    grid[d] = idx
+    return np.ravel_multi_index(tuple(grid), input.shape).reshape(-1)
+
+
+def scatter(input, dim, index, src=None, value=None, reduce=None):
+    """``input`` with ``src[i][j][k]`` (or ``value``) written at ``[index[i][j][k]][j][k]``
+    (for ``dim=0``; likewise for other dims).  ``reduce='add'`` adds instead of writing;
+    where an index repeats without it, the last write wins."""
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src  # scatter(dim, index, 1.0): a number in src's place is a value
+    if (src is None) == (value is None):
+        raise TypeError("scatter(): expected exactly one of 'src' (a Tensor) or 'value' (a number)")
+    if reduce not in (None, "add"):
+        raise RuntimeError(f"scatter(): reduce must be None or 'add' here, got {reduce!r}")
+    targets = _scatter_ids(input, dim, index, "scatter")
+    sources = np.arange(len(targets))
+    if reduce is None:  # keep each target's last write
+        sources = len(targets) - 1 - np.unique(targets[::-1], return_index=True)[1]
+        targets = targets[sources]
+    if src is not None:
+        if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+            raise RuntimeError(f"scatter(): expected index {list(index.shape)} to be no larger than src "
+                               f"{list(src.shape)} in every dimension")
+        src_ids = np.ravel_multi_index(np.unravel_index(sources, index.shape), src.shape) if src.ndim else sources
+        values = ew.to_dtype(sh.take_flat(src, src_ids), input.dtype)
+    else:
+        values = _constant(input, np.full(len(targets), value), input.dtype)
+    written = sh.scatter_flat(values, targets, input.shape)
+    if reduce == "add":
+        return ew.add(input, written)
+    keep = np.ones(input.shape, bool)
+    keep.reshape(-1)[targets] = False
+    return ew.where(_constant(input, keep, _dtype.bool_), input, written)
+
+
+def scatter_(self, dim, index, src=None, value=None, reduce=None):
+    return self._inplace("scatter_", scatter, dim, index, src, value, reduce)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from each row of non-negative weights ``input`` (1-D or 2-D)."""
+    _check_tensor(input, "multinomial")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
+    weights = np.atleast_2d(input.detach().cpu().numpy().astype(np.float64))
+    n = weights.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+    if not replacement and num_samples > n:
+        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement ({num_samples} > {n})")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = weights.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
+                           "non-negative category to sample)")
+    rng = (generator or _creation.default_generator).rng
+    rows = [rng.choice(n, size=num_samples, replace=replacement, p=w / t) for w, t in zip(weights, totals)]
+    out = np.stack(rows) if input.ndim == 2 else rows[0]
+    return _creation.tensor(out, dtype=_dtype.int64, device=input.device)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    sample = _creation.randn(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
+    return self.copy_(sample * std + mean)
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    sample = _creation.rand(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
+    return self.copy_(sample * (b - a) + a)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of ``input`` (sorted), optionally with the inverse map and counts."""
+    if dim is not None:
+        raise RuntimeError("unique: only dim=None (the flattened input) is provided")
+    values, inverse, counts = np.unique(input.detach().cpu().numpy(), return_inverse=True, return_counts=True)
+    out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
+    if return_inverse:
+        out.append(_creation.tensor(inverse.reshape(input.shape), dtype=_dtype.int64, device=input.device))
+    if return_counts:
+        out.append(_creation.tensor(counts, dtype=_dtype.int64, device=input.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ---------------------------------------------------------------- attention, normalisation, losses
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    from ..nn import functional as F
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ew.mul(la.matmul(query, sh.transpose(key, -2, -1)), scale)
+    if is_causal:
+        causal = np.tril(np.ones((query.shape[-2], key.shape[-2]), bool))
+        scores = ew.where(_constant(scores, causal, _dtype.bool_), scores, -math.inf)
+    if attn_mask is not None:
+        scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
+                  else ew.add(scores, attn_mask))
+    weights = F.softmax(scores, -1)
+    if dropout_p > 0.0:
+        keep = ew.ge(_creation.rand(*weights.shape, dtype=weights.dtype, device=weights.device), dropout_p)
+        weights = ew.div(ew.where(keep, weights, 0.0), 1.0 - dropout_p)
+    return la.matmul(weights, value)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    norms = red.norm(input, p, dim, keepdim=True)
+    return ew.div(input, sh.expand(ew.clamp(norms, min=eps), input.shape))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = ew.sub(input, red.mean(input, dims, keepdim=True))
+    variance = red.mean(ew.mul(centered, centered), dims, keepdim=True)
+    result = ew.mul(centered, ew.pow(ew.add(variance, eps), -0.5))
+    if weight is not None:
+        result = ew.mul(result, weight)
+    if bias is not None:
+        result = ew.add(result, bias)
+    return result
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    diff = ew.abs(ew.sub(input, target))
+    loss = ew.where(ew.lt(diff, beta), ew.div(ew.mul(ew.mul(diff, diff), 0.5), beta), ew.sub(diff, 0.5 * beta)) \
+        if beta > 0 else diff
+    if reduction == "none":
+        return loss
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return red.mean(loss) if reduction == "mean" else red.sum(loss)
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        dim = next((d for d, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"linalg.cross: no dimension of size 3 in input {list(input.shape)}")
+    d = _wrap_dim(dim, input.ndim, "cross")
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} "
+                           f"and {other.shape[d]}")
+    a = [input[(slice(None),) * d + (i,)] for i in range(3)]
+    b = [other[(slice(None),) * d + (i,)] for i in range(3)]
+    parts = [ew.sub(ew.mul(a[(i + 1) % 3], b[(i + 2) % 3]), ew.mul(a[(i + 2) % 3], b[(i + 1) % 3])) for i in range(3)]
+    return sh.stack(parts, d)
+
+
+# ---------------------------------------------------------------- where each name is exported
+
+# tinytape.<name>; names the package defines itself take precedence
+TORCH_FUNCTIONS = {
+    "split": split, "tril": tril, "triu": triu, "ravel": ravel, "meshgrid": meshgrid, "outer": outer,
+    "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "multinomial": multinomial,
+    "unique": unique, "cross": cross,
+}
+# tinytape.nn.functional.<name>
+FUNCTIONAL = {
+    "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "conv2d": conv2d,
+    "scaled_dot_product_attention": scaled_dot_product_attention, "normalize": normalize,
+    "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss,
+}
+# Tensor.<name>, with the tensor first
+TENSOR_METHODS = {
+    "split": split, "tril": tril, "triu": triu, "ravel": ravel, "repeat": repeat, "outer": outer,
+    "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "scatter_": scatter_,
+    "multinomial": multinomial, "normal_": normal_, "uniform_": uniform_, "unique": unique, "cross": cross,
+}
