@@ -20,6 +20,7 @@ from .capture import Capture, Unsupported
 from .guards import guard_function, numbers_unchanged, reachable_state
 from .program import Program, StartState
 from .replay import python_replay
+from .runner import make_runner
 
 _CACHE_SIZE = 8  # programs per compiled function
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,30 +132,36 @@ class _Entry:
                 self.kind = "fused_untried"
         if replay is None:
             replay = python_replay(program)
+        self._use(replay)
+
+    def _use(self, replay):
         self.replay, self.externals, self.fresh, self.source = replay
+        self.call = make_runner(self.program, self.replay, self.externals, self.fresh)
 
     def ready(self, tensors):
         return self.numbers_unchanged() and self.program.guards_pass()
 
     def run(self, tensors):
-        program = self.program
-        sources = program.read_sources(tensors, self.externals)
         if self.kind == "fused_untried":
             try:  # numba types and compiles on this first call, before anything runs
-                values = self.replay(*sources)
+                result = self.call(tensors)
             except NumbaError as e:
-                program.not_fused = f"numba rejected the generated code: {str(e).splitlines()[0]}"
+                self.program.not_fused = f"numba rejected the generated code: {str(e).splitlines()[0]}"
                 self.kind = "python"
-                self.replay, self.externals, self.fresh, self.source = python_replay(program)
-                return self.run(tensors)
+                self._use(python_replay(self.program))
+                return self.call(tensors)
             self.kind = "fused"
-        else:
-            values = self.replay(*sources)
-        return program.finish(tensors, values, self.fresh)
+            return result
+        return self.call(tensors)
 
 
 def _signature(args, kwargs, tensors):
     """Hashable description of the arguments; tensors are appended to ``tensors``."""
+    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
+        tensors += args
+        return tuple([(a._data.shape, a._data.dtype, a._be, a._requires_grad, a._grad is None)
+                      for a in args])
+
     def sig(v):
         if isinstance(v, Tensor):
             tensors.append(v)
