@@ -284,3 +284,13 @@ def test_cuda_step_replays_on_the_device():
     want, e1, _ = run(False)
     assert got == want and step.traces == 1 and w1.device.type == "cuda"
     np.testing.assert_array_equal(w1.detach().cpu().numpy(), e1.detach().cpu().numpy())
+
+
+def test_a_compiled_function_called_inside_another_is_part_of_its_program():
+    inner = tinytape.compile(lambda a, b: (a * b).relu())
+    outer = tinytape.compile(lambda a, b: (inner(a, b) + 1).sum())
+    g = tinytape.Generator().manual_seed(0)
+    for _ in range(3):
+        a, b = tinytape.randn(5, generator=g), tinytape.randn(5, generator=g)
+        assert outer(a, b).item() == ((a * b).relu() + 1).sum().item()
+    assert outer.traces == 1

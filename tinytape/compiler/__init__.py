@@ -15,6 +15,7 @@ import warnings
 from numba.core.errors import NumbaError
 
 from .._tensor import Tensor
+from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
 from .guards import guard_function, numbers_unchanged, reachable_state
@@ -50,7 +51,8 @@ class CompiledFunction:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if self.eager is not None:
+        if self.eager is not None or current_tape() is not None:
+            # inside another function's trace this one runs eagerly, so that trace sees its kernels
             return self.fn(*args, **kwargs)
         tensors = []
         key = _signature(args, kwargs, tensors)
