@@ -187,3 +187,136 @@ def test_cuda_matches_the_checked_cpu_gradients(key):
     fn, arrays, *_ = EXAMPLES[key]
     for got, want in zip(values_and_grads(fn, arrays, "cuda"), values_and_grads(fn, arrays, "cpu")):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------- composite ops against PyTorch
+
+def _fn(name):
+    """PyTorch's and tinytape's ``name`` from torch.nn.functional or the package."""
+    def call(m, *args, **kwargs):
+        if m is tt:
+            return getattr(F if hasattr(F, name) and name not in ("tril",) else tt, name)(*args, **kwargs)
+        import torch.nn.functional as TF
+        return getattr(TF if hasattr(TF, name) and name not in ("tril",) else m, name)(*args, **kwargs)
+    return call
+
+
+max_pool2d, avg_pool2d, conv2d = _fn("max_pool2d"), _fn("avg_pool2d"), _fn("conv2d")
+sdpa, normalize, layer_norm, smooth_l1 = (_fn("scaled_dot_product_attention"), _fn("normalize"),
+                                          _fn("layer_norm"), _fn("smooth_l1_loss"))
+
+# name -> (function of (module, *leaves), arrays); the same code runs on torch and on tinytape
+COMPOSITES = {
+    "split": (lambda m, x: m.split(x, 2, 1)[1] * x.split([1, 2, 2], 1)[2], [_a(3, 5)]),
+    "tril": (lambda m, x: m.tril(x, -1), [_a(3, 4)]),
+    "triu": (lambda m, x: m.triu(x, 1) + x.triu(), [_a(2, 3, 3)]),
+    "ravel": (lambda m, x: x.ravel(), [_a(2, 3)]),
+    "repeat": (lambda m, x: x.repeat(2, 1, 3), [_a(2, 3)]),
+    "meshgrid": (lambda m, a, b: m.meshgrid(a, b, indexing="xy")[0] * m.meshgrid(a, b, indexing="ij")[1].T,
+                 [_a(3), _a(3, seed=1)]),
+    "outer": (lambda m, a, b: m.outer(a, b), [_a(3), _a(4)]),
+    "trace": (lambda m, x: m.trace(x), [_a(3, 4)]),
+    "diag": (lambda m, v, x: m.diag(v, 1)[:3, :3] + m.diag(x, -1), [_a(3), _a(4, 3)]),
+    "roll": (lambda m, x: m.roll(x, (1, -2), (0, 1)) + m.roll(x, 5), [_a(3, 4)]),
+    "scatter": (lambda m, x, s: x.scatter(1, m.tensor([[0, 2], [1, 2]]), s) + x.scatter(0, m.tensor([[1, 0, 1]]), 2.5),
+                [_a(2, 3), _a(2, 2)]),
+    "scatter_": (lambda m, x: (x * 1).scatter_(0, m.tensor([[1, 0, 1]]), 2.5), [_a(2, 3)]),
+    "cross": (lambda m, a, b: m.cross(a, b, dim=1), [_a(2, 3), _a(2, 3, seed=1)]),
+    "select": (lambda m, x: x.select(1, -1) * m.select(x, 0, 1).sum(), [_a(2, 3)]),
+    "repeat_interleave": (lambda m, x: x.repeat_interleave(m.tensor([2, 0, 1]), dim=1), [_a(2, 3)]),
+    "max_pool2d": (lambda m, x: max_pool2d(m, x, 3, 2, 1), [_a(2, 1, 5, 6)]),
+    "max_pool2d_ceil_dilated": (lambda m, x: max_pool2d(m, x, 2, ceil_mode=True) + max_pool2d(m, x, 2, 1, 1, 2)[..., :3, :3],
+                                [_a(1, 5, 5)]),
+    "avg_pool2d": (lambda m, x: avg_pool2d(m, x, 3, 2, 1), [_a(1, 2, 5, 6)]),
+    "avg_pool2d_ceil": (lambda m, x: avg_pool2d(m, x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [_a(1, 2, 6, 6)]),
+    "conv2d": (lambda m, x, w, b: conv2d(m, x, w, b), [_a(2, 3, 4, 4), _a(2, 3, 3, 3), _a(2)]),
+    "conv2d_strided": (lambda m, x, w: conv2d(m, x, w, None, 2, 1, 1), [_a(1, 2, 5, 6), _a(3, 2, 3, 2)]),
+    "conv2d_groups": (lambda m, x, w: conv2d(m, x, w, groups=2, dilation=2, padding=2), [_a(1, 4, 4, 4), _a(2, 2, 3, 3)]),
+    "scaled_dot_product_attention": (lambda m, q, k, v: sdpa(m, q, k, v, is_causal=True),
+                                     [_a(2, 3, 4), _a(2, 3, 4, seed=1), _a(2, 3, 2)]),
+    "normalize": (lambda m, x: normalize(m, x, dim=1), [_a(3, 4)]),
+    "layer_norm": (lambda m, x, w, b: layer_norm(m, x, (4,), w, b), [_a(3, 4), _a(4), _a(4, seed=1)]),
+    "smooth_l1_loss": (lambda m, x, y: smooth_l1(m, x, y, beta=0.5), [_a(3, 4), _a(3, 4, seed=1)]),
+}
+
+
+def _run(module, fn, arrays, device="cpu"):
+    if module is tt:
+        return values_and_grads(lambda *xs: fn(tt, *xs), arrays, device)
+    leaves = [module.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(module, *leaves)
+    cotangent = module.tensor(np.linspace(-1.0, 1.5, out.numel()), dtype=out.dtype).reshape(out.shape)
+    grads = module.autograd.grad(out, leaves, cotangent, allow_unused=True)
+    return [out.detach().numpy()] + [g.numpy() if g is not None else 0.0 for g in grads]
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composite_matches_pytorch(name):
+    torch = pytest.importorskip("torch")
+    fn, arrays = COMPOSITES[name]
+    for got, want in zip(_run(tt, fn, arrays), _run(torch, fn, arrays)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composite_gradcheck(name):
+    fn, arrays = COMPOSITES[name]
+    assert gradcheck(lambda *xs: fn(tt, *xs), _leaves(arrays))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composite_on_cuda_matches_cpu(name):
+    fn, arrays = COMPOSITES[name]
+    for got, want in zip(_run(tt, fn, arrays, "cuda"), _run(tt, fn, arrays)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+BAD_CALLS = {
+    "split sizes": (lambda: tt.ones(4).split([1, 2]), "split_with_sizes expects split_sizes to sum exactly to 4"),
+    "tril of a vector": (lambda: tt.tril(tt.ones(3)), "tril: input tensor must have at least 2 dimensions"),
+    "scatter out of bounds": (lambda: tt.zeros(2, 3).scatter(1, tt.tensor([[3]]), 1.0),
+                              "index 3 is out of bounds for dimension 1 with size 3"),
+    "multinomial too many": (lambda: tt.multinomial(tt.ones(3), 4),
+                             "cannot sample n_sample > prob_dist.size\\(-1\\) samples without replacement"),
+    "multinomial negative": (lambda: tt.multinomial(tt.tensor([0.5, -1.0]), 1), "element < 0"),
+    "pool padding": (lambda: F.max_pool2d(tt.ones(1, 1, 4, 4), 2, padding=2), "pad should be at most half"),
+    "pool too small": (lambda: F.max_pool2d(tt.ones(1, 1, 2, 2), 3), "Output size is too small"),
+    "conv groups": (lambda: F.conv2d(tt.ones(1, 3, 4, 4), tt.ones(2, 2, 3, 3)), "expected input \\[1, 3, 4, 4\\] to have 2 channels"),
+    "layer_norm shape": (lambda: F.layer_norm(tt.ones(2, 3), (4,)), "Given normalized_shape=\\[4\\]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_composite_errors_name_the_op(case):
+    call, message = BAD_CALLS[case]
+    with pytest.raises(RuntimeError, match=message):
+        call()
+
+
+def test_multinomial_and_in_place_samplers():
+    tt.manual_seed(0)
+    draws = tt.multinomial(tt.tensor([1.0, 0.0, 3.0]), 4000, replacement=True)
+    counts = np.bincount(draws.numpy(), minlength=3)
+    assert draws.dtype is tt.int64 and counts[1] == 0 and 0.7 < counts[2] / 4000 < 0.8
+    rows = tt.multinomial(tt.tensor([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0]]), 3)
+    assert sorted(rows[0].tolist()) == [0, 1, 2] and sorted(rows[1].tolist()) == [1, 2, 3]
+    w = tt.empty(200, 50).normal_(2.0, 0.5)
+    assert abs(w.mean().item() - 2.0) < 0.02 and abs(w.std().item() - 0.5) < 0.02 if hasattr(w, "std") else True
+    u = tt.zeros(1000).uniform_(-1.0, 3.0)
+    assert -1.0 <= u.min().item() and u.max().item() < 3.0 and 0.9 < u.mean().item() < 1.1
+    leaf = tt.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        leaf.normal_()
+    with tt.no_grad():
+        leaf.uniform_()
+    assert leaf.requires_grad and leaf.grad_fn is None
+
+
+def test_max_pool2d_indices_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    a = _a(2, 2, 5, 6)
+    want = torch.nn.functional.max_pool2d(torch.tensor(a), 3, 2, 1, return_indices=True)
+    got = F.max_pool2d(tt.tensor(a), 3, 2, 1, return_indices=True)
+    assert got[1].dtype is tt.int64 and got[1].tolist() == want[1].tolist()
+    np.testing.assert_array_equal(got[0].numpy(), want[0].numpy())

@@ -74,9 +74,11 @@ def repeat(input, *sizes):
         raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
                            f"than number of dimensions of tensor ({input.ndim})")
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
-    spread = sh.reshape(input, tuple(v for s in shape for v in (1, s)))
-    tiled = sh.expand(spread, tuple(v for r, s in zip(sizes, shape) for v in (r, s)))
-    return sh.reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
+    out_shape = tuple(r * s for r, s in zip(sizes, shape))
+    source = tuple(i % s for i, s in zip(np.indices(out_shape), shape)) if all(shape) else None
+    if source is None or not math.prod(out_shape):
+        return sh.reshape(sh.expand(sh.reshape(input, shape), shape), out_shape)  # empty either way
+    return sh.take_flat(sh.reshape(input, shape), np.ravel_multi_index(source, shape))  # one gather, any rank
 
 
 def meshgrid(*tensors, indexing=None):
@@ -335,13 +337,103 @@ def cross(input, other, dim=None):
     return sh.stack(parts, d)
 
 
+# ---------------------------------------------------------------- small aliases and helpers
+
+
+def select(input, dim, index):
+    d = _wrap_dim(dim, input.ndim, "select")
+    return input[(slice(None),) * d + (index,)]
+
+
+def swapaxes(input, axis0, axis1):
+    return sh.transpose(input, axis0, axis1)
+
+
+def type_as(input, other):
+    return ew.to_dtype(input, other.dtype)
+
+
+def bmm(input, mat2):
+    return la.bmm(input, mat2)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
+    if dim is None:
+        input, dim = sh.reshape(input, (-1,)), 0
+    d = _wrap_dim(dim, input.ndim, "repeat_interleave")
+    n = input.shape[d]
+    counts = repeats.cpu().numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+    counts = np.broadcast_to(counts.astype(np.int64), (n,)) if counts.size in (1, n) else None
+    if counts is None or (counts < 0).any():
+        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim {d} ({n}) "
+                           f"and be non-negative")
+    picks = np.repeat(np.arange(n), counts)
+    grid = np.indices(tuple(input.shape[:d]) + (len(picks),) + tuple(input.shape[d + 1:]))
+    grid[d] = picks.reshape((1,) * d + (-1,) + (1,) * (input.ndim - d - 1))
+    return sh.take_flat(input, np.ravel_multi_index(tuple(grid), input.shape))
+
+
+def nonzero(input, *, as_tuple=False):
+    found = np.nonzero(input.detach().cpu().numpy().reshape(input.shape or (1,)))
+    if as_tuple:
+        return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
+    return _creation.tensor(np.stack(found, 1).reshape(-1, max(input.ndim, 1)), dtype=_dtype.int64,
+                            device=input.device)
+
+
+def histc(input, bins=100, min=0, max=0):
+    values = input.detach().cpu().numpy().astype(np.float64).reshape(-1)
+    low, high = (float(min), float(max)) if (min, max) != (0, 0) else (values.min(initial=0), values.max(initial=0))
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(values[(values >= low) & (values <= high)], bins=bins, range=(low, high))
+    return _creation.tensor(counts, dtype=input.dtype, device=input.device)
+
+
+def arange_inclusive(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """``torch.range``: like arange but including ``end`` (deprecated in PyTorch, as here)."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values "
+                  "in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    count = int(math.floor((end - start) / step)) + 1
+    values = start + step * np.arange(count, dtype=np.float64)
+    return _creation.tensor(values, dtype=dtype or _dtype.float32, device=device, requires_grad=requires_grad)
+
+
+def random_(self, low=0, high=None, *, generator=None):
+    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given)."""
+    if high is None:
+        low, high = (0, low) if low else (0, 2 ** (24 if self.dtype is _dtype.float32 else 53)
+                                          if self.dtype.is_floating_point else np.iinfo(self.dtype.np).max)
+    rng = (generator or _creation.default_generator).rng
+    sample = rng.integers(low, high, size=self.shape)
+    return self.copy_(_creation.tensor(sample, dtype=self.dtype, device=self.device))
+
+
+def _new_like(make):
+    def new(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return make(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    return new
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                            requires_grad=requires_grad)
+
+
 # ---------------------------------------------------------------- where each name is exported
 
 # tinytape.<name>; names the package defines itself take precedence
 TORCH_FUNCTIONS = {
     "split": split, "tril": tril, "triu": triu, "ravel": ravel, "meshgrid": meshgrid, "outer": outer,
     "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "multinomial": multinomial,
-    "unique": unique, "cross": cross,
+    "unique": unique, "cross": cross, "select": select, "swapaxes": swapaxes, "bmm": bmm,
+    "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "range": arange_inclusive,
+    "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
@@ -354,4 +446,8 @@ TENSOR_METHODS = {
     "split": split, "tril": tril, "triu": triu, "ravel": ravel, "repeat": repeat, "outer": outer,
     "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "scatter_": scatter_,
     "multinomial": multinomial, "normal_": normal_, "uniform_": uniform_, "unique": unique, "cross": cross,
+    "select": select, "swapaxes": swapaxes, "type_as": type_as, "bmm": bmm, "repeat_interleave": repeat_interleave,
+    "nonzero": nonzero, "histc": histc, "random_": random_, "new_tensor": new_tensor,
+    "new_zeros": _new_like(_creation.zeros), "new_ones": _new_like(_creation.ones),
+    "new_empty": _new_like(_creation.empty), "multiply": ew.mul,
 }

@@ -62,9 +62,10 @@ def _window_ids(shape, kernel, stride, pad, dilation, out_hw):
 
 
 def _gather_windows(x, ids, fill):
-    """``x``'s elements at ``ids``, with the padding element ``fill`` at position numel."""
+    """``x``'s elements at ``ids``, with the padding element ``fill`` at position numel,
+    as a matrix: one row per window (2-D keeps every backend's kernels in reach)."""
     padded = sh.cat([sh.reshape(x, (-1,)), _constant(x, [fill])])
-    return sh.take_flat(padded, ids)
+    return sh.take_flat(padded, ids.reshape(-1, ids.shape[-1]))
 
 
 def _batched(input, op):
@@ -98,6 +99,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, pad, dil, out = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     ids, _, within = _window_ids(x.shape, kernel, stride, pad, dil, out)
     values, arg = red.max(_gather_windows(x, ids, -math.inf), -1)
+    values, arg = sh.reshape(values, ids.shape[:-1]), sh.reshape(arg, ids.shape[:-1])
     if return_indices:  # the winner's position in its (H, W) plane, as PyTorch reports it
         arg = arg.cpu().numpy()
         picked = np.take_along_axis(np.broadcast_to(within, arg.shape + within.shape[-1:]), arg[..., None], -1)
@@ -121,7 +123,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         divisor = rows[:, None] * cols[None, :]
     else:
         divisor = inside.sum(-1)
-    result = ew.div(red.sum(_gather_windows(x, ids, 0.0), -1), _constant(x, divisor.astype(np.float64)))
+    sums = sh.reshape(red.sum(_gather_windows(x, ids, 0.0), -1), ids.shape[:-1])
+    result = ew.div(sums, _constant(x, divisor.astype(np.float64)))
     return sh.squeeze(result, 0) if unbatched else result
 
 
@@ -158,7 +161,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     og = o // groups
     outputs = []
     for g in range(groups):
-        cols = _gather_windows(x, ids[:, :, :, g * cg:(g + 1) * cg].reshape(-1, cg * kh * kw), 0.0)
+        cols = _gather_windows(x, ids[:, :, :, g * cg:(g + 1) * cg].reshape(-1, cg * kh * kw), 0.0)  # (n*oh*ow, .)
         filters = sh.reshape(weight[g * og:(g + 1) * og], (og, cg * kh * kw))
         outputs.append(la.matmul(cols, sh.t(filters)))
     result = sh.permute(sh.reshape(sh.cat(outputs, 1), (n,) + out + (o,)), (0, 3, 1, 2))
