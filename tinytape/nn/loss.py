@@ -1,4 +1,6 @@
 """Loss modules: each holds its options and calls the functional form."""
+import warnings
+
 from . import functional as F
 from .module import Module
 
@@ -19,6 +21,8 @@ class _Loss(Module):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
+            warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                          "instead.", UserWarning, stacklevel=3)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: {reduction!r} is not a valid value for reduction "
                              "(mean, sum, none)")

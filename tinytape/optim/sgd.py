@@ -7,7 +7,7 @@ class SGD(Optimizer):
     """p -= lr * d, d = g + weight_decay p, through the momentum buffer when momentum > 0:
     buf = momentum buf + (1 - dampening) d  (the first step: buf = d)."""
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False):
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
