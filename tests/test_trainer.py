@@ -30,7 +30,7 @@ def losses_of(out_dir):
 def test_default_config_is_the_seed_run_and_decays_a_millionfold(tmp_path):
     cfg = config("trainer.progress=false")
     assert (cfg.data.N, cfg.data.D_in, cfg.model.H, cfg.data.D_out) == (24, 1000, 100, 4)
-    assert (cfg.optim.name, cfg.optim.lr, cfg.trainer.steps) == ("sgd", 1e-6, 200)
+    assert (cfg.optim._target_, cfg.optim.lr, cfg.trainer.steps) == ("tinytape.optim.SGD", 1e-6, 200)
     metrics = run(cfg, str(tmp_path))
     assert 1e5 < metrics["first_loss"] < 1e8
     assert metrics["final_loss"] < 1e-3
@@ -124,7 +124,7 @@ def test_resume_checks_shapes_and_length(tmp_path):
     with pytest.raises(ConfigError, match=r"trainer\.resume: .*checkpoint\.npz: w1 has shape \(20, 8\), this run's "
                                          r"model needs \(20, 9\)"):
         run(config(*SMALL, "model.H=9", f"trainer.resume={ckpt}"), str(tmp_path / "b"))
-    with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint is at step 4, past trainer\.steps=3"):
+    with pytest.raises(ConfigError, match=r"trainer\.resume: the checkpoint is at step 4, past the run's 3 steps"):
         run(config(*SMALL, "trainer.steps=3", f"trainer.resume={ckpt}"), str(tmp_path / "c"))
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
 

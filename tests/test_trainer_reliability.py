@@ -279,7 +279,7 @@ def test_a_bad_value_or_file_is_one_line_exit_2_and_nothing_written(tmp_path, ca
 
 def test_the_memory_a_size_needs_is_said(capsys, tmp_path):
     status, err = _train_in_process(["model.H=1000000000", f"output_root={tmp_path}"], capsys)
-    assert status == 2 and err[0].startswith("error: model.H: ")
+    assert status == 2 and err[0].startswith("error: model.H: out of memory building ")
     assert "(1,004,000,000,000 numbers)" in err[0] and " need 24.1 TB, more than this machine's " in err[0]
 
 

@@ -20,12 +20,13 @@ class CheckpointWriteError(OSError):
     """The checkpoint could not be written; the previous one is untouched."""
 
 
-def save(path, model, optimizer, step, losses, elapsed, rng_state):
+def save(path, model, optimizer, step, losses, elapsed, rng_state, val_losses=()):
     payload = {
         "format": FORMAT, "step": int(step), "rng_state": rng_state,
         "model": model.state_dict(),
         "optimizer": {"kind": type(optimizer).__name__, "state": optimizer.state_dict()},
         "losses": np.asarray(losses, np.float64), "elapsed": np.asarray(elapsed, np.float64),
+        "val_losses": np.asarray(val_losses, np.float64).reshape(-1, 2),
     }
     folder = os.path.dirname(os.path.abspath(path))
     tmp = None
@@ -96,7 +97,11 @@ def load(path, key="trainer.resume"):
         raise bad("holds NaN or infinite weights or optimizer state")
     if not isinstance(state.get("rng_state"), dict):
         raise bad("lacks the RNG state")
+    val = state.get("val_losses", np.zeros((0, 2)))
+    if not isinstance(val, np.ndarray) or val.ndim != 2 or val.shape[1] != 2 or (len(val) and val[:, 0].max() >= step):
+        raise bad("has a malformed validation-loss history")
     state["losses"], state["elapsed"] = losses.tolist(), elapsed.tolist()
+    state["val_losses"] = [(int(s), v) for s, v in val.tolist()]
     return state
 
 

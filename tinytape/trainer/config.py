@@ -17,7 +17,7 @@ class TrainingStopped(RuntimeError):
 DTYPES = ("float32", "float64")
 _ABSENT = object()
 TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss"}
-TRAINER_KEYS = {"steps", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
+TRAINER_KEYS = {"steps", "epochs", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
                 "on_nonfinite"}
 
 
@@ -67,6 +67,18 @@ def boolean(key, value):
     return value
 
 
+def optional(check):
+    def allow_null(key, value):
+        return None if value is None else check(key, value)
+    return allow_null
+
+
+def fraction(key, value):
+    if not _is_number(value) or not 0 <= value < 1:
+        raise ConfigError(f"{key} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
 def one_of(choices):
     def check(key, value):
         if value not in choices:
@@ -75,11 +87,12 @@ def one_of(choices):
     return check
 
 
-# key -> check, for every key whose meaning the trainer knows; optimizer keys are checked
-# when the optimizer has them (the optimizer's own signature decides which it takes)
+# key -> check, for every key whose meaning the trainer knows, checked when the config has
+# it (a target's own signature decides which arguments it takes)
 CHECKS = {
     "seed": non_negative_int,
     "trainer.steps": positive_int,
+    "trainer.epochs": optional(positive_int),
     "trainer.log_every": positive_int,
     "trainer.checkpoint_every": non_negative_int,
     "trainer.device": one_of(("cpu", "cuda")),
@@ -92,6 +105,13 @@ CHECKS = {
     "optim.eps": positive_float,
     "optim.alpha": non_negative_float,
     "optim.betas": betas,
+    "data.batch_size": optional(positive_int),
+    "data.shuffle": boolean,
+    "data.val_fraction": fraction,
+    "data.N": positive_int,
+    "data.D_in": positive_int,
+    "data.D_out": positive_int,
+    "model.H": positive_int,
 }
 
 

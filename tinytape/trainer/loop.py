@@ -16,6 +16,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import tinytape as tt
 
 from . import checkpoint, report
+from .build import total_steps
 from .config import TrainingStopped
 
 log = logging.getLogger("tinytape.trainer")
@@ -44,13 +45,25 @@ class DeferredInterrupt:
         return False
 
 
-def _loss_and_backward(model, x, y):
-    """The step's loss (0-d tensor) with the parameters' ``.grad`` filled in."""
+def _loss_and_backward(model, loss_fn, x, y):
+    """The step's loss (0-d tensor) with the parameters' ``.grad`` filled in; a model with a
+    ``manual_backward(x, y)`` (the seed's hand-written gradient) does it itself."""
     manual = getattr(model, "manual_backward", None)
     loss = manual(x, y) if manual is not None else None
     if loss is None:
-        loss = (model(x) - y).pow(2).sum()
+        loss = loss_fn(model(x), y)
         loss.backward()
+    return loss
+
+
+def _validation_loss(model, loss_fn, val):
+    training = getattr(model, "training", None)
+    if training is not None:
+        model.eval()
+    with tt.no_grad():
+        loss = loss_fn(model(val[0]), val[1]).item()
+    if training:
+        model.train()
     return loss
 
 
@@ -60,13 +73,15 @@ class Run:
     def __init__(self, cfg, setup, out_dir):
         self.cfg, self.setup, self.out_dir = cfg, setup, out_dir
         self.ckpt_path = os.path.join(out_dir, "checkpoint.npz")
-        self.losses, self.elapsed, self.start = [], [], 0
+        self.losses, self.elapsed, self.val_losses, self.start = [], [], [], 0
+        self.total = total_steps(cfg, setup.batches)
         self.saved_step = None  # the step of the checkpoint this run last wrote
         self.time_to_first_step = None
         tt.manual_seed(cfg.seed)
         if setup.resume is not None:
             tt.set_rng_state(setup.resume["rng_state"])
             self.losses, self.elapsed = list(setup.resume["losses"]), list(setup.resume["elapsed"])
+            self.val_losses = [tuple(v) for v in setup.resume["val_losses"]]
             self.start = setup.resume["step"]
         self.boundary_rng = tt.get_rng_state()  # the RNG state after the last completed step
 
@@ -76,7 +91,7 @@ class Run:
                                   f"{self.kept()}")
         try:
             checkpoint.save(self.ckpt_path, self.setup.model, self.setup.optimizer, len(self.losses),
-                            self.losses, self.elapsed, self.boundary_rng)
+                            self.losses, self.elapsed, self.boundary_rng, self.val_losses)
         except checkpoint.CheckpointWriteError as e:
             raise TrainingStopped(str(e)) from None
         self.saved_step = len(self.losses)
@@ -88,14 +103,14 @@ class Run:
 
     def steps(self, interrupt, bar):
         cfg, setup = self.cfg, self.setup
-        model, optimizer, x, y = setup.model, setup.optimizer, setup.x, setup.y
-        steps, every = cfg.trainer.steps, cfg.trainer.checkpoint_every
+        model, optimizer, loss_fn, batches = setup.model, setup.optimizer, setup.loss, setup.batches
+        steps, every = self.total, cfg.trainer.checkpoint_every
         offset = self.elapsed[-1] if self.elapsed else 0.0
         warned = False
         t0 = time.perf_counter()
         for step in range(self.start, steps):
             self.phase = "compute"  # parameters and optimizer untouched so far
-            loss = _loss_and_backward(model, x, y).item()
+            loss = _loss_and_backward(model, loss_fn, *batches(step)).item()
             if not math.isfinite(loss):
                 if cfg.trainer.on_nonfinite == "stop":
                     raise TrainingStopped(f"loss is {loss} at step {step} (trainer.on_nonfinite=stop); "
@@ -116,7 +131,11 @@ class Run:
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
             bar.update(1)
             if step % cfg.trainer.log_every == 0 or step == steps - 1:
-                log.info("step %d loss %.6g", step, loss)
+                if batches.val is not None:
+                    self.val_losses.append((step, _validation_loss(model, loss_fn, batches.val)))
+                    log.info("step %d loss %.6g val_loss %.6g", step, loss, self.val_losses[-1][1])
+                else:
+                    log.info("step %d loss %.6g", step, loss)
             if every and (step + 1) % every == 0 and step + 1 < steps:
                 self.save()
             if interrupt.requested:
@@ -138,18 +157,22 @@ class Run:
         return f"checkpoint saved to {self.ckpt_path} after {done} steps; continue with trainer.resume={self.ckpt_path}"
 
     def write_losses(self):
-        report.write_losses(os.path.join(self.out_dir, "losses.csv"), self.losses, self.elapsed)
+        report.write_losses(os.path.join(self.out_dir, "losses.csv"), self.losses, self.elapsed, self.val_losses)
 
     def finish(self, completed, reason=None):
         cfg = self.cfg
         self.write_losses()
         metrics = report.write_metrics(os.path.join(self.out_dir, "metrics.json"), self.losses, self.elapsed,
                                        self.time_to_first_step, cfg.trainer.device, cfg.trainer.dtype,
-                                       completed, reason)
+                                       completed, reason, self.val_losses)
         if self.losses:
-            report.plot_losses(os.path.join(self.out_dir, "loss.png"), {cfg.model.get("activation", "loss"): self.losses},
-                               f"{cfg.model.get('name', 'model')}, {cfg.optim.get('name', 'optim')} "
-                               f"lr={cfg.optim.lr:g}")
+            curves = {"training": self.losses}
+            if self.val_losses:
+                curves["validation"] = dict(self.val_losses)
+            lr = self.setup.optimizer.param_groups[0].get("lr")
+            report.plot_losses(os.path.join(self.out_dir, "loss.png"), curves,
+                               f"{type(self.setup.model).__name__}, {type(self.setup.optimizer).__name__}"
+                               + (f" lr={lr:g}" if isinstance(lr, (int, float)) else ""))
         return metrics
 
 
@@ -162,13 +185,14 @@ def train(cfg, setup, out_dir):
         if setup.changed_hyper:
             log.info("optimizer hyperparameters from the config, not the checkpoint: %s",
                      ", ".join(f"{k}={setup.optimizer.param_groups[0][k]}" for k in setup.changed_hyper))
-    log.info("training %s on %s (%s): N=%d D_in=%d D_out=%d, %s lr=%g, steps %d..%d",
-             type(setup.model).__name__, cfg.trainer.device, cfg.trainer.dtype, setup.x.shape[0],
-             setup.x.shape[1], setup.y.shape[1], type(setup.optimizer).__name__, cfg.optim.lr,
-             run.start, cfg.trainer.steps - 1)
+    b = setup.batches
+    log.info("training %s on %s (%s): %d rows, batches of %d (%d per epoch)%s, %s lr=%s, steps %d..%d",
+             type(setup.model).__name__, cfg.trainer.device, cfg.trainer.dtype, b.n, b.batch_size, b.per_epoch,
+             f", {b.val[0].shape[0]} rows held out for validation" if b.val is not None else "",
+             type(setup.optimizer).__name__, setup.optimizer.param_groups[0].get("lr"), run.start, run.total - 1)
     # updated by hand, not by iterating it: a log line redraws the bar, and an iterated bar
     # redraws a step count that is only written back every few steps
-    bar = tqdm(initial=run.start, total=cfg.trainer.steps, desc="train", file=sys.stderr,
+    bar = tqdm(initial=run.start, total=run.total, desc="train", file=sys.stderr,
                disable=None if cfg.trainer.progress else True, dynamic_ncols=True)
     run.phase = "done"
     try:

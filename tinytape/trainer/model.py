@@ -1,5 +1,8 @@
 """The seed's two-layer net, three ways to get its gradient: the tape with ``clamp``, the
-tape with a custom ReLU ``Function``, and the gradient written out by hand."""
+tape with a custom ReLU ``Function``, and the gradient written out by hand; and the seed's
+loss, the squared-error sum."""
+import os
+
 import tinytape as tt
 from tinytape import nn
 from tinytape.autograd import Function
@@ -23,15 +26,47 @@ class MyReLU(Function):
         return grad_input
 
 
+def _human(nbytes):
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if nbytes < 1000 or unit == "PB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1000
+
+
+def check_memory(numbers, what):
+    """MemoryError, saying how much is needed, before drawing more than the machine holds:
+    ``numbers`` float32 weights drawn in float64, with their gradients and optimizer state."""
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    needed = numbers * (8 + 4 * 4)
+    if needed > available:
+        raise MemoryError(f"{what}: the weights ({numbers:,} numbers) with their gradients and optimizer state "
+                          f"need {_human(needed)}, more than this machine's {_human(available)} of memory")
+
+
+class SquaredErrorSum(nn.Module):
+    """The seed's loss, ``(y_pred - y).pow(2).sum()``."""
+
+    def forward(self, input, target):
+        return (input - target).pow(2).sum()
+
+
 class TwoLayerNet(nn.Module):
     """y_pred = relu(x @ w1) @ w2, the weights laid out as the seed draws them:
-    w1 (D_in, H) and w2 (H, D_out), standard normal from ``generator``."""
+    w1 (D_in, H) and w2 (H, D_out), standard normal from a generator seeded by ``seed``."""
 
-    def __init__(self, D_in, H, D_out, activation="clamp", generator=None):
+    def __init__(self, D_in, H, D_out, activation="clamp", seed=0):
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+        for name, size in (("D_in", D_in), ("H", H), ("D_out", D_out)):
+            if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {size!r}")
+        check_memory((D_in + D_out) * H, f"H={H}")
         self.activation = activation
+        generator = tt.Generator().manual_seed([int(seed), 1])  # the weights' own stream
         self.w1 = nn.Parameter(tt.randn(D_in, H, generator=generator))
         self.w2 = nn.Parameter(tt.randn(H, D_out, generator=generator))
 

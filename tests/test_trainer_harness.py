@@ -1,0 +1,168 @@
+"""The harness trains any model: ``_target_`` configs for data, model, loss and optim, the
+user's own modules and config folders, minibatches, a validation split, and resume; the
+seed run stays the default, with today's loss curve."""
+import csv
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+from tinytape.trainer import ConfigError, checkpoint, prepare, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONF = os.path.join(ROOT, "conf")
+SMALL = ["data.D_in=20", "model.H=8", "trainer.progress=false"]
+
+# losses of the seed run (`python train.py`) as the trainer gave them before it took
+# _target_ configs: float32, bit for bit
+SEED_LOSSES = {0: 5258223.0, 1: 1572005.375, 2: 1048412.875, 10: 91665.15625, 49: 67.78507232666016,
+               50: 58.088531494140625, 100: 0.044152483344078064, 199: 5.657034307660069e-06}
+
+USER_MODULE = '''
+import tinytape as torch
+from tinytape import nn
+
+
+class Net(nn.Module):
+    """The tutorial's two-layer net, as a user writes it."""
+
+    def __init__(self, D_in, width, D_out):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(D_in, width), nn.ReLU(), nn.Linear(width, D_out))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class Frozen(Net):
+    def __init__(self, D_in, width, D_out):
+        super().__init__(D_in, width, D_out)
+        self.layers[0].weight.requires_grad_(False)
+'''
+
+
+def config(*overrides):
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def read_csv(out_dir):
+    with open(os.path.join(out_dir, "losses.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def losses_of(out_dir):
+    return [float(r["loss"]) for r in read_csv(out_dir)]
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    (tmp_path / "usernet.py").write_text(textwrap.dedent(USER_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_the_default_run_keeps_the_seed_curve_bit_for_bit(tmp_path):
+    run(config("trainer.progress=false"), str(tmp_path))
+    losses = losses_of(tmp_path)
+    assert len(losses) == 200
+    assert {step: losses[step] for step in SEED_LOSSES} == SEED_LOSSES
+
+
+@pytest.mark.parametrize("model", ["mlp_clamp", "mlp_function", "mlp_manual"])
+def test_the_three_seed_variants_are_model_configs_with_one_curve(tmp_path, model):
+    cfg = config(*SMALL, f"model={model}", "trainer.steps=20", "optim.lr=1e-3", "trainer.dtype=float64")
+    assert cfg.model.activation == model.split("_")[1]
+    run(cfg, str(tmp_path / model))
+    run(config(*SMALL, "trainer.steps=20", "optim.lr=1e-3", "trainer.dtype=float64"), str(tmp_path / "default"))
+    np.testing.assert_allclose(losses_of(tmp_path / model), losses_of(tmp_path / "default"), rtol=1e-9)
+
+
+USER = ["model=custom", "model._target_=usernet.Net", "+model.width=16", "loss=mse", "optim=adam",
+        "optim.lr=1e-2", "data.D_in=20", "data.N=40", "data.batch_size=8", "data.shuffle=true",
+        "data.val_fraction=0.25", "trainer.progress=false", "trainer.log_every=4"]
+
+
+def test_a_user_model_trains_in_minibatches_and_resumes_bit_for_bit(tmp_path, user_module):
+    metrics = run(config(*USER, "trainer.steps=16"), str(tmp_path / "full"))
+    assert metrics["final_loss"] < metrics["first_loss"] and metrics["final_val_loss"] is not None
+    rows = read_csv(tmp_path / "full")
+    assert [int(r["step"]) for r in rows if r["val_loss"]] == [0, 4, 8, 12, 15]
+    run(config(*USER, "trainer.steps=7"), str(tmp_path / "half"))
+    ckpt = tmp_path / "half" / "checkpoint.npz"
+    assert sorted(checkpoint.load(str(ckpt))["model"]) == ["layers.0.bias", "layers.0.weight", "layers.2.bias",
+                                                           "layers.2.weight"]
+    run(config(*USER, "trainer.steps=16", f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
+    assert losses_of(tmp_path / "resumed") == losses_of(tmp_path / "full")
+    val = [{int(r["step"]): r["val_loss"] for r in read_csv(tmp_path / d) if int(r["step"]) >= 7}
+           for d in ("full", "resumed")]
+    assert val[0] == val[1] and val[0][8]
+
+
+@pytest.mark.parametrize("batch_size, shuffle", [(8, False), (8, True), (None, True)])
+def test_batches_cover_the_rows_once_per_epoch(batch_size, shuffle):
+    setup = prepare(config(*SMALL, "data.N=20", f"data.batch_size={batch_size or 'null'}",
+                           f"data.shuffle={str(shuffle).lower()}"))
+    batches, rows = setup.batches, []
+    x = setup.batches.x.numpy()
+    for step in range(batches.per_epoch):
+        xb, _ = batches(step)
+        rows += [int(np.flatnonzero((x == row).all(axis=1))[0]) for row in xb.numpy()]
+    assert sorted(rows) == list(range(20)) and batches.per_epoch == (3 if batch_size else 1)
+    assert (rows != list(range(20))) == shuffle
+
+
+def test_epochs_set_the_number_of_steps(tmp_path):
+    metrics = run(config(*SMALL, "data.N=20", "data.batch_size=8", "trainer.epochs=2"), str(tmp_path))
+    assert metrics["steps"] == 6
+
+
+def test_train_py_takes_a_users_config_folder_and_overrides(tmp_path):
+    (tmp_path / "usernet.py").write_text(textwrap.dedent(USER_MODULE))
+    (tmp_path / "my_conf" / "model").mkdir(parents=True)
+    (tmp_path / "my_conf" / "model" / "mynet.yaml").write_text("_target_: usernet.Net\nwidth: 64\n")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--config-dir", "my_conf", "model=mynet",
+                           "model.width=12", "loss=mse", "optim.lr=1e-2", "data.D_in=20", "trainer.steps=5",
+                           f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    state = checkpoint.load(str(out / "checkpoint.npz"))["model"]
+    assert tuple(state["layers.0.weight"].shape) == (12, 20) and tuple(state["layers.2.weight"].shape) == (4, 12)
+    assert set(os.listdir(out)) >= {"config.yaml", "train.log", "losses.csv", "metrics.json", "loss.png",
+                                    "checkpoint.npz"}
+
+
+# (overrides, the key the one line names)
+BAD_TARGETS = [
+    (["model=custom", "model._target_=nosuchmodule.Net"], "model._target_"),
+    (["model=custom", "model._target_=usernet.Nett"], "model._target_"),
+    (["model=custom", "model._target_=usernet.Net"], "model.width"),
+    (["model=custom", "model._target_=usernet.Net", "+model.width=4", "+model.depth=2"], "model.depth"),
+    (["model=custom", "model._target_=usernet.Frozen", "+model.width=4"], "model"),
+    (["model=custom", "model._target_=tinytape.nn.Identity"], "model"),
+    (["model.activation=gelu"], "model.activation"),
+    (["loss._target_=tinytape.nn.NoSuchLoss"], "loss._target_"),
+    (["optim._target_=tinytape.optim.NoSuchOptimizer"], "optim._target_"),
+    (["+optim.nesterov=true"], "optim"),
+    (["+data.noise=0.1"], "data.noise"),
+]
+
+
+@pytest.mark.parametrize("overrides, key", BAD_TARGETS, ids=[" ".join(o) for o, _ in BAD_TARGETS])
+def test_a_bad_target_stops_before_anything_is_written(tmp_path, user_module, overrides, key):
+    out = tmp_path / "run"
+    base = SMALL if "model=custom" not in overrides else [o for o in SMALL if not o.startswith("model.")]
+    with pytest.raises(ConfigError) as e:
+        run(config(*base, *overrides), str(out))
+    message = str(e.value)
+    assert "\n" not in message and message.startswith((f"{key}:", f"{key} ")), message
+    assert not out.exists()
+
+
+def test_a_frozen_model_is_named_with_its_frozen_parameters(user_module):
+    with pytest.raises(ConfigError, match=r"^model: usernet\.Frozen's parameters layers\.0\.weight don't require grad"):
+        prepare(config("data.D_in=20", "model=custom", "model._target_=usernet.Frozen", "+model.width=4"))
