@@ -30,8 +30,9 @@ DIFFERENTIABLE = sorted(k for k, r in TARGET.items() if r["differentiable"] == "
 
 # Used by three or more sources and not provided yet.
 KNOWN_MISSING = {
-    "tensor_method:std", "tensor_method:masked_fill", "tensor_method:int", "torch:randperm", "torch:topk",
-    "torch:float16", "torch:int32", "torch:floor",
+    "functional:one_hot", "tensor_method:int", "tensor_method:masked_fill", "tensor_method:std", "tensor_method:var",
+    "torch:bfloat16", "torch:float16", "torch:floor", "torch:inference_mode", "torch:int32", "torch:randperm",
+    "torch:set_printoptions", "torch:topk",
 }
 
 
@@ -153,6 +154,15 @@ EXAMPLES = {
     "torch:pow": (lambda x, y: tt.pow(x, y), [_pos(2, 3), _a(2, 3)]),
     "torch:tril": (lambda x: tt.tril(x, -1), [_a(3, 3)]),
     "torch:unsqueeze": (lambda x: tt.unsqueeze(x, -1), [_a(2, 3)]),
+    "functional:scaled_dot_product_attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+                                                [_a(2, 3), _a(4, 3), _a(4, 2)]),
+    "tensor_method:dot": (lambda x, y: x.dot(y), [_a(3), _a(3, seed=1)]),
+    "tensor_method:matmul": (lambda x, y: x.matmul(y), [_a(2, 2, 3), _a(3, 2)]),
+    "tensor_method:repeat": (lambda x: x.repeat(2, 2), [_a(1, 3)]),
+    "tensor_method:sigmoid": (lambda x: x.sigmoid(), [_a(2, 3)]),
+    "tensor_method:var": (lambda x: x.var(0), [_a(3, 2)]),
+    "torch:split": (lambda x: tt.split(x, 1, 0)[1], [_a(2, 3)]),
+    "torch:where": (lambda x, y: tt.where(x > 0, x, y), [_a(2, 3), _a(2, 3, seed=1)]),
 }
 
 def _leaves(arrays, device="cpu"):

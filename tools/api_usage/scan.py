@@ -35,8 +35,8 @@ MODULE_ROOTS = {
     "tarfile", "hashlib", "struct", "warnings", "platform", "threading", "multiprocessing",
     "nn", "F", "torch", "autograd", "linalg", "utils", "data", "display", "IPython", "ipywidgets",
 }
-# Method names shared with builtins where the builtin reading dominates in course code.
-AMBIGUOUS_METHODS = {"index", "values", "name", "real", "imag", "add"}
+# Method names shared with builtins or PIL images where that reading dominates in course code.
+AMBIGUOUS_METHODS = {"index", "values", "name", "real", "imag", "add", "resize"}
 # Tensor properties worth counting on plain attribute access (``x.T``, ``w.grad``).
 COUNTED_PROPERTIES = {
     "T", "mT", "H", "mH", "data", "grad", "grad_fn", "requires_grad", "is_leaf", "shape",
