@@ -294,3 +294,13 @@ def test_a_compiled_function_called_inside_another_is_part_of_its_program():
         a, b = tinytape.randn(5, generator=g), tinytape.randn(5, generator=g)
         assert outer(a, b).item() == ((a * b).relu() + 1).sum().item()
     assert outer.traces == 1
+
+
+def test_a_transposed_argument_of_the_same_shape_traces_again():
+    compiled = tinytape.compile(lambda a, b: (a.reshape(-1) * 2).sum() + a.mm(b).sum())
+    a = tinytape.arange(6.).reshape(2, 3)
+    b = tinytape.ones(3, 2)
+    assert compiled(a, b).item() == (a.reshape(-1) * 2).sum().item() + a.mm(b).sum().item()
+    at = tinytape.arange(6.).reshape(3, 2).t()  # same shape, strided
+    assert compiled(at, b).item() == (at.reshape(-1) * 2).sum().item() + at.mm(b).sum().item()
+    assert compiled.traces == 2

@@ -101,3 +101,14 @@ def test_fused_program_is_generated_for_the_elementwise_families():
     expected = {"add", "sub_pow", "mul", "div", "relu", "clamp", "maximum_minimum", "sqrt", "sigmoid",
                 "exp", "where", "mean", "sum_dim", "mm", "mm_transposed", "deep_chain"}
     assert expected <= covered, sorted(expected - covered)
+
+
+@pytest.mark.parametrize("name,f,shape_x,shape_w", [c[:4] for c in CASES if c[0] in (
+    "mm", "mm_transposed", "deep_chain")], ids=["mm", "mm_transposed", "deep_chain"])
+def test_inexact_products_on_numpy_blas_agree_closely(name, f, shape_x, shape_w):
+    run = _with_grads(f)
+    compiled = tinytape.compile(run, fullgraph=True, exact=False)
+    for seed in range(3):
+        x, w = _inputs(shape_x, shape_w, seed)
+        _check(compiled(x, w), run(x, w), False)
+    assert next(iter(compiled.programs.values()))[0].kind == "fused"

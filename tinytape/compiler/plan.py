@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..backend import opcodes
+from .blas import gemm_addresses
 
 
 class Plan:
@@ -188,17 +189,43 @@ def _step_lines(em, step, shape, group):
     return body
 
 
-def build_module(gen, plan):
+def _operand(em, x):
+    """(storage expression, transposed?) of a matmul operand: a C-contiguous buffer or
+    the transpose of one."""
+    buf = em.gen.buffers[x]
+    if buf.kind == "view" and buf.view == ("T",):
+        return em.array(buf.base)[0], True
+    return em.array(x)[0], False
+
+
+def _matmul_lines(em, out, a, b):
+    a_expr, b_expr, out_expr = em.array(a)[0], em.array(b)[0], em.array(out)[0]
+    dot = f"np.dot({a_expr}, {b_expr}, {out_expr})"
+    dtype = em.gen.buffers[out].dtype
+    if em.gemm is None or dtype.name not in em.gemm:
+        return [f"    {dot}"]
+    em.gemm_used.add(dtype.name)
+    (m, k), n = em.gen.buffers[a].shape, em.gen.buffers[b].shape[1]
+    (sa, ta), (sb, tb) = _operand(em, a), _operand(em, b)
+    lda, ldb = (m if ta else k), (k if tb else n)
+    one, zero = f"np.{dtype.name}(1.0)", f"np.{dtype.name}(0.0)"
+    call = (f"gemm_call(gemm_{dtype.name}, {112 if ta else 111}, {112 if tb else 111}, {m}, {n}, {k}, {one}, "
+            f"{sa}.ctypes.data, {lda}, {sb}.ctypes.data, {ldb}, {zero}, {out_expr}.ctypes.data, {n})")
+    return [f"    if {sa}.flags.c_contiguous and {sb}.flags.c_contiguous and {out_expr}.flags.c_contiguous:",
+            f"        {call}", "    else:", f"        {dot}"]
+
+
+def build_module(gen, plan, exact=True):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
+    em.gemm, em.gemm_used = (None if exact else gemm_addresses()), set()
     externals = list(gen.program.sources)
     body = []
     for group, stmt in enumerate(gen.statements):
         if isinstance(stmt, _Loop):
             _emit_loop(em, stmt, group, body)
         elif stmt[0] == "matmul":
-            _, out, a, b = stmt
-            body.append(f"    np.dot({em.array(a)[0]}, {em.array(b)[0]}, {em.array(out)[0]})")
+            body += _matmul_lines(em, *stmt[1:])
         elif stmt[1] is not None and stmt[0] == "fill":
             body.append(f"    b{stmt[1]}.fill({stmt[2]})")
     wanted = gen.program.result_buffers()
@@ -211,10 +238,12 @@ def build_module(gen, plan):
     params = [f"b{b}" for b in externals] + [f"t{k}" for k in range(len(plan.slots))]
     params += [f"b{b}" for b in plan.escaping] + [f"a{b}" for b in plan.accumulators]
     params += [f"o{b}" for b in plan.materialized]
+    params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
     lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
              "_u = njit(inline='always', nogil=True)(scalar_ops.unary_op)",
              "_b = njit(inline='always', nogil=True)(scalar_ops.binary_op)",
-             "_c = njit(inline='always', nogil=True)(scalar_ops.compare_op)"]
+             "_c = njit(inline='always', nogil=True)(scalar_ops.compare_op)",
+             "from tinytape.compiler.blas import gemm_call"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     lines += ["", "", "@njit(cache=True, nogil=True)", f"def kernel({', '.join(params)}):"]
     lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]
@@ -229,10 +258,11 @@ def build_module(gen, plan):
     escaping = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.escaping]
     materialized = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.materialized]
     fresh_set = set(plan.escaping) | set(plan.materialized)
+    gemms = [em.gemm[name] for name in sorted(em.gemm_used)]
 
     def replay(*ext):
         outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
-                      *[np.empty(s, d) for s, d in materialized])
+                      *[np.empty(s, d) for s, d in materialized], *gemms)
         return dict(zip(wanted, outs))
     return replay, externals, fresh_set.__contains__, source
 
