@@ -1,4 +1,5 @@
-"""Kernel launches and host<->device transfers per training step on the CUDA backend.
+"""Kernel launches and host<->device transfers per training step on the CUDA backend,
+eager and compiled.
 
     NUMBA_ENABLE_CUDASIM=1 python bench/cuda_step_count.py     # no GPU needed
 
@@ -70,14 +71,25 @@ def main():
         opt.zero_grad()
         return loss.item()
 
-    step()
-    launches.clear()
-    transfers.clear()
-    step()
-    print(f"one SGD step of the seed net on the CUDA backend: {sum(launches.values())} kernel launches")
-    for name, count in sorted(launches.items()):
-        print(f"  {name:16s} {count}")
-    print("transfers:", dict(transfers), "(loss.item() for the log)")
+    def compiled_step(x, y):
+        loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+    compiled = tt.compile(compiled_step)
+
+    for name, run in (("eager", step), ("compiled (tinytape.compile)", lambda: compiled(x, y).item())):
+        run()
+        run()
+        launches.clear()
+        transfers.clear()
+        run()
+        print(f"one SGD step of the seed net on the CUDA backend, {name}: "
+              f"{sum(launches.values())} kernel launches")
+        for kernel, count in sorted(launches.items()):
+            print(f"  {kernel:16s} {count}")
+        print("transfers:", dict(transfers), "(loss.item() for the log)")
     n, d, h, o, f = 24, 1000, 100, 4, 4
     traffic = f * (
         (n * d + d * h + n * h)        # x @ w1

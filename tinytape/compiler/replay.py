@@ -7,6 +7,9 @@ and any program the fused CPU code generator does not cover.
 from .capture import strided_view
 
 
+CONSTANTS = frozenset({"scalar", "full"})  # backend calls that make an array from static values
+
+
 def python_replay(program):
     """(function(*external arrays) -> {buffer: array}, externals order, fresh(b))."""
     capture = program.capture
@@ -32,7 +35,13 @@ def python_replay(program):
         return const(value)
 
     lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
+    written = [b for *_, out_t in capture.calls for b in (out_t if isinstance(out_t, tuple) else (out_t,))]
     for backend_index, kernel, args_t, kwargs_t, out_t in capture.calls:
+        if kernel in CONSTANTS and isinstance(out_t, int) and written.count(out_t) == 1:
+            # a constant (a scalar operand, a fill value) is made once, not per call:
+            # on a GPU each would be a transfer
+            lines.append(f"    b{out_t} = {const(capture.arrays[out_t])}")
+            continue
         key = (backend_index, kernel)
         if key not in names:
             names[key] = f"k{len(names)}_{kernel}"
