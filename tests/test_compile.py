@@ -304,3 +304,13 @@ def test_a_transposed_argument_of_the_same_shape_traces_again():
     at = tinytape.arange(6.).reshape(3, 2).t()  # same shape, strided
     assert compiled(at, b).item() == (at.reshape(-1) * 2).sum().item() + at.mm(b).sum().item()
     assert compiled.traces == 2
+
+
+def test_random_numbers_drawn_inside_run_eagerly():
+    def noisy(x):
+        return (x + tinytape.randn(3)).sum()
+    compiled = tinytape.compile(noisy)
+    x = tinytape.zeros(3)
+    with pytest.warns(RuntimeWarning, match="random numbers"):
+        first = compiled(x).item()
+    assert compiled(x).item() != first  # fresh numbers each call, as eager

@@ -14,6 +14,7 @@ import warnings
 
 from numba.core.errors import NumbaError
 
+from .._creation import default_generator
 from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
@@ -84,9 +85,13 @@ class CompiledFunction:
         backends = [_cpu] + [t._be for t in tensors] + [t._be for t in start.tensors]
         capture = Capture(backends)
         capture.fullgraph = self.fullgraph
+        rng_before = default_generator.get_state()
         with capture, _ValueReadsRaise(self.fn):
             result = self.fn(*args, **kwargs)
         why = capture.failed
+        if why is None and default_generator.get_state() != rng_before:
+            # a replay would reuse the numbers this trace drew (dropout masks, randn)
+            why = "it draws random numbers (dropout, randn, ...), which a replay would repeat"
         if why is None:
             changed = numbers_unchanged(numbers)
             if changed is not None:

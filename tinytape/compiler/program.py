@@ -11,11 +11,11 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("const", array)``: an array computed from shapes alone (index grids), kept as is.
 
 Effects: ``.grad`` fields the traced call set or cleared, and version counters it
-bumped, applied after each replay so the caller sees what eager execution leaves.
+bumped, applied after each replay (``runner.py``) so the caller sees what eager
+execution leaves.
 """
 import gc
 
-import numpy as np
 
 from .._tensor import Tensor
 from .capture import Unsupported
@@ -142,51 +142,6 @@ class Program:
         walk(self.result_template)
         wanted += [e[2] for e in self.effects if e[0] == "grad_set"]
         return list(dict.fromkeys(wanted))
-
-    def read_sources(self, arg_tensors, externals):
-        """The current arrays of the external buffers ``externals``, in that order."""
-        out = []
-        for b in externals:
-            kind, what = self.sources[b]
-            if kind == "arg":
-                out.append(arg_tensors[what]._data)
-            elif kind == "data":
-                out.append(what._data)
-            elif kind == "grad":
-                out.append(what._grad._data)
-            elif kind == "arggrad":
-                out.append(arg_tensors[what]._grad._data)
-            else:
-                out.append(what)
-        return out
-
-    def finish(self, arg_tensors, values, fresh):
-        """Apply the effects and build the result from ``values`` (buffer -> array);
-        ``fresh(b)`` tells whether buffer b's array is new to this call."""
-        def own(b):
-            arr = values[b]
-            return arr if fresh(b) else np.array(arr, copy=True) if isinstance(arr, np.ndarray) else arr.copy()
-
-        for effect in self.effects:
-            kind, what = effect[1]
-            t = arg_tensors[what] if kind == "arg" else what
-            if effect[0] == "version":
-                t._version[0] += effect[2]
-            elif effect[0] == "grad_none":
-                t._grad = None
-            else:
-                t._grad = Tensor._make(own(effect[2]), be=t._be)
-
-        def build(tpl):
-            kind = tpl[0]
-            if kind == "t":
-                return Tensor._make(own(tpl[1]), be=tpl[2])
-            if kind == "seq":
-                return tpl[1](build(x) for x in tpl[2])
-            if kind == "dict":
-                return {k: build(v) for k, v in tpl[1].items()}
-            return tpl[1]
-        return build(self.result_template)
 
 
 class StartState:
