@@ -211,7 +211,8 @@ def _fn(name):
     return call
 
 
-max_pool2d, avg_pool2d, conv2d = _fn("max_pool2d"), _fn("avg_pool2d"), _fn("conv2d")
+max_pool2d, avg_pool2d, conv2d, conv1d, pad = (_fn("max_pool2d"), _fn("avg_pool2d"), _fn("conv2d"), _fn("conv1d"),
+                                              _fn("pad"))
 sdpa, normalize, layer_norm, smooth_l1 = (_fn("scaled_dot_product_attention"), _fn("normalize"),
                                           _fn("layer_norm"), _fn("smooth_l1_loss"))
 
@@ -247,6 +248,15 @@ COMPOSITES = {
     "normalize": (lambda m, x: normalize(m, x, dim=1), [_a(3, 4)]),
     "layer_norm": (lambda m, x, w, b: layer_norm(m, x, (4,), w, b), [_a(3, 4), _a(4), _a(4, seed=1)]),
     "smooth_l1_loss": (lambda m, x, y: smooth_l1(m, x, y, beta=0.5), [_a(3, 4), _a(3, 4, seed=1)]),
+    "conv1d": (lambda m, x, w, b: conv1d(m, x, w, b, stride=2, padding=1), [_a(2, 3, 7), _a(2, 3, 3), _a(2)]),
+    "pad": (lambda m, x: pad(m, x, (1, -2, 2, 0), value=3.0), [_a(1, 3, 5)]),
+    "einsum_matmul": (lambda m, a, b: m.einsum("bij,bjk->bik", a, b), [_a(2, 2, 3), _a(2, 3, 2)]),
+    "einsum_attention": (lambda m, q, k: m.einsum("bhqd,bhkd->bhqk", q, k), [_a(1, 2, 3, 2), _a(1, 2, 2, 2)]),
+    "einsum_diagonal_broadcast": (lambda m, x, y: m.einsum("iij->j", x) * m.einsum("...i,...i->...", y, y).sum(),
+                                  [_a(2, 2, 3), _a(2, 1, 3)]),
+    "einsum_three": (lambda m, a, b, c: m.einsum("ijk,jl,lk->il", a, b, c), [_a(2, 3, 2), _a(3, 2), _a(2, 2)]),
+    "chunk_unbind": (lambda m, x: x.chunk(3, 1)[1] * m.unbind(x, 1)[0].unsqueeze(1), [_a(2, 5)]),
+    "index_select": (lambda m, x: m.index_select(x, 1, m.tensor([4, 0, 4])), [_a(2, 5)]),
 }
 
 
@@ -294,6 +304,9 @@ BAD_CALLS = {
     "pool too small": (lambda: F.max_pool2d(tt.ones(1, 1, 2, 2), 3), "Output size is too small"),
     "conv groups": (lambda: F.conv2d(tt.ones(1, 3, 4, 4), tt.ones(2, 2, 3, 3)), "expected input \\[1, 3, 4, 4\\] to have 2 channels"),
     "layer_norm shape": (lambda: F.layer_norm(tt.ones(2, 3), (4,)), "Given normalized_shape=\\[4\\]"),
+    "einsum operands": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3)), "2 operands in the equation"),
+    "einsum shape": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3), tt.ones(2, 3)), "do not broadcast at label 'j'"),
+    "chunk zero": (lambda: tt.ones(3).chunk(0), "chunk expects `chunks` to be greater than 0"),
 }
 
 

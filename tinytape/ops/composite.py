@@ -15,7 +15,9 @@ from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
-from .windows import _check_tensor, _constant, avg_pool2d, conv2d, max_pool2d
+from .einsum import einsum
+from .nn_ops import layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .windows import _check_tensor, _constant, avg_pool2d, conv1d, conv2d, max_pool2d
 
 
 # ---------------------------------------------------------------- views and selections
@@ -269,59 +271,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
-# ---------------------------------------------------------------- attention, normalisation, losses
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
-    from ..nn import functional as F
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = ew.mul(la.matmul(query, sh.transpose(key, -2, -1)), scale)
-    if is_causal:
-        causal = np.tril(np.ones((query.shape[-2], key.shape[-2]), bool))
-        scores = ew.where(_constant(scores, causal, _dtype.bool_), scores, -math.inf)
-    if attn_mask is not None:
-        scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
-                  else ew.add(scores, attn_mask))
-    weights = F.softmax(scores, -1)
-    if dropout_p > 0.0:
-        keep = ew.ge(_creation.rand(*weights.shape, dtype=weights.dtype, device=weights.device), dropout_p)
-        weights = ew.div(ew.where(keep, weights, 0.0), 1.0 - dropout_p)
-    return la.matmul(weights, value)
-
-
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    norms = red.norm(input, p, dim, keepdim=True)
-    return ew.div(input, sh.expand(ew.clamp(norms, min=eps), input.shape))
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    centered = ew.sub(input, red.mean(input, dims, keepdim=True))
-    variance = red.mean(ew.mul(centered, centered), dims, keepdim=True)
-    result = ew.mul(centered, ew.pow(ew.add(variance, eps), -0.5))
-    if weight is not None:
-        result = ew.mul(result, weight)
-    if bias is not None:
-        result = ew.add(result, bias)
-    return result
-
-
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    diff = ew.abs(ew.sub(input, target))
-    loss = ew.where(ew.lt(diff, beta), ew.div(ew.mul(ew.mul(diff, diff), 0.5), beta), ew.sub(diff, 0.5 * beta)) \
-        if beta > 0 else diff
-    if reduction == "none":
-        return loss
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return red.mean(loss) if reduction == "mean" else red.sum(loss)
-
-
 def cross(input, other, dim=None):
     if dim is None:
         dim = next((d for d, s in enumerate(input.shape) if s == 3), None)
@@ -338,6 +287,32 @@ def cross(input, other, dim=None):
 
 
 # ---------------------------------------------------------------- small aliases and helpers
+
+
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` views of equal size (the last may be smaller) along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.shape[_wrap_dim(dim, input.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def unbind(input, dim=0):
+    d = _wrap_dim(dim, input.ndim, "unbind")
+    return tuple(select(input, d, i) for i in range(input.shape[d]))
+
+
+def index_select(input, dim, index):
+    _check_tensor(index, "index_select", "index")
+    if index.ndim > 1 or index.dtype.is_floating_point:
+        raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
+                           f"of shape {list(index.shape)}")
+    d = _wrap_dim(dim, input.ndim, "index_select")
+    return input[(slice(None),) * d + (sh.reshape(index, (-1,)),)]
+
+
+def isnan(input):
+    return ew.ne(input, input)
 
 
 def select(input, dim, index):
@@ -433,13 +408,14 @@ TORCH_FUNCTIONS = {
     "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "multinomial": multinomial,
     "unique": unique, "cross": cross, "select": select, "swapaxes": swapaxes, "bmm": bmm,
     "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "range": arange_inclusive,
-    "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+    "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
+    "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
     "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "conv2d": conv2d,
     "scaled_dot_product_attention": scaled_dot_product_attention, "normalize": normalize,
-    "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss,
+    "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss, "pad": pad, "conv1d": conv1d,
 }
 # Tensor.<name>, with the tensor first
 TENSOR_METHODS = {
@@ -449,5 +425,6 @@ TENSOR_METHODS = {
     "select": select, "swapaxes": swapaxes, "type_as": type_as, "bmm": bmm, "repeat_interleave": repeat_interleave,
     "nonzero": nonzero, "histc": histc, "random_": random_, "new_tensor": new_tensor,
     "new_zeros": _new_like(_creation.zeros), "new_ones": _new_like(_creation.ones),
-    "new_empty": _new_like(_creation.empty), "multiply": ew.mul,
+    "new_empty": _new_like(_creation.empty), "multiply": ew.mul, "chunk": chunk, "unbind": unbind,
+    "index_select": index_select, "isnan": isnan,
 }

@@ -168,3 +168,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         result = ew.add(result, sh.reshape(bias, (1, o, 1, 1)))
     return sh.squeeze(result, 0) if unbatched else result
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d over a height-1 image."""
+    _check_tensor(input, "conv1d")
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(f"conv1d: expected 2D or 3D input and 3D weight, got {list(input.shape)} and "
+                           f"{list(weight.shape)}")
+    single = isinstance(padding, str)
+    pad = padding if single else (0, padding[0] if isinstance(padding, (tuple, list)) else padding)
+    one = (lambda v: (1, v[0] if isinstance(v, (tuple, list)) else v))
+    out = conv2d(sh.unsqueeze(input, -2), sh.unsqueeze(weight, -2), bias, one(stride), pad, one(dilation), groups)
+    return sh.squeeze(out, -2)

@@ -1,0 +1,110 @@
+"""``einsum`` as recorded ops: repeated labels of one operand become a diagonal (a flat
+gather), labels no other term needs are summed away, and operands are contracted
+pairwise, left to right, as one batched matrix product each (permute, reshape, bmm)."""
+import math
+
+import numpy as np
+
+from . import linalg as la
+from . import reduction as red
+from . import shape as sh
+from .windows import _check_tensor
+
+
+def _parse(equation, operands):
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(operands)} given")
+    labelled = []
+    ellipsis_dims = 0
+    for term, x in zip(terms, operands):
+        _check_tensor(x, "einsum", "operands")
+        explicit = term.replace("...", "")
+        if not all(c.isalpha() for c in explicit) or term.count("...") > 1:
+            raise RuntimeError(f"einsum(): invalid subscript in {term!r}: labels are letters, with at most one '...'")
+        n_ellipsis = x.ndim - len(explicit)
+        if n_ellipsis < 0 or (n_ellipsis and "..." not in term):
+            raise RuntimeError(f"einsum(): the term {term!r} does not match operand of shape {list(x.shape)}")
+        ellipsis_dims = max(ellipsis_dims, n_ellipsis)
+        broadcast = [chr(0x100 + ellipsis_dims - n_ellipsis + i) for i in range(n_ellipsis)]  # right-aligned
+        labelled.append(term.replace("...", "\0").replace("\0", "".join(broadcast)) if "..." in term else term)
+    ellipsis = "".join(chr(0x100 + i) for i in range(ellipsis_dims))
+    if arrow:
+        if output.count("...") > 1 or not all(c.isalpha() for c in output.replace("...", "")):
+            raise RuntimeError(f"einsum(): invalid output subscript {output!r}")
+        output = output.replace("...", ellipsis) if "..." in output else output
+    else:  # implicit output: the broadcast dims, then the labels used once, alphabetically
+        counts = {c: sum(t.count(c) for t in labelled) for c in set("".join(labelled))}
+        output = ellipsis + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ellipsis))
+    for c in output:
+        if output.count(c) > 1 or not any(c in t for t in labelled):
+            raise RuntimeError(f"einsum(): output label {c!r} appears more than once or in no input")
+    return labelled, output
+
+
+def _diagonal(x, labels):
+    """``x`` with each repeated label reduced to its diagonal (``'ii'`` -> ``'i'``)."""
+    unique = "".join(dict.fromkeys(labels))
+    if len(unique) == len(labels):
+        return x, labels
+    sizes = {}
+    for c, s in zip(labels, x.shape):
+        if sizes.setdefault(c, s) != s:
+            raise RuntimeError(f"einsum(): label {c!r} repeated with sizes {sizes[c]} and {s}")
+    grid = np.indices(tuple(sizes[c] for c in unique))
+    ids = np.ravel_multi_index(tuple(grid[unique.index(c)] for c in labels), x.shape)
+    return sh.take_flat(x, ids), unique
+
+
+def _sum_out(x, labels, keep):
+    drop = [i for i, c in enumerate(labels) if c not in keep]
+    if not drop:
+        return x, labels
+    return red.sum(x, tuple(drop)), "".join(c for c in labels if c in keep)
+
+
+def _contract(a, la_, b, lb, keep):
+    """``a`` (labels ``la_``) times ``b`` (``lb``), summed over shared labels not in ``keep``."""
+    size = {}
+    for x, labels in ((a, la_), (b, lb)):
+        for c, s in zip(labels, x.shape):
+            if size.get(c, 1) not in (1, s) and s != 1:
+                raise RuntimeError(f"einsum(): operands do not broadcast at label {c!r} ({size[c]} and {s})")
+            size[c] = max(size.get(c, 1), s)
+    batch = [c for c in la_ if c in lb and c in keep]
+    summed = [c for c in la_ if c in lb and c not in keep]
+    a_only, b_only = [c for c in la_ if c not in lb], [c for c in lb if c not in la_]
+
+    def arrange(x, labels, order):
+        x = sh.permute(x, tuple(labels.index(c) for c in order)) if list(labels) != order else x
+        return sh.expand(x, tuple(size[c] for c in order))
+
+    prod = math.prod
+    left = sh.reshape(arrange(a, la_, batch + a_only + summed),
+                      (prod(size[c] for c in batch), prod(size[c] for c in a_only), prod(size[c] for c in summed)))
+    right = sh.reshape(arrange(b, lb, batch + summed + b_only),
+                       (prod(size[c] for c in batch), prod(size[c] for c in summed), prod(size[c] for c in b_only)))
+    out = sh.reshape(la.bmm(left, right), tuple(size[c] for c in batch + a_only + b_only))
+    return out, "".join(batch + a_only + b_only)
+
+
+def einsum(equation, *operands):
+    """Sums of products of ``operands``' elements over the labels ``equation`` names
+    (``'ij,jk->ik'``, ``'bhqd,bhkd->bhqk'``, ``'ii->i'``, ``'...ij->...ji'``)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    labelled, output = _parse(equation, operands)
+    pending = [_diagonal(x, labels) for x, labels in zip(operands, labelled)]
+    x, labels = pending[0]
+    for k in range(1, len(pending)):
+        y, ly = pending[k]
+        rest = output + "".join(lb for _, lb in pending[k + 1:])  # labels still needed after this step
+        x, labels = _sum_out(x, labels, rest + ly)
+        y, ly = _sum_out(y, ly, rest + labels)
+        x, labels = _contract(x, labels, y, ly, rest)
+    x, labels = _sum_out(x, labels, output)
+    if labels != output:
+        x = sh.permute(x, tuple(labels.index(c) for c in output))
+    return x

@@ -1,0 +1,90 @@
+"""nn.functional forms built from tinytape's own recorded ops: attention, normalisation,
+padding and losses.  Their gradients and CUDA path are those of the ops they use."""
+import math
+import numbers
+
+import numpy as np
+
+from .. import _creation, _dtype
+from . import elementwise as ew
+from . import linalg as la
+from . import reduction as red
+from . import shape as sh
+from .windows import _check_tensor, _constant
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    from ..nn import functional as F
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ew.mul(la.matmul(query, sh.transpose(key, -2, -1)), scale)
+    if is_causal:
+        causal = np.tril(np.ones((query.shape[-2], key.shape[-2]), bool))
+        scores = ew.where(_constant(scores, causal, _dtype.bool_), scores, -math.inf)
+    if attn_mask is not None:
+        scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
+                  else ew.add(scores, attn_mask))
+    weights = F.softmax(scores, -1)
+    if dropout_p > 0.0:
+        keep = ew.ge(_creation.rand(*weights.shape, dtype=weights.dtype, device=weights.device), dropout_p)
+        weights = ew.div(ew.where(keep, weights, 0.0), 1.0 - dropout_p)
+    return la.matmul(weights, value)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    norms = red.norm(input, p, dim, keepdim=True)
+    return ew.div(input, sh.expand(ew.clamp(norms, min=eps), input.shape))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = ew.sub(input, red.mean(input, dims, keepdim=True))
+    variance = red.mean(ew.mul(centered, centered), dims, keepdim=True)
+    result = ew.mul(centered, ew.pow(ew.add(variance, eps), -0.5))
+    if weight is not None:
+        result = ew.mul(result, weight)
+    if bias is not None:
+        result = ew.add(result, bias)
+    return result
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    diff = ew.abs(ew.sub(input, target))
+    loss = ew.where(ew.lt(diff, beta), ew.div(ew.mul(ew.mul(diff, diff), 0.5), beta), ew.sub(diff, 0.5 * beta)) \
+        if beta > 0 else diff
+    if reduction == "none":
+        return loss
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return red.mean(loss) if reduction == "mean" else red.sum(loss)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """``input`` widened by ``pad = (left, right, top, bottom, ...)`` elements of the last
+    dimensions (negative amounts crop), filled with ``value`` (``mode='constant'``)."""
+    _check_tensor(input, "pad")
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not provided; only 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2 and at most twice the input's dimensions "
+                           f"({input.ndim}), got {len(pad)}")
+    out = input
+    for k in range(len(pad) // 2):
+        d = input.ndim - 1 - k
+        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        lead = (slice(None),) * d
+        out = out[lead + (slice(max(-before, 0), out.shape[d] - max(-after, 0)),)]
+        pieces = []
+        for amount in (before, None, after):
+            if amount is None:
+                pieces.append(out)
+            elif amount > 0:
+                shape = tuple(out.shape[:d]) + (amount,) + tuple(out.shape[d + 1:])
+                pieces.append(_creation.full(shape, 0.0 if value is None else value, dtype=out.dtype,
+                                             device=out.device))
+        out = sh.cat(pieces, d) if len(pieces) > 1 else out
+    return out
