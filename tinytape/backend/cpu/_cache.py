@@ -26,7 +26,9 @@ def cache_root():
     table = digest.hexdigest()[:8]
     base = os.environ.get("TINYTAPE_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "tinytape")
-    return os.path.join(base, f"tinytape-{__version__}-numba-{numba.__version__}-ops-{table}")
+    # numba's cache index does not record NUMBA_BOUNDSCHECK: bounds-checked builds get their own folder
+    checks = "-boundscheck" if numba.config.BOUNDSCHECK else ""
+    return os.path.join(base, f"tinytape-{__version__}-numba-{numba.__version__}-ops-{table}{checks}")
 
 
 class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
