@@ -343,3 +343,42 @@ def test_max_pool2d_indices_are_pytorchs():
     got = F.max_pool2d(tt.tensor(a), 3, 2, 1, return_indices=True)
     assert got[1].dtype is tt.int64 and got[1].tolist() == want[1].tolist()
     np.testing.assert_array_equal(got[0].numpy(), want[0].numpy())
+
+
+# ---------------------------------------------------------------- the scanner behind the list
+
+def _scanner():
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tools.api_usage import scan
+    return scan
+
+
+def test_scanner_reads_aliases_methods_and_code_only():
+    scan = _scanner()
+    names = scan.load_names()
+    code = (
+        "import torch\nimport torch.nn.functional as G\nfrom torch.autograd import grad\nimport numpy as np\n"
+        "from torch import linalg as LA\n"
+        "y = G.relu(x).sum()  # x.backward() in a comment is not code\n"
+        "z = torch.autograd.functional.jacobian(f, x)\nn = LA.norm(x)\ns = 'w.item()'\n"
+        "a = np.exp(v) + np.sum(v)\nparts = line.split(',')\nq = x.T @ w.view(-1)\nt = torch.cuda.is_available()\n"
+    )
+    found = scan.uses_in(code, names)
+    assert {("functional", "relu"), ("tensor_method", "sum"), ("autograd", "grad"), ("autograd", "functional.jacobian"),
+            ("linalg", "norm"), ("tensor_attr", "T"), ("tensor_method", "view")} <= found
+    assert not {("tensor_method", "backward"), ("tensor_method", "item"), ("tensor_method", "exp"),
+                ("tensor_method", "split"), ("torch", "cuda")} & found
+
+
+def test_scanner_reads_notebook_code_cells_and_d2l_pytorch_tabs():
+    import json
+    scan = _scanner()
+    notebook = json.dumps({"cells": [{"cell_type": "markdown", "source": ["torch.ones(2)"]},
+                                     {"cell_type": "code", "source": ["import torch\n", "x = torch.zeros(2)"]}]})
+    assert "torch.zeros" in scan.code_of("a.ipynb", notebook) and "torch.ones" not in scan.code_of("a.ipynb", notebook)
+    chapter = ("```{.python .input}\n%%tab mxnet\nnp.ones(2)\n```\n\n```{.python .input}\n%%tab pytorch\n"
+               "x = torch.arange(4.0)\n```\n\n```python\n#@tab all\ny = torch.exp(x)\n```\n")
+    code = scan.markdown_code(chapter, tab="pytorch")
+    assert "torch.arange" in code and "torch.exp" in code and "np.ones" not in code
+    assert scan.uses_in(code, scan.load_names()) >= {("torch", "arange"), ("torch", "exp")}
