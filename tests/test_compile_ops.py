@@ -99,7 +99,8 @@ def test_fused_program_is_generated_for_the_elementwise_families():
     names = [c[0] for c in CASES]
     covered = {n for n, ok in zip(names, fused) if ok}
     expected = {"add", "sub_pow", "mul", "div", "relu", "clamp", "maximum_minimum", "sqrt", "sigmoid",
-                "exp", "where", "mean", "sum_dim", "mm", "mm_transposed", "deep_chain"}
+                "exp", "where", "mean", "sum_dim", "mm", "mm_transposed", "deep_chain", "max_all",
+                "softmax", "log_softmax", "mse_loss", "unsqueeze_expand"}
     assert expected <= covered, sorted(expected - covered)
 
 
@@ -111,4 +112,16 @@ def test_inexact_products_on_numpy_blas_agree_closely(name, f, shape_x, shape_w)
     for seed in range(3):
         x, w = _inputs(shape_x, shape_w, seed)
         _check(compiled(x, w), run(x, w), False)
+    assert next(iter(compiled.programs.values()))[0].kind == "fused"
+
+
+@pytest.mark.parametrize("values", [[1., 5., -2.], [1., float("nan"), 7.], [float("-inf")] * 3, [3., 3., 3.]])
+def test_fused_max_min_follow_the_eager_kernel(values):
+    def f(x):
+        return (x * 1).max(), (x * 1).min()
+    compiled = tinytape.compile(f, fullgraph=True)
+    for _ in range(2):
+        x = tinytape.tensor(values)
+        for got, want in zip(compiled(x), f(x)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
     assert next(iter(compiled.programs.values()))[0].kind == "fused"

@@ -260,11 +260,11 @@ class _Generator:
 
     # ---- reductions ----
     def _k_reduce(self, out, op, x, dims, keepdim):
-        if op not in (opcodes.SUM, opcodes.SUMSQ):
-            raise NotFusable("max/min reduction")
         x = self._buf(x)
         shape = self.buffers[x].shape
         dims = tuple(range(len(shape))) if not dims else tuple(dims)
+        if op not in (opcodes.SUM, opcodes.SUMSQ) and (len(dims) < len(shape) or not shape):
+            raise NotFusable("max/min over some dimensions")
         loop = self.loop
         if loop is None or loop.shape != shape or not self._may_join(loop, [x], out, False):
             self._close()
@@ -291,6 +291,18 @@ class _Generator:
         buf = self.buffers[out]
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         self.statements.append(("matmul", out, a, b))
+
+    def _k_softmax(self, out, x, dim, log=False):
+        x = self._buf(x)
+        bx = self.buffers[x]
+        if dim not in (-1, len(bx.shape) - 1) or not bx.shape or bx.kind in ("view", "const") \
+                or not self.arrays[x].flags.c_contiguous:
+            raise NotFusable("softmax over a dimension other than the last")
+        self._close()
+        self._use(x)
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("softmax", out, x, bool(log)))
 
     def _k_zeros(self, out, shape, dtype):
         self._close()

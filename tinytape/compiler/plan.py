@@ -150,6 +150,16 @@ def _emit_loop(em, loop, group, lines):
                 body.append(f"a{out}{_index(acc_shape, shape)} += {value}")
                 pre.append(f"a{out}[...] = 0.0")
                 post.append(f"{out_expr}.reshape(-1)[:] = a{out}.reshape(-1)")
+            elif op in (opcodes.MAX, opcodes.MIN):
+                # the eager kernel's rule: the first element, then any larger (smaller)
+                # one or a NaN, and nothing after a NaN
+                better = ">" if op == opcodes.MAX else "<"
+                pre += [f"acc{out} = {_cast(gen.buffers[step[3][0]].dtype)}(0)", f"first{out} = True"]
+                body += [f"v{out} = {value}", f"if first{out}:", f"    acc{out} = v{out}", f"    first{out} = False",
+                         f"elif acc{out} == acc{out} and (v{out} {better} acc{out} or v{out} != v{out}):",
+                         f"    acc{out} = v{out}"]
+                post.append(f"r{out} = {_cast(buf.dtype)}(acc{out})")
+                post.append(f"{out_expr}[{', '.join('0' for _ in out_shape) or '()'}] = r{out}")
             else:
                 pre.append(f"acc{out} = 0.0")
                 body.append(f"acc{out} += {value}")
@@ -226,6 +236,11 @@ def build_module(gen, plan, exact=True):
             _emit_loop(em, stmt, group, body)
         elif stmt[0] == "matmul":
             body += _matmul_lines(em, *stmt[1:])
+        elif stmt[0] == "softmax":
+            _, out, x, log = stmt
+            cols = gen.buffers[x].shape[-1]
+            body.append(f"    softmax_rows({em.array(x)[0]}.reshape((-1, {cols})), "
+                        f"{em.array(out)[0]}.reshape((-1, {cols})), {log})")
         elif stmt[1] is not None and stmt[0] == "fill":
             body.append(f"    b{stmt[1]}.fill({stmt[2]})")
     wanted = gen.program.result_buffers()
@@ -243,7 +258,8 @@ def build_module(gen, plan, exact=True):
              "_u = njit(inline='always', nogil=True)(scalar_ops.unary_op)",
              "_b = njit(inline='always', nogil=True)(scalar_ops.binary_op)",
              "_c = njit(inline='always', nogil=True)(scalar_ops.compare_op)",
-             "from tinytape.compiler.blas import gemm_call"]
+             "from tinytape.compiler.blas import gemm_call",
+             "from tinytape.backend.cpu.nn import softmax_rows"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     lines += ["", "", "@njit(cache=True, nogil=True)", f"def kernel({', '.join(params)}):"]
     lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]
