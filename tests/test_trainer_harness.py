@@ -66,11 +66,17 @@ def user_module(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_default_run_keeps_the_seed_curve_bit_for_bit(tmp_path):
-    run(config("trainer.progress=false"), str(tmp_path))
-    losses = losses_of(tmp_path)
+def test_the_default_run_keeps_the_seed_curve(tmp_path):
+    run(config("trainer.progress=false", "trainer.compile=false"), str(tmp_path / "eager"))
+    losses = losses_of(tmp_path / "eager")
     assert len(losses) == 200
     assert {step: losses[step] for step in SEED_LOSSES} == SEED_LOSSES
+    # compiled (the default): the same curve; BLAS reading transposed operands in place
+    # may round the last bit differently
+    metrics = run(config("trainer.progress=false"), str(tmp_path / "compiled"))
+    compiled = losses_of(tmp_path / "compiled")
+    np.testing.assert_allclose([compiled[s] for s in SEED_LOSSES], list(SEED_LOSSES.values()), rtol=1e-6)
+    assert metrics["compiled"] is True and metrics["compile_s"] > 0 and metrics["steps_per_s"] > 0
 
 
 @pytest.mark.parametrize("model", ["mlp_clamp", "mlp_function", "mlp_manual"])
@@ -101,6 +107,35 @@ def test_a_user_model_trains_in_minibatches_and_resumes_bit_for_bit(tmp_path, us
     val = [{int(r["step"]): r["val_loss"] for r in read_csv(tmp_path / d) if int(r["step"]) >= 7}
            for d in ("full", "resumed")]
     assert val[0] == val[1] and val[0][8]
+
+
+# (overrides, whether the compiler replays the step; None: either — replayed or run eagerly
+# with the reason recorded, the curve is the eager one)
+COMPILED = [
+    ([*SMALL, "optim.lr=1e-3", "optim.momentum=0.9"], True),
+    ([*SMALL, "optim=rmsprop", "optim.lr=1e-3", "trainer.dtype=float64"], True),
+    ([*SMALL, "optim.lr=1e-3", "data.N=30", "data.batch_size=8", "data.shuffle=true"], True),  # smaller last batch
+    ([o if o != "optim=adam" else "optim=sgd" for o in USER], True),
+    ([*SMALL, "optim=adam", "optim.lr=1e-2"], None),
+]
+
+
+@pytest.mark.parametrize("overrides, replays", COMPILED,
+                         ids=["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam"])
+def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, overrides, replays):
+    compiled = run(config(*overrides, "trainer.steps=12"), str(tmp_path / "compiled"))
+    eager = run(config(*overrides, "trainer.steps=12", "trainer.compile=false"), str(tmp_path / "eager"))
+    assert compiled["compiled"] is (compiled["eager_reason"] is None)
+    if replays is not None:
+        assert compiled["compiled"] is replays
+    assert compiled["compile_s"] > 0 and eager["compile_s"] is None and eager["compiled"] is False
+    assert losses_of(tmp_path / "compiled") == losses_of(tmp_path / "eager")
+
+
+def test_a_step_the_compiler_cant_replay_runs_eagerly_and_says_why(tmp_path):
+    metrics = run(config(*SMALL, "model=mlp_function", "trainer.steps=3"), str(tmp_path))
+    assert metrics["compiled"] is False and metrics["eager_reason"]
+    assert "running it eagerly" in (tmp_path / "train.log").read_text()
 
 
 @pytest.mark.parametrize("batch_size, shuffle", [(8, False), (8, True), (None, True)])

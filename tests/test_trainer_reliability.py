@@ -23,6 +23,7 @@ CONF = os.path.join(ROOT, "conf")
 SMALL = ["data.D_in=20", "model.H=8", "trainer.progress=false"]
 STEPS = 12
 BASE = [*SMALL, "optim.lr=1e-3", "optim.momentum=0.9", "trainer.checkpoint_every=5", f"trainer.steps={STEPS}"]
+EAGER = [*BASE, "trainer.compile=false"]
 
 
 def config(*overrides):
@@ -45,6 +46,13 @@ def strict_json(path):
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("full")
+    run(config(*EAGER), str(out))
+    return losses_of(out)
+
+
+@pytest.fixture(scope="module")
+def full_compiled_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("full_compiled")
     run(config(*BASE), str(out))
     return losses_of(out)
 
@@ -80,28 +88,66 @@ SAVED_STEP = {("signal", "during checkpoint write"): 5, ("raise", "during checkp
               ("raise", "between parameter updates"): 5, ("raise", "after update, before the count"): 5}
 
 
-@pytest.mark.parametrize("how", ["signal", "raise"])
-@pytest.mark.parametrize("point", list(POINTS))
-def test_an_interrupt_anywhere_in_a_step_resumes_bit_for_bit(tmp_path, monkeypatch, full_run, point, how):
-    owner, name, target = POINTS[point]
-
+def _interrupt_at(target, how):
     def interrupt(n):
         if n == target:
             if how == "signal":
                 os.kill(os.getpid(), signal.SIGINT)
             else:
                 raise KeyboardInterrupt
+    return interrupt
 
-    monkeypatch.setattr(owner, name, _after(getattr(owner, name), interrupt))
+
+def _cut_and_resume(tmp_path, overrides, saved_step, monkeypatch):
     cut = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt, match="trainer.resume="):
-        run(config(*BASE), str(cut))
+        run(config(*overrides), str(cut))
     monkeypatch.undo()
     ckpt = cut / "checkpoint.npz"
-    assert checkpoint.load(str(ckpt))["step"] == SAVED_STEP.get((how, point), 8)
+    assert checkpoint.load(str(ckpt))["step"] == saved_step
     assert not [f for f in os.listdir(cut) if f.endswith(".tmp")]
-    run(config(*BASE, f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
-    assert losses_of(tmp_path / "resumed") == full_run
+    run(config(*overrides, f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
+    return losses_of(tmp_path / "resumed")
+
+
+@pytest.mark.parametrize("how", ["signal", "raise"])
+@pytest.mark.parametrize("point", list(POINTS))
+def test_an_interrupt_anywhere_in_a_step_resumes_bit_for_bit(tmp_path, monkeypatch, full_run, point, how):
+    owner, name, target = POINTS[point]
+    monkeypatch.setattr(owner, name, _after(getattr(owner, name), _interrupt_at(target, how)))
+    assert _cut_and_resume(tmp_path, EAGER, SAVED_STEP.get((how, point), 8), monkeypatch) == full_run
+
+
+class _Interrupting:
+    """A compiled step that calls ``when(n)`` after its n-th call."""
+
+    def __init__(self, compiled, when):
+        self.compiled, self.when, self.n = compiled, when, 0
+
+    def __call__(self, *args):
+        result = self.compiled(*args)
+        self.n += 1
+        self.when(self.n - 1)
+        return result
+
+    def __getattr__(self, name):  # traces, eager
+        return getattr(self.compiled, name)
+
+
+@pytest.mark.parametrize("how, point, saved_step", [
+    ("signal", "before the step", 8), ("raise", "before the step", 7),
+    ("signal", "inside the compiled step", 8), ("raise", "inside the compiled step", 5),
+])
+def test_an_interrupt_of_a_compiled_step_resumes_bit_for_bit(tmp_path, monkeypatch, full_compiled_run, how,
+                                                              point, saved_step):
+    from tinytape.trainer import data, loop
+    when = _interrupt_at(7, how)
+    if point == "before the step":
+        monkeypatch.setattr(data.Batches, "__call__", _after(data.Batches.__call__, when))
+    else:
+        real = loop.compiled_step
+        monkeypatch.setattr(loop, "compiled_step", lambda *a: _Interrupting(real(*a), when))
+    assert _cut_and_resume(tmp_path, BASE, saved_step, monkeypatch) == full_compiled_run
 
 
 def test_run_restores_the_sigint_handler(tmp_path):

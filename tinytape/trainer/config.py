@@ -17,7 +17,7 @@ class TrainingStopped(RuntimeError):
 DTYPES = ("float32", "float64")
 _ABSENT = object()
 TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss"}
-TRAINER_KEYS = {"steps", "epochs", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
+TRAINER_KEYS = {"steps", "epochs", "compile", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
                 "on_nonfinite"}
 
 
@@ -98,6 +98,7 @@ CHECKS = {
     "trainer.device": one_of(("cpu", "cuda")),
     "trainer.dtype": one_of(DTYPES),
     "trainer.progress": boolean,
+    "trainer.compile": boolean,
     "trainer.on_nonfinite": one_of(("stop", "warn")),
     "optim.lr": positive_float,
     "optim.momentum": non_negative_float,

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -56,6 +57,17 @@ def _loss_and_backward(model, loss_fn, x, y):
     return loss
 
 
+def compiled_step(model, loss_fn, optimizer):
+    """Forward, backward and update as one ``tinytape.compile``d function: traced on its
+    first call (and on a new batch shape), replayed after."""
+    def train_step(x, y):
+        loss = _loss_and_backward(model, loss_fn, x, y)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss
+    return tt.compile(train_step)
+
+
 def _validation_loss(model, loss_fn, val):
     training = getattr(model, "training", None)
     if training is not None:
@@ -77,6 +89,8 @@ class Run:
         self.total = total_steps(cfg, setup.batches)
         self.saved_step = None  # the step of the checkpoint this run last wrote
         self.time_to_first_step = None
+        self.compile_s = None  # time spent in calls that traced and compiled the step
+        self.eager_reason = None  # why the compiled step runs eagerly, when it does
         tt.manual_seed(cfg.seed)
         if setup.resume is not None:
             tt.set_rng_state(setup.resume["rng_state"])
@@ -106,21 +120,30 @@ class Run:
         model, optimizer, loss_fn, batches = setup.model, setup.optimizer, setup.loss, setup.batches
         steps, every = self.total, cfg.trainer.checkpoint_every
         offset = self.elapsed[-1] if self.elapsed else 0.0
-        warned = False
+        compiled = compiled_step(model, loss_fn, optimizer) if cfg.trainer.compile else None
+        self.warned = False
         t0 = time.perf_counter()
         for step in range(self.start, steps):
-            self.phase = "compute"  # parameters and optimizer untouched so far
-            loss = _loss_and_backward(model, loss_fn, *batches(step)).item()
-            if not math.isfinite(loss):
-                if cfg.trainer.on_nonfinite == "stop":
-                    raise TrainingStopped(f"loss is {loss} at step {step} (trainer.on_nonfinite=stop); "
-                                          f"{self.kept()}")
-                if not warned:
-                    log.warning("loss is %s at step %d; training on (trainer.on_nonfinite=warn)", loss, step)
-                    warned = True
-            self.phase = "update"  # an interrupt from here to the count leaves a half-updated step
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            if compiled is None:
+                self.phase = "compute"  # parameters and optimizer untouched so far
+                loss = _loss_and_backward(model, loss_fn, *batches(step)).item()
+                self.check_finite(loss, step)
+                self.phase = "update"  # an interrupt from here to the count leaves a half-updated step
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            else:
+                x, y = batches(step)
+                self.phase = "update"  # forward, backward and update in one call
+                traces, started = compiled.traces, time.perf_counter()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RuntimeWarning)
+                    loss = compiled(x, y).item()
+                for w in caught:  # the compiler's fallback to eager, into the log
+                    log.warning("%s", w.message)
+                if compiled.traces != traces:
+                    self.compile_s = (self.compile_s or 0.0) + time.perf_counter() - started
+                self.eager_reason = compiled.eager
+                self.check_finite(loss, step)  # after the update: the checkpoint on disk stays the last good one
             now = time.perf_counter() - t0
             self.losses.append(loss)
             self.elapsed.append(offset + now)
@@ -140,6 +163,15 @@ class Run:
                 self.save()
             if interrupt.requested:
                 raise KeyboardInterrupt
+
+    def check_finite(self, loss, step):
+        if math.isfinite(loss):
+            return
+        if self.cfg.trainer.on_nonfinite == "stop":
+            raise TrainingStopped(f"loss is {loss} at step {step} (trainer.on_nonfinite=stop); {self.kept()}")
+        if not self.warned:
+            log.warning("loss is %s at step %d; training on (trainer.on_nonfinite=warn)", loss, step)
+            self.warned = True
 
     def interrupted(self):
         """After a KeyboardInterrupt: save the last completed step unless the interrupt
@@ -164,7 +196,7 @@ class Run:
         self.write_losses()
         metrics = report.write_metrics(os.path.join(self.out_dir, "metrics.json"), self.losses, self.elapsed,
                                        self.time_to_first_step, cfg.trainer.device, cfg.trainer.dtype,
-                                       completed, reason, self.val_losses)
+                                       completed, reason, self.val_losses, self.compile_s, self.eager_reason)
         if self.losses:
             curves = {"training": self.losses}
             if self.val_losses:

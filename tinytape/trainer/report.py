@@ -39,7 +39,7 @@ def _finite_or_none(value):
 
 
 def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, completed, reason=None,
-                  val_losses=()):
+                  val_losses=(), compile_s=None, eager_reason=None):
     """metrics.json, valid JSON always: a NaN or infinite number is written as null."""
     first = _finite_or_none(losses[0]) if losses else None
     final = _finite_or_none(losses[-1]) if losses else None
@@ -55,6 +55,9 @@ def write_metrics(path, losses, elapsed, time_to_first_step, device, dtype, comp
         "final_val_loss": _finite_or_none(val_losses[-1][1]) if val_losses else None,
         "steps_per_s": timed / span if span > 0 else None,
         "time_to_first_step_s": time_to_first_step,
+        "compiled": compile_s is not None and eager_reason is None,
+        "compile_s": compile_s,
+        "eager_reason": eager_reason,
         "device": device,
         "dtype": dtype,
         "versions": versions(),
