@@ -291,6 +291,11 @@ BAD = [
     (["trainer.resume={d}/nan_history.npz"], "trainer.resume"),
     (["trainer.resume={d}/good/checkpoint.npz", "optim=adam"], "trainer.resume"),
     (["trainer.resume={d}/good/checkpoint.npz", "model.H=9"], "trainer.resume"),
+    (["model=custom", "model._target_=nosuchmodule.Net"], "model._target_"),
+    (["+model.width=3"], "model.width"),
+    (["model=custom"], "model._target_"),
+    (["data.batch_size=0"], "data.batch_size"), (["data.val_fraction=1"], "data.val_fraction"),
+    (["trainer.epochs=0"], "trainer.epochs"), (["trainer.compile=maybe"], "trainer.compile"),
     (["output_root={d}/a_file/outputs"], "output_root"),
     (["output_root=/sys/tinytape-outputs"], "output_root"),
 ]
@@ -314,6 +319,7 @@ def _train_in_process(args, capsys):
 @pytest.mark.parametrize("overrides, key", BAD, ids=[" ".join(o) for o, _ in BAD])
 def test_a_bad_value_or_file_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, bad_files, overrides, key):
     base = SMALL[1:] if "data=npz" in overrides else SMALL  # npz data has no data.D_in key
+    base = [o for o in base if not o.startswith("model.")] if "model=custom" in overrides else base
     args = [*base, "trainer.steps=6", *(o.format(d=bad_files) for o in overrides)]
     if not any(a.startswith("output_root=") for a in args):
         args.append(f"output_root={tmp_path / 'outputs'}")
