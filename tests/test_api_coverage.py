@@ -211,8 +211,8 @@ def _fn(name):
     return call
 
 
-max_pool2d, avg_pool2d, conv2d, conv1d, pad = (_fn("max_pool2d"), _fn("avg_pool2d"), _fn("conv2d"), _fn("conv1d"),
-                                              _fn("pad"))
+max_pool2d, avg_pool2d, conv2d, conv1d, pad, interpolate = (_fn("max_pool2d"), _fn("avg_pool2d"), _fn("conv2d"),
+                                                           _fn("conv1d"), _fn("pad"), _fn("interpolate"))
 sdpa, normalize, layer_norm, smooth_l1 = (_fn("scaled_dot_product_attention"), _fn("normalize"),
                                           _fn("layer_norm"), _fn("smooth_l1_loss"))
 
@@ -257,6 +257,15 @@ COMPOSITES = {
     "einsum_three": (lambda m, a, b, c: m.einsum("ijk,jl,lk->il", a, b, c), [_a(2, 3, 2), _a(3, 2), _a(2, 2)]),
     "chunk_unbind": (lambda m, x: x.chunk(3, 1)[1] * m.unbind(x, 1)[0].unsqueeze(1), [_a(2, 5)]),
     "index_select": (lambda m, x: m.index_select(x, 1, m.tensor([4, 0, 4])), [_a(2, 5)]),
+    "interpolate_nearest": (lambda m, x: interpolate(m, x, size=(5, 7)) * interpolate(m, x, scale_factor=2)[..., :5, :7],
+                            [_a(1, 2, 3, 4)]),
+    "interpolate_bilinear": (lambda m, x: interpolate(m, x, scale_factor=1.5, mode="bilinear")
+                             + interpolate(m, x, size=(4, 6), mode="bilinear", align_corners=True)[..., :4, :6],
+                             [_a(1, 1, 3, 4)]),
+    "interpolate_linear": (lambda m, x: interpolate(m, x, size=7, mode="linear"), [_a(1, 2, 5)]),
+    "index_add": (lambda m, x, s: x.index_add(0, m.tensor([0, 2, 0]), s, alpha=2), [_a(3, 2), _a(3, 2, seed=1)]),
+    "addcmul_addcdiv": (lambda m, x, a, b: (x * 1).addcmul_(a, b, value=0.5).addcdiv_(a, b.abs() + 1, value=-2),
+                        [_a(2, 3), _a(2, 3, seed=1), _a(2, 3, seed=2)]),
 }
 
 
@@ -334,6 +343,11 @@ def test_multinomial_and_in_place_samplers():
     with tt.no_grad():
         leaf.uniform_()
     assert leaf.requires_grad and leaf.grad_fn is None
+    counts = tt.bincount(tt.tensor([1, 1, 3]), minlength=5)
+    assert counts.dtype is tt.int64 and counts.tolist() == [0, 2, 0, 1, 0]
+    values, inverse, seen = tt.unique(tt.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    assert values.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 2, 1] and seen.tolist() == [1, 1, 2]
+    assert tt.tensor([[0.0, 2.0], [3.0, 0.0]]).nonzero().tolist() == [[0, 1], [1, 0]]
 
 
 def test_max_pool2d_indices_are_pytorchs():

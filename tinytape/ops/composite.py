@@ -16,7 +16,8 @@ from . import linalg as la
 from . import reduction as red
 from . import shape as sh
 from .einsum import einsum
-from .nn_ops import layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .nn_ops import interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .sampling import bincount, histc, multinomial, nonzero, normal_, random_, uniform_, unique
 from .windows import _check_tensor, _constant, avg_pool2d, conv1d, conv2d, max_pool2d
 
 
@@ -217,60 +218,6 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
     return self._inplace("scatter_", scatter, dim, index, src, value, reduce)
 
 
-# ---------------------------------------------------------------- sampling
-
-
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Indices drawn from each row of non-negative weights ``input`` (1-D or 2-D)."""
-    _check_tensor(input, "multinomial")
-    if input.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(input.shape)}")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
-    weights = np.atleast_2d(input.detach().cpu().numpy().astype(np.float64))
-    n = weights.shape[1]
-    if num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
-    if not replacement and num_samples > n:
-        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                           f"replacement ({num_samples} > {n})")
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    totals = weights.sum(axis=1)
-    if (totals <= 0).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
-                           "non-negative category to sample)")
-    rng = (generator or _creation.default_generator).rng
-    rows = [rng.choice(n, size=num_samples, replace=replacement, p=w / t) for w, t in zip(weights, totals)]
-    out = np.stack(rows) if input.ndim == 2 else rows[0]
-    return _creation.tensor(out, dtype=_dtype.int64, device=input.device)
-
-
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    sample = _creation.randn(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
-    return self.copy_(sample * std + mean)
-
-
-def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    sample = _creation.rand(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
-    return self.copy_(sample * (b - a) + a)
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct values of ``input`` (sorted), optionally with the inverse map and counts."""
-    if dim is not None:
-        raise RuntimeError("unique: only dim=None (the flattened input) is provided")
-    values, inverse, counts = np.unique(input.detach().cpu().numpy(), return_inverse=True, return_counts=True)
-    out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
-    if return_inverse:
-        out.append(_creation.tensor(inverse.reshape(input.shape), dtype=_dtype.int64, device=input.device))
-    if return_counts:
-        out.append(_creation.tensor(counts, dtype=_dtype.int64, device=input.device))
-    return out[0] if len(out) == 1 else tuple(out)
-
-
 def cross(input, other, dim=None):
     if dim is None:
         dim = next((d for d, s in enumerate(input.shape) if s == 3), None)
@@ -315,6 +262,39 @@ def isnan(input):
     return ew.ne(input, input)
 
 
+def index_add(input, dim, index, source, alpha=1):
+    """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``."""
+    d = _wrap_dim(dim, input.ndim, "index_add")
+    idx = index.cpu().numpy().astype(np.int64).reshape(-1)
+    if source.shape[d] != len(idx) or ((idx < 0) | (idx >= input.shape[d])).any():
+        raise RuntimeError(f"index_add(): index {idx.tolist()} does not fit dimension {d} of input "
+                           f"{list(input.shape)} and source {list(source.shape)}")
+    grid = list(np.indices(source.shape))
+    grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
+    targets = np.ravel_multi_index(tuple(grid), input.shape)
+    return ew.add(input, sh.scatter_flat(ew.mul(source, alpha) if alpha != 1 else source, targets, input.shape))
+
+
+def index_add_(self, dim, index, source, alpha=1):
+    return self._inplace("index_add_", index_add, dim, index, source, alpha)
+
+
+def addcmul(input, tensor1, tensor2, value=1):
+    return ew.add(input, ew.mul(ew.mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    return ew.add(input, ew.mul(ew.div(tensor1, tensor2), value))
+
+
+def addcmul_(self, tensor1, tensor2, value=1):
+    return self._inplace("addcmul_", addcmul, tensor1, tensor2, value)
+
+
+def addcdiv_(self, tensor1, tensor2, value=1):
+    return self._inplace("addcdiv_", addcdiv, tensor1, tensor2, value)
+
+
 def select(input, dim, index):
     d = _wrap_dim(dim, input.ndim, "select")
     return input[(slice(None),) * d + (index,)]
@@ -349,23 +329,6 @@ def repeat_interleave(input, repeats, dim=None):
     return sh.take_flat(input, np.ravel_multi_index(tuple(grid), input.shape))
 
 
-def nonzero(input, *, as_tuple=False):
-    found = np.nonzero(input.detach().cpu().numpy().reshape(input.shape or (1,)))
-    if as_tuple:
-        return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
-    return _creation.tensor(np.stack(found, 1).reshape(-1, max(input.ndim, 1)), dtype=_dtype.int64,
-                            device=input.device)
-
-
-def histc(input, bins=100, min=0, max=0):
-    values = input.detach().cpu().numpy().astype(np.float64).reshape(-1)
-    low, high = (float(min), float(max)) if (min, max) != (0, 0) else (values.min(initial=0), values.max(initial=0))
-    if low == high:
-        low, high = low - 1, high + 1
-    counts, _ = np.histogram(values[(values >= low) & (values <= high)], bins=bins, range=(low, high))
-    return _creation.tensor(counts, dtype=input.dtype, device=input.device)
-
-
 def arange_inclusive(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """``torch.range``: like arange but including ``end`` (deprecated in PyTorch, as here)."""
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
@@ -376,16 +339,6 @@ def arange_inclusive(start=0, end=None, step=1, *, dtype=None, device=None, requ
     count = int(math.floor((end - start) / step)) + 1
     values = start + step * np.arange(count, dtype=np.float64)
     return _creation.tensor(values, dtype=dtype or _dtype.float32, device=device, requires_grad=requires_grad)
-
-
-def random_(self, low=0, high=None, *, generator=None):
-    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given)."""
-    if high is None:
-        low, high = (0, low) if low else (0, 2 ** (24 if self.dtype is _dtype.float32 else 53)
-                                          if self.dtype.is_floating_point else np.iinfo(self.dtype.np).max)
-    rng = (generator or _creation.default_generator).rng
-    sample = rng.integers(low, high, size=self.shape)
-    return self.copy_(_creation.tensor(sample, dtype=self.dtype, device=self.device))
 
 
 def _new_like(make):
@@ -409,13 +362,15 @@ TORCH_FUNCTIONS = {
     "unique": unique, "cross": cross, "select": select, "swapaxes": swapaxes, "bmm": bmm,
     "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "range": arange_inclusive,
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
-    "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan,
+    "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
+    "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
     "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "conv2d": conv2d,
     "scaled_dot_product_attention": scaled_dot_product_attention, "normalize": normalize,
     "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss, "pad": pad, "conv1d": conv1d,
+    "interpolate": interpolate,
 }
 # Tensor.<name>, with the tensor first
 TENSOR_METHODS = {
@@ -426,5 +381,6 @@ TENSOR_METHODS = {
     "nonzero": nonzero, "histc": histc, "random_": random_, "new_tensor": new_tensor,
     "new_zeros": _new_like(_creation.zeros), "new_ones": _new_like(_creation.ones),
     "new_empty": _new_like(_creation.empty), "multiply": ew.mul, "chunk": chunk, "unbind": unbind,
-    "index_select": index_select, "isnan": isnan,
+    "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
+    "addcmul": addcmul, "addcdiv": addcdiv, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "bincount": bincount,
 }

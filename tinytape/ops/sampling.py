@@ -1,0 +1,98 @@
+"""Sampling and counting: random draws into tensors (tinytape's generator) and host-side
+counts (unique values, non-zero positions, histograms).  None of these has a gradient."""
+
+import numpy as np
+
+from .. import _creation, _dtype
+from .windows import _check_tensor
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from each row of non-negative weights ``input`` (1-D or 2-D)."""
+    _check_tensor(input, "multinomial")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
+    weights = np.atleast_2d(input.detach().cpu().numpy().astype(np.float64))
+    n = weights.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+    if not replacement and num_samples > n:
+        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement ({num_samples} > {n})")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = weights.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
+                           "non-negative category to sample)")
+    rng = (generator or _creation.default_generator).rng
+    rows = [rng.choice(n, size=num_samples, replace=replacement, p=w / t) for w, t in zip(weights, totals)]
+    out = np.stack(rows) if input.ndim == 2 else rows[0]
+    return _creation.tensor(out, dtype=_dtype.int64, device=input.device)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    sample = _creation.randn(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
+    return self.copy_(sample * std + mean)
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    sample = _creation.rand(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
+    return self.copy_(sample * (b - a) + a)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of ``input`` (sorted), optionally with the inverse map and counts."""
+    if dim is not None:
+        raise RuntimeError("unique: only dim=None (the flattened input) is provided")
+    values, inverse, counts = np.unique(input.detach().cpu().numpy(), return_inverse=True, return_counts=True)
+    out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
+    if return_inverse:
+        out.append(_creation.tensor(inverse.reshape(input.shape), dtype=_dtype.int64, device=input.device))
+    if return_counts:
+        out.append(_creation.tensor(counts, dtype=_dtype.int64, device=input.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def nonzero(input, *, as_tuple=False):
+    found = np.nonzero(input.detach().cpu().numpy().reshape(input.shape or (1,)))
+    if as_tuple:
+        return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
+    return _creation.tensor(np.stack(found, 1).reshape(-1, max(input.ndim, 1)), dtype=_dtype.int64,
+                            device=input.device)
+
+
+def histc(input, bins=100, min=0, max=0):
+    values = input.detach().cpu().numpy().astype(np.float64).reshape(-1)
+    low, high = (float(min), float(max)) if (min, max) != (0, 0) else (values.min(initial=0), values.max(initial=0))
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(values[(values >= low) & (values <= high)], bins=bins, range=(low, high))
+    return _creation.tensor(counts, dtype=input.dtype, device=input.device)
+
+
+def bincount(input, weights=None, minlength=0):
+    if input.ndim != 1 or input.dtype.is_floating_point:
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {input.dtype} "
+                           f"of shape {list(input.shape)}")
+    values = input.cpu().numpy()
+    if (values < 0).any():
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights.detach().cpu().numpy()
+    counts = np.bincount(values, w, minlength)
+    dtype = _dtype.int64 if weights is None else (weights.dtype if weights.dtype.is_floating_point else _dtype.float64)
+    return _creation.tensor(counts, dtype=dtype, device=input.device)
+
+
+def random_(self, low=0, high=None, *, generator=None):
+    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given)."""
+    if high is None:
+        low, high = (0, low) if low else (0, 2 ** (24 if self.dtype is _dtype.float32 else 53)
+                                          if self.dtype.is_floating_point else np.iinfo(self.dtype.np).max)
+    rng = (generator or _creation.default_generator).rng
+    sample = rng.integers(low, high, size=self.shape)
+    return self.copy_(_creation.tensor(sample, dtype=self.dtype, device=self.device))
