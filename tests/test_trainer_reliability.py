@@ -170,6 +170,12 @@ def test_resume_takes_the_configs_hyperparameters_and_the_checkpoints_state(tmp_
     assert sorted(setup.changed_hyper) == ["lr", "momentum"]
 
 
+def test_resume_with_the_same_config_changes_no_hyperparameter(tmp_path):
+    run(config(*SMALL, "optim=adam", "trainer.steps=3"), str(tmp_path / "adam"))
+    setup = prepare(config(*SMALL, "optim=adam", "trainer.steps=6", f"trainer.resume={tmp_path / 'adam' / 'checkpoint.npz'}"))
+    assert setup.changed_hyper == [] and setup.optimizer.param_groups[0]["betas"] in ((0.9, 0.999), [0.9, 0.999])
+
+
 def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path):
     run(config(*SMALL, "optim=adam", "trainer.steps=3"), str(tmp_path / "adam"))
     ckpt = tmp_path / "adam" / "checkpoint.npz"

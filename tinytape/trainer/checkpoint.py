@@ -133,5 +133,7 @@ def restore(state, path, model, optimizer, key="trainer.resume"):
     saved = [{k: v for k, v in g.items() if k != "params"} for g in state["optimizer"]["state"]["param_groups"]]
     for group, options in zip(optimizer.param_groups, hyper):
         group.update(options)  # the config's hyperparameters win over the checkpoint's
-    changed = sorted({k for s, h in zip(saved, hyper) for k in h if k in s and s[k] != h[k]})
+    def differ(a, b):
+        return list(a) != list(b) if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) else a != b
+    changed = sorted({k for s, h in zip(saved, hyper) for k in h if k in s and differ(s[k], h[k])})
     return changed
