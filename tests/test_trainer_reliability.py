@@ -347,6 +347,17 @@ def test_a_nonfinite_run_exits_1_with_one_line(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: loss is ") and " at step " in err[0]
 
 
+def test_outputs_the_disk_refuses_are_one_line_exit_1(tmp_path, capsys, monkeypatch):
+    from tinytape.trainer import report
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(report, "write_losses", full)
+    status, err = _train_in_process([*SMALL, "trainer.steps=2", f"hydra.run.dir={tmp_path / 'run'}"], capsys)
+    assert status == 1 and len(err) == 1
+    assert err[0].startswith("error: can't write the outputs in ") and "No space left on device" in err[0]
+
+
 def test_a_sweep_runs_past_a_failing_job_and_says_why(tmp_path):
     sweep = tmp_path / "sweep"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "-m", "optim.lr=1e-6,-1,2e-6",

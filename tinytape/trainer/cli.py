@@ -1,8 +1,10 @@
 """``train.py``'s side of Hydra: what is checked before Hydra makes the run folder, and
 how each ending becomes an exit status.
 
-    0: trained    1: stopped early (non-finite loss, disk full)    2: refused (a bad value
-    or file, one line naming it, nothing written)    130: Ctrl-C (checkpoint saved)
+    0: trained
+    1: stopped early (non-finite loss, a full disk, outputs that can't be written)
+    2: refused (a bad value or file: one line naming it, nothing written)
+    130: Ctrl-C (checkpoint saved)
 
 In a sweep (``-m``) a job that is refused or stops early does not stop the others: its
 folder's metrics.json gives the reason, summary.csv its status, and the sweep exits 1.
@@ -75,6 +77,9 @@ class Preflight(Callback):
             refuse(e)
         except OmegaConfBaseException as e:
             refuse(f"{getattr(e, 'full_key', None) or 'config'}: {_one_line(e).split(' full_key:')[0]}")
+        except KeyboardInterrupt:
+            print("interrupted before training started; nothing was written", file=sys.stderr)
+            sys.exit(130)
         _prepared.clear()
         _prepared[_key(cfg)] = setup
 
@@ -102,14 +107,14 @@ def main(cfg):
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         return run(cfg, out_dir, setup=_prepared.pop(_key(cfg), None))["final_loss"]
-    except (ConfigError, OmegaConfBaseException, TrainingStopped) as e:
-        reason = _one_line(e)
+    except (ConfigError, OmegaConfBaseException, TrainingStopped, OSError) as e:
+        reason = _one_line(e) if not isinstance(e, OSError) else f"can't write the outputs in {out_dir} ({e})"
         if not in_sweep:
-            refuse(reason, 1 if isinstance(e, TrainingStopped) else 2)
+            refuse(reason, 2 if isinstance(e, (ConfigError, OmegaConfBaseException)) else 1)
         job = f"job {hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task)})"
         print(f"error: {job}: {reason}", file=sys.stderr)
         log.error("%s failed: %s", job, reason)
-        if not isinstance(e, TrainingStopped):
+        if isinstance(e, (ConfigError, OmegaConfBaseException)):
             _record_failure(out_dir, cfg, reason)
         return None
     except KeyboardInterrupt as e:
