@@ -263,6 +263,8 @@ COMPOSITES = {
                              + interpolate(m, x, size=(4, 6), mode="bilinear", align_corners=True)[..., :4, :6],
                              [_a(1, 1, 3, 4)]),
     "interpolate_linear": (lambda m, x: interpolate(m, x, size=7, mode="linear"), [_a(1, 2, 5)]),
+    "det": (lambda m, x: m.det(x) + x[0].det(), [_a(2, 3, 3)]),
+    "inverse": (lambda m, x: m.inverse(x) * x.sum(), [_a(3, 3)]),
     "index_add": (lambda m, x, s: x.index_add(0, m.tensor([0, 2, 0]), s, alpha=2), [_a(3, 2), _a(3, 2, seed=1)]),
     "addcmul_addcdiv": (lambda m, x, a, b: (x * 1).addcmul_(a, b, value=0.5).addcdiv_(a, b.abs() + 1, value=-2),
                         [_a(2, 3), _a(2, 3, seed=1), _a(2, 3, seed=2)]),
@@ -316,6 +318,8 @@ BAD_CALLS = {
     "einsum operands": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3)), "2 operands in the equation"),
     "einsum shape": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3), tt.ones(2, 3)), "do not broadcast at label 'j'"),
     "chunk zero": (lambda: tt.ones(3).chunk(0), "chunk expects `chunks` to be greater than 0"),
+    "det of a non-square": (lambda: tt.det(tt.ones(2, 3)), "A must be batches of square matrices"),
+    "inverse of a singular": (lambda: tt.inverse(tt.ones(2, 2)), "the input matrix is singular"),
 }
 
 

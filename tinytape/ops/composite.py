@@ -16,6 +16,7 @@ from . import linalg as la
 from . import reduction as red
 from . import shape as sh
 from .einsum import einsum
+from .elimination import det, inverse
 from .nn_ops import interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
 from .sampling import bincount, histc, multinomial, nonzero, normal_, random_, uniform_, unique
 from .windows import _check_tensor, _constant, avg_pool2d, conv1d, conv2d, max_pool2d
@@ -363,7 +364,7 @@ TORCH_FUNCTIONS = {
     "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "range": arange_inclusive,
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
     "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
-    "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount,
+    "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount, "det": det, "inverse": inverse,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
@@ -383,4 +384,5 @@ TENSOR_METHODS = {
     "new_empty": _new_like(_creation.empty), "multiply": ew.mul, "chunk": chunk, "unbind": unbind,
     "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
     "addcmul": addcmul, "addcdiv": addcdiv, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "bincount": bincount,
+    "det": det, "inverse": inverse,
 }
