@@ -347,6 +347,9 @@ def test_multinomial_and_in_place_samplers():
     with tt.no_grad():
         leaf.uniform_()
     assert leaf.requires_grad and leaf.grad_fn is None
+    dropped = F.dropout(tt.ones(2000), 0.25)
+    assert abs((dropped == 0).float().mean().item() - 0.25) < 0.04 and dropped.max().item() == pytest.approx(1 / 0.75)
+    assert F.dropout(tt.ones(3), 0.5, training=False).tolist() == [1.0, 1.0, 1.0]
     counts = tt.bincount(tt.tensor([1, 1, 3]), minlength=5)
     assert counts.dtype is tt.int64 and counts.tolist() == [0, 2, 0, 1, 0]
     values, inverse, seen = tt.unique(tt.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)

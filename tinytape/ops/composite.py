@@ -17,7 +17,7 @@ from . import reduction as red
 from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
-from .nn_ops import interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .nn_ops import dropout, interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
 from .sampling import bincount, histc, multinomial, nonzero, normal_, random_, uniform_, unique
 from .windows import _check_tensor, _constant, avg_pool2d, conv1d, conv2d, max_pool2d
 
@@ -371,7 +371,7 @@ FUNCTIONAL = {
     "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "conv2d": conv2d,
     "scaled_dot_product_attention": scaled_dot_product_attention, "normalize": normalize,
     "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss, "pad": pad, "conv1d": conv1d,
-    "interpolate": interpolate,
+    "interpolate": interpolate, "dropout": dropout,
 }
 # Tensor.<name>, with the tensor first
 TENSOR_METHODS = {

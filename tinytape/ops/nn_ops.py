@@ -137,3 +137,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         above = out[lead + (_creation.tensor(high, device=input.device),)]
         out = ew.add(below, ew.mul(ew.sub(above, below), frac))
     return out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """The functional form of ``nn.Dropout`` (the module's own function)."""
+    from ..nn.layers import dropout as module_dropout  # nn imports this package's functional forms
+    return module_dropout(input, p, training, inplace)
