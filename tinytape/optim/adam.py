@@ -39,7 +39,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_like(p)
-                state["step"] += 1
+                state["step"] = int(state["step"]) + 1  # a count (a loaded state may hold a 0-d tensor)
                 m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
                 m.add_((grad - m) * (1 - beta1))  # lerp towards g, as PyTorch
                 v.mul_(beta2).add_(grad * grad, alpha=1 - beta2)

@@ -125,8 +125,8 @@ class Optimizer:
     def _cast_state(key, value, param):
         if not isinstance(value, Tensor):
             return value
-        if key == "step":  # a step count: kept as a number
-            return int(value.item()) if float(value.item()).is_integer() else value.item()
+        if key == "step":  # a step count: kept as it was saved
+            return value.detach().clone()
         if value.dtype.is_floating_point and param.dtype.is_floating_point:
             return value.detach().to(param.device, param.dtype)
         return value.detach().to(param.device)

@@ -1,5 +1,6 @@
 """RMSprop (Hinton), as PyTorch's: a running mean of squared gradients scales each step."""
-from .._creation import zeros_like
+from .. import _dtype
+from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
 from .optimizer import Optimizer
 
@@ -30,13 +31,14 @@ class RMSprop(Optimizer):
                     grad = grad + g["weight_decay"] * p
                 state = self.state[p]
                 if not state:
-                    state["step"] = 0
+                    # a tensor, as PyTorch keeps it: counted by a kernel, so a compiled step replays it
+                    state["step"] = zeros((), dtype=_dtype.float32)
                     state["square_avg"] = zeros_like(p)
                     if momentum > 0:
                         state["momentum_buffer"] = zeros_like(p)
                     if g["centered"]:
                         state["grad_avg"] = zeros_like(p)
-                state["step"] += 1
+                state["step"].add_(1)
                 square_avg = state["square_avg"]
                 square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
                 if g["centered"]:
