@@ -79,10 +79,11 @@ def repeat(input, *sizes):
                            f"than number of dimensions of tensor ({input.ndim})")
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
     out_shape = tuple(r * s for r, s in zip(sizes, shape))
-    source = tuple(i % s for i, s in zip(np.indices(out_shape), shape)) if all(shape) else None
-    if source is None or not math.prod(out_shape):
-        return sh.reshape(sh.expand(sh.reshape(input, shape), shape), out_shape)  # empty either way
-    return sh.take_flat(sh.reshape(input, shape), np.ravel_multi_index(source, shape))  # one gather, any rank
+    if not math.prod(out_shape):
+        ids = np.zeros(out_shape, np.int64)  # nothing is read
+    else:
+        ids = np.ravel_multi_index(tuple(i % s for i, s in zip(np.indices(out_shape), shape)), shape)
+    return sh.take_flat(sh.reshape(input, shape), ids)  # one gather, whatever the rank
 
 
 def meshgrid(*tensors, indexing=None):
