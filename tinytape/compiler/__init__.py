@@ -136,9 +136,13 @@ class _Entry:
         replay = None
         if fuse:
             from .codegen import fused_replay
+            from .cuda_fuse import cuda_fused_replay
             replay = fused_replay(program, exact)
             if replay is not None:
                 self.kind = "fused_untried"
+            else:
+                replay = cuda_fused_replay(program)
+                self.kind = "cuda_fused" if replay is not None else "python"
         if replay is None:
             replay = python_replay(program)
         self._use(replay)

@@ -2,24 +2,24 @@
 
 No autograd, no tensors: the backend's kernels called in record order on the buffers,
 with the static arguments as constants.  It serves any backend (CPU and CUDA alike)
-and any program the fused CPU code generator does not cover.
+and any program the fused code generators do not cover.
 """
 from .capture import strided_view
-
 
 CONSTANTS = frozenset({"scalar", "full"})  # backend calls that make an array from static values
 
 
-def python_replay(program):
-    """(function(*external arrays) -> {buffer: array}, externals order, fresh(b))."""
+def python_replay_lines(program, indices=None):
+    """({'head', 'calls': [(call index, line)], 'tail'}, namespace, externals) for the
+    calls ``indices`` (all by default)."""
     capture = program.capture
     externals = list(program.sources)
-    consts = {}
+    namespace = {}
     names = {}  # (backend index, kernel) -> global name
 
     def const(value):
-        name = f"c{len(consts)}"
-        consts[name] = value
+        name = f"c{len(namespace)}"
+        namespace[name] = value
         return name
 
     def arg(tpl):
@@ -34,17 +34,21 @@ def python_replay(program):
             return repr(value)
         return const(value)
 
-    lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
     written = [b for *_, out_t in capture.calls for b in (out_t if isinstance(out_t, tuple) else (out_t,))]
-    for backend_index, kernel, args_t, kwargs_t, out_t in capture.calls:
+    calls = []
+    for i, (backend_index, kernel, args_t, kwargs_t, out_t) in enumerate(capture.calls):
+        if indices is not None and i not in indices:
+            continue
         if kernel in CONSTANTS and isinstance(out_t, int) and written.count(out_t) == 1:
             # a constant (a scalar operand, a fill value) is made once, not per call:
             # on a GPU each would be a transfer
-            lines.append(f"    b{out_t} = {const(capture.arrays[out_t])}")
+            calls.append((i, f"    b{out_t} = {const(capture.arrays[out_t])}"))
             continue
         key = (backend_index, kernel)
         if key not in names:
             names[key] = f"k{len(names)}_{kernel}"
+            namespace[names[key]] = strided_view if backend_index is None else \
+                getattr(program.backends[backend_index], kernel)
         call = ", ".join([arg(a) for a in args_t] + [f"{k}={arg(v)}" for k, v in kwargs_t.items()])
         if out_t is None:
             target = ""
@@ -52,15 +56,17 @@ def python_replay(program):
             target = ", ".join(f"b{b}" for b in out_t) + ", = "
         else:
             target = f"b{out_t} = "
-        lines.append(f"    {target}{names[key]}({call})")
+        calls.append((i, f"    {target}{names[key]}({call})"))
     wanted = program.result_buffers()
-    lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
-    source = "\n".join(lines)
+    lines = {"head": f"def replay({', '.join(f'b{b}' for b in externals)}):", "calls": calls,
+             "tail": "    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}"}
+    return lines, namespace, externals
 
-    namespace = dict(consts)
-    for (backend_index, kernel), name in names.items():
-        namespace[name] = strided_view if backend_index is None else \
-            getattr(program.backends[backend_index], kernel)
+
+def python_replay(program):
+    """(function(*external arrays) -> {buffer: array}, externals order, fresh(b), source)."""
+    lines, namespace, externals = python_replay_lines(program)
+    source = "\n".join([lines["head"]] + [line for _, line in lines["calls"]] + [lines["tail"]]) + "\n"
     exec(compile(source, "<tinytape replay>", "exec"), namespace)
     external = set(externals)
     return namespace["replay"], externals, (lambda b: b not in external), source

@@ -1,0 +1,229 @@
+"""The fused CUDA replay: the captured calls in record order, with each run of
+consecutive elementwise calls over one shape launched as one generated kernel.
+
+A run's kernel is built, like the CPU loops, from ``backend/scalar_ops.py`` (compiled
+by ``numba.cuda.jit(device=True)``): one thread per element, values used only inside the
+run kept in registers, operands read through their offsets and strides (broadcast
+dimensions have stride 0), outputs written once.  Every other call (matrix products,
+reductions, views) goes to the backend as recorded.  The launch list is generated as
+one Python function, so a step runs no autograd and allocates only device buffers.
+"""
+import math
+
+import numpy as np
+
+from .replay import CONSTANTS
+
+ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype"})
+THREADS = 256
+
+
+def cuda_fused_replay(program):
+    """(replay, externals, fresh, source) for a CUDA program, or None."""
+    if not any(b.device.type == "cuda" for b in program.backends) or len(program.backends) > 2:
+        return None
+    return _Builder(program).build()
+
+
+def _call_buffers(args_t, kwargs_t):
+    found = []
+
+    def walk(t):
+        if t[0] == "b":
+            found.append(t[1])
+        elif t[0] == "l":
+            for x in t[2]:
+                walk(x)
+    for t in list(args_t) + list(kwargs_t.values()):
+        walk(t)
+    return found
+
+
+class _Builder:
+    def __init__(self, program):
+        self.program = program
+        self.cap = program.capture
+        self.calls = self.cap.calls
+        self.readers = {}  # buffer -> indices of the calls reading it
+        for i, (_, _, args_t, kwargs_t, _) in enumerate(self.calls):
+            for b in _call_buffers(args_t, kwargs_t):
+                self.readers.setdefault(b, []).append(i)
+        self.wanted = set(program.result_buffers())
+        self.backend_index = next(i for i, b in enumerate(program.backends) if b.device.type == "cuda")
+
+    def _elementwise(self, i):
+        """(out buffer, kind, op, operands, in place?) if call i can join a run."""
+        backend_index, kernel, args_t, kwargs_t, out_t = self.calls[i]
+        if kernel not in ELEMENTWISE or backend_index != self.backend_index or not isinstance(out_t, int):
+            return None
+        args = list(args_t) + list(kwargs_t.values())
+        if kernel == "astype":
+            if args_t[0] != ("b", out_t) and args_t[0][0] == "b":
+                return out_t, "copy", None, [args_t[0]], False
+            return None
+        op = args_t[0][1] if kernel != "where" else None
+        operands = list(args_t[1:] if kernel != "where" else args_t)
+        inplace = kernel == "binary" and (len(args_t) > 3 or "out" in kwargs_t)
+        if inplace:
+            operands = operands[:2]
+        if any(t[0] == "l" for t in args):
+            return None
+        return out_t, kernel, op, operands, inplace
+
+    def _groups(self):
+        """[('call', i) | ('run', [i, ...])] in record order."""
+        plan, run, shape, produced = [], [], None, set()
+        for i, call in enumerate(self.calls):
+            ew = self._elementwise(i)
+            out_shape = tuple(self.cap.arrays[ew[0]].shape) if ew else None
+            if ew and run and out_shape == shape:
+                run.append(i)
+            elif ew:
+                if run:
+                    plan.append(("run", run))
+                run, shape, produced = [i], out_shape, set()
+            else:
+                reads = _call_buffers(call[2], call[3])
+                if run and any(b in produced for b in reads) or call[1] not in CONSTANTS and run and \
+                        call[1] not in ("broadcast_to", "swapaxes", "permute", "expand_dims"):
+                    plan.append(("run", run))
+                    run, produced = [], set()
+                plan.append(("call", i))
+                continue
+            produced.add(ew[0])
+            if ew[4]:  # written in place: later reads see memory
+                plan.append(("run", run))
+                run, produced = [], set()
+        if run:
+            plan.append(("run", run))
+        return plan
+
+    def build(self):
+        from .replay import python_replay_lines
+        plan = self._groups()
+        lines, namespace, externals = python_replay_lines(
+            self.program, {v for kind, v in plan if kind == "call"})
+        body = []
+        call_lines = dict(lines["calls"])
+        for kind, value in plan:
+            if kind == "call":
+                if value in call_lines:
+                    body.append(call_lines[value])
+                continue
+            body += self._run_lines(value, namespace)
+        source = "\n".join([lines["head"]] + body + [lines["tail"]]) + "\n"
+        exec(compile(source, "<tinytape cuda replay>", "exec"), namespace)
+        external = set(externals)
+        return namespace["replay"], externals, (lambda b: b not in external), source
+
+    def _run_lines(self, run, namespace):
+        """Allocate the run's stored outputs, then one launch."""
+        from numba import cuda
+        arrays = self.cap.arrays
+        first = self._elementwise(run[0])
+        shape = tuple(arrays[first[0]].shape)
+        n = math.prod(shape)
+        in_run = set()
+        params, args, kernel_lines, alloc, signature = [], [], [], [], []
+        operand_names = {}
+        be = f"k_be{self.backend_index}"
+        namespace.setdefault(be, self.program.backends[self.backend_index])
+
+        def operand(t, index_expr):
+            if t[0] == "c":
+                return _literal(getattr(t[1], "value", t[1]))
+            b = t[1]
+            if b in in_run:
+                return f"r{b}"
+            if not hasattr(arrays[b], "buf"):  # a host scalar: travels in the kernel's code
+                return _literal(arrays[b].value)
+            if b not in operand_names:
+                operand_names[b] = f"x{b}"
+                params.extend([f"x{b}", f"o{b}"])
+                args.extend([f"b{b}.buf", f"b{b}.offset"])
+                signature.extend([np.dtype(arrays[b].dtype).name, "int64"])
+            return f"x{b}[{_position(arrays[b], shape, f'o{b}')}]"
+
+        for i in run:
+            out, kind, op, operands, inplace = self._elementwise(i)
+            ins = [operand(t, None) for t in operands]
+            dtype = np.dtype(arrays[out].dtype)
+            cast = "bool" if dtype.kind == "b" else f"numba.{dtype.name}"
+            if kind == "unary":
+                expr = f"_u({op}, {ins[0]})"
+            elif kind == "binary":
+                expr = f"_b({op}, {ins[0]}, {ins[1]})"
+            elif kind == "compare":
+                expr = f"_c({op}, {ins[0]}, {ins[1]})"
+            elif kind == "where":
+                expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
+            else:
+                expr = ins[0]
+            kernel_lines.append(f"        r{out} = {cast}({expr})")
+            in_run.add(out)
+            outside = any(j not in run for j in self.readers.get(out, ())) or out in self.wanted or inplace \
+                or any(e[0] == "grad_set" and e[2] == out for e in self.program.effects)
+            if outside:
+                name = f"y{out}"
+                params.extend([name, f"p{out}"])
+                args.extend([f"b{out}.buf", f"b{out}.offset"])
+                signature.extend([dtype.name, "int64"])
+                if not inplace:
+                    alloc.append(f"    b{out} = {be}.empty({shape!r}, np.dtype({dtype.str!r}))")
+                kernel_lines.append(f"        {name}[{_position(arrays[out], shape, f'p{out}')}] = r{out}")
+        index = _unravel(shape)
+        name = f"fused{len([k for k in namespace if k.startswith('fused')])}"
+        source = "\n".join([f"def {name}(n, {', '.join(params)}):", "    i = cuda.grid(1)", "    if i < n:"]
+                           + [f"        {line}" for line in index] + kernel_lines) + "\n"
+        kernel_ns = kernel_namespace()
+        exec(compile(source, f"<tinytape {name}>", "exec"), kernel_ns)
+        namespace[name] = cuda.jit(kernel_ns[name])
+        # what tests/compile_ptx needs to compile this kernel for a real GPU
+        namespace[name].tinytape_source = (name, source, ["int64"] + signature)
+        namespace["np"] = np
+        blocks = max(1, -(-n // THREADS))
+        return alloc + [f"    {name}[{blocks}, {THREADS}]({n}, {', '.join(args)})"]
+
+
+def kernel_namespace():
+    """The globals a generated kernel's source is executed in."""
+    import numba
+    from numba import cuda
+    from ..backend import scalar_ops
+    return {"cuda": cuda, "numba": numba, "np": np,
+            "_u": cuda.jit(device=True, inline=True)(scalar_ops.unary_op),
+            "_b": cuda.jit(device=True, inline=True)(scalar_ops.binary_op),
+            "_c": cuda.jit(device=True, inline=True)(scalar_ops.compare_op)}
+
+
+def _literal(value):
+    """A scalar as kernel source, keeping its numpy dtype (float32 math stays float32)."""
+    if isinstance(value, np.generic):
+        if value.dtype.kind == "b":
+            return repr(bool(value))
+        return f"numba.{value.dtype.name}({value.item()!r})"
+    return repr(value)
+
+
+def _unravel(shape):
+    """Lines turning the thread index ``i`` into loop indices ``i0..`` over ``shape``."""
+    if not shape:
+        return []
+    lines, rest = [], "i"
+    for d in range(len(shape) - 1, 0, -1):
+        lines.append(f"i{d} = {rest} % {shape[d]}")
+        lines.append(f"q{d} = {rest} // {shape[d]}")
+        rest = f"q{d}"
+    lines.append(f"i0 = {rest}")
+    return lines
+
+
+def _position(arr, loop_shape, offset):
+    """Flat buffer position of the loop element in a strided operand (broadcast dims: 0)."""
+    terms = [offset]
+    r, p = len(loop_shape), len(arr.shape)
+    for k in range(p):
+        j = r - p + k
+        if arr.shape[k] != 1 and arr.strides[k]:
+            terms.append(f"i{j} * {arr.strides[k]}")
+    return " + ".join(terms)
