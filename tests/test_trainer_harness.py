@@ -201,3 +201,21 @@ def test_a_bad_target_stops_before_anything_is_written(tmp_path, user_module, ov
 def test_a_frozen_model_is_named_with_its_frozen_parameters(user_module):
     with pytest.raises(ConfigError, match=r"^model: usernet\.Frozen's parameters layers\.0\.weight don't require grad"):
         prepare(config("data.D_in=20", "model=custom", "model._target_=usernet.Frozen", "+model.width=4"))
+
+
+SCHEDULED = [*SMALL, "optim.lr=1e-3", "optim.momentum=0.9", "scheduler=step", "scheduler.step_size=3",
+             "scheduler.gamma=0.5"]
+
+
+def test_a_schedule_sets_the_rate_and_resumes_bit_for_bit(tmp_path):
+    run(config(*SCHEDULED, "trainer.steps=7"), str(tmp_path / "half"))
+    ckpt = tmp_path / "half" / "checkpoint.npz"
+    assert checkpoint.load(str(ckpt))["optimizer"]["state"]["param_groups"][0]["lr"] == 1e-3 * 0.5 ** 2
+    run(config(*SCHEDULED, "trainer.steps=12"), str(tmp_path / "full"))
+    run(config(*SCHEDULED, "trainer.steps=12", f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
+    assert losses_of(tmp_path / "resumed") == losses_of(tmp_path / "full")
+    run(config(*SCHEDULED, "trainer.steps=12", "trainer.compile=false"), str(tmp_path / "eager"))
+    assert losses_of(tmp_path / "eager") == losses_of(tmp_path / "full")
+    run(config(*SMALL, "optim.lr=1e-3", "optim.momentum=0.9", "trainer.steps=12"), str(tmp_path / "constant"))
+    assert losses_of(tmp_path / "constant")[:4] == losses_of(tmp_path / "full")[:4]
+    assert losses_of(tmp_path / "constant")[4:] != losses_of(tmp_path / "full")[4:]

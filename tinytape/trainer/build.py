@@ -10,6 +10,7 @@ import inspect
 import logging
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import hydra.utils
@@ -169,6 +170,7 @@ class Setup:
     loss: object
     optimizer: object
     resume: dict = None        # the checked checkpoint, or None
+    scheduler: object = None   # a learning-rate schedule, stepped after each update
     changed_hyper: list = field(default_factory=list)
 
 
@@ -195,6 +197,12 @@ def prepare(cfg):
                               f"{total_steps(cfg, batches)} steps (trainer.steps / trainer.epochs)")
         setup.changed_hyper = checkpoint.restore(state, path, model, optimizer)
         setup.resume = state
+    if cfg.get("scheduler") is not None:
+        setup.scheduler = instantiate("scheduler", cfg.scheduler, optimizer)
+        with warnings.catch_warnings():  # stepped without optimizer steps, on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(setup.resume["step"] if setup.resume else 0):
+                setup.scheduler.step()  # the schedule is a function of the step: replay it
     return setup
 
 

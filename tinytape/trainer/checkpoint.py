@@ -132,6 +132,8 @@ def restore(state, path, model, optimizer, key="trainer.resume"):
         raise ConfigError(f"{key}: {path}: the optimizer state does not fit this model ({e})") from None
     saved = [{k: v for k, v in g.items() if k != "params"} for g in state["optimizer"]["state"]["param_groups"]]
     for group, options in zip(optimizer.param_groups, hyper):
+        for k in [k for k in group if k != "params" and k not in options]:
+            del group[k]  # what a schedule added (initial_lr): the schedule is rebuilt from the config
         group.update(options)  # the config's hyperparameters win over the checkpoint's
     def differ(a, b):
         return list(a) != list(b) if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) else a != b

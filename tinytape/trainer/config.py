@@ -16,7 +16,7 @@ class TrainingStopped(RuntimeError):
 
 DTYPES = ("float32", "float64")
 _ABSENT = object()
-TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss"}
+TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss", "scheduler"}
 TRAINER_KEYS = {"steps", "epochs", "compile", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
                 "on_nonfinite"}
 

@@ -144,6 +144,8 @@ class Run:
                     self.compile_s = (self.compile_s or 0.0) + time.perf_counter() - started
                 self.eager_reason = compiled.eager
                 self.check_finite(loss, step)  # after the update: the checkpoint on disk stays the last good one
+            if setup.scheduler is not None:
+                setup.scheduler.step()
             now = time.perf_counter() - t0
             self.losses.append(loss)
             self.elapsed.append(offset + now)
