@@ -32,6 +32,7 @@ LAYERS = {
     "linear_no_bias": (lambda lib: lib.nn.Linear(4, 3, bias=False), (5, 4)),
     "linear_batched": (lambda lib: lib.nn.Linear(4, 2), (2, 3, 4)),
     "linear_vector": (lambda lib: lib.nn.Linear(4, 2), (4,)),
+    "linear_tiny": (lambda lib: lib.nn.Linear(2, 2), (2, 2)),
     "relu": (lambda lib: lib.nn.ReLU(), (3, 4)),
     "tanh": (lambda lib: lib.nn.Tanh(), (3, 4)),
     "sigmoid": (lambda lib: lib.nn.Sigmoid(), (3, 4)),
@@ -65,7 +66,7 @@ def test_layer_values_and_gradients_match_pytorch(name, device):
         np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
 
 
-@pytest.mark.parametrize("name, device", on_devices(["linear", "linear_batched", "mlp", "softmax", "flatten"], ["linear"]))
+@pytest.mark.parametrize("name, device", on_devices(["linear", "linear_batched", "mlp", "softmax", "flatten"], ["linear_tiny"]))
 def test_layer_gradcheck(name, device):
     """Finite differences through the module, for the input and every parameter."""
     make, shape = LAYERS[name]
@@ -239,7 +240,7 @@ INITS = {
 }
 
 
-@pytest.mark.parametrize("name, device", on_devices(sorted(INITS), ["kaiming_uniform_"]))
+@pytest.mark.parametrize("name, device", on_devices(sorted(INITS), []))
 def test_init_distributions(name, device):
     fill, mean, std, bounds = INITS[name]
     t = tt.empty(*SHAPE, device=device)
@@ -249,6 +250,16 @@ def test_init_distributions(name, device):
     assert abs(v.std() / std - 1) < 0.03
     if bounds is not None:
         assert bounds[0] <= v.min() and v.max() <= bounds[1]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["uniform_", "kaiming_uniform_", "xavier_normal_"])
+def test_init_on_cuda_gives_the_cpu_values(name):
+    values = []
+    for device in ("cpu", "cuda"):
+        tt.manual_seed(4)
+        values.append(INITS[name][0](tt.empty(6, 5, device=device)).cpu().numpy())
+    np.testing.assert_array_equal(values[1], values[0])
 
 
 def test_init_constants_and_errors():
