@@ -43,8 +43,8 @@ def test_cuda_step_with_fused_kernels_equals_eager(optimizer):
         np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
     (entry,), = step.programs.values()
     assert entry.kind == "cuda_fused"
-    if optimizer == "sgd":  # relu; the loss's difference and square; its gradient; the relu mask; two updates
-        assert len(_kernels(step)) == 6
+    if optimizer == "sgd":  # relu; the loss's difference, square and gradient; the relu mask; two updates
+        assert len(_kernels(step)) == 5
 
 
 def test_fused_elementwise_chain_on_cuda():

@@ -71,31 +71,46 @@ class _Builder:
         return out_t, kernel, op, operands, inplace
 
     def _groups(self):
-        """[('call', i) | ('run', [i, ...])] in record order."""
-        plan, run, shape, produced = [], [], None, set()
+        """[('call', i) | ('run', [i, ...])] in an order that respects every dependence.
+
+        A call that reads a value of the open run (the loss's sum) is deferred until the
+        run's launch, so elementwise calls after it that don't need its result (the
+        loss's gradient) still join the run; views and constants that need nothing from
+        the run are made before the launch."""
+        plan, run, shape, produced, pending, pending_out = [], [], None, set(), [], set()
+
+        def flush():
+            if run:
+                plan.append(("run", list(run)))
+            plan.extend(("call", j) for j in pending)
+            run.clear(), produced.clear(), pending.clear(), pending_out.clear()
+
         for i, call in enumerate(self.calls):
             ew = self._elementwise(i)
-            out_shape = tuple(self.cap.arrays[ew[0]].shape) if ew else None
-            if ew and run and out_shape == shape:
+            if ew:
+                reads = [t[1] for t in ew[3] if t[0] == "b"]
+                if not (run and tuple(self.cap.arrays[ew[0]].shape) == shape) or \
+                        any(b in pending_out for b in reads):
+                    flush()
+                    shape = tuple(self.cap.arrays[ew[0]].shape)
                 run.append(i)
-            elif ew:
-                if run:
-                    plan.append(("run", run))
-                run, shape, produced = [i], out_shape, set()
-            else:
-                reads = _call_buffers(call[2], call[3])
-                if run and any(b in produced for b in reads) or call[1] not in CONSTANTS and run and \
-                        call[1] not in ("broadcast_to", "swapaxes", "permute", "expand_dims"):
-                    plan.append(("run", run))
-                    run, produced = [], set()
-                plan.append(("call", i))
+                produced.add(ew[0])
+                if ew[4]:  # written in place: later reads see memory
+                    flush()
                 continue
-            produced.add(ew[0])
-            if ew[4]:  # written in place: later reads see memory
-                plan.append(("run", run))
-                run, produced = [], set()
-        if run:
-            plan.append(("run", run))
+            reads, out_t = _call_buffers(call[2], call[3]), call[4]
+            fresh_output = isinstance(out_t, int) and out_t not in reads
+            cheap = call[1] in CONSTANTS or call[1] in ("broadcast_to", "swapaxes", "permute", "expand_dims")
+            needs_run = any(b in produced or b in pending_out for b in reads)
+            if run and needs_run and fresh_output:
+                pending.append(i)
+                pending_out.add(out_t)
+            elif run and not needs_run and cheap:
+                plan.append(("call", i))
+            else:
+                flush()
+                plan.append(("call", i))
+        flush()
         return plan
 
     def build(self):
