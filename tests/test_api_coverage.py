@@ -32,7 +32,7 @@ DIFFERENTIABLE = sorted(k for k, r in TARGET.items() if r["differentiable"] == "
 KNOWN_MISSING = {
     "functional:one_hot", "tensor_method:int", "tensor_method:masked_fill", "tensor_method:std", "tensor_method:var",
     "torch:bfloat16", "torch:float16", "torch:floor", "torch:inference_mode", "torch:int32", "torch:randperm",
-    "torch:set_printoptions", "torch:topk",
+    "torch:set_printoptions", "torch:topk", "torch:normal",
 }
 
 
@@ -163,6 +163,12 @@ EXAMPLES = {
     "tensor_method:var": (lambda x: x.var(0), [_a(3, 2)]),
     "torch:split": (lambda x: tt.split(x, 1, 0)[1], [_a(2, 3)]),
     "torch:where": (lambda x, y: tt.where(x > 0, x, y), [_a(2, 3), _a(2, 3, seed=1)]),
+    "functional:sigmoid": (lambda x: F.sigmoid(x), [_a(2, 3)]),
+    "functional:tanh": (lambda x: F.tanh(x), [_a(2, 3)]),
+    "tensor_method:min": (lambda x: x.min(1).values * x.min(), [_a(2, 3)]),
+    "tensor_method:ravel": (lambda x: x.t().ravel(), [_a(2, 3)]),
+    "torch:dot": (lambda x, y: tt.dot(x, y), [_a(3), _a(3, seed=1)]),
+    "tensor_method:cuda": (lambda x: x.cuda() * 2, [_a(2, 3)]),
 }
 
 def _leaves(arrays, device="cpu"):
@@ -184,7 +190,7 @@ def values_and_grads(fn, arrays, device):
     """fn's output and its vector-Jacobian product with a fixed cotangent, on ``device``."""
     leaves = _leaves(arrays, device)
     out = fn(*leaves)
-    cotangent = tt.tensor(np.linspace(-1.0, 1.5, out.numel()), dtype=out.dtype, device=device).reshape(out.shape)
+    cotangent = tt.tensor(np.linspace(-1.0, 1.5, out.numel()), dtype=out.dtype, device=out.device).reshape(out.shape)
     grads = tt.autograd.grad(out, leaves, cotangent, allow_unused=True)
     return [out.detach().cpu().numpy()] + [g.cpu().numpy() if g is not None else 0.0 for g in grads]
 
