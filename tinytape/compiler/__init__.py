@@ -10,6 +10,7 @@ tracing (``.item()``, ``bool(t)``) is an error.
 import functools
 import os
 import sys
+import threading
 import warnings
 
 from numba.core.errors import NumbaError
@@ -206,8 +207,12 @@ class _ValueReadsRaise:
         self.saved = {m: Tensor.__dict__[m] for m in self._methods}
         fn_name = self.fn_name
 
+        thread, saved = threading.get_ident(), self.saved
+
         def make(method):
             def read(self, *a, **k):
+                if threading.get_ident() != thread:  # another thread, not the one tracing
+                    return saved[method](self, *a, **k)
                 raise RuntimeError(
                     f"tinytape.compile: {_what(method)} reads a tensor's value while tracing "
                     f"{fn_name} ({_user_line()}); a compiled function cannot depend on values: "

@@ -8,6 +8,7 @@ are numbered in order of first sight; a buffer no recorded call produced is *ext
 (an argument, a parameter's storage, a constant) and is resolved when the trace ends.
 """
 import inspect
+import threading
 
 import numpy as np
 
@@ -63,7 +64,8 @@ class Capture:
         self.external = []  # buffers first seen as an input: resolved after the trace
         self.failed = None  # why the trace cannot be replayed
         self.fullgraph = False
-        self.depth = 0  # > 0 inside a kernel call (a backend calling itself is one call)
+        self.depth = 0
+        self.thread = threading.get_ident()  # only this thread's calls belong to the trace  # > 0 inside a kernel call (a backend calling itself is one call)
         self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
 
     # ---- numbering ----
@@ -118,8 +120,8 @@ class Capture:
             return host_read
 
         def kernel(*args, **kwargs):
-            if capture.depth or name in QUERIES:
-                return real(*args, **kwargs)
+            if capture.depth or name in QUERIES or threading.get_ident() != capture.thread:
+                return real(*args, **kwargs)  # nested, a question, or another thread's work
             inputs = []
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
