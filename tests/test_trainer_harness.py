@@ -219,3 +219,16 @@ def test_a_schedule_sets_the_rate_and_resumes_bit_for_bit(tmp_path):
     run(config(*SMALL, "optim.lr=1e-3", "optim.momentum=0.9", "trainer.steps=12"), str(tmp_path / "constant"))
     assert losses_of(tmp_path / "constant")[:4] == losses_of(tmp_path / "full")[:4]
     assert losses_of(tmp_path / "constant")[4:] != losses_of(tmp_path / "full")[4:]
+
+
+def test_model_init_takes_arrays_a_saved_state_dict_or_a_checkpoint(tmp_path):
+    import tinytape as tt
+    run(config(*SMALL, "trainer.steps=3"), str(tmp_path / "a"))
+    ckpt = tmp_path / "a" / "checkpoint.npz"
+    weights = checkpoint.load(str(ckpt))["model"]
+    tt.save(weights, str(tmp_path / "state.pt"))
+    np.savez(tmp_path / "arrays.npz", **{k: v.numpy() for k, v in weights.items()})
+    for init in (ckpt, tmp_path / "state.pt", tmp_path / "arrays.npz"):
+        model = prepare(config(*SMALL, f"model.init={init}")).model
+        for name, value in model.state_dict().items():
+            np.testing.assert_array_equal(value.numpy(), weights[name].numpy())

@@ -131,6 +131,21 @@ def _load_init(cfg, model, dtype):
         arrays = read_npz(path, None)
     except DataError as e:
         raise ConfigError(f"model.init: {e}") from None
+    if "__structure__" in arrays:  # a tinytape.save file: a state dict, or a trainer checkpoint
+        try:
+            saved = tt.load(str(path))
+        except RuntimeError as e:
+            raise ConfigError(f"model.init: {e}") from None
+        if isinstance(saved, dict) and saved.get("format") == checkpoint.FORMAT:
+            saved = checkpoint.load(str(path), key="model.init")["model"]
+        if not isinstance(saved, dict) or not all(isinstance(v, tt.Tensor) for v in saved.values()):
+            raise ConfigError(f"model.init: {path} holds a {type(saved).__name__}, not a state dict")
+        arrays = {k: v.detach().cpu().numpy() for k, v in saved.items()}
+        for name, a in arrays.items():
+            try:
+                check_array(a, f"{path}: {name}")
+            except DataError as e:
+                raise ConfigError(f"model.init: {e}") from None
     mine = model.state_dict()
     if sorted(arrays) != sorted(mine):
         raise ConfigError(f"model.init: {path} holds {', '.join(sorted(arrays)) or 'nothing'}; the model's state "
