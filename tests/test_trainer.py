@@ -158,6 +158,7 @@ def test_train_py_reports_a_bad_value_in_one_line(tmp_path):
     proc = _train("trainer.steps=0", f"hydra.run.dir={tmp_path / 'run'}")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: trainer.steps must be a positive integer, got 0"]
+    assert not (tmp_path / "run").exists()
 
 
 def test_multirun_writes_a_summary(tmp_path):
