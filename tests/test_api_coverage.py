@@ -30,7 +30,7 @@ DIFFERENTIABLE = sorted(k for k, r in TARGET.items() if r["differentiable"] == "
 
 # Used by three or more sources and not provided yet.
 KNOWN_MISSING = {
-    "functional:one_hot", "tensor_method:int", "tensor_method:masked_fill", "tensor_method:std", "tensor_method:var",
+    "functional:one_hot", "tensor_method:int", "tensor_method:std", "tensor_method:var",
     "torch:bfloat16", "torch:float16", "torch:floor", "torch:inference_mode", "torch:int32", "torch:randperm",
     "torch:set_printoptions", "torch:topk", "torch:normal",
 }
@@ -242,13 +242,16 @@ COMPOSITES = {
     "select": (lambda m, x: x.select(1, -1) * m.select(x, 0, 1).sum(), [_a(2, 3)]),
     "repeat_interleave": (lambda m, x: x.repeat_interleave(m.tensor([2, 0, 1]), dim=1), [_a(2, 3)]),
     "max_pool2d": (lambda m, x: max_pool2d(m, x, 3, 2, 1), [_a(2, 1, 5, 6)]),
-    "max_pool2d_ceil_dilated": (lambda m, x: max_pool2d(m, x, 2, ceil_mode=True) + max_pool2d(m, x, 2, 1, 1, 2)[..., :3, :3],
+    "max_pool2d_ceil_dilated": (lambda m, x: max_pool2d(m, x, 2, ceil_mode=True)
+                                + max_pool2d(m, x, 2, 1, 1, 2)[..., :3, :3],
                                 [_a(1, 5, 5)]),
     "avg_pool2d": (lambda m, x: avg_pool2d(m, x, 3, 2, 1), [_a(1, 2, 5, 6)]),
-    "avg_pool2d_ceil": (lambda m, x: avg_pool2d(m, x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [_a(1, 2, 6, 6)]),
+    "avg_pool2d_ceil": (lambda m, x: avg_pool2d(m, x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                        [_a(1, 2, 6, 6)]),
     "conv2d": (lambda m, x, w, b: conv2d(m, x, w, b), [_a(2, 3, 4, 4), _a(2, 3, 3, 3), _a(2)]),
     "conv2d_strided": (lambda m, x, w: conv2d(m, x, w, None, 2, 1, 1), [_a(1, 2, 5, 6), _a(3, 2, 3, 2)]),
-    "conv2d_groups": (lambda m, x, w: conv2d(m, x, w, groups=2, dilation=2, padding=2), [_a(1, 4, 4, 4), _a(2, 2, 3, 3)]),
+    "conv2d_groups": (lambda m, x, w: conv2d(m, x, w, groups=2, dilation=2, padding=2),
+                      [_a(1, 4, 4, 4), _a(2, 2, 3, 3)]),
     "scaled_dot_product_attention": (lambda m, q, k, v: sdpa(m, q, k, v, is_causal=True),
                                      [_a(2, 3, 4), _a(2, 3, 4, seed=1), _a(2, 3, 2)]),
     "normalize": (lambda m, x: normalize(m, x, dim=1), [_a(3, 4)]),
@@ -263,7 +266,8 @@ COMPOSITES = {
     "einsum_three": (lambda m, a, b, c: m.einsum("ijk,jl,lk->il", a, b, c), [_a(2, 3, 2), _a(3, 2), _a(2, 2)]),
     "chunk_unbind": (lambda m, x: x.chunk(3, 1)[1] * m.unbind(x, 1)[0].unsqueeze(1), [_a(2, 5)]),
     "index_select": (lambda m, x: m.index_select(x, 1, m.tensor([4, 0, 4])), [_a(2, 5)]),
-    "interpolate_nearest": (lambda m, x: interpolate(m, x, size=(5, 7)) * interpolate(m, x, scale_factor=2)[..., :5, :7],
+    "interpolate_nearest": (lambda m, x: interpolate(m, x, size=(5, 7))
+                            * interpolate(m, x, scale_factor=2)[..., :5, :7],
                             [_a(1, 2, 3, 4)]),
     "interpolate_bilinear": (lambda m, x: interpolate(m, x, scale_factor=1.5, mode="bilinear")
                              + interpolate(m, x, size=(4, 6), mode="bilinear", align_corners=True)[..., :4, :6],
@@ -319,7 +323,8 @@ BAD_CALLS = {
     "multinomial negative": (lambda: tt.multinomial(tt.tensor([0.5, -1.0]), 1), "element < 0"),
     "pool padding": (lambda: F.max_pool2d(tt.ones(1, 1, 4, 4), 2, padding=2), "pad should be at most half"),
     "pool too small": (lambda: F.max_pool2d(tt.ones(1, 1, 2, 2), 3), "Output size is too small"),
-    "conv groups": (lambda: F.conv2d(tt.ones(1, 3, 4, 4), tt.ones(2, 2, 3, 3)), "expected input \\[1, 3, 4, 4\\] to have 2 channels"),
+    "conv groups": (lambda: F.conv2d(tt.ones(1, 3, 4, 4), tt.ones(2, 2, 3, 3)),
+                    "expected input \\[1, 3, 4, 4\\] to have 2 channels"),
     "layer_norm shape": (lambda: F.layer_norm(tt.ones(2, 3), (4,)), "Given normalized_shape=\\[4\\]"),
     "einsum operands": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3)), "2 operands in the equation"),
     "einsum shape": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3), tt.ones(2, 3)), "do not broadcast at label 'j'"),

@@ -87,8 +87,10 @@ def test_conversion():
     assert [r.tolist() for r in t] == [[1.5, 2.0]]
     with pytest.raises(RuntimeError, match="2 elements cannot be converted"):
         t.item()
-    with pytest.raises(RuntimeError, match="only a Tensor with one element"):
+    with pytest.raises(ValueError, match="only one element tensors can be converted"):
         float(t)
+    with pytest.raises(ValueError, match="only one element tensors can be converted"):
+        int(t)
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(t)
     with pytest.raises(RuntimeError, match="detach"):

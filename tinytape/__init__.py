@@ -58,6 +58,13 @@ def cat(tensors, dim=0):
     return _cat(tensors, dim)
 
 
+from ._methods import attach_all as _attach_all  # noqa: E402
+
+_attach_all(globals())
+
+from .ops.from_table import EXPORTS as _ELEMENTWISE  # noqa: E402  (the op table's functions)
 from .ops.composite import TORCH_FUNCTIONS as _COMPOSITE  # noqa: E402
+
+globals().update({k: v for k, v in _ELEMENTWISE.items() if k not in globals()})
 
 globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win

@@ -88,11 +88,35 @@ def _infer_dtype(data):
             kinds.add("f")
         else:
             raise TypeError(f"tensor(): can't convert element of type {type(d).__name__}")
-    if "f" in kinds:
+    if "f" in kinds or not kinds:  # tensor([]) is float, as in PyTorch
         return _dtype.default_float
     if kinds == {"b"}:
         return _dtype.bool_
     return _dtype.int64
+
+
+def _python_array(data, dtype):
+    """Python data as a numpy array that ``dtype`` holds exactly (PyTorch refuses what
+    would wrap: ``tensor(2**63)``, ``tensor([1e30], dtype=int64)``, NaN as an integer)."""
+    try:
+        arr = np.array(data)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    if arr.dtype == object:  # ints beyond int64 (numpy keeps them as python objects)
+        if any(isinstance(v, numbers.Integral) and not -2**63 <= v < 2**63 for v in arr.ravel()):
+            raise ValueError("Overflow when unpacking long long")
+        arr = arr.astype(np.float64 if dtype.is_floating_point else np.int64)
+    if arr.dtype.kind == "u":
+        raise ValueError("Overflow when unpacking long long")
+    if not dtype.is_floating_point and arr.size and dtype.np.kind != "b":
+        info = np.iinfo(dtype.np)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
+            bad |= (arr < info.min) | (arr > info.max)
+        if bad.any():
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow "
+                               f"(tensor(): {arr[bad].ravel()[0].item()!r} as {dtype})")
+    return arr
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -108,7 +132,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = _flatten_tensors(data)
         if dtype is None:
             dtype = _infer_dtype(data)
-        arr = np.array(data)
+        arr = _python_array(data, dtype)
     dtype = dtype or _dtype.from_numpy_dtype(arr.dtype)
     arr = np.array(arr, dtype=dtype.np, order="C")
     return _wrap(arr, requires_grad, device)

@@ -267,8 +267,8 @@ class Tensor:
 
     def _scalar(self, kind):
         if self._data.size != 1:
-            raise RuntimeError(f"{kind}(): only a Tensor with one element can be converted to a Python "
-                               f"{kind}, got shape {list(self.shape)}")
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"({kind}() of a tensor of shape {list(self.shape)})")
         return self.item()
 
     def __float__(self):
@@ -504,32 +504,32 @@ class Tensor:
     def ge(self, other):
         return _ew.ge(self, other)
 
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        return _red.sum(self, dim, keepdim, dtype=dtype)
+    def sum(self, *args, **kwargs):
+        return _red.sum(self, *args, **kwargs)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        return _red.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, *args, **kwargs):
+        return _red.mean(self, *args, **kwargs)
 
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return _red.norm(self, p, dim, keepdim)
+    def norm(self, *args, **kwargs):
+        return _red.norm(self, *args, **kwargs)
 
-    def max(self, dim=None, keepdim=False):
-        return _red.max(self, dim, keepdim)
+    def max(self, *args, **kwargs):
+        return _red.max(self, *args, **kwargs)
 
-    def min(self, dim=None, keepdim=False):
-        return _red.min(self, dim, keepdim)
+    def min(self, *args, **kwargs):
+        return _red.min(self, *args, **kwargs)
 
-    def all(self, dim=None, keepdim=False):
-        return _red.all(self, dim, keepdim)
+    def all(self, *args, **kwargs):
+        return _red.all(self, *args, **kwargs)
 
-    def any(self, dim=None, keepdim=False):
-        return _red.any(self, dim, keepdim)
+    def any(self, *args, **kwargs):
+        return _red.any(self, *args, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _red.argmax(self, dim, keepdim)
+    def argmax(self, *args, **kwargs):
+        return _red.argmax(self, *args, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _red.argmin(self, dim, keepdim)
+    def argmin(self, *args, **kwargs):
+        return _red.argmin(self, *args, **kwargs)
 
     def mm(self, other):
         return _la.mm(self, other)
@@ -599,13 +599,17 @@ class Tensor:
         return _sh.clone(self)
 
     def __getitem__(self, index):
-        return _sh.getitem(self, index)
+        return _ix.getitem(self, index)
 
     def __setitem__(self, index, value):
-        _sh.setitem(self, index, value)
+        _ix.setitem(self, index, value)
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, op, view=False):
+        flags = getattr(self._data, "flags", None)
+        if flags is not None and not flags.writeable:
+            raise RuntimeError(f"{op}: the tensor's memory is read-only (it shares a non-writable numpy "
+                               f"array, shape {list(self.shape)}); make a writable copy first (.clone())")
         if self._grad_fn is None and self._requires_grad and _state.enabled:
             raise RuntimeError(
                 f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an "
@@ -638,7 +642,7 @@ class Tensor:
                 f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
                 f"shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
-            new_base = _sh.CopySlices.apply(base._alias(), ids, result)
+            new_base = _ix.CopySlices.apply(base._alias(), ids, result)
         self._be.copy_into(self._data, result._data)
         self._version[0] += 1
         if base is not None:
@@ -657,6 +661,8 @@ class Tensor:
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
         other_t = isinstance(other, Tensor)
+        if not self._data.flags.writeable if self._be is _CPU else False:
+            self._check_inplace(op_name)
         if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
             if extra and extra[0] != 1:
                 other = other * extra[0]  # alpha
@@ -701,13 +707,13 @@ class Tensor:
         return self._inplace("neg_", _ew.neg)
 
     def zero_(self):
-        return self.fill_(0)
+        return self._inplace("zero_", _ix.fill, 0)
 
     def fill_(self, value):
-        return self._inplace("fill_", _sh.fill, value)
+        return self._inplace("fill_", _ix.fill, value)
 
     def copy_(self, src):
-        return self._inplace("copy_", _sh.fill, src)
+        return self._inplace("copy_", _ix.fill, src)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -753,6 +759,7 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _la  # noqa: E402
 from .ops import reduction as _red  # noqa: E402
 from .ops import shape as _sh  # noqa: E402
+from .ops import indexing as _ix  # noqa: E402
 from .ops.composite import TENSOR_METHODS as _COMPOSITE_METHODS  # noqa: E402
 
 for _name, _method in _COMPOSITE_METHODS.items():

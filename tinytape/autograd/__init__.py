@@ -2,12 +2,14 @@
 modes, custom ``Function``s and ``gradcheck``."""
 import warnings
 
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck"]
+           "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled", "functional"]
 
 
 def _as_tuple(x):

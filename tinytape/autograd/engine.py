@@ -10,7 +10,35 @@
    to the leaf's gradient.
 """
 from .._dtype import from_numpy_dtype
+from . import anomaly
 from .function import BackwardNode, _state
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adjoints=None):
+    """Back-propagate ``root_grads`` from ``roots``.
+
+    With ``inputs`` None, gradients accumulate into ``.grad`` of the leaves reached.
+    Otherwise (``autograd.grad``) nothing is accumulated and the gradients of
+    ``inputs`` are returned, None for those not reached.  ``adjoints``, a dict, receives
+    each entry's output gradients (and each leaf's) for ``explain``.
+    """
+    walk = _Walk(roots, root_grads, inputs, adjoints)
+    prev, _state.enabled = _state.enabled, create_graph
+    try:
+        for node in _reachable([t._grad_fn for t in roots]):
+            buf = walk.buffers.pop(node, None)
+            if buf is None:
+                continue  # no gradient reaches this entry from these roots
+            _run_node_hooks(node, buf)
+            _retain_grads(node, buf, create_graph)
+            walk.observe(node, buf)
+            grads_out, grads_in = _call_backward(node, buf)
+            if not retain_graph:
+                node._release()
+            walk.propagate(node, grads_out, grads_in)
+    finally:
+        _state.enabled = prev
+    return walk.finish(create_graph)
 
 
 def _reachable(roots):
@@ -31,6 +59,142 @@ def _reachable(roots):
     return order
 
 
+class _Walk:
+    """The gradients in flight: per-entry buffers, per-leaf sums, and what the caller
+    asked to see (``inputs`` for ``autograd.grad``, ``adjoints`` for ``explain``)."""
+
+    def __init__(self, roots, root_grads, inputs, adjoints):
+        self.buffers = {}     # node -> [grad per output]
+        self.leaf_grads = {}  # leaf -> [grad, borrowed]: borrowed grads are copied before they become .grad
+        self.adjoints = adjoints
+        self.inputs = inputs
+        self.captured = {}
+        self.wanted = None
+        if inputs is not None:
+            self.wanted = {}
+            for i, t in enumerate(inputs):
+                key = (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t, 0)
+                self.wanted.setdefault(key, []).append(i)
+        for t, g in zip(roots, root_grads):
+            if t._grad_fn is None:
+                entry = self.leaf_grads.setdefault(t, [None, True])
+                entry[0] = _add(entry[0], g)
+            else:
+                self._add_to_node(t._grad_fn, t._output_nr, g)
+
+    def _add_to_node(self, node, nr, g):
+        buf = self.buffers.get(node)
+        if buf is None:
+            buf = self.buffers[node] = [None] * len(node.output_meta)
+        buf[nr] = _add(buf[nr], g)
+
+    def observe(self, node, buf):
+        if self.adjoints is not None:
+            self.adjoints[node] = list(buf)
+        if self.wanted is not None:
+            for nr, g in enumerate(buf):
+                for i in self.wanted.get((node, nr), ()):
+                    self.captured[i] = g
+
+    def propagate(self, node, grads_out, grads_in):
+        """Send each input gradient, conformed to its input's shape and dtype, along its edge."""
+        for i, (edge, g) in enumerate(zip(node.next_edges, grads_in)):
+            if edge is None or g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"function {node.name()} returned a gradient of type "
+                                f"{type(g).__name__} at index {i}; expected a Tensor or None")
+            shape, np_dtype = node.input_meta[i]
+            conformed = g if g._data.shape == shape else _sum_to(g, shape, node, i)
+            if conformed._data.dtype != np_dtype:
+                conformed = conformed.to(from_numpy_dtype(np_dtype))
+            target, nr = edge
+            if isinstance(target, BackwardNode):
+                self._add_to_node(target, nr, conformed)
+                continue
+            # a grad that is also another edge's or this node's incoming one may be
+            # aliased elsewhere: it's copied before it becomes a leaf's .grad
+            borrowed = conformed is g and (any(g is x for x in grads_out) or
+                                           sum(g is x for x in grads_in) > 1)
+            entry = self.leaf_grads.get(target)
+            if entry is None:
+                self.leaf_grads[target] = [conformed, borrowed]
+            else:
+                entry[0], entry[1] = entry[0] + conformed, False
+
+    def finish(self, create_graph):
+        """Run the leaves' hooks, then accumulate into ``.grad`` or return what was asked."""
+        for leaf, (g, borrowed) in self.leaf_grads.items():
+            if leaf._hooks:
+                g, changed = _run_hooks(leaf._hooks, g)
+                borrowed = borrowed or changed
+            if self.adjoints is not None:
+                self.adjoints[leaf] = g
+            if self.wanted is not None:
+                for i in self.wanted.get((leaf, 0), ()):
+                    self.captured[i] = g
+            else:
+                _accumulate(leaf, g, borrowed, create_graph)
+        if self.wanted is not None:
+            return [self.captured.get(i) for i in range(len(self.inputs))]
+        return None
+
+
+def _run_hooks(hooks, g):
+    """``g`` after each hook in turn (a hook returning None leaves it); whether one replaced it.
+    A hook may not change the gradient's shape, dtype or device (what flows on is checked
+    against what the entries downstream were recorded with)."""
+    changed = False
+    for hook in list(hooks):
+        result = hook(g)
+        if result is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(result, Tensor):
+            raise TypeError(f"hook '{name}' returned a {type(result).__name__}; expected a Tensor or None")
+        if result._data.shape != g._data.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(g.shape)}, "
+                               f"got {list(result.shape)})")
+        if result._data.dtype != g._data.dtype or result._be is not g._be:
+            from .._tensor import type_name
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {type_name(g.dtype)} "
+                               f"on {g.device} got {type_name(result.dtype)} on {result.device})")
+        g, changed = result, True
+    return g, changed
+
+
+def _run_node_hooks(node, buf):
+    if node._hooks:
+        for nr, hooks in node._hooks.items():
+            if buf[nr] is not None:
+                buf[nr] = _run_hooks(hooks, buf[nr])[0]
+
+
+def _retain_grads(node, buf, create_graph):
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and buf[nr] is not None:
+                g = buf[nr] if create_graph else buf[nr].detach()
+                t._grad = g.clone() if t._grad is None else t._grad + g
+
+
+def _call_backward(node, buf):
+    """The entry's backward on its output gradients (zeros for outputs nothing reached)."""
+    grads_out = [g if g is not None else _zeros(meta, node.device) for g, meta in zip(buf, node.output_meta)]
+    grads_in = node._function.backward(node, *grads_out)
+    if not isinstance(grads_in, tuple):
+        grads_in = (grads_in,)
+    edges = node.next_edges
+    if len(grads_in) < len(edges) or any(g is not None for g in grads_in[len(edges):]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(grads_in)})")
+    if anomaly._state.enabled:
+        anomaly.check_gradients(node, grads_in)
+    return grads_out, grads_in
+
+
 def _sum_to(grad, shape, node, index):
     """``grad`` summed over the dimensions that broadcasting added to an input of ``shape``."""
     gshape = grad.shape
@@ -47,113 +211,6 @@ def _sum_to(grad, shape, node, index):
 
 def _add(a, b):
     return b if a is None else a + b
-
-
-def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adjoints=None):
-    """Back-propagate ``root_grads`` from ``roots``.
-
-    With ``inputs`` None, gradients accumulate into ``.grad`` of the leaves reached.
-    Otherwise (``autograd.grad``) nothing is accumulated and the gradients of
-    ``inputs`` are returned, None for those not reached.  ``adjoints``, a dict, receives
-    each entry's output gradients (and each leaf's) for ``explain``.
-    """
-    buffers = {}       # node -> [grad per output]
-    leaf_grads = {}    # leaf -> [grad, borrowed]: borrowed grads are copied before they become .grad
-    captured = {} if inputs is not None else None
-    wanted = None
-    if inputs is not None:
-        wanted = {}
-        for i, t in enumerate(inputs):
-            key = (t._grad_fn, t._output_nr) if t._grad_fn is not None else (t, 0)
-            wanted.setdefault(key, []).append(i)
-
-    for t, g in zip(roots, root_grads):
-        if t._grad_fn is None:
-            entry = leaf_grads.setdefault(t, [None, True])
-            entry[0] = _add(entry[0], g)
-        else:
-            buf = buffers.setdefault(t._grad_fn, [None] * len(t._grad_fn.output_meta))
-            buf[t._output_nr] = _add(buf[t._output_nr], g)
-
-    prev, _state.enabled = _state.enabled, create_graph
-    try:
-        for node in _reachable([t._grad_fn for t in roots]):
-            buf = buffers.pop(node, None)
-            if buf is None:
-                continue  # no gradient reaches this entry from these roots
-            if node._hooks:
-                for nr, hooks in node._hooks.items():
-                    for hook in hooks:
-                        if buf[nr] is not None:
-                            result = hook(buf[nr])
-                            if result is not None:
-                                buf[nr] = result
-            if node._retained:
-                for nr, ref in node._retained.items():
-                    t = ref()
-                    if t is not None and buf[nr] is not None:
-                        g = buf[nr] if create_graph else buf[nr].detach()
-                        t._grad = g.clone() if t._grad is None else t._grad + g
-            if adjoints is not None:
-                adjoints[node] = list(buf)
-            if wanted is not None:
-                for nr, g in enumerate(buf):
-                    for i in wanted.get((node, nr), ()):
-                        captured[i] = g
-            grads_out = [g if g is not None else _zeros(meta, node.device) for g, meta in zip(buf, node.output_meta)]
-            grads_in = node._function.backward(node, *grads_out)
-            if not isinstance(grads_in, tuple):
-                grads_in = (grads_in,)
-            edges = node.next_edges
-            if len(grads_in) < len(edges) or any(g is not None for g in grads_in[len(edges):]):
-                raise RuntimeError(
-                    f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(edges)}, got {len(grads_in)})")
-            if not retain_graph:
-                node._release()
-            for i, (edge, g) in enumerate(zip(edges, grads_in)):
-                if edge is None or g is None:
-                    continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"function {node.name()} returned a gradient of type "
-                                    f"{type(g).__name__} at index {i}; expected a Tensor or None")
-                shape, np_dtype = node.input_meta[i]
-                conformed = g if g._data.shape == shape else _sum_to(g, shape, node, i)
-                if conformed._data.dtype != np_dtype:
-                    conformed = conformed.to(from_numpy_dtype(np_dtype))
-                target, nr = edge
-                if isinstance(target, BackwardNode):
-                    tbuf = buffers.setdefault(target, [None] * len(target.output_meta))
-                    tbuf[nr] = _add(tbuf[nr], conformed)
-                else:
-                    # a grad that is also another edge's or this node's incoming one may be
-                    # aliased elsewhere: it's copied before it becomes a leaf's .grad
-                    borrowed = conformed is g and (any(g is x for x in grads_out) or
-                                                   sum(g is x for x in grads_in) > 1)
-                    entry = leaf_grads.get(target)
-                    if entry is None:
-                        leaf_grads[target] = [conformed, borrowed]
-                    else:
-                        entry[0], entry[1] = entry[0] + conformed, False
-    finally:
-        _state.enabled = prev
-
-    for leaf, (g, borrowed) in leaf_grads.items():
-        if leaf._hooks:
-            for hook in leaf._hooks:
-                result = hook(g)
-                if result is not None:
-                    g, borrowed = result, True
-        if adjoints is not None:
-            adjoints[leaf] = g
-        if wanted is not None:
-            for i in wanted.get((leaf, 0), ()):
-                captured[i] = g
-        else:
-            _accumulate(leaf, g, borrowed, create_graph)
-    if wanted is not None:
-        return [captured.get(i) for i in range(len(inputs))]
-    return None
 
 
 def _zeros(meta, device):

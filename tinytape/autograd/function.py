@@ -9,6 +9,7 @@ import itertools
 import warnings
 
 from .._grad_mode import _state
+from . import anomaly as _anomaly
 from .tape import note_op
 
 _next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
@@ -58,7 +59,21 @@ class BackwardNode:
 
     @property
     def next_functions(self):
-        return tuple((None, 0) if e is None else e for e in self.next_edges)
+        """``(node, output_nr)`` per tensor input, in operand order; a leaf's node is its
+        ``AccumulateGrad`` (``.variable`` is the leaf), an input not requiring grad ``(None, 0)``."""
+        return tuple((None, 0) if e is None else (e if isinstance(e[0], BackwardNode) else (_accumulator(e[0]), 0))
+                     for e, meta in zip(self.next_edges, self.input_meta) if meta is not None)
+
+    def __getattr__(self, name):
+        """``_saved_self``, ``_saved_other``, ``_saved_result``: the tensors backward saved."""
+        role = _SAVED_ROLES.get(name)
+        if role is not None:
+            if self._released:
+                raise RuntimeError(FREED_GRAPH)
+            for saved in self._saved or ():
+                if saved is not _NoneSaved and saved.role == role:
+                    return saved.unpack(self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_hook(self, hook):
         raise NotImplementedError("tinytape: hooks go on tensors (Tensor.register_hook)")
@@ -91,9 +106,10 @@ class _SavedTensor:
     so ``output -> grad_fn -> saved output`` never forms a reference cycle.
     """
 
-    __slots__ = ("tensor", "data", "backend", "version_counter", "version", "output_nr")
+    __slots__ = ("tensor", "data", "backend", "version_counter", "version", "output_nr", "role")
 
-    def __init__(self, tensor, output_nr=None):
+    def __init__(self, tensor, output_nr=None, role=None):
+        self.role = role  # ("input", i) or ("output", i): for grad_fn._saved_self and kin
         self.version_counter = tensor._version
         self.version = tensor._version[0]
         self.output_nr = output_nr
@@ -211,11 +227,43 @@ def _record(node, args, outputs):
     node.output_meta = tuple(out_meta)
     node.device = next((o._be.device for o in wired if isinstance(o, Tensor)), None)
     if node._to_save:
-        node._saved = [
-            _SavedTensor(t, next((i for i, o in enumerate(wired) if o is t), None)) if t is not None else _NoneSaved
-            for t in node._to_save]
+        node._saved = [_saved(t, args, wired) for t in node._to_save]
         node._to_save = ()
+    if _anomaly._state.enabled:
+        node._forward_stack = _anomaly.forward_stack()
     return wired[0] if single else tuple(wired)
+
+
+def _saved(t, args, outputs):
+    if t is None:
+        return _NoneSaved
+    out = next((i for i, o in enumerate(outputs) if o is t), None)
+    if out is not None:
+        return _SavedTensor(t, out, ("output", out))
+    arg = next((i for i, a in enumerate(args) if a is t), None)
+    return _SavedTensor(t, None, None if arg is None else ("input", arg))
+
+
+_SAVED_ROLES = {"_saved_self": ("input", 0), "_saved_input": ("input", 0), "_saved_other": ("input", 1),
+                "_saved_mat2": ("input", 1), "_saved_vec": ("input", 1), "_saved_result": ("output", 0)}
+
+
+class AccumulateGrad:
+    """The node a leaf's gradient flows into, as ``next_functions`` shows it."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _accumulator(leaf):
+    return AccumulateGrad(leaf)
 
 
 class _NoneSavedType:

@@ -1,4 +1,6 @@
 """Activations and losses, as ``torch.nn.functional`` names them."""
+import warnings
+
 import numpy as np
 
 from .. import _dtype
@@ -6,6 +8,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import BCE, BCE_WITH_LOGITS, DIV, MUL, SUB, SUM
 from ..ops import elementwise as ew
+from ..ops.elementwise import gelu, silu, softplus  # noqa: F401  (declared in the op table)
 from ..ops.shape import scatter_flat
 
 
@@ -30,7 +33,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = x._new(x._be.softmax(x._data, dim))
+        out = x._new(x._be.softmax(x._data, dim) if x._data.size else x._data.copy())
         ctx.dim = dim
         ctx.save_for_backward(out)
         return out
@@ -46,7 +49,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = x._new(x._be.softmax(x._data, dim, log=True))
+        out = x._new(x._be.softmax(x._data, dim, log=True) if x._data.size else x._data.copy())
         ctx.dim = dim
         ctx.save_for_backward(out)
         return out
@@ -58,8 +61,10 @@ class LogSoftmax(Function):
 
 
 def _softmax_dim(x, dim, op):
-    if dim is None:
-        raise TypeError(f"{op}(): argument 'dim' is required (implicit dim choice is deprecated)")
+    if dim is None:  # PyTorch's legacy choice, with its warning
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                      "include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
     return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
 
 
@@ -161,11 +166,21 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         return x.sigmoid() - y, -x
 
 
-def _pointwise_loss(cls, input, target, weight, reduction, op):
+def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"{op}: expected Tensor input and target, got {type(input).__name__} and {type(target).__name__}")
+    if input.shape != target.shape and broadcast:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
+        try:
+            shape = np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise RuntimeError(f"{op}: The size of input {list(input.shape)} and target {list(target.shape)} "
+                               "must match or broadcast") from None
+        input, target = input.expand(shape), target.expand(shape)
     if input.shape != target.shape:
         raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the "
                          f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
@@ -178,7 +193,7 @@ def _pointwise_loss(cls, input, target, weight, reduction, op):
 
 
 def mse_loss(input, target, reduction="mean"):
-    return _pointwise_loss(MseLoss, input, target, None, reduction, "mse_loss")
+    return _pointwise_loss(MseLoss, input, target, None, reduction, "mse_loss", broadcast=True)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -187,14 +202,48 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     if pos_weight is not None:
-        # log-weighted positive term: (1 + (pw - 1) y) * softplus(-x) + (1 - y) x
-        log_weight = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + log_weight * (ew.relu(-input) + (-(input.abs())).exp().add(1).log())
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"binary_cross_entropy_with_logits: {reduction!r} is not a valid value for reduction")
+        if input.shape != target.shape:
+            raise ValueError(f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be "
+                             f"the same as input size ({list(input.shape)})")
+        return BinaryCrossEntropyWithLogitsPosWeight.apply(input, target, weight, pos_weight, reduction)
+    return _pointwise_loss(BinaryCrossEntropyWithLogits, input, target, weight, reduction,
+                           "binary_cross_entropy_with_logits")
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for any magnitude."""
+    return ew.relu(-x) + (-(x.abs())).exp().add(1).log()
+
+
+class BinaryCrossEntropyWithLogitsPosWeight(Function):
+    """(1 - y) x + (1 + (pw - 1) y) log(1 + e^-x), times weight, reduced."""
+
+    grad_fn_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction):
+        ctx.save_for_backward(x, y, weight, pos_weight)
+        ctx.reduction = reduction
+        loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * _softplus_neg(x)
         if weight is not None:
             loss = loss * weight
         return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-    return _pointwise_loss(BinaryCrossEntropyWithLogits, input, target, weight, reduction,
-                           "binary_cross_entropy_with_logits")
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, weight, pw = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / x.numel()
+        w = g if weight is None else g * weight
+        sp = _softplus_neg(x)
+        need = ctx.needs_input_grad
+        grad_x = ((1 - y) - (1 + (pw - 1) * y) * (-x).sigmoid()) * w if need[0] else None
+        grad_y = ((pw - 1) * sp - x) * w if need[1] else None
+        grad_weight = ((1 - y) * x + (1 + (pw - 1) * y) * sp) * g if weight is not None and need[2] else None
+        grad_pw = y * sp * w if need[3] else None
+        return grad_x, grad_y, grad_weight, grad_pw, None
 
 
 def _reduce(loss, reduction, op):
@@ -243,23 +292,33 @@ class NllLoss(Function):
         return scatter_flat(ctx.w * g, ctx.ids, ctx.shape), None, None, None, None
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+class NllLoss2d(NllLoss):
+    """The same loss over (N, C, d1, ...) inputs, named as PyTorch's."""
+
+    grad_fn_name = "NllLoss2DBackward0"
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _op=NllLoss):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
     if target.dtype is not _dtype.int64:
-        raise RuntimeError(f"nll_loss: expected target of dtype int64 (class indices), got {target.dtype}")
+        raise RuntimeError(f"nll_loss: expected target dtype to be Long (class indices), but got {target.dtype}")
+    classes = input.shape[0 if input.ndim == 1 else 1] if input.ndim else 1
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
+        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all {classes} classes or "
+                           f"no classes but got weight tensor of shape: {list(weight.shape)}")
     if input.ndim == 1:  # one unbatched sample
         return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction).reshape(
             () if reduction != "none" else ())
     if input.ndim > 2:  # (N, C, d1, ...): classes along dim 1
         c = input.shape[1]
         moved = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
-        out = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
+        out = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction, _op=NllLoss2d)
         return out.reshape(target.shape) if reduction == "none" else out
     if target.shape != (input.shape[0],):
         raise ValueError(f"nll_loss: Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0] if target.ndim else 'scalar'}); target shape {list(target.shape)}")
-    return NllLoss.apply(input, target, weight, ignore_index, reduction)
+    return _op.apply(input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -269,7 +328,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     logp = log_softmax(input, class_dim)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability target shape {list(target.shape)} must match input {list(input.shape)}")
+            raise RuntimeError(f"cross_entropy: expected target dtype to be Long (class indices) or a "
+                               f"probability target of the input's shape {list(input.shape)}, but got "
+                               f"{target.dtype} of shape {list(target.shape)}")
+        if weight is not None and (weight.ndim != 1 or weight.shape[0] != input.shape[class_dim]):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                               f"{input.shape[class_dim]} classes or no classes but got weight tensor "
+                               f"of shape: {list(weight.shape)}")
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
         w = weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1)) if weight is not None else 1

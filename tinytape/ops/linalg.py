@@ -2,6 +2,11 @@
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
+from .shape import View
+
+
+class UnsafeView(View):
+    grad_fn_name = "UnsafeViewBackward0"
 
 
 def _check(a, b, op):
@@ -121,6 +126,11 @@ def matmul(a, b):
         return _mm(a.unsqueeze(0), b).squeeze(0)
     if a.ndim == 2 and b.ndim == 2:
         return _mm(a, b)
+    if a.ndim > 2 and b.ndim == 2:  # PyTorch folds the batch into rows: one mm, then a view
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
+        out = _mm(a.reshape(-1, a.shape[-1]), b)
+        return UnsafeView.apply(out, a.shape[:-1] + (b.shape[1],), False)
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
     if squeeze_a:
         a = a.unsqueeze(0)

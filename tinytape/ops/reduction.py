@@ -9,9 +9,33 @@ from ..autograd.function import Function
 from ..backend.opcodes import MAX, MIN, SUM, SUMSQ
 from . import elementwise as ew
 
-# what max(dim)/min(dim) return, named as PyTorch's return types
-max_result = collections.namedtuple("max", ["values", "indices"])
-min_result = collections.namedtuple("min", ["values", "indices"])
+
+
+def _return_type(name):
+    """What max(dim)/min(dim)/sort/topk return: a named pair printed as PyTorch's
+    ``torch.return_types.max(values=..., indices=...)``, under tinytape's name."""
+    base = collections.namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return f"tinytape.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__,
+                                "__module__": "tinytape.return_types"})
+
+
+max_result, min_result = _return_type("max"), _return_type("min")
+
+
+def numpy_aliases(fn):
+    """Accept numpy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as PyTorch does."""
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    wrapper.__wrapped__ = fn
+    return wrapper
 
 
 def _dims(dim, ndim, op):
@@ -58,19 +82,24 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        total = x._be.reduce(SUM, x._data, dims, keepdim)
+        be = x._be
+        total = be.reduce(SUM, x._data, dims, keepdim)
         ctx.count = x.numel() // builtins.max(total.size, 1) if x.numel() else 0
-        return x._new(x._be.binary(ew.DIV, total, x._be.scalar(ctx.count, total.dtype)))
+        if ctx.count == 0:  # the mean of nothing is NaN (0/0), as in PyTorch
+            return x._new(be.binary(ew.MUL, total, be.scalar(math.nan, total.dtype)))
+        return x._new(be.binary(ew.DIV, total, be.scalar(ctx.count, total.dtype)))
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(g / ctx.count, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+        scale = 1.0 / ctx.count if ctx.count else math.nan
+        return _expand_back(g * scale, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
 
 
 class MeanDim(Mean):
     grad_fn_name = "MeanBackward1"
 
 
+@numpy_aliases
 def sum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
@@ -80,6 +109,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return (Sum if dim is None else SumDim).apply(x, dims, keepdim)
 
 
+@numpy_aliases
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
@@ -95,12 +125,17 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 
 
 class Norm(Function):
-    grad_fn_name = "NormBackward0"
+    grad_fn_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
         be = x._be
+        if x.ndim == 0:  # a 0-d tensor's norm is |x|: reduce it as a one-element vector
+            out = Norm.forward(_UnrecordedCtx(), x.reshape(1), p, (), False)
+            out = x._new(out._data.reshape(()))
+            ctx.save_for_backward(x, out)
+            return out
         if p == 2:
             data = be.unary(ew.SQRT, be.reduce(SUMSQ, x._data, dims, keepdim))
         elif p == math.inf:
@@ -126,15 +161,24 @@ class Norm(Function):
             peak = (x.abs() == norm)
             count = _expand_back(peak.sum(dims or None, keepdim=True), x.shape, dims, True)
             return g * ew.sign(x) * peak / count, None, None, None
-        # d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's choice)
-        scale = ew.where(norm == 0, 0.0, g / (norm if p == 2 else norm ** (p - 1)))
+        # d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's choice),
+        # dividing by 1 there so that no 0/0 is ever computed
+        zero = norm == 0
+        safe = ew.where(zero, 1.0, norm)
+        scale = ew.where(zero, 0.0, g / (safe if p == 2 else safe ** (p - 1)))
         return (x * scale if p == 2 else x * x.abs() ** (p - 2) * scale), None, None, None
 
 
 class NormDim(Norm):
-    grad_fn_name = "NormBackward1"
+    grad_fn_name = "LinalgVectorNormBackward0"
 
 
+class _UnrecordedCtx:
+    def save_for_backward(self, *tensors):
+        pass
+
+
+@numpy_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
     if p in ("fro", None):
         p = 2
@@ -213,37 +257,47 @@ def _extreme(x, dim, keepdim, code, name):
     return (max_result if code == MAX else min_result)(values, indices)
 
 
+@numpy_aliases
 def max(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, MAX, "max")
 
 
+@numpy_aliases
 def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, MIN, "min")
 
 
 def _arg(x, dim, keepdim, code):
+    name = "argmax" if code == MAX else "argmin"
+    if x.numel() == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                         if dim is None else f"{name}(): Expected reduction dim {dim} to have non-zero size.")
     if dim is None:
         return x._new(x._be.argreduce(code, x._data.reshape(-1), 0, False)[1])
-    d = _wrap_dim(dim, x.ndim, "argmax")
+    d = _wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
         return x._new(x._be.scalar(0, "int64"))
     return x._new(x._be.argreduce(code, x._data, d, keepdim)[1])
 
 
+@numpy_aliases
 def argmax(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, MAX)
 
 
+@numpy_aliases
 def argmin(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, MIN)
 
 
+@numpy_aliases
 def all(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "all")
     data = x._be.astype(x._be.astype(x._data, "bool"), "int64")
     return x._new(x._be.astype(x._be.reduce(MIN, data, dims, keepdim), "bool"))
 
 
+@numpy_aliases
 def any(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "any")
     data = x._be.astype(x._be.astype(x._data, "bool"), "int64")

@@ -49,6 +49,7 @@ class TakeFlat(Function):
 
     @staticmethod
     def forward(ctx, x, ids):
+        check_flat_ids(ids, x.numel(), None, "gather")
         ctx.ids, ctx.in_shape = ids, x.shape
         return x._new(x._be.gather(x._data, ids))
 
@@ -64,12 +65,23 @@ class ScatterFlat(Function):
 
     @staticmethod
     def forward(ctx, src, ids, shape):
+        check_flat_ids(ids, math.prod(shape), src.shape, "scatter_add")
         ctx.ids = ids
         return src._new(src._be.scatter_add(tuple(shape), ids, src._data))
 
     @staticmethod
     def backward(ctx, g):
         return take_flat(g, ctx.ids), None, None
+
+
+def check_flat_ids(ids, size, src_shape, op):
+    """The bounds the gather/scatter kernels rely on (they check nothing): every flat
+    position within ``size``, and a source of exactly the positions' shape."""
+    if src_shape is not None and math.prod(src_shape) != np.size(ids):
+        raise RuntimeError(f"{op}: a source of shape {list(src_shape)} for {list(np.shape(ids))} positions")
+    if isinstance(ids, np.ndarray) and ids.size and (ids.min() < 0 or ids.max() >= size):
+        bad = ids[(ids < 0) | (ids >= size)].ravel()[0]
+        raise IndexError(f"{op}: flat position {int(bad)} is out of bounds for a tensor of {size} elements")
 
 
 def take_flat(x, ids):
@@ -311,188 +323,6 @@ def to_device(x, device):
     return ToDevice.apply(x, device)
 
 
-# ---------------------------------------------------------------- indexing
-
-
-def _normalize_index(index):
-    """(index tuple for the backend array, whether it is basic: ints/slices/None/...)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out, basic = [], True
-    for item in index:
-        if isinstance(item, Tensor):
-            arr = item._be.to_numpy(item._data)
-            if arr.ndim == 0 and arr.dtype.kind in "iu":
-                out.append(int(arr))
-                continue
-            if arr.dtype.kind not in "iub":
-                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {item.dtype}")
-            out.append(arr)
-            basic = False
-        elif isinstance(item, (list, np.ndarray)):
-            arr = np.asarray(item)
-            if arr.dtype.kind not in "iub":
-                raise IndexError(f"index arrays must hold integers or bools, got {arr.dtype}")
-            out.append(arr)
-            basic = False
-        elif isinstance(item, bool):
-            out.append(item)
-            basic = False
-        elif isinstance(item, (numbers.Integral, slice)) or item is None or item is Ellipsis:
-            if isinstance(item, slice) and item.step is not None and item.step <= 0:
-                raise ValueError("step must be greater than zero")
-            out.append(int(item) if isinstance(item, numbers.Integral) else item)
-        else:
-            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                             f"Variables are valid indices (got {type(item).__name__})")
-    if basic and Ellipsis not in out:
-        out.append(Ellipsis)  # keeps an all-int index a 0-d view rather than a scalar
-    return tuple(out), basic
-
-
-def _flat_ids(shape, index):
-    try:
-        return np.arange(math.prod(shape)).reshape(shape)[index]
-    except IndexError as e:
-        raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {list(shape)}: {e}") from None
-
-
-def _show(index):
-    return [i.tolist() if isinstance(i, np.ndarray) else i for i in index if i is not Ellipsis] or "..."
-
-
-class Slice(Function):
-    grad_fn_name = "SliceBackward0"
-
-    @staticmethod
-    def forward(ctx, x, index):
-        ctx.in_shape, ctx.index = x.shape, index
-        try:
-            return _view_of(x, x._be.index(x._data, index), lambda a: a[index])
-        except IndexError as e:
-            raise IndexError(f"index {_show(index)} is out of range for a tensor of shape "
-                             f"{list(x.shape)}: {e}") from None
-
-    @staticmethod
-    def backward(ctx, g):
-        return scatter_flat(g, _flat_ids(ctx.in_shape, ctx.index), ctx.in_shape), None
-
-
-class Select(Slice):
-    grad_fn_name = "SelectBackward0"
-
-
-class Index(Function):
-    grad_fn_name = "IndexBackward0"
-
-    @staticmethod
-    def forward(ctx, x, index):
-        ctx.in_shape = x.shape
-        ctx.ids = _flat_ids(x.shape, index)
-        return x._new(x._be.gather(x._data, ctx.ids))
-
-    @staticmethod
-    def backward(ctx, g):
-        return scatter_flat(g, ctx.ids, ctx.in_shape), None
-
-
-def getitem(x, index):
-    if x.ndim == 0 and isinstance(index, int) and not isinstance(index, bool) and index in (0, -1):
-        # pre-0.4 code reads a scalar loss as loss.data[0]
-        warnings.warn("indexing a 0-dim tensor with [0] is the pre-0.4 idiom; use tensor.item()",
-                      DeprecationWarning, stacklevel=3)
-        return x.item()
-    if x.ndim == 0 and isinstance(index, (int, slice)) and not isinstance(index, bool):
-        raise IndexError(f"invalid index {index!r} of a 0-dim tensor; use tensor.item() to get its number")
-    idx, basic = _normalize_index(index)
-    if not basic:
-        return Index.apply(x, idx)
-    all_ints = all(isinstance(i, int) for i in idx if i is not Ellipsis)
-    return (Select if all_ints else Slice).apply(x, idx)
-
-
-class CopySlices(Function):
-    """``out = base`` with the elements at flat positions ``ids`` replaced by ``value`` (of
-    ``ids``' shape): the recorded form of ``x[index] = value`` and of a write through a
-    view of ``base``."""
-
-    grad_fn_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, base, ids, value):
-        data = base._be.copy(base._data)
-        base._be.setitem(data.reshape(-1), ids.reshape(-1), base._be.contiguous(value._data).reshape(-1))
-        ctx.ids, ctx.shape = ids, base.shape
-        return base._new(data)
-
-    @staticmethod
-    def backward(ctx, g):
-        grad_base = None
-        if ctx.needs_input_grad[0]:
-            keep = g._be.full(ctx.shape, 1, g._data.dtype)
-            g._be.setitem(keep.reshape(-1), ctx.ids.reshape(-1), g._be.scalar(0, g._data.dtype))
-            grad_base = g * g._new(keep)
-        return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
-
-
-def _copy_slices(x, index, value):
-    ids = _flat_ids(x.shape, index)
-    while value.ndim > ids.ndim and value.shape[0] == 1:
-        value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
-    try:
-        value = value.expand(ids.shape)
-    except RuntimeError:
-        raise ValueError(f"setitem: can't assign a value of shape {list(value.shape)} to index "
-                         f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
-    return CopySlices.apply(x, ids, value)
-
-
-def setitem(x, index, value):
-    idx, _ = _normalize_index(index)
-    if not isinstance(value, Tensor):
-        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
-    elif value.dtype is not x.dtype:
-        value = ew.to_dtype(value, x.dtype)
-    if _state.enabled and (x._requires_grad or value._requires_grad):
-        x._inplace("setitem", _copy_slices, idx, value)
-        return
-    x._check_inplace("setitem")
-    try:
-        x._be.setitem(x._data, idx, value._data)
-    except (IndexError, ValueError) as e:
-        raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
-                      f"{_show(idx)} of a tensor of shape {list(x.shape)}: {e}") from None
-    x._version[0] += 1
-
-
-class Fill(Function):
-    """``fill_``/``copy_``: every element replaced by ``value`` (broadcast)."""
-
-    grad_fn_name = "FillBackward0"
-
-    @staticmethod
-    def forward(ctx, x, value):
-        data = x._be.empty(x._data.shape, x._data.dtype)
-        x._be.copy_into(data, value._data)
-        return x._new(data)
-
-    @staticmethod
-    def backward(ctx, g):
-        return None, g  # the engine sums it to the value's shape
-
-
-def fill(x, value):
-    if not isinstance(value, Tensor):
-        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
-    try:
-        np.broadcast_shapes(value.shape, x.shape)
-    except ValueError:
-        raise RuntimeError(f"copy_: the source of shape {list(value.shape)} can't be broadcast to "
-                           f"the destination's shape {list(x.shape)}") from None
-    return Fill.apply(x, value)
-
-
-
 class Cat(Function):
     grad_fn_name = "CatBackward0"
 
@@ -523,11 +353,16 @@ def cat(tensors, dim=0):
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != d):
             raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}; got "
                                f"{list(first.shape)} and {list(t.shape)}")
+    return Cat.apply(d, *_common_dtype(tensors, "cat"))
+
+
+def _common_dtype(tensors, op):
+    first = tensors[0]
     dtype = first.dtype
     for t in tensors[1:]:
+        ew._check_device(first, t, op)
         dtype = ew._dtype.promote(dtype, t.dtype)
-    tensors = [t if t.dtype is dtype else ew.to_dtype(t, dtype) for t in tensors]
-    return Cat.apply(d, *tensors)
+    return [t if t.dtype is dtype else ew.to_dtype(t, dtype) for t in tensors]
 
 
 def stack(tensors, dim=0):
@@ -540,4 +375,21 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
                                f"and {list(t.shape)}")
     d = _wrap_dim(dim, len(shape) + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return Stack.apply(d, *_common_dtype(tensors, "stack"))
+
+
+class Stack(Function):
+    grad_fn_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        first = tensors[0]
+        be = first._be
+        return first._new(be.concatenate([be.expand_dims(t._data, dim) for t in tensors], dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        index = (slice(None),) * ctx.dim
+        return (None,) + tuple(g[index + (i,)] if needed else None
+                               for i, needed in enumerate(ctx.needs_input_grad[1:]))

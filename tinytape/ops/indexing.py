@@ -1,0 +1,283 @@
+"""Indexing: ``x[index]`` (basic indexing gives views; integer tensors, lists, ranges
+and masks gather), ``x[index] = value``, ``fill_``/``copy_``, and ``gather``,
+``scatter_add``, ``masked_fill``.
+
+Every index is resolved to flat positions on the host and checked against the tensor's
+size before a kernel sees it (the kernels check nothing): a gather, scatter or setitem
+out of range is an IndexError or RuntimeError here, never a read or write out of bounds.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .._grad_mode import _state
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import Function
+from . import elementwise as ew
+from .shape import TakeFlat, _view_of, scatter_flat, take_flat
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def _normalize_index(index):
+    """(index tuple for the backend array, whether it is basic: ints/slices/None/...)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out, basic = [], True
+    for item in index:
+        if isinstance(item, Tensor):
+            arr = item._be.to_numpy(item._data)
+            if arr.ndim == 0 and arr.dtype.kind in "iu":
+                out.append(int(arr))
+                continue
+            if arr.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {item.dtype}")
+            out.append(arr)
+            basic = False
+        elif isinstance(item, (list, np.ndarray, range)):
+            arr = np.asarray(item, dtype=np.int64 if isinstance(item, range) else None)
+            if arr.dtype.kind not in "iub":
+                raise IndexError(f"index arrays must hold integers or bools, got {arr.dtype}")
+            out.append(arr)
+            basic = False
+        elif isinstance(item, bool):
+            out.append(item)
+            basic = False
+        elif isinstance(item, (numbers.Integral, slice)) or item is None or item is Ellipsis:
+            if isinstance(item, slice) and item.step is not None and item.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(int(item) if isinstance(item, numbers.Integral) else item)
+        else:
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                             f"Variables are valid indices (got {type(item).__name__})")
+    if basic and Ellipsis not in out:
+        out.append(Ellipsis)  # keeps an all-int index a 0-d view rather than a scalar
+    return tuple(out), basic
+
+
+def _flat_ids(shape, index):
+    try:
+        return np.arange(math.prod(shape)).reshape(shape)[index]
+    except IndexError as e:
+        raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {list(shape)}: {e}") from None
+
+
+def _show(index):
+    return [i.tolist() if isinstance(i, np.ndarray) else i for i in index if i is not Ellipsis] or "..."
+
+
+class Slice(Function):
+    grad_fn_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.in_shape, ctx.index = x.shape, index
+        try:
+            return _view_of(x, x._be.index(x._data, index), lambda a: a[index])
+        except IndexError as e:
+            raise IndexError(f"index {_show(index)} is out of range for a tensor of shape "
+                             f"{list(x.shape)}: {e}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return scatter_flat(g, _flat_ids(ctx.in_shape, ctx.index), ctx.in_shape), None
+
+
+class Select(Slice):
+    grad_fn_name = "SelectBackward0"
+
+
+class Index(Function):
+    grad_fn_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.in_shape = x.shape
+        ctx.ids = _flat_ids(x.shape, index)
+        return x._new(x._be.gather(x._data, ctx.ids))
+
+    @staticmethod
+    def backward(ctx, g):
+        return scatter_flat(g, ctx.ids, ctx.in_shape), None
+
+
+def getitem(x, index):
+    if x.ndim == 0 and isinstance(index, int) and not isinstance(index, bool) and index in (0, -1):
+        # pre-0.4 code reads a scalar loss as loss.data[0]
+        warnings.warn("indexing a 0-dim tensor with [0] is the pre-0.4 idiom; use tensor.item()",
+                      DeprecationWarning, stacklevel=3)
+        return x.item()
+    if x.ndim == 0 and isinstance(index, (int, slice)) and not isinstance(index, bool):
+        raise IndexError(f"invalid index {index!r} of a 0-dim tensor; use tensor.item() to get its number")
+    idx, basic = _normalize_index(index)
+    if not basic:
+        return Index.apply(x, idx)
+    # named after the last step PyTorch takes: the last item that is not a full slice
+    last = next((i for i in reversed(idx) if i is not Ellipsis and i is not None and i != slice(None)), None)
+    return (Select if isinstance(last, int) else Slice).apply(x, idx)
+
+
+class CopySlices(Function):
+    """``out = base`` with the elements at flat positions ``ids`` replaced by ``value`` (of
+    ``ids``' shape): the recorded form of ``x[index] = value`` and of a write through a
+    view of ``base``."""
+
+    grad_fn_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, ids, value):
+        data = base._be.copy(base._data)
+        base._be.setitem(data.reshape(-1), ids.reshape(-1), base._be.contiguous(value._data).reshape(-1))
+        ctx.ids, ctx.shape = ids, base.shape
+        return base._new(data)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad_base = None
+        if ctx.needs_input_grad[0]:
+            keep = g._be.full(ctx.shape, 1, g._data.dtype)
+            g._be.setitem(keep.reshape(-1), ctx.ids.reshape(-1), g._be.scalar(0, g._data.dtype))
+            grad_base = g * g._new(keep)
+        return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
+
+
+def _copy_slices(x, index, value):
+    ids = _flat_ids(x.shape, index)
+    while value.ndim > ids.ndim and value.shape[0] == 1:
+        value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
+    try:
+        value = value.expand(ids.shape)
+    except RuntimeError:
+        raise ValueError(f"setitem: can't assign a value of shape {list(value.shape)} to index "
+                         f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
+    return CopySlices.apply(x, ids, value)
+
+
+def setitem(x, index, value):
+    idx, _ = _normalize_index(index)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
+    elif value.dtype is not x.dtype:
+        value = ew.to_dtype(value, x.dtype)
+    if _state.enabled and (x._requires_grad or value._requires_grad):
+        x._inplace("setitem", _copy_slices, idx, value)
+        return
+    x._check_inplace("setitem")
+    try:
+        x._be.setitem(x._data, idx, value._data)
+    except (IndexError, ValueError) as e:
+        raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
+                      f"{_show(idx)} of a tensor of shape {list(x.shape)}: {e}") from None
+    x._version[0] += 1
+
+
+class Fill(Function):
+    """``fill_``/``copy_``: every element replaced by ``value`` (broadcast)."""
+
+    grad_fn_name = "FillBackward0"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        data = x._be.empty(x._data.shape, x._data.dtype)
+        x._be.copy_into(data, value._data)
+        return x._new(data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, g  # the engine sums it to the value's shape
+
+
+def fill(x, value):
+    if not isinstance(value, Tensor):
+        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
+    try:
+        np.broadcast_shapes(value.shape, x.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(value.shape)} can't be broadcast to "
+                           f"the destination's shape {list(x.shape)}") from None
+    return Fill.apply(x, value)
+
+
+
+
+
+# ---------------------------------------------------------------- gather / scatter_add / masked_fill
+
+
+class Gather(TakeFlat):
+    grad_fn_name = "GatherBackward0"
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (likewise for other dims)."""
+    from .composite import _scatter_ids
+    ids = _scatter_ids(input, dim, index, "gather")  # checked against input's size
+    return Gather.apply(input, ids.reshape(index.shape))
+
+
+class ScatterAdd(Function):
+    """``input`` with ``src`` added at the flat positions ``ids`` (repeats accumulate)."""
+
+    grad_fn_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ids, src):
+        ctx.ids = ids
+        be = x._be
+        added = be.scatter_add(tuple(x.shape), ids, be.contiguous(src._data))
+        return x._new(be.binary(ew.ADD, x._data, added))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
+
+
+def scatter_add(input, dim, index, src):
+    from .composite import _scatter_ids
+    ids = _scatter_ids(input, dim, index, "scatter_add")
+    if not isinstance(src, Tensor) or src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+        raise RuntimeError(f"scatter_add(): expected src {list(getattr(src, 'shape', []))} to be a tensor no "
+                           f"smaller than index {list(index.shape)} in every dimension")
+    if src.shape != index.shape:
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    if src.dtype is not input.dtype:
+        src = ew.to_dtype(src, input.dtype)
+    return ScatterAdd.apply(input, ids.reshape(index.shape), src)
+
+
+def scatter_add_(self, dim, index, src):
+    return self._inplace("scatter_add_", scatter_add, dim, index, src)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` (bool, broadcast to ``input``) is True."""
+    if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                               f"with {value.ndim} dimension(s).")
+        value = ew.to_dtype(value, input.dtype) if value.dtype is not input.dtype else value
+    try:
+        shape = np.broadcast_shapes(mask.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != input.shape:
+        raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} can't be broadcast to "
+                           f"the input's shape {list(input.shape)}")
+    if not isinstance(value, Tensor):
+        value = Tensor._make(input._be.scalar(value, input._data.dtype), be=input._be)
+    return ew.where(mask, value, input)
+
+
+def masked_fill_(self, mask, value):
+    return self._inplace("masked_fill_", masked_fill, mask, value)
+
+
+METHODS = {"gather": gather, "scatter_add": scatter_add, "scatter_add_": scatter_add_,
+           "masked_fill": masked_fill, "masked_fill_": masked_fill_}
+FUNCTIONS = {"gather": gather, "scatter_add": scatter_add, "masked_fill": masked_fill}
