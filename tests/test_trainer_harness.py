@@ -160,15 +160,22 @@ def test_train_py_takes_a_users_config_folder_and_overrides(tmp_path):
     (tmp_path / "usernet.py").write_text(textwrap.dedent(USER_MODULE))
     (tmp_path / "my_conf" / "model").mkdir(parents=True)
     (tmp_path / "my_conf" / "model" / "mynet.yaml").write_text("_target_: usernet.Net\nwidth: 64\n")
-    out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--config-dir", "my_conf", "model=mynet",
-                           "model.width=12", "loss=mse", "optim.lr=1e-2", "data.D_in=20", "trainer.steps=5",
-                           f"hydra.run.dir={out}"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    out, more = tmp_path / "run", tmp_path / "more"
+
+    def train(*args):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--config-dir", "my_conf",
+                                "model=mynet", "model.width=12", "loss=mse", "optim.lr=1e-2", "data.D_in=20",
+                                "data.batch_size=8", "data.shuffle=true", *args],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = train("trainer.steps=5", f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     state = checkpoint.load(str(out / "checkpoint.npz"))["model"]
     assert tuple(state["layers.0.weight"].shape) == (12, 20) and tuple(state["layers.2.weight"].shape) == (4, 12)
     assert set(os.listdir(out)) >= {"config.yaml", "train.log", "losses.csv", "metrics.json", "loss.png",
                                     "checkpoint.npz"}
+    proc = train("trainer.steps=8", f"trainer.resume={out / 'checkpoint.npz'}", f"hydra.run.dir={more}")
+    assert proc.returncode == 0, proc.stderr
+    assert len(losses_of(more)) == 8 and losses_of(more)[:5] == losses_of(out)
 
 
 # (overrides, the key the one line names)
