@@ -28,6 +28,7 @@ def _check_tensor(x, op, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
 
+
 # ---------------------------------------------------------------- windows: pooling, convolution
 
 
@@ -117,10 +118,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override:
         divisor = np.full(out, float(divisor_override))
     elif count_include_pad:  # the window clipped to the padded input
-        h, w = x.shape[2:]
-        rows = np.minimum(np.arange(out[0]) * stride[0] - pad[0] + kernel[0], h + pad[0]) - (np.arange(out[0]) * stride[0] - pad[0])
-        cols = np.minimum(np.arange(out[1]) * stride[1] - pad[1] + kernel[1], w + pad[1]) - (np.arange(out[1]) * stride[1] - pad[1])
-        divisor = rows[:, None] * cols[None, :]
+        extent = []
+        for o, size, k, st, p in zip(out, x.shape[2:], kernel, stride, pad):
+            starts = np.arange(o) * st - p
+            extent.append(np.minimum(starts + k, size + p) - starts)
+        divisor = extent[0][:, None] * extent[1][None, :]
     else:
         divisor = inside.sum(-1)
     sums = sh.reshape(red.sum(_gather_windows(x, ids, 0.0), -1), ids.shape[:-1])
