@@ -331,16 +331,6 @@ def repeat_interleave(input, repeats, dim=None):
     return sh.take_flat(input, np.ravel_multi_index(tuple(grid), input.shape))
 
 
-def arange_inclusive(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """``torch.range``: like arange but including ``end`` (deprecated in PyTorch, as here)."""
-    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
-                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values "
-                  "in [start, end).", UserWarning, stacklevel=2)
-    if end is None:
-        start, end = 0, start
-    count = int(math.floor((end - start) / step)) + 1
-    values = start + step * np.arange(count, dtype=np.float64)
-    return _creation.tensor(values, dtype=dtype or _dtype.float32, device=device, requires_grad=requires_grad)
 
 
 def _new_like(make):
@@ -362,7 +352,7 @@ TORCH_FUNCTIONS = {
     "split": split, "tril": tril, "triu": triu, "ravel": ravel, "meshgrid": meshgrid, "outer": outer,
     "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "multinomial": multinomial,
     "unique": unique, "cross": cross, "select": select, "swapaxes": swapaxes, "bmm": bmm,
-    "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "range": arange_inclusive,
+    "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc,
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
     "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
     "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount, "det": det, "inverse": inverse,
