@@ -78,7 +78,7 @@ def write_tsv(rows, sources, names, path=TSV):
     ]
     for s in sources:
         commit = commit_of(s) if os.path.exists(s["path"]) else "absent"
-        absent = f" ({len(s['absent'])} files listed without content)" if s.get("absent") else ""
+        absent = f" (listed without content, not read: {len(s['absent'])})" if s.get("absent") else ""
         header.append(f"#   {s['name']}\t{commit}\t{s['what']}{absent}")
     header += [
         "# kind: torch = torch.<name>; functional = torch.nn.functional.<name>; autograd = torch.autograd.<name>;",
