@@ -387,3 +387,56 @@ def test_deepcopy_of_a_model_is_independent():
         c.out.weight.fill_(0.0)
     assert m.out.weight.abs().sum().item() > 0
     assert [n for n, _ in c.named_parameters()] == [n for n, _ in m.named_parameters()]
+
+
+# ---------------------------------------------------------------- containers
+
+
+CONTAINER_OPS = {
+    "slice": lambda lib, s: s[1:],
+    "negative_index": lambda lib, s: s[-1],
+    "step_slice": lambda lib, s: s[::2],
+    "append": lambda lib, s: s.append(lib.nn.Tanh()),
+    "extend": lambda lib, s: s.extend([lib.nn.Tanh(), lib.nn.Identity()]),
+    "insert": lambda lib, s: s.insert(1, lib.nn.Sigmoid()),
+    "insert_negative": lambda lib, s: s.insert(-1, lib.nn.Sigmoid()),
+    "delete": lambda lib, s: (s.__delitem__(0), s)[1],
+    "delete_slice": lambda lib, s: (s.__delitem__(slice(0, 2)), s)[1],
+    "pop": lambda lib, s: (s.pop(1), s),
+    "setitem": lambda lib, s: (s.__setitem__(-2, lib.nn.Identity()), s)[1],
+    "add": lambda lib, s: s + s[1:] if isinstance(s, lib.nn.Sequential) else s + [lib.nn.ReLU()],
+    "iadd": lambda lib, s: s.__iadd__(lib.nn.Sequential(lib.nn.ReLU())) if isinstance(s, lib.nn.Sequential)
+    else s.__iadd__([lib.nn.ReLU()]),
+    "len_and_iter": lambda lib, s: (len(s), [type(m).__name__ for m in s]),
+}
+
+
+def _describe(result):
+    if isinstance(result, tuple):
+        return tuple(_describe(r) for r in result)
+    return repr(result).replace("torch.", "tinytape.")
+
+
+# ModuleList.insert with a negative index is a KeyError in PyTorch; ours inserts as Sequential does
+@pytest.mark.parametrize("name, kind", [(n, k) for n in sorted(CONTAINER_OPS) for k in ("Sequential", "ModuleList")
+                                        if (n, k) != ("insert_negative", "ModuleList")])
+def test_container_operations_match_pytorch(name, kind):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tt, torch):
+        layers = [lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1), lib.nn.Flatten(0, 1)]
+        container = lib.nn.Sequential(*layers) if kind == "Sequential" else lib.nn.ModuleList(layers)
+        results.append((_describe(CONTAINER_OPS[name](lib, container)), list(container._modules),
+                        [n for n, _ in container.named_parameters()]))
+    assert results[0] == results[1]
+
+
+def test_sequential_runs_its_modules_in_order_and_index_errors():
+    s = nn.Sequential(OrderedDict([("scale", nn.Linear(1, 1, bias=False)), ("act", nn.ReLU())]))
+    nn.init.constant_(s.scale.weight, -2.0)
+    assert s(tt.tensor([[1.0], [-1.0]])).tolist() == [[0.0], [2.0]]
+    assert type(s[0:1]) is nn.Sequential and list(s[0:1]._modules) == ["scale"]
+    with pytest.raises(IndexError, match="index 2 is out of range"):
+        s[2]
+    with pytest.raises(NotImplementedError):
+        nn.ModuleList([nn.ReLU()])(tt.ones(1))

@@ -55,6 +55,7 @@ class _IndexedModules(Module):
         return self
 
     def insert(self, index, module):
+        """Insert before ``index``; Sequential returns itself, ModuleList None (as PyTorch)."""
         if not isinstance(module, Module):
             raise TypeError(f"insert: module should be a Module, got {type(module).__name__}")
         n = len(self._modules)
@@ -111,6 +112,9 @@ class ModuleList(_IndexedModules):
 
     def __iadd__(self, modules):
         return self.extend(modules)
+
+    def insert(self, index, module):
+        super().insert(index, module)
 
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
