@@ -2,7 +2,7 @@
 with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
 from ._version import __version__
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
-from ._dtype import device, dtype, float32, float64, int64
+from ._dtype import device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._tensor import Size, Tensor
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -29,6 +29,9 @@ from .compiler import compile  # noqa: A001  (torch.compile's name)
 float = float32  # noqa: A001
 double = float64
 long = int64
+half = float16
+int = int32  # noqa: A001
+short = int16
 clip = clamp
 
 

@@ -53,7 +53,10 @@ def set_rng_state(state):
 
 def _wrap(data, requires_grad, device):
     be = for_device(_dtype.as_device(device))
-    t = Tensor._make(be.asarray(data), be=be)  # a host array: no copy on the CPU backend
+    arr = be.asarray(data)  # a host array: no copy on the CPU backend
+    if arr.shape != np.shape(data):  # np.ascontiguousarray makes 0-d data 1-d
+        arr = be.reshape(arr, np.shape(data))
+    t = Tensor._make(arr, be=be)
     if requires_grad:
         t.requires_grad_(True)
     return t

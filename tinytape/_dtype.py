@@ -24,10 +24,18 @@ float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
+# storage types: held, cast to and from, and computed in where a kernel takes them
+float16 = dtype("float16", np.float16)
+int32 = dtype("int32", np.int32)
+int16 = dtype("int16", np.int16)
+int8 = dtype("int8", np.int8)
+uint8 = dtype("uint8", np.uint8)
 
-_BY_NUMPY = {d.np: d for d in (float32, float64, int64, bool_)}
+ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8)
+_BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {"float32": float32, "float": float32, "float64": float64, "double": float64,
-            "int64": int64, "long": int64, "bool": bool_}
+            "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16,
+            "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8, "uint8": uint8}
 
 default_float = float32
 
@@ -37,8 +45,8 @@ def _from_name(name):
 
 
 def from_numpy_dtype(np_dtype):
-    """The tinytape dtype holding numpy dtype ``np_dtype`` (other ints widen to int64,
-    other floats to float32/float64 by size)."""
+    """The tinytape dtype holding numpy dtype ``np_dtype`` (other ints, such as uint32,
+    widen to int64; other floats to float32/float64 by size)."""
     np_dtype = np.dtype(np_dtype)
     found = _BY_NUMPY.get(np_dtype)
     if found is not None:
@@ -47,7 +55,8 @@ def from_numpy_dtype(np_dtype):
         return int64
     if np_dtype.kind == "f":
         return float64 if np_dtype.itemsize > 4 else float32
-    raise TypeError(f"tinytape: can't hold numpy dtype {np_dtype}; supported: float32, float64, int64, bool")
+    raise TypeError(f"tinytape: can't hold numpy dtype {np_dtype}; supported: "
+                    f"{', '.join(d.name for d in ALL)}")
 
 
 def as_dtype(value):
@@ -68,13 +77,42 @@ def as_dtype(value):
     return from_numpy_dtype(value)
 
 
+def category(d):
+    """PyTorch's kinds, in promotion order: bool 0 < integer 1 < floating 2."""
+    return 2 if d.is_floating_point else 0 if d is bool_ else 1
+
+
 def promote(a, b):
-    """Result dtype of a binary op between two tensor dtypes (PyTorch's categories:
-    bool < int64 < float32 < float64)."""
+    """Result dtype of a binary op between two tensor dtypes: the higher kind wins; within
+    a kind, the smallest type holding both (int8 with uint8 is int16, as in PyTorch)."""
     if a is b:
         return a
-    order = (bool_, int64, float32, float64)
-    return a if order.index(a) > order.index(b) else b
+    ca, cb = category(a), category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return from_numpy_dtype(np.promote_types(a.np, b.np))
+
+
+def result_type(a, b):
+    """PyTorch's result type of a binary op on tensors and python numbers.  Operands rank
+    as tensors with dimensions > 0-d tensors > python numbers: a lower-ranked operand
+    changes the result only when its kind (bool < integer < floating) is higher, so
+    ``ones(2) * tensor(0.5, dtype=float64)`` is float32 and ``ones(2) * 0.5`` too."""
+    groups = ([], [], [])  # dimensioned tensors, 0-d tensors, python numbers
+    for x in (a, b):
+        if hasattr(x, "_data"):
+            groups[0 if x._data.ndim else 1].append(x.dtype)
+        else:
+            groups[2].append(x)
+    result = None
+    for dtypes in groups[:2]:
+        if dtypes:
+            found = dtypes[0] if len(dtypes) == 1 else promote(*dtypes)
+            if result is None or category(found) > category(result):
+                result = found
+    for scalar in groups[2]:
+        result = promote_scalar(result, scalar) if result is not None else None
+    return result
 
 
 def promote_scalar(t, scalar):

@@ -49,6 +49,8 @@ class _RemovableHandle:
 class Tensor:
     __slots__ = ("_data", "_be", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version", "_hooks", "_retains_grad", "_view", "__weakref__")
+    # numpy's operators defer to ours: np.float64(2.) * t is a tensor on the tape
+    __array_priority__ = 1000
 
     # ------------------------------------------------------------------ creation
     def __new__(cls, *args, **kwargs):
@@ -368,37 +370,37 @@ class Tensor:
         return _ew.add(self, other)
 
     def __radd__(self, other):
-        return _ew.add(other, self)
+        return _ew.add(_from_numpy_operand(other, self), self)
 
     def __sub__(self, other):
         return _ew.sub(self, other)
 
     def __rsub__(self, other):
-        return _ew.sub(other, self)
+        return _ew.sub(_from_numpy_operand(other, self), self)
 
     def __mul__(self, other):
         return _ew.mul(self, other)
 
     def __rmul__(self, other):
-        return _ew.mul(other, self)
+        return _ew.mul(_from_numpy_operand(other, self), self)
 
     def __truediv__(self, other):
         return _ew.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ew.div(other, self)
+        return _ew.div(_from_numpy_operand(other, self), self)
 
     def __pow__(self, other):
         return _ew.pow(self, other)
 
     def __rpow__(self, other):
-        return _ew.pow(other, self)
+        return _ew.pow(_from_numpy_operand(other, self), self)
 
     def __matmul__(self, other):
         return _la.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _la.matmul(other, self)
+        return _la.matmul(_from_numpy_operand(other, self), self)
 
     def __neg__(self):
         return _ew.neg(self)
@@ -726,6 +728,15 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+
+def _from_numpy_operand(other, like):
+    """A numpy array on the left of an operator becomes a tensor on ``like``'s device
+    (numpy defers to us: ``__array_priority__``), as PyTorch does."""
+    if isinstance(other, np.ndarray):
+        from ._creation import tensor
+        return tensor(other, device=like.device)
+    return other
 
 
 def _rebuild(data, requires_grad):

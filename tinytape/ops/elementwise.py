@@ -44,7 +44,7 @@ def operands(a, b, op):
     if ta and tb:
         _check_broadcast(a._data.shape, b._data.shape, op)
         _check_device(a, b, op)
-        dt = _dtype.promote(a.dtype, b.dtype)
+        dt = _dtype.result_type(a, b)  # a 0-d tensor promotes as a number would
     elif ta:
         if type(b) not in _PY_SCALARS and not isinstance(b, numbers.Number):
             raise TypeError(f"{op}: unsupported operand types Tensor and {type(b).__name__}")
@@ -566,7 +566,7 @@ def where(cond, a, b):
     if not isinstance(cond, Tensor):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
     if cond.dtype is not _dtype.bool_:
-        cond = cond != 0
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
     a, b = operands(a, b, "where")
     _check_device(cond, a, "where")
     return Where.apply(cond, a, b)

@@ -15,6 +15,7 @@ import numpy as np
 from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
+from ..backend.opcodes import ADD
 from . import elementwise as ew
 from .shape import TakeFlat, _view_of, scatter_flat, take_flat
 
@@ -228,7 +229,7 @@ class ScatterAdd(Function):
         ctx.ids = ids
         be = x._be
         added = be.scatter_add(tuple(x.shape), ids, be.contiguous(src._data))
-        return x._new(be.binary(ew.ADD, x._data, added))
+        return x._new(be.binary(ADD, x._data, added))
 
     @staticmethod
     def backward(ctx, g):

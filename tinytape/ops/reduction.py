@@ -6,7 +6,7 @@ import math
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
-from ..backend.opcodes import MAX, MIN, SUM, SUMSQ
+from ..backend.opcodes import ABS, DIV, MAX, MIN, MUL, POW, SQRT, SUM, SUMSQ
 from . import elementwise as ew
 
 
@@ -86,8 +86,8 @@ class Mean(Function):
         total = be.reduce(SUM, x._data, dims, keepdim)
         ctx.count = x.numel() // builtins.max(total.size, 1) if x.numel() else 0
         if ctx.count == 0:  # the mean of nothing is NaN (0/0), as in PyTorch
-            return x._new(be.binary(ew.MUL, total, be.scalar(math.nan, total.dtype)))
-        return x._new(be.binary(ew.DIV, total, be.scalar(ctx.count, total.dtype)))
+            return x._new(be.binary(MUL, total, be.scalar(math.nan, total.dtype)))
+        return x._new(be.binary(DIV, total, be.scalar(ctx.count, total.dtype)))
 
     @staticmethod
     def backward(ctx, g):
@@ -137,14 +137,14 @@ class Norm(Function):
             ctx.save_for_backward(x, out)
             return out
         if p == 2:
-            data = be.unary(ew.SQRT, be.reduce(SUMSQ, x._data, dims, keepdim))
+            data = be.unary(SQRT, be.reduce(SUMSQ, x._data, dims, keepdim))
         elif p == math.inf:
-            data = be.reduce(MAX, be.unary(ew.ABS, x._data), dims, keepdim)
+            data = be.reduce(MAX, be.unary(ABS, x._data), dims, keepdim)
         elif p == 1:
-            data = be.reduce(SUM, be.unary(ew.ABS, x._data), dims, keepdim)
+            data = be.reduce(SUM, be.unary(ABS, x._data), dims, keepdim)
         else:
-            powered = be.binary(ew.POW, be.unary(ew.ABS, x._data), be.scalar(p, x._data.dtype))
-            data = be.binary(ew.POW, be.reduce(SUM, powered, dims, keepdim), be.scalar(1.0 / p, x._data.dtype))
+            powered = be.binary(POW, be.unary(ABS, x._data), be.scalar(p, x._data.dtype))
+            data = be.binary(POW, be.reduce(SUM, powered, dims, keepdim), be.scalar(1.0 / p, x._data.dtype))
         out = x._new(data)
         ctx.save_for_backward(x, out)
         return out

@@ -66,12 +66,13 @@ class ScatterFlat(Function):
     @staticmethod
     def forward(ctx, src, ids, shape):
         check_flat_ids(ids, math.prod(shape), src.shape, "scatter_add")
-        ctx.ids = ids
+        ctx.ids, ctx.src_shape = ids, src.shape
         return src._new(src._be.scatter_add(tuple(shape), ids, src._data))
 
     @staticmethod
     def backward(ctx, g):
-        return take_flat(g, ctx.ids), None, None
+        taken = take_flat(g, ctx.ids)
+        return (taken if taken.shape == ctx.src_shape else taken.reshape(ctx.src_shape)), None, None
 
 
 def check_flat_ids(ids, size, src_shape, op):
