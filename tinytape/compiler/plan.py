@@ -255,13 +255,13 @@ def build_module(gen, plan, exact=True):
     params += [f"o{b}" for b in plan.materialized]
     params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
     lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
-             "_u = njit(inline='always', nogil=True)(scalar_ops.unary_op)",
-             "_b = njit(inline='always', nogil=True)(scalar_ops.binary_op)",
-             "_c = njit(inline='always', nogil=True)(scalar_ops.compare_op)",
+             "_u = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.unary_op)",
+             "_b = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.binary_op)",
+             "_c = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.compare_op)",
              "from tinytape.compiler.blas import gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
-    lines += ["", "", "@njit(cache=True, nogil=True)", f"def kernel({', '.join(params)}):"]
+    lines += ["", "", "@njit(cache=True, nogil=True, error_model='numpy')", f"def kernel({', '.join(params)}):"]
     lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]
     lines += [f"    {name} = {expr}" for name, expr in em.views]
     lines += body
