@@ -29,11 +29,7 @@ TARGET = {f"{r['kind']}:{r['name']}": r for r in ROWS
 DIFFERENTIABLE = sorted(k for k, r in TARGET.items() if r["differentiable"] == "yes")
 
 # Used by three or more sources and not provided yet.
-KNOWN_MISSING = {
-    "functional:one_hot", "tensor_method:int", "tensor_method:std", "tensor_method:var",
-    "torch:bfloat16", "torch:float16", "torch:floor", "torch:inference_mode", "torch:int32", "torch:randperm",
-    "torch:set_printoptions", "torch:topk", "torch:normal",
-}
+KNOWN_MISSING = {"torch:bfloat16", "torch:floor"}
 
 
 def resolve(key):

@@ -5,11 +5,11 @@ from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
 from ._dtype import device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._tensor import Size, Tensor
 from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from ._creation import (
     Generator, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
-    full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
-    randn, randn_like, seed, set_rng_state, tensor, zeros, zeros_like,
+    full_like, get_rng_state, linspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
+    randn, randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
 )
 from .ops.elementwise import (
     abs, add, clamp, cos, div, eq, equal, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
@@ -23,6 +23,8 @@ from .ops.shape import (
 from . import cuda, nn, optim
 from ._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from ._explain import explain
+from ._printing import set_printoptions
+from . import linalg
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
 

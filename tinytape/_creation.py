@@ -170,16 +170,16 @@ def _filled(size, value, dtype, device, requires_grad):
     return t.requires_grad_(True) if requires_grad else t
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, None, dtype or _dtype.default_float, device, requires_grad)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_size_arg(sizes, size, 'empty'), None, dtype or _dtype.default_float, device, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 0, dtype or _dtype.default_float, device, requires_grad)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_size_arg(sizes, size, 'zeros'), 0, dtype or _dtype.default_float, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 1, dtype or _dtype.default_float, device, requires_grad)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_size_arg(sizes, size, 'ones'), 1, dtype or _dtype.default_float, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -229,18 +229,59 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _wrap(np.linspace(start, end, steps).astype(dtype.np), requires_grad, device)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def _size_arg(sizes, size, op):
+    """``f(2, 3)``, ``f((2, 3))`` and ``f(size=(2, 3))`` alike."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{op}(): give the size positionally or as size=, not both")
+        return size
+    return sizes
+
+
+def _floats(sample, shape, dtype):
+    """Samples drawn in float64 for float16 (numpy's generator draws float32/float64 only)."""
+    return sample(shape, dtype=dtype.np) if dtype.np.itemsize >= 4 else sample(shape).astype(dtype.np)
+
+
+def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard-normal samples (float32 unless ``dtype`` says otherwise)."""
     dtype = _float_dtype(dtype)
     rng = (generator or default_generator).rng
-    return _wrap(rng.standard_normal(_sizes(size), dtype=dtype.np), requires_grad, device)
+    shape = _sizes(_size_arg(sizes, size, "randn"))
+    return _wrap(_floats(rng.standard_normal, shape, dtype), requires_grad, device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
     rng = (generator or default_generator).rng
-    return _wrap(rng.random(_sizes(size), dtype=dtype.np), requires_grad, device)
+    shape = _sizes(_size_arg(sizes, size, "rand"))
+    return _wrap(_floats(rng.random, shape, dtype), requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples: ``mean + std * N(0, 1)``; tensor ``mean``/``std`` broadcast (and
+    the result is differentiable in them), numbers need ``size``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(np.shape(mean) if isinstance(mean, Tensor) else (),
+                                    np.shape(std) if isinstance(std, Tensor) else ())
+        noise = randn(shape, dtype=like.dtype, device=like.device, generator=generator)
+        return mean + std * noise
+    if size is None:
+        raise TypeError("normal(): with number mean and std, give size=")
+    dtype = _float_dtype(dtype)
+    rng = (generator or default_generator).rng
+    shape = _sizes((size,) if isinstance(size, int) else size)
+    samples = (rng.standard_normal(shape) * std + mean).astype(dtype.np)
+    return _wrap(samples, requires_grad, device)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1."""
+    rng = (generator or default_generator).rng
+    dtype = _dtype.as_dtype(dtype) or _dtype.int64
+    return _wrap(rng.permutation(int(n)).astype(dtype.np), requires_grad, device)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, generator=None):

@@ -17,3 +17,18 @@ def attach(methods, namespace=None, functions=None):
 def attach_all(namespace):
     from .ops import indexing
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
+    from .ops import statistics
+    attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
+    from .nn import functional as F
+    attach({"softmax": F.softmax, "log_softmax": F.log_softmax})
+    attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
+                                                  ("char", "int8"), ("byte", "uint8"))})
+
+
+def _cast(name):
+    def cast(self):
+        from . import _dtype
+        return self.to(_dtype.as_dtype(name))
+    cast.__name__ = cast.__qualname__ = {"float16": "half", "int32": "int", "int16": "short", "int8": "char",
+                                         "uint8": "byte"}[name]
+    return cast

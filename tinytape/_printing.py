@@ -9,6 +9,20 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None  # None: chosen from the values; True/False: forced
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """PyTorch's print options (``profile``: 'default', 'short' or 'full')."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = {
+            "default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}[profile]
+    PRECISION = PRECISION if precision is None else int(precision)
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else int(edgeitems)
+    LINEWIDTH = LINEWIDTH if linewidth is None else int(linewidth)
+    SCI_MODE = sci_mode
 
 
 class _Formatter:
@@ -31,7 +45,15 @@ class _Formatter:
         absvals = np.abs(finite)
         vmin, vmax = absvals.min(), absvals.max()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
+        if SCI_MODE is not None:
+            self.sci_mode = SCI_MODE
+            fmt = "{:.%de}" % PRECISION if SCI_MODE else "{:.%df}" % PRECISION
+            if SCI_MODE or not self.int_mode:
+                self.int_mode = False
+                self.max_width = max(len(fmt.format(v)) for v in finite.tolist())
+            else:
+                self.max_width = max(len(f"{v:.0f}") + 1 for v in finite.tolist())
+        elif self.int_mode:
             if vmax / vmin > 1000.0 or vmax > 1.0e8:
                 self.sci_mode = True
                 fmt = "{:.%de}" % PRECISION

@@ -5,11 +5,12 @@ import warnings
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
+from .._grad_mode import _state as _grad_state
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "functional"]
+           "set_detect_anomaly", "is_anomaly_enabled", "functional", "inference_mode"]
 
 
 def _as_tuple(x):
@@ -90,6 +91,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+class inference_mode(no_grad):
+    """``with inference_mode():`` / ``@inference_mode()``: nothing is recorded, as
+    ``no_grad`` (tinytape has no separate inference tensors); ``inference_mode(False)``
+    changes nothing."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode and _grad_state.enabled
+        self._inference = bool(mode)
+
+    def __enter__(self):
+        _inference_depth.append(self._inference)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _inference_depth.pop()
+        return super().__exit__(*exc)
+
+
+_inference_depth = []
+
+
+def is_inference_mode_enabled():
+    return bool(_inference_depth and _inference_depth[-1])
+
+
 def Variable(data, requires_grad=False, volatile=False):
     """The pre-0.4 wrapper: returns ``data`` itself as a tensor (optionally requiring grad)."""
     warnings.warn("Variable is deprecated: tensors carry autograd state themselves; use the "
@@ -105,3 +131,4 @@ def Variable(data, requires_grad=False, volatile=False):
 
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
+from . import functional  # noqa: E402,F401

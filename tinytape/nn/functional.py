@@ -82,6 +82,34 @@ def log_softmax(input, dim=None, dtype=None):
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
 
 
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    out = ew.where(input > 0, input, input * negative_slope)
+    return input.copy_(out) if inplace else out
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``."""
+    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 rows with a 1 at each class index (classes counted from the data when -1)."""
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    ids = tensor._be.to_numpy(tensor._data)
+    if num_classes == -1:
+        if ids.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(ids.max()) + 1
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        raise RuntimeError(f"one_hot: Class values must be in [0, {num_classes}), got {int(ids.min())}..{int(ids.max())}")
+    out = np.zeros(ids.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, ids[..., None], 1, axis=-1)
+    from .._creation import tensor as _tensor
+    return _tensor(out, device=tensor.device)
+
+
 # ---------------------------------------------------------------- pointwise losses
 
 

@@ -3,6 +3,8 @@ import builtins
 import collections
 import math
 
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
@@ -232,7 +234,10 @@ class ExtremeDim(Function):
         if x.ndim == 0:
             values, indices = values.reshape(()), indices.reshape(())
         ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
-        ctx.flat_ids = x._be.flat_positions(indices, x.shape, dim, keepdim) if ctx.needs_input_grad[0] else None
+        ctx.flat_ids = None
+        if ctx.needs_input_grad[0]:
+            ctx.flat_ids = (x._be.flat_positions(indices, x.shape, dim, keepdim) if x.ndim
+                            else np.zeros((), np.int64))  # a 0-d tensor is its own maximum
         idx = x._new(indices)
         ctx.mark_non_differentiable(idx)
         return x._new(values), idx

@@ -1,0 +1,184 @@
+"""Reductions built from recorded ops (so their gradients, and second derivatives, follow):
+var/std, prod, cumsum, logsumexp; comparisons of whole tensors (equal, isclose,
+allclose); sort and topk (order chosen on the host, values gathered on the tape)."""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from . import elementwise as ew
+from .indexing import Gather
+from .reduction import _return_type, numpy_aliases
+
+
+def _reduced_count(x, dim):
+    if dim is None:
+        return x.numel()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return math.prod(x.shape[_wrap_dim(d, x.ndim, "var")] for d in dims) if x.ndim else 1
+
+
+@numpy_aliases
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0)."""
+    if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    x = ew._float_input(input, "var")
+    centred = x - x.mean(dim, keepdim=True)
+    n = _reduced_count(x, dim)
+    # n - correction <= 0 gives inf or nan, as PyTorch (with its warning)
+    return (centred * centred).sum(dim, keepdim=keepdim) * (1.0 / (n - correction) if n > correction else math.nan)
+
+
+@numpy_aliases
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+@numpy_aliases
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """The product over ``dim`` (every element when None) by pairwise halving: log2(n)
+    recorded products, exact where elements are zero."""
+    x = input if dtype is None else input.to(dtype)
+    if x.dtype is _dtype.bool_:
+        x = ew.to_dtype(x, _dtype.int64)
+    if dim is None:
+        x, d = x.reshape(-1), 0
+    else:
+        d = _wrap_dim(dim, x.ndim, "prod")
+        if x.ndim == 0:
+            return x * 1
+        x = x.permute([d] + [i for i in range(x.ndim) if i != d])  # the reduced dim first
+    while x.shape[0] > 1:
+        n = x.shape[0]
+        half = n // 2
+        paired = x[:half] * x[half:2 * half]
+        x = paired if n % 2 == 0 else _cat([paired, x[2 * half:]])
+    if x.shape[0] == 0:
+        from .._creation import ones
+        x = ones((1,) + x.shape[1:], dtype=x.dtype, device=x.device)
+    out = x[0]
+    if keepdim:
+        out = out.reshape((1,) * input.ndim) if dim is None else out.unsqueeze(d)
+    return out
+
+
+def _cat(parts, dim=0):
+    from .shape import cat
+    return cat(parts, dim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sums along ``dim`` by doubling shifts (Hillis-Steele): log2(n) recorded adds."""
+    x = input if dtype is None else input.to(dtype)
+    if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
+        x = ew.to_dtype(x, _dtype.int64)
+    if x.ndim == 0:
+        return x * 1
+    d = _wrap_dim(dim, x.ndim, "cumsum")
+    n, shift = x.shape[d], 1
+    out = x
+    while shift < n:
+        lead = [slice(None)] * x.ndim
+        lead[d] = slice(0, n - shift)
+        from .._creation import zeros
+        pad_shape = list(x.shape)
+        pad_shape[d] = shift
+        shifted = _cat([zeros(pad_shape, dtype=x.dtype, device=x.device), out[tuple(lead)]], d)
+        out = out + shifted
+        shift *= 2
+    return out if out is not x else x * 1
+
+
+@numpy_aliases
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, shifted by the (constant) maximum for stability."""
+    x = ew._float_input(input, "logsumexp")
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    peak = x.detach()
+    for d in sorted((_wrap_dim(d, x.ndim, "logsumexp") for d in dims), reverse=True):
+        peak = peak.max(d, keepdim=True)[0] if x.ndim else peak
+    peak = ew.where(peak.abs() == math.inf, 0.0, peak)  # all -inf rows stay -inf, not nan
+    out = (x - peak).exp().sum(dims, keepdim=True).log() + peak
+    return out if keepdim else out.squeeze(dims) if x.ndim else out
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other| elementwise (infinities equal only to themselves)."""
+    a, b = ew.operands(input, other, "isclose")
+    close = np.isclose(a._be.to_numpy(a._data), b._be.to_numpy(b._data), rtol, atol, equal_nan)
+    from .._creation import tensor
+    return tensor(np.asarray(close), device=a.device)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    """True when both have the same shape and elements (``torch.equal``)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")
+    return input.shape == other.shape and bool(ew.eq(input, other).all())
+
+
+sort_result, topk_result = _return_type("sort"), _return_type("topk")
+
+
+class Sort(Gather):
+    grad_fn_name = "SortBackward0"
+
+
+class Topk(Gather):
+    grad_fn_name = "TopkBackward0"
+
+
+def _ordered(x, dim, descending, k, op, cls, result):
+    """Values and indices of ``x`` ordered along ``dim`` (the first ``k``); the order is
+    found on the host (stable, NaN as the largest), the values gathered on the tape."""
+    if x.ndim == 0:
+        from .._creation import zeros
+        if k not in (None, 0, 1):
+            raise RuntimeError(f"{op}(): selected index k out of range")
+        return result(x * 1, zeros((), dtype=_dtype.int64, device=x.device))
+    d = _wrap_dim(dim, x.ndim, op)
+    host = x._be.to_numpy(x._data)
+    if host.dtype == np.bool_:
+        host = host.astype(np.int8)
+    order = np.argsort(-host if descending and host.dtype.kind != "f" else host, axis=d, kind="stable")
+    if descending and host.dtype.kind == "f":
+        # stable descending: sort the reversed axis ascending, then flip back (NaN first)
+        rev = np.flip(host, d)
+        order = np.flip(np.argsort(rev, axis=d, kind="stable"), d)
+        order = host.shape[d] - 1 - order
+    if k is not None:
+        if not 0 <= k <= host.shape[d]:
+            raise RuntimeError(f"{op}(): selected index k out of range (k={k}, size {host.shape[d]} along dim {d})")
+        order = np.take(order, np.arange(k), axis=d)
+    grid = list(np.indices(order.shape))
+    grid[d] = order
+    ids = np.ravel_multi_index(tuple(grid), x.shape) if order.size else np.zeros(order.shape, np.int64)
+    values = cls.apply(x, ids)
+    from .._creation import tensor
+    return result(values, tensor(order.astype(np.int64), device=x.device))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    return _ordered(input, dim, descending, None, "sort", Sort, sort_result)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    return _ordered(input, dim, largest, k, "topk", Topk, topk_result)
+
+
+FUNCTIONS = {"var": var, "std": std, "prod": prod, "cumsum": cumsum, "logsumexp": logsumexp,
+             "isclose": isclose, "allclose": allclose, "equal": equal, "sort": sort, "argsort": argsort,
+             "topk": topk}
+METHODS = dict(FUNCTIONS)
