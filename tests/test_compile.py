@@ -314,3 +314,21 @@ def test_random_numbers_drawn_inside_run_eagerly():
     with pytest.warns(RuntimeWarning, match="random numbers"):
         first = compiled(x).item()
     assert compiled(x).item() != first  # fresh numbers each call, as eager
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "kernels"])
+def test_returned_tensors_never_share_memory_with_the_program(fuse):
+    """x.sum()'s gradient is a broadcast of a constant the program keeps: each replay
+    hands out its own array."""
+    def f(x):
+        loss = (x * 2).sum()
+        return tinytape.autograd.grad(loss, x)[0], loss
+    compiled = tinytape.compile(f, fuse=fuse)
+    x = tinytape.ones(3, requires_grad=True)
+    results = [compiled(x) for _ in range(3)]
+    for g, loss in results[1:]:  # the replays
+        np.testing.assert_array_equal(g.numpy(), np.full(3, 2, np.float32))
+        assert loss.item() == 6
+    for a, b in ((results[1], results[2]),):
+        assert not np.shares_memory(a[0].numpy(), b[0].numpy())
+        assert not np.shares_memory(a[1].numpy(), b[1].numpy())

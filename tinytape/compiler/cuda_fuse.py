@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .replay import CONSTANTS
+from .replay import CONSTANTS, fresh_test
 
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype"})
 THREADS = 256
@@ -128,8 +128,7 @@ class _Builder:
             body += self._run_lines(value, namespace)
         source = "\n".join([lines["head"]] + body + [lines["tail"]]) + "\n"
         exec(compile(source, "<tinytape cuda replay>", "exec"), namespace)
-        external = set(externals)
-        return namespace["replay"], externals, (lambda b: b not in external), source
+        return namespace["replay"], externals, fresh_test(self.program), source
 
     def _run_lines(self, run, namespace):
         """Allocate the run's stored outputs, then one launch."""

@@ -7,6 +7,21 @@ and any program the fused code generators do not cover.
 from .capture import strided_view
 
 CONSTANTS = frozenset({"scalar", "full"})  # backend calls that make an array from static values
+# calls whose result may share memory with another buffer or outlive one replay
+SHARING = CONSTANTS | {"broadcast_to", "swapaxes", "permute", "reshape", "view", "expand_dims", "squeeze",
+                       "index", "strided_view", "contiguous", "astype", "copy_into", "setitem"}
+
+
+def fresh_test(program):
+    """``fresh(b)``: whether buffer b's array is new to each replay (made by a kernel, not
+    a view, a hoisted constant or an argument), so it can be handed out without a copy."""
+    fresh = {out for _, kernel, _, _, out in program.capture.calls
+             if kernel not in SHARING and isinstance(out, int)}
+    fresh -= set(program.sources)
+    for _, kernel, _, _, out in program.capture.calls:  # written in place somewhere: not fresh
+        if kernel in SHARING and isinstance(out, int):
+            fresh.discard(out)
+    return fresh.__contains__
 
 
 def python_replay_lines(program, indices=None):
@@ -68,5 +83,4 @@ def python_replay(program):
     lines, namespace, externals = python_replay_lines(program)
     source = "\n".join([lines["head"]] + [line for _, line in lines["calls"]] + [lines["tail"]]) + "\n"
     exec(compile(source, "<tinytape replay>", "exec"), namespace)
-    external = set(externals)
-    return namespace["replay"], externals, (lambda b: b not in external), source
+    return namespace["replay"], externals, fresh_test(program), source
