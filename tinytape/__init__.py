@@ -4,6 +4,9 @@ from ._version import __version__
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
 from ._dtype import device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._tensor import Size, Tensor
+from ._methods import attach_core as _attach_core
+
+_attach_core()  # noqa: E305  (operators and methods, before any module computes with tensors)
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from ._creation import (
