@@ -30,6 +30,8 @@ def attach_all(namespace):
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": F.softmax, "log_softmax": F.log_softmax})
+    for name, fn in composite.FUNCTIONAL.items():  # functional.py's own definitions win
+        vars(F).setdefault(name, fn)
     attach(composite.TENSOR_METHODS)
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
                                                   ("char", "int8"), ("byte", "uint8"))})

@@ -3,7 +3,9 @@ modes, custom ``Function``s and ``gradcheck``."""
 import warnings
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from . import functional  # noqa: F401
 from .engine import run_backward
+from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
 from .._grad_mode import _state as _grad_state
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -128,7 +130,3 @@ def Variable(data, requires_grad=False, volatile=False):
         t.requires_grad_(True)
     return t
 
-
-from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
-
-from . import functional  # noqa: E402,F401

@@ -10,6 +10,7 @@
    to the leaf's gradient.
 """
 from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
 from . import anomaly
 from .function import BackwardNode, _state
 
@@ -232,5 +233,3 @@ def _accumulate(leaf, g, borrowed, create_graph):
     else:
         current._add_into(g)
 
-
-from .._tensor import Tensor  # noqa: E402

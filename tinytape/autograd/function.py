@@ -9,6 +9,7 @@ import itertools
 import warnings
 
 from .._grad_mode import _state
+from .._tensor import Tensor
 from . import anomaly as _anomaly
 from .tape import note_op
 
@@ -273,5 +274,3 @@ class _NoneSavedType:
 
 
 _NoneSaved = _NoneSavedType()
-
-from .._tensor import Tensor  # noqa: E402  (Tensor's methods call Function.apply)

@@ -385,7 +385,3 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         return (1 - label_smoothing) * nll + label_smoothing / c * smooth
     return nll_loss(logp, target, weight, ignore_index, reduction)
 
-
-from ..ops.composite import FUNCTIONAL as _COMPOSITE  # noqa: E402
-
-globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win
