@@ -235,3 +235,43 @@ def test_second_derivatives(case, device):
                         if g is not None])
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+def _graph(node, depth=2):
+    """A grad_fn and its next_functions, by class name, ``depth`` levels down."""
+    if node is None:
+        return None
+    if depth == 0:
+        return type(node).__name__
+    return type(node).__name__, [_graph(n, depth - 1) for n, _ in node.next_functions]
+
+
+GRAPHS = {
+    "sum dim": lambda m, x, w: x.sum(0),
+    "view": lambda m, x, w: x.view(6),
+    "index": lambda m, x, w: x[m.tensor([0, 1])],
+    "cat": lambda m, x, w: m.cat([x, w]),
+    "stack": lambda m, x, w: m.stack([x, w]),
+    "mm of a transpose": lambda m, x, w: x.mm(w.t()),
+    "cross_entropy": lambda m, x, w: m.nn.functional.cross_entropy(x, m.tensor([0, 1])),
+    "mse_loss": lambda m, x, w: m.nn.functional.mse_loss(x, w),
+    "max dim": lambda m, x, w: x.max(1)[0],
+    "gather": lambda m, x, w: x.gather(1, m.tensor([[0], [1]])),
+    "expand a slice": lambda m, x, w: x[0:1].expand(3, 3),
+    "setitem": lambda m, x, w: _assigned(x * 1, w[1]),
+}
+
+
+def _assigned(y, value):
+    y[0] = value
+    return y
+
+
+@pytest.mark.parametrize("case", sorted(GRAPHS))
+def test_next_functions_as_pytorch(case):
+    torch = pytest.importorskip("torch")
+    graphs = []
+    for m in (tt, torch):
+        x, w = m.ones(2, 3, requires_grad=True), m.ones(2, 3, requires_grad=True)
+        graphs.append(_graph(GRAPHS[case](m, x, w).grad_fn))
+    assert graphs[0] == graphs[1]

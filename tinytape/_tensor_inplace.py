@@ -68,7 +68,7 @@ class TensorInPlace:
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
         other_t = isinstance(other, Tensor)
-        if not self._data.flags.writeable if self._be is _CPU else False:
+        if self._be is _CPU and not self._data.flags.writeable:
             self._check_inplace(op_name)
         if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
             if extra and extra[0] != 1:

@@ -61,9 +61,11 @@ class BackwardNode:
     @property
     def next_functions(self):
         """``(node, output_nr)`` per tensor input, in operand order; a leaf's node is its
-        ``AccumulateGrad`` (``.variable`` is the leaf), an input not requiring grad ``(None, 0)``."""
+        ``AccumulateGrad`` (``.variable`` is the leaf), an input not requiring grad ``(None, 0)``;
+        integer and bool inputs (class indices, masks) are not differentiable and not listed."""
         return tuple((None, 0) if e is None else (e if isinstance(e[0], BackwardNode) else (_accumulator(e[0]), 0))
-                     for e, meta in zip(self.next_edges, self.input_meta) if meta is not None)
+                     for e, meta in zip(self.next_edges, self.input_meta)
+                     if meta is not None and meta[1].kind in "fc")
 
     def __getattr__(self, name):
         """``_saved_self``, ``_saved_other``, ``_saved_result``: the tensors backward saved."""
