@@ -211,3 +211,18 @@ def test_functional_create_graph_is_differentiable():
     hess = AF.hessian(_scalar(tt), x, create_graph=True)
     assert hess.requires_grad
     check_grad(lambda x: AF.jacobian(_f(tt), x, create_graph=True), A[0, :3])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "uint8", "float16"])
+def test_storage_dtypes_hold_cast_and_print(dtype, device):
+    torch = pytest.importorskip("torch")
+    values = [1.5, 2.5, 7.0]
+    got = tt.tensor(values, device=device).to(getattr(tt, dtype))
+    want = torch.tensor(values).to(getattr(torch, dtype))
+    assert got.dtype is getattr(tt, dtype) and got.tolist() == want.tolist()
+    assert repr(got.cpu()).replace("tinytape.", "torch.") == repr(want)
+    assert got.float().tolist() == want.float().tolist()
+    if dtype != "float16":  # integers compute in their own type, as PyTorch
+        assert (got * 3 + 1).cpu().tolist() == (want * 3 + 1).tolist() and (got * 3).dtype is got.dtype
+        assert got.sum().item() == want.sum().item()
