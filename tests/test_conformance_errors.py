@@ -133,10 +133,13 @@ def test_creation_overflow_raises(case):
     assert got.type is want.type
 
 
-@pytest.mark.parametrize("data, dtype", [([2 ** 63 - 1], None), ([-2 ** 63], None), ([3.7], "int64"), ([], None)])
+@pytest.mark.parametrize("data, dtype", [([2 ** 63 - 1], None), ([-2 ** 63], None), ([3.7], "int64"), ([], None),
+                                         ([1e40], "float32"), ([-1e6], "float16")])
 def test_creation_in_range_as_pytorch(data, dtype):
     torch = pytest.importorskip("torch")
-    got = tt.tensor(data, dtype=getattr(tt, dtype) if dtype else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a float overflowing to inf is silent, as in PyTorch
+        got = tt.tensor(data, dtype=getattr(tt, dtype) if dtype else None)
     want = torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None)
     assert got.tolist() == want.tolist() and got.dtype.name == str(want.dtype).split(".")[1]
 

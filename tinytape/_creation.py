@@ -137,7 +137,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             dtype = _infer_dtype(data)
         arr = _python_array(data, dtype)
     dtype = dtype or _dtype.from_numpy_dtype(arr.dtype)
-    arr = np.array(arr, dtype=dtype.np, order="C")
+    with np.errstate(over="ignore"):  # 1e40 as float32 is inf, silently, as in PyTorch
+        arr = np.array(arr, dtype=dtype.np, order="C")
     return _wrap(arr, requires_grad, device)
 
 
