@@ -52,11 +52,11 @@ def set_rng_state(state):
 
 
 def _wrap(data, requires_grad, device):
-    be = for_device(_dtype.as_device(device))
-    arr = be.asarray(data)  # a host array: no copy on the CPU backend
+    backend = for_device(_dtype.as_device(device))
+    arr = backend.asarray(data)  # a host array: no copy on the CPU backend
     if arr.shape != np.shape(data):  # np.ascontiguousarray makes 0-d data 1-d
-        arr = be.reshape(arr, np.shape(data))
-    t = Tensor._make(arr, be=be)
+        arr = backend.reshape(arr, np.shape(data))
+    t = Tensor._make(arr, backend=backend)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -165,9 +165,9 @@ def _filled(size, value, dtype, device, requires_grad):
     if dtype is None:
         dtype = _dtype.default_float if value is None or isinstance(value, float) else (
             _dtype.bool_ if isinstance(value, bool) else _dtype.int64)
-    be = for_device(_dtype.as_device(device))
-    data = be.empty(shape, dtype.np) if value is None else be.full(shape, value, dtype.np)
-    t = Tensor._make(data, be=be)
+    backend = for_device(_dtype.as_device(device))
+    data = backend.empty(shape, dtype.np) if value is None else backend.full(shape, value, dtype.np)
+    t = Tensor._make(data, backend=backend)
     return t.requires_grad_(True) if requires_grad else t
 
 

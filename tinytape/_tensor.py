@@ -46,7 +46,7 @@ class _RemovableHandle:
 
 
 class Tensor:
-    __slots__ = ("_data", "_be", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
+    __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version", "_hooks", "_retains_grad", "_view", "__weakref__")
     # numpy's operators defer to ours: np.float64(2.) * t is a tensor on the tape
     __array_priority__ = 1000
@@ -69,10 +69,10 @@ class Tensor:
         return empty(*args, dtype=_dtype.float32, device=device) if args else empty(0, device=device)
 
     @staticmethod
-    def _make(data, requires_grad=False, grad_fn=None, output_nr=0, version=None, be=None):
+    def _make(data, requires_grad=False, grad_fn=None, output_nr=0, version=None, backend=None):
         t = object.__new__(Tensor)
         t._data = data
-        t._be = be if be is not None else _CPU
+        t._backend = backend if backend is not None else _CPU
         t._requires_grad = requires_grad
         t._grad = None
         t._grad_fn = grad_fn
@@ -85,12 +85,12 @@ class Tensor:
 
     def _new(self, data):
         """A fresh tensor (no history) on this tensor's device."""
-        return Tensor._make(data, be=self._be)
+        return Tensor._make(data, backend=self._backend)
 
     def _alias(self):
         """A new tensor object sharing this one's data, version counter and history."""
         return Tensor._make(self._data, self._requires_grad, self._grad_fn, self._output_nr,
-                            self._version, self._be)
+                            self._version, self._backend)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -120,11 +120,11 @@ class Tensor:
 
     @property
     def device(self):
-        return self._be.device
+        return self._backend.device
 
     @property
     def is_cuda(self):
-        return self._be.device.type == "cuda"
+        return self._backend.device.type == "cuda"
 
     def element_size(self):
         return self._data.itemsize
@@ -188,14 +188,14 @@ class Tensor:
     def data(self):
         """This tensor's data as a tensor outside autograd: same storage, its own version
         counter, so writes through it are not seen by the tape (as PyTorch's ``.data``)."""
-        return Tensor._make(self._data, be=self._be)
+        return Tensor._make(self._data, backend=self._backend)
 
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
-        self._be = value._be
+        self._backend = value._backend
 
     @property
     def output_nr(self):
@@ -207,7 +207,7 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        return Tensor._make(self._data, version=self._version, be=self._be)
+        return Tensor._make(self._data, version=self._version, backend=self._backend)
 
     def detach_(self):
         self._grad_fn, self._requires_grad, self._output_nr = None, False, 0
@@ -249,21 +249,21 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._be.to_numpy(self._data).reshape(-1)[0].item()
+        return self._backend.to_numpy(self._data).reshape(-1)[0].item()
 
     def tolist(self):
-        return self._be.to_numpy(self._data).tolist()
+        return self._backend.to_numpy(self._data).tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self._be.device.type != "cpu" and not force:
-            raise TypeError(f"can't convert {self._be.device} device type tensor to numpy. "
+        if self._backend.device.type != "cpu" and not force:
+            raise TypeError(f"can't convert {self._backend.device} device type tensor to numpy. "
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self._be.to_numpy(self._data)
+        return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._be.to_numpy(self._data)
+        arr = self._backend.to_numpy(self._data)
         return arr.astype(dtype) if dtype is not None else arr
 
     def _scalar(self, kind):
@@ -314,7 +314,7 @@ class Tensor:
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce__(self):
-        return (_rebuild, (self._be.to_numpy(self._data), self._requires_grad))
+        return (_rebuild, (self._backend.to_numpy(self._data), self._requires_grad))
 
 def _rebuild(data, requires_grad):
     return Tensor._make(np.array(data), requires_grad=requires_grad)

@@ -5,9 +5,9 @@ from ._grad_mode import _state
 from ._tensor import Tensor
 from .backend.cpu import cpu as _CPU
 from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB
-from .ops import elementwise as _ew
-from .ops import indexing as _ix
-from .ops import shape as _sh
+from .ops import elementwise as elementwise_ops
+from .ops import indexing as indexing_ops
+from .ops import shape as shape_ops
 
 
 class TensorInPlace:
@@ -37,90 +37,90 @@ class TensorInPlace:
             isinstance(a, Tensor) and a._requires_grad for a in args))
         base = ids = None
         if tracked and self._view is not None:
-            base, ids = _sh.view_base_and_ids(self)
+            base, ids = shape_ops.view_base_and_ids(self)
             base._check_inplace(op_name, view=True)
         source = self
         if tracked:
             source = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
-                                  self._output_nr, None, self._be)
+                                  self._output_nr, None, self._backend)
         result = fn(source, *args)
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
                 f"shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
-            new_base = _ix.CopySlices.apply(base._alias(), ids, result)
-        self._be.copy_into(self._data, result._data)
+            new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result)
+        self._backend.copy_into(self._data, result._data)
         self._version[0] += 1
         if base is not None:
             base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
-            result = _sh.take_flat(base, ids)  # the view's history, re-derived from its base
+            result = shape_ops.take_flat(base, ids)  # the view's history, re-derived from its base
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
         return self
 
     def _add_into(self, other):
         """``self += other`` on raw storage: the gradient-accumulation fast path."""
-        self._be.binary(_ADD, self._data, other._data.astype(self._data.dtype, copy=False), out=self._data)
+        self._backend.binary(_ADD, self._data, other._data.astype(self._data.dtype, copy=False), out=self._data)
         self._version[0] += 1
 
     def _inplace_binary(self, op_name, code, fn, other, *extra):
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
         other_t = isinstance(other, Tensor)
-        if self._be is _CPU and not self._data.flags.writeable:
+        if self._backend is _CPU and not self._data.flags.writeable:
             self._check_inplace(op_name)
         if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
             if extra and extra[0] != 1:
                 other = other * extra[0]  # alpha
-            data = other._data if other_t else self._be.scalar(other, self._data.dtype)
-            if ((not other_t or (other.dtype is self.dtype and other._be is self._be
-                                 and not self._be.may_alias(self._data, data)))
+            data = other._data if other_t else self._backend.scalar(other, self._data.dtype)
+            if ((not other_t or (other.dtype is self.dtype and other._backend is self._backend
+                                 and not self._backend.may_alias(self._data, data)))
                     and (self.dtype.is_floating_point or not isinstance(other, float))
                     and _broadcasts_to(data.shape, self._data.shape)):
-                self._be.binary(code, self._data, data, out=self._data)
+                self._backend.binary(code, self._data, data, out=self._data)
                 self._version[0] += 1
                 return self
             return self._inplace(op_name, fn, other)
         return self._inplace(op_name, fn, other, *extra)
 
     def add_(self, other, alpha=1):
-        return self._inplace_binary("add_", _ADD, _ew.add, other, alpha)
+        return self._inplace_binary("add_", _ADD, elementwise_ops.add, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace_binary("sub_", _SUB, _ew.sub, other, alpha)
+        return self._inplace_binary("sub_", _SUB, elementwise_ops.sub, other, alpha)
 
     def mul_(self, other):
-        return self._inplace_binary("mul_", _MUL, _ew.mul, other)
+        return self._inplace_binary("mul_", _MUL, elementwise_ops.mul, other)
 
     def div_(self, other):
         if not self.dtype.is_floating_point:
-            return self._inplace("div_", _ew.div, other)  # refused: true division gives floats
-        return self._inplace_binary("div_", _DIV, _ew.div, other)
+            return self._inplace("div_", elementwise_ops.div, other)  # refused: true division gives floats
+        return self._inplace_binary("div_", _DIV, elementwise_ops.div, other)
 
     def pow_(self, exponent):
-        return self._inplace("pow_", _ew.pow, exponent)
+        return self._inplace("pow_", elementwise_ops.pow, exponent)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", _ew.clamp, min, max)
+        return self._inplace("clamp_", elementwise_ops.clamp, min, max)
 
     def relu_(self):
-        return self._inplace("relu_", _ew.relu)
+        return self._inplace("relu_", elementwise_ops.relu)
 
     def exp_(self):
-        return self._inplace("exp_", _ew.exp)
+        return self._inplace("exp_", elementwise_ops.exp)
 
     def neg_(self):
-        return self._inplace("neg_", _ew.neg)
+        return self._inplace("neg_", elementwise_ops.neg)
 
     def zero_(self):
-        return self._inplace("zero_", _ix.fill, 0)
+        return self._inplace("zero_", indexing_ops.fill, 0)
 
     def fill_(self, value):
-        return self._inplace("fill_", _ix.fill, value)
+        return self._inplace("fill_", indexing_ops.fill, value)
 
     def copy_(self, src):
-        return self._inplace("copy_", _ix.fill, src)
+        return self._inplace("copy_", indexing_ops.fill, src)
 
     def __iadd__(self, other):
         return self.add_(other)

@@ -6,11 +6,11 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _sizes, type_name
-from .ops import elementwise as _ew
-from .ops import indexing as _ix
-from .ops import linalg as _la
-from .ops import reduction as _red
-from .ops import shape as _sh
+from .ops import elementwise as elementwise_ops
+from .ops import indexing as indexing_ops
+from .ops import linalg as linalg_ops
+from .ops import reduction as reduction_ops
+from .ops import shape as shape_ops
 
 
 class TensorMath:
@@ -33,7 +33,7 @@ class TensorMath:
             from ._creation import _to_device
             out = _to_device(out, _dtype.as_device(device))
         if dtype is not None and _dtype.as_dtype(dtype) is not out.dtype:
-            out = _ew.to_dtype(out, _dtype.as_dtype(dtype))
+            out = elementwise_ops.to_dtype(out, _dtype.as_dtype(dtype))
         if copy and out is self:
             out = self.clone()
         return out
@@ -65,244 +65,244 @@ class TensorMath:
 
     # ------------------------------------------------------------------ math
     def __add__(self, other):
-        return _ew.add(self, other)
+        return elementwise_ops.add(self, other)
 
     def __radd__(self, other):
-        return _ew.add(_from_numpy_operand(other, self), self)
+        return elementwise_ops.add(_from_numpy_operand(other, self), self)
 
     def __sub__(self, other):
-        return _ew.sub(self, other)
+        return elementwise_ops.sub(self, other)
 
     def __rsub__(self, other):
-        return _ew.sub(_from_numpy_operand(other, self), self)
+        return elementwise_ops.sub(_from_numpy_operand(other, self), self)
 
     def __mul__(self, other):
-        return _ew.mul(self, other)
+        return elementwise_ops.mul(self, other)
 
     def __rmul__(self, other):
-        return _ew.mul(_from_numpy_operand(other, self), self)
+        return elementwise_ops.mul(_from_numpy_operand(other, self), self)
 
     def __truediv__(self, other):
-        return _ew.div(self, other)
+        return elementwise_ops.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ew.div(_from_numpy_operand(other, self), self)
+        return elementwise_ops.div(_from_numpy_operand(other, self), self)
 
     def __pow__(self, other):
-        return _ew.pow(self, other)
+        return elementwise_ops.pow(self, other)
 
     def __rpow__(self, other):
-        return _ew.pow(_from_numpy_operand(other, self), self)
+        return elementwise_ops.pow(_from_numpy_operand(other, self), self)
 
     def __matmul__(self, other):
-        return _la.matmul(self, other)
+        return linalg_ops.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _la.matmul(_from_numpy_operand(other, self), self)
+        return linalg_ops.matmul(_from_numpy_operand(other, self), self)
 
     def __neg__(self):
-        return _ew.neg(self)
+        return elementwise_ops.neg(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ew.abs(self)
+        return elementwise_ops.abs(self)
 
     def __eq__(self, other):
-        return _ew.eq(self, other)
+        return elementwise_ops.eq(self, other)
 
     def __ne__(self, other):
-        return _ew.ne(self, other)
+        return elementwise_ops.ne(self, other)
 
     def __lt__(self, other):
-        return _ew.lt(self, other)
+        return elementwise_ops.lt(self, other)
 
     def __le__(self, other):
-        return _ew.le(self, other)
+        return elementwise_ops.le(self, other)
 
     def __gt__(self, other):
-        return _ew.gt(self, other)
+        return elementwise_ops.gt(self, other)
 
     def __ge__(self, other):
-        return _ew.ge(self, other)
+        return elementwise_ops.ge(self, other)
 
     def add(self, other, alpha=1):
-        return _ew.add(self, other, alpha=alpha)
+        return elementwise_ops.add(self, other, alpha=alpha)
 
     def sub(self, other, alpha=1):
-        return _ew.sub(self, other, alpha=alpha)
+        return elementwise_ops.sub(self, other, alpha=alpha)
 
     def mul(self, other):
-        return _ew.mul(self, other)
+        return elementwise_ops.mul(self, other)
 
     def div(self, other):
-        return _ew.div(self, other)
+        return elementwise_ops.div(self, other)
 
     def pow(self, exponent):
-        return _ew.pow(self, exponent)
+        return elementwise_ops.pow(self, exponent)
 
     def neg(self):
-        return _ew.neg(self)
+        return elementwise_ops.neg(self)
 
     def exp(self):
-        return _ew.exp(self)
+        return elementwise_ops.exp(self)
 
     def log(self):
-        return _ew.log(self)
+        return elementwise_ops.log(self)
 
     def sqrt(self):
-        return _ew.sqrt(self)
+        return elementwise_ops.sqrt(self)
 
     def abs(self):
-        return _ew.abs(self)
+        return elementwise_ops.abs(self)
 
     def sign(self):
-        return _ew.sign(self)
+        return elementwise_ops.sign(self)
 
     def sin(self):
-        return _ew.sin(self)
+        return elementwise_ops.sin(self)
 
     def cos(self):
-        return _ew.cos(self)
+        return elementwise_ops.cos(self)
 
     def tanh(self):
-        return _ew.tanh(self)
+        return elementwise_ops.tanh(self)
 
     def sigmoid(self):
-        return _ew.sigmoid(self)
+        return elementwise_ops.sigmoid(self)
 
     def relu(self):
-        return _ew.relu(self)
+        return elementwise_ops.relu(self)
 
     def clamp(self, min=None, max=None):
-        return _ew.clamp(self, min, max)
+        return elementwise_ops.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return _ew.maximum(self, other)
+        return elementwise_ops.maximum(self, other)
 
     def minimum(self, other):
-        return _ew.minimum(self, other)
+        return elementwise_ops.minimum(self, other)
 
     def eq(self, other):
-        return _ew.eq(self, other)
+        return elementwise_ops.eq(self, other)
 
     def ne(self, other):
-        return _ew.ne(self, other)
+        return elementwise_ops.ne(self, other)
 
     def lt(self, other):
-        return _ew.lt(self, other)
+        return elementwise_ops.lt(self, other)
 
     def le(self, other):
-        return _ew.le(self, other)
+        return elementwise_ops.le(self, other)
 
     def gt(self, other):
-        return _ew.gt(self, other)
+        return elementwise_ops.gt(self, other)
 
     def ge(self, other):
-        return _ew.ge(self, other)
+        return elementwise_ops.ge(self, other)
 
     def sum(self, *args, **kwargs):
-        return _red.sum(self, *args, **kwargs)
+        return reduction_ops.sum(self, *args, **kwargs)
 
     def mean(self, *args, **kwargs):
-        return _red.mean(self, *args, **kwargs)
+        return reduction_ops.mean(self, *args, **kwargs)
 
     def norm(self, *args, **kwargs):
-        return _red.norm(self, *args, **kwargs)
+        return reduction_ops.norm(self, *args, **kwargs)
 
     def max(self, *args, **kwargs):
-        return _red.max(self, *args, **kwargs)
+        return reduction_ops.max(self, *args, **kwargs)
 
     def min(self, *args, **kwargs):
-        return _red.min(self, *args, **kwargs)
+        return reduction_ops.min(self, *args, **kwargs)
 
     def all(self, *args, **kwargs):
-        return _red.all(self, *args, **kwargs)
+        return reduction_ops.all(self, *args, **kwargs)
 
     def any(self, *args, **kwargs):
-        return _red.any(self, *args, **kwargs)
+        return reduction_ops.any(self, *args, **kwargs)
 
     def argmax(self, *args, **kwargs):
-        return _red.argmax(self, *args, **kwargs)
+        return reduction_ops.argmax(self, *args, **kwargs)
 
     def argmin(self, *args, **kwargs):
-        return _red.argmin(self, *args, **kwargs)
+        return reduction_ops.argmin(self, *args, **kwargs)
 
     def mm(self, other):
-        return _la.mm(self, other)
+        return linalg_ops.mm(self, other)
 
     def matmul(self, other):
-        return _la.matmul(self, other)
+        return linalg_ops.matmul(self, other)
 
     def dot(self, other):
-        return _la.dot(self, other)
+        return linalg_ops.dot(self, other)
 
     def mv(self, vec):
-        return _la.mv(self, vec)
+        return linalg_ops.mv(self, vec)
 
     def t(self):
-        return _sh.t(self)
+        return shape_ops.t(self)
 
     @property
     def T(self):
-        return _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return shape_ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
-        return _sh.transpose(self, -2, -1)
+        return shape_ops.transpose(self, -2, -1)
 
     def transpose(self, dim0, dim1):
-        return _sh.transpose(self, dim0, dim1)
+        return shape_ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims):
-        return _sh.permute(self, _sizes(dims))
+        return shape_ops.permute(self, _sizes(dims))
 
     def reshape(self, *shape):
-        return _sh.reshape(self, _sizes(shape))
+        return shape_ops.reshape(self, _sizes(shape))
 
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, type)):
             raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-        return _sh.view(self, _sizes(shape))
+        return shape_ops.view(self, _sizes(shape))
 
     def view_as(self, other):
-        return _sh.view(self, other.shape)
+        return shape_ops.view(self, other.shape)
 
     def reshape_as(self, other):
-        return _sh.reshape(self, other.shape)
+        return shape_ops.reshape(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        return _sh.flatten(self, start_dim, end_dim)
+        return shape_ops.flatten(self, start_dim, end_dim)
 
     def unsqueeze(self, dim):
-        return _sh.unsqueeze(self, dim)
+        return shape_ops.unsqueeze(self, dim)
 
     def squeeze(self, dim=None):
-        return _sh.squeeze(self, dim)
+        return shape_ops.squeeze(self, dim)
 
     def expand(self, *sizes):
-        return _sh.expand(self, _sizes(sizes))
+        return shape_ops.expand(self, _sizes(sizes))
 
     def expand_as(self, other):
-        return _sh.expand(self, other.shape)
+        return shape_ops.expand(self, other.shape)
 
     def contiguous(self):
-        return _sh.contiguous(self)
+        return shape_ops.contiguous(self)
 
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)
 
     def clone(self):
-        return _sh.clone(self)
+        return shape_ops.clone(self)
 
     def __getitem__(self, index):
-        return _ix.getitem(self, index)
+        return indexing_ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        _ix.setitem(self, index, value)
+        indexing_ops.setitem(self, index, value)
 
 
 def _from_numpy_operand(other, like):

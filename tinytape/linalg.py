@@ -1,12 +1,12 @@
 """``tinytape.linalg``: norms (and the matrix functions of ``ops.composite``)."""
 
-from .ops import reduction as _red
+from .ops import reduction as reduction_ops
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    return _red.norm(x, ord, dim, keepdim)
+    return reduction_ops.norm(x, ord, dim, keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):

@@ -26,7 +26,7 @@ def _encode(obj, arrays):
     if isinstance(obj, Tensor):
         from .nn.parameter import Parameter
         name = f"t{len(arrays)}"
-        arrays[name] = obj._be.to_numpy(obj.detach()._data)
+        arrays[name] = obj._backend.to_numpy(obj.detach()._data)
         return {"tensor": name, "device": str(obj.device), "requires_grad": obj.requires_grad,
                 "parameter": isinstance(obj, Parameter)}
     if isinstance(obj, np.ndarray):

@@ -79,7 +79,7 @@ def check_gradients(node, grads):
     for i, g in enumerate(grads):
         if g is None or not g.dtype.is_floating_point:
             continue
-        if np.isnan(g._be.to_numpy(g._data)).any():
+        if np.isnan(g._backend.to_numpy(g._data)).any():
             stack = getattr(node, "_forward_stack", None)
             where = "".join(stack) if stack else "(not recorded: the forward ran with anomaly detection off)\n"
             warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused "

@@ -156,7 +156,7 @@ def _run_hooks(hooks, g):
         if result._data.shape != g._data.shape:
             raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(g.shape)}, "
                                f"got {list(result.shape)})")
-        if result._data.dtype != g._data.dtype or result._be is not g._be:
+        if result._data.dtype != g._data.dtype or result._backend is not g._backend:
             from .._tensor import type_name
             raise RuntimeError(f"hook '{name}' has changed the type of value (was {type_name(g.dtype)} "
                                f"on {g.device} got {type_name(result.dtype)} on {result.device})")
@@ -227,7 +227,7 @@ def _accumulate(leaf, g, borrowed, create_graph):
     current = leaf._grad
     if current is None:
         # keep it only if nothing else can see its memory (not a view, not broadcast)
-        leaf._grad = g.clone() if borrowed or not g._be.owns(g._data) else g
+        leaf._grad = g.clone() if borrowed or not g._backend.owns(g._data) else g
     elif create_graph or current._requires_grad:
         leaf._grad = current + g
     else:

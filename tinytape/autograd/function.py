@@ -119,7 +119,7 @@ class _SavedTensor:
         if output_nr is None:
             self.tensor, self.data, self.backend = tensor, None, None
         else:
-            self.tensor, self.data, self.backend = None, tensor._data, tensor._be
+            self.tensor, self.data, self.backend = None, tensor._data, tensor._backend
 
     def unpack(self, node):
         if self.version_counter[0] != self.version:
@@ -134,7 +134,7 @@ class _SavedTensor:
         if self.tensor is not None:
             return self.tensor
         return Tensor._make(self.data, requires_grad=True, grad_fn=node, output_nr=self.output_nr,
-                            version=self.version_counter, be=self.backend)
+                            version=self.version_counter, backend=self.backend)
 
 
 def _type_name(tensor, data):
@@ -228,7 +228,7 @@ def _record(node, args, outputs):
             out_meta.append(None)
         wired.append(out)
     node.output_meta = tuple(out_meta)
-    node.device = next((o._be.device for o in wired if isinstance(o, Tensor)), None)
+    node.device = next((o._backend.device for o in wired if isinstance(o, Tensor)), None)
     if node._to_save:
         node._saved = [_saved(t, args, wired) for t in node._to_save]
         node._to_save = ()

@@ -1,18 +1,26 @@
 """Operation codes shared by every backend's elementwise and reduction kernels.
 
 One kernel per arity takes the op as an integer, so a kernel is compiled once per
-dtype rather than once per operation; inside the kernel the code is a compile-time
-constant comparison that LLVM hoists out of the loop.
+dtype rather than once per operation; inside the CPU kernels the code is a compile-time
+constant comparison that LLVM hoists out of the loop.  The elementwise codes are those
+of the op table (``tinytape/ops/table.py``): ``LOG1P`` is the code of the op declared
+as ``log1p``; unary, binary and comparison codes are numbered apart.
 """
+from ..ops import table as _table
 
-# unary
-NEG, ABS, SQRT, RELU, SIGN, RECIPROCAL, EXP, LOG, TANH, SIGMOID, SIN, COS = range(12)
+globals().update({op.code_name: op.code for op in _table.OPS})
 
-# binary (out = f(a, b))
-ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, BCE_WITH_LOGITS, BCE = range(9)
-
-# comparisons (bool out)
-EQ, NE, LT, LE, GT, GE = range(6)
+UNARY_CODES = _table.CODES["unary"]
+BINARY_CODES = _table.CODES["binary"]
+COMPARE_CODES = _table.CODES["compare"]
 
 # reductions
 SUM, MAX, MIN, SUMSQ = range(4)
+REDUCE_CODES = (SUM, MAX, MIN, SUMSQ)
+ARGREDUCE_CODES = (MAX, MIN)
+
+
+def check(op, codes, entry):
+    """ValueError, before any kernel runs, for an op code ``entry`` does not serve."""
+    if op not in codes:
+        raise ValueError(f"{entry}: op code {op!r} is not one this kernel serves (codes {min(codes)}..{max(codes)})")

@@ -1,83 +1,152 @@
 """What each op code computes on one element (or pair): the single definition both
 backends compile, ``numba.njit`` for the CPU kernels and ``numba.cuda.jit(device=True)``
-for the CUDA ones, so the two can't drift apart.  Plain Python; the kernel cache key
-includes this file's hash (``backend/cpu/_cache.py``)."""
+for the CUDA ones, so the two can't drift apart.
+
+``unary_op(op, x)``, ``binary_op(op, a, b)`` and ``compare_op(op, a, b)`` are built
+from the op table (``tinytape/ops/table.py``): one branch per declared op, and an op
+code no declaration has raises instead of falling through.  The helpers below keep
+IEEE 754 results (1/0 = inf, 0/0 = nan, sqrt(-1) = nan) under every numba error model
+and in plain Python, where numba's CUDA simulator runs them (``math.sqrt(-1.0)`` and
+``1.0 / 0.0`` raise there); ``register_jitable`` makes each one callable from Python,
+``njit`` and ``cuda.jit`` code alike.
+"""
 import math
 
-from .opcodes import (
-    ABS, ADD, BCE, BCE_WITH_LOGITS, COS, DIV, EQ, EXP, LE, LOG, LT, MAXIMUM, MINIMUM, MUL, NE,
-    NEG, POW, RECIPROCAL, RELU, SIGMOID, SIGN, SIN, SQRT, SUB, TANH, GT,
-)
+from numba.extending import register_jitable
+
+from ..ops import table
+
+SQRT_2 = table.SQRT_2
+_EXP_MAX = 709.78  # math.exp overflows (OverflowError in Python) above this
 
 
-def unary_op(op, x):
-    if op == NEG:
-        return -x
-    if op == ABS:
-        return abs(x)
-    if op == SQRT:
-        return math.sqrt(x)
-    if op == RELU:
-        return x - x if x <= 0 else x  # NaN propagates, as PyTorch's relu
-    if op == SIGN:
-        if x > 0:
-            return x - x + 1
-        if x < 0:
-            return x - x - 1
-        return x - x
-    if op == RECIPROCAL:
-        return 1.0 / x
-    if op == SIGMOID:
-        # exp(-|x|) never overflows; 1/(1+e) for x >= 0, e/(1+e) below.  Written without a
-        # branch around the exp: on mixed signs a mispredicted branch cost 3x the exp
-        e = math.exp(-abs(x))
-        return (1.0 if x >= 0 else e) / (1.0 + e)
-    if op == EXP:
-        return math.exp(x)
-    if op == LOG:
-        return math.log(x)
-    if op == TANH:
-        return math.tanh(x)
-    if op == SIN:
-        return math.sin(x)
-    if op == COS:
-        return math.cos(x)
-    return x
+def _jitable(fn):
+    # not inline="always": numba's IR inliner warns on these branches; LLVM inlines them anyway
+    return register_jitable(fn)
 
 
-def binary_op(op, a, b):
-    if op == ADD:
-        return a + b
-    if op == SUB:
-        return a - b
-    if op == MUL:
-        return a * b
-    if op == DIV:
+@_jitable
+def div(a, b):
+    if b != 0:
         return a / b
-    if op == POW:
-        return a ** b
-    if op == MAXIMUM:
-        return a if (a > b or a != a) else b  # NaN propagates
-    if op == MINIMUM:
-        return a if (a < b or a != a) else b
-    if op == BCE_WITH_LOGITS:
-        # max(x, 0) - x*y + log(1 + exp(-|x|)): exact for any logit magnitude
-        return max(a, 0.0) - a * b + math.log1p(math.exp(-abs(a)))
-    if op == BCE:
-        # logs clamped at -100 as PyTorch does, so p = 0 or 1 gives a finite loss
-        return -(b * max(math.log(a), -100.0) + (1.0 - b) * max(math.log(1.0 - a), -100.0))
-    return a
+    if a != a or a == 0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
-def compare_op(op, a, b):
-    if op == EQ:
-        return a == b
-    if op == NE:
-        return a != b
-    if op == LT:
-        return a < b
-    if op == LE:
-        return a <= b
-    if op == GT:
-        return a > b
-    return a >= b
+@_jitable
+def power(a, b):
+    if a == 0 and b < 0:
+        return math.inf
+    if a < 0 and b != math.floor(b) and abs(b) < math.inf:
+        return math.nan  # a real power of a negative base has none (Python would give a complex)
+    return a ** b
+
+
+@_jitable
+def floor(x):
+    # math.floor returns an int (it raises on inf and nan): beyond 2**52 every float is whole
+    # copysign keeps floor(-0.0) = -0.0
+    return math.copysign(float(math.floor(x)), x) if abs(x) < 4503599627370496.0 else x
+
+
+@_jitable
+def round_half_even(x):
+    if not abs(x) < 4503599627370496.0:
+        return x
+    r = float(math.floor(x + 0.5))
+    if r - x == 0.5 and r % 2 != 0:
+        r -= 1.0
+    return math.copysign(r, x)
+
+
+@_jitable
+def floor_divide(a, b):
+    return floor(div(a, b))
+
+
+@_jitable
+def remainder(a, b):
+    if b == 0:
+        return math.nan  # integer operands are refused before the kernel, as PyTorch does
+    return a % b
+
+
+@_jitable
+def safe_sqrt(x):
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+@_jitable
+def safe_log(x):
+    if x > 0:
+        return math.log(x) if x < math.inf else x
+    return -math.inf if x == 0 else math.nan
+
+
+@_jitable
+def safe_log1p(x):
+    if x > -1:
+        return math.log1p(x) if x < math.inf else x
+    return -math.inf if x == -1 else math.nan
+
+
+@_jitable
+def safe_exp(x):
+    return math.exp(x) if not x > _EXP_MAX else math.inf
+
+
+@_jitable
+def safe_expm1(x):
+    return math.expm1(x) if not x > _EXP_MAX else math.inf
+
+
+@_jitable
+def safe_sinh(x):
+    return math.sinh(x) if abs(x) < 710.0 else (x if x != x else math.copysign(math.inf, x))
+
+
+@_jitable
+def safe_cosh(x):
+    return math.cosh(x) if abs(x) < 710.0 else abs(x) * math.inf  # nan stays nan
+
+
+@_jitable
+def sign(x):
+    # constants, not x - x + 1: that is nan at +-inf.  sign(nan) is 0, as PyTorch's
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0
+
+
+@_jitable
+def sigmoid(x):
+    # exp(-|x|) never overflows; 1/(1+e) for x >= 0, e/(1+e) below.  Written without a
+    # branch around the exp: on mixed signs a mispredicted branch cost 3x the exp
+    e = math.exp(-abs(x))
+    return (1.0 if x >= 0 else e) / (1.0 + e)
+
+
+_ARGUMENTS = {"unary": "x", "binary": "a, b", "compare": "a, b"}
+
+
+def source(kind):
+    """The Python source of ``<kind>_op``: one branch per op of that kind in the table."""
+    lines = [f"def {kind}_op(op, {_ARGUMENTS[kind]}):"]
+    for op in table.of_kind(kind):
+        lines += [f"    if op == {op.code}:  # {op.name}", f"        return {op.element}"]
+    lines.append(f"    raise ValueError('{kind} op code not in the op table')")
+    return "\n".join(lines) + "\n"
+
+
+def _build(kind):
+    namespace = dict(globals())
+    exec(compile(source(kind), f"<op table: {kind}_op>", "exec"), namespace)
+    return namespace[f"{kind}_op"]
+
+
+unary_op = _build("unary")
+binary_op = _build("binary")
+compare_op = _build("compare")

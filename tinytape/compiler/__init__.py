@@ -83,7 +83,7 @@ class CompiledFunction:
         self.traces += 1
         state_tensors, numbers = reachable_state(self.fn)
         start = StartState(tensors, [t for t, _ in state_tensors])
-        backends = [_cpu] + [t._be for t in tensors] + [t._be for t in start.tensors]
+        backends = [_cpu] + [t._backend for t in tensors] + [t._backend for t in start.tensors]
         capture = Capture(backends)
         capture.fullgraph = self.fullgraph
         rng_before = default_generator.get_state()
@@ -173,14 +173,14 @@ def _signature(args, kwargs, tensors):
     """Hashable description of the arguments; tensors are appended to ``tensors``."""
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
-        return tuple([(a._data.shape, a._data.dtype, a._data.flags.c_contiguous, a._be,
+        return tuple([(a._data.shape, a._data.dtype, a._data.flags.c_contiguous, a._backend,
                        a._requires_grad, a._grad is None) for a in args])
 
     def sig(v):
         if isinstance(v, Tensor):
             tensors.append(v)
             d = v._data
-            return ("T", d.shape, d.dtype.str, d.flags.c_contiguous, v._be.device.type, v._requires_grad,
+            return ("T", d.shape, d.dtype.str, d.flags.c_contiguous, v._backend.device.type, v._requires_grad,
                     v._grad is None)
         if isinstance(v, (list, tuple)):
             return (type(v).__name__,) + tuple(sig(x) for x in v)

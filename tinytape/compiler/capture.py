@@ -1,6 +1,6 @@
 """Capture: run a function eagerly while recording every backend kernel call it makes.
 
-The one place that knows how kernels are reached: ops call ``tensor._be.<kernel>(...)``
+The one place that knows how kernels are reached: ops call ``tensor._backend.<kernel>(...)``
 on a backend instance, so while tracing each public method of the backend instances in
 use is shadowed by an instance attribute that calls the real kernel and records
 ``(kernel, argument buffers / static values, output buffers)`` on a ``Tape``.  Buffers
@@ -115,6 +115,8 @@ class Capture:
 
         if name in HOST_READS:
             def host_read(*args, **kwargs):
+                if capture.depth:  # inside a recorded kernel call (flat_positions): replayed with it
+                    return real(*args, **kwargs)
                 capture.fail(f"{capture.tape.label or 'an op'} reads tensor values on the host ({name})")
                 return real(*args, **kwargs)
             return host_read

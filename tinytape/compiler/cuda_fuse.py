@@ -140,8 +140,8 @@ class _Builder:
         in_run = set()
         params, args, kernel_lines, alloc, signature = [], [], [], [], []
         operand_names = {}
-        be = f"k_be{self.backend_index}"
-        namespace.setdefault(be, self.program.backends[self.backend_index])
+        backend = f"k_be{self.backend_index}"
+        namespace.setdefault(backend, self.program.backends[self.backend_index])
 
         def operand(t, index_expr):
             if t[0] == "c":
@@ -183,7 +183,7 @@ class _Builder:
                 args.extend([f"b{out}.buf", f"b{out}.offset"])
                 signature.extend([dtype.name, "int64"])
                 if not inplace:
-                    alloc.append(f"    b{out} = {be}.empty({shape!r}, np.dtype({dtype.str!r}))")
+                    alloc.append(f"    b{out} = {backend}.empty({shape!r}, np.dtype({dtype.str!r}))")
                 kernel_lines.append(f"        {name}[{_position(arrays[out], shape, f'p{out}')}] = r{out}")
         index = _unravel(shape)
         name = f"fused{len([k for k in namespace if k.startswith('fused')])}"

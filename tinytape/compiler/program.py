@@ -119,7 +119,7 @@ class Program:
             b = self._locate(value._data)
             if b is None:
                 raise Unsupported("the function returned a tensor computed outside the backend")
-            return ("t", b, value._be)
+            return ("t", b, value._backend)
         if isinstance(value, (list, tuple)):
             return ("seq", type(value), [self._template_of(v) for v in value])
         if isinstance(value, dict):

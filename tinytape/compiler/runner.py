@@ -4,7 +4,7 @@ sources' current arrays, run the replay, apply the effects, build the result.
     def run(args):
         values = replay(args[0]._data, args[1]._data, s2._data, s3._data)
         s2._version[0] += 1
-        return _make(values[11], be=be0)
+        return _make(values[11], backend=backend0)
 
 A loop over the program's source and effect lists cost ~10 us a call; this costs ~1.
 """
@@ -51,12 +51,12 @@ def make_runner(program, replay, externals, fresh):
         elif effect[0] == "grad_none":
             lines.append(f"    {target}._grad = None")
         else:
-            lines.append(f"    {target}._grad = _make({own(effect[2])}, be={target}._be)")
+            lines.append(f"    {target}._grad = _make({own(effect[2])}, backend={target}._backend)")
 
     def build(tpl):
         kind = tpl[0]
         if kind == "t":
-            return f"_make({own(tpl[1])}, be={bind(tpl[2], 'be')})"
+            return f"_make({own(tpl[1])}, backend={bind(tpl[2], 'backend')})"
         if kind == "seq":
             items = "".join(build(x) + ", " for x in tpl[2])
             if tpl[1] is tuple:

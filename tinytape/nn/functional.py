@@ -33,7 +33,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = x._new(x._be.softmax(x._data, dim) if x._data.size else x._data.copy())
+        out = x._new(x._backend.softmax(x._data, dim) if x._data.size else x._data.copy())
         ctx.dim = dim
         ctx.save_for_backward(out)
         return out
@@ -49,7 +49,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = x._new(x._be.softmax(x._data, dim, log=True) if x._data.size else x._data.copy())
+        out = x._new(x._backend.softmax(x._data, dim, log=True) if x._data.size else x._data.copy())
         ctx.dim = dim
         ctx.save_for_backward(out)
         return out
@@ -97,7 +97,7 @@ def one_hot(tensor, num_classes=-1):
     """int64 rows with a 1 at each class index (classes counted from the data when -1)."""
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    ids = tensor._be.to_numpy(tensor._data)
+    ids = tensor._backend.to_numpy(tensor._data)
     if num_classes == -1:
         if ids.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -121,7 +121,7 @@ class _PointwiseLoss(Function):
     kernel for f and the derivatives of f as tinytape expressions."""
 
     @staticmethod
-    def pointwise(be, x, y):
+    def pointwise(backend, x, y):
         raise NotImplementedError
 
     @staticmethod
@@ -130,17 +130,17 @@ class _PointwiseLoss(Function):
 
     @classmethod
     def forward(cls, ctx, x, y, weight, reduction):
-        be = x._be
-        loss = cls.pointwise(be, x._data, y._data)
+        backend = x._backend
+        loss = cls.pointwise(backend, x._data, y._data)
         if weight is not None:
-            loss = be.binary(MUL, loss, weight._data)
+            loss = backend.binary(MUL, loss, weight._data)
         ctx.save_for_backward(x, y, weight)
         ctx.reduction, ctx.count = reduction, loss.size
         if reduction == "none":
             return x._new(loss)
-        total = be.reduce(SUM, loss, (), False)
+        total = backend.reduce(SUM, loss, (), False)
         if reduction == "mean":
-            total = be.binary(DIV, total, be.scalar(max(loss.size, 1), total.dtype))
+            total = backend.binary(DIV, total, backend.scalar(max(loss.size, 1), total.dtype))
         return x._new(total)
 
     @classmethod
@@ -159,9 +159,9 @@ class MseLoss(_PointwiseLoss):
     grad_fn_name = "MseLossBackward0"
 
     @staticmethod
-    def pointwise(be, x, y):
-        d = be.binary(SUB, x, y)
-        return be.binary(MUL, d, d)
+    def pointwise(backend, x, y):
+        d = backend.binary(SUB, x, y)
+        return backend.binary(MUL, d, d)
 
     @staticmethod
     def grads(x, y):
@@ -173,8 +173,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
     grad_fn_name = "BinaryCrossEntropyBackward0"
 
     @staticmethod
-    def pointwise(be, p, y):
-        return be.binary(BCE, p, y)
+    def pointwise(backend, p, y):
+        return backend.binary(BCE, p, y)
 
     @staticmethod
     def grads(p, y):
@@ -186,8 +186,8 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     grad_fn_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     @staticmethod
-    def pointwise(be, x, y):
-        return be.binary(BCE_WITH_LOGITS, x, y)  # stable for any logit magnitude
+    def pointwise(backend, x, y):
+        return backend.binary(BCE_WITH_LOGITS, x, y)  # stable for any logit magnitude
 
     @staticmethod
     def grads(x, y):
@@ -291,26 +291,26 @@ class NllLoss(Function):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        be = logp._be
+        backend = logp._backend
         n, c = logp.shape
-        t = be.to_numpy(target._data)
+        t = backend.to_numpy(target._data)
         valid = t != ignore_index
         bad = (t < 0) | (t >= c)
         if np.any(bad & valid):
             raise IndexError(f"nll_loss: Target {int(t[bad & valid][0])} is out of bounds for {c} classes")
         safe_t = np.where(valid, t, 0)
         ids = np.arange(n) * c + safe_t
-        w = (be.to_numpy(weight._data)[safe_t] if weight is not None else np.ones(n)).astype(logp._data.dtype)
+        w = (backend.to_numpy(weight._data)[safe_t] if weight is not None else np.ones(n)).astype(logp._data.dtype)
         w = np.where(valid, w, 0).astype(logp._data.dtype)
-        picked = be.gather(logp._data, ids)
-        losses = be.binary(MUL, picked, be.asarray(-w))
-        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(be.asarray(-w)), logp.shape, reduction
+        picked = backend.gather(logp._data, ids)
+        losses = backend.binary(MUL, picked, backend.asarray(-w))
+        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(backend.asarray(-w)), logp.shape, reduction
         if reduction == "none":
             return logp._new(losses)
-        total = be.reduce(SUM, losses, (), False)
+        total = backend.reduce(SUM, losses, (), False)
         if reduction == "mean":
             ctx.denominator = float(w.sum())
-            total = be.binary(DIV, total, be.scalar(ctx.denominator, total.dtype))
+            total = backend.binary(DIV, total, backend.scalar(ctx.denominator, total.dtype))
         return logp._new(total)
 
     @staticmethod

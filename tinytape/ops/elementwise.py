@@ -6,13 +6,13 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import (
-    ABS, ADD, COS, DIV, EQ, EXP, GE, GT, LE, LOG, LT, MAXIMUM, MINIMUM, MUL, NE, NEG, POW,
-    RELU, SIGMOID, SIGN, SIN, SQRT, SUB, TANH,
+    ADD, DIV, GE, LE, MAXIMUM, MINIMUM, MUL, POW, SUB,
 )
+from . import table
 
 
 def _check_device(a, b, op):
-    if a._be is not b._be:
+    if a._backend is not b._backend:
         raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found at "
                            f"least two devices, {a.device} and {b.device}!")
 
@@ -30,14 +30,14 @@ def _check_broadcast(sa, sb, op):
 
 
 def _scalar_tensor(like, value, dtype):
-    return Tensor._make(like._be.scalar(value, dtype.np), be=like._be)
+    return Tensor._make(like._backend.scalar(value, dtype.np), backend=like._backend)
 
 
 def operands(a, b, op):
     """``a`` and ``b`` as tensors of one dtype (PyTorch's promotion; python scalars are
     weakly typed), on one device."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if ta and tb and a._be is b._be and a._data.dtype == b._data.dtype:
+    if ta and tb and a._backend is b._backend and a._data.dtype == b._data.dtype:
         if a._data.shape != b._data.shape:
             _check_broadcast(a._data.shape, b._data.shape, op)
         return a, b  # the common case, decided without building dtype objects
@@ -76,19 +76,19 @@ def _float_input(x, op):
 
 
 def _binary(a, b, code):
-    return a._new(a._be.binary(code, a._data, b._data))
+    return a._new(a._backend.binary(code, a._data, b._data))
 
 
 def _unary(x, code):
-    return x._new(x._be.unary(code, x._data))
+    return x._new(x._backend.unary(code, x._data))
 
 
 def _mask(x, code, value):
     """1 where ``x (code) value`` holds, else 0, in ``x``'s dtype: a constant (its derivative
     is 0 wherever it is defined), so it is built from kernels directly, off the tape."""
-    be = x._be
-    hits = be.compare(code, x._data, be.scalar(value, x._data.dtype))
-    return x._new(be.astype(hits, x._data.dtype))
+    backend = x._backend
+    hits = backend.compare(code, x._data, backend.scalar(value, x._data.dtype))
+    return x._new(backend.astype(hits, x._data.dtype))
 
 
 # ---------------------------------------------------------------- casts
@@ -99,7 +99,7 @@ class ToCopy(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        out = x._new(x._be.astype(x._data, dtype.np))
+        out = x._new(x._backend.astype(x._data, dtype.np))
         if not dtype.is_floating_point:
             ctx.mark_non_differentiable(out)
         return out
@@ -203,7 +203,9 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        grad_a = g * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        grad_a = None
+        if ctx.needs_input_grad[0]:  # 0 where the exponent is 0 (0 * 0**-1 would be nan), as PyTorch
+            grad_a = where(b == 0, 0.0, g * b * a ** (b - 1))
         grad_b = None
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (the limit)
@@ -211,16 +213,12 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Neg(Function):
-    grad_fn_name = "NegBackward0"
+class Rsub(Sub):
+    grad_fn_name = "RsubBackward1"  # a number minus a tensor
 
-    @staticmethod
-    def forward(ctx, x):
-        return _unary(x, NEG)
 
-    @staticmethod
-    def backward(ctx, g):
-        return -g
+class PowScalarBase(Pow):
+    grad_fn_name = "PowBackward2"  # a number to a tensor power
 
 
 def add(a, b, alpha=1):
@@ -232,10 +230,11 @@ def add(a, b, alpha=1):
 def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
+    cls = Sub if isinstance(a, Tensor) else Rsub
     a, b = operands(a, b, "sub")
     if a.dtype is _dtype.bool_:
         raise RuntimeError("sub: subtraction of bool tensors is not supported; use logical_xor or ~")
-    return Sub.apply(a, b)
+    return cls.apply(a, b)
 
 
 def mul(a, b):
@@ -243,6 +242,8 @@ def mul(a, b):
 
 
 def div(a, b):
+    if isinstance(b, Tensor) and not isinstance(a, Tensor) and isinstance(a, numbers.Number):
+        return mul(reciprocal(b), a)  # a number over a tensor: PyTorch's rewrite (MulBackward0)
     a, b = operands(a, b, "div")
     if not a.dtype.is_floating_point:  # true division, as PyTorch's default
         a, b = to_dtype(a, _dtype.default_float), to_dtype(b, _dtype.default_float)
@@ -256,7 +257,8 @@ def pow(base, exponent):
         if not base.dtype.is_floating_point and exponent < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
         return PowScalar.apply(base, exponent)
-    return Pow.apply(*operands(base, exponent, "pow"))
+    cls = Pow if isinstance(base, Tensor) else PowScalarBase
+    return cls.apply(*operands(base, exponent, "pow"))
 
 
 def neg(x):
@@ -265,190 +267,8 @@ def neg(x):
     return Neg.apply(x)
 
 
-# ---------------------------------------------------------------- unary math
-
-
-class Exp(Function):
-    grad_fn_name = "ExpBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(x, EXP)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * out
-
-
-class Log(Function):
-    grad_fn_name = "LogBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _unary(x, LOG)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / x
-
-
-class Sqrt(Function):
-    grad_fn_name = "SqrtBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(x, SQRT)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g / (2 * out)
-
-
-class Abs(Function):
-    grad_fn_name = "AbsBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _unary(x, ABS)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * sign(x)
-
-
-class Sign(Function):
-    grad_fn_name = "SignBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return _unary(x, SIGN)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0
-
-
-class Sin(Function):
-    grad_fn_name = "SinBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _unary(x, SIN)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * cos(x)
-
-
-class Cos(Function):
-    grad_fn_name = "CosBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _unary(x, COS)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g * sin(x)
-
-
-class Tanh(Function):
-    grad_fn_name = "TanhBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(x, TANH)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
-
-
-class Sigmoid(Function):
-    grad_fn_name = "SigmoidBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(x, SIGMOID)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * out * (1 - out)
-
-
-class Relu(Function):
-    grad_fn_name = "ReluBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        out = _unary(x, RELU)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * _mask(out, GT, 0)  # 0 at x == 0, as PyTorch's threshold_backward
-
-
-def exp(x):
-    return Exp.apply(_float_input(x, "exp"))
-
-
-def log(x):
-    return Log.apply(_float_input(x, "log"))
-
-
-def sqrt(x):
-    return Sqrt.apply(_float_input(x, "sqrt"))
-
-
 def abs(x):
     return Abs.apply(x)
-
-
-def sign(x):
-    return Sign.apply(x)
-
-
-def sin(x):
-    return Sin.apply(_float_input(x, "sin"))
-
-
-def cos(x):
-    return Cos.apply(_float_input(x, "cos"))
-
-
-def tanh(x):
-    return Tanh.apply(_float_input(x, "tanh"))
-
-
-def sigmoid(x):
-    return Sigmoid.apply(_float_input(x, "sigmoid"))
-
-
-def relu(x):
-    return Relu.apply(x)
 
 
 # ---------------------------------------------------------------- clamp, maximum, minimum
@@ -463,9 +283,9 @@ class Clamp(Function):
         ctx.lo, ctx.hi = lo, hi
         data = x._data
         if lo is not None:
-            data = x._be.binary(MAXIMUM, data, x._be.scalar(lo, data.dtype))
+            data = x._backend.binary(MAXIMUM, data, x._backend.scalar(lo, data.dtype))
         if hi is not None:
-            data = x._be.binary(MINIMUM, data, x._be.scalar(hi, data.dtype))
+            data = x._backend.binary(MINIMUM, data, x._backend.scalar(hi, data.dtype))
         return x._new(data)
 
     @staticmethod
@@ -479,28 +299,46 @@ class Clamp(Function):
         return g, None, None
 
 
-class ClampMin(Clamp):
-    grad_fn_name = "ClampMinBackward0"
+class ClampTensor(Function):
+    """clamp with tensor bounds: max(x, lo) then min(., hi), ties splitting the gradient
+    evenly as PyTorch's maximum and minimum do."""
+    grad_fn_name = "ClampBackward0"
 
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        backend, data = x._backend, x._data
+        mid = data if lo is None else backend.binary(MAXIMUM, data, lo._data)
+        ctx.save_for_backward(x, lo, hi, x._new(mid))
+        return x._new(mid if hi is None else backend.binary(MINIMUM, mid, hi._data))
 
-class ClampMax(Clamp):
-    grad_fn_name = "ClampMaxBackward0"
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi, mid = ctx.saved_tensors
+        grad_lo = grad_hi = None
+        if hi is not None:
+            tie = (mid == hi) * 0.5
+            grad_hi, g = g * ((mid > hi) + tie), g * ((mid < hi) + tie)
+        if lo is not None:
+            tie = (x == lo) * 0.5
+            grad_lo, g = g * ((x < lo) + tie), g * ((x > lo) + tie)
+        return g, grad_lo, grad_hi
 
 
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
+        lo = hi = None
         if min is not None:
-            out = maximum(out, min)
+            x, lo = operands(x, min, "clamp")
         if max is not None:
-            out = minimum(out, max)
-        return out
+            x, hi = operands(x, max, "clamp")
+            if lo is not None and lo.dtype is not x.dtype:
+                lo = to_dtype(lo, x.dtype)
+        return ClampTensor.apply(x, lo, hi)
     if not x.dtype.is_floating_point and any(isinstance(v, float) for v in (min, max)):
         x = to_dtype(x, _dtype.default_float)
-    cls = Clamp if (min is not None and max is not None) else (ClampMin if min is not None else ClampMax)
-    return cls.apply(x, min, max)
+    return Clamp.apply(x, min, max)
 
 
 class Maximum(Function):
@@ -550,7 +388,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
-        return a._new(a._be.where(cond._data, a._data, b._data))
+        return a._new(a._backend.where(cond._data, a._data, b._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -577,33 +415,27 @@ def where(cond, a, b):
 
 def _compare(a, b, code, op):
     a, b = operands(a, b, op)
-    return a._new(a._be.compare(code, a._data, b._data))
+    return a._new(a._backend.compare(code, a._data, b._data))
 
 
-def eq(a, b):
-    return _compare(a, b, EQ, "eq")
+def _comparison(op):
+    def compare(a, b):
+        return _compare(a, b, op.code, op.name)
+    compare.__name__ = compare.__qualname__ = op.name
+    compare.__doc__ = f"Elementwise ``{op.element}``, a bool tensor (no gradient)."
+    return compare
 
 
-def ne(a, b):
-    return _compare(a, b, NE, "ne")
-
-
-def lt(a, b):
-    return _compare(a, b, LT, "lt")
-
-
-def le(a, b):
-    return _compare(a, b, LE, "le")
-
-
-def gt(a, b):
-    return _compare(a, b, GT, "gt")
-
-
-def ge(a, b):
-    return _compare(a, b, GE, "ge")
+_COMPARISONS = {op.name: _comparison(op) for op in table.of_kind("compare")}
+eq, ne, lt, le, gt, ge = (_COMPARISONS[name] for name in ("eq", "ne", "lt", "le", "gt", "ge"))
 
 
 def equal(a, b):
     """True when ``a`` and ``b`` have the same shape and elements."""
     return a.shape == b.shape and builtins.bool(eq(a, b).all())
+
+
+from .from_table import CLASSES, FUNCTIONS  # noqa: E402  (the table's ops, built on the helpers above)
+
+globals().update({cls.__name__: cls for cls in CLASSES.values() if cls.__name__ not in globals()})
+globals().update({name: fn for name, fn in FUNCTIONS.items() if name not in globals()})

@@ -30,7 +30,7 @@ def _normalize_index(index):
     out, basic = [], True
     for item in index:
         if isinstance(item, Tensor):
-            arr = item._be.to_numpy(item._data)
+            arr = item._backend.to_numpy(item._data)
             if arr.ndim == 0 and arr.dtype.kind in "iu":
                 out.append(int(arr))
                 continue
@@ -77,7 +77,7 @@ class Slice(Function):
     def forward(ctx, x, index):
         ctx.in_shape, ctx.index = x.shape, index
         try:
-            return _view_of(x, x._be.index(x._data, index), lambda a: a[index])
+            return _view_of(x, x._backend.index(x._data, index), lambda a: a[index])
         except IndexError as e:
             raise IndexError(f"index {_show(index)} is out of range for a tensor of shape "
                              f"{list(x.shape)}: {e}") from None
@@ -98,7 +98,7 @@ class Index(Function):
     def forward(ctx, x, index):
         ctx.in_shape = x.shape
         ctx.ids = _flat_ids(x.shape, index)
-        return x._new(x._be.gather(x._data, ctx.ids))
+        return x._new(x._backend.gather(x._data, ctx.ids))
 
     @staticmethod
     def backward(ctx, g):
@@ -130,8 +130,8 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, ids, value):
-        data = base._be.copy(base._data)
-        base._be.setitem(data.reshape(-1), ids.reshape(-1), base._be.contiguous(value._data).reshape(-1))
+        data = base._backend.copy(base._data)
+        base._backend.setitem(data.reshape(-1), ids.reshape(-1), base._backend.contiguous(value._data).reshape(-1))
         ctx.ids, ctx.shape = ids, base.shape
         return base._new(data)
 
@@ -139,8 +139,8 @@ class CopySlices(Function):
     def backward(ctx, g):
         grad_base = None
         if ctx.needs_input_grad[0]:
-            keep = g._be.full(ctx.shape, 1, g._data.dtype)
-            g._be.setitem(keep.reshape(-1), ctx.ids.reshape(-1), g._be.scalar(0, g._data.dtype))
+            keep = g._backend.full(ctx.shape, 1, g._data.dtype)
+            g._backend.setitem(keep.reshape(-1), ctx.ids.reshape(-1), g._backend.scalar(0, g._data.dtype))
             grad_base = g * g._new(keep)
         return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
 
@@ -160,7 +160,7 @@ def _copy_slices(x, index, value):
 def setitem(x, index, value):
     idx, _ = _normalize_index(index)
     if not isinstance(value, Tensor):
-        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
+        value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
     elif value.dtype is not x.dtype:
         value = ew.to_dtype(value, x.dtype)
     if _state.enabled and (x._requires_grad or value._requires_grad):
@@ -168,7 +168,7 @@ def setitem(x, index, value):
         return
     x._check_inplace("setitem")
     try:
-        x._be.setitem(x._data, idx, value._data)
+        x._backend.setitem(x._data, idx, value._data)
     except (IndexError, ValueError) as e:
         raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
                       f"{_show(idx)} of a tensor of shape {list(x.shape)}: {e}") from None
@@ -182,8 +182,8 @@ class Fill(Function):
 
     @staticmethod
     def forward(ctx, x, value):
-        data = x._be.empty(x._data.shape, x._data.dtype)
-        x._be.copy_into(data, value._data)
+        data = x._backend.empty(x._data.shape, x._data.dtype)
+        x._backend.copy_into(data, value._data)
         return x._new(data)
 
     @staticmethod
@@ -193,7 +193,7 @@ class Fill(Function):
 
 def fill(x, value):
     if not isinstance(value, Tensor):
-        value = Tensor._make(x._be.scalar(value, x._data.dtype), be=x._be)
+        value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
     try:
         np.broadcast_shapes(value.shape, x.shape)
     except ValueError:
@@ -227,9 +227,9 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, ids, src):
         ctx.ids = ids
-        be = x._be
-        added = be.scatter_add(tuple(x.shape), ids, be.contiguous(src._data))
-        return x._new(be.binary(ADD, x._data, added))
+        backend = x._backend
+        added = backend.scatter_add(tuple(x.shape), ids, backend.contiguous(src._data))
+        return x._new(backend.binary(ADD, x._data, added))
 
     @staticmethod
     def backward(ctx, g):
@@ -271,7 +271,7 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} can't be broadcast to "
                            f"the input's shape {list(input.shape)}")
     if not isinstance(value, Tensor):
-        value = Tensor._make(input._be.scalar(value, input._data.dtype), be=input._be)
+        value = Tensor._make(input._backend.scalar(value, input._data.dtype), backend=input._backend)
     return ew.where(mask, value, input)
 
 

@@ -25,7 +25,7 @@ class Mm(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return a._new(a._be.matmul(a._data, b._data))
+        return a._new(a._backend.matmul(a._data, b._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -49,7 +49,7 @@ class Dot(Function):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
         n = a.shape[0]
-        return a._new(a._be.matmul(a._data.reshape(1, n), b._data.reshape(n, 1)).reshape(()))
+        return a._new(a._backend.matmul(a._data.reshape(1, n), b._data.reshape(n, 1)).reshape(()))
 
     @staticmethod
     def backward(ctx, g):
@@ -64,7 +64,7 @@ class Mv(Function):
     def forward(ctx, m, v):
         ctx.save_for_backward(m if ctx.needs_input_grad[1] else None,
                               v if ctx.needs_input_grad[0] else None)
-        return m._new(m._be.matmul(m._data, v._data.reshape(-1, 1)).reshape(-1))
+        return m._new(m._backend.matmul(m._data, v._data.reshape(-1, 1)).reshape(-1))
 
     @staticmethod
     def backward(ctx, g):

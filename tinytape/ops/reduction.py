@@ -67,7 +67,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return x._new(x._be.reduce(SUM, x._data, dims, keepdim))
+        return x._new(x._backend.reduce(SUM, x._data, dims, keepdim))
 
     @staticmethod
     def backward(ctx, g):
@@ -84,12 +84,12 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        be = x._be
-        total = be.reduce(SUM, x._data, dims, keepdim)
+        backend = x._backend
+        total = backend.reduce(SUM, x._data, dims, keepdim)
         ctx.count = x.numel() // builtins.max(total.size, 1) if x.numel() else 0
         if ctx.count == 0:  # the mean of nothing is NaN (0/0), as in PyTorch
-            return x._new(be.binary(MUL, total, be.scalar(math.nan, total.dtype)))
-        return x._new(be.binary(DIV, total, be.scalar(ctx.count, total.dtype)))
+            return x._new(backend.binary(MUL, total, backend.scalar(math.nan, total.dtype)))
+        return x._new(backend.binary(DIV, total, backend.scalar(ctx.count, total.dtype)))
 
     @staticmethod
     def backward(ctx, g):
@@ -132,21 +132,21 @@ class Norm(Function):
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        be = x._be
+        backend = x._backend
         if x.ndim == 0:  # a 0-d tensor's norm is |x|: reduce it as a one-element vector
             out = Norm.forward(_UnrecordedCtx(), x.reshape(1), p, (), False)
             out = x._new(out._data.reshape(()))
             ctx.save_for_backward(x, out)
             return out
         if p == 2:
-            data = be.unary(SQRT, be.reduce(SUMSQ, x._data, dims, keepdim))
+            data = backend.unary(SQRT, backend.reduce(SUMSQ, x._data, dims, keepdim))
         elif p == math.inf:
-            data = be.reduce(MAX, be.unary(ABS, x._data), dims, keepdim)
+            data = backend.reduce(MAX, backend.unary(ABS, x._data), dims, keepdim)
         elif p == 1:
-            data = be.reduce(SUM, be.unary(ABS, x._data), dims, keepdim)
+            data = backend.reduce(SUM, backend.unary(ABS, x._data), dims, keepdim)
         else:
-            powered = be.binary(POW, be.unary(ABS, x._data), be.scalar(p, x._data.dtype))
-            data = be.binary(POW, be.reduce(SUM, powered, dims, keepdim), be.scalar(1.0 / p, x._data.dtype))
+            powered = backend.binary(POW, backend.unary(ABS, x._data), backend.scalar(p, x._data.dtype))
+            data = backend.binary(POW, backend.reduce(SUM, powered, dims, keepdim), backend.scalar(1.0 / p, x._data.dtype))
         out = x._new(data)
         ctx.save_for_backward(x, out)
         return out
@@ -194,7 +194,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
 # ---------------------------------------------------------------- max / min
 
 
-class Extreme(Function):
+class MaxAll(Function):
     """max()/min() over the whole tensor: ties share the gradient evenly, as PyTorch."""
 
     grad_fn_name = "MaxBackward1"
@@ -204,7 +204,7 @@ class Extreme(Function):
         if x.numel() == 0:
             raise RuntimeError(f"{'max' if code == MAX else 'min'}(): Expected reduction dim to be "
                                "specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        out = x._new(x._be.reduce(code, x._data, (), False))
+        out = x._new(x._backend.reduce(code, x._data, (), False))
         ctx.save_for_backward(x, out)
         return out
 
@@ -215,11 +215,11 @@ class Extreme(Function):
         return g * hit / hit.sum(), None
 
 
-class MinAll(Extreme):
+class MinAll(MaxAll):
     grad_fn_name = "MinBackward1"
 
 
-class ExtremeDim(Function):
+class MaxDim(Function):
     """max(dim)/min(dim): values and indices; the gradient goes to the chosen element."""
 
     grad_fn_name = "MaxBackward0"
@@ -230,13 +230,13 @@ class ExtremeDim(Function):
             raise IndexError(f"{'max' if code == MAX else 'min'}(): cannot reduce over the zero-size "
                              f"dimension {dim} of shape {list(x.shape)}")
         data = x._data if x.ndim else x._data.reshape(1)
-        values, indices = x._be.argreduce(code, data, dim, keepdim or x.ndim == 0)
+        values, indices = x._backend.argreduce(code, data, dim, keepdim or x.ndim == 0)
         if x.ndim == 0:
             values, indices = values.reshape(()), indices.reshape(())
         ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
         ctx.flat_ids = None
         if ctx.needs_input_grad[0]:
-            ctx.flat_ids = (x._be.flat_positions(indices, x.shape, dim, keepdim) if x.ndim
+            ctx.flat_ids = (x._backend.flat_positions(indices, x.shape, dim, keepdim) if x.ndim
                             else np.zeros((), np.int64))  # a 0-d tensor is its own maximum
         idx = x._new(indices)
         ctx.mark_non_differentiable(idx)
@@ -248,7 +248,7 @@ class ExtremeDim(Function):
         return scatter_flat(g, ctx.flat_ids, ctx.in_shape), None, None, None
 
 
-class MinDim(ExtremeDim):
+class MinDim(MaxDim):
     grad_fn_name = "MinBackward0"
 
 
@@ -256,9 +256,9 @@ def _extreme(x, dim, keepdim, code, name):
     if isinstance(dim, Tensor):  # max(a, b): elementwise
         return (ew.maximum if code == MAX else ew.minimum)(x, dim)
     if dim is None:
-        return (Extreme if code == MAX else MinAll).apply(x, code)
+        return (MaxAll if code == MAX else MinAll).apply(x, code)
     d = _wrap_dim(dim, x.ndim, name)
-    values, indices = (ExtremeDim if code == MAX else MinDim).apply(x, code, d, keepdim)
+    values, indices = (MaxDim if code == MAX else MinDim).apply(x, code, d, keepdim)
     return (max_result if code == MAX else min_result)(values, indices)
 
 
@@ -278,11 +278,11 @@ def _arg(x, dim, keepdim, code):
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
                          if dim is None else f"{name}(): Expected reduction dim {dim} to have non-zero size.")
     if dim is None:
-        return x._new(x._be.argreduce(code, x._data.reshape(-1), 0, False)[1])
+        return x._new(x._backend.argreduce(code, x._data.reshape(-1), 0, False)[1])
     d = _wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return x._new(x._be.scalar(0, "int64"))
-    return x._new(x._be.argreduce(code, x._data, d, keepdim)[1])
+        return x._new(x._backend.scalar(0, "int64"))
+    return x._new(x._backend.argreduce(code, x._data, d, keepdim)[1])
 
 
 @numpy_aliases
@@ -298,12 +298,12 @@ def argmin(x, dim=None, keepdim=False):
 @numpy_aliases
 def all(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "all")
-    data = x._be.astype(x._be.astype(x._data, "bool"), "int64")
-    return x._new(x._be.astype(x._be.reduce(MIN, data, dims, keepdim), "bool"))
+    data = x._backend.astype(x._backend.astype(x._data, "bool"), "int64")
+    return x._new(x._backend.astype(x._backend.reduce(MIN, data, dims, keepdim), "bool"))
 
 
 @numpy_aliases
 def any(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "any")
-    data = x._be.astype(x._be.astype(x._data, "bool"), "int64")
-    return x._new(x._be.astype(x._be.reduce(MAX, data, dims, keepdim), "bool"))
+    data = x._backend.astype(x._backend.astype(x._data, "bool"), "int64")
+    return x._new(x._backend.astype(x._backend.reduce(MAX, data, dims, keepdim), "bool"))

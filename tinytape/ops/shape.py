@@ -22,7 +22,7 @@ def _view_of(x, data, replay):
     """A tensor over ``data``, a view of ``x``'s storage: it shares ``x``'s version counter
     and remembers how it was cut from ``x`` (``replay`` does the same cut to any array of
     ``x``'s shape), so a write through it can be recorded on the base."""
-    t = Tensor._make(data, version=x._version, be=x._be)
+    t = Tensor._make(data, version=x._version, backend=x._backend)
     t._view = (x, replay)
     return t
 
@@ -51,7 +51,7 @@ class TakeFlat(Function):
     def forward(ctx, x, ids):
         check_flat_ids(ids, x.numel(), None, "gather")
         ctx.ids, ctx.in_shape = ids, x.shape
-        return x._new(x._be.gather(x._data, ids))
+        return x._new(x._backend.gather(x._data, ids))
 
     @staticmethod
     def backward(ctx, g):
@@ -67,7 +67,7 @@ class ScatterFlat(Function):
     def forward(ctx, src, ids, shape):
         check_flat_ids(ids, math.prod(shape), src.shape, "scatter_add")
         ctx.ids, ctx.src_shape = ids, src.shape
-        return src._new(src._be.scatter_add(tuple(shape), ids, src._data))
+        return src._new(src._backend.scatter_add(tuple(shape), ids, src._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -117,14 +117,14 @@ class View(Function):
     def forward(ctx, x, shape, must_view):
         ctx.in_shape = x.shape
         try:
-            data = x._be.view(x._data, shape)
+            data = x._backend.view(x._data, shape)
         except ValueError:
             if must_view:
                 raise RuntimeError(
                     f"view size is not compatible with input tensor's size and stride (at least one "
                     f"dimension spans across two contiguous subspaces): view {list(x.shape)} as "
                     f"{list(shape)}. Use .reshape(...) instead.") from None
-            return x._new(x._be.reshape(x._data, shape))
+            return x._new(x._backend.reshape(x._data, shape))
         return _view_of(x, data, lambda a: a.reshape(shape))
 
     @staticmethod
@@ -159,7 +159,7 @@ class Unsqueeze(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.in_shape = x.shape
-        return _view_of(x, x._be.expand_dims(x._data, dim), lambda a: np.expand_dims(a, dim))
+        return _view_of(x, x._backend.expand_dims(x._data, dim), lambda a: np.expand_dims(a, dim))
 
     @staticmethod
     def backward(ctx, g):
@@ -172,7 +172,7 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return _view_of(x, x._be.squeeze(x._data, dims), lambda a: np.squeeze(a, dims) if dims else a)
+        return _view_of(x, x._backend.squeeze(x._data, dims), lambda a: np.squeeze(a, dims) if dims else a)
 
     @staticmethod
     def backward(ctx, g):
@@ -200,7 +200,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return _view_of(x, x._be.broadcast_to(x._data, shape), lambda a: np.broadcast_to(a, shape))
+        return _view_of(x, x._backend.broadcast_to(x._data, shape), lambda a: np.broadcast_to(a, shape))
 
     @staticmethod
     def backward(ctx, g):
@@ -237,7 +237,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return _view_of(x, x._be.permute(x._data, dims), lambda a: np.transpose(a, dims))
+        return _view_of(x, x._backend.permute(x._data, dims), lambda a: np.transpose(a, dims))
 
     @staticmethod
     def backward(ctx, g):
@@ -251,7 +251,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, d0, d1):
         ctx.d0, ctx.d1 = d0, d1
-        return _view_of(x, x._be.swapaxes(x._data, d0, d1), lambda a: np.swapaxes(a, d0, d1))
+        return _view_of(x, x._backend.swapaxes(x._data, d0, d1), lambda a: np.swapaxes(a, d0, d1))
 
     @staticmethod
     def backward(ctx, g):
@@ -291,7 +291,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x._new(x._be.copy(x._data))
+        return x._new(x._backend.copy(x._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -313,7 +313,7 @@ class ToDevice(Function):
     def forward(ctx, x, device):
         ctx.source = x.device
         target = for_device(device)
-        return Tensor._make(target.asarray(x._be.to_numpy(x._data)), be=target)
+        return Tensor._make(target.asarray(x._backend.to_numpy(x._data)), backend=target)
 
     @staticmethod
     def backward(ctx, g):
@@ -331,7 +331,7 @@ class Cat(Function):
     def forward(ctx, dim, *tensors):
         ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
         first = tensors[0]
-        return first._new(first._be.concatenate([t._data for t in tensors], dim))
+        return first._new(first._backend.concatenate([t._data for t in tensors], dim))
 
     @staticmethod
     def backward(ctx, g):
@@ -386,8 +386,8 @@ class Stack(Function):
     def forward(ctx, dim, *tensors):
         ctx.dim = dim
         first = tensors[0]
-        be = first._be
-        return first._new(be.concatenate([be.expand_dims(t._data, dim) for t in tensors], dim))
+        backend = first._backend
+        return first._new(backend.concatenate([backend.expand_dims(t._data, dim) for t in tensors], dim))
 
     @staticmethod
     def backward(ctx, g):

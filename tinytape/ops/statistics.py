@@ -109,7 +109,7 @@ def logsumexp(input, dim, keepdim=False):
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol |other| elementwise (infinities equal only to themselves)."""
     a, b = ew.operands(input, other, "isclose")
-    close = np.isclose(a._be.to_numpy(a._data), b._be.to_numpy(b._data), rtol, atol, equal_nan)
+    close = np.isclose(a._backend.to_numpy(a._data), b._backend.to_numpy(b._data), rtol, atol, equal_nan)
     from .._creation import tensor
     return tensor(np.asarray(close), device=a.device)
 
@@ -145,7 +145,7 @@ def _ordered(x, dim, descending, k, op, cls, result):
             raise RuntimeError(f"{op}(): selected index k out of range")
         return result(x * 1, zeros((), dtype=_dtype.int64, device=x.device))
     d = _wrap_dim(dim, x.ndim, op)
-    host = x._be.to_numpy(x._data)
+    host = x._backend.to_numpy(x._data)
     if host.dtype == np.bool_:
         host = host.astype(np.int8)
     order = np.argsort(-host if descending and host.dtype.kind != "f" else host, axis=d, kind="stable")

@@ -1,10 +1,11 @@
 """Where numba caches the compiled CPU kernels.
 
 The cache lives under a directory named after the tinytape and numba versions and a
-hash of the two modules the kernels compile in from outside their own files (the op-code
-table and the per-element op definitions), so an upgrade or a change there never loads
-stale machine code; numba's own index still checks each kernel file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when
-set, wins as numba documents.
+hash of the modules the kernels compile in from outside their own files (the op table,
+its op codes and per-element definitions, the elementwise loops), so an upgrade or a
+change there never loads stale machine code; numba's own index still checks each kernel
+file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when set, wins as
+numba documents.
 """
 import hashlib
 import os
@@ -14,14 +15,18 @@ from numba.core import caching
 
 from ..._version import __version__
 from .. import opcodes, scalar_ops
+from ...ops import table as op_table
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def cache_root():
     digest = hashlib.sha1()
-    for module in (opcodes, scalar_ops):  # folded into the kernels from outside their files
-        with open(module.__file__, "rb") as f:
+    # folded into the kernels from outside their files (the elementwise loops: into the
+    # dispatch kernels generated from the op table)
+    loops = os.path.join(_KERNEL_DIR, "elementwise.py")
+    for path in (opcodes.__file__, scalar_ops.__file__, op_table.__file__, loops):
+        with open(path, "rb") as f:
             digest.update(f.read())
     table = digest.hexdigest()[:8]
     base = os.environ.get("TINYTAPE_CACHE_DIR") or os.path.join(

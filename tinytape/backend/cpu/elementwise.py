@@ -1,94 +1,57 @@
-"""Elementwise CPU kernels: one kernel per arity, the operation passed as an op code.
+"""Elementwise CPU kernels: one kernel per entry point, the operation passed as an op code.
 
 Kernels take flat C-contiguous buffers (one signature per dtype) or, for broadcasting
 and strided inputs, read-only 4-D views whose broadcast dimensions have size 1; the
-shape logic lives in Python (``tinytape.backend.cpu``).
+shape logic lives in Python (``tinytape.backend``).
 
 The op code is tested once, outside the loop: each branch inlines the loop with the op
 as a constant, so LLVM vectorises it.  Testing it per element instead made a 100 000-
-element float32 subtraction 28x slower (520 us vs 18.5 us; numpy: 40 us).
+element float32 subtraction 28x slower (520 us vs 18.5 us; numpy: 40 us).  Those
+branches are generated from the op table (``_dispatch_source``): one per declared op,
+ending in an error, so a kernel never returns its input or uninitialised memory for a
+code it does not know.  Every kernel uses numba's ``error_model="numpy"``: IEEE 754
+results (1/0 = inf) rather than Python's ZeroDivisionError.
 """
+import importlib.util
+import os
+import sys
+import tempfile
+
 import numpy as np
 from numba import njit
 
 from .. import scalar_ops
-from ..opcodes import (
-    ABS, ADD, BCE, BCE_WITH_LOGITS, COS, DIV, EQ, EXP, GE, GT, LE, LOG, LT, MAXIMUM,
-    MINIMUM, MUL, NE, NEG, POW, RECIPROCAL, RELU, SIGMOID, SIGN, SIN, SQRT, SUB, TANH,
-)
+from ...ops import table
+from . import _cache
 
 # numba's transcendental functions run 5-60x slower than numpy's SIMD ufuncs on this
 # llvmlite (measured, float32, 2 400 elements: exp 13.3 us vs 2.7 us, tanh 55.8 us vs
-# 2.3 us; 100 000 elements: exp 624 us vs 68 us), so these op codes are served by
-# numpy ufuncs writing into the preallocated output.  The rest run in ``unary`` below.
-NUMPY_UNARY = {
-    EXP: np.exp,
-    LOG: np.log,
-    TANH: np.tanh,
-    SIN: np.sin,
-    COS: np.cos,
-}
+# 2.3 us; 100 000 elements: exp 624 us vs 68 us), so ops the table gives a numpy ufunc
+# are served by it, writing into the preallocated output.  The rest run in ``unary``.
+NUMPY_UNARY = {op.code: getattr(np, op.numpy) for op in table.of_kind("unary") if op.numpy}
+
+_JIT = dict(nogil=True, error_model="numpy")
+_unary_op = njit(inline="always", **_JIT)(scalar_ops.unary_op)
+_binary_op = njit(inline="always", **_JIT)(scalar_ops.binary_op)
+_compare_op = njit(inline="always", **_JIT)(scalar_ops.compare_op)
 
 
-_unary_op = njit(inline="always", nogil=True)(scalar_ops.unary_op)
-_binary_op = njit(inline="always", nogil=True)(scalar_ops.binary_op)
-_compare_op = njit(inline="always", nogil=True)(scalar_ops.compare_op)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _unary_loop(op, x, out):
     for i in range(x.size):
         out[i] = _unary_op(op, x[i])
 
 
-@njit(cache=True, nogil=True)
-def unary(op, x, out):
-    if op == NEG:
-        _unary_loop(NEG, x, out)
-    elif op == ABS:
-        _unary_loop(ABS, x, out)
-    elif op == SQRT:
-        _unary_loop(SQRT, x, out)
-    elif op == RELU:
-        _unary_loop(RELU, x, out)
-    elif op == SIGN:
-        _unary_loop(SIGN, x, out)
-    elif op == RECIPROCAL:
-        _unary_loop(RECIPROCAL, x, out)
-    elif op == SIGMOID:
-        _unary_loop(SIGMOID, x, out)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _binary_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = _binary_op(op, a[i], b[i])
 
 
-@njit(cache=True, nogil=True)
-def binary(op, a, b, out):
-    if op == ADD:
-        _binary_loop(ADD, a, b, out)
-    elif op == SUB:
-        _binary_loop(SUB, a, b, out)
-    elif op == MUL:
-        _binary_loop(MUL, a, b, out)
-    elif op == DIV:
-        _binary_loop(DIV, a, b, out)
-    elif op == POW:
-        _binary_loop(POW, a, b, out)
-    elif op == MAXIMUM:
-        _binary_loop(MAXIMUM, a, b, out)
-    elif op == MINIMUM:
-        _binary_loop(MINIMUM, a, b, out)
-    elif op == BCE_WITH_LOGITS:
-        _binary_loop(BCE_WITH_LOGITS, a, b, out)
-    elif op == BCE:
-        _binary_loop(BCE, a, b, out)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _binary_inplace_loop(op, a, b):
+    # its own kernel: with ``out`` aliasing ``a``, ``binary``'s loop fails LLVM's runtime
+    # overlap check and runs unvectorised (68 us vs 15 us, 100 000 float32)
     if b.size == 1:
         s = b[0]
         for i in range(a.size):
@@ -98,29 +61,9 @@ def _binary_inplace_loop(op, a, b):
             a[i] = _binary_op(op, a[i], b[i])
 
 
-@njit(cache=True, nogil=True)
-def binary_inplace(op, a, b):
-    """``a = a (op) b`` (``b`` flat of ``a``'s size, or of size 1).  Its own kernel: with ``out`` aliasing ``a``, ``binary``'s loop
-    fails LLVM's runtime overlap check and runs unvectorised (68 us vs 15 us, 100 000
-    float32)."""
-    if op == ADD:
-        _binary_inplace_loop(ADD, a, b)
-    elif op == SUB:
-        _binary_inplace_loop(SUB, a, b)
-    elif op == MUL:
-        _binary_inplace_loop(MUL, a, b)
-    elif op == DIV:
-        _binary_inplace_loop(DIV, a, b)
-    elif op == POW:
-        _binary_inplace_loop(POW, a, b)
-    elif op == MAXIMUM:
-        _binary_inplace_loop(MAXIMUM, a, b)
-    elif op == MINIMUM:
-        _binary_inplace_loop(MINIMUM, a, b)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _binary_scalar_loop(op, a, s, out, scalar_first):
+    # the ``lr * grad`` case, 4x faster than going through the strided kernel
     if scalar_first:
         for i in range(out.size):
             out[i] = _binary_op(op, s, a[i])
@@ -129,38 +72,14 @@ def _binary_scalar_loop(op, a, s, out, scalar_first):
             out[i] = _binary_op(op, a[i], s)
 
 
-@njit(cache=True, nogil=True)
-def binary_scalar(op, a, s, out, scalar_first):
-    """``out = a (op) s`` (or ``s (op) a``) for a flat ``a`` and a scalar ``s``: the
-    ``lr * grad`` case, 4x faster than going through the strided kernel."""
-    if op == ADD:
-        _binary_scalar_loop(ADD, a, s, out, scalar_first)
-    elif op == SUB:
-        _binary_scalar_loop(SUB, a, s, out, scalar_first)
-    elif op == MUL:
-        _binary_scalar_loop(MUL, a, s, out, scalar_first)
-    elif op == DIV:
-        _binary_scalar_loop(DIV, a, s, out, scalar_first)
-    elif op == POW:
-        _binary_scalar_loop(POW, a, s, out, scalar_first)
-    elif op == MAXIMUM:
-        _binary_scalar_loop(MAXIMUM, a, s, out, scalar_first)
-    elif op == MINIMUM:
-        _binary_scalar_loop(MINIMUM, a, s, out, scalar_first)
-    elif op == BCE_WITH_LOGITS:
-        _binary_scalar_loop(BCE_WITH_LOGITS, a, s, out, scalar_first)
-    elif op == BCE:
-        _binary_scalar_loop(BCE, a, s, out, scalar_first)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _bcast(x, out):
     """Per-dimension index multipliers: 0 where ``x`` has size 1 against ``out`` (it is
     broadcast), 1 elsewhere, so operands need no np.broadcast_to view."""
     return ((x.shape[0] != 1) * 1, (x.shape[1] != 1) * 1, (x.shape[2] != 1) * 1, (x.shape[3] != 1) * 1)
 
 
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _binary_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     a0, a1, a2, a3 = _bcast(a, out)
@@ -173,51 +92,13 @@ def _binary_nd_loop(op, a, b, out):
                                                  b[i * b0, j * b1, k * b2, m * b3])
 
 
-@njit(cache=True, nogil=True)
-def binary_nd(op, a, b, out):
-    if op == ADD:
-        _binary_nd_loop(ADD, a, b, out)
-    elif op == SUB:
-        _binary_nd_loop(SUB, a, b, out)
-    elif op == MUL:
-        _binary_nd_loop(MUL, a, b, out)
-    elif op == DIV:
-        _binary_nd_loop(DIV, a, b, out)
-    elif op == POW:
-        _binary_nd_loop(POW, a, b, out)
-    elif op == MAXIMUM:
-        _binary_nd_loop(MAXIMUM, a, b, out)
-    elif op == MINIMUM:
-        _binary_nd_loop(MINIMUM, a, b, out)
-    elif op == BCE_WITH_LOGITS:
-        _binary_nd_loop(BCE_WITH_LOGITS, a, b, out)
-    elif op == BCE:
-        _binary_nd_loop(BCE, a, b, out)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _compare_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = _compare_op(op, a[i], b[i])
 
 
-@njit(cache=True, nogil=True)
-def compare(op, a, b, out):
-    if op == EQ:
-        _compare_loop(EQ, a, b, out)
-    elif op == NE:
-        _compare_loop(NE, a, b, out)
-    elif op == LT:
-        _compare_loop(LT, a, b, out)
-    elif op == LE:
-        _compare_loop(LE, a, b, out)
-    elif op == GT:
-        _compare_loop(GT, a, b, out)
-    else:
-        _compare_loop(GE, a, b, out)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _compare_scalar_loop(op, a, s, out, scalar_first):
     if scalar_first:
         for i in range(out.size):
@@ -227,23 +108,7 @@ def _compare_scalar_loop(op, a, s, out, scalar_first):
             out[i] = _compare_op(op, a[i], s)
 
 
-@njit(cache=True, nogil=True)
-def compare_scalar(op, a, s, out, scalar_first):
-    if op == EQ:
-        _compare_scalar_loop(EQ, a, s, out, scalar_first)
-    elif op == NE:
-        _compare_scalar_loop(NE, a, s, out, scalar_first)
-    elif op == LT:
-        _compare_scalar_loop(LT, a, s, out, scalar_first)
-    elif op == LE:
-        _compare_scalar_loop(LE, a, s, out, scalar_first)
-    elif op == GT:
-        _compare_scalar_loop(GT, a, s, out, scalar_first)
-    else:
-        _compare_scalar_loop(GE, a, s, out, scalar_first)
-
-
-@njit(inline="always", cache=True, nogil=True)
+@njit(inline="always", cache=True, **_JIT)
 def _compare_nd_loop(op, a, b, out):
     d0, d1, d2, d3 = out.shape
     a0, a1, a2, a3 = _bcast(a, out)
@@ -256,23 +121,7 @@ def _compare_nd_loop(op, a, b, out):
                                                   b[i * b0, j * b1, k * b2, m * b3])
 
 
-@njit(cache=True, nogil=True)
-def compare_nd(op, a, b, out):
-    if op == EQ:
-        _compare_nd_loop(EQ, a, b, out)
-    elif op == NE:
-        _compare_nd_loop(NE, a, b, out)
-    elif op == LT:
-        _compare_nd_loop(LT, a, b, out)
-    elif op == LE:
-        _compare_nd_loop(LE, a, b, out)
-    elif op == GT:
-        _compare_nd_loop(GT, a, b, out)
-    else:
-        _compare_nd_loop(GE, a, b, out)
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, **_JIT)
 def where_nd(cond, a, b, out):
     d0, d1, d2, d3 = out.shape
     c0, c1, c2, c3 = _bcast(cond, out)
@@ -286,3 +135,75 @@ def where_nd(cond, a, b, out):
                         out[i, j, k, m] = a[i * a0, j * a1, k * a2, m * a3]
                     else:
                         out[i, j, k, m] = b[i * b0, j * b1, k * b2, m * b3]
+
+
+# entry point -> (op kind, its parameters, the loop it runs)
+ENTRY_POINTS = {
+    "unary": ("unary", "x, out", "_unary_loop"),
+    "binary": ("binary", "a, b, out", "_binary_loop"),
+    "binary_inplace": ("binary", "a, b", "_binary_inplace_loop"),
+    "binary_scalar": ("binary", "a, s, out, scalar_first", "_binary_scalar_loop"),
+    "binary_nd": ("binary", "a, b, out", "_binary_nd_loop"),
+    "compare": ("compare", "a, b, out", "_compare_loop"),
+    "compare_scalar": ("compare", "a, s, out, scalar_first", "_compare_scalar_loop"),
+    "compare_nd": ("compare", "a, b, out", "_compare_nd_loop"),
+}
+
+
+def _dispatch_source():
+    """A module of kernels, one per entry point: a branch per op code of the table
+    calling the entry point's loop with that code as a constant, then an error."""
+    lines = ['"""Generated from tinytape/ops/table.py by tinytape/backend/cpu/elementwise.py."""',
+             "from numba import njit",
+             "from tinytape.backend.cpu.elementwise import " + ", ".join(sorted({e[2] for e in ENTRY_POINTS.values()}))]
+    for name, (kind, params, loop) in ENTRY_POINTS.items():
+        lines += ["", "", '@njit(cache=True, nogil=True, error_model="numpy")', f"def {name}(op, {params}):"]
+        for i, op in enumerate(table.of_kind(kind)):
+            lines += [f"    {'if' if i == 0 else 'elif'} op == {op.code}:  # {op.name}",
+                      f"        {loop}({op.code}, {params})"]
+        lines += ["    else:", f"        raise ValueError('{name}: op code not in the op table')"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomically(folder, path, text):
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)  # a concurrent import reads the old or the new text whole
+
+
+def _load_dispatch():
+    """Write the generated kernels under the versioned cache folder (only when their text
+    changed, so numba's on-disk cache of them stays valid) and import them."""
+    text = _dispatch_source()
+    folder = os.path.join(_cache.cache_root(), "generated")
+    path = os.path.join(folder, "elementwise_dispatch.py")
+    try:
+        with open(path) as f:
+            current = f.read()
+    except OSError:
+        current = None
+    if current != text:
+        try:
+            _write_atomically(folder, path, text)
+        except OSError:  # a read-only cache folder: the kernels still load, compiled afresh
+            folder = tempfile.mkdtemp(prefix="tinytape-")
+            path = os.path.join(folder, "elementwise_dispatch.py")
+            _write_atomically(folder, path, text)
+    spec = importlib.util.spec_from_file_location("tinytape_generated_elementwise_dispatch", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # numba's cache finds the kernels' module by name when it loads them
+    spec.loader.exec_module(module)
+    return module
+
+
+_dispatch = _load_dispatch()
+unary = _dispatch.unary
+binary = _dispatch.binary
+binary_inplace = _dispatch.binary_inplace
+binary_scalar = _dispatch.binary_scalar
+binary_nd = _dispatch.binary_nd
+compare = _dispatch.compare
+compare_scalar = _dispatch.compare_scalar
+compare_nd = _dispatch.compare_nd

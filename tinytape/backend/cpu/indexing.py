@@ -8,13 +8,13 @@ the backward of an index with repeated entries needs.
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def gather(src, index, out):
     for i in range(index.size):
         out[i] = src[index[i]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def scatter_add(dst, index, src):
     for i in range(index.size):
         dst[index[i]] += src[i]

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _mm(a, b, out, trans_a, trans_b):
     if trans_a and trans_b:
         np.dot(a.T, b.T, out)
@@ -21,12 +21,12 @@ def _mm(a, b, out, trans_a, trans_b):
         np.dot(a, b, out)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def matmul(a, b, out, trans_a, trans_b):
     _mm(a, b, out, trans_a, trans_b)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def bmm(a, b, out, trans_a, trans_b):
     for i in range(out.shape[0]):
         _mm(a[i], b[i], out[i], trans_a, trans_b)

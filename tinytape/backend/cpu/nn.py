@@ -4,7 +4,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def softmax_rows(x, out, log):
     """softmax (or, with ``log``, log_softmax) of each row, shifted by the row max so
     exp never overflows."""

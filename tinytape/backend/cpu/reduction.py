@@ -9,7 +9,7 @@ from numba import njit
 from ..opcodes import MAX, MIN, SUM, SUMSQ
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def reduce_mid(op, x, out):
     outer, n, inner = x.shape
     for i in range(outer):
@@ -31,7 +31,7 @@ def reduce_mid(op, x, out):
                 out[i, k] = best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def argreduce_mid(op, x, values, indices):
     outer, n, inner = x.shape
     for i in range(outer):

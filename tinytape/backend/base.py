@@ -1,0 +1,215 @@
+"""The backend contract: the planning every backend shares, written once.
+
+Ops call ``backend.<kernel>(...)`` and never branch on the device.  This class decides
+*what* runs: which op codes a kernel serves (an unknown one is a ValueError before any
+kernel runs), which elementwise path fits the operands' layout (in place, flat, one
+operand a scalar, or strided with broadcasting), how a reduction over several axes
+becomes runs of adjacent axes, where an arg-reduction's picks sit, how softmax moves
+its axis last.  A device's class (``cpu/backend.py``, ``cuda/backend.py``) supplies
+storage, views and the kernel launches: the methods named ``_..._kernel`` below.
+"""
+import functools
+import math
+
+import numpy as np
+
+from .layout import adjacent_runs
+from .opcodes import ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, REDUCE_CODES, UNARY_CODES, check
+
+
+HALF = np.dtype(np.float16)
+
+
+def _is_half(x):
+    return getattr(x, "dtype", None) == HALF
+
+
+def half_in_float32(method):
+    """numba compiles no float16 arithmetic (on the CPU, and in the simulator): a kernel
+    entry point given float16 arrays runs on float32 copies and rounds its floating-point
+    results to float16, as PyTorch's CPU kernels compute half precision in float.  An
+    ``out`` array (in-place updates) receives the rounded result."""
+
+    @functools.wraps(method)
+    def run(self, *args, out=None, **kwargs):
+        if not any(_is_half(a) for a in args) and not _is_half(out):
+            return method(self, *args, **kwargs) if out is None else method(self, *args, out=out, **kwargs)
+        wide = [self.astype(a, np.float32) if _is_half(a) else a for a in args]
+        result = method(self, *wide, **kwargs)
+        narrow = [self.astype(r, HALF) if getattr(r, "dtype", None) == np.float32 else r
+                  for r in (result if isinstance(result, tuple) else (result,))]
+        result = tuple(narrow) if isinstance(result, tuple) else narrow[0]
+        if out is not None:
+            self.copy_into(out, result)
+            return out
+        return result
+
+    return run
+
+
+class Backend:
+    device = None
+
+    # ---- what a device's class answers about its arrays ----
+    def _flat(self, x):
+        """Whether ``x`` is a C-contiguous array its kernels can read as a flat buffer."""
+        raise NotImplementedError
+
+    def _scalar(self, x):
+        """The value of ``x`` when it travels to kernels as a number (else None)."""
+        raise NotImplementedError
+
+    def _writable(self, x):
+        return True
+
+    def _pair(self, a, b, shape):
+        """Operands as the elementwise kernels take them (a device may copy here)."""
+        return a, b
+
+    # ---- elementwise ----
+    @half_in_float32
+    def unary(self, op, x):
+        check(op, UNARY_CODES, "unary")
+        x = self.contiguous(x)
+        out = self.empty(x.shape, x.dtype)
+        if x.size:
+            self._unary_kernel(op, x, out)
+        return out
+
+    @half_in_float32
+    def binary(self, op, a, b, out=None):
+        """``out = a (op) b`` with numpy broadcasting; ``a`` and ``b`` share a dtype.
+        ``out``, when given, must have the broadcast shape (it may alias ``a``)."""
+        check(op, BINARY_CODES, "binary")
+        shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        a, b = self._pair(a, b, shape)
+        if (out is a and self._flat(a) and self._writable(a) and a.shape == shape
+                and (self._scalar(b) is not None or b.shape == a.shape and self._flat(b))):
+            if a.size:
+                self._binary_inplace_kernel(op, a, b)
+            return out
+        target = out if out is not None and self._flat(out) else self.empty(shape, a.dtype)
+        if target.size:
+            self._elementwise(op, a, b, target, shape, self._binary_kernel, self._binary_scalar_kernel,
+                              self._binary_nd_kernel)
+        if out is not None and target is not out:
+            self.copy_into(out, target)
+            return out
+        return target
+
+    @half_in_float32
+    def compare(self, op, a, b):
+        check(op, COMPARE_CODES, "compare")
+        shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        a, b = self._pair(a, b, shape)
+        out = self.empty(shape, np.bool_)
+        if out.size:
+            self._elementwise(op, a, b, out, shape, self._compare_kernel, self._compare_scalar_kernel,
+                              self._compare_nd_kernel)
+        return out
+
+    def _elementwise(self, op, a, b, out, shape, flat_kernel, scalar_kernel, nd_kernel):
+        """The fast path that fits: a flat operand with a number (the ``lr * grad`` case,
+        4x faster than the strided kernel), two flat operands of one shape, else strided."""
+        if a.shape == shape and self._flat(a) and self._scalar(b) is not None:
+            scalar_kernel(op, a, self._scalar(b), out, False)
+        elif b.shape == shape and self._flat(b) and self._scalar(a) is not None:
+            scalar_kernel(op, b, self._scalar(a), out, True)
+        elif a.shape == b.shape and self._flat(a) and self._flat(b):
+            flat_kernel(op, a, b, out)
+        else:
+            nd_kernel(op, a, b, out, shape)
+
+    @half_in_float32
+    def where(self, cond, a, b):
+        shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+        out = self.empty(shape, a.dtype)
+        if out.size:
+            self._where_kernel(cond, a, b, out, shape)
+        return out
+
+    # ---- reductions ----
+    @half_in_float32
+    def reduce(self, op, x, dims, keepdim):
+        """Reduce ``x`` over the sorted axes ``dims`` (all axes when empty)."""
+        check(op, REDUCE_CODES, "reduce")
+        dims = tuple(range(x.ndim)) if not dims else dims
+        result = self.contiguous(x)
+        # each run of adjacent axes is the middle axis of an (outer, n, inner) view: no copy
+        for lo, hi in reversed(adjacent_runs(dims)):
+            shape = result.shape
+            outer, n, inner = math.prod(shape[:lo]), math.prod(shape[lo:hi + 1]), math.prod(shape[hi + 1:])
+            out = self.empty(shape[:lo] + (1,) * (hi - lo + 1) + shape[hi + 1:], x.dtype)
+            if outer * inner and n == 0:
+                if op in ARGREDUCE_CODES:  # the kernels would read element 0 of nothing
+                    raise RuntimeError(f"reduce: max/min over an empty axis (shape {list(x.shape)}) has no identity")
+                self.copy_into(out, self.scalar(0, x.dtype))  # the empty sum
+            elif outer * inner:
+                self._reduce_kernel(op, result, outer, n, inner, out)
+            result = out
+        if not keepdim:
+            result = self.reshape(result, tuple(s for i, s in enumerate(result.shape) if i not in dims))
+        return result
+
+    @half_in_float32
+    def argreduce(self, op, x, dim, keepdim):
+        """(values, int64 indices) of the max/min of ``x`` along ``dim``."""
+        check(op, ARGREDUCE_CODES, "argreduce")
+        x = self.contiguous(x)
+        shape = x.shape
+        outer, n, inner = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
+        if n == 0 and outer * inner:
+            raise RuntimeError(f"argreduce: max/min along an empty dimension {dim} (shape {list(shape)})")
+        kept = shape[:dim] + (1,) + shape[dim + 1:]
+        values, indices = self.empty(kept, x.dtype), self.empty(kept, np.int64)
+        if outer * inner:
+            self._argreduce_kernel(op, x, outer, n, inner, values, indices)
+        if not keepdim:
+            dropped = shape[:dim] + shape[dim + 1:]
+            values, indices = self.reshape(values, dropped), self.reshape(indices, dropped)
+        return values, indices
+
+    def flat_positions(self, indices, shape, dim, keepdim):
+        """Flat positions (host int64) in an array of ``shape`` of the elements that
+        ``indices`` (from ``argreduce`` along ``dim``) picked."""
+        idx = self.to_numpy(indices)
+        idx = idx if keepdim else np.expand_dims(idx, dim)
+        return np.take_along_axis(np.arange(math.prod(shape)).reshape(shape), idx, dim)
+
+    # ---- nn ----
+    @half_in_float32
+    def softmax(self, x, dim, log=False):
+        """softmax (or log_softmax) along ``dim``: that axis moved last and made
+        contiguous, one row per kernel row, moved back as a view."""
+        dims = [d for d in range(x.ndim) if d != dim] + [dim]
+        moved = self.contiguous(self.permute(x, dims))
+        cols = moved.shape[-1] if moved.ndim else 1
+        rows = moved.size // max(cols, 1)
+        out = self.empty(moved.shape, x.dtype)
+        if rows:
+            self._softmax_kernel(moved, out, rows, cols, log)
+        return self.permute(out, sorted(range(len(dims)), key=dims.__getitem__))
+
+    # ---- indexing: positions are host int64, checked before the kernels read them ----
+    @half_in_float32
+    def gather(self, x, index):
+        """The elements of ``x`` at the flat positions ``index``, shaped as ``index``."""
+        self._check_indices(index, x.size, "gather")
+        return self._gather_kernel(x, index)
+
+    @half_in_float32
+    def scatter_add(self, shape, index, src):
+        """Zeros of ``shape`` with each element of ``src`` added at its flat position in ``index``."""
+        self._check_indices(index, math.prod(shape), "scatter_add")
+        if np.size(index) != src.size:
+            raise ValueError(f"scatter_add: {np.size(index)} indices for {src.size} values")
+        return self._scatter_add_kernel(shape, index, src)
+
+    # ---- bounds: checked before any kernel that indexes memory with them ----
+    @staticmethod
+    def _check_indices(index, size, op):
+        """IndexError unless every (host, integer) index lies in [0, size)."""
+        index = np.asarray(index)
+        if index.size and (index.min() < 0 or index.max() >= size):
+            bad = index[(index < 0) | (index >= size)].reshape(-1)[0]
+            raise IndexError(f"{op}: index {int(bad)} is out of bounds for {size} elements")

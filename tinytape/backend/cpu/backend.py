@@ -1,0 +1,261 @@
+"""The CPU backend: numpy arrays in, numpy arrays out, numerics in numba.njit kernels.
+
+The planning (which kernel, over which view) is the shared ``Backend``'s; this class
+supplies numpy's storage and views and launches the kernels of this folder, which see
+flat or fixed-rank buffers so each compiles once per dtype.
+"""
+import math
+
+import numpy as np
+
+from ..._dtype import cpu as _cpu_device
+from ..base import Backend, half_in_float32
+from . import elementwise as _elementwise
+from . import indexing as _indexing
+from . import linalg as _linalg
+from . import nn as _nn
+from . import reduction as _reduction
+
+_ND = 4  # rank of the strided elementwise kernels
+
+
+def _readonly(view):
+    view = view.view()
+    view.flags.writeable = False
+    return view
+
+
+def _as_nd_input(x, shape):
+    """``x`` (broadcastable to ``shape``) as a read-only 4-D strided view: its rank padded
+    with leading size-1 dims, which the nd kernels broadcast by index (np.broadcast_to
+    would cost ~7 us a call).  One kernel signature per dtype, whatever the layout."""
+    if len(shape) > _ND:
+        return _readonly(np.broadcast_to(x, shape).reshape((-1,) + tuple(shape[-(_ND - 1):])))  # may copy; rare
+    v = x[(None,) * (_ND - x.ndim)] if x.ndim < _ND else x
+    return v if not v.flags.writeable else _readonly(v)
+
+
+def _as_nd_output(out):
+    shape = out.shape
+    if len(shape) < _ND:
+        return out.reshape((1,) * (_ND - len(shape)) + shape)
+    return out.reshape((-1,) + shape[-(_ND - 1):])
+
+
+def _c(x):
+    """``x`` as a C-contiguous array (np.ascontiguousarray would turn 0-d into 1-d)."""
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def _flat(x):
+    return _c(x).reshape(-1)
+
+
+def _matmul_operand(x):
+    """(C-contiguous array, transposed?) for a 2-D operand, copying only when neither
+    ``x`` nor ``x.T`` is C-contiguous."""
+    if x.flags.c_contiguous:
+        return x, False
+    if x.T.flags.c_contiguous:
+        return x.T, True
+    return np.ascontiguousarray(x), False
+
+
+class CPUBackend(Backend):
+    device = _cpu_device
+
+    # ---- allocation and layout (numpy does these; no numerics) ----
+    @staticmethod
+    def empty(shape, dtype):
+        return np.empty(shape, dtype)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype)
+
+    @staticmethod
+    def full(shape, value, dtype):
+        return np.full(shape, value, dtype)
+
+    @staticmethod
+    def scalar(value, dtype):
+        return np.asarray(value, dtype)
+
+    @staticmethod
+    def asarray(data, dtype=None):
+        return np.asarray(data, dtype)
+
+    @staticmethod
+    def to_numpy(x):
+        return x
+
+    @staticmethod
+    def astype(x, dtype):
+        return x if x.dtype == dtype else x.astype(dtype)
+
+    @staticmethod
+    def contiguous(x):
+        return _c(x)
+
+    @staticmethod
+    def copy_into(dst, src):
+        np.copyto(dst, src, casting="unsafe")
+
+    @staticmethod
+    def owns(x):
+        """Whether ``x`` is a writable array of its own (no view of another's memory)."""
+        return x.base is None and x.flags.writeable and x.flags.c_contiguous
+
+    @staticmethod
+    def may_alias(a, b):
+        return np.may_share_memory(a, b)
+
+    @staticmethod
+    def copy(x):
+        return np.array(x, copy=True, order="C")
+
+    # views: numpy's strided views share the storage
+    @staticmethod
+    def view(x, shape):
+        """A view of ``x`` with ``shape``; ValueError when that needs a copy."""
+        return np.reshape(x, shape, copy=False)
+
+    @staticmethod
+    def reshape(x, shape):
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def expand_dims(x, dim):
+        return np.expand_dims(x, dim)
+
+    @staticmethod
+    def squeeze(x, dims):
+        return np.squeeze(x, dims) if dims else x.view()
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def permute(x, dims):
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def swapaxes(x, d0, d1):
+        return np.swapaxes(x, d0, d1)
+
+    @staticmethod
+    def concatenate(arrays, dim):
+        return np.concatenate(arrays, dim)
+
+    @staticmethod
+    def index(x, index):
+        return x[index]
+
+    @staticmethod
+    def setitem(x, index, value):
+        x[index] = value
+
+    # ---- what the shared planning asks ----
+    @staticmethod
+    def _flat(x):
+        return x.flags.c_contiguous
+
+    @staticmethod
+    def _writable(x):
+        return x.flags.writeable
+
+    @staticmethod
+    def _scalar(x):
+        return x.reshape(-1)[0] if x.size == 1 else None
+
+    # ---- kernels ----
+    @staticmethod
+    def _unary_kernel(op, x, out):
+        ufunc = _elementwise.NUMPY_UNARY.get(op)
+        if ufunc is not None and x.dtype.kind == "f":  # numpy's rint/floor of int64 refuse an int64 out
+            with np.errstate(all="ignore"):  # IEEE results (log(0) = -inf), without numpy's warnings
+                ufunc(x, out=out)
+        else:
+            _elementwise.unary(op, x.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _binary_kernel(op, a, b, out):
+        _elementwise.binary(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _binary_inplace_kernel(op, a, b):
+        _elementwise.binary_inplace(op, a.reshape(-1), _c(b).reshape(-1))
+
+    @staticmethod
+    def _binary_scalar_kernel(op, a, s, out, scalar_first):
+        _elementwise.binary_scalar(op, a.reshape(-1), s, out.reshape(-1), scalar_first)
+
+    @staticmethod
+    def _binary_nd_kernel(op, a, b, out, shape):
+        _elementwise.binary_nd(op, _as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+
+    @staticmethod
+    def _compare_kernel(op, a, b, out):
+        _elementwise.compare(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _compare_scalar_kernel(op, a, s, out, scalar_first):
+        _elementwise.compare_scalar(op, a.reshape(-1), s, out.reshape(-1), scalar_first)
+
+    @staticmethod
+    def _compare_nd_kernel(op, a, b, out, shape):
+        _elementwise.compare_nd(op, _as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+
+    @staticmethod
+    def _where_kernel(cond, a, b, out, shape):
+        _elementwise.where_nd(_as_nd_input(cond, shape), _as_nd_input(a, shape), _as_nd_input(b, shape),
+                              _as_nd_output(out))
+
+    @staticmethod
+    def _reduce_kernel(op, x, outer, n, inner, out):
+        _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
+
+    @staticmethod
+    def _argreduce_kernel(op, x, outer, n, inner, values, indices):
+        _reduction.argreduce_mid(op, x.reshape(outer, n, inner), values.reshape(outer, inner),
+                                 indices.reshape(outer, inner))
+
+    @staticmethod
+    def _softmax_kernel(x, out, rows, cols, log):
+        _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
+
+    # ---- linear algebra ----
+    @half_in_float32
+    def matmul(self, a, b):
+        """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
+        if a.dtype.kind not in "fc":
+            return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it
+        m, n = a.shape[-2], b.shape[-1]
+        if a.ndim == 2 and b.ndim == 2:
+            out = np.empty((m, n), a.dtype)
+            a2, ta = _matmul_operand(a)
+            b2, tb = _matmul_operand(b)
+            _linalg.matmul(a2, b2, out, ta, tb)
+            return out
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape((-1,) + a.shape[-2:])
+        b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape((-1,) + b.shape[-2:])
+        out = np.empty((a3.shape[0], m, n), a.dtype)
+        _linalg.bmm(a3, b3, out, False, False)
+        return out.reshape(batch + (m, n))
+
+    # ---- indexing ----
+    @staticmethod
+    def _gather_kernel(x, index):
+        out = np.empty(index.shape, x.dtype)
+        _indexing.gather(_flat(x), _flat(index), out.reshape(-1))
+        return out
+
+    @staticmethod
+    def _scatter_add_kernel(shape, index, src):
+        dst = np.zeros(math.prod(shape), src.dtype)
+        _indexing.scatter_add(dst, _flat(index), _flat(src))
+        return dst.reshape(shape)
+
+cpu = CPUBackend()

@@ -1,0 +1,152 @@
+"""What the op table (``ops/table.py``) derives on the tensor side: a Function class per
+unary op (its kernel forward, its declared derivative as backward, its PyTorch grad_fn
+name), the functions, the Tensor methods and operators.  The integer and bitwise
+operators are here too: their kernels are table ops, their argument rules PyTorch's."""
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE, REMAINDER
+from . import elementwise as ew
+from . import table
+
+
+def _unary_function(op):
+    """The Function class of a unary op of the table: the kernel forward, the declared
+    derivative backward, saving what the derivative's parameters name."""
+
+    def forward(ctx, x):
+        out = ew._unary(x, op.code)
+        saved = {"x": x, "out": out}
+        ctx.save_for_backward(*(saved[name] for name in op.saves))
+        if op.derivative is None:
+            ctx.mark_non_differentiable(out)
+        return out
+
+    def backward(ctx, g):
+        return op.derivative(*ctx.saved_tensors, g=g)
+
+    # named after the op (``Square``), not its grad_fn (``PowBackward0`` is Pow's too)
+    return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
+        "grad_fn_name": op.grad_fn_name, "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "__doc__": f"``{op.name}``, elementwise: {op.element}"})
+
+
+def _unary_wrapper(op, cls):
+    if op.float_only:
+        def fn(input):
+            return cls.apply(ew._float_input(input, op.name))
+    else:
+        def fn(input):
+            if not isinstance(input, Tensor):
+                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+            return cls.apply(input)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = f"Elementwise ``{op.element}`` (the op table's ``{op.name}``)."
+    return fn
+
+
+CLASSES = {}  # op name -> Function class
+FUNCTIONS = {}  # name -> function, for every unary op of the table and the operators below
+for _op in table.of_kind("unary"):
+    CLASSES[_op.name] = _unary_function(_op)
+    FUNCTIONS[_op.name] = _unary_wrapper(_op, CLASSES[_op.name])
+    for _alias in _op.aliases:
+        FUNCTIONS[_alias] = FUNCTIONS[_op.name]
+Neg, Abs = CLASSES["neg"], CLASSES["abs"]
+
+
+# ---------------------------------------------------------------- integer and bitwise operators
+
+
+def _refuse_integer_zero(b, op):
+    if not b.dtype.is_floating_point and bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")  # PyTorch's error for integer division by zero
+
+
+def floor_divide(input, other):
+    a, b = ew.operands(input, other, "floor_divide")
+    _refuse_integer_zero(b, "floor_divide")
+    out = ew._binary(a, b, FLOOR_DIVIDE)
+    return out.detach() if out.requires_grad else out  # PyTorch does not differentiate it
+
+
+class Remainder(Function):
+    grad_fn_name = "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ew._binary(a, b, REMAINDER)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
+
+
+def remainder(input, other):
+    a, b = ew.operands(input, other, "remainder")
+    _refuse_integer_zero(b, "remainder")
+    return Remainder.apply(a, b)
+
+
+def _bitwise(code, name):
+    def fn(input, other):
+        a, b = ew.operands(input, other, name)
+        if a.dtype.is_floating_point:
+            raise RuntimeError(f'"{name}" not implemented for \'{a.dtype}\' (integer and bool tensors only)')
+        return a._new(a._backend.binary(code, a._data, b._data))
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+bitwise_and = _bitwise(BITWISE_AND, "bitwise_and")
+bitwise_or = _bitwise(BITWISE_OR, "bitwise_or")
+bitwise_xor = _bitwise(BITWISE_XOR, "bitwise_xor")
+
+
+def bitwise_not(input):
+    if input.dtype is _dtype.bool_:
+        return ew.eq(input, False)
+    if input.dtype.is_floating_point:
+        raise RuntimeError(f"bitwise_not: not implemented for '{input.dtype}' (integer and bool tensors only)")
+    return input._new(input._backend.unary(BITWISE_NOT, input._data))
+
+
+def logical_not(input):
+    return ew.eq(input, 0)
+
+
+def isinf(input):
+    return ew.eq(ew.abs(input), float("inf")) if input.dtype.is_floating_point else ew.ne(input, input)
+
+
+def isfinite(input):
+    return ew.eq(input - input, 0) if input.dtype.is_floating_point else ew.eq(input, input)
+
+
+FUNCTIONS.update(floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+                 bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_not=logical_not, isinf=isinf,
+                 isfinite=isfinite)
+
+# ---------------------------------------------------------------- exports, Tensor methods and operators
+
+EXPORTS = {name: fn for name, fn in FUNCTIONS.items()
+           if name not in table.BY_NAME or table.BY_NAME[name].function}  # tinytape.<name>
+EXPORTS.update({alias: FUNCTIONS[alias] for op in table.of_kind("unary") if op.function for alias in op.aliases})
+
+TENSOR_METHODS = {op.name: FUNCTIONS[op.name] for op in table.of_kind("unary") if op.method}
+TENSOR_METHODS.update({alias: FUNCTIONS[alias] for op in table.of_kind("unary") if op.method for alias in op.aliases})
+TENSOR_METHODS.update(
+    floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+    bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_not=logical_not, isinf=isinf, isfinite=isfinite,
+    __floordiv__=floor_divide, __rfloordiv__=lambda self, other: floor_divide(other, self),
+    __mod__=remainder, __rmod__=lambda self, other: remainder(other, self),
+    __and__=bitwise_and, __rand__=lambda self, other: bitwise_and(other, self),
+    __or__=bitwise_or, __ror__=lambda self, other: bitwise_or(other, self),
+    __xor__=bitwise_xor, __rxor__=lambda self, other: bitwise_xor(other, self),
+    __invert__=bitwise_not,
+)
+for _name, _method in TENSOR_METHODS.items():
+    if _name not in vars(Tensor):  # a method the class writes out itself takes precedence
+        setattr(Tensor, _name, _method)
