@@ -259,6 +259,14 @@ GRAPHS = {
     "gather": lambda m, x, w: x.gather(1, m.tensor([[0], [1]])),
     "expand a slice": lambda m, x, w: x[0:1].expand(3, 3),
     "setitem": lambda m, x, w: _assigned(x * 1, w[1]),
+    # a number operand: wrapped (listed as None) or a scalar overload's (not listed)
+    "number times": lambda m, x, w: 2 * x,
+    "number plus": lambda m, x, w: 2 + x,
+    "tensor minus number": lambda m, x, w: x - 2,
+    "number minus": lambda m, x, w: 1 - x,
+    "number to the power": lambda m, x, w: 2 ** x,
+    "number over": lambda m, x, w: 2 / x,
+    "0-d tensor times": lambda m, x, w: m.tensor(2.0) * x,
 }
 
 
@@ -275,3 +283,11 @@ def test_next_functions_as_pytorch(case):
         x, w = m.ones(2, 3, requires_grad=True), m.ones(2, 3, requires_grad=True)
         graphs.append(_graph(GRAPHS[case](m, x, w).grad_fn))
     assert graphs[0] == graphs[1]
+
+
+def test_a_leafs_accumulate_grad_is_one_node():
+    x = tt.ones(2, requires_grad=True)
+    first = (x * 2).grad_fn.next_functions[0][0]
+    assert (x + 1).grad_fn.next_functions[0][0] is first
+    assert first.variable is x
+    assert (tt.ones(2, requires_grad=True) * 2).grad_fn.next_functions[0][0] is not first

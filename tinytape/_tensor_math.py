@@ -68,7 +68,10 @@ class TensorMath:
         return elementwise_ops.add(self, other)
 
     def __radd__(self, other):
-        return elementwise_ops.add(_from_numpy_operand(other, self), self)
+        other = _from_numpy_operand(other, self)
+        if isinstance(other, Tensor):
+            return elementwise_ops.add(other, self)
+        return elementwise_ops.add(self, other)  # a number goes second, as PyTorch's wrapped scalar
 
     def __sub__(self, other):
         return elementwise_ops.sub(self, other)
@@ -80,7 +83,10 @@ class TensorMath:
         return elementwise_ops.mul(self, other)
 
     def __rmul__(self, other):
-        return elementwise_ops.mul(_from_numpy_operand(other, self), self)
+        other = _from_numpy_operand(other, self)
+        if isinstance(other, Tensor):
+            return elementwise_ops.mul(other, self)
+        return elementwise_ops.mul(self, other)  # a number goes second, as PyTorch's wrapped scalar
 
     def __truediv__(self, other):
         return elementwise_ops.div(self, other)

@@ -7,6 +7,7 @@ user-defined Functions go through this one path.
 """
 import itertools
 import warnings
+import weakref
 
 from .._grad_mode import _state
 from .._tensor import Tensor
@@ -63,9 +64,10 @@ class BackwardNode:
         """``(node, output_nr)`` per tensor input, in operand order; a leaf's node is its
         ``AccumulateGrad`` (``.variable`` is the leaf), an input not requiring grad ``(None, 0)``;
         integer and bool inputs (class indices, masks) are not differentiable and not listed."""
+        numbers = getattr(self._function, "number_inputs", ())  # a scalar overload's number: not an input
         return tuple((None, 0) if e is None else (e if isinstance(e[0], BackwardNode) else (_accumulator(e[0]), 0))
-                     for e, meta in zip(self.next_edges, self.input_meta)
-                     if meta is not None and meta[1].kind in "fc")
+                     for i, (e, meta) in enumerate(zip(self.next_edges, self.input_meta))
+                     if meta is not None and meta[1].kind in "fc" and i not in numbers)
 
     def __getattr__(self, name):
         """``_saved_self``, ``_saved_other``, ``_saved_result``: the tensors backward saved."""
@@ -265,8 +267,16 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+_ACCUMULATORS = weakref.WeakValueDictionary()  # id(leaf) -> its AccumulateGrad, while one is held
+
+
 def _accumulator(leaf):
-    return AccumulateGrad(leaf)
+    """A leaf's AccumulateGrad: the same object for as long as anyone holds it, as PyTorch's
+    (graph walkers compare nodes by identity).  It holds the leaf, so the id is not reused."""
+    node = _ACCUMULATORS.get(id(leaf))
+    if node is None or node.variable is not leaf:
+        node = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
+    return node
 
 
 class _NoneSavedType:

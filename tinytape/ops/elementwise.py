@@ -215,10 +215,12 @@ class Pow(Function):
 
 class Rsub(Sub):
     grad_fn_name = "RsubBackward1"  # a number minus a tensor
+    number_inputs = (0,)  # PyTorch's scalar overload: next_functions lists the tensor only
 
 
 class PowScalarBase(Pow):
     grad_fn_name = "PowBackward2"  # a number to a tensor power
+    number_inputs = (0,)
 
 
 def add(a, b, alpha=1):
