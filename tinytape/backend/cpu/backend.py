@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..._dtype import cpu as _cpu_device
-from ..base import Backend, half_in_float32
+from ..base import HALF, Backend
 from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
@@ -226,9 +226,10 @@ class CPUBackend(Backend):
         _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
 
     # ---- linear algebra ----
-    @half_in_float32
     def matmul(self, a, b):
         """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
+        if a.dtype is HALF:
+            return self._in_float32(CPUBackend.matmul, a, b)
         if a.dtype.kind not in "fc":
             return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it
         m, n = a.shape[-2], b.shape[-1]
@@ -236,13 +237,21 @@ class CPUBackend(Backend):
             out = np.empty((m, n), a.dtype)
             a2, ta = _matmul_operand(a)
             b2, tb = _matmul_operand(b)
-            _linalg.matmul(a2, b2, out, ta, tb)
+            if a.dtype.name in _linalg.GEMM and m * n * a.shape[-1]:  # BLAS refuses zero sizes
+                one = a.dtype.type(1)
+                _linalg.gemm(_linalg.GEMM[a.dtype.name], a2, b2, out, ta, tb, one, one - one)
+            else:
+                _linalg.matmul(a2, b2, out, ta, tb)
             return out
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape((-1,) + a.shape[-2:])
         b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape((-1,) + b.shape[-2:])
         out = np.empty((a3.shape[0], m, n), a.dtype)
-        _linalg.bmm(a3, b3, out, False, False)
+        if a.dtype.name in _linalg.GEMM and out.size * a.shape[-1]:
+            one = a.dtype.type(1)
+            _linalg.batched_gemm(_linalg.GEMM[a.dtype.name], a3, b3, out, one, one - one)
+        else:
+            _linalg.bmm(a3, b3, out, False, False)
         return out.reshape(batch + (m, n))
 
     # ---- indexing ----
