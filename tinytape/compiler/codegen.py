@@ -56,12 +56,12 @@ class _Loop:
         self.after_produced = set()
 
 
-def fused_replay(program):
+def fused_replay(program, exact=True):
     """(function, externals, fresh, source) or None when some kernel is outside the set."""
     if any(b.device.type != "cpu" for b in program.backends):
         return None
     try:
-        return _Generator(program).build()
+        return _Generator(program).build(exact)
     except NotFusable as e:
         program.not_fused = str(e)  # shown by CompiledFunction.explain
         return None
@@ -81,7 +81,7 @@ class _Generator:
         self.loop = None
 
     # ---- building the statement list ----
-    def build(self):
+    def build(self, exact=True):
         for _, kernel, args_t, kwargs_t, out_t in self.program.capture.calls:
             args = [self._value(a) for a in args_t]
             kwargs = {("out_arg" if k == "out" else k): self._value(v) for k, v in kwargs_t.items()}
@@ -90,7 +90,7 @@ class _Generator:
                 raise NotFusable(kernel)
             handler(out_t, *args, **kwargs)
         self._close()
-        return build_module(self, plan_buffers(self))
+        return build_module(self, plan_buffers(self), exact)
 
     @staticmethod
     def _value(tpl):

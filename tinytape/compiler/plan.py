@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ..backend import opcodes
-from ..backend.cpu.blas import gemm_addresses
+from .blas import gemm_addresses
 
 
 class Plan:
@@ -225,11 +225,10 @@ def _matmul_lines(em, out, a, b):
             f"        {call}", "    else:", f"        {dot}"]
 
 
-def build_module(gen, plan):
+def build_module(gen, plan, exact=True):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
-    # numpy's gemm, the function the eager product kernels call: the same bits
-    em.gemm, em.gemm_used = gemm_addresses(), set()
+    em.gemm, em.gemm_used = (None if exact else gemm_addresses()), set()
     externals = list(gen.program.sources)
     body = []
     for group, stmt in enumerate(gen.statements):
@@ -259,7 +258,7 @@ def build_module(gen, plan):
              "_u = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.unary_op)",
              "_b = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.binary_op)",
              "_c = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.compare_op)",
-             "from tinytape.backend.cpu.blas import gemm_call",
+             "from tinytape.compiler.blas import gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     lines += ["", "", "@njit(cache=True, nogil=True, error_model='numpy')", f"def kernel({', '.join(params)}):"]

@@ -237,21 +237,13 @@ class CPUBackend(Backend):
             out = np.empty((m, n), a.dtype)
             a2, ta = _matmul_operand(a)
             b2, tb = _matmul_operand(b)
-            if a.dtype.name in _linalg.GEMM and m * n * a.shape[-1]:  # BLAS refuses zero sizes
-                one = a.dtype.type(1)
-                _linalg.gemm(_linalg.GEMM[a.dtype.name], a2, b2, out, ta, tb, one, one - one)
-            else:
-                _linalg.matmul(a2, b2, out, ta, tb)
+            _linalg.matmul(a2, b2, out, ta, tb)
             return out
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape((-1,) + a.shape[-2:])
         b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape((-1,) + b.shape[-2:])
         out = np.empty((a3.shape[0], m, n), a.dtype)
-        if a.dtype.name in _linalg.GEMM and out.size * a.shape[-1]:
-            one = a.dtype.type(1)
-            _linalg.batched_gemm(_linalg.GEMM[a.dtype.name], a3, b3, out, one, one - one)
-        else:
-            _linalg.bmm(a3, b3, out, False, False)
+        _linalg.bmm(a3, b3, out, False, False)
         return out.reshape(batch + (m, n))
 
     # ---- indexing ----
