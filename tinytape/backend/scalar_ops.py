@@ -10,6 +10,7 @@ and in plain Python, where numba's CUDA simulator runs them (``math.sqrt(-1.0)``
 ``1.0 / 0.0`` raise there); ``register_jitable`` makes each one callable from Python,
 ``njit`` and ``cuda.jit`` code alike.
 """
+import functools
 import math
 
 from numba.extending import register_jitable
@@ -20,8 +21,12 @@ SQRT_2 = table.SQRT_2
 _EXP_MAX = 709.78  # math.exp overflows (OverflowError in Python) above this
 
 
+_HELPERS = {}  # name -> the plain Python function: numba.cuda gets device-function copies
+
+
 def _jitable(fn):
     # not inline="always": numba's IR inliner warns on these branches; LLVM inlines them anyway
+    _HELPERS[fn.__name__] = fn
     return register_jitable(fn)
 
 
@@ -58,11 +63,6 @@ def round_half_even(x):
     if r - x == 0.5 and r % 2 != 0:
         r -= 1.0
     return math.copysign(r, x)
-
-
-@_jitable
-def floor_divide(a, b):
-    return floor(div(a, b))
 
 
 @_jitable
@@ -141,8 +141,12 @@ def source(kind):
     return "\n".join(lines) + "\n"
 
 
-def _build(kind):
+def _build(kind, helper=None):
+    """``<kind>_op`` compiled from ``source(kind)``; ``helper`` wraps each per-element
+    helper for a target that needs its own copies of them."""
     namespace = dict(globals())
+    if helper is not None:
+        namespace.update({name: helper(fn) for name, fn in _HELPERS.items()})
     exec(compile(source(kind), f"<op table: {kind}_op>", "exec"), namespace)
     return namespace[f"{kind}_op"]
 
@@ -150,3 +154,15 @@ def _build(kind):
 unary_op = _build("unary")
 binary_op = _build("binary")
 compare_op = _build("compare")
+
+
+@functools.cache
+def cuda_op(kind):
+    """``<kind>_op`` as a numba.cuda device function, its helpers device functions too:
+    numba.cuda compiles a ``register_jitable`` helper for the current GPU, so without one
+    (compiling to PTX for sm_80/sm_90) it could not compile it at all."""
+    from numba import cuda
+
+    def device(fn):
+        return cuda.jit(device=True, inline=True)(fn)
+    return device(_build(kind, device))

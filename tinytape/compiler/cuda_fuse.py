@@ -205,9 +205,8 @@ def kernel_namespace():
     from numba import cuda
     from ..backend import scalar_ops
     return {"cuda": cuda, "numba": numba, "np": np,
-            "_u": cuda.jit(device=True, inline=True)(scalar_ops.unary_op),
-            "_b": cuda.jit(device=True, inline=True)(scalar_ops.binary_op),
-            "_c": cuda.jit(device=True, inline=True)(scalar_ops.compare_op)}
+            "_u": scalar_ops.cuda_op("unary"), "_b": scalar_ops.cuda_op("binary"),
+            "_c": scalar_ops.cuda_op("compare")}
 
 
 def _literal(value):

@@ -129,7 +129,7 @@ OPS = [
     ElementwiseOp("bce_with_logits", B, "max(a, 0.0) - a * b + safe_log1p(math.exp(-abs(a)))"),
     # logs clamped at -100 as PyTorch does, so p = 0 or 1 gives a finite loss
     ElementwiseOp("bce", B, "-(b * max(safe_log(a), -100.0) + (1.0 - b) * max(safe_log(1.0 - a), -100.0))"),
-    ElementwiseOp("floor_divide", B, "floor_divide(a, b)"),
+    ElementwiseOp("floor_divide", B, "floor(div(a, b))"),
     ElementwiseOp("remainder", B, "remainder(a, b)"),
     ElementwiseOp("bitwise_and", B, "int(a) & int(b)"),
     ElementwiseOp("bitwise_or", B, "int(a) | int(b)"),

@@ -21,9 +21,9 @@ def _strided_offset(i, shape, strides, offset):
     return offset + i0 * strides[0] + i1 * strides[1] + i2 * strides[2] + i3 * strides[3]
 
 
-_unary_op = cuda.jit(device=True, inline=True)(scalar_ops.unary_op)
-_binary_op = cuda.jit(device=True, inline=True)(scalar_ops.binary_op)
-_compare_op = cuda.jit(device=True, inline=True)(scalar_ops.compare_op)
+_unary_op = scalar_ops.cuda_op("unary")
+_binary_op = scalar_ops.cuda_op("binary")
+_compare_op = scalar_ops.cuda_op("compare")
 
 
 @cuda.jit
