@@ -230,3 +230,67 @@ def test_casts_and_to_dtype():
 def test_second_order(fn):
     a = np.random.default_rng(5).uniform(0.3, 1.5, size=(3, 3))
     check_grad(fn, a, second_order=True, atol=1e-4)
+
+
+# ---------------------------------------------------------------- the same tables on CUDA
+# numba's simulator runs every CUDA thread as a Python thread (a gradcheck of one small
+# reduction takes seconds there), so on CUDA each row is checked once, on a small fixed
+# example, rather than over drawn shapes.
+
+
+def _fixed(shape, low=-2.0, high=2.0, away_from=None, seed=0):
+    a = np.random.default_rng(seed).uniform(low, high, size=shape)
+    if away_from is not None:
+        a[np.abs(a - away_from) < 0.1] = away_from + 0.15
+    return a
+
+
+def _on_cuda(fn):
+    return lambda *xs: fn(*(x.to("cuda") for x in xs))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_on_cuda(name):
+    fn, bounds, kink = UNARY[name]
+    a = _fixed((2,), *(bounds or (-2.0, 2.0)), away_from=kink)
+    if name == "clamp":
+        a = np.array([-1.2, 0.2])
+    check_grad(_on_cuda(fn), a)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_broadcast_on_cuda(name):
+    a, b = _fixed((2, 1), away_from=0.0), _fixed((2,), 0.5, 2.0, seed=1)  # broadcast to (2, 2)
+    check_grad(_on_cuda(BINARY[name]), a, b)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_on_cuda(name):
+    check_grad(_on_cuda(REDUCTIONS[name]), np.array([[-1.5, 0.7], [0.4, -0.9]]))
+
+
+@pytest.mark.gpu
+def test_matmul_family_on_cuda():
+    rng = np.random.default_rng(2)
+    for sa, sb in (((2, 2), (2, 2)), ((2,), (2,)), ((2, 1, 2), (2, 2))):
+        check_grad(_on_cuda(tt.matmul), rng.normal(size=sa), rng.normal(size=sb))
+    check_grad(_on_cuda(lambda a, b: a.t().mm(b.t())), rng.normal(size=(2, 2)), rng.normal(size=(2, 2)))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(SHAPE_OPS))
+def test_shape_and_index_on_cuda(name):
+    check_grad(_on_cuda(SHAPE_OPS[name]), np.array([[-1.5, 0.7], [0.4, -0.9]]))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_pointwise_losses_on_cuda(name):
+    fn = LOSSES[name]
+    if name == "bce_logits_pos_weight":  # its pos_weight is made on the CPU
+        fn = lambda x, y: F.binary_cross_entropy_with_logits(  # noqa: E731
+            x, y.sigmoid(), pos_weight=tt.tensor(2.0, dtype=tt.float64, device="cuda"))
+    check_grad(_on_cuda(fn), _fixed((2,)), _fixed((2,), seed=1))

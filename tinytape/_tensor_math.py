@@ -186,12 +186,6 @@ class TensorMath:
 
     clip = clamp
 
-    def maximum(self, other):
-        return elementwise_ops.maximum(self, other)
-
-    def minimum(self, other):
-        return elementwise_ops.minimum(self, other)
-
     def eq(self, other):
         return elementwise_ops.eq(self, other)
 

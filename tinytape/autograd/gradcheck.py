@@ -37,6 +37,9 @@ def _analytical_jacobian(outputs, x, create_graph=False):
     from .._creation import zeros_like
     rows = []
     for out in outputs:
+        if not out.requires_grad:  # constant in every input: a zero Jacobian, as PyTorch's gradcheck
+            rows.extend(np.zeros(x.numel()) for _ in range(out.numel()))
+            continue
         for i in range(out.numel()):
             onehot = zeros_like(out)
             onehot.view(-1)[i] = 1

@@ -41,9 +41,10 @@ def div(a, b):
 
 @_jitable
 def power(a, b):
-    if a == 0 and b < 0:
-        return math.inf
-    if a < 0 and b != math.floor(b) and abs(b) < math.inf:
+    if a == 0 and b < 0:  # C's pow: -0.0 to a negative odd integer power is -inf (Python raises)
+        odd = abs(b) < 9007199254740992.0 and b == math.floor(b) and b % 2.0 != 0.0
+        return math.copysign(math.inf, a) if odd else math.inf
+    if a < 0 and abs(a) < math.inf and abs(b) < math.inf and b != math.floor(b):
         return math.nan  # a real power of a negative base has none (Python would give a complex)
     return a ** b
 
@@ -69,7 +70,8 @@ def round_half_even(x):
 def remainder(a, b):
     if b == 0:
         return math.nan  # integer operands are refused before the kernel, as PyTorch does
-    return a % b
+    r = a % b
+    return r if r != 0 else math.copysign(0.0, a)  # PyTorch's zero keeps the dividend's sign
 
 
 @_jitable

@@ -6,9 +6,10 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
-from ..backend.opcodes import BCE, BCE_WITH_LOGITS, DIV, MUL, SUB, SUM
+from ..backend.opcodes import DIV, MUL, SUB, SUM
 from ..ops import elementwise as ew
 from ..ops.elementwise import gelu, silu, softplus  # noqa: F401  (declared in the op table)
+from ..ops import table
 from ..ops.shape import scatter_flat
 
 
@@ -169,29 +170,27 @@ class MseLoss(_PointwiseLoss):
         return d, -d
 
 
-class BinaryCrossEntropy(_PointwiseLoss):
-    grad_fn_name = "BinaryCrossEntropyBackward0"
+def _table_loss(name):
+    """A loss whose pointwise term is a binary op of the op table: its kernel and its
+    declared derivatives (taken at g = 1), its grad_fn name."""
+    op = table.BY_NAME[name]
+    grad_input, grad_target = op.derivative
+    needs_input, needs_target = op.saves
 
-    @staticmethod
-    def pointwise(backend, p, y):
-        return backend.binary(BCE, p, y)
-
-    @staticmethod
-    def grads(p, y):
-        # PyTorch's formula: (p - y) / max(p (1 - p), 1e-12)
-        return (p - y) / (p * (1 - p)).clamp(min=1e-12), (1 - p).log() - p.log()
-
-
-class BinaryCrossEntropyWithLogits(_PointwiseLoss):
-    grad_fn_name = "BinaryCrossEntropyWithLogitsBackward0"
-
-    @staticmethod
     def pointwise(backend, x, y):
-        return backend.binary(BCE_WITH_LOGITS, x, y)  # stable for any logit magnitude
+        return backend.binary(op.code, x, y)
 
-    @staticmethod
     def grads(x, y):
-        return x.sigmoid() - y, -x
+        values = {"a": x, "b": y}
+        return (grad_input(*(values[n] for n in needs_input), g=1),
+                grad_target(*(values[n] for n in needs_target), g=1))
+
+    return type(op.grad_fn_name[:-len("Backward0")], (_PointwiseLoss,), {
+        "grad_fn_name": op.grad_fn_name, "pointwise": staticmethod(pointwise), "grads": staticmethod(grads)})
+
+
+BinaryCrossEntropy = _table_loss("bce")
+BinaryCrossEntropyWithLogits = _table_loss("bce_with_logits")  # stable for any logit magnitude
 
 
 def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):

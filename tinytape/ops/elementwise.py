@@ -5,9 +5,7 @@ import numbers
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import (
-    ADD, DIV, GE, LE, MAXIMUM, MINIMUM, MUL, POW, SUB,
-)
+from ..backend.opcodes import GE, LE, MAXIMUM, MINIMUM, POW
 from . import table
 
 
@@ -114,64 +112,12 @@ def to_dtype(x, dtype):
 
 
 # ---------------------------------------------------------------- arithmetic
-
-
-class Add(Function):
-    grad_fn_name = "AddBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary(a, b, ADD)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, g
-
-
-class Sub(Function):
-    grad_fn_name = "SubBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary(a, b, SUB)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, (-g if ctx.needs_input_grad[1] else None)
-
-
-class Mul(Function):
-    grad_fn_name = "MulBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
-        return _binary(a, b, MUL)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return (g * b if b is not None else None), (g * a if a is not None else None)
-
-
-class Div(Function):
-    grad_fn_name = "DivBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return _binary(a, b, DIV)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        grad_a = g / b if ctx.needs_input_grad[0] else None
-        grad_b = -g * a / (b * b) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+# Add, Sub, Mul, Div and Pow are the op table's (derived at the end of this file); their
+# functions here take numbers on either side, alpha= and PyTorch's promotions.
 
 
 class PowScalar(Function):
+    """A tensor to a number's power: PyTorch's scalar overload, the number not an input."""
     grad_fn_name = "PowBackward0"
 
     @staticmethod
@@ -189,38 +135,6 @@ class PowScalar(Function):
         if e == 2:
             return g * (x * 2), None  # the squared error's case: two ops, not three
         return g * e * (x ** (e - 1)), None
-
-
-class Pow(Function):
-    grad_fn_name = "PowBackward1"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        out = _binary(a, b, POW)
-        ctx.save_for_backward(a, b, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
-        grad_a = None
-        if ctx.needs_input_grad[0]:  # 0 where the exponent is 0 (0 * 0**-1 would be nan), as PyTorch
-            grad_a = where(b == 0, 0.0, g * b * a ** (b - 1))
-        grad_b = None
-        if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (the limit)
-            grad_b = where((a == 0) * (b >= 0), 0.0, g * out * log(a))
-        return grad_a, grad_b
-
-
-class Rsub(Sub):
-    grad_fn_name = "RsubBackward1"  # a number minus a tensor
-    number_inputs = (0,)  # PyTorch's scalar overload: next_functions lists the tensor only
-
-
-class PowScalarBase(Pow):
-    grad_fn_name = "PowBackward2"  # a number to a tensor power
-    number_inputs = (0,)
 
 
 def add(a, b, alpha=1):
@@ -273,7 +187,7 @@ def abs(x):
     return Abs.apply(x)
 
 
-# ---------------------------------------------------------------- clamp, maximum, minimum
+# ---------------------------------------------------------------- clamp
 
 
 class Clamp(Function):
@@ -343,44 +257,6 @@ def clamp(x, min=None, max=None):
     return Clamp.apply(x, min, max)
 
 
-class Maximum(Function):
-    grad_fn_name = "MaximumBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return _binary(a, b, MAXIMUM)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        tie = (a == b) * 0.5  # ties split the gradient evenly, as PyTorch
-        return g * ((a > b) + tie), g * ((a < b) + tie)
-
-
-class Minimum(Function):
-    grad_fn_name = "MinimumBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return _binary(a, b, MINIMUM)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        tie = (a == b) * 0.5
-        return g * ((a < b) + tie), g * ((a > b) + tie)
-
-
-def maximum(a, b):
-    return Maximum.apply(*operands(a, b, "maximum"))
-
-
-def minimum(a, b):
-    return Minimum.apply(*operands(a, b, "minimum"))
-
-
 # ---------------------------------------------------------------- where
 
 
@@ -438,6 +314,21 @@ def equal(a, b):
 
 
 from .from_table import CLASSES, FUNCTIONS  # noqa: E402  (the table's ops, built on the helpers above)
+
+Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs = (
+    CLASSES[name] for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "abs"))
+reciprocal = FUNCTIONS["reciprocal"]
+
+
+class Rsub(Sub):
+    grad_fn_name = "RsubBackward1"  # a number minus a tensor
+    number_inputs = (0,)  # PyTorch's scalar overload: next_functions lists the tensor only
+
+
+class PowScalarBase(Pow):
+    grad_fn_name = "PowBackward2"  # a number to a tensor power
+    number_inputs = (0,)
+
 
 globals().update({cls.__name__: cls for cls in CLASSES.values() if cls.__name__ not in globals()})
 globals().update({name: fn for name, fn in FUNCTIONS.items() if name not in globals()})

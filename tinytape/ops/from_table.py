@@ -1,11 +1,11 @@
 """What the op table (``ops/table.py``) derives on the tensor side: a Function class per
-unary op (its kernel forward, its declared derivative as backward, its PyTorch grad_fn
-name), the functions, the Tensor methods and operators.  The integer and bitwise
+differentiable op (its kernel forward, its declared derivative as backward, its PyTorch
+grad_fn name), the functions, the Tensor methods and operators.  The integer and bitwise
 operators are here too: their kernels are table ops, their argument rules PyTorch's."""
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE, REMAINDER
+from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE
 from . import elementwise as ew
 from . import table
 
@@ -31,6 +31,52 @@ def _unary_function(op):
         "__doc__": f"``{op.name}``, elementwise: {op.element}"})
 
 
+_SAVE_NOTHING = (False, False, False)
+
+
+def _binary_function(op):
+    """The Function class of a binary op of the table.  Forward saves, of ``a``, ``b`` and
+    ``out``, what the derivatives of the operands that require grad read; backward runs
+    those derivatives only."""
+    grad_a, grad_b = op.derivative
+    needs_a, needs_b = op.saves
+    plans = {}  # needs_input_grad -> which of (a, b, out) to save
+    for wants_a in (False, True):
+        for wants_b in (False, True):
+            read = set(needs_a if wants_a else ()) | set(needs_b if wants_b else ())
+            plans[(wants_a, wants_b)] = tuple(name in read for name in ("a", "b", "out"))
+    code = op.code
+
+    def forward(ctx, a, b):
+        out = ew._binary(a, b, code)
+        keep_a, keep_b, keep_out = plan = plans.get(ctx.needs_input_grad, _SAVE_NOTHING)
+        if plan is not _SAVE_NOTHING and True in plan:
+            ctx.save_for_backward(a if keep_a else None, b if keep_b else None, out if keep_out else None)
+        return out
+
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        values = dict(zip(("a", "b", "out"), saved)) if saved else {}
+        wants_a, wants_b = ctx.needs_input_grad
+        return (grad_a(*(values[name] for name in needs_a), g=g) if wants_a and grad_a else None,
+                grad_b(*(values[name] for name in needs_b), g=g) if wants_b and grad_b else None)
+
+    return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
+        "grad_fn_name": op.grad_fn_name, "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "__doc__": f"``{op.name}``, elementwise: {op.element}"})
+
+
+def _binary_wrapper(op, cls):
+    def fn(input, other):
+        a, b = ew.operands(input, other, op.name)
+        if op.float_only and not a.dtype.is_floating_point:
+            a, b = ew._float_input(a, op.name), ew._float_input(b, op.name)
+        return cls.apply(a, b)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = f"Elementwise ``{op.element}`` (the op table's ``{op.name}``), operands broadcast and promoted."
+    return fn
+
+
 def _unary_wrapper(op, cls):
     if op.float_only:
         def fn(input):
@@ -52,7 +98,14 @@ for _op in table.of_kind("unary"):
     FUNCTIONS[_op.name] = _unary_wrapper(_op, CLASSES[_op.name])
     for _alias in _op.aliases:
         FUNCTIONS[_alias] = FUNCTIONS[_op.name]
-Neg, Abs = CLASSES["neg"], CLASSES["abs"]
+for _op in table.of_kind("binary"):
+    if _op.derivative:
+        CLASSES[_op.name] = _binary_function(_op)
+        if _op.function or _op.method:
+            FUNCTIONS[_op.name] = _binary_wrapper(_op, CLASSES[_op.name])
+            for _alias in _op.aliases:
+                FUNCTIONS[_alias] = FUNCTIONS[_op.name]
+Neg, Abs, Remainder = CLASSES["neg"], CLASSES["abs"], CLASSES["remainder"]
 
 
 # ---------------------------------------------------------------- integer and bitwise operators
@@ -68,20 +121,6 @@ def floor_divide(input, other):
     _refuse_integer_zero(b, "floor_divide")
     out = ew._binary(a, b, FLOOR_DIVIDE)
     return out.detach() if out.requires_grad else out  # PyTorch does not differentiate it
-
-
-class Remainder(Function):
-    grad_fn_name = "RemainderBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ew._binary(a, b, REMAINDER)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
 
 
 def remainder(input, other):
@@ -133,10 +172,10 @@ FUNCTIONS.update(floor_divide=floor_divide, remainder=remainder, bitwise_and=bit
 
 EXPORTS = {name: fn for name, fn in FUNCTIONS.items()
            if name not in table.BY_NAME or table.BY_NAME[name].function}  # tinytape.<name>
-EXPORTS.update({alias: FUNCTIONS[alias] for op in table.of_kind("unary") if op.function for alias in op.aliases})
+EXPORTS.update({alias: FUNCTIONS[alias] for op in table.OPS if op.function for alias in op.aliases})
 
-TENSOR_METHODS = {op.name: FUNCTIONS[op.name] for op in table.of_kind("unary") if op.method}
-TENSOR_METHODS.update({alias: FUNCTIONS[alias] for op in table.of_kind("unary") if op.method for alias in op.aliases})
+TENSOR_METHODS = {op.name: FUNCTIONS[op.name] for op in table.OPS if op.kind != "compare" and op.method}
+TENSOR_METHODS.update({alias: FUNCTIONS[alias] for op in table.OPS if op.method for alias in op.aliases})
 TENSOR_METHODS.update(
     floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
     bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_not=logical_not, isinf=isinf, isfinite=isfinite,

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._grad_mode import _state
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import ADD
 from . import elementwise as ew

@@ -6,14 +6,11 @@ positions of the selected elements, gathered forward and scatter-added backward 
 repeated indices accumulate).
 """
 import math
-import numbers
-import warnings
 
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
-from .._grad_mode import _state
 from ..backend import for_device
 from . import elementwise as ew
 

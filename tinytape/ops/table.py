@@ -2,16 +2,20 @@
 
 A declaration names the op, gives its per-element definition (a Python expression in
 ``x``, or in ``a`` and ``b``, built from ``math`` and the total helpers of
-``backend/scalar_ops.py``) and, for a differentiable unary op, its derivative as a
-formula on tensors.  Everything else is derived from this list: the op codes
+``backend/scalar_ops.py``) and, for a differentiable op, its derivative as a formula on
+tensors.  Everything else is derived from this list: the op codes
 (``backend.opcodes``), both backends' per-element functions and the CPU kernels'
 dispatch, the ``Function`` class with its PyTorch ``grad_fn`` name, the Tensor method
 and the package export.  The module imports nothing from tinytape, so the backends and
 the compiler read it without import cycles.
 
-A derivative is a function of the gradient ``g`` and of what it needs among ``x`` (the
-input) and ``out`` (the result); its parameter names say which of the two the op saves.
-It is written with tensor operations, so ``create_graph=True`` differentiates it again.
+A unary op's derivative is a function of the gradient ``g`` and of what it needs among
+``x`` (the input) and ``out`` (the result); its parameter names say which of the two the
+op saves.  A binary op's is a pair, the gradient of ``a`` and the gradient of ``b``, each
+a function of ``g`` and of what it needs among ``a``, ``b`` and ``out`` (None: that
+operand gets no gradient); the op saves only what the operands that require grad need.
+Derivatives are written with tensor operations, so ``create_graph=True`` differentiates
+them again.
 """
 import hashlib
 import inspect
@@ -37,7 +41,10 @@ class ElementwiseOp:
         self.function, self.method, self.aliases = function, method, tuple(aliases)
         self.grad_fn_name = grad_fn_name or backward_name(name)
         self.code = None  # assigned below, per kind, in declaration order
-        self.saves = tuple(p for p in inspect.signature(derivative).parameters if p != "g") if derivative else ()
+        if kind == "binary":
+            self.saves = tuple(_needs(d) for d in derivative) if derivative else ((), ())
+        else:
+            self.saves = _needs(derivative)
 
     @property
     def code_name(self):
@@ -45,6 +52,11 @@ class ElementwiseOp:
 
     def __repr__(self):
         return f"<{self.kind} op {self.name} = {self.element}>"
+
+
+def _needs(derivative):
+    """What a derivative reads besides the gradient: its parameter names but ``g``."""
+    return tuple(p for p in inspect.signature(derivative).parameters if p != "g") if derivative else ()
 
 
 def backward_name(name):
@@ -117,23 +129,47 @@ OPS = [
                   lambda x, g: g * (0.5 * (1 + (x / SQRT_2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)),
                   float_only=True, method=False, function=False),
     ElementwiseOp("bitwise_not", U, "-x - 1", function=False, method=False),  # integers; bool goes through eq
-    # ---- binary (their Functions are in ops/elementwise.py: they choose which gradients to compute)
-    ElementwiseOp("add", B, "a + b"),
-    ElementwiseOp("sub", B, "a - b"),
-    ElementwiseOp("mul", B, "a * b"),
-    ElementwiseOp("div", B, "div(a, b)"),
-    ElementwiseOp("pow", B, "power(a, b)"),
-    ElementwiseOp("maximum", B, "a if (a > b or a != a) else b"),  # NaN propagates
-    ElementwiseOp("minimum", B, "a if (a < b or a != a) else b"),
-    # max(x, 0) - x*y + log(1 + exp(-|x|)): exact for any logit magnitude
-    ElementwiseOp("bce_with_logits", B, "max(a, 0.0) - a * b + safe_log1p(math.exp(-abs(a)))"),
-    # logs clamped at -100 as PyTorch does, so p = 0 or 1 gives a finite loss
-    ElementwiseOp("bce", B, "-(b * max(safe_log(a), -100.0) + (1.0 - b) * max(safe_log(1.0 - a), -100.0))"),
-    ElementwiseOp("floor_divide", B, "floor(div(a, b))"),
-    ElementwiseOp("remainder", B, "remainder(a, b)"),
+    # ---- binary.  add, sub, mul, div and pow keep hand-written functions in ops/elementwise.py
+    # (alpha=, number operands, integer promotion); the bce ops are the losses' pointwise terms
+    ElementwiseOp("add", B, "a + b", (lambda g: g, lambda g: g), function=False, method=False),
+    ElementwiseOp("sub", B, "a - b", (lambda g: g, lambda g: -g), function=False, method=False),
+    ElementwiseOp("mul", B, "a * b", (lambda b, g: g * b, lambda a, g: g * a), function=False, method=False),
+    ElementwiseOp("div", B, "div(a, b)", (lambda b, g: g / b, lambda a, b, g: -g * a / (b * b)),
+                  function=False, method=False),
+    # 0 where the exponent is 0 (0 * 0**-1 would be nan); d/db = a^b log a, taken as its
+    # limit 0 where a == 0 and b >= 0: PyTorch's values
+    ElementwiseOp("pow", B, "power(a, b)",
+                  (lambda a, b, g: (g * b * a ** (b - 1)).masked_fill(b == 0, 0.0),
+                   lambda a, b, out, g: (g * out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)),
+                  grad_fn_name="PowBackward1", function=False, method=False),
+    # ties split the gradient evenly, as PyTorch's
+    ElementwiseOp("maximum", B, "a if (a > b or a != a) else b",  # NaN propagates
+                  (lambda a, b, g: g * ((a > b) + (a == b) * 0.5), lambda a, b, g: g * ((a < b) + (a == b) * 0.5))),
+    ElementwiseOp("minimum", B, "a if (a < b or a != a) else b",
+                  (lambda a, b, g: g * ((a < b) + (a == b) * 0.5), lambda a, b, g: g * ((a > b) + (a == b) * 0.5))),
+    # PyTorch's formulas, term for term, so the values agree to the bit (an infinite logit
+    # included): (1 - y) x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log(1 + exp(-|x|))
+    ElementwiseOp("bce_with_logits", B, "(1.0 - b) * a - (min(a, 0.0) - safe_log1p(math.exp(-abs(a))))",
+                  (lambda a, b, g: (a.sigmoid() - b) * g, lambda a, g: -a * g), function=False, method=False,
+                  grad_fn_name="BinaryCrossEntropyWithLogitsBackward0"),
+    # logs clamped at -100 as PyTorch does, so p = 0 or 1 gives a finite loss; the
+    # derivative is PyTorch's formula, (p - y) / max(p (1 - p), 1e-12)
+    ElementwiseOp("bce", B, "(b - 1.0) * max(safe_log1p(-a), -100.0) - b * max(safe_log(a), -100.0)",
+                  (lambda a, b, g: (a - b) / (a * (1 - a)).clamp(min=1e-12) * g,
+                   lambda a, g: ((1 - a).log() - a.log()) * g), function=False, method=False,
+                  grad_fn_name="BinaryCrossEntropyBackward0"),
+    # these five have functions in ops/from_table.py: integer division by zero is refused,
+    # the bitwise ops take integers and bool only
+    # Python's floor division of floats, as PyTorch's (through fmod: 2.5 // 0.001 is 2499, the
+    # exact quotient being just below 2500; -0.5 // inf is -1); by zero, IEEE's a / b
+    ElementwiseOp("floor_divide", B, "div(a, b) if b == 0 else a // b"),  # not differentiable, as PyTorch's
+    ElementwiseOp("remainder", B, "remainder(a, b)", (lambda g: g, lambda a, b, g: -g * (a // b))),
     ElementwiseOp("bitwise_and", B, "int(a) & int(b)"),
     ElementwiseOp("bitwise_or", B, "int(a) | int(b)"),
     ElementwiseOp("bitwise_xor", B, "int(a) ^ int(b)"),
+    ElementwiseOp("atan2", B, "math.atan2(a, b)",
+                  (lambda a, b, g: g * b / (a * a + b * b), lambda a, b, g: -g * a / (a * a + b * b)),
+                  float_only=True, aliases=("arctan2",)),
     # ---- comparisons (bool out)
     ElementwiseOp("eq", C, "a == b"),
     ElementwiseOp("ne", C, "a != b"),

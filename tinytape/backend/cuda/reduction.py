@@ -1,11 +1,13 @@
 """Reduction CUDA kernels over the middle axis of a contiguous (outer, n, inner) buffer:
 one block per output element, a strided loop per thread, then a shared-memory tree
 (no warp shuffles: the simulator has none).  Values combine in float64."""
-from numba import cuda, float64, int64
+from numba import config, cuda, float64, int64
 
 from ..opcodes import MAX, SUM, SUMSQ
 
-TPB = 128  # threads per block; a power of two for the tree
+# threads per block, a power of two for the tree.  numba's simulator runs every thread as a
+# Python thread: there a warp's worth runs the same code and tree four times faster
+TPB = 32 if config.ENABLE_CUDASIM else 128
 
 
 @cuda.jit(device=True, inline=True)
