@@ -12,9 +12,10 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "0", "run without the simu
 from numba import cuda  # noqa: E402
 from numba import types as T  # noqa: E402
 
-from tinytape.backend.cuda import elementwise as ew, indexing as ix, linalg as la, nn, reduction as red  # noqa: E402
+from tinytape.backend.cuda import bfloat16 as bf, elementwise as ew, indexing as ix, linalg as la, nn  # noqa: E402
+from tinytape.backend.cuda import reduction as red  # noqa: E402
 
-i64, b1 = T.int64, T.boolean
+i64, b1, u16, u32 = T.int64, T.boolean, T.uint16, T.uint32
 U4 = T.UniTuple(i64, 4)
 
 
@@ -47,6 +48,18 @@ def signatures(f):
     }
 
 
+def bfloat16_signatures():
+    """The conversions, and the kernels that move bfloat16 bits without computing."""
+    bits = A(u16)
+    return {
+        bf.widen: (bits, i64, A(u32), i64),
+        bf.narrow: (A(u32), i64, bits, i64),
+        ew.copy_strided: (bits, i64, U4, bits, i64, U4, U4, i64),
+        ew.fill: (bits, i64, i64, u16),
+        ix.put: (bits, A(i64), bits, i64),
+    }
+
+
 def main():
     count = 0
     for cc in ((8, 0), (9, 0)):
@@ -59,6 +72,11 @@ def main():
                       f"{len(ptx)} bytes of PTX")
         ptx, _ = cuda.compile_ptx(ix.scatter_add.py_func, (A(i64), A(i64), A(i64), i64), cc=cc)
         count += 1
+        for kernel, sig in bfloat16_signatures().items():  # bfloat16: its bits in uint16 buffers
+            ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
+            assert f".target sm_{cc[0]}{cc[1]}" in ptx
+            count += 1
+            print(f"sm_{cc[0]}{cc[1]} bfloat16 {kernel.__name__}: {len(ptx)} bytes of PTX")
     print(f"{count} kernels compiled")
 
 

@@ -29,7 +29,7 @@ TARGET = {f"{r['kind']}:{r['name']}": r for r in ROWS
 DIFFERENTIABLE = sorted(k for k, r in TARGET.items() if r["differentiable"] == "yes")
 
 # Used by three or more sources and not provided yet.
-KNOWN_MISSING = {"torch:bfloat16"}
+KNOWN_MISSING = set()
 
 
 def resolve(key):

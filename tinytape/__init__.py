@@ -2,7 +2,7 @@
 with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
 from ._version import __version__
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
-from ._dtype import device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
+from ._dtype import bfloat16, device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._tensor import Size, Tensor
 from ._methods import attach_core as _attach_core
 
@@ -24,7 +24,7 @@ from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
 from . import cuda, nn, optim
-from ._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
+from ._legacy import BFloat16Tensor, BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from ._explain import explain
 from ._printing import set_printoptions
 from . import linalg

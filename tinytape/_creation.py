@@ -126,7 +126,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (python scalars/lists, numpy arrays, tensors)."""
     dtype = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
-        arr = np.array(data.detach().numpy())
+        arr = np.array(data.detach().numpy() if data.dtype is not _dtype.bfloat16 else
+                       data.detach().cpu()._data)
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data)
         if dtype is None:
@@ -138,7 +139,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         arr = _python_array(data, dtype)
     dtype = dtype or _dtype.from_numpy_dtype(arr.dtype)
     with np.errstate(over="ignore"):  # 1e40 as float32 is inf, silently, as in PyTorch
-        arr = np.array(arr, dtype=dtype.np, order="C")
+        arr = np.array(_dtype.host_cast(arr, dtype.np), order="C")
     return _wrap(arr, requires_grad, device)
 
 
@@ -213,7 +214,7 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     dtype = _float_dtype(dtype)
-    return _wrap(np.eye(n, m, dtype=dtype.np), requires_grad, device)
+    return _wrap(_dtype.host_cast(np.eye(n, m), dtype.np), requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -222,12 +223,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in (start, end, step)) else _dtype.default_float
     dtype = _dtype.as_dtype(dtype)
-    return _wrap(np.arange(start, end, step).astype(dtype.np), requires_grad, device)
+    return _wrap(_dtype.host_cast(np.arange(start, end, step), dtype.np), requires_grad, device)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dtype = _float_dtype(dtype)
-    return _wrap(np.linspace(start, end, steps).astype(dtype.np), requires_grad, device)
+    return _wrap(_dtype.host_cast(np.linspace(start, end, steps), dtype.np), requires_grad, device)
 
 
 def _size_arg(sizes, size, op):
@@ -240,8 +241,8 @@ def _size_arg(sizes, size, op):
 
 
 def _floats(sample, shape, dtype):
-    """Samples drawn in float64 for float16 (numpy's generator draws float32/float64 only)."""
-    return sample(shape, dtype=dtype.np) if dtype.np.itemsize >= 4 else sample(shape).astype(dtype.np)
+    """Samples drawn in float64 for float16 and bfloat16 (numpy's generator draws float32/float64 only)."""
+    return sample(shape, dtype=dtype.np) if dtype.np.itemsize >= 4 else _dtype.host_cast(sample(shape), dtype.np)
 
 
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
@@ -274,7 +275,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     dtype = _float_dtype(dtype)
     rng = (generator or default_generator).rng
     shape = _sizes((size,) if isinstance(size, int) else size)
-    samples = (rng.standard_normal(shape) * std + mean).astype(dtype.np)
+    samples = _dtype.host_cast(rng.standard_normal(shape) * std + mean, dtype.np)
     return _wrap(samples, requires_grad, device)
 
 
@@ -282,7 +283,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     """A random permutation of 0..n-1."""
     rng = (generator or default_generator).rng
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
-    return _wrap(rng.permutation(int(n)).astype(dtype.np), requires_grad, device)
+    return _wrap(_dtype.host_cast(rng.permutation(int(n)), dtype.np), requires_grad, device)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
@@ -291,7 +292,7 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     rng = (generator or default_generator).rng
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
     shape = (size,) if isinstance(size, int) else tuple(size)
-    return _wrap(rng.integers(low, high, size=shape).astype(dtype.np), False, device)
+    return _wrap(_dtype.host_cast(rng.integers(low, high, size=shape), dtype.np), False, device)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):

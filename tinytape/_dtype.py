@@ -1,16 +1,18 @@
 """dtypes and devices."""
 import numbers
 
+import ml_dtypes
 import numpy as np
 
 
 class dtype:
     __slots__ = ("name", "np", "is_floating_point", "itemsize")
 
-    def __init__(self, name, np_dtype):
+    def __init__(self, name, np_dtype, is_floating_point=None):
         self.name = name
         self.np = np.dtype(np_dtype)
-        self.is_floating_point = self.np.kind == "f"
+        # ml_dtypes' bfloat16 is a numpy dtype of kind "V": its kind does not say it floats
+        self.is_floating_point = self.np.kind == "f" if is_floating_point is None else is_floating_point
         self.itemsize = self.np.itemsize
 
     def __repr__(self):
@@ -30,14 +32,18 @@ int32 = dtype("int32", np.int32)
 int16 = dtype("int16", np.int16)
 int8 = dtype("int8", np.int8)
 uint8 = dtype("uint8", np.uint8)
+# held as ml_dtypes' bfloat16 (rounded to nearest even from float32, as PyTorch's)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, is_floating_point=True)
 
-ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8)
+ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8, bfloat16)
 _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {"float32": float32, "float": float32, "float64": float64, "double": float64,
             "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16,
-            "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8, "uint8": uint8}
+            "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8, "uint8": uint8,
+            "bfloat16": bfloat16}
 
 default_float = float32
+BFLOAT16 = bfloat16.np  # a singleton numpy dtype: ``is`` compares it
 
 
 def _from_name(name):
@@ -57,6 +63,17 @@ def from_numpy_dtype(np_dtype):
         return float64 if np_dtype.itemsize > 4 else float32
     raise TypeError(f"tinytape: can't hold numpy dtype {np_dtype}; supported: "
                     f"{', '.join(d.name for d in ALL)}")
+
+
+def host_cast(arr, np_dtype):
+    """Host data as numpy dtype ``np_dtype``.  To bfloat16 through float32 first: PyTorch
+    converts a double (or an integer) to float and then rounds to bfloat16, while
+    ml_dtypes rounds a double directly (the results differ near bfloat16 ties)."""
+    arr = np.asarray(arr)
+    if np_dtype is BFLOAT16 and arr.dtype is not BFLOAT16 and arr.dtype != np.float32:
+        with np.errstate(over="ignore"):  # 1e39 becomes inf, silently, as in PyTorch
+            arr = arr.astype(np.float32)
+    return arr.astype(np_dtype, copy=False)
 
 
 def as_dtype(value):

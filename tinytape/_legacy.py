@@ -30,10 +30,12 @@ FloatTensor = _legacy("FloatTensor", _dtype.float32, "cpu")
 DoubleTensor = _legacy("DoubleTensor", _dtype.float64, "cpu")
 LongTensor = _legacy("LongTensor", _dtype.int64, "cpu")
 BoolTensor = _legacy("BoolTensor", _dtype.bool_, "cpu")
+BFloat16Tensor = _legacy("BFloat16Tensor", _dtype.bfloat16, "cpu")
 CUDA_TYPES = {name: _legacy(name, t.dtype, "cuda") for name, t in
               (("FloatTensor", FloatTensor), ("DoubleTensor", DoubleTensor), ("LongTensor", LongTensor),
-               ("BoolTensor", BoolTensor))}
-_BY_NAME = {t.type_name: t for t in (FloatTensor, DoubleTensor, LongTensor, BoolTensor, *CUDA_TYPES.values())}
+               ("BoolTensor", BoolTensor), ("BFloat16Tensor", BFloat16Tensor))}
+_BY_NAME = {t.type_name: t for t in (FloatTensor, DoubleTensor, LongTensor, BoolTensor, BFloat16Tensor,
+                                     *CUDA_TYPES.values())}
 
 
 def _require_device(cls):

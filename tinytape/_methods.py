@@ -34,7 +34,8 @@ def attach_all(namespace):
         vars(F).setdefault(name, fn)
     attach(composite.TENSOR_METHODS)
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
-                                                  ("char", "int8"), ("byte", "uint8"))})
+                                                  ("char", "int8"), ("byte", "uint8"),
+                                                  ("bfloat16", "bfloat16"))})
 
 
 def _cast(dtype_name):
@@ -42,5 +43,5 @@ def _cast(dtype_name):
         from . import _dtype
         return self.to(_dtype.as_dtype(dtype_name))
     cast.__name__ = cast.__qualname__ = {"float16": "half", "int32": "int", "int16": "short", "int8": "char",
-                                         "uint8": "byte"}[dtype_name]
+                                         "uint8": "byte", "bfloat16": "bfloat16"}[dtype_name]
     return cast

@@ -148,7 +148,9 @@ def _add_suffixes(text, suffixes, indent):
 def tensor_repr(t):
     prefix = "tensor("
     indent = len(prefix)
-    arr = t.detach().numpy(force=True)
+    arr = t._backend.to_numpy(t.detach()._data)
+    if arr.dtype is _dtype.BFLOAT16:  # printed from its (exact) float32 values, as PyTorch's
+        arr = arr.astype(np.float32)
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")

@@ -31,7 +31,9 @@ class Size(tuple):
 
 def type_name(dtype):
     """Legacy type names (``tinytape.FloatTensor``) used in error messages."""
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor",
+             "float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "int32": "IntTensor", "int16": "ShortTensor",
+             "int8": "CharTensor", "uint8": "ByteTensor"}
     name = dtype.name if isinstance(dtype, _dtype.dtype) else _dtype.from_numpy_dtype(dtype).name
     return "tinytape." + names[name]
 
@@ -85,7 +87,7 @@ class Tensor:
 
     def _new(self, data):
         """A fresh tensor (no history) on this tensor's device."""
-        return Tensor._make(data, backend=self._backend)
+        return Tensor._make(data, False, None, 0, None, self._backend)  # positional: no kwargs parsing per op
 
     def _alias(self):
         """A new tensor object sharing this one's data, version counter and history."""
@@ -116,7 +118,8 @@ class Tensor:
 
     @property
     def dtype(self):
-        return _dtype.from_numpy_dtype(self._data.dtype)
+        # the table of held dtypes first: it answers without converting (half the time)
+        return _dtype._BY_NUMPY.get(self._data.dtype) or _dtype.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):
@@ -260,6 +263,8 @@ class Tensor:
         if self._backend.device.type != "cpu" and not force:
             raise TypeError(f"can't convert {self._backend.device} device type tensor to numpy. "
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
+        if self._data.dtype is _dtype.BFLOAT16:  # numpy has no bfloat16 of its own, as PyTorch says
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):

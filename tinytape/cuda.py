@@ -13,6 +13,11 @@ def is_available():
     return True
 
 
+def is_bf16_supported():
+    """bfloat16 tensors work on every CUDA device here (kernels compute in float32)."""
+    return is_available()
+
+
 def device_count():
     return 1 if is_available() else 0
 
@@ -21,3 +26,4 @@ FloatTensor = CUDA_TYPES["FloatTensor"]
 DoubleTensor = CUDA_TYPES["DoubleTensor"]
 LongTensor = CUDA_TYPES["LongTensor"]
 BoolTensor = CUDA_TYPES["BoolTensor"]
+BFloat16Tensor = CUDA_TYPES["BFloat16Tensor"]

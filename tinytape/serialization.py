@@ -26,9 +26,13 @@ def _encode(obj, arrays):
     if isinstance(obj, Tensor):
         from .nn.parameter import Parameter
         name = f"t{len(arrays)}"
-        arrays[name] = obj._backend.to_numpy(obj.detach()._data)
-        return {"tensor": name, "device": str(obj.device), "requires_grad": obj.requires_grad,
+        data = obj._backend.to_numpy(obj.detach()._data)
+        node = {"tensor": name, "device": str(obj.device), "requires_grad": obj.requires_grad,
                 "parameter": isinstance(obj, Parameter)}
+        if data.dtype is _dtype.BFLOAT16:  # .npy has no bfloat16: its bits, and a note to read them back
+            data, node["bfloat16"] = data.view(np.uint16), True
+        arrays[name] = data
+        return node
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
             raise TypeError("tinytape.save: numpy arrays of Python objects can't be saved")
@@ -81,7 +85,8 @@ def _decode(node, archive, map_location):
     if "tensor" in node:
         from ._creation import from_numpy
         from .nn.parameter import Parameter
-        t = from_numpy(np.array(archive[node["tensor"]]))
+        data = np.array(archive[node["tensor"]])
+        t = from_numpy(data.view(_dtype.BFLOAT16) if node.get("bfloat16") else data)
         device = _target_device(node["device"], map_location)
         if callable(device):
             moved = device(t, node["device"])

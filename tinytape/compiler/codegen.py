@@ -17,6 +17,7 @@ Programs with a kernel outside this set replay through ``replay.python_replay``.
 """
 import numpy as np
 
+from .._dtype import BFLOAT16
 from ..backend import opcodes
 from .plan import build_module, plan_buffers
 
@@ -59,6 +60,9 @@ class _Loop:
 def fused_replay(program, exact=True):
     """(function, externals, fresh, source) or None when some kernel is outside the set."""
     if any(b.device.type != "cpu" for b in program.backends):
+        return None
+    if any(a.dtype is BFLOAT16 for a in program.capture.arrays):  # numba has no bfloat16
+        program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"
         return None
     try:
         return _Generator(program).build(exact)

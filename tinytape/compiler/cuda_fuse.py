@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .._dtype import BFLOAT16
 from .replay import CONSTANTS, fresh_test
 
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype"})
@@ -21,6 +22,9 @@ THREADS = 256
 def cuda_fused_replay(program):
     """(replay, externals, fresh, source) for a CUDA program, or None."""
     if not any(b.device.type == "cuda" for b in program.backends) or len(program.backends) > 2:
+        return None
+    if any(a.dtype is BFLOAT16 for a in program.capture.arrays):  # numba.cuda has no bfloat16
+        program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"
         return None
     return _Builder(program).build()
 

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..._dtype import cpu as _cpu_device
+from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
 from . import elementwise as _elementwise
 from . import indexing as _indexing
@@ -75,15 +76,15 @@ class CPUBackend(Backend):
 
     @staticmethod
     def full(shape, value, dtype):
-        return np.full(shape, value, dtype)
+        return np.full(shape, host_cast(value, dtype) if dtype is BFLOAT16 else value, dtype)
 
     @staticmethod
     def scalar(value, dtype):
-        return np.asarray(value, dtype)
+        return host_cast(value, dtype) if dtype is BFLOAT16 else np.asarray(value, dtype)
 
     @staticmethod
     def asarray(data, dtype=None):
-        return np.asarray(data, dtype)
+        return host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype)
 
     @staticmethod
     def to_numpy(x):
@@ -91,7 +92,9 @@ class CPUBackend(Backend):
 
     @staticmethod
     def astype(x, dtype):
-        return x if x.dtype == dtype else x.astype(dtype)
+        if x.dtype == dtype:
+            return x
+        return host_cast(x, dtype) if dtype is BFLOAT16 else x.astype(dtype)
 
     @staticmethod
     def contiguous(x):
@@ -99,7 +102,7 @@ class CPUBackend(Backend):
 
     @staticmethod
     def copy_into(dst, src):
-        np.copyto(dst, src, casting="unsafe")
+        np.copyto(dst, host_cast(src, BFLOAT16) if dst.dtype is BFLOAT16 else src, casting="unsafe")
 
     @staticmethod
     def owns(x):
@@ -228,7 +231,7 @@ class CPUBackend(Backend):
     # ---- linear algebra ----
     def matmul(self, a, b):
         """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
-        if a.dtype is HALF:
+        if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(CPUBackend.matmul, a, b)
         if a.dtype.kind not in "fc":
             return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it

@@ -12,11 +12,13 @@ import numpy as np
 from numba import cuda
 
 from ..._dtype import device as _device
+from . import bfloat16 as _bfloat16
 from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
 from . import nn as _nn
 from . import reduction as _reduction
+from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
 from .darray import DArray, HostScalar, c_strides
 from .launch import grid, per_output, tiles
@@ -49,7 +51,17 @@ class CUDABackend(Backend):
     # ---- allocation and transfers ----
     def _alloc(self, shape, dtype):
         n = math.prod(shape)
-        return DArray(self, cuda.device_array(max(n, 1), np.dtype(dtype)), shape)
+        dtype = np.dtype(dtype)
+        if dtype is BFLOAT16:
+            return DArray(self, cuda.device_array(max(n, 1), np.uint16), shape, dtype=dtype)
+        return DArray(self, cuda.device_array(max(n, 1), dtype), shape)
+
+    def _to_device(self, host):
+        """A contiguous host array as a DArray (bfloat16 travels as its bits)."""
+        flat = host.reshape(-1) if host.size else np.zeros(1, host.dtype)
+        if host.dtype is BFLOAT16:
+            return DArray(self, cuda.to_device(flat.view(np.uint16)), host.shape, dtype=BFLOAT16)
+        return DArray(self, cuda.to_device(flat), host.shape)
 
     def empty(self, shape, dtype):
         return self._alloc(tuple(shape), dtype)
@@ -58,7 +70,8 @@ class CUDABackend(Backend):
         out = self._alloc(tuple(shape), dtype)
         n = out.size
         if n:
-            _elementwise.fill[grid(n)](out.buf, 0, n, out.dtype.type(value))
+            fill = host_cast(value, BFLOAT16).view(np.uint16)[()] if out.dtype is BFLOAT16 else out.dtype.type(value)
+            _elementwise.fill[grid(n)](out.buf, 0, n, fill)
         return out
 
     def zeros(self, shape, dtype):
@@ -70,12 +83,13 @@ class CUDABackend(Backend):
     def asarray(self, data, dtype=None):
         if isinstance(data, (DArray, HostScalar)):
             return self.on_device(data) if dtype is None else self.astype(data, np.dtype(dtype))
-        host = np.ascontiguousarray(np.asarray(data, dtype))
-        return DArray(self, cuda.to_device(host.reshape(-1) if host.size else np.zeros(1, host.dtype)), host.shape)
+        dtype = None if dtype is None else np.dtype(dtype)
+        host = np.ascontiguousarray(host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype))
+        return self._to_device(host)
 
     def on_device(self, x):
         if isinstance(x, HostScalar):
-            return DArray(self, cuda.to_device(np.array([x.value], x.dtype)), ())
+            return self._to_device(np.array(x.value, x.dtype))
         return x
 
     def to_numpy(self, x):
@@ -84,7 +98,8 @@ class CUDABackend(Backend):
         c = self.contiguous(x)
         if c.size == 0:
             return np.zeros(c.shape, c.dtype)
-        return c.buf[c.offset:c.offset + c.size].copy_to_host().reshape(c.shape)
+        host = c.buf[c.offset:c.offset + c.size].copy_to_host().reshape(c.shape)
+        return host.view(BFLOAT16) if c.dtype is BFLOAT16 else host
 
     def astype(self, x, dtype):
         dtype = np.dtype(dtype)
@@ -92,6 +107,8 @@ class CUDABackend(Backend):
             return x
         if isinstance(x, HostScalar):
             return HostScalar(self, x.value, dtype)
+        if x.dtype is BFLOAT16 or dtype is BFLOAT16:
+            return self._bfloat16_cast(x, dtype)
         out = self._alloc(x.shape, dtype)
         n = x.size
         if n:
@@ -100,6 +117,22 @@ class CUDABackend(Backend):
                 _elementwise.cast_bool[grid(n)](x.buf, x.offset, strides4, out.buf, shape4, n)
             else:
                 _elementwise.copy_strided[grid(n)](x.buf, x.offset, strides4, out.buf, 0, c_strides(shape4), shape4, n)
+        return out
+
+    def _bfloat16_cast(self, x, dtype):
+        """To or from bfloat16 through float32, as PyTorch converts (a double or an
+        integer becomes a float first, and a bfloat16 widens to float exactly)."""
+        x = self.contiguous(x)
+        n = x.size
+        if x.dtype is BFLOAT16:
+            wide = self._alloc(x.shape, np.float32)
+            if n:
+                _bfloat16.widen[grid(n)](x.buf, x.offset, wide.buf.view(np.uint32), n)
+            return self.astype(wide, dtype)
+        x = self.contiguous(self.astype(x, np.float32))
+        out = self._alloc(x.shape, BFLOAT16)
+        if n:
+            _bfloat16.narrow[grid(n)](x.buf.view(np.uint32), x.offset, out.buf, n)
         return out
 
     def copy(self, x):
@@ -114,6 +147,8 @@ class CUDABackend(Backend):
 
     def copy_into(self, dst, src):
         """dst[...] = src, broadcasting ``src`` and casting to ``dst``'s dtype."""
+        if src.dtype is not dst.dtype and (src.dtype is BFLOAT16 or dst.dtype is BFLOAT16):
+            src = self.astype(src, dst.dtype)  # the copy kernel below moves bits of one type
         src = self.on_device(src)
         n = dst.size
         if not n:
@@ -305,7 +340,7 @@ class CUDABackend(Backend):
         return self.copy(x), False
 
     def matmul(self, a, b):
-        if a.dtype is HALF:
+        if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(CUDABackend.matmul, a, b)
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
         batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))

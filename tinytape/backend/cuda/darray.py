@@ -4,11 +4,15 @@ numba's device arrays cover contiguous data; tinytape's views (transposes, broad
 slices with steps) need arbitrary strides, so a DArray keeps the flat buffer, an element
 offset, a shape and element strides, and exposes the small part of numpy's array API
 that the ops layer reads (shape, dtype, size, ndim, flags, reshape, copy, astype).
-Basic indexing makes views in Python; the data never leaves the device.
+Basic indexing makes views in Python; the data never leaves the device.  A bfloat16
+DArray keeps its bits in a uint16 buffer (numba.cuda has no bfloat16 arrays) and says
+bfloat16 as its dtype: kernels that compute never see it (they run on float32 copies).
 """
 import math
 
 import numpy as np
+
+from ..._dtype import BFLOAT16
 
 
 def c_strides(shape):
@@ -30,13 +34,13 @@ class _Flags:
 class DArray:
     __slots__ = ("buf", "offset", "shape", "strides", "dtype", "backend")
 
-    def __init__(self, backend, buf, shape, strides=None, offset=0):
+    def __init__(self, backend, buf, shape, strides=None, offset=0, dtype=None):
         self.backend = backend
         self.buf = buf
         self.shape = tuple(int(s) for s in shape)
         self.strides = c_strides(self.shape) if strides is None else tuple(strides)
         self.offset = offset
-        self.dtype = np.dtype(buf.dtype)
+        self.dtype = np.dtype(buf.dtype) if dtype is None else dtype
 
     @property
     def size(self):
@@ -60,7 +64,7 @@ class DArray:
         return all(st == c for s, st, c in zip(self.shape, self.strides, c_strides(self.shape)) if s != 1)
 
     def view_as(self, shape, strides, offset):
-        return DArray(self.backend, self.buf, shape, strides, offset)
+        return DArray(self.backend, self.buf, shape, strides, offset, self.dtype)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -69,7 +73,7 @@ class DArray:
             known = math.prod(s for s in shape if s != -1)
             shape = tuple(self.size // known if s == -1 else s for s in shape)
         src = self if self.is_contiguous() else self.backend.contiguous(self)
-        return DArray(self.backend, src.buf, shape, None, src.offset)
+        return DArray(self.backend, src.buf, shape, None, src.offset, self.dtype)
 
     def copy(self):
         return self.backend.copy(self)
@@ -98,7 +102,8 @@ class HostScalar:
     def __init__(self, backend, value, dtype):
         self.backend = backend
         self.dtype = np.dtype(dtype)
-        self.value = self.dtype.type(value)
+        # to bfloat16 through float32, as PyTorch rounds a double (ml_dtypes would round it directly)
+        self.value = self.dtype.type(np.float32(value) if self.dtype is BFLOAT16 else value)
 
     @property
     def itemsize(self):

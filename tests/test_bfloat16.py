@@ -1,0 +1,249 @@
+"""bfloat16 tensors as PyTorch's on the CPU: held as ml_dtypes' bfloat16 (uint16 bits on
+the CUDA backend), each kernel run in float32 and its result rounded to nearest even, on
+both backends.  Values are compared bit for bit against PyTorch's bfloat16 results;
+gradients within one bfloat16 rounding (a derivative written as tensor ops rounds after
+each of them, PyTorch's fused backward kernels once).  The tests without PyTorch pin the
+rounding and the dtype rules by hand."""
+import io
+
+import numpy as np
+import pytest
+from ml_dtypes import bfloat16 as BF16
+
+import tinytape as tt
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]  # cuda: numba's simulator without a GPU
+
+CASES = {
+    "add": lambda m, x, y: x + y[:1],
+    "sub_scalar": lambda m, x, y: 1.25 - x,  # numbers bfloat16 holds: see test_python_float_operand
+    "mul_scalar": lambda m, x, y: x * 3.125,
+    "div": lambda m, x, y: x / (y[:1].abs() + 1),
+    "pow": lambda m, x, y: x.abs().pow(1.5),
+    "mm": lambda m, x, y: x @ y.T,
+    "matmul_batched": lambda m, x, y: x.reshape(3, 2, 2) @ y.reshape(3, 2, 2),
+    "sum": lambda m, x, y: x.sum(),
+    "sum_dim": lambda m, x, y: x.sum(1),
+    "mean": lambda m, x, y: x.mean(),
+    "max_dim": lambda m, x, y: x.max(1)[0],
+    "argmax": lambda m, x, y: x.argmax(1),
+    "softmax": lambda m, x, y: m.softmax(x, 1),
+    "relu": lambda m, x, y: m.relu(x),
+    "exp": lambda m, x, y: x.exp(),
+    "log": lambda m, x, y: x.abs().log(),
+    "tanh": lambda m, x, y: x.tanh(),
+    "sigmoid": lambda m, x, y: x.sigmoid(),
+    "sqrt": lambda m, x, y: x.abs().sqrt(),
+    "gt": lambda m, x, y: x > y,
+    "eq_scalar": lambda m, x, y: x == x[0, 0].item(),
+    "where": lambda m, x, y: m.where(x > 0, x, y),
+    "clamp": lambda m, x, y: x.clamp(min=-0.5, max=0.5),
+    "index": lambda m, x, y: x[[0, 2]],
+    "slice_t": lambda m, x, y: x.T[1:] * 2,
+    "gather": lambda m, x, y: x.gather(1, m.tensor([[0], [1], [3]])),
+    "cat": lambda m, x, y: m.cat([x, y], 1),
+    "to_float32": lambda m, x, y: x.float() / 3,
+    "to_float16": lambda m, x, y: x.half(),
+    "to_int64": lambda m, x, y: (x * 4).long(),
+    "to_bool": lambda m, x, y: (x > 0.5).float().bfloat16().bool(),
+    "with_float16": lambda m, x, y: x + y.half(),
+    "with_float32": lambda m, x, y: x + y.float(),
+    "with_int": lambda m, x, y: x + (y * 4).long(),
+}
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((3, 4)).astype(np.float32).astype(BF16),
+            rng.standard_normal((3, 4)).astype(np.float32).astype(BF16))
+
+
+def _torch(arr):
+    torch = pytest.importorskip("torch")
+    return torch.tensor(np.asarray(arr, np.float32)).to(torch.bfloat16)
+
+
+def _host(t):
+    """Values as float32 (bfloat16 widens exactly; numpy() refuses bfloat16, as PyTorch's)."""
+    t = t.detach().cpu()
+    return t.float().numpy() if t.dtype.is_floating_point else t.numpy()
+
+
+def _torch_host(t):
+    import torch
+    t = t.detach()
+    return t.float().numpy() if t.dtype.is_floating_point else t.numpy()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_match_pytorch_bitwise(name, device):
+    torch = pytest.importorskip("torch")
+    a, b = _data()
+    got = CASES[name](tt, tt.tensor(a, device=device), tt.tensor(b, device=device))
+    want = CASES[name](torch, _torch(a), _torch(b))
+    assert repr(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(_host(got), _torch_host(want))
+
+
+@pytest.mark.xfail(strict=True, reason="a python float operand is rounded to the tensor's dtype first; "
+                   "PyTorch computes with it in float32 (float16 alike)")
+def test_python_float_operand():
+    torch = pytest.importorskip("torch")
+    a, _ = _data()
+    np.testing.assert_array_equal(_host(tt.tensor(a) * 3.1), _torch_host(_torch(a) * 3.1))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_log_softmax_within_one_rounding(device):
+    """PyTorch's CPU log_softmax rounds an intermediate of its reduced-precision kernel (as
+    for float16): one rounding apart, where tinytape rounds the float32 result once."""
+    torch = pytest.importorskip("torch")
+    a, _ = _data()
+    got = tt.log_softmax(tt.tensor(a, device=device), 1)
+    assert got.dtype is tt.bfloat16
+    np.testing.assert_allclose(_host(got), _torch_host(torch.log_softmax(_torch(a), 1)), rtol=2 ** -7, atol=0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradients_match_pytorch(device):
+    torch = pytest.importorskip("torch")
+    a, b = _data()
+    x = tt.tensor(a, device=device, requires_grad=True)
+    ((x * tt.tensor(b, device=device)).tanh() @ x.T).sum().backward()
+    xt = _torch(a).requires_grad_(True)
+    ((xt * _torch(b)).tanh() @ xt.T).sum().backward()
+    assert x.grad.dtype is tt.bfloat16 and x.grad.device == x.device
+    np.testing.assert_allclose(_host(x.grad), _torch_host(xt.grad), rtol=2 ** -7, atol=2 ** -10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_simple_gradients_are_exact(device):
+    x = tt.tensor([1.5, -2.0, 0.25], dtype=tt.bfloat16, device=device, requires_grad=True)
+    (x * x * 3).sum().backward()
+    assert x.grad.dtype is tt.bfloat16
+    assert x.grad.tolist() == [9.0, -12.0, 1.5]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_rounding_to_nearest_even_and_specials(device):
+    ulp = 2.0 ** -7  # bfloat16 spacing at 1: 7 stored mantissa bits
+    values = [1 + ulp / 2, 1 + 1.5 * ulp, 1 + ulp / 2 + 2 ** -20, 3.4e38, -1e39, float("nan"), 1e-40, -0.0]
+    for source in (tt.float64, tt.float32):
+        x = tt.tensor(values, dtype=source, device=device).bfloat16()
+        got = x.tolist()
+        assert got[:5] == [1.0, 1 + 2 * ulp, 1 + ulp, float("inf"), float("-inf")]
+        assert np.isnan(got[5]) and got[6] == 9.183549615799121e-41 and str(got[7]) == "-0.0"
+        assert all(type(v) is float for v in got)
+    direct = tt.tensor(values, dtype=tt.bfloat16, device=device).tolist()
+    assert direct[:3] == [1.0, 1 + 2 * ulp, 1 + ulp]
+
+
+def test_double_rounds_through_float32_as_pytorch():
+    """A double just above a bfloat16 tie rounds up directly but to even through float32:
+    PyTorch converts double -> float -> bfloat16, so tinytape does too."""
+    v = 1 + 2.0 ** -8 + 2.0 ** -30
+    assert float(np.float64(v).astype(BF16)) == 1 + 2.0 ** -7  # ml_dtypes alone rounds directly
+    assert tt.tensor([v], dtype=tt.bfloat16).item() == 1.0
+    assert tt.full((1,), v, dtype=tt.bfloat16).item() == 1.0
+    assert tt.tensor([v], dtype=tt.float64).to(tt.bfloat16).item() == 1.0
+    assert (tt.zeros(1, dtype=tt.bfloat16) + v).item() == 1.0
+    torch = pytest.importorskip("torch")
+    assert torch.tensor([v], dtype=torch.float64).to(torch.bfloat16).item() == 1.0
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dtype_rules(device):
+    x = tt.ones(2, dtype=tt.bfloat16, device=device)
+    assert x.dtype is tt.bfloat16 and repr(tt.bfloat16) == "tinytape.bfloat16"
+    assert tt.bfloat16.is_floating_point and x.element_size() == 2 and x.is_cuda == (device == "cuda")
+    assert (x + tt.ones(2, dtype=tt.float16, device=device)).dtype is tt.float32
+    assert (x + tt.ones(2, device=device)).dtype is tt.float32
+    assert (x + tt.ones(2, dtype=tt.float64, device=device)).dtype is tt.float64
+    assert (x + tt.ones(2, dtype=tt.int64, device=device)).dtype is tt.bfloat16
+    assert (x + tt.ones(2, dtype=tt.bool, device=device)).dtype is tt.bfloat16
+    assert (x * 0.5).dtype is tt.bfloat16 and (x + 1).dtype is tt.bfloat16
+    assert (x + tt.tensor(2.0, device=device)).dtype is tt.bfloat16  # a 0-d float32 doesn't widen it
+    assert (x > 0).dtype is tt.bool
+    assert tt.tensor([1.0], device=device).bfloat16().dtype is tt.bfloat16
+    assert tt.tensor([1.0], device=device).to(tt.bfloat16).dtype is tt.bfloat16
+    assert tt.tensor([1.0], device=device).type(tt.bfloat16).dtype is tt.bfloat16
+    assert tt.tensor([1.0], device=device).type("torch.BFloat16Tensor").dtype is tt.bfloat16
+    assert x.type() == ("tinytape.cuda.BFloat16Tensor" if device == "cuda" else "tinytape.BFloat16Tensor")
+    for make in (tt.zeros, tt.ones, tt.empty, tt.randn, tt.rand):
+        assert make(2, 3, dtype=tt.bfloat16, device=device).dtype is tt.bfloat16
+    assert tt.arange(3, dtype=tt.bfloat16, device=device).tolist() == [0.0, 1.0, 2.0]
+    assert tt.zeros_like(x).dtype is tt.bfloat16 and tt.full_like(x, 3).tolist() == [3.0, 3.0]
+    assert x.requires_grad_().requires_grad
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_conversions_to_python_and_numpy(device):
+    x = tt.tensor([[1.5, -2.0], [0.1, 3.0]], dtype=tt.bfloat16, device=device)
+    assert x.tolist() == [[1.5, -2.0], [0.10009765625, 3.0]] and type(x.tolist()[0][0]) is float
+    assert x[1, 0].item() == 0.10009765625 and type(x[1, 0].item()) is float and float(x[0, 0]) == 1.5
+    with pytest.raises(TypeError, match="Got unsupported ScalarType BFloat16"):
+        x.cpu().numpy()
+    assert x.float().cpu().numpy().dtype == np.float32
+    from_bits = tt.tensor(np.array([1.5, 0.1], np.float32).astype(BF16), device=device)
+    assert from_bits.dtype is tt.bfloat16 and from_bits.tolist() == [1.5, 0.10009765625]
+    assert tt.tensor(x).dtype is tt.bfloat16 and tt.tensor(x, dtype=tt.float32).dtype is tt.float32
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_printing(device):
+    x = tt.tensor([1.5, 2.0], dtype=tt.bfloat16, device=device)
+    suffix = ", device='cuda:0'" if device == "cuda" else ""
+    assert repr(x) == f"tensor([1.5000, 2.0000]{suffix}, dtype=tinytape.bfloat16)"
+    torch = pytest.importorskip("torch")
+    a, _ = _data()
+    for got, want in ((tt.tensor(a, device=device) * 100, _torch(a) * 100),
+                      (tt.tensor(a, device=device).sum(), _torch(a).sum())):
+        expected = repr(want).replace("torch.", "tinytape.")
+        if device == "cuda":  # PyTorch's own cuda repr needs a GPU: compare the cpu one, device suffix added
+            expected = expected.replace(", dtype", ", device='cuda:0', dtype", 1)
+        assert " ".join(repr(got).split()) == " ".join(expected.split())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_in_place_update_stays_bfloat16_and_rounds(device):
+    torch = pytest.importorskip("torch")
+    a, b = _data()
+    x, xt = tt.tensor(a, device=device), _torch(a)
+    with tt.no_grad():
+        x -= 0.1 * tt.tensor(b, device=device)
+        x[0] = 7.3
+    xt -= 0.1 * _torch(b)
+    xt[0] = 7.3
+    assert x.dtype is tt.bfloat16
+    np.testing.assert_array_equal(_host(x), _torch_host(xt))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_save_and_load_keep_bfloat16(device):
+    x = tt.tensor([1.5, 0.1, -3.0], dtype=tt.bfloat16, device=device)
+    buffer = io.BytesIO()
+    tt.save({"x": x}, buffer)
+    buffer.seek(0)
+    y = tt.load(buffer)["x"]
+    assert y.dtype is tt.bfloat16 and y.device == x.device and y.tolist() == x.tolist()
+
+
+@pytest.mark.gpu
+def test_cuda_storage_is_bits():
+    """numba.cuda holds no bfloat16 arrays: the device buffer is uint16, the DArray says bfloat16."""
+    x = tt.tensor([1.0, -2.0], dtype=tt.bfloat16, device="cuda")
+    assert x._data.buf.dtype == np.uint16 and x._data.dtype == np.dtype(BF16)
+    assert list(x._data.buf.copy_to_host()) == [0x3F80, 0xC000]
+    assert tt.cuda.is_bf16_supported()
+
+
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_compiled_function_replays_bfloat16_op_by_op(device):
+    """numba compiles no bfloat16, so a compiled function holding some runs unfused, eagerly's values."""
+    a = tt.tensor([[0.5, -1.25], [2.0, 0.1]], dtype=tt.bfloat16, device=device)
+    f = tt.compile(lambda x, y: (x * y).tanh().sum(1))
+    want = (a * a).tanh().sum(1).tolist()
+    assert f(a, a).tolist() == want and f(a, a).tolist() == want and f(a, a).dtype is tt.bfloat16
