@@ -15,6 +15,7 @@ import collections  # noqa: E402
 
 import tinytape as tt  # noqa: E402
 from tinytape.backend import cuda as cuda_backend  # noqa: E402
+from tinytape.backend.cuda import backend as cuda_backend_module  # noqa: E402
 
 launches = collections.Counter()
 transfers = collections.Counter()
@@ -33,7 +34,8 @@ class _Counted:
         return counted
 
 
-for module in (cuda_backend._ew, cuda_backend._red, cuda_backend._la, cuda_backend._ix, cuda_backend._nn):
+for module in (cuda_backend_module._elementwise, cuda_backend_module._reduction, cuda_backend_module._linalg,
+               cuda_backend_module._indexing, cuda_backend_module._nn):
     for name in dir(module):
         obj = getattr(module, name)
         if hasattr(obj, "py_func") and hasattr(obj, "__getitem__") and not name.startswith("_"):

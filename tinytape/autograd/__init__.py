@@ -9,6 +9,7 @@ from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
 from .._grad_mode import _state as _grad_state
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .._tensor import Tensor as _Tensor
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
@@ -16,14 +17,12 @@ __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
 
 
 def _as_tuple(x):
-    from .._tensor import Tensor
     if x is None:
         return None
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+    return (x,) if isinstance(x, _Tensor) else tuple(x)
 
 
 def _root_grads(outputs, grad_outputs):
-    from .._creation import ones_like
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out._requires_grad:
@@ -33,7 +32,8 @@ def _root_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape "
                     f"{list(out.shape)}); pass `gradient=` a tensor of that shape")
-            g = ones_like(out)
+            data = out._data  # ones_like(out), without its argument parsing (once per backward)
+            g = _Tensor._make(out._backend.full(data.shape, 1, data.dtype), backend=out._backend)
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                                f"output[{i}] has a shape of {out.shape}.")
@@ -122,8 +122,7 @@ def Variable(data, requires_grad=False, volatile=False):
     """The pre-0.4 wrapper: returns ``data`` itself as a tensor (optionally requiring grad)."""
     warnings.warn("Variable is deprecated: tensors carry autograd state themselves; use the "
                   "tensor directly (with requires_grad=True where needed)", DeprecationWarning, stacklevel=2)
-    from .._tensor import Tensor
-    if not isinstance(data, Tensor):
+    if not isinstance(data, _Tensor):
         raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
     t = data.detach() if data._grad_fn is None else data
     if requires_grad:

@@ -15,7 +15,14 @@ kernels, and read by ``explain`` and the compiler.
 """
 import threading
 
-_local = threading.local()
+
+class _Local(threading.local):
+    # a class-level default: reading a missing attribute of a threading.local raises and
+    # catches AttributeError inside (0.33 us), and ``note_op`` reads this once per op
+    stack = None
+
+
+_local = _Local()
 
 
 class TapeEntry:
@@ -77,7 +84,7 @@ class Tape(list):
 
 
 def _stack():
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     if stack is None:
         stack = _local.stack = []
     return stack
@@ -85,12 +92,12 @@ def _stack():
 
 def current():
     """The innermost open tape of this thread, or None."""
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     return stack[-1] if stack else None
 
 
 def note_op(function_cls):
     """Called by ``Function.apply``: label the kernels that follow with the op's name."""
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     if stack:
         stack[-1].label = function_cls._backward_cls.__name__

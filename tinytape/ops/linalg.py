@@ -1,4 +1,5 @@
 """Matrix products: mm, mv, dot, matmul (1-D, 2-D and batched with broadcasting)."""
+from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
@@ -30,6 +31,12 @@ class Mm(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if g.ndim == 2 and not _state.enabled:
+            # no graph of the gradient to build (the common case): the backend multiplies
+            # by the transposed storage directly, without two recorded transposes and checks
+            backend = g._backend
+            return ((g._new(backend.matmul(g._data, backend.swapaxes(b._data, 0, 1))) if b is not None else None),
+                    (g._new(backend.matmul(backend.swapaxes(a._data, 0, 1), g._data)) if a is not None else None))
         # the transposes are views: the backend multiplies by them without copying; for a
         # batched product the engine sums the gradient over broadcast batch dims
         return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
