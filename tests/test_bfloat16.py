@@ -86,12 +86,45 @@ def test_values_match_pytorch_bitwise(name, device):
     np.testing.assert_array_equal(_host(got), _torch_host(want))
 
 
-@pytest.mark.xfail(strict=True, reason="a python float operand is rounded to the tensor's dtype first; "
-                   "PyTorch computes with it in float32 (float16 alike)")
-def test_python_float_operand():
+SCALAR_OPERANDS = {
+    "mul": lambda m, x: x * 3.1, "rmul": lambda m, x: 3.1 * x, "div": lambda m, x: x / 0.7,
+    "rdiv": lambda m, x: 0.7 / x, "add": lambda m, x: x + 3.1, "sub": lambda m, x: x - 0.7,
+    "rsub": lambda m, x: 0.7 - x, "mul_0d": lambda m, x: x * m.tensor(3.1, device=x.device),
+    "mul_0d_double": lambda m, x: x * m.tensor(3.1, dtype=m.float64, device=x.device), "div_int": lambda m, x: x / 3,
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_number_operands_as_pytorch(dtype, device):
+    """mul and div read a number (or 0-d tensor) operand in float32, add and sub round it to
+    the tensor's dtype first: PyTorch's CPU kernels' two rules, bit for bit, with the
+    gradient and the in-place forms."""
     torch = pytest.importorskip("torch")
-    a, _ = _data()
-    np.testing.assert_array_equal(_host(tt.tensor(a) * 3.1), _torch_host(_torch(a) * 3.1))
+    a = np.random.default_rng(1).standard_normal(64).astype(np.float32)
+    ours, theirs = getattr(tt, dtype), getattr(torch, dtype)
+    for name, fn in SCALAR_OPERANDS.items():
+        x = tt.tensor(a, device=device).to(ours).requires_grad_(True)
+        xt = torch.tensor(a).to(theirs).requires_grad_(True)
+        got, want = fn(tt, x), fn(torch, xt)
+        np.testing.assert_array_equal(_host(got), _torch_host(want), err_msg=name)
+        got.sum().backward()
+        want.sum().backward()
+        np.testing.assert_array_equal(_host(x.grad), _torch_host(xt.grad), err_msg=f"{name} gradient")
+    for method, value in (("mul_", 3.1), ("div_", 0.7), ("add_", 3.1), ("sub_", 0.7)):
+        x, xt = tt.tensor(a, device=device).to(ours), torch.tensor(a).to(theirs)
+        getattr(x, method)(value)
+        getattr(xt, method)(value)
+        np.testing.assert_array_equal(_host(x), _torch_host(xt), err_msg=method)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_number_operand_of_mul_is_not_rounded_first(device):
+    """Without a reference: 1.5 * 3.1 is 4.65 in float32, 4.65625 in bfloat16; with 3.1
+    rounded to bfloat16 first (3.09375) it would be 4.625."""
+    x = tt.tensor([1.5], dtype=tt.bfloat16, device=device)
+    assert (x * 3.1).item() == 4.65625
+    assert (x.mul_(3.1)).item() == 4.65625
 
 
 @pytest.mark.parametrize("device", DEVICES)

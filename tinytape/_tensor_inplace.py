@@ -1,6 +1,9 @@
 """In-place operations on tensors (``add_``, ``copy_``, ``x[i] = v``...): the version
 counter, the refusal on leaves and read-only memory, and recording through views.
 Written as a class body and attached to ``Tensor`` by ``tinytape._methods``."""
+import numpy as np
+
+from . import _dtype
 from ._grad_mode import _state
 from ._tensor import Tensor
 from .backend.cpu import cpu as _CPU
@@ -8,6 +11,9 @@ from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB
 from .ops import elementwise as elementwise_ops
 from .ops import indexing as indexing_ops
 from .ops import shape as shape_ops
+
+
+_REDUCED = (_dtype.float16.np, _dtype.bfloat16.np)
 
 
 class TensorInPlace:
@@ -73,7 +79,9 @@ class TensorInPlace:
         if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
             if extra and extra[0] != 1:
                 other = other * extra[0]  # alpha
-            data = other._data if other_t else self._backend.scalar(other, self._data.dtype)
+            # mul_/div_ keep a number float32 beside float16/bfloat16, as ``elementwise_ops._opmath_operands``
+            opmath = code in (_MUL, _DIV) and self._data.dtype in _REDUCED
+            data = other._data if other_t else self._backend.scalar(other, np.float32 if opmath else self._data.dtype)
             if ((not other_t or (other.dtype is self.dtype and other._backend is self._backend
                                  and not self._backend.may_alias(self._data, data)))
                     and (self.dtype.is_floating_point or not isinstance(other, float))

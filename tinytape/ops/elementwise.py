@@ -66,6 +66,24 @@ def operands(a, b, op):
     return a, b
 
 
+_HALF, _BFLOAT16 = _dtype.float16.np, _dtype.bfloat16.np
+
+
+def _opmath_operands(a, b, op):
+    """``operands`` for mul and div.  A float16/bfloat16 tensor's second operand that is a
+    number or a 0-d tensor stays in float32, unrounded: PyTorch's kernels for these two
+    read such an operand in their float32 compute type (elsewhere, add and sub included,
+    promotion rounds it to the tensor's dtype).  The backend computes in float32 and
+    rounds once."""
+    if isinstance(a, Tensor) and (a._data.dtype is _HALF or a._data.dtype is _BFLOAT16):
+        if isinstance(b, Tensor):
+            if not b._data.ndim and b._backend is a._backend and b.dtype is not _dtype.bool_:
+                return a, (b if b.dtype is _dtype.float32 else to_dtype(b, _dtype.float32))
+        elif type(b) in (float, int) or isinstance(b, numbers.Real) and not isinstance(b, bool):
+            return a, _scalar_tensor(a, b, _dtype.float32)
+    return operands(a, b, op)
+
+
 def _float_input(x, op):
     """Floating-point math on an integer tensor computes in the default float dtype."""
     if not isinstance(x, Tensor):
@@ -154,13 +172,13 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
-    return Mul.apply(*operands(a, b, "mul"))
+    return Mul.apply(*_opmath_operands(a, b, "mul"))
 
 
 def div(a, b):
     if isinstance(b, Tensor) and not isinstance(a, Tensor) and isinstance(a, numbers.Number):
         return mul(reciprocal(b), a)  # a number over a tensor: PyTorch's rewrite (MulBackward0)
-    a, b = operands(a, b, "div")
+    a, b = _opmath_operands(a, b, "div")
     if not a.dtype.is_floating_point:  # true division, as PyTorch's default
         a, b = to_dtype(a, _dtype.default_float), to_dtype(b, _dtype.default_float)
     return Div.apply(a, b)

@@ -84,7 +84,7 @@ OPS = [
                   # differentiable (to zeros) under create_graph, as PyTorch's
                   lambda out, g: g * out.sign()),
     ElementwiseOp("sign", U, "sign(x)", lambda g: g * 0),
-    ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * out * out, float_only=True),
+    ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True),  # PyTorch's order
     ElementwiseOp("exp", U, "safe_exp(x)", lambda out, g: g * out, float_only=True, numpy="exp"),
     ElementwiseOp("log", U, "safe_log(x)", lambda x, g: g / x, float_only=True, numpy="log"),
     ElementwiseOp("tanh", U, "math.tanh(x)", lambda out, g: g * (1 - out * out), float_only=True, numpy="tanh"),
