@@ -35,6 +35,7 @@ import tracemalloc  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tinytape as tt  # noqa: E402
+from seed_step import numpy_seed_step, seed_data  # noqa: E402
 
 try:
     import torch
@@ -73,28 +74,8 @@ def interleaved(impls, rounds, calls):
 
 
 def seed_step_impls(N=24, D_in=1000, H=100, D_out=4, lr=1e-6):
-    rng = np.random.default_rng(0)
-    xs, ys = rng.standard_normal((N, D_in), np.float32), rng.standard_normal((N, D_out), np.float32)
-    w1s, w2s = rng.standard_normal((D_in, H), np.float32), rng.standard_normal((H, D_out), np.float32)
-    impls = {}
-
-    n1, n2 = w1s.copy(), w2s.copy()
-
-    def numpy_step():
-        h = xs @ n1
-        h_relu = np.maximum(h, 0)
-        y_pred = h_relu @ n2
-        diff = y_pred - ys
-        loss = np.square(diff).sum()
-        grad_y_pred = 2.0 * diff
-        grad_w2 = h_relu.T @ grad_y_pred
-        grad_h = grad_y_pred @ n2.T
-        grad_h[h < 0] = 0
-        grad_w1 = xs.T @ grad_h
-        np.subtract(n1, lr * grad_w1, out=n1)
-        np.subtract(n2, lr * grad_w2, out=n2)
-        return loss
-    impls["numpy, hand-written"] = numpy_step
+    xs, ys, w1s, w2s = seed_data(N, D_in, H, D_out)
+    impls = {"numpy, hand-written": numpy_seed_step(xs, ys, w1s, w2s, lr)}
 
     def tinytape_step(compiled, exact=True):
         x, y = tt.tensor(xs), tt.tensor(ys)
