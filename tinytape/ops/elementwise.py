@@ -74,7 +74,7 @@ def _opmath_operands(a, b, op):
     number or a 0-d tensor stays in float32, unrounded: PyTorch's kernels for these two
     read such an operand in their float32 compute type (elsewhere, add and sub included,
     promotion rounds it to the tensor's dtype).  The backend computes in float32 and
-    rounds once."""
+    rounds once.  ``Tensor.mul_``/``div_`` apply the same rule on their untracked path."""
     if isinstance(a, Tensor) and (a._data.dtype is _HALF or a._data.dtype is _BFLOAT16):
         if isinstance(b, Tensor):
             if not b._data.ndim and b._backend is a._backend and b.dtype is not _dtype.bool_:
