@@ -170,7 +170,9 @@ class CPUBackend(Backend):
 
     @staticmethod
     def _scalar(x):
-        return x.reshape(-1)[0] if x.size == 1 else None
+        if x.size != 1:
+            return None
+        return x[()] if not x.ndim else x.reshape(-1)[0]  # a 0-d array (a number) needs no reshape
 
     # ---- kernels ----
     @staticmethod
