@@ -3,7 +3,7 @@
     python bench/bench_blas_threads.py [--rounds 15]
 
 The CPU products (``tinytape/backend/cpu/linalg.py``) call the OpenBLAS bundled with
-scipy (``np.dot`` inside njit).  This times each product's kernel in wall-clock time (a
+numpy (its ``cblas_?gemm``, from njit).  This times each product's kernel in wall-clock time (a
 second thread is meant to shorten it), in interleaved rounds: each round runs it on one
 thread, then on the library's own count (``OPENBLAS_NUM_THREADS`` or the core count), so
 load from other jobs hits both alike.  Reported: medians, and the median and quartiles
@@ -29,7 +29,7 @@ def main():
     args = ap.parse_args()
     linalg.set_small_product_flops(1)  # loads the library, reads its own thread count
     most = linalg._threads.most
-    print(f"scipy's OpenBLAS: {most} threads by default; load average {os.getloadavg()[0]:.1f} on "
+    print(f"numpy's OpenBLAS: {most} threads by default; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores; {args.rounds} interleaved rounds, wall-clock medians")
     print(f"\n| m x k x n (float32) | MFLOP | 1 thread, us | {most} threads, us | ratio {most}/1 (quartiles) "
           "| same bits |")
@@ -57,7 +57,7 @@ def main():
         print(f"| {m}x{k}x{n} | {flops / 1e6:.1f} | {statistics.median(times[1]):.1f} | "
               f"{statistics.median(times[most]):.1f} | {statistics.median(ratios):.2f} ({lo:.2f}-{hi:.2f}) | "
               f"{np.array_equal(results[1], results[most])} |")
-    linalg.set_small_product_flops(0)
+    linalg.set_small_product_flops(linalg.SMALL_PRODUCT_FLOPS)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """BLAS threads per product (``tinytape.backend.cpu.linalg.set_small_product_flops``):
-small products on one thread, larger ones on the library's own count, same results."""
+small products on one thread, larger ones on the library's own count, same results; on
+by default."""
 import numpy as np
 
 import tinytape as tt
@@ -23,5 +24,16 @@ def test_small_products_run_on_one_thread_and_agree():
     finally:
         linalg.set_small_product_flops(previous)
     assert linalg._threads.small_flops == previous
-    if previous == 0:
+
+
+def test_the_policy_is_on_by_default_and_off_gives_the_library_its_count():
+    assert linalg._threads.small_flops == linalg.SMALL_PRODUCT_FLOPS
+    x = tt.ones(24, 1000)
+    x.mm(tt.ones(1000, 100))  # the seed's largest product: 4.8 M flops, one thread
+    assert linalg._threads._get() == 1
+    previous = linalg.set_small_product_flops(0)
+    try:
         assert linalg._threads._get() == linalg._threads.most  # off: the library's own count again
+        np.testing.assert_array_equal(x.mm(tt.ones(1000, 100)).numpy(), np.full((24, 100), 1000, np.float32))
+    finally:
+        linalg.set_small_product_flops(previous)

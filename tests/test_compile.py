@@ -68,6 +68,9 @@ def test_the_seed_step_is_one_fused_program():
     assert entry.kind == "fused"
     source = entry.source
     assert source.count("np.dot(") == 5  # the five products, straight into BLAS
+    from tinytape.backend.cpu.blas import GEMM
+    if GEMM:  # through the gemm the eager kernels call
+        assert source.count("gemm_call(gemm_float32") == 5
     assert source.count("for i0 in") <= 5  # relu, loss+its gradient, relu mask, two updates
     assert ".T" in source and "ascontiguousarray" not in source
 

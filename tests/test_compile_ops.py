@@ -104,14 +104,24 @@ def test_fused_program_is_generated_for_the_elementwise_families():
     assert expected <= covered, sorted(expected - covered)
 
 
-@pytest.mark.parametrize("name,f,shape_x,shape_w", [c[:4] for c in CASES if c[0] in (
-    "mm", "mm_transposed", "deep_chain")], ids=["mm", "mm_transposed", "deep_chain"])
-def test_inexact_products_on_numpy_blas_agree_closely(name, f, shape_x, shape_w):
-    run = _with_grads(f)
-    compiled = tinytape.compile(run, fullgraph=True, exact=False)
-    for seed in range(3):
-        x, w = _inputs(shape_x, shape_w, seed)
-        _check(compiled(x, w), run(x, w), False)
+@pytest.mark.parametrize("n", [40, 260], ids=["one_thread", "library_threads"])
+def test_products_equal_eager_bitwise_on_either_side_of_the_thread_bound(n):
+    """Compiled products call the gemm eager kernels call, on the thread count eager would
+    pick for their size (``linalg.SMALL_PRODUCT_FLOPS``): the same bits, in both regimes."""
+    from tinytape.backend.cpu import linalg
+    assert (2 * n ** 3 < linalg.SMALL_PRODUCT_FLOPS) == (n == 40)
+
+    def f(x, w):
+        y = x.mm(w).relu().mm(w.t())
+        return (y,) + grad(y.pow(2).sum(), (x, w))
+    compiled = tinytape.compile(f, fullgraph=True)
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        x = tinytape.tensor(rng.standard_normal((n, n)).astype(np.float32), requires_grad=True)
+        w = tinytape.tensor(rng.standard_normal((n, n)).astype(np.float32), requires_grad=True)
+        _check(compiled(x, w), f(x, w), True)
+        if linalg._threads.small_flops:
+            assert linalg._threads._get() == (1 if n == 40 else linalg._threads.most)
     assert next(iter(compiled.programs.values()))[0].kind == "fused"
 
 

@@ -29,23 +29,21 @@ _CACHE_SIZE = 8  # programs per compiled function
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def compile(fn=None, *, fullgraph=False, fuse=True, exact=True):  # noqa: A001  (torch.compile's name)
+def compile(fn=None, *, fullgraph=False, fuse=True):  # noqa: A001  (torch.compile's name)
     """Compile ``fn``; usable as ``@compile`` or ``@compile(fullgraph=True)``.
 
     ``fullgraph=True`` makes an op the compiler cannot replay an error instead of a
     warning and an eager run; ``fuse=False`` replays kernel by kernel (no generated
-    Numba code).  ``exact=False`` lets matrix products run on numpy's own BLAS build,
-    faster here than the one eager kernels reach (``compiler/blas.py``) but not equal
-    to eager results in the last bits."""
+    Numba code)."""
     if fn is None:
-        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse, exact=exact)
-    return CompiledFunction(fn, fullgraph, fuse, exact)
+        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse)
+    return CompiledFunction(fn, fullgraph, fuse)
 
 
 class CompiledFunction:
-    def __init__(self, fn, fullgraph, fuse, exact=True):
+    def __init__(self, fn, fullgraph, fuse):
         functools.update_wrapper(self, fn)
-        self.fn, self.fullgraph, self.fuse, self.exact = fn, fullgraph, fuse, exact
+        self.fn, self.fullgraph, self.fuse = fn, fullgraph, fuse
         self.programs = {}  # signature -> [Entry, ...]
         self.eager = None  # why the function runs eagerly, once that is decided
         self.traces = 0
@@ -112,7 +110,7 @@ class CompiledFunction:
             self._go_eager(why)
             return result
         self.state_changes = 0
-        entry = _Entry(program, numbers, self.fuse, self.exact)
+        entry = _Entry(program, numbers, self.fuse)
         self.programs.setdefault(key, []).append(entry)
         return result
 
@@ -130,7 +128,7 @@ class CompiledFunction:
 class _Entry:
     """One traced program with its guards and its replay function."""
 
-    def __init__(self, program, numbers, fuse, exact=True):
+    def __init__(self, program, numbers, fuse):
         self.program, self.numbers = program, numbers
         self.numbers_unchanged = guard_function(numbers)
         self.kind = "python"
@@ -138,7 +136,7 @@ class _Entry:
         if fuse:
             from .codegen import fused_replay
             from .cuda_fuse import cuda_fused_replay
-            replay = fused_replay(program, exact)
+            replay = fused_replay(program)
             if replay is not None:
                 self.kind = "fused_untried"
             else:

@@ -6,8 +6,9 @@
   and kept in a register when only that loop reads it.
 - A reduction joins the loop of the elementwise entries that feed it (sums accumulate
   in float64, in the eager kernel's order).
-- Matrix products call BLAS through ``np.dot`` into their planned output; a transposed
-  operand is read as ``x.T`` of its storage, never copied.
+- Matrix products call the gemm the eager kernels call (``backend/cpu/blas.py``), on the
+  thread count eager would pick, into their planned output; a transposed operand is
+  passed as its storage and a flag, never copied.
 - Views (transposes, reshapes, broadcasts, constants) are index expressions, not copies.
 - Buffers are planned once (``plan.py``): temporaries are allocated at compile time
   and shared by buffers whose lifetimes do not overlap, so a replay allocates only the
@@ -57,7 +58,7 @@ class _Loop:
         self.after_produced = set()
 
 
-def fused_replay(program, exact=True):
+def fused_replay(program):
     """(function, externals, fresh, source) or None when some kernel is outside the set."""
     if any(b.device.type != "cpu" for b in program.backends):
         return None
@@ -65,7 +66,7 @@ def fused_replay(program, exact=True):
         program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"
         return None
     try:
-        return _Generator(program).build(exact)
+        return _Generator(program).build()
     except NotFusable as e:
         program.not_fused = str(e)  # shown by CompiledFunction.explain
         return None
@@ -85,7 +86,7 @@ class _Generator:
         self.loop = None
 
     # ---- building the statement list ----
-    def build(self, exact=True):
+    def build(self):
         for _, kernel, args_t, kwargs_t, out_t in self.program.capture.calls:
             args = [self._value(a) for a in args_t]
             kwargs = {("out_arg" if k == "out" else k): self._value(v) for k, v in kwargs_t.items()}
@@ -94,7 +95,7 @@ class _Generator:
                 raise NotFusable(kernel)
             handler(out_t, *args, **kwargs)
         self._close()
-        return build_module(self, plan_buffers(self), exact)
+        return build_module(self, plan_buffers(self))
 
     @staticmethod
     def _value(tpl):

@@ -14,7 +14,8 @@ import sys
 import numpy as np
 
 from ..backend import opcodes
-from .blas import gemm_addresses
+from ..backend.cpu import linalg
+from ..backend.cpu.blas import GEMM, thread_addresses
 
 
 class Plan:
@@ -212,23 +213,28 @@ def _matmul_lines(em, out, a, b):
     a_expr, b_expr, out_expr = em.array(a)[0], em.array(b)[0], em.array(out)[0]
     dot = f"np.dot({a_expr}, {b_expr}, {out_expr})"
     dtype = em.gen.buffers[out].dtype
-    if em.gemm is None or dtype.name not in em.gemm:
-        return [f"    {dot}"]
-    em.gemm_used.add(dtype.name)
     (m, k), n = em.gen.buffers[a].shape, em.gen.buffers[b].shape[1]
+    # the thread count the eager kernel would pick (``linalg._threads``), read at each call
+    em.threads_used = True
+    lines = ["    if blas_small > 0:",
+             f"        blas_threads(blas_get, blas_set, 1 if {2 * m * n * k} < blas_small else blas_most)"]
+    if dtype.name not in GEMM or not m * n * k:  # BLAS refuses zero sizes
+        return lines + [f"    {dot}"]
+    em.gemm_used.add(dtype.name)
     (sa, ta), (sb, tb) = _operand(em, a), _operand(em, b)
     lda, ldb = (m if ta else k), (k if tb else n)
     one, zero = f"np.{dtype.name}(1.0)", f"np.{dtype.name}(0.0)"
     call = (f"gemm_call(gemm_{dtype.name}, {112 if ta else 111}, {112 if tb else 111}, {m}, {n}, {k}, {one}, "
             f"{sa}.ctypes.data, {lda}, {sb}.ctypes.data, {ldb}, {zero}, {out_expr}.ctypes.data, {n})")
-    return [f"    if {sa}.flags.c_contiguous and {sb}.flags.c_contiguous and {out_expr}.flags.c_contiguous:",
-            f"        {call}", "    else:", f"        {dot}"]
+    return lines + [f"    if {sa}.flags.c_contiguous and {sb}.flags.c_contiguous and {out_expr}.flags.c_contiguous:",
+                    f"        {call}", "    else:", f"        {dot}"]
 
 
-def build_module(gen, plan, exact=True):
+def build_module(gen, plan):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
-    em.gemm, em.gemm_used = (None if exact else gemm_addresses()), set()
+    # numpy's gemm, the function the eager product kernels call: the same bits
+    em.gemm_used, em.threads_used = set(), False
     externals = list(gen.program.sources)
     body = []
     for group, stmt in enumerate(gen.statements):
@@ -254,11 +260,13 @@ def build_module(gen, plan, exact=True):
     params += [f"b{b}" for b in plan.escaping] + [f"a{b}" for b in plan.accumulators]
     params += [f"o{b}" for b in plan.materialized]
     params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
+    if em.threads_used:
+        params += ["blas_get", "blas_set", "blas_small", "blas_most"]
     lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
              "_u = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.unary_op)",
              "_b = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.binary_op)",
              "_c = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.compare_op)",
-             "from tinytape.compiler.blas import gemm_call",
+             "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     lines += ["", "", "@njit(cache=True, nogil=True, error_model='numpy')", f"def kernel({', '.join(params)}):"]
@@ -274,11 +282,13 @@ def build_module(gen, plan, exact=True):
     escaping = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.escaping]
     materialized = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.materialized]
     fresh_set = set(plan.escaping) | set(plan.materialized)
-    gemms = [em.gemm[name] for name in sorted(em.gemm_used)]
+    gemms = [GEMM[name] for name in sorted(em.gemm_used)]
+    threads, blas = linalg._threads, thread_addresses() if em.threads_used else None
 
     def replay(*ext):
+        extra = gemms if blas is None else [*gemms, *blas, threads.small_flops, threads.most or 0]
         outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
-                      *[np.empty(s, d) for s, d in materialized], *gemms)
+                      *[np.empty(s, d) for s, d in materialized], *extra)
         return dict(zip(wanted, outs))
     return replay, externals, fresh_set.__contains__, source
 

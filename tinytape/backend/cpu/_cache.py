@@ -25,7 +25,8 @@ def cache_root():
     # folded into the kernels from outside their files (the elementwise loops: into the
     # dispatch kernels generated from the op table)
     loops = os.path.join(_KERNEL_DIR, "elementwise.py")
-    for path in (opcodes.__file__, scalar_ops.__file__, op_table.__file__, loops):
+    blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
+    for path in (opcodes.__file__, scalar_ops.__file__, op_table.__file__, loops, blas):
         with open(path, "rb") as f:
             digest.update(f.read())
     table = digest.hexdigest()[:8]
