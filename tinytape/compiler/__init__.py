@@ -135,11 +135,11 @@ class _Entry:
         replay = None
         if fuse:
             from .codegen import fused_replay
-            from .cuda_fuse import cuda_fused_replay
             replay = fused_replay(program)
             if replay is not None:
                 self.kind = "fused_untried"
             else:
+                from .cuda_fuse import cuda_fused_replay  # imports numba.cuda (0.3 s): only for CUDA programs
                 replay = cuda_fused_replay(program)
                 self.kind = "cuda_fused" if replay is not None else "python"
         if replay is None:
