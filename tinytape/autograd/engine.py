@@ -29,6 +29,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
     prev, _state.enabled = _state.enabled, create_graph
     try:
         buffers = walk.buffers
+        observed = walk.adjoints is not None or walk.wanted is not None
+        propagate = walk.propagate
         for node in _reachable([t._grad_fn for t in roots]):
             buf = buffers.pop(node, None)
             if buf is None:
@@ -39,12 +41,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
                 _run_node_hooks(node, buf)
             if node._retained:
                 _retain_grads(node, buf, create_graph)
-            if walk.adjoints is not None or walk.wanted is not None:
+            if observed:
                 walk.observe(node, buf)
             grads_out, grads_in = _call_backward(node, buf)
             if not retain_graph:
-                node._release()
-            walk.propagate(node, grads_out, grads_in)
+                node._saved, node._released = None, True  # its saved tensors freed
+            propagate(node, grads_out, grads_in)
     finally:
         _state.enabled = prev
     return walk.finish(create_graph)
@@ -111,7 +113,10 @@ class _Walk:
     def propagate(self, node, grads_out, grads_in):
         """Send each input gradient, conformed to its input's shape and dtype, along its edge."""
         input_meta = node.input_meta
-        for i, edge in enumerate(node.next_edges):  # grads_in has at least as many entries
+        buffers = self.buffers
+        i = -1
+        for edge in node.next_edges:  # grads_in has at least as many entries
+            i += 1
             g = grads_in[i]
             if edge is None or g is None:
                 continue
@@ -125,7 +130,11 @@ class _Walk:
                 conformed = conformed.to(from_numpy_dtype(np_dtype))
             target, nr = edge
             if isinstance(target, BackwardNode):
-                self._add_to_node(target, nr, conformed)
+                buf = buffers.get(target)  # _add_to_node, inline: once per edge of the walk
+                if buf is None:
+                    buf = buffers[target] = [None] * len(target.output_meta)
+                old = buf[nr]
+                buf[nr] = conformed if old is None else old + conformed
                 continue
             # a grad that is also another edge's or this node's incoming one may be
             # aliased elsewhere: it's copied before it becomes a leaf's .grad
@@ -205,7 +214,7 @@ def _count(x, items):
 def _call_backward(node, buf):
     """The entry's backward on its output gradients (zeros for outputs nothing reached)."""
     grads_out = buf
-    if _count(None, buf):
+    if (buf[0] is None if len(buf) == 1 else _count(None, buf)):
         grads_out = [g if g is not None else _zeros(meta, node.device) for g, meta in zip(buf, node.output_meta)]
     grads_in = node._function.backward(node, *grads_out)
     if not isinstance(grads_in, tuple):
