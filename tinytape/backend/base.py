@@ -148,9 +148,14 @@ class Backend:
         """Reduce ``x`` over the sorted axes ``dims`` (all axes when empty)."""
         if x.dtype is HALF or x.dtype is BFLOAT16:
             return self._in_float32(Backend.reduce, op, x, dims, keepdim)
-        check(op, REDUCE_CODES, "reduce")
-        dims = tuple(range(x.ndim)) if not dims else dims
+        if op not in REDUCE_CODES:
+            check(op, REDUCE_CODES, "reduce")
         result = self.contiguous(x)
+        if x.size and (not dims or len(dims) == x.ndim):  # every axis (a loss): one run over the buffer
+            out = self.empty((1,) * x.ndim if keepdim else (), x.dtype)
+            self._reduce_kernel(op, result, 1, x.size, 1, out)
+            return out
+        dims = tuple(range(x.ndim)) if not dims else dims
         # each run of adjacent axes is the middle axis of an (outer, n, inner) view: no copy
         for lo, hi in reversed(adjacent_runs(dims)):
             shape = result.shape

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import ABS, DIV, MAX, MIN, MUL, POW, SQRT, SUM, SUMSQ
@@ -56,6 +57,10 @@ def _kept_shape(in_shape, dims):
 
 def _expand_back(g, in_shape, dims, keepdim):
     """A reduced gradient broadcast back over the reduced dims."""
+    if not g._data.ndim and not _state.enabled:
+        # a full reduction's gradient, its graph not kept (the loss's case): the broadcast
+        # view itself, without expand's argument checks and op (10 us -> 2 us a backward)
+        return g._new(g._backend.broadcast_to(g._data, tuple(in_shape)))
     if not keepdim and g.ndim:  # a 0-d gradient (a full reduction) expands as it is
         g = g.reshape(_kept_shape(in_shape, dims))
     return g.expand(in_shape)

@@ -111,6 +111,8 @@ class CPUBackend(Backend):
 
     @staticmethod
     def may_alias(a, b):
+        if a is not b and a.flags.owndata and b.flags.owndata:
+            return False  # two allocations of their own (0.08 us; may_share_memory 0.2 us)
         return np.may_share_memory(a, b)
 
     @staticmethod
@@ -137,6 +139,12 @@ class CPUBackend(Backend):
 
     @staticmethod
     def broadcast_to(x, shape):
+        if not x.ndim and x.flags.c_contiguous:
+            # a number's array over ``shape`` with zero strides, read-only as numpy's
+            # broadcast_to makes it: a third of its cost (0.6 us vs 2.1 us)
+            view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+            view.flags.writeable = False
+            return view
         return np.broadcast_to(x, shape)
 
     @staticmethod
