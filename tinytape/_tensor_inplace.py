@@ -74,23 +74,29 @@ class TensorInPlace:
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
         other_t = isinstance(other, Tensor)
-        if self._backend is _CPU and not self._data.flags.writeable:
+        if _state.enabled and (self._requires_grad or (other_t and other._requires_grad)):
+            return self._inplace(op_name, fn, other, *extra)
+        backend, data = self._backend, self._data
+        if backend is _CPU and not data.flags.writeable:
             self._check_inplace(op_name)
-        if not _state.enabled or not (self._requires_grad or (other_t and other._requires_grad)):
-            if extra and extra[0] != 1:
-                other = other * extra[0]  # alpha
+        if extra and extra[0] != 1:
+            other = other * extra[0]  # alpha
+        if other_t:
+            value = other._data
+            # the same dtype (numpy's builtin dtypes are singletons), device, no overlap
+            # with this storage, and broadcasting to this shape: the kernel runs in place
+            fits = (value.dtype is data.dtype and other._backend is backend and not backend.may_alias(data, value)
+                    and (value.shape == data.shape or _broadcasts_to(value.shape, data.shape)))
+        else:
             # mul_/div_ keep a number float32 beside float16/bfloat16, as ``elementwise_ops._opmath_operands``
-            opmath = code in (_MUL, _DIV) and self._data.dtype in _REDUCED
-            data = other._data if other_t else self._backend.scalar(other, np.float32 if opmath else self._data.dtype)
-            if ((not other_t or (other.dtype is self.dtype and other._backend is self._backend
-                                 and not self._backend.may_alias(self._data, data)))
-                    and (self.dtype.is_floating_point or not isinstance(other, float))
-                    and _broadcasts_to(data.shape, self._data.shape)):
-                self._backend.binary(code, self._data, data, out=self._data)
-                self._version[0] += 1
-                return self
-            return self._inplace(op_name, fn, other)
-        return self._inplace(op_name, fn, other, *extra)
+            opmath = code in (_MUL, _DIV) and data.dtype in _REDUCED
+            value = backend.scalar(other, np.float32 if opmath else data.dtype)
+            fits = self.dtype.is_floating_point or not isinstance(other, float)
+        if fits:
+            backend.binary(code, data, value, out=data)
+            self._version[0] += 1
+            return self
+        return self._inplace(op_name, fn, other)
 
     def add_(self, other, alpha=1):
         return self._inplace_binary("add_", _ADD, elementwise_ops.add, other, alpha)

@@ -3,9 +3,10 @@ import builtins
 import numbers
 
 from .. import _dtype
+from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import GE, LE, MAXIMUM, MINIMUM, POW
+from ..backend.opcodes import GE, LE, MAXIMUM, MINIMUM, MUL, POW
 from . import table
 
 
@@ -39,6 +40,9 @@ def operands(a, b, op):
         if a._data.shape != b._data.shape:
             _check_broadcast(a._data.shape, b._data.shape, op)
         return a, b  # the common case, decided without building dtype objects
+    if ta and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
+        # a floating tensor and a python number (weakly typed): the tensor's dtype
+        return a, Tensor._make(a._backend.scalar(b, a._data.dtype), False, None, 0, None, a._backend)
     if ta and tb:
         _check_broadcast(a._data.shape, b._data.shape, op)
         _check_device(a, b, op)
@@ -102,9 +106,16 @@ def _unary(x, code):
 def _mask(x, code, value):
     """1 where ``x (code) value`` holds, else 0, in ``x``'s dtype: a constant (its derivative
     is 0 wherever it is defined), so it is built from kernels directly, off the tape."""
+    return x._new(_mask_data(x, code, value))
+
+
+def _mask_data(x, code, value):
     backend = x._backend
     hits = backend.compare(code, x._data, backend.scalar(value, x._data.dtype))
-    return x._new(backend.astype(hits, x._data.dtype))
+    return backend.astype(hits, x._data.dtype)
+
+
+_WIDE = (_dtype.float32.np, _dtype.float64.np)  # dtypes whose products by a number round as the op's
 
 
 # ---------------------------------------------------------------- casts
@@ -151,7 +162,14 @@ class PowScalar(Function):
         if e == 0:
             return g * 0, None
         if e == 2:
-            return g * (x * 2), None  # the squared error's case: two ops, not three
+            data = x._data
+            if not _state.enabled and data.dtype in _WIDE:
+                # the squared error's case with no graph of the gradient kept: the two
+                # products' kernels directly, as the ops below run them (2 x 3 us less)
+                backend = x._backend
+                twice = backend.binary(MUL, data, backend.scalar(2, data.dtype))
+                return g._new(backend.binary(MUL, g._data, twice)), None
+            return g * (x * 2), None  # two ops, not three
         return g * e * (x ** (e - 1)), None
 
 
@@ -166,7 +184,7 @@ def sub(a, b, alpha=1):
         b = mul(b, alpha)
     cls = Sub if isinstance(a, Tensor) else Rsub
     a, b = operands(a, b, "sub")
-    if a.dtype is _dtype.bool_:
+    if a._data.dtype.kind == "b":
         raise RuntimeError("sub: subtraction of bool tensors is not supported; use logical_xor or ~")
     return cls.apply(a, b)
 
@@ -185,7 +203,9 @@ def div(a, b):
 
 
 def pow(base, exponent):
-    if isinstance(base, Tensor) and isinstance(exponent, numbers.Number):
+    if isinstance(base, Tensor) and (type(exponent) in _PY_SCALARS or isinstance(exponent, numbers.Number)):
+        if base._data.dtype.kind == "f":  # a floating base: no cast, no integer rule
+            return PowScalar.apply(base, exponent)
         if base.dtype is _dtype.bool_ or (not base.dtype.is_floating_point and isinstance(exponent, float)):
             base = to_dtype(base, _dtype.default_float)
         if not base.dtype.is_floating_point and exponent < 0:
@@ -226,6 +246,13 @@ class Clamp(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         # the gradient passes where lo <= x <= hi, boundaries included (PyTorch's rule)
+        if not _state.enabled:  # no graph of the gradient kept: the products' kernels directly
+            backend, data = g._backend, g._data
+            if ctx.lo is not None:
+                data = backend.binary(MUL, data, _mask_data(x, GE, ctx.lo))
+            if ctx.hi is not None:
+                data = backend.binary(MUL, data, _mask_data(x, LE, ctx.hi))
+            return g._new(data), None, None
         if ctx.lo is not None:
             g = g * _mask(x, GE, ctx.lo)
         if ctx.hi is not None:
@@ -270,7 +297,7 @@ def clamp(x, min=None, max=None):
             if lo is not None and lo.dtype is not x.dtype:
                 lo = to_dtype(lo, x.dtype)
         return ClampTensor.apply(x, lo, hi)
-    if not x.dtype.is_floating_point and any(isinstance(v, float) for v in (min, max)):
+    if x._data.dtype.kind != "f" and not x.dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
         x = to_dtype(x, _dtype.default_float)
     return Clamp.apply(x, min, max)
 

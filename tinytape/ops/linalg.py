@@ -83,14 +83,14 @@ class Mv(Function):
 
 def mm(a, b):
     _check(a, b, "mm")
-    if a.ndim != 2 or b.ndim != 2:
+    if a._data.ndim != 2 or b._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D {list(a.shape)} and {b.ndim}-D {list(b.shape)}")
     return _mm(a, b)
 
 
 def _mm(a, b):
     """mm of operands already checked for type, device and dtype."""
-    if a.shape[1] != b.shape[0]:
+    if a._data.shape[1] != b._data.shape[0]:
         raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     return Mm.apply(a, b)
