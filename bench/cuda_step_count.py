@@ -89,14 +89,16 @@ def main():
                 launch_list = entry.replay.__globals__
                 for kernel in [k for k in launch_list if k.startswith("fused")]:
                     if not isinstance(launch_list[kernel], _Counted):
-                        launch_list[kernel] = _Counted("fused (generated)", launch_list[kernel])
+                        label = "matmul+elementwise (generated)" if kernel.startswith("fused_matmul") \
+                            else "elementwise (generated)"
+                        launch_list[kernel] = _Counted(label, launch_list[kernel])
         launches.clear()
         transfers.clear()
         run()
         print(f"one SGD step of the seed net on the CUDA backend, {name}: "
               f"{sum(launches.values())} kernel launches")
         for kernel, count in sorted(launches.items()):
-            print(f"  {kernel:16s} {count}")
+            print(f"  {kernel:32s} {count}")
         print("transfers:", dict(transfers), "(loss.item() for the log)")
     n, d, h, o, f = 24, 1000, 100, 4, 4
     traffic = f * (
@@ -110,7 +112,7 @@ def main():
         + (n * d + n * h + d * h)      # x.T @ grad_h
         + 2 * (2 * d * h + 2 * h * o)  # SGD: lr * grad, then w -= that
     )
-    print(f"device-memory traffic implied for the seed sizes: about {traffic / 1e6:.2f} MB per step")
+    print(f"device-memory traffic the eager step implies for the seed sizes: about {traffic / 1e6:.2f} MB per step")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """tinytape.compile on the CUDA backend: runs of elementwise kernels become one generated
-kernel each (numba's simulator where there is no GPU), equal to eager bit for bit; the
-generated kernels compile to PTX for real GPUs (``-m ptx``, needs the gpu extra)."""
+kernel each, or the end of a matrix product's kernel (numba's simulator where there is
+no GPU), equal to eager bit for bit; the generated kernels compile to PTX for real GPUs
+(``-m ptx``, needs the gpu extra)."""
+import collections
 import json
 import os
 import subprocess
@@ -43,8 +45,83 @@ def test_cuda_step_with_fused_kernels_equals_eager(optimizer):
         np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
     (entry,), = step.programs.values()
     assert entry.kind == "cuda_fused"
-    if optimizer == "sgd":  # relu; the loss's difference, square and gradient; the relu mask; two updates
-        assert len(_kernels(step)) == 5
+    if optimizer == "sgd":  # each product finishes a run: relu; loss terms; relu mask; two updates
+        assert sorted(k[0].rstrip("0123456789") for k in _kernels(step)) == ["fused"] * 5 + ["fused_matmul"] * 5
+
+
+class _Counted:
+    def __init__(self, name, kernel, launches):
+        self.name, self.kernel, self.launches = name, kernel, launches
+
+    def __getitem__(self, config):
+        launch = self.kernel[config]
+
+        def counted(*args):
+            self.launches[self.name] += 1
+            return launch(*args)
+        return counted
+
+
+def _count_launches(monkeypatch, step, run):
+    """Kernel launches of ``run()`` by kernel, the backend's and those ``step``'s replay
+    generated, counted as bench/cuda_step_count.py counts them."""
+    from tinytape.backend.cuda import backend as cuda_backend
+    launches = collections.Counter()
+    for module in (cuda_backend._elementwise, cuda_backend._reduction, cuda_backend._linalg,
+                   cuda_backend._indexing, cuda_backend._nn):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if hasattr(obj, "py_func") and hasattr(obj, "__getitem__") and not name.startswith("_"):
+                monkeypatch.setattr(module, name, _Counted(name, obj, launches))
+    for entries in step.programs.values():
+        for entry in entries:
+            namespace = entry.replay.__globals__
+            for name in [k for k in namespace if k.startswith("fused")]:
+                monkeypatch.setitem(namespace, name, _Counted(name.rstrip("0123456789"), namespace[name], launches))
+    run()
+    return launches
+
+
+def test_compiled_seed_step_launches_at_most_8_kernels(monkeypatch):
+    """The seed step (two products forward, three backward, the loss's sum, two SGD
+    updates): each product's kernel finishes the elementwise run after it."""
+    got, weights, step = _step_on_cuda(True)
+    want, eager_weights, _ = _step_on_cuda(False)
+    assert got == want
+    x, y = tinytape.randn(4, 5).cuda(), tinytape.randn(4, 3).cuda()
+    launches = _count_launches(monkeypatch, step, lambda: step(x, y).item())
+    assert sum(launches.values()) <= 8, launches
+    assert launches == {"fused_matmul": 5, "reduce_mid": 1}, launches
+
+
+def test_products_finish_runs_with_weight_updates_moved_up():
+    """A product's kernel ends with the elementwise run of its shape even where calls that
+    don't touch the run's buffers come between them (w2's update after w1's product)."""
+    got, _, step = _step_on_cuda(True)
+    source = next(iter(step.programs.values()))[0].source
+    replay = source[source.index("def replay("):]
+    assert "k0_matmul" not in replay and replay.count("fused_matmul") == 5
+
+
+def test_arguments_sharing_memory_replay_in_record_order():
+    """The moved runs assume the arguments' memory is shared as in the trace: called with
+    one tensor for two arguments, the replay runs the calls in record order."""
+    def update(x, w, v):
+        with tinytape.no_grad():
+            w.sub_(x.mm(v) * 0.5)
+        return w
+    compiled = tinytape.compile(update)
+    g = tinytape.Generator().manual_seed(2)
+    x, w, v = (tinytape.randn(20, 20, generator=g).cuda() for _ in range(3))  # 2 x 2 tiles
+    for args in ((x, w, v), (x, w, v), (w, w, v)):
+        eager = [a.clone() for a in args]
+        if args[0] is args[1]:
+            eager[0] = eager[1]
+        want = update(*eager).cpu().numpy()
+        got = compiled(*args).cpu().numpy()
+        np.testing.assert_array_equal(got, want)
+    (entry,), = compiled.programs.values()
+    assert "fused_matmul" in entry.source and "return replay_in_order(" in entry.source
 
 
 def test_fused_elementwise_chain_on_cuda():

@@ -5,14 +5,17 @@ A run's kernel is built, like the CPU loops, from ``backend/scalar_ops.py`` (com
 by ``numba.cuda.jit(device=True)``): one thread per element, values used only inside the
 run kept in registers, operands read through their offsets and strides (broadcast
 dimensions have stride 0), outputs written once.  Every other call (matrix products,
-reductions, views) goes to the backend as recorded.  The launch list is generated as
-one Python function, so a step runs no autograd and allocates only device buffers.
+reductions, views) goes to the backend as recorded, except that a matrix product
+followed by a run of its shape launches one kernel that finishes with the run
+(``cuda_epilogue.py``).  The launch list is generated as one Python function, so a step
+runs no autograd and allocates only device buffers.
 """
 import math
 
 import numpy as np
 
 from .._dtype import BFLOAT16
+from .cuda_epilogue import host_runs, product_launch, product_source, replay_guard
 from .replay import CONSTANTS, fresh_test
 
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype"})
@@ -117,37 +120,108 @@ class _Builder:
         flush()
         return plan
 
+    # ---- what cuda_epilogue asks ----
+    def buffers_read(self, i):
+        return _call_buffers(self.calls[i][2], self.calls[i][3])
+
+    def run_shape(self, run):
+        return tuple(self.cap.arrays[self._elementwise(run[0])[0]].shape)
+
+    def run_effects(self, run):
+        """(device buffers the run reads from memory, buffers it makes, buffers it writes
+        in place)."""
+        reads, made, written = set(), set(), set()
+        for i in run:
+            out, _, _, operands, inplace = self._elementwise(i)
+            reads |= {t[1] for t in operands
+                      if t[0] == "b" and t[1] not in made and hasattr(self.cap.arrays[t[1]], "buf")}
+            (written if inplace else made).add(out)
+        return reads, made, written
+
+    # ---- the generated launch list ----
     def build(self):
         from .replay import python_replay_lines
         plan = self._groups()
+        hosted = host_runs(self, plan)
         lines, namespace, externals = python_replay_lines(
-            self.program, {v for kind, v in plan if kind == "call"})
-        body = []
+            self.program, {item[1] for item in plan if item[0] == "call"})
         call_lines = dict(lines["calls"])
-        for kind, value in plan:
-            if kind == "call":
-                if value in call_lines:
-                    body.append(call_lines[value])
-                continue
-            body += self._run_lines(value, namespace)
-        source = "\n".join([lines["head"]] + body + [lines["tail"]]) + "\n"
+        source = self._function(lines["head"], plan, call_lines, namespace, lines["tail"])
+        if hosted != plan:
+            # the moved runs assume the arguments share memory as in the trace
+            plain = source.replace("def replay(", "def replay_in_order(", 1)
+            guard = replay_guard(self, externals)
+            head = lines["head"]
+            if guard is not None:
+                names = ", ".join(f"b{b}" for b in externals)
+                head += f"\n    if not ({guard}):\n        return replay_in_order({names})"
+            source = plain + "\n" + self._function(head, hosted, call_lines, namespace, lines["tail"])
         exec(compile(source, "<tinytape cuda replay>", "exec"), namespace)
         return namespace["replay"], externals, fresh_test(self.program), source
 
+    def _function(self, head, plan, call_lines, namespace, tail):
+        body = []
+        for item in plan:
+            if item[0] == "call":
+                if item[1] in call_lines:
+                    body.append(call_lines[item[1]])
+            elif item[0] == "run":
+                body += self._run_lines(item[1], namespace)
+            else:
+                body += self._product_lines(*item[1:], namespace)
+        return "\n".join([head] + body + [tail]) + "\n"
+
+    def _kernel_name(self, namespace, kind):
+        return f"{kind}{len([k for k in namespace if k.startswith('fused')])}"
+
+    def _jit(self, name, source, signature, namespace):
+        from numba import cuda
+        kernel_ns = kernel_namespace()
+        exec(compile(source, f"<tinytape {name}>", "exec"), kernel_ns)
+        namespace[name] = cuda.jit(kernel_ns[name])
+        # what tests/compile_ptx needs to compile this kernel for a real GPU
+        namespace[name].tinytape_source = (name, source, signature)
+        namespace["np"] = np
+
     def _run_lines(self, run, namespace):
         """Allocate the run's stored outputs, then one launch."""
-        from numba import cuda
-        arrays = self.cap.arrays
-        first = self._elementwise(run[0])
-        shape = tuple(arrays[first[0]].shape)
+        shape = self.run_shape(run)
         n = math.prod(shape)
+        params, args, signature, alloc, lines = self._body(run, shape, namespace)
+        name = self._kernel_name(namespace, "fused")
+        source = "\n".join([f"def {name}(n, {', '.join(params)}):", "    i = cuda.grid(1)", "    if i < n:"]
+                           + [f"        {line}" for line in _unravel(shape)] + lines) + "\n"
+        self._jit(name, source, ["int64"] + signature, namespace)
+        blocks = max(1, -(-n // THREADS))
+        return alloc + [f"    {name}[{blocks}, {THREADS}]({n}, {', '.join(args)})"]
+
+    def _product_lines(self, m, run, trans_a, trans_b, namespace):
+        """Allocate what the product and its run store, then one launch of the product's
+        kernel finishing with the run."""
+        arrays = self.cap.arrays
+        _, _, args_t, _, out = self.calls[m]
+        a, b = args_t[0][1], args_t[1][1]
+        (rows, cols), inner = arrays[out].shape, arrays[a].shape[1]
+        params, args, signature, alloc, lines = self._body(run, (rows, cols), namespace, product=out)
+        name = self._kernel_name(namespace, "fused_matmul")
+        dtype = np.dtype(arrays[out].dtype).name
+        source = product_source(name, params, rows, cols, inner, trans_a, trans_b, lines)
+        self._jit(name, source, [dtype, "int64", dtype, "int64"] + signature, namespace)
+        grid, block = product_launch(rows, cols)
+        operands = f"b{a}.buf, b{a}.offset, b{b}.buf, b{b}.offset"
+        return alloc + [f"    {name}[{grid}, {block}]({operands}{''.join(', ' + x for x in args)})"]
+
+    def _body(self, run, shape, namespace, product=None):
+        """(parameters, arguments, argument types, allocations, kernel lines) computing the
+        run at loop indices ``i0..`` (after the product's value, from ``acc``)."""
+        arrays = self.cap.arrays
         in_run = set()
         params, args, kernel_lines, alloc, signature = [], [], [], [], []
         operand_names = {}
         backend = f"k_be{self.backend_index}"
         namespace.setdefault(backend, self.program.backends[self.backend_index])
 
-        def operand(t, index_expr):
+        def operand(t):
             if t[0] == "c":
                 return _literal(getattr(t[1], "value", t[1]))
             b = t[1]
@@ -162,21 +236,14 @@ class _Builder:
                 signature.extend([np.dtype(arrays[b].dtype).name, "int64"])
             return f"x{b}[{_position(arrays[b], shape, f'o{b}')}]"
 
-        for i in run:
-            out, kind, op, operands, inplace = self._elementwise(i)
-            ins = [operand(t, None) for t in operands]
+        for step in ([None] if product is not None else []) + list(run):
+            if step is None:  # the product's sum
+                out, expr, inplace = product, "acc", False
+            else:
+                ew = self._elementwise(step)
+                out, expr, inplace = ew[0], _expression(ew, operand), ew[4]
             dtype = np.dtype(arrays[out].dtype)
             cast = "bool" if dtype.kind == "b" else f"numba.{dtype.name}"
-            if kind == "unary":
-                expr = f"_u({op}, {ins[0]})"
-            elif kind == "binary":
-                expr = f"_b({op}, {ins[0]}, {ins[1]})"
-            elif kind == "compare":
-                expr = f"_c({op}, {ins[0]}, {ins[1]})"
-            elif kind == "where":
-                expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
-            else:
-                expr = ins[0]
             kernel_lines.append(f"        r{out} = {cast}({expr})")
             in_run.add(out)
             outside = any(j not in run for j in self.readers.get(out, ())) or out in self.wanted or inplace \
@@ -189,18 +256,24 @@ class _Builder:
                 if not inplace:
                     alloc.append(f"    b{out} = {backend}.empty({shape!r}, np.dtype({dtype.str!r}))")
                 kernel_lines.append(f"        {name}[{_position(arrays[out], shape, f'p{out}')}] = r{out}")
-        index = _unravel(shape)
-        name = f"fused{len([k for k in namespace if k.startswith('fused')])}"
-        source = "\n".join([f"def {name}(n, {', '.join(params)}):", "    i = cuda.grid(1)", "    if i < n:"]
-                           + [f"        {line}" for line in index] + kernel_lines) + "\n"
-        kernel_ns = kernel_namespace()
-        exec(compile(source, f"<tinytape {name}>", "exec"), kernel_ns)
-        namespace[name] = cuda.jit(kernel_ns[name])
-        # what tests/compile_ptx needs to compile this kernel for a real GPU
-        namespace[name].tinytape_source = (name, source, ["int64"] + signature)
-        namespace["np"] = np
-        blocks = max(1, -(-n // THREADS))
-        return alloc + [f"    {name}[{blocks}, {THREADS}]({n}, {', '.join(args)})"]
+        return params, args, signature, alloc, kernel_lines
+
+
+def _expression(elementwise, operand):
+    """Source computing one elementwise call from its operands' expressions."""
+    _, kind, op, operands, _ = elementwise
+    ins = [operand(t) for t in operands]
+    if kind == "unary":
+        return f"_u({op}, {ins[0]})"
+    if kind == "binary":
+        return f"_b({op}, {ins[0]}, {ins[1]})"
+    if kind == "compare":
+        return f"_c({op}, {ins[0]}, {ins[1]})"
+    if kind == "where":
+        return f"{ins[1]} if {ins[0]} else {ins[2]}"
+    if kind == "copy":
+        return ins[0]
+    raise ValueError(f"cuda_fuse: no kernel source for elementwise kind {kind!r}")
 
 
 def kernel_namespace():
@@ -208,7 +281,8 @@ def kernel_namespace():
     import numba
     from numba import cuda
     from ..backend import scalar_ops
-    return {"cuda": cuda, "numba": numba, "np": np,
+    from ..backend.cuda.linalg import _at
+    return {"cuda": cuda, "numba": numba, "np": np, "_at": _at,
             "_u": scalar_ops.cuda_op("unary"), "_b": scalar_ops.cuda_op("binary"),
             "_c": scalar_ops.cuda_op("compare")}
 
