@@ -64,9 +64,9 @@ class Backend:
     def _writable(self, x):
         return True
 
-    def _pair(self, a, b, shape):
-        """Operands as the elementwise kernels take them (a device may copy here)."""
-        return a, b
+    # ``_pair(a, b, shape)``: the operands as the elementwise kernels take them, where a
+    # device must copy one first; None where they take any layout (no call per op)
+    _pair = None
 
     # ---- elementwise ----
     def unary(self, op, x):
@@ -82,26 +82,36 @@ class Backend:
     def binary(self, op, a, b, out=None):
         """``out = a (op) b`` with numpy broadcasting; ``a`` and ``b`` share a dtype.
         ``out``, when given, must have the broadcast shape (it may alias ``a``)."""
-        if a.dtype is HALF or a.dtype is BFLOAT16:
+        dtype = a.dtype
+        if dtype is HALF or dtype is BFLOAT16:
             return self._in_float32(Backend.binary, op, a, b, out=out)
         if op not in BINARY_CODES:
             check(op, BINARY_CODES, "binary")
-        shape = _broadcast_shape(a.shape, b.shape)
-        a, b = self._pair(a, b, shape)
+        shape, b_shape = a.shape, b.shape
+        if shape != b_shape and b_shape:
+            shape = _broadcast_shape(shape, b_shape)
+        if self._pair is not None:
+            a, b = self._pair(a, b, shape)
+            b_shape = b.shape
         scalar_b = self._scalar(b)
+        if out is None:
+            out = self.empty(shape, dtype)
+            if out.size:
+                self._elementwise(op, a, b, out, shape, scalar_b, self._binary_kernel, self._binary_scalar_kernel,
+                                  self._binary_nd_kernel)
+            return out
         if (out is a and self._flat(a) and self._writable(a) and a.shape == shape
-                and (scalar_b is not None or b.shape == shape and self._flat(b))):
+                and (scalar_b is not None or b_shape == shape and self._flat(b))):
             if a.size:
                 self._binary_inplace_kernel(op, a, b)
             return out
-        target = out if out is not None and self._flat(out) else self.empty(shape, a.dtype)
+        target = out if self._flat(out) else self.empty(shape, dtype)
         if target.size:
             self._elementwise(op, a, b, target, shape, scalar_b, self._binary_kernel, self._binary_scalar_kernel,
                               self._binary_nd_kernel)
-        if out is not None and target is not out:
+        if target is not out:
             self.copy_into(out, target)
-            return out
-        return target
+        return out
 
     def compare(self, op, a, b):
         if a.dtype is HALF or a.dtype is BFLOAT16:
@@ -109,7 +119,8 @@ class Backend:
         if op not in COMPARE_CODES:
             check(op, COMPARE_CODES, "compare")
         shape = _broadcast_shape(a.shape, b.shape)
-        a, b = self._pair(a, b, shape)
+        if self._pair is not None:
+            a, b = self._pair(a, b, shape)
         out = self.empty(shape, np.bool_)
         if out.size:
             self._elementwise(op, a, b, out, shape, self._scalar(b), self._compare_kernel,
