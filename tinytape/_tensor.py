@@ -14,6 +14,7 @@ import numpy as np
 from . import _dtype
 from .backend.cpu import cpu as _CPU
 
+_new_tensor = object.__new__
 
 
 class Size(tuple):
@@ -86,8 +87,20 @@ class Tensor:
         return t
 
     def _new(self, data):
-        """A fresh tensor (no history) on this tensor's device."""
-        return Tensor._make(data, False, None, 0, None, self._backend)  # positional: no kwargs parsing per op
+        """A fresh tensor (no history) on this tensor's device: ``_make``'s body, inline
+        (every op's output comes here; a call less is 0.1 us of each)."""
+        t = _new_tensor(Tensor)
+        t._data = data
+        t._backend = self._backend
+        t._requires_grad = False
+        t._grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version = [0]
+        t._hooks = None
+        t._retains_grad = False
+        t._view = None
+        return t
 
     def _alias(self):
         """A new tensor object sharing this one's data, version counter and history."""

@@ -83,6 +83,8 @@ class TensorMath:
         return elementwise_ops.mul(self, other)
 
     def __rmul__(self, other):
+        if type(other) is float:  # ``lr * grad``: a number goes second, as PyTorch's wrapped scalar
+            return elementwise_ops.mul(self, other)
         other = _from_numpy_operand(other, self)
         if isinstance(other, Tensor):
             return elementwise_ops.mul(other, self)

@@ -153,6 +153,10 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
+        if exponent == 2 and x._data.dtype.kind == "f":
+            # x * x, as PyTorch's kernel computes a square (powf(x, 2) differs from it in
+            # the last bit for ~0.07% of float32 values), and 6x faster than powf
+            return _binary(x, x, MUL)
         return _binary(x, _scalar_tensor(x, exponent, x.dtype), POW)
 
     @staticmethod

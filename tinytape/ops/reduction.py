@@ -31,10 +31,11 @@ max_result, min_result = _return_type("max"), _return_type("min")
 def numpy_aliases(fn):
     """Accept numpy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as PyTorch does."""
     def wrapper(*args, **kwargs):
-        if "axis" in kwargs:
-            kwargs["dim"] = kwargs.pop("axis")
-        if "keepdims" in kwargs:
-            kwargs["keepdim"] = kwargs.pop("keepdims")
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
     wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
     wrapper.__wrapped__ = fn
@@ -71,7 +72,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.in_shape, ctx.dims, ctx.keepdim = x._data.shape, dims, keepdim
         return x._new(x._backend.reduce(SUM, x._data, dims, keepdim))
 
     @staticmethod
@@ -108,6 +109,8 @@ class MeanDim(Mean):
 
 @numpy_aliases
 def sum(x, dim=None, keepdim=False, dtype=None):
+    if dim is None and dtype is None and x._data.dtype.kind == "f":
+        return Sum.apply(x, (), keepdim)  # the loss's case: every dim, no cast
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
     elif not x.dtype.is_floating_point:
