@@ -84,6 +84,10 @@ class CompiledFunction:
         backends = [_cpu] + [t._backend for t in tensors] + [t._backend for t in start.tensors]
         capture = Capture(backends)
         capture.fullgraph = self.fullgraph
+        # the storages of the arguments and of the tensors the function reaches are read
+        # afresh at each replay, as they are: never as a view of the array behind them
+        capture.roots = {id(a) for a in start.data.values()}
+        capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         rng_before = default_generator.get_state()
         with capture, _ValueReadsRaise(self.fn):
             result = self.fn(*args, **kwargs)
@@ -168,17 +172,21 @@ class _Entry:
 
 
 def _signature(args, kwargs, tensors):
-    """Hashable description of the arguments; tensors are appended to ``tensors``."""
+    """Hashable description of the arguments; tensors are appended to ``tensors``.  A
+    tensor is described by its layout (shape, dtype, strides), device and autograd
+    state; the key ends with which tensor arguments share a storage, since a program
+    traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
-        return tuple([(a._data.shape, a._data.dtype, a._data.flags.c_contiguous, a._backend,
-                       a._requires_grad, a._grad is None) for a in args])
+        key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
+                      a._grad is None) for a in args])
+        return key + _sharing(tensors) if len(tensors) > 1 else key
 
     def sig(v):
         if isinstance(v, Tensor):
             tensors.append(v)
             d = v._data
-            return ("T", d.shape, d.dtype.str, d.flags.c_contiguous, v._backend.device.type, v._requires_grad,
+            return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
                     v._grad is None)
         if isinstance(v, (list, tuple)):
             return (type(v).__name__,) + tuple(sig(x) for x in v)
@@ -189,7 +197,24 @@ def _signature(args, kwargs, tensors):
         except TypeError:
             return ("id", id(v))
         return ("V", type(v).__name__, v)
-    return tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in sorted(kwargs.items()))
+    key = tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in sorted(kwargs.items()))
+    return key + _sharing(tensors) if len(tensors) > 1 else key
+
+
+def _storage(t):
+    """The array owning a tensor's memory (numpy views point at it; CUDA views hold it)."""
+    d = t._data
+    base = getattr(d, "base", None)
+    if base is None:
+        base = getattr(d, "buf", None)
+    return d if base is None else base
+
+
+def _sharing(tensors):
+    """Per tensor argument, the first argument whose memory it shares (views of one array
+    count as sharing, whether or not they overlap)."""
+    owners = [_storage(t) for t in tensors]
+    return tuple(next(j for j in range(i + 1) if owners[j] is o) for i, o in enumerate(owners))
 
 
 class _ValueReadsRaise:

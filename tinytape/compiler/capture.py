@@ -62,6 +62,7 @@ class Capture:
         self.buffer_of = {}  # id(array) -> buffer number
         self.arrays = []  # buffer number -> array (kept alive so ids stay unique)
         self.external = []  # buffers first seen as an input: resolved after the trace
+        self.roots = set()  # ids of arrays that are external as they are (tensors' storages)
         self.failed = None  # why the trace cannot be replayed
         self.fullgraph = False
         self.depth = 0
@@ -93,7 +94,7 @@ class Capture:
         backend (``t._data.reshape(...)`` in an op) is recorded as a view of the array
         that owns the memory, so a replay derives it from that array's new value."""
         base = getattr(arr, "base", None)
-        if isinstance(arr, np.ndarray) and isinstance(base, np.ndarray):
+        if isinstance(arr, np.ndarray) and isinstance(base, np.ndarray) and id(arr) not in self.roots:
             root = self.buffer_of.get(id(base))
             if root is None:
                 root = self._first_sight(base)

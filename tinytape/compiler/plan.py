@@ -28,7 +28,7 @@ class Plan:
 
 
 def plan_buffers(gen):
-    from .codegen import NotFusable, _Loop
+    from .codegen import _Loop
     plan = Plan()
     wanted = gen.program.result_buffers()
     for b in wanted:

@@ -63,24 +63,24 @@ class Program:
             self.sources[b] = source
 
     def _tensor_guards(self, start):
-        """(tensor, kind, shape, dtype, C-contiguous?, requires_grad, grad_is_none) per
-        tensor source."""
+        """(tensor, kind, shape, dtype, strides, requires_grad, grad_is_none) per tensor
+        source."""
         guards = []
         for b, source in self.sources.items():
             if source[0] in ("data", "grad"):
                 t = source[1]
                 arr = self.capture.arrays[b]
                 g = start.grad.get(id(t))
-                guards.append((t, source[0], arr.shape, arr.dtype, arr.flags.c_contiguous,
+                guards.append((t, source[0], arr.shape, arr.dtype, arr.strides,
                                start.requires_grad[id(t)], g is None))
         return guards
 
     def guards_pass(self):
-        for t, kind, shape, dtype, contiguous, requires_grad, grad_none in self.guards:
+        for t, kind, shape, dtype, strides, requires_grad, grad_none in self.guards:
             if t._requires_grad != requires_grad or (t._grad is None) != grad_none:
                 return False
             arr = t._data if kind == "data" else t._grad._data
-            if arr.shape != shape or arr.dtype != dtype or arr.flags.c_contiguous != contiguous:
+            if arr.shape != shape or arr.dtype != dtype or arr.strides != strides:
                 return False
         return True
 
