@@ -1,23 +1,120 @@
 """``tinytape.linalg``: norms (and the matrix functions of ``ops.composite``)."""
+import math
 
+from ._tensor import Tensor, _wrap_dim
+from .autograd.function import Function
+from .backend.opcodes import ABS, MAX, MIN
 from .ops import reduction as reduction_ops
+
+_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+class _NormMinMax(Function):
+    """max |x| (ord=inf) or min |x| (ord=-inf) over ``dims`` (() = all).  As PyTorch's
+    backward: the gradient is shared evenly by the elements that attain it, times sign(x)."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, code, dims, keepdim):
+        backend = x._backend
+        a = backend.unary(ABS, x._data)
+        kept = backend.reduce(code, a, dims, True)
+        ctx.save_for_backward(x, x._new(kept))
+        ctx.dims = dims
+        return x._new(kept if keepdim else backend.reduce(code, a, dims, False))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, m = ctx.saved_tensors
+        g = g.reshape(m.shape)
+        hit = x.abs() == m
+        count = hit.sum(ctx.dims, keepdim=True) if ctx.dims else hit.sum()
+        return g * x.sign() * hit / count, None, None, None
+
+
+def _float_only(x, op):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)}")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """sum(|x|^ord)^(1/ord) over ``dim`` (all dims when None); ord=inf/-inf: max/min |x|;
+    ord=0: the number of non-zero elements."""
+    _float_only(x, "linalg.vector_norm")  # PyTorch checks the input, before dtype= converts it
     if dtype is not None:
         x = x.to(dtype)
-    return reduction_ops.norm(x, ord, dim, keepdim)
+    if isinstance(ord, str) or not isinstance(ord, (int, float)):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    dims = reduction_ops._dims(dim, x.ndim, "linalg.vector_norm")
+    if ord > 0:
+        if len(dims) > 1 and dims[-1] - dims[0] + 1 != len(dims) and len(dims) != x.ndim:
+            # reduced dims that are not adjacent: moved last first (the backend's 2-norm of
+            # several separate runs of dims squares the partial sums again)
+            kept = [d for d in range(x.ndim) if d not in dims]
+            out = reduction_ops.norm(x.permute(kept + list(dims)), ord, tuple(range(len(kept), x.ndim)), False)
+            return out.reshape(reduction_ops._kept_shape(x.shape, dims)) if keepdim else out
+        return reduction_ops.norm(x, ord, dim, keepdim)
+    if x.numel() == 0 and ord < 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty tensor because "
+                           "the operation does not have an identity" if math.isinf(ord) else
+                           f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because "
+                           "the operation does not have an identity")
+    if ord == -math.inf:
+        return _NormMinMax.apply(x, MIN, dims, keepdim)
+    if ord == 0:
+        a = (x != 0).to(x.dtype)  # (not recorded: PyTorch's result has a zero gradient)
+        return a.sum(dims, keepdim=keepdim) if dims else (a.sum().reshape((1,) * x.ndim) if keepdim else a.sum())
+    # a negative ord: (sum |x|^ord)^(1/ord)
+    s = x.abs().pow(ord)
+    s = s.sum(dims, keepdim=keepdim) if dims else (s.sum().reshape((1,) * x.ndim) if keepdim else s.sum())
+    return s.pow(1.0 / ord)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """'fro', or the induced norms ord=1/-1 (max/min column abs sum) and inf/-inf (max/min
+    row abs sum) of the matrices in dims ``dim``; 'nuc' and 2/-2 (singular values) are not
+    implemented."""
+    _float_only(A, "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    d0, d1 = (_wrap_dim(d, A.ndim, "linalg.matrix_norm") for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, over = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = A.abs().sum(summed, keepdim=True)
+        out = _NormMinMax.apply(s, MAX if ord > 0 else MIN, (over,), True)
+        if keepdim:
+            return out
+        return out.reshape(tuple(n for i, n in enumerate(A.shape) if i not in (d0, d1)))
+    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (the singular-value norms 'nuc', 2, -2)")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
-    """The vector 2-norm (of everything when ``dim`` is None and ``ord`` is None), a
-    vector ``ord``-norm, or the Frobenius norm of matrices (``ord='fro'``)."""
-    if ord is None or ord == "fro" or (isinstance(ord, (int, float)) and (dim is None or isinstance(dim, int))
-                                       and (A.ndim == 1 or isinstance(dim, int))):
-        if ord in (None, "fro"):
-            ord = 2
+    """As PyTorch's: with ``ord`` None, the 2-norm of everything (``dim`` None) or over
+    ``dim``; a vector norm when ``dim`` is an int (or A is 1-D); a matrix norm when ``dim``
+    is a pair (or A is 2-D and ``dim`` None)."""
+    if dim is not None and not isinstance(dim, int):
+        dim = tuple(dim)
+        if len(dim) == 1:
+            dim = dim[0]
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if isinstance(dim, tuple) and len(dim) == 2 or (dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+    if isinstance(dim, int) or (dim is None and A.ndim == 1):
+        if isinstance(ord, str):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2 and a "
+                               f"string ord ({ord!r}) needs 2 dims")
         return vector_norm(A, ord, dim, keepdim, dtype=dtype)
-    raise NotImplementedError(f"linalg.norm: ord={ord!r} over dims {dim} (matrix norms other than 'fro')")
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                       f"Got {A.ndim}D.")
 
 
 def __getattr__(name):
@@ -25,5 +122,3 @@ def __getattr__(name):
     if name in ("det", "inv"):
         return {"det": composite.TORCH_FUNCTIONS["det"], "inv": composite.TORCH_FUNCTIONS["inverse"]}[name]
     raise AttributeError(f"module 'tinytape.linalg' has no attribute '{name}'")
-
-

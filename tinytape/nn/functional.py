@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, SUB, SUM
@@ -69,15 +70,23 @@ def _softmax_dim(x, dim, op):
     return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
 
 
+def _softmax_input(input, dtype, kernel):
+    """The tensor the kernel runs on: ``input`` converted to ``dtype`` when given.  PyTorch's
+    kernels have no integer or bool version: without ``dtype`` those are refused."""
+    if dtype is None and isinstance(input, Tensor) and not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
+    return ew._float_input(input if dtype is None else input.to(dtype), kernel.split("_lastdim")[0])
+
+
 def softmax(input, dim=None, dtype=None):
-    x = ew._float_input(input if dtype is None else input.to(dtype), "softmax")
+    x = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
     if x.ndim == 0:
         return Softmax.apply(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None):
-    x = ew._float_input(input if dtype is None else input.to(dtype), "log_softmax")
+    x = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
     if x.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
@@ -193,21 +202,50 @@ BinaryCrossEntropy = _table_loss("bce")
 BinaryCrossEntropyWithLogits = _table_loss("bce_with_logits")  # stable for any logit magnitude
 
 
-def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
+def _broadcast_target(input, target, op):
+    """PyTorch's mse_loss / l1_loss: a target of another shape warns, then both broadcast."""
+    if input.shape == target.shape:
+        return input, target
+    warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                  f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                  "Please ensure they have the same size.", UserWarning, stacklevel=4)
+    try:
+        shape = np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise RuntimeError(f"{op}: The size of input {list(input.shape)} and target {list(target.shape)} "
+                           "must match or broadcast") from None
+    return input.expand(shape), target.expand(shape)
+
+
+def _check_reduction(reduction, op):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+
+
+def _not_differentiable(t, op, arg):
+    """PyTorch's losses take no gradient for ``weight``/``pos_weight``: one that requires
+    grad (while grad mode is on) is refused, not silently detached."""
+    if isinstance(t, Tensor) and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
+
+
+def _check_unit_interval(t, what):
+    """binary_cross_entropy's check that input and target lie in [0, 1] (NaN fails it).
+    Read straight from a host array, so a compiled trace is not forced to read values back;
+    device arrays are not checked."""
+    data = t._data
+    if isinstance(data, np.ndarray) and data.size and data.dtype.kind == "f":
+        if not bool(np.all((data >= 0) & (data <= 1))):
+            raise RuntimeError(f"all elements of {what} should be between 0 and 1")
+
+
+def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
+    _check_reduction(reduction, op)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"{op}: expected Tensor input and target, got {type(input).__name__} and {type(target).__name__}")
-    if input.shape != target.shape and broadcast:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
-        try:
-            shape = np.broadcast_shapes(input.shape, target.shape)
-        except ValueError:
-            raise RuntimeError(f"{op}: The size of input {list(input.shape)} and target {list(target.shape)} "
-                               "must match or broadcast") from None
-        input, target = input.expand(shape), target.expand(shape)
+    if broadcast:
+        input, target = _broadcast_target(input, target, op)
     if input.shape != target.shape:
         raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the "
                          f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
@@ -220,17 +258,43 @@ def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
 
 
 def mse_loss(input, target, reduction="mean"):
+    if (isinstance(input, Tensor) and isinstance(target, Tensor) and not input.dtype.is_floating_point
+            and not target.dtype.is_floating_point):
+        raise NotImplementedError(f'"mse_cpu" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
     return _pointwise_loss(MseLoss, input, target, None, reduction, "mse_loss", broadcast=True)
 
 
+def l1_loss(input, target, reduction="mean"):
+    """``|input - target|``, reduced (the mean of an integer difference is refused by
+    ``mean``, as PyTorch's).  A target of another shape is refused (tests/test_nn_layers.py
+    holds it so), where PyTorch warns and broadcasts."""
+    _check_reduction(reduction, "l1_loss")
+    if input.shape != target.shape:
+        raise ValueError(f"l1_loss: Using a target size ({list(target.shape)}) that is different to the "
+                         f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
+    loss = (input - target).abs()
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _kernel_dtype_name(dtype):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
+            "bfloat16": "BFloat16"}.get(str(dtype).rsplit(".", 1)[-1], str(dtype))
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    _not_differentiable(weight, "binary_cross_entropy", "weight")
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.shape == target.shape:
+        _check_unit_interval(input, "input")
+        _check_unit_interval(target, "target")
     return _pointwise_loss(BinaryCrossEntropy, input, target, weight, reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    _not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")
+    _not_differentiable(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     if pos_weight is not None:
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"binary_cross_entropy_with_logits: {reduction!r} is not a valid value for reduction")
+        _check_reduction(reduction, "binary_cross_entropy_with_logits")
         if input.shape != target.shape:
             raise ValueError(f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be "
                              f"the same as input size ({list(input.shape)})")
@@ -304,6 +368,10 @@ class NllLoss(Function):
         picked = backend.gather(logp._data, ids)
         losses = backend.binary(MUL, picked, backend.asarray(-w))
         ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(backend.asarray(-w)), logp.shape, reduction
+        # rows whose target is ignore_index get no gradient at all, even when the mean's
+        # denominator (the targets' total weight) is 0 and the loss is nan: PyTorch's kernel
+        # only writes the other rows
+        ctx.valid = None if valid.all() else logp._new(backend.asarray(valid))
         if reduction == "none":
             return logp._new(losses)
         total = backend.reduce(SUM, losses, (), False)
@@ -316,7 +384,10 @@ class NllLoss(Function):
     def backward(ctx, g):
         if ctx.reduction == "mean":
             g = g / ctx.denominator
-        return scatter_flat(ctx.w * g, ctx.ids, ctx.shape), None, None, None, None
+        grad = ctx.w * g
+        if ctx.valid is not None:
+            grad = ew.where(ctx.valid, grad, 0.0)
+        return scatter_flat(grad, ctx.ids, ctx.shape), None, None, None, None
 
 
 class NllLoss2d(NllLoss):
@@ -334,6 +405,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
         raise RuntimeError(f"nll_loss: weight tensor should be defined either for all {classes} classes or "
                            f"no classes but got weight tensor of shape: {list(weight.shape)}")
+    if weight is not None:
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {_kernel_dtype_name(input.dtype)} but found "
+                               f"{_kernel_dtype_name(weight.dtype)}")
+        _not_differentiable(weight, "nll_loss_forward", "weight")
     if input.ndim == 1:  # one unbatched sample
         return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction).reshape(
             () if reduction != "none" else ())
@@ -348,9 +424,28 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
     return _op.apply(input, target, weight, ignore_index, reduction)
 
 
+class _DivByNumber(Function):
+    """``x / n`` for a Python number ``n``: PyTorch's ``div(Tensor, Scalar)``, whose grad_fn
+    is DivBackward1 (cross_entropy's mean over probability targets ends with it)."""
+
+    grad_fn_name = "DivBackward1"
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.n = n
+        return x._new(x._backend.binary(DIV, x._data, x._backend.scalar(n, x._data.dtype)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / ctx.n, None
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 (dim 0 for one sample) then nll_loss; a floating target of
     the input's shape is read as class probabilities."""
+    _check_reduction(reduction, "cross_entropy")
+    if label_smoothing > 1.0:  # PyTorch's check; a negative amount is treated as none
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     if target.dtype.is_floating_point:
@@ -358,29 +453,40 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise RuntimeError(f"cross_entropy: expected target dtype to be Long (class indices) or a "
                                f"probability target of the input's shape {list(input.shape)}, but got "
                                f"{target.dtype} of shape {list(target.shape)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         if weight is not None and (weight.ndim != 1 or weight.shape[0] != input.shape[class_dim]):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
                                f"{input.shape[class_dim]} classes or no classes but got weight tensor "
                                f"of shape: {list(weight.shape)}")
-        if label_smoothing:
+        if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
-        w = weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1)) if weight is not None else 1
-        loss = -(target * logp * w).sum(class_dim)
+        terms = logp * target
+        if weight is not None:
+            terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
+        # PyTorch's composite: -(sum) / (numel / classes), -(sum), -(sum over classes)
         if reduction == "mean":
-            return loss.sum() / (loss.numel() if input.ndim > 1 else 1)
-        return _reduce(loss, reduction, "cross_entropy")
-    if label_smoothing:
+            return _DivByNumber.apply(-terms.sum(), input.numel() / input.shape[class_dim] if input.numel() else 0.0)
+        if reduction == "sum":
+            return -terms.sum()
+        return -terms.sum(class_dim)
+    if label_smoothing > 0:
         c = input.shape[class_dim]
         nll = nll_loss(logp, target, weight, ignore_index, reduction)
         smooth = -(logp if weight is None else logp * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))).sum(class_dim)
-        valid = (target != ignore_index)
-        smooth = smooth * valid
+        ignored = target == ignore_index
+        # masked_fill, not a product with the mask: with every target ignored the mean divides
+        # by 0, and the ignored rows' gradient must stay 0, not 0 * inf
+        smooth = smooth.masked_fill(ignored, 0.0)
         if reduction == "mean":
             # the same denominator as the weighted nll's mean: the targets' total weight
-            count = valid.sum() if weight is None else (weight[target.clamp(min=0)] * valid).sum()
-            smooth = smooth.sum() / count
+            valid = ~ignored
+            count = (valid.sum() if weight is None else (weight[target.masked_fill(ignored, 0)] * valid).sum()).detach()
+            # no target counts (all ignored): the nll term's 0 / 0 makes the loss nan, as
+            # PyTorch's; dividing this 0 by 1 keeps its gradient 0 (PyTorch's 0 / 0 is masked
+            # away by its masked_fill backward, and an inf here would turn into nan on the way)
+            smooth = smooth.sum() / ew.where(count == 0, 1, count)
         else:
             smooth = _reduce(smooth, reduction, "cross_entropy")
         return (1 - label_smoothing) * nll + label_smoothing / c * smooth
     return nll_loss(logp, target, weight, ignore_index, reduction)
-

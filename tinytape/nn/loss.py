@@ -35,19 +35,12 @@ class _WeightedLoss(_Loss):
         self.register_buffer("weight", weight)
 
 
-def l1_loss(input, target, reduction="mean"):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"l1_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
-    if input.shape != target.shape:
-        raise ValueError(f"l1_loss: Using a target size ({list(target.shape)}) that is different to the "
-                         f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
-    loss = (input - target).abs()
-    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+l1_loss = F.l1_loss  # kept here too: it used to live in this module
 
 
 class L1Loss(_Loss):
     def forward(self, input, target):
-        return l1_loss(input, target, reduction=self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
