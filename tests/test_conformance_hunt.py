@@ -202,3 +202,15 @@ def test_linalg_norm_refuses_integer_input():
             call(tt)
         with pytest.raises(RuntimeError):
             call(torch)
+
+
+def test_module_dict_matches_pytorch():
+    def build(m):
+        d = m.nn.ModuleDict({"b": m.nn.Linear(1, 1), "a": m.nn.ReLU()})
+        d["c"] = m.nn.Tanh()
+        d.update([("e", m.nn.Sigmoid())])
+        popped = type(d.pop("a")).__name__
+        return (list(d.keys()), list(d.state_dict().keys()), "b" in d, "a" in d, len(d),
+                [n for n, _ in d.named_modules()], popped, list(d), repr(d))
+    ours, theirs = build(tt), build(torch)
+    assert ours == theirs

@@ -132,3 +132,56 @@ class ModuleList(_IndexedModules):
                 runs.append([i, i, r])
         lines = [_add_indent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """Sub-modules by name, in insertion order, registered as children (PyTorch's
+    ``nn.ModuleDict``)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def clear(self):
+        self._modules.clear()
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for j, item in enumerate(items):
+            if not hasattr(modules, "items") and len(item) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(item)}; 2 is required")
+            key, module = item
+            self[key] = module
