@@ -103,6 +103,9 @@ REDUCTIONS = {
     "min": lambda x: x.min(),
     "max_dim": lambda x: x.max(0)[0],
     "min_dim_keep": lambda x: x.min(-1, keepdim=True).values,
+    "amax": lambda x: x.amax(),
+    "amax_dim": lambda x: x.amax(0),
+    "amin_dims_keep": lambda x: tt.amin(x, (0, -1), keepdim=True),
 }
 
 
@@ -111,7 +114,7 @@ REDUCTIONS = {
 def test_reduction(name, data):
     shape = data.draw(nonempty_shapes)
     a = data.draw(arrays(shape, away_from=0.0))
-    if name.startswith(("max", "min")):
+    if name.startswith(("max", "min", "amax", "amin")):
         # distinct values: the max is a kink where two elements tie
         a = np.random.default_rng(1).permutation(np.linspace(-2, 2, a.size)).reshape(shape)
     x, view = leaf(a, data.draw(st.booleans()))

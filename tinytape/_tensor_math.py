@@ -230,6 +230,12 @@ class TensorMath:
     def argmax(self, *args, **kwargs):
         return reduction_ops.argmax(self, *args, **kwargs)
 
+    def amax(self, dim=(), keepdim=False):
+        return reduction_ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return reduction_ops.amin(self, dim, keepdim)
+
     def argmin(self, *args, **kwargs):
         return reduction_ops.argmin(self, *args, **kwargs)
 

@@ -375,5 +375,5 @@ TENSOR_METHODS = {
     "new_empty": _new_like(_creation.empty), "multiply": ew.mul, "chunk": chunk, "unbind": unbind,
     "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
     "addcmul": addcmul, "addcdiv": addcdiv, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "bincount": bincount,
-    "det": det, "inverse": inverse,
+    "det": det, "inverse": inverse, "where": lambda self, condition, y: ew.where(condition, self, y),
 }

@@ -6,7 +6,7 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import GE, LE, MAXIMUM, MINIMUM, MUL, POW
+from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW
 from . import table
 
 
@@ -103,18 +103,6 @@ def _unary(x, code):
     return x._new(x._backend.unary(code, x._data))
 
 
-def _mask(x, code, value):
-    """1 where ``x (code) value`` holds, else 0, in ``x``'s dtype: a constant (its derivative
-    is 0 wherever it is defined), so it is built from kernels directly, off the tape."""
-    return x._new(_mask_data(x, code, value))
-
-
-def _mask_data(x, code, value):
-    backend = x._backend
-    hits = backend.compare(code, x._data, backend.scalar(value, x._data.dtype))
-    return backend.astype(hits, x._data.dtype)
-
-
 _WIDE = (_dtype.float32.np, _dtype.float64.np)  # dtypes whose products by a number round as the op's
 
 
@@ -164,7 +152,7 @@ class PowScalar(Function):
         (x,) = ctx.saved_tensors
         e = ctx.exponent
         if e == 0:
-            return g * 0, None
+            return g.new_zeros(g.shape), None  # PyTorch's zeros_like (g * 0 is nan where g is inf)
         if e == 2:
             data = x._data
             if not _state.enabled and data.dtype in _WIDE:
@@ -249,18 +237,20 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        # the gradient passes where lo <= x <= hi, boundaries included (PyTorch's rule)
-        if not _state.enabled:  # no graph of the gradient kept: the products' kernels directly
-            backend, data = g._backend, g._data
-            if ctx.lo is not None:
-                data = backend.binary(MUL, data, _mask_data(x, GE, ctx.lo))
-            if ctx.hi is not None:
-                data = backend.binary(MUL, data, _mask_data(x, LE, ctx.hi))
+        # the gradient passes where lo < x < hi and is 0 elsewhere (at a bound, and where x
+        # is nan), selected, not multiplied by a mask (g may be inf or nan): PyTorch's values
+        backend = x._backend
+        bounds = [(GT, ctx.lo)] if ctx.lo is not None else []
+        bounds += [(LT, ctx.hi)] if ctx.hi is not None else []
+        if not _state.enabled:  # no graph of the gradient kept: the kernels directly
+            data, zero = g._data, backend.scalar(0, g._data.dtype)
+            for code, bound in bounds:
+                data = backend.where(backend.compare(code, x._data, backend.scalar(bound, x._data.dtype)),
+                                     data, zero)
             return g._new(data), None, None
-        if ctx.lo is not None:
-            g = g * _mask(x, GE, ctx.lo)
-        if ctx.hi is not None:
-            g = g * _mask(x, LE, ctx.hi)
+        for code, bound in bounds:
+            inside = x._new(backend.compare(code, x._data, backend.scalar(bound, x._data.dtype)))
+            g = where(inside, g, 0.0)
         return g, None, None
 
 
@@ -281,11 +271,11 @@ class ClampTensor(Function):
         x, lo, hi, mid = ctx.saved_tensors
         grad_lo = grad_hi = None
         if hi is not None:
-            tie = (mid == hi) * 0.5
-            grad_hi, g = g * ((mid > hi) + tie), g * ((mid < hi) + tie)
+            half = where(mid == hi, g / 2, g)  # selected, as maximum's and minimum's gradients
+            grad_hi, g = half.masked_fill(mid < hi, 0.0), half.masked_fill(mid > hi, 0.0)
         if lo is not None:
-            tie = (x == lo) * 0.5
-            grad_lo, g = g * ((x < lo) + tie), g * ((x > lo) + tie)
+            half = where(x == lo, g / 2, g)
+            grad_lo, g = half.masked_fill(x > lo, 0.0), half.masked_fill(x < lo, 0.0)
         return g, grad_lo, grad_hi
 
 
@@ -320,10 +310,10 @@ class Where(Function):
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
-        zero = g * 0
+        # 0, not g * 0: the branch not taken gets 0 even where g is inf or nan (PyTorch's)
         return (None,
-                where(cond, g, zero) if ctx.needs_input_grad[1] else None,
-                where(cond, zero, g) if ctx.needs_input_grad[2] else None)
+                where(cond, g, 0.0) if ctx.needs_input_grad[1] else None,
+                where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
 
 
 def where(cond, a, b):

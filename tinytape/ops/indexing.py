@@ -271,8 +271,32 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} can't be broadcast to "
                            f"the input's shape {list(input.shape)}")
     if not isinstance(value, Tensor):
-        value = Tensor._make(input._backend.scalar(value, input._data.dtype), backend=input._backend)
-    return ew.where(mask, value, input)
+        return MaskedFill.apply(input, mask, Tensor._make(input._backend.scalar(value, input._data.dtype),
+                                                          backend=input._backend))
+    return MaskedFillTensor.apply(input, mask, value)
+
+
+class MaskedFill(Function):
+    """``input`` with ``value`` where ``mask``; the gradient is selected (0 under the mask,
+    whatever g holds there), as PyTorch's ``grad.masked_fill(mask, 0)``."""
+    grad_fn_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, input, mask, value):
+        ctx.save_for_backward(mask)
+        return input._new(input._backend.where(mask._data, value._data, input._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        grad_value = None
+        if ctx.needs_input_grad[2]:  # the sum of g under the mask
+            grad_value = ew.where(mask, g, 0.0).sum()
+        return (masked_fill(g, mask, 0.0) if ctx.needs_input_grad[0] else None), None, grad_value
+
+
+class MaskedFillTensor(MaskedFill):
+    grad_fn_name = "MaskedFillBackward1"
 
 
 def masked_fill_(self, mask, value):

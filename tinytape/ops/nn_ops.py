@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from .. import _creation, _dtype
+from ..autograd.function import Function
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
@@ -52,15 +53,45 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return result
 
 
+class SmoothL1Loss(Function):
+    """The loss from its pointwise terms; the gradient by PyTorch's formula,
+    ``-g`` / ``x g / beta`` / ``g`` for ``x = input - target`` below ``-beta`` / within
+    ``beta`` / above it: finite where ``x`` is infinite and nan where it is nan, which the
+    derivative of the composite (through ``abs`` and ``where``) would not give."""
+    grad_fn_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, beta, reduction):
+        x = ew.sub(input, target)
+        ctx.save_for_backward(input, target)
+        ctx.beta, ctx.reduction, ctx.count = beta, reduction, x.numel()
+        diff = ew.abs(x)
+        loss = ew.where(ew.lt(diff, beta), ew.div(ew.mul(ew.mul(diff, diff), 0.5), beta), ew.sub(diff, 0.5 * beta))
+        if reduction == "none":
+            return loss
+        return red.mean(loss) if reduction == "mean" else red.sum(loss)
+
+    @staticmethod
+    def backward(ctx, g):
+        input, target = ctx.saved_tensors
+        x = ew.sub(input, target)  # recorded under create_graph: the gradient depends on it
+        if ctx.reduction == "mean":
+            g = ew.div(g, ctx.count)
+        beta = ctx.beta
+        grad = ew.where(ew.lt(x, -beta), ew.neg(g), ew.where(ew.gt(x, beta), g, ew.div(ew.mul(x, g), beta)))
+        if grad.shape != x.shape:
+            grad = sh.expand(grad, x.shape)
+        return (grad if ctx.needs_input_grad[0] else None,
+                ew.neg(grad) if ctx.needs_input_grad[1] else None, None, None)
+
+
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    diff = ew.abs(ew.sub(input, target))
-    loss = ew.where(ew.lt(diff, beta), ew.div(ew.mul(ew.mul(diff, diff), 0.5), beta), ew.sub(diff, 0.5 * beta)) \
-        if beta > 0 else diff
-    if reduction == "none":
-        return loss
-    if reduction not in ("mean", "sum"):
+    if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    return red.mean(loss) if reduction == "mean" else red.sum(loss)
+    if beta == 0:  # PyTorch's l1_loss, as its smooth_l1_loss does
+        loss = ew.abs(ew.sub(input, target))
+        return loss if reduction == "none" else red.mean(loss) if reduction == "mean" else red.sum(loss)
+    return SmoothL1Loss.apply(input, target, beta, reduction)
 
 
 def pad(input, pad, mode="constant", value=None):

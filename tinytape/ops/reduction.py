@@ -219,8 +219,10 @@ class MaxAll(Function):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        hit = (x == out)
-        return g * hit / hit.sum(), None
+        # the extreme's positions (the nans, when it is nan) share g; 0 elsewhere, selected
+        # rather than multiplied (g may be inf or nan): PyTorch's evenly_distribute_backward
+        hit = (x == out) | (x.isnan() & out.isnan())
+        return (g / hit.sum()).where(hit, 0.0), None
 
 
 class MinAll(MaxAll):
@@ -278,6 +280,54 @@ def max(x, dim=None, keepdim=False):
 @numpy_aliases
 def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, MIN, "min")
+
+
+class Amax(Function):
+    """amax()/amin() over ``dims``: every element equal to the result gets an even share
+    of the gradient, as PyTorch's."""
+
+    grad_fn_name = "AmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, code, dims, keepdim):
+        out = x._new(x._backend.reduce(code, x._data, dims, keepdim))
+        ctx.save_for_backward(x, out)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            kept = _kept_shape(x.shape, ctx.dims)
+            out, g = out.reshape(kept), g.reshape(kept)
+        # PyTorch's scale_grad_by_count: a product with the mask of the ties (so a nan
+        # result, which nothing equals, gives nan), unlike max()'s selection
+        hit = x == out
+        return g / hit.sum(ctx.dims or None, keepdim=True) * hit, None, None, None
+
+
+class Amin(Amax):
+    grad_fn_name = "AminBackward0"
+
+
+def _amax_amin(x, dim, keepdim, code):
+    name = "amax" if code == MAX else "amin"
+    dims = _dims(dim, x.ndim, name)  # () or None: every dim
+    for d in dims or range(x.ndim):
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return (Amax if code == MAX else Amin).apply(x, code, dims, keepdim)
+
+
+def amax(x, dim=(), keepdim=False):
+    """The largest values over ``dim`` (every dim by default), ties sharing the gradient."""
+    return _amax_amin(x, dim, keepdim, MAX)
+
+
+def amin(x, dim=(), keepdim=False):
+    """The smallest values over ``dim`` (every dim by default), ties sharing the gradient."""
+    return _amax_amin(x, dim, keepdim, MIN)
 
 
 def _arg(x, dim, keepdim, code):

@@ -80,10 +80,12 @@ OPS = [
     ElementwiseOp("abs", U, "abs(x)", lambda x, g: g * x.sign(), method=False, function=False),
     ElementwiseOp("sqrt", U, "safe_sqrt(x)", lambda out, g: g / (2 * out), float_only=True, numpy="sqrt"),
     ElementwiseOp("relu", U, "x if (x > 0 or x != x) else 0.0",  # relu(-inf) = 0, relu(nan) = nan
-                  # out.sign() is the 0/1 mask as a recorded op: the gradient stays
-                  # differentiable (to zeros) under create_graph, as PyTorch's
-                  lambda out, g: g * out.sign()),
-    ElementwiseOp("sign", U, "sign(x)", lambda g: g * 0),
+                  # selected, not multiplied by a 0/1 mask (an inf or nan gradient stays
+                  # out where relu is flat), as PyTorch's threshold_backward; the 0 is read
+                  # from out, so under create_graph the gradient stays differentiable
+                  lambda out, g: out.where(out <= 0, g)),
+    # piecewise constant: zeros, as PyTorch's zeros_like(grad) (g * 0 is nan where g is inf)
+    ElementwiseOp("sign", U, "sign(x)", lambda g: g.new_zeros(g.shape)),
     ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True),  # PyTorch's order
     ElementwiseOp("exp", U, "safe_exp(x)", lambda out, g: g * out, float_only=True, numpy="exp"),
     ElementwiseOp("log", U, "safe_log(x)", lambda x, g: g / x, float_only=True, numpy="log"),
@@ -114,11 +116,11 @@ OPS = [
                   float_only=True, numpy="arccos", aliases=("arccos",)),
     ElementwiseOp("sinh", U, "safe_sinh(x)", lambda x, g: g * x.cosh(), float_only=True, numpy="sinh"),
     ElementwiseOp("cosh", U, "safe_cosh(x)", lambda x, g: g * x.sinh(), float_only=True, numpy="cosh"),
-    ElementwiseOp("floor", U, "floor(x)", lambda g: g * 0, numpy="floor"),
-    ElementwiseOp("ceil", U, "-floor(-x)", lambda g: g * 0, numpy="ceil"),
-    ElementwiseOp("trunc", U, "floor(x) if x >= 0 else -floor(-x)", lambda g: g * 0, numpy="trunc",
+    ElementwiseOp("floor", U, "floor(x)", lambda g: g.new_zeros(g.shape), numpy="floor"),
+    ElementwiseOp("ceil", U, "-floor(-x)", lambda g: g.new_zeros(g.shape), numpy="ceil"),
+    ElementwiseOp("trunc", U, "floor(x) if x >= 0 else -floor(-x)", lambda g: g.new_zeros(g.shape), numpy="trunc",
                   aliases=("fix",)),
-    ElementwiseOp("round", U, "round_half_even(x)", lambda g: g * 0, numpy="rint"),
+    ElementwiseOp("round", U, "round_half_even(x)", lambda g: g.new_zeros(g.shape), numpy="rint"),
     # ---- activations (PyTorch's default parameters)
     ElementwiseOp("softplus", U, "max(x, 0.0) + safe_log1p(math.exp(-abs(x)))", lambda x, g: g * x.sigmoid(),
                   float_only=True, method=False, function=False),
@@ -142,11 +144,14 @@ OPS = [
                   (lambda a, b, g: (g * b * a ** (b - 1)).masked_fill(b == 0, 0.0),
                    lambda a, b, out, g: (g * out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)),
                   grad_fn_name="PowBackward1", function=False, method=False),
-    # ties split the gradient evenly, as PyTorch's
+    # ties split the gradient evenly; the gradient is selected, never multiplied by a
+    # mask (an inf stays inf where it passes, 0 where it doesn't): PyTorch's formulas
     ElementwiseOp("maximum", B, "a if (a > b or a != a) else b",  # NaN propagates
-                  (lambda a, b, g: g * ((a > b) + (a == b) * 0.5), lambda a, b, g: g * ((a < b) + (a == b) * 0.5))),
+                  (lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a < b, 0.0),
+                   lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a > b, 0.0))),
     ElementwiseOp("minimum", B, "a if (a < b or a != a) else b",
-                  (lambda a, b, g: g * ((a < b) + (a == b) * 0.5), lambda a, b, g: g * ((a > b) + (a == b) * 0.5))),
+                  (lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a > b, 0.0),
+                   lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a < b, 0.0))),
     # PyTorch's formulas, term for term, so the values agree to the bit (an infinite logit
     # included): (1 - y) x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log(1 + exp(-|x|))
     ElementwiseOp("bce_with_logits", B, "(1.0 - b) * a - (min(a, 0.0) - safe_log1p(math.exp(-abs(a))))",
