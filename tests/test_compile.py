@@ -7,6 +7,8 @@ import sys
 import tracemalloc
 import warnings
 
+import types
+
 import numpy as np
 import pytest
 
@@ -343,6 +345,40 @@ def test_a_weight_read_from_the_closure_with_new_strides_traces_again():
     w.data = tinytape.arange(12.).reshape(4, 3).t()  # same shape, transposed storage
     np.testing.assert_array_equal(compiled(x).numpy(), (x * w).sum(1).numpy())
     assert compiled.traces == 2
+
+
+REBOUND = tinytape.ones(3)
+
+
+def test_a_tensor_rebound_where_the_function_finds_it_traces_again():
+    """A global, a closure variable, an attribute, a module's layer and a list entry set to
+    another tensor or object: the program read the old one, so the call traces again."""
+    global REBOUND
+    x = tinytape.arange(3.)
+    closed = tinytape.ones(3)
+    holder = types.SimpleNamespace(w=tinytape.ones(3), ws=[tinytape.ones(3)])
+    model = tinytape.nn.Sequential(tinytape.nn.Linear(3, 2))
+
+    def f(x):
+        return x * REBOUND + x * closed + x * holder.w + x * holder.ws[0], model(x)
+    compiled = tinytape.compile(f, fullgraph=True)
+
+    def check():
+        for got, want in zip(compiled(x), f(x)):
+            np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    check()
+    check()
+    REBOUND = tinytape.full((3,), 2.)
+    check()
+    closed = tinytape.full((3,), 3.)
+    check()
+    holder.w = tinytape.full((3,), 4.)
+    check()
+    holder.ws[0] = tinytape.full((3,), 5.)
+    check()
+    model[0] = tinytape.nn.Linear(3, 2)
+    check()
+    assert compiled.traces == 6
 
 
 def test_random_numbers_drawn_inside_run_eagerly():

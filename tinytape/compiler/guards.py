@@ -6,7 +6,10 @@ optimizer's parameters) and Python numbers (a learning rate).  ``reachable_state
 walks what the function can see (closure cells, the globals it names, the attributes
 and containers of those objects, a few levels deep) and returns the tensors and the
 numbers it finds.  The numbers are guarded by value, so changing ``lr`` traces again;
-a number the function itself changes (Adam's step count) cannot be replayed.
+a number the function itself changes (Adam's step count) cannot be replayed.  The
+tensors and objects on the way are guarded by identity where they were found (a global,
+a closure cell, an attribute, a list or dict entry): rebinding ``w = other`` or
+``model.fc = nn.Linear(...)`` traces again instead of replaying the old tensor.
 """
 import dis
 import numbers
@@ -20,25 +23,27 @@ _SKIP = (types.ModuleType, type, types.BuiltinFunctionType, str, bytes)
 
 
 def _roots(fn):
-    """(name, object) pairs the function reads from outside its arguments."""
+    """(name, object, container, key) of what the function reads from outside its
+    arguments; ``container[key]`` (or its attribute ``key``) is where the object was found,
+    None where it can't be rebound."""
     fn = getattr(fn, "__wrapped__", fn)
     if isinstance(fn, types.MethodType):
-        yield "self", fn.__self__
+        yield "self", fn.__self__, None, None
         fn = fn.__func__
     code = getattr(fn, "__code__", None)
     if code is None:
-        yield "fn", fn  # a callable object: its attributes
+        yield "fn", fn, None, None  # a callable object: its attributes
         return
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
-            yield name, cell.cell_contents
+            yield name, cell.cell_contents, cell, "cell_contents"
         except ValueError:  # an empty cell
             pass
     names = _global_names(code)
     g = fn.__globals__
     for name in sorted(names):
         if name in g:
-            yield name, g[name]
+            yield name, g[name], g, name
 
 
 def _global_names(code):
@@ -54,16 +59,19 @@ def _global_names(code):
 
 
 def reachable_state(fn):
-    """(tensors, numbers): each tensor found once with a path naming it; numbers as
-    (container, key, value, path) with ``container`` a dict or an object."""
+    """(tensors, guards): each tensor found once with a path naming it; guards as
+    (container, key, value, path) with ``container`` a dict, a list or an object, or a
+    ``_Length`` / ``_Same`` wrapper of one (numbers compare by value, the rest by identity)."""
     tensors, scalars = {}, []
     seen = set()
-    stack = [(obj, name, 0) for name, obj in _roots(fn)]
+    stack = [(obj, name, 0, container, key) for name, obj, container, key in _roots(fn)]
     while stack and len(seen) < _MAX_OBJECTS:
-        obj, path, depth = stack.pop()
+        obj, path, depth, container, key = stack.pop()
         if id(obj) in seen or isinstance(obj, _SKIP) or obj is None or hasattr(obj, "programs"):
             continue
         seen.add(id(obj))
+        if container is not None and not isinstance(container, tuple):
+            scalars.append((_Same(container), key, obj, path))
         if isinstance(obj, Tensor):
             tensors.setdefault(id(obj), (obj, path))
             continue
@@ -77,23 +85,23 @@ def reachable_state(fn):
                 if _is_number(v):
                     scalars.append((obj, k, v, f"{path}[{k!r}]"))
                 elif isinstance(k, Tensor):  # optimizer state keyed by parameter
-                    stack.append((k, f"{path}[key]", depth + 1))
-                    stack.append((v, f"{path}[{k_path(k)}]", depth + 1))
+                    stack.append((k, f"{path}[key]", depth + 1, None, None))
+                    stack.append((v, f"{path}[{k_path(k)}]", depth + 1, obj, k))
                 else:
-                    stack.append((v, f"{path}[{k!r}]", depth + 1))
+                    stack.append((v, f"{path}[{k!r}]", depth + 1, obj, k))
         elif isinstance(obj, (list, tuple)):
             for i, v in enumerate(obj):
-                stack.append((v, f"{path}[{i}]", depth + 1))
+                stack.append((v, f"{path}[{i}]", depth + 1, obj, i))
         elif isinstance(obj, types.FunctionType):
-            for name, v in _roots(obj):
-                stack.append((v, f"{path}.{name}", depth + 1))
+            for name, v, container, key in _roots(obj):
+                stack.append((v, f"{path}.{name}", depth + 1, container, key))
         elif hasattr(obj, "__dict__") and not callable(getattr(obj, "__call__", None)) or \
                 _is_library_object(obj):
             for k, v in vars(obj).items():
                 if _is_number(v):
                     scalars.append((obj, k, v, f"{path}.{k}"))
                 else:
-                    stack.append((v, f"{path}.{k}", depth + 1))
+                    stack.append((v, f"{path}.{k}", depth + 1, obj, k))
     return list(tensors.values()), scalars
 
 
@@ -119,15 +127,35 @@ class _Length:
         self.container = container
 
 
+class _Same:
+    """Guards that ``container[key]`` (or its attribute ``key``) is still the same object."""
+    __slots__ = ("container",)
+
+    def __init__(self, container):
+        self.container = container
+
+
+def _lookup(container, key, missing=None):
+    if isinstance(container, dict):
+        return container.get(key, missing)
+    if isinstance(container, list):
+        return container[key] if key < len(container) else missing
+    return getattr(container, key, missing)
+
+
 def numbers_unchanged(scalars):
     """The path of the first guarded number whose value differs, or None."""
     for container, key, value, path in scalars:
         if type(container) is _Length:
-            current = len(container.container)
+            if len(container.container) != value:
+                return path
+        elif type(container) is _Same:
+            if _lookup(container.container, key) is not value:
+                return path
         else:
-            current = container.get(key) if isinstance(container, dict) else getattr(container, key, None)
-        if current != value or type(current) is not type(value):
-            return path
+            current = _lookup(container, key)
+            if current != value or type(current) is not type(value):
+                return path
     return None
 
 
@@ -136,14 +164,22 @@ def guard_function(scalars):
     checks them on every call: ~1 us instead of a loop over the list)."""
     namespace, terms = {"_missing": object()}, []
     for i, (container, key, value, path) in enumerate(scalars):
-        namespace[f"c{i}"], namespace[f"k{i}"], namespace[f"v{i}"] = \
-            (container.container if type(container) is _Length else container), key, value
+        wrapped = type(container) in (_Length, _Same)
+        c = container.container if wrapped else container
+        namespace[f"c{i}"], namespace[f"k{i}"], namespace[f"v{i}"] = c, key, value
         if type(container) is _Length:
             terms.append(f"len(c{i}) == v{i}")
-        elif isinstance(container, dict):
-            terms.append(f"c{i}.get(k{i}, _missing) == v{i}")
+            continue
+        if isinstance(c, dict):
+            current = f"c{i}.get(k{i}, _missing)"
+        elif isinstance(c, list):  # lengths are guarded before their entries
+            current = f"(c{i}[k{i}] if k{i} < len(c{i}) else _missing)"
         else:
-            terms.append(f"getattr(c{i}, k{i}, _missing) == v{i}")
+            current = f"getattr(c{i}, k{i}, _missing)"
+        if type(container) is _Same:
+            terms.append(f"{current} is v{i}")
+        else:
+            terms.append(f"{current} == v{i}")
     source = "def unchanged():\n    return " + (" and ".join(terms) or "True") + "\n"
     exec(source, namespace)
     return namespace["unchanged"]
