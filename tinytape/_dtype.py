@@ -76,6 +76,16 @@ def host_cast(arr, np_dtype):
     return arr.astype(np_dtype, copy=False)
 
 
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def scalar_type_name(d):
+    """PyTorch's name of a dtype in its error messages (``Float``, ``Long``, ...)."""
+    return _SCALAR_TYPE_NAMES.get(d.name, d.name)
+
+
 def as_dtype(value):
     """Accept a tinytape dtype, a numpy dtype/type, python ``float``/``int``/``bool`` or a name."""
     if value is None or isinstance(value, dtype):

@@ -16,6 +16,14 @@ from .ops import shape as shape_ops
 _REDUCED = (_dtype.float16.np, _dtype.bfloat16.np)
 
 
+def _can_cast(source, target):
+    """PyTorch's canCast: an in-place result may not go from floating to integral, or from
+    non-bool to bool (it would truncate silently)."""
+    if target.name == "bool":
+        return source.name == "bool"
+    return target.is_floating_point or not source.is_floating_point
+
+
 class TensorInPlace:
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, op, view=False):
@@ -50,6 +58,9 @@ class TensorInPlace:
             source = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
                                   self._output_nr, None, self._backend)
         result = fn(source, *args)
+        if not _can_cast(result.dtype, self.dtype):
+            raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the "
+                               f"desired output type {_dtype.scalar_type_name(self.dtype)}")
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
@@ -91,7 +102,10 @@ class TensorInPlace:
             # mul_/div_ keep a number float32 beside float16/bfloat16, as ``elementwise_ops._opmath_operands``
             opmath = code in (_MUL, _DIV) and data.dtype in _REDUCED
             value = backend.scalar(other, np.float32 if opmath else data.dtype)
-            fits = self.dtype.is_floating_point or not isinstance(other, float)
+            # a number of this tensor's kind (a float only into floats, an int not into bools);
+            # otherwise the general path, which refuses what PyTorch can't cast back
+            fits = self.dtype.is_floating_point or not isinstance(other, float) and (
+                data.dtype.kind != "b" or isinstance(other, (bool, np.bool_)))
         if fits:
             backend.binary(code, data, value, out=data)
             self._version[0] += 1

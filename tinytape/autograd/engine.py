@@ -44,7 +44,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
             if observed:
                 walk.observe(node, buf)
             grads_out, grads_in = _call_backward(node, buf)
-            if not retain_graph:
+            if not retain_graph and node._saved:  # an entry that saved nothing can run again, as PyTorch's
                 node._saved, node._released = None, True  # its saved tensors freed
             propagate(node, grads_out, grads_in)
     finally:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._dtype import BFLOAT16
 from .layout import adjacent_runs
-from .opcodes import ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, REDUCE_CODES, UNARY_CODES, check
+from .opcodes import ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, SUMSQ, UNARY_CODES, check
 
 
 HALF = np.dtype(np.float16)  # numpy's builtin dtypes are singletons: ``is`` compares them
@@ -179,6 +179,8 @@ class Backend:
             elif outer * inner:
                 self._reduce_kernel(op, result, outer, n, inner, out)
             result = out
+            if op == SUMSQ:  # later runs add up the squares the first one summed
+                op = SUM
         if not keepdim:
             result = self.reshape(result, tuple(s for i, s in enumerate(result.shape) if i not in dims))
         return result

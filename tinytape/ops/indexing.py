@@ -31,6 +31,10 @@ def _normalize_index(index):
     for item in index:
         if isinstance(item, Tensor):
             arr = item._backend.to_numpy(item._data)
+            if arr.dtype == np.uint8:  # a byte tensor is a mask, as PyTorch (deprecated there)
+                warnings.warn("indexing with dtype tinytape.uint8 is now deprecated, please use a dtype "
+                              "tinytape.bool instead.", UserWarning, stacklevel=4)
+                arr = arr.astype(bool)
             if arr.ndim == 0 and arr.dtype.kind in "iu":
                 out.append(int(arr))
                 continue

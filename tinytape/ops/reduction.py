@@ -176,7 +176,13 @@ class Norm(Function):
         zero = norm == 0
         safe = ew.where(zero, 1.0, norm)
         scale = ew.where(zero, 0.0, g / (safe if p == 2 else safe ** (p - 1)))
-        return (x * scale if p == 2 else x * x.abs() ** (p - 2) * scale), None, None, None
+        if p == 2:
+            return x * scale, None, None, None
+        # sign(x) |x|^(p-1): below p = 1 that is inf at x = 0, where PyTorch's gradient is 0
+        scaled = ew.sign(x) * x.abs() ** (p - 1)
+        if p < 1:
+            scaled = scaled.masked_fill(x == 0, 0.0)
+        return scaled * scale, None, None, None
 
 
 class NormDim(Norm):
@@ -194,6 +200,9 @@ def norm(x, p="fro", dim=None, keepdim=False):
         p = 2
     if isinstance(p, str) or not p > 0:
         raise RuntimeError(f"norm: p must be 'fro' or a positive number (or inf), got {p!r}")
+    if isinstance(x, Tensor) and not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype.scalar_type_name(x.dtype)}")
     x = ew._float_input(x, "norm")
     dims = _dims(dim, x.ndim, "norm")
     return (Norm if dim is None else NormDim).apply(x, float(p), dims, keepdim)

@@ -9,7 +9,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from .indexing import Gather
-from .reduction import _return_type, numpy_aliases
+from ..autograd.function import Function
+from .reduction import _dims, _kept_shape, _return_type, numpy_aliases
 
 
 def _reduced_count(x, dim):
@@ -19,23 +20,73 @@ def _reduced_count(x, dim):
     return math.prod(x.shape[_wrap_dim(d, x.ndim, "var")] for d in dims) if x.ndim else 1
 
 
-@numpy_aliases
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0)."""
+class Var(Function):
+    """Variance over ``dims`` with Bessel's ``correction``; PyTorch's gradient,
+    ``2 / (n - correction) * g * (x - mean)``."""
+    grad_fn_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, _reduced_count(x, dim)
+        centred = x - x.mean(dim, keepdim=True)
+        n = ctx.n
+        # n - correction <= 0 gives inf or nan, as PyTorch (with its warning)
+        return (centred * centred).sum(dim, keepdim=keepdim) * (1.0 / (n - correction) if n > correction else math.nan)
+
+    @staticmethod
+    def _var_grad(ctx, g, x):
+        if not ctx.keepdim and ctx.dim is not None and x.ndim:
+            g = g.reshape(_kept_shape(x.shape, _dims(ctx.dim, x.ndim, "var")))
+        scale = 2.0 / (ctx.n - ctx.correction) if ctx.n != ctx.correction else math.inf
+        return g * scale * (x - x.mean(ctx.dim, keepdim=True))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return Var._var_grad(ctx, g, x), None, None, None
+
+
+class Std(Var):
+    """sqrt of the variance; the gradient 0 where the deviation is 0 (constant data), not
+    the inf * 0 = nan of the chain rule: PyTorch's ``masked_fill_(result == 0, 0)``."""
+    grad_fn_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, correction, keepdim):
+        out = Var.forward(ctx, x, dim, correction, keepdim).sqrt()
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return Var._var_grad(ctx, (g / (2 * out)).masked_fill(out == 0, 0.0), x), None, None, None
+
+
+def _var_args(input, dim, unbiased, correction, op):
     if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    x = ew._float_input(input, "var")
-    centred = x - x.mean(dim, keepdim=True)
-    n = _reduced_count(x, dim)
-    # n - correction <= 0 gives inf or nan, as PyTorch (with its warning)
-    return (centred * centred).sum(dim, keepdim=keepdim) * (1.0 / (n - correction) if n > correction else math.nan)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return dim, correction
+
+
+@numpy_aliases
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0)."""
+    dim, correction = _var_args(input, dim, unbiased, correction, "var")
+    return Var.apply(input, dim, correction, keepdim)
 
 
 @numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    dim, correction = _var_args(input, dim, unbiased, correction, "std")
+    return Std.apply(input, dim, correction, keepdim)
 
 
 @numpy_aliases
@@ -43,7 +94,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product over ``dim`` (every element when None) by pairwise halving: log2(n)
     recorded products, exact where elements are zero."""
     x = input if dtype is None else input.to(dtype)
-    if x.dtype is _dtype.bool_:
+    if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:  # bool and every int: int64, as PyTorch
         x = ew.to_dtype(x, _dtype.int64)
     if dim is None:
         x, d = x.reshape(-1), 0

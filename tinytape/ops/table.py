@@ -74,6 +74,11 @@ def backward_name(name):
 
 U, B, C = "unary", "binary", "compare"
 
+def _origin_reciprocal(a, b):
+    squared = a * a + b * b
+    return squared.reciprocal().masked_fill(squared == 0, 0.0)
+
+
 OPS = [
     # ---- unary: the first twelve keep their historical op codes
     ElementwiseOp("neg", U, "-x", lambda g: -g, method=False, function=False),
@@ -173,7 +178,8 @@ OPS = [
     ElementwiseOp("bitwise_or", B, "int(a) | int(b)"),
     ElementwiseOp("bitwise_xor", B, "int(a) ^ int(b)"),
     ElementwiseOp("atan2", B, "math.atan2(a, b)",
-                  (lambda a, b, g: g * b / (a * a + b * b), lambda a, b, g: -g * a / (a * a + b * b)),
+                  # PyTorch's: times 1 / (a^2 + b^2), taken as 0 where that is 1 / 0 (at the origin)
+                  (lambda a, b, g: g * b * _origin_reciprocal(a, b), lambda a, b, g: g * -a * _origin_reciprocal(a, b)),
                   float_only=True, aliases=("arctan2",)),
     # ---- comparisons (bool out)
     ElementwiseOp("eq", C, "a == b"),

@@ -1,0 +1,130 @@
+"""Values PyTorch gives at the edges, where tinytape once gave another answer without a
+word: reductions over dims that are not adjacent, in-place results that don't fit the
+tensor's dtype, gradients at zeros and constant data, byte masks."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytape as tt
+
+torch = pytest.importorskip("torch")
+
+
+def _both(f, data, **kw):
+    """f's value and the gradient of its sum, under PyTorch and tinytape."""
+    out = []
+    for m in (torch, tt):
+        x = m.tensor(data, requires_grad=True, **(kw if m is tt else {}))
+        y = f(m, x)
+        y.sum().backward()
+        out.append((np.asarray(y.detach().cpu().tolist()), np.asarray(x.grad.cpu().tolist()),
+                    type(y.grad_fn).__name__))
+    return out
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("dims", [(0, 2), (2, 0), (0, 1), (1,), (-1, 0)])
+def test_two_norm_over_any_dims(dims, device):
+    """Each run of adjacent dims is reduced in turn; the runs after the first add up the
+    squares (they once squared the partial sums again)."""
+    want, got = _both(lambda m, x: x.norm(dim=dims), np.arange(24.).reshape(2, 3, 4).tolist(), device=device)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", [
+    lambda m: m.tensor([1, 2, 3]).add_(1.5),
+    lambda m: m.tensor([True, False]).add_(1),
+    lambda m: m.tensor([1, 2]).div_(2),
+    lambda m: m.tensor([1, 2]).mul_(m.tensor([1.5, 2.])),
+    lambda m: m.tensor([1, 2]).pow_(0.5),
+    lambda m: m.tensor([1, 2]).exp_(),
+    lambda m: m.tensor([1, 2]).clamp_(0.5),
+], ids=["add_float", "bool_add_int", "div", "mul_float_tensor", "pow", "exp", "clamp"])
+def test_in_place_results_that_do_not_fit_are_refused(op):
+    with pytest.raises(RuntimeError) as theirs:
+        op(torch)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type") as ours:
+        op(tt)
+    assert str(ours.value).split(" can't")[0] == str(theirs.value).split(" can't")[0]  # "result type Float"
+
+
+def test_in_place_results_that_fit_are_written():
+    for m in (torch, tt):
+        x = m.tensor([1, 2], dtype=m.int32)
+        x.add_(m.tensor([1, 2]))
+        b = m.tensor([True, False])
+        b.add_(True)
+        assert x.tolist() == [2, 4] and b.tolist() == [True, True]
+
+
+@pytest.mark.parametrize("f", [
+    lambda m, x: x.std(), lambda m, x: x.std(1), lambda m, x: x.var(0, keepdim=True),
+    lambda m, x: x.var(1, correction=0), lambda m, x: x.std((0, 1)), lambda m, x: x.std(0, unbiased=False),
+], ids=["std", "std_dim", "var_keepdim", "var_correction0", "std_dims", "std_biased"])
+def test_var_std_values_gradients_and_names(f):
+    """Constant rows included: std's gradient is 0 there, not inf * 0."""
+    want, got = _both(f, [[3., 3., 3.], [1., 2., 4.]])
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    assert got[2] == want[2]
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_p_norm_gradient_at_zero_elements(p):
+    want, got = _both(lambda m, x: x.norm(p), [0., 1., -2., 0.])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    assert not np.isnan(got[1]).any()
+
+
+def test_atan2_gradient_at_the_origin_is_zero():
+    grads = []
+    for m in (torch, tt):
+        a = m.tensor([0., 1., 0., 1e-30, 0.3], requires_grad=True)
+        b = m.tensor([0., 0., -0., 0., 0.7], requires_grad=True)
+        m.atan2(a, b).backward(m.tensor([1., 1., 1., 1., 3.3]))
+        grads.append((np.asarray(a.grad.tolist()), np.asarray(b.grad.tolist())))
+    for ours, theirs in zip(grads[1], grads[0]):
+        np.testing.assert_array_equal(ours, theirs)  # bits and signs of zeros
+
+
+@pytest.mark.parametrize("f", [lambda m: m.tensor([1, 2]).var(), lambda m: m.tensor([1, 2]).std(),
+                               lambda m: m.tensor([1, 2]).norm()], ids=["var", "std", "norm"])
+def test_integer_var_std_norm_are_refused(f):
+    with pytest.raises(RuntimeError) as theirs:
+        f(torch)
+    with pytest.raises(RuntimeError) as ours:
+        f(tt)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "uint8", "bool"])
+def test_integer_products_are_int64(dtype):
+    assert tt.tensor([1, 1], dtype=getattr(tt, dtype)).prod().dtype is tt.int64
+    assert tt.tensor([[1, 1]], dtype=getattr(tt, dtype)).prod(1).dtype is tt.int64
+
+
+def test_a_byte_tensor_index_is_a_mask():
+    x = tt.tensor([[1., 2.], [3., 4.], [5., 6.]])
+    with pytest.warns(UserWarning, match="uint8 is now deprecated"):
+        got = x[tt.tensor([1, 0, 1], dtype=tt.uint8)]
+    np.testing.assert_array_equal(got.numpy(), [[1., 2.], [5., 6.]])
+
+
+def test_a_graph_that_saved_nothing_runs_backward_again():
+    x = tt.ones(3, requires_grad=True)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2., 2., 2.])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_no_warning_for_boolean_masks():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tt.ones(3)[tt.tensor([True, False, True])]
