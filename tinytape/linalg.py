@@ -1,7 +1,7 @@
 """``tinytape.linalg``: norms (and the matrix functions of ``ops.composite``)."""
 import math
 
-from ._tensor import Tensor, _wrap_dim
+from ._tensor import _wrap_dim
 from .autograd.function import Function
 from .backend.opcodes import ABS, MAX, MIN
 from .ops import reduction as reduction_ops
@@ -49,12 +49,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     dims = reduction_ops._dims(dim, x.ndim, "linalg.vector_norm")
     if ord > 0:
-        if len(dims) > 1 and dims[-1] - dims[0] + 1 != len(dims) and len(dims) != x.ndim:
-            # reduced dims that are not adjacent: moved last first (the backend's 2-norm of
-            # several separate runs of dims squares the partial sums again)
-            kept = [d for d in range(x.ndim) if d not in dims]
-            out = reduction_ops.norm(x.permute(kept + list(dims)), ord, tuple(range(len(kept), x.ndim)), False)
-            return out.reshape(reduction_ops._kept_shape(x.shape, dims)) if keepdim else out
         return reduction_ops.norm(x, ord, dim, keepdim)
     if x.numel() == 0 and ord < 0:
         raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty tensor because "
@@ -80,7 +74,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     d0, d1 = (_wrap_dim(d, A.ndim, "linalg.matrix_norm") for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
