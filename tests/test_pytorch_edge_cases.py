@@ -128,3 +128,24 @@ def test_no_warning_for_boolean_masks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tt.ones(3)[tt.tensor([True, False, True])]
+
+
+@pytest.mark.parametrize("f", [
+    lambda m: -m.tensor([True]), lambda m: m.tensor([True]) - m.tensor([False]),
+    lambda m: m.tensor([1.5]) & 1, lambda m: m.tensor([1.5]) | m.tensor([1.0]),
+    lambda m: m.bitwise_xor(m.tensor([1.5]), 1), lambda m: m.bitwise_not(m.tensor([1.5])),
+], ids=["neg_bool", "sub_bool", "and_float", "or_float", "xor_float", "not_float"])
+def test_unsupported_dtype_ops_raise_not_implemented_error(f):
+    with pytest.raises(NotImplementedError) as theirs:
+        f(torch)
+    with pytest.raises(NotImplementedError) as ours:
+        f(tt)
+    assert str(ours.value).split("'")[-2:] == str(theirs.value).split("'")[-2:] or \
+        str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("a,b", [(1, 0.), (1, 0), (True, False), (1.5, 2), (True, 3)])
+def test_where_of_two_numbers(a, b):
+    want = torch.where(torch.tensor([True, False]), a, b)
+    got = tt.where(tt.tensor([True, False]), a, b)
+    assert got.tolist() == want.tolist() and got.dtype.name == str(want.dtype).split(".")[1]

@@ -177,7 +177,8 @@ def sub(a, b, alpha=1):
     cls = Sub if isinstance(a, Tensor) else Rsub
     a, b = operands(a, b, "sub")
     if a._data.dtype.kind == "b":
-        raise RuntimeError("sub: subtraction of bool tensors is not supported; use logical_xor or ~")
+        raise NotImplementedError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                                  "Use the `^` or `logical_xor()` operator instead.")
     return cls.apply(a, b)
 
 
@@ -209,7 +210,8 @@ def pow(base, exponent):
 
 def neg(x):
     if x.dtype is _dtype.bool_:
-        raise RuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported")
+        raise NotImplementedError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                                  "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(x)
 
 
@@ -322,6 +324,10 @@ def where(cond, a, b):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
     if cond.dtype is not _dtype.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: the first as a 0-d tensor
+        if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+            a = cond._new(cond._backend.scalar(a, _dtype.promote_scalar(_dtype.promote_scalar(
+                _dtype.bool_, a), b).np))
     a, b = operands(a, b, "where")
     _check_device(cond, a, "where")
     return Where.apply(cond, a, b)

@@ -133,7 +133,7 @@ def _bitwise(code, name):
     def fn(input, other):
         a, b = ew.operands(input, other, name)
         if a.dtype.is_floating_point:
-            raise RuntimeError(f'"{name}" not implemented for \'{a.dtype}\' (integer and bool tensors only)')
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dtype.scalar_type_name(a.dtype)}\'')
         return a._new(a._backend.binary(code, a._data, b._data))
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -148,7 +148,7 @@ def bitwise_not(input):
     if input.dtype is _dtype.bool_:
         return ew.eq(input, False)
     if input.dtype.is_floating_point:
-        raise RuntimeError(f"bitwise_not: not implemented for '{input.dtype}' (integer and bool tensors only)")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     return input._new(input._backend.unary(BITWISE_NOT, input._data))
 
 

@@ -135,7 +135,7 @@ OPS = [
     ElementwiseOp("gelu", U, "0.5 * x * (1.0 + math.erf(x / SQRT_2))",
                   lambda x, g: g * (0.5 * (1 + (x / SQRT_2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)),
                   float_only=True, method=False, function=False),
-    ElementwiseOp("bitwise_not", U, "-x - 1", function=False, method=False),  # integers; bool goes through eq
+    ElementwiseOp("bitwise_not", U, "-x - 1", method=False),  # integers; bool goes through eq
     # ---- binary.  add, sub, mul, div and pow keep hand-written functions in ops/elementwise.py
     # (alpha=, number operands, integer promotion); the bce ops are the losses' pointwise terms
     ElementwiseOp("add", B, "a + b", (lambda g: g, lambda g: g), function=False, method=False),
