@@ -90,3 +90,19 @@ def test_amax_amin_share_ties_as_pytorch(name, dim):
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert got[2] == want[2]
+
+
+# PyTorch 2.14's gradients for X and G above, written out (the check without PyTorch)
+WRITTEN = {
+    "clamp": [0., np.inf, -np.inf, np.nan, 0., 0., 0.],
+    "clamp_min": [0., 0., 0., np.nan, np.inf, np.nan, 0.],
+    "maximum": [0., 0., -np.inf, np.nan, np.inf, np.nan, 0.],
+    "where": [np.nan, np.inf, -np.inf, np.nan, np.inf, np.nan, np.inf],
+    "masked_fill": [np.nan, np.inf, -np.inf, 0., 0., 0., np.inf],
+    "sign": [0.] * 7,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITTEN))
+def test_pytorch_values_written_out(name):
+    np.testing.assert_array_equal(_grad(tinytape, CASES[name], X, G), np.array(WRITTEN[name], np.float32))
