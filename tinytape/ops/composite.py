@@ -1,7 +1,8 @@
 """PyTorch functions built from tinytape's own recorded ops (views, flat gathers,
 elementwise ops and reductions): each one's gradient, higher derivatives and CUDA path
 are those of the ops it is made of.  Index arithmetic is done on the host with numpy;
-only tensors reach the backends.  Pooling and convolution are in windows.py.
+only tensors reach the backends.  Pooling and convolution are in windows.py; flip, median,
+cumprod and more of PyTorch's breadth in extra.py (exported through the tables below).
 """
 import math
 import numbers
@@ -14,6 +15,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
+from . import extra
 from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
@@ -356,6 +358,7 @@ TORCH_FUNCTIONS = {
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
     "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
     "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount, "det": det, "inverse": inverse,
+    **extra.TORCH_FUNCTIONS,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
@@ -376,4 +379,5 @@ TENSOR_METHODS = {
     "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
     "addcmul": addcmul, "addcdiv": addcdiv, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "bincount": bincount,
     "det": det, "inverse": inverse, "where": lambda self, condition, y: ew.where(condition, self, y),
+    **extra.TENSOR_METHODS,
 }
