@@ -204,8 +204,11 @@ def test_loss_reprs_and_bad_reduction():
         nn.MSELoss(reduction="avg")
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
         assert nn.MSELoss(reduce=False).reduction == "none" and nn.L1Loss(size_average=False).reduction == "sum"
-    with pytest.raises(ValueError, match="l1_loss: Using a target size"):
-        nn.L1Loss()(tt.ones(2, 3), tt.ones(3))
+    with pytest.warns(UserWarning, match="Using a target size"):  # PyTorch's: warns, then broadcasts
+        assert nn.L1Loss()(tt.ones(2, 3), tt.zeros(3)).item() == 1.0
+    with pytest.raises(RuntimeError, match="l1_loss: The size of input"):
+        with pytest.warns(UserWarning):
+            nn.L1Loss()(tt.ones(2, 3), tt.ones(2))
     assert [n for n, _ in nn.CrossEntropyLoss(weight=tt.ones(3)).named_buffers()] == ["weight"]
 
 

@@ -3,11 +3,16 @@ layers, containers, losses, ``init``, ``utils`` and ``functional``."""
 from . import functional, init  # noqa: F401
 from .parameter import Parameter
 from .module import Module
-from .container import ModuleDict, ModuleList, Sequential
-from .layers import Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Flatten, Hardsigmoid, Hardswish, Hardtanh,
+                     Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, ReLU, ReLU6, Sigmoid,
+                     SiLU, Softmax, Softplus, Softsign, Tanh, Tanhshrink, Threshold)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from . import utils  # noqa: F401
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "ReLU", "Tanh",
-           "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout", "L1Loss", "MSELoss", "BCELoss",
-           "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "functional", "init", "utils"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+           "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",
+           "Hardtanh", "ReLU6", "ELU", "SELU", "CELU", "LeakyReLU", "Threshold", "LogSigmoid", "Hardsigmoid",
+           "Hardswish", "Softsign", "Tanhshrink", "Mish", "SiLU", "Softplus", "GELU", "CosineSimilarity",
+           "PairwiseDistance", "L1Loss", "MSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
+           "CrossEntropyLoss", "functional", "init", "utils"]

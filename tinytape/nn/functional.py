@@ -1,4 +1,5 @@
-"""Activations and losses, as ``torch.nn.functional`` names them."""
+"""Activations and losses, as ``torch.nn.functional`` names them (the pointwise
+activations live in ``nn/pointwise.py``)."""
 import warnings
 
 import numpy as np
@@ -9,9 +10,12 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, SUB, SUM
 from ..ops import elementwise as ew
-from ..ops.elementwise import gelu, silu, softplus  # noqa: F401  (declared in the op table)
+from ..ops.elementwise import silu  # noqa: F401  (declared in the op table)
 from ..ops import table
 from ..ops.shape import scatter_flat
+from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
+    celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
+    mish, relu6, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)
 
 
 def relu(input, inplace=False):
@@ -90,11 +94,6 @@ def log_softmax(input, dim=None, dtype=None):
     if x.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
-
-
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = ew.where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else out
 
 
 def linear(input, weight, bias=None):
@@ -202,13 +201,14 @@ BinaryCrossEntropy = _table_loss("bce")
 BinaryCrossEntropyWithLogits = _table_loss("bce_with_logits")  # stable for any logit magnitude
 
 
-def _broadcast_target(input, target, op):
-    """PyTorch's mse_loss / l1_loss: a target of another shape warns, then both broadcast."""
+def _broadcast_target(input, target, op, stacklevel=4):
+    """PyTorch's mse_loss / l1_loss / huber_loss: a target of another shape warns, then both
+    broadcast.  ``stacklevel`` points the warning at the user's call."""
     if input.shape == target.shape:
         return input, target
     warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                   f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                  "Please ensure they have the same size.", UserWarning, stacklevel=4)
+                  "Please ensure they have the same size.", UserWarning, stacklevel=stacklevel)
     try:
         shape = np.broadcast_shapes(input.shape, target.shape)
     except ValueError:
@@ -264,16 +264,112 @@ def mse_loss(input, target, reduction="mean"):
     return _pointwise_loss(MseLoss, input, target, None, reduction, "mse_loss", broadcast=True)
 
 
-def l1_loss(input, target, reduction="mean"):
+def _weighted(loss, weight, reduction, mean_by_weight=False):
+    """PyTorch's Python-side ``weight=`` of l1_loss and huber_loss: the unreduced loss
+    times ``weight`` (of the input's shape), then reduced (l1's mean divides by the
+    weights' sum)."""
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
+
+
+def _check_weight(weight, input):
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """``|input - target|``, reduced (the mean of an integer difference is refused by
-    ``mean``, as PyTorch's).  A target of another shape is refused (tests/test_nn_layers.py
-    holds it so), where PyTorch warns and broadcasts."""
+    ``mean``, as PyTorch's).  A target of another shape warns, then both broadcast."""
+    if size_average is not None or reduce is not None:
+        from .loss import _legacy_reduction
+        reduction = _legacy_reduction(size_average, reduce)
     _check_reduction(reduction, "l1_loss")
-    if input.shape != target.shape:
-        raise ValueError(f"l1_loss: Using a target size ({list(target.shape)}) that is different to the "
-                         f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
+    _check_weight(weight, input)
+    input, target = _broadcast_target(input, target, "l1_loss", stacklevel=3)
     loss = (input - target).abs()
+    if weight is not None:
+        return _weighted(loss, weight, reduction, mean_by_weight=True)
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+class HuberLoss(Function):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target, reduced;
+    one tape entry, as PyTorch's."""
+
+    grad_fn_name = "HuberLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, delta):
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.delta = reduction, delta
+        z = (x - y).abs()
+        loss = ew.where(z >= delta, (z - 0.5 * delta) * delta, z * 0.5 * z)
+        return _reduce(loss, reduction, "huber_loss")
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        delta = ctx.delta
+        norm = 1.0 / x.numel() if ctx.reduction == "mean" else 1.0
+        d = x - y
+        grad = ew.where(d <= -delta, -delta, ew.where(d >= delta, delta, d)) * norm * g  # PyTorch's order
+        need = ctx.needs_input_grad
+        return grad if need[0] else None, -grad if need[1] else None, None, None
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Squared error within ``delta`` of the target, absolute error (times ``delta``)
+    beyond it; a target of another shape warns, then both broadcast."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    input, target = _broadcast_target(input, target, "huber_loss", stacklevel=3)
+    x, y = ew.operands(ew._float_input(input, "huber_loss"), target, "huber_loss")
+    if weight is None:
+        return HuberLoss.apply(x, y, reduction, delta)
+    _check_weight(weight, x)
+    return _weighted(HuberLoss.apply(x, y, "none", delta), weight, reduction)
+
+
+class _ClampMinKeepGradient(Function):
+    """max(x, lo), with the gradient of x itself: PyTorch's cosine_similarity clamps the
+    norms in place under no_grad, so the backward sees the clamped value in the division
+    and the plain norm's derivative."""
+
+    grad_fn_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo):
+        return x.clamp(min=lo)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) over ``dim``, the inputs broadcast
+    (PyTorch's order: each normalised first, so the result stays within [-1, 1])."""
+    from .. import linalg
+    x1, x2 = ew.operands(x1, x2, "cosine_similarity")
+    if not x1.dtype.is_floating_point:
+        x1, x2 = ew._float_input(x1, "cosine_similarity"), ew._float_input(x2, "cosine_similarity")
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    n1 = _ClampMinKeepGradient.apply(linalg.vector_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = _ClampMinKeepGradient.apply(linalg.vector_norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's grad_fn there is
+    NormBackward1; here the norm's own)."""
+    dim = max(x1.ndim, x2.ndim) - 1
+    return (x1 - x2 + eps).norm(p, dim, keepdim)
 
 
 def _kernel_dtype_name(dtype):

@@ -68,6 +68,23 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill_from(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) samples truncated to [a, b], drawn as PyTorch draws them: uniform
+    on [2 cdf(a) - 1, 2 cdf(b) - 1], through erfinv, scaled, shifted and clamped."""
+    from scipy.special import erfinv
+
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+    u = _rng(generator).uniform(2 * lo - 1, 2 * hi - 1, tuple(tensor.shape)).astype(tensor.dtype.np)
+    sample = erfinv(u) * (std * math.sqrt(2.0)) + mean
+    return _fill_from(tensor, np.clip(sample, a, b))
+
+
 def constant_(tensor, val):
     with no_grad():
         return tensor.fill_(val)
@@ -117,5 +134,5 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
+__all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]

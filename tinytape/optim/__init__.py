@@ -1,9 +1,10 @@
 """Optimizers and learning-rate schedules with PyTorch's interface: ``step()``,
 ``zero_grad(set_to_none=True)``, parameter groups, ``state_dict()``/``load_state_dict()``."""
 from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

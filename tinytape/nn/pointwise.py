@@ -1,0 +1,326 @@
+"""The pointwise activations of ``nn.functional``, composed from tinytape's tensor ops.
+
+Each one PyTorch gives its own grad_fn (``HardtanhBackward0``, ``EluBackward0``, ...) is a
+``Function`` whose forward and derivative are tinytape expressions following PyTorch's CPU
+kernel term for term (its vectorised path, where the scalar tail differs): the values agree
+to rounding, and under ``create_graph`` the gradient is itself differentiable.  Where a
+piecewise op is flat the gradient is *selected* (``where(inside, g, 0)``), never multiplied
+by a 0/1 mask, so an inf or nan incoming gradient stays out there, as PyTorch's.
+PyTorch's composites (``softsign``, ``tanhshrink``) are the same composites here."""
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..ops import elementwise as ew
+from ..ops.elementwise import gelu as _gelu_erf
+
+
+class _Pointwise(Function):
+    """y = value(x, *params), dy/dx g = derivative(x, g, *params); saves x."""
+
+    @staticmethod
+    def value(x, *params):
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(x, g, *params):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, *params):
+        ctx.save_for_backward(x)
+        ctx.params = params
+        return cls.value(x, *params)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (x,) = ctx.saved_tensors
+        return (cls.derivative(x, g, *ctx.params),) + (None,) * len(ctx.params)
+
+
+_KERNEL_DTYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _float_tensor(input, op, integers=False):
+    """``input``, checked: PyTorch's kernels for these take floating tensors only (and
+    integers too where ``integers``, the clamping ones)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not (input.dtype.is_floating_point or integers):
+        raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                  f"'{_KERNEL_DTYPE.get(str(input.dtype).rsplit('.', 1)[-1], input.dtype)}'")
+    return input
+
+
+def _apply(cls, input, params, inplace, op, integers=False):
+    """``cls`` on ``input``; in place: the result copied into ``input`` (the Function saves
+    a copy of the old values, so the backward does not read the overwritten ones)."""
+    x = _float_tensor(input, op, integers)
+    if not inplace:
+        return cls.apply(x, *params)
+    return input.copy_(cls.apply(x.clone() if x is input else x, *params))
+
+
+# ---------------------------------------------------------------- piecewise linear
+
+
+class Hardtanh(_Pointwise):
+    grad_fn_name = "HardtanhBackward0"
+
+    @staticmethod
+    def value(x, lo, hi):
+        return x.clamp(lo, hi)
+
+    @staticmethod
+    def derivative(x, g, lo, hi):  # strictly inside: 0 at either bound and at nan
+        return ew.where((x > lo) & (x < hi), g, 0.0)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point:  # bounds in the input's type
+        min_val, max_val = int(min_val), int(max_val)
+    return _apply(Hardtanh, input, (min_val, max_val), inplace, "hardtanh", integers=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """``hardtanh(input, 0, 6)``: PyTorch's grad_fn is HardtanhBackward0 too."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class Threshold(_Pointwise):
+    grad_fn_name = "ThresholdBackward0"
+
+    @staticmethod
+    def value(x, threshold, value):
+        return ew.where(x <= threshold, value, x)
+
+    @staticmethod
+    def derivative(x, g, threshold, value):  # nan is above any threshold: the gradient passes
+        return ew.where(x <= threshold, 0.0, g)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``value`` where ``input <= threshold``, else ``input``."""
+    return _apply(Threshold, input, (threshold, value), inplace, "threshold", integers=True)
+
+
+def threshold_(input, threshold, value):
+    return _apply(Threshold, input, (threshold, value), True, "threshold", integers=True)
+
+
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))  # PyTorch's constant, a float in every dtype
+
+
+class Hardsigmoid(_Pointwise):
+    grad_fn_name = "HardsigmoidBackward0"
+
+    @staticmethod
+    def value(x):
+        return (x + 3).clamp(0.0, 6.0) / 6
+
+    @staticmethod
+    def derivative(x, g):
+        return ew.where((x > -3) & (x < 3), g * _ONE_SIXTH_F32, 0.0)
+
+
+def hardsigmoid(input, inplace=False):
+    return _apply(Hardsigmoid, input, (), inplace, "hardsigmoid")
+
+
+class Hardswish(_Pointwise):
+    grad_fn_name = "HardswishBackward0"
+
+    @staticmethod
+    def value(x):
+        return x * (x + 3).clamp(0.0, 6.0) / 6
+
+    @staticmethod
+    def derivative(x, g):  # PyTorch's vectorised kernel: 0 to -3, g from 3, x/3 + 1/2 between (and at nan)
+        return ew.where(x <= -3, 0.0, ew.where(x >= 3, g, g * (x / 3 + 0.5)))
+
+
+def hardswish(input, inplace=False):
+    return _apply(Hardswish, input, (), inplace, "hardswish")
+
+
+class LeakyRelu(_Pointwise):
+    grad_fn_name = "LeakyReluBackward0"
+
+    @staticmethod
+    def value(x, slope):
+        return ew.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def derivative(x, g, slope):  # g where x > 0, else g * slope (nan and 0 included)
+        return ew.where(x > 0, g, g * slope)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _apply(LeakyRelu, input, (negative_slope,), inplace, "leaky_relu")
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+# ---------------------------------------------------------------- exponential family
+
+
+class Elu(_Pointwise):
+    """PyTorch's elu kernel: scale x for x > 0, else alpha scale (exp(input_scale x) - 1)."""
+    grad_fn_name = "EluBackward0"
+
+    @staticmethod
+    def value(x, alpha, scale, input_scale):
+        return ew.where(x > 0, x * scale, (x * input_scale).expm1() * (alpha * scale))
+
+    @staticmethod
+    def derivative(x, g, alpha, scale, input_scale):
+        return ew.where(x > 0, g * scale, g * input_scale * (alpha * scale) * (x * input_scale).exp())
+
+
+class Celu(Elu):
+    grad_fn_name = "CeluBackward0"
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply(Elu, input, (alpha, 1.0, 1.0), inplace, "elu")
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    return _apply(Elu, input, (_SELU_ALPHA, _SELU_SCALE, 1.0), inplace, "elu")
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _apply(Celu, input, (alpha, 1.0, 1.0 / alpha), inplace, "elu")
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+class LogSigmoid(_Pointwise):
+    grad_fn_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def value(x):  # min(x, 0) - log1p(exp(-|x|))
+        return x.clamp(max=0.0) - (-x.abs()).exp().log1p()
+
+    @staticmethod
+    def derivative(x, g):  # (1 - z / (1 + z)) for x < 0, else z / (1 + z), z = exp(-|x|)
+        z = (-x.abs()).exp()
+        r = z / (z + 1)
+        return ew.where(x < 0, 1 - r, r) * g
+
+
+def logsigmoid(input):
+    return LogSigmoid.apply(_float_tensor(input, "log_sigmoid"))
+
+
+class Softplus(_Pointwise):
+    grad_fn_name = "SoftplusBackward0"
+
+    @staticmethod
+    def value(x, beta, threshold):
+        bx = x * beta
+        return ew.where(bx > threshold, x, bx.exp().log1p() / beta)
+
+    @staticmethod
+    def derivative(x, g, beta, threshold):
+        bx = x * beta
+        z = bx.exp()
+        return ew.where(bx > threshold, g, g * z / (z + 1))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return Softplus.apply(_float_tensor(input, "softplus"), beta, threshold)
+
+
+class Mish(_Pointwise):
+    grad_fn_name = "MishBackward0"
+
+    @staticmethod
+    def value(x):
+        return x * x.exp().log1p().tanh()
+
+    @staticmethod
+    def derivative(x, g):
+        sigmoid = 1 / ((-x).exp() + 1)
+        t = x.exp().log1p().tanh()
+        return g * (t + x * sigmoid * (1 - t * t))
+
+
+def mish(input, inplace=False):
+    return _apply(Mish, input, (), inplace, "mish")
+
+
+class GeluTanh(_Pointwise):
+    """gelu(approximate='tanh'): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    grad_fn_name = "GeluBackward0"
+    BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
+    KAPPA = 0.044715
+
+    @staticmethod
+    def value(x):
+        inner = (x + (x * x * x) * GeluTanh.KAPPA) * GeluTanh.BETA
+        return x * 0.5 * (inner.tanh() + 1)
+
+    @staticmethod
+    def derivative(x, g):
+        three_kappa = (float(np.float32(3.0) * np.float32(GeluTanh.KAPPA)) if x.dtype is not _dtype.float64
+                       else 3.0 * GeluTanh.KAPPA)
+        x_sq = x * x
+        t = ((x + (x_sq * x) * GeluTanh.KAPPA) * GeluTanh.BETA).tanh()
+        left_derivative = (t + 1) * 0.5
+        right_derivative = x * 0.5 * (1 - t * t) * ((x_sq * three_kappa + 1) * GeluTanh.BETA)
+        return g * (left_derivative + right_derivative)
+
+
+def gelu(input, approximate="none"):
+    if approximate == "none":
+        return _gelu_erf(input)
+    if approximate == "tanh":
+        return GeluTanh.apply(_float_tensor(input, "GeluKernelImpl"))
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+# ---------------------------------------------------------------- PyTorch's composites
+
+
+def softsign(input):
+    """``input / (|input| + 1)`` (grad_fn DivBackward0, as PyTorch's composite)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``input - tanh(input)`` (grad_fn SubBackward0, as PyTorch's composite)."""
+    return input - input.tanh()
+
+
+__all__ = ["hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "hardsigmoid", "hardswish", "leaky_relu",
+           "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "logsigmoid", "softplus", "mish", "gelu",
+           "softsign", "tanhshrink"]
