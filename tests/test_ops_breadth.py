@@ -7,7 +7,7 @@ import pytest
 
 import tinytape as tt
 from tinytape.autograd import gradcheck
-from tinytape.ops import extra
+from tinytape.ops import composite
 
 torch = pytest.importorskip("torch")
 
@@ -277,33 +277,33 @@ def test_div_rounding_modes():
     for a, b in [([7.0, -7.0, 7.5, -7.5, 0.0, 1.0, -1.0, 5.0], [2.0, 2.0, -2.0, -2.0, 3.0, 0.0, 0.0, float("inf")]),
                  ([7, -7, 7, -7, 0, 6], [2, 2, -2, -2, 3, -3])]:
         for mode in (None, "trunc", "floor"):
-            got = extra.div(tt.tensor(a), tt.tensor(b), rounding_mode=mode)
+            got = tt.div(tt.tensor(a), tt.tensor(b), rounding_mode=mode)
             _same(got, torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode))
-        _same(extra.div(tt.tensor(a), 3, rounding_mode="trunc"), torch.div(torch.tensor(a), 3, rounding_mode="trunc"))
+        _same(tt.div(tt.tensor(a), 3, rounding_mode="trunc"), torch.div(torch.tensor(a), 3, rounding_mode="trunc"))
     x = tt.tensor([1.5, -2.5], requires_grad=True)
-    out = extra.div(x, 2.0, rounding_mode="floor")
+    out = tt.div(x, 2.0, rounding_mode="floor")
     assert out.grad_fn.name() == "DivBackward2"
     out.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
     with pytest.raises(RuntimeError, match="rounding_mode to be one of None, 'trunc', or 'floor'"):
-        extra.div(x, 2.0, rounding_mode="up")
+        tt.div(x, 2.0, rounding_mode="up")
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        extra.div(tt.tensor([1]), tt.tensor([0]), rounding_mode="trunc")
+        tt.div(tt.tensor([1]), tt.tensor([0]), rounding_mode="trunc")
 
 
 def test_round_with_decimals():
     values = [1.2345, -1.2355, 2.5, 1234.5678, -0.0001, float("nan"), float("inf"), 0.125]
     for dtype in ("float64", "float32"):
         for decimals in (0, 1, 2, 3, -1, -2):
-            got = extra.round(tt.tensor(values, dtype=getattr(tt, dtype)), decimals=decimals)
+            got = tt.round(tt.tensor(values, dtype=getattr(tt, dtype)), decimals=decimals)
             _same(got, torch.round(torch.tensor(values, dtype=getattr(torch, dtype)), decimals=decimals))
     x = tt.tensor([1.26], requires_grad=True)
-    out = extra.round(x, decimals=1)
+    out = tt.round(x, decimals=1)
     assert out.grad_fn.name() == "RoundBackward1"
     out.backward(tt.tensor([1.0]))
     assert x.grad.tolist() == [0.0]
     with pytest.raises(NotImplementedError):
-        extra.round(tt.tensor([1, 2]), decimals=1)
+        tt.round(tt.tensor([1, 2]), decimals=1)
 
 
 def test_fmod_gradient():
@@ -364,7 +364,7 @@ def test_a_length_one_scan_is_a_new_entry():
 
 
 def test_exported_as_functions_and_methods():
-    for name in extra.TORCH_FUNCTIONS:
+    for name in composite._BREADTH:
         assert getattr(tt, name) is not None and hasattr(torch, name)
         if hasattr(torch.Tensor, name):
             assert hasattr(tt.Tensor, name), name

@@ -144,8 +144,8 @@ class TensorMath:
     def mul(self, other):
         return elementwise_ops.mul(self, other)
 
-    def div(self, other):
-        return elementwise_ops.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return elementwise_ops.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return elementwise_ops.pow(self, exponent)

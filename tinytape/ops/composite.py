@@ -1,8 +1,10 @@
 """PyTorch functions built from tinytape's own recorded ops (views, flat gathers,
 elementwise ops and reductions): each one's gradient, higher derivatives and CUDA path
 are those of the ops it is made of.  Index arithmetic is done on the host with numpy;
-only tensors reach the backends.  Pooling and convolution are in windows.py; flip, median,
-cumprod and more of PyTorch's breadth in extra.py (exported through the tables below).
+only tensors reach the backends.  Pooling and convolution are in windows.py; selections
+(flip, narrow, ...), scans (cumprod, ...), pointwise ops outside the op table (fmod, ...),
+order statistics (median, kthvalue) and spreads (var_mean, dist) in their own files,
+exported through the tables below.
 """
 import math
 import numbers
@@ -15,7 +17,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
-from . import extra
+from . import order, pointwise, scans, selection, spread
 from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
@@ -349,6 +351,14 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 # ---------------------------------------------------------------- where each name is exported
 
+_BREADTH = {
+    "flip": selection.flip, "fliplr": selection.fliplr, "flipud": selection.flipud, "narrow": selection.narrow,
+    "masked_select": selection.masked_select, "take": selection.take, "cumprod": scans.cumprod,
+    "logcumsumexp": scans.logcumsumexp, "diff": scans.diff, "count_nonzero": scans.count_nonzero,
+    "clamp_min": pointwise.clamp_min, "clamp_max": pointwise.clamp_max, "fmod": pointwise.fmod,
+    "true_divide": pointwise.true_divide, "divide": ew.div, "median": order.median, "nanmedian": order.nanmedian,
+    "kthvalue": order.kthvalue, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,
+}
 # tinytape.<name>; names the package defines itself take precedence
 TORCH_FUNCTIONS = {
     "split": split, "tril": tril, "triu": triu, "ravel": ravel, "meshgrid": meshgrid, "outer": outer,
@@ -358,7 +368,7 @@ TORCH_FUNCTIONS = {
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
     "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
     "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount, "det": det, "inverse": inverse,
-    **extra.TORCH_FUNCTIONS,
+    **_BREADTH,
 }
 # tinytape.nn.functional.<name>
 FUNCTIONAL = {
@@ -379,5 +389,6 @@ TENSOR_METHODS = {
     "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
     "addcmul": addcmul, "addcdiv": addcdiv, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "bincount": bincount,
     "det": det, "inverse": inverse, "where": lambda self, condition, y: ew.where(condition, self, y),
-    **extra.TENSOR_METHODS,
+    **{name: fn for name, fn in _BREADTH.items() if name not in ("var_mean", "std_mean")},
+    "flip": selection._flip_method,
 }

@@ -186,7 +186,10 @@ def mul(a, b):
     return Mul.apply(*_opmath_operands(a, b, "mul"))
 
 
-def div(a, b):
+def div(a, b, *, rounding_mode=None):
+    if rounding_mode is not None:  # 'trunc' / 'floor': DivBackward2, in pointwise.py
+        from .pointwise import div as rounded_div
+        return rounded_div(a, b, rounding_mode=rounding_mode)
     if isinstance(b, Tensor) and not isinstance(a, Tensor) and isinstance(a, numbers.Number):
         return mul(reciprocal(b), a)  # a number over a tensor: PyTorch's rewrite (MulBackward0)
     a, b = _opmath_operands(a, b, "div")

@@ -164,7 +164,18 @@ def isfinite(input):
     return ew.eq(input - input, 0) if input.dtype.is_floating_point else ew.eq(input, input)
 
 
-FUNCTIONS.update(floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+_round_half_even = FUNCTIONS["round"]
+
+
+def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
+    """Half-to-even rounding; at ``decimals`` digits through pointwise.py (RoundBackward1)."""
+    if decimals:
+        from .pointwise import round as round_decimals
+        return round_decimals(input, decimals=decimals)
+    return _round_half_even(input)
+
+
+FUNCTIONS.update(round=round, floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
                  bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_not=logical_not, isinf=isinf,
                  isfinite=isfinite)
 
@@ -177,7 +188,7 @@ EXPORTS.update({alias: FUNCTIONS[alias] for op in table.OPS if op.function for a
 TENSOR_METHODS = {op.name: FUNCTIONS[op.name] for op in table.OPS if op.kind != "compare" and op.method}
 TENSOR_METHODS.update({alias: FUNCTIONS[alias] for op in table.OPS if op.method for alias in op.aliases})
 TENSOR_METHODS.update(
-    floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+    round=round, floor_divide=floor_divide, remainder=remainder, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
     bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, logical_not=logical_not, isinf=isinf, isfinite=isfinite,
     __floordiv__=floor_divide, __rfloordiv__=lambda self, other: floor_divide(other, self),
     __mod__=remainder, __rmod__=lambda self, other: remainder(other, self),

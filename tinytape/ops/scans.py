@@ -1,0 +1,151 @@
+"""Scans: cumprod, logcumsumexp, diff, count_nonzero, by doubling shifts of recorded ops
+(cumprod and logcumsumexp with PyTorch's backward formulas and grad_fn names)."""
+import math
+
+import numpy as np
+
+from .. import _creation, _dtype
+from .._tensor import _wrap_dim
+from ..autograd.function import Function
+from . import elementwise as ew
+from . import reduction as red
+from . import shape as sh
+from .from_table import FUNCTIONS as _TABLE
+from .selection import _along, flip
+from .windows import _check_tensor
+
+
+def _shifted_scan(x, d, combine):
+    """Inclusive scan of ``x`` along ``d`` by doubling shifts (Hillis-Steele): log2(n)
+    recorded steps.  Each step combines the suffix with the prefix it is shifted from
+    and keeps the first ``shift`` entries as they are (a cat, not a padded product)."""
+    n, shift, out = x.shape[d], 1, x
+    while shift < n:
+        head = out[_along(d, x.ndim, slice(0, shift))]
+        tail = combine(out[_along(d, x.ndim, slice(shift, n))], out[_along(d, x.ndim, slice(0, n - shift))])
+        out = sh.cat([head, tail], d)
+        shift *= 2
+    return out if out is not x else sh.clone(x)  # a new tensor, never the input itself
+
+
+def _scan_input(input, dtype, op):
+    _check_tensor(input, op)
+    x = input if dtype is None else ew.to_dtype(input, _dtype.as_dtype(dtype))
+    if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
+        x = ew.to_dtype(x, _dtype.int64)  # integers and bool accumulate in int64, as PyTorch
+    return x
+
+
+class Cumprod(Function):
+    """Running products; the gradient is exact where elements are zero (no division):
+    d out_j / d x_k = (prod_{i<k} x_i)(prod_{k<i<=j} x_i), so grad_k = E_k R_k with E the
+    exclusive running product and R_k = g_k + x_{k+1} R_{k+1} (a reversed affine scan)."""
+
+    grad_fn_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.save_for_backward(x)
+        ctx.d = d
+        return _shifted_scan(x, d, ew.mul)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d, n, nd = ctx.d, x.shape[ctx.d], x.ndim
+        if n == 0:
+            return g, None
+        ones = _creation.ones_like(x[_along(d, nd, slice(0, 1))])
+        running = _shifted_scan(x, d, ew.mul)
+        before = sh.cat([ones, running[_along(d, nd, slice(0, n - 1))]], d)  # E
+        # R read backwards: S_m = h_m + c_m S_{m-1}, h = flip(g), c_m = flip(x)[m - 1] (c_0 unused)
+        h, c = flip(g, (d,)), sh.cat([ones, flip(x, (d,))[_along(d, nd, slice(0, n - 1))]], d)
+        shift, acc, coef = 1, h, c
+        while shift < n:
+            keep, rest, prev = (_along(d, nd, slice(0, shift)), _along(d, nd, slice(shift, n)),
+                                _along(d, nd, slice(0, n - shift)))
+            acc, coef = (sh.cat([acc[keep], acc[rest] + coef[rest] * acc[prev]], d),
+                         sh.cat([coef[keep], coef[rest] * coef[prev]], d))
+            shift *= 2
+        return before * flip(acc, (d,)), None
+
+
+def cumprod(input, dim, *, dtype=None):
+    x = _scan_input(input, dtype, "cumprod")
+    if x.ndim == 0:
+        return Cumprod.apply(x.reshape(1), 0).reshape(())
+    return Cumprod.apply(x, _wrap_dim(dim, x.ndim, "cumprod"))
+
+
+def _logaddexp(a, b):
+    top, low = ew.maximum(a, b), ew.minimum(a, b)
+    infinite = ew.eq(ew.abs(top), math.inf)
+    gap = ew.where(infinite, 0.0, ew.sub(low, top))  # never inf - inf, in value or gradient
+    return ew.add(top, _TABLE["log1p"](ew.exp(gap)))
+
+
+_LOWEST = {"float64": float(np.finfo(np.float64).min), "float32": float(np.finfo(np.float32).min),
+           "float16": -65504.0, "bfloat16": -3.3895313892515355e38}  # each dtype's lowest finite value
+
+
+class Logcumsumexp(Function):
+    """log(cumsum(exp(x))) along ``d``: a scan of pairwise log-add-exps (exact where values
+    differ widely; -inf entries stay -inf).  The backward is PyTorch's: the positive and
+    negative parts of g, each a reversed logcumsumexp of log|g| - out, so nothing overflows."""
+
+    grad_fn_name = "LogcumsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.d = d
+        if x.dtype is _dtype.float64:
+            out = _shifted_scan(x, d, _logaddexp)
+        else:  # PyTorch's CPU kernel accumulates narrower floats in float64, rounding each result once
+            out = ew.to_dtype(_shifted_scan(ew.to_dtype(x, _dtype.float64), d, _logaddexp), x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        d = ctx.d
+        lowest = _LOWEST[x.dtype.name]
+        log_g = _TABLE["log"](ew.abs(g))
+
+        def part(selected):
+            scanned = flip(logcumsumexp(flip(ew.sub(ew.where(selected, log_g, lowest), out), (d,)), d), (d,))
+            return ew.exp(ew.add(scanned, x))
+        return ew.sub(part(ew.gt(g, 0)), part(ew.lt(g, 0))), None
+
+
+def logcumsumexp(input, dim):
+    _check_tensor(input, "logcumsumexp")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
+                                  f"'{_dtype.scalar_type_name(input.dtype)}'")
+    if input.ndim == 0:
+        return Logcumsumexp.apply(input.reshape(1), 0).reshape(())
+    return Logcumsumexp.apply(input, _wrap_dim(dim, input.ndim, "logcumsumexp"))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
+    _check_tensor(input, "diff")
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _wrap_dim(dim, input.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = sh.cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        if x.shape[d] == 0:
+            break
+        later, earlier = x[_along(d, x.ndim, slice(1, None))], x[_along(d, x.ndim, slice(None, -1))]
+        x = ew.ne(later, earlier) if x.dtype is _dtype.bool_ else ew.sub(later, earlier)
+    return x
+
+
+def count_nonzero(input, dim=None):
+    _check_tensor(input, "count_nonzero")
+    return red.sum(ew.to_dtype(ew.ne(input, 0), _dtype.int64), dim)
