@@ -29,10 +29,14 @@ class Var(Function):
     def forward(ctx, x, dim, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, _reduced_count(x, dim)
-        centred = x - x.mean(dim, keepdim=True)
+        # in float64, rounded once at the end, as PyTorch's CPU kernel (its float32 values)
+        wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
+        centred = wide - wide.mean(dim, keepdim=True)
         n = ctx.n
         # n - correction <= 0 gives inf or nan, as PyTorch (with its warning)
-        return (centred * centred).sum(dim, keepdim=keepdim) * (1.0 / (n - correction) if n > correction else math.nan)
+        squares = (centred * centred).sum(dim, keepdim=keepdim)
+        out = squares / (n - correction) if n > correction else squares * math.nan
+        return out if x.dtype is _dtype.float64 else ew.to_dtype(out, x.dtype)
 
     @staticmethod
     def _var_grad(ctx, g, x):
@@ -54,7 +58,9 @@ class Std(Var):
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
-        out = Var.forward(ctx, x, dim, correction, keepdim).sqrt()
+        wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
+        out = Var.forward(ctx, wide, dim, correction, keepdim).sqrt()
+        out = out if x.dtype is _dtype.float64 else ew.to_dtype(out, x.dtype)
         ctx.save_for_backward(x, out)
         return out
 
