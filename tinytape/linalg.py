@@ -1,12 +1,12 @@
 """``tinytape.linalg``: norms (and the matrix functions of ``ops.composite``)."""
 import math
 
+from . import _dtype
 from ._tensor import _wrap_dim
 from .autograd.function import Function
 from .backend.opcodes import ABS, MAX, MIN
 from .ops import reduction as reduction_ops
 
-_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 class _NormMinMax(Function):
@@ -36,7 +36,7 @@ class _NormMinMax(Function):
 def _float_only(x, op):
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)}")
+                           f"{_dtype.scalar_type_name(x.dtype)}")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

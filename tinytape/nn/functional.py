@@ -373,9 +373,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def _kernel_dtype_name(dtype):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half",
-            "bfloat16": "BFloat16"}.get(str(dtype).rsplit(".", 1)[-1], str(dtype))
+    return _dtype.scalar_type_name(dtype)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

@@ -41,9 +41,6 @@ class _Pointwise(Function):
         return (cls.derivative(x, g, *ctx.params),) + (None,) * len(ctx.params)
 
 
-_KERNEL_DTYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _float_tensor(input, op, integers=False):
     """``input``, checked: PyTorch's kernels for these take floating tensors only (and
     integers too where ``integers``, the clamping ones)."""
@@ -51,7 +48,7 @@ def _float_tensor(input, op, integers=False):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not (input.dtype.is_floating_point or integers):
         raise NotImplementedError(f'"{op}_cpu" not implemented for '
-                                  f"'{_KERNEL_DTYPE.get(str(input.dtype).rsplit('.', 1)[-1], input.dtype)}'")
+                                  f"'{_dtype.scalar_type_name(input.dtype)}'")
     return input
 
 
