@@ -173,7 +173,8 @@ def test_explain_prints_the_tape_and_its_adjoints():
     loss.backward()
     text = tt.explain(loss, file=quiet).splitlines()
     assert text[0] == "v0 = leaf [2] requires_grad   .grad tensor([3., -0.])"
-    assert text[-1] == "v4 = SumBackward0(v3) -> []  (freed)"
+    assert text[-2] == "v3 = ReluBackward0(v2) -> [2]  (freed)"  # its saved output released
+    assert text[-1] == "v4 = SumBackward0(v3) -> []"  # saved nothing: nothing to free, as PyTorch's
 
 
 def test_gradcheck_detects_a_wrong_derivative():
