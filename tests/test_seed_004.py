@@ -74,9 +74,13 @@ def test_two_layer_net_clamp_and_custom_function_agree():
 
     assert all(isinstance(v, float) for v in clamp_losses)
     assert 1e5 < clamp_losses[0] < 1e8
-    assert clamp_losses[0] / clamp_losses[-1] > 1e5
-    np.testing.assert_allclose(fn_losses, clamp_losses, rtol=1e-6)
+    assert clamp_losses[0] / clamp_losses[-1] > 1e5 and fn_losses[0] / fn_losses[-1] > 1e5
+    # the seed's MyReLU passes the gradient where h == 0 exactly; clamp's (PyTorch 2.14's) does
+    # not. Such exact zeros appear once the run has settled (after step 70 here, as in PyTorch's
+    # own run of this code), so the curves are the same until then and both converge
+    np.testing.assert_allclose(fn_losses[:60], clamp_losses[:60], rtol=1e-6)
     np.testing.assert_allclose(y_pred.data.numpy(), y.numpy(), atol=1e-2)  # fits the targets, as printed
+    np.testing.assert_allclose(y_pred_new.data.numpy(), y.numpy(), atol=1e-2)
 
 
 def test_legacy_apis_warn():
