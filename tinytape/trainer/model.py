@@ -11,7 +11,9 @@ ACTIVATIONS = ("clamp", "function", "manual")
 
 
 class MyReLU(Function):
-    """The seed's custom ReLU: saves its input, zeroes the gradient where it was negative."""
+    """The seed's custom ReLU: saves its input, zeroes the gradient where it was not positive
+    (the seed writes ``< 0``; ``<= 0`` is clamp's rule in PyTorch 2.14, so the three model
+    variants give one curve even where h is exactly 0)."""
 
     @staticmethod
     def forward(ctx, input):
@@ -22,7 +24,7 @@ class MyReLU(Function):
     def backward(ctx, grad_output):
         (input,) = ctx.saved_tensors
         grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
+        grad_input[input <= 0] = 0
         return grad_input
 
 
@@ -93,7 +95,7 @@ class TwoLayerNet(nn.Module):
             grad_w2 = h_relu.t().mm(grad_y_pred)
             grad_h_relu = grad_y_pred.mm(self.w2.t())
             grad_h = grad_h_relu.clone()
-            grad_h[h < 0] = 0
+            grad_h[h <= 0] = 0  # clamp's rule at h == 0, as MyReLU above
             grad_w1 = x.t().mm(grad_h)
         for w, g in ((self.w1, grad_w1), (self.w2, grad_w2)):
             w.grad = g if w.grad is None else w.grad + g
