@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 import tinytape as tt
+from seed_step import numpy_seed_step
 
 
 def bench(step, steps, warmup=20):
@@ -61,19 +62,7 @@ def main():
         w1.grad = None
         w2.grad = None
 
-    nw1, nw2 = w1s.copy(), w2s.copy()
-
-    def numpy_step():
-        h = xs @ nw1
-        h_relu = np.maximum(h, 0)
-        y_pred = h_relu @ nw2
-        grad_y_pred = 2.0 * (y_pred - ys)
-        grad_w2 = h_relu.T @ grad_y_pred
-        grad_h = grad_y_pred @ nw2.T
-        grad_h[h < 0] = 0
-        grad_w1 = xs.T @ grad_h
-        np.subtract(nw1, lr * grad_w1, out=nw1)
-        np.subtract(nw2, lr * grad_w2, out=nw2)
+    numpy_step = numpy_seed_step(xs, ys, w1s, w2s, lr)
 
     results = {"tinytape": bench(tinytape_step, args.steps), "numpy (hand-written)": bench(numpy_step, args.steps)}
     try:
