@@ -73,26 +73,23 @@ _ONE = {np.dtype(name): (np.dtype(name).type(1), np.dtype(name).type(0)) for nam
 
 def matmul(a, b, out, trans_a, trans_b):
     """``out = op(a) @ op(b)``, 2-D, C-contiguous operands (``op`` transposes when flagged)."""
-    k = a.shape[0] if trans_a else a.shape[1]
-    if _threads.small_flops:
-        _threads.pick(2 * out.shape[0] * out.shape[1] * k)
-    address = _GEMM.get(out.dtype)
-    if address and out.size and k:
-        _gemm(address, a, b, out, trans_a, trans_b, *_ONE[out.dtype])
-    else:
-        _matmul(a, b, out, trans_a, trans_b)
+    _product(_gemm, _matmul, a, b, out, trans_a, trans_b)
 
 
 def bmm(a, b, out, trans_a, trans_b):
     """``matmul`` over the leading axis of 3-D operands."""
-    k = a.shape[1] if trans_a else a.shape[2]
-    if _threads.small_flops:
-        _threads.pick(2 * out.shape[1] * out.shape[2] * k)
+    _product(_batched_gemm, _bmm, a, b, out, trans_a, trans_b)
+
+
+def _product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b):
+    k = a.shape[-2] if trans_a else a.shape[-1]
+    if _threads.small_flops:  # the flops of one matrix product
+        _threads.pick(2 * out.shape[-2] * out.shape[-1] * k)
     address = _GEMM.get(out.dtype)
     if address and out.size and k:
-        _batched_gemm(address, a, b, out, trans_a, trans_b, *_ONE[out.dtype])
+        gemm_kernel(address, a, b, out, trans_a, trans_b, *_ONE[out.dtype])
     else:
-        _bmm(a, b, out, trans_a, trans_b)
+        dot_kernel(a, b, out, trans_a, trans_b)
 
 
 class _ProductThreads:
