@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
+from tinytape.backend.cpu import blas
 from tinytape.trainer import ConfigError, checkpoint, prepare, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,9 +20,18 @@ SMALL = ["data.D_in=20", "model.H=8", "trainer.progress=false"]
 
 # losses of the seed run (`python train.py`), float32, bit for bit: products on numpy's
 # OpenBLAS, the seed's (all under linalg.SMALL_PRODUCT_FLOPS) on one thread, so the curve
-# doesn't depend on the machine's core count
-SEED_LOSSES = {0: 5258222.5, 1: 1572005.5, 2: 1048413.125, 10: 91665.1484375, 49: 67.78401184082031,
-               50: 58.08807373046875, 100: 0.04417471960186958, 199: 5.678563411493087e-06}
+# doesn't depend on the machine's core count.  It does depend on the CPU kernels OpenBLAS
+# picks (``blas.core_name()``): they sum a product's terms in their own order, and 200
+# float32 steps carry a last-bit difference at step 2 to 1e-3 relative at step 100.
+SEED_LOSSES = {  # per OpenBLAS kernel set
+    "SkylakeX": {0: 5258222.5, 1: 1572005.5, 2: 1048412.9375, 10: 91665.171875, 49: 67.78425598144531,
+                 50: 58.08821487426758, 100: 0.044129323214292526, 199: 5.763778972323053e-06},
+}
+# elsewhere: the curve within what float32 rounding in other kernels moves it (measured
+# between two kernel sets: 2e-7 relative at step 2, 4e-6 at 50, 1e-3 at 100, 1.5e-2 at 199)
+SEED_CURVE = {0: 5258222.5, 1: 1572005.5, 2: 1048413.0, 10: 91665.16, 49: 67.7841, 50: 58.0881,
+              100: 0.04415, 199: 5.7e-06}
+SEED_RTOL = {0: 1e-6, 1: 1e-6, 2: 1e-6, 10: 1e-5, 49: 1e-3, 50: 1e-3, 100: 1e-2, 199: 0.1}
 
 USER_MODULE = '''
 import tinytape as torch
@@ -71,12 +81,16 @@ def test_the_default_run_keeps_the_seed_curve(tmp_path):
     run(config("trainer.progress=false", "trainer.compile=false"), str(tmp_path / "eager"))
     losses = losses_of(tmp_path / "eager")
     assert len(losses) == 200
-    assert {step: losses[step] for step in SEED_LOSSES} == SEED_LOSSES
+    pinned = SEED_LOSSES.get(blas.core_name())
+    if pinned is not None:
+        assert {step: losses[step] for step in pinned} == pinned
+    for step, value in SEED_CURVE.items():
+        assert abs(losses[step] - value) <= SEED_RTOL[step] * value, (step, losses[step], value)
     # compiled (the default): the same weights step for step; the fused loss reduction
     # sums in another order, so a printed loss may differ in its last bit
     metrics = run(config("trainer.progress=false"), str(tmp_path / "compiled"))
     compiled = losses_of(tmp_path / "compiled")
-    np.testing.assert_allclose([compiled[s] for s in SEED_LOSSES], list(SEED_LOSSES.values()), rtol=1e-6)
+    np.testing.assert_allclose(compiled, losses, rtol=1e-6)
     assert metrics["compiled"] is True and metrics["compile_s"] > 0 and metrics["steps_per_s"] > 0
 
 

@@ -58,6 +58,20 @@ else:
     _thread_fns = None
 
 
+def core_name():
+    """The CPU kernel set numpy's OpenBLAS picked at load (``'SkylakeX'``, ``'Haswell'``...),
+    or None for another BLAS.  The kernels decide a float32 product's last bits: a loss
+    curve pinned bit for bit holds on machines that pick the same ones."""
+    if _lib is None:
+        return None
+    try:
+        fn = _lib.scipy_openblas_get_corename64_
+    except AttributeError:
+        return None
+    fn.restype = ctypes.c_char_p
+    return fn().decode()
+
+
 def thread_functions():
     """(get, set) ctypes functions of the thread count of the BLAS the products call, or
     None when it is neither numpy's nor scipy's bundled OpenBLAS."""
