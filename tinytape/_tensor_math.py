@@ -64,8 +64,13 @@ class TensorMath:
         return convert_type(self, dtype)
 
     # ------------------------------------------------------------------ math
-    def __add__(self, other):
-        return elementwise_ops.add(self, other)
+    # the ops' functions themselves where the tensor is their first operand (a call less:
+    # 0.1 us of every operator)
+    __add__ = elementwise_ops.add
+    __sub__ = elementwise_ops.sub
+    __mul__ = elementwise_ops.mul
+    __truediv__ = elementwise_ops.div
+    __pow__ = elementwise_ops.pow
 
     def __radd__(self, other):
         other = _from_numpy_operand(other, self)
@@ -73,14 +78,8 @@ class TensorMath:
             return elementwise_ops.add(other, self)
         return elementwise_ops.add(self, other)  # a number goes second, as PyTorch's wrapped scalar
 
-    def __sub__(self, other):
-        return elementwise_ops.sub(self, other)
-
     def __rsub__(self, other):
         return elementwise_ops.sub(_from_numpy_operand(other, self), self)
-
-    def __mul__(self, other):
-        return elementwise_ops.mul(self, other)
 
     def __rmul__(self, other):
         if type(other) is float:  # ``lr * grad``: a number goes second, as PyTorch's wrapped scalar
@@ -90,14 +89,8 @@ class TensorMath:
             return elementwise_ops.mul(other, self)
         return elementwise_ops.mul(self, other)  # a number goes second, as PyTorch's wrapped scalar
 
-    def __truediv__(self, other):
-        return elementwise_ops.div(self, other)
-
     def __rtruediv__(self, other):
         return elementwise_ops.div(_from_numpy_operand(other, self), self)
-
-    def __pow__(self, other):
-        return elementwise_ops.pow(self, other)
 
     def __rpow__(self, other):
         return elementwise_ops.pow(_from_numpy_operand(other, self), self)
@@ -183,8 +176,7 @@ class TensorMath:
     def relu(self):
         return elementwise_ops.relu(self)
 
-    def clamp(self, min=None, max=None):
-        return elementwise_ops.clamp(self, min, max)
+    clamp = elementwise_ops.clamp
 
     clip = clamp
 
@@ -206,11 +198,9 @@ class TensorMath:
     def ge(self, other):
         return elementwise_ops.ge(self, other)
 
-    def sum(self, *args, **kwargs):
-        return reduction_ops.sum(self, *args, **kwargs)
+    sum = reduction_ops.sum
 
-    def mean(self, *args, **kwargs):
-        return reduction_ops.mean(self, *args, **kwargs)
+    mean = reduction_ops.mean
 
     def norm(self, *args, **kwargs):
         return reduction_ops.norm(self, *args, **kwargs)
@@ -239,8 +229,7 @@ class TensorMath:
     def argmin(self, *args, **kwargs):
         return reduction_ops.argmin(self, *args, **kwargs)
 
-    def mm(self, other):
-        return linalg_ops.mm(self, other)
+    mm = linalg_ops.mm
 
     def matmul(self, other):
         return linalg_ops.matmul(self, other)

@@ -161,6 +161,10 @@ class Function(metaclass=FunctionMeta):
     """Subclass with ``@staticmethod forward(ctx, *args)`` and ``backward(ctx, *grads)``;
     call with ``MyFunction.apply(*args)``."""
 
+    # True where forward calls backend kernels only, never an op that would record itself
+    # (the op table's, mm, sum...): grad mode then needs no switching off around it
+    _forward_runs_kernels_only = False
+
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
@@ -188,34 +192,50 @@ class Function(metaclass=FunctionMeta):
         if _tape_local.stack:
             note_op(cls)  # labels the kernels an open Tape records next
         enabled = _state.enabled
-        record = False
-        if enabled:  # record when some input requires grad (plain loop: no generator per op)
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
-        if record:
-            ctx = cls._backward_cls()
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        if enabled:  # record when some input requires grad (up to three operands: no loop, no generator)
+            n = len(args)
+            if n == 2:
+                a, b = args
+                needs = (isinstance(a, Tensor) and a._requires_grad, isinstance(b, Tensor) and b._requires_grad)
+                record = needs[0] or needs[1]
+            elif n == 1:
+                a = args[0]
+                record = isinstance(a, Tensor) and a._requires_grad
+                needs = (record,)
+            elif n == 3:  # clamp, where, a loss with its target and weight
+                a, b, c = args
+                needs = (isinstance(a, Tensor) and a._requires_grad, isinstance(b, Tensor) and b._requires_grad,
+                         isinstance(c, Tensor) and c._requires_grad)
+                record = needs[0] or needs[1] or needs[2]
+            else:
+                needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+                record = True in needs
+            if record:
+                ctx = cls._backward_cls()
+                ctx.needs_input_grad = needs
+            else:
+                ctx = _UNRECORDED[n]() if n < 8 else _UnrecordedCtx(n)
         else:
             ctx = _UNRECORDED[len(args)]() if len(args) < 8 else _UnrecordedCtx(len(args))
         if state:
             ctx.__dict__.update(state)
-        if not enabled:  # already off (no_grad, or a backward): nothing to switch and restore
-            return cls.forward(ctx, *args)
-        _state.enabled = False
-        try:
+        if not enabled or cls._forward_runs_kernels_only:  # nothing inside to keep off the tape
             outputs = cls.forward(ctx, *args)
-        finally:
-            _state.enabled = enabled
-        if record:
+        else:
+            _state.enabled = False
+            try:
+                outputs = cls.forward(ctx, *args)
+            finally:
+                _state.enabled = enabled
+        if enabled and record:
             outputs = _record(ctx, args, outputs)
         return outputs
 
 
 def _record(node, args, outputs):
     """Wire ``node`` into the tape: edges to the inputs, ``grad_fn`` on the outputs.
-    Runs once per recorded op: plain loops, no generator expressions (each costs ~0.3 us)."""
+    Runs once per recorded op: plain loops, no generator expressions or helper calls
+    per operand (each costs ~0.3 us)."""
     node.seq = _next_seq()
     edges, meta = [], []
     for a in args:
@@ -243,8 +263,19 @@ def _record(node, args, outputs):
         wired = (out,)
     else:
         wired = _wire_outputs(node, args, outputs)
-    if node._to_save:
-        node._saved = [_saved(t, args, wired) for t in node._to_save]
+    to_save = node._to_save
+    if to_save:
+        saved = []
+        for t in to_save:  # most saves are the output or the first operands: tested first
+            if t is None:
+                saved.append(_NoneSaved)
+            elif wired and t is wired[0]:
+                saved.append(_SavedTensor(t, 0, _FIRST_OUTPUT))
+            elif args and t is args[0]:
+                saved.append(_SavedTensor(t, None, _FIRST_INPUT))
+            else:
+                saved.append(_saved(t, args, wired))
+        node._saved = saved
         node._to_save = ()
     if _anomaly._state.enabled:
         node._forward_stack = _anomaly.forward_stack()
@@ -281,8 +312,7 @@ def _among(x, items):
 
 
 def _saved(t, args, outputs):
-    if t is None:
-        return _NoneSaved
+    """A saved tensor that is not the first output or operand: its role found by identity."""
     for i, o in enumerate(outputs):
         if o is t:
             return _SavedTensor(t, i, ("output", i))
@@ -290,6 +320,9 @@ def _saved(t, args, outputs):
         if a is t:
             return _SavedTensor(t, None, ("input", i))
     return _SavedTensor(t, None, None)
+
+
+_FIRST_INPUT, _FIRST_OUTPUT = ("input", 0), ("output", 0)
 
 
 _SAVED_ROLES = {"_saved_self": ("input", 0), "_saved_input": ("input", 0), "_saved_other": ("input", 1),

@@ -36,7 +36,7 @@ def operands(a, b, op):
     """``a`` and ``b`` as tensors of one dtype (PyTorch's promotion; python scalars are
     weakly typed), on one device."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if ta and tb and a._backend is b._backend and a._data.dtype == b._data.dtype:
+    if ta and tb and a._backend is b._backend and a._data.dtype is b._data.dtype:  # builtin dtypes are singletons
         if a._data.shape != b._data.shape:
             _check_broadcast(a._data.shape, b._data.shape, op)
         return a, b  # the common case, decided without building dtype objects
@@ -136,6 +136,7 @@ def to_dtype(x, dtype):
 class PowScalar(Function):
     """A tensor to a number's power: PyTorch's scalar overload, the number not an input."""
     grad_fn_name = "PowBackward0"
+    _forward_runs_kernels_only = True
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -227,6 +228,7 @@ def abs(x):
 
 class Clamp(Function):
     grad_fn_name = "ClampBackward1"
+    _forward_runs_kernels_only = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):

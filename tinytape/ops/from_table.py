@@ -27,7 +27,8 @@ def _unary_function(op):
 
     # named after the op (``Square``), not its grad_fn (``PowBackward0`` is Pow's too)
     return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
-        "grad_fn_name": op.grad_fn_name, "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "grad_fn_name": op.grad_fn_name, "_forward_runs_kernels_only": True,
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
         "__doc__": f"``{op.name}``, elementwise: {op.element}"})
 
 
@@ -48,7 +49,7 @@ def _binary_function(op):
     code = op.code
 
     def forward(ctx, a, b):
-        out = ew._binary(a, b, code)
+        out = a._new(a._backend.binary(code, a._data, b._data))
         keep_a, keep_b, keep_out = plan = plans.get(ctx.needs_input_grad, _SAVE_NOTHING)
         if plan is not _SAVE_NOTHING and True in plan:
             ctx.save_for_backward(a if keep_a else None, b if keep_b else None, out if keep_out else None)
@@ -62,7 +63,8 @@ def _binary_function(op):
                 grad_b(*(values[name] for name in needs_b), g=g) if wants_b and grad_b else None)
 
     return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
-        "grad_fn_name": op.grad_fn_name, "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "grad_fn_name": op.grad_fn_name, "_forward_runs_kernels_only": True,
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
         "__doc__": f"``{op.name}``, elementwise: {op.element}"})
 
 

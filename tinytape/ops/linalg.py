@@ -21,6 +21,7 @@ def _check(a, b, op):
 
 class Mm(Function):
     grad_fn_name = "MmBackward0"
+    _forward_runs_kernels_only = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -82,6 +83,11 @@ class Mv(Function):
 
 
 def mm(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        x, y = a._data, b._data
+        if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
+                and x.shape[1] == y.shape[0]):
+            return Mm.apply(a, b)  # the common case, checked in a few reads (numpy's dtypes are singletons)
     _check(a, b, "mm")
     if a._data.ndim != 2 or b._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D {list(a.shape)} and {b.ndim}-D {list(b.shape)}")

@@ -69,6 +69,7 @@ def _expand_back(g, in_shape, dims, keepdim):
 
 class Sum(Function):
     grad_fn_name = "SumBackward0"
+    _forward_runs_kernels_only = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
