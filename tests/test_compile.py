@@ -64,6 +64,37 @@ def test_seed_step_compiled_equals_eager_bitwise(fuse, zero_grad):
     assert isinstance(got[-1], tinytape.Tensor) and got[-1].shape == ()
 
 
+def test_the_notebook_update_with_grad_zero_is_fused_and_equals_eager():
+    """The seed notebook's update: ``w -= lr * w.grad`` and ``w.grad.zero_()`` under no_grad.
+    The trace before ``.grad`` exists zeroes a gradient the program computes; the next one,
+    the storage ``.grad`` already has: both run fused, step for step as eager."""
+    def run(compiled):
+        x, y, w1, w2 = _seed_net()
+
+        def step(x, y):
+            loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+            loss.backward()
+            with tinytape.no_grad():
+                for w in (w1, w2):
+                    w -= 1e-3 * w.grad
+                    w.grad.zero_()
+            return loss
+        if compiled:
+            step = tinytape.compile(step)
+        losses = [step(x, y).item() for _ in range(4)]
+        return losses, (w1, w2), step
+    got, weights, step = run(True)
+    want, eager_weights, _ = run(False)
+    assert got == want
+    for a, b in zip(weights, eager_weights):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        np.testing.assert_array_equal(a.grad.numpy(), np.zeros(a.shape, np.float32))
+    entries = [entry for entries in step.programs.values() for entry in entries]
+    assert len(entries) == 2  # before .grad exists, and after
+    assert all(entry.kind in ("fused", "fused_untried") for entry in entries), [e.kind for e in entries]
+    assert entries[-1].kind == "fused" and ".fill(0.0)" in entries[-1].source
+
+
 def test_the_seed_step_is_one_fused_program():
     _, _, _, step = _run(True)
     (entry,), = step.programs.values()

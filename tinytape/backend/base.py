@@ -64,6 +64,10 @@ class Backend:
     def _writable(self, x):
         return True
 
+    def fill(self, x, value):
+        """Every element of ``x`` set to the number ``value``."""
+        self.copy_into(x, self.scalar(value, x.dtype))
+
     # ``_pair(a, b, shape)``: the operands as the elementwise kernels take them, where a
     # device must copy one first; None where they take any layout (no call per op)
     _pair = None

@@ -16,6 +16,8 @@
 
 Programs with a kernel outside this set replay through ``replay.python_replay``.
 """
+import math
+
 import numpy as np
 
 from .._dtype import BFLOAT16
@@ -213,6 +215,18 @@ class _Generator:
     def _k_copy_into(self, out, dst, src):
         out = out[0] if isinstance(out, tuple) else out
         self._elementwise(self._buf(dst), "copy", None, [self._buf(src)], inplace=True)
+
+    def _k_fill(self, out, x, value):
+        """A number written over a buffer in memory (``grad.zero_()``): an argument's or a
+        parameter's storage, or a gradient the program computed."""
+        x = self._buf(x)
+        buf = self.buffers[x]
+        if buf.kind not in ("ext", "value") or not math.isfinite(value) or abs(value) >= 2 ** 53:
+            raise NotFusable("fill of a view or a constant, or with a number a literal can't carry")
+        self._close()  # the loop computing it has stored it
+        self._use(x)
+        buf.stored = True
+        self.statements.append(("fill", x, repr(float(value))))  # a float storage's number, as a literal
 
     def _elementwise(self, out, kind, op, inputs, inplace=False):
         out_buf = self.buffers[out]

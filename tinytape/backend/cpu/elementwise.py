@@ -122,6 +122,30 @@ def _compare_nd_loop(op, a, b, out):
 
 
 @njit(cache=True, **_JIT)
+def where_flat(cond, a, b, out):
+    """``where_nd`` over flat buffers: ``cond`` and ``out`` of one size, ``a`` and ``b`` of
+    that size or of one element (a number).  A gradient selected against 0, 2-3x faster
+    than the strided loop."""
+    n = out.size
+    if a.size == n:
+        if b.size == n:
+            for i in range(n):
+                out[i] = a[i] if cond[i] else b[i]
+        else:
+            s = b[0]
+            for i in range(n):
+                out[i] = a[i] if cond[i] else s
+    elif b.size == n:
+        s = a[0]
+        for i in range(n):
+            out[i] = s if cond[i] else b[i]
+    else:
+        sa, sb = a[0], b[0]
+        for i in range(n):
+            out[i] = sa if cond[i] else sb
+
+
+@njit(cache=True, **_JIT)
 def where_nd(cond, a, b, out):
     d0, d1, d2, d3 = out.shape
     c0, c1, c2, c3 = _bcast(cond, out)

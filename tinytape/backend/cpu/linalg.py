@@ -21,26 +21,39 @@ same on a machine of any core count.
 """
 import numpy as np
 from numba import njit
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 from .blas import GEMM, NO_TRANS, TRANS, gemm_call, thread_functions
 
 SMALL_PRODUCT_FLOPS = 10_000_000
 
 
+def _units(x):
+    """(1, 0) in the dtype of the array ``x``, in compiled code: gemm's alpha and beta."""
+
+
+@overload(_units)
+def _units_typed(x):
+    scalar = as_dtype(x.dtype).type  # typed here, not passed in: two numpy scalars cost the dispatcher 0.3 us
+    return lambda x: (scalar(1), scalar(0))
+
+
 @njit(cache=True, nogil=True)
-def _gemm(address, a, b, out, trans_a, trans_b, one, zero):
+def _gemm(address, a, b, out, trans_a, trans_b):
     """``out = op(a) @ op(b)`` by numpy's cblas gemm at ``address`` (all C-contiguous, no
     zero size)."""
     m, n = out.shape
     k = a.shape[0] if trans_a else a.shape[1]
+    one, zero = _units(out)
     gemm_call(address, TRANS if trans_a else NO_TRANS, TRANS if trans_b else NO_TRANS, m, n, k, one,
               a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], zero, out.ctypes.data, n)
 
 
 @njit(cache=True, nogil=True)
-def _batched_gemm(address, a, b, out, trans_a, trans_b, one, zero):
+def _batched_gemm(address, a, b, out, trans_a, trans_b):
     for i in range(out.shape[0]):
-        _gemm(address, a[i], b[i], out[i], trans_a, trans_b, one, zero)
+        _gemm(address, a[i], b[i], out[i], trans_a, trans_b)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -68,7 +81,6 @@ def _bmm(a, b, out, trans_a, trans_b):
 
 # keyed by dtype object: numpy's ``dtype.name`` is Python code (1.5-3 us a read)
 _GEMM = {np.dtype(name): address for name, address in GEMM.items()}
-_ONE = {np.dtype(name): (np.dtype(name).type(1), np.dtype(name).type(0)) for name in GEMM}
 
 
 def matmul(a, b, out, trans_a, trans_b):
@@ -87,7 +99,7 @@ def _product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b):
         _threads.pick(2 * out.shape[-2] * out.shape[-1] * k)
     address = _GEMM.get(out.dtype)
     if address and out.size and k:
-        gemm_kernel(address, a, b, out, trans_a, trans_b, *_ONE[out.dtype])
+        gemm_kernel(address, a, b, out, trans_a, trans_b)
     else:
         dot_kernel(a, b, out, trans_a, trans_b)
 
