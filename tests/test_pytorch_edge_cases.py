@@ -194,3 +194,24 @@ def test_zero_gradients_where_pytorch_defines_them():
     a, b = tt.tensor([0.], requires_grad=True), tt.tensor([0.], requires_grad=True)
     tt.atan2(a, b).backward(tt.ones(1))
     assert a.grad.item() == 0 and b.grad.item() == 0
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize("row, want", [  # PyTorch 2.14's gradients of cumprod(x).sum(), written out
+    ([3.0, 0.0, INF], [1.0, INF, 0.0]),  # only the terms before the first zero reach x_0
+    ([INF, 2.0, 0.0], [NAN, INF, INF]),  # (sum of out * g) / x: inf / inf
+    ([INF, 2.0], [NAN, INF]),
+    ([2.0, -INF, 0.0, 0.0], [-INF, NAN, -INF, 0.0]),
+    ([0.0, INF, 2.0, 0.0, INF], [NAN, 0.0, 0.0, 0.0, 0.0]),
+    ([2.0, 0.0, 3.0, 0.0, 5.0], [1.0, 8.0, 0.0, 0.0, 0.0]),
+])
+def test_cumprod_gradient_at_infinities_and_zeros_is_pytorchs(row, want):
+    x = tt.tensor(row, dtype=tt.float64, requires_grad=True)
+    x.cumprod(0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array(want))
+    if torch is not None:
+        t = torch.tensor(row, dtype=torch.float64, requires_grad=True)
+        t.cumprod(0).sum().backward()
+        np.testing.assert_array_equal(t.grad.numpy(), np.array(want))  # the values written out are PyTorch's

@@ -8,8 +8,10 @@ from .. import _creation, _dtype
 from .._tensor import _wrap_dim
 from ..autograd.function import Function
 from . import elementwise as ew
+from . import indexing as ix
 from . import reduction as red
 from . import shape as sh
+from . import statistics as stats
 from .from_table import FUNCTIONS as _TABLE
 from .selection import _along, flip
 from .windows import _check_tensor
@@ -37,37 +39,40 @@ def _scan_input(input, dtype, op):
 
 
 class Cumprod(Function):
-    """Running products; the gradient is exact where elements are zero (no division):
-    d out_j / d x_k = (prod_{i<k} x_i)(prod_{k<i<=j} x_i), so grad_k = E_k R_k with E the
-    exclusive running product and R_k = g_k + x_{k+1} R_{k+1} (a reversed affine scan)."""
+    """Running products, with PyTorch's backward (``cumprod_backward``), term for term, so
+    zeros, infinities and nans give its gradients.  With w = out * g and the zeros of x
+    counted along ``d``: before the first zero, grad_k = (sum_{j>=k} w_j) / x_k over that
+    stretch; at the first zero, grad = (prod_{i<z1} x_i) sum_{z1<=j<z2} g_j prod_{z1<i<=j} x_i
+    (z2 the second zero); 0 after it.  A slice without zeros is the first case throughout."""
 
     grad_fn_name = "CumprodBackward0"
 
     @staticmethod
     def forward(ctx, x, d):
-        ctx.save_for_backward(x)
+        out = _shifted_scan(x, d, ew.mul)
+        ctx.save_for_backward(x, out)
         ctx.d = d
-        return _shifted_scan(x, d, ew.mul)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         d, n, nd = ctx.d, x.shape[ctx.d], x.ndim
-        if n == 0:
+        if n <= 1:
             return g, None
+        zeros = stats.cumsum(ew.eq(x, 0), d)  # zeros so far along d, this element included
+        before = ew.eq(zeros, 0)  # [0, z1)
+        w = ix.masked_fill(out * g, ~before, 0.0)
+        tail = flip(stats.cumsum(flip(w, (d,)), d), (d,))  # sum over j >= k within the stretch
+        grad = ew.where(before, tail / ix.masked_fill(x, ~before, 1.0), 0.0)
+        first = ew.eq(zeros, 1)  # [z1, z2)
+        at_first = first & ew.eq(x, 0)  # z1 itself
+        after_first = first & ~at_first  # (z1, z2)
+        inside = red.sum(cumprod(ix.masked_fill(x, ~after_first, 1.0), d)
+                         * ix.masked_fill(g, ~first, 0.0), d, keepdim=True)
         ones = _creation.ones_like(x[_along(d, nd, slice(0, 1))])
-        running = _shifted_scan(x, d, ew.mul)
-        before = sh.cat([ones, running[_along(d, nd, slice(0, n - 1))]], d)  # E
-        # R read backwards: S_m = h_m + c_m S_{m-1}, h = flip(g), c_m = flip(x)[m - 1] (c_0 unused)
-        h, c = flip(g, (d,)), sh.cat([ones, flip(x, (d,))[_along(d, nd, slice(0, n - 1))]], d)
-        shift, acc, coef = 1, h, c
-        while shift < n:
-            keep, rest, prev = (_along(d, nd, slice(0, shift)), _along(d, nd, slice(shift, n)),
-                                _along(d, nd, slice(0, n - shift)))
-            acc, coef = (sh.cat([acc[keep], acc[rest] + coef[rest] * acc[prev]], d),
-                         sh.cat([coef[keep], coef[rest] * coef[prev]], d))
-            shift *= 2
-        return before * flip(acc, (d,)), None
+        exclusive = sh.cat([ones, out[_along(d, nd, slice(0, n - 1))]], d)  # prod_{i<k} x_i
+        return ew.where(at_first, inside * exclusive, grad), None
 
 
 def cumprod(input, dim, *, dtype=None):
