@@ -215,3 +215,21 @@ def test_cumprod_gradient_at_infinities_and_zeros_is_pytorchs(row, want):
         t = torch.tensor(row, dtype=torch.float64, requires_grad=True)
         t.cumprod(0).sum().backward()
         np.testing.assert_array_equal(t.grad.numpy(), np.array(want))  # the values written out are PyTorch's
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_cumsum_accumulates_as_pytorch(device):
+    """PyTorch keeps a float32 running sum in float64 and a float16 one in float32, rounding
+    each output: [1e8, 1, 1, -1e8] ends at 2 (a float32 running sum, or a tree of float32
+    adds, ends at 0)."""
+    out = tt.cumsum(tt.tensor([1e8, 1.0, 1.0, -1e8], device=device), 0)
+    np.testing.assert_array_equal(out.cpu().numpy(), np.array([1e8, 1e8, 1e8, 2.0], np.float32))
+    half = tt.cumsum(tt.tensor([2048.0, 1.0, 1.0, -2048.0], dtype=tt.float16, device=device), 0)
+    np.testing.assert_array_equal(half.cpu().numpy(), np.array([2048, 2048, 2050, 2], np.float16))
+    big = tt.tensor([[2 ** 62, 2 ** 62 - 1], [1, 1]], device=device).cumsum(1)  # int64: exact
+    assert big.cpu().tolist() == [[2 ** 62, 2 ** 63 - 1], [1, 2]]
+    x = tt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], device=device, requires_grad=True)
+    y = x.cumsum(1)
+    assert y.grad_fn.name() == "CumsumBackward0"
+    y.backward(tt.tensor([[1.0, 10.0, 100.0], [1.0, 1.0, 1.0]], device=device))
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[111.0, 110.0, 100.0], [3.0, 2.0, 1.0]])

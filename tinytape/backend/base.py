@@ -215,6 +215,21 @@ class Backend:
         idx = idx if keepdim else np.expand_dims(idx, dim)
         return np.take_along_axis(np.arange(math.prod(shape)).reshape(shape), idx, dim)
 
+    def cumsum(self, x, dim, exact=False):
+        """Running sums along ``dim`` in PyTorch's accumulator: float64 for float32 and
+        float64, the dtype itself with ``exact`` (int64; float32 for float16 and bfloat16).
+        That axis moved last and made contiguous, a kernel row per line, moved back."""
+        if x.dtype is HALF or x.dtype is BFLOAT16:
+            return self._in_float32(Backend.cumsum, x, dim, True)
+        dims = [d for d in range(x.ndim) if d != dim] + [dim]
+        moved = self.contiguous(self.permute(x, dims))
+        cols = moved.shape[-1] if moved.ndim else 1
+        rows = moved.size // max(cols, 1)
+        out = self.empty(moved.shape, x.dtype)
+        if rows:
+            self._cumsum_kernel(moved, out, rows, cols, exact or x.dtype.kind != "f")
+        return self.permute(out, sorted(range(len(dims)), key=dims.__getitem__))
+
     # ---- nn ----
     def softmax(self, x, dim, log=False):
         """softmax (or log_softmax) along ``dim``: that axis moved last and made

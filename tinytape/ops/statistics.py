@@ -128,26 +128,34 @@ def _cat(parts, dim=0):
     return cat(parts, dim)
 
 
+class Cumsum(Function):
+    """Running sums along ``d``, each the rounded sum of the elements so far in PyTorch's
+    accumulator (float64 for float32); the gradient is the reversed running sum of g."""
+
+    grad_fn_name = "CumsumBackward0"
+    _forward_runs_kernels_only = True
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.d = d
+        return x._new(x._backend.cumsum(x._data, d))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .selection import flip
+        d = ctx.d
+        if g.numel() <= 1 or g.shape[d] == 1:
+            return g, None
+        return flip(Cumsum.apply(flip(g, (d,)), d), (d,)), None
+
+
 def cumsum(input, dim, *, dtype=None):
-    """Running sums along ``dim`` by doubling shifts (Hillis-Steele): log2(n) recorded adds."""
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
-        x = ew.to_dtype(x, _dtype.int64)
+        x = ew.to_dtype(x, _dtype.int64)  # integer and bool sums count in int64, as PyTorch's
     if x.ndim == 0:
         return x * 1
-    d = _wrap_dim(dim, x.ndim, "cumsum")
-    n, shift = x.shape[d], 1
-    out = x
-    while shift < n:
-        lead = [slice(None)] * x.ndim
-        lead[d] = slice(0, n - shift)
-        from .._creation import zeros
-        pad_shape = list(x.shape)
-        pad_shape[d] = shift
-        shifted = _cat([zeros(pad_shape, dtype=x.dtype, device=x.device), out[tuple(lead)]], d)
-        out = out + shifted
-        shift *= 2
-    return out if out is not x else x * 1
+    return Cumsum.apply(x, _wrap_dim(dim, x.ndim, "cumsum"))
 
 
 @numpy_aliases

@@ -324,6 +324,11 @@ class CPUBackend(Backend):
                                  indices.reshape(outer, inner))
 
     @staticmethod
+    def _cumsum_kernel(x, out, rows, cols, exact):
+        kernel = _reduction.cumsum_rows_exact if exact else _reduction.cumsum_rows
+        kernel(x.reshape(rows, cols), out.reshape(rows, cols))
+
+    @staticmethod
     def _softmax_kernel(x, out, rows, cols, log):
         _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
 

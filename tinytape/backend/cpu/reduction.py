@@ -5,6 +5,8 @@ Sums accumulate in float64 whatever the dtype, so float32 sums of many terms kee
 their digits.
 """
 from numba import njit
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 from ..opcodes import MAX, MIN, SUM, SUMSQ
 
@@ -47,3 +49,37 @@ def argreduce_mid(op, x, values, indices):
                     arg = j
             values[i, k] = best
             indices[i, k] = arg
+
+
+def _zero(x):
+    """0 in the dtype of the array ``x``, in compiled code."""
+
+
+@overload(_zero)
+def _zero_typed(x):
+    scalar = as_dtype(x.dtype).type
+    return lambda x: scalar(0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def cumsum_rows(x, out):
+    """Running sums along each row of C-contiguous (rows, cols) buffers, kept in float64
+    and rounded at each output: PyTorch's CPU kernel for float32 (float64 alike)."""
+    rows, cols = x.shape
+    for i in range(rows):
+        acc = 0.0
+        for j in range(cols):
+            acc += x[i, j]
+            out[i, j] = acc
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def cumsum_rows_exact(x, out):
+    """Running sums kept in ``x``'s own dtype: int64 (exact) and the float32 that PyTorch
+    sums float16 and bfloat16 in."""
+    rows, cols = x.shape
+    for i in range(rows):
+        acc = _zero(x)
+        for j in range(cols):
+            acc += x[i, j]
+            out[i, j] = acc

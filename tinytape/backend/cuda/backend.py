@@ -326,6 +326,10 @@ class CUDABackend(Backend):
         _reduction.argreduce_mid[per_output(outer * inner, _reduction.TPB)](op, x.buf[x.offset:], outer, n, inner,
                                                                 values.buf, indices.buf)
 
+    def _cumsum_kernel(self, x, out, rows, cols, exact):
+        kernel = _reduction.cumsum_rows_exact if exact else _reduction.cumsum_rows
+        kernel[grid(rows)](x.buf[x.offset:], out.buf, rows, cols)
+
     def _softmax_kernel(self, x, out, rows, cols, log):
         _nn.softmax_rows[grid(rows)](x.buf[x.offset:], out.buf, rows, cols, log)
 

@@ -85,3 +85,29 @@ def argreduce_mid(op, x, outer, n, inner, values, indices):
     if t == 0:
         values[cell] = vals[0]
         indices[cell] = idxs[0]
+
+
+@cuda.jit
+def cumsum_rows(x, out, rows, cols):
+    """Running sums along each row of contiguous (rows, cols) buffers, a thread per row,
+    kept in float64 and rounded at each output (the CPU kernel's values)."""
+    r = cuda.grid(1)
+    if r < rows:
+        base = r * cols
+        acc = float64(0.0)
+        for j in range(cols):
+            acc += x[base + j]
+            out[base + j] = acc
+
+
+@cuda.jit
+def cumsum_rows_exact(x, out, rows, cols):
+    """Running sums kept in ``x``'s own dtype (int64; float32 for float16 and bfloat16)."""
+    r = cuda.grid(1)
+    if r < rows:
+        base = r * cols
+        acc = x[base]
+        out[base] = acc
+        for j in range(1, cols):
+            acc += x[base + j]
+            out[base + j] = acc
