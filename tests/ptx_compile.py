@@ -40,6 +40,8 @@ def signatures(f):
         ew.fill: (a, i64, i64, f),
         red.reduce_mid: (i64, a, i64, i64, i64, a),
         red.argreduce_mid: (i64, a, i64, i64, i64, a, idx),
+        red.cumsum_rows: (a, a, i64, i64),
+        red.cumsum_rows_exact: (a, a, i64, i64),
         la.matmul: (a, i64, i64, a, i64, i64, a, i64, i64, i64, b1, b1),
         ix.gather: (a, i64, idx, a, i64),
         ix.scatter_add: (a, idx, a, i64),
@@ -71,6 +73,8 @@ def main():
                 print(f"sm_{cc[0]}{cc[1]} {dtype} {kernel.py_func.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}: "
                       f"{len(ptx)} bytes of PTX")
         ptx, _ = cuda.compile_ptx(ix.scatter_add.py_func, (A(i64), A(i64), A(i64), i64), cc=cc)
+        count += 1
+        ptx, _ = cuda.compile_ptx(red.cumsum_rows_exact.py_func, (A(i64), A(i64), i64, i64), cc=cc)  # int64 sums
         count += 1
         for kernel, sig in bfloat16_signatures().items():  # bfloat16: its bits in uint16 buffers
             ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
