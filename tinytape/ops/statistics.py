@@ -1,6 +1,7 @@
 """Reductions built from recorded ops (so their gradients, and second derivatives, follow):
-var/std, prod, cumsum, logsumexp; comparisons of whole tensors (equal, isclose,
-allclose); sort and topk (order chosen on the host, values gathered on the tape)."""
+var/std, prod, logsumexp; cumsum (a kernel: PyTorch's running sums, bit for bit);
+comparisons of whole tensors (equal, isclose, allclose); sort and topk (order chosen on
+the host, values gathered on the tape)."""
 import math
 
 import numpy as np

@@ -2,7 +2,7 @@
 
 Any set of adjacent reduced dimensions maps onto that middle axis without a copy.
 Sums accumulate in float64 whatever the dtype, so float32 sums of many terms keep
-their digits.
+their digits.  Running sums (cumsum) go along the rows of a (rows, cols) buffer.
 """
 from numba import njit
 from numba.extending import overload

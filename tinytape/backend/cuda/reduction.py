@@ -1,6 +1,7 @@
 """Reduction CUDA kernels over the middle axis of a contiguous (outer, n, inner) buffer:
 one block per output element, a strided loop per thread, then a shared-memory tree
-(no warp shuffles: the simulator has none).  Values combine in float64."""
+(no warp shuffles: the simulator has none).  Values combine in float64.  Running sums
+(cumsum): a thread per row of a (rows, cols) buffer."""
 from numba import config, cuda, float64, int64
 
 from ..opcodes import MAX, SUM, SUMSQ
