@@ -233,3 +233,15 @@ def test_cumsum_accumulates_as_pytorch(device):
     assert y.grad_fn.name() == "CumsumBackward0"
     y.backward(tt.tensor([[1.0, 10.0, 100.0], [1.0, 1.0, 1.0]], device=device))
     np.testing.assert_array_equal(x.grad.cpu().numpy(), [[111.0, 110.0, 100.0], [3.0, 2.0, 1.0]])
+
+
+def test_logsumexp_is_one_entry_with_pytorchs_backward():
+    x = tt.tensor([[0.0, np.log(3.0)], [-np.inf, -np.inf]], dtype=tt.float64, requires_grad=True)
+    out = tt.logsumexp(x, 1)
+    assert out.grad_fn.name() == "LogsumexpBackward0"
+    assert out[1].item() == -np.inf  # a row of -inf stays -inf (its maximum shifts by 0)
+    out.backward(tt.tensor([2.0, 1.0], dtype=tt.float64))
+    np.testing.assert_allclose(x.grad.numpy()[0], [0.5, 1.5], rtol=1e-15)  # g * exp(x - out)
+    assert np.isnan(x.grad.numpy()[1]).all()  # exp(-inf - -inf), as PyTorch's formula gives
+    y = tt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert tt.logsumexp(y, (0, 1), keepdim=True).shape == (1, 1)

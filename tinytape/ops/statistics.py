@@ -1,5 +1,5 @@
 """Reductions built from recorded ops (so their gradients, and second derivatives, follow):
-var/std, prod, logsumexp; cumsum (a kernel: PyTorch's running sums, bit for bit);
+var/std, prod, logsumexp (PyTorch's backward); cumsum (a kernel: PyTorch's running sums, bit for bit);
 comparisons of whole tensors (equal, isclose, allclose); sort and topk (order chosen on
 the host, values gathered on the tape)."""
 import math
@@ -159,17 +159,40 @@ def cumsum(input, dim, *, dtype=None):
     return Cumsum.apply(x, _wrap_dim(dim, x.ndim, "cumsum"))
 
 
+class Logsumexp(Function):
+    """log(sum(exp(x))) over ``dims``, shifted by the maximum for stability (a maximum that
+    is infinite shifts by 0, so rows of -inf stay -inf); PyTorch's backward,
+    g * exp(x - out)."""
+
+    grad_fn_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        peak = x
+        for d in sorted(dims, reverse=True):
+            peak = peak.max(d, keepdim=True)[0] if x.ndim else peak
+        peak = ew.where(peak.abs() == math.inf, 0.0, peak)
+        out = (x - peak).exp().sum(dims, keepdim=True).log() + peak
+        out = out if keepdim else out.squeeze(dims) if x.ndim else out
+        ctx.save_for_backward(x, out)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdim and x.ndim:
+            for d in sorted(ctx.dims):
+                g, out = g.unsqueeze(d), out.unsqueeze(d)
+        return g * (x - out).exp(), None, None
+
+
 @numpy_aliases
 def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(x))) over ``dim``, shifted by the (constant) maximum for stability."""
     x = ew._float_input(input, "logsumexp")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    peak = x.detach()
-    for d in sorted((_wrap_dim(d, x.ndim, "logsumexp") for d in dims), reverse=True):
-        peak = peak.max(d, keepdim=True)[0] if x.ndim else peak
-    peak = ew.where(peak.abs() == math.inf, 0.0, peak)  # all -inf rows stay -inf, not nan
-    out = (x - peak).exp().sum(dims, keepdim=True).log() + peak
-    return out if keepdim else out.squeeze(dims) if x.ndim else out
+    dims = tuple(sorted({_wrap_dim(d, x.ndim, "logsumexp") for d in dims})) if x.ndim else dims
+    return Logsumexp.apply(x, dims, keepdim)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
