@@ -217,17 +217,21 @@ class Backend:
 
     def cumsum(self, x, dim, exact=False):
         """Running sums along ``dim`` in PyTorch's accumulator: float64 for float32 and
-        float64, the dtype itself with ``exact`` (int64; float32 for float16 and bfloat16).
-        That axis moved last and made contiguous, a kernel row per line, moved back."""
+        float64, the dtype itself with ``exact`` (int64; float32 for float16 and bfloat16)."""
         if x.dtype is HALF or x.dtype is BFLOAT16:
             return self._in_float32(Backend.cumsum, x, dim, True)
+        return self._along_rows(x, dim, self._cumsum_kernel, exact or x.dtype.kind != "f")
+
+    def _along_rows(self, x, dim, kernel, *args):
+        """``kernel(rows, out, n_rows, n_cols, *args)`` over ``x`` with ``dim`` moved last and
+        made contiguous, a kernel row per line along ``dim``; the output moved back as a view."""
         dims = [d for d in range(x.ndim) if d != dim] + [dim]
         moved = self.contiguous(self.permute(x, dims))
         cols = moved.shape[-1] if moved.ndim else 1
         rows = moved.size // max(cols, 1)
         out = self.empty(moved.shape, x.dtype)
         if rows:
-            self._cumsum_kernel(moved, out, rows, cols, exact or x.dtype.kind != "f")
+            kernel(moved, out, rows, cols, *args)
         return self.permute(out, sorted(range(len(dims)), key=dims.__getitem__))
 
     # ---- nn ----
@@ -236,14 +240,7 @@ class Backend:
         contiguous, one row per kernel row, moved back as a view."""
         if x.dtype is HALF or x.dtype is BFLOAT16:
             return self._in_float32(Backend.softmax, x, dim, log)
-        dims = [d for d in range(x.ndim) if d != dim] + [dim]
-        moved = self.contiguous(self.permute(x, dims))
-        cols = moved.shape[-1] if moved.ndim else 1
-        rows = moved.size // max(cols, 1)
-        out = self.empty(moved.shape, x.dtype)
-        if rows:
-            self._softmax_kernel(moved, out, rows, cols, log)
-        return self.permute(out, sorted(range(len(dims)), key=dims.__getitem__))
+        return self._along_rows(x, dim, self._softmax_kernel, log)
 
     # ---- indexing: positions are host int64, checked before the kernels read them ----
     def gather(self, x, index):

@@ -11,6 +11,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from .indexing import Gather
 from ..autograd.function import Function
+from ..backend.opcodes import MAX
 from .reduction import _dims, _kept_shape, _return_type, numpy_aliases
 
 
@@ -168,9 +169,7 @@ class Logsumexp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        peak = x
-        for d in sorted(dims, reverse=True):
-            peak = peak.max(d, keepdim=True)[0] if x.ndim else peak
+        peak = x._new(x._backend.reduce(MAX, x._data, dims, True)) if x.ndim else x  # PyTorch's amax
         peak = ew.where(peak.abs() == math.inf, 0.0, peak)
         out = (x - peak).exp().sum(dims, keepdim=True).log() + peak
         out = out if keepdim else out.squeeze(dims) if x.ndim else out
@@ -182,8 +181,8 @@ class Logsumexp(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         if not ctx.keepdim and x.ndim:
-            for d in sorted(ctx.dims):
-                g, out = g.unsqueeze(d), out.unsqueeze(d)
+            kept = _kept_shape(x.shape, ctx.dims)
+            g, out = g.reshape(kept), out.reshape(kept)
         return g * (x - out).exp(), None, None
 
 

@@ -29,11 +29,12 @@ from .blas import GEMM, NO_TRANS, TRANS, gemm_call, thread_functions
 SMALL_PRODUCT_FLOPS = 10_000_000
 
 
-def _units(x):
-    """(1, 0) in the dtype of the array ``x``, in compiled code: gemm's alpha and beta."""
+def units(x):
+    """(1, 0) in the dtype of the array ``x``, in compiled code (gemm's alpha and beta, a
+    running sum's start)."""
 
 
-@overload(_units)
+@overload(units)
 def _units_typed(x):
     scalar = as_dtype(x.dtype).type  # typed here, not passed in: two numpy scalars cost the dispatcher 0.3 us
     return lambda x: (scalar(1), scalar(0))
@@ -45,7 +46,7 @@ def _gemm(address, a, b, out, trans_a, trans_b):
     zero size)."""
     m, n = out.shape
     k = a.shape[0] if trans_a else a.shape[1]
-    one, zero = _units(out)
+    one, zero = units(out)
     gemm_call(address, TRANS if trans_a else NO_TRANS, TRANS if trans_b else NO_TRANS, m, n, k, one,
               a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], zero, out.ctypes.data, n)
 

@@ -5,10 +5,9 @@ Sums accumulate in float64 whatever the dtype, so float32 sums of many terms kee
 their digits.  Running sums (cumsum) go along the rows of a (rows, cols) buffer.
 """
 from numba import njit
-from numba.extending import overload
-from numba.np.numpy_support import as_dtype
 
 from ..opcodes import MAX, MIN, SUM, SUMSQ
+from .linalg import units
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -51,16 +50,6 @@ def argreduce_mid(op, x, values, indices):
             indices[i, k] = arg
 
 
-def _zero(x):
-    """0 in the dtype of the array ``x``, in compiled code."""
-
-
-@overload(_zero)
-def _zero_typed(x):
-    scalar = as_dtype(x.dtype).type
-    return lambda x: scalar(0)
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def cumsum_rows(x, out):
     """Running sums along each row of C-contiguous (rows, cols) buffers, kept in float64
@@ -79,7 +68,7 @@ def cumsum_rows_exact(x, out):
     sums float16 and bfloat16 in."""
     rows, cols = x.shape
     for i in range(rows):
-        acc = _zero(x)
+        acc = units(x)[1]  # 0 in x's dtype
         for j in range(cols):
             acc += x[i, j]
             out[i, j] = acc
