@@ -21,6 +21,15 @@ from . import reduction as _reduction
 _ND = 4  # rank of the strided elementwise kernels
 _FILL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the fill kernel's signatures: the gradients' dtypes
 _BOOL = np.dtype(np.bool_)
+# op code -> kernel, per entry point: indexed straight from the fast paths (no wrapper frame)
+_unary = _elementwise.BY_OP["unary"]
+_binary = _elementwise.BY_OP["binary"]
+_binary_inplace = _elementwise.BY_OP["binary_inplace"]
+_binary_scalar = _elementwise.BY_OP["binary_scalar"]
+_binary_nd = _elementwise.BY_OP["binary_nd"]
+_compare = _elementwise.BY_OP["compare"]
+_compare_scalar = _elementwise.BY_OP["compare_scalar"]
+_compare_nd = _elementwise.BY_OP["compare_nd"]
 
 
 def _readonly(view):
@@ -196,22 +205,22 @@ class CPUBackend(Backend):
                     if a.shape == b.shape and b.flags.c_contiguous:
                         out = np.empty(a.shape, dtype)
                         if a.ndim == 1:
-                            _elementwise.binary(op, a, b, out)
+                            _binary[op](a, b, out)
                         else:
-                            _elementwise.binary(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+                            _binary[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
                         return out
                     if not b.ndim:  # ``lr * grad``, ``clamp(min=0)``
                         out = np.empty(a.shape, dtype)
-                        _elementwise.binary_scalar(op, a.reshape(-1), b[()], out.reshape(-1), False)
+                        _binary_scalar[op](a.reshape(-1), b[()], out.reshape(-1), False)
                         return out
                 elif a.shape == b.shape and b.flags.c_contiguous and a.size and not any(a.strides):
                     # one number broadcast over the shape (the gradient of a sum) times a tensor
                     out = np.empty(b.shape, dtype)
-                    _elementwise.binary_scalar(op, b.reshape(-1), a[(0,) * a.ndim], out.reshape(-1), True)
+                    _binary_scalar[op](b.reshape(-1), a[(0,) * a.ndim], out.reshape(-1), True)
                     return out
             elif (out is a and a.flags.c_contiguous and a.flags.writeable
                   and (not b.ndim or a.shape == b.shape and b.flags.c_contiguous)):  # ``w -= ...``, accumulation
-                _elementwise.binary_inplace(op, a.reshape(-1), b.reshape(-1))
+                _binary_inplace[op](a.reshape(-1), b.reshape(-1))
                 return out
         return Backend.binary(self, op, a, b, out)
 
@@ -222,11 +231,11 @@ class CPUBackend(Backend):
                 and op in COMPARE_CODES):
             if a.shape == b.shape and b.flags.c_contiguous:
                 out = np.empty(a.shape, _BOOL)
-                _elementwise.compare(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+                _compare[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
                 return out
             if not b.ndim:
                 out = np.empty(a.shape, _BOOL)
-                _elementwise.compare_scalar(op, a.reshape(-1), b[()], out.reshape(-1), False)
+                _compare_scalar[op](a.reshape(-1), b[()], out.reshape(-1), False)
                 return out
         return Backend.compare(self, op, a, b)
 
@@ -279,35 +288,35 @@ class CPUBackend(Backend):
             with np.errstate(all="ignore"):  # IEEE results (log(0) = -inf), without numpy's warnings
                 ufunc(x, out=out)
         else:
-            _elementwise.unary(op, x.reshape(-1), out.reshape(-1))
+            _unary[op](x.reshape(-1), out.reshape(-1))
 
     @staticmethod
     def _binary_kernel(op, a, b, out):
-        _elementwise.binary(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+        _binary[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
 
     @staticmethod
     def _binary_inplace_kernel(op, a, b):
-        _elementwise.binary_inplace(op, a.reshape(-1), _c(b).reshape(-1))
+        _binary_inplace[op](a.reshape(-1), _c(b).reshape(-1))
 
     @staticmethod
     def _binary_scalar_kernel(op, a, s, out, scalar_first):
-        _elementwise.binary_scalar(op, a.reshape(-1), s, out.reshape(-1), scalar_first)
+        _binary_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
 
     @staticmethod
     def _binary_nd_kernel(op, a, b, out, shape):
-        _elementwise.binary_nd(op, _as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+        _binary_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
 
     @staticmethod
     def _compare_kernel(op, a, b, out):
-        _elementwise.compare(op, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+        _compare[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
 
     @staticmethod
     def _compare_scalar_kernel(op, a, s, out, scalar_first):
-        _elementwise.compare_scalar(op, a.reshape(-1), s, out.reshape(-1), scalar_first)
+        _compare_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
 
     @staticmethod
     def _compare_nd_kernel(op, a, b, out, shape):
-        _elementwise.compare_nd(op, _as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+        _compare_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
 
     @staticmethod
     def _where_kernel(cond, a, b, out, shape):

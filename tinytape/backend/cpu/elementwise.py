@@ -1,16 +1,17 @@
-"""Elementwise CPU kernels: one kernel per entry point, the operation passed as an op code.
+"""Elementwise CPU kernels: one entry point per layout, the operation passed as an op code.
 
 Kernels take flat C-contiguous buffers (one signature per dtype) or, for broadcasting
 and strided inputs, read-only 4-D views whose broadcast dimensions have size 1; the
 shape logic lives in Python (``tinytape.backend``).
 
-The op code is tested once, outside the loop: each branch inlines the loop with the op
-as a constant, so LLVM vectorises it.  Testing it per element instead made a 100 000-
-element float32 subtraction 28x slower (520 us vs 18.5 us; numpy: 40 us).  Those
-branches are generated from the op table (``_dispatch_source``): one per declared op,
-ending in an error, so a kernel never returns its input or uninitialised memory for a
-code it does not know.  Every kernel uses numba's ``error_model="numpy"``: IEEE 754
-results (1/0 = inf) rather than Python's ZeroDivisionError.
+Each entry point (``binary(op, a, b, out)``...) runs a kernel of its own per op code,
+made from the op table (``_kernels_source``) and compiled on its first call for a dtype,
+so a program pays only for the ops it uses.  In each the op is a constant, so LLVM
+vectorises the loop: testing the code per element made a 100 000-element float32
+subtraction 28x slower (520 us vs 18.5 us; numpy: 40 us).  A code the table does not
+declare is a ValueError, never a kernel that returns its input or uninitialised memory.
+Every kernel uses numba's ``error_model="numpy"``: IEEE 754 results (1/0 = inf) rather
+than Python's ZeroDivisionError.
 """
 import importlib.util
 import os
@@ -182,18 +183,20 @@ ENTRY_POINTS = {
 }
 
 
-def _dispatch_source():
-    """A module of kernels, one per entry point: a branch per op code of the table
-    calling the entry point's loop with that code as a constant, then an error."""
+def _kernel_name(entry, op):
+    return f"{entry}__{op.name}"
+
+
+def _kernels_source():
+    """A module of plain functions, one per entry point and op of its kind, each calling
+    the entry point's loop with that op's code as a constant.  They are compiled one by
+    one, on first call (``_ByOp``)."""
     lines = ['"""Generated from tinytape/ops/table.py by tinytape/backend/cpu/elementwise.py."""',
-             "from numba import njit",
              "from tinytape.backend.cpu.elementwise import " + ", ".join(sorted({e[2] for e in ENTRY_POINTS.values()}))]
-    for name, (kind, params, loop) in ENTRY_POINTS.items():
-        lines += ["", "", '@njit(cache=True, nogil=True, error_model="numpy")', f"def {name}(op, {params}):"]
-        for i, op in enumerate(table.of_kind(kind)):
-            lines += [f"    {'if' if i == 0 else 'elif'} op == {op.code}:  # {op.name}",
-                      f"        {loop}({op.code}, {params})"]
-        lines += ["    else:", f"        raise ValueError('{name}: op code not in the op table')"]
+    for entry, (kind, params, loop) in ENTRY_POINTS.items():
+        for op in table.of_kind(kind):
+            lines += ["", "", f"def {_kernel_name(entry, op)}({params}):  # op code {op.code}",
+                      f"    {loop}({op.code}, {params})"]
     return "\n".join(lines) + "\n"
 
 
@@ -205,12 +208,12 @@ def _write_atomically(folder, path, text):
     os.replace(tmp, path)  # a concurrent import reads the old or the new text whole
 
 
-def _load_dispatch():
-    """Write the generated kernels under the versioned cache folder (only when their text
-    changed, so numba's on-disk cache of them stays valid) and import them."""
-    text = _dispatch_source()
+def _load_kernels():
+    """Write the generated functions under the versioned cache folder (only when their text
+    changed: numba's on-disk cache of them is keyed by the file's timestamp) and import them."""
+    text = _kernels_source()
     folder = os.path.join(_cache.cache_root(), "generated")
-    path = os.path.join(folder, "elementwise_dispatch.py")
+    path = os.path.join(folder, "elementwise_kernels.py")
     try:
         with open(path) as f:
             current = f.read()
@@ -221,21 +224,58 @@ def _load_dispatch():
             _write_atomically(folder, path, text)
         except OSError:  # a read-only cache folder: the kernels still load, compiled afresh
             folder = tempfile.mkdtemp(prefix="tinytape-")
-            path = os.path.join(folder, "elementwise_dispatch.py")
+            path = os.path.join(folder, "elementwise_kernels.py")
             _write_atomically(folder, path, text)
-    spec = importlib.util.spec_from_file_location("tinytape_generated_elementwise_dispatch", path)
+    spec = importlib.util.spec_from_file_location("tinytape_generated_elementwise_kernels", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # numba's cache finds the kernels' module by name when it loads them
     spec.loader.exec_module(module)
     return module
 
 
-_dispatch = _load_dispatch()
-unary = _dispatch.unary
-binary = _dispatch.binary
-binary_inplace = _dispatch.binary_inplace
-binary_scalar = _dispatch.binary_scalar
-binary_nd = _dispatch.binary_nd
-compare = _dispatch.compare
-compare_scalar = _dispatch.compare_scalar
-compare_nd = _dispatch.compare_nd
+_generated = _load_kernels()
+
+
+class _ByOp(dict):
+    """Op code -> one entry point's kernel for that op, made on first use.
+
+    A single kernel per entry point, a branch per op, compiles every op of its kind on its
+    first call for a dtype: 25 s of the seed run's first step went there (binary_inplace
+    10 s, binary_scalar 8 s), where one op's kernel compiles in 0.2-0.5 s.  Each of these
+    compiles per dtype on its first call and is cached on disk."""
+
+    def __init__(self, entry):
+        super().__init__()
+        self.entry = entry
+        self.ops = {op.code: op for op in table.of_kind(ENTRY_POINTS[entry][0])}
+
+    def __missing__(self, code):
+        op = self.ops.get(code) if isinstance(code, (int, np.integer)) else None
+        if op is None:  # a switch over op codes ends in an error, never a fall-through
+            raise ValueError(f"{self.entry}: op code {code!r} not in the op table")
+        kernel = njit(cache=True, **_JIT)(getattr(_generated, _kernel_name(self.entry, op)))
+        self[code] = kernel
+        return kernel
+
+
+BY_OP = {entry: _ByOp(entry) for entry in ENTRY_POINTS}
+
+
+def _entry_point(name):
+    kernels = BY_OP[name]
+
+    def entry(op, *args):
+        kernels[op](*args)
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = f"``{name}({ENTRY_POINTS[name][1]})`` of op code ``op``: its kernel, compiled on first use."
+    return entry
+
+
+unary = _entry_point("unary")
+binary = _entry_point("binary")
+binary_inplace = _entry_point("binary_inplace")
+binary_scalar = _entry_point("binary_scalar")
+binary_nd = _entry_point("binary_nd")
+compare = _entry_point("compare")
+compare_scalar = _entry_point("compare_scalar")
+compare_nd = _entry_point("compare_nd")
