@@ -241,7 +241,9 @@ def test_gradcheck_through_a_compiled_function():
     g = tinytape.Generator().manual_seed(3)
     x = tinytape.randn(4, 3, generator=g, dtype=tinytape.float64, requires_grad=True)
     w = tinytape.randn(3, 2, generator=g, dtype=tinytape.float64, requires_grad=True)
-    forward(x, w), backward(x, w)  # trace both; the checks below replay
+    with tinytape.no_grad():  # a forward whose graph a backward outside could use is not compiled
+        forward(x, w)
+    backward(x, w)  # trace both; the checks below replay
     _, gx, gw = backward(x, w)
     for i, (t, analytical) in enumerate(((x, gx), (w, gw))):
         numerical = _gradcheck._numerical_jacobian(forward, (x, w), t, 1e-6)
@@ -395,8 +397,9 @@ def test_a_tensor_rebound_where_the_function_finds_it_traces_again():
     compiled = tinytape.compile(f, fullgraph=True)
 
     def check():
-        for got, want in zip(compiled(x), f(x)):
-            np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        with tinytape.no_grad():  # the model's output would carry a graph a replay does not record
+            for got, want in zip(compiled(x), f(x)):
+                np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     check()
     check()
     REBOUND = tinytape.full((3,), 2.)
@@ -437,4 +440,4 @@ def test_returned_tensors_never_share_memory_with_the_program(fuse):
         assert loss.item() == 6
     for a, b in ((results[1], results[2]),):
         assert not np.shares_memory(a[0].numpy(), b[0].numpy())
-        assert not np.shares_memory(a[1].numpy(), b[1].numpy())
+        assert not np.shares_memory(a[1].detach().numpy(), b[1].detach().numpy())

@@ -61,7 +61,9 @@ def _inputs(shape_x, shape_w, seed):
 def _with_grads(f):
     def run(x, w):
         loss = f(x, w)
-        return (loss,) + grad(loss, (x, w))
+        # detached: a loss whose graph saved nothing could be walked backward again outside,
+        # which a replay cannot follow (the compiler refuses such a function)
+        return (loss.detach(),) + grad(loss, (x, w))
     return run
 
 

@@ -6,33 +6,51 @@ kernel it reaches is recorded (forward, the backward it runs, optimizer updates 
 values and the parameters' current storage, with no autograd in between.  As
 ``jax.jit``: Python control flow is frozen at trace time, and reading a value while
 tracing (``.item()``, ``bool(t)``) is an error.
+
+A compiled call gives what the eager call gives, or refuses loudly (an error under
+``fullgraph=True``; otherwise one warning naming the cause and the user's line, then an
+eager run).  What makes that hold:
+
+- the signature: tensor layouts and autograd state, the values and types of Python
+  atoms among the arguments, the identity of other argument objects, grad mode and the
+  default dtype (``_signature``);
+- the guards: everything the function can reach, checked on every call (``guards.py``);
+- the watch: calls whose effect a replay would not repeat refuse (``observe.py``);
+- the check: the first replay runs at trace time on copies of the state the trace
+  started from and must give the eager results bit for bit (``verify.py``), or the
+  program falls back from fused code to kernel-by-kernel replay, then refuses;
+- the autograd boundary: a tensor argument on an autograd graph recorded outside, or a
+  result whose graph a backward outside could still use, makes that signature eager;
+- threads: one trace at a time (a call that finds another thread tracing runs
+  eagerly); each program's replays take its lock, as its temporaries are its own.
 """
 import functools
-import os
 import sys
 import threading
 import warnings
 
-from numba.core.errors import NumbaError
-
+from .. import _dtype
+from .._grad_mode import is_grad_enabled
 from .._creation import default_generator
 from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import guard_function, numbers_unchanged, reachable_state
+from .guards import first_changed, guard_function, reachable_state
+from .observe import SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
 from .runner import make_runner
+from .verify import Snapshot, Mismatch, verify
 
 _CACHE_SIZE = 8  # programs per compiled function
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TRACE_LOCK = threading.Lock()  # the capture shadows shared backend methods: one trace at a time
 
 
 def compile(fn=None, *, fullgraph=False, fuse=True):  # noqa: A001  (torch.compile's name)
     """Compile ``fn``; usable as ``@compile`` or ``@compile(fullgraph=True)``.
 
-    ``fullgraph=True`` makes an op the compiler cannot replay an error instead of a
+    ``fullgraph=True`` makes anything the compiler cannot replay an error instead of a
     warning and an eager run; ``fuse=False`` replays kernel by kernel (no generated
     Numba code)."""
     if fn is None:
@@ -45,6 +63,7 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
         self.fn, self.fullgraph, self.fuse = fn, fullgraph, fuse
         self.programs = {}  # signature -> [Entry, ...]
+        self.eager_signatures = {}  # signature -> why calls with it run eagerly
         self.eager = None  # why the function runs eagerly, once that is decided
         self.traces = 0
         self.state_changes = 0  # consecutive traces that changed Python state
@@ -63,24 +82,54 @@ class CompiledFunction:
             for entry in entries:
                 if entry.ready(tensors):
                     return entry.run(tensors)
+        elif key in self.eager_signatures:
+            return self.fn(*args, **kwargs)
         if sum(len(v) for v in self.programs.values()) >= _CACHE_SIZE:
             self._go_eager(f"more than {_CACHE_SIZE} signatures (shapes, dtypes, requires_grad, "
-                           "Python numbers it reads) were traced")
+                           "Python values it reads) were traced")
             return self.fn(*args, **kwargs)
-        return self._trace(key, tensors, args, kwargs)
+        if not _TRACE_LOCK.acquire(blocking=False):
+            return self.fn(*args, **kwargs)  # another thread is tracing: this call runs eagerly, as is
+        try:
+            return self._trace(key, tensors, args, kwargs)
+        finally:
+            _TRACE_LOCK.release()
 
-    def _go_eager(self, why):
-        self.eager = why
+    def _refuse(self, why, key=None):
+        """Run eagerly from now on: every call, or (``key``) calls with this signature."""
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         if self.fullgraph:
             raise RuntimeError(f"tinytape.compile({name}, fullgraph=True): {why}")
+        if key is None:
+            self.eager = why
+        else:
+            self.eager_signatures[key] = why
         warnings.warn(f"tinytape.compile({name}): {why}; running it eagerly", RuntimeWarning,
-                      stacklevel=3)
+                      stacklevel=4)
+
+    def _go_eager(self, why):
+        self._refuse(why)
 
     def _trace(self, key, tensors, args, kwargs):
         self.traces += 1
-        state_tensors, numbers = reachable_state(self.fn)
-        start = StartState(tensors, [t for t, _ in state_tensors])
+        if is_grad_enabled():
+            for i, t in enumerate(tensors):
+                if t._grad_fn is not None:
+                    self._refuse(f"tensor argument {i} ({list(t.shape)}) is part of an autograd graph "
+                                 f"recorded outside the function (grad_fn={t._grad_fn.name()}), which a "
+                                 f"replay would not connect to (called at {user_line(_caller())})", key)
+                    return self.fn(*args, **kwargs)
+        state = reachable_state(self.fn, args, kwargs)
+        if state.refused is not None:
+            self._go_eager(state.refused)
+            return self.fn(*args, **kwargs)
+        start = StartState(tensors, [t for t, _ in state.tensors.values()])
+        graph = start.outer_graph()
+        if graph is not None and is_grad_enabled():
+            self._go_eager(f"it reads {state.tensors[id(graph)][1]}, a tensor on an autograd graph "
+                           "recorded outside the function, which a replay would not connect to")
+            return self.fn(*args, **kwargs)
+        snapshot = Snapshot(start)
         backends = [_cpu] + [t._backend for t in tensors] + [t._backend for t in start.tensors]
         capture = Capture(backends)
         capture.fullgraph = self.fullgraph
@@ -89,14 +138,14 @@ class CompiledFunction:
         capture.roots = {id(a) for a in start.data.values()}
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         rng_before = default_generator.get_state()
-        with capture, _ValueReadsRaise(self.fn):
+        with capture, _ValueReadsRaise(self.fn), SideEffects() as watch:
             result = self.fn(*args, **kwargs)
-        why = capture.failed
+        why = capture.failed or watch.found
         if why is None and default_generator.get_state() != rng_before:
             # a replay would reuse the numbers this trace drew (dropout masks, randn)
             why = "it draws random numbers (dropout, randn, ...), which a replay would repeat"
         if why is None:
-            changed = numbers_unchanged(numbers)
+            changed = first_changed(state.guards)
             if changed is not None:
                 # Python state the function changes (an optimizer's state filling up on
                 # its first step) is traced again from the new state; changing it on
@@ -106,15 +155,28 @@ class CompiledFunction:
                     return result
                 why = f"it changes the Python state {changed} on every call, which a replay cannot"
         if why is None:
+            live = _live_graph(result)
+            if live is not None:
+                self._refuse(f"it returns a tensor whose autograd graph ({live}) a backward outside "
+                             "the function could use, which a replay would not record", key)
+                return result
+        program = None
+        if why is None:
             try:
-                program = Program(capture, tensors, start, result)
+                program = Program(capture, tensors, start, result, watch.host_arrays, watch.created)
             except Unsupported as e:
                 why = e.what
+        if why is None:
+            entry = _Entry(program, guard_function(state.guards), self.fuse)
+            try:
+                entry.check(snapshot, result)
+            except Mismatch as e:
+                why = str(e)
         if why is not None:
             self._go_eager(why)
             return result
         self.state_changes = 0
-        entry = _Entry(program, numbers, self.fuse)
+        entry.state = state  # the objects the guards hold stay alive with the program
         self.programs.setdefault(key, []).append(entry)
         return result
 
@@ -129,19 +191,55 @@ class CompiledFunction:
         return text
 
 
+def _caller():
+    return sys._getframe(3)
+
+
+def _live_graph(result):
+    """The grad_fn name of a returned tensor whose graph could still be walked backward
+    (no entry on it was freed by a backward), or None."""
+    for t in _tensors_in(result):
+        node = t._grad_fn
+        if node is None:
+            continue
+        seen, stack, spent = set(), [node], False
+        while stack and not spent:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            spent = n._released
+            stack.extend(e[0] for e in n.next_edges if e is not None and hasattr(e[0], "next_edges"))
+        if not spent:
+            return node.name()
+    return None
+
+
+def _tensors_in(value):
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _tensors_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors_in(v)
+
+
 class _Entry:
     """One traced program with its guards and its replay function."""
 
-    def __init__(self, program, numbers, fuse):
-        self.program, self.numbers = program, numbers
-        self.numbers_unchanged = guard_function(numbers)
+    def __init__(self, program, guards_hold, fuse):
+        self.program = program
+        self.guards_hold = guards_hold
+        self.lock = threading.Lock()  # the program's planned temporaries serve one replay at a time
         self.kind = "python"
         replay = None
         if fuse:
             from .codegen import fused_replay
             replay = fused_replay(program)
             if replay is not None:
-                self.kind = "fused_untried"
+                self.kind = "fused"
             else:
                 from .cuda_fuse import cuda_fused_replay  # imports numba.cuda (0.3 s): only for CUDA programs
                 replay = cuda_fused_replay(program)
@@ -154,32 +252,48 @@ class _Entry:
         self.replay, self.externals, self.fresh, self.source = replay
         self.call = make_runner(self.program, self.replay, self.externals, self.fresh)
 
+    def check(self, snapshot, result):
+        """Replay once on copies of the state the trace started from: the results must be
+        the trace's, bit for bit.  Fused code that numba rejects or that differs falls back
+        to the kernel-by-kernel replay, which must then agree; otherwise ``Mismatch``."""
+        if not snapshot.usable:
+            return
+        try:
+            verify(self.program, self.replay, self.externals, snapshot, result)
+            return
+        except Mismatch as e:
+            if self.kind == "python":
+                raise
+            why = str(e)
+        except Exception as e:  # numba's typing and lowering errors, NotImplementedError for float16, ...
+            if self.kind == "python":
+                raise Mismatch(f"the replay failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            why = f"numba rejected the generated code: {type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
+        self.program.not_fused = why
+        self.kind = "python"
+        self._use(python_replay(self.program))
+        verify(self.program, self.replay, self.externals, snapshot, result)
+
     def ready(self, tensors):
-        return self.numbers_unchanged() and self.program.guards_pass()
+        return self.guards_hold() and self.program.guards_pass(tensors)
 
     def run(self, tensors):
-        if self.kind == "fused_untried":
-            try:  # numba types and compiles on this first call, before anything runs
-                result = self.call(tensors)
-            except NumbaError as e:
-                self.program.not_fused = f"numba rejected the generated code: {str(e).splitlines()[0]}"
-                self.kind = "python"
-                self._use(python_replay(self.program))
-                return self.call(tensors)
-            self.kind = "fused"
-            return result
-        return self.call(tensors)
+        with self.lock:
+            return self.call(tensors)
 
 
 def _signature(args, kwargs, tensors):
     """Hashable description of the arguments; tensors are appended to ``tensors``.  A
     tensor is described by its layout (shape, dtype, strides), device and autograd
-    state; the key ends with which tensor arguments share a storage, since a program
+    state; Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``);
+    other objects by identity (their contents are guarded).  The key ends with grad
+    mode, the default dtype and which tensor arguments share a storage, since a program
     traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
+    mode = (is_grad_enabled(), _dtype.default_float)
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
-                      a._grad is None) for a in args])
+                      a._grad is None, a._grad_fn is None) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 
     def sig(v):
@@ -187,17 +301,17 @@ def _signature(args, kwargs, tensors):
             tensors.append(v)
             d = v._data
             return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None)
-        if isinstance(v, (list, tuple)):
-            return (type(v).__name__,) + tuple(sig(x) for x in v)
-        if isinstance(v, dict):
-            return ("dict",) + tuple((k, sig(x)) for k, x in sorted(v.items()))
-        try:
-            hash(v)
-        except TypeError:
-            return ("id", id(v))
-        return ("V", type(v).__name__, v)
-    key = tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in sorted(kwargs.items()))
+                    v._grad is None, v._grad_fn is None)
+        if v is None or type(v) in (bool, int, str, bytes):
+            return (type(v), v)
+        if type(v) in (float, complex):
+            return (type(v), repr(v))
+        if type(v) in (list, tuple):
+            return (type(v),) + tuple(sig(x) for x in v)
+        if type(v) is dict:  # in order: a program traced with {a, b} returns them in that order
+            return (dict,) + tuple((sig(k), sig(x)) for k, x in v.items())
+        return ("id", id(v), type(v))  # the object itself; its contents are guarded
+    key = tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in kwargs.items()) + mode
     return key + _sharing(tensors) if len(tensors) > 1 else key
 
 
@@ -212,9 +326,19 @@ def _storage(t):
 
 def _sharing(tensors):
     """Per tensor argument, the first argument whose memory it shares (views of one array
-    count as sharing, whether or not they overlap)."""
+    count as sharing, whether or not they overlap), and where in that memory it starts."""
     owners = [_storage(t) for t in tensors]
-    return tuple(next(j for j in range(i + 1) if owners[j] is o) for i, o in enumerate(owners))
+    firsts = tuple(next(j for j in range(i + 1) if owners[j] is o) for i, o in enumerate(owners))
+    if firsts == tuple(range(len(firsts))):
+        return firsts
+    return firsts + tuple(_offset(t._data, o) for t, o in zip(tensors, owners))
+
+
+def _offset(arr, owner):
+    try:
+        return arr.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    except AttributeError:  # a device array
+        return getattr(arr, "offset", None)
 
 
 class _ValueReadsRaise:
@@ -238,7 +362,7 @@ class _ValueReadsRaise:
                     return saved[method](self, *a, **k)
                 raise RuntimeError(
                     f"tinytape.compile: {_what(method)} reads a tensor's value while tracing "
-                    f"{fn_name} ({_user_line()}); a compiled function cannot depend on values: "
+                    f"{fn_name} ({user_line(sys._getframe(1))}); a compiled function cannot depend on values: "
                     "return the tensor and read it outside (loss = step(x, y); loss.item())")
             return read
         for m in self._methods:
@@ -254,17 +378,6 @@ def _what(method):
     return {"__bool__": "bool(tensor)", "__float__": "float(tensor)", "__int__": "int(tensor)",
             "__index__": "using a tensor as an index", "__array__": "np.asarray(tensor)"}.get(
         method, f".{method}()")
-
-
-def _user_line():
-    frame = sys._getframe(2)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return "unknown line"
-    import linecache
-    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {text}"
 
 
 __all__ = ["compile", "CompiledFunction"]

@@ -8,11 +8,13 @@ are numbered in order of first sight; a buffer no recorded call produced is *ext
 (an argument, a parameter's storage, a constant) and is resolved when the trace ends.
 """
 import inspect
+import sys
 import threading
 
 import numpy as np
 
 from ..autograd.tape import Tape
+from .observe import user_line
 
 # backend methods that only answer questions about layout: they steer Python control
 # flow (baked into the trace) and compute nothing
@@ -53,6 +55,15 @@ def kernel_names(backend):
     return [n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))]
 
 
+def _mentions(templates, b):
+    for t in templates:
+        if t[0] == "b" and (t[1] == b or isinstance(t[1], tuple) and b in t[1]):
+            return True
+        if t[0] == "l" and _mentions(t[2], b):
+            return True
+    return False
+
+
 class Capture:
     """While open, every kernel call on ``backends`` is recorded on ``self.tape``."""
 
@@ -68,6 +79,8 @@ class Capture:
         self.depth = 0
         self.thread = threading.get_ident()  # only this thread's calls belong to the trace  # > 0 inside a kernel call (a backend calling itself is one call)
         self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
+        self.lines = []  # per tape entry: the user's line that ran it
+        self.first_values = {}  # external buffer -> its contents when the trace first read it
 
     # ---- numbering ----
     def number(self, arr):
@@ -103,9 +116,14 @@ class Capture:
             attrs = (offset, arr.shape, arr.strides)
             self.tape.record("strided_view", None, (root,), (b,), attrs)
             self.calls.append((None, "strided_view", (("b", root),) + tuple(("c", a) for a in attrs), {}, b))
+            self.lines.append((self.tape.label, user_line(sys._getframe(1))))
             return b
         b = self.number(arr)
         self.external.append(b)
+        if isinstance(arr, np.ndarray) and id(arr) not in self.roots:
+            # a constant (a tensor made from host data): a later in-place op must not change
+            # what a replay starts from
+            self.first_values[b] = arr.copy()
         return b
 
     # ---- recording ----
@@ -153,13 +171,22 @@ class Capture:
             attrs += tuple(f"{k}={v[1]!r}" for k, v in kwargs_t.items() if v[0] == "c")
             capture.tape.record(name, op, inputs, outputs, attrs)
             capture.calls.append((index, name, args_t, kwargs_t, out_t))
+            capture.lines.append((capture.tape.label, user_line(sys._getframe(1))))
             return out
 
         return kernel
 
+    def reader(self, b):
+        """'<op> at <user line>' of the first recorded call that read or wrote buffer ``b``."""
+        for (label, line), (_, _, args_t, kwargs_t, out_t) in zip(self.lines, self.calls):
+            if _mentions(args_t, b) or _mentions(tuple(kwargs_t.values()), b) or _mentions((("b", out_t),), b):
+                return f"{label or 'an op'} at {line}"
+        return "an op"
+
     def fail(self, why):
         """Note that the trace cannot be replayed; the function still runs to its end
         eagerly (or, with ``fullgraph``, stops here)."""
+        why = f"{why}, at {user_line(sys._getframe(1))}"
         if self.fullgraph:
             raise Unsupported(f"tinytape.compile(fullgraph=True): {why}")
         if self.failed is None:

@@ -22,8 +22,13 @@ import numpy as np
 
 from .._dtype import BFLOAT16
 from ..backend import opcodes
+from ..backend.cpu.elementwise import NUMPY_UNARY
 from .plan import build_module, plan_buffers
 
+# unary ops eager computes with numpy's transcendental routines (sqrt and the roundings
+# are exact in both, so they stay in the fused loops)
+HOST_UNARY = frozenset(code for code, ufunc in NUMPY_UNARY.items()
+                       if ufunc.__name__ not in ("sqrt", "floor", "ceil", "trunc", "rint"))
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype", "copy", "copy_into"})
 
 
@@ -192,7 +197,17 @@ class _Generator:
 
     # ---- elementwise ----
     def _k_unary(self, out, op, x):
-        self._elementwise(out, "unary", op, [self._buf(x)])
+        x = self._buf(x)
+        if op in HOST_UNARY and self.buffers[x].dtype.kind == "f" and self.buffers[x].kind != "const":
+            # eager runs numpy's routine (numba's exp, log, tanh... differ from it in the
+            # last bit): the fused program calls the same kernel, leaving compiled code
+            self._close()
+            self._use(x)
+            buf = self.buffers[out]
+            buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+            self.statements.append(("host_unary", out, x, op))
+            return
+        self._elementwise(out, "unary", op, [x])
 
     def _k_binary(self, out, op, a, b, out_arg=None):
         self._elementwise(out, "binary", op, [self._buf(a), self._buf(b)], inplace=out_arg is not None)

@@ -1,185 +1,378 @@
-"""What a compiled program depends on besides its arguments, and the checks that a
+"""What a compiled program depends on besides its tensor arguments, and the check that a
 later call may replay it.
 
-A traced function reads tensors it did not receive (weights in its closure, an
-optimizer's parameters) and Python numbers (a learning rate).  ``reachable_state``
-walks what the function can see (closure cells, the globals it names, the attributes
-and containers of those objects, a few levels deep) and returns the tensors and the
-numbers it finds.  The numbers are guarded by value, so changing ``lr`` traces again;
-a number the function itself changes (Adam's step count) cannot be replayed.  The
-tensors and objects on the way are guarded by identity where they were found (a global,
-a closure cell, an attribute, a list or dict entry): rebinding ``w = other`` or
-``model.fc = nn.Linear(...)`` traces again instead of replaying the old tensor.
+A traced function reads state it did not receive as a tensor argument: weights in its
+closure, a model or an optimizer passed as an argument, a learning rate in a param group,
+a loss module's ``reduction``, a config module's attributes, a default argument.  The
+trace cannot see which of these it read, so ``reachable_state`` walks everything the
+function *can* reach, with no depth limit, and guards all of it:
+
+- every place an object is reached from (a closure cell, a global, an attribute, a list
+  or dict entry, a default argument) holds the same object (``is``), at every place, not
+  only the first one the walk found;
+- every atom (None, bool, int, float, str, bytes) has the same type and value: ``2`` is
+  not ``2.0``, ``0.0`` is not ``-0.0``, a nan stays a nan;
+- every container keeps its length (lists) or its keys in order (dicts), every object
+  its class and its own attribute names (so an instance attribute that starts shadowing
+  a class attribute is a change), and the class attributes of user classes their values;
+- the hooks registered on the tensors it reaches are the same hooks.
+
+Functions are followed into their closures, the globals their code names, their default
+arguments and ``__wrapped__``; user modules into the attributes any reached code names.
+Library code (tinytape's, numpy's, the standard library's) is guarded by identity and not
+entered; tinytape's stateful objects (modules, optimizers, schedulers) are entered, since
+they hold the user's state.  The tensors found are returned so the program can read their
+current storage at each replay.
 """
 import dis
-import numbers
+import functools
+import math
+import os
+import sys
+import sysconfig
 import types
+
+import numpy as np
 
 from .._tensor import Tensor
 
-_MAX_DEPTH = 5
-_MAX_OBJECTS = 5000
-_SKIP = (types.ModuleType, type, types.BuiltinFunctionType, str, bytes)
+MAX_OBJECTS = 50_000  # reachable objects past which a function is refused, not guarded
+_ATOMS = (type(None), bool, int, float, complex, str, bytes)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
+    sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
+    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])} | {_PACKAGE_DIR})
+_CELL, _ITEM, _ATTR, _SLOT, _CLASSATTR = "cell", "item", "attr", "slot", "classattr"
 
 
-def _roots(fn):
-    """(name, object, container, key) of what the function reads from outside its
-    arguments; ``container[key]`` (or its attribute ``key``) is where the object was found,
-    None where it can't be rebound."""
-    fn = getattr(fn, "__wrapped__", fn)
-    if isinstance(fn, types.MethodType):
-        yield "self", fn.__self__, None, None
-        fn = fn.__func__
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        yield "fn", fn, None, None  # a callable object: its attributes
-        return
-    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
-        try:
-            yield name, cell.cell_contents, cell, "cell_contents"
-        except ValueError:  # an empty cell
-            pass
-    names = _global_names(code)
-    g = fn.__globals__
-    for name in sorted(names):
-        if name in g:
-            yield name, g[name], g, name
+class TooMuchState(Exception):
+    pass
 
 
-def _global_names(code):
-    """Names the code reads as globals (co_names also holds attribute names)."""
-    names = set()
+def is_library_file(filename):
+    """Code of tinytape's, of an installed package's or of the standard library's (code
+    compiled from a string, a notebook cell's, is the user's)."""
+    return os.path.abspath(filename or "").startswith(_LIBRARY_DIRS)
+
+
+def _is_library(obj):
+    """A function, module or class from tinytape, an installed package or the standard
+    library: held by identity, not entered."""
+    if isinstance(obj, types.FunctionType):
+        return is_library_file(obj.__code__.co_filename)
+    module = obj if isinstance(obj, types.ModuleType) else sys.modules.get(getattr(obj, "__module__", None) or "")
+    if module is None:
+        return False
+    if module.__name__ == "builtins":
+        return True
+    file = getattr(module, "__file__", None)
+    return file is not None and is_library_file(file)
+
+
+def _code_names(code, globals_out, attrs_out):
+    """Names the code reads as globals, and every attribute name it uses."""
     for ins in dis.get_instructions(code):
         if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-            names.add(ins.argval)
+            globals_out.add(ins.argval)
+    attrs_out.update(code.co_names)
     for const in code.co_consts:  # nested functions and comprehensions
         if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
+            _code_names(const, globals_out, attrs_out)
 
 
-def reachable_state(fn):
-    """(tensors, guards): each tensor found once with a path naming it; guards as
-    (container, key, value, path) with ``container`` a dict, a list or an object, or a
-    ``_Length`` / ``_Same`` wrapper of one (numbers compare by value, the rest by identity)."""
-    tensors, scalars = {}, []
-    seen = set()
-    stack = [(obj, name, 0, container, key) for name, obj, container, key in _roots(fn)]
-    while stack and len(seen) < _MAX_OBJECTS:
-        obj, path, depth, container, key = stack.pop()
-        if id(obj) in seen or isinstance(obj, _SKIP) or obj is None or hasattr(obj, "programs"):
-            continue
-        seen.add(id(obj))
-        if container is not None and not isinstance(container, tuple):
-            scalars.append((_Same(container), key, obj, path))
+def same_atom(a, b):
+    """``a`` and ``b`` are the same immutable value: same type, same value, zeros of the
+    same sign, nan for nan."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
+    if type(a) is complex:
+        return same_atom(a.real, b.real) and same_atom(a.imag, b.imag)
+    return a == b
+
+
+class Guard:
+    """One check: ``place`` (a container and a key of some kind) still holds ``value``."""
+    __slots__ = ("kind", "container", "key", "value", "path")
+
+    def __init__(self, kind, container, key, value, path):
+        self.kind, self.container, self.key, self.value, self.path = kind, container, key, value, path
+
+
+_MISSING = object()
+
+
+def _lookup(kind, container, key):
+    try:
+        if kind == _CELL:
+            return container.cell_contents
+        if kind == _ITEM:
+            return container[key] if not isinstance(container, dict) else container.get(key, _MISSING)
+        if kind == _ATTR:
+            return vars(container).get(key, _MISSING)
+        if kind == _CLASSATTR:
+            return container.__dict__.get(key, _MISSING)
+        return getattr(container, key, _MISSING)  # a slot
+    except (ValueError, IndexError, KeyError, TypeError):
+        return _MISSING
+
+
+class State:
+    """The result of a walk: the guards, the tensors found (with a path naming each) and
+    what made the walk refuse, if anything."""
+
+    def __init__(self):
+        self.guards = []
+        self.tensors = {}  # id -> (tensor, path)
+        self.refused = None
+
+
+def reachable_state(fn, args=(), kwargs=None):
+    """Walk what ``fn`` can reach (and the non-tensor objects among its arguments)."""
+    state = State()
+    walker = _Walker(state)
+    try:
+        walker.roots(fn, args, kwargs or {})
+        walker.run()
+    except TooMuchState as e:
+        state.refused = str(e)
+    return state
+
+
+class _Walker:
+    def __init__(self, state):
+        self.state = state
+        self.seen = set()
+        self.keep = []  # what the guards hold on to
+        self.stack = []
+        self.attr_names = set()  # attribute names any reached code uses (user modules' attributes)
+        self.modules = []  # user modules reached: their attributes are walked at the end
+
+    # ---- where the walk starts ----
+    def roots(self, fn, args, kwargs):
+        self.push(fn, "fn", None, None, None)
+        for i, a in enumerate(args):
+            self.push(a, f"args[{i}]", None, None, None)
+        for k, v in kwargs.items():
+            self.push(v, f"kwargs[{k!r}]", None, None, None)
+
+    def push(self, obj, path, kind, container, key):
+        self.stack.append((obj, path, kind, container, key))
+
+    def guard(self, kind, container, key, value, path):
+        self.state.guards.append(Guard(kind, container, key, value, path))
+
+    # ---- the walk ----
+    def run(self):
+        while True:
+            while self.stack:
+                obj, path, kind, container, key = self.stack.pop()
+                self.visit(obj, path, kind, container, key)
+            if not self.modules:
+                return
+            module, path = self.modules.pop()
+            names = sorted(n for n in self.attr_names if n in vars(module))
+            for name in names:
+                self.push(vars(module)[name], f"{path}.{name}", _ATTR, module, name)
+
+    def visit(self, obj, path, kind, container, key):
+        if kind is not None:  # the place itself is guarded each time it is reached
+            self.guard(kind, container, key, obj, path)
+        if isinstance(obj, _ATOMS) or id(obj) in self.seen:
+            return
+        if path.startswith(("args[", "kwargs[")) and isinstance(obj, Tensor):
+            return  # a tensor argument: in the signature (a global that is also passed is found as the global)
+        self.seen.add(id(obj))
+        self.keep.append(obj)
+        if len(self.seen) > MAX_OBJECTS:
+            raise TooMuchState(f"it reaches more than {MAX_OBJECTS} Python objects, too many to guard")
         if isinstance(obj, Tensor):
-            tensors.setdefault(id(obj), (obj, path))
-            continue
-        if depth >= _MAX_DEPTH:
-            continue
-        if isinstance(obj, (dict, list)):
-            scalars.append((_Length(obj), None, len(obj), f"len({path})"))
+            self.state.tensors.setdefault(id(obj), (obj, path))
+            self.push(obj._hooks, f"{path}._hooks", _SLOT, obj, "_hooks")
+            self.push(obj._retains_grad, f"{path}._retains_grad", _SLOT, obj, "_retains_grad")
+            return
+        if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
+            return  # the same array object (its contents: see ``content guards``)
         if isinstance(obj, dict):
-            items = list(obj.items())
-            for k, v in items:
-                if _is_number(v):
-                    scalars.append((obj, k, v, f"{path}[{k!r}]"))
-                elif isinstance(k, Tensor):  # optimizer state keyed by parameter
-                    stack.append((k, f"{path}[key]", depth + 1, None, None))
-                    stack.append((v, f"{path}[{k_path(k)}]", depth + 1, obj, k))
-                else:
-                    stack.append((v, f"{path}[{k!r}]", depth + 1, obj, k))
-        elif isinstance(obj, (list, tuple)):
+            self.guard("keys", obj, None, tuple(obj), f"keys({path})")
+            for k, v in list(obj.items()):
+                if isinstance(k, Tensor):  # optimizer state keyed by parameter
+                    self.push(k, f"{path}[key]", None, None, None)
+                self.push(v, f"{path}[{_key_text(k)}]", _ITEM, obj, k)
+            return
+        if isinstance(obj, list):
+            self.guard("len", obj, None, len(obj), f"len({path})")
             for i, v in enumerate(obj):
-                stack.append((v, f"{path}[{i}]", depth + 1, obj, i))
-        elif isinstance(obj, types.FunctionType):
-            for name, v, container, key in _roots(obj):
-                stack.append((v, f"{path}.{name}", depth + 1, container, key))
-        elif hasattr(obj, "__dict__") and not callable(getattr(obj, "__call__", None)) or \
-                _is_library_object(obj):
-            for k, v in vars(obj).items():
-                if _is_number(v):
-                    scalars.append((obj, k, v, f"{path}.{k}"))
-                else:
-                    stack.append((v, f"{path}.{k}", depth + 1, obj, k))
-    return list(tensors.values()), scalars
+                self.push(v, f"{path}[{i}]", _ITEM, obj, i)
+            return
+        if isinstance(obj, tuple):  # immutable: its items need no place guard
+            for i, v in enumerate(obj):
+                self.push(v, f"{path}[{i}]", None, None, None)
+            return
+        if isinstance(obj, (set, frozenset)):
+            self.guard("set", obj, None, frozenset(obj), f"{path}")
+            return
+        if isinstance(obj, types.ModuleType):
+            if not _is_library(obj):
+                self.modules.append((obj, path))
+            return
+        if isinstance(obj, types.MethodType):
+            self.push(obj.__self__, f"{path}.__self__", None, None, None)
+            self.push(obj.__func__, f"{path}.__func__", None, None, None)
+            return
+        if isinstance(obj, types.FunctionType):
+            self.function(obj, path)
+            return
+        if isinstance(obj, types.CellType):
+            self.push(_cell(obj), f"{path}.cell_contents", _CELL, obj, None)
+            return
+        if isinstance(obj, type):
+            if not _is_library(obj):
+                for k, v in list(obj.__dict__.items()):
+                    if not (k.startswith("__") and k.endswith("__")):
+                        self.push(v, f"{path}.{k}", _CLASSATTR, obj, k)
+            return
+        if isinstance(obj, functools.partial):
+            self.guard("partial", obj, None, (obj.func, obj.args, obj.keywords), f"{path}")
+            for i, v in enumerate((obj.func, obj.args, obj.keywords)):
+                self.push(v, f"{path}.{('func', 'args', 'keywords')[i]}", None, None, None)
+            return
+        if isinstance(obj, (types.BuiltinFunctionType, types.CodeType)) or not (
+                hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__")):
+            return  # held by identity at its place
+        self.instance(obj, path)
+
+    def function(self, fn, path):
+        self.push(fn.__defaults__, f"{path}.__defaults__", _SLOT, fn, "__defaults__")
+        self.push(fn.__kwdefaults__, f"{path}.__kwdefaults__", _SLOT, fn, "__kwdefaults__")
+        wrapped = vars(fn).get("__wrapped__")
+        if wrapped is not None:
+            self.push(wrapped, f"{path}.__wrapped__", _ATTR, fn, "__wrapped__")
+        if _is_library(fn):
+            return
+        code = fn.__code__
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            self.push(_cell(cell), f"{path}.{name}", _CELL, cell, None)
+        names = set()
+        _code_names(code, names, self.attr_names)
+        g = fn.__globals__
+        for name in sorted(names):
+            if name in g:
+                self.push(g[name], name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
+
+    def instance(self, obj, path):
+        cls = type(obj)
+        self.guard("type", obj, None, cls, f"type({path})")
+        self.push(cls, f"type({path})", None, None, None)
+        d = getattr(obj, "__dict__", None)
+        if d is not None:
+            self.guard("keys", d, None, tuple(d), f"vars({path})")
+            for k, v in list(d.items()):
+                self.push(v, f"{path}.{k}", _ATTR, obj, k)
+        for klass in cls.__mro__:
+            for name in klass.__dict__.get("__slots__", ()):
+                if name not in ("__dict__", "__weakref__"):
+                    value = getattr(obj, name, _MISSING)
+                    self.push(value, f"{path}.{name}", _SLOT, obj, name)
 
 
-def k_path(t):
-    return f"<tensor {list(t.shape)}>"
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _MISSING
 
 
-def _is_number(v):
-    return isinstance(v, numbers.Number) and not isinstance(v, Tensor)
+def _key_text(k):
+    return f"<tensor {list(k.shape)}>" if isinstance(k, Tensor) else repr(k)
 
 
-def _is_library_object(obj):
-    """tinytape's own stateful objects (optimizers, modules) and user subclasses of them."""
-    return hasattr(obj, "__dict__") and any(
-        c.__module__.startswith("tinytape.") for c in type(obj).__mro__ if c is not object)
-
-
-class _Length:
-    """Guards a container's length: an optimizer's state filling up changes what runs."""
-    __slots__ = ("container",)
-
-    def __init__(self, container):
-        self.container = container
-
-
-class _Same:
-    """Guards that ``container[key]`` (or its attribute ``key``) is still the same object."""
-    __slots__ = ("container",)
-
-    def __init__(self, container):
-        self.container = container
-
-
-def _lookup(container, key, missing=None):
-    if isinstance(container, dict):
-        return container.get(key, missing)
-    if isinstance(container, list):
-        return container[key] if key < len(container) else missing
-    return getattr(container, key, missing)
-
-
-def numbers_unchanged(scalars):
-    """The path of the first guarded number whose value differs, or None."""
-    for container, key, value, path in scalars:
-        if type(container) is _Length:
-            if len(container.container) != value:
-                return path
-        elif type(container) is _Same:
-            if _lookup(container.container, key) is not value:
-                return path
-        else:
-            current = _lookup(container, key)
-            if current != value or type(current) is not type(value):
-                return path
+def first_changed(guards):
+    """The path of the first guard that no longer holds, or None."""
+    for g in guards:
+        if not _holds(g):
+            return g.path
     return None
 
 
-def guard_function(scalars):
-    """``numbers_unchanged`` for these guards as one generated expression (a replay
-    checks them on every call: ~1 us instead of a loop over the list)."""
-    namespace, terms = {"_missing": object()}, []
-    for i, (container, key, value, path) in enumerate(scalars):
-        wrapped = type(container) in (_Length, _Same)
-        c = container.container if wrapped else container
-        namespace[f"c{i}"], namespace[f"k{i}"], namespace[f"v{i}"] = c, key, value
-        if type(container) is _Length:
-            terms.append(f"len(c{i}) == v{i}")
+def _holds(g):
+    if g.kind == "keys":
+        current = tuple(g.container)
+        return len(current) == len(g.value) and all(a is b or same_atom(a, b) for a, b in zip(current, g.value))
+    if g.kind == "len":
+        return len(g.container) == g.value
+    if g.kind == "set":
+        return frozenset(g.container) == g.value
+    if g.kind == "type":
+        return type(g.container) is g.value
+    if g.kind == "partial":
+        c = g.container
+        return c.func is g.value[0] and c.args is g.value[1] and c.keywords is g.value[2]
+    current = _lookup(g.kind, g.container, g.key)
+    if isinstance(g.value, _ATOMS):
+        return same_atom(current, g.value)
+    return current is g.value
+
+
+def guard_function(guards):
+    """``first_changed(guards) is None`` as one generated expression (a replay checks them
+    on every call: one expression costs a fraction of a loop over the list)."""
+    namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same}
+    terms = []
+    for i, g in enumerate(guards):
+        c, k, v = f"c{i}", f"k{i}", f"v{i}"
+        namespace[c], namespace[k], namespace[v] = g.container, g.key, g.value
+        if g.kind == "keys":
+            terms.append(f"_keys_same({c}, {v})")
             continue
-        if isinstance(c, dict):
-            current = f"c{i}.get(k{i}, _missing)"
-        elif isinstance(c, list):  # lengths are guarded before their entries
-            current = f"(c{i}[k{i}] if k{i} < len(c{i}) else _missing)"
+        if g.kind == "len":
+            terms.append(f"len({c}) == {v}")
+            continue
+        if g.kind == "set":
+            terms.append(f"frozenset({c}) == {v}")
+            continue
+        if g.kind == "type":
+            terms.append(f"type({c}) is {v}")
+            continue
+        if g.kind == "partial":
+            terms.append(f"({c}.func is {v}[0] and {c}.args is {v}[1] and {c}.keywords is {v}[2])")
+            continue
+        if g.kind == _CELL:
+            current = f"{c}.cell_contents"
+        elif g.kind == _ITEM:
+            current = f"{c}.get({k}, _missing)" if isinstance(g.container, dict) else \
+                f"({c}[{k}] if {k} < len({c}) else _missing)"
+        elif g.kind == _ATTR:
+            current = f"{c}.__dict__.get({k}, _missing)"
+        elif g.kind == _CLASSATTR:
+            current = f"{c}.__dict__.get({k}, _missing)"
         else:
-            current = f"getattr(c{i}, k{i}, _missing)"
-        if type(container) is _Same:
-            terms.append(f"{current} is v{i}")
+            current = f"getattr({c}, {k}, _missing)"
+        value = g.value
+        if value is None or type(value) is bool:
+            terms.append(f"{current} is {v}")
+        elif type(value) is float:
+            terms.append(f"_same_float({current}, {v})")
+        elif isinstance(value, _ATOMS):
+            terms.append(f"(type({current}) is type({v}) and {current} == {v})")
         else:
-            terms.append(f"{current} == v{i}")
-    source = "def unchanged():\n    return " + (" and ".join(terms) or "True") + "\n"
+            terms.append(f"{current} is {v}")
+    body = " and ".join(terms) or "True"
+    source = f"def unchanged():\n    try:\n        return {body}\n    except Exception:\n        return False\n"
     exec(source, namespace)
     return namespace["unchanged"]
+
+
+def _same_float(current, value):
+    return type(current) is float and (current == value and math.copysign(1.0, current) == math.copysign(1.0, value)
+                                       or (current != current and value != value))
+
+
+def _keys_same(d, keys):
+    if len(d) != len(keys):
+        return False
+    for a, b in zip(d, keys):
+        if a is not b and not same_atom(a, b):
+            return False
+    return True

@@ -8,7 +8,8 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("data", t)``: the current storage of a tensor the function read from outside
   (a weight in its closure, an optimizer's parameter);
 - ``("grad", t)``: the storage of ``t.grad``;
-- ``("const", array)``: an array computed from shapes alone (index grids), kept as is.
+- ``("const", array)``: an array no tensor of the caller's holds (index grids, a tensor
+  the function made from host data), kept as it was when the trace first read it.
 
 Effects: ``.grad`` fields the traced call set or cleared, and version counters it
 bumped, applied after each replay (``runner.py``) so the caller sees what eager
@@ -16,23 +17,35 @@ execution leaves.
 """
 import gc
 
+import numpy as np
 
 from .._tensor import Tensor
 from .capture import Unsupported
 
 
 class Program:
-    def __init__(self, capture, arg_tensors, start, result):
+    def __init__(self, capture, arg_tensors, start, result, host_arrays=(), created=None):
         self.capture = capture
         self.tape = capture.tape
         self.calls = capture.calls
         self.arg_count = len(arg_tensors)
         self.sources = {}  # external buffer -> source
+        self.start = start
+        self.created = created if created is not None else {}
         self.effects = self._effects(arg_tensors, start)
+        self._known = {id(t): ("arg", i) for i, t in enumerate(arg_tensors)}
+        for t in start.tensors:
+            self._known.setdefault(id(t), ("obj", t))
+        self._results = {}  # id(tensor) -> template: one object returned twice is one object
         self.result_template = self._template_of(result)
         self._resolve_sources(arg_tensors, start)
         self.guards = self._tensor_guards(start)
+        self.host_guards = [(a, a.copy()) for a in {id(a): a for a in host_arrays}.values()]
+        self.arg_storages = self._arg_storages(arg_tensors, start)
         self.backends = capture.backends
+        self.written = {b for *_, out in capture.calls
+                        for b in (out if isinstance(out, tuple) else (out,)) if b is not None}
+        self.written |= {c[2][0][1] for c in capture.calls if c[4] is None and c[2] and c[2][0][0] == "b"}
 
     # ---- where each external buffer comes from ----
     def _resolve_sources(self, arg_tensors, start):
@@ -52,19 +65,24 @@ class Program:
             arr = self.capture.arrays[b]
             source = by_id.get(id(arr))
             if source is None:
-                source = _owner(arr)
-                if source is not None:
-                    start.add(source[1])
+                owner = _owner(arr)
+                if owner is not None and id(owner) not in self.created:
+                    raise Unsupported(
+                        f"{self.capture.reader(b)} reads a tensor {list(owner.shape)} that the function "
+                        "reaches by a path the compiler cannot guard (not an argument, a global, a "
+                        "closure variable or an attribute of one)")
             if source is None:
                 if _views_known(arr, known):
                     raise Unsupported("an op derived an array from a tensor outside the backend "
-                                      f"({self.tape.label or 'unknown op'})")
-                source = ("const", arr)
+                                      f"({self.capture.reader(b)})")
+                source = ("const", self.capture.first_values.get(b, arr))
             self.sources[b] = source
 
     def _tensor_guards(self, start):
         """(tensor, kind, shape, dtype, strides, requires_grad, grad_is_none) per tensor
         source."""
+        self.state_data = [(source[1], self.capture.arrays[b]) for b, source in self.sources.items()
+                           if source[0] == "data"]
         guards = []
         for b, source in self.sources.items():
             if source[0] in ("data", "grad"):
@@ -75,19 +93,47 @@ class Program:
                                start.requires_grad[id(t)], g is None))
         return guards
 
-    def guards_pass(self):
+    def guards_pass(self, arg_tensors=()):
         for t, kind, shape, dtype, strides, requires_grad, grad_none in self.guards:
             if t._requires_grad != requires_grad or (t._grad is None) != grad_none:
                 return False
             arr = t._data if kind == "data" else t._grad._data
             if arr.shape != shape or arr.dtype != dtype or arr.strides != strides:
                 return False
+        for t, data in self.state_data:  # ``p.data = other`` since: the program read the old storage's place
+            if t._data is not data:
+                return False
+        for arr, copy in self.host_guards:
+            if not _same_bits(arr, copy):
+                return False
+        storages = self.arg_storages
+        if storages is not None:
+            owned = storages[0]
+            for t, expected in zip(arg_tensors, storages[1]):
+                if owned.get(id(_storage(t._data))) != expected:
+                    return False
         return True
+
+    def _arg_storages(self, arg_tensors, start):
+        """({id(storage): (tensor index, offset)} of the state tensors, and per argument the
+        entry it had there): an argument that is (or views) a tensor the function also
+        reads from outside must be so again, at the same place, for the program to hold."""
+        owned = {}
+        for j, t in enumerate(start.tensors):
+            owned.setdefault(id(_storage(start.data[id(t)])), j)
+        if not owned:
+            return None
+        expected = []
+        for t in arg_tensors:
+            j = owned.get(id(_storage(t._data)))
+            expected.append(j)
+        self._storage_refs = [start.data[id(t)] for t in start.tensors]
+        return owned, tuple(expected)
 
     def _effects(self, arg_tensors, start):
         effects = []
         targets = [(("arg", i), t) for i, t in enumerate(arg_tensors)]
-        targets += [(("obj", t), t) for t in start.tensors]
+        targets += [(("obj", t), t) for t in start.tensors if not any(t is a for a in arg_tensors)]
         for target, t in targets:
             if t._data is not start.data[id(t)]:
                 raise Unsupported(f"the function replaced a tensor's storage ({list(t.shape)} .data =)")
@@ -116,10 +162,22 @@ class Program:
 
     def _template_of(self, value):
         if isinstance(value, Tensor):
-            b = self._locate(value._data)
-            if b is None:
-                raise Unsupported("the function returned a tensor computed outside the backend")
-            return ("t", b, value._backend)
+            done = self._results.get(id(value))
+            if done is not None:
+                return done
+            known = self._known.get(id(value))
+            if known is not None:  # an argument or a tensor from outside, returned as itself
+                tpl = ("same",) + known
+            else:
+                if _shares_storage(value, self.start):
+                    raise Unsupported(f"it returns a view {list(value.shape)} of a tensor it received or "
+                                      "reads from outside, which a replay would return as a copy")
+                b = self._locate(value._data)
+                if b is None:
+                    raise Unsupported("the function returned a tensor computed outside the backend")
+                tpl = ("t", b, value._backend, _spent_node(value), len(self._results))
+            self._results[id(value)] = tpl
+            return tpl
         if isinstance(value, (list, tuple)):
             return ("seq", type(value), [self._template_of(v) for v in value])
         if isinstance(value, dict):
@@ -148,13 +206,22 @@ class StartState:
     """What the tensors a trace may touch looked like before it ran."""
 
     def __init__(self, arg_tensors, reachable_tensors):
-        self.tensors = [t for t in reachable_tensors if not any(t is a for a in arg_tensors)]
+        # a tensor both passed and read from outside is in both lists: at a later call the
+        # argument may be another tensor (``_arg_storages`` tells the two apart)
+        self.tensors = list(reachable_tensors)
         everything = list(arg_tensors) + self.tensors
         self.data = {id(t): t._data for t in everything}  # holding them keeps ids unique
         self.grad = {id(t): t._grad for t in everything}
         self.version = {id(t): t._version[0] for t in everything}
         self.requires_grad = {id(t): t._requires_grad for t in everything}
         self.keep = everything
+
+    def outer_graph(self):
+        """A tensor from outside on an autograd graph (one with a grad_fn), or None."""
+        for t in self.tensors:
+            if t._grad_fn is not None:
+                return t
+        return None
 
     def add(self, t):
         """A tensor found only after the trace (through the garbage collector)."""
@@ -166,12 +233,40 @@ class StartState:
 
 
 def _owner(arr):
-    """A tensor whose storage is ``arr``, found through the garbage collector (a tensor
-    the function reached by a path the state walk did not follow)."""
+    """A tensor whose storage is ``arr``, found through the garbage collector: one the
+    function made (from host data), or one it reached by a path the state walk did not
+    follow."""
     for ref in gc.get_referrers(arr):
         if isinstance(ref, Tensor) and ref._data is arr:
-            return ("data", ref)
+            return ref
     return None
+
+
+def _storage(arr):
+    """The array owning ``arr``'s memory."""
+    while True:
+        base = getattr(arr, "base", None)
+        if base is None:
+            base = getattr(arr, "buf", None)
+        if base is None or not hasattr(base, "shape"):
+            return arr
+        arr = base
+
+
+def _shares_storage(t, start):
+    owner = _storage(t._data)
+    return any(_storage(a) is owner for a in start.data.values())
+
+
+def _same_bits(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and (a == b).all() if a.dtype.kind != "f" else \
+        a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+
+
+def _spent_node(t):
+    """For a returned tensor whose graph a backward already freed: the name of its
+    grad_fn, so the replay's result prints and refuses a second backward as eager's."""
+    return t._grad_fn.name() if t._grad_fn is not None else None
 
 
 def _views_known(arr, known):

@@ -8,17 +8,43 @@ sources' current arrays, run the replay, apply the effects, build the result.
 
 A loop over the program's source and effect lists cost ~10 us a call; this costs ~1.
 """
+import itertools
+
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.function import FREED_GRAPH, BackwardNode
 
 
 def _copy(arr):
     return np.array(arr, copy=True) if isinstance(arr, np.ndarray) else arr.copy()
 
 
+class _Spent:
+    """The backward of a replayed result whose graph eager's backward already freed: a
+    second backward raises as it would have on eager's result."""
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(FREED_GRAPH)
+
+
+_spent_classes = {}
+_seq = itertools.count(-1, -1).__next__  # before every recorded entry
+
+
+def _spent(name, data, backend):
+    cls = _spent_classes.get(name)
+    if cls is None:
+        cls = _spent_classes[name] = type(name, (BackwardNode,), {"_function": _Spent, "_released": True})
+    node = cls()
+    node.next_edges, node.input_meta, node.seq = (), (), _seq()
+    node.output_meta, node.device = ((data.shape, data.dtype),), backend.device
+    return Tensor._make(data, True, node, 0, None, backend)
+
+
 def make_runner(program, replay, externals, fresh):
-    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy}
+    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent}
 
     def bind(value, prefix="s"):
         name = f"{prefix}{len(namespace)}"
@@ -36,6 +62,8 @@ def make_runner(program, replay, externals, fresh):
             reads.append(f"{bind(what)}._data")
         elif kind == "grad":
             reads.append(f"{bind(what)}._grad._data")
+        elif b in program.written:  # a constant the program writes into: a fresh copy per replay
+            reads.append(f"_copy({bind(what, 'c')})")
         else:
             reads.append(bind(what, "c"))
 
@@ -53,10 +81,22 @@ def make_runner(program, replay, externals, fresh):
         else:
             lines.append(f"    {target}._grad = _make({own(effect[2])}, backend={target}._backend)")
 
+    made = set()
+
     def build(tpl):
         kind = tpl[0]
+        if kind == "same":  # the argument or outside tensor itself
+            return f"args[{tpl[2]}]" if tpl[1] == "arg" else bind(tpl[2])
         if kind == "t":
-            return f"_make({own(tpl[1])}, backend={bind(tpl[2], 'backend')})"
+            _, b, backend, spent, index = tpl
+            name = f"r{index}"
+            if index not in made:  # one tensor returned twice is one object, made once
+                made.add(index)
+                backend_name = bind(backend, "backend")
+                make = f"_spent({spent!r}, {own(b)}, {backend_name})" if spent else \
+                    f"_make({own(b)}, backend={backend_name})"
+                lines.append(f"    {name} = {make}")
+            return name
         if kind == "seq":
             items = "".join(build(x) + ", " for x in tpl[2])
             if tpl[1] is tuple:
@@ -67,7 +107,8 @@ def make_runner(program, replay, externals, fresh):
         if kind == "dict":
             return "{" + ", ".join(f"{bind(k, 'k')}: {build(v)}" for k, v in tpl[1].items()) + "}"
         return bind(tpl[1], "c")
-    lines.append(f"    return {build(program.result_template)}")
+    result = build(program.result_template)
+    lines.append(f"    return {result}")
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<tinytape call>", "exec"), namespace)
     return namespace["run"]

@@ -1,0 +1,149 @@
+"""Watching a trace for effects a replay would not repeat.
+
+A replay runs the recorded kernels and nothing else: Python that prints, draws random
+numbers, reads a file, asks the clock or takes the next item of an iterator made before
+the call ran once, at trace time, and its value is frozen into the program.  While a
+function is traced, ``sys.setprofile`` sees every call it makes (Python functions and C
+functions alike); the first such call refuses the compile, naming the call and the
+user's line.  Profiling costs the trace about 2x; replays are not profiled.
+"""
+import _io
+import builtins
+import dis
+import io
+import os
+import random
+import sys
+import time
+
+import numpy as np
+
+from .. import _creation
+from .._tensor import Tensor
+from .guards import is_library_file
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+_RANDOM_TYPES = (random.Random, np.random.Generator, np.random.BitGenerator, np.random.RandomState)
+_CLOCK = {"time", "perf_counter", "monotonic", "process_time", "time_ns", "perf_counter_ns",
+          "monotonic_ns", "thread_time", "sleep"}
+_IO = {"print", "input", "open"}
+_QUIET_MODULES = ("warnings",)
+_MAKE_CODE = Tensor._make.__code__
+_CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
+
+
+def user_line(frame):
+    """'file:line: text' of the innermost frame outside tinytape (the user's line)."""
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "unknown line"
+    import linecache
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {text}"
+
+
+class SideEffects:
+    """``with SideEffects() as watch:`` ... ``watch.found``: the first effect, or None."""
+
+    def __init__(self):
+        self.found = None
+        self.started = set()  # generator frames started during the trace
+        self.host_arrays = []  # numpy arrays tensors were made from: their contents are guarded
+        self.created = {}  # id -> tensor made during the trace (kept so ids stay unique)
+
+    def __enter__(self):
+        self.outer = sys._getframe(1)  # the trace's own frame: the traced function runs below it
+        self.previous = sys.getprofile()
+        sys.setprofile(self._event)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self.previous)
+        return False
+
+    def _event(self, frame, event, arg):
+        if event == "return":
+            if frame.f_code is _MAKE_CODE:
+                self.created[id(arg)] = arg
+            return
+        if self.found is not None:
+            return
+        if event == "c_call":
+            why = self._c_call(frame, arg)
+        elif event == "call":
+            why = self._call(frame)
+        else:
+            return
+        if why is not None and not _inside_machinery(frame, self.outer):
+            self.found = f"{why} at {user_line(frame)}"
+
+    def _c_call(self, frame, fn):
+        owner = getattr(fn, "__self__", None)
+        if isinstance(owner, _RANDOM_TYPES) or getattr(fn, "__module__", None) in ("random", "_random", "numpy.random"):
+            return f"it draws random numbers ({_name(fn)}), which a replay would repeat"
+        name = getattr(fn, "__name__", None)
+        if owner is time and name in _CLOCK:
+            return f"it reads the clock ({_name(fn)})"
+        if (owner is builtins or owner is io or owner is _io) and name in _IO or isinstance(owner, io.IOBase):
+            return f"it has a side effect a replay would not repeat ({_name(fn)})"
+        if fn is next or getattr(fn, "__name__", None) == "__next__":
+            if not is_library_file(frame.f_code.co_filename):
+                return "it takes the next item of an iterator (next()), which a replay would not"
+        return None
+
+    def _call(self, frame):
+        code = frame.f_code
+        if code in _CREATION_CODES:  # a tensor made from host data: the data is guarded by content
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, np.ndarray):
+                    self.host_arrays.append(value)
+            return None
+        module = frame.f_globals.get("__name__", "")
+        if module == "random" or module.startswith("numpy.random"):
+            return f"it draws random numbers ({module}.{code.co_name}), which a replay would repeat"
+        if code.co_flags & _GENERATOR_FLAGS:
+            if id(frame) in self.started:
+                return None
+            if frame.f_lasti <= _first_resume(code):
+                self.started.add(id(frame))
+                return None
+            if is_library_file(code.co_filename):  # a library's generator (finalised by the collector, say)
+                return None
+            return (f"it resumes the generator {code.co_name}() made before the call, whose next "
+                        "item a replay would not take")
+        return None
+
+
+# the machinery a trace runs through: imports, numba compiling and caching kernels,
+# tinytape itself; what they do (read a cache file, draw a temporary file's name) is not
+# the traced function's effect
+_MACHINERY = ("importlib", "_frozen_importlib", "numba", "llvmlite", "tempfile", "warnings",
+              "linecache", "inspect", "pkgutil", "zipimport", "tinytape.backend", "tinytape.compiler")
+
+
+def _inside_machinery(frame, outer):
+    while frame is not None and frame is not outer:
+        name = frame.f_globals.get("__name__", "") or ""
+        if name.startswith(_MACHINERY):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _first_resume(code, _cache={}):
+    offset = _cache.get(code)
+    if offset is None:
+        offset = next((ins.offset for ins in dis.get_instructions(code) if ins.opname == "RESUME"), -1)
+        _cache[code] = offset
+    return offset
+
+
+def _name(fn):
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    if owner is not None and not isinstance(owner, type(sys)):
+        return f"{type(owner).__name__}.{getattr(fn, '__name__', name)}"
+    module = getattr(fn, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else name

@@ -1,0 +1,133 @@
+"""The first replay, run at trace time: the program must give what eager gave.
+
+Before a trace, ``Snapshot`` copies the storage of every tensor the function may touch
+(its tensor arguments, the tensors it reaches, their gradients).  After it, ``verify``
+runs the replay on copies of those copies, laid out as the originals (views keep their
+offsets and strides into one copied storage, so aliasing and overlap are as they were),
+and compares bit for bit with what the eager trace left: the returned tensors, every
+buffer the program writes in place, the gradients it sets, and every other tensor,
+which the program must leave as eager left it.  A difference means some effect of the
+function was not recorded (a write outside the backend, a value read on the host), and
+the program is not used.  Programs on a GPU are not checked this way.
+"""
+import numpy as np
+
+from .._tensor import Tensor
+
+
+class Mismatch(Exception):
+    pass
+
+
+def _root(arr):
+    while isinstance(getattr(arr, "base", None), np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def _address(arr):
+    return arr.__array_interface__["data"][0]
+
+
+class Snapshot:
+    """Copies of the storages behind ``start``'s tensors, as they were before the trace."""
+
+    def __init__(self, start):
+        self.usable = True
+        self.copies = {}  # id(root) -> (root, copy)
+        self.arrays = []  # (array, where it lives: 'data' of / 'grad' of tensor)
+        for t in start.keep:
+            for arr in (start.data[id(t)], getattr(start.grad[id(t)], "_data", None)):
+                if arr is None:
+                    continue
+                if not isinstance(arr, np.ndarray):
+                    self.usable = False
+                    return
+                root = _root(arr)
+                if id(root) not in self.copies:
+                    if not (root.flags.c_contiguous or root.flags.f_contiguous):
+                        self.usable = False
+                        return
+                    self.copies[id(root)] = (root, root.copy(order="K"))
+                self.arrays.append(arr)
+
+    def fresh(self):
+        """{id(original storage): a new copy of its state before the trace}."""
+        return {key: (root, copy.copy(order="K")) for key, (root, copy) in self.copies.items()}
+
+
+def _view_in(arr, copies):
+    """``arr``'s view into the copied storage (same offset, shape, strides)."""
+    root = _root(arr)
+    entry = copies.get(id(root))
+    if entry is None:
+        return None
+    _, copy = entry
+    offset = _address(arr) - _address(root)
+    return np.ndarray(arr.shape, arr.dtype, buffer=copy, offset=offset, strides=arr.strides)
+
+
+def _same(a, b):
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
+
+
+def verify(program, replay, externals, snapshot, result):
+    capture = program.capture
+    copies = snapshot.fresh()
+    inputs = []
+    for b in externals:
+        kind, what = program.sources[b]
+        if kind == "const":
+            inputs.append(what.copy() if isinstance(what, np.ndarray) else what)
+            continue
+        view = _view_in(capture.arrays[b], copies)
+        if view is None:
+            return  # a storage the snapshot does not hold: unchecked
+        inputs.append(view)
+    values = replay(*inputs)
+    # the returned tensors
+    for tensor, b in _result_buffers(program.result_template, result):
+        if not _same(values[b], tensor._data):
+            raise Mismatch(_differs(program, b, "a returned tensor"))
+    # gradients the program sets
+    for effect in program.effects:
+        if effect[0] == "grad_set":
+            t = effect[1][1] if effect[1][0] == "obj" else None
+            if t is not None and t._grad is not None and not _same(values[effect[2]], t._grad._data):
+                raise Mismatch(_differs(program, effect[2], "a gradient"))
+    # every storage the function could touch: as eager left it
+    for root_id, (root, copy) in copies.items():
+        if not _same(copy, root):
+            b = next((b for b in externals if program.sources[b][0] != "const"
+                      and _root(capture.arrays[b]) is root), None)
+            where = _differs(program, b, "a tensor it writes in place") if b is not None else \
+                "a tensor it reaches was changed outside the recorded kernels"
+            raise Mismatch(where)
+
+
+def _result_buffers(template, value):
+    if template[0] == "t":
+        yield value, template[1]
+    elif template[0] == "seq":
+        for tpl, v in zip(template[2], value):
+            yield from _result_buffers(tpl, v)
+    elif template[0] == "dict":
+        for k, tpl in template[1].items():
+            yield from _result_buffers(tpl, value[k])
+
+
+def _differs(program, b, what):
+    capture = program.capture
+    writer = None
+    for (label, line), (_, _, args_t, _, out_t) in zip(capture.lines, capture.calls):
+        outs = out_t if isinstance(out_t, tuple) else (out_t,)
+        if b in outs or (out_t is None and args_t and args_t[0] == ("b", b)):
+            writer = f"{label or 'an op'} at {line}"
+    return (f"its replay differs from eager in {what}" + (f", last written by {writer}" if writer else "")
+            + ": some effect of an op was not recorded (a write outside the backend, a value read "
+            "on the host)")
+
+
+__all__ = ["Snapshot", "Mismatch", "verify", "Tensor"]
