@@ -16,11 +16,14 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import tinytape as tt
 
+from ..backend.cpu import _cache as kernel_cache
 from . import checkpoint, report
 from .build import total_steps
 from .config import TrainingStopped
 
 log = logging.getLogger("tinytape.trainer")
+# read before the run builds its data and model, which compile kernels of their own
+_KERNELS_CACHED = kernel_cache.holds_compiled_kernels()
 
 
 class DeferredInterrupt:
@@ -219,6 +222,11 @@ def train(cfg, setup, out_dir):
         if setup.changed_hyper:
             log.info("optimizer hyperparameters from the config, not the checkpoint: %s",
                      ", ".join(f"{k}={setup.optimizer.param_groups[0][k]}" for k in setup.changed_hyper))
+    global _KERNELS_CACHED
+    if cfg.trainer.device == "cpu" and _KERNELS_CACHED is False:
+        log.info("first run on this kernel cache (%s): the first steps compile the kernels they use, "
+                 "a few seconds; later runs load them from there", kernel_cache.cache_root())
+        _KERNELS_CACHED = True  # once a process
     b = setup.batches
     log.info("training %s on %s (%s): %d rows, batches of %d (%d per epoch)%s, %s lr=%s, steps %d..%d",
              type(setup.model).__name__, cfg.trainer.device, cfg.trainer.dtype, b.n, b.batch_size, b.per_epoch,

@@ -37,6 +37,18 @@ def cache_root():
     return os.path.join(base, f"tinytape-{__version__}-numba-{numba.__version__}-ops-{table}{checks}")
 
 
+def holds_compiled_kernels():
+    """Whether numba has cached any kernel under ``cache_root()``: False on a fresh install
+    (each kernel then compiles on its first call for a dtype), None when ``NUMBA_CACHE_DIR``
+    puts the cache elsewhere."""
+    if numba.config.CACHE_DIR:
+        return None
+    for _, _, files in os.walk(cache_root()):
+        if any(name.endswith(".nbi") for name in files):
+            return True
+    return False
+
+
 class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
     """Numba cache locator for the kernel files of this package only."""
 
