@@ -1,6 +1,8 @@
 """Tensor creation functions and the random number generator."""
 import numbers
 
+import weakref
+
 import numpy as np
 
 from . import _dtype
@@ -11,23 +13,33 @@ from .backend import for_device
 class Generator:
     """The random source behind ``randn``/``rand``: numpy's PCG64, seeded by ``manual_seed``."""
 
+    # every generator alive (weakly): a compiled function's trace must not draw from any
+    instances = weakref.WeakSet()
+
     def __init__(self, seed=None):
         self.manual_seed(seed)
+        Generator.instances.add(self)
 
     def manual_seed(self, seed):
         """``seed``: an int, or a sequence of ints (independent streams per sequence)."""
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self._rng = np.random.Generator(np.random.PCG64(seed))
         return self
+
+    @property
+    def rng(self):
+        """The numpy generator every draw goes through (a property, so that a compiled
+        function's trace sees where it draws)."""
+        return self._rng
 
     def initial_seed(self):
         return self._seed
 
     def get_state(self):
-        return self.rng.bit_generator.state
+        return self._rng.bit_generator.state
 
     def set_state(self, state):
-        self.rng.bit_generator.state = state
+        self._rng.bit_generator.state = state
 
 
 default_generator = Generator()

@@ -153,6 +153,19 @@ def _build(kind, helper=None):
     return namespace[f"{kind}_op"]
 
 
+@functools.cache
+def op_function(kind, code):
+    """One op's per-element definition alone, ``<kind>_<code>(x)`` or ``(a, b)``, the same
+    expression as its branch of ``<kind>_op``: a fused program calls these, so its size (and
+    numba's compile time) grows with its ops, not with the op table."""
+    op = next(op for op in table.of_kind(kind) if op.code == code)
+    name = f"{kind}_{code}"
+    namespace = dict(globals())
+    exec(compile(f"def {name}({_ARGUMENTS[kind]}):\n    return {op.element}\n", f"<op table: {name}>", "exec"),
+         namespace)
+    return register_jitable(namespace[name])
+
+
 unary_op = _build("unary")
 binary_op = _build("binary")
 compare_op = _build("compare")

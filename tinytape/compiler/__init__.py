@@ -31,13 +31,12 @@ import warnings
 
 from .. import _dtype
 from .._grad_mode import is_grad_enabled
-from .._creation import default_generator
 from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
 from .guards import first_changed, guard_function, reachable_state
-from .observe import SideEffects, user_line
+from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
 from .runner import make_runner
@@ -119,7 +118,7 @@ class CompiledFunction:
                                  f"recorded outside the function (grad_fn={t._grad_fn.name()}), which a "
                                  f"replay would not connect to (called at {user_line(_caller())})", key)
                     return self.fn(*args, **kwargs)
-        state = reachable_state(self.fn, args, kwargs)
+        state = reachable_state(self.fn, args, kwargs, tensors)
         if state.refused is not None:
             self._go_eager(state.refused)
             return self.fn(*args, **kwargs)
@@ -137,13 +136,14 @@ class CompiledFunction:
         # afresh at each replay, as they are: never as a view of the array behind them
         capture.roots = {id(a) for a in start.data.values()}
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
-        rng_before = default_generator.get_state()
+        streams = RandomStates(state.random_streams)
         with capture, _ValueReadsRaise(self.fn), SideEffects() as watch:
             result = self.fn(*args, **kwargs)
         why = capture.failed or watch.found
-        if why is None and default_generator.get_state() != rng_before:
+        drawn = streams.changed() if why is None else None
+        if drawn is not None:
             # a replay would reuse the numbers this trace drew (dropout masks, randn)
-            why = "it draws random numbers (dropout, randn, ...), which a replay would repeat"
+            why = f"it draws random numbers from {drawn} (dropout, randn, ...), which a replay would repeat"
         if why is None:
             changed = first_changed(state.guards)
             if changed is not None:

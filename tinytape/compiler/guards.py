@@ -125,13 +125,16 @@ class State:
     def __init__(self):
         self.guards = []
         self.tensors = {}  # id -> (tensor, path)
+        self.random_streams = []  # numpy generators it reaches: a draw from one refuses the compile
         self.refused = None
 
 
-def reachable_state(fn, args=(), kwargs=None):
-    """Walk what ``fn`` can reach (and the non-tensor objects among its arguments)."""
+def reachable_state(fn, args=(), kwargs=None, arg_tensors=()):
+    """Walk what ``fn`` can reach (and the non-tensor objects among its arguments;
+    ``arg_tensors``, the tensor arguments, are described by the signature)."""
     state = State()
     walker = _Walker(state)
+    walker.arg_tensors = {id(t) for t in arg_tensors}
     try:
         walker.roots(fn, args, kwargs or {})
         walker.run()
@@ -181,7 +184,7 @@ class _Walker:
             self.guard(kind, container, key, obj, path)
         if isinstance(obj, _ATOMS) or id(obj) in self.seen:
             return
-        if path.startswith(("args[", "kwargs[")) and isinstance(obj, Tensor):
+        if id(obj) in self.arg_tensors and path.startswith(("args[", "kwargs[")):
             return  # a tensor argument: in the signature (a global that is also passed is found as the global)
         self.seen.add(id(obj))
         self.keep.append(obj)
@@ -194,6 +197,9 @@ class _Walker:
             return
         if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
             return  # the same array object (its contents: see ``content guards``)
+        if isinstance(obj, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+            self.state.random_streams.append(obj)
+            return
         if isinstance(obj, dict):
             self.guard("keys", obj, None, tuple(obj), f"keys({path})")
             for k, v in list(obj.items()):

@@ -30,6 +30,7 @@ _CLOCK = {"time", "perf_counter", "monotonic", "process_time", "time_ns", "perf_
 _IO = {"print", "input", "open"}
 _QUIET_MODULES = ("warnings",)
 _MAKE_CODE = Tensor._make.__code__
+_DRAW_CODE = _creation.Generator.rng.fget.__code__
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
 
 
@@ -95,6 +96,8 @@ class SideEffects:
 
     def _call(self, frame):
         code = frame.f_code
+        if code is _DRAW_CODE:
+            return "it draws random numbers from a tinytape.Generator, which a replay would repeat"
         if code in _CREATION_CODES:  # a tensor made from host data: the data is guarded by content
             for value in list(frame.f_locals.values()):
                 if isinstance(value, np.ndarray):
@@ -147,3 +150,45 @@ def _name(fn):
         return f"{type(owner).__name__}.{getattr(fn, '__name__', name)}"
     module = getattr(fn, "__module__", None)
     return f"{module}.{name}" if module and module != "builtins" else name
+
+
+class RandomStates:
+    """The state of every random stream a trace could draw from: tinytape's generators,
+    numpy's global and Python's ``random``, and numpy generators the function reaches.
+    numpy's draws are compiled (Cython) calls the profiler does not see, so the streams
+    are compared before and after instead."""
+
+    def __init__(self, reachable=()):
+        self.streams = [(f"tinytape.Generator (seed {g.initial_seed()})", g._rng.bit_generator)
+                        for g in list(_creation.Generator.instances)]
+        for obj in reachable:
+            bits = getattr(obj, "bit_generator", None) or getattr(obj, "_bit_generator", None) or obj
+            self.streams.append((type(obj).__name__, bits))
+        self.before = [_state_of(bits) for _, bits in self.streams]
+        self.numpy_global = np.random.get_state(legacy=False)
+        self.python = random.getstate()
+
+    def changed(self):
+        for (name, bits), before in zip(self.streams, self.before):
+            if not _same_state(_state_of(bits), before):
+                return name
+        if not _same_state(np.random.get_state(legacy=False), self.numpy_global):
+            return "numpy.random"
+        if random.getstate() != self.python:
+            return "random"
+        return None
+
+
+def _state_of(bits):
+    try:
+        return bits.state
+    except AttributeError:
+        return None
+
+
+def _same_state(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b

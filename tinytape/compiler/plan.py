@@ -183,12 +183,10 @@ def _step_lines(em, step, shape, group):
     kind, out, op = step[0], step[1], step[2]
     ins = [em.read(x, None, shape, group) for x in step[3]]
     buf = em.gen.buffers[out]
-    if kind == "unary":
-        expr = f"_u({op}, {ins[0]})"
-    elif kind == "binary":
-        expr = f"_b({op}, {ins[0]}, {ins[1]})"
-    elif kind == "compare":
-        expr = f"_c({op}, {ins[0]}, {ins[1]})"
+    if kind in ("unary", "binary", "compare"):
+        name = f"{kind}_{op}"
+        em.globals[name] = f"op_function({kind!r}, {op})"
+        expr = f"{name}({', '.join(ins)})"
     elif kind == "where":
         expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
     else:
@@ -266,9 +264,7 @@ def build_module(gen, plan):
     if em.threads_used:
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
     lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
-             "_u = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.unary_op)",
-             "_b = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.binary_op)",
-             "_c = njit(inline='always', nogil=True, error_model='numpy')(scalar_ops.compare_op)",
+             "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
              "from numba import objmode", "from tinytape.compiler.plan import host_unary"]
