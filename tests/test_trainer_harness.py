@@ -49,6 +49,21 @@ class Net(nn.Module):
         return self.layers(x)
 
 
+class InplaceNet(nn.Module):
+    """In-place activations, a Tanh and a Dropout: what a compiled step must not freeze."""
+
+    def __init__(self, D_in, width, D_out, p=0.0):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(D_in, width), nn.Linear(width, width), nn.Linear(width, D_out)
+        self.act, self.drop = nn.ReLU(inplace=True), nn.Dropout(p)
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        h = 2.0 * self.drop(torch.tanh(self.fc2(h)))
+        h.add_(0.5).clamp_(min=-1.5)
+        return self.fc3(h)
+
+
 class Frozen(Net):
     def __init__(self, D_in, width, D_out):
         super().__init__(D_in, width, D_out)
@@ -132,11 +147,17 @@ COMPILED = [
     ([*SMALL, "optim.lr=1e-3", "data.N=30", "data.batch_size=8", "data.shuffle=true"], True),  # smaller last batch
     ([o if o != "optim=adam" else "optim=sgd" for o in USER], True),
     ([*SMALL, "optim=adam", "optim.lr=1e-2"], None),
+    ([o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER
+      if o != "optim=adam"], True),
+    ([o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER]
+     + ["+model.p=0.25"], False),  # dropout draws each step: eager, and says so
+    ([*SMALL, "optim.lr=1e-3", "scheduler=step"], None),
 ]
 
 
 @pytest.mark.parametrize("overrides, replays", COMPILED,
-                         ids=["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam"])
+                         ids=["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam",
+                              "inplace-tanh", "dropout", "schedule"])
 def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, overrides, replays):
     compiled = run(config(*overrides, "trainer.steps=12"), str(tmp_path / "compiled"))
     eager = run(config(*overrides, "trainer.steps=12", "trainer.compile=false"), str(tmp_path / "eager"))

@@ -55,7 +55,7 @@ class TensorInPlace:
             base._check_inplace(op_name, view=True)
         source = self
         if tracked:
-            source = Tensor._make(self._data.copy(), self._requires_grad, self._grad_fn,
+            source = Tensor._make(self._backend.copy(self._data), self._requires_grad, self._grad_fn,
                                   self._output_nr, None, self._backend)
         result = fn(source, *args)
         if not _can_cast(result.dtype, self.dtype):
@@ -78,7 +78,8 @@ class TensorInPlace:
 
     def _add_into(self, other):
         """``self += other`` on raw storage: the gradient-accumulation fast path."""
-        self._backend.binary(_ADD, self._data, other._data.astype(self._data.dtype, copy=False), out=self._data)
+        self._backend.binary(_ADD, self._data, (other._data if other._data.dtype == self._data.dtype
+                                                    else self._backend.astype(other._data, self._data.dtype)), out=self._data)
         self._version[0] += 1
 
     def _inplace_binary(self, op_name, code, fn, other, *extra):

@@ -163,7 +163,7 @@ class CompiledFunction:
         program = None
         if why is None:
             try:
-                program = Program(capture, tensors, start, result, watch.host_arrays, watch.created)
+                program = Program(capture, tensors, start, result, watch.host_arrays, watch.created, watch.host_made)
             except Unsupported as e:
                 why = e.what
         if why is None:

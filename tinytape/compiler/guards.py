@@ -255,11 +255,11 @@ class _Walker:
         wrapped = vars(fn).get("__wrapped__")
         if wrapped is not None:
             self.push(wrapped, f"{path}.__wrapped__", _ATTR, fn, "__wrapped__")
-        if _is_library(fn):
-            return
         code = fn.__code__
-        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):  # a library's closures hold user state too
             self.push(_cell(cell), f"{path}.{name}", _CELL, cell, None)
+        if _is_library(fn):
+            return  # its module's globals are the library's
         names = set()
         _code_names(code, names, self.attr_names)
         g = fn.__globals__

@@ -31,6 +31,7 @@ _IO = {"print", "input", "open"}
 _QUIET_MODULES = ("warnings",)
 _MAKE_CODE = Tensor._make.__code__
 _DRAW_CODE = _creation.Generator.rng.fget.__code__
+_CREATION_FILE = _creation.tensor.__code__.co_filename
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
 
 
@@ -53,6 +54,7 @@ class SideEffects:
         self.started = set()  # generator frames started during the trace
         self.host_arrays = []  # numpy arrays tensors were made from: their contents are guarded
         self.created = {}  # id -> tensor made during the trace (kept so ids stay unique)
+        self.host_made = {}  # id -> tensor a creation function made (tensor(), arange(), ...)
 
     def __enter__(self):
         self.outer = sys._getframe(1)  # the trace's own frame: the traced function runs below it
@@ -66,8 +68,11 @@ class SideEffects:
 
     def _event(self, frame, event, arg):
         if event == "return":
-            if frame.f_code is _MAKE_CODE:
+            code = frame.f_code
+            if code is _MAKE_CODE:
                 self.created[id(arg)] = arg
+            elif code.co_filename == _CREATION_FILE and isinstance(arg, Tensor):
+                self.host_made[id(arg)] = arg  # made from Python values and host arrays: a constant
             return
         if self.found is not None:
             return

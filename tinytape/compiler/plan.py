@@ -86,6 +86,7 @@ class _Emitter:
         self.gen, self.plan = gen, plan
         self.globals = {}  # name -> source of a module-level constant
         self.views = []  # lines defining view variables
+        self.assigned = set()  # buffers the loop being emitted has computed into registers so far
 
     def const(self, b):
         value = self.gen.buffers[b].const
@@ -115,7 +116,9 @@ class _Emitter:
         buf = self.gen.buffers[b]
         if buf.kind == "const":
             return self.const(b)
-        if buf.kind == "value" and buf.group == group and b not in self.plan.accumulators:
+        # a register only once this loop has assigned it: a buffer written in place later in
+        # the loop (its group is the loop's) holds its old value in memory until then
+        if buf.kind == "value" and buf.group == group and b in self.assigned and b not in self.plan.accumulators:
             return f"r{b}"
         expr, arr_shape = self.array(b)
         return expr + _index(arr_shape, shape)
@@ -139,6 +142,7 @@ def _cast(dtype):
 def _emit_loop(em, loop, group, lines):
     gen, shape = em.gen, loop.shape
     pre, post, body = [], [], []
+    em.assigned, em.after_loop = set(), set()
     for step in loop.steps:
         kind, out, op = step[0], step[1], step[2]
         if kind == "reduce":
@@ -161,11 +165,13 @@ def _emit_loop(em, loop, group, lines):
                          f"    acc{out} = v{out}"]
                 post.append(f"r{out} = {_cast(buf.dtype)}(acc{out})")
                 post.append(f"{out_expr}[{', '.join('0' for _ in out_shape) or '()'}] = r{out}")
+                em.after_loop.add(out)
             else:
                 pre.append(f"acc{out} = 0.0")
                 body.append(f"acc{out} += {value}")
                 post.append(f"r{out} = {_cast(buf.dtype)}(acc{out})")
                 post.append(f"{out_expr}[{', '.join('0' for _ in out_shape) or '()'}] = r{out}")
+                em.after_loop.add(out)
             continue
         body += _step_lines(em, step, shape, group)
     ind = "    "
@@ -174,6 +180,7 @@ def _emit_loop(em, loop, group, lines):
         lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
     lines += [ind * (len(shape) + 1) + line for line in body]
     lines += [ind + p for p in post]
+    em.assigned |= em.after_loop  # the sums, assigned after the loop, for the steps on them
     for step in loop.after:
         lines += [ind + line for line in _step_lines(em, step, (), group)]
 
@@ -192,6 +199,7 @@ def _step_lines(em, step, shape, group):
     else:
         expr = ins[0]
     body = [f"r{out} = {_cast(buf.dtype)}({expr})"]
+    em.assigned.add(out)
     if buf.stored:
         out_expr, out_shape = em.array(out)
         body.append(f"{out_expr}{_index(out_shape, shape)} = r{out}")

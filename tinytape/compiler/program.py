@@ -24,7 +24,7 @@ from .capture import Unsupported
 
 
 class Program:
-    def __init__(self, capture, arg_tensors, start, result, host_arrays=(), created=None):
+    def __init__(self, capture, arg_tensors, start, result, host_arrays=(), created=None, host_made=None):
         self.capture = capture
         self.tape = capture.tape
         self.calls = capture.calls
@@ -32,6 +32,7 @@ class Program:
         self.sources = {}  # external buffer -> source
         self.start = start
         self.created = created if created is not None else {}
+        self.host_made = host_made if host_made is not None else {}
         self.effects = self._effects(arg_tensors, start)
         self._known = {id(t): ("arg", i) for i, t in enumerate(arg_tensors)}
         for t in start.tensors:
@@ -71,6 +72,11 @@ class Program:
                         f"{self.capture.reader(b)} reads a tensor {list(owner.shape)} that the function "
                         "reaches by a path the compiler cannot guard (not an argument, a global, a "
                         "closure variable or an attribute of one)")
+                if owner is not None and id(owner) not in self.host_made:
+                    # made during the trace from another tensor's values outside the
+                    # backend: a replay would reuse the trace's values
+                    raise Unsupported(f"{self.capture.reader(b)} uses a tensor {list(owner.shape)} computed "
+                                      "outside the backend's kernels, which a replay would not recompute")
             if source is None:
                 if _views_known(arr, known):
                     raise Unsupported("an op derived an array from a tensor outside the backend "
