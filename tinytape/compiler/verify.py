@@ -55,6 +55,18 @@ class Snapshot:
         """{id(original storage): a new copy of its state before the trace}."""
         return {key: (root, copy.copy(order="K")) for key, (root, copy) in self.copies.items()}
 
+    def perturbed(self, seed=0):
+        """The same storages with other values (floating ones drawn anew): a second input on
+        which two replays of one program must agree."""
+        rng = np.random.default_rng(seed)
+        other = Snapshot.__new__(Snapshot)
+        other.usable, other.arrays, other.copies = self.usable, self.arrays, {}
+        for key, (root, copy) in self.copies.items():
+            if copy.dtype.kind == "f" and copy.dtype.itemsize >= 4:
+                copy = (rng.standard_normal(copy.shape) * 2).astype(copy.dtype, order="K")
+            other.copies[key] = (root, copy)
+        return other
+
 
 def _view_in(arr, copies):
     """``arr``'s view into the copied storage (same offset, shape, strides)."""
@@ -71,6 +83,48 @@ def _same(a, b):
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
     return np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
+
+
+def _inputs(program, externals, copies):
+    inputs = []
+    for b in externals:
+        kind, what = program.sources[b]
+        if kind == "const":
+            inputs.append(what.copy() if isinstance(what, np.ndarray) else what)
+            continue
+        view = _view_in(program.capture.arrays[b], copies)
+        if view is None:
+            return None
+        inputs.append(view)
+    return inputs
+
+
+def agree(program, replays, snapshot):
+    """Whether the replays (fused code, kernel by kernel) give the same bits on ``snapshot``'s
+    storages (nan for nan): the fused code's own check on values other than the trace's."""
+    runs = []
+    for replay, externals in replays:
+        copies = snapshot.fresh()
+        inputs = _inputs(program, externals, copies)
+        if inputs is None:
+            return True
+        with np.errstate(all="ignore"):
+            values = replay(*inputs)
+        runs.append((values, copies))
+    (v0, c0), (v1, c1) = runs
+    pairs = [(v0[b], v1[b]) for b in v0] + [(c0[k][1], c1[k][1]) for k in c0]
+    return all(_same_or_nan(a, b) for a, b in pairs)
+
+
+def _same_or_nan(a, b):
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        if not np.array_equal(nan, np.isnan(b)):
+            return False
+        a, b = np.where(nan, 0, a), np.where(nan, 0, b)
+    return _same(a, b)
 
 
 def verify(program, replay, externals, snapshot, result):
