@@ -150,12 +150,17 @@ def test_reading_a_value_while_tracing_names_the_line(read, what):
         s = (x * 2).sum()
         read(s)
         return s
-    compiled = tinytape.compile(f)
-    with pytest.raises(RuntimeError) as info:
-        compiled(tinytape.ones(3))
+    with pytest.raises(RuntimeError) as info:  # fullgraph: an error where it reads
+        tinytape.compile(f, fullgraph=True)(tinytape.ones(3))
     message = str(info.value)
     assert what in message and "test_compile.py" in message and "return the tensor" in message
     assert "lambda t:" in message  # the line that read it, quoted
+    compiled = tinytape.compile(f)  # otherwise: one warning naming the line, and eager's answer
+    with pytest.warns(RuntimeWarning, match="lambda t:"):
+        assert compiled(tinytape.ones(3)).item() == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compiled(tinytape.full((3,), 2.)).item() == 12 and compiled.eager
 
 
 def test_an_op_the_compiler_cannot_replay_falls_back_with_one_warning():

@@ -30,6 +30,7 @@ import threading
 import warnings
 
 from .. import _dtype
+from ..autograd import anomaly as _anomaly
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
@@ -80,7 +81,7 @@ class CompiledFunction:
         if entries:
             for entry in entries:
                 if entry.ready(tensors):
-                    return entry.run(tensors)
+                    return entry.run(tensors, args)
         elif key in self.eager_signatures:
             return self.fn(*args, **kwargs)
         if sum(len(v) for v in self.programs.values()) >= _CACHE_SIZE:
@@ -137,7 +138,7 @@ class CompiledFunction:
         capture.roots = {id(a) for a in start.data.values()}
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         streams = RandomStates(state.random_streams)
-        with capture, _ValueReadsRaise(self.fn), SideEffects() as watch:
+        with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
             result = self.fn(*args, **kwargs)
         why = capture.failed or watch.found
         drawn = streams.changed() if why is None else None
@@ -163,7 +164,8 @@ class CompiledFunction:
         program = None
         if why is None:
             try:
-                program = Program(capture, tensors, start, result, watch.host_arrays, watch.created, watch.host_made)
+                program = Program(capture, tensors, start, result, watch.host_arrays, watch.created, watch.host_made,
+                                  args, state.reachable)
             except Unsupported as e:
                 why = e.what
         if why is None:
@@ -288,9 +290,9 @@ class _Entry:
     def ready(self, tensors):
         return self.guards_hold() and self.program.guards_pass(tensors)
 
-    def run(self, tensors):
+    def run(self, tensors, raw=()):
         with self.lock:
-            return self.call(tensors)
+            return self.call(tensors, raw)
 
 
 def _signature(args, kwargs, tensors):
@@ -300,7 +302,7 @@ def _signature(args, kwargs, tensors):
     other objects by identity (their contents are guarded).  The key ends with grad
     mode, the default dtype and which tensor arguments share a storage, since a program
     traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    mode = (is_grad_enabled(), _dtype.default_float)
+    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled)
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
@@ -352,29 +354,35 @@ def _offset(arr, owner):
         return getattr(arr, "offset", None)
 
 
-class _ValueReadsRaise:
-    """While tracing, reading a tensor's value is an error naming the user's line."""
+class _ValueReads:
+    """While tracing, reading a tensor's value (``.item()``, ``bool(t)``) is a refusal naming
+    the user's line: the trace (an eager run) gets the value and goes on, the function
+    runs eagerly from then on; with ``fullgraph`` it is an error right there."""
 
     _methods = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                 "__array__")
 
-    def __init__(self, fn):
+    def __init__(self, fn, capture):
         self.fn_name = getattr(fn, "__qualname__", repr(fn))
+        self.capture = capture
 
     def __enter__(self):
         self.saved = {m: Tensor.__dict__[m] for m in self._methods}
-        fn_name = self.fn_name
-
+        fn_name, capture = self.fn_name, self.capture
         thread, saved = threading.get_ident(), self.saved
 
         def make(method):
             def read(self, *a, **k):
-                if threading.get_ident() != thread:  # another thread, not the one tracing
+                if threading.get_ident() != thread or capture.depth:  # another thread's, or inside a kernel
                     return saved[method](self, *a, **k)
-                raise RuntimeError(
-                    f"tinytape.compile: {_what(method)} reads a tensor's value while tracing "
-                    f"{fn_name} ({user_line(sys._getframe(1))}); a compiled function cannot depend on values: "
-                    "return the tensor and read it outside (loss = step(x, y); loss.item())")
+                why = (f"{_what(method)} reads a tensor's value while tracing {fn_name} "
+                       f"({user_line(sys._getframe(1))}); a compiled function cannot depend on values: "
+                       "return the tensor and read it outside (loss = step(x, y); loss.item())")
+                if capture.fullgraph:
+                    raise RuntimeError(f"tinytape.compile: {why}")
+                if capture.failed is None:
+                    capture.failed = why
+                return saved[method](self, *a, **k)
             return read
         for m in self._methods:
             setattr(Tensor, m, make(m))

@@ -34,7 +34,7 @@ class Unsupported(RuntimeError):
 def is_buffer(x):
     """A backend array: numpy's on the CPU, the CUDA backend's strided device views."""
     return isinstance(x, np.ndarray) or (
-        hasattr(x, "strides") and hasattr(x, "dtype") and not isinstance(x, np.generic))
+        hasattr(x, "strides") and hasattr(x, "dtype") and not isinstance(x, (np.generic, type)))
 
 
 def strided_view(base, offset, shape, strides):

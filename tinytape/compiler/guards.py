@@ -24,6 +24,9 @@ entered; tinytape's stateful objects (modules, optimizers, schedulers) are enter
 they hold the user's state.  The tensors found are returned so the program can read their
 current storage at each replay.
 """
+import array
+import builtins
+import collections
 import dis
 import functools
 import math
@@ -31,18 +34,20 @@ import os
 import sys
 import sysconfig
 import types
+import weakref
 
 import numpy as np
 
 from .._tensor import Tensor
 
 MAX_OBJECTS = 50_000  # reachable objects past which a function is refused, not guarded
-_ATOMS = (type(None), bool, int, float, complex, str, bytes)
+MAX_ARRAY = 10_000_000  # elements of a reachable numpy array past which it is refused, not compared
+_ATOMS = ATOMS = (type(None), bool, int, float, complex, str, bytes)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
     sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
     sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])} | {_PACKAGE_DIR})
-_CELL, _ITEM, _ATTR, _SLOT, _CLASSATTR = "cell", "item", "attr", "slot", "classattr"
+_CELL, _ITEM, _ATTR, _SLOT, _CLASSATTR, _DEREF = "cell", "item", "attr", "slot", "classattr", "deref"
 
 
 class TooMuchState(Exception):
@@ -70,11 +75,13 @@ def _is_library(obj):
 
 
 def _code_names(code, globals_out, attrs_out):
-    """Names the code reads as globals, and every attribute name it uses."""
+    """Names the code reads or assigns as globals, and every attribute name it uses (and
+    its string constants: ``getattr(cfg, "lr")``)."""
     for ins in dis.get_instructions(code):
-        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"):
             globals_out.add(ins.argval)
     attrs_out.update(code.co_names)
+    attrs_out.update(c for c in code.co_consts if isinstance(c, str) and c.isidentifier())
     for const in code.co_consts:  # nested functions and comprehensions
         if isinstance(const, types.CodeType):
             _code_names(const, globals_out, attrs_out)
@@ -108,7 +115,9 @@ def _lookup(kind, container, key):
         if kind == _CELL:
             return container.cell_contents
         if kind == _ITEM:
-            return container[key] if not isinstance(container, dict) else container.get(key, _MISSING)
+            return container.get(key, _MISSING) if hasattr(container, "get") else container[key]
+        if kind == _DEREF:
+            return container()
         if kind == _ATTR:
             return vars(container).get(key, _MISSING)
         if kind == _CLASSATTR:
@@ -140,6 +149,8 @@ def reachable_state(fn, args=(), kwargs=None, arg_tensors=()):
         walker.run()
     except TooMuchState as e:
         state.refused = str(e)
+    state.reachable = walker.seen
+    state.keep = walker.keep
     return state
 
 
@@ -174,10 +185,13 @@ class _Walker:
                 self.visit(obj, path, kind, container, key)
             if not self.modules:
                 return
-            module, path = self.modules.pop()
+            module, path, library = self.modules.pop()
             names = sorted(n for n in self.attr_names if n in vars(module))
             for name in names:
-                self.push(vars(module)[name], f"{path}.{name}", _ATTR, module, name)
+                if library:  # a library's attribute is held by identity (monkeypatching it is a change)
+                    self.guard(_ATTR, module, name, vars(module)[name], f"{path}.{name}")
+                else:
+                    self.push(vars(module)[name], f"{path}.{name}", _ATTR, module, name)
 
     def visit(self, obj, path, kind, container, key):
         if kind is not None:  # the place itself is guarded each time it is reached
@@ -195,12 +209,29 @@ class _Walker:
             self.push(obj._hooks, f"{path}._hooks", _SLOT, obj, "_hooks")
             self.push(obj._retains_grad, f"{path}._retains_grad", _SLOT, obj, "_retains_grad")
             return
-        if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
-            return  # the same array object (its contents: see ``content guards``)
+        if isinstance(obj, np.generic):
+            return
         if isinstance(obj, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             self.state.random_streams.append(obj)
             return
-        if isinstance(obj, dict):
+        if isinstance(obj, np.ndarray):
+            if obj.size > MAX_ARRAY:
+                raise TooMuchState(f"it reaches {path}, a numpy array of {obj.size} elements, too large to "
+                                   "guard by content")
+            self.guard("content", obj, None, obj.copy(), f"{path} (contents)")
+            return
+        if isinstance(obj, (bytearray, array.array)):
+            self.guard("content", obj, None, bytes(obj), f"{path} (contents)")
+            return
+        if isinstance(obj, weakref.ref):
+            self.push(obj(), f"{path}()", _DEREF, obj, None)
+            return
+        if isinstance(obj, collections.deque):
+            self.guard("len", obj, None, len(obj), f"len({path})")
+            for i, v in enumerate(list(obj)):
+                self.push(v, f"{path}[{i}]", _ITEM, obj, i)
+            return
+        if isinstance(obj, (dict, types.MappingProxyType)):
             self.guard("keys", obj, None, tuple(obj), f"keys({path})")
             for k, v in list(obj.items()):
                 if isinstance(k, Tensor):  # optimizer state keyed by parameter
@@ -220,8 +251,7 @@ class _Walker:
             self.guard("set", obj, None, frozenset(obj), f"{path}")
             return
         if isinstance(obj, types.ModuleType):
-            if not _is_library(obj):
-                self.modules.append((obj, path))
+            self.modules.append((obj, path, _is_library(obj)))
             return
         if isinstance(obj, types.MethodType):
             self.push(obj.__self__, f"{path}.__self__", None, None, None)
@@ -263,16 +293,17 @@ class _Walker:
         names = set()
         _code_names(code, names, self.attr_names)
         g = fn.__globals__
+        builtin_names = vars(builtins)
         for name in sorted(names):
-            if name in g:
-                self.push(g[name], name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
+            if name in g or name not in builtin_names:  # an absent global is guarded absent
+                self.push(g.get(name, _MISSING), name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
 
     def instance(self, obj, path):
         cls = type(obj)
         self.guard("type", obj, None, cls, f"type({path})")
         self.push(cls, f"type({path})", None, None, None)
         d = getattr(obj, "__dict__", None)
-        if d is not None:
+        if isinstance(d, dict):
             self.guard("keys", d, None, tuple(d), f"vars({path})")
             for k, v in list(d.items()):
                 self.push(v, f"{path}.{k}", _ATTR, obj, k)
@@ -308,6 +339,8 @@ def _holds(g):
         return len(current) == len(g.value) and all(a is b or same_atom(a, b) for a, b in zip(current, g.value))
     if g.kind == "len":
         return len(g.container) == g.value
+    if g.kind == "content":
+        return _same_content(g.container, g.value)
     if g.kind == "set":
         return frozenset(g.container) == g.value
     if g.kind == "type":
@@ -324,7 +357,8 @@ def _holds(g):
 def guard_function(guards):
     """``first_changed(guards) is None`` as one generated expression (a replay checks them
     on every call: one expression costs a fraction of a loop over the list)."""
-    namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same}
+    namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same,
+                 "_same_content": _same_content}
     terms = []
     for i, g in enumerate(guards):
         c, k, v = f"c{i}", f"k{i}", f"v{i}"
@@ -334,6 +368,9 @@ def guard_function(guards):
             continue
         if g.kind == "len":
             terms.append(f"len({c}) == {v}")
+            continue
+        if g.kind == "content":
+            terms.append(f"_same_content({c}, {v})")
             continue
         if g.kind == "set":
             terms.append(f"frozenset({c}) == {v}")
@@ -347,8 +384,10 @@ def guard_function(guards):
         if g.kind == _CELL:
             current = f"{c}.cell_contents"
         elif g.kind == _ITEM:
-            current = f"{c}.get({k}, _missing)" if isinstance(g.container, dict) else \
+            current = f"{c}.get({k}, _missing)" if hasattr(g.container, "get") else \
                 f"({c}[{k}] if {k} < len({c}) else _missing)"
+        elif g.kind == _DEREF:
+            current = f"{c}()"
         elif g.kind == _ATTR:
             current = f"{c}.__dict__.get({k}, _missing)"
         elif g.kind == _CLASSATTR:
@@ -382,3 +421,10 @@ def _keys_same(d, keys):
         if a is not b and not same_atom(a, b):
             return False
     return True
+
+
+def _same_content(current, snapshot):
+    if isinstance(snapshot, bytes):
+        return bytes(current) == snapshot
+    return current.shape == snapshot.shape and current.dtype == snapshot.dtype and (
+        np.array_equal(current, snapshot, equal_nan=current.dtype.kind in "fc"))

@@ -8,6 +8,8 @@ functions alike); the first such call refuses the compile, naming the call and t
 user's line.  Profiling costs the trace about 2x; replays are not profiled.
 """
 import _io
+import _thread
+import contextvars
 import builtins
 import dis
 import io
@@ -31,6 +33,7 @@ _IO = {"print", "input", "open"}
 _QUIET_MODULES = ("warnings",)
 _MAKE_CODE = Tensor._make.__code__
 _DRAW_CODE = _creation.Generator.rng.fget.__code__
+_ENVIRON_CODES = {os._Environ.__getitem__.__code__, os.getenv.__code__}
 _CREATION_FILE = _creation.tensor.__code__.co_filename
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
 
@@ -94,6 +97,13 @@ class SideEffects:
             return f"it reads the clock ({_name(fn)})"
         if (owner is builtins or owner is io or owner is _io) and name in _IO or isinstance(owner, io.IOBase):
             return f"it has a side effect a replay would not repeat ({_name(fn)})"
+        if owner is builtins and name in ("globals", "locals", "vars", "eval", "exec"):
+            if not is_library_file(frame.f_code.co_filename):
+                return f"it looks names up by string ({name}()), which the compiler cannot guard"
+        if owner is _thread and name in ("start_new_thread", "start_joinable_thread"):
+            return "it starts a thread, whose work a replay would not record"
+        if isinstance(owner, contextvars.ContextVar) and name == "get":
+            return "it reads a context variable (ContextVar.get)"
         if fn is next or getattr(fn, "__name__", None) == "__next__":
             if not is_library_file(frame.f_code.co_filename):
                 return "it takes the next item of an iterator (next()), which a replay would not"
@@ -101,6 +111,8 @@ class SideEffects:
 
     def _call(self, frame):
         code = frame.f_code
+        if code in _ENVIRON_CODES:
+            return "it reads an environment variable (os.environ)"
         if code is _DRAW_CODE:
             return "it draws random numbers from a tinytape.Generator, which a replay would repeat"
         if code in _CREATION_CODES:  # a tensor made from host data: the data is guarded by content

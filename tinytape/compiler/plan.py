@@ -94,7 +94,7 @@ class _Emitter:
         if isinstance(value, (np.bool_, bool)):
             self.globals[name] = repr(bool(value))
         else:
-            self.globals[name] = f"np.{np.asarray(value).dtype.name}({float(value)!r})" \
+            self.globals[name] = f"np.{np.asarray(value).dtype.name}(float({repr(float(value))!r}))" \
                 if np.asarray(value).dtype.kind == "f" else f"np.{np.asarray(value).dtype.name}({int(value)})"
         return name
 

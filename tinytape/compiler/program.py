@@ -21,10 +21,12 @@ import numpy as np
 
 from .._tensor import Tensor
 from .capture import Unsupported
+from .guards import ATOMS as _ATOMS
 
 
 class Program:
-    def __init__(self, capture, arg_tensors, start, result, host_arrays=(), created=None, host_made=None):
+    def __init__(self, capture, arg_tensors, start, result, host_arrays=(), created=None, host_made=None,
+                 raw_args=(), reachable=None):
         self.capture = capture
         self.tape = capture.tape
         self.calls = capture.calls
@@ -38,6 +40,12 @@ class Program:
         for t in start.tensors:
             self._known.setdefault(id(t), ("obj", t))
         self._results = {}  # id(tensor) -> template: one object returned twice is one object
+        self._grads = {}  # id(t.grad) -> where t is, for the tensors the program may touch
+        for t, where in [(t, ("arg", i)) for i, t in enumerate(arg_tensors)] + [(t, ("obj", t)) for t in start.tensors]:
+            if t._grad is not None:
+                self._grads.setdefault(id(t._grad), where)
+        self._raw = {id(v): ("raw", i) for i, v in enumerate(raw_args or ()) if not isinstance(v, _ATOMS + (Tensor,))}
+        self.reachable = reachable if reachable is not None else set()
         self.result_template = self._template_of(result)
         self._resolve_sources(arg_tensors, start)
         self.guards = self._tensor_guards(start)
@@ -140,14 +148,21 @@ class Program:
         effects = []
         targets = [(("arg", i), t) for i, t in enumerate(arg_tensors)]
         targets += [(("obj", t), t) for t in start.tensors if not any(t is a for a in arg_tensors)]
+        counters = set()  # views share their base's version counter: each counter is bumped once
         for target, t in targets:
             if t._data is not start.data[id(t)]:
                 raise Unsupported(f"the function replaced a tensor's storage ({list(t.shape)} .data =)")
             bumped = t._version[0] - start.version[id(t)]
-            if bumped:
+            if bumped and id(t._version) not in counters:
                 effects.append(("version", target, bumped))
+            counters.add(id(t._version))
             before, after = start.grad.get(id(t)), t._grad
             if after is before:
+                if before is not None and id(before._version) not in counters:
+                    bumped = before._version[0] - start.grad_version[id(t)]
+                    if bumped:  # a gradient accumulated in place
+                        effects.append(("grad_version", target, bumped))
+                    counters.add(id(before._version))
                 continue
             if after is None:
                 effects.append(("grad_none", target))
@@ -172,8 +187,11 @@ class Program:
             if done is not None:
                 return done
             known = self._known.get(id(value))
+            grad_of = self._grads.get(id(value))
             if known is not None:  # an argument or a tensor from outside, returned as itself
                 tpl = ("same",) + known
+            elif grad_of is not None:  # the .grad of one, as the replay leaves it
+                tpl = ("grad",) + grad_of
             else:
                 if _shares_storage(value, self.start):
                     raise Unsupported(f"it returns a view {list(value.shape)} of a tensor it received or "
@@ -184,10 +202,16 @@ class Program:
                 tpl = ("t", b, value._backend, _spent_node(value), len(self._results))
             self._results[id(value)] = tpl
             return tpl
+        raw = self._raw.get(id(value))
+        if raw is not None:  # an object it received, returned as itself
+            return raw
         if isinstance(value, (list, tuple)):
             return ("seq", type(value), [self._template_of(v) for v in value])
         if isinstance(value, dict):
             return ("dict", {k: self._template_of(v) for k, v in value.items()})
+        if not isinstance(value, _ATOMS) and id(value) not in self.reachable:
+            raise Unsupported(f"it returns a {type(value).__name__} made during the call, which a replay "
+                              "would hand back as the same object each time")
         return ("c", value)
 
     # ---- what the replay needs and gives back ----
@@ -219,6 +243,7 @@ class StartState:
         self.data = {id(t): t._data for t in everything}  # holding them keeps ids unique
         self.grad = {id(t): t._grad for t in everything}
         self.version = {id(t): t._version[0] for t in everything}
+        self.grad_version = {id(t): t._grad._version[0] for t in everything if t._grad is not None}
         self.requires_grad = {id(t): t._requires_grad for t in everything}
         self.keep = everything
 
@@ -236,6 +261,8 @@ class StartState:
             self.keep.append(t)
             self.data[id(t)], self.grad[id(t)] = t._data, t._grad
             self.version[id(t)], self.requires_grad[id(t)] = t._version[0], t._requires_grad
+            if t._grad is not None:
+                self.grad_version[id(t)] = t._grad._version[0]
 
 
 def _owner(arr):

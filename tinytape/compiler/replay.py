@@ -57,7 +57,9 @@ def python_replay_lines(program, indices=None):
         if kernel in CONSTANTS and isinstance(out_t, int) and written.count(out_t) == 1:
             # a constant (a scalar operand, a fill value) is made once, not per call:
             # on a GPU each would be a transfer
-            calls.append((i, f"    b{out_t} = {const(capture.arrays[out_t])}"))
+            # (a copy: the trace handed the array itself to the caller, who may write into it)
+            value = capture.arrays[out_t]
+            calls.append((i, f"    b{out_t} = {const(value.copy() if hasattr(value, 'copy') else value)}"))
             continue
         key = (backend_index, kernel)
         if key not in names:

@@ -70,12 +70,14 @@ def make_runner(program, replay, externals, fresh):
     def own(b):
         return f"values[{b}]" if fresh(b) else f"_copy(values[{b}])"
 
-    lines = ["def run(args):", f"    values = replay({', '.join(reads)})"]
+    lines = ["def run(args, raw=()):", f"    values = replay({', '.join(reads)})"]
     for effect in program.effects:
         kind, what = effect[1]
         target = f"args[{what}]" if kind == "arg" else bind(what)
         if effect[0] == "version":
             lines.append(f"    {target}._version[0] += {effect[2]}")
+        elif effect[0] == "grad_version":
+            lines.append(f"    {target}._grad._version[0] += {effect[2]}")
         elif effect[0] == "grad_none":
             lines.append(f"    {target}._grad = None")
         else:
@@ -87,6 +89,10 @@ def make_runner(program, replay, externals, fresh):
         kind = tpl[0]
         if kind == "same":  # the argument or outside tensor itself
             return f"args[{tpl[2]}]" if tpl[1] == "arg" else bind(tpl[2])
+        if kind == "grad":  # its .grad, as the effects above left it
+            return (f"args[{tpl[2]}]" if tpl[1] == "arg" else bind(tpl[2])) + "._grad"
+        if kind == "raw":  # an object it received
+            return f"raw[{tpl[1]}]"
         if kind == "t":
             _, b, backend, spent, index = tpl
             name = f"r{index}"

@@ -1,0 +1,4520 @@
+"""Adversarial programs for ``tinytape.compile``: realistic user code that a trace-and-replay
+compiler can get wrong.
+
+Each program is a generator ``prog(C)``.  ``C(fn, **kw)`` is the identity on the eager side
+and ``tinytape.compile(fn, **kw)`` on the compiled side; the program builds its state from
+fixed seeds, calls the function several times changing state between calls as user code
+would, and yields after every call a dict of what to compare: keys starting with ``out``
+are return values (values, dtype, shape, object identity, memory sharing), the other keys
+are state (tensor values, ``.grad``, ``requires_grad``, version counters, modules,
+optimizers, plain Python values).  Both sides run from the same seeds; after every call the
+two snapshots must be equal bit for bit.  A ``RuntimeWarning`` naming ``tinytape.compile`` on
+the compiled side makes the outcome ``refused`` (its results must still equal eager's).
+
+Outcomes: ``same``, ``refused``, ``WRONG (detail)``, ``CRASH (detail)``.  The test per
+program asserts ``same`` or ``refused``.  ``/work/adv/run_adversarial.py`` prints them all.
+"""
+import contextlib
+import dataclasses
+import functools
+import io
+import itertools
+import math
+import operator
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+import types
+import warnings
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import tinytape as tt
+import tinytape.nn as nn
+import tinytape.nn.functional as F
+from tinytape import Tensor
+
+SLOW_S = 20.0  # a compiled call slower than this is a CRASH (slow)
+HANG_S = 240  # a side running longer than this is a CRASH (hang)
+
+PROGRAMS = {}  # name -> (class number, generator function)
+
+
+def program(klass):
+    def deco(fn):
+        assert fn.__name__ not in PROGRAMS, fn.__name__
+        PROGRAMS[fn.__name__] = (klass, fn)
+        return fn
+    return deco
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Raised:
+    """An exception a call raised, kept as an observation (eager raising must be matched)."""
+
+    def __init__(self, e):
+        self.type = type(e).__name__
+        self.msg = str(e)
+        self.exc = e
+
+    def __repr__(self):
+        return f"Raised({self.type}: {self.msg[:120]})"
+
+
+def attempt(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001
+        return Raised(e)
+
+
+def arr(seed, *shape, scale=1.0, dtype=np.float32):
+    return (np.random.RandomState(seed).randn(*shape) * scale).astype(dtype)
+
+
+def T(seed, *shape, scale=1.0, dtype=np.float32, requires_grad=False):
+    return tt.tensor(arr(seed, *shape, scale=scale, dtype=dtype), requires_grad=requires_grad)
+
+
+def batches(seed, n, *shape, scale=1.0, dtype=np.float32):
+    return [T(seed * 100 + i, *shape, scale=scale, dtype=dtype) for i in range(n)]
+
+
+class _Compiler:
+    def __init__(self, compiled):
+        self.compiled = compiled
+        self.fullgraph = False
+
+    def __call__(self, fn=None, **kw):
+        if fn is None:
+            return functools.partial(self, **kw)
+        self.fullgraph |= bool(kw.get("fullgraph"))
+        return tt.compile(fn, **kw) if self.compiled else fn
+
+
+def mlp(*sizes, act=nn.ReLU, last_act=False, dropout=None):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2 or last_act:
+            layers.append(act())
+            if dropout is not None:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def sgd_step(model, opt, loss_fn=None):
+    loss_fn = loss_fn or F.mse_loss
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def _is_floatish(a):
+    return a.dtype.kind in "fc" or a.dtype.name == "bfloat16"
+
+
+def _as_array(t):
+    a = np.array(t._data if isinstance(t, Tensor) else t, copy=True)
+    if a.dtype.name == "bfloat16":
+        a = a.astype(np.float32)
+    return a
+
+
+def _arrays_differ(a, b):
+    if a.shape != b.shape:
+        return f"shape {a.shape} vs {b.shape}"
+    if a.dtype != b.dtype:
+        return f"dtype {a.dtype} vs {b.dtype}"
+    if _is_floatish(a):
+        same = np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b))
+    else:
+        same = np.array_equal(a, b)
+    if same:
+        return None
+    flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+    if _is_floatish(a):
+        bad = ~((flat_a == flat_b) & (np.signbit(flat_a) == np.signbit(flat_b))
+                | (np.isnan(flat_a) & np.isnan(flat_b)))
+    else:
+        bad = flat_a != flat_b
+    i = int(np.argmax(bad))
+    return (f"{int(bad.sum())}/{bad.size} elements differ, e.g. [{i}] eager {flat_a[i]!r} "
+            f"compiled {flat_b[i]!r}")
+
+
+class Snapshot:
+    """Flattened observation: list of (path, kind, payload)."""
+
+    def __init__(self, obs):
+        self.entries = []
+        self.compile_raised = []  # (path, message) of errors that name tinytape.compile
+        self._ident = {}
+        self._arrays = []  # (path, numpy array) of every tensor, for memory sharing
+        self._keep = []
+        for k, v in obs.items():
+            self._walk(v, str(k), str(k).startswith("out"))
+
+    def _walk(self, v, path, is_out):
+        if v is None or isinstance(v, (bool, int, str, bytes)):
+            self.entries.append((path, "value", (type(v).__name__, repr(v))))
+            return
+        if isinstance(v, float):
+            self.entries.append((path, "value", ("float", repr(v))))
+            return
+        if isinstance(v, (np.generic,)):
+            self.entries.append((path, "value", (type(v).__name__, repr(v))))
+            return
+        if isinstance(v, Raised):
+            self.entries.append((path, "raised", v.type))
+            if "tinytape.compile" in v.msg:
+                self.compile_raised.append((path, f"{v.type}: {v.msg}"))
+            return
+        first = self._ident.setdefault(id(v), path)
+        self._keep.append(v)
+        if first != path:
+            self.entries.append((path, "same-object-as", first))
+            return
+        if isinstance(v, Tensor):
+            self._tensor(v, path, is_out)
+        elif isinstance(v, np.ndarray):
+            self.entries.append((path, "array", _as_array(v)))
+        elif isinstance(v, (list, tuple)):
+            self.entries.append((path, "seq", (type(v).__name__, len(v))))
+            for i, x in enumerate(v):
+                self._walk(x, f"{path}[{i}]", is_out)
+        elif isinstance(v, dict):
+            self.entries.append((path, "dict", [repr(k) for k in v]))
+            for k, x in v.items():
+                self._walk(x, f"{path}[{k!r}]", is_out)
+        elif isinstance(v, nn.Module):
+            self.entries.append((path, "module", [m.training for m in v.modules()]))
+            for n, p in v.named_parameters():
+                self._walk(p, f"{path}.{n}", False)
+            for n, b in v.named_buffers():
+                self._walk(b, f"{path}.{n}", False)
+        elif isinstance(v, tt.optim.Optimizer):
+            groups = [{k: x for k, x in g.items() if k != "params"} for g in v.param_groups]
+            self.entries.append((path, "value", ("param_groups", repr(groups))))
+            params = [p for g in v.param_groups for p in g["params"]]
+            for i, p in enumerate(params):
+                st = v.state.get(p, {}) if hasattr(v.state, "get") else {}
+                for k in sorted(st):
+                    self._walk(st[k], f"{path}.state[{i}][{k!r}]", False)
+        else:
+            self.entries.append((path, "object", type(v).__name__))
+
+    def _tensor(self, t, path, is_out):
+        data = t._data
+        share = None
+        for p, a in self._arrays:
+            if isinstance(a, np.ndarray) and isinstance(data, np.ndarray) and np.shares_memory(a, data):
+                share = p
+                break
+        self._arrays.append((path, data))
+        desc = {"value": _as_array(t), "shares-memory-with": share}
+        if not is_out:
+            desc["requires_grad"] = t.requires_grad
+            desc["version"] = t._version[0]
+            g = t.grad
+            desc["grad"] = None if g is None else _as_array(g)
+        self.entries.append((path, "tensor", desc))
+
+
+def _diff_payload(kind, a, b):
+    if kind == "tensor":
+        for key in a:
+            x, y = a[key], b.get(key)
+            if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+                if x is None or y is None:
+                    return f"{key}: eager {'None' if x is None else 'tensor'} compiled {'None' if y is None else 'tensor'}"
+                d = _arrays_differ(x, y)
+                if d:
+                    return f"{key}: {d}"
+            elif x != y:
+                return f"{key}: eager {x!r} compiled {y!r}"
+        return None
+    if kind == "array":
+        return _arrays_differ(a, b)
+    return None if a == b else f"eager {a!r} compiled {b!r}"
+
+
+def compare_snapshots(e, c):
+    """The differences between two snapshots, most telling first ([] when equal): values,
+    identity and aliasing before version counters."""
+    diffs = []
+    ce = dict((p, (k, x)) for p, k, x in c.entries)
+    for path, kind, payload in e.entries:
+        if path not in ce:
+            diffs.append(f"{path}: missing in compiled")
+            continue
+        ckind, cpayload = ce.pop(path)
+        if kind != ckind:
+            diffs.append(f"{path}: eager {kind} {_short(payload)} compiled {ckind} {_short(cpayload)}")
+            continue
+        if kind == "tensor":
+            diffs += [f"{path}: {d}" for d in _tensor_diffs(payload, cpayload)]
+        else:
+            d = _diff_payload(kind, payload, cpayload)
+            if d:
+                diffs.append(f"{path}: {d}")
+    diffs += [f"{p}: only in compiled" for p in ce]
+    return sorted(diffs, key=lambda d: ": version:" in d)
+
+
+def _tensor_diffs(a, b):
+    out = []
+    for key in a:
+        x, y = a[key], b.get(key)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if x is None or y is None:
+                out.append(f"{key}: eager {'None' if x is None else 'tensor'} compiled "
+                           f"{'None' if y is None else 'tensor'}")
+                continue
+            d = _arrays_differ(x, y)
+            if d:
+                out.append(f"{key}: {d}")
+        elif x != y:
+            out.append(f"{key}: eager {x!r} compiled {y!r}")
+    return out
+
+
+def _short(x):
+    if isinstance(x, dict):
+        return "tensor"
+    r = repr(x)
+    return r if len(r) < 60 else r[:57] + "..."
+
+
+# --------------------------------------------------------------------------- running
+
+
+class _Timeout(BaseException):
+    pass
+
+
+class Side:
+    def __init__(self):
+        self.snaps, self.times, self.err, self.tb = [], [], None, None
+        self.warnings, self.stdout, self.timeout = [], "", False
+        self.fullgraph = False
+
+
+def _reset_rngs():
+    random.seed(0)
+    np.random.seed(0)
+    tt.manual_seed(0)
+
+
+def run_side(gen_fn, compiled):
+    _reset_rngs()
+    side = Side()
+    buf = io.StringIO()
+    compiler = _Compiler(compiled)
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        def on_alarm(*_):
+            raise _Timeout()
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    try:
+        with warnings.catch_warnings(record=True) as rec, contextlib.redirect_stdout(buf):
+            warnings.simplefilter("always")
+            gen = gen_fn(compiler)
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    obs = next(gen)
+                except StopIteration:
+                    break
+                except Exception as e:  # noqa: BLE001
+                    side.err, side.tb = e, traceback.format_exc()
+                    break
+                finally:
+                    side.times.append(time.perf_counter() - t0)
+                side.snaps.append(Snapshot(obs))
+            side.warnings = list(rec)
+    except _Timeout:
+        side.timeout = True
+    finally:
+        if main:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+    side.stdout = buf.getvalue()
+    side.fullgraph = compiler.fullgraph
+    return side
+
+
+def _refusals(side):
+    return [w for w in side.warnings
+            if issubclass(w.category, RuntimeWarning) and "tinytape.compile" in str(w.message)]
+
+
+def _one_line(s, n=160):
+    s = " ".join(str(s).split())
+    return s if len(s) <= n else s[:n - 3] + "..."
+
+
+def judge(eager, comp):
+    """(outcome, detail)."""
+    if eager.timeout or eager.err is not None:
+        why = "timed out" if eager.timeout else f"{type(eager.err).__name__}: {eager.err}"
+        return "CRASH", _one_line(f"the eager run itself failed (program bug?): {why}")
+    if comp.timeout:
+        return "CRASH", f"hang: compiled side did not finish in {HANG_S} s (after {len(comp.snaps)} calls)"
+    for i, (a, b) in enumerate(zip(eager.snaps, comp.snaps)):
+        loud = [(p, m) for p, m in b.compile_raised if (p, m) not in a.compile_raised]
+        diffs = compare_snapshots(a, b)
+        if loud:
+            # an error naming tinytape.compile where eager went on: a loud refusal (the calls
+            # before it were compared already; this call's state may differ, it was stopped)
+            how = "" if comp.fullgraph else " although fullgraph=False"
+            return "refused", _one_line(f"raised{how} at call {i}: {loud[0][1]}")
+        if diffs:
+            more = f" (+{len(diffs) - 1} more)" if len(diffs) > 1 else ""
+            return "WRONG", _one_line(f"call {i}: {diffs[0]}", 240) + more
+    if comp.err is not None:
+        msg = f"{type(comp.err).__name__}: {comp.err}"
+        if "tinytape.compile" in str(comp.err):
+            return "refused", _one_line(f"raised at call {len(comp.snaps)}: {msg}")
+        last = comp.tb.strip().splitlines()[-3:-1] if comp.tb else []
+        return "CRASH", _one_line(f"call {len(comp.snaps)}: {msg} [{' / '.join(x.strip() for x in last)}]", 220)
+    if eager.stdout != comp.stdout:
+        return "WRONG", _one_line(f"stdout differs: eager {eager.stdout[-80:]!r} compiled {comp.stdout[-80:]!r}")
+    slow = max(comp.times[:-1], default=0.0)
+    if slow > SLOW_S:
+        i = comp.times.index(slow)
+        return "CRASH", f"slow: compiled call {i} took {slow:.1f} s (eager {eager.times[i]:.2f} s)"
+    ref = _refusals(comp)
+    if ref:
+        return "refused", _one_line(str(ref[0].message))
+    return "same", ""
+
+
+def run_program(name, self_check=False):
+    """Run the program eagerly and compiled (``self_check``: eagerly twice, which must
+    give ``same``: it checks the program and the harness are deterministic)."""
+    _, gen_fn = PROGRAMS[name]
+    eager = run_side(gen_fn, False)
+    comp = run_side(gen_fn, not self_check)
+    return judge(eager, comp)
+
+
+# =========================================================================== programs
+# --------------------------------------------------------------- 1. in-place ops
+
+
+@program(1)
+def ip_clone_add_exp(C):
+    x = T(1, 4, 3)
+
+    def f(x):
+        h = x.clone()
+        h.add_(1.0)
+        h.exp_()
+        return h
+    f = C(f)
+    for _ in range(5):
+        yield {"out": f(x), "x": x}
+        x.mul_(0.5)
+
+
+@program(1)
+def ip_standardize_sub_div(C):
+    xs = batches(2, 5, 6, 4)
+
+    def f(x):
+        h = x.clone()
+        m = h.mean()
+        s = ((h - m) ** 2).mean().sqrt()
+        h.sub_(m).div_(s)
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_relu_twice_backward(C):
+    w = T(3, 4, 3, requires_grad=True)
+    xs = batches(3, 5, 4, 3)
+
+    def step(x):
+        h = x * w
+        h.relu_()
+        h.relu_()
+        loss = h.sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad.zero_()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_mul_then_add_backward(C):
+    w = T(4, 5, requires_grad=True)
+    xs = batches(4, 5, 3, 5)
+
+    def step(x):
+        h = x * w
+        h.add_(1.0)
+        loss = (h * h).mean()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.05 * w.grad)
+            w.grad = None
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_setitem_int_row(C):
+    xs = batches(5, 5, 4, 3)
+
+    def f(x):
+        h = x.clone()
+        h[1] = 0
+        return h * 2.0
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_setitem_slice_backward(C):
+    w = T(6, 4, 5, requires_grad=True)
+    xs = batches(6, 5, 4, 5)
+
+    def step(x):
+        h = x * w
+        h[:, 1:3] = 0.5
+        loss = h.pow(2).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+        with tt.no_grad():
+            w.sub_(0.01 * w.grad)
+        w.grad = None
+
+
+@program(1)
+def ip_setitem_mask_data_dependent(C):
+    xs = batches(7, 5, 5, 4)
+
+    def f(x):
+        h = x.clone()
+        h[h < 0] = 0.0
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_setitem_mask_backward(C):
+    w = T(8, 5, 4, requires_grad=True)
+    xs = batches(8, 5, 5, 4)
+
+    def step(x):
+        h = x * w
+        h[x > 0.5] = 0.0
+        loss = (h * h).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_setitem_tensor_value_arg(C):
+    xs = batches(9, 5, 4, 3)
+    ys = batches(10, 5, 3)
+
+    def f(x, y):
+        h = x.clone()
+        h[0] = y
+        h[-1] = y * 2.0
+        return h.sum(0)
+    f = C(f)
+    for x, y in zip(xs, ys):
+        yield {"out": f(x, y)}
+
+
+@program(1)
+def ip_setitem_index_tensor_mutated(C):
+    idx = tt.tensor([0, 2])
+    x = T(11, 6, 3)
+
+    def f(x):
+        h = x.clone()
+        h[idx] = 1.0
+        return h
+    f = C(f)
+    for _ in range(4):
+        yield {"out": f(x), "idx": idx}
+        idx.add_(1)
+
+
+@program(1)
+def ip_setitem_grad_flows_to_value(C):
+    v = T(12, 3, requires_grad=True)
+    xs = batches(12, 5, 4, 3)
+
+    def step(x):
+        h = x.clone()
+        h[1] = v * 2.0
+        loss = h.tanh().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "v": v}
+        with tt.no_grad():
+            v.sub_(0.1 * v.grad)
+
+
+@program(1)
+def ip_relu_inplace_model(C):
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Linear(8, 8),
+                          nn.ReLU(inplace=True), nn.Linear(8, 2))
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    step = C(sgd_step(model, opt))
+    xs, ys = batches(13, 6, 5, 4), batches(14, 6, 5, 2)
+    for x, y in zip(xs, ys):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(1)
+def ip_clamp_backward(C):
+    w = T(15, 6, requires_grad=True)
+    xs = batches(15, 5, 3, 6)
+
+    def step(x):
+        h = x * w
+        h.clamp_(-0.5, 0.5)
+        loss = h.sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.2 * w.grad)
+            w.grad.zero_()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_mul_on_views(C):
+    xs = batches(16, 5, 4, 4)
+
+    def f(x):
+        h = x.clone()
+        h[0].mul_(3.0)
+        h[:, 1].add_(1.0)
+        h[1:3, 2:].neg_()
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_transpose_view_add(C):
+    xs = batches(17, 5, 4, 4)
+    y = T(18, 4, 4)
+
+    def f(x):
+        h = x.clone()
+        h.t().add_(y)
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+        y.mul_(-1.5)
+
+
+@program(1)
+def ip_arg_add(C):
+    x = T(19, 3, 4)
+
+    def f(x):
+        x.add_(1.0)
+        return (x * 2.0).sum()
+    f = C(f)
+    for _ in range(5):
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_arg_mul_return_self(C):
+    xs = batches(20, 4, 5)
+
+    def f(x):
+        return x.mul_(2.0)
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_arg_row_zero(C):
+    xs = batches(21, 4, 4, 3)
+
+    def f(x):
+        x[0].zero_()
+        return x.sum()
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_param_data_sub(C):
+    w = T(22, 4, 2, requires_grad=True)
+    xs, ys = batches(22, 5, 3, 4), batches(23, 5, 3, 2)
+
+    def step(x, y):
+        loss = ((x @ w - y) ** 2).mean()
+        loss.backward()
+        w.data.sub_(0.1 * w.grad.data)
+        w.grad.data.zero_()
+        return loss
+    step = C(step)
+    for x, y in zip(xs, ys):
+        yield {"out": step(x, y), "w": w}
+
+
+@program(1)
+def ip_augmented_assignment_ops(C):
+    xs, ys = batches(24, 5, 3, 3), batches(25, 5, 3, 3)
+
+    def f(x, y):
+        h = x * 1.0
+        h += y
+        h *= 2.0
+        h -= x
+        h /= 3.0
+        return h
+    f = C(f)
+    for x, y in zip(xs, ys):
+        yield {"out": f(x, y)}
+
+
+G_FILL = 1.0
+
+
+@program(1)
+def ip_fill_global_number(C):
+    global G_FILL
+    G_FILL = 1.0
+    buf = tt.zeros(4)
+    x = T(26, 4)
+
+    def f(x):
+        buf.fill_(G_FILL)
+        return buf * x
+    f = C(f)
+    for v in (1.0, 1.0, 2.0, 2.0, -3.0):
+        G_FILL = v
+        yield {"out": f(x), "buf": buf}
+
+
+@program(1)
+def ip_copy_into_closure_buffer_returned(C):
+    buf = tt.zeros(3, 2)
+    xs = batches(27, 5, 3, 2)
+
+    def f(x):
+        buf.copy_(x * 2.0)
+        return buf
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "buf": buf}
+
+
+@program(1)
+def ip_pow_inplace(C):
+    xs = batches(28, 5, 6)
+
+    def f(x):
+        h = x.abs()
+        h.pow_(2.0)
+        h.pow_(0.5)
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_neg_exp_backward(C):
+    w = T(29, 5, requires_grad=True, scale=0.3)
+    xs = batches(29, 5, 2, 5)
+
+    def step(x):
+        h = x * w
+        h.neg_()
+        loss = h.exp().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_int_div_inplace_raises(C):
+    xs = [tt.tensor([[4, 6], [8, 10]]) + i for i in range(4)]
+
+    def f(x):
+        h = x.clone()
+        h.div_(2)
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": attempt(f, x)}
+
+
+@program(1)
+def ip_leaf_inplace_raises(C):
+    w = T(30, 3, requires_grad=True)
+    xs = batches(30, 4, 3)
+
+    def f(x):
+        w.add_(x)
+        return w.sum()
+    f = C(f)
+    for x in xs:
+        yield {"out": attempt(f, x), "w": w}
+
+
+@program(1)
+def ip_modified_saved_output_raises(C):
+    w = T(31, 3, requires_grad=True)
+    xs = batches(31, 4, 3)
+
+    def f(x):
+        y = (w * x).exp()
+        y.add_(1.0)
+        y.sum().backward()
+        return y
+    f = C(f)
+    for x in xs:
+        yield {"out": attempt(f, x), "w": w}
+
+
+@program(1)
+def ip_add_sub_alpha(C):
+    xs, ys = batches(32, 5, 4), batches(33, 5, 4)
+
+    def f(x, y):
+        h = x.clone()
+        h.add_(y, alpha=0.3)
+        h.sub_(y, alpha=2)
+        return h
+    f = C(f)
+    for x, y in zip(xs, ys):
+        yield {"out": f(x, y)}
+
+
+@program(1)
+def ip_broadcast_row_col(C):
+    row, col = T(34, 1, 4), T(35, 3, 1)
+    xs = batches(36, 5, 3, 4)
+
+    def f(x):
+        h = x.clone()
+        h.add_(row)
+        h.mul_(col)
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+        row.mul_(2.0)
+
+
+@program(1)
+def ip_setitem_shifted_overlap(C):
+    xs = batches(37, 5, 6, 3)
+
+    def f(x):
+        h = x.clone()
+        h[1:] = h[:-1]
+        h[..., 0] = h[..., 1]
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_view_sees_later_inplace(C):
+    xs = batches(38, 5, 2, 3)
+
+    def f(x):
+        h = x.clone()
+        v = h.view(-1)
+        h.mul_(2.0)
+        return v
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_relu_inplace_module_on_arg(C):
+    act = nn.ReLU(inplace=True)
+    xs = batches(39, 5, 4, 3)
+
+    def f(x):
+        return act(x).sum()
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(1)
+def ip_grad_clamp_before_step(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    xs, ys = batches(40, 6, 5, 4, scale=3.0), batches(41, 6, 5, 2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        for p in model.parameters():
+            p.grad.clamp_(-0.05, 0.05)
+        opt.step()
+        return loss
+    step = C(step)
+    for x, y in zip(xs, ys):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(1)
+def ip_clip_grad_norm_manual(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    xs, ys = batches(42, 6, 5, 4, scale=3.0), batches(43, 6, 5, 2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        total = sum((p.grad ** 2).sum() for p in model.parameters()).sqrt()
+        coef = (0.5 / (total + 1e-6)).clamp(max=1.0)
+        for p in model.parameters():
+            p.grad.mul_(coef)
+        opt.step()
+        return loss, total
+    step = C(step)
+    for x, y in zip(xs, ys):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(1)
+def ip_grad_scale_inplace(C):
+    w = T(44, 3, 3, requires_grad=True)
+    xs = batches(44, 5, 2, 3)
+
+    def step(x):
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        w.grad.mul_(0.5)
+        w.grad.add_(w.detach(), alpha=0.01)
+        with tt.no_grad():
+            w.sub_(w.grad)
+        w.grad.zero_()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_functional_relu_inplace_nonleaf(C):
+    w = T(45, 4, requires_grad=True)
+    xs = batches(45, 5, 3, 4)
+
+    def step(x):
+        h = F.relu(x * w, inplace=True)
+        h = F.leaky_relu_(h * 2.0 - 1.0, 0.1)
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(1)
+def ip_fill_tensor_value(C):
+    xs = batches(46, 5, 3)
+    v = tt.tensor(2.0)
+
+    def f(x):
+        h = x.clone()
+        h.fill_(v)
+        return h + x
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+        v.add_(1.0)
+
+
+# --------------------------------------------------------------- 2. aliasing / overlap
+
+
+@program(2)
+def al_add_self_transpose_clone(C):
+    xs = batches(50, 5, 4, 4)
+
+    def f(x):
+        h = x.clone()
+        h.add_(h.t())
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(2)
+def al_add_self_transpose_arg(C):
+    xs = batches(51, 5, 3, 3)
+
+    def f(x):
+        x.add_(x.t())
+        return x
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_shifted_self_add(C):
+    xs = batches(52, 5, 8)
+
+    def f(x):
+        h = x.clone()
+        h[1:].add_(h[:-1])
+        h[:-1].mul_(h[1:])
+        return h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(2)
+def al_overlapping_view_args(C):
+    base = tt.arange(12.0)
+
+    def f(a, b):
+        a.add_(b)
+        return a.sum()
+    f = C(f)
+    for s, t in ((0, 2), (0, 2), (1, 3), (0, 4), (2, 0), (3, 1)):
+        yield {"out": f(base[s:s + 6], base[t:t + 6]), "base": base}
+
+
+@program(2)
+def al_views_distinct_then_overlap(C):
+    base = tt.arange(10.0) * 0.5
+
+    def f(a, b):
+        a.mul_(2.0)
+        return a + b
+    f = C(f)
+    for s, t in ((0, 5), (0, 5), (0, 3), (2, 0), (0, 0)):
+        yield {"out": f(base[s:s + 5], base[t:t + 5]), "base": base}
+
+
+@program(2)
+def al_column_views_of_one_storage(C):
+    base = T(53, 4, 4)
+
+    def f(a, b):
+        a.mul_(b)
+        return (a - b).sum(0)
+    f = C(f)
+    for s, t in ((0, 2), (0, 2), (2, 0), (1, 2), (0, 1)):
+        yield {"out": f(base[:, s:s + 2], base[:, t:t + 2]), "base": base}
+
+
+G_W = None
+
+
+@program(2)
+def al_arg_is_global_read(C):
+    global G_W
+    G_W = T(54, 4)
+    v = T(55, 4)
+
+    def f(x):
+        x.mul_(2.0)
+        return (G_W * 3.0).sum() + x.sum()
+    f = C(f)
+    for arg in (G_W, G_W, v, v, G_W, v):
+        yield {"out": f(arg), "W": G_W, "v": v}
+
+
+@program(2)
+def al_arg_is_closure_param(C):
+    w = T(56, 3, 3, requires_grad=True)
+    other = T(57, 3, 3, requires_grad=True)
+
+    def f(p):
+        loss = (p @ w).sum()
+        loss.backward()
+        return loss
+    f = C(f)
+    for arg in (w, w, other, other, w):
+        yield {"out": f(arg), "w": w, "other": other}
+
+
+@program(2)
+def al_return_x(C):
+    xs = batches(58, 4, 3)
+
+    def f(x):
+        return x
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_return_x_after_math(C):
+    xs = batches(59, 4, 3)
+
+    def f(x):
+        h = x * 2.0
+        return x, h
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_return_x0_view(C):
+    x = T(60, 3, 4)
+
+    def f(x):
+        return x[0]
+    f = C(f)
+    for _ in range(4):
+        out = f(x)
+        yield {"out": out, "x": x}
+        x.add_(1.0)
+        yield {"out_before": out}
+
+
+@program(2)
+def al_return_views_then_mutate(C):
+    x = T(61, 3, 4)
+
+    def f(x):
+        return x.view(-1), x.t(), x.detach(), x[1:], x.unsqueeze(0), x.reshape(4, 3)
+    f = C(f)
+    for _ in range(4):
+        out = f(x)
+        yield {"out": out, "x": x}
+        x.mul_(-2.0)
+        yield {"out_before": out}
+
+
+@program(2)
+def al_return_loss_twice(C):
+    w = T(62, 4, requires_grad=True)
+    xs = batches(62, 5, 2, 4)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss, loss
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(2)
+def al_return_dict_same_tensor(C):
+    xs = batches(63, 4, 3)
+
+    def f(x):
+        h = x.exp()
+        return {"a": h, "b": h, "c": [h, x]}
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_return_arg_list(C):
+    xs = batches(64, 4, 3)
+
+    def f(lst):
+        lst[0].add_(1.0)
+        return lst
+    f = C(f)
+    for x in xs:
+        lst = [x, x * 2.0]
+        yield {"out": f(lst), "lst": lst}
+
+
+@program(2)
+def al_same_tensor_twice_then_distinct(C):
+    x, y = T(65, 4), T(66, 4)
+
+    def f(a, b):
+        return (a * b + a).sum()
+    f = C(f)
+    for a, b in ((x, x), (x, x), (x, y), (y, y), (x, y), (y, x)):
+        yield {"out": f(a, b)}
+
+
+@program(2)
+def al_same_tensor_twice_inplace(C):
+    x, y = T(67, 4), T(68, 4)
+
+    def f(a, b):
+        a.mul_(2.0)
+        return a + b
+    f = C(f)
+    for a, b in ((x, x), (x, x), (x, y), (x, y), (y, y), (x, x)):
+        yield {"out": f(a, b), "x": x, "y": y}
+
+
+@program(2)
+def al_return_param(C):
+    w = T(69, 3, requires_grad=True)
+    xs = batches(69, 4, 3)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss, w
+    step = C(step)
+    for x in xs:
+        yield {"out": step(x), "w": w}
+
+
+@program(2)
+def al_return_grad_object(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    xs, ys = batches(70, 5, 4, 3), batches(71, 5, 4, 2)
+    w = model[0].weight
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return w.grad
+    step = C(step)
+    for x, y in zip(xs, ys):
+        g = step(x, y)
+        yield {"out": g, "wgrad": w.grad, "model": model}
+
+
+@program(2)
+def al_arg_view_of_closure_buffer(C):
+    B = T(72, 3, 4)
+
+    def f(v):
+        v.mul_(0.5)
+        return (B * 2.0).sum()
+    f = C(f)
+    for i in (0, 0, 1, 2, 1):
+        yield {"out": f(B[i]), "B": B}
+
+
+@program(2)
+def al_out_arg_overlapping_input(C):
+    buf = tt.arange(8.0)
+
+    def f(out, x):
+        out.copy_(x * 2.0)
+        return out.sum()
+    f = C(f)
+    for s, t in ((0, 4), (0, 4), (0, 2), (2, 0), (1, 1)):
+        yield {"out": f(buf[s:s + 4], buf[t:t + 4]), "buf": buf}
+
+
+@program(2)
+def al_transposed_args_other_bases(C):
+    A, B = T(73, 3, 4), T(74, 3, 4)
+    w = T(75, 3, 2)
+
+    def f(x):
+        return x @ w
+    f = C(f)
+    for arg in (A.t(), A.t(), B.t(), T(73, 4, 3), B.t()):
+        yield {"out": f(arg)}
+        A.add_(1.0)
+
+
+@program(2)
+def al_global_rebinding(C):
+    global G_W
+    G_W = T(76, 4, 2)
+    xs = batches(76, 5, 3, 4)
+
+    def f(x):
+        return x @ G_W
+    f = C(f)
+    for i, x in enumerate(xs):
+        if i == 2:
+            G_W = T(77, 4, 2)
+        yield {"out": f(x)}
+
+
+@program(2)
+def al_param_data_reassigned(C):
+    w = T(78, 3, requires_grad=True)
+    xs = batches(78, 5, 3)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(xs):
+        if i == 2:
+            w.data = T(79, 3)
+        yield {"out": step(x), "w": w}
+
+
+@program(2)
+def al_grad_assigned_outside(C):
+    w = T(80, 3, requires_grad=True)
+    xs = batches(80, 6, 3)
+    held = []
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(xs):
+        if i in (2, 4):
+            w.grad = tt.ones(3) * float(i)
+            held.append(w.grad)
+        yield {"out": step(x), "w": w, "held": list(held)}
+
+
+@program(2)
+def al_expanded_stride0_arg(C):
+    w = T(81, 4, 3)
+
+    def f(x):
+        h = x * w
+        return h.sum(0)
+    f = C(f)
+    for i in range(5):
+        e = T(82 + i, 3).expand(4, 3)
+        yield {"out": f(e)}
+
+
+@program(2)
+def al_arg_and_returned_sum(C):
+    xs = batches(83, 4, 3)
+
+    def f(x):
+        x.add_(1.0)
+        return x, x.sum()
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_list_arg_same_then_distinct(C):
+    x, y = T(84, 3), T(85, 3)
+
+    def f(xs):
+        xs[0].mul_(2.0)
+        return xs[0] + xs[1]
+    f = C(f)
+    for a, b in ((x, x), (x, x), (x, y), (x, y), (y, y)):
+        yield {"out": f([a, b]), "x": x, "y": y}
+
+
+@program(2)
+def al_kwargs_same_then_distinct(C):
+    x, y = T(86, 3), T(87, 3)
+
+    def f(*, a, b):
+        a.add_(b)
+        return a * b
+    f = C(f)
+    for a, b in ((x, x), (x, x), (x, y), (y, x), (y, y)):
+        yield {"out": f(a=a, b=b), "x": x, "y": y}
+
+
+@program(2)
+def al_param_and_its_view_args(C):
+    base = T(88, 4, 3)
+
+    def f(full, row):
+        row.mul_(10.0)
+        return full.sum(0)
+    f = C(f)
+    for i in (0, 0, 1, 3, 2):
+        yield {"out": f(base, base[i]), "base": base}
+
+
+@program(2)
+def al_return_closure_tensor_identity(C):
+    state = T(89, 3)
+
+    def f(x):
+        state.add_(x)
+        return state, state * 1.0
+    f = C(f)
+    for x in batches(89, 5, 3):
+        yield {"out": f(x), "state": state}
+
+
+# --------------------------------------------------------------- 3. threads
+
+
+def _run_threads(targets, timeout=120):
+    results = [None] * len(targets)
+    errors = [None] * len(targets)
+    barrier = threading.Barrier(len(targets))
+
+    def wrap(i, fn):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = fn()
+        except Exception as e:  # noqa: BLE001
+            errors[i] = Raised(e)
+    threads = [threading.Thread(target=wrap, args=(i, fn), daemon=True) for i, fn in enumerate(targets)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout)
+        if th.is_alive():
+            raise RuntimeError("thread hang: a thread did not finish")
+    return [errors[i] if errors[i] is not None else results[i] for i in range(len(targets))]
+
+
+@program(3)
+def th_concurrent_calls_warm(C):
+    w = T(100, 6, 4)
+    w2 = T(101, 4, 3)
+
+    def f(x):
+        return ((x @ w).tanh() @ w2).sum(0)
+    f = C(f)
+    f(T(102, 5, 6))
+    f(T(103, 5, 6))
+    inputs = [batches(104 + k, 40, 5, 6) for k in range(2)]
+
+    def worker(k):
+        return lambda: [f(x) for x in inputs[k]]
+    yield {"out": _run_threads([worker(0), worker(1)])}
+
+
+@program(3)
+def th_concurrent_first_call(C):
+    w = T(110, 6, 4)
+
+    def f(x):
+        h = (x @ w).relu()
+        return h * h + 1.0
+    f = C(f)
+    inputs = [batches(111 + k, 25, 3, 6) for k in range(2)]
+
+    def worker(k):
+        return lambda: [f(x) for x in inputs[k]]
+    yield {"out": _run_threads([worker(0), worker(1)])}
+
+
+@program(3)
+def th_two_functions_tracing(C):
+    w = T(120, 5, 5)
+
+    def f(x):
+        return (x @ w).sigmoid().sum(1)
+
+    def g(x):
+        return (x * 3.0 - 1.0).exp().mean(0)
+    f, g = C(f), C(g)
+    a, b = batches(121, 20, 4, 5), batches(122, 20, 4, 5)
+    yield {"out": _run_threads([lambda: [f(x) for x in a], lambda: [g(x) for x in b]])}
+
+
+@program(3)
+def th_training_per_thread(C):
+    def make(k):
+        model = mlp(4, 5, 2)
+        opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        step = C(sgd_step(model, opt))
+        xs, ys = batches(130 + k, 15, 6, 4), batches(140 + k, 15, 6, 2)
+        return model, (lambda: [step(x, y) for x, y in zip(xs, ys)])
+    m0, t0 = make(0)
+    m1, t1 = make(1)
+    res = _run_threads([t0, t1])
+    yield {"out": res, "m0": m0, "m1": m1}
+
+
+@program(3)
+def th_one_compiled_step_models_as_args(C):
+    def step(model, opt, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    models = [mlp(4, 5, 2) for _ in range(2)]
+    opts = [tt.optim.SGD(m.parameters(), lr=0.05) for m in models]
+    data = [(batches(150 + k, 12, 6, 4), batches(160 + k, 12, 6, 2)) for k in range(2)]
+
+    def worker(k):
+        return lambda: [step(models[k], opts[k], x, y) for x, y in zip(*data[k])]
+    res = _run_threads([worker(0), worker(1)])
+    yield {"out": res, "m0": models[0], "m1": models[1]}
+
+
+@program(3)
+def th_eager_thread_while_other_traces(C):
+    w = T(170, 4, 4)
+    w1 = T(172, 4)
+    xs = batches(171, 30, 3, 4)
+
+    def eager_worker():
+        vals = []
+        for x in xs:
+            h = (x @ w).tanh()
+            vals.append((h.sum().item(), h))
+        return vals
+
+    def tracing_worker():
+        outs = []
+        for i in range(15):
+            def f(x, i=i):
+                return (x * float(i) + w1).exp().sum()
+            cf = C(f)
+            outs.append(cf(xs[i]))
+        return outs
+    yield {"out": _run_threads([eager_worker, tracing_worker])}
+
+
+@program(3)
+def th_grad_mode_per_thread(C):
+    w = T(180, 3, requires_grad=True)
+
+    def f(x):
+        return (x * w).sum()
+    f = C(f)
+    xs = batches(181, 20, 3)
+
+    def nograd():
+        with tt.no_grad():
+            return [(o, o.requires_grad) for o in (f(x) for x in xs)]
+
+    def withgrad():
+        return [(o, o.requires_grad) for o in (f(x) for x in xs)]
+    yield {"out": _run_threads([nograd, withgrad])}
+
+
+@program(3)
+def th_item_in_other_thread_during_trace(C):
+    w = T(190, 4)
+    ys = batches(191, 40, 4)
+    xs = batches(192, 6, 4)
+
+    def reader():
+        return [float((y * w).sum()) for y in ys]
+
+    def tracer():
+        outs = []
+        for k in range(6):
+            def f(x, k=k):
+                return (x + w * float(k)).tanh().sum()
+            outs.append(C(f)(xs[k]))
+        return outs
+    yield {"out": _run_threads([reader, tracer])}
+
+
+# --------------------------------------------------------------- 4. autograd across the boundary
+
+
+@program(4)
+def ag_loss_fn_on_outside_prediction(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+
+    def loss_fn(pred, y):
+        loss = ((pred - y) ** 2).mean()
+        loss.backward()
+        return loss
+    loss_fn = C(loss_fn)
+    for x, y in zip(batches(200, 6, 5, 4), batches(201, 6, 5, 2)):
+        opt.zero_grad()
+        pred = model(x)
+        loss = loss_fn(pred, y)
+        opt.step()
+        yield {"out": loss, "model": model}
+
+
+@program(4)
+def ag_compiled_model_backward_outside(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    cm = C(model)
+    for x, y in zip(batches(202, 6, 5, 4), batches(203, 6, 5, 2)):
+        opt.zero_grad()
+        out = cm(x)
+        loss = F.mse_loss(out, y)
+        r = attempt(loss.backward)
+        opt.step()
+        yield {"out": loss, "backward": r, "model": model}
+
+
+@program(4)
+def ag_step_called_under_no_grad(C):
+    model = mlp(3, 4, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    step = C(sgd_step(model, opt))
+    xs, ys = batches(204, 6, 4, 3), batches(205, 6, 4, 1)
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i in (3, 4):
+            with tt.no_grad():
+                r = attempt(step, x, y)
+        else:
+            r = step(x, y)
+        yield {"out": r, "model": model}
+
+
+@program(4)
+def ag_step_takes_model_and_optimizer(C):
+    def step(model, opt, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    model = mlp(4, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+    for x, y in zip(batches(206, 6, 3, 4), batches(207, 6, 3, 2)):
+        yield {"out": step(model, opt, x, y), "model": model, "opt": opt}
+
+
+@program(4)
+def ag_forward_traced_no_grad_then_trained(C):
+    model = mlp(4, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    fwd = C(lambda x: model(x))
+    xs, ys = batches(208, 6, 3, 4), batches(209, 6, 3, 2)
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i < 2:
+            with tt.no_grad():
+                yield {"out": fwd(x), "model": model}
+            continue
+        opt.zero_grad()
+        out = fwd(x)
+        loss = F.mse_loss(out, y)
+        r = attempt(loss.backward)
+        opt.step()
+        yield {"out": out, "backward": r, "model": model}
+
+
+@program(4)
+def ag_output_nonleaf_backward_outside(C):
+    w = T(210, 4, 3, requires_grad=True)
+
+    def f(x):
+        return (x @ w).tanh()
+    f = C(f)
+    for x in batches(210, 5, 2, 4):
+        out = f(x)
+        r = attempt(lambda: out.sum().backward())
+        yield {"out": out, "backward": r, "w": w}
+        w.grad = None
+
+
+@program(4)
+def ag_input_requires_grad_toggled(C):
+    w = T(211, 3)
+
+    def f(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        return loss
+    f = C(f)
+    for i in range(6):
+        x = T(212 + i, 3, requires_grad=(i >= 2))
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program(4)
+def ag_retain_grad_inside(C):
+    w = T(213, 3, requires_grad=True)
+
+    def f(x):
+        h = x * w
+        h.retain_grad()
+        loss = h.tanh().sum()
+        loss.backward()
+        return loss, h.grad
+    f = C(f)
+    for x in batches(213, 5, 3):
+        yield {"out": f(x), "w": w}
+
+
+@program(4)
+def ag_autograd_grad_inside(C):
+    w = T(214, 3, 2, requires_grad=True)
+
+    def f(x):
+        loss = (x @ w).sigmoid().sum()
+        (g,) = tt.autograd.grad(loss, [w])
+        with tt.no_grad():
+            w.sub_(0.5 * g)
+        return loss, g
+    f = C(f)
+    for x in batches(214, 5, 4, 3):
+        yield {"out": f(x), "w": w}
+
+
+@program(4)
+def ag_double_backward_penalty(C):
+    w = T(215, 3, requires_grad=True)
+
+    def f(x):
+        loss = (x * w).tanh().sum()
+        (g,) = tt.autograd.grad(loss, [w], create_graph=True)
+        pen = (g ** 2).sum()
+        pen.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad = None
+        return pen
+    f = C(f)
+    for x in batches(215, 5, 3):
+        yield {"out": f(x), "w": w}
+
+
+@program(4)
+def ag_backward_twice_retain_graph(C):
+    w = T(216, 3, requires_grad=True)
+
+    def f(x):
+        loss = (x * w).exp().sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        return loss
+    f = C(f)
+    for x in batches(216, 5, 3):
+        yield {"out": f(x), "w": w}
+        w.grad = None
+
+
+@program(4)
+def ag_grad_accumulation_microbatches(C):
+    model = mlp(4, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def micro(x, y):
+        loss = F.mse_loss(model(x), y) / 2.0
+        loss.backward()
+        return loss
+    micro = C(micro)
+    for i, (x, y) in enumerate(zip(batches(217, 8, 3, 4), batches(218, 8, 3, 2))):
+        loss = micro(x, y)
+        if i % 2 == 1:
+            opt.step()
+            opt.zero_grad()
+        yield {"out": loss, "model": model}
+
+
+G_TRAIN = True
+
+
+@program(4)
+def ag_set_grad_enabled_global_flag(C):
+    global G_TRAIN
+    G_TRAIN = True
+    w = T(219, 3, requires_grad=True)
+
+    def f(x):
+        with tt.set_grad_enabled(G_TRAIN):
+            loss = (x * w).pow(2).sum()
+        if loss.requires_grad:
+            loss.backward()
+        return loss
+    f = C(f)
+    for i, x in enumerate(batches(219, 6, 3)):
+        G_TRAIN = i not in (2, 3)
+        yield {"out": attempt(f, x), "w": w}
+
+
+@program(4)
+def ag_enable_grad_inside_called_under_no_grad(C):
+    w = T(220, 3, requires_grad=True)
+
+    def f(x):
+        with tt.enable_grad():
+            loss = (x * w).sum()
+            loss.backward()
+        return loss
+    f = C(f)
+    for i, x in enumerate(batches(220, 5, 3)):
+        if i % 2:
+            with tt.no_grad():
+                r = f(x)
+        else:
+            r = f(x)
+        yield {"out": r, "w": w}
+
+
+@program(4)
+def ag_nested_compiled_functions(C):
+    w = T(221, 3, 3, requires_grad=True)
+
+    def inner(x):
+        return (x @ w).relu()
+    inner = C(inner)
+
+    def outer(x):
+        loss = inner(x).sum() + inner(x * 2.0).sum()
+        loss.backward()
+        return loss
+    outer = C(outer)
+    for x in batches(221, 5, 2, 3):
+        a = inner(x)
+        yield {"out": outer(x), "out_inner": a, "w": w}
+        w.grad = None
+
+
+@program(4)
+def ag_freeze_layer_midway(C):
+    model = mlp(4, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(222, 6, 3, 4), batches(223, 6, 3, 2))):
+        if i == 3:
+            for p in model[0].parameters():
+                p.requires_grad_(False)
+        yield {"out": step(x, y), "model": model}
+
+
+class _Square(tt.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2.0 * x
+
+
+@program(4)
+def ag_custom_autograd_function(C):
+    w = T(224, 3, requires_grad=True)
+
+    def f(x):
+        loss = _Square.apply(x * w).sum()
+        loss.backward()
+        return loss
+    f = C(f)
+    for x in batches(224, 5, 3):
+        yield {"out": f(x), "w": w}
+
+
+@program(4)
+def ag_returned_loss_backward_outside(C):
+    w = T(225, 3, requires_grad=True)
+
+    def f(x):
+        return ((x * w) ** 2).sum()
+    f = C(f)
+    for x in batches(225, 5, 3):
+        loss = f(x)
+        r = attempt(loss.backward)
+        yield {"out": loss, "backward": r, "w": w}
+
+
+@program(4)
+def ag_hook_on_param_registered_before(C):
+    w = T(226, 3, requires_grad=True)
+    w.register_hook(lambda g: g * 0.5)
+
+    def f(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    f = C(f)
+    for x in batches(226, 5, 3):
+        yield {"out": f(x), "w": w}
+
+
+@program(4)
+def ag_inference_mode_call(C):
+    model = mlp(3, 4, 2)
+    model.requires_grad_(False)
+
+    def f(x):
+        return model(x).softmax(-1)
+    f = C(f)
+    for i, x in enumerate(batches(227, 5, 2, 3)):
+        if i % 2:
+            with tt.inference_mode():
+                yield {"out": f(x)}
+        else:
+            yield {"out": f(x)}
+
+
+# --------------------------------------------------------------- 5. Python state
+
+
+G_ACT = "relu"
+
+
+@program(5)
+def ps_global_activation_name(C):
+    global G_ACT
+    G_ACT = "relu"
+    w = T(300, 3, 3)
+
+    def f(x):
+        act = {"relu": F.relu, "tanh": tt.tanh, "sigmoid": tt.sigmoid}[G_ACT]
+        return act(x @ w)
+    f = C(f)
+    for i, x in enumerate(batches(300, 6, 2, 3)):
+        G_ACT = "relu" if i < 3 else "tanh"
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_loss_reduction_attr(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.MSELoss(reduction="sum")
+    step = C(sgd_step(model, opt, loss_fn))
+    for i, (x, y) in enumerate(zip(batches(301, 6, 4, 3), batches(302, 6, 4, 2))):
+        if i == 3:
+            loss_fn.reduction = "mean"
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_config_dict_string(C):
+    cfg = {"act": "relu", "scale": 1.0}
+    w = T(303, 3, 3)
+
+    def f(x):
+        h = x @ w * cfg["scale"]
+        return F.relu(h) if cfg["act"] == "relu" else tt.tanh(h)
+    f = C(f)
+    for i, x in enumerate(batches(303, 6, 2, 3)):
+        if i == 3:
+            cfg["act"] = "tanh"
+        yield {"out": f(x)}
+
+
+G_CLIP = None
+
+
+@program(5)
+def ps_global_none_to_number(C):
+    global G_CLIP
+    G_CLIP = None
+
+    def f(x):
+        h = x * 2.0
+        if G_CLIP is not None:
+            h = h.clamp(-G_CLIP, G_CLIP)
+        return h
+    f = C(f)
+    for i, x in enumerate(batches(304, 6, 5)):
+        G_CLIP = None if i < 3 else 0.5
+        yield {"out": f(x)}
+
+
+G_BIAS = None
+
+
+@program(5)
+def ps_global_none_to_tensor(C):
+    global G_BIAS
+    G_BIAS = None
+
+    def f(x):
+        h = x.exp()
+        if G_BIAS is not None:
+            h = h + G_BIAS
+        return h
+    f = C(f)
+    for i, x in enumerate(batches(305, 6, 4)):
+        G_BIAS = None if i < 3 else T(306, 4)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_closure_none_to_tensor(C):
+    bias = None
+
+    def f(x):
+        return x * 2.0 if bias is None else x * 2.0 + bias
+    f = C(f)
+    for i, x in enumerate(batches(307, 6, 4)):
+        if i == 3:
+            bias = T(308, 4)
+        yield {"out": f(x)}
+
+
+G_DEEP_REGISTRY = None
+
+
+@program(5)
+def ps_object_reached_deep_first(C):
+    global G_DEEP_REGISTRY
+
+    class Cfg:
+        pass
+    cfg = Cfg()
+    cfg.scale = 1.0
+    G_DEEP_REGISTRY = {"a": {"b": {"c": {"d": {"cfg": cfg}}}}}
+
+    def f(x):
+        assert G_DEEP_REGISTRY is not None
+        return x * cfg.scale
+    f = C(f)
+    for i, x in enumerate(batches(309, 6, 4)):
+        if i == 3:
+            cfg.scale = 3.0
+        yield {"out": f(x)}
+
+
+G_SCALE = 2
+
+
+@program(5)
+def ps_global_int_to_float(C):
+    global G_SCALE
+    G_SCALE = 2
+    x = tt.tensor([1, 2, 3])
+
+    def f(x):
+        return x * G_SCALE
+    f = C(f)
+    for v in (2, 2, 2.0, 2.0, 2, True):
+        G_SCALE = v
+        yield {"out": f(x)}
+
+
+G_SHIFT = 0.0
+
+
+@program(5)
+def ps_global_zero_to_negative_zero(C):
+    global G_SHIFT
+    G_SHIFT = 0.0
+    x = tt.tensor([1.0, 2.0, -0.0, 0.0])
+
+    def f(x):
+        return x * G_SHIFT
+    f = C(f)
+    for v in (0.0, 0.0, -0.0, -0.0, 0.0):
+        G_SHIFT = v
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_arg_zero_to_negative_zero(C):
+    x = tt.tensor([1.0, 2.0, 3.0])
+
+    def f(x, s):
+        return x * s
+    f = C(f)
+    for v in (0.0, 0.0, -0.0, -0.0, 0.0):
+        yield {"out": f(x, v)}
+
+
+@program(5)
+def ps_arg_int_true_float(C):
+    x = tt.tensor([1, 2, 3])
+
+    def f(x, s):
+        return x * s
+    f = C(f)
+    for v in (1, 1, True, 1.0, 1):
+        yield {"out": f(x, v)}
+
+
+@program(5)
+def ps_class_attribute_changed(C):
+    class Cfg:
+        scale = 1.0
+    cfg = Cfg()
+
+    def f(x):
+        return x * cfg.scale
+    f = C(f)
+    for i, x in enumerate(batches(310, 6, 3)):
+        if i == 3:
+            Cfg.scale = 2.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_instance_attribute_shadows_class(C):
+    class Cfg:
+        scale = 1.0
+    cfg = Cfg()
+
+    def f(x):
+        return x * cfg.scale
+    f = C(f)
+    for i, x in enumerate(batches(311, 6, 3)):
+        if i == 3:
+            cfg.scale = 5.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_config_module_attribute(C):
+    cfgmod = types.ModuleType("adv_cfg")
+    cfgmod.lr = 0.1
+    w = T(312, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(cfgmod.lr * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(312, 6, 3)):
+        if i == 3:
+            cfgmod.lr = 0.5
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def ps_callable_object_attribute(C):
+    class Scaler:
+        def __init__(self):
+            self.k = 2.0
+
+        def __call__(self, h):
+            return h * self.k
+    s = Scaler()
+
+    def f(x):
+        return s(x.exp())
+    f = C(f)
+    for i, x in enumerate(batches(313, 6, 3)):
+        if i == 3:
+            s.k = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_compile_callable_object(C):
+    class Head:
+        def __init__(self):
+            self.w = T(314, 3, 2)
+            self.scale = 1.0
+
+        def __call__(self, x):
+            return (x @ self.w) * self.scale
+    head = Head()
+    fh = C(head)
+    for i, x in enumerate(batches(314, 6, 2, 3)):
+        if i == 3:
+            head.scale = 0.25
+        yield {"out": fh(x)}
+
+
+@dataclasses.dataclass(slots=True)
+class _SlotsHP:
+    lr: float
+    wd: float
+
+
+@program(5)
+def ps_slots_dataclass_hparams(C):
+    hp = _SlotsHP(lr=0.1, wd=0.0)
+    w = T(315, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(hp.lr * (w.grad + hp.wd * w))
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(315, 6, 3)):
+        if i == 3:
+            hp.lr = 0.01
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def ps_bound_method_self_attribute(C):
+    class Trainer:
+        def __init__(self):
+            self.w = T(316, 3, requires_grad=True)
+            self.lr = 0.1
+            self.mode = "sum"
+
+        def step(self, x):
+            h = (x * self.w) ** 2
+            loss = h.sum() if self.mode == "sum" else h.mean()
+            loss.backward()
+            with tt.no_grad():
+                self.w.sub_(self.lr * self.w.grad)
+            self.w.grad = None
+            return loss
+    tr = Trainer()
+    step = C(tr.step)
+    for i, x in enumerate(batches(316, 6, 3)):
+        if i == 2:
+            tr.lr = 0.05
+        if i == 4:
+            tr.mode = "mean"
+        yield {"out": step(x), "w": tr.w}
+
+
+G_WRAP_SCALE = [1.0]
+
+
+def _scaled_by(box):
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*a):
+            return fn(*a) * box[0]
+        return wrapper
+    return deco
+
+
+@program(5)
+def ps_functools_wraps_wrapper_closure(C):
+    box = [1.0]
+
+    @_scaled_by(box)
+    def f(x):
+        return x.exp() + G_WRAP_SCALE[0]
+    f = C(f)
+    for i, x in enumerate(batches(317, 6, 3)):
+        if i == 3:
+            box[0] = 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_functools_wraps_inner_global(C):
+    G_WRAP_SCALE[0] = 1.0
+
+    def logged(fn):
+        @functools.wraps(fn)
+        def wrapper(*a):
+            return fn(*a)
+        return wrapper
+
+    @logged
+    def f(x):
+        return x * G_WRAP_SCALE[0]
+    f = C(f)
+    for i, x in enumerate(batches(318, 6, 3)):
+        if i == 3:
+            G_WRAP_SCALE[0] = -2.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_mutable_default_argument(C):
+    def f(x, hist=[]):  # noqa: B006
+        hist.append(1)
+        return x * float(len(hist))
+    f = C(f)
+    for x in batches(319, 6, 3):
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_default_argument_object(C):
+    class Cfg:
+        pass
+    cfg = Cfg()
+    cfg.scale = 1.0
+
+    def f(x, c=cfg):
+        return x * c.scale
+    f = C(f)
+    for i, x in enumerate(batches(320, 6, 3)):
+        if i == 3:
+            cfg.scale = 4.0
+        yield {"out": f(x)}
+
+
+def _nest(m, depth):
+    for _ in range(depth):
+        m = nn.Sequential(m)
+    return m
+
+
+@program(5)
+def ps_deep_dropout_eval_then_train(C):
+    inner = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 2))
+    model = _nest(inner, 5)
+    model.eval()
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    for i, x in enumerate(batches(321, 6, 3, 4)):
+        if i == 3:
+            model.train()
+        yield {"out": f(x), "model": model}
+
+
+@program(5)
+def ps_deep_dropout_train_then_eval(C):
+    inner = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 2))
+    model = _nest(inner, 5)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(322, 6, 3, 4), batches(323, 6, 3, 2))):
+        if i == 2:
+            model.eval()
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_deep_layer_swapped(C):
+    inner = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    model = _nest(inner, 5)
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    for i, x in enumerate(batches(324, 6, 2, 3)):
+        if i == 3:
+            inner[1] = nn.Tanh()
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_deep_number_beyond_depth(C):
+    class N:
+        pass
+    root = N()
+    node = root
+    for _ in range(6):
+        node.child = N()
+        node = node.child
+    node.scale = 1.0
+
+    def f(x):
+        return x * root.child.child.child.child.child.child.scale
+    f = C(f)
+    for i, x in enumerate(batches(325, 6, 3)):
+        if i == 3:
+            node.scale = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_cfg_object_argument(C):
+    class Cfg:
+        def __init__(self):
+            self.scale = 1.0
+    cfg = Cfg()
+
+    def f(x, cfg):
+        return x * cfg.scale
+    f = C(f)
+    for i, x in enumerate(batches(326, 6, 3)):
+        if i == 3:
+            cfg.scale = 2.0
+        yield {"out": f(x, cfg)}
+
+
+@program(5)
+def ps_simplenamespace_argument(C):
+    cfg = types.SimpleNamespace(scale=1.0, act="relu")
+
+    def f(x, cfg):
+        h = x * cfg.scale
+        return h.relu() if cfg.act == "relu" else h.tanh()
+    f = C(f)
+    for i, x in enumerate(batches(327, 6, 3)):
+        if i == 2:
+            cfg.scale = 2.0
+        if i == 4:
+            cfg.act = "tanh"
+        yield {"out": f(x, cfg)}
+
+
+@program(5)
+def ps_evaluate_model_arg_train_eval(C):
+    model = mlp(4, 6, 2, dropout=0.5)
+
+    def evaluate(model, x):
+        with tt.no_grad():
+            return model(x).sum(0)
+    evaluate = C(evaluate)
+    model.eval()
+    for i, x in enumerate(batches(328, 6, 3, 4)):
+        if i == 2:
+            model.train()
+        if i == 4:
+            model.eval()
+        yield {"out": evaluate(model, x), "model": model}
+
+
+@program(5)
+def ps_evaluate_model_arg_weights_updated(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def evaluate(model, x):
+        with tt.no_grad():
+            return model(x).mean()
+    evaluate = C(evaluate)
+    for x, y in zip(batches(329, 6, 3, 4), batches(330, 6, 3, 2)):
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        yield {"out": evaluate(model, x), "model": model}
+
+
+@program(5)
+def ps_compiled_module_method_in_class(C):
+    def forward(self, x):
+        h = self.fc(x)
+        h = self.drop(h)
+        return h * self.scale
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.drop = nn.Dropout(0.5)
+            self.scale = 1.0
+    Net.forward = C(forward)
+    net = Net()
+    net.eval()
+    for i, x in enumerate(batches(331, 7, 2, 3)):
+        if i == 2:
+            net.scale = 2.0
+        if i == 4:
+            net.train()
+        with tt.no_grad():
+            out = net(x)
+        yield {"out": out, "net": net}
+
+
+@program(5)
+def ps_module_forward_replaced_by_compiled(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.mode = "relu"
+
+        def forward(self, x):
+            h = self.fc(x)
+            return h.relu() if self.mode == "relu" else h.sigmoid()
+    net = Net()
+    net.forward = C(net.forward)
+    for i, x in enumerate(batches(332, 6, 2, 3)):
+        if i == 3:
+            net.mode = "sigmoid"
+        with tt.no_grad():
+            out = net(x)
+        yield {"out": out}
+
+
+@program(5)
+def ps_optimizer_arg_step_lr(C):
+    def step(model, opt, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    sched = tt.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for x, y in zip(batches(333, 7, 4, 3), batches(334, 7, 4, 2)):
+        yield {"out": step(model, opt, x, y), "model": model, "opt": opt}
+        sched.step()
+
+
+@program(5)
+def ps_optimizer_closure_lambda_lr(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    sched = tt.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1 + e))
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(335, 6, 4, 3), batches(336, 6, 4, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+        sched.step()
+
+
+@program(5)
+def ps_dict_argument_key_order(C):
+    x, y = T(337, 3), T(338, 3)
+
+    def f(d):
+        vals = list(d.values())
+        return vals[0] * 2.0 + vals[1]
+    f = C(f)
+    for d in ({"a": x, "b": y}, {"a": x, "b": y}, {"b": y, "a": x}, {"b": y, "a": x}, {"a": x, "b": y}):
+        yield {"out": f(d)}
+
+
+@program(5)
+def ps_dict_argument_int_and_str_keys(C):
+    x, y = T(339, 3), T(340, 3)
+
+    def f(d):
+        return d[1] * 2.0 + d["b"]
+    f = C(f)
+    for _ in range(4):
+        yield {"out": f({1: x, "b": y})}
+
+
+@program(5)
+def ps_dict_kwargs_int_str_mix(C):
+    x = T(341, 3)
+
+    def f(x, table):
+        return x * table[0] + table["k"]
+    f = C(f)
+    for v in (1.0, 1.0, 2.0):
+        yield {"out": f(x, {0: v, "k": 1.0})}
+
+
+@program(5)
+def ps_tensor_hook_added_after_trace(C):
+    w = T(342, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(342, 6, 3)):
+        if i == 3:
+            w.register_hook(lambda g: g * 10.0)
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def ps_tensor_hook_removed_after_trace(C):
+    w = T(343, 3, requires_grad=True)
+    handle = w.register_hook(lambda g: g * 10.0)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(343, 6, 3)):
+        if i == 3:
+            handle.remove()
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def ps_intermediate_hook_global_switch(C):
+    w = T(344, 3, requires_grad=True)
+    flags = {"scale_grad": False}
+
+    def step(x):
+        h = x * w
+        if flags["scale_grad"]:
+            h.register_hook(lambda g: g * 3.0)
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(344, 6, 3)):
+        if i == 3:
+            flags["scale_grad"] = True
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(5)
+def ps_module_forward_hook_added_after_trace(C):
+    model = mlp(3, 2)
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    for i, x in enumerate(batches(345, 6, 2, 3)):
+        if i == 3:
+            model[0].register_forward_hook(lambda m, inp, out: out * 2.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_self_last_assigned_inside(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.last = None
+
+        def forward(self, x):
+            h = self.fc(x)
+            self.last = h
+            return h.relu()
+    net = Net()
+    def f(x):
+        with tt.no_grad():
+            return net(x)
+    f = C(f)
+    for x in batches(346, 6, 2, 3):
+        out = f(x)
+        yield {"out": out, "last": net.last}
+
+
+G_LAST = None
+
+
+@program(5)
+def ps_global_assigned_inside(C):
+    global G_LAST
+    G_LAST = None
+
+    def f(x):
+        global G_LAST
+        h = x.exp()
+        G_LAST = h
+        return h.sum()
+    f = C(f)
+    for x in batches(347, 6, 3):
+        yield {"out": f(x), "last": G_LAST}
+
+
+@program(5)
+def ps_list_appended_inside(C):
+    history = []
+    w = T(348, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        history.append(loss.detach())
+        return loss
+    step = C(step)
+    for x in batches(348, 6, 3):
+        yield {"out": step(x), "history": list(history)}
+        w.grad = None
+
+
+@program(5)
+def ps_global_step_counter_inside(C):
+    state = {"step": 0}
+    w = T(349, 3, requires_grad=True)
+
+    def step(x):
+        state["step"] += 1
+        lr = 0.1 * 0.5 ** state["step"]
+        loss = (x * w).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(lr * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(349, 6, 3):
+        yield {"out": step(x), "w": w, "state": dict(state)}
+
+
+@program(5)
+def ps_counter_attribute_unused_in_math(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return self.fc(x)
+    net = Net()
+    f = C(lambda x: net(x))
+    for x in batches(350, 6, 2, 3):
+        yield {"out": f(x), "calls": net.calls}
+
+
+@program(5)
+def ps_module_string_attribute(C):
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.reduce = "sum"
+
+        def forward(self, x):
+            h = self.fc(x)
+            return h.sum() if self.reduce == "sum" else h.mean()
+    head = Head()
+    def f(x):
+        with tt.no_grad():
+            return head(x)
+    f = C(f)
+    for i, x in enumerate(batches(351, 6, 2, 3)):
+        if i == 3:
+            head.reduce = "mean"
+        yield {"out": f(x)}
+
+
+G_ACT2 = "tanh"
+
+
+@program(5)
+def ps_global_string_getattr(C):
+    global G_ACT2
+    G_ACT2 = "tanh"
+
+    def f(x):
+        return getattr(tt, G_ACT2)(x)
+    f = C(f)
+    for i, x in enumerate(batches(352, 6, 3)):
+        if i == 3:
+            G_ACT2 = "sigmoid"
+        yield {"out": f(x)}
+
+
+G_ACT_CLS = nn.ReLU
+
+
+@program(5)
+def ps_global_class_rebound(C):
+    global G_ACT_CLS
+    G_ACT_CLS = nn.ReLU
+
+    def f(x):
+        return G_ACT_CLS()(x * 2.0)
+    f = C(f)
+    for i, x in enumerate(batches(353, 6, 4)):
+        if i == 3:
+            G_ACT_CLS = nn.Tanh
+        yield {"out": f(x)}
+
+
+G_COMBINE = operator.mul
+
+
+@program(5)
+def ps_global_builtin_function_rebound(C):
+    global G_COMBINE
+    G_COMBINE = operator.mul
+    y = T(354, 3)
+
+    def f(x):
+        return G_COMBINE(x, y)
+    f = C(f)
+    for i, x in enumerate(batches(355, 6, 3)):
+        if i == 3:
+            G_COMBINE = operator.add
+        yield {"out": f(x)}
+
+
+G_ACT_FN = tt.relu
+
+
+@program(5)
+def ps_global_python_function_rebound(C):
+    global G_ACT_FN
+    G_ACT_FN = tt.relu
+
+    def f(x):
+        return G_ACT_FN(x)
+    f = C(f)
+    for i, x in enumerate(batches(356, 6, 3)):
+        if i == 3:
+            G_ACT_FN = tt.sigmoid
+        yield {"out": f(x)}
+
+
+zz_vocab = list(range(6000))
+CFG_AFTER_VOCAB = types.SimpleNamespace(scale=1.0)
+
+
+@program(5)
+def ps_state_hidden_behind_5000_objects(C):
+    CFG_AFTER_VOCAB.scale = 1.0
+
+    def f(x):
+        n = len(zz_vocab)
+        return x * CFG_AFTER_VOCAB.scale + float(n > 0)
+    f = C(f)
+    for i, x in enumerate(batches(357, 6, 3)):
+        if i == 3:
+            CFG_AFTER_VOCAB.scale = 7.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_new_instance_attribute_after_trace(C):
+    class Layer:
+        pass
+    layer = Layer()
+    layer.w = T(358, 3)
+
+    def f(x):
+        h = x * layer.w
+        b = getattr(layer, "bias", None)
+        return h if b is None else h + b
+    f = C(f)
+    for i, x in enumerate(batches(358, 6, 3)):
+        if i == 3:
+            layer.bias = T(359, 3)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_set_of_frozen_names(C):
+    frozen = set()
+    model = mlp(3, 3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        for name, p in model.named_parameters():
+            if name.split(".")[0] in frozen:
+                p.grad.zero_()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(360, 6, 4, 3), batches(361, 6, 4, 2))):
+        if i == 3:
+            frozen.add("0")
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_functools_partial_compiled(C):
+    def train_step(model, opt, scale, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y) * scale
+        loss.backward()
+        opt.step()
+        return loss
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    step = C(functools.partial(train_step, model, opt, 1.0))
+    for i, (x, y) in enumerate(zip(batches(362, 6, 4, 3), batches(363, 6, 4, 2))):
+        if i == 3:
+            opt.param_groups[0]["lr"] = 0.01
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_environment_variable(C):
+    os.environ["TT_ADV_SCALE"] = "1.0"
+
+    def f(x):
+        return x * float(os.environ["TT_ADV_SCALE"])
+    f = C(f)
+    for i, x in enumerate(batches(364, 6, 3)):
+        if i == 3:
+            os.environ["TT_ADV_SCALE"] = "3.0"
+        yield {"out": f(x)}
+    os.environ.pop("TT_ADV_SCALE", None)
+
+
+@program(5)
+def ps_lr_in_param_groups_changed(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(365, 7, 4, 3), batches(366, 7, 4, 2))):
+        if i == 3:
+            for g in opt.param_groups:
+                g["lr"] = 0.02
+        if i == 5:
+            opt.param_groups[0]["momentum"] = 0.0
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(5)
+def ps_model_train_eval_in_closure(C):
+    model = mlp(4, 6, 2, dropout=0.5)
+    model.eval()
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    for i, x in enumerate(batches(367, 6, 3, 4)):
+        if i == 3:
+            model.train()
+        yield {"out": f(x), "model": model}
+
+
+@program(5)
+def ps_nonlocal_number_rebound(C):
+    scale = 1.0
+
+    def f(x):
+        return x * scale
+    f = C(f)
+    for i, x in enumerate(batches(368, 6, 3)):
+        if i == 3:
+            scale = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_list_of_coefficients_mutated(C):
+    coefs = [0.5, 0.25]
+
+    def f(x):
+        return x * coefs[0] + x * x * coefs[1]
+    f = C(f)
+    for i, x in enumerate(batches(369, 6, 3)):
+        if i == 3:
+            coefs[1] = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_tuple_config_in_closure_list(C):
+    cfgs = [("relu", 1.0)]
+
+    def f(x):
+        name, k = cfgs[0]
+        return (x * k).relu() if name == "relu" else (x * k).tanh()
+    f = C(f)
+    for i, x in enumerate(batches(370, 6, 3)):
+        if i == 3:
+            cfgs[0] = ("tanh", 1.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_helper_function_closure_string(C):
+    mode = ["l2"]
+
+    def penalty(w):
+        return (w ** 2).sum() if mode[0] == "l2" else w.abs().sum()
+    w = T(371, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum() + 0.1 * penalty(w)
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(371, 6, 3)):
+        if i == 3:
+            mode[0] = "l1"
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(5)
+def ps_numpy_array_argument_mutated(C):
+    x = T(372, 3)
+    coef = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+
+    def f(x, c):
+        return x * tt.tensor(c)
+    f = C(f)
+    for i in range(5):
+        if i == 3:
+            coef[:] = [-1.0, 0.0, 1.0]
+        yield {"out": f(x, coef)}
+
+
+@program(5)
+def ps_optimizer_weight_decay_changed(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, weight_decay=0.0)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(373, 6, 4, 3), batches(374, 6, 4, 2))):
+        if i == 3:
+            opt.param_groups[0]["weight_decay"] = 0.1
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_param_group_added(C):
+    a = T(375, 3, requires_grad=True)
+    b = T(376, 3, requires_grad=True)
+    opt = tt.optim.SGD([a], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (x * a * b).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(377, 6, 3)):
+        if i == 3:
+            opt.add_param_group({"params": [b], "lr": 0.5})
+        yield {"out": step(x), "a": a, "b": b}
+
+
+@program(5)
+def ps_module_attr_tensor_replaced(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.register_buffer("mask", tt.ones(2))
+
+        def forward(self, x):
+            return self.fc(x) * self.mask
+    net = Net()
+    def f(x):
+        with tt.no_grad():
+            return net(x)
+    f = C(f)
+    for i, x in enumerate(batches(378, 6, 2, 3)):
+        if i == 3:
+            net.mask = tt.tensor([1.0, 0.0])
+        if i == 4:
+            net.mask.mul_(3.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_thread_local_config(C):
+    local = threading.local()
+    local.scale = 1.0
+
+    def f(x):
+        return x * local.scale
+    f = C(f)
+    for i, x in enumerate(batches(379, 6, 3)):
+        if i == 3:
+            local.scale = 2.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_nan_number_guard(C):
+    state = {"fill": float("nan")}
+
+    def f(x):
+        return x + state["fill"] * 0.0
+    f = C(f)
+    for x in batches(380, 6, 3):
+        yield {"out": f(x)}
+
+
+# --------------------------------------------------------------- 6. values drawn at trace time
+
+
+@program(6)
+def rv_python_random(C):
+    def f(x):
+        return x * random.random()
+    f = C(f)
+    for x in batches(400, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_numpy_random(C):
+    def f(x):
+        return x + tt.tensor(np.random.randn(3).astype(np.float32))
+    f = C(f)
+    for x in batches(401, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_numpy_generator_object(C):
+    rng = np.random.default_rng(0)
+
+    def f(x):
+        return x * float(rng.normal())
+    f = C(f)
+    for x in batches(402, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_numpy_randomstate_global(C):
+    rs = np.random.RandomState(3)
+
+    def f(x):
+        return x + tt.tensor(rs.randn(3).astype(np.float32))
+    f = C(f)
+    for x in batches(403, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_tinytape_nondefault_generator(C):
+    g = tt.Generator().manual_seed(123)
+
+    def f(x):
+        return x + tt.randn(3, generator=g)
+    f = C(f)
+    for x in batches(404, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_noise_injection_module_generator(C):
+    class Noisy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.gen = tt.Generator().manual_seed(7)
+
+        def forward(self, x):
+            h = self.fc(x)
+            return h + 0.1 * tt.randn(h.shape, generator=self.gen)
+    model = Noisy()
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(405, 5, 2, 3), batches(406, 5, 2, 3)):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(6)
+def rv_dropout_functional(C):
+    def f(x):
+        return F.dropout(x, 0.5, training=True)
+    f = C(f)
+    for x in batches(407, 5, 8):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_dropout_model_train_step(C):
+    model = mlp(4, 8, 2, dropout=0.3)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(408, 5, 4, 4), batches(409, 5, 4, 2)):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(6)
+def rv_next_iterator_inside(C):
+    data = iter(batches(410, 10, 3))
+
+    def f(w):
+        x = next(data)
+        return x * w
+    f = C(f)
+    w = T(411, 3)
+    for _ in range(5):
+        yield {"out": f(w)}
+
+
+@program(6)
+def rv_itertools_count(C):
+    counter = itertools.count()
+
+    def f(x):
+        return x * float(next(counter))
+    f = C(f)
+    for x in batches(412, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_tensor_from_numpy_changed_in_place(C):
+    table = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+
+    def f(x):
+        return x * tt.tensor(table)
+    f = C(f)
+    for i, x in enumerate(batches(413, 6, 3)):
+        if i >= 2:
+            table *= 2.0
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_from_numpy_shared_changed(C):
+    table = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    t = tt.from_numpy(table)
+
+    def f(x):
+        return x * t
+    f = C(f)
+    for i, x in enumerate(batches(414, 6, 3)):
+        if i >= 2:
+            table += 1.0
+        yield {"out": f(x), "t": t}
+
+
+@program(6)
+def rv_from_numpy_inside_changed(C):
+    table = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+
+    def f(x):
+        return x * tt.from_numpy(table)
+    f = C(f)
+    for i, x in enumerate(batches(415, 6, 3)):
+        if i >= 2:
+            table[0] = float(i)
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_print_inside(C):
+    def f(x):
+        h = x * 2.0
+        print("step", h.shape)
+        return h
+    f = C(f)
+    for x in batches(416, 4, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_hook_prints_gradient_norm_shape(C):
+    w = T(417, 3, requires_grad=True)
+
+    def hook(g):
+        print("grad hook", tuple(g.shape))
+    w.register_hook(hook)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(417, 4, 3):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(6)
+def rv_hook_counts_calls(C):
+    w = T(418, 3, requires_grad=True)
+    count = [0]
+
+    def hook(g):
+        count[0] += 1
+    w.register_hook(hook)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(418, 5, 3):
+        yield {"out": step(x), "w": w, "count": count[0]}
+        w.grad = None
+
+
+@program(6)
+def rv_forward_hook_records_activations(C):
+    model = mlp(3, 4, 2)
+    acts = []
+    model[1].register_forward_hook(lambda m, i, o: acts.append(o.detach()))
+
+    def f(x):
+        return model(x)
+    f = C(f)
+    for x in batches(419, 5, 2, 3):
+        yield {"out": f(x), "n_acts": len(acts), "last_act": acts[-1] if acts else None}
+
+
+@program(6)
+def rv_randperm_default(C):
+    def f(x):
+        idx = tt.randperm(6)
+        return x[idx]
+    f = C(f)
+    for x in batches(420, 5, 6):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_randperm_generator(C):
+    g = tt.Generator().manual_seed(5)
+
+    def f(x):
+        idx = tt.randperm(6, generator=g)
+        return x[idx]
+    f = C(f)
+    for x in batches(421, 5, 6):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_rand_like_mask(C):
+    def f(x):
+        return x * (tt.rand_like(x) > 0.5)
+    f = C(f)
+    for x in batches(422, 5, 6):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_manual_seed_inside(C):
+    def f(x):
+        tt.manual_seed(42)
+        return x + tt.randn(3)
+    f = C(f)
+    for x in batches(423, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_random_choice_activation(C):
+    def f(x):
+        act = random.choice([tt.relu, tt.tanh, tt.sigmoid])
+        return act(x)
+    f = C(f)
+    for x in batches(424, 6, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_item_for_logging_inside(C):
+    w = T(425, 3, requires_grad=True)
+    log = []
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        log.append(loss.item())
+        return loss
+    step = C(step)
+    for x in batches(425, 4, 3):
+        yield {"out": attempt(step, x), "w": w, "log": list(log)}
+        w.grad = None
+
+
+@program(6)
+def rv_float_of_tensor_control_flow(C):
+    def f(x):
+        s = x.sum()
+        return x * 2.0 if float(s) > 0 else x * -1.0
+    f = C(f)
+    for x in batches(426, 5, 3):
+        yield {"out": attempt(f, x)}
+
+
+@program(6)
+def rv_item_fullgraph(C):
+    def f(x):
+        return x * x.sum().item()
+    f = C(f, fullgraph=True)
+    for x in batches(427, 4, 3):
+        yield {"out": attempt(f, x)}
+
+
+@program(6)
+def rv_numpy_0d_global_array(C):
+    s = np.array(0.5, dtype=np.float32)
+
+    def f(x):
+        return x * tt.tensor(s)
+    f = C(f)
+    for i, x in enumerate(batches(428, 6, 3)):
+        if i == 3:
+            s[()] = 4.0
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_time_based_schedule(C):
+    clock = [0]
+
+    def now():
+        clock[0] += 1
+        return clock[0]
+
+    def f(x):
+        return x * (1.0 / now())
+    f = C(f)
+    for x in batches(429, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_default_generator_state_restored(C):
+    def f(x):
+        state = tt.get_rng_state()
+        noise = tt.randn(3)
+        tt.set_rng_state(state)
+        return x + noise
+    f = C(f)
+    for i, x in enumerate(batches(430, 5, 3)):
+        if i == 3:
+            tt.manual_seed(99)
+        yield {"out": f(x)}
+
+
+@program(6)
+def rv_normal_with_generator_in_step(C):
+    g = tt.Generator().manual_seed(11)
+    w = T(431, 3, requires_grad=True)
+
+    def step(x):
+        noise = tt.normal(0.0, 0.1, size=(3,), generator=g)
+        loss = ((x + noise) * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.01 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(431, 5, 3):
+        yield {"out": step(x), "w": w}
+
+
+# --------------------------------------------------------------- 7. crashes, stalls, numerics
+
+
+@program(7)
+def cr_float16_manual_step(C):
+    w = T(500, 4, 3, dtype=np.float16, requires_grad=True)
+
+    def step(x, y):
+        loss = ((x @ w - y) ** 2).mean()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x, y in zip(batches(500, 5, 6, 4, dtype=np.float16), batches(501, 5, 6, 3, dtype=np.float16)):
+        yield {"out": step(x, y), "w": w}
+
+
+@program(7)
+def cr_float16_model_sgd(C):
+    model = mlp(4, 6, 2).to(tt.float16)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(502, 5, 5, 4, dtype=np.float16), batches(503, 5, 5, 2, dtype=np.float16)):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(7)
+def cr_bfloat16_elementwise_backward(C):
+    w = tt.tensor(arr(504, 5), dtype=tt.bfloat16, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).tanh().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i in range(5):
+        x = tt.tensor(arr(505 + i, 3, 5), dtype=tt.bfloat16)
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+def _long_chain(n):
+    def f(x):
+        h = x
+        for i in range(n):
+            k = i % 5
+            if k == 0:
+                h = h * 1.01 + 0.1
+            elif k == 1:
+                h = h.tanh()
+            elif k == 2:
+                h = h.sigmoid() * 2.0
+            elif k == 3:
+                h = h - 0.3
+            else:
+                h = h.exp() * 0.5
+        return h
+    return f
+
+
+@program(7)
+def cr_long_chain_30(C):
+    f = C(_long_chain(30))
+    for x in batches(506, 4, 16):
+        yield {"out": f(x)}
+
+
+@program(7)
+def cr_long_chain_45_backward(C):
+    w = T(507, 16, requires_grad=True)
+    chain = _long_chain(45)
+
+    def step(x):
+        loss = chain(x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(507, 4, 4, 16):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_euler_ten_steps_backward(C):
+    A = T(508, 4, 4, scale=0.3, requires_grad=True)
+
+    def step(x0):
+        x = x0
+        dt = 0.1
+        for _ in range(10):
+            x = x + dt * (x @ A).tanh()
+        loss = (x ** 2).sum()
+        loss.backward()
+        with tt.no_grad():
+            A.sub_(0.01 * A.grad)
+        A.grad = None
+        return loss
+    step = C(step)
+    for x in batches(508, 5, 3, 4):
+        yield {"out": step(x), "A": A}
+
+
+@program(7)
+def cr_unrolled_rnn_backward(C):
+    Wh = T(509, 5, 5, scale=0.3, requires_grad=True)
+    Wx = T(510, 3, 5, scale=0.3, requires_grad=True)
+
+    def step(xs):
+        h = tt.zeros(2, 5)
+        for t in range(12):
+            h = (h @ Wh + xs[t] @ Wx).tanh()
+        loss = h.pow(2).mean()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i in range(4):
+        yield {"out": step(T(511 + i, 12, 2, 3)), "Wh": Wh, "Wx": Wx}
+        Wh.grad = Wx.grad = None
+
+
+@program(7)
+def cr_many_signatures(C):
+    def f(x):
+        return (x * 2.0).sum()
+    f = C(f)
+    for n in list(range(1, 12)) + [3, 5]:
+        yield {"out": f(T(512 + n, n))}
+
+
+@program(7)
+def cr_exception_during_first_trace(C):
+    def f(x, k):
+        h = x * 2.0
+        if k == 0:
+            raise ValueError("bad batch")
+        return h + k
+    f = C(f)
+    xs = batches(513, 6, 3)
+    for i, x in enumerate(xs):
+        yield {"out": attempt(f, x, 0 if i in (0, 3) else 1)}
+
+
+@program(7)
+def cr_exception_after_backward_in_trace(C):
+    w = T(514, 3, requires_grad=True)
+    calls = [0]
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("first step fails after backward")
+        return loss
+    step = C(step)
+    for x in batches(514, 5, 3):
+        yield {"out": attempt(step, x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_int64_arithmetic(C):
+    def f(a, b):
+        return (a * b + a // 3 - b % 4).sum(0), a.max(), (a > b).sum()
+    f = C(f)
+    for i in range(5):
+        a = tt.tensor(np.random.RandomState(515 + i).randint(-50, 50, (4, 3)))
+        b = tt.tensor(np.random.RandomState(516 + i).randint(1, 9, (4, 3)))
+        yield {"out": f(a, b)}
+
+
+@program(7)
+def cr_bool_mask_where(C):
+    def f(x):
+        m = x > 0
+        return tt.where(m, x, x * 0.1), m, (~m).sum()
+    f = C(f)
+    for x in batches(517, 5, 4, 3):
+        yield {"out": f(x)}
+
+
+@program(7)
+def cr_empty_tensor(C):
+    def f(x):
+        return x.exp().sum(0), x * 2.0
+    f = C(f)
+    for _ in range(4):
+        yield {"out": f(tt.zeros(0, 3))}
+
+
+@program(7)
+def cr_zero_dim_tensor(C):
+    w = tt.tensor(0.5, requires_grad=True)
+
+    def step(x):
+        loss = (x * w - 1.0) ** 2
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for v in (1.0, 2.0, -3.0, 0.5, 4.0):
+        yield {"out": step(tt.tensor(v)), "w": w}
+
+
+@program(7)
+def cr_nan_inf_values(C):
+    def f(x):
+        return x.log(), 1.0 / x, x.sqrt(), (x * 1e38 * 10.0)
+    f = C(f)
+    for x in (tt.tensor([-1.0, 0.0, -0.0, 2.0]), tt.tensor([1.0, float("nan"), float("inf"), -2.0]),
+              tt.tensor([-0.0, 3.0, 0.0, float("-inf")])):
+        yield {"out": f(x)}
+
+
+@program(7)
+def cr_long_reductions_float32(C):
+    w = T(518, 300, requires_grad=True)
+
+    def step(x):
+        h = x * w
+        loss = h.sum() + h.mean() * 3.0 + h.var() + tt.logsumexp(h, 0) + h.softmax(0).max()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(519, 5, 300, scale=10.0):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_reductions_along_axes(C):
+    w = T(520, 20, 15, requires_grad=True)
+
+    def step(x):
+        h = x * w
+        loss = h.sum(0).pow(2).mean() + h.mean(1).exp().sum() + h.softmax(1)[:, 0].sum() \
+            + h.amax(0).sum() + h.var(1).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(521, 4, 20, 15, scale=3.0):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_float16_long_reduction(C):
+    def f(x):
+        return x.sum(), x.mean(0), (x * x).sum(1), x.softmax(1)
+    f = C(f)
+    for x in batches(522, 4, 12, 25, dtype=np.float16, scale=4.0):
+        yield {"out": f(x)}
+
+
+@program(7)
+def cr_mixed_dtype_promotion(C):
+    w64 = T(523, 3, dtype=np.float64, requires_grad=True)
+
+    def step(x):
+        loss = (x * w64).sum() + x.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(523, 5, 3):
+        yield {"out": step(x), "w": w64}
+        w64.grad = None
+
+
+@program(7)
+def cr_cross_entropy_classifier(C):
+    model = mlp(5, 8, 4)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    step = C(sgd_step(model, opt, F.cross_entropy))
+    for i, x in enumerate(batches(524, 6, 7, 5)):
+        y = tt.tensor(np.random.RandomState(525 + i).randint(0, 4, 7))
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_adam_training(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.Adam(model.parameters(), lr=0.01)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(526, 6, 5, 4), batches(527, 6, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_adamw_training(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(528, 6, 5, 4), batches(529, 6, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_rmsprop_training(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.RMSprop(model.parameters(), lr=0.01)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(530, 6, 5, 4), batches(531, 6, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_adagrad_training(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.Adagrad(model.parameters(), lr=0.05)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(532, 6, 5, 4), batches(533, 6, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_matmul_transposes_backward(C):
+    A = T(534, 4, 3, requires_grad=True)
+    B = T(535, 4, 5, requires_grad=True)
+
+    def step(x):
+        h = (A.t() @ x) @ B
+        loss = (h.t() @ A.t()).pow(2).sum() + (x.t() @ x).trace()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(536, 5, 4, 4):
+        yield {"out": step(x), "A": A, "B": B}
+        A.grad = B.grad = None
+
+
+@program(7)
+def cr_broadcast_backward_reduction(C):
+    a = T(537, 3, 1, requires_grad=True)
+    b = T(538, 1, 4, requires_grad=True)
+    c = T(539, 4, requires_grad=True)
+
+    def step(x):
+        loss = ((a + b) * x + c).tanh().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(540, 5, 3, 4):
+        yield {"out": step(x), "a": a, "b": b, "c": c}
+        a.grad = b.grad = c.grad = None
+
+
+@program(7)
+def cr_cat_stack_split(C):
+    w = T(541, 4, requires_grad=True)
+
+    def step(x):
+        parts = (x * w).split(2, dim=1)
+        h = tt.cat([parts[1], parts[0]], 1)
+        s = tt.stack([h, x], 0)
+        loss = (s[0] * s[1]).sum()
+        loss.backward()
+        return loss, h
+    step = C(step)
+    for x in batches(542, 5, 3, 4):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_repeated_index_gather_accumulates(C):
+    w = T(543, 5, 3, requires_grad=True)
+    idx = tt.tensor([0, 2, 2, 4, 0, 0])
+
+    def step(x):
+        emb = w[idx]
+        loss = (emb * x).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(544, 5, 6, 3):
+        yield {"out": step(x), "w": w}
+        w.grad = None
+
+
+@program(7)
+def cr_fuse_false_training(C):
+    model = mlp(4, 6, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    step = C(sgd_step(model, opt), fuse=False)
+    for x, y in zip(batches(545, 6, 5, 4), batches(546, 6, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(7)
+def cr_layer_norm_gelu_block(C):
+    w = T(547, 8, 8, scale=0.3, requires_grad=True)
+    g = tt.ones(8, requires_grad=True)
+    b = tt.zeros(8, requires_grad=True)
+
+    def step(x):
+        h = F.layer_norm(x @ w, (8,), g, b)
+        h = F.gelu(h) + x
+        loss = h.pow(2).mean()
+        loss.backward()
+        with tt.no_grad():
+            for p in (w, g, b):
+                p.sub_(0.05 * p.grad)
+                p.grad = None
+        return loss
+    step = C(step)
+    for x in batches(548, 5, 4, 8):
+        yield {"out": step(x), "w": w, "g": g, "b": b}
+
+
+@program(7)
+def cr_log_softmax_nll_manual(C):
+    W = T(549, 6, 4, requires_grad=True)
+
+    def step(x, y):
+        logp = (x @ W).log_softmax(1)
+        loss = -logp[tt.arange(5), y].mean()
+        loss.backward()
+        with tt.no_grad():
+            W.sub_(0.5 * W.grad)
+        W.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(550, 6, 5, 6)):
+        y = tt.tensor(np.random.RandomState(551 + i).randint(0, 4, 5))
+        yield {"out": step(x, y), "W": W}
+
+
+@program(7)
+def cr_zero_grad_set_to_none_false(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad(set_to_none=False)
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for x, y in zip(batches(552, 6, 4, 3), batches(553, 6, 4, 2)):
+        yield {"out": step(x, y), "model": model}
+
+
+@program(7)
+def cr_recompile_after_shape_change_training(C):
+    model = mlp(4, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    for i, n in enumerate((4, 4, 4, 3, 3, 4, 4, 3)):
+        yield {"out": step(T(554 + i, n, 4), T(564 + i, n, 2)), "model": model, "opt": opt}
+
+
+# --------------------------------------------------------------- more in-place / aliasing
+
+
+@program(1)
+def ip_sequential_inplace_activations_eval(C):
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(inplace=True), nn.Linear(6, 6),
+                          nn.LeakyReLU(0.2, inplace=True) if "inplace" in
+                          nn.LeakyReLU.__init__.__code__.co_varnames else nn.LeakyReLU(0.2),
+                          nn.Linear(6, 2))
+
+    def f(x):
+        with tt.no_grad():
+            return model(x).softmax(-1)
+    f = C(f)
+    for x in batches(600, 5, 3, 4):
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_masked_fill_and_inplace_softmax_input(C):
+    xs = batches(601, 5, 3, 5)
+
+    def f(x):
+        h = x.clone()
+        h[:, -1] = float("-inf")
+        return h.softmax(1)
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x)}
+
+
+@program(1)
+def ip_running_average_buffer(C):
+    avg = tt.zeros(3)
+    w = T(602, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            avg.mul_(0.9).add_(w.grad, alpha=0.1)
+            w.sub_(0.05 * avg)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(602, 6, 3):
+        yield {"out": step(x), "w": w, "avg": avg}
+
+
+@program(1)
+def ip_ema_of_parameters(C):
+    model = mlp(3, 2)
+    ema = [p.detach().clone() for p in model.parameters()]
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        with tt.no_grad():
+            for e, p in zip(ema, model.parameters()):
+                e.mul_(0.9).add_(p, alpha=0.1)
+        return loss
+    step = C(step)
+    for x, y in zip(batches(603, 6, 4, 3), batches(604, 6, 4, 2)):
+        yield {"out": step(x, y), "model": model, "ema": ema}
+
+
+@program(2)
+def al_inplace_through_two_views_of_arg(C):
+    xs = batches(605, 5, 4, 4)
+
+    def f(x):
+        a = x[:2]
+        b = x[1:3]
+        a.add_(1.0)
+        b.mul_(2.0)
+        return x.sum(1)
+    f = C(f)
+    for x in xs:
+        yield {"out": f(x), "x": x}
+
+
+@program(2)
+def al_arg_modified_then_returned_view(C):
+    xs = batches(606, 5, 4, 3)
+
+    def f(x):
+        x.mul_(2.0)
+        return x[:, 0]
+    f = C(f)
+    for x in xs:
+        out = f(x)
+        yield {"out": out, "x": x}
+        x.add_(100.0)
+        yield {"out_after": out}
+
+
+@program(2)
+def al_detached_param_modified_inside(C):
+    w = T(607, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        d = w.detach()
+        d.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(607, 5, 3):
+        yield {"out": step(x), "w": w}
+
+
+@program(2)
+def al_swap_arguments_order(C):
+    a, b = T(608, 3), T(609, 3)
+
+    def f(p, q):
+        p.sub_(q)
+        return p * q
+    f = C(f)
+    for x, y in ((a, b), (a, b), (b, a), (a, b), (b, a)):
+        yield {"out": f(x, y), "a": a, "b": b}
+
+
+@program(4)
+def ag_grad_inputs_and_params(C):
+    w = T(610, 3, requires_grad=True)
+
+    def f(x):
+        loss = (x * w).pow(2).sum()
+        gx, gw = tt.autograd.grad(loss, [x, w])
+        return gx, gw
+    f = C(f)
+    for i in range(5):
+        x = T(611 + i, 3, requires_grad=True)
+        yield {"out": f(x)}
+
+
+@program(4)
+def ag_no_grad_eval_and_train_same_fn(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def f(x, y):
+        loss = F.mse_loss(model(x), y)
+        if loss.requires_grad:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return loss
+    f = C(f)
+    for i, (x, y) in enumerate(zip(batches(612, 7, 4, 3), batches(613, 7, 4, 2))):
+        if i % 3 == 2:
+            with tt.no_grad():
+                yield {"out": f(x, y), "model": model}
+        else:
+            yield {"out": f(x, y), "model": model}
+
+
+@program(6)
+def rv_hook_modifies_grad_with_counter_state(C):
+    w = T(614, 3, requires_grad=True)
+    state = {"n": 0}
+
+    def hook(g):
+        state["n"] += 1
+        return g * float(state["n"])
+    w.register_hook(hook)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(614, 5, 3):
+        yield {"out": step(x), "w": w, "n": state["n"]}
+        w.grad = None
+
+
+# --------------------------------------------------------------- more: outputs kept across calls
+
+
+@program(2)
+def al_previous_outputs_not_clobbered(C):
+    w = T(700, 4, 4)
+
+    def f(x):
+        h = (x @ w).tanh()
+        return h * 2.0, h.sum(0)
+    f = C(f)
+    outs = []
+    for x in batches(700, 6, 3, 4):
+        outs.append(f(x))
+        yield {"out_all": list(outs)}
+
+
+@program(2)
+def al_state_carry_output_as_next_input(C):
+    Wh, Wx = T(701, 4, 4, scale=0.5), T(702, 3, 4, scale=0.5)
+
+    def cell(x, h):
+        return (h @ Wh + x @ Wx).tanh()
+    cell = C(cell)
+    h = tt.zeros(2, 4)
+    hs = []
+    for x in batches(703, 8, 2, 3):
+        h = cell(x, h)
+        hs.append(h)
+        yield {"out": h, "out_all": list(hs)}
+
+
+@program(2)
+def al_state_carry_training_detach(C):
+    Wh = T(704, 4, 4, scale=0.5, requires_grad=True)
+    Wx = T(705, 3, 4, scale=0.5, requires_grad=True)
+
+    def step(x, h):
+        h2 = (h @ Wh + x @ Wx).tanh()
+        loss = h2.pow(2).mean()
+        loss.backward()
+        with tt.no_grad():
+            for p in (Wh, Wx):
+                p.sub_(0.1 * p.grad)
+                p.grad = None
+        return loss, h2.detach()
+    step = C(step)
+    h = tt.zeros(2, 4)
+    for x in batches(706, 7, 2, 3):
+        loss, h = step(x, h)
+        yield {"out": (loss, h), "Wh": Wh, "Wx": Wx}
+
+
+@program(2)
+def al_user_mutates_returned_constant(C):
+    def f(x):
+        return x * 2.0, tt.zeros(3), tt.tensor(1.5)
+    f = C(f)
+    for x in batches(707, 6, 3):
+        out = f(x)
+        yield {"out": out}
+        out[1].add_(5.0)
+        out[2].mul_(3.0)
+        out[0].zero_()
+        yield {"out_mutated": out}
+
+
+@program(2)
+def al_user_mutates_returned_grad(C):
+    w = T(708, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        g = w.grad
+        w.grad = None
+        return loss, g
+    step = C(step)
+    for x in batches(708, 6, 3):
+        loss, g = step(x)
+        yield {"out": (loss, g), "w": w}
+        g.mul_(0.0)
+
+
+@program(2)
+def al_output_fed_back_inplace(C):
+    def f(x):
+        y = x * 0.5 + 1.0
+        return y
+    f = C(f)
+    x = T(709, 4)
+    for _ in range(6):
+        x = f(x)
+        x.add_(0.25)
+        yield {"out": x}
+
+
+# --------------------------------------------------------------- more: state the guards could miss
+
+
+G_SCALE2 = 1.0
+
+
+@program(5)
+def ps_globals_dict_lookup(C):
+    global G_SCALE2
+    G_SCALE2 = 1.0
+
+    def f(x):
+        return x * globals()["G_SCALE2"]
+    f = C(f)
+    for i, x in enumerate(batches(720, 6, 3)):
+        if i == 3:
+            G_SCALE2 = 4.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_sys_modules_lookup(C):
+    global G_SCALE2
+    G_SCALE2 = 1.0
+
+    def f(x):
+        return x * sys.modules[__name__].G_SCALE2
+    f = C(f)
+    for i, x in enumerate(batches(721, 6, 3)):
+        if i == 3:
+            G_SCALE2 = -2.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_mappingproxy_config(C):
+    backing = {"scale": 1.0}
+    cfg = types.MappingProxyType(backing)
+
+    def f(x):
+        return x * cfg["scale"]
+    f = C(f)
+    for i, x in enumerate(batches(722, 6, 3)):
+        if i == 3:
+            backing["scale"] = 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_array_module_config(C):
+    import array
+    coef = array.array("d", [1.0, 0.5])
+
+    def f(x):
+        return x * coef[0] + coef[1]
+    f = C(f)
+    for i, x in enumerate(batches(723, 6, 3)):
+        if i == 3:
+            coef[0] = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_numpy_schedule_array_element(C):
+    lrs = np.array([0.1, 0.1, 0.1, 0.1], dtype=np.float64)
+    w = T(724, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(float(lrs[0]) * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(724, 6, 3)):
+        if i == 3:
+            lrs[:] = 0.01
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def ps_contextvar_config(C):
+    import contextvars
+    var = contextvars.ContextVar("adv_scale", default=1.0)
+
+    def f(x):
+        return x * var.get()
+    f = C(f)
+    for i, x in enumerate(batches(725, 6, 3)):
+        if i == 3:
+            var.set(2.5)
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_weakref_to_config(C):
+    import weakref
+
+    class Cfg:
+        pass
+    cfg = Cfg()
+    cfg.scale = 1.0
+    ref = weakref.ref(cfg)
+
+    def f(x):
+        return x * ref().scale
+    f = C(f)
+    for i, x in enumerate(batches(726, 6, 3)):
+        if i == 3:
+            cfg.scale = 0.125
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_deque_batches_popleft(C):
+    import collections
+    queue = collections.deque(batches(727, 10, 3))
+
+    def f(w):
+        return queue.popleft() * w
+    f = C(f)
+    w = T(728, 3)
+    for _ in range(5):
+        yield {"out": f(w), "left": len(queue)}
+
+
+@program(5)
+def ps_detect_anomaly_switched_on(C):
+    w = tt.tensor([0.0, 1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        loss = (w.sqrt() * (x * 0.0)).sum()
+        loss.backward()
+        g = w.grad
+        w.grad = None
+        return loss, g
+    step = C(step)
+    for i, x in enumerate(batches(729, 6, 3)):
+        if i == 3:
+            tt.autograd.set_detect_anomaly(True)
+        try:
+            yield {"out": attempt(step, x)}
+        finally:
+            if i == 5:
+                tt.autograd.set_detect_anomaly(False)
+    tt.autograd.set_detect_anomaly(False)
+
+
+@program(5)
+def ps_forward_pre_hook_added_after_trace(C):
+    model = mlp(3, 2)
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    for i, x in enumerate(batches(730, 6, 2, 3)):
+        if i == 3:
+            model[0].register_forward_pre_hook(lambda m, inp: (inp[0] * 0.0,))
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_param_dtype_changed_via_data(C):
+    w = T(731, 3)
+
+    def f(x):
+        return x * w
+    f = C(f)
+    for i, x in enumerate(batches(731, 6, 3)):
+        if i == 3:
+            w.data = w.data.double()
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_param_data_replaced_by_transposed_view(C):
+    w = T(732, 3, 3)
+
+    def f(x):
+        return x @ w
+    f = C(f)
+    for i, x in enumerate(batches(732, 6, 2, 3)):
+        if i == 3:
+            w.data = T(733, 3, 3).t()
+        yield {"out": f(x), "w": w}
+
+
+@program(5)
+def ps_optimizer_load_state_dict(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    saved = None
+    for i, (x, y) in enumerate(zip(batches(734, 7, 4, 3), batches(735, 7, 4, 2))):
+        if i == 2:
+            import copy
+            saved = copy.deepcopy(opt.state_dict())
+        if i == 5:
+            opt.load_state_dict(saved)
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(5)
+def ps_model_load_state_dict(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    step = C(sgd_step(model, opt))
+    snap = None
+    for i, (x, y) in enumerate(zip(batches(736, 7, 4, 3), batches(737, 7, 4, 2))):
+        if i == 2:
+            snap = {k: v.clone() for k, v in model.state_dict().items()}
+        if i == 5:
+            model.load_state_dict(snap)
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def ps_object_class_swapped(C):
+    class Relu:
+        def apply(self, h):
+            return h.relu()
+
+    class Tanh:
+        def apply(self, h):
+            return h.tanh()
+    act = Relu()
+
+    def f(x):
+        return act.apply(x * 2.0)
+    f = C(f)
+    for i, x in enumerate(batches(738, 6, 3)):
+        if i == 3:
+            act.__class__ = Tanh
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_method_monkeypatched_on_class(C):
+    class Head:
+        def act(self, h):
+            return h.relu()
+    head = Head()
+
+    def f(x):
+        return head.act(x)
+    f = C(f)
+    for i, x in enumerate(batches(739, 6, 3)):
+        if i == 3:
+            Head.act = lambda self, h: h.sigmoid()
+        yield {"out": f(x)}
+
+
+@program(5)
+def ps_library_function_monkeypatched(C):
+    orig = F.gelu
+
+    def f(x):
+        return F.gelu(x)
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(740, 6, 3)):
+            if i == 3:
+                F.gelu = lambda h, approximate="none": h.relu()
+            yield {"out": f(x)}
+    finally:
+        F.gelu = orig
+
+
+@program(5)
+def ps_bytearray_flags(C):
+    flags = bytearray(b"\x00")
+
+    def f(x):
+        return x.relu() if flags[0] == 0 else x.tanh()
+    f = C(f)
+    for i, x in enumerate(batches(741, 6, 3)):
+        if i == 3:
+            flags[0] = 1
+        yield {"out": f(x)}
+
+
+# --------------------------------------------------------------- more: threads
+
+
+@program(3)
+def th_thread_spawned_inside_function(C):
+    w = T(750, 4)
+
+    def f(x):
+        box = {}
+
+        def work():
+            box["h"] = (x * w).exp()
+        th = threading.Thread(target=work)
+        th.start()
+        th.join()
+        return box["h"] + 1.0
+    f = C(f)
+    for x in batches(751, 5, 4):
+        yield {"out": f(x)}
+
+
+@program(3)
+def th_thread_pool_map_inside_function(C):
+    from concurrent.futures import ThreadPoolExecutor
+    pool = ThreadPoolExecutor(2)
+    ws = [T(752 + k, 4) for k in range(3)]
+
+    def f(x):
+        parts = list(pool.map(lambda w: (x * w).tanh(), ws))
+        return parts[0] + parts[1] * parts[2]
+    f = C(f)
+    try:
+        for x in batches(755, 5, 4):
+            yield {"out": f(x)}
+    finally:
+        pool.shutdown()
+
+
+@program(3)
+def th_concurrent_mixed_shapes_retrace(C):
+    w = T(756, 4, 3)
+
+    def f(x):
+        return (x @ w).sigmoid().sum(0)
+    f = C(f)
+    a = [T(757 + i, 3 + (i % 3), 4) for i in range(24)]
+    b = [T(790 + i, 2 + (i % 4), 4) for i in range(24)]
+    yield {"out": _run_threads([lambda: [f(x) for x in a], lambda: [f(x) for x in b]])}
+
+
+@program(3)
+def th_backward_in_other_thread_during_trace(C):
+    v = T(820, 4, requires_grad=True)
+    ys = batches(821, 30, 4)
+    w = T(822, 4, requires_grad=True)
+
+    def background():
+        out = []
+        for y in ys:
+            loss = (y * v).tanh().sum()
+            loss.backward()
+            out.append(v.grad.clone())
+            v.grad = None
+        return out
+
+    def tracer():
+        out = []
+        for k in range(8):
+            def step(x, k=k):
+                loss = (x * w + float(k)).pow(2).sum()
+                loss.backward()
+                g = w.grad
+                w.grad = None
+                return loss, g
+            cs = C(step)
+            out.append([cs(x) for x in batches(830 + k, 3, 4)])
+        return out
+    yield {"out": _run_threads([background, tracer]), "v": v, "w": w}
+
+
+# --------------------------------------------------------------------------- pytest
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_program(name):
+    outcome, detail = run_program(name)
+    assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
