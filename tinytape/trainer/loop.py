@@ -145,7 +145,8 @@ class Run:
                     log.warning("%s", w.message)
                 if compiled.traces != traces:
                     self.compile_s = (self.compile_s or 0.0) + time.perf_counter() - started
-                self.eager_reason = compiled.eager
+                # a refusal for the whole function, or for this batch's signature
+                self.eager_reason = compiled.eager or next(iter(compiled.eager_signatures.values()), None)
                 self.check_finite(loss, step)  # after the update: the checkpoint on disk stays the last good one
             if setup.scheduler is not None:
                 setup.scheduler.step()
