@@ -168,6 +168,19 @@ def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, override
     assert losses_of(tmp_path / "compiled") == losses_of(tmp_path / "eager")
 
 
+def test_a_compiled_run_resumed_gives_the_eager_curve(tmp_path, user_module):
+    """In-place activations and momentum, compiled, interrupted at step 7 and resumed: the
+    losses of one eager run of 16 steps, bit for bit."""
+    inplace = [o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER
+               if o != "optim=adam"] + ["optim.momentum=0.9"]
+    run(config(*inplace, "trainer.steps=16", "trainer.compile=false"), str(tmp_path / "eager"))
+    half = run(config(*inplace, "trainer.steps=7"), str(tmp_path / "half"))
+    assert half["compiled"] is True
+    ckpt = tmp_path / "half" / "checkpoint.npz"
+    run(config(*inplace, "trainer.steps=16", f"trainer.resume={ckpt}"), str(tmp_path / "resumed"))
+    assert losses_of(tmp_path / "resumed") == losses_of(tmp_path / "eager")
+
+
 def test_a_step_the_compiler_cant_replay_runs_eagerly_and_says_why(tmp_path):
     metrics = run(config(*SMALL, "model=mlp_function", "trainer.steps=3"), str(tmp_path))
     assert metrics["compiled"] is False and metrics["eager_reason"]
