@@ -242,7 +242,9 @@ class _Entry:
             replay = fused_replay(program)
             if replay is not None:
                 self.kind = "fused"
-            else:
+            elif not _writes_temporaries_in_place(program):
+                # a GPU program is not replayed at trace time (``verify`` reads host arrays):
+                # in-place writes into its own temporaries replay kernel by kernel there
                 from .cuda_fuse import cuda_fused_replay  # imports numba.cuda (0.3 s): only for CUDA programs
                 replay = cuda_fused_replay(program)
                 self.kind = "cuda_fused" if replay is not None else "python"
@@ -293,6 +295,22 @@ class _Entry:
     def run(self, tensors, raw=()):
         with self.lock:
             return self.call(tensors, raw)
+
+
+def _writes_temporaries_in_place(program):
+    """Whether some call writes in place into a buffer the program made (not a parameter's
+    or an argument's storage, which the optimizer updates in place)."""
+    for _, kernel, args_t, kwargs_t, out_t in program.capture.calls:
+        target = None
+        if out_t is None and args_t and args_t[0][0] == "b":
+            target = args_t[0][1]
+        elif kwargs_t.get("out", ("c", None))[0] == "b":
+            target = kwargs_t["out"][1]
+        elif kernel == "binary" and len(args_t) > 3 and args_t[3][0] == "b":
+            target = args_t[3][1]
+        if target is not None and target not in program.sources:
+            return True
+    return False
 
 
 def _signature(args, kwargs, tensors):
