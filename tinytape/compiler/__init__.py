@@ -316,7 +316,7 @@ def _writes_temporaries_in_place(program):
 def _signature(args, kwargs, tensors):
     """Hashable description of the arguments; tensors are appended to ``tensors``.  A
     tensor is described by its layout (shape, dtype, strides), device and autograd
-    state; Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``);
+    state (hooks included); Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``);
     other objects by identity (their contents are guarded).  The key ends with grad
     mode, the default dtype and which tensor arguments share a storage, since a program
     traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
@@ -324,7 +324,8 @@ def _signature(args, kwargs, tensors):
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
-                      a._grad is None, a._grad_fn is None) for a in args]) + mode
+                      a._grad is None, a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
+                      a._retains_grad) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 
     def sig(v):
@@ -332,7 +333,7 @@ def _signature(args, kwargs, tensors):
             tensors.append(v)
             d = v._data
             return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None, v._grad_fn is None)
+                    v._grad is None, v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad)
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
         if type(v) in (float, complex):
