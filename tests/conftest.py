@@ -5,9 +5,22 @@ import os
 if not os.path.exists("/dev/nvidiactl"):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
+
+import pytorch_answers  # noqa: E402
 
 # kernels compile on first use (cached on disk afterwards): no per-example deadline
 settings.register_profile("tinytape", deadline=None, max_examples=int(os.environ.get("TINYTAPE_EXAMPLES", 25)),
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("tinytape")
+
+
+@pytest.fixture(autouse=True)
+def _pytorch_answers_of_this_test(request):
+    pytorch_answers.begin(request.node)
+
+
+def pytest_sessionfinish(session):
+    for path in pytorch_answers.write_recorded():
+        print(f"\nwrote {path}")

@@ -11,6 +11,7 @@ import pytest
 from ml_dtypes import bfloat16 as BF16
 
 import tinytape as tt
+from pytorch_answers import pytorch
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]  # cuda: numba's simulator without a GPU
 
@@ -58,9 +59,13 @@ def _data():
             rng.standard_normal((3, 4)).astype(np.float32).astype(BF16))
 
 
-def _torch(arr):
-    torch = pytest.importorskip("torch")
-    return torch.tensor(np.asarray(arr, np.float32)).to(torch.bfloat16)
+def _f32(arr):
+    """The bfloat16 data as float32 (exactly): what PyTorch's side is given."""
+    return np.asarray(arr, np.float32)
+
+
+def _torch(torch, arr):
+    return torch.tensor(_f32(arr)).to(torch.bfloat16)
 
 
 def _host(t):
@@ -69,21 +74,14 @@ def _host(t):
     return t.float().numpy() if t.dtype.is_floating_point else t.numpy()
 
 
-def _torch_host(t):
-    import torch
-    t = t.detach()
-    return t.float().numpy() if t.dtype.is_floating_point else t.numpy()
-
-
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_match_pytorch_bitwise(name, device):
-    torch = pytest.importorskip("torch")
     a, b = _data()
     got = CASES[name](tt, tt.tensor(a, device=device), tt.tensor(b, device=device))
-    want = CASES[name](torch, _torch(a), _torch(b))
-    assert repr(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
-    np.testing.assert_array_equal(_host(got), _torch_host(want))
+    want = pytorch(lambda torch, a, b: CASES[name](torch, _torch(torch, a), _torch(torch, b)), _f32(a), _f32(b))
+    assert repr(got.dtype).split(".")[-1] == want.dtype
+    np.testing.assert_array_equal(_host(got), want.numpy())
 
 
 SCALAR_OPERANDS = {
@@ -100,22 +98,32 @@ def test_number_operands_as_pytorch(dtype, device):
     """mul and div read a number (or 0-d tensor) operand in float32, add and sub round it to
     the tensor's dtype first: PyTorch's CPU kernels' two rules, bit for bit, with the
     gradient and the in-place forms."""
-    torch = pytest.importorskip("torch")
     a = np.random.default_rng(1).standard_normal(64).astype(np.float32)
-    ours, theirs = getattr(tt, dtype), getattr(torch, dtype)
+    in_place = (("mul_", 3.1), ("div_", 0.7), ("add_", 3.1), ("sub_", 0.7))
+
+    def answers(torch, a):
+        out = {}
+        for name, fn in SCALAR_OPERANDS.items():
+            xt = torch.tensor(a).to(getattr(torch, dtype)).requires_grad_(True)
+            want = fn(torch, xt)
+            want.sum().backward()
+            out[name] = (want, xt.grad)
+        for method, value in in_place:
+            out[method] = getattr(torch.tensor(a).to(getattr(torch, dtype)), method)(value)
+        return out
+    theirs = pytorch(answers, a)
+    ours = getattr(tt, dtype)
     for name, fn in SCALAR_OPERANDS.items():
         x = tt.tensor(a, device=device).to(ours).requires_grad_(True)
-        xt = torch.tensor(a).to(theirs).requires_grad_(True)
-        got, want = fn(tt, x), fn(torch, xt)
-        np.testing.assert_array_equal(_host(got), _torch_host(want), err_msg=name)
+        got = fn(tt, x)
+        want, want_grad = theirs[name]
+        np.testing.assert_array_equal(_host(got), want.numpy(), err_msg=name)
         got.sum().backward()
-        want.sum().backward()
-        np.testing.assert_array_equal(_host(x.grad), _torch_host(xt.grad), err_msg=f"{name} gradient")
-    for method, value in (("mul_", 3.1), ("div_", 0.7), ("add_", 3.1), ("sub_", 0.7)):
-        x, xt = tt.tensor(a, device=device).to(ours), torch.tensor(a).to(theirs)
+        np.testing.assert_array_equal(_host(x.grad), want_grad.numpy(), err_msg=f"{name} gradient")
+    for method, value in in_place:
+        x = tt.tensor(a, device=device).to(ours)
         getattr(x, method)(value)
-        getattr(xt, method)(value)
-        np.testing.assert_array_equal(_host(x), _torch_host(xt), err_msg=method)
+        np.testing.assert_array_equal(_host(x), theirs[method].numpy(), err_msg=method)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -131,23 +139,26 @@ def test_number_operand_of_mul_is_not_rounded_first(device):
 def test_log_softmax_within_one_rounding(device):
     """PyTorch's CPU log_softmax rounds an intermediate of its reduced-precision kernel (as
     for float16): one rounding apart, where tinytape rounds the float32 result once."""
-    torch = pytest.importorskip("torch")
     a, _ = _data()
     got = tt.log_softmax(tt.tensor(a, device=device), 1)
     assert got.dtype is tt.bfloat16
-    np.testing.assert_allclose(_host(got), _torch_host(torch.log_softmax(_torch(a), 1)), rtol=2 ** -7, atol=0)
+    want = pytorch(lambda torch, a: torch.log_softmax(_torch(torch, a), 1), _f32(a))
+    np.testing.assert_allclose(_host(got), want.numpy(), rtol=2 ** -7, atol=0)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradients_match_pytorch(device):
-    torch = pytest.importorskip("torch")
     a, b = _data()
     x = tt.tensor(a, device=device, requires_grad=True)
     ((x * tt.tensor(b, device=device)).tanh() @ x.T).sum().backward()
-    xt = _torch(a).requires_grad_(True)
-    ((xt * _torch(b)).tanh() @ xt.T).sum().backward()
-    assert x.grad.dtype is tt.bfloat16 and x.grad.device == x.device
-    np.testing.assert_allclose(_host(x.grad), _torch_host(xt.grad), rtol=2 ** -7, atol=2 ** -10)
+
+    def gradient(torch, a, b):
+        xt = _torch(torch, a).requires_grad_(True)
+        ((xt * _torch(torch, b)).tanh() @ xt.T).sum().backward()
+        return xt.grad
+    want = pytorch(gradient, _f32(a), _f32(b))
+    assert x.grad.dtype is tt.bfloat16 and x.grad.device == x.device and want.dtype == "bfloat16"
+    np.testing.assert_allclose(_host(x.grad), want.numpy(), rtol=2 ** -7, atol=2 ** -10)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -181,8 +192,7 @@ def test_double_rounds_through_float32_as_pytorch():
     assert tt.full((1,), v, dtype=tt.bfloat16).item() == 1.0
     assert tt.tensor([v], dtype=tt.float64).to(tt.bfloat16).item() == 1.0
     assert (tt.zeros(1, dtype=tt.bfloat16) + v).item() == 1.0
-    torch = pytest.importorskip("torch")
-    assert torch.tensor([v], dtype=torch.float64).to(torch.bfloat16).item() == 1.0
+    assert pytorch(lambda torch: torch.tensor([v], dtype=torch.float64).to(torch.bfloat16).item()) == 1.0
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -228,11 +238,10 @@ def test_printing(device):
     x = tt.tensor([1.5, 2.0], dtype=tt.bfloat16, device=device)
     suffix = ", device='cuda:0'" if device == "cuda" else ""
     assert repr(x) == f"tensor([1.5000, 2.0000]{suffix}, dtype=tinytape.bfloat16)"
-    torch = pytest.importorskip("torch")
     a, _ = _data()
-    for got, want in ((tt.tensor(a, device=device) * 100, _torch(a) * 100),
-                      (tt.tensor(a, device=device).sum(), _torch(a).sum())):
-        expected = repr(want).replace("torch.", "tinytape.")
+    printed = pytorch(lambda torch, a: [repr(_torch(torch, a) * 100), repr(_torch(torch, a).sum())], _f32(a))
+    for got, want in zip((tt.tensor(a, device=device) * 100, tt.tensor(a, device=device).sum()), printed):
+        expected = want.replace("torch.", "tinytape.")
         if device == "cuda":  # PyTorch's own cuda repr needs a GPU: compare the cpu one, device suffix added
             expected = expected.replace(", dtype", ", device='cuda:0', dtype", 1)
         assert " ".join(repr(got).split()) == " ".join(expected.split())
@@ -240,16 +249,20 @@ def test_printing(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_in_place_update_stays_bfloat16_and_rounds(device):
-    torch = pytest.importorskip("torch")
     a, b = _data()
-    x, xt = tt.tensor(a, device=device), _torch(a)
+    x = tt.tensor(a, device=device)
     with tt.no_grad():
         x -= 0.1 * tt.tensor(b, device=device)
         x[0] = 7.3
-    xt -= 0.1 * _torch(b)
-    xt[0] = 7.3
-    assert x.dtype is tt.bfloat16
-    np.testing.assert_array_equal(_host(x), _torch_host(xt))
+
+    def updated(torch, a, b):
+        xt = _torch(torch, a)
+        xt -= 0.1 * _torch(torch, b)
+        xt[0] = 7.3
+        return xt
+    want = pytorch(updated, _f32(a), _f32(b))
+    assert x.dtype is tt.bfloat16 and want.dtype == "bfloat16"
+    np.testing.assert_array_equal(_host(x), want.numpy())
 
 
 @pytest.mark.parametrize("device", DEVICES)

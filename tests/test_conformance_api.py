@@ -7,6 +7,7 @@ import tinytape as tt
 import tinytape.autograd.functional as AF
 import tinytape.nn.functional as F
 from helpers import check_grad
+from pytorch_answers import Recorded, pytorch
 
 DEVICES = ["cpu", "cuda"]
 _rng = np.random.default_rng(3)
@@ -14,10 +15,9 @@ A = _rng.standard_normal((3, 4))
 A[1, 2] = 0.0  # a zero for prod
 
 
-def _idx(x, rows):
-    """An index tensor of ``x``'s library, on its device."""
-    module = tt if isinstance(x, tt.Tensor) else pytest.importorskip("torch")
-    return module.tensor(rows, device=x.device)
+def _idx(m, x, rows):
+    """An index tensor of library ``m``, on ``x``'s device."""
+    return m.tensor(rows, device=x.device)
 
 
 # name -> function of (module, x); every one differentiable in x
@@ -38,8 +38,8 @@ DIFFERENTIABLE = {
     "sort descending": lambda m, x: x.sort(0, descending=True).values,
     "topk": lambda m, x: x.topk(2)[0],
     "topk smallest dim 0": lambda m, x: m.topk(x, 2, dim=0, largest=False).values,
-    "gather": lambda m, x: x.gather(1, _idx(x, [[0, 0], [3, 1], [2, 2]])),
-    "masked_fill": lambda m, x: x.masked_fill(_idx(x, [True, False, True, False]), -1.0),
+    "gather": lambda m, x: x.gather(1, _idx(m, x, [[0, 0], [3, 1], [2, 2]])),
+    "masked_fill": lambda m, x: x.masked_fill(_idx(m, x, [True, False, True, False]), -1.0),
     "Tensor.softmax": lambda m, x: x.softmax(0),
     "Tensor.log_softmax": lambda m, x: x.log_softmax(dim=1),
     "F.leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x + 0.05, 0.2),  # away from the kink
@@ -47,23 +47,27 @@ DIFFERENTIABLE = {
     "linalg.norm": lambda m, x: m.linalg.norm(x),
     "linalg.norm dim": lambda m, x: m.linalg.norm(x, dim=1),
     "linalg.vector_norm ord=3": lambda m, x: m.linalg.vector_norm(x, ord=3, dim=0),
-    "range index": lambda m, x: x[range(3), _idx(x, [0, 3, 1])],
+    "range index": lambda m, x: x[range(3), _idx(m, x, [0, 3, 1])],
     "axis keepdims": lambda m, x: x.sum(axis=1, keepdims=True) * x.mean(axis=0),
     "max of 0-d": lambda m, x: x[0, 0].max(0)[0] * x,
 }
 
 
+def _value_and_gradient(m, case, a):
+    """DIFFERENTIABLE[case] of ``a`` in library ``m``, and the gradient of a weighted sum of it."""
+    x = m.tensor(a, requires_grad=True)
+    out = DIFFERENTIABLE[case](m, x)
+    weights = np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape))
+    (out * m.tensor(weights)).sum().backward()
+    return out.detach(), x.grad
+
+
 @pytest.mark.parametrize("case", sorted(DIFFERENTIABLE))
 def test_values_and_gradients_match_pytorch(case):
-    torch = pytest.importorskip("torch")
-    fn = DIFFERENTIABLE[case]
-    x, tx = tt.tensor(A, requires_grad=True), torch.tensor(A, requires_grad=True)
-    got, want = fn(tt, x), fn(torch, tx)
-    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-7, atol=1e-10)
-    weights = np.linspace(-1, 1, want.numel()).reshape(want.shape)
-    (got * tt.tensor(weights)).sum().backward()
-    (want * torch.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-7, atol=1e-10)
+    got, got_grad = _value_and_gradient(tt, case, A)
+    want, want_grad = pytorch(lambda torch, a: _value_and_gradient(torch, case, a), A)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(got_grad.numpy(), want_grad.numpy(), rtol=1e-7, atol=1e-10)
 
 
 @pytest.mark.parametrize("case", sorted(DIFFERENTIABLE))
@@ -84,13 +88,16 @@ def test_cuda_matches_cpu(case):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+SORTS = (lambda m, a: m.tensor(a).sort(1), lambda m, a: m.tensor(a).sort(0, descending=True),
+         lambda m, a: m.tensor(a).topk(2, 0), lambda m, a: m.tensor([3.0, 1.0, 2.0]).sort())
+
+
 def test_sort_topk_indices_and_printing_match_pytorch():
-    torch = pytest.importorskip("torch")
-    for call in (lambda m: m.tensor(A).sort(1), lambda m: m.tensor(A).sort(0, descending=True),
-                 lambda m: m.tensor(A).topk(2, 0), lambda m: m.tensor([3.0, 1.0, 2.0]).sort()):
-        got, want = call(tt), call(torch)
-        assert got.indices.tolist() == want.indices.tolist()
-        assert repr(got).replace("tinytape.", "torch.") == repr(want)
+    wants = pytorch(lambda torch, a: [(call(torch, a).indices, repr(call(torch, a))) for call in SORTS], A)
+    for call, (indices, printed) in zip(SORTS, wants):
+        got = call(tt, A)
+        assert got.indices.tolist() == indices.tolist()
+        assert repr(got).replace("tinytape.", "torch.") == printed
 
 
 COMPARISONS = {
@@ -115,10 +122,9 @@ COMPARISONS = {
 
 @pytest.mark.parametrize("case", sorted(COMPARISONS))
 def test_non_differentiable_api_matches_pytorch(case):
-    torch = pytest.importorskip("torch")
-    got, want = COMPARISONS[case](tt), COMPARISONS[case](torch)
-    if isinstance(want, torch.Tensor):
-        assert got.tolist() == want.tolist() and got.dtype.name == str(want.dtype).split(".")[1]
+    got, want = COMPARISONS[case](tt), pytorch(lambda torch: COMPARISONS[case](torch))
+    if isinstance(want, Recorded):
+        assert got.tolist() == want.tolist() and got.dtype.name == want.dtype
     else:
         assert got == want
 
@@ -137,13 +143,13 @@ def test_random_api():
 
 
 def test_softmax_without_dim_warns_and_picks_pytorchs_dim():
-    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
     for shape in [(3,), (2, 3), (2, 3, 4)]:
-        x = _rng.standard_normal(shape)
+        x = rng.standard_normal(shape)
         with pytest.warns(UserWarning, match="Implicit dimension choice"):
             got = F.softmax(tt.tensor(x))
-        with pytest.warns(UserWarning):
-            want = torch.nn.functional.softmax(torch.tensor(x))
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            want = pytorch(lambda torch, x: torch.nn.functional.softmax(torch.tensor(x)), x)
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
@@ -154,16 +160,18 @@ def test_inference_mode_and_printoptions():
     with tt.inference_mode(False):
         assert (x * 2).requires_grad
     assert not tt.is_inference_mode_enabled()
-    torch = pytest.importorskip("torch")
+    assert _printed_with_options(tt) == pytorch(_printed_with_options)
+
+
+def _printed_with_options(m):
+    printed = []
     try:
         for options in [{"precision": 2}, {"sci_mode": True}, {"precision": 6, "sci_mode": False}]:
-            tt.set_printoptions(**options)
-            torch.set_printoptions(**options)
-            for values in ([1.23456789, 2.0], [1e-5, 3.0], [1.0, 2.0]):
-                assert repr(tt.tensor(values)) == repr(torch.tensor(values))
+            m.set_printoptions(**options)
+            printed += [repr(m.tensor(values)) for values in ([1.23456789, 2.0], [1e-5, 3.0], [1.0, 2.0])]
     finally:
-        tt.set_printoptions(profile="default")
-        torch.set_printoptions(profile="default")
+        m.set_printoptions(profile="default")
+    return printed
 
 
 def _f(m):
@@ -199,8 +207,8 @@ def _flat(x):
 
 @pytest.mark.parametrize("case", sorted(FUNCTIONAL))
 def test_autograd_functional_matches_pytorch(case):
-    torch = pytest.importorskip("torch")
-    got, want = _flat(FUNCTIONAL[case](AF, tt)), _flat(FUNCTIONAL[case](torch.autograd.functional, torch))
+    got = _flat(FUNCTIONAL[case](AF, tt))
+    want = pytorch(lambda torch: _flat(FUNCTIONAL[case](torch.autograd.functional, torch)))
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
@@ -216,13 +224,16 @@ def test_functional_create_graph_is_differentiable():
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "uint8", "float16"])
 def test_storage_dtypes_hold_cast_and_print(dtype, device):
-    torch = pytest.importorskip("torch")
     values = [1.5, 2.5, 7.0]
     got = tt.tensor(values, device=device).to(getattr(tt, dtype))
-    want = torch.tensor(values).to(getattr(torch, dtype))
+
+    def held(torch):
+        t = torch.tensor(values).to(getattr(torch, dtype))
+        return t, repr(t), t.float(), t * 3 + 1, t.sum().item()
+    want, printed, widened, computed, total = pytorch(held)
     assert got.dtype is getattr(tt, dtype) and got.tolist() == want.tolist()
-    assert repr(got.cpu()).replace("tinytape.", "torch.") == repr(want)
-    assert got.float().tolist() == want.float().tolist()
+    assert repr(got.cpu()).replace("tinytape.", "torch.") == printed
+    assert got.float().tolist() == widened.tolist()
     if dtype != "float16":  # integers compute in their own type, as PyTorch
-        assert (got * 3 + 1).cpu().tolist() == (want * 3 + 1).tolist() and (got * 3).dtype is got.dtype
-        assert got.sum().item() == want.sum().item()
+        assert (got * 3 + 1).cpu().tolist() == computed.tolist() and (got * 3).dtype is got.dtype
+        assert got.sum().item() == total

@@ -8,6 +8,7 @@ import pytest
 
 import tinytape as tt
 import tinytape.nn.functional as F
+from pytorch_answers import pytorch
 from tinytape import autograd
 
 DEVICES = ["cpu", "cuda"]
@@ -59,14 +60,16 @@ def test_hook_changing_the_gradient_raises(path, change, device):
 
 
 def test_hook_errors_as_pytorch():
-    torch = pytest.importorskip("torch")
     for change in sorted(HOOK_CHANGES):
         fn, message = HOOK_CHANGES[change]
-        with pytest.raises(RuntimeError, match=message):
+
+        def hooked(torch):
             w = torch.randn(5, requires_grad=True)
             y = w[torch.tensor([0, 1, 2, 2])]
             y.register_hook(fn)
             y.sum().backward()
+        with pytest.raises(RuntimeError, match=message):
+            pytorch(hooked)
 
 
 def _setitem(x, index, value):
@@ -105,10 +108,9 @@ def test_out_of_range_gather_scatter_raise(case, device):
 
 @pytest.mark.parametrize("case", sorted(INDEX_ERRORS) + sorted(RUNTIME_INDEX_ERRORS))
 def test_index_errors_are_pytorchs(case):
-    torch = pytest.importorskip("torch")
     fn = INDEX_ERRORS.get(case) or RUNTIME_INDEX_ERRORS[case]
     with pytest.raises(Exception) as want:
-        fn(torch, "cpu")
+        pytorch(lambda torch: fn(torch, "cpu"))
     with pytest.raises(Exception) as got:
         fn(tt, "cpu")
     assert got.type is want.type or issubclass(got.type, want.type)
@@ -127,21 +129,19 @@ CREATION = {
 def test_creation_overflow_raises(case):
     with pytest.raises((ValueError, RuntimeError)) as got:
         CREATION[case](tt)
-    torch = pytest.importorskip("torch")
     with pytest.raises(Exception) as want:
-        CREATION[case](torch)
+        pytorch(lambda torch: CREATION[case](torch))
     assert got.type is want.type
 
 
 @pytest.mark.parametrize("data, dtype", [([2 ** 63 - 1], None), ([-2 ** 63], None), ([3.7], "int64"), ([], None),
                                          ([1e40], "float32"), ([-1e6], "float16")])
 def test_creation_in_range_as_pytorch(data, dtype):
-    torch = pytest.importorskip("torch")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a float overflowing to inf is silent, as in PyTorch
         got = tt.tensor(data, dtype=getattr(tt, dtype) if dtype else None)
-    want = torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None)
-    assert got.tolist() == want.tolist() and got.dtype.name == str(want.dtype).split(".")[1]
+        want = pytorch(lambda torch: torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None))
+    assert got.tolist() == want.tolist() and got.dtype.name == want.dtype
 
 
 EMPTY = {
@@ -156,8 +156,7 @@ EMPTY = {
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", sorted(EMPTY))
 def test_reductions_of_empty_tensors(case, device):
-    torch = pytest.importorskip("torch")
-    got, want = EMPTY[case](tt, device), EMPTY[case](torch, "cpu")
+    got, want = EMPTY[case](tt, device), pytorch(lambda torch: EMPTY[case](torch, "cpu"))
     assert list(got.shape) == list(want.shape)
     np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
 

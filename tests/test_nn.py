@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinytape as tt
+from pytorch_answers import pytorch
 from tinytape import nn
 
 
@@ -58,13 +59,12 @@ def test_parameter_is_a_leaf_tensor_sharing_storage():
 
 
 def test_parameter_repr_matches_pytorch():
-    torch = pytest.importorskip("torch")
     values = [[1.5, -2.0], [0.25, 3.0]]
-    ours = repr(nn.Parameter(tt.tensor(values)))
-    theirs = repr(torch.nn.Parameter(torch.tensor(values)))
-    assert ours == theirs
-    assert str(nn.Parameter(tt.tensor(values), requires_grad=False)) == str(
-        torch.nn.Parameter(torch.tensor(values), requires_grad=False))
+
+    def printed(lib):
+        return (repr(lib.nn.Parameter(lib.tensor(values))),
+                str(lib.nn.Parameter(lib.tensor(values), requires_grad=False)))
+    assert printed(tt) == pytorch(printed)
 
 
 PARAMETER_OPS = [
@@ -166,17 +166,19 @@ def test_assignment_before_init_is_refused():
         Early()
 
 
+def _walks(lib):
+    """The names build(lib)'s walks give, in order."""
+    model = build(lib)
+    return {"walks": [[n for n, _ in getattr(model, walk)()]
+                      for walk in ("named_parameters", "named_buffers", "named_modules", "named_children")],
+            "state_dict": list(model.state_dict()),
+            "prefixed": [n for n, _ in model.named_parameters(prefix="model", recurse=True)],
+            "modules": len(list(model.modules())), "children": [type(c).__name__ for c in model.children()]}
+
+
 def test_names_order_and_walking_match_pytorch():
-    torch = pytest.importorskip("torch")
-    ours, theirs = build(tt), build(torch)
-    for walk in ("named_parameters", "named_buffers", "named_modules", "named_children"):
-        assert [n for n, _ in getattr(ours, walk)()] == [n for n, _ in getattr(theirs, walk)()], walk
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [n for n, _ in ours.named_parameters(prefix="model", recurse=True)] == \
-        [n for n, _ in theirs.named_parameters(prefix="model")]
-    assert [n for n, _ in ours.named_parameters(recurse=False)] == ["scale"]
-    assert len(list(ours.modules())) == len(list(theirs.modules()))
-    assert [type(c).__name__ for c in ours.children()] == [type(c).__name__ for c in theirs.children()]
+    assert _walks(tt) == pytorch(_walks)
+    assert [n for n, _ in build(tt).named_parameters(recurse=False)] == ["scale"]
 
 
 def test_shared_modules_and_parameters_appear_once():
@@ -288,18 +290,16 @@ LOAD_ERRORS = [
 
 @pytest.mark.parametrize("name, damage", LOAD_ERRORS, ids=[r[0] for r in LOAD_ERRORS])
 def test_load_state_dict_errors_read_as_pytorchs(name, damage):
-    torch = pytest.importorskip("torch")
-    messages = []
-    for lib in (tt, torch):
+    def message(lib):
         model = build(lib)
         sd = model.state_dict()
         damage(sd)
         with pytest.raises(RuntimeError) as info:
             model.load_state_dict(sd)
-        messages.append(str(info.value).replace("torch.", "tinytape.").replace("tinytape.Tensor", "Tensor")
-                        .replace("<class 'tinytape.Tensor'>", "").replace("<class 'Tensor'>", "")
-                        .replace("tinytape.Size", "Size"))
-    assert messages[0] == messages[1]
+        return (str(info.value).replace("torch.", "tinytape.").replace("tinytape.Tensor", "Tensor")
+                .replace("<class 'tinytape.Tensor'>", "").replace("<class 'Tensor'>", "")
+                .replace("tinytape.Size", "Size"))
+    assert message(tt) == pytorch(message)
 
 
 def test_load_state_dict_non_strict_reports_keys_but_refuses_shape_mismatch():
@@ -365,11 +365,11 @@ def test_to_cuda_and_back(move):
 
 
 def test_repr_matches_pytorch():
-    torch = pytest.importorskip("torch")
-    for make in (build, two_part, lambda lib: lib.nn.Sequential(lib.nn.ReLU(inplace=True)),
-                 lambda lib: lib.nn.ModuleList(), lambda lib: lib.nn.Sequential(OrderedDict(a=lib.nn.Identity())),
-                 lambda lib: lib.nn.CrossEntropyLoss(label_smoothing=0.1)):
-        assert repr(make(tt)) == repr(make(torch))
+    makes = (build, two_part, lambda lib: lib.nn.Sequential(lib.nn.ReLU(inplace=True)),
+             lambda lib: lib.nn.ModuleList(), lambda lib: lib.nn.Sequential(OrderedDict(a=lib.nn.Identity())),
+             lambda lib: lib.nn.CrossEntropyLoss(label_smoothing=0.1))
+    for make, theirs in zip(makes, pytorch(lambda torch: [repr(make(torch)) for make in makes])):
+        assert repr(make(tt)) == theirs
 
 
 def test_extra_repr_of_a_custom_module():
@@ -421,14 +421,12 @@ def _describe(result):
 @pytest.mark.parametrize("name, kind", [(n, k) for n in sorted(CONTAINER_OPS) for k in ("Sequential", "ModuleList")
                                         if (n, k) != ("insert_negative", "ModuleList")])
 def test_container_operations_match_pytorch(name, kind):
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib in (tt, torch):
+    def operate(lib):
         layers = [lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1), lib.nn.Flatten(0, 1)]
         container = lib.nn.Sequential(*layers) if kind == "Sequential" else lib.nn.ModuleList(layers)
-        results.append((_describe(CONTAINER_OPS[name](lib, container)), list(container._modules),
-                        [n for n, _ in container.named_parameters()]))
-    assert results[0] == results[1]
+        return (_describe(CONTAINER_OPS[name](lib, container)), list(container._modules),
+                [n for n, _ in container.named_parameters()])
+    assert operate(tt) == pytorch(operate)
 
 
 def test_sequential_runs_its_modules_in_order_and_index_errors():

@@ -8,6 +8,7 @@ import pytest
 
 import tinytape as tt
 from helpers import check_grad
+from pytorch_answers import pytorch
 from tinytape import nn
 from tinytape.autograd import gradcheck
 
@@ -17,13 +18,11 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 def on_devices(names, cuda_names):
     """(name, device) pairs: every name on the CPU, a few on cuda (the simulator is slow)."""
     return [(n, "cpu") for n in names] + [pytest.param(n, "cuda", marks=pytest.mark.gpu) for n in cuda_names]
-rng = np.random.default_rng(5)
 
 
-def copy_weights(ours, theirs):
-    """Load our module's state into the PyTorch one (the same numbers in both)."""
-    torch = pytest.importorskip("torch")
-    theirs.load_state_dict({k: torch.from_numpy(v.cpu().numpy().copy()) for k, v in ours.state_dict().items()})
+def _rng():
+    """Each test's own random numbers: the same whatever ran before it."""
+    return np.random.default_rng(5)
 
 
 # name -> (module factory taking the library, input shape)
@@ -49,21 +48,30 @@ LAYERS = {
 
 @pytest.mark.parametrize("name, device", on_devices(sorted(LAYERS), ["linear_batched", "mlp", "flatten_0_1"]))
 def test_layer_values_and_gradients_match_pytorch(name, device):
-    torch = pytest.importorskip("torch")
+    rng = _rng()
     make, shape = LAYERS[name]
-    ours, theirs = make(tt).to(device, tt.float64), make(torch).double()
-    copy_weights(ours, theirs)
+    ours = make(tt).to(device, tt.float64)
+    state = {k: rng.standard_normal(tuple(v.shape)) for k, v in ours.state_dict().items()}  # the same in both
+    ours.load_state_dict({k: tt.tensor(v) for k, v in state.items()})
     x_np = rng.standard_normal(shape)
     x = tt.tensor(x_np, device=device, requires_grad=True)
-    xt = torch.tensor(x_np, requires_grad=True)
-    out, expected = ours(x), theirs(xt)
-    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
-    weights = rng.standard_normal(tuple(expected.shape))
+    out = ours(x)
+    weights = rng.standard_normal(tuple(out.shape))
     (out * tt.tensor(weights, device=device)).sum().backward()
-    (expected * torch.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(x.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
+
+    def answer(torch, state, x_np, weights):
+        theirs = make(torch).double()
+        theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+        xt = torch.tensor(x_np, requires_grad=True)
+        expected = theirs(xt)
+        (expected * torch.tensor(weights)).sum().backward()
+        return expected, xt.grad, [q.grad for _, q in theirs.named_parameters()]
+    expected, expected_grad, parameter_grads = pytorch(answer, state, x_np, weights)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), expected_grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert len(parameter_grads) == len(list(ours.parameters()))
+    for (n, p), q in zip(ours.named_parameters(), parameter_grads):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
 
 
 @pytest.mark.parametrize("name, device", on_devices(["linear", "linear_batched", "mlp", "softmax", "flatten"], ["linear_tiny"]))
@@ -72,12 +80,13 @@ def test_layer_gradcheck(name, device):
     make, shape = LAYERS[name]
     model = make(tt).to(device, tt.float64)
     params = list(model.parameters())
-    x = tt.tensor(rng.standard_normal(shape), device=device, requires_grad=True)
+    x = tt.tensor(_rng().standard_normal(shape), device=device, requires_grad=True)
     assert gradcheck(lambda x, *ps: model(x), (x, *params))
 
 
 def test_linear_function_gradcheck_through_the_shared_helper():
     from tinytape.nn.layers import linear
+    rng = _rng()
     check_grad(lambda x, w, b: linear(x, w, b).tanh(), rng.standard_normal((3, 4)), rng.standard_normal((2, 4)),
                rng.standard_normal(2), second_order=True)
     with pytest.raises(RuntimeError, match=r"linear: .*input \[3, 5\], weight \[2, 4\]"):
@@ -118,24 +127,26 @@ def test_dropout_train_and_eval(device):
         nn.Dropout(1.5)
 
 
-# name -> (loss factory taking the library, input maker, target maker (taking the library))
+# name -> (loss factory taking the library, input shape, target maker (taking a numpy Generator))
 def _probabilities(shape):
-    return lambda lib: lib.tensor(rng.uniform(0.05, 0.95, shape))
+    return lambda rng: rng.uniform(0.05, 0.95, shape)
 
 
 def _classes(n, c, ignore=None):
-    labels = rng.integers(0, c, n)
-    if ignore is not None:
-        labels[1] = ignore
-    return lambda lib: lib.tensor(labels)
+    def labels(rng):
+        drawn = rng.integers(0, c, n)
+        if ignore is not None:
+            drawn[1] = ignore
+        return drawn
+    return labels
 
 
 LOSSES = {}
 for reduction in ("mean", "sum", "none"):
     LOSSES[f"mse_{reduction}"] = (lambda lib, r=reduction: lib.nn.MSELoss(reduction=r), (4, 3),
-                                  lambda lib: lib.tensor(rng.standard_normal((4, 3))))
+                                  lambda rng: rng.standard_normal((4, 3)))
     LOSSES[f"l1_{reduction}"] = (lambda lib, r=reduction: lib.nn.L1Loss(reduction=r), (4, 3),
-                                 lambda lib: lib.tensor(rng.standard_normal((4, 3))))
+                                 lambda rng: rng.standard_normal((4, 3)))
     LOSSES[f"cross_entropy_{reduction}"] = (lambda lib, r=reduction: lib.nn.CrossEntropyLoss(reduction=r), (5, 4),
                                             _classes(5, 4))
     LOSSES[f"nll_{reduction}"] = (lambda lib, r=reduction: lib.nn.NLLLoss(reduction=r), (5, 4), _classes(5, 4))
@@ -147,9 +158,9 @@ LOSSES.update({
         (6, 4), _classes(6, 4, ignore=2)),
     "cross_entropy_smoothing": (lambda lib: lib.nn.CrossEntropyLoss(label_smoothing=0.2), (5, 4), _classes(5, 4)),
     "cross_entropy_probabilities": (lambda lib: lib.nn.CrossEntropyLoss(), (3, 4),
-                                    lambda lib: lib.tensor(rng.dirichlet(np.ones(4), 3))),
+                                    lambda rng: rng.dirichlet(np.ones(4), 3)),
     "cross_entropy_spatial": (lambda lib: lib.nn.CrossEntropyLoss(), (2, 3, 4),
-                              lambda lib: lib.tensor(rng.integers(0, 3, (2, 4)))),
+                              lambda rng: rng.integers(0, 3, (2, 4))),
     "nll_weighted": (lambda lib: lib.nn.NLLLoss(weight=lib.tensor([1.0, 3.0, 0.5])), (4, 3), _classes(4, 3)),
     "bce_logits_pos_weight": (lambda lib: lib.nn.BCEWithLogitsLoss(pos_weight=lib.tensor([1.0, 2.0, 0.5])),
                               (4, 3), _probabilities((4, 3))),
@@ -159,7 +170,7 @@ LOSSES.update({
     "bce_weighted_sum": (lambda lib: lib.nn.BCELoss(weight=lib.tensor([1.0, 2.0, 0.5]), reduction="sum"),
                          (4, 3), _probabilities((4, 3))),
     "mse_legacy_size_average": (lambda lib: lib.nn.MSELoss(size_average=False), (4, 3),
-                                lambda lib: lib.tensor(rng.standard_normal((4, 3)))),
+                                lambda rng: rng.standard_normal((4, 3))),
 })
 _PROBABILITY_INPUT = {"bce_mean", "bce_weighted_sum"}
 
@@ -167,32 +178,31 @@ _PROBABILITY_INPUT = {"bce_mean", "bce_weighted_sum"}
 @pytest.mark.parametrize("name, device", on_devices(sorted(LOSSES), ["mse_sum", "cross_entropy_weighted_ignore",
                                                                    "bce_logits_pos_weight", "nll_none"]))
 def test_loss_values_and_gradients_match_pytorch(name, device):
-    torch = pytest.importorskip("torch")
+    rng = _rng()
     make, shape, target = LOSSES[name]
     x_np = rng.uniform(0.05, 0.95, shape) if name in _PROBABILITY_INPUT else rng.standard_normal(shape)
-    state = rng.bit_generator.state
-    ours_target = target(tt)
-    rng.bit_generator.state = state  # the same random target for PyTorch
-    theirs_target = target(torch)
-    if ours_target.dtype.is_floating_point:
-        ours_target, theirs_target = ours_target.double(), theirs_target.double()
+    y_np = target(rng)  # float64 or int64: the same target in both
     x = tt.tensor(x_np, device=device, requires_grad=True)
-    xt = torch.tensor(x_np, requires_grad=True)
     ours = make(tt).to(device, tt.float64)
-    out = ours(x, ours_target.to(device))
-    expected = make(torch).double()(xt, theirs_target)
-    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out = ours(x, tt.tensor(y_np, device=device))
     out.sum().backward()
-    expected.sum().backward()
-    np.testing.assert_allclose(x.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+    def answer(torch, x_np, y_np):
+        xt = torch.tensor(x_np, requires_grad=True)
+        expected = make(torch).double()(xt, torch.tensor(y_np))
+        expected.sum().backward()
+        return expected, xt.grad
+    expected, expected_grad = pytorch(answer, x_np, y_np)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), expected_grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["mse_mean", "l1_sum", "cross_entropy_weighted_ignore", "bce_logits_pos_weight",
                                   "bce_mean", "nll_none"])
 def test_loss_gradcheck(name):
+    rng = _rng()
     make, shape, target = LOSSES[name]
-    y = target(tt)
-    y = y.double() if y.dtype.is_floating_point else y
+    y = tt.tensor(target(rng))
     x = rng.uniform(0.1, 0.9, shape) if name in _PROBABILITY_INPUT else rng.standard_normal(shape) + 0.01
     loss = make(tt).double()
     check_grad(lambda x: loss(x, y), x)
@@ -216,10 +226,10 @@ def test_loss_reprs_and_bad_reduction():
 
 
 def test_calculate_gain_matches_pytorch():
-    torch = pytest.importorskip("torch")
-    for args in [("linear",), ("conv2d",), ("sigmoid",), ("tanh",), ("relu",), ("leaky_relu",), ("leaky_relu", 0.2),
-                 ("leaky_relu", 3), ("selu",)]:
-        assert nn.init.calculate_gain(*args) == pytest.approx(torch.nn.init.calculate_gain(*args), rel=1e-15)
+    cases = [("linear",), ("conv2d",), ("sigmoid",), ("tanh",), ("relu",), ("leaky_relu",), ("leaky_relu", 0.2),
+             ("leaky_relu", 3), ("selu",)]
+    for args, theirs in zip(cases, pytorch(lambda torch: [torch.nn.init.calculate_gain(*args) for args in cases])):
+        assert nn.init.calculate_gain(*args) == pytest.approx(theirs, rel=1e-15)
     with pytest.raises(ValueError, match="Unsupported nonlinearity gelu"):
         nn.init.calculate_gain("gelu")
     with pytest.raises(ValueError, match="negative_slope True not a valid number"):
@@ -290,18 +300,23 @@ CLIPS = [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (0.3, float("inf")), (2.0, 3)]
 @pytest.mark.parametrize("max_norm, norm_type, device", [(*c, "cpu") for c in CLIPS] + [
     pytest.param(*c, "cuda", marks=pytest.mark.gpu) for c in (CLIPS[0], CLIPS[3])])
 def test_clip_grad_norm_matches_pytorch(max_norm, norm_type, device):
-    torch = pytest.importorskip("torch")
+    rng = _rng()
     grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
     ours = [tt.zeros(g.shape, dtype=tt.float64, device=device, requires_grad=True) for g in grads]
-    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
-    for p, q, g in zip(ours, theirs, grads):
-        p.grad, q.grad = tt.tensor(g, device=device), torch.tensor(g)
+    for p, g in zip(ours, grads):
+        p.grad = tt.tensor(g, device=device)
     extra = tt.zeros(2, requires_grad=True, device=device)  # no gradient: skipped
     total = nn.utils.clip_grad_norm_(ours + [extra], max_norm, norm_type)
-    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+
+    def clipped(torch, grads):
+        theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+        for q, g in zip(theirs, grads):
+            q.grad = torch.tensor(g)
+        return torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type), [q.grad for q in theirs]
+    expected, expected_grads = pytorch(clipped, grads)
     assert total.shape == () and total.item() == pytest.approx(expected.item(), rel=1e-12)
-    for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-12)
+    for p, q in zip(ours, expected_grads):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_norm_edges():

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import tinytape
-
-torch = pytest.importorskip("torch")
+from pytorch_answers import pytorch
 
 
 def two_layer_data(dtype):
@@ -100,29 +99,49 @@ def polynomial(torch, dtype, optimizer_name, lr, steps):
 
 # (optimizer, lr, steps, float32 steps compared at rtol 1e-5)
 TWO_LAYER = [(None, 1e-4, 500, 200), ("Adam", 1e-4, 500, 100), ("RMSprop", 1e-4, 300, 30), ("SGD", 1e-4, 300, 100)]
+FIRST_STEPS = 10  # the default run takes each example's first steps; the slow set runs them to the end
 
 
 @pytest.mark.parametrize("optimizer_name, lr, steps, f32_steps", TWO_LAYER)
+def test_two_layer_net_first_losses_match_pytorch(optimizer_name, lr, steps, f32_steps):
+    for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-8)):
+        ours = two_layer(tinytape, two_layer_data(dtype), optimizer_name, lr, FIRST_STEPS)
+        theirs = pytorch(lambda torch: two_layer(torch, two_layer_data(dtype), optimizer_name, lr, FIRST_STEPS))
+        np.testing.assert_allclose(ours, theirs, rtol=rtol)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer_name, lr, steps, f32_steps", TWO_LAYER)
 def test_two_layer_net_losses_match_pytorch(optimizer_name, lr, steps, f32_steps):
-    arrays = two_layer_data(np.float32)
-    ours = two_layer(tinytape, arrays, optimizer_name, lr, f32_steps)
-    theirs = two_layer(torch, arrays, optimizer_name, lr, f32_steps)
+    ours = two_layer(tinytape, two_layer_data(np.float32), optimizer_name, lr, f32_steps)
+    theirs = pytorch(lambda torch: two_layer(torch, two_layer_data(np.float32), optimizer_name, lr, f32_steps))
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     assert theirs[-1] < theirs[0] / 10  # the example trains
 
-    arrays = two_layer_data(np.float64)
-    ours = two_layer(tinytape, arrays, optimizer_name, lr, steps)
-    theirs = two_layer(torch, arrays, optimizer_name, lr, steps)
+    ours = two_layer(tinytape, two_layer_data(np.float64), optimizer_name, lr, steps)
+    theirs = pytorch(lambda torch: two_layer(torch, two_layer_data(np.float64), optimizer_name, lr, steps))
     np.testing.assert_allclose(ours, theirs, rtol=1e-8)
 
 
-@pytest.mark.parametrize("optimizer_name, lr, steps, f32_steps", [(None, 1e-6, 2000, 2000), ("RMSprop", 1e-3, 1000, 1000)])
+POLYNOMIAL = [(None, 1e-6, 2000, 2000), ("RMSprop", 1e-3, 1000, 1000)]
+
+
+@pytest.mark.parametrize("optimizer_name, lr, steps, f32_steps", POLYNOMIAL)
+def test_polynomial_first_losses_match_pytorch(optimizer_name, lr, steps, f32_steps):
+    for dtype, rtol in (("float32", 1e-5), ("float64", 1e-8)):
+        ours, _ = polynomial(tinytape, getattr(tinytape, dtype), optimizer_name, lr, FIRST_STEPS)
+        theirs, _ = pytorch(lambda torch: polynomial(torch, getattr(torch, dtype), optimizer_name, lr, FIRST_STEPS))
+        np.testing.assert_allclose(ours, theirs, rtol=rtol)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer_name, lr, steps, f32_steps", POLYNOMIAL)
 def test_polynomial_losses_and_coefficients_match_pytorch(optimizer_name, lr, steps, f32_steps):
     ours, _ = polynomial(tinytape, tinytape.float32, optimizer_name, lr, f32_steps)
-    theirs, _ = polynomial(torch, torch.float32, optimizer_name, lr, f32_steps)
+    theirs, _ = pytorch(lambda torch: polynomial(torch, torch.float32, optimizer_name, lr, f32_steps))
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     ours, ours_coefficients = polynomial(tinytape, tinytape.float64, optimizer_name, lr, steps)
-    theirs, their_coefficients = polynomial(torch, torch.float64, optimizer_name, lr, steps)
+    theirs, their_coefficients = pytorch(lambda torch: polynomial(torch, torch.float64, optimizer_name, lr, steps))
     np.testing.assert_allclose(ours, theirs, rtol=1e-8)
     np.testing.assert_allclose(ours_coefficients, their_coefficients, rtol=1e-6, atol=1e-9)
     assert ours[-1] < ours[0] / 100  # the example trains

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import check_grad
+from pytorch_answers import pytorch
 
 import tinytape as tt
 import tinytape.nn.functional as F
@@ -57,12 +58,12 @@ def test_unary_gradient(op, device):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("op", [op for op in UNARY if op.name != "bitwise_not"], ids=lambda op: op.name)
 def test_unary_values_match_pytorch(op, device):
-    torch = pytest.importorskip("torch")
-    fn = getattr(torch, op.name, None) or getattr(torch.nn.functional, op.name)
+    def values(torch, name, x):
+        return (getattr(torch, name, None) or getattr(torch.nn.functional, name))(torch.tensor(x)).numpy()
     for dtype in ("float32", "float64"):
         x = np.array(SPECIAL, dtype)
         got = _call(op, tt.tensor(x, device=device))
-        expected = fn(torch.tensor(x)).numpy()
+        expected = pytorch(values, op.name, x)
         if op.name == "gelu":  # PyTorch's vectorised float32 kernel gives nan at +inf; its float64 one, inf
             expected[x == math.inf] = math.inf
         assert got.dtype == getattr(tt, dtype)
@@ -115,30 +116,31 @@ def test_binary_gradient(op, device):
 @pytest.mark.parametrize("op", [op for op in BINARY if BINARY_DOMAIN[op.name]], ids=lambda op: op.name)
 def test_binary_gradient_matches_pytorch_where_one_operand_requires_grad(op, device):
     """Each operand alone: the op saves what that operand's derivative reads, nothing more."""
-    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
     (lo_a, hi_a), (lo_b, hi_b) = BINARY_DOMAIN[op.name]
     a, b = rng.uniform(lo_a, hi_a, 4), rng.uniform(lo_b, hi_b, 4)
+
+    def gradient(lib, name, a, b, which, **kw):
+        xs = [lib.tensor(v, requires_grad=(i == which), **kw) for i, v in enumerate((a, b))]
+        _call_binary(lib, name, *xs).sum().backward()
+        return np.asarray(xs[which].grad.tolist())
     for which in (0, 1):
-        grads = []
-        for lib, kw in ((tt, {"device": device}), (torch, {})):
-            xs = [lib.tensor(v, requires_grad=(i == which), **kw) for i, v in enumerate((a, b))]
-            _call_binary(lib, op.name, *xs).sum().backward()
-            grads.append(np.asarray(xs[which].grad.tolist()))
-        np.testing.assert_allclose(*grads, rtol=1e-12, err_msg=f"{op.name} operand {which}")
+        np.testing.assert_allclose(gradient(tt, op.name, a, b, which, device=device),
+                                   pytorch(gradient, op.name, a, b, which), rtol=1e-12,
+                                   err_msg=f"{op.name} operand {which}")
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("op", [op for op in BINARY if not op.name.startswith("bitwise")], ids=lambda op: op.name)
 def test_binary_values_match_pytorch(op, device):
     """Every pair of special values (signed zeros, infinities, nan) in float32 and float64."""
-    torch = pytest.importorskip("torch")
     values = SPECIAL if op.name != "bce" else [0.0, 1e-3, 0.25, 0.5, 1.0]  # PyTorch refuses p outside [0, 1]
     a, b = (np.array(v, np.float64) for v in zip(*[(x, y) for x in values for y in values]))
     for dtype in ("float32", "float64"):
         got = _call_binary(tt, op.name, tt.tensor(a.astype(dtype), device=device),
                            tt.tensor(b.astype(dtype), device=device))
-        expected = _call_binary(torch, op.name, torch.tensor(a.astype(dtype)), torch.tensor(b.astype(dtype))).numpy()
+        expected = pytorch(lambda torch, name, a, b: _call_binary(torch, name, torch.tensor(a), torch.tensor(b)).numpy(),
+                           op.name, a.astype(dtype), b.astype(dtype))
         assert got.dtype == getattr(tt, dtype)
         close = dict(rtol=2e-6 if dtype == "float32" else 1e-12, atol=1e-30)
         if op.name == "bce_with_logits" and dtype == "float32":
@@ -208,14 +210,13 @@ def test_grad_fn_names(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_clamp_with_tensor_bounds_against_pytorch(device):
-    torch = pytest.importorskip("torch")
     data = ([0., 2., 1., -1., 3.], [0., 0., 0., 0., 0.], [2., 2., 2., 2., 2.])
-    grads = []
-    for lib, kw in ((tt, {"device": device}), (torch, {})):
+
+    def gradients(lib, **kw):
         x, lo, hi = (lib.tensor(v, requires_grad=True, **kw) for v in data)
         x.clamp(lo, hi).sum().backward()
-        grads.append([np.asarray(v.grad.tolist()) for v in (x, lo, hi)])
-    for ours, theirs in zip(*grads):
+        return [np.asarray(v.grad.tolist()) for v in (x, lo, hi)]
+    for ours, theirs in zip(gradients(tt, device=device), pytorch(gradients)):
         np.testing.assert_array_equal(ours, theirs)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinytape as tt
+from pytorch_answers import pytorch
 from tinytape import nn, optim
 from tinytape.optim import lr_scheduler
 
@@ -58,14 +59,16 @@ OPTIMIZERS = {
 @pytest.mark.parametrize("groups", [False, True])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_updates_match_pytorch(name, groups):
-    torch = pytest.importorskip("torch")
     ours, ours_opt = trajectory(tt, OPTIMIZERS[name], groups=groups)
-    theirs, their_opt = trajectory(torch, OPTIMIZERS[name], groups=groups)
+    def trajectory_and_state(torch):
+        out, opt = trajectory(torch, OPTIMIZERS[name], groups=groups)
+        return out, opt.state_dict()
+    theirs, theirs_sd = pytorch(trajectory_and_state)
     for step, (a, b) in enumerate(zip(ours, theirs)):
         for p, q in zip(a, b):
             np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14, err_msg=f"step {step}")
     # the same state entries per parameter, and the group options PyTorch has
-    ours_sd, theirs_sd = ours_opt.state_dict(), their_opt.state_dict()
+    ours_sd = ours_opt.state_dict()
     assert {k: set(v) for k, v in ours_sd["state"].items()} == {k: set(v) for k, v in theirs_sd["state"].items()}
     for g, h in zip(ours_sd["param_groups"], theirs_sd["param_groups"]):
         assert g["params"] == h["params"]
@@ -145,9 +148,9 @@ def test_param_groups_add_group_and_duplicates():
 
 
 def test_repr_matches_pytorch_for_the_shared_options():
-    torch = pytest.importorskip("torch")
     ours = repr(optim.SGD([tt.ones(1, requires_grad=True)], lr=0.5, momentum=0.9)).splitlines()
-    theirs = repr(torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=0.5, momentum=0.9)).splitlines()
+    theirs = pytorch(lambda torch: repr(torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=0.5, momentum=0.9))
+                     .splitlines())
     assert ours[:2] == theirs[:2] and set(ours[2:]) <= set(theirs[2:])
 
 
@@ -226,31 +229,31 @@ def schedule_values(lib, make, steps=25, chained=None):
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_schedule_values_match_pytorch(name):
-    torch = pytest.importorskip("torch")
     ours, _, _ = schedule_values(tt, SCHEDULES[name])
-    theirs, _, _ = schedule_values(torch, SCHEDULES[name])
+    theirs = pytorch(lambda torch: schedule_values(torch, SCHEDULES[name])[0])
     np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-16)
 
 
 def test_chained_schedules_match_pytorch():
-    torch = pytest.importorskip("torch")
     ours, _, _ = schedule_values(tt, SCHEDULES["cosine"], chained=SCHEDULES["step"])
-    theirs, _, _ = schedule_values(torch, SCHEDULES["cosine"], chained=SCHEDULES["step"])
+    theirs = pytorch(lambda torch: schedule_values(torch, SCHEDULES["cosine"], chained=SCHEDULES["step"])[0])
     np.testing.assert_allclose(ours, theirs, rtol=1e-13)
 
 
 @pytest.mark.parametrize("name", ["step", "exponential", "cosine", "multistep"])
 def test_explicit_epoch_uses_the_closed_form(name):
-    torch = pytest.importorskip("torch")
-    got = []
-    for lib in (tt, torch):
+    def at_epoch_7(lib):
         opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.2)
         sched = SCHEDULES[name](lib.optim.lr_scheduler, opt)
         opt.step()
-        with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)` was not necessary"):
-            sched.step(7)
-        got.append(sched.get_last_lr())
-    np.testing.assert_allclose(got[0], got[1], rtol=1e-13)
+        sched.step(7)
+        return sched.get_last_lr()
+    warning = "epoch parameter in `scheduler.step\\(\\)` was not necessary"
+    with pytest.warns(UserWarning, match=warning):
+        ours = at_epoch_7(tt)
+    with pytest.warns(UserWarning, match=warning):
+        theirs = pytorch(at_epoch_7)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))

@@ -7,27 +7,19 @@ import numpy as np
 import pytest
 
 import tinytape as tt
-
-try:
-    import torch
-except ImportError:  # the comparisons need PyTorch (the bench extra); the checks below them don't
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares against PyTorch (pip install -e '.[bench]')")
+from pytorch_answers import pytorch
 
 
 def _both(f, data, **kw):
     """f's value and the gradient of its sum, under PyTorch and tinytape."""
-    out = []
-    for m in (torch, tt):
-        x = m.tensor(data, requires_grad=True, **(kw if m is tt else {}))
+    def run(m, data, **kw):
+        x = m.tensor(data, requires_grad=True, **kw)
         y = f(m, x)
         y.sum().backward()
-        out.append((np.asarray(y.detach().cpu().tolist()), np.asarray(x.grad.cpu().tolist()),
-                    type(y.grad_fn).__name__))
-    return out
+        return np.asarray(y.detach().cpu().tolist()), np.asarray(x.grad.cpu().tolist()), type(y.grad_fn).__name__
+    return [pytorch(run, data), run(tt, data, **kw)]
 
 
-@needs_torch
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
 @pytest.mark.parametrize("dims", [(0, 2), (2, 0), (0, 1), (1,), (-1, 0)])
 def test_two_norm_over_any_dims(dims, device):
@@ -38,7 +30,6 @@ def test_two_norm_over_any_dims(dims, device):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
 
 
-@needs_torch
 @pytest.mark.parametrize("op", [
     lambda m: m.tensor([1, 2, 3]).add_(1.5),
     lambda m: m.tensor([True, False]).add_(1),
@@ -50,23 +41,26 @@ def test_two_norm_over_any_dims(dims, device):
 ], ids=["add_float", "bool_add_int", "div", "mul_float_tensor", "pow", "exp", "clamp"])
 def test_in_place_results_that_do_not_fit_are_refused(op):
     with pytest.raises(RuntimeError) as theirs:
-        op(torch)
+        pytorch(op)
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type") as ours:
         op(tt)
     assert str(ours.value).split(" can't")[0] == str(theirs.value).split(" can't")[0]  # "result type Float"
 
 
-@needs_torch
+def _fitting_in_place_results(m):
+    x = m.tensor([1, 2], dtype=m.int32)
+    x.add_(m.tensor([1, 2]))
+    b = m.tensor([True, False])
+    b.add_(True)
+    return x, b
+
+
 def test_in_place_results_that_fit_are_written():
-    for m in (torch, tt):
-        x = m.tensor([1, 2], dtype=m.int32)
-        x.add_(m.tensor([1, 2]))
-        b = m.tensor([True, False])
-        b.add_(True)
-        assert x.tolist() == [2, 4] and b.tolist() == [True, True]
+    (x, b), (tx, tb) = _fitting_in_place_results(tt), pytorch(_fitting_in_place_results)
+    assert x.tolist() == tx.tolist() == [2, 4] and b.tolist() == tb.tolist() == [True, True]
+    assert (x.dtype.name, b.dtype.name) == (tx.dtype, tb.dtype) == ("int32", "bool")
 
 
-@needs_torch
 @pytest.mark.parametrize("f", [
     lambda m, x: x.std(), lambda m, x: x.std(1), lambda m, x: x.var(0, keepdim=True),
     lambda m, x: x.var(1, correction=0), lambda m, x: x.std((0, 1)), lambda m, x: x.std(0, unbiased=False),
@@ -79,7 +73,6 @@ def test_var_std_values_gradients_and_names(f):
     assert got[2] == want[2]
 
 
-@needs_torch
 @pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
 def test_p_norm_gradient_at_zero_elements(p):
     want, got = _both(lambda m, x: x.norm(p), [0., 1., -2., 0.])
@@ -87,24 +80,23 @@ def test_p_norm_gradient_at_zero_elements(p):
     assert not np.isnan(got[1]).any()
 
 
-@needs_torch
+def _atan2_gradients(m):
+    a = m.tensor([0., 1., 0., 1e-30, 0.3], requires_grad=True)
+    b = m.tensor([0., 0., -0., 0., 0.7], requires_grad=True)
+    m.atan2(a, b).backward(m.tensor([1., 1., 1., 1., 3.3]))
+    return np.asarray(a.grad.tolist()), np.asarray(b.grad.tolist())
+
+
 def test_atan2_gradient_at_the_origin_is_zero():
-    grads = []
-    for m in (torch, tt):
-        a = m.tensor([0., 1., 0., 1e-30, 0.3], requires_grad=True)
-        b = m.tensor([0., 0., -0., 0., 0.7], requires_grad=True)
-        m.atan2(a, b).backward(m.tensor([1., 1., 1., 1., 3.3]))
-        grads.append((np.asarray(a.grad.tolist()), np.asarray(b.grad.tolist())))
-    for ours, theirs in zip(grads[1], grads[0]):
+    for ours, theirs in zip(_atan2_gradients(tt), pytorch(_atan2_gradients)):
         np.testing.assert_array_equal(ours, theirs)  # bits and signs of zeros
 
 
-@needs_torch
 @pytest.mark.parametrize("f", [lambda m: m.tensor([1, 2]).var(), lambda m: m.tensor([1, 2]).std(),
                                lambda m: m.tensor([1, 2]).norm()], ids=["var", "std", "norm"])
 def test_integer_var_std_norm_are_refused(f):
     with pytest.raises(RuntimeError) as theirs:
-        f(torch)
+        pytorch(f)
     with pytest.raises(RuntimeError) as ours:
         f(tt)
     assert str(ours.value) == str(theirs.value)
@@ -141,7 +133,6 @@ def test_no_warning_for_boolean_masks():
         tt.ones(3)[tt.tensor([True, False, True])]
 
 
-@needs_torch
 @pytest.mark.parametrize("f", [
     lambda m: -m.tensor([True]), lambda m: m.tensor([True]) - m.tensor([False]),
     lambda m: m.tensor([1.5]) & 1, lambda m: m.tensor([1.5]) | m.tensor([1.0]),
@@ -149,22 +140,21 @@ def test_no_warning_for_boolean_masks():
 ], ids=["neg_bool", "sub_bool", "and_float", "or_float", "xor_float", "not_float"])
 def test_unsupported_dtype_ops_raise_not_implemented_error(f):
     with pytest.raises(NotImplementedError) as theirs:
-        f(torch)
+        pytorch(f)
     with pytest.raises(NotImplementedError) as ours:
         f(tt)
     assert str(ours.value).split("'")[-2:] == str(theirs.value).split("'")[-2:] or \
         str(ours.value) == str(theirs.value)
 
 
-@needs_torch
 @pytest.mark.parametrize("a,b", [(1, 0.), (1, 0), (True, False), (1.5, 2), (True, 3)])
 def test_where_of_two_numbers(a, b):
-    want = torch.where(torch.tensor([True, False]), a, b)
+    want = pytorch(lambda torch: torch.where(torch.tensor([True, False]), a, b))
     got = tt.where(tt.tensor([True, False]), a, b)
-    assert got.tolist() == want.tolist() and got.dtype.name == str(want.dtype).split(".")[1]
+    assert got.tolist() == want.tolist() and got.dtype.name == want.dtype
 
 
-# ---- the same classes without PyTorch: the values it gives, written out
+# ---- the same classes by hand: the values PyTorch gives, written out
 
 
 def test_two_norm_over_separate_dims_against_numpy():
@@ -211,10 +201,11 @@ def test_cumprod_gradient_at_infinities_and_zeros_is_pytorchs(row, want):
     x = tt.tensor(row, dtype=tt.float64, requires_grad=True)
     x.cumprod(0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.array(want))
-    if torch is not None:
+    def gradient(torch):
         t = torch.tensor(row, dtype=torch.float64, requires_grad=True)
         t.cumprod(0).sum().backward()
-        np.testing.assert_array_equal(t.grad.numpy(), np.array(want))  # the values written out are PyTorch's
+        return t.grad
+    np.testing.assert_array_equal(pytorch(gradient).numpy(), np.array(want))  # the values written out are PyTorch's
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
