@@ -260,12 +260,12 @@ class _Entry:
         """Replay once on copies of the state the trace started from: the results must be
         the trace's, bit for bit.  Fused code that numba rejects or that differs falls back
         to the kernel-by-kernel replay, which must then agree; otherwise ``Mismatch``."""
-        if not snapshot.usable:
-            return
         try:
-            verify(self.program, self.replay, self.externals, snapshot, result)
+            checked = snapshot.usable and verify(self.program, self.replay, self.externals, snapshot, result)
             if self.kind != "fused":
                 return
+            if not checked:  # storages laid out so they can't be copied: the kernels, unchecked
+                raise Mismatch("its storages could not be copied to check the fused code")
             # fused code computes each value its own way: it must also agree with the kernels
             # on other values than the trace's
             kernels = python_replay(self.program)

@@ -12,8 +12,6 @@ the program is not used.  Programs on a GPU are not checked this way.
 """
 import numpy as np
 
-from .._tensor import Tensor
-
 
 class Mismatch(Exception):
     pass
@@ -130,16 +128,9 @@ def _same_or_nan(a, b):
 def verify(program, replay, externals, snapshot, result):
     capture = program.capture
     copies = snapshot.fresh()
-    inputs = []
-    for b in externals:
-        kind, what = program.sources[b]
-        if kind == "const":
-            inputs.append(what.copy() if isinstance(what, np.ndarray) else what)
-            continue
-        view = _view_in(capture.arrays[b], copies)
-        if view is None:
-            return  # a storage the snapshot does not hold: unchecked
-        inputs.append(view)
+    inputs = _inputs(program, externals, copies)
+    if inputs is None:
+        return False  # a storage the snapshot does not hold: unchecked
     values = replay(*inputs)
     # the returned tensors
     for tensor, b in _result_buffers(program.result_template, result):
@@ -159,6 +150,7 @@ def verify(program, replay, externals, snapshot, result):
             where = _differs(program, b, "a tensor it writes in place") if b is not None else \
                 "a tensor it reaches was changed outside the recorded kernels"
             raise Mismatch(where)
+    return True
 
 
 def _result_buffers(template, value):
@@ -184,4 +176,4 @@ def _differs(program, b, what):
             "on the host)")
 
 
-__all__ = ["Snapshot", "Mismatch", "verify", "Tensor"]
+__all__ = ["Snapshot", "Mismatch", "verify", "agree"]
