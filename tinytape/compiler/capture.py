@@ -147,9 +147,12 @@ class Capture:
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
             capture.depth += 1
+            profile = sys.getprofile()
+            sys.setprofile(None)  # the kernel (and numba compiling it) is machinery, not the traced function
             try:
                 out = real(*args, **kwargs)
             finally:
+                sys.setprofile(profile)
                 capture.depth -= 1
             if out is None:  # a write into its first buffer argument (copy_into, setitem)
                 if not inputs:
