@@ -170,20 +170,18 @@ def _name(fn):
 
 
 class RandomStates:
-    """The state of every random stream a trace could draw from: tinytape's generators,
-    numpy's global and Python's ``random``, and numpy generators the function reaches.
-    numpy's draws are compiled (Cython) calls the profiler does not see, so the streams
-    are compared before and after instead."""
+    """numpy's random streams a trace could draw from: its global one and the generators the
+    function reaches.  Their draws are compiled (Cython) calls the profiler does not see,
+    so the streams are compared before and after instead.  (tinytape's generators are seen
+    where ``Generator.rng`` is read, Python's ``random`` by its calls: both per thread.)"""
 
     def __init__(self, reachable=()):
-        self.streams = [(f"tinytape.Generator (seed {g.initial_seed()})", g._rng.bit_generator)
-                        for g in list(_creation.Generator.instances)]
+        self.streams = []
         for obj in reachable:
             bits = getattr(obj, "bit_generator", None) or getattr(obj, "_bit_generator", None) or obj
             self.streams.append((type(obj).__name__, bits))
         self.before = [_state_of(bits) for _, bits in self.streams]
         self.numpy_global = np.random.get_state(legacy=False)
-        self.python = random.getstate()
 
     def changed(self):
         for (name, bits), before in zip(self.streams, self.before):
@@ -191,8 +189,6 @@ class RandomStates:
                 return name
         if not _same_state(np.random.get_state(legacy=False), self.numpy_global):
             return "numpy.random"
-        if random.getstate() != self.python:
-            return "random"
         return None
 
 
