@@ -144,7 +144,7 @@ class CompiledFunction:
         drawn = streams.changed() if why is None else None
         if drawn is not None:
             # a replay would reuse the numbers this trace drew (dropout masks, randn)
-            why = f"it draws random numbers from {drawn} (dropout, randn, ...), which a replay would repeat"
+            why = f"it draws random numbers from {drawn}, which a replay would repeat"
         if why is None:
             changed = first_changed(state.guards)
             if changed is not None:
