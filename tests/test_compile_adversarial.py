@@ -4510,6 +4510,1483 @@ def th_backward_in_other_thread_during_trace(C):
         return out
     yield {"out": _run_threads([background, tracer]), "v": v, "w": w}
 
+# --------------------------------------------------------------- h2: more adversarial programs
+# (Python state the guard walk does not follow, results and effects a replay rebuilds
+# differently, trace-time checks that switch off; then new classes that pass today)
+
+
+_H2_SCALE = [2.0]  # mutated by programs: reset at their start
+
+
+class _H2Base:
+    scale = 2.0
+
+    def apply(self, h):
+        return h * self.scale
+
+
+class _H2Child(_H2Base):
+    pass
+
+
+@program(5)
+def h2_base_class_attribute_changed(C):
+    _H2Base.scale = 2.0
+    obj = _H2Child()
+
+    def f(x):
+        return obj.apply(x.exp())
+    f = C(f)
+    for i, x in enumerate(batches(901, 6, 3)):
+        if i == 3:
+            _H2Base.scale = -0.5
+        yield {"out": f(x)}
+    _H2Base.scale = 2.0
+
+
+_H2_ACT = "relu"
+
+
+class _H2BlockBase(nn.Module):
+    def forward(self, x):
+        h = self.lin(x)
+        return h.relu() if _H2_ACT == "relu" else h.tanh()
+
+
+class _H2Block(_H2BlockBase):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 4)
+
+
+_H2_GAIN = 2.0
+
+
+class _H2PropCfg:
+    @property
+    def gain(self):
+        return _H2_GAIN
+
+
+@program(5)
+def h2_property_reads_global(C):
+    global _H2_GAIN
+    _H2_GAIN = 2.0
+    cfg = _H2PropCfg()
+
+    def f(x):
+        return x * cfg.gain
+    f = C(f)
+    for i, x in enumerate(batches(903, 6, 3)):
+        if i == 3:
+            _H2_GAIN = 0.25
+        yield {"out": f(x)}
+    _H2_GAIN = 2.0
+
+
+_H2_CALL_K = 3.0
+
+
+class _H2CallGlobal:
+    def __call__(self, h):
+        return h * _H2_CALL_K
+
+
+@program(5)
+def h2_dunder_call_reads_global(C):
+    global _H2_CALL_K
+    _H2_CALL_K = 3.0
+    g = _H2CallGlobal()
+
+    def f(x):
+        return g(x) + 1.0
+    f = C(f)
+    for i, x in enumerate(batches(904, 6, 3)):
+        if i == 3:
+            _H2_CALL_K = -1.0
+        yield {"out": f(x)}
+    _H2_CALL_K = 3.0
+
+
+_H2_VALUES = {"lr": 0.1}
+
+
+class _H2AttrCfg:
+    def __getattr__(self, name):
+        return _H2_VALUES[name]
+
+
+@program(5)
+def h2_getattr_config_reads_global_dict(C):
+    _H2_VALUES["lr"] = 0.1
+    cfg = _H2AttrCfg()
+    w = T(905, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(cfg.lr * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(905, 6, 3)):
+        if i == 3:
+            _H2_VALUES["lr"] = 0.01
+        yield {"out": step(x), "w": w}
+    _H2_VALUES["lr"] = 0.1
+
+
+class _H2Desc:
+    def __get__(self, obj, objtype=None):
+        return _H2_SCALE[0]
+
+
+class _H2DescHolder:
+    k = _H2Desc()
+
+
+@program(5)
+def h2_descriptor_reads_global_list(C):
+    _H2_SCALE[0] = 2.0
+    holder = _H2DescHolder()
+
+    def f(x):
+        return x * holder.k
+    f = C(f)
+    for i, x in enumerate(batches(906, 6, 3)):
+        if i == 3:
+            _H2_SCALE[0] = 5.0
+        yield {"out": f(x)}
+    _H2_SCALE[0] = 2.0
+
+
+@program(5)
+def h2_for_loop_consumes_iterator(C):
+    lrs = iter([0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625])
+    w = T(907, 3, requires_grad=True)
+
+    def step(x):
+        for lr in lrs:
+            break
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(lr * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(907, 6, 3):
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def h2_cycle_unpacked_inside(C):
+    coefs = itertools.cycle([1.0, -1.0, 0.5])
+
+    def f(x):
+        k, = itertools.islice(coefs, 1)
+        return x * k
+    f = C(f)
+    for x in batches(908, 6, 3):
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_attrgetter_on_module(C):
+    mod = types.ModuleType("h2_cfg_mod")
+    mod.lr = 0.1
+    get = operator.attrgetter("lr")
+    w = T(909, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(get(mod) * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(909, 6, 3)):
+        if i == 3:
+            mod.lr = 0.01
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def h2_getattr_computed_name_on_module(C):
+    mod = types.ModuleType("h2_cfg_mod2")
+    setattr(mod, "scale_a", 2.0)
+    which = ["a"]
+
+    def f(x):
+        return x * getattr(mod, "scale_" + which[0])
+    f = C(f)
+    for i, x in enumerate(batches(910, 6, 3)):
+        if i == 3:
+            mod.scale_a = -3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_staticmethod_reads_global(C):
+    global _H2_CALL_K
+    _H2_CALL_K = 3.0
+
+    class Ops:
+        @staticmethod
+        def scale(h):
+            return h * _H2_CALL_K
+    ops = Ops()
+
+    def f(x):
+        return ops.scale(x)
+    f = C(f)
+    for i, x in enumerate(batches(911, 6, 3)):
+        if i == 3:
+            _H2_CALL_K = 7.0
+        yield {"out": f(x)}
+    _H2_CALL_K = 3.0
+
+
+@program(5)
+def h2_lambda_in_dict_closure(C):
+    k = [2.0]
+    acts = {"scaled": lambda h: h * k[0]}
+
+    def f(x):
+        return acts["scaled"](x)
+    f = C(f)
+    for i, x in enumerate(batches(912, 6, 3)):
+        if i == 3:
+            k[0] = 4.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_inherited_forward_reads_global(C):
+    global _H2_ACT
+    _H2_ACT = "relu"
+    tt.manual_seed(902)
+    m = _H2Block()
+    opt = tt.optim.SGD(m.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = m(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(902, 6, 5, 3)):
+        if i == 3:
+            _H2_ACT = "tanh"
+        yield {"out": step(x), "m": m}
+    _H2_ACT = "relu"
+
+
+_H2_GRAD_SCALE = 1.0
+
+
+class _H2ScaleGrad(tt.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * _H2_GRAD_SCALE
+
+
+@program(5)
+def h2_custom_function_backward_reads_global(C):
+    global _H2_GRAD_SCALE
+    _H2_GRAD_SCALE = 1.0
+    w = T(920, 3, requires_grad=True)
+
+    def step(x):
+        loss = _H2ScaleGrad.apply(x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(920, 6, 3)):
+        if i == 3:
+            _H2_GRAD_SCALE = 0.0  # freeze w from now on
+        yield {"out": step(x), "w": w}
+    _H2_GRAD_SCALE = 1.0
+
+
+@program(5)
+def h2_import_inside_function(C):
+    mod = types.ModuleType("h2_imported_cfg")
+    mod.scale = 2.0
+    sys.modules["h2_imported_cfg"] = mod
+    try:
+        def f(x):
+            import h2_imported_cfg
+            return x * h2_imported_cfg.scale
+        f = C(f)
+        for i, x in enumerate(batches(921, 6, 3)):
+            if i == 3:
+                mod.scale = -1.0
+            yield {"out": f(x)}
+    finally:
+        del sys.modules["h2_imported_cfg"]
+
+
+@program(5)
+def h2_importlib_import_module_inside(C):
+    import importlib
+    mod = types.ModuleType("h2_imported_cfg2")
+    mod.scale = 2.0
+    sys.modules["h2_imported_cfg2"] = mod
+    try:
+        def f(x):
+            return x * importlib.import_module("h2_imported_cfg2").scale
+        f = C(f)
+        for i, x in enumerate(batches(922, 6, 3)):
+            if i == 3:
+                mod.scale = -1.0
+            yield {"out": f(x)}
+    finally:
+        del sys.modules["h2_imported_cfg2"]
+
+
+@program(2)
+def h2_arg_is_state_grad(C):
+    w = T(923, 4, requires_grad=True)
+    w.grad = T(924, 4)
+    others = batches(925, 5, 4)
+
+    def f(g):
+        return g * 2.0 + w.grad
+    f = C(f)
+    for i in range(5):
+        arg = w.grad if i % 2 == 0 else others[i]
+        yield {"out": f(arg), "w": w}
+
+
+@program(5)
+def h2_library_module_class_forward_patched(C):
+    orig = nn.Tanh.forward
+    tt.manual_seed(926)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+
+    def f(x):
+        with tt.no_grad():
+            return model(x)
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(926, 6, 2, 3)):
+            if i == 3:
+                nn.Tanh.forward = lambda self, h: h.sigmoid()
+            yield {"out": f(x)}
+    finally:
+        nn.Tanh.forward = orig
+
+
+@program(5)
+def h2_classmethod_reads_class_of_base(C):
+    class Base:
+        k = 2.0
+
+        @classmethod
+        def scale(cls, h):
+            return h * cls.k
+
+    class Sub(Base):
+        pass
+
+    def f(x):
+        return Sub.scale(x)
+    f = C(f)
+    for i, x in enumerate(batches(927, 6, 3)):
+        if i == 3:
+            Base.k = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_dunder_call_appends_to_global_log(C):
+    log = []
+
+    class Logger:
+        def __call__(self, name):
+            _H2_LOG.append(name)
+
+    global _H2_LOG
+    _H2_LOG = log
+    logger = Logger()
+
+    def f(x):
+        logger("fwd")
+        return x * 2.0
+    f = C(f)
+    for x in batches(928, 5, 3):
+        yield {"out": f(x), "log_len": len(log)}
+
+
+@program(5)
+def h2_module_forward_hook_callable_object_global(C):
+    global _H2_HOOK_K
+    _H2_HOOK_K = 1.0
+    tt.manual_seed(929)
+    lin = nn.Linear(3, 3)
+
+    class Hook:
+        def __call__(self, mod, inp, out):
+            return out * _H2_HOOK_K
+    lin.register_forward_hook(Hook())
+
+    def f(x):
+        with tt.no_grad():
+            return lin(x)
+    f = C(f)
+    for i, x in enumerate(batches(929, 6, 2, 3)):
+        if i == 3:
+            _H2_HOOK_K = 3.0
+        yield {"out": f(x)}
+    _H2_HOOK_K = 1.0
+
+
+_H2_HOOK_K = 1.0
+_H2_LOG = []
+
+
+_H2Pair = namedtuple("_H2Pair", ["loss", "pred"])
+
+
+def _h2_out_meta(r):
+    """What the harness does not record of returned tensors: their autograd state, version
+    and .grad."""
+    return [(type(t).__name__, t.requires_grad, t.is_leaf, t._version[0],
+             None if t.grad is None else _as_array(t.grad).tolist()) for t in _h2_tensors(r)]
+
+
+def _h2_tensors(v):
+    if isinstance(v, Tensor):
+        yield v
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _h2_tensors(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _h2_tensors(x)
+
+
+@program(6)
+def h2_return_namedtuple(C):
+    w = T(930, 3, 2)
+
+    def f(x):
+        pred = x @ w
+        return _H2Pair(pred.pow(2).mean(), pred)
+    f = C(f)
+    for x in batches(930, 5, 4, 3):
+        out = f(x)
+        yield {"out": out, "out_type": type(out).__name__}
+
+
+@program(6)
+def h2_return_ordereddict(C):
+    import collections as _c
+
+    def f(x):
+        return _c.OrderedDict(a=x * 2.0, b=x + 1.0)
+    f = C(f)
+    for x in batches(931, 5, 3):
+        out = f(x)
+        yield {"out": out, "out_type": type(out).__name__}
+
+
+@program(6)
+def h2_return_same_list_twice(C):
+    def f(x):
+        parts = [x * 2.0, x - 1.0]
+        return parts, parts
+    f = C(f)
+    for x in batches(932, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(6)
+def h2_return_closure_list_as_is(C):
+    names = ["loss", "acc"]
+
+    def f(x):
+        return x.sum(), names
+    f = C(f)
+    for x in batches(933, 5, 3):
+        out = f(x)
+        yield {"out": out, "names": names}
+
+
+@program(6)
+def h2_return_grad_first_set(C):
+    w = T(934, 3, requires_grad=True)
+
+    def step(x):
+        (x * w).pow(2).sum().backward()
+        return w.grad
+    step = C(step)
+    for x in batches(934, 5, 3):
+        g = step(x)
+        yield {"out": g, "w": w, "out_is_grad": g is w.grad}
+        w.grad = None
+
+
+@program(3)
+def h2_arg_requires_grad_set_inside(C):
+    tt.manual_seed(935)
+    model = nn.Linear(3, 1)
+
+    def saliency(x):
+        x.requires_grad_()
+        g, = tt.autograd.grad(model(x).sum(), x)
+        return g
+    saliency = C(saliency)
+    for x in batches(935, 5, 4, 3):
+        out = saliency(x)
+        yield {"out": out, "x": x, "model": model}
+
+
+@program(6)
+def h2_return_fresh_leaf_requires_grad(C):
+    def init(x):
+        return tt.zeros(x.shape[0], 4, requires_grad=True)
+    init = C(init)
+    for x in batches(936, 5, 2, 3):
+        h = init(x)
+        yield {"out": h, "meta": _h2_out_meta(h)}
+
+
+@program(6)
+def h2_return_requires_grad_clone(C):
+    def make_delta(x):
+        return (x * 0.0).detach().requires_grad_()
+    make_delta = C(make_delta)
+    for x in batches(937, 5, 3):
+        d = make_delta(x)
+        yield {"out": d, "meta": _h2_out_meta(d)}
+
+
+@program(6)
+def h2_return_inplace_modified_version(C):
+    def f(x):
+        h = x * 2.0
+        h.add_(1.0)
+        h.clamp_(min=0.0)
+        return h
+    f = C(f)
+    for x in batches(938, 5, 3):
+        out = f(x)
+        yield {"out": out, "meta": _h2_out_meta(out)}
+
+
+@program(6)
+def h2_return_leaf_with_grad(C):
+    def f(x):
+        z = tt.ones(3, requires_grad=True)
+        (z * x).pow(2).sum().backward()
+        return z
+    f = C(f)
+    for x in batches(939, 5, 3):
+        z = f(x)
+        yield {"out": z, "meta": _h2_out_meta(z)}
+
+
+@program(6)
+def h2_return_spent_graph_meta(C):
+    w = T(940, 3, requires_grad=True)
+
+    def step(x):
+        h = (x * w).tanh()
+        loss = h.pow(2).sum()
+        loss.backward()
+        w.grad = None
+        return loss, h
+    step = C(step)
+    for x in batches(940, 5, 3):
+        out = step(x)
+        yield {"out": out, "meta": _h2_out_meta(out), "fn": [type(t.grad_fn).__name__ for t in out]}
+
+
+@program(5)
+def h2_function_attribute_config(C):
+    def act(h):
+        return h * act.gain
+    act.gain = 2.0
+
+    def f(x):
+        return act(x).sum(0)
+    f = C(f)
+    for i, x in enumerate(batches(941, 6, 4, 3)):
+        if i == 3:
+            act.gain = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_dict_subclass_instance_attribute(C):
+    class Config(dict):
+        pass
+    cfg = Config(name="run1")
+    cfg.scale = 2.0
+
+    def f(x):
+        return x * cfg.scale
+    f = C(f)
+    for i, x in enumerate(batches(942, 6, 3)):
+        if i == 3:
+            cfg.scale = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_list_subclass_instance_attribute(C):
+    class Schedule(list):
+        pass
+    sched = Schedule([0.1, 0.2])
+    sched.current = 0
+
+    def f(x):
+        return x * sched[sched.current]
+    f = C(f)
+    for i, x in enumerate(batches(943, 6, 3)):
+        if i == 3:
+            sched.current = 1
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_bound_dict_get_method(C):
+    cfg = {"scale": 2.0}
+    read = cfg.get
+
+    def f(x):
+        return x * read("scale", 1.0)
+    f = C(f)
+    for i, x in enumerate(batches(944, 6, 3)):
+        if i == 3:
+            cfg["scale"] = 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_bound_list_append_logging(C):
+    history = []
+    record = history.append
+
+    def f(x):
+        record("called")
+        return x * 2.0
+    f = C(f)
+    for x in batches(945, 5, 3):
+        yield {"out": f(x), "n": len(history)}
+
+
+@program(5)
+def h2_module_level_getattr(C):
+    mod = types.ModuleType("h2_lazy_cfg")
+    values = {"scale": 2.0}
+
+    def module_getattr(name):
+        try:
+            return values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+    mod.__getattr__ = module_getattr
+
+    def f(x):
+        return x * mod.scale
+    f = C(f)
+    for i, x in enumerate(batches(946, 6, 3)):
+        if i == 3:
+            values["scale"] = 5.0
+        yield {"out": f(x)}
+
+
+@program(4)
+def h2_inference_mode_branch(C):
+    def f(x):
+        if tt.is_inference_mode_enabled():
+            return x * 2.0
+        return x * 3.0
+    f = C(f)
+    for i, x in enumerate(batches(947, 6, 3)):
+        ctx = tt.inference_mode() if i % 2 else tt.no_grad()
+        with ctx:
+            out = f(x)
+        yield {"out": out}
+
+
+@program(4)
+def h2_hook_on_argument_added_later(C):
+    w = T(948, 3, requires_grad=True)
+
+    def step(x):
+        (x * w).pow(2).sum().backward()
+        return x.grad
+
+    step = C(step)
+    for i, x in enumerate(batches(948, 6, 3)):
+        x.requires_grad_()
+        if i >= 3:
+            x.register_hook(lambda g: g * 10.0)
+        out = step(x)
+        yield {"out": out, "x": x, "w": w}
+        w.grad = None
+
+
+@program(4)
+def h2_argument_grad_noncontiguous(C):
+    w = T(949, 3, 4)
+
+    def step(x):
+        (x * w).sum().backward()
+        return x.grad.sum()
+    step = C(step)
+    for i, x in enumerate(batches(949, 5, 3, 4)):
+        x.requires_grad_()
+        x.grad = T(950 + i, 3, 4) if i < 2 else T(950 + i, 4, 3).t()
+        yield {"out": step(x), "x": x}
+
+
+@program(6)
+def h2_return_grad_assigned_by_hand(C):
+    w = T(951, 3, requires_grad=True)
+
+    def f(x):
+        g = x * 2.0
+        w.grad = g
+        return g
+    f = C(f)
+    for x in batches(951, 5, 3):
+        g = f(x)
+        yield {"out": g, "w": w, "same": g is w.grad}
+        w.grad = None
+
+
+@program(9)
+def h2_sgd_nesterov_clip_steplr(C):
+    tt.manual_seed(952)
+    model = mlp(4, 8, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    sched = tt.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        return loss
+    step = C(step)
+    for x, y in zip(batches(952, 7, 5, 4), batches(953, 7, 5, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+        sched.step()
+
+
+@program(9)
+def h2_rmsprop_centered_momentum_cosine(C):
+    tt.manual_seed(954)
+    model = mlp(3, 6, 1)
+    opt = tt.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5, centered=True, weight_decay=0.01)
+    sched = tt.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for x, y in zip(batches(954, 4, 5, 3), batches(955, 4, 5, 1)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+        sched.step()
+
+
+@program(9)
+def h2_adagrad_lr_decay_lambdalr(C):
+    tt.manual_seed(956)
+    model = mlp(3, 5, 2)
+    opt = tt.optim.Adagrad(model.parameters(), lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)
+    sched = tt.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1 + e))
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for x, y in zip(batches(956, 6, 4, 3), batches(957, 6, 4, 2)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+        sched.step()
+
+
+@program(3)
+def h2_zero_grad_mode_alternating(C):
+    tt.manual_seed(958)
+    model = mlp(3, 4, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    def step(x, y):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(958, 7, 5, 3), batches(959, 7, 5, 1))):
+        opt.zero_grad(set_to_none=(i % 2 == 0))
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(3)
+def h2_freeze_unfreeze_alternating(C):
+    tt.manual_seed(960)
+    model = mlp(3, 4, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    first = model[0].weight
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(960, 7, 5, 3), batches(961, 7, 5, 1))):
+        first.requires_grad_(i % 3 != 1)
+        yield {"out": step(x, y), "model": model}
+
+
+@program(2)
+def h2_param_data_swapped_between_calls(C):
+    w = T(962, 3, 2, requires_grad=True)
+    alt = [T(963, 3, 2), T(964, 2, 3).t(), T(965, 3, 2, dtype=np.float64)]
+
+    def step(x):
+        loss = (x @ w).pow(2).mean()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(962, 6, 4, 3)):
+        if 2 <= i < 5:
+            w.data = alt[i - 2]
+        x = x.double() if w.dtype == tt.float64 else x
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program(1)
+def h2_param_row_inplace_inside_step(C):
+    w = T(966, 4, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x @ w.t()).tanh().sum()
+        loss.backward()
+        with tt.no_grad():
+            w[0].mul_(0.5)
+            w[:, 1:].sub_(0.1 * w.grad[:, 1:])
+            w.t()[2].add_(0.01)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(966, 6, 2, 3):
+        yield {"out": step(x), "w": w}
+
+
+@program(8)
+def h2_float64_mlp_training(C):
+    tt.manual_seed(967)
+    model = mlp(3, 5, 2).double()
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+    step = C(sgd_step(model, opt))
+    for x, y in zip(batches(967, 6, 4, 3, dtype=np.float64), batches(968, 6, 4, 2, dtype=np.float64)):
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(8)
+def h2_int64_index_select_arg(C):
+    emb = T(969, 10, 3, requires_grad=True)
+
+    def step(idx):
+        loss = emb.index_select(0, idx).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            emb.sub_(0.1 * emb.grad)
+        emb.grad = None
+        return loss
+    step = C(step)
+    for i in range(6):
+        idx = tt.tensor(np.random.RandomState(970 + i).randint(0, 10, size=4).astype(np.int64))
+        yield {"out": step(idx), "emb": emb}
+
+
+@program(8)
+def h2_bool_mask_arg_where_and_count(C):
+    def f(x, m):
+        kept = tt.where(m, x, tt.zeros_like(x))
+        return kept.sum(), m.sum(), m.float().mean(), (~m).any()
+    f = C(f)
+    for i, x in enumerate(batches(971, 6, 5)):
+        m = tt.tensor(np.random.RandomState(972 + i).rand(5) > 0.5)
+        yield {"out": attempt(f, x, m)}
+
+
+@program(8)
+def h2_empty_then_nonempty_batches(C):
+    w = T(973, 3, 2)
+
+    def f(x):
+        h = x @ w
+        return h.sum(0), h.relu().mean(1), h.shape[0]
+    f = C(f)
+    for n in [0, 3, 0, 3, 1, 0]:
+        x = T(974 + n, n, 3)
+        yield {"out": attempt(f, x)}
+
+
+@program(8)
+def h2_zero_dim_args_broadcast(C):
+    def f(a, b, x):
+        return a * x + b, (a - b).exp(), (x * b).sum() / a
+    f = C(f)
+    for i, x in enumerate(batches(975, 6, 2, 3)):
+        a = tt.tensor(arr(976 + i, 1).reshape(()))
+        b = tt.tensor(arr(977 + i, 1, dtype=np.float64).reshape(()))
+        yield {"out": f(a, b, x)}
+
+
+@program(2)
+def h2_noncontig_then_contig_args(C):
+    w = T(978, 3, requires_grad=True)
+
+    def step(x):
+        h = (x * w).relu()
+        loss = h.sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+            x.mul_(0.5)
+        w.grad = None
+        return loss, h
+    step = C(step)
+    for i in range(7):
+        base = T(979 + i, 8, 6)
+        x = [base[1:4, ::2], base[::3, 1:4], base[:3, :3], base.t()[1:4, 2:5], base[2:5, 3:]][i % 5]
+        out = step(x)
+        yield {"out": out, "w": w, "base": base}
+
+
+@program(2)
+def h2_overlapping_window_args(C):
+    def f(a, b):
+        a.add_(1.0)
+        return b * 2.0
+    f = C(f)
+    for i in range(6):
+        base = T(980 + i, 10)
+        off = [1, 2, 0, 1, 3, 5][i]
+        yield {"out": f(base[:5], base[off:off + 5]), "base": base}
+
+
+@program(8)
+def h2_nan_inf_negzero_later_values(C):
+    def f(x):
+        return (x.relu(), x.clamp(-1.0, 1.0), x.abs(), x.sign(), tt.maximum(x, x * 0.0),
+                tt.where(x > 0, x, x * 0.5), x.max(), x.min(), x.floor(), (x * 0.0),
+                x.sqrt(), x.softmax(-1), F.log_softmax(x, -1), x.round())
+    f = C(f)
+    vals = [[0.5, -1.5, 2.0, 3.0], [0.25, 1.5, -2.0, 0.75], [float("nan"), -0.0, 1.0, -1.0],
+            [float("inf"), -float("inf"), -0.0, 0.0], [-float("inf")] * 4, [-0.4, 0.5, 2.5, -2.5]]
+    for v in vals:
+        yield {"out": f(tt.tensor(np.array(v, np.float32)))}
+
+
+@program(2)
+def h2_grad_assigned_from_argument(C):
+    w = T(981, 4, requires_grad=True)
+    opt = tt.optim.SGD([w], lr=0.1)
+
+    def apply_grad(g):
+        w.grad = g
+        opt.step()
+    apply_grad = C(apply_grad)
+    for g in batches(981, 5, 4):
+        apply_grad(g)
+        same = w.grad is g
+        g.zero_()  # eager: w.grad is g, so this clears w.grad too
+        yield {"w": w, "same": same}
+        opt.zero_grad(set_to_none=False)
+
+
+@program(2)
+def h2_grad_assigned_from_closure_buffer(C):
+    w = T(982, 4, requires_grad=True)
+    acc = tt.zeros(4)
+
+    def step(x):
+        with tt.no_grad():
+            acc.add_(x)
+        w.grad = acc
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        return w.grad is acc
+    step = C(step)
+    for x in batches(982, 5, 4):
+        out = step(x)
+        yield {"out": out, "w": w, "acc": acc, "same": w.grad is acc}
+        w.grad = None
+
+
+@program(3)
+def h2_backward_create_graph_grad_meta(C):
+    w = T(983, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(3).sum()
+        loss.backward(create_graph=True)
+        return loss.detach()
+    step = C(step)
+    for x in batches(983, 5, 3):
+        out = step(x)
+        g = w.grad
+        yield {"out": out, "w": w, "grad_meta": (g.requires_grad, type(g.grad_fn).__name__)}
+        w.grad = None
+
+
+@program(5)
+def h2_warning_emitted_inside(C):
+    def f(x, reduction="mean"):
+        if reduction == "mean":
+            warnings.warn("reduction='mean' is deprecated, use 'avg'", DeprecationWarning)
+        return x.mean()
+    f = C(f)
+    for x in batches(984, 5, 3):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            out = f(x)
+        yield {"out": out, "warned": [str(w.message) for w in rec if "deprecated" in str(w.message)]}
+
+
+@program(5)
+def h2_flag_file_checked_inside(C):
+    import tempfile
+    d = tempfile.mkdtemp()
+    flag = os.path.join(d, "freeze")
+    w = T(985, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        if not os.path.exists(flag):
+            with tt.no_grad():
+                w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    try:
+        for i, x in enumerate(batches(985, 6, 3)):
+            if i == 3:
+                open(flag, "w").close()
+            yield {"out": step(x), "w": w}
+    finally:
+        if os.path.exists(flag):
+            os.remove(flag)
+        os.rmdir(d)
+
+
+@program(8)
+def h2_int64_arithmetic_values_change(C):
+    def f(a, b):
+        return ((a * 3 + 7) * 2, a.abs(), -a, tt.maximum(a, b), (a > b).sum(), a.clamp(-5, 5),
+                tt.where(a > 0, a, b), a.float() / 3.0, (a - b).pow(2), a.sum(), a.max(), a.min())
+    f = C(f)
+    rs = np.random.RandomState(987)
+    for i in range(6):
+        hi = [10, 10, 10**6, -1, 2**40, 3][i]
+        a = tt.tensor(rs.randint(-abs(hi), abs(hi) + 1, size=6).astype(np.int64))
+        b = tt.tensor(rs.randint(-abs(hi), abs(hi) + 1, size=6).astype(np.int64))
+        yield {"out": attempt(f, a, b)}
+
+
+@program(4)
+def h2_set_grad_enabled_plain_call_inside(C):
+    w = T(988, 3, requires_grad=True)
+
+    def evaluate(x):
+        tt.set_grad_enabled(False)  # a plain call: recording stays off after the function
+        return (x * w).sum()
+    evaluate = C(evaluate)
+    try:
+        for i, x in enumerate(batches(988, 6, 3)):
+            if i % 2 == 0:
+                tt.set_grad_enabled(True)
+            out = evaluate(x)
+            yield {"out": out, "grad_mode_after": tt.is_grad_enabled()}
+    finally:
+        tt.set_grad_enabled(True)
+
+
+@program(1)
+def h2_sliding_window_arg_constant_written_through_view(C):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def f(frames):
+        h = tt.full((3, 4), 1.0)
+        h[0].add_(frames[0])
+        return h * 2.0
+    f = C(f)
+    for i in range(5):
+        signal = arr(989 + i, 12)
+        yield {"out": f(tt.from_numpy(sliding_window_view(signal, 4)))}
+
+
+@contextlib.contextmanager
+def _h2_cold_kernel_cache():
+    """A fresh kernel cache directory: the fused code compiles as on a new machine (the
+    numba cache of an earlier run would hide the compile time)."""
+    import shutil
+    import tempfile
+    old = os.environ.get("TINYTAPE_CACHE_DIR")
+    d = tempfile.mkdtemp()
+    os.environ["TINYTAPE_CACHE_DIR"] = d
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TINYTAPE_CACHE_DIR"]
+        else:
+            os.environ["TINYTAPE_CACHE_DIR"] = old
+        shutil.rmtree(d, ignore_errors=True)
+
+
+class _H2DeepResidual(nn.Module):
+    def __init__(self, n, width):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(width, width) for _ in range(n)])
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = x + block(x).relu()
+        return self.head(x)
+
+
+@program(7)
+def h2_deep_residual_mlp_20_blocks_compile_time(C):
+    tt.manual_seed(990)
+    model = _H2DeepResidual(20, 8)
+    opt = tt.optim.SGD(model.parameters(), lr=0.01)
+    step = C(sgd_step(model, opt))
+    with _h2_cold_kernel_cache():
+        for x, y in zip(batches(990, 3, 4, 8), batches(991, 3, 4, 1)):
+            yield {"out": step(x, y), "model": model}
+
+
+# ---- new classes that pass (today)
+
+
+@program(5)
+def h2_enum_mode_switched(C):
+    import enum
+
+    class Mode(enum.Enum):
+        TRAIN = "train"
+        EVAL = "eval"
+
+    class Cfg:
+        def __init__(self):
+            self.mode = Mode.TRAIN
+    cfg = Cfg()
+
+    def f(x):
+        return x.relu() if cfg.mode is Mode.TRAIN else x.tanh()
+    f = C(f)
+    for i, x in enumerate(batches(992, 6, 3)):
+        if i == 3:
+            cfg.mode = Mode.EVAL
+        yield {"out": f(x)}
+
+
+@dataclasses.dataclass(frozen=True)
+class _H2FrozenHP:
+    lr: float
+    clip: float
+
+
+@program(5)
+def h2_frozen_dataclass_replaced(C):
+    box = {"hp": _H2FrozenHP(lr=0.1, clip=1.0)}
+    w = T(993, 3, requires_grad=True)
+
+    def step(x):
+        hp = box["hp"]
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(hp.lr * w.grad.clamp(-hp.clip, hp.clip))
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(993, 6, 3)):
+        if i == 3:
+            box["hp"] = dataclasses.replace(box["hp"], lr=0.01)
+        yield {"out": step(x), "w": w}
+
+
+_H2_LRU_K = [2.0]
+
+
+@functools.lru_cache(maxsize=None)
+def _h2_cached_scale(n):
+    return _H2_LRU_K[0] * n
+
+
+@program(5)
+def h2_lru_cached_helper(C):
+    _h2_cached_scale.cache_clear()
+    _H2_LRU_K[0] = 2.0
+
+    def f(x):
+        return x * _h2_cached_scale(x.shape[0])
+    f = C(f)
+    for i, x in enumerate(batches(994, 6, 3)):
+        if i == 3:
+            _H2_LRU_K[0] = 5.0  # the cache keeps the old value: eager too
+        if i == 4:
+            _h2_cached_scale.cache_clear()
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_generator_in_object_attribute(C):
+    class Sched:
+        def __init__(self):
+            self.values = (0.1 * 0.5 ** i for i in range(100))
+    s = Sched()
+
+    def f(x):
+        return x * next(s.values)
+    f = C(f)
+    for x in batches(995, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(7)
+def h2_exception_on_some_calls(C):
+    cfg = types.SimpleNamespace(strict=False)
+
+    def f(x):
+        if cfg.strict and x.shape[0] > 2:
+            raise ValueError("batch too large in strict mode")
+        return x.sum(0)
+    f = C(f)
+    for i in range(6):
+        cfg.strict = i in (2, 3)
+        x = T(996 + i, 3 if i % 2 else 2, 4)
+        yield {"out": attempt(f, x)}
+
+
+@program(3)
+def h2_compiled_method_two_instances(C):
+    class Head(nn.Module):
+        def __init__(self, k):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+            self.k = k
+
+        @C
+        def score(self, x):
+            with tt.no_grad():
+                return self.lin(x) * self.k
+    tt.manual_seed(997)
+    a, b = Head(1.0), Head(-2.0)
+    for i, x in enumerate(batches(997, 6, 4, 3)):
+        m = a if i % 2 else b
+        if i == 4:
+            a.k = 3.0
+        yield {"out": m.score(x)}
+
+
+@program(9)
+def h2_state_dict_reset_between_calls(C):
+    tt.manual_seed(998)
+    model = mlp(3, 4, 1)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(998, 6, 5, 3), batches(999, 6, 5, 1))):
+        if i == 3:
+            model.load_state_dict(saved)
+        yield {"out": step(x, y), "model": model}
+
+
+@program(3)
+def h2_grad_hook_clips_registered_before(C):
+    w = T(1000, 4, requires_grad=True)
+    w.register_hook(lambda g: g.clamp(-0.5, 0.5))
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(1000, 5, 4, scale=3.0):
+        yield {"out": step(x), "w": w}
+
+
+@program(3)
+def h2_two_backwards_retain_graph_inside(C):
+    w = T(1001, 3, requires_grad=True)
+
+    def step(x):
+        h = (x * w).tanh()
+        a, b = h.sum(), h.pow(2).sum()
+        a.backward(retain_graph=True)
+        b.backward()
+        with tt.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return a.detach(), b.detach()
+    step = C(step)
+    for x in batches(1001, 5, 3):
+        yield {"out": step(x), "w": w}
+
+
+@program(9)
+def h2_clip_grad_value_and_loss_scale_arg(C):
+    tt.manual_seed(1002)
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x, y, scale):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y) * scale
+        loss.backward()
+        nn.utils.clip_grad_value_(model.parameters(), 0.1)
+        opt.step()
+        return loss / scale
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(1002, 6, 5, 3), batches(1003, 6, 5, 2))):
+        scale = tt.tensor(np.float32(2.0 ** (i % 3)))
+        yield {"out": step(x, y, scale), "model": model}
+
+
+@program(1)
+def h2_view_chain_inplace_on_param(C):
+    w = T(1004, 6, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x @ w).pow(2).mean()
+        loss.backward()
+        with tt.no_grad():
+            w.view(4, 6)[1:3].mul_(0.9)
+            w.t()[::2].sub_(0.05 * w.grad.t()[::2])
+        w.grad = None
+        return loss
+    step = C(step)
+    for x in batches(1004, 5, 3, 6):
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def h2_multiprocessing_value_lr(C):
+    import multiprocessing
+    lr = multiprocessing.Value("d", 0.1, lock=False)
+    w = T(1006, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(lr.value * w.grad)
+        w.grad = None
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(1006, 6, 3)):
+        if i == 3:
+            lr.value = 0.001
+        yield {"out": step(x), "w": w}
+
+
+@program(5)
+def h2_numpy_float64_zero_to_negative_zero(C):
+    cfg = {"shift": np.float64(0.0)}
+
+    def f(x):
+        return x.abs() * cfg["shift"]
+    f = C(f)
+    for i, x in enumerate(batches(1007, 6, 3)):
+        if i == 3:
+            cfg["shift"] = np.float64(-0.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_memoryview_flags(C):
+    buf = bytearray(b"\x00\x00")
+    flags = memoryview(buf)
+
+    def f(x):
+        return x.relu() if flags[0] == 0 else x.tanh()
+    f = C(f)
+    for i, x in enumerate(batches(1008, 6, 3)):
+        if i == 3:
+            buf[0] = 1
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_helper_code_hot_reloaded(C):
+    def act(h):
+        return h.relu()
+
+    def f(x):
+        return act(x) * 2.0
+    f = C(f)
+    for i, x in enumerate(batches(1009, 6, 3)):
+        if i == 3:  # what IPython's autoreload does to an edited function
+            act.__code__ = (lambda h: h.tanh()).__code__
+        yield {"out": f(x)}
+
+
+@program(5)
+def h2_compiled_function_code_hot_reloaded(C):
+    def f(x):
+        return x.relu() * 2.0
+    g = C(f)
+    for i, x in enumerate(batches(1010, 6, 3)):
+        if i == 3:
+            f.__code__ = (lambda x: x.sigmoid() * 2.0).__code__
+        yield {"out": g(x)}
+
+
+@program(6)
+def h2_return_activation_with_retained_grad(C):
+    w = T(1011, 3, 4, requires_grad=True)
+
+    def gradcam(x):
+        act = x @ w
+        act.retain_grad()
+        act.relu().sum().backward()
+        w.grad = None
+        return act
+    gradcam = C(gradcam)
+    for x in batches(1011, 5, 2, 3):
+        act = gradcam(x)
+        yield {"out": act, "meta": _h2_out_meta(act)}
+
 
 # --------------------------------------------------------------------------- pytest
 

@@ -80,6 +80,8 @@ def _code_names(code, globals_out, attrs_out):
     for ins in dis.get_instructions(code):
         if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"):
             globals_out.add(ins.argval)
+        elif ins.opname == "IMPORT_NAME":  # a module imported inside: found in sys.modules
+            globals_out.add(("import", ins.argval))
     attrs_out.update(code.co_names)
     attrs_out.update(c for c in code.co_consts if isinstance(c, str) and c.isidentifier())
     for const in code.co_consts:  # nested functions and comprehensions
@@ -92,7 +94,7 @@ def same_atom(a, b):
     same sign, nan for nan."""
     if type(a) is not type(b):
         return False
-    if type(a) is float:
+    if isinstance(a, float):  # numpy's float64 too
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
     if type(a) is complex:
         return same_atom(a.real, b.real) and same_atom(a.imag, b.imag)
@@ -161,7 +163,8 @@ class _Walker:
         self.keep = []  # what the guards hold on to
         self.stack = []
         self.attr_names = set()  # attribute names any reached code uses (user modules' attributes)
-        self.modules = []  # user modules reached: their attributes are walked at the end
+        self.modules = []  # modules reached: their attributes are walked at the end
+        self.library_classes = []  # library classes reached: the attributes code names, by identity
 
     # ---- where the walk starts ----
     def roots(self, fn, args, kwargs):
@@ -182,11 +185,26 @@ class _Walker:
         while True:
             while self.stack:
                 obj, path, kind, container, key = self.stack.pop()
-                self.visit(obj, path, kind, container, key)
-            if not self.modules:
+                try:
+                    self.visit(obj, path, kind, container, key)
+                except TooMuchState:
+                    raise
+                except Exception as e:  # an object whose attributes misbehave when read
+                    raise TooMuchState(f"it reaches {path}, which can't be guarded "
+                                       f"({type(e).__name__}: {e})") from None
+            if not self.modules and not self.library_classes:
                 return
+            if self.library_classes:
+                klass, path = self.library_classes.pop()
+                for name in sorted(n for n in self.attr_names if n in klass.__dict__):
+                    self.guard(_CLASSATTR, klass, name, klass.__dict__[name], f"{path}.{name}")
+                continue
             module, path, library = self.modules.pop()
-            names = sorted(n for n in self.attr_names if n in vars(module))
+            names = set(self.attr_names) | {"__getattr__"}
+            if not library:  # a user's module (a config): all its values, not only the names seen
+                names |= {k for k, v in vars(module).items() if not k.startswith("__") and not isinstance(
+                    v, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType))}
+            names = sorted(n for n in names if n in vars(module))
             for name in names:
                 if library:  # a library's attribute is held by identity (monkeypatching it is a change)
                     self.guard(_ATTR, module, name, vars(module)[name], f"{path}.{name}")
@@ -237,15 +255,18 @@ class _Walker:
                 if isinstance(k, Tensor):  # optimizer state keyed by parameter
                     self.push(k, f"{path}[key]", None, None, None)
                 self.push(v, f"{path}[{_key_text(k)}]", _ITEM, obj, k)
+            self.subclass(obj, path)
             return
         if isinstance(obj, list):
             self.guard("len", obj, None, len(obj), f"len({path})")
             for i, v in enumerate(obj):
                 self.push(v, f"{path}[{i}]", _ITEM, obj, i)
+            self.subclass(obj, path)
             return
         if isinstance(obj, tuple):  # immutable: its items need no place guard
             for i, v in enumerate(obj):
                 self.push(v, f"{path}[{i}]", None, None, None)
+            self.subclass(obj, path)
             return
         if isinstance(obj, (set, frozenset)):
             self.guard("set", obj, None, frozenset(obj), f"{path}")
@@ -264,11 +285,45 @@ class _Walker:
             self.push(_cell(obj), f"{path}.cell_contents", _CELL, obj, None)
             return
         if isinstance(obj, type):
-            if not _is_library(obj):
-                for k, v in list(obj.__dict__.items()):
-                    if not (k.startswith("__") and k.endswith("__")):
-                        self.push(v, f"{path}.{k}", _CLASSATTR, obj, k)
+            for klass in obj.__mro__:
+                if klass is object:
+                    continue
+                if klass is not obj:
+                    self.push(klass, f"{path}.__mro__", None, None, None)
+                    continue
+                if _is_library(klass):
+                    self.library_classes.append((klass, path))
+                    continue
+                for k, v in list(klass.__dict__.items()):
+                    if k not in _CLASS_BOOKKEEPING:
+                        self.push(v, f"{path}.{k}", _CLASSATTR, klass, k)
             return
+        if isinstance(obj, property):
+            for part in ("fget", "fset", "fdel"):
+                self.push(getattr(obj, part), f"{path}.{part}", None, None, None)
+            return
+        if isinstance(obj, (staticmethod, classmethod)):
+            self.push(obj.__func__, f"{path}.__func__", None, None, None)
+            return
+        if isinstance(obj, types.BuiltinMethodType) and not isinstance(obj.__self__, (types.ModuleType, type)) \
+                and obj.__self__ is not None:
+            self.push(obj.__self__, f"{path}.__self__", None, None, None)  # dict.get bound to a config
+            return
+        if isinstance(obj, memoryview):
+            self.guard("content", obj, None, obj.tobytes(), f"{path} (contents)")
+            return
+        if isinstance(obj, functools._lru_cache_wrapper):
+            self.guard("call", obj.cache_info, None, obj.cache_info(), f"{path}.cache_info()")
+            self.push(getattr(obj, "__wrapped__", None), f"{path}.__wrapped__", None, None, None)
+            return
+        if hasattr(type(obj), "__next__") and not isinstance(obj, types.GeneratorType):
+            # an iterator: where it stands (a for loop over it inside would move it)
+            try:
+                position = obj.__reduce__()
+            except Exception:
+                position = None
+            if position is not None:
+                self.guard("call", obj.__reduce__, None, position, f"{path} (position)")
         if isinstance(obj, functools.partial):
             self.guard("partial", obj, None, (obj.func, obj.args, obj.keywords), f"{path}")
             for i, v in enumerate((obj.func, obj.args, obj.keywords)):
@@ -280,6 +335,10 @@ class _Walker:
         self.instance(obj, path)
 
     def function(self, fn, path):
+        self.guard(_SLOT, fn, "__code__", fn.__code__, f"{path}.__code__")  # reloaded code is a change
+        for k, v in list(vars(fn).items()):  # attributes set on the function itself
+            if k != "__wrapped__":
+                self.push(v, f"{path}.{k}", _ATTR, fn, k)
         self.push(fn.__defaults__, f"{path}.__defaults__", _SLOT, fn, "__defaults__")
         self.push(fn.__kwdefaults__, f"{path}.__kwdefaults__", _SLOT, fn, "__kwdefaults__")
         wrapped = vars(fn).get("__wrapped__")
@@ -294,9 +353,17 @@ class _Walker:
         _code_names(code, names, self.attr_names)
         g = fn.__globals__
         builtin_names = vars(builtins)
-        for name in sorted(names):
+        for name in sorted(n for n in names if isinstance(n, str)):
             if name in g or name not in builtin_names:  # an absent global is guarded absent
                 self.push(g.get(name, _MISSING), name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
+        for _, module in sorted(n for n in names if not isinstance(n, str)):
+            for part in _prefixes(module):
+                self.push(sys.modules.get(part, _MISSING), f"sys.modules[{part!r}]", _ITEM, sys.modules, part)
+
+    def subclass(self, obj, path):
+        """A container subclass's class and instance attributes."""
+        if type(obj) not in (dict, list, tuple, types.MappingProxyType, collections.OrderedDict):
+            self.instance(obj, path)
 
     def instance(self, obj, path):
         cls = type(obj)
@@ -312,6 +379,15 @@ class _Walker:
                 if name not in ("__dict__", "__weakref__"):
                     value = getattr(obj, name, _MISSING)
                     self.push(value, f"{path}.{name}", _SLOT, obj, name)
+
+
+_CLASS_BOOKKEEPING = frozenset({"__dict__", "__weakref__", "__doc__", "__module__", "__qualname__",
+                                "__annotations__", "__slots__", "__firstlineno__", "__static_attributes__"})
+
+
+def _prefixes(name):
+    parts = name.split(".")
+    return [".".join(parts[:i + 1]) for i in range(len(parts))]
 
 
 def _cell(cell):
@@ -341,6 +417,8 @@ def _holds(g):
         return len(g.container) == g.value
     if g.kind == "content":
         return _same_content(g.container, g.value)
+    if g.kind == "call":
+        return _same_call(g.container, g.value)
     if g.kind == "set":
         return frozenset(g.container) == g.value
     if g.kind == "type":
@@ -358,7 +436,7 @@ def guard_function(guards):
     """``first_changed(guards) is None`` as one generated expression (a replay checks them
     on every call: one expression costs a fraction of a loop over the list)."""
     namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same,
-                 "_same_content": _same_content}
+                 "_same_content": _same_content, "_same_call": _same_call}
     terms = []
     for i, g in enumerate(guards):
         c, k, v = f"c{i}", f"k{i}", f"v{i}"
@@ -371,6 +449,9 @@ def guard_function(guards):
             continue
         if g.kind == "content":
             terms.append(f"_same_content({c}, {v})")
+            continue
+        if g.kind == "call":
+            terms.append(f"_same_call({c}, {v})")
             continue
         if g.kind == "set":
             terms.append(f"frozenset({c}) == {v}")
@@ -397,7 +478,7 @@ def guard_function(guards):
         value = g.value
         if value is None or type(value) is bool:
             terms.append(f"{current} is {v}")
-        elif type(value) is float:
+        elif isinstance(value, float):
             terms.append(f"_same_float({current}, {v})")
         elif isinstance(value, _ATOMS):
             terms.append(f"(type({current}) is type({v}) and {current} == {v})")
@@ -410,7 +491,7 @@ def guard_function(guards):
 
 
 def _same_float(current, value):
-    return type(current) is float and (current == value and math.copysign(1.0, current) == math.copysign(1.0, value)
+    return type(current) is type(value) and (current == value and math.copysign(1.0, current) == math.copysign(1.0, value)
                                        or (current != current and value != value))
 
 
@@ -423,8 +504,20 @@ def _keys_same(d, keys):
     return True
 
 
+def _same_call(method, value):
+    """What a method answers is what it answered (an lru_cache's info, an iterator's place)."""
+    try:
+        now = method()
+    except Exception:
+        return False
+    try:
+        return bool(now == value)
+    except Exception:
+        return False
+
+
 def _same_content(current, snapshot):
     if isinstance(snapshot, bytes):
-        return bytes(current) == snapshot
+        return (current.tobytes() if isinstance(current, memoryview) else bytes(current)) == snapshot
     return current.shape == snapshot.shape and current.dtype == snapshot.dtype and (
         np.array_equal(current, snapshot, equal_nan=current.dtype.kind in "fc"))

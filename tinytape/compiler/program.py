@@ -35,11 +35,13 @@ class Program:
         self.start = start
         self.created = created if created is not None else {}
         self.host_made = host_made if host_made is not None else {}
+        self._arg_tensors = arg_tensors
         self.effects = self._effects(arg_tensors, start)
         self._known = {id(t): ("arg", i) for i, t in enumerate(arg_tensors)}
         for t in start.tensors:
             self._known.setdefault(id(t), ("obj", t))
-        self._results = {}  # id(tensor) -> template: one object returned twice is one object
+        self._results = {}  # id(tensor or container) -> template: one object returned twice is one object
+        self._keep_results = []  # the containers, so their ids stay theirs
         self._grads = {}  # id(t.grad) -> where t is, for the tensors the program may touch
         for t, where in [(t, ("arg", i)) for i, t in enumerate(arg_tensors)] + [(t, ("obj", t)) for t in start.tensors]:
             if t._grad is not None:
@@ -135,13 +137,17 @@ class Program:
         owned = {}
         for j, t in enumerate(start.tensors):
             owned.setdefault(id(_storage(start.data[id(t)])), j)
+            g = start.grad.get(id(t))
+            if g is not None:  # an argument that is a .grad the function also reaches
+                owned.setdefault(id(_storage(g._data)), ("grad", j))
         if not owned:
             return None
         expected = []
         for t in arg_tensors:
             j = owned.get(id(_storage(t._data)))
             expected.append(j)
-        self._storage_refs = [start.data[id(t)] for t in start.tensors]
+        self._storage_refs = [start.data[id(t)] for t in start.tensors] + [
+            g._data for g in start.grad.values() if g is not None]
         return owned, tuple(expected)
 
     def _effects(self, arg_tensors, start):
@@ -156,7 +162,15 @@ class Program:
             if bumped and id(t._version) not in counters:
                 effects.append(("version", target, bumped))
             counters.add(id(t._version))
+            if t._requires_grad != start.requires_grad[id(t)]:
+                effects.append(("requires_grad", target, t._requires_grad))
             before, after = start.grad.get(id(t)), t._grad
+            if after is not None and after is not before and after._grad_fn is not None:
+                raise Unsupported(f"it sets a .grad {list(t.shape)} that carries an autograd graph "
+                                  "(create_graph=True), which a replay does not rebuild")
+            if after is not before and after is not None and id(after) in self._known_ids():
+                effects.append(("grad_is", target, self._known_ids()[id(after)]))
+                continue
             if after is before:
                 if before is not None and id(before._version) not in counters:
                     bumped = before._version[0] - start.grad_version[id(t)]
@@ -173,6 +187,13 @@ class Program:
                 effects.append(("grad_set", target, b))
         return effects
 
+    def _known_ids(self):
+        """id -> where, for the tensor arguments and the tensors from outside."""
+        known = {id(t): ("arg", i) for i, t in enumerate(self._arg_tensors)}
+        for t in self.start.tensors:
+            known.setdefault(id(t), ("obj", t))
+        return known
+
     def _locate(self, arr):
         """The buffer of an array the function hands back: a recorded one, or a numpy
         view of one made outside the backend."""
@@ -182,10 +203,10 @@ class Program:
         return b
 
     def _template_of(self, value):
+        done = self._results.get(id(value))
+        if done is not None:  # one object returned twice is one object
+            return done
         if isinstance(value, Tensor):
-            done = self._results.get(id(value))
-            if done is not None:
-                return done
             known = self._known.get(id(value))
             grad_of = self._grads.get(id(value))
             if known is not None:  # an argument or a tensor from outside, returned as itself
@@ -196,23 +217,34 @@ class Program:
                 if _shares_storage(value, self.start):
                     raise Unsupported(f"it returns a view {list(value.shape)} of a tensor it received or "
                                       "reads from outside, which a replay would return as a copy")
+                if value._grad is not None or value._retains_grad or value._hooks:
+                    raise Unsupported(f"it returns a tensor {list(value.shape)} with a .grad, hooks or "
+                                      "retain_grad(), which a replay does not rebuild")
                 b = self._locate(value._data)
                 if b is None:
                     raise Unsupported("the function returned a tensor computed outside the backend")
-                tpl = ("t", b, value._backend, _spent_node(value), len(self._results))
+                leaf_grad = value._grad_fn is None and value._requires_grad
+                tpl = ("t", b, value._backend, _spent_node(value), len(self._results), leaf_grad,
+                       value._version[0])
             self._results[id(value)] = tpl
             return tpl
         raw = self._raw.get(id(value))
         if raw is not None:  # an object it received, returned as itself
             return raw
+        if not isinstance(value, _ATOMS) and id(value) in self.reachable:
+            return ("c", value)  # an object from outside (a list in its closure): itself
         if isinstance(value, (list, tuple)):
-            return ("seq", type(value), [self._template_of(v) for v in value])
-        if isinstance(value, dict):
-            return ("dict", {k: self._template_of(v) for k, v in value.items()})
-        if not isinstance(value, _ATOMS) and id(value) not in self.reachable:
+            tpl = ("seq", type(value), [self._template_of(v) for v in value], len(self._results))
+        elif isinstance(value, dict):
+            tpl = ("dict", type(value), {k: self._template_of(v) for k, v in value.items()}, len(self._results))
+        elif not isinstance(value, _ATOMS):
             raise Unsupported(f"it returns a {type(value).__name__} made during the call, which a replay "
                               "would hand back as the same object each time")
-        return ("c", value)
+        else:
+            return ("c", value)
+        self._results[id(value)] = tpl
+        self._keep_results.append(value)
+        return tpl
 
     # ---- what the replay needs and gives back ----
     def result_buffers(self):
@@ -225,7 +257,7 @@ class Program:
                 for x in tpl[2]:
                     walk(x)
             elif tpl[0] == "dict":
-                for x in tpl[1].values():
+                for x in tpl[2].values():
                     walk(x)
         walk(self.result_template)
         wanted += [e[2] for e in self.effects if e[0] == "grad_set"]

@@ -78,6 +78,11 @@ def make_runner(program, replay, externals, fresh):
             lines.append(f"    {target}._version[0] += {effect[2]}")
         elif effect[0] == "grad_version":
             lines.append(f"    {target}._grad._version[0] += {effect[2]}")
+        elif effect[0] == "requires_grad":
+            lines.append(f"    {target}._requires_grad = {effect[2]}")
+        elif effect[0] == "grad_is":  # .grad set to an argument or a tensor from outside: that object
+            kind2, what2 = effect[2]
+            lines.append(f"    {target}._grad = " + (f"args[{what2}]" if kind2 == "arg" else bind(what2)))
         elif effect[0] == "grad_none":
             lines.append(f"    {target}._grad = None")
         else:
@@ -94,24 +99,36 @@ def make_runner(program, replay, externals, fresh):
         if kind == "raw":  # an object it received
             return f"raw[{tpl[1]}]"
         if kind == "t":
-            _, b, backend, spent, index = tpl
+            _, b, backend, spent, index, leaf_grad, version = tpl
             name = f"r{index}"
             if index not in made:  # one tensor returned twice is one object, made once
                 made.add(index)
                 backend_name = bind(backend, "backend")
                 make = f"_spent({spent!r}, {own(b)}, {backend_name})" if spent else \
-                    f"_make({own(b)}, backend={backend_name})"
+                    f"_make({own(b)}, {leaf_grad}, None, 0, {f'[{version}]' if version else None}, {backend_name})"
                 lines.append(f"    {name} = {make}")
             return name
-        if kind == "seq":
-            items = "".join(build(x) + ", " for x in tpl[2])
-            if tpl[1] is tuple:
-                return f"({items})"
-            if tpl[1] is list:
-                return f"[{items}]"
-            return f"{bind(tpl[1], 'type')}(({items}))"
-        if kind == "dict":
-            return "{" + ", ".join(f"{bind(k, 'k')}: {build(v)}" for k, v in tpl[1].items()) + "}"
+        if kind in ("seq", "dict"):
+            index = tpl[3]
+            name = f"c{index}_"
+            if index in made:
+                return name
+            made.add(index)
+            if kind == "seq":
+                items = "".join(build(x) + ", " for x in tpl[2])
+                if tpl[1] is tuple:
+                    value = f"({items})"
+                elif tpl[1] is list:
+                    value = f"[{items}]"
+                elif hasattr(tpl[1], "_make"):  # a namedtuple
+                    value = f"{bind(tpl[1], 'type')}._make(({items}))"
+                else:
+                    value = f"{bind(tpl[1], 'type')}(({items}))"
+            else:
+                pairs = ", ".join(f"({bind(k, 'k')}, {build(v)})" for k, v in tpl[2].items())
+                value = f"dict([{pairs}])" if tpl[1] is dict else f"{bind(tpl[1], 'type')}([{pairs}])"
+            lines.append(f"    {name} = {value}")
+            return name
         return bind(tpl[1], "c")
     result = build(program.result_template)
     lines.append(f"    return {result}")

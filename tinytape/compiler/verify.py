@@ -160,7 +160,7 @@ def _result_buffers(template, value):
         for tpl, v in zip(template[2], value):
             yield from _result_buffers(tpl, v)
     elif template[0] == "dict":
-        for k, tpl in template[1].items():
+        for k, tpl in template[2].items():
             yield from _result_buffers(tpl, value[k])
 
 
