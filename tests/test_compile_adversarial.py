@@ -5573,7 +5573,8 @@ def h2_warning_emitted_inside(C):
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always")
             out = f(x)
-        yield {"out": out, "warned": [str(w.message) for w in rec if "deprecated" in str(w.message)]}
+        yield {"out": out, "warned": [str(w.message) for w in rec if "deprecated" in str(w.message)
+                                      and "tinytape.compile" not in str(w.message)]}
 
 
 @program(5)

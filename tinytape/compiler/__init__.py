@@ -30,6 +30,7 @@ import threading
 import warnings
 
 from .. import _dtype
+from ..autograd import _inference_depth
 from ..autograd import anomaly as _anomaly
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
@@ -138,9 +139,12 @@ class CompiledFunction:
         capture.roots = {id(a) for a in start.data.values()}
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         streams = RandomStates(state.random_streams)
+        grad_mode = is_grad_enabled()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
             result = self.fn(*args, **kwargs)
         why = capture.failed or watch.found
+        if why is None and is_grad_enabled() != grad_mode:
+            why = "it switches grad mode on or off and leaves it so (set_grad_enabled), which a replay would not"
         drawn = streams.changed() if why is None else None
         if drawn is not None:
             # a replay would reuse the numbers this trace drew (dropout masks, randn)
@@ -262,6 +266,11 @@ class _Entry:
         to the kernel-by-kernel replay, which must then agree; otherwise ``Mismatch``."""
         try:
             checked = snapshot.usable and verify(self.program, self.replay, self.externals, snapshot, result)
+            if not checked and self.program.backends[0].device.type == "cpu" and all(
+                    b.device.type == "cpu" for b in self.program.backends):
+                self.kind = "python"  # nothing to fall back to
+                raise Mismatch("the storages it reads are laid out so they can't be copied to check the replay "
+                               "(an overlapping view made with as_strided)")
             if self.kind != "fused":
                 return
             if not checked:  # storages laid out so they can't be copied: the kernels, unchecked
@@ -320,7 +329,7 @@ def _signature(args, kwargs, tensors):
     other objects by identity (their contents are guarded).  The key ends with grad
     mode, the default dtype and which tensor arguments share a storage, since a program
     traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled)
+    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, bool(_inference_depth and _inference_depth[-1]))
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,

@@ -32,6 +32,9 @@ HOST_UNARY = frozenset(code for code, ufunc in NUMPY_UNARY.items()
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype", "copy", "copy_into"})
 
 
+MAX_FUSED_CALLS = 300
+
+
 class NotFusable(Exception):
     pass
 
@@ -68,6 +71,11 @@ class _Loop:
 def fused_replay(program):
     """(function, externals, fresh, source) or None when some kernel is outside the set."""
     if any(b.device.type != "cpu" for b in program.backends):
+        return None
+    if len(program.capture.calls) > MAX_FUSED_CALLS:
+        # numba's compile time grows faster than the function it compiles: a longer program
+        # replays kernel by kernel instead of stalling its first call
+        program.not_fused = f"{len(program.capture.calls)} kernel calls, more than the {MAX_FUSED_CALLS} fused into one function"
         return None
     if any(a.dtype is BFLOAT16 for a in program.capture.arrays):  # numba has no bfloat16
         program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"

@@ -196,7 +196,10 @@ class _Walker:
                 return
             if self.library_classes:
                 klass, path = self.library_classes.pop()
-                for name in sorted(n for n in self.attr_names if n in klass.__dict__):
+                # tinytape's classes (a layer's forward, an optimizer's step): every attribute,
+                # since its own code reads them; other libraries': the names code here uses
+                names = klass.__dict__ if (klass.__module__ or "").startswith("tinytape") else self.attr_names
+                for name in sorted(n for n in names if n in klass.__dict__ and n not in _CLASS_BOOKKEEPING):
                     self.guard(_CLASSATTR, klass, name, klass.__dict__[name], f"{path}.{name}")
                 continue
             module, path, library = self.modules.pop()
@@ -318,20 +321,22 @@ class _Walker:
             return
         if hasattr(type(obj), "__next__") and not isinstance(obj, types.GeneratorType):
             # an iterator: where it stands (a for loop over it inside would move it)
-            try:
-                position = obj.__reduce__()
-            except Exception:
-                position = None
+            position = _pickled(obj)
             if position is not None:
-                self.guard("call", obj.__reduce__, None, position, f"{path} (position)")
+                self.guard("call", functools.partial(_pickled, obj), None, position, f"{path} (position)")
         if isinstance(obj, functools.partial):
             self.guard("partial", obj, None, (obj.func, obj.args, obj.keywords), f"{path}")
             for i, v in enumerate((obj.func, obj.args, obj.keywords)):
                 self.push(v, f"{path}.{('func', 'args', 'keywords')[i]}", None, None, None)
             return
-        if isinstance(obj, (types.BuiltinFunctionType, types.CodeType)) or not (
-                hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__")):
+        if isinstance(obj, (types.BuiltinFunctionType, types.CodeType)):
             return  # held by identity at its place
+        if not (hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__")):
+            try:  # a C object with a buffer (a ctypes value): by content
+                self.guard("content", obj, None, memoryview(obj).tobytes(), f"{path} (contents)")
+            except TypeError:
+                pass  # held by identity at its place
+            return
         self.instance(obj, path)
 
     def function(self, fn, path):
@@ -383,6 +388,15 @@ class _Walker:
 
 _CLASS_BOOKKEEPING = frozenset({"__dict__", "__weakref__", "__doc__", "__module__", "__qualname__",
                                 "__annotations__", "__slots__", "__firstlineno__", "__static_attributes__"})
+
+
+def _pickled(obj):
+    """An iterator's state as bytes (where it stands, nested iterators included), or None."""
+    import pickle
+    try:
+        return pickle.dumps(obj)
+    except Exception:
+        return None
 
 
 def _prefixes(name):
@@ -518,6 +532,9 @@ def _same_call(method, value):
 
 def _same_content(current, snapshot):
     if isinstance(snapshot, bytes):
-        return (current.tobytes() if isinstance(current, memoryview) else bytes(current)) == snapshot
+        try:
+            return memoryview(current).tobytes() == snapshot
+        except TypeError:
+            return False
     return current.shape == snapshot.shape and current.dtype == snapshot.dtype and (
         np.array_equal(current, snapshot, equal_nan=current.dtype.kind in "fc"))

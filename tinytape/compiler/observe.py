@@ -8,6 +8,9 @@ functions alike); the first such call refuses the compile, naming the call and t
 user's line.  Profiling costs the trace about 2x; replays are not profiled.
 """
 import _io
+import _warnings
+import importlib
+import posix
 import _thread
 import contextvars
 import builtins
@@ -33,6 +36,7 @@ _IO = {"print", "input", "open"}
 _QUIET_MODULES = ("warnings",)
 _MAKE_CODE = Tensor._make.__code__
 _DRAW_CODE = _creation.Generator.rng.fget.__code__
+_IMPORT_MODULE_CODE = importlib.import_module.__code__
 _ENVIRON_CODES = {os._Environ.__getitem__.__code__, os.getenv.__code__}
 _CREATION_FILE = _creation.tensor.__code__.co_filename
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
@@ -85,7 +89,9 @@ class SideEffects:
             why = self._call(frame)
         else:
             return
-        if why is not None and not _inside_machinery(frame, self.outer):
+        # (the machinery test starts at the caller for a call into importlib itself)
+        start = frame.f_back if event == "call" and frame.f_code is _IMPORT_MODULE_CODE else frame
+        if why is not None and not _inside_machinery(start, self.outer):
             self.found = f"{why} at {user_line(frame)}"
 
     def _c_call(self, frame, fn):
@@ -100,6 +106,10 @@ class SideEffects:
         if owner is builtins and name in ("globals", "locals", "vars", "eval", "exec"):
             if not is_library_file(frame.f_code.co_filename):
                 return f"it looks names up by string ({name}()), which the compiler cannot guard"
+        if owner is _warnings and name == "warn" and not is_library_file(frame.f_code.co_filename):
+            return "it issues a warning, which a replay would not"
+        if owner is posix:
+            return f"it asks the operating system ({_name(fn)}: the file system, the process), which a replay would not"
         if owner is _thread and name in ("start_new_thread", "start_joinable_thread"):
             return "it starts a thread, whose work a replay would not record"
         if isinstance(owner, contextvars.ContextVar) and name == "get":
@@ -111,6 +121,9 @@ class SideEffects:
 
     def _call(self, frame):
         code = frame.f_code
+        if code is _IMPORT_MODULE_CODE and frame.f_back is not None and \
+                not is_library_file(frame.f_back.f_code.co_filename):
+            return "it imports a module by name (importlib.import_module), which the compiler cannot guard"
         if code in _ENVIRON_CODES:
             return "it reads an environment variable (os.environ)"
         if code is _DRAW_CODE:
