@@ -5989,6 +5989,1230 @@ def h2_return_activation_with_retained_grad(C):
         yield {"out": act, "meta": _h2_out_meta(act)}
 
 
+# --------------------------------------------------------------- h3: guard holes, realistic loops
+import collections  # noqa: E402
+
+
+class _H3Cfg:
+    def __init__(self, k):
+        self.k = k
+
+
+@program(5)
+def h3_set_of_objects_attr(C):
+    c = _H3Cfg(2.0)
+    scalers = {c}
+
+    def f(x):
+        for s in scalers:
+            x = x * s.k
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3001, 6, 3)):
+        if i == 3:
+            c.k = 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_frozenset_of_objects_attr(C):
+    c = _H3Cfg(2.0)
+    scalers = frozenset([c])
+
+    def f(x):
+        for s in scalers:
+            x = x * s.k
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3002, 6, 3)):
+        if i == 3:
+            c.k = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_dict_key_object_attr(C):
+    c = _H3Cfg(2.0)
+    weights = {c: 1.0}
+
+    def f(x):
+        out = x * 0.0
+        for k, v in weights.items():
+            out = out + x * (k.k * v)
+        return out
+    f = C(f)
+    for i, x in enumerate(batches(3003, 6, 3)):
+        if i == 3:
+            c.k = 5.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_tuple_dict_key_object(C):
+    c = _H3Cfg(1.5)
+    table = {("lin", c): 2.0}
+
+    def f(x):
+        for (name, cfg), v in table.items():
+            x = x * cfg.k + v
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3004, 6, 3)):
+        if i == 3:
+            c.k = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_set_zero_sign(C):
+    vals = {0.0}
+
+    def f(x):
+        for v in vals:
+            x = x * v
+        return 1.0 / x
+    f = C(f)
+    for i, x in enumerate(batches(3005, 6, 3)):
+        if i == 3:
+            vals.clear()
+            vals.add(-0.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_set_one_vs_true(C):
+    flags = {1}
+
+    def f(x):
+        for v in flags:
+            if type(v) is bool:
+                return x.relu()
+        return x.tanh()
+    f = C(f)
+    for i, x in enumerate(batches(3006, 6, 3)):
+        if i == 3:
+            flags.clear()
+            flags.add(True)
+        yield {"out": f(x)}
+
+
+class _H3Liar:
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return 0
+
+
+@program(5)
+def h3_set_eq_liar_swapped(C):
+    s = {_H3Liar(2.0)}
+
+    def f(x):
+        return x * next(iter(s)).v
+    f = C(f)
+    for i, x in enumerate(batches(3007, 6, 3)):
+        if i == 3:
+            s.clear()
+            s.add(_H3Liar(7.0))
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_set_elem_iter_only(C):
+    s = {_H3Liar(2.0)}
+
+    def f(x):
+        for e in s:
+            x = x * e.v
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3008, 6, 3)):
+        if i == 3:
+            s.clear()
+            s.add(_H3Liar(7.0))
+        yield {"out": f(x)}
+
+
+class _H3Meta(type):
+    scale = 2.0
+
+
+class _H3WithMeta(metaclass=_H3Meta):
+    pass
+
+
+@program(5)
+def h3_metaclass_attr(C):
+    def f(x):
+        return x * _H3WithMeta.scale
+    f = C(f)
+    for i, x in enumerate(batches(3009, 6, 3)):
+        if i == 3:
+            _H3Meta.scale = 3.0
+        yield {"out": f(x)}
+    _H3Meta.scale = 2.0
+
+
+class _H3MetaP(type):
+    factor = 1.0
+
+    @property
+    def gain(cls):
+        return cls.factor * 2.0
+
+
+class _H3WithMetaP(metaclass=_H3MetaP):
+    pass
+
+
+@program(5)
+def h3_metaclass_property(C):
+    def f(x):
+        return x * _H3WithMetaP.gain
+    f = C(f)
+    for i, x in enumerate(batches(3010, 6, 3)):
+        if i == 3:
+            _H3MetaP.factor = 4.0
+        yield {"out": f(x)}
+    _H3MetaP.factor = 1.0
+
+
+@program(5)
+def h3_defaultdict_factory(C):
+    d = collections.defaultdict(lambda: 1.0)
+
+    def f(x):
+        return x * d.default_factory()
+    f = C(f)
+    for i, x in enumerate(batches(3011, 6, 3)):
+        if i == 3:
+            d.default_factory = lambda: 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_defaultdict_missing_key(C):
+    d = collections.defaultdict(float)
+    d["a"] = 2.0
+
+    def f(x):
+        return x * (d.get("a") if "b" not in d else 0.0) + x * float(len(d))
+    f = C(f)
+    for i, x in enumerate(batches(3012, 6, 3)):
+        if i == 3:
+            d.default_factory = int
+        yield {"out": f(x), "d": dict(d)}
+
+
+@program(5)
+def h3_dict_values_view(C):
+    cfg = {"a": 1.0, "b": 2.0}
+    vals = cfg.values()
+
+    def f(x):
+        for v in vals:
+            x = x * v
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3013, 6, 3)):
+        if i == 3:
+            cfg["b"] = 5.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_dict_items_view_of_attr(C):
+    class Holder:
+        pass
+    h = Holder()
+    backing = {"w": 0.5}
+    h.items = backing.items()
+
+    def f(x):
+        for k, v in h.items:
+            x = x * v
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3014, 6, 3)):
+        if i == 3:
+            backing["w"] = 4.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_object_ndarray_cfg(C):
+    c = _H3Cfg(2.0)
+    table = np.array([c, None], dtype=object)
+
+    def f(x):
+        return x * table[0].k
+    f = C(f)
+    for i, x in enumerate(batches(3015, 6, 3)):
+        if i == 3:
+            c.k = 9.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_object_ndarray_tensor(C):
+    w = T(3016, 3, 3)
+    table = np.empty(1, dtype=object)
+    table[0] = w
+
+    def f(x):
+        return x @ table[0]
+    f = C(f)
+    for i, x in enumerate(batches(3016, 6, 2, 3)):
+        if i == 3:
+            w.mul_(2.0)
+        yield {"out": f(x), "w": w}
+
+
+class _H3Float(float):
+    pass
+
+
+@program(5)
+def h3_float_subclass_attr(C):
+    lr = _H3Float(0.5)
+    lr.warm = 1.0
+
+    def f(x):
+        return x * (float(lr) * lr.warm)
+    f = C(f)
+    for i, x in enumerate(batches(3017, 6, 3)):
+        if i == 3:
+            lr.warm = 0.1
+        yield {"out": f(x)}
+
+
+class _H3LyingInt(int):
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return 0
+
+
+@program(5)
+def h3_int_subclass_lying_eq(C):
+    box = [_H3LyingInt(2)]
+
+    def f(x):
+        return x * int(box[0])
+    f = C(f)
+    for i, x in enumerate(batches(3018, 6, 3)):
+        if i == 3:
+            box[0] = _H3LyingInt(5)
+        yield {"out": f(x)}
+
+
+class _H3LenList(list):
+    def __len__(self):
+        return 1
+
+
+@program(5)
+def h3_list_subclass_lying_len(C):
+    layers = _H3LenList([2.0])
+
+    def f(x):
+        for s in list.__iter__(layers):
+            x = x * s
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3019, 6, 3)):
+        if i == 3:
+            layers.append(3.0)
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_sys_modules_lookup(C):
+    m1 = types.ModuleType("_h3_cfgmod")
+    m1.scale = 2.0
+    m2 = types.ModuleType("_h3_cfgmod")
+    m2.scale = 5.0
+    sys.modules["_h3_cfgmod"] = m1
+
+    def f(x):
+        return x * sys.modules["_h3_cfgmod"].scale
+    f = C(f)
+    for i, x in enumerate(batches(3020, 6, 3)):
+        if i == 3:
+            sys.modules["_h3_cfgmod"] = m2
+        yield {"out": f(x)}
+    sys.modules.pop("_h3_cfgmod", None)
+
+
+@program(5)
+def h3_sys_modules_import_inside(C):
+    m1 = types.ModuleType("_h3_cfgmod2")
+    m1.scale = 2.0
+    m2 = types.ModuleType("_h3_cfgmod2")
+    m2.scale = 5.0
+    sys.modules["_h3_cfgmod2"] = m1
+
+    def f(x):
+        import _h3_cfgmod2
+        return x * _h3_cfgmod2.scale
+    f = C(f)
+    for i, x in enumerate(batches(3021, 6, 3)):
+        if i == 3:
+            sys.modules["_h3_cfgmod2"] = m2
+        yield {"out": f(x)}
+    sys.modules.pop("_h3_cfgmod2", None)
+
+
+@program(5)
+def h3_decimal_context(C):
+    import decimal
+    ctx = decimal.Context(prec=2)
+
+    def f(x):
+        return x * float(ctx.create_decimal("1.2345"))
+    f = C(f)
+    for i, x in enumerate(batches(3022, 6, 3)):
+        if i == 3:
+            ctx.prec = 4
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_partialmethod_layer(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.alpha = 0.1
+
+        def act(self, h, slope):
+            return F.leaky_relu(h, slope)
+        act_std = functools.partialmethod(act, slope=0.1)
+
+        def forward(self, x):
+            return self.act_std(self.fc(x))
+    net = Net()
+    f = C(net)
+    for i, x in enumerate(batches(3023, 6, 2, 3)):
+        if i == 3:
+            Net.act_std = functools.partialmethod(Net.act, slope=0.3)
+        with tt.no_grad():
+            yield {"out": f(x)}
+
+
+@program(5)
+def h3_methodcaller_attrgetter(C):
+    c = _H3Cfg(2.0)
+    get = operator.attrgetter("k")
+    call = operator.methodcaller("mul", 3.0)
+
+    def f(x):
+        return call(x) * get(c)
+    f = C(f)
+    for i, x in enumerate(batches(3024, 6, 3)):
+        if i == 3:
+            c.k = 0.25
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_chainmap_cfg(C):
+    defaults = {"scale": 1.0}
+    over = {}
+    cfg = collections.ChainMap(over, defaults)
+
+    def f(x):
+        return x * cfg["scale"]
+    f = C(f)
+    for i, x in enumerate(batches(3025, 6, 3)):
+        if i == 3:
+            over["scale"] = 2.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_ordereddict_move_to_end(C):
+    acts = collections.OrderedDict([("relu", F.relu), ("tanh", tt.tanh)])
+
+    def f(x):
+        for fn in acts.values():
+            x = fn(x) * 2.0
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3026, 6, 3)):
+        if i == 3:
+            acts.move_to_end("relu")
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_heapq_schedule(C):
+    import heapq
+    sched = [(10, 0.1), (20, 0.01)]
+    heapq.heapify(sched)
+
+    def f(x):
+        return x * sched[0][1]
+    f = C(f)
+    for i, x in enumerate(batches(3027, 6, 3)):
+        if i == 3:
+            heapq.heappush(sched, (1, 0.5))
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_structured_ndarray(C):
+    hp = np.zeros(1, dtype=[("lr", "f8"), ("wd", "f4")])
+    hp["lr"] = 0.1
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y) * float(hp["lr"][0])
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3028, 6, 4, 3), batches(3029, 6, 4, 2))):
+        if i == 3:
+            hp[0]["lr"] = 0.5
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def h3_dataclass_tensors_in_list(C):
+    @dataclasses.dataclass
+    class Layer:
+        w: object
+        b: object
+        scale: float = 1.0
+    layers = [Layer(T(3030 + i, 3, 3), T(3040 + i, 3)) for i in range(2)]
+
+    def f(x):
+        for L in layers:
+            x = (x @ L.w + L.b) * L.scale
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3030, 6, 2, 3)):
+        if i == 2:
+            layers[1].scale = 0.5
+        if i == 4:
+            layers[0].w = T(3099, 3, 3)
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_nonpersistent_buffer(C):
+    class Norm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", tt.zeros(3), persistent=False)
+            self.register_buffer("std", tt.ones(3))
+
+        def forward(self, x):
+            return (x - self.mean) / self.std
+    m = Norm()
+    f = C(m)
+    for i, x in enumerate(batches(3031, 6, 2, 3)):
+        if i == 2:
+            m.mean.add_(1.0)
+        if i == 4:
+            m._buffers["mean"] = tt.full((3,), 2.0)
+        yield {"out": f(x), "m": m}
+
+
+@program(5)
+def h3_param_groups_append_remove(C):
+    a = nn.Linear(3, 3)
+    b = nn.Linear(3, 2)
+    opt = tt.optim.SGD(a.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(b(a(x)), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3032, 7, 4, 3), batches(3033, 7, 4, 2))):
+        if i == 2:
+            opt.add_param_group({"params": list(b.parameters()), "lr": 0.05})
+        if i == 5:
+            opt.param_groups.pop(0)
+        yield {"out": step(x, y), "a": a, "b": b, "opt": opt}
+
+
+@program(5)
+def h3_optimizer_state_cleared(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(3034, 7, 4, 3), batches(3035, 7, 4, 2))):
+        if i == 3:
+            opt.state.clear()
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(5)
+def h3_rmsprop_state_dict_reload(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.RMSprop(model.parameters(), lr=0.01)
+    step = C(sgd_step(model, opt))
+    saved = None
+    for i, (x, y) in enumerate(zip(batches(3036, 8, 4, 3), batches(3037, 8, 4, 2))):
+        if i == 2:
+            saved = (model.state_dict(), opt.state_dict())
+            saved = ({k: v.clone() for k, v in saved[0].items()}, saved[1])
+        if i == 5:
+            model.load_state_dict(saved[0])
+        yield {"out": attempt(step, x, y), "model": model}
+
+
+@program(5)
+def h3_weight_tying_data_shared(C):
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Linear(4, 3, bias=False)
+            self.out = nn.Linear(3, 4, bias=False)
+            self.out.weight.data = self.emb.weight.data.t()
+
+        def forward(self, x):
+            return self.out(self.emb(x).tanh())
+    m = LM()
+    opt = tt.optim.SGD(m.parameters(), lr=0.1)
+    step = C(sgd_step(m, opt))
+    for i, (x, y) in enumerate(zip(batches(3038, 6, 2, 4), batches(3039, 6, 2, 4))):
+        yield {"out": step(x, y), "m": m}
+
+
+@program(5)
+def h3_weight_tying_param_shared(C):
+    emb = nn.Linear(4, 4, bias=False)
+    head = nn.Linear(4, 4, bias=False)
+    model = nn.Sequential(emb, nn.Tanh(), head)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(3040, 7, 2, 4), batches(3041, 7, 2, 4))):
+        if i == 3:
+            head.weight = emb.weight
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def h3_nested_args(C):
+    w = T(3042, 3, 3, requires_grad=True)
+
+    def f(batch, cfg):
+        (x, (y, m)), d = batch
+        loss = ((x @ w - y) * m).pow(2).sum() * cfg["s"] + d["bias"].sum()
+        loss.backward()
+        return loss, {"g": w.grad}
+    f = C(f)
+    for i, (x, y) in enumerate(zip(batches(3042, 6, 2, 3), batches(3043, 6, 2, 3))):
+        m = tt.ones(2, 3)
+        w.grad = None
+        yield {"out": f(((x, (y, m)), {"bias": x}), {"s": 0.5 if i < 3 else 2.0}), "w": w}
+
+
+@program(5)
+def h3_closure_loop_vars(C):
+    fs = []
+    for k in (1.0, 2.0, 3.0):
+        fs.append(lambda x, k=k: x * k)
+    gs = [lambda x: x * k for k in (1.0, 2.0)]  # late binding: all 2.0
+
+    def f(x):
+        for g in fs + gs:
+            x = g(x)
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3044, 6, 3)):
+        if i == 3:
+            fs[1].__defaults__ = (5.0,)
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_nonlocal_rebind(C):
+    scale = 1.0
+
+    def set_scale(v):
+        nonlocal scale
+        scale = v
+
+    def f(x):
+        return x * scale
+    f = C(f)
+    for i, x in enumerate(batches(3045, 6, 3)):
+        set_scale(float(i // 2))
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_random_instance_on_obj(C):
+    class Aug:
+        def __init__(self):
+            self.rng = random.Random(0)
+
+        def __call__(self, x):
+            return x * (1.0 + self.rng.random())
+    aug = Aug()
+    f = C(lambda x: aug(x))
+    for x in batches(3046, 5, 3):
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_scheduler_clip_train(C):
+    model = mlp(3, 5, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = tt.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.l1_loss(model(x), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3047, 7, 4, 3), batches(3048, 7, 4, 2))):
+        out = step(x, y)
+        sched.step()
+        yield {"out": out, "model": model, "opt": opt}
+
+
+@program(5)
+def h3_cross_entropy_train_eval(C):
+    model = mlp(4, 6, 3, dropout=None)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y, train):
+        model.train(train)
+        if train:
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        with tt.no_grad():
+            return F.log_softmax(model(x), dim=1).argmax(dim=1)
+    step = C(step)
+    ys = [tt.tensor(np.array([0, 1, 2, 1]), dtype=tt.int64) for _ in range(6)]
+    for i, (x, y) in enumerate(zip(batches(3049, 6, 4, 4), ys)):
+        yield {"out": step(x, y, i % 2 == 0), "model": model}
+
+
+@program(5)
+def h3_bce_nll_mixed_dtype(C):
+    w = T(3050, 3, 2, requires_grad=True)
+    w64 = T(3051, 3, 2, dtype=np.float64, requires_grad=True)
+
+    def f(x, t):
+        p = tt.sigmoid(x @ w)
+        l1 = F.binary_cross_entropy(p, t)
+        lp = F.log_softmax(x.double() @ w64, dim=1)
+        l2 = F.nll_loss(lp, tt.tensor(np.array([0, 1, 1, 0]), dtype=tt.int64))
+        (l1 + l2.float()).backward()
+        return l1, l2
+    f = C(f)
+    for x in batches(3050, 5, 4, 3):
+        w.grad = None
+        w64.grad = None
+        t = tt.tensor((arr(7, 4, 2) > 0).astype(np.float32))
+        yield {"out": f(x, t), "w": w, "w64": w64}
+
+
+@program(5)
+def h3_forward_hook_toggle(C):
+    model = mlp(3, 4, 2)
+    calls = []
+    state = {"scale": 1.0}
+
+    def hook(mod, inp, out):
+        return out * state["scale"]
+    h = model[0].register_forward_hook(hook)
+    f = C(lambda x: model(x))
+    for i, x in enumerate(batches(3052, 7, 2, 3)):
+        if i == 2:
+            state["scale"] = 2.0
+        if i == 4:
+            h.remove()
+        with tt.no_grad():
+            yield {"out": f(x)}
+
+
+@program(5)
+def h3_tensor_hook_on_param_swapped(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    factor = [1.0]
+    model[0].weight.register_hook(lambda g: g * factor[0])
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(3053, 6, 4, 3), batches(3054, 6, 4, 2))):
+        if i == 3:
+            factor[0] = 10.0
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def h3_class_attr_via_type(C):
+    class Block(nn.Module):
+        eps = 1e-5
+
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            h = self.fc(x)
+            return h / (h.pow(2).mean(dim=1, keepdim=True) + type(self).eps).sqrt()
+    b = Block()
+    f = C(b)
+    for i, x in enumerate(batches(3055, 6, 2, 3)):
+        if i == 3:
+            type(b).eps = 10.0
+        with tt.no_grad():
+            yield {"out": f(x)}
+
+
+@program(5)
+def h3_slots_and_dict_mix(C):
+    class Base:
+        __slots__ = ("a",)
+
+    class Mixed(Base):
+        pass
+    o = Mixed()
+    o.a = 2.0
+    o.b = 1.0
+
+    def f(x):
+        return x * o.a + o.b
+    f = C(f)
+    for i, x in enumerate(batches(3056, 6, 3)):
+        if i == 2:
+            o.a = 3.0
+        if i == 4:
+            o.b = -1.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_generator_expression_over_param_groups(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        for g in opt.param_groups:
+            g["lr"] = g["lr"] * 1.0
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3057, 6, 4, 3), batches(3058, 6, 4, 2))):
+        if i == 3:
+            opt.param_groups[0]["lr"] = 0.01
+        yield {"out": step(x, y), "model": model}
+
+
+
+
+@program(5)
+def h3_tensor_only_in_set(C):
+    w = T(3060, 3, 3)
+    params = {w}
+
+    def f(x):
+        for p in params:
+            x = x @ p
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3060, 6, 2, 3)):
+        if i == 3:
+            w.mul_(2.0)
+        yield {"out": f(x), "w": w}
+
+
+@program(5)
+def h3_meter_in_set_counts_calls(C):
+    class Meter:
+        def __init__(self):
+            self.n = 0
+    m = Meter()
+    meters = {m}
+
+    def f(x):
+        for mt in meters:
+            mt.n += 1
+        return x * 2.0
+    f = C(f)
+    for x in batches(3061, 6, 3):
+        yield {"out": f(x), "n": m.n}
+
+
+@program(5)
+def h3_weakkeydict_cfg(C):
+    import weakref
+    c = _H3Cfg(2.0)
+    reg = weakref.WeakKeyDictionary()
+    reg[c] = 1.0
+
+    def f(x):
+        for k, v in reg.items():
+            x = x * (k.k + v)
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(3062, 6, 3)):
+        if i == 3:
+            c.k = 4.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_getattr_library_module_dynamic(C):
+    names = ["tan" + "h"]
+    orig = tt.tanh
+
+    def f(x):
+        return getattr(tt, names[0])(x) * 2.0
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(3063, 6, 3)):
+            if i == 3:
+                tt.tanh = tt.sigmoid
+            yield {"out": f(x)}
+    finally:
+        tt.tanh = orig
+
+
+@program(5)
+def h3_builtin_shadowed_in_namespace(C):
+    ns = {"F": F}
+    exec("def f(x, ws):\n    return x * float(len(ws))\n", ns)
+    ws = [1.0, 2.0]
+    f = C(ns["f"])
+    for i, x in enumerate(batches(3064, 6, 3)):
+        if i == 3:
+            ns["len"] = lambda s: 7
+        yield {"out": f(x, ws)}
+
+
+@program(5)
+def h3_builtins_monkeypatched(C):
+    import builtins as _b
+    orig = _b.abs
+    c = _H3Cfg(-2.0)
+
+    def f(x):
+        return x * abs(c.k)
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(3065, 6, 3)):
+            if i == 3:
+                _b.abs = lambda v: 10.0
+            yield {"out": f(x)}
+    finally:
+        _b.abs = orig
+
+
+@program(5)
+def h3_str_subclass_attr(C):
+    class Act(str):
+        pass
+    act = Act("leaky")
+    act.slope = 0.1
+
+    def f(x):
+        return F.leaky_relu(x, act.slope) if act == "leaky" else x.relu()
+    f = C(f)
+    for i, x in enumerate(batches(3066, 6, 3)):
+        if i == 3:
+            act.slope = 0.5
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_intenum_member_attr(C):
+    import enum
+
+    class Mode(enum.IntEnum):
+        TRAIN = 0
+        EVAL = 1
+    Mode.TRAIN.scale = 1.0
+    cfg = types.SimpleNamespace(mode=Mode.TRAIN)
+
+    def f(x):
+        return x * cfg.mode.scale
+    f = C(f)
+    for i, x in enumerate(batches(3067, 6, 3)):
+        if i == 3:
+            Mode.TRAIN.scale = 3.0
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_metaclass_counter_each_call(C):
+    class Meta(type):
+        calls = 0
+
+    class Tracker(metaclass=Meta):
+        pass
+
+    def f(x):
+        type(Tracker).calls += 1
+        return x + 1.0
+    f = C(f)
+    for x in batches(3068, 6, 3):
+        yield {"out": f(x), "calls": Meta.calls}
+
+
+@program(5)
+def h3_dict_key_meter_each_call(C):
+    class Meter:
+        def __init__(self):
+            self.total = 0.0
+
+        def __hash__(self):
+            return 1
+    m = Meter()
+    d = {m: "loss"}
+
+    def f(x, y):
+        loss = F.mse_loss(x, y)
+        for k in d:
+            k.total += 1.0
+        return loss
+    f = C(f)
+    for x, y in zip(batches(3069, 6, 4), batches(3070, 6, 4)):
+        yield {"out": f(x, y), "total": m.total}
+
+
+@program(5)
+def h3_object_array_tensor_compile(C):
+    w = T(3071, 3, 3)
+    table = np.empty(2, dtype=object)
+    table[0] = w
+    table[1] = "x"
+
+    def f(x):
+        return x * 2.0 if table[1] == "x" else x
+    f = C(f)
+    for x in batches(3071, 4, 3):
+        yield {"out": f(x)}
+
+
+@program(5)
+def h3_defaultdict_factory_in_module_config(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.scales = collections.defaultdict(lambda: 1.0)
+
+        def forward(self, x):
+            return self.fc(x) * self.scales.default_factory()
+    net = Net()
+    f = C(net)
+    for i, x in enumerate(batches(3072, 6, 2, 3)):
+        if i == 3:
+            net.scales.default_factory = lambda: 0.5
+        with tt.no_grad():
+            yield {"out": f(x)}
+
+
+@program(5)
+def h3_momentum_nesterov_wd_train(C):
+    model = mlp(4, 6, 3)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    sched = tt.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5)
+
+    def step(x, y):
+        opt.zero_grad(set_to_none=True)
+        out = model(x)
+        loss = -(F.log_softmax(out, dim=1) * y).sum(dim=1).mean()
+        loss.backward()
+        opt.step()
+        return loss, F.softmax(out, dim=1)
+    step = C(step)
+    ys = [tt.tensor(np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]) for _ in range(7)]
+    for x, y in zip(batches(3073, 7, 4, 4), ys):
+        r = step(x, y)
+        sched.step()
+        yield {"out": r, "model": model, "opt": opt}
+
+
+@program(5)
+def h3_grad_accum_clip_halfway(C):
+    model = mlp(3, 4, 1)
+    opt = tt.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5)
+
+    def micro(x, y, last):
+        loss = F.l1_loss(model(x), y) / 2.0
+        loss.backward()
+        if last:
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad()
+        return loss
+    micro = C(micro)
+    for i, (x, y) in enumerate(zip(batches(3074, 8, 4, 3), batches(3075, 8, 4, 1))):
+        yield {"out": micro(x, y, i % 2 == 1), "model": model}
+
+
+
+
+@program(5)
+def h3_freeze_layer_midway(C):
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    step = C(sgd_step(model, opt))
+    for i, (x, y) in enumerate(zip(batches(3080, 7, 4, 3), batches(3081, 7, 4, 2))):
+        if i == 3:
+            for p in model[0].parameters():
+                p.requires_grad_(False)
+                p.grad = None
+        yield {"out": step(x, y), "model": model, "opt": opt}
+
+
+@program(5)
+def h3_param_data_swap_and_grad_set(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3082, 7, 4, 3), batches(3083, 7, 4, 2))):
+        if i == 2:
+            model[0].weight.data = T(3084, 2, 3)
+        if i == 4:
+            model[0].weight.grad = T(3085, 2, 3)
+        yield {"out": step(x, y), "model": model}
+
+
+@program(5)
+def h3_lambdalr_closure_list(C):
+    model = mlp(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    factors = [1.0, 0.5, 0.25, 0.1, 0.1, 0.1, 0.1, 0.1]
+    sched = tt.optim.lr_scheduler.LambdaLR(opt, lambda e: factors[e])
+    step = C(sgd_step(model, opt, functools.partial(F.mse_loss, reduction="sum")))
+    for i, (x, y) in enumerate(zip(batches(3086, 7, 4, 3), batches(3087, 7, 4, 2))):
+        out = step(x, y)
+        sched.step()
+        yield {"out": out, "model": model, "lr": opt.param_groups[0]["lr"]}
+
+
+@program(5)
+def h3_module_dict_swap_head(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = nn.Linear(3, 4)
+            self.heads = nn.ModuleDict({"a": nn.Linear(4, 2), "b": nn.Linear(4, 2)})
+            self.task = "a"
+
+        def forward(self, x):
+            return self.heads[self.task](self.trunk(x).relu())
+    net = Net()
+    opt = tt.optim.SGD(net.parameters(), lr=0.1)
+    step = C(sgd_step(net, opt, F.l1_loss))
+    for i, (x, y) in enumerate(zip(batches(3088, 7, 4, 3), batches(3089, 7, 4, 2))):
+        if i == 3:
+            net.task = "b"
+        if i == 5:
+            net.heads["a"], net.heads["b"] = net.heads["b"], net.heads["a"]
+        yield {"out": step(x, y), "net": net}
+
+
+@program(5)
+def h3_parameterlist_append(C):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ws = nn.ParameterList([nn.Parameter(T(3090, 3, 3))])
+
+        def forward(self, x):
+            for w in self.ws:
+                x = (x @ w).tanh()
+            return x
+    net = Net()
+    f = C(lambda x: net(x).sum())
+    for i, x in enumerate(batches(3090, 6, 2, 3)):
+        if i == 3:
+            net.ws.append(nn.Parameter(T(3091, 3, 3)))
+        with tt.no_grad():
+            yield {"out": f(x)}
+
+
+@program(5)
+def h3_ema_of_weights_inplace(C):
+    model = mlp(3, 2)
+    ema = mlp(3, 2)
+    ema.load_state_dict(model.state_dict())
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    decay = {"d": 0.9}
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        with tt.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(decay["d"]).add_(pm, alpha=1 - decay["d"])
+        return loss
+    step = C(step)
+    for i, (x, y) in enumerate(zip(batches(3092, 7, 4, 3), batches(3093, 7, 4, 2))):
+        if i == 4:
+            decay["d"] = 0.5
+        yield {"out": step(x, y), "model": model, "ema": ema}
+
+
+@program(5)
+def h3_eval_no_grad_returns_softmax_inputs(C):
+    model = mlp(4, 3)
+
+    @functools.wraps(model.forward)
+    def predict(x, temp):
+        model.eval()
+        with tt.no_grad():
+            logits = model(x) / temp
+            return F.softmax(logits, dim=-1), logits
+    predict = C(predict)
+    for i, x in enumerate(batches(3094, 6, 2, 4)):
+        yield {"out": predict(x, 1.0 if i < 3 else 2), "model": model}
+
+
+@program(5)
+def h3_tensor_in_dict_arg_mutated_inplace(C):
+    w = T(3095, 3, 3, requires_grad=True)
+
+    def f(batch):
+        batch["x"].mul_(0.5)
+        loss = (batch["x"] @ w).sum()
+        loss.backward()
+        return batch["x"], loss
+    f = C(f)
+    for x in batches(3095, 6, 2, 3):
+        w.grad = None
+        b = {"x": x}
+        yield {"out": f(b), "x": x, "w": w}
+
+
 # --------------------------------------------------------------------------- pytest
 
 

@@ -43,6 +43,7 @@ from .._tensor import Tensor
 MAX_OBJECTS = 50_000  # reachable objects past which a function is refused, not guarded
 MAX_ARRAY = 10_000_000  # elements of a reachable numpy array past which it is refused, not compared
 _ATOMS = ATOMS = (type(None), bool, int, float, complex, str, bytes)
+_ATOM_TYPES = frozenset(_ATOMS)  # exactly these: a subclass (an IntEnum member, a str with attributes) is an object
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
     sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
@@ -94,7 +95,7 @@ def same_atom(a, b):
     same sign, nan for nan."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, float):  # numpy's float64 too
+    if isinstance(a, float):
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
     if type(a) is complex:
         return same_atom(a.real, b.real) and same_atom(a.imag, b.imag)
@@ -217,7 +218,11 @@ class _Walker:
     def visit(self, obj, path, kind, container, key):
         if kind is not None:  # the place itself is guarded each time it is reached
             self.guard(kind, container, key, obj, path)
-        if isinstance(obj, _ATOMS) or id(obj) in self.seen:
+        if type(obj) in _ATOM_TYPES:
+            if type(obj) is str and obj.isidentifier():
+                self.attr_names.add(obj)  # a name the code may look up with getattr(module, name)
+            return
+        if id(obj) in self.seen:
             return
         if id(obj) in self.arg_tensors and path.startswith(("args[", "kwargs[")):
             return  # a tensor argument: in the signature (a global that is also passed is found as the global)
@@ -234,6 +239,11 @@ class _Walker:
             return
         if isinstance(obj, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             self.state.random_streams.append(obj)
+            return
+        if isinstance(obj, np.ndarray) and obj.dtype == object:  # its elements are objects
+            self.guard("objects", obj, None, [id(x) for x in obj.ravel()], f"{path} (elements)")
+            for x in obj.ravel():
+                self.push(x, f"{path}[...]", None, None, None)
             return
         if isinstance(obj, np.ndarray):
             if obj.size > MAX_ARRAY:
@@ -255,10 +265,15 @@ class _Walker:
         if isinstance(obj, (dict, types.MappingProxyType)):
             self.guard("keys", obj, None, tuple(obj), f"keys({path})")
             for k, v in list(obj.items()):
-                if isinstance(k, Tensor):  # optimizer state keyed by parameter
+                if type(k) not in _ATOM_TYPES:  # a parameter (optimizer state), an object
                     self.push(k, f"{path}[key]", None, None, None)
                 self.push(v, f"{path}[{_key_text(k)}]", _ITEM, obj, k)
+            if isinstance(obj, collections.defaultdict):
+                self.push(obj.default_factory, f"{path}.default_factory", _SLOT, obj, "default_factory")
             self.subclass(obj, path)
+            return
+        if type(obj).__name__ in ("dict_keys", "dict_values", "dict_items") and hasattr(obj, "mapping"):
+            self.push(obj.mapping, f"{path}.mapping", None, None, None)
             return
         if isinstance(obj, list):
             self.guard("len", obj, None, len(obj), f"len({path})")
@@ -272,7 +287,10 @@ class _Walker:
             self.subclass(obj, path)
             return
         if isinstance(obj, (set, frozenset)):
-            self.guard("set", obj, None, frozenset(obj), f"{path}")
+            self.guard("set", obj, None, _set_key(obj), f"{path}")
+            for v in list(obj):
+                self.push(v, f"{path}{{member}}", None, None, None)
+            self.subclass(obj, path)
             return
         if isinstance(obj, types.ModuleType):
             self.modules.append((obj, path, _is_library(obj)))
@@ -288,6 +306,8 @@ class _Walker:
             self.push(_cell(obj), f"{path}.cell_contents", _CELL, obj, None)
             return
         if isinstance(obj, type):
+            if type(obj) is not type:
+                self.push(type(obj), f"type({path})", None, None, None)  # a metaclass's attributes
             for klass in obj.__mro__:
                 if klass is object:
                     continue
@@ -335,7 +355,9 @@ class _Walker:
             try:  # a C object with a buffer (a ctypes value): by content
                 self.guard("content", obj, None, memoryview(obj).tobytes(), f"{path} (contents)")
             except TypeError:
-                pass  # held by identity at its place
+                state = _pickled(obj)  # one that pickles (a decimal context): by its pickled state
+                if state is not None:
+                    self.guard("call", functools.partial(_pickled, obj), None, state, f"{path} (state)")
             return
         self.instance(obj, path)
 
@@ -359,8 +381,10 @@ class _Walker:
         g = fn.__globals__
         builtin_names = vars(builtins)
         for name in sorted(n for n in names if isinstance(n, str)):
-            if name in g or name not in builtin_names:  # an absent global is guarded absent
-                self.push(g.get(name, _MISSING), name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
+            # an absent global is guarded absent (a builtin's name defined later shadows it)
+            self.push(g.get(name, _MISSING), name if path == "fn" else f"{path}.{name}", _ITEM, g, name)
+            if name not in g and name in builtin_names:
+                self.guard(_ATTR, builtins, name, builtin_names[name], f"builtins.{name}")
         for _, module in sorted(n for n in names if not isinstance(n, str)):
             for part in _prefixes(module):
                 self.push(sys.modules.get(part, _MISSING), f"sys.modules[{part!r}]", _ITEM, sys.modules, part)
@@ -428,20 +452,22 @@ def _holds(g):
         current = tuple(g.container)
         return len(current) == len(g.value) and all(a is b or same_atom(a, b) for a, b in zip(current, g.value))
     if g.kind == "len":
-        return len(g.container) == g.value
+        return _len(g.container) == g.value
     if g.kind == "content":
         return _same_content(g.container, g.value)
+    if g.kind == "objects":
+        return _same_objects(g.container, g.value)
     if g.kind == "call":
         return _same_call(g.container, g.value)
     if g.kind == "set":
-        return frozenset(g.container) == g.value
+        return _set_key(g.container) == g.value
     if g.kind == "type":
         return type(g.container) is g.value
     if g.kind == "partial":
         c = g.container
         return c.func is g.value[0] and c.args is g.value[1] and c.keywords is g.value[2]
     current = _lookup(g.kind, g.container, g.key)
-    if isinstance(g.value, _ATOMS):
+    if type(g.value) in _ATOM_TYPES:
         return same_atom(current, g.value)
     return current is g.value
 
@@ -450,7 +476,8 @@ def guard_function(guards):
     """``first_changed(guards) is None`` as one generated expression (a replay checks them
     on every call: one expression costs a fraction of a loop over the list)."""
     namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same,
-                 "_same_content": _same_content, "_same_call": _same_call}
+                 "_same_content": _same_content, "_same_call": _same_call, "_len": _len,
+                 "_set_key": _set_key, "_same_objects": _same_objects}
     terms = []
     for i, g in enumerate(guards):
         c, k, v = f"c{i}", f"k{i}", f"v{i}"
@@ -459,7 +486,7 @@ def guard_function(guards):
             terms.append(f"_keys_same({c}, {v})")
             continue
         if g.kind == "len":
-            terms.append(f"len({c}) == {v}")
+            terms.append(f"_len({c}) == {v}")
             continue
         if g.kind == "content":
             terms.append(f"_same_content({c}, {v})")
@@ -468,7 +495,10 @@ def guard_function(guards):
             terms.append(f"_same_call({c}, {v})")
             continue
         if g.kind == "set":
-            terms.append(f"frozenset({c}) == {v}")
+            terms.append(f"_set_key({c}) == {v}")
+            continue
+        if g.kind == "objects":
+            terms.append(f"_same_objects({c}, {v})")
             continue
         if g.kind == "type":
             terms.append(f"type({c}) is {v}")
@@ -492,9 +522,9 @@ def guard_function(guards):
         value = g.value
         if value is None or type(value) is bool:
             terms.append(f"{current} is {v}")
-        elif isinstance(value, float):
+        elif type(value) is float:
             terms.append(f"_same_float({current}, {v})")
-        elif isinstance(value, _ATOMS):
+        elif type(value) in _ATOM_TYPES:
             terms.append(f"(type({current}) is type({v}) and {current} == {v})")
         else:
             terms.append(f"{current} is {v}")
@@ -516,6 +546,21 @@ def _keys_same(d, keys):
         if a is not b and not same_atom(a, b):
             return False
     return True
+
+
+def _len(c):
+    """A list's (or deque's) own length, whatever a subclass's __len__ says."""
+    return list.__len__(c) if isinstance(c, list) else len(c)
+
+
+def _set_key(s):
+    """A set's members: atoms by type and spelling (0.0 is not -0.0, 1 is not True), the
+    rest by identity (an __eq__ that lies can't hide a swap)."""
+    return frozenset((type(x), repr(x)) if type(x) in _ATOM_TYPES else (type(x), id(x)) for x in s)
+
+
+def _same_objects(arr, ids):
+    return arr.size == len(ids) and all(id(x) == i for x, i in zip(arr.ravel(), ids))
 
 
 def _same_call(method, value):
