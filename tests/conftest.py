@@ -16,6 +16,15 @@ settings.register_profile("tinytape", deadline=None, max_examples=int(os.environ
 settings.load_profile("tinytape")
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    """A test run with device="cuda" is a gpu test (the simulator's, without a GPU), however
+    its parameters are spelled."""
+    for item in items:
+        if getattr(item, "callspec", None) is not None and item.callspec.params.get("device") == "cuda":
+            item.add_marker(pytest.mark.gpu)
+
+
 @pytest.fixture(autouse=True)
 def _pytorch_answers_of_this_test(request):
     pytorch_answers.begin(request.node)

@@ -290,6 +290,7 @@ def test_explain_prints_the_tape():
     assert "binary[mul](v0, v1)" in program and "reduce[sum]" in program
 
 
+@pytest.mark.slow  # both processes compile every kernel the step uses into an empty cache
 def test_second_process_loads_the_generated_code_from_the_disk_cache(tmp_path):
     code = (
         "import tinytape, time\n"
@@ -313,6 +314,7 @@ def test_second_process_loads_the_generated_code_from_the_disk_cache(tmp_path):
     assert second.stdout.split()[2:] == ["1", "0"]  # ... and loaded from disk by the next process
 
 
+@pytest.mark.gpu
 def test_cuda_step_replays_on_the_device():
     """On the CUDA backend (the simulator without a GPU) the captured kernels replay in
     record order on the device buffers."""

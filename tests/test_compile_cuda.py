@@ -13,6 +13,8 @@ import pytest
 
 import tinytape
 
+pytestmark = pytest.mark.gpu  # the simulator's, without a GPU; the PTX test below is the ptx set's
+
 
 def _step_on_cuda(compiled, optimizer="sgd"):
     g = tinytape.Generator().manual_seed(0)

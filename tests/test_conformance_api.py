@@ -75,6 +75,7 @@ def test_gradcheck(case):
     check_grad(lambda x: DIFFERENTIABLE[case](tt, x), A)
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("case", sorted(DIFFERENTIABLE))
 def test_cuda_matches_cpu(case):
     fn = DIFFERENTIABLE[case]

@@ -343,6 +343,7 @@ def test_to_dtype_converts_floating_point_and_keeps_parameter_objects():
         m.to(tt.int64)
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("move", [lambda m: m.to("cuda"), lambda m: m.cuda(), lambda m: m.to(tt.zeros(1, device="cuda")),
                                   lambda m: m.to(device="cuda", dtype=tt.float64)])
 def test_to_cuda_and_back(move):

@@ -250,7 +250,10 @@ def _expected(kind, code, a, b, out_dtype):
         return np.array([fn(x, y) for x, y in zip(a.tolist(), b.tolist())]).astype(out_dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+# each dtype compiles every entry point of every op: the default run takes float64 (the integer
+# ops through their operators below), the slow set float32 and int64 too
+@pytest.mark.parametrize("dtype", [pytest.param("float32", marks=pytest.mark.slow), "float64",
+                                   pytest.param("int64", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["unary", "binary", "compare"])
 def test_every_code_through_every_entry_point(kind, device, dtype):

@@ -161,6 +161,7 @@ def test_train_py_reports_a_bad_value_in_one_line(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # train.py twice in a subprocess: a second Hydra start-up and kernel load
 def test_multirun_writes_a_summary(tmp_path):
     sweep = tmp_path / "sweep"
     proc = _train("-m", "optim.lr=1e-6,2e-6", "trainer.steps=3", "data.D_in=50", f"hydra.sweep.dir={sweep}")

@@ -205,6 +205,7 @@ def test_epochs_set_the_number_of_steps(tmp_path):
     assert metrics["steps"] == 6
 
 
+@pytest.mark.slow  # train.py twice in subprocesses
 def test_train_py_takes_a_users_config_folder_and_overrides(tmp_path):
     (tmp_path / "usernet.py").write_text(textwrap.dedent(USER_MODULE))
     (tmp_path / "my_conf" / "model").mkdir(parents=True)

@@ -358,6 +358,7 @@ def test_outputs_the_disk_refuses_are_one_line_exit_1(tmp_path, capsys, monkeypa
     assert err[0].startswith("error: can't write the outputs in ") and "No space left on device" in err[0]
 
 
+@pytest.mark.slow  # a three-job sweep in a subprocess
 def test_a_sweep_runs_past_a_failing_job_and_says_why(tmp_path):
     sweep = tmp_path / "sweep"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "-m", "optim.lr=1e-6,-1,2e-6",
