@@ -7216,7 +7216,19 @@ def h3_tensor_in_dict_arg_mutated_inplace(C):
 # --------------------------------------------------------------------------- pytest
 
 
-@pytest.mark.parametrize("name", list(PROGRAMS))
+def _sampled(names, per_class=4):
+    """The default run takes the first few programs of each class (its name's prefix);
+    ``pytest -m slow`` runs the rest (each compiles a program of its own with numba)."""
+    seen = {}
+    params = []
+    for name in names:
+        prefix = name.split("_")[0]
+        seen[prefix] = seen.get(prefix, 0) + 1
+        params.append(pytest.param(name, marks=() if seen[prefix] <= per_class else pytest.mark.slow))
+    return params
+
+
+@pytest.mark.parametrize("name", _sampled(PROGRAMS))
 def test_program(name):
     outcome, detail = run_program(name)
     assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
