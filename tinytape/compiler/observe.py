@@ -15,6 +15,7 @@ import _thread
 import contextvars
 import builtins
 import dis
+import gc
 import io
 import os
 import random
@@ -153,13 +154,16 @@ class SideEffects:
 # tinytape itself; what they do (read a cache file, draw a temporary file's name) is not
 # the traced function's effect
 _MACHINERY = ("importlib", "_frozen_importlib", "numba", "llvmlite", "tempfile", "warnings",
-              "linecache", "inspect", "pkgutil", "zipimport", "tinytape.backend", "tinytape.compiler")
+              "linecache", "inspect", "pkgutil", "zipimport", "tinytape.backend", "tinytape.compiler",
+              "hypothesis", "_pytest", "pluggy", "coverage")  # and test tooling's hooks
 
 
 def _inside_machinery(frame, outer):
+    # the garbage collector's callbacks run wherever a collection starts: not the function's code
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
     while frame is not None and frame is not outer:
         name = frame.f_globals.get("__name__", "") or ""
-        if name.startswith(_MACHINERY):
+        if name.startswith(_MACHINERY) or frame.f_code in callbacks:
             return True
         frame = frame.f_back
     return False
