@@ -242,22 +242,28 @@ class Backend:
             return self._in_float32(Backend.softmax, x, dim, log)
         return self._along_rows(x, dim, self._softmax_kernel, log)
 
-    # ---- indexing: positions are host int64, checked before the kernels read them ----
+    # ---- indexing: flat int64 positions, checked by the kernels that follow them ----
     def gather(self, x, index):
         """The elements of ``x`` at the flat positions ``index``, shaped as ``index``."""
         if x.dtype is HALF or x.dtype is BFLOAT16:
             return self._in_float32(Backend.gather, x, index)
-        self._check_indices(index, x.size, "gather")
         return self._gather_kernel(x, index)
 
     def scatter_add(self, shape, index, src):
         """Zeros of ``shape`` with each element of ``src`` added at its flat position in ``index``."""
         if src.dtype is HALF or src.dtype is BFLOAT16:
             return self._in_float32(Backend.scatter_add, shape, index, src)
-        self._check_indices(index, math.prod(shape), "scatter_add")
         if np.size(index) != src.size:
             raise ValueError(f"scatter_add: {np.size(index)} indices for {src.size} values")
         return self._scatter_add_kernel(shape, index, src)
+
+    def positions(self, base, index, where, stride, size, wrap, error):
+        """Flat positions from an index tensor's values, with no host read:
+        ``base[i] + k * stride`` for ``k = index.flat[where[i]]`` (``base`` and ``where``
+        int64 of the result's shape, planned on the host from shapes alone).  A ``k``
+        outside ``[-size, size)`` (``wrap``) or ``[0, size)`` raises the op's error,
+        ``error = (runtime_error, prefix, suffix)`` around the offending value."""
+        return self._positions_kernel(base, index, where, stride, size, wrap, error)
 
     # ---- bounds: checked before any kernel that indexes memory with them ----
     @staticmethod

@@ -8,7 +8,7 @@ from .. import _dtype
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
-from ..backend.opcodes import DIV, MUL, SUB, SUM
+from ..backend.opcodes import DIV, MUL, NE, SUB, SUM
 from ..ops import elementwise as ew
 from ..ops.elementwise import silu  # noqa: F401  (declared in the op table)
 from ..ops import table
@@ -448,30 +448,33 @@ class NllLoss(Function):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
+        # on the backend, from the targets' values (no host read: a compiled step follows
+        # new targets); a target out of range is the kernel's IndexError
         backend = logp._backend
         n, c = logp.shape
-        t = backend.to_numpy(target._data)
-        valid = t != ignore_index
-        bad = (t < 0) | (t >= c)
-        if np.any(bad & valid):
-            raise IndexError(f"nll_loss: Target {int(t[bad & valid][0])} is out of bounds for {c} classes")
-        safe_t = np.where(valid, t, 0)
-        ids = np.arange(n) * c + safe_t
-        w = (backend.to_numpy(weight._data)[safe_t] if weight is not None else np.ones(n)).astype(logp._data.dtype)
-        w = np.where(valid, w, 0).astype(logp._data.dtype)
-        picked = backend.gather(logp._data, ids)
-        losses = backend.binary(MUL, picked, backend.asarray(-w))
-        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(backend.asarray(-w)), logp.shape, reduction
+        dtype = logp._data.dtype
+        t = target._data
+        valid = backend.compare(NE, t, backend.scalar(ignore_index, t.dtype))
+        safe_t = backend.where(valid, t, backend.scalar(0, t.dtype))
+        ids = backend.positions(np.arange(n, dtype=np.int64) * c, safe_t, np.arange(n, dtype=np.int64), 1, c,
+                                False, (False, "nll_loss: Target ", f" is out of bounds for {c} classes"))
+        w = backend.astype(valid, dtype)
+        if weight is not None:
+            w = backend.binary(MUL, w, backend.gather(weight._data, safe_t))
+        neg_w = backend.binary(MUL, w, backend.scalar(-1, dtype))
+        losses = backend.binary(MUL, backend.gather(logp._data, ids), neg_w)
+        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(neg_w), logp.shape, reduction
         # rows whose target is ignore_index get no gradient at all, even when the mean's
         # denominator (the targets' total weight) is 0 and the loss is nan: PyTorch's kernel
         # only writes the other rows
-        ctx.valid = None if valid.all() else logp._new(backend.asarray(valid))
+        ctx.valid = logp._new(valid)
         if reduction == "none":
             return logp._new(losses)
         total = backend.reduce(SUM, losses, (), False)
         if reduction == "mean":
-            ctx.denominator = float(w.sum())
-            total = backend.binary(DIV, total, backend.scalar(ctx.denominator, total.dtype))
+            denominator = backend.reduce(SUM, w, (), False)
+            ctx.denominator = logp._new(denominator)
+            total = backend.binary(DIV, total, denominator)
         return logp._new(total)
 
     @staticmethod
@@ -479,8 +482,7 @@ class NllLoss(Function):
         if ctx.reduction == "mean":
             g = g / ctx.denominator
         grad = ctx.w * g
-        if ctx.valid is not None:
-            grad = ew.where(ctx.valid, grad, 0.0)
+        grad = ew.where(ctx.valid, grad, 0.0)
         return scatter_flat(grad, ctx.ids, ctx.shape), None, None, None, None
 
 

@@ -162,9 +162,8 @@ def roll(input, shifts, dims=None):
 # ---------------------------------------------------------------- scatter
 
 
-def _scatter_ids(input, dim, index, op):
-    """Flat positions in ``input`` written by ``index`` along ``dim``, one per element of
-    ``index`` (in its flat order)."""
+def _check_scatter_index(input, dim, index, op):
+    """The dim ``index`` runs along in ``input``, once its shapes and dtype are checked."""
     _check_tensor(input, op, "self")
     _check_tensor(index, op, "index")
     if index.dtype is not _dtype.int64:
@@ -177,6 +176,13 @@ def _scatter_ids(input, dim, index, op):
         if k != d and i > s:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
                                f"no larger than self {list(input.shape)} apart from dimension {d}")
+    return d
+
+
+def _scatter_ids(input, dim, index, op):
+    """Flat positions in ``input`` written by ``index`` along ``dim``, one per element of
+    ``index`` (in its flat order), on the host: for the ops that plan with the values."""
+    d = _check_scatter_index(input, dim, index, op)
     idx = index.cpu().numpy().astype(np.int64)
     n = input.shape[d] if input.ndim else 1
     bad = (idx < 0) | (idx >= n)
@@ -187,6 +193,26 @@ def _scatter_ids(input, dim, index, op):
     grid = list(np.indices(idx.shape))
     grid[d] = idx
     return np.ravel_multi_index(tuple(grid), input.shape).reshape(-1)
+
+
+def _scatter_positions(input, dim, index, op):
+    """Flat positions in ``input`` of ``index``'s elements along ``dim``, shaped as
+    ``index``, computed on the backend from its values (no host read, so a compiled
+    program follows new indices); an index out of range is the op's RuntimeError,
+    raised by the kernel."""
+    d = _check_scatter_index(input, dim, index, op)
+    n = input.shape[d] if input.ndim else 1
+    if input.ndim:
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[d] = np.zeros((1,) * index.ndim, np.int64)
+        base = np.ravel_multi_index(tuple(np.broadcast_to(g, index.shape) for g in grid), input.shape) \
+            if index.numel() else np.zeros(index.shape, np.int64)
+        stride = math.prod(input.shape[d + 1:])
+    else:
+        base, stride = np.zeros(index.shape, np.int64), 1
+    where = np.arange(index.numel(), dtype=np.int64).reshape(index.shape)
+    error = (True, f"{op}(): index ", f" is out of bounds for dimension {d} with size {n}")
+    return input._backend.positions(np.ascontiguousarray(base, np.int64), index._data, where, stride, n, False, error)
 
 
 def scatter(input, dim, index, src=None, value=None, reduce=None):

@@ -23,12 +23,19 @@ from .shape import TakeFlat, _view_of, scatter_flat, take_flat
 # ---------------------------------------------------------------- indexing
 
 
-def _normalize_index(index):
-    """(index tuple for the backend array, whether it is basic: ints/slices/None/...)."""
+def _normalize_index(index, keep_tensors=False):
+    """(index tuple for the backend array, whether it is basic: ints/slices/None/...).
+    With ``keep_tensors``, integer tensors of one or more dims stay tensors (their
+    positions are computed on the backend, ``_tensor_positions``); masks and 0-dim
+    tensors are read."""
     if not isinstance(index, tuple):
         index = (index,)
     out, basic = [], True
     for item in index:
+        if keep_tensors and isinstance(item, Tensor) and item.ndim and item.dtype.name in _INT_INDEX:
+            out.append(item)
+            basic = False
+            continue
         if isinstance(item, Tensor):
             arr = item._backend.to_numpy(item._data)
             if arr.dtype == np.uint8:  # a byte tensor is a mask, as PyTorch (deprecated there)
@@ -63,6 +70,52 @@ def _normalize_index(index):
     return tuple(out), basic
 
 
+_INT_INDEX = frozenset({"int64", "int32", "int16", "int8"})
+
+
+def _index_dims(index, ndim):
+    """The dim of the indexed tensor each item of a normalized index starts at."""
+    def width(item):
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            return 0
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            return item.ndim
+        return 1
+    used = sum(width(i) for i in index)
+    dims, d = [], 0
+    for item in index:
+        dims.append(d)
+        d += max(ndim - used, 0) if item is Ellipsis else width(item)
+    return dims
+
+
+def _tensor_positions(x, index):
+    """Flat positions in ``x`` of an index holding integer tensors, shaped as the result.
+    Shapes alone plan it on the host: ``base``, the positions with every tensor's value
+    taken as 0, and for each tensor, which of its elements each result element reads;
+    the backend then adds ``value * stride`` per tensor, checking each value against
+    its dim's size (IndexError, as PyTorch), so nothing is read on the host."""
+    zeros = tuple(np.zeros(i.shape, np.int64) if isinstance(i, Tensor) else i for i in index)
+    ids = _flat_ids(x.shape, zeros)  # shape errors (too many indices, shapes that don't broadcast)
+    if not ids.size:
+        return ids
+    dims = _index_dims(index, x.ndim)
+    for k, item in enumerate(index):
+        if not isinstance(item, Tensor):
+            continue
+        d, n = dims[k], max(item.numel(), 1)
+        helper = list(x.shape)
+        helper[d] = n
+        along = np.broadcast_to(np.arange(n).reshape([-1 if j == d else 1 for j in range(x.ndim)]), helper)
+        where = along[tuple(np.arange(item.numel()).reshape(item.shape) if j == k else z
+                            for j, z in enumerate(zeros))]
+        size = x.shape[d]
+        error = (False, "index ", f" is out of bounds for dimension {d} with size {size}")
+        ids = x._backend.positions(ids, item._data, np.ascontiguousarray(where, np.int64),
+                                   math.prod(x.shape[d + 1:]), size, True, error)
+    return ids
+
+
 def _flat_ids(shape, index):
     try:
         return np.arange(math.prod(shape)).reshape(shape)[index]
@@ -71,7 +124,8 @@ def _flat_ids(shape, index):
 
 
 def _show(index):
-    return [i.tolist() if isinstance(i, np.ndarray) else i for i in index if i is not Ellipsis] or "..."
+    return [i.tolist() if isinstance(i, np.ndarray) else f"<tensor of shape {list(i.shape)}>" if isinstance(i, Tensor)
+            else i for i in index if i is not Ellipsis] or "..."
 
 
 class Slice(Function):
@@ -101,7 +155,10 @@ class Index(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.in_shape = x.shape
-        ctx.ids = _flat_ids(x.shape, index)
+        if any(isinstance(i, Tensor) for i in index):
+            ctx.ids = _tensor_positions(x, index)
+        else:
+            ctx.ids = _flat_ids(x.shape, index)
         return x._new(x._backend.gather(x._data, ctx.ids))
 
     @staticmethod
@@ -117,7 +174,7 @@ def getitem(x, index):
         return x.item()
     if x.ndim == 0 and isinstance(index, (int, slice)) and not isinstance(index, bool):
         raise IndexError(f"invalid index {index!r} of a 0-dim tensor; use tensor.item() to get its number")
-    idx, basic = _normalize_index(index)
+    idx, basic = _normalize_index(index, keep_tensors=True)
     if not basic:
         return Index.apply(x, idx)
     # named after the last step PyTorch takes: the last item that is not a full slice
@@ -218,9 +275,8 @@ class Gather(TakeFlat):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (likewise for other dims)."""
-    from .composite import _scatter_ids
-    ids = _scatter_ids(input, dim, index, "gather")  # checked against input's size
-    return Gather.apply(input, ids.reshape(index.shape))
+    from .composite import _scatter_positions
+    return Gather.apply(input, _scatter_positions(input, dim, index, "gather"))
 
 
 class ScatterAdd(Function):
@@ -241,8 +297,8 @@ class ScatterAdd(Function):
 
 
 def scatter_add(input, dim, index, src):
-    from .composite import _scatter_ids
-    ids = _scatter_ids(input, dim, index, "scatter_add")
+    from .composite import _scatter_positions
+    ids = _scatter_positions(input, dim, index, "scatter_add")
     if not isinstance(src, Tensor) or src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
         raise RuntimeError(f"scatter_add(): expected src {list(getattr(src, 'shape', []))} to be a tensor no "
                            f"smaller than index {list(index.shape)} in every dimension")
@@ -250,7 +306,7 @@ def scatter_add(input, dim, index, src):
         src = src[tuple(slice(0, n) for n in index.shape)]
     if src.dtype is not input.dtype:
         src = ew.to_dtype(src, input.dtype)
-    return ScatterAdd.apply(input, ids.reshape(index.shape), src)
+    return ScatterAdd.apply(input, ids, src)
 
 
 def scatter_add_(self, dim, index, src):

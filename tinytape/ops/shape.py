@@ -73,13 +73,10 @@ class ScatterFlat(Function):
 
 
 def check_flat_ids(ids, size, src_shape, op):
-    """The bounds the gather/scatter kernels rely on (they check nothing): every flat
-    position within ``size``, and a source of exactly the positions' shape."""
+    """A source of exactly the positions' shape (the kernels check each position
+    against ``size`` as they follow it)."""
     if src_shape is not None and math.prod(src_shape) != np.size(ids):
         raise RuntimeError(f"{op}: a source of shape {list(src_shape)} for {list(np.shape(ids))} positions")
-    if isinstance(ids, np.ndarray) and ids.size and (ids.min() < 0 or ids.max() >= size):
-        bad = ids[(ids < 0) | (ids >= size)].ravel()[0]
-        raise IndexError(f"{op}: flat position {int(bad)} is out of bounds for a tensor of {size} elements")
 
 
 def take_flat(x, ids):

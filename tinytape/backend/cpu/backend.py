@@ -378,4 +378,12 @@ class CPUBackend(Backend):
         _indexing.scatter_add(dst, _flat(index), _flat(src))
         return dst.reshape(shape)
 
+    @staticmethod
+    def _positions_kernel(base, index, where, stride, size, wrap, error):
+        out = np.empty(base.shape, np.int64)
+        runtime_error, prefix, suffix = error
+        _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1),
+                            runtime_error, prefix, suffix)
+        return out
+
 cpu = CPUBackend()

@@ -1,20 +1,47 @@
 """Gather/scatter CPU kernels over flat buffers and flat element indices.
 
 Every indexing form (ints, slices, masks, integer arrays, and their mixtures) is
-reduced in Python to the flat source index of each result element; these two loops
-then do the data movement, and ``scatter_add`` accumulates duplicates, which is what
-the backward of an index with repeated entries needs.
+reduced to the flat source index of each result element — by the planning on the host
+where the index is Python's, by ``positions`` where it is a tensor's values — and these
+loops then do the data movement; ``scatter_add`` accumulates duplicates, which is what
+the backward of an index with repeated entries needs.  Each loop checks the positions
+it follows (numba checks nothing), so a compiled program keeps the check without
+reading the index on the host.
 """
 from numba import njit
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def gather(src, index, out):
+    n = src.size
     for i in range(index.size):
-        out[i] = src[index[i]]
+        k = index[i]
+        if k < 0 or k >= n:
+            raise IndexError("gather: flat position " + str(k) + " is out of bounds for " + str(n) + " elements")
+        out[i] = src[k]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def scatter_add(dst, index, src):
+    n = dst.size
     for i in range(index.size):
-        dst[index[i]] += src[i]
+        k = index[i]
+        if k < 0 or k >= n:
+            raise IndexError("scatter_add: flat position " + str(k) + " is out of bounds for " + str(n) + " elements")
+        dst[k] += src[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def positions(base, index, where, stride, size, wrap, out, runtime_error, prefix, suffix):
+    """``out[i] = base[i] + k * stride`` for ``k = index[where[i]]`` (``+ size`` where
+    negative and ``wrap``); a ``k`` outside ``[0, size)`` raises the op's error
+    (``prefix + k + suffix``: IndexError, or RuntimeError where the op's is)."""
+    for i in range(out.size):
+        k = index[where[i]]
+        if wrap and k < 0:
+            k += size
+        if k < 0 or k >= size:
+            if runtime_error:
+                raise RuntimeError(prefix + str(index[where[i]]) + suffix)
+            raise IndexError(prefix + str(index[where[i]]) + suffix)
+        out[i] = base[i] + k * stride

@@ -47,6 +47,23 @@ def _broadcast_strides(x, shape):
 class CUDABackend(Backend):
     def __init__(self):
         self.device = _device("cuda", 0)
+        self._pending = []  # (flag, error) of kernels that followed device positions: read at a sync
+
+    # ---- errors the kernels flagged: raised at the next synchronisation ----
+    def _flag(self, error):
+        """A fresh device flag for a kernel that checks positions, read by ``check_errors``."""
+        flag = cuda.to_device(np.zeros(2, np.int64))
+        self._pending.append((flag, error))
+        return flag
+
+    def check_errors(self):
+        """Raise the first error a kernel flagged since the last check (IndexError, or
+        RuntimeError where the op's is), naming the op and the offending value."""
+        pending, self._pending = self._pending, []
+        for flag, (runtime_error, prefix, suffix) in pending:
+            found, value = flag.copy_to_host()
+            if found:
+                raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{value}{suffix}")
 
     # ---- allocation and transfers ----
     def _alloc(self, shape, dtype):
@@ -93,6 +110,8 @@ class CUDABackend(Backend):
         return x
 
     def to_numpy(self, x):
+        if self._pending:
+            self.check_errors()
         if isinstance(x, HostScalar):
             return np.array(x.value)
         c = self.contiguous(x)
@@ -362,13 +381,21 @@ class CUDABackend(Backend):
         return out
 
     # ---- indexing ----
+    def _index_operand(self, index):
+        """(buffer, offset) of a flat int64 index: host positions go to the device."""
+        if isinstance(index, DArray):
+            index = self.contiguous(self.astype(index, np.int64))
+            return index.buf, index.offset
+        return cuda.to_device(np.ascontiguousarray(index, np.int64).reshape(-1)), 0
+
     def _gather_kernel(self, x, index):
         x = self.contiguous(x)
-        out = self._alloc(np.shape(index), x.dtype)
+        out = self._alloc(np.shape(index) if not isinstance(index, DArray) else index.shape, x.dtype)
         n = out.size
         if n:
-            _indexing.gather[grid(n)](x.buf, x.offset, cuda.to_device(np.ascontiguousarray(index, np.int64).reshape(-1)),
-                                out.buf, n)
+            buf, off = self._index_operand(index)
+            flag = self._flag((False, "gather: flat position ", f" is out of bounds for {x.size} elements"))
+            _indexing.gather[grid(n)](x.buf, x.offset, x.size, buf, off, out.buf, n, flag)
         return out
 
     def _scatter_add_kernel(self, shape, index, src):
@@ -376,9 +403,28 @@ class CUDABackend(Backend):
         out = self.zeros(tuple(shape), src.dtype)
         n = src.size
         if n:
-            flat = np.ascontiguousarray(index, np.int64).reshape(-1)
-            _indexing.scatter_add[grid(n)](out.buf, cuda.to_device(flat), src.buf[src.offset:], n)
+            buf, off = self._index_operand(index)
+            flag = self._flag((False, "scatter_add: flat position ", f" is out of bounds for {out.size} elements"))
+            _indexing.scatter_add[grid(n)](out.buf, buf, off, src.buf[src.offset:], n, flag)
         return out
+
+    def _positions_kernel(self, base, index, where, stride, size, wrap, error):
+        if isinstance(base, DArray):
+            base = self.contiguous(base)
+            base_buf = base.buf[base.offset:]
+        else:
+            base = np.ascontiguousarray(base, np.int64)
+            base_buf = cuda.to_device(base.reshape(-1)) if base.size else None
+        out = self._alloc(base.shape, np.int64)
+        n = out.size
+        if n:
+            index = self.contiguous(self.on_device(index))
+            flag = self._flag(error)
+            _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
+                                         cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
+                                         stride, size, wrap, out.buf, n, flag)
+        return out
+
 
 _backend = None
 
