@@ -680,3 +680,15 @@ ORDERS = {f.__name__[len("_order_"):]: f for f in (
 def test_seeded_order_is_pytorchs(case):
     theirs = pytorch(ORDERS[case])
     assert ORDERS[case](tt) == theirs
+
+
+# ---------------------------------------------------------------- on the GPU
+
+
+@pytest.mark.gpu
+def test_batches_of_cuda_tensors_stay_on_the_device():
+    x = tt.arange(12.).reshape(6, 2).to("cuda")
+    y = tt.arange(6).to("cuda")
+    got = list(DataLoader(TensorDataset(x, y), batch_size=4, sampler=[5, 0, 3, 1, 2]))
+    assert [b[0].device.type for b in got] == ["cuda", "cuda"] and got[1][1].device.type == "cuda"
+    assert got[0][0].cpu().tolist() == [[10., 11.], [0., 1.], [6., 7.], [2., 3.]] and got[1][1].cpu().tolist() == [2]
