@@ -387,6 +387,24 @@ def test_tensor_subset_and_concat_datasets():
     assert isinstance(part + data, ConcatDataset) and len(part + data) == 8
 
 
+def test_user_datasets_subclass_the_generic_bases():
+    class Squares(Dataset[int]):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"i": i, "square": float(i * i)}
+
+    class Countdown(IterableDataset[int]):
+        def __iter__(self):
+            return iter(range(4, 0, -1))
+
+    batch = next(iter(DataLoader(Squares(), batch_size=5)))
+    assert batch["square"].dtype is tt.float64 and batch["square"].tolist() == [0., 1., 4., 9., 16.]
+    assert [b.tolist() for b in DataLoader(Countdown(), batch_size=3)] == [[4, 3, 2], [1]]
+    assert [b.tolist() for b in DataLoader(Countdown() + Countdown(), batch_size=5)] == [[4, 3, 2, 1, 4], [3, 2, 1]]
+
+
 # ---------------------------------------------------------------- randomness: structure
 
 
