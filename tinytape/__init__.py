@@ -30,6 +30,7 @@ from ._printing import set_printoptions
 from . import linalg
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
+from . import utils  # noqa: E402  (torch.utils.data)
 
 float = float32  # noqa: A001
 double = float64
