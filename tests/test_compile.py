@@ -164,14 +164,11 @@ def test_reading_a_value_while_tracing_names_the_line(read, what):
 
 
 def test_an_op_the_compiler_cannot_replay_falls_back_with_one_warning():
-    import tinytape.nn.functional as F
-    target = tinytape.tensor([0, 2, 1])
-
     def f(x):
-        return F.cross_entropy(x * 2, target)  # reads the targets on the host
+        return (x * 2)[x > 0].sum()  # a mask: the result's shape depends on the values
     compiled = tinytape.compile(f)
     x = tinytape.randn(3, 4)
-    with pytest.warns(RuntimeWarning, match="cross_entropy|NllLoss|to_numpy"):
+    with pytest.warns(RuntimeWarning, match="IndexBackward0|to_numpy"):
         first = compiled(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no second warning

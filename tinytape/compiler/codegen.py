@@ -324,8 +324,9 @@ class _Generator:
             if len(self.buffers[x].shape) != 2 or self.buffers[x].dtype.kind != "f":
                 raise NotFusable("matmul beyond 2-D floats")
             bx = self.buffers[x]
-            if bx.kind == "const" or (bx.kind == "view" and (
-                    bx.view not in (("T",), ("same",)) or self.buffers[bx.base].kind in ("view", "const"))):
+            if bx.kind == "view" and bx.view == ("T",):
+                bx = self.buffers[bx.base]
+            if not self._plain(bx):
                 raise NotFusable("matmul of a broadcast view")
         self._close()
         self._use(a)
@@ -345,6 +346,38 @@ class _Generator:
         buf = self.buffers[out]
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         self.statements.append(("softmax", out, x, bool(log)))
+
+    def _plain(self, buf):
+        """Whether ``buf`` is C-contiguous memory: a value, an argument, or a reshape of one."""
+        while buf.kind == "view" and buf.view in (("same",), ("reshape",)):
+            buf = self.buffers[buf.base]
+        return buf.kind in ("value", "ext")
+
+    # ---- indexing: the eager kernels, called on flat C-contiguous buffers ----
+    def _flat_operand(self, ref):
+        b = self._buf(ref)
+        buf = self.buffers[b]
+        if buf.kind == "const" or (buf.kind == "view" and buf.view != ("reshape",)) \
+                or not self.arrays[b].flags.c_contiguous:
+            raise NotFusable("indexing through a strided or broadcast view")
+        self._use(b)
+        return b
+
+    def _indexing_statement(self, out, kind, operands, *statics):
+        self._close()
+        bs = [self._flat_operand(x) for x in operands]
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append((kind, out, *bs, *statics))
+
+    def _k_gather(self, out, x, index):
+        self._indexing_statement(out, "gather", [x, index])
+
+    def _k_scatter_add(self, out, shape, index, src):
+        self._indexing_statement(out, "scatter_add", [index, src])
+
+    def _k_positions(self, out, base, index, where, stride, size, wrap, error):
+        self._indexing_statement(out, "positions", [base, index, where], stride, size, wrap, error)
 
     def _k_zeros(self, out, shape, dtype):
         self._close()

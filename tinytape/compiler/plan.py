@@ -236,6 +236,20 @@ def _matmul_lines(em, out, a, b):
                     f"        {call}", "    else:", f"        {dot}"]
 
 
+def _indexing_lines(em, stmt):
+    """A call of the eager indexing kernel (``backend/cpu/indexing.py``): the same checks."""
+    kind, out = stmt[:2]
+    flat = [f"{em.array(b)[0]}.reshape(-1)" for b in stmt[2:2 + (3 if kind == "positions" else 2)]]
+    out_flat = f"{em.array(out)[0]}.reshape(-1)"
+    if kind == "gather":
+        return [f"    index_gather({flat[0]}, {flat[1]}, {out_flat})"]
+    if kind == "scatter_add":
+        return [f"    {out_flat}[:] = 0", f"    index_scatter_add({out_flat}, {flat[0]}, {flat[1]})"]
+    stride, size, wrap, (runtime_error, prefix, suffix) = stmt[5:]
+    return [f"    index_positions({flat[0]}, {flat[1]}, {flat[2]}, {int(stride)}, {int(size)}, {bool(wrap)}, "
+            f"{out_flat}, {bool(runtime_error)}, {prefix!r}, {suffix!r})"]
+
+
 def build_module(gen, plan):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
@@ -253,6 +267,8 @@ def build_module(gen, plan):
             cols = gen.buffers[x].shape[-1]
             body.append(f"    softmax_rows({em.array(x)[0]}.reshape((-1, {cols})), "
                         f"{em.array(out)[0]}.reshape((-1, {cols})), {log})")
+        elif stmt[0] in ("gather", "scatter_add", "positions"):
+            body += _indexing_lines(em, stmt)
         elif stmt[0] == "host_unary":
             _, out, x, op = stmt
             body += ["    with objmode():", f"        host_unary({op}, {em.array(x)[0]}, {em.array(out)[0]})"]
@@ -275,7 +291,9 @@ def build_module(gen, plan):
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
-             "from numba import objmode", "from tinytape.compiler.plan import host_unary"]
+             "from numba import objmode", "from tinytape.compiler.plan import host_unary",
+             "from tinytape.backend.cpu.indexing import gather as index_gather, "
+             "scatter_add as index_scatter_add, positions as index_positions"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     # a call into eager's kernel (``host_unary``) holds the GIL: no nogil promise then
     nogil = "" if any(s[0] == "host_unary" for s in gen.statements if not isinstance(s, _Loop)) else "nogil=True, "
