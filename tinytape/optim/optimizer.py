@@ -131,12 +131,28 @@ class Optimizer:
             return value.detach().to(param.device, param.dtype)
         return value.detach().to(param.device)
 
+    # the options PyTorch 2.14's groups list beyond the ones these optimizers take (implementation
+    # choices: foreach/fused kernels, graph capture, differentiable steps), shown with PyTorch's
+    # defaults so that a printed optimizer reads as PyTorch's; a group's own entry wins
+    _REPR_OPTIONS = {
+        "SGD": {"foreach": None, "differentiable": False, "fused": None},
+        "Adam": {"foreach": None, "capturable": False, "differentiable": False, "fused": None,
+                 "decoupled_weight_decay": False},
+        "AdamW": {"foreach": None, "capturable": False, "differentiable": False, "fused": None,
+                  "decoupled_weight_decay": True},
+        "RMSprop": {"foreach": None, "capturable": False, "differentiable": False},
+        "Adagrad": {"foreach": None, "differentiable": False, "fused": None},
+    }
+
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        extra = next((self._REPR_OPTIONS[c.__name__] for c in type(self).__mro__
+                      if c.__name__ in self._REPR_OPTIONS and c.__module__.startswith("tinytape.")), {})
+        text = type(self).__name__ + " ("
         for i, g in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
-        return "\n".join(lines) + "\n)"
+            shown = {**extra, **g}
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {k}: {shown[k]}\n" for k in sorted(shown) if k != "params")
+        return text + ")"
 
     def step(self, closure=None):
         raise NotImplementedError
