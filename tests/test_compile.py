@@ -130,7 +130,10 @@ def test_new_signature_traces_again_and_a_changed_number_too():
     assert step.traces == 1
     step(x[:3], y[:3])  # a new batch size
     assert step.traces == 2
-    opt.param_groups[0]["lr"] = 1e-4  # a Python number the step reads
+    opt.param_groups[0]["lr"] = 1e-4  # the learning rate: an input of the program, read each call
+    step(x, y)
+    assert step.traces == 2
+    opt.param_groups[0]["momentum"] = 0.5  # another Python number the step reads
     step(x, y)
     assert step.traces == 3
     x64 = x.double()
@@ -178,17 +181,28 @@ def test_an_op_the_compiler_cannot_replay_falls_back_with_one_warning():
         tinytape.compile(f, fullgraph=True)(x)
 
 
-def test_adam_step_count_is_python_state_so_the_step_runs_eagerly():
+@pytest.mark.parametrize("optim", ["Adam", "AdamW"])
+def test_adam_step_count_and_a_scheduled_lr_are_program_inputs(optim):
+    # the step count is a tensor (as PyTorch's) and the learning rate is read at each call:
+    # a schedule that changes it every step replays one program, equal to eager bit for bit
     x, y, w1, w2 = _seed_net()
-    opt = tinytape.optim.Adam([w1, w2], lr=1e-2)
+    opt = getattr(tinytape.optim, optim)([w1, w2], lr=1e-2)
+    sched = tinytape.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=7)
     step = tinytape.compile(_seed_step(w1, w2, opt))
     x_, y_, e1, e2 = _seed_net()
-    eager = _seed_step(e1, e2, tinytape.optim.Adam([e1, e2], lr=1e-2))
-    with pytest.warns(RuntimeWarning, match=r"\['step'\]"):
-        for _ in range(2):
+    opt_e = getattr(tinytape.optim, optim)([e1, e2], lr=1e-2)
+    sched_e = tinytape.optim.lr_scheduler.CosineAnnealingLR(opt_e, T_max=7)
+    eager = _seed_step(e1, e2, opt_e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # never an eager fallback
+        for _ in range(6):
             assert step(x, y).item() == eager(x_, y_).item()
-    for _ in range(3):
-        assert step(x, y).item() == eager(x_, y_).item()
+            sched.step()
+            sched_e.step()
+    assert np.array_equal(w1.detach().numpy(), e1.detach().numpy())
+    assert opt.state[w1]["step"].item() == 6 and opt.state[w1]["step"].dtype == tinytape.float32
+    assert step.traces == 2  # the first call fills the optimizer's state; then one program
+    assert [e.kind for es in step.programs.values() for e in es] == ["fused"]
 
 
 def test_momentum_buffers_created_by_the_first_step_trace_again_then_replay():

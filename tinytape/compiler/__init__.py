@@ -37,7 +37,7 @@ from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import first_changed, guard_function, reachable_state
+from .guards import first_changed, guard_function, reachable_state, with_inputs
 from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
@@ -173,7 +173,8 @@ class CompiledFunction:
             except Unsupported as e:
                 why = e.what
         if why is None:
-            entry = _Entry(program, guard_function(state.guards), self.fuse)
+            guards = with_inputs(state.guards, capture.number_inputs.values())
+            entry = _Entry(program, guard_function(guards), self.fuse)
             try:
                 entry.check(snapshot, result)
             except Mismatch as e:

@@ -23,6 +23,34 @@ QUERIES = frozenset({"owns", "may_alias"})
 HOST_READS = frozenset({"to_numpy"})
 
 
+_ACTIVE = []  # the capture open on some thread (one trace at a time), if any
+
+
+def number_input(container, key):
+    """``container[key]``, a number that changes from call to call (a param group's
+    learning rate): eagerly the number itself; inside a trace on the CPU a 0-d float64
+    tensor that is an *input* of the program — each replay reads ``container[key]``
+    afresh, and the guards check only its type — so a schedule that sets a new rate
+    every step never retraces."""
+    value = container[key]
+    capture = _ACTIVE[0] if _ACTIVE else None
+    if capture is None or capture.thread != threading.get_ident() or type(value) is not float:
+        return value
+    from .._tensor import Tensor
+    arr = np.array(value, np.float64)
+    b = capture.number(arr)
+    capture.external.append(b)
+    capture.roots.add(id(arr))
+    capture.number_inputs[b] = (container, key)
+    return Tensor._make(arr)
+
+
+def tracing():
+    """Whether this thread is inside a trace (code that reads a value on the host then
+    computes it on the backend instead)."""
+    return bool(_ACTIVE) and _ACTIVE[0].thread == threading.get_ident()
+
+
 class Unsupported(RuntimeError):
     """The traced function did something a compiled program cannot replay."""
 
@@ -81,6 +109,7 @@ class Capture:
         self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
         self.lines = []  # per tape entry: the user's line that ran it
         self.first_values = {}  # external buffer -> its contents when the trace first read it
+        self.number_inputs = {}  # external buffer -> (container, key) of the number it holds
 
     # ---- numbering ----
     def number(self, arr):
@@ -196,6 +225,7 @@ class Capture:
             self.failed = why
 
     def __enter__(self):
+        _ACTIVE.append(self)
         self.tape.__enter__()
         self._installed = []
         for i, backend in enumerate(self.backends):
@@ -211,3 +241,4 @@ class Capture:
             except AttributeError:
                 pass
         self.tape.__exit__(*exc)
+        _ACTIVE.remove(self)

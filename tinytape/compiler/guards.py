@@ -439,6 +439,18 @@ def _key_text(k):
     return f"<tensor {list(k.shape)}>" if isinstance(k, Tensor) else repr(k)
 
 
+def with_inputs(guards, inputs):
+    """``guards`` with the places that are program inputs (``(container, key)`` pairs
+    whose value each replay reads: ``capture.number_input``) checked by type only."""
+    places = {(id(c), k) for c, k in inputs}
+    out = []
+    for g in guards:
+        if g.kind == _ITEM and (id(g.container), g.key) in places and type(g.value) in _ATOM_TYPES:
+            g = Guard("item_type", g.container, g.key, type(g.value), g.path)
+        out.append(g)
+    return out
+
+
 def first_changed(guards):
     """The path of the first guard that no longer holds, or None."""
     for g in guards:
@@ -463,6 +475,8 @@ def _holds(g):
         return _set_key(g.container) == g.value
     if g.kind == "type":
         return type(g.container) is g.value
+    if g.kind == "item_type":
+        return type(_lookup(_ITEM, g.container, g.key)) is g.value
     if g.kind == "partial":
         c = g.container
         return c.func is g.value[0] and c.args is g.value[1] and c.keywords is g.value[2]
@@ -502,6 +516,9 @@ def guard_function(guards):
             continue
         if g.kind == "type":
             terms.append(f"type({c}) is {v}")
+            continue
+        if g.kind == "item_type":
+            terms.append(f"type({c}[{k}]) is {v}")
             continue
         if g.kind == "partial":
             terms.append(f"({c}.func is {v}[0] and {c}.args is {v}[1] and {c}.keywords is {v}[2])")

@@ -8,6 +8,8 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("data", t)``: the current storage of a tensor the function read from outside
   (a weight in its closure, an optimizer's parameter);
 - ``("grad", t)``: the storage of ``t.grad``;
+- ``("number", (container, key))``: ``container[key]``, a Python number read afresh
+  (``capture.number_input``: a learning rate), as a 0-d float64 array;
 - ``("const", array)``: an array no tensor of the caller's holds (index grids, a tensor
   the function made from host data), kept as it was when the trace first read it.
 
@@ -74,6 +76,9 @@ class Program:
         known = set(self.capture.buffer_of)
         for b in self.capture.external:
             arr = self.capture.arrays[b]
+            if b in self.capture.number_inputs:
+                self.sources[b] = ("number", self.capture.number_inputs[b])
+                continue
             source = by_id.get(id(arr))
             if source is None:
                 owner = _owner(arr)

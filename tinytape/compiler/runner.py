@@ -43,8 +43,12 @@ def _spent(name, data, backend):
     return Tensor._make(data, True, node, 0, None, backend)
 
 
+def _number(value):
+    return np.array(value, np.float64)
+
+
 def make_runner(program, replay, externals, fresh):
-    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent}
+    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_number": _number}
 
     def bind(value, prefix="s"):
         name = f"{prefix}{len(namespace)}"
@@ -62,6 +66,8 @@ def make_runner(program, replay, externals, fresh):
             reads.append(f"{bind(what)}._data")
         elif kind == "grad":
             reads.append(f"{bind(what)}._grad._data")
+        elif kind == "number":
+            reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}])")
         elif b in program.written:  # a constant the program writes into: a fresh copy per replay
             reads.append(f"_copy({bind(what, 'c')})")
         else:

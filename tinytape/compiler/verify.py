@@ -90,6 +90,9 @@ def _inputs(program, externals, copies):
         if kind == "const":
             inputs.append(what.copy() if isinstance(what, np.ndarray) else what)
             continue
+        if kind == "number":
+            inputs.append(np.array(what[0][what[1]], np.float64))
+            continue
         view = _view_in(program.capture.arrays[b], copies)
         if view is None:
             return None

@@ -1,10 +1,10 @@
 """Adam and AdamW (Kingma & Ba; Loshchilov & Hutter) with PyTorch's bias correction and
 eps placement: p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
-import math
-
-from .._creation import zeros_like
+from .. import _dtype
+from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer
+from .._tensor import Tensor
+from .optimizer import Optimizer, as_factor, learning_rate, sqrt, step_count
 
 
 class Adam(Optimizer):
@@ -23,31 +23,35 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
             beta1, beta2 = g["betas"]
-            lr, wd, amsgrad = g["lr"], g["weight_decay"], g.get("amsgrad", False)
+            lr, wd, amsgrad = learning_rate(g), g["weight_decay"], g.get("amsgrad", False)
             for p in g["params"]:
                 if p.grad is None:
                     continue
                 grad = -p.grad if g.get("maximize") else p.grad
                 if wd and self._decoupled:
-                    p.mul_(1 - lr * wd)
+                    p.mul_(as_factor(1 - lr * wd, p))
                 elif wd:
                     grad = grad + wd * p
                 state = self.state[p]
                 if not state:
-                    state["step"] = 0
+                    state["step"] = tensor(0.0, dtype=_dtype.float32)  # a tensor, as PyTorch's
                     state["exp_avg"] = zeros_like(p)
                     state["exp_avg_sq"] = zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_like(p)
-                state["step"] = int(state["step"]) + 1  # a count (a loaded state may hold a 0-d tensor)
-                m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                if not isinstance(state["step"], Tensor):  # a count saved as a number
+                    state["step"] = tensor(float(state["step"]), dtype=_dtype.float32)
+                state["step"].add_(1)
+                m, v, t = state["exp_avg"], state["exp_avg_sq"], step_count(state)
                 m.add_((grad - m) * (1 - beta1))  # lerp towards g, as PyTorch
                 v.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
                 if amsgrad:
                     state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
                     v = state["max_exp_avg_sq"]
-                denom = v.sqrt() / math.sqrt(1 - beta2 ** t) + g["eps"]
-                p.sub_((lr / (1 - beta1 ** t)) * (m / denom))
+                # the scalar factors in float64 (Python's numbers eagerly, 0-d tensors in a trace),
+                # each rounded to p's dtype where it meets a tensor
+                denom = v.sqrt() / as_factor(sqrt(1 - beta2 ** t), p) + g["eps"]
+                p.sub_(as_factor(lr / (1 - beta1 ** t), p) * (m / denom))
         return loss
 
 

@@ -3,11 +3,14 @@ dict, as PyTorch's.  Algorithms (``SGD``, ``Adam``, ``RMSprop``) subclass it and
 ``step``; their updates run in place under ``no_grad``, so they go straight to the
 backend's in-place kernels."""
 import copy
+import math
 import warnings
 from collections import defaultdict
 
+from .. import _dtype
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
+from ..compiler.capture import number_input, tracing
 
 
 class _Required:
@@ -156,3 +159,31 @@ class Optimizer:
 
     def step(self, closure=None):
         raise NotImplementedError
+
+
+def learning_rate(group):
+    """``group['lr']``: a number eagerly; inside a trace an input of the compiled program
+    (a 0-d float64 tensor each replay fills from the group), so a schedule that changes it
+    every step replays the same program."""
+    return number_input(group, "lr")
+
+
+def as_factor(x, like):
+    """``x`` (a number, or a 0-d float64 tensor inside a trace) as a factor of ``like``:
+    rounded to ``like``'s dtype, as a Python number is when it multiplies a tensor."""
+    return x.to(like.dtype) if isinstance(x, Tensor) else x
+
+
+def step_count(state):
+    """The step count ``state['step']`` (a 0-d float32 tensor, as PyTorch's) as a number
+    eagerly, as a 0-d float64 tensor inside a trace (no host read: a replay advances it)."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        return float(step)
+    return step.to(_dtype.float64) if tracing() else step.item()
+
+
+def sqrt(x):
+    """The square root of a number or of a 0-d tensor, each correctly rounded."""
+    return x.sqrt() if isinstance(x, Tensor) else math.sqrt(x)
+

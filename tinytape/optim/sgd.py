@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, as_factor, learning_rate
 
 
 class SGD(Optimizer):
@@ -20,7 +20,7 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
-            lr, momentum, dampening = g["lr"], g["momentum"], g["dampening"]
+            lr, momentum, dampening = learning_rate(g), g["momentum"], g["dampening"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -35,5 +35,5 @@ class SGD(Optimizer):
                     else:
                         buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
                     d_p = d_p + momentum * buf if g["nesterov"] else buf
-                p.sub_(lr * d_p)
+                p.sub_(as_factor(lr, p) * d_p)
         return loss
