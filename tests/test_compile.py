@@ -459,3 +459,38 @@ def test_returned_tensors_never_share_memory_with_the_program(fuse):
     for a, b in ((results[1], results[2]),):
         assert not np.shares_memory(a[0].numpy(), b[0].numpy())
         assert not np.shares_memory(a[1].detach().numpy(), b[1].detach().numpy())
+
+
+@pytest.mark.parametrize("name,options", [
+    ("RMSprop", dict(momentum=0.9)),
+    ("Adagrad", dict(lr_decay=0.1)),
+    pytest.param("RMSprop", dict(centered=True), marks=pytest.mark.slow),
+    pytest.param("Adagrad", {}, marks=pytest.mark.slow),
+    pytest.param("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1), marks=pytest.mark.slow),
+    pytest.param("AdamW", dict(amsgrad=True), marks=pytest.mark.slow),
+    pytest.param("Adam", dict(weight_decay=0.1, maximize=True), marks=pytest.mark.slow),
+])
+def test_every_optimizer_replays_under_a_schedule_as_eager(name, options):
+    def run(compiled):
+        tinytape.manual_seed(0)
+        w, x = tinytape.randn(5, 3, requires_grad=True), tinytape.randn(4, 5)
+        opt = getattr(tinytape.optim, name)([w], lr=0.1, **options)
+        sched = tinytape.optim.lr_scheduler.ExponentialLR(opt, 0.9)
+
+        def step():
+            opt.zero_grad()
+            loss = (x @ w).tanh().sum()
+            loss.backward()
+            opt.step()
+            return loss
+        f = tinytape.compile(step) if compiled else step
+        losses = []
+        for _ in range(6):
+            losses.append(f().item())
+            sched.step()
+        return losses, w.detach().numpy(), f
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        eager, compiled = run(False), run(True)
+    assert eager[0] == compiled[0] and np.array_equal(eager[1], compiled[1])
+    assert compiled[2].traces == 2  # the first call fills the optimizer's state

@@ -3,7 +3,7 @@ root of its summed squared gradients."""
 from .. import _dtype
 from .._creation import full_like, zeros
 from .._grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, as_factor, learning_rate, step_count
 
 
 class Adagrad(Optimizer):
@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
-            lr, lr_decay, wd, eps = g["lr"], g["lr_decay"], g["weight_decay"], g["eps"]
+            lr, lr_decay, wd, eps = learning_rate(g), g["lr_decay"], g["weight_decay"], g["eps"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -45,9 +45,9 @@ class Adagrad(Optimizer):
                 grad = -p.grad if g.get("maximize") else p.grad
                 if wd:
                     grad = grad.add(p, alpha=wd)
-                # read back only when it matters (lr_decay 0: clr is lr exactly)
-                clr = lr / (1 + (float(state["step"]) - 1) * lr_decay) if lr_decay else lr
+                # the step count only when it matters (lr_decay 0: clr is lr exactly)
+                clr = lr / (1 + (step_count(state) - 1) * lr_decay) if lr_decay else lr
                 state["sum"].add_(grad * grad)  # addcmul_(g, g, value=1)
                 std = state["sum"].sqrt() + eps
-                p.add_(grad * -clr / std)  # addcdiv_(g, std, value=-clr): (value g) / std
+                p.add_(grad * as_factor(-clr, p) / std)  # addcdiv_(g, std, value=-clr): (value g) / std
         return loss

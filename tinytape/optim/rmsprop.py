@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, as_factor, learning_rate
 
 
 class RMSprop(Optimizer):
@@ -22,7 +22,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
-            lr, alpha, eps, momentum = g["lr"], g["alpha"], g["eps"], g["momentum"]
+            lr, alpha, eps, momentum = learning_rate(g), g["alpha"], g["eps"], g["momentum"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]
                     buf.mul_(momentum).add_(grad / avg)
-                    p.sub_(lr * buf)
+                    p.sub_(as_factor(lr, p) * buf)
                 else:
-                    p.sub_(lr * (grad / avg))
+                    p.sub_(as_factor(lr, p) * (grad / avg))
         return loss
