@@ -69,22 +69,23 @@ class _Loop:
 
 
 def fused_replay(program):
-    """(function, externals, fresh, source) or None when some kernel is outside the set."""
+    """(function, externals, fresh, source) or None when no part of it fuses.  A program
+    of more than ``MAX_FUSED_CALLS`` calls, or with a kernel outside the set, is fused in
+    parts (``segments.py``), the parts outside the set replayed kernel by kernel."""
     if any(b.device.type != "cpu" for b in program.backends):
-        return None
-    if len(program.capture.calls) > MAX_FUSED_CALLS:
-        # numba's compile time grows faster than the function it compiles: a longer program
-        # replays kernel by kernel instead of stalling its first call
-        program.not_fused = f"{len(program.capture.calls)} kernel calls, more than the {MAX_FUSED_CALLS} fused into one function"
         return None
     if any(a.dtype is BFLOAT16 for a in program.capture.arrays):  # numba has no bfloat16
         program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"
         return None
-    try:
-        return _Generator(program).build()
-    except NotFusable as e:
-        program.not_fused = str(e)  # shown by CompiledFunction.explain
-        return None
+    if len(program.capture.calls) <= MAX_FUSED_CALLS:
+        try:
+            return _Generator(program).build()
+        except NotFusable as e:
+            program.not_fused = str(e)  # shown by CompiledFunction.explain
+    # numba's compile time grows faster than the function it compiles: a long program is
+    # compiled in parts, a repeated part (a time step) once
+    from .segments import segmented_replay
+    return segmented_replay(program, lambda part: _Generator(part).build())
 
 
 class _Generator:
@@ -92,7 +93,7 @@ class _Generator:
         self.program = program
         cap = program.capture
         self.buffers = [_Buffer(a) for a in cap.arrays]
-        self.arrays = cap.arrays
+        self.arrays = list(cap.arrays)  # and the copies the generator adds (``_flat_operand``)
         for b, (kind, _) in program.sources.items():
             self.buffers[b].kind = "ext"
             if kind == "const" and cap.arrays[b].size == 1:
@@ -183,7 +184,7 @@ class _Generator:
         x = self._buf(x)
         if out == x:
             return
-        if self.buffers[x].kind == "view" or not self.arrays[x].flags.c_contiguous:
+        if not self._plain(self.buffers[x]) or not self.arrays[x].flags.c_contiguous:
             raise NotFusable("reshape of a strided view")
         self._alias(out, x, ("reshape",))
 
@@ -198,6 +199,18 @@ class _Generator:
                 and base.flags.c_contiguous and arr.T.shape == base.shape:
             return self._alias(out, x, ("T",))
         raise NotFusable("strided view")
+
+    def _k_index(self, out, x, index):
+        """Basic indexing: a view, fused where it is a C-contiguous block of contiguous
+        memory (``xs[t]`` of a sequence): an offset into its base."""
+        x = self._buf(x)
+        arr, base = self.arrays[out], self.arrays[x]
+        if not (arr.flags.c_contiguous and base.flags.c_contiguous and self._plain(self.buffers[x])):
+            raise NotFusable("index")
+        start = (arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // max(arr.itemsize, 1)
+        if arr.size and not 0 <= start <= base.size - arr.size:
+            raise NotFusable("index")
+        self._alias(out, x, ("offset", int(start)))
 
     def _k_contiguous(self, out, x):
         if out != self._buf(x):
@@ -320,14 +333,15 @@ class _Generator:
     # ---- matrix products and fills ----
     def _k_matmul(self, out, a, b):
         a, b = self._buf(a), self._buf(b)
+        operands = []
         for x in (a, b):
             if len(self.buffers[x].shape) != 2 or self.buffers[x].dtype.kind != "f":
                 raise NotFusable("matmul beyond 2-D floats")
             bx = self.buffers[x]
             if bx.kind == "view" and bx.view == ("T",):
                 bx = self.buffers[bx.base]
-            if not self._plain(bx):
-                raise NotFusable("matmul of a broadcast view")
+            operands.append(x if self._plain(bx) else self._contiguous_copy(x))  # a constant, a broadcast
+        a, b = operands
         self._close()
         self._use(a)
         self._use(b)
@@ -348,24 +362,48 @@ class _Generator:
         self.statements.append(("softmax", out, x, bool(log)))
 
     def _plain(self, buf):
-        """Whether ``buf`` is C-contiguous memory: a value, an argument, or a reshape of one."""
-        while buf.kind == "view" and buf.view in (("same",), ("reshape",)):
+        """Whether ``buf`` is C-contiguous memory: a value, an argument, a reshape of one or
+        a contiguous block of one."""
+        while buf.kind == "view" and (buf.view in (("same",), ("reshape",)) or buf.view[0] == "offset"):
             buf = self.buffers[buf.base]
         return buf.kind in ("value", "ext")
 
     # ---- indexing: the eager kernels, called on flat C-contiguous buffers ----
     def _flat_operand(self, ref):
+        """A buffer an indexing kernel reads flat: ``ref``'s, or a contiguous copy of it (a
+        broadcast gradient, a constant) made by a fused loop first."""
         b = self._buf(ref)
         buf = self.buffers[b]
-        if buf.kind == "const" or (buf.kind == "view" and buf.view != ("reshape",)) \
-                or not self.arrays[b].flags.c_contiguous:
-            raise NotFusable("indexing through a strided or broadcast view")
+        if buf.kind == "const" or not self._plain(buf) or not self.arrays[b].flags.c_contiguous:
+            b = self._contiguous_copy(b)
         self._use(b)
         return b
+
+    def _contiguous_copy(self, b):
+        """A new buffer holding ``b``'s values in C order, written by a fused loop."""
+        buf = self.buffers[b]
+        copy = len(self.buffers)
+        arr = np.empty(buf.shape, buf.dtype)
+        self.buffers.append(_Buffer(arr))
+        self.arrays.append(arr)
+        if buf.kind == "const":  # a uniform value: a fill
+            self._close()
+            value = buf.const
+            literal = repr(bool(value)) if buf.dtype.kind == "b" else \
+                f"np.{buf.dtype.name}(float({repr(float(value))!r}))" if buf.dtype.kind == "f" else \
+                f"np.{buf.dtype.name}({int(value)})"
+            out = self.buffers[copy]
+            out.kind, out.group, out.stored = "value", len(self.statements), True
+            self.statements.append(("fill", copy, literal))
+            return copy
+        self._elementwise(copy, "copy", None, [b])
+        self._close()
+        return copy
 
     def _indexing_statement(self, out, kind, operands, *statics):
         self._close()
         bs = [self._flat_operand(x) for x in operands]
+        self._close()
         buf = self.buffers[out]
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         self.statements.append((kind, out, *bs, *statics))

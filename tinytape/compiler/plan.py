@@ -108,7 +108,11 @@ class _Emitter:
             return base_expr, base_shape
         name = f"v{b}"
         if name not in {v[0] for v in self.views}:
-            expr = f"{base_expr}.T" if buf.view == ("T",) else f"{base_expr}.reshape({buf.shape!r})"
+            if buf.view[0] == "offset":  # a contiguous block of its base
+                size = int(np.prod(buf.shape))
+                expr = f"{base_expr}.reshape(-1)[{buf.view[1]}:{buf.view[1] + size}].reshape({buf.shape!r})"
+            else:
+                expr = f"{base_expr}.T" if buf.view == ("T",) else f"{base_expr}.reshape({buf.shape!r})"
             self.views.append((name, expr))
         return name, buf.shape
 

@@ -3,7 +3,7 @@ root of its summed squared gradients."""
 from .. import _dtype
 from .._creation import full_like, zeros
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, as_factor, learning_rate, step_count
+from .optimizer import Optimizer, learning_rate, scale, step_count
 
 
 class Adagrad(Optimizer):
@@ -49,5 +49,5 @@ class Adagrad(Optimizer):
                 clr = lr / (1 + (step_count(state) - 1) * lr_decay) if lr_decay else lr
                 state["sum"].add_(grad * grad)  # addcmul_(g, g, value=1)
                 std = state["sum"].sqrt() + eps
-                p.add_(grad * as_factor(-clr, p) / std)  # addcdiv_(g, std, value=-clr): (value g) / std
+                p.add_(scale(-clr, grad) / std)  # addcdiv_(g, std, value=-clr): (value g) / std
         return loss

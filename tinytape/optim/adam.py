@@ -4,7 +4,7 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, as_factor, learning_rate, sqrt, step_count
+from .optimizer import Optimizer, divide, learning_rate, scale, scale_, sqrt, step_count
 
 
 class Adam(Optimizer):
@@ -29,7 +29,7 @@ class Adam(Optimizer):
                     continue
                 grad = -p.grad if g.get("maximize") else p.grad
                 if wd and self._decoupled:
-                    p.mul_(as_factor(1 - lr * wd, p))
+                    scale_(p, 1 - lr * wd)
                 elif wd:
                     grad = grad + wd * p
                 state = self.state[p]
@@ -50,8 +50,8 @@ class Adam(Optimizer):
                     v = state["max_exp_avg_sq"]
                 # the scalar factors in float64 (Python's numbers eagerly, 0-d tensors in a trace),
                 # each rounded to p's dtype where it meets a tensor
-                denom = v.sqrt() / as_factor(sqrt(1 - beta2 ** t), p) + g["eps"]
-                p.sub_(as_factor(lr / (1 - beta1 ** t), p) * (m / denom))
+                denom = divide(v.sqrt(), sqrt(1 - beta2 ** t)) + g["eps"]
+                p.sub_(scale(lr / (1 - beta1 ** t), m / denom))
         return loss
 
 

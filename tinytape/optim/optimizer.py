@@ -168,10 +168,34 @@ def learning_rate(group):
     return number_input(group, "lr")
 
 
-def as_factor(x, like):
-    """``x`` (a number, or a 0-d float64 tensor inside a trace) as a factor of ``like``:
-    rounded to ``like``'s dtype, as a Python number is when it multiplies a tensor."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
+_HALF = (_dtype.float16, _dtype.bfloat16)
+
+
+def scale(factor, t):
+    """``factor * t`` for a number ``factor`` — or, inside a trace, a 0-d float64 tensor
+    holding one — rounded as a Python number is: to ``t``'s dtype, or for half
+    precisions to float32 with the product rounded once to ``t``'s dtype."""
+    if not isinstance(factor, Tensor):
+        return factor * t
+    if t.dtype in _HALF:
+        return (t.float() * factor.float()).to(t.dtype)
+    return factor.to(t.dtype) * t
+
+
+def divide(t, divisor):
+    """``t / divisor``, rounded as ``scale`` rounds."""
+    if not isinstance(divisor, Tensor):
+        return t / divisor
+    if t.dtype in _HALF:
+        return (t.float() / divisor.float()).to(t.dtype)
+    return t / divisor.to(t.dtype)
+
+
+def scale_(t, factor):
+    """``t.mul_(factor)`` as ``scale`` rounds it."""
+    if not isinstance(factor, Tensor):
+        return t.mul_(factor)
+    return t.copy_(scale(factor, t)) if t.dtype in _HALF else t.mul_(factor.to(t.dtype))
 
 
 def step_count(state):

@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, as_factor, learning_rate
+from .optimizer import Optimizer, learning_rate, scale
 
 
 class RMSprop(Optimizer):
@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]
                     buf.mul_(momentum).add_(grad / avg)
-                    p.sub_(as_factor(lr, p) * buf)
+                    p.sub_(scale(lr, buf))
                 else:
-                    p.sub_(as_factor(lr, p) * (grad / avg))
+                    p.sub_(scale(lr, grad / avg))
         return loss

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, as_factor, learning_rate
+from .optimizer import Optimizer, learning_rate, scale
 
 
 class SGD(Optimizer):
@@ -35,5 +35,5 @@ class SGD(Optimizer):
                     else:
                         buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
                     d_p = d_p + momentum * buf if g["nesterov"] else buf
-                p.sub_(as_factor(lr, p) * d_p)
+                p.sub_(scale(lr, d_p))
         return loss

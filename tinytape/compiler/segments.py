@@ -1,0 +1,180 @@
+"""Long programs fused in parts: one generated function per run of kernel calls.
+
+numba's compile time grows faster than the function it compiles, so a program of
+thousands of kernel calls (a recurrent network's 25 time steps, forward and backward) is
+cut into parts of at most ``PART_CALLS`` calls.  Where the calls repeat — one time step
+after another — a part is one period of the repetition, and each part's buffers are
+numbered afresh in order of first use, so the parts of every period generate the same
+source and numba compiles it once (``plan._load`` keys modules by their source).
+
+A part reads the buffers earlier parts (or the caller) made and hands on those later
+parts or the caller read; a part the fused generator cannot take replays kernel by kernel.
+The whole is checked like any fused program (``verify`` and ``agree``).
+"""
+from types import SimpleNamespace
+
+from .replay import fresh_test, python_replay
+
+PART_CALLS = 120  # calls per generated function where nothing repeats
+MAX_PERIOD = 400  # the longest repeating block looked for
+
+
+def _buffers(templates, out):
+    for t in templates:
+        if t[0] == "b":
+            out.append(t[1])
+        elif t[0] == "l":
+            _buffers(t[2], out)
+    return out
+
+
+def _renumber(tpl, local):
+    if tpl[0] == "b":
+        return ("b", local[tpl[1]])
+    if tpl[0] == "l":
+        return ("l", tpl[1], [_renumber(t, local) for t in tpl[2]])
+    return tpl
+
+
+class Part:
+    """Calls ``start:stop`` of ``program`` as a program of their own, its buffers
+    numbered from 0 in order of first use (so repeated parts read the same)."""
+
+    def __init__(self, program, start, stop, carried, needed):
+        arrays, local = [], {}
+
+        def number(b):
+            if b not in local:
+                local[b] = len(arrays)
+                arrays.append(program.capture.arrays[b])
+            return local[b]
+        for b in carried:
+            number(b)
+        calls = []
+        for backend_index, kernel, args_t, kwargs_t, out_t in program.capture.calls[start:stop]:
+            for b in _buffers(list(args_t) + list(kwargs_t.values()), []):
+                number(b)
+            args = tuple(_renumber(t, local) for t in args_t)
+            kwargs = {k: _renumber(v, local) for k, v in kwargs_t.items()}
+            if isinstance(out_t, tuple):
+                out = tuple(number(b) for b in out_t)
+            else:
+                out = None if out_t is None else number(out_t)
+            calls.append((backend_index, kernel, args, kwargs, out))
+        self.capture = SimpleNamespace(calls=calls, arrays=arrays)
+        self.sources = {local[b]: program.sources.get(b, ("carried", None)) for b in carried}
+        self.backends = program.backends
+        self.not_fused = None
+        self.carried, self.needed = list(carried), list(needed)
+        self.local_needed = [local[b] for b in needed]
+
+    def result_buffers(self):
+        return self.local_needed
+
+
+def _signature(program, call):
+    """What a call does, without which buffers it does it to (shapes and dtypes instead)."""
+    arrays = program.capture.arrays
+
+    def sig(t):
+        if t[0] == "b":
+            a = arrays[t[1]]
+            return ("b", a.shape, str(a.dtype))
+        if t[0] == "l":
+            return ("l", tuple(sig(x) for x in t[2]))
+        try:
+            hash(t[1])
+            return t
+        except TypeError:
+            return ("c", repr(t[1]))
+    _, kernel, args_t, kwargs_t, out_t = call
+    return (kernel, tuple(sig(t) for t in args_t), tuple((k, sig(v)) for k, v in sorted(kwargs_t.items())))
+
+
+def bounds(program):
+    """(start, stop) of each part: periods of a repetition where the calls repeat, runs
+    of at most ``PART_CALLS`` elsewhere."""
+    codes = {}
+    seq = tuple(codes.setdefault(_signature(program, c), len(codes)) for c in program.capture.calls)
+    where = {}
+    for i, c in enumerate(seq):
+        where.setdefault(c, []).append(i)
+    n, out = len(seq), []
+
+    def period_at(i):
+        for j in where[seq[i]]:  # a later call like this one: the start of the next period?
+            p = j - i
+            if p < 4:
+                continue
+            if p > MAX_PERIOD or i + 2 * p > n:
+                return None
+            if seq[i:i + p] == seq[i + p:i + 2 * p]:
+                return p
+        return None
+
+    def runs(start, stop):
+        out.extend((s, min(s + PART_CALLS, stop)) for s in range(start, stop, PART_CALLS))
+    i = plain = 0
+    while i < n:
+        p = period_at(i)
+        if p is None:
+            i += 1
+            continue
+        runs(plain, i)
+        out.append((i, i + p))
+        i += p
+        while i + p <= n and seq[i:i + p] == seq[i - p:i]:
+            out.append((i, i + p))
+            i += p
+        plain = i
+    runs(plain, n)
+    return out
+
+
+def segmented_replay(program, build):
+    """(replay, externals, fresh, source) running the parts in order; ``build(part)`` is
+    the fused generator (raising ``NotFusable`` for a part it cannot take).  None when no
+    part fuses."""
+    from .codegen import NotFusable
+    calls = program.capture.calls
+    reads = [_buffers(list(c[2]) + list(c[3].values()), []) for c in calls]
+    outs = [list(c[4]) if isinstance(c[4], tuple) else ([] if c[4] is None else [c[4]]) for c in calls]
+    wanted = program.result_buffers()
+    parts = bounds(program)
+    # buffers read at or after each part's end (and the caller's)
+    later = [set(wanted)]
+    for start, stop in reversed(parts):
+        seen = set(later[-1])
+        for r in reads[start:stop]:
+            seen.update(r)
+        later.append(seen)
+    later = later[::-1][1:]  # later[k]: read after part k
+    available = set(program.sources)
+    steps, sources, fused = [], [], 0
+    for k, (start, stop) in enumerate(parts):
+        carried = list(dict.fromkeys(b for r in reads[start:stop] for b in r if b in available))
+        made = list(dict.fromkeys(b for o in outs[start:stop] for b in o))
+        needed = [b for b in made if b in later[k]]
+        part = Part(program, start, stop, carried, needed)
+        try:
+            replay, externals, _, source = build(part)
+            fused += 1
+        except NotFusable as e:
+            program.not_fused = f"calls {start}-{stop} replay kernel by kernel: {e}"
+            replay, externals, _, source = python_replay(part)
+        order = [part.carried[b] for b in externals]
+        steps.append((replay, order, dict(zip(part.local_needed, needed))))
+        sources.append(f"# calls {start}-{stop}\n{source}")
+        available.update(made)
+    if not fused:
+        return None
+    externals = list(program.sources)
+    namespace = {"steps": steps, "wanted": wanted, "externals": externals}
+    lines = ["def replay(*ext):", "    values = dict(zip(externals, ext))",
+             "    for run, order, out in steps:",
+             "        made = run(*[values[b] for b in order])",
+             "        for b, arr in made.items():",
+             "            values[out[b]] = arr",
+             "    return {b: values[b] for b in wanted}"]
+    exec("\n".join(lines) + "\n", namespace)
+    return namespace["replay"], externals, fresh_test(program), "\n".join(sources)
