@@ -146,18 +146,20 @@ COMPILED = [
     ([*SMALL, "optim=rmsprop", "optim.lr=1e-3", "trainer.dtype=float64"], True),
     ([*SMALL, "optim.lr=1e-3", "data.N=30", "data.batch_size=8", "data.shuffle=true"], True),  # smaller last batch
     ([o if o != "optim=adam" else "optim=sgd" for o in USER], True),
-    ([*SMALL, "optim=adam", "optim.lr=1e-2"], None),
+    ([*SMALL, "optim=adam", "optim.lr=1e-2"], True),  # the step count is a tensor, the lr an input
     ([o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER
       if o != "optim=adam"], True),
     ([o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER]
      + ["+model.p=0.25"], False),  # dropout draws each step: eager, and says so
-    ([*SMALL, "optim.lr=1e-3", "scheduler=step"], None),
+    ([*SMALL, "optim.lr=1e-3", "scheduler=step"], True),  # a new rate each few steps: no retrace
 ]
 
 
-@pytest.mark.parametrize("overrides, replays", COMPILED,
-                         ids=["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam",
-                              "inplace-tanh", "dropout", "schedule"])
+# each case compiles a program of its own: the default run takes three, the slow set the rest
+@pytest.mark.parametrize("overrides, replays", [
+    pytest.param(*case, id=name, marks=() if name in ("sgd-momentum", "adam", "dropout") else pytest.mark.slow)
+    for case, name in zip(COMPILED, ["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam",
+                                     "inplace-tanh", "dropout", "schedule"])])
 def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, overrides, replays):
     compiled = run(config(*overrides, "trainer.steps=12"), str(tmp_path / "compiled"))
     eager = run(config(*overrides, "trainer.steps=12", "trainer.compile=false"), str(tmp_path / "eager"))
@@ -168,6 +170,7 @@ def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, override
     assert losses_of(tmp_path / "compiled") == losses_of(tmp_path / "eager")
 
 
+@pytest.mark.slow
 def test_a_compiled_run_resumed_gives_the_eager_curve(tmp_path, user_module):
     """In-place activations and momentum, compiled, interrupted at step 7 and resumed: the
     losses of one eager run of 16 steps, bit for bit."""

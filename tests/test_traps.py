@@ -22,6 +22,7 @@ def test_reused_non_leaf():
     assert x.grad.item() == pytest.approx(4 * 27 + 6)
 
 
+@pytest.mark.slow
 def test_deep_chain_100k_ops():
     x = tt.tensor(1.0, requires_grad=True)
     y = x
