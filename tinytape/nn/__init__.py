@@ -8,6 +8,8 @@ from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Flatten, 
                      Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, ReLU, ReLU6, Sigmoid,
                      SiLU, Softmax, Softplus, Softsign, Tanh, Tanhshrink, Threshold)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding
 from . import utils  # noqa: F401
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -15,4 +17,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "Hardtanh", "ReLU6", "ELU", "SELU", "CELU", "LeakyReLU", "Threshold", "LogSigmoid", "Hardsigmoid",
            "Hardswish", "Softsign", "Tanhshrink", "Mish", "SiLU", "Softplus", "GELU", "CosineSimilarity",
            "PairwiseDistance", "L1Loss", "MSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
-           "CrossEntropyLoss", "functional", "init", "utils"]
+           "CrossEntropyLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",
+           "GRUCell", "Embedding", "functional", "init", "utils"]

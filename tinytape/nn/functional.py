@@ -586,3 +586,6 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             smooth = _reduce(smooth, reduction, "cross_entropy")
         return (1 - label_smoothing) * nll + label_smoothing / c * smooth
     return nll_loss(logp, target, weight, ignore_index, reduction)
+
+
+from .sparse import embedding  # noqa: E402,F401  (the lookup and its EmbeddingBackward0)
