@@ -10,6 +10,10 @@ from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Flatten, 
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .normalization import LayerNorm
+from .activation import MultiheadAttention, Softmin
+from .lazy import LazyLinear, UninitializedParameter
+from .reshaping import Unflatten
 from . import utils  # noqa: F401
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -18,4 +22,6 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "Hardswish", "Softsign", "Tanhshrink", "Mish", "SiLU", "Softplus", "GELU", "CosineSimilarity",
            "PairwiseDistance", "L1Loss", "MSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "CrossEntropyLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",
-           "GRUCell", "Embedding", "functional", "init", "utils"]
+           "GRUCell", "Embedding", "LayerNorm", "MultiheadAttention", "Softmin", "LazyLinear", "UninitializedParameter",
+           "Unflatten",
+           "functional", "init", "utils"]

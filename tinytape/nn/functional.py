@@ -589,3 +589,4 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 from .sparse import embedding  # noqa: E402,F401  (the lookup and its EmbeddingBackward0)
+from .activation import multi_head_attention_forward, softmin  # noqa: E402,F401

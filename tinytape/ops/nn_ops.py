@@ -37,20 +37,63 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return ew.div(input, sh.expand(ew.clamp(norms, min=eps), input.shape))
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
+def _layer_norm_parts(input, dims, eps):
+    """(centered input, 1 / sqrt(variance + eps)) over ``dims``, biased variance."""
     centered = ew.sub(input, red.mean(input, dims, keepdim=True))
     variance = red.mean(ew.mul(centered, centered), dims, keepdim=True)
-    result = ew.mul(centered, ew.pow(ew.add(variance, eps), -0.5))
-    if weight is not None:
-        result = ew.mul(result, weight)
-    if bias is not None:
-        result = ew.add(result, bias)
-    return result
+    return centered, ew.pow(ew.add(variance, eps), -0.5)
+
+
+class NativeLayerNorm(Function):
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing ``dims``: one
+    tape entry for input, weight and bias, as PyTorch's ``NativeLayerNormBackward0``.
+    The backward recomputes mean and rstd from the saved input with recorded ops, so
+    second derivatives see their dependence on it."""
+    grad_fn_name = "NativeLayerNormBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, dims, eps):
+        centered, rstd = _layer_norm_parts(input, dims, eps)
+        result = ew.mul(centered, rstd)
+        ctx.save_for_backward(input, weight)
+        ctx.dims, ctx.eps = dims, eps
+        if weight is not None:
+            result = ew.mul(result, weight)
+        return result if bias is None else ew.add(result, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        dims = ctx.dims
+        centered, rstd = _layer_norm_parts(input, dims, ctx.eps)
+        normalized = ew.mul(centered, rstd)
+        lead = tuple(range(input.ndim - len(dims)))
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            g = grad if weight is None else ew.mul(grad, weight)
+            mean_g = red.mean(g, dims, keepdim=True)
+            mean_gx = red.mean(ew.mul(g, normalized), dims, keepdim=True)
+            grad_input = ew.mul(ew.sub(ew.sub(g, mean_g), ew.mul(normalized, mean_gx)), rstd)
+        if weight is not None and ctx.needs_input_grad[1]:
+            grad_weight = ew.mul(grad, normalized)
+            grad_weight = red.sum(grad_weight, lead) if lead else grad_weight
+        if ctx.needs_input_grad[2]:
+            grad_bias = red.sum(grad, lead) if lead else grad
+        return grad_input, grad_weight, grad_bias, None, None
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    _check_tensor(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != shape:
+            raise RuntimeError(f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(value.shape)} and normalized_shape = {list(shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    return NativeLayerNorm.apply(input, weight, bias, dims, eps)
 
 
 class SmoothL1Loss(Function):
