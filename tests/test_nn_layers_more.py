@@ -461,3 +461,53 @@ def test_compiled_training_step_gives_eager_values(kind):
             assert eager(x, y).item() == compiled(x, y).item()
     for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
         assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+@pytest.mark.slow
+def test_compiled_attention_block_gives_eager_values():
+    def make():
+        tt.manual_seed(0)
+        ln, mha = nn.LayerNorm(4).double(), nn.MultiheadAttention(4, 2, batch_first=True).double()
+        opt = tt.optim.SGD(list(ln.parameters()) + list(mha.parameters()), lr=0.1)
+        mask = tt.tensor(_CAUSAL)
+
+        def step(x):
+            h = ln(x)
+            out, weights = mha(h, h, h, attn_mask=mask)
+            loss = out.pow(2).mean() + weights.pow(2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    rng = _rng()
+    eager, compiled = make(), tt.compile(make(), fullgraph=True)
+    for _ in range(3):
+        x = tt.tensor(rng.standard_normal((2, 3, 4)))
+        assert eager(x).item() == compiled(x).item()
+
+
+def test_compiled_embedding_step_refuses_loudly_and_runs_eagerly():
+    """Integer indexing reads the indices on the host, which a compiled program cannot
+    replay: the compiler says so and runs the step eagerly, with eager's values."""
+    def make():
+        tt.manual_seed(0)
+        emb = nn.Embedding(7, 3, padding_idx=0).double()
+        opt = tt.optim.SGD(emb.parameters(), lr=0.5)
+
+        def step(i):
+            loss = emb(i).tanh().sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return emb, step
+    eager_emb, eager = make()
+    compiled_emb, step = make()
+    compiled = tt.compile(step)
+    first, second = tt.tensor([[1, 2, 0], [3, 6, 5]]), tt.tensor([[4, 2, 2], [0, 1, 5]])
+    with pytest.warns(RuntimeWarning, match="reads tensor values on the host"):  # once per signature
+        assert compiled(first).item() == eager(first).item()
+    assert compiled(second).item() == eager(second).item()
+    assert np.array_equal(compiled_emb.weight.detach().numpy(), eager_emb.weight.detach().numpy())
+    assert np.all(compiled_emb.weight.detach().numpy()[0] == 0)
