@@ -163,8 +163,8 @@ class RNNBase(Module):
         if tuple(hx.shape) != expected:
             raise RuntimeError(msg.format(expected, list(hx.shape)))
 
-    def _prepare(self, input, hx, label):
-        """(batched input, hx batched or None, whether the input was batched)."""
+    def _prepare(self, input, label):
+        """(the input with a batch dimension, whether it had one)."""
         if not isinstance(input, Tensor):
             raise TypeError(f"{label}: expected a Tensor as input, got {type(input).__name__} "
                             "(packed sequences are not provided)")
@@ -254,7 +254,7 @@ class GRU(RNNBase):
 
 
 def _single_state_forward(module, input, hx, label, step):
-    input, batched = module._prepare(input, hx, label)
+    input, batched = module._prepare(input, label)
     if hx is not None:
         if batched and hx.dim() != 3:
             raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
@@ -282,7 +282,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        input, batched = self._prepare(input, hx, "LSTM")
+        input, batched = self._prepare(input, "LSTM")
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is not None:
             h0, c0 = hx
