@@ -487,12 +487,13 @@ def test_compiled_attention_block_gives_eager_values():
         assert eager(x).item() == compiled(x).item()
 
 
-def test_compiled_embedding_step_refuses_loudly_and_runs_eagerly():
-    """Integer indexing reads the indices on the host, which a compiled program cannot
-    replay: the compiler says so and runs the step eagerly, with eager's values."""
-    def make():
+def test_compiled_embedding_step_gives_eager_values_and_checks_indices():
+    """The lookup's positions are computed and bounds-checked by a kernel, so a compiled
+    step replays it (an index out of range is still an IndexError); ``max_norm`` reads the
+    indices on the host to renormalise rows, so a step with it runs eagerly, with a warning."""
+    def make(max_norm=None):
         tt.manual_seed(0)
-        emb = nn.Embedding(7, 3, padding_idx=0).double()
+        emb = nn.Embedding(7, 3, padding_idx=0, max_norm=max_norm).double()
         opt = tt.optim.SGD(emb.parameters(), lr=0.5)
 
         def step(i):
@@ -502,12 +503,20 @@ def test_compiled_embedding_step_refuses_loudly_and_runs_eagerly():
             opt.step()
             return loss
         return emb, step
+    batches = [tt.tensor([[1, 2, 0], [3, 6, 5]]), tt.tensor([[4, 2, 2], [0, 1, 5]]), tt.tensor([[1, 1, 0], [3, 3, 5]])]
     eager_emb, eager = make()
     compiled_emb, step = make()
-    compiled = tt.compile(step)
-    first, second = tt.tensor([[1, 2, 0], [3, 6, 5]]), tt.tensor([[4, 2, 2], [0, 1, 5]])
-    with pytest.warns(RuntimeWarning, match="reads tensor values on the host"):  # once per signature
-        assert compiled(first).item() == eager(first).item()
-    assert compiled(second).item() == eager(second).item()
+    compiled = tt.compile(step, fullgraph=True)
+    for i in batches:
+        assert compiled(i).item() == eager(i).item()
     assert np.array_equal(compiled_emb.weight.detach().numpy(), eager_emb.weight.detach().numpy())
     assert np.all(compiled_emb.weight.detach().numpy()[0] == 0)
+    with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 0 with size 7"):
+        compiled(tt.tensor([[1, 2, 0], [3, 7, 5]]))
+    eager_emb, eager = make(max_norm=0.5)
+    compiled_emb, step = make(max_norm=0.5)
+    compiled = tt.compile(step)
+    with pytest.warns(RuntimeWarning, match="reads a tensor's value"):  # once per signature
+        assert compiled(batches[0]).item() == eager(batches[0]).item()
+    assert compiled(batches[1]).item() == eager(batches[1]).item()
+    assert np.array_equal(compiled_emb.weight.detach().numpy(), eager_emb.weight.detach().numpy())

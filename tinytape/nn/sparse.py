@@ -1,7 +1,8 @@
 """``Embedding`` and ``F.embedding``: rows of a weight table picked by integer indices.
 
-The lookup is one ``index_select`` and its gradient one ``index_add`` (both recorded ops,
-so second derivatives, the CUDA path and ``tinytape.compile`` follow); the gradient of
+The lookup gathers the rows at flat positions the backend computes from the indices (and
+checks against the table's size), and its gradient adds into them (recorded ops, so second
+derivatives, the CUDA path and ``tinytape.compile`` follow); the gradient of
 the ``padding_idx`` row is zero, and ``scale_grad_by_freq`` divides each row's gradient
 by how often its index occurs in the batch, as PyTorch's ``EmbeddingBackward0``."""
 from .. import _dtype
@@ -10,6 +11,8 @@ from .._grad_mode import no_grad
 from .._tensor import Tensor, type_name
 from ..autograd.function import Function
 from ..ops import elementwise as ew
+from ..ops.indexing import _tensor_positions
+from ..ops.shape import scatter_flat, take_flat
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -21,14 +24,15 @@ class _EmbeddingLookup(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         flat = indices.reshape(-1)
-        try:
-            rows = weight.index_select(0, flat)
+        try:  # the rows' flat positions, computed and bounds-checked on the backend
+            ids = _tensor_positions(weight, (flat,))
         except IndexError as error:
             raise IndexError(f"embedding: index out of range in self (weight {list(weight.shape)}): {error}") \
                 from None
         ctx.save_for_backward(flat)
-        ctx.weight_shape, ctx.padding_idx, ctx.scale_grad_by_freq = tuple(weight.shape), padding_idx, scale_grad_by_freq
-        return rows.reshape(tuple(indices.shape) + (weight.shape[1],))
+        ctx.ids, ctx.weight_shape = ids, tuple(weight.shape)
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return take_flat(weight, ids).reshape(tuple(indices.shape) + (weight.shape[1],))
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,8 +43,7 @@ class _EmbeddingLookup(Function):
             rows = rows / counts.unsqueeze(1).to(rows.dtype)
         if ctx.padding_idx >= 0:
             rows = ew.where((flat != ctx.padding_idx).unsqueeze(1), rows, 0.0)
-        table = zeros(*ctx.weight_shape, dtype=grad.dtype, device=grad.device)
-        return table.index_add(0, flat, rows), None, None, None
+        return scatter_flat(rows, ctx.ids, ctx.weight_shape), None, None, None
 
 
 def _check_padding_idx(padding_idx, num_embeddings):
