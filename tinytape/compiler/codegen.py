@@ -77,7 +77,8 @@ def fused_replay(program):
     if any(a.dtype is BFLOAT16 for a in program.capture.arrays):  # numba has no bfloat16
         program.not_fused = "bfloat16 arrays: numba compiles no bfloat16 (replayed op by op)"
         return None
-    if len(program.capture.calls) <= MAX_FUSED_CALLS:
+    from .segments import _host_call
+    if len(program.capture.calls) <= MAX_FUSED_CALLS and not any(_host_call(program, c) for c in program.capture.calls):
         try:
             return _Generator(program).build()
         except NotFusable as e:
@@ -221,13 +222,8 @@ class _Generator:
         x = self._buf(x)
         if op in HOST_UNARY and self.buffers[x].dtype.kind == "f" and self.buffers[x].kind != "const":
             # eager runs numpy's routine (numba's exp, log, tanh... differ from it in the
-            # last bit): the fused program calls the same kernel, leaving compiled code
-            self._close()
-            self._use(x)
-            buf = self.buffers[out]
-            buf.kind, buf.group, buf.stored = "value", len(self.statements), True
-            self.statements.append(("host_unary", out, x, op))
-            return
+            # last bit): the call is a part of its own, eager's kernel between fused parts
+            raise NotFusable(f"unary op {op}: eager's numpy kernel")
         self._elementwise(out, "unary", op, [x])
 
     def _k_binary(self, out, op, a, b, out_arg=None):

@@ -273,9 +273,6 @@ def build_module(gen, plan):
                         f"{em.array(out)[0]}.reshape((-1, {cols})), {log})")
         elif stmt[0] in ("gather", "scatter_add", "positions"):
             body += _indexing_lines(em, stmt)
-        elif stmt[0] == "host_unary":
-            _, out, x, op = stmt
-            body += ["    with objmode():", f"        host_unary({op}, {em.array(x)[0]}, {em.array(out)[0]})"]
         elif stmt[1] is not None and stmt[0] == "fill":
             body.append(f"    b{stmt[1]}.fill({stmt[2]})")
     wanted = gen.program.result_buffers()
@@ -295,13 +292,10 @@ def build_module(gen, plan):
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
-             "from numba import objmode", "from tinytape.compiler.plan import host_unary",
              "from tinytape.backend.cpu.indexing import gather as index_gather, "
              "scatter_add as index_scatter_add, positions as index_positions"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
-    # a call into eager's kernel (``host_unary``) holds the GIL: no nogil promise then
-    nogil = "" if any(s[0] == "host_unary" for s in gen.statements if not isinstance(s, _Loop)) else "nogil=True, "
-    lines += ["", "", f"@njit(cache=True, {nogil}error_model='numpy')", f"def kernel({', '.join(params)}):"]
+    lines += ["", "", "@njit(cache=True, nogil=True, error_model='numpy')", f"def kernel({', '.join(params)}):"]
     lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]
     lines += [f"    {name} = {expr}" for name, expr in em.views]
     lines += body
@@ -323,12 +317,6 @@ def build_module(gen, plan):
                       *[np.empty(s, d) for s, d in materialized], *extra)
         return dict(zip(wanted, outs))
     return replay, externals, fresh_set.__contains__, source
-
-
-def host_unary(op, x, out):
-    """The eager unary kernel, called from a fused program (numpy's routine: its bits)."""
-    from ..backend.cpu import cpu
-    out[...] = cpu.unary(op, x)
 
 
 def _load(source):

@@ -74,6 +74,13 @@ class Program:
             if g is not None:
                 by_id.setdefault(id(g._data), ("grad", t))
         known = set(self.capture.buffer_of)
+        # the tensors the trace made, by storage: most constants' owners, found without
+        # asking the garbage collector (a heap walk per buffer)
+        made = {id(t._data): t for t in self.created.values()}
+        unowned = [self.capture.arrays[b] for b in self.capture.external
+                   if b not in self.capture.number_inputs and id(self.capture.arrays[b]) not in by_id
+                   and id(self.capture.arrays[b]) not in made]
+        made.update(_owners(unowned))  # one heap walk for all of them
         for b in self.capture.external:
             arr = self.capture.arrays[b]
             if b in self.capture.number_inputs:
@@ -81,7 +88,7 @@ class Program:
                 continue
             source = by_id.get(id(arr))
             if source is None:
-                owner = _owner(arr)
+                owner = made.get(id(arr))
                 if owner is not None and id(owner) not in self.created:
                     raise Unsupported(
                         f"{self.capture.reader(b)} reads a tensor {list(owner.shape)} that the function "
@@ -302,14 +309,15 @@ class StartState:
                 self.grad_version[id(t)] = t._grad._version[0]
 
 
-def _owner(arr):
-    """A tensor whose storage is ``arr``, found through the garbage collector: one the
-    function made (from host data), or one it reached by a path the state walk did not
-    follow."""
-    for ref in gc.get_referrers(arr):
-        if isinstance(ref, Tensor) and ref._data is arr:
-            return ref
-    return None
+def _owners(arrays):
+    """{id(array): a tensor whose storage it is} for those of ``arrays`` that have one, found
+    through the garbage collector in one walk: tensors the function reached by a path the
+    state walk did not follow."""
+    if not arrays:
+        return {}
+    wanted = {id(a) for a in arrays}
+    return {id(ref._data): ref for ref in gc.get_referrers(*arrays)
+            if isinstance(ref, Tensor) and id(ref._data) in wanted}
 
 
 def _storage(arr):

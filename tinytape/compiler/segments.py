@@ -88,6 +88,8 @@ def _signature(program, call):
         except TypeError:
             return ("c", repr(t[1]))
     _, kernel, args_t, kwargs_t, out_t = call
+    if kernel == "index":  # ``xs[t]``: a part of its own (``_own_part``), alike for every t
+        return (kernel, tuple(sig(t) for t in args_t if t[0] == "b"))
     return (kernel, tuple(sig(t) for t in args_t), tuple((k, sig(v)) for k, v in sorted(kwargs_t.items())))
 
 
@@ -128,7 +130,37 @@ def bounds(program):
             i += p
         plain = i
     runs(plain, n)
-    return out
+    return [piece for start, stop in out for piece in _around_host_calls(program, start, stop)]
+
+
+def _own_part(program, call):
+    """A call replayed as a part of its own between fused ones: a transcendental unary op
+    (``_host_call``), or basic indexing (``xs[t]`` in a loop over time steps: its offset
+    differs from step to step, the fused parts around it do not)."""
+    return call[1] == "index" or _host_call(program, call)
+
+
+def _host_call(program, call):
+    """A transcendental unary op: eager computes it with numpy's routine, which the fused
+    code does not reproduce bit for bit — it replays as a part of its own, eager's kernel."""
+    from .codegen import HOST_UNARY
+    _, kernel, args_t, _, _ = call
+    return kernel == "unary" and len(args_t) > 1 and args_t[0] == ("c", args_t[0][1]) \
+        and args_t[0][1] in HOST_UNARY and args_t[1][0] == "b" \
+        and program.capture.arrays[args_t[1][1]].dtype.kind == "f"
+
+
+def _around_host_calls(program, start, stop):
+    calls, pieces, at = program.capture.calls, [], start
+    for i in range(start, stop):
+        if _own_part(program, calls[i]):
+            if at < i:
+                pieces.append((at, i))
+            pieces.append((i, i + 1))
+            at = i + 1
+    if at < stop:
+        pieces.append((at, stop))
+    return pieces
 
 
 def segmented_replay(program, build):
