@@ -25,9 +25,9 @@ class _EmbeddingLookup(Function):
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         flat = indices.reshape(-1)
         try:  # the rows' flat positions, computed and bounds-checked on the backend
-            ids = _tensor_positions(weight, (flat,))
+            ids = _tensor_positions(weight, (flat,), "embedding")
         except IndexError as error:
-            raise IndexError(f"embedding: index out of range in self (weight {list(weight.shape)}): {error}") \
+            raise IndexError(f"index out of range in self (weight {list(weight.shape)}): {error}") \
                 from None
         ctx.save_for_backward(flat)
         ctx.ids, ctx.weight_shape = ids, tuple(weight.shape)

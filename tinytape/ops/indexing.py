@@ -89,7 +89,7 @@ def _index_dims(index, ndim):
     return dims
 
 
-def _tensor_positions(x, index):
+def _tensor_positions(x, index, op=None):
     """Flat positions in ``x`` of an index holding integer tensors, shaped as the result.
     Shapes alone plan it on the host: ``base``, the positions with every tensor's value
     taken as 0, and for each tensor, which of its elements each result element reads;
@@ -110,7 +110,7 @@ def _tensor_positions(x, index):
         where = along[tuple(np.arange(item.numel()).reshape(item.shape) if j == k else z
                             for j, z in enumerate(zeros))]
         size = x.shape[d]
-        error = (False, "index ", f" is out of bounds for dimension {d} with size {size}")
+        error = (False, f"{op}: index " if op else "index ", f" is out of bounds for dimension {d} with size {size}")
         ids = x._backend.positions(ids, item._data, np.ascontiguousarray(where, np.int64),
                                    math.prod(x.shape[d + 1:]), size, True, error)
     return ids
