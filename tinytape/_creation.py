@@ -1,61 +1,30 @@
 """Tensor creation functions and the random number generator."""
 import numbers
 
-import weakref
-
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _random
+from ._random import Generator, default_generator  # noqa: F401  (tinytape.Generator)
 from ._tensor import Tensor, _sizes
 from .backend import for_device
 
 
-class Generator:
-    """The random source behind ``randn``/``rand``: numpy's PCG64, seeded by ``manual_seed``."""
-
-    # every generator alive (weakly): a compiled function's trace must not draw from any
-    instances = weakref.WeakSet()
-
-    def __init__(self, seed=None):
-        self.manual_seed(seed)
-        Generator.instances.add(self)
-
-    def manual_seed(self, seed):
-        """``seed``: an int, or a sequence of ints (independent streams per sequence)."""
-        self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
-        return self
-
-    @property
-    def rng(self):
-        """The numpy generator every draw goes through (a property, so that a compiled
-        function's trace sees where it draws)."""
-        return self._rng
-
-    def initial_seed(self):
-        return self._seed
-
-    def get_state(self):
-        return self._rng.bit_generator.state
-
-    def set_state(self, state):
-        self._rng.bit_generator.state = state
-
-
-default_generator = Generator()
-
-
 def manual_seed(seed):
     """Seed the default generator; returns it."""
-    return default_generator.manual_seed(int(seed))
+    return default_generator.manual_seed(seed)
 
 
 def seed():
-    return default_generator.manual_seed(None)
+    """Seed the default generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
 
 
 def get_rng_state():
-    """The default generator's state (a dict numpy's PCG64 understands)."""
+    """The default generator's state (a uint8 tensor laid out as PyTorch's)."""
     return default_generator.get_state()
 
 
@@ -252,69 +221,90 @@ def _size_arg(sizes, size, op):
     return sizes
 
 
-def _floats(sample, shape, dtype):
-    """Samples drawn in float64 for float16 and bfloat16 (numpy's generator draws float32/float64 only)."""
-    return sample(shape, dtype=dtype.np) if dtype.np.itemsize >= 4 else _dtype.host_cast(sample(shape), dtype.np)
+def _numel(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _drawn(samples, shape, requires_grad, device):
+    return _wrap(np.asarray(samples).reshape(shape), requires_grad, device)
 
 
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
-    """Standard-normal samples (float32 unless ``dtype`` says otherwise)."""
+    """Standard-normal samples (float32 unless ``dtype`` says otherwise), PyTorch's stream."""
     dtype = _float_dtype(dtype)
-    rng = (generator or default_generator).rng
     shape = _sizes(_size_arg(sizes, size, "randn"))
-    return _wrap(_floats(rng.standard_normal, shape, dtype), requires_grad, device)
+    gen = _random.stream(generator)
+    return _drawn(_random.normal(gen, _numel(shape), dtype), shape, requires_grad, device)
 
 
 def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
-    rng = (generator or default_generator).rng
     shape = _sizes(_size_arg(sizes, size, "rand"))
-    return _wrap(_floats(rng.random, shape, dtype), requires_grad, device)
+    gen = _random.stream(generator)
+    return _drawn(_random.uniform(gen, _numel(shape), dtype), shape, requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Normal samples: ``mean + std * N(0, 1)``; tensor ``mean``/``std`` broadcast (and
-    the result is differentiable in them), numbers need ``size``."""
+    """Normal samples: tensor ``mean``/``std`` broadcast (the result is differentiable in
+    them; PyTorch draws N(0, 1) for the output's shape, then scales and shifts), numbers need
+    ``size``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(np.shape(mean) if isinstance(mean, Tensor) else (),
                                     np.shape(std) if isinstance(std, Tensor) else ())
+        if isinstance(std, Tensor) and (std.detach() < 0).any().item():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         noise = randn(shape, dtype=like.dtype, device=like.device, generator=generator)
-        return mean + std * noise
+        return noise * std + mean
     if size is None:
         raise TypeError("normal(): with number mean and std, give size=")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     dtype = _float_dtype(dtype)
-    rng = (generator or default_generator).rng
     shape = _sizes((size,) if isinstance(size, int) else size)
-    samples = _dtype.host_cast(rng.standard_normal(shape) * std + mean, dtype.np)
-    return _wrap(samples, requires_grad, device)
+    gen = _random.stream(generator)
+    return _drawn(_random.normal(gen, _numel(shape), dtype, mean, std), shape, requires_grad, device)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of 0..n-1."""
-    rng = (generator or default_generator).rng
+    """A random permutation of 0..n-1 (PyTorch's swaps, draw for draw)."""
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
-    return _wrap(_dtype.host_cast(rng.permutation(int(n)), dtype.np), requires_grad, device)
+    gen = _random.stream(generator)
+    return _wrap(_dtype.host_cast(_random.randperm(gen, int(n)), dtype.np), requires_grad, device)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform on [low, high) (``randint(high, size)`` from 0)."""
+    if size is None:
+        if high is None or isinstance(high, numbers.Number):
+            raise TypeError("randint(): missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    dtype = _dtype.as_dtype(dtype) or _dtype.int64
+    shape = _sizes((size,) if isinstance(size, int) else size)
+    gen = _random.stream(generator)
+    return _drawn(_random.random_from_to(gen, _numel(shape), dtype, low, high), shape, requires_grad, device)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None):
+    shape, dtype, device = _like(t, dtype, device)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None):
+    shape, dtype, device = _like(t, dtype, device)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None):
     if high is None:
         low, high = 0, low
-    rng = (generator or default_generator).rng
-    dtype = _dtype.as_dtype(dtype) or _dtype.int64
-    shape = (size,) if isinstance(size, int) else tuple(size)
-    return _wrap(_dtype.host_cast(rng.integers(low, high, size=shape), dtype.np), False, device)
-
-
-def randn_like(t, dtype=None, device=None, requires_grad=False):
     shape, dtype, device = _like(t, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return randint(low, high, shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
 
 
 def _to_device(t, device):

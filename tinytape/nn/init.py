@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .._creation import default_generator, tensor as _tensor
+from .._creation import tensor as _tensor
 from .._grad_mode import no_grad
 
 
@@ -15,10 +15,6 @@ def _fill_from(t, sample):
     with no_grad():
         t.copy_(_tensor(np.asarray(sample).astype(t.dtype.np), device=t.device))
     return t
-
-
-def _rng(generator):
-    return (generator or default_generator).rng
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -61,18 +57,19 @@ def _fan(t, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _fill_from(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _fill_from(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Normal(mean, std) samples truncated to [a, b], drawn as PyTorch draws them: uniform
-    on [2 cdf(a) - 1, 2 cdf(b) - 1], through erfinv, scaled, shifted and clamped."""
-    from scipy.special import erfinv
-
+    on [2 cdf(a) - 1, 2 cdf(b) - 1] (the tensor's dtype), through erfinv, scaled, shifted
+    and clamped."""
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
@@ -80,9 +77,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-    u = _rng(generator).uniform(2 * lo - 1, 2 * hi - 1, tuple(tensor.shape)).astype(tensor.dtype.np)
-    sample = erfinv(u) * (std * math.sqrt(2.0)) + mean
-    return _fill_from(tensor, np.clip(sample, a, b))
+    with no_grad():
+        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+        u = tensor.detach().cpu().numpy()
+        sample = _erfinv(u).astype(tensor.dtype.np) * tensor.dtype.np.type(std * math.sqrt(2.0))
+        sample = sample + tensor.dtype.np.type(mean)
+        return _fill_from(tensor, np.clip(sample, tensor.dtype.np.type(a), tensor.dtype.np.type(b)))
+
+
+def _erfinv(u):
+    from scipy.special import erfinv
+    return erfinv(u)
 
 
 def constant_(tensor, val):

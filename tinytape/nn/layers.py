@@ -2,8 +2,10 @@
 import math
 import warnings
 
-from .. import _dtype
-from .._creation import default_generator, empty, tensor as _tensor
+import numpy as np
+
+from .. import _dtype, _random
+from .._creation import empty, tensor as _tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -27,8 +29,15 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return input * 0.0
-    keep = default_generator.rng.random(tuple(input.shape)) >= p
-    mask = _tensor((keep / (1.0 - p)).astype(input.dtype.np), device=input.device)
+    # PyTorch's CPU dropout: noise = bernoulli_(1 - p) in the input's dtype, divided by 1 - p
+    # (rounded to the dtype), then multiplied in
+    keep = _random.bernoulli_scalar(_random.stream(None), input.numel(), 1.0 - p)
+    if input.dtype is _dtype.float64:
+        noise = keep / (1.0 - p)
+    else:
+        noise = keep.astype(np.float32) / np.float32(1.0 - p)
+    mask = _tensor(_dtype.host_cast(noise.reshape(input.shape), input.dtype.np), dtype=input.dtype,
+                   device=input.device)
     if inplace:
         return input.mul_(mask)
     return input * mask

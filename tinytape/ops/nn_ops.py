@@ -26,9 +26,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
                   else ew.add(scores, attn_mask))
     weights = F.softmax(scores, -1)
-    if dropout_p > 0.0:
-        keep = ew.ge(_creation.rand(*weights.shape, dtype=weights.dtype, device=weights.device), dropout_p)
-        weights = ew.div(ew.where(keep, weights, 0.0), 1.0 - dropout_p)
+    if dropout_p > 0.0:  # PyTorch's math path: at::dropout on the attention weights
+        weights = dropout(weights, dropout_p, True)
     return la.matmul(weights, value)
 
 

@@ -3,8 +3,88 @@ counts (unique values, non-zero positions, histograms).  None of these has a gra
 
 import numpy as np
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _random
+from .._tensor import Tensor
 from .windows import _check_tensor
+
+
+def _fill(self, samples):
+    """Write host samples (drawn in order) into ``self``: in row-major order when ``self`` is
+    contiguous, in its memory order otherwise (as PyTorch's TensorIterator walks it)."""
+    samples = np.asarray(samples)
+    if self.ndim > 1 and not self.is_contiguous():
+        strides = self.cpu()._data.strides if self.device.type == "cpu" else None
+        if strides is not None:
+            order = sorted(range(self.ndim), key=lambda d: -abs(strides[d]))
+            walked = samples.reshape([self.shape[d] for d in order])
+            samples = np.transpose(walked, np.argsort(order))
+    source = _creation.tensor(np.ascontiguousarray(samples).reshape(self.shape), dtype=self.dtype,
+                              device=self.device)
+    return self.copy_(source)
+
+
+def _stream(generator):
+    return _random.stream(generator)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill with N(mean, std) samples, PyTorch's stream and algorithm for the size and dtype."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    gen = _stream(generator)
+    return _fill(self, _random.normal(gen, self.numel(), self.dtype, mean, std,
+                                      contiguous=self.is_contiguous()))
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    gen = _stream(generator)
+    return _fill(self, _random.uniform(gen, self.numel(), self.dtype, a, b))
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    gen = _stream(generator)
+    return _fill(self, _random.exponential(gen, self.numel(), self.dtype, lambd))
+
+
+def random_(self, low=0, high=None, *, generator=None):
+    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given,
+    over the dtype's whole range when none is)."""
+    gen = _stream(generator)
+    if high is None and low == 0:
+        return _fill(self, _random.random_full(gen, self.numel(), self.dtype))
+    if high is None:
+        low, high = 0, low
+    return _fill(self, _random.random_from_to(gen, self.numel(), self.dtype, low, high))
+
+
+def _probabilities(p, op):
+    values = p.detach().cpu().numpy() if p.dtype is not _dtype.bfloat16 else p.detach().cpu()._data
+    as64 = np.asarray(values, np.float64)
+    if ((as64 < 0) | (as64 > 1) | np.isnan(as64)).any():
+        raise RuntimeError(f"{op}: Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    return values
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """1 with probability ``p`` (a number, or a tensor broadcast to ``self``), else 0."""
+    gen = _stream(generator)
+    if isinstance(p, Tensor):
+        values = np.broadcast_to(_probabilities(p, "bernoulli_"), self.shape)
+        return _fill(self, _random.bernoulli_tensor(gen, values))
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return _fill(self, _random.bernoulli_scalar(gen, self.numel(), p))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """A tensor like ``input`` of 0/1 draws with probabilities ``input`` (or the number ``p``)."""
+    _check_tensor(input, "bernoulli")
+    out = _creation.empty(input.shape, dtype=input.dtype, device=input.device)
+    return bernoulli_(out, input if p is None else p, generator=generator)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -14,35 +94,25 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(input.shape)}")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
-    weights = np.atleast_2d(input.detach().cpu().numpy().astype(np.float64))
+    host = input.detach().cpu()
+    weights = np.atleast_2d(host.numpy() if input.dtype is not _dtype.bfloat16 else host._data)
+    check = weights.astype(np.float64)
     n = weights.shape[1]
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
     if not replacement and num_samples > n:
         raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                            f"replacement ({num_samples} > {n})")
-    if not np.isfinite(weights).all() or (weights < 0).any():
+    if not np.isfinite(check).all() or (check < 0).any():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    totals = weights.sum(axis=1)
-    if (totals <= 0).any():
+    if (check.sum(axis=1) <= 0).any():
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
+    if not replacement and ((check > 0).sum(axis=1) < num_samples).any():
         raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
                            "non-negative category to sample)")
-    rng = (generator or _creation.default_generator).rng
-    rows = [rng.choice(n, size=num_samples, replace=replacement, p=w / t) for w, t in zip(weights, totals)]
-    out = np.stack(rows) if input.ndim == 2 else rows[0]
-    return _creation.tensor(out, dtype=_dtype.int64, device=input.device)
-
-
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    sample = _creation.randn(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
-    return self.copy_(sample * std + mean)
-
-
-def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    sample = _creation.rand(*self.shape, dtype=self.dtype, device=self.device, generator=generator)
-    return self.copy_(sample * (b - a) + a)
+    gen = _stream(generator)
+    out = _random.multinomial(gen, np.ascontiguousarray(weights), int(num_samples), replacement)
+    return _creation.tensor(out if input.ndim == 2 else out[0], dtype=_dtype.int64, device=input.device)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -86,13 +156,3 @@ def bincount(input, weights=None, minlength=0):
     counts = np.bincount(values, w, minlength)
     dtype = _dtype.int64 if weights is None else (weights.dtype if weights.dtype.is_floating_point else _dtype.float64)
     return _creation.tensor(counts, dtype=dtype, device=input.device)
-
-
-def random_(self, low=0, high=None, *, generator=None):
-    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given)."""
-    if high is None:
-        low, high = (0, low) if low else (0, 2 ** (24 if self.dtype is _dtype.float32 else 53)
-                                          if self.dtype.is_floating_point else np.iinfo(self.dtype.np).max)
-    rng = (generator or _creation.default_generator).rng
-    sample = rng.integers(low, high, size=self.shape)
-    return self.copy_(_creation.tensor(sample, dtype=self.dtype, device=self.device))
