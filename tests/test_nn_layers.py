@@ -286,9 +286,9 @@ def test_init_constants_and_errors():
         nn.init.kaiming_normal_(tt.empty(2, 2), mode="fan_avg")
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         nn.init.kaiming_uniform_(tt.empty(0, 3))
-    g = tt.Generator(7)
+    g = tt.Generator().manual_seed(7)
     a = nn.init.normal_(tt.empty(4), generator=g).tolist()
-    assert nn.init.normal_(tt.empty(4), generator=tt.Generator(7)).tolist() == a
+    assert nn.init.normal_(tt.empty(4), generator=tt.Generator().manual_seed(7)).tolist() == a
 
 
 # ---------------------------------------------------------------- gradient clipping

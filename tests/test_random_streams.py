@@ -312,7 +312,11 @@ def _state(lib, seed):
     c = lib.randn(5, generator=g)
     lib.rand(700)  # past a twist
     later = lib.get_rng_state()
-    return [first, cached, a, b, c, later, lib.initial_seed(), g.initial_seed()]
+    lib.manual_seed(seed)
+    lib.empty(624, dtype=lib.int32).random_()  # every word of the state read: the next draw twists
+    edge = lib.get_rng_state()
+    lib.set_rng_state(edge)
+    return [first, cached, a, b, c, later, edge, lib.rand(3), lib.initial_seed(), g.initial_seed()]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -376,7 +380,9 @@ def _trunc_normal(lib, seed):
     lib.manual_seed(seed)
     init = lib.nn.init
     return [init.trunc_normal_(lib.empty(40), std=0.02), init.trunc_normal_(lib.empty(6, 5), 0.5, 1.0, -1.0, 1.5),
-            init.trunc_normal_(lib.empty(30, dtype=lib.float64))]
+            init.trunc_normal_(lib.empty(30, dtype=lib.float64)),
+            init.trunc_normal_(lib.empty(50), 0.0, 1.0, 2.0, 3.0),  # uniform proposals (p < 0.3)
+            init.trunc_normal_(lib.empty(8, dtype=lib.float64), 1.0, 2.0, -4.0, -2.0), lib.rand(3)]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -406,5 +412,5 @@ def test_large_draws_are_fast():
     x = tt.randn(2_000_000)
     y = tt.rand(2_000_000)
     elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"4M samples took {elapsed:.2f}s"
+    assert elapsed < 2.0, f"4M samples took {elapsed:.2f}s"  # about 0.15 s here
     assert abs(x.mean().item()) < 0.01 and abs(y.mean().item() - 0.5) < 0.01

@@ -95,7 +95,8 @@ class Generator:
         left = int(np.frombuffer(raw[8:12], np.int32)[0])
         position = int(np.frombuffer(raw[16:24], np.uint64)[0])
         words = np.frombuffer(raw[24:24 + 8 * kernels.N], np.uint64)
-        if not (1 <= left <= kernels.N and position < kernels.N) or (words >> np.uint64(32)).any():
+        if not (1 <= left <= kernels.N and position <= kernels.N) or (position == kernels.N and left != 1) \
+                or (words >> np.uint64(32)).any():
             raise RuntimeError("Invalid mt19937 state")
         self._seed = int(np.frombuffer(raw[0:8], np.uint64)[0])
         self._mt[:] = words.astype(np.uint32)

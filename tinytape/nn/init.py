@@ -67,27 +67,53 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) samples truncated to [a, b], drawn as PyTorch draws them: uniform
-    on [2 cdf(a) - 1, 2 cdf(b) - 1] (the tensor's dtype), through erfinv, scaled, shifted
-    and clamped."""
+    """Normal(mean, std) samples truncated to [a, b], drawn as PyTorch 2.14 draws them: when
+    [a, b] holds more than 30 % of the mass, whole-tensor normal draws with the samples
+    outside [a, b] replaced from the next draw until none is; otherwise uniform proposals on
+    [a, b], each accepted where the log of a uniform draw is below its log density (relative
+    to the peak)."""
+    from .. import _creation
+    from ..ops.elementwise import where
+
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
     with no_grad():
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        u = tensor.detach().cpu().numpy()
-        sample = _erfinv(u).astype(tensor.dtype.np) * tensor.dtype.np.type(std * math.sqrt(2.0))
-        sample = sample + tensor.dtype.np.type(mean)
-        return _fill_from(tensor, np.clip(sample, tensor.dtype.np.type(a), tensor.dtype.np.type(b)))
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            lo, hi = (_tensor(v, dtype=tensor.dtype).item() for v in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any().item():
+                    break
+                redraw = _creation.empty_like(result).normal_(mean, std, generator=generator)
+                result = where(mask, redraw, result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
 
+        def log_density(candidates):
+            return candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
 
-def _erfinv(u):
-    from scipy.special import erfinv
-    return erfinv(u)
+        tensor.uniform_(a, b, generator=generator)
+        candidates = log_density(tensor.clone())
+        accept = _creation.empty_like(tensor)
+        pending = accept.uniform_(generator=generator).log().gt(candidates)
+        result = tensor
+        while pending.any().item():
+            candidates = _creation.empty_like(tensor).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            log_pdf = log_density(candidates.clone())
+            pending = where(pending, accept.uniform_(generator=generator).log().gt(log_pdf), pending)
+        if result is not tensor:
+            tensor.copy_(result)
+        return tensor
 
 
 def constant_(tensor, val):

@@ -13,7 +13,7 @@ import tinytape as tt
 
 from .config import ConfigError
 
-FORMAT = "tinytape.trainer.checkpoint/2"
+FORMAT = "tinytape.trainer.checkpoint/3"  # 3: the RNG state is PyTorch's byte tensor
 
 
 class CheckpointWriteError(OSError):
@@ -95,7 +95,8 @@ def load(path, key="trainer.resume"):
         raise bad("lacks the model or optimizer state")
     if not _all_finite(_tensors(model_state)) or not _all_finite(_tensors(optim["state"])):
         raise bad("holds NaN or infinite weights or optimizer state")
-    if not isinstance(state.get("rng_state"), dict):
+    rng = state.get("rng_state")
+    if not isinstance(rng, tt.Tensor) or rng.dtype is not tt.uint8 or rng.numel() != 5056:
         raise bad("lacks the RNG state")
     val = state.get("val_losses", np.zeros((0, 2)))
     if not isinstance(val, np.ndarray) or val.ndim != 2 or val.shape[1] != 2 or (len(val) and val[:, 0].max() >= step):

@@ -83,7 +83,8 @@ def _twist(mt):
 
 @njit(inline="always", **_JIT)
 def _check(mt, ctr, op):
-    if mt.shape[0] != N or ctr.shape[0] != 2 or not (1 <= ctr[0] <= N) or not (0 <= ctr[1] < N):
+    if mt.shape[0] != N or ctr.shape[0] != 2 or not (1 <= ctr[0] <= N) or not (0 <= ctr[1] <= N) \
+            or (ctr[1] == N and ctr[0] != 1):  # a read at ``next`` comes only after a twist
         raise IndexError("random: the generator's mt19937 state is corrupt (left/next out of range)")
 
 
