@@ -346,6 +346,26 @@ def test_seed_draws_from_the_seed_it_returns():
     assert tt.rand(4).tolist() == a.tolist()
 
 
+def _dtype_errors(lib):
+    out = []
+    for fn in (lambda: lib.rand(3, dtype=lib.int64), lambda: lib.randn(3, dtype=lib.int32),
+               lambda: lib.empty(3, dtype=lib.int64).exponential_(), lambda: lib.empty(3).normal_(0, -1.0),
+               lambda: lib.randint(5, 5, (2,)), lambda: lib.multinomial(lib.tensor([0.0, 0.0]), 1)):
+        try:
+            fn()
+            out.append("no error")
+        except Exception as e:  # noqa: BLE001  (the type and message are compared)
+            out.append((type(e).__name__, str(e).splitlines()[0]))
+    return out
+
+
+def test_errors_match():
+    """The same error types; PyTorch's message within ours (ours may name the op first)."""
+    ours, theirs = _dtype_errors(tt), pytorch(_dtype_errors)
+    for (kind, message), (their_kind, their_message) in zip(ours, theirs):
+        assert kind == their_kind and their_message in message, (message, their_message)
+
+
 def test_state_errors():
     with pytest.raises(RuntimeError, match="5056"):
         tt.set_rng_state(tt.zeros(10, dtype=tt.uint8))

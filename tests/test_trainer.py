@@ -109,7 +109,7 @@ def test_unknown_keys_get_hydras_error():
 
 
 def test_resume_gives_the_uninterrupted_losses(tmp_path):
-    base = [*SMALL, "optim.lr=1e-3", "optim.momentum=0.9"]
+    base = [*SMALL, "optim.lr=1e-4", "optim.momentum=0.9"]
     run(config(*base, "trainer.steps=60"), str(tmp_path / "full"))
     run(config(*base, "trainer.steps=30"), str(tmp_path / "half"))
     ckpt = tmp_path / "half" / "checkpoint.npz"

@@ -260,7 +260,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if size is None:
         raise TypeError("normal(): with number mean and std, give size=")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     dtype = _float_dtype(dtype)
     shape = _sizes((size,) if isinstance(size, int) else size)
     gen = _random.stream(generator)

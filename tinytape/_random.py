@@ -130,15 +130,15 @@ def _to(values, dtype):
     return values.astype(np.float32).astype(dtype.np, copy=False)
 
 
-def _floating(dtype, op, name):
+def _floating(dtype, kernel):
+    """PyTorch's error for a floating-point kernel asked for an integer dtype."""
     if not dtype.is_floating_point:
-        raise RuntimeError(f"\"{op}\" not implemented for '{_dtype.scalar_type_name(dtype)}'"
-                           if name is None else name)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dtype)}'")
 
 
 def uniform(gen, n, dtype, low=0.0, high=1.0):
     """``uniform_(low, high)``: n samples of floating ``dtype``."""
-    _floating(dtype, "check_uniform_bounds", None)
+    _floating(dtype, "check_uniform_bounds")
     if dtype is _dtype.float64:
         out = np.empty(n, np.float64)
         kernels.uniform64(gen._mt, gen._ctr, out, float(low), float(high) - float(low))
@@ -159,7 +159,7 @@ def uniform(gen, n, dtype, low=0.0, high=1.0):
 def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
     """``normal_(mean, std)``: PyTorch's block Box-Muller for 16 or more contiguous
     elements, its cached scalar Box-Muller otherwise."""
-    _floating(dtype, "normal_kernel_cpu", None)
+    _floating(dtype, "normal_kernel_cpu")
     if n >= 16 and contiguous:
         if dtype is _dtype.float32:
             out = np.empty(n, np.float32)
@@ -190,7 +190,9 @@ def _normal_fill_reduced(gen, n, dtype, mean, std):
 
 
 def exponential(gen, n, dtype, lambd=1.0):
-    _floating(dtype, "exponential_cpu", None)
+    if not dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_dtype.scalar_type_name(dtype)}")
     out = np.empty(n, np.float64)
     kernels.exponential(gen._mt, gen._ctr, out, float(lambd))
     return _to(out, dtype)

@@ -30,7 +30,7 @@ def _stream(generator):
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with N(mean, std) samples, PyTorch's stream and algorithm for the size and dtype."""
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     gen = _stream(generator)
     return _fill(self, _random.normal(gen, self.numel(), self.dtype, mean, std,
                                       contiguous=self.is_contiguous()))
