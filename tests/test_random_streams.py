@@ -434,3 +434,17 @@ def test_large_draws_are_fast():
     elapsed = time.perf_counter() - start
     assert elapsed < 2.0, f"4M samples took {elapsed:.2f}s"  # about 0.15 s here
     assert abs(x.mean().item()) < 0.01 and abs(y.mean().item() - 0.5) < 0.01
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_take_the_cpu_stream():
+    """Draws for device='cuda' come from the CPU stream and are copied over."""
+    out = []
+    for device in ("cpu", "cuda"):
+        tt.manual_seed(5)
+        x = tt.randn(20, device=device)
+        y = tt.empty(3, 4, device=device).uniform_(-1, 1)
+        z = tt.nn.functional.dropout(tt.ones(8, device=device), 0.5)
+        w = tt.multinomial(tt.tensor([0.2, 0.3, 0.5], device=device), 2)
+        out.append([t.cpu().tolist() for t in (x, y, z, w)] + [str(x.device.type)])
+    assert out[0][:4] == out[1][:4] and out[1][4] == "cuda"
