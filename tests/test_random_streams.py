@@ -412,13 +412,32 @@ def test_trunc_normal(seed):
 
 def _linear(lib, seed):
     lib.manual_seed(seed)
-    layers = [lib.nn.Linear(5, 3), lib.nn.Linear(100, 50), lib.nn.Linear(7, 2, bias=False)]
-    return [t.detach() for layer in layers for t in layer.parameters()]
+    nn = lib.nn
+    layers = [nn.Linear(5, 3), nn.Linear(100, 50), nn.Linear(7, 2, bias=False), nn.Embedding(10, 4),
+              nn.LSTM(3, 5), nn.GRU(4, 3, num_layers=2), nn.RNN(2, 3, bidirectional=True),
+              nn.MultiheadAttention(8, 2)]
+    out = [t.detach() for layer in layers for t in layer.parameters()]
+    out.append(nn.init.sparse_(lib.empty(10, 6), 0.3, std=0.5))
+    return out
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_linear_default_init(seed):
     both(_linear, seed)
+
+
+def _orthogonal(lib):
+    lib.manual_seed(4)
+    return [lib.nn.init.orthogonal_(lib.empty(4, 6)), lib.nn.init.orthogonal_(lib.empty(5, 3), gain=2.0),
+            lib.rand(3)]
+
+
+def test_orthogonal_draws_the_same_matrix():
+    """The same normal draws; the QR factorisation (LAPACK) agrees to rounding."""
+    ours, theirs = _orthogonal(tt), pytorch(_orthogonal)
+    for a, b in zip(ours[:2], theirs[:2]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    same(ours[2:], theirs[2:])
 
 
 # ------------------------------------------------------------------- speed

@@ -25,8 +25,6 @@ from tinytape.utils.data import (
     SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate, default_convert, random_split,
 )
 
-STREAM = pytest.mark.xfail(reason="tinytape's generator does not yet reproduce PyTorch's stream", strict=False)
-
 Point = collections.namedtuple("Point", ["x", "y"])
 
 
@@ -693,7 +691,6 @@ ORDERS = {f.__name__[len("_order_"):]: f for f in (
     _order_random_split_default)}
 
 
-@STREAM
 @pytest.mark.parametrize("case", sorted(ORDERS))
 def test_seeded_order_is_pytorchs(case):
     theirs = pytorch(ORDERS[case])

@@ -175,7 +175,10 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flattened = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    from .. import _creation
+    with no_grad():  # drawn as PyTorch draws it: a (rows, cols) tensor of the dtype, normal_(0, 1)
+        flattened = _creation.empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
+    flattened = flattened.numpy()
     if rows < cols:
         flattened = flattened.T
     q, r = np.linalg.qr(flattened)
@@ -210,10 +213,12 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _rng(generator)
-    values = rng.normal(0.0, std, (rows, cols))
-    for col in range(cols):
-        values[rng.permutation(rows)[:num_zeros], col] = 0
+    from .. import _creation
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        values = tensor.detach().cpu().numpy().copy()
+    for col in range(cols):  # PyTorch draws the rows from the default generator, whatever ``generator`` is
+        values[_creation.randperm(rows).numpy()[:num_zeros], col] = 0
     return _fill_from(tensor, values)
 
 
