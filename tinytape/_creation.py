@@ -1,4 +1,4 @@
-"""Tensor creation functions and the random number generator."""
+"""Tensor creation functions; the random ones draw through ``_random`` (PyTorch's CPU stream)."""
 import numbers
 
 import numpy as np

@@ -207,7 +207,7 @@ def _box_muller16_64(d, at, mean, std):
 
 # float32 constants of avx_mathfun.h (cephes)
 _F = np.float32
-_ONE, _HALF = _F(1.0), _F(0.5)
+_ONE, _HALF, _ZERO = _F(1.0), _F(0.5), _F(0.0)
 _SQRTHF = _F(0.707106781186547524)
 _LOG_P = (_F(7.0376836292E-2), _F(-1.1514610310E-1), _F(1.1676998740E-1), _F(-1.2420140846E-1),
           _F(1.4249322787E-1), _F(-1.6668057665E-1), _F(2.0000714765E-1), _F(-2.4999993993E-1),
@@ -232,11 +232,9 @@ def log_ps(x):
     bits = np.int64(_bits(x))
     e = np.float32((bits >> 23) - 0x7F) + _ONE
     x = _from_bits(np.int32((bits & ~0x7F800000) | 0x3F000000))
-    if x < _SQRTHF:
-        e = e - _ONE
-        x = (x - _ONE) + x
-    else:
-        x = x - _ONE
+    small = x < _SQRTHF  # as the AVX code: masks, no branch (so that LLVM vectorises lanes)
+    e = e - (_ONE if small else _ZERO)
+    x = (x - _ONE) + (x if small else _ZERO)
     z = x * x
     y = _P0
     y = fma(y, x, _P1)
@@ -266,14 +264,11 @@ def sincos_ps(x):
     c = fma(c * z, z, -(z * _HALF)) + _ONE
     s = fma(fma(_S0, z, _S1), z, _S2)
     s = fma(s * z, x, x)
-    if j & 2 == 0:
-        sin, cos = s, c
-    else:
-        sin, cos = c, s
-    if j & 4:
-        sin = -sin
-    if (j - 2) & 4 == 0:
-        cos = -cos
+    first = (j & 2) == 0
+    sin = s if first else c
+    cos = c if first else s
+    sin = sin * np.float32(1 - ((j >> 1) & 2))  # negated where j & 4
+    cos = cos * np.float32(((((j - 2) >> 1) & 2)) - 1)  # negated where (j - 2) & 4 == 0
     return sin, cos
 
 
