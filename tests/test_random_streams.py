@@ -84,6 +84,8 @@ def _normal(lib, seed):
         out += [lib.empty(n, dtype=dtype).normal_(0.3, 2.5) for n in (1, 5, 16, 40)]
         out.append(lib.normal(1.5, 0.25, size=(3, 7), dtype=dtype))
         out.append(lib.normal(-2.0, 3.0, size=(5,), dtype=dtype))
+    for dtype in (lib.float16, lib.bfloat16):
+        out += [lib.empty(n, dtype=dtype).normal_(0.3, 2.5) for n in (5, 16, 40)]
     mean = lib.arange(6, dtype=lib.float32)
     std = lib.linspace(0.5, 2.0, 6)
     out += [lib.normal(mean, std), lib.normal(mean, 2.0), lib.normal(1.0, std)]
