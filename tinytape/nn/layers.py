@@ -15,8 +15,7 @@ def linear(input, weight, bias=None):
     if input.shape[-1:] != weight.shape[1:]:
         raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied "
                            f"(input {list(input.shape)}, weight {list(weight.shape)})")
-    out = input.matmul(weight.t())
-    return out if bias is None else out + bias
+    return F.linear(input, weight, bias)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
