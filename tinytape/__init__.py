@@ -53,6 +53,17 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def dropout(input, p, train):
+    return nn.functional.dropout(input, p, train)
+
+
+from ._dtype import get_default_dtype, set_default_dtype  # noqa: E402
+
+
 def numel(t):
     return t.numel()
 

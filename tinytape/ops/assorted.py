@@ -637,7 +637,7 @@ METHODS = {
     "index_fill_": index_fill_, "masked_scatter": masked_scatter, "masked_scatter_": masked_scatter_,
     "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "argwhere": argwhere,
     "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cummax": cummax, "cummin": cummin,
-    "triu_": triu_, "tril_": tril_,
+    "triu_": triu_, "tril_": tril_, "is_floating_point": lambda self: self.dtype.is_floating_point,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
     "addmm_": lambda self, mat1, mat2, *, beta=1, alpha=1: self._inplace(
         "addmm_", lambda x, a, b: la.addmm(x, a, b, beta=beta, alpha=alpha), mat1, mat2),
