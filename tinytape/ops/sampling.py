@@ -47,12 +47,21 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of ``input`` (sorted), optionally with the inverse map and counts."""
-    if dim is not None:
-        raise RuntimeError("unique: only dim=None (the flattened input) is provided")
-    values, inverse, counts = np.unique(input.detach().cpu().numpy(), return_inverse=True, return_counts=True)
+    data = input.detach().cpu().numpy()
+    if dim is not None:  # the distinct slices along ``dim``, in lexicographic order
+        from .._tensor import _wrap_dim
+        d = _wrap_dim(dim, input.ndim, "unique_dim")
+        if data.shape[d] == 0:
+            values, inverse, counts = data, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        else:
+            values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=d)
+        inverse_shape = (data.shape[d],)
+    else:
+        values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True)
+        inverse_shape = input.shape
     out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
     if return_inverse:
-        out.append(_creation.tensor(inverse.reshape(input.shape), dtype=_dtype.int64, device=input.device))
+        out.append(_creation.tensor(inverse.reshape(inverse_shape), dtype=_dtype.int64, device=input.device))
     if return_counts:
         out.append(_creation.tensor(counts, dtype=_dtype.int64, device=input.device))
     return out[0] if len(out) == 1 else tuple(out)
