@@ -88,3 +88,7 @@ from .ops.composite import TORCH_FUNCTIONS as _COMPOSITE  # noqa: E402
 globals().update({k: v for k, v in _ELEMENTWISE.items() if k not in globals()})
 
 globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win
+
+from .ops.out import wrap_namespace as _wrap_out  # noqa: E402
+
+_wrap_out(globals())  # out= on the functions that take it in PyTorch
