@@ -296,6 +296,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with ``src``'s elements reduced (sum, prod, mean, amax, amin) into the
     positions ``index`` names along ``dim``."""
     from .composite import _scatter_ids
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # accepted by PyTorch as the same
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     _check_tensor(src, "scatter_reduce", "src")
@@ -365,16 +366,26 @@ def argwhere(input):
     return nonzero(input)
 
 
-# ---------------------------------------------------------------- triangles in place
+# ---------------------------------------------------------------- triangles
+
+
+def triu(input, diagonal=0):
+    from . import composite
+    _check_tensor(input, "triu")
+    return composite_op("TriuBackward0", lambda x: composite.triu(x, diagonal), input)
+
+
+def tril(input, diagonal=0):
+    from . import composite
+    _check_tensor(input, "tril")
+    return composite_op("TrilBackward0", lambda x: composite.tril(x, diagonal), input)
 
 
 def triu_(self, diagonal=0):
-    from .composite import triu
     return self._inplace("triu_", triu, diagonal)
 
 
 def tril_(self, diagonal=0):
-    from .composite import tril
     return self._inplace("tril_", tril, diagonal)
 
 
@@ -487,8 +498,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     r1, r2 = x1.shape[-2], x2.shape[-2]
     use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
                          (compute_mode == modes[0] and (r1 > 25 or r2 > 25)))
-    if use_mm:
-        return _cdist_mm(x1, x2)
+    if use_mm:  # PyTorch's _euclidean_dist, then a view to the result's shape
+        out = composite_op("EuclideanDistBackward0", _cdist_mm, x1, x2)
+        return out.view(*out.shape)
 
     def compute(a, b):
         diff = ew.abs(ew.sub(sh.unsqueeze(a, -2), sh.unsqueeze(b, -3)))
@@ -592,7 +604,7 @@ class _CumExtreme(Function):
             return g, None, None
         from .composite import scatter
         zeros = _creation.zeros(ctx.shape, dtype=g.dtype, device=g.device)
-        return scatter(zeros, ctx.dim, indices, g, reduce="add"), None, None
+        return scatter(zeros, ctx.dim, indices.detach(), g, reduce="add"), None, None
 
 
 class Cummax(_CumExtreme):
@@ -628,7 +640,7 @@ FUNCTIONS = {
     "dstack": dstack, "column_stack": column_stack, "atleast_1d": atleast_1d, "atleast_2d": atleast_2d,
     "atleast_3d": atleast_3d, "broadcast_tensors": broadcast_tensors, "broadcast_shapes": broadcast_shapes,
     "index_fill": index_fill, "masked_scatter": masked_scatter, "scatter_reduce": scatter_reduce,
-    "argwhere": argwhere, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
+    "argwhere": argwhere, "triu": triu, "tril": tril, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
     "searchsorted": searchsorted, "bucketize": bucketize, "cummax": cummax, "cummin": cummin,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
 }
@@ -637,7 +649,7 @@ METHODS = {
     "index_fill_": index_fill_, "masked_scatter": masked_scatter, "masked_scatter_": masked_scatter_,
     "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "argwhere": argwhere,
     "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cummax": cummax, "cummin": cummin,
-    "triu_": triu_, "tril_": tril_, "is_floating_point": lambda self: self.dtype.is_floating_point,
+    "triu": triu, "tril": tril, "triu_": triu_, "tril_": tril_, "is_floating_point": lambda self: self.dtype.is_floating_point,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
     "addmm_": lambda self, mat1, mat2, *, beta=1, alpha=1: self._inplace(
         "addmm_", lambda x, a, b: la.addmm(x, a, b, beta=beta, alpha=alpha), mat1, mat2),

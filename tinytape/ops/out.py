@@ -6,6 +6,7 @@ dtype (for matrix products the dtypes must be equal).  Nothing is recorded: with
 mode on, an input (or ``out``) that requires grad is an error, as in PyTorch.
 """
 import functools
+import math
 import warnings
 
 from .. import _dtype
@@ -54,17 +55,25 @@ def write(op, result, out, kind="cast"):
                             f"{_dtype.scalar_type_name(out.dtype)}")
         raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired "
                            f"output type {_dtype.scalar_type_name(out.dtype)}")
-    if result.dtype is not out.dtype:
+    converted = result.dtype is not out.dtype
+    if converted:
         result = ew.to_dtype(result, out.dtype)
     shape = tuple(result.shape)
     if tuple(out.shape) != shape:
-        if out.numel():
+        # PyTorch warns once per resize; an elementwise op writing another dtype resizes twice
+        twice = converted and kind == "cast" and op not in _REDUCTIONS
+        for _ in range((2 if twice else 1) if out.numel() else 0):
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
                           f"which does not match the required output shape {list(shape)}. This behavior is "
                           "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
                           "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
                           "elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out._data = out._backend.empty(shape, out._data.dtype)
+        backend, needed = out._backend, math.prod(shape)
+        if out.numel() >= needed and out.is_contiguous():  # the storage is big enough: kept, as PyTorch's
+            flat = backend.reshape(out._data, (-1,))
+            out._data = backend.reshape(backend.index(flat, (slice(0, needed),)), shape)
+        else:
+            out._data = backend.empty(shape, out._data.dtype)
     out._backend.copy_into(out._data, result._data)
     out._version[0] += 1
     return out
@@ -86,26 +95,50 @@ def with_out(fn, op=None, kind="cast"):
                 write(op, r, o, kind)
             return type(results)(*out) if hasattr(results, "_fields") else tuple(out)
         check_grad(op, out, args, kwargs)
-        return write(op, fn(*args, **kwargs), out, kind)
+        if kind == "accumulate" and kwargs.get("dtype") is None and isinstance(out, Tensor):
+            kwargs["dtype"] = out.dtype  # sum, prod, cumsum: computed in out's dtype
+        if kind == "same" and isinstance(out, Tensor) and args and isinstance(args[0], Tensor) \
+                and args[0].dtype is not out.dtype:
+            raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                               f"{_dtype.scalar_type_name(args[0].dtype)} for input's dtype and "
+                               f"{_dtype.scalar_type_name(out.dtype)} for out's dtype.")
+        result = fn(*args, **kwargs)
+        how = kind
+        if op in ("clamp", "clip") and not any(isinstance(a, Tensor) for a in list(args[1:]) + list(kwargs.values())):
+            how = "found"  # clamp by numbers writes only its own dtype (clamp by tensors casts)
+        if how in ("found", "where") and isinstance(out, Tensor) and out.dtype is not result.dtype:
+            ours, theirs = _dtype.scalar_type_name(result.dtype), _dtype.scalar_type_name(out.dtype)
+            raise RuntimeError(f"Found dtype {theirs} but expected {ours}" if how == "found" else
+                               f"Expected out type to be {ours} but got {theirs}")
+        return write(op, result, out, kind)
     wrapper.__wrapped__ = fn
     return wrapper
 
 
+_REDUCTIONS = ("sum", "mean", "prod", "amax", "amin", "max", "min", "logsumexp", "std", "var", "norm", "argmax",
+               "argmin", "cumsum", "cumprod", "sort", "topk", "nonzero", "index_select", "gather", "take",
+               "masked_select", "tril", "triu", "outer", "cross")
+
 # the package's functions that take ``out=``; how their dtype is checked
 CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "exp", "log", "sqrt",
-        "abs", "neg", "sin", "cos", "tanh", "sigmoid", "clamp", "clip", "maximum", "minimum", "where", "sum", "mean",
-        "prod", "cumsum", "cumprod", "amax", "amin", "max", "min", "log1p", "expm1", "rsqrt", "square", "floor",
+        "neg", "sin", "cos", "tanh", "sigmoid", "clamp", "clip", "maximum", "minimum", "mean",
+        "max", "min", "log1p", "expm1", "rsqrt", "square", "floor",
         "ceil", "round", "trunc", "sign", "reciprocal", "fmod", "remainder", "eq", "ne", "lt", "le", "gt", "ge",
         "logsumexp", "std", "var", "norm", "lerp", "addcmul", "addcdiv", "exp2", "log2", "log10", "erf",
         "index_select", "gather", "take", "masked_select", "argmax", "argmin", "tril", "triu", "outer", "cross",
         "sort", "topk", "atan2", "hypot", "nonzero")
+ACCUMULATE = ("sum", "prod", "cumsum", "cumprod", "nansum")
+SAME = ("amax", "amin")
+FOUND = ("abs",)
+WHERE = ("where",)
 EXACT = ("matmul", "mm", "bmm", "mv", "dot", "addmm", "addmv", "baddbmm", "addbmm")
 CAT = ("cat", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack", "concat", "concatenate")
 
 
 def wrap_namespace(namespace):
     """Give the package's functions named above their ``out=`` keyword."""
-    for names, kind in ((CAST, "cast"), (EXACT, "exact"), (CAT, "cat")):
+    for names, kind in ((CAST, "cast"), (EXACT, "exact"), (CAT, "cat"), (ACCUMULATE, "accumulate"), (SAME, "same"),
+                        (FOUND, "found"), (WHERE, "where")):
         for name in names:
             fn = namespace.get(name)
             if callable(fn) and not getattr(fn, "__wrapped_out__", False):

@@ -71,8 +71,9 @@ def nonzero(input, *, as_tuple=False):
     found = np.nonzero(input.detach().cpu().numpy().reshape(input.shape or (1,)))
     if as_tuple:
         return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
-    return _creation.tensor(np.stack(found, 1).reshape(-1, max(input.ndim, 1)), dtype=_dtype.int64,
-                            device=input.device)
+    if not input.ndim:  # a 0-d input: one row of no coordinates where it is non-zero
+        return _creation.tensor(np.zeros((len(found[0]), 0), np.int64), dtype=_dtype.int64, device=input.device)
+    return _creation.tensor(np.stack(found, 1).reshape(-1, input.ndim), dtype=_dtype.int64, device=input.device)
 
 
 def histc(input, bins=100, min=0, max=0):
