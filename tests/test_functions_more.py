@@ -110,6 +110,11 @@ CASES = {
     "scatter_reduce_amax": (lambda m, x, s: x.scatter_reduce(0, IDX(m, 1, 1, 3), s, "amax", include_self=False),
                             [_a(4), _a(3)]),
     "triu_tril_inplace": (lambda m, x: (x * 1).triu_(1) + (x * 2).tril_(-1), [_a(3, 4)]),
+    "movedim_unflatten": (lambda m, x: m.movedim(x, (0, 1), (2, 0)).unflatten(1, (2, -1)) * 2, [_a(2, 3, 4)]),
+    "diagonal": (lambda m, x: [x.diagonal(), m.diagonal(x, -1, 2, 0) * 3], [_a(3, 2, 4)]),
+    "take_along_dim": (lambda m, x: [m.take_along_dim(x, m.tensor([[0], [2]]), 1), x.take_along_dim(m.tensor([5, 0, 5]))],
+                       [_a(2, 3)]),
+    "nansum_nanmean": (lambda m, x: [m.nansum(x, 1), x.nansum(), m.nanmean(x, 0) * 2], [_a(3, 4)]),
 }
 NOT_FINITE = {"addmm_beta_zero", "cummax_ties"}  # an infinite input (ignored by beta=0); ties (one-sided)
 
@@ -281,6 +286,7 @@ def _selections(m):
         m.atleast_3d(m.ones(2)), m.atleast_2d(m.tensor(1.0), m.ones(3)), m.broadcast_shapes((2, 1), (3,)),
         m.index_fill(m.arange(6).reshape(2, 3), 1, m.tensor([0, -1]), 9),
         m.ones(3, 3).triu_(1), m.ones(3, 3).tril_(-1), m.tensor([1.0, 2.0]) == None,  # noqa: E711
+        m.nansum(m.tensor([[1, 2], [3, 4]]), 0), m.nanmean(m.tensor([float("nan"), float("nan")])),
         m.tensor([1.0, 2.0]) != None, m.tensor([1.0]).is_floating_point(), m.is_floating_point(m.tensor([1])),  # noqa: E711
         m.dropout(m.ones(3), 0.5, False), m.std_mean(m.tensor([[1.0, 2.0], [3.0, 5.0]]), axis=1),
         m.var_mean(m.tensor([[1.0, 2.0], [3.0, 5.0]]), axis=0, correction=0, keepdims=True),
@@ -349,6 +355,9 @@ def test_default_dtype():
     lambda m: m.hstack([]), lambda m: m.broadcast_tensors(m.ones(2), m.ones(3)),
     lambda m: m.ones(3).scatter(0, m.tensor([0]), m.ones(1), reduce="mean"),
     lambda m: m.where(m.ones(2) > 0, m.ones(2)),
+    lambda m: m.ones(2, 2).sum((0, -2)), lambda m: m.ones(2, 2).std((1, 1)), lambda m: m.ones(2, 2).diagonal(0, 1, -1),
+    lambda m: m.movedim(m.ones(2, 2), 0, 2), lambda m: m.ones(4).unflatten(0, (3, -1)),
+    lambda m: m.take_along_dim(m.ones(2, 2), m.tensor([0]), 1), lambda m: m.nansum(m.ones(2), 1),
 ])
 def test_errors_are_pytorchs(call):
     with warnings.catch_warnings():

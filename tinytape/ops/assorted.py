@@ -633,6 +633,106 @@ def cummin(input, dim):
     return _cum_extreme(Cummin, "cummin", input, dim)
 
 
+# ---------------------------------------------------------------- dims moved, diagonals, nan-skipping sums
+
+
+def movedim(input, source, destination):
+    _check_tensor(input, "movedim", "input")
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    n = input.ndim
+    src = [_wrap_dim(d, n, "movedim") for d in src]
+    dst = [_wrap_dim(d, n, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({src}) or `destination` ({dst})")
+    order = [None] * n
+    for s_, d_ in zip(src, dst):
+        order[d_] = s_
+    rest = iter(d for d in range(n) if d not in src)
+    order = [o if o is not None else next(rest) for o in order]
+    return sh.permute(input, order)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the matrices in dims ``dim1`` and ``dim2``, as the last dimension."""
+    _check_tensor(input, "diagonal", "input")
+    d1, d2 = _wrap_dim(dim1, input.ndim, "diagonal"), _wrap_dim(dim2, input.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    rows, cols = input.shape[d1], input.shape[d2]
+    start_r, start_c = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - start_r, cols - start_c), 0)
+    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
+    out_shape = tuple(input.shape[d] for d in rest) + (length,)
+    grid = np.indices(out_shape) if math.prod(out_shape) else np.zeros((len(out_shape),) + out_shape, np.int64)
+    index = [None] * input.ndim
+    for k, d in enumerate(rest):
+        index[d] = grid[k]
+    index[d1] = start_r + grid[-1]
+    index[d2] = start_c + grid[-1]
+    ids = np.ravel_multi_index(tuple(index), tuple(input.shape)) if math.prod(out_shape) else \
+        np.zeros(out_shape, np.int64)
+    return composite_op("DiagonalBackward0", lambda x: sh.take_flat(x, ids), input)
+
+
+def unflatten(input, dim, sizes):
+    _check_tensor(input, "unflatten", "input")
+    d = _wrap_dim(dim, input.ndim, "unflatten")
+    sizes = list(sizes)
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in sizes if s != -1)
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = input.shape[d] // known if known else 0
+    if math.prod(sizes) != input.shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({input.shape[d]}) in the input tensor")
+    return sh.reshape(input, tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:]))
+
+
+def take_along_dim(input, indices, dim=None):
+    from .indexing import gather
+    _check_tensor(indices, "take_along_dim", "indices")
+    if dim is None:
+        return gather(sh.reshape(input, (-1,)), 0, sh.reshape(indices, (-1,)))
+    d = _wrap_dim(dim, input.ndim, "take_along_dim")
+    if input.ndim != indices.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices")
+    shape_in, shape_ix = list(input.shape), list(indices.shape)
+    shape_in[d] = shape_ix[d] = 1
+    batch = np.broadcast_shapes(tuple(shape_in), tuple(shape_ix))
+    want_in = list(batch)
+    want_in[d] = input.shape[d]
+    want_ix = list(batch)
+    want_ix[d] = indices.shape[d]
+    x = input if tuple(input.shape) == tuple(want_in) else sh.expand(input, tuple(want_in))
+    ix = indices if tuple(indices.shape) == tuple(want_ix) else sh.expand(indices, tuple(want_ix))
+    return gather(x, d, ix)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    _check_tensor(input, "nansum", "input")
+
+    def compute(x):
+        clean = ew.where(ew.ne(x, x), 0, x) if x.dtype.is_floating_point else x
+        return red.sum(clean, dim, keepdim, dtype) if dim is not None else red.sum(clean, dtype=dtype)
+    return composite_op("NansumBackward0", compute, input)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    _check_tensor(input, "nanmean", "input")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
+    count = red.sum(ew.to_dtype(ew.eq(input, input), input.dtype), dim, keepdim) if dim is not None else \
+        red.sum(ew.to_dtype(ew.eq(input, input), input.dtype))
+    return ew.div(nansum(input, dim, keepdim, dtype=dtype), count.detach())
+
+
 # ---------------------------------------------------------------- where each name is exported
 
 FUNCTIONS = {
@@ -643,12 +743,16 @@ FUNCTIONS = {
     "argwhere": argwhere, "triu": triu, "tril": tril, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
     "searchsorted": searchsorted, "bucketize": bucketize, "cummax": cummax, "cummin": cummin,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
+    "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
+    "take_along_dim": take_along_dim, "nansum": nansum, "nanmean": nanmean,
 }
 METHODS = {
     "lerp": lerp, "lerp_": lerp_, "tensor_split": tensor_split, "index_fill": index_fill,
     "index_fill_": index_fill_, "masked_scatter": masked_scatter, "masked_scatter_": masked_scatter_,
     "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "argwhere": argwhere,
     "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cummax": cummax, "cummin": cummin,
+    "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
+    "take_along_dim": take_along_dim, "nansum": nansum, "nanmean": nanmean,
     "triu": triu, "tril": tril, "triu_": triu_, "tril_": tril_, "is_floating_point": lambda self: self.dtype.is_floating_point,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
     "addmm_": lambda self, mat1, mat2, *, beta=1, alpha=1: self._inplace(
