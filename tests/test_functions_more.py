@@ -355,6 +355,9 @@ def test_default_dtype():
     lambda m: m.hstack([]), lambda m: m.broadcast_tensors(m.ones(2), m.ones(3)),
     lambda m: m.ones(3).scatter(0, m.tensor([0]), m.ones(1), reduce="mean"),
     lambda m: m.where(m.ones(2) > 0, m.ones(2)),
+    lambda m: m.linspace(0, 1, 3, dtype=m.bool), lambda m: m.linspace(-5, 300, 4, dtype=m.uint8),
+    lambda m: m.arange(3, dtype=m.bool), lambda m: m.arange(0, -1, 1), lambda m: m.arange(0, float("inf")),
+    lambda m: m.linspace(0, 1, -1),
     lambda m: m.ones(2, 2).sum((0, -2)), lambda m: m.ones(2, 2).std((1, 1)), lambda m: m.ones(2, 2).diagonal(0, 1, -1),
     lambda m: m.movedim(m.ones(2, 2), 0, 2), lambda m: m.ones(4).unflatten(0, (3, -1)),
     lambda m: m.take_along_dim(m.ones(2, 2), m.tensor([0]), 1), lambda m: m.nansum(m.ones(2), 1),
@@ -469,6 +472,9 @@ def test_small_ranges_match_pytorch():
         return [m.linspace(0, 1, 7), m.linspace(-3.3, 8.1, 11), m.linspace(2, 2, 1), m.linspace(0, 1, 0),
                 m.linspace(0, 10, 6, dtype=m.int64), m.arange(0.3, 1.3, 0.1, dtype=m.float64), m.arange(0, 1, 0.1),
                 m.arange(5), m.arange(1, 4, 0.5), m.arange(10, 0, -3), m.logspace(0, 2, 3), m.logspace(-1, 1, 5, base=2),
-                m.arange(m.tensor(3)), m.linspace(m.tensor(0.5), m.tensor(1.5), 3)]
+                m.arange(m.tensor(3)), m.linspace(m.tensor(0.5), m.tensor(1.5), 3),
+                m.linspace(-5, 5, 4, dtype=m.uint8), m.linspace(-5.5, 5.5, 4, dtype=m.int8),
+                m.logspace(-1, 2, 4, dtype=m.int8), m.arange(0.5, 5.5, 1.5, dtype=m.int32),
+                m.arange(-2.7, 3, 0.9, dtype=m.int64), m.logspace(0.5, 0.5, 1, base=3.0, dtype=m.float16)]
     for g, w in zip(ranges(tt), pytorch(ranges)):
         _same(g, w)

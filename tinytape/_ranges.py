@@ -64,7 +64,16 @@ def _scalar_to(value, dtype):
         if dtype.np.itemsize == 2:
             return _round(np.float32(value), dtype.np)
         return dtype.np.type(value)
-    return dtype.np.type(math.trunc(value)) if isinstance(value, float) else dtype.np.type(value)
+    if dtype.np == np.bool_:
+        return np.bool_(value)
+    info = np.iinfo(dtype.np)
+    low = -info.max if info.min == 0 else info.min  # c10 lets a negative number wrap into an unsigned type
+    if not low <= value <= info.max:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dtype.name, dtype.name)} without overflow")
+    return np.array(math.trunc(value), np.int64).astype(dtype.np)[()]  # wrapped, as a C conversion
+
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t"}
 
 
 def linspace(start, end, steps, dtype):
@@ -72,6 +81,8 @@ def linspace(start, end, steps, dtype):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = dtype.np
+    if np_dtype == np.bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if steps == 0:
         return np.zeros(0, np_dtype)
     if steps == 1:
@@ -128,12 +139,14 @@ def _arange_chunk(out, begin, end, start, step, fma, lane, round_to, lanes):
 
 def arange(start, end, step, dtype):
     np_dtype = dtype.np
+    if np_dtype == np.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if all(isinstance(v, int) for v in (start, end, step)):  # exactly, as for int64 in PyTorch
         size = -((start - end) // step)
     else:
