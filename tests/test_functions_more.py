@@ -278,6 +278,7 @@ def _selections(m):
         m.scatter(m.ones(3), 0, m.tensor([0, 0, 2]), m.tensor([2.0, 3.0, 4.0]), reduce="multiply"),
         m.ones(2, 3).scatter(1, m.tensor([[0, 0], [2, 1]]), 2.5, reduce="multiply"),
         m.scatter_reduce(m.tensor([5, 1, 7]), 0, m.tensor([0, 0, 2, 1]), m.tensor([2, 3, 4, 9]), "mean"),
+        m.scatter_reduce(m.tensor([-7, 1, 7]), 0, m.tensor([0, 0, 2, 1]), m.tensor([2, 3, 4, 9]), "mean"),
         m.scatter_reduce(m.ones(2, 2), 0, m.tensor([[1, 1]]), m.tensor([[0.5, 4.0]]), "amin"),
         m.cummax(m.tensor([[1, 3, 2], [0, 0, 5]]), 1), m.cummin(m.tensor([2.0, float("nan"), 1.0]), 0),
         m.cummax(m.tensor(3.0), 0), m.tensor_split(m.arange(7), m.tensor(3)),

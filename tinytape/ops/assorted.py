@@ -310,6 +310,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     touched[targets] = True
     hits = np.bincount(targets, minlength=size)
     order = np.argsort(targets, kind="stable")  # the sources of each target, in order
+    rank = np.empty(len(targets), np.int64)  # how many sources of its target come before each
+    rank[order] = np.arange(len(targets)) - np.searchsorted(targets[order], targets[order], side="left")
+    ranks = int(rank.max()) + 1 if len(rank) else 0
     flat_shape = (size,)
 
     def compute(x, s):
@@ -322,36 +325,20 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                 total = ew.add(flat, total)
             if reduce == "mean":
                 count = hits + (1 if include_self else 0)
-                total = ew.div(total, _constant(x, np.maximum(count, 1), x.dtype))
-                if not x.dtype.is_floating_point:
-                    total = ew.to_dtype(total, x.dtype)
+                divisor = _constant(x, np.maximum(count, 1), x.dtype)
+                total = (ew.div(total, divisor) if x.dtype.is_floating_point
+                         else ew.div(total, divisor, rounding_mode="floor"))  # integers: floored, as PyTorch
             out = ew.where(own, total, flat)
-        else:
-            # fold the sources of each target one rank at a time: k-th source of each target
-            rank = np.empty(len(targets), np.int64)
-            sorted_targets = targets[order]
-            starts = np.searchsorted(sorted_targets, sorted_targets, side="left")
-            rank[order] = np.arange(len(targets)) - starts
-            acc = flat if include_self else None
-            for k in range(int(rank.max()) + 1 if len(rank) else 0):
+        else:  # fold in the sources of every target one rank (first, second, ...) at a time
+            combine = {"prod": ew.mul, "amax": ew.maximum, "amin": ew.minimum}[reduce]
+            out = flat
+            for k in range(ranks):
                 pick = np.nonzero(rank == k)[0]
-                where_k = np.zeros(size, bool)
-                where_k[targets[pick]] = True
+                hit = np.zeros(size, bool)
+                hit[targets[pick]] = True
                 vals = sh.scatter_flat(sh.take_flat(values, pick), targets[pick], flat_shape)
-                mk = _constant(x, where_k, _dtype.bool_)
-                if acc is None:
-                    acc = ew.where(mk, vals, flat)
-                    first_done = where_k
-                    continue
-                if not include_self:
-                    fresh = _constant(x, where_k & ~first_done, _dtype.bool_)
-                    first_done = first_done | where_k
-                    combined = {"prod": lambda a, b: ew.mul(a, b), "amax": ew.maximum, "amin": ew.minimum}[reduce](acc, vals)
-                    acc = ew.where(fresh, vals, ew.where(mk, combined, acc))
-                else:
-                    combined = {"prod": lambda a, b: ew.mul(a, b), "amax": ew.maximum, "amin": ew.minimum}[reduce](acc, vals)
-                    acc = ew.where(mk, combined, acc)
-            out = acc if acc is not None else flat
+                first = k == 0 and not include_self  # without the element, a first source stands alone
+                out = ew.where(_constant(x, hit, _dtype.bool_), vals if first else combine(out, vals), out)
         return sh.reshape(out, tuple(x.shape))
     return composite_op("ScatterReduceBackward0", compute, input, src)
 
