@@ -668,13 +668,15 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 def unflatten(input, dim, sizes):
     _check_tensor(input, "unflatten", "input")
     d = _wrap_dim(dim, input.ndim, "unflatten")
-    sizes = list(sizes)
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     if sizes.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(s for s in sizes if s != -1)
-    if -1 in sizes:
-        sizes[sizes.index(-1)] = input.shape[d] // known if known else 0
-    if math.prod(sizes) != input.shape[d]:
+    if -1 in sizes and known and input.shape[d] % known == 0:
+        sizes[sizes.index(-1)] = input.shape[d] // known
+    if math.prod(sizes) != input.shape[d] or -1 in sizes:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({input.shape[d]}) in the input tensor")
     return sh.reshape(input, tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:]))
