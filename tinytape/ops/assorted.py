@@ -71,10 +71,6 @@ def composite_op(grad_fn_name, compute, *tensors):
     return cls.apply(compute, *tensors)
 
 
-def _tensor_like(x, like):
-    return x if isinstance(x, Tensor) else _constant(like, np.asarray(x), like.dtype)
-
-
 # ---------------------------------------------------------------- elementwise
 
 
@@ -301,7 +297,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     _check_tensor(src, "scatter_reduce", "src")
     if src.dtype is not input.dtype:
-        raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype "
+                           f"({input.dtype} and {src.dtype})")
     targets = _scatter_ids(input, dim, index, "scatter_reduce")
     src_ids = (np.ravel_multi_index(np.unravel_index(np.arange(len(targets)), tuple(index.shape)), tuple(src.shape))
                if src.ndim else np.zeros(len(targets), np.int64))
