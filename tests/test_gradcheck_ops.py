@@ -92,7 +92,7 @@ REDUCTIONS = {
     "sum": lambda x: x.sum(),
     "sum_dim": lambda x: x.sum(0),
     "sum_keepdim": lambda x: x.sum(-1, keepdim=True),
-    "sum_tuple": lambda x: x.sum((0, -1)),
+    "sum_tuple": lambda x: x.sum((0, -1) if x.ndim > 1 else (0,)),  # a dim twice is an error, as in PyTorch
     "mean": lambda x: x.mean(),
     "mean_dim": lambda x: x.mean(-1),
     "norm": lambda x: x.norm(),
@@ -105,7 +105,7 @@ REDUCTIONS = {
     "min_dim_keep": lambda x: x.min(-1, keepdim=True).values,
     "amax": lambda x: x.amax(),
     "amax_dim": lambda x: x.amax(0),
-    "amin_dims_keep": lambda x: tt.amin(x, (0, -1), keepdim=True),
+    "amin_dims_keep": lambda x: tt.amin(x, (0, -1) if x.ndim > 1 else (0,), keepdim=True),
 }
 
 

@@ -11,8 +11,8 @@ from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from ._creation import (
     Generator, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
-    full_like, get_rng_state, initial_seed, linspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
-    randint_like,
+    full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like,
+    randint, randint_like,
     randn, randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
 )
 from .ops.elementwise import (
@@ -54,6 +54,17 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def dropout(input, p, train):
+    return nn.functional.dropout(input, p, train)
+
+
+from ._dtype import get_default_dtype, set_default_dtype  # noqa: E402
+
+
 def numel(t):
     return t.numel()
 
@@ -78,3 +89,7 @@ from .ops.composite import TORCH_FUNCTIONS as _COMPOSITE  # noqa: E402
 globals().update({k: v for k, v in _ELEMENTWISE.items() if k not in globals()})
 
 globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win
+
+from .ops.out import wrap_namespace as _wrap_out  # noqa: E402
+
+_wrap_out(globals())  # out= on the functions that take it in PyTorch

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype, _random
+from . import _dtype, _random, _ranges
 from ._random import Generator, default_generator  # noqa: F401  (tinytape.Generator)
 from ._tensor import Tensor, _sizes
 from .backend import for_device
@@ -201,15 +201,28 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    start, end, step = (int(v) if isinstance(v, numbers.Integral) else float(v)
+                        for v in (_number(start), _number(end), _number(step)))
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, numbers.Integral) for v in (start, end, step)) else _dtype.default_float
     dtype = _dtype.as_dtype(dtype)
-    return _wrap(_dtype.host_cast(np.arange(start, end, step), dtype.np), requires_grad, device)
+    return _wrap(_ranges.arange(start, end, step, dtype), requires_grad, device)
+
+
+def _number(value):
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from ``start`` to ``end``, PyTorch's float32 values bit for bit."""
     dtype = _float_dtype(dtype)
-    return _wrap(_dtype.host_cast(np.linspace(start, end, steps), dtype.np), requires_grad, device)
+    return _wrap(_ranges.linspace(_number(start), _number(end), steps, dtype), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``base ** linspace(start, end, steps)``, computed as PyTorch computes it."""
+    dtype = _float_dtype(dtype)
+    return _wrap(_ranges.logspace(_number(start), _number(end), steps, base, dtype), requires_grad, device)
 
 
 def _size_arg(sizes, size, op):

@@ -191,3 +191,17 @@ def as_device(value):
     if value is None:
         return cpu
     return value if isinstance(value, device) else device(value)
+
+
+def get_default_dtype():
+    """The dtype of float tensors made from python numbers (float32 unless changed)."""
+    return default_float
+
+
+def set_default_dtype(d):
+    """Make ``d`` (a floating-point dtype) the default float dtype, as PyTorch's."""
+    global default_float
+    d = as_dtype(d)
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    default_float = d

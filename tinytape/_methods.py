@@ -26,7 +26,8 @@ def attach_core():
 
 def attach_all(namespace):
     from .nn import functional as F
-    from .ops import composite, indexing, statistics
+    from .ops import assorted, composite, indexing, statistics
+    attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": F.softmax, "log_softmax": F.log_softmax})

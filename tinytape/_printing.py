@@ -157,7 +157,8 @@ def tensor_repr(t):
     dtype = t.dtype
     if arr.size == 0 and arr.shape != (0,):
         suffixes.append(f"size={tuple(arr.shape)}")
-    if dtype not in (_dtype.default_float, _dtype.int64, _dtype.bool_):
+    if dtype not in (_dtype.default_float, _dtype.int64, _dtype.bool_) or (arr.size == 0 and dtype is not
+                                                                             _dtype.default_float):
         suffixes.append(f"dtype={dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

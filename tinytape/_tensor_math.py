@@ -111,9 +111,13 @@ class TensorMath:
         return elementwise_ops.abs(self)
 
     def __eq__(self, other):
+        if other is None:  # PyTorch: a tensor is never None
+            return False
         return elementwise_ops.eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return elementwise_ops.ne(self, other)
 
     def __lt__(self, other):

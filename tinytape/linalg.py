@@ -112,7 +112,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 def __getattr__(name):
-    from .ops import composite
-    if name in ("det", "inv"):
-        return {"det": composite.TORCH_FUNCTIONS["det"], "inv": composite.TORCH_FUNCTIONS["inverse"]}[name]
+    from .ops import assorted
+    if name in assorted.LINALG:
+        return assorted.LINALG[name]
     raise AttributeError(f"module 'tinytape.linalg' has no attribute '{name}'")

@@ -1,5 +1,6 @@
 """Activations and losses, as ``torch.nn.functional`` names them (the pointwise
 activations live in ``nn/pointwise.py``)."""
+import math
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from ..backend.opcodes import DIV, MUL, NE, SUB, SUM
 from ..ops import elementwise as ew
 from ..ops.elementwise import silu  # noqa: F401  (declared in the op table)
 from ..ops import table
+from ..ops.linalg import addmm as _addmm
 from ..ops.shape import scatter_flat
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
@@ -97,7 +99,16 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``."""
+    """``input @ weight.T + bias``, recorded as PyTorch records it: one ``addmm`` for a
+    2-D input, and for a contiguous input of another rank (3-D, or with a 1-D bias) a view
+    to rows, the ``addmm`` and a view back; else a product and an add."""
+    if bias is not None and isinstance(input, Tensor) and weight.ndim == 2 and input.ndim >= 1:
+        if input.ndim == 2:
+            return _addmm(bias, input, weight.t())
+        if input.is_contiguous() and (input.ndim == 3 or bias.ndim == 1):
+            rows = input.reshape(math.prod(input.shape[:-1]), input.shape[-1])
+            out = _addmm(bias, rows, weight.t())
+            return out.view(*input.shape[:-1], out.shape[1])
     out = input.matmul(weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

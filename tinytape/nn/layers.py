@@ -17,8 +17,7 @@ def linear(input, weight, bias=None):
     if input.shape[-1:] != weight.shape[1:]:
         raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied "
                            f"(input {list(input.shape)}, weight {list(weight.shape)})")
-    out = input.matmul(weight.t())
-    return out if bias is None else out + bias
+    return F.linear(input, weight, bias)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -60,7 +59,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_float
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype, device=device))

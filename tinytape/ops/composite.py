@@ -224,8 +224,13 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         src, value = None, src  # scatter(dim, index, 1.0): a number in src's place is a value
     if (src is None) == (value is None):
         raise TypeError("scatter(): expected exactly one of 'src' (a Tensor) or 'value' (a number)")
-    if reduce not in (None, "add"):
-        raise RuntimeError(f"scatter(): reduce must be None or 'add' here, got {reduce!r}")
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    if reduce == "multiply":  # the sources' product times the element (PyTorch has no gradient for it)
+        from .assorted import scatter_reduce
+        if src is None:
+            src = _constant(input, np.full(tuple(index.shape), value), input.dtype)
+        return scatter_reduce(input, dim, index, src, "prod")
     targets = _scatter_ids(input, dim, index, "scatter")
     sources = np.arange(len(targets))
     if reduce is None:  # keep each target's last write

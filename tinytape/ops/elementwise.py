@@ -323,10 +323,19 @@ class Where(Function):
                 where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
 
 
-def where(cond, a, b):
-    """``a`` where ``cond`` holds, else ``b`` (scalars allowed for either)."""
+_NOTHING = object()
+
+
+def where(cond, a=_NOTHING, b=_NOTHING):
+    """``a`` where ``cond`` holds, else ``b`` (scalars allowed for either); with ``cond``
+    alone, ``nonzero(cond, as_tuple=True)``."""
     if not isinstance(cond, Tensor):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
+    if a is _NOTHING and b is _NOTHING:
+        from .sampling import nonzero
+        return nonzero(cond, as_tuple=True)
+    if a is _NOTHING or b is _NOTHING:
+        raise TypeError("where() takes 1 or 3 arguments (condition[, input, other])")
     if cond.dtype is not _dtype.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: the first as a 0-d tensor

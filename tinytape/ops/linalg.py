@@ -4,6 +4,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
 from .shape import View
+from ..backend.opcodes import ADD, MUL, SUM
 
 
 class UnsafeView(View):
@@ -161,3 +162,160 @@ def matmul(a, b):
     if squeeze_b:
         out = out.squeeze(-1)
     return out
+
+
+# ---------------------------------------------------------------- beta * input + alpha * product
+
+
+class _AddProduct(Function):
+    """``beta * input + alpha * product(a, b)``: addmm, addmv, baddbmm, addbmm.  One entry on
+    the tape (PyTorch's ``AddmmBackward0`` ...), its forward kernels only, so a compiled
+    program replays it; ``beta == 0`` ignores ``input`` (its nan and inf too), as BLAS does."""
+
+    _forward_runs_kernels_only = True
+
+    @staticmethod
+    def product(backend, a, b):
+        return backend.matmul(a, b)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # forward and backward reach this subclass's product (ctx does not know its op
+        # when nothing is recorded)
+        cls.forward = staticmethod(lambda ctx, *args: _AddProduct._forward(cls, ctx, *args))
+        cls.backward = staticmethod(lambda ctx, g: _AddProduct._backward(cls, ctx, g))
+
+    @staticmethod
+    def _forward(cls, ctx, input, a, b, beta, alpha):
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[2] else None, b if needs[1] else None)
+        ctx.beta, ctx.alpha = beta, alpha
+        backend = a._backend
+        out = cls.product(backend, a._data, b._data)
+        if alpha != 1:
+            out = backend.binary(MUL, out, backend.scalar(alpha, out.dtype))
+        if beta != 0:
+            term = input._data
+            if beta != 1:
+                term = backend.binary(MUL, term, backend.scalar(beta, term.dtype))
+            out = backend.binary(ADD, out, term)
+        return a._new(out)
+
+    @staticmethod
+    def _backward(cls, ctx, g):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_input = (g if ctx.beta == 1 else g * ctx.beta) if needs[0] else None
+        grad_a, grad_b = cls.product_grads(g, a, b)
+        if ctx.alpha != 1:
+            grad_a = grad_a * ctx.alpha if grad_a is not None else None
+            grad_b = grad_b * ctx.alpha if grad_b is not None else None
+        return grad_input, grad_a, grad_b, None, None
+
+
+class Addmm(_AddProduct):
+    grad_fn_name = "AddmmBackward0"
+
+    @staticmethod
+    def product_grads(g, a, b):
+        return Mm.backward(_Saved(a, b), g)
+
+
+class Addmv(_AddProduct):
+    grad_fn_name = "AddmvBackward0"
+
+    @staticmethod
+    def product(backend, m, v):
+        return backend.reshape(backend.matmul(m, backend.reshape(v, (-1, 1))), (-1,))
+
+    @staticmethod
+    def product_grads(g, m, v):
+        return Mv.backward(_Saved(m, v), g)
+
+
+class Baddbmm(_AddProduct):
+    grad_fn_name = "BaddbmmBackward0"
+
+    @staticmethod
+    def product_grads(g, a, b):
+        return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
+
+
+class Addbmm(_AddProduct):
+    grad_fn_name = "AddbmmBackward0"
+
+    @staticmethod
+    def product(backend, a, b):
+        return backend.reduce(SUM, backend.matmul(a, b), (0,), False)
+
+    @staticmethod
+    def product_grads(g, a, b):
+        g = g.unsqueeze(0)
+        return ((matmul(g, b.mT) if b is not None else None),
+                (matmul(a.mT, g.expand(a.shape[0], *g.shape[1:])) if a is not None else None))
+
+
+class _Saved:
+    """What Mm/Mv's backward read from their ctx: the two operands (either may be None)."""
+
+    def __init__(self, a, b):
+        self.saved_tensors = (a, b)
+
+
+def _add_product(cls, op, input, a, b, beta, alpha, out_shape):
+    _check(a, b, op)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    ew._check_device(input, a, op)
+    if input.dtype is not a.dtype:
+        raise RuntimeError(f"{op}: expected self and mat2 to have the same dtype, but got: "
+                           f"{input.dtype} != {a.dtype}")
+    shape = tuple(input.shape)
+    if len(shape) > len(out_shape) or any(s not in (1, o) for s, o in zip(shape[::-1], out_shape[::-1])):
+        raise RuntimeError(f"{op}: The expanded size of the tensor ({out_shape[-1]}) must match the existing "
+                           f"size ({shape[-1] if shape else 1}) at non-singleton dimension "
+                           f"{len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor sizes: {list(shape)}")
+    return cls.apply(input, a, b, beta, alpha)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to the product's shape."""
+    _check(mat1, mat2, "addmm")
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"addmm: {'mat1' if mat1.ndim != 2 else 'mat2'} must be a matrix, got "
+                           f"{mat1.ndim if mat1.ndim != 2 else mat2.ndim}-D tensor")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    return _add_product(Addmm, "addmm", input, mat1, mat2, beta, alpha, (mat1.shape[0], mat2.shape[1]))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    _check(mat, vec, "addmv")
+    if mat.ndim != 2 or vec.ndim != 1 or mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({list(input.shape)}), mat ({'x'.join(map(str, mat.shape))}), "
+                           f"vec ({'x'.join(map(str, vec.shape))})")
+    return _add_product(Addmv, "addmv", input, mat, vec, beta, alpha, (mat.shape[0],))
+
+
+def _check_batches(b1, b2, op):
+    _check(b1, b2, op)
+    if b1.ndim != 3 or b2.ndim != 3:
+        raise RuntimeError(f"{op}: batch1 must be a 3D tensor, got {list(b1.shape)} and {list(b2.shape)}")
+    if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"{op}: Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)``, one product per batch."""
+    _check_batches(batch1, batch2, "baddbmm")
+    return _add_product(Baddbmm, "baddbmm", input, batch1, batch2, beta, alpha,
+                        (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``."""
+    _check_batches(batch1, batch2, "addbmm")
+    return _add_product(Addbmm, "addbmm", input, batch1, batch2, beta, alpha, (batch1.shape[1], batch2.shape[2]))

@@ -47,7 +47,11 @@ def _dims(dim, ndim, op):
     if dim is None:
         return ()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    wrapped = sorted({_wrap_dim(d, ndim, op) for d in dims})
+    listed = [_wrap_dim(d, ndim, op) for d in dims]
+    wrapped = sorted(set(listed))
+    if len(wrapped) != len(listed):
+        twice = next(d for d in listed if listed.count(d) > 1)
+        raise RuntimeError(f"dim {twice} appears multiple times in the list of dims")
     return tuple(wrapped) if ndim else ()
 
 

@@ -117,12 +117,21 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of ``input`` (sorted), optionally with the inverse map and counts."""
-    if dim is not None:
-        raise RuntimeError("unique: only dim=None (the flattened input) is provided")
-    values, inverse, counts = np.unique(input.detach().cpu().numpy(), return_inverse=True, return_counts=True)
+    data = input.detach().cpu().numpy()
+    if dim is not None:  # the distinct slices along ``dim``, in lexicographic order
+        from .._tensor import _wrap_dim
+        d = _wrap_dim(dim, input.ndim, "unique_dim")
+        if data.shape[d] == 0:
+            values, inverse, counts = data, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        else:
+            values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=d)
+        inverse_shape = (data.shape[d],)
+    else:
+        values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True)
+        inverse_shape = input.shape
     out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
     if return_inverse:
-        out.append(_creation.tensor(inverse.reshape(input.shape), dtype=_dtype.int64, device=input.device))
+        out.append(_creation.tensor(inverse.reshape(inverse_shape), dtype=_dtype.int64, device=input.device))
     if return_counts:
         out.append(_creation.tensor(counts, dtype=_dtype.int64, device=input.device))
     return out[0] if len(out) == 1 else tuple(out)
@@ -132,26 +141,51 @@ def nonzero(input, *, as_tuple=False):
     found = np.nonzero(input.detach().cpu().numpy().reshape(input.shape or (1,)))
     if as_tuple:
         return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
-    return _creation.tensor(np.stack(found, 1).reshape(-1, max(input.ndim, 1)), dtype=_dtype.int64,
-                            device=input.device)
+    if not input.ndim:  # a 0-d input: one row of no coordinates where it is non-zero
+        return _creation.tensor(np.zeros((len(found[0]), 0), np.int64), dtype=_dtype.int64, device=input.device)
+    return _creation.tensor(np.stack(found, 1).reshape(-1, input.ndim), dtype=_dtype.int64, device=input.device)
 
 
 def histc(input, bins=100, min=0, max=0):
-    values = input.detach().cpu().numpy().astype(np.float64).reshape(-1)
-    low, high = (float(min), float(max)) if (min, max) != (0, 0) else (values.min(initial=0), values.max(initial=0))
+    """Counts of ``input``'s values in ``bins`` equal bins over [min, max] (the data's range
+    when both are 0), binned as PyTorch's kernel: ``int((x - min) * bins / (max - min))`` in
+    the input's dtype, the maximum in the last bin, values outside left out."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    values = input.detach().cpu().numpy().reshape(-1)
+    work = np.float32 if values.dtype.itemsize < 4 else values.dtype.type
+    values = values.astype(work)
+    low, high = work(min), work(max)
+    if low == 0 and high == 0 and values.size:
+        low, high = values.min(), values.max()
     if low == high:
         low, high = low - 1, high + 1
-    counts, _ = np.histogram(values[(values >= low) & (values <= high)], bins=bins, range=(low, high))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low}, {high}] is not finite")
+    if low > high:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    inside = values[(values >= low) & (values <= high)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        pos = ((inside - low) * work(bins) / (high - low)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    counts = np.bincount(pos, minlength=bins)[:bins]
     return _creation.tensor(counts, dtype=input.dtype, device=input.device)
 
 
 def bincount(input, weights=None, minlength=0):
-    if input.ndim != 1 or input.dtype.is_floating_point:
-        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {input.dtype} "
-                           f"of shape {list(input.shape)}")
+    if input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if input.ndim != 1:
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {list(input.shape)}")
     values = input.cpu().numpy()
     if (values < 0).any():
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != input.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     w = None if weights is None else weights.detach().cpu().numpy()
     counts = np.bincount(values, w, minlength)
     dtype = _dtype.int64 if weights is None else (weights.dtype if weights.dtype.is_floating_point else _dtype.float64)

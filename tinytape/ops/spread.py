@@ -55,11 +55,13 @@ def _spread_mean(cls, input, dim, unbiased, keepdim, correction, op):
     return cls.apply(x, red._dims(dim, x.ndim, op), correction, keepdim)
 
 
+@red.numpy_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` with Bessel's ``correction`` (1 by default)."""
     return _spread_mean(VarMean, input, dim, unbiased, keepdim, correction, "var_mean")
 
 
+@red.numpy_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` with Bessel's ``correction`` (1 by default)."""
     return _spread_mean(StdMean, input, dim, unbiased, keepdim, correction, "std_mean")
