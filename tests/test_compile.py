@@ -494,3 +494,46 @@ def test_every_optimizer_replays_under_a_schedule_as_eager(name, options):
         eager, compiled = run(False), run(True)
     assert eager[0] == compiled[0] and np.array_equal(eager[1], compiled[1])
     assert compiled[2].traces == 2  # the first call fills the optimizer's state
+
+
+def _dropout_run(compiled, reseed_inside=False, reseed_between=False):
+    tinytape.manual_seed(3)
+    model = tinytape.nn.Sequential(tinytape.nn.Linear(6, 8), tinytape.nn.ReLU(), tinytape.nn.Dropout(0.3),
+                                   tinytape.nn.Linear(8, 2))
+    opt = tinytape.optim.SGD(model.parameters(), lr=0.1)
+    x, y = tinytape.randn(5, 6), tinytape.randn(5, 2)
+
+    def step():
+        if reseed_inside:
+            tinytape.manual_seed(11)
+        opt.zero_grad()
+        loss = tinytape.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    f = tinytape.compile(step) if compiled else step
+    losses = []
+    for i in range(6):
+        if reseed_between and i == 3:
+            tinytape.manual_seed(5)
+        losses.append(f().item())
+    return losses, [p.detach().numpy() for p in model.parameters()], tinytape.get_rng_state().numpy(), f
+
+
+@pytest.mark.parametrize("reseed_between", [False, True])
+def test_dropout_draws_fresh_numbers_each_replay_from_the_generators_stream(reseed_between):
+    eager = _dropout_run(False, reseed_between=reseed_between)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # replayed, not run eagerly
+        compiled = _dropout_run(True, reseed_between=reseed_between)
+    assert compiled[0] == eager[0] and len(set(compiled[0])) == 6
+    assert all(np.array_equal(p, q) for p, q in zip(compiled[1], eager[1]))
+    assert np.array_equal(compiled[2], eager[2])  # the generator left where eager leaves it
+    assert compiled[3].eager is None and compiled[3].programs
+
+
+def test_reseeding_inside_a_compiled_function_refuses():
+    eager = _dropout_run(False, reseed_inside=True)
+    with pytest.warns(RuntimeWarning, match="running it eagerly"):
+        compiled = _dropout_run(True, reseed_inside=True)
+    assert compiled[0] == eager[0] and np.array_equal(compiled[2], eager[2])

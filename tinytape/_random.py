@@ -114,6 +114,22 @@ default_generator = Generator()
 default_generator.manual_seed(secrets.randbits(64))  # as PyTorch: a fresh seed per process
 
 
+def engine(generator=None):
+    """The engine arrays (mt, counters) of the generator a draw uses, for draws a backend
+    kernel makes (dropout): a compiled program replays such a draw from the generator's
+    state at each call, advancing it in place, as eager does.  (Not through ``rng``: the
+    compiler refuses the draws that go through it, which a replay would repeat.)"""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"expected a tinytape.Generator, got {type(generator).__name__}")
+    g = generator or default_generator
+    return g._mt, g._ctr
+
+
+def engines():
+    """The engine arrays of every generator alive."""
+    return [a for g in list(Generator.instances) for a in (g._mt, g._ctr)]
+
+
 def stream(generator):
     """The generator a draw uses (the default one when None), through its ``rng`` property."""
     if generator is not None and not isinstance(generator, Generator):

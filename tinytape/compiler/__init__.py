@@ -29,7 +29,7 @@ import sys
 import threading
 import warnings
 
-from .. import _dtype
+from .. import _dtype, _random
 from ..autograd import _inference_depth
 from ..autograd import anomaly as _anomaly
 from .._grad_mode import is_grad_enabled
@@ -130,7 +130,8 @@ class CompiledFunction:
             self._go_eager(f"it reads {state.tensors[id(graph)][1]}, a tensor on an autograd graph "
                            "recorded outside the function, which a replay would not connect to")
             return self.fn(*args, **kwargs)
-        snapshot = Snapshot(start)
+        engines = _random.engines()
+        snapshot = Snapshot(start, engines)
         backends = [_cpu] + [t._backend for t in tensors] + [t._backend for t in start.tensors]
         capture = Capture(backends)
         capture.fullgraph = self.fullgraph
@@ -138,6 +139,8 @@ class CompiledFunction:
         # afresh at each replay, as they are: never as a view of the array behind them
         capture.roots = {id(a) for a in start.data.values()}
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
+        capture.roots.update(id(a) for a in engines)
+        capture.engines = engines
         streams = RandomStates(state.random_streams)
         grad_mode = is_grad_enabled()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:

@@ -110,6 +110,7 @@ class Capture:
         self.lines = []  # per tape entry: the user's line that ran it
         self.first_values = {}  # external buffer -> its contents when the trace first read it
         self.number_inputs = {}  # external buffer -> (container, key) of the number it holds
+        self.engines = []  # random generators' state arrays: read and advanced in place by a replay
 
     # ---- numbering ----
     def number(self, arr):

@@ -10,6 +10,8 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("grad", t)``: the storage of ``t.grad``;
 - ``("number", (container, key))``: ``container[key]``, a Python number read afresh
   (``capture.number_input``: a learning rate), as a 0-d float64 array;
+- ``("live", array)``: a random generator's state, which a replayed draw (dropout)
+  reads and advances in place;
 - ``("const", array)``: an array no tensor of the caller's holds (index grids, a tensor
   the function made from host data), kept as it was when the trace first read it.
 
@@ -73,6 +75,8 @@ class Program:
             g = start.grad.get(id(t))
             if g is not None:
                 by_id.setdefault(id(g._data), ("grad", t))
+        for arr in self.capture.engines:
+            by_id.setdefault(id(arr), ("live", arr))
         known = set(self.capture.buffer_of)
         # the tensors the trace made, by storage: most constants' owners, found without
         # asking the garbage collector (a heap walk per buffer)

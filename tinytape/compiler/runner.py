@@ -66,6 +66,8 @@ def make_runner(program, replay, externals, fresh):
             reads.append(f"{bind(what)}._data")
         elif kind == "grad":
             reads.append(f"{bind(what)}._grad._data")
+        elif kind == "live":
+            reads.append(bind(what))
         elif kind == "number":
             reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}])")
         elif b in program.written:  # a constant the program writes into: a fresh copy per replay

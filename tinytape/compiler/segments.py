@@ -134,10 +134,12 @@ def bounds(program):
 
 
 def _own_part(program, call):
-    """A call replayed as a part of its own between fused ones: a transcendental unary op
-    (``_host_call``), or basic indexing (``xs[t]`` in a loop over time steps: its offset
+    """A call replayed as a part of its own between fused ones: a kernel the fused
+    generator has no rule for (a random draw, a list of buffers), a transcendental unary
+    op (``_host_call``), or basic indexing (``xs[t]`` in a loop over time steps: its offset
     differs from step to step, the fused parts around it do not)."""
-    return call[1] == "index" or _host_call(program, call)
+    from .codegen import _Generator
+    return call[1] == "index" or not hasattr(_Generator, "_k_" + call[1]) or _host_call(program, call)
 
 
 def _host_call(program, call):

@@ -30,10 +30,12 @@ def _address(arr):
 class Snapshot:
     """Copies of the storages behind ``start``'s tensors, as they were before the trace."""
 
-    def __init__(self, start):
+    def __init__(self, start, engines=()):
         self.usable = True
         self.copies = {}  # id(root) -> (root, copy)
         self.arrays = []  # (array, where it lives: 'data' of / 'grad' of tensor)
+        for arr in engines:  # random generators' state, which a replayed draw advances
+            self.copies[id(arr)] = (arr, arr.copy())
         for t in start.keep:
             for arr in (start.data[id(t)], getattr(start.grad[id(t)], "_data", None)):
                 if arr is None:

@@ -2,10 +2,9 @@
 import math
 import warnings
 
-import numpy as np
-
 from .. import _dtype, _random
-from .._creation import empty, tensor as _tensor
+from .._creation import empty
+from .._tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -29,14 +28,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         return input * 0.0
     # PyTorch's CPU dropout: noise = bernoulli_(1 - p) in the input's dtype, divided by 1 - p
-    # (rounded to the dtype), then multiplied in
-    keep = _random.bernoulli_scalar(_random.stream(None), input.numel(), 1.0 - p)
-    if input.dtype is _dtype.float64:
-        noise = keep / (1.0 - p)
-    else:
-        noise = keep.astype(np.float32) / np.float32(1.0 - p)
-    mask = _tensor(_dtype.host_cast(noise.reshape(input.shape), input.dtype.np), dtype=input.dtype,
-                   device=input.device)
+    # (rounded to the dtype), then multiplied in; drawn by a kernel of the CPU backend, so a
+    # compiled step draws fresh numbers from the generator at every replay
+    from ..backend.cpu import cpu
+    mt, ctr = _random.engine()
+    noise = cpu.dropout_noise(mt, ctr, tuple(input.shape), 1.0 - p, input.dtype.np)
+    if input.device.type != "cpu":
+        noise = input._backend.asarray(noise)
+    mask = Tensor._make(noise, backend=input._backend)
     if inplace:
         return input.mul_(mask)
     return input * mask

@@ -16,6 +16,7 @@ from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
 from . import nn as _nn
+from . import random as _random
 from . import reduction as _reduction
 
 _ND = 4  # rank of the strided elementwise kernels
@@ -377,6 +378,22 @@ class CPUBackend(Backend):
         dst = np.zeros(math.prod(shape), src.dtype)
         _indexing.scatter_add(dst, _flat(index), _flat(src))
         return dst.reshape(shape)
+
+    # ---- random draws a compiled program replays: the generator's engine is an argument ----
+    @staticmethod
+    def dropout_noise(mt, ctr, shape, keep, dtype):
+        """Dropout's multiplier of ``shape``: ``1 / keep`` where a Bernoulli(``keep``) draw
+        succeeds, else 0 (PyTorch's CPU dropout: a 53-bit uniform below ``keep``, the
+        quotient in the dtype, float32 for the narrower floats), drawn from the engine
+        ``mt``/``ctr``, which it advances in place."""
+        drawn = np.empty(math.prod(shape), np.bool_)
+        _random.bernoulli64(mt, ctr, np.array([keep]), drawn)
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            noise = drawn / keep
+        else:
+            noise = drawn.astype(np.float32) / np.float32(keep)
+        return host_cast(noise.reshape(shape), dtype) if dtype != noise.dtype else noise.reshape(shape)
 
     @staticmethod
     def _positions_kernel(base, index, where, stride, size, wrap, error):
