@@ -537,3 +537,59 @@ def test_reseeding_inside_a_compiled_function_refuses():
     with pytest.warns(RuntimeWarning, match="running it eagerly"):
         compiled = _dropout_run(True, reseed_inside=True)
     assert compiled[0] == eager[0] and np.array_equal(compiled[2], eager[2])
+
+
+def _lr_program(compiled, variant):
+    """A few steps of SGD while the learning rate changes between calls in ``variant``'s way;
+    the losses, the weights and the traces."""
+    tinytape.manual_seed(4)
+    w1, w2 = tinytape.randn(3, 4, requires_grad=True), tinytape.randn(4, 1, requires_grad=True)
+    groups = [{"params": [w1]}, {"params": [w2], "lr": 0.02}] if variant == "two groups" else [w1, w2]
+    opt = tinytape.optim.SGD(groups, lr=0.04)
+    sched = tinytape.optim.lr_scheduler.StepLR(opt, 1, gamma=1.5)
+    x, y = tinytape.randn(5, 3), tinytape.randn(5, 1)
+
+    def step():
+        loss = ((x @ w1).tanh() @ w2 - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def scheduling_step():
+        loss = step()
+        sched.step()  # changes the rate during the call (the scheduler's state is reachable)
+        return loss
+
+    def branching_step():
+        loss = ((x @ w1).tanh() @ w2 - y).pow(2).mean()
+        if opt.param_groups[0]["lr"] > 0.07:
+            loss = loss * 2  # the user's code reads the rate: its value is part of the trace
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    run = {"branch": branching_step, "schedule inside": scheduling_step}.get(variant, step)
+    f = tinytape.compile(run) if compiled else run
+    losses = []
+    for i in range(5):
+        losses.append(f().item())
+        if variant == "int lr" and i == 2:
+            opt.param_groups[0]["lr"] = 1
+        elif variant != "schedule inside":
+            sched.step()
+    return losses, [w1.detach().numpy(), w2.detach().numpy()], f
+
+
+@pytest.mark.parametrize("variant", ["plain", "two groups", "branch", "int lr", "schedule inside"])
+def test_a_changing_learning_rate_gives_eager_values_however_it_is_read(variant):
+    eager = _lr_program(False, variant)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a refusal is allowed, a different value is not
+        compiled = _lr_program(True, variant)
+    assert compiled[0] == eager[0]
+    assert all(np.array_equal(a, b) for a, b in zip(compiled[1], eager[1]))
+    if variant in ("plain", "two groups"):
+        assert compiled[2].traces == 2 and compiled[2].eager is None  # no .grad, then .grad: the rate is an input
+    if variant == "branch":
+        assert compiled[2].traces > 1 or compiled[2].eager is not None  # the rate is guarded by value

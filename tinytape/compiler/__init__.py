@@ -176,7 +176,7 @@ class CompiledFunction:
             except Unsupported as e:
                 why = e.what
         if why is None:
-            guards = with_inputs(state.guards, capture.number_inputs.values())
+            guards = with_inputs(state.guards, capture.number_inputs.values(), state.code_names)
             entry = _Entry(program, guard_function(guards), self.fuse)
             try:
                 entry.check(snapshot, result)

@@ -139,6 +139,7 @@ class State:
         self.tensors = {}  # id -> (tensor, path)
         self.random_streams = []  # numpy generators it reaches: a draw from one refuses the compile
         self.refused = None
+        self.code_names = set()  # the names the user's code reached uses: globals, attributes, strings
 
 
 def reachable_state(fn, args=(), kwargs=None, arg_tensors=()):
@@ -378,6 +379,7 @@ class _Walker:
             return  # its module's globals are the library's
         names = set()
         _code_names(code, names, self.attr_names)
+        self.state.code_names |= {n for n in names if isinstance(n, str)} | _attribute_names(code)
         g = fn.__globals__
         builtin_names = vars(builtins)
         for name in sorted(n for n in names if isinstance(n, str)):
@@ -439,9 +441,27 @@ def _key_text(k):
     return f"<tensor {list(k.shape)}>" if isinstance(k, Tensor) else repr(k)
 
 
-def with_inputs(guards, inputs):
+def _attribute_names(code):
+    names = set(code.co_names) | {c for c in code.co_consts if isinstance(c, str) and c.isidentifier()}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _attribute_names(const)
+    return names
+
+
+# names through which the user's own code could read a param group's entries: where its
+# code uses none of them, only the optimizer reads the learning rate
+_GROUP_READERS = frozenset({"lr", "param_groups", "state_dict", "items", "values", "vars", "getattr",
+                            "__dict__", "copy", "deepcopy", "dumps", "dump", "save"})
+
+
+def with_inputs(guards, inputs, code_names=frozenset()):
     """``guards`` with the places that are program inputs (``(container, key)`` pairs
-    whose value each replay reads: ``capture.number_input``) checked by type only."""
+    whose value each replay reads: ``capture.number_input``) checked by type only — where
+    the user's code reached (``code_names``) has no way to read them itself (a branch on
+    the learning rate would be a constant of the trace: those keep their value guard)."""
+    if code_names & _GROUP_READERS:
+        return guards
     places = {(id(c), k) for c, k in inputs}
     out = []
     for g in guards:
