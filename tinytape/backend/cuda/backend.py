@@ -18,6 +18,7 @@ from . import indexing as _indexing
 from . import linalg as _linalg
 from . import nn as _nn
 from . import reduction as _reduction
+from . import windows as _windows
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
 from .darray import DArray, HostScalar, c_strides
@@ -423,6 +424,22 @@ class CUDABackend(Backend):
             _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
                                          cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
                                          stride, size, wrap, out.buf, n, flag)
+        return out
+
+    # ---- windows ----
+    def _im2col_kernel(self, x, geometry, fill):
+        x = self.contiguous(x)
+        n, c, h, w, kh, kw, *_, oh, ow = geometry
+        out = self._alloc((c * kh * kw, n * oh * ow), x.dtype)
+        if out.size:
+            _windows.im2col[grid(out.size)](x.buf, x.offset, x.size, out.buf, geometry, fill, out.size)
+        return out
+
+    def _col2im_kernel(self, cols, geometry):
+        cols = self.contiguous(cols)
+        out = self.zeros(geometry[:4], cols.dtype)
+        if cols.size:
+            _windows.col2im[grid(cols.size)](cols.buf, cols.offset, out.buf, geometry, cols.size)
         return out
 
 
