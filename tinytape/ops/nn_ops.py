@@ -11,6 +11,7 @@ from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
+from .padding import pad_copying
 from .windows import _check_tensor, _constant
 
 
@@ -138,10 +139,17 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 def pad(input, pad, mode="constant", value=None):
     """``input`` widened by ``pad = (left, right, top, bottom, ...)`` elements of the last
-    dimensions (negative amounts crop), filled with ``value`` (``mode='constant'``)."""
+    dimensions (negative amounts crop), filled with ``value`` (``mode='constant'``) or
+    with copies of its own elements ('reflect', 'replicate', 'circular': padding.py)."""
     _check_tensor(input, "pad")
+    if mode in ("reflect", "replicate", "circular"):
+        if value:
+            raise RuntimeError(f"pad: Padding mode \"{mode}\" doesn't take in value argument")
+        if len(pad) % 2:
+            raise RuntimeError(f"pad: Padding length must be divisible by 2, got {len(pad)}")
+        return pad_copying(input, pad, mode)
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not provided; only 'constant'")
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(f"pad: Padding length must be divisible by 2 and at most twice the input's dimensions "
                            f"({input.ndim}), got {len(pad)}")
