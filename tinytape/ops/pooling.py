@@ -71,42 +71,45 @@ class MaxPool2DWithIndices(Function):
     grad_fn_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, x, geometry, out_shape):
+    def forward(ctx, x, geometry, out_shape, with_indices):
         cols = Im2Col.apply(_planes(x, geometry), geometry, -math.inf)
         data, arg = x._backend.argreduce(MAX, cols._data, 0, False)
-        values, arg = x._new(data), x._new(arg)
+        values, arg = sh.reshape(x._new(data), out_shape), x._new(arg)
         ctx.geometry, ctx.input_shape = geometry, x.shape
         ctx.save_for_backward(arg)
+        if not with_indices:
+            return values
+        # the winner's position in its plane: its window's corner plus its offset in the
+        # window, picked by a comparison and a sum (no integer division: nothing is read)
         *_, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow = geometry
-        rows = np.arange(oh)[:, None] * sh_ - ph
-        cols_ = np.arange(ow)[None, :] * sw - pw
-        corner = _constant(arg, (rows * w + cols_).reshape(-1))  # each window's top-left, in its plane
-        planes = sh.reshape(arg, (-1, oh * ow))
-        across = ew.div(planes, kw, rounding_mode="floor")
-        indices = ew.add(ew.add(corner, ew.mul(across, dh * w)), ew.mul(ew.sub(planes, ew.mul(across, kw)), dw))
-        indices = sh.reshape(indices, out_shape)
+        corner = (np.arange(oh)[:, None] * sh_ - ph) * w + np.arange(ow)[None, :] * sw - pw
+        offset = (np.arange(kh)[:, None] * dh * w + np.arange(kw)[None, :] * dw).reshape(-1, 1)
+        picked = red.sum(ew.mul(_window_hits(arg, kh * kw), _constant(arg, offset)), 0)
+        indices = sh.reshape(ew.add(sh.reshape(picked, (-1, oh * ow)), _constant(arg, corner.reshape(-1))), out_shape)
         ctx.mark_non_differentiable(indices)
-        return sh.reshape(values, out_shape), indices
+        return values, indices
 
     @staticmethod
     def backward(ctx, g, _g_indices=None):
         (arg,) = ctx.saved_tensors
         geometry = ctx.geometry
-        window = geometry[4] * geometry[5]
-        hit = ew.eq(sh.reshape(arg, (1, -1)), _constant(arg, np.arange(window).reshape(-1, 1)))
-        spread = ew.where(hit, sh.reshape(g, (1, -1)), 0.0)
-        return sh.reshape(Col2Im.apply(spread, geometry), ctx.input_shape), None, None
+        spread = ew.where(_window_hits(arg, geometry[4] * geometry[5]), sh.reshape(g, (1, -1)), 0.0)
+        return sh.reshape(Col2Im.apply(spread, geometry), ctx.input_shape), None, None, None
+
+
+def _window_hits(arg, window):
+    """(window, outputs) mask: True at each output's winning window element."""
+    return ew.eq(sh.reshape(arg, (1, -1)), _constant(arg, np.arange(window).reshape(-1, 1)))
 
 
 def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, return_indices, op):
     geometry, out_shape = _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op)
-    if spatial == 1:  # PyTorch's: a height-1 image, then squeezed
-        x = sh.unsqueeze(input, -2)
-        values, indices = MaxPool2DWithIndices.apply(x, geometry, out_shape[:-1] + (1,) + out_shape[-1:])
-        values, indices = sh.squeeze(values, -2), sh.squeeze(indices, -2)
-    else:
-        values, indices = MaxPool2DWithIndices.apply(input, geometry, out_shape)
-    return (values, indices) if return_indices else values
+    x = sh.unsqueeze(input, -2) if spatial == 1 else input  # PyTorch's 1-d: a height-1 image, squeezed
+    shape = out_shape[:-1] + (1,) + out_shape[-1:] if spatial == 1 else out_shape
+    result = MaxPool2DWithIndices.apply(x, geometry, shape, bool(return_indices))
+    if spatial == 1:
+        result = tuple(sh.squeeze(r, -2) for r in result) if return_indices else sh.squeeze(result, -2)
+    return result
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -157,7 +160,11 @@ def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_inc
                 end, start = np.minimum(end, size), np.maximum(start, 0)
             extent.append(end - start)
         divisor = (extent[0][:, None] * extent[1][None, :]).reshape(-1).astype(np.float64)
-    return AvgPool2D.apply(input, geometry, _constant(input, divisor), out_shape)
+    divisor = _constant(input, divisor)
+    if spatial == 1:  # PyTorch's: a height-1 image, then squeezed
+        pooled = AvgPool2D.apply(sh.unsqueeze(input, -2), geometry, divisor, out_shape[:-1] + (1,) + out_shape[-1:])
+        return sh.squeeze(pooled, -2)
+    return AvgPool2D.apply(input, geometry, divisor, out_shape)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
