@@ -102,8 +102,9 @@ class CUDABackend(Backend):
         if isinstance(data, (DArray, HostScalar)):
             return self.on_device(data) if dtype is None else self.astype(data, np.dtype(dtype))
         dtype = None if dtype is None else np.dtype(dtype)
-        host = np.ascontiguousarray(host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype))
-        return self._to_device(host)
+        host = host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype)
+        # (np.ascontiguousarray makes a 0-d array 1-d: the shape is put back)
+        return self._to_device(np.ascontiguousarray(host).reshape(host.shape))
 
     def on_device(self, x):
         if isinstance(x, HostScalar):
