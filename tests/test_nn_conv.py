@@ -163,6 +163,23 @@ def test_max_pool_indices_match_pytorch():
         np.testing.assert_array_equal(values.numpy(), expected[0].numpy())
         np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
         assert indices.dtype == tt.int64 and not indices.requires_grad
+    # windows whose inputs are all -inf tie with the padding: the input wins, as PyTorch's
+    x_inf = np.full((1, 1, 3, 4), -np.inf)
+    x_inf[0, 0, 2, 3] = 1.0
+    for args in ((2, 2, 1), (3, 2, 1, 2, True)):
+        leaf = tt.tensor(x_inf, requires_grad=True)
+        values, indices = F.max_pool2d(leaf, *args, return_indices=True)
+        values.sum().backward()
+
+        def answer(torch, x, args=args):
+            leaf = torch.tensor(x, requires_grad=True)
+            values, indices = torch.nn.functional.max_pool2d(leaf, *args, return_indices=True)
+            values.sum().backward()
+            return values, indices, leaf.grad
+        expected = pytorch(answer, x_inf)
+        np.testing.assert_array_equal(values.detach().numpy(), expected[0].numpy())
+        np.testing.assert_array_equal(indices.numpy(), expected[1].numpy())
+        np.testing.assert_array_equal(leaf.grad.numpy(), expected[2].numpy())
     values, indices = F.max_pool1d(tt.tensor(x[0]), 3, 2, 1, return_indices=True)
     expected = pytorch(lambda torch, x: torch.nn.functional.max_pool1d(torch.tensor(x), 3, 2, 1, return_indices=True),
                        x[0])

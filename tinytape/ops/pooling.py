@@ -74,7 +74,7 @@ class MaxPool2DWithIndices(Function):
     def forward(ctx, x, geometry, out_shape, with_indices):
         cols = Im2Col.apply(_planes(x, geometry), geometry, -math.inf)
         data, arg = x._backend.argreduce(MAX, cols._data, 0, False)
-        values, arg = sh.reshape(x._new(data), out_shape), x._new(arg)
+        values, arg = sh.reshape(x._new(data), out_shape), _inside_winner(x._new(arg), geometry)
         ctx.geometry, ctx.input_shape = geometry, x.shape
         ctx.save_for_backward(arg)
         if not with_indices:
@@ -95,6 +95,24 @@ class MaxPool2DWithIndices(Function):
         geometry = ctx.geometry
         spread = ew.where(_window_hits(arg, geometry[4] * geometry[5]), sh.reshape(g, (1, -1)), 0.0)
         return sh.reshape(Col2Im.apply(spread, geometry), ctx.input_shape), None, None, None
+
+
+def _inside_winner(arg, geometry):
+    """``arg`` with a winner in the padding (the window's inputs all -inf, tied with the
+    padding's -inf) moved to the window's first input element, as PyTorch's kernel, which
+    never reads the padding."""
+    *_, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow = geometry
+    rows = np.arange(kh)[:, None] * dh + np.arange(oh)[None, :] * sh_ - ph  # (kh, oh)
+    cols = np.arange(kw)[:, None] * dw + np.arange(ow)[None, :] * sw - pw  # (kw, ow)
+    inside = (((rows >= 0) & (rows < h))[:, None, :, None]
+              & ((cols >= 0) & (cols < w))[None, :, None, :]).reshape(kh * kw, oh * ow)  # (window, output)
+    if inside.all():
+        return arg
+    planes = sh.reshape(arg, (1, -1, oh * ow))
+    hit = ew.eq(planes, _constant(arg, np.arange(kh * kw).reshape(-1, 1, 1)))
+    in_padding = ew.eq(red.sum(ew.where(hit, _constant(arg, inside[:, None, :].astype(np.int64)), 0), 0), 0)
+    first = _constant(arg, inside.argmax(0)[None, :])
+    return sh.reshape(ew.where(in_padding, first, sh.reshape(planes, (-1, oh * ow))), (-1,))
 
 
 def _window_hits(arg, window):
