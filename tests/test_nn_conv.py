@@ -224,7 +224,8 @@ MODULES = {
 
 
 @pytest.mark.parametrize("name, device", [(n, "cpu") for n in sorted(MODULES)]
-                         + [pytest.param(n, "cuda", marks=pytest.mark.gpu) for n in ("batch_norm2d", "conv1d_circular")])
+                         + [pytest.param(n, "cuda", marks=pytest.mark.gpu)
+                            for n in ("batch_norm2d", "conv1d_circular")])
 def test_module_matches_pytorch_with_its_state_dict(name, device):
     """PyTorch's parameters and buffers load by name and shape; the output, the input's
     and every parameter's gradient, the updated buffers and the repr are PyTorch's."""

@@ -109,7 +109,8 @@ def _check_input(input, spatial, op):
 
 
 def _dtype_name(dtype):
-    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "int16": "Short",
+    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int64": "Long",
+            "int32": "Int", "int16": "Short",
             "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(dtype).replace("tinytape.", ""), str(dtype))
 
 
@@ -132,7 +133,8 @@ class Convolution(Function):
         out = sh.permute(sh.reshape(out, (o, n, oh, ow)), (1, 0, 2, 3))
         out = ew.add(out, sh.reshape(bias, (1, o, 1, 1))) if bias is not None else sh.contiguous(out)
         ctx.geometry, ctx.groups = geometry, groups
-        ctx.save_for_backward(x, weight, cols)
+        wants_weight = getattr(ctx, "needs_input_grad", (False, False))[1]
+        ctx.save_for_backward(x, weight, cols if wants_weight else None)  # the windows: for the weight's gradient
         return sh.reshape(out, out_shape)
 
     @staticmethod
@@ -148,7 +150,7 @@ class Convolution(Function):
             grad_cols = _blockwise(sh.reshape(weight, (o, -1)), per_filter, groups, transpose_a=True)
             grad_x = sh.reshape(Col2Im.apply(grad_cols, geometry), x.shape)
         if wants_w:
-            if is_grad_enabled():  # create_graph: the windows as a function of x
+            if cols is None or is_grad_enabled():  # create_graph: the windows as a function of x
                 cols = Im2Col.apply(_as_image(x, weight), geometry, 0.0)
             grad_w = sh.reshape(_blockwise(per_filter, cols, groups, transpose_b=True), weight.shape)
         if wants_b:
