@@ -45,6 +45,7 @@ CALLS = {
     "adaptive_avg_pool2d_global": (lambda F, x: F.adaptive_avg_pool2d(x, 1), [(2, 3, 5, 4)]),
     "adaptive_avg_pool2d_none": (lambda F, x: F.adaptive_avg_pool2d(x, (None, 2)), [(3, 5, 7)]),
     "adaptive_avg_pool1d": (lambda F, x: F.adaptive_avg_pool1d(x, 3), [(2, 3, 7)]),
+    "pad_constant_crop": (lambda F, x: F.pad(x, (1, -2, 2, 0), value=3.0), [(2, 3, 5)]),
     "pad_reflect_1d": (lambda F, x: F.pad(x, (2, 1), mode="reflect"), [(2, 3, 5)]),
     "pad_reflect_2d": (lambda F, x: F.pad(x, (2, 1, 0, 2), mode="reflect"), [(3, 4, 5)]),
     "pad_replicate_2d": (lambda F, x: F.pad(x, (2, 1, 3, 0), mode="replicate"), [(1, 2, 4, 5)]),
@@ -106,6 +107,7 @@ GRADCHECKED = {
     "adaptive_avg_pool2d": (CALLS["adaptive_avg_pool2d"][0], [(1, 2, 4, 6)], True),
     "pad_reflect_2d": (CALLS["pad_reflect_2d"][0], [(2, 3, 3)], True),
     "pad_circular_crop": (CALLS["pad_circular_crop"][0], [(1, 2, 4)], False),
+    "pad_constant_crop": (CALLS["pad_constant_crop"][0], [(1, 2, 4)], True),
     "batch_norm_train": (CALLS["batch_norm_train"][0], [(3, 2, 1, 2), (2,), (2,)], True),
     "batch_norm_eval": (CALLS["batch_norm_eval"][0], [(2, 3, 2), (3,), (3,)], False),
 }
