@@ -27,7 +27,8 @@ class NativeBatchNorm(Function):
         dims = (0,) + tuple(range(2, x.ndim))
         if training:
             mean = red.mean(x, dims)
-            var = red.mean(ew.sub(x, _per_channel(mean, x.ndim)).square(), dims)
+            centred = ew.sub(x, _per_channel(mean, x.ndim))
+            var = red.mean(centred.square(), dims)
             if running_mean is not None or running_var is not None:
                 n = x.numel() // x.shape[1]
                 with no_grad():
@@ -38,10 +39,10 @@ class NativeBatchNorm(Function):
                         running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype))
         else:
             mean, var = running_mean.to(x.dtype), running_var.to(x.dtype)
+            centred = ew.sub(x, _per_channel(mean, x.ndim))
         invstd = ew.add(var, eps).rsqrt()
-        out = ew.mul(ew.sub(x, _per_channel(mean, x.ndim)), _per_channel(invstd, x.ndim))
-        if weight is not None:
-            out = ew.mul(out, _per_channel(weight, x.ndim))
+        scale = invstd if weight is None else ew.mul(invstd, weight)  # per channel: one pass over x below
+        out = ew.mul(centred, _per_channel(scale, x.ndim))
         if bias is not None:
             out = ew.add(out, _per_channel(bias, x.ndim))
         ctx.training, ctx.eps, ctx.dims = training, eps, dims
@@ -50,28 +51,28 @@ class NativeBatchNorm(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """With x^ the normalised input and n the values per channel:
+        dx = invstd * w * (g - sum(g) / n - x^ * sum(g x^) / n) in training (the batch
+        statistics depend on x), invstd * w * g in evaluation; dw = sum(g x^), db = sum(g)."""
         x, weight, mean, invstd = ctx.saved_tensors
-        dims, training = ctx.dims, ctx.training
+        dims, training, ndim = ctx.dims, ctx.training, x.ndim
         if training and is_grad_enabled():  # create_graph: the batch statistics as functions of x
             mean = red.mean(x, dims)
-            invstd = ew.add(red.mean(ew.sub(x, _per_channel(mean, x.ndim)).square(), dims), ctx.eps).rsqrt()
-        mean, invstd = _per_channel(mean, x.ndim), _per_channel(invstd, x.ndim)
-        normalised = ew.mul(ew.sub(x, mean), invstd)
-        scaled = ew.mul(g, _per_channel(weight, x.ndim)) if weight is not None else g
+            invstd = ew.add(red.mean(ew.sub(x, _per_channel(mean, ndim)).square(), dims), ctx.eps).rsqrt()
         wants_x, wants_w, wants_b = ctx.needs_input_grad[:3]
-        grad_x = grad_w = grad_b = None
+        normalised = ew.mul(ew.sub(x, _per_channel(mean, ndim)), _per_channel(invstd, ndim))
+        sum_g = red.sum(g, dims) if wants_b or (wants_x and training) else None
+        sum_gx = red.sum(ew.mul(g, normalised), dims) if wants_w or (wants_x and training) else None
+        grad_x = None
         if wants_x:
+            scale = _per_channel(invstd if weight is None else ew.mul(invstd, weight), ndim)
             if training:
-                centred = ew.sub(scaled, red.mean(scaled, dims, True))
-                along = red.mean(ew.mul(scaled, normalised), dims, True)
-                grad_x = ew.mul(ew.sub(centred, ew.mul(normalised, along)), invstd)
+                n = x.numel() // x.shape[1]
+                centred = ew.sub(g, _per_channel(ew.div(sum_g, n), ndim))
+                grad_x = ew.mul(ew.sub(centred, ew.mul(normalised, _per_channel(ew.div(sum_gx, n), ndim))), scale)
             else:
-                grad_x = ew.mul(scaled, invstd)
-        if wants_w:
-            grad_w = red.sum(ew.mul(g, normalised), dims)
-        if wants_b:
-            grad_b = red.sum(g, dims)
-        return grad_x, grad_w, grad_b, None, None, None, None, None
+                grad_x = ew.mul(g, scale)
+        return grad_x, sum_gx if wants_w else None, sum_g if wants_b else None, None, None, None, None, None
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
