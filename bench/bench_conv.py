@@ -57,6 +57,30 @@ def timings(lib, F, shape, call, weight_shapes, repeat):
     return best_ms(forward, repeat), best_ms(both, repeat)
 
 
+def cnn_step_ms(lib, repeat, image=8, batch=64):
+    """One SGD step of a small CNN (two conv-relu-maxpool blocks, a linear layer, cross
+    entropy) on ``image`` x ``image`` one-channel inputs."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    side = image // 4
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(32 * side * side, 10))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((batch, 1, image, image), dtype=np.float32))
+    y = lib.tensor(rng.integers(0, 10, batch))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        loss.item()
+    return best_ms(step, repeat)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
@@ -75,6 +99,14 @@ def main():
             theirs = timings(torch, torch.nn.functional, shape, call, weight_shapes, args.repeat)
             line += (f" {theirs[0]:9.2f}ms {theirs[1]:7.2f}ms {ours[0] / theirs[0]:9.1f}x "
                      f"{ours[1] / theirs[1]:7.1f}x")
+        print(line)
+    for image in (8, 28):
+        name = f"small CNN SGD step, 64x1x{image}x{image}"
+        ours = cnn_step_ms(tt, args.repeat, image)
+        line = f"{name:42s} {'':12s} {ours:7.2f}ms"
+        if torch is not None:
+            theirs = cnn_step_ms(torch, args.repeat, image)
+            line += f" {'':11s} {theirs:7.2f}ms {'':10s} {ours / theirs:7.1f}x"
         print(line)
 
 
