@@ -54,7 +54,7 @@ def im2col(x, out, geometry, fill):
                             src = plane + r * w + start
                             for j in range(lo):
                                 out[k + j] = fill
-                            if sw == 1:  # a slice copy: 1.5x faster than the loop here
+                            if sw == 1 and hi - lo >= 16:  # a slice copy: faster on long rows only
                                 out[k + lo:k + hi] = x[src + lo:src + hi]
                             else:
                                 for j in range(lo, hi):
@@ -82,7 +82,7 @@ def col2im(cols, out, geometry):
                         r = i * sh - ph + p * dh
                         if 0 <= r < h:
                             dst = plane + r * w + start
-                            if sw == 1:
+                            if sw == 1 and hi - lo >= 16:
                                 out[dst + lo:dst + hi] += cols[k + lo:k + hi]
                             else:
                                 for j in range(lo, hi):
