@@ -14,9 +14,11 @@ from numba import types as T  # noqa: E402
 
 from tinytape.backend.cuda import bfloat16 as bf, elementwise as ew, indexing as ix, linalg as la, nn  # noqa: E402
 from tinytape.backend.cuda import reduction as red  # noqa: E402
+from tinytape.backend.cuda import windows as win  # noqa: E402
 
 i64, b1, u16, u32 = T.int64, T.boolean, T.uint16, T.uint32
 U4 = T.UniTuple(i64, 4)
+U14 = T.UniTuple(i64, 14)  # a window geometry
 
 
 def A(t):
@@ -47,6 +49,8 @@ def signatures(f):
         ix.scatter_add: (a, idx, a, i64),
         ix.put: (a, idx, a, i64),
         nn.softmax_rows: (a, a, i64, i64, b1),
+        win.im2col: (a, i64, i64, a, U14, T.float64, i64),
+        win.col2im: (a, i64, a, U14, i64),
     }
 
 

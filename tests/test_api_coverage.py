@@ -320,7 +320,7 @@ BAD_CALLS = {
     "pool padding": (lambda: F.max_pool2d(tt.ones(1, 1, 4, 4), 2, padding=2), "pad should be at most half"),
     "pool too small": (lambda: F.max_pool2d(tt.ones(1, 1, 2, 2), 3), "Output size is too small"),
     "conv groups": (lambda: F.conv2d(tt.ones(1, 3, 4, 4), tt.ones(2, 2, 3, 3)),
-                    "expected input \\[1, 3, 4, 4\\] to have 2 channels"),
+                    "expected input\\[1, 3, 4, 4\\] to have 2 channels"),
     "layer_norm shape": (lambda: F.layer_norm(tt.ones(2, 3), (4,)), "Given normalized_shape=\\[4\\]"),
     "einsum operands": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3)), "2 operands in the equation"),
     "einsum shape": (lambda: tt.einsum("ij,jk->ik", tt.ones(2, 3), tt.ones(2, 3)), "do not broadcast at label 'j'"),

@@ -31,6 +31,14 @@ def _broadcast_shape(sa, sb):
     return tuple(np.broadcast_shapes(sa, sb))
 
 
+def _window_geometry(geometry, shape, op):
+    """The 14 ints of a window geometry, checked against the image's ``shape``."""
+    geometry = tuple(int(v) for v in geometry)
+    if len(geometry) != 14 or tuple(shape) != geometry[:4] or min(geometry) < 0 or min(geometry[6:8] + geometry[10:12]) < 1:
+        raise ValueError(f"{op}: window geometry {geometry} does not fit an image of shape {tuple(shape)}")
+    return geometry
+
+
 class Backend:
     device = None
 
@@ -264,6 +272,27 @@ class Backend:
         outside ``[-size, size)`` (``wrap``) or ``[0, size)`` raises the op's error,
         ``error = (runtime_error, prefix, suffix)`` around the offending value."""
         return self._positions_kernel(base, index, where, stride, size, wrap, error)
+
+    # ---- windows: the rows of convolution and pooling (see cpu/windows.py) ----
+    def im2col(self, x, geometry, fill=0.0):
+        """The windows of the (n, c, h, w) array ``x`` as the columns of a
+        (c * kh * kw, n * oh * ow) array, ``fill`` where they reach into the padding."""
+        if x.dtype is HALF or x.dtype is BFLOAT16:
+            return self._in_float32(Backend.im2col, x, geometry, fill)
+        geometry = _window_geometry(geometry, x.shape, "im2col")
+        return self._im2col_kernel(x, geometry, float(fill))
+
+    def col2im(self, cols, geometry):
+        """im2col's adjoint: an (n, c, h, w) array with every element of ``cols`` added at
+        the input position it was read from (padding positions dropped)."""
+        if cols.dtype is HALF or cols.dtype is BFLOAT16:
+            return self._in_float32(Backend.col2im, cols, geometry)
+        n, c, h, w = geometry[:4]
+        geometry = _window_geometry(geometry, (n, c, h, w), "col2im")
+        rows, columns = c * geometry[4] * geometry[5], n * geometry[12] * geometry[13]
+        if tuple(cols.shape) != (rows, columns):
+            raise ValueError(f"col2im: columns of shape {tuple(cols.shape)} for windows of shape {(rows, columns)}")
+        return self._col2im_kernel(cols, geometry)
 
     # ---- bounds: checked before any kernel that indexes memory with them ----
     @staticmethod

@@ -4,6 +4,8 @@ No autograd, no tensors: the backend's kernels called in record order on the buf
 with the static arguments as constants.  It serves any backend (CPU and CUDA alike)
 and any program the fused code generators do not cover.
 """
+import math
+
 from .capture import strided_view
 
 CONSTANTS = frozenset({"scalar", "full"})  # backend calls that make an array from static values
@@ -45,8 +47,8 @@ def python_replay_lines(program, indices=None):
             inner = ", ".join(arg(t) for t in tpl[2])
             return f"[{inner}]" if tpl[1] is list else f"({inner},)"
         value = tpl[1]
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return repr(value)
+        if value is None or isinstance(value, (bool, int, str)) or isinstance(value, float) and math.isfinite(value):
+            return repr(value)  # (an infinite or nan float has no literal: a constant below)
         return const(value)
 
     written = [b for *_, out_t in capture.calls for b in (out_t if isinstance(out_t, tuple) else (out_t,))]

@@ -15,6 +15,8 @@ from ..ops.elementwise import silu  # noqa: F401  (declared in the op table)
 from ..ops import table
 from ..ops.linalg import addmm as _addmm
 from ..ops.shape import scatter_flat
+from ..ops.normalization import batch_norm  # noqa: F401
+from ..ops.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, max_pool1d  # noqa: F401
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
     mish, relu6, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)

@@ -24,7 +24,8 @@ from .elimination import det, inverse
 from .nn_ops import dropout, interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
 from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, multinomial, nonzero, normal_, random_,
                        uniform_, unique)
-from .windows import _check_tensor, _constant, avg_pool2d, conv1d, conv2d, max_pool2d
+from .windows import _check_tensor, _constant, conv1d, conv2d
+from .pooling import avg_pool2d, max_pool2d
 
 
 # ---------------------------------------------------------------- views and selections

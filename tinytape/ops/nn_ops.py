@@ -11,6 +11,7 @@ from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
+from .padding import pad_copying
 from .windows import _check_tensor, _constant
 
 
@@ -138,29 +139,51 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 def pad(input, pad, mode="constant", value=None):
     """``input`` widened by ``pad = (left, right, top, bottom, ...)`` elements of the last
-    dimensions (negative amounts crop), filled with ``value`` (``mode='constant'``)."""
+    dimensions (negative amounts crop), filled with ``value`` (``mode='constant'``) or
+    with copies of its own elements ('reflect', 'replicate', 'circular': padding.py)."""
     _check_tensor(input, "pad")
+    if mode in ("reflect", "replicate", "circular"):
+        if value:
+            raise RuntimeError(f"pad: Padding mode \"{mode}\" doesn't take in value argument")
+        if len(pad) % 2:
+            raise RuntimeError(f"pad: Padding length must be divisible by 2, got {len(pad)}")
+        return pad_copying(input, pad, mode)
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not provided; only 'constant'")
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(f"pad: Padding length must be divisible by 2 and at most twice the input's dimensions "
                            f"({input.ndim}), got {len(pad)}")
-    out = input
-    for k in range(len(pad) // 2):
-        d = input.ndim - 1 - k
-        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
-        lead = (slice(None),) * d
-        out = out[lead + (slice(max(-before, 0), out.shape[d] - max(-after, 0)),)]
-        pieces = []
-        for amount in (before, None, after):
-            if amount is None:
-                pieces.append(out)
-            elif amount > 0:
-                shape = tuple(out.shape[:d]) + (amount,) + tuple(out.shape[d + 1:])
-                pieces.append(_creation.full(shape, 0.0 if value is None else value, dtype=out.dtype,
-                                             device=out.device))
-        out = sh.cat(pieces, d) if len(pieces) > 1 else out
-    return out
+    return ConstantPadNd.apply(input, tuple(int(p) for p in pad), 0.0 if value is None else value)
+
+
+class ConstantPadNd(Function):
+    """Crops (negative amounts) then concatenates blocks of ``value``, dim by dim; the
+    gradient is the same op with the amounts negated (padding and cropping swap)."""
+
+    grad_fn_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, input, pad, value):
+        ctx.pad = pad
+        out = input
+        for k in range(len(pad) // 2):
+            d = input.ndim - 1 - k
+            before, after = pad[2 * k], pad[2 * k + 1]
+            lead = (slice(None),) * d
+            out = out[lead + (slice(max(-before, 0), out.shape[d] - max(-after, 0)),)]
+            pieces = []
+            for amount in (before, None, after):
+                if amount is None:
+                    pieces.append(out)
+                elif amount > 0:
+                    shape = tuple(out.shape[:d]) + (amount,) + tuple(out.shape[d + 1:])
+                    pieces.append(_creation.full(shape, value, dtype=out.dtype, device=out.device))
+            out = sh.cat(pieces, d) if len(pieces) > 1 else out
+        return sh.clone(out) if out is input or out._view is not None else out  # a new tensor, never a view
+
+    @staticmethod
+    def backward(ctx, g):
+        return ConstantPadNd.apply(g, tuple(-p for p in ctx.pad), 0.0), None, None
 
 
 def _source_positions(out_size, in_size, scale, align_corners, mode):

@@ -1,22 +1,25 @@
-"""Pooling and convolution built from tinytape's own recorded ops.
+"""Convolution: every window of the input as a column (im2col), then a matrix product
+with the flattened filters (pooling, in pooling.py, reduces the columns instead).
 
-Every window's elements are gathered by one flat gather from the input with one extra
-element appended (the padding value), then reduced or multiplied by the flattened
-filters: the gather's backward scatter-adds, so overlapping windows accumulate, and the
-gradient, higher derivatives and CUDA path are those of the gather, reductions and
-matrix product.  Window positions are computed on the host with numpy.
+``Im2Col`` and ``Col2Im`` are the backends' window kernels as ops, each the other's
+backward (both are linear), so a backward written with them, the matrix product and
+elementwise ops differentiates again under ``create_graph=True``.  ``Convolution``,
+``MaxPool2DWithIndices`` and ``AvgPool2D`` are one tape entry each, named as PyTorch's
+grad_fns; one-dimensional inputs run as images of height 1 inside the same entry.
 """
-import math
 import numbers
+import warnings
 
 import numpy as np
 
-from .. import _creation, _dtype
+from .. import _creation
+from .._grad_mode import is_grad_enabled
+from .._tensor import Tensor
+from ..autograd.function import Function
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
-from .._tensor import Tensor
 
 
 def _constant(like, array, dtype=None):
@@ -29,157 +32,228 @@ def _check_tensor(x, op, name="input"):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
 
 
-# ---------------------------------------------------------------- windows: pooling, convolution
+# ---------------------------------------------------------------- the window ops
 
 
-def _pair(v, name, op):
-    v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-    if len(v) != 2 or not all(isinstance(i, numbers.Integral) for i in v):
-        raise RuntimeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+class Im2Col(Function):
+    """The windows of an (n, c, h, w) tensor as columns (c * kh * kw, n * oh * ow);
+    ``geometry`` as the backends' ``im2col``."""
+
+    grad_fn_name = "Im2ColBackward0"
+    _forward_runs_kernels_only = True
+
+    @staticmethod
+    def forward(ctx, x, geometry, fill):
+        ctx.geometry = geometry
+        return x._new(x._backend.im2col(x._data, geometry, fill))
+
+    @staticmethod
+    def backward(ctx, g):
+        return Col2Im.apply(g, ctx.geometry), None, None
+
+
+class Col2Im(Function):
+    """Im2Col's adjoint: window elements added back onto the positions they were read from."""
+
+    grad_fn_name = "Col2ImBackward0"
+    _forward_runs_kernels_only = True
+
+    @staticmethod
+    def forward(ctx, cols, geometry):
+        ctx.geometry = geometry
+        return cols._new(cols._backend.col2im(cols._data, geometry))
+
+    @staticmethod
+    def backward(ctx, g):
+        return Im2Col.apply(g, ctx.geometry, 0.0), None
+
+
+def _as_image(x, weight):
+    """``x`` (batched or not, 1 or 2 spatial dims: ``weight`` has 2 more) as (n, c, h, w)."""
+    spatial = weight.ndim - 2
+    n = x.shape[0] if x.ndim == spatial + 2 else 1
+    c = x.shape[-spatial - 1]
+    h, w = (1, x.shape[-1]) if spatial == 1 else x.shape[-2:]
+    return sh.reshape(x, (n, c, h, w))
+
+
+def _output_shape(x, spatial, channels, oh, ow):
+    batch = (x.shape[0],) if x.ndim == spatial + 2 else ()
+    return batch + (channels,) + ((ow,) if spatial == 1 else (oh, ow))
+
+
+# ---------------------------------------------------------------- argument checks
+
+
+def _tuple(v, n, name, op):
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(v) == 1 and n > 1:
+        v = v * n
+    if len(v) != n or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in v):
+        raise RuntimeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
     return tuple(int(i) for i in v)
 
 
-def _pool_size(size, k, s, pad, d, ceil_mode):
-    out = (size + 2 * pad - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + pad:
-        out -= 1  # the last window must start inside the input or its left padding
-    return out
+def _to2(v, spatial, height=1):
+    """A 1-d parameter as the (height, width) pair of a height-1 image."""
+    return tuple(v) if spatial == 2 else (height, v[0])
 
 
-def _window_ids(shape, kernel, stride, pad, dilation, out_hw):
-    """Flat positions of every window's elements in an (N, C, H, W) input, shaped
-    (N, C, Ho, Wo, kh*kw); positions outside the input point one past its end (the
-    padding element).  Also the (Ho, Wo, kh*kw) mask of positions inside the input."""
-    n, c, h, w = shape
-    (kh, kw), (sh_, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, pad, dilation, out_hw
-    rows = np.arange(oh)[:, None] * sh_ - ph + np.arange(kh)[None, :] * dh  # (oh, kh)
-    cols = np.arange(ow)[:, None] * sw - pw + np.arange(kw)[None, :] * dw  # (ow, kw)
-    inside = ((rows >= 0) & (rows < h))[:, None, :, None] & ((cols >= 0) & (cols < w))[None, :, None, :]
-    within = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(oh, ow, kh * kw)
-    inside = inside.reshape(oh, ow, kh * kw)
-    planes = np.arange(n * c).reshape(n, c, 1, 1, 1) * (h * w)
-    ids = np.where(inside, planes + within, n * c * h * w)
-    return ids, inside, within
-
-
-def _gather_windows(x, ids, fill):
-    """``x``'s elements at ``ids``, with the padding element ``fill`` at position numel,
-    as a matrix: one row per window (2-D keeps every backend's kernels in reach)."""
-    padded = sh.cat([sh.reshape(x, (-1,)), _constant(x, [fill])])
-    return sh.take_flat(padded, ids.reshape(-1, ids.shape[-1]))
-
-
-def _batched(input, op):
+def _check_input(input, spatial, op):
     _check_tensor(input, op)
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor for input, got shape {list(input.shape)}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batch mode) tensor for "
+                           f"input, but got input of shape {list(input.shape)}")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
-    return (input, False) if input.ndim == 4 else (sh.unsqueeze(input, 0), True)
+        raise RuntimeError(f'{op}: "{op}" not implemented for \'{_dtype_name(input.dtype)}\'')
 
 
-def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, "stride", op)
-    pad, dil = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
-    if min(kernel) <= 0 or min(stride) <= 0 or min(dil) <= 0 or min(pad) < 0:
-        raise RuntimeError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, "
-                           f"got kernel_size={kernel}, stride={stride}, padding={pad}, dilation={dil}")
-    if any(p > (d * (k - 1) + 1) // 2 for p, k, d in zip(pad, kernel, dil)):
-        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={pad}, "
-                           f"kernel_size={kernel} and dilation={dil}")
-    out = tuple(_pool_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pad, dil))
-    if min(out) < 1:
-        raise RuntimeError(f"{op}: Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
-                           f"({x.shape[1]}x{out[0]}x{out[1]}). Output size is too small")
-    return kernel, stride, pad, dil, out
+def _dtype_name(dtype):
+    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int64": "Long",
+            "int32": "Int", "int16": "Short",
+            "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(dtype).replace("tinytape.", ""), str(dtype))
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    x, unbatched = _batched(input, "max_pool2d")
-    kernel, stride, pad, dil, out = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    ids, _, within = _window_ids(x.shape, kernel, stride, pad, dil, out)
-    values, arg = red.max(_gather_windows(x, ids, -math.inf), -1)
-    values, arg = sh.reshape(values, ids.shape[:-1]), sh.reshape(arg, ids.shape[:-1])
-    if return_indices:  # the winner's position in its (H, W) plane, as PyTorch reports it
-        arg = arg.cpu().numpy()
-        picked = np.take_along_axis(np.broadcast_to(within, arg.shape + within.shape[-1:]), arg[..., None], -1)
-        arg = _creation.tensor(picked[..., 0], dtype=_dtype.int64, device=input.device)
-    if unbatched:
-        values, arg = sh.squeeze(values, 0), sh.squeeze(arg, 0)
-    return (values, arg) if return_indices else values
+# ---------------------------------------------------------------- convolution
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    x, unbatched = _batched(input, "avg_pool2d")
-    kernel, stride, pad, dil, out = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    ids, inside, _ = _window_ids(x.shape, kernel, stride, pad, dil, out)
-    if divisor_override:
-        divisor = np.full(out, float(divisor_override))
-    elif count_include_pad:  # the window clipped to the padded input
-        extent = []
-        for o, size, k, st, p in zip(out, x.shape[2:], kernel, stride, pad):
-            starts = np.arange(o) * st - p
-            extent.append(np.minimum(starts + k, size + p) - starts)
-        divisor = extent[0][:, None] * extent[1][None, :]
+class Convolution(Function):
+    """Cross-correlation of ``x`` (any of conv1d/conv2d's input ranks) with ``weight``:
+    the flattened filters times the windows (im2col), one matrix product per group.
+    Backward: the filters' transpose times the gradient goes back through col2im, the
+    gradient times the windows' transpose is the weight's gradient, its sum the bias's."""
+
+    grad_fn_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geometry, groups, out_shape):
+        cols = Im2Col.apply(_as_image(x, weight), geometry, 0.0)
+        n, oh, ow, o = geometry[0], geometry[12], geometry[13], weight.shape[0]
+        out = _blockwise(sh.reshape(weight, (o, -1)), cols, groups)
+        out = sh.permute(sh.reshape(out, (o, n, oh, ow)), (1, 0, 2, 3))
+        out = ew.add(out, sh.reshape(bias, (1, o, 1, 1))) if bias is not None else sh.contiguous(out)
+        ctx.geometry, ctx.groups = geometry, groups
+        wants_weight = getattr(ctx, "needs_input_grad", (False, False))[1]
+        ctx.save_for_backward(x, weight, cols if wants_weight else None)  # the windows: for the weight's gradient
+        return sh.reshape(out, out_shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, cols = ctx.saved_tensors
+        wants_x, wants_w, wants_b = ctx.needs_input_grad[:3]
+        geometry, groups = ctx.geometry, ctx.groups
+        n, oh, ow, o = geometry[0], geometry[12], geometry[13], weight.shape[0]
+        g4 = sh.reshape(g, (n, o, oh, ow))
+        per_filter = sh.reshape(sh.permute(g4, (1, 0, 2, 3)), (o, n * oh * ow))
+        grad_x = grad_w = grad_b = None
+        if wants_x:
+            grad_cols = _blockwise(sh.reshape(weight, (o, -1)), per_filter, groups, transpose_a=True)
+            grad_x = sh.reshape(Col2Im.apply(grad_cols, geometry), x.shape)
+        if wants_w:
+            if cols is None or is_grad_enabled():  # create_graph: the windows as a function of x
+                cols = Im2Col.apply(_as_image(x, weight), geometry, 0.0)
+            grad_w = sh.reshape(_blockwise(per_filter, cols, groups, transpose_b=True), weight.shape)
+        if wants_b:
+            grad_b = red.sum(g4, (0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None, None
+
+
+def _blockwise(a, b, groups, transpose_a=False, transpose_b=False):
+    """``a @ b`` block by block: both split in ``groups`` equal blocks of rows, each pair
+    multiplied (transposed as asked), the products stacked.  One group: one product."""
+    if groups == 1:
+        return la.matmul(sh.t(a) if transpose_a else a, sh.t(b) if transpose_b else b)
+    step_a, step_b = a.shape[0] // groups, b.shape[0] // groups
+    parts = []
+    for k in range(groups):
+        a_k, b_k = a[k * step_a:(k + 1) * step_a], b[k * step_b:(k + 1) * step_b]
+        parts.append(la.matmul(sh.t(a_k) if transpose_a else a_k, sh.t(b_k) if transpose_b else b_k))
+    return sh.cat(parts, 0)
+
+
+def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial):
+    op = f"conv{spatial}d"
+    _check_tensor(input, op)
+    _check_tensor(weight, op, "weight")
+    if weight.ndim != spatial + 2:
+        raise RuntimeError(f"{op}: Expected {input.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {op}, "
+                           f"but got input of size: {list(input.shape)}")
+    _check_input(input, spatial, op)
+    if bias is not None:
+        _check_tensor(bias, op, "bias")
+    if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
+        other = weight.dtype if weight.dtype != input.dtype else bias.dtype
+        raise RuntimeError(f"{op}: expected scalar type {_dtype_name(input.dtype)} but found {_dtype_name(other)}")
+    if weight.device != input.device or (bias is not None and bias.device != input.device):
+        raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but got input on {input.device} "
+                           f"and weight on {weight.device}")
+    if not isinstance(groups, numbers.Integral) or groups < 1:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    c = input.shape[-spatial - 1]
+    o, cg = weight.shape[:2]
+    if cg * groups != c:
+        raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead")
+    if o % groups:
+        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"{op}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{o} elements, but got bias of size {list(bias.shape)} instead")
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = _tuple(stride, spatial, "stride", op), _tuple(dilation, spatial, "dilation", op)
+    if min(stride) < 1:
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={list(stride)}")
+    if min(dilation) < 1:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={list(dilation)}")
+    size = tuple(input.shape[-spatial:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            before = after = (0,) * spatial
+        elif padding == "same":
+            if max(stride) != 1:
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
+            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+            if any(t % 2 for t in total):
+                warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a "
+                              "zero-padded copy of the input be created", UserWarning, stacklevel=3)
+            before = tuple(t // 2 for t in total)
+            after = tuple(t - t // 2 for t in total)
+        else:
+            raise RuntimeError(f"{op}: Invalid padding string '{padding}', should be one of ['valid', 'same']")
     else:
-        divisor = inside.sum(-1)
-    sums = sh.reshape(red.sum(_gather_windows(x, ids, 0.0), -1), ids.shape[:-1])
-    result = ew.div(sums, _constant(x, divisor.astype(np.float64)))
-    return sh.squeeze(result, 0) if unbatched else result
+        before = after = _tuple(padding, spatial, "padding", op)
+        if min(before) < 0:
+            raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(before)}")
+    padded = tuple(s + a + b for s, a, b in zip(size, before, after))
+    reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(p < r for p, r in zip(padded, reach)) or min(kernel, default=1) < 1:
+        shown = " x ".join(map(str, padded))
+        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({shown}). Kernel size: "
+                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size")
+    out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    n = input.shape[0] if input.ndim == spatial + 2 else 1
+    h, w = (1,) + size if spatial == 1 else size
+    (kh, kw), (sh_, sw), (ph, pw), (dh, dw), (oh, ow) = (
+        _to2(kernel, spatial), _to2(stride, spatial), _to2(before, spatial, 0), _to2(dilation, spatial),
+        _to2(out, spatial))
+    geometry = (n, c, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow)
+    if input.ndim == spatial + 1:  # one sample: PyTorch's unsqueeze, convolution, squeeze
+        batched = sh.unsqueeze(input, 0)
+        return sh.squeeze(Convolution.apply(batched, weight, bias, geometry, int(groups),
+                                            _output_shape(batched, spatial, o, oh, ow)), 0)
+    return Convolution.apply(input, weight, bias, geometry, int(groups), _output_shape(input, spatial, o, oh, ow))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation: every window (all input channels of a group) times the
-    flattened filters, as one matrix product per group."""
-    x, unbatched = _batched(input, "conv2d")
-    _check_tensor(weight, "conv2d", "weight")
-    if weight.ndim != 4:
-        raise RuntimeError(f"conv2d: expected 4-dimensional weight, got shape {list(weight.shape)}")
-    n, c, h, w = x.shape
-    o, cg, kh, kw = weight.shape
-    if groups < 1 or c % groups or o % groups or cg * groups != c:
-        raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(weight.shape)}, expected input "
-                           f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead")
-    stride, dil = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
-    if padding == "valid":
-        padding = 0
-    if padding == "same":
-        if stride != (1, 1):
-            raise RuntimeError("conv2d: padding='same' is not supported for strided convolutions")
-        total = (dil[0] * (kh - 1), dil[1] * (kw - 1))
-        pad, extra = (total[0] // 2, total[1] // 2), (total[0] - total[0] // 2, total[1] - total[1] // 2)
-    else:
-        pad = extra = _pair(padding, "padding", "conv2d")
-    out = tuple((s + a + b - d * (k - 1) - 1) // st + 1
-                for s, a, b, d, k, st in zip((h, w), pad, extra, dil, (kh, kw), stride))
-    if min(out) < 1:
-        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({h + pad[0] + extra[0]} x "
-                           f"{w + pad[1] + extra[1]}). Kernel size: ({kh} x {kw}). Kernel size can't be greater "
-                           f"than actual input size")
-    ids, _, _ = _window_ids(x.shape, (kh, kw), stride, pad, dil, out)
-    ids = ids.transpose(0, 2, 3, 1, 4)  # (n, oh, ow, c, kh*kw)
-    og = o // groups
-    outputs = []
-    for g in range(groups):
-        cols = _gather_windows(x, ids[:, :, :, g * cg:(g + 1) * cg].reshape(-1, cg * kh * kw), 0.0)  # (n*oh*ow, .)
-        filters = sh.reshape(weight[g * og:(g + 1) * og], (og, cg * kh * kw))
-        outputs.append(la.matmul(cols, sh.t(filters)))
-    result = sh.permute(sh.reshape(sh.cat(outputs, 1), (n,) + out + (o,)), (0, 3, 1, 2))
-    if bias is not None:
-        result = ew.add(result, sh.reshape(bias, (1, o, 1, 1)))
-    return sh.squeeze(result, 0) if unbatched else result
+    """2-D cross-correlation over an (N, C, H, W) or (C, H, W) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d over a height-1 image."""
-    _check_tensor(input, "conv1d")
-    if input.ndim not in (2, 3) or weight.ndim != 3:
-        raise RuntimeError(f"conv1d: expected 2D or 3D input and 3D weight, got {list(input.shape)} and "
-                           f"{list(weight.shape)}")
-    single = isinstance(padding, str)
-    pad = padding if single else (0, padding[0] if isinstance(padding, (tuple, list)) else padding)
-    one = (lambda v: (1, v[0] if isinstance(v, (tuple, list)) else v))
-    out = conv2d(sh.unsqueeze(input, -2), sh.unsqueeze(weight, -2), bias, one(stride), pad, one(dilation), groups)
-    return sh.squeeze(out, -2)
+    """1-D cross-correlation over an (N, C, L) or (C, L) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 1)

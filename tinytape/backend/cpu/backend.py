@@ -18,6 +18,7 @@ from . import linalg as _linalg
 from . import nn as _nn
 from . import random as _random
 from . import reduction as _reduction
+from . import windows as _windows
 
 _ND = 4  # rank of the strided elementwise kernels
 _FILL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the fill kernel's signatures: the gradients' dtypes
@@ -402,5 +403,20 @@ class CPUBackend(Backend):
         _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1),
                             runtime_error, prefix, suffix)
         return out
+
+    # ---- windows ----
+    @staticmethod
+    def _im2col_kernel(x, geometry, fill):
+        n, c, h, w, kh, kw, *_, oh, ow = geometry
+        out = np.empty((c * kh * kw, n * oh * ow), x.dtype)
+        _windows.im2col(_flat(x), out.reshape(-1), geometry, fill)
+        return out
+
+    @staticmethod
+    def _col2im_kernel(cols, geometry):
+        out = np.zeros(geometry[:4], cols.dtype)
+        _windows.col2im(_flat(cols), out.reshape(-1), geometry)
+        return out
+
 
 cpu = CPUBackend()

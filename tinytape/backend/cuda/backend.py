@@ -18,6 +18,7 @@ from . import indexing as _indexing
 from . import linalg as _linalg
 from . import nn as _nn
 from . import reduction as _reduction
+from . import windows as _windows
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
 from .darray import DArray, HostScalar, c_strides
@@ -101,8 +102,9 @@ class CUDABackend(Backend):
         if isinstance(data, (DArray, HostScalar)):
             return self.on_device(data) if dtype is None else self.astype(data, np.dtype(dtype))
         dtype = None if dtype is None else np.dtype(dtype)
-        host = np.ascontiguousarray(host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype))
-        return self._to_device(host)
+        host = host_cast(data, dtype) if dtype is BFLOAT16 else np.asarray(data, dtype)
+        # (np.ascontiguousarray makes a 0-d array 1-d: the shape is put back)
+        return self._to_device(np.ascontiguousarray(host).reshape(host.shape))
 
     def on_device(self, x):
         if isinstance(x, HostScalar):
@@ -423,6 +425,22 @@ class CUDABackend(Backend):
             _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
                                          cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
                                          stride, size, wrap, out.buf, n, flag)
+        return out
+
+    # ---- windows ----
+    def _im2col_kernel(self, x, geometry, fill):
+        x = self.contiguous(x)
+        n, c, h, w, kh, kw, *_, oh, ow = geometry
+        out = self._alloc((c * kh * kw, n * oh * ow), x.dtype)
+        if out.size:
+            _windows.im2col[grid(out.size)](x.buf, x.offset, x.size, out.buf, geometry, fill, out.size)
+        return out
+
+    def _col2im_kernel(self, cols, geometry):
+        cols = self.contiguous(cols)
+        out = self.zeros(geometry[:4], cols.dtype)
+        if cols.size:
+            _windows.col2im[grid(cols.size)](cols.buf, cols.offset, out.buf, geometry, cols.size)
         return out
 
 

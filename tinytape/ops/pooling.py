@@ -1,0 +1,252 @@
+"""Max, average and adaptive average pooling, one tape entry each, named as PyTorch's.
+
+Each channel of each sample is pooled as its own image: the (N, C, H, W) input is read
+as N*C one-channel images, so each column of ``Im2Col`` is one window of one
+channel, reduced along the column.  One-dimensional pooling is the same over images of
+height 1.  Adaptive average pooling is a product with two averaging matrices (rows of
+the output position's bin), ``A_h @ x @ A_w.T``, whose backward is the transposed pair.
+"""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend.opcodes import MAX
+from . import elementwise as ew
+from . import linalg as la
+from . import reduction as red
+from . import shape as sh
+from .windows import Col2Im, Im2Col, _check_input, _constant, _to2, _tuple
+
+
+def _pool_size(size, k, s, pad, d, ceil_mode):
+    out = (size + 2 * pad - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + pad:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """(geometry of the one-channel images, output shape) of a pooling of ``input``."""
+    _check_input(input, spatial, op)
+    kernel = _tuple(kernel_size, spatial, "kernel_size", op)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not len(stride)) \
+        else _tuple(stride, spatial, "stride", op)
+    pad, dil = _tuple(padding, spatial, "padding", op), _tuple(dilation, spatial, "dilation", op)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={list(kernel)}")
+    if min(stride) <= 0:
+        raise RuntimeError(f"{op}: stride must be greater than zero, but got stride={list(stride)}")
+    if min(dil) <= 0:
+        raise RuntimeError(f"{op}: dilation must be greater than zero, but got dilation={list(dil)}")
+    if min(pad) < 0 or any(p > k // 2 for p, k in zip(pad, kernel)):
+        one = lambda v: v[0] if spatial == 1 else list(v)  # noqa: E731
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={one(pad)}, "
+                           f"kernel_size={one(kernel)} and dilation={one(dil)}")
+    size = tuple(input.shape[-spatial:])
+    out = tuple(_pool_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(size, kernel, stride, pad, dil))
+    channels = input.shape[-spatial - 1]
+    if min(out) < 1:
+        raise RuntimeError(f"{op}: Given input size: ({'x'.join(map(str, (channels,) + size))}). Calculated output "
+                           f"size: ({'x'.join(map(str, (channels,) + out))}). Output size is too small")
+    planes = math.prod(input.shape[:-spatial])
+    h, w = _to2(size, spatial)
+    (kh, kw), (sh_, sw), (ph, pw), (dh, dw), (oh, ow) = (
+        _to2(kernel, spatial), _to2(stride, spatial), _to2(pad, spatial, 0), _to2(dil, spatial), _to2(out, spatial))
+    geometry = (planes, 1, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow)
+    return geometry, tuple(input.shape[:-spatial]) + out
+
+
+def _planes(x, geometry):
+    return sh.reshape(x, geometry[:4])
+
+
+# ---------------------------------------------------------------- max
+
+
+class MaxPool2DWithIndices(Function):
+    """The max of each window (padding reads -inf), and where in its (H, W) plane it
+    sits; the gradient goes to that element (summed where windows share it)."""
+
+    grad_fn_name = "MaxPool2DWithIndicesBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geometry, out_shape, with_indices):
+        cols = Im2Col.apply(_planes(x, geometry), geometry, -math.inf)
+        data, arg = x._backend.argreduce(MAX, cols._data, 0, False)
+        values, arg = sh.reshape(x._new(data), out_shape), _inside_winner(x._new(arg), geometry)
+        ctx.geometry, ctx.input_shape = geometry, x.shape
+        ctx.save_for_backward(arg)
+        if not with_indices:
+            return values
+        # the winner's position in its plane: its window's corner plus its offset in the
+        # window, picked by a comparison and a sum (no integer division: nothing is read)
+        *_, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow = geometry
+        corner = (np.arange(oh)[:, None] * sh_ - ph) * w + np.arange(ow)[None, :] * sw - pw
+        offset = (np.arange(kh)[:, None] * dh * w + np.arange(kw)[None, :] * dw).reshape(-1, 1)
+        picked = red.sum(ew.mul(_window_hits(arg, kh * kw), _constant(arg, offset)), 0)
+        indices = sh.reshape(ew.add(sh.reshape(picked, (-1, oh * ow)), _constant(arg, corner.reshape(-1))), out_shape)
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, g, _g_indices=None):
+        (arg,) = ctx.saved_tensors
+        geometry = ctx.geometry
+        spread = ew.where(_window_hits(arg, geometry[4] * geometry[5]), sh.reshape(g, (1, -1)), 0.0)
+        return sh.reshape(Col2Im.apply(spread, geometry), ctx.input_shape), None, None, None
+
+
+def _inside_winner(arg, geometry):
+    """``arg`` with a winner in the padding (the window's inputs all -inf, tied with the
+    padding's -inf) moved to the window's first input element, as PyTorch's kernel, which
+    never reads the padding."""
+    *_, h, w, kh, kw, sh_, sw, ph, pw, dh, dw, oh, ow = geometry
+    rows = np.arange(kh)[:, None] * dh + np.arange(oh)[None, :] * sh_ - ph  # (kh, oh)
+    cols = np.arange(kw)[:, None] * dw + np.arange(ow)[None, :] * sw - pw  # (kw, ow)
+    inside = (((rows >= 0) & (rows < h))[:, None, :, None]
+              & ((cols >= 0) & (cols < w))[None, :, None, :]).reshape(kh * kw, oh * ow)  # (window, output)
+    if inside.all():
+        return arg
+    planes = sh.reshape(arg, (1, -1, oh * ow))
+    hit = ew.eq(planes, _constant(arg, np.arange(kh * kw).reshape(-1, 1, 1)))
+    in_padding = ew.eq(red.sum(ew.where(hit, _constant(arg, inside[:, None, :].astype(np.int64)), 0), 0), 0)
+    first = _constant(arg, inside.argmax(0)[None, :])
+    return sh.reshape(ew.where(in_padding, first, sh.reshape(planes, (-1, oh * ow))), (-1,))
+
+
+def _window_hits(arg, window):
+    """(window, outputs) mask: True at each output's winning window element."""
+    return ew.eq(sh.reshape(arg, (1, -1)), _constant(arg, np.arange(window).reshape(-1, 1)))
+
+
+def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, return_indices, op):
+    geometry, out_shape = _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op)
+    x = sh.unsqueeze(input, -2) if spatial == 1 else input  # PyTorch's 1-d: a height-1 image, squeezed
+    shape = out_shape[:-1] + (1,) + out_shape[-1:] if spatial == 1 else out_shape
+    result = MaxPool2DWithIndices.apply(x, geometry, shape, bool(return_indices))
+    if spatial == 1:
+        result = tuple(sh.squeeze(r, -2) for r in result) if return_indices else sh.squeeze(result, -2)
+    return result
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+# ---------------------------------------------------------------- average
+
+
+class AvgPool2D(Function):
+    """The sum of each window over its divisor; the gradient over the divisor spread
+    evenly back over the window."""
+
+    grad_fn_name = "AvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geometry, divisor, out_shape):
+        cols = Im2Col.apply(_planes(x, geometry), geometry, 0.0)
+        sums = sh.reshape(red.sum(cols, 0), (geometry[0], geometry[12] * geometry[13]))
+        ctx.geometry, ctx.divisor, ctx.input_shape = geometry, divisor, x.shape
+        return sh.reshape(ew.div(sums, divisor), out_shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        geometry = ctx.geometry
+        share = ew.div(sh.reshape(g, (geometry[0], -1)), ctx.divisor)
+        spread = sh.expand(sh.reshape(share, (1, -1)), (geometry[4] * geometry[5], share.numel()))
+        return sh.reshape(Col2Im.apply(sh.contiguous(spread), geometry), ctx.input_shape), None, None, None
+
+
+def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, op):
+    geometry, out_shape = _pool_geometry(input, spatial, kernel_size, stride, padding, 1, ceil_mode, op)
+    *_, h, w, kh, kw, sh_, sw, ph, pw, _dh, _dw, oh, ow = geometry
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero")
+        divisor = np.full(oh * ow, float(divisor_override))
+    else:
+        extent = []
+        for o, size, k, st, p in ((oh, h, kh, sh_, ph), (ow, w, kw, sw, pw)):
+            start = np.arange(o) * st - p
+            end = np.minimum(start + k, size + p)  # the window clipped to the padded input
+            if not count_include_pad:
+                end, start = np.minimum(end, size), np.maximum(start, 0)
+            extent.append(end - start)
+        divisor = (extent[0][:, None] * extent[1][None, :]).reshape(-1).astype(np.float64)
+    divisor = _constant(input, divisor)
+    if spatial == 1:  # PyTorch's: a height-1 image, then squeezed
+        pooled = AvgPool2D.apply(sh.unsqueeze(input, -2), geometry, divisor, out_shape[:-1] + (1,) + out_shape[-1:])
+        return sh.squeeze(pooled, -2)
+    return AvgPool2D.apply(input, geometry, divisor, out_shape)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+# ---------------------------------------------------------------- adaptive average
+
+
+def _bins(size, out):
+    """The (out, size) matrix averaging each output position's bin, PyTorch's bins:
+    [floor(i * size / out), ceil((i + 1) * size / out))."""
+    matrix = np.zeros((out, size))
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+class AdaptiveAvgPool2D(Function):
+    grad_fn_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, rows, cols):
+        ctx.save_for_backward(rows, cols)
+        return la.matmul(la.matmul(rows, x), sh.t(cols))
+
+    @staticmethod
+    def backward(ctx, g):
+        rows, cols = ctx.saved_tensors
+        return la.matmul(la.matmul(sh.t(rows), g), cols), None, None
+
+
+def _adaptive_avg_pool(input, spatial, output_size, op):
+    _check_input(input, spatial, op)
+    if isinstance(output_size, (tuple, list)):
+        output_size = tuple(input.shape[-spatial + i] if s is None else s for i, s in enumerate(output_size))
+    out = _tuple(output_size, spatial, "output_size", op)
+    if min(out) < 0 or (spatial == 2 and len(out) != 2):
+        raise RuntimeError(f"{op}: output_size must be non-negative, got {list(out)}")
+    if any(s == 0 for s in input.shape[-spatial:]):
+        raise RuntimeError(f"{op}: Expected input to have non-zero size for non-batch dimensions, but input has "
+                           f"sizes {list(input.shape)} with dimension {input.ndim - spatial} being empty")
+    size = tuple(input.shape[-spatial:])
+    if spatial == 1:
+        return sh.squeeze(_adaptive_avg_pool(sh.unsqueeze(input, -2), 2, (1, out[0]), op), -2)
+    if out == (1, 1):  # PyTorch's global average: a mean
+        return red.mean(input, (-1, -2), True)
+    rows, cols = _constant(input, _bins(size[0], out[0])), _constant(input, _bins(size[1], out[1]))
+    return AdaptiveAvgPool2D.apply(input, rows, cols)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
+
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
