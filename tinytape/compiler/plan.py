@@ -38,6 +38,11 @@ def plan_buffers(gen):
         elif buf.kind == "value":
             buf.stored = True
             plan.escaping.append(b)
+        elif buf.kind == "view":  # a reshape of a value computed here: the value is handed out too
+            root = gen.root(b)
+            if gen.buffers[root].kind == "value" and root not in plan.escaping:
+                gen.buffers[root].stored = True
+                plan.escaping.append(root)
     for b, buf in enumerate(gen.buffers):
         if buf.kind == "value" and any(u != buf.group for u in buf.uses):
             buf.stored = True
