@@ -38,7 +38,7 @@ _compare_nd = _elementwise.BY_OP["compare_nd"]
 # the same numbers as the kernels' (and a compiled program's) ``a + b``, with numpy's
 # broadcasting and allocation in one C call instead of three reshapes and a dispatch
 _NUMPY_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.true_divide}
-_WIDE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)  # builtin dtypes are singletons: ``is`` compares
 _NUMPY_UNARY = _elementwise.NUMPY_UNARY
 
 try:  # numpy's floating-point error state, switched to "ignore" without np.errstate's 1 us
@@ -231,7 +231,7 @@ class CPUBackend(Backend):
         if dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and op in BINARY_CODES:
             if out is None:
                 ufunc = _NUMPY_BINARY.get(op)
-                if ufunc is not None and dtype in _WIDE_FLOATS and (a.ndim or b.ndim):
+                if ufunc is not None and (dtype is _F32 or dtype is _F64) and (a.ndim or b.ndim):
                     # any layout, broadcasting included (two 0-d operands would give a numpy scalar)
                     if _errors is None:
                         return _quietly(ufunc, a, b, order="C")
@@ -269,7 +269,7 @@ class CPUBackend(Backend):
         serve contiguous arrays only: a strided one takes the shared path's copy first);
         everything else through ``Backend.unary``."""
         dtype = x.dtype
-        if dtype in _WIDE_FLOATS and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
+        if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
             ufunc = _NUMPY_UNARY.get(op)
             if ufunc is not None:
                 if _errors is None:
@@ -329,7 +329,7 @@ class CPUBackend(Backend):
     def softmax(self, x, dim, log=False):
         """Along the last axis of a C-contiguous float32/float64 array: its rows straight to
         the kernel (the shared path's permutes are identities there); else the shared path."""
-        if dim == x.ndim - 1 and x.flags.c_contiguous and x.dtype in _WIDE_FLOATS:
+        if dim == x.ndim - 1 and x.flags.c_contiguous and (x.dtype is _F32 or x.dtype is _F64):
             cols = x.shape[-1]
             out = np.empty(x.shape, x.dtype)
             if x.size:
