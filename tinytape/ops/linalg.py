@@ -28,6 +28,9 @@ class Mm(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
+        if ctx.needs_input_grad[1]:  # b's layout, for its gradient's (``_transposed_product``)
+            flags = b._data.flags
+            ctx.b_transposed = not flags.c_contiguous and flags.f_contiguous and b._data.ndim == 2
         return a._new(a._backend.matmul(a._data, b._data))
 
     @staticmethod
@@ -38,10 +41,20 @@ class Mm(Function):
             # by the transposed storage directly, without two recorded transposes and checks
             backend = g._backend
             return ((g._new(backend.matmul(g._data, backend.swapaxes(b._data, 0, 1))) if b is not None else None),
-                    (g._new(backend.matmul(backend.swapaxes(a._data, 0, 1), g._data)) if a is not None else None))
+                    (g._new(_transposed_product(backend, a._data, g._data, ctx.b_transposed)) if a is not None else None))
         # the transposes are views: the backend multiplies by them without copying; for a
         # batched product the engine sums the gradient over broadcast batch dims
         return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
+
+
+def _transposed_product(backend, a, g, b_transposed):
+    """``a.T @ g``, the gradient of ``b`` in ``a @ b``, laid out as ``b`` is: where ``b`` is
+    the transpose of a C-contiguous matrix (``linear``'s ``weight.t()``), it is computed as
+    ``(g.T @ a).T``, so its transpose back (the weight's gradient) is C-contiguous and
+    becomes ``.grad`` without a transposing copy (PyTorch's ``mm_mat2_backward`` does the same)."""
+    if b_transposed:
+        return backend.swapaxes(backend.matmul(backend.swapaxes(g, 0, 1), a), 0, 1)
+    return backend.matmul(backend.swapaxes(a, 0, 1), g)
 
 
 class Bmm(Mm):
