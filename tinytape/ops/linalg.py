@@ -29,8 +29,8 @@ class Mm(Function):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
         if ctx.needs_input_grad[1]:  # b's layout, for its gradient's (``_transposed_product``)
-            flags = b._data.flags
-            ctx.b_transposed = not flags.c_contiguous and flags.f_contiguous and b._data.ndim == 2
+            data = b._data
+            ctx.b_transposed = data.ndim == 2 and data.strides[0] < data.strides[1]  # column-major
         return a._new(a._backend.matmul(a._data, b._data))
 
     @staticmethod
@@ -49,8 +49,8 @@ class Mm(Function):
 
 def _transposed_product(backend, a, g, b_transposed):
     """``a.T @ g``, the gradient of ``b`` in ``a @ b``, laid out as ``b`` is: where ``b`` is
-    the transpose of a C-contiguous matrix (``linear``'s ``weight.t()``), it is computed as
-    ``(g.T @ a).T``, so its transpose back (the weight's gradient) is C-contiguous and
+    column-major (the transpose of a C-contiguous matrix, as ``linear``'s ``weight.t()``), it
+    is computed as ``(g.T @ a).T``, so its transpose back (the weight's gradient) is C-contiguous and
     becomes ``.grad`` without a transposing copy (PyTorch's ``mm_mat2_backward`` does the same)."""
     if b_transposed:
         return backend.swapaxes(backend.matmul(backend.swapaxes(g, 0, 1), a), 0, 1)
