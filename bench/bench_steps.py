@@ -15,7 +15,7 @@ The steps (float32, one BLAS/OpenMP thread everywhere, set before any import):
 4. ``gru``: a hand-written GRU cell (one fused matmul per input, ``chunk(3, 1)``,
    sigmoid/tanh gates), same sizes, ``F.cross_entropy`` per step, ``optim.SGD``;
 5. ``attention``: a causal self-attention block (batch 8, T 32, C 64, 4 heads,
-   ``layer_norm``, qkv ``Linear``, ``split``, ``masked_fill(-inf)``, softmax, ``@ v``,
+   ``F.layer_norm``, qkv ``Linear``, ``split``, ``masked_fill(-inf)``, softmax, ``@ v``,
    projection, residual, 4x MLP with GELU), ``F.mse_loss``, ``optim.AdamW``.
 
 Every library starts from the same numpy parameters and data, so the first losses agree
@@ -197,7 +197,7 @@ def attention_step(lib, d):
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            # layer norms as parameters and F.layer_norm (tinytape has no nn.LayerNorm module)
+            # the layer norms: their parameters here, F.layer_norm in forward
             self.ln1_weight, self.ln1_bias = nn.Parameter(lib.ones(C)), nn.Parameter(lib.zeros(C))
             self.qkv = nn.Linear(C, 3 * C)
             self.proj = nn.Linear(C, C)
