@@ -41,7 +41,8 @@ class Mm(Function):
             # by the transposed storage directly, without two recorded transposes and checks
             backend = g._backend
             return ((g._new(backend.matmul(g._data, backend.swapaxes(b._data, 0, 1))) if b is not None else None),
-                    (g._new(_transposed_product(backend, a._data, g._data, ctx.b_transposed)) if a is not None else None))
+                    (g._new(_transposed_product(backend, a._data, g._data, getattr(ctx, "b_transposed", False)))
+                     if a is not None else None))
         # the transposes are views: the backend multiplies by them without copying; for a
         # batched product the engine sums the gradient over broadcast batch dims
         return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
