@@ -13,6 +13,7 @@ from operator import attrgetter
 
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
+from ..backend.opcodes import ADD, SUM
 from . import anomaly
 from .function import BackwardNode, _state
 
@@ -134,7 +135,7 @@ class _Walk:
                 if buf is None:
                     buf = buffers[target] = [None] * len(target.output_meta)
                 old = buf[nr]
-                buf[nr] = conformed if old is None else old + conformed
+                buf[nr] = conformed if old is None else _sum(old, conformed)
                 continue
             # a grad that is also another edge's or this node's incoming one may be
             # aliased elsewhere: it's copied before it becomes a leaf's .grad
@@ -143,7 +144,7 @@ class _Walk:
             if entry is None:
                 self.leaf_grads[target] = [conformed, borrowed]
             else:
-                entry[0], entry[1] = entry[0] + conformed, False
+                entry[0], entry[1] = _sum(entry[0], conformed), False
 
     def finish(self, create_graph):
         """Run the leaves' hooks, then accumulate into ``.grad`` or return what was asked."""
@@ -239,6 +240,13 @@ def _sum_to(grad, shape, node, index):
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(gshape)} but expected shape compatible with {list(shape)}")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if not _state.enabled and grad._data.dtype.kind == "f":
+        # the graph of the gradient is not kept: the sum op's kernel and a reshape of its
+        # result, without two ops' argument checks around them (the bias gradient's case)
+        data, backend, shape = grad._data, grad._backend, tuple(shape)
+        if dims:  # only leading dims (a bias): summed away, no reshape (a view) after
+            data = backend.reduce(SUM, data, dims, len(dims) != lead)
+        return grad._new(backend.reshape(data, shape) if data.shape != shape else data)
     if dims:
         grad = grad.sum(dims, keepdim=True)
     return grad.reshape(shape) if grad.shape != tuple(shape) else grad
@@ -246,6 +254,17 @@ def _sum_to(grad, shape, node, index):
 
 def _add(a, b):
     return b if a is None else a + b
+
+
+def _sum(a, b):
+    """``a + b`` of two gradients conformed to one shape and dtype: the add op's kernel
+    alone where the graph of the gradient is not kept (once per reused tensor)."""
+    if _state.enabled or a._backend is not b._backend:
+        return a + b
+    data = a._data
+    if data.shape != b._data.shape or data.dtype is not b._data.dtype:
+        return a + b
+    return a._new(a._backend.binary(ADD, data, b._data))
 
 
 def _zeros(meta, device):

@@ -34,7 +34,7 @@ class BackwardNode:
 
     _function = None  # the Function class this node belongs to (set per subclass)
     # per-entry state; class-level defaults keep recording an entry cheap
-    _saved = None  # [_SavedTensor, ...] once wired
+    _saved = None  # [(tensor, data, backend, version counter, version, output_nr, role), ...] once wired
     _to_save = ()  # what forward asked to save, until the outputs are known
     _released = False  # saved tensors freed by a backward without retain_graph
     _non_differentiable = ()
@@ -52,9 +52,20 @@ class BackwardNode:
     def saved_tensors(self):
         if self._released:
             raise RuntimeError(FREED_GRAPH)
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
             return ()
-        return tuple([saved.unpack(self) for saved in self._saved])
+        out = []
+        for entry in saved:  # (tensor, data, backend, version counter, version, output_nr, role) or None
+            if entry is None:
+                out.append(None)
+            elif entry[3][0] != entry[4]:
+                raise _modified(entry, self)
+            elif entry[0] is not None:
+                out.append(entry[0])
+            else:  # an output, kept as its data: re-wrapped (no output -> grad_fn -> output cycle)
+                out.append(Tensor._make(entry[1], True, self, entry[5], entry[3], entry[2]))
+        return tuple(out)
 
     # ---- introspection, as PyTorch's grad_fn ----
     def name(self):
@@ -77,9 +88,9 @@ class BackwardNode:
         if role is not None:
             if self._released:
                 raise RuntimeError(FREED_GRAPH)
-            for saved in self._saved or ():
-                if saved is not _NoneSaved and saved.role == role:
-                    return saved.unpack(self)
+            for entry in self._saved or ():
+                if entry is not None and entry[6] == role:
+                    return _unpack(entry, self)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_hook(self, hook):
@@ -108,38 +119,32 @@ _UNRECORDED = [type("_UnrecordedCtx", (_UnrecordedCtx,), {"__init__": object.__i
                                                           "needs_input_grad": (False,) * n}) for n in range(8)]
 
 
-class _SavedTensor:
-    """A tensor saved for backward, with the version it had when saved.
+# A tensor saved for backward is a tuple ``(tensor, data, backend, version counter,
+# version when saved, output_nr, role)`` (a tuple: no object to build per saved tensor).
+# An input is kept as the tensor; an output of the saving node as its data only
+# (``tensor`` None), re-wrapped on unpack, so ``output -> grad_fn -> saved output``
+# never forms a reference cycle.  ``role`` is ("input", i) or ("output", i), for
+# ``grad_fn._saved_self`` and kin; None where the saved tensor is neither.
 
-    An output of the saving node is kept as its data only and re-wrapped on unpack,
-    so ``output -> grad_fn -> saved output`` never forms a reference cycle.
-    """
 
-    __slots__ = ("tensor", "data", "backend", "version_counter", "version", "output_nr", "role")
+def _unpack(entry, node):
+    if entry[3][0] != entry[4]:
+        raise _modified(entry, node)
+    if entry[0] is not None:
+        return entry[0]
+    return Tensor._make(entry[1], True, node, entry[5], entry[3], entry[2])
 
-    def __init__(self, tensor, output_nr=None, role=None):
-        self.role = role  # ("input", i) or ("output", i): for grad_fn._saved_self and kin
-        self.version_counter = tensor._version
-        self.version = tensor._version[0]
-        self.output_nr = output_nr
-        if output_nr is None:
-            self.tensor, self.data, self.backend = tensor, None, None
-        else:
-            self.tensor, self.data, self.backend = None, tensor._data, tensor._backend
 
-    def unpack(self, node):
-        if self.version_counter[0] != self.version:
-            t = self.tensor
-            shape = list(t.shape) if t is not None else list(self.data.shape)
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_name(t, self.data)} {shape}], which is "
-                f"{'output ' + str(self.output_nr) if self.output_nr is not None else 'an input'} of "
-                f"{node.name()}, is at version {self.version_counter[0]}; expected version "
-                f"{self.version} instead. Hint: make a copy (.clone()) before modifying it in place.")
-        if self.tensor is not None:
-            return self.tensor
-        return Tensor._make(self.data, True, node, self.output_nr, self.version_counter, self.backend)
+def _modified(entry, node):
+    """The error for a saved tensor that an in-place op changed since it was saved."""
+    t, data, _, counter, version, output_nr, _ = entry
+    shape = list(t.shape) if t is not None else list(data.shape)
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{_type_name(t, data)} {shape}], which is "
+        f"{'output ' + str(output_nr) if output_nr is not None else 'an input'} of "
+        f"{node.name()}, is at version {counter[0]}; expected version "
+        f"{version} instead. Hint: make a copy (.clone()) before modifying it in place.")
 
 
 def _type_name(tensor, data):
@@ -237,19 +242,35 @@ def _record(node, args, outputs):
     Runs once per recorded op: plain loops, no generator expressions or helper calls
     per operand (each costs ~0.3 us)."""
     node.seq = _next_seq()
-    edges, meta = [], []
-    for a in args:
+    if len(args) == 2:  # most ops: the two operands' edges and metadata without building lists
+        a, b = args
         if isinstance(a, Tensor):
             data = a._data
-            meta.append((data.shape, data.dtype))
-            if a._requires_grad:
-                edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
-            else:
-                edges.append(None)
+            meta_a = (data.shape, data.dtype)
+            edge_a = ((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0)) if a._requires_grad else None
         else:
-            meta.append(None)
-            edges.append(None)
-    node.next_edges, node.input_meta = tuple(edges), tuple(meta)
+            meta_a = edge_a = None
+        if isinstance(b, Tensor):
+            data = b._data
+            meta_b = (data.shape, data.dtype)
+            edge_b = ((b._grad_fn, b._output_nr) if b._grad_fn is not None else (b, 0)) if b._requires_grad else None
+        else:
+            meta_b = edge_b = None
+        node.next_edges, node.input_meta = (edge_a, edge_b), (meta_a, meta_b)
+    else:
+        edges, meta = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                data = a._data
+                meta.append((data.shape, data.dtype))
+                if a._requires_grad:
+                    edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
+                else:
+                    edges.append(None)
+            else:
+                meta.append(None)
+                edges.append(None)
+        node.next_edges, node.input_meta = tuple(edges), tuple(meta)
     if type(outputs) is Tensor and not node._non_differentiable:  # one output: most ops
         out = outputs
         for a in args:
@@ -266,13 +287,14 @@ def _record(node, args, outputs):
     to_save = node._to_save
     if to_save:
         saved = []
+        first_out = wired[0] if wired else None
         for t in to_save:  # most saves are the output or the first operands: tested first
             if t is None:
-                saved.append(_NoneSaved)
-            elif wired and t is wired[0]:
-                saved.append(_SavedTensor(t, 0, _FIRST_OUTPUT))
+                saved.append(None)
+            elif t is first_out:
+                saved.append((None, t._data, t._backend, t._version, t._version[0], 0, _FIRST_OUTPUT))
             elif args and t is args[0]:
-                saved.append(_SavedTensor(t, None, _FIRST_INPUT))
+                saved.append((t, None, None, t._version, t._version[0], None, _FIRST_INPUT))
             else:
                 saved.append(_saved(t, args, wired))
         node._saved = saved
@@ -315,11 +337,11 @@ def _saved(t, args, outputs):
     """A saved tensor that is not the first output or operand: its role found by identity."""
     for i, o in enumerate(outputs):
         if o is t:
-            return _SavedTensor(t, i, ("output", i))
+            return (None, t._data, t._backend, t._version, t._version[0], i, ("output", i))
     for i, a in enumerate(args):
         if a is t:
-            return _SavedTensor(t, None, ("input", i))
-    return _SavedTensor(t, None, None)
+            return (t, None, None, t._version, t._version[0], None, ("input", i))
+    return (t, None, None, t._version, t._version[0], None, None)
 
 
 _FIRST_INPUT, _FIRST_OUTPUT = ("input", 0), ("output", 0)
@@ -353,12 +375,3 @@ def _accumulator(leaf):
     if node is None or node.variable is not leaf:
         node = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
     return node
-
-
-class _NoneSavedType:
-    @staticmethod
-    def unpack(node):
-        return None
-
-
-_NoneSaved = _NoneSavedType()

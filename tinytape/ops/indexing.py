@@ -142,6 +142,11 @@ class Slice(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not _state.enabled:  # no graph of the gradient to keep: zeros with g copied into the slice
+            backend = g._backend
+            grad = backend.zeros(tuple(ctx.in_shape), g._data.dtype)
+            backend.setitem(grad, ctx.index, g._data)
+            return g._new(grad), None
         return scatter_flat(g, _flat_ids(ctx.in_shape, ctx.index), ctx.in_shape), None
 
 

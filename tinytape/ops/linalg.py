@@ -28,6 +28,9 @@ class Mm(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
+        if ctx.needs_input_grad[1]:  # b's layout, for its gradient's (``_transposed_product``)
+            data = b._data
+            ctx.b_transposed = data.ndim == 2 and data.strides[0] < data.strides[1]  # column-major
         return a._new(a._backend.matmul(a._data, b._data))
 
     @staticmethod
@@ -38,10 +41,21 @@ class Mm(Function):
             # by the transposed storage directly, without two recorded transposes and checks
             backend = g._backend
             return ((g._new(backend.matmul(g._data, backend.swapaxes(b._data, 0, 1))) if b is not None else None),
-                    (g._new(backend.matmul(backend.swapaxes(a._data, 0, 1), g._data)) if a is not None else None))
+                    (g._new(_transposed_product(backend, a._data, g._data, getattr(ctx, "b_transposed", False)))
+                     if a is not None else None))
         # the transposes are views: the backend multiplies by them without copying; for a
         # batched product the engine sums the gradient over broadcast batch dims
         return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
+
+
+def _transposed_product(backend, a, g, b_transposed):
+    """``a.T @ g``, the gradient of ``b`` in ``a @ b``, laid out as ``b`` is: where ``b`` is
+    column-major (the transpose of a C-contiguous matrix, as ``linear``'s ``weight.t()``), it
+    is computed as ``(g.T @ a).T``, so its transpose back (the weight's gradient) is C-contiguous and
+    becomes ``.grad`` without a transposing copy (PyTorch's ``mm_mat2_backward`` does the same)."""
+    if b_transposed:
+        return backend.swapaxes(backend.matmul(backend.swapaxes(g, 0, 1), a), 0, 1)
+    return backend.matmul(backend.swapaxes(a, 0, 1), g)
 
 
 class Bmm(Mm):
@@ -190,6 +204,9 @@ class _AddProduct(Function):
         needs = ctx.needs_input_grad
         ctx.save_for_backward(a if needs[2] else None, b if needs[1] else None)
         ctx.beta, ctx.alpha = beta, alpha
+        if needs[2]:  # b's layout, for its gradient's (``_transposed_product``)
+            data = b._data
+            ctx.b_transposed = data.ndim == 2 and data.strides[0] < data.strides[1]
         backend = a._backend
         out = cls.product(backend, a._data, b._data)
         if alpha != 1:
@@ -206,7 +223,7 @@ class _AddProduct(Function):
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
         grad_input = (g if ctx.beta == 1 else g * ctx.beta) if needs[0] else None
-        grad_a, grad_b = cls.product_grads(g, a, b)
+        grad_a, grad_b = cls.product_grads(g, a, b, ctx)
         if ctx.alpha != 1:
             grad_a = grad_a * ctx.alpha if grad_a is not None else None
             grad_b = grad_b * ctx.alpha if grad_b is not None else None
@@ -217,8 +234,8 @@ class Addmm(_AddProduct):
     grad_fn_name = "AddmmBackward0"
 
     @staticmethod
-    def product_grads(g, a, b):
-        return Mm.backward(_Saved(a, b), g)
+    def product_grads(g, a, b, ctx):
+        return Mm.backward(_Saved(a, b, getattr(ctx, "b_transposed", False)), g)
 
 
 class Addmv(_AddProduct):
@@ -229,7 +246,7 @@ class Addmv(_AddProduct):
         return backend.reshape(backend.matmul(m, backend.reshape(v, (-1, 1))), (-1,))
 
     @staticmethod
-    def product_grads(g, m, v):
+    def product_grads(g, m, v, ctx):
         return Mv.backward(_Saved(m, v), g)
 
 
@@ -237,7 +254,7 @@ class Baddbmm(_AddProduct):
     grad_fn_name = "BaddbmmBackward0"
 
     @staticmethod
-    def product_grads(g, a, b):
+    def product_grads(g, a, b, ctx):
         return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
 
 
@@ -249,17 +266,19 @@ class Addbmm(_AddProduct):
         return backend.reduce(SUM, backend.matmul(a, b), (0,), False)
 
     @staticmethod
-    def product_grads(g, a, b):
+    def product_grads(g, a, b, ctx):
         g = g.unsqueeze(0)
         return ((matmul(g, b.mT) if b is not None else None),
                 (matmul(a.mT, g.expand(a.shape[0], *g.shape[1:])) if a is not None else None))
 
 
 class _Saved:
-    """What Mm/Mv's backward read from their ctx: the two operands (either may be None)."""
+    """What Mm/Mv's backward read from their ctx: the two operands (either may be None) and
+    whether the second is column-major."""
 
-    def __init__(self, a, b):
+    def __init__(self, a, b, b_transposed=False):
         self.saved_tensors = (a, b)
+        self.b_transposed = b_transposed
 
 
 def _add_product(cls, op, input, a, b, beta, alpha, out_shape):

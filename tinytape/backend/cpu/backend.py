@@ -11,7 +11,7 @@ import numpy as np
 from ..._dtype import cpu as _cpu_device
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
-from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES
+from ..opcodes import ADD, BINARY_CODES, COMPARE_CODES, DIV, MUL, REDUCE_CODES, SUB
 from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
@@ -32,6 +32,33 @@ _binary_nd = _elementwise.BY_OP["binary_nd"]
 _compare = _elementwise.BY_OP["compare"]
 _compare_scalar = _elementwise.BY_OP["compare_scalar"]
 _compare_nd = _elementwise.BY_OP["compare_nd"]
+
+
+# numpy's own loops for the four IEEE operations on float32/float64: correctly rounded, so
+# the same numbers as the kernels' (and a compiled program's) ``a + b``, with numpy's
+# broadcasting and allocation in one C call instead of three reshapes and a dispatch
+_NUMPY_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.true_divide}
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)  # builtin dtypes are singletons: ``is`` compares
+_NUMPY_UNARY = _elementwise.NUMPY_UNARY
+
+try:  # numpy's floating-point error state, switched to "ignore" without np.errstate's 1 us
+    from numpy._core._multiarray_umath import _make_extobj
+    from numpy._core._ufunc_config import _extobj_contextvar as _errors
+    _QUIET = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):  # another numpy: errstate itself
+    _errors = None
+
+
+def _quietly(ufunc, *args, **kwargs):
+    """``ufunc(*args)`` with IEEE results (inf, nan) and no numpy warnings, as PyTorch's."""
+    if _errors is None:
+        with np.errstate(all="ignore"):
+            return ufunc(*args, **kwargs)
+    token = _errors.set(_QUIET)
+    try:
+        return ufunc(*args, **kwargs)
+    finally:
+        _errors.reset(token)
 
 
 def _readonly(view):
@@ -203,6 +230,16 @@ class CPUBackend(Backend):
         dtype = a.dtype
         if dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and op in BINARY_CODES:
             if out is None:
+                ufunc = _NUMPY_BINARY.get(op)
+                if ufunc is not None and (dtype is _F32 or dtype is _F64) and (a.ndim or b.ndim):
+                    # any layout, broadcasting included (two 0-d operands would give a numpy scalar)
+                    if _errors is None:
+                        return _quietly(ufunc, a, b, order="C")
+                    token = _errors.set(_QUIET)
+                    try:
+                        return ufunc(a, b, order="C")
+                    finally:
+                        _errors.reset(token)
                 if a.flags.c_contiguous:
                     if a.shape == b.shape and b.flags.c_contiguous:
                         out = np.empty(a.shape, dtype)
@@ -226,6 +263,24 @@ class CPUBackend(Backend):
                 return out
         return Backend.binary(self, op, a, b, out)
 
+    def unary(self, op, x):
+        """numpy's loop (``NUMPY_UNARY``: exp, tanh, log...) on a C-contiguous float32/float64
+        array, allocating its output, as ``Backend.unary`` runs it (numpy's vector loops
+        serve contiguous arrays only: a strided one takes the shared path's copy first);
+        everything else through ``Backend.unary``."""
+        dtype = x.dtype
+        if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
+            ufunc = _NUMPY_UNARY.get(op)
+            if ufunc is not None:
+                if _errors is None:
+                    return _quietly(ufunc, x, order="C")
+                token = _errors.set(_QUIET)
+                try:
+                    return ufunc(x, order="C")
+                finally:
+                    _errors.reset(token)
+        return Backend.unary(self, op, x)
+
     def compare(self, op, a, b):
         """``binary``'s common layouts, for a bool result."""
         dtype = a.dtype
@@ -242,14 +297,45 @@ class CPUBackend(Backend):
         return Backend.compare(self, op, a, b)
 
     def reduce(self, op, x, dims, keepdim):
-        """A reduction over every axis of a C-contiguous array (a loss): one run over the
-        buffer, straight to the kernel; everything else through ``Backend.reduce``."""
-        if not dims and x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \
+        """A reduction of a C-contiguous array over every axis (a loss) or over one run of
+        adjacent axes (``sum(dim)``, a bias gradient): the (outer, n, inner) view straight
+        to the kernel, as ``Backend.reduce`` plans it; everything else through it."""
+        if x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \
                 and op in REDUCE_CODES:
-            out = np.empty((1,) * x.ndim if keepdim else (), x.dtype)
-            _reduction.reduce_mid(op, x.reshape(1, x.size, 1), out.reshape(1, 1))
-            return out
+            if not dims:
+                out = np.empty((1,) * x.ndim if keepdim else (), x.dtype)
+                _reduction.reduce_mid(op, x.reshape(1, x.size, 1), out.reshape(1, 1))
+                return out
+            lo, hi = dims[0], dims[-1]
+            if hi - lo + 1 == len(dims) and len(dims) < x.ndim:  # one run of adjacent axes, not all
+                shape = x.shape
+                outer = n = inner = 1
+                for i, s in enumerate(shape):
+                    if i < lo:
+                        outer *= s
+                    elif i > hi:
+                        inner *= s
+                    else:
+                        n *= s
+                if n:  # (an empty axis takes the shared path: the empty sum, max's refusal)
+                    # allocated in the result's shape, written through a view: an array of its
+                    # own (``owns``), which a leaf's .grad can keep without a copy
+                    out = np.empty(shape[:lo] + (1,) * len(dims) + shape[hi + 1:] if keepdim
+                                   else shape[:lo] + shape[hi + 1:], x.dtype)
+                    _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
+                    return out
         return Backend.reduce(self, op, x, dims, keepdim)
+
+    def softmax(self, x, dim, log=False):
+        """Along the last axis of a C-contiguous float32/float64 array: its rows straight to
+        the kernel (the shared path's permutes are identities there); else the shared path."""
+        if dim == x.ndim - 1 and x.flags.c_contiguous and (x.dtype is _F32 or x.dtype is _F64):
+            cols = x.shape[-1]
+            out = np.empty(x.shape, x.dtype)
+            if x.size:
+                _nn.softmax_rows(x.reshape(-1, cols), out.reshape(-1, cols), log)
+            return out
+        return Backend.softmax(self, x, dim, log)
 
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop
@@ -287,8 +373,7 @@ class CPUBackend(Backend):
     def _unary_kernel(op, x, out):
         ufunc = _elementwise.NUMPY_UNARY.get(op)
         if ufunc is not None and x.dtype.kind == "f":  # numpy's rint/floor of int64 refuse an int64 out
-            with np.errstate(all="ignore"):  # IEEE results (log(0) = -inf), without numpy's warnings
-                ufunc(x, out=out)
+            _quietly(ufunc, x, out=out)  # IEEE results (log(0) = -inf), without numpy's warnings
         else:
             _unary[op](x.reshape(-1), out.reshape(-1))
 
