@@ -255,8 +255,12 @@ def _indexing_lines(em, stmt):
     if kind == "scatter_add":
         return [f"    {out_flat}[:] = 0", f"    index_scatter_add({out_flat}, {flat[0]}, {flat[1]})"]
     stride, size, wrap, (runtime_error, prefix, suffix) = stmt[5:]
-    return [f"    index_positions({flat[0]}, {flat[1]}, {flat[2]}, {int(stride)}, {int(size)}, {bool(wrap)}, "
-            f"{out_flat}, {bool(runtime_error)}, {prefix!r}, {suffix!r})"]
+    status = f"status{out}"
+    return [f"    {status} = np.zeros(2, np.int64)",
+            f"    index_positions({flat[0]}, {flat[1]}, {flat[2]}, {int(stride)}, {int(size)}, {bool(wrap)}, "
+            f"{out_flat}, {status})",
+            f"    if {status}[0]:",
+            f"        raise {'RuntimeError' if runtime_error else 'IndexError'}({prefix!r} + str({status}[1]) + {suffix!r})"]
 
 
 def build_module(gen, plan):

@@ -1,5 +1,6 @@
 """Activations and losses, as ``torch.nn.functional`` names them (the pointwise
 activations live in ``nn/pointwise.py``)."""
+import functools
 import math
 import warnings
 
@@ -453,6 +454,14 @@ def _reduce(loss, reduction, op):
 # ---------------------------------------------------------------- class-index losses
 
 
+@functools.lru_cache(maxsize=64)
+def _class_plan(n, c):
+    """(each row's first flat position, the row each reads): read-only, per (rows, classes)."""
+    rows, where = np.arange(n, dtype=np.int64) * c, np.arange(n, dtype=np.int64)
+    rows.flags.writeable = where.flags.writeable = False
+    return rows, where
+
+
 class NllLoss(Function):
     """-log_prob[i, target_i] (times the class weight), reduced; rows whose target is
     ``ignore_index`` count for nothing."""
@@ -469,7 +478,8 @@ class NllLoss(Function):
         t = target._data
         valid = backend.compare(NE, t, backend.scalar(ignore_index, t.dtype))
         safe_t = backend.where(valid, t, backend.scalar(0, t.dtype))
-        ids = backend.positions(np.arange(n, dtype=np.int64) * c, safe_t, np.arange(n, dtype=np.int64), 1, c,
+        rows, where = _class_plan(n, c)
+        ids = backend.positions(rows, safe_t, where, 1, c,
                                 False, (False, "nll_loss: Target ", f" is out of bounds for {c} classes"))
         w = backend.astype(valid, dtype)
         if weight is not None:

@@ -6,6 +6,7 @@ only tensors reach the backends.  Pooling and convolution are in windows.py; sel
 order statistics (median, kthvalue) and spreads (var_mean, dist) in their own files,
 exported through the tables below.
 """
+import functools
 import math
 import numbers
 import warnings
@@ -204,17 +205,28 @@ def _scatter_positions(input, dim, index, op):
     raised by the kernel."""
     d = _check_scatter_index(input, dim, index, op)
     n = input.shape[d] if input.ndim else 1
-    if input.ndim:
-        grid = list(np.indices(index.shape, sparse=True))
-        grid[d] = np.zeros((1,) * index.ndim, np.int64)
-        base = np.ravel_multi_index(tuple(np.broadcast_to(g, index.shape) for g in grid), input.shape) \
-            if index.numel() else np.zeros(index.shape, np.int64)
-        stride = math.prod(input.shape[d + 1:])
-    else:
-        base, stride = np.zeros(index.shape, np.int64), 1
-    where = np.arange(index.numel(), dtype=np.int64).reshape(index.shape)
+    base, where, stride = _scatter_plan(tuple(input.shape), tuple(index.shape), d)
     error = (True, f"{op}(): index ", f" is out of bounds for dimension {d} with size {n}")
-    return input._backend.positions(np.ascontiguousarray(base, np.int64), index._data, where, stride, n, False, error)
+    return input._backend.positions(base, index._data, where, stride, n, False, error)
+
+
+@functools.lru_cache(maxsize=256)
+def _scatter_plan(shape, index_shape, d):
+    """(base positions, which index element each reads, stride along ``d``): read-only
+    arrays planned from the shapes, shared by the calls with these shapes."""
+    size = math.prod(index_shape)
+    if shape:
+        grid = list(np.indices(index_shape, sparse=True))
+        grid[d] = np.zeros((1,) * len(index_shape), np.int64)
+        base = np.ravel_multi_index(tuple(np.broadcast_to(g, index_shape) for g in grid), shape) \
+            if size else np.zeros(index_shape, np.int64)
+        stride = math.prod(shape[d + 1:])
+    else:
+        base, stride = np.zeros(index_shape, np.int64), 1
+    base = np.ascontiguousarray(base, np.int64)
+    where = np.arange(size, dtype=np.int64).reshape(index_shape)
+    base.flags.writeable = where.flags.writeable = False
+    return base, where, stride
 
 
 def scatter(input, dim, index, src=None, value=None, reduce=None):

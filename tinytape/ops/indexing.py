@@ -6,6 +6,7 @@ Every index is resolved to flat positions on the host and checked against the te
 size before a kernel sees it (the kernels check nothing): a gather, scatter or setitem
 out of range is an IndexError or RuntimeError here, never a read or write out of bounds.
 """
+import functools
 import math
 import numbers
 import warnings
@@ -91,29 +92,52 @@ def _index_dims(index, ndim):
 
 def _tensor_positions(x, index, op=None):
     """Flat positions in ``x`` of an index holding integer tensors, shaped as the result.
-    Shapes alone plan it on the host: ``base``, the positions with every tensor's value
-    taken as 0, and for each tensor, which of its elements each result element reads;
-    the backend then adds ``value * stride`` per tensor, checking each value against
-    its dim's size (IndexError, as PyTorch), so nothing is read on the host."""
-    zeros = tuple(np.zeros(i.shape, np.int64) if isinstance(i, Tensor) else i for i in index)
-    ids = _flat_ids(x.shape, zeros)  # shape errors (too many indices, shapes that don't broadcast)
-    if not ids.size:
-        return ids
-    dims = _index_dims(index, x.ndim)
-    for k, item in enumerate(index):
-        if not isinstance(item, Tensor):
-            continue
-        d, n = dims[k], max(item.numel(), 1)
-        helper = list(x.shape)
-        helper[d] = n
-        along = np.broadcast_to(np.arange(n).reshape([-1 if j == d else 1 for j in range(x.ndim)]), helper)
-        where = along[tuple(np.arange(item.numel()).reshape(item.shape) if j == k else z
-                            for j, z in enumerate(zeros))]
-        size = x.shape[d]
+    Shapes alone plan it on the host (``_position_plan``): ``base``, the positions with
+    every tensor's value taken as 0, and for each tensor, which of its elements each
+    result element reads; the backend then adds ``value * stride`` per tensor, checking
+    each value against its dim's size (IndexError, as PyTorch), so nothing is read on the
+    host."""
+    key = tuple(("tensor", i.shape) if isinstance(i, Tensor) else i for i in index)
+    try:
+        hash(key)
+    except TypeError:  # a host array among the items: planned afresh
+        base, steps = _position_plan.__wrapped__(tuple(x.shape), key)
+    else:
+        base, steps = _position_plan(tuple(x.shape), key)
+    ids = base
+    for k, where, stride, size, d in steps:
         error = (False, f"{op}: index " if op else "index ", f" is out of bounds for dimension {d} with size {size}")
-        ids = x._backend.positions(ids, item._data, np.ascontiguousarray(where, np.int64),
-                                   math.prod(x.shape[d + 1:]), size, True, error)
+        ids = x._backend.positions(ids, index[k]._data, where, stride, size, True, error)
     return ids
+
+
+@functools.lru_cache(maxsize=256)
+def _position_plan(shape, key):
+    """(base positions, [(item, where, stride, size, dim) per tensor item]) for indexing
+    ``shape`` with ``key`` (tensors as ``("tensor", shape)``): read-only arrays, shared
+    by every call with the same shapes."""
+    def is_tensor(item):
+        return isinstance(item, tuple) and len(item) == 2 and item[0] == "tensor"
+    zeros = tuple(np.zeros(i[1], np.int64) if is_tensor(i) else i for i in key)
+    base = _flat_ids(shape, zeros)  # shape errors (too many indices, shapes that don't broadcast)
+    steps = []
+    if base.size:
+        dims = _index_dims(zeros, len(shape))
+        for k, item in enumerate(key):
+            if not is_tensor(item):
+                continue
+            d, numel = dims[k], math.prod(item[1])
+            n = max(numel, 1)
+            helper = list(shape)
+            helper[d] = n
+            along = np.broadcast_to(np.arange(n).reshape([-1 if j == d else 1 for j in range(len(shape))]), helper)
+            where = np.ascontiguousarray(along[tuple(np.arange(numel).reshape(item[1]) if j == k else z
+                                                     for j, z in enumerate(zeros))], np.int64)
+            where.flags.writeable = False
+            steps.append((k, where, math.prod(shape[d + 1:]), shape[d], d))
+    base = np.ascontiguousarray(base, np.int64)
+    base.flags.writeable = False
+    return base, tuple(steps)
 
 
 def _flat_ids(shape, index):

@@ -484,9 +484,11 @@ class CPUBackend(Backend):
     @staticmethod
     def _positions_kernel(base, index, where, stride, size, wrap, error):
         out = np.empty(base.shape, np.int64)
-        runtime_error, prefix, suffix = error
-        _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1),
-                            runtime_error, prefix, suffix)
+        status = np.zeros(2, np.int64)
+        _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1), status)
+        if status[0]:
+            runtime_error, prefix, suffix = error
+            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{status[1]}{suffix}")
         return out
 
     # ---- windows ----

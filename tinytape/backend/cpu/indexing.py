@@ -32,16 +32,17 @@ def scatter_add(dst, index, src):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def positions(base, index, where, stride, size, wrap, out, runtime_error, prefix, suffix):
+def positions(base, index, where, stride, size, wrap, out, status):
     """``out[i] = base[i] + k * stride`` for ``k = index[where[i]]`` (``+ size`` where
-    negative and ``wrap``); a ``k`` outside ``[0, size)`` raises the op's error
-    (``prefix + k + suffix``: IndexError, or RuntimeError where the op's is)."""
+    negative and ``wrap``); a ``k`` outside ``[0, size)`` stops the loop with
+    ``status = (1, k)`` — the caller raises the op's error (its text is not an argument:
+    numba types a string argument slowly on every call)."""
     for i in range(out.size):
         k = index[where[i]]
         if wrap and k < 0:
             k += size
         if k < 0 or k >= size:
-            if runtime_error:
-                raise RuntimeError(prefix + str(index[where[i]]) + suffix)
-            raise IndexError(prefix + str(index[where[i]]) + suffix)
+            status[0] = 1
+            status[1] = index[where[i]]
+            return
         out[i] = base[i] + k * stride
