@@ -106,7 +106,9 @@ def main(cfg):
     out_dir = hydra_cfg.runtime.output_dir
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        return run(cfg, out_dir, setup=_prepared.pop(_key(cfg), None))["final_loss"]
+        result = run(cfg, out_dir, setup=_prepared.pop(_key(cfg), None),
+                     resume_command=list(hydra_cfg.overrides.task))
+        return result.get("final_loss")
     except (ConfigError, OmegaConfBaseException, TrainingStopped, OSError) as e:
         reason = _one_line(e) if not isinstance(e, OSError) else f"can't write the outputs in {out_dir} ({e})"
         if not in_sweep:

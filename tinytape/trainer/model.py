@@ -100,3 +100,47 @@ class TwoLayerNet(nn.Module):
         for w, g in ((self.w1, grad_w1), (self.w2, grad_w2)):
             w.grad = g if w.grad is None else w.grad + g
         return loss
+
+
+class CrossEntropyLoss(nn.CrossEntropyLoss):
+    """``nn.CrossEntropyLoss`` whose class ``weight`` may be a plain list (from a config);
+    the targets are class indices (N,) or class probabilities (N, C)."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        if weight is not None and not isinstance(weight, tt.Tensor):
+            weight = tt.tensor([float(w) for w in weight])
+        if not 0.0 <= float(label_smoothing) <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction,
+                         label_smoothing=float(label_smoothing))
+
+
+_ACTIVATION_LAYERS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+class MLP(nn.Module):
+    """Linear layers with ``activation`` between them: D_in -> hidden... -> D_out (for
+    classes, D_out is their number and the outputs are logits).  Rows of more than one
+    dimension (images) are flattened first.  Weights as ``nn.Linear`` draws them, from the
+    global generator (``seed``)."""
+
+    def __init__(self, D_in, D_out, hidden=(128,), activation="relu", dropout=0.0):
+        super().__init__()
+        if activation not in _ACTIVATION_LAYERS:
+            raise ValueError(f"activation must be one of {', '.join(_ACTIVATION_LAYERS)}, got {activation!r}")
+        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
+        for h in hidden:
+            if not isinstance(h, int) or isinstance(h, bool) or h <= 0:
+                raise ValueError(f"hidden must be positive integers, got {h!r}")
+        check_memory(sum(a * b for a, b in zip([D_in, *hidden], [*hidden, D_out])), f"hidden={hidden}")
+        layers, width = [], D_in
+        for h in hidden:
+            layers += [nn.Linear(width, h), _ACTIVATION_LAYERS[activation]()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        layers.append(nn.Linear(width, D_out))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x.flatten(1) if x.ndim > 2 else x)
