@@ -25,7 +25,10 @@ from .data import HARNESS_KEYS as DATA_KEYS
 from .data import Batches, DataError, check_array, is_labels, read_npz, unpack
 
 DTYPES = {"float32": tt.float32, "float64": tt.float64}
-MODEL_KEYS = ("init",)  # read by the trainer, not passed to the model
+MODEL_KEYS = ("init",)
+# the data config's keys a target gets only when its signature takes them: random.yaml's
+# sizes stay behind when data._target_ names a function of the user's; seed when it wants one
+DROPPABLE_DATA_KEYS = ("N", "D_in", "D_out", "seed")  # read by the trainer, not passed to the model
 
 
 def _one_line(e):
@@ -39,12 +42,12 @@ def _cause(e):
     return e
 
 
-def instantiate(key, node, *args, harness_keys=(), supplied=None, accepted_only=False):
+def instantiate(key, node, *args, harness_keys=(), supplied=None, droppable=()):
     """Build config node ``key``'s ``_target_`` with ``args`` first; ``supplied`` fills the
     target's arguments of those names that the config leaves out or sets to null (the
-    data's widths, a schedule's length).  ``accepted_only``: keys the target's signature
-    doesn't take are left out (a data group's defaults, given to a function of the
-    user's) instead of refused."""
+    data's widths, a schedule's length).  ``droppable``: keys that are left out, not
+    refused, when the target's signature doesn't take them (the random data's sizes and
+    the seed, given to a data function of the user's)."""
     if not isinstance(node, DictConfig) or not isinstance(node.get("_target_"), str) or not node._target_:
         raise ConfigError(f"{key}._target_ must name a class or function (e.g. {key}._target_=mymodule.MyClass)")
     path = node._target_
@@ -73,8 +76,8 @@ def instantiate(key, node, *args, harness_keys=(), supplied=None, accepted_only=
             if name in params and kwargs.get(name) is None:
                 options[name] = kwargs[name] = value
         names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)][len(args):]
-        if accepted_only and not takes_any:
-            for name in [n for n in kwargs if n not in params]:
+        if not takes_any:
+            for name in [n for n in kwargs if n not in params and n in droppable]:
                 del options[name], kwargs[name]
         for name in kwargs:
             if name not in params and not takes_any:
@@ -112,7 +115,7 @@ def _as_tensor(array, dtype, device):
 
 def build_data(cfg, dtype, device):
     """((x, y), (x_val, y_val) or None) as tensors: the data target's output, checked."""
-    built = instantiate("data", cfg.data, harness_keys=DATA_KEYS, accepted_only=True)
+    built = instantiate("data", cfg.data, harness_keys=DATA_KEYS, droppable=DROPPABLE_DATA_KEYS)
     try:
         train, val = unpack(built)
     except DataError as e:

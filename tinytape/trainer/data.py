@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 
 import tinytape as tt
+from tinytape.utils.data import DataLoader, TensorDataset
 
 HARNESS_KEYS = ("batch_size", "shuffle", "val_fraction")
 
@@ -168,9 +169,9 @@ def unpack(built):
 
 
 class Batches:
-    """The training rows cut into minibatches: step ``s`` is batch ``s % per_epoch`` of
-    epoch ``s // per_epoch`` — a function of the step alone, so a resumed run sees the
-    batches the uninterrupted one would have.  ``val``: the held-out (x, y), from the data
+    """The training rows cut into minibatches, read through a ``DataLoader``: step ``s`` is
+    batch ``s % per_epoch`` of epoch ``s // per_epoch`` — a function of the step alone, so
+    a resumed run sees the batches the uninterrupted one would have.  ``val``: the held-out (x, y), from the data
     target or ``val_fraction`` of the rows (``val_rows``, in the rows' order); ``classes``:
     the number of classes when ``y`` holds class labels, else None."""
 
@@ -188,6 +189,7 @@ class Batches:
         else:
             self.val = val
         self.x, self.y, self.classes = x, y, classes
+        self.dataset = TensorDataset(x, y)
         self.n = x.shape[0]
         self.batch_size = self.n if batch_size is None else min(int(batch_size), self.n)
         self.per_epoch = -(-self.n // self.batch_size)
@@ -202,10 +204,28 @@ class Batches:
                            if self.shuffle else np.arange(self.n))
         return self._order
 
+    def loader(self, epoch, start=0):
+        """A DataLoader over the batches of ``epoch`` from its batch ``start`` on: each
+        batch is one read of the training TensorDataset at a tensor of row numbers."""
+        order, size = self.order(epoch), self.batch_size
+        chunks = [tt.tensor(order[i:i + size], device=self.x.device) for i in range(start * size, self.n, size)]
+        return DataLoader(self.dataset, batch_size=None, sampler=chunks)
+
+    def iterate(self, start, stop):
+        """(step, x, y) for the steps ``start`` to ``stop - 1``."""
+        step = start
+        while step < stop:
+            if self.batch_size == self.n and not self.shuffle:
+                yield step, self.x, self.y  # the whole set, as the seed trains
+                step += 1
+                continue
+            epoch, index = divmod(step, self.per_epoch)
+            for x, y in self.loader(epoch, index):
+                yield step, x, y
+                step += 1
+                if step >= stop:
+                    return
+
     def __call__(self, step):
-        if self.batch_size == self.n and not self.shuffle:
-            return self.x, self.y  # the whole set, as the seed trains
-        epoch, index = divmod(step, self.per_epoch)
-        order = self.order(epoch)
-        rows = tt.tensor(order[index * self.batch_size:(index + 1) * self.batch_size], device=self.x.device)
-        return self.x[rows], self.y[rows]
+        """The batch of ``step``."""
+        return next(self.iterate(step, step + 1))[1:]

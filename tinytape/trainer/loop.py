@@ -216,12 +216,11 @@ class Run:
         compiled = compiled_step(model, loss_fn, optimizer, keep) if cfg.trainer.compile else None
         self.warned = False
         t0 = time.perf_counter()
-        for step in range(self.start, steps):
+        for step, x, y in batches.iterate(self.start, steps):
             first = step == self.start
             output = None
             lr = current_lr(optimizer)
             started = time.perf_counter()
-            x, y = batches(step)
             if compiled is None:
                 if first:
                     log.info("step %d: running the first step (each kernel compiles on its first use)...", step)
@@ -260,7 +259,8 @@ class Run:
                 setup.scheduler.step()
             finished = time.perf_counter()
             if compiling:
-                self.compile_s = (self.compile_s or 0.0) + finished - started
+                if compiled is not None:
+                    self.compile_s = (self.compile_s or 0.0) + finished - started
                 if finished - started > 0.1:
                     log.info("step %d took %.2f s (%s)", step, finished - started,
                              "compiling" if compiled is not None else "its kernels compiled")
