@@ -436,7 +436,7 @@ def evaluate_checkpoint(cfg, setup, out_dir):
               "split": split, **values}
     with open(os.path.join(out_dir, "eval.json"), "w") as f:
         json.dump(result, f, indent=2, allow_nan=False)
-    line = f"{cfg.trainer.resume} (step {state['step']}) on {split}, {x.shape[0]} rows: " + \
+    line = f"{cfg.trainer.resume} (after {state['step']} steps) on {split}, {x.shape[0]} rows: " + \
         ", ".join(f"{k} {v:.6g}" for k, v in values.items())
     log.info("%s", line)
     print(line)
