@@ -68,8 +68,8 @@ def check_array(a, what):
 
 
 def is_labels(y):
-    """Class labels: integers, one per row."""
-    return y.ndim == 1 and y.dtype.kind in "iu"
+    """Class labels: integers (or booleans), one per row."""
+    return y.ndim == 1 and y.dtype.kind in "biu"
 
 
 def npz_data(path):
