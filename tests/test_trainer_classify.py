@@ -275,7 +275,7 @@ def test_digits_are_ten_classes_of_64_pixels():
     b = setup.batches
     assert b.classes == 10 and tuple(b.x.shape) == (1438, 64) and tuple(b.val[0].shape) == (359, 64)
     assert b.y.dtype == tt.int64 and 0 <= b.x.min().item() and b.x.max().item() <= 1
-    assert (b.batch_size, b.per_epoch) == (32, 45)
+    assert (b.batch_size, b.per_epoch, b.drop_last) == (32, 44, True)
 
 
 # ------------------------------------------------------------------ data targets
@@ -325,6 +325,10 @@ def test_batches_come_through_a_dataloader(monkeypatch, labels_npz):
     # a batch is a function of its step: resuming at step 5 gives the batches of the full pass
     again = [y.tolist() for _, _, y in setup.batches.iterate(5, 8)]
     assert again == [y.tolist() for y in seen[5:8]]
+    # drop_last: three batches of 16 an epoch, one batch shape
+    dropped = prepare(config("data=npz", f"data.path={labels_npz}", "data.batch_size=16", "data.shuffle=true",
+                             "+data.drop_last=true", *CLASSIFY)).batches
+    assert dropped.per_epoch == 3 and [len(y) for _, _, y in dropped.iterate(0, 6)] == [16] * 6
 
 
 # ------------------------------------------------------------------ schedules, best, early stopping, eval

@@ -250,7 +250,8 @@ def prepare(cfg):
     (x, y), val = build_data(cfg, dtype, device)
     classes = count_classes(y, val) if is_labels_tensor(y) else None
     batches = Batches(x, y, cfg.data.get("batch_size"), cfg.data.get("shuffle", False),
-                      cfg.data.get("val_fraction", 0.0), cfg.seed, val=val, classes=classes)
+                      cfg.data.get("val_fraction", 0.0), cfg.seed, val=val, classes=classes,
+                      drop_last=cfg.data.get("drop_last", False))
     loss = instantiate("loss", cfg.loss)
     if hasattr(loss, "to"):
         loss = loss.to(dtype).to(device)  # class weights in the run's dtype

@@ -119,6 +119,7 @@ CHECKS = {
     "optim.betas": betas,
     "data.batch_size": optional(positive_int),
     "data.shuffle": boolean,
+    "data.drop_last": boolean,
     "data.val_fraction": fraction,
     "data.N": positive_int,
     "data.D_in": positive_int,

@@ -5,8 +5,8 @@ with the same first dimension — or a Dataset (``len(ds)`` and ``ds[i] -> (x_i,
 (kept as int64 for the loss); any other ``y`` is a regression target of the run's dtype.
 
 The harness keys of the ``data`` config (not passed to the target): ``batch_size`` (null:
-the whole set each step, as in the seed), ``shuffle`` (a seeded permutation each epoch)
-and ``val_fraction`` (rows held out; their loss and metrics are logged beside the
+the whole set each step, as in the seed), ``shuffle`` (a seeded permutation each epoch),
+``drop_last`` (leave out an epoch's smaller last batch) and ``val_fraction`` (rows held out; their loss and metrics are logged beside the
 training loss).  ``Batches`` cuts the training rows into the steps' minibatches."""
 import math
 import os
@@ -17,7 +17,7 @@ import numpy as np
 import tinytape as tt
 from tinytape.utils.data import DataLoader, TensorDataset
 
-HARNESS_KEYS = ("batch_size", "shuffle", "val_fraction")
+HARNESS_KEYS = ("batch_size", "shuffle", "val_fraction", "drop_last")
 
 
 def generator(seed, stream):
@@ -175,7 +175,8 @@ class Batches:
     target or ``val_fraction`` of the rows (``val_rows``, in the rows' order); ``classes``:
     the number of classes when ``y`` holds class labels, else None."""
 
-    def __init__(self, x, y, batch_size=None, shuffle=False, val_fraction=0.0, seed=0, val=None, classes=None):
+    def __init__(self, x, y, batch_size=None, shuffle=False, val_fraction=0.0, seed=0, val=None, classes=None,
+                 drop_last=False):
         n = x.shape[0]
         n_val = int(math.floor(n * val_fraction))
         self.all = (x, y)  # every row, before the split
@@ -192,7 +193,9 @@ class Batches:
         self.dataset = TensorDataset(x, y)
         self.n = x.shape[0]
         self.batch_size = self.n if batch_size is None else min(int(batch_size), self.n)
-        self.per_epoch = -(-self.n // self.batch_size)
+        # drop_last: an epoch's last batch, when smaller, is left out (one batch shape: one compiled program)
+        self.drop_last = bool(drop_last)
+        self.per_epoch = self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
         self.shuffle, self.seed = shuffle, seed
         self._epoch, self._order = None, None
 
@@ -208,7 +211,8 @@ class Batches:
         """A DataLoader over the batches of ``epoch`` from its batch ``start`` on: each
         batch is one read of the training TensorDataset at a tensor of row numbers."""
         order, size = self.order(epoch), self.batch_size
-        chunks = [tt.tensor(order[i:i + size], device=self.x.device) for i in range(start * size, self.n, size)]
+        end = self.per_epoch * size if self.drop_last else self.n
+        chunks = [tt.tensor(order[i:i + size], device=self.x.device) for i in range(start * size, end, size)]
         return DataLoader(self.dataset, batch_size=None, sampler=chunks)
 
     def iterate(self, start, stop):
