@@ -327,7 +327,7 @@ def test_batches_come_through_a_dataloader(monkeypatch, labels_npz):
     assert again == [y.tolist() for y in seen[5:8]]
     # drop_last: three batches of 16 an epoch, one batch shape
     dropped = prepare(config("data=npz", f"data.path={labels_npz}", "data.batch_size=16", "data.shuffle=true",
-                             "+data.drop_last=true", *CLASSIFY)).batches
+                             "data.drop_last=true", *CLASSIFY)).batches
     assert dropped.per_epoch == 3 and [len(y) for _, _, y in dropped.iterate(0, 6)] == [16] * 6
 
 
