@@ -144,3 +144,31 @@ class MLP(nn.Module):
 
     def forward(self, x):
         return self.layers(x.flatten(1) if x.ndim > 2 else x)
+
+
+class CNN(nn.Module):
+    """A small convolutional net for square images: rows of ``D_in`` pixels (or (C, H, W)
+    images) -> ``channels`` 3x3 convolutions with ReLU, each followed by a 2x2 max-pool
+    -> a linear layer of ``D_out`` logits.  Needs ``nn.Conv2d`` and ``nn.MaxPool2d``."""
+
+    def __init__(self, D_in, D_out, channels=(16, 32), in_channels=1):
+        super().__init__()
+        if not hasattr(nn, "Conv2d") or not hasattr(nn, "MaxPool2d"):
+            raise ValueError("this tinytape has no nn.Conv2d / nn.MaxPool2d; use model=classifier")
+        side = int(round((D_in / in_channels) ** 0.5))
+        if side * side * in_channels != D_in:
+            raise ValueError(f"D_in={D_in} is not {in_channels} square image(s) of pixels")
+        channels = [channels] if isinstance(channels, int) else list(channels)
+        self.shape = (in_channels, side, side)
+        layers, width = [], in_channels
+        for c in channels:
+            if side < 2:
+                raise ValueError(f"{len(channels)} pooling layers halve a {self.shape[1]}-pixel side below 1")
+            layers += [nn.Conv2d(width, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            width, side = c, side // 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width * side * side, D_out)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], *self.shape)
+        return self.head(self.features(x).flatten(1))
