@@ -21,7 +21,7 @@ import tinytape as tt
 from ..backend.cpu import _cache as kernel_cache
 from . import checkpoint, metrics, report
 from .build import total_steps
-from .config import ConfigError, TrainingStopped
+from .config import TrainingStopped
 
 log = logging.getLogger("tinytape.trainer")
 # read before the run builds its data and model, which compile kernels of their own
