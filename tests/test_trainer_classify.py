@@ -350,7 +350,7 @@ def test_batches_come_through_a_dataloader(monkeypatch, labels_npz):
 
 def test_a_schedule_spans_the_runs_steps(tmp_path, labels_npz):
     cfg = config("data=npz", f"data.path={labels_npz}", "data.batch_size=20", "trainer.epochs=4",
-                 "scheduler=cosine", *CLASSIFY)
+                 "scheduler=cosine", "trainer.compile=false", *CLASSIFY)
     assert cfg.scheduler.T_max is None
     setup = prepare(cfg)
     assert setup.scheduler.T_max == 12  # 4 epochs of 3 batches
@@ -366,6 +366,7 @@ def test_a_schedule_spans_the_runs_steps(tmp_path, labels_npz):
 def test_early_stopping_ends_the_run_when_the_metric_stalls(tmp_path, labels_npz):
     result = run(config("data=npz", f"data.path={labels_npz}", "data.val_fraction=0.25", "optim.lr=1e-12",
                         "trainer.steps=40", "trainer.log_every=2", "trainer.early_stopping.patience=3",
+                        "trainer.compile=false",
                         *[o for o in CLASSIFY if not o.startswith("optim.lr")]), str(tmp_path))
     # lr 1e-12 moves nothing: the accuracy of step 0 is the best, three evaluations later it stops
     assert result["completed"] is True and result["reason"].startswith("early stopping: val_accuracy has not improved")
