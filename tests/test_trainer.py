@@ -142,7 +142,7 @@ def test_train_py_writes_every_output(tmp_path):
     assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(out / "losses.csv") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["step", "loss", "elapsed_s"] and [r[0] for r in rows[1:]] == ["0", "1", "2", "3", "4"]
+    assert rows[0] == ["step", "loss", "elapsed_s", "lr"] and [r[0] for r in rows[1:]] == ["0", "1", "2", "3", "4"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"first_loss", "final_loss", "decay_factor", "steps_per_s", "time_to_first_step_s", "device",
             "dtype", "versions"} <= set(metrics)

@@ -72,6 +72,15 @@ def _after(function, when):
     return wrapped
 
 
+def _each(generator, when):
+    """``generator`` that calls ``when(n)`` after making its n-th item (n from 0)."""
+    def wrapped(*args, **kwargs):
+        for n, item in enumerate(generator(*args, **kwargs)):
+            when(n)
+            yield item
+    return wrapped
+
+
 # point -> (object, attribute, the call that lands in step 7 (or the first checkpoint write))
 POINTS = {
     "after forward": (TwoLayerNet, "forward", 7),
@@ -143,7 +152,7 @@ def test_an_interrupt_of_a_compiled_step_resumes_bit_for_bit(tmp_path, monkeypat
     from tinytape.trainer import data, loop
     when = _interrupt_at(7, how)
     if point == "before the step":
-        monkeypatch.setattr(data.Batches, "__call__", _after(data.Batches.__call__, when))
+        monkeypatch.setattr(data.Batches, "iterate", _each(data.Batches.iterate, when))
     else:
         real = loop.compiled_step
         monkeypatch.setattr(loop, "compiled_step", lambda *a: _Interrupting(real(*a), when))

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from .build import prepare
 from .config import ConfigError, TrainingStopped, validate
-from .loop import log, train
+from .loop import evaluate_checkpoint, log, train
 
 __all__ = ["ConfigError", "TrainingStopped", "prepare", "run", "validate"]
 
@@ -32,7 +32,7 @@ def _log_to_file(out_dir):
     return handler
 
 
-def run(cfg, out_dir, setup=None):
+def run(cfg, out_dir, setup=None, resume_command=None):
     """Train as ``cfg`` says; write config.yaml, train.log, losses.csv, metrics.json,
     loss.png and checkpoint.npz into ``out_dir``.  Returns the metrics dict.
 
@@ -40,7 +40,9 @@ def run(cfg, out_dir, setup=None):
     (``setup``: what ``prepare(cfg)`` already built).  TrainingStopped: the run ended
     early (non-finite loss, a checkpoint the disk refused); its outputs say why.
     KeyboardInterrupt: a checkpoint of the last completed step is saved; the message says
-    how to continue.
+    how to continue (``resume_command``: the overrides that gave ``cfg``, for the command
+    it prints).  With ``trainer.eval_only``: the checkpoint's validation metrics, printed
+    and written to eval.json (returned).
     """
     if setup is None:
         validate(cfg)
@@ -50,7 +52,9 @@ def run(cfg, out_dir, setup=None):
     try:
         with open(os.path.join(out_dir, "config.yaml"), "w") as f:
             f.write(OmegaConf.to_yaml(cfg, resolve=True))
-        return train(cfg, setup, out_dir)
+        if cfg.trainer.get("eval_only"):
+            return evaluate_checkpoint(cfg, setup, out_dir)
+        return train(cfg, setup, out_dir, resume_command)
     finally:
         if handler is not None:
             log.removeHandler(handler)

@@ -20,7 +20,11 @@ class CheckpointWriteError(OSError):
     """The checkpoint could not be written; the previous one is untouched."""
 
 
-def save(path, model, optimizer, step, losses, elapsed, rng_state, val_losses=()):
+def save(path, model, optimizer, step, losses, elapsed, rng_state, val_losses=(), lrs=None, evals=None,
+         val_rows=None, best=None):
+    """``lrs``: the learning rate of each step; ``evals``: {"names": [...], "table": rows of
+    step and values (NaN: not measured)}; ``val_rows``: the rows of the data held out for
+    validation; ``best``: the best-metric tracking (metric, value, step, stale)."""
     payload = {
         "format": FORMAT, "step": int(step), "rng_state": rng_state,
         "model": model.state_dict(),
@@ -28,6 +32,15 @@ def save(path, model, optimizer, step, losses, elapsed, rng_state, val_losses=()
         "losses": np.asarray(losses, np.float64), "elapsed": np.asarray(elapsed, np.float64),
         "val_losses": np.asarray(val_losses, np.float64).reshape(-1, 2),
     }
+    if lrs is not None:
+        payload["lrs"] = np.asarray(lrs, np.float64)
+    if evals is not None:
+        payload["evals"] = {"names": list(evals["names"]),
+                            "table": np.asarray(evals["table"], np.float64).reshape(-1, 1 + len(evals["names"]))}
+    if val_rows is not None:
+        payload["val_rows"] = np.asarray(val_rows, np.int64)
+    if best is not None:
+        payload["best"] = {k: v for k, v in best.items() if v is not None}
     folder = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
@@ -103,6 +116,26 @@ def load(path, key="trainer.resume"):
         raise bad("has a malformed validation-loss history")
     state["losses"], state["elapsed"] = losses.tolist(), elapsed.tolist()
     state["val_losses"] = [(int(s), v) for s, v in val.tolist()]
+    lrs = state.get("lrs")
+    if lrs is not None and (not isinstance(lrs, np.ndarray) or lrs.shape != (step,)):
+        raise bad("has a malformed learning-rate history")
+    state["lrs"] = lrs.tolist() if lrs is not None else None
+    evals = state.get("evals")
+    if evals is not None:
+        names, table = evals.get("names") if isinstance(evals, dict) else None, \
+            evals.get("table") if isinstance(evals, dict) else None
+        if (not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+                or not isinstance(table, np.ndarray) or table.ndim != 2 or table.shape[1] != 1 + len(names)
+                or (len(table) and table[:, 0].max() >= step)):
+            raise bad("has a malformed metrics history")
+        state["evals"] = [{"step": int(row[0]), **{n: v for n, v in zip(names, row[1:].tolist()) if math.isfinite(v)}}
+                          for row in table]
+    rows = state.get("val_rows")
+    if rows is not None and (not isinstance(rows, np.ndarray) or rows.ndim != 1 or rows.dtype.kind not in "iu"):
+        raise bad("has malformed validation rows")
+    best = state.get("best")
+    if best is not None and (not isinstance(best, dict) or not isinstance(best.get("metric"), str)):
+        raise bad("has a malformed best-metric record")
     return state
 
 

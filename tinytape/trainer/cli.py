@@ -64,6 +64,42 @@ def _one_line(e):
     return " ".join(str(e).split())
 
 
+def claim(folder):
+    """Create ``folder`` (its parents as needed), or, when it exists — another run started
+    in the same second — ``folder-2``, ``folder-3``, ...: the one created; os.mkdir makes
+    the claim atomic between processes."""
+    os.makedirs(os.path.dirname(os.path.abspath(folder)), exist_ok=True)
+    for n in range(1, 10000):
+        candidate = folder if n == 1 else f"{folder}-{n}"
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            continue
+    raise ConfigError(f"hydra.run.dir: {folder} and 9999 more like it exist")
+
+
+def claim_run_dir(config):
+    """The default run folder (outputs/DATE/TIME) made unique for this run."""
+    try:
+        folder = claim(str(config.hydra.run.dir))
+    except OSError as e:
+        refuse(f"output_root: can't write outputs under {config.hydra.run.dir} ({e.strerror or e})")
+    with read_write(config.hydra.run):
+        config.hydra.run.dir = folder
+
+
+def _sweep_dir(config):
+    try:
+        folder = claim(str(config.hydra.sweep.dir))
+    except OSError as e:
+        refuse(f"output_root: can't write outputs under {config.hydra.sweep.dir} ({e.strerror or e})")
+    with read_write(config.hydra), open_dict(config.hydra):
+        config.hydra.sweep.dir = folder
+        # each job's config is composed again from the overrides: this one keeps them in the folder
+        config.hydra.overrides.hydra.append(f"hydra.sweep.dir={folder}")
+
+
 class Preflight(Callback):
     """Checks everything before Hydra creates the run folder: a refused run leaves none."""
 
@@ -72,6 +108,10 @@ class Preflight(Callback):
             check_writable("output_root", config.hydra.run.dir)
             cfg = _task_config(config)
             validate(cfg)
+            from .loop import _KERNELS_CACHED
+            if _KERNELS_CACHED is False and cfg.trainer.device == "cpu":
+                print("building the data and the model (the first run on this kernel cache compiles each kernel "
+                      "on its first use: seconds)...", file=sys.stderr, flush=True)
             setup = prepare(cfg)
         except ConfigError as e:
             refuse(e)
@@ -82,12 +122,16 @@ class Preflight(Callback):
             sys.exit(130)
         _prepared.clear()
         _prepared[_key(cfg)] = setup
+        if not any(o.startswith("hydra.run.dir=") for o in config.hydra.overrides.hydra):
+            claim_run_dir(config)
 
     def on_multirun_start(self, config, **kwargs):
         try:
             check_writable("output_root", config.hydra.sweep.dir)
         except ConfigError as e:
             refuse(e)
+        if not any(o.startswith("hydra.sweep.dir=") for o in config.hydra.overrides.hydra):
+            _sweep_dir(config)
 
 
 def _record_failure(out_dir, cfg, reason):
@@ -106,7 +150,9 @@ def main(cfg):
     out_dir = hydra_cfg.runtime.output_dir
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        return run(cfg, out_dir, setup=_prepared.pop(_key(cfg), None))["final_loss"]
+        result = run(cfg, out_dir, setup=_prepared.pop(_key(cfg), None),
+                     resume_command=list(hydra_cfg.overrides.task))
+        return result.get("final_loss")
     except (ConfigError, OmegaConfBaseException, TrainingStopped, OSError) as e:
         reason = _one_line(e) if not isinstance(e, OSError) else f"can't write the outputs in {out_dir} ({e})"
         if not in_sweep:

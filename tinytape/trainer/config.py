@@ -16,9 +16,10 @@ class TrainingStopped(RuntimeError):
 
 DTYPES = ("float32", "float64")
 _ABSENT = object()
-TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss", "scheduler"}
+TOP_KEYS = {"seed", "output_root", "trainer", "data", "model", "optim", "loss", "scheduler", "metrics"}
 TRAINER_KEYS = {"steps", "epochs", "compile", "log_every", "checkpoint_every", "device", "dtype", "progress", "resume",
-                "on_nonfinite"}
+                "on_nonfinite", "best_metric", "early_stopping", "eval_only"}
+EARLY_STOPPING_KEYS = {"patience", "min_delta"}
 
 
 def _is_number(value):
@@ -67,6 +68,12 @@ def boolean(key, value):
     return value
 
 
+def name(key, value):
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be a name, got {value!r}")
+    return value
+
+
 def optional(check):
     def allow_null(key, value):
         return None if value is None else check(key, value)
@@ -100,6 +107,10 @@ CHECKS = {
     "trainer.progress": boolean,
     "trainer.compile": boolean,
     "trainer.on_nonfinite": one_of(("stop", "warn")),
+    "trainer.eval_only": boolean,
+    "trainer.best_metric": optional(name),
+    "trainer.early_stopping.patience": optional(positive_int),
+    "trainer.early_stopping.min_delta": non_negative_float,
     "optim.lr": positive_float,
     "optim.momentum": non_negative_float,
     "optim.weight_decay": non_negative_float,
@@ -108,6 +119,7 @@ CHECKS = {
     "optim.betas": betas,
     "data.batch_size": optional(positive_int),
     "data.shuffle": boolean,
+    "data.drop_last": boolean,
     "data.val_fraction": fraction,
     "data.N": positive_int,
     "data.D_in": positive_int,
@@ -124,6 +136,11 @@ def _unknown_keys(cfg):
         for key in cfg.trainer:
             if key not in TRAINER_KEYS:
                 yield f"trainer.{key}"
+        stopping = cfg.trainer.get("early_stopping")
+        if isinstance(stopping, DictConfig):
+            for key in stopping:
+                if key not in EARLY_STOPPING_KEYS:
+                    yield f"trainer.early_stopping.{key}"
 
 
 def validate(cfg):
@@ -133,6 +150,8 @@ def validate(cfg):
     if missing:
         raise ConfigError(f"{missing[0]} must be given (it has no default): add {missing[0]}=...")
     for key in _unknown_keys(cfg):
+        if key.startswith("trainer.early_stopping."):
+            raise ConfigError(f"{key}: unknown key (trainer.early_stopping has {', '.join(sorted(EARLY_STOPPING_KEYS))})")
         raise ConfigError(f"{key}: unknown key (the trainer's keys are {', '.join(sorted(TRAINER_KEYS))})"
                           if key.startswith("trainer.") else f"{key}: unknown key")
     for key, check in CHECKS.items():
@@ -142,3 +161,5 @@ def validate(cfg):
     resume = cfg.trainer.get("resume")
     if resume is not None and not isinstance(resume, str):
         raise ConfigError(f"trainer.resume must be a path to a checkpoint, got {resume!r}")
+    if cfg.trainer.get("eval_only") and resume is None:
+        raise ConfigError("trainer.eval_only needs the checkpoint to evaluate: add trainer.resume=<path to .npz>")

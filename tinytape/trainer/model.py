@@ -100,3 +100,75 @@ class TwoLayerNet(nn.Module):
         for w, g in ((self.w1, grad_w1), (self.w2, grad_w2)):
             w.grad = g if w.grad is None else w.grad + g
         return loss
+
+
+class CrossEntropyLoss(nn.CrossEntropyLoss):
+    """``nn.CrossEntropyLoss`` whose class ``weight`` may be a plain list (from a config);
+    the targets are class indices (N,) or class probabilities (N, C)."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        if weight is not None and not isinstance(weight, tt.Tensor):
+            weight = tt.tensor([float(w) for w in weight])
+        if not 0.0 <= float(label_smoothing) <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        super().__init__(weight=weight, ignore_index=ignore_index, reduction=reduction,
+                         label_smoothing=float(label_smoothing))
+
+
+_ACTIVATION_LAYERS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+class MLP(nn.Module):
+    """Linear layers with ``activation`` between them: D_in -> hidden... -> D_out (for
+    classes, D_out is their number and the outputs are logits).  Rows of more than one
+    dimension (images) are flattened first.  Weights as ``nn.Linear`` draws them, from the
+    global generator (``seed``)."""
+
+    def __init__(self, D_in, D_out, hidden=(128,), activation="relu", dropout=0.0):
+        super().__init__()
+        if activation not in _ACTIVATION_LAYERS:
+            raise ValueError(f"activation must be one of {', '.join(_ACTIVATION_LAYERS)}, got {activation!r}")
+        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
+        for h in hidden:
+            if not isinstance(h, int) or isinstance(h, bool) or h <= 0:
+                raise ValueError(f"hidden must be positive integers, got {h!r}")
+        check_memory(sum(a * b for a, b in zip([D_in, *hidden], [*hidden, D_out])), f"hidden={hidden}")
+        layers, width = [], D_in
+        for h in hidden:
+            layers += [nn.Linear(width, h), _ACTIVATION_LAYERS[activation]()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        layers.append(nn.Linear(width, D_out))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x.flatten(1) if x.ndim > 2 else x)
+
+
+class CNN(nn.Module):
+    """A small convolutional net for square images: rows of ``D_in`` pixels (or (C, H, W)
+    images) -> ``channels`` 3x3 convolutions with ReLU, each followed by a 2x2 max-pool
+    -> a linear layer of ``D_out`` logits.  Needs ``nn.Conv2d`` and ``nn.MaxPool2d``."""
+
+    def __init__(self, D_in, D_out, channels=(16, 32), in_channels=1):
+        super().__init__()
+        if not hasattr(nn, "Conv2d") or not hasattr(nn, "MaxPool2d"):
+            raise ValueError("this tinytape has no nn.Conv2d / nn.MaxPool2d; use model=classifier")
+        side = int(round((D_in / in_channels) ** 0.5))
+        if side * side * in_channels != D_in:
+            raise ValueError(f"D_in={D_in} is not {in_channels} square image(s) of pixels")
+        channels = [channels] if isinstance(channels, int) else list(channels)
+        self.shape = (in_channels, side, side)
+        layers, width = [], in_channels
+        for c in channels:
+            if side < 2:
+                raise ValueError(f"{len(channels)} pooling layers halve a {self.shape[1]}-pixel side below 1")
+            layers += [nn.Conv2d(width, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            width, side = c, side // 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width * side * side, D_out)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], *self.shape)
+        return self.head(self.features(x).flatten(1))

@@ -1,4 +1,5 @@
-"""After a multirun: summary.csv (each job's overrides, status and final loss) and
+"""After a multirun: summary.csv (each job's overrides, status, final loss and final
+validation loss and metrics) and
 summary.png (every job's loss curve) in the sweep folder.  A job that failed is a row with
 its one-line reason; the sweep then exits 1."""
 import csv
@@ -33,14 +34,15 @@ def summarize(sweep_dir):
         status = "ok" if metrics.get("completed") else f"failed: {metrics.get('reason') or 'interrupted'}"
         rows.append({"job": name, "overrides": label, "status": status, "final_loss": metrics["final_loss"],
                      "first_loss": metrics["first_loss"], "decay_factor": metrics["decay_factor"],
-                     "steps": metrics["steps"], "steps_per_s": metrics["steps_per_s"]})
+                     "steps": metrics["steps"], "steps_per_s": metrics["steps_per_s"],
+                     **(metrics.get("final_metrics") or {})})
         losses_path = os.path.join(job, "losses.csv")
         if os.path.isfile(losses_path) and metrics["steps"]:
             curves[label] = read_losses(losses_path)[1]
     if not rows:
         return rows
     with open(os.path.join(sweep_dir, "summary.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), restval="")
         writer.writeheader()
         writer.writerows(rows)
     if curves:
