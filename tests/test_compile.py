@@ -593,3 +593,23 @@ def test_a_changing_learning_rate_gives_eager_values_however_it_is_read(variant)
         assert compiled[2].traces == 2 and compiled[2].eager is None  # no .grad, then .grad: the rate is an input
     if variant == "branch":
         assert compiled[2].traces > 1 or compiled[2].eager is not None  # the rate is guarded by value
+
+
+def test_a_trace_under_cprofile_traces_and_hands_the_profiler_back():
+    import cProfile
+    w = tinytape.randn(3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss.detach()
+    compiled = tinytape.compile(step)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        for _ in range(3):
+            compiled(tinytape.randn(3))
+    finally:
+        profiler.disable()
+    assert compiled.eager is None and compiled.programs
+    assert any("step" in str(key) for key in profiler.getstats() and [s.code for s in profiler.getstats()])

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from ..autograd.tape import Tape
-from .observe import user_line
+from .observe import restore_profile, user_line
 
 # backend methods that only answer questions about layout: they steer Python control
 # flow (baked into the trace) and compute nothing
@@ -182,7 +182,7 @@ class Capture:
             try:
                 out = real(*args, **kwargs)
             finally:
-                sys.setprofile(profile)
+                restore_profile(profile)
                 capture.depth -= 1
             if out is None:  # a write into its first buffer argument (copy_into, setitem)
                 if not inputs:

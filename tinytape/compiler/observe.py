@@ -54,6 +54,18 @@ def user_line(frame):
     return f"{frame.f_code.co_filename}:{frame.f_lineno}: {text}"
 
 
+def restore_profile(previous):
+    """Put back the profiler ``sys.getprofile()`` returned: a function, None, or a C
+    profiler such as a ``cProfile.Profile`` (not callable: it is switched on again)."""
+    if previous is None or callable(previous):
+        sys.setprofile(previous)
+    elif hasattr(previous, "enable"):
+        sys.setprofile(None)
+        previous.enable()
+    else:
+        sys.setprofile(None)
+
+
 class SideEffects:
     """``with SideEffects() as watch:`` ... ``watch.found``: the first effect, or None."""
 
@@ -71,7 +83,7 @@ class SideEffects:
         return self
 
     def __exit__(self, *exc):
-        sys.setprofile(self.previous)
+        restore_profile(self.previous)
         return False
 
     def _event(self, frame, event, arg):
