@@ -320,11 +320,14 @@ def build_module(gen, plan):
     gemms = [GEMM[name] for name in sorted(em.gemm_used)]
     threads, blas = linalg._threads, thread_addresses() if em.threads_used else None
 
-    def replay(*ext):
+    def run(*ext):  # the results in ``wanted``'s order
         extra = gemms if blas is None else [*gemms, *blas, threads.small_flops, threads.most or 0]
-        outs = kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
+        return kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
                       *[np.empty(s, d) for s, d in materialized], *extra)
-        return dict(zip(wanted, outs))
+
+    def replay(*ext):
+        return dict(zip(wanted, run(*ext)))
+    replay.in_order = run  # for a caller that unpacks the results itself (``segments``)
     return replay, externals, fresh_set.__contains__, source
 
 

@@ -202,13 +202,20 @@ def segmented_replay(program, build):
         available.update(made)
     if not fused:
         return None
+    # one straight-line function: each part's arguments and results are local variables
     externals = list(program.sources)
-    namespace = {"steps": steps, "wanted": wanted, "externals": externals}
-    lines = ["def replay(*ext):", "    values = dict(zip(externals, ext))",
-             "    for run, order, out in steps:",
-             "        made = run(*[values[b] for b in order])",
-             "        for b, arr in made.items():",
-             "            values[out[b]] = arr",
-             "    return {b: values[b] for b in wanted}"]
+    namespace = {}
+    lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
+    for k, (replay, order, out) in enumerate(steps):
+        args = ", ".join(f"b{b}" for b in order)
+        in_order = getattr(replay, "in_order", None)
+        if in_order is not None and out:
+            namespace[f"p{k}"] = in_order
+            lines.append(f"    {''.join(f'b{out[local]}, ' for local in out)}= p{k}({args})")
+        else:
+            namespace[f"p{k}"] = replay
+            lines.append(f"    r = p{k}({args})")
+            lines += [f"    b{out[local]} = r[{local}]" for local in out]
+    lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
     exec("\n".join(lines) + "\n", namespace)
     return namespace["replay"], externals, fresh_test(program), "\n".join(sources)
