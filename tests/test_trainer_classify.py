@@ -278,19 +278,27 @@ def test_digits_are_ten_classes_of_64_pixels():
     assert (b.batch_size, b.per_epoch, b.drop_last) == (32, 44, True)
 
 
-def test_the_cnn_trains_where_there_are_convolutions(tmp_path, capsys):
-    from tinytape import nn
-    args = ["data=digits", "model=cnn", "model.channels=[4]", "loss=cross_entropy", "optim=adam", "optim.lr=1e-2",
+@pytest.mark.parametrize("model", [["model=cnn", "model.channels=[4]"], ["model=gru", "model.H=8"]],
+                         ids=["cnn", "gru"])
+def test_the_cnn_and_the_gru_train_on_digits(tmp_path, capsys, model):
+    args = ["data=digits", *model, "loss=cross_entropy", "optim=adam", "optim.lr=1e-2",
             "trainer.steps=3", "trainer.compile=false", *QUIET, f"output_root={tmp_path / 'outputs'}"]
     status, err = _train_in_process(args, capsys)
-    if hasattr(nn, "Conv2d") and hasattr(nn, "MaxPool2d"):
-        assert status == 0, err
-        (out,) = (tmp_path / "outputs").glob("*/*")
-        assert read_json(out / "metrics.json")["final_metrics"]["val_accuracy"] is not None
-    else:  # a one-line refusal that says what is missing
-        assert status == 2 and err == ["error: model: tinytape.trainer.model.CNN failed: ValueError: this tinytape "
-                                       "has no nn.Conv2d / nn.MaxPool2d; use model=classifier"]
-        assert not (tmp_path / "outputs").exists()
+    assert status == 0, err
+    (out,) = (tmp_path / "outputs").glob("*/*")
+    assert read_json(out / "metrics.json")["final_metrics"]["val_accuracy"] is not None
+
+
+@pytest.mark.slow
+def test_the_gru_compiles_and_learns_the_digits(tmp_path, capsys):
+    args = ["data=digits", "model=gru", "model.H=32", "loss=cross_entropy", "optim=adamw", "optim.lr=1e-2",
+            "trainer.epochs=3", *QUIET, f"output_root={tmp_path / 'outputs'}"]
+    status, err = _train_in_process(args, capsys)
+    assert status == 0, err
+    (out,) = (tmp_path / "outputs").glob("*/*")
+    metrics = read_json(out / "metrics.json")
+    assert metrics["compiled"] is True and metrics["eager_reason"] is None
+    assert metrics["final_metrics"]["val_accuracy"] > 0.7
 
 
 # ------------------------------------------------------------------ data targets

@@ -172,3 +172,21 @@ class CNN(nn.Module):
     def forward(self, x):
         x = x.reshape(x.shape[0], *self.shape)
         return self.head(self.features(x).flatten(1))
+
+
+class GRUClassifier(nn.Module):
+    """A recurrent classifier for rows of ``D_in`` features read as a sequence of ``steps``
+    vectors (an 8x8 digit: 8 rows of 8 pixels) -> ``nn.GRU`` (``H`` hidden units,
+    ``layers`` layers) -> a linear layer of ``D_out`` logits from the last hidden state."""
+
+    def __init__(self, D_in, D_out, H=64, steps=8, layers=1):
+        super().__init__()
+        if D_in % steps:
+            raise ValueError(f"D_in={D_in} does not split into {steps} steps")
+        self.steps = steps
+        self.gru = nn.GRU(D_in // steps, H, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(H, D_out)
+
+    def forward(self, x):
+        out, _ = self.gru(x.reshape(x.shape[0], self.steps, -1))
+        return self.head(out[:, -1])
