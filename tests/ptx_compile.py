@@ -45,8 +45,8 @@ def signatures(f):
         red.cumsum_rows: (a, a, i64, i64),
         red.cumsum_rows_exact: (a, a, i64, i64),
         la.matmul: (a, i64, i64, a, i64, i64, a, i64, i64, i64, b1, b1),
-        ix.gather: (a, i64, idx, a, i64),
-        ix.scatter_add: (a, idx, a, i64),
+        ix.gather: (a, i64, i64, idx, i64, a, i64, idx),
+        ix.scatter_add: (a, idx, i64, a, i64, idx),
         ix.put: (a, idx, a, i64),
         nn.softmax_rows: (a, a, i64, i64, b1),
         win.im2col: (a, i64, i64, a, U14, T.float64, i64),
@@ -76,7 +76,11 @@ def main():
                 count += 1
                 print(f"sm_{cc[0]}{cc[1]} {dtype} {kernel.py_func.__module__.rsplit('.', 1)[-1]}.{kernel.__name__}: "
                       f"{len(ptx)} bytes of PTX")
-        ptx, _ = cuda.compile_ptx(ix.scatter_add.py_func, (A(i64), A(i64), A(i64), i64), cc=cc)
+        ptx, _ = cuda.compile_ptx(ix.scatter_add.py_func, (A(i64), A(i64), i64, A(i64), i64, A(i64)), cc=cc)
+        count += 1
+        # positions from an index tensor's values (int64 indices), bounds flagged on the device
+        ptx, _ = cuda.compile_ptx(ix.positions.py_func, (A(i64), A(i64), i64, A(i64), i64, i64, b1, A(i64), i64,
+                                                          A(i64)), cc=cc)
         count += 1
         ptx, _ = cuda.compile_ptx(red.cumsum_rows_exact.py_func, (A(i64), A(i64), i64, i64), cc=cc)  # int64 sums
         count += 1

@@ -34,8 +34,9 @@ def number_input(container, key):
     every step never retraces."""
     value = container[key]
     capture = _ACTIVE[0] if _ACTIVE else None
-    if capture is None or capture.thread != threading.get_ident() or type(value) is not float:
-        return value
+    if capture is None or capture.thread != threading.get_ident() or type(value) is not float \
+            or any(b.device.type != "cpu" for b in capture.backends):
+        return value  # (on a GPU the rate stays a constant of the trace, guarded by value)
     from .._tensor import Tensor
     arr = np.array(value, np.float64)
     b = capture.number(arr)

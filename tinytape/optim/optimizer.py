@@ -177,6 +177,7 @@ def scale(factor, t):
     precisions to float32 with the product rounded once to ``t``'s dtype."""
     if not isinstance(factor, Tensor):
         return factor * t
+    factor = factor.to(t.device)  # a step count kept on the CPU, as PyTorch keeps it
     if t.dtype in _HALF:
         return (t.float() * factor.float()).to(t.dtype)
     return factor.to(t.dtype) * t
@@ -186,6 +187,7 @@ def divide(t, divisor):
     """``t / divisor``, rounded as ``scale`` rounds."""
     if not isinstance(divisor, Tensor):
         return t / divisor
+    divisor = divisor.to(t.device)
     if t.dtype in _HALF:
         return (t.float() / divisor.float()).to(t.dtype)
     return t / divisor.to(t.dtype)
@@ -195,7 +197,7 @@ def scale_(t, factor):
     """``t.mul_(factor)`` as ``scale`` rounds it."""
     if not isinstance(factor, Tensor):
         return t.mul_(factor)
-    return t.copy_(scale(factor, t)) if t.dtype in _HALF else t.mul_(factor.to(t.dtype))
+    return t.copy_(scale(factor, t)) if t.dtype in _HALF else t.mul_(factor.to(t.device).to(t.dtype))
 
 
 def step_count(state):

@@ -5,7 +5,7 @@ writes nothing."""
 from numba import cuda
 
 
-@cuda.jit(device=True)
+@cuda.jit(device=True, inline=True)
 def _source(k, geometry):
     """The flat input position element ``k`` reads, or -1 in the padding."""
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geometry
