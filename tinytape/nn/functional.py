@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._grad_mode import is_grad_enabled
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, NE, SUB, SUM
 from ..ops import elementwise as ew
@@ -18,6 +18,9 @@ from ..ops.linalg import addmm as _addmm
 from ..ops.shape import scatter_flat
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, max_pool1d  # noqa: F401
+from ..ops.softmax import (  # noqa: F401
+    LogSoftmax, Softmax, _kernel_dtype_name, _softmax_dim, _softmax_input, log_softmax, softmax)
+from .distance import _ClampMinKeepGradient, cosine_similarity, pairwise_distance  # noqa: F401
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
     mish, relu6, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)
@@ -37,68 +40,6 @@ def sigmoid(input):
 
 def tanh(input):
     return ew.tanh(input)
-
-
-class Softmax(Function):
-    grad_fn_name = "SoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = x._new(x._backend.softmax(x._data, dim) if x._data.size else x._data.copy())
-        ctx.dim = dim
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
-
-
-class LogSoftmax(Function):
-    grad_fn_name = "LogSoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = x._new(x._backend.softmax(x._data, dim, log=True) if x._data.size else x._data.copy())
-        ctx.dim = dim
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g - out.exp() * g.sum(ctx.dim, keepdim=True), None
-
-
-def _softmax_dim(x, dim, op):
-    if dim is None:  # PyTorch's legacy choice, with its warning
-        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
-                      "include dim=X as an argument.", UserWarning, stacklevel=3)
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-    return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
-
-
-def _softmax_input(input, dtype, kernel):
-    """The tensor the kernel runs on: ``input`` converted to ``dtype`` when given.  PyTorch's
-    kernels have no integer or bool version: without ``dtype`` those are refused."""
-    if dtype is None and isinstance(input, Tensor) and not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
-    return ew._float_input(input if dtype is None else input.to(dtype), kernel.split("_lastdim")[0])
-
-
-def softmax(input, dim=None, dtype=None):
-    x = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
-    if x.ndim == 0:
-        return Softmax.apply(x.reshape(1), 0).reshape(())
-    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
-
-
-def log_softmax(input, dim=None, dtype=None):
-    x = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
-    if x.ndim == 0:
-        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
-    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
 
 
 def linear(input, weight, bias=None):
@@ -349,47 +290,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _weighted(HuberLoss.apply(x, y, "none", delta), weight, reduction)
 
 
-class _ClampMinKeepGradient(Function):
-    """max(x, lo), with the gradient of x itself: PyTorch's cosine_similarity clamps the
-    norms in place under no_grad, so the backward sees the clamped value in the division
-    and the plain norm's derivative."""
-
-    grad_fn_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x, lo):
-        return x.clamp(min=lo)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None
-
-
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) over ``dim``, the inputs broadcast
-    (PyTorch's order: each normalised first, so the result stays within [-1, 1])."""
-    from .. import linalg
-    x1, x2 = ew.operands(x1, x2, "cosine_similarity")
-    if not x1.dtype.is_floating_point:
-        x1, x2 = ew._float_input(x1, "cosine_similarity"), ew._float_input(x2, "cosine_similarity")
-    shape = np.broadcast_shapes(x1.shape, x2.shape)
-    x1, x2 = x1.expand(shape), x2.expand(shape)
-    n1 = _ClampMinKeepGradient.apply(linalg.vector_norm(x1, 2, dim, keepdim=True), eps)
-    n2 = _ClampMinKeepGradient.apply(linalg.vector_norm(x2, 2, dim, keepdim=True), eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's grad_fn there is
-    NormBackward1; here the norm's own)."""
-    dim = max(x1.ndim, x2.ndim) - 1
-    return (x1 - x2 + eps).norm(p, dim, keepdim)
-
-
-def _kernel_dtype_name(dtype):
-    return _dtype.scalar_type_name(dtype)
-
-
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _not_differentiable(weight, "binary_cross_entropy", "weight")
     if isinstance(input, Tensor) and isinstance(target, Tensor) and input.shape == target.shape:
@@ -612,4 +512,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 from .sparse import embedding  # noqa: E402,F401  (the lookup and its EmbeddingBackward0)
-from .activation import multi_head_attention_forward, softmin  # noqa: E402,F401
+from .activation import softmin  # noqa: E402,F401
+from .attention import multi_head_attention_forward  # noqa: E402,F401
+
+
+def _attach_composites():
+    from ..ops import composite
+    for name, fn in composite.FUNCTIONAL.items():  # this module's own definitions win
+        globals().setdefault(name, fn)
+
+
+_attach_composites()
