@@ -218,4 +218,5 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear, multi_head_attention_forward  # noqa: E402,F401
+from .attention import (  # noqa: E402,F401
+    MultiheadAttention, NonDynamicallyQuantizableLinear, multi_head_attention_forward)
