@@ -25,14 +25,11 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .nn import functional as F
-    from .ops import assorted, composite, indexing, statistics
+    from .ops import assorted, composite, indexing, softmax, statistics
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
-    attach({"softmax": F.softmax, "log_softmax": F.log_softmax})
-    for name, fn in composite.FUNCTIONAL.items():  # functional.py's own definitions win
-        vars(F).setdefault(name, fn)
+    attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
                                                   ("char", "int8"), ("byte", "uint8"),

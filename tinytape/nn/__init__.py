@@ -4,19 +4,22 @@ from . import functional, init  # noqa: F401
 from .parameter import Parameter
 from .module import Module
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Flatten, Hardsigmoid, Hardswish, Hardtanh,
-                     Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, ReLU, ReLU6, Sigmoid,
-                     SiLU, Softmax, Softplus, Softsign, Tanh, Tanhshrink, Threshold)
+from .linear import Identity, Linear
+from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
+                         Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Tanhshrink,
+                         Threshold)
+from .attention import MultiheadAttention
+from .dropout import Dropout
+from .distance import CosineSimilarity, PairwiseDistance
 from .conv import Conv1d, Conv2d
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .activation import MultiheadAttention, Softmin
 from .lazy import LazyLinear, UninitializedParameter
-from .reshaping import Unflatten
-from . import utils  # noqa: F401
+from .reshaping import Flatten, Unflatten
+from . import layers, utils  # noqa: F401
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",

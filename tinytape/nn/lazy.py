@@ -4,7 +4,7 @@ shapes, initialises them as ``Linear`` does and turns the module into a ``Linear
 from .. import _dtype
 from .._creation import empty
 from .._grad_mode import no_grad
-from .layers import Linear
+from .linear import Linear
 from .parameter import Parameter
 
 

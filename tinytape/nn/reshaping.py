@@ -1,4 +1,4 @@
-"""``Unflatten``: one dimension split into several, as PyTorch's."""
+"""``Flatten`` and ``Unflatten``: dimensions joined into one, or one split into several, as PyTorch's."""
 import math
 
 from .module import Module
@@ -42,3 +42,15 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+class Flatten(Module):
+    """Flattens dims ``start_dim`` .. ``end_dim`` (default: all but the batch dim)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -13,9 +13,9 @@ import warnings
 from .. import _dtype
 from .._creation import empty, zeros
 from .._tensor import Tensor
+from ..ops.nn_ops import dropout as _dropout
 from ..ops.shape import cat, stack
 from . import init
-from .layers import dropout as _dropout
 from .module import Module
 from .parameter import Parameter
 

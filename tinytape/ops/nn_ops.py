@@ -1,23 +1,24 @@
 """nn.functional forms built from tinytape's own recorded ops: attention, normalisation,
-padding and losses.  Their gradients and CUDA path are those of the ops they use."""
+padding, dropout and losses.  Their gradients and CUDA path are those of the ops they use."""
 import math
 import numbers
 
 import numpy as np
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _random
+from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
 from .padding import pad_copying
+from .softmax import softmax
 from .windows import _check_tensor, _constant
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
-    from ..nn import functional as F
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = ew.mul(la.matmul(query, sh.transpose(key, -2, -1)), scale)
     if is_causal:
@@ -26,7 +27,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if attn_mask is not None:
         scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
                   else ew.add(scores, attn_mask))
-    weights = F.softmax(scores, -1)
+    weights = softmax(scores, -1)
     if dropout_p > 0.0:  # PyTorch's math path: at::dropout on the attention weights
         weights = dropout(weights, dropout_p, True)
     return la.matmul(weights, value)
@@ -236,6 +237,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """The functional form of ``nn.Dropout`` (the module's own function)."""
-    from ..nn.layers import dropout as module_dropout  # nn imports this package's functional forms
-    return module_dropout(input, p, training, inplace)
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    # PyTorch's CPU dropout: noise = bernoulli_(1 - p) in the input's dtype, divided by 1 - p
+    # (rounded to the dtype), then multiplied in; drawn by a kernel of the CPU backend, so a
+    # compiled step draws fresh numbers from the generator at every replay
+    from ..backend.cpu import cpu
+    mt, ctr = _random.engine()
+    noise = cpu.dropout_noise(mt, ctr, tuple(input.shape), 1.0 - p, input.dtype.np)
+    if input.device.type != "cpu":
+        noise = input._backend.asarray(noise)
+    mask = Tensor._make(noise, backend=input._backend)
+    if inplace:
+        return input.mul_(mask)
+    return input * mask

@@ -4,106 +4,28 @@ The planning (which kernel, over which view) is the shared ``Backend``'s; this c
 supplies numpy's storage and views and launches the kernels of this folder, which see
 flat or fixed-rank buffers so each compiles once per dtype.
 """
-import math
-
 import numpy as np
 
 from ..._dtype import cpu as _cpu_device
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
-from ..opcodes import ADD, BINARY_CODES, COMPARE_CODES, DIV, MUL, REDUCE_CODES, SUB
+from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES
 from . import elementwise as _elementwise
-from . import indexing as _indexing
-from . import linalg as _linalg
 from . import nn as _nn
-from . import random as _random
 from . import reduction as _reduction
-from . import windows as _windows
+from .arrays import (  # noqa: F401
+    _as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _BOOL, _c, _compare,
+    _compare_nd, _compare_scalar, _errors, _F32, _F64, _FILL_DTYPES, _flat, _matmul_operand, _ND,
+    _NUMPY_BINARY, _NUMPY_UNARY, _quietly, _readonly, _unary)
+from .kernel_calls import KernelCalls
 
-_ND = 4  # rank of the strided elementwise kernels
-_FILL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the fill kernel's signatures: the gradients' dtypes
-_BOOL = np.dtype(np.bool_)
-# op code -> kernel, per entry point: indexed straight from the fast paths (no wrapper frame)
-_unary = _elementwise.BY_OP["unary"]
-_binary = _elementwise.BY_OP["binary"]
-_binary_inplace = _elementwise.BY_OP["binary_inplace"]
-_binary_scalar = _elementwise.BY_OP["binary_scalar"]
-_binary_nd = _elementwise.BY_OP["binary_nd"]
-_compare = _elementwise.BY_OP["compare"]
-_compare_scalar = _elementwise.BY_OP["compare_scalar"]
-_compare_nd = _elementwise.BY_OP["compare_nd"]
+try:  # numpy's error state switched directly (arrays.py: where this numpy allows it)
+    from .arrays import _QUIET
+except ImportError:
+    pass
 
 
-# numpy's own loops for the four IEEE operations on float32/float64: correctly rounded, so
-# the same numbers as the kernels' (and a compiled program's) ``a + b``, with numpy's
-# broadcasting and allocation in one C call instead of three reshapes and a dispatch
-_NUMPY_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.true_divide}
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)  # builtin dtypes are singletons: ``is`` compares
-_NUMPY_UNARY = _elementwise.NUMPY_UNARY
-
-try:  # numpy's floating-point error state, switched to "ignore" without np.errstate's 1 us
-    from numpy._core._multiarray_umath import _make_extobj
-    from numpy._core._ufunc_config import _extobj_contextvar as _errors
-    _QUIET = _make_extobj(all="ignore")
-except (ImportError, AttributeError, TypeError):  # another numpy: errstate itself
-    _errors = None
-
-
-def _quietly(ufunc, *args, **kwargs):
-    """``ufunc(*args)`` with IEEE results (inf, nan) and no numpy warnings, as PyTorch's."""
-    if _errors is None:
-        with np.errstate(all="ignore"):
-            return ufunc(*args, **kwargs)
-    token = _errors.set(_QUIET)
-    try:
-        return ufunc(*args, **kwargs)
-    finally:
-        _errors.reset(token)
-
-
-def _readonly(view):
-    view = view.view()
-    view.flags.writeable = False
-    return view
-
-
-def _as_nd_input(x, shape):
-    """``x`` (broadcastable to ``shape``) as a read-only 4-D strided view: its rank padded
-    with leading size-1 dims, which the nd kernels broadcast by index (np.broadcast_to
-    would cost ~7 us a call).  One kernel signature per dtype, whatever the layout."""
-    if len(shape) > _ND:
-        return _readonly(np.broadcast_to(x, shape).reshape((-1,) + tuple(shape[-(_ND - 1):])))  # may copy; rare
-    v = x[(None,) * (_ND - x.ndim)] if x.ndim < _ND else x
-    return v if not v.flags.writeable else _readonly(v)
-
-
-def _as_nd_output(out):
-    shape = out.shape
-    if len(shape) < _ND:
-        return out.reshape((1,) * (_ND - len(shape)) + shape)
-    return out.reshape((-1,) + shape[-(_ND - 1):])
-
-
-def _c(x):
-    """``x`` as a C-contiguous array (np.ascontiguousarray would turn 0-d into 1-d)."""
-    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
-
-
-def _flat(x):
-    return _c(x).reshape(-1)
-
-
-def _matmul_operand(x):
-    """(C-contiguous array, transposed?) for a 2-D operand, copying only when neither
-    ``x`` nor ``x.T`` is C-contiguous."""
-    if x.flags.c_contiguous:
-        return x, False
-    if x.T.flags.c_contiguous:
-        return x.T, True
-    return np.ascontiguousarray(x), False
-
-
-class CPUBackend(Backend):
+class CPUBackend(KernelCalls, Backend):
     device = _cpu_device
 
     # ---- allocation and layout (numpy does these; no numerics) ----
@@ -348,162 +270,6 @@ class CPUBackend(Backend):
             _elementwise.where_flat(cond.reshape(-1), a.reshape(-1), b.reshape(-1), out.reshape(-1))
             return out
         return Backend.where(self, cond, a, b)
-
-    # ---- what the shared planning asks ----
-    @staticmethod
-    def _flat(x):
-        return x.flags.c_contiguous
-
-    @staticmethod
-    def _writable(x):
-        return x.flags.writeable
-
-    @staticmethod
-    def _scalar(x):
-        if x.size != 1:
-            if x.size and not any(x.strides):
-                # one number broadcast over a shape (the gradient of a sum): the number
-                # kernel then runs instead of the strided one
-                return x[(0,) * x.ndim]
-            return None
-        return x[()] if not x.ndim else x.reshape(-1)[0]  # a 0-d array (a number) needs no reshape
-
-    # ---- kernels ----
-    @staticmethod
-    def _unary_kernel(op, x, out):
-        ufunc = _elementwise.NUMPY_UNARY.get(op)
-        if ufunc is not None and x.dtype.kind == "f":  # numpy's rint/floor of int64 refuse an int64 out
-            _quietly(ufunc, x, out=out)  # IEEE results (log(0) = -inf), without numpy's warnings
-        else:
-            _unary[op](x.reshape(-1), out.reshape(-1))
-
-    @staticmethod
-    def _binary_kernel(op, a, b, out):
-        _binary[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
-
-    @staticmethod
-    def _binary_inplace_kernel(op, a, b):
-        _binary_inplace[op](a.reshape(-1), _c(b).reshape(-1))
-
-    @staticmethod
-    def _binary_scalar_kernel(op, a, s, out, scalar_first):
-        _binary_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
-
-    @staticmethod
-    def _binary_nd_kernel(op, a, b, out, shape):
-        _binary_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
-
-    @staticmethod
-    def _compare_kernel(op, a, b, out):
-        _compare[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
-
-    @staticmethod
-    def _compare_scalar_kernel(op, a, s, out, scalar_first):
-        _compare_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
-
-    @staticmethod
-    def _compare_nd_kernel(op, a, b, out, shape):
-        _compare_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
-
-    @staticmethod
-    def _where_kernel(cond, a, b, out, shape):
-        _elementwise.where_nd(_as_nd_input(cond, shape), _as_nd_input(a, shape), _as_nd_input(b, shape),
-                              _as_nd_output(out))
-
-    @staticmethod
-    def _reduce_kernel(op, x, outer, n, inner, out):
-        _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
-
-    @staticmethod
-    def _argreduce_kernel(op, x, outer, n, inner, values, indices):
-        _reduction.argreduce_mid(op, x.reshape(outer, n, inner), values.reshape(outer, inner),
-                                 indices.reshape(outer, inner))
-
-    @staticmethod
-    def _cumsum_kernel(x, out, rows, cols, exact):
-        kernel = _reduction.cumsum_rows_exact if exact else _reduction.cumsum_rows
-        kernel(x.reshape(rows, cols), out.reshape(rows, cols))
-
-    @staticmethod
-    def _softmax_kernel(x, out, rows, cols, log):
-        _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
-
-    # ---- linear algebra ----
-    def matmul(self, a, b):
-        """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
-        if a.dtype is HALF or a.dtype is BFLOAT16:
-            return self._in_float32(CPUBackend.matmul, a, b)
-        if a.dtype.kind not in "fc":
-            return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it
-        if a.ndim == 2 and b.ndim == 2:
-            out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-            if a.flags.c_contiguous and b.flags.c_contiguous:  # no transposes to read (forward)
-                _linalg.matmul(a, b, out, False, False)
-            else:
-                a2, ta = _matmul_operand(a)
-                b2, tb = _matmul_operand(b)
-                _linalg.matmul(a2, b2, out, ta, tb)
-            return out
-        m, n = a.shape[-2], b.shape[-1]
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape((-1,) + a.shape[-2:])
-        b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape((-1,) + b.shape[-2:])
-        out = np.empty((a3.shape[0], m, n), a.dtype)
-        _linalg.bmm(a3, b3, out, False, False)
-        return out.reshape(batch + (m, n))
-
-    # ---- indexing ----
-    @staticmethod
-    def _gather_kernel(x, index):
-        out = np.empty(index.shape, x.dtype)
-        _indexing.gather(_flat(x), _flat(index), out.reshape(-1))
-        return out
-
-    @staticmethod
-    def _scatter_add_kernel(shape, index, src):
-        dst = np.zeros(math.prod(shape), src.dtype)
-        _indexing.scatter_add(dst, _flat(index), _flat(src))
-        return dst.reshape(shape)
-
-    # ---- random draws a compiled program replays: the generator's engine is an argument ----
-    @staticmethod
-    def dropout_noise(mt, ctr, shape, keep, dtype):
-        """Dropout's multiplier of ``shape``: ``1 / keep`` where a Bernoulli(``keep``) draw
-        succeeds, else 0 (PyTorch's CPU dropout: a 53-bit uniform below ``keep``, the
-        quotient in the dtype, float32 for the narrower floats), drawn from the engine
-        ``mt``/``ctr``, which it advances in place."""
-        drawn = np.empty(math.prod(shape), np.bool_)
-        _random.bernoulli64(mt, ctr, np.array([keep]), drawn)
-        dtype = np.dtype(dtype)
-        if dtype == np.float64:
-            noise = drawn / keep
-        else:
-            noise = drawn.astype(np.float32) / np.float32(keep)
-        return host_cast(noise.reshape(shape), dtype) if dtype != noise.dtype else noise.reshape(shape)
-
-    @staticmethod
-    def _positions_kernel(base, index, where, stride, size, wrap, error):
-        out = np.empty(base.shape, np.int64)
-        status = np.zeros(2, np.int64)
-        _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1), status)
-        if status[0]:
-            runtime_error, prefix, suffix = error
-            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{status[1]}{suffix}")
-        return out
-
-    # ---- windows ----
-    @staticmethod
-    def _im2col_kernel(x, geometry, fill):
-        n, c, h, w, kh, kw, *_, oh, ow = geometry
-        out = np.empty((c * kh * kw, n * oh * ow), x.dtype)
-        _windows.im2col(_flat(x), out.reshape(-1), geometry, fill)
-        return out
-
-    @staticmethod
-    def _col2im_kernel(cols, geometry):
-        out = np.zeros(geometry[:4], cols.dtype)
-        _windows.col2im(_flat(cols), out.reshape(-1), geometry)
-        return out
 
 
 cpu = CPUBackend()

@@ -15,37 +15,14 @@ from ..._dtype import device as _device
 from . import bfloat16 as _bfloat16
 from . import elementwise as _elementwise
 from . import indexing as _indexing
-from . import linalg as _linalg
-from . import nn as _nn
-from . import reduction as _reduction
-from . import windows as _windows
 from ..._dtype import BFLOAT16, host_cast
-from ..base import HALF, Backend
+from ..base import Backend
 from .darray import DArray, HostScalar, c_strides
-from .launch import grid, per_output, tiles
-
-_ND = 4
-
-
-def _pad4(shape, strides):
-    if len(shape) > _ND:
-        raise NotImplementedError(
-            f"CUDA backend: strided operands of rank {len(shape)} are not supported (at most {_ND}); "
-            "make the tensor contiguous first")
-    lead = _ND - len(shape)
-    return (1,) * lead + tuple(shape), (0,) * lead + tuple(strides)
+from .kernel_calls import _ND, KernelCalls, _broadcast_strides, _pad4  # noqa: F401
+from .launch import grid
 
 
-def _broadcast_strides(x, shape):
-    """Strides of ``x`` broadcast to ``shape`` (0 along broadcast dims)."""
-    lead = len(shape) - x.ndim
-    strides = [0] * lead
-    for s, st, target in zip(x.shape, x.strides, shape[lead:]):
-        strides.append(st if s == target else 0)
-    return tuple(strides)
-
-
-class CUDABackend(Backend):
+class CUDABackend(KernelCalls, Backend):
     def __init__(self):
         self.device = _device("cuda", 0)
         self._pending = []  # (flag, error) of kernels that followed device positions: read at a sync
@@ -276,171 +253,6 @@ class CUDABackend(Backend):
             index = (slice(None),) * dim + (slice(start, start + a.shape[dim]),)
             self.copy_into(self.index(out, index), a)
             start += a.shape[dim]
-        return out
-
-    # ---- what the shared planning asks ----
-    def _flat(self, x):
-        return isinstance(x, DArray) and x.is_contiguous()
-
-    def _scalar(self, x):
-        return x.value if isinstance(x, HostScalar) else None
-
-    def _nd_args(self, x, shape):
-        x = self.on_device(x)
-        shape4, strides4 = _pad4(shape, _broadcast_strides(x, shape))
-        return x.buf, x.offset, strides4, shape4
-
-    def _pair(self, a, b, shape):
-        """With one operand a host scalar, the other as a contiguous array of the result's
-        shape (a copy kernel if needed), so the scalar travels as a kernel argument."""
-        if isinstance(b, HostScalar) and isinstance(a, DArray) and not (a.is_contiguous() and a.shape == shape):
-            a = self.copy(self.broadcast_to(a, shape))
-        if isinstance(a, HostScalar) and isinstance(b, DArray) and not (b.is_contiguous() and b.shape == shape):
-            b = self.copy(self.broadcast_to(b, shape))
-        return a, b
-
-    # ---- kernels (the planning in ``Backend`` chose which, and checked the op code) ----
-    def _unary_kernel(self, op, x, out):
-        _elementwise.unary[grid(x.size)](op, x.buf, x.offset, out.buf, x.size)
-
-    def _binary_kernel(self, op, a, b, out):
-        _elementwise.binary[grid(out.size)](op, a.buf, a.offset, b.buf, b.offset, out.buf, out.offset, out.size)
-
-    def _binary_inplace_kernel(self, op, a, b):
-        if isinstance(b, HostScalar):
-            _elementwise.binary_scalar[grid(a.size)](op, a.buf, a.offset, b.value, a.buf, a.offset, a.size, False)
-        else:
-            _elementwise.binary_inplace[grid(a.size)](op, a.buf, a.offset, b.buf, b.offset, a.size, False)
-
-    def _binary_scalar_kernel(self, op, a, s, out, scalar_first):
-        _elementwise.binary_scalar[grid(out.size)](op, a.buf, a.offset, s, out.buf, out.offset, out.size, scalar_first)
-
-    def _binary_nd_kernel(self, op, a, b, out, shape):
-        ab, ao, a4, shape4 = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
-        dst = out if out.offset == 0 else self._alloc(shape, out.dtype)
-        _elementwise.binary_nd[grid(out.size)](op, ab, ao, a4, bb, bo, b4, dst.buf, shape4, out.size)
-        if dst is not out:
-            self.copy_into(out, dst)
-
-    def _compare_kernel(self, op, a, b, out):
-        _elementwise.compare[grid(out.size)](op, a.buf, a.offset, b.buf, b.offset, out.buf, out.size)
-
-    def _compare_scalar_kernel(self, op, a, s, out, scalar_first):
-        _elementwise.compare_scalar[grid(out.size)](op, a.buf, a.offset, s, out.buf, out.size, scalar_first)
-
-    def _compare_nd_kernel(self, op, a, b, out, shape):
-        ab, ao, a4, shape4 = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
-        _elementwise.compare_nd[grid(out.size)](op, ab, ao, a4, bb, bo, b4, out.buf, shape4, out.size)
-
-    def _where_kernel(self, cond, a, b, out, shape):
-        cb, co, c4, shape4 = self._nd_args(cond, shape)
-        ab, ao, a4, _ = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
-        _elementwise.where_nd[grid(out.size)](cb, co, c4, ab, ao, a4, bb, bo, b4, out.buf, shape4, out.size)
-
-    def _reduce_kernel(self, op, x, outer, n, inner, out):
-        _reduction.reduce_mid[per_output(outer * inner, _reduction.TPB)](op, x.buf[x.offset:], outer, n, inner, out.buf)
-
-    def _argreduce_kernel(self, op, x, outer, n, inner, values, indices):
-        _reduction.argreduce_mid[per_output(outer * inner, _reduction.TPB)](op, x.buf[x.offset:], outer, n, inner,
-                                                                values.buf, indices.buf)
-
-    def _cumsum_kernel(self, x, out, rows, cols, exact):
-        kernel = _reduction.cumsum_rows_exact if exact else _reduction.cumsum_rows
-        kernel[grid(rows)](x.buf[x.offset:], out.buf, rows, cols)
-
-    def _softmax_kernel(self, x, out, rows, cols, log):
-        _nn.softmax_rows[grid(rows)](x.buf[x.offset:], out.buf, rows, cols, log)
-
-    # ---- linear algebra ----
-    def _operand(self, x):
-        """(C-contiguous 3-D data, transposed?) for a matrix or a batch of them."""
-        if x.is_contiguous():
-            return x, False
-        t = self.swapaxes(x, -1, -2)
-        if t.is_contiguous():
-            return t, True
-        return self.copy(x), False
-
-    def matmul(self, a, b):
-        if a.dtype is HALF or a.dtype is BFLOAT16:
-            return self._in_float32(CUDABackend.matmul, a, b)
-        m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-        batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-        if a.shape[:-2] != batch:
-            a = self.copy(self.broadcast_to(a, batch + a.shape[-2:]))
-        if b.shape[:-2] != batch:
-            b = self.copy(self.broadcast_to(b, batch + b.shape[-2:]))
-        a, ta = self._operand(a)
-        b, tb = self._operand(b)
-        nb = math.prod(batch)
-        out = self._alloc(batch + (m, n), a.dtype)
-        if m * n * nb:
-            _linalg.matmul[tiles(m, n, nb, _linalg.TILE)](a.buf, a.offset, m * k, b.buf, b.offset, k * n, out.buf,
-                                             m, n, k, ta, tb)
-        return out
-
-    # ---- indexing ----
-    def _index_operand(self, index):
-        """(buffer, offset) of a flat int64 index: host positions go to the device."""
-        if isinstance(index, DArray):
-            index = self.contiguous(self.astype(index, np.int64))
-            return index.buf, index.offset
-        return cuda.to_device(np.ascontiguousarray(index, np.int64).reshape(-1)), 0
-
-    def _gather_kernel(self, x, index):
-        x = self.contiguous(x)
-        out = self._alloc(np.shape(index) if not isinstance(index, DArray) else index.shape, x.dtype)
-        n = out.size
-        if n:
-            buf, off = self._index_operand(index)
-            flag = self._flag((False, "gather: flat position ", f" is out of bounds for {x.size} elements"))
-            _indexing.gather[grid(n)](x.buf, x.offset, x.size, buf, off, out.buf, n, flag)
-        return out
-
-    def _scatter_add_kernel(self, shape, index, src):
-        src = self.contiguous(src)
-        out = self.zeros(tuple(shape), src.dtype)
-        n = src.size
-        if n:
-            buf, off = self._index_operand(index)
-            flag = self._flag((False, "scatter_add: flat position ", f" is out of bounds for {out.size} elements"))
-            _indexing.scatter_add[grid(n)](out.buf, buf, off, src.buf[src.offset:], n, flag)
-        return out
-
-    def _positions_kernel(self, base, index, where, stride, size, wrap, error):
-        if isinstance(base, DArray):
-            base = self.contiguous(base)
-            base_buf = base.buf[base.offset:]
-        else:
-            base = np.ascontiguousarray(base, np.int64)
-            base_buf = cuda.to_device(base.reshape(-1)) if base.size else None
-        out = self._alloc(base.shape, np.int64)
-        n = out.size
-        if n:
-            index = self.contiguous(self.on_device(index))
-            flag = self._flag(error)
-            _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
-                                         cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
-                                         stride, size, wrap, out.buf, n, flag)
-        return out
-
-    # ---- windows ----
-    def _im2col_kernel(self, x, geometry, fill):
-        x = self.contiguous(x)
-        n, c, h, w, kh, kw, *_, oh, ow = geometry
-        out = self._alloc((c * kh * kw, n * oh * ow), x.dtype)
-        if out.size:
-            _windows.im2col[grid(out.size)](x.buf, x.offset, x.size, out.buf, geometry, fill, out.size)
-        return out
-
-    def _col2im_kernel(self, cols, geometry):
-        cols = self.contiguous(cols)
-        out = self.zeros(geometry[:4], cols.dtype)
-        if cols.size:
-            _windows.col2im[grid(cols.size)](cols.buf, cols.offset, out.buf, geometry, cols.size)
         return out
 
 

@@ -1,0 +1,179 @@
+"""The CPU backend's kernel calls: what the shared planning in ``Backend`` asks, and the
+numba.njit kernels it chose (elementwise, reductions, softmax, linear algebra, indexing,
+the random draws a compiled program replays, windows), as ``KernelCalls``, a base class
+of ``CPUBackend``."""
+import math
+
+import numpy as np
+
+from ..._dtype import BFLOAT16, host_cast
+from ..base import HALF
+from . import elementwise as _elementwise
+from . import indexing as _indexing
+from . import linalg as _linalg
+from . import nn as _nn
+from . import random as _random
+from . import reduction as _reduction
+from . import windows as _windows
+from .arrays import (_as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _c, _compare,
+                     _compare_nd, _compare_scalar, _flat, _matmul_operand, _quietly, _unary)
+
+
+class KernelCalls:
+    """The kernel calls of ``CPUBackend`` (which provides storage, views and the fast paths)."""
+
+    # ---- what the shared planning asks ----
+    @staticmethod
+    def _flat(x):
+        return x.flags.c_contiguous
+
+    @staticmethod
+    def _writable(x):
+        return x.flags.writeable
+
+    @staticmethod
+    def _scalar(x):
+        if x.size != 1:
+            if x.size and not any(x.strides):
+                # one number broadcast over a shape (the gradient of a sum): the number
+                # kernel then runs instead of the strided one
+                return x[(0,) * x.ndim]
+            return None
+        return x[()] if not x.ndim else x.reshape(-1)[0]  # a 0-d array (a number) needs no reshape
+
+    # ---- kernels ----
+    @staticmethod
+    def _unary_kernel(op, x, out):
+        ufunc = _elementwise.NUMPY_UNARY.get(op)
+        if ufunc is not None and x.dtype.kind == "f":  # numpy's rint/floor of int64 refuse an int64 out
+            _quietly(ufunc, x, out=out)  # IEEE results (log(0) = -inf), without numpy's warnings
+        else:
+            _unary[op](x.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _binary_kernel(op, a, b, out):
+        _binary[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _binary_inplace_kernel(op, a, b):
+        _binary_inplace[op](a.reshape(-1), _c(b).reshape(-1))
+
+    @staticmethod
+    def _binary_scalar_kernel(op, a, s, out, scalar_first):
+        _binary_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
+
+    @staticmethod
+    def _binary_nd_kernel(op, a, b, out, shape):
+        _binary_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+
+    @staticmethod
+    def _compare_kernel(op, a, b, out):
+        _compare[op](a.reshape(-1), b.reshape(-1), out.reshape(-1))
+
+    @staticmethod
+    def _compare_scalar_kernel(op, a, s, out, scalar_first):
+        _compare_scalar[op](a.reshape(-1), s, out.reshape(-1), scalar_first)
+
+    @staticmethod
+    def _compare_nd_kernel(op, a, b, out, shape):
+        _compare_nd[op](_as_nd_input(a, shape), _as_nd_input(b, shape), _as_nd_output(out))
+
+    @staticmethod
+    def _where_kernel(cond, a, b, out, shape):
+        _elementwise.where_nd(_as_nd_input(cond, shape), _as_nd_input(a, shape), _as_nd_input(b, shape),
+                              _as_nd_output(out))
+
+    @staticmethod
+    def _reduce_kernel(op, x, outer, n, inner, out):
+        _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
+
+    @staticmethod
+    def _argreduce_kernel(op, x, outer, n, inner, values, indices):
+        _reduction.argreduce_mid(op, x.reshape(outer, n, inner), values.reshape(outer, inner),
+                                 indices.reshape(outer, inner))
+
+    @staticmethod
+    def _cumsum_kernel(x, out, rows, cols, exact):
+        kernel = _reduction.cumsum_rows_exact if exact else _reduction.cumsum_rows
+        kernel(x.reshape(rows, cols), out.reshape(rows, cols))
+
+    @staticmethod
+    def _softmax_kernel(x, out, rows, cols, log):
+        _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
+
+    # ---- linear algebra ----
+    def matmul(self, a, b):
+        """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
+        if a.dtype is HALF or a.dtype is BFLOAT16:
+            return self._in_float32(KernelCalls.matmul, a, b)
+        if a.dtype.kind not in "fc":
+            return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it
+        if a.ndim == 2 and b.ndim == 2:
+            out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+            if a.flags.c_contiguous and b.flags.c_contiguous:  # no transposes to read (forward)
+                _linalg.matmul(a, b, out, False, False)
+            else:
+                a2, ta = _matmul_operand(a)
+                b2, tb = _matmul_operand(b)
+                _linalg.matmul(a2, b2, out, ta, tb)
+            return out
+        m, n = a.shape[-2], b.shape[-1]
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a3 = np.ascontiguousarray(np.broadcast_to(a, batch + a.shape[-2:])).reshape((-1,) + a.shape[-2:])
+        b3 = np.ascontiguousarray(np.broadcast_to(b, batch + b.shape[-2:])).reshape((-1,) + b.shape[-2:])
+        out = np.empty((a3.shape[0], m, n), a.dtype)
+        _linalg.bmm(a3, b3, out, False, False)
+        return out.reshape(batch + (m, n))
+
+    # ---- indexing ----
+    @staticmethod
+    def _gather_kernel(x, index):
+        out = np.empty(index.shape, x.dtype)
+        _indexing.gather(_flat(x), _flat(index), out.reshape(-1))
+        return out
+
+    @staticmethod
+    def _scatter_add_kernel(shape, index, src):
+        dst = np.zeros(math.prod(shape), src.dtype)
+        _indexing.scatter_add(dst, _flat(index), _flat(src))
+        return dst.reshape(shape)
+
+    # ---- random draws a compiled program replays: the generator's engine is an argument ----
+    @staticmethod
+    def dropout_noise(mt, ctr, shape, keep, dtype):
+        """Dropout's multiplier of ``shape``: ``1 / keep`` where a Bernoulli(``keep``) draw
+        succeeds, else 0 (PyTorch's CPU dropout: a 53-bit uniform below ``keep``, the
+        quotient in the dtype, float32 for the narrower floats), drawn from the engine
+        ``mt``/``ctr``, which it advances in place."""
+        drawn = np.empty(math.prod(shape), np.bool_)
+        _random.bernoulli64(mt, ctr, np.array([keep]), drawn)
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            noise = drawn / keep
+        else:
+            noise = drawn.astype(np.float32) / np.float32(keep)
+        return host_cast(noise.reshape(shape), dtype) if dtype != noise.dtype else noise.reshape(shape)
+
+    @staticmethod
+    def _positions_kernel(base, index, where, stride, size, wrap, error):
+        out = np.empty(base.shape, np.int64)
+        status = np.zeros(2, np.int64)
+        _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1), status)
+        if status[0]:
+            runtime_error, prefix, suffix = error
+            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{status[1]}{suffix}")
+        return out
+
+    # ---- windows ----
+    @staticmethod
+    def _im2col_kernel(x, geometry, fill):
+        n, c, h, w, kh, kw, *_, oh, ow = geometry
+        out = np.empty((c * kh * kw, n * oh * ow), x.dtype)
+        _windows.im2col(_flat(x), out.reshape(-1), geometry, fill)
+        return out
+
+    @staticmethod
+    def _col2im_kernel(cols, geometry):
+        out = np.zeros(geometry[:4], cols.dtype)
+        _windows.col2im(_flat(cols), out.reshape(-1), geometry)
+        return out

@@ -1,0 +1,61 @@
+"""The distances: ``cosine_similarity`` and ``pairwise_distance``, with their modules
+``CosineSimilarity`` and ``PairwiseDistance``."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..ops import elementwise as ew
+from .module import Module
+
+
+class _ClampMinKeepGradient(Function):
+    """max(x, lo), with the gradient of x itself: PyTorch's cosine_similarity clamps the
+    norms in place under no_grad, so the backward sees the clamped value in the division
+    and the plain norm's derivative."""
+
+    grad_fn_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo):
+        return x.clamp(min=lo)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) over ``dim``, the inputs broadcast
+    (PyTorch's order: each normalised first, so the result stays within [-1, 1])."""
+    from .. import linalg
+    x1, x2 = ew.operands(x1, x2, "cosine_similarity")
+    if not x1.dtype.is_floating_point:
+        x1, x2 = ew._float_input(x1, "cosine_similarity"), ew._float_input(x2, "cosine_similarity")
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    n1 = _ClampMinKeepGradient.apply(linalg.vector_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = _ClampMinKeepGradient.apply(linalg.vector_norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's grad_fn there is
+    NormBackward1; here the norm's own)."""
+    dim = max(x1.ndim, x2.ndim) - 1
+    return (x1 - x2 + eps).norm(p, dim, keepdim)
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

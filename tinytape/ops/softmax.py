@@ -1,0 +1,74 @@
+"""``softmax`` and ``log_softmax`` (one recorded entry each, the backend's kernel), the
+functional forms that ``nn.functional`` and the attention ops share."""
+import warnings
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import Function
+from . import elementwise as ew
+
+
+def _kernel_dtype_name(dtype):
+    return _dtype.scalar_type_name(dtype)
+
+
+class Softmax(Function):
+    grad_fn_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = x._new(x._backend.softmax(x._data, dim) if x._data.size else x._data.copy())
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    grad_fn_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = x._new(x._backend.softmax(x._data, dim, log=True) if x._data.size else x._data.copy())
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * g.sum(ctx.dim, keepdim=True), None
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:  # PyTorch's legacy choice, with its warning
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                      "include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
+
+
+def _softmax_input(input, dtype, kernel):
+    """The tensor the kernel runs on: ``input`` converted to ``dtype`` when given.  PyTorch's
+    kernels have no integer or bool version: without ``dtype`` those are refused."""
+    if dtype is None and isinstance(input, Tensor) and not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
+    return ew._float_input(input if dtype is None else input.to(dtype), kernel.split("_lastdim")[0])
+
+
+def softmax(input, dim=None, dtype=None):
+    x = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
+    if x.ndim == 0:
+        return Softmax.apply(x.reshape(1), 0).reshape(())
+    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    x = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
