@@ -30,7 +30,9 @@ def training_step(optimizer, device, loss_fn):
     return step, model, opt
 
 
-CASES = [(o, "cpu", "mse") for o in sorted(OPTIMIZERS)] + [("sgd_momentum", "cpu", "bce_logits"),
+# each case compiles a program of its own: SGD in the default run, the other optimizers in the slow set
+CASES = [pytest.param(o, "cpu", "mse", marks=() if o.startswith("sgd") else pytest.mark.slow)
+         for o in sorted(OPTIMIZERS)] + [("sgd_momentum", "cpu", "bce_logits"),
                                                           pytest.param("rmsprop_centered", "cuda", "mse", marks=pytest.mark.gpu)]
 
 

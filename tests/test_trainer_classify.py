@@ -130,7 +130,8 @@ def _train_in_process(args, capsys):
 def test_npz_labels_train_with_cross_entropy_and_metrics(tmp_path, labels_npz):
     out = tmp_path / "run"
     result = run(config("data=npz", f"data.path={labels_npz}", "data.val_fraction=0.25", "data.batch_size=15",
-                        "data.shuffle=true", "trainer.epochs=6", "trainer.log_every=5", *CLASSIFY), str(out))
+                        "data.shuffle=true", "trainer.epochs=6", "trainer.log_every=5", *CLASSIFY,
+                        "trainer.compile=false"), str(out))  # (compiled classification: the digits tests)
     assert result["final_loss"] < result["first_loss"] / 2
     final = result["final_metrics"]
     assert set(final) == {"train_accuracy", "val_loss", "val_accuracy"}
@@ -384,7 +385,8 @@ def test_early_stopping_ends_the_run_when_the_metric_stalls(tmp_path, labels_npz
 
 def test_eval_only_prints_and_writes_a_checkpoints_metrics(tmp_path, labels_npz, capsys):
     base = ["data=npz", f"data.path={labels_npz}", "data.val_fraction=0.25", *CLASSIFY]
-    trained = run(config(*base, "trainer.steps=12", "trainer.log_every=3"), str(tmp_path / "train"))
+    trained = run(config(*base, "trainer.steps=12", "trainer.log_every=3", "trainer.compile=false"),
+                  str(tmp_path / "train"))
     best = tmp_path / "train" / "best.npz"
     result = run(config(*base, "trainer.eval_only=true", f"trainer.resume={best}"), str(tmp_path / "eval"))
     assert result["val_accuracy"] == trained["best"]["value"] and result["rows"] == 15

@@ -157,9 +157,9 @@ COMPILED = [
 ]
 
 
-# each case compiles a program of its own: the default run takes three, the slow set the rest
+# each case compiles a program of its own: the default run takes two, the slow set the rest
 @pytest.mark.parametrize("overrides, replays", [
-    pytest.param(*case, id=name, marks=() if name in ("sgd-momentum", "adam", "dropout") else pytest.mark.slow)
+    pytest.param(*case, id=name, marks=() if name in ("sgd-momentum", "adam") else pytest.mark.slow)
     for case, name in zip(COMPILED, ["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam",
                                      "inplace-tanh", "dropout", "schedule"])])
 def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, overrides, replays):
