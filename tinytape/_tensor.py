@@ -291,6 +291,11 @@ class Tensor:
         return self.item()
 
     def __float__(self):
+        global _warned_scalar_grad
+        if self._requires_grad and not _warned_scalar_grad:
+            _warned_scalar_grad = True  # once a process, as PyTorch's TORCH_WARN_ONCE
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._scalar("float"))
 
     def __int__(self):
@@ -333,6 +338,9 @@ class Tensor:
 
     def __reduce__(self):
         return (_rebuild, (self._backend.to_numpy(self._data), self._requires_grad))
+
+_warned_scalar_grad = False  # float() of a tensor that requires grad warns once, as in PyTorch
+
 
 def _rebuild(data, requires_grad):
     return Tensor._make(np.array(data), requires_grad=requires_grad)

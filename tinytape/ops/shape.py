@@ -131,10 +131,8 @@ def view(x, shape):
 
 
 def reshape(x, shape):
-    shape = _resolve_shape(shape, x.numel(), "reshape")
-    if shape == x.shape:
-        return x
-    return View.apply(x, shape, False)
+    # a new tensor even for the same shape (a view, ViewBackward0), as in PyTorch
+    return View.apply(x, _resolve_shape(shape, x.numel(), "reshape"), False)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -143,6 +141,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     s, e = _wrap_dim(start_dim, x.ndim, "flatten"), _wrap_dim(end_dim, x.ndim, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return x  # PyTorch returns the tensor itself here
     shape = x.shape
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 

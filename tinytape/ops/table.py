@@ -79,6 +79,15 @@ def _origin_reciprocal(a, b):
     return squared.reciprocal().masked_fill(squared == 0, 0.0)
 
 
+def _tanh_derivative(out, g):
+    # PyTorch's kernel is g * (1 - out * out) with 1 - out * out fused (one rounding, an FMA); for
+    # float32 the product is exact in float64, so float64 arithmetic rounds as the FMA does.
+    if out.dtype.itemsize == 4 and out.dtype.is_floating_point:
+        wide = out.double()
+        return g * (1 - wide * wide).to(out.dtype)
+    return g * (1 - out * out)
+
+
 OPS = [
     # ---- unary: the first twelve keep their historical op codes
     ElementwiseOp("neg", U, "-x", lambda g: -g, method=False, function=False),
@@ -94,7 +103,7 @@ OPS = [
     ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True),  # PyTorch's order
     ElementwiseOp("exp", U, "safe_exp(x)", lambda out, g: g * out, float_only=True, numpy="exp"),
     ElementwiseOp("log", U, "safe_log(x)", lambda x, g: g / x, float_only=True, numpy="log"),
-    ElementwiseOp("tanh", U, "math.tanh(x)", lambda out, g: g * (1 - out * out), float_only=True, numpy="tanh"),
+    ElementwiseOp("tanh", U, "math.tanh(x)", _tanh_derivative, float_only=True, numpy="tanh"),
     ElementwiseOp("sigmoid", U, "sigmoid(x)", lambda out, g: g * out * (1 - out), float_only=True),
     ElementwiseOp("sin", U, "math.sin(x) if abs(x) < math.inf else math.nan", lambda x, g: g * x.cos(),
                   float_only=True, numpy="sin"),
