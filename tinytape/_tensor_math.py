@@ -296,6 +296,16 @@ class TensorMath:
     def is_contiguous(self):
         return bool(self._data.flags.c_contiguous)
 
+    def stride(self, dim=None):
+        """Steps between elements, in elements, per dimension (dim: that one), as in PyTorch."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return steps
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(self.ndim, 1)}, {max(self.ndim, 1) - 1}], but got {dim})")
+        return steps[dim]
+
     def clone(self):
         return shape_ops.clone(self)
 
