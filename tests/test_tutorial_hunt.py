@@ -1,0 +1,123 @@
+"""Idioms from the tutorials learners copy ("What is torch.nn really?", d2l's concise
+implementations, makemore, CS231n's tensor notes) where ``import tinytape as torch`` once
+printed something other than PyTorch: a Parameter reshaped to its own shape (d2l's BatchNorm
+LeNet prints ``net[1].weight.reshape((-1,))``), ``Tensor.stride()``, the manual backprop of
+makemore part 4 (``cmp('hpreact', ...)`` says "exact: False" because PyTorch's tanh backward
+rounds ``1 - y*y`` once) and the warning of ``float()`` on a tensor that requires grad."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytape
+from pytorch_answers import pytorch
+
+
+def _reshape_views(torch):
+    p = torch.nn.Parameter(torch.arange(6.0))
+    m = torch.ones(2, 3, requires_grad=True)
+    row = m[0]
+    same = [p.reshape((-1,)), p.reshape(6), m.reshape(2, 3), m.reshape_as(m), torch.reshape(m, (2, 3))]
+    return {"views": same,
+            "new_objects": [t is not p and t is not m for t in same],
+            "types": [type(t).__name__ for t in same],
+            "flatten_one_dim_is_self": [m.flatten(0, 0) is m, m.flatten(1) is m, row.flatten() is row],
+            "flatten": [m.flatten(), torch.ones(()).flatten()]}
+
+
+def test_reshape_to_own_shape_is_a_view_and_flatten_of_one_dim_is_the_tensor():
+    ours, theirs = _reshape_views(tinytape), pytorch(_reshape_views)
+    for key in ("new_objects", "types", "flatten_one_dim_is_self"):
+        assert ours[key] == theirs[key], key
+    for mine, recorded in zip(ours["views"] + ours["flatten"], theirs["views"] + theirs["flatten"]):
+        assert (type(mine.grad_fn).__name__ if mine.grad_fn is not None else None) == recorded.grad_fn
+        assert tuple(mine.shape) == recorded.shape and mine.requires_grad == recorded.requires_grad
+        np.testing.assert_array_equal(mine.detach().numpy(), recorded.numpy())
+    # the view shares memory with its Parameter, as in PyTorch
+    p = tinytape.nn.Parameter(tinytape.zeros(3))
+    with tinytape.no_grad():
+        p.reshape(3)[0] = 5.0
+    assert p[0].item() == 5.0
+
+
+def _strides(torch):
+    x = torch.ones(2, 3)
+    return [x.stride(), x.t().stride(), x.stride(-1), x.stride(0), x[:, 1].stride(),
+            x.expand(4, 2, 3).stride(), x.unsqueeze(1).stride(), torch.ones(()).stride(),
+            x.view(3, 1, 2).stride(), x[:, ::2].stride(), x.t().contiguous().stride()]
+
+
+def test_stride_matches_pytorch():
+    assert _strides(tinytape) == [tuple(s) if isinstance(s, list) else s for s in pytorch(_strides)]
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        tinytape.ones(2, 3).stride(2)
+
+
+def _tanh_and_grad(torch, x, g):
+    x = torch.tensor(x, requires_grad=True)
+    y = torch.tanh(x)
+    y.backward(torch.tensor(g))
+    return y.detach(), x.grad
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_tanh_backward_is_bitwise_pytorchs_in_float32(device):
+    """Where the forward values agree bit for bit (PyTorch's vectorised tanh differs from libm's
+    in the last bit for some inputs), the gradients agree bit for bit too."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(4000) * 2).astype(np.float32)
+    g = rng.standard_normal(4000).astype(np.float32)
+    their_y, their_grad = pytorch(_tanh_and_grad, x, g)
+    xt = tinytape.tensor(x, requires_grad=True, device=device)
+    y = tinytape.tanh(xt)
+    y.backward(tinytape.tensor(g, device=device))
+    assert xt.grad.dtype == tinytape.float32 and their_grad.dtype == "float32"
+    same = y.detach().cpu().numpy() == their_y.numpy()
+    assert same.sum() > len(x) // 2
+    np.testing.assert_array_equal(xt.grad.cpu().numpy()[same], their_grad.numpy()[same])
+
+
+def _makemore_hpreact(torch):
+    """makemore part 4: the hand-written tanh backward against autograd's."""
+    g = torch.Generator().manual_seed(2147483647)
+    hpreact = torch.randn(32, 64, generator=g, requires_grad=True)
+    h = torch.tanh(hpreact)
+    dh = torch.randn(32, 64, generator=g)
+    (h * dh).sum().backward()
+    dhpreact = (1.0 - h**2) * dh
+    return [torch.all(dhpreact == hpreact.grad).item(), torch.allclose(dhpreact, hpreact.grad),
+            (dhpreact - hpreact.grad).abs().max().item()]
+
+
+def test_makemore_manual_tanh_backward_compares_as_in_pytorch():
+    assert _makemore_hpreact(tinytape) == pytorch(_makemore_hpreact)
+
+
+def test_tanh_gradients_check_and_the_float32_second_derivative_agrees():
+    from helpers import check_grad
+    x = np.random.default_rng(1).standard_normal(5)
+    check_grad(lambda t: tinytape.tanh(t), x, second_order=True)
+    seconds = []
+    for dtype in (tinytape.float32, tinytape.float64):
+        t = tinytape.tensor(x, dtype=dtype, requires_grad=True)
+        (first,) = tinytape.autograd.grad(tinytape.tanh(t).sum(), t, create_graph=True)
+        assert first.dtype == dtype
+        first.sum().backward()
+        seconds.append(t.grad.numpy().astype(np.float64))
+    np.testing.assert_allclose(seconds[0], seconds[1], rtol=1e-5, atol=1e-6)
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once():
+    import tinytape._tensor as tensor_module
+    tensor_module._warned_scalar_grad = False
+    t = tinytape.ones(3, requires_grad=True).sum()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        int(t), f"{t:.2f}", float(t.detach())  # these stay quiet in PyTorch
+        assert caught == []
+        value = "%f" % t  # float() underneath, as d2l's float(l.sum())
+        float(t)  # once a process
+    assert value == "3.000000"
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.")
