@@ -121,3 +121,28 @@ def test_float_of_a_tensor_requiring_grad_warns_once():
     assert len(caught) == 1 and caught[0].category is UserWarning
     assert str(caught[0].message).startswith(
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.")
+
+
+def _histograms(torch, h, w):
+    h, w = torch.tensor(h), torch.tensor(w)
+    cases = [torch.histogram(h, density=True),  # makemore part 3's activation plots
+             torch.histogram(h, bins=7), h.histogram(5, range=(-0.5, 0.5)),
+             torch.histogram(h, bins=torch.tensor([-1.0, -0.25, 0.0, 0.9])),
+             torch.histogram(h, bins=6, weight=w, density=True),
+             torch.histogram(torch.tensor([2.0, 2.0]), bins=4), torch.histogram(h.double(), bins=3)]
+    return [(c.hist, c.bin_edges, type(c).__name__, [len(c), c[0] is c.hist, c[1] is c.bin_edges]) for c in cases]
+
+
+def test_histogram_matches_pytorch():
+    rng = np.random.default_rng(3)
+    h = np.tanh(rng.standard_normal(3000) * 1.5).astype(np.float32)
+    w = rng.random(3000).astype(np.float32)
+    ours, theirs = _histograms(tinytape, h, w), pytorch(_histograms, h, w)
+    for (hist, edges, name, fields), (their_hist, their_edges, their_name, their_fields) in zip(ours, theirs):
+        assert (name, fields) == (their_name, their_fields)
+        assert hist.dtype == getattr(tinytape, their_hist.dtype) and edges.dtype == hist.dtype
+        np.testing.assert_array_equal(edges.numpy(), their_edges.numpy())
+        np.testing.assert_allclose(hist.numpy(), their_hist.numpy(), rtol=1e-6)
+    assert repr(tinytape.histogram(tinytape.tensor([1.0, 2.0]), 2)).startswith("tinytape.return_types.histogram(\nhist=")
+    with pytest.raises(NotImplementedError, match="histogramdd"):
+        tinytape.histogram(tinytape.tensor([1, 2]), bins=3)

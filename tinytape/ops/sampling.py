@@ -1,6 +1,8 @@
 """Sampling and counting: random draws into tensors (tinytape's generator) and host-side
 counts (unique values, non-zero positions, histograms).  None of these has a gradient."""
 
+import collections
+
 import numpy as np
 
 from .. import _creation, _dtype, _random
@@ -172,6 +174,67 @@ def histc(input, bins=100, min=0, max=0):
     pos[pos == bins] = bins - 1
     counts = np.bincount(pos, minlength=bins)[:bins]
     return _creation.tensor(counts, dtype=input.dtype, device=input.device)
+
+
+class histogram_result(collections.namedtuple("histogram", ["hist", "bin_edges"])):
+    """What ``histogram`` returns, printed as PyTorch's ``torch.return_types.histogram``."""
+    __slots__ = ()
+    __module__ = "tinytape.return_types"
+
+    def __repr__(self):
+        return f"tinytape.return_types.histogram(\nhist={self.hist!r},\nbin_edges={self.bin_edges!r})"
+
+    __str__ = __repr__
+
+
+histogram_result.__name__ = histogram_result.__qualname__ = "histogram"  # PyTorch's type name
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Counts (or weights' sums) of ``input``'s values in bins and the bins' edges, as PyTorch:
+    ``bins`` equal bins from linspace over ``range`` (the data's min and max, widened by 0.5
+    each way when equal) or the edges given as a tensor; a bin holds edges[i] <= x < edges[i+1],
+    the last one its right edge too; ``density`` divides by the total, then by each bin's width."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    values = input.detach().cpu().numpy().reshape(-1)
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.shape[0] < 1:
+            raise RuntimeError("torch.histogram(): bins tensor should have one dimension and at least 1 entry")
+        edges = bins.detach().cpu().numpy().astype(values.dtype)
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None:
+            low, high = float(range[0]), float(range[1])
+        elif values.size:
+            low, high = float(values.min()), float(values.max())
+        else:
+            low, high = 0.0, 0.0
+        if low > high:
+            raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {low} max {high} "
+                               f"for dimension 0")
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise RuntimeError(f"torch.histogram(): range of [{low}, {high}] is not finite")
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        edges = _creation.linspace(low, high, bins + 1, dtype=input.dtype).numpy()
+    w = None
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise RuntimeError("torch.histogram(): if weight tensor is provided it should have the same shape "
+                               "as the input tensor excluding its innermost dimension")
+        w = weight.detach().cpu().numpy().reshape(-1).astype(np.float64)
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    pos = np.searchsorted(edges, values[inside], side="right") - 1
+    pos = np.minimum(pos, len(edges) - 2)
+    hist = np.bincount(pos, None if w is None else w[inside], minlength=len(edges) - 1)[:len(edges) - 1]
+    hist = hist.astype(values.dtype)
+    if density:
+        hist = hist / hist.sum(dtype=values.dtype)
+        hist = (hist / np.diff(edges)).astype(values.dtype)
+    return histogram_result(_creation.tensor(hist, dtype=input.dtype, device=input.device),
+                            _creation.tensor(edges, dtype=input.dtype, device=input.device))
 
 
 def bincount(input, weights=None, minlength=0):
