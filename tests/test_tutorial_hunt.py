@@ -146,3 +146,26 @@ def test_histogram_matches_pytorch():
     assert repr(tinytape.histogram(tinytape.tensor([1.0, 2.0]), 2)).startswith("tinytape.return_types.histogram(\nhist=")
     with pytest.raises(NotImplementedError, match="histogramdd"):
         tinytape.histogram(tinytape.tensor([1, 2]), bins=3)
+
+
+def _groups(torch):
+    w = torch.nn.Parameter(torch.ones(2))
+    out = {}
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]:
+        opt = getattr(torch.optim, name)([w], lr=0.1)
+        out[name] = [list(opt.param_groups[0].items())[1:], list(opt.state_dict()["param_groups"][0])]
+    sgd = torch.optim.SGD([{"params": [w], "foreach": False}], lr=0.1, momentum=0.9)
+    torch.optim.lr_scheduler.StepLR(sgd, step_size=2)
+    out["sgd_with_scheduler"] = sgd.state_dict()["param_groups"]
+    return out
+
+
+def test_param_groups_list_pytorchs_options_in_its_order():
+    """d2l and the nn tutorial print ``opt.param_groups`` / ``opt.state_dict()``."""
+    ours, theirs = _groups(tinytape), pytorch(_groups)
+    for name in theirs:
+        if name == "sgd_with_scheduler":
+            assert ours[name] == theirs[name]
+        else:
+            assert [list(pair) for pair in ours[name][0]] == [list(pair) for pair in theirs[name][0]], name
+            assert ours[name][1] == theirs[name][1], name

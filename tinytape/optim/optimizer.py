@@ -58,6 +58,11 @@ class Optimizer:
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
+        for name, default in self._extra_options().items():
+            group.setdefault(name, default)  # listed in the group as PyTorch lists them
+        order = self._OPTION_ORDER.get(type(self).__name__) if type(self).__module__.startswith("tinytape.") else None
+        if order:  # PyTorch's order of the options, where its defaults interleave the extra ones
+            group = {**{k: group[k] for k in group if k not in order}, **{k: group[k] for k in order if k in group}}
         if len({id(p) for p in group["params"]}) != len(group["params"]):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
                           "this will cause an error", UserWarning, stacklevel=3)
@@ -136,7 +141,8 @@ class Optimizer:
 
     # the options PyTorch 2.14's groups list beyond the ones these optimizers take (implementation
     # choices: foreach/fused kernels, graph capture, differentiable steps), shown with PyTorch's
-    # defaults so that a printed optimizer reads as PyTorch's; a group's own entry wins
+    # defaults so that a printed optimizer and its param_groups read as PyTorch's; a group's own
+    # entry wins
     _REPR_OPTIONS = {
         "SGD": {"foreach": None, "differentiable": False, "fused": None},
         "Adam": {"foreach": None, "capturable": False, "differentiable": False, "fused": None,
@@ -147,9 +153,19 @@ class Optimizer:
         "Adagrad": {"foreach": None, "differentiable": False, "fused": None},
     }
 
+    _OPTION_ORDER = {
+        "RMSprop": ("lr", "momentum", "alpha", "eps", "centered", "weight_decay", "capturable", "foreach",
+                    "maximize", "differentiable"),
+        "Adagrad": ("lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value", "foreach", "maximize",
+                    "differentiable", "fused"),
+    }
+
+    def _extra_options(self):
+        return next((self._REPR_OPTIONS[c.__name__] for c in type(self).__mro__
+                     if c.__name__ in self._REPR_OPTIONS and c.__module__.startswith("tinytape.")), {})
+
     def __repr__(self):
-        extra = next((self._REPR_OPTIONS[c.__name__] for c in type(self).__mro__
-                      if c.__name__ in self._REPR_OPTIONS and c.__module__.startswith("tinytape.")), {})
+        extra = self._extra_options()
         text = type(self).__name__ + " ("
         for i, g in enumerate(self.param_groups):
             shown = {**extra, **g}
