@@ -169,3 +169,40 @@ def test_param_groups_list_pytorchs_options_in_its_order():
         else:
             assert [list(pair) for pair in ours[name][0]] == [list(pair) for pair in theirs[name][0]], name
             assert ours[name][1] == theirs[name][1], name
+
+
+def _modes(torch, labels, values):
+    labels, values = torch.tensor(labels), torch.tensor(values, requires_grad=True)
+    picked = torch.mode(labels, dim=1)  # a k-nearest-neighbour vote
+    m = values.mode(0, keepdim=True)
+    m.values.sum().backward()
+    return [picked.values, picked.indices, type(picked).__name__, m.values, m.indices, values.grad,
+            labels.mode(), torch.mode(torch.tensor(4.0)), torch.mode(torch.tensor([1.0, float("nan"), float("nan")]))]
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_mode_matches_pytorch(device):
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 4, (20, 7))
+    values = rng.integers(0, 3, (6, 5)).astype(np.float32) / 2
+    theirs = pytorch(_modes, labels, values)
+    lt = tinytape.tensor(labels, device=device)
+    vt = tinytape.tensor(values, requires_grad=True, device=device)
+    picked, m = tinytape.mode(lt, dim=1), vt.mode(0, keepdim=True)
+    m.values.sum().backward()
+    ours = [picked.values, picked.indices, type(picked).__name__, m.values, m.indices, vt.grad, lt.mode(),
+            tinytape.mode(tinytape.tensor(4.0)), tinytape.mode(tinytape.tensor([1.0, float("nan"), float("nan")]))]
+    assert ours[2] == theirs[2] and m.values.grad_fn.name() == theirs[3].grad_fn
+    for mine, recorded in zip(ours[:2] + ours[3:6], theirs[:2] + theirs[3:6]):
+        np.testing.assert_array_equal(mine.detach().cpu().numpy(), recorded.numpy())
+    for mine, recorded in zip(ours[6:], theirs[6:]):
+        np.testing.assert_array_equal(mine.values.cpu().numpy(), recorded[0].numpy())
+        np.testing.assert_array_equal(mine.indices.cpu().numpy(), recorded[1].numpy())
+    with pytest.raises(IndexError, match="mode"):
+        tinytape.mode(tinytape.ones(0))
+
+
+def test_mode_gradient_checks():
+    from helpers import check_grad
+    x = np.random.default_rng(6).standard_normal((4, 3))  # distinct values: the smallest is chosen
+    check_grad(lambda t: tinytape.mode(t, 1).values, x)

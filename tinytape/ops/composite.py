@@ -402,7 +402,7 @@ _BREADTH = {
     "logcumsumexp": scans.logcumsumexp, "diff": scans.diff, "count_nonzero": scans.count_nonzero,
     "clamp_min": pointwise.clamp_min, "clamp_max": pointwise.clamp_max, "fmod": pointwise.fmod,
     "true_divide": pointwise.true_divide, "divide": ew.div, "median": order.median, "nanmedian": order.nanmedian,
-    "kthvalue": order.kthvalue, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,
+    "kthvalue": order.kthvalue, "mode": order.mode, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,
 }
 # tinytape.<name>; names the package defines itself take precedence
 TORCH_FUNCTIONS = {

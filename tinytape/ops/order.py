@@ -15,6 +15,7 @@ from .windows import _check_tensor, _constant
 from .selection import _host
 
 
+mode_result = _return_type("mode")
 median_result, nanmedian_result, kthvalue_result = (_return_type("median"), _return_type("nanmedian"),
                                                     _return_type("kthvalue"))
 
@@ -52,6 +53,10 @@ class NanmedianDim(TakeFlat):
 
 class Kthvalue(TakeFlat):
     grad_fn_name = "KthvalueBackward0"
+
+
+class Mode(TakeFlat):
+    grad_fn_name = "ModeBackward0"
 
 
 def _order_input(input, op):
@@ -201,3 +206,25 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
                            f"{_wrap_dim(dim, max(input.ndim, 1), 'kthvalue')}")
     return _select_along(input, dim, keepdim, _kth_picker(k), "kthvalue", Kthvalue, kthvalue_result)
+
+
+def _mode_picker(nan, rows):
+    """The most frequent value's last place in the sorted row: the smallest value among the
+    most frequent ones, its last occurrence (a stable sort keeps occurrences in order); NaNs
+    are never equal, so each counts once."""
+    ranks = np.zeros(rows.shape[:-1], np.int64)
+    for r in np.ndindex(ranks.shape):
+        ordered = np.sort(rows[r], kind="stable")
+        best, best_count, start = 0, 0, 0
+        for i in range(1, len(ordered) + 1):
+            if i == len(ordered) or not ordered[i] == ordered[i - 1]:
+                if i - start > best_count:
+                    best, best_count = i - 1, i - start
+                start = i
+        ranks[r] = best
+    return ranks
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest of ties) and its last index, as PyTorch."""
+    return _select_along(input, dim, keepdim, _mode_picker, "mode", Mode, mode_result)
