@@ -143,7 +143,8 @@ def test_histogram_matches_pytorch():
         assert hist.dtype == getattr(tinytape, their_hist.dtype) and edges.dtype == hist.dtype
         np.testing.assert_array_equal(edges.numpy(), their_edges.numpy())
         np.testing.assert_allclose(hist.numpy(), their_hist.numpy(), rtol=1e-6)
-    assert repr(tinytape.histogram(tinytape.tensor([1.0, 2.0]), 2)).startswith("tinytape.return_types.histogram(\nhist=")
+    shown = repr(tinytape.histogram(tinytape.tensor([1.0, 2.0]), 2))
+    assert shown.startswith("tinytape.return_types.histogram(\nhist=")
     with pytest.raises(NotImplementedError, match="histogramdd"):
         tinytape.histogram(tinytape.tensor([1, 2]), bins=3)
 
@@ -206,3 +207,24 @@ def test_mode_gradient_checks():
     from helpers import check_grad
     x = np.random.default_rng(6).standard_normal((4, 3))  # distinct values: the smallest is chosen
     check_grad(lambda t: tinytape.mode(t, 1).values, x)
+
+
+AXIS_CALLS = ["A.cumsum(axis=0)", "A.cumprod(axis=1)", "A.softmax(axis=1)", "torch.log_softmax(A, axis=1)",
+              "torch.cat([A, A], axis=0)", "torch.stack([A, A], axis=1)", "A.unsqueeze(axis=0)",
+              "A[None].squeeze(axis=0)", "A.sort(axis=1, descending=True).values", "A.argsort(axis=1)",
+              "A.amax(1, keepdims=True)", "A.amin(axis=0)", "A.nansum(axis=1)", "A.median(axis=1).values",
+              "A.topk(2, axis=1).indices", "A.gather(axis=1, index=torch.zeros(5, 1, dtype=torch.long))",
+              "A.index_select(axis=0, index=torch.tensor([0, 3]))", "A.count_nonzero(axis=0)",
+              "torch.cumsum(A, axis=1)", "A.sum(axis=1, keepdims=True)"]
+
+
+def _axis_calls(torch):
+    A = torch.arange(20.0).reshape(5, 4) - 6
+    return [eval(call, {"torch": torch, "A": A}) for call in AXIS_CALLS]
+
+
+def test_numpy_axis_and_keepdims_names_as_pytorch_takes_them():
+    """d2l writes ``A.cumsum(axis=0)`` and ``A.sum(axis=1, keepdims=True)``."""
+    for call, mine, recorded in zip(AXIS_CALLS, _axis_calls(tinytape), pytorch(_axis_calls)):
+        assert tuple(mine.shape) == recorded.shape, call
+        np.testing.assert_allclose(mine.numpy(), recorded.numpy(), rtol=1e-6, err_msg=call)

@@ -93,3 +93,7 @@ globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  #
 from .ops.out import wrap_namespace as _wrap_out  # noqa: E402
 
 _wrap_out(globals())  # out= on the functions that take it in PyTorch
+
+from ._methods import accept_numpy_names as _accept_numpy_names  # noqa: E402
+
+_accept_numpy_names(globals())  # axis=/keepdims= where PyTorch's parser takes them

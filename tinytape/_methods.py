@@ -43,3 +43,43 @@ def _cast(dtype_name):
     cast.__name__ = cast.__qualname__ = {"float16": "half", "int32": "int", "int16": "short", "int8": "char",
                                          "uint8": "byte", "bfloat16": "bfloat16"}[dtype_name]
     return cast
+
+
+# functions and methods taking ``dim`` that PyTorch's argument parser also lets take numpy's
+# ``axis`` (and ``keepdims`` for ``keepdim``), as d2l writes ``A.cumsum(axis=0)``
+NUMPY_NAMED = ("cumsum", "cumprod", "softmax", "log_softmax", "cat", "concat", "concatenate", "stack",
+               "squeeze", "unsqueeze", "sort", "argsort", "amax", "amin", "nansum", "nanmean", "median",
+               "nanmedian", "topk", "gather", "index_select", "count_nonzero", "kthvalue", "mode",
+               "cummax", "cummin", "logcumsumexp", "unbind", "select", "narrow", "take_along_dim",
+               "scatter", "scatter_add", "index_add", "index_fill", "hstack", "renorm", "diff", "flatten")
+
+
+def accept_numpy_names(namespace):
+    import inspect
+
+    def wrapped(fn):
+        if getattr(fn, "_numpy_names", False) or not callable(fn):
+            return fn
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return fn
+        if "dim" not in params or "axis" in params:
+            return fn
+        keep = "keepdim" in params
+
+        def wrapper(*args, **kwargs):
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if keep and "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+            return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        wrapper.__wrapped__, wrapper._numpy_names = fn, True
+        return wrapper
+
+    for name in NUMPY_NAMED:
+        if name in Tensor.__dict__:
+            setattr(Tensor, name, wrapped(Tensor.__dict__[name]))
+        if name in namespace:
+            namespace[name] = wrapped(namespace[name])

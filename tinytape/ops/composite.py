@@ -23,7 +23,8 @@ from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
 from .nn_ops import dropout, interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
-from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, histogram, multinomial, nonzero, normal_, random_,
+from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, histogram,
+                       multinomial, nonzero, normal_, random_,
                        uniform_, unique)
 from .windows import _check_tensor, _constant, conv1d, conv2d
 from .pooling import avg_pool2d, max_pool2d
@@ -402,7 +403,7 @@ _BREADTH = {
     "logcumsumexp": scans.logcumsumexp, "diff": scans.diff, "count_nonzero": scans.count_nonzero,
     "clamp_min": pointwise.clamp_min, "clamp_max": pointwise.clamp_max, "fmod": pointwise.fmod,
     "true_divide": pointwise.true_divide, "divide": ew.div, "median": order.median, "nanmedian": order.nanmedian,
-    "kthvalue": order.kthvalue, "mode": order.mode, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,
+    "kthvalue": order.kthvalue, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,
 }
 # tinytape.<name>; names the package defines itself take precedence
 TORCH_FUNCTIONS = {
@@ -410,6 +411,7 @@ TORCH_FUNCTIONS = {
     "trace": trace, "diag": diag, "roll": roll, "scatter": scatter, "multinomial": multinomial,
     "bernoulli": bernoulli, "unique": unique, "cross": cross, "select": select, "swapaxes": swapaxes, "bmm": bmm,
     "repeat_interleave": repeat_interleave, "nonzero": nonzero, "histc": histc, "histogram": histogram,
+    "mode": order.mode,
     "multiply": ew.mul, "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "einsum": einsum,
     "chunk": chunk, "unbind": unbind, "index_select": index_select, "isnan": isnan, "index_add": index_add,
     "addcmul": addcmul, "addcdiv": addcdiv, "bincount": bincount, "det": det, "inverse": inverse,
@@ -429,7 +431,8 @@ TENSOR_METHODS = {
     "multinomial": multinomial, "normal_": normal_, "uniform_": uniform_, "unique": unique, "cross": cross,
     "bernoulli": bernoulli, "bernoulli_": bernoulli_, "exponential_": exponential_,
     "select": select, "swapaxes": swapaxes, "type_as": type_as, "bmm": bmm, "repeat_interleave": repeat_interleave,
-    "nonzero": nonzero, "histc": histc, "histogram": histogram, "random_": random_, "new_tensor": new_tensor,
+    "nonzero": nonzero, "histc": histc, "histogram": histogram, "mode": order.mode, "random_": random_,
+    "new_tensor": new_tensor,
     "new_zeros": _new_like(_creation.zeros), "new_ones": _new_like(_creation.ones),
     "new_empty": _new_like(_creation.empty), "multiply": ew.mul, "chunk": chunk, "unbind": unbind,
     "index_select": index_select, "isnan": isnan, "index_add": index_add, "index_add_": index_add_,
