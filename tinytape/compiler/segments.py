@@ -2,8 +2,9 @@
 
 numba's compile time grows faster than the function it compiles, so a program of
 thousands of kernel calls (a recurrent network's 25 time steps, forward and backward) is
-cut into parts of at most ``PART_CALLS`` calls.  Where the calls repeat — one time step
-after another — a part is one period of the repetition, and each part's buffers are
+cut into parts.  Where the calls repeat — one time step after another — a part is one
+period of the repetition (up to ``MAX_PERIOD`` calls); elsewhere parts are runs of at most
+``PART_CALLS`` calls.  Each part's buffers are
 numbered afresh in order of first use, so the parts of every period generate the same
 source and numba compiles it once (``plan._load`` keys modules by their source).
 
