@@ -67,7 +67,7 @@ class _Counted:
 def _count_launches(monkeypatch, step, run):
     """Kernel launches of ``run()`` by kernel, the backend's and those ``step``'s replay
     generated, counted as bench/cuda_step_count.py counts them."""
-    from tinytape.backend.cuda import backend as cuda_backend
+    from tinytape.backend.cuda import kernel_calls as cuda_backend  # the modules the kernels are called from
     launches = collections.Counter()
     for module in (cuda_backend._elementwise, cuda_backend._reduction, cuda_backend._linalg,
                    cuda_backend._indexing, cuda_backend._nn):

@@ -162,6 +162,7 @@ class KernelCalls:
             buf, off = self._index_operand(index)
             flag = self._flag((False, "gather: flat position ", f" is out of bounds for {x.size} elements"))
             _indexing.gather[grid(n)](x.buf, x.offset, x.size, buf, off, out.buf, n, flag)
+            self.check_errors()  # the op's error where the op is (reads the flag: a sync)
         return out
 
     def _scatter_add_kernel(self, shape, index, src):
@@ -172,6 +173,7 @@ class KernelCalls:
             buf, off = self._index_operand(index)
             flag = self._flag((False, "scatter_add: flat position ", f" is out of bounds for {out.size} elements"))
             _indexing.scatter_add[grid(n)](out.buf, buf, off, src.buf[src.offset:], n, flag)
+            self.check_errors()
         return out
 
     def _positions_kernel(self, base, index, where, stride, size, wrap, error):
@@ -184,11 +186,12 @@ class KernelCalls:
         out = self._alloc(base.shape, np.int64)
         n = out.size
         if n:
-            index = self.contiguous(self.on_device(index))
+            index = self.contiguous(self.asarray(index) if isinstance(index, np.ndarray) else self.on_device(index))
             flag = self._flag(error)
             _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
                                          cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
                                          stride, size, wrap, out.buf, n, flag)
+            self.check_errors()
         return out
 
     # ---- windows ----
