@@ -279,7 +279,8 @@ class Run:
                 self.time_to_first_step = now
             if output is not None:
                 self.window.add(output.cpu().numpy(), y.cpu().numpy())
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            bar.set_postfix(loss=f"{loss:.4g}", lr=f"{lr:.3g}" if isinstance(lr, float) else lr,
+                            refresh=False)  # and tqdm's own rate: steps/s
             bar.update(1)
             if self.is_eval_step(step):
                 self.log_step(step, loss, lr)
