@@ -1,8 +1,8 @@
 """Gather/scatter CUDA kernels over flat buffers; duplicates accumulate atomically.
 
 A kernel cannot raise: one that meets a position out of bounds skips it and records it
-in its ``flag`` (``flag[0] = 1``, ``flag[1]`` the value), which the backend reads at
-the next synchronisation and raises as the op's error (``CUDABackend.check_errors``).
+in its ``flag`` (``flag[0] = 1``, ``flag[1]`` the value), which the backend reads right
+after the launch and raises as the op's error (``CUDABackend.check_errors``).
 """
 from numba import cuda
 
