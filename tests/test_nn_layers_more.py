@@ -520,3 +520,17 @@ def test_compiled_embedding_step_gives_eager_values_and_checks_indices():
         assert compiled(batches[0]).item() == eager(batches[0]).item()
     assert compiled(batches[1]).item() == eager(batches[1]).item()
     assert np.array_equal(compiled_emb.weight.detach().numpy(), eager_emb.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(1, 2, 3), lambda: nn.BatchNorm1d(3), lambda: nn.LayerNorm(3),
+                                  lambda: nn.GRU(3, 4), lambda: nn.Embedding(5, 3),
+                                  lambda: nn.MultiheadAttention(4, 2), lambda: nn.LazyLinear(3)],
+                         ids=["conv", "batchnorm", "layernorm", "gru", "embedding", "attention", "lazy"])
+def test_new_layers_take_the_default_dtype(make):
+    tt.set_default_dtype(tt.float64)
+    try:
+        layer = make()
+    finally:
+        tt.set_default_dtype(tt.float32)
+    params = list(layer.parameters())
+    assert params and all(p.dtype is tt.float64 for p in params)

@@ -180,7 +180,7 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
         super().__init__()
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim

@@ -55,7 +55,7 @@ class _ConvNd(Module):
                     self._reversed_padding_repeated_twice[2 * i + 1] = total - total // 2
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(self.padding) for _ in range(2)]
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype,
                                       device=device))
         if bias:

@@ -16,7 +16,7 @@ class UninitializedParameter(Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         param = Parameter.__new__(cls, empty(0, dtype=dtype, device=device), requires_grad)
         param.__class__ = cls
         return param

@@ -93,7 +93,7 @@ class RNNBase(Module):
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
         real_hidden = proj_size if proj_size > 0 else hidden_size
@@ -315,7 +315,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype, device=device))
         self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype, device=device))
         if bias:

@@ -98,7 +98,7 @@ class Embedding(Module):
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+            dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
             self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype, device=device),
                                     requires_grad=not _freeze)
             self.reset_parameters()
