@@ -25,23 +25,22 @@ from .launch import grid
 class CUDABackend(KernelCalls, Backend):
     def __init__(self):
         self.device = _device("cuda", 0)
-        self._pending = []  # (flag, error) of kernels that followed device positions: read at a sync
 
-    # ---- errors the kernels flagged: raised at the next synchronisation ----
-    def _flag(self, error):
-        """A fresh device flag for a kernel that checks positions, read by ``check_errors``."""
-        flag = cuda.to_device(np.zeros(2, np.int64))
-        self._pending.append((flag, error))
-        return flag
+    # ---- errors the kernels flag (a kernel cannot raise) ----
+    @staticmethod
+    def _flag():
+        """A fresh device flag for a kernel that checks positions (``raise_flagged``)."""
+        return cuda.to_device(np.zeros(2, np.int64))
 
-    def check_errors(self):
-        """Raise the first error a kernel flagged since the last check (IndexError, or
-        RuntimeError where the op's is), naming the op and the offending value."""
-        pending, self._pending = self._pending, []
-        for flag, (runtime_error, prefix, suffix) in pending:
-            found, value = flag.copy_to_host()
-            if found:
-                raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{value}{suffix}")
+    @staticmethod
+    def raise_flagged(flag, error):
+        """Read ``flag`` right after its kernel (a synchronisation, so the error comes from
+        the op that met it) and raise the op's error, naming the offending value:
+        ``error = (runtime_error, prefix, suffix)``."""
+        found, value = flag.copy_to_host()
+        if found:
+            runtime_error, prefix, suffix = error
+            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{value}{suffix}")
 
     # ---- allocation and transfers ----
     def _alloc(self, shape, dtype):
@@ -89,8 +88,6 @@ class CUDABackend(KernelCalls, Backend):
         return x
 
     def to_numpy(self, x):
-        if self._pending:
-            self.check_errors()
         if isinstance(x, HostScalar):
             return np.array(x.value)
         c = self.contiguous(x)

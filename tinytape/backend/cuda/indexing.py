@@ -2,7 +2,7 @@
 
 A kernel cannot raise: one that meets a position out of bounds skips it and records it
 in its ``flag`` (``flag[0] = 1``, ``flag[1]`` the value), which the backend reads right
-after the launch and raises as the op's error (``CUDABackend.check_errors``).
+after the launch and raises as the op's error (``CUDABackend.raise_flagged``).
 """
 from numba import cuda
 

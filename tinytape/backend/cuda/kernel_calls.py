@@ -160,9 +160,9 @@ class KernelCalls:
         n = out.size
         if n:
             buf, off = self._index_operand(index)
-            flag = self._flag((False, "gather: flat position ", f" is out of bounds for {x.size} elements"))
+            flag = self._flag()
             _indexing.gather[grid(n)](x.buf, x.offset, x.size, buf, off, out.buf, n, flag)
-            self.check_errors()  # the op's error where the op is (reads the flag: a sync)
+            self.raise_flagged(flag, (False, "gather: flat position ", f" is out of bounds for {x.size} elements"))
         return out
 
     def _scatter_add_kernel(self, shape, index, src):
@@ -171,9 +171,9 @@ class KernelCalls:
         n = src.size
         if n:
             buf, off = self._index_operand(index)
-            flag = self._flag((False, "scatter_add: flat position ", f" is out of bounds for {out.size} elements"))
+            flag = self._flag()
             _indexing.scatter_add[grid(n)](out.buf, buf, off, src.buf[src.offset:], n, flag)
-            self.check_errors()
+            self.raise_flagged(flag, (False, "scatter_add: flat position ", f" is out of bounds for {out.size} elements"))
         return out
 
     def _positions_kernel(self, base, index, where, stride, size, wrap, error):
@@ -187,11 +187,11 @@ class KernelCalls:
         n = out.size
         if n:
             index = self.contiguous(self.asarray(index) if isinstance(index, np.ndarray) else self.on_device(index))
-            flag = self._flag(error)
+            flag = self._flag()
             _indexing.positions[grid(n)](base_buf, index.buf, index.offset,
                                          cuda.to_device(np.ascontiguousarray(where, np.int64).reshape(-1)),
                                          stride, size, wrap, out.buf, n, flag)
-            self.check_errors()
+            self.raise_flagged(flag, error)
         return out
 
     # ---- windows ----
