@@ -2,7 +2,6 @@
 beside the loss, best.npz and early stopping, eval_only, data targets (arrays, Datasets,
 (train, validation) pairs), schedules of the run's length, the digits data set, Ctrl-C's
 outputs and resume command, and run folders of their own."""
-import csv
 import json
 import os
 import shlex
@@ -10,18 +9,16 @@ import sys
 import threading
 from datetime import datetime, timedelta
 
-import hydra
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
 import tinytape as tt
+from trainer_runs import config, read_csv, train_in_process as _train_in_process
 from tinytape.nn import functional as F
 from tinytape.trainer import checkpoint, cli, metrics, prepare, run
 from tinytape.trainer.config import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONF = os.path.join(ROOT, "conf")
 QUIET = ["trainer.progress=false"]
 
 USER_DATA = '''
@@ -72,16 +69,6 @@ def regression():
 '''
 
 
-def config(*overrides):
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
-
-
-def read_csv(out_dir):
-    with open(os.path.join(out_dir, "losses.csv")) as f:
-        return list(csv.DictReader(f))
-
-
 def read_json(path):
     with open(path) as f:
         return json.load(f, parse_constant=lambda c: pytest.fail(f"{path} holds {c}"))
@@ -108,21 +95,6 @@ def labels_npz(tmp_path):
 
 
 CLASSIFY = ["model=classifier", "model.hidden=[8]", "loss=cross_entropy", "optim=adam", "optim.lr=0.05", *QUIET]
-
-
-def _train_in_process(args, capsys):
-    """train.py's Hydra entry point in this process: (exit status, stderr lines)."""
-    entry = hydra.main(version_base="1.3", config_path=CONF, config_name="config")(cli.main)
-    argv = sys.argv
-    sys.argv = ["train.py", *args]
-    try:
-        entry()
-        status = 0
-    except SystemExit as e:
-        status = e.code
-    finally:
-        sys.argv = argv
-    return status, capsys.readouterr().err.strip().splitlines()
 
 
 # ------------------------------------------------------------------ labels and the loss

@@ -1,7 +1,6 @@
 """The harness trains any model: ``_target_`` configs for data, model, loss and optim, the
 user's own modules and config folders, minibatches, a validation split, and resume; the
 seed run stays the default, with today's loss curve."""
-import csv
 import os
 import subprocess
 import sys
@@ -9,13 +8,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
 from tinytape.backend.cpu import blas
 from tinytape.trainer import ConfigError, checkpoint, prepare, run
+from trainer_runs import config, read_csv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONF = os.path.join(ROOT, "conf")
 SMALL = ["data.D_in=20", "model.H=8", "trainer.progress=false"]
 
 # losses of the seed run (`python train.py`), float32, bit for bit: products on numpy's
@@ -71,16 +69,6 @@ class Frozen(Net):
         super().__init__(D_in, width, D_out)
         self.layers[0].weight.requires_grad_(False)
 '''
-
-
-def config(*overrides):
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
-
-
-def read_csv(out_dir):
-    with open(os.path.join(out_dir, "losses.csv")) as f:
-        return list(csv.DictReader(f))
 
 
 def losses_of(out_dir):

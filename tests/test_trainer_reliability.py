@@ -11,11 +11,11 @@ import sys
 
 import numpy as np
 import pytest
-import hydra
 from hydra import compose, initialize_config_dir
 
 import tinytape as tt
-from tinytape.trainer import ConfigError, TrainingStopped, checkpoint, cli, prepare, run
+from trainer_runs import train_in_process as _train_in_process
+from tinytape.trainer import ConfigError, TrainingStopped, checkpoint, prepare, run
 from tinytape.trainer.model import TwoLayerNet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -314,21 +314,6 @@ BAD = [
     (["output_root={d}/a_file/outputs"], "output_root"),
     (["output_root=/sys/tinytape-outputs"], "output_root"),
 ]
-
-
-def _train_in_process(args, capsys):
-    """train.py's Hydra entry point in this process: (exit status, stderr lines)."""
-    entry = hydra.main(version_base="1.3", config_path=CONF, config_name="config")(cli.main)
-    argv = sys.argv
-    sys.argv = ["train.py", *args]
-    try:
-        entry()
-        status = 0
-    except SystemExit as e:
-        status = e.code
-    finally:
-        sys.argv = argv
-    return status, capsys.readouterr().err.strip().splitlines()
 
 
 @pytest.mark.parametrize("overrides, key", BAD, ids=[" ".join(o) for o, _ in BAD])
