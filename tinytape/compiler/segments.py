@@ -66,7 +66,7 @@ class Part:
         self.sources = {local[b]: program.sources.get(b, ("carried", None)) for b in carried}
         self.backends = program.backends
         self.not_fused = None
-        self.carried, self.needed = list(carried), list(needed)
+        self.carried = list(carried)
         self.local_needed = [local[b] for b in needed]
 
     def result_buffers(self):
