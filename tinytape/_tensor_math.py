@@ -224,6 +224,9 @@ class TensorMath:
     def argmax(self, *args, **kwargs):
         return reduction_ops.argmax(self, *args, **kwargs)
 
+    def aminmax(self, **kwargs):
+        return reduction_ops.aminmax(self, **kwargs)
+
     def amax(self, dim=(), keepdim=False):
         return reduction_ops.amax(self, dim, keepdim)
 

@@ -298,7 +298,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
     def compute(x):
         clean = ew.where(ew.ne(x, x), 0, x) if x.dtype.is_floating_point else x
-        return red.sum(clean, dim, keepdim, dtype) if dim is not None else red.sum(clean, dtype=dtype)
+        return red.sum(clean, dim, keepdim, dtype) if dim is not None or keepdim else red.sum(clean, dtype=dtype)
     return composite_op("NansumBackward0", compute, input)
 
 
@@ -307,8 +307,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
-    count = red.sum(ew.to_dtype(ew.eq(input, input), input.dtype), dim, keepdim) if dim is not None else \
-        red.sum(ew.to_dtype(ew.eq(input, input), input.dtype))
+    present = ew.to_dtype(ew.eq(input, input), input.dtype)
+    count = red.sum(present, dim, keepdim) if dim is not None or keepdim else red.sum(present)
     return ew.div(nansum(input, dim, keepdim, dtype=dtype), count.detach())
 
 

@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from . import elementwise as ew
 from . import reduction as red
 from . import shape as sh
-from .reduction import _return_type
+from .reduction import _return_type, keepdim_needs_dim
 from .shape import TakeFlat
 from .windows import _check_tensor, _constant
 from .selection import _host
@@ -125,6 +125,7 @@ def _lower_middle(ignore_nan):
     return pick
 
 
+@keepdim_needs_dim(dim_may_be_none=False)
 def median(input, dim=None, keepdim=False):
     """The lower of the two middle values (NaN if there is one); with ``dim``, values and
     indices along it."""
@@ -133,6 +134,7 @@ def median(input, dim=None, keepdim=False):
     return _select_along(input, dim, keepdim, _lower_middle(False), "median", MedianDim, median_result)
 
 
+@keepdim_needs_dim(dim_may_be_none=False)
 def nanmedian(input, dim=None, keepdim=False):
     """median() of the numbers that are not NaN."""
     if dim is None:

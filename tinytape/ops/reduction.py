@@ -42,6 +42,29 @@ def numpy_aliases(fn):
     return wrapper
 
 
+def keepdim_needs_dim(dim_may_be_none):
+    """PyTorch's argument parser for a reduction whose overloads are ``(*, dtype)`` and
+    ``(dim, keepdim=False, ...)``: ``keepdim`` without a ``dim`` matches neither (TypeError),
+    nor does ``dim=None`` where ``dim`` is an int (``prod``, ``max``, ``median``)."""
+    def decorate(fn):
+        def wrapper(*args, **kwargs):
+            dim_given = len(args) > 1 or "dim" in kwargs
+            dim = args[1] if len(args) > 1 else kwargs.get("dim")
+            if (("keepdim" in kwargs or len(args) > 2) and not dim_given) or \
+                    (dim_given and dim is None and not dim_may_be_none):
+                got = ", ".join(["Tensor"] * builtins.min(len(args), 1) + [type(a).__name__ for a in args[1:]]
+                                + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+                raise TypeError(
+                    f"{fn.__name__}() received an invalid combination of arguments - got ({got}), but expected "
+                    f"one of:\n * (Tensor input, *, torch.dtype dtype = None)\n * (Tensor input, "
+                    f"{'tuple of ints' if dim_may_be_none else 'int'} dim, bool keepdim = False, *, ...)")
+            return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+        wrapper.__wrapped__ = fn
+        return wrapper
+    return decorate
+
+
 def _dims(dim, ndim, op):
     """Sorted, non-negative reduced dims; () means every dim."""
     if dim is None:
@@ -113,6 +136,7 @@ class MeanDim(Mean):
 
 
 @numpy_aliases
+@keepdim_needs_dim(dim_may_be_none=True)
 def sum(x, dim=None, keepdim=False, dtype=None):
     if dim is None and dtype is None and x._data.dtype.kind == "f":
         return Sum.apply(x, (), keepdim)  # the loss's case: every dim, no cast
@@ -125,6 +149,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 
 
 @numpy_aliases
+@keepdim_needs_dim(dim_may_be_none=True)
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
@@ -199,7 +224,6 @@ class _UnrecordedCtx:
         pass
 
 
-@numpy_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
     if p in ("fro", None):
         p = 2
@@ -287,11 +311,13 @@ def _extreme(x, dim, keepdim, code, name):
 
 
 @numpy_aliases
+@keepdim_needs_dim(dim_may_be_none=False)
 def max(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, MAX, "max")
 
 
 @numpy_aliases
+@keepdim_needs_dim(dim_may_be_none=False)
 def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, MIN, "min")
 
@@ -334,6 +360,56 @@ def _amax_amin(x, dim, keepdim, code):
     return (Amax if code == MAX else Amin).apply(x, code, dims, keepdim)
 
 
+aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
+aminmax_result.__repr__ = aminmax_result.__str__ = lambda self: (
+    f"tinytape.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})")
+
+
+class Aminmax(Function):
+    """aminmax(): amin and amax in one entry, each result's gradient shared by its ties."""
+
+    grad_fn_name = "AminmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        low, high = (x._new(x._backend.reduce(code, x._data, dims, keepdim)) for code in (MIN, MAX))
+        ctx.save_for_backward(x, low, high)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return low, high
+
+    @staticmethod
+    def backward(ctx, g_low, g_high):
+        x, low, high = ctx.saved_tensors
+        grad = None
+        for out, g in ((low, g_low), (high, g_high)):
+            if g is None:
+                continue
+            share = Amax.backward(_Saved(x, out, ctx.dims, ctx.keepdim), g)[0]
+            grad = share if grad is None else grad + share
+        return grad, None, None
+
+
+class _Saved:
+    """What Amax.backward reads from its context."""
+
+    def __init__(self, x, out, dims, keepdim):
+        self.saved_tensors, self.dims, self.keepdim = (x, out), dims, keepdim
+
+
+@numpy_aliases
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over ``dim`` (every element when None) as ``return_types.aminmax``."""
+    dims = _dims(dim, input.ndim, "aminmax")
+    for d in dims or range(input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                               "has no identity.")
+    if input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                           "has no identity.")
+    return aminmax_result(*Aminmax.apply(input, dims, keepdim))
+
+
 def amax(x, dim=(), keepdim=False):
     """The largest values over ``dim`` (every dim by default), ties sharing the gradient."""
     return _amax_amin(x, dim, keepdim, MAX)
@@ -349,8 +425,9 @@ def _arg(x, dim, keepdim, code):
     if x.numel() == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
                          if dim is None else f"{name}(): Expected reduction dim {dim} to have non-zero size.")
-    if dim is None:
-        return x._new(x._backend.argreduce(code, x._data.reshape(-1), 0, False)[1])
+    if dim is None:  # over every element; keepdim keeps every dim, each of size 1
+        flat = x._backend.argreduce(code, x._data.reshape(-1), 0, False)[1]
+        return x._new(flat.reshape((1,) * x.ndim) if keepdim else flat)
     d = _wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
         return x._new(x._backend.scalar(0, "int64"))

@@ -7,6 +7,8 @@ import numpy as np
 
 from .. import _creation, _dtype, _random
 from .._tensor import Tensor
+from .. import _grad_mode
+from ..autograd.function import Function
 from .windows import _check_tensor
 
 
@@ -233,8 +235,28 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     if density:
         hist = hist / hist.sum(dtype=values.dtype)
         hist = (hist / np.diff(edges)).astype(values.dtype)
-    return histogram_result(_creation.tensor(hist, dtype=input.dtype, device=input.device),
-                            _creation.tensor(edges, dtype=input.dtype, device=input.device))
+    results = (_creation.tensor(hist, dtype=input.dtype, device=input.device),
+               _creation.tensor(edges, dtype=input.dtype, device=input.device))
+    inputs = [t for t in (input, weight) if t is not None]
+    if _grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
+        results = NotDifferentiable.apply("histogram", results, *inputs)
+    return histogram_result(*results)
+
+
+class NotDifferentiable(Function):
+    """The entry PyTorch records for an op without a derivative (``histogram``): the result
+    requires grad, and a backward through it raises."""
+
+    grad_fn_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, op, results, *inputs):
+        ctx.op = op
+        return results  # (a tuple: not inputs of the entry)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
 
 
 def bincount(input, weights=None, minlength=0):

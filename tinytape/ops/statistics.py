@@ -12,7 +12,7 @@ from . import elementwise as ew
 from .indexing import Gather
 from ..autograd.function import Function
 from ..backend.opcodes import MAX
-from .reduction import _dims, _kept_shape, _return_type, numpy_aliases
+from .reduction import _dims, _kept_shape, _return_type, keepdim_needs_dim, numpy_aliases
 
 
 def _reduced_count(x, dim):
@@ -98,6 +98,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @numpy_aliases
+@keepdim_needs_dim(dim_may_be_none=False)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product over ``dim`` (every element when None) by pairwise halving: log2(n)
     recorded products, exact where elements are zero."""
