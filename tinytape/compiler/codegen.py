@@ -23,6 +23,7 @@ import numpy as np
 from .._dtype import BFLOAT16
 from ..backend import opcodes
 from ..backend.cpu.elementwise import NUMPY_UNARY
+from ..backend.cpu.blas import GEMM
 from .plan import build_module, plan_buffers
 
 # unary ops eager computes with numpy's transcendental routines (sqrt and the roundings
@@ -36,7 +37,7 @@ MAX_FUSED_CALLS = 300
 
 
 class NotFusable(Exception):
-    pass
+    call = None  # the index of the call the generator could not take, where it is one
 
 
 class _Buffer:
@@ -104,13 +105,17 @@ class _Generator:
 
     # ---- building the statement list ----
     def build(self):
-        for _, kernel, args_t, kwargs_t, out_t in self.program.capture.calls:
-            args = [self._value(a) for a in args_t]
-            kwargs = {("out_arg" if k == "out" else k): self._value(v) for k, v in kwargs_t.items()}
-            handler = getattr(self, "_k_" + kernel, None)
-            if handler is None:
-                raise NotFusable(kernel)
-            handler(out_t, *args, **kwargs)
+        for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(self.program.capture.calls):
+            try:
+                args = [self._value(a) for a in args_t]
+                kwargs = {("out_arg" if k == "out" else k): self._value(v) for k, v in kwargs_t.items()}
+                handler = getattr(self, "_k_" + kernel, None)
+                if handler is None:
+                    raise NotFusable(kernel)
+                handler(out_t, *args, **kwargs)
+            except NotFusable as e:
+                e.call = i  # the call it could not take: ``segments`` replays that one alone
+                raise
         self._close()
         return build_module(self, plan_buffers(self))
 
@@ -170,23 +175,30 @@ class _Generator:
         self._alias(out, self._buf(x), ("broadcast",))
 
     def _k_swapaxes(self, out, x, d0, d1):
-        if len(self.buffers[self._buf(x)].shape) != 2:
-            raise NotFusable("swapaxes beyond 2-D")
-        self._alias(out, self._buf(x), ("T",))
+        axes = list(range(len(self.buffers[self._buf(x)].shape)))
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+        self._k_permute(out, x, axes)
 
     def _k_permute(self, out, x, dims):
-        if tuple(dims) == (1, 0):
-            return self._alias(out, self._buf(x), ("T",))
-        if tuple(dims) == tuple(range(len(dims))):
-            return self._alias(out, self._buf(x), ("reshape",))
-        raise NotFusable("permute")
+        dims, x = tuple(int(d) for d in dims), self._buf(x)
+        if dims == (1, 0):
+            return self._alias(out, x, ("T",))
+        if dims == tuple(range(len(dims))):
+            return self._alias(out, x, ("reshape",))
+        base = self.buffers[x]
+        if base.kind == "view" and base.view[0] == "perm":  # a permutation of a permutation
+            x, dims = base.base, tuple(base.view[1][d] for d in dims)
+        self._alias(out, x, ("perm", dims))  # numba's ``transpose(axes)``: a strided view
 
     def _reshape(self, out, x, *_):
         x = self._buf(x)
         if out == x:
             return
-        if not self._plain(self.buffers[x]) or not self.arrays[x].flags.c_contiguous:
-            raise NotFusable("reshape of a strided view")
+        if self.buffers[x].kind != "const" and (not self._plain(self.buffers[x]) or
+                                                not self.arrays[x].flags.c_contiguous):
+            if np.shares_memory(self.arrays[out], self.arrays[x]):  # eager's reshape was a view of it
+                return self._strided_alias(out, x, "reshape of a strided view")
+            x = self._contiguous_copy(x)  # as eager's: a copy in C order, then reshaped
         self._alias(out, x, ("reshape",))
 
     _k_reshape = _k_view = _k_expand_dims = _k_squeeze = _reshape
@@ -199,7 +211,28 @@ class _Generator:
         if offset == 0 and arr.ndim == 2 and arr.T.flags.c_contiguous and arr.size == base.size \
                 and base.flags.c_contiguous and arr.T.shape == base.shape:
             return self._alias(out, x, ("T",))
-        raise NotFusable("strided view")
+        self._strided_alias(out, x, "strided view")
+
+    def _strided_alias(self, out, x, what):
+        """``out``, a view eager made of ``x``'s memory, as the same strides over the C-contiguous
+        buffer ``x`` is a view of (numba's ``as_strided``: any view a trace recorded)."""
+        root = self.root(x)
+        arr, base = self.arrays[out], self.arrays[root]
+        item = arr.itemsize
+        start, rest = divmod(arr.__array_interface__["data"][0] - base.__array_interface__["data"][0], item)
+        last = start + sum((n - 1) * s // item for n, s in zip(arr.shape, arr.strides))
+        if base.flags.c_contiguous:
+            inside = 0 <= start <= last < base.size
+        else:  # a strided argument (a part's result): views starting where it starts
+            inside = start == 0 and all(s >= 0 for s in base.strides) and \
+                last * item <= sum((n - 1) * s for n, s in zip(base.shape, base.strides))
+            start = None
+        if self.buffers[root].kind not in ("value", "ext") or rest or arr.dtype != base.dtype \
+                or any(s < 0 or s % item for s in arr.strides) or (arr.size and not inside) \
+                or (start is None and self.buffers[root].kind != "ext"):
+            raise NotFusable(what)
+        buf = self.buffers[out]
+        buf.kind, buf.base, buf.view = "view", root, ("strided", start, tuple(arr.shape), tuple(arr.strides))
 
     def _k_index(self, out, x, index):
         """Basic indexing: a view, fused where it is a C-contiguous block of contiguous
@@ -207,7 +240,7 @@ class _Generator:
         x = self._buf(x)
         arr, base = self.arrays[out], self.arrays[x]
         if not (arr.flags.c_contiguous and base.flags.c_contiguous and self._plain(self.buffers[x])):
-            raise NotFusable("index")
+            return self._strided_alias(out, x, "index")
         start = (arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // max(arr.itemsize, 1)
         if arr.size and not 0 <= start <= base.size - arr.size:
             raise NotFusable("index")
@@ -329,6 +362,10 @@ class _Generator:
     # ---- matrix products and fills ----
     def _k_matmul(self, out, a, b):
         a, b = self._buf(a), self._buf(b)
+        sa, sb = self.buffers[a].shape, self.buffers[b].shape
+        if len(sa) > 2 and sa[:-2] == sb[:-2] and self.buffers[a].dtype.kind == "f" \
+                and self.buffers[a].dtype.name in GEMM and all(sa) and all(sb):
+            return self._batched_matmul(out, a, b)
         operands = []
         for x in (a, b):
             if len(self.buffers[x].shape) != 2 or self.buffers[x].dtype.kind != "f":
@@ -344,6 +381,18 @@ class _Generator:
         buf = self.buffers[out]
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         self.statements.append(("matmul", out, a, b))
+
+    def _batched_matmul(self, out, a, b):
+        """A product over equal batch dimensions: eager's (``KernelCalls.matmul``) — C-contiguous
+        copies of both operands, then one gemm per matrix, here in a loop."""
+        a, b = (x if self._plain(self.buffers[x]) and self.arrays[x].flags.c_contiguous
+                else self._contiguous_copy(x) for x in (a, b))
+        self._close()
+        self._use(a)
+        self._use(b)
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("bmm", out, a, b))
 
     def _k_softmax(self, out, x, dim, log=False):
         x = self._buf(x)

@@ -116,6 +116,12 @@ class _Emitter:
             if buf.view[0] == "offset":  # a contiguous block of its base
                 size = int(np.prod(buf.shape))
                 expr = f"{base_expr}.reshape(-1)[{buf.view[1]}:{buf.view[1] + size}].reshape({buf.shape!r})"
+            elif buf.view[0] == "strided":  # any view: its strides over a C-contiguous buffer
+                _, start, shape, strides = buf.view
+                memory = base_expr if start is None else f"{base_expr}.reshape(-1)[{start}:]"
+                expr = f"as_strided({memory}, shape={shape!r}, strides={strides!r})"
+            elif buf.view[0] == "perm":
+                expr = f"{base_expr}.transpose({buf.view[1]!r})"
             else:
                 expr = f"{base_expr}.T" if buf.view == ("T",) else f"{base_expr}.reshape({buf.shape!r})"
             self.views.append((name, expr))
@@ -245,6 +251,26 @@ def _matmul_lines(em, out, a, b):
                     f"        {call}", "    else:", f"        {dot}"]
 
 
+def _batched_matmul_lines(em, out, a, b):
+    """One gemm per matrix of C-contiguous batches, as eager's ``_batched_gemm``."""
+    a_expr, b_expr, out_expr = em.array(a)[0], em.array(b)[0], em.array(out)[0]
+    dtype = em.gen.buffers[out].dtype
+    *_, m, k = em.gen.buffers[a].shape
+    n = em.gen.buffers[b].shape[-1]
+    em.threads_used = True
+    em.gemm_used.add(dtype.name)
+    one, zero = f"np.{dtype.name}(1.0)", f"np.{dtype.name}(0.0)"
+    a3, b3, o3 = f"bmm_a{out}", f"bmm_b{out}", f"bmm_o{out}"
+    return ["    if blas_small > 0:",
+            f"        blas_threads(blas_get, blas_set, 1 if {2 * m * n * k} < blas_small else blas_most)",
+            f"    {a3} = {a_expr}.reshape((-1, {m}, {k}))",
+            f"    {b3} = {b_expr}.reshape((-1, {k}, {n}))",
+            f"    {o3} = {out_expr}.reshape((-1, {m}, {n}))",
+            f"    for i in range({o3}.shape[0]):",
+            f"        gemm_call(gemm_{dtype.name}, 111, 111, {m}, {n}, {k}, {one}, {a3}[i].ctypes.data, {k}, "
+            f"{b3}[i].ctypes.data, {n}, {zero}, {o3}[i].ctypes.data, {n})"]
+
+
 def _indexing_lines(em, stmt):
     """A call of the eager indexing kernel (``backend/cpu/indexing.py``): the same checks."""
     kind, out = stmt[:2]
@@ -275,6 +301,8 @@ def build_module(gen, plan):
             _emit_loop(em, stmt, group, body)
         elif stmt[0] == "matmul":
             body += _matmul_lines(em, *stmt[1:])
+        elif stmt[0] == "bmm":
+            body += _batched_matmul_lines(em, *stmt[1:])
         elif stmt[0] == "softmax":
             _, out, x, log = stmt
             cols = gen.buffers[x].shape[-1]
@@ -297,7 +325,7 @@ def build_module(gen, plan):
     params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
     if em.threads_used:
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
-    lines = ["import numpy as np", "from numba import njit", "from tinytape.backend import scalar_ops",
+    lines = ["import numpy as np", "from numpy.lib.stride_tricks import as_strided", "from numba import njit", "from tinytape.backend import scalar_ops",
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",

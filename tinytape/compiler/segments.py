@@ -175,26 +175,30 @@ def segmented_replay(program, build):
     reads = [_buffers(list(c[2]) + list(c[3].values()), []) for c in calls]
     outs = [list(c[4]) if isinstance(c[4], tuple) else ([] if c[4] is None else [c[4]]) for c in calls]
     wanted = program.result_buffers()
-    parts = bounds(program)
-    # buffers read at or after each part's end (and the caller's)
-    later = [set(wanted)]
-    for start, stop in reversed(parts):
-        seen = set(later[-1])
-        for r in reads[start:stop]:
-            seen.update(r)
-        later.append(seen)
-    later = later[::-1][1:]  # later[k]: read after part k
+    last_read = {}  # buffer -> the last call reading it (past the end: the caller reads it)
+    for i, r in enumerate(reads):
+        for b in r:
+            last_read[b] = i
+    for b in wanted:
+        last_read[b] = len(calls)
+    pending = bounds(program)[::-1]  # parts still to build, the next one last
     available = set(program.sources)
     steps, sources, fused = [], [], 0
-    for k, (start, stop) in enumerate(parts):
+    while pending:
+        start, stop = pending.pop()
         carried = list(dict.fromkeys(b for r in reads[start:stop] for b in r if b in available))
         made = list(dict.fromkeys(b for o in outs[start:stop] for b in o))
-        needed = [b for b in made if b in later[k]]
+        needed = [b for b in made if last_read.get(b, -1) >= stop]
         part = Part(program, start, stop, carried, needed)
         try:
             replay, externals, _, source = build(part)
             fused += 1
         except NotFusable as e:
+            if e.call is not None and stop - start > 1:
+                # the one call the generator can't take replays alone; the calls around it fuse
+                at = start + e.call
+                pending += [p for p in ((at + 1, stop), (at, at + 1), (start, at)) if p[0] < p[1]]
+                continue
             program.not_fused = f"calls {start}-{stop} replay kernel by kernel: {e}"
             replay, externals, _, source = python_replay(part)
         order = [part.carried[b] for b in externals]
