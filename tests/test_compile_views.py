@@ -60,7 +60,41 @@ def attention_scores(x):  # batched products of 4-D views, one gemm per matrix a
     return scores.softmax(-1) @ heads
 
 
-CASES = [attention_scores, permute_3d, transpose_then_view, reshape_of_a_transpose_copies, slice_view_sees_a_later_write,
+def setitem_slices(x):
+    y = x * 2
+    y[:, 1:] = x[:, :-1] * 3  # broadcast-free block
+    y[0, :, ::2] = 7.0  # a number, every other column
+    return y + 1
+
+
+def setitem_overlapping_source(x):
+    y = x + 0
+    y[1:] = y[:-1]  # numpy reads the source before it writes: so must the program
+    return y * 1
+
+
+def setitem_broadcast_row(x):
+    y = x * 1
+    y[:, 2] = x[0, 0]  # a (4,) row broadcast over (2, 4)
+    return y
+
+
+def setitem_into_an_argument(x):
+    x[0, 0] = 3.0
+    return x.sum(0)
+
+
+def slice_gradient(x):  # a slice's backward: zeros, the gradient written into the slice
+    x = x.detach().requires_grad_()
+    (x[:, 1:, :2] * 2).sum().backward()
+    return x.grad
+
+
+
+
+SETITEM = [setitem_slices, setitem_overlapping_source, setitem_broadcast_row, setitem_into_an_argument,
+           slice_gradient]
+CASES = SETITEM + [attention_scores, permute_3d, transpose_then_view, reshape_of_a_transpose_copies, slice_view_sees_a_later_write,
          view_of_a_split_part, permute_of_permute, expand_then_reshape, select_column_of_a_transpose]
 
 
@@ -81,14 +115,23 @@ def test_views_fuse_and_equal_eager_bitwise(f):
     assert entry.kind == "fused" and getattr(entry.program, "not_fused", None) is None, entry.program.not_fused
 
 
+@pytest.mark.parametrize("f", SETITEM, ids=[f.__name__ for f in SETITEM])
+def test_setitem_leaves_arguments_as_eager_does(f):
+    compiled = tinytape.compile(f)
+    for seed in range(3):
+        a, b = _x(seed), _x(seed)
+        compiled(a), f(b)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_a_call_the_generator_cannot_take_replays_alone_and_the_rest_fuses():
     def step(x):
         y = x * 2 + 1
-        y[0] = 0  # setitem: replayed by eager's kernel between two fused runs
+        y = y.cumsum(1)  # a scan: eager's kernel, replayed alone between two fused runs
         return (y * 3).sum(0)
     compiled = tinytape.compile(step)
     for seed in range(3):
         np.testing.assert_array_equal(compiled(_x(seed)).numpy(), step(_x(seed)).numpy())
     entry = next(iter(compiled.programs.values()))[0]
     assert entry.kind == "fused"
-    assert "setitem" in entry.source or "setitem" in (entry.program.not_fused or "")
+    assert entry.program.not_fused is not None

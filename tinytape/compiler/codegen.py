@@ -281,6 +281,27 @@ class _Generator:
         out = out[0] if isinstance(out, tuple) else out
         self._elementwise(self._buf(dst), "copy", None, [self._buf(src)], inplace=True)
 
+    def _k_setitem(self, out, x, index, value):
+        """``x[index] = value`` with a basic ``index``: ``value`` copied (broadcast, cast) into
+        the view of ``x`` eager's numpy assignment writes, in a loop of its own."""
+        x, value = self._buf(x), self._buf(value)
+        if self.buffers[x].kind not in ("value", "ext"):
+            raise NotFusable("setitem into a view or constant")
+        try:
+            target = self.arrays[x][index]
+        except (IndexError, TypeError, ValueError):
+            raise NotFusable("setitem") from None
+        if not isinstance(target, np.ndarray) or not target.size or not np.shares_memory(target, self.arrays[x]):
+            raise NotFusable("setitem with an index that copies")  # advanced indexing: not a view
+        if self.root(value) == x:
+            value = self._contiguous_copy(value)  # numpy reads an overlapping source before writing
+        view = len(self.buffers)
+        self.buffers.append(_Buffer(target))
+        self.arrays.append(target)
+        self._strided_alias(view, x, "setitem")
+        self._close()  # earlier reads of x see it whole, before the write
+        self._elementwise(view, "copy", None, [value], inplace=True)
+
     def _k_fill(self, out, x, value):
         """A number written over a buffer in memory (``grad.zero_()``): an argument's or a
         parameter's storage, or a gradient the program computed."""
@@ -295,7 +316,8 @@ class _Generator:
 
     def _elementwise(self, out, kind, op, inputs, inplace=False):
         out_buf = self.buffers[out]
-        if out_buf.kind in ("const", "view") or (inplace and out_buf.kind is None):
+        into_view = inplace and out_buf.kind == "view" and out_buf.view[0] == "strided"  # (setitem's)
+        if (out_buf.kind in ("const", "view") and not into_view) or (inplace and out_buf.kind is None):
             raise NotFusable("write into a view or constant")
         shape = out_buf.shape
         if not inplace and all(self.buffers[x].kind == "const" for x in inputs):
