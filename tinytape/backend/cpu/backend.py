@@ -9,7 +9,8 @@ import numpy as np
 from ..._dtype import cpu as _cpu_device
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF, Backend
-from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES
+from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM
+from . import cascade as _cascade
 from . import elementwise as _elementwise
 from . import nn as _nn
 from . import reduction as _reduction
@@ -221,7 +222,10 @@ class CPUBackend(KernelCalls, Backend):
     def reduce(self, op, x, dims, keepdim):
         """A reduction of a C-contiguous array over every axis (a loss) or over one run of
         adjacent axes (``sum(dim)``, a bias gradient): the (outer, n, inner) view straight
-        to the kernel, as ``Backend.reduce`` plans it; everything else through it."""
+        to the kernel, as ``Backend.reduce`` plans it; everything else through it.  float32
+        and float64 sums, any layout: PyTorch's order (``cascade.py``)."""
+        if op == SUM and (x.dtype is _F32 or x.dtype is _F64):
+            return self._cascade_sum(x, dims, keepdim)
         if x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \
                 and op in REDUCE_CODES:
             if not dims:
@@ -247,6 +251,20 @@ class CPUBackend(KernelCalls, Backend):
                     _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
                     return out
         return Backend.reduce(self, op, x, dims, keepdim)
+
+    @staticmethod
+    def _cascade_sum(x, dims, keepdim):
+        shape = x.shape
+        reduced = dims or range(x.ndim)
+        if keepdim:
+            out_shape = tuple(1 if i in reduced else s for i, s in enumerate(shape))
+        else:
+            out_shape = tuple(s for i, s in enumerate(shape) if i not in reduced)
+        out = np.empty(out_shape, x.dtype)
+        if not x.size:
+            out.fill(0)
+            return out
+        return _cascade.sum_into(x, dims, out)
 
     def softmax(self, x, dim, log=False):
         """Along the last axis of a C-contiguous float32/float64 array: its rows straight to

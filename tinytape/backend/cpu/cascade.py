@@ -1,0 +1,312 @@
+"""Floating-point sums in PyTorch's CPU order (ATen ``SumKernel.cpp``, ``cascade_sum``), bit for bit.
+
+PyTorch lays a reduction out as ``TensorIterator`` does (``reduce_layout`` here): the reduced
+dimensions first, ordered by the input's strides, then the kept ones, innermost first;
+neighbours that walk memory as one are merged.  The first two dimensions of that layout make
+one 2-D loop (``_loop2d``) run once per index of the others, each adding its partial sums
+into the zeroed output.  The 2-D loop sums a row that is contiguous in memory ("inner")
+as vectors of the lane width and contiguous columns ("outer") a vector
+of columns at a time, each through ``multi_row_sum``: a cascade of 4 levels that adds
+runs of ``2**level_power`` terms before passing them up, with ``row_sum`` interleaving 4
+such accumulators (its "ilp_factor").  All in the input's own dtype: float32 sums add in
+float32 (float16 and bfloat16: in float32, rounded into the output).
+
+The lane width is AVX2's (8 float32, 4 float64) even where PyTorch reports AVX512: the sum is
+registered with ``REGISTER_DISPATCH``, which leaves the AVX512 slot to the AVX2 kernel.
+
+What is matched: one thread.  Above 32768 elements PyTorch splits a sum over its threads
+(``parallel_reduce``) unless ``torch.set_num_threads(1)``; tinytape sums as that single
+thread does.
+"""
+import numpy as np
+from numba import njit
+
+LEVELS = 4  # multi_row_sum's num_levels
+ILP = 4  # row_sum's ilp_factor; also the outer sums' nrows
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ceil_log2(x):
+    if x <= 2:
+        return 1
+    bits, v = 0, x - 1
+    while v > 0:
+        bits += 1
+        v >>= 1
+    return bits
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _multi_row_sum(x, base, row_stride, col_stride, size, nrows, lanes, acc):
+    """``nrows`` cascaded sums over ``size`` rows; row ``i``'s term ``k`` is the vector of
+    ``lanes`` elements at ``base + i * row_stride + k * col_stride``.  Sum ``k``'s lanes land in ``acc[0, k * lanes:(k + 1) * lanes]``."""
+    level_power = max(4, _ceil_log2(size) // LEVELS)
+    step = 1 << level_power
+    mask = step - 1
+    width = nrows * lanes
+    block = col_stride == lanes  # each row's terms one contiguous run: vectorised loops
+    cascading = size >= step
+    for j in range(LEVELS if cascading else 1):
+        for t in range(width):
+            acc[j, t] = 0
+    a0 = acc[0]
+    i = 0
+    while i + step <= size:
+        if block:
+            for r in range(step):
+                p = base + (i + r) * row_stride
+                row = x[p:p + width]  # (a view: indices from 0 need no wraparound test)
+                for t in range(width):
+                    a0[t] += row[t]
+        elif lanes == 1:
+            for r in range(step):
+                p = base + (i + r) * row_stride
+                for k in range(nrows):
+                    a0[k] += x[p + k * col_stride]
+        else:
+            for r in range(step):
+                p = base + (i + r) * row_stride
+                for k in range(nrows):
+                    q = p + k * col_stride
+                    row, part = x[q:q + lanes], a0[k * lanes:(k + 1) * lanes]
+                    for t in range(lanes):
+                        part[t] += row[t]
+        i += step
+        for j in range(1, LEVELS):
+            lower, upper = acc[j - 1], acc[j]
+            for t in range(width):
+                upper[t] += lower[t]
+                lower[t] = 0
+            if i & (mask << (j * level_power)):
+                break
+    while i < size:
+        p = base + i * row_stride
+        if block:
+            row = x[p:p + width]
+            for t in range(width):
+                a0[t] += row[t]
+        elif lanes == 1:
+            for k in range(nrows):
+                a0[k] += x[p + k * col_stride]
+        else:
+            for k in range(nrows):
+                q = p + k * col_stride
+                row, part = x[q:q + lanes], a0[k * lanes:(k + 1) * lanes]
+                for t in range(lanes):
+                    part[t] += row[t]
+        i += 1
+    if cascading:  # (the upper levels are 0 otherwise: adding them changes no bit, a sum being +0 at least)
+        for j in range(1, LEVELS):
+            upper = acc[j]
+            for t in range(width):
+                a0[t] += upper[t]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _row_sum(x, base, stride, size, lanes, acc):
+    """One cascaded sum of ``size`` terms ``stride`` apart (vectors of ``lanes``), through
+    4 interleaved accumulators; lands in ``acc[0, :lanes]``."""
+    size_ilp = size // ILP
+    _multi_row_sum(x, base, stride * ILP, stride, size_ilp, ILP, lanes, acc)
+    for i in range(size_ilp * ILP, size):
+        p = base + i * stride
+        for lane in range(lanes):
+            acc[0, lane] += x[p + lane]
+    for k in range(1, ILP):
+        for lane in range(lanes):
+            acc[0, lane] += acc[0, k * lanes + lane]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, acc):
+    """cascade_sum's 2-D loop: dimension 0 reduced, dimension 1 reduced too (``os1 == 0``)
+    or kept; element strides."""
+    if os0 != 0 and os1 == 0:  # the reduction first
+        size0, size1, is0, is1, os0, os1 = size1, size0, is1, is0, os1, os0
+    acc[0, 0] = 0
+    zero = acc[0, 0]
+    if os0 != 0:  # nothing reduced here: out += x
+        for j in range(size1):
+            for i in range(size0):
+                out[oo + j * os1 + i * os0] += x[xo + j * is1 + i * is0]
+        return
+    if is0 == 1 and size0 >= width:  # rows contiguous: vectors along each row
+        vec_size = size0 // width
+        for j in range(size1):
+            row = xo + j * is1
+            _row_sum(x, row, width, vec_size, width, acc)
+            total = zero
+            for k in range(vec_size * width, size0):
+                total += x[row + k]
+            for lane in range(width):
+                total += acc[0, lane]
+            out[oo + j * os1] += total
+    elif is1 == 1 and size1 >= width:  # columns contiguous: a vector of columns at a time
+        j = 0
+        while j + ILP * width <= size1:
+            _multi_row_sum(x, xo + j, is0, width, size0, ILP, width, acc)
+            for k in range(ILP):
+                for lane in range(width):
+                    out[oo + (j + k * width + lane) * os1] += acc[0, k * width + lane]
+            j += ILP * width
+        while j + width <= size1:
+            _row_sum(x, xo + j, is0, size0, width, acc)
+            for lane in range(width):
+                out[oo + (j + lane) * os1] += acc[0, lane]
+            j += width
+        while j < size1:
+            _row_sum(x, xo + j, is0, size0, 1, acc)
+            out[oo + j * os1] += acc[0, 0]
+            j += 1
+    elif is0 < is1:  # scalar rows
+        for j in range(size1):
+            _row_sum(x, xo + j * is1, is0, size0, 1, acc)
+            out[oo + j * os1] += acc[0, 0]
+    else:  # scalar columns, 4 at a time
+        j = 0
+        while j + ILP - 1 < size1:
+            _multi_row_sum(x, xo + j * is1, is0, is1, size0, ILP, 1, acc)
+            for k in range(ILP):
+                out[oo + (j + k) * os1] += acc[0, k]
+            j += ILP
+        while j < size1:
+            _row_sum(x, xo + j * is1, is0, size0, 1, acc)
+            out[oo + j * os1] += acc[0, 0]
+            j += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc):
+    """Sum the flat ``x`` (from element ``xo``) into the flat, zeroed ``out`` over the
+    layout ``reduce_layout`` planned (element strides, innermost dimension first);
+    ``acc`` is (4, 4 * width) scratch of the accumulation dtype."""
+    ndim = sizes.shape[0]
+    if x.shape[0] == 0 or out.shape[0] == 0:
+        return
+    # the extent the layout reads: checked here, as numba checks no index
+    last_in = xo
+    last_out = 0
+    for d in range(ndim):
+        last_in += (sizes[d] - 1) * in_strides[d]
+        last_out += (sizes[d] - 1) * out_strides[d]
+    if xo < 0 or last_in >= x.shape[0] or last_out >= out.shape[0]:
+        raise IndexError("sum: the reduction's layout reads past its buffers")
+    size0 = sizes[0] if ndim > 0 else 1
+    size1 = sizes[1] if ndim > 1 else 1
+    is0 = in_strides[0] if ndim > 0 else 0
+    is1 = in_strides[1] if ndim > 1 else 0
+    os0 = out_strides[0] if ndim > 0 else 0
+    os1 = out_strides[1] if ndim > 1 else 0
+    count = np.zeros(max(ndim, 1), np.int64)  # the index over dimensions 2.., innermost first
+    while True:
+        xb, ob = xo, 0
+        for d in range(2, ndim):
+            xb += count[d] * in_strides[d]
+            ob += count[d] * out_strides[d]
+        _loop2d(x, xb, out, ob, size0, size1, is0, is1, os0, os1, width, acc)
+        d = 2
+        while d < ndim:
+            count[d] += 1
+            if count[d] < sizes[d]:
+                break
+            count[d] = 0
+            d += 1
+        if d >= ndim:
+            return
+
+
+def reduce_layout(shape, strides, dims):
+    """(sizes, input strides, output strides), innermost first, of the loops PyTorch's
+    ``TensorIterator`` runs to reduce an array of ``shape`` and element ``strides`` (none
+    negative) over ``dims`` (sorted; empty: all) into a C-contiguous result:
+    ``reorder_dimensions`` (the reduced dimensions first, by input stride; the kept ones by
+    the result's stride) and ``coalesce_dimensions``.  Dimensions of size 1 are left out
+    (coalescing merges them away)."""
+    ndim = len(shape)
+    reduced = set(dims) if dims else set(range(ndim))
+    out_strides, step = [0] * ndim, 1
+    for d in range(ndim - 1, -1, -1):
+        if d not in reduced:
+            out_strides[d] = step
+            step *= shape[d]
+    keep = [d for d in range(ndim) if shape[d] != 1]
+    sizes = [shape[d] for d in keep]
+    ins = [strides[d] for d in keep]
+    outs = [out_strides[d] for d in keep]
+    n = len(keep)
+
+    def should_swap(a, b):  # TensorIterator's comparison: output first, then the input
+        o0, o1 = outs[a], outs[b]
+        if (o0 == 0) != (o1 == 0):
+            return 1 if o1 == 0 else -1
+        if o0 != 0 and o1 != 0:
+            if o0 < o1:
+                return -1
+            if o0 > o1:
+                return 1
+            if sizes[a] > sizes[b]:
+                return 1
+        i0, i1 = ins[a], ins[b]
+        if i0 == 0 or i1 == 0:
+            return 0
+        if i0 < i1:
+            return -1
+        if i0 > i1:
+            return 1
+        return 1 if sizes[a] > sizes[b] else 0
+
+    perm = list(range(n - 1, -1, -1))
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    sizes = [sizes[p] for p in perm]
+    ins = [ins[p] for p in perm]
+    outs = [outs[p] for p in perm]
+    merged_s, merged_i, merged_o = sizes[:1], ins[:1], outs[:1]
+    for d in range(1, n):
+        prev = len(merged_s) - 1
+        if merged_s[prev] * merged_i[prev] == ins[d] and merged_s[prev] * merged_o[prev] == outs[d]:
+            merged_s[prev] *= sizes[d]
+        else:
+            merged_s.append(sizes[d])
+            merged_i.append(ins[d])
+            merged_o.append(outs[d])
+    return (np.array(merged_s, np.int64), np.array(merged_i, np.int64), np.array(merged_o, np.int64))
+
+
+LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}  # AVX2 vectors (below)
+
+
+_layouts = {}  # (shape, strides, dims) -> reduce_layout's arrays: planned once per layout
+
+
+def sum_into(x, dims, out):
+    """Sum the float32/float64 array ``x`` (not empty) over ``dims`` (sorted; empty: all)
+    into the C-contiguous ``out`` of the same dtype (the result's shape, kept dims or not),
+    in PyTorch's order.  Any strides: negative ones are copied away first."""
+    key = (x.shape, x.strides, dims)
+    layout = _layouts.get(key)
+    if layout is None:
+        if any(s < 0 for s in x.strides) or any(s % x.itemsize for s in x.strides):
+            return sum_into(np.ascontiguousarray(x), dims, out)
+        strides = tuple(s // x.itemsize for s in x.strides)
+        span = 1 + sum((n - 1) * s for n, s in zip(x.shape, strides))
+        if len(_layouts) > 4096:
+            _layouts.clear()
+        layout = _layouts[key] = reduce_layout(x.shape, strides, dims) + (span,)
+    sizes, ins, outs, span = layout
+    if x.flags.c_contiguous:
+        flat = x.reshape(-1)
+    else:
+        flat = np.lib.stride_tricks.as_strided(x, (span,), (x.itemsize,))
+    flat_out = out.reshape(-1)
+    flat_out.fill(0)
+    width = LANES[x.dtype]
+    cascade_sum(flat, 0, flat_out, sizes, ins, outs, width, np.empty((LEVELS, ILP * width), x.dtype))
+    return out
