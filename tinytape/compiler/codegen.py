@@ -4,8 +4,9 @@
   is computed by the per-element definitions in ``backend/scalar_ops.py`` (the ones the
   eager kernels compile), rounded to its buffer's dtype as the eager kernels store it,
   and kept in a register when only that loop reads it.
-- A reduction joins the loop of the elementwise entries that feed it (sums accumulate
-  in float64, in the eager kernel's order).
+- A float sum calls the eager kernel (``backend/cpu/cascade.py``, PyTorch's order) on the
+  memory the loop before it stored; other reductions join the loop of the elementwise
+  entries that feed it, in the eager kernel's order.
 - Matrix products call the gemm the eager kernels call (``backend/cpu/blas.py``), on the
   thread count eager would pick, into their planned output; a transposed operand is
   passed as its storage and a flag, never copied.
@@ -22,6 +23,7 @@ import numpy as np
 
 from .._dtype import BFLOAT16
 from ..backend import opcodes
+from ..backend.cpu import cascade
 from ..backend.cpu.elementwise import NUMPY_UNARY
 from ..backend.cpu.blas import GEMM
 from .plan import build_module, plan_buffers
@@ -368,6 +370,8 @@ class _Generator:
     def _k_reduce(self, out, op, x, dims, keepdim):
         x = self._buf(x)
         shape = self.buffers[x].shape
+        if op == opcodes.SUM and self.buffers[x].dtype.kind == "f":
+            return self._cascade_sum(out, x, tuple(dims))
         dims = tuple(range(len(shape))) if not dims else tuple(dims)
         if op not in (opcodes.SUM, opcodes.SUMSQ) and (len(dims) < len(shape) or not shape):
             raise NotFusable("max/min over some dimensions")
@@ -380,6 +384,64 @@ class _Generator:
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         loop.steps.append(("reduce", out, op, [x], dims))
         loop.reductions.add(out)
+
+    def _cascade_sum(self, out, x, dims):
+        """A float sum: the eager kernel (``backend/cpu/cascade.py``) called on ``x``'s memory
+        with the layout eager planned from the traced array's strides, after the loop that
+        stores ``x``.  Refused where this program's memory would not have those strides."""
+        buf, arr = self.buffers[x], self.arrays[x]
+        if buf.dtype not in cascade.LANES:
+            raise NotFusable("a float16 sum")
+        if any(s % arr.itemsize for s in arr.strides):
+            raise NotFusable("a sum of a strided view")
+        eager = cascade.reduce_layout(arr.shape, tuple(s // arr.itemsize for s in arr.strides), dims)
+        if buf.kind == "const":  # a number broadcast (a gradient of ones): one element, strides 0
+            if any(arr.strides):
+                raise NotFusable("a sum of a constant in memory")
+            root, offset, layout = None, 0, eager
+        else:
+            root, offset, strides = self._memory(x)
+            layout = cascade.reduce_layout(buf.shape, strides, dims)
+            if not all(np.array_equal(a, b) for a, b in zip(eager, layout)):
+                raise NotFusable("a sum of memory laid out otherwise than eager's")
+        self._close()
+        self._use(x)
+        o = self.buffers[out]
+        o.kind, o.group, o.stored = "value", len(self.statements), True
+        self.statements.append(("cascade", out, x if root is None else root, offset, layout))
+
+    def _memory(self, b):
+        """(root buffer, element offset, element strides) of the memory the program reads
+        ``b`` through: a C-contiguous value or argument seen through reshapes, blocks,
+        transposes and broadcasts."""
+        buf = self.buffers[b]
+        shape = buf.shape
+        contiguous = tuple(int(np.prod(shape[d + 1:])) for d in range(len(shape)))
+        if buf.kind in ("value", "ext"):
+            if buf.kind == "ext" and not self.arrays[b].flags.c_contiguous:
+                raise NotFusable("a sum of a strided argument")
+            return b, 0, contiguous
+        if buf.kind != "view":
+            raise NotFusable("a sum of a constant")
+        root, offset, strides = self._memory(buf.base)
+        base_shape = self.buffers[buf.base].shape
+        if buf.view == ("same",):
+            return root, offset, strides
+        if buf.view == ("T",):
+            return root, offset, strides[::-1]
+        if buf.view == ("broadcast",):
+            lead = len(shape) - len(base_shape)
+            return root, offset, tuple(
+                0 if d < lead or (base_shape[d - lead] == 1 and n != 1) else strides[d - lead]
+                for d, n in enumerate(shape))
+        base_contiguous = tuple(int(np.prod(base_shape[d + 1:])) for d in range(len(base_shape)))
+        if any(n != 1 and s != c for n, s, c in zip(base_shape, strides, base_contiguous)):
+            raise NotFusable("a reshape of a strided view")
+        if buf.view == ("reshape",):
+            return root, offset, contiguous
+        if buf.view[0] == "offset":
+            return root, offset + buf.view[1], contiguous
+        raise NotFusable(f"a sum through a view {buf.view}")
 
     # ---- matrix products and fills ----
     def _k_matmul(self, out, a, b):

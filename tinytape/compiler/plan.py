@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ..backend import opcodes
-from ..backend.cpu import linalg
+from ..backend.cpu import cascade, linalg
 from ..backend.cpu.blas import GEMM, thread_addresses
 
 
@@ -289,6 +289,13 @@ def _indexing_lines(em, stmt):
             f"        raise {'RuntimeError' if runtime_error else 'IndexError'}({prefix!r} + str({status}[1]) + {suffix!r})"]
 
 
+def _flat_memory(em, b):
+    """The flat memory a sum kernel reads: a buffer's own, or a number's (one element)."""
+    if em.gen.buffers[b].kind == "const":
+        return f"np.full(1, {em.const(b)})"
+    return f"{em.array(b)[0]}.reshape(-1)"
+
+
 def build_module(gen, plan):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
@@ -308,6 +315,18 @@ def build_module(gen, plan):
             cols = gen.buffers[x].shape[-1]
             body.append(f"    softmax_rows({em.array(x)[0]}.reshape((-1, {cols})), "
                         f"{em.array(out)[0]}.reshape((-1, {cols})), {log})")
+        elif stmt[0] == "cascade":
+            _, out, root, offset, (sizes, ins, outs) = stmt
+            dtype = gen.buffers[out].dtype
+            width = cascade.LANES[dtype]
+            names = []
+            for what, values in (("sizes", sizes), ("in_strides", ins), ("out_strides", outs)):
+                names.append(f"{what}{out}")
+                em.globals[names[-1]] = f"np.array({[int(v) for v in values]!r}, np.int64)"
+            out_flat = f"{em.array(out)[0]}.reshape(-1)"
+            body += [f"    {out_flat}[:] = 0",
+                     f"    cascade_sum({_flat_memory(em, root)}, {int(offset)}, {out_flat}, "
+                     f"{', '.join(names)}, {width}, np.empty(({cascade.LEVELS}, {cascade.ILP * width}), np.{dtype.name}))"]
         elif stmt[0] in ("gather", "scatter_add", "positions"):
             body += _indexing_lines(em, stmt)
         elif stmt[1] is not None and stmt[0] == "fill":
@@ -329,6 +348,7 @@ def build_module(gen, plan):
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
+             "from tinytape.backend.cpu.cascade import cascade_sum",
              "from tinytape.backend.cpu.indexing import gather as index_gather, "
              "scatter_add as index_scatter_add, positions as index_positions"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]

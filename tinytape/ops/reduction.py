@@ -119,11 +119,17 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         backend = x._backend
-        total = backend.reduce(SUM, x._data, dims, keepdim)
+        data, narrow = x._data, x._data.dtype.itemsize == 2  # float16, bfloat16
+        if narrow:  # PyTorch's mean of these: x.to(float), its sum, divided, rounded back
+            data = backend.astype(data, np.float32)
+        # the sum divided by the count, as PyTorch's CPU mean (a sum kernel, then div_)
+        total = backend.reduce(SUM, data, dims, keepdim)
         ctx.count = x.numel() // builtins.max(total.size, 1) if x.numel() else 0
         if ctx.count == 0:  # the mean of nothing is NaN (0/0), as in PyTorch
-            return x._new(backend.binary(MUL, total, backend.scalar(math.nan, total.dtype)))
-        return x._new(backend.binary(DIV, total, backend.scalar(ctx.count, total.dtype)))
+            result = backend.binary(MUL, total, backend.scalar(math.nan, total.dtype))
+        else:
+            result = backend.binary(DIV, total, backend.scalar(ctx.count, total.dtype))
+        return x._new(backend.astype(result, x._data.dtype) if narrow else result)
 
     @staticmethod
     def backward(ctx, g):

@@ -224,7 +224,7 @@ class CPUBackend(KernelCalls, Backend):
         adjacent axes (``sum(dim)``, a bias gradient): the (outer, n, inner) view straight
         to the kernel, as ``Backend.reduce`` plans it; everything else through it.  float32
         and float64 sums, any layout: PyTorch's order (``cascade.py``)."""
-        if op == SUM and (x.dtype is _F32 or x.dtype is _F64):
+        if op == SUM and (x.dtype is _F32 or x.dtype is _F64 or x.dtype is HALF or x.dtype is BFLOAT16):
             return self._cascade_sum(x, dims, keepdim)
         if x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \
                 and op in REDUCE_CODES:
@@ -260,6 +260,11 @@ class CPUBackend(KernelCalls, Backend):
             out_shape = tuple(1 if i in reduced else s for i, s in enumerate(shape))
         else:
             out_shape = tuple(s for i, s in enumerate(shape) if i not in reduced)
+        if x.dtype is HALF or x.dtype is BFLOAT16:
+            out = np.zeros(out_shape, np.float32)
+            if x.size:
+                _cascade.narrow_sum(x, dims, out)
+            return host_cast(out, x.dtype)
         out = np.empty(out_shape, x.dtype)
         if not x.size:
             out.fill(0)

@@ -118,9 +118,13 @@ def _row_sum(x, base, stride, size, lanes, acc):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, acc):
+def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, pairs, acc, vectors):
     """cascade_sum's 2-D loop: dimension 0 reduced, dimension 1 reduced too (``os1 == 0``)
-    or kept; element strides."""
+    or kept; element strides.  ``pairs``: 0 for float32/float64; for float16 (1) and
+    bfloat16 (2), held in float32, one input vector is 2 * ``width`` elements, which a
+    contiguous row's loads fold to ``width`` float lanes (neighbours for float16, the two
+    halves for bfloat16), into the scratch ``vectors``."""
+    vec_elems = width if pairs == 0 else 2 * width
     if os0 != 0 and os1 == 0:  # the reduction first
         size0, size1, is0, is1, os0, os1 = size1, size0, is1, is0, os1, os0
     acc[0, 0] = 0
@@ -130,18 +134,28 @@ def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, acc):
             for i in range(size0):
                 out[oo + j * os1 + i * os0] += x[xo + j * is1 + i * is0]
         return
-    if is0 == 1 and size0 >= width:  # rows contiguous: vectors along each row
-        vec_size = size0 // width
+    if is0 == 1 and size0 >= vec_elems:  # rows contiguous: vectors along each row
+        vec_size = size0 // vec_elems
         for j in range(size1):
             row = xo + j * is1
-            _row_sum(x, row, width, vec_size, width, acc)
+            if pairs == 0:
+                _row_sum(x, row, width, vec_size, width, acc)
+            else:
+                for v in range(vec_size):
+                    p = row + v * vec_elems
+                    for t in range(width):
+                        if pairs == 1:
+                            vectors[v * width + t] = (zero + x[p + 2 * t]) + x[p + 2 * t + 1]
+                        else:
+                            vectors[v * width + t] = x[p + t] + x[p + width + t]
+                _row_sum(vectors, 0, width, vec_size, width, acc)
             total = zero
-            for k in range(vec_size * width, size0):
+            for k in range(vec_size * vec_elems, size0):
                 total += x[row + k]
             for lane in range(width):
                 total += acc[0, lane]
             out[oo + j * os1] += total
-    elif is1 == 1 and size1 >= width:  # columns contiguous: a vector of columns at a time
+    elif is1 == 1 and size1 >= vec_elems:  # columns contiguous: a vector of columns at a time
         j = 0
         while j + ILP * width <= size1:
             _multi_row_sum(x, xo + j, is0, width, size0, ILP, width, acc)
@@ -176,10 +190,10 @@ def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, acc):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc):
+def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0):
     """Sum the flat ``x`` (from element ``xo``) into the flat, zeroed ``out`` over the
     layout ``reduce_layout`` planned (element strides, innermost dimension first);
-    ``acc`` is (4, 4 * width) scratch of the accumulation dtype."""
+    ``acc`` is (4, 4 * width) scratch of the accumulation dtype; ``pairs`` as ``_loop2d``."""
     ndim = sizes.shape[0]
     if x.shape[0] == 0 or out.shape[0] == 0:
         return
@@ -198,12 +212,13 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc):
     os0 = out_strides[0] if ndim > 0 else 0
     os1 = out_strides[1] if ndim > 1 else 0
     count = np.zeros(max(ndim, 1), np.int64)  # the index over dimensions 2.., innermost first
+    vectors = np.empty(0 if pairs == 0 else max(size0, size1) // 2 + 1, acc.dtype)
     while True:
         xb, ob = xo, 0
         for d in range(2, ndim):
             xb += count[d] * in_strides[d]
             ob += count[d] * out_strides[d]
-        _loop2d(x, xb, out, ob, size0, size1, is0, is1, os0, os1, width, acc)
+        _loop2d(x, xb, out, ob, size0, size1, is0, is1, os0, os1, width, pairs, acc, vectors)
         d = 2
         while d < ndim:
             count[d] += 1
@@ -281,6 +296,27 @@ def reduce_layout(shape, strides, dims):
 
 
 LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}  # AVX2 vectors (below)
+
+
+def narrow_sum(x, dims, out):
+    """Sum the float16 or bfloat16 array ``x`` (not empty) over ``dims`` into the
+    C-contiguous float32 ``out``, which the caller rounds to ``x``'s dtype: PyTorch adds
+    in float32 with the narrow dtype's vector loads, except where the two innermost loops
+    both reduce (its ``should_use_acc_buffer``): there it sums ``x.to(float)``."""
+    if any(s < 0 or s % x.itemsize for s in x.strides):
+        x = np.ascontiguousarray(x)
+    strides = tuple(s // x.itemsize for s in x.strides)
+    sizes, ins, outs = reduce_layout(x.shape, strides, dims)
+    if len(sizes) >= 2 and outs[0] == 0 and outs[1] == 0:
+        return sum_into(x.astype(np.float32, order="K"), dims, out)
+    span = 1 + sum((n - 1) * s for n, s in zip(x.shape, strides))
+    flat = np.lib.stride_tricks.as_strided(x, (span,), (x.itemsize,)).astype(np.float32)
+    flat_out = out.reshape(-1)
+    flat_out.fill(0)
+    width = LANES[flat.dtype]
+    cascade_sum(flat, 0, flat_out, sizes, ins, outs, width, np.empty((LEVELS, ILP * width), np.float32),
+                1 if x.dtype == np.float16 else 2)
+    return out
 
 
 _layouts = {}  # (shape, strides, dims) -> reduce_layout's arrays: planned once per layout
