@@ -197,6 +197,12 @@ class Backend:
             result = self.reshape(result, tuple(s for i, s in enumerate(result.shape) if i not in dims))
         return result
 
+    def nll_sum(self, values, valid):
+        """The 0-d sum of the 1-D ``values`` over the rows where the bool ``valid`` is
+        set, in ``nll_loss``'s order where the backend has one (the CPU's: PyTorch's
+        cascade); here a plain sum of the valid rows."""
+        return self.reduce(SUM, self.where(valid, values, self.scalar(0, values.dtype)), (), False)
+
     def argreduce(self, op, x, dim, keepdim):
         """(values, int64 indices) of the max/min of ``x`` along ``dim``."""
         if x.dtype is HALF or x.dtype is BFLOAT16:

@@ -410,6 +410,12 @@ class _Generator:
         o.kind, o.group, o.stored = "value", len(self.statements), True
         self.statements.append(("cascade", out, x if root is None else root, offset, layout))
 
+    def _k_nll_sum(self, out, values, valid):
+        """nll_loss's sum of the valid rows: the eager kernel on flat buffers."""
+        if self.buffers[self._buf(values)].dtype not in cascade.LANES:
+            raise NotFusable("a float16 nll_loss")
+        self._indexing_statement(out, "nll_sum", [values, valid])
+
     def _memory(self, b):
         """(root buffer, element offset, element strides) of the memory the program reads
         ``b`` through: a C-contiguous value or argument seen through reshapes, blocks,

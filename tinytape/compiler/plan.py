@@ -327,6 +327,10 @@ def build_module(gen, plan):
             body += [f"    {out_flat}[:] = 0",
                      f"    cascade_sum({_flat_memory(em, root)}, {int(offset)}, {out_flat}, "
                      f"{', '.join(names)}, {width}, np.empty(({cascade.LEVELS}, {cascade.ILP * width}), np.{dtype.name}))"]
+        elif stmt[0] == "nll_sum":
+            _, out, values, valid = stmt
+            body.append(f"    nll_sum({em.array(values)[0]}.reshape(-1), {em.array(valid)[0]}.reshape(-1), "
+                        f"{em.array(out)[0]}.reshape(-1))")
         elif stmt[0] in ("gather", "scatter_add", "positions"):
             body += _indexing_lines(em, stmt)
         elif stmt[1] is not None and stmt[0] == "fill":
@@ -348,7 +352,7 @@ def build_module(gen, plan):
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
-             "from tinytape.backend.cpu.cascade import cascade_sum",
+             "from tinytape.backend.cpu.cascade import cascade_sum, nll_sum",
              "from tinytape.backend.cpu.indexing import gather as index_gather, "
              "scatter_add as index_scatter_add, positions as index_positions"]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]

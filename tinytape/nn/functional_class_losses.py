@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.function import Function
-from ..backend.opcodes import DIV, MUL, NE, SUM
+from ..backend.opcodes import DIV, MUL, NE
 from ..ops import elementwise as ew
 from ..ops.shape import scatter_flat
 from ..ops.softmax import _kernel_dtype_name, log_softmax
@@ -51,9 +51,10 @@ class NllLoss(Function):
         ctx.valid = logp._new(valid)
         if reduction == "none":
             return logp._new(losses)
-        total = backend.reduce(SUM, losses, (), False)
+        # PyTorch's kernel adds the rows whose target is not ignore_index, in its order
+        total = backend.nll_sum(losses, valid)
         if reduction == "mean":
-            denominator = backend.reduce(SUM, w, (), False)
+            denominator = backend.nll_sum(w, valid)
             ctx.denominator = logp._new(denominator)
             total = backend.binary(DIV, total, denominator)
         return logp._new(total)

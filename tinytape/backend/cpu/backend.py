@@ -271,6 +271,15 @@ class CPUBackend(KernelCalls, Backend):
             return out
         return _cascade.sum_into(x, dims, out)
 
+    def nll_sum(self, values, valid):
+        """PyTorch's CPU nll_loss reduction order (``cascade.nll_sum``) for float32/float64;
+        float16/bfloat16 in float32, rounded once."""
+        if values.dtype is not _F32 and values.dtype is not _F64:
+            return Backend.nll_sum(self, values, valid)
+        out = np.empty((), values.dtype)
+        _cascade.nll_sum(_c(values).reshape(-1), _c(valid).reshape(-1), out.reshape(1))
+        return out
+
     def softmax(self, x, dim, log=False):
         """Along the last axis of a C-contiguous float32/float64 array: its rows straight to
         the kernel (the shared path's permutes are identities there); else the shared path."""

@@ -230,6 +230,34 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
             return
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def nll_sum(values, valid, out):
+    """``out[0]`` = the sum of ``values[b]`` over the rows ``valid[b]``, as PyTorch's CPU
+    ``nll_loss`` reduces (``nll_loss_out_frame``): 8 partial sums, a row's term into the
+    first, pushed up a level at each multiple of 2**level_power of its row index (the
+    rows it skips push nothing), then the partial sums added in order."""
+    n = values.shape[0]
+    if valid.shape[0] != n or out.shape[0] < 1:
+        raise IndexError("nll_sum: values, valid and out of mismatched sizes")
+    levels = 8
+    level_power = max(4, _ceil_log2(n) // levels)
+    mask = (1 << level_power) - 1
+    partial = np.zeros(levels, out.dtype)
+    for b in range(n):
+        if not valid[b]:
+            continue
+        partial[0] += values[b]
+        for j in range(levels - 1):
+            if b & (mask << (j * level_power)):
+                break
+            partial[j + 1] += partial[j]
+            partial[j] = 0
+    total = np.zeros(1, out.dtype)[0]  # (0 in the dtype: ``partial[0] * 0`` would be float64)
+    for j in range(levels):
+        total += partial[j]
+    out[0] = total
+
+
 def reduce_layout(shape, strides, dims):
     """(sizes, input strides, output strides), innermost first, of the loops PyTorch's
     ``TensorIterator`` runs to reduce an array of ``shape`` and element ``strides`` (none
