@@ -11,7 +11,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from .indexing import Gather
 from ..autograd.function import Function
-from ..backend.opcodes import MAX
+from ..backend.opcodes import DIV, MAX, SQRT, SUB, SUM, SUMSQ
 from .reduction import _dims, _kept_shape, _return_type, keepdim_needs_dim, numpy_aliases
 
 
@@ -31,6 +31,8 @@ class Var(Function):
     def forward(ctx, x, dim, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, _reduced_count(x, dim)
+        if ctx.n == x.numel() and x.numel() and x.dtype in (_dtype.float32, _dtype.float64):
+            return _var_all(x, correction, keepdim, False)
         # in float64, rounded once at the end, as PyTorch's CPU kernel (its float32 values)
         wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
         centred = wide - wide.mean(dim, keepdim=True)
@@ -60,6 +62,12 @@ class Std(Var):
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
+        n = _reduced_count(x, dim)
+        if n == x.numel() and n and x.dtype in (_dtype.float32, _dtype.float64):
+            ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, n
+            out = _var_all(x, correction, keepdim, True)
+            ctx.save_for_backward(x, out)
+            return out
         wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
         out = Var.forward(ctx, wide, dim, correction, keepdim).sqrt()
         out = out if x.dtype is _dtype.float64 else ew.to_dtype(out, x.dtype)
@@ -70,6 +78,25 @@ class Std(Var):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         return Var._var_grad(ctx, (g / (2 * out)).masked_fill(out == 0, 0.0), x), None, None, None
+
+
+def _var_all(x, correction, keepdim, take_sqrt):
+    """var/std of every element of a float32/float64 tensor as PyTorch's CPU kernel
+    (``std_var_all_cpu``): the mean in ``x``'s dtype (its sum in PyTorch's order, divided),
+    then, in float64, the squared deviations added one after another, divided by
+    max(0, n - correction), the square root for std, rounded once to ``x``'s dtype."""
+    backend, data = x._backend, x._data
+    f64 = np.dtype(np.float64)
+    n = data.size
+    mean = backend.binary(DIV, backend.reduce(SUM, data, (), False), backend.scalar(n, data.dtype))
+    centred = backend.binary(SUB, backend.astype(data, f64), backend.astype(mean, f64))
+    squares = backend.reduce(SUMSQ, centred, (), False)  # float64, in order
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = backend.binary(DIV, squares, backend.scalar(max(0.0, n - correction), f64))
+    if take_sqrt:
+        out = backend.unary(SQRT, out)
+    out = backend.astype(out, data.dtype)
+    return x._new(backend.reshape(out, (1,) * x.ndim) if keepdim else out)
 
 
 def _var_args(input, dim, unbiased, correction, op):
