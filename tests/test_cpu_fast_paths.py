@@ -99,8 +99,8 @@ def test_where_matches_the_shared_planning(dtype):
 @pytest.mark.parametrize("op", [SUM, SUMSQ, MAX])
 def test_full_reduction_matches_the_shared_planning(dtype, op):
     for name, (a, b) in _layouts(dtype).items():
-        if not a.size:
-            continue
+        if not a.size or op == SUM and not a.flags.c_contiguous:
+            continue  # a strided float sum adds in PyTorch's order (test_sum_order.py), not a C-order copy's
         for keepdim in (False, True):
             _same(cpu.reduce(op, a, (), keepdim), Backend.reduce(cpu, op, a, (), keepdim))
 

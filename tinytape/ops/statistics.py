@@ -31,8 +31,8 @@ class Var(Function):
     def forward(ctx, x, dim, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, _reduced_count(x, dim)
-        if ctx.n == x.numel() and x.numel() and x.dtype in (_dtype.float32, _dtype.float64):
-            return _var_all(x, correction, keepdim, False)
+        if _whole(x, dim, "var"):
+            return _var_all(x, dim, correction, keepdim, False)
         # in float64, rounded once at the end, as PyTorch's CPU kernel (its float32 values)
         wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
         centred = wide - wide.mean(dim, keepdim=True)
@@ -62,10 +62,9 @@ class Std(Var):
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
-        n = _reduced_count(x, dim)
-        if n == x.numel() and n and x.dtype in (_dtype.float32, _dtype.float64):
-            ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, n
-            out = _var_all(x, correction, keepdim, True)
+        if _whole(x, dim, "std"):
+            ctx.dim, ctx.correction, ctx.keepdim, ctx.n = dim, correction, keepdim, x.numel()
+            out = _var_all(x, dim, correction, keepdim, True)
             ctx.save_for_backward(x, out)
             return out
         wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
@@ -80,7 +79,15 @@ class Std(Var):
         return Var._var_grad(ctx, (g / (2 * out)).masked_fill(out == 0, 0.0), x), None, None, None
 
 
-def _var_all(x, correction, keepdim, take_sqrt):
+def _whole(x, dim, op):
+    """Whether var/std of ``x`` over ``dim`` is of every element of a float32/float64
+    tensor (PyTorch's ``std_var_all_cpu`` then: one output element)."""
+    if not x.numel() or x.dtype not in (_dtype.float32, _dtype.float64):
+        return False
+    return dim is None or math.prod(s for d, s in enumerate(x.shape) if d not in _dims(dim, x.ndim, op)) == 1
+
+
+def _var_all(x, dim, correction, keepdim, take_sqrt):
     """var/std of every element of a float32/float64 tensor as PyTorch's CPU kernel
     (``std_var_all_cpu``): the mean in ``x``'s dtype (its sum in PyTorch's order, divided),
     then, in float64, the squared deviations added one after another, divided by
@@ -96,7 +103,9 @@ def _var_all(x, correction, keepdim, take_sqrt):
     if take_sqrt:
         out = backend.unary(SQRT, out)
     out = backend.astype(out, data.dtype)
-    return x._new(backend.reshape(out, (1,) * x.ndim) if keepdim else out)
+    dims = _dims(dim, x.ndim, "var") or tuple(range(x.ndim))
+    shape = _kept_shape(x.shape, dims) if keepdim else tuple(s for d, s in enumerate(x.shape) if d not in dims)
+    return x._new(backend.reshape(out, shape))
 
 
 def _var_args(input, dim, unbiased, correction, op):

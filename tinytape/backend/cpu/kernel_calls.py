@@ -8,6 +8,8 @@ import numpy as np
 
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF
+from ..opcodes import SUM
+from . import cascade as _cascade
 from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
@@ -85,6 +87,9 @@ class KernelCalls:
 
     @staticmethod
     def _reduce_kernel(op, x, outer, n, inner, out):
+        if op == SUM and x.dtype in _cascade.LANES:  # float sums: PyTorch's order
+            _cascade.sum_into(x.reshape(outer, n, inner), (1,), out.reshape(outer, inner))
+            return
         _reduction.reduce_mid(op, x.reshape(outer, n, inner), out.reshape(outer, inner))
 
     @staticmethod
