@@ -1,8 +1,9 @@
 """Reduction CPU kernels over the middle axis of a C-contiguous (outer, n, inner) view.
 
 Any set of adjacent reduced dimensions maps onto that middle axis without a copy.
-Sums accumulate in float64 whatever the dtype, so float32 sums of many terms keep
-their digits.  Running sums (cumsum) go along the rows of a (rows, cols) buffer.
+Float sums take PyTorch's order in ``cascade.py``; here the sums of squares (``norm``)
+accumulate in float64, integer sums exactly.  Running sums (cumsum) go along the rows of
+a (rows, cols) buffer.
 """
 from numba import njit
 
