@@ -148,7 +148,7 @@ def test_compiled_sums_equal_eager_bitwise():
 
     def step(x, w, b, y, t):
         h = x.mm(w) + b
-        loss = ((h - y) ** 2).mean() + h.t().sum(0).pow(2).sum() * 1e-3 + h.sum(1).mean()
+        loss = ((h - y) ** 2).mean() + h.t().pow(2).sum(0).mean() * 1e-3 + h.sum(1).mean()
         loss = loss + F.nll_loss(h.log_softmax(1), t)
         gw, gb = tinytape.autograd.grad(loss, (w, b))
         return loss.detach(), gw, gb
@@ -168,3 +168,20 @@ def test_compiled_sums_equal_eager_bitwise():
     assert compiled.traces == 1
     (entry,), = compiled.programs.values()
     assert entry.kind == "fused" and "cascade_sum(" in entry.source and "nll_sum(" in entry.source
+
+
+def test_compiled_sums_of_views_equal_eager_bitwise():
+    """Sums of a strided slice, a permuted and a broadcast operand inside a compiled step."""
+    def step(x, y):
+        z = x * 2
+        return (z[:, ::2].sum(0), z.permute(2, 0, 1).sum((0, 2)), z.transpose(0, 1).sum(-1),
+                (y.expand(3, 5, 7) * z).sum((0, 1)), z[1].sum())
+
+    compiled = tinytape.compile(step, fullgraph=True)
+    for seed in range(3):
+        x, y = tinytape.tensor(_data((3, 5, 7), seed)), tinytape.tensor(_data((1, 5, 1), seed + 1))
+        for g, e in zip(compiled(x, y), step(x, y)):
+            assert np.array_equal(g.numpy(), e.numpy())
+    assert compiled.traces == 1
+    (entry,), = compiled.programs.values()
+    assert entry.kind == "fused" and entry.source.count("cascade_sum(") == 5

@@ -429,12 +429,20 @@ class _Generator:
             return b, 0, contiguous
         if buf.kind != "view":
             raise NotFusable("a sum of a constant")
+        if buf.view[0] == "strided":  # eager's strides over a C-contiguous root
+            _, start, _, byte_strides = buf.view
+            root, offset, _ = self._memory(buf.base)
+            if start is None:
+                raise NotFusable("a sum of a view of a strided argument")
+            return root, offset + start, tuple(s // buf.dtype.itemsize for s in byte_strides)
         root, offset, strides = self._memory(buf.base)
         base_shape = self.buffers[buf.base].shape
         if buf.view == ("same",):
             return root, offset, strides
         if buf.view == ("T",):
             return root, offset, strides[::-1]
+        if buf.view[0] == "perm":
+            return root, offset, tuple(strides[d] for d in buf.view[1])
         if buf.view == ("broadcast",):
             lead = len(shape) - len(base_shape)
             return root, offset, tuple(
