@@ -201,6 +201,8 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
     last_in = xo
     last_out = 0
     for d in range(ndim):
+        if sizes[d] <= 0:
+            return  # nothing to add: ``out`` stays 0
         last_in += (sizes[d] - 1) * in_strides[d]
         last_out += (sizes[d] - 1) * out_strides[d]
     if xo < 0 or last_in >= x.shape[0] or last_out >= out.shape[0]:
