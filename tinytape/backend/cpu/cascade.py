@@ -203,6 +203,8 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
     for d in range(ndim):
         if sizes[d] <= 0:
             return  # nothing to add: ``out`` stays 0
+        if in_strides[d] < 0 or out_strides[d] < 0:
+            raise IndexError("sum: a layout with a negative stride")
         last_in += (sizes[d] - 1) * in_strides[d]
         last_out += (sizes[d] - 1) * out_strides[d]
     if xo < 0 or last_in >= x.shape[0] or last_out >= out.shape[0]:
