@@ -324,9 +324,10 @@ def build_module(gen, plan):
                 names.append(f"{what}{out}")
                 em.globals[names[-1]] = f"np.array({[int(v) for v in values]!r}, np.int64)"
             out_flat = f"{em.array(out)[0]}.reshape(-1)"
+            scratch = f"np.empty(({cascade.LEVELS}, {cascade.ILP * width}), np.{dtype.name})"
             body += [f"    {out_flat}[:] = 0",
                      f"    cascade_sum({_flat_memory(em, root)}, {int(offset)}, {out_flat}, "
-                     f"{', '.join(names)}, {width}, np.empty(({cascade.LEVELS}, {cascade.ILP * width}), np.{dtype.name}))"]
+                     f"{', '.join(names)}, {width}, {scratch})"]
         elif stmt[0] == "nll_sum":
             _, out, values, valid = stmt
             body.append(f"    nll_sum({em.array(values)[0]}.reshape(-1), {em.array(valid)[0]}.reshape(-1), "

@@ -222,8 +222,8 @@ class CPUBackend(KernelCalls, Backend):
     def reduce(self, op, x, dims, keepdim):
         """A reduction of a C-contiguous array over every axis (a loss) or over one run of
         adjacent axes (``sum(dim)``, a bias gradient): the (outer, n, inner) view straight
-        to the kernel, as ``Backend.reduce`` plans it; everything else through it.  float32
-        and float64 sums, any layout: PyTorch's order (``cascade.py``)."""
+        to the kernel, as ``Backend.reduce`` plans it; everything else through it.  Float
+        sums (float16 and bfloat16 too), any layout: PyTorch's order (``cascade.py``)."""
         if op == SUM and (x.dtype is _F32 or x.dtype is _F64 or x.dtype is HALF or x.dtype is BFLOAT16):
             return self._cascade_sum(x, dims, keepdim)
         if x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \

@@ -39,7 +39,8 @@ def _ceil_log2(x):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _multi_row_sum(x, base, row_stride, col_stride, size, nrows, lanes, acc):
     """``nrows`` cascaded sums over ``size`` rows; row ``i``'s term ``k`` is the vector of
-    ``lanes`` elements at ``base + i * row_stride + k * col_stride``.  Sum ``k``'s lanes land in ``acc[0, k * lanes:(k + 1) * lanes]``."""
+    ``lanes`` elements at ``base + i * row_stride + k * col_stride``.  Sum ``k``'s lanes land
+    in ``acc[0, k * lanes:(k + 1) * lanes]``."""
     level_power = max(4, _ceil_log2(size) // LEVELS)
     step = 1 << level_power
     mask = step - 1
