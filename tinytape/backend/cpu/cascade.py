@@ -3,7 +3,7 @@
 PyTorch lays a reduction out as ``TensorIterator`` does (``reduce_layout`` here): the reduced
 dimensions first, ordered by the input's strides, then the kept ones, innermost first;
 neighbours that walk memory as one are merged.  The first two dimensions of that layout make
-one 2-D loop (``_loop2d``) run once per index of the others, each adding its partial sums
+one 2-D loop (``cascade_sum``'s body) run once per index of the others, each adding its partial sums
 into the zeroed output.  The 2-D loop sums a row that is contiguous in memory ("inner")
 as vectors of the lane width and contiguous columns ("outer") a vector
 of columns at a time, each through ``multi_row_sum``: a cascade of 4 levels that adds
@@ -107,9 +107,10 @@ def _multi_row_sum(x, base, row_stride, col_stride, size, nrows, lanes, acc):
 def _row_sum(x, base, stride, size, lanes, acc):
     """One cascaded sum of ``size`` terms ``stride`` apart (vectors of ``lanes``), through
     4 interleaved accumulators; lands in ``acc[0, :lanes]``."""
-    size_ilp = size // ILP
-    _multi_row_sum(x, base, stride * ILP, stride, size_ilp, ILP, lanes, acc)
-    for i in range(size_ilp * ILP, size):
+    ilp = np.int64(ILP)  # (an int64, not the literal 4: each literal argument compiles a copy)
+    size_ilp = size // ilp
+    _multi_row_sum(x, base, stride * ilp, stride, size_ilp, ilp, lanes, acc)
+    for i in range(size_ilp * ilp, size):
         p = base + i * stride
         for lane in range(lanes):
             acc[0, lane] += x[p + lane]
@@ -119,82 +120,16 @@ def _row_sum(x, base, stride, size, lanes, acc):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _loop2d(x, xo, out, oo, size0, size1, is0, is1, os0, os1, width, pairs, acc, vectors):
-    """cascade_sum's 2-D loop: dimension 0 reduced, dimension 1 reduced too (``os1 == 0``)
-    or kept; element strides.  ``pairs``: 0 for float32/float64; for float16 (1) and
-    bfloat16 (2), held in float32, one input vector is 2 * ``width`` elements, which a
-    contiguous row's loads fold to ``width`` float lanes (neighbours for float16, the two
-    halves for bfloat16), into the scratch ``vectors``."""
-    vec_elems = width if pairs == 0 else 2 * width
-    if os0 != 0 and os1 == 0:  # the reduction first
-        size0, size1, is0, is1, os0, os1 = size1, size0, is1, is0, os1, os0
-    acc[0, 0] = 0
-    zero = acc[0, 0]
-    if os0 != 0:  # nothing reduced here: out += x
-        for j in range(size1):
-            for i in range(size0):
-                out[oo + j * os1 + i * os0] += x[xo + j * is1 + i * is0]
-        return
-    if is0 == 1 and size0 >= vec_elems:  # rows contiguous: vectors along each row
-        vec_size = size0 // vec_elems
-        for j in range(size1):
-            row = xo + j * is1
-            if pairs == 0:
-                _row_sum(x, row, width, vec_size, width, acc)
-            else:
-                for v in range(vec_size):
-                    p = row + v * vec_elems
-                    for t in range(width):
-                        if pairs == 1:
-                            vectors[v * width + t] = (zero + x[p + 2 * t]) + x[p + 2 * t + 1]
-                        else:
-                            vectors[v * width + t] = x[p + t] + x[p + width + t]
-                _row_sum(vectors, 0, width, vec_size, width, acc)
-            total = zero
-            for k in range(vec_size * vec_elems, size0):
-                total += x[row + k]
-            for lane in range(width):
-                total += acc[0, lane]
-            out[oo + j * os1] += total
-    elif is1 == 1 and size1 >= vec_elems:  # columns contiguous: a vector of columns at a time
-        j = 0
-        while j + ILP * width <= size1:
-            _multi_row_sum(x, xo + j, is0, width, size0, ILP, width, acc)
-            for k in range(ILP):
-                for lane in range(width):
-                    out[oo + (j + k * width + lane) * os1] += acc[0, k * width + lane]
-            j += ILP * width
-        while j + width <= size1:
-            _row_sum(x, xo + j, is0, size0, width, acc)
-            for lane in range(width):
-                out[oo + (j + lane) * os1] += acc[0, lane]
-            j += width
-        while j < size1:
-            _row_sum(x, xo + j, is0, size0, 1, acc)
-            out[oo + j * os1] += acc[0, 0]
-            j += 1
-    elif is0 < is1:  # scalar rows
-        for j in range(size1):
-            _row_sum(x, xo + j * is1, is0, size0, 1, acc)
-            out[oo + j * os1] += acc[0, 0]
-    else:  # scalar columns, 4 at a time
-        j = 0
-        while j + ILP - 1 < size1:
-            _multi_row_sum(x, xo + j * is1, is0, is1, size0, ILP, 1, acc)
-            for k in range(ILP):
-                out[oo + (j + k) * os1] += acc[0, k]
-            j += ILP
-        while j < size1:
-            _row_sum(x, xo + j * is1, is0, size0, 1, acc)
-            out[oo + j * os1] += acc[0, 0]
-            j += 1
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0):
     """Sum the flat ``x`` (from element ``xo``) into the flat, zeroed ``out`` over the
     layout ``reduce_layout`` planned (element strides, innermost dimension first);
-    ``acc`` is (4, 4 * width) scratch of the accumulation dtype; ``pairs`` as ``_loop2d``."""
+    ``acc`` is (4, 4 * width) scratch of the accumulation dtype.
+
+    ``pairs``: 0 for float32/float64; for float16 (1) and bfloat16 (2), held in float32,
+    one input vector is 2 * ``width`` elements, which a contiguous row's loads fold to
+    ``width`` float lanes (neighbours for float16, the two halves for bfloat16).  The 2-D
+    loop (cascade_sum's ``loop2d``) is written out here, each cascade called from as few
+    places as can be: numba inlines every call, and optimising each copy takes seconds."""
     ndim = sizes.shape[0]
     if x.shape[0] == 0 or out.shape[0] == 0:
         return
@@ -216,14 +151,87 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
     is1 = in_strides[1] if ndim > 1 else 0
     os0 = out_strides[0] if ndim > 0 else 0
     os1 = out_strides[1] if ndim > 1 else 0
+    if os0 != 0 and os1 == 0:  # the reduction first
+        size0, size1, is0, is1, os0, os1 = size1, size0, is1, is0, os1, os0
+    vec_elems = width if pairs == 0 else 2 * width
+    inner = os0 == 0 and is0 == 1 and size0 >= vec_elems  # rows contiguous: vectors along each row
+    vectorised = is1 == 1 and size1 >= vec_elems  # else columns contiguous: vectors of columns
+    scalar_rows = not vectorised and is0 < is1  # else a row_sum per column (scalar_inner_sum)
+    vectors = np.empty(0 if pairs == 0 else size0 // 2 + 1, acc.dtype)
+    acc[0, 0] = 0
+    zero = acc[0, 0]
     count = np.zeros(max(ndim, 1), np.int64)  # the index over dimensions 2.., innermost first
-    vectors = np.empty(0 if pairs == 0 else max(size0, size1) // 2 + 1, acc.dtype)
     while True:
         xb, ob = xo, 0
         for d in range(2, ndim):
             xb += count[d] * in_strides[d]
             ob += count[d] * out_strides[d]
-        _loop2d(x, xb, out, ob, size0, size1, is0, is1, os0, os1, width, pairs, acc, vectors)
+        if os0 != 0:  # nothing reduced here: out += x
+            for j in range(size1):
+                for i in range(size0):
+                    out[ob + j * os1 + i * os0] += x[xb + j * is1 + i * is0]
+        elif inner and pairs != 0:
+            vec_size = size0 // vec_elems
+            for j in range(size1):
+                row = xb + j * is1
+                for v in range(vec_size):
+                    p = row + v * vec_elems
+                    for t in range(width):
+                        if pairs == 1:
+                            vectors[v * width + t] = (zero + x[p + 2 * t]) + x[p + 2 * t + 1]
+                        else:
+                            vectors[v * width + t] = x[p + t] + x[p + width + t]
+                _row_sum(vectors, np.int64(0), width, vec_size, width, acc)
+                total = zero
+                for k in range(vec_size * vec_elems, size0):
+                    total += x[row + k]
+                for lane in range(width):
+                    total += acc[0, lane]
+                out[ob + j * os1] += total
+        else:
+            # groups: a row's vectors (inner), or columns summed down the rows: ``nrows`` sums
+            # of ``lanes`` adjacent columns side by side (multi_row_sum), or one through 4
+            # interleaved rows (row_sum)
+            j = 0
+            while j < size1:
+                if inner:
+                    base, step, stride, nrows, lanes, interleaved = xb + j * is1, 1, width, 1, width, True
+                    size = size0 // vec_elems
+                else:
+                    base, step, stride, size = xb + j * is1, 1, is0, size0
+                    if vectorised and j + ILP * width <= size1:
+                        nrows, lanes, interleaved = ILP, width, False
+                    elif vectorised and j + width <= size1:
+                        nrows, lanes, interleaved = 1, width, True
+                    elif not vectorised and not scalar_rows and j + ILP - 1 < size1:
+                        nrows, lanes, interleaved = ILP, 1, False
+                    else:
+                        nrows, lanes, interleaved = 1, 1, True
+                    step = nrows * lanes
+                if interleaved:
+                    ilp = np.int64(ILP)  # (an int64, not the literal 4: each literal argument compiles a copy)
+                    size_ilp = size // ilp
+                    _multi_row_sum(x, base, stride * ilp, stride, size_ilp, ilp, lanes, acc)
+                    for i in range(size_ilp * ILP, size):
+                        p = base + i * stride
+                        for lane in range(lanes):
+                            acc[0, lane] += x[p + lane]
+                    for k in range(1, ILP):
+                        for lane in range(lanes):
+                            acc[0, lane] += acc[0, k * lanes + lane]
+                else:
+                    _multi_row_sum(x, base, stride, lanes * is1, size, nrows, lanes, acc)
+                if inner:  # the row's scalar tail first, then its vector's lanes in order
+                    total = zero
+                    for k in range(size * vec_elems, size0):
+                        total += x[base + k]
+                    for lane in range(width):
+                        total += acc[0, lane]
+                    out[ob + j * os1] += total
+                else:
+                    for k in range(nrows * lanes):  # column j + k, its sum at acc[0, k]
+                        out[ob + (j + k) * os1] += acc[0, k]
+                j += step
         d = 2
         while d < ndim:
             count[d] += 1
