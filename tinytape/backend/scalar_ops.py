@@ -8,7 +8,8 @@ code no declaration has raises instead of falling through.  The helpers below ke
 IEEE 754 results (1/0 = inf, 0/0 = nan, sqrt(-1) = nan) under every numba error model
 and in plain Python, where numba's CUDA simulator runs them (``math.sqrt(-1.0)`` and
 ``1.0 / 0.0`` raise there); ``register_jitable`` makes each one callable from Python,
-``njit`` and ``cuda.jit`` code alike.
+``njit`` and ``cuda.jit`` code alike.  The transcendental functions PyTorch's CPU kernels
+compute with SLEEF or MKL come from ``sleef.py``.
 """
 import functools
 import math
@@ -123,12 +124,40 @@ def sign(x):
     return 0.0
 
 
-@_jitable
-def sigmoid(x):
-    # exp(-|x|) never overflows; 1/(1+e) for x >= 0, e/(1+e) below.  Written without a
-    # branch around the exp: on mixed signs a mispredicted branch cost 3x the exp
+# exp, log, tanh, sigmoid and silu as PyTorch's CPU kernels compute them (``sleef.py``),
+# float32 or float64 by the argument's type.  numba.cuda compiles the math-module versions
+# below under the same names instead (``_cuda_version``): PyTorch's CUDA kernels use CUDA's
+# math library, and numba.cuda can't compile the type dispatch without a GPU.
+from .sleef import exp, log, sigmoid, silu, tanh  # noqa: E402
+
+
+def _cuda_version(name):
+    def register(fn):
+        _HELPERS[name] = fn
+        return fn
+    return register
+
+
+_cuda_version("exp")(safe_exp)
+_cuda_version("log")(safe_log)
+
+
+@_cuda_version("tanh")
+def _cuda_tanh(x):
+    return math.tanh(x)
+
+
+@_cuda_version("sigmoid")
+def _cuda_sigmoid(x):
+    # exp(-|x|) never overflows; 1/(1+e) for x >= 0, e/(1+e) below
     e = math.exp(-abs(x))
     return (1.0 if x >= 0 else e) / (1.0 + e)
+
+
+@_cuda_version("silu")
+def _cuda_silu(x):
+    e = math.exp(-abs(x))
+    return x * ((1.0 if x >= 0 else e) / (1.0 + e))
 
 
 _ARGUMENTS = {"unary": "x", "binary": "a, b", "compare": "a, b"}

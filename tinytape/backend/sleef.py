@@ -181,3 +181,123 @@ def expd_u10(d):
     u = u * f64_from_bits((half + 0x3ff) << 52) * f64_from_bits((q - half + 0x3ff) << 52)
     u = math.inf if d > _LOG_DBL_MAX else u
     return 0.0 if d < -1000.0 else u
+
+
+# ---- float32 exp, log, tanh as MKL's VML (torch.exp, torch.log, torch.tanh) nearly gives
+# them: computed in float64 and rounded once
+
+@register_jitable
+def _exp_f32(x):
+    return np.float32(expd_u10(np.float64(x)))
+
+
+_LN2_HI, _LN2_LO = 0.6931471803691238, 1.9082149292705877e-10  # ln 2 = hi + lo, hi * e exact for |e| < 2**20
+_LOG_C = tuple(2.0 / (2 * k + 1) for k in range(1, 12))  # log(m) = 2 atanh(t) = 2t + 2t^3/3 + ...
+_L1, _L2, _L3, _L4, _L5, _L6, _L7, _L8, _L9, _L10, _L11 = _LOG_C
+_FOUR_THIRDS = 4.0 / 3.0
+
+
+@register_jitable
+def _log_f32(x):
+    """log of a float32 computed in float64 (its subnormals are normal there): x = 2^e m with
+    m in [0.75, 1.5), log m = 2 atanh((m - 1) / (m + 1)) by its series, |t| <= 0.2."""
+    d = np.float64(x)
+    a = abs(d)  # (a negative d: nan below, and no 1 / 0 on the way)
+    e = ((f64_bits(a * _FOUR_THIRDS) >> 52) & 0x7ff) - 1023
+    m = f64_from_bits(f64_bits(a) - (e << 52))
+    t = (m - 1.0) / (m + 1.0)
+    t2 = t * t
+    p = _L11
+    p = p * t2 + _L10
+    p = p * t2 + _L9
+    p = p * t2 + _L8
+    p = p * t2 + _L7
+    p = p * t2 + _L6
+    p = p * t2 + _L5
+    p = p * t2 + _L4
+    p = p * t2 + _L3
+    p = p * t2 + _L2
+    p = p * t2 + _L1
+    fe = np.float64(e)
+    r = fe * _LN2_HI + (2.0 * t + (fe * _LN2_LO + t * t2 * p))
+    r = d if (d == math.inf or d != d) else r  # inf and nan stay themselves
+    r = -math.inf if d == 0.0 else r
+    r = math.nan if d < 0.0 else r
+    return np.float32(r)
+
+
+_T3, _T5, _T7, _T9, _T11 = -1.0 / 3.0, 2.0 / 15.0, -17.0 / 315.0, 62.0 / 2835.0, -1382.0 / 155925.0
+
+
+@register_jitable
+def _tanh_f32(x):
+    """tanh of a float32 computed in float64: 1 - 2 / (e^2|x| + 1), below |x| = 0.02 its
+    Taylor series (the subtraction would lose the digits there)."""
+    d = np.float64(x)
+    a = abs(d)
+    big = 1.0 - 2.0 / (expd_u10(2.0 * a) + 1.0)
+    a2 = a * a
+    small = a + a * a2 * (_T3 + a2 * (_T5 + a2 * (_T7 + a2 * (_T9 + a2 * _T11))))
+    r = small if a < 0.02 else big
+    return np.float32(math.copysign(r, d))
+
+
+# ---- the functions the op table calls: float32 and float64 versions chosen by the type
+
+def _by_type(f32_version, f64_version):
+    """A function of one float running ``f32_version`` on a float32 and ``f64_version``
+    otherwise: in Python by the value's type, in numba by overloading on it."""
+    def choose(x):
+        return f32_version(x) if isinstance(x, np.float32) else f64_version(x)
+
+    @overload(choose)
+    def _choose(x):
+        if x == types.float32:
+            return lambda x: f32_version(x)
+        return lambda x: f64_version(x)
+    return choose
+
+
+@register_jitable
+def _exp_f64(x):
+    return math.exp(x) if not x > 709.78 else math.inf  # (Python's math.exp raises on overflow)
+
+
+@register_jitable
+def _log_f64(x):
+    if x > 0:
+        return math.log(x) if x < math.inf else x
+    return -math.inf if x == 0 else math.nan
+
+
+@register_jitable
+def _tanh_f64(x):
+    return math.tanh(x)
+
+
+@register_jitable
+def _sigmoid_f32(x):
+    # PyTorch's vectorised sigmoid: (1 + exp(0 - x)).reciprocal(), exp SLEEF's
+    return _ONE_F / (expf_u10(_ZERO_F - x) + _ONE_F)
+
+
+@register_jitable
+def _sigmoid_f64(x):
+    return 1.0 / (expd_u10(0.0 - x) + 1.0)
+
+
+@register_jitable
+def _silu_f32(x):
+    return x / (_ONE_F + expf_u10(-x))  # PyTorch's: x / (1 + exp(-x))
+
+
+@register_jitable
+def _silu_f64(x):
+    return x / (1.0 + expd_u10(-x))
+
+
+exp = _by_type(_exp_f32, _exp_f64)
+log = _by_type(_log_f32, _log_f64)
+tanh = _by_type(_tanh_f32, _tanh_f64)
+sigmoid = _by_type(_sigmoid_f32, _sigmoid_f64)
+silu = _by_type(_silu_f32, _silu_f64)

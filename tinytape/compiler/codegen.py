@@ -24,14 +24,24 @@ import numpy as np
 from .._dtype import BFLOAT16
 from ..backend import opcodes
 from ..backend.cpu import cascade
-from ..backend.cpu.elementwise import NUMPY_UNARY
+from ..backend.cpu.elementwise import NUMPY_UNARY, NUMPY_UNARY_FLOAT64
 from ..backend.cpu.blas import GEMM
 from .plan import build_module, plan_buffers
 
-# unary ops eager computes with numpy's transcendental routines (sqrt and the roundings
-# are exact in both, so they stay in the fused loops)
-HOST_UNARY = frozenset(code for code, ufunc in NUMPY_UNARY.items()
-                       if ufunc.__name__ not in ("sqrt", "floor", "ceil", "trunc", "rint"))
+# unary ops eager computes with numpy's transcendental routines, per float itemsize (sqrt
+# and the roundings are exact in both, so they stay in the fused loops; float32 exp, log,
+# tanh... are ``backend/sleef.py``'s, eager's and the fused loops' alike)
+_EXACT_IN_NUMBA = ("sqrt", "floor", "ceil", "trunc", "rint")
+HOST_UNARY = {size: frozenset(code for code, ufunc in ufuncs.items() if ufunc.__name__ not in _EXACT_IN_NUMBA)
+              for size, ufuncs in ((4, NUMPY_UNARY), (8, NUMPY_UNARY_FLOAT64))}
+
+
+def host_unary(op, dtype):
+    """Whether eager computes unary op ``op`` on ``dtype`` with a numpy routine the fused code
+    does not reproduce bit for bit."""
+    return dtype.kind == "f" and op in HOST_UNARY.get(dtype.itemsize, ())
+
+
 ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype", "copy", "copy_into"})
 
 
@@ -255,9 +265,9 @@ class _Generator:
     # ---- elementwise ----
     def _k_unary(self, out, op, x):
         x = self._buf(x)
-        if op in HOST_UNARY and self.buffers[x].dtype.kind == "f" and self.buffers[x].kind != "const":
-            # eager runs numpy's routine (numba's exp, log, tanh... differ from it in the
-            # last bit): the call is a part of its own, eager's kernel between fused parts
+        if host_unary(op, self.buffers[x].dtype) and self.buffers[x].kind != "const":
+            # eager runs numpy's routine (float64 exp, log, sin...: numba's differ from it in
+            # the last bit): the call is a part of its own, eager's kernel between fused parts
             raise NotFusable(f"unary op {op}: eager's numpy kernel")
         self._elementwise(out, "unary", op, [x])
 

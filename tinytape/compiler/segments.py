@@ -146,11 +146,10 @@ def _own_part(program, call):
 def _host_call(program, call):
     """A transcendental unary op: eager computes it with numpy's routine, which the fused
     code does not reproduce bit for bit — it replays as a part of its own, eager's kernel."""
-    from .codegen import HOST_UNARY
+    from .codegen import host_unary
     _, kernel, args_t, _, _ = call
     return kernel == "unary" and len(args_t) > 1 and args_t[0] == ("c", args_t[0][1]) \
-        and args_t[0][1] in HOST_UNARY and args_t[1][0] == "b" \
-        and program.capture.arrays[args_t[1][1]].dtype.kind == "f"
+        and args_t[1][0] == "b" and host_unary(args_t[0][1], program.capture.arrays[args_t[1][1]].dtype)
 
 
 def _around_host_calls(program, start, stop):

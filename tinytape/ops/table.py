@@ -28,16 +28,19 @@ SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 class ElementwiseOp:
     """One declaration.  ``kind`` is "unary", "binary" or "compare"; ``numpy`` names a
     numpy ufunc the CPU backend may use instead of its own loop (numba's transcendental
-    functions are several times slower than numpy's SIMD ones here); ``float_only``: an
+    functions are several times slower than numpy's SIMD ones here) for both float dtypes,
+``numpy_float64`` one for float64 only (numpy's float64 exp, log, sin... run Intel's SVML
+routines, bit for bit PyTorch's MKL ones; the float32 ones are computed by
+``backend/sleef.py``); ``float_only``: an
     integer input is computed in the default float dtype (PyTorch's rule for math
     functions); ``function`` / ``method``: exported as ``tinytape.<name>`` / a Tensor
     method (False where a hand-written wrapper in ``ops`` does argument handling, or,
     for activations, where PyTorch has them in ``nn.functional`` only)."""
 
     def __init__(self, name, kind, element, derivative=None, *, grad_fn_name=None, numpy=None,
-                 float_only=False, function=True, method=True, aliases=()):
+                 numpy_float64=None, float_only=False, function=True, method=True, aliases=()):
         self.name, self.kind, self.element, self.derivative = name, kind, element, derivative
-        self.numpy, self.float_only = numpy, float_only
+        self.numpy, self.numpy_float64, self.float_only = numpy, numpy_float64, float_only
         self.function, self.method, self.aliases = function, method, tuple(aliases)
         self.grad_fn_name = grad_fn_name or backward_name(name)
         self.code = None  # assigned below, per kind, in declaration order
@@ -101,9 +104,9 @@ OPS = [
     # piecewise constant: zeros, as PyTorch's zeros_like(grad) (g * 0 is nan where g is inf)
     ElementwiseOp("sign", U, "sign(x)", lambda g: g.new_zeros(g.shape)),
     ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True),  # PyTorch's order
-    ElementwiseOp("exp", U, "safe_exp(x)", lambda out, g: g * out, float_only=True, numpy="exp"),
-    ElementwiseOp("log", U, "safe_log(x)", lambda x, g: g / x, float_only=True, numpy="log"),
-    ElementwiseOp("tanh", U, "math.tanh(x)", _tanh_derivative, float_only=True, numpy="tanh"),
+    ElementwiseOp("exp", U, "exp(x)", lambda out, g: g * out, float_only=True, numpy_float64="exp"),
+    ElementwiseOp("log", U, "log(x)", lambda x, g: g / x, float_only=True, numpy_float64="log"),
+    ElementwiseOp("tanh", U, "tanh(x)", _tanh_derivative, float_only=True),
     ElementwiseOp("sigmoid", U, "sigmoid(x)", lambda out, g: g * out * (1 - out), float_only=True),
     ElementwiseOp("sin", U, "math.sin(x) if abs(x) < math.inf else math.nan", lambda x, g: g * x.cos(),
                   float_only=True, numpy="sin"),
@@ -138,7 +141,7 @@ OPS = [
     # ---- activations (PyTorch's default parameters)
     ElementwiseOp("softplus", U, "max(x, 0.0) + safe_log1p(math.exp(-abs(x)))", lambda x, g: g * x.sigmoid(),
                   float_only=True, method=False, function=False),
-    ElementwiseOp("silu", U, "x * sigmoid(x)",
+    ElementwiseOp("silu", U, "silu(x)",
                   lambda x, g: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))), float_only=True, method=False,
                   function=False),
     ElementwiseOp("gelu", U, "0.5 * x * (1.0 + math.erf(x / SQRT_2))",

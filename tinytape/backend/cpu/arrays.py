@@ -25,7 +25,7 @@ _compare_nd = _elementwise.BY_OP["compare_nd"]
 # broadcasting and allocation in one C call instead of three reshapes and a dispatch
 _NUMPY_BINARY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.true_divide}
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)  # builtin dtypes are singletons: ``is`` compares
-_NUMPY_UNARY = _elementwise.NUMPY_UNARY
+_NUMPY_UNARY, _NUMPY_UNARY_FLOAT64 = _elementwise.NUMPY_UNARY, _elementwise.NUMPY_UNARY_FLOAT64
 
 try:  # numpy's floating-point error state, switched to "ignore" without np.errstate's 1 us
     from numpy._core._multiarray_umath import _make_extobj

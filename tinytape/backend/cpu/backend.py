@@ -17,7 +17,7 @@ from . import reduction as _reduction
 from .arrays import (  # noqa: F401
     _as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _BOOL, _c, _compare,
     _compare_nd, _compare_scalar, _errors, _F32, _F64, _FILL_DTYPES, _flat, _matmul_operand, _ND,
-    _NUMPY_BINARY, _NUMPY_UNARY, _quietly, _readonly, _unary)
+    _NUMPY_BINARY, _NUMPY_UNARY, _NUMPY_UNARY_FLOAT64, _quietly, _readonly, _unary)
 from .kernel_calls import KernelCalls
 
 try:  # numpy's error state switched directly (arrays.py: where this numpy allows it)
@@ -187,13 +187,13 @@ class CPUBackend(KernelCalls, Backend):
         return Backend.binary(self, op, a, b, out)
 
     def unary(self, op, x):
-        """numpy's loop (``NUMPY_UNARY``: exp, tanh, log...) on a C-contiguous float32/float64
+        """numpy's loop (``NUMPY_UNARY``: sqrt, floor...; float64 exp, log...) on a C-contiguous float32/float64
         array, allocating its output, as ``Backend.unary`` runs it (numpy's vector loops
         serve contiguous arrays only: a strided one takes the shared path's copy first);
         everything else through ``Backend.unary``."""
         dtype = x.dtype
         if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
-            ufunc = _NUMPY_UNARY.get(op)
+            ufunc = (_NUMPY_UNARY_FLOAT64 if dtype is _F64 else _NUMPY_UNARY).get(op)
             if ufunc is not None:
                 if _errors is None:
                     return _quietly(ufunc, x, order="C")

@@ -25,11 +25,19 @@ from .. import scalar_ops
 from ...ops import table
 from . import _cache
 
-# numba's transcendental functions run 5-60x slower than numpy's SIMD ufuncs on this
-# llvmlite (measured, float32, 2 400 elements: exp 13.3 us vs 2.7 us, tanh 55.8 us vs
-# 2.3 us; 100 000 elements: exp 624 us vs 68 us), so ops the table gives a numpy ufunc
-# are served by it, writing into the preallocated output.  The rest run in ``unary``.
+# Ops the table gives a numpy ufunc are served by it, writing into the preallocated output:
+# ``NUMPY_UNARY`` for both float dtypes (sqrt and the roundings, exact in both; and the
+# transcendental functions not yet in ``backend/sleef.py``), ``NUMPY_UNARY_FLOAT64`` for
+# float64 only (numpy's float64 exp, log, sin... are Intel's SVML routines, bit for bit
+# the MKL ones PyTorch calls; float32 exp, log, tanh run in ``unary`` from ``sleef.py``).
 NUMPY_UNARY = {op.code: getattr(np, op.numpy) for op in table.of_kind("unary") if op.numpy}
+NUMPY_UNARY_FLOAT64 = {**NUMPY_UNARY, **{op.code: getattr(np, op.numpy_float64)
+                                         for op in table.of_kind("unary") if op.numpy_float64}}
+
+
+def numpy_unary(op, dtype):
+    """The numpy ufunc that computes unary op ``op`` on a float array of ``dtype``, or None."""
+    return (NUMPY_UNARY_FLOAT64 if dtype.itemsize == 8 else NUMPY_UNARY).get(op) if dtype.kind == "f" else None
 
 _JIT = dict(nogil=True, error_model="numpy")
 _unary_op = njit(inline="always", **_JIT)(scalar_ops.unary_op)

@@ -46,8 +46,8 @@ class KernelCalls:
     # ---- kernels ----
     @staticmethod
     def _unary_kernel(op, x, out):
-        ufunc = _elementwise.NUMPY_UNARY.get(op)
-        if ufunc is not None and x.dtype.kind == "f":  # numpy's rint/floor of int64 refuse an int64 out
+        ufunc = _elementwise.numpy_unary(op, x.dtype)  # (floats only: numpy's rint of int64 refuses an int64 out)
+        if ufunc is not None:
             _quietly(ufunc, x, out=out)  # IEEE results (log(0) = -inf), without numpy's warnings
         else:
             _unary[op](x.reshape(-1), out.reshape(-1))
