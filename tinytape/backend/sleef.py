@@ -83,6 +83,10 @@ def f64_bits(x):
     return np.array(x, F64).view(np.int64)[()]
 
 
+def f32_bits(x):
+    return np.array(x, F32).view(np.int32)[()]
+
+
 def _bitcast(to):
     @intrinsic
     def cast(typingctx, x):
@@ -92,7 +96,8 @@ def _bitcast(to):
     return cast
 
 
-_i32_to_f32, _i64_to_f64, _f64_to_i64 = _bitcast(types.float32), _bitcast(types.float64), _bitcast(types.int64)
+_i32_to_f32, _i64_to_f64 = _bitcast(types.float32), _bitcast(types.float64)
+_f32_to_i32, _f64_to_i64 = _bitcast(types.int32), _bitcast(types.int64)
 
 
 @overload(f32_from_bits)
@@ -108,6 +113,11 @@ def _f64_from_bits(i):
 @overload(f64_bits)
 def _f64_bits(x):
     return lambda x: _f64_to_i64(np.float64(x))
+
+
+@overload(f32_bits)
+def _f32_bits(x):
+    return lambda x: _f32_to_i32(np.float32(x))
 
 
 # ---- SLEEF's exp (u10), float32 and float64
@@ -181,6 +191,178 @@ def expd_u10(d):
     u = u * f64_from_bits((half + 0x3ff) << 52) * f64_from_bits((q - half + 0x3ff) << 52)
     u = math.inf if d > _LOG_DBL_MAX else u
     return 0.0 if d < -1000.0 else u
+
+
+# ---- SLEEF's double-float (float32) and double-double (float64) arithmetic (src/common/df.h,
+# dd.h, their FMA versions): a value is a pair (hi, lo); the same code serves both types
+
+@register_jitable
+def _add_ff(x, y):  # dfadd_vf2_vf_vf
+    s = x + y
+    return s, (x - s) + y
+
+
+@register_jitable
+def _add2_ff(x, y):  # dfadd2_vf2_vf_vf
+    s = x + y
+    v = s - x
+    return s, (x - (s - v)) + (y - v)
+
+
+@register_jitable
+def _add_pf(xh, xl, y):  # dfadd_vf2_vf2_vf
+    s = xh + y
+    return s, ((xh - s) + y) + xl
+
+
+@register_jitable
+def _add2_pf(xh, xl, y):  # dfadd2_vf2_vf2_vf
+    s = xh + y
+    v = s - xh
+    return s, ((xh - (s - v)) + (y - v)) + xl
+
+
+@register_jitable
+def _add_fp(x, yh, yl):  # dfadd_vf2_vf_vf2
+    s = x + yh
+    return s, ((x - s) + yh) + yl
+
+
+@register_jitable
+def _add_pp(xh, xl, yh, yl):  # dfadd_vf2_vf2_vf2 (|x| >= |y|)
+    s = xh + yh
+    return s, (((xh - s) + yh) + xl) + yl
+
+
+@register_jitable
+def _add2_pp(xh, xl, yh, yl):  # dfadd2_vf2_vf2_vf2
+    s = xh + yh
+    v = s - xh
+    return s, ((xh - (s - v)) + (yh - v)) + (xl + yl)
+
+
+@register_jitable
+def _mul_pf(xh, xl, y):  # dfmul_vf2_vf2_vf
+    s = xh * y
+    return s, fma(xl, y, fma(xh, y, -s))
+
+
+@register_jitable
+def _mul_pp(xh, xl, yh, yl):  # dfmul_vf2_vf2_vf2
+    s = xh * yh
+    return s, fma(xh, yl, fma(xl, yh, fma(xh, yh, -s)))
+
+
+@register_jitable
+def _squ_p(xh, xl):  # dfsqu_vf2_vf2
+    s = xh * xh
+    return s, fma(xh + xh, xl, fma(xh, xh, -s))
+
+
+@register_jitable
+def _div_pp(nh, nl, dh, dl, one):  # dfdiv_vf2_vf2_vf2
+    t = one / dh
+    s = nh * t
+    u = fma(t, nh, -s)
+    v = fma(-dl, t, fma(-dh, t, one))
+    return s, fma(s, v, fma(nl, t, u))
+
+
+# ---- SLEEF's log1p (u10), float32 and float64 (the AVX512 branch: the exponent by getexp)
+
+_LOG1PF_C = tuple(F32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880, 1.0 / 0.75, 0.69314718246459960938,
+                                   -1.904654323148236017e-09, 2.0, float.fromhex("0x1.2ced32p+126")))
+_LP0, _LP1, _LP2, _FOUR_THIRDS_F, _LN2F_HI, _LN2F_LO, _TWO_F, _LOG1PF_BOUND = _LOG1PF_C
+_NAN_F = F32(np.nan)
+
+
+@register_jitable
+def _logf_u1_large(d):
+    """SLEEF's ``xlogf_u1`` for the d > 1e38 where log1pf calls it (normal numbers and inf)."""
+    ie = ((f32_bits(d * _FOUR_THIRDS_F) >> np.int32(23)) & np.int32(0xff)) - np.int32(127)
+    m = f32_from_bits(f32_bits(d) - (ie << np.int32(23)))  # getmant(d) in [0.75, 1.5)
+    nh, nl = _add2_ff(-_ONE_F, m)
+    dh, dl = _add2_ff(_ONE_F, m)
+    xh, xl = _div_pp(nh, nl, dh, dl, _ONE_F)
+    x2 = xh * xh
+    t = fma(fma(_LP0, x2, _LP1), x2, _LP2)
+    sh, sl = _mul_pf(_LN2F_HI, _LN2F_LO, np.float32(ie))
+    sh, sl = _add_pp(sh, sl, xh * _TWO_F, xl * _TWO_F)
+    sh, sl = _add_pf(sh, sl, x2 * xh * t)
+    return d if d == _INF_F else sh + sl
+
+
+@register_jitable
+def log1pf_u10(d):
+    """SLEEF's ``xlog1pf`` on a float32: ``Sleef_log1pf16_u10``."""
+    dp1 = d + _ONE_F
+    # getexp(dp1 / 0.75) from its exponent bits: dp1 is 0 (replaced below), a normal number
+    # (d > -1) or infinite, whose 128 is the value SLEEF puts there
+    ie = ((f32_bits(dp1 * _FOUR_THIRDS_F) >> np.int32(23)) & np.int32(0xff)) - np.int32(127)
+    e = np.float32(ie)
+    t = f32_from_bits(f32_bits(_ONE_F) + ((-ie) << np.int32(23)))
+    m = fma(d, t, t - _ONE_F)
+    sh, sl = _mul_pf(_LN2F_HI, _LN2F_LO, e)
+    dh, dl = _add_ff(_TWO_F, m)
+    xh, xl = _div_pp(m, _ZERO_F, dh, dl, _ONE_F)
+    x2 = xh * xh
+    t = fma(fma(_LP0, x2, _LP1), x2, _LP2)
+    sh, sl = _add_pp(sh, sl, xh * _TWO_F, xl * _TWO_F)
+    sh, sl = _add_pf(sh, sl, x2 * xh * t)
+    r = sh + sl
+    r = r if d <= _LOG1PF_BOUND else _logf_u1_large(d)
+    r = _NAN_F if (_ONE_F < -d or d != d) else r  # d < -1, nan
+    r = -_INF_F if d == -_ONE_F else r
+    return d if d == _ZERO_F else r  # -0.0 stays -0.0
+
+
+_LOG1P_C = (0.1532076988502701353e+0, 0.1525629051003428716e+0, 0.1818605932937785996e+0,
+            0.2222214519839380009e+0, 0.2857142932794299317e+0, 0.3999999999635251990e+0,
+            0.6666666666667333541e+0)
+_LQ6, _LQ5, _LQ4, _LQ3, _LQ2, _LQ1, _LQ0 = _LOG1P_C
+_LOG1P_BOUND = float.fromhex("0x1.c7b1f3cac7433p+1019")
+
+
+@register_jitable
+def _logd_u1_large(d):
+    """SLEEF's ``xlog_u1`` for the d > 1e307 where log1p calls it (normal numbers and inf)."""
+    ie = ((f64_bits(d * (1.0 / 0.75)) >> 52) & 0x7ff) - 1023
+    m = f64_from_bits(f64_bits(d) - (ie << 52))
+    nh, nl = _add2_ff(-1.0, m)
+    dh, dl = _add2_ff(1.0, m)
+    xh, xl = _div_pp(nh, nl, dh, dl, 1.0)
+    x2 = xh * xh
+    x4 = x2 * x2
+    x8 = x4 * x4
+    t = fma(x8, fma(x4, _LQ6, fma(x2, _LQ5, _LQ4)), fma(x4, fma(x2, _LQ3, _LQ2), fma(x2, _LQ1, _LQ0)))
+    sh, sl = _mul_pf(0.693147180559945286226764, 2.319046813846299558417771e-17, np.float64(ie))
+    sh, sl = _add_pp(sh, sl, xh * 2.0, xl * 2.0)
+    sh, sl = _add_pf(sh, sl, x2 * xh * t)
+    return d if d == math.inf else sh + sl
+
+
+@register_jitable
+def log1pd_u10(d):
+    """SLEEF's ``xlog1p`` on a float64: ``Sleef_log1pd8_u10``."""
+    dp1 = d + 1.0
+    ie = ((f64_bits(dp1 * (1.0 / 0.75)) >> 52) & 0x7ff) - 1023
+    e = np.float64(ie)
+    t = f64_from_bits(f64_bits(1.0) + ((-ie) << 52))
+    m = fma(d, t, t - 1.0)
+    sh, sl = _mul_pf(0.693147180559945286226764, 2.319046813846299558417771e-17, e)
+    dh, dl = _add_ff(2.0, m)
+    xh, xl = _div_pp(m, 0.0, dh, dl, 1.0)
+    x2 = xh * xh
+    x4 = x2 * x2
+    x8 = x4 * x4
+    t = fma(x8, fma(x4, _LQ6, fma(x2, _LQ5, _LQ4)), fma(x4, fma(x2, _LQ3, _LQ2), fma(x2, _LQ1, _LQ0)))
+    sh, sl = _add_pp(sh, sl, xh * 2.0, xl * 2.0)
+    sh, sl = _add_pf(sh, sl, x2 * xh * t)
+    r = sh + sl
+    r = r if d <= _LOG1P_BOUND else _logd_u1_large(d)
+    r = math.nan if (d < -1.0 or d != d) else r
+    r = -math.inf if d == -1.0 else r
+    return d if d == 0.0 else r
 
 
 # ---- float32 exp, log, tanh as MKL's VML (torch.exp, torch.log, torch.tanh) nearly gives
