@@ -365,6 +365,91 @@ def log1pd_u10(d):
     return d if d == 0.0 else r
 
 
+# ---- SLEEF's expm1 (u10), float32 and float64
+
+@register_jitable
+def _ldexp2f(x, q):  # vldexp2_vf_vf_vi2: x * 2^q in two factors
+    half = q >> np.int32(1)
+    return x * f32_from_bits((half + np.int32(0x7f)) << np.int32(23)) \
+        * f32_from_bits((q - half + np.int32(0x7f)) << np.int32(23))
+
+
+@register_jitable
+def _ldexp2d(x, q):
+    half = q >> 1
+    return x * f64_from_bits((half + 0x3ff) << 52) * f64_from_bits((q - half + 0x3ff) << 52)
+
+
+_EM1F_C = tuple(F32(c) for c in (0.1980960224e-3, 0.1394256484e-2, 0.8333456703e-2, 0.4166637361e-1,
+                                 0.166666659414234244790680580464e+0, 0.5, 88.72283172607421875,
+                                 -16.635532333438687426013570))
+_EMF0, _EMF1, _EMF2, _EMF3, _EMF4, _HALF_F, _EXPM1F_HI, _EXPM1F_LO = _EM1F_C
+
+
+@register_jitable
+def expm1f_u10(a):
+    """SLEEF's ``xexpm1f`` on a float32: ``Sleef_expm1f16_u10`` (its ``expk2f`` inlined)."""
+    ac = a if a > _EXPF_LO else _EXPF_LO  # (the lanes outside are replaced below)
+    ac = ac if ac < _EXPF_HI else _EXPF_HI
+    fq = (ac * _R_LN2F + _RINT_F) - _RINT_F
+    q = np.int32(fq)
+    sh, sl = _add2_pf(a, _ZERO_F, fq * -_L2UF)
+    sh, sl = _add2_pf(sh, sl, fq * -_L2LF)
+    u = fma(fma(fma(_EMF0, sh, _EMF1), sh, _EMF2), sh, _EMF3)
+    th, tl = _mul_pf(sh, sl, u)
+    th, tl = _add2_pf(th, tl, _EMF4)
+    th, tl = _mul_pp(sh, sl, th, tl)
+    th, tl = _add2_pf(th, tl, _HALF_F)
+    qh, ql = _squ_p(sh, sl)
+    th, tl = _mul_pp(qh, ql, th, tl)
+    th, tl = _add2_pp(sh, sl, th, tl)
+    th, tl = _add_fp(_ONE_F, th, tl)
+    th, tl = _ldexp2f(th, q), _ldexp2f(tl, q)
+    th, tl = _add2_pf(th, tl, -_ONE_F)
+    x = th + tl
+    x = _INF_F if a > _EXPM1F_HI else x
+    x = -_ONE_F if a < _EXPM1F_LO else x
+    return a if a == _ZERO_F else x  # -0.0 stays -0.0
+
+
+_EXPK2_C = (+0.1602472219709932072e-9, +0.2092255183563157007e-8, +0.2505230023782644465e-7,
+            +0.2755724800902135303e-6, +0.2755731892386044373e-5, +0.2480158735605815065e-4,
+            +0.1984126984148071858e-3, +0.1388888888886763255e-2, +0.8333333333333347095e-2,
+            +0.4166666666666669905e-1)
+_K9, _K8, _K7, _K6, _K5, _K4, _K3, _K2, _K1, _K0 = _EXPK2_C
+
+
+@register_jitable
+def expm1d_u10(a):
+    """SLEEF's ``xexpm1`` on a float64: ``Sleef_expm1d8_u10`` (its ``expk2`` inlined)."""
+    ac = a if a > -1100.0 else -1100.0
+    ac = ac if ac < 800.0 else 800.0
+    dq = (ac * _R_LN2 + _RINT) - _RINT
+    q = np.int64(dq)
+    sh, sl = _add2_pf(a, 0.0, dq * -_L2U)
+    sh, sl = _add2_pf(sh, sl, dq * -_L2L)
+    s2h, s2l = _squ_p(sh, sl)
+    s4h, s4l = _squ_p(s2h, s2l)
+    s8 = s4h * s4h
+    x, x2, x4 = sh, s2h, s4h
+    u = fma(s8, fma(x, _K9, _K8),
+            fma(x4, fma(x2, fma(x, _K7, _K6), fma(x, _K5, _K4)), fma(x2, fma(x, _K3, _K2), fma(x, _K1, _K0))))
+    th, tl = _mul_pf(sh, sl, +0.1666666666666666574e+0)
+    th, tl = _add_fp(0.5, th, tl)
+    th, tl = _mul_pp(th, tl, sh, sl)
+    th, tl = _add_fp(1.0, th, tl)
+    th, tl = _mul_pp(th, tl, sh, sl)
+    th, tl = _add_fp(1.0, th, tl)
+    uh, ul = _mul_pf(s4h, s4l, u)
+    th, tl = _add_pp(th, tl, uh, ul)
+    th, tl = _ldexp2d(th, q), _ldexp2d(tl, q)
+    th, tl = _add2_pf(th, tl, -1.0)
+    x = th + tl
+    x = math.inf if a > 709.782712893383996732223 else x
+    x = -1.0 if a < -36.736800569677101399113302437 else x
+    return a if a == 0.0 else x
+
+
 # ---- float32 exp, log, tanh as MKL's VML (torch.exp, torch.log, torch.tanh) nearly gives
 # them: computed in float64 and rounded once
 
