@@ -124,11 +124,11 @@ def sign(x):
     return 0.0
 
 
-# exp, log, tanh, sigmoid and silu as PyTorch's CPU kernels compute them (``sleef.py``),
+# exp, log, tanh, log1p, expm1 and the activations built on them as PyTorch's CPU kernels compute them (``sleef.py``),
 # float32 or float64 by the argument's type.  numba.cuda compiles the math-module versions
 # below under the same names instead (``_cuda_version``): PyTorch's CUDA kernels use CUDA's
 # math library, and numba.cuda can't compile the type dispatch without a GPU.
-from .sleef import exp, log, sigmoid, silu, tanh  # noqa: E402
+from .sleef import bce_with_logits, exp, expm1, log, log1p, log_sigmoid, sigmoid, silu, softplus, tanh  # noqa: E402
 
 
 def _cuda_version(name):
@@ -140,6 +140,23 @@ def _cuda_version(name):
 
 _cuda_version("exp")(safe_exp)
 _cuda_version("log")(safe_log)
+_cuda_version("log1p")(safe_log1p)
+_cuda_version("expm1")(safe_expm1)
+
+
+@_cuda_version("softplus")
+def _cuda_softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@_cuda_version("log_sigmoid")
+def _cuda_log_sigmoid(x):
+    return min(x, 0.0) - math.log1p(math.exp(-abs(x)))
+
+
+@_cuda_version("bce_with_logits")
+def _cuda_bce_with_logits(a, b):
+    return (1.0 - b) * a - (min(a, 0.0) - math.log1p(math.exp(-abs(a))))
 
 
 @_cuda_version("tanh")

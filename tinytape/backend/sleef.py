@@ -568,3 +568,54 @@ log = _by_type(_log_f32, _log_f64)
 tanh = _by_type(_tanh_f32, _tanh_f64)
 sigmoid = _by_type(_sigmoid_f32, _sigmoid_f64)
 silu = _by_type(_silu_f32, _silu_f64)
+
+
+_TWENTY_F = F32(20.0)
+
+
+@register_jitable
+def _softplus_f32(x):
+    return x if x > _TWENTY_F else log1pf_u10(expf_u10(x))  # PyTorch's, beta 1 and threshold 20
+
+
+@register_jitable
+def _softplus_f64(x):
+    return x if x > 20.0 else log1pd_u10(expd_u10(x))
+
+
+@register_jitable
+def _log_sigmoid_f32(x):
+    return min(x, _ZERO_F) - log1pf_u10(expf_u10(-abs(x)))  # PyTorch's log_sigmoid
+
+
+@register_jitable
+def _log_sigmoid_f64(x):
+    return min(x, 0.0) - log1pd_u10(expd_u10(-abs(x)))
+
+
+sleef_exp = _by_type(expf_u10, expd_u10)
+log1p = _by_type(log1pf_u10, log1pd_u10)
+expm1 = _by_type(expm1f_u10, expm1d_u10)
+softplus = _by_type(_softplus_f32, _softplus_f64)
+log_sigmoid = _by_type(_log_sigmoid_f32, _log_sigmoid_f64)
+
+
+@register_jitable
+def _bce_with_logits_f32(a, b):
+    return (_ONE_F - b) * a - _log_sigmoid_f32(a)  # PyTorch's (1 - y) x - log_sigmoid(x), in float32
+
+
+@register_jitable
+def _bce_with_logits_f64(a, b):
+    return (1.0 - b) * a - _log_sigmoid_f64(a)
+
+
+def bce_with_logits(a, b):
+    return _bce_with_logits_f32(a, b) if isinstance(a, np.float32) else _bce_with_logits_f64(a, b)
+
+
+@overload(bce_with_logits)
+def _bce_with_logits(a, b):
+    if a == types.float32:
+        return lambda a, b: _bce_with_logits_f32(a, b)
+    return lambda a, b: _bce_with_logits_f64(a, b)

@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..backend.opcodes import LOGSIGMOID, SOFTPLUS
 from ..ops import elementwise as ew
 from ..ops.elementwise import gelu as _gelu_erf
 
@@ -223,8 +224,8 @@ class LogSigmoid(_Pointwise):
     grad_fn_name = "LogSigmoidBackward0"
 
     @staticmethod
-    def value(x):  # min(x, 0) - log1p(exp(-|x|))
-        return x.clamp(max=0.0) - (-x.abs()).exp().log1p()
+    def value(x):  # min(x, 0) - log1p(exp(-|x|)), one kernel with PyTorch's exp and log1p
+        return ew._unary(x, LOGSIGMOID)
 
     @staticmethod
     def derivative(x, g):  # (1 - z / (1 + z)) for x < 0, else z / (1 + z), z = exp(-|x|)
@@ -242,6 +243,8 @@ class Softplus(_Pointwise):
 
     @staticmethod
     def value(x, beta, threshold):
+        if beta == 1 and threshold == 20:  # the defaults: one kernel with PyTorch's exp and log1p
+            return ew._unary(x, SOFTPLUS)
         bx = x * beta
         return ew.where(bx > threshold, x, bx.exp().log1p() / beta)
 

@@ -114,8 +114,8 @@ OPS = [
                   float_only=True, numpy="cos"),
     # ---- unary math
     ElementwiseOp("square", U, "x * x", lambda x, g: g * (2 * x), grad_fn_name="PowBackward0"),
-    ElementwiseOp("log1p", U, "safe_log1p(x)", lambda x, g: g / (x + 1), float_only=True, numpy="log1p"),
-    ElementwiseOp("expm1", U, "safe_expm1(x)", lambda out, g: g * (out + 1), float_only=True, numpy="expm1"),
+    ElementwiseOp("log1p", U, "log1p(x)", lambda x, g: g / (x + 1), float_only=True),
+    ElementwiseOp("expm1", U, "expm1(x)", lambda out, g: g * (out + 1), float_only=True),
     ElementwiseOp("log2", U, "safe_log(x) / math.log(2.0)", lambda x, g: g / (x * math.log(2.0)),
                   float_only=True, numpy="log2"),
     ElementwiseOp("log10", U, "safe_log(x) / math.log(10.0)", lambda x, g: g / (x * math.log(10.0)),
@@ -139,7 +139,7 @@ OPS = [
                   aliases=("fix",)),
     ElementwiseOp("round", U, "round_half_even(x)", lambda g: g.new_zeros(g.shape), numpy="rint"),
     # ---- activations (PyTorch's default parameters)
-    ElementwiseOp("softplus", U, "max(x, 0.0) + safe_log1p(math.exp(-abs(x)))", lambda x, g: g * x.sigmoid(),
+    ElementwiseOp("softplus", U, "softplus(x)", lambda x, g: g * x.sigmoid(),
                   float_only=True, method=False, function=False),
     ElementwiseOp("silu", U, "silu(x)",
                   lambda x, g: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))), float_only=True, method=False,
@@ -148,6 +148,9 @@ OPS = [
                   lambda x, g: g * (0.5 * (1 + (x / SQRT_2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)),
                   float_only=True, method=False, function=False),
     ElementwiseOp("bitwise_not", U, "-x - 1", method=False),  # integers; bool goes through eq
+    # nn.functional's logsigmoid: PyTorch's min(x, 0) - log1p(exp(-|x|))
+    ElementwiseOp("logsigmoid", U, "log_sigmoid(x)", lambda x, g: g * (-x).sigmoid(), float_only=True,
+                  method=False, function=False, grad_fn_name="LogSigmoidBackward0"),
     # ---- binary.  add, sub, mul, div and pow keep hand-written functions in ops/elementwise.py
     # (alpha=, number operands, integer promotion); the bce ops are the losses' pointwise terms
     ElementwiseOp("add", B, "a + b", (lambda g: g, lambda g: g), function=False, method=False),
@@ -171,7 +174,7 @@ OPS = [
                    lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a < b, 0.0))),
     # PyTorch's formulas, term for term, so the values agree to the bit (an infinite logit
     # included): (1 - y) x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log(1 + exp(-|x|))
-    ElementwiseOp("bce_with_logits", B, "(1.0 - b) * a - (min(a, 0.0) - safe_log1p(math.exp(-abs(a))))",
+    ElementwiseOp("bce_with_logits", B, "bce_with_logits(a, b)",
                   (lambda a, b, g: (a.sigmoid() - b) * g, lambda a, g: -a * g), function=False, method=False,
                   grad_fn_name="BinaryCrossEntropyWithLogitsBackward0"),
     # logs clamped at -100 as PyTorch does, so p = 0 or 1 gives a finite loss; the
