@@ -37,7 +37,8 @@ F32, F64 = np.float32, np.float64
 def fma(a, b, c):
     """a * b + c with one rounding (LLVM's ``fma``); plain-Python version."""
     if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
-        r = float(a) * float(b) + float(c)  # inf/nan: no rounding question
+        with np.errstate(all="ignore"):
+            r = F64(a) * F64(b) + F64(c)  # inf/nan: no rounding question
         return F32(r) if isinstance(a, F32) else r
     exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
     try:
@@ -49,13 +50,13 @@ def fma(a, b, c):
         # a double rounding is wrong only at a float32 tie, decided here from the exact value
         lo, hi = np.nextafter(r, F32(-np.inf)), np.nextafter(r, F32(np.inf))
         for cand in (lo, hi):
-            if math.isfinite(r) and math.isfinite(cand) and abs(Fraction(float(cand)) - exact) < abs(Fraction(float(r)) - exact):
+            if math.isfinite(r) and math.isfinite(cand) \
+                    and abs(Fraction(float(cand)) - exact) < abs(Fraction(float(r)) - exact):
                 r = cand
         if exact == 0 and r == 0:
             r = F32(float(a) * float(b) + float(c))  # the sign of a zero sum
         return r
-    r = wide
-    return r if r != 0 else float(a) * float(b) + float(c)
+    return F64(wide if wide != 0 else float(a) * float(b) + float(c))  # (numpy's float: 1 / 0 is inf, not an error)
 
 
 @intrinsic
