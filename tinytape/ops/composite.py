@@ -64,7 +64,8 @@ def _triangle(x, diagonal, keep, op):
     rows, cols = x.shape[-2:]
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
     mask = _constant(x, keep(offset, diagonal), _dtype.bool_)
-    return ew.where(mask, x, 0)  # a where, not a product: inf above the diagonal still gives 0
+    # a where, not a product: inf above the diagonal still gives 0; False keeps a bool input bool
+    return ew.where(mask, x, False if x.dtype is _dtype.bool_ else 0)
 
 
 def tril(input, diagonal=0):
@@ -245,6 +246,15 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         if src is None:
             src = _constant(input, np.full(tuple(index.shape), value), input.dtype)
         return scatter_reduce(input, dim, index, src, "prod")
+    if reduce is None:  # one entry under PyTorch's name
+        from .composite_entry import composite_op
+        if src is None:
+            return composite_op("ScatterBackward1", lambda x: _scatter(x, dim, index, None, value, None), input)
+        return composite_op("ScatterBackward0", lambda x, s: _scatter(x, dim, index, s, None, None), input, src)
+    return _scatter(input, dim, index, src, value, reduce)
+
+
+def _scatter(input, dim, index, src, value, reduce):
     targets = _scatter_ids(input, dim, index, "scatter")
     sources = np.arange(len(targets))
     if reduce is None:  # keep each target's last write
@@ -307,7 +317,8 @@ def index_select(input, dim, index):
         raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
                            f"of shape {list(index.shape)}")
     d = _wrap_dim(dim, input.ndim, "index_select")
-    return input[(slice(None),) * d + (sh.reshape(index, (-1,)),)]
+    from .composite_entry import composite_op
+    return composite_op("IndexSelectBackward0", lambda x: x[(slice(None),) * d + (sh.reshape(index, (-1,)),)], input)
 
 
 def isnan(input):

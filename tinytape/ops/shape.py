@@ -341,6 +341,15 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    legacy_empty = [t for t in tensors if t.ndim == 1 and t.shape[0] == 0]
+    if legacy_empty and len(legacy_empty) < len(tensors):
+        # PyTorch skips 1-D empty tensors (``torch.tensor([])``, an accumulator's start) whatever
+        # the others' shapes; they still take part in the result's dtype
+        dtype = tensors[0].dtype
+        for t in tensors[1:]:
+            dtype = ew._dtype.promote(dtype, t.dtype)
+        tensors = [t if t.dtype is dtype else ew.to_dtype(t, dtype)
+                   for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
     first = tensors[0]
     d = _wrap_dim(dim, first.ndim, "cat")
     for t in tensors[1:]:
