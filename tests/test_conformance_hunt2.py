@@ -84,3 +84,36 @@ def test_grad_fn_names_of_indexing_ops(name):
            "scatter_src": lambda torch, a: torch.zeros(2, 3).scatter(1, torch.tensor([[0, 1, 2], [2, 0, 1]]), a),
            "scatter_value": lambda torch, a: a.scatter(1, torch.tensor([[0], [2]]), 2.0)}
     check(_with_grad(ops[name]))
+
+
+COMPOSED = {
+    "prod": lambda torch, a: a.prod(), "prod_dim": lambda torch, a: a.prod(1, keepdim=True),
+    "prod_dtype": lambda torch, a: torch.prod(a, -1, dtype=torch.float64),
+    "repeat": lambda torch, a: a.repeat(2, 1, 1), "roll": lambda torch, a: a.roll(1),
+    "roll_dims": lambda torch, a: a.roll((1, 2), (0, 1)), "trace": lambda torch, a: torch.trace(a),
+    "diag_of_matrix": lambda torch, a: torch.diag(a, 1), "diag_of_vector": lambda torch, a: torch.diag(a[0], -1),
+    "none_index": lambda torch, a: a[None], "none_after_slice": lambda torch, a: a[1:, None],
+    "select_after_none": lambda torch, a: a[None, 0], "ellipsis_none": lambda torch, a: a[..., None],
+    "interpolate_nearest": lambda torch, a: torch.nn.functional.interpolate(a[None], scale_factor=2),
+    "interpolate_linear": lambda torch, a: torch.nn.functional.interpolate(a[None], size=5, mode="linear"),
+    "interpolate_bilinear": lambda torch, a: torch.nn.functional.interpolate(a[None, None], size=(3, 4),
+                                                                              mode="bilinear"),
+    "pairwise_distance": lambda torch, a: torch.nn.functional.pairwise_distance(a, a.flip(0) * 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED))
+def test_grad_fn_names_of_composed_ops(name):
+    ours, theirs = _with_grad(COMPOSED[name])(tinytape), pytorch(_with_grad(COMPOSED[name]))
+    if name.startswith(("interpolate", "pairwise")):  # values to rounding, names exactly
+        assert _grad_fn(ours[0]) == theirs[0].grad_fn
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+    else:
+        assert_same(ours, theirs)
+
+
+def test_integer_and_empty_products_keep_pytorch_dtypes():
+    check(lambda torch: [torch.tensor([[1, -2, 3], [4, 0, -1]]).prod(1), torch.tensor([True, False]).prod(),
+                         torch.ones(0).prod(), torch.tensor(3.0).prod(0), torch.tensor([[1, 2]]).repeat(2, 1),
+                         torch.tensor([1, 2, 3]).roll(1)])

@@ -82,6 +82,11 @@ def ravel(input):
 
 def repeat(input, *sizes):
     """Tile ``input``: ``sizes[i]`` copies along dimension ``i`` (leading sizes add dimensions)."""
+    from .composite_entry import composite_op
+    return composite_op("RepeatBackward0", lambda x: _repeat(x, *sizes), input)
+
+
+def _repeat(input, *sizes):
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     if len(sizes) < input.ndim:
         raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
@@ -132,22 +137,31 @@ def _diagonal_ids(shape, offset):
 def trace(input):
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return red.sum(sh.take_flat(input, _diagonal_ids(input.shape, 0)))
+    from .composite_entry import composite_op
+    return composite_op("TraceBackward0", lambda x: red.sum(sh.take_flat(x, _diagonal_ids(x.shape, 0))), input)
 
 
 def diag(input, diagonal=0):
     """The ``diagonal``-th diagonal of a matrix, or a square matrix with a vector on it."""
+    from .composite_entry import composite_op
     if input.ndim == 2:
-        return sh.take_flat(input, _diagonal_ids(input.shape, diagonal))
+        return composite_op("DiagonalBackward0_copy",
+                            lambda x: sh.take_flat(x, _diagonal_ids(x.shape, diagonal)), input)
     if input.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     n = input.shape[0] + abs(diagonal)
-    return sh.scatter_flat(input, _diagonal_ids((n, n), diagonal), (n, n))
+    return composite_op("DiagEmbedBackward0",
+                        lambda x: sh.scatter_flat(x, _diagonal_ids((n, n), diagonal), (n, n)), input)
 
 
 def roll(input, shifts, dims=None):
+    from .composite_entry import composite_op
+    return composite_op("RollBackward0", lambda x: _roll(x, shifts, dims), input)
+
+
+def _roll(input, shifts, dims=None):
     if dims is None:
-        return sh.reshape(roll(sh.flatten(input), shifts, 0), input.shape)
+        return sh.reshape(_roll(sh.flatten(input), shifts, 0), input.shape)
     shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if len(shifts) != len(dims):

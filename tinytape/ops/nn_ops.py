@@ -219,6 +219,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     sizes = (tuple(size) if isinstance(size, (tuple, list)) else (size,) * spatial) if size is not None else \
         tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
     use_scale = scales if scales is not None and not recompute_scale_factor else (None,) * spatial
+    from .composite_entry import composite_op
+    name = {"nearest": "Nearest", "linear": "Linear", "bilinear": "Bilinear"}[mode]
+    return composite_op(f"Upsample{name}{spatial}DBackward0",
+                        lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
+
+
+def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
     out = input
     for axis, (o, i, f) in enumerate(zip(sizes, in_sizes, use_scale)):
         d = 2 + axis

@@ -137,7 +137,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @keepdim_needs_dim(dim_may_be_none=False)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product over ``dim`` (every element when None) by pairwise halving: log2(n)
-    recorded products, exact where elements are zero."""
+    products, exact where elements are zero; one tape entry, named as PyTorch's."""
+    from .composite_entry import composite_op
+    return composite_op("ProdBackward0" if dim is None else "ProdBackward1",
+                        lambda t: _prod(t, dim, keepdim, dtype), input)
+
+
+def _prod(input, dim, keepdim, dtype):
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:  # bool and every int: int64, as PyTorch
         x = ew.to_dtype(x, _dtype.int64)
