@@ -117,3 +117,118 @@ def test_integer_and_empty_products_keep_pytorch_dtypes():
     check(lambda torch: [torch.tensor([[1, -2, 3], [4, 0, -1]]).prod(1), torch.tensor([True, False]).prod(),
                          torch.ones(0).prod(), torch.tensor(3.0).prod(0), torch.tensor([[1, 2]]).repeat(2, 1),
                          torch.tensor([1, 2, 3]).roll(1)])
+
+
+# ---------------------------------------------------------------- functions tinytape lacked
+
+X = ((1.5, -2.0, 3.25), (0.5, 4.0, -1.0))
+PROGRAMS = {
+    "broadcast_to_concat": lambda torch, x, m, v: [torch.broadcast_to(v, (2, 3)), v.broadcast_to((2, -1)),
+                                                   torch.concat([x, x]), torch.concatenate([x, x], axis=1)],
+    "numpy_splits": lambda torch, x, m, v: [torch.hsplit(m, 2), torch.vsplit(m, [1]), torch.hsplit(v, 3),
+                                            torch.dsplit(m.reshape(3, 2, 2), 2), m.hsplit([1, 3])],
+    "products": lambda torch, x, m, v: [torch.inner(v, v), torch.inner(x, m[:, :3]), torch.vdot(v, v),
+                                        torch.ger(v, v), torch.kron(x, v[:2]), torch.kron(v, x),
+                                        torch.tensordot(x, m[:3], dims=1), torch.tensordot(x, x, dims=([1], [1])),
+                                        torch.chain_matmul(x, m[:3], m.t()),
+                                        torch.linalg.multi_dot([v, m[:3], torch.ones(4)]),
+                                        torch.linalg.vecdot(x, v), torch.addr(x, v[:2], v, beta=0.5, alpha=2),
+                                        torch.addr(torch.full((2, 3), float("nan")), v[:2], v, beta=0)],
+    "builders": lambda torch, x, m, v: [torch.block_diag(torch.tensor(2), x, v), torch.cartesian_prod(v, v[:2]),
+                                        torch.combinations(v), torch.combinations(v, 3, with_replacement=True),
+                                        torch.combinations(v, 4), torch.triu_indices(3, 3), torch.tril_indices(3, 4, -1),
+                                        torch.diag_embed(x), torch.diag_embed(v, -1), torch.diag_embed(x, dim1=0, dim2=2),
+                                        torch.diagflat(x, 1)],
+    "quantiles": lambda torch, x, m, v: [torch.quantile(v, 0.25), torch.quantile(x, torch.tensor([0.1, 0.5]), dim=1),
+                                         torch.quantile(x, 0.3, dim=0, keepdim=True),
+                                         torch.quantile(x, 0.5, interpolation="midpoint"),
+                                         torch.quantile(x, 0.5, interpolation="nearest"),
+                                         torch.quantile(torch.tensor([1.0, float("nan"), 3.0]), 0.5),
+                                         torch.nanquantile(torch.tensor([1.0, float("nan"), 3.0]), 0.5),
+                                         torch.msort(x)],
+    "index_writes": lambda torch, x, m, v: [x.index_copy(0, torch.tensor([1, 0]), m[:2, :3]),
+                                            x.clone().index_put_((torch.tensor([0, 1]), torch.tensor([1, 2])),
+                                                                 torch.tensor(9.0)),
+                                            x.index_put((torch.tensor([0, 0]), torch.tensor([1, 1])),
+                                                        torch.tensor([1.0, 2.0]), accumulate=True)],
+    "small_things": lambda torch, x, m, v: [x.frac(), torch.frac(torch.tensor([-1.5, 2.25])), x.new_full((2,), 7),
+                                            x.new_full([1], 2, dtype=torch.int64), x.nbytes, x.itemsize,
+                                            repr(torch.finfo()), repr(torch.finfo(torch.float16)),
+                                            repr(torch.finfo(torch.bfloat16)), repr(torch.iinfo(torch.int64)),
+                                            torch.finfo(torch.float64).eps, torch.iinfo(torch.int8).min],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_functions_pytorch_has(name):
+    def run(torch):
+        return PROGRAMS[name](torch, torch.tensor(X), torch.arange(12.0).reshape(3, 4), torch.tensor([1.0, 2.0, 3.0]))
+    check(run)
+
+
+GRADS = {
+    "kron": lambda torch, a: torch.kron(a, torch.tensor([1.0, 2.0])),
+    "tensordot": lambda torch, a: torch.tensordot(a, torch.arange(12.0).reshape(3, 4), 1),
+    "block_diag": lambda torch, a: torch.block_diag(a, torch.tensor([1.0, 2.0])),
+    "diag_embed": lambda torch, a: torch.diag_embed(a, 1), "frac": lambda torch, a: a.frac(),
+    "addr": lambda torch, a: torch.addr(a, torch.tensor([1.0, 2.0]), torch.tensor([1.0, -1.0, 0.5]), alpha=3),
+    "index_put": lambda torch, a: a.index_put((torch.tensor([0, 0]), torch.tensor([1, 1])), a[1, :2],
+                                              accumulate=True),
+    "quantile": lambda torch, a: torch.quantile(a, torch.tensor([0.3, 0.8]), dim=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADS))
+def test_gradients_of_the_added_functions(name):
+    check(_with_grad(GRADS[name]))
+
+
+@pytest.mark.parametrize("name", ["kron", "tensordot", "block_diag", "diag_embed", "addr", "quantile"])
+def test_added_functions_gradcheck(name):
+    from helpers import check_grad
+    f = GRADS[name]
+    tinytape.set_default_dtype(tinytape.float64)  # the constants inside f as float64 too
+    try:
+        check_grad(lambda a: f(tinytape, a), np.array(X))
+    finally:
+        tinytape.set_default_dtype(tinytape.float32)
+
+
+def test_errors_of_the_added_functions():
+    def run(torch):
+        out = []
+        for f in (lambda: torch.hsplit(torch.ones(3, 4), 3), lambda: torch.vsplit(torch.ones(3), 1),
+                  lambda: torch.inner(torch.ones(3), 2.0), lambda: torch.tensor([1, 2]).frac(),
+                  lambda: torch.finfo(torch.int64), lambda: torch.quantile(torch.ones(3), 1.5)):
+            try:
+                f()
+                out.append(None)
+            except Exception as e:  # noqa: BLE001 - the type is the answer
+                out.append(type(e).__name__)
+        return out
+    check(run)
+
+
+def test_randint_high_and_size_as_keywords():
+    check(lambda torch: [torch.manual_seed(0) and None, torch.randint(high=4, size=(5,)),
+                         torch.randint(low=2, high=9, size=(3,))])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "float64"])
+def test_lerp_rounds_once_as_pytorchs_fused_kernel(dtype):
+    r = np.random.RandomState(0)
+    a, b = r.randn(2, 40).astype(np.float32)
+    w = (r.rand(40) * 1.4 - 0.2).astype(np.float32)
+
+    def run(torch):
+        d = getattr(torch, dtype)
+        x, y, t = torch.tensor(a).to(d), torch.tensor(b).to(d), torch.tensor(w).to(d)
+        return [torch.lerp(x, y, t), torch.lerp(x, y, 0.3), x.lerp(y, 0.7), torch.lerp(x[:3], y[0], t[:3])]
+    check(run)
+
+
+def test_lerp_gradients_and_integer_refusal():
+    check(_with_grad(lambda torch, a: torch.lerp(a, a.flip(1) * 3, 0.7)))
+    check(_with_grad(lambda torch, a: torch.lerp(a * 2, torch.tensor([1.0, -2.0, 0.5]), a * 0.25)))
+    with pytest.raises(NotImplementedError, match="lerp"):
+        tinytape.lerp(tinytape.tensor([1, 2]), tinytape.tensor([3, 4]), 0.5)

@@ -289,8 +289,12 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _wrap(_dtype.host_cast(_random.randperm(gen, int(n)), dtype.np), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform on [low, high) (``randint(high, size)`` from 0)."""
+    if low is None:  # randint(high=4, size=(3,))
+        if high is None:
+            raise TypeError("randint(): missing required argument 'high'")
+        low = 0
     if size is None:
         if high is None or isinstance(high, numbers.Number):
             raise TypeError("randint(): missing required argument 'size'")

@@ -25,8 +25,9 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .ops import assorted, composite, indexing, softmax, statistics
+    from .ops import assorted, composed, composite, indexing, softmax, statistics
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
+    attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})

@@ -14,6 +14,7 @@ from .. import _dtype
 from .._creation import empty, zeros
 from .._tensor import Tensor
 from ..ops.nn_ops import dropout as _dropout
+from ..ops import shape as _shape
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
@@ -205,7 +206,8 @@ class RNNBase(Module):
             x = _cat(outputs)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, self.dropout, True)
-        return (x.transpose(0, 1) if self.batch_first else x), finals
+        # PyTorch transposes a batch_first output in place: TransposeBackward1
+        return (_shape.TransposeInPlace.apply(x, 0, 1) if self.batch_first else x), finals
 
 
 def _stack(tensors):

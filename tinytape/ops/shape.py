@@ -256,6 +256,10 @@ class T(Transpose):
     grad_fn_name = "TBackward0"
 
 
+class TransposeInPlace(Transpose):  # the name of ``x.transpose_(0, 1)``'s entry (a batch_first RNN's output)
+    grad_fn_name = "TransposeBackward1"
+
+
 def permute(x, dims):
     dims = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
