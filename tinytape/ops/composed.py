@@ -53,6 +53,22 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
                           requires_grad=requires_grad)
 
 
+def xlogy(input, other):
+    """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+    name = "XlogyBackward1" if not isinstance(input, Tensor) else "XlogyBackward2" if not isinstance(other, Tensor) \
+        else "XlogyBackward0"  # the number's side named, as PyTorch's overloads
+    if not isinstance(input, Tensor):
+        input = _creation.tensor(input, dtype=other.dtype if other.dtype.is_floating_point else None)
+    if not isinstance(other, Tensor):
+        other = _creation.tensor(other, dtype=input.dtype if input.dtype.is_floating_point else None)
+    from .composite_entry import composite_op
+
+    def compute(x, y):
+        out = ew.where(ew.eq(x, 0), 0.0, ew.mul(x, y.log()))
+        return ew.where(ew.ne(y, y), math.nan, out)
+    return composite_op(name, compute, input, other)
+
+
 # ---------------------------------------------------------------- numpy's splits
 
 
@@ -471,12 +487,13 @@ FUNCTIONS = {
     "cartesian_prod": cartesian_prod, "combinations": combinations, "triu_indices": triu_indices,
     "tril_indices": tril_indices, "diag_embed": diag_embed, "diagflat": diagflat, "quantile": quantile,
     "nanquantile": nanquantile, "index_copy": index_copy, "index_put": index_put, "finfo": finfo, "iinfo": iinfo,
+    "xlogy": xlogy,
 }
 METHODS = {
     "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
     "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
-    "index_put": index_put, "index_put_": index_put_, "new_full": new_full,
+    "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),
