@@ -327,3 +327,42 @@ NN_GRADS = {
 @pytest.mark.parametrize("name", sorted(NN_GRADS))
 def test_gradients_of_the_added_layers(name):
     check(_with_grad(NN_GRADS[name]))
+
+
+def _error(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001 - the type and message are the answer
+        return [type(e).__name__, str(e)]
+    return None
+
+
+def test_subtraction_with_a_bool_tensor_is_refused():
+    def run(torch):
+        mask = torch.tensor([True, False, True])
+        return [_error(f) for f in (lambda: 1 - mask, lambda: torch.ones(3) - mask, lambda: mask - 1,
+                                    lambda: mask - True, lambda: mask - mask, lambda: torch.ones(3).sub_(mask),
+                                    lambda: torch.nn.functional.l1_loss(torch.ones(3), mask),
+                                    lambda: torch.ones(3) - True, lambda: True - torch.ones(3))] + [
+            torch.ones(3) + True, torch.nn.functional.smooth_l1_loss(torch.tensor([0.5, 2.0, -1.0]), mask),
+            ~mask, mask.logical_not()]
+    check(run)
+
+
+@pytest.mark.parametrize("target_dtype", ["int64", "float64", "bool", "float16", "int32"])
+def test_binary_cross_entropy_target_dtypes(target_dtype):
+    def run(torch):
+        x = torch.tensor([0.2, 0.7, 0.9])
+        t = torch.tensor([0, 1, 1]).to(getattr(torch, target_dtype))
+        return [_error(lambda: torch.nn.functional.binary_cross_entropy(x, t)),
+                _error(lambda: torch.nn.BCELoss()(x, t)),
+                _error(lambda: torch.nn.functional.binary_cross_entropy_with_logits(x, t)
+                       if not t.dtype.is_floating_point else None)]
+    check(run)
+
+
+def test_negative_sizes_are_refused_as_pytorch():
+    check(lambda torch: [_error(f) for f in (lambda: torch.zeros(-1), lambda: torch.zeros(2, -3),
+                                             lambda: torch.ones(2, -1), lambda: torch.empty(-2),
+                                             lambda: torch.full((-1,), 2.0), lambda: torch.randn(-1),
+                                             lambda: torch.rand(3, -1), lambda: torch.randint(3, (-1,)))])

@@ -117,6 +117,7 @@ class TensorInPlace:
         return self._inplace_binary("add_", _ADD, elementwise_ops.add, other, alpha)
 
     def sub_(self, other, alpha=1):
+        elementwise_ops.check_bool_sub(self, other)
         return self._inplace_binary("sub_", _SUB, elementwise_ops.sub, other, alpha)
 
     def mul_(self, other):

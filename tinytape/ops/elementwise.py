@@ -172,7 +172,21 @@ def add(a, b, alpha=1):
     return Add.apply(*operands(a, b, "add"))
 
 
+def check_bool_sub(a, b):
+    """PyTorch refuses a subtraction with a bool (tensor or number) on either side (``1 - mask``)."""
+    a_bool = isinstance(a, bool) or isinstance(a, Tensor) and a.dtype is _dtype.bool_
+    b_bool = isinstance(b, bool) or isinstance(b, Tensor) and b.dtype is _dtype.bool_
+    if not (a_bool or b_bool):
+        return
+    if a_bool and b_bool:
+        raise NotImplementedError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                                  "Use the `^` or `logical_xor()` operator instead.")
+    raise NotImplementedError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                              "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(a, b, alpha=1):
+    check_bool_sub(a, b)
     if alpha != 1:
         b = mul(b, alpha)
     cls = Sub if isinstance(a, Tensor) else Rsub

@@ -132,6 +132,8 @@ class SmoothL1Loss(Function):
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if isinstance(target, Tensor) and target.dtype is _dtype.bool_ and isinstance(input, Tensor):
+        target = target.to(input.dtype)  # PyTorch's kernel reads a bool target as numbers
     if beta == 0:  # PyTorch's l1_loss, as its smooth_l1_loss does
         loss = ew.abs(ew.sub(input, target))
         return loss if reduction == "none" else red.mean(loss) if reduction == "mean" else red.sum(loss)
