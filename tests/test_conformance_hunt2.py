@@ -366,3 +366,21 @@ def test_negative_sizes_are_refused_as_pytorch():
                                              lambda: torch.ones(2, -1), lambda: torch.empty(-2),
                                              lambda: torch.full((-1,), 2.0), lambda: torch.randn(-1),
                                              lambda: torch.rand(3, -1), lambda: torch.randint(3, (-1,)))])
+
+
+def test_scalar_promotion_of_pow_and_clamp():
+    def run(torch):
+        xi, xb = torch.tensor([[1, -2, 3], [4, 0, -1]]), torch.tensor([True, False, True])
+        return [xb ** 2, xb ** True, xb ** False, xb ** 2.5, xi ** np.float32(2.5), xi.abs() ** np.int64(2),
+                torch.clamp(xb, min=2), torch.clamp(xi, min=np.float32(0.5)), torch.clamp(xi, max=np.float64(0.5)),
+                xi.clamp(0, 2.5), xi ** 2]
+    check(run)
+
+
+def test_data_ptr_and_storage_offset_of_views():
+    def run(torch):
+        x = torch.arange(12.0).reshape(3, 4)
+        return [x.storage_offset(), x[1].storage_offset(), x[1:, 2:].storage_offset(), x.t()[2].storage_offset(),
+                x[:, 1].storage_offset(), x[1].data_ptr() - x.data_ptr(), x.view(-1)[5:].storage_offset(),
+                x[2, 3].data_ptr() - x.data_ptr()]
+    check(run)

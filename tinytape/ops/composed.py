@@ -69,6 +69,23 @@ def xlogy(input, other):
     return composite_op(name, compute, input, other)
 
 
+def data_ptr(self):
+    """The address of the tensor's first element (a view's lies inside its base's storage)."""
+    data = self._data
+    if hasattr(data, "ctypes"):
+        return int(data.ctypes.data)
+    interface = getattr(data, "__cuda_array_interface__", None)
+    return int(interface["data"][0]) if interface else id(data)
+
+
+def storage_offset(self):
+    """Elements between the start of the storage a view shares and the view's first one."""
+    if self._view is None or self.numel() == 0:
+        return 0
+    _, ids = sh.view_base_and_ids(self)
+    return int(ids.reshape(-1)[0])
+
+
 # ---------------------------------------------------------------- numpy's splits
 
 
@@ -494,6 +511,7 @@ METHODS = {
     "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
+    "data_ptr": data_ptr, "storage_offset": storage_offset,
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),
