@@ -384,3 +384,42 @@ def test_data_ptr_and_storage_offset_of_views():
                 x[:, 1].storage_offset(), x[1].data_ptr() - x.data_ptr(), x.view(-1)[5:].storage_offset(),
                 x[2, 3].data_ptr() - x.data_ptr()]
     check(run)
+
+
+def test_environment_switches_of_tutorial_preambles():
+    import tinytape.backends.cudnn  # noqa: F401 - importable as PyTorch's submodule
+    tinytape.backends.cudnn.deterministic = True
+    tinytape.backends.cudnn.benchmark = False
+    assert tinytape.backends.cudnn.deterministic is True and tinytape.backends.cudnn.benchmark is False
+    tinytape.use_deterministic_algorithms(True)
+    assert tinytape.are_deterministic_algorithms_enabled()
+    tinytape.use_deterministic_algorithms(False)
+    assert tinytape.backends.mps.is_available() is False and tinytape.backends.mps.is_built() is False
+    assert tinytape.accelerator.is_available() == tinytape.cuda.is_available()
+    assert tinytape.get_num_threads() > 0
+    tinytape.set_float32_matmul_precision("high")
+    assert tinytape.get_float32_matmul_precision() == "high"
+    tinytape.set_float32_matmul_precision("highest")
+    tinytape.cuda.manual_seed(0)
+    tinytape.cuda.manual_seed_all(0)
+    tinytape.cuda.empty_cache()
+    assert tinytape.version.cuda is None
+    assert tinytape.autograd.grad_mode.no_grad is tinytape.no_grad
+
+    def draws(torch):  # seeding the CUDA generators leaves the CPU stream alone, as PyTorch's
+        torch.random.manual_seed(3)
+        torch.cuda.manual_seed_all(5)
+        return [torch.rand(3), torch.random.initial_seed()]
+    check(draws)
+
+
+def test_legacy_types_range_data_and_pad_sequence():
+    def run(torch):
+        pad_sequence = torch.nn.utils.rnn.pad_sequence
+        a = torch.ones(2, 3, requires_grad=True)
+        return [torch.IntTensor([1, 2]), torch.ByteTensor([3]), torch.ShortTensor([1]), torch.CharTensor([-1]),
+                torch.HalfTensor([1.5]), torch.tensor([1.5]).type(torch.IntTensor), torch.tensor(range(3)),
+                torch.tensor([range(2), range(2, 4)]), pad_sequence([a, torch.zeros(3, 3)]),
+                pad_sequence([a, torch.zeros(3, 3)], batch_first=True, padding_value=-1.0),
+                pad_sequence([torch.tensor([1, 2]), torch.tensor([3])], batch_first=True, padding_side="left")]
+    check(run)

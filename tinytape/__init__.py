@@ -25,13 +25,17 @@ from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
 from . import cuda, nn, optim
-from ._legacy import BFloat16Tensor, BoolTensor, DoubleTensor, FloatTensor, LongTensor
+from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
+                      IntTensor, LongTensor, ShortTensor)
 from ._explain import explain
 from ._printing import set_printoptions
 from . import linalg
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
 from . import utils  # noqa: E402  (torch.utils.data)
+from . import environment as _environment  # noqa: E402
+
+globals().update(_environment.FUNCTIONS)  # torch.backends, torch.use_deterministic_algorithms, ...
 
 float = float32  # noqa: A001
 double = float64

@@ -51,7 +51,7 @@ def _flatten_tensors(data):
     """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values."""
     if isinstance(data, Tensor):
         return data.tolist()
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple, range)):  # tensor(range(3)), as PyTorch's sequence protocol
         return [_flatten_tensors(d) for d in data]
     return data
 

@@ -21,6 +21,10 @@ from .lazy import LazyLinear, UninitializedParameter
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
+from . import rnn_utils as _rnn_utils
+
+utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
+__import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 
 globals().update({name: getattr(_breadth, name) for name in _breadth.MODULES})
 for _name, _fn in _breadth.FUNCTIONAL.items():
