@@ -423,3 +423,18 @@ def test_legacy_types_range_data_and_pad_sequence():
                 pad_sequence([a, torch.zeros(3, 3)], batch_first=True, padding_value=-1.0),
                 pad_sequence([torch.tensor([1, 2]), torch.tensor([3])], batch_first=True, padding_side="left")]
     check(run)
+
+
+def test_reductions_of_empty_tensors():
+    def run(torch):
+        e, z = torch.zeros(0, 3), torch.zeros(2, 0)
+        return [e.all(0), e.all(), z.any(-1), z.any(-1, keepdim=True), e.eq(e).all(), e.any(), e.bool().all(1),
+                torch.allclose(e, e), e.argmax(1), e.argmin(1, keepdim=True), e.logsumexp(0), z.logsumexp(1),
+                e.logsumexp(1), _error(lambda: e.argmax(0)), _error(lambda: e.argmax())]
+    check(run)
+
+
+def test_isclose_and_allclose_want_one_dtype():
+    check(lambda torch: [_error(lambda: torch.allclose(torch.tensor([1, 2]), torch.tensor([1.0, 2.0]))),
+                         _error(lambda: torch.isclose(torch.ones(2).double(), torch.ones(2))),
+                         torch.allclose(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))])

@@ -234,11 +234,17 @@ def logsumexp(input, dim, keepdim=False):
     x = ew._float_input(input, "logsumexp")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(sorted({_wrap_dim(d, x.ndim, "logsumexp") for d in dims})) if x.ndim else dims
+    if x.numel() == 0:  # the log of an empty sum: -inf, as PyTorch's
+        shape = np.zeros(x.shape).sum(axis=dims or None, keepdims=keepdim).shape
+        return x._new(x._backend.full(shape, -math.inf, x._data.dtype))
     return Logsumexp.apply(x, dims, keepdim)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol |other| elementwise (infinities equal only to themselves)."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
+        raise RuntimeError(f"{_dtype.scalar_type_name(input.dtype)} did not match "
+                           f"{_dtype.scalar_type_name(other.dtype)}")
     a, b = ew.operands(input, other, "isclose")
     close = np.isclose(a._backend.to_numpy(a._data), b._backend.to_numpy(b._data), rtol, atol, equal_nan)
     from .._creation import tensor
