@@ -438,3 +438,15 @@ def test_isclose_and_allclose_want_one_dtype():
     check(lambda torch: [_error(lambda: torch.allclose(torch.tensor([1, 2]), torch.tensor([1.0, 2.0]))),
                          _error(lambda: torch.isclose(torch.ones(2).double(), torch.ones(2))),
                          torch.allclose(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))])
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("options", ["plain", "deep_bidirectional"])
+def test_batch_first_recurrent_outputs_name_their_transpose(kind, options):
+    def run(torch):
+        torch.manual_seed(0)
+        kw = {"num_layers": 2, "bidirectional": True} if options == "deep_bidirectional" else {}
+        m = getattr(torch.nn, kind)(3, 4, batch_first=True, **kw)
+        out = m(torch.randn(2, 5, 3))[0]
+        return [type(out.grad_fn).__name__, list(out.shape)]
+    check(run)
