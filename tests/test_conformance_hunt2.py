@@ -450,3 +450,45 @@ def test_batch_first_recurrent_outputs_name_their_transpose(kind, options):
         out = m(torch.randn(2, 5, 3))[0]
         return [type(out.grad_fn).__name__, list(out.shape)]
     check(run)
+
+
+INPLACE = ["abs_()", "sqrt_()", "floor_()", "round_()", "sign_()", "trunc_()", "reciprocal_()", "square_()",
+           "fmod_(2)", "remainder_(2)", "clip_(0, 1)", "atan2_(torch.tensor([1.0, 2.0, 3.0]))", "cumsum_(1)",
+           "cumprod_(0)", "div_(torch.tensor([2.0, 3.0, -4.0]), rounding_mode='floor')", "div_(2, rounding_mode='trunc')",
+           "masked_fill_(torch.tensor([True, False, True]), 0.5)", "tril_()", "maximum_(torch.zeros(3))" if False else "clamp_min_(0.5)"]
+
+
+@pytest.mark.parametrize("call", INPLACE)
+def test_inplace_forms_of_methods(call):
+    def run(torch):
+        x = torch.tensor([[1.5, -2.0, 3.25], [0.5, 4.0, -1.0]])
+        plain = eval(f"x.clone().{call}")  # noqa: S307 - the call is one of the table's
+        a = x.clone().requires_grad_()
+        b = a * 1
+        out = eval(f"b.{call}")  # noqa: S307
+        out.sum().backward() if out.dtype.is_floating_point else None
+        return [plain, out is b, out.detach(), type(out.grad_fn).__name__, a.grad]
+    check(run)
+
+
+def test_shape_changes_in_place():
+    def run(torch):
+        x = torch.arange(6.0).reshape(2, 3)
+        y = x.clone()
+        return [x.clone().t_(), x.clone().transpose_(0, 1), x.clone().unsqueeze_(0), x[None].clone().squeeze_(),
+                y.unsqueeze_(1) is y, y.shape, x.clone().resize_(3, 2), x.clone().resize_(4).shape,
+                _error(lambda: torch.ones(2, requires_grad=True).resize_(3))]
+    check(run)
+
+
+@pytest.mark.parametrize("form", ["scalar_min", "scalar_max", "tensor_min", "tensor_max", "clamp_min_kw"])
+def test_one_sided_clamp_gradients_at_the_bound_and_nan(form):
+    def run(torch):
+        a = torch.tensor([0.5, 1.0, 0.0, float("nan")], requires_grad=True)
+        b = torch.full((4,), 0.5, requires_grad=True)
+        y = {"scalar_min": lambda: a.clamp_min(0.5), "scalar_max": lambda: a.clamp_max(0.5),
+             "tensor_min": lambda: torch.clamp_min(a, b), "tensor_max": lambda: torch.clamp_max(a, b),
+             "clamp_min_kw": lambda: a.clamp(min=0.5)}[form]()
+        y.sum().backward()
+        return [y, a.grad, b.grad]
+    check(run)

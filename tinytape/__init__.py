@@ -101,3 +101,7 @@ _wrap_out(globals())  # out= on the functions that take it in PyTorch
 from ._methods import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= where PyTorch's parser takes them
+
+from ._methods import attach_inplace_forms as _attach_inplace_forms  # noqa: E402
+
+_attach_inplace_forms()  # abs_, sqrt_, cumsum_, ... as the out-of-place methods written in place

@@ -84,3 +84,10 @@ def accept_numpy_names(namespace):
             setattr(Tensor, name, wrapped(Tensor.__dict__[name]))
         if name in namespace:
             namespace[name] = wrapped(namespace[name])
+
+
+def attach_inplace_forms():
+    """``abs_``, ``sqrt_``, ``cumsum_``...: the in-place forms PyTorch has of methods defined by
+    now (run last, once every method is attached)."""
+    from .ops import composed
+    attach({f"{name}_": composed._inplace_form(name) for name in composed.INPLACE_FORMS if hasattr(Tensor, name)})

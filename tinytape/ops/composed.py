@@ -495,6 +495,71 @@ class iinfo:
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
 
 
+# ---------------------------------------------------------------- in-place forms
+
+
+def _inplace_form(name):
+    """``Tensor.<name>_``: the out-of-place method's result written into the tensor (the
+    recording, version counter and view rules of ``Tensor._inplace``)."""
+    def method(self, *args, **kwargs):
+        fn = getattr(Tensor, name)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        others = [a for a in args if not isinstance(a, Tensor)]
+        if others and tensors:  # keep the argument order: close over everything but self
+            return self._inplace(f"{name}_", lambda x: fn(x, *args, **kwargs))
+        return self._inplace(f"{name}_", lambda x, *t: fn(x, *t, *others, **kwargs), *tensors)
+    method.__name__ = method.__qualname__ = f"{name}_"
+    return method
+
+
+# methods PyTorch has an in-place form of, whose result keeps the tensor's shape
+INPLACE_FORMS = ("abs", "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "frac", "sign", "sigmoid", "tanh", "log",
+                 "log2", "log10", "log1p", "expm1", "exp2", "reciprocal", "square", "sin", "cos", "tan", "asin",
+                 "acos", "atan", "sinh", "cosh", "fmod", "remainder", "clip", "atan2", "cumsum", "cumprod",
+                 "hypot", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "erf",
+                 "erfinv", "nan_to_num", "deg2rad", "rad2deg", "xlogy", "maximum", "minimum", "fmax", "fmin",
+                 "tril", "triu", "masked_fill", "index_fill", "clamp_min", "clamp_max", "float_power",
+                 "logit", "heaviside", "copysign", "floor_divide", "true_divide", "multiply", "divide",
+                 "subtract", "negative", "absolute", "arctan2", "gcd", "lcm", "sub", "ne", "eq", "lt", "le",
+                 "gt", "ge", "mul", "div")
+
+
+def _shape_inplace(name):
+    """``t_``/``transpose_``/``unsqueeze_``/``squeeze_``: the tensor becomes the view (a
+    tensor nothing records, as shape changes in place are; a recorded one is refused)."""
+    def method(self, *args):
+        if self._requires_grad and _grad_enabled():
+            raise RuntimeError(f"{name}_(): changing the shape of a tensor that requires grad in place is not "
+                               f"supported here; use the out-of-place {name}()")
+        out = getattr(Tensor, name)(self, *args)
+        self._data = out._data
+        return self
+    method.__name__ = method.__qualname__ = f"{name}_"
+    return method
+
+
+def _grad_enabled():
+    from .._grad_mode import is_grad_enabled
+    return is_grad_enabled()
+
+
+def resize_(self, *sizes):
+    """The tensor with ``sizes``, keeping its leading elements (new ones uninitialised)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = math.prod(shape)
+    flat = self._backend.contiguous(self._data).reshape(-1)
+    if n <= flat.shape[0]:
+        data = flat[:n].reshape(shape)
+    else:
+        data = self._backend.empty(shape, flat.dtype)
+        data.reshape(-1)[:flat.shape[0]] = flat
+    self._data = self._backend.contiguous(data)
+    self._version[0] += 1
+    return self
+
+
 # ---------------------------------------------------------------- where each name is exported
 
 FUNCTIONS = {
@@ -511,7 +576,8 @@ METHODS = {
     "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
-    "data_ptr": data_ptr, "storage_offset": storage_offset,
+    "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_,
+    **{f"{name}_": _shape_inplace(name) for name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims")},
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),
