@@ -492,3 +492,10 @@ def test_one_sided_clamp_gradients_at_the_bound_and_nan(form):
         y.sum().backward()
         return [y, a.grad, b.grad]
     check(run)
+
+
+def test_tensor_unfold_windows():
+    check(lambda torch: [torch.arange(12.0).reshape(3, 4).unfold(1, 2, 1), torch.arange(7.0).unfold(0, 3, 2),
+                         torch.arange(24.0).reshape(2, 3, 4).unfold(2, 2, 2), torch.tensor(2.5).unfold(0, 1, 1),
+                         _error(lambda: torch.arange(4.0).unfold(0, 5, 1))])
+    check(_with_grad(lambda torch, a: a.unfold(1, 2, 1)))
