@@ -499,3 +499,15 @@ def test_tensor_unfold_windows():
                          torch.arange(24.0).reshape(2, 3, 4).unfold(2, 2, 2), torch.tensor(2.5).unfold(0, 1, 1),
                          _error(lambda: torch.arange(4.0).unfold(0, 5, 1))])
     check(_with_grad(lambda torch, a: a.unfold(1, 2, 1)))
+
+
+def test_nan_to_num_and_top_level_distances():
+    check(lambda torch: [torch.tensor([float("nan"), float("inf"), -float("inf"), 1.5]).nan_to_num(),
+                         torch.nan_to_num(torch.tensor([float("nan"), float("inf"), -float("inf")]), nan=0.5,
+                                          posinf=2.0, neginf=-3.0),
+                         torch.tensor([1, 2]).nan_to_num(), torch.tensor([float("inf")], dtype=torch.float64).nan_to_num(),
+                         torch.tensor([float("inf")], dtype=torch.float16).nan_to_num(),
+                         torch.tensor([float("nan"), 2.0]).nan_to_num_(),
+                         torch.pairwise_distance(torch.ones(2, 3), torch.zeros(2, 3)).shape,
+                         torch.cosine_similarity(torch.ones(2, 3), torch.ones(3), dim=-1)])
+    check(_with_grad(lambda torch, a: (a / torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])).nan_to_num()))

@@ -36,6 +36,7 @@ from . import utils  # noqa: E402  (torch.utils.data)
 from . import environment as _environment  # noqa: E402
 
 globals().update(_environment.FUNCTIONS)  # torch.backends, torch.use_deterministic_algorithms, ...
+from .nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401  (torch.* too)
 
 float = float32  # noqa: A001
 double = float64

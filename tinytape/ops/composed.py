@@ -495,6 +495,24 @@ class iinfo:
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
 
 
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values by
+    default); integer tensors come back as a copy."""
+    _check_tensor(input, "nan_to_num")
+    if not input.dtype.is_floating_point:
+        return input.clone()
+    info = finfo(input.dtype)
+    high = info.max if posinf is None else posinf
+    low = info.min if neginf is None else neginf
+    from .composite_entry import composite_op
+
+    def compute(x):
+        out = ew.where(ew.eq(x, math.inf), high, x)
+        out = ew.where(ew.eq(x, -math.inf), low, out)
+        return ew.where(ew.ne(x, x), nan, out)
+    return composite_op("NanToNumBackward0", compute, input)
+
+
 def unfold(self, dimension, size, step):
     """Windows of ``size`` elements every ``step`` along ``dimension``: that dim becomes the
     windows' count and a last dim of ``size`` is added (``Tensor.unfold``)."""
@@ -591,7 +609,7 @@ FUNCTIONS = {
     "cartesian_prod": cartesian_prod, "combinations": combinations, "triu_indices": triu_indices,
     "tril_indices": tril_indices, "diag_embed": diag_embed, "diagflat": diagflat, "quantile": quantile,
     "nanquantile": nanquantile, "index_copy": index_copy, "index_put": index_put, "finfo": finfo, "iinfo": iinfo,
-    "xlogy": xlogy,
+    "xlogy": xlogy, "nan_to_num": nan_to_num,
 }
 METHODS = {
     "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
@@ -599,6 +617,7 @@ METHODS = {
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
+    "nan_to_num": nan_to_num,
     **{f"{name}_": _shape_inplace(name) for name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims")},
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
