@@ -519,3 +519,49 @@ def test_nan_to_num_and_top_level_distances():
                          torch.pairwise_distance(torch.ones(2, 3), torch.zeros(2, 3)).shape,
                          torch.cosine_similarity(torch.ones(2, 3), torch.ones(3), dim=-1)])
     check(_with_grad(lambda torch, a: (a / torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])).nan_to_num()))
+
+
+CONV_T = {"stride2": ("2, 3, 2, stride=2", (1, 2, 3, 3)), "plain": ("2, 3, 3", (2, 2, 4, 4)),
+          "padded": ("2, 4, 3, stride=2, padding=1, output_padding=1", (1, 2, 3, 4)),
+          "dcgan": ("4, 2, 4, stride=2, padding=1, bias=False", (2, 4, 2, 2)), "groups": ("2, 4, 3, groups=2", (1, 2, 3, 3)),
+          "dilated": ("2, 2, (2, 3), stride=(1, 2), dilation=2", (1, 2, 3, 3)), "unbatched": ("2, 3, 3, padding=1", (2, 3, 3))}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_T))
+def test_conv_transpose2d_matches_to_rounding(name):
+    args, shape = CONV_T[name]
+
+    def run(torch):
+        torch.manual_seed(0)
+        c = eval(f"torch.nn.ConvTranspose2d({args})")  # noqa: S307 - the table's arguments
+        x = torch.randn(*shape, requires_grad=True)
+        y = c(x)
+        (y * y).sum().backward()
+        return [repr(c), list(c.state_dict()), c.weight.detach(), type(y.grad_fn).__name__, y.detach(), x.grad,
+                c.weight.grad]
+    ours, theirs = run(tinytape), pytorch(run)
+    assert ours[:2] == theirs[:2] and ours[3] == theirs[3]
+    assert_same(ours[2], theirs[2])  # the initialisation draws, bit for bit
+    for a, b in zip(ours[4:], theirs[4:]):  # sums in another order: to rounding
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_conv_transpose1d_and_functional():
+    def run(torch):
+        torch.manual_seed(0)
+        c = torch.nn.ConvTranspose1d(2, 3, 3, stride=2, padding=1, output_padding=1)
+        w = torch.randn(2, 1, 2, 2)
+        return [repr(c), c(torch.randn(2, 2, 5)).detach(),
+                torch.nn.functional.conv_transpose2d(torch.randn(1, 2, 3, 3), w, stride=2)]
+    ours, theirs = run(tinytape), pytorch(run)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:], theirs[1:]):
+        assert tuple(a.shape) == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_transpose2d_gradcheck():
+    from helpers import check_grad
+    w = np.random.RandomState(1).randn(2, 3, 2, 2)
+    check_grad(lambda x, w: tinytape.nn.functional.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+               np.random.RandomState(0).randn(1, 2, 3, 3), w)

@@ -22,6 +22,9 @@ from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
 from . import rnn_utils as _rnn_utils
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
+
+functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, conv_transpose2d
 
 utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
@@ -40,4 +43,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "GRUCell", "Embedding", "LayerNorm", "MultiheadAttention", "Softmin", "LazyLinear", "UninitializedParameter",
            "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "functional", "init", "utils", *_breadth.MODULES]
+           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", *_breadth.MODULES]
