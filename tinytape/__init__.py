@@ -25,13 +25,18 @@ from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
 from . import cuda, nn, optim
-from ._legacy import BFloat16Tensor, BoolTensor, DoubleTensor, FloatTensor, LongTensor
+from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
+                      IntTensor, LongTensor, ShortTensor)
 from ._explain import explain
 from ._printing import set_printoptions
 from . import linalg
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
 from . import utils  # noqa: E402  (torch.utils.data)
+from . import environment as _environment  # noqa: E402
+
+globals().update(_environment.FUNCTIONS)  # torch.backends, torch.use_deterministic_algorithms, ...
+from .nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401  (torch.* too)
 
 float = float32  # noqa: A001
 double = float64
@@ -97,3 +102,7 @@ _wrap_out(globals())  # out= on the functions that take it in PyTorch
 from ._methods import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= where PyTorch's parser takes them
+
+from ._methods import attach_inplace_forms as _attach_inplace_forms  # noqa: E402
+
+_attach_inplace_forms()  # abs_, sqrt_, cumsum_, ... as the out-of-place methods written in place

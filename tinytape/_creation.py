@@ -51,7 +51,7 @@ def _flatten_tensors(data):
     """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values."""
     if isinstance(data, Tensor):
         return data.tolist()
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple, range)):  # tensor(range(3)), as PyTorch's sequence protocol
         return [_flatten_tensors(d) for d in data]
     return data
 
@@ -141,8 +141,18 @@ def from_numpy(array):
     return Tensor._make(array)  # the CPU backend's arrays are numpy arrays
 
 
-def _filled(size, value, dtype, device, requires_grad):
-    shape = _sizes(size)
+def _check_sizes(shape, op=None):
+    """PyTorch's RuntimeError for a negative size (zeros words it its own way)."""
+    if any(int(n) < 0 for n in shape):
+        if op == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(int(n) for n in shape)}: "
+                           f"{[int(n) for n in shape]}")
+    return shape
+
+
+def _filled(size, value, dtype, device, requires_grad, op=None):
+    shape = _check_sizes(_sizes(size), op)
     dtype = _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.default_float if value is None or isinstance(value, float) else (
@@ -158,7 +168,7 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
 
 
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    return _filled(_size_arg(sizes, size, 'zeros'), 0, dtype or _dtype.default_float, device, requires_grad)
+    return _filled(_size_arg(sizes, size, 'zeros'), 0, dtype or _dtype.default_float, device, requires_grad, "zeros")
 
 
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
@@ -245,7 +255,7 @@ def _drawn(samples, shape, requires_grad, device):
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard-normal samples (float32 unless ``dtype`` says otherwise), PyTorch's stream."""
     dtype = _float_dtype(dtype)
-    shape = _sizes(_size_arg(sizes, size, "randn"))
+    shape = _check_sizes(_sizes(_size_arg(sizes, size, "randn")))
     gen = _random.stream(generator)
     return _drawn(_random.normal(gen, _numel(shape), dtype), shape, requires_grad, device)
 
@@ -253,7 +263,7 @@ def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, gener
 def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
-    shape = _sizes(_size_arg(sizes, size, "rand"))
+    shape = _check_sizes(_sizes(_size_arg(sizes, size, "rand")))
     gen = _random.stream(generator)
     return _drawn(_random.uniform(gen, _numel(shape), dtype), shape, requires_grad, device)
 
@@ -275,7 +285,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     dtype = _float_dtype(dtype)
-    shape = _sizes((size,) if isinstance(size, int) else size)
+    shape = _check_sizes(_sizes((size,) if isinstance(size, int) else size))
     gen = _random.stream(generator)
     return _drawn(_random.normal(gen, _numel(shape), dtype, mean, std), shape, requires_grad, device)
 
@@ -289,8 +299,12 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _wrap(_dtype.host_cast(_random.randperm(gen, int(n)), dtype.np), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform on [low, high) (``randint(high, size)`` from 0)."""
+    if low is None:  # randint(high=4, size=(3,))
+        if high is None:
+            raise TypeError("randint(): missing required argument 'high'")
+        low = 0
     if size is None:
         if high is None or isinstance(high, numbers.Number):
             raise TypeError("randint(): missing required argument 'size'")
@@ -298,7 +312,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     elif high is None:
         low, high = 0, low
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
-    shape = _sizes((size,) if isinstance(size, int) else size)
+    shape = _check_sizes(_sizes((size,) if isinstance(size, int) else size))
     gen = _random.stream(generator)
     return _drawn(_random.random_from_to(gen, _numel(shape), dtype, low, high), shape, requires_grad, device)
 

@@ -31,11 +31,15 @@ DoubleTensor = _legacy("DoubleTensor", _dtype.float64, "cpu")
 LongTensor = _legacy("LongTensor", _dtype.int64, "cpu")
 BoolTensor = _legacy("BoolTensor", _dtype.bool_, "cpu")
 BFloat16Tensor = _legacy("BFloat16Tensor", _dtype.bfloat16, "cpu")
-CUDA_TYPES = {name: _legacy(name, t.dtype, "cuda") for name, t in
-              (("FloatTensor", FloatTensor), ("DoubleTensor", DoubleTensor), ("LongTensor", LongTensor),
-               ("BoolTensor", BoolTensor), ("BFloat16Tensor", BFloat16Tensor))}
-_BY_NAME = {t.type_name: t for t in (FloatTensor, DoubleTensor, LongTensor, BoolTensor, BFloat16Tensor,
-                                     *CUDA_TYPES.values())}
+IntTensor = _legacy("IntTensor", _dtype.int32, "cpu")
+ShortTensor = _legacy("ShortTensor", _dtype.int16, "cpu")
+CharTensor = _legacy("CharTensor", _dtype.int8, "cpu")
+ByteTensor = _legacy("ByteTensor", _dtype.uint8, "cpu")
+HalfTensor = _legacy("HalfTensor", _dtype.float16, "cpu")
+_CPU_TYPES = (FloatTensor, DoubleTensor, LongTensor, BoolTensor, BFloat16Tensor, IntTensor, ShortTensor, CharTensor,
+              ByteTensor, HalfTensor)
+CUDA_TYPES = {t.__name__: _legacy(t.__name__, t.dtype, "cuda") for t in _CPU_TYPES}
+_BY_NAME = {t.type_name: t for t in (*_CPU_TYPES, *CUDA_TYPES.values())}
 
 
 def _require_device(cls):

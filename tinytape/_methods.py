@@ -25,8 +25,9 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .ops import assorted, composite, indexing, softmax, statistics
+    from .ops import assorted, composed, composite, indexing, softmax, statistics
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
+    attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
@@ -83,3 +84,10 @@ def accept_numpy_names(namespace):
             setattr(Tensor, name, wrapped(Tensor.__dict__[name]))
         if name in namespace:
             namespace[name] = wrapped(namespace[name])
+
+
+def attach_inplace_forms():
+    """``abs_``, ``sqrt_``, ``cumsum_``...: the in-place forms PyTorch has of methods defined by
+    now (run last, once every method is attached)."""
+    from .ops import composed
+    attach({f"{name}_": composed._inplace_form(name) for name in composed.INPLACE_FORMS if hasattr(Tensor, name)})

@@ -117,12 +117,15 @@ class TensorInPlace:
         return self._inplace_binary("add_", _ADD, elementwise_ops.add, other, alpha)
 
     def sub_(self, other, alpha=1):
+        elementwise_ops.check_bool_sub(self, other)
         return self._inplace_binary("sub_", _SUB, elementwise_ops.sub, other, alpha)
 
     def mul_(self, other):
         return self._inplace_binary("mul_", _MUL, elementwise_ops.mul, other)
 
-    def div_(self, other):
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return self._inplace("div_", lambda x: elementwise_ops.div(x, other, rounding_mode=rounding_mode))
         if not self.dtype.is_floating_point:
             return self._inplace("div_", elementwise_ops.div, other)  # refused: true division gives floats
         return self._inplace_binary("div_", _DIV, elementwise_ops.div, other)

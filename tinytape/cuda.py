@@ -22,6 +22,26 @@ def device_count():
     return 1 if is_available() else 0
 
 
+def manual_seed(seed):
+    """PyTorch seeds its CUDA generators here (ignored without CUDA); tinytape's CUDA tensors
+    draw from the CPU stream, which this leaves alone, as PyTorch's does."""
+    int(seed)
+
+
+def manual_seed_all(seed):
+    manual_seed(seed)
+
+
+def empty_cache():
+    """Nothing is cached between allocations here."""
+
+
+def current_device():
+    if not is_available():
+        raise RuntimeError("Found no NVIDIA driver on your system.")
+    return 0
+
+
 FloatTensor = CUDA_TYPES["FloatTensor"]
 DoubleTensor = CUDA_TYPES["DoubleTensor"]
 LongTensor = CUDA_TYPES["LongTensor"]

@@ -112,7 +112,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 def __getattr__(name):
-    from .ops import assorted
-    if name in assorted.LINALG:
-        return assorted.LINALG[name]
+    from .ops import assorted, composed
+    for table in (assorted.LINALG, composed.LINALG):
+        if name in table:
+            return table[name]
     raise AttributeError(f"module 'tinytape.linalg' has no attribute '{name}'")

@@ -9,6 +9,7 @@ from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
 from .._grad_mode import _state as _grad_state
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .. import _grad_mode as grad_mode  # noqa: F401  (torch.autograd.grad_mode.no_grad)
 from .._tensor import Tensor as _Tensor
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",

@@ -20,6 +20,19 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .lazy import LazyLinear, UninitializedParameter
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
+from . import breadth as _breadth
+from . import rnn_utils as _rnn_utils
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
+
+functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, conv_transpose2d
+
+utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
+__import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
+
+globals().update({name: getattr(_breadth, name) for name in _breadth.MODULES})
+for _name, _fn in _breadth.FUNCTIONAL.items():
+    if not hasattr(functional, _name):
+        setattr(functional, _name, _fn)
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",
@@ -30,4 +43,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "GRUCell", "Embedding", "LayerNorm", "MultiheadAttention", "Softmin", "LazyLinear", "UninitializedParameter",
            "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "functional", "init", "utils"]
+           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", *_breadth.MODULES]

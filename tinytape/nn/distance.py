@@ -38,10 +38,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's grad_fn there is
-    NormBackward1; here the norm's own)."""
+    """The p-norm of ``x1 - x2 + eps`` over the last dim, one entry named NormBackward1 as
+    PyTorch's."""
+    from ..ops.composite_entry import composite_op
     dim = max(x1.ndim, x2.ndim) - 1
-    return (x1 - x2 + eps).norm(p, dim, keepdim)
+    return composite_op("NormBackward1", lambda a, b: (a - b + eps).norm(p, dim, keepdim), x1, x2)
 
 class CosineSimilarity(Module):
     def __init__(self, dim=1, eps=1e-8):

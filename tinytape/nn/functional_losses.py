@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -230,6 +231,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _not_differentiable(weight, "binary_cross_entropy", "weight")
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype is not input.dtype:
+        # PyTorch's kernel takes the target in the input's dtype only (integer labels need .float())
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(target.dtype)} but expected "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
     if isinstance(input, Tensor) and isinstance(target, Tensor) and input.shape == target.shape:
         _check_unit_interval(input, "input")
         _check_unit_interval(target, "target")
@@ -238,6 +243,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     _not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")
+    if isinstance(target, Tensor) and not target.dtype.is_floating_point:
+        if target.dtype is _dtype.bool_:  # PyTorch's formula starts with 1 - target
+            ew.check_bool_sub(target, target)
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(input.dtype)} can't be cast to the desired "
+                           f"output type {_dtype.scalar_type_name(target.dtype)}")
     _not_differentiable(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     if pos_weight is not None:
         _check_reduction(reduction, "binary_cross_entropy_with_logits")

@@ -14,6 +14,7 @@ from .. import _dtype
 from .._creation import empty, zeros
 from .._tensor import Tensor
 from ..ops.nn_ops import dropout as _dropout
+from ..ops import shape as _shape
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
@@ -205,7 +206,10 @@ class RNNBase(Module):
             x = _cat(outputs)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, self.dropout, True)
-        return (x.transpose(0, 1) if self.batch_first else x), finals
+        # PyTorch transposes a batch_first RNN/GRU output in place (TransposeBackward1), an LSTM's not
+        if self.batch_first:
+            x = _shape.transpose(x, 0, 1) if self.mode == "LSTM" else _shape.TransposeInPlace.apply(x, 0, 1)
+        return x, finals
 
 
 def _stack(tensors):

@@ -37,24 +37,103 @@ from .windows import _check_tensor
 
 def lerp(input, end, weight):
     """``input + weight * (end - input)``, PyTorch's formula: from ``end`` where
-    ``|weight| >= 0.5`` (exact at both ends)."""
+    ``|weight| >= 0.5`` (exact at both ends), with the one rounding of a fused multiply-add
+    as PyTorch's CPU kernel (float32 and narrower: computed in float64, rounded once)."""
     _check_tensor(input, "lerp", "input")
     _check_tensor(end, "lerp", "end")
     if input.dtype is not end.dtype:
         raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
-
-    def compute(a, b, w=weight):
-        diff = ew.sub(b, a)
-        small = ew.lt(ew.abs(w), 0.5) if isinstance(w, Tensor) else abs(w) < 0.5
-        if not isinstance(w, Tensor):
-            return ew.add(a, ew.mul(diff, w)) if small else ew.sub(b, ew.mul(diff, 1 - w))
-        return ew.where(small, ew.add(a, ew.mul(w, diff)), ew.sub(b, ew.mul(diff, ew.sub(1, w))))
-
+    if not input.dtype.is_floating_point:
+        kind = "tensor" if isinstance(weight, Tensor) else "scalar"
+        raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for "
+                                  f"'{_dtype.scalar_type_name(input.dtype)}'")
     if isinstance(weight, Tensor):
         if weight.dtype is not input.dtype:
             raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
-        return composite_op("LerpBackward1", lambda a, b, w: compute(a, b, w), input, end, weight)
-    return composite_op("LerpBackward0", compute, input, end)
+        return LerpTensor.apply(input, end, weight)
+    return LerpScalar.apply(input, end, weight)
+
+
+def _lerp_values(a, b, w):
+    """The forward of lerp on tensors that record nothing."""
+    dtype = a.dtype
+    if dtype is _dtype.float64:  # no wider type to fuse in: the product's error carried exactly
+        diff = ew.sub(b, a)
+        if not isinstance(w, Tensor):
+            small = abs(w) < 0.5
+            return _fma64(diff, w if small else w - 1.0, a if small else b)
+        small = ew.lt(ew.abs(w), 0.5)
+        return _fma64(diff, ew.where(small, w, ew.sub(w, 1.0)), ew.where(small, a, b))
+    f32, f64 = _dtype.float32, _dtype.float64
+    a32, b32 = ew.to_dtype(a, f32), ew.to_dtype(b, f32)  # float16/bfloat16 compute in float32, as PyTorch
+    diff = ew.to_dtype(ew.sub(b32, a32), f64)
+    if not isinstance(w, Tensor):
+        w32 = float(np.float32(w))
+        small = abs(w32) < 0.5
+        coeff = w32 if small else float(np.float32(w32 - 1.0))
+        fused = ew.add(ew.mul(diff, coeff), ew.to_dtype(a32 if small else b32, f64))
+    else:
+        w32 = ew.to_dtype(w, f32)
+        small = ew.lt(ew.abs(w32), 0.5)
+        coeff = ew.to_dtype(ew.where(small, w32, ew.sub(w32, 1.0)), f64)
+        fused = ew.add(ew.mul(coeff, diff), ew.to_dtype(ew.where(small, a32, b32), f64))
+    return ew.to_dtype(ew.to_dtype(fused, f32), dtype)
+
+
+def _split(x):
+    """Dekker's split of float64 ``x`` into a high and a low half of 26 bits each."""
+    c = ew.mul(x, 134217729.0)
+    high = ew.sub(c, ew.sub(c, x))
+    return high, ew.sub(x, high)
+
+
+def _fma64(x, y, z):
+    """``x * y + z`` rounded once (to within the rare double rounding of the final sum), from
+    float64 ops: the product's rounding error (Dekker) and the sum's (Knuth) added back."""
+    p = ew.mul(x, y)
+    xh, xl = _split(x)
+    if isinstance(y, Tensor):
+        yh, yl = _split(y)
+    else:
+        c = np.float64(y) * 134217729.0
+        yh = float(c - (c - np.float64(y)))
+        yl = float(np.float64(y) - yh)
+    err = ew.add(ew.add(ew.add(ew.sub(ew.mul(xh, yh), p), ew.mul(xh, yl)), ew.mul(xl, yh)), ew.mul(xl, yl))
+    s = ew.add(p, z)
+    bb = ew.sub(s, p)
+    sum_err = ew.add(ew.sub(p, ew.sub(s, bb)), ew.sub(z, bb))
+    return ew.add(s, ew.add(sum_err, err))
+
+
+class LerpScalar(Function):
+    grad_fn_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.w = w
+        return _lerp_values(a, b, w)
+
+    @staticmethod
+    def backward(ctx, g):
+        w = ctx.w
+        return (ew.mul(g, 1.0 - w) if ctx.needs_input_grad[0] else None,
+                ew.mul(g, w) if ctx.needs_input_grad[1] else None, None)
+
+
+class LerpTensor(Function):
+    grad_fn_name = "LerpBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        return _lerp_values(a, b, w)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        return (ew.mul(g, ew.sub(1, w)) if ctx.needs_input_grad[0] else None,
+                ew.mul(g, w) if ctx.needs_input_grad[1] else None,
+                ew.mul(g, ew.sub(b, a)) if ctx.needs_input_grad[2] else None)
 
 
 def lerp_(self, end, weight):

@@ -64,7 +64,8 @@ def _triangle(x, diagonal, keep, op):
     rows, cols = x.shape[-2:]
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
     mask = _constant(x, keep(offset, diagonal), _dtype.bool_)
-    return ew.where(mask, x, 0)  # a where, not a product: inf above the diagonal still gives 0
+    # a where, not a product: inf above the diagonal still gives 0; False keeps a bool input bool
+    return ew.where(mask, x, False if x.dtype is _dtype.bool_ else 0)
 
 
 def tril(input, diagonal=0):
@@ -81,6 +82,11 @@ def ravel(input):
 
 def repeat(input, *sizes):
     """Tile ``input``: ``sizes[i]`` copies along dimension ``i`` (leading sizes add dimensions)."""
+    from .composite_entry import composite_op
+    return composite_op("RepeatBackward0", lambda x: _repeat(x, *sizes), input)
+
+
+def _repeat(input, *sizes):
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     if len(sizes) < input.ndim:
         raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
@@ -131,22 +137,31 @@ def _diagonal_ids(shape, offset):
 def trace(input):
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return red.sum(sh.take_flat(input, _diagonal_ids(input.shape, 0)))
+    from .composite_entry import composite_op
+    return composite_op("TraceBackward0", lambda x: red.sum(sh.take_flat(x, _diagonal_ids(x.shape, 0))), input)
 
 
 def diag(input, diagonal=0):
     """The ``diagonal``-th diagonal of a matrix, or a square matrix with a vector on it."""
+    from .composite_entry import composite_op
     if input.ndim == 2:
-        return sh.take_flat(input, _diagonal_ids(input.shape, diagonal))
+        return composite_op("DiagonalBackward0_copy",
+                            lambda x: sh.take_flat(x, _diagonal_ids(x.shape, diagonal)), input)
     if input.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     n = input.shape[0] + abs(diagonal)
-    return sh.scatter_flat(input, _diagonal_ids((n, n), diagonal), (n, n))
+    return composite_op("DiagEmbedBackward0",
+                        lambda x: sh.scatter_flat(x, _diagonal_ids((n, n), diagonal), (n, n)), input)
 
 
 def roll(input, shifts, dims=None):
+    from .composite_entry import composite_op
+    return composite_op("RollBackward0", lambda x: _roll(x, shifts, dims), input)
+
+
+def _roll(input, shifts, dims=None):
     if dims is None:
-        return sh.reshape(roll(sh.flatten(input), shifts, 0), input.shape)
+        return sh.reshape(_roll(sh.flatten(input), shifts, 0), input.shape)
     shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if len(shifts) != len(dims):
@@ -245,6 +260,15 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         if src is None:
             src = _constant(input, np.full(tuple(index.shape), value), input.dtype)
         return scatter_reduce(input, dim, index, src, "prod")
+    if reduce is None:  # one entry under PyTorch's name
+        from .composite_entry import composite_op
+        if src is None:
+            return composite_op("ScatterBackward1", lambda x: _scatter(x, dim, index, None, value, None), input)
+        return composite_op("ScatterBackward0", lambda x, s: _scatter(x, dim, index, s, None, None), input, src)
+    return _scatter(input, dim, index, src, value, reduce)
+
+
+def _scatter(input, dim, index, src, value, reduce):
     targets = _scatter_ids(input, dim, index, "scatter")
     sources = np.arange(len(targets))
     if reduce is None:  # keep each target's last write
@@ -307,7 +331,8 @@ def index_select(input, dim, index):
         raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
                            f"of shape {list(index.shape)}")
     d = _wrap_dim(dim, input.ndim, "index_select")
-    return input[(slice(None),) * d + (sh.reshape(index, (-1,)),)]
+    from .composite_entry import composite_op
+    return composite_op("IndexSelectBackward0", lambda x: x[(slice(None),) * d + (sh.reshape(index, (-1,)),)], input)
 
 
 def isnan(input):

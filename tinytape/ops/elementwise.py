@@ -172,7 +172,21 @@ def add(a, b, alpha=1):
     return Add.apply(*operands(a, b, "add"))
 
 
+def check_bool_sub(a, b):
+    """PyTorch refuses a subtraction with a bool (tensor or number) on either side (``1 - mask``)."""
+    a_bool = isinstance(a, bool) or isinstance(a, Tensor) and a.dtype is _dtype.bool_
+    b_bool = isinstance(b, bool) or isinstance(b, Tensor) and b.dtype is _dtype.bool_
+    if not (a_bool or b_bool):
+        return
+    if a_bool and b_bool:
+        raise NotImplementedError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                                  "Use the `^` or `logical_xor()` operator instead.")
+    raise NotImplementedError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                              "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(a, b, alpha=1):
+    check_bool_sub(a, b)
     if alpha != 1:
         b = mul(b, alpha)
     cls = Sub if isinstance(a, Tensor) else Rsub
@@ -203,8 +217,11 @@ def pow(base, exponent):
     if isinstance(base, Tensor) and (type(exponent) in _PY_SCALARS or isinstance(exponent, numbers.Number)):
         if base._data.dtype.kind == "f":  # a floating base: no cast, no integer rule
             return PowScalar.apply(base, exponent)
-        if base.dtype is _dtype.bool_ or (not base.dtype.is_floating_point and isinstance(exponent, float)):
-            base = to_dtype(base, _dtype.default_float)
+        target = _dtype.promote_scalar(base.dtype, exponent)  # bool ** 2 is int64, int ** 2.5 float
+        if target is _dtype.bool_:  # bool ** bool: the base where the exponent is True, else all True
+            return base.clone() if exponent else base.new_ones(base.shape)
+        if target is not base.dtype:
+            base = to_dtype(base, target)
         if not base.dtype.is_floating_point and exponent < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
         return PowScalar.apply(base, exponent)
@@ -298,8 +315,13 @@ def clamp(x, min=None, max=None):
             if lo is not None and lo.dtype is not x.dtype:
                 lo = to_dtype(lo, x.dtype)
         return ClampTensor.apply(x, lo, hi)
-    if x._data.dtype.kind != "f" and not x.dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
-        x = to_dtype(x, _dtype.default_float)
+    if x._data.dtype.kind != "f" and not x.dtype.is_floating_point:
+        target = x.dtype  # PyTorch's result type with the bounds as numbers (np.float32 included)
+        for bound in (min, max):
+            if bound is not None:
+                target = _dtype.promote_scalar(target, bound)
+        if target is not x.dtype:
+            x = to_dtype(x, target)
     return Clamp.apply(x, min, max)
 
 

@@ -178,6 +178,10 @@ class Select(Slice):
     grad_fn_name = "SelectBackward0"
 
 
+class Unsqueeze(Slice):  # ``x[None]``, ``x[:, None]``: a new dim added last
+    grad_fn_name = "UnsqueezeBackward0"
+
+
 class Index(Function):
     grad_fn_name = "IndexBackward0"
 
@@ -207,8 +211,9 @@ def getitem(x, index):
     if not basic:
         return Index.apply(x, idx)
     # named after the last step PyTorch takes: the last item that is not a full slice
-    last = next((i for i in reversed(idx) if i is not Ellipsis and i is not None and i != slice(None)), None)
-    return (Select if isinstance(last, int) else Slice).apply(x, idx)
+    last = next((i for i in reversed(idx) if i is not Ellipsis and not (isinstance(i, slice) and i == slice(None))),
+                Ellipsis)
+    return (Select if isinstance(last, int) else Unsqueeze if last is None else Slice).apply(x, idx)
 
 
 class CopySlices(Function):

@@ -132,6 +132,8 @@ class SmoothL1Loss(Function):
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if isinstance(target, Tensor) and target.dtype is _dtype.bool_ and isinstance(input, Tensor):
+        target = target.to(input.dtype)  # PyTorch's kernel reads a bool target as numbers
     if beta == 0:  # PyTorch's l1_loss, as its smooth_l1_loss does
         loss = ew.abs(ew.sub(input, target))
         return loss if reduction == "none" else red.mean(loss) if reduction == "mean" else red.sum(loss)
@@ -219,6 +221,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     sizes = (tuple(size) if isinstance(size, (tuple, list)) else (size,) * spatial) if size is not None else \
         tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
     use_scale = scales if scales is not None and not recompute_scale_factor else (None,) * spatial
+    from .composite_entry import composite_op
+    name = {"nearest": "Nearest", "linear": "Linear", "bilinear": "Bilinear"}[mode]
+    return composite_op(f"Upsample{name}{spatial}DBackward0",
+                        lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
+
+
+def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
     out = input
     for axis, (o, i, f) in enumerate(zip(sizes, in_sizes, use_scale)):
         d = 2 + axis

@@ -13,10 +13,11 @@ from .windows import _check_tensor, _constant
 
 
 class ClampMin(Function):
-    """max(x, min); the gradient goes where x >= min (selected, so NaN inputs get 0)."""
+    """max(x, min); the gradient goes where x > min, as PyTorch's (none at the bound itself;
+    selected, so NaN inputs get 0)."""
 
     grad_fn_name = "ClampMinBackward0"
-    keep = staticmethod(ew.ge)
+    keep = staticmethod(ew.gt)
 
     @classmethod
     def forward(cls, ctx, x, bound):
@@ -35,17 +36,30 @@ ClampMin.side = "min"
 
 
 class ClampMinTensor(ClampMin):
+    """A tensor bound: PyTorch's maximum/minimum gradient (ties share it half and half; a NaN
+    passes it to both)."""
     grad_fn_name = "ClampMinBackward1"
+    loses = staticmethod(ew.lt)  # where x loses to the bound (x < min), x gets nothing
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, bound = ctx.saved_tensors
+        shared = ew.where(ew.eq(x, bound), ew.div(g, 2), g)
+        grad_x = ew.where(cls.loses(x, bound), 0.0, shared) if ctx.needs_input_grad[0] else None
+        grad_bound = ew.where(cls.loses(bound, x), 0.0, shared) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_bound
 
 
 class ClampMax(ClampMin):
     grad_fn_name = "ClampMaxBackward0"
-    keep = staticmethod(ew.le)
+    keep = staticmethod(ew.lt)
     side = "max"
 
 
-class ClampMaxTensor(ClampMax):
+class ClampMaxTensor(ClampMinTensor):
     grad_fn_name = "ClampMaxBackward1"
+    loses = staticmethod(ew.gt)
+    side = "max"
 
 
 def _clamp_one_side(input, bound, scalar_cls, tensor_cls):

@@ -428,6 +428,11 @@ def amin(x, dim=(), keepdim=False):
 
 def _arg(x, dim, keepdim, code):
     name = "argmax" if code == MAX else "argmin"
+    if x.numel() == 0 and dim is not None and x.ndim and x.shape[_wrap_dim(dim, x.ndim, name)] != 0:
+        d = _wrap_dim(dim, x.ndim, name)  # nothing to search, but along a dim that has elements: empty
+        shape = tuple(1 if i == d else n for i, n in enumerate(x.shape)) if keepdim else \
+            tuple(n for i, n in enumerate(x.shape) if i != d)
+        return x._new(x._backend.empty(shape, "int64"))
     if x.numel() == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
                          if dim is None else f"{name}(): Expected reduction dim {dim} to have non-zero size.")
@@ -450,9 +455,17 @@ def argmin(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, MIN)
 
 
+def _empty_truth(x, dims, keepdim, value):
+    """all/any of an empty tensor: True/False over the reduced dims (min/max have no identity)."""
+    shape = np.zeros(x.shape, bool).sum(axis=tuple(dims) if dims else None, keepdims=keepdim).shape
+    return x._new(x._backend.full(shape, value, "bool"))
+
+
 @numpy_aliases
 def all(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "all")
+    if x.numel() == 0:
+        return _empty_truth(x, dims, keepdim, True)
     data = x._backend.astype(x._backend.astype(x._data, "bool"), "int64")
     return x._new(x._backend.astype(x._backend.reduce(MIN, data, dims, keepdim), "bool"))
 
@@ -460,5 +473,7 @@ def all(x, dim=None, keepdim=False):
 @numpy_aliases
 def any(x, dim=None, keepdim=False):
     dims = _dims(dim, x.ndim, "any")
+    if x.numel() == 0:
+        return _empty_truth(x, dims, keepdim, False)
     data = x._backend.astype(x._backend.astype(x._data, "bool"), "int64")
     return x._new(x._backend.astype(x._backend.reduce(MAX, data, dims, keepdim), "bool"))

@@ -256,6 +256,10 @@ class T(Transpose):
     grad_fn_name = "TBackward0"
 
 
+class TransposeInPlace(Transpose):  # the name of ``x.transpose_(0, 1)``'s entry (a batch_first RNN's output)
+    grad_fn_name = "TransposeBackward1"
+
+
 def permute(x, dims):
     dims = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
@@ -341,6 +345,15 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    legacy_empty = [t for t in tensors if t.ndim == 1 and t.shape[0] == 0]
+    if legacy_empty and len(legacy_empty) < len(tensors):
+        # PyTorch skips 1-D empty tensors (``torch.tensor([])``, an accumulator's start) whatever
+        # the others' shapes; they still take part in the result's dtype
+        dtype = tensors[0].dtype
+        for t in tensors[1:]:
+            dtype = ew._dtype.promote(dtype, t.dtype)
+        tensors = [t if t.dtype is dtype else ew.to_dtype(t, dtype)
+                   for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
     first = tensors[0]
     d = _wrap_dim(dim, first.ndim, "cat")
     for t in tensors[1:]:

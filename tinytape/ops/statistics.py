@@ -137,7 +137,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @keepdim_needs_dim(dim_may_be_none=False)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product over ``dim`` (every element when None) by pairwise halving: log2(n)
-    recorded products, exact where elements are zero."""
+    products, exact where elements are zero; one tape entry, named as PyTorch's."""
+    from .composite_entry import composite_op
+    return composite_op("ProdBackward0" if dim is None else "ProdBackward1",
+                        lambda t: _prod(t, dim, keepdim, dtype), input)
+
+
+def _prod(input, dim, keepdim, dtype):
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:  # bool and every int: int64, as PyTorch
         x = ew.to_dtype(x, _dtype.int64)
@@ -228,11 +234,17 @@ def logsumexp(input, dim, keepdim=False):
     x = ew._float_input(input, "logsumexp")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = tuple(sorted({_wrap_dim(d, x.ndim, "logsumexp") for d in dims})) if x.ndim else dims
+    if x.numel() == 0:  # the log of an empty sum: -inf, as PyTorch's
+        shape = np.zeros(x.shape).sum(axis=dims or None, keepdims=keepdim).shape
+        return x._new(x._backend.full(shape, -math.inf, x._data.dtype))
     return Logsumexp.apply(x, dims, keepdim)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol |other| elementwise (infinities equal only to themselves)."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
+        raise RuntimeError(f"{_dtype.scalar_type_name(input.dtype)} did not match "
+                           f"{_dtype.scalar_type_name(other.dtype)}")
     a, b = ew.operands(input, other, "isclose")
     close = np.isclose(a._backend.to_numpy(a._data), b._backend.to_numpy(b._data), rtol, atol, equal_nan)
     from .._creation import tensor

@@ -1,0 +1,650 @@
+"""More of ``torch.nn``, each composed from recorded ops with PyTorch's formulas, parameters,
+initialisation and reprs: losses (``SmoothL1Loss``, ``KLDivLoss``, ``MarginRankingLoss``,
+``SoftMarginLoss``), activations (``PReLU``, ``GLU``, ``Softmax2d``, ``Hardshrink``,
+``Softshrink``), channel dropout (``Dropout1d/2d/3d``), padding modules, ``Upsample``,
+``GroupNorm``, ``InstanceNorm1d/2d``, ``AdaptiveMaxPool1d/2d``, ``PixelShuffle``/
+``PixelUnshuffle`` and ``Bilinear``, with their functional forms."""
+import math
+import numbers
+import warnings
+
+from .. import _creation, _dtype
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+from ..ops import elementwise as ew
+from ..ops.composed import xlogy
+from ..ops.normalization import batch_norm
+from . import functional as F
+from . import init
+from .loss import _Loss
+from .module import Module
+from .parameter import Parameter
+
+
+def _reduce(loss, reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+# ---------------------------------------------------------------- losses
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """``target * (log(target) - input)`` (0 where target is 0), or with ``log_target``
+    ``exp(target) * (target - input)``; 'batchmean' divides the sum by the batch size."""
+    if size_average is not None or reduce is not None:
+        from .loss import _legacy_reduction
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+    if log_target:
+        loss = ew.mul(target.exp(), ew.sub(target, input))
+    else:
+        loss = ew.sub(xlogy(target, target), ew.mul(target, input))
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim != 0 else total
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, "
+                           f"target: {tuple(target.shape)} ")
+    loss = ew.add(ew.mul(ew.neg(target), ew.sub(input1, input2)), margin).clamp_min(0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _reduce(ew.mul(ew.neg(input), target).exp().log1p(), reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction if reduction != "batchmean" else "mean")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    def forward(self, input, target):
+        return soft_margin_loss(input, target, reduction=self.reduction)
+
+
+# ---------------------------------------------------------------- activations
+
+
+def prelu(input, weight):
+    """``input`` where positive, ``weight * input`` elsewhere; ``weight`` per channel (dim 1)."""
+    if weight.numel() != 1:
+        if input.ndim < 2 and weight.numel() != (input.shape[0] if input.ndim else 1):
+            raise RuntimeError("prelu: mismatch of parameter numbers and input channel size")
+        channels = input.shape[1] if input.ndim >= 2 else input.shape[0]
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+        if input.ndim >= 2:
+            weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    from ..ops.composite_entry import composite_op
+    return composite_op("PreluKernelBackward0", lambda x, w: ew.where(ew.gt(x, 0), x, ew.mul(w, x)), input, weight)
+
+
+def glu(input, dim=-1):
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.ndim
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    from ..ops.composite_entry import composite_op
+
+    def compute(x):
+        a, b = x.chunk(2, d)
+        return ew.mul(a, b.sigmoid())
+    return composite_op("GluBackward0", compute, input)
+
+
+def hardshrink(input, lambd=0.5):
+    from ..ops.composite_entry import composite_op
+    return composite_op("HardshrinkBackward0",
+                        lambda x: ew.where(ew.le(ew.abs(x), lambd), 0, x), input)
+
+
+def softshrink(input, lambd=0.5):
+    from ..ops.composite_entry import composite_op
+
+    def compute(x):
+        return ew.where(ew.gt(x, lambd), ew.sub(x, lambd), ew.where(ew.lt(x, -lambd), ew.add(x, lambd), 0))
+    return composite_op("SoftshrinkBackward0", compute, input)
+
+
+class PReLU(Module):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(_creation.empty(num_parameters, dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3)
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    def forward(self, input):
+        return softshrink(input, self.lambd)
+
+
+# ---------------------------------------------------------------- channel dropout
+
+
+def _feature_dropout(input, p, training, inplace):
+    """PyTorch's feature dropout: one ``bernoulli_(1 - p)`` draw per (sample, channel), in the
+    input's dtype, divided by ``1 - p``, multiplied in."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    noise_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    if p == 1.0:
+        noise = _creation.zeros(*noise_shape, dtype=input.dtype, device=input.device)
+    else:
+        noise = _creation.empty(*noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+        noise.div_(1 - p)
+    return input.mul_(noise) if inplace else ew.mul(input, noise)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    if input.ndim == 2:
+        return _feature_dropout(input.unsqueeze(0), p, training, inplace).squeeze(0)
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
+                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.")
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release.")
+    if input.ndim == 4:
+        return _feature_dropout(input.unsqueeze(0), p, training, inplace).squeeze(0)
+    return _feature_dropout(input, p, training, inplace)
+
+
+class _DropoutNd(Module):
+    _fn = None
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_DropoutNd):
+    _fn = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    _fn = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    _fn = staticmethod(dropout3d)
+
+
+# ---------------------------------------------------------------- padding and resizing
+
+
+def _pairs(padding, n):
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * (2 * n)
+    padding = tuple(padding)
+    if len(padding) != 2 * n:
+        raise ValueError(f"padding should have {2 * n} values, got {len(padding)}")
+    return padding
+
+
+class _PadNd(Module):
+    _dims, _mode = 1, "constant"
+
+    def __init__(self, padding, value=None):
+        super().__init__()
+        self.padding = _pairs(padding, self._dims)
+        if value is not None:
+            self.value = value
+
+    def forward(self, input):
+        if self._mode == "constant":
+            return F.pad(input, self.padding, "constant", getattr(self, "value", 0.0))
+        return F.pad(input, self.padding, self._mode)
+
+    def extra_repr(self):
+        if type(self).__name__.startswith("Constant"):
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
+
+
+def _pad_class(name, dims, mode, constant=False):
+    def __init__(self, padding, *args):
+        _PadNd.__init__(self, padding, (args[0] if args else 0.0) if constant else None)
+    if not constant and mode == "constant":  # ZeroPad: value 0, not shown
+        def __init__(self, padding):  # noqa: F811
+            _PadNd.__init__(self, padding, 0.0)
+
+        def extra_repr(self):
+            return f"{self.padding}"
+        return type(name, (_PadNd,), {"_dims": dims, "_mode": mode, "__init__": __init__, "extra_repr": extra_repr})
+    return type(name, (_PadNd,), {"_dims": dims, "_mode": mode, "__init__": __init__})
+
+
+ZeroPad1d, ZeroPad2d, ZeroPad3d = (_pad_class(f"ZeroPad{n}d", n, "constant") for n in (1, 2, 3))
+ConstantPad1d, ConstantPad2d, ConstantPad3d = (_pad_class(f"ConstantPad{n}d", n, "constant", True) for n in (1, 2, 3))
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = (_pad_class(f"ReflectionPad{n}d", n, "reflect") for n in (1, 2, 3))
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (_pad_class(f"ReplicationPad{n}d", n, "replicate")
+                                                        for n in (1, 2, 3))
+CircularPad1d, CircularPad2d, CircularPad3d = (_pad_class(f"CircularPad{n}d", n, "circular") for n in (1, 2, 3))
+
+
+class Upsample(Module):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor):
+    from ..ops.composite_entry import composite_op
+    return composite_op("PixelShuffleBackward0", lambda x: _pixel_shuffle(x, upscale_factor), input)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    from ..ops.composite_entry import composite_op
+    return composite_op("PixelUnshuffleBackward0", lambda x: _pixel_unshuffle(x, downscale_factor), input)
+
+
+def _pixel_shuffle(input, upscale_factor):
+    r = int(upscale_factor)
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def _pixel_unshuffle(input, downscale_factor):
+    r = int(downscale_factor)
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
+    n = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in ``num_groups`` groups (batch statistics of the
+    (1, N * groups, ...) view), then scale and shift per channel."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    from ..ops.composite_entry import composite_op
+    shape = (1, c) + (1,) * (input.ndim - 2)
+
+    def compute(x, *affine):
+        out = batch_norm(x.reshape(1, n * num_groups, -1), None, None, None, None, True, 0.0, eps).reshape(x.shape)
+        w, b = (list(affine) + [None, None])[:2] if weight is not None else (None, affine[0] if affine else None)
+        if w is not None:
+            out = ew.mul(out, w.reshape(shape))
+        if b is not None:
+            out = ew.add(out, b.reshape(shape))
+        return out
+    return composite_op("NativeGroupNormBackward0", compute, input, *[t for t in (weight, bias) if t is not None])
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Batch norm of the (1, N * C, ...) view, as PyTorch computes it; running statistics are
+    the channels' means over the batch."""
+    n, c = input.shape[0], input.shape[1]
+    flat = input.reshape(1, n * c, *input.shape[2:])
+    rm = running_mean.repeat(n) if running_mean is not None else None
+    rv = running_var.repeat(n) if running_var is not None else None
+    w = weight.repeat(n) if weight is not None else None
+    b = bias.repeat(n) if bias is not None else None
+    out = batch_norm(flat, rm, rv, w, b, use_input_stats, momentum, eps)
+    if running_mean is not None and use_input_stats:
+        with no_grad():
+            running_mean.copy_(rm.reshape(n, c).mean(0))
+            running_var.copy_(rv.reshape(n, c).mean(0))
+    return out.reshape(input.shape)
+
+
+class GroupNorm(Module):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(Module):
+    _ranks = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        if affine:
+            self.weight = Parameter(_creation.ones(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_creation.zeros(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", _creation.zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", _creation.ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", _creation.tensor(0, dtype=_dtype.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def forward(self, input):
+        if input.ndim not in self._ranks:
+            raise ValueError(f"expected {self._ranks[0]}D or {self._ranks[1]}D input (got {input.ndim}D input)")
+        unbatched = input.ndim == self._ranks[0]
+        x = input.unsqueeze(0) if unbatched else input
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats, self.momentum if self.momentum is not None
+                            else 0.1, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    _ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    _ranks = (3, 4)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def _adaptive_max(input, output_size, spatial, return_indices, op):
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not provided")
+    sizes = (output_size,) * spatial if isinstance(output_size, numbers.Integral) or output_size is None \
+        else tuple(output_size)
+    out = input
+    for axis, o in enumerate(sizes):
+        d = input.ndim - spatial + axis
+        n = input.shape[d]
+        o = n if o is None else int(o)
+        lead = (slice(None),) * d
+        parts = [out[lead + (slice((i * n) // o, -((-(i + 1) * n) // o)),)].amax(d, keepdim=True) for i in range(o)]
+        out = parts[0] if len(parts) == 1 else _cat(parts, d)
+    return out
+
+
+def _cat(parts, d):
+    from ..ops.shape import cat
+    return cat(parts, d)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    from ..ops.composite_entry import composite_op  # PyTorch pools a 2-D view and squeezes it
+    return composite_op("SqueezeBackward1",
+                        lambda x: _adaptive_max(x, output_size, 1, return_indices, "adaptive_max_pool1d"), input)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    from ..ops.composite_entry import composite_op
+    return composite_op("AdaptiveMaxPool2DBackward0",
+                        lambda x: _adaptive_max(x, output_size, 2, return_indices, "adaptive_max_pool2d"), input)
+
+
+class AdaptiveMaxPool1d(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
+    def forward(self, input):
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+# ---------------------------------------------------------------- bilinear
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., o] = input1 @ weight[o] @ input2 + bias[o]``."""
+    from ..ops.einsum import einsum
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else ew.add(out, bias)
+
+
+class Bilinear(Module):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(_creation.empty(out_features, in1_features, in2_features, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(_creation.empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+MODULES = ["SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "SoftMarginLoss", "PReLU", "GLU", "Softmax2d",
+           "Hardshrink", "Softshrink", "Dropout1d", "Dropout2d", "Dropout3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+           "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
+           "CircularPad3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "Bilinear"]
+FUNCTIONAL = {
+    "kl_div": kl_div, "margin_ranking_loss": margin_ranking_loss, "soft_margin_loss": soft_margin_loss,
+    "prelu": prelu, "glu": glu, "hardshrink": hardshrink, "softshrink": softshrink, "dropout1d": dropout1d,
+    "dropout2d": dropout2d, "dropout3d": dropout3d, "pixel_shuffle": pixel_shuffle,
+    "pixel_unshuffle": pixel_unshuffle, "group_norm": group_norm, "instance_norm": instance_norm,
+    "adaptive_max_pool1d": adaptive_max_pool1d, "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear,
+}

@@ -1,0 +1,131 @@
+"""``ConvTranspose1d``/``ConvTranspose2d`` (and ``F.conv_transpose1d/2d``) with PyTorch's
+parameters, initialisation and repr: the gradient of a convolution with respect to its input,
+computed as a convolution of the input spread out by ``stride`` (zeros between its
+elements), padded by ``dilation * (kernel - 1) - padding``, with the kernel flipped and its
+channel axes swapped."""
+import math
+
+import numpy as np
+
+from .. import _creation, _dtype
+from ..ops import shape as sh
+from ..ops.composite_entry import composite_op
+from ..ops.nn_ops import pad
+from ..ops.windows import conv1d, conv2d
+from . import init
+from .conv import _ntuple
+from .module import Module
+from .parameter import Parameter
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, n):
+    stride, padding = _ntuple(stride, n), _ntuple(padding, n)
+    output_padding, dilation = _ntuple(output_padding, n), _ntuple(dilation, n)
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"conv_transpose{n}d: Expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but "
+                           f"got input of size: {list(input.shape)}")
+    if input.shape[-n - 1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got "
+                           f"{input.shape[-n - 1]} channels instead")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise RuntimeError("output padding must be smaller than either stride or dilation")
+    kernel = tuple(weight.shape[2:])
+
+    def compute(x, w, *b):
+        if any(s > 1 for s in stride):  # zeros between the input's elements
+            sizes = tuple(x.shape[:2]) + tuple((length - 1) * s + 1 for length, s in zip(x.shape[2:], stride))
+            grid = np.zeros(sizes, bool)
+            grid[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = True
+            ids = np.flatnonzero(grid)
+            x = sh.scatter_flat(x.reshape(-1), ids, sizes)
+        amounts = []
+        for k, p, d, op in zip(reversed(kernel), reversed(padding), reversed(dilation), reversed(output_padding)):
+            edge = d * (k - 1) - p
+            amounts += [edge, edge + op]
+        if any(amounts):
+            x = pad(x, tuple(amounts))
+        g = groups
+        flipped = w.flip(tuple(range(2, 2 + n)))
+        cin, cout = w.shape[0], w.shape[1]
+        turned = flipped.reshape(g, cin // g, cout, *kernel).transpose(1, 2).reshape(g * cout, cin // g, *kernel)
+        conv = conv2d if n == 2 else conv1d
+        return conv(x, turned, b[0] if b else None, 1, 0, dilation, g)
+    unbatched = input.ndim == n + 1  # as PyTorch's: the batched op between an unsqueeze and a squeeze
+    tensors = (input.unsqueeze(0) if unbatched else input, weight) + ((bias,) if bias is not None else ())
+    out = composite_op("ConvolutionBackward0", compute, *tensors)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+class _ConvTransposeNd(Module):
+    _spatial = 0
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        n = self._spatial
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = _ntuple(kernel_size, n), _ntuple(stride, n), _ntuple(padding, n)
+        self.dilation, self.output_padding = _ntuple(dilation, n), _ntuple(output_padding, n)
+        self.groups, self.padding_mode, self.transposed = groups, padding_mode, True
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        self.weight = Parameter(_creation.empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype,
+                                                device=device))
+        if bias:
+            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError(f"{type(self).__name__}: output_size= is not provided; give output_padding")
+        return _conv_transpose(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                               self.groups, self.dilation, self._spatial)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _spatial = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _spatial = 2

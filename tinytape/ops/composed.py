@@ -1,0 +1,630 @@
+"""More of PyTorch's functions, each a few recorded ops: aliases (``concat``, ``broadcast_to``,
+``ger``, ``msort``), the splits of numpy (``hsplit``, ``vsplit``, ``dsplit``), products
+(``inner``, ``vdot``, ``kron``, ``tensordot``, ``chain_matmul``/``linalg.multi_dot``), block and
+index builders (``block_diag``, ``cartesian_prod``, ``combinations``, ``triu_indices``,
+``tril_indices``, ``diag_embed``, ``diagflat``), ``quantile``/``nanquantile``, ``index_copy``,
+``index_put``, ``frac``, ``new_full``, and ``finfo``/``iinfo``."""
+import itertools
+import math
+import numbers
+
+import ml_dtypes
+import numpy as np
+
+from .. import _creation, _dtype
+from .._tensor import Tensor, _wrap_dim
+from . import elementwise as ew
+from . import shape as sh
+from .windows import _check_tensor, _constant
+
+
+def _tensors(args, op):
+    tensors = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+    for t in tensors:
+        _check_tensor(t, op, "tensors")
+    return tensors
+
+
+# ---------------------------------------------------------------- aliases
+
+
+def broadcast_to(input, size):
+    return input.expand(*size) if isinstance(size, (tuple, list)) else input.expand(size)
+
+
+def concat(tensors, dim=0):
+    return sh.cat(tensors, dim)
+
+
+def msort(input):
+    return input.sort(dim=0)[0]
+
+
+def frac(input):
+    """``input - trunc(input)``, as PyTorch computes it (the sign of ``input`` kept)."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    from .composite_entry import composite_op
+    return composite_op("FracBackward0", lambda x: ew.sub(x, x.trunc()), input)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _creation.full(tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+
+
+def xlogy(input, other):
+    """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+    name = "XlogyBackward1" if not isinstance(input, Tensor) else "XlogyBackward2" if not isinstance(other, Tensor) \
+        else "XlogyBackward0"  # the number's side named, as PyTorch's overloads
+    if not isinstance(input, Tensor):
+        input = _creation.tensor(input, dtype=other.dtype if other.dtype.is_floating_point else None)
+    if not isinstance(other, Tensor):
+        other = _creation.tensor(other, dtype=input.dtype if input.dtype.is_floating_point else None)
+    from .composite_entry import composite_op
+
+    def compute(x, y):
+        out = ew.where(ew.eq(x, 0), 0.0, ew.mul(x, y.log()))
+        return ew.where(ew.ne(y, y), math.nan, out)
+    return composite_op(name, compute, input, other)
+
+
+def data_ptr(self):
+    """The address of the tensor's first element (a view's lies inside its base's storage)."""
+    data = self._data
+    if hasattr(data, "ctypes"):
+        return int(data.ctypes.data)
+    interface = getattr(data, "__cuda_array_interface__", None)
+    return int(interface["data"][0]) if interface else id(data)
+
+
+def storage_offset(self):
+    """Elements between the start of the storage a view shares and the view's first one."""
+    if self._view is None or self.numel() == 0:
+        return 0
+    _, ids = sh.view_base_and_ids(self)
+    return int(ids.reshape(-1)[0])
+
+
+# ---------------------------------------------------------------- numpy's splits
+
+
+def _numpy_split(input, spec, dim, op, min_dims):
+    from .stacks import tensor_split
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{op} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                           f"with {input.ndim} dimensions!")
+    if isinstance(spec, numbers.Integral):
+        size = input.shape[dim]
+        if spec == 0 or size % spec:
+            raise RuntimeError(f"torch.{op} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {spec}!")
+    return tensor_split(input, spec, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _numpy_split(input, indices_or_sections, 0 if input.ndim == 1 else 1, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _numpy_split(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _numpy_split(input, indices_or_sections, 2, "dsplit", 3)
+
+
+# ---------------------------------------------------------------- products
+
+
+def inner(input, other):
+    """Sums of products over the last dims: shape ``input.shape[:-1] + other.shape[:-1]``."""
+    _check_tensor(input, "inner", "input")
+    _check_tensor(other, "inner", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return ew.mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
+
+
+def vdot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return input.dot(other)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract ``a``'s dims ``dims[0]`` with ``b``'s ``dims[1]`` (an int n: a's last n with
+    b's first n), as one matrix product of the permuted, flattened operands."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, numbers.Integral):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, numbers.Integral) else list(da)
+        db = [db] if isinstance(db, numbers.Integral) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(da)} and {len(db)}")
+    da = [_wrap_dim(d, a.ndim, "tensordot") for d in da]
+    db = [_wrap_dim(d, b.ndim, "tensordot") for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
+                               f"and second has size {b.shape[j]} in dim {j}")
+    free_a = [i for i in range(a.ndim) if i not in da]
+    free_b = [j for j in range(b.ndim) if j not in db]
+    k = math.prod(a.shape[i] for i in da)
+    left = a.permute(*(free_a + da)).reshape(math.prod(a.shape[i] for i in free_a), k)
+    right = b.permute(*(db + free_b)).reshape(k, math.prod(b.shape[j] for j in free_b))
+    result = left.matmul(right).reshape(*([a.shape[i] for i in free_a] + [b.shape[j] for j in free_b]))
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def kron(input, other):
+    from .composite_entry import composite_op
+    return composite_op("UnsafeViewBackward0", _kron, input, other)
+
+
+def _kron(input, other):
+    n = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
+    spread_a = a.reshape(tuple(s for d in a.shape for s in (d, 1)))
+    spread_b = b.reshape(tuple(s for d in b.shape for s in (1, d)))
+    return ew.mul(spread_a, spread_b).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)`` (``input`` ignored where beta is 0)."""
+    from .composite_entry import composite_op
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1.ndim}-D and {vec2.ndim}-D")
+
+    def compute(x, a, b):
+        prod = ew.mul(a.unsqueeze(1), b.unsqueeze(0))
+        prod = prod if alpha == 1 else ew.mul(prod, alpha)
+        if beta == 0:  # input's values (NaN included) are not read
+            return ew.add(prod, _creation.zeros(*x.shape, dtype=x.dtype, device=x.device))
+        return ew.add(x if beta == 1 else ew.mul(x, beta), prod)
+    return composite_op("AddrBackward0", compute, input, vec1, vec2)
+
+
+def chain_matmul(*matrices):
+    return multi_dot(matrices, "chain_matmul")
+
+
+def multi_dot(tensors, op="linalg.multi_dot"):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op}(): expected at least 2 tensors but got 0")
+    if len(tensors) == 1:
+        if op == "chain_matmul":
+            return tensors[0]
+        raise RuntimeError(f"{op}(): expected at least 2 tensors but got 1")
+    first_1d, last_1d = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    mats = [t.unsqueeze(0) if i == 0 and first_1d else t.unsqueeze(1) if i == len(tensors) - 1 and last_1d else t
+            for i, t in enumerate(tensors)]
+    for i, t in enumerate(mats):
+        if t.ndim != 2:
+            raise RuntimeError(f"{op}(): tensor {i} must be 2D but got {tensors[i].ndim}D")
+    result = _cheapest_product(mats)
+    if first_1d:
+        result = result.squeeze(0)
+    if last_1d:
+        result = result.squeeze(-1)
+    return result
+
+
+def _cheapest_product(mats):
+    """The product in the order of fewest multiplications (the matrix-chain order PyTorch uses)."""
+    n = len(mats)
+    if n == 2:
+        return mats[0].mm(mats[1])
+    p = [mats[0].shape[0]] + [m.shape[1] for m in mats]
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def product(i, j):
+        if i == j:
+            return mats[i]
+        k = split[i][j]
+        return product(i, k).mm(product(k + 1, j))
+    return product(0, n - 1)
+
+
+# ---------------------------------------------------------------- builders
+
+
+def block_diag(*tensors):
+    from .composite_entry import composite_op
+    tensors = _tensors(tensors, "block_diag")
+    if not tensors:
+        return _creation.empty(1, 0)
+    return composite_op("BlockDiagBackward0", _block_diag, *tensors)
+
+
+def _block_diag(*tensors):
+    tensors = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim != 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t.ndim} dimensions")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = _dtype.promote(dtype, t.dtype)
+    width = sum(t.shape[1] for t in tensors)
+    rows, left = [], 0
+    for t in tensors:
+        t = t if t.dtype is dtype else ew.to_dtype(t, dtype)
+        r, c = t.shape
+        parts = [_creation.zeros(r, left, dtype=dtype, device=t.device), t,
+                 _creation.zeros(r, width - left - c, dtype=dtype, device=t.device)]
+        rows.append(sh.cat(parts, 1))
+        left += c
+    return sh.cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    tensors = _tensors(tensors, "cartesian_prod")
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    from .composite import meshgrid
+    return sh.stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _creation.empty(0, dtype=input.dtype, device=input.device)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    ids = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    if ids.shape[0] == 0:
+        return _creation.empty(0, r, dtype=input.dtype, device=input.device)
+    return sh.take_flat(input, ids)
+
+
+def _tri_indices(row, col, offset, dtype, device, upper, op):
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row and col must be non-negative, got {row} and {col}")
+    r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return _creation.tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dtype or _dtype.int64,
+                            device=device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, device, True, "triu_indices")
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, device, False, "tril_indices")
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices with ``input``'s last dim on their ``offset``-th diagonal (zeros elsewhere)."""
+    from .composite_entry import composite_op
+    return composite_op("DiagEmbedBackward0", lambda x: _diag_embed(x, offset, dim1, dim2), input)
+
+
+def _diag_embed(input, offset, dim1, dim2):
+    n = input.shape[-1] + abs(offset)
+    length = input.shape[-1]
+    rows = np.arange(length) + max(-offset, 0)
+    cols = np.arange(length) + max(offset, 0)
+    source = np.zeros((n, n), np.int64)
+    on = np.zeros((n, n), bool)
+    source[rows, cols], on[rows, cols] = np.arange(length), True
+    gathered = input[..., _creation.tensor(source.reshape(-1), device=input.device)] if length else \
+        _creation.zeros(*input.shape[:-1], n * n, dtype=input.dtype, device=input.device)
+    zero = False if input.dtype is _dtype.bool_ else 0
+    out = ew.where(_constant(input, on.reshape(-1), _dtype.bool_), gathered, zero)
+    out = out.reshape(*input.shape[:-1], n, n)
+    nd = out.ndim
+    d1, d2 = _wrap_dim(dim1, nd, "diag_embed"), _wrap_dim(dim2, nd, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if (d1, d2) != (nd - 2, nd - 1):
+        out = out.movedim((nd - 2, nd - 1), (d1, d2))
+    return out
+
+
+def diagflat(input, offset=0):
+    from .composite import diag
+    return diag(input.reshape(-1), offset)
+
+
+# ---------------------------------------------------------------- quantiles
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
+    _check_tensor(input, op)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                           f"Got {interpolation}")
+    scalar_q = not isinstance(q, Tensor) or q.ndim == 0
+    qs = np.atleast_1d(np.asarray(q.tolist() if isinstance(q, Tensor) else q, dtype=np.float64))
+    if isinstance(q, Tensor) and q.ndim > 1:
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+    if np.any((qs < 0) | (qs > 1)):
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    if dim is None:
+        x, d = input.reshape(-1), 0
+    else:
+        x, d = input, _wrap_dim(dim, input.ndim, op)
+    x = x.movedim(d, -1)
+    n = x.shape[-1]
+    if n == 0:
+        raise IndexError(f"{op}() input tensor cannot be empty")
+    ordered = x.sort(-1)[0]  # NaN sorts last
+    nan_count = ew.ne(x, x).sum(-1, keepdim=True)
+    valid = ew.sub(n, nan_count) if ignore_nan else _creation.full_like(nan_count, n)
+    qt = _constant(x, qs, x.dtype)
+    rank = ew.mul(ew.sub(ew.to_dtype(valid, x.dtype), 1), qt)  # (..., len(q))
+    if interpolation == "lower":
+        rank = rank.floor()
+    elif interpolation == "higher":
+        rank = rank.ceil()
+    elif interpolation == "nearest":
+        rank = rank.round()
+    rank = rank.clamp(min=0)
+    below = rank.floor().long().clamp(max=n - 1)
+    above = rank.ceil().long().clamp(max=n - 1)
+    lo, hi = ordered.gather(-1, below), ordered.gather(-1, above)
+    if interpolation == "midpoint":
+        weight = ew.mul(ew.to_dtype(ew.ne(below, above), x.dtype), 0.5)
+    else:
+        weight = ew.sub(rank, below.to(x.dtype))
+    from .assorted import lerp
+    out = lerp(lo, hi, weight)
+    has_nan = ew.gt(nan_count, 0)
+    if ignore_nan:
+        has_nan = ew.eq(nan_count, n)
+    out = ew.where(has_nan, math.nan, out)
+    out = out.movedim(-1, 0)  # (len(q), ...)
+    if keepdim:
+        out = out.unsqueeze(d + 1) if dim is not None else out.reshape((len(qs),) + (1,) * input.ndim)
+    return out[0] if scalar_q else out
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    from .composite_entry import composite_op  # PyTorch's last step is a squeeze, whatever the arguments
+    return composite_op("SqueezeBackward4", lambda x: _quantile(x, q, dim, keepdim, interpolation, False, "quantile"),
+                        input)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    from .composite_entry import composite_op
+    return composite_op("SqueezeBackward4",
+                        lambda x: _quantile(x, q, dim, keepdim, interpolation, True, "nanquantile"), input)
+
+
+# ---------------------------------------------------------------- writes at indices
+
+
+def index_copy(input, dim, index, source):
+    out = input.clone()
+    d = _wrap_dim(dim, input.ndim, "index_copy") if input.ndim else 0
+    out[(slice(None),) * d + (index,)] = source
+    return out
+
+
+def index_copy_(self, dim, index, source):
+    d = _wrap_dim(dim, self.ndim, "index_copy_") if self.ndim else 0
+    self[(slice(None),) * d + (index,)] = source
+    return self
+
+
+def index_put_(self, indices, values, accumulate=False):
+    indices = tuple(indices)
+    if not accumulate:
+        self[indices] = values
+        return self
+    positions = np.arange(self.numel()).reshape(tuple(self.shape))[tuple(
+        i.numpy() if isinstance(i, Tensor) else i for i in indices)]
+    ids = _creation.tensor(np.asarray(positions, np.int64).reshape(-1), device=self.device)
+    vals = values.to(self.dtype).expand(*positions.shape).reshape(-1) if isinstance(values, Tensor) else \
+        _creation.full((ids.shape[0],), values, dtype=self.dtype, device=self.device)
+    return self._inplace("index_put_", lambda x, v: x.reshape(-1).index_add(0, ids, v).reshape(x.shape), vals)
+
+
+def index_put(input, indices, values, accumulate=False):
+    from .composite_entry import composite_op
+    if isinstance(values, Tensor):
+        return composite_op("IndexPutBackward0", lambda x, v: index_put_(x.clone(), indices, v, accumulate),
+                            input, values)
+    return composite_op("IndexPutBackward0", lambda x: index_put_(x.clone(), indices, values, accumulate), input)
+
+
+# ---------------------------------------------------------------- dtype limits
+
+
+class finfo:
+    """The limits of a floating dtype, as ``torch.finfo``."""
+
+    def __init__(self, type=None):
+        dtype = _dtype.as_dtype(type) if type is not None else _dtype.get_default_dtype()
+        if not dtype.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            f"'{dtype.name}'")
+        info = ml_dtypes.finfo(dtype.np) if dtype is _dtype.bfloat16 else np.finfo(dtype.np)
+        self.bits, self.dtype = info.bits, dtype.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype, as ``torch.iinfo``."""
+
+    def __init__(self, type):
+        dtype = _dtype.as_dtype(type)
+        if dtype.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            f"'{dtype.name}'")
+        info = np.iinfo(np.uint8 if dtype is _dtype.bool_ else dtype.np)
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), dtype.name
+
+    def __repr__(self):
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values by
+    default); integer tensors come back as a copy."""
+    _check_tensor(input, "nan_to_num")
+    if not input.dtype.is_floating_point:
+        return input.clone()
+    info = finfo(input.dtype)
+    high = info.max if posinf is None else posinf
+    low = info.min if neginf is None else neginf
+    from .composite_entry import composite_op
+
+    def compute(x):
+        out = ew.where(ew.eq(x, math.inf), high, x)
+        out = ew.where(ew.eq(x, -math.inf), low, out)
+        return ew.where(ew.ne(x, x), nan, out)
+    return composite_op("NanToNumBackward0", compute, input)
+
+
+def unfold(self, dimension, size, step):
+    """Windows of ``size`` elements every ``step`` along ``dimension``: that dim becomes the
+    windows' count and a last dim of ``size`` is added (``Tensor.unfold``)."""
+    d = _wrap_dim(dimension, self.ndim, "unfold") if self.ndim else 0
+    n = self.shape[d] if self.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    starts = np.arange(0, n - size + 1, step)
+    ids = (starts[:, None] + np.arange(size)[None, :]).reshape(-1)
+    from .composite_entry import composite_op
+
+    def compute(x):
+        if x.ndim == 0:
+            return x.reshape(1)
+        picked = x.index_select(d, _creation.tensor(ids, device=x.device))
+        shape = tuple(x.shape[:d]) + (len(starts), size) + tuple(x.shape[d + 1:])
+        return picked.reshape(shape).movedim(d + 1, -1)
+    return composite_op("UnfoldBackward0", compute, self)
+
+
+# ---------------------------------------------------------------- in-place forms
+
+
+def _inplace_form(name):
+    """``Tensor.<name>_``: the out-of-place method's result written into the tensor (the
+    recording, version counter and view rules of ``Tensor._inplace``)."""
+    def method(self, *args, **kwargs):
+        fn = getattr(Tensor, name)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        others = [a for a in args if not isinstance(a, Tensor)]
+        if others and tensors:  # keep the argument order: close over everything but self
+            return self._inplace(f"{name}_", lambda x: fn(x, *args, **kwargs))
+        return self._inplace(f"{name}_", lambda x, *t: fn(x, *t, *others, **kwargs), *tensors)
+    method.__name__ = method.__qualname__ = f"{name}_"
+    return method
+
+
+# methods PyTorch has an in-place form of, whose result keeps the tensor's shape
+INPLACE_FORMS = ("abs", "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "frac", "sign", "sigmoid", "tanh", "log",
+                 "log2", "log10", "log1p", "expm1", "exp2", "reciprocal", "square", "sin", "cos", "tan", "asin",
+                 "acos", "atan", "sinh", "cosh", "fmod", "remainder", "clip", "atan2", "cumsum", "cumprod",
+                 "hypot", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not", "erf",
+                 "erfinv", "nan_to_num", "deg2rad", "rad2deg", "xlogy", "maximum", "minimum", "fmax", "fmin",
+                 "tril", "triu", "masked_fill", "index_fill", "clamp_min", "clamp_max", "float_power",
+                 "logit", "heaviside", "copysign", "floor_divide", "true_divide", "multiply", "divide",
+                 "subtract", "negative", "absolute", "arctan2", "gcd", "lcm", "sub", "ne", "eq", "lt", "le",
+                 "gt", "ge", "mul", "div")
+
+
+def _shape_inplace(name):
+    """``t_``/``transpose_``/``unsqueeze_``/``squeeze_``: the tensor becomes the view (a
+    tensor nothing records, as shape changes in place are; a recorded one is refused)."""
+    def method(self, *args):
+        if self._requires_grad and _grad_enabled():
+            raise RuntimeError(f"{name}_(): changing the shape of a tensor that requires grad in place is not "
+                               f"supported here; use the out-of-place {name}()")
+        out = getattr(Tensor, name)(self, *args)
+        self._data = out._data
+        return self
+    method.__name__ = method.__qualname__ = f"{name}_"
+    return method
+
+
+def _grad_enabled():
+    from .._grad_mode import is_grad_enabled
+    return is_grad_enabled()
+
+
+def resize_(self, *sizes):
+    """The tensor with ``sizes``, keeping its leading elements (new ones uninitialised)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = math.prod(shape)
+    flat = self._backend.contiguous(self._data).reshape(-1)
+    if n <= flat.shape[0]:
+        data = flat[:n].reshape(shape)
+    else:
+        data = self._backend.empty(shape, flat.dtype)
+        data.reshape(-1)[:flat.shape[0]] = flat
+    self._data = self._backend.contiguous(data)
+    self._version[0] += 1
+    return self
+
+
+# ---------------------------------------------------------------- where each name is exported
+
+FUNCTIONS = {
+    "broadcast_to": broadcast_to, "concat": concat, "concatenate": concat, "msort": msort, "frac": frac,
+    "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr,
+    "tensordot": tensordot, "kron": kron, "chain_matmul": chain_matmul, "block_diag": block_diag,
+    "cartesian_prod": cartesian_prod, "combinations": combinations, "triu_indices": triu_indices,
+    "tril_indices": tril_indices, "diag_embed": diag_embed, "diagflat": diagflat, "quantile": quantile,
+    "nanquantile": nanquantile, "index_copy": index_copy, "index_put": index_put, "finfo": finfo, "iinfo": iinfo,
+    "xlogy": xlogy, "nan_to_num": nan_to_num,
+}
+METHODS = {
+    "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
+    "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
+    "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
+    "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
+    "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
+    "nan_to_num": nan_to_num,
+    **{f"{name}_": _shape_inplace(name) for name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims")},
+    "frac_": lambda self: self._inplace("frac_", frac),
+    "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
+    "itemsize": property(lambda self: self.dtype.itemsize),
+}
+def vecdot(x, y, *, dim=-1):
+    return ew.mul(x, y).sum(dim)
+
+
+LINALG = {"multi_dot": multi_dot, "vecdot": vecdot}
