@@ -131,16 +131,25 @@ def bounds(program):
             i += p
         plain = i
     runs(plain, n)
-    return [piece for start, stop in out for piece in _around_host_calls(program, start, stop)]
+    made_at = {}  # buffer -> the call that made it
+    for i, call in enumerate(program.capture.calls):
+        for b in (call[4] if isinstance(call[4], tuple) else () if call[4] is None else (call[4],)):
+            made_at.setdefault(b, i)
+    return [piece for start, stop in out for piece in _around_host_calls(program, start, stop, made_at)]
 
 
-def _own_part(program, call):
+def _own_part(program, call, start, made_at):
     """A call replayed as a part of its own between fused ones: a kernel the fused
     generator has no rule for (a random draw, a list of buffers), a transcendental unary
-    op (``_host_call``), or basic indexing (``xs[t]`` in a loop over time steps: its offset
-    differs from step to step, the fused parts around it do not)."""
+    op (``_host_call``), or basic indexing of a buffer made before the part starts (``xs[t]``
+    in a loop over time steps: its offset differs from step to step, the fused parts
+    around it do not; a slice of a value the part computes, ``gates.chunk(3)``, is the same
+    in every step and fuses)."""
     from .codegen import _Generator
-    return call[1] == "index" or not hasattr(_Generator, "_k_" + call[1]) or _host_call(program, call)
+    if call[1] == "index":
+        source = call[2][0]
+        return source[0] != "b" or made_at.get(source[1], -1) < start
+    return not hasattr(_Generator, "_k_" + call[1]) or _host_call(program, call)
 
 
 def _host_call(program, call):
@@ -152,10 +161,10 @@ def _host_call(program, call):
         and args_t[1][0] == "b" and host_unary(args_t[0][1], program.capture.arrays[args_t[1][1]].dtype)
 
 
-def _around_host_calls(program, start, stop):
+def _around_host_calls(program, start, stop, made_at):
     calls, pieces, at = program.capture.calls, [], start
     for i in range(start, stop):
-        if _own_part(program, calls[i]):
+        if _own_part(program, calls[i], start, made_at):
             if at < i:
                 pieces.append((at, i))
             pieces.append((i, i + 1))
