@@ -159,3 +159,19 @@ def test_a_call_the_generator_cannot_take_replays_alone_and_the_rest_fuses():
     entry = next(iter(compiled.programs.values()))[0]
     assert entry.kind == "fused"
     assert entry.program.not_fused is not None
+
+
+def test_an_arguments_gradient_in_another_layout_is_another_signature():
+    w = _x(9, (3, 4))
+
+    def step(x):
+        (x * w).sum().backward()
+        return x.grad.sum(0)  # a sum walks the gradient through the strides it was traced with
+    compiled = tinytape.compile(step)
+    for i in range(4):
+        xs = [_x(i, (3, 4)).requires_grad_() for _ in range(2)]
+        g = _x(10 + i, (3, 4)) if i < 2 else _x(10 + i, (4, 3)).t()
+        for x in xs:
+            x.grad = g.clone() if i < 2 else g.t().clone().t()
+        np.testing.assert_array_equal(compiled(xs[0]).numpy(), step(xs[1]).numpy())
+    assert compiled.traces == 2

@@ -337,7 +337,7 @@ def _signature(args, kwargs, tensors):
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
-                      a._grad is None, a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
+                      a._grad is None or _grad_layout(a), a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
                       a._retains_grad) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 
@@ -346,7 +346,7 @@ def _signature(args, kwargs, tensors):
             tensors.append(v)
             d = v._data
             return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None, v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad)
+                    v._grad is None or _grad_layout(v), v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad)
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
         if type(v) in (float, complex):
@@ -358,6 +358,13 @@ def _signature(args, kwargs, tensors):
         return ("id", id(v), type(v))  # the object itself; its contents are guarded
     key = tuple(sig(a) for a in args) + tuple((k, sig(v)) for k, v in kwargs.items()) + mode
     return key + _sharing(tensors) if len(tensors) > 1 else key
+
+
+def _grad_layout(t):
+    """An argument's ``.grad`` layout: a program reads the gradient through the strides it
+    was traced with (a sum's kernel walks them), so another layout is another signature."""
+    g = t._grad._data
+    return (g.shape, g.dtype.str, g.strides)
 
 
 def _storage(t):
