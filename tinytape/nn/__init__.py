@@ -21,6 +21,7 @@ from .lazy import LazyLinear, UninitializedParameter
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
+from . import norms_pools as _norms_pools
 from . import rnn_utils as _rnn_utils
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
 
@@ -29,10 +30,11 @@ functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, con
 utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 
-globals().update({name: getattr(_breadth, name) for name in _breadth.MODULES})
-for _name, _fn in _breadth.FUNCTIONAL.items():
-    if not hasattr(functional, _name):
-        setattr(functional, _name, _fn)
+for _family in (_breadth, _norms_pools):
+    globals().update({name: getattr(_family, name) for name in _family.MODULES})
+    for _name, _fn in _family.FUNCTIONAL.items():
+        if not hasattr(functional, _name):
+            setattr(functional, _name, _fn)
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",

@@ -2,18 +2,15 @@
 initialisation and reprs: losses (``SmoothL1Loss``, ``KLDivLoss``, ``MarginRankingLoss``,
 ``SoftMarginLoss``), activations (``PReLU``, ``GLU``, ``Softmax2d``, ``Hardshrink``,
 ``Softshrink``), channel dropout (``Dropout1d/2d/3d``), padding modules, ``Upsample``,
-``GroupNorm``, ``InstanceNorm1d/2d``, ``AdaptiveMaxPool1d/2d``, ``PixelShuffle``/
-``PixelUnshuffle`` and ``Bilinear``, with their functional forms."""
-import math
+``PixelShuffle``/
+``PixelUnshuffle``, with their functional forms (normalisation, adaptive max pooling and
+``Bilinear``: ``norms_pools.py``)."""
 import numbers
 import warnings
 
-from .. import _creation, _dtype
-from .._grad_mode import no_grad
-from .._tensor import Tensor
+from .. import _creation
 from ..ops import elementwise as ew
 from ..ops.composed import xlogy
-from ..ops.normalization import batch_norm
 from . import functional as F
 from . import init
 from .loss import _Loss
@@ -421,230 +418,15 @@ class PixelUnshuffle(Module):
         return f"downscale_factor={self.downscale_factor}"
 
 
-# ---------------------------------------------------------------- normalisation
-
-
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """Normalise each sample's channels in ``num_groups`` groups (batch statistics of the
-    (1, N * groups, ...) view), then scale and shift per channel."""
-    if input.ndim < 2:
-        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
-    n, c = input.shape[0], input.shape[1]
-    if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
-                           f"shape {list(input.shape)} and num_groups={num_groups}")
-    from ..ops.composite_entry import composite_op
-    shape = (1, c) + (1,) * (input.ndim - 2)
-
-    def compute(x, *affine):
-        out = batch_norm(x.reshape(1, n * num_groups, -1), None, None, None, None, True, 0.0, eps).reshape(x.shape)
-        w, b = (list(affine) + [None, None])[:2] if weight is not None else (None, affine[0] if affine else None)
-        if w is not None:
-            out = ew.mul(out, w.reshape(shape))
-        if b is not None:
-            out = ew.add(out, b.reshape(shape))
-        return out
-    return composite_op("NativeGroupNormBackward0", compute, input, *[t for t in (weight, bias) if t is not None])
-
-
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-5):
-    """Batch norm of the (1, N * C, ...) view, as PyTorch computes it; running statistics are
-    the channels' means over the batch."""
-    n, c = input.shape[0], input.shape[1]
-    flat = input.reshape(1, n * c, *input.shape[2:])
-    rm = running_mean.repeat(n) if running_mean is not None else None
-    rv = running_var.repeat(n) if running_var is not None else None
-    w = weight.repeat(n) if weight is not None else None
-    b = bias.repeat(n) if bias is not None else None
-    out = batch_norm(flat, rm, rv, w, b, use_input_stats, momentum, eps)
-    if running_mean is not None and use_input_stats:
-        with no_grad():
-            running_mean.copy_(rm.reshape(n, c).mean(0))
-            running_var.copy_(rv.reshape(n, c).mean(0))
-    return out.reshape(input.shape)
-
-
-class GroupNorm(Module):
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
-        super().__init__()
-        if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
-        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
-
-    def forward(self, input):
-        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.bias is not None}")
-
-
-class _InstanceNorm(Module):
-    _ranks = ()
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
-                 device=None, dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-        if affine:
-            self.weight = Parameter(_creation.ones(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(_creation.zeros(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", _creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", _creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", _creation.tensor(0, dtype=_dtype.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def forward(self, input):
-        if input.ndim not in self._ranks:
-            raise ValueError(f"expected {self._ranks[0]}D or {self._ranks[1]}D input (got {input.ndim}D input)")
-        unbatched = input.ndim == self._ranks[0]
-        x = input.unsqueeze(0) if unbatched else input
-        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, self.momentum if self.momentum is not None
-                            else 0.1, self.eps)
-        return out.squeeze(0) if unbatched else out
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
-
-
-class InstanceNorm1d(_InstanceNorm):
-    _ranks = (2, 3)
-
-
-class InstanceNorm2d(_InstanceNorm):
-    _ranks = (3, 4)
-
-
-# ---------------------------------------------------------------- pooling
-
-
-def _adaptive_max(input, output_size, spatial, return_indices, op):
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not provided")
-    sizes = (output_size,) * spatial if isinstance(output_size, numbers.Integral) or output_size is None \
-        else tuple(output_size)
-    out = input
-    for axis, o in enumerate(sizes):
-        d = input.ndim - spatial + axis
-        n = input.shape[d]
-        o = n if o is None else int(o)
-        lead = (slice(None),) * d
-        parts = [out[lead + (slice((i * n) // o, -((-(i + 1) * n) // o)),)].amax(d, keepdim=True) for i in range(o)]
-        out = parts[0] if len(parts) == 1 else _cat(parts, d)
-    return out
-
-
-def _cat(parts, d):
-    from ..ops.shape import cat
-    return cat(parts, d)
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    from ..ops.composite_entry import composite_op  # PyTorch pools a 2-D view and squeezes it
-    return composite_op("SqueezeBackward1",
-                        lambda x: _adaptive_max(x, output_size, 1, return_indices, "adaptive_max_pool1d"), input)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    from ..ops.composite_entry import composite_op
-    return composite_op("AdaptiveMaxPool2DBackward0",
-                        lambda x: _adaptive_max(x, output_size, 2, return_indices, "adaptive_max_pool2d"), input)
-
-
-class AdaptiveMaxPool1d(Module):
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
-
-    def forward(self, input):
-        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
-    def forward(self, input):
-        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-
-# ---------------------------------------------------------------- bilinear
-
-
-def bilinear(input1, input2, weight, bias=None):
-    """``y[..., o] = input1 @ weight[o] @ input2 + bias[o]``."""
-    from ..ops.einsum import einsum
-    out = einsum("...i,oij,...j->...o", input1, weight, input2)
-    return out if bias is None else ew.add(out, bias)
-
-
-class Bilinear(Module):
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
-        super().__init__()
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(_creation.empty(out_features, in1_features, in2_features, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        bound = 1 / math.sqrt(self.weight.shape[1])
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
-
-    def forward(self, input1, input2):
-        return bilinear(input1, input2, self.weight, self.bias)
-
-    def extra_repr(self):
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
-
-
 MODULES = ["SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "SoftMarginLoss", "PReLU", "GLU", "Softmax2d",
            "Hardshrink", "Softshrink", "Dropout1d", "Dropout2d", "Dropout3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
            "CircularPad3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "Bilinear"]
+           "PixelUnshuffle"]
 FUNCTIONAL = {
     "kl_div": kl_div, "margin_ranking_loss": margin_ranking_loss, "soft_margin_loss": soft_margin_loss,
     "prelu": prelu, "glu": glu, "hardshrink": hardshrink, "softshrink": softshrink, "dropout1d": dropout1d,
     "dropout2d": dropout2d, "dropout3d": dropout3d, "pixel_shuffle": pixel_shuffle,
-    "pixel_unshuffle": pixel_unshuffle, "group_norm": group_norm, "instance_norm": instance_norm,
-    "adaptive_max_pool1d": adaptive_max_pool1d, "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear,
+    "pixel_unshuffle": pixel_unshuffle,
 }
