@@ -1,10 +1,8 @@
 """More of PyTorch's functions, each a few recorded ops: aliases (``concat``, ``broadcast_to``,
-``ger``, ``msort``), the splits of numpy (``hsplit``, ``vsplit``, ``dsplit``), products
-(``inner``, ``vdot``, ``kron``, ``tensordot``, ``chain_matmul``/``linalg.multi_dot``), block and
-index builders (``block_diag``, ``cartesian_prod``, ``combinations``, ``triu_indices``,
-``tril_indices``, ``diag_embed``, ``diagflat``), ``quantile``/``nanquantile``, ``index_copy``,
-``index_put``, ``frac``, ``new_full``, and ``finfo``/``iinfo``."""
-import itertools
+``ger``, ``msort``), the splits of numpy (``hsplit``, ``vsplit``, ``dsplit``),
+``quantile``/``nanquantile``, ``index_copy``, ``index_put``, ``frac``, ``new_full``,
+``finfo``/``iinfo``, in-place forms, and where each name is exported (with the products of
+``contractions.py`` and the builders of ``builders.py``)."""
 import math
 import numbers
 
@@ -16,13 +14,10 @@ from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
 from .windows import _check_tensor, _constant
-
-
-def _tensors(args, op):
-    tensors = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
-    for t in tensors:
-        _check_tensor(t, op, "tensors")
-    return tensors
+from .builders import (  # noqa: F401  (exported below)
+    block_diag, cartesian_prod, combinations, triu_indices, tril_indices, diag_embed, diagflat)
+from .contractions import (  # noqa: F401
+    inner, vdot, tensordot, kron, addr, chain_matmul, multi_dot, vecdot)
 
 
 # ---------------------------------------------------------------- aliases
@@ -112,246 +107,6 @@ def vsplit(input, indices_or_sections):
 
 def dsplit(input, indices_or_sections):
     return _numpy_split(input, indices_or_sections, 2, "dsplit", 3)
-
-
-# ---------------------------------------------------------------- products
-
-
-def inner(input, other):
-    """Sums of products over the last dims: shape ``input.shape[:-1] + other.shape[:-1]``."""
-    _check_tensor(input, "inner", "input")
-    _check_tensor(other, "inner", "other")
-    if input.ndim == 0 or other.ndim == 0:
-        return ew.mul(input, other)
-    if input.shape[-1] != other.shape[-1]:
-        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
-                           f"{list(input.shape)} and {list(other.shape)}")
-    return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
-
-
-def vdot(input, other):
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return input.dot(other)
-
-
-def tensordot(a, b, dims=2, out=None):
-    """Contract ``a``'s dims ``dims[0]`` with ``b``'s ``dims[1]`` (an int n: a's last n with
-    b's first n), as one matrix product of the permuted, flattened operands."""
-    if isinstance(dims, Tensor):
-        dims = dims.tolist()
-    if isinstance(dims, numbers.Integral):
-        if dims < 0:
-            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
-    else:
-        da, db = dims
-        da = [da] if isinstance(da, numbers.Integral) else list(da)
-        db = [db] if isinstance(db, numbers.Integral) else list(db)
-    if len(da) != len(db):
-        raise RuntimeError(f"both dimension lists should have same length, got {len(da)} and {len(db)}")
-    da = [_wrap_dim(d, a.ndim, "tensordot") for d in da]
-    db = [_wrap_dim(d, b.ndim, "tensordot") for d in db]
-    for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
-                               f"and second has size {b.shape[j]} in dim {j}")
-    free_a = [i for i in range(a.ndim) if i not in da]
-    free_b = [j for j in range(b.ndim) if j not in db]
-    k = math.prod(a.shape[i] for i in da)
-    left = a.permute(*(free_a + da)).reshape(math.prod(a.shape[i] for i in free_a), k)
-    right = b.permute(*(db + free_b)).reshape(k, math.prod(b.shape[j] for j in free_b))
-    result = left.matmul(right).reshape(*([a.shape[i] for i in free_a] + [b.shape[j] for j in free_b]))
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
-
-
-def kron(input, other):
-    from .composite_entry import composite_op
-    return composite_op("UnsafeViewBackward0", _kron, input, other)
-
-
-def _kron(input, other):
-    n = max(input.ndim, other.ndim)
-    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
-    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
-    spread_a = a.reshape(tuple(s for d in a.shape for s in (d, 1)))
-    spread_b = b.reshape(tuple(s for d in b.shape for s in (1, d)))
-    return ew.mul(spread_a, spread_b).reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
-
-
-def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    """``beta * input + alpha * outer(vec1, vec2)`` (``input`` ignored where beta is 0)."""
-    from .composite_entry import composite_op
-    if vec1.ndim != 1 or vec2.ndim != 1:
-        raise RuntimeError(f"addr: Expected 1-D argument vec1 and vec2, but got {vec1.ndim}-D and {vec2.ndim}-D")
-
-    def compute(x, a, b):
-        prod = ew.mul(a.unsqueeze(1), b.unsqueeze(0))
-        prod = prod if alpha == 1 else ew.mul(prod, alpha)
-        if beta == 0:  # input's values (NaN included) are not read
-            return ew.add(prod, _creation.zeros(*x.shape, dtype=x.dtype, device=x.device))
-        return ew.add(x if beta == 1 else ew.mul(x, beta), prod)
-    return composite_op("AddrBackward0", compute, input, vec1, vec2)
-
-
-def chain_matmul(*matrices):
-    return multi_dot(matrices, "chain_matmul")
-
-
-def multi_dot(tensors, op="linalg.multi_dot"):
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError(f"{op}(): expected at least 2 tensors but got 0")
-    if len(tensors) == 1:
-        if op == "chain_matmul":
-            return tensors[0]
-        raise RuntimeError(f"{op}(): expected at least 2 tensors but got 1")
-    first_1d, last_1d = tensors[0].ndim == 1, tensors[-1].ndim == 1
-    mats = [t.unsqueeze(0) if i == 0 and first_1d else t.unsqueeze(1) if i == len(tensors) - 1 and last_1d else t
-            for i, t in enumerate(tensors)]
-    for i, t in enumerate(mats):
-        if t.ndim != 2:
-            raise RuntimeError(f"{op}(): tensor {i} must be 2D but got {tensors[i].ndim}D")
-    result = _cheapest_product(mats)
-    if first_1d:
-        result = result.squeeze(0)
-    if last_1d:
-        result = result.squeeze(-1)
-    return result
-
-
-def _cheapest_product(mats):
-    """The product in the order of fewest multiplications (the matrix-chain order PyTorch uses)."""
-    n = len(mats)
-    if n == 2:
-        return mats[0].mm(mats[1])
-    p = [mats[0].shape[0]] + [m.shape[1] for m in mats]
-    cost = [[0] * n for _ in range(n)]
-    split = [[0] * n for _ in range(n)]
-    for length in range(1, n):
-        for i in range(n - length):
-            j = i + length
-            cost[i][j] = math.inf
-            for k in range(i, j):
-                c = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
-                if c < cost[i][j]:
-                    cost[i][j], split[i][j] = c, k
-
-    def product(i, j):
-        if i == j:
-            return mats[i]
-        k = split[i][j]
-        return product(i, k).mm(product(k + 1, j))
-    return product(0, n - 1)
-
-
-# ---------------------------------------------------------------- builders
-
-
-def block_diag(*tensors):
-    from .composite_entry import composite_op
-    tensors = _tensors(tensors, "block_diag")
-    if not tensors:
-        return _creation.empty(1, 0)
-    return composite_op("BlockDiagBackward0", _block_diag, *tensors)
-
-
-def _block_diag(*tensors):
-    tensors = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
-    for i, t in enumerate(tensors):
-        if t.ndim != 2:
-            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
-                               f"{t.ndim} dimensions")
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = _dtype.promote(dtype, t.dtype)
-    width = sum(t.shape[1] for t in tensors)
-    rows, left = [], 0
-    for t in tensors:
-        t = t if t.dtype is dtype else ew.to_dtype(t, dtype)
-        r, c = t.shape
-        parts = [_creation.zeros(r, left, dtype=dtype, device=t.device), t,
-                 _creation.zeros(r, width - left - c, dtype=dtype, device=t.device)]
-        rows.append(sh.cat(parts, 1))
-        left += c
-    return sh.cat(rows, 0)
-
-
-def cartesian_prod(*tensors):
-    tensors = _tensors(tensors, "cartesian_prod")
-    for t in tensors:
-        if t.ndim != 1:
-            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
-    if len(tensors) == 1:
-        return tensors[0]
-    from .composite import meshgrid
-    return sh.stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
-
-
-def combinations(input, r=2, with_replacement=False):
-    if input.ndim != 1:
-        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
-    if r < 0:
-        raise RuntimeError(f"Expect a non-negative number, but got {r}")
-    if r == 0:
-        return _creation.empty(0, dtype=input.dtype, device=input.device)
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    ids = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    if ids.shape[0] == 0:
-        return _creation.empty(0, r, dtype=input.dtype, device=input.device)
-    return sh.take_flat(input, ids)
-
-
-def _tri_indices(row, col, offset, dtype, device, upper, op):
-    if row < 0 or col < 0:
-        raise RuntimeError(f"{op}: row and col must be non-negative, got {row} and {col}")
-    r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
-    return _creation.tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dtype or _dtype.int64,
-                            device=device)
-
-
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    return _tri_indices(row, col, offset, dtype, device, True, "triu_indices")
-
-
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    return _tri_indices(row, col, offset, dtype, device, False, "tril_indices")
-
-
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """Matrices with ``input``'s last dim on their ``offset``-th diagonal (zeros elsewhere)."""
-    from .composite_entry import composite_op
-    return composite_op("DiagEmbedBackward0", lambda x: _diag_embed(x, offset, dim1, dim2), input)
-
-
-def _diag_embed(input, offset, dim1, dim2):
-    n = input.shape[-1] + abs(offset)
-    length = input.shape[-1]
-    rows = np.arange(length) + max(-offset, 0)
-    cols = np.arange(length) + max(offset, 0)
-    source = np.zeros((n, n), np.int64)
-    on = np.zeros((n, n), bool)
-    source[rows, cols], on[rows, cols] = np.arange(length), True
-    gathered = input[..., _creation.tensor(source.reshape(-1), device=input.device)] if length else \
-        _creation.zeros(*input.shape[:-1], n * n, dtype=input.dtype, device=input.device)
-    zero = False if input.dtype is _dtype.bool_ else 0
-    out = ew.where(_constant(input, on.reshape(-1), _dtype.bool_), gathered, zero)
-    out = out.reshape(*input.shape[:-1], n, n)
-    nd = out.ndim
-    d1, d2 = _wrap_dim(dim1, nd, "diag_embed"), _wrap_dim(dim2, nd, "diag_embed")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    if (d1, d2) != (nd - 2, nd - 1):
-        out = out.movedim((nd - 2, nd - 1), (d1, d2))
-    return out
-
-
-def diagflat(input, offset=0):
-    from .composite import diag
-    return diag(input.reshape(-1), offset)
 
 
 # ---------------------------------------------------------------- quantiles
@@ -604,7 +359,7 @@ def resize_(self, *sizes):
 
 FUNCTIONS = {
     "broadcast_to": broadcast_to, "concat": concat, "concatenate": concat, "msort": msort, "frac": frac,
-    "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr,
+    "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr,
     "tensordot": tensordot, "kron": kron, "chain_matmul": chain_matmul, "block_diag": block_diag,
     "cartesian_prod": cartesian_prod, "combinations": combinations, "triu_indices": triu_indices,
     "tril_indices": tril_indices, "diag_embed": diag_embed, "diagflat": diagflat, "quantile": quantile,
@@ -613,7 +368,7 @@ FUNCTIONS = {
 }
 METHODS = {
     "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
-    "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
+    "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
@@ -623,8 +378,4 @@ METHODS = {
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),
 }
-def vecdot(x, y, *, dim=-1):
-    return ew.mul(x, y).sum(dim)
-
-
 LINALG = {"multi_dot": multi_dot, "vecdot": vecdot}
