@@ -19,7 +19,8 @@ from .ops.elementwise import (
     abs, add, clamp, cos, div, eq, equal, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
     neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh, where,
 )
-from .ops.reduction import all, amax, amin, aminmax, any, argmax, argmin, max, mean, min, norm, sum
+from .ops.reduction import all, any, argmax, argmin, max, mean, min, norm, sum
+from .ops.extremes import amax, amin, aminmax
 from .ops.linalg import bmm, dot, matmul, mm, mv
 from .ops.shape import (
     clone, expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,

@@ -9,6 +9,7 @@ from ._tensor import Tensor, _sizes, type_name
 from .ops import elementwise as elementwise_ops
 from .ops import indexing as indexing_ops
 from .ops import linalg as linalg_ops
+from .ops import extremes
 from .ops import reduction as reduction_ops
 from .ops import shape as shape_ops
 
@@ -225,13 +226,13 @@ class TensorMath:
         return reduction_ops.argmax(self, *args, **kwargs)
 
     def aminmax(self, **kwargs):
-        return reduction_ops.aminmax(self, **kwargs)
+        return extremes.aminmax(self, **kwargs)
 
     def amax(self, dim=(), keepdim=False):
-        return reduction_ops.amax(self, dim, keepdim)
+        return extremes.amax(self, dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return reduction_ops.amin(self, dim, keepdim)
+        return extremes.amin(self, dim, keepdim)
 
     def argmin(self, *args, **kwargs):
         return reduction_ops.argmin(self, *args, **kwargs)

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _creation, _dtype
 from .._tensor import _wrap_dim
 from . import elementwise as ew
+from . import extremes
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
@@ -131,7 +132,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         if p == 0:
             return red.sum(ew.to_dtype(ew.ne(diff, 0), a.dtype), -1)
         if math.isinf(p):
-            return red.amax(diff, -1)
+            return extremes.amax(diff, -1)
         if p == 1:
             return red.sum(diff, -1)
         if p == 2:
