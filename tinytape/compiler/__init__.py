@@ -337,7 +337,8 @@ def _signature(args, kwargs, tensors):
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
-                      a._grad is None or _grad_layout(a), a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
+                      a._grad is None or _grad_layout(a),
+                      a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
                       a._retains_grad) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 

@@ -18,7 +18,9 @@ class _Buffer:
         self.shape, self.dtype = tuple(arr.shape), arr.dtype
         self.kind = None  # 'ext' | 'const' | 'view' | 'value'
         self.base = None  # for a view: the buffer it reads
-        self.view = None  # ('T',) | ('reshape',) | ('broadcast',) | ('same',) | ('offset', n) | ('perm', axes) | ('strided', start, shape, strides)
+        # for a view: ('T',) | ('reshape',) | ('broadcast',) | ('same',) | ('offset', n) |
+        # ('perm', axes) | ('strided', start, shape, strides)
+        self.view = None
         self.const = None  # a uniform value
         self.group = None  # the statement that produces it
         self.stored = False  # needs memory (read outside its loop, returned, written in place)

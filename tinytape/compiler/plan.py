@@ -349,7 +349,8 @@ def build_module(gen, plan):
     params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
     if em.threads_used:
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
-    lines = ["import numpy as np", "from numpy.lib.stride_tricks import as_strided", "from numba import njit", "from tinytape.backend import scalar_ops",
+    lines = ["import numpy as np", "from numpy.lib.stride_tricks import as_strided", "from numba import njit",
+             "from tinytape.backend import scalar_ops",
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",

@@ -226,5 +226,6 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-MODULES = ['GroupNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'Bilinear']
-FUNCTIONAL = {"group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d, "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear}
+MODULES = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
+FUNCTIONAL = {"group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d,
+              "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear}
