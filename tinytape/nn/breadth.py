@@ -13,6 +13,7 @@ from ..ops import elementwise as ew
 from ..ops.composed import xlogy
 from . import functional as F
 from . import init
+from .dropout import Dropout
 from .loss import _Loss
 from .module import Module
 from .parameter import Parameter
@@ -245,20 +246,12 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace)
 
 
-class _DropoutNd(Module):
+class _DropoutNd(Dropout):
+    """``Dropout`` (its checks and repr) over whole channels: ``_fn`` draws per channel."""
     _fn = None
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
 
     def forward(self, input):
         return type(self)._fn(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(_DropoutNd):

@@ -88,11 +88,14 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
+        output_padding = getattr(self, "output_padding", ())  # (a transposed convolution's)
+        if output_padding != (0,) * len(output_padding):
+            s += f", output_padding={output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
-        if self.padding_mode != "zeros":
+        if getattr(self, "padding_mode", "zeros") != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
 

@@ -13,7 +13,7 @@ from ..ops.composite_entry import composite_op
 from ..ops.nn_ops import pad
 from ..ops.windows import conv1d, conv2d
 from . import init
-from .conv import _ntuple
+from .conv import _ConvNd, _ntuple
 from .module import Module
 from .parameter import Parameter
 
@@ -108,19 +108,7 @@ class _ConvTransposeNd(Module):
         return _conv_transpose(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                self.groups, self.dilation, self._spatial)
 
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * len(self.padding):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * len(self.dilation):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * len(self.output_padding):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+    extra_repr = _ConvNd.extra_repr  # PyTorch's _ConvNd.extra_repr, output_padding included
 
 
 class ConvTranspose1d(_ConvTransposeNd):

@@ -209,16 +209,7 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
                         nrows, lanes, interleaved = 1, 1, True
                     step = nrows * lanes
                 if interleaved:
-                    ilp = np.int64(ILP)  # (an int64, not the literal 4: each literal argument compiles a copy)
-                    size_ilp = size // ilp
-                    _multi_row_sum(x, base, stride * ilp, stride, size_ilp, ilp, lanes, acc)
-                    for i in range(size_ilp * ILP, size):
-                        p = base + i * stride
-                        for lane in range(lanes):
-                            acc[0, lane] += x[p + lane]
-                    for k in range(1, ILP):
-                        for lane in range(lanes):
-                            acc[0, lane] += acc[0, k * lanes + lane]
+                    _row_sum(x, base, stride, size, lanes, acc)
                 else:
                     _multi_row_sum(x, base, stride, lanes * is1, size, nrows, lanes, acc)
                 if inner:  # the row's scalar tail first, then its vector's lanes in order
