@@ -343,9 +343,9 @@ def build_module(gen, plan):
             body.append("    " * (d + 1) + f"for i{d} in range({n}):")
         body.append("    " * (len(shape) + 1) + f"o{b}{_index(shape, shape)} = {em.read(b, None, shape, -1)}")
     returned = [f"o{b}" if b in plan.materialized else em.array(b)[0] for b in wanted]
-    params = [f"b{b}" for b in externals] + [f"t{k}" for k in range(len(plan.slots))]
-    params += [f"b{b}" for b in plan.escaping] + [f"a{b}" for b in plan.accumulators]
-    params += [f"o{b}" for b in plan.materialized]
+    # the arrays a call makes afresh first, then those every call passes the same (``run``)
+    params = [f"b{b}" for b in externals] + [f"b{b}" for b in plan.escaping] + [f"o{b}" for b in plan.materialized]
+    params += [f"t{k}" for k in range(len(plan.slots))] + [f"a{b}" for b in plan.accumulators]
     params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
     if em.threads_used:
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
@@ -368,16 +368,17 @@ def build_module(gen, plan):
 
     temps = [np.zeros(shape, dtype) for shape, dtype in plan.slots]
     accs = [np.zeros(shape, np.float64) for shape in plan.accumulators.values()]
-    escaping = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.escaping]
-    materialized = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in plan.materialized]
+    made = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in [*plan.escaping, *plan.materialized]]
     fresh_set = set(plan.escaping) | set(plan.materialized)
-    gemms = [GEMM[name] for name in sorted(em.gemm_used)]
+    same = (*temps, *accs, *[GEMM[name] for name in sorted(em.gemm_used)])
     threads, blas = linalg._threads, thread_addresses() if em.threads_used else None
 
     def run(*ext):  # the results in ``wanted``'s order
-        extra = gemms if blas is None else [*gemms, *blas, threads.small_flops, threads.most or 0]
-        return kernel(*ext, *temps, *[np.empty(s, d) for s, d in escaping], *accs,
-                      *[np.empty(s, d) for s, d in materialized], *extra)
+        if blas is not None:  # (the thread settings as they are now)
+            return kernel(*ext, *[np.empty(s, d) for s, d in made], *same, *blas, threads.small_flops, threads.most or 0)
+        if made:
+            return kernel(*ext, *[np.empty(s, d) for s, d in made], *same)
+        return kernel(*ext, *same)
 
     def replay(*ext):
         return dict(zip(wanted, run(*ext)))

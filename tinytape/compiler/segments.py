@@ -38,10 +38,10 @@ def _renumber(tpl, local):
 
 
 class Part:
-    """Calls ``start:stop`` of ``program`` as a program of their own, its buffers
+    """The calls ``indices`` of ``program`` as a program of their own, its buffers
     numbered from 0 in order of first use (so repeated parts read the same)."""
 
-    def __init__(self, program, start, stop, carried, needed):
+    def __init__(self, program, indices, carried, needed):
         arrays, local = [], {}
 
         def number(b):
@@ -52,7 +52,7 @@ class Part:
         for b in carried:
             number(b)
         calls = []
-        for backend_index, kernel, args_t, kwargs_t, out_t in program.capture.calls[start:stop]:
+        for backend_index, kernel, args_t, kwargs_t, out_t in (program.capture.calls[i] for i in indices):
             for b in _buffers(list(args_t) + list(kwargs_t.values()), []):
                 number(b)
             args = tuple(_renumber(t, local) for t in args_t)
@@ -66,6 +66,7 @@ class Part:
         self.sources = {local[b]: program.sources.get(b, ("carried", None)) for b in carried}
         self.backends = program.backends
         self.not_fused = None
+        self.indices = list(indices)
         self.carried = list(carried)
         self.local_needed = [local[b] for b in needed]
 
@@ -89,14 +90,15 @@ def _signature(program, call):
         except TypeError:
             return ("c", repr(t[1]))
     _, kernel, args_t, kwargs_t, out_t = call
-    if kernel == "index":  # ``xs[t]``: a part of its own (``_own_part``), alike for every t
+    if kernel == "index":  # ``xs[t]``: made before its part (``_hoisted``), alike for every t
         return (kernel, tuple(sig(t) for t in args_t if t[0] == "b"))
     return (kernel, tuple(sig(t) for t in args_t), tuple((k, sig(v)) for k, v in sorted(kwargs_t.items())))
 
 
 def bounds(program):
-    """(start, stop) of each part: periods of a repetition where the calls repeat, runs
-    of at most ``PART_CALLS`` elsewhere."""
+    """(start, stop, hoisted) of each part: periods of a repetition where the calls repeat,
+    runs of at most ``PART_CALLS`` elsewhere; ``hoisted``, the part's calls that run before
+    it in the replay's own code (``_hoisted``)."""
     codes = {}
     seq = tuple(codes.setdefault(_signature(program, c), len(codes)) for c in program.capture.calls)
     where = {}
@@ -138,17 +140,23 @@ def bounds(program):
     return [piece for start, stop in out for piece in _around_host_calls(program, start, stop, made_at)]
 
 
-def _own_part(program, call, start, made_at):
+def _hoisted(call, start, made_at):
+    """Basic indexing of a buffer made before the part starts (``xs[t]`` in a loop over time
+    steps): its offset differs from step to step, the part around it does not.  It runs
+    before the part, in the replay's own code (a view: made earlier, it sees the same
+    memory), and the part reads its result as an argument; a slice of a value the part
+    computes (``gates.chunk(3)``) is the same in every step and fuses."""
+    if call[1] != "index":
+        return False
+    source = call[2][0]
+    return source[0] == "b" and made_at.get(source[1], -1) < start
+
+
+def _own_part(program, call):
     """A call replayed as a part of its own between fused ones: a kernel the fused
-    generator has no rule for (a random draw, a list of buffers), a transcendental unary
-    op (``_host_call``), or basic indexing of a buffer made before the part starts (``xs[t]``
-    in a loop over time steps: its offset differs from step to step, the fused parts
-    around it do not; a slice of a value the part computes, ``gates.chunk(3)``, is the same
-    in every step and fuses)."""
+    generator has no rule for (a random draw, a list of buffers) or a transcendental unary
+    op (``_host_call``)."""
     from .codegen import _Generator
-    if call[1] == "index":
-        source = call[2][0]
-        return source[0] != "b" or made_at.get(source[1], -1) < start
     return not hasattr(_Generator, "_k_" + call[1]) or _host_call(program, call)
 
 
@@ -163,15 +171,16 @@ def _host_call(program, call):
 
 def _around_host_calls(program, start, stop, made_at):
     calls, pieces, at = program.capture.calls, [], start
+    hoisted = [i for i in range(start, stop) if _hoisted(calls[i], start, made_at)]
     for i in range(start, stop):
-        if _own_part(program, calls[i], start, made_at):
+        if i not in hoisted and _own_part(program, calls[i]):
             if at < i:
                 pieces.append((at, i))
             pieces.append((i, i + 1))
             at = i + 1
     if at < stop:
         pieces.append((at, stop))
-    return pieces
+    return [(a, b, [i for i in hoisted if a <= i < b]) for a, b in pieces]
 
 
 def segmented_replay(program, build):
@@ -179,6 +188,7 @@ def segmented_replay(program, build):
     the fused generator (raising ``NotFusable`` for a part it cannot take).  None when no
     part fuses."""
     from .codegen import NotFusable
+    from .replay import python_replay_lines
     calls = program.capture.calls
     reads = [_buffers(list(c[2]) + list(c[3].values()), []) for c in calls]
     outs = [list(c[4]) if isinstance(c[4], tuple) else ([] if c[4] is None else [c[4]]) for c in calls]
@@ -190,36 +200,51 @@ def segmented_replay(program, build):
     for b in wanted:
         last_read[b] = len(calls)
     pending = bounds(program)[::-1]  # parts still to build, the next one last
+    every_hoisted = {i for *_, hoisted in pending for i in hoisted}
+    hoisted_lines, namespace, _ = python_replay_lines(program, every_hoisted)  # ``b7 = k0_index(b3, 7)``
+    hoisted_lines = dict(hoisted_lines["calls"])
     available = set(program.sources)
     steps, sources, fused = [], [], 0
     while pending:
-        start, stop = pending.pop()
-        carried = list(dict.fromkeys(b for r in reads[start:stop] for b in r if b in available))
-        made = list(dict.fromkeys(b for o in outs[start:stop] for b in o))
+        start, stop, hoisted = pending.pop()
+        indices = [i for i in range(start, stop) if i not in hoisted]
+        if not indices:
+            steps += [hoisted_lines[i] for i in hoisted]
+            available.update(b for i in hoisted for b in outs[i])
+            continue
+        ready = available | {b for i in hoisted for b in outs[i]}
+        carried = list(dict.fromkeys(b for i in indices for b in reads[i] if b in ready))
+        made = list(dict.fromkeys(b for i in indices for b in outs[i]))
         needed = [b for b in made if last_read.get(b, -1) >= stop]
-        part = Part(program, start, stop, carried, needed)
+        part = Part(program, indices, carried, needed)
         try:
             replay, externals, _, source = build(part)
             fused += 1
         except NotFusable as e:
-            if e.call is not None and stop - start > 1:
+            if e.call is not None and len(indices) > 1:
                 # the one call the generator can't take replays alone; the calls around it fuse
-                at = start + e.call
-                pending += [p for p in ((at + 1, stop), (at, at + 1), (start, at)) if p[0] < p[1]]
+                at = part.indices[e.call]
+                pending += [(a, b, [i for i in hoisted if a <= i < b])
+                            for a, b in ((at + 1, stop), (at, at + 1), (start, at)) if a < b]
                 continue
             program.not_fused = f"calls {start}-{stop} replay kernel by kernel: {e}"
             replay, externals, _, source = python_replay(part)
+        steps += [hoisted_lines[i] for i in hoisted]
         order = [part.carried[b] for b in externals]
         steps.append((replay, order, dict(zip(part.local_needed, needed))))
         sources.append(f"# calls {start}-{stop}\n{source}")
         available.update(made)
+        available.update(b for i in hoisted for b in outs[i])
     if not fused:
         return None
     # one straight-line function: each part's arguments and results are local variables
     externals = list(program.sources)
-    namespace = {}
     lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
-    for k, (replay, order, out) in enumerate(steps):
+    for k, step in enumerate(steps):
+        if isinstance(step, str):  # a hoisted call
+            lines.append(step)
+            continue
+        replay, order, out = step
         args = ", ".join(f"b{b}" for b in order)
         in_order = getattr(replay, "in_order", None)
         if in_order is not None and out:
