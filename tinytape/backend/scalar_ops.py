@@ -129,6 +129,7 @@ def sign(x):
 # below under the same names instead (``_cuda_version``): PyTorch's CUDA kernels use CUDA's
 # math library, and numba.cuda can't compile the type dispatch without a GPU.
 from .sleef import bce_with_logits, exp, expm1, log, log1p, log_sigmoid, sigmoid, silu, softplus, tanh  # noqa: E402
+from .erf import erf, gelu, gelu_backward  # noqa: E402
 
 
 def _cuda_version(name):
@@ -157,6 +158,22 @@ def _cuda_log_sigmoid(x):
 @_cuda_version("bce_with_logits")
 def _cuda_bce_with_logits(a, b):
     return (1.0 - b) * a - (min(a, 0.0) - math.log1p(math.exp(-abs(a))))
+
+
+@_cuda_version("erf")
+def _cuda_erf(x):
+    return math.erf(x)
+
+
+@_cuda_version("gelu")
+def _cuda_gelu(x):
+    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
+
+
+@_cuda_version("gelu_backward")
+def _cuda_gelu_backward(g, x):
+    cdf = 0.5 * (1.0 + math.erf(x * 0.7071067811865476))
+    return g * (cdf + x * 0.3989422804014327 * math.exp(-0.5 * x * x))
 
 
 @_cuda_version("tanh")
@@ -209,7 +226,9 @@ def op_function(kind, code):
     namespace = dict(globals())
     exec(compile(f"def {name}({_ARGUMENTS[kind]}):\n    return {op.element}\n", f"<op table: {name}>", "exec"),
          namespace)
-    return register_jitable(namespace[name])
+    # inlined where it is called: LLVM would call a long definition (erf, gelu) out of line,
+    # and the loop calling it would not vectorise
+    return register_jitable(inline="always")(namespace[name])
 
 
 unary_op = _build("unary")

@@ -25,6 +25,15 @@ SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+def _other_op(name):
+    """Another op of the table on tensors, for a derivative written with it (looked up
+    when the derivative runs: the table imports nothing from tinytape)."""
+    def apply(*tensors):
+        from .from_table import CLASSES
+        return CLASSES[name].apply(*tensors)
+    return apply
+
+
 class ElementwiseOp:
     """One declaration.  ``kind`` is "unary", "binary" or "compare"; ``numpy`` names a
     numpy ufunc the CPU backend may use instead of its own loop (numba's transcendental
@@ -121,7 +130,7 @@ OPS = [
     ElementwiseOp("log10", U, "safe_log(x) / math.log(10.0)", lambda x, g: g / (x * math.log(10.0)),
                   float_only=True, numpy="log10"),
     ElementwiseOp("rsqrt", U, "div(1.0, safe_sqrt(x))", lambda out, g: g * -0.5 * out * out * out, float_only=True),
-    ElementwiseOp("erf", U, "math.erf(x)", lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(),
+    ElementwiseOp("erf", U, "erf(x)", lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(),
                   float_only=True),
     ElementwiseOp("tan", U, "math.tan(x) if abs(x) < math.inf else math.nan", lambda out, g: g * (1 + out * out),
                   float_only=True, numpy="tan"),
@@ -144,8 +153,7 @@ OPS = [
     ElementwiseOp("silu", U, "silu(x)",
                   lambda x, g: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))), float_only=True, method=False,
                   function=False),
-    ElementwiseOp("gelu", U, "0.5 * x * (1.0 + math.erf(x / SQRT_2))",
-                  lambda x, g: g * (0.5 * (1 + (x / SQRT_2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)),
+    ElementwiseOp("gelu", U, "gelu(x)", lambda x, g: _other_op("gelu_backward")(g, x),
                   float_only=True, method=False, function=False),
     ElementwiseOp("bitwise_not", U, "-x - 1", method=False),  # integers; bool goes through eq
     # nn.functional's logsigmoid: PyTorch's min(x, 0) - log1p(exp(-|x|))
@@ -174,6 +182,11 @@ OPS = [
                    lambda a, b, g: (g / 2).where(a == b, g).masked_fill(a < b, 0.0))),
     # PyTorch's formulas, term for term, so the values agree to the bit (an infinite logit
     # included): (1 - y) x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log(1 + exp(-|x|))
+    # GELU's derivative as PyTorch's GeluBackward0 computes it: one op, g (cdf(x) + x pdf(x))
+    ElementwiseOp("gelu_backward", B, "gelu_backward(a, b)",
+                  (lambda b, g: _other_op("gelu_backward")(g, b),
+                   lambda a, b, g: g * a * (2 - b * b) * (-0.5 * b * b).exp() / math.sqrt(2 * math.pi)),
+                  function=False, method=False),
     ElementwiseOp("bce_with_logits", B, "bce_with_logits(a, b)",
                   (lambda a, b, g: (a.sigmoid() - b) * g, lambda a, g: -a * g), function=False, method=False,
                   grad_fn_name="BinaryCrossEntropyWithLogitsBackward0"),
