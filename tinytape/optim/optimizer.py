@@ -229,3 +229,33 @@ def sqrt(x):
     """The square root of a number or of a 0-d tensor, each correctly rounded."""
     return x.sqrt() if isinstance(x, Tensor) else math.sqrt(x)
 
+
+
+def like(x, t):
+    """A number as it is; a 0-d tensor (a traced scalar) cast to ``t``'s dtype and device, so
+    that it meets ``t`` as a Python number would (rounded to ``t``'s dtype)."""
+    return x.to(t.device).to(t.dtype) if isinstance(x, Tensor) else x
+
+
+def add_scaled_(t, other, alpha):
+    """``t.add_(other, alpha=alpha)`` for ``alpha`` a number or, in a trace, a 0-d tensor."""
+    if isinstance(alpha, Tensor):
+        return t.add_(scale(alpha, other))
+    return t.add_(other, alpha=alpha)
+
+
+def scalar_value(t):
+    """A 0-d state tensor's value (``_get_value`` in PyTorch's optimizers): a number eagerly,
+    the tensor in float64 inside a trace (no host read: a replay reads it afresh)."""
+    return t.to(_dtype.float64) if tracing() else t.item()
+
+
+def scalar_state(value=0.0):
+    """A 0-d float32 tensor (PyTorch's step counts and per-parameter scalars)."""
+    from .._creation import tensor
+    return tensor(float(value), dtype=_dtype.float32)
+
+
+def check_range(name, value, low=0.0):
+    if not low <= value:
+        raise ValueError(f"Invalid {name}: {value}")
