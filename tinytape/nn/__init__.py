@@ -9,7 +9,7 @@ from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh
                          Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Tanhshrink,
                          Threshold)
 from .attention import MultiheadAttention
-from .dropout import Dropout
+from .dropout import AlphaDropout, Dropout, FeatureAlphaDropout
 from .distance import CosineSimilarity, PairwiseDistance
 from .conv import Conv1d, Conv2d
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
@@ -21,16 +21,19 @@ from .lazy import LazyLinear, UninitializedParameter
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
+from . import embedding_losses as _embedding_losses
 from . import norms_pools as _norms_pools
 from . import rnn_utils as _rnn_utils
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
 
 functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, conv_transpose2d
+from .dropout import alpha_dropout as _alpha_dropout, feature_alpha_dropout as _feature_alpha_dropout  # noqa: E402
+functional.alpha_dropout, functional.feature_alpha_dropout = _alpha_dropout, _feature_alpha_dropout
 
 utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 
-for _family in (_breadth, _norms_pools):
+for _family in (_breadth, _norms_pools, _embedding_losses):
     globals().update({name: getattr(_family, name) for name in _family.MODULES})
     for _name, _fn in _family.FUNCTIONAL.items():
         if not hasattr(functional, _name):
@@ -45,4 +48,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "GRUCell", "Embedding", "LayerNorm", "MultiheadAttention", "Softmin", "LazyLinear", "UninitializedParameter",
            "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", *_breadth.MODULES]
+           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",
+           *_breadth.MODULES, *_embedding_losses.MODULES]

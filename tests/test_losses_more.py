@@ -1,0 +1,126 @@
+"""The embedding, margin and likelihood losses and alpha dropout against PyTorch: values,
+gradients, grad_fn names, errors, reprs and seeded draws; gradients against finite
+differences."""
+import numpy as np
+import pytest
+
+import tinytape as tt
+from helpers import check_grad
+from pytorch_answers import pytorch
+
+rng = np.random.default_rng(0)
+X, Y, Z = (rng.standard_normal((4, 5)) for _ in range(3))
+SIGNS = np.array([1.0, -1.0, 1.0, -1.0])
+LABELS = np.array([1, 0, 4, 2])
+MULTI = np.array([[3, 0, -1, 1, 1], [1, 2, 3, 4, -1], [0, -1, 2, 2, 2], [-1, 0, 0, 0, 0]])
+POSITIVE = np.abs(Z) + 0.1
+
+LOSSES = {  # name -> (loss(lib, *tensors), differentiable inputs, other inputs as numpy)
+    "cosine_embedding": (lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, margin=0.2, **R), (X, Y), (SIGNS,)),
+    "hinge_embedding": (lambda F, a, t: F.hinge_embedding_loss(a, t, margin=0.5, **R), (X,), (np.sign(Y),)),
+    "triplet_swap": (lambda F, a, b, c: F.triplet_margin_loss(a, b, c, margin=1.5, swap=True, **R), (X, Y, Z), ()),
+    "triplet_p1": (lambda F, a, b, c: F.triplet_margin_loss(a, b, c, p=1, **R), (X, Y, Z), ()),
+    "multilabel_soft_margin": (lambda F, a, t, w: F.multilabel_soft_margin_loss(a, t, weight=w, **R), (X,),
+                               ((Y > 0) * 1.0, POSITIVE[0])),
+    "multi_margin": (lambda F, a, t: F.multi_margin_loss(a, t, **R), (X,), (LABELS,)),
+    "multi_margin_p2_weight": (lambda F, a, t, w: F.multi_margin_loss(a, t, p=2, margin=0.7, weight=w, **R), (X,),
+                               (LABELS, POSITIVE[0])),
+    "multilabel_margin": (lambda F, a, t: F.multilabel_margin_loss(a, t, **R), (X,), (MULTI,)),
+    "poisson_nll": (lambda F, a, t: F.poisson_nll_loss(a, t, **R), (X,), (POSITIVE * 3,)),
+    "poisson_nll_full": (lambda F, a, t: F.poisson_nll_loss(a, t, log_input=False, full=True, **R), (POSITIVE,),
+                         (np.abs(Y) * 3,)),
+    "gaussian_nll_full": (lambda F, a, t, v: F.gaussian_nll_loss(a, t, v, full=True, **R), (X, Z + 5), (POSITIVE,)),
+    "gaussian_nll_per_sample_var": (lambda F, a, t, v: F.gaussian_nll_loss(a, t, v, **R), (X,), (Y, POSITIVE[:, 0])),
+}
+R = {}
+
+
+def _run(lib, name, reduction):
+    fn, diff, other = LOSSES[name]
+    R["reduction"] = reduction
+    leaves = [lib.tensor(a, requires_grad=True) for a in diff]
+    out = fn(lib.nn.functional, *leaves, *[lib.tensor(a) for a in other])
+    out.sum().backward()
+    return out, [t.grad for t in leaves]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_values_gradients_and_grad_fn_match_pytorch(name, reduction):
+    out, grads = _run(tt, name, reduction)
+    theirs, their_grads = pytorch(lambda torch: _run(torch, name, reduction))
+    assert out.grad_fn.name() == theirs.grad_fn and tuple(out.shape) == theirs.shape
+    np.testing.assert_allclose(out.detach().numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    for g, h in zip(grads, their_grads):
+        np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_gradients_match_finite_differences(name):
+    fn, diff, other = LOSSES[name]
+    R["reduction"] = "none"
+    check_grad(lambda *t: fn(tt.nn.functional, *t, *[tt.tensor(a) for a in other]), *diff)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, F: F.multi_margin_loss(lib.tensor(X), lib.tensor(7)),
+    lambda lib, F: F.multi_margin_loss(lib.tensor(X), lib.tensor([1, 0, 5, 2])),
+    lambda lib, F: F.multi_margin_loss(lib.randn(2, 3, 4), lib.tensor([1, 0])),
+    lambda lib, F: F.multi_margin_loss(lib.tensor(X), lib.tensor(LABELS), p=3),
+    lambda lib, F: F.multi_margin_loss(lib.tensor(X), lib.tensor(LABELS), weight=lib.ones(5, requires_grad=True)),
+    lambda lib, F: F.multilabel_margin_loss(lib.tensor(X), lib.tensor([[5, 0, 0, 0, 0]] * 4)),
+    lambda lib, F: F.multilabel_margin_loss(lib.tensor(X), lib.tensor([[1, 0, 0, 0]] * 4)),
+    lambda lib, F: F.cosine_embedding_loss(lib.tensor(X), lib.tensor(Y), lib.tensor([1.0, 1.0])),
+    lambda lib, F: F.triplet_margin_loss(lib.tensor(X), lib.tensor(Y), lib.tensor(Z[0])),
+    lambda lib, F: F.triplet_margin_loss(lib.tensor(X), lib.tensor(Y), lib.tensor(Z), margin=0),
+    lambda lib, F: F.gaussian_nll_loss(lib.tensor(X), lib.tensor(Y), -lib.tensor(POSITIVE)),
+    lambda lib, F: F.gaussian_nll_loss(lib.tensor(X), lib.tensor(Y), lib.tensor(POSITIVE[:, :2])),
+    lambda lib, F: F.poisson_nll_loss(lib.tensor(X), lib.tensor(Y), reduction="avg"),
+    lambda lib, F: F.feature_alpha_dropout(lib.ones(3), 0.5, True),
+    lambda lib, F: F.alpha_dropout(lib.ones(3), 1.5, True),
+])
+def test_errors_match_pytorch(call):
+    def error(lib):
+        try:
+            call(lib, lib.nn.functional)
+        except Exception as e:  # noqa: BLE001 - the type and message are the answer
+            return type(e).__name__, str(e)
+    kind, message = pytorch(error)
+    assert error(tt) == (kind, message)
+
+
+def test_one_sample_inputs_and_module_reprs():
+    def answer(lib):
+        F = lib.nn.functional
+        x = lib.tensor(X[0])
+        return (F.multi_margin_loss(x, lib.tensor(2), reduction="none"),
+                F.multilabel_margin_loss(x, lib.tensor(MULTI[0]), reduction="none"),
+                F.cosine_embedding_loss(x, lib.tensor(Y[0]), lib.tensor(-1.0), margin=-0.5),
+                [repr(m) for m in (lib.nn.AlphaDropout(0.2), lib.nn.FeatureAlphaDropout(), lib.nn.MultiMarginLoss(),
+                                   lib.nn.TripletMarginLoss(margin=2.0), lib.nn.GaussianNLLLoss(full=True),
+                                   lib.nn.PoissonNLLLoss(), lib.nn.CosineEmbeddingLoss(0.1),
+                                   lib.nn.MultiLabelSoftMarginLoss(), lib.nn.MultiLabelMarginLoss(),
+                                   lib.nn.HingeEmbeddingLoss())],
+                lib.nn.MultiMarginLoss(p=2, weight=lib.ones(5)).state_dict().keys().__len__())
+    ours, theirs = answer(tt), pytorch(answer)
+    for a, b in zip(ours[:3], theirs[:3]):
+        assert tuple(a.shape) == b.shape and a.grad_fn is None
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert ours[3:] == theirs[3:]
+
+
+@pytest.mark.parametrize("feature", [False, True])
+def test_alpha_dropout_draws_as_pytorch(feature):
+    def answer(lib):
+        lib.manual_seed(3)
+        x = lib.randn(4, 6, 3, requires_grad=True)
+        fn = lib.nn.functional.feature_alpha_dropout if feature else lib.nn.functional.alpha_dropout
+        out = fn(x, 0.3, True)
+        out.sum().backward()
+        module = (lib.nn.FeatureAlphaDropout if feature else lib.nn.AlphaDropout)(0.3).eval()
+        return out, x.grad, module(x) is x, fn(x, 0.3) is x, fn(x, 1.0, True)
+    ours, theirs = answer(tt), pytorch(answer)
+    assert ours[0].grad_fn.name() == theirs[0].grad_fn
+    for a, b in zip(ours[:2] + ours[4:], theirs[:2] + theirs[4:]):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    assert ours[2:4] == theirs[2:4] == (True, True)
