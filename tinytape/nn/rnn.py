@@ -18,6 +18,7 @@ from ..ops import shape as _shape
 from ..ops.shape import cat, stack
 from . import init
 from .module import Module
+from .packing import PackedSequence, packed_forward
 from .parameter import Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -167,8 +168,7 @@ class RNNBase(Module):
     def _prepare(self, input, label):
         """(the input with a batch dimension, whether it had one)."""
         if not isinstance(input, Tensor):
-            raise TypeError(f"{label}: expected a Tensor as input, got {type(input).__name__} "
-                            "(packed sequences are not provided)")
+            raise TypeError(f"{label}: expected a Tensor or a PackedSequence as input, got {type(input).__name__}")
         if input.dim() not in (2, 3):
             suffix = " tensor" if label == "RNN" else ""
             raise ValueError(f"{label}: Expected input to be 2D or 3D, got {input.dim()}D{suffix} instead")
@@ -258,6 +258,8 @@ class GRU(RNNBase):
 
 
 def _single_state_forward(module, input, hx, label, step):
+    if isinstance(input, PackedSequence):
+        return packed_forward(module, input, hx, step, lstm=False)
     input, batched = module._prepare(input, label)
     if hx is not None:
         if batched and hx.dim() != 3:
@@ -286,6 +288,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return packed_forward(self, input, hx, _lstm_step, lstm=True)
         input, batched = self._prepare(input, "LSTM")
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is not None:

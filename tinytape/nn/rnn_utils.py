@@ -1,5 +1,8 @@
-"""``nn.utils.rnn.pad_sequence``: variable-length sequences stacked into one padded tensor."""
+"""``nn.utils.rnn``: ``pad_sequence`` (variable-length sequences stacked into one padded
+tensor) and the packed sequences of ``packing.py``."""
 from .. import _creation
+from .packing import (PackedSequence, invert_permutation, pack_padded_sequence, pack_sequence,  # noqa: F401
+                      pad_packed_sequence, unpack_sequence, unpad_sequence)
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
