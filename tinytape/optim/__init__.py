@@ -5,9 +5,10 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adam_variants import Adamax, NAdam, RAdam
 from .adaptive import ASGD, Adadelta, Rprop
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "RAdam", "NAdam", "Adamax",
-           "Adadelta", "ASGD", "Rprop", "lr_scheduler"]
+           "Adadelta", "ASGD", "Rprop", "LBFGS", "lr_scheduler"]
