@@ -124,3 +124,36 @@ def test_alpha_dropout_draws_as_pytorch(feature):
     for a, b in zip(ours[:2] + ours[4:], theirs[:2] + theirs[4:]):
         np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     assert ours[2:4] == theirs[2:4] == (True, True)
+
+
+CTC_LOGITS = np.random.default_rng(4).standard_normal((12, 4, 6))
+CTC_TARGETS = np.array([[1, 2, 2, 3, 0], [4, 4, 4, 1, 1], [5, 1, 2, 0, 0], [3, 3, 1, 2, 5]])
+CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS = [12, 10, 12, 7], [4, 3, 0, 5]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("concatenated", [False, True])
+@pytest.mark.parametrize("reduction, zero_infinity", [("mean", False), ("sum", True), ("none", False),
+                                                      ("none", True)])
+def test_ctc_loss_matches_pytorch(reduction, zero_infinity, concatenated, dtype):
+    def answer(lib):
+        log_probs = lib.tensor(CTC_LOGITS.astype(dtype)).log_softmax(2).detach().requires_grad_()
+        targets = (np.concatenate([CTC_TARGETS[b, :n] for b, n in enumerate(CTC_TARGET_LENGTHS)]) if concatenated
+                   else CTC_TARGETS)
+        input_lengths = list(CTC_INPUT_LENGTHS)
+        input_lengths[3] = 4 if zero_infinity else 7  # 4 steps cannot hold 5 labels: an infinite loss
+        loss = lib.nn.CTCLoss(blank=0, reduction=reduction, zero_infinity=zero_infinity)(
+            log_probs, lib.tensor(targets), lib.tensor(input_lengths), lib.tensor(CTC_TARGET_LENGTHS))
+        loss.sum().backward()
+        return loss, log_probs.grad  # PyTorch's gradient formula: through a log-softmax
+    ours, theirs = answer(tt), pytorch(answer)
+    assert ours[0].grad_fn.name() == theirs[0].grad_fn
+    tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), **tol)
+
+
+def test_ctc_loss_gradient_through_log_softmax_matches_finite_differences():
+    targets = tt.tensor(CTC_TARGETS[:2, :3])
+    check_grad(lambda x: tt.nn.functional.ctc_loss(x.log_softmax(2), targets, [5, 4], [3, 2], reduction="none"),
+               CTC_LOGITS[:5, :2])

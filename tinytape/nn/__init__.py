@@ -23,6 +23,7 @@ from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
 from . import embedding_losses as _embedding_losses
 from . import transformer as _transformer
+from . import ctc as _ctc
 from . import norms_pools as _norms_pools
 from . import rnn_utils as _rnn_utils
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
@@ -34,7 +35,7 @@ functional.alpha_dropout, functional.feature_alpha_dropout = _alpha_dropout, _fe
 utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 
-for _family in (_breadth, _norms_pools, _embedding_losses, _transformer):
+for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc):
     globals().update({name: getattr(_family, name) for name in _family.MODULES})
     for _name, _fn in _family.FUNCTIONAL.items():
         if not hasattr(functional, _name):
@@ -51,4 +52,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
-           *_transformer.MODULES]
+           *_transformer.MODULES, *_ctc.MODULES]
