@@ -157,3 +157,23 @@ def test_ctc_loss_gradient_through_log_softmax_matches_finite_differences():
     targets = tt.tensor(CTC_TARGETS[:2, :3])
     check_grad(lambda x: tt.nn.functional.ctc_loss(x.log_softmax(2), targets, [5, 4], [3, 2], reduction="none"),
                CTC_LOGITS[:5, :2])
+
+
+@pytest.mark.gpu
+def test_cuda_path_gives_the_cpu_values_and_gradients():
+    def run(device):
+        x = tt.tensor(X, device=device, requires_grad=True)
+        y, z = tt.tensor(Y, device=device), tt.tensor(Z, device=device)
+        F = tt.nn.functional
+        loss = (F.cosine_embedding_loss(x, y, tt.tensor(SIGNS, device=device))
+                + F.triplet_margin_loss(x, y, z, swap=True)
+                + F.multi_margin_loss(x, tt.tensor(LABELS, device=device), p=2)
+                + F.multilabel_margin_loss(x, tt.tensor(MULTI, device=device))
+                + F.gaussian_nll_loss(x, y, tt.tensor(POSITIVE, device=device))
+                + F.ctc_loss(x.reshape(5, 4, 1).expand(5, 4, 3).log_softmax(2), tt.tensor(MULTI[:, :2] % 2 + 1,
+                             device=device), [5, 5, 4, 3], [2, 2, 1, 2]))
+        loss.backward()
+        return loss.item(), x.grad.cpu().numpy()
+    cpu, cuda = run("cpu"), run("cuda")
+    np.testing.assert_allclose(cpu[0], cuda[0], rtol=1e-10)
+    np.testing.assert_allclose(cpu[1], cuda[1], rtol=1e-10, atol=1e-12)

@@ -54,8 +54,8 @@ def test_pack_sequence_repr_unpack_and_errors():
                 call()
             except Exception as e:  # noqa: BLE001 - the type and message are the answer
                 errors.append((type(e).__name__, str(e)))
-        return (repr(packed), repr(rnn.pack_sequence(seqs[::-1][:2])), [t.tolist() for t in rnn.unpack_sequence(packed)],
-                errors, isinstance(packed, tuple), packed.is_cuda)
+        return (repr(packed), repr(rnn.pack_sequence(seqs[::-1][:2])),
+                [t.tolist() for t in rnn.unpack_sequence(packed)], errors, isinstance(packed, tuple), packed.is_cuda)
     assert answer(tt) == pytorch(answer)
 
 
@@ -119,3 +119,18 @@ def test_packing_gradients_match_finite_differences():
         packed = tt.nn.utils.rnn.pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
         return tt.nn.utils.rnn.pad_packed_sequence(packed, batch_first=True)[0]
     check_grad(fn, X[:, :, :2])
+
+
+@pytest.mark.gpu
+def test_cuda_path_gives_the_cpu_values_and_gradients():
+    def run(device):
+        tt.manual_seed(0)
+        lstm = tt.nn.LSTM(3, 2, bidirectional=True).double().to(device)
+        x = tt.tensor(X[:, :3], device=device, requires_grad=True)
+        packed = tt.nn.utils.rnn.pack_padded_sequence(x, [3, 5, 1], enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        padded, _ = tt.nn.utils.rnn.pad_packed_sequence(out)
+        (padded.sum() + h.sum() + c.sum()).backward()
+        return padded.detach().cpu().numpy(), h.detach().cpu().numpy(), x.grad.cpu().numpy()
+    for a, b in zip(run("cpu"), run("cuda")):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -121,3 +121,18 @@ def test_square_subsequent_mask_and_errors():
     their_mask, their_errors = pytorch(answer)
     assert mask.dtype is tt.float64 and np.array_equal(mask.numpy(), their_mask.numpy())
     assert errors == their_errors
+
+
+@pytest.mark.gpu
+def test_cuda_path_gives_the_cpu_values_and_gradients():
+    def run(device):
+        tt.manual_seed(0)
+        model = tt.nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=True).double().to(device)
+        tgt = tt.tensor(T[:3, :2, :4], dtype=tt.float64, device=device, requires_grad=True)
+        memory = tt.tensor(S[:2, :2, :4], dtype=tt.float64, device=device)
+        out = model(tgt, memory, tgt_mask=tt.nn.Transformer.generate_square_subsequent_mask(3, device=device,
+                                                                                           dtype=tt.float64))
+        out.sum().backward()
+        return out.detach().cpu().numpy(), tgt.grad.cpu().numpy(), model.linear1.weight.grad.cpu().numpy()
+    for a, b in zip(run("cpu"), run("cuda")):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

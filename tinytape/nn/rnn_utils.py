@@ -27,3 +27,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         else:
             out[rows, i] = seq
     return out
+
+
+__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
+           "pad_sequence", "unpack_sequence", "unpad_sequence"]
