@@ -136,3 +136,27 @@ def test_cuda_path_gives_the_cpu_values_and_gradients():
         return out.detach().cpu().numpy(), tgt.grad.cpu().numpy(), model.linear1.weight.grad.cpu().numpy()
     for a, b in zip(run("cpu"), run("cuda")):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.slow  # ~6 s: tracing and fusing the layer's forward, backward and step
+def test_compiled_training_step_replays_as_eager():
+    # dropout draws, attention and the optimizer's step all replay: compiled equals eager bit for bit
+    def run(compiled):
+        tt.manual_seed(0)
+        model = tt.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1)
+        opt = tt.optim.NAdam(model.parameters(), lr=1e-3)
+        x = tt.randn(5, 3, 8)
+
+        def step():
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        f = tt.compile(step) if compiled else step
+        return [f().item() for _ in range(4)], model.linear1.weight.detach().numpy().copy(), f
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no eager fallback
+        eager, compiled = run(False), run(True)
+    assert eager[0] == compiled[0] and np.array_equal(eager[1], compiled[1])
+    assert compiled[2].traces == 2
