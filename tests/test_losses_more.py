@@ -35,24 +35,31 @@ LOSSES = {  # name -> (loss(lib, *tensors), differentiable inputs, other inputs 
 R = {}
 
 
-def _run(lib, name, reduction):
+def _run(lib, name, reduction, dtype="float64"):
     fn, diff, other = LOSSES[name]
     R["reduction"] = reduction
-    leaves = [lib.tensor(a, requires_grad=True) for a in diff]
-    out = fn(lib.nn.functional, *leaves, *[lib.tensor(a) for a in other])
+
+    def cast(a):
+        return a.astype(dtype) if a.dtype.kind == "f" else a
+    leaves = [lib.tensor(cast(a), requires_grad=True) for a in diff]
+    out = fn(lib.nn.functional, *leaves, *[lib.tensor(cast(a)) for a in other])
     out.sum().backward()
     return out, [t.grad for t in leaves]
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("reduction, dtype", [("mean", "float64"), ("sum", "float64"), ("none", "float64"),
+                                             ("mean", "float32"), ("none", "float32")])
 @pytest.mark.parametrize("name", sorted(LOSSES))
-def test_values_gradients_and_grad_fn_match_pytorch(name, reduction):
-    out, grads = _run(tt, name, reduction)
-    theirs, their_grads = pytorch(lambda torch: _run(torch, name, reduction))
+def test_values_gradients_and_grad_fn_match_pytorch(name, reduction, dtype):
+    out, grads = _run(tt, name, reduction, dtype)
+    theirs, their_grads = pytorch(lambda torch: _run(torch, name, reduction, dtype))
     assert out.grad_fn.name() == theirs.grad_fn and tuple(out.shape) == theirs.shape
-    np.testing.assert_allclose(out.detach().numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    assert str(out.dtype).split(".")[-1] == theirs.dtype
+    # float32: to a few ulps (summation orders; the log/exp of logsigmoid and pairwise_distance)
+    rtol, atol = (1e-12, 1e-14) if dtype == "float64" else (2e-6, 1e-7)
+    np.testing.assert_allclose(out.detach().numpy(), theirs.numpy(), rtol=rtol, atol=atol)
     for g, h in zip(grads, their_grads):
-        np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=rtol * 10, atol=atol * 10)
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
