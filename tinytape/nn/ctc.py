@@ -119,7 +119,7 @@ class CtcLoss(Function):
         return _creation.tensor(grad, device=ctx.device), None, None, None
 
 
-def _lengths(x, name):
+def _lengths(x):
     if isinstance(x, Tensor):
         return [int(v) for v in x.detach().cpu().numpy().reshape(-1)]
     if isinstance(x, int):
@@ -139,8 +139,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     batched = log_probs.ndim == 3
     if not batched:
         log_probs, targets = log_probs.unsqueeze(1), targets.unsqueeze(0)
-    input_lengths, target_lengths = _lengths(input_lengths, "input_lengths"), _lengths(target_lengths,
-                                                                                          "target_lengths")
+    input_lengths, target_lengths = _lengths(input_lengths), _lengths(target_lengths)
     steps, batch, classes = log_probs.shape
     if len(input_lengths) != batch:
         raise RuntimeError("input_lengths must be of size batch_size")
