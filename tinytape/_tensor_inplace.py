@@ -14,6 +14,7 @@ from .ops import shape as shape_ops
 
 
 _REDUCED = (_dtype.float16.np, _dtype.bfloat16.np)
+_FUSED = (_dtype.float32.np, _dtype.float64.np)  # dtypes whose alpha= updates are fused multiply-adds
 
 
 def _can_cast(source, target):
@@ -91,8 +92,21 @@ class TensorInPlace:
         backend, data = self._backend, self._data
         if backend is _CPU and not data.flags.writeable:
             self._check_inplace(op_name)
-        if extra and extra[0] != 1:
-            other = other * extra[0]  # alpha
+        if extra and (isinstance(extra[0], Tensor) or extra[0] != 1):
+            alpha = extra[0]
+            number = isinstance(alpha, (int, float))
+            if (other_t and data.dtype in _FUSED and other._data.dtype is data.dtype and other._backend is backend
+                    and (number or isinstance(alpha, Tensor) and not alpha.shape and alpha._backend is backend)
+                    and not backend.may_alias(data, other._data) and _broadcasts_to(other._data.shape, data.shape)):
+                # ``self + alpha * other`` with one rounding, as PyTorch's kernel (vec::fmadd); alpha
+                # rounded to this dtype (a 0-d tensor: an optimizer's step size inside a trace)
+                if code == _SUB:
+                    alpha = -alpha
+                factor = backend.scalar(alpha, data.dtype) if number else alpha.to(self.dtype)._data
+                backend.fma(other._data, factor, data, out=data)
+                self._version[0] += 1
+                return self
+            other = other * alpha
         if other_t:
             value = other._data
             # the same dtype (numpy's builtin dtypes are singletons), device, no overlap

@@ -166,6 +166,26 @@ class Backend:
             self._where_kernel(cond, a, b, out, shape)
         return out
 
+    def fma(self, a, b, c, out=None):
+        """``a * b + c`` rounded once (PyTorch's CPU kernels fuse ``add`` with ``alpha``,
+        ``addcmul`` and ``lerp`` so), numpy broadcasting, one float dtype.  ``out``, when
+        given, has the broadcast shape and may be ``a`` or ``c`` (an in-place update)."""
+        if a.dtype is HALF or a.dtype is BFLOAT16:
+            return self._in_float32(Backend.fma, a, b, c, out=out)
+        if not (a.dtype == b.dtype == c.dtype) or a.dtype.kind != "f":
+            raise TypeError(f"fma: expected three operands of one float dtype, got {a.dtype}, {b.dtype}, {c.dtype}")
+        shape = tuple(np.broadcast_shapes(a.shape, b.shape, c.shape))
+        # each operand flat, of the result's size or of one element (a number); else a copy
+        flat = [x if (x.size == 1 or x.shape == shape) and self._flat(x) else self.contiguous(self.broadcast_to(x, shape))
+                for x in (a, b, c)]
+        target = out if out is not None and out.shape == shape and self._flat(out) else self.empty(shape, a.dtype)
+        if target.size:
+            self._fma_kernel(*flat, target)
+        if out is not None and target is not out:
+            self.copy_into(out, target)
+            return out
+        return target
+
     # ---- reductions ----
     def reduce(self, op, x, dims, keepdim):
         """Reduce ``x`` over the sorted axes ``dims`` (all axes when empty)."""

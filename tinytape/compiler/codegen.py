@@ -43,7 +43,7 @@ def host_unary(op, dtype):
     return dtype.kind == "f" and op in HOST_UNARY.get(dtype.itemsize, ())
 
 
-ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype", "copy", "copy_into"})
+ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "fma", "astype", "copy", "copy_into"})
 
 
 MAX_FUSED_CALLS = 300
@@ -162,6 +162,9 @@ class _Generator(MemoryRules):
 
     def _k_where(self, out, c, a, b):
         self._elementwise(out, "where", None, [self._buf(c), self._buf(a), self._buf(b)])
+
+    def _k_fma(self, out, a, b, c, out_arg=None):
+        self._elementwise(out, "fma", None, [self._buf(a), self._buf(b), self._buf(c)], inplace=out_arg is not None)
 
     def _k_astype(self, out, x, dtype):
         x = self._buf(x)

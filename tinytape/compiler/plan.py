@@ -211,6 +211,9 @@ def _step_lines(em, step, shape, group):
         expr = f"{name}({', '.join(ins)})"
     elif kind == "where":
         expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
+    elif kind == "fma":  # the eager kernel's fused multiply-add (``sleef_arith.fma``), one rounding
+        cast = _cast(buf.dtype)
+        expr = f"fma({', '.join(f'{cast}({x})' for x in ins)})"
     else:
         expr = ins[0]
     body = [f"r{out} = {_cast(buf.dtype)}({expr})"]
@@ -352,6 +355,7 @@ def build_module(gen, plan):
     lines = ["import numpy as np", "from numpy.lib.stride_tricks import as_strided", "from numba import njit",
              "from tinytape.backend import scalar_ops",
              "from tinytape.backend.scalar_ops import op_function",
+             "from tinytape.backend.sleef_arith import fma",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
              "from tinytape.backend.cpu.cascade import cascade_sum, nll_sum",

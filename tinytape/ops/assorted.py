@@ -38,7 +38,7 @@ from .windows import _check_tensor
 def lerp(input, end, weight):
     """``input + weight * (end - input)``, PyTorch's formula: from ``end`` where
     ``|weight| >= 0.5`` (exact at both ends), with the one rounding of a fused multiply-add
-    as PyTorch's CPU kernel (float32 and narrower: computed in float64, rounded once)."""
+    as PyTorch's CPU kernel (float16 and bfloat16: computed in float64, rounded once)."""
     _check_tensor(input, "lerp", "input")
     _check_tensor(end, "lerp", "end")
     if input.dtype is not end.dtype:
@@ -57,13 +57,14 @@ def lerp(input, end, weight):
 def _lerp_values(a, b, w):
     """The forward of lerp on tensors that record nothing."""
     dtype = a.dtype
-    if dtype is _dtype.float64:  # no wider type to fuse in: the product's error carried exactly
+    if dtype is _dtype.float64 or dtype is _dtype.float32:  # the kernel's fused multiply-add
         diff = ew.sub(b, a)
         if not isinstance(w, Tensor):
+            w = float(np.float32(w)) if dtype is _dtype.float32 else w  # the weight in the dtype
             small = abs(w) < 0.5
-            return _fma64(diff, w if small else w - 1.0, a if small else b)
+            return ew.fused_multiply_add(diff, w if small else w - 1.0, a if small else b)
         small = ew.lt(ew.abs(w), 0.5)
-        return _fma64(diff, ew.where(small, w, ew.sub(w, 1.0)), ew.where(small, a, b))
+        return ew.fused_multiply_add(diff, ew.where(small, w, ew.sub(w, 1.0)), ew.where(small, a, b))
     f32, f64 = _dtype.float32, _dtype.float64
     a32, b32 = ew.to_dtype(a, f32), ew.to_dtype(b, f32)  # float16/bfloat16 compute in float32, as PyTorch
     diff = ew.to_dtype(ew.sub(b32, a32), f64)
@@ -78,31 +79,6 @@ def _lerp_values(a, b, w):
         coeff = ew.to_dtype(ew.where(small, w32, ew.sub(w32, 1.0)), f64)
         fused = ew.add(ew.mul(coeff, diff), ew.to_dtype(ew.where(small, a32, b32), f64))
     return ew.to_dtype(ew.to_dtype(fused, f32), dtype)
-
-
-def _split(x):
-    """Dekker's split of float64 ``x`` into a high and a low half of 26 bits each."""
-    c = ew.mul(x, 134217729.0)
-    high = ew.sub(c, ew.sub(c, x))
-    return high, ew.sub(x, high)
-
-
-def _fma64(x, y, z):
-    """``x * y + z`` rounded once (to within the rare double rounding of the final sum), from
-    float64 ops: the product's rounding error (Dekker) and the sum's (Knuth) added back."""
-    p = ew.mul(x, y)
-    xh, xl = _split(x)
-    if isinstance(y, Tensor):
-        yh, yl = _split(y)
-    else:
-        c = np.float64(y) * 134217729.0
-        yh = float(c - (c - np.float64(y)))
-        yl = float(np.float64(y) - yh)
-    err = ew.add(ew.add(ew.add(ew.sub(ew.mul(xh, yh), p), ew.mul(xh, yl)), ew.mul(xl, yh)), ew.mul(xl, yl))
-    s = ew.add(p, z)
-    bb = ew.sub(s, p)
-    sum_err = ew.add(ew.sub(p, ew.sub(s, bb)), ew.sub(z, bb))
-    return ew.add(s, ew.add(sum_err, err))
 
 
 class LerpScalar(Function):

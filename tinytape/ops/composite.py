@@ -357,11 +357,12 @@ def index_add_(self, dim, index, source, alpha=1):
 
 
 def addcmul(input, tensor1, tensor2, value=1):
-    return ew.add(input, ew.mul(ew.mul(tensor1, tensor2), value))
+    return ew.addcmul(input, tensor1, tensor2, value)
 
 
 def addcdiv(input, tensor1, tensor2, value=1):
-    return ew.add(input, ew.mul(ew.div(tensor1, tensor2), value))
+    """``input + (value * tensor1) / tensor2``, in PyTorch's kernel's order."""
+    return ew.add(input, ew.div(tensor1 if value == 1 else ew.mul(tensor1, value), tensor2))
 
 
 def addcmul_(self, tensor1, tensor2, value=1):

@@ -3,7 +3,7 @@ root of its summed squared gradients."""
 from .. import _dtype
 from .._creation import full_like, zeros
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, learning_rate, scale, step_count
+from .optimizer import Optimizer, addcdiv_, learning_rate, step_count
 
 
 class Adagrad(Optimizer):
@@ -47,7 +47,7 @@ class Adagrad(Optimizer):
                     grad = grad.add(p, alpha=wd)
                 # the step count only when it matters (lr_decay 0: clr is lr exactly)
                 clr = lr / (1 + (step_count(state) - 1) * lr_decay) if lr_decay else lr
-                state["sum"].add_(grad * grad)  # addcmul_(g, g, value=1)
-                std = state["sum"].sqrt() + eps
-                p.add_(scale(-clr, grad) / std)  # addcdiv_(g, std, value=-clr): (value g) / std
+                state["sum"].addcmul_(grad, grad, value=1)  # one rounding, as PyTorch's kernel
+                std = state["sum"].sqrt().add_(eps)
+                addcdiv_(p, grad, std, -clr)  # (value g) / std, PyTorch's order
         return loss

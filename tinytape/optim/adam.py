@@ -4,7 +4,7 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, divide, learning_rate, scale, scale_, sqrt, step_count
+from .optimizer import Optimizer, addcdiv_, divide, learning_rate, scale_, step_count
 
 
 class Adam(Optimizer):
@@ -28,10 +28,6 @@ class Adam(Optimizer):
                 if p.grad is None:
                     continue
                 grad = -p.grad if g.get("maximize") else p.grad
-                if wd and self._decoupled:
-                    scale_(p, 1 - lr * wd)
-                elif wd:
-                    grad = grad + wd * p
                 state = self.state[p]
                 if not state:
                     state["step"] = tensor(0.0, dtype=_dtype.float32)  # a tensor, as PyTorch's
@@ -42,16 +38,23 @@ class Adam(Optimizer):
                 if not isinstance(state["step"], Tensor):  # a count saved as a number
                     state["step"] = tensor(float(state["step"]), dtype=_dtype.float32)
                 state["step"].add_(1)
+                if wd and self._decoupled:
+                    scale_(p, 1 - lr * wd)
+                elif wd:
+                    grad = grad.add(p, alpha=wd)
+                # PyTorch's single-tensor loop (the CPU default) op for op: its kernels fuse
+                # lerp_ and addcmul_ into one rounding each
                 m, v, t = state["exp_avg"], state["exp_avg_sq"], step_count(state)
-                m.add_((grad - m) * (1 - beta1))  # lerp towards g, as PyTorch
-                v.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+                m.lerp_(grad, 1 - beta1)
+                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 if amsgrad:
                     state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
                     v = state["max_exp_avg_sq"]
                 # the scalar factors in float64 (Python's numbers eagerly, 0-d tensors in a trace),
                 # each rounded to p's dtype where it meets a tensor
-                denom = divide(v.sqrt(), sqrt(1 - beta2 ** t)) + g["eps"]
-                p.sub_(scale(lr / (1 - beta1 ** t), m / denom))
+                step_size = lr / (1 - beta1 ** t)
+                denom = divide(v.sqrt(), (1 - beta2 ** t) ** 0.5).add_(g["eps"])
+                addcdiv_(p, m, denom, -step_size)
         return loss
 
 

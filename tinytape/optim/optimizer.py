@@ -216,6 +216,24 @@ def scale_(t, factor):
     return t.copy_(scale(factor, t)) if t.dtype in _HALF else t.mul_(factor.to(t.device).to(t.dtype))
 
 
+def add_(t, other, alpha):
+    """``t.add_(other, alpha=alpha)``: ``t + alpha * other`` rounded once, as PyTorch's kernel,
+    ``alpha`` a number or, inside a trace, a 0-d float64 tensor (rounded to ``t``'s dtype)."""
+    if isinstance(alpha, Tensor):
+        if t.dtype in _HALF:
+            return t.add_(scale(alpha, other))
+        alpha = alpha.to(t.device)
+    return t.add_(other, alpha=alpha)
+
+
+def addcdiv_(t, t1, t2, value):
+    """``t.addcdiv_(t1, t2, value=value)``: ``t + (value * t1) / t2`` in PyTorch's kernel's
+    order, ``value`` a number or, inside a trace, a 0-d float64 tensor."""
+    if not isinstance(value, Tensor):
+        return t.addcdiv_(t1, t2, value=value)
+    return t.add_(scale(value, t1) / t2)
+
+
 def step_count(state):
     """The step count ``state['step']`` (a 0-d float32 tensor, as PyTorch's) as a number
     eagerly, as a 0-d float64 tensor inside a trace (no host read: a replay advances it)."""

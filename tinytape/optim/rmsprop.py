@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, learning_rate, scale
+from .optimizer import Optimizer, add_, addcdiv_, learning_rate
 
 
 class RMSprop(Optimizer):
@@ -28,7 +28,7 @@ class RMSprop(Optimizer):
                     continue
                 grad = -p.grad if g.get("maximize") else p.grad
                 if g["weight_decay"]:
-                    grad = grad + g["weight_decay"] * p
+                    grad = grad.add(p, alpha=g["weight_decay"])
                 state = self.state[p]
                 if not state:
                     # a tensor, as PyTorch keeps it: counted by a kernel, so a compiled step replays it
@@ -39,19 +39,21 @@ class RMSprop(Optimizer):
                     if g["centered"]:
                         state["grad_avg"] = zeros_like(p)
                 state["step"].add_(1)
+                # PyTorch's single-tensor loop (the CPU default) op for op: its kernels fuse
+                # addcmul_, lerp_ and add_(alpha=) into one rounding each
                 square_avg = state["square_avg"]
-                square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                 if g["centered"]:
                     grad_avg = state["grad_avg"]
-                    grad_avg.add_((grad - grad_avg) * (1 - alpha))  # lerp towards g, as PyTorch
-                    avg = (square_avg - grad_avg * grad_avg).sqrt()
+                    grad_avg.lerp_(grad, 1 - alpha)
+                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
                 else:
                     avg = square_avg.sqrt()
-                avg = avg + eps
+                avg = avg.add_(eps)
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    buf.mul_(momentum).add_(grad / avg)
-                    p.sub_(scale(lr, buf))
+                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    add_(p, buf, -lr)
                 else:
-                    p.sub_(scale(lr, grad / avg))
+                    addcdiv_(p, grad, avg, -lr)
         return loss

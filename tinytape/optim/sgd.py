@@ -1,11 +1,12 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, learning_rate, scale
+from .optimizer import Optimizer, add_, learning_rate
 
 
 class SGD(Optimizer):
     """p -= lr * d, d = g + weight_decay p, through the momentum buffer when momentum > 0:
-    buf = momentum buf + (1 - dampening) d  (the first step: buf = d)."""
+    buf = momentum buf + (1 - dampening) d  (the first step: buf = d).  PyTorch's op
+    sequence (its single-tensor loop, the CPU default), each ``alpha=`` one fused rounding."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False):
@@ -26,7 +27,7 @@ class SGD(Optimizer):
                     continue
                 d_p = -p.grad if g.get("maximize") else p.grad
                 if g["weight_decay"]:
-                    d_p = d_p + g["weight_decay"] * p
+                    d_p = d_p.add(p, alpha=g["weight_decay"])
                 if momentum:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -34,6 +35,6 @@ class SGD(Optimizer):
                         buf = state["momentum_buffer"] = d_p.clone()
                     else:
                         buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
-                    d_p = d_p + momentum * buf if g["nesterov"] else buf
-                p.sub_(scale(lr, d_p))
+                    d_p = d_p.add(buf, alpha=momentum) if g["nesterov"] else buf
+                add_(p, d_p, -lr)
         return loss

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from .. import scalar_ops
+from ..sleef_arith import fma
 from ...ops import table
 from . import _cache
 
@@ -168,6 +169,34 @@ def where_nd(cond, a, b, out):
                         out[i, j, k, m] = a[i * a0, j * a1, k * a2, m * a3]
                     else:
                         out[i, j, k, m] = b[i * b0, j * b1, k * b2, m * b3]
+
+
+@njit(cache=True, **_JIT)
+def fma_flat(a, b, c, out):
+    """``out = a * b + c``, rounded once (LLVM's fma: the FMA instruction, vectorised), over
+    flat buffers: each operand of ``out``'s size or of one element (a number).  The layouts
+    the optimizers meet (``add`` with ``alpha``: ``b`` a number; ``addcmul``, ``lerp``) get
+    loops of their own, which LLVM vectorises."""
+    n = out.size
+    if (a.size != n and a.size != 1) or (b.size != n and b.size != 1) or (c.size != n and c.size != 1) or (
+            n and min(a.size, b.size, c.size) == 0):
+        raise IndexError("fma: an operand's size is neither the output's nor 1")
+    if a.size == n and c.size == n:
+        if b.size == n:
+            for i in range(n):
+                out[i] = fma(a[i], b[i], c[i])
+        else:
+            s = b[0]
+            for i in range(n):
+                out[i] = fma(a[i], s, c[i])
+    elif a.size == 1 and b.size == n and c.size == n:
+        s = a[0]
+        for i in range(n):
+            out[i] = fma(s, b[i], c[i])
+    else:
+        sa, sb, sc = a.size == n, b.size == n, c.size == n
+        for i in range(n):
+            out[i] = fma(a[i * sa], b[i * sb], c[i * sc])
 
 
 @njit(cache=True, **_JIT)

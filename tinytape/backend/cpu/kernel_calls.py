@@ -86,6 +86,10 @@ class KernelCalls:
                               _as_nd_output(out))
 
     @staticmethod
+    def _fma_kernel(a, b, c, out):
+        _elementwise.fma_flat(a.reshape(-1), b.reshape(-1), c.reshape(-1), out.reshape(-1))
+
+    @staticmethod
     def _reduce_kernel(op, x, outer, n, inner, out):
         if op == SUM and x.dtype in _cascade.LANES:  # float sums: PyTorch's order
             _cascade.sum_into(x.reshape(outer, n, inner), (1,), out.reshape(outer, inner))

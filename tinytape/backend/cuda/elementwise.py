@@ -101,6 +101,15 @@ def where_nd(c, c_off, c_strides, a, a_off, a_strides, b, b_off, b_strides, out,
             out[i] = b[_strided_offset(i, shape, b_strides, b_off)]
 
 
+@cuda.jit
+def fma_flat(a, a_off, a_n, b, b_off, b_n, c, c_off, c_n, out, n):
+    """``out = a * b + c`` rounded once; each operand flat, of ``n`` elements or of one."""
+    i = cuda.grid(1)
+    if i < n:
+        out[i] = cuda.fma(a[a_off + (i if a_n == n else 0)], b[b_off + (i if b_n == n else 0)],
+                          c[c_off + (i if c_n == n else 0)])
+
+
 # ---- layout and dtype moves (numpy does these on the CPU backend) ----
 
 

@@ -104,6 +104,10 @@ class KernelCalls:
         bb, bo, b4, _ = self._nd_args(b, shape)
         _elementwise.where_nd[grid(out.size)](cb, co, c4, ab, ao, a4, bb, bo, b4, out.buf, shape4, out.size)
 
+    def _fma_kernel(self, a, b, c, out):
+        _elementwise.fma_flat[grid(out.size)](a.buf, a.offset, a.size, b.buf, b.offset, b.size, c.buf, c.offset,
+                                              c.size, out.buf, out.size)
+
     def _reduce_kernel(self, op, x, outer, n, inner, out):
         _reduction.reduce_mid[per_output(outer * inner, _reduction.TPB)](op, x.buf[x.offset:], outer, n, inner, out.buf)
 
