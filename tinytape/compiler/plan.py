@@ -337,7 +337,7 @@ def build_module(gen, plan):
                         f"{em.array(out)[0]}.reshape(-1))")
         elif stmt[0] in ("gather", "scatter_add", "positions"):
             body += _indexing_lines(em, stmt)
-        elif stmt[1] is not None and stmt[0] == "fill":
+        elif stmt[1] is not None and stmt[0] == "fill" and stmt[2] is not None:  # (None: an empty buffer)
             body.append(f"    b{stmt[1]}.fill({stmt[2]})")
     wanted = gen.program.result_buffers()
     for b in plan.materialized:
