@@ -37,6 +37,7 @@ def signatures(f):
         ew.compare_scalar: (i64, a, i64, f, bools, i64, b1),
         ew.compare_nd: (i64, a, i64, U4, a, i64, U4, bools, U4, i64),
         ew.where_nd: (bools, i64, U4, a, i64, U4, a, i64, U4, a, U4, i64),
+        ew.fma_flat: (a, i64, i64, a, i64, i64, a, i64, i64, a, i64),
         ew.copy_strided: (a, i64, U4, a, i64, U4, U4, i64),
         ew.cast_bool: (a, i64, U4, bools, U4, i64),
         ew.fill: (a, i64, i64, f),

@@ -157,3 +157,21 @@ def test_compiled_updates_equal_eager_bit_for_bit(name):
         np.testing.assert_array_equal(a.view(np.int32), b.view(np.int32))
     (entry,), = run.programs.values()
     assert entry.kind == "fused" and "fma(" in entry.source  # the fused loops' multiply-adds
+
+
+@pytest.mark.gpu
+def test_fused_multiply_add_on_the_gpu_backend():
+    """The CUDA kernel (``cuda.fma``: one rounding on a GPU; the simulator rounds twice, so
+    the check allows the last bit), its broadcasting and in-place update."""
+    rng = np.random.default_rng(5)
+    a, b = (rng.standard_normal((3, 37)).astype(np.float32) for _ in range(2))
+    c = rng.standard_normal(37).astype(np.float32)
+    for device in ("cpu", "cuda"):
+        A, B, C = (tt.tensor(v, device=device) for v in (a, b, c))
+        got = [A.add(B, alpha=0.3), A.addcmul(B, C, value=-2.0), A.lerp(B, 0.7), A.clone().sub_(C, alpha=1.5)]
+        if device == "cpu":
+            want = [t.numpy() for t in got]
+        else:
+            for g, w in zip(got, want):
+                assert g.device.type == "cuda"
+                np.testing.assert_allclose(g.cpu().numpy(), w, rtol=1e-6, atol=1e-7)
