@@ -18,7 +18,7 @@ from .._dtype import BFLOAT16
 from .cuda_epilogue import host_runs, product_launch, product_source, replay_guard
 from .replay import CONSTANTS, fresh_test
 
-ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "astype"})
+ELEMENTWISE = frozenset({"unary", "binary", "compare", "where", "fma", "astype"})
 THREADS = 256
 
 
@@ -68,11 +68,11 @@ class _Builder:
             if args_t[0] != ("b", out_t) and args_t[0][0] == "b":
                 return out_t, "copy", None, [args_t[0]], False
             return None
-        op = args_t[0][1] if kernel != "where" else None
-        operands = list(args_t[1:] if kernel != "where" else args_t)
-        inplace = kernel == "binary" and (len(args_t) > 3 or "out" in kwargs_t)
+        op = args_t[0][1] if kernel not in ("where", "fma") else None
+        operands = list(args_t[1:] if kernel not in ("where", "fma") else args_t)
+        inplace = kernel in ("binary", "fma") and (len(args_t) > 3 or "out" in kwargs_t)
         if inplace:
-            operands = operands[:2]
+            operands = operands[:2] if kernel == "binary" else operands[:3]
         if any(t[0] == "l" for t in args):
             return None
         return out_t, kernel, op, operands, inplace
@@ -271,6 +271,8 @@ def _expression(elementwise, operand):
         return f"_c({op}, {ins[0]}, {ins[1]})"
     if kind == "where":
         return f"{ins[1]} if {ins[0]} else {ins[2]}"
+    if kind == "fma":  # one rounding, as the eager kernel's
+        return f"cuda.fma({ins[0]}, {ins[1]}, {ins[2]})"
     if kind == "copy":
         return ins[0]
     raise ValueError(f"cuda_fuse: no kernel source for elementwise kind {kind!r}")
