@@ -173,76 +173,6 @@ def _fusable(a, b, alpha):
             and a._data.dtype in _WIDE and isinstance(alpha, numbers.Real) and not isinstance(alpha, Tensor))
 
 
-class AddScaled(Function):
-    """``a + alpha * b`` with one rounding, as PyTorch's CPU kernel (``vec::fmadd(b, alpha, a)``,
-    ``alpha`` rounded to the tensors' dtype); SubScaled is ``a - alpha * b``."""
-    grad_fn_name = "AddBackward0"
-    _forward_runs_kernels_only = True
-
-    @staticmethod
-    def forward(ctx, a, b, alpha):
-        ctx.alpha = alpha
-        backend = a._backend
-        return a._new(backend.fma(b._data, backend.scalar(ctx.alpha, a._data.dtype), a._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, (mul(g, ctx.alpha) if ctx.needs_input_grad[1] else None), None
-
-
-class SubScaled(AddScaled):
-    grad_fn_name = "SubBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b, alpha):
-        ctx.alpha = -alpha
-        backend = a._backend
-        return a._new(backend.fma(b._data, backend.scalar(-alpha, a._data.dtype), a._data))
-
-
-def fused_multiply_add(x, y, z):
-    """``x * y + z`` rounded once, on tensors that record nothing (inside a forward); ``y``
-    may be a number, rounded to ``x``'s dtype."""
-    backend = x._backend
-    y = y._data if isinstance(y, Tensor) else backend.scalar(y, x._data.dtype)
-    return x._new(backend.fma(x._data, y, z._data))
-
-
-class Addcmul(Function):
-    """``input + value * t1 * t2`` as PyTorch's CPU kernel: ``value * t1`` rounded, then one
-    fused multiply-add (``vec::fmadd``)."""
-    grad_fn_name = "AddcmulBackward0"
-    _forward_runs_kernels_only = True
-
-    @staticmethod
-    def forward(ctx, input, t1, t2, value):
-        ctx.value = value
-        ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None, t2 if ctx.needs_input_grad[1] else None)
-        backend, data = input._backend, t1._data
-        scaled = data if value == 1 else backend.binary(MUL, data, backend.scalar(value, data.dtype))
-        return input._new(backend.fma(scaled, t2._data, input._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        t1, t2 = ctx.saved_tensors
-        value = ctx.value
-        return (g, mul(mul(g, t2), value) if ctx.needs_input_grad[1] else None,
-                mul(mul(g, t1), value) if ctx.needs_input_grad[2] else None, None)
-
-
-def addcmul(input, tensor1, tensor2, value=1):
-    """``input + value * tensor1 * tensor2``: fused (one rounding after ``value * tensor1``) for
-    float32/float64 tensors of one dtype, as PyTorch's CPU kernel; else composed."""
-    tensors = (input, tensor1, tensor2)
-    if (all(isinstance(t, Tensor) for t in tensors) and isinstance(value, numbers.Real)
-            and input._data.dtype in _WIDE and all(t._data.dtype is input._data.dtype for t in tensors)):
-        for x, y in ((input, tensor1), (input, tensor2), (tensor1, tensor2)):
-            _check_broadcast(x._data.shape, y._data.shape, "addcmul")
-            _check_device(x, y, "addcmul")
-        return Addcmul.apply(input, tensor1, tensor2, value)
-    return add(input, mul(mul(tensor1, tensor2), value))
-
-
 def add(a, b, alpha=1):
     if alpha != 1:
         if _fusable(a, b, alpha):
@@ -495,6 +425,9 @@ class PowScalarBase(Pow):
     grad_fn_name = "PowBackward2"  # a number to a tensor power
     number_inputs = (0,)
 
+
+# ``a + alpha * b``, ``addcmul``: one rounding, as PyTorch's kernels (multiply_add.py, on the helpers above)
+from .multiply_add import AddScaled, SubScaled, addcmul, fused_multiply_add  # noqa: E402,F401
 
 globals().update({cls.__name__: cls for cls in CLASSES.values() if cls.__name__ not in globals()})
 globals().update({name: fn for name, fn in FUNCTIONS.items() if name not in globals()})
