@@ -70,6 +70,17 @@ def test_fused_ops_keep_pytorch_grad_fns_and_gradients():
     assert gradcheck(lambda a, b: a.sub(b, alpha=-1.3), (a, b))
 
 
+def test_the_fma_kernel_checks_its_operands():
+    from tinytape.backend.cpu import cpu
+    from tinytape.backend.cpu.elementwise import fma_flat
+    ones = np.ones(3, np.float32)
+    with pytest.raises(IndexError, match="fma"):
+        fma_flat(ones, np.ones(2, np.float32), ones, np.empty(3, np.float32))
+    with pytest.raises(TypeError, match="fma"):
+        cpu.fma(ones, ones.astype(np.float64), ones)
+    np.testing.assert_array_equal(cpu.fma(np.full((2, 1), 3.0), np.arange(3.0), np.ones(1)), [[1, 4, 7]] * 2)
+
+
 CONFIGS = {
     "sgd": ("SGD", dict(lr=0.05)),
     "sgd_momentum_dampening": ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
