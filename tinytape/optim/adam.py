@@ -1,5 +1,5 @@
 """Adam and AdamW (Kingma & Ba; Loshchilov & Hutter) with PyTorch's bias correction and
-eps placement: p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
+eps placement: p -= lr / (1 - beta1^t) * m / (sqrt(v) / (1 - beta2^t)^0.5 + eps)."""
 from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad

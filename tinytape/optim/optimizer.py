@@ -3,7 +3,6 @@ dict, as PyTorch's.  Algorithms (``SGD``, ``Adam``, ``RMSprop``) subclass it and
 ``step``; their updates run in place under ``no_grad``, so they go straight to the
 backend's in-place kernels."""
 import copy
-import math
 import warnings
 from collections import defaultdict
 
@@ -241,12 +240,6 @@ def step_count(state):
     if not isinstance(step, Tensor):
         return float(step)
     return step.to(_dtype.float64) if tracing() else step.item()
-
-
-def sqrt(x):
-    """The square root of a number or of a 0-d tensor, each correctly rounded."""
-    return x.sqrt() if isinstance(x, Tensor) else math.sqrt(x)
-
 
 
 def like(x, t):
