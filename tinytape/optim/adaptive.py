@@ -5,7 +5,7 @@ from .._creation import full_like, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, add_scaled_, check_range, learning_rate, like, scalar_state, scalar_value,
+from .optimizer import (Optimizer, add_, check_range, learning_rate, like, scalar_state, scalar_value,
                         scale_, step_count)
 
 
@@ -46,7 +46,7 @@ class Adadelta(Optimizer):
                 delta = acc_delta.add(eps).sqrt_()
                 delta.div_(std).mul_(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                add_scaled_(p, delta, -lr)
+                add_(p, delta, -lr)
         return loss
 
 
@@ -84,7 +84,7 @@ class ASGD(Optimizer):
                 eta, mu, ax = state["eta"], state["mu"], state["ax"]
                 eta_value = scalar_value(eta)
                 scale_(p, 1 - lambd * eta_value)
-                add_scaled_(p, grad, -eta_value)
+                add_(p, grad, -eta_value)
                 if isinstance(eta_value, Tensor):  # in a trace: no host read of mu
                     ax.copy_(where(mu == 1, p, ax + p.sub(ax).mul_(mu)))
                 elif mu.item() != 1:

@@ -248,13 +248,6 @@ def like(x, t):
     return x.to(t.device).to(t.dtype) if isinstance(x, Tensor) else x
 
 
-def add_scaled_(t, other, alpha):
-    """``t.add_(other, alpha=alpha)`` for ``alpha`` a number or, in a trace, a 0-d tensor."""
-    if isinstance(alpha, Tensor):
-        return t.add_(scale(alpha, other))
-    return t.add_(other, alpha=alpha)
-
-
 def scalar_value(t):
     """A 0-d state tensor's value (``_get_value`` in PyTorch's optimizers): a number eagerly,
     the tensor in float64 inside a trace (no host read: a replay reads it afresh)."""
