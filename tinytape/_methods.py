@@ -25,10 +25,11 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .ops import assorted, composed, composite, indexing, softmax, statistics
+    from .ops import assorted, composed, composite, indexing, linalg_more, softmax, statistics
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
     attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
+    attach(linalg_more.METHODS, namespace, linalg_more.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)

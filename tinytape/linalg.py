@@ -68,8 +68,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """'fro', or the induced norms ord=1/-1 (max/min column abs sum) and inf/-inf (max/min
-    row abs sum) of the matrices in dims ``dim``; 'nuc' and 2/-2 (singular values) are not
-    implemented."""
+    row abs sum) of the matrices in dims ``dim``; 'nuc' and 2/-2 from the singular values."""
     _float_only(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
@@ -87,7 +86,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         if keepdim:
             return out
         return out.reshape(tuple(n for i, n in enumerate(A.shape) if i not in (d0, d1)))
-    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (the singular-value norms 'nuc', 2, -2)")
+    if ord in (2, -2, "nuc"):
+        from .ops.linalg_more import singular_norm
+        return singular_norm(A, ord, (d0, d1), keepdim)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -111,9 +113,16 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
                        f"Got {A.ndim}D.")
 
 
+class LinAlgError(RuntimeError):
+    """A matrix that a decomposition cannot factor (PyTorch's ``torch.linalg.LinAlgError``)."""
+
+
 def __getattr__(name):
-    from .ops import assorted, composed
-    for table in (assorted.LINALG, composed.LINALG):
+    from .ops import assorted, composed, linalg_more
+    from .ops.linalg import matmul
+    if name == "matmul":
+        return matmul
+    for table in (assorted.LINALG, composed.LINALG, linalg_more.LINALG):
         if name in table:
             return table[name]
     raise AttributeError(f"module 'tinytape.linalg' has no attribute '{name}'")
