@@ -1,0 +1,329 @@
+"""Special functions (``lgamma``, ``digamma``, ``polygamma``, ``erfc``, ``erfinv``, the
+modified Bessel functions, ``ndtri``, ``zeta``, ...) and the inverse hyperbolic functions,
+each one tape entry named as PyTorch names it.
+
+The values come from numpy / scipy.special on the host, computed in float64 and rounded
+to the input's dtype (a GPU tensor's data is copied over and the result copied back);
+the derivatives are PyTorch's formulas (``derivatives.yaml``) written with recorded ops,
+so second derivatives work.  An integer input is computed in the default float dtype, as
+PyTorch's math functions do.
+"""
+import math
+
+import numpy as np
+import scipy.special as sc
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from . import elementwise as ew
+
+_SQRT_PI = math.sqrt(math.pi)
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+
+def _host(t):
+    return t._backend.to_numpy(t._data)
+
+
+def _float_input(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    if x.dtype.is_floating_point:
+        return x
+    return x.to(_dtype.get_default_dtype())
+
+
+def _back(like, values, dtype=None):
+    dtype = dtype or like.dtype
+    arr = np.asarray(values, dtype=np.float64).astype(dtype.np)
+    return like._new(like._backend.asarray(np.array(arr, order="C")))
+
+
+class _HostUnary(Function):
+    """``compute`` (float64 numpy -> float64 numpy) on the host; ``derivative(g, x, out)``
+    with tensors."""
+
+    @staticmethod
+    def forward(ctx, x, compute, derivative):
+        with np.errstate(all="ignore"):
+            out = _back(x, compute(_host(x).astype(np.float64)))
+        ctx.derivative = derivative
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if ctx.derivative is None:
+            raise NotImplementedError(f"the derivative for '{ctx.name()[:-len('Backward0')].lower()}' is not "
+                                      "implemented.")
+        return ctx.derivative(g, x, out), None, None
+
+
+_CLASSES = {}
+
+
+def host_unary(grad_fn_name, x, compute, derivative, op):
+    cls = _CLASSES.get(grad_fn_name)
+    if cls is None:
+        cls = _CLASSES[grad_fn_name] = type(grad_fn_name[:-len("Backward0")], (_HostUnary,),
+                                            {"grad_fn_name": grad_fn_name})
+    return cls.apply(_float_input(x, op), compute, derivative)
+
+
+def backward_name(name):
+    return {"asinh": "AsinhBackward0", "acosh": "AcoshBackward0", "atanh": "AtanhBackward0"}[name]
+
+
+def _unary(name, grad_fn_name, compute, derivative):
+    def fn(input, *, out=None):
+        result = host_unary(grad_fn_name, input, compute, derivative, name)
+        if out is not None:
+            out.copy_(result)
+            return out
+        return result
+    fn.__name__ = name
+    return fn
+
+
+def _where0(cond, value, g):
+    """``value`` where ``cond`` is false, 0 where it is true (selected, not multiplied)."""
+    return ew.where(cond, ew.mul(g, 0), value)
+
+
+# ------------------------------------------------------------------ values with PyTorch's edges
+def _lgamma(x):
+    return np.where(np.isneginf(x), np.inf, sc.gammaln(x))
+
+
+def _digamma(x):
+    out = sc.digamma(x)
+    out = np.where(x == 0, np.copysign(np.inf, -np.where(x == 0, np.copysign(1.0, x), 1.0)), out)
+    return np.where((x < 0) & (x == np.floor(x)), np.nan, out)
+
+
+def _trigamma(x):
+    """PyTorch's ``calc_trigamma``: reflection below 1/2, six recurrence steps, then the
+    asymptotic series (its values, not scipy's: they differ by ~1e-9)."""
+    x = np.array(x, np.float64)
+    sign = np.where(x < 0.5, -1.0, 1.0)
+    result = np.where(x < 0.5, -(math.pi * math.pi) / np.sin(math.pi * x) ** 2, 0.0)
+    x = np.where(x < 0.5, 1 - x, x)
+    for _ in range(6):
+        result = result + 1 / (x * x)
+        x = x + 1
+    ixx = 1 / (x * x)
+    result = result + (1 + 1 / (2 * x) + ixx * (1. / 6 - ixx * (1. / 30 - ixx * (1. / 42)))) / x
+    return sign * result
+
+
+def _polygamma(n):
+    if n == 0:
+        return _digamma
+    if n == 1:
+        return _trigamma
+    return lambda x: sc.polygamma(n, x)
+
+
+def _erfinv(x):
+    return sc.erfinv(x)
+
+
+def _sinc(x):
+    return np.sinc(x)
+
+
+def _entr(x):
+    with np.errstate(all="ignore"):
+        return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0.0, np.where(x < 0, -np.inf, x)))
+
+
+asinh = _unary("asinh", "AsinhBackward0", np.arcsinh, lambda g, x, out: g * (x * x + 1).rsqrt())
+acosh = _unary("acosh", "AcoshBackward0", np.arccosh, lambda g, x, out: g * (x * x - 1).rsqrt())
+atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda g, x, out: g * (1 - x * x).reciprocal())
+exp2 = _unary("exp2", "Exp2Backward0", np.exp2, lambda g, x, out: g * out * math.log(2.0))
+erfc = _unary("erfc", "ErfcBackward0", sc.erfc, lambda g, x, out: g * (-2 / _SQRT_PI) * (-(x * x)).exp())
+erfinv = _unary("erfinv", "ErfinvBackward0", _erfinv, lambda g, x, out: g * (0.5 * _SQRT_PI) * (out * out).exp())
+erfcx = _unary("erfcx", "SpecialErfcxBackward0", sc.erfcx, lambda g, x, out: g * (2 * x * out - 2 / _SQRT_PI))
+lgamma = _unary("lgamma", "LgammaBackward0", _lgamma, lambda g, x, out: g * digamma(x))
+digamma = _unary("digamma", "DigammaBackward0", _digamma, lambda g, x, out: g * polygamma(1, x))
+i0 = _unary("i0", "I0Backward0", sc.i0, lambda g, x, out: g * i1(x))
+i0e = _unary("i0e", "SpecialI0EBackward0", sc.i0e, lambda g, x, out: g * (i1e(x) - x.sign() * out))
+i1 = _unary("i1", "SpecialI1Backward0", sc.i1, lambda g, x, out: g * ew.where(
+    x == 0, ew.mul(x, 0) + 0.5, i0(x) - out / ew.where(x == 0, ew.mul(x, 0) + 1, x)))
+i1e = _unary("i1e", "SpecialI1EBackward0", sc.i1e, lambda g, x, out: g * ew.where(
+    x == 0, ew.mul(x, 0) + 0.5, i0e(x) - out * (x.sign() + 1 / ew.where(x == 0, ew.mul(x, 0) + 1, x))))
+sinc = _unary("sinc", "SincBackward0", _sinc, lambda g, x, out: _where0(
+    x == 0, g * (((math.pi * x).cos() - out) / ew.where(x == 0, ew.mul(x, 0) + 1, x)), g))
+entr = _unary("entr", "SpecialEntrBackward0", _entr, lambda g, x, out: g * -(1 + x.log()))
+ndtri = _unary("ndtri", "SpecialNdtriBackward0", sc.ndtri, lambda g, x, out: g * _SQRT_2PI * (out * out / 2).exp())
+log_ndtr = _unary("log_ndtr", "SpecialLogNdtrBackward0", sc.log_ndtr,
+                  lambda g, x, out: g * ((-(x * x) / 2 - out).exp() / _SQRT_2PI))
+bessel_j0 = _unary("bessel_j0", "SpecialBesselJ0Backward0", sc.j0, None)
+bessel_j1 = _unary("bessel_j1", "SpecialBesselJ1Backward0", sc.j1, None)
+bessel_y0 = _unary("bessel_y0", "SpecialBesselY0Backward0", sc.y0, None)
+bessel_y1 = _unary("bessel_y1", "SpecialBesselY1Backward0", sc.y1, None)
+
+
+def polygamma(n, input, *, out=None):
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    result = host_unary("PolygammaBackward0", input, _polygamma(n), lambda g, x, o: g * polygamma(n + 1, x),
+                        "polygamma")
+    return _out(result, out)
+
+
+def _out(result, out):
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def mvlgamma(input, p):
+    """log of the multivariate gamma function of dimension ``p``."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = _float_input(input, "mvlgamma")
+    shifts = np.arange(p) / -2.0
+
+    def compute(a):
+        return p * (p - 1) / 4 * math.log(math.pi) + sc.gammaln(a[..., None] + shifts).sum(-1)
+
+    def derivative(g, xx, o):
+        return g * sum(digamma(xx - i / 2) for i in range(p))
+    return host_unary("MvlgammaBackward0", x, compute, derivative, "mvlgamma")
+
+
+def logit(input, eps=None):
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] when eps is given (gradient 0 outside)."""
+    x = _float_input(input, "logit")
+
+    def compute(a):
+        if eps is not None:
+            a = np.clip(a, eps, 1 - eps)
+        return np.log(a / (1 - a))
+
+    def derivative(g, xx, o):
+        d = g / (xx * (1 - xx))
+        if eps is None:
+            return d
+        return _where0(ew.lt(xx, eps) | ew.gt(xx, 1 - eps), d, g)
+    return host_unary("LogitBackward0", x, compute, derivative, "logit")
+
+
+def ndtr(input):
+    """0.5 * erfc(-x / sqrt(2)) (PyTorch's composition: its grad_fn is a MulBackward)."""
+    x = _float_input(input, "ndtr")
+    return ew.mul(erfc(ew.mul(x, -math.sqrt(0.5))), 0.5)
+
+
+# ------------------------------------------------------------------------------ binary ops
+class _HostBinary(Function):
+    @staticmethod
+    def forward(ctx, a, b, compute, derivative):
+        with np.errstate(all="ignore"):
+            out = _back(a, compute(_host(a).astype(np.float64), _host(b).astype(np.float64)))
+        ctx.derivative = derivative
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        if ctx.derivative is None:
+            raise NotImplementedError(f"the derivative for '{ctx.name()[:-len('Backward0')].lower()}' is not "
+                                      "implemented.")
+        ga, gb = ctx.derivative(g, a, b, out)
+        return (ga if ctx.needs_input_grad[0] else None), (gb if ctx.needs_input_grad[1] else None), None, None
+
+
+def host_binary(grad_fn_name, a, b, compute, derivative, op, floating=True):
+    from .stacks import broadcast_tensors
+    a, b = ew.operands(a, b, op)
+    if floating and not a.dtype.is_floating_point:
+        a, b = a.to(_dtype.get_default_dtype()), b.to(_dtype.get_default_dtype())
+    a, b = broadcast_tensors(a, b)
+    cls = _CLASSES.get(grad_fn_name)
+    if cls is None:
+        cls = _CLASSES[grad_fn_name] = type(grad_fn_name[:-len("Backward0")], (_HostBinary,),
+                                            {"grad_fn_name": grad_fn_name})
+    return cls.apply(a, b, compute, derivative)
+
+
+def _logaddexp(a, b):
+    m = np.maximum(a, b)
+    return np.where(np.isinf(a) & (a == b), a, m + np.log1p(np.exp(-np.abs(a - b))))
+
+
+def _logaddexp2(a, b):
+    m = np.maximum(a, b)
+    return np.where(np.isinf(a) & (a == b), a, m + np.log1p(np.exp2(-np.abs(a - b))) / math.log(2.0))
+
+
+def logaddexp(input, other):
+    return host_binary("LogaddexpBackward0", input, other, _logaddexp,
+                       lambda g, a, b, o: (g / (1 + (b - a).exp()), g / (1 + (a - b).exp())), "logaddexp")
+
+
+def logaddexp2(input, other):
+    return host_binary("Logaddexp2Backward0", input, other, _logaddexp2,
+                       lambda g, a, b, o: (g / (1 + (b - a).exp2()), g / (1 + (a - b).exp2())), "logaddexp2")
+
+
+def hypot(input, other):
+    return host_binary("HypotBackward0", input, other, np.hypot,
+                       lambda g, a, b, o: (g * a / o, g * b / o), "hypot")
+
+
+def xlog1py(input, other):
+    def compute(a, b):
+        return np.where(np.isnan(b), np.nan, np.where(a == 0, 0.0, a * np.log1p(b)))
+    return host_binary("SpecialXlog1PyBackward0", input, other, compute,
+                       lambda g, a, b, o: (_where0((a == 0) & (b == b), g * b.log1p(), g), g * a / (1 + b)),
+                       "xlog1py")
+
+
+def zeta(input, other):
+    return host_binary("SpecialZetaBackward0", input, other, sc.zeta, None, "zeta")
+
+
+def gammainc(input, other):
+    return host_binary("IgammaBackward0", input, other, sc.gammainc, None, "igamma")
+
+
+def gammaincc(input, other):
+    return host_binary("IgammacBackward0", input, other, sc.gammaincc, None, "igammac")
+
+
+def fmax(input, other):
+    return host_binary("FmaxBackward0", input, other, np.fmax, _fmax_derivative(True), "fmax", floating=False)
+
+
+def fmin(input, other):
+    return host_binary("FminBackward0", input, other, np.fmin, _fmax_derivative(False), "fmin", floating=False)
+
+
+def _fmax_derivative(is_max):
+    def derivative(g, a, b, o):
+        first = ((a >= b) if is_max else (a <= b)) | (b != b)
+        return _where0(~first, g, g), _where0(first, g, g)
+    return derivative
+
+
+def nextafter(input, other):
+    a, b = ew.operands(input, other, "nextafter")
+    out = np.nextafter(_host(a), _host(b))
+    return _back(a, out)
+
+
+FUNCTIONS = {
+    "asinh": asinh, "acosh": acosh, "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh,
+    "exp2": exp2, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": polygamma,
+    "mvlgamma": mvlgamma, "i0": i0, "sinc": sinc, "logit": logit, "logaddexp": logaddexp,
+    "logaddexp2": logaddexp2, "hypot": hypot, "igamma": gammainc, "igammac": gammaincc, "fmax": fmax,
+    "fmin": fmin, "nextafter": nextafter,
+}
+METHODS = dict(FUNCTIONS)
+METHODS["polygamma"] = lambda self, n: polygamma(n, self)

@@ -1,0 +1,38 @@
+"""``tinytape.special``: PyTorch's ``torch.special`` names, most of them the functions that
+``tinytape`` has under another name (``expit`` is ``sigmoid``, ``gammaln`` is ``lgamma``,
+``psi`` is ``digamma``), the others from ``ops.special_math``."""
+from .ops import special_math as _sm
+from .ops.special_math import (bessel_j0, bessel_j1, bessel_y0, bessel_y1, digamma, entr, erfc, erfcx,  # noqa: F401
+                               erfinv, exp2, gammainc, gammaincc, i0, i0e, i1, i1e, log_ndtr, logit,
+                               ndtr, ndtri, polygamma, sinc, xlog1py, zeta)
+
+psi = digamma
+gammaln = _sm.lgamma
+multigammaln = _sm.mvlgamma
+modified_bessel_i0 = i0
+modified_bessel_i1 = i1
+
+
+def _top(name):
+    def fn(*args, **kwargs):
+        import tinytape
+        return getattr(tinytape, name)(*args, **kwargs)
+    fn.__name__ = name
+    return fn
+
+
+expit = _top("sigmoid")
+erf = _top("erf")
+expm1 = _top("expm1")
+log1p = _top("log1p")
+xlogy = _top("xlogy")
+logsumexp = _top("logsumexp")
+round = _top("round")  # noqa: A001  (PyTorch's name)
+
+
+def softmax(input, dim, *, dtype=None):
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    return input.log_softmax(dim, dtype=dtype)
