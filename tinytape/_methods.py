@@ -25,14 +25,15 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .ops import (assorted, composed, composite, elementwise_more, indexing, linalg_more, softmax, special_math,
-                      statistics)
+    from .ops import (assorted, composed, composite, distributions_more, elementwise_more, indexing, linalg_more,
+                      softmax, special_math, statistics)
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
     attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(linalg_more.METHODS, namespace, linalg_more.FUNCTIONS)
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
+    attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)
