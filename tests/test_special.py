@@ -194,3 +194,17 @@ def test_family_on_each_device(name, device):
     assert got[1] == want[1]
     for g, w in zip(got[:1] + got[2:], want[:1] + want[2:]):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13)
+
+
+def test_torch_inplace_functions():
+    def values(m):
+        x = m.tensor(_unit(4))
+        outs = []
+        for name in ["sin_", "exp_", "arccos_", "arctan_", "fix_", "deg2rad_", "logit_", "erfc_", "exp2_",
+                     "asinh_", "sigmoid_", "clamp_"]:
+            y = x.clone()
+            r = getattr(m, name)(y, 0.3) if name == "clamp_" else getattr(m, name)(y)
+            outs += [r.numpy(), y.numpy()]
+        return outs
+    for g, w in zip(values(tt), pytorch(values)):
+        np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-7)

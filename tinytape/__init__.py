@@ -107,3 +107,7 @@ _accept_numpy_names(globals())  # axis=/keepdims= where PyTorch's parser takes t
 from ._methods import attach_inplace_forms as _attach_inplace_forms  # noqa: E402
 
 _attach_inplace_forms()  # abs_, sqrt_, cumsum_, ... as the out-of-place methods written in place
+
+from .ops.elementwise_more import attach_torch_inplace as _attach_torch_inplace  # noqa: E402
+
+_attach_torch_inplace(globals())  # torch.sin_(t), torch.exp_(t), ...: the in-place methods as functions

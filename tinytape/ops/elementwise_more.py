@@ -240,4 +240,23 @@ for _name in ("exp2", "erfc", "erfinv", "lgamma",
 for _name in ("copysign", "ldexp", "deg2rad", "rad2deg", "sgn", "gcd", "lcm", "logical_and", "logical_or",
               "logical_xor", "heaviside", "float_power", "subtract", "negative", "absolute"):
     METHODS[_name + "_"] = _inplace_of(_name, FUNCTIONS[_name])
+for _alias, _name in (("arccos_", "acos_"), ("arcsin_", "asin_"), ("arctan_", "atan_"), ("fix_", "trunc_")):
+    METHODS[_alias] = (lambda n: lambda self: getattr(self, n)())(_name)
 METHODS["polygamma_"] = lambda self, n: self._inplace("polygamma_", lambda x: sm.polygamma(n, x))
+
+
+# PyTorch's in-place functions of the math family (``torch.sin_(t)`` is ``t.sin_()``)
+TORCH_INPLACE = (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
+    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_",
+    "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_",
+    "rad2deg_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_",
+    "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "fill_", "relu_")
+
+
+def attach_torch_inplace(namespace):
+    """``torch.<name>_`` for each in-place method above that Tensor has by now."""
+    for name in TORCH_INPLACE:
+        if name not in namespace and hasattr(Tensor, name):
+            namespace[name] = (lambda n: lambda input, *args, **kwargs: getattr(input, n)(*args, **kwargs))(name)
