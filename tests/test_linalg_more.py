@@ -101,6 +101,12 @@ CASES = {
     "norm_ord_2": (lambda m, x: m.linalg.norm(x, 2), [_a(3, 3)]),
     "norm_nuc_dims": (lambda m, x: m.linalg.norm(x, "nuc", dim=(1, 0)), [_a(4, 3)]),
     "cond": (lambda m, x: m.linalg.cond(x), [_a(3, 3)]),
+    "vector_norm_ord0": (lambda m, x: m.linalg.vector_norm(x, 0, 1), [_a(3, 4) * (_a(3, 4, seed=1) > 0)]),
+    "vector_norm_negative": (lambda m, x: m.linalg.vector_norm(x, -1.5, (0,), keepdim=True), [_a(3, 4)]),
+    "vector_norm_negative_with_zero": (lambda m, x: m.linalg.vector_norm(x * m.tensor([0.0, 1, 1]), -1),
+                                       [_a(2, 3)]),
+    "vector_norm_orders": (lambda m, x: [m.linalg.vector_norm(x, o, 1) for o in (2, 1, 3, 0.5, float("inf"),
+                                                                                 -float("inf"))], [_a(3, 4)]),
 }
 NO_GRADCHECK = {"cholesky_ex"}
 
@@ -117,7 +123,7 @@ def test_matches_pytorch(name):
 
 @pytest.mark.parametrize("name", ["svd_tall", "svd_full_wide", "svdvals", "eigh", "qr_tall", "qr_wide",
                                   "cholesky", "slogdet", "pinv_tall", "pinv_wide_batched", "lstsq_gelsd_residuals",
-                                  "matrix_power_negative", "matrix_norm_nuc"])
+                                  "matrix_power_negative", "matrix_norm_nuc", "vector_norm_negative"])
 def test_gradcheck(name):
     fn, arrays = CASES[name]
 

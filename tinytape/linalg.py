@@ -33,6 +33,48 @@ class _NormMinMax(Function):
         return g * x.sign() * hit / count, None, None, None
 
 
+class _NormZero(Function):
+    """ord=0: the number of non-zero elements; its gradient is zero."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.save_for_backward(x)
+        a = (x != 0).to(x.dtype)
+        return a.sum(dims, keepdim=keepdim) if dims else (a.sum().reshape((1,) * x.ndim) if keepdim else a.sum())
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return x * 0, None, None
+
+
+class _NormNegative(Function):
+    """A negative ord: (sum |x|^ord)^(1/ord).  PyTorch's backward for ord < 1:
+    sgn(x) |x|^(ord-1) (0 where x is 0) * g * norm^(1-ord)."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        s = x.abs().pow(ord)
+        s = s.sum(dims, keepdim=True) if dims else s.sum().reshape((1,) * x.ndim)
+        norm = s.pow(1.0 / ord)
+        ctx.ord = ord
+        ctx.save_for_backward(x, norm)
+        if keepdim:
+            return norm
+        return norm.reshape(tuple(n for i, n in enumerate(x.shape) if dims and i not in dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        p = ctx.ord
+        scaled = (x.sign() * x.abs().pow(p - 1)).masked_fill(x == 0, 0.0)
+        return scaled * g.reshape(norm.shape) * norm.pow(1 - p), None, None, None
+
+
 def _float_only(x, op):
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
@@ -57,13 +99,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                            "the operation does not have an identity")
     if ord == -math.inf:
         return _NormMinMax.apply(x, MIN, dims, keepdim)
-    if ord == 0:
-        a = (x != 0).to(x.dtype)  # (not recorded: PyTorch's result has a zero gradient)
-        return a.sum(dims, keepdim=keepdim) if dims else (a.sum().reshape((1,) * x.ndim) if keepdim else a.sum())
-    # a negative ord: (sum |x|^ord)^(1/ord)
-    s = x.abs().pow(ord)
-    s = s.sum(dims, keepdim=keepdim) if dims else (s.sum().reshape((1,) * x.ndim) if keepdim else s.sum())
-    return s.pow(1.0 / ord)
+    if ord == 0:  # the number of non-zeros: recorded, with a zero gradient, as PyTorch's
+        return _NormZero.apply(x, dims, keepdim)
+    return _NormNegative.apply(x, ord, dims, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
