@@ -108,6 +108,8 @@ for _op in table.of_kind("binary"):
             for _alias in _op.aliases:
                 FUNCTIONS[_alias] = FUNCTIONS[_op.name]
 Neg, Abs, Remainder = CLASSES["neg"], CLASSES["abs"], CLASSES["remainder"]
+# PyTorch names the overloads: RemainderBackward0 for a number divisor, RemainderBackward1 for a tensor
+RemainderTensor = type("RemainderTensor", (Remainder,), {"grad_fn_name": "RemainderBackward1"})
 
 
 # ---------------------------------------------------------------- integer and bitwise operators
@@ -128,7 +130,7 @@ def floor_divide(input, other):
 def remainder(input, other):
     a, b = ew.operands(input, other, "remainder")
     _refuse_integer_zero(b, "remainder")
-    return Remainder.apply(a, b)
+    return (RemainderTensor if isinstance(other, Tensor) else Remainder).apply(a, b)
 
 
 def _bitwise(code, name):
