@@ -101,6 +101,21 @@ CASES = {
     "norm_ord_2": (lambda m, x: m.linalg.norm(x, 2), [_a(3, 3)]),
     "norm_nuc_dims": (lambda m, x: m.linalg.norm(x, "nuc", dim=(1, 0)), [_a(4, 3)]),
     "cond": (lambda m, x: m.linalg.cond(x), [_a(3, 3)]),
+    "solve_triangular_upper": (lambda m, a, b: m.linalg.solve_triangular(a.triu() + 3 * m.eye(3, dtype=a.dtype, device=a.device), b,
+                                                                       upper=True), [_a(3, 3), _a(3, 2)]),
+    "solve_triangular_lower_right_unit": (lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False,
+                                                                                  unitriangular=True),
+                                          [_a(2, 3, 3), _a(2, 4, 3)]),
+    "cholesky_solve": (lambda m, b, x: m.cholesky_solve(b, m.linalg.cholesky(_spd(m, x))), [_a(3, 2), _a(3, 3)]),
+    "cholesky_solve_upper": (lambda m, b, x: m.cholesky_solve(b, m.linalg.cholesky(_spd(m, x), upper=True), True),
+                             [_a(3, 2), _a(3, 3)]),
+    "cholesky_inverse": (lambda m, x: m.cholesky_inverse(m.linalg.cholesky(_spd(m, x))), [_a(3, 3)]),
+    "matrix_exp": (lambda m, x: m.linalg.matrix_exp(x), [_a(3, 3)]),
+    "matrix_exp_batched": (lambda m, x: m.matrix_exp(x * 0.5), [_a(2, 2, 2)]),
+    "vander": (lambda m, x: m.linalg.vander(x), [_a(4)]),
+    "vander_n": (lambda m, x: m.linalg.vander(x, N=2), [_a(2, 3)]),
+    "inv_ex": (lambda m, x: m.linalg.inv_ex(x).inverse, [_a(3, 3) + 3 * np.eye(3)]),
+    "solve_ex": (lambda m, a, b: m.linalg.solve_ex(a, b)[0], [_a(3, 3) + 3 * np.eye(3), _a(3, 2)]),
     "vector_norm_ord0": (lambda m, x: m.linalg.vector_norm(x, 0, 1), [_a(3, 4) * (_a(3, 4, seed=1) > 0)]),
     "vector_norm_negative": (lambda m, x: m.linalg.vector_norm(x, -1.5, (0,), keepdim=True), [_a(3, 4)]),
     "vector_norm_negative_with_zero": (lambda m, x: m.linalg.vector_norm(x * m.tensor([0.0, 1, 1]), -1),
@@ -123,7 +138,9 @@ def test_matches_pytorch(name):
 
 @pytest.mark.parametrize("name", ["svd_tall", "svd_full_wide", "svdvals", "eigh", "qr_tall", "qr_wide",
                                   "cholesky", "slogdet", "pinv_tall", "pinv_wide_batched", "lstsq_gelsd_residuals",
-                                  "matrix_power_negative", "matrix_norm_nuc", "vector_norm_negative"])
+                                  "matrix_power_negative", "matrix_norm_nuc", "vector_norm_negative",
+                                  "solve_triangular_upper", "solve_triangular_lower_right_unit", "cholesky_solve",
+                                  "cholesky_inverse", "matrix_exp", "vander"])
 def test_gradcheck(name):
     fn, arrays = CASES[name]
 
@@ -133,7 +150,7 @@ def test_gradcheck(name):
     check_grad(flat, *arrays)
 
 
-@pytest.mark.parametrize("name", ["svd_tall", "eigh", "cholesky", "pinv_tall"])
+@pytest.mark.parametrize("name", ["svd_tall", "eigh", "cholesky", "pinv_tall", "matrix_exp", "solve_triangular_upper"])
 def test_second_derivatives_match_pytorch(name):
     fn, arrays = CASES[name]
 
@@ -185,11 +202,13 @@ def test_errors_match_pytorch():
             return m.linalg.matrix_power(a[:2], 2)
         if kind == "norm_ord":
             return m.linalg.matrix_norm(a, 3)
+        if kind == "solve_triangular_vector":
+            return m.linalg.solve_triangular(a, a[0], upper=True)
         if kind == "qr_r_backward":
             x = m.tensor(_a(3, 3), requires_grad=True)
             return m.linalg.qr(x, mode="r")[1].sum().backward()
     for kind in ["cholesky_not_pd", "torch_cholesky", "svd_1d", "eigh_not_square", "qr_mode", "slogdet_int",
-                 "matrix_power_not_square", "norm_ord", "qr_r_backward"]:
+                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector"]:
         with pytest.raises(Exception) as want:
             pytorch(errors, kind)
         with pytest.raises(want.type):
@@ -200,7 +219,8 @@ def test_errors_match_pytorch():
         lambda m: m.linalg.cholesky_ex(-m.eye(3)).info.item())
 
 
-FAMILY = ["svd_tall", "eigh", "qr_wide", "cholesky", "slogdet", "pinv_tall", "matrix_norm_nuc", "lstsq"]
+FAMILY = ["svd_tall", "eigh", "qr_wide", "cholesky", "slogdet", "pinv_tall", "matrix_norm_nuc", "lstsq",
+          "solve_triangular_upper", "matrix_exp"]
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -26,11 +26,12 @@ def attach_core():
 
 def attach_all(namespace):
     from .ops import (assorted, composed, composite, distributions_more, elementwise_more, indexing, linalg_more,
-                      softmax, special_math, statistics)
+                      linalg_triangular, softmax, special_math, statistics)
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
     attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(linalg_more.METHODS, namespace, linalg_more.FUNCTIONS)
+    attach(linalg_triangular.METHODS, namespace, linalg_triangular.FUNCTIONS)
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
     attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)
