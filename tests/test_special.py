@@ -212,3 +212,10 @@ def test_torch_inplace_functions():
         return outs
     for g, w in zip(values(tt), pytorch(values)):
         np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-7)
+
+
+def test_kernels_check_their_bounds():
+    from tinytape.backend.cpu import special as kernels
+    for name in ["asinh", "digamma", "trigamma", "sinc"]:
+        with pytest.raises(IndexError, match=name):
+            kernels.KERNELS[np.dtype(np.float64)][name](np.ones(3), np.empty(2))

@@ -229,7 +229,7 @@ def _no_inplace_derivative(name):
     return derivative
 
 
-for _name, _compute in (("asinh", np.arcsinh), ("acosh", np.arccosh), ("atanh", np.arctanh)):
+for _name, _compute in (("asinh", sm._native("asinh")), ("acosh", sm._native("acosh")), ("atanh", np.arctanh)):
     # PyTorch records these three in place without a derivative: backward through them raises
     _fn = (lambda name, compute: lambda x: sm.host_unary(
         sm.backward_name(name), x, compute, _no_inplace_derivative(name), name))(_name, _compute)

@@ -15,6 +15,7 @@ import scipy.special as sc
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..backend.cpu import special as special_kernels
 from ..autograd.function import Function
 from . import elementwise as ew
 
@@ -36,7 +37,8 @@ def _float_input(x, op):
 
 def _back(like, values, dtype=None):
     dtype = dtype or like.dtype
-    arr = np.asarray(values, dtype=np.float64).astype(dtype.np)
+    values = np.asarray(values)
+    arr = values.astype(dtype.np) if values.dtype == dtype.np else values.astype(np.float64).astype(dtype.np)
     return like._new(like._backend.asarray(np.array(arr, order="C")))
 
 
@@ -47,7 +49,8 @@ class _HostUnary(Function):
     @staticmethod
     def forward(ctx, x, compute, derivative):
         with np.errstate(all="ignore"):
-            out = _back(x, compute(_host(x).astype(np.float64)))
+            values = _host(x)
+            out = _back(x, compute(values if getattr(compute, "native", False) else values.astype(np.float64)))
         ctx.derivative = derivative
         ctx.save_for_backward(x, out)
         return out
@@ -93,36 +96,23 @@ def _where0(cond, value, g):
 
 
 # ------------------------------------------------------------------ values with PyTorch's edges
+def _native(name):
+    """PyTorch's own scalar kernel for ``name`` in the input's dtype (``backend/cpu/special.py``)."""
+    def compute(x):
+        return special_kernels.run(name, x)
+    compute.native = True
+    return compute
+
+
 def _lgamma(x):
     return np.where(np.isneginf(x), np.inf, sc.gammaln(x))
 
 
-def _digamma(x):
-    out = sc.digamma(x)
-    out = np.where(x == 0, np.copysign(np.inf, -np.where(x == 0, np.copysign(1.0, x), 1.0)), out)
-    return np.where((x < 0) & (x == np.floor(x)), np.nan, out)
-
-
-def _trigamma(x):
-    """PyTorch's ``calc_trigamma``: reflection below 1/2, six recurrence steps, then the
-    asymptotic series (its values, not scipy's: they differ by ~1e-9)."""
-    x = np.array(x, np.float64)
-    sign = np.where(x < 0.5, -1.0, 1.0)
-    result = np.where(x < 0.5, -(math.pi * math.pi) / np.sin(math.pi * x) ** 2, 0.0)
-    x = np.where(x < 0.5, 1 - x, x)
-    for _ in range(6):
-        result = result + 1 / (x * x)
-        x = x + 1
-    ixx = 1 / (x * x)
-    result = result + (1 + 1 / (2 * x) + ixx * (1. / 6 - ixx * (1. / 30 - ixx * (1. / 42)))) / x
-    return sign * result
-
-
 def _polygamma(n):
     if n == 0:
-        return _digamma
+        return _native("digamma")
     if n == 1:
-        return _trigamma
+        return _native("trigamma")
     return lambda x: sc.polygamma(n, x)
 
 
@@ -130,31 +120,27 @@ def _erfinv(x):
     return sc.erfinv(x)
 
 
-def _sinc(x):
-    return np.sinc(x)
-
-
 def _entr(x):
     with np.errstate(all="ignore"):
         return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0.0, np.where(x < 0, -np.inf, x)))
 
 
-asinh = _unary("asinh", "AsinhBackward0", np.arcsinh, lambda g, x, out: g * (x * x + 1).rsqrt())
-acosh = _unary("acosh", "AcoshBackward0", np.arccosh, lambda g, x, out: g * (x * x - 1).rsqrt())
+asinh = _unary("asinh", "AsinhBackward0", _native("asinh"), lambda g, x, out: g * (x * x + 1).rsqrt())
+acosh = _unary("acosh", "AcoshBackward0", _native("acosh"), lambda g, x, out: g * (x * x - 1).rsqrt())
 atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda g, x, out: g * (1 - x * x).reciprocal())
 exp2 = _unary("exp2", "Exp2Backward0", np.exp2, lambda g, x, out: g * out * math.log(2.0))
 erfc = _unary("erfc", "ErfcBackward0", sc.erfc, lambda g, x, out: g * (-2 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary("erfinv", "ErfinvBackward0", _erfinv, lambda g, x, out: g * (0.5 * _SQRT_PI) * (out * out).exp())
 erfcx = _unary("erfcx", "SpecialErfcxBackward0", sc.erfcx, lambda g, x, out: g * (2 * x * out - 2 / _SQRT_PI))
 lgamma = _unary("lgamma", "LgammaBackward0", _lgamma, lambda g, x, out: g * digamma(x))
-digamma = _unary("digamma", "DigammaBackward0", _digamma, lambda g, x, out: g * polygamma(1, x))
+digamma = _unary("digamma", "DigammaBackward0", _native("digamma"), lambda g, x, out: g * polygamma(1, x))
 i0 = _unary("i0", "I0Backward0", sc.i0, lambda g, x, out: g * i1(x))
 i0e = _unary("i0e", "SpecialI0EBackward0", sc.i0e, lambda g, x, out: g * (i1e(x) - x.sign() * out))
 i1 = _unary("i1", "SpecialI1Backward0", sc.i1, lambda g, x, out: g * ew.where(
     x == 0, ew.mul(x, 0) + 0.5, i0(x) - out / ew.where(x == 0, ew.mul(x, 0) + 1, x)))
 i1e = _unary("i1e", "SpecialI1EBackward0", sc.i1e, lambda g, x, out: g * ew.where(
     x == 0, ew.mul(x, 0) + 0.5, i0e(x) - out * (x.sign() + 1 / ew.where(x == 0, ew.mul(x, 0) + 1, x))))
-sinc = _unary("sinc", "SincBackward0", _sinc, lambda g, x, out: _where0(
+sinc = _unary("sinc", "SincBackward0", _native("sinc"), lambda g, x, out: _where0(
     x == 0, g * (((math.pi * x).cos() - out) / ew.where(x == 0, ew.mul(x, 0) + 1, x)), g))
 entr = _unary("entr", "SpecialEntrBackward0", _entr, lambda g, x, out: g * -(1 + x.log()))
 ndtri = _unary("ndtri", "SpecialNdtriBackward0", sc.ndtri, lambda g, x, out: g * _SQRT_2PI * (out * out / 2).exp())
@@ -214,9 +200,9 @@ def logit(input, eps=None):
 
 
 def ndtr(input):
-    """0.5 * erfc(-x / sqrt(2)) (PyTorch's composition: its grad_fn is a MulBackward)."""
+    """PyTorch's composition, (1 + erf(x / sqrt(2))) * 0.5 (its grad_fn is a MulBackward)."""
     x = _float_input(input, "ndtr")
-    return ew.mul(erfc(ew.mul(x, -math.sqrt(0.5))), 0.5)
+    return ew.mul(ew.add(ew.erf(ew.mul(x, math.sqrt(0.5))), 1), 0.5)
 
 
 # ------------------------------------------------------------------------------ binary ops
