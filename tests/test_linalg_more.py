@@ -116,6 +116,12 @@ CASES = {
     "vander_n": (lambda m, x: m.linalg.vander(x, N=2), [_a(2, 3)]),
     "inv_ex": (lambda m, x: m.linalg.inv_ex(x).inverse, [_a(3, 3) + 3 * np.eye(3)]),
     "solve_ex": (lambda m, a, b: m.linalg.solve_ex(a, b)[0], [_a(3, 3) + 3 * np.eye(3), _a(3, 2)]),
+    "lu_factor": (lambda m, x: m.linalg.lu_factor(x).LU, [_a(4, 4)]),
+    "lu": (lambda m, x: list(m.linalg.lu(x)[1:]), [_a(2, 3, 3)]),
+    "lu_solve": (lambda m, x, b: m.linalg.lu_solve(*m.linalg.lu_factor(x), b), [_a(3, 3), _a(3, 2)]),
+    "lu_solve_adjoint_right": (lambda m, x, b: [m.linalg.lu_solve(*m.linalg.lu_factor(x), b, adjoint=True),
+                                                m.linalg.lu_solve(*m.linalg.lu_factor(x), b.mT, left=False)],
+                               [_a(3, 3), _a(3, 2)]),
     "vector_norm_ord0": (lambda m, x: m.linalg.vector_norm(x, 0, 1), [_a(3, 4) * (_a(3, 4, seed=1) > 0)]),
     "vector_norm_negative": (lambda m, x: m.linalg.vector_norm(x, -1.5, (0,), keepdim=True), [_a(3, 4)]),
     "vector_norm_negative_with_zero": (lambda m, x: m.linalg.vector_norm(x * m.tensor([0.0, 1, 1]), -1),
@@ -140,7 +146,7 @@ def test_matches_pytorch(name):
                                   "cholesky", "slogdet", "pinv_tall", "pinv_wide_batched", "lstsq_gelsd_residuals",
                                   "matrix_power_negative", "matrix_norm_nuc", "vector_norm_negative",
                                   "solve_triangular_upper", "solve_triangular_lower_right_unit", "cholesky_solve",
-                                  "cholesky_inverse", "matrix_exp", "vander"])
+                                  "cholesky_inverse", "matrix_exp", "vander", "lu_factor", "lu", "lu_solve_adjoint_right"])
 def test_gradcheck(name):
     fn, arrays = CASES[name]
 
@@ -174,7 +180,8 @@ def test_float32_values_dtypes_and_reprs():
                 m.linalg.matrix_rank(a, hermitian=True), m.linalg.matrix_rank(m.ones(3, 4), atol=0.5)]
         fit = m.linalg.lstsq(a, a[:, :2], driver="gelsd")
         return [m.linalg.svdvals(a), m.linalg.eigvalsh(spd), L, m.linalg.slogdet(a).logabsdet, *rank,
-                fit.rank, fit.singular_values, m.linalg.cond(a, "fro"), m.linalg.cond(a, 1), m.linalg.cond(a, -2), m.linalg.lstsq(a, a[:, :2]).residuals, repr(m.linalg.slogdet(spd))]
+                fit.rank, fit.singular_values, m.linalg.cond(a, "fro"), m.linalg.cond(a, 1), m.linalg.cond(a, -2),
+                *m.linalg.lu_factor(a), *m.lu_unpack(*m.linalg.lu_factor(a)), *m.linalg.lu_factor_ex(a), m.linalg.lstsq(a, a[:, :2]).residuals, repr(m.linalg.slogdet(spd))]
     got = values(tt)
     want = pytorch(values)
     for g, w in zip(got[:-1], want[:-1]):
@@ -204,11 +211,13 @@ def test_errors_match_pytorch():
             return m.linalg.matrix_norm(a, 3)
         if kind == "solve_triangular_vector":
             return m.linalg.solve_triangular(a, a[0], upper=True)
+        if kind == "lu_factor_singular":
+            return m.linalg.lu_factor(m.ones(3, 3))
         if kind == "qr_r_backward":
             x = m.tensor(_a(3, 3), requires_grad=True)
             return m.linalg.qr(x, mode="r")[1].sum().backward()
     for kind in ["cholesky_not_pd", "torch_cholesky", "svd_1d", "eigh_not_square", "qr_mode", "slogdet_int",
-                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector"]:
+                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector", "lu_factor_singular"]:
         with pytest.raises(Exception) as want:
             pytorch(errors, kind)
         with pytest.raises(want.type):
@@ -220,7 +229,7 @@ def test_errors_match_pytorch():
 
 
 FAMILY = ["svd_tall", "eigh", "qr_wide", "cholesky", "slogdet", "pinv_tall", "matrix_norm_nuc", "lstsq",
-          "solve_triangular_upper", "matrix_exp"]
+          "solve_triangular_upper", "matrix_exp", "lu", "lu_solve"]
 
 
 @pytest.mark.parametrize("device", DEVICES)
