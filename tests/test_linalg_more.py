@@ -14,6 +14,8 @@ from helpers import check_grad
 from pytorch_answers import pytorch
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+# torch.lu, lu_solve and triangular_solve warn that they are deprecated, in PyTorch as here
+pytestmark = pytest.mark.filterwarnings("ignore:torch.(lu|lu_solve|triangular_solve) is deprecated:UserWarning")
 
 
 def _a(*shape, seed=0):
@@ -122,6 +124,14 @@ CASES = {
     "lu_solve_adjoint_right": (lambda m, x, b: [m.linalg.lu_solve(*m.linalg.lu_factor(x), b, adjoint=True),
                                                 m.linalg.lu_solve(*m.linalg.lu_factor(x), b.mT, left=False)],
                                [_a(3, 3), _a(3, 2)]),
+    "torch_lu_and_lu_solve": (lambda m, x, b: m.lu_solve(b, *m.lu(x)), [_a(3, 3), _a(3, 2)]),
+    "triangular_solve": (lambda m, a, b: [m.triangular_solve(b, a.triu() + 3 * m.eye(3, dtype=a.dtype), upper=True)[0],
+                                          m.triangular_solve(b, a.tril() + 3 * m.eye(3, dtype=a.dtype), upper=False,
+                                                             transpose=True).solution], [_a(3, 3), _a(3, 2)]),
+    "tensorinv": (lambda m, x: [m.linalg.tensorinv(x.reshape(2, 3, 6) + m.eye(6, dtype=x.dtype).reshape(2, 3, 6) * 3,
+                                                   ind=2)], [_a(36)]),
+    "tensorsolve": (lambda m, x, b: m.linalg.tensorsolve(x.reshape(6, 2, 3) + m.eye(6, dtype=x.dtype).reshape(6, 2, 3)
+                                                         * 3, b), [_a(36), _a(6)]),
     "vector_norm_ord0": (lambda m, x: m.linalg.vector_norm(x, 0, 1), [_a(3, 4) * (_a(3, 4, seed=1) > 0)]),
     "vector_norm_negative": (lambda m, x: m.linalg.vector_norm(x, -1.5, (0,), keepdim=True), [_a(3, 4)]),
     "vector_norm_negative_with_zero": (lambda m, x: m.linalg.vector_norm(x * m.tensor([0.0, 1, 1]), -1),
@@ -213,15 +223,20 @@ def test_errors_match_pytorch():
             return m.linalg.solve_triangular(a, a[0], upper=True)
         if kind == "lu_factor_singular":
             return m.linalg.lu_factor(m.ones(3, 3))
+        if kind in ("qr", "lstsq", "symeig", "eig", "matrix_rank", "solve"):
+            return getattr(m, kind)(a) if kind not in ("lstsq", "solve") else getattr(m, kind)(a, a)
         if kind == "qr_r_backward":
             x = m.tensor(_a(3, 3), requires_grad=True)
             return m.linalg.qr(x, mode="r")[1].sum().backward()
     for kind in ["cholesky_not_pd", "torch_cholesky", "svd_1d", "eigh_not_square", "qr_mode", "slogdet_int",
-                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector", "lu_factor_singular"]:
+                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector", "lu_factor_singular", "qr", "lstsq", "symeig", "eig",
+                 "matrix_rank", "solve"]:
         with pytest.raises(Exception) as want:
             pytorch(errors, kind)
-        with pytest.raises(want.type):
+        with pytest.raises(want.type) as got:
             errors(tt, kind)
+        if kind in ("torch_cholesky", "qr", "lstsq", "symeig", "eig", "matrix_rank", "solve", "lu_factor_singular"):
+            assert str(got.value) == str(want.value)
     with pytest.raises(tt.linalg.LinAlgError, match="positive-definite"):
         tt.linalg.cholesky(-tt.eye(3))
     assert tt.linalg.cholesky_ex(-tt.eye(3)).info.item() == pytorch(

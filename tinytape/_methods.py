@@ -32,8 +32,9 @@ def attach_all(namespace):
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(linalg_more.METHODS, namespace, linalg_more.FUNCTIONS)
     attach(linalg_triangular.METHODS, namespace, linalg_triangular.FUNCTIONS)
-    from .ops import linalg_lu
+    from .ops import linalg_legacy, linalg_lu
     attach({}, namespace, linalg_lu.FUNCTIONS)
+    attach(linalg_legacy.METHODS, namespace, linalg_legacy.FUNCTIONS)
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
     attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)
