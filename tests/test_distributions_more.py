@@ -34,7 +34,8 @@ def _draw(m, what, seed, n, dtype):
     elif what == "normal_float_tensor":
         x = m.normal(0.5, m.arange(n, dtype=d))
     elif what == "not_contiguous":
-        x = m.cat([m.empty(3, n, dtype=d).t().cauchy_().reshape(-1), m.empty(n, 3, dtype=d).t().log_normal_().reshape(-1),
+        x = m.cat([m.empty(3, n, dtype=d).t().cauchy_().reshape(-1),
+                   m.empty(n, 3, dtype=d).t().log_normal_().reshape(-1),
                    m.empty(2, 2 * n, dtype=d)[:, ::2].geometric_(0.4).reshape(-1),
                    m.poisson(m.full((3, n), 4.0, dtype=d).t()).reshape(-1)])
     elif what == "random_range":
@@ -44,7 +45,8 @@ def _draw(m, what, seed, n, dtype):
 
 
 KINDS = ["cauchy", "cauchy_default", "log_normal", "log_normal_default", "geometric", "geometric_int", "poisson",
-         "poisson_small_rates", "normal_tensor_tensor", "normal_tensor_float", "normal_float_tensor", "random_range", "not_contiguous"]
+         "poisson_small_rates", "normal_tensor_tensor", "normal_tensor_float", "normal_float_tensor", "random_range",
+         "not_contiguous"]
 
 
 @pytest.mark.parametrize("what", KINDS)

@@ -103,8 +103,8 @@ CASES = {
     "norm_ord_2": (lambda m, x: m.linalg.norm(x, 2), [_a(3, 3)]),
     "norm_nuc_dims": (lambda m, x: m.linalg.norm(x, "nuc", dim=(1, 0)), [_a(4, 3)]),
     "cond": (lambda m, x: m.linalg.cond(x), [_a(3, 3)]),
-    "solve_triangular_upper": (lambda m, a, b: m.linalg.solve_triangular(a.triu() + 3 * m.eye(3, dtype=a.dtype, device=a.device), b,
-                                                                       upper=True), [_a(3, 3), _a(3, 2)]),
+    "solve_triangular_upper": (lambda m, a, b: m.linalg.solve_triangular(
+        a.triu() + 3 * m.eye(3, dtype=a.dtype, device=a.device), b, upper=True), [_a(3, 3), _a(3, 2)]),
     "solve_triangular_lower_right_unit": (lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False,
                                                                                   unitriangular=True),
                                           [_a(2, 3, 3), _a(2, 4, 3)]),
@@ -156,7 +156,8 @@ def test_matches_pytorch(name):
                                   "cholesky", "slogdet", "pinv_tall", "pinv_wide_batched", "lstsq_gelsd_residuals",
                                   "matrix_power_negative", "matrix_norm_nuc", "vector_norm_negative",
                                   "solve_triangular_upper", "solve_triangular_lower_right_unit", "cholesky_solve",
-                                  "cholesky_inverse", "matrix_exp", "vander", "lu_factor", "lu", "lu_solve_adjoint_right"])
+                                  "cholesky_inverse", "matrix_exp", "vander", "lu_factor", "lu",
+                                  "lu_solve_adjoint_right"])
 def test_gradcheck(name):
     fn, arrays = CASES[name]
 
@@ -191,7 +192,8 @@ def test_float32_values_dtypes_and_reprs():
         fit = m.linalg.lstsq(a, a[:, :2], driver="gelsd")
         return [m.linalg.svdvals(a), m.linalg.eigvalsh(spd), L, m.linalg.slogdet(a).logabsdet, *rank,
                 fit.rank, fit.singular_values, m.linalg.cond(a, "fro"), m.linalg.cond(a, 1), m.linalg.cond(a, -2),
-                *m.linalg.lu_factor(a), *m.lu_unpack(*m.linalg.lu_factor(a)), *m.linalg.lu_factor_ex(a), m.linalg.lstsq(a, a[:, :2]).residuals, repr(m.linalg.slogdet(spd))]
+                *m.linalg.lu_factor(a), *m.lu_unpack(*m.linalg.lu_factor(a)), *m.linalg.lu_factor_ex(a),
+                m.linalg.lstsq(a, a[:, :2]).residuals, repr(m.linalg.slogdet(spd))]
     got = values(tt)
     want = pytorch(values)
     for g, w in zip(got[:-1], want[:-1]):
@@ -229,8 +231,8 @@ def test_errors_match_pytorch():
             x = m.tensor(_a(3, 3), requires_grad=True)
             return m.linalg.qr(x, mode="r")[1].sum().backward()
     for kind in ["cholesky_not_pd", "torch_cholesky", "svd_1d", "eigh_not_square", "qr_mode", "slogdet_int",
-                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector", "lu_factor_singular", "qr", "lstsq", "symeig", "eig",
-                 "matrix_rank", "solve"]:
+                 "matrix_power_not_square", "norm_ord", "qr_r_backward", "solve_triangular_vector",
+                 "lu_factor_singular", "qr", "lstsq", "symeig", "eig", "matrix_rank", "solve"]:
         with pytest.raises(Exception) as want:
             pytorch(errors, kind)
         with pytest.raises(want.type) as got:

@@ -94,7 +94,8 @@ CASES = {
     "remainder_number": (lambda m, x: x.remainder(-1.5), [_a(5)]),
     "fmod_tensor": (lambda m, x, y: m.fmod(x, y), [_a(5), _pos(5, seed=1) * np.array([1, -1, 1, -1, 1])]),
     "fmod_number": (lambda m, x: x.fmod(1.5), [_a(5)]),
-    "inplace": (lambda m, x: [(x * 1).asinh_().detach(), (x * 0.3).atanh_().detach(), (x * 1).exp2_(), (x * 0.2).erfinv_(),
+    "inplace": (lambda m, x: [(x * 1).asinh_().detach(), (x * 0.3).atanh_().detach(), (x * 1).exp2_(),
+                              (x * 0.2).erfinv_(),
                               (x.abs() + 1).digamma_(), (x.abs() + 1).lgamma_(), (x * 1).sinc_(),
                               (x * 1).deg2rad_(), (x * 1).hypot_(x * 2), (x.abs() + 2).arccosh_().detach()], [_a(4)]),
 }

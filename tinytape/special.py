@@ -29,6 +29,12 @@ xlogy = _top("xlogy")
 logsumexp = _top("logsumexp")
 round = _top("round")  # noqa: A001  (PyTorch's name)
 
+__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv",
+           "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
+           "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1",
+           "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+           "zeta"]
+
 
 def softmax(input, dim, *, dtype=None):
     return input.softmax(dim, dtype=dtype)

@@ -159,7 +159,7 @@ def as_strided(input, size, stride, storage_offset=None):
     (the gradient is scattered back, summed where positions repeat)."""
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     offset = 0 if storage_offset is None else int(storage_offset)
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "

@@ -13,7 +13,6 @@ from . import decompositions as dc
 from . import elementwise as ew
 from . import extremes
 from . import reduction as red
-from . import shape as sh
 
 
 def _result(name, fields):
@@ -276,10 +275,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
                            f"input's dtype {A.dtype} and other's dtype {B.dtype}")
     drivers = ("gels", "gelsy", "gelsd", "gelss")
     if driver is not None and driver not in drivers:
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     vector = B.ndim == A.ndim - 1
     if B.shape[-1 if vector else -2] != A.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     return lstsq_result(*LinalgLstsqBackward0.apply(A, B, rcond, driver or "gelsy", vector))
 
 
