@@ -120,11 +120,6 @@ def _erfinv(x):
     return sc.erfinv(x)
 
 
-def _entr(x):
-    with np.errstate(all="ignore"):
-        return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0.0, np.where(x < 0, -np.inf, x)))
-
-
 asinh = _unary("asinh", "AsinhBackward0", _native("asinh"), lambda g, x, out: g * (x * x + 1).rsqrt())
 acosh = _unary("acosh", "AcoshBackward0", _native("acosh"), lambda g, x, out: g * (x * x - 1).rsqrt())
 atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda g, x, out: g * (1 - x * x).reciprocal())
@@ -142,7 +137,7 @@ i1e = _unary("i1e", "SpecialI1EBackward0", sc.i1e, lambda g, x, out: g * ew.wher
     x == 0, ew.mul(x, 0) + 0.5, i0e(x) - out * (x.sign() + 1 / ew.where(x == 0, ew.mul(x, 0) + 1, x))))
 sinc = _unary("sinc", "SincBackward0", _native("sinc"), lambda g, x, out: _where0(
     x == 0, g * (((math.pi * x).cos() - out) / ew.where(x == 0, ew.mul(x, 0) + 1, x)), g))
-entr = _unary("entr", "SpecialEntrBackward0", _entr, lambda g, x, out: g * -(1 + x.log()))
+entr = _unary("entr", "SpecialEntrBackward0", _native("entr"), lambda g, x, out: g * -(1 + x.log()))
 ndtri = _unary("ndtri", "SpecialNdtriBackward0", sc.ndtri, lambda g, x, out: g * _SQRT_2PI * (out * out / 2).exp())
 log_ndtr = _unary("log_ndtr", "SpecialLogNdtrBackward0", sc.log_ndtr,
                   lambda g, x, out: g * ((-(x * x) / 2 - out).exp() / _SQRT_2PI))
@@ -187,9 +182,13 @@ def logit(input, eps=None):
     x = _float_input(input, "logit")
 
     def compute(a):
-        if eps is not None:
-            a = np.clip(a, eps, 1 - eps)
-        return np.log(a / (1 - a))
+        if eps is not None:  # clamped in the dtype, as PyTorch's kernel
+            low = a.dtype.type(eps)
+            a = np.clip(a, low, a.dtype.type(1) - low)
+        if a.dtype == np.float64:  # numpy's log: PyTorch's float64 bits
+            return np.log(a / (1 - a))
+        return special_kernels.run("logit", a)  # the C library's logf, as PyTorch's float kernel
+    compute.native = True
 
     def derivative(g, xx, o):
         d = g / (xx * (1 - xx))

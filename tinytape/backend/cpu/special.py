@@ -1,5 +1,5 @@
 """Special functions as PyTorch's scalar CPU kernels compute them, in the input's dtype:
-``asinh``/``acosh``/``sinc`` through the C library (numba's ``math``, as PyTorch's
+``asinh``/``acosh``/``sinc``/``entr``/``logit`` through the C library (numba's ``math``, as PyTorch's
 ``std::`` calls), and ports of PyTorch's own ``calc_digamma``, ``calc_trigamma`` and
 ``calc_erfinv`` (``aten/src/ATen/native/Math.h``), operation by operation, a float32
 input in float32 arithmetic.  One loop per function and dtype, compiled once."""
@@ -134,8 +134,31 @@ def _kernels(T):
             r = r - (math.erf(r) - y) / (two_over_sqrt_pi * math.exp(-r * r))
             out[i] = r
 
+    @njit(**_JIT)
+    def entr(x, out):
+        if out.shape[0] < x.shape[0]:
+            raise IndexError("entr: the output is shorter than the input")
+        for i in range(x.shape[0]):
+            a = x[i]
+            if a != a:
+                out[i] = a
+            elif a > zero:
+                out[i] = -a * math.log(a)
+            elif a == zero:
+                out[i] = zero
+            else:
+                out[i] = -math.inf
+
+    @njit(**_JIT)
+    def logit(x, out):
+        if out.shape[0] < x.shape[0]:
+            raise IndexError("logit: the output is shorter than the input")
+        for i in range(x.shape[0]):
+            a = x[i]
+            out[i] = math.log(a / (one - a))
+
     return {"asinh": asinh, "acosh": acosh, "sinc": sinc, "digamma": digamma, "trigamma": trigamma,
-            "erfinv": erfinv}
+            "erfinv": erfinv, "entr": entr, "logit": logit}
 
 
 KERNELS = {np.dtype(np.float64): _kernels(np.float64), np.dtype(np.float32): _kernels(np.float32)}
