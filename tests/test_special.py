@@ -220,3 +220,18 @@ def test_kernels_check_their_bounds():
     for name in ["asinh", "digamma", "trigamma", "sinc"]:
         with pytest.raises(IndexError, match=name):
             kernels.KERNELS[np.dtype(np.float64)][name](np.ones(3), np.empty(2))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_kernels_are_pytorchs_bit_for_bit(dtype):
+    """asinh, acosh, sinc, entr, logit, digamma and polygamma(1, x) as PyTorch's scalar CPU kernels."""
+    x = _a(64, seed=3, low=-7, high=7)
+    x[:3] = [0.0, -3.0, -2.5]
+
+    def values(m, x):
+        t = m.tensor(x, dtype=getattr(m, dtype))
+        u = m.tensor(np.abs(x) / 7.5, dtype=t.dtype)
+        return [m.asinh(t).numpy(), m.acosh(t.abs() + 1).numpy(), m.sinc(t).numpy(), m.special.entr(t).numpy(),
+                m.logit(u).numpy(), m.digamma(t).numpy(), m.polygamma(1, t).numpy()]
+    for got, want in zip(values(tt, x), pytorch(values, x)):
+        np.testing.assert_array_equal(got, want)
