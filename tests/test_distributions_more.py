@@ -90,3 +90,14 @@ def test_errors_match_pytorch():
             pytorch(errors, kind)
         with pytest.raises(want.type):
             errors(tt, kind)
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_take_the_cpu_stream():
+    def draws(device):
+        tt.manual_seed(0)
+        return [tt.empty(5, device=device).cauchy_(), tt.empty(5, device=device).log_normal_(),
+                tt.empty(5, device=device).geometric_(0.3), tt.poisson(tt.full((5,), 3.0, device=device))]
+    for g, w in zip(draws("cuda"), draws("cpu")):
+        assert g.device.type == "cuda"
+        np.testing.assert_array_equal(g.cpu().numpy(), w.numpy())
