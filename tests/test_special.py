@@ -235,3 +235,31 @@ def test_scalar_kernels_are_pytorchs_bit_for_bit(dtype):
                 m.logit(u).numpy(), m.digamma(t).numpy(), m.polygamma(1, t).numpy()]
     for got, want in zip(values(tt, x), pytorch(values, x)):
         np.testing.assert_array_equal(got, want)
+
+
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+def test_undifferentiated_special_functions():
+    """Bessel J/Y/K, Airy Ai, spherical j0 and the polynomials: values (PyTorch's to rounding),
+    dtypes, and no history (PyTorch does not differentiate them)."""
+    def values(m):
+        x = m.tensor(_a(5, low=-1, high=1), dtype=m.float64, requires_grad=True)
+        n = m.tensor([0.0, 1.0, 2.0, 5.0, -1.0], dtype=m.float64)
+        out = [getattr(m.special, f)(x, n) for f in POLYNOMIALS] + [getattr(m.special, f)(x, 3) for f in POLYNOMIALS]
+        out += [m.special.chebyshev_polynomial_t(0.25, n), m.special.hermite_polynomial_he(m.tensor([1, 2]), 3)]
+        pos = x.abs() + 0.1
+        out += [m.special.bessel_j0(x), m.special.bessel_j1(x), m.special.bessel_y0(pos), m.special.bessel_y1(pos),
+                m.special.modified_bessel_k0(pos), m.special.modified_bessel_k1(pos),
+                m.special.scaled_modified_bessel_k0(pos), m.special.scaled_modified_bessel_k1(pos),
+                m.special.airy_ai(x), m.special.spherical_bessel_j0(x), m.special.modified_bessel_i0(x)]
+        return [(t.detach().numpy(), str(t.dtype).split(".")[-1], t.grad_fn is None and not t.requires_grad
+                 if t.grad_fn is None else "recorded") for t in out]
+    got, want = values(tt), pytorch(values)
+    assert len(got) == len(want)
+    for (g, gd, gh), (w, wd, wh) in zip(got[:-1], want[:-1]):
+        assert gd == wd and gh == wh
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)

@@ -1,10 +1,18 @@
 """``tinytape.special``: PyTorch's ``torch.special`` names, most of them the functions that
 ``tinytape`` has under another name (``expit`` is ``sigmoid``, ``gammaln`` is ``lgamma``,
-``psi`` is ``digamma``), the others from ``ops.special_math``."""
+``psi`` is ``digamma``), the others from ``ops.special_math`` (differentiable) and
+``ops.special_more`` (the ones PyTorch does not differentiate)."""
 from .ops import special_math as _sm
-from .ops.special_math import (bessel_j0, bessel_j1, bessel_y0, bessel_y1, digamma, entr, erfc, erfcx,  # noqa: F401
-                               erfinv, exp2, gammainc, gammaincc, i0, i0e, i1, i1e, log_ndtr, logit,
+from .ops.special_math import (digamma, entr, erfc, erfcx, erfinv,  # noqa: F401
+                               exp2, gammainc, gammaincc, i0, i0e, i1, i1e, log_ndtr, logit,
                                ndtr, ndtri, polygamma, sinc, xlog1py, zeta)
+
+from .ops.special_more import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1,  # noqa: E402,F401
+                               modified_bessel_k0, modified_bessel_k1,
+                               scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0)
+from .ops.special_more import POLYNOMIALS as _POLYNOMIALS  # noqa: E402
+
+globals().update(_POLYNOMIALS)  # chebyshev_polynomial_t, hermite_polynomial_h, ...
 
 psi = digamma
 gammaln = _sm.lgamma
@@ -29,11 +37,12 @@ xlogy = _top("xlogy")
 logsumexp = _top("logsumexp")
 round = _top("round")  # noqa: A001  (PyTorch's name)
 
-__all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv",
-           "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
-           "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1",
-           "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
-           "zeta"]
+__all__ = sorted(_POLYNOMIALS) + [
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx",
+    "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+    "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 
 def softmax(input, dim, *, dtype=None):

@@ -141,10 +141,6 @@ entr = _unary("entr", "SpecialEntrBackward0", _native("entr"), lambda g, x, out:
 ndtri = _unary("ndtri", "SpecialNdtriBackward0", sc.ndtri, lambda g, x, out: g * _SQRT_2PI * (out * out / 2).exp())
 log_ndtr = _unary("log_ndtr", "SpecialLogNdtrBackward0", sc.log_ndtr,
                   lambda g, x, out: g * ((-(x * x) / 2 - out).exp() / _SQRT_2PI))
-bessel_j0 = _unary("bessel_j0", "SpecialBesselJ0Backward0", sc.j0, None)
-bessel_j1 = _unary("bessel_j1", "SpecialBesselJ1Backward0", sc.j1, None)
-bessel_y0 = _unary("bessel_y0", "SpecialBesselY0Backward0", sc.y0, None)
-bessel_y1 = _unary("bessel_y1", "SpecialBesselY1Backward0", sc.y1, None)
 
 
 def polygamma(n, input, *, out=None):
