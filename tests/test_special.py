@@ -72,6 +72,9 @@ CASES = {
                                       S(m).softmax(x, 0), S(m).log_softmax(x, 0), S(m).sinc(x)], [_a(4)]),
     "xlog1py": (lambda m, x, y: S(m).xlog1py(x, y), [_a(4), _pos(4)]),
     "xlogy": (lambda m, x, y: S(m).xlogy(x, y), [_a(2, 3), _pos(3)]),
+    "gammainc_other": (lambda m, a, x: [m.special.gammainc(a.detach(), x), m.special.gammaincc(a.detach(), x)],
+                       [_pos(4), _pos(4, seed=1)]),
+    "zeta_other": (lambda m, s, q: m.special.zeta(s.detach() + 1.5, q), [_pos(4), _pos(4, seed=1)]),
     "logaddexp": (lambda m, x, y: m.logaddexp(x, y), [_a(2, 3), _a(3, seed=1)]),
     "logaddexp2": (lambda m, x, y: x.logaddexp2(y), [_a(4), _a(4, seed=1)]),
     "hypot": (lambda m, x, y: m.hypot(x, y), [_a(4), _a(4, seed=1)]),
@@ -123,6 +126,12 @@ def test_gradcheck(name):
         out = fn(tt, *xs)
         return tt.cat([o.reshape(-1) for o in out]) if isinstance(out, (tuple, list)) else out
     check_grad(flat, *arrays)
+
+
+def test_gradcheck_of_the_second_operand():
+    a = tt.tensor(_pos(4), dtype=tt.float64)
+    check_grad(lambda x: tt.cat([tt.special.gammainc(a, x), tt.special.gammaincc(a, x)]), _pos(4, seed=1))
+    check_grad(lambda q: tt.special.zeta(a + 1.5, q), _pos(4, seed=1))
 
 
 def test_second_derivatives_match_pytorch():

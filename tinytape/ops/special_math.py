@@ -213,10 +213,7 @@ class _HostBinary(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        if ctx.derivative is None:
-            raise NotImplementedError(f"the derivative for '{ctx.name()[:-len('Backward0')].lower()}' is not "
-                                      "implemented.")
-        ga, gb = ctx.derivative(g, a, b, out)
+        ga, gb = ctx.derivative(g, a, b, out, ctx.needs_input_grad)
         return (ga if ctx.needs_input_grad[0] else None), (gb if ctx.needs_input_grad[1] else None), None, None
 
 
@@ -230,7 +227,25 @@ def host_binary(grad_fn_name, a, b, compute, derivative, op, floating=True):
     if cls is None:
         cls = _CLASSES[grad_fn_name] = type(grad_fn_name[:-len("Backward0")], (_HostBinary,),
                                             {"grad_fn_name": grad_fn_name})
-    return cls.apply(a, b, compute, derivative)
+    return cls.apply(a, b, compute, _with_needs(derivative))
+
+
+def _with_needs(derivative):
+    """``derivative(g, a, b, out)`` as the Function calls it (with which inputs need grads)."""
+    if derivative is None or getattr(derivative, "takes_needs", False):
+        return derivative
+    return lambda g, a, b, out, needs: derivative(g, a, b, out)
+
+
+def _not_implemented(op, which, other_derivative=None):
+    """PyTorch's error for the operand(s) in ``which`` (0, 1) it has no derivative for."""
+    def derivative(g, a, b, out, needs):
+        for i in which:
+            if needs[i]:
+                raise NotImplementedError(f"the derivative for '{op}' is not implemented.")
+        return None, (other_derivative(g, a, b, out) if other_derivative and needs[1] else None)
+    derivative.takes_needs = True
+    return derivative
 
 
 def _logaddexp(a, b):
@@ -267,15 +282,20 @@ def xlog1py(input, other):
 
 
 def zeta(input, other):
-    return host_binary("SpecialZetaBackward0", input, other, sc.zeta, None, "zeta")
+    # d/dq zeta(x, q) = -x zeta(x + 1, q), PyTorch's; none for x
+    return host_binary("SpecialZetaBackward0", input, other, sc.zeta, _not_implemented(
+        "zeta", (0,), lambda g, a, b, o: g * -a * zeta(a + 1, b)), "zeta")
 
 
 def gammainc(input, other):
-    return host_binary("IgammaBackward0", input, other, sc.gammainc, None, "igamma")
+    # d/dx P(a, x) = exp(-x) x^(a-1) / Gamma(a) (PyTorch's); none for a
+    return host_binary("IgammaBackward0", input, other, sc.gammainc, _not_implemented(
+        "igamma: input", (0,), lambda g, a, b, o: g * (-b + (a - 1) * b.log() - lgamma(a)).exp()), "igamma")
 
 
 def gammaincc(input, other):
-    return host_binary("IgammacBackward0", input, other, sc.gammaincc, None, "igammac")
+    return host_binary("IgammacBackward0", input, other, sc.gammaincc, _not_implemented(
+        "igammac: input", (0,), lambda g, a, b, o: -g * (-b + (a - 1) * b.log() - lgamma(a)).exp()), "igammac")
 
 
 def fmax(input, other):
