@@ -35,7 +35,12 @@ expm1 = _top("expm1")
 log1p = _top("log1p")
 xlogy = _top("xlogy")
 logsumexp = _top("logsumexp")
-round = _top("round")  # noqa: A001  (PyTorch's name)
+
+
+def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
+    """PyTorch's ``special.round`` calls the ``decimals`` overload (RoundBackward1)."""
+    import tinytape
+    return tinytape.round(input, decimals=decimals)
 
 __all__ = sorted(_POLYNOMIALS) + [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "digamma", "entr", "erf", "erfc", "erfcx",

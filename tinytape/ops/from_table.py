@@ -171,9 +171,10 @@ def isfinite(input):
 _round_half_even = FUNCTIONS["round"]
 
 
-def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
-    """Half-to-even rounding; at ``decimals`` digits through pointwise.py (RoundBackward1)."""
-    if decimals:
+def round(input, *, decimals=None):  # noqa: A001  (PyTorch's name)
+    """Half-to-even rounding; at ``decimals`` digits through pointwise.py (RoundBackward1, as
+    PyTorch's overload with ``decimals``, given even as 0)."""
+    if decimals is not None:
         from .pointwise import round as round_decimals
         return round_decimals(input, decimals=decimals)
     return _round_half_even(input)

@@ -175,8 +175,10 @@ class RoundDecimals(Function):
 
 
 def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
-    if decimals == 0:
-        return _TABLE["round"](input)  # from_table's round, which sends decimals != 0 here
+    if decimals == 0 and not input.dtype.is_floating_point:
+        return _TABLE["round"](input)  # from_table's round, which sends a given ``decimals`` here
+    if decimals == 0:  # given explicitly: PyTorch's decimals overload (RoundBackward1), the same values
+        return RoundDecimals.apply(input, 0)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"round_cpu\" not implemented for "
                            f"'{_dtype.scalar_type_name(input.dtype)}'")
