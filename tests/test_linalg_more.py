@@ -103,6 +103,8 @@ CASES = {
     "norm_ord_2": (lambda m, x: m.linalg.norm(x, 2), [_a(3, 3)]),
     "norm_nuc_dims": (lambda m, x: m.linalg.norm(x, "nuc", dim=(1, 0)), [_a(4, 3)]),
     "cond": (lambda m, x: m.linalg.cond(x), [_a(3, 3)]),
+    "torch_norm_nuc": (lambda m, x: m.norm(x, p="nuc"), [_a(3, 4)]),
+    "tensor_norm_nuc_keepdim": (lambda m, x: x.norm(p="nuc", dim=(2, 0), keepdim=True), [_a(3, 2, 4)]),
     "solve_triangular_upper": (lambda m, a, b: m.linalg.solve_triangular(
         a.triu() + 3 * m.eye(3, dtype=a.dtype, device=a.device), b, upper=True), [_a(3, 3), _a(3, 2)]),
     "solve_triangular_lower_right_unit": (lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False,

@@ -233,6 +233,12 @@ class _UnrecordedCtx:
 def norm(x, p="fro", dim=None, keepdim=False):
     if p in ("fro", None):
         p = 2
+    if p == "nuc":  # the sum of the singular values of the matrices in dims ``dim`` (all two when None)
+        from .linalg_more import singular_norm
+        dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) != 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+        return singular_norm(x, "nuc", dims, keepdim)
     if isinstance(p, str) or not p > 0:
         raise RuntimeError(f"norm: p must be 'fro' or a positive number (or inf), got {p!r}")
     if isinstance(x, Tensor) and not x.dtype.is_floating_point:
