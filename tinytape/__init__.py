@@ -111,3 +111,7 @@ _attach_inplace_forms()  # abs_, sqrt_, cumsum_, ... as the out-of-place methods
 from .ops.elementwise_more import attach_torch_inplace as _attach_torch_inplace  # noqa: E402
 
 _attach_torch_inplace(globals())  # torch.sin_(t), torch.exp_(t), ...: the in-place methods as functions
+
+from ._signatures import bind_all as _bind_all  # noqa: E402
+
+_bind_all(globals())  # PyTorch's keyword names (input=, other=, dims=, ...) and its refusals

@@ -1,0 +1,158 @@
+"""Arguments bound by PyTorch's names: ``torch.add(input=a, other=b)``, ``x.permute(dims=(1, 0))``,
+``x.expand(size=...)``, ``torch.split(x, split_size_or_sections=2)``, ``torch.where(condition=...)``.
+
+``_signature_table`` holds PyTorch's Python signatures (recorded from PyTorch by
+``tools/record_signatures.py``).  Each function and Tensor method listed there is wrapped once,
+at import: a call with keywords picks the first overload whose names cover them and passes
+PyTorch's positional parameters given by name in PyTorch's order, as a positional call would
+(tinytape's functions take their positionals in PyTorch's order); keywords the function itself
+names stay keywords.  What no overload takes is refused as PyTorch refuses it: an unknown
+keyword, too many positionals, a required positional missing (TypeError).  A call with
+positionals only costs one length check.
+"""
+import functools
+import inspect
+
+from . import _signature_table
+
+# PyTorch's argument parser also takes numpy's names for these (python_arg_parser.cpp)
+_ALIASES = {"x": "input", "a": "input", "x1": "input", "x2": "other", "axis": "dim", "keepdims": "keepdim"}
+
+
+def _own_names(fn):
+    """The parameter names ``fn`` itself takes by keyword (through its ``__wrapped__``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class _Binder:
+    def __init__(self, name, how, overloads, fn):
+        self.name, self.parser, self.overloads = name, how == "parser", overloads
+        self.own = _own_names(fn)
+        self.most = None if any(varargs for _, _, varargs, _ in overloads) else \
+            max(len(positional) for positional, _, _, _ in overloads)
+        self.least = min(required for _, _, _, required in overloads)
+
+    def refuse_count(self, n):
+        if self.most is not None and n > self.most:
+            raise TypeError(f"{self.name}() takes {_plural(self.most, 'positional argument')} but {n} "
+                            f"{'was' if n == 1 else 'were'} given")
+        if n < self.least:
+            missing = [p for positional, _, _, required in self.overloads if required == self.least
+                       for p in positional[n:required]]
+            raise TypeError(f"{self.name}() missing {self.least - n} required positional arguments: "
+                            + ", ".join(f'"{p}"' for p in missing[:self.least - n]))
+
+    def bind(self, args, kwargs):
+        """(args, kwargs) for tinytape's function, or a TypeError as PyTorch's."""
+        n = len(args)
+        for positional, keywords, varargs, required in self.overloads:
+            names = set(positional) | set(keywords)
+            given = {}
+            for k, v in kwargs.items():
+                k2 = k if k in names or not self.parser else _ALIASES.get(k, k)
+                if k2 not in names or k2 in given:
+                    break
+                given[k2] = v
+            else:
+                if varargs and n:
+                    if positional[0] in given:
+                        continue
+                elif n > len(positional) or any(p in given for p in positional[:n]):
+                    continue
+                if any(p not in given for p in positional[n:required]) and not (varargs and n):
+                    continue
+                return self._arrange(args, given, positional)
+        self._refuse(args, kwargs)
+
+    def _arrange(self, args, given, positional):
+        run = []
+        for p in positional[len(args):]:
+            if p not in given:
+                break
+            run.append(p)
+        if any(p not in self.own for p in run):  # passed by position, in PyTorch's order
+            args = tuple(args) + tuple(given.pop(p) for p in run)
+        return args, given
+
+    def _refuse(self, args, kwargs):
+        known = set()
+        for positional, keywords, _, _ in self.overloads:
+            known |= set(positional) | set(keywords)
+        for k in kwargs:
+            if k not in known and not (self.parser and _ALIASES.get(k) in known):
+                if self.parser:
+                    raise TypeError(f"{self.name}() received an invalid combination of arguments - got "
+                                    f"unrecognized keyword arguments: {k}")
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{k}'")
+        self.refuse_count(len(args))
+        signatures = "\n".join(" * (" + ", ".join(positional + (("*",) + keywords if keywords else ())) + ")"
+                               for positional, keywords, _, _ in self.overloads)
+        got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+        raise TypeError(f"{self.name}() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n{signatures}")
+
+
+def _function(fn, binder):
+    @functools.wraps(fn)
+    def bound(*args, **kwargs):
+        if kwargs:
+            args, kwargs = binder.bind(args, kwargs)
+        else:
+            binder.refuse_count(len(args))
+        return fn(*args, **kwargs)
+    bound._torch_signature = True
+    return bound
+
+
+def _method(fn, binder):
+    @functools.wraps(fn)
+    def bound(self, *args, **kwargs):
+        if kwargs:
+            args, kwargs = binder.bind(args, kwargs)
+        else:
+            binder.refuse_count(len(args))
+        return fn(self, *args, **kwargs)
+    bound._torch_signature = True
+    return bound
+
+
+def _wrap(fn, name, entry, make):
+    if getattr(fn, "_torch_signature", False) or isinstance(fn, type) or not callable(fn):
+        return fn
+    return make(fn, _Binder(name, entry[0], entry[1], fn))
+
+
+def bind_namespace(namespace, table):
+    for name, entry in table.items():
+        fn = namespace.get(name)
+        if inspect.isfunction(fn):
+            namespace[name] = _wrap(fn, name, entry, _function)
+
+
+def bind_methods(cls, table):
+    for name, entry in table.items():
+        try:
+            fn = inspect.getattr_static(cls, name)
+        except AttributeError:
+            continue
+        if inspect.isfunction(fn):
+            setattr(cls, name, _wrap(fn, name, entry, _method))
+
+
+def bind_all(namespace):
+    """Bind PyTorch's names on the package's functions, ``nn.functional``, ``linalg`` and Tensor."""
+    from . import linalg
+    from ._tensor import Tensor
+    from .nn import functional
+    bind_namespace(namespace, _signature_table.TORCH)
+    bind_namespace(vars(functional), _signature_table.FUNCTIONAL)
+    bind_namespace(vars(linalg), _signature_table.LINALG)
+    bind_methods(Tensor, _signature_table.TENSOR)
