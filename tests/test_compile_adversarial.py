@@ -230,7 +230,7 @@ class Snapshot:
         desc = {"value": _as_array(t), "shares-memory-with": share}
         if not is_out:
             desc["requires_grad"] = t.requires_grad
-            desc["version"] = t._version[0]
+            desc["version"] = t._version_counter[0]
             g = t.grad
             desc["grad"] = None if g is None else _as_array(g)
         self.entries.append((path, "tensor", desc))
@@ -4957,7 +4957,7 @@ _H2Pair = namedtuple("_H2Pair", ["loss", "pred"])
 def _h2_out_meta(r):
     """What the harness does not record of returned tensors: their autograd state, version
     and .grad."""
-    return [(type(t).__name__, t.requires_grad, t.is_leaf, t._version[0],
+    return [(type(t).__name__, t.requires_grad, t.is_leaf, t._version_counter[0],
              None if t.grad is None else _as_array(t.grad).tolist()) for t in _h2_tensors(r)]
 
 

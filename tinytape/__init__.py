@@ -1,6 +1,6 @@
 """tinytape: reverse-mode automatic differentiation on an explicit Wengert-list tape,
 with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
-from ._version import __version__
+from ._version import torch_version as __version__  # "2.14.1+tinytape.0.1.0"
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
 from ._dtype import bfloat16, device, dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from ._tensor import Size, Tensor
@@ -49,11 +49,11 @@ clip = clamp
 
 
 def softmax(input, dim, dtype=None):
-    return nn.functional.softmax(input, dim, dtype)
+    return nn.functional.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, dtype=None):
-    return nn.functional.log_softmax(input, dim, dtype)
+    return nn.functional.log_softmax(input, dim, dtype=dtype)
 
 
 def is_tensor(obj):
@@ -98,7 +98,10 @@ globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  #
 
 from .ops.out import wrap_namespace as _wrap_out  # noqa: E402
 
-_wrap_out(globals())  # out= on the functions that take it in PyTorch
+from . import _signature_table  # noqa: E402
+
+_wrap_out(globals(), _signature_table.TORCH)  # out= on the functions that take it in PyTorch
+_wrap_out(vars(linalg), _signature_table.LINALG)
 
 from ._methods import accept_numpy_names as _accept_numpy_names  # noqa: E402
 

@@ -8,7 +8,8 @@ PyTorch's positional parameters given by name in PyTorch's order, as a positiona
 (tinytape's functions take their positionals in PyTorch's order); keywords the function itself
 names stay keywords.  What no overload takes is refused as PyTorch refuses it: an unknown
 keyword, too many positionals, a required positional missing (TypeError).  A call with
-positionals only costs one length check.
+positionals only costs one length check; a function that already takes PyTorch's names and
+no more positionals is not wrapped.
 """
 import functools
 import inspect
@@ -19,13 +20,38 @@ from . import _signature_table
 _ALIASES = {"x": "input", "a": "input", "x1": "input", "x2": "other", "axis": "dim", "keepdims": "keepdim"}
 
 
+def _parameters(fn):
+    try:
+        return list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+
+
 def _own_names(fn):
     """The parameter names ``fn`` itself takes by keyword (through its ``__wrapped__``)."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return frozenset()
-    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return frozenset(p.name for p in _parameters(fn) or () if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _agrees(fn, overloads, method):
+    """Whether ``fn`` already binds as PyTorch does: it takes every name PyTorch takes and no
+    more positionals than PyTorch's most.  Such a function is left as it is (a wrapper would
+    cost a frame, and the warnings' ``stacklevel`` counts frames)."""
+    params = _parameters(fn)
+    if params is None:
+        return True
+    if method:
+        params = params[1:]
+    own = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return False
+    wanted = {n for positional, keywords, _, _ in overloads for n in positional + keywords}
+    if not wanted <= own:
+        return False
+    if any(varargs for _, _, varargs, _ in overloads):
+        return False  # PyTorch's *size wants one at least
+    most = max(len(positional) for positional, _, _, _ in overloads)
+    takes = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(takes) <= most and not any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
 def _plural(n, word):
@@ -63,7 +89,7 @@ class _Binder:
                 given[k2] = v
             else:
                 if varargs and n:
-                    if positional[0] in given:
+                    if positional and positional[0] in given:
                         continue
                 elif n > len(positional) or any(p in given for p in positional[:n]):
                     continue
@@ -125,7 +151,8 @@ def _method(fn, binder):
 
 
 def _wrap(fn, name, entry, make):
-    if getattr(fn, "_torch_signature", False) or isinstance(fn, type) or not callable(fn):
+    if getattr(fn, "_torch_signature", False) or isinstance(fn, type) or not callable(fn) \
+            or _agrees(fn, entry[1], make is _method):
         return fn
     return make(fn, _Binder(name, entry[0], entry[1], fn))
 

@@ -1,9 +1,10 @@
 """Tensor: an n-d array on a device, plus what autograd needs to differentiate it.
 
 The data is a backend array (numpy on the CPU).  Views (basic indexing, ``view``,
-``transpose``...) share it; so does ``detach()`` and ``.data``.  ``_version`` is a
+``transpose``...) share it; so does ``detach()`` and ``.data``.  ``_version_counter`` is a
 one-element list shared by a tensor and its views: in-place writes bump it, and the
-tape uses it to refuse a backward through a saved tensor that changed since.
+tape uses it to refuse a backward through a saved tensor that changed since
+(``_version`` reads it as an int, as PyTorch's).
 """
 import numbers
 import warnings
@@ -50,7 +51,7 @@ class _RemovableHandle:
 
 class Tensor:
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version", "_hooks", "_retains_grad", "_view", "__weakref__")
+                 "_version_counter", "_hooks", "_retains_grad", "_view", "__weakref__")
     # numpy's operators defer to ours: np.float64(2.) * t is a tensor on the tape
     __array_priority__ = 1000
 
@@ -80,7 +81,7 @@ class Tensor:
         t._grad = None
         t._grad_fn = grad_fn
         t._output_nr = output_nr
-        t._version = version if version is not None else [0]
+        t._version_counter = version if version is not None else [0]
         t._hooks = None
         t._retains_grad = False
         t._view = None  # (parent, replay) for a view: see ops.shape.view_base_and_ids
@@ -96,7 +97,7 @@ class Tensor:
         t._grad = None
         t._grad_fn = None
         t._output_nr = 0
-        t._version = [0]
+        t._version_counter = [0]
         t._hooks = None
         t._retains_grad = False
         t._view = None
@@ -105,9 +106,13 @@ class Tensor:
     def _alias(self):
         """A new tensor object sharing this one's data, version counter and history."""
         return Tensor._make(self._data, self._requires_grad, self._grad_fn, self._output_nr,
-                            self._version, self._backend)
+                            self._version_counter, self._backend)
 
     # ------------------------------------------------------------------ attributes
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
     @property
     def shape(self):
         return Size(self._data.shape)
@@ -223,7 +228,7 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        return Tensor._make(self._data, version=self._version, backend=self._backend)
+        return Tensor._make(self._data, version=self._version_counter, backend=self._backend)
 
     def detach_(self):
         self._grad_fn, self._requires_grad, self._output_nr = None, False, 0

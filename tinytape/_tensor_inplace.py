@@ -69,7 +69,7 @@ class TensorInPlace:
         if base is not None:  # recorded (it copies the old base) before the storage changes
             new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result)
         self._backend.copy_into(self._data, result._data)
-        self._version[0] += 1
+        self._version_counter[0] += 1
         if base is not None:
             base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
             result = shape_ops.take_flat(base, ids)  # the view's history, re-derived from its base
@@ -81,7 +81,7 @@ class TensorInPlace:
         """``self += other`` on raw storage: the gradient-accumulation fast path."""
         self._backend.binary(_ADD, self._data, (other._data if other._data.dtype == self._data.dtype
                                                     else self._backend.astype(other._data, self._data.dtype)), out=self._data)
-        self._version[0] += 1
+        self._version_counter[0] += 1
 
     def _inplace_binary(self, op_name, code, fn, other, *extra):
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
@@ -123,7 +123,7 @@ class TensorInPlace:
                 data.dtype.kind != "b" or isinstance(other, (bool, np.bool_)))
         if fits:
             backend.binary(code, data, value, out=data)
-            self._version[0] += 1
+            self._version_counter[0] += 1
             return self
         return self._inplace(op_name, fn, other)
 
@@ -171,7 +171,7 @@ class TensorInPlace:
             else:
                 self._check_inplace(op_name)
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
-            self._version[0] += 1
+            self._version_counter[0] += 1
             return self
         return self._inplace(op_name, indexing_ops.fill, value)
 

@@ -79,7 +79,7 @@ accelerator = _module("accelerator", "The current accelerator: CUDA where a devi
                       device_count=lambda: 1 if _cuda_available() else 0)
 
 version = _module("version", "Build information.", cuda=None, hip=None, debug=False,
-                  __version__=__import__("tinytape._version", fromlist=["__version__"]).__version__)
+                  __version__=__import__("tinytape._version", fromlist=["torch_version"]).torch_version)
 
 
 def _random_module():

@@ -5,11 +5,13 @@ tinytape and PyTorch both have.
     python tools/record_signatures.py      # needs PyTorch and tinytape in one environment
 
 Functions written in Python (``torch.functional.split``, ``torch.nn.functional.*``, the
-methods in ``torch/_tensor.py``) give their ``inspect.signature``; the C++ ones give their
-ATen schemas as PyTorch's argument parser presents them: ``self`` is ``input`` (a method's
-is the tensor itself), an out= overload's written tensors are one ``out`` keyword, the
-factories take ``requires_grad``, and a ``.Scalar`` overload that a ``.Tensor`` one
-covers is not bound to Python."""
+methods in ``torch/_tensor.py``) give their ``inspect.signature``; the C++ ones their
+overloads in PyTorch's type stubs (``torch/_C/*.pyi``, generated from its argument parser's
+signatures), or where a stub is missing (``torch.linalg``) their ATen schemas as the parser
+presents them: ``self`` is ``input``, an out= overload's written tensors are one ``out``
+keyword, the factories take ``requires_grad``, and a ``.Scalar`` overload that a ``.Tensor``
+one covers is not bound to Python."""
+import ast
 import inspect
 import pprint
 import sys
@@ -97,10 +99,71 @@ def _from_python(fn, method):
     return ("python", ((tuple(positional), tuple(keyword), varargs, required),))
 
 
-def signature(fn, name, method, prefix=""):
+def _stub_definitions():
+    """name -> [ast.FunctionDef] from PyTorch's type stubs, which spell its argument parser's
+    signatures (torch's functions, ``torch._C._nn``'s and Tensor's methods)."""
+    stubs = Path(torch.__file__).parent / "_C"
+    found = {"torch": {}, "nn": {}, "Tensor": {}}
+    for key, file in (("torch", "_VariableFunctions.pyi"), ("nn", "_nn.pyi"), ("Tensor", "__init__.pyi")):
+        tree = ast.parse((stubs / file).read_text())
+        body = tree.body
+        if key == "Tensor":
+            body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TensorBase").body
+        for node in body:
+            if isinstance(node, ast.FunctionDef):
+                found[key].setdefault(node.name, []).append(node)
+    return found
+
+
+STUBS = _stub_definitions()
+
+
+def _from_stub(definitions, method):
+    overloads = []
+    for node in definitions:
+        a = node.args
+        positional = [x.arg for x in a.posonlyargs + a.args]
+        if method:
+            positional = positional[1:]
+        required = len(positional) - len(a.defaults)
+        keyword = [x.arg for x in a.kwonlyargs if not (method and x.arg == "out")]  # methods take no out=
+        entry = (tuple(positional), tuple(keyword), a.vararg is not None,
+                 1 if a.vararg is not None and not positional else max(required, 0))  # *size: one at least
+        if entry not in overloads:
+            overloads.append(entry)
+    return ("parser", tuple(overloads))
+
+
+def _reconcile(stub, schema):
+    """The stub's overloads with the schema's name where a hand-written stub says another
+    (``from_`` for ``from``, ``mode`` for ``requires_grad``, ``self`` for ``input``)."""
+    if schema is None:
+        return stub
+    known = {n for positional, keyword, _, _ in schema[1] for n in positional + keyword}
+    overloads = []
+    for positional, keyword, varargs, required in stub[1]:
+        same = [p for p, _, _, _ in schema[1] if len(p) == len(positional)]
+        if same:
+            positional = tuple(n if n in known else same[0][i] for i, n in enumerate(positional))
+        positional = tuple("input" if n == "self" and n not in known else n for n in positional)  # deprecated forms
+        overloads.append((positional, keyword, varargs, required))
+    return (stub[0], tuple(overloads))
+
+
+def signature(fn, name, method, prefix="", stubs=()):
     if isinstance(fn, (type(torch.add), type(torch.Tensor.add))) or type(fn).__name__ == "wrapper_descriptor":
-        return _from_schemas(prefix + name, method)
+        for key in stubs:
+            if name in STUBS[key]:
+                return _reconcile(_from_stub(STUBS[key][name], method), _from_schemas(prefix + name, method))
+        entry = _from_schemas(prefix + name, method)
+        if entry and "out=" not in (fn.__doc__ or "") and "out:" not in (fn.__doc__ or ""):
+            entry = (entry[0], tuple((p, tuple(k for k in kw if k != "out"), v, r) for p, kw, v, r in entry[1]))
+        return entry
     return _from_python(fn, method)
+
+
+STUB_FILES = {"torch": ("torch",), "functional": ("torch",), "linalg": (), "Tensor": ("Tensor",)}  # _nn.pyi is
+# written by hand (its one_hot names ``tensor`` where the parser takes ``input``): torch._C._nn's from schemas
 
 
 def main():
@@ -117,7 +180,7 @@ def main():
                 continue
             if method and isinstance(inspect.getattr_static(ours, name), property):
                 continue
-            entry = signature(fn, name, method, "linalg_" if key == "linalg" else "")
+            entry = signature(fn, name, method, "linalg_" if key == "linalg" else "", STUB_FILES[key])
             if entry is not None:
                 table[name] = entry
             else:

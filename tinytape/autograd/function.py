@@ -292,9 +292,9 @@ def _record(node, args, outputs):
             if t is None:
                 saved.append(None)
             elif t is first_out:
-                saved.append((None, t._data, t._backend, t._version, t._version[0], 0, _FIRST_OUTPUT))
+                saved.append((None, t._data, t._backend, t._version_counter, t._version_counter[0], 0, _FIRST_OUTPUT))
             elif args and t is args[0]:
-                saved.append((t, None, None, t._version, t._version[0], None, _FIRST_INPUT))
+                saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _FIRST_INPUT))
             else:
                 saved.append(_saved(t, args, wired))
         node._saved = saved
@@ -337,11 +337,11 @@ def _saved(t, args, outputs):
     """A saved tensor that is not the first output or operand: its role found by identity."""
     for i, o in enumerate(outputs):
         if o is t:
-            return (None, t._data, t._backend, t._version, t._version[0], i, ("output", i))
+            return (None, t._data, t._backend, t._version_counter, t._version_counter[0], i, ("output", i))
     for i, a in enumerate(args):
         if a is t:
-            return (t, None, None, t._version, t._version[0], None, ("input", i))
-    return (t, None, None, t._version, t._version[0], None, None)
+            return (t, None, None, t._version_counter, t._version_counter[0], None, ("input", i))
+    return (t, None, None, t._version_counter, t._version_counter[0], None, None)
 
 
 _FIRST_INPUT, _FIRST_OUTPUT = ("input", 0), ("output", 0)

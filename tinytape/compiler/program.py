@@ -174,10 +174,10 @@ class Program:
         for target, t in targets:
             if t._data is not start.data[id(t)]:
                 raise Unsupported(f"the function replaced a tensor's storage ({list(t.shape)} .data =)")
-            bumped = t._version[0] - start.version[id(t)]
-            if bumped and id(t._version) not in counters:
+            bumped = t._version_counter[0] - start.version[id(t)]
+            if bumped and id(t._version_counter) not in counters:
                 effects.append(("version", target, bumped))
-            counters.add(id(t._version))
+            counters.add(id(t._version_counter))
             if t._requires_grad != start.requires_grad[id(t)]:
                 effects.append(("requires_grad", target, t._requires_grad))
             before, after = start.grad.get(id(t)), t._grad
@@ -188,11 +188,11 @@ class Program:
                 effects.append(("grad_is", target, self._known_ids()[id(after)]))
                 continue
             if after is before:
-                if before is not None and id(before._version) not in counters:
-                    bumped = before._version[0] - start.grad_version[id(t)]
+                if before is not None and id(before._version_counter) not in counters:
+                    bumped = before._version_counter[0] - start.grad_version[id(t)]
                     if bumped:  # a gradient accumulated in place
                         effects.append(("grad_version", target, bumped))
-                    counters.add(id(before._version))
+                    counters.add(id(before._version_counter))
                 continue
             if after is None:
                 effects.append(("grad_none", target))
@@ -241,7 +241,7 @@ class Program:
                     raise Unsupported("the function returned a tensor computed outside the backend")
                 leaf_grad = value._grad_fn is None and value._requires_grad
                 tpl = ("t", b, value._backend, _spent_node(value), len(self._results), leaf_grad,
-                       value._version[0])
+                       value._version_counter[0])
             self._results[id(value)] = tpl
             return tpl
         raw = self._raw.get(id(value))
@@ -290,8 +290,8 @@ class StartState:
         everything = list(arg_tensors) + self.tensors
         self.data = {id(t): t._data for t in everything}  # holding them keeps ids unique
         self.grad = {id(t): t._grad for t in everything}
-        self.version = {id(t): t._version[0] for t in everything}
-        self.grad_version = {id(t): t._grad._version[0] for t in everything if t._grad is not None}
+        self.version = {id(t): t._version_counter[0] for t in everything}
+        self.grad_version = {id(t): t._grad._version_counter[0] for t in everything if t._grad is not None}
         self.requires_grad = {id(t): t._requires_grad for t in everything}
         self.keep = everything
 
@@ -308,9 +308,9 @@ class StartState:
             self.tensors.append(t)
             self.keep.append(t)
             self.data[id(t)], self.grad[id(t)] = t._data, t._grad
-            self.version[id(t)], self.requires_grad[id(t)] = t._version[0], t._requires_grad
+            self.version[id(t)], self.requires_grad[id(t)] = t._version_counter[0], t._requires_grad
             if t._grad is not None:
-                self.grad_version[id(t)] = t._grad._version[0]
+                self.grad_version[id(t)] = t._grad._version_counter[0]
 
 
 def _owners(arrays):

@@ -3,7 +3,7 @@ sources' current arrays, run the replay, apply the effects, build the result.
 
     def run(args):
         values = replay(args[0]._data, args[1]._data, s2._data, s3._data)
-        s2._version[0] += 1
+        s2._version_counter[0] += 1
         return _make(values[11], backend=backend0)
 
 A loop over the program's source and effect lists cost ~10 us a call; this costs ~1.
@@ -83,9 +83,9 @@ def make_runner(program, replay, externals, fresh):
         kind, what = effect[1]
         target = f"args[{what}]" if kind == "arg" else bind(what)
         if effect[0] == "version":
-            lines.append(f"    {target}._version[0] += {effect[2]}")
+            lines.append(f"    {target}._version_counter[0] += {effect[2]}")
         elif effect[0] == "grad_version":
-            lines.append(f"    {target}._grad._version[0] += {effect[2]}")
+            lines.append(f"    {target}._grad._version_counter[0] += {effect[2]}")
         elif effect[0] == "requires_grad":
             lines.append(f"    {target}._requires_grad = {effect[2]}")
         elif effect[0] == "grad_is":  # .grad set to an argument or a tensor from outside: that object

@@ -13,8 +13,9 @@ from ..ops.elementwise import silu  # noqa: F401  (declared in the op table)
 from ..ops.linalg import addmm as _addmm
 from ..ops.normalization import batch_norm  # noqa: F401
 from ..ops.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, max_pool1d  # noqa: F401
+from ..ops import softmax as _softmax_ops
 from ..ops.softmax import (  # noqa: F401
-    LogSoftmax, Softmax, _kernel_dtype_name, _softmax_dim, _softmax_input, log_softmax, softmax)
+    LogSoftmax, Softmax, _kernel_dtype_name, _softmax_dim, _softmax_input)
 from .functional_losses import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, BinaryCrossEntropy, BinaryCrossEntropyWithLogits,
     BinaryCrossEntropyWithLogitsPosWeight, _broadcast_target, _check_reduction, _check_unit_interval, _check_weight,
@@ -26,6 +27,15 @@ from .distance import _ClampMinKeepGradient, cosine_similarity, pairwise_distanc
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
     mish, relu6, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """PyTorch's signature: the third positional is ``_stacklevel`` (ignored), ``dtype`` is by name."""
+    return _softmax_ops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax_ops.log_softmax(input, dim, dtype=dtype)
 
 
 def relu(input, inplace=False):

@@ -24,7 +24,7 @@ from .contractions import (  # noqa: F401
 
 
 def broadcast_to(input, size):
-    return input.expand(*size) if isinstance(size, (tuple, list)) else input.expand(size)
+    return input.expand(tuple(size)) if isinstance(size, (tuple, list)) else input.expand(size)
 
 
 def concat(tensors, dim=0):
@@ -200,7 +200,7 @@ def index_put_(self, indices, values, accumulate=False):
     positions = np.arange(self.numel()).reshape(tuple(self.shape))[tuple(
         i.numpy() if isinstance(i, Tensor) else i for i in indices)]
     ids = _creation.tensor(np.asarray(positions, np.int64).reshape(-1), device=self.device)
-    vals = values.to(self.dtype).expand(*positions.shape).reshape(-1) if isinstance(values, Tensor) else \
+    vals = values.to(self.dtype).expand(positions.shape).reshape(-1) if isinstance(values, Tensor) else \
         _creation.full((ids.shape[0],), values, dtype=self.dtype, device=self.device)
     return self._inplace("index_put_", lambda x, v: x.reshape(-1).index_add(0, ids, v).reshape(x.shape), vals)
 
@@ -351,7 +351,7 @@ def resize_(self, *sizes):
         data = self._backend.empty(shape, flat.dtype)
         data.reshape(-1)[:flat.shape[0]] = flat
     self._data = self._backend.contiguous(data)
-    self._version[0] += 1
+    self._version_counter[0] += 1
     return self
 
 

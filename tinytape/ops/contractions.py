@@ -54,9 +54,9 @@ def tensordot(a, b, dims=2, out=None):
     free_a = [i for i in range(a.ndim) if i not in da]
     free_b = [j for j in range(b.ndim) if j not in db]
     k = math.prod(a.shape[i] for i in da)
-    left = a.permute(*(free_a + da)).reshape(math.prod(a.shape[i] for i in free_a), k)
-    right = b.permute(*(db + free_b)).reshape(k, math.prod(b.shape[j] for j in free_b))
-    result = left.matmul(right).reshape(*([a.shape[i] for i in free_a] + [b.shape[j] for j in free_b]))
+    left = a.permute(tuple(free_a + da)).reshape(math.prod(a.shape[i] for i in free_a), k)
+    right = b.permute(tuple(db + free_b)).reshape(k, math.prod(b.shape[j] for j in free_b))
+    result = left.matmul(right).reshape([a.shape[i] for i in free_a] + [b.shape[j] for j in free_b])
     if out is not None:
         out.copy_(result)
         return out

@@ -267,7 +267,7 @@ def setitem(x, index, value):
     except (IndexError, ValueError) as e:
         raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
                       f"{_show(idx)} of a tensor of shape {list(x.shape)}: {e}") from None
-    x._version[0] += 1
+    x._version_counter[0] += 1
 
 
 class Fill(Function):

@@ -125,7 +125,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                          (compute_mode == modes[0] and (r1 > 25 or r2 > 25)))
     if use_mm:  # PyTorch's _euclidean_dist, then a view to the result's shape
         out = composite_op("EuclideanDistBackward0", _cdist_mm, x1, x2)
-        return out.view(*out.shape)
+        return out.view(out.shape)
 
     def compute(a, b):
         diff = ew.abs(ew.sub(sh.unsqueeze(a, -2), sh.unsqueeze(b, -3)))

@@ -5,6 +5,7 @@ another shape is resized with PyTorch's warning.  The result must be castable to
 dtype (for matrix products the dtypes must be equal).  Nothing is recorded: with grad
 mode on, an input (or ``out``) that requires grad is an error, as in PyTorch.
 """
+import collections
 import functools
 import math
 import warnings
@@ -62,7 +63,7 @@ def write(op, result, out, kind="cast"):
     if tuple(out.shape) != shape:
         # PyTorch warns once per resize; an elementwise op writing another dtype resizes twice
         twice = converted and kind == "cast" and op not in _REDUCTIONS
-        for _ in range((2 if twice else 1) if out.numel() else 0):
+        for _ in range((2 if twice else 1) if out.numel() and kind != "factory" else 0):  # factories resize quietly
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
                           f"which does not match the required output shape {list(shape)}. This behavior is "
                           "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
@@ -75,7 +76,7 @@ def write(op, result, out, kind="cast"):
         else:
             out._data = backend.empty(shape, out._data.dtype)
     out._backend.copy_into(out._data, result._data)
-    out._version[0] += 1
+    out._version_counter[0] += 1
     return out
 
 
@@ -93,10 +94,10 @@ def with_out(fn, op=None, kind="cast"):
             results = fn(*args, **kwargs)
             for r, o in zip(results, out):
                 write(op, r, o, kind)
-            return type(results)(*out) if hasattr(results, "_fields") else tuple(out)
+            return _out_type(type(results))(*out) if hasattr(results, "_fields") else tuple(out)
         check_grad(op, out, args, kwargs)
-        if kind == "accumulate" and kwargs.get("dtype") is None and isinstance(out, Tensor):
-            kwargs["dtype"] = out.dtype  # sum, prod, cumsum: computed in out's dtype
+        if kind in ("accumulate", "factory") and kwargs.get("dtype") is None and isinstance(out, Tensor):
+            kwargs["dtype"] = out.dtype  # sum, prod, cumsum, zeros, arange: computed in out's dtype
         if kind == "same" and isinstance(out, Tensor) and args and isinstance(args[0], Tensor) \
                 and args[0].dtype is not out.dtype:
             raise RuntimeError(f"Expected the dtype for input and out to match, but got "
@@ -132,16 +133,43 @@ SAME = ("amax", "amin")
 FOUND = ("abs",)
 WHERE = ("where",)
 EXACT = ("matmul", "mm", "bmm", "mv", "dot", "addmm", "addmv", "baddbmm", "addbmm")
+FACTORY = ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "randn", "rand", "randint",
+           "randperm")
 CAT = ("cat", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack", "concat", "concatenate")
 
 
-def wrap_namespace(namespace):
-    """Give the package's functions named above their ``out=`` keyword."""
+_OUT_TYPES = {}
+
+
+def _out_type(result_type):
+    """``return_types.max_out``, ``sort_out``...: what a (values, indices) op returns given ``out=``."""
+    if result_type not in _OUT_TYPES:
+        name, fields = result_type.__name__ + "_out", result_type._fields
+        base = collections.namedtuple(name, fields)
+
+        def __repr__(self):
+            body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+            return f"tinytape.return_types.{name}(\n{body})"
+        _OUT_TYPES[result_type] = type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__str__": __repr__,
+                                                      "__module__": "tinytape.return_types"})
+    return _OUT_TYPES[result_type]
+
+
+def wrap_namespace(namespace, table=None):
+    """Give the package's functions named above their ``out=`` keyword, and every other one whose
+    PyTorch signature (``table``: ``_signature_table``'s) takes ``out=`` (written as ``CAST``'s)."""
     for names, kind in ((CAST, "cast"), (EXACT, "exact"), (CAT, "cat"), (ACCUMULATE, "accumulate"), (SAME, "same"),
-                        (FOUND, "found"), (WHERE, "where")):
+                        (FOUND, "found"), (WHERE, "where"), (FACTORY, "factory")):
         for name in names:
             fn = namespace.get(name)
             if callable(fn) and not getattr(fn, "__wrapped_out__", False):
                 wrapped = with_out(fn, name, kind)
                 wrapped.__wrapped_out__ = True
                 namespace[name] = wrapped
+    for name, (_, overloads) in (table or {}).items():
+        fn = namespace.get(name)
+        if callable(fn) and not isinstance(fn, type) and not getattr(fn, "__wrapped_out__", False) \
+                and any("out" in keywords for _, keywords, _, _ in overloads):
+            wrapped = with_out(fn, name, "cast")
+            wrapped.__wrapped_out__ = True
+            namespace[name] = wrapped

@@ -19,7 +19,7 @@ def _view_of(x, data, replay):
     """A tensor over ``data``, a view of ``x``'s storage: it shares ``x``'s version counter
     and remembers how it was cut from ``x`` (``replay`` does the same cut to any array of
     ``x``'s shape), so a write through it can be recorded on the base."""
-    t = Tensor._make(data, version=x._version, backend=x._backend)
+    t = Tensor._make(data, version=x._version_counter, backend=x._backend)
     t._view = (x, replay)
     return t
 

@@ -43,7 +43,7 @@ def versions():
     import numba
 
     import tinytape
-    return {"tinytape": tinytape.__version__, "numba": numba.__version__, "numpy": np.__version__,
+    return {"tinytape": tinytape._version.__version__, "numba": numba.__version__, "numpy": np.__version__,
             "hydra": hydra.__version__, "python": platform.python_version()}
 
 
