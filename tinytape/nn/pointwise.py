@@ -15,6 +15,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import LOGSIGMOID, SOFTPLUS
+from ..ops import dtype_rules
 from ..ops import elementwise as ew
 from ..ops.elementwise import gelu as _gelu_erf
 
@@ -78,6 +79,8 @@ class Hardtanh(_Pointwise):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if isinstance(input, Tensor):
+        dtype_rules.check("hardtanh", input.dtype)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if isinstance(input, Tensor) and not input.dtype.is_floating_point:  # bounds in the input's type
@@ -301,6 +304,8 @@ class GeluTanh(_Pointwise):
 
 
 def gelu(input, approximate="none"):
+    if isinstance(input, Tensor):
+        dtype_rules.check("gelu", input.dtype)
     if approximate == "none":
         return _gelu_erf(input)
     if approximate == "tanh":

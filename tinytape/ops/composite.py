@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _creation, _dtype
 from .._tensor import Tensor, _wrap_dim
+from . import dtype_rules
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
@@ -135,6 +136,7 @@ def _diagonal_ids(shape, offset):
 
 
 def trace(input):
+    dtype_rules.check("trace", input.dtype)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     from .composite_entry import composite_op

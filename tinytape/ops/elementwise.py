@@ -7,7 +7,7 @@ from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW
-from . import table
+from . import dtype_rules, table
 
 
 def _check_device(a, b, op):
@@ -241,7 +241,9 @@ def pow(base, exponent):
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
         return PowScalar.apply(base, exponent)
     cls = Pow if isinstance(base, Tensor) else PowScalarBase
-    return cls.apply(*operands(base, exponent, "pow"))
+    a, b = operands(base, exponent, "pow")
+    dtype_rules.check("pow", a.dtype)
+    return cls.apply(a, b)
 
 
 def neg(x):
@@ -252,6 +254,7 @@ def neg(x):
 
 
 def abs(x):
+    dtype_rules.check("abs", x.dtype)
     return Abs.apply(x)
 
 

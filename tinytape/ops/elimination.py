@@ -4,7 +4,7 @@ host), so both have gradients and higher derivatives on either backend.  Each ma
 batch is eliminated on its own: meant for the small matrices of tutorial code."""
 import numpy as np
 
-from .. import _creation
+from .. import _creation, _dtype
 from . import elementwise as ew
 from . import shape as sh
 from .windows import _check_tensor
@@ -16,7 +16,8 @@ def _square(a, op):
         raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2] if a.ndim >= 2 else a.ndim} by {a.shape[-1] if a.ndim else 0} matrices")
     if not a.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype.scalar_type_name(a.dtype)}")
 
 
 def _batched(a, one):

@@ -6,6 +6,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE
+from . import dtype_rules
 from . import elementwise as ew
 from . import table
 
@@ -80,13 +81,19 @@ def _binary_wrapper(op, cls):
 
 
 def _unary_wrapper(op, cls):
+    promoted = {dtype: target for (name, dtype), target in dtype_rules.PROMOTED.items() if name == op.name}
     if op.float_only:
         def fn(input):
+            if isinstance(input, Tensor):
+                dtype_rules.check(op.name, input.dtype)
             return cls.apply(ew._float_input(input, op.name))
     else:
         def fn(input):
             if not isinstance(input, Tensor):
                 raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+            dtype_rules.check(op.name, input.dtype)
+            if input.dtype.name in promoted:
+                input = ew.to_dtype(input, _dtype.as_dtype(promoted[input.dtype.name]))
             return cls.apply(input)
     fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = f"Elementwise ``{op.element}`` (the op table's ``{op.name}``)."
@@ -122,6 +129,7 @@ def _refuse_integer_zero(b, op):
 
 def floor_divide(input, other):
     a, b = ew.operands(input, other, "floor_divide")
+    dtype_rules.check("floor_divide", a.dtype)
     _refuse_integer_zero(b, "floor_divide")
     out = ew._binary(a, b, FLOOR_DIVIDE)
     return out.detach() if out.requires_grad else out  # PyTorch does not differentiate it
@@ -129,6 +137,7 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     a, b = ew.operands(input, other, "remainder")
+    dtype_rules.check("remainder", a.dtype)
     _refuse_integer_zero(b, "remainder")
     return (RemainderTensor if isinstance(other, Tensor) else Remainder).apply(a, b)
 

@@ -2,6 +2,7 @@
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
+from . import dtype_rules
 from . import elementwise as ew
 from .shape import View
 from ..backend.opcodes import ADD, MUL, SUM
@@ -18,6 +19,9 @@ def _check(a, b, op):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{a.dtype} and {b.dtype}")
+    if op == "matmul":  # the kernel PyTorch's matmul reaches: dot, mv or mm
+        op = "dot" if a.ndim == 1 and b.ndim == 1 else "mv" if a.ndim == 2 and b.ndim == 1 else "matmul"
+    dtype_rules.check(op, a.dtype)
 
 
 class Mm(Function):
@@ -101,7 +105,7 @@ def mm(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
         if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
-                and x.shape[1] == y.shape[0]):
+                and x.shape[1] == y.shape[0] and x.dtype.kind != "b"):
             return Mm.apply(a, b)  # the common case, checked in a few reads (numpy's dtypes are singletons)
     _check(a, b, "mm")
     if a._data.ndim != 2 or b._data.ndim != 2:

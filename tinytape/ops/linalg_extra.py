@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _creation, _dtype
 from .._tensor import _wrap_dim
+from . import dtype_rules
 from . import elementwise as ew
 from . import extremes
 from . import linalg as la
@@ -81,6 +82,7 @@ def linalg_cross(input, other, *, dim=-1):
 
 def cross(input, other, dim=None):
     """``torch.cross``: over ``dim``, or (deprecated) the first dimension of size 3."""
+    dtype_rules.check("cross", input.dtype)
     if dim is None:
         import warnings
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "

@@ -8,6 +8,7 @@ import numpy as np
 from .. import _creation, _dtype, _random
 from .._tensor import Tensor
 from ..autograd.function import Function
+from . import dtype_rules
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
@@ -85,6 +86,7 @@ class NativeLayerNorm(Function):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_tensor(input, "layer_norm")
+    dtype_rules.check("layer_norm", input.dtype)
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
@@ -251,6 +253,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    dtype_rules.check("dropout", input.dtype)
     if p == 1.0:
         return input * 0.0
     # PyTorch's CPU dropout: noise = bernoulli_(1 - p) in the input's dtype, divided by 1 - p

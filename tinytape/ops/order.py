@@ -6,6 +6,7 @@ import numpy as np
 from .. import _creation
 from .._tensor import _wrap_dim
 from ..autograd.function import Function
+from . import dtype_rules
 from . import elementwise as ew
 from . import reduction as red
 from . import shape as sh
@@ -129,6 +130,7 @@ def _lower_middle(ignore_nan):
 def median(input, dim=None, keepdim=False):
     """The lower of the two middle values (NaN if there is one); with ``dim``, values and
     indices along it."""
+    dtype_rules.check("median", input.dtype)
     if dim is None:
         return _median_all(input, ignore_nan=False)
     return _select_along(input, dim, keepdim, _lower_middle(False), "median", MedianDim, median_result)
@@ -137,6 +139,7 @@ def median(input, dim=None, keepdim=False):
 @keepdim_needs_dim(dim_may_be_none=False)
 def nanmedian(input, dim=None, keepdim=False):
     """median() of the numbers that are not NaN."""
+    dtype_rules.check("nanmedian", input.dtype)
     if dim is None:
         return _median_all(input, ignore_nan=True)
     return _select_along(input, dim, keepdim, _lower_middle(True), "nanmedian", NanmedianDim, nanmedian_result)
@@ -203,6 +206,7 @@ def _tied(row, rank):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest value (1-based, NaN the largest) along ``dim``, and its index."""
+    dtype_rules.check("kthvalue", input.dtype)
     size = input.shape[_wrap_dim(dim, input.ndim, "kthvalue")] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "

@@ -6,6 +6,7 @@ from .. import _creation
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
+from . import dtype_rules
 from . import elementwise as ew
 from .from_table import FUNCTIONS as _TABLE
 from .from_table import floor_divide, remainder
@@ -113,6 +114,7 @@ class FmodScalar(Fmod):
 
 def fmod(input, other):
     a, b = ew.operands(input, other, "fmod")
+    dtype_rules.check("fmod", a.dtype)
     if not b.dtype.is_floating_point and bool(ew.eq(b, 0).any()):
         raise RuntimeError("ZeroDivisionError")
     return (Fmod if isinstance(other, Tensor) else FmodScalar).apply(a, b)

@@ -10,6 +10,7 @@ from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import ABS, DIV, MAX, MIN, MUL, POW, SQRT, SUM, SUMSQ
+from . import dtype_rules
 from . import elementwise as ew
 
 
@@ -162,7 +163,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     if not x.dtype.is_floating_point:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {x.dtype.name}")
+            f"or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}")
     dims = _dims(dim, x.ndim, "mean")
     return (Mean if dim is None else MeanDim).apply(x, dims, keepdim)
 
@@ -355,11 +356,13 @@ def _arg(x, dim, keepdim, code):
 
 @numpy_aliases
 def argmax(x, dim=None, keepdim=False):
+    dtype_rules.check("argmax", x.dtype)
     return _arg(x, dim, keepdim, MAX)
 
 
 @numpy_aliases
 def argmin(x, dim=None, keepdim=False):
+    dtype_rules.check("argmin", x.dtype)
     return _arg(x, dim, keepdim, MIN)
 
 

@@ -9,6 +9,7 @@ from .. import _creation, _dtype, _random
 from .._tensor import Tensor
 from .. import _grad_mode
 from ..autograd.function import Function
+from . import dtype_rules
 from .windows import _check_tensor
 
 
@@ -260,6 +261,7 @@ class NotDifferentiable(Function):
 
 
 def bincount(input, weights=None, minlength=0):
+    dtype_rules.check("bincount", input.dtype)
     if input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     if minlength < 0:

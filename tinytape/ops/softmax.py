@@ -57,18 +57,24 @@ def _softmax_input(input, dtype, kernel):
     kernels have no integer or bool version: without ``dtype`` those are refused."""
     if dtype is None and isinstance(input, Tensor) and not input.dtype.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
-    return ew._float_input(input if dtype is None else input.to(dtype), kernel.split("_lastdim")[0])
+    return ew._float_input(input if dtype is None else input.to(dtype), kernel.split("_lastdim")[0].split("_kernel")[0])
+
+
+def _kernel_name(input, dim, name):
+    """PyTorch's kernel for ``dim``: the last dimension's, or the general one."""
+    last = not isinstance(input, Tensor) or dim is None or input.ndim <= 1 or dim in (-1, input.ndim - 1)
+    return f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
 
 
 def softmax(input, dim=None, dtype=None):
-    x = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
+    x = _softmax_input(input, dtype, _kernel_name(input, dim, "softmax"))
     if x.ndim == 0:
         return Softmax.apply(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None):
-    x = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
+    x = _softmax_input(input, dtype, _kernel_name(input, dim, "log_softmax"))
     if x.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))

@@ -4,6 +4,7 @@ import types
 
 from .. import _creation
 from ..autograd.function import Function
+from . import dtype_rules
 from . import elementwise as ew
 from . import reduction as red
 from .from_table import FUNCTIONS as _TABLE
@@ -58,12 +59,14 @@ def _spread_mean(cls, input, dim, unbiased, keepdim, correction, op):
 @red.numpy_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    dtype_rules.check("var_mean", input.dtype)
     return _spread_mean(VarMean, input, dim, unbiased, keepdim, correction, "var_mean")
 
 
 @red.numpy_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    dtype_rules.check("std_mean", input.dtype)
     return _spread_mean(StdMean, input, dim, unbiased, keepdim, correction, "std_mean")
 
 

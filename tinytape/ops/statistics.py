@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from . import dtype_rules
 from . import elementwise as ew
 from .indexing import Gather
 from ..autograd.function import Function
@@ -312,6 +313,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    if isinstance(input, Tensor):
+        dtype_rules.check("topk", input.dtype)
     return _ordered(input, dim, largest, k, "topk", Topk, topk_result)
 
 

@@ -1,0 +1,69 @@
+"""The dtypes an op refuses, as PyTorch's kernels refuse them: one table, one check.
+
+PyTorch dispatches each kernel over a set of dtypes and refuses the others, most often with
+``NotImplementedError: "abs_cpu" not implemented for 'Bool'`` (the kernel's name and the
+dtype's), some with a sentence of their own.  ``check(op, dtype)`` raises what PyTorch raises
+for ``op`` given a tensor (after promotion, for binary ops) of ``dtype``; the ops call it
+first thing.  ``square`` of a bool tensor is not refused but computed in int64 (``PROMOTED``).
+"""
+from .. import _dtype
+
+BOOL = frozenset({"bool"})
+INTEGRAL = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64"})
+
+
+def _kernel(name):
+    return f'"{name}" not implemented for \'{{dtype}}\''
+
+
+# op -> (refused dtypes, exception, message with {dtype} in PyTorch's spelling: Bool, Long, ...)
+REFUSED = {
+    "abs": (BOOL, NotImplementedError, _kernel("abs_cpu")),
+    "floor": (BOOL, NotImplementedError, _kernel("floor_vml_cpu")),
+    "ceil": (BOOL, NotImplementedError, _kernel("ceil_vml_cpu")),
+    "round": (BOOL, NotImplementedError, _kernel("round_vml_cpu")),
+    "trunc": (BOOL, NotImplementedError, _kernel("trunc_vml_cpu")),
+    "fix": (BOOL, NotImplementedError, _kernel("trunc_vml_cpu")),
+    "relu": (BOOL, NotImplementedError, "Boolean inputs not supported for relu"),
+    "hardtanh": (BOOL, NotImplementedError, "Bool inputs not supported for hardtanh"),
+    "positive": (BOOL, NotImplementedError, "The `+` operator, on a bool tensor is not supported."),
+    "argmax": (BOOL, RuntimeError, "argmax(): does not support bool input"),
+    "argmin": (BOOL, RuntimeError, "argmin(): does not support bool input"),
+    "topk": (BOOL, RuntimeError, "topk does not support bool dtypes on CPU"),
+    "median": (BOOL, NotImplementedError, _kernel("median_cpu")),
+    "nanmedian": (BOOL, NotImplementedError, _kernel("median_cpu")),
+    "kthvalue": (BOOL, NotImplementedError, _kernel("kthvalue_cpu")),
+    "trace": (BOOL, NotImplementedError, _kernel("trace")),
+    "mm": (BOOL, NotImplementedError, _kernel("addmm_impl_cpu_")),
+    "matmul": (BOOL, NotImplementedError, _kernel("addmm_impl_cpu_")),
+    "bmm": (BOOL, NotImplementedError, _kernel("bmm")),
+    "dot": (BOOL, NotImplementedError, _kernel("dot")),
+    "mv": (BOOL, NotImplementedError, _kernel("addmv_impl_cpu")),
+    "cross": (BOOL, NotImplementedError, _kernel("cross")),
+    "bincount": (BOOL, NotImplementedError, _kernel("bincount_cpu")),
+    "floor_divide": (BOOL, NotImplementedError, _kernel("div_floor_cpu")),
+    "remainder": (BOOL, NotImplementedError, _kernel("remainder_cpu")),
+    "fmod": (BOOL, NotImplementedError, _kernel("fmod_cpu")),
+    "pow": (BOOL, NotImplementedError, _kernel("pow")),
+    "gelu": (INTEGRAL, NotImplementedError, _kernel("GeluKernelImpl")),
+    "silu": (INTEGRAL, NotImplementedError, _kernel("silu_cpu")),
+    "elu": (INTEGRAL, NotImplementedError, _kernel("elu_cpu")),
+    "selu": (INTEGRAL, NotImplementedError, _kernel("elu_cpu")),
+    "leaky_relu": (INTEGRAL, NotImplementedError, _kernel("leaky_relu_cpu")),
+    "softplus": (INTEGRAL, NotImplementedError, _kernel("softplus_cpu")),
+    "logsigmoid": (INTEGRAL, NotImplementedError, _kernel("log_sigmoid_cpu")),
+    "layer_norm": (INTEGRAL, NotImplementedError, _kernel("LayerNormKernelImpl")),
+    "std_mean": (INTEGRAL, RuntimeError, "std_mean only support floating point and complex dtypes"),
+    "var_mean": (INTEGRAL, RuntimeError, "var_mean only support floating point and complex dtypes"),
+    "dropout": (INTEGRAL, RuntimeError, "result type Float can't be cast to the desired output type {dtype}"),
+}
+
+PROMOTED = {("square", "bool"): "int64"}  # bool ** 2 is int64 in PyTorch
+
+
+def check(op, dtype):
+    """Raise what PyTorch raises for ``op`` on a tensor of ``dtype`` (a dtype or a tensor)."""
+    dtype = getattr(dtype, "dtype", dtype)
+    rule = REFUSED.get(op)
+    if rule is not None and dtype.name in rule[0]:
+        raise rule[1](rule[2].format(dtype=_dtype.scalar_type_name(dtype)))
