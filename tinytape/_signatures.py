@@ -67,14 +67,9 @@ class _Binder:
         self.least = min(required for _, _, _, required in overloads)
 
     def refuse_count(self, n):
-        if self.most is not None and n > self.most:
-            raise TypeError(f"{self.name}() takes {_plural(self.most, 'positional argument')} but {n} "
-                            f"{'was' if n == 1 else 'were'} given")
-        if n < self.least:
-            missing = [p for positional, _, _, required in self.overloads if required == self.least
-                       for p in positional[n:required]]
-            raise TypeError(f"{self.name}() missing {self.least - n} required positional arguments: "
-                            + ", ".join(f'"{p}"' for p in missing[:self.least - n]))
+        """A call with ``n`` positionals and no keyword: refused where no overload takes ``n``."""
+        if (self.most is not None and n > self.most) or n < self.least:
+            self._refuse((None,) * n, {})
 
     def bind(self, args, kwargs):
         """(args, kwargs) for tinytape's function, or a TypeError as PyTorch's."""
@@ -109,19 +104,38 @@ class _Binder:
         return args, given
 
     def _refuse(self, args, kwargs):
-        known = set()
-        for positional, keywords, _, _ in self.overloads:
-            known |= set(positional) | set(keywords)
-        for k in kwargs:
-            if k not in known and not (self.parser and _ALIASES.get(k) in known):
-                if self.parser:
-                    raise TypeError(f"{self.name}() received an invalid combination of arguments - got "
-                                    f"unrecognized keyword arguments: {k}")
-                raise TypeError(f"{self.name}() got an unexpected keyword argument '{k}'")
-        self.refuse_count(len(args))
+        """PyTorch's TypeError.  Its argument parser names the fault when one overload alone
+        takes as many arguments as given (too many positionals, a required one missing, an
+        unknown keyword, in that order); else it lists the overloads.  A Python function
+        (``torch.split``) refuses as Python does: an unknown keyword before a missing one."""
+        n = len(args) + len(kwargs)
+        # the stubs' ``*size`` form is the ``size`` overload taking its elements as positionals
+        real = [o for o in self.overloads if not (o[2] and not o[0] and any(len(p) == 1 for p, _, _, _ in self.overloads))]
+        plausible = real if len(real) == 1 else [o for o in real if o[3] <= n <= len(o[0]) + len(o[1])]
+        if len(plausible) == 1 or not self.parser:
+            positional, keywords, varargs, required = (plausible or self.overloads)[0]
+            if len(args) > len(positional) and not varargs:
+                raise TypeError(f"{self.name}() takes {_plural(len(positional), 'positional argument')} but "
+                                f"{len(args)} {'was' if len(args) == 1 else 'were'} given")
+            unknown = [k for k in kwargs if k not in positional + keywords
+                       and not (self.parser and _ALIASES.get(k) in positional + keywords)]
+            if unknown and not self.parser:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{unknown[0]}'")
+            given = {_ALIASES.get(k, k) if self.parser else k for k in kwargs}
+            missing = [p for p in positional[len(args):required] if p not in given]
+            if missing and not (varargs and args):
+                if self.parser:  # PyTorch's wording
+                    raise TypeError(f"{self.name}() missing {len(missing)} required positional "
+                                    f"argument{'s' if len(missing) == 1 else ''}: "
+                                    + ", ".join(f'"{p}"' for p in missing))
+                raise TypeError(f"{self.name}() missing {len(missing)} required positional argument"
+                                f"{'s' if len(missing) > 1 else ''}: " + " and ".join(f"'{p}'" for p in missing))
+            if unknown:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{unknown[0]}'")
         signatures = "\n".join(" * (" + ", ".join(positional + (("*",) + keywords if keywords else ())) + ")"
                                for positional, keywords, _, _ in self.overloads)
-        got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+        got = ", ".join([type(a).__name__ for a in args if a is not None] +
+                        [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
         raise TypeError(f"{self.name}() received an invalid combination of arguments - got ({got}), "
                         f"but expected one of:\n{signatures}")
 

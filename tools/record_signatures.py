@@ -145,7 +145,8 @@ def _reconcile(stub, schema):
         same = [p for p, _, _, _ in schema[1] if len(p) == len(positional)]
         if same:
             positional = tuple(n if n in known else same[0][i] for i, n in enumerate(positional))
-        positional = tuple("input" if n == "self" and n not in known else n for n in positional)  # deprecated forms
+        if "self" in positional and "self" not in known:
+            continue  # a deprecated form (add(input, alpha, other)): hidden from the parser's choices
         overloads.append((positional, keyword, varargs, required))
     return (stub[0], tuple(overloads))
 

@@ -332,6 +332,8 @@ def take_along_dim(input, indices, dim=None):
     _check_tensor(indices, "take_along_dim", "indices")
     if dim is None:
         return gather(sh.reshape(input, (-1,)), 0, sh.reshape(indices, (-1,)))
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, input.ndim, "take_along_dim")
     if input.ndim != indices.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "

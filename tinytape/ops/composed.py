@@ -320,14 +320,23 @@ INPLACE_FORMS = ("abs", "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fra
 
 
 def _shape_inplace(name):
-    """``t_``/``transpose_``/``unsqueeze_``/``squeeze_``: the tensor becomes the view (a
-    tensor nothing records, as shape changes in place are; a recorded one is refused)."""
+    """``t_``/``transpose_``/``unsqueeze_``/``squeeze_``: the tensor becomes the view.  As in
+    PyTorch, a leaf that requires grad (or a view of one) is refused; a recorded tensor that is
+    not a view takes the view's history (``TransposeBackward0``...)."""
     def method(self, *args):
-        if self._requires_grad and _grad_enabled():
-            raise RuntimeError(f"{name}_(): changing the shape of a tensor that requires grad in place is not "
-                               f"supported here; use the out-of-place {name}()")
-        out = getattr(Tensor, name)(self, *args)
+        tracked = self._requires_grad and _grad_enabled()
+        if tracked:
+            self._check_inplace(f"{name}_")
+            if self._view is not None:
+                from . import shape as shape_ops
+                base, _ = shape_ops.view_base_and_ids(self)
+                base._check_inplace(f"{name}_", view=True)
+                raise RuntimeError(f"{name}_(): changing the shape of a view that requires grad in place is not "
+                                   f"supported here; use the out-of-place {name}()")
+        out = getattr(Tensor, name)(self._alias() if tracked else self, *args)
         self._data = out._data
+        if tracked:
+            self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
         return self
     method.__name__ = method.__qualname__ = f"{name}_"
     return method

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _creation, _dtype
 from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import Function
 from . import dtype_rules
 from . import elementwise as ew
 from . import linalg as la
@@ -38,6 +39,8 @@ def split(tensor, split_size_or_sections, dim=0):
     """Views of consecutive chunks along ``dim``: of ``split_size`` each (the last may be
     smaller), or of the listed sizes."""
     _check_tensor(tensor, "split", "tensor")
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
@@ -125,6 +128,9 @@ def meshgrid(*tensors, indexing=None):
 
 
 def outer(input, vec2):
+    for name, v in (("self", input), ("vec2", vec2)):
+        if isinstance(v, Tensor) and v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     return ew.mul(sh.unsqueeze(input, 1), sh.unsqueeze(vec2, 0))
 
 
@@ -190,7 +196,7 @@ def _check_scatter_index(input, dim, index, op):
     if index.dtype is not _dtype.int64:
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
     d = _wrap_dim(dim, input.ndim, op)
-    if index.ndim != input.ndim and index.numel():
+    if max(index.ndim, 1) != max(input.ndim, 1) and index.numel():  # a 0-d tensor counts as 1-d
         raise RuntimeError(f"Index tensor must have the same number of dimensions as self tensor "
                            f"({op}: index {list(index.shape)}, self {list(input.shape)})")
     for k, (i, s) in enumerate(zip(index.shape, input.shape)):
@@ -223,9 +229,11 @@ def _scatter_positions(input, dim, index, op):
     raised by the kernel."""
     d = _check_scatter_index(input, dim, index, op)
     n = input.shape[d] if input.ndim else 1
-    base, where, stride = _scatter_plan(tuple(input.shape), tuple(index.shape), d)
+    shape, index_shape = tuple(input.shape) or (1,), tuple(index.shape) or (1,)
+    base, where, stride = _scatter_plan(shape, index_shape, d)
     error = (True, f"{op}(): index ", f" is out of bounds for dimension {d} with size {n}")
-    return input._backend.positions(base, index._data, where, stride, n, False, error)
+    positions = input._backend.positions(base, index._data, where, stride, n, False, error)
+    return positions if index.ndim else input._backend.reshape(positions, ())  # shaped as index
 
 
 @functools.lru_cache(maxsize=256)
@@ -266,8 +274,26 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         from .composite_entry import composite_op
         if src is None:
             return composite_op("ScatterBackward1", lambda x: _scatter(x, dim, index, None, value, None), input)
+        if isinstance(src, Tensor) and isinstance(index, Tensor) and src.shape != index.shape and src.requires_grad:
+            # PyTorch's ScatterBackward0 gives src a gradient shaped as index: an error there
+            src = _RefusedGradient.apply(src, f"Function ScatterBackward0 returned an invalid gradient at index 1 - "
+                                              f"got {list(index.shape)} but expected shape compatible with "
+                                              f"{list(src.shape)}")
         return composite_op("ScatterBackward0", lambda x, s: _scatter(x, dim, index, s, None, None), input, src)
     return _scatter(input, dim, index, src, value, reduce)
+
+
+class _RefusedGradient(Function):
+    """The identity whose backward raises ``message``: a gradient PyTorch cannot give."""
+
+    @staticmethod
+    def forward(ctx, x, message):
+        ctx.message = message
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(ctx.message)
 
 
 def _scatter(input, dim, index, src, value, reduce):
@@ -278,8 +304,9 @@ def _scatter(input, dim, index, src, value, reduce):
         targets = targets[sources]
     if src is not None:
         if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
-            raise RuntimeError(f"scatter(): expected index {list(index.shape)} to be no larger than src "
-                               f"{list(src.shape)} in every dimension")
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
+                               f"apart from dimension {_wrap_dim(dim, input.ndim, 'scatter')} and to be no larger "
+                               f"size than src {list(src.shape)}")
         src_ids = np.ravel_multi_index(np.unravel_index(sources, index.shape), src.shape) if src.ndim else sources
         values = ew.to_dtype(sh.take_flat(src, src_ids), input.dtype)
     else:
@@ -318,11 +345,17 @@ def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of equal size (the last may be smaller) along ``dim``."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[_wrap_dim(dim, input.ndim, "chunk")]
+    if n == 0:  # PyTorch: ``chunks`` empty pieces
+        return tuple(input.narrow(dim, 0, 0) for _ in range(chunks))
     return split(input, max(-(-n // chunks), 1), dim)
 
 
 def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, input.ndim, "unbind")
     return tuple(select(input, d, i) for i in range(input.shape[d]))
 
@@ -333,6 +366,8 @@ def index_select(input, dim, index):
         raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
                            f"of shape {list(index.shape)}")
     d = _wrap_dim(dim, input.ndim, "index_select")
+    if input.ndim == 0:  # PyTorch reads a 0-d tensor as one element along dim 0
+        return sh.reshape(index_select(sh.reshape(input, (1,)), 0, index), ())
     from .composite_entry import composite_op
     return composite_op("IndexSelectBackward0", lambda x: x[(slice(None),) * d + (sh.reshape(index, (-1,)),)], input)
 
@@ -377,6 +412,8 @@ def addcdiv_(self, tensor1, tensor2, value=1):
 
 
 def select(input, dim, index):
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input.ndim, "select")
     return input[(slice(None),) * d + (index,)]
 

@@ -9,6 +9,7 @@ out of range is an IndexError or RuntimeError here, never a read or write out of
 import functools
 import math
 import numbers
+import re
 import warnings
 
 import numpy as np
@@ -144,7 +145,32 @@ def _flat_ids(shape, index):
     try:
         return np.arange(math.prod(shape)).reshape(shape)[index]
     except IndexError as e:
-        raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {list(shape)}: {e}") from None
+        raise IndexError(_torch_message(e, True, shape, index)) from None
+
+
+def _torch_message(error, advanced, shape, index):
+    """numpy's IndexError in PyTorch's words (an advanced index names dimension 0, as PyTorch's
+    kernel does), then the index and the shape."""
+    return f"{_torch_words(str(error), advanced)} (index {_show(index)} into a tensor of shape {list(shape)})"
+
+
+def _torch_words(text, advanced):
+    found = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
+    if found:
+        return f"too many indices for tensor of dimension {found.group(1)}"
+    found = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", text)
+    if found:
+        k, axis, size = found.groups()
+        if size == "0":
+            return "index is out of bounds for dimension with size 0"
+        return f"index {k} is out of bounds for dimension {0 if advanced else axis} with size {size}"
+    found = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of "
+                     r"(?:axis|dimension) is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)", text)
+    if found:
+        axis, size, mask = found.groups()
+        return (f"The shape of the mask [{mask}] at index {axis} does not match the shape of the indexed tensor "
+                f"[{size}] at index {axis}")
+    return text
 
 
 def _show(index):
@@ -161,8 +187,7 @@ class Slice(Function):
         try:
             return _view_of(x, x._backend.index(x._data, index), lambda a: a[index])
         except IndexError as e:
-            raise IndexError(f"index {_show(index)} is out of range for a tensor of shape "
-                             f"{list(x.shape)}: {e}") from None
+            raise IndexError(_torch_message(e, False, x.shape, index)) from None
 
     @staticmethod
     def backward(ctx, g):

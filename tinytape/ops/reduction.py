@@ -288,8 +288,8 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, code, dim, keepdim):
         if x.ndim and x.shape[dim] == 0:
-            raise IndexError(f"{'max' if code == MAX else 'min'}(): cannot reduce over the zero-size "
-                             f"dimension {dim} of shape {list(x.shape)}")
+            raise IndexError(f"{'max' if code == MAX else 'min'}(): Expected reduction dim {dim} to have "
+                             "non-zero size.")
         data = x._data if x.ndim else x._data.reshape(1)
         values, indices = x._backend.argreduce(code, data, dim, keepdim or x.ndim == 0)
         if x.ndim == 0:

@@ -132,7 +132,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=d)
         inverse_shape = (data.shape[d],)
     else:
-        values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True)
+        # every NaN distinct, as PyTorch's sort-based unique keeps them
+        values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, equal_nan=False)
         inverse_shape = input.shape
     out = [_creation.tensor(values, dtype=input.dtype, device=input.device)]
     if return_inverse:

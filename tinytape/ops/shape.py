@@ -345,6 +345,9 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if isinstance(t, Tensor) and t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     legacy_empty = [t for t in tensors if t.ndim == 1 and t.shape[0] == 0]
     if legacy_empty and len(legacy_empty) < len(tensors):
         # PyTorch skips 1-D empty tensors (``torch.tensor([])``, an accumulator's start) whatever

@@ -49,7 +49,8 @@ def _softmax_dim(x, dim, op):
         warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
                       "include dim=X as an argument.", UserWarning, stacklevel=3)
         dim = 0 if x.ndim in (0, 1, 3) else 1
-    return _wrap_dim(dim, x.ndim, op) if x.ndim else 0
+    d = _wrap_dim(dim, x.ndim, op)  # a 0-d tensor takes -1 and 0
+    return d if x.ndim else 0
 
 
 def _softmax_input(input, dtype, kernel):
@@ -69,6 +70,7 @@ def _kernel_name(input, dim, name):
 def softmax(input, dim=None, dtype=None):
     x = _softmax_input(input, dtype, _kernel_name(input, dim, "softmax"))
     if x.ndim == 0:
+        _softmax_dim(x, dim, "softmax")
         return Softmax.apply(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
@@ -76,5 +78,6 @@ def softmax(input, dim=None, dtype=None):
 def log_softmax(input, dim=None, dtype=None):
     x = _softmax_input(input, dtype, _kernel_name(input, dim, "log_softmax"))
     if x.ndim == 0:
+        _softmax_dim(x, dim, "log_softmax")
         return LogSoftmax.apply(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))

@@ -199,9 +199,10 @@ def cumsum(input, dim, *, dtype=None):
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
         x = ew.to_dtype(x, _dtype.int64)  # integer and bool sums count in int64, as PyTorch's
+    d = _wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
         return x * 1
-    return Cumsum.apply(x, _wrap_dim(dim, x.ndim, "cumsum"))
+    return Cumsum.apply(x, d)
 
 
 class Logsumexp(Function):
@@ -281,7 +282,8 @@ def _ordered(x, dim, descending, k, op, cls, result):
         from .._creation import zeros
         if k not in (None, 0, 1):
             raise RuntimeError(f"{op}(): selected index k out of range")
-        return result(x * 1, zeros((), dtype=_dtype.int64, device=x.device))
+        _wrap_dim(dim, 0, op)
+        return result(x.clone(), zeros((), dtype=_dtype.int64, device=x.device))  # x * 1 would make bool int64
     d = _wrap_dim(dim, x.ndim, op)
     host = x._backend.to_numpy(x._data)
     if host.dtype == np.bool_:
