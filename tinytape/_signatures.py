@@ -6,7 +6,8 @@
 at import: a call with keywords picks the first overload whose names cover them and passes
 PyTorch's positional parameters given by name in PyTorch's order, as a positional call would
 (tinytape's functions take their positionals in PyTorch's order); keywords the function itself
-names stay keywords.  What no overload takes is refused as PyTorch refuses it: an unknown
+names stay keywords, and so do tinytape's own keywords that PyTorch lacks (``compile(fuse=)``).
+What no overload takes is refused as PyTorch refuses it: an unknown
 keyword, too many positionals, a required positional missing (TypeError).  A call with
 positionals only costs one length check; a function that already takes PyTorch's names and
 no more positionals is not wrapped.
@@ -54,17 +55,31 @@ def _agrees(fn, overloads, method):
     return len(takes) <= most and not any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
+def _extensions(fn, overloads, method):
+    """The names of ``fn``'s parameters past PyTorch's positionals (keyword-only, or positional
+    beyond PyTorch's most): tinytape's own options."""
+    params = _parameters(fn) or []
+    if method:
+        params = params[1:]
+    most = max(len(positional) for positional, _, _, _ in overloads)
+    return {p.name for i, p in enumerate(params)
+            if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and i >= most)}
+
+
 def _plural(n, word):
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class _Binder:
-    def __init__(self, name, how, overloads, fn):
+    def __init__(self, name, how, overloads, fn, method):
         self.name, self.parser, self.overloads = name, how == "parser", overloads
         self.own = _own_names(fn)
         self.most = None if any(varargs for _, _, varargs, _ in overloads) else \
             max(len(positional) for positional, _, _, _ in overloads)
         self.least = min(required for _, _, _, required in overloads)
+        # tinytape's own keywords that PyTorch has no parameter for (``compile(fuse=)``): taken too
+        self.extensions = _extensions(fn, overloads, method) - {
+            n for positional, keywords, _, _ in overloads for n in positional + keywords}
 
     def refuse_count(self, n):
         """A call with ``n`` positionals and no keyword: refused where no overload takes ``n``."""
@@ -78,8 +93,8 @@ class _Binder:
             names = set(positional) | set(keywords)
             given = {}
             for k, v in kwargs.items():
-                k2 = k if k in names or not self.parser else _ALIASES.get(k, k)
-                if k2 not in names or k2 in given:
+                k2 = k if k in names or k in self.extensions or not self.parser else _ALIASES.get(k, k)
+                if (k2 not in names and k2 not in self.extensions) or k2 in given:
                     break
                 given[k2] = v
             else:
@@ -168,7 +183,7 @@ def _wrap(fn, name, entry, make):
     if getattr(fn, "_torch_signature", False) or isinstance(fn, type) or not callable(fn) \
             or _agrees(fn, entry[1], make is _method):
         return fn
-    return make(fn, _Binder(name, entry[0], entry[1], fn))
+    return make(fn, _Binder(name, entry[0], entry[1], fn, make is _method))
 
 
 def bind_namespace(namespace, table):

@@ -130,8 +130,12 @@ def mv(m, v):
 
 def dot(a, b):
     _check(a, b, "dot")
-    if a.ndim != 1 or b.ndim != 1 or a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"dot: expected 1-D tensors of the same size, got {list(a.shape)} and {list(b.shape)}")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (dot: shapes "
+                           f"{list(a.shape)} and {list(b.shape)})")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+                           f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
     return Dot.apply(a, b)
 
 
