@@ -122,7 +122,7 @@ DTYPES = [f"torch.{name}({t})" for t in ("b", "b0") for name in (
     "torch.cross(b, b, 1)", "torch.bincount(b.flatten())", "torch.trace(b[:, :2])", "abs(b)", "-b",
     "F.relu(b)", "F.gelu(b)", "F.gelu(i)", "F.silu(b)", "F.silu(i)", "F.hardtanh(b)", "F.relu6(b)", "F.dropout(b)",
     "F.dropout(i)", "F.layer_norm(i, (3,))", "F.softmax(b, 0)", "F.softmax(i, 1)", "torch.mean(i)", "torch.det(i[:, :2])",
-    "torch.std_mean(i)", "torch.frac(b)"] + [
+    "torch.std_mean(i)", "torch.frac(b)", "torch.histc(b)", "torch.histc(i)"] + [
     f"{a} {op} {c}" for op in ("-", "//", "**", "%", "/", "+", "*")
     for a, c in (("b", "b"), ("b", "True"), ("True", "b"), ("b", "b0"), ("b0", "b"), ("b0", "b0"), ("b", "2"), ("b", "i"))
     if not (op == "**" and c == "i")] + [  # an integer 0 ** -2 is 0 in PyTorch, 1 here: not a dtype rule

@@ -78,6 +78,7 @@ class _Binder:
             max(len(positional) for positional, _, _, _ in overloads)
         self.least = min(required for _, _, _, required in overloads)
         # tinytape's own keywords that PyTorch has no parameter for (``compile(fuse=)``): taken too
+        self.plans = {}  # (positionals, keyword names) -> how they are passed
         self.extensions = _extensions(fn, overloads, method) - {
             n for positional, keywords, _, _ in overloads for n in positional + keywords}
 
@@ -87,16 +88,34 @@ class _Binder:
             self._refuse((None,) * n, {})
 
     def bind(self, args, kwargs):
-        """(args, kwargs) for tinytape's function, or a TypeError as PyTorch's."""
-        n = len(args)
+        """(args, kwargs) for tinytape's function, or a TypeError as PyTorch's.  The plan for a
+        number of positionals and a set of keyword names is found once and kept."""
+        key = (len(args), *kwargs)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._plan(len(args), tuple(kwargs))
+            if plan is None:
+                self._refuse(args, kwargs)
+            if len(self.plans) < 64:
+                self.plans[key] = plan
+        moved, renamed = plan
+        if not moved and not renamed:
+            return args, kwargs
+        if moved:
+            args = args + tuple(kwargs[k] for k in moved)
+        return args, {renamed.get(k, k): v for k, v in kwargs.items() if k not in moved}
+
+    def _plan(self, n, names_given):
+        """(the keywords passed by position, in order; the keywords renamed from an alias), by
+        the first overload that takes ``n`` positionals and these keywords; None if none does."""
         for positional, keywords, varargs, required in self.overloads:
             names = set(positional) | set(keywords)
-            given = {}
-            for k, v in kwargs.items():
+            given = {}  # PyTorch's name -> the keyword as written
+            for k in names_given:
                 k2 = k if k in names or k in self.extensions or not self.parser else _ALIASES.get(k, k)
                 if (k2 not in names and k2 not in self.extensions) or k2 in given:
                     break
-                given[k2] = v
+                given[k2] = k
             else:
                 if varargs and n:
                     if positional and positional[0] in given:
@@ -105,18 +124,16 @@ class _Binder:
                     continue
                 if any(p not in given for p in positional[n:required]) and not (varargs and n):
                     continue
-                return self._arrange(args, given, positional)
-        self._refuse(args, kwargs)
-
-    def _arrange(self, args, given, positional):
-        run = []
-        for p in positional[len(args):]:
-            if p not in given:
-                break
-            run.append(p)
-        if any(p not in self.own for p in run):  # passed by position, in PyTorch's order
-            args = tuple(args) + tuple(given.pop(p) for p in run)
-        return args, given
+                run = []
+                for p in positional[n:]:
+                    if p not in given:
+                        break
+                    run.append(p)
+                moved = ()
+                if any(p not in self.own for p in run):  # passed by position, in PyTorch's order
+                    moved = tuple(given[p] for p in run)
+                return moved, {k: p for p, k in given.items() if k != p}
+        return None
 
     def _refuse(self, args, kwargs):
         """PyTorch's TypeError.  Its argument parser names the fault when one overload alone
@@ -156,11 +173,13 @@ class _Binder:
 
 
 def _function(fn, binder):
+    most, least = binder.most if binder.most is not None else 1 << 30, binder.least
+
     @functools.wraps(fn)
     def bound(*args, **kwargs):
         if kwargs:
             args, kwargs = binder.bind(args, kwargs)
-        else:
+        elif not least <= len(args) <= most:
             binder.refuse_count(len(args))
         return fn(*args, **kwargs)
     bound._torch_signature = True
@@ -168,11 +187,13 @@ def _function(fn, binder):
 
 
 def _method(fn, binder):
+    most, least = binder.most if binder.most is not None else 1 << 30, binder.least
+
     @functools.wraps(fn)
     def bound(self, *args, **kwargs):
         if kwargs:
             args, kwargs = binder.bind(args, kwargs)
-        else:
+        elif not least <= len(args) <= most:
             binder.refuse_count(len(args))
         return fn(self, *args, **kwargs)
     bound._torch_signature = True

@@ -156,6 +156,7 @@ def histc(input, bins=100, min=0, max=0):
     """Counts of ``input``'s values in ``bins`` equal bins over [min, max] (the data's range
     when both are 0), binned as PyTorch's kernel: ``int((x - min) * bins / (max - min))`` in
     the input's dtype, the maximum in the last bin, values outside left out."""
+    dtype_rules.check("histc", input.dtype)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     if bins <= 0:
