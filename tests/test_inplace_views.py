@@ -161,6 +161,6 @@ def test_setitem_value_shapes_follow_numpy():
     x[1] = v  # leading size-1 dims of the value drop out
     x.sum().backward()
     assert x.tolist() == [[0.0] * 3, [1.0] * 3] and v.grad.tolist() == [[1.0] * 3]
-    with pytest.raises(ValueError, match=r"setitem: can't assign a value of shape \[2\] to index \[0\] "
+    with pytest.raises(RuntimeError, match=r"setitem: can't assign a value of shape \[2\] to index \[0\] "
                                          r"of a tensor of shape \[2, 3\] \(selects \[3\]\)"):
         x[0] = tt.ones(2, requires_grad=True)

@@ -265,6 +265,19 @@ class CopySlices(Function):
         return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
 
 
+def _mismatch_words(x, idx, value):
+    """PyTorch's words for a value that does not broadcast to what ``x[idx]`` selects."""
+    target = list(np.lib.stride_tricks.as_strided(np.zeros(1), tuple(x.shape), (0,) * x.ndim)[idx].shape)
+    if any(isinstance(i, (np.ndarray, list, Tensor)) for i in idx):
+        return f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing " \
+               f"result of shape {target}"
+    try:
+        value.expand(target)
+    except RuntimeError as e:
+        return str(e)
+    return "shape mismatch"
+
+
 def _copy_slices(x, index, value):
     ids = _flat_ids(x.shape, index)
     while value.ndim > ids.ndim and value.shape[0] == 1:
@@ -272,8 +285,8 @@ def _copy_slices(x, index, value):
     try:
         value = value.expand(ids.shape)
     except RuntimeError:
-        raise ValueError(f"setitem: can't assign a value of shape {list(value.shape)} to index "
-                         f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
+        raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to index "  # PyTorch's type
+                           f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
     return CopySlices.apply(x, ids, value)
 
 
@@ -290,8 +303,10 @@ def setitem(x, index, value):
     try:
         x._backend.setitem(x._data, idx, value._data)
     except (IndexError, ValueError) as e:
-        raise type(e)(f"setitem: can't assign a value of shape {list(value.shape)} to index "
-                      f"{_show(idx)} of a tensor of shape {list(x.shape)}: {e}") from None
+        if isinstance(e, IndexError):
+            raise IndexError(_torch_message(e, False, x.shape, idx)) from None
+        raise RuntimeError(f"{_mismatch_words(x, idx, value)} (setitem: a value of shape {list(value.shape)} "
+                           f"to index {_show(idx)} of a tensor of shape {list(x.shape)})") from None
     x._version_counter[0] += 1
 
 
