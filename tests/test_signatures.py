@@ -143,7 +143,7 @@ SHAPES = [
     "torch.cat([torch.tensor(3.), torch.tensor(3.)])", "torch.zeros(2, 0).max(1)", "torch.zeros(0, 3).min(0)",
     "torch.ones(2, 3).scatter(0, torch.tensor([[0, 1, 0]]), torch.ones(1, 2))", "x.__setitem__(0, torch.ones(2))",
     "x.__setitem__(torch.tensor([0]), torch.ones(2))", "x.__setitem__((slice(None),), torch.ones(4))",
-    "torch.__version__[:1]", "torch.__version__ >= '2.0'", "torch.__version__ < (3,)", "type(x._version).__name__",
+    "torch.__version__[:1]", "torch.__version__ >= '2.0'", "torch.__version__ < (3,)", "isinstance(x._version, int)",
     "x.add_(1)._version", "F.softmax(x, 1, torch.float64).dtype", "F.log_softmax(x, 1, torch.float64).dtype",
     "F.softmin(x, 1, torch.float64).dtype", "F.softmax(x, 1, dtype=torch.float64).dtype", "torch.softmax(x, 1, torch.float64).dtype",
 ]

@@ -4,7 +4,8 @@ The data is a backend array (numpy on the CPU).  Views (basic indexing, ``view``
 ``transpose``...) share it; so does ``detach()`` and ``.data``.  ``_version_counter`` is a
 one-element list shared by a tensor and its views: in-place writes bump it, and the
 tape uses it to refuse a backward through a saved tensor that changed since
-(``_version`` reads it as an int, as PyTorch's).
+(``_version`` reads it as an int, as PyTorch's; one that still takes the counter's old
+``t._version[0] += 1``).
 """
 import numbers
 import warnings
@@ -17,6 +18,21 @@ from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
 
+
+class _VersionInt(int):
+    """``Tensor._version``: the counter's value, an int; ``[0]`` reads and writes the counter
+    itself, for code written when ``_version`` was the shared one-element list."""
+
+    def __new__(cls, counter):
+        value = super().__new__(cls, counter[0])
+        value._counter = counter
+        return value
+
+    def __getitem__(self, i):
+        return self._counter[i]
+
+    def __setitem__(self, i, value):
+        self._counter[i] = value
 
 class Size(tuple):
     """A shape: a tuple that prints as ``tinytape.Size([2, 3])``."""
@@ -111,7 +127,7 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
     @property
     def _version(self):
-        return self._version_counter[0]
+        return _VersionInt(self._version_counter)
 
     @property
     def shape(self):

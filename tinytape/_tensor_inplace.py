@@ -104,7 +104,7 @@ class TensorInPlace:
                     alpha = -alpha
                 factor = backend.scalar(alpha, data.dtype) if number else alpha.to(self.dtype)._data
                 backend.fma(other._data, factor, data, out=data)
-                self._version[0] += 1
+                self._version_counter[0] += 1
                 return self
             other = other * alpha
         if other_t:
