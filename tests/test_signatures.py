@@ -74,43 +74,55 @@ KEYWORDS = [
     "torch.flatten(input=x, start_dim=0)", "torch.mm(input=x, mat2=x.t())", "torch.bmm(input=b3, mat2=b3)",
     "torch.matmul(input=x, other=x.t())", "torch.clamp(input=x, min=0)", "torch.norm(input=x)",
     "torch.transpose(input=x, dim0=0, dim1=1)", "torch.permute(x, dims=(1, 0))", "torch.cat(tensors=[x, y], dim=0)",
-    "torch.stack(tensors=[x, y])", "torch.where(condition=msk, input=x, other=y)", "torch.split(x, split_size_or_sections=1)",
+    "torch.stack(tensors=[x, y])", "torch.where(condition=msk, input=x, other=y)",
+    "torch.split(x, split_size_or_sections=1)",
     "torch.split(tensor=x, split_size_or_sections=1)", "torch.gather(input=x, dim=1, index=idx)",
     "torch.topk(input=v, k=2)", "torch.sort(input=v, dim=0, descending=True)", "torch.cumsum(input=x, dim=1)",
     "torch.softmax(input=x, dim=1)", "torch.exp(input=x)", "torch.abs(input=x)", "torch.relu(input=x)",
     "torch.zeros(size=(2, 3))", "torch.ones(size=(2,))", "torch.full(size=(2,), fill_value=3.0)",
     "torch.arange(start=0, end=5, step=2)", "torch.eye(n=2)", "torch.zeros_like(input=x)", "torch.numel(input=x)",
     "torch.add(x1=x, x2=y)", "torch.add(x=x, other=y)", "torch.sum(a=x)", "torch.sum(x, axis=0, keepdims=True)",
-    "torch.chunk(input=x, chunks=2, dim=1)", "torch.index_select(input=x, dim=1, index=li)", "torch.dot(input=v, tensor=w)",
-    "torch.outer(input=v, vec2=w)", "torch.mv(input=x, vec=v)", "torch.einsum('ij->ji', x)", "torch.lerp(input=x, end=y, weight=0.5)",
+    "torch.chunk(input=x, chunks=2, dim=1)", "torch.index_select(input=x, dim=1, index=li)",
+    "torch.dot(input=v, tensor=w)",
+    "torch.outer(input=v, vec2=w)", "torch.mv(input=x, vec=v)", "torch.einsum('ij->ji', x)",
+    "torch.lerp(input=x, end=y, weight=0.5)",
     # the Tensor methods' names
     "x.add(other=y)", "x.add(y, alpha=2)", "x.permute(dims=(1, 0))", "x.permute(1, 0)", "x.expand(size=(2, 2, 3))",
     "x.view(size=(3, 2))", "x.reshape(shape=(3, 2))", "x.new_zeros(size=(2,))", "x.new_ones(size=(2,))",
-    "x.new_full(size=(2,), fill_value=3.0)", "x.new_empty(size=(2,)).shape", "x.split(split_size=1)", "x.mm(mat2=x.t())",
+    "x.new_full(size=(2,), fill_value=3.0)", "x.new_empty(size=(2,)).shape", "x.split(split_size=1)",
+    "x.mm(mat2=x.t())",
     "x.unsqueeze(dim=0)", "x.sum(dim=0, keepdim=True)", "x.max(dim=0)", "x.pow(exponent=2)", "x.clamp(min=0, max=1)",
-    "x.transpose(dim0=0, dim1=1)", "x.chunk(chunks=2, dim=1)", "x.gather(dim=1, index=idx)", "x.masked_fill(mask=msk, value=0.0)",
+    "x.transpose(dim0=0, dim1=1)", "x.chunk(chunks=2, dim=1)", "x.gather(dim=1, index=idx)",
+    "x.masked_fill(mask=msk, value=0.0)",
     "x.repeat(repeats=(2, 1))", "x.flip(dims=(0,))", "x.matmul(other=x.t())", "x.index_select(dim=1, index=li)",
-    "x.requires_grad_(requires_grad=True).requires_grad", "x.type_as(other=li)", "x.view_as(other=y)", "x.softmax(dim=1)",
+    "x.requires_grad_(requires_grad=True).requires_grad", "x.type_as(other=li)", "x.view_as(other=y)",
+    "x.softmax(dim=1)",
     "x.clone().uniform_(**{'from': 0, 'to': 1}).shape",
     # what PyTorch refuses
     "x.permute()", "x.reshape()", "x.expand()", "x.view()", "torch.zeros()", "x.add(x, 2)", "torch.add(x, x, 2)",
     "x.sum(input=x)", "x.sum(zzz=1)", "torch.sum(x, zzz=1)", "F.relu(x, zzz=1)", "F.one_hot(tensor=li)",
-    "F.one_hot(input=li)", "torch.sort(x, 0, stable=True)", "torch.sort(x, stable=True, dim=0)", "x.uniform_(from_=0, to=1)",
+    "F.one_hot(input=li)", "torch.sort(x, 0, stable=True)", "torch.sort(x, stable=True, dim=0)",
+    "x.uniform_(from_=0, to=1)",
     "x.requires_grad_(mode=True)", "torch.numel(self=x)", "torch.add(input=x, zz=y)",
 ]
 
 OUT = [
-    "torch.zeros(2, out=e())", "torch.zeros(2, 3, out=e(dtype=torch.int64))", "torch.ones(3, out=e(dtype=torch.float64))",
+    "torch.zeros(2, out=e())", "torch.zeros(2, 3, out=e(dtype=torch.int64))",
+    "torch.ones(3, out=e(dtype=torch.float64))",
     "torch.arange(5, out=e(dtype=torch.float64))", "torch.arange(1, 4, out=e(dtype=torch.int64))",
     "torch.full((2,), 7., out=e(dtype=torch.float64))", "torch.linspace(0, 1, 5, out=e())", "torch.eye(2, out=e())",
     "torch.empty(2, out=e()).shape", "torch.max(x, 1, out=(e(), e(dtype=torch.int64)))",
-    "type(torch.max(x, 1, out=(e(), e(dtype=torch.int64)))).__name__", "type(torch.sort(x, out=(e(), e(dtype=torch.int64)))).__name__",
-    "type(torch.topk(v, 2, out=(e(), e(dtype=torch.int64)))).__name__", "torch.sort(x, 1, out=(e(), e(dtype=torch.int64)))",
+    "type(torch.max(x, 1, out=(e(), e(dtype=torch.int64)))).__name__",
+    "type(torch.sort(x, out=(e(), e(dtype=torch.int64)))).__name__",
+    "type(torch.topk(v, 2, out=(e(), e(dtype=torch.int64)))).__name__",
+    "torch.sort(x, 1, out=(e(), e(dtype=torch.int64)))",
     "torch.kthvalue(v, 1, 0, out=(e(), e(dtype=torch.int64)))", "torch.median(x, 1, out=(e(), e(dtype=torch.int64)))",
     "torch.cummax(x, 1, out=(e(), e(dtype=torch.int64)))", "torch.std(x, 1, out=e())", "torch.abs(x, out=e())",
-    "torch.softmax(x, 1, out=e()).shape", "torch.floor_divide(x, 2, out=e())", "torch.logical_not(x, out=e(dtype=torch.bool))",
+    "torch.softmax(x, 1, out=e()).shape", "torch.floor_divide(x, 2, out=e())",
+    "torch.logical_not(x, out=e(dtype=torch.bool))",
     "torch.all(x, 1, out=e(dtype=torch.bool))", "torch.diag(x, out=e())", "torch.linalg.norm(x, out=e())",
-    "torch.relu(x, out=e())", "torch.isnan(x, out=e())", "torch.flatten(x, out=e())", "torch.reshape(x, (3, 2), out=e())",
+    "torch.relu(x, out=e())", "torch.isnan(x, out=e())", "torch.flatten(x, out=e())",
+    "torch.reshape(x, (3, 2), out=e())",
     "torch.trace(m, out=e())", "torch.roll(x, 1, out=e())", "x.add(x, out=e())", "torch.median(x, out=e())",
 ]
 
@@ -121,19 +133,23 @@ DTYPES = [f"torch.{name}({t})" for t in ("b", "b0") for name in (
     "b[0] @ b[0]", "b @ b.t()", "torch.bmm(b[None], b.t()[None])", "torch.dot(b[0], b[0])", "torch.mv(b, b[0])",
     "torch.cross(b, b, 1)", "torch.bincount(b.flatten())", "torch.trace(b[:, :2])", "abs(b)", "-b",
     "F.relu(b)", "F.gelu(b)", "F.gelu(i)", "F.silu(b)", "F.silu(i)", "F.hardtanh(b)", "F.relu6(b)", "F.dropout(b)",
-    "F.dropout(i)", "F.layer_norm(i, (3,))", "F.softmax(b, 0)", "F.softmax(i, 1)", "torch.mean(i)", "torch.det(i[:, :2])",
+    "F.dropout(i)", "F.layer_norm(i, (3,))", "F.softmax(b, 0)", "F.softmax(i, 1)", "torch.mean(i)",
+    "torch.det(i[:, :2])",
     "torch.std_mean(i)", "torch.frac(b)", "torch.histc(b)", "torch.histc(i)"] + [
     f"{a} {op} {c}" for op in ("-", "//", "**", "%", "/", "+", "*")
-    for a, c in (("b", "b"), ("b", "True"), ("True", "b"), ("b", "b0"), ("b0", "b"), ("b0", "b0"), ("b", "2"), ("b", "i"))
+    for a, c in (("b", "b"), ("b", "True"), ("True", "b"), ("b", "b0"), ("b0", "b"), ("b0", "b0"), ("b", "2"),
+                 ("b", "i"))
     if not (op == "**" and c == "i")] + [  # an integer 0 ** -2 is 0 in PyTorch, 1 here: not a dtype rule
-    f"torch.{name}(b, {c})" for name in ("pow", "floor_divide", "remainder", "fmod", "sub", "maximum") for c in ("b", "b0", "i")
+    f"torch.{name}(b, {c})" for name in ("pow", "floor_divide", "remainder", "fmod", "sub", "maximum")
+    for c in ("b", "b0", "i")
     if not (name == "pow" and c == "i")]
 
 SHAPES = [
     "s0.gather(-1, torch.zeros_like(s0, dtype=torch.long))", "s0.gather(0, torch.zeros(1, dtype=torch.long))",
     "torch.arange(3.).gather(0, torch.tensor(1))", "s0.index_select(0, torch.tensor([0]))",
     "torch.take_along_dim(s0, torch.zeros_like(s0, dtype=torch.long), 0)", "torch.zeros(2, 0).chunk(2, -1)",
-    "torch.zeros(2, 0).chunk(3, 1)", "torch.zeros(0).chunk(3)", "torch.arange(5).chunk(3)", "torch.tensor(3.).chunk(1)",
+    "torch.zeros(2, 0).chunk(3, 1)", "torch.zeros(0).chunk(3)", "torch.arange(5).chunk(3)",
+    "torch.tensor(3.).chunk(1)",
     "torch.zeros(2, 0)[:, [0]]", "torch.tensor(1.)[[0]]", "torch.zeros(2, 3)[:, 5]", "torch.zeros(2, 3)[[5]]",
     "torch.zeros(3)[torch.tensor([True, False])]", "torch.unique(torch.tensor([float('nan'), 1.0, float('nan')]))",
     "torch.unique(torch.tensor([float('nan'), 1.0, float('nan'), 1.0]), return_counts=True, return_inverse=True)",
@@ -145,7 +161,8 @@ SHAPES = [
     "x.__setitem__(torch.tensor([0]), torch.ones(2))", "x.__setitem__((slice(None),), torch.ones(4))",
     "torch.__version__[:1]", "torch.__version__ >= '2.0'", "torch.__version__ < (3,)", "isinstance(x._version, int)",
     "x.add_(1)._version", "F.softmax(x, 1, torch.float64).dtype", "F.log_softmax(x, 1, torch.float64).dtype",
-    "F.softmin(x, 1, torch.float64).dtype", "F.softmax(x, 1, dtype=torch.float64).dtype", "torch.softmax(x, 1, torch.float64).dtype",
+    "F.softmin(x, 1, torch.float64).dtype", "F.softmax(x, 1, dtype=torch.float64).dtype",
+    "torch.softmax(x, 1, torch.float64).dtype",
 ]
 
 
@@ -161,7 +178,8 @@ def _inplace_shape_changes(torch):
     for name, args in (("t_", ()), ("transpose_", (0, 1)), ("unsqueeze_", (0,))):
         a = torch.ones(2, 3, requires_grad=True)
         for target in ("leaf", "view of the leaf", "non-leaf"):
-            t = a if target == "leaf" else a[0:1] if target == "view of the leaf" else a * torch.arange(6.).reshape(2, 3)
+            t = (a if target == "leaf" else a[0:1] if target == "view of the leaf"
+                 else a * torch.arange(6.).reshape(2, 3))
             try:
                 r = getattr(t, name)(*args)
                 r.sum().backward()

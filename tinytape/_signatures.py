@@ -142,7 +142,8 @@ class _Binder:
         (``torch.split``) refuses as Python does: an unknown keyword before a missing one."""
         n = len(args) + len(kwargs)
         # the stubs' ``*size`` form is the ``size`` overload taking its elements as positionals
-        real = [o for o in self.overloads if not (o[2] and not o[0] and any(len(p) == 1 for p, _, _, _ in self.overloads))]
+        sized = any(len(p) == 1 for p, _, _, _ in self.overloads)
+        real = [o for o in self.overloads if not (o[2] and not o[0] and sized)]
         plausible = real if len(real) == 1 else [o for o in real if o[3] <= n <= len(o[0]) + len(o[1])]
         if len(plausible) == 1 or not self.parser:
             positional, keywords, varargs, required = (plausible or self.overloads)[0]
