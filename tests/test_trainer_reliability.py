@@ -85,7 +85,7 @@ def _each(generator, when):
 POINTS = {
     "after forward": (TwoLayerNet, "forward", 7),
     "after backward": (tt.Tensor, "backward", 7),
-    "between parameter updates": (tt.Tensor, "sub_", 2 * 7),  # w1 updated, w2 not yet
+    "between parameter updates": (sys.modules["tinytape.optim.sgd"], "add_", 2 * 7),  # w1 updated, w2 not yet
     "after update, before the count": (tt.optim.SGD, "step", 7),
     "during checkpoint write": (tt, "save", 0),
 }
