@@ -5,6 +5,7 @@ import warnings
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
+from ..backend.opcodes import EXP, MUL, SUB, SUM
 from . import elementwise as ew
 
 
@@ -25,6 +26,10 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
+            backend, grad, data = g._backend, g._data, out._data
+            total = backend.reduce(SUM, backend.binary(MUL, grad, data), (ctx.dim,), True)
+            return g._new(backend.binary(MUL, data, backend.binary(SUB, grad, total))), None
         return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
 
 
@@ -41,6 +46,11 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
+        if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
+            backend, grad = g._backend, g._data
+            exp = backend.unary(EXP, out._data)
+            total = backend.reduce(SUM, grad, (ctx.dim,), True)
+            return g._new(backend.binary(SUB, grad, backend.binary(MUL, exp, total))), None
         return g - out.exp() * g.sum(ctx.dim, keepdim=True), None
 
 
