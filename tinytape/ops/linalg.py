@@ -148,6 +148,11 @@ def bmm(a, b):
 
 def matmul(a, b):
     """PyTorch's matmul: dot, mv, mm, or a batched product with broadcast batch dims."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        x, y = a._data, b._data
+        if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
+                and x.shape[1] == y.shape[0] and x.dtype.kind != "b"):
+            return Mm.apply(a, b)  # two matrices: mm's common case, as ``mm`` checks it
     _check(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("matmul: both arguments need to be at least 1D, but they are "

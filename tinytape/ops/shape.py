@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend import for_device
@@ -80,10 +81,15 @@ def check_flat_ids(ids, size, src_shape, op):
 
 
 def take_flat(x, ids):
+    if not _state.enabled:  # nothing is recorded (an indexing backward): the forward's kernel, without apply
+        return x._new(x._backend.gather(x._data, ids))
     return TakeFlat.apply(x, ids)
 
 
 def scatter_flat(src, ids, shape):
+    if not _state.enabled:  # the forward's check and kernel, without apply
+        check_flat_ids(ids, math.prod(shape), src._data.shape, "scatter_add")
+        return src._new(src._backend.scatter_add(tuple(shape), ids, src._data))
     return ScatterFlat.apply(src, ids, shape)
 
 
@@ -91,6 +97,26 @@ def scatter_flat(src, ids, shape):
 
 
 def _resolve_shape(shape, numel, op):
+    # the common case first, in one loop: Python ints, at most one -1, the sizes adding up
+    known, inferred = 1, -1
+    for i, s in enumerate(shape):
+        if type(s) is not int or s < -1 or (s == -1 and inferred >= 0):
+            break  # numpy integers, a second -1, a negative size: the general path (and its errors)
+        if s == -1:
+            inferred = i
+        else:
+            known *= s
+    else:
+        if inferred < 0:
+            if known == numel:
+                return tuple(shape)
+        elif known and not numel % known:
+            shape = tuple(shape)
+            return shape[:inferred] + (numel // known,) + shape[inferred + 1:]
+    return _resolve_shape_general(shape, numel, op)
+
+
+def _resolve_shape_general(shape, numel, op):
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred")

@@ -100,7 +100,7 @@ class CPUBackend(KernelCalls, Backend):
     @staticmethod
     def view(x, shape):
         """A view of ``x`` with ``shape``; ValueError when that needs a copy."""
-        return np.reshape(x, shape, copy=False)
+        return x.reshape(shape, copy=False)  # the method: np.reshape's Python layers cost 1 us
 
     @staticmethod
     def reshape(x, shape):
