@@ -43,7 +43,7 @@ def split(tensor, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
-    if isinstance(split_size_or_sections, numbers.Integral):
+    if type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
         if size < 0 or (size == 0 and n != 0):
             raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got {size} "

@@ -143,8 +143,11 @@ def _binary_wrapper(op, cls):
 
 def _unary_wrapper(op, cls):
     promoted = {dtype: target for (name, dtype), target in dtype_rules.PROMOTED.items() if name == op.name}
+    refuses = op.name in dtype_rules.REFUSED  # else ``dtype_rules.check`` passes every dtype
     if op.float_only:
         def fn(input):
+            if not refuses and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+                return cls.apply(input)  # a float tensor: nothing to check or cast, read in one attribute
             if isinstance(input, Tensor):
                 dtype_rules.check(op.name, input.dtype)
             return cls.apply(ew._float_input(input, op.name))

@@ -34,6 +34,15 @@ def _normalize_index(index, keep_tensors=False):
         index = (index,)
     out, basic = [], True
     for item in index:
+        kind = type(item)  # the common items first, by exact type: numbers.Integral is an ABC (0.5 us a check)
+        if kind is int or item is None or item is Ellipsis:
+            out.append(item)
+            continue
+        if kind is slice:
+            if item.step is not None and item.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(item)
+            continue
         if keep_tensors and isinstance(item, Tensor) and item.ndim and item.dtype.name in _INT_INDEX:
             out.append(item)
             basic = False
