@@ -59,7 +59,13 @@ def _sub_kernels(values, wants_a, wants_b, g):
     return (g if wants_a else None), (g._new(g._backend.unary(NEG, g._data)) if wants_b else None)
 
 
-_KERNEL_DERIVATIVES = {"tanh": _tanh_kernels, "sigmoid": _sigmoid_kernels, "mul": _mul_kernels, "sub": _sub_kernels}
+def _add_kernels(values, wants_a, wants_b, g):
+    """``g`` and ``g``: no kernel at all (the formula's own answer, with or without a graph)."""
+    return (g if wants_a else None), (g if wants_b else None)
+
+
+_KERNEL_DERIVATIVES = {"tanh": _tanh_kernels, "sigmoid": _sigmoid_kernels, "mul": _mul_kernels, "sub": _sub_kernels,
+                       "add": _add_kernels}
 
 
 def _unary_function(op):
@@ -90,6 +96,7 @@ def _unary_function(op):
 
 
 _SAVE_NOTHING = (False, False, False)
+_NO_VALUES = {}  # read only
 
 
 def _binary_function(op):
@@ -115,7 +122,7 @@ def _binary_function(op):
 
     def backward(ctx, g):
         saved = ctx.saved_tensors
-        values = dict(zip(("a", "b", "out"), saved)) if saved else {}
+        values = dict(zip(("a", "b", "out"), saved)) if saved else _NO_VALUES
         wants_a, wants_b = ctx.needs_input_grad
         if kernels is not None:
             grads = kernels(values, wants_a, wants_b, g)

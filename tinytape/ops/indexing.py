@@ -82,6 +82,7 @@ def _normalize_index(index, keep_tensors=False):
 
 
 _INT_INDEX = frozenset({"int64", "int32", "int16", "int8"})
+_FULL = slice(None)
 
 
 def _index_dims(index, ndim):
@@ -245,8 +246,11 @@ def getitem(x, index):
     if not basic:
         return Index.apply(x, idx)
     # named after the last step PyTorch takes: the last item that is not a full slice
-    last = next((i for i in reversed(idx) if i is not Ellipsis and not (isinstance(i, slice) and i == slice(None))),
-                Ellipsis)
+    last = Ellipsis
+    for i in reversed(idx):
+        if i is not Ellipsis and not (type(i) is slice and i == _FULL):
+            last = i
+            break
     return (Select if isinstance(last, int) else Unsqueeze if last is None else Slice).apply(x, idx)
 
 
