@@ -17,7 +17,8 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Los
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .lazy import LazyLinear, UninitializedParameter
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyConvTranspose1d,
+                   LazyConvTranspose2d, LazyLinear, UninitializedBuffer, UninitializedParameter)
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
@@ -48,6 +49,8 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "PairwiseDistance", "L1Loss", "MSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "CrossEntropyLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",
            "GRUCell", "Embedding", "LayerNorm", "MultiheadAttention", "Softmin", "LazyLinear", "UninitializedParameter",
+           "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "UninitializedBuffer",
            "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",

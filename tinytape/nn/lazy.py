@@ -1,10 +1,18 @@
-"""``LazyLinear``: a ``Linear`` whose ``in_features`` is read from its first input.  Until
-then its weight and bias are ``UninitializedParameter``s; the first call gives them their
-shapes, initialises them as ``Linear`` does and turns the module into a ``Linear``."""
+"""Lazy modules: ``LazyLinear``, ``LazyConv1d``/``2d``, ``LazyConvTranspose1d``/``2d`` and
+``LazyBatchNorm1d``/``2d`` read their input size (``in_features``, ``in_channels``,
+``num_features``) from their first input.  Until then their parameters are
+``UninitializedParameter``s (and the batch norms' running statistics
+``UninitializedBuffer``s); the first call gives them their shapes, initialises them as the
+eager module does and turns the module into that module (``Linear``, ``Conv2d``, ...), as
+PyTorch's ``LazyModuleMixin`` does."""
 from .. import _dtype
 from .._creation import empty
 from .._grad_mode import no_grad
+from .._tensor import Tensor
+from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .linear import Linear
+from .normalization import BatchNorm1d, BatchNorm2d
 from .parameter import Parameter
 
 
@@ -27,12 +35,67 @@ class UninitializedParameter(Parameter):
         self.__class__ = self.cls_to_become
 
     def __repr__(self):
-        return "<UninitializedParameter>"
+        return f"<{type(self).__name__}>"
 
     __str__ = __repr__
 
 
-class LazyLinear(Linear):
+class UninitializedBuffer(Tensor):
+    """A buffer without a shape yet; ``materialize(shape)`` makes it a plain tensor."""
+
+    __slots__ = ()
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        buffer = empty(0, dtype=dtype, device=device)
+        buffer.__class__ = cls
+        return buffer
+
+    def materialize(self, shape, device=None, dtype=None):
+        with no_grad():
+            self.data = empty(*shape, dtype=dtype or self.dtype, device=device or self.device)
+        self.__class__ = Tensor
+
+    __repr__ = __str__ = UninitializedParameter.__repr__
+
+
+_UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
+
+
+class _LazyModule:
+    """What every lazy module shares: ``initialize_parameters(input)`` sizes the
+    uninitialised tensors from the first input, then the module becomes ``cls_to_become``."""
+
+    cls_to_become = None
+
+    def has_uninitialized_params(self):
+        return any(isinstance(t, _UNINITIALIZED)
+                   for t in list(self._parameters.values()) + list(self._buffers.values()))
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self._input_size() != 0:
+            self.cls_to_become.reset_parameters(self)
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if self.has_uninitialized_params():
+            with no_grad():
+                size = self._size_from(input)
+                self._set_input_size(size)
+                for name, shape in self._shapes(size).items():
+                    tensor = getattr(self, name)
+                    if isinstance(tensor, _UNINITIALIZED):
+                        tensor.materialize(shape)
+                self.reset_parameters()
+
+    def __call__(self, *args, **kwargs):
+        if self.has_uninitialized_params():
+            self.initialize_parameters(*args, **kwargs)
+        if not self.has_uninitialized_params() and type(self).cls_to_become is not None:
+            self.__class__ = type(self).cls_to_become
+        return self.__class__.__call__(self, *args, **kwargs)
+
+
+class LazyLinear(_LazyModule, Linear):
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
@@ -42,24 +105,90 @@ class LazyLinear(Linear):
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
 
-    def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter) for p in self.parameters())
+    def _input_size(self):
+        return self.in_features
 
-    def reset_parameters(self):
-        if not self.has_uninitialized_params() and self.in_features != 0:
-            super().reset_parameters()
+    def _size_from(self, input):
+        return input.shape[-1]
 
-    def initialize_parameters(self, input):
-        if self.has_uninitialized_params():
-            with no_grad():
-                self.in_features = input.shape[-1]
-                self.weight.materialize((self.out_features, self.in_features))
-                if self.bias is not None:
-                    self.bias.materialize((self.out_features,))
-                self.reset_parameters()
+    def _set_input_size(self, size):
+        self.in_features = size
 
-    def __call__(self, *args, **kwargs):
-        if self.has_uninitialized_params():
-            self.initialize_parameters(*args, **kwargs)
-            self.__class__ = self.cls_to_become
-        return Linear.__call__(self, *args, **kwargs)
+    def _shapes(self, size):
+        return {"weight": (self.out_features, size), "bias": (self.out_features,)}
+
+
+class _LazyConvNd(_LazyModule):
+    def __init__(self, out_channels, kernel_size, *args, bias=True, device=None, dtype=None, **kwargs):
+        super().__init__(0, 0, kernel_size, *args, bias=False, device=device, dtype=dtype, **kwargs)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def _input_size(self):
+        return self.in_channels
+
+    def _size_from(self, input):
+        return input.shape[1] if input.dim() == self._spatial + 2 else input.shape[0]
+
+    def _set_input_size(self, size):
+        self.in_channels = size
+        if size % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+
+    def _shapes(self, size):
+        if self.transposed:
+            weight = (size, self.out_channels // self.groups, *self.kernel_size)
+        else:
+            weight = (self.out_channels, size // self.groups, *self.kernel_size)
+        return {"weight": weight, "bias": (self.out_channels,)}
+
+
+class LazyConv1d(_LazyConvNd, Conv1d):
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConvNd, Conv2d):
+    cls_to_become = Conv2d
+
+
+class LazyConvTranspose1d(_LazyConvNd, ConvTranspose1d):
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvNd, ConvTranspose2d):
+    cls_to_become = ConvTranspose2d
+
+
+class _LazyBatchNorm(_LazyModule):
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        super().__init__(0, eps, momentum, False, False, device=device, dtype=dtype)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = empty((), dtype=_dtype.int64, device=device).fill_(0)
+
+    def _input_size(self):
+        return self.num_features
+
+    def _size_from(self, input):
+        return input.shape[1]
+
+    def _set_input_size(self, size):
+        self.num_features = size
+
+    def _shapes(self, size):
+        return dict.fromkeys(("weight", "bias", "running_mean", "running_var"), (size,))
+
+
+class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+    cls_to_become = BatchNorm2d

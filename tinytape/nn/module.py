@@ -334,7 +334,9 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         entries = self._local_state()
-        missing = [k for k in entries if k not in state_dict]
+        meta = getattr(state_dict, "_metadata", {})  # a missing key a module fills in (its version < 2)
+        missing = [k for k, (m, _, name) in entries.items() if k not in state_dict and not (
+            name in getattr(m, "_filled_when_missing", ()) and meta.get(k.rpartition(".")[0], {}).get("version", 1) < 2)]
         unexpected = [k for k in state_dict if k not in entries]
         errors = []
         updates = []
