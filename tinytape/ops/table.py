@@ -164,13 +164,13 @@ OPS = [
     ElementwiseOp("add", B, "a + b", (lambda g: g, lambda g: g), function=False, method=False),
     ElementwiseOp("sub", B, "a - b", (lambda g: g, lambda g: -g), function=False, method=False),
     ElementwiseOp("mul", B, "a * b", (lambda b, g: g * b, lambda a, g: g * a), function=False, method=False),
-    ElementwiseOp("div", B, "div(a, b)", (lambda b, g: g / b, lambda a, b, g: -g * a / (b * b)),
+    ElementwiseOp("div", B, "div(a, b)", (lambda b, g: g / b, lambda a, b, g: -g * ((a / b) / b)),  # PyTorch's grouping
                   function=False, method=False),
     # 0 where the exponent is 0 (0 * 0**-1 would be nan); d/db = a^b log a, taken as its
     # limit 0 where a == 0 and b >= 0: PyTorch's values
     ElementwiseOp("pow", B, "power(a, b)",
-                  (lambda a, b, g: (g * b * a ** (b - 1)).masked_fill(b == 0, 0.0),
-                   lambda a, b, out, g: (g * out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)),
+                  (lambda a, b, g: (g * (b * a ** (b - 1))).masked_fill(b == 0, 0.0),
+                   lambda a, b, out, g: (g * (out * a.log())).masked_fill((a == 0) & (b >= 0), 0.0)),
                   grad_fn_name="PowBackward1", function=False, method=False),
     # ties split the gradient evenly; the gradient is selected, never multiplied by a
     # mask (an inf stays inf where it passes, 0 where it doesn't): PyTorch's formulas
