@@ -84,24 +84,7 @@ def ravel(input):
     return sh.reshape(input, (-1,))
 
 
-def repeat(input, *sizes):
-    """Tile ``input``: ``sizes[i]`` copies along dimension ``i`` (leading sizes add dimensions)."""
-    from .composite_entry import composite_op
-    return composite_op("RepeatBackward0", lambda x: _repeat(x, *sizes), input)
-
-
-def _repeat(input, *sizes):
-    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-    if len(sizes) < input.ndim:
-        raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
-                           f"than number of dimensions of tensor ({input.ndim})")
-    shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
-    out_shape = tuple(r * s for r, s in zip(sizes, shape))
-    if not math.prod(out_shape):
-        ids = np.zeros(out_shape, np.int64)  # nothing is read
-    else:
-        ids = np.ravel_multi_index(tuple(i % s for i, s in zip(np.indices(out_shape), shape)), shape)
-    return sh.take_flat(sh.reshape(input, shape), ids)  # one gather, whatever the rank
+from .repeat import repeat  # noqa: E402,F401
 
 
 def meshgrid(*tensors, indexing=None):

@@ -122,7 +122,7 @@ def _erfinv(x):
 
 asinh = _unary("asinh", "AsinhBackward0", _native("asinh"), lambda g, x, out: g * (x * x + 1).rsqrt())
 acosh = _unary("acosh", "AcoshBackward0", _native("acosh"), lambda g, x, out: g * (x * x - 1).rsqrt())
-atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda g, x, out: g * (1 - x * x).reciprocal())
+atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda g, x, out: g / (1 - x * x))  # PyTorch: grad * 1 / (1 - x^2)
 exp2 = _unary("exp2", "Exp2Backward0", np.exp2, lambda g, x, out: g * out * math.log(2.0))
 erfc = _unary("erfc", "ErfcBackward0", sc.erfc, lambda g, x, out: g * (-2 / _SQRT_PI) * (-(x * x)).exp())
 erfinv = _unary("erfinv", "ErfinvBackward0", _erfinv, lambda g, x, out: g * (0.5 * _SQRT_PI) * (out * out).exp())
