@@ -41,6 +41,8 @@ def attach_all(namespace):
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)
+    from .ops import repeat
+    attach({"tile": repeat.tile_method}, namespace, {"tile": repeat.tile})
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
                                                   ("char", "int8"), ("byte", "uint8"),
                                                   ("bfloat16", "bfloat16"))})

@@ -1,9 +1,8 @@
 """``Module``: the base class of every layer and model, with PyTorch's interface.
 
-A module keeps three ordered registries — its parameters, buffers and child modules —
-filled by attribute assignment (``self.fc = Linear(...)``, ``self.w = Parameter(...)``)
-or explicitly (``register_parameter``, ``register_buffer``, ``add_module``).  Everything
-else (``parameters()``, ``state_dict()``, ``to()``, ``train()``...) walks them.
+A module keeps three ordered registries — its parameters, buffers and child modules — filled
+by attribute assignment (``self.fc = Linear(...)``) or ``register_parameter``/``register_buffer``/
+``add_module``; everything else (``parameters()``, ``state_dict()``, ``to()``...) walks them.
 """
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -423,6 +422,12 @@ class Module:
 
     def double(self):
         return self._apply(lambda t: t.double() if t.dtype.is_floating_point else t)
+
+    def half(self):
+        return self._apply(lambda t: t.half() if t.dtype.is_floating_point else t)
+
+    def bfloat16(self):
+        return self._apply(lambda t: t.bfloat16() if t.dtype.is_floating_point else t)
 
     # ------------------------------------------------------------------ printing
     def _get_name(self):

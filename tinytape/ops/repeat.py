@@ -53,3 +53,16 @@ class Repeat(Function):
 def repeat(input, *sizes):
     """Tile ``input``: ``sizes[i]`` copies along dimension ``i`` (leading sizes add dimensions)."""
     return Repeat.apply(input, _sizes(input, sizes))
+
+
+def tile(input, dims):
+    """``repeat`` with ``dims`` padded with leading 1s to ``input``'s rank (numpy's ``tile``)."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def tile_method(self, *dims):
+    return tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+
+tile_method.__name__ = tile_method.__qualname__ = "tile"
