@@ -68,7 +68,7 @@ def dropout(input, p, train):
     return nn.functional.dropout(input, p, train)
 
 
-from ._dtype import get_default_dtype, set_default_dtype  # noqa: E402
+from ._dtype import get_default_device, get_default_dtype, set_default_dtype  # noqa: E402
 
 
 def numel(t):

@@ -164,9 +164,7 @@ class device:
             index = int(idx)
         if type not in ("cpu", "cuda"):
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
-        if type == "cuda" and index is None:
-            index = 0
-        self.type = type
+        self.type = type  # device("cuda") keeps no index, as PyTorch's (a CUDA tensor's is cuda:0)
         self.index = index
 
     def __str__(self):
@@ -175,10 +173,10 @@ class device:
     def __repr__(self):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
 
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+    def __eq__(self, other):  # a string is not equal to a device (PyTorch's torch.device("cpu") != "cpu")
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -191,6 +189,11 @@ def as_device(value):
     if value is None:
         return cpu
     return value if isinstance(value, device) else device(value)
+
+
+def get_default_device():
+    """The device factory functions put tensors on: the CPU."""
+    return cpu
 
 
 def get_default_dtype():

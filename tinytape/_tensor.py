@@ -66,6 +66,7 @@ class _RemovableHandle:
 
 
 class Tensor:
+    __module__ = "tinytape"  # type(t) prints as <class 'tinytape.Tensor'>, PyTorch's <class 'torch.Tensor'>
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_version_counter", "_hooks", "_retains_grad", "_view", "__weakref__")
     # numpy's operators defer to ours: np.float64(2.) * t is a tensor on the tape
@@ -158,6 +159,9 @@ class Tensor:
     @property
     def device(self):
         return self._backend.device
+
+    def is_pinned(self, device=None):
+        return False  # tensors here never live in page-locked host memory
 
     @property
     def is_cuda(self):
