@@ -47,8 +47,10 @@ def _encode(obj, arrays):
         for key in obj:
             if not (key is None or isinstance(key, (bool, int, float, str))):
                 raise TypeError(f"tinytape.save: dict keys must be str, int, float, bool or None, got {type(key).__name__}")
-        return {"dict": [[k, _encode(v, arrays)] for k, v in obj.items()],
-                "ordered": isinstance(obj, OrderedDict)}
+        node = {"dict": [[k, _encode(v, arrays)] for k, v in obj.items()], "ordered": isinstance(obj, OrderedDict)}
+        if isinstance(getattr(obj, "_metadata", None), dict):  # a state_dict's module versions, kept as pickle keeps them
+            node["metadata"] = _encode(obj._metadata, arrays)
+        return node
     if isinstance(obj, (list, tuple)):
         return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, (_dtype.dtype, _dtype.device)):
@@ -102,7 +104,10 @@ def _decode(node, archive, map_location):
         return float(node["float"])
     if "dict" in node:
         items = [((k, _decode(v, archive, map_location))) for k, v in node["dict"]]
-        return OrderedDict(items) if node["ordered"] else dict(items)
+        out = OrderedDict(items) if node["ordered"] else dict(items)
+        if "metadata" in node:
+            out._metadata = _decode(node["metadata"], archive, map_location)
+        return out
     if "list" in node:
         return [_decode(v, archive, map_location) for v in node["list"]]
     if "tuple" in node:

@@ -96,8 +96,9 @@ class BackwardNode:
     def register_hook(self, hook):
         raise NotImplementedError("tinytape: hooks go on tensors (Tensor.register_hook)")
 
-    def __repr__(self):
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
+    def __repr__(self):  # a user Function's node is PyTorch's torch.autograd.function.<Name>Backward
+        user = not type(self).__module__.startswith("tinytape")
+        return f"<{'tinytape.autograd.function.' if user else ''}{type(self).__name__} object at {hex(id(self))}>"
 
 
 class _UnrecordedCtx:

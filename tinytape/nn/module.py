@@ -36,6 +36,13 @@ def _add_indent(text, spaces):
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
+def _floating_cast(name):
+    def cast(self):  # the floating-point parameters and buffers to that dtype
+        return self._apply(lambda t: getattr(t, name)() if t.dtype.is_floating_point else t)
+    cast.__name__, cast.__qualname__ = name, "Module." + name
+    return cast
+
+
 class _RemovableHook:
     def __init__(self, hooks, key):
         self._hooks, self._key = hooks, key
@@ -46,6 +53,7 @@ class _RemovableHook:
 
 class Module:
     training: bool
+    _version = 1  # of its state_dict's layout (``state_dict()._metadata``), as PyTorch's
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -303,8 +311,9 @@ class Module:
         """Parameters then persistent buffers of each module, in pre-order, under dotted
         names; detached tensors sharing the module's storage (``keep_vars=False``)."""
         out = OrderedDict() if destination is None else destination
+        meta = out.__dict__.setdefault("_metadata", OrderedDict()) if destination is None else {}
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
-            dot = module_prefix + "." if module_prefix else ""
+            dot, meta[module_prefix] = (module_prefix + "." if module_prefix else ""), {"version": module._version}
             for name, p in module._parameters.items():
                 if p is not None:
                     out[dot + name] = p if keep_vars else p.detach()
@@ -327,9 +336,8 @@ class Module:
         return entries
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy ``state_dict``'s tensors into this module's parameters and buffers (cast to
-        their dtype and device).  ``strict``: every key must match.  A shape mismatch is
-        always an error.  Returns ``(missing_keys, unexpected_keys)``."""
+        """Copy ``state_dict``'s tensors into the parameters and buffers (cast to their dtype and
+        device); ``strict``: every key must match.  Returns ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         entries = self._local_state()
@@ -343,6 +351,8 @@ class Module:
             if key not in state_dict:
                 continue
             value, current = state_dict[key], getattr(module, registry)[name]
+            if isinstance(value, Tensor) and hasattr(current, "materialize"):  # a lazy module's
+                current.materialize(value.shape)
             if not isinstance(value, Tensor):
                 errors.append(f'While copying the parameter named "{key}", expected tinytape.Tensor or '
                               f"Tensor-like object from checkpoint but received {type(value)}")
@@ -417,17 +427,7 @@ class Module:
     def cpu(self):
         return self.to("cpu")
 
-    def float(self):
-        return self._apply(lambda t: t.float() if t.dtype.is_floating_point else t)
-
-    def double(self):
-        return self._apply(lambda t: t.double() if t.dtype.is_floating_point else t)
-
-    def half(self):
-        return self._apply(lambda t: t.half() if t.dtype.is_floating_point else t)
-
-    def bfloat16(self):
-        return self._apply(lambda t: t.bfloat16() if t.dtype.is_floating_point else t)
+    float, double, half, bfloat16 = (_floating_cast(name) for name in ("float", "double", "half", "bfloat16"))
 
     # ------------------------------------------------------------------ printing
     def _get_name(self):

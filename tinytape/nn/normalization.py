@@ -55,7 +55,8 @@ class LayerNorm(Module):
 
 class _BatchNorm(Module):
     _ranks = ()
-    _filled_when_missing = ("num_batches_tracked",)  # PyTorch's checkpoints before its version 2
+    _version = 2  # num_batches_tracked; filled in when a checkpoint of version 1 lacks it
+    _filled_when_missing = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
