@@ -91,7 +91,7 @@ def _opmath_operands(a, b, op):
 def _float_input(x, op):
     """Floating-point math on an integer tensor computes in the default float dtype."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     return x if x.dtype.is_floating_point else to_dtype(x, _dtype.default_float)
 
 

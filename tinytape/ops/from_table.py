@@ -161,7 +161,7 @@ def _unary_wrapper(op, cls):
     else:
         def fn(input):
             if not isinstance(input, Tensor):
-                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+                raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
             dtype_rules.check(op.name, input.dtype)
             if input.dtype.name in promoted:
                 input = ew.to_dtype(input, _dtype.as_dtype(promoted[input.dtype.name]))

@@ -49,6 +49,9 @@ def keepdim_needs_dim(dim_may_be_none):
     nor does ``dim=None`` where ``dim`` is an int (``prod``, ``max``, ``median``)."""
     def decorate(fn):
         def wrapper(*args, **kwargs):
+            if args and not isinstance(args[0], Tensor):
+                raise TypeError(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor, not "
+                                f"{type(args[0]).__name__}")
             dim_given = len(args) > 1 or "dim" in kwargs
             dim = args[1] if len(args) > 1 else kwargs.get("dim")
             if (("keepdim" in kwargs or len(args) > 2) and not dim_given) or \

@@ -115,7 +115,7 @@ def _var_args(input, dim, unbiased, correction, op):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return dim, correction
