@@ -6,7 +6,7 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import DIV, GT, LT, MAXIMUM, MINIMUM, MUL, POW, RECIPROCAL, RSQRT
+from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW, RECIPROCAL, RSQRT
 from . import dtype_rules, table
 
 
@@ -103,12 +103,8 @@ def _unary(x, code):
     return x._new(x._backend.unary(code, x._data))
 
 
-def _one_over(y):
-    return y._new(y._backend.binary(DIV, y._backend.scalar(1, y._data.dtype), y._data))
-
-
 _POW_SPECIAL = {2: lambda x: _binary(x, x, MUL), 3: lambda x: _binary(_binary(x, x, MUL), x, MUL),
-                -2: lambda x: _one_over(_binary(x, x, MUL)), -1: lambda x: _unary(x, RECIPROCAL),
+                -2: lambda x: _unary(_binary(x, x, MUL), RECIPROCAL), -1: lambda x: _unary(x, RECIPROCAL),
                 -0.5: lambda x: _unary(x, RSQRT)}  # (x ** 0.5 is powf in PyTorch too)
 _WIDE = (_dtype.float32.np, _dtype.float64.np)  # dtypes whose products by a number round as the op's
 _F32, _F64 = _WIDE
@@ -163,16 +159,13 @@ class PowScalar(Function):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
         if exponent in _POW_SPECIAL and (x._data.dtype in _WIDE or exponent == 2 and x._data.dtype.kind == "f"):
-            # PyTorch's kernel computes these exponents as products, quotients and roots
-            # (x * x, x * x * x, 1 / (x * x), 1 / x, sqrt, 1 / sqrt): powf differs from them in
-            # the last bit (for ~30% of float32 cubes), and they are faster than powf
+            # PyTorch's products and quotients (powf differs in the last bit for ~30% of cubes)
             return _POW_SPECIAL[exponent](x)
         return _binary(x, _scalar_tensor(x, exponent, x.dtype), POW)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        e = ctx.exponent
+        (x,), e = ctx.saved_tensors, ctx.exponent
         if e == 0:
             return g.new_zeros(g.shape), None  # PyTorch's zeros_like (g * 0 is nan where g is inf)
         if e == 2:

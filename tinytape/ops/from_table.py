@@ -33,13 +33,12 @@ def _tanh_kernels(out, g):
 
 
 def _sigmoid_kernels(out, g):
-    """``g * out * (1 - out)``."""
+    """``g * (1 - out) * out``, PyTorch's sigmoid_backward order."""
     if not ew.kernels_serve(g, out):
         return None
     backend, data = out._backend, out._data
-    scaled = backend.binary(MUL, g._data, data)
     rest = backend.binary(SUB, backend.scalar(1, data.dtype), data)
-    return g._new(backend.binary(MUL, scaled, rest))
+    return g._new(backend.binary(MUL, backend.binary(MUL, g._data, rest), data))
 
 
 def _mul_kernels(values, wants_a, wants_b, g):
