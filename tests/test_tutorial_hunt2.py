@@ -209,3 +209,16 @@ def test_devices_types_and_small_methods_print_as_pytorchs():
     ours = [v.replace("tinytape", "torch") if isinstance(v, str) else v for v in _small_api(tinytape)]
     ours[7] = [v.replace("tinytape", "torch") for v in ours[7]]
     assert ours == pytorch(_small_api)
+
+
+def _optimizer_defaults(torch):
+    params = torch.nn.Linear(2, 2).parameters
+    optimizers = [torch.optim.SGD(params(), lr=0.1, momentum=0.9), torch.optim.Adam(params()), torch.optim.AdamW(params()),
+                  torch.optim.RMSprop(params()), torch.optim.Adagrad(params())]
+    return [list(o.defaults.items()) for o in optimizers]
+
+
+def test_optimizer_defaults_list_pytorchs_options_in_its_order():
+    import json
+    as_data = lambda value: json.loads(json.dumps(value))  # noqa: E731  (tuples and lists alike)
+    assert as_data(_optimizer_defaults(tinytape)) == as_data(pytorch(_optimizer_defaults))

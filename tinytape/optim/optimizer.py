@@ -25,7 +25,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
                             f"or dicts, but got {params.type()}")
-        self.defaults = dict(defaults)
+        defaults = {**defaults, **{k: v for k, v in self._extra_options().items() if k not in defaults}}
+        order = self._OPTION_ORDER.get(type(self).__name__, ()) if type(self).__module__.startswith("tinytape.") else ()
+        self.defaults = {**{k: v for k, v in defaults.items() if k not in order},  # PyTorch's keys, in its order
+                         **{k: defaults[k] for k in order if k in defaults}}
         self.state = defaultdict(dict)  # parameter -> its state (tensors and numbers)
         self.param_groups = []
         groups = list(params)
