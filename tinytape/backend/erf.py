@@ -8,10 +8,9 @@ differ from PyTorch's; the float64 versions call the C library directly.
 import math
 
 import numpy as np
-from numba import types
-from numba.extending import overload, register_jitable
+from numba.extending import register_jitable
 
-from .sleef import _by_type, expd_u10
+from .sleef import _by_type, by_type_of, expd_u10
 
 
 @register_jitable(inline="always")
@@ -59,12 +58,4 @@ erf = _by_type(_erf_f32, _erf_f64)
 gelu = _by_type(_gelu_f32, _gelu_f64)
 
 
-def gelu_backward(g, x):
-    return _gelu_backward_f32(g, x) if isinstance(x, np.float32) else _gelu_backward_f64(g, x)
-
-
-@overload(gelu_backward, inline="always")
-def _gelu_backward(g, x):
-    if x == types.float32:
-        return lambda g, x: _gelu_backward_f32(g, x)
-    return lambda g, x: _gelu_backward_f64(g, x)
+gelu_backward = by_type_of(1, _gelu_backward_f32, _gelu_backward_f64)

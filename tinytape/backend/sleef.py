@@ -435,12 +435,17 @@ def _bce_with_logits_f64(a, b):
     return (1.0 - b) * a - _log_sigmoid_f64(a)
 
 
-def bce_with_logits(a, b):
-    return _bce_with_logits_f32(a, b) if isinstance(a, np.float32) else _bce_with_logits_f64(a, b)
+def by_type_of(position, f32_version, f64_version):
+    """``_by_type`` for a function of two floats, chosen by the type of argument ``position``."""
+    def choose(a, b):
+        return f32_version(a, b) if isinstance((a, b)[position], np.float32) else f64_version(a, b)
+
+    @overload(choose, inline="always")
+    def _choose(a, b):
+        if (a, b)[position] == types.float32:
+            return lambda a, b: f32_version(a, b)
+        return lambda a, b: f64_version(a, b)
+    return choose
 
 
-@overload(bce_with_logits, inline="always")
-def _bce_with_logits(a, b):
-    if a == types.float32:
-        return lambda a, b: _bce_with_logits_f32(a, b)
-    return lambda a, b: _bce_with_logits_f64(a, b)
+bce_with_logits = by_type_of(0, _bce_with_logits_f32, _bce_with_logits_f64)

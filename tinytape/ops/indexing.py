@@ -9,7 +9,6 @@ out of range is an IndexError or RuntimeError here, never a read or write out of
 import functools
 import math
 import numbers
-import re
 import warnings
 
 import numpy as np
@@ -19,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import ADD
 from . import elementwise as ew
+from .index_messages import _mismatch_words, _show, _torch_message
 from .shape import TakeFlat, _view_of, scatter_flat, take_flat
 
 
@@ -158,36 +158,6 @@ def _flat_ids(shape, index):
         raise IndexError(_torch_message(e, True, shape, index)) from None
 
 
-def _torch_message(error, advanced, shape, index):
-    """numpy's IndexError in PyTorch's words (an advanced index names dimension 0, as PyTorch's
-    kernel does), then the index and the shape."""
-    return f"{_torch_words(str(error), advanced)} (index {_show(index)} into a tensor of shape {list(shape)})"
-
-
-def _torch_words(text, advanced):
-    found = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
-    if found:
-        return f"too many indices for tensor of dimension {found.group(1)}"
-    found = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", text)
-    if found:
-        k, axis, size = found.groups()
-        if size == "0":
-            return "index is out of bounds for dimension with size 0"
-        return f"index {k} is out of bounds for dimension {0 if advanced else axis} with size {size}"
-    found = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of "
-                     r"(?:axis|dimension) is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)", text)
-    if found:
-        axis, size, mask = found.groups()
-        return (f"The shape of the mask [{mask}] at index {axis} does not match the shape of the indexed tensor "
-                f"[{size}] at index {axis}")
-    return text
-
-
-def _show(index):
-    return [i.tolist() if isinstance(i, np.ndarray) else f"<tensor of shape {list(i.shape)}>" if isinstance(i, Tensor)
-            else i for i in index if i is not Ellipsis] or "..."
-
-
 class Slice(Function):
     grad_fn_name = "SliceBackward0"
 
@@ -278,19 +248,6 @@ class CopySlices(Function):
         return grad_base, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
 
 
-def _mismatch_words(x, idx, value):
-    """PyTorch's words for a value that does not broadcast to what ``x[idx]`` selects."""
-    target = list(np.lib.stride_tricks.as_strided(np.zeros(1), tuple(x.shape), (0,) * x.ndim)[idx].shape)
-    if any(isinstance(i, (np.ndarray, list, Tensor)) for i in idx):
-        return f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing " \
-               f"result of shape {target}"
-    try:
-        value.expand(target)
-    except RuntimeError as e:
-        return str(e)
-    return "shape mismatch"
-
-
 def _copy_slices(x, index, value):
     ids = _flat_ids(x.shape, index)
     while value.ndim > ids.ndim and value.shape[0] == 1:
@@ -362,7 +319,7 @@ class Gather(TakeFlat):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (likewise for other dims)."""
-    from .composite import _scatter_positions
+    from .scatter import _scatter_positions
     return Gather.apply(input, _scatter_positions(input, dim, index, "gather"))
 
 
@@ -384,7 +341,7 @@ class ScatterAdd(Function):
 
 
 def scatter_add(input, dim, index, src):
-    from .composite import _scatter_positions
+    from .scatter import _scatter_positions
     ids = _scatter_positions(input, dim, index, "scatter_add")
     if not isinstance(src, Tensor) or src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
         raise RuntimeError(f"scatter_add(): expected src {list(getattr(src, 'shape', []))} to be a tensor no "

@@ -84,7 +84,7 @@ _SCATTER_REDUCES = ("sum", "prod", "mean", "amax", "amin")
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with ``src``'s elements reduced (sum, prod, mean, amax, amin) into the
     positions ``index`` names along ``dim``."""
-    from .composite import _scatter_ids
+    from .scatter import _scatter_ids
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # accepted by PyTorch as the same
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
