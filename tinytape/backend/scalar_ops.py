@@ -226,9 +226,7 @@ def op_function(kind, code):
     namespace = dict(globals())
     exec(compile(f"def {name}({_ARGUMENTS[kind]}):\n    return {op.element}\n", f"<op table: {name}>", "exec"),
          namespace)
-    # inlined where it is called: LLVM would call a long definition (erf, gelu) out of line,
-    # and the loop calling it would not vectorise
-    return register_jitable(inline="always")(namespace[name])
+    return register_jitable(namespace[name])
 
 
 unary_op = _build("unary")
