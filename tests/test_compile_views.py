@@ -175,3 +175,28 @@ def test_an_arguments_gradient_in_another_layout_is_another_signature():
             x.grad = g.clone() if i < 2 else g.t().clone().t()
         np.testing.assert_array_equal(compiled(xs[0]).numpy(), step(xs[1]).numpy())
     assert compiled.traces == 2
+
+
+def test_a_sequence_index_runs_before_its_part_and_sees_later_writes():
+    """``xs[t]`` of an argument in a long loop: made before the time step's fused part (one
+    part a step, every step's the same source), a view that sees the in-place write half way
+    through, as eager's."""
+    def step(xs, w):
+        h = tinytape.zeros(4)
+        for t in range(xs.shape[0]):
+            h = (xs[t] * w + h).tanh()
+            if t == 50:
+                xs.mul_(0.5)
+        return h.sum()
+    compiled = tinytape.compile(step)
+    a, w = _x(1, (100, 4)), _x(2, (4,))
+    b = tinytape.tensor(a.numpy().copy())
+    for _ in range(3):  # the arguments change between calls
+        assert compiled(a, w).item() == step(b, w).item()
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        a.add_(0.1), b.add_(0.1)
+    entry = next(iter(compiled.programs.values()))[0]
+    assert entry.kind == "fused" and getattr(entry.program, "not_fused", None) is None
+    parts = [part.split("\n", 1)[1] for part in entry.source.split("# calls ")[1:]]
+    assert len(parts) <= 105  # 100 time steps, one fused part each ...
+    assert len(set(parts)) <= 5  # ... all of one source, compiled once (an offset inside would differ)

@@ -133,10 +133,11 @@ def bounds(program):
             i += p
         plain = i
     runs(plain, n)
-    made_at = {}  # buffer -> the call that made it
+    made_at = {}  # buffer -> the call that made it (an argument's: none, an in-place write only writes it)
     for i, call in enumerate(program.capture.calls):
         for b in (call[4] if isinstance(call[4], tuple) else () if call[4] is None else (call[4],)):
-            made_at.setdefault(b, i)
+            if b not in program.sources:
+                made_at.setdefault(b, i)
     return [piece for start, stop in out for piece in _around_host_calls(program, start, stop, made_at)]
 
 
