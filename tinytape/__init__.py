@@ -118,3 +118,5 @@ _attach_torch_inplace(globals())  # torch.sin_(t), torch.exp_(t), ...: the in-pl
 from ._signatures import bind_all as _bind_all  # noqa: E402
 
 _bind_all(globals())  # PyTorch's keyword names (input=, other=, dims=, ...) and its refusals
+
+from . import distributions  # noqa: E402  (torch.distributions, built on everything above)

@@ -38,6 +38,8 @@ def attach_all(namespace):
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
     attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)
+    from .ops import dirichlet_grad, gamma_sampling
+    attach({}, namespace, {**gamma_sampling.FUNCTIONS, **dirichlet_grad.FUNCTIONS})
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)

@@ -1,0 +1,26 @@
+"""Probability distributions shaped as ``torch.distributions``: parameters broadcast into a
+batch shape, ``sample``/``rsample`` drawn from tinytape's PyTorch-identical random stream
+(so a seeded program prints PyTorch's samples), and ``log_prob``, ``entropy``, ``cdf``, ...
+composed from recorded ops, so gradients flow into the parameters (through ``rsample``
+too) and ``tinytape.compile`` replays the scoring."""
+from . import constraints, transforms
+from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
+from .counts import Binomial, Multinomial
+from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical, OneHotCategoricalStraightThrough, Poisson
+from .distribution import Distribution, ExponentialFamily
+from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
+from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily
+from .multivariate import Independent, MultivariateNormal
+from .transformed import HalfNormal, LogNormal, TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
+                         PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, TanhTransform, Transform,
+                         identity_transform)
+
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
+           "Geometric", "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms"]
