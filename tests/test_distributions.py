@@ -61,6 +61,14 @@ def _build(m, name, dtype):
             Dm.transforms.AffineTransform(1.0, 2.0), Dm.transforms.SigmoidTransform()]), t([0.3, 0.9])),
         "Tanh": lambda: (Dm.TransformedDistribution(Dm.Normal(t([0.0, 1.0]), t([1.0, 0.5])),
                                                     Dm.transforms.TanhTransform()), t([0.3, -0.5])),
+        "Gumbel": lambda: (Dm.Gumbel(t([0.0, 1.0]), t([2.0, 0.5])), t([0.5, 3.0])),
+        "HalfCauchy": lambda: (Dm.HalfCauchy(t([1.0, 2.0])), t([0.5, 3.0])),
+        "Pareto": lambda: (Dm.Pareto(t([1.0, 2.0]), t([3.0, 0.5])), t([1.5, 3.0])),
+        "Weibull": lambda: (Dm.Weibull(t([1.0, 2.0]), t([1.5, 0.7])), t([0.5, 3.0])),
+        "InverseGamma": lambda: (Dm.InverseGamma(t([3.0, 0.7]), t([1.0, 2.0])), t([0.5, 3.0])),
+        "NegativeBinomial": lambda: (Dm.NegativeBinomial(t([3.0, 10.0]), t([0.4, 0.7])), t([2.0, 12.0])),
+        "RelaxedBernoulli": lambda: (Dm.RelaxedBernoulli(t(0.5), t([0.3, 0.8])), t([0.2, 0.9])),
+        "RelaxedOneHot": lambda: (Dm.RelaxedOneHotCategorical(t(0.7), t([0.2, 0.3, 0.5])), t([0.1, 0.2, 0.7])),
         "Mixture": lambda: (Dm.MixtureSameFamily(Dm.Categorical(t([0.3, 0.7])),
                                                  Dm.Normal(t([-1.0, 1.0]), t([0.5, 0.8]))), t([0.0, 1.0])),
     }
@@ -70,7 +78,8 @@ def _build(m, name, dtype):
 NAMES = ["Normal", "NormalScalar", "Uniform", "Laplace", "Cauchy", "Exponential", "LogNormal", "HalfNormal", "Gamma",
          "Chi2", "Beta", "Dirichlet", "StudentT", "Bernoulli", "BernoulliLogits", "Categorical", "CategoricalLogits",
          "OneHotCategorical", "Geometric", "Poisson", "Binomial", "BinomialLarge", "Multinomial", "MVNCovariance",
-         "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture"]
+         "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture", "Gumbel", "HalfCauchy", "Pareto",
+         "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot"]
 PROPERTIES = ["mean", "variance", "stddev", "mode", "entropy", "cdf", "icdf"]
 
 
@@ -98,8 +107,8 @@ def _answers(m, name, dtype, seed):
     return out
 
 
-# samples computed through a matmul or tanh from the draws: equal to a float32 ulp
-ROUNDED_SAMPLES = {"MVNCovariance", "MVNScaleTril", "MVNPrecision", "Tanh"}
+# samples computed through a matmul, tanh or sigmoid from the draws: equal to a float32 ulp
+ROUNDED_SAMPLES = {"MVNCovariance", "MVNScaleTril", "MVNPrecision", "Tanh", "RelaxedBernoulli", "RelaxedOneHot"}
 
 
 def _compare(got, want, name, exact):
@@ -146,6 +155,31 @@ def _large_draws(m, seed):
     binomials = Dm.Binomial(counts, probs).sample((2,))
     dirichlet = Dm.Dirichlet(m.tensor([[0.01, 0.5, 3.0, 12.0]], dtype=m.float64)).sample((5,))
     return [gammas, binomials, dirichlet, m.rand(2, dtype=m.float64)]
+
+
+def _many_draws(m, dtype, seed):
+    """Sample shapes of 16 elements and more (PyTorch's vectorised normal fill, its
+    multinomial with replacement for many samples), each family in turn on one stream."""
+    m.manual_seed(seed)
+    Dm, d = m.distributions, getattr(m, dtype)
+    loc, scale = m.tensor([0.5, -1.0, 2.0], dtype=d), m.tensor([1.5, 0.3, 2.0], dtype=d)
+    probs = m.tensor([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], dtype=d)
+    dists = [Dm.Normal(loc, scale), Dm.Laplace(loc, scale), Dm.Cauchy(loc, scale), Dm.Uniform(loc, loc + scale),
+             Dm.Exponential(scale), Dm.HalfNormal(scale), Dm.StudentT(scale + 1, loc, scale), Dm.Geometric(probs[0]),
+             Dm.Bernoulli(probs), Dm.Categorical(probs), Dm.OneHotCategorical(probs), Dm.Poisson(scale * 5),
+             Dm.Chi2(scale), Dm.Multinomial(30, probs)]
+    out = [dist.sample((7,)) for dist in dists]
+    out += [Dm.Normal(loc, scale).rsample((2, 9)), Dm.Categorical(probs[1]).sample((40,))]
+    return out + [m.rand(3, dtype=m.float64)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_many_draws_match_pytorch_bit_for_bit(dtype):
+    got, want = _many_draws(tt, dtype, 5), pytorch(_many_draws, dtype, 5)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype.name == w.dtype and tuple(g.shape) == tuple(w.shape), i
+        np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=str(i))
 
 
 def test_gamma_binomial_dirichlet_draws_match_pytorch_bit_for_bit():

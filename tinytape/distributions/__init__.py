@@ -11,6 +11,8 @@ from .distribution import Distribution, ExponentialFamily
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
+from .more import (ExpRelaxedCategorical, Gumbel, HalfCauchy, InverseGamma, LogitRelaxedBernoulli, NegativeBinomial,
+                   Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull)
 from .multivariate import Independent, MultivariateNormal
 from .transformed import HalfNormal, LogNormal, TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
@@ -18,8 +20,10 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          identity_transform)
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
-           "Geometric", "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",
+           "ComposeTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
+           "ExponentialFamily", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma",
+           "LogitRelaxedBernoulli", "NegativeBinomial", "Pareto", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "Weibull", "Independent", "IndependentTransform", "Laplace", "LogNormal",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
            "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
