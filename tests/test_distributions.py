@@ -420,6 +420,45 @@ def test_shapes_expand_and_constraints():
         D.Categorical(tt.ones(3)).rsample()
 
 
+def _transforms(m):
+    """Each transform forward, inverse and log |det J|, composed, inverted and cached."""
+    T = m.distributions.transforms
+    x = m.tensor([[-1.5, 0.2, 0.9], [0.4, -0.3, 2.0]], dtype=m.float64)
+    out = []
+    for t in (T.ExpTransform(), T.AffineTransform(1.0, -2.0), T.AffineTransform(m.tensor([0.5, 1.0, 2.0], dtype=m.float64),
+                                                                               m.tensor([2.0, 3.0, -1.0], dtype=m.float64), event_dim=1),
+              T.SigmoidTransform(), T.TanhTransform(), T.SoftplusTransform(),
+              T.ComposeTransform([T.AffineTransform(0.5, 2.0), T.ExpTransform()]),
+              T.ExpTransform().inv, T.IndependentTransform(T.SigmoidTransform(), 1)):
+        y = t(x if not isinstance(t, type(T.ExpTransform().inv)) else x.exp())
+        source = x if not isinstance(t, type(T.ExpTransform().inv)) else x.exp()
+        out += [y, t.inv(y), t.log_abs_det_jacobian(source, y), repr(t), t.sign if isinstance(t.sign, int) else "tensor"]
+    p = T.PowerTransform(m.tensor(3.0, dtype=m.float64))
+    out += [p(x.abs()), p.log_abs_det_jacobian(x.abs(), p(x.abs())), T.SoftmaxTransform()(x), T.AbsTransform()(x)]
+    cached = T.ExpTransform().with_cache()
+    y = cached(x)
+    out += [cached.inv(y) is x, T.ExpTransform() == T.ExpTransform(), T.AffineTransform(1.0, 2.0) == T.AffineTransform(1.0, 2.0)]
+    return out
+
+
+def test_transforms_match_pytorch():
+    got, want = _transforms(tt), pytorch(_transforms)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        if isinstance(w, (str, bool, int)):
+            assert g == w
+        else:
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_pytorch_module_paths():
+    from tinytape.distributions.categorical import Categorical
+    from tinytape.distributions.multivariate_normal import MultivariateNormal
+    from tinytape.distributions.normal import Normal
+    assert (Normal, Categorical, MultivariateNormal) == (D.Normal, D.Categorical, D.MultivariateNormal)
+    assert tt.distributions.one_hot_categorical.OneHotCategorical is D.OneHotCategorical
+
+
 class _Policy(tt.nn.Module):
     def __init__(self):
         super().__init__()

@@ -28,3 +28,7 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
            "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
            "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms"]
+
+from . import _aliases  # noqa: E402
+
+_aliases.register(globals())  # torch.distributions.normal, .categorical, ...: PyTorch's module paths
