@@ -50,8 +50,8 @@ def _build(m, name, dtype):
         "Multinomial": lambda: (Dm.Multinomial(8, t([0.2, 0.3, 0.5])), t([2.0, 3.0, 3.0])),
         "MVNCovariance": lambda: (Dm.MultivariateNormal(t([1.0, -1.0]), covariance_matrix=t([[2.0, 0.5], [0.5, 1.0]])),
                                   t([[0.0, 0.0], [1.0, 2.0]])),
-        "MVNScaleTril": lambda: (Dm.MultivariateNormal(t([[0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]),
-                                                       scale_tril=t([[1.0, 0.0, 0.0], [0.5, 2.0, 0.0], [0.1, -0.3, 0.7]])),
+        "MVNScaleTril": lambda: (Dm.MultivariateNormal(
+            t([[0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]), scale_tril=t([[1.0, 0.0, 0.0], [0.5, 2.0, 0.0], [0.1, -0.3, 0.7]])),
                                  t([0.3, 0.1, -0.2])),
         "MVNPrecision": lambda: (Dm.MultivariateNormal(t([0.0, 0.0]), precision_matrix=t([[2.0, 0.5], [0.5, 1.0]])),
                                  t([0.3, 0.4])),
@@ -78,8 +78,8 @@ def _build(m, name, dtype):
 NAMES = ["Normal", "NormalScalar", "Uniform", "Laplace", "Cauchy", "Exponential", "LogNormal", "HalfNormal", "Gamma",
          "Chi2", "Beta", "Dirichlet", "StudentT", "Bernoulli", "BernoulliLogits", "Categorical", "CategoricalLogits",
          "OneHotCategorical", "Geometric", "Poisson", "Binomial", "BinomialLarge", "Multinomial", "MVNCovariance",
-         "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture", "Gumbel", "HalfCauchy", "Pareto",
-         "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot"]
+         "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture", "Gumbel", "HalfCauchy",
+         "Pareto", "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot"]
 PROPERTIES = ["mean", "variance", "stddev", "mode", "entropy", "cdf", "icdf"]
 
 
@@ -204,8 +204,8 @@ def _rsample_grads(m, name, dtype):
             "Beta": lambda: Dm.Beta(a, b), "StudentT": lambda: Dm.StudentT(a + 2, b, b),
             "Dirichlet": lambda: Dm.Dirichlet(a), "Chi2": lambda: Dm.Chi2(a),
             "MVN": lambda: Dm.MultivariateNormal(a, scale_tril=m.diag(b)),
-            "Transformed": lambda: Dm.TransformedDistribution(Dm.Normal(a, b), [Dm.transforms.ExpTransform(),
-                                                                                Dm.transforms.AffineTransform(1.0, 3.0)])}[name]()
+            "Transformed": lambda: Dm.TransformedDistribution(
+                Dm.Normal(a, b), [Dm.transforms.ExpTransform(), Dm.transforms.AffineTransform(1.0, 3.0)])}[name]()
     m.manual_seed(1)
     x = dist.rsample((5,))
     weights = m.linspace(-1, 2, x.numel(), dtype=d).reshape(x.shape)
@@ -425,19 +425,22 @@ def _transforms(m):
     T = m.distributions.transforms
     x = m.tensor([[-1.5, 0.2, 0.9], [0.4, -0.3, 2.0]], dtype=m.float64)
     out = []
-    for t in (T.ExpTransform(), T.AffineTransform(1.0, -2.0), T.AffineTransform(m.tensor([0.5, 1.0, 2.0], dtype=m.float64),
-                                                                               m.tensor([2.0, 3.0, -1.0], dtype=m.float64), event_dim=1),
+    affine = T.AffineTransform(m.tensor([0.5, 1.0, 2.0], dtype=m.float64), m.tensor([2.0, 3.0, -1.0], dtype=m.float64),
+                               event_dim=1)
+    for t in (T.ExpTransform(), T.AffineTransform(1.0, -2.0), affine,
               T.SigmoidTransform(), T.TanhTransform(), T.SoftplusTransform(),
               T.ComposeTransform([T.AffineTransform(0.5, 2.0), T.ExpTransform()]),
               T.ExpTransform().inv, T.IndependentTransform(T.SigmoidTransform(), 1)):
         y = t(x if not isinstance(t, type(T.ExpTransform().inv)) else x.exp())
         source = x if not isinstance(t, type(T.ExpTransform().inv)) else x.exp()
-        out += [y, t.inv(y), t.log_abs_det_jacobian(source, y), repr(t), t.sign if isinstance(t.sign, int) else "tensor"]
+        sign = t.sign if isinstance(t.sign, int) else "tensor"
+        out += [y, t.inv(y), t.log_abs_det_jacobian(source, y), repr(t), sign]
     p = T.PowerTransform(m.tensor(3.0, dtype=m.float64))
     out += [p(x.abs()), p.log_abs_det_jacobian(x.abs(), p(x.abs())), T.SoftmaxTransform()(x), T.AbsTransform()(x)]
     cached = T.ExpTransform().with_cache()
     y = cached(x)
-    out += [cached.inv(y) is x, T.ExpTransform() == T.ExpTransform(), T.AffineTransform(1.0, 2.0) == T.AffineTransform(1.0, 2.0)]
+    out += [cached.inv(y) is x, T.ExpTransform() == T.ExpTransform(),
+            T.AffineTransform(1.0, 2.0) == T.AffineTransform(1.0, 2.0)]
     return out
 
 
@@ -449,6 +452,36 @@ def test_transforms_match_pytorch():
             assert g == w
         else:
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def _constrained(m):
+    """biject_to / transform_to onto each registered constraint, forward and back."""
+    C, Dm = m.distributions.constraints, m.distributions
+    x = m.tensor([[-1.5, 0.2, 0.9], [0.4, -0.3, 2.0]], dtype=m.float64)
+    square = m.tensor([[0.3, -1.0], [0.5, 0.2]], dtype=m.float64)
+    out = []
+    for c in (C.real, C.positive, C.greater_than(2.0), C.less_than(-1.0), C.unit_interval, C.interval(-2.0, 3.0),
+              C.simplex, C.independent(C.positive, 1)):
+        for registry in (Dm.biject_to, Dm.transform_to):
+            t = registry(c)
+            y = t(x)
+            out += [y, t.inv(y), c.check(y)]
+            if t.bijective:
+                out.append(t.log_abs_det_jacobian(x, y))
+    for c in (C.lower_cholesky, C.positive_definite):
+        t = Dm.transform_to(c)
+        out += [t(square), t.inv(t(square)), c.check(t(square))]
+    return out
+
+
+def test_biject_to_and_transform_to_match_pytorch():
+    got, want = _constrained(tt), pytorch(_constrained)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype.name == w.dtype
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-15)
+    with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
+        D.biject_to(D.constraints.boolean)
 
 
 def test_pytorch_module_paths():

@@ -1,19 +1,20 @@
 """Invertible maps between constrained spaces, with the log |det Jacobian| a
 TransformedDistribution needs (``torch.distributions.transforms``): Exp, Affine, Sigmoid,
-Tanh, Softplus, Power, Abs, Softmax, with composition, inversion and caching from
-``transform_base.py``."""
+Tanh, Softplus, Power, Abs, Softmax, StickBreaking, LowerCholesky, PositiveDefinite, with
+composition, inversion and caching from ``transform_base.py``."""
 import math
 import numbers
 
 import tinytape as torch
-from tinytape.nn.functional import softplus
+from tinytape.nn.functional import logsigmoid, pad, softplus
 
 from . import constraints
 from .transform_base import ComposeTransform, IndependentTransform, Transform, identity_transform
 from .utils import broadcast_all, lazy_property
 
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "TanhTransform", "Transform",
+           "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
            "identity_transform"]
 
 
@@ -222,3 +223,60 @@ class AffineTransform(Transform):
         return torch.broadcast_shapes(tuple(shape), _shape_of(self.loc), _shape_of(self.scale))
 
     inverse_shape = forward_shape
+
+
+class StickBreakingTransform(_Stateless):
+    """Unconstrained vectors of length K - 1 to the K-simplex by stick breaking."""
+    domain, codomain = constraints.real_vector, constraints.simplex
+
+    def _call(self, x):
+        offset = x.shape[-1] + 1 - torch.ones(x.shape[-1], dtype=x.dtype, device=x.device).cumsum(-1)
+        z = _clipped_sigmoid(x - offset.log())
+        z_cumprod = (1 - z).cumprod(-1)
+        return pad(z, [0, 1], value=1) * pad(z_cumprod, [1, 0], value=1)
+
+    def _inverse(self, y):
+        y_crop = y[..., :-1]
+        offset = y.shape[-1] - torch.ones(y_crop.shape[-1], dtype=y.dtype, device=y.device).cumsum(-1)
+        sf = torch.clamp(1 - y_crop.cumsum(-1), min=torch.finfo(y.dtype).tiny)
+        return y_crop.log() - sf.log() + offset.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        offset = x.shape[-1] + 1 - torch.ones(x.shape[-1], dtype=x.dtype, device=x.device).cumsum(-1)
+        x = x - offset.log()
+        return (-x + logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class LowerCholeskyTransform(_Stateless):
+    """Square matrices to lower triangular ones with a positive diagonal (exp of it)."""
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.lower_cholesky
+    bijective = False
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(_Stateless):
+    """Square matrices to positive definite ones: L L^T of their LowerCholeskyTransform."""
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.positive_definite
+    bijective = False
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(torch.linalg.cholesky(y))
