@@ -91,6 +91,9 @@ def _answers(m, name, dtype, seed):
     out = {"batch_shape": list(dist.batch_shape), "event_shape": list(dist.event_shape),
            "sample": dist.sample(), "samples": dist.sample((4,)), "after": m.rand(3, dtype=m.float64),
            "log_prob": dist.log_prob(value)}
+    expanded = dist.expand((2,) + tuple(dist.batch_shape))
+    out.update(expanded_log_prob=expanded.log_prob(value), expanded_shape=list(expanded.sample().shape),
+               expanded_batch_shape=list(expanded.batch_shape))
     for prop in PROPERTIES:
         try:
             if prop == "cdf":
