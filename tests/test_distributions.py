@@ -599,21 +599,38 @@ def test_compiled_log_prob_equals_eager():
         np.testing.assert_array_equal(scale.grad.numpy(), g_scale.numpy())
 
 
+def _on_device(device):
+    """Draws, scores and rsample gradients of several families with parameters on ``device``."""
+    def t(values):
+        return tt.tensor(values, dtype=tt.float64, device=device, requires_grad=True)
+    loc, scale, alpha = t([0.5, -1.0]), t([1.5, 0.3]), t([0.5, 2.0, 1.0])
+    tril = t([[2.0, 0.0], [0.3, 1.0]])
+    out = []
+    tt.manual_seed(0)
+    normal = D.Normal(loc, scale)
+    x = normal.rsample((3,))
+    samples = [x, D.Gamma(scale, loc.exp()).rsample((2,)), D.Dirichlet(alpha).rsample((2,)),
+               D.Beta(scale, alpha[:2]).rsample(), D.MultivariateNormal(loc, scale_tril=tril).rsample((2,)),
+               D.StudentT(scale + 2).rsample((2,)), D.Laplace(loc, scale).rsample((2,))]
+    drawn = [D.Binomial(tt.tensor([10.0, 30.0], dtype=tt.float64, device=device), scale.detach() / 2).sample((2,)),
+             D.Bernoulli(scale.detach() / 2).sample((2,)), D.Poisson(scale.detach() * 3).sample((2,)),
+             D.Categorical(alpha.detach()).sample((3,)), D.Multinomial(5, alpha.detach()).sample(),
+             D.Geometric(scale.detach() / 2).sample((3,))]
+    scores = [normal.log_prob(x.detach()), D.Categorical(logits=loc).log_prob(tt.tensor([1, 0], device=device)),
+              D.MultivariateNormal(loc, scale_tril=tril).log_prob(x.detach()[:, :2]),
+              D.kl_divergence(D.MultivariateNormal(loc, scale_tril=tril),
+                              D.MultivariateNormal(loc.detach(), covariance_matrix=tril.detach() @ tril.detach().mT))]
+    total = sum(v.sum() for v in samples + scores)
+    total.backward()
+    for v in samples + drawn + scores + [loc.grad, scale.grad, alpha.grad, tril.grad]:
+        assert v.device.type == device
+        out.append(v.detach().cpu().numpy())
+    return out
+
+
 @pytest.mark.gpu
-def test_log_prob_and_rsample_on_cuda_equal_cpu():
-    values = {}
-    for device in ("cpu", "cuda"):
-        loc = tt.tensor([0.5, -1.0], dtype=tt.float64, device=device, requires_grad=True)
-        scale = tt.tensor([1.5, 0.3], dtype=tt.float64, device=device, requires_grad=True)
-        tt.manual_seed(0)
-        dist = D.Normal(loc, scale)
-        x = dist.rsample((3,))
-        lp = dist.log_prob(x.detach()) + D.Categorical(logits=loc).log_prob(tt.tensor([1, 0], device=device))
-        (lp.sum() + x.sum()).backward()
-        assert x.device.type == device
-        values[device] = [x.detach().cpu().numpy(), lp.detach().cpu().numpy(), loc.grad.cpu().numpy(),
-                          scale.grad.cpu().numpy()]
-    for a, b in zip(values["cpu"], values["cuda"]):
+def test_distributions_on_cuda_equal_cpu():
+    for a, b in zip(_on_device("cpu"), _on_device("cuda")):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
