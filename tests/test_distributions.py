@@ -3,7 +3,6 @@ bit (each family's own draws: normal_, bernoulli, multinomial, _standard_gamma,
 _sample_dirichlet, binomial, poisson, ...), log_prob/entropy/moments/cdf/icdf, gradients
 through rsample and log_prob, kl_divergence, shapes, constraints and the errors of
 validate_args; log_prob's gradients against finite differences; compiled scoring."""
-import math
 import warnings
 
 import numpy as np

@@ -10,9 +10,6 @@ euler_constant = 0.57721566490153286060  # Euler Mascheroni Constant
 __all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits", "lazy_property"]
 
 
-
-
-
 def broadcast_all(*values):
     """Numbers and tensors broadcast to one shape; numbers become tensors of the first
     tensor's dtype and device (the default dtype when there is none)."""
