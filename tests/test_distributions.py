@@ -68,6 +68,12 @@ def _build(m, name, dtype):
         "NegativeBinomial": lambda: (Dm.NegativeBinomial(t([3.0, 10.0]), t([0.4, 0.7])), t([2.0, 12.0])),
         "RelaxedBernoulli": lambda: (Dm.RelaxedBernoulli(t(0.5), t([0.3, 0.8])), t([0.2, 0.9])),
         "RelaxedOneHot": lambda: (Dm.RelaxedOneHotCategorical(t(0.7), t([0.2, 0.3, 0.5])), t([0.1, 0.2, 0.7])),
+        "ContinuousBernoulli": lambda: (Dm.ContinuousBernoulli(t([0.2, 0.5, 0.9])), t([0.3, 0.6, 0.99])),
+        "LowRankMVN": lambda: (Dm.LowRankMultivariateNormal(t([1.0, -1.0, 0.0]), t([[1.0], [0.5], [-0.3]]),
+                                                            t([0.5, 1.0, 2.0])), t([0.2, 0.1, -0.5])),
+        "Kumaraswamy": lambda: (Dm.Kumaraswamy(t([2.0, 0.7]), t([3.0, 1.5])), t([0.3, 0.6])),
+        "FisherSnedecor": lambda: (Dm.FisherSnedecor(t([3.0, 6.0]), t([5.0, 10.0])), t([0.5, 2.0])),
+        "LogisticNormal": lambda: (Dm.LogisticNormal(t([0.0, 1.0]), t([1.0, 0.5])), t([0.2, 0.5, 0.3])),
         "Mixture": lambda: (Dm.MixtureSameFamily(Dm.Categorical(t([0.3, 0.7])),
                                                  Dm.Normal(t([-1.0, 1.0]), t([0.5, 0.8]))), t([0.0, 1.0])),
     }
@@ -78,7 +84,8 @@ NAMES = ["Normal", "NormalScalar", "Uniform", "Laplace", "Cauchy", "Exponential"
          "Chi2", "Beta", "Dirichlet", "StudentT", "Bernoulli", "BernoulliLogits", "Categorical", "CategoricalLogits",
          "OneHotCategorical", "Geometric", "Poisson", "Binomial", "BinomialLarge", "Multinomial", "MVNCovariance",
          "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture", "Gumbel", "HalfCauchy",
-         "Pareto", "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot"]
+         "Pareto", "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot",
+         "ContinuousBernoulli", "LowRankMVN", "Kumaraswamy", "FisherSnedecor", "LogisticNormal"]
 PROPERTIES = ["mean", "variance", "stddev", "mode", "entropy", "cdf", "icdf"]
 
 
@@ -110,7 +117,8 @@ def _answers(m, name, dtype, seed):
 
 
 # samples computed through a matmul, tanh or sigmoid from the draws: equal to a float32 ulp
-ROUNDED_SAMPLES = {"MVNCovariance", "MVNScaleTril", "MVNPrecision", "Tanh", "RelaxedBernoulli", "RelaxedOneHot"}
+ROUNDED_SAMPLES = {"MVNCovariance", "MVNScaleTril", "MVNPrecision", "Tanh", "RelaxedBernoulli", "RelaxedOneHot",
+                   "LowRankMVN", "LogisticNormal", "ContinuousBernoulli"}
 
 
 def _compare(got, want, name, exact):

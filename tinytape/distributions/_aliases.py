@@ -6,7 +6,9 @@ import types
 
 MODULES = {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
-    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exp_family": ["ExponentialFamily"],
+    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "continuous_bernoulli": ["ContinuousBernoulli"],
+    "fishersnedecor": ["FisherSnedecor"], "kumaraswamy": ["Kumaraswamy"], "logistic_normal": ["LogisticNormal"],
+    "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "dirichlet": ["Dirichlet"], "exp_family": ["ExponentialFamily"],
     "exponential": ["Exponential"], "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
     "half_normal": ["HalfNormal"], "independent": ["Independent"], "inverse_gamma": ["InverseGamma"],
     "laplace": ["Laplace"], "log_normal": ["LogNormal"], "mixture_same_family": ["MixtureSameFamily"],
