@@ -26,6 +26,9 @@ from ..backend.cpu import random as kernels
 
 _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
 _libm.log1pf.restype, _libm.log1pf.argtypes = ctypes.c_float, [ctypes.c_float]
+for _name in ("log", "exp", "sqrt"):
+    getattr(_libm, _name).restype, getattr(_libm, _name).argtypes = ctypes.c_double, [ctypes.c_double]
+_libm.pow.restype, _libm.pow.argtypes = ctypes.c_double, [ctypes.c_double, ctypes.c_double]
 _f32 = np.float32
 _THIRD_F = float(_f32(1) / _f32(3))  # 1.0f / 3.0f
 _C0331_F = float(_f32(0.0331))  # 0.0331f
@@ -46,6 +49,16 @@ class _Draws:
         return float(self.buffer[0])
 
 
+def _log(v):
+    """C's log (what PyTorch calls): -inf at 0 and NaN below, where ``math.log`` raises."""
+    return math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan)
+
+
+def _at_least(low, values):
+    """``std::max(low, v)`` elementwise: ``low`` where v is NaN (which numpy's maximum keeps)."""
+    return np.where(low < values, values, low)
+
+
 def _gamma_one(alpha, single, draws):
     """``sample_gamma<scalar_t, double>``: ``single`` when scalar_t is float."""
     scale = 1.0
@@ -56,19 +69,19 @@ def _gamma_one(alpha, single, draws):
         scale *= math.pow(1 - draws.uniform(), exponent)
         alpha = float(_f32(alpha) + _f32(1)) if single else alpha + 1.0
     d = float(_f32(alpha) - _f32(_THIRD_F)) if single else alpha - _THIRD_F
-    c = 1.0 / math.sqrt(9.0 * d)
+    c = 1.0 / math.sqrt(9.0 * d) if d > 0 else (math.inf if d == 0 else math.nan)
     while True:
         while True:
             x = draws.normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:  # a NaN leaves, as C's do-while does
                 break
         v = y * y * y
         u = 1 - draws.uniform()
         xx = x * x
         if u < 1.0 - _C0331_F * xx * xx:
             return scale * d * v
-        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + _log(v)):
             return scale * d * v
 
 
@@ -96,7 +109,7 @@ class StandardGammaBackward0(Function):
         tiny = float(np.finfo(alpha.dtype.np).tiny)
         samples = [_gamma_one(a, single, draws) for a in _host(alpha).astype(np.float64).tolist()]
         out = np.asarray(samples, np.float64).astype(alpha.dtype.np)
-        result = _result(np.maximum(out, tiny), alpha)
+        result = _result(_at_least(alpha.dtype.np.type(tiny), out), alpha)
         ctx.save_for_backward(alpha, result)
         return result
 
@@ -122,12 +135,15 @@ def _sample_dirichlet(input, generator=None):
     _floating_only(input, "dirichlet")
     draws = _Draws(generator)
     tiny64 = float(np.finfo(np.float64).tiny)
-    gammas = [max(tiny64, _gamma_one(a, False, draws)) for a in _host(input).astype(np.float64).tolist()]
+    gammas = [_gamma_one(a, False, draws) for a in _host(input).astype(np.float64).tolist()]
+    gammas = _at_least(tiny64, np.asarray(gammas, np.float64))
     gamma = _creation.tensor(np.asarray(gammas, np.float64).reshape(tuple(input.shape)), dtype=_dtype.float64)
     total = gamma.sum(-1, keepdim=True).expand(tuple(input.shape))  # PyTorch's summation order
-    ratio = (_host(gamma) / _host(total)).astype(input.dtype.np)
+    with np.errstate(all="ignore"):
+        ratio = (_host(gamma) / _host(total)).astype(input.dtype.np)
     top = np.nextafter(input.dtype.np.type(1), input.dtype.np.type(0))
-    return _result(np.minimum(top, np.maximum(np.finfo(input.dtype.np).tiny, ratio)), input)
+    low = _at_least(input.dtype.np.type(np.finfo(input.dtype.np).tiny), ratio)
+    return _result(np.where(top < low, top, low), input)
 
 
 # ---------------------------------------------------------------- binomial
@@ -146,7 +162,8 @@ def _inversion(count, prob, single, draws):
     logprob = float(_libm.log1pf(-prob)) if single else math.log1p(-prob)
     geom_sum, num_geom = 0.0, 0.0
     while True:
-        geom_sum += math.ceil(math.log(draws.uniform()) / logprob)
+        geom = _log(draws.uniform()) / logprob
+        geom_sum += math.ceil(geom) if math.isfinite(geom) else geom
         if geom_sum > count:
             return num_geom
         num_geom += 1
@@ -172,7 +189,7 @@ def _btrs(count, prob, single, draws):
             continue
         if us >= 0.07 and v <= v_r:
             return k
-        v = math.log(v * alpha / (a / (us * us) + b))
+        v = _log(v * alpha / (a / (us * us) + b))
         upper = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
                  + (count + 1) * math.log((count - m + 1) / (count - k + 1))
                  + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
@@ -213,14 +230,19 @@ def binomial(count, prob, generator=None):
 
 # ---------------------------------------------------------------- reparameterised gradients
 _PSI_10 = 2.25175258906672110764
+# ATen's float literals (0.8f, ...) where its double code compares with them
+_F08, _F09, _F11, _F1E17 = (float(_f32(v)) for v in (0.8, 0.9, 1.1, 1.0e17))
 _DIGAMMA_A = (8.33333333333333333333E-2, -2.10927960927960927961E-2, 7.57575757575757575758E-3,
               -4.16666666666666666667E-3, 3.96825396825396825397E-3, -8.33333333333333333333E-3,
               8.33333333333333333333E-2)
 
 
 def _digamma(x):
+    """ATen's ``digamma_one<double, double>``."""
     if x == 0:
         return math.inf
+    if math.isinf(x) or math.isnan(x):
+        return x if x > 0 or math.isnan(x) else math.nan
     extra = 0.0
     if x < 0:
         if x == math.floor(x):
@@ -233,7 +255,7 @@ def _digamma(x):
     if x == 10:
         return result + _PSI_10 + extra
     y = 0.0
-    if x < 1.0e17:
+    if x < _F1E17:
         z = 1.0 / (x * x)
         poly = 0.0
         for coefficient in _DIGAMMA_A:
@@ -242,9 +264,19 @@ def _digamma(x):
     return result + math.log(x) - (0.5 / x) - y + extra
 
 
+class _C:
+    """The C library's double functions on numpy float64 scalars: IEEE results (inf, NaN)
+    where Python's ``math`` raises; arithmetic on these scalars divides by zero as C does."""
+    log = staticmethod(lambda v: np.float64(_libm.log(v)))
+    exp = staticmethod(lambda v: np.float64(_libm.exp(v)))
+    sqrt = staticmethod(lambda v: np.float64(_libm.sqrt(v)))
+    pow = staticmethod(lambda a, b: np.float64(_libm.pow(a, b)))
+
+
 def _gamma_grad_one(alpha, x):
     """-(d/dalpha cdf(x; alpha)) / pdf(x; alpha) for a standard Gamma(alpha) draw x."""
-    if x < 0.8:
+    alpha, x = np.float64(alpha), np.float64(x)
+    if x < _F08:
         numer, denom = 1.0, alpha
         series1, series2 = numer / denom, numer / (denom * denom)
         for i in range(1, 6):
@@ -252,29 +284,30 @@ def _gamma_grad_one(alpha, x):
             denom += 1
             series1 += numer / denom
             series2 += numer / (denom * denom)
-        pow_x_alpha = math.pow(x, alpha)
-        gamma_pdf = math.pow(x, alpha - 1) * math.exp(-x)
+        pow_x_alpha = _C.pow(x, alpha)
+        gamma_pdf = _C.pow(x, alpha - 1) * _C.exp(-x)
         gamma_cdf = pow_x_alpha * series1
-        gamma_cdf_alpha = (math.log(x) - _digamma(alpha)) * gamma_cdf - pow_x_alpha * series2
+        gamma_cdf_alpha = (_C.log(x) - _digamma(alpha)) * gamma_cdf - pow_x_alpha * series2
         result = -gamma_cdf_alpha / gamma_pdf
-        return 0.0 if math.isnan(result) else result
+        return 0.0 if np.isnan(result) else result
     if alpha > 8.0:
-        if 0.9 * alpha <= x <= 1.1 * alpha:
+        if _F09 * alpha <= x <= _F11 * alpha:
             numer_1 = 1 + 24 * alpha * (1 + 12 * alpha)
             numer_2 = 1440 * (alpha * alpha) + 6 * x * (53 - 120 * x) - 65 * x * x / alpha + alpha * (107 + 3600 * x)
             return numer_1 * numer_2 / (1244160 * (alpha * alpha) * (alpha * alpha))
-        denom = math.sqrt(8 * alpha)
+        denom = _C.sqrt(8 * alpha)
         term2 = denom / (alpha - x)
-        term3 = math.pow(x - alpha - alpha * math.log(x / alpha), -1.5)
+        term3 = _C.pow(x - alpha - alpha * _C.log(x / alpha), -1.5)
         term23 = term2 - term3 if x < alpha else term2 + term3
-        term1 = math.log(x / alpha) * term23 - math.sqrt(2 / alpha) * (alpha + x) / ((alpha - x) * (alpha - x))
+        term1 = _C.log(x / alpha) * term23 - _C.sqrt(2 / alpha) * (alpha + x) / ((alpha - x) * (alpha - x))
         stirling = 1 + 1 / (12 * alpha) * (1 + 1 / (24 * alpha))
-        return -stirling * x * term1 / denom
-    u, v = math.log(x / alpha), math.log(alpha)
+        numer = x * term1
+        return -stirling * numer / denom
+    u, v = _C.log(x / alpha), _C.log(alpha)
     coef = [c0 + u * (c1 + u * c2) for c0, c1, c2 in zip(*_GAMMA_UV)]
     p = coef[0] + v * (coef[1] + v * (coef[2] + v * coef[3]))
     q = coef[4] + v * (coef[5] + v * (coef[6] + v * coef[7]))
-    return math.exp(p / q)
+    return _C.exp(p / q)
 
 
 _GAMMA_UV = ((0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084),
@@ -288,7 +321,8 @@ def _standard_gamma_grad(alpha, x):
     shape = np.broadcast_shapes(tuple(alpha.shape), tuple(x.shape))
     a = np.broadcast_to(alpha.detach().cpu().numpy(), shape).astype(np.float64).reshape(-1)
     v = np.broadcast_to(x.detach().cpu().numpy(), shape).astype(np.float64).reshape(-1)
-    values = np.asarray([_gamma_grad_one(ai, xi) for ai, xi in zip(a.tolist(), v.tolist())], np.float64)
+    with np.errstate(all="ignore"):
+        values = np.asarray([_gamma_grad_one(ai, xi) for ai, xi in zip(a.tolist(), v.tolist())], np.float64)
     return _creation.tensor(values.astype(alpha.dtype.np).reshape(shape), dtype=alpha.dtype, device=alpha.device)
 
 
