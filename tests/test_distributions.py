@@ -219,6 +219,24 @@ def test_implicit_gradients_match_pytorch_bit_for_bit(dtype):
         np.testing.assert_array_equal(g.numpy(), w.numpy())
 
 
+def _edge_draws(m, dtype):
+    """The samplers at their edges: zero, negative, NaN, infinite and tiny concentrations,
+    probabilities 0, 1 and NaN (PyTorch's clamps and std::max semantics)."""
+    d = getattr(m, dtype)
+    m.manual_seed(0)
+    nan, inf = float("nan"), float("inf")
+    return [m._standard_gamma(m.tensor([0.0, -1.0, nan, inf, 1e-30, 1e-3], dtype=d)),
+            m._sample_dirichlet(m.tensor([[0.0, 1.0], [nan, 2.0], [1e-30, 1e-30], [1e-3, 5.0]], dtype=d)),
+            m.binomial(m.tensor([0.0, 5.0, 5.0, 5.0, 7.0], dtype=d), m.tensor([0.5, 0.0, 1.0, nan, 0.5], dtype=d)),
+            m.rand(2, dtype=m.float64)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sampler_edges_match_pytorch(dtype):
+    for g, w in zip(_edge_draws(tt, dtype), pytorch(_edge_draws, dtype)):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
 def _rsample_grads(m, name, dtype):
     """A seeded rsample's gradient with respect to every parameter that requires grad."""
     d = getattr(m, dtype)
