@@ -74,6 +74,7 @@ def _build(m, name, dtype):
         "Kumaraswamy": lambda: (Dm.Kumaraswamy(t([2.0, 0.7]), t([3.0, 1.5])), t([0.3, 0.6])),
         "FisherSnedecor": lambda: (Dm.FisherSnedecor(t([3.0, 6.0]), t([5.0, 10.0])), t([0.5, 2.0])),
         "LogisticNormal": lambda: (Dm.LogisticNormal(t([0.0, 1.0]), t([1.0, 0.5])), t([0.2, 0.5, 0.3])),
+        "VonMises": lambda: (Dm.VonMises(t([0.0, 1.0, -2.0]), t([0.5, 4.0, 1e-6])), t([0.3, 1.5, 3.0])),
         "Mixture": lambda: (Dm.MixtureSameFamily(Dm.Categorical(t([0.3, 0.7])),
                                                  Dm.Normal(t([-1.0, 1.0]), t([0.5, 0.8]))), t([0.0, 1.0])),
     }
@@ -85,7 +86,7 @@ NAMES = ["Normal", "NormalScalar", "Uniform", "Laplace", "Cauchy", "Exponential"
          "OneHotCategorical", "Geometric", "Poisson", "Binomial", "BinomialLarge", "Multinomial", "MVNCovariance",
          "MVNScaleTril", "MVNPrecision", "Independent", "Transformed", "Tanh", "Mixture", "Gumbel", "HalfCauchy",
          "Pareto", "Weibull", "InverseGamma", "NegativeBinomial", "RelaxedBernoulli", "RelaxedOneHot",
-         "ContinuousBernoulli", "LowRankMVN", "Kumaraswamy", "FisherSnedecor", "LogisticNormal"]
+         "ContinuousBernoulli", "LowRankMVN", "Kumaraswamy", "FisherSnedecor", "LogisticNormal", "VonMises"]
 PROPERTIES = ["mean", "variance", "stddev", "mode", "entropy", "cdf", "icdf"]
 
 

@@ -17,7 +17,8 @@ MODULES = {
         "OneHotCategorical", "OneHotCategoricalStraightThrough"], "pareto": ["Pareto"], "poisson": ["Poisson"],
     "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"],
     "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"], "studentT": ["StudentT"],
-    "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "weibull": ["Weibull"],
+    "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "von_mises": ["VonMises"],
+    "weibull": ["Weibull"],
 }
 
 
