@@ -356,6 +356,22 @@ def _kl_pairs(m):
         (Dm.Uniform(t([0.0]), t([1.0])), Dm.Normal(t([1.0]), t([2.0]))),
         (Dm.Gamma(t([2.0]), t([1.0])), Dm.Normal(t([1.0]), t([2.0]))),
         (Dm.Cauchy(t([0.0]), t([1.0])), Dm.Cauchy(t([1.0]), t([3.0]))),
+        (Dm.Beta(t([2.0]), t([3.0])), Dm.Exponential(t([1.5]))),
+        (Dm.Beta(t([2.0]), t([3.0])), Dm.Gamma(t([2.0]), t([1.5]))),
+        (Dm.Beta(t([2.0, 0.5]), t([3.0, 1.0])), Dm.Uniform(t([0.0, 0.2]), t([1.0, 1.0]))),
+        (Dm.Exponential(t([2.0])), Dm.Normal(t([1.0]), t([2.0]))),
+        (Dm.Exponential(t([2.0])), Dm.Gamma(t([2.0]), t([1.0]))),
+        (Dm.Gamma(t([2.0]), t([1.0])), Dm.Exponential(t([3.0]))),
+        (Dm.Gamma(t([2.0]), t([1.0])), Dm.Uniform(t([0.0]), t([5.0]))),
+        (Dm.Laplace(t([0.5]), t([1.0])), Dm.Normal(t([1.0]), t([2.0]))),
+        (Dm.Uniform(t([0.2]), t([0.7])), Dm.Beta(t([2.0]), t([3.0]))),
+        (Dm.Uniform(t([0.2, -1.0]), t([0.7, 1.0])), Dm.Gamma(t([2.0, 2.0]), t([3.0, 1.0]))),
+        (Dm.Uniform(t([0.2]), t([0.7])), Dm.Exponential(t([2.0]))),
+        (Dm.Gumbel(t([0.2]), t([0.7])), Dm.Gumbel(t([1.0]), t([2.0]))),
+        (Dm.Pareto(t([1.0, 2.0]), t([3.0, 2.0])), Dm.Pareto(t([1.5, 1.0]), t([2.0, 1.0]))),
+        (Dm.Poisson(t([2.0])), Dm.Bernoulli(t([0.3]))),
+        (Dm.Bernoulli(t([0.3])), Dm.Poisson(t([2.0]))),
+        (Dm.Beta(t([2.0]), t([3.0])), Dm.Normal(t([1.0]), t([2.0]))),
     ]
     return [Dm.kl_divergence(p, q) for p, q in pairs]
 

@@ -13,6 +13,7 @@ from .distribution import Distribution, ExponentialFamily
 from .extra import ContinuousBernoulli, FisherSnedecor, Kumaraswamy, LogisticNormal, LowRankMultivariateNormal
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .kl import kl_divergence, register_kl
+from . import kl_more  # noqa: E402,F401  (registers more pairs)
 from .mixture import MixtureSameFamily
 from .more import (ExpRelaxedCategorical, Gumbel, HalfCauchy, InverseGamma, LogitRelaxedBernoulli, NegativeBinomial,
                    Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull)
