@@ -37,6 +37,9 @@ def attach_all(namespace):
     attach(linalg_legacy.METHODS, namespace, linalg_legacy.FUNCTIONS)
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
+    from .ops import shifts, strided
+    attach(shifts.METHODS, namespace, shifts.FUNCTIONS)
+    attach(strided.METHODS, namespace, strided.FUNCTIONS)
     attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)
     from .ops import dirichlet_grad, gamma_sampling
     attach({}, namespace, {**gamma_sampling.FUNCTIONS, **dirichlet_grad.FUNCTIONS})

@@ -72,7 +72,7 @@ class TensorInPlace:
         self._version_counter[0] += 1
         if base is not None:
             base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
-            result = shape_ops.take_flat(base, ids)  # the view's history, re-derived from its base
+            result = shape_ops.ViewFromBase.apply(base, ids)  # the view's history, re-derived from its base
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
         return self

@@ -302,7 +302,8 @@ class TensorMath:
 
     def stride(self, dim=None):
         """Steps between elements, in elements, per dimension (dim: that one), as in PyTorch."""
-        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        data = self._data  # numpy's strides are in bytes, a CUDA array's in elements
+        steps = tuple(s // data.itemsize for s in data.strides) if isinstance(data, np.ndarray) else tuple(data.strides)
         if dim is None:
             return steps
         if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):

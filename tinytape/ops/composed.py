@@ -319,34 +319,6 @@ INPLACE_FORMS = ("abs", "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fra
                  "gt", "ge", "mul", "div")
 
 
-def _shape_inplace(name):
-    """``t_``/``transpose_``/``unsqueeze_``/``squeeze_``: the tensor becomes the view.  As in
-    PyTorch, a leaf that requires grad (or a view of one) is refused; a recorded tensor that is
-    not a view takes the view's history (``TransposeBackward0``...)."""
-    def method(self, *args):
-        tracked = self._requires_grad and _grad_enabled()
-        if tracked:
-            self._check_inplace(f"{name}_")
-            if self._view is not None:
-                from . import shape as shape_ops
-                base, _ = shape_ops.view_base_and_ids(self)
-                base._check_inplace(f"{name}_", view=True)
-                raise RuntimeError(f"{name}_(): changing the shape of a view that requires grad in place is not "
-                                   f"supported here; use the out-of-place {name}()")
-        out = getattr(Tensor, name)(self._alias() if tracked else self, *args)
-        self._data = out._data
-        if tracked:
-            self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
-        return self
-    method.__name__ = method.__qualname__ = f"{name}_"
-    return method
-
-
-def _grad_enabled():
-    from .._grad_mode import is_grad_enabled
-    return is_grad_enabled()
-
-
 def resize_(self, *sizes):
     """The tensor with ``sizes``, keeping its leading elements (new ones uninitialised)."""
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
@@ -382,7 +354,6 @@ METHODS = {
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
     "nan_to_num": nan_to_num,
-    **{f"{name}_": _shape_inplace(name) for name in ("t", "transpose", "unsqueeze", "squeeze", "swapaxes", "swapdims")},
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),

@@ -1,6 +1,6 @@
 """More of PyTorch's elementwise family: ``copysign``, ``ldexp``, ``frexp``, ``heaviside``,
 ``float_power``, ``deg2rad``/``rad2deg``, ``sgn``, ``signbit``, ``isposinf``/``isneginf``,
-``gcd``/``lcm``, the logical ops and the comparison aliases, ``as_strided``,
+``gcd``/``lcm``, the logical ops and the comparison aliases,
 ``unique_consecutive``, and the in-place forms of these and of ``special_math``'s."""
 import collections
 import math
@@ -152,33 +152,6 @@ def subtract(input, other, *, alpha=1):
     return ew.sub(input, other, alpha=alpha) if alpha != 1 else ew.sub(input, other)
 
 
-# -------------------------------------------------------------------------- as_strided
-def as_strided(input, size, stride, storage_offset=None):
-    """The elements of ``input``'s (contiguous) storage at ``offset + sum(i_k * stride_k)``,
-    as PyTorch's ``as_strided`` reads them; a copy here, recorded as AsStridedBackward0
-    (the gradient is scattered back, summed where positions repeat)."""
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride):
-        raise RuntimeError("mismatch in length of strides and shape")
-    offset = 0 if storage_offset is None else int(storage_offset)
-    if any(s < 0 for s in stride):
-        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
-                           f"{list(stride)}")
-    positions = np.full(size, offset, np.int64)
-    for d, (n, s) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[d] = n
-        positions = positions + (np.arange(n) * s).reshape(shape)
-    if positions.size and positions.max() >= input.numel():
-        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
-                           f"itemsize {input.dtype.itemsize} requiring a storage size of "
-                           f"{(positions.max() + 1) * input.dtype.itemsize} are out of bounds for storage of size "
-                           f"{input.numel() * input.dtype.itemsize}")
-    from .._creation import tensor
-    index = tensor(positions.reshape(-1), device=input.device)
-    return composite_op("AsStridedBackward0", lambda t: t.reshape(-1)[index].reshape(size), input)
-
-
 # -------------------------------------------------------------------- unique_consecutive
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     from .._creation import tensor
@@ -209,7 +182,7 @@ FUNCTIONS = {
     "deg2rad": deg2rad, "rad2deg": rad2deg, "sgn": sgn, "signbit": signbit, "isposinf": isposinf,
     "isneginf": isneginf, "isreal": isreal, "gcd": gcd, "lcm": lcm, "logical_and": logical_and,
     "logical_or": logical_or, "logical_xor": logical_xor, "positive": positive, "subtract": subtract,
-    "as_strided": as_strided, "unique_consecutive": unique_consecutive,
+    "unique_consecutive": unique_consecutive,
     "negative": lambda input: -input, "absolute": lambda input: input.abs(),
     "greater": ew.gt, "greater_equal": ew.ge, "less": ew.lt, "less_equal": ew.le, "not_equal": ew.ne,
 }

@@ -73,6 +73,13 @@ class ScatterFlat(Function):
         return (taken if taken.shape == ctx.src_shape else taken.reshape(ctx.src_shape)), None, None
 
 
+class ViewFromBase(TakeFlat):
+    """A view's history re-derived from its base after a write through it: PyTorch
+    regenerates the view as ``as_strided`` of the base, and names the entry so."""
+
+    grad_fn_name = "AsStridedBackward0"
+
+
 def check_flat_ids(ids, size, src_shape, op):
     """A source of exactly the positions' shape (the kernels check each position
     against ``size`` as they follow it)."""

@@ -186,6 +186,12 @@ class CUDABackend(KernelCalls, Backend):
         x = self.on_device(x)
         return x.view_as(tuple(x.shape[d] for d in dims), tuple(x.strides[d] for d in dims), x.offset)
 
+    def as_strided(self, x, shape, strides, offset):
+        """A view of contiguous ``x``'s elements at ``offset + sum(i_k * strides_k)`` (checked
+        by the caller to stay inside ``x``); None for other layouts."""
+        x = self.on_device(x)
+        return x.view_as(tuple(shape), tuple(strides), x.offset + offset) if x.is_contiguous() else None
+
     def swapaxes(self, x, d0, d1):
         dims = list(range(x.ndim))
         dims[d0], dims[d1] = dims[d1], dims[d0]
