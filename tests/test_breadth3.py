@@ -244,3 +244,64 @@ def test_inplace_view_ops_on_leaves_and_views(name):
 def test_inplace_view_op_errors():
     check(lambda torch, dev: torch.zeros(2, 2, 2).t_())
     check(lambda torch, dev: torch.zeros(2, 2).transpose_(0, 2))
+
+
+# ---------------------------------------------------------------- 4. fold / unfold
+
+FOLDING = {
+    "plain": dict(kernel_size=2),
+    "all": dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+    "strided": dict(kernel_size=3, stride=2, padding=(0, 1)),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", FOLDING)
+def test_unfold_and_fold_values_gradients_and_names(name, device):
+    kwargs = FOLDING[name]
+    data = np.random.default_rng(1).normal(size=(2, 3, 5, 6)).astype(np.float32)
+
+    def run(torch, dev, x):
+        F = torch.nn.functional
+        a = torch.tensor(x, requires_grad=True)
+        u = F.unfold(a.to(dev), **kwargs)
+        f = F.fold(u * 2, (5, 6), **kwargs)
+        (f * torch.arange(f.numel(), dtype=f.dtype).reshape(f.shape).to(dev)).sum().backward()
+        single = F.unfold(a[0].detach().to(dev), **kwargs)
+        return [u, f, a.grad, single, F.fold(single, (5, 6), **kwargs)]
+    check(run, data, device=device, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_unfold_fold_gradcheck(device):
+    F = tt.nn.functional
+    kwargs = FOLDING["all"]
+    check_grad(lambda x: F.unfold(x.to(device), **kwargs) ** 2, np.random.default_rng(2).normal(size=(1, 2, 4, 5)),
+               second_order=device == "cpu")
+    check_grad(lambda c: F.fold(c.to(device), (4, 5), **kwargs) ** 2,
+               np.random.default_rng(3).normal(size=(1, 12, 9)), second_order=device == "cpu")
+
+
+def test_fold_unfold_modules():
+    def run(torch, dev):
+        unfold, fold = torch.nn.Unfold(2, padding=1), torch.nn.Fold((4, 5), 2, stride=2)
+        x = torch.arange(40.0).reshape(1, 2, 4, 5)
+        return [repr(unfold), repr(fold), unfold(x), fold(torch.nn.Unfold(2, stride=2)(x))]
+    check(run)
+
+
+@pytest.mark.parametrize("expr", ["2d", "5d", "too_big", "stride", "padding", "dilation", "long", "fold_rows",
+                                  "fold_blocks", "fold_4d"])
+def test_fold_unfold_errors(expr):
+    def run(torch, dev):
+        F = torch.nn.functional
+        return {"2d": lambda: F.unfold(torch.zeros(4, 4), 2), "5d": lambda: F.unfold(torch.zeros(1, 1, 1, 4, 4), 2),
+                "too_big": lambda: F.unfold(torch.zeros(1, 1, 4, 4), 5),
+                "stride": lambda: F.unfold(torch.zeros(1, 1, 4, 4), 2, stride=0),
+                "padding": lambda: F.unfold(torch.zeros(1, 1, 4, 4), 2, padding=-1),
+                "dilation": lambda: F.unfold(torch.zeros(1, 1, 4, 4), 2, dilation=0),
+                "long": lambda: F.unfold(torch.zeros(1, 1, 4, 4, dtype=torch.long), 2),
+                "fold_rows": lambda: F.fold(torch.zeros(1, 5, 9), (4, 4), 2),
+                "fold_blocks": lambda: F.fold(torch.zeros(1, 8, 8), (4, 4), 2),
+                "fold_4d": lambda: F.fold(torch.zeros(1, 2, 3, 4), (4, 4), 2)}[expr]()
+    check(run)
