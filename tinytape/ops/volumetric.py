@@ -37,12 +37,17 @@ def _batched(input, op, message=None):
     return input, lambda out: out
 
 
+def _merged(x):
+    """(N, C, D, H, W) as (N, C, D, H * W): the strided work below stays at rank 4 (the CUDA
+    backend's limit for strided operands)."""
+    return sh.reshape(x, tuple(x.shape[:3]) + (x.shape[3] * x.shape[4],))
+
+
 def _depth_taps(x, taps, dilation, stride, out, before, after, fill):
     """The depth slices each tap of a depth window reads, for all ``out`` windows: ``taps``
-    tensors (N, C, out, ...) of ``x`` (N, C, D, ...) padded by ``before``/``after`` with ``fill``."""
+    tensors (N, C, out, M) of ``x`` (N, C, D, M) padded by ``before``/``after`` with ``fill``."""
     if before or after:
-        widths = [0, 0] * (x.ndim - 3) + [before, after]
-        x = _pad(x, widths, value=fill)
+        x = _pad(x, [0, 0, before, after], value=fill)
     lead = (slice(None), slice(None))
     return [x[lead + (slice(k * dilation, k * dilation + (out - 1) * stride + 1, stride),)] for k in range(taps)]
 
@@ -88,15 +93,13 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if any(t % 2 for t in total):
             warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
                           "copy of the input be created", UserWarning, stacklevel=2)
-        widths = [w for t in reversed(total) for w in (t // 2, t - t // 2)]
-        if any(widths):
-            x = _pad(x, widths)
-        padding = (0, 0, 0)
-    padding = _tuple(padding, 3, "padding", op)
-    if min(padding) < 0:
-        raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(padding)}")
+        before, after = tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+    else:
+        before = after = _tuple(padding, 3, "padding", op)
+        if min(before) < 0:
+            raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(before)}")
     size = tuple(x.shape[2:])
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    padded = tuple(s + b + a for s, b, a in zip(size, before, after))
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(p < r for p, r in zip(padded, reach)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
@@ -104,17 +107,24 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     out_depth = (padded[0] - reach[0]) // stride[0] + 1
     tensors = (x, weight) if bias is None else (x, weight, bias)
 
+    symmetric = before[1:] == after[1:]
+    plane_widths = [before[2], after[2], before[1], after[1]]
+
     def compute(x, weight, bias=None):
         n = x.shape[0]
         total = None
-        slices = _depth_taps(x, kernel[0], dilation[0], stride[0], out_depth, padding[0], padding[0], 0.0)
-        for tap, slab in enumerate(slices):  # (N, C, out_depth, H, W) -> (N * out_depth, C, H, W)
-            planes = sh.reshape(sh.permute(slab, (0, 2, 1, 3, 4)), (n * out_depth, c) + size[1:])
-            part = conv2d(planes, sh.contiguous(weight[:, :, tap]), None, stride[1:], padding[1:], dilation[1:],
-                          groups)
+        slices = _depth_taps(_merged(x), kernel[0], dilation[0], stride[0], out_depth, before[0], after[0], 0.0)
+        for tap, slab in enumerate(slices):  # (N, C, out_depth, H * W) -> (N * out_depth, C, H, W)
+            planes = sh.reshape(sh.contiguous(sh.permute(slab, (0, 2, 1, 3))), (n * out_depth, c) + size[1:])
+            if not symmetric:
+                planes = _pad(planes, plane_widths)
+            part = conv2d(planes, sh.contiguous(weight[:, :, tap]), None, stride[1:],
+                          before[1:] if symmetric else 0, dilation[1:], groups)
             total = part if total is None else ew.add(total, part)
-        out = sh.permute(sh.reshape(total, (n, out_depth) + tuple(total.shape[1:])), (0, 2, 1, 3, 4))
-        return ew.add(out, sh.reshape(bias, (1, o, 1, 1, 1))) if bias is not None else sh.contiguous(out)
+        rest = tuple(total.shape[2:])
+        out = sh.permute(sh.reshape(total, (n, out_depth, o, rest[0] * rest[1])), (0, 2, 1, 3))
+        out = ew.add(out, sh.reshape(bias, (1, o, 1, 1))) if bias is not None else sh.contiguous(out)
+        return sh.reshape(out, (n, o, out_depth) + rest)
     return restore(composite_op("ConvolutionBackward0", compute, *tensors))
 
 
@@ -154,10 +164,10 @@ def _depth_window(input, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 
 def _planes_first(x, pool):
-    """``pool`` of every (H, W) plane of (N, C, D, H, W) ``x``: (N, C, D, OH, OW)."""
+    """``pool`` of every (H, W) plane of (N, C, D, H, W) ``x``, merged: (N, C, D, OH * OW), and (OH, OW)."""
     n, c, d = x.shape[:3]
     pooled = pool(sh.reshape(x, (n, c * d) + tuple(x.shape[3:])))
-    return sh.reshape(pooled, (n, c, d) + tuple(pooled.shape[2:]))
+    return sh.reshape(pooled, (n, c, d, pooled.shape[2] * pooled.shape[3])), tuple(pooled.shape[2:])
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -167,19 +177,22 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                                                                 ceil_mode, op)
 
     def pooled_with_taps(x):
-        planes = _planes_first(x, lambda t: max_pool2d(t, k2, s2, p2, d2, ceil_mode))
+        """The maxima (N, C, OD, OH, OW) and which depth tap each came from (flat)."""
+        planes, rest = _planes_first(x, lambda t: max_pool2d(t, k2, s2, p2, d2, ceil_mode))
         taps = _depth_taps(planes, k, dl, s, out, p, right, -math.inf)
-        return red.max(sh.stack(taps, -1), -1)
+        stacked = sh.reshape(sh.stack([sh.contiguous(t) for t in taps], 0), (k, -1))  # the first maximum wins
+        values, tap = red.max(stacked, 0)
+        return sh.reshape(values, tuple(x.shape[:2]) + (out,) + rest), tap
 
     def compute(t):
         return restore(pooled_with_taps(_batched(t, op)[0])[0])
     result = composite_op("MaxPool3DWithIndicesBackward0", compute, input)
     if not return_indices:
         return result
-    with_indices = _planes_first(x.detach(), lambda t: max_pool2d(t, k2, s2, p2, d2, ceil_mode, True)[1])
-    plane_index = with_indices._backend.to_numpy(with_indices._data)
+    with_indices, rest = _planes_first(x.detach(), lambda t: max_pool2d(t, k2, s2, p2, d2, ceil_mode, True)[1])
+    plane_index = with_indices._backend.to_numpy(with_indices._data).reshape(tuple(x.shape[:3]) + rest)
     tap = pooled_with_taps(x.detach())[1]
-    tap = tap._backend.to_numpy(tap._data)
+    tap = tap._backend.to_numpy(tap._data).reshape(tuple(x.shape[:2]) + (out,) + rest)
     depth = np.arange(out).reshape(1, 1, -1, 1, 1) * s + tap * dl - p  # the input depth each maximum came from
     chosen = np.take_along_axis(plane_index, np.clip(depth, 0, x.shape[2] - 1), axis=2)
     flat = depth * (x.shape[3] * x.shape[4]) + chosen
@@ -205,13 +218,14 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
     def compute(x):
         x = _batched(x, op)[0]
-        planes = _planes_first(x, lambda t: avg_pool2d(t, k2, s2, p2, ceil_mode, count_include_pad,
-                                                        1 if divisor_override is not None else None))
+        planes, rest = _planes_first(x, lambda t: avg_pool2d(t, k2, s2, p2, ceil_mode, count_include_pad,
+                                                              1 if divisor_override is not None else None))
         taps = _depth_taps(planes, k, 1, s, out, p, right, 0.0)
         total = taps[0]
         for t in taps[1:]:
             total = ew.add(total, t)
-        return restore(ew.div(total, _constant(x, divisor.reshape(1, 1, -1, 1, 1))))
+        averaged = ew.div(total, _constant(x, divisor.reshape(1, 1, -1, 1)))
+        return restore(sh.reshape(averaged, tuple(x.shape[:2]) + (out,) + rest))
     return composite_op("AvgPool3DBackward0", compute, input)
 
 
@@ -232,10 +246,8 @@ def adaptive_avg_pool3d(input, output_size):
 
     def compute(x):
         x = _batched(x, op)[0]
-        planes = _planes_first(x, lambda t: adaptive_avg_pool2d(t, out[1:]))
-        n, c = planes.shape[:2]
-        flat = sh.reshape(planes, (n, c, x.shape[2], out[1] * out[2]))
-        return restore(sh.reshape(la.matmul(depth, flat), (n, c) + out))
+        planes, _ = _planes_first(x, lambda t: adaptive_avg_pool2d(t, out[1:]))
+        return restore(sh.reshape(la.matmul(depth, planes), tuple(x.shape[:2]) + out))
     return composite_op("AdaptiveAvgPool3DBackward0", compute, input)
 
 

@@ -22,6 +22,19 @@ from .kernel_calls import _ND, KernelCalls, _broadcast_strides, _pad4  # noqa: F
 from .launch import grid
 
 
+def _merge_dims(shape, *strides):
+    """``shape`` and the operands' ``strides`` with size-1 dimensions dropped and neighbours
+    that every operand steps through as one merged: the same elements in fewer dimensions."""
+    dims = [(n, [st[i] for st in strides]) for i, n in enumerate(shape) if n != 1]
+    merged = []
+    for n, steps in dims:
+        if merged and all(prev == step * n for prev, step in zip(merged[-1][1], steps)):
+            merged[-1] = (merged[-1][0] * n, steps)
+        else:
+            merged.append((n, steps))
+    return (tuple(n for n, _ in merged),) + tuple(tuple(steps[k] for _, steps in merged) for k in range(len(strides)))
+
+
 class CUDABackend(KernelCalls, Backend):
     def __init__(self):
         self.device = _device("cuda", 0)
@@ -148,8 +161,16 @@ class CUDABackend(KernelCalls, Backend):
         n = dst.size
         if not n:
             return
-        shape4, dst4 = _pad4(dst.shape, dst.strides)
-        _, src4 = _pad4(dst.shape, _broadcast_strides(src, dst.shape))
+        shape, dst_strides, src_strides = _merge_dims(dst.shape, dst.strides, _broadcast_strides(src, dst.shape))
+        if len(shape) > 4:  # more dimensions than the kernel's: one copy per leading index
+            for i in range(shape[0]):
+                self.copy_into(DArray(self, dst.buf, shape[1:], dst_strides[1:], dst.offset + i * dst_strides[0],
+                                      dst.dtype),
+                               DArray(self, src.buf, shape[1:], src_strides[1:], src.offset + i * src_strides[0],
+                                      src.dtype))
+            return
+        shape4, dst4 = _pad4(shape, dst_strides)
+        _, src4 = _pad4(shape, src_strides)
         _elementwise.copy_strided[grid(n)](src.buf, src.offset, src4, dst.buf, dst.offset, dst4, shape4, n)
 
     def owns(self, x):

@@ -15,7 +15,7 @@ from . import linalg as _linalg
 from . import nn as _nn
 from . import reduction as _reduction
 from . import windows as _windows
-from .darray import DArray, HostScalar
+from .darray import DArray, HostScalar, c_strides
 from .launch import grid, per_output, tiles
 
 _ND = 4
@@ -49,10 +49,18 @@ class KernelCalls:
     def _scalar(self, x):
         return x.value if isinstance(x, HostScalar) else None
 
-    def _nd_args(self, x, shape):
-        x = self.on_device(x)
-        shape4, strides4 = _pad4(shape, _broadcast_strides(x, shape))
-        return x.buf, x.offset, strides4, shape4
+    def _nd_plan(self, shape, *operands):
+        """(shape4, [(buffer, offset, strides4) per operand]) for an nd kernel writing a contiguous
+        output of ``shape``: dimensions every operand (and the output) steps through as one are
+        merged; beyond four still, the operands are first copied out contiguously."""
+        from .backend import _merge_dims
+        operands = [self.on_device(x) for x in operands]
+        merged = _merge_dims(shape, c_strides(shape), *(_broadcast_strides(x, shape) for x in operands))
+        if len(merged[0]) > _ND:
+            operands = [self.copy(self.broadcast_to(x, shape)) for x in operands]
+            merged = _merge_dims(shape, c_strides(shape), *(c_strides(shape) for _ in operands))
+        shape4 = _pad4(merged[0], merged[1])[0]
+        return shape4, [(x.buf, x.offset, _pad4(merged[0], st)[1]) for x, st in zip(operands, merged[2:])]
 
     def _pair(self, a, b, shape):
         """With one operand a host scalar, the other as a contiguous array of the result's
@@ -80,8 +88,7 @@ class KernelCalls:
         _elementwise.binary_scalar[grid(out.size)](op, a.buf, a.offset, s, out.buf, out.offset, out.size, scalar_first)
 
     def _binary_nd_kernel(self, op, a, b, out, shape):
-        ab, ao, a4, shape4 = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
+        shape4, ((ab, ao, a4), (bb, bo, b4)) = self._nd_plan(shape, a, b)
         dst = out if out.offset == 0 else self._alloc(shape, out.dtype)
         _elementwise.binary_nd[grid(out.size)](op, ab, ao, a4, bb, bo, b4, dst.buf, shape4, out.size)
         if dst is not out:
@@ -94,14 +101,11 @@ class KernelCalls:
         _elementwise.compare_scalar[grid(out.size)](op, a.buf, a.offset, s, out.buf, out.size, scalar_first)
 
     def _compare_nd_kernel(self, op, a, b, out, shape):
-        ab, ao, a4, shape4 = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
+        shape4, ((ab, ao, a4), (bb, bo, b4)) = self._nd_plan(shape, a, b)
         _elementwise.compare_nd[grid(out.size)](op, ab, ao, a4, bb, bo, b4, out.buf, shape4, out.size)
 
     def _where_kernel(self, cond, a, b, out, shape):
-        cb, co, c4, shape4 = self._nd_args(cond, shape)
-        ab, ao, a4, _ = self._nd_args(a, shape)
-        bb, bo, b4, _ = self._nd_args(b, shape)
+        shape4, ((cb, co, c4), (ab, ao, a4), (bb, bo, b4)) = self._nd_plan(shape, cond, a, b)
         _elementwise.where_nd[grid(out.size)](cb, co, c4, ab, ao, a4, bb, bo, b4, out.buf, shape4, out.size)
 
     def _fma_kernel(self, a, b, c, out):
