@@ -146,9 +146,10 @@ def test_volumetric_gradcheck(name):
     F = tt.nn.functional
     x = VOLUME[:1, :4, :4, :5, :4]
     if name != "conv3d":
-        check_grad(lambda x: (lambda out: out[0] if isinstance(out, tuple) else out)(VOLUMETRIC[name](F, x, None)), x)
+        check_grad(lambda x: (lambda out: out[0] if isinstance(out, tuple) else out)(VOLUMETRIC[name](F, x, None)),
+                   x[:, :2, :3])
         return
-    check_grad(lambda x, w: VOLUMETRIC[name](F, x, w), x, FILTERS[:, :, :, :2], second_order=True)
+    check_grad(lambda x, w: VOLUMETRIC[name](F, x, w), x[:, :, :3, :3, :2], FILTERS[:2, :, :, :2], second_order=True)
 
 
 @pytest.mark.gpu
