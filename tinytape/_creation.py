@@ -1,5 +1,8 @@
 """Tensor creation functions; the random ones draw through ``_random`` (PyTorch's CPU stream)."""
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -103,10 +106,24 @@ def _python_array(data, dtype):
     return arr
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel():
+    """The stacklevel of the first caller outside the package (a warning points at the user's line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (python scalars/lists, numpy arrays, tensors)."""
     dtype = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "tinytape.tensor(sourceTensor).", UserWarning, stacklevel=_user_stacklevel())
         arr = np.array(data.detach().numpy() if data.dtype is not _dtype.bfloat16 else
                        data.detach().cpu()._data)
     elif isinstance(data, (np.ndarray, np.generic)):
@@ -158,7 +175,8 @@ def _filled(size, value, dtype, device, requires_grad, op=None):
         dtype = _dtype.default_float if value is None or isinstance(value, float) else (
             _dtype.bool_ if isinstance(value, bool) else _dtype.int64)
     backend = for_device(_dtype.as_device(device))
-    data = backend.empty(shape, dtype.np) if value is None else backend.full(shape, value, dtype.np)
+    data = backend.empty(shape, dtype.np) if value is None else backend.full(shape, _dtype.fitting_int(value, dtype.np),
+                                                                              dtype.np)
     t = Tensor._make(data, backend=backend)
     return t.requires_grad_(True) if requires_grad else t
 

@@ -6,6 +6,7 @@ import numpy as np
 
 
 class dtype:
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.dtype'>
     __slots__ = ("name", "np", "is_floating_point", "itemsize")
 
     def __init__(self, name, np_dtype, is_floating_point=None):
@@ -74,6 +75,38 @@ def host_cast(arr, np_dtype):
         with np.errstate(over="ignore"):  # 1e39 becomes inf, silently, as in PyTorch
             arr = arr.astype(np.float32)
     return arr.astype(np_dtype, copy=False)
+
+
+_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+
+
+def wrapped_int(value, np_dtype):
+    """A Python int as an operand of an integer tensor's arithmetic or comparison:
+    PyTorch reads it into the tensor's type with two's complement wrap-around
+    (``uint8 * 300`` multiplies by 44, ``uint8 == 300`` compares with 44)."""
+    if type(value) is int and np_dtype.kind in "iu":
+        info = np.iinfo(np_dtype)
+        if not info.min <= value <= info.max and -(1 << 63) <= value < 1 << 64:
+            bits = 8 * np_dtype.itemsize
+            value &= (1 << bits) - 1
+            if np_dtype.kind == "i" and value >= 1 << (bits - 1):
+                value -= 1 << bits
+    return value
+
+
+def fitting_int(value, np_dtype):
+    """A Python int stored into an integer dtype (fill, masked_fill, full, clamp): PyTorch's
+    RuntimeError when it does not fit; a negative one down to -max wraps into an unsigned type."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or np_dtype.kind not in "iu":
+        return value
+    value, info = int(value), np.iinfo(np_dtype)
+    if info.min <= value <= info.max:
+        return value
+    if np_dtype.kind == "u" and -info.max <= value < 0:
+        return value + info.max + 1
+    if np_dtype.itemsize == 8:
+        raise OverflowError("int too big to convert")
+    raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np_dtype.name]} without overflow")
 
 
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -154,6 +187,7 @@ def promote_scalar(t, scalar):
 
 
 class device:
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.device'>
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):

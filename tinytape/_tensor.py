@@ -36,6 +36,7 @@ class _VersionInt(int):
 
 class Size(tuple):
     """A shape: a tuple that prints as ``tinytape.Size([2, 3])``."""
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.Size'>
 
     def __repr__(self):
         return f"tinytape.Size({list(self)})"

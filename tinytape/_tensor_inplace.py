@@ -116,7 +116,8 @@ class TensorInPlace:
         else:
             # mul_/div_ keep a number float32 beside float16/bfloat16, as ``elementwise_ops._opmath_operands``
             opmath = code in (_MUL, _DIV) and data.dtype in _REDUCED
-            value = backend.scalar(other, np.float32 if opmath else data.dtype)
+            value = backend.scalar(other if opmath else _dtype.wrapped_int(other, data.dtype),
+                                   np.float32 if opmath else data.dtype)
             # a number of this tensor's kind (a float only into floats, an int not into bools);
             # otherwise the general path, which refuses what PyTorch can't cast back
             fits = self.dtype.is_floating_point or not isinstance(other, float) and (

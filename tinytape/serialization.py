@@ -5,11 +5,15 @@ The file is a numpy ``.npz`` archive: one array per tensor (``t0``, ``t1``, ...)
 ``__structure__`` entry, UTF-8 JSON describing the object tree — dicts (any str, int,
 float, bool or None keys, order kept), lists, tuples, numbers, strings, None, tensors
 (dtype, device, requires_grad, Parameter or not) and numpy arrays.  It is read with
-``allow_pickle=False``: nothing in it is ever unpickled.
+``allow_pickle=False``.  Any other object (a whole ``nn.Module``, an instance of a class of
+your own) is pickled into an entry of its own, as ``torch.save`` pickles it, and ``load``
+unpickles it only when asked with ``weights_only=False``; by default it refuses such a file
+with PyTorch's ``pickle.UnpicklingError``, so a default load never runs code.
 """
 import io
 import json
 import os
+import pickle
 import zipfile
 from collections import OrderedDict
 
@@ -55,8 +59,20 @@ def _encode(obj, arrays):
         return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, (_dtype.dtype, _dtype.device)):
         return {"dtype" if isinstance(obj, _dtype.dtype) else "device": str(obj)}
-    raise TypeError(f"tinytape.save: can't save an object of type {type(obj).__name__} (tensors, numpy arrays, "
-                    "dicts, lists, tuples, numbers, strings and None can be saved)")
+    # anything else (a whole module, an object of the user's class) is pickled, as torch.save does
+    name = f"p{len(arrays)}"
+    arrays[name] = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
+    return {"pickle": name, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+
+
+def _refuse_pickle(type_name):
+    raise pickle.UnpicklingError(
+        "Weights only load failed. This file can still be loaded, to do so you have two options, do those "
+        "steps only if you trust the source of the checkpoint. \n\t(1) Re-running `tinytape.load` with "
+        "`weights_only` set to `False` will likely succeed, but it can result in arbitrary code execution. Do it "
+        "only if you got the file from a trusted source.\n\t(2) Alternatively, save only tensors, numbers, strings "
+        "and containers of them (a state_dict) and load those.\n\tWeightsUnpickler error: Unsupported global: "
+        f"GLOBAL {type_name} was not an allowed global by default.")
 
 
 def save(obj, f):
@@ -81,9 +97,13 @@ def _target_device(saved, map_location):
     return str(_dtype.as_device(map_location))
 
 
-def _decode(node, archive, map_location):
+def _decode(node, archive, map_location, weights_only=True):
     if not isinstance(node, dict):
         return node
+    if "pickle" in node:
+        if weights_only:
+            _refuse_pickle(node.get("type", "object"))
+        return pickle.loads(bytes(archive[node["pickle"]]))
     if "tensor" in node:
         from ._creation import from_numpy
         from .nn.parameter import Parameter
@@ -103,15 +123,15 @@ def _decode(node, archive, map_location):
     if "float" in node:
         return float(node["float"])
     if "dict" in node:
-        items = [((k, _decode(v, archive, map_location))) for k, v in node["dict"]]
+        items = [((k, _decode(v, archive, map_location, weights_only))) for k, v in node["dict"]]
         out = OrderedDict(items) if node["ordered"] else dict(items)
         if "metadata" in node:
-            out._metadata = _decode(node["metadata"], archive, map_location)
+            out._metadata = _decode(node["metadata"], archive, map_location, weights_only)
         return out
     if "list" in node:
-        return [_decode(v, archive, map_location) for v in node["list"]]
+        return [_decode(v, archive, map_location, weights_only) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, archive, map_location) for v in node["tuple"])
+        return tuple(_decode(v, archive, map_location, weights_only) for v in node["tuple"])
     if "dtype" in node:
         return _dtype.as_dtype(node["dtype"])
     if "device" in node:
@@ -119,10 +139,13 @@ def _decode(node, archive, map_location):
     raise RuntimeError(f"tinytape.load: unknown entry in the file's structure: {sorted(node)}")
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, weights_only=None):
     """Read what ``save`` wrote.  ``map_location``: a device (``"cpu"``, ``"cuda"``), a
     dict from saved to wanted device names, or ``fn(tensor, saved_device)``.
-    ``weights_only`` is accepted for PyTorch compatibility; loading never runs code."""
+    ``weights_only`` (default True, as PyTorch's): objects that ``save`` pickled (whole
+    modules, instances of other classes) are unpickled only with ``weights_only=False``;
+    tensors, numbers and containers never run code."""
+    weights_only = True if weights_only is None else bool(weights_only)
     name = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "the file object")
     not_ours = f"tinytape.load: {str(name)!r} is not a file written by tinytape.save"
     try:
@@ -143,7 +166,7 @@ def load(f, map_location=None, weights_only=True):
             raise RuntimeError(f"{not_ours} (unreadable structure entry: {e})") from None
         if not isinstance(header, dict) or header.get("format") != _FORMAT:
             raise RuntimeError(f"{not_ours} (unknown format {header.get('format') if isinstance(header, dict) else header!r})")
-        return _decode(header["object"], archive, map_location)
+        return _decode(header["object"], archive, map_location, weights_only)
 
 
 __all__ = ["save", "load"]

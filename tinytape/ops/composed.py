@@ -218,6 +218,7 @@ def index_put(input, indices, values, accumulate=False):
 
 class finfo:
     """The limits of a floating dtype, as ``torch.finfo``."""
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.finfo'>
 
     def __init__(self, type=None):
         dtype = _dtype.as_dtype(type) if type is not None else _dtype.get_default_dtype()
@@ -237,6 +238,7 @@ class finfo:
 
 class iinfo:
     """The limits of an integer dtype, as ``torch.iinfo``."""
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.iinfo'>
 
     def __init__(self, type):
         dtype = _dtype.as_dtype(type)

@@ -29,7 +29,7 @@ def _check_broadcast(sa, sb, op):
 
 
 def _scalar_tensor(like, value, dtype):
-    return Tensor._make(like._backend.scalar(value, dtype.np), backend=like._backend)
+    return Tensor._make(like._backend.scalar(_dtype.wrapped_int(value, dtype.np), dtype.np), backend=like._backend)
 
 
 def operands(a, b, op):

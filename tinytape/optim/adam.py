@@ -4,7 +4,7 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, addcdiv_, divide, learning_rate, scale_, step_count
+from .optimizer import Optimizer, addcdiv_, check_range, divide, learning_rate, scale_, step_count
 
 
 class Adam(Optimizer):
@@ -12,9 +12,12 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, maximize=False):
-        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas}, eps={eps} "
-                             f"or weight_decay={weight_decay}")
+        check_range("learning rate", lr)  # PyTorch's checks, in its order and words
+        check_range("epsilon value", eps)
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+        check_range("weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 

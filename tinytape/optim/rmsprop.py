@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, addcdiv_, learning_rate
+from .optimizer import Optimizer, add_, addcdiv_, check_range, learning_rate
 
 
 class RMSprop(Optimizer):
@@ -12,9 +12,11 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  *, maximize=False):
-        if lr < 0 or eps < 0 or momentum < 0 or weight_decay < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: invalid lr={lr}, alpha={alpha}, eps={eps}, momentum={momentum} "
-                             f"or weight_decay={weight_decay}")
+        check_range("learning rate", lr)  # PyTorch's checks, in its order and words
+        check_range("epsilon value", eps)
+        check_range("momentum value", momentum)
+        check_range("weight_decay value", weight_decay)
+        check_range("alpha value", alpha)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
 

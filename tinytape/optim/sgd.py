@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, learning_rate
+from .optimizer import Optimizer, add_, check_range, learning_rate
 
 
 class SGD(Optimizer):
@@ -10,10 +10,11 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}")
+        check_range("learning rate", lr)  # PyTorch's checks, in its order and words
+        check_range("momentum value", momentum)
+        check_range("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 

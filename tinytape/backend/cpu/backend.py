@@ -7,7 +7,7 @@ flat or fixed-rank buffers so each compiles once per dtype.
 import numpy as np
 
 from ..._dtype import cpu as _cpu_device
-from ..._dtype import BFLOAT16, host_cast
+from ..._dtype import BFLOAT16, fitting_int, host_cast
 from ..base import HALF, Backend
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM
 from . import cascade as _cascade
@@ -44,7 +44,7 @@ class CPUBackend(KernelCalls, Backend):
 
     @staticmethod
     def scalar(value, dtype):
-        return host_cast(value, dtype) if dtype is BFLOAT16 else np.asarray(value, dtype)
+        return host_cast(value, dtype) if dtype is BFLOAT16 else np.asarray(fitting_int(value, np.dtype(dtype)), dtype)
 
     @staticmethod
     def asarray(data, dtype=None):

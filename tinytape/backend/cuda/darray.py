@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..._dtype import BFLOAT16
+from ..._dtype import BFLOAT16, fitting_int
 
 
 def c_strides(shape):
@@ -103,7 +103,7 @@ class HostScalar:
         self.backend = backend
         self.dtype = np.dtype(dtype)
         # to bfloat16 through float32, as PyTorch rounds a double (ml_dtypes would round it directly)
-        self.value = self.dtype.type(np.float32(value) if self.dtype is BFLOAT16 else value)
+        self.value = self.dtype.type(np.float32(value) if self.dtype is BFLOAT16 else fitting_int(value, self.dtype))
 
     @property
     def itemsize(self):
