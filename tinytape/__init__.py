@@ -10,7 +10,7 @@ _attach_core()  # noqa: E305  (operators and methods, before any module computes
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from ._creation import (
-    Generator, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
+    Generator, arange, as_tensor, asarray, default_generator, empty, empty_like, eye, from_numpy, full,
     full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like,
     randint, randint_like,
     randn, randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,

@@ -51,8 +51,11 @@ def _float_dtype(dtype):
 
 
 def _flatten_tensors(data):
-    """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values."""
+    """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values, as
+    numpy scalars of their dtype (a float64 one makes the result float64, as in PyTorch)."""
     if isinstance(data, Tensor):
+        if data.numel() == 1 and data.dtype is not _dtype.bfloat16:
+            return data.detach().cpu().numpy().reshape(())[()]
         return data.tolist()
     if isinstance(data, (list, tuple, range)):  # tensor(range(3)), as PyTorch's sequence protocol
         return [_flatten_tensors(d) for d in data]
@@ -60,26 +63,28 @@ def _flatten_tensors(data):
 
 
 def _infer_dtype(data):
-    """PyTorch's rule for python data: any float -> default float; all bool -> bool; else int64."""
-    kinds = set()
+    """PyTorch's rule for python data: the promotion of its elements' types, a python float
+    counting as the default float, an int as int64, a bool as bool and a numpy scalar as its
+    own dtype (``[np.int32(2)]`` is int32); no elements: the default float."""
+    found = None
     stack = [data]
     while stack:
         d = stack.pop()
         if isinstance(d, (list, tuple)):
             stack.extend(d)
+            continue
+        if isinstance(d, np.generic) and d.dtype.kind in "biuf":
+            kind = _dtype.from_numpy_dtype(d.dtype)
         elif isinstance(d, bool):
-            kinds.add("b")
+            kind = _dtype.bool_
         elif isinstance(d, numbers.Integral):
-            kinds.add("i")
+            kind = _dtype.int64
         elif isinstance(d, numbers.Real):
-            kinds.add("f")
+            kind = _dtype.default_float
         else:
             raise TypeError(f"tensor(): can't convert element of type {type(d).__name__}")
-    if "f" in kinds or not kinds:  # tensor([]) is float, as in PyTorch
-        return _dtype.default_float
-    if kinds == {"b"}:
-        return _dtype.bool_
-    return _dtype.int64
+        found = kind if found is None or found is kind else _dtype.promote(found, kind)
+    return _dtype.default_float if found is None else found
 
 
 def _python_array(data, dtype):
@@ -142,9 +147,29 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 
 def as_tensor(data, dtype=None, device=None):
-    if isinstance(data, Tensor) and (dtype is None or _dtype.as_dtype(dtype) is data.dtype):
-        return data
+    """``data`` as a tensor, without a copy where it already is one of that dtype and device
+    (a C-contiguous numpy array of a tensor dtype shares its memory, as in PyTorch)."""
+    dtype = _dtype.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        out = data if dtype is None else data.to(dtype)
+        return out if device is None else out.to(_dtype.as_device(device))
+    if (isinstance(data, np.ndarray) and data.flags.c_contiguous and data.flags.writeable
+            and (device is None or _dtype.as_device(device).type == "cpu")):
+        try:
+            own = _dtype.from_numpy_dtype(data.dtype)
+        except (TypeError, ValueError, KeyError):
+            own = None
+        if own is not None and own.np == data.dtype and (dtype is None or dtype is own):
+            return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor sharing its memory where it can (``copy=True``: never shares)."""
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if copy and (out is obj or isinstance(obj, np.ndarray) and out.data_ptr() == obj.ctypes.data):
+        out = out.clone()
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def from_numpy(array):

@@ -7,7 +7,7 @@ import numpy as np
 
 class dtype:
     __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.dtype'>
-    __slots__ = ("name", "np", "is_floating_point", "itemsize")
+    __slots__ = ("name", "np", "is_floating_point", "itemsize", "is_signed")
 
     def __init__(self, name, np_dtype, is_floating_point=None):
         self.name = name
@@ -15,6 +15,7 @@ class dtype:
         # ml_dtypes' bfloat16 is a numpy dtype of kind "V": its kind does not say it floats
         self.is_floating_point = self.np.kind == "f" if is_floating_point is None else is_floating_point
         self.itemsize = self.np.itemsize
+        self.is_signed = self.is_floating_point or self.np.kind == "i"
 
     def __repr__(self):
         return f"tinytape.{self.name}"

@@ -25,9 +25,10 @@ def attach_core():
 
 
 def attach_all(namespace):
-    from .ops import (assorted, composed, composite, distributions_more, elementwise_more, indexing, linalg_more,
-                      linalg_triangular, softmax, special_math, statistics)
+    from .ops import (assorted, composed, composite, distributions_more, elementwise_more, extras, indexing,
+                      linalg_more, linalg_triangular, softmax, special_math, statistics)
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
+    attach(extras.METHODS, namespace, extras.FUNCTIONS)
     attach(composed.METHODS, namespace, {**composed.FUNCTIONS, "ger": composite.outer})
     attach(indexing.METHODS, namespace, indexing.FUNCTIONS)
     attach(linalg_more.METHODS, namespace, linalg_more.FUNCTIONS)

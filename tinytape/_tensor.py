@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from ._grad_mode import _state as _grad_state
 from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
@@ -142,6 +143,8 @@ class Tensor:
 
     def dim(self):
         return self._data.ndim
+
+    ndimension = dim  # PyTorch's older name
 
     @property
     def ndim(self):
@@ -318,7 +321,7 @@ class Tensor:
 
     def __float__(self):
         global _warned_scalar_grad
-        if self._requires_grad and not _warned_scalar_grad:
+        if self._requires_grad and not _warned_scalar_grad and _grad_state.enabled:
             _warned_scalar_grad = True  # once a process, as PyTorch's TORCH_WARN_ONCE
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)

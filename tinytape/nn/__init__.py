@@ -59,5 +59,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
-           *_transformer.MODULES, *_ctc.MODULES, *_folding.MODULES,
+           *_transformer.MODULES, *_ctc.MODULES, *_norms_pools.MODULES, *_folding.MODULES,
            *_embedding_bag.MODULES, *_volumetric.MODULES]

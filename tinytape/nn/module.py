@@ -270,6 +270,13 @@ class Module:
             raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
         return module._parameters[name]
 
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+        return module._buffers[name]
+
     def apply(self, fn):
         """``fn`` on every submodule (children first), then on this module; returns self."""
         for child in self.children():

@@ -57,6 +57,82 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out.reshape(input.shape)
 
 
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each element divided by ``(k + alpha * mean of the squares of ``size`` neighbouring
+    channels) ** beta``, the window zero-padded at the ends (PyTorch's composition: the
+    squares padded along the channels, their window averages, then the power)."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    from ..ops.nn_ops import pad
+    from ..ops.selection import narrow
+    c = input.shape[1]
+    squares = ew.mul(input, input)
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = pad(squares, widths)
+    total = narrow(padded, 1, 0, c)
+    for j in range(1, size):  # the window's elements added in order, as the pooling kernel
+        total = ew.add(total, narrow(padded, 1, j, c))
+    div = ew.pow(ew.add(ew.mul(ew.div(total, size), alpha), k), beta)
+    return ew.div(input, div)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input * rsqrt(mean(input ** 2) + eps)`` over the trailing ``normalized_shape``, times
+    ``weight``; ``eps`` by default the dtype's machine epsilon (PyTorch's composition, in
+    float32 for half-precision inputs)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+                           f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}")
+    x = input if input.dtype in (_dtype.float32, _dtype.float64) else input.to(_dtype.float32)
+    if eps is None:
+        from ..ops.composed import finfo
+        eps = finfo(x.dtype).eps
+    dims = tuple(range(input.ndim - 1, input.ndim - 1 - len(shape), -1))
+    scale = ew.add(ew.pow(x, 2).mean(dims, keepdim=True), eps).rsqrt()
+    out = ew.mul(x, scale)
+    if weight is not None:
+        out = ew.mul(out, weight)
+    return out if out.dtype is input.dtype else out.to(input.dtype)
+
+
+class RMSNorm(Module):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        self.normalized_shape = tuple(shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(_creation.empty(self.normalized_shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
+
+
 class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
@@ -226,6 +302,6 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-MODULES = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
-FUNCTIONAL = {"group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d,
+MODULES = ["RMSNorm", "LocalResponseNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
+FUNCTIONAL = {"rms_norm": rms_norm, "local_response_norm": local_response_norm, "group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d,
               "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear}

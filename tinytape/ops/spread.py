@@ -9,7 +9,7 @@ from . import elementwise as ew
 from . import reduction as red
 from .from_table import FUNCTIONS as _TABLE
 from .scans import count_nonzero
-from .statistics import var
+from .statistics import Var, warn_degrees_of_freedom
 from .windows import _check_tensor
 
 
@@ -21,7 +21,7 @@ class VarMean(Function):
 
     @classmethod
     def forward(cls, ctx, x, dims, correction, keepdim):
-        spread = var(x, dims or None, keepdim=keepdim, correction=correction)
+        spread = Var.apply(x, dims or None, correction, keepdim)  # var's checks are this op's (and its warning)
         if cls is StdMean:
             spread = _TABLE["sqrt"](spread)
         ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
@@ -53,7 +53,9 @@ def _spread_mean(cls, input, dim, unbiased, keepdim, correction, op):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     x = ew._float_input(input, op)
-    return cls.apply(x, red._dims(dim, x.ndim, op), correction, keepdim)
+    dims = red._dims(dim, x.ndim, op)
+    warn_degrees_of_freedom(op, x, dims or None, correction)
+    return cls.apply(x, dims, correction, keepdim)
 
 
 @red.numpy_aliases

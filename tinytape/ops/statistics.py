@@ -3,6 +3,7 @@ var/std, prod, logsumexp (PyTorch's backward); cumsum (a kernel: PyTorch's runni
 comparisons of whole tensors (equal, isclose, allclose); sort and topk (order chosen on
 the host, values gathered on the tape)."""
 import math
+import warnings
 
 import numpy as np
 
@@ -23,6 +24,15 @@ def _reduced_count(x, dim):
     return math.prod(x.shape[_wrap_dim(d, x.ndim, "var")] for d in dims) if x.ndim else 1
 
 
+def warn_degrees_of_freedom(op, x, dim, correction):
+    """PyTorch's warning when ``correction`` leaves no degrees of freedom (the result is inf or nan)."""
+    if _reduced_count(x, dim) - correction <= 0:
+        from .._creation import _user_stacklevel
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning,
+                      stacklevel=_user_stacklevel())
+
+
 class Var(Function):
     """Variance over ``dims`` with Bessel's ``correction``; PyTorch's gradient,
     ``2 / (n - correction) * g * (x - mean)``."""
@@ -38,15 +48,20 @@ class Var(Function):
         wide = x if x.dtype is _dtype.float64 else ew.to_dtype(x, _dtype.float64)
         centred = wide - wide.mean(dim, keepdim=True)
         n = ctx.n
-        # n - correction <= 0 gives inf or nan, as PyTorch (with its warning)
+        # divided by max(0, n - correction): no degrees of freedom give inf (or nan where the
+        # squares are 0), as PyTorch (with its warning)
         squares = (centred * centred).sum(dim, keepdim=keepdim)
-        out = squares / (n - correction) if n > correction else squares * math.nan
+        out = squares / max(0, n - correction)
         return out if x.dtype is _dtype.float64 else ew.to_dtype(out, x.dtype)
 
     @staticmethod
     def _var_grad(ctx, g, x):
         if not ctx.keepdim and ctx.dim is not None and x.ndim:
             g = g.reshape(_kept_shape(x.shape, _dims(ctx.dim, x.ndim, "var")))
+        if (ctx.dim is None or not x.ndim) and ctx.n - ctx.correction <= 0:
+            # PyTorch's var_backward of a whole tensor without degrees of freedom: inf, nan
+            # where an element equals the mean (inf * 0)
+            return g * ew.where(x == x.mean(), math.nan, math.inf)
         scale = 2.0 / (ctx.n - ctx.correction) if ctx.n != ctx.correction else math.inf
         return g * scale * (x - x.mean(ctx.dim, keepdim=True))
 
@@ -125,12 +140,14 @@ def _var_args(input, dim, unbiased, correction, op):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0)."""
     dim, correction = _var_args(input, dim, unbiased, correction, "var")
+    warn_degrees_of_freedom("var", input, dim, correction)
     return Var.apply(input, dim, correction, keepdim)
 
 
 @numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, correction = _var_args(input, dim, unbiased, correction, "std")
+    warn_degrees_of_freedom("std", input, dim, correction)
     return Std.apply(input, dim, correction, keepdim)
 
 

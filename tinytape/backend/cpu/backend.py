@@ -58,7 +58,12 @@ class CPUBackend(KernelCalls, Backend):
     def astype(x, dtype):
         if x.dtype == dtype:
             return x
-        return host_cast(x, dtype) if dtype is BFLOAT16 else x.astype(dtype)
+        if dtype is BFLOAT16:
+            return host_cast(x, dtype)
+        if np.dtype(dtype).itemsize < x.dtype.itemsize or np.dtype(dtype).kind != "f":
+            with np.errstate(over="ignore", invalid="ignore"):  # inf / wrapped values, silently, as PyTorch's
+                return x.astype(dtype)
+        return x.astype(dtype)
 
     @staticmethod
     def contiguous(x):
