@@ -42,6 +42,17 @@ def check(fn):
     assert_same(fn(tinytape), pytorch(fn))
 
 
+def assert_close(ours, theirs, rtol=1e-5, atol=1e-6):
+    """Tensors within float32 rounding of PyTorch's (where its kernels' order of additions
+    is not tinytape's), the rest equal."""
+    for a, b in zip(ours, theirs):
+        if isinstance(b, Recorded):
+            np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=rtol, atol=atol)
+            assert str(a.dtype).split(".")[1] == b.dtype and _grad_fn(a) == b.grad_fn
+        else:
+            assert_same(a, b)
+
+
 def _outcome(f):
     """f()'s value, or the type and message of what it raised."""
     try:
@@ -149,4 +160,186 @@ def test_classes_print_under_the_package_name():
         return [str(type(x.shape)), str(type(x.dtype)), str(type(x.device)), str(torch.Size),
                 str(type(torch.finfo(torch.float32))), str(type(torch.iinfo(torch.int32))),
                 str(torch.dtype), str(torch.device)]
+    check(run)
+
+
+# ---------------------------------------------------------------- variance without degrees of freedom
+
+
+def test_var_and_std_without_degrees_of_freedom_give_inf_pytorchs_warning_and_gradient():
+    def run(torch):
+        x = torch.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]], requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = [x.var(0, correction=2), x.std(1, correction=3), torch.var_mean(x, dim=0, correction=2),
+                   torch.tensor(3.5).std(), x.var(correction=6)]
+        whole = torch.tensor([1.0, 2.0, 2.0], requires_grad=True)
+        v = whole.var(correction=3)
+        v.backward()
+        x.var(0, correction=3).sum().backward()
+        return out + [v, whole.grad, x.grad, [str(w.message).split(" (Triggered")[0] for w in caught]]
+    check(run)
+
+
+# ---------------------------------------------------------------- functions tutorials reach for
+
+
+def test_rot90_vander_isin_cov_corrcoef_and_dtype_queries():
+    def run(torch):
+        x = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        turns = [torch.rot90(x, k) for k in (1, 2, 3, 4, -1)] + [x.rot90(1, [1, 0])]
+        sum(((t * torch.arange(float(t.numel())).reshape(t.shape)).sum() for t in turns)).backward()
+        c = torch.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]], requires_grad=True)
+        cv = torch.cov(c)
+        cv.sum().backward()
+        return turns + [x.grad, torch.vander(torch.tensor([1, 2, 3])), torch.vander(torch.tensor([1.0, 2.0]), N=3,
+                                                                                       increasing=True),
+                        torch.isin(torch.tensor([1, 2, 3]), torch.tensor([2, 5])),
+                        torch.isin(torch.arange(4).reshape(2, 2), torch.tensor([0, 3]), invert=True),
+                        cv, c.grad, torch.corrcoef(c), torch.cov(c, correction=0),
+                        torch.zeros(7, 3).fill_diagonal_(1.0, wrap=True), torch.zeros(3, 4).fill_diagonal_(5.0),
+                        str(torch.result_type(torch.tensor([1, 2]), 1.0)), str(torch.result_type(2, 3.5)),
+                        str(torch.promote_types(torch.uint8, torch.int8)), torch.can_cast(torch.float64, torch.int32),
+                        torch.is_nonzero(torch.tensor([1.5])), torch.tensor([1], dtype=torch.uint8).is_signed(),
+                        str(torch.ones(2).layout), torch.ones(2, 3).ndimension()]
+    check(run)
+
+
+def test_tensor_of_numpy_scalars_takes_their_dtypes():
+    def run(torch):
+        return [str(torch.tensor(d).dtype) for d in (
+            [np.int32(2)], [np.float32(1.5), 2.0], [1, np.int16(3)], [np.float16(1), np.int64(2)],
+            [np.uint8(3), 5], [np.int32(1), 2.5], [torch.tensor(1.5, dtype=torch.float64)], [True, 2])]
+    check(run)
+
+
+def test_ragged_nesting_is_refused_in_pytorchs_words():
+    def run(torch):
+        return [_outcome(lambda: torch.tensor([[1, 2], [3]])),
+                _outcome(lambda: torch.tensor([[[1], [2]], [[1], [2, 3]]]))]
+    check(run)
+
+
+# ---------------------------------------------------------------- layers
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_bags_rows_as_pytorch(mode):
+    def run(torch):
+        torch.manual_seed(0)
+        bag = torch.nn.EmbeddingBag(10, 3, mode=mode)
+        out = bag(torch.tensor([1, 2, 4, 5, 4, 3, 2, 9]), torch.tensor([0, 4, 4]))
+        (out * torch.arange(9.0).reshape(3, 3)).sum().backward()
+        return [out, bag.weight.grad, bag(torch.tensor([[1, 2], [3, 3]])), repr(bag)]
+    check(run)
+
+
+def test_embedding_bag_padding_weights_and_last_offset():
+    def run(torch):
+        w = torch.arange(12.0).reshape(4, 3)
+        F = torch.nn.functional
+        padded = torch.nn.EmbeddingBag.from_pretrained(w, mode="sum", padding_idx=2)
+        return [padded(torch.tensor([2, 2, 1, 2]), torch.tensor([0, 2])),
+                F.embedding_bag(torch.tensor([0, 1, 3]), w, torch.tensor([0, 1]), mode="sum",
+                                per_sample_weights=torch.tensor([2.0, 0.5, 1.0])),
+                F.embedding_bag(torch.tensor([0, 1, 3]), w, torch.tensor([0, 1, 3]), include_last_offset=True)]
+    check(run)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 5), (2, 5, 3, 4)])
+def test_local_response_norm_and_rms_norm(shape):
+    def run(torch):
+        torch.manual_seed(0)
+        x = torch.randn(*shape, requires_grad=True)
+        y = x.detach().clone().requires_grad_()
+        lrn = torch.nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=2.0)(x)
+        lrn.pow(2).sum().backward()
+        rms = torch.nn.RMSNorm(shape[-1])
+        r = rms(y)
+        r.pow(2).sum().backward()
+        plain = torch.nn.functional.rms_norm(x, shape[-2:], eps=1e-3)
+        return [lrn, r, x.grad, y.grad, rms.weight.grad, plain, repr(rms), repr(torch.nn.LocalResponseNorm(2))]
+    assert_close(run(tinytape), pytorch(run))
+
+
+def test_full_backward_hooks_see_and_replace_gradients():
+    def run(torch):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+        seen = []
+        net[2].register_full_backward_hook(lambda m, gi, go: seen.append([gi[0], go[0]]))
+        net[1].register_full_backward_pre_hook(lambda m, go: (go[0] * 2,))
+        net[0].register_full_backward_hook(lambda m, gi, go: seen.append([gi[0] is None, go[0]]))
+        x = torch.randn(3, 4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            net(x).sum().backward()
+        clipped = torch.nn.Linear(4, 2)
+        clipped.register_full_backward_hook(lambda m, gi, go: tuple(g.clamp(-0.01, 0.01) for g in gi))
+        xx = torch.randn(3, 4, requires_grad=True)
+        clipped(xx).sum().backward()
+        return [seen, net[0].weight.grad, xx.grad, [str(w.message)[:60] for w in caught]]
+    check(run)
+
+
+def test_module_get_buffer():
+    def run(torch):
+        net = torch.nn.Sequential(torch.nn.BatchNorm1d(2))
+        return [net.get_buffer("0.running_var"), _outcome(lambda: net.get_buffer("0.nothing"))]
+    check(run)
+
+
+# ---------------------------------------------------------------- error wording
+
+
+def test_saved_tensor_changed_in_place_names_its_op_as_pytorch():
+    def run(torch):
+        def sigmoid_output():
+            x = torch.ones(3, requires_grad=True)
+            y = x.tanh()
+            y.mul_(2)
+            y.sum().backward()
+
+        def changed_input():
+            x = torch.ones(3, requires_grad=True)
+            y = x * 1
+            z = y * y
+            y.add_(1)
+            z.sum().backward()
+
+        def outside_the_graph():
+            x = torch.ones(3, requires_grad=True)
+            w = torch.ones(3)
+            z = x * w
+            w.add_(1)
+            z.sum().backward()
+        return [_outcome(f).split(" Hint")[0] for f in (sigmoid_output, changed_input, outside_the_graph)]
+    check(run)
+
+
+def test_singular_inverse_is_a_linalg_error():
+    def run(torch):
+        try:
+            torch.linalg.inv(torch.zeros(2, 2))
+        except torch.linalg.LinAlgError as e:
+            return str(e)
+    check(run)
+
+
+def test_softshrink_keeps_the_sign_of_zeroed_inputs():
+    def run(torch):
+        x = torch.tensor([-0.7, -0.5, -0.2, -0.0, 0.0, 0.2, 0.5], requires_grad=True)
+        y = torch.nn.functional.softshrink(x, 0.5)
+        y.sum().backward()
+        return [y, np.signbit(y.detach().numpy()).tolist(), x.grad]
+    check(run)
+
+
+def test_power_one_half_is_pytorchs_square_root():
+    def run(torch):
+        x = torch.linspace(0.0, 3.0, 301, dtype=torch.float32).requires_grad_()
+        y = x[1:] ** 0.5
+        y.sum().backward()
+        return [y, x.grad, torch.tensor([-0.0, -1.0, float("inf")]) ** 0.5,
+                torch.linspace(0.0, 3.0, 301, dtype=torch.float64) ** 0.5]
     check(run)

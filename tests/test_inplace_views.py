@@ -114,7 +114,7 @@ def test_version_counter_error_names_op_and_shape():
     c = b.sigmoid()  # saves its output
     c.mul_(2)
     with pytest.raises(RuntimeError, match=r"\[tinytape.FloatTensor \[2, 3\]\], which is output 0 of "
-                                           r"SigmoidBackward0, is at version 1; expected version 0"):
+                                           r"Sigmoid, is at version 1; expected version 0"):
         c.sum().backward()
     d = a * 2
     e = d[0] * 3

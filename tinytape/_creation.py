@@ -42,6 +42,8 @@ def _wrap(data, requires_grad, device):
         arr = backend.reshape(arr, np.shape(data))
     t = Tensor._make(arr, backend=backend)
     if requires_grad:
+        if not t.dtype.is_floating_point:  # the factories' words (requires_grad_ words it its own way)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -87,6 +89,19 @@ def _infer_dtype(data):
     return _dtype.default_float if found is None else found
 
 
+def _check_ragged(data):
+    """PyTorch's error for nested sequences whose lengths differ at some depth."""
+    level, depth = [data], 0
+    while level and all(isinstance(d, (list, tuple)) for d in level):
+        lengths = [len(d) for d in level]
+        for n in lengths:
+            if n != lengths[0]:
+                raise ValueError(f"expected sequence of length {lengths[0]} at dim {depth} (got {n})")
+        level, depth = [x for d in level for x in d], depth + 1
+    if level and any(isinstance(d, (list, tuple)) for d in level):
+        raise TypeError("not a sequence")
+
+
 def _python_array(data, dtype):
     """Python data as a numpy array that ``dtype`` holds exactly (PyTorch refuses what
     would wrap: ``tensor(2**63)``, ``tensor([1e30], dtype=int64)``, NaN as an integer)."""
@@ -94,6 +109,9 @@ def _python_array(data, dtype):
         arr = np.array(data)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
+    except ValueError:  # ragged nesting: PyTorch's words for the first sequence of another length
+        _check_ragged(data)
+        raise
     if arr.dtype == object:  # ints beyond int64 (numpy keeps them as python objects)
         if any(isinstance(v, numbers.Integral) and not -2**63 <= v < 2**63 for v in arr.ravel()):
             raise ValueError("Overflow when unpacking long long")

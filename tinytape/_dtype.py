@@ -187,6 +187,28 @@ def promote_scalar(t, scalar):
     return t if t.is_floating_point else default_float
 
 
+class layout:
+    """A tensor's memory layout: every tinytape tensor is ``strided`` (dense, with strides)."""
+    __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.layout'>
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"tinytape.{self.name}"
+
+    def __reduce__(self):
+        return (_layout_named, (self.name,))
+
+
+def _layout_named(name):
+    return strided
+
+
+strided = layout("strided")
+
+
 class device:
     __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.device'>
     __slots__ = ("type", "index")

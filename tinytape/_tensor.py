@@ -147,6 +147,10 @@ class Tensor:
     ndimension = dim  # PyTorch's older name
 
     @property
+    def layout(self):
+        return _dtype.strided
+
+    @property
     def ndim(self):
         return self._data.ndim
 
@@ -191,7 +195,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 

@@ -140,12 +140,22 @@ def _modified(entry, node):
     """The error for a saved tensor that an in-place op changed since it was saved."""
     t, data, _, counter, version, output_nr, _ = entry
     shape = list(t.shape) if t is not None else list(data.shape)
+    # PyTorch names the node whose output the tensor is: the saving node for its own output,
+    # the tensor's grad_fn now for an input (none: a leaf, or a tensor outside the graph),
+    # without the "Backward0" of its class name
+    producer, number = (node, output_nr) if t is None else (t.grad_fn, t._output_nr)
+    which = "" if producer is None else f", which is output {number or 0} of {_op_name(producer)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [{_type_name(t, data)} {shape}], which is "
-        f"{'output ' + str(output_nr) if output_nr is not None else 'an input'} of "
-        f"{node.name()}, is at version {counter[0]}; expected version "
-        f"{version} instead. Hint: make a copy (.clone()) before modifying it in place.")
+        f"inplace operation: [{_type_name(t, data)} {shape}]{which} is at version {counter[0]}; expected "
+        f"version {version} instead. Hint: enable anomaly detection to find the operation that failed to "
+        "compute its gradient, with tinytape.autograd.set_detect_anomaly(True).")
+
+
+def _op_name(node):
+    name = node.name()
+    cut = name.rfind("Backward")
+    return name[:cut] if cut > 0 and name[cut + len("Backward"):].isdigit() else name
 
 
 def _type_name(tensor, data):

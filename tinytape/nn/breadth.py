@@ -135,7 +135,8 @@ def softshrink(input, lambd=0.5):
     from ..ops.composite_entry import composite_op
 
     def compute(x):
-        return ew.where(ew.gt(x, lambd), ew.sub(x, lambd), ew.where(ew.lt(x, -lambd), ew.add(x, lambd), 0))
+        # inside the band: x * 0, a zero with x's sign, as PyTorch's kernel
+        return ew.where(ew.gt(x, lambd), ew.sub(x, lambd), ew.where(ew.lt(x, -lambd), ew.add(x, lambd), ew.mul(x, 0)))
     return composite_op("SoftshrinkBackward0", compute, input)
 
 

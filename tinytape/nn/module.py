@@ -8,7 +8,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import _dtype
-from .._grad_mode import no_grad
+from .._grad_mode import _state as _grad_state, no_grad
 from .._tensor import Tensor
 from .parameter import Parameter
 
@@ -65,24 +65,46 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward = None
+        if (self._backward_hooks or self._backward_pre_hooks) and _grad_state.enabled:
+            from .backward_hooks import ModuleBackwardHooks
+            backward = ModuleBackwardHooks(self)
+            args = backward.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
-        return output
+        return output if backward is None else backward.wrap_outputs(output)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` once the gradients of the module's
+        positional tensor inputs are computed (None for those that need none); a returned
+        tuple replaces ``grad_input``."""
+        key = object()
+        self._backward_hooks[key] = hook
+        return _RemovableHook(self._backward_hooks, key)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` once the gradients of the module's outputs are
+        computed, before those of its inputs; a returned tuple replaces ``grad_output``."""
+        key = object()
+        self._backward_pre_hooks[key] = hook
+        return _RemovableHook(self._backward_pre_hooks, key)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` before ``forward``; a returned value replaces the args."""
@@ -274,7 +296,7 @@ class Module:
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._buffers:
-            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         return module._buffers[name]
 
     def apply(self, fn):

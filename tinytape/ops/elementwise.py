@@ -6,7 +6,7 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW, RECIPROCAL, RSQRT
+from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW, RECIPROCAL, RSQRT, SQRT
 from . import dtype_rules, table
 
 
@@ -105,7 +105,7 @@ def _unary(x, code):
 
 _POW_SPECIAL = {2: lambda x: _binary(x, x, MUL), 3: lambda x: _binary(_binary(x, x, MUL), x, MUL),
                 -2: lambda x: _unary(_binary(x, x, MUL), RECIPROCAL), -1: lambda x: _unary(x, RECIPROCAL),
-                -0.5: lambda x: _unary(x, RSQRT)}  # (x ** 0.5 is powf in PyTorch too)
+                -0.5: lambda x: _unary(x, RSQRT), 0.5: lambda x: _unary(x, SQRT)}  # PyTorch's sqrt, rsqrt
 _WIDE = (_dtype.float32.np, _dtype.float64.np)  # dtypes whose products by a number round as the op's
 _F32, _F64 = _WIDE
 

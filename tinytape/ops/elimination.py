@@ -60,7 +60,8 @@ def _inverse(a):
     for k in range(n):
         p, size = _pivot(rows, k)
         if size == 0.0:
-            raise RuntimeError(f"linalg.inv: The diagonal element {k + 1} is zero, the inversion could not be "
+            from ..linalg import LinAlgError
+            raise LinAlgError(f"linalg.inv: The diagonal element {k + 1} is zero, the inversion could not be "
                                "completed because the input matrix is singular.")
         rows[k], rows[p] = rows[p], rows[k]
         rows[k] = ew.div(rows[k], rows[k][k])

@@ -167,11 +167,18 @@ def matmul(a, b):
         return _mm(a.unsqueeze(0), b).squeeze(0)
     if a.ndim == 2 and b.ndim == 2:
         return _mm(a, b)
-    if a.ndim > 2 and b.ndim == 2:  # PyTorch folds the batch into rows: one mm, then a view
-        if a.shape[-1] != b.shape[0]:
-            raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
-        out = _mm(a.reshape(-1, a.shape[-1]), b)
-        return UnsafeView.apply(out, a.shape[:-1] + (b.shape[1],), False)
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
+    if _folds(a, b):
+        # PyTorch's fold of the larger operand's batch into rows: one mm (or mv), then a view
+        transpose = b.ndim > a.ndim
+        t1, t2 = (b.mT, a.t() if a.ndim == 2 else a) if transpose else (a, b)
+        shape = t1.shape[:-1] + ((t2.shape[1],) if t2.ndim == 2 else ())
+        rows = t1.reshape(-1, t1.shape[-1])
+        if t2.ndim == 1:
+            return UnsafeView.apply(mv(rows, t2), shape, False)
+        out = UnsafeView.apply(_mm(rows, t2), shape, False)
+        return out.mT.contiguous() if transpose else out
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
     if squeeze_a:
         a = a.unsqueeze(0)
@@ -184,11 +191,27 @@ def matmul(a, b):
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions of {list(a.shape)} and {list(b.shape)} "
                            "are not broadcastable") from None
-    if squeeze_a:
-        out = out.squeeze(-2)
-    if squeeze_b:
-        out = out.squeeze(-1)
-    return out
+    # PyTorch's batched product: bmm, then a view to the result's shape (without the 1-d operands' dims)
+    shape = out.shape[:-2] + out.shape[-2 + squeeze_a:len(out.shape) - squeeze_b]
+    return UnsafeView.apply(out, shape, False)
+
+
+def _folds(a, b):
+    """Whether PyTorch's matmul folds a batch (one operand 3-d or more, the other 1-d or 2-d)
+    into one mm/mv: always where the smaller operand is first and needs grad, never for a
+    2-d first operand otherwise, and where the larger one's batch dims view as rows."""
+    larger_first = a.ndim >= b.ndim
+    if not (max(a.ndim, b.ndim) >= 3 and min(a.ndim, b.ndim) <= 2):
+        return False
+    if a.requires_grad and not larger_first:
+        return True
+    if a.ndim == 2:
+        return False
+    t1 = a if larger_first else b.mT
+    if not t1.numel():
+        return True
+    shape, strides = t1.shape, t1.stride()
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(t1.ndim - 2))
 
 
 # ---------------------------------------------------------------- beta * input + alpha * product
