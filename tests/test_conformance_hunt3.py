@@ -340,6 +340,37 @@ def test_power_one_half_is_pytorchs_square_root():
         x = torch.linspace(0.0, 3.0, 301, dtype=torch.float32).requires_grad_()
         y = x[1:] ** 0.5
         y.sum().backward()
-        return [y, x.grad, torch.tensor([-0.0, -1.0, float("inf")]) ** 0.5,
-                torch.linspace(0.0, 3.0, 301, dtype=torch.float64) ** 0.5]
+        wide = torch.linspace(0.0, 3.0, 301, dtype=torch.float64)
+        return [torch.equal(y, x[1:].sqrt()), torch.equal(x.grad[1:], 0.5 * x[1:].detach().rsqrt()),
+                y.grad_fn.name(), torch.tensor([-0.0, -1.0, float("inf")]) ** 0.5,
+                torch.equal(wide ** 0.5, wide.sqrt())]
+    check(run)
+
+
+def test_batched_matmul_records_pytorchs_entries():
+    def run(torch):
+        a = torch.ones(2, 3, 4, 5, requires_grad=True)
+        b = torch.ones(2, 3, 5, 6, requires_grad=True)
+        v = torch.ones(5, requires_grad=True)
+        c = torch.ones(3, 5, 2, requires_grad=True)
+        outs = [a @ b, a @ v, a[0] @ b[0], a @ c, a[0, 0] @ c, v @ c, a[0] @ c,
+                torch.ones(2, 5, 4).transpose(1, 2) @ torch.ones(5, 3, requires_grad=True)]
+        names = [[tuple(o.shape), o.grad_fn.name(), o.grad_fn.next_functions[0][0].name()] for o in outs]
+        sum(o.sum() for o in outs).backward()
+        return [names, a.grad, b.grad, v.grad, c.grad]
+    check(run)
+
+
+def test_zero_fill_and_copy_in_place_record_pytorchs_entries():
+    def run(torch):
+        x = torch.ones(3, requires_grad=True)
+        s = torch.zeros(3, requires_grad=True)
+        w = torch.tensor(2.0, requires_grad=True)
+        names = []
+        for write in (lambda z: z.zero_(), lambda z: z.fill_(2.0), lambda z: z.fill_(w), lambda z: z.copy_(s * 2)):
+            z = x.clone()
+            write(z)
+            names.append(z.grad_fn.name())
+            (z * torch.arange(3.0)).sum().backward()
+        return [names, x.grad, s.grad, w.grad]
     check(run)

@@ -174,18 +174,19 @@ class TensorInPlace:
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
             self._version_counter[0] += 1
             return self
-        return self._inplace(op_name, indexing_ops.fill, value)
+        op = indexing_ops.Zero if op_name == "zero_" else indexing_ops.FillNumber
+        return self._inplace(op_name, lambda x, v: indexing_ops.fill(x, v, op), value)
 
     def zero_(self):
         return self._fill_number("zero_", 0)
 
     def fill_(self, value):
         if isinstance(value, Tensor):
-            return self._inplace("fill_", indexing_ops.fill, value)
+            return self._inplace("fill_", lambda x, v: indexing_ops.fill(x, v, indexing_ops.FillTensor), value)
         return self._fill_number("fill_", value)
 
     def copy_(self, src):
-        return self._inplace("copy_", indexing_ops.fill, src)
+        return self._inplace("copy_", lambda x, v: indexing_ops.fill(x, v, indexing_ops.Copy), src)
 
     def __iadd__(self, other):
         return self.add_(other)

@@ -69,7 +69,8 @@ class BackwardNode:
 
     # ---- introspection, as PyTorch's grad_fn ----
     def name(self):
-        return type(self).__name__
+        name = type(self).__name__
+        return _NAMESPACED.get(name, name)
 
     @property
     def next_functions(self):
@@ -150,6 +151,10 @@ def _modified(entry, node):
         f"inplace operation: [{_type_name(t, data)} {shape}]{which} is at version {counter[0]}; expected "
         f"version {version} instead. Hint: enable anomaly detection to find the operation that failed to "
         "compute its gradient, with tinytape.autograd.set_detect_anomaly(True).")
+
+
+# nodes whose name() PyTorch gives with their C++ namespace (their class name is without it)
+_NAMESPACED = {"CopyBackwards": "torch::autograd::CopyBackwards", "CopySlices": "torch::autograd::CopySlices"}
 
 
 def _op_name(node):

@@ -293,10 +293,28 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, g  # the engine sums it to the value's shape
+        # the overwritten tensor gets zeros (PyTorch's zeros_like), the value g (the engine sums
+        # it to the value's shape)
+        return (g.new_zeros(g.shape) if ctx.needs_input_grad[0] else None), g
 
 
-def fill(x, value):
+class Zero(Fill):
+    grad_fn_name = "ZeroBackward0"  # zero_
+
+
+class FillNumber(Fill):
+    grad_fn_name = "FillBackward2"  # fill_ with a number
+
+
+class FillTensor(Fill):
+    grad_fn_name = "FillBackward3"  # fill_ with a 0-d tensor
+
+
+class Copy(Fill):
+    grad_fn_name = "CopyBackwards"  # copy_
+
+
+def fill(x, value, op=Fill):
     if not isinstance(value, Tensor):
         value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
     try:
@@ -304,7 +322,7 @@ def fill(x, value):
     except ValueError:
         raise RuntimeError(f"copy_: the source of shape {list(value.shape)} can't be broadcast to "
                            f"the destination's shape {list(x.shape)}") from None
-    return Fill.apply(x, value)
+    return op.apply(x, value)
 
 
 

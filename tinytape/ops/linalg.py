@@ -198,12 +198,12 @@ def matmul(a, b):
 
 def _folds(a, b):
     """Whether PyTorch's matmul folds a batch (one operand 3-d or more, the other 1-d or 2-d)
-    into one mm/mv: always where the smaller operand is first and needs grad, never for a
-    2-d first operand otherwise, and where the larger one's batch dims view as rows."""
+    into one mm/mv: always where the smaller operand needs grad, never for a 2-d first operand
+    otherwise, and where the larger one's batch dims view as rows."""
     larger_first = a.ndim >= b.ndim
     if not (max(a.ndim, b.ndim) >= 3 and min(a.ndim, b.ndim) <= 2):
         return False
-    if a.requires_grad and not larger_first:
+    if (b if larger_first else a).requires_grad:  # the smaller operand's gradient: one mm, not a batch of them
         return True
     if a.ndim == 2:
         return False
