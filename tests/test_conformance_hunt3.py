@@ -374,3 +374,31 @@ def test_zero_fill_and_copy_in_place_record_pytorchs_entries():
             (z * torch.arange(3.0)).sum().backward()
         return [names, x.grad, s.grad, w.grad]
     check(run)
+
+
+def test_scatter_with_a_0d_index_as_the_datasets_tutorial_one_hot():
+    def run(torch):
+        target_transform = lambda y: torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)  # noqa: E731
+        x = torch.zeros(3, requires_grad=True)
+        s = torch.tensor(5.0, requires_grad=True)
+        y = x.scatter(0, torch.tensor(1), s)
+        (y * torch.arange(3.0)).sum().backward()
+        return [target_transform(3), torch.zeros(3).scatter_add(0, torch.tensor(2), torch.tensor(4.0)),
+                torch.zeros(3).gather(0, torch.tensor(1)), y, x.grad, s.grad]
+    check(run)
+
+
+def test_retains_grad_and_the_create_graph_backward_warning():
+    def run(torch):
+        q = torch.zeros(2, requires_grad=True)
+        r = q + 1
+        before = r.retains_grad
+        r.retain_grad()
+        z = torch.tensor(1.0, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            z.exp().backward(create_graph=True)
+            torch.autograd.grad(z.exp(), z, create_graph=True)
+        return [before, r.retains_grad, q.retains_grad, z.grad, z.grad.requires_grad,
+                [str(w.message)[:40] for w in caught]]
+    check(run)

@@ -262,6 +262,11 @@ class Tensor:
         self._grad_fn, self._requires_grad, self._output_nr = None, False, 0
         return self
 
+    @property
+    def retains_grad(self):
+        """Whether ``retain_grad()`` was called on this non-leaf (a leaf: False)."""
+        return bool(self._retains_grad) and self._grad_fn is not None
+
     def retain_grad(self):
         """Keep this non-leaf's gradient in ``.grad`` at backward (after its hooks ran)."""
         if not self._requires_grad:

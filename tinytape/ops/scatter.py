@@ -42,6 +42,7 @@ def _scatter_ids(input, dim, index, op):
         raise RuntimeError(f"{op}(): index {int(idx[bad][0])} is out of bounds for dimension {d} with size {n}")
     if not input.ndim:
         return idx.reshape(-1)
+    idx = idx.reshape(idx.shape or (1,))  # a 0-d index into a 1-d tensor: one position
     grid = list(np.indices(idx.shape))
     grid[d] = idx
     return np.ravel_multi_index(tuple(grid), input.shape).reshape(-1)
