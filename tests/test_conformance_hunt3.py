@@ -173,10 +173,10 @@ def test_var_and_std_without_degrees_of_freedom_give_inf_pytorchs_warning_and_gr
             warnings.simplefilter("always")
             out = [x.var(0, correction=2), x.std(1, correction=3), torch.var_mean(x, dim=0, correction=2),
                    torch.tensor(3.5).std(), x.var(correction=6)]
-        whole = torch.tensor([1.0, 2.0, 2.0], requires_grad=True)
-        v = whole.var(correction=3)
-        v.backward()
-        x.var(0, correction=3).sum().backward()
+            whole = torch.tensor([1.0, 2.0, 2.0], requires_grad=True)
+            v = whole.var(correction=3)
+            v.backward()
+            x.var(0, correction=3).sum().backward()
         return out + [v, whole.grad, x.grad, [str(w.message).split(" (Triggered")[0] for w in caught]]
     check(run)
 
@@ -399,6 +399,17 @@ def test_retains_grad_and_the_create_graph_backward_warning():
             warnings.simplefilter("always")
             z.exp().backward(create_graph=True)
             torch.autograd.grad(z.exp(), z, create_graph=True)
-        return [before, r.retains_grad, q.retains_grad, z.grad, z.grad.requires_grad,
+        return [before, r.retains_grad, q.retains_grad, z.grad.detach(), z.grad.requires_grad,
                 [str(w.message)[:40] for w in caught]]
+    check(run)
+
+
+def test_split_chunk_and_unbind_pieces_record_pytorchs_entries():
+    def run(torch):
+        x = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        outs = (list(x.split(2)) + list(x.chunk(2, 1)) + list(x.unbind(1)) + list(x.split([1, 3], 1))
+                + list(torch.unbind(x)) + list(torch.chunk(x, 3)))
+        names = [o.grad_fn.name() for o in outs]
+        sum((o * (i + 1)).sum() for i, o in enumerate(outs)).backward()
+        return [names, outs, x.grad]
     check(run)

@@ -161,7 +161,7 @@ def tensor_repr(t):
                                                                              _dtype.default_float):
         suffixes.append(f"dtype={dtype!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + array_str(arr, indent), suffixes, indent)

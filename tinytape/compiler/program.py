@@ -348,7 +348,7 @@ def _same_bits(a, b):
 def _spent_node(t):
     """For a returned tensor whose graph a backward already freed: the name of its
     grad_fn, so the replay's result prints and refuses a second backward as eager's."""
-    return t._grad_fn.name() if t._grad_fn is not None else None
+    return type(t._grad_fn).__name__ if t._grad_fn is not None else None
 
 
 def _views_known(arr, known):

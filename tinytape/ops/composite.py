@@ -53,9 +53,13 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                f"size at dimension {d}), but got split_sizes={sizes}")
+    from .indexing import SplitSlice, SplitWithSizesSlice, _normalize_index
+    piece = SplitSlice if type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral) \
+        else SplitWithSizesSlice
     chunks, start = [], 0
     for size in sizes:
-        chunks.append(tensor[(slice(None),) * d + (slice(start, start + size),)])
+        index, _ = _normalize_index((slice(None),) * d + (slice(start, start + size),), keep_tensors=True)
+        chunks.append(piece.apply(tensor, index))
         start += size
     return tuple(chunks)
 
@@ -202,7 +206,9 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, input.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input.shape[d]))
+    from .indexing import UnbindSelect, _normalize_index
+    return tuple(UnbindSelect.apply(input, _normalize_index((slice(None),) * d + (i,), keep_tensors=True)[0])
+                 for i in range(input.shape[d]))
 
 
 def index_select(input, dim, index):

@@ -183,6 +183,18 @@ class Select(Slice):
     grad_fn_name = "SelectBackward0"
 
 
+class SplitSlice(Slice):  # a piece of split/chunk: PyTorch records one SplitBackward0 for the pieces
+    grad_fn_name = "SplitBackward0"
+
+
+class SplitWithSizesSlice(Slice):  # a piece of split with listed sizes
+    grad_fn_name = "SplitWithSizesBackward0"
+
+
+class UnbindSelect(Select):  # a piece of unbind
+    grad_fn_name = "UnbindBackward0"
+
+
 class Unsqueeze(Slice):  # ``x[None]``, ``x[:, None]``: a new dim added last
     grad_fn_name = "UnsqueezeBackward0"
 
