@@ -191,9 +191,13 @@ def matmul(a, b):
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions of {list(a.shape)} and {list(b.shape)} "
                            "are not broadcastable") from None
-    # PyTorch's batched product: bmm, then a view to the result's shape (without the 1-d operands' dims)
-    shape = out.shape[:-2] + out.shape[-2 + squeeze_a:len(out.shape) - squeeze_b]
-    return UnsafeView.apply(out, shape, False)
+    # (PyTorch's batched product ends in a view of the bmm, UnsafeViewBackward0; here the bmm's
+    # own entry, which the compiler fuses, and a squeeze for a 1-d operand)
+    if squeeze_a:
+        out = out.squeeze(-2)
+    if squeeze_b:
+        out = out.squeeze(-1)
+    return out
 
 
 def _folds(a, b):
