@@ -413,3 +413,25 @@ def test_split_chunk_and_unbind_pieces_record_pytorchs_entries():
         sum((o * (i + 1)).sum() for i, o in enumerate(outs)).backward()
         return [names, outs, x.grad]
     check(run)
+
+
+@pytest.mark.gpu
+def test_the_cuda_path_agrees_with_the_cpu():
+    def run(device):
+        torch = tinytape
+        torch.manual_seed(0)
+        u = torch.tensor([1, 44, 200], dtype=torch.uint8, device=device)
+        w = torch.randn(6, 3).to(device).requires_grad_()
+        bag = torch.nn.functional.embedding_bag(torch.tensor([1, 2, 4, 5, 0], device=device), w,
+                                                torch.tensor([0, 2], device=device), mode="mean")
+        x = torch.randn(2, 3, 4).to(device).requires_grad_()
+        r = torch.nn.functional.rms_norm(x, (4,)) + torch.rot90(x, 1, (1, 2)).sum()
+        (bag.sum() + r.pow(2).sum()).backward()
+        refused = _outcome(lambda: torch.zeros(2, dtype=torch.uint8, device=device).fill_(300))
+        return [t.detach().cpu().numpy() if isinstance(t, tinytape.Tensor) else t
+                for t in (u * 300, u == 300, bag, r, w.grad, x.grad, refused)]
+    for a, b in zip(run("cuda"), run("cpu")):
+        if isinstance(b, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        else:
+            assert a == b
