@@ -36,16 +36,16 @@ def tape_of(t):
         objects.append(node)
     for node in nodes:
         inputs = []
-        for edge, meta in zip(node.next_edges, node.input_meta):
-            if meta is None:
+        for edge, dtype in zip(node.next_edges, node.input_dtypes):
+            if dtype is None:
                 continue  # a non-tensor argument (an exponent, an index)
             if edge is None:
                 inputs.append(None)
             else:
                 target, nr = edge
-                multi = isinstance(target, BackwardNode) and len(target.output_meta) > 1
+                multi = isinstance(target, BackwardNode) and len(target.output_shapes) > 1
                 inputs.append((number[target], nr) if multi else number[target])
-        shapes = tuple(list(m[0]) for m in node.output_meta if m is not None)
+        shapes = tuple(list(s) for s in node.output_shapes if s is not None)
         tape.append(TapeEntry(node.name(), None, inputs, (number[node],), shapes))
     return tape, objects
 

@@ -100,7 +100,7 @@ class _Walk:
     def _add_to_node(self, node, nr, g):
         buf = self.buffers.get(node)
         if buf is None:
-            buf = self.buffers[node] = [None] * len(node.output_meta)
+            buf = self.buffers[node] = [None] * len(node.output_shapes)
         buf[nr] = _add(buf[nr], g)
 
     def observe(self, node, buf):
@@ -113,7 +113,7 @@ class _Walk:
 
     def propagate(self, node, grads_out, grads_in):
         """Send each input gradient, conformed to its input's shape and dtype, along its edge."""
-        input_meta = node.input_meta
+        shapes, dtypes = node.input_shapes, node.input_dtypes
         buffers = self.buffers
         i = -1
         for edge in node.next_edges:  # grads_in has at least as many entries
@@ -124,7 +124,7 @@ class _Walk:
             if not isinstance(g, Tensor):
                 raise TypeError(f"function {node.name()} returned a gradient of type "
                                 f"{type(g).__name__} at index {i}; expected a Tensor or None")
-            shape, np_dtype = input_meta[i]
+            shape, np_dtype = shapes[i], dtypes[i]
             conformed = g if g._data.shape == shape else _sum_to(g, shape, node, i)
             dtype = conformed._data.dtype
             if dtype is not np_dtype and dtype != np_dtype:
@@ -133,7 +133,7 @@ class _Walk:
             if isinstance(target, BackwardNode):
                 buf = buffers.get(target)  # _add_to_node, inline: once per edge of the walk
                 if buf is None:
-                    buf = buffers[target] = [None] * len(target.output_meta)
+                    buf = buffers[target] = [None] * len(target.output_shapes)
                 old = buf[nr]
                 buf[nr] = conformed if old is None else _sum(old, conformed)
                 continue
@@ -216,7 +216,8 @@ def _call_backward(node, buf):
     """The entry's backward on its output gradients (zeros for outputs nothing reached)."""
     grads_out = buf
     if (buf[0] is None if len(buf) == 1 else _count(None, buf)):
-        grads_out = [g if g is not None else _zeros(meta, node.device) for g, meta in zip(buf, node.output_meta)]
+        grads_out = [g if g is not None else _zeros(shape, dtype, node.device)
+                     for g, shape, dtype in zip(buf, node.output_shapes, node.output_dtypes)]
     grads_in = node._function.backward(node, *grads_out)
     if not isinstance(grads_in, tuple):
         grads_in = (grads_in,)
@@ -267,8 +268,7 @@ def _sum(a, b):
     return a._new(a._backend.binary(ADD, data, b._data))
 
 
-def _zeros(meta, device):
-    shape, np_dtype = meta
+def _zeros(shape, np_dtype, device):
     from .._creation import zeros
     return zeros(shape, dtype=from_numpy_dtype(np_dtype), device=device)
 

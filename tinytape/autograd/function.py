@@ -30,6 +30,12 @@ class BackwardNode:
 
     ``next_edges[i]`` is where the gradient of input ``i`` goes: ``(node, output_nr)`` for
     a recorded tensor, ``(leaf_tensor, 0)`` for a leaf that requires grad, or None.
+    ``input_shapes[i]``/``input_dtypes[i]`` are input ``i``'s shape and numpy dtype (None
+    for a non-tensor), ``output_shapes``/``output_dtypes`` the outputs'; a recorded input's
+    are its producer's own tuples, as PyTorch keeps them once on the producer.  Flat tuples,
+    not one ``(shape, dtype)`` pair per tensor: the garbage collector untracks a tuple of
+    untracked objects once it has untracked what it holds, one level per collection, and a
+    tuple of pairs outlives two collections, promoted with every entry alive meanwhile.
     """
 
     _function = None  # the Function class this node belongs to (set per subclass)
@@ -79,8 +85,8 @@ class BackwardNode:
         integer and bool inputs (class indices, masks) are not differentiable and not listed."""
         numbers = getattr(self._function, "number_inputs", ())  # a scalar overload's number: not an input
         return tuple((None, 0) if e is None else (e if isinstance(e[0], BackwardNode) else (_accumulator(e[0]), 0))
-                     for i, (e, meta) in enumerate(zip(self.next_edges, self.input_meta))
-                     if meta is not None and (meta[1].kind in "fc" or meta[1].name == "bfloat16")  # ml_dtypes' kind is "V"
+                     for i, (e, dtype) in enumerate(zip(self.next_edges, self.input_dtypes))
+                     if dtype is not None and (dtype.kind in "fc" or dtype.name == "bfloat16")  # ml_dtypes' kind is "V"
                      and i not in numbers)
 
     def __getattr__(self, name):
@@ -261,32 +267,45 @@ def _record(node, args, outputs):
     if len(args) == 2:  # most ops: the two operands' edges and metadata without building lists
         a, b = args
         if isinstance(a, Tensor):
-            data = a._data
-            meta_a = (data.shape, data.dtype)
-            edge_a = ((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0)) if a._requires_grad else None
+            producer = a._grad_fn
+            if producer is not None:  # a recorded tensor: its producer's record of its shape
+                nr = a._output_nr
+                edge_a, shape_a, dtype_a = (producer, nr), producer.output_shapes[nr], producer.output_dtypes[nr]
+            else:
+                data = a._data
+                edge_a, shape_a, dtype_a = ((a, 0) if a._requires_grad else None), data.shape, data.dtype
         else:
-            meta_a = edge_a = None
+            edge_a = shape_a = dtype_a = None
         if isinstance(b, Tensor):
-            data = b._data
-            meta_b = (data.shape, data.dtype)
-            edge_b = ((b._grad_fn, b._output_nr) if b._grad_fn is not None else (b, 0)) if b._requires_grad else None
+            producer = b._grad_fn
+            if producer is not None:
+                nr = b._output_nr
+                edge_b, shape_b, dtype_b = (producer, nr), producer.output_shapes[nr], producer.output_dtypes[nr]
+            else:
+                data = b._data
+                edge_b, shape_b, dtype_b = ((b, 0) if b._requires_grad else None), data.shape, data.dtype
         else:
-            meta_b = edge_b = None
-        node.next_edges, node.input_meta = (edge_a, edge_b), (meta_a, meta_b)
+            edge_b = shape_b = dtype_b = None
+        node.next_edges, node.input_shapes, node.input_dtypes = (edge_a, edge_b), (shape_a, shape_b), (dtype_a, dtype_b)
     else:
-        edges, meta = [], []
+        edges, shapes, dtypes = [], [], []
         for a in args:
             if isinstance(a, Tensor):
-                data = a._data
-                meta.append((data.shape, data.dtype))
-                if a._requires_grad:
-                    edges.append((a._grad_fn, a._output_nr) if a._grad_fn is not None else (a, 0))
+                producer = a._grad_fn
+                if producer is not None:
+                    nr = a._output_nr
+                    edges.append((producer, nr))
+                    shapes.append(producer.output_shapes[nr])
+                    dtypes.append(producer.output_dtypes[nr])
                 else:
-                    edges.append(None)
+                    edges.append((a, 0) if a._requires_grad else None)
+                    shapes.append(a._data.shape)
+                    dtypes.append(a._data.dtype)
             else:
-                meta.append(None)
                 edges.append(None)
-        node.next_edges, node.input_meta = tuple(edges), tuple(meta)
+                shapes.append(None)
+                dtypes.append(None)
+        node.next_edges, node.input_shapes, node.input_dtypes = tuple(edges), tuple(shapes), tuple(dtypes)
     if type(outputs) is Tensor and not node._non_differentiable:  # one output: most ops
         out = outputs
         for a in args:
@@ -295,7 +314,7 @@ def _record(node, args, outputs):
                 break
         out._grad_fn, out._output_nr, out._requires_grad = node, 0, True
         data = out._data
-        node.output_meta = ((data.shape, data.dtype),)
+        node.output_shapes, node.output_dtypes = (data.shape,), (data.dtype,)
         node.device = out._backend.device
         wired = (out,)
     else:
@@ -323,20 +342,22 @@ def _record(node, args, outputs):
 def _wire_outputs(node, args, outputs):
     """``grad_fn`` on each differentiable output of ``outputs`` (a tensor, or a tuple)."""
     outs = (outputs,) if type(outputs) is not tuple else outputs
-    wired, out_meta, device = [], [], None
+    wired, shapes, dtypes, device = [], [], [], None
     for i, out in enumerate(outs):
         if isinstance(out, Tensor):
             if not (node._non_differentiable and _among(out, node._non_differentiable)):
                 if _among(out, args):
                     out = out._alias()  # forward returned an input: the output is a new tensor
                 out._grad_fn, out._output_nr, out._requires_grad = node, i, True
-            out_meta.append((out._data.shape, out._data.dtype))
+            shapes.append(out._data.shape)
+            dtypes.append(out._data.dtype)
             if device is None:
                 device = out._backend.device
         else:
-            out_meta.append(None)
+            shapes.append(None)
+            dtypes.append(None)
         wired.append(out)
-    node.output_meta = tuple(out_meta)
+    node.output_shapes, node.output_dtypes = tuple(shapes), tuple(dtypes)
     node.device = device
     return wired
 
