@@ -10,6 +10,7 @@ import functools
 import math
 import numbers
 import warnings
+from operator import itemgetter
 
 import numpy as np
 
@@ -163,9 +164,9 @@ class Slice(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.in_shape, ctx.index = x.shape, index
+        ctx.in_shape, ctx.index = x._data.shape, index  # a plain tuple: no Size object kept on the tape
         try:
-            return _view_of(x, x._backend.index(x._data, index), lambda a: a[index])
+            return _view_of(x, x._backend.index(x._data, index), itemgetter(index))  # replay: a[index]
         except IndexError as e:
             raise IndexError(_torch_message(e, False, x.shape, index)) from None
 
@@ -204,7 +205,7 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         if any(isinstance(i, Tensor) for i in index):
             ctx.ids = _tensor_positions(x, index)
         else:
@@ -234,6 +235,13 @@ def getitem(x, index):
             last = i
             break
     return (Select if isinstance(last, int) else Unsqueeze if last is None else Slice).apply(x, idx)
+
+
+def narrow_view(x, dim, start, stop, piece=Slice):
+    """``x[:, ..., start:stop]`` along ``dim`` (``0 <= start <= stop``): the Slice view
+    ``getitem`` records for that index (``piece``: the Slice class to record, split's), without
+    reading the index again (``split``'s pieces)."""
+    return piece.apply(x, (_FULL,) * dim + (slice(start, stop), Ellipsis))
 
 
 class CopySlices(Function):

@@ -48,7 +48,7 @@ class TakeFlat(Function):
     @staticmethod
     def forward(ctx, x, ids):
         check_flat_ids(ids, x.numel(), None, "gather")
-        ctx.ids, ctx.in_shape = ids, x.shape
+        ctx.ids, ctx.in_shape = ids, x._data.shape
         return x._new(x._backend.gather(x._data, ids))
 
     @staticmethod
@@ -142,7 +142,7 @@ class View(Function):
 
     @staticmethod
     def forward(ctx, x, shape, must_view):
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         try:
             data = x._backend.view(x._data, shape)
         except ValueError:
@@ -185,7 +185,7 @@ class Unsqueeze(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         return _view_of(x, x._backend.expand_dims(x._data, dim), lambda a: np.expand_dims(a, dim))
 
     @staticmethod
@@ -198,7 +198,7 @@ class Squeeze(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         return _view_of(x, x._backend.squeeze(x._data, dims), lambda a: np.squeeze(a, dims) if dims else a)
 
     @staticmethod
