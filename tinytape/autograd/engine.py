@@ -67,9 +67,9 @@ def _reachable(roots):
             continue
         seen.add(node)
         order.append(node)
-        for edge in node.next_edges:
-            if edge is not None and isinstance(edge[0], BackwardNode) and edge[0] not in seen:
-                stack.append(edge[0])
+        for target in node.next_nodes:
+            if target is not None and isinstance(target, BackwardNode) and target not in seen:
+                stack.append(target)
     order.sort(key=_SEQ, reverse=True)
     return order
 
@@ -116,10 +116,10 @@ class _Walk:
         shapes, dtypes = node.input_shapes, node.input_dtypes
         buffers = self.buffers
         i = -1
-        for edge in node.next_edges:  # grads_in has at least as many entries
+        for target in node.next_nodes:  # grads_in has at least as many entries
             i += 1
             g = grads_in[i]
-            if edge is None or g is None:
+            if target is None or g is None:
                 continue
             if not isinstance(g, Tensor):
                 raise TypeError(f"function {node.name()} returned a gradient of type "
@@ -129,11 +129,11 @@ class _Walk:
             dtype = conformed._data.dtype
             if dtype is not np_dtype and dtype != np_dtype:
                 conformed = conformed.to(from_numpy_dtype(np_dtype))
-            target, nr = edge
             if isinstance(target, BackwardNode):
                 buf = buffers.get(target)  # _add_to_node, inline: once per edge of the walk
                 if buf is None:
                     buf = buffers[target] = [None] * len(target.output_shapes)
+                nr = node.next_nrs[i]
                 old = buf[nr]
                 buf[nr] = conformed if old is None else _sum(old, conformed)
                 continue
@@ -221,7 +221,7 @@ def _call_backward(node, buf):
     grads_in = node._function.backward(node, *grads_out)
     if not isinstance(grads_in, tuple):
         grads_in = (grads_in,)
-    edges = node.next_edges
+    edges = node.next_nodes
     if len(grads_in) != len(edges) and (
             len(grads_in) < len(edges) or any(g is not None for g in grads_in[len(edges):])):
         raise RuntimeError(

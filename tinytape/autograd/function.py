@@ -28,8 +28,10 @@ FREED_GRAPH = (
 class BackwardNode:
     """A tape entry ``v_seq = op(inputs...)``: what backward needs to run this op in reverse.
 
-    ``next_edges[i]`` is where the gradient of input ``i`` goes: ``(node, output_nr)`` for
-    a recorded tensor, ``(leaf_tensor, 0)`` for a leaf that requires grad, or None.
+    The gradient of input ``i`` goes to output ``next_nrs[i]`` of ``next_nodes[i]``: the
+    node that recorded the input, the input itself for a leaf that requires grad (output 0),
+    or None (``next_edges`` pairs them as PyTorch's edges).  Two flat tuples, not a pair per
+    input: a tuple of ints the garbage collector untracks, no pair kept per edge.
     ``input_shapes[i]``/``input_dtypes[i]`` are input ``i``'s shape and numpy dtype (None
     for a non-tensor), ``output_shapes``/``output_dtypes`` the outputs'; a recorded input's
     are its producer's own tuples, as PyTorch keeps them once on the producer.  Flat tuples,
@@ -79,13 +81,19 @@ class BackwardNode:
         return _NAMESPACED.get(name, name)
 
     @property
+    def next_edges(self):
+        """``(node, output_nr)`` per input (``(leaf, 0)`` for a leaf), or None."""
+        return tuple(None if target is None else (target, nr) for target, nr in zip(self.next_nodes, self.next_nrs))
+
+    @property
     def next_functions(self):
         """``(node, output_nr)`` per tensor input, in operand order; a leaf's node is its
         ``AccumulateGrad`` (``.variable`` is the leaf), an input not requiring grad ``(None, 0)``;
         integer and bool inputs (class indices, masks) are not differentiable and not listed."""
         numbers = getattr(self._function, "number_inputs", ())  # a scalar overload's number: not an input
-        return tuple((None, 0) if e is None else (e if isinstance(e[0], BackwardNode) else (_accumulator(e[0]), 0))
-                     for i, (e, dtype) in enumerate(zip(self.next_edges, self.input_dtypes))
+        return tuple((None, 0) if target is None else ((target, nr) if isinstance(target, BackwardNode)
+                                                       else (_accumulator(target), 0))
+                     for i, (target, nr, dtype) in enumerate(zip(self.next_nodes, self.next_nrs, self.input_dtypes))
                      if dtype is not None and (dtype.kind in "fc" or dtype.name == "bfloat16")  # ml_dtypes' kind is "V"
                      and i not in numbers)
 
@@ -267,45 +275,52 @@ def _record(node, args, outputs):
     if len(args) == 2:  # most ops: the two operands' edges and metadata without building lists
         a, b = args
         if isinstance(a, Tensor):
-            producer = a._grad_fn
-            if producer is not None:  # a recorded tensor: its producer's record of its shape
-                nr = a._output_nr
-                edge_a, shape_a, dtype_a = (producer, nr), producer.output_shapes[nr], producer.output_dtypes[nr]
+            target_a = a._grad_fn
+            if target_a is not None:  # a recorded tensor: its producer's record of its shape
+                nr_a = a._output_nr
+                shape_a, dtype_a = target_a.output_shapes[nr_a], target_a.output_dtypes[nr_a]
             else:
                 data = a._data
-                edge_a, shape_a, dtype_a = ((a, 0) if a._requires_grad else None), data.shape, data.dtype
+                target_a, nr_a, shape_a, dtype_a = (a if a._requires_grad else None), 0, data.shape, data.dtype
         else:
-            edge_a = shape_a = dtype_a = None
+            target_a = shape_a = dtype_a = None
+            nr_a = 0
         if isinstance(b, Tensor):
-            producer = b._grad_fn
-            if producer is not None:
-                nr = b._output_nr
-                edge_b, shape_b, dtype_b = (producer, nr), producer.output_shapes[nr], producer.output_dtypes[nr]
+            target_b = b._grad_fn
+            if target_b is not None:
+                nr_b = b._output_nr
+                shape_b, dtype_b = target_b.output_shapes[nr_b], target_b.output_dtypes[nr_b]
             else:
                 data = b._data
-                edge_b, shape_b, dtype_b = ((b, 0) if b._requires_grad else None), data.shape, data.dtype
+                target_b, nr_b, shape_b, dtype_b = (b if b._requires_grad else None), 0, data.shape, data.dtype
         else:
-            edge_b = shape_b = dtype_b = None
-        node.next_edges, node.input_shapes, node.input_dtypes = (edge_a, edge_b), (shape_a, shape_b), (dtype_a, dtype_b)
+            target_b = shape_b = dtype_b = None
+            nr_b = 0
+        node.next_nodes, node.next_nrs = (target_a, target_b), (nr_a, nr_b)
+        node.input_shapes, node.input_dtypes = (shape_a, shape_b), (dtype_a, dtype_b)
     else:
-        edges, shapes, dtypes = [], [], []
+        targets, nrs, shapes, dtypes = [], [], [], []
         for a in args:
             if isinstance(a, Tensor):
                 producer = a._grad_fn
                 if producer is not None:
                     nr = a._output_nr
-                    edges.append((producer, nr))
+                    targets.append(producer)
+                    nrs.append(nr)
                     shapes.append(producer.output_shapes[nr])
                     dtypes.append(producer.output_dtypes[nr])
                 else:
-                    edges.append((a, 0) if a._requires_grad else None)
+                    targets.append(a if a._requires_grad else None)
+                    nrs.append(0)
                     shapes.append(a._data.shape)
                     dtypes.append(a._data.dtype)
             else:
-                edges.append(None)
+                targets.append(None)
+                nrs.append(0)
                 shapes.append(None)
                 dtypes.append(None)
-        node.next_edges, node.input_shapes, node.input_dtypes = tuple(edges), tuple(shapes), tuple(dtypes)
+        node.next_nodes, node.next_nrs = tuple(targets), tuple(nrs)
+        node.input_shapes, node.input_dtypes = tuple(shapes), tuple(dtypes)
     if type(outputs) is Tensor and not node._non_differentiable:  # one output: most ops
         out = outputs
         for a in args:

@@ -219,7 +219,7 @@ def _live_graph(result):
                 continue
             seen.add(id(n))
             spent = n._released
-            stack.extend(e[0] for e in n.next_edges if e is not None and hasattr(e[0], "next_edges"))
+            stack.extend(t for t in n.next_nodes if t is not None and hasattr(t, "next_nodes"))
         if not spent:
             return node.name()
     return None

@@ -38,7 +38,7 @@ def _spent(name, data, backend):
     if cls is None:
         cls = _spent_classes[name] = type(name, (BackwardNode,), {"_function": _Spent, "_released": True})
     node = cls()
-    node.next_edges, node.input_shapes, node.input_dtypes, node.seq = (), (), (), _seq()
+    node.next_nodes, node.next_nrs, node.input_shapes, node.input_dtypes, node.seq = (), (), (), (), _seq()
     node.output_shapes, node.output_dtypes, node.device = (data.shape,), (data.dtype,), backend.device
     return Tensor._make(data, True, node, 0, None, backend)
 
