@@ -345,6 +345,8 @@ def _record(node, args, outputs):
                 saved.append((None, t._data, t._backend, t._version_counter, t._version_counter[0], 0, _FIRST_OUTPUT))
             elif args and t is args[0]:
                 saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _FIRST_INPUT))
+            elif len(args) > 1 and t is args[1]:
+                saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _SECOND_INPUT))
             else:
                 saved.append(_saved(t, args, wired))
         node._saved = saved
@@ -389,14 +391,20 @@ def _saved(t, args, outputs):
     """A saved tensor that is not the first output or operand: its role found by identity."""
     for i, o in enumerate(outputs):
         if o is t:
-            return (None, t._data, t._backend, t._version_counter, t._version_counter[0], i, ("output", i))
+            return (None, t._data, t._backend, t._version_counter, t._version_counter[0], i, _role("output", i))
     for i, a in enumerate(args):
         if a is t:
-            return (t, None, None, t._version_counter, t._version_counter[0], None, ("input", i))
+            return (t, None, None, t._version_counter, t._version_counter[0], None, _role("input", i))
     return (t, None, None, t._version_counter, t._version_counter[0], None, None)
 
 
-_FIRST_INPUT, _FIRST_OUTPUT = ("input", 0), ("output", 0)
+_FIRST_INPUT, _SECOND_INPUT, _FIRST_OUTPUT = ("input", 0), ("input", 1), ("output", 0)
+_ROLES = {(kind, i): (kind, i) for kind in ("input", "output") for i in range(8)}
+
+
+def _role(kind, i):
+    """``(kind, i)``, one shared tuple for the first few (not one per saved tensor)."""
+    return _ROLES.get((kind, i)) or (kind, i)
 
 
 _SAVED_ROLES = {"_saved_self": ("input", 0), "_saved_input": ("input", 0), "_saved_other": ("input", 1),

@@ -14,6 +14,7 @@ from . import table
 # The derivatives a training step runs most, as the kernels their formulas in the table run,
 # in the same order, called directly where ``ew.kernels_serve`` (nothing recorded, float32 or
 # float64 operands of one dtype): each returns the gradient(s), or None to take the formula.
+# A binary op's take the saved ``a`` and ``b`` (None where not saved).
 # The formula's ops would add 3-4 us each on small tensors (checks, apply, context).
 
 def _tanh_kernels(out, g):
@@ -41,9 +42,8 @@ def _sigmoid_kernels(out, g):
     return g._new(backend.binary(MUL, backend.binary(MUL, g._data, rest), data))
 
 
-def _mul_kernels(values, wants_a, wants_b, g):
+def _mul_kernels(a, b, wants_a, wants_b, g):
     """``g * b`` and ``g * a``."""
-    a, b = values.get("a"), values.get("b")
     if (wants_a and not ew.kernels_serve(g, b)) or (wants_b and not ew.kernels_serve(g, a)):
         return None
     backend = g._backend
@@ -51,14 +51,14 @@ def _mul_kernels(values, wants_a, wants_b, g):
             g._new(backend.binary(MUL, g._data, a._data)) if wants_b else None)
 
 
-def _sub_kernels(values, wants_a, wants_b, g):
+def _sub_kernels(a, b, wants_a, wants_b, g):
     """``g`` and ``-g``."""
     if wants_b and not ew.kernels_serve(g, g):
         return None
     return (g if wants_a else None), (g._new(g._backend.unary(NEG, g._data)) if wants_b else None)
 
 
-def _add_kernels(values, wants_a, wants_b, g):
+def _add_kernels(a, b, wants_a, wants_b, g):
     """``g`` and ``g``: no kernel at all (the formula's own answer, with or without a graph)."""
     return (g if wants_a else None), (g if wants_b else None)
 
@@ -96,6 +96,7 @@ def _unary_function(op):
 
 _SAVE_NOTHING = (False, False, False)
 _NO_VALUES = {}  # read only
+_NOTHING_SAVED = (None, None, None)
 
 
 def _binary_function(op):
@@ -120,13 +121,14 @@ def _binary_function(op):
         return out
 
     def backward(ctx, g):
-        saved = ctx.saved_tensors
-        values = dict(zip(("a", "b", "out"), saved)) if saved else _NO_VALUES
+        saved = ctx.saved_tensors  # (a, b, out), each None where not saved; () when none was
         wants_a, wants_b = ctx.needs_input_grad
         if kernels is not None:
-            grads = kernels(values, wants_a, wants_b, g)
+            a, b, _ = saved or _NOTHING_SAVED
+            grads = kernels(a, b, wants_a, wants_b, g)
             if grads is not None:
                 return grads
+        values = dict(zip(("a", "b", "out"), saved)) if saved else _NO_VALUES
         return (grad_a(*(values[name] for name in needs_a), g=g) if wants_a and grad_a else None,
                 grad_b(*(values[name] for name in needs_b), g=g) if wants_b and grad_b else None)
 
