@@ -71,12 +71,17 @@ def _unary_function(op):
     """The Function class of a unary op of the table: the kernel forward, the declared
     derivative backward, saving what the derivative's parameters name."""
     kernels = _KERNEL_DERIVATIVES.get(op.name)
+    assert op.saves in ((), ("x",), ("out",)), op.saves  # a unary derivative reads x, out or nothing
+    saves_x, saves_out = op.saves == ("x",), op.saves == ("out",)
+    code, differentiable = op.code, op.derivative is not None
 
     def forward(ctx, x):
-        out = ew._unary(x, op.code)
-        saved = {"x": x, "out": out}
-        ctx.save_for_backward(*(saved[name] for name in op.saves))
-        if op.derivative is None:
+        out = ew._unary(x, code)
+        if saves_x:
+            ctx.save_for_backward(x)
+        elif saves_out:
+            ctx.save_for_backward(out)
+        if not differentiable:
             ctx.mark_non_differentiable(out)
         return out
 
