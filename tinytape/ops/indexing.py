@@ -241,7 +241,14 @@ def narrow_view(x, dim, start, stop, piece=Slice):
     """``x[:, ..., start:stop]`` along ``dim`` (``0 <= start <= stop``): the Slice view
     ``getitem`` records for that index (``piece``: the Slice class to record, split's), without
     reading the index again (``split``'s pieces)."""
-    return piece.apply(x, (_FULL,) * dim + (slice(start, stop), Ellipsis))
+    return piece.apply(x, _narrow_index(dim, start, stop))
+
+
+@functools.lru_cache(maxsize=1024)
+def _narrow_index(dim, start, stop):
+    """One index tuple per cut, shared by every step that makes it (a recurrent step's
+    chunks: no new tuple and slice kept on the tape per piece)."""
+    return (_FULL,) * dim + (slice(start, stop), Ellipsis)
 
 
 class CopySlices(Function):
