@@ -3,9 +3,8 @@
 (the ops are ``ops/volumetric.py``'s)."""
 from ..ops import volumetric as V
 from .conv import _ConvNd
-from .module import Module
 from .normalization import _BatchNorm
-from .pooling import AdaptiveAvgPool1d, _MaxPoolNd
+from .pooling import AdaptiveAvgPool1d, AvgPool2d, _MaxPoolNd
 
 
 class Conv3d(_ConvNd):
@@ -19,21 +18,8 @@ class MaxPool3d(_MaxPoolNd):
     _pool = staticmethod(V.max_pool3d)
 
 
-class AvgPool3d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, input):
-        return V.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+class AvgPool3d(AvgPool2d):
+    _pool = staticmethod(V.avg_pool3d)
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool1d):
