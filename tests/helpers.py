@@ -22,3 +22,40 @@ def check_grad(fn, *inputs, second_order=False, atol=1e-5, rtol=1e-3, eps=1e-6):
 def normalize(text):
     """Object addresses vary between runs: ``<AddBackward0 object at 0x...>``."""
     return re.sub(r" at 0x[0-9a-f]+>", " at 0x...>", text)
+
+
+def _grad_fn_name(t):
+    return type(t.grad_fn).__name__ if t.grad_fn is not None else None
+
+
+def assert_same(ours, theirs, path="result"):
+    """tinytape's answer equals PyTorch's recorded one (``pytorch_answers.Recorded``): tensors by
+    values (bit for bit), dtype, shape, grad_fn name and requires_grad; containers item by item;
+    strings with the package's name read as torch's; the rest by ==."""
+    from pytorch_answers import Recorded
+    if isinstance(theirs, Recorded):
+        assert isinstance(ours, tt.Tensor), f"{path}: {type(ours).__name__} where PyTorch gives a tensor"
+        assert str(ours.dtype).split(".")[1] == theirs.dtype, f"{path}: dtype {ours.dtype} != {theirs.dtype}"
+        assert tuple(ours.shape) == theirs.shape, f"{path}: shape {tuple(ours.shape)} != {theirs.shape}"
+        assert _grad_fn_name(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn_name(ours)} != {theirs.grad_fn}"
+        assert ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
+        mine = ours.detach().float().numpy() if "bfloat16" in str(ours.dtype) else ours.detach().numpy()
+        np.testing.assert_array_equal(mine, theirs.numpy(), err_msg=path)
+    elif isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_same(a, b, f"{path}[{i}]")
+    elif isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{path}: keys {list(ours)} != {list(theirs)}"
+        for k in theirs:
+            assert_same(ours[k], theirs[k], f"{path}[{k!r}]")
+    elif isinstance(theirs, str):
+        assert isinstance(ours, str) and ours.replace("tinytape", "torch") == theirs, f"{path}: {ours!r} != {theirs!r}"
+    else:
+        assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
+
+
+def check_against_pytorch(fn):
+    """``fn(tinytape)`` equals PyTorch's recorded ``fn(torch)`` (``assert_same``)."""
+    from pytorch_answers import pytorch
+    assert_same(fn(tt), pytorch(fn))

@@ -6,38 +6,11 @@ import numpy as np
 import pytest
 
 import tinytape
-from pytorch_answers import Recorded, pytorch
+from helpers import _grad_fn_name as _grad_fn, assert_same, check_against_pytorch
+from pytorch_answers import pytorch
 
 
-def _grad_fn(t):
-    return type(t.grad_fn).__name__ if t.grad_fn is not None else None
-
-
-def assert_same(ours, theirs, path="result"):
-    """tinytape's answer equals PyTorch's recorded one: tensors by values (bit for bit), dtype,
-    shape, grad_fn name and requires_grad; containers item by item; the rest by ==."""
-    if isinstance(theirs, Recorded):
-        assert isinstance(ours, tinytape.Tensor), f"{path}: {type(ours).__name__} where PyTorch gives a tensor"
-        assert str(ours.dtype).split(".")[1] == theirs.dtype, f"{path}: dtype {ours.dtype} != {theirs.dtype}"
-        assert tuple(ours.shape) == theirs.shape, f"{path}: shape {tuple(ours.shape)} != {theirs.shape}"
-        assert _grad_fn(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn(ours)} != {theirs.grad_fn}"
-        assert ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
-        mine = ours.detach().float().numpy() if "bfloat16" in str(ours.dtype) else ours.detach().numpy()
-        np.testing.assert_array_equal(mine, theirs.numpy(), err_msg=path)
-    elif isinstance(theirs, (list, tuple)):
-        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert_same(a, b, f"{path}[{i}]")
-    elif isinstance(theirs, dict):
-        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{path}: keys {list(ours)} != {list(theirs)}"
-        for k in theirs:
-            assert_same(ours[k], theirs[k], f"{path}[{k!r}]")
-    else:
-        assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
-
-
-def check(fn):
-    assert_same(fn(tinytape), pytorch(fn))
+check = check_against_pytorch
 
 
 def _with_grad(f, data=((1.5, -2.0, 3.25), (0.5, 4.0, -1.0))):

@@ -11,35 +11,11 @@ import numpy as np
 import pytest
 
 import tinytape
+from helpers import _grad_fn_name as _grad_fn, assert_same, check_against_pytorch
 from pytorch_answers import Recorded, pytorch
 
 
-def _grad_fn(t):
-    return type(t.grad_fn).__name__ if t.grad_fn is not None else None
-
-
-def assert_same(ours, theirs, path="result"):
-    """tinytape's answer equals PyTorch's recorded one: tensors by values (bit for bit), dtype,
-    shape, grad_fn name and requires_grad; containers item by item; the rest by ==."""
-    if isinstance(theirs, Recorded):
-        assert isinstance(ours, tinytape.Tensor), f"{path}: {type(ours).__name__} where PyTorch gives a tensor"
-        assert str(ours.dtype).split(".")[1] == theirs.dtype, f"{path}: dtype {ours.dtype} != {theirs.dtype}"
-        assert tuple(ours.shape) == theirs.shape, f"{path}: shape {tuple(ours.shape)} != {theirs.shape}"
-        assert _grad_fn(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn(ours)} != {theirs.grad_fn}"
-        assert ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
-        np.testing.assert_array_equal(ours.detach().numpy(), theirs.numpy(), err_msg=path)
-    elif isinstance(theirs, (list, tuple)):
-        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert_same(a, b, f"{path}[{i}]")
-    elif isinstance(theirs, str):
-        assert isinstance(ours, str) and ours.replace("tinytape", "torch") == theirs, f"{path}: {ours!r} != {theirs!r}"
-    else:
-        assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
-
-
-def check(fn):
-    assert_same(fn(tinytape), pytorch(fn))
+check = check_against_pytorch
 
 
 def assert_close(ours, theirs, rtol=1e-5, atol=1e-6):
