@@ -13,7 +13,7 @@ from .continuous import Cauchy, Exponential, Uniform
 from .discrete import Categorical, _one_of, _ProbsOrLogits
 from .distribution import Distribution
 from .gamma import Gamma
-from .transformed import TransformedDistribution
+from .transformed import TransformedDistribution, _FoldedAtZero
 from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform, SigmoidTransform
 from .utils import broadcast_all, clamp_probs, euler_constant, lazy_property
 
@@ -74,7 +74,7 @@ class Gumbel(TransformedDistribution):
         return self.scale.log() + (1 + euler_constant)
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(_FoldedAtZero, TransformedDistribution):
     """|X| for X ~ Cauchy(0, ``scale``)."""
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
@@ -102,23 +102,6 @@ class HalfCauchy(TransformedDistribution):
     def variance(self):
         return self.base_dist.variance
 
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        value = torch.as_tensor(value, dtype=self.base_dist.scale.dtype, device=self.base_dist.scale.device)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return torch.where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)
 
 
 class Pareto(TransformedDistribution):
@@ -286,6 +269,22 @@ class NegativeBinomial(_ProbsOrLogits, Distribution):
         return log_unnormalized_prob - log_normalization
 
 
+class _RelaxedParameters:
+    """A relaxed distribution's temperature, logits and probs: its base distribution's."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
+
+
 class ExpRelaxedCategorical(Distribution):
     """The log of a RelaxedOneHotCategorical draw (Gumbel-softmax in log space)."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -335,7 +334,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParameters, TransformedDistribution):
     """The Concrete / Gumbel-softmax relaxation of OneHotCategorical at ``temperature``."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
@@ -347,18 +346,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
 
     def expand(self, batch_shape, _instance=None):
         return _expand_transformed(self, RelaxedOneHotCategorical, batch_shape, _instance)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
 
 
 class LogitRelaxedBernoulli(_ProbsOrLogits, Distribution):
@@ -397,7 +384,7 @@ class LogitRelaxedBernoulli(_ProbsOrLogits, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(_RelaxedParameters, TransformedDistribution):
     """The Concrete relaxation of Bernoulli at ``temperature`` (values in (0, 1))."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -409,15 +396,3 @@ class RelaxedBernoulli(TransformedDistribution):
 
     def expand(self, batch_shape, _instance=None):
         return _expand_transformed(self, RelaxedBernoulli, batch_shape, _instance)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
