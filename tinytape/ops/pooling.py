@@ -26,9 +26,9 @@ def _pool_size(size, k, s, pad, d, ceil_mode):
     return out
 
 
-def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op):
-    """(geometry of the one-channel images, output shape) of a pooling of ``input``."""
-    _check_input(input, spatial, op)
+def window_arguments(kernel_size, stride, padding, dilation, spatial, op):
+    """A pooling's (kernel, stride, padding, dilation) as ``spatial``-tuples (stride defaulting
+    to the kernel), each size checked positive as PyTorch checks them."""
     kernel = _tuple(kernel_size, spatial, "kernel_size", op)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not len(stride)) \
         else _tuple(stride, spatial, "stride", op)
@@ -39,6 +39,13 @@ def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_
         raise RuntimeError(f"{op}: stride must be greater than zero, but got stride={list(stride)}")
     if min(dil) <= 0:
         raise RuntimeError(f"{op}: dilation must be greater than zero, but got dilation={list(dil)}")
+    return kernel, stride, pad, dil
+
+
+def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """(geometry of the one-channel images, output shape) of a pooling of ``input``."""
+    _check_input(input, spatial, op)
+    kernel, stride, pad, dil = window_arguments(kernel_size, stride, padding, dilation, spatial, op)
     if min(pad) < 0 or any(p > k // 2 for p, k in zip(pad, kernel)):
         one = lambda v: v[0] if spatial == 1 else list(v)  # noqa: E731
         raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={one(pad)}, "

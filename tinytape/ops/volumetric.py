@@ -22,7 +22,7 @@ from . import reduction as red
 from . import shape as sh
 from .composite_entry import composite_op
 from .nn_ops import pad as _pad
-from .pooling import _bins, _pool_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .pooling import _bins, _pool_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d, window_arguments
 from .windows import _check_input, _check_tensor, _constant, _dtype_name, _tuple, conv2d
 
 
@@ -136,16 +136,7 @@ _POOL_RANK = "non-empty 4D or 5D (batch mode) tensor expected for input"
 def _depth_window(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     """The depth dimension's (kernel, stride, padding, dilation, output size, right padding),
     and the (H, W) pairs for the 2-d pooling."""
-    kernel = _tuple(kernel_size, 3, "kernel_size", op)
-    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not len(stride)) \
-        else _tuple(stride, 3, "stride", op)
-    pad, dil = _tuple(padding, 3, "padding", op), _tuple(dilation, 3, "dilation", op)
-    if min(kernel) <= 0:
-        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={list(kernel)}")
-    if min(stride) <= 0:
-        raise RuntimeError(f"{op}: stride must be greater than zero, but got stride={list(stride)}")
-    if min(dil) <= 0:
-        raise RuntimeError(f"{op}: dilation must be greater than zero, but got dilation={list(dil)}")
+    kernel, stride, pad, dil = window_arguments(kernel_size, stride, padding, dilation, 3, op)
     for p, k, d in zip(pad, kernel, dil):
         if p < 0 or p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
