@@ -34,6 +34,16 @@ class NllLoss(Function):
         n, c = logp.shape
         dtype = logp._data.dtype
         t = target._data
+        ctx.shape, ctx.reduction = logp.shape, reduction
+        if weight is None and reduction != "none" and ew.fuses(logp) and type(ignore_index) is int \
+                and -2 ** 63 <= ignore_index < 2 ** 63:  # the kernels below as one
+            fused = ew.cpu_fused.nll_forward(logp._data, t, ignore_index, reduction == "mean")
+            if fused is not None:
+                ctx.ids, neg_w, valid, total, denominator = fused
+                ctx.w, ctx.valid = logp._new(neg_w), logp._new(valid)
+                if denominator is not None:
+                    ctx.denominator = logp._new(denominator)
+                return logp._new(total)
         valid = backend.compare(NE, t, backend.scalar(ignore_index, t.dtype))
         safe_t = backend.where(valid, t, backend.scalar(0, t.dtype))
         rows, where = _class_plan(n, c)
@@ -44,7 +54,7 @@ class NllLoss(Function):
             w = backend.binary(MUL, w, backend.gather(weight._data, safe_t))
         neg_w = backend.binary(MUL, w, backend.scalar(-1, dtype))
         losses = backend.binary(MUL, backend.gather(logp._data, ids), neg_w)
-        ctx.ids, ctx.w, ctx.shape, ctx.reduction = ids, logp._new(neg_w), logp.shape, reduction
+        ctx.ids, ctx.w = ids, logp._new(neg_w)
         # rows whose target is ignore_index get no gradient at all, even when the mean's
         # denominator (the targets' total weight) is 0 and the loss is nan: PyTorch's kernel
         # only writes the other rows
@@ -63,6 +73,11 @@ class NllLoss(Function):
     def backward(ctx, g):
         if ew.kernels_serve(g, ctx.w):  # the kernels of the ops below, in their order, without the ops
             backend, grad = g._backend, g._data
+            if ew.fuses(g):
+                fused = ew.cpu_fused.nll_backward(grad, ctx.denominator._data if ctx.reduction == "mean" else None,
+                                                  ctx.w._data, ctx.valid._data, ctx.ids, ctx.shape)
+                if fused is not None:
+                    return g._new(fused), None, None, None, None
             if ctx.reduction == "mean":
                 grad = backend.binary(DIV, grad, ctx.denominator._data)
             grad = backend.binary(MUL, ctx.w._data, grad)

@@ -6,6 +6,9 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.tape import _local as _tape_local
+from ..backend.cpu import fused as cpu_fused  # noqa: F401  (the kernels ``fuses`` admits)
+from ..backend.cpu.backend import cpu as _cpu
 from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM, MUL, POW, RECIPROCAL, RSQRT, SQRT
 from . import dtype_rules, table
 
@@ -120,6 +123,13 @@ def kernels_serve(a, b):
         return False
     dtype = a._data.dtype
     return (dtype is _F32 or dtype is _F64) and b._data.dtype is dtype and a._backend is b._backend
+
+
+def fuses(t):
+    """Whether a formula on the CPU tensor ``t`` may run as one of ``cpu_fused``'s kernels
+    instead of its kernel sequence (the same bits): nothing records kernels — a trace or an
+    open ``Tape`` sees the sequence, which the compiler fuses with its neighbours."""
+    return t._backend is _cpu and not _tape_local.stack
 
 
 # ---------------------------------------------------------------- casts

@@ -22,6 +22,10 @@ def _tanh_kernels(out, g):
     float32, ``g * (1 - out * out)`` for float64."""
     if not ew.kernels_serve(g, out):
         return None
+    if ew.fuses(g):
+        fused = ew.cpu_fused.tanh_backward(g._data, out._data)
+        if fused is not None:
+            return g._new(fused)
     backend, data = out._backend, out._data
     if data.dtype is ew._F32:
         wide = backend.astype(data, ew._F64)
@@ -37,6 +41,10 @@ def _sigmoid_kernels(out, g):
     """``g * (1 - out) * out``, PyTorch's sigmoid_backward order."""
     if not ew.kernels_serve(g, out):
         return None
+    if ew.fuses(g):
+        fused = ew.cpu_fused.sigmoid_backward(g._data, out._data)
+        if fused is not None:
+            return g._new(fused)
     backend, data = out._backend, out._data
     rest = backend.binary(SUB, backend.scalar(1, data.dtype), data)
     return g._new(backend.binary(MUL, backend.binary(MUL, g._data, rest), data))

@@ -48,6 +48,12 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
             backend, grad = g._backend, g._data
+            if (ctx.dim == grad.ndim - 1 and grad.size and grad.flags.c_contiguous and out._data.flags.c_contiguous
+                    and ew.fuses(g)):  # (rows of contiguous arrays: the sum's order is the 2-D one's)
+                cols = grad.shape[-1]
+                fused = ew.cpu_fused.log_softmax_backward(grad.reshape(-1, cols), out._data.reshape(-1, cols))
+                if fused is not None:
+                    return g._new(fused.reshape(grad.shape)), None
             exp = backend.unary(EXP, out._data)
             total = backend.reduce(SUM, grad, (ctx.dim,), True)
             return g._new(backend.binary(SUB, grad, backend.binary(MUL, exp, total))), None
