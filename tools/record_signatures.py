@@ -1,4 +1,4 @@
-"""Write ``tinytape/_signature_table.py``: PyTorch's Python signatures (parameter names,
+"""Write ``tinytape/_signature_table.json``: PyTorch's Python signatures (parameter names,
 which are positional, which keyword-only) of every function and Tensor method that
 tinytape and PyTorch both have.
 
@@ -13,7 +13,7 @@ keyword, the factories take ``requires_grad``, and a ``.Scalar`` overload that a
 one covers is not bound to Python."""
 import ast
 import inspect
-import pprint
+import json
 import sys
 from pathlib import Path
 
@@ -187,15 +187,12 @@ def main():
             else:
                 print("no signature:", key, name, file=sys.stderr)
         tables[key] = table
-    text = ('"""PyTorch %s\'s Python signatures of the functions and Tensor methods tinytape has:\n'
-            "name -> (how PyTorch binds them: its argument parser or a Python function,\n"
-            "((positional names, keyword-only names, takes *args, how many positionals are required), ...)\n"
-            "one per overload).\n"
-            'Written by ``python tools/record_signatures.py``; do not edit by hand."""\n'
-            % torch.__version__.split("+")[0])
+    # one entry a line (``_signature_table.py`` reads it back into tuples)
+    parts = []
     for key, table in tables.items():
-        text += f"\n{key.upper()} = " + pprint.pformat(table, width=118, compact=True) + "\n"
-    (ROOT / "tinytape" / "_signature_table.py").write_text(text)
+        rows = ",\n".join(f"  {json.dumps(name)}: {json.dumps(entry)}" for name, entry in table.items())
+        parts.append(f'"{key.upper()}": {{\n{rows}\n}}')
+    (ROOT / "tinytape" / "_signature_table.json").write_text("{\n" + ",\n".join(parts) + "\n}\n")
     print({k: len(v) for k, v in tables.items()}, file=sys.stderr)
 
 

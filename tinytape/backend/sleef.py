@@ -388,11 +388,9 @@ def _silu_f64(x):
     return x / (1.0 + expd_u10(-x))
 
 
-exp = _by_type(_exp_f32, _exp_f64)
-log = _by_type(_log_f32, _log_f64)
-tanh = _by_type(_tanh_f32, _tanh_f64)
-sigmoid = _by_type(_sigmoid_f32, _sigmoid_f64)
-silu = _by_type(_silu_f32, _silu_f64)
+exp, log, tanh, sigmoid, silu = (_by_type(f32, f64) for f32, f64 in (
+    (_exp_f32, _exp_f64), (_log_f32, _log_f64), (_tanh_f32, _tanh_f64), (_sigmoid_f32, _sigmoid_f64),
+    (_silu_f32, _silu_f64)))
 
 
 _TWENTY_F = F32(20.0)

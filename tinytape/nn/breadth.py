@@ -11,6 +11,7 @@ import warnings
 from .. import _creation
 from ..ops import elementwise as ew
 from ..ops.composed import xlogy
+from ..ops.extras import hardshrink
 from . import functional as F
 from . import init
 from .dropout import Dropout
@@ -123,12 +124,6 @@ def glu(input, dim=-1):
         a, b = x.chunk(2, d)
         return ew.mul(a, b.sigmoid())
     return composite_op("GluBackward0", compute, input)
-
-
-def hardshrink(input, lambd=0.5):
-    from ..ops.composite_entry import composite_op
-    return composite_op("HardshrinkBackward0",
-                        lambda x: ew.where(ew.le(ew.abs(x), lambd), 0, x), input)
 
 
 def softshrink(input, lambd=0.5):

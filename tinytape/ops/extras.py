@@ -2,7 +2,6 @@
 ``promote_types``, ``can_cast``), ``rot90``, ``vander``, ``isin``, ``cov``/``corrcoef``,
 ``fill_diagonal_`` and ``is_nonzero``, each composed from recorded ops as PyTorch composes it
 (so its gradient follows), or one entry under PyTorch's name where PyTorch records one."""
-import math
 import warnings
 
 from .. import _creation, _dtype
@@ -181,9 +180,10 @@ def is_signed(self):
     return self.dtype.is_signed
 
 
-def hardshrink(self, lambd=0.5):
-    from ..nn import functional
-    return functional.hardshrink(self, lambd)
+def hardshrink(input, lambd=0.5):
+    """0 where ``|x| <= lambd``, else ``x`` (``F.hardshrink`` and the Tensor method)."""
+    from .composite_entry import composite_op
+    return composite_op("HardshrinkBackward0", lambda x: ew.where(ew.le(ew.abs(x), lambd), 0, x), input)
 
 
 FUNCTIONS = {"result_type": result_type, "promote_types": promote_types, "can_cast": can_cast, "rot90": rot90,

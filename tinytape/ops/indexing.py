@@ -1,6 +1,6 @@
 """Indexing: ``x[index]`` (basic indexing gives views; integer tensors, lists, ranges
-and masks gather), ``x[index] = value``, ``fill_``/``copy_``, and ``gather``,
-``scatter_add``, ``masked_fill``.
+and masks gather), ``x[index] = value``, ``fill_``/``copy_``, ``gather`` and
+``scatter_add`` (``masked_fill``: ``masking.py``).
 
 Every index is resolved to flat positions on the host and checked against the tensor's
 size before a kernel sees it (the kernels check nothing): a gather, scatter or setitem
@@ -355,7 +355,7 @@ def fill(x, value, op=Fill):
 
 
 
-# ---------------------------------------------------------------- gather / scatter_add / masked_fill
+# ---------------------------------------------------------------- gather / scatter_add (masked_fill: masking.py)
 
 
 class Gather(TakeFlat):
@@ -402,55 +402,7 @@ def scatter_add_(self, dim, index, src):
     return self._inplace("scatter_add_", scatter_add, dim, index, src)
 
 
-def masked_fill(input, mask, value):
-    """``input`` with ``value`` where ``mask`` (bool, broadcast to ``input``) is True."""
-    if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
-                               f"with {value.ndim} dimension(s).")
-        value = ew.to_dtype(value, input.dtype) if value.dtype is not input.dtype else value
-    try:
-        shape = np.broadcast_shapes(mask.shape, input.shape)
-    except ValueError:
-        shape = None
-    if shape != input.shape:
-        raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} can't be broadcast to "
-                           f"the input's shape {list(input.shape)}")
-    if not isinstance(value, Tensor):
-        return MaskedFill.apply(input, mask, Tensor._make(input._backend.scalar(value, input._data.dtype),
-                                                          backend=input._backend))
-    return MaskedFillTensor.apply(input, mask, value)
-
-
-class MaskedFill(Function):
-    """``input`` with ``value`` where ``mask``; the gradient is selected (0 under the mask,
-    whatever g holds there), as PyTorch's ``grad.masked_fill(mask, 0)``."""
-    grad_fn_name = "MaskedFillBackward0"
-
-    @staticmethod
-    def forward(ctx, input, mask, value):
-        ctx.save_for_backward(mask)
-        return input._new(input._backend.where(mask._data, value._data, input._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        grad_value = None
-        if ctx.needs_input_grad[2]:  # the sum of g under the mask
-            grad_value = ew.where(mask, g, 0.0).sum()
-        return (masked_fill(g, mask, 0.0) if ctx.needs_input_grad[0] else None), None, grad_value
-
-
-class MaskedFillTensor(MaskedFill):
-    grad_fn_name = "MaskedFillBackward1"
-
-
-def masked_fill_(self, mask, value):
-    return self._inplace("masked_fill_", masked_fill, mask, value)
-
+from .masking import masked_fill, masked_fill_  # noqa: E402  (on the indexing above)
 
 METHODS = {"gather": gather, "scatter_add": scatter_add, "scatter_add_": scatter_add_,
            "masked_fill": masked_fill, "masked_fill_": masked_fill_}

@@ -1,0 +1,92 @@
+"""A module's ``state_dict`` and ``load_state_dict`` (the ``StateDict`` base of ``Module``)."""
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+from .parameter import Parameter
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class StateDict:
+    """The parameters and persistent buffers of a module tree under dotted names."""
+
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Parameters then persistent buffers of each module, in pre-order, under dotted
+        names; detached tensors sharing the module's storage (``keep_vars=False``)."""
+        out = OrderedDict() if destination is None else destination
+        meta = out.__dict__.setdefault("_metadata", OrderedDict()) if destination is None else {}
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+            dot, meta[module_prefix] = (module_prefix + "." if module_prefix else ""), {"version": module._version}
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[dot + name] = p if keep_vars else p.detach()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers_set:
+                    out[dot + name] = b if keep_vars else b.detach()
+        return out
+
+    def _local_state(self):
+        """name -> (owning module, registry, key) for every entry ``state_dict`` would hold."""
+        entries = OrderedDict()
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
+            dot = module_prefix + "." if module_prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    entries[dot + name] = (module, "_parameters", name)
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers_set:
+                    entries[dot + name] = (module, "_buffers", name)
+        return entries
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy ``state_dict``'s tensors into the parameters and buffers (cast to their dtype and
+        device); ``strict``: every key must match.  Returns ``(missing_keys, unexpected_keys)``."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        entries = self._local_state()
+        meta = getattr(state_dict, "_metadata", {})  # a missing key a module fills in (its version < 2)
+        missing = [k for k, (m, _, name) in entries.items() if k not in state_dict and not (
+            name in getattr(m, "_filled_when_missing", ()) and meta.get(k.rpartition(".")[0], {}).get("version", 1) < 2)]
+        unexpected = [k for k in state_dict if k not in entries]
+        errors = []
+        updates = []
+        for key, (module, registry, name) in entries.items():
+            if key not in state_dict:
+                continue
+            value, current = state_dict[key], getattr(module, registry)[name]
+            if isinstance(value, Tensor) and hasattr(current, "materialize"):  # a lazy module's
+                current.materialize(value.shape)
+            if not isinstance(value, Tensor):
+                errors.append(f'While copying the parameter named "{key}", expected tinytape.Tensor or '
+                              f"Tensor-like object from checkpoint but received {type(value)}")
+            elif value.shape != current.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                              f"checkpoint, the shape in current model is {current.shape}.")
+            else:
+                updates.append((module, registry, name, current, value))
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        with no_grad():
+            for module, registry, name, current, value in updates:
+                if assign:
+                    if registry == "_parameters":
+                        value = Parameter(value, current.requires_grad)
+                    getattr(module, registry)[name] = value
+                else:
+                    current.copy_(value.detach().to(current.device, current.dtype))
+        return _IncompatibleKeys(missing, unexpected)
