@@ -370,8 +370,8 @@ class _Generator(MemoryRules):
     def _k_softmax(self, out, x, dim, log=False):
         x = self._buf(x)
         bx = self.buffers[x]
-        if dim not in (-1, len(bx.shape) - 1) or not bx.shape or bx.kind in ("view", "const") \
-                or not self.arrays[x].flags.c_contiguous:
+        if dim not in (-1, len(bx.shape) - 1) or not bx.shape or bx.kind == "const" or not self._plain(bx) \
+                or not self.arrays[x].flags.c_contiguous:  # (a reshape of a value: the scores of a batched product)
             raise NotFusable("softmax over a dimension other than the last")
         self._close()
         self._use(x)

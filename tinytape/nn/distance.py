@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..ops import elementwise as ew
+from ..ops.shape import broadcast
 from .module import Module
 
 
@@ -31,7 +32,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if not x1.dtype.is_floating_point:
         x1, x2 = ew._float_input(x1, "cosine_similarity"), ew._float_input(x2, "cosine_similarity")
     shape = np.broadcast_shapes(x1.shape, x2.shape)
-    x1, x2 = x1.expand(shape), x2.expand(shape)
+    x1, x2 = broadcast(x1, shape), broadcast(x2, shape)
     n1 = _ClampMinKeepGradient.apply(linalg.vector_norm(x1, 2, dim, keepdim=True), eps)
     n2 = _ClampMinKeepGradient.apply(linalg.vector_norm(x2, 2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)

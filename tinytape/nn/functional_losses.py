@@ -11,6 +11,7 @@ from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, SUB, SUM
 from ..ops import elementwise as ew
 from ..ops import table
+from ..ops.shape import broadcast
 from ..ops.softmax import _kernel_dtype_name
 
 
@@ -108,7 +109,7 @@ def _broadcast_target(input, target, op, stacklevel=4):
     except ValueError:
         raise RuntimeError(f"{op}: The size of input {list(input.shape)} and target {list(target.shape)} "
                            "must match or broadcast") from None
-    return input.expand(shape), target.expand(shape)
+    return broadcast(input, shape), broadcast(target, shape)
 
 
 def _check_reduction(reduction, op):

@@ -20,7 +20,7 @@ from ..autograd.function import Function
 from ..backend.opcodes import ADD
 from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
-from .shape import TakeFlat, _view_of, scatter_flat, take_flat
+from .shape import TakeFlat, _view_of, broadcast, scatter_flat, take_flat
 
 
 # ---------------------------------------------------------------- indexing
@@ -280,7 +280,7 @@ def _copy_slices(x, index, value):
     while value.ndim > ids.ndim and value.shape[0] == 1:
         value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
     try:
-        value = value.expand(ids.shape)
+        value = broadcast(value, ids.shape)
     except RuntimeError:
         raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to index "  # PyTorch's type
                            f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None

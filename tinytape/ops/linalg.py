@@ -1,15 +1,13 @@
 """Matrix products: mm, mv, dot, matmul (1-D, 2-D and batched with broadcasting)."""
+import math
+
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import dtype_rules
 from . import elementwise as ew
-from .shape import View
+from .shape import UnsafeView, broadcast
 from ..backend.opcodes import ADD, MUL, SUM
-
-
-class UnsafeView(View):
-    grad_fn_name = "UnsafeViewBackward0"
 
 
 def _check(a, b, op):
@@ -123,8 +121,11 @@ def _mm(a, b):
 
 def mv(m, v):
     _check(m, v, "mv")
-    if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
-        raise RuntimeError(f"mv: size mismatch, got input ({list(m.shape)}) and vec ({list(v.shape)})")
+    if m.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"mv: vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
+    if m.shape[1] != v.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
+                           f"vec ({v.shape[0]})")
     return Mv.apply(m, v)
 
 
@@ -143,7 +144,10 @@ def bmm(a, b):
     _check(a, b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got {list(a.shape)} and {list(b.shape)}")
-    return matmul(a, b)
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    return Bmm.apply(a, b)
 
 
 def matmul(a, b):
@@ -167,9 +171,7 @@ def matmul(a, b):
         return _mm(a.unsqueeze(0), b).squeeze(0)
     if a.ndim == 2 and b.ndim == 2:
         return _mm(a, b)
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
-    if _folds(a, b):
+    if _folds(a, b):  # (a size mismatch: the mm's, mv's or bmm's error, as PyTorch's)
         # PyTorch's fold of the larger operand's batch into rows: one mm (or mv), then a view
         transpose = b.ndim > a.ndim
         t1, t2 = (b.mT, a.t() if a.ndim == 2 else a) if transpose else (a, b)
@@ -179,25 +181,46 @@ def matmul(a, b):
             return UnsafeView.apply(mv(rows, t2), shape, False)
         out = UnsafeView.apply(_mm(rows, t2), shape, False)
         return out.mT.contiguous() if transpose else out
-    squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
-    if squeeze_a:
-        a = a.unsqueeze(0)
-    if squeeze_b:
-        b = b.unsqueeze(-1)
-    if a.shape[-1] != b.shape[-2]:
-        raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
-    try:
-        out = Bmm.apply(a, b)
-    except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of {list(a.shape)} and {list(b.shape)} "
-                           "are not broadcastable") from None
-    # (PyTorch's batched product ends in a view of the bmm, UnsafeViewBackward0; here the bmm's
-    # own entry, which the compiler fuses, and a squeeze for a 1-d operand)
-    if squeeze_a:
-        out = out.squeeze(-2)
-    if squeeze_b:
+    return _batched(a, b)
+
+
+def _batched(a, b):
+    """PyTorch's batched matmul: each operand expanded to the broadcast batch and viewed as
+    (batch, rows, cols), one bmm, the result viewed in the output's shape (UnsafeViewBackward0
+    over BmmBackward0); a 3-d operand of batch 1 that needs grad is squeezed to a matrix first."""
+    dim_a, dim_b = a.ndim, b.ndim
+    if dim_a == 3 and dim_b == 3 and a.shape[0] != b.shape[0]:
+        if a.shape[0] == 1 and a.requires_grad:
+            return matmul(a.squeeze(0), b)
+        if b.shape[0] == 1 and b.requires_grad:
+            return matmul(a, b.squeeze(0))
+    n, m1 = (a.shape[-2] if dim_a > 1 else 1), a.shape[-1]
+    m2, p = (b.shape[-2], b.shape[-1]) if dim_b > 1 else (b.shape[0], 1)
+    batch = _broadcast_batch(a.shape[:max(dim_a - 2, 0)], b.shape[:max(dim_b - 2, 0)])
+    count = math.prod(batch)
+    lhs = a.expand(batch + (n, m1)).reshape(count, n, m1)
+    if dim_b == 1:
+        rhs = b.expand(batch + (m2,)).reshape(count, m2).unsqueeze(2)
+    else:
+        rhs = b.expand(batch + (m2, p)).reshape(count, m2, p)
+    if m1 != m2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {m1}] "
+                           f"but got: [{count}, {m2}].")
+    out = Bmm.apply(lhs, rhs)
+    if dim_b == 1:
         out = out.squeeze(-1)
-    return out
+    return UnsafeView.apply(out, batch + ((n,) if dim_a > 1 else ()) + ((p,) if dim_b > 1 else ()), False)
+
+
+def _broadcast_batch(sa, sb):
+    """The broadcast of two batch shapes, with PyTorch's error (infer_size's) where they clash."""
+    ndim = max(len(sa), len(sb))
+    sa, sb = (1,) * (ndim - len(sa)) + tuple(sa), (1,) * (ndim - len(sb)) + tuple(sb)
+    for i, (da, db) in enumerate(zip(sa, sb)):
+        if da != db and da != 1 and db != 1:
+            raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                               f"non-singleton dimension {i}")
+    return tuple(db if da == 1 else da for da, db in zip(sa, sb))
 
 
 def _folds(a, b):
@@ -309,7 +332,7 @@ class Addbmm(_AddProduct):
     def product_grads(g, a, b, ctx):
         g = g.unsqueeze(0)
         return ((matmul(g, b.mT) if b is not None else None),
-                (matmul(a.mT, g.expand(a.shape[0], *g.shape[1:])) if a is not None else None))
+                (matmul(a.mT, broadcast(g, (a.shape[0],) + tuple(g.shape[1:]))) if a is not None else None))
 
 
 class _Saved:

@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..backend.opcodes import ABS, DIV, MAX, MIN, MUL, POW, SQRT, SUM, SUMSQ
 from . import dtype_rules
 from . import elementwise as ew
+from .shape import broadcast
 
 
 
@@ -95,7 +96,7 @@ def _expand_back(g, in_shape, dims, keepdim):
         return g._new(g._backend.broadcast_to(g._data, tuple(in_shape)))
     if not keepdim and g.ndim:  # a 0-d gradient (a full reduction) expands as it is
         g = g.reshape(_kept_shape(in_shape, dims))
-    return g.expand(in_shape)
+    return broadcast(g, in_shape)
 
 
 class Sum(Function):

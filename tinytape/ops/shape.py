@@ -13,7 +13,6 @@ from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend import for_device
-from . import elementwise as ew
 
 
 def _view_of(x, data, replay):
@@ -163,9 +162,20 @@ def view(x, shape):
     return View.apply(x, _resolve_shape(shape, x.numel(), "view"), True)
 
 
+class UnsafeView(View):
+    grad_fn_name = "UnsafeViewBackward0"
+
+
 def reshape(x, shape):
-    # a new tensor even for the same shape (a view, ViewBackward0), as in PyTorch
-    return View.apply(x, _resolve_shape(shape, x.numel(), "reshape"), False)
+    # a view even for the same shape (ViewBackward0); else a contiguous clone viewed, as PyTorch
+    shape = _resolve_shape(shape, x.numel(), "reshape")
+    data = x._data
+    if isinstance(data, np.ndarray) and not data.flags.c_contiguous:  # (CUDA arrays view contiguous ones only)
+        try:
+            data.reshape(shape, copy=False)
+        except ValueError:
+            return UnsafeView.apply(Clone.apply(x), shape, False)
+    return View.apply(x, shape, False)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -227,6 +237,8 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
+        if shape == x._data.shape:  # a plain (writable) view, as PyTorch's expand to the same sizes
+            return _view_of(x, x._backend.squeeze(x._data, ()), lambda a: a.view())
         return _view_of(x, x._backend.broadcast_to(x._data, shape), lambda a: np.broadcast_to(a, shape))
 
     @staticmethod
@@ -252,10 +264,13 @@ def expand(x, sizes):
                 f"The expanded size of the tensor ({s}) must match the existing size ({old}) at "
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}")
         shape.append(s)
-    shape = tuple(shape)
-    if shape == x.shape:
-        return x
-    return Expand.apply(x, shape)
+    return Expand.apply(x, tuple(shape))  # a new tensor (ExpandBackward0) even for the same sizes
+
+
+def broadcast(x, sizes):
+    """``x`` itself where it has ``sizes``, else ``expand``: broadcasting inside an op (as
+    PyTorch's ``broadcast_tensors``, which records nothing for a tensor of the shape)."""
+    return x if tuple(x.shape) == tuple(sizes) else expand(x, sizes)
 
 
 class Permute(Function):
@@ -355,85 +370,5 @@ def to_device(x, device):
     return ToDevice.apply(x, device)
 
 
-class Cat(Function):
-    grad_fn_name = "CatBackward0"
-
-    @staticmethod
-    def forward(ctx, dim, *tensors):
-        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
-        first = tensors[0]
-        return first._new(first._backend.concatenate([t._data for t in tensors], dim))
-
-    @staticmethod
-    def backward(ctx, g):
-        grads, start = [None], 0
-        for size, needed in zip(ctx.sizes, ctx.needs_input_grad[1:]):
-            index = (slice(None),) * ctx.dim + (slice(start, start + size),)
-            grads.append(g[index] if needed else None)
-            start += size
-        return tuple(grads)
-
-
-def cat(tensors, dim=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    for i, t in enumerate(tensors):
-        if isinstance(t, Tensor) and t.ndim == 0:
-            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    legacy_empty = [t for t in tensors if t.ndim == 1 and t.shape[0] == 0]
-    if legacy_empty and len(legacy_empty) < len(tensors):
-        # PyTorch skips 1-D empty tensors (``torch.tensor([])``, an accumulator's start) whatever
-        # the others' shapes; they still take part in the result's dtype
-        dtype = tensors[0].dtype
-        for t in tensors[1:]:
-            dtype = ew._dtype.promote(dtype, t.dtype)
-        tensors = [t if t.dtype is dtype else ew.to_dtype(t, dtype)
-                   for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
-    first = tensors[0]
-    d = _wrap_dim(dim, first.ndim, "cat")
-    for t in tensors[1:]:
-        ew._check_device(first, t, "cat")
-        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != d):
-            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}; got "
-                               f"{list(first.shape)} and {list(t.shape)}")
-    return Cat.apply(d, *_common_dtype(tensors, "cat"))
-
-
-def _common_dtype(tensors, op):
-    first = tensors[0]
-    dtype = first.dtype
-    for t in tensors[1:]:
-        ew._check_device(first, t, op)
-        dtype = ew._dtype.promote(dtype, t.dtype)
-    return [t if t.dtype is dtype else ew.to_dtype(t, dtype) for t in tensors]
-
-
-def stack(tensors, dim=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0].shape
-    for t in tensors[1:]:
-        if t.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
-                               f"and {list(t.shape)}")
-    d = _wrap_dim(dim, len(shape) + 1, "stack")
-    return Stack.apply(d, *_common_dtype(tensors, "stack"))
-
-
-class Stack(Function):
-    grad_fn_name = "StackBackward0"
-
-    @staticmethod
-    def forward(ctx, dim, *tensors):
-        ctx.dim = dim
-        first = tensors[0]
-        backend = first._backend
-        return first._new(backend.concatenate([backend.expand_dims(t._data, dim) for t in tensors], dim))
-
-    @staticmethod
-    def backward(ctx, g):
-        index = (slice(None),) * ctx.dim
-        return (None,) + tuple(g[index + (i,)] if needed else None
-                               for i, needed in enumerate(ctx.needs_input_grad[1:]))
+# cat and stack (in their own module, on the views above)
+from .concat import Cat, Stack, _common_dtype, cat, stack  # noqa: E402,F401
