@@ -81,11 +81,17 @@ def host_cast(arr, np_dtype):
 _C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
 
 
+def runtime_number(x):
+    """Whether ``x`` stands for a number argument of a function being compiled (an input
+    of its program: ``compiler/scalars.py``), which an op passes on as the number, unread."""
+    return getattr(type(x), "_stands_for_number", False)
+
+
 def wrapped_int(value, np_dtype):
     """A Python int as an operand of an integer tensor's arithmetic or comparison:
     PyTorch reads it into the tensor's type with two's complement wrap-around
     (``uint8 * 300`` multiplies by 44, ``uint8 == 300`` compares with 44)."""
-    if type(value) is int and np_dtype.kind in "iu":
+    if (type(value) is int or runtime_number(value) and isinstance(value, int)) and np_dtype.kind in "iu":
         info = np.iinfo(np_dtype)
         if not info.min <= value <= info.max and -(1 << 63) <= value < 1 << 64:
             bits = 8 * np_dtype.itemsize

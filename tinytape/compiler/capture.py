@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.tape import Tape
 from .observe import restore_profile, user_line
+from .scalars import _In, value_of
 
 # backend methods that only answer questions about layout: they steer Python control
 # flow (baked into the trace) and compute nothing
@@ -111,6 +112,8 @@ class Capture:
         self.lines = []  # per tape entry: the user's line that ran it
         self.first_values = {}  # external buffer -> its contents when the trace first read it
         self.number_inputs = {}  # external buffer -> (container, key) of the number it holds
+        self.scalars = None  # the number arguments' stand-ins (``scalars.Scalars``), if any
+        self.scalar_inputs = {}  # external buffer -> (expression, type, scalar kernel, dtype, trace's array)
         self.engines = []  # random generators' state arrays: read and advanced in place by a replay
 
     # ---- numbering ----
@@ -174,6 +177,12 @@ class Capture:
         def kernel(*args, **kwargs):
             if capture.depth or name in QUERIES or threading.get_ident() != capture.thread:
                 return real(*args, **kwargs)  # nested, a question, or another thread's work
+            if capture.scalars is not None:
+                made = capture._scalar_input(name, real, args, kwargs)
+                if made is not None:
+                    return made
+                args = tuple(value_of(a) for a in args)  # a number argument read: a constant
+                kwargs = {k: value_of(v) for k, v in kwargs.items()}
             inputs = []
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
@@ -209,6 +218,21 @@ class Capture:
             return out
 
         return kernel
+
+    def _scalar_input(self, name, real, args, kwargs):
+        """``scalar(s, dtype)`` of a number argument's stand-in ``s`` into a float dtype, on
+        the CPU: the array is an input of the program, made at each replay by the same
+        kernel from the expression evaluated on the call's numbers."""
+        if name != "scalar" or len(args) != 2 or kwargs or not isinstance(args[0], _In) \
+                or np.dtype(args[1]).kind != "f" or any(b.device.type != "cpu" for b in self.backends):
+            return None
+        p = args[0]
+        arr = real(p._v, args[1])
+        b = self.number(arr)
+        self.external.append(b)
+        self.roots.add(id(arr))
+        self.scalar_inputs[b] = (self.scalars.function(p), type(p._v), real, args[1], arr.copy())
+        return arr
 
     def reader(self, b):
         """'<op> at <user line>' of the first recorded call that read or wrote buffer ``b``."""

@@ -10,6 +10,9 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("grad", t)``: the storage of ``t.grad``;
 - ``("number", (container, key))``: ``container[key]``, a Python number read afresh
   (``capture.number_input``: a learning rate), as a 0-d float64 array;
+- ``("scalar", (expression, type, kernel, dtype, array))``: a number argument's
+  expression (``lr * 0.5``) evaluated on the call's numbers, made a 0-d array by the
+  backend's ``scalar`` kernel as eager makes it (``scalars.py``);
 - ``("live", array)``: a random generator's state, which a replayed draw (dropout)
   reads and advances in place;
 - ``("const", array)``: an array no tensor of the caller's holds (index grids, a tensor
@@ -82,13 +85,17 @@ class Program:
         # asking the garbage collector (a heap walk per buffer)
         made = {id(t._data): t for t in self.created.values()}
         unowned = [self.capture.arrays[b] for b in self.capture.external
-                   if b not in self.capture.number_inputs and id(self.capture.arrays[b]) not in by_id
+                   if b not in self.capture.number_inputs and b not in self.capture.scalar_inputs
+                   and id(self.capture.arrays[b]) not in by_id
                    and id(self.capture.arrays[b]) not in made]
         made.update(_owners(unowned))  # one heap walk for all of them
         for b in self.capture.external:
             arr = self.capture.arrays[b]
             if b in self.capture.number_inputs:
                 self.sources[b] = ("number", self.capture.number_inputs[b])
+                continue
+            if b in self.capture.scalar_inputs:
+                self.sources[b] = ("scalar", self.capture.scalar_inputs[b])
                 continue
             source = by_id.get(id(arr))
             if source is None:

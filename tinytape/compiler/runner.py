@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import FREED_GRAPH, BackwardNode
+from .scalars import ScalarMiss
 
 
 def _copy(arr):
@@ -47,8 +48,23 @@ def _number(value):
     return np.array(value, np.float64)
 
 
+def _scalar(source, raw):
+    """A number argument's expression on this call's numbers, as its 0-d array; a failure
+    or a result of another type than the trace's is a ``ScalarMiss`` (the call runs eagerly,
+    where the expression meets its error at eager's place)."""
+    expression, kind, kernel, dtype, _ = source
+    try:
+        value = expression(raw)
+    except Exception:
+        raise ScalarMiss from None
+    if type(value) is not kind:
+        raise ScalarMiss
+    return kernel(value, dtype)
+
+
 def make_runner(program, replay, externals, fresh):
-    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_number": _number}
+    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_number": _number,
+                 "_scalar": _scalar}
 
     def bind(value, prefix="s"):
         name = f"{prefix}{len(namespace)}"
@@ -70,6 +86,8 @@ def make_runner(program, replay, externals, fresh):
             reads.append(bind(what))
         elif kind == "number":
             reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}])")
+        elif kind == "scalar":
+            reads.append(f"_scalar({bind(what)}, raw)")
         elif b in program.written:  # a constant the program writes into: a fresh copy per replay
             reads.append(f"_copy({bind(what, 'c')})")
         else:

@@ -95,6 +95,9 @@ def _inputs(program, externals, copies):
         if kind == "number":
             inputs.append(np.array(what[0][what[1]], np.float64))
             continue
+        if kind == "scalar":  # a number argument's expression: the trace's value
+            inputs.append(what[4].copy())
+            continue
         view = _view_in(program.capture.arrays[b], copies)
         if view is None:
             return None

@@ -1,0 +1,239 @@
+"""Number arguments as program inputs (``step(x, y, lr)`` with a new ``lr`` each call).
+
+A trace hands the function, for each positional ``int``/``float`` argument, a stand-in
+(``FloatIn``/``IntIn``, not a subclass of either: C code such as ``math.exp`` would read
+a subclass's value without asking).  Arithmetic with plain numbers and other stand-ins
+(``+ - * / // % **``, ``-s``, ``abs``) gives a stand-in recording the Python expression
+(``(1 - raw[2]) * 0.5``).  A stand-in that reaches a backend's ``scalar`` kernel (the 0-d
+operand of ``x * s``, ``clamp(max=s)``, ``add_(g, alpha=-s)``, a backward's) makes that
+array an input of the program: each replay evaluates the expression on the call's numbers,
+in Python, as eager did, and makes the array with the same kernel.
+
+Everything else *reads* the value — ``float()``, ``int()``, comparisons, ``bool()``,
+``hash``, ``format``/``str``/``repr``, ``round``, ``math.*``, numpy (``__array__`` and
+ufuncs: computed on the plain number, with numpy's rules for Python numbers), a size,
+an index, an attribute (``s.is_integer()``), any other kernel argument — and answers as
+the number would: the trace stays an eager run, and the arguments it depends on become
+constants of the program (the signature keeps their value; ``CompiledFunction.value_args``).
+``isinstance`` sees the number's class (``__class__``); ``type(s)`` cannot be hooked, so
+a function whose code names ``type`` or ``id`` gets plain numbers (``UNHOOKABLE``).
+"""
+import math
+import operator
+import sys
+
+import numpy as np
+
+from .._tensor import Tensor
+
+# names through which code could tell a stand-in from its number without asking it
+UNHOOKABLE = frozenset({"type", "id"} | ({"sum"} if sys.version_info >= (3, 12) else set()))  # 3.12's float sum compensates
+
+_DATA = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**"}
+_INTERNAL = {"__class__", "__init__", "__new__", "__getattribute__", "__setattr__", "__delattr__",
+             "__init_subclass__", "__subclasshook__", "__doc__", "__getattr__", "__slots__", "__module__"}
+
+
+class ScalarMiss(Exception):
+    """A replay's number expression failed or changed type: that call runs eagerly."""
+
+
+class Scalars:
+    """The stand-ins of one trace: which argument positions they came from and which of
+    them the trace read as values (``concrete``)."""
+
+    def __init__(self, args, positions):
+        self.positions = positions
+        self.concrete = set()
+        self.made = []  # every stand-in, for the escape check
+        self.namespace = {}
+        self.functions = {}  # expression -> its compiled function
+        self.args = tuple(self.make(a, f"raw[{i}]", frozenset({i})) if i in positions else a
+                          for i, a in enumerate(args))
+
+    def make(self, value, expr, roots):
+        cls = FloatIn if type(value) is float else IntIn if type(value) is int else None
+        if cls is None:  # a complex power: a value, from arguments now constants
+            self.concrete |= roots
+            return value
+        p = object.__new__(cls)
+        p._v, p._e, p._r, p._s = value, expr, roots, self
+        self.made.append(p)
+        return p
+
+    def literal(self, x):
+        if type(x) is int or (type(x) is float and math.isfinite(x)):
+            return f"({x!r})"
+        name = f"c{len(self.namespace)}"
+        self.namespace[name] = x
+        return name
+
+    def function(self, p):
+        """``raw -> value`` of stand-in ``p``'s expression, compiled once."""
+        fn = self.functions.get(p._e)
+        if fn is None:  # (source built from argument positions, operators and literals)
+            fn = self.functions[p._e] = eval(f"lambda raw: {p._e}", self.namespace)  # noqa: S307
+        return fn
+
+    def plain(self, v):
+        """A result with its stand-ins replaced by their numbers, which the trace then
+        depends on."""
+        if isinstance(v, _In):
+            v._read()
+            return v._v
+        if type(v) in (tuple, list):
+            out = [self.plain(x) for x in v]
+            return v if all(a is b for a, b in zip(out, v)) else type(v)(out)
+        if type(v) is dict:
+            return {k: self.plain(x) for k, x in v.items()}
+        return v
+
+    def escaped(self):
+        """Stand-ins the function kept (an attribute, a list entry set during the trace):
+        replaced there by their numbers where they can be, and read (the trace depends on them)."""
+        if not self.made:
+            return
+        import gc
+        import types
+        ids = {id(p) for p in self.made}
+        for holder in gc.get_referrers(*self.made):
+            if holder is self.made or holder is self.args or isinstance(holder, types.FrameType):
+                continue
+            if isinstance(holder, dict):
+                for k, v in list(holder.items()):
+                    if id(v) in ids:
+                        holder[k] = v._read()
+                    if id(k) in ids:
+                        k._read()
+            elif isinstance(holder, list):
+                holder[:] = [v._read() if id(v) in ids else v for v in holder]
+            else:  # a tuple, a set, a closure's cell: kept as it is, read
+                for r in gc.get_referents(holder):
+                    if id(r) in ids:
+                        r._read()
+
+
+def value_of(x):
+    """A kernel argument as the kernel takes it: a stand-in is read (its arguments become
+    constants of the program)."""
+    if isinstance(x, _In):
+        x._read()
+        return x._v
+    if type(x) in (list, tuple) and any(isinstance(v, _In) for v in x):
+        return type(x)(value_of(v) for v in x)
+    return x
+
+
+class _In:
+    __slots__ = ("_v", "_e", "_r", "_s")
+    _stands_for_number = True  # ``_dtype.runtime_number``: ops pass it on unread (alpha=s)
+
+    @property
+    def __class__(self):
+        return type(self._v)  # ``isinstance(s, float)`` as for the number: the type is in the signature
+
+    def _read(self):
+        self._s.concrete |= self._r
+        return self._v
+
+    def __getattr__(self, name):  # ``s.is_integer()``, ``s.real``: the number's, read
+        value = getattr(self._v, name)
+        self._read()
+        return value
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._read(), dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # numpy's rules for a Python number
+        inputs = [value_of(v) for v in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __reduce_ex__(self, protocol):  # copy, deepcopy, pickle: the number itself
+        return type(self._v), (self._read(),)
+
+    def __copy__(self):
+        return self._read()
+
+    def __deepcopy__(self, memo):
+        return self._read()
+
+    def __hash__(self):
+        return hash(self._read())
+
+
+def _data(op, symbol, reflected):
+    fn = getattr(operator, op)
+
+    def method(self, other, *modulo):
+        if modulo:  # pow(s, e, m)
+            return _reading(f"__{'r' if reflected else ''}{op}__")(self, other, *modulo)
+        if isinstance(other, _In):
+            if other._s is not self._s:
+                return fn(*((value_of(other), self._read()) if reflected else (self._read(), value_of(other))))
+            other_e, other_v, roots = other._e, other._v, self._r | other._r
+        elif type(other) in (int, float) or type(other) is bool:
+            other_e, other_v, roots = self._s.literal(other), other, self._r
+        elif isinstance(other, Tensor):  # the tensor's own operator takes the number
+            return NotImplemented
+        else:  # a numpy number, a Fraction...: computed on the plain number
+            return fn(other, self._read()) if reflected else fn(self._read(), other)
+        a, b = (other_e, self._e) if reflected else (self._e, other_e)
+        try:
+            value = fn(other_v, self._v) if reflected else fn(self._v, other_v)
+        except Exception:
+            self._read()
+            if isinstance(other, _In):
+                other._read()
+            raise
+        return self._s.make(value, f"({a} {symbol} {b})", roots)
+    return method
+
+
+def _unary(op, symbol):
+    fn = getattr(operator, op)
+
+    def method(self):
+        return self._s.make(fn(self._v), f"{symbol}({self._e})", self._r)
+    return method
+
+
+def _reading(name):
+    def method(self, *args):
+        return getattr(self._v, name)(*(value_of(a) for a in args))
+    method.__name__ = name
+
+    def read(self, *args):
+        if any(isinstance(a, Tensor) for a in args):
+            return NotImplemented  # as the number's own method: the tensor's operator answers, unread
+        self._read()
+        for a in args:
+            if isinstance(a, _In):
+                a._read()
+        return method(self, *args)
+    return read
+
+
+def _define(cls, number):
+    for name in dir(number):
+        if name.startswith("__") and name not in _INTERNAL and name not in cls.__dict__ and name not in _In.__dict__:
+            setattr(cls, name, _reading(name))
+    for op, symbol in _DATA.items():
+        setattr(cls, f"__{op}__", _data(op, symbol, False))
+        setattr(cls, f"__r{op}__", _data(op, symbol, True))
+    cls.__neg__ = _unary("neg", "-")
+    cls.__pos__ = _unary("pos", "+")
+    cls.__abs__ = _unary("abs", "abs")
+
+
+class FloatIn(_In):
+    """A float argument during a trace (see the module's docstring)."""
+    __slots__ = ()
+
+
+class IntIn(_In):
+    """An int argument during a trace."""
+    __slots__ = ()
+
+
+_define(FloatIn, float)
+_define(IntIn, int)
