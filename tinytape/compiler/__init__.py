@@ -42,7 +42,7 @@ from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
 from .runner import make_runner
-from .scalars import UNHOOKABLE, ScalarMiss, Scalars
+from .scalars import ScalarMiss, settle, stand_ins
 from .verify import Mismatch, Snapshot, agree, verify
 
 _CACHE_SIZE = 8  # programs per compiled function
@@ -68,8 +68,7 @@ class CompiledFunction:
         self.eager_signatures = {}  # signature -> why calls with it run eagerly
         self.eager = None  # why the function runs eagerly, once that is decided
         self.traces = 0
-        self.value_args = set()  # positions of number arguments a trace read as values: constants
-        self.scalar_inputs = True  # number arguments may be program inputs (``scalars.py``)
+        self.value_args, self.scalar_inputs = set(), True  # number arguments a trace read: constants (scalars.py)
         self.state_changes = 0  # consecutive traces that changed Python state
 
     def __get__(self, obj, objtype=None):  # as a method
@@ -80,7 +79,7 @@ class CompiledFunction:
             # inside another function's trace this one runs eagerly, so that trace sees its kernels
             return self.fn(*args, **kwargs)
         tensors = []
-        key = _signature(args, kwargs, tensors, self._constants())
+        key = _signature(args, kwargs, tensors, self.value_args if self.scalar_inputs else None)
         entries = self.programs.get(key)
         if entries:
             for entry in entries:
@@ -101,11 +100,6 @@ class CompiledFunction:
             return self._trace(key, tensors, args, kwargs)
         finally:
             _TRACE_LOCK.release()
-
-    def _constants(self):
-        """The positions of number arguments that are constants of the programs (all, as
-        None, where the function's code could tell a stand-in from its number)."""
-        return self.value_args if self.scalar_inputs else None
 
     def _refuse(self, why, key=None):
         """Run eagerly from now on: every call, or (``key``) calls with this signature."""
@@ -135,12 +129,6 @@ class CompiledFunction:
         if state.refused is not None:
             self._go_eager(state.refused)
             return self.fn(*args, **kwargs)
-        positions = frozenset(i for i, a in enumerate(args) if type(a) in (int, float)
-                              and i not in self.value_args) if self.scalar_inputs else frozenset()
-        if positions and state.code_names & UNHOOKABLE:
-            self.scalar_inputs, positions = False, frozenset()
-            key = _signature(args, kwargs, [], None)
-        scalars = Scalars(args, positions) if positions else None
         start = StartState(tensors, [t for t, _ in state.tensors.values()])
         graph = start.outer_graph()
         if graph is not None and is_grad_enabled():
@@ -158,18 +146,12 @@ class CompiledFunction:
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         capture.roots.update(id(a) for a in engines)
         capture.engines = engines
-        capture.scalars = scalars
         streams = RandomStates(state.random_streams)
         grad_mode = is_grad_enabled()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
-            result = self.fn(*(scalars.args if scalars else args), **kwargs)
-        capture.scalars = None
-        if scalars is not None:
-            result = scalars.plain(result)
-            scalars.escaped()
-            if scalars.concrete:  # read as values: those arguments are constants of this program
-                self.value_args |= scalars.concrete
-                key = _signature(args, kwargs, [], self._constants())
+            result = self.fn(*stand_ins(self, capture, args, state.code_names), **kwargs)
+        result = settle(capture, result, self.value_args)  # number arguments read: constants
+        key = _signature(args, kwargs, [], self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
         if why is None and is_grad_enabled() != grad_mode:
             why = "it switches grad mode on or off and leaves it so (set_grad_enabled), which a replay would not"
@@ -354,9 +336,8 @@ def _writes_temporaries_in_place(program):
 def _signature(args, kwargs, tensors, constants=None):
     """Hashable description of the arguments; tensors are appended to ``tensors``.  A
     tensor is described by its layout (shape, dtype, strides), device and autograd
-    state (hooks included); Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``),
-    except positional ``int``/``float`` arguments outside ``constants`` (a set of positions),
-    by type only: program inputs (``scalars.py``);
+    state (hooks included); Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``;
+    positional ``int``/``float`` arguments outside ``constants`` by type: inputs, ``scalars.py``);
     other objects by identity (their contents are guarded).  The key ends with grad
     mode, the default dtype and which tensor arguments share a storage, since a program
     traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
@@ -427,8 +408,7 @@ class _ValueReads:
     the user's line: the trace (an eager run) gets the value and goes on, the function
     runs eagerly from then on; with ``fullgraph`` it is an error right there."""
 
-    _methods = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
-                "__array__")
+    _methods = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
 
     def __init__(self, fn, capture):
         self.fn_name = getattr(fn, "__qualname__", repr(fn))

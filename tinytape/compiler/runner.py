@@ -71,7 +71,7 @@ def make_runner(program, replay, externals, fresh):
         namespace[name] = value
         return name
 
-    reads = []
+    reads, head, scalars = [], [], {}
     for b in externals:
         kind, what = program.sources[b]
         if kind == "arg":
@@ -86,8 +86,12 @@ def make_runner(program, replay, externals, fresh):
             reads.append(bind(what))
         elif kind == "number":
             reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}])")
-        elif kind == "scalar":
-            reads.append(f"_scalar({bind(what)}, raw)")
+        elif kind == "scalar":  # one evaluation per expression and dtype where no kernel writes it
+            same = (what[0], what[3]) if b not in program.written else b
+            if same not in scalars:
+                scalars[same] = f"n{len(scalars)}"
+                head.append(f"    {scalars[same]} = _scalar({bind(what)}, raw)")
+            reads.append(scalars[same])
         elif b in program.written:  # a constant the program writes into: a fresh copy per replay
             reads.append(f"_copy({bind(what, 'c')})")
         else:
@@ -96,7 +100,7 @@ def make_runner(program, replay, externals, fresh):
     def own(b):
         return f"values[{b}]" if fresh(b) else f"_copy(values[{b}])"
 
-    lines = ["def run(args, raw=()):", f"    values = replay({', '.join(reads)})"]
+    lines = ["def run(args, raw=()):"] + head + [f"    values = replay({', '.join(reads)})"]
     for effect in program.effects:
         kind, what = effect[1]
         target = f"args[{what}]" if kind == "arg" else bind(what)

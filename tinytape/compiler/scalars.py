@@ -34,6 +34,32 @@ _INTERNAL = {"__class__", "__init__", "__new__", "__getattribute__", "__setattr_
              "__init_subclass__", "__subclasshook__", "__doc__", "__getattr__", "__slots__", "__module__"}
 
 
+def stand_ins(compiled, capture, args, code_names):
+    """The arguments for a trace of ``compiled`` (a ``CompiledFunction``) recorded by
+    ``capture``: its number arguments' stand-ins in place (``capture.scalars``) — none where
+    the function's code (``code_names``: the names it uses) could tell one from its number."""
+    positions = frozenset(i for i, a in enumerate(args) if type(a) in (int, float)
+                          and i not in compiled.value_args) if compiled.scalar_inputs else ()
+    if positions and code_names & UNHOOKABLE:
+        compiled.scalar_inputs = False
+    if not positions or not compiled.scalar_inputs:
+        return args
+    capture.scalars = Scalars(args, positions)
+    return capture.scalars.args
+
+
+def settle(capture, result, value_args):
+    """After the trace: ``result`` with its numbers plain; the positions the trace read
+    join ``value_args``."""
+    scalars, capture.scalars = capture.scalars, None
+    if scalars is None:
+        return result
+    result = scalars.plain(result)
+    scalars.escaped()
+    value_args |= scalars.concrete
+    return result
+
+
 class ScalarMiss(Exception):
     """A replay's number expression failed or changed type: that call runs eagerly."""
 
@@ -100,17 +126,35 @@ class Scalars:
             if holder is self.made or holder is self.args or isinstance(holder, types.FrameType):
                 continue
             if isinstance(holder, dict):
+                graph = _in_graph(holder)  # a context of the trace's autograd graph: the number, unread
                 for k, v in list(holder.items()):
                     if id(v) in ids:
-                        holder[k] = v._read()
+                        holder[k] = v._v if graph else v._read()
                     if id(k) in ids:
                         k._read()
             elif isinstance(holder, list):
                 holder[:] = [v._read() if id(v) in ids else v for v in holder]
+            elif _is_context(holder):  # a node of the trace's autograd graph (``ctx.hi``): the number, unread
+                for cls in type(holder).__mro__:
+                    for name in getattr(cls, "__slots__", ()):
+                        if id(getattr(holder, name, None)) in ids:
+                            setattr(holder, name, getattr(holder, name)._v)
             else:  # a tuple, a set, a closure's cell: kept as it is, read
                 for r in gc.get_referents(holder):
                     if id(r) in ids:
                         r._read()
+
+
+def _is_context(obj):
+    from ..autograd.function import BackwardNode, _UnrecordedCtx
+    return isinstance(obj, (BackwardNode, _UnrecordedCtx))
+
+
+def _in_graph(d):
+    """Whether dict ``d`` is the attributes of a backward node's context (``ctx.alpha``)."""
+    import gc
+    owners = [o for o in gc.get_referrers(d) if getattr(o, "__dict__", None) is d]
+    return bool(owners) and all(_is_context(o) for o in owners)
 
 
 def value_of(x):
@@ -237,3 +281,4 @@ class IntIn(_In):
 
 _define(FloatIn, float)
 _define(IntIn, int)
+FloatIn.__name__, IntIn.__name__ = "float", "int"  # ``type(s).__name__`` in an op's error message

@@ -197,8 +197,14 @@ def _fusable(a, b, alpha):
             and a._data.dtype in _WIDE and isinstance(alpha, numbers.Real) and not isinstance(alpha, Tensor))
 
 
+def _scaled(a, b, alpha):
+    """Whether ``alpha`` scales ``b``: it is not 1, or it is a compiled function's number
+    argument (``_dtype.runtime_number``) where the fused multiply-add gives ``a + b`` at 1."""
+    return _dtype.runtime_number(alpha) and _fusable(a, b, alpha) or alpha != 1
+
+
 def add(a, b, alpha=1):
-    if alpha != 1:
+    if _scaled(a, b, alpha):
         if _fusable(a, b, alpha):
             _check_broadcast(a._data.shape, b._data.shape, "add")
             _check_device(a, b, "add")
@@ -222,7 +228,7 @@ def check_bool_sub(a, b):
 
 def sub(a, b, alpha=1):
     check_bool_sub(a, b)
-    if alpha != 1:
+    if _scaled(a, b, alpha):
         if _fusable(a, b, alpha):
             _check_broadcast(a._data.shape, b._data.shape, "sub")
             _check_device(a, b, "sub")
