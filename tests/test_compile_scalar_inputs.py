@@ -11,7 +11,7 @@ import tinytape as torch
 
 
 def _bits(t):
-    return np.ascontiguousarray(t.detach().numpy()).view(np.uint8).tobytes()
+    return np.ascontiguousarray(t.detach().cpu().numpy()).view(np.uint8).tobytes()
 
 
 def _same(a, b, nan_bits=True):
@@ -106,6 +106,7 @@ def test_in_place_updates_with_alpha_and_backward_through_scalars():
     assert compiled.traces == 1
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")  # (1e300 into float32: eager's warning too)
 def test_special_values_replay_as_eager():
     x = torch.tensor([1.0, -2.0, 0.0, 3.5])
 
@@ -249,6 +250,20 @@ def test_keyword_and_bool_arguments_stay_constants():
     assert c2.traces == 2
 
 
+def test_numbers_in_a_namedtuple_result_are_numbers():
+    import collections
+    Out = collections.namedtuple("Out", "y scale")
+
+    def f(x, s):
+        return Out(x * s, s * 2)
+
+    x = torch.tensor([1.0, 2.0])
+    compiled = _run(f, [(x, 0.5), (x, 0.25), (x, 0.5)])
+    result = compiled(x, 0.25)
+    assert type(result) is Out and type(result.scale) is float and result.scale == 0.5
+    assert compiled.value_args == {1}
+
+
 def test_no_warning_over_many_values():
     x = torch.randn(3)
 
@@ -258,3 +273,15 @@ def test_no_warning_over_many_values():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _run(f, [(x, 0.1 + 0.05 * i) for i in range(30)], programs=1)
+
+
+@pytest.mark.gpu
+def test_cuda_programs_keep_numbers_as_guarded_constants():
+    # on CUDA a number travels in the generated kernel's code: a constant of the program
+    x = torch.tensor([1.0, -2.0, 3.0]).cuda()
+
+    def f(x, lr):
+        return (x * lr + 1 - lr).clamp(max=lr)
+
+    compiled = _run(f, [(x, s) for s in (0.5, 1.5, 0.5, 2.0)])
+    assert compiled.value_args == {1} and compiled.traces == 3

@@ -27,7 +27,8 @@ import numpy as np
 from .._tensor import Tensor
 
 # names through which code could tell a stand-in from its number without asking it
-UNHOOKABLE = frozenset({"type", "id"} | ({"sum"} if sys.version_info >= (3, 12) else set()))  # 3.12's float sum compensates
+# (``json.dumps`` calls ``float.__repr__`` on what says it is a float; 3.12's ``sum`` of floats compensates)
+UNHOOKABLE = frozenset({"type", "id", "dumps", "dump"} | ({"sum"} if sys.version_info >= (3, 12) else set()))
 
 _DATA = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**"}
 _INTERNAL = {"__class__", "__init__", "__new__", "__getattribute__", "__setattr__", "__delattr__",
@@ -107,9 +108,11 @@ class Scalars:
         if isinstance(v, _In):
             v._read()
             return v._v
-        if type(v) in (tuple, list):
+        if isinstance(v, (tuple, list)) and (type(v) in (tuple, list) or hasattr(type(v), "_make")):
             out = [self.plain(x) for x in v]
-            return v if all(a is b for a, b in zip(out, v)) else type(v)(out)
+            if all(a is b for a, b in zip(out, v)):
+                return v
+            return type(v)(out) if type(v) in (tuple, list) else type(v)._make(out)  # (a namedtuple)
         if type(v) is dict:
             return {k: self.plain(x) for k, x in v.items()}
         return v

@@ -85,7 +85,9 @@ def _same(a, b):
     return np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
 
 
-def _inputs(program, externals, copies):
+def _inputs(program, externals, copies, other=False):
+    """The arrays a replay takes, from ``copies``; ``other``: number arguments' arrays
+    with other values than the trace's too."""
     inputs = []
     for b in externals:
         kind, what = program.sources[b]
@@ -96,7 +98,7 @@ def _inputs(program, externals, copies):
             inputs.append(np.array(what[0][what[1]], np.float64))
             continue
         if kind == "scalar":  # a number argument's expression: the trace's value
-            inputs.append(what[4].copy())
+            inputs.append(np.asarray(what[4] * 0.75 + 0.375, what[4].dtype) if other else what[4].copy())
             continue
         view = _view_in(program.capture.arrays[b], copies)
         if view is None:
@@ -111,7 +113,7 @@ def agree(program, replays, snapshot):
     runs = []
     for replay, externals in replays:
         copies = snapshot.fresh()
-        inputs = _inputs(program, externals, copies)
+        inputs = _inputs(program, externals, copies, other=True)
         if inputs is None:
             return True
         with np.errstate(all="ignore"):
