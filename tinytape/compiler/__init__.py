@@ -11,9 +11,9 @@ A compiled call gives what the eager call gives, or refuses loudly (an error und
 ``fullgraph=True``; otherwise one warning naming the cause and the user's line, then an
 eager run).  What makes that hold:
 
-- the signature: tensor layouts and autograd state, the values and types of Python
-  atoms among the arguments, the identity of other argument objects, grad mode and the
-  default dtype (``_signature``);
+- the signature: tensor layouts and autograd state, the values and types of Python atoms
+  among the arguments (of numbers used only as data, the type: ``scalars.py``), the identity
+  of other argument objects, grad mode and the default dtype (``_signature``);
 - the guards: everything the function can reach, checked on every call (``guards.py``);
 - the watch: calls whose effect a replay would not repeat refuse (``observe.py``);
 - the check: the first replay runs at trace time on copies of the state the trace
