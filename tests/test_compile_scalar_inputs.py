@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinytape as torch
+import tinytape.nn.functional as F
 
 
 def _bits(t):
@@ -200,20 +201,24 @@ def test_read_values_are_guarded_constants(kind):
 
 
 def test_a_number_kept_by_the_function_is_the_number():
-    box_c, box_e = [], []
+    class Box:
+        pass
+    box_c, box_e, obj_c, obj_e = [], [], Box(), Box()
 
-    def make(box):
+    def make(box, obj):
         def f(x, s):
             box.append(s)
+            obj.last = s * 2
             return x * s
         return f
 
     x = torch.tensor([1.0, 2.0])
-    compiled = torch.compile(make(box_c))
+    compiled = torch.compile(make(box_c, obj_c))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (Python state changed on every call: eager)
         for s in (0.5, 0.7, 0.9):
-            _same(compiled(x, s), make(box_e)(x, s))
+            _same(compiled(x, s), make(box_e, obj_e)(x, s))
+            assert type(obj_c.last) is float and obj_c.last == obj_e.last
     assert box_c == box_e and all(type(v) is float for v in box_c)
 
 
@@ -285,3 +290,25 @@ def test_cuda_programs_keep_numbers_as_guarded_constants():
 
     compiled = _run(f, [(x, s) for s in (0.5, 1.5, 0.5, 2.0)])
     assert compiled.value_args == {1} and compiled.traces == 3
+
+
+_X = torch.tensor([[0.5, -1.25, 2.0], [-0.75, 3.0, 0.0]])
+_Y = torch.tensor([[1.0, 0.25, -2.0], [0.5, -0.5, 1.5]])
+_OPS = {
+    "add_alpha": lambda x, s: torch.add(x, _Y, alpha=s) + x.sub(_Y, alpha=1 - s),
+    "where_fill": lambda x, s: torch.where(x > 0, x, s) + x.masked_fill(x < 0, -s),
+    "activations": lambda x, s: F.leaky_relu(x, s) + F.elu(x, alpha=s) + F.threshold(x, s, 0.0),
+    "power_of_number": lambda x, s: s ** x,
+    "in_place": lambda x, s: x.clone().mul_(s).div_(s + 1).add_(s).sub_(s * 2).clamp_(min=-s),
+    "fill": lambda x, s: x.clone().fill_(s) * x,
+    "compare": lambda x, s: (x > s).float() + x.lt(s).float() + (x == s).float(),
+    "softmax_mse": lambda x, s: F.softmax(x / s, dim=1) + F.mse_loss(x * s, _Y),
+    "nan_to_num": lambda x, s: (x / 0).nan_to_num(nan=s, posinf=s * 2),
+    "half": lambda x, s: (x.half() * s + s).float(),
+    "integer_tensor": lambda x, s: torch.tensor([3, -4, 5]) / s + torch.tensor([1, 2, 3]) * s,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OPS))
+def test_ops_taking_a_number_replay_one_program(name):
+    _run(_OPS[name], [(_X, s) for s in (0.5, 1.5, 0.75, 2.0, 1.0)], programs=1)
