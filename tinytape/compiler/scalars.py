@@ -125,9 +125,14 @@ class Scalars:
         import gc
         import types
         ids = {id(p) for p in self.made}
-        for holder in gc.get_referrers(*self.made):
-            if holder is self.made or holder is self.args or isinstance(holder, types.FrameType):
-                continue
+        holders = [h for h in gc.get_referrers(*self.made)
+                   if h is not self.made and h is not self.args and not isinstance(h, types.FrameType)]
+        if holders:  # garbage in reference cycles (a dead graph's tuples) is no holder
+            del holders
+            gc.collect()
+            holders = [h for h in gc.get_referrers(*self.made)
+                       if h is not self.made and h is not self.args and not isinstance(h, types.FrameType)]
+        for holder in holders:
             if isinstance(holder, dict):
                 graph = _in_graph(holder)  # a context of the trace's autograd graph: the number, unread
                 for k, v in list(holder.items()):
