@@ -312,3 +312,13 @@ _OPS = {
 @pytest.mark.parametrize("name", sorted(_OPS))
 def test_ops_taking_a_number_replay_one_program(name):
     _run(_OPS[name], [(_X, s) for s in (0.5, 1.5, 0.75, 2.0, 1.0)], programs=1)
+
+
+def test_alpha_where_it_is_not_a_factor_of_a_tensor_is_read():
+    x, x64 = torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0], dtype=torch.float64)
+
+    def f(x, s):
+        return x.clone().add_(2.0, alpha=s), x.clone().sub_(x64, alpha=s)
+
+    compiled = _run(f, [(x, s) for s in (2.0, 3.0, 1.0, 2.0)])
+    assert compiled.value_args == {1} and compiled.traces == 3

@@ -92,8 +92,9 @@ class TensorInPlace:
         backend, data = self._backend, self._data
         if backend is _CPU and not data.flags.writeable:
             self._check_inplace(op_name)
-        if extra and (isinstance(extra[0], Tensor) or extra[0] != 1 if not _dtype.runtime_number(extra[0]) else
-                      data.dtype.kind == "f" and other_t and other._data.dtype is data.dtype):  # a factor of 1: exact
+        # (a compiled function's number argument scaling a float tensor of this dtype: a factor, 1 exact)
+        if extra and (isinstance(extra[0], Tensor) or _dtype.runtime_number(extra[0]) and data.dtype.kind == "f"
+                      and other_t and other._data.dtype is data.dtype or extra[0] != 1):
             alpha = extra[0]
             number = isinstance(alpha, (int, float))
             if (other_t and data.dtype in _FUSED and other._data.dtype is data.dtype and other._backend is backend
