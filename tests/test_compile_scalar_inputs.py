@@ -322,3 +322,30 @@ def test_alpha_where_it_is_not_a_factor_of_a_tensor_is_read():
 
     compiled = _run(f, [(x, s) for s in (2.0, 3.0, 1.0, 2.0)])
     assert compiled.value_args == {1} and compiled.traces == 3
+
+
+def test_long_program_in_parts_reads_its_number_inputs():
+    torch.manual_seed(3)
+    w_c = torch.randn(8, requires_grad=True)
+    w_e = w_c.detach().clone().requires_grad_(True)
+    x = torch.randn(8)
+
+    def make(w):
+        def f(x, s, t):  # a time step repeated: compiled in parts (more than 300 calls)
+            h = x
+            for _ in range(30):
+                h = (h * w * s + t).tanh() * (1 - s * 0.01)
+            loss = h.sum()
+            loss.backward()
+            with torch.no_grad():
+                w.add_(w.grad, alpha=-s)
+            w.grad = None
+            return loss
+        return f
+
+    compiled, eager = torch.compile(make(w_c), fullgraph=True), make(w_e)
+    for i in range(5):
+        s, t = 0.3 + 0.1 * i, 0.05 * i
+        _same(compiled(x, s, t), eager(x, s, t))
+        _same(w_c, w_e)
+    assert compiled.traces == 1 and len(next(iter(compiled.programs.values()))[0].program.capture.calls) > 300

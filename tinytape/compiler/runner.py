@@ -55,11 +55,11 @@ def _scalar(source, raw):
     expression, kind, kernel, dtype, _ = source
     try:
         value = expression(raw)
-    except Exception:
-        raise ScalarMiss from None
-    if type(value) is not kind:
-        raise ScalarMiss
-    return kernel(value, dtype)
+        if type(value) is kind:
+            return kernel(value, dtype)
+    except Exception:  # (the kernel's too: eager raises it at its op, after the ops before it)
+        pass
+    raise ScalarMiss
 
 
 def make_runner(program, replay, externals, fresh):
