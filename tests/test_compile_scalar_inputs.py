@@ -29,12 +29,13 @@ def _same(a, b, nan_bits=True):
         assert type(a) is type(b) and (a == b or a != a and b != b), (a, b)
 
 
-def _run(fn, calls, *, programs=None, nan_bits=True):
+def _run(fn, calls, *, programs=None, nan_bits=True, kwargs=False):
     """Each call's arguments to ``fn`` compiled and eager: the same results, bit for bit;
     returns the compiled function."""
     compiled = torch.compile(fn, fullgraph=True)
     for args in calls:
-        _same(compiled(*args), fn(*args), nan_bits)
+        args, kw = args if kwargs else (args, {})
+        _same(compiled(*args, **kw), fn(*args, **kw), nan_bits)
     if programs is not None:
         assert compiled.traces == programs
         assert sum(len(v) for v in compiled.programs.values()) == programs
@@ -241,18 +242,26 @@ def test_type_in_the_code_keeps_plain_numbers():
     assert compiled.traces == 2 and not compiled.scalar_inputs
 
 
-def test_keyword_and_bool_arguments_stay_constants():
+def test_keyword_arguments_are_inputs_and_bools_constants():
     x = torch.tensor([1.0, 3.0])
 
     def f(x, flag, s=1.0):
         return x * s if flag else x - s
 
     compiled = _run(f, [(x, True), (x, False), (x, True)])
-    assert compiled.traces == 2
-    c2 = torch.compile(f)
-    for s in (0.5, 0.25, 0.5):
+    assert compiled.traces == 2  # a bool is a constant
+    c2 = torch.compile(f, fullgraph=True)
+    for s in (0.5, 0.25, 0.5, 2.0, -1.0):
         _same(c2(x, True, s=s), f(x, True, s=s))
-    assert c2.traces == 2
+        _same(c2(x, False, s=s), f(x, False, s=s))
+    _same(c2(x, True), f(x, True))  # the default: a constant of the function
+    assert c2.traces == 3 and c2.value_args == set()
+
+    def g(x, *, beta):
+        return x * (1 - beta) if beta < 0.9 else x
+
+    c3 = _run(g, [((x,), {"beta": b}) for b in (0.5, 0.95, 0.5)], kwargs=True)
+    assert c3.value_args == {"beta"} and c3.traces == 2
 
 
 def test_numbers_in_a_namedtuple_result_are_numbers():

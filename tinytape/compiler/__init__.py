@@ -85,7 +85,7 @@ class CompiledFunction:
             for entry in entries:
                 if entry.ready(tensors):
                     try:
-                        return entry.run(tensors, args)
+                        return entry.run(tensors, args, kwargs)
                     except ScalarMiss:  # a number expression fails or changes type: eager meets it
                         return self.fn(*args, **kwargs)
         elif key in self.eager_signatures:
@@ -149,7 +149,8 @@ class CompiledFunction:
         streams = RandomStates(state.random_streams)
         grad_mode = is_grad_enabled()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
-            result = self.fn(*stand_ins(self, capture, args, state.code_names), **kwargs)
+            call_args, call_kwargs = stand_ins(self, capture, args, kwargs, state.code_names)
+            result = self.fn(*call_args, **call_kwargs)
         result = settle(capture, result, self.value_args)  # number arguments read: constants
         key = _signature(args, kwargs, [], self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
@@ -312,9 +313,9 @@ class _Entry:
     def ready(self, tensors):
         return self.guards_hold() and self.program.guards_pass(tensors)
 
-    def run(self, tensors, raw=()):
+    def run(self, tensors, raw=(), kw=None):
         with self.lock:
-            return self.call(tensors, raw)
+            return self.call(tensors, raw, kw)
 
 
 def _writes_temporaries_in_place(program):
@@ -334,13 +335,11 @@ def _writes_temporaries_in_place(program):
 
 
 def _signature(args, kwargs, tensors, constants=None):
-    """Hashable description of the arguments; tensors are appended to ``tensors``.  A
-    tensor is described by its layout (shape, dtype, strides), device and autograd
-    state (hooks included); Python atoms by type and value (``2`` is not ``2.0``, ``0.0`` not ``-0.0``;
-    positional ``int``/``float`` arguments outside ``constants`` by type: inputs, ``scalars.py``);
-    other objects by identity (their contents are guarded).  The key ends with grad
-    mode, the default dtype and which tensor arguments share a storage, since a program
-    traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
+    """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its
+    layout (shape, dtype, strides), device and autograd state (hooks included); Python atoms by type and value
+    (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
+    by identity (their contents are guarded).  The key ends with grad mode, the default dtype and which tensor
+    arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
     mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, bool(_inference_depth and _inference_depth[-1]))
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
@@ -365,8 +364,9 @@ def _signature(args, kwargs, tensors, constants=None):
         if type(v) is dict:  # in order: a program traced with {a, b} returns them in that order
             return (dict,) + tuple((sig(k), sig(x)) for k, x in v.items())
         return ("id", id(v), type(v))  # the object itself; its contents are guarded
-    key = tuple(("in", type(a)) if constants is not None and type(a) in (int, float) and i not in constants
-                else sig(a) for i, a in enumerate(args)) + tuple((k, sig(v)) for k, v in kwargs.items()) + mode
+    def arg(k, v):  # a number not in ``constants``: a program input, by type
+        return ("in", type(v)) if constants is not None and type(v) in (int, float) and k not in constants else sig(v)
+    key = tuple(arg(i, a) for i, a in enumerate(args)) + tuple((k, arg(k, v)) for k, v in kwargs.items()) + mode
     return key + _sharing(tensors) if len(tensors) > 1 else key
 
 

@@ -48,13 +48,13 @@ def _number(value):
     return np.array(value, np.float64)
 
 
-def _scalar(source, raw):
+def _scalar(source, raw, kw):
     """A number argument's expression on this call's numbers, as its 0-d array; a failure
     or a result of another type than the trace's is a ``ScalarMiss`` (the call runs eagerly,
     where the expression meets its error at eager's place)."""
     expression, kind, kernel, dtype, _ = source
     try:
-        value = expression(raw)
+        value = expression(raw, kw)
         if type(value) is kind:
             return kernel(value, dtype)
     except Exception:  # (the kernel's too: eager raises it at its op, after the ops before it)
@@ -90,7 +90,7 @@ def make_runner(program, replay, externals, fresh):
             same = (what[0], what[3]) if b not in program.written else b
             if same not in scalars:
                 scalars[same] = f"n{len(scalars)}"
-                head.append(f"    {scalars[same]} = _scalar({bind(what)}, raw)")
+                head.append(f"    {scalars[same]} = _scalar({bind(what)}, raw, kw)")
             reads.append(scalars[same])
         elif b in program.written:  # a constant the program writes into: a fresh copy per replay
             reads.append(f"_copy({bind(what, 'c')})")
@@ -100,7 +100,7 @@ def make_runner(program, replay, externals, fresh):
     def own(b):
         return f"values[{b}]" if fresh(b) else f"_copy(values[{b}])"
 
-    lines = ["def run(args, raw=()):"] + head + [f"    values = replay({', '.join(reads)})"]
+    lines = ["def run(args, raw=(), kw=None):"] + head + [f"    values = replay({', '.join(reads)})"]
     for effect in program.effects:
         kind, what = effect[1]
         target = f"args[{what}]" if kind == "arg" else bind(what)

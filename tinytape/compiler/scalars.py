@@ -1,6 +1,6 @@
 """Number arguments as program inputs (``step(x, y, lr)`` with a new ``lr`` each call).
 
-A trace hands the function, for each positional ``int``/``float`` argument, a stand-in
+A trace hands the function, for each ``int``/``float`` argument (positional or keyword), a stand-in
 (``FloatIn``/``IntIn``, not a subclass of either: C code such as ``math.exp`` would read
 a subclass's value without asking).  Arithmetic with plain numbers and other stand-ins
 (``+ - * / // % **``, ``-s``, ``abs``) gives a stand-in recording the Python expression
@@ -35,18 +35,20 @@ _INTERNAL = {"__class__", "__init__", "__new__", "__getattribute__", "__setattr_
              "__init_subclass__", "__subclasshook__", "__doc__", "__getattr__", "__slots__", "__module__"}
 
 
-def stand_ins(compiled, capture, args, code_names):
+def stand_ins(compiled, capture, args, kwargs, code_names):
     """The arguments for a trace of ``compiled`` (a ``CompiledFunction``) recorded by
     ``capture``: its number arguments' stand-ins in place (``capture.scalars``) — none where
-    the function's code (``code_names``: the names it uses) could tell one from its number."""
-    positions = frozenset(i for i, a in enumerate(args) if type(a) in (int, float)
+    the function's code (``code_names``: the names it uses) could tell one from its number.
+    A position (an index, or a keyword's name) ``compiled.value_args`` holds keeps its number."""
+    given = list(enumerate(args)) + list(kwargs.items())
+    positions = frozenset(i for i, a in given if type(a) in (int, float)
                           and i not in compiled.value_args) if compiled.scalar_inputs else ()
     if positions and code_names & UNHOOKABLE:
         compiled.scalar_inputs = False
     if not positions or not compiled.scalar_inputs:
-        return args
-    capture.scalars = Scalars(args, positions)
-    return capture.scalars.args
+        return args, kwargs
+    capture.scalars = Scalars(args, kwargs, positions)
+    return capture.scalars.args, capture.scalars.kwargs
 
 
 def settle(capture, result, value_args):
@@ -69,7 +71,7 @@ class Scalars:
     """The stand-ins of one trace: which argument positions they came from and which of
     them the trace read as values (``concrete``)."""
 
-    def __init__(self, args, positions):
+    def __init__(self, args, kwargs, positions):
         self.positions = positions
         self.concrete = set()
         self.made = []  # every stand-in, for the escape check
@@ -77,6 +79,8 @@ class Scalars:
         self.functions = {}  # expression -> its compiled function
         self.args = tuple(self.make(a, f"raw[{i}]", frozenset({i})) if i in positions else a
                           for i, a in enumerate(args))
+        self.kwargs = {k: self.make(a, f"kw[{k!r}]", frozenset({k})) if k in positions else a
+                       for k, a in kwargs.items()}
 
     def make(self, value, expr, roots):
         cls = FloatIn if type(value) is float else IntIn if type(value) is int else None
@@ -99,7 +103,7 @@ class Scalars:
         """``raw -> value`` of stand-in ``p``'s expression, compiled once."""
         fn = self.functions.get(p._e)
         if fn is None:  # (source built from argument positions, operators and literals)
-            fn = self.functions[p._e] = eval(f"lambda raw: {p._e}", self.namespace)  # noqa: S307
+            fn = self.functions[p._e] = eval(f"lambda raw, kw: {p._e}", self.namespace)  # noqa: S307
         return fn
 
     def plain(self, v):
@@ -125,14 +129,13 @@ class Scalars:
         import gc
         import types
         ids = {id(p) for p in self.made}
-        holders = [h for h in gc.get_referrers(*self.made)
-                   if h is not self.made and h is not self.args and not isinstance(h, types.FrameType)]
-        if holders:  # garbage in reference cycles (a dead graph's tuples) is no holder
-            del holders
+
+        def holders():
+            return [h for h in gc.get_referrers(*self.made) if not isinstance(h, types.FrameType)
+                    and not any(h is m for m in (self.made, self.args, self.kwargs))]
+        if holders():  # garbage in reference cycles (a dead graph's tuples) is no holder
             gc.collect()
-            holders = [h for h in gc.get_referrers(*self.made)
-                       if h is not self.made and h is not self.args and not isinstance(h, types.FrameType)]
-        for holder in holders:
+        for holder in holders():
             if isinstance(holder, dict):
                 graph = _in_graph(holder)  # a context of the trace's autograd graph: the number, unread
                 for k, v in list(holder.items()):
