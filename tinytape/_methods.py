@@ -38,7 +38,8 @@ def attach_all(namespace):
     attach(linalg_legacy.METHODS, namespace, linalg_legacy.FUNCTIONS)
     attach(special_math.METHODS, namespace, special_math.FUNCTIONS)
     attach(elementwise_more.METHODS, namespace, elementwise_more.FUNCTIONS)
-    from .ops import shifts, strided
+    from .ops import scatter_views, shifts, strided
+    attach(scatter_views.METHODS, namespace, scatter_views.FUNCTIONS)
     attach(shifts.METHODS, namespace, shifts.FUNCTIONS)
     attach(strided.METHODS, namespace, strided.FUNCTIONS)
     attach(distributions_more.METHODS, namespace, distributions_more.FUNCTIONS)

@@ -30,6 +30,7 @@ from . import rnn_utils as _rnn_utils
 from . import folding as _folding
 from . import embedding_bag as _embedding_bag
 from . import volumetric as _volumetric
+from . import unpooling as _unpooling
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
 
 functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, conv_transpose2d
@@ -40,7 +41,7 @@ utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 
 for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _folding, _embedding_bag,
-                _volumetric):
+                _volumetric, _unpooling):
     globals().update({name: getattr(_family, name) for name in _family.MODULES})
     for _name, _fn in _family.FUNCTIONAL.items():
         if not hasattr(functional, _name):
@@ -60,4 +61,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
            *_transformer.MODULES, *_ctc.MODULES, *_norms_pools.MODULES, *_folding.MODULES,
-           *_embedding_bag.MODULES, *_volumetric.MODULES]
+           *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES]

@@ -1,0 +1,157 @@
+"""Against PyTorch's recorded answers: ``gumbel_softmax`` (seeded draws), max unpooling,
+power-average pooling and the ``*_scatter`` functions (values, dtypes, grad_fn names, errors),
+with their gradients checked by finite differences; the cuda variants run the CUDA path
+(numba's simulator without a GPU)."""
+import numpy as np
+import pytest
+
+import tinytape as tt
+from helpers import check_grad
+from test_breadth3 import DEVICES, check
+
+F = tt.nn.functional
+WEIGHTS = np.linspace(-1.0, 2.0, 120)
+
+
+def _weighted_sum(torch, out):
+    """A loss whose gradient differs per element."""
+    w = torch.tensor(WEIGHTS[:out.numel()].reshape(tuple(out.shape)), dtype=out.dtype).to(out.device)
+    return (out * w).sum()
+
+
+# ---------------------------------------------------------------- gumbel_softmax
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_seeded_draws_and_straight_through_gradient(hard, device):
+    logits = np.linspace(-2, 2, 24).reshape(2, 3, 4)
+
+    def run(torch, dev, x):
+        torch.manual_seed(5)
+        leaf = torch.tensor(x, requires_grad=True)
+        soft = torch.nn.functional.gumbel_softmax(leaf.to(dev), tau=0.5, hard=hard, dim=1)
+        again = torch.nn.functional.gumbel_softmax(leaf.float().to(dev), hard=hard)
+        _weighted_sum(torch, soft).backward()
+        return [soft, again, leaf.grad]
+    check(run, logits, device=device, rtol=1e-6, atol=1e-6)
+
+
+def test_gumbel_softmax_eps_is_deprecated():
+    with pytest.warns(UserWarning, match="deprecated"):
+        F.gumbel_softmax(tt.zeros(3), eps=1e-3)
+
+
+def test_gumbel_softmax_gradient_by_finite_differences():
+    def fn(x):
+        tt.manual_seed(0)
+        return F.gumbel_softmax(x, tau=0.7)
+    check_grad(fn, np.random.default_rng(1).normal(size=(3, 4)))
+
+
+# ---------------------------------------------------------------- max unpooling
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_max_unpool_after_max_pool_with_indices(device):
+    image = np.random.default_rng(0).normal(size=(1, 2, 5, 6))
+
+    def run(torch, dev, x):
+        F = torch.nn.functional
+        leaf = torch.tensor(x, requires_grad=True)
+        img = leaf.to(dev)
+        out, idx = F.max_pool2d(img, 2, return_indices=True)
+        two = F.max_unpool2d(out, idx, 2, output_size=(5, 6))
+        one = torch.nn.MaxUnpool1d(2)(*F.max_pool1d(img[0], 2, return_indices=True))
+        overlap = torch.nn.MaxUnpool2d(3, 2, 1)(*F.max_pool2d(img, 3, 2, 1, return_indices=True), output_size=(5, 6))
+        three = torch.nn.MaxUnpool3d(2)(*F.max_pool3d(img[None], 2, return_indices=True))
+        (_weighted_sum(torch, two) + _weighted_sum(torch, one) + _weighted_sum(torch, overlap)
+         + _weighted_sum(torch, three)).backward()
+        return [two, one, overlap, three, leaf.grad, repr(torch.nn.MaxUnpool1d(3, 2, 1)),
+                repr(torch.nn.MaxUnpool2d(2))]
+    check(run, image, device=device, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["size", "length", "index", "dtype"])
+def test_max_unpool_errors(case):
+    def run(torch, dev):
+        F = torch.nn.functional
+        out, idx = F.max_pool2d(torch.ones(1, 1, 4, 4), 2, return_indices=True)
+        if case == "size":
+            return F.max_unpool2d(out, idx, 2, output_size=(9, 4))
+        if case == "length":
+            return F.max_unpool2d(out, idx, 2, output_size=(4,))
+        if case == "index":
+            return F.max_unpool2d(out, idx + 20, 2)
+        return F.max_unpool2d(out, idx.int(), 2)
+    check(run)
+
+
+def test_max_unpool_gradient_by_finite_differences():
+    idx = tt.tensor([[[0, 3], [5, 6]]]).reshape(1, 1, 2, 2)
+    check_grad(lambda x: F.max_unpool2d(x, idx, 2), np.random.default_rng(2).normal(size=(1, 1, 2, 2)))
+
+
+# ---------------------------------------------------------------- power-average pooling
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_lp_pool_values_gradients_and_reprs(device):
+    image = np.random.default_rng(3).normal(size=(1, 2, 5, 6))
+
+    def run(torch, dev, x):
+        F = torch.nn.functional
+        leaf = torch.tensor(x, requires_grad=True)
+        img = leaf.to(dev)
+        outs = [F.lp_pool2d(img, 2, (2, 3), ceil_mode=True), torch.nn.LPPool1d(1.5, 3, 2)(img[0].abs() + 0.1),
+                F.lp_pool1d(img[0], 3, 2), torch.nn.LPPool2d(float("inf"), 2)(img),
+                F.lp_pool3d(img[None], 2, 2)]
+        sum(_weighted_sum(torch, o) for o in outs).backward()
+        return outs + [leaf.grad, repr(torch.nn.LPPool2d(2, 3)), repr(torch.nn.LPPool1d(1.5, 2, 1, ceil_mode=True))]
+    check(run, image, device=device, rtol=1e-12, atol=1e-12)
+
+
+def test_lp_pool_norm_zero_and_gradient():
+    with pytest.raises(ValueError, match="non-zero"):
+        F.lp_pool2d(tt.ones(1, 1, 2, 2), 0, 2)
+    check_grad(lambda x: F.lp_pool2d(x, 2, 2), np.random.default_rng(4).normal(size=(1, 1, 4, 4)))
+    check_grad(lambda x: F.lp_pool1d(x, 3, 2), np.random.default_rng(5).normal(size=(1, 2, 4)) + 3.0)
+
+
+# ---------------------------------------------------------------- slice, select and diagonal scatter
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_scatter_into_views_values_gradients_and_names(device):
+    def run(torch, dev, x, y):
+        a, s = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+        base, src = a.to(dev), s.to(dev)
+        outs = [torch.slice_scatter(base, src, 0, 1, 3), base.select_scatter(src[:, 0].repeat(2), 1, 2),
+                torch.diagonal_scatter(base, src[0, :3] * 2, 2), base.slice_scatter(src.reshape(5, 2)[:4], dim=1,
+                                                                                  start=-3, step=2),
+                torch.diagonal_scatter(base, src[1, :3], -1, 1, 0), torch.select_scatter(base, src[0], 0, -1)]
+        sum(_weighted_sum(torch, o) for o in outs).backward()
+        ints = torch.slice_scatter(torch.zeros(4, 5, dtype=torch.int64), torch.ones(2, 5), 0, 1, 3)
+        return outs + [a.grad, s.grad, ints]
+    check(run, np.arange(20.0).reshape(4, 5), -np.arange(10.0).reshape(2, 5), device=device)
+
+
+@pytest.mark.parametrize("case", ["slice_shape", "select_index", "dim", "step", "diagonal_shape", "same_dims"])
+def test_scatter_into_views_errors(case):
+    def run(torch, dev):
+        a = torch.zeros(4, 5)
+        return {"slice_shape": lambda: torch.slice_scatter(a, torch.ones(2, 4), 0, 1, 3),
+                "select_index": lambda: torch.select_scatter(a, torch.ones(5), 0, 7),
+                "dim": lambda: torch.slice_scatter(a, torch.ones(4, 2), 3),
+                "step": lambda: torch.slice_scatter(a, torch.ones(4, 2), 1, step=0),
+                "diagonal_shape": lambda: torch.diagonal_scatter(a, torch.ones(3)),
+                "same_dims": lambda: torch.diagonal_scatter(a, torch.ones(4), 0, 1, 1)}[case]()
+    check(run)
+
+
+def test_scatter_into_views_gradients_by_finite_differences():
+    rng = np.random.default_rng(6)
+    check_grad(lambda a, s: tt.slice_scatter(a, s, 1, 0, 4, 2), rng.normal(size=(3, 4)), rng.normal(size=(3, 2)),
+               second_order=True)
+    check_grad(lambda a, s: tt.select_scatter(a, s, 0, 1), rng.normal(size=(3, 4)), rng.normal(size=4))
+    check_grad(lambda a, s: tt.diagonal_scatter(a, s, -1), rng.normal(size=(3, 4)), rng.normal(size=2))
