@@ -23,7 +23,8 @@ from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
 from .indexing import narrow_view
-from .nn_ops import dropout, interpolate, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .resampling import FUNCTIONAL as _RESAMPLING, interpolate
+from .nn_ops import dropout, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
 from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, histogram,
                        multinomial, nonzero, normal_, random_,
                        uniform_, unique)
@@ -339,7 +340,7 @@ FUNCTIONAL = {
     "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "conv2d": conv2d,
     "scaled_dot_product_attention": scaled_dot_product_attention, "normalize": normalize,
     "layer_norm": layer_norm, "smooth_l1_loss": smooth_l1_loss, "pad": pad, "conv1d": conv1d,
-    "interpolate": interpolate, "dropout": dropout,
+    "interpolate": interpolate, "dropout": dropout, **_RESAMPLING,
 }
 # Tensor.<name>, with the tensor first
 TENSOR_METHODS = {

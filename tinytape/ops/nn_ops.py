@@ -191,62 +191,6 @@ class ConstantPadNd(Function):
         return ConstantPadNd.apply(g, tuple(-p for p in ctx.pad), 0.0), None, None
 
 
-def _source_positions(out_size, in_size, scale, align_corners, mode):
-    """Input coordinates each output position samples along one axis (PyTorch's rules)."""
-    out = np.arange(out_size, dtype=np.float64)
-    if mode == "nearest":
-        step = in_size / out_size if scale is None else 1.0 / scale
-        return np.minimum(np.floor(out * step), in_size - 1).astype(np.int64)
-    if align_corners:
-        return out * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
-    step = in_size / out_size if scale is None else 1.0 / scale
-    return np.clip((out + 0.5) * step - 0.5, 0.0, None)
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
-                antialias=False):
-    """Resize the spatial dimensions of (N, C, ...) ``input``: ``nearest`` (1-3 spatial dims),
-    ``linear``/``bilinear`` (gathers of the neighbours, weighted)."""
-    _check_tensor(input, "interpolate")
-    spatial = input.ndim - 2
-    if spatial < 1 or mode not in ("nearest", "linear", "bilinear"):
-        raise NotImplementedError(f"interpolate: mode {mode!r} on a {input.ndim}-D input is not provided "
-                                  "(nearest, linear, bilinear)")
-    if (mode == "linear") != (spatial == 1) and mode != "nearest":
-        raise ValueError(f"interpolate: mode {mode!r} expects {1 if mode == 'linear' else 2} spatial dimensions, "
-                         f"got input of shape {list(input.shape)}")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("only one of size or scale_factor should be defined")
-    in_sizes = tuple(input.shape[2:])
-    scales = None if scale_factor is None else (
-        tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * spatial)
-    sizes = (tuple(size) if isinstance(size, (tuple, list)) else (size,) * spatial) if size is not None else \
-        tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
-    use_scale = scales if scales is not None and not recompute_scale_factor else (None,) * spatial
-    from .composite_entry import composite_op
-    name = {"nearest": "Nearest", "linear": "Linear", "bilinear": "Bilinear"}[mode]
-    return composite_op(f"Upsample{name}{spatial}DBackward0",
-                        lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
-
-
-def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
-    out = input
-    for axis, (o, i, f) in enumerate(zip(sizes, in_sizes, use_scale)):
-        d = 2 + axis
-        lead = (slice(None),) * d
-        pos = _source_positions(o, i, f, align_corners, mode)
-        if mode == "nearest":
-            out = out[lead + (_creation.tensor(pos, device=input.device),)]
-            continue
-        low = np.minimum(np.floor(pos).astype(np.int64), i - 1)
-        high = np.minimum(low + 1, i - 1)
-        frac = _constant(input, (pos - low).reshape((-1,) + (1,) * (input.ndim - d - 1)))
-        below = out[lead + (_creation.tensor(low, device=input.device),)]
-        above = out[lead + (_creation.tensor(high, device=input.device),)]
-        out = ew.add(below, ew.mul(ew.sub(above, below), frac))
-    return out
-
-
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p)."""
     if not 0.0 <= p <= 1.0:

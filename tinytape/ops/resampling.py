@@ -1,0 +1,251 @@
+"""Resampling: ``interpolate`` (nearest, linear, bilinear, bicubic, trilinear), ``affine_grid``
+and ``grid_sample`` (bilinear and nearest; zeros, border and reflection padding), each one tape
+entry under PyTorch's name, composed from recorded ops (gathers of the neighbours, weighted), so
+the gradients (to the input and to the grid) and the CUDA path are those of the ops used."""
+import math
+import warnings
+
+import numpy as np
+
+from .. import _creation, _dtype
+from . import elementwise as ew
+from . import indexing
+from . import linalg as la
+from . import pointwise
+from . import shape as sh
+from .composite_entry import composite_op
+from .windows import _check_tensor, _constant
+
+_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_SPATIAL = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_CUBIC_A = -0.75  # PyTorch's cubic convolution coefficient
+
+
+def _source_positions(out_size, in_size, scale, align_corners, mode):
+    """Input coordinates each output position samples along one axis (PyTorch's rules; a
+    cubic's are not clamped at 0)."""
+    out = np.arange(out_size, dtype=np.float64)
+    if mode == "nearest":
+        step = in_size / out_size if scale is None else 1.0 / scale
+        return np.minimum(np.floor(out * step), in_size - 1).astype(np.int64)
+    if align_corners:
+        return out * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+    step = in_size / out_size if scale is None else 1.0 / scale
+    real = (out + 0.5) * step - 0.5
+    return real if mode == "bicubic" else np.clip(real, 0.0, None)
+
+
+def _cubic_weights(t):
+    """The four taps' weights of PyTorch's cubic convolution at fractions ``t``."""
+    a = _CUBIC_A
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 < |x| < 2)
+    return [far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)]
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize the spatial dimensions of (N, C, ...) ``input``: ``nearest`` (1-3 spatial dims),
+    ``linear``/``bilinear``/``trilinear`` (gathers of the two neighbours along each axis,
+    weighted), ``bicubic`` (four neighbours, PyTorch's cubic convolution, clamped at the border)."""
+    _check_tensor(input, "interpolate")
+    spatial = input.ndim - 2
+    if mode in _SPATIAL and spatial in (1, 2, 3) and _SPATIAL[mode] != spatial:
+        if mode != "bicubic":
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input")
+    if spatial < 1 or mode not in ("nearest", *_SPATIAL) or (mode in _SPATIAL and _SPATIAL[mode] != spatial):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: {_MODES} (got {mode})")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    scales = None if scale_factor is None else (
+        tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * spatial)
+    sizes = (tuple(size) if isinstance(size, (tuple, list)) else (size,) * spatial) if size is not None else \
+        tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
+    use_scale = scales if scales is not None and not recompute_scale_factor else (None,) * spatial
+    name = {"nearest": "Nearest", "linear": "Linear", "bilinear": "Bilinear", "bicubic": "Bicubic",
+            "trilinear": "Trilinear"}[mode]
+    return composite_op(f"Upsample{name}{spatial}DBackward0",
+                        lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
+
+
+def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
+    out = input
+    for axis in reversed(range(len(sizes))):  # the last axis first, as PyTorch's nested sums
+        o, i, f = sizes[axis], in_sizes[axis], use_scale[axis]
+        d = 2 + axis
+        lead = (slice(None),) * d
+        pos = _source_positions(o, i, f, align_corners, mode)
+        take = lambda ids: out[lead + (_creation.tensor(ids, device=input.device),)]  # noqa: E731
+        if mode == "nearest":
+            out = take(pos)
+            continue
+        along = lambda w: _constant(input, w.reshape((-1,) + (1,) * (input.ndim - d - 1)))  # noqa: E731
+        if mode == "bicubic":
+            low = np.floor(pos).astype(np.int64)
+            taps = [take(np.clip(low - 1 + k, 0, i - 1)) for k in range(4)]
+            weights = _cubic_weights(pos - low)
+            total = ew.mul(taps[0], along(weights[0]))
+            for tap, w in zip(taps[1:], weights[1:]):
+                total = ew.add(total, ew.mul(tap, along(w)))
+            out = total
+            continue
+        low = np.minimum(np.floor(pos).astype(np.int64), i - 1)
+        high = np.minimum(low + 1, i - 1)
+        below, above = take(low), take(high)
+        out = ew.add(below, ew.mul(ew.sub(above, below), along(pos - low)))
+    return out
+
+
+# ---------------------------------------------------------------- affine_grid
+
+
+def _warn_align_corners():
+    warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.", stacklevel=3)
+
+
+def _from_neg_one(like, steps, align_corners):
+    if steps <= 1:
+        return _creation.zeros((1,), dtype=like.dtype, device=like.device)
+    line = _creation.linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
+    return line if align_corners else ew.div(ew.mul(line, steps - 1), steps)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps ``theta``
+    (N, 2, 3) (or (N, 3, 4)) over the normalised [-1, 1] output coordinates."""
+    if align_corners is None:
+        _warn_align_corners()
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got torch.{theta.dtype.name}")
+    size = list(size)
+    spatial = len(size) - 2
+    if spatial not in (2, 3):
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    rows, cols = (2, 3) if spatial == 2 else (3, 4)
+    if theta.ndim != 3 or tuple(theta.shape[-2:]) != (rows, cols):
+        raise ValueError(f"Expected a batch of {spatial}D affine matrices of shape Nx{rows}x{cols} for size "
+                         f"{size}. Got torch.Size({list(theta.shape)}).")
+    if align_corners and min(size[2:]) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
+                      "of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    n, spatial_sizes = size[0], size[2:]
+    # the base grid: (x, y[, z], 1) at each output position, x along the last axis
+    axes = [_from_neg_one(theta, s, align_corners) for s in reversed(spatial_sizes)]
+    shape = tuple(spatial_sizes)
+    columns = []
+    for k, line in enumerate(axes):
+        view = [1] * spatial
+        view[spatial - 1 - k] = -1
+        columns.append(sh.expand(sh.reshape(line, tuple(view)), shape))
+    columns.append(_creation.ones(shape, dtype=theta.dtype, device=theta.device))
+    base = sh.reshape(sh.stack(columns, -1), (1, -1, spatial + 1))
+
+    def generate(t):
+        flat = la.bmm(sh.expand(base, (n,) + tuple(base.shape[1:])), sh.transpose(t, 1, 2))
+        return sh.reshape(flat, (n, *spatial_sizes, spatial))
+    return composite_op("AffineGridGeneratorBackward0", generate, theta)
+
+
+# ---------------------------------------------------------------- grid_sample
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return ew.mul(ew.add(coord, 1.0), (size - 1) / 2)
+    return ew.sub(ew.mul(ew.add(coord, 1.0), size / 2), 0.5)
+
+
+def _reflect(coord, twice_low, twice_high):
+    if twice_low == twice_high:
+        return ew.mul(coord, 0.0)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    distance = ew.abs(ew.sub(coord, low))
+    extra = pointwise.fmod(distance, span)
+    flips = ew.floor(ew.div(distance, span))
+    even = ew.eq(pointwise.fmod(flips, 2.0), 0.0)
+    return ew.where(even, ew.add(extra, low), ew.add(ew.sub(span, extra), low))
+
+
+def _source_index(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+    if padding_mode in ("border", "reflection"):
+        coord = ew.clamp(coord, 0, size - 1)
+    return coord
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """``input`` (N, C, H, W) read at the normalised positions ``grid`` (N, H_out, W_out, 2),
+    x first; bilinear (weights of the four neighbours) or nearest (rounded half to even);
+    outside the input: zeros, the border's value, or reflected."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        _warn_align_corners()
+        align_corners = False
+    _check_tensor(input, "grid_sampler")
+    _check_tensor(grid, "grid_sampler", "grid")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                           f"{_dtype.scalar_type_name(grid.dtype)}")
+    if input.ndim != 4 or grid.ndim != 4:
+        raise NotImplementedError(f"grid_sample: (N, C, H, W) inputs with (N, H_out, W_out, 2) grids are provided, "
+                                  f"got input of shape {list(input.shape)} and grid of shape {list(grid.shape)}")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+                           f"sizes {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode 'bicubic' is not provided (bilinear, nearest)")
+    return composite_op("GridSampler2DBackward0",
+                        lambda x, g: _grid_sample(x, g, mode, padding_mode, align_corners), input, grid)
+
+
+def _grid_sample(input, grid, mode, padding_mode, align_corners):
+    n, c, h, w = input.shape
+    _, oh, ow, _ = grid.shape
+    x = _source_index(grid[..., 0], w, padding_mode, align_corners)
+    y = _source_index(grid[..., 1], h, padding_mode, align_corners)
+    planes = sh.reshape(input, (n, c, h * w))
+
+    def corner(xi, yi):
+        """The input at integer positions (xi, yi) (N, H_out, W_out), and where they lie inside it."""
+        inside = ew.ge(xi, 0.0) & ew.le(xi, w - 1.0) & ew.ge(yi, 0.0) & ew.le(yi, h - 1.0)
+        flat = ew.add(ew.mul(ew.clamp(yi, 0, h - 1), float(w)), ew.clamp(xi, 0, w - 1))
+        index = sh.expand(sh.reshape(ew.to_dtype(flat, _dtype.int64), (n, 1, oh * ow)), (n, c, oh * ow))
+        values = sh.reshape(indexing.gather(planes, 2, index), (n, c, oh, ow))
+        return values, sh.unsqueeze(ew.to_dtype(inside, input.dtype), 1)
+
+    if mode == "nearest":
+        values, inside = corner(ew.round(x.detach()), ew.round(y.detach()))
+        return ew.mul(values, inside)
+    x_w, y_n = ew.floor(x), ew.floor(y)
+    from_west, from_north = ew.sub(x, x_w), ew.sub(y, y_n)
+    to_east, to_south = ew.add(ew.neg(from_west), 1.0), ew.add(ew.neg(from_north), 1.0)
+    x_e, y_s = ew.add(x_w, 1.0), ew.add(y_n, 1.0)
+    out = None  # each neighbour weighted by the distances to the opposite sides
+    for xi, yi, weight in ((x_w, y_n, ew.mul(to_south, to_east)), (x_e, y_n, ew.mul(to_south, from_west)),
+                           (x_w, y_s, ew.mul(from_north, to_east)), (x_e, y_s, ew.mul(from_north, from_west))):
+        values, inside = corner(xi.detach(), yi.detach())
+        term = ew.mul(values, ew.mul(sh.unsqueeze(weight, 1), inside))
+        out = term if out is None else ew.add(out, term)
+    return out
+
+
+FUNCTIONAL = {"interpolate": interpolate, "affine_grid": affine_grid, "grid_sample": grid_sample}
