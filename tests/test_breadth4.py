@@ -10,7 +10,7 @@ from helpers import check_grad
 from test_breadth3 import DEVICES, check
 
 F = tt.nn.functional
-WEIGHTS = np.linspace(-1.0, 2.0, 120)
+WEIGHTS = np.linspace(-1.0, 2.0, 1000)
 
 
 def _weighted_sum(torch, out):
@@ -82,7 +82,7 @@ def test_max_unpool_errors(case):
         if case == "length":
             return F.max_unpool2d(out, idx, 2, output_size=(4,))
         if case == "index":
-            return F.max_unpool2d(out, idx + 20, 2)
+            return F.max_unpool2d(out, torch.where(idx == idx.max(), idx + 20, idx), 2)  # one bad index
         return F.max_unpool2d(out, idx.int(), 2)
     check(run)
 
@@ -155,3 +155,31 @@ def test_scatter_into_views_gradients_by_finite_differences():
                second_order=True)
     check_grad(lambda a, s: tt.select_scatter(a, s, 0, 1), rng.normal(size=(3, 4)), rng.normal(size=4))
     check_grad(lambda a, s: tt.diagonal_scatter(a, s, -1), rng.normal(size=(3, 4)), rng.normal(size=2))
+
+
+# ---------------------------------------------------------------- ConvTranspose3d
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_conv_transpose3d_module_and_function(device):
+    volume = np.random.default_rng(7).normal(size=(2, 4, 2, 3, 2))
+
+    def run(torch, dev, x):
+        torch.manual_seed(0)
+        layer = torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 2), padding=(0, 1, 1), output_padding=(1, 0, 1),
+                                         groups=2, dilation=(1, 2, 1)).to(dev)
+        leaf = torch.tensor(x, requires_grad=True)
+        out = layer(leaf.float().to(dev))
+        plain = torch.nn.functional.conv_transpose3d(leaf.to(dev)[0], layer.weight.double().to(dev), stride=2)
+        (_weighted_sum(torch, out) + _weighted_sum(torch, plain)).backward()
+        return [out, plain, leaf.grad, layer.weight.grad, layer.bias.grad, repr(layer)]
+    check(run, volume, device=device, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_transpose3d_errors_and_gradient():
+    def run(torch, dev):
+        return torch.nn.functional.conv_transpose3d(torch.ones(1, 3, 2, 2, 2), torch.ones(2, 1, 1, 1, 1))
+    check(run)
+    check_grad(lambda x, w, b: F.conv_transpose3d(x, w, b, stride=(1, 2, 1), padding=(0, 0, 1)),
+               np.random.default_rng(8).normal(size=(1, 2, 2, 2, 3)), np.random.default_rng(9).normal(size=(2, 1, 2, 2, 2)),
+               np.random.default_rng(10).normal(size=1))

@@ -31,9 +31,11 @@ from . import folding as _folding
 from . import embedding_bag as _embedding_bag
 from . import volumetric as _volumetric
 from . import unpooling as _unpooling
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d, conv_transpose1d, conv_transpose2d
+from .conv_transpose import (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, conv_transpose1d, conv_transpose2d,
+                             conv_transpose3d)
 
 functional.conv_transpose1d, functional.conv_transpose2d = conv_transpose1d, conv_transpose2d
+functional.conv_transpose3d = conv_transpose3d
 from .dropout import alpha_dropout as _alpha_dropout, feature_alpha_dropout as _feature_alpha_dropout  # noqa: E402
 functional.alpha_dropout, functional.feature_alpha_dropout = _alpha_dropout, _feature_alpha_dropout
 
@@ -58,7 +60,7 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "UninitializedBuffer",
            "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "AlphaDropout", "FeatureAlphaDropout",
+           "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
            *_transformer.MODULES, *_ctc.MODULES, *_norms_pools.MODULES, *_folding.MODULES,
            *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES]

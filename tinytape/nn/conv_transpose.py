@@ -1,4 +1,4 @@
-"""``ConvTranspose1d``/``ConvTranspose2d`` (and ``F.conv_transpose1d/2d``) with PyTorch's
+"""``ConvTranspose1d``/``2d``/``3d`` (and ``F.conv_transpose1d/2d/3d``) with PyTorch's
 parameters, initialisation and repr: the gradient of a convolution with respect to its input,
 computed as a convolution of the input spread out by ``stride`` (zeros between its
 elements), padded by ``dilation * (kernel - 1) - padding``, with the kernel flipped and its
@@ -11,6 +11,7 @@ from .. import _creation, _dtype
 from ..ops import shape as sh
 from ..ops.composite_entry import composite_op
 from ..ops.nn_ops import pad
+from ..ops.volumetric import conv3d
 from ..ops.windows import conv1d, conv2d
 from . import init
 from .conv import _ConvNd, _ntuple
@@ -49,8 +50,9 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         g = groups
         flipped = w.flip(tuple(range(2, 2 + n)))
         cin, cout = w.shape[0], w.shape[1]
-        turned = flipped.reshape(g, cin // g, cout, *kernel).transpose(1, 2).reshape(g * cout, cin // g, *kernel)
-        conv = conv2d if n == 2 else conv1d
+        turned = flipped.reshape(g, cin // g, cout, math.prod(kernel)).transpose(1, 2)  # (rank 4 for the CUDA path)
+        turned = turned.contiguous().reshape(g * cout, cin // g, *kernel)
+        conv = {1: conv1d, 2: conv2d, 3: conv3d}[n]
         return conv(x, turned, b[0] if b else None, 1, 0, dilation, g)
     unbatched = input.ndim == n + 1  # as PyTorch's: the batched op between an unsqueeze and a squeeze
     tensors = (input.unsqueeze(0) if unbatched else input, weight) + ((bias,) if bias is not None else ())
@@ -64,6 +66,10 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
 
 
 class _ConvTransposeNd(Module):
@@ -117,3 +123,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 class ConvTranspose2d(_ConvTransposeNd):
     _spatial = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _spatial = 3

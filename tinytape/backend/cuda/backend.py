@@ -120,7 +120,8 @@ class CUDABackend(KernelCalls, Backend):
         out = self._alloc(x.shape, dtype)
         n = x.size
         if n:
-            shape4, strides4 = _pad4(x.shape, x.strides)
+            contiguous = tuple(x.strides) == c_strides(x.shape)  # any rank: one flat run
+            shape4, strides4 = _pad4((n,), (1,)) if contiguous else _pad4(x.shape, x.strides)
             if dtype == np.bool_:
                 _elementwise.cast_bool[grid(n)](x.buf, x.offset, strides4, out.buf, shape4, n)
             else:
