@@ -41,6 +41,11 @@ functional.alpha_dropout, functional.feature_alpha_dropout = _alpha_dropout, _fe
 
 utils.rnn = _rnn_utils  # nn.utils.rnn.pad_sequence
 __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
+from . import parametrizations as _parametrizations, parametrize as _parametrize  # noqa: E402
+utils.parametrize, utils.parametrizations = _parametrize, _parametrizations  # nn.utils.parametrize.*
+utils.weight_norm, utils.remove_weight_norm = _parametrizations.legacy_weight_norm, _parametrizations.remove_weight_norm
+__import__("sys").modules[__name__ + ".utils.parametrize"] = _parametrize
+__import__("sys").modules[__name__ + ".utils.parametrizations"] = _parametrizations
 
 for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _folding, _embedding_bag,
                 _volumetric, _unpooling):
