@@ -183,3 +183,53 @@ def test_conv_transpose3d_errors_and_gradient():
     check_grad(lambda x, w, b: F.conv_transpose3d(x, w, b, stride=(1, 2, 1), padding=(0, 0, 1)),
                np.random.default_rng(8).normal(size=(1, 2, 2, 2, 3)), np.random.default_rng(9).normal(size=(2, 1, 2, 2, 2)),
                np.random.default_rng(10).normal(size=1))
+
+
+# ---------------------------------------------------------------- view(dtype), bitwise in place
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_view_as_another_dtype_shares_memory(device):
+    def run(torch, dev):
+        x = torch.tensor([1.0, -2.0, 0.5, 3.0], requires_grad=True).to(dev)
+        out = [x.view(torch.int32), x.view(torch.int32).requires_grad, x.view(torch.float32).requires_grad]
+        a = torch.tensor([1.0, 2.0, -4.0, 8.0]).to(dev)
+        bits = a.view(torch.int32)
+        bits[0] = 0
+        bits.add_(1)
+        out += [a.clone(), a._version, bits._version]
+        a.mul_(2)
+        out += [bits.clone(), torch.tensor([1, 2], dtype=torch.int64).to(dev).view(torch.float64),
+                torch.arange(6.0, dtype=torch.float64).reshape(2, 3).to(dev).view(torch.int64)]
+        z = torch.arange(8.0).reshape(2, 4).to(dev)
+        out += [z.view(torch.float64), z.view(torch.int16), z.view(torch.uint8), z[:, 2:].view(torch.float64),
+                z.t().view(torch.int32), z.view(torch.bfloat16).float()]
+        return out
+    check(run, device=device)
+
+
+@pytest.mark.parametrize("case", ["odd_size", "stride", "last_stride", "scalar"])
+def test_view_as_another_dtype_errors(case):
+    def run(torch, dev):
+        source, dtype = {"odd_size": (torch.zeros(3), torch.float64), "stride": (torch.zeros(2, 3)[:, :2], torch.float64),
+                         "last_stride": (torch.zeros(2, 2).t(), torch.int16),
+                         "scalar": (torch.tensor(1.0), torch.int16)}[case]
+        return source.view(dtype)
+    check(run)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_bitwise_in_place(device):
+    def run(torch, dev):
+        i = torch.tensor([12, 10, 7], dtype=torch.int32).to(dev)
+        j, k, m = i.clone(), i.clone(), torch.tensor([True, False]).to(dev)
+        j &= 6
+        k |= torch.tensor([1, 1, 8], dtype=torch.int32).to(dev)
+        m ^= True
+        out = [j, k, m, i.clone().bitwise_xor_(5), i.clone().bitwise_or_(16), i.bitwise_and_(3), i]
+        try:
+            torch.ones(2).to(dev).bitwise_and_(1)
+        except NotImplementedError as error:
+            out.append(str(error).replace("cuda", "cpu"))
+        return out
+    check(run, device=device)

@@ -270,7 +270,8 @@ class TensorMath:
 
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, type)):
-            raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+            from .ops.strided import view_dtype
+            return view_dtype(self, shape[0])
         return shape_ops.view(self, _sizes(shape))
 
     def view_as(self, other):

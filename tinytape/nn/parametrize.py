@@ -10,7 +10,6 @@ from copy import deepcopy
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from .container import ModuleDict, ModuleList
-from .module import Module
 from .parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",

@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from . import elementwise as ew
+from . import from_table
 from . import special_math as sm
 
 _WIDTH_64 = 64
@@ -65,6 +66,8 @@ def _inplace(name, fn):
     return method
 
 
+# the in-place forms of bitwise and, or, xor (their out-of-place forms are the op table's)
+_LOGICAL = {"and": from_table.bitwise_and, "or": from_table.bitwise_or, "xor": from_table.bitwise_xor}
 FUNCTIONS = {"bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift}
 METHODS = {
     **FUNCTIONS,
@@ -75,4 +78,6 @@ METHODS = {
     "__rrshift__": lambda self, other: bitwise_right_shift(other, self),
     "__ilshift__": _inplace("__ilshift__", bitwise_left_shift),
     "__irshift__": _inplace("__irshift__", bitwise_right_shift),
+    **{f"bitwise_{name}_": _inplace(f"bitwise_{name}_", fn) for name, fn in _LOGICAL.items()},
+    **{f"__i{name}__": _inplace(f"__i{name}__", fn) for name, fn in _LOGICAL.items()},
 }

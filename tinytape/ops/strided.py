@@ -183,3 +183,32 @@ METHODS = {
     "unsqueeze_": _become_view("unsqueeze_", _unsqueeze), "squeeze_": _become_view("squeeze_", _squeeze),
     "as_strided_": _become_view("as_strided_", _as_strided),
 }
+
+
+def view_dtype(input, dtype):
+    """``input``'s memory read as ``dtype``, sharing it (and its version counter), outside
+    autograd as PyTorch's; between sizes the last dimension (of step 1) shrinks or grows."""
+    from .. import _dtype
+    new = _dtype.as_dtype(dtype)
+    old = input.dtype
+    if new.itemsize != old.itemsize:
+        names = f"{_dtype.scalar_type_name(old)} as {_dtype.scalar_type_name(new)} (different element sizes)"
+        if input.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names}")
+        strides = input.stride()
+        if new.itemsize > old.itemsize:
+            ratio = new.itemsize // old.itemsize
+            if input.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view {names}, but got "
+                                   f"{input.shape[-1]}")
+            offset = input.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} to view {names}, but got "
+                                   f"{offset}")
+            for d, step in enumerate(strides[:-1]):
+                if step % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} to view {names}, but got {step}")
+        if strides[-1] != 1 and input.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {names}, but got {strides[-1]}")
+    data = input._backend.view_dtype(input._data, new.np)
+    return Tensor._make(data, version=input._version_counter, backend=input._backend)

@@ -134,6 +134,11 @@ class CPUBackend(KernelCalls, Backend):
         return np.transpose(x, dims)
 
     @staticmethod
+    def view_dtype(x, dtype):
+        """``x``'s memory read as ``dtype`` (its last axis rescaled where the sizes differ)."""
+        return x.view(dtype)
+
+    @staticmethod
     def as_strided(x, shape, strides, offset):
         """A view of C-contiguous ``x``'s elements at ``offset + sum(i_k * strides_k)``
         (element strides, already checked to stay inside ``x``); None for other layouts."""

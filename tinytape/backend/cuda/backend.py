@@ -208,6 +208,18 @@ class CUDABackend(KernelCalls, Backend):
         x = self.on_device(x)
         return x.view_as(tuple(x.shape[d] for d in dims), tuple(x.strides[d] for d in dims), x.offset)
 
+    def view_dtype(self, x, dtype):
+        """``x``'s memory read as ``dtype``: the buffer reinterpreted, the last axis (of step 1,
+        checked by the caller) and the other steps and offset rescaled where the sizes differ."""
+        x, dtype = self.on_device(x), np.dtype(dtype)
+        buf = x.buf.view(np.uint16 if dtype is BFLOAT16 else dtype)
+        old, new = x.dtype.itemsize, dtype.itemsize
+        if old == new:
+            return DArray(self, buf, x.shape, x.strides, x.offset, dtype)
+        scale = lambda n: n * old // new  # noqa: E731  (exact: checked by the caller)
+        return DArray(self, buf, x.shape[:-1] + (scale(x.shape[-1]),),
+                      tuple(scale(s) for s in x.strides[:-1]) + (1,), scale(x.offset), dtype)
+
     def as_strided(self, x, shape, strides, offset):
         """A view of contiguous ``x``'s elements at ``offset + sum(i_k * strides_k)`` (checked
         by the caller to stay inside ``x``); None for other layouts."""
