@@ -233,3 +233,35 @@ def test_bitwise_in_place(device):
             out.append(str(error).replace("cuda", "cpu"))
         return out
     check(run, device=device)
+
+
+# ---------------------------------------------------------------- tinytape.compile replays them
+
+COMPILED = {
+    "grid_sample": (lambda x, w: F.grid_sample(x, w, padding_mode="reflection", align_corners=False).pow(2).sum(),
+                    (1, 2, 4, 5), (1, 3, 4, 2)),
+    "bicubic": (lambda x, w: (F.interpolate(x, scale_factor=2, mode="bicubic") * w).sum(), (1, 1, 3, 3), (6, 6)),
+    "affine_grid": (lambda x, w: F.affine_grid(x, (1, 1, 3, 3), align_corners=False).pow(2).mul(w).sum(),
+                    (1, 2, 3), (3, 3, 2)),
+    "slice_scatter": (lambda x, w: tt.slice_scatter(x, w, 0, 1, 3).pow(2).sum(), (4, 5), (2, 5)),
+    "diagonal_scatter": (lambda x, w: tt.diagonal_scatter(x, w, 1).pow(2).sum(), (4, 5), (4,)),
+    "lp_pool": (lambda x, w: (F.lp_pool2d(x, 2, 2) * w).sum(), (1, 1, 4, 4), (2, 2)),
+    "conv_transpose3d": (lambda x, w: F.conv_transpose3d(x, w, stride=2).pow(2).sum(), (1, 2, 2, 2, 2),
+                         (2, 1, 2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_compiled_equals_eager(name):
+    f, shape_x, shape_w = COMPILED[name]
+
+    def run(x, w):
+        loss = f(x, w)
+        return (loss,) + tuple(tt.autograd.grad(loss, [x, w]))
+    compiled = tt.compile(run, fullgraph=True)
+    rng = np.random.default_rng(11)
+    for _ in range(2):  # the first call traces, the second replays with new values
+        x, w = (tt.tensor(rng.normal(size=s), requires_grad=True) for s in (shape_x, shape_w))
+        for got, want in zip(compiled(x, w), run(x, w)):
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert compiled.traces == 1

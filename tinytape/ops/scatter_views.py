@@ -4,7 +4,12 @@ tape entry under PyTorch's name, composed from a clone and a copy into the view,
 gradient is ``grad`` with the view zeroed for ``input`` and the view of ``grad`` for ``src``."""
 import math
 
+import numpy as np
+
+from .. import _creation
 from .._tensor import Tensor, _wrap_dim
+from . import elementwise as ew
+from . import shape as sh
 from .composite_entry import composite_op
 
 
@@ -61,10 +66,30 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     length = max(0, min(shape[d1], shape[d2] - offset) if offset >= 0 else min(shape[d1] + offset, shape[d2]))
     start = offset * strides[d2] if offset >= 0 else -offset * strides[d1]
     others = [i for i in range(len(shape)) if i not in (d1, d2)]
-    size = tuple(shape[i] for i in others) + (length,)
-    stride = tuple(strides[i] for i in others) + (strides[d1] + strides[d2],)
-    return _scatter_into(input, src, lambda t: t.as_strided(size, stride, start if length else 0),
-                         "DiagonalScatterBackward0")
+    positions = np.full([shape[i] for i in others] + [length], start if length else 0, np.int64)
+    for k, (n, step) in enumerate([(shape[i], strides[i]) for i in others] + [(length, strides[d1] + strides[d2])]):
+        along = [1] * positions.ndim
+        along[k] = n
+        positions = positions + (np.arange(n, dtype=np.int64) * step).reshape(along)
+    _check(input, src, _Shaped(positions.shape), "diagonal_scatter")
+    # each element of the result: from ``src`` on the diagonal (``reads``: which one), else ``input``
+    on_diagonal = np.zeros(math.prod(shape), bool)
+    on_diagonal[positions.reshape(-1)] = True
+    reads = np.zeros(math.prod(shape), np.int64)
+    reads[positions.reshape(-1)] = np.arange(positions.size)
+    mask = _creation.tensor(on_diagonal.reshape(shape), device=input.device)
+    reads = reads.reshape(shape)
+
+    def compute(x, s):
+        return ew.where(mask, ew.to_dtype(sh.take_flat(s, reads), x.dtype), x)
+    return composite_op("DiagonalScatterBackward0", compute, input, src)
+
+
+class _Shaped:
+    """Something with a shape, for the size check."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
 
 
 FUNCTIONS = {"slice_scatter": slice_scatter, "select_scatter": select_scatter, "diagonal_scatter": diagonal_scatter}
