@@ -147,3 +147,22 @@ def test_weight_norm_function_gradient(dim):
     v = rng.normal(size=(3, 2, 4))
     g = tt.nn.parametrizations.norm_except_dim(tt.tensor(rng.normal(size=(3, 2, 4))), 2, dim).numpy()
     check_grad(lambda v, g: tt.nn.parametrizations._weight_norm(v, g, dim), v, g, second_order=True)
+
+
+def test_older_spectral_norm_and_its_removal():
+    def run(torch, dev, x):
+        torch.manual_seed(5)
+        layer = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 4))
+        inputs = torch.tensor(x, dtype=torch.float32)
+        out = layer(inputs)
+        out.sum().backward()
+        result = [_names(layer), _names(layer, buffers=True), out, layer.weight, layer.weight_orig.grad, layer.weight_u,
+                  layer.weight_v, list(layer.state_dict())]
+        layer(inputs)
+        layer.eval()
+        result += [layer(inputs), layer.weight_u]
+        torch.nn.utils.remove_spectral_norm(layer)
+        return result + [_names(layer), layer.weight]
+    check(run, INPUT, rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="Cannot register two spectral_norm hooks"):
+        tt.nn.utils.spectral_norm(tt.nn.utils.spectral_norm(tt.nn.Linear(2, 2)))

@@ -44,6 +44,8 @@ __import__("sys").modules[__name__ + ".utils.rnn"] = _rnn_utils
 from . import parametrizations as _parametrizations, parametrize as _parametrize  # noqa: E402
 utils.parametrize, utils.parametrizations = _parametrize, _parametrizations  # nn.utils.parametrize.*
 utils.weight_norm, utils.remove_weight_norm = _parametrizations.legacy_weight_norm, _parametrizations.remove_weight_norm
+utils.spectral_norm, utils.remove_spectral_norm = (_parametrizations.legacy_spectral_norm,
+                                                 _parametrizations.remove_spectral_norm)
 __import__("sys").modules[__name__ + ".utils.parametrize"] = _parametrize
 __import__("sys").modules[__name__ + ".utils.parametrizations"] = _parametrizations
 

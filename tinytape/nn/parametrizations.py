@@ -1,6 +1,7 @@
 """Weight normalisation and spectral normalisation: ``nn.utils.parametrizations.weight_norm`` and
 ``spectral_norm`` (parametrizations, ``parametrize.py``), and the older ``nn.utils.weight_norm`` /
-``remove_weight_norm`` (``weight_g`` and ``weight_v`` parameters and a forward pre-hook), with
+``remove_weight_norm`` (``weight_g`` and ``weight_v`` parameters and a forward pre-hook) and
+``nn.utils.spectral_norm`` / ``remove_spectral_norm`` (``weight_orig``, ``weight_u``, ``weight_v``), with
 ``norm_except_dim`` and ``_weight_norm`` (one tape entry, ``WeightNormInterfaceBackward0``,
 where PyTorch's fused kernel serves: ``dim`` the first or last)."""
 import warnings
@@ -181,3 +182,85 @@ def remove_weight_norm(module, name="weight"):
             del module._forward_pre_hooks[key]
             return module
     raise ValueError(f"weight_norm of '{name}' not found in {module}")
+
+
+# ---------------------------------------------------------------- the older spectral_norm (a forward pre-hook)
+
+
+class SpectralNorm:
+    """``<name>_orig`` (the parameter), buffers ``<name>_u`` and ``<name>_v`` (the power
+    iteration's vectors, updated in place in training), ``module.<name>`` recomputed before
+    every forward as ``<name>_orig / sigma``."""
+
+    def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
+        if n_power_iterations <= 0:
+            raise ValueError(f"Expected n_power_iterations to be positive, but got "
+                             f"n_power_iterations={n_power_iterations}")
+        self.name, self.dim, self.n_power_iterations, self.eps = name, dim, n_power_iterations, eps
+
+    def reshape_weight_to_matrix(self, weight):
+        if self.dim != 0:
+            weight = weight.permute(self.dim, *[d for d in range(weight.ndim) if d != self.dim])
+        return weight.reshape(weight.shape[0], -1)
+
+    def compute_weight(self, module, do_power_iteration):
+        weight = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        weight_mat = self.reshape_weight_to_matrix(weight)
+        if do_power_iteration:
+            with no_grad():
+                for _ in range(self.n_power_iterations):
+                    v.copy_(F.normalize(weight_mat.t().mv(u), dim=0, eps=self.eps))
+                    u.copy_(F.normalize(weight_mat.mv(v), dim=0, eps=self.eps))
+                u, v = u.clone(), v.clone()
+        return weight / u.dot(weight_mat.mv(v))
+
+    def remove(self, module):
+        with no_grad():
+            weight = self.compute_weight(module, do_power_iteration=False)
+        for suffix in ("", "_u", "_v", "_orig"):
+            delattr(module, self.name + suffix)
+        module.register_parameter(self.name, Parameter(weight.detach()))
+
+    def __call__(self, module, inputs):
+        setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
+
+    @staticmethod
+    def apply(module, name, n_power_iterations, dim, eps):
+        for hook in module._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm) and hook.name == name:
+                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        fn = SpectralNorm(name, n_power_iterations, dim, eps)
+        weight = module._parameters[name]
+        if weight is None:
+            raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+        with no_grad():
+            h, w = fn.reshape_weight_to_matrix(weight).shape
+            u = F.normalize(_creation.empty(h, dtype=weight.dtype, device=weight.device).normal_(0, 1), dim=0,
+                            eps=fn.eps)
+            v = F.normalize(_creation.empty(w, dtype=weight.dtype, device=weight.device).normal_(0, 1), dim=0,
+                            eps=fn.eps)
+        delattr(module, fn.name)
+        module.register_parameter(fn.name + "_orig", weight)
+        setattr(module, fn.name, weight.data)
+        module.register_buffer(fn.name + "_u", u)
+        module.register_buffer(fn.name + "_v", v)
+        module.register_forward_pre_hook(fn)
+        return fn
+
+
+def legacy_spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
+    """``nn.utils.spectral_norm``: the forward pre-hook form (``<name>_orig``, ``<name>_u``, ``<name>_v``)."""
+    if dim is None:
+        dim = 1 if type(module).__name__ in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d") else 0
+    SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
+    return module
+
+
+def remove_spectral_norm(module, name="weight"):
+    for key, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, SpectralNorm) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
