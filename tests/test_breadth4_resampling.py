@@ -74,6 +74,23 @@ def test_grid_sample_values_and_gradients_to_input_and_grid(padding_mode, dtype,
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_over_volumes(padding_mode, device):
+    grid = RNG.uniform(-1.2, 1.2, size=(1, 2, 2, 3, 3))
+
+    def run(torch, dev, volume, g):
+        F = torch.nn.functional
+        x, gr = _leaves(torch, "float64", volume, g)
+        outs = [F.grid_sample(x.to(dev), gr.to(dev), mode=mode, padding_mode=padding_mode, align_corners=corners)
+                for mode in ("bilinear", "nearest") for corners in (False, True)]
+        _weighted_sum(torch, outs).backward()
+        return outs + [x.grad, gr.grad]
+    check(run, VOLUME, grid, device=device, rtol=1e-12, atol=1e-12)
+    check_grad(lambda x, g: F.grid_sample(x, g, padding_mode=padding_mode, align_corners=False), VOLUME[..., :2, :2],
+               grid[:, :1, :2, :2])
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_affine_grid_and_a_spatial_transformer(dtype, device):
     def run(torch, dev, image, theta):
@@ -89,7 +106,7 @@ def test_affine_grid_and_a_spatial_transformer(dtype, device):
 
 
 @pytest.mark.parametrize("case", ["theta_shape", "theta_dtype", "size_rank", "mode", "padding", "grid_last",
-                                  "batch", "dtypes"])
+                                  "batch", "dtypes", "ranks", "bicubic_5d"])
 def test_affine_grid_and_grid_sample_errors(case):
     def run(torch, dev):
         F = torch.nn.functional
@@ -102,7 +119,10 @@ def test_affine_grid_and_grid_sample_errors(case):
                 "padding": lambda: F.grid_sample(x, g, padding_mode="wrap", align_corners=False),
                 "grid_last": lambda: F.grid_sample(x, torch.zeros(1, 2, 2, 3), align_corners=False),
                 "batch": lambda: F.grid_sample(x, torch.zeros(2, 2, 2, 2), align_corners=False),
-                "dtypes": lambda: F.grid_sample(x, g.double(), align_corners=False)}[case]()
+                "dtypes": lambda: F.grid_sample(x, g.double(), align_corners=False),
+                "ranks": lambda: F.grid_sample(torch.ones(1, 2), torch.zeros(1, 1, 0), align_corners=False),
+                "bicubic_5d": lambda: F.grid_sample(x[None], torch.zeros(1, 1, 1, 1, 3), mode="bicubic",
+                                                    align_corners=False)}[case]()
     check(run)
 
 

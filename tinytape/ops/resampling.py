@@ -2,6 +2,7 @@
 and ``grid_sample`` (bilinear and nearest; zeros, border and reflection padding), each one tape
 entry under PyTorch's name, composed from recorded ops (gathers of the neighbours, weighted), so
 the gradients (to the input and to the grid) and the CUDA path are those of the ops used."""
+import itertools
 import math
 import warnings
 
@@ -185,8 +186,9 @@ def _source_index(coord, size, padding_mode, align_corners):
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """``input`` (N, C, H, W) read at the normalised positions ``grid`` (N, H_out, W_out, 2),
-    x first; bilinear (weights of the four neighbours) or nearest (rounded half to even);
+    """``input`` (N, C, H, W) read at the normalised positions ``grid`` (N, H_out, W_out, 2), x
+    first (or (N, C, D, H, W) at (N, D_out, H_out, W_out, 3)); bilinear (weights of the 4 or 8
+    neighbours) or nearest (rounded half to even);
     outside the input: zeros, the border's value, or reflected."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
@@ -202,47 +204,63 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype is not grid.dtype:
         raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
                            f"{_dtype.scalar_type_name(grid.dtype)}")
-    if input.ndim != 4 or grid.ndim != 4:
-        raise NotImplementedError(f"grid_sample: (N, C, H, W) inputs with (N, H_out, W_out, 2) grids are provided, "
-                                  f"got input of shape {list(input.shape)} and grid of shape {list(grid.shape)}")
-    if grid.shape[-1] != 2:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
-                           f"sizes {list(grid.shape)}")
+    if grid.shape[-1] != input.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in last dimension, but got "
+                           f"grid with sizes {list(grid.shape)}")
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sampler(): expected {4 if input.ndim == 4 else 5}D input and grid with same number "
+                           f"of dimensions, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
     if mode == "bicubic":
+        if input.ndim == 5:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
         raise NotImplementedError("grid_sample: mode 'bicubic' is not provided (bilinear, nearest)")
-    return composite_op("GridSampler2DBackward0",
+    return composite_op(f"GridSampler{input.ndim - 2}DBackward0",
                         lambda x, g: _grid_sample(x, g, mode, padding_mode, align_corners), input, grid)
 
 
 def _grid_sample(input, grid, mode, padding_mode, align_corners):
-    n, c, h, w = input.shape
-    _, oh, ow, _ = grid.shape
-    x = _source_index(grid[..., 0], w, padding_mode, align_corners)
-    y = _source_index(grid[..., 1], h, padding_mode, align_corners)
-    planes = sh.reshape(input, (n, c, h * w))
+    """(N, C, [D,] H, W) ``input`` at the ``grid`` positions: each neighbour (2 per axis; the
+    nearest one for ``nearest``) gathered from the flattened planes, weighted, masked outside."""
+    n, c, *sizes = input.shape
+    spatial = len(sizes)
+    out_sizes = tuple(grid.shape[1:-1])
+    points = math.prod(out_sizes)
+    # the source coordinates, the first axis's first (z, y, x), from the grid's (x, y[, z])
+    coords = [_source_index(grid[..., spatial - 1 - k], sizes[k], padding_mode, align_corners) for k in range(spatial)]
+    planes = sh.reshape(input, (n, c, -1))
+    steps = [math.prod(sizes[k + 1:]) for k in range(spatial)]
 
-    def corner(xi, yi):
-        """The input at integer positions (xi, yi) (N, H_out, W_out), and where they lie inside it."""
-        inside = ew.ge(xi, 0.0) & ew.le(xi, w - 1.0) & ew.ge(yi, 0.0) & ew.le(yi, h - 1.0)
-        flat = ew.add(ew.mul(ew.clamp(yi, 0, h - 1), float(w)), ew.clamp(xi, 0, w - 1))
-        index = sh.expand(sh.reshape(ew.to_dtype(flat, _dtype.int64), (n, 1, oh * ow)), (n, c, oh * ow))
-        values = sh.reshape(indexing.gather(planes, 2, index), (n, c, oh, ow))
+    def corner(at):
+        """The input at integer positions ``at`` (one per axis), and where they lie inside it."""
+        inside, flat = None, None
+        for i, size, step in zip(at, sizes, steps):
+            here = ew.ge(i, 0.0) & ew.le(i, size - 1.0)
+            inside = here if inside is None else inside & here
+            term = ew.mul(ew.clamp(i, 0, size - 1), float(step))
+            flat = term if flat is None else ew.add(flat, term)
+        index = sh.expand(sh.reshape(ew.to_dtype(flat, _dtype.int64), (n, 1, points)), (n, c, points))
+        values = sh.reshape(indexing.gather(planes, 2, index), (n, c) + out_sizes)
         return values, sh.unsqueeze(ew.to_dtype(inside, input.dtype), 1)
 
     if mode == "nearest":
-        values, inside = corner(ew.round(x.detach()), ew.round(y.detach()))
+        values, inside = corner([ew.round(x.detach()) for x in coords])
         return ew.mul(values, inside)
-    x_w, y_n = ew.floor(x), ew.floor(y)
-    from_west, from_north = ew.sub(x, x_w), ew.sub(y, y_n)
-    to_east, to_south = ew.add(ew.neg(from_west), 1.0), ew.add(ew.neg(from_north), 1.0)
-    x_e, y_s = ew.add(x_w, 1.0), ew.add(y_n, 1.0)
-    out = None  # each neighbour weighted by the distances to the opposite sides
-    for xi, yi, weight in ((x_w, y_n, ew.mul(to_south, to_east)), (x_e, y_n, ew.mul(to_south, from_west)),
-                           (x_w, y_s, ew.mul(from_north, to_east)), (x_e, y_s, ew.mul(from_north, from_west))):
-        values, inside = corner(xi.detach(), yi.detach())
+    low = [ew.floor(x) for x in coords]
+    from_low = [ew.sub(x, lo) for x, lo in zip(coords, low)]  # distances from the low neighbours
+    to_high = [ew.add(ew.neg(f), 1.0) for f in from_low]
+    high = [ew.add(lo, 1.0) for lo in low]
+    out = None
+    for bits in itertools.product((0, 1), repeat=spatial):  # the last axis fastest, as PyTorch's order
+        # each neighbour weighted by the distances to the opposite sides
+        factors = [from_low[k] if b else to_high[k] for k, b in enumerate(bits)]
+        weight = factors[0]
+        for f in factors[1:]:
+            weight = ew.mul(weight, f)
+        values, inside = corner([(high[k] if b else low[k]).detach() for k, b in enumerate(bits)])
         term = ew.mul(values, ew.mul(sh.unsqueeze(weight, 1), inside))
         out = term if out is None else ew.add(out, term)
     return out
