@@ -59,6 +59,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"the modes: {_MODES} (got {mode})")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not provided")
     in_sizes = tuple(input.shape[2:])
     scales = None if scale_factor is None else (
         tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * spatial)
