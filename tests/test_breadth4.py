@@ -265,3 +265,14 @@ def test_compiled_equals_eager(name):
         for got, want in zip(compiled(x, w), run(x, w)):
             np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert compiled.traces == 1
+
+
+def test_lazy_3d_convolutions_become_their_eager_modules():
+    def run(torch, dev):
+        torch.manual_seed(0)
+        up = torch.nn.LazyConvTranspose3d(4, 2, stride=2)
+        out = up(torch.ones(1, 3, 2, 2, 2))
+        torch.manual_seed(1)
+        conv = torch.nn.LazyConv3d(4, 2)
+        return [type(up).__name__, repr(up), out, up.weight, type(conv).__name__, conv(torch.ones(3, 3, 3, 3))]
+    check(run, rtol=1e-6, atol=1e-6)

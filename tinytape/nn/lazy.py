@@ -1,4 +1,4 @@
-"""Lazy modules: ``LazyLinear``, ``LazyConv1d``/``2d``, ``LazyConvTranspose1d``/``2d`` and
+"""Lazy modules: ``LazyLinear``, ``LazyConv1d``/``2d``/``3d``, ``LazyConvTranspose1d``/``2d``/``3d`` and
 ``LazyBatchNorm1d``/``2d`` read their input size (``in_features``, ``in_channels``,
 ``num_features``) from their first input.  Until then their parameters are
 ``UninitializedParameter``s (and the batch norms' running statistics
@@ -10,10 +10,11 @@ from .._creation import empty
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from .conv import Conv1d, Conv2d
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d
 from .parameter import Parameter
+from .volumetric import Conv3d
 
 
 class UninitializedParameter(Parameter):
@@ -159,6 +160,14 @@ class LazyConvTranspose1d(_LazyConvNd, ConvTranspose1d):
 
 class LazyConvTranspose2d(_LazyConvNd, ConvTranspose2d):
     cls_to_become = ConvTranspose2d
+
+
+class LazyConv3d(_LazyConvNd, Conv3d):
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose3d(_LazyConvNd, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
 
 
 class _LazyBatchNorm(_LazyModule):
