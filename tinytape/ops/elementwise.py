@@ -209,8 +209,17 @@ def add(a, b, alpha=1):
             _check_broadcast(a._data.shape, b._data.shape, "add")
             _check_device(a, b, "add")
             return AddScaled.apply(a, b, alpha)
-        b = mul(b, alpha)
+        b = _times_alpha(a, b, alpha)
     return Add.apply(*operands(a, b, "add"))
+
+
+def _times_alpha(a, b, alpha):
+    """``b * alpha`` for ``add``/``sub``: a number's product in Python (PyTorch's Scalar
+    arithmetic), a tensor's by ``mul``; a float alpha refused for integer operands."""
+    if isinstance(alpha, float) and all(not (isinstance(x, Tensor) and x.dtype.is_floating_point)
+                                        and not isinstance(x, float) for x in (a, b)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return b * alpha if not isinstance(b, Tensor) else mul(b, alpha)
 
 
 def check_bool_sub(a, b):
@@ -233,7 +242,7 @@ def sub(a, b, alpha=1):
             _check_broadcast(a._data.shape, b._data.shape, "sub")
             _check_device(a, b, "sub")
             return SubScaled.apply(a, b, alpha)
-        b = mul(b, alpha)
+        b = _times_alpha(a, b, alpha)
     cls = Sub if isinstance(a, Tensor) else Rsub
     a, b = operands(a, b, "sub")
     if a._data.dtype.kind == "b":
