@@ -274,6 +274,11 @@ def _batched_matmul_lines(em, out, a, b):
             f"{b3}[i].ctypes.data, {n}, {zero}, {o3}[i].ctypes.data, {n})"]
 
 
+# The eager kernels the generated code calls take its numbers as np.int64 / np.bool_: a
+# bare literal would make numba compile another specialisation of the kernel for that
+# literal value (Literal[int](0)), in every process with an empty cache (cascade_sum: 2.4 s).
+
+
 def _indexing_lines(em, stmt):
     """A call of the eager indexing kernel (``backend/cpu/indexing.py``): the same checks."""
     kind, out = stmt[:2]
@@ -286,7 +291,8 @@ def _indexing_lines(em, stmt):
     stride, size, wrap, (runtime_error, prefix, suffix) = stmt[5:]
     status = f"status{out}"
     return [f"    {status} = np.zeros(2, np.int64)",
-            f"    index_positions({flat[0]}, {flat[1]}, {flat[2]}, {int(stride)}, {int(size)}, {bool(wrap)}, "
+            f"    index_positions({flat[0]}, {flat[1]}, {flat[2]}, np.int64({int(stride)}), np.int64({int(size)}), "
+            f"np.bool_({bool(wrap)}), "
             f"{out_flat}, {status})",
             f"    if {status}[0]:",
             f"        raise {'RuntimeError' if runtime_error else 'IndexError'}({prefix!r} + str({status}[1]) + {suffix!r})"]
@@ -303,7 +309,7 @@ def build_module(gen, plan):
     from .codegen import _Loop
     em = _Emitter(gen, plan)
     # numpy's gemm, the function the eager product kernels call: the same bits
-    em.gemm_used, em.threads_used = set(), False
+    em.gemm_used, em.threads_used, em.exported = set(), False, set()
     externals = list(gen.program.sources)
     body = []
     for group, stmt in enumerate(gen.statements):
@@ -317,7 +323,7 @@ def build_module(gen, plan):
             _, out, x, log = stmt
             cols = gen.buffers[x].shape[-1]
             body.append(f"    softmax_rows({em.array(x)[0]}.reshape((-1, {cols})), "
-                        f"{em.array(out)[0]}.reshape((-1, {cols})), {log})")
+                        f"{em.array(out)[0]}.reshape((-1, {cols})), np.bool_({log}))")
         elif stmt[0] == "cascade":
             _, out, root, offset, (sizes, ins, outs) = stmt
             dtype = gen.buffers[out].dtype
@@ -329,8 +335,9 @@ def build_module(gen, plan):
             out_flat = f"{em.array(out)[0]}.reshape(-1)"
             scratch = f"np.empty(({cascade.LEVELS}, {cascade.ILP * width}), np.{dtype.name})"
             body += [f"    {out_flat}[:] = 0",
-                     f"    cascade_sum({_flat_memory(em, root)}, {int(offset)}, {out_flat}, "
-                     f"{', '.join(names)}, {width}, {scratch})"]
+                     f"    cascade_sum_{dtype.name}({_flat_memory(em, root)}, np.int64({int(offset)}), {out_flat}, "
+                     f"{', '.join(names)}, np.int64({width}), {scratch}, np.int64(0))"]
+            em.exported.add(f"cascade_sum_{dtype.name}")
         elif stmt[0] == "nll_sum":
             _, out, values, valid = stmt
             body.append(f"    nll_sum({em.array(values)[0]}.reshape(-1), {em.array(valid)[0]}.reshape(-1), "
@@ -359,9 +366,13 @@ def build_module(gen, plan):
              "from tinytape.backend.sleef_arith import fma",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
              "from tinytape.backend.cpu.nn import softmax_rows",
-             "from tinytape.backend.cpu.cascade import cascade_sum, nll_sum",
+             "from tinytape.backend.cpu import exported",
+             "from tinytape.backend.cpu.cascade import nll_sum",
              "from tinytape.backend.cpu.indexing import gather as index_gather, "
              "scatter_add as index_scatter_add, positions as index_positions"]
+    # the eager kernels it calls by symbol (``exported``): registered before numba compiles or loads it
+    lines += [f"from tinytape.backend.cpu.exported import {name}\nexported.ensure('tinytape_{name}')"
+              for name in sorted(em.exported)]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
     lines += ["", "", "@njit(cache=True, nogil=True, error_model='numpy')", f"def kernel({', '.join(params)}):"]
     lines += [f"    b{b} = t{slot}" for b, slot in sorted(plan.slot_of.items())]

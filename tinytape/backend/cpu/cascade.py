@@ -376,5 +376,6 @@ def sum_into(x, dims, out):
     flat_out = out.reshape(-1)
     flat_out.fill(0)
     width = LANES[x.dtype]
-    cascade_sum(flat, 0, flat_out, sizes, ins, outs, width, np.empty((LEVELS, ILP * width), x.dtype))
+    # (``pairs`` passed, not left to its default: the specialisation ``exported`` calls too)
+    cascade_sum(flat, 0, flat_out, sizes, ins, outs, width, np.empty((LEVELS, ILP * width), x.dtype), 0)
     return out
