@@ -63,7 +63,10 @@ class Snapshot:
         other.usable, other.arrays, other.copies = self.usable, self.arrays, {}
         for key, (root, copy) in self.copies.items():
             if copy.dtype.kind == "f" and copy.dtype.itemsize >= 4:
-                copy = (rng.standard_normal(copy.shape) * 2).astype(copy.dtype, order="K")
+                # (np.asarray: a 0-d storage's draw is a numpy scalar, whose view would be
+                # read-only: another numba specialisation of every part reading it, compiled
+                # here, and a part writing it would not type)
+                copy = np.asarray(rng.standard_normal(copy.shape) * 2).astype(copy.dtype, order="K")
             other.copies[key] = (root, copy)
         return other
 
