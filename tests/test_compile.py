@@ -106,7 +106,7 @@ def test_the_seed_step_is_one_fused_program():
         assert source.count("gemm_call(gemm_float32") == 5
     # relu, the squared errors, the loss's gradient, relu mask, two updates; the loss itself
     # is the eager sum kernel's call (PyTorch's summation order) between the first two
-    assert source.count("for i0 in") <= 6 and source.count("cascade_sum(") == 1
+    assert source.count("for i0 in") <= 6 and source.count("cascade_sum_float32(") == 1
     assert ".T" in source and "ascontiguousarray" not in source
 
 
