@@ -285,7 +285,7 @@ class _ByOp(dict):
 
     A single kernel per entry point, a branch per op, compiles every op of its kind on its
     first call for a dtype: 25 s of the seed run's first step went there (binary_inplace
-    10 s, binary_scalar 8 s), where one op's kernel compiles in 0.2-0.5 s.  Each of these
+    10 s, binary_scalar 8 s), where one op's kernel compiles in 0.1-0.4 s.  Each of these
     compiles per dtype on its first call and is cached on disk."""
 
     def __init__(self, entry):
