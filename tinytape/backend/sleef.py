@@ -418,6 +418,7 @@ def _log_sigmoid_f64(x):
 
 sleef_exp = _by_type(expf_u10, expd_u10)
 log1p = _by_type(log1pf_u10, log1pd_u10)
+sleef_log_normal = _by_type(_logf_u1_large, _logd_u1_large)  # SLEEF's log_u10 of a normal number or inf
 expm1 = _by_type(expm1f_u10, expm1d_u10)
 softplus = _by_type(_softplus_f32, _softplus_f64)
 log_sigmoid = _by_type(_log_sigmoid_f32, _log_sigmoid_f64)

@@ -28,6 +28,10 @@ class Softmax(Function):
         (out,) = ctx.saved_tensors
         if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
             backend, grad, data = g._backend, g._data, out._data
+            fast = getattr(backend, "softmax_backward", None)
+            res = fast(grad, data, ctx.dim) if fast else None
+            if res is not None:
+                return g._new(res), None
             total = backend.reduce(SUM, backend.binary(MUL, grad, data), (ctx.dim,), True)
             return g._new(backend.binary(MUL, data, backend.binary(SUB, grad, total))), None
         return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
@@ -48,6 +52,10 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
             backend, grad = g._backend, g._data
+            fast = getattr(backend, "softmax_backward", None)
+            res = fast(grad, out._data, ctx.dim, log=True) if fast else None
+            if res is not None:
+                return g._new(res), None
             if (ctx.dim == grad.ndim - 1 and grad.size and grad.flags.c_contiguous and out._data.flags.c_contiguous
                     and ew.fuses(g)):  # (rows of contiguous arrays: the sum's order is the 2-D one's)
                 cols = grad.shape[-1]

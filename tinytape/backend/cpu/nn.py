@@ -1,7 +1,44 @@
-"""Row-wise softmax kernel over a C-contiguous (rows, classes) buffer."""
-import math
-
+"""Row-wise softmax kernel over a C-contiguous (rows, classes) buffer, as PyTorch's CPU
+kernel for the last dimension computes it (``_vec_softmax_lastdim`` /
+``_vec_log_softmax_lastdim`` in aten/src/ATen/native/cpu/SoftMaxKernel.cpp, AVX512 build):
+the row's max, ``exp(x - max)`` by SLEEF's ``expf16_u10``/``expd8_u10``, their sum in the
+order of its vector loop (``lane_sum``), then ``e * (1 / sum)``, or for log_softmax
+``(x - max) - log(sum)`` with SLEEF's log."""
+import numpy as np
 from numba import njit
+
+from .. import sleef
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def lane_sum(v, n, width):
+    """``vec::reduce_all`` of ``+`` over ``v[:n]`` with ``width`` lanes: shorter rows add
+    left to right; longer ones add each lane's column (the last partial vector into its
+    first lanes), then combine the lanes, float32's by AVX512's shuffle tree (lane i with
+    i ^ 8, ^ 4, ^ 2, ^ 1), float64's in order."""
+    if n < width:
+        acc = v[0]
+        for i in range(1, n):
+            acc += v[i]
+        return acc
+    lanes = v[:width].copy()
+    full = n - n % width
+    for d in range(width, full, width):
+        for k in range(width):
+            lanes[k] += v[d + k]
+    for k in range(n - full):
+        lanes[k] += v[full + k]
+    if width == 16:
+        step = 8
+        while step >= 1:
+            for k in range(step):
+                lanes[k] = lanes[k] + lanes[k + step]
+            step //= 2
+        return lanes[0]
+    acc = lanes[0]
+    for k in range(1, width):
+        acc += lanes[k]
+    return acc
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -9,17 +46,46 @@ def softmax_rows(x, out, log):
     """softmax (or, with ``log``, log_softmax) of each row, shifted by the row max so
     exp never overflows."""
     rows, cols = x.shape
+    width = 64 // x.itemsize  # PyTorch's AVX512 vector: 16 float32 or 8 float64
+    e = np.empty(cols, x.dtype)
+    one = np.ones(1, x.dtype)[0]
     for i in range(rows):
         m = x[i, 0]
         for j in range(1, cols):
-            m = max(m, x[i, j])
-        total = 0.0
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+            if m != m:
+                break
         for j in range(cols):
-            total += math.exp(x[i, j] - m)
+            e[j] = sleef.sleef_exp(x[i, j] - m)
+        total = lane_sum(e, cols, width)
         if log:
-            lse = m + math.log(total)
+            lse = sleef.sleef_log_normal(total)
             for j in range(cols):
-                out[i, j] = x[i, j] - lse
+                out[i, j] = (x[i, j] - m) - lse
+        else:
+            inv = one / total  # in the row's dtype
+            for j in range(cols):
+                out[i, j] = e[j] * inv
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def softmax_backward_rows(grad, out, res, log):
+    """The gradient of softmax (or log_softmax) by rows, as PyTorch's
+    ``_vec_host_softmax_backward_lastdim``: ``(g - sum(g * y)) * y``, or for log_softmax
+    ``g - exp(y) * sum(g)``, each sum in ``lane_sum``'s order and ``exp`` SLEEF's."""
+    rows, cols = grad.shape
+    width = 64 // grad.itemsize
+    t = np.empty(cols, grad.dtype)
+    for i in range(rows):
+        if log:
+            total = lane_sum(grad[i], cols, width)
+            for j in range(cols):
+                res[i, j] = sleef.fma(-sleef.sleef_exp(out[i, j]), total, grad[i, j])
         else:
             for j in range(cols):
-                out[i, j] = math.exp(x[i, j] - m) / total
+                t[j] = grad[i, j] * out[i, j]
+            total = lane_sum(t, cols, width)
+            for j in range(cols):
+                res[i, j] = (grad[i, j] - total) * out[i, j]
