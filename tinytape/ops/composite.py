@@ -319,6 +319,7 @@ _BREADTH = {
     "flip": selection.flip, "fliplr": selection.fliplr, "flipud": selection.flipud, "narrow": selection.narrow,
     "masked_select": selection.masked_select, "take": selection.take, "cumprod": scans.cumprod,
     "logcumsumexp": scans.logcumsumexp, "diff": scans.diff, "count_nonzero": scans.count_nonzero,
+    "trapezoid": scans.trapezoid, "trapz": scans.trapz, "cumulative_trapezoid": scans.cumulative_trapezoid,
     "clamp_min": pointwise.clamp_min, "clamp_max": pointwise.clamp_max, "fmod": pointwise.fmod,
     "true_divide": pointwise.true_divide, "divide": ew.div, "median": order.median, "nanmedian": order.nanmedian,
     "kthvalue": order.kthvalue, "var_mean": spread.var_mean, "std_mean": spread.std_mean, "dist": spread.dist,

@@ -86,6 +86,35 @@ _INT_INDEX = frozenset({"int64", "int32", "int16", "int8"})
 _FULL = slice(None)
 
 
+def _torch_order(index):
+    """PyTorch applies an index's integers first, as selects, then its tensors (numpy counts
+    the integers among the advanced indices, which changes where the indexed dims land:
+    ``x[1, 1:3, [0, 3]]``).  For a normalized index holding both, (the selects' index, the
+    rest's index); else None."""
+    ints = any(type(i) is int for i in index)
+    arrays = any(isinstance(i, (np.ndarray, Tensor)) for i in index)
+    if not (ints and arrays) or any(isinstance(i, bool) for i in index):
+        return None
+    first, rest = [], []
+    for item in index:
+        if type(item) is int:
+            first.append(item)
+        elif item is None:
+            first.append(None)
+            rest.append(_FULL)
+        elif item is Ellipsis:
+            first.append(Ellipsis)
+            rest.append(Ellipsis)
+        elif isinstance(item, slice):
+            first.append(_FULL)
+            rest.append(item)
+        else:
+            width = item.ndim if isinstance(item, np.ndarray) and item.dtype == np.bool_ else 1
+            first.extend([_FULL] * width)
+            rest.append(item)
+    return tuple(first), tuple(rest)
+
+
 def _index_dims(index, ndim):
     """The dim of the indexed tensor each item of a normalized index starts at."""
     def width(item):
@@ -154,7 +183,9 @@ def _position_plan(shape, key):
 
 def _flat_ids(shape, index):
     try:
-        return np.arange(math.prod(shape)).reshape(shape)[index]
+        ids = np.arange(math.prod(shape)).reshape(shape)
+        split = _torch_order(index)
+        return ids[split[0]][split[1]] if split else ids[index]
     except IndexError as e:
         raise IndexError(_torch_message(e, True, shape, index)) from None
 
@@ -227,6 +258,9 @@ def getitem(x, index):
         raise IndexError(f"invalid index {index!r} of a 0-dim tensor; use tensor.item() to get its number")
     idx, basic = _normalize_index(index, keep_tensors=True)
     if not basic:
+        split = _torch_order(idx)
+        if split:  # the integers' selects first, as PyTorch
+            return Index.apply(getitem(x, split[0]), split[1])
         return Index.apply(x, idx)
     # named after the last step PyTorch takes: the last item that is not a full slice
     last = Ellipsis
@@ -298,7 +332,11 @@ def setitem(x, index, value):
         return
     x._check_inplace("setitem")
     try:
-        x._backend.setitem(x._data, idx, value._data)
+        split = _torch_order(idx)
+        if split:  # the integers' selects first (a view), as PyTorch
+            x._backend.setitem(x._backend.index(x._data, split[0] + (Ellipsis,)), split[1], value._data)
+        else:
+            x._backend.setitem(x._data, idx, value._data)
     except (IndexError, ValueError) as e:
         if isinstance(e, IndexError):
             raise IndexError(_torch_message(e, False, x.shape, idx)) from None

@@ -151,6 +151,82 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+class _ByNumber(Function):
+    """``x * n`` for a Python number ``n``: PyTorch's ``mul(Tensor, Scalar)`` (MulBackward1)."""
+    grad_fn_name = "MulBackward1"
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.n = n
+        return ew.mul(x, n)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ew.mul(g, ctx.n), None
+
+
+class _OverNumber(Function):
+    """``x / n`` for a Python number ``n``: ``div(Tensor, Scalar)`` (DivBackward1)."""
+    grad_fn_name = "DivBackward1"
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.n = n
+        return ew.div(x, n)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ew.div(g, ctx.n), None
+
+
+def _trapezoid_spacing(y, x, dx, dim, op):
+    """(left ends, right ends, the spacing: a number or a tensor broadcasting along ``dim``)."""
+    _check_tensor(y, op)
+    if x is not None and dx is not None:
+        raise TypeError(f"{op}() received an invalid combination of arguments: pass x or dx, not both")
+    d = _wrap_dim(dim, y.ndim, op)
+    left, right = y[_along(d, y.ndim, slice(None, -1))], y[_along(d, y.ndim, slice(1, None))]
+    if x is None:
+        return d, left, right, 1 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
+        step = diff(x).reshape([-1 if k == d else 1 for k in range(y.ndim)])
+    else:
+        step = diff(x, dim=dim)
+    return d, left, right, step
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``, as PyTorch groups it: with a constant spacing
+    ``(sum(y) - (y_first + y_last) / 2) * dx``, with sample points ``x`` ``sum(dx * (left + right)) / 2``."""
+    if not isinstance(x, type(y)) and x is not None:
+        raise TypeError(f"trapezoid() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(x).__name__}): x must be a tensor, a constant spacing goes in dx=")
+    d, left, right, step = _trapezoid_spacing(y, x, dx, dim, "trapezoid")
+    if y.shape[d] == 0:
+        return red.sum(y, d)
+    if not isinstance(step, type(y)):
+        ends = ew.add(y[_along(d, y.ndim, 0)], y[_along(d, y.ndim, -1)])
+        return _ByNumber.apply(ew.sub(red.sum(y, d), ew.mul(ends, 0.5)), step)
+    return _OverNumber.apply(red.sum(ew.mul(step, ew.add(left, right)), d), 2.0)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal sums along ``dim`` (one element fewer)."""
+    if not isinstance(x, type(y)) and x is not None:
+        raise TypeError(f"cumulative_trapezoid() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(x).__name__}): x must be a tensor, a constant spacing goes in dx=")
+    d, left, right, step = _trapezoid_spacing(y, x, dx, dim, "cumulative_trapezoid")
+    if not isinstance(step, type(y)):
+        return stats.cumsum(ew.mul(step / 2.0, ew.add(left, right)), d)
+    return _OverNumber.apply(stats.cumsum(ew.mul(step, ew.add(left, right)), d), 2.0)
+
+
 def count_nonzero(input, dim=None):
     _check_tensor(input, "count_nonzero")
     return red.sum(ew.to_dtype(ew.ne(input, 0), _dtype.int64), dim)
