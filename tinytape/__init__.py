@@ -30,6 +30,7 @@ from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, Double
                       IntTensor, LongTensor, ShortTensor)
 from ._explain import explain
 from ._printing import set_printoptions
+from . import _tensor_str  # noqa: F401  (torch._tensor_str.PRINT_OPTS)
 from . import linalg, special
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)

@@ -43,7 +43,7 @@ class _Formatter:
         if finite.size == 0:
             return
         absvals = np.abs(finite)
-        vmin, vmax = absvals.min(), absvals.max()
+        vmin, vmax = float(absvals.min()), float(absvals.max())  # Python floats: 1e300 / 1e-300 is inf, no warning
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
         if SCI_MODE is not None:
             self.sci_mode = SCI_MODE

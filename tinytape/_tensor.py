@@ -129,6 +129,20 @@ class Tensor:
 
     # ------------------------------------------------------------------ attributes
     @property
+    def _base(self):
+        """The tensor whose storage this view shares (the first one of a chain of views); None
+        for a tensor that is not a view."""
+        if self._view is None:
+            return None
+        t = self
+        while t._view is not None:
+            t = t._view[0]
+        return t
+
+    def _is_view(self):
+        return self._view is not None
+
+    @property
     def _version(self):
         return _VersionInt(self._version_counter)
 

@@ -30,6 +30,10 @@ class TensorInPlace:
     def _check_inplace(self, op, view=False):
         flags = getattr(self._data, "flags", None)
         if flags is not None and not flags.writeable:
+            if 0 in self._data.strides and self._data.size > 1 and self._view is not None:  # expand's views
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor refers to a single "
+                    "memory location. Please clone() the tensor before performing the operation.")
             raise RuntimeError(f"{op}: the tensor's memory is read-only (it shares a non-writable numpy "
                                f"array, shape {list(self.shape)}); make a writable copy first (.clone())")
         if self._grad_fn is None and self._requires_grad and _state.enabled:

@@ -164,7 +164,7 @@ def _modified(entry, node):
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{_type_name(t, data)} {shape}]{which} is at version {counter[0]}; expected "
         f"version {version} instead. Hint: enable anomaly detection to find the operation that failed to "
-        "compute its gradient, with tinytape.autograd.set_detect_anomaly(True).")
+        "compute its gradient, with tinytape.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 # nodes whose name() PyTorch gives with their C++ namespace (their class name is without it)

@@ -17,6 +17,15 @@ from .parameter import Parameter
 from .volumetric import Conv3d
 
 
+_NO_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+             "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+             "`forward` to initialize the parameters before accessing their attributes.")
+
+
+def _no_shape(self):
+    raise RuntimeError(_NO_SHAPE)
+
+
 class UninitializedParameter(Parameter):
     """A parameter without a shape yet; ``materialize(shape)`` gives it one (in place: the
     same object becomes a ``Parameter``)."""
@@ -38,6 +47,8 @@ class UninitializedParameter(Parameter):
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+    shape = property(_no_shape)  # PyTorch's refusal: it has none yet
+
     __str__ = __repr__
 
 
@@ -58,6 +69,7 @@ class UninitializedBuffer(Tensor):
         self.__class__ = Tensor
 
     __repr__ = __str__ = UninitializedParameter.__repr__
+    shape = property(_no_shape)
 
 
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
