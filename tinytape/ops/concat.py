@@ -42,11 +42,14 @@ def cat(tensors, dim=0):
                    for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
     first = tensors[0]
     d = _wrap_dim(dim, first.ndim, "cat")
-    for t in tensors[1:]:
+    for n, t in enumerate(tensors[1:], 1):
         ew._check_device(first, t, "cat")
-        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != d):
-            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}; got "
-                               f"{list(first.shape)} and {list(t.shape)}")
+        if t.ndim != first.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and {t.ndim}")
+        for i, (a, b) in enumerate(zip(first.shape, t.shape)):
+            if i != d and a != b:  # PyTorch's words
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
+                                   f"got size {b} for tensor number {n} in the list.")
     return Cat.apply(d, *_common_dtype(tensors, "cat"))
 
 
@@ -64,10 +67,10 @@ def stack(tensors, dim=0):
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0].shape
-    for t in tensors[1:]:
+    for n, t in enumerate(tensors[1:], 1):
         if t.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
-                               f"and {list(t.shape)}")
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {n}")
     d = _wrap_dim(dim, len(shape) + 1, "stack")
     return Stack.apply(d, *_common_dtype(tensors, "stack"))
 

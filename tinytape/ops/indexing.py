@@ -227,6 +227,10 @@ class UnbindSelect(Select):  # a piece of unbind
     grad_fn_name = "UnbindBackward0"
 
 
+class Alias(Slice):  # ``x[:]``, ``x[...]``: an index that selects everything
+    grad_fn_name = "AliasBackward0"
+
+
 class Unsqueeze(Slice):  # ``x[None]``, ``x[:, None]``: a new dim added last
     grad_fn_name = "UnsqueezeBackward0"
 
@@ -262,13 +266,24 @@ def getitem(x, index):
         if split:  # the integers' selects first, as PyTorch
             return Index.apply(getitem(x, split[0]), split[1])
         return Index.apply(x, idx)
-    # named after the last step PyTorch takes: the last item that is not a full slice
-    last = Ellipsis
-    for i in reversed(idx):
-        if i is not Ellipsis and not (type(i) is slice and i == _FULL):
-            last = i
-            break
-    return (Select if isinstance(last, int) else Unsqueeze if last is None else Slice).apply(x, idx)
+    # named after the last step PyTorch takes: the last item that is not a slice over its
+    # whole dim (PyTorch skips those); none at all is PyTorch's alias
+    last = _last_step(idx, x.shape) if type(index) is not slice else index  # x[:] alone: PyTorch slices
+    return (Select if isinstance(last, int) else Unsqueeze if last is None
+            else Alias if last is Ellipsis else Slice).apply(x, idx)
+
+
+def _last_step(idx, shape):
+    """The last item of a basic index that does something: an int, None, or a slice not
+    covering its whole dim (Ellipsis when there is none)."""
+    dims = _index_dims(idx, len(shape))
+    for item, d in zip(reversed(idx), reversed(dims)):
+        if item is Ellipsis:
+            continue
+        if type(item) is slice and (item == _FULL or d < len(shape) and item.indices(shape[d]) == (0, shape[d], 1)):
+            continue
+        return item
+    return Ellipsis
 
 
 def narrow_view(x, dim, start, stop, piece=Slice):
