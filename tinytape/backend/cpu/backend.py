@@ -13,6 +13,7 @@ from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM
 from . import cascade as _cascade
 from . import elementwise as _elementwise
 from . import nn as _nn
+from . import power as _power
 from . import reduction as _reduction
 from .arrays import (  # noqa: F401
     _as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _BOOL, _c, _compare,
@@ -309,6 +310,15 @@ class CPUBackend(KernelCalls, Backend):
                 _nn.softmax_rows(x.reshape(-1, cols), out.reshape(-1, cols), log)
             return out
         return Backend.softmax(self, x, dim, log)
+
+    def pow_scalar(self, x, exponent):
+        """``x ** exponent`` for a C-contiguous float32 array and a real number by PyTorch's
+        kernel (``power.pow_scalar_f32``); None for anything else (the POW kernel's)."""
+        if x.dtype is not _F32 or not x.flags.c_contiguous or not x.size or exponent in (0, 1):
+            return None
+        out = np.empty(x.shape, _F32)
+        _power.pow_scalar_f32(x.reshape(-1), float(exponent), out.reshape(-1))
+        return out
 
     def softmax_backward(self, grad, out, dim, log=False):
         """softmax's (log_softmax's) gradient along the last axis of C-contiguous float32/float64
