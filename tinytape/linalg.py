@@ -152,7 +152,12 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 class LinAlgError(RuntimeError):
-    """A matrix that a decomposition cannot factor (PyTorch's ``torch.linalg.LinAlgError``)."""
+    """A matrix that a decomposition cannot factor (PyTorch's ``torch.linalg.LinAlgError``, whose
+    class is named ``_LinAlgError``)."""
+
+
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+_LinAlgError = LinAlgError  # (the name its pickles look up)
 
 
 def __getattr__(name):

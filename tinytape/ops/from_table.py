@@ -294,8 +294,16 @@ TENSOR_METHODS.update(
     __and__=bitwise_and, __rand__=lambda self, other: bitwise_and(other, self),
     __or__=bitwise_or, __ror__=lambda self, other: bitwise_or(other, self),
     __xor__=bitwise_xor, __rxor__=lambda self, other: bitwise_xor(other, self),
-    __invert__=bitwise_not,
+    __invert__=lambda self: _invert(self),
 )
+
+
+def _invert(x):
+    """``~x``: PyTorch's operator refuses floating tensors with a TypeError (``bitwise_not`` itself
+    raises NotImplementedError)."""
+    if x.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(x)
 for _name, _method in TENSOR_METHODS.items():
     if _name not in vars(Tensor):  # a method the class writes out itself takes precedence
         setattr(Tensor, _name, _method)
