@@ -191,6 +191,29 @@ class TensorInPlace:
             return self._inplace("fill_", lambda x, v: indexing_ops.fill(x, v, indexing_ops.FillTensor), value)
         return self._fill_number("fill_", value)
 
+    def apply_(self, callable):
+        """Each element replaced by ``callable(element)`` (a Python function, element by element:
+        CPU tensors only, as PyTorch)."""
+        if self._requires_grad and _state.enabled:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+        return self._map_elements("apply_", lambda a: callable(a), self)
+
+    def map_(self, tensor, callable):
+        """Each element replaced by ``callable(element, other)`` with ``tensor`` broadcast to this shape."""
+        if self._requires_grad and _state.enabled:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+        return self._map_elements("map_", lambda a, b: callable(a, b), self, tensor.expand(self.shape))
+
+    def _map_elements(self, op, fn, *tensors):
+        if self.device.type != "cpu":
+            raise TypeError(f"{op}() is only implemented on CPU tensors")
+        self._check_inplace(op)
+        arrays = [np.asarray(t._backend.to_numpy(t._data)) for t in tensors]
+        data = self._data
+        for pos in np.ndindex(*data.shape):
+            data[pos] = fn(*(a[pos].item() for a in arrays))
+        return self  # (PyTorch's version counter does not move)
+
     def copy_(self, src):
         return self._inplace("copy_", lambda x, v: indexing_ops.fill(x, v, indexing_ops.Copy), src)
 

@@ -6,6 +6,19 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _sizes, type_name
+
+_T_WARNED = False
+
+
+def _warn_T():
+    """PyTorch's deprecation of ``x.T`` beyond two dims, once a process as its TORCH_WARN_ONCE."""
+    global _T_WARNED
+    _T_WARNED = True
+    import warnings
+    warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                  "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                  "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                  "tensor.", UserWarning, stacklevel=3)
 from .ops import elementwise as elementwise_ops
 from .ops import indexing as indexing_ops
 from .ops import linalg as linalg_ops
@@ -253,6 +266,8 @@ class TensorMath:
 
     @property
     def T(self):
+        if self.ndim not in (0, 2) and not _T_WARNED:
+            _warn_T()
         return shape_ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
