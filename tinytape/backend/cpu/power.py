@@ -1,6 +1,7 @@
 """float32 ``x ** number`` as PyTorch's CPU kernel computes it: its vector loop
-(``Vectorized<float>::pow``, SLEEF's ``powf16_u10``) over all but the last ``n % 32``
-elements, which its scalar loop gives to the C library's ``powf``."""
+(``Vectorized<float>::pow``, SLEEF's ``powf16_u10`` with the exponent rounded to float32)
+over all but the last ``n % 32`` elements, which its scalar loop computes as
+``std::pow(float, double)``: in float64 with the exponent as given, rounded once."""
 import numpy as np
 from numba import njit
 
@@ -15,4 +16,4 @@ def pow_scalar_f32(x, exponent, out):
     for i in range(vector_part):
         out[i] = sleef.powf_u10(x[i], e)
     for i in range(vector_part, n):
-        out[i] = x[i] ** e
+        out[i] = np.float32(np.float64(x[i]) ** exponent)
