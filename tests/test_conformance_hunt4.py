@@ -221,3 +221,22 @@ def test_the_version_counter_error_ends_with_pytorchs_hint():
         c.add_(1)
         return _outcome(lambda: c.sum().backward())
     check(run)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_margin_loss_records_one_entry_as_pytorch(reduction):
+    def run(torch):
+        x = torch.randn(3, 5, generator=torch.Generator().manual_seed(0)).requires_grad_()
+        y = torch.randn(3, 5, generator=torch.Generator().manual_seed(1)).sign()
+        loss = torch.nn.functional.soft_margin_loss(x, y, reduction=reduction)
+        loss.backward(torch.ones_like(loss))
+        # (its exp is MKL's in PyTorch: the values to float32 rounding, the entries exactly)
+        return [loss.grad_fn.name(), torch.nn.SoftMarginLoss(reduction=reduction)(x, y).grad_fn.name(),
+                [round(v, 5) for v in loss.detach().reshape(-1).tolist()], [round(v, 5) for v in x.grad.reshape(-1).tolist()]]
+    check(run)
+
+
+def test_soft_margin_loss_gradient_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    check_grad(lambda t: tinytape.nn.functional.soft_margin_loss(t, tinytape.tensor([1., -1., 1.], dtype=tinytape.float64)),
+               rng.standard_normal(3), second_order=True)

@@ -59,7 +59,10 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    return _reduce(ew.mul(ew.neg(input), target).exp().log1p(), reduction)
+    """``log1p(exp(-input * target))``, reduced: one recorded entry, PyTorch's SoftMarginLossBackward0."""
+    from ..ops.composite_entry import composite_op
+    return composite_op("SoftMarginLossBackward0",
+                        lambda x, y: _reduce(ew.mul(ew.neg(x), y).exp().log1p(), reduction), input, target)
 
 
 class SmoothL1Loss(_Loss):
