@@ -2,7 +2,7 @@
 
 The cache lives under a directory named after the tinytape and numba versions and a
 hash of the modules the kernels compile in from outside their own files (the op table,
-its op codes and per-element definitions (``scalar_ops``, ``sleef``), the elementwise loops), so an upgrade or a
+its op codes and per-element definitions (``scalar_ops``, ``sleef``, ``sleef_pow``), the elementwise loops), so an upgrade or a
 change there never loads stale machine code; numba's own index still checks each kernel
 file's source.  ``TINYTAPE_CACHE_DIR`` moves it; ``NUMBA_CACHE_DIR``, when set, wins as
 numba documents.
@@ -14,7 +14,7 @@ import numba
 from numba.core import caching
 
 from ..._version import __version__
-from .. import erf, opcodes, scalar_ops, sleef, sleef_arith
+from .. import erf, opcodes, scalar_ops, sleef, sleef_arith, sleef_pow
 from ...ops import table as op_table
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -26,7 +26,8 @@ def cache_root():
     # dispatch kernels generated from the op table)
     loops = os.path.join(_KERNEL_DIR, "elementwise.py")
     blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
-    for path in (opcodes.__file__, scalar_ops.__file__, sleef.__file__, sleef_arith.__file__, erf.__file__,
+    for path in (opcodes.__file__, scalar_ops.__file__, sleef.__file__, sleef_arith.__file__, sleef_pow.__file__,
+                 erf.__file__,
                  op_table.__file__, loops, blas):
         with open(path, "rb") as f:
             digest.update(f.read())

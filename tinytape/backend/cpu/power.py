@@ -5,7 +5,7 @@ over all but the last ``n % 32`` elements, which its scalar loop computes as
 import numpy as np
 from numba import njit
 
-from .. import sleef
+from .. import sleef_pow
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -14,6 +14,6 @@ def pow_scalar_f32(x, exponent, out):
     vector_part = n - n % 32  # PyTorch's vectorized_loop takes two 16-lane vectors a step
     e = np.float32(exponent)
     for i in range(vector_part):
-        out[i] = sleef.powf_u10(x[i], e)
+        out[i] = sleef_pow.powf_u10(x[i], e)
     for i in range(vector_part, n):
         out[i] = np.float32(np.float64(x[i]) ** exponent)
