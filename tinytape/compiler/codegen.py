@@ -378,3 +378,17 @@ class _Generator(MemoryRules):
         buf = self.buffers[out]
         buf.kind, buf.group, buf.stored = "value", len(self.statements), True
         self.statements.append(("softmax", out, x, bool(log)))
+
+    def _k_softmax_backward(self, out, grad, y, log):
+        """PyTorch's softmax/log_softmax gradient over rows (``nn.softmax_backward_rows``)."""
+        grad, y = self._buf(grad), self._buf(y)
+        for b in (grad, y):
+            if self.buffers[b].kind == "const" or not self._plain(self.buffers[b]) \
+                    or not self.arrays[b].flags.c_contiguous:
+                raise NotFusable("softmax's gradient over a broadcast or strided buffer")
+        self._close()
+        self._use(grad)
+        self._use(y)
+        buf = self.buffers[out]
+        buf.kind, buf.group, buf.stored = "value", len(self.statements), True
+        self.statements.append(("softmax_backward", out, grad, y, bool(log)))

@@ -28,13 +28,19 @@ class Softmax(Function):
         (out,) = ctx.saved_tensors
         if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
             backend, grad, data = g._backend, g._data, out._data
-            fast = getattr(backend, "softmax_backward", None)
-            res = fast(grad, data, ctx.dim) if fast else None
-            if res is not None:
-                return g._new(res), None
+            if _rows_kernel_serves(backend, grad, data, ctx.dim):
+                return g._new(backend.softmax_backward(grad, data, False)), None
             total = backend.reduce(SUM, backend.binary(MUL, grad, data), (ctx.dim,), True)
             return g._new(backend.binary(MUL, data, backend.binary(SUB, grad, total))), None
         return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+
+
+def _rows_kernel_serves(backend, grad, out, dim):
+    """Whether the backend's ``softmax_backward`` (PyTorch's CPU kernel: rows of C-contiguous
+    float32/float64 arrays, the last axis) takes this gradient; else the formula's kernels."""
+    return (hasattr(backend, "softmax_backward") and dim == out.ndim - 1 and out.size and grad.shape == out.shape
+            and grad.dtype is out.dtype and out.dtype.kind == "f" and out.dtype.itemsize >= 4
+            and backend._flat(grad) and backend._flat(out))
 
 
 class LogSoftmax(Function):
@@ -52,16 +58,8 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         if ew.kernels_serve(g, out):  # the ops' kernels, in the ops' order, without the ops
             backend, grad = g._backend, g._data
-            fast = getattr(backend, "softmax_backward", None)
-            res = fast(grad, out._data, ctx.dim, log=True) if fast else None
-            if res is not None:
-                return g._new(res), None
-            if (ctx.dim == grad.ndim - 1 and grad.size and grad.flags.c_contiguous and out._data.flags.c_contiguous
-                    and ew.fuses(g)):  # (rows of contiguous arrays: the sum's order is the 2-D one's)
-                cols = grad.shape[-1]
-                fused = ew.cpu_fused.log_softmax_backward(grad.reshape(-1, cols), out._data.reshape(-1, cols))
-                if fused is not None:
-                    return g._new(fused.reshape(grad.shape)), None
+            if _rows_kernel_serves(backend, grad, out._data, ctx.dim):
+                return g._new(backend.softmax_backward(grad, out._data, True)), None
             exp = backend.unary(EXP, out._data)
             total = backend.reduce(SUM, grad, (ctx.dim,), True)
             return g._new(backend.binary(SUB, grad, backend.binary(MUL, exp, total))), None

@@ -320,17 +320,17 @@ class CPUBackend(KernelCalls, Backend):
         _power.pow_scalar_f32(x.reshape(-1), float(exponent), out.reshape(-1))
         return out
 
-    def softmax_backward(self, grad, out, dim, log=False):
+    def softmax_backward(self, grad, out, log):
         """softmax's (log_softmax's) gradient along the last axis of C-contiguous float32/float64
-        arrays by PyTorch's kernel (``nn.softmax_backward_rows``); None elsewhere (the caller's
-        ops then compute it)."""
-        if (dim == out.ndim - 1 and grad.dtype is out.dtype and (out.dtype is _F32 or out.dtype is _F64)
-                and out.flags.c_contiguous and grad.flags.c_contiguous and grad.shape == out.shape and out.size):
-            cols = out.shape[-1]
-            res = np.empty(out.shape, out.dtype)
-            _nn.softmax_backward_rows(grad.reshape(-1, cols), out.reshape(-1, cols), res.reshape(-1, cols), log)
-            return res
-        return None
+        arrays of one shape, by PyTorch's kernel (``nn.softmax_backward_rows``)."""
+        if not (grad.dtype is out.dtype and (out.dtype is _F32 or out.dtype is _F64) and out.flags.c_contiguous
+                and grad.flags.c_contiguous and grad.shape == out.shape and out.size):
+            raise ValueError(f"softmax_backward: rows of one C-contiguous float32/float64 shape, got "
+                             f"{grad.shape} {grad.dtype} and {out.shape} {out.dtype}")
+        cols = out.shape[-1]
+        res = np.empty(out.shape, out.dtype)
+        _nn.softmax_backward_rows(grad.reshape(-1, cols), out.reshape(-1, cols), res.reshape(-1, cols), log)
+        return res
 
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop

@@ -17,7 +17,6 @@ import numpy as np
 from numba import njit
 
 from ..scalar_ops import div
-from ..sleef import exp
 from . import cascade as _cascade
 
 _F32, _F64, _BOOL, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.bool_), np.dtype(np.int64)
@@ -98,29 +97,7 @@ def nll_backward(g, denominator, neg_w, valid, ids, shape):
     return out
 
 
-# ---- elementwise derivatives
-
-@njit(**_JIT)
-def _log_softmax_backward(grad, out, total, result):
-    rows, cols = grad.shape
-    for i in range(rows):
-        t = total[i]
-        for j in range(cols):
-            result[i, j] = grad[i, j] - exp(out[i, j]) * t
-
-
-def log_softmax_backward(grad, out):
-    """``grad - exp(out) * grad.sum(-1, keepdim=True)`` on float32 (rows, cols) arrays, the
-    sum in PyTorch's order (float64's exp is numpy's: not fused)."""
-    if grad.dtype is not _F32 or out.dtype is not _F32 or grad.ndim != 2 or grad.shape != out.shape \
-            or not grad.flags.c_contiguous or not out.flags.c_contiguous or not grad.size:
-        return None
-    total = np.empty(grad.shape[0], _F32)
-    _cascade.sum_into(grad, (1,), total)
-    result = np.empty(grad.shape, _F32)
-    _log_softmax_backward(grad, out, total, result)
-    return result
-
+# ---- elementwise derivatives (log_softmax's and softmax's: ``nn.softmax_backward_rows``, PyTorch's kernel)
 
 @njit(**_JIT)
 def _tanh_backward_float32(g, out, result):
