@@ -32,6 +32,9 @@ def _float(x):
 @njit(**_JIT)
 def _nll_forward(logp, target, ignore_index, mean, ids, neg_w, w, valid, losses, total, denominator, status):
     n, c = logp.shape
+    if target.shape[0] != n or ids.shape[0] != n or neg_w.shape[0] != n or w.shape[0] != n or valid.shape[0] != n \
+            or losses.shape[0] != n or total.shape[0] < 1 or denominator.shape[0] < 1 or status.shape[0] < 2:
+        raise IndexError("nll_loss: buffers of mismatched sizes")
     for b in range(n):
         t = target[b]
         keep = t != ignore_index
@@ -78,9 +81,15 @@ def _nll_backward(g, denominator, mean, neg_w, valid, ids, scale, out):
     if mean:
         scale[0] = div(g[0], denominator[0])
     one_grad = g.shape[0] == 1
-    for b in range(ids.shape[0]):
+    n = ids.shape[0]
+    if neg_w.shape[0] != n or valid.shape[0] != n or (not one_grad and g.shape[0] != n) or scale.shape[0] < 3:
+        raise IndexError("nll_loss backward: buffers of mismatched sizes")
+    for b in range(n):
+        k = ids[b]
+        if k < 0 or k >= out.shape[0]:
+            raise IndexError("nll_loss backward: position " + str(k) + " is out of bounds for " + str(out.shape[0]))
         scale[1] = neg_w[b] * (scale[0] if one_grad else g[b])
-        out[ids[b]] += scale[1] if valid[b] else scale[2]
+        out[k] += scale[1] if valid[b] else scale[2]
 
 
 def nll_backward(g, denominator, neg_w, valid, ids, shape):
@@ -101,6 +110,8 @@ def nll_backward(g, denominator, neg_w, valid, ids, shape):
 
 @njit(**_JIT)
 def _tanh_backward_float32(g, out, result):
+    if g.shape[0] != result.shape[0] or out.shape[0] != result.shape[0]:
+        raise IndexError("tanh_backward: buffers of mismatched sizes")
     for i in range(result.shape[0]):
         wide = np.float64(out[i])
         result[i] = g[i] * np.float32(1.0 - wide * wide)
@@ -108,12 +119,16 @@ def _tanh_backward_float32(g, out, result):
 
 @njit(**_JIT)
 def _tanh_backward(g, out, result):
+    if g.shape[0] != result.shape[0] or out.shape[0] != result.shape[0]:
+        raise IndexError("tanh_backward: buffers of mismatched sizes")
     for i in range(result.shape[0]):
         result[i] = g[i] * (1.0 - out[i] * out[i])
 
 
 @njit(**_JIT)
 def _sigmoid_backward(g, out, one, result):
+    if g.shape[0] != result.shape[0] or out.shape[0] != result.shape[0]:
+        raise IndexError("sigmoid_backward: buffers of mismatched sizes")
     for i in range(result.shape[0]):
         result[i] = g[i] * (one - out[i]) * out[i]
 
