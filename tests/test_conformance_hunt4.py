@@ -180,7 +180,10 @@ def test_printing_values_whose_ratio_overflows_gives_no_warning():
 # ---------------------------------------------------------------- small API differences
 
 
-def test_small_api_differences_found_by_the_tutorials():
+def test_small_api_differences_found_by_the_tutorials(monkeypatch):
+    # x.T's warning comes once a process, as PyTorch's: as it comes in a fresh one
+    monkeypatch.setattr(tinytape._tensor_math, "_T_WARNED", False)
+
     def run(torch):
         x = torch.arange(6.).view(2, 3)
         base = [x.view(6)._base is x, x._base is None, x.t()[0]._base is x]
