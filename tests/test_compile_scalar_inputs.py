@@ -358,3 +358,23 @@ def test_long_program_in_parts_reads_its_number_inputs():
         _same(compiled(x, s, t), eager(x, s, t))
         _same(w_c, w_e)
     assert compiled.traces == 1 and len(next(iter(compiled.programs.values()))[0].program.capture.calls) > 300
+
+
+@pytest.mark.parametrize("with_number", [False, True])
+def test_program_is_kept_under_the_signature_before_its_trace(with_number):
+    """The trace's backward makes the argument's ``.grad``: the program (which sets ``.grad``)
+    belongs to the calls without one, and the next call (with one, which it must accumulate
+    into) traces its own."""
+    def make(w):
+        def f(p, s=1.0):
+            loss = (p @ w * s).sum()
+            loss.backward()
+            return loss
+        return f
+
+    w_c, w_e = (torch.tensor(np.arange(9.0, dtype=np.float32).reshape(3, 3) / 7, requires_grad=True) for _ in "ce")
+    compiled, eager = torch.compile(make(w_c)), make(w_e)
+    for s in (0.5, 1.5, 2.5):
+        args_c, args_e = ((w_c, s), (w_e, s)) if with_number else ((w_c,), (w_e,))
+        _same(compiled(*args_c), eager(*args_e))
+        _same(w_c.grad, w_e.grad)

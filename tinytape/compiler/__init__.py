@@ -42,7 +42,7 @@ from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
 from .runner import make_runner
-from .scalars import ScalarMiss, settle, stand_ins
+from .scalars import ScalarMiss, read_numbers_in_key, settle, stand_ins
 from .verify import Mismatch, Snapshot, agree, verify
 
 _CACHE_SIZE = 8  # programs per compiled function
@@ -152,7 +152,7 @@ class CompiledFunction:
             call_args, call_kwargs = stand_ins(self, capture, args, kwargs, state.code_names)
             result = self.fn(*call_args, **call_kwargs)
         result = settle(capture, result, self.value_args)  # number arguments read: constants
-        key = _signature(args, kwargs, [], self.value_args if self.scalar_inputs else None)
+        key = read_numbers_in_key(key, args, kwargs, self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
         if why is None and is_grad_enabled() != grad_mode:
             why = "it switches grad mode on or off and leaves it so (set_grad_enabled), which a replay would not"

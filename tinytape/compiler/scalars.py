@@ -63,6 +63,22 @@ def settle(capture, result, value_args):
     return result
 
 
+def read_numbers_in_key(key, args, kwargs, constants):
+    """The call's signature (taken before the trace: the trace changes tensors' state, a
+    backward makes their ``.grad``) with the number arguments the trace read, now in
+    ``constants`` (None: all), keyed by value as ``compiler._signature`` keys constants."""
+    def by_value(v):
+        return (type(v), repr(v)) if type(v) is float else (type(v), v)
+    entries, n = list(key), len(args)
+    for i, a in enumerate(args):
+        if entries[i] == ("in", type(a)) and (constants is None or i in constants):
+            entries[i] = by_value(a)
+    for j, (k, v) in enumerate(kwargs.items()):
+        if entries[n + j] == (k, ("in", type(v))) and (constants is None or k in constants):
+            entries[n + j] = (k, by_value(v))
+    return tuple(entries)
+
+
 class ScalarMiss(Exception):
     """A replay's number expression failed or changed type: that call runs eagerly."""
 
