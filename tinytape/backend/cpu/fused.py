@@ -106,7 +106,7 @@ def nll_backward(g, denominator, neg_w, valid, ids, shape):
     return out
 
 
-# ---- elementwise derivatives (log_softmax's and softmax's: ``nn.softmax_backward_rows``, PyTorch's kernel)
+# ---- elementwise derivatives (softmax's and log_softmax's gradient is one kernel already: ``nn.softmax_backward_rows``)
 
 @njit(**_JIT)
 def _tanh_backward_float32(g, out, result):
