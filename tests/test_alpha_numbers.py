@@ -1,7 +1,6 @@
 """``add``/``sub`` with ``alpha`` and a number operand, and the integral-alpha rule, as PyTorch."""
 import pytest
 
-import tinytape
 from helpers import check_against_pytorch
 
 CASES = {
