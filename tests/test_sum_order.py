@@ -186,3 +186,17 @@ def test_compiled_sums_of_views_equal_eager_bitwise():
     assert compiled.traces == 1
     (entry,), = compiled.programs.values()
     assert entry.kind == "fused" and len(re.findall(r"cascade_sum_float\d\d\(", entry.source)) == 5
+
+
+def test_the_sum_generated_code_calls_by_symbol_checks_its_layout():
+    """The C function generated code calls can't raise: its caller checks the layout first."""
+    from tinytape.backend.cpu import exported
+    exported.ensure("tinytape_cascade_sum_float32")
+    x, out, acc = np.ones(10, np.float32), np.zeros(1, np.float32), np.empty((4, 32), np.float32)
+    sizes, ins, outs = (np.array([v], np.int64) for v in (10, 1, 0))
+    exported.cascade_sum_float32(x, 0, out, sizes, ins, outs, 8, acc, 0)
+    assert out[0] == 10
+    with pytest.raises(IndexError, match="sum: the reduction's layout reads past its buffers"):
+        exported.cascade_sum_float32(x, 1, out, sizes, ins, outs, 8, acc, 0)
+    with pytest.raises(IndexError, match="sum: a layout of mismatched sizes"):
+        exported.cascade_sum_float32(x, 0, out, sizes, ins, np.zeros(2, np.int64), 8, acc, 0)

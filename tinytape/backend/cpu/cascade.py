@@ -120,6 +120,28 @@ def _row_sum(x, base, stride, size, lanes, acc):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def layout_fits(nx, xo, nout, sizes, in_strides, out_strides):
+    """Whether a sum over ``reduce_layout``'s layout has anything to add (False for an empty
+    buffer or dimension); IndexError where it would read or write past its buffers — the
+    check numba leaves to us, which generated code makes before calling the sum by symbol
+    (``exported.py``: an error raised in a C function would not reach it)."""
+    if nx == 0 or nout == 0:
+        return False
+    last_in = xo
+    last_out = 0
+    for d in range(sizes.shape[0]):
+        if sizes[d] <= 0:
+            return False
+        if in_strides[d] < 0 or out_strides[d] < 0:
+            raise IndexError("sum: a layout with a negative stride")
+        last_in += (sizes[d] - 1) * in_strides[d]
+        last_out += (sizes[d] - 1) * out_strides[d]
+    if xo < 0 or last_in >= nx or last_out >= nout:
+        raise IndexError("sum: the reduction's layout reads past its buffers")
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0):
     """Sum the flat ``x`` (from element ``xo``) into the flat, zeroed ``out`` over the
     layout ``reduce_layout`` planned (element strides, innermost dimension first);
@@ -131,20 +153,8 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
     loop (cascade_sum's ``loop2d``) is written out here, each cascade called from as few
     places as can be: numba inlines every call, and optimising each copy takes seconds."""
     ndim = sizes.shape[0]
-    if x.shape[0] == 0 or out.shape[0] == 0:
-        return
-    # the extent the layout reads: checked here, as numba checks no index
-    last_in = xo
-    last_out = 0
-    for d in range(ndim):
-        if sizes[d] <= 0:
-            return  # nothing to add: ``out`` stays 0
-        if in_strides[d] < 0 or out_strides[d] < 0:
-            raise IndexError("sum: a layout with a negative stride")
-        last_in += (sizes[d] - 1) * in_strides[d]
-        last_out += (sizes[d] - 1) * out_strides[d]
-    if xo < 0 or last_in >= x.shape[0] or last_out >= out.shape[0]:
-        raise IndexError("sum: the reduction's layout reads past its buffers")
+    if not layout_fits(x.shape[0], xo, out.shape[0], sizes, in_strides, out_strides):
+        return  # nothing to add: ``out`` stays 0
     size0 = sizes[0] if ndim > 0 else 1
     size1 = sizes[1] if ndim > 1 else 1
     is0 = in_strides[0] if ndim > 0 else 0

@@ -17,7 +17,7 @@ import llvmlite.binding as llvm
 from numba import carray, cfunc, njit, types
 from numba.extending import intrinsic
 
-from .cascade import ILP, LEVELS, cascade_sum
+from .cascade import ILP, LEVELS, cascade_sum, layout_fits
 
 _i64 = types.int64
 
@@ -73,11 +73,17 @@ _cascade64 = types.ExternalFunction("tinytape_cascade_sum_float64", KERNELS["tin
 # the calls generated code makes: its arrays stay alive through the call as arguments
 @njit(cache=True, nogil=True, error_model="numpy")
 def cascade_sum_float32(x, xo, out, sizes, ins, outs, width, acc, pairs):
-    _cascade32(data(x), x.size, xo, data(out), out.size, data(sizes), data(ins), data(outs), sizes.size,
-               width, data(acc), pairs)
+    if sizes.size != ins.size or sizes.size != outs.size or acc.size < LEVELS * ILP * width:
+        raise IndexError("sum: a layout of mismatched sizes")
+    if layout_fits(x.size, xo, out.size, sizes, ins, outs):  # (checked here: the C function can't raise)
+        _cascade32(data(x), x.size, xo, data(out), out.size, data(sizes), data(ins), data(outs), sizes.size,
+                   width, data(acc), pairs)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def cascade_sum_float64(x, xo, out, sizes, ins, outs, width, acc, pairs):
-    _cascade64(data(x), x.size, xo, data(out), out.size, data(sizes), data(ins), data(outs), sizes.size,
-               width, data(acc), pairs)
+    if sizes.size != ins.size or sizes.size != outs.size or acc.size < LEVELS * ILP * width:
+        raise IndexError("sum: a layout of mismatched sizes")
+    if layout_fits(x.size, xo, out.size, sizes, ins, outs):  # (checked here: the C function can't raise)
+        _cascade64(data(x), x.size, xo, data(out), out.size, data(sizes), data(ins), data(outs), sizes.size,
+                   width, data(acc), pairs)
