@@ -22,7 +22,7 @@ from .functional_losses import (  # noqa: F401
     huber_loss, HuberLoss, l1_loss, mse_loss, MseLoss, _not_differentiable, _pointwise_loss, _PointwiseLoss,
     _reduce, _REDUCTIONS, _softplus_neg, _table_loss, _weighted)
 from .functional_class_losses import (  # noqa: F401
-    _class_plan, cross_entropy, _DivByNumber, nll_loss, NllLoss, NllLoss2d)
+    _class_plan, cross_entropy, nll_loss, NllLoss, NllLoss2d)
 from .distance import _ClampMinKeepGradient, cosine_similarity, pairwise_distance  # noqa: F401
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,

@@ -124,22 +124,6 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
     return _op.apply(input, target, weight, ignore_index, reduction)
 
 
-class _DivByNumber(Function):
-    """``x / n`` for a Python number ``n``: PyTorch's ``div(Tensor, Scalar)``, whose grad_fn
-    is DivBackward1 (cross_entropy's mean over probability targets ends with it)."""
-
-    grad_fn_name = "DivBackward1"
-
-    @staticmethod
-    def forward(ctx, x, n):
-        ctx.n = n
-        return x._new(x._backend.binary(DIV, x._data, x._backend.scalar(n, x._data.dtype)))
-
-    @staticmethod
-    def backward(ctx, g):
-        return g / ctx.n, None
-
-
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 (dim 0 for one sample) then nll_loss; a floating target of
     the input's shape is read as class probabilities."""
@@ -166,7 +150,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
         # PyTorch's composite: -(sum) / (numel / classes), -(sum), -(sum over classes)
         if reduction == "mean":
-            return _DivByNumber.apply(-terms.sum(), input.numel() / input.shape[class_dim] if input.numel() else 0.0)
+            return ew.DivByNumber.apply(-terms.sum(), input.numel() / input.shape[class_dim] if input.numel() else 0.0)
         if reduction == "sum":
             return -terms.sum()
         return -terms.sum(class_dim)

@@ -370,6 +370,24 @@ def equal(a, b):
     return a.shape == b.shape and builtins.bool(eq(a, b).all())
 
 
+def _by_number(name, grad_fn_name, op):
+    """``op(x, n)`` for a Python number ``n`` as one entry named as PyTorch's Scalar overload
+    (``mul(Tensor, Scalar)``: MulBackward1; ``div(Tensor, Scalar)``: DivBackward1), where a
+    composite of PyTorch's ends in one; its gradient is ``op(g, n)``."""
+    def forward(ctx, x, n):
+        ctx.n = n
+        return op(x, n)
+
+    def backward(ctx, g):
+        return op(g, ctx.n), None
+    return type(name, (Function,), {"grad_fn_name": grad_fn_name, "forward": staticmethod(forward),
+                                    "backward": staticmethod(backward)})
+
+
+MulByNumber = _by_number("MulByNumber", "MulBackward1", lambda x, n: mul(x, n))
+DivByNumber = _by_number("DivByNumber", "DivBackward1", lambda x, n: div(x, n))
+
+
 from .from_table import CLASSES, FUNCTIONS  # noqa: E402  (the table's ops, built on the helpers above)
 
 Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs = (

@@ -151,34 +151,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-class _ByNumber(Function):
-    """``x * n`` for a Python number ``n``: PyTorch's ``mul(Tensor, Scalar)`` (MulBackward1)."""
-    grad_fn_name = "MulBackward1"
-
-    @staticmethod
-    def forward(ctx, x, n):
-        ctx.n = n
-        return ew.mul(x, n)
-
-    @staticmethod
-    def backward(ctx, g):
-        return ew.mul(g, ctx.n), None
-
-
-class _OverNumber(Function):
-    """``x / n`` for a Python number ``n``: ``div(Tensor, Scalar)`` (DivBackward1)."""
-    grad_fn_name = "DivBackward1"
-
-    @staticmethod
-    def forward(ctx, x, n):
-        ctx.n = n
-        return ew.div(x, n)
-
-    @staticmethod
-    def backward(ctx, g):
-        return ew.div(g, ctx.n), None
-
-
 def _trapezoid_spacing(y, x, dx, dim, op):
     """(left ends, right ends, the spacing: a number or a tensor broadcasting along ``dim``)."""
     _check_tensor(y, op)
@@ -208,8 +180,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         return red.sum(y, d)
     if not isinstance(step, type(y)):
         ends = ew.add(y[_along(d, y.ndim, 0)], y[_along(d, y.ndim, -1)])
-        return _ByNumber.apply(ew.sub(red.sum(y, d), ew.mul(ends, 0.5)), step)
-    return _OverNumber.apply(red.sum(ew.mul(step, ew.add(left, right)), d), 2.0)
+        return ew.MulByNumber.apply(ew.sub(red.sum(y, d), ew.mul(ends, 0.5)), step)
+    return ew.DivByNumber.apply(red.sum(ew.mul(step, ew.add(left, right)), d), 2.0)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -224,7 +196,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     d, left, right, step = _trapezoid_spacing(y, x, dx, dim, "cumulative_trapezoid")
     if not isinstance(step, type(y)):
         return stats.cumsum(ew.mul(step / 2.0, ew.add(left, right)), d)
-    return _OverNumber.apply(stats.cumsum(ew.mul(step, ew.add(left, right)), d), 2.0)
+    return ew.DivByNumber.apply(stats.cumsum(ew.mul(step, ew.add(left, right)), d), 2.0)
 
 
 def count_nonzero(input, dim=None):
