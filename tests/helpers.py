@@ -28,10 +28,11 @@ def _grad_fn_name(t):
     return type(t.grad_fn).__name__ if t.grad_fn is not None else None
 
 
-def assert_same(ours, theirs, path="result"):
+def assert_same(ours, theirs, path="result", exact_types=False):
     """tinytape's answer equals PyTorch's recorded one (``pytorch_answers.Recorded``): tensors by
-    values (bit for bit), dtype, shape, grad_fn name and requires_grad; containers item by item;
-    strings with the package's name read as torch's; the rest by ==."""
+    values (bit for bit), dtype, shape, grad_fn name and requires_grad; containers item by item
+    (namedtuples field by field); strings with the package's name read as torch's; the rest by ==
+    (``exact_types``: containers and numbers of PyTorch's very type too, ``1`` is not ``1.0``)."""
     from pytorch_answers import Recorded
     if isinstance(theirs, Recorded):
         assert isinstance(ours, tt.Tensor), f"{path}: {type(ours).__name__} where PyTorch gives a tensor"
@@ -41,18 +42,23 @@ def assert_same(ours, theirs, path="result"):
         assert ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
         mine = ours.detach().float().numpy() if "bfloat16" in str(ours.dtype) else ours.detach().numpy()
         np.testing.assert_array_equal(mine, theirs.numpy(), err_msg=path)
+    elif isinstance(theirs, tuple) and hasattr(theirs, "_fields"):  # a namedtuple: field by field
+        assert getattr(ours, "_fields", None) == theirs._fields, f"{path}: fields of {ours!r} != {theirs!r}"
+        for f in theirs._fields:
+            assert_same(getattr(ours, f), getattr(theirs, f), f"{path}.{f}", exact_types)
     elif isinstance(theirs, (list, tuple)):
         assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
+        assert not exact_types or type(ours) is type(theirs), f"{path}: {type(ours).__name__} != {type(theirs).__name__}"
         for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert_same(a, b, f"{path}[{i}]")
+            assert_same(a, b, f"{path}[{i}]", exact_types)
     elif isinstance(theirs, dict):
         assert isinstance(ours, dict) and list(ours) == list(theirs), f"{path}: keys {list(ours)} != {list(theirs)}"
         for k in theirs:
-            assert_same(ours[k], theirs[k], f"{path}[{k!r}]")
+            assert_same(ours[k], theirs[k], f"{path}[{k!r}]", exact_types)
     elif isinstance(theirs, str):
         assert isinstance(ours, str) and ours.replace("tinytape", "torch") == theirs, f"{path}: {ours!r} != {theirs!r}"
     else:
-        assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
+        assert ours == theirs and (not exact_types or type(ours) is type(theirs)), f"{path}: {ours!r} != {theirs!r}"
 
 
 def check_against_pytorch(fn):

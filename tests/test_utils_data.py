@@ -19,7 +19,8 @@ import pytest
 
 import tinytape as tt
 import tinytape.utils.data as tud
-from pytorch_answers import Recorded, pytorch
+from helpers import assert_same
+from pytorch_answers import pytorch
 from tinytape.utils.data import (
     BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler, Subset,
     SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate, default_convert, random_split,
@@ -30,26 +31,7 @@ Point = collections.namedtuple("Point", ["x", "y"])
 
 def same(ours, theirs, where="result"):
     """``ours`` (tinytape's result) has ``theirs``' structure, types, dtypes and values."""
-    if isinstance(theirs, Recorded):
-        assert isinstance(ours, tt.Tensor), f"{where}: {type(ours).__name__}, PyTorch gives a tensor"
-        assert str(ours.dtype).split(".")[1] == theirs.dtype, f"{where}: {ours.dtype} vs {theirs.dtype}"
-        assert tuple(ours.shape) == theirs.shape, f"{where}: shape {tuple(ours.shape)} vs {theirs.shape}"
-        assert (ours.grad_fn and type(ours.grad_fn).__name__) == theirs.grad_fn, where
-        np.testing.assert_array_equal(ours.detach().numpy(), theirs.values, err_msg=where)
-    elif isinstance(theirs, tuple) and hasattr(theirs, "_fields"):
-        assert isinstance(ours, tuple) and getattr(ours, "_fields", None) == theirs._fields, where
-        for f in theirs._fields:
-            same(getattr(ours, f), getattr(theirs, f), f"{where}.{f}")
-    elif isinstance(theirs, (list, tuple)):
-        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            same(a, b, f"{where}[{i}]")
-    elif isinstance(theirs, dict):
-        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{where}: keys {list(ours)} vs {list(theirs)}"
-        for k in theirs:
-            same(ours[k], theirs[k], f"{where}[{k!r}]")
-    else:
-        assert type(ours) is type(theirs) and ours == theirs, f"{where}: {ours!r} vs {theirs!r}"
+    assert_same(ours, theirs, where, exact_types=True)
 
 
 def same_error(fn, contains=None):
