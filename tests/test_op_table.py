@@ -2,7 +2,7 @@
 PyTorch (IEEE special values included) and its gradient against finite differences;
 every op code through every kernel entry point; codes no kernel serves refused.
 
-Adding an op to ``tinytape/ops/table.py`` needs one row in ``DOMAIN`` (unary) or
+Adding an op to ``tinytape/op_table.py`` needs one row in ``DOMAIN`` (unary) or
 ``BINARY_DOMAIN`` (binary) below."""
 import math
 
@@ -17,7 +17,7 @@ import tinytape.nn.functional as F
 from tinytape.autograd import grad
 from tinytape.backend import for_device, opcodes, scalar_ops
 from tinytape.backend.cpu import elementwise as cpu_kernels
-from tinytape.ops import table
+from tinytape import op_table as table
 from tinytape.ops.from_table import FUNCTIONS
 
 DEVICES = ["cpu", "cuda"]  # cuda: numba's simulator where there is no GPU (conftest)

@@ -89,6 +89,8 @@ def cat(tensors, dim=0):
 from ._methods import attach_all as _attach_all  # noqa: E402
 
 _attach_all(globals())
+# ``tinytape.autograd.functional`` (jacobian, hessian...) is built on the ops layer above autograd
+from .autograd import functional as _autograd_functional  # noqa: E402,F401
 
 from .ops.from_table import EXPORTS as _ELEMENTWISE  # noqa: E402  (the op table's functions)
 from .ops.composite import TORCH_FUNCTIONS as _COMPOSITE  # noqa: E402

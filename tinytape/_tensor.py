@@ -265,9 +265,8 @@ class Tensor:
         return self._output_nr
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+    # ``backward`` is ``tinytape.autograd.backward`` on this tensor, attached by that layer
+    # (``_methods.attach_all``): the Tensor layer sits below autograd and imports nothing of it.
 
     def detach(self):
         return Tensor._make(self._data, version=self._version_counter, backend=self._backend)

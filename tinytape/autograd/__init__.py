@@ -3,7 +3,6 @@ modes, custom ``Function``s and ``gradcheck``."""
 import warnings
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from . import functional  # noqa: F401
 from .engine import run_backward
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
@@ -15,6 +14,15 @@ from .._tensor import Tensor as _Tensor
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
            "set_detect_anomaly", "is_anomaly_enabled", "functional", "inference_mode"]
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward``: the gradient of this tensor with respect to the graph leaves,
+    accumulated into their ``.grad`` (``tinytape.autograd.backward(self, ...)``)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+TENSOR_METHODS = {"backward": _tensor_backward}
 
 
 def _as_tuple(x):

@@ -4,6 +4,7 @@ a Jacobian-vector product is the derivative of a vector-Jacobian product, the
 "double-vjp" trick, so no forward mode is needed)."""
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
+from ..ops.shape import stack
 
 
 def _tuple(x, name):
@@ -91,7 +92,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     """d func / d inputs, shaped output.shape + input.shape (a tuple per output/input)."""
     xs, single_in = _tuple(inputs, "inputs")
     from .._creation import zeros
-    from ..ops.shape import stack
     with enable_grad():
         leaves = _leaves(xs, create_graph)
         outs, single_out = _tuple(func(*leaves), "outputs of the user-provided function")

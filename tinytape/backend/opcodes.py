@@ -3,10 +3,10 @@
 One kernel per arity takes the op as an integer, so a kernel is compiled once per
 dtype rather than once per operation; inside the CPU kernels the code is a compile-time
 constant comparison that LLVM hoists out of the loop.  The elementwise codes are those
-of the op table (``tinytape/ops/table.py``): ``LOG1P`` is the code of the op declared
+of the op table (``tinytape/op_table.py``): ``LOG1P`` is the code of the op declared
 as ``log1p``; unary, binary and comparison codes are numbered apart.
 """
-from ..ops import table as _table
+from .. import op_table as _table
 
 globals().update({op.code_name: op.code for op in _table.OPS})
 

@@ -3,7 +3,7 @@ backends compile, ``numba.njit`` for the CPU kernels and ``numba.cuda.jit(device
 for the CUDA ones, so the two can't drift apart.
 
 ``unary_op(op, x)``, ``binary_op(op, a, b)`` and ``compare_op(op, a, b)`` are built
-from the op table (``tinytape/ops/table.py``): one branch per declared op, and an op
+from the op table (``tinytape/op_table.py``): one branch per declared op, and an op
 code no declaration has raises instead of falling through.  The helpers below keep
 IEEE 754 results (1/0 = inf, 0/0 = nan, sqrt(-1) = nan) under every numba error model
 and in plain Python, where numba's CUDA simulator runs them (``math.sqrt(-1.0)`` and
@@ -16,7 +16,7 @@ import math
 
 from numba.extending import register_jitable
 
-from ..ops import table
+from .. import op_table as table
 
 SQRT_2 = table.SQRT_2
 _EXP_MAX = 709.78  # math.exp overflows (OverflowError in Python) above this

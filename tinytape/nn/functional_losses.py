@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, SUB, SUM
 from ..ops import elementwise as ew
-from ..ops import table
+from .. import op_table as table
 from ..ops.shape import broadcast
 from ..ops.softmax import _kernel_dtype_name
 

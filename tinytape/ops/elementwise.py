@@ -10,7 +10,8 @@ from ..autograd.tape import _local as _tape_local
 from ..backend.cpu import fused as cpu_fused  # noqa: F401  (the kernels ``fuses`` admits)
 from ..backend.cpu.backend import cpu as _cpu
 from ..backend.opcodes import MUL, POW, RECIPROCAL, RSQRT, SQRT
-from . import dtype_rules, table
+from . import dtype_rules
+from .. import op_table as table
 
 
 def _check_device(a, b, op):

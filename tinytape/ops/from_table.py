@@ -1,4 +1,4 @@
-"""What the op table (``ops/table.py``) derives on the tensor side: a Function class per
+"""What the op table (``tinytape/op_table.py``) derives on the tensor side: a Function class per
 differentiable op (its kernel forward, its declared derivative as backward, its PyTorch
 grad_fn name), the functions, the Tensor methods and operators.  The integer and bitwise
 operators are here too: their kernels are table ops, their argument rules PyTorch's."""
@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE, MUL, NEG, SUB
 from . import dtype_rules
 from . import elementwise as ew
-from . import table
+from .. import op_table as table
 
 
 # The derivatives a training step runs most, as the kernels their formulas in the table run,
@@ -185,7 +185,7 @@ def _unary_wrapper(op, cls):
     return fn
 
 
-CLASSES = {}  # op name -> Function class
+CLASSES = table.FUNCTION_CLASSES  # op name -> Function class (the table's derivatives look them up there)
 FUNCTIONS = {}  # name -> function, for every unary op of the table and the operators below
 for _op in table.of_kind("unary"):
     CLASSES[_op.name] = _unary_function(_op)

@@ -15,7 +15,7 @@ from numba.core import caching
 
 from ..._version import __version__
 from .. import erf, opcodes, scalar_ops, sleef, sleef_arith, sleef_pow
-from ...ops import table as op_table
+from ... import op_table
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
 

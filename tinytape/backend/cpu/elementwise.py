@@ -23,7 +23,7 @@ from numba import njit
 
 from .. import scalar_ops
 from ..sleef_arith import fma
-from ...ops import table
+from ... import op_table as table
 from . import _cache
 
 # Ops the table gives a numpy ufunc are served by it, writing into the preallocated output:
@@ -234,7 +234,7 @@ def _kernels_source():
     the entry point's loop with that op's per-element function (``<kind>_<code>``, a global
     of the module set by ``_ByOp`` before the kernel's first compile).  They are compiled one
     by one, on first call (``_ByOp``)."""
-    lines = ['"""Generated from tinytape/ops/table.py by tinytape/backend/cpu/elementwise.py."""',
+    lines = ['"""Generated from tinytape/op_table.py by tinytape/backend/cpu/elementwise.py."""',
              "from tinytape.backend.cpu.elementwise import element, "
              + ", ".join(sorted({e[2] for e in ENTRY_POINTS.values()}))]
     for entry, (kind, params, loop) in ENTRY_POINTS.items():

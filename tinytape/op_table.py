@@ -6,8 +6,8 @@ A declaration names the op, gives its per-element definition (a Python expressio
 tensors.  Everything else is derived from this list: the op codes
 (``backend.opcodes``), both backends' per-element functions and the CPU kernels'
 dispatch, the ``Function`` class with its PyTorch ``grad_fn`` name, the Tensor method
-and the package export.  The module imports nothing from tinytape, so the backends and
-the compiler read it without import cycles.
+and the package export.  The module imports nothing from tinytape: it sits below every
+layer, read by the backends, the compiler and ``ops`` alike.
 
 A unary op's derivative is a function of the gradient ``g`` and of what it needs among
 ``x`` (the input) and ``out`` (the result); its parameter names say which of the two the
@@ -25,12 +25,15 @@ SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+FUNCTION_CLASSES = {}  # op name -> its Function class, filled in by ops/from_table.py
+
+
 def _other_op(name):
     """Another op of the table on tensors, for a derivative written with it (looked up
-    when the derivative runs: the table imports nothing from tinytape)."""
+    when the derivative runs: the table imports nothing from tinytape, the ``ops`` layer
+    registers its classes here)."""
     def apply(*tensors):
-        from .from_table import CLASSES
-        return CLASSES[name].apply(*tensors)
+        return FUNCTION_CLASSES[name].apply(*tensors)
     return apply
 
 
@@ -103,9 +106,8 @@ def _tanh_derivative(out, g):
 def _silu_derivative(x, g):
     # PyTorch's silu_backward: dy * sigmoid * (1 + x * (1 - sigmoid)), its compiler fusing
     # 1 + x * (1 - sigmoid) into one multiply-add (bit for bit so on its AVX512 build)
-    from .multiply_add import addcmul
     s = x.sigmoid()
-    return g * s * addcmul(x.new_ones(()), x, 1 - s)
+    return g * s * x.new_ones(()).addcmul(x, 1 - s)
 
 
 OPS = [
