@@ -234,9 +234,9 @@ class _CumExtreme(Function):
         (indices,) = ctx.saved_tensors
         if not ctx.shape:
             return g, None, None
-        from .composite import scatter
+        from .scatter import _scatter
         zeros = _creation.zeros(ctx.shape, dtype=g.dtype, device=g.device)
-        return scatter(zeros, ctx.dim, indices.detach(), g, reduce="add"), None, None
+        return _scatter(zeros, ctx.dim, indices.detach(), g, None, "add"), None, None
 
 
 class Cummax(_CumExtreme):

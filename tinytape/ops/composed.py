@@ -338,6 +338,33 @@ def resize_(self, *sizes):
     return self
 
 
+def renorm(input, p, dim, maxnorm):
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled to norm ``maxnorm``:
+    PyTorch's factor ``maxnorm / (norm + 1e-7)``, the norm in float32 for half types."""
+    from . import reduction as red
+    from .composite_entry import composite_op
+    _check_tensor(input, "renorm")
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if not p > 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype.scalar_type_name(input.dtype)}")
+    d = _wrap_dim(dim, input.ndim, "renorm")
+    dims = tuple(i for i in range(input.ndim) if i != d)
+
+    def compute(x):
+        acc = x if x.dtype.itemsize >= 4 else x.to(_dtype.float32)
+        norm = red.norm(acc, float(p), dims, True)
+        factor = ew.where(ew.gt(norm, maxnorm), ew.div(_constant(norm, maxnorm), ew.add(norm, 1e-7)),
+                          _constant(norm, 1.0))
+        return ew.mul(x, factor.to(x.dtype))
+    return composite_op("RenormBackward0", compute, input)
+
+
 # ---------------------------------------------------------------- where each name is exported
 
 FUNCTIONS = {
@@ -347,7 +374,7 @@ FUNCTIONS = {
     "cartesian_prod": cartesian_prod, "combinations": combinations, "triu_indices": triu_indices,
     "tril_indices": tril_indices, "diag_embed": diag_embed, "diagflat": diagflat, "quantile": quantile,
     "nanquantile": nanquantile, "index_copy": index_copy, "index_put": index_put, "finfo": finfo, "iinfo": iinfo,
-    "xlogy": xlogy, "nan_to_num": nan_to_num,
+    "xlogy": xlogy, "nan_to_num": nan_to_num, "renorm": renorm,
 }
 METHODS = {
     "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
@@ -355,7 +382,8 @@ METHODS = {
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
-    "nan_to_num": nan_to_num,
+    "nan_to_num": nan_to_num, "renorm": renorm,
+    "renorm_": lambda self, p, dim, maxnorm: self._inplace("renorm_", renorm, p, dim, maxnorm),
     "frac_": lambda self: self._inplace("frac_", frac),
     "nbytes": property(lambda self: self.numel() * self.dtype.itemsize),
     "itemsize": property(lambda self: self.dtype.itemsize),

@@ -81,6 +81,22 @@ def _scatter_plan(shape, index_shape, d):
     return base, where, stride
 
 
+_REDUCE_WARNED = False
+
+
+def _warn_reduce_deprecated():
+    """PyTorch's deprecation of ``reduce=`` with a Tensor ``src``, once a process (TORCH_WARN_ONCE)."""
+    global _REDUCE_WARNED
+    if _REDUCE_WARNED:
+        return
+    _REDUCE_WARNED = True
+    import warnings
+    from .._creation import _user_stacklevel
+    warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                  "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                  UserWarning, stacklevel=_user_stacklevel())
+
+
 def scatter(input, dim, index, src=None, value=None, reduce=None):
     """``input`` with ``src[i][j][k]`` (or ``value``) written at ``[index[i][j][k]][j][k]``
     (for ``dim=0``; likewise for other dims).  ``reduce='add'`` adds instead of writing;
@@ -91,6 +107,8 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         raise TypeError("scatter(): expected exactly one of 'src' (a Tensor) or 'value' (a number)")
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    if reduce is not None and src is not None:
+        _warn_reduce_deprecated()
     if reduce == "multiply":  # the sources' product times the element (PyTorch has no gradient for it)
         from .assorted import scatter_reduce
         if src is None:
