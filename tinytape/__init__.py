@@ -39,6 +39,9 @@ from . import environment as _environment  # noqa: E402
 
 globals().update(_environment.FUNCTIONS)  # torch.backends, torch.use_deterministic_algorithms, ...
 from .nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401  (torch.* too)
+from . import _nn_aliases  # noqa: E402
+
+globals().update({k: v for k, v in _nn_aliases.FUNCTIONS.items() if k not in globals()})
 
 float = float32  # noqa: A001
 double = float64

@@ -75,7 +75,8 @@ def host_cast(arr, np_dtype):
     if np_dtype is BFLOAT16 and arr.dtype is not BFLOAT16 and arr.dtype != np.float32:
         with np.errstate(over="ignore"):  # 1e39 becomes inf, silently, as in PyTorch
             arr = arr.astype(np.float32)
-    return arr.astype(np_dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and out-of-range casts: no warning, as PyTorch
+        return arr.astype(np_dtype, copy=False)
 
 
 _C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}

@@ -7,7 +7,7 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .linear import Identity, Linear
 from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
                          Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Tanhshrink,
-                         Threshold)
+                         Threshold, RReLU)
 from .attention import MultiheadAttention
 from .dropout import AlphaDropout, Dropout, FeatureAlphaDropout
 from .distance import CosineSimilarity, PairwiseDistance
@@ -59,7 +59,7 @@ for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",
-           "Hardtanh", "ReLU6", "ELU", "SELU", "CELU", "LeakyReLU", "Threshold", "LogSigmoid", "Hardsigmoid",
+           "Hardtanh", "ReLU6", "ELU", "SELU", "CELU", "LeakyReLU", "RReLU", "Threshold", "LogSigmoid", "Hardsigmoid",
            "Hardswish", "Softsign", "Tanhshrink", "Mish", "SiLU", "Softplus", "GELU", "CosineSimilarity",
            "PairwiseDistance", "L1Loss", "MSELoss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "CrossEntropyLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell",

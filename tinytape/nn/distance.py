@@ -61,3 +61,24 @@ class PairwiseDistance(Module):
 
     def forward(self, x1, x2):
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+def pdist(input, p=2.0):
+    """The p-norm distances between every pair of rows ``i < j`` of a 2-D ``input``, in
+    the order of the upper triangle (``PdistBackward0``)."""
+    from ..linalg import vector_norm
+    from ..ops.composite_entry import composite_op
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(input.shape[0], 1)
+    from .. import _creation
+    rows = [_creation.tensor(ids.astype(np.int64), device=input.device) for ids in (first, second)]
+
+    def compute(x):
+        diff = ew.sub(x.index_select(0, rows[0]), x.index_select(0, rows[1]))
+        return vector_norm(diff, float(p), 1)
+    return composite_op("PdistBackward0", compute, input)

@@ -23,10 +23,10 @@ from .functional_losses import (  # noqa: F401
     _reduce, _REDUCTIONS, _softplus_neg, _table_loss, _weighted)
 from .functional_class_losses import (  # noqa: F401
     _class_plan, cross_entropy, nll_loss, NllLoss, NllLoss2d)
-from .distance import _ClampMinKeepGradient, cosine_similarity, pairwise_distance  # noqa: F401
+from .distance import _ClampMinKeepGradient, cosine_similarity, pairwise_distance, pdist  # noqa: F401
 from .pointwise import (  # noqa: F401  (the pointwise activations, composed from tensor ops)
     celu, celu_, elu, elu_, gelu, hardsigmoid, hardswish, hardtanh, hardtanh_, leaky_relu, leaky_relu_, logsigmoid,
-    mish, relu6, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)
+    mish, relu6, rrelu, rrelu_, selu, selu_, softplus, softsign, tanhshrink, threshold, threshold_)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -173,6 +173,51 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+class RreluWithNoise(_Pointwise):
+    """``x`` times its noise (1 above 0, else a slope drawn on [lower, upper)) when training,
+    else the leaky ReLU of slope ``(lower + upper) / 2``, as PyTorch's ``rrelu_with_noise``."""
+    grad_fn_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def value(x, noise, slope):
+        if noise is None:
+            return ew.where(x > 0, x, x * slope)
+        return x * noise if noise.dtype is x.dtype else (x.to(noise.dtype) * noise).to(x.dtype)
+
+    @staticmethod
+    def derivative(x, g, noise, slope):
+        if noise is None:
+            return ew.where(x > 0, g, g * slope)
+        return g * noise.to(x.dtype)  # bfloat16: the noise kept rounded to it
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
+    """Randomized leaky ReLU: each element at or below 0 (in order) draws its slope from
+    PyTorch's CPU stream as a double on [lower, upper)."""
+    from .. import _creation, _random
+    op = "rrelu_with_noise_out" if training else "leaky_relu"
+    x = _float_tensor(input, op)
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    noise = None
+    if training:
+        if x.dtype is _dtype.float16:  # PyTorch's training kernel: float, double and bfloat16
+            raise NotImplementedError(f'"rrelu_with_noise_out_cpu" not implemented for '
+                                      f"'{_dtype.scalar_type_name(x.dtype)}'")
+        opmath = np.float64 if x.dtype is _dtype.float64 else np.float32
+        below = (x.detach().to(_dtype.float64).cpu().numpy() <= 0).reshape(-1)
+        values = np.ones(below.shape[0], opmath)
+        gen = _random.stream(generator)
+        drawn = _random.uniform(gen, int(below.sum()), _dtype.float64, lower, upper)
+        values[below] = drawn.astype(opmath)
+        noise = _creation.tensor(values.reshape(tuple(x.shape)), device=x.device)
+    return _apply(RreluWithNoise, input, (noise, (lower + upper) / 2), inplace, op)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    return rrelu(input, lower, upper, training, inplace=True, generator=generator)
+
+
 # ---------------------------------------------------------------- exponential family
 
 
@@ -327,5 +372,5 @@ def tanhshrink(input):
 
 
 __all__ = ["hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "hardsigmoid", "hardswish", "leaky_relu",
-           "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "logsigmoid", "softplus", "mish", "gelu",
+           "leaky_relu_", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "logsigmoid", "softplus", "mish", "gelu",
            "softsign", "tanhshrink"]

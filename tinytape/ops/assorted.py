@@ -24,7 +24,7 @@ from .linalg_extra import (  # noqa: F401
     _cdist_mm, _cross_parts, _square, cdist, cross, linalg_cross, linalg_det, linalg_inv, linalg_solve)
 from .scatter_fill import (  # noqa: F401
     _SCATTER_REDUCES, _index_mask, argwhere, index_fill, index_fill_, masked_scatter, masked_scatter_, scatter_reduce,
-    scatter_reduce_)
+    scatter_reduce_, index_reduce, index_reduce_)
 from .stacks import (  # noqa: F401
     _atleast, _nonempty, atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, column_stack, dstack,
     hstack, row_stack, tensor_split, vstack)
@@ -376,7 +376,7 @@ FUNCTIONS = {
     "dstack": dstack, "column_stack": column_stack, "atleast_1d": atleast_1d, "atleast_2d": atleast_2d,
     "atleast_3d": atleast_3d, "broadcast_tensors": broadcast_tensors, "broadcast_shapes": broadcast_shapes,
     "index_fill": index_fill, "masked_scatter": masked_scatter, "scatter_reduce": scatter_reduce,
-    "argwhere": argwhere, "triu": triu, "tril": tril, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
+    "index_reduce": index_reduce, "argwhere": argwhere, "triu": triu, "tril": tril, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
     "searchsorted": searchsorted, "bucketize": bucketize, "cummax": cummax, "cummin": cummin,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
     "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
@@ -385,7 +385,8 @@ FUNCTIONS = {
 METHODS = {
     "lerp": lerp, "lerp_": lerp_, "tensor_split": tensor_split, "index_fill": index_fill,
     "index_fill_": index_fill_, "masked_scatter": masked_scatter, "masked_scatter_": masked_scatter_,
-    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "argwhere": argwhere,
+    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "index_reduce": index_reduce,
+    "index_reduce_": index_reduce_, "argwhere": argwhere,
     "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cummax": cummax, "cummin": cummin,
     "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
     "take_along_dim": take_along_dim, "nansum": nansum, "nanmean": nanmean,

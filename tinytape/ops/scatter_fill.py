@@ -1,5 +1,5 @@
 """Fills and scatters built from recorded ops: ``index_fill``, ``masked_scatter``,
-``scatter_reduce`` (with their in-place forms) and ``argwhere``."""
+``scatter_reduce``, ``index_reduce`` (with their in-place forms) and ``argwhere``."""
 
 import numpy as np
 
@@ -136,6 +136,53 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     return self._inplace("scatter_reduce_", lambda x, *a: scatter_reduce(x, *a, include_self=include_self),
                          dim, index, src, reduce)
+
+
+_INDEX_REDUCE_WARNED = False
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, _op="index_reduce"):
+    """``input`` with the slices of ``source`` along ``dim`` reduced (prod, mean, amax, amin)
+    into the slices ``index`` names: ``scatter_reduce`` with ``index`` spread over ``source``."""
+    global _INDEX_REDUCE_WARNED
+    if not _INDEX_REDUCE_WARNED:  # PyTorch's TORCH_WARN_ONCE
+        _INDEX_REDUCE_WARNED = True
+        import warnings
+        from .._creation import _user_stacklevel
+        warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning,
+                      stacklevel=_user_stacklevel())
+    _check_tensor(index, _op, "index")
+    _check_tensor(source, _op, "source")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if index.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{_dtype.scalar_type_name(index.dtype)} and size: {list(index.shape)}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{_dtype.scalar_type_name(index.dtype)}")
+    d = _wrap_dim(dim, max(input.ndim, 1), _op)
+    along = source.shape[d] if source.ndim else 1
+    if index.numel() != along:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({along}), for dim: {dim}")
+    ids = index.cpu().numpy().reshape(-1).astype(np.int64)
+    n = input.shape[d] if input.ndim else 1
+    if ((ids < 0) | (ids >= n)).any():
+        raise IndexError("index out of range in self")
+    shape = [1] * source.ndim
+    if source.ndim:
+        shape[d] = along
+    spread = np.broadcast_to(ids.reshape(shape), tuple(source.shape)).copy()
+    idx = _constant(source, spread, _dtype.int64)
+    return composite_op("IndexReduceBackward0",
+                        lambda x, s: scatter_reduce(x, d, idx, s, reduce, include_self=include_self), input, source)
+
+
+def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    return self._inplace("index_reduce_", lambda x, *a: index_reduce(x, *a, include_self=include_self,
+                                                                     _op="index_reduce_"),
+                         dim, index, source, reduce)
 
 
 def argwhere(input):
