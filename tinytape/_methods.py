@@ -50,7 +50,8 @@ def attach_all(namespace):
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)
-    from .ops import repeat
+    from .ops import repeat, small_api
+    attach(small_api.METHODS, namespace, small_api.FUNCTIONS)
     attach({"tile": repeat.tile_method}, namespace, {"tile": repeat.tile})
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
                                                   ("char", "int8"), ("byte", "uint8"),
