@@ -372,5 +372,5 @@ def tanhshrink(input):
 
 
 __all__ = ["hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "hardsigmoid", "hardswish", "leaky_relu",
-           "leaky_relu_", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "logsigmoid", "softplus", "mish", "gelu",
-           "softsign", "tanhshrink"]
+           "leaky_relu_", "rrelu", "rrelu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "logsigmoid", "softplus",
+           "mish", "gelu", "softsign", "tanhshrink"]
