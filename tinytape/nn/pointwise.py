@@ -208,8 +208,11 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, ge
         below = (x.detach().to(_dtype.float64).cpu().numpy() <= 0).reshape(-1)
         values = np.ones(below.shape[0], opmath)
         gen = _random.stream(generator)
-        drawn = _random.uniform(gen, int(below.sum()), _dtype.float64, lower, upper)
-        values[below] = drawn.astype(opmath)
+        # 53-bit uniforms u, then u * (upper - lower) + lower as two roundings: rrelu's kernel
+        # does not fuse them (uniform_'s does, so its draws differ in the last bit)
+        u = _random.uniform(gen, int(below.sum()), _dtype.float64, 0.0, 1.0)
+        lo, hi = float(opmath(lower)), float(opmath(upper))  # the bounds in the kernel's float first
+        values[below] = (u * (hi - lo) + lo).astype(opmath)
         noise = _creation.tensor(values.reshape(tuple(x.shape)), device=x.device)
     return _apply(RreluWithNoise, input, (noise, (lower + upper) / 2), inplace, op)
 
