@@ -42,6 +42,9 @@ from .nn.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from . import _nn_aliases  # noqa: E402
 
 globals().update({k: v for k, v in _nn_aliases.FUNCTIONS.items() if k not in globals()})
+from ._methods import attach as _attach  # noqa: E402
+
+_attach(_nn_aliases.METHODS)
 
 float = float32  # noqa: A001
 double = float64

@@ -1,6 +1,7 @@
 """The ``nn.functional`` names PyTorch also has as ``torch.*`` (``torch.selu``,
 ``torch.conv2d``, ``torch.max_pool2d``, ...): the same functions where the signatures
-agree, PyTorch's argument orders where they do not (``torch.embedding(weight, input)``)."""
+agree, PyTorch's argument orders where they do not (``torch.embedding(weight, input)``); and
+``Tensor.prelu``."""
 from .nn import functional as F
 
 _SAME = ("adaptive_avg_pool1d", "avg_pool1d", "bilinear", "celu", "celu_", "conv1d", "conv2d", "conv3d",
@@ -33,3 +34,4 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
 FUNCTIONS = {name: getattr(F, name) for name in _SAME}
 FUNCTIONS.update(alpha_dropout=alpha_dropout, feature_alpha_dropout=feature_alpha_dropout, layer_norm=layer_norm,
                  group_norm=group_norm, embedding=embedding)
+METHODS = {"prelu": F.prelu}  # Tensor.prelu

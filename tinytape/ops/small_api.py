@@ -1,7 +1,7 @@
 """Small names PyTorch programs reach for, each a few recorded ops: ``unravel_index``,
 ``rsub``, ``scalar_tensor``, ``range`` (deprecated), ``typename``, ``is_same_size``,
 ``is_signed``; the methods ``narrow_copy``, ``split_with_sizes``, ``unsafe_split``/
-``unsafe_chunk``, ``sum_to_size``, ``put``/``put_``, ``resize_as_``, ``prelu``,
+``unsafe_chunk``, ``sum_to_size``, ``put``/``put_``, ``resize_as_``,
 ``get_device``, the ``greater_``/``less_``/``not_equal_`` spellings and the layout flags."""
 import math
 import warnings
@@ -144,11 +144,6 @@ def get_device(self):
     return -1 if self.device.type == "cpu" else (self.device.index or 0)
 
 
-def _prelu(self, weight):
-    from ..nn import functional as F
-    return F.prelu(self, weight)
-
-
 FUNCTIONS = {"unravel_index": unravel_index, "rsub": rsub, "scalar_tensor": scalar_tensor, "range": range_,
              "typename": typename, "is_same_size": is_same_size, "is_signed": is_signed,
              "narrow_copy": narrow_copy, "split_with_sizes": split_with_sizes, "unsafe_split": unsafe_split,
@@ -156,7 +151,7 @@ FUNCTIONS = {"unravel_index": unravel_index, "rsub": rsub, "scalar_tensor": scal
              "detach": lambda input: input.detach()}
 METHODS = {"narrow_copy": narrow_copy, "split_with_sizes": split_with_sizes, "unsafe_split": unsafe_split,
            "unsafe_chunk": unsafe_chunk, "sum_to_size": sum_to_size, "put": put, "put_": put_,
-           "resize_as_": resize_as_, "get_device": get_device, "prelu": _prelu, "is_same_size": is_same_size,
+           "resize_as_": resize_as_, "get_device": get_device, "is_same_size": is_same_size,
            "is_signed": is_signed, "ger": lambda self, vec2: self.outer(vec2),
            "greater_": lambda self, other: self.gt_(other), "greater_equal_": lambda self, other: self.ge_(other),
            "less_": lambda self, other: self.lt_(other), "less_equal_": lambda self, other: self.le_(other),
