@@ -15,6 +15,8 @@ import numpy as np
 
 from . import _dtype
 from ._grad_mode import _state as _grad_state
+from ._inference import InferenceCounter as _InferenceCounter
+from . import _inference
 from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
@@ -144,7 +146,13 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._version_counter.__class__ is _InferenceCounter:
+            raise RuntimeError(_inference.VERSION_MESSAGE)
         return _VersionInt(self._version_counter)
+
+    def is_inference(self):
+        """Whether this tensor was made inside ``inference_mode()`` (or is a view of one that was)."""
+        return self._version_counter.__class__ is _InferenceCounter
 
     @property
     def shape(self):
@@ -210,6 +218,8 @@ class Tensor:
                 "var_no_grad = var.detach().")
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._version_counter.__class__ is _InferenceCounter and not _inference._state.enabled:
+            raise RuntimeError(_inference.REQUIRES_GRAD_MESSAGE)
         self._requires_grad = bool(requires_grad)
         return self
 

@@ -6,9 +6,11 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
-from .._grad_mode import _state as _grad_state
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .. import _grad_mode as grad_mode  # noqa: F401  (torch.autograd.grad_mode.no_grad)
+from .._inference import inference_mode, is_inference_mode_enabled  # noqa: F401
+
+grad_mode.inference_mode = inference_mode  # torch.autograd.grad_mode.inference_mode
 from .._tensor import Tensor as _Tensor
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
@@ -108,31 +110,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         result.append(g)
     return tuple(result)
-
-
-class inference_mode(no_grad):
-    """``with inference_mode():`` / ``@inference_mode()``: nothing is recorded, as
-    ``no_grad`` (tinytape has no separate inference tensors); ``inference_mode(False)``
-    changes nothing."""
-
-    def __init__(self, mode=True):
-        self.mode = not mode and _grad_state.enabled
-        self._inference = bool(mode)
-
-    def __enter__(self):
-        _inference_depth.append(self._inference)
-        return super().__enter__()
-
-    def __exit__(self, *exc):
-        _inference_depth.pop()
-        return super().__exit__(*exc)
-
-
-_inference_depth = []
-
-
-def is_inference_mode_enabled():
-    return bool(_inference_depth and _inference_depth[-1])
 
 
 def Variable(data, requires_grad=False, volatile=False):

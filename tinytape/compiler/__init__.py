@@ -30,7 +30,7 @@ import threading
 import warnings
 
 from .. import _dtype, _random
-from ..autograd import _inference_depth
+from .._inference import _state as _inference_state
 from ..autograd import anomaly as _anomaly
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
@@ -340,7 +340,7 @@ def _signature(args, kwargs, tensors, constants=None):
     (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
     by identity (their contents are guarded).  The key ends with grad mode, the default dtype and which tensor
     arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, bool(_inference_depth and _inference_depth[-1]))
+    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled)
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
