@@ -30,6 +30,8 @@ class Softmax(Function):
             backend, grad, data = g._backend, g._data, out._data
             if _rows_kernel_serves(backend, grad, data, ctx.dim):
                 return g._new(backend.softmax_backward(grad, data, False)), None
+            if _axis_kernel_serves(backend, grad, data, ctx.dim):
+                return g._new(backend.softmax_backward_along(grad, data, ctx.dim, False)), None
             total = backend.reduce(SUM, backend.binary(MUL, grad, data), (ctx.dim,), True)
             return g._new(backend.binary(MUL, data, backend.binary(SUB, grad, total))), None
         return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
@@ -41,6 +43,13 @@ def _rows_kernel_serves(backend, grad, out, dim):
     return (hasattr(backend, "softmax_backward") and dim == out.ndim - 1 and out.size and grad.shape == out.shape
             and grad.dtype is out.dtype and out.dtype.kind == "f" and out.dtype.itemsize >= 4
             and backend._flat(grad) and backend._flat(out))
+
+
+def _axis_kernel_serves(backend, grad, out, dim):
+    """Whether the backend's ``softmax_backward_along`` (PyTorch's CPU kernel for an axis before
+    the last, float32/float64) takes this gradient."""
+    return (hasattr(backend, "softmax_backward_along") and dim < out.ndim - 1 and out.size
+            and grad.shape == out.shape and grad.dtype is out.dtype and out.dtype.kind == "f" and out.dtype.itemsize >= 4)
 
 
 class LogSoftmax(Function):
@@ -60,6 +69,8 @@ class LogSoftmax(Function):
             backend, grad = g._backend, g._data
             if _rows_kernel_serves(backend, grad, out._data, ctx.dim):
                 return g._new(backend.softmax_backward(grad, out._data, True)), None
+            if _axis_kernel_serves(backend, grad, out._data, ctx.dim):
+                return g._new(backend.softmax_backward_along(grad, out._data, ctx.dim, True)), None
             exp = backend.unary(EXP, out._data)
             total = backend.reduce(SUM, grad, (ctx.dim,), True)
             return g._new(backend.binary(SUB, grad, backend.binary(MUL, exp, total))), None

@@ -4,6 +4,9 @@ The planning (which kernel, over which view) is the shared ``Backend``'s; this c
 supplies numpy's storage and views and launches the kernels of this folder, which see
 flat or fixed-rank buffers so each compiles once per dtype.
 """
+import math
+
+import numba
 import numpy as np
 
 from ..._dtype import cpu as _cpu_device
@@ -15,6 +18,7 @@ from . import elementwise as _elementwise
 from . import nn as _nn
 from . import power as _power
 from . import reduction as _reduction
+from . import softmax_inner as _softmax_inner
 from .arrays import (  # noqa: F401
     _as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _BOOL, _c, _compare,
     _compare_nd, _compare_scalar, _errors, _F32, _F64, _FILL_DTYPES, _flat, _matmul_operand, _ND,
@@ -309,6 +313,16 @@ class CPUBackend(KernelCalls, Backend):
             if x.size:
                 _nn.softmax_rows(x.reshape(-1, cols), out.reshape(-1, cols), log)
             return out
+        if 0 <= dim < x.ndim - 1 and (x.dtype is _F32 or x.dtype is _F64) and x.size:
+            # another axis: PyTorch's kernel over its contiguous (outer, dim, inner) copy
+            x3 = np.ascontiguousarray(x).reshape(_around(x.shape, dim))
+            out = np.empty(x3.shape, x.dtype)
+            if log:
+                _softmax_inner.log_softmax_inner(x3, out)
+            else:  # its positions split between the threads as PyTorch's parallel_for (grain 1) splits them
+                positions = x3.shape[0] * x3.shape[2]
+                _softmax_inner.softmax_inner(x3, out, -(-positions // min(numba.get_num_threads(), positions)))
+            return out.reshape(x.shape)
         return Backend.softmax(self, x, dim, log)
 
     def pow_scalar(self, x, exponent):
@@ -332,6 +346,19 @@ class CPUBackend(KernelCalls, Backend):
         _nn.softmax_backward_rows(grad.reshape(-1, cols), out.reshape(-1, cols), res.reshape(-1, cols), log)
         return res
 
+    def softmax_backward_along(self, grad, out, dim, log):
+        """softmax's (log_softmax's) gradient along an axis other than the last of float32/float64
+        arrays of one shape, by PyTorch's kernel over contiguous copies (``softmax_inner``)."""
+        if not (grad.dtype is out.dtype and (out.dtype is _F32 or out.dtype is _F64) and grad.shape == out.shape
+                and 0 <= dim < out.ndim - 1 and out.size):
+            raise ValueError(f"softmax_backward_along: float32/float64 arrays of one shape and an axis before the "
+                             f"last, got {grad.shape} {grad.dtype}, {out.shape} {out.dtype} and dim {dim}")
+        shape = _around(out.shape, dim)
+        res = np.empty(shape, out.dtype)
+        _softmax_inner.softmax_backward_inner(np.ascontiguousarray(grad).reshape(shape),
+                                              np.ascontiguousarray(out).reshape(shape), res, log)
+        return res.reshape(out.shape)
+
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop
         (the gradients of relu, clamp, where); everything else through ``Backend.where``."""
@@ -346,3 +373,8 @@ class CPUBackend(KernelCalls, Backend):
 
 
 cpu = CPUBackend()
+
+
+def _around(shape, dim):
+    """(outer, shape[dim], inner): the shape as PyTorch's softmax kernels see it."""
+    return (math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:]))
