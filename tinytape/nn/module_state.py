@@ -52,12 +52,15 @@ class StateDict:
         device); ``strict``: every key must match.  Returns ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        hook_missing, hook_unexpected, errors = [], [], []
+        if any(getattr(m, "_load_state_dict_pre_hooks", None) for m in self.modules()):
+            state_dict = self._run_load_pre_hooks(state_dict, strict, hook_missing, hook_unexpected, errors)
         entries = self._local_state()
         meta = getattr(state_dict, "_metadata", {})  # a missing key a module fills in (its version < 2)
         missing = [k for k, (m, _, name) in entries.items() if k not in state_dict and not (
             name in getattr(m, "_filled_when_missing", ()) and meta.get(k.rpartition(".")[0], {}).get("version", 1) < 2)]
         unexpected = [k for k in state_dict if k not in entries]
-        errors = []
+        missing, unexpected = hook_missing + missing, hook_unexpected + unexpected
         updates = []
         for key, (module, registry, name) in entries.items():
             if key not in state_dict:
@@ -90,3 +93,40 @@ class StateDict:
                 else:
                     current.copy_(value.detach().to(current.device, current.dtype))
         return _IncompatibleKeys(missing, unexpected)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before this module's entries load; it may rename or fill keys."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        hooks = getattr(self, "_load_state_dict_pre_hooks", None)
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, "_load_state_dict_pre_hooks", hooks)
+        key = max(hooks, default=-1) + 1
+        hooks[key] = (hook, with_module)
+        return _RemovableLoadHook(hooks, key)
+
+    def _run_load_pre_hooks(self, state_dict, strict, missing, unexpected, errors):
+        """A copy of ``state_dict`` (its ``_metadata`` kept) after every module's pre-hooks, in
+        pre-order with the module's prefix, as PyTorch runs them."""
+        copied = OrderedDict(state_dict)
+        meta = getattr(state_dict, "_metadata", None)
+        if meta is not None:
+            copied._metadata = meta
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
+            local = (meta or {}).get(module_prefix, {})
+            prefix = module_prefix + "." if module_prefix else ""
+            for hook, with_module in list((getattr(module, "_load_state_dict_pre_hooks", None) or {}).values()):
+                args = (copied, prefix, local, strict, missing, unexpected, errors)
+                hook(module, *args) if with_module else hook(*args)
+        return copied
+
+
+class _RemovableLoadHook:
+    def __init__(self, hooks, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
