@@ -105,6 +105,10 @@ globals().update({k: v for k, v in _ELEMENTWISE.items() if k not in globals()})
 
 globals().update({k: v for k, v in _COMPOSITE.items() if k not in globals()})  # own definitions win
 
+from .ops.householder import geqrf, householder_product as orgqr  # noqa: E402
+
+linalg.householder_product = orgqr
+
 from .ops.out import wrap_namespace as _wrap_out  # noqa: E402
 
 from . import _signature_table  # noqa: E402

@@ -264,3 +264,6 @@ def legacy_spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12,
 
 def remove_spectral_norm(module, name="weight"):
     return _remove_hook(module, SpectralNorm, name, "spectral_norm")
+
+
+from .orthogonal import orthogonal  # noqa: E402,F401  (nn.utils.parametrizations.orthogonal)
