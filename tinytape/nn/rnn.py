@@ -16,6 +16,7 @@ from .._tensor import Tensor
 from ..ops.nn_ops import dropout as _dropout
 from ..ops import shape as _shape
 from ..ops.shape import cat, stack
+from . import rnn_layer as _rnn_layer
 from . import init
 from .module import Module
 from .packing import PackedSequence, packed_forward
@@ -191,10 +192,15 @@ class RNNBase(Module):
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
                 extra = params[-1:] if self.proj_size > 0 else []
+                state = hidden[layer * directions + direction]
+                if _rnn_layer.serves(self, x):  # PyTorch's oneDNN layer: one entry per layer and direction
+                    out, state = _rnn_layer.run_layer(x, state, (w_ih, w_hh, b_ih, b_hh), direction, step, _affine)
+                    outputs.append(out)
+                    finals.append(state)
+                    continue
                 projected = _affine(x, w_ih, b_ih).unbind(0)  # every time step's input part at once
                 if direction == 1:
                     projected = projected[::-1]
-                state = hidden[layer * directions + direction]
                 steps = []
                 for gi in projected:
                     state = step(gi, state, w_hh, b_hh, *extra)
