@@ -80,7 +80,7 @@ def fused_replay(program):
     # numba's compile time grows faster than the function it compiles: a long program is
     # compiled in parts, a repeated part (a time step) once
     from .segments import segmented_replay
-    return segmented_replay(program, lambda part: _Generator(part).build())
+    return segmented_replay(program, lambda part, scratch: _Generator(part).build(scratch))
 
 
 class _Generator(MemoryRules):
@@ -97,7 +97,7 @@ class _Generator(MemoryRules):
         self.loop = None
 
     # ---- building the statement list ----
-    def build(self):
+    def build(self, scratch=None):
         for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(self.program.capture.calls):
             try:
                 args = [self._value(a) for a in args_t]
@@ -110,7 +110,7 @@ class _Generator(MemoryRules):
                 e.call = i  # the call it could not take: ``segments`` replays that one alone
                 raise
         self._close()
-        return build_module(self, plan_buffers(self))
+        return build_module(self, plan_buffers(self), scratch)
 
     @staticmethod
     def _value(tpl):

@@ -305,7 +305,10 @@ def _flat_memory(em, b):
     return f"{em.array(b)[0]}.reshape(-1)"
 
 
-def build_module(gen, plan):
+def build_module(gen, plan, pool=None):
+    """(replay, externals, fresh, source); ``pool``, the temporaries that the parts of one
+    segmented replay share (``segments``): they run one after another, and no temporary
+    outlives a call."""
     from .codegen import _Loop
     em = _Emitter(gen, plan)
     # numpy's gemm, the function the eager product kernels call: the same bits
@@ -387,8 +390,8 @@ def build_module(gen, plan):
     source = "\n".join(lines) + "\n"
     kernel = _load(source)
 
-    temps = [np.zeros(shape, dtype) for shape, dtype in plan.slots]
-    accs = [np.zeros(shape, np.float64) for shape in plan.accumulators.values()]
+    scratch = _temporaries([*plan.slots, *((shape, np.dtype(np.float64)) for shape in plan.accumulators.values())], pool)
+    temps, accs = scratch[:len(plan.slots)], scratch[len(plan.slots):]
     made = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in [*plan.escaping, *plan.materialized]]
     fresh_set = set(plan.escaping) | set(plan.materialized)
     same = (*temps, *accs, *[GEMM[name] for name in sorted(em.gemm_used)])
@@ -405,6 +408,23 @@ def build_module(gen, plan):
         return dict(zip(wanted, run(*ext)))
     replay.in_order = run  # for a caller that unpacks the results itself (``segments``)
     return replay, externals, fresh_set.__contains__, source
+
+
+def _temporaries(slots, pool):
+    """An array per slot: new ones, or the pool's (the k-th slot of a shape and dtype takes
+    the pool's k-th array of them), so the parts of a long program, a time step's repeated
+    ones above all, work in the same few arrays, warm in the cache, not one set each."""
+    if pool is None:
+        return [np.zeros(shape, dtype) for shape, dtype in slots]
+    taken, out = {}, []
+    for shape, dtype in slots:
+        key = (tuple(shape), np.dtype(dtype).str)
+        k = taken[key] = taken.get(key, -1) + 1
+        arrays = pool.setdefault(key, [])
+        if len(arrays) <= k:
+            arrays.append(np.zeros(shape, dtype))
+        out.append(arrays[k])
+    return out
 
 
 # LLVM's inliner takes a call as cold, and inlines only the cheapest callees there, where

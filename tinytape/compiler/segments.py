@@ -185,7 +185,7 @@ def _around_host_calls(program, start, stop, made_at):
 
 
 def segmented_replay(program, build):
-    """(replay, externals, fresh, source) running the parts in order; ``build(part)`` is
+    """(replay, externals, fresh, source) running the parts in order; ``build(part, scratch)`` is
     the fused generator (raising ``NotFusable`` for a part it cannot take).  None when no
     part fuses."""
     from .codegen import NotFusable
@@ -206,6 +206,7 @@ def segmented_replay(program, build):
     hoisted_lines = dict(hoisted_lines["calls"])
     available = set(program.sources)
     steps, sources, fused = [], [], 0
+    scratch = {}  # the fused parts' temporaries, shared (``plan._temporaries``)
     while pending:
         start, stop, hoisted = pending.pop()
         indices = [i for i in range(start, stop) if i not in hoisted]
@@ -219,7 +220,7 @@ def segmented_replay(program, build):
         needed = [b for b in made if last_read.get(b, -1) >= stop]
         part = Part(program, indices, carried, needed)
         try:
-            replay, externals, _, source = build(part)
+            replay, externals, _, source = build(part, scratch)
             fused += 1
         except NotFusable as e:
             if e.call is not None and len(indices) > 1:
