@@ -14,6 +14,8 @@ The whole is checked like any fused program (``verify`` and ``agree``).
 """
 from types import SimpleNamespace
 
+import numpy as np
+
 from .replay import fresh_test, python_replay
 
 PART_CALLS = 120  # calls per generated function where nothing repeats
@@ -211,7 +213,7 @@ def segmented_replay(program, build):
         start, stop, hoisted = pending.pop()
         indices = [i for i in range(start, stop) if i not in hoisted]
         if not indices:
-            steps += [hoisted_lines[i] for i in hoisted]
+            steps += [(hoisted_lines[i], i) for i in hoisted]
             available.update(b for i in hoisted for b in outs[i])
             continue
         ready = available | {b for i in hoisted for b in outs[i]}
@@ -231,31 +233,70 @@ def segmented_replay(program, build):
                 continue
             program.not_fused = f"calls {start}-{stop} replay kernel by kernel: {e}"
             replay, externals, _, source = python_replay(part)
-        steps += [hoisted_lines[i] for i in hoisted]
+        steps += [(hoisted_lines[i], i) for i in hoisted]
         order = [part.carried[b] for b in externals]
-        steps.append((replay, order, dict(zip(part.local_needed, needed))))
+        steps.append((replay, order, dict(zip(part.local_needed, needed)), stop))
         sources.append(f"# calls {start}-{stop}\n{source}")
         available.update(made)
         available.update(b for i in hoisted for b in outs[i])
     if not fused:
         return None
-    # one straight-line function: each part's arguments and results are local variables
-    externals = list(program.sources)
-    lines = [f"def replay({', '.join(f'b{b}' for b in externals)}):"]
-    for k, step in enumerate(steps):
-        if isinstance(step, str):  # a hoisted call
-            lines.append(step)
-            continue
-        replay, order, out = step
-        args = ", ".join(f"b{b}" for b in order)
-        in_order = getattr(replay, "in_order", None)
-        if in_order is not None and out:
-            namespace[f"p{k}"] = in_order
-            lines.append(f"    {''.join(f'b{out[local]}, ' for local in out)}= p{k}({args})")
-        else:
-            namespace[f"p{k}"] = replay
-            lines.append(f"    r = p{k}({args})")
-            lines += [f"    b{out[local]} = r[{local}]" for local in out]
-    lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
+    namespace["_empty"] = np.empty
+    lines = _driver(program, steps, reads, outs, namespace)
     exec("\n".join(lines) + "\n", namespace)
-    return namespace["replay"], externals, fresh_test(program), "\n".join(sources)
+    return namespace["replay"], list(program.sources), fresh_test(program), "\n".join(sources)
+
+
+def _driver(program, steps, reads, outs, namespace):
+    """One straight-line function: each part's arguments and results are local variables;
+    a fused part's kernel is called directly (``plan.CallSpec``), its results made here, a
+    value computed into the memory of an argument nothing reads afterwards where the kernel
+    allows it (``donations``: a gradient accumulated over the time steps stays in one array).
+
+    A buffer's memory may be given away when this replay made it for that buffer alone
+    (``owned``: a fused part's own result, never handed to code that could keep a view of it)
+    and no call touches the buffer after the part."""
+    calls, wanted = program.capture.calls, program.result_buffers()
+    last_touch = {}
+    for i in range(len(calls)):
+        for b in reads[i] + outs[i]:
+            last_touch[b] = i
+    for b in wanted:
+        last_touch[b] = len(calls)
+    lines = [f"def replay({', '.join(f'b{b}' for b in program.sources)}):"]
+    owned = set()
+    for k, step in enumerate(steps):
+        if len(step) == 2:  # a hoisted call
+            lines.append(step[0])
+            owned -= set(reads[step[1]])
+            continue
+        replay, order, out, stop = step
+        spec = getattr(replay, "spec", None)
+        if spec is None:  # replayed kernel by kernel
+            owned -= set(order)
+            namespace[f"p{k}"] = replay
+            lines.append(f"    r = p{k}({', '.join(f'b{b}' for b in order)})")
+            lines += [f"    b{out[local]} = r[{local}]" for local in out]
+            continue
+        args, given = [f"b{b}" for b in order], set()
+        for m, (shape, dtype) in enumerate(spec.made):
+            donor = order[spec.donations[m]] if m in spec.donations else None
+            if donor in owned and last_touch[donor] < stop and donor not in given:
+                given.add(donor)
+                args.append(f"b{donor}")
+            else:
+                namespace[f"m{k}_{m}"] = (shape, dtype)
+                args.append(f"_empty(*m{k}_{m})")
+        owned -= given | {order[p] for p in spec.viewed}
+        namespace[f"p{k}"], namespace[f"S{k}"] = spec.kernel, spec.same
+        tail = ""
+        if spec.blas is not None:  # the thread settings as they are at this call
+            namespace["_blas"], namespace["_threads"] = spec.blas, spec.threads
+            if "    bl = (*_blas, _threads.small_flops, _threads.most or 0)" not in lines:
+                lines.insert(1, "    bl = (*_blas, _threads.small_flops, _threads.most or 0)")
+            tail = ", *bl"
+        call = f"p{k}({', '.join(args)}, *S{k}{tail})"
+        lines.append(f"    {''.join(f'b{out[local]}, ' for local in out)}= {call}" if out else f"    {call}")
+        owned |= {out[local] for p, local in enumerate(out) if p in spec.owned}
+    lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
+    return lines
