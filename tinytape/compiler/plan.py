@@ -415,7 +415,8 @@ class CallSpec:
     """How to call a part's kernel directly (``segments`` writes the calls into its own code):
     ``kernel(*externals, *made, *same[, *blas, threads.small_flops, threads.most or 0])``.
 
-    - ``made``: (shape, dtype) of each array a call makes (the escaping values first);
+    - ``made``: (shape, dtype) of each array a call makes (the escaping values first), and
+      ``made_buffers``, the buffers they hold;
     - ``donations``: {position in made: position in externals} — an external whose memory
       the kernel may overwrite with that value (``_donations``), where the caller knows
       nothing reads it afterwards;
@@ -439,7 +440,7 @@ def _call_spec(gen, plan, externals, kernel, made, same, blas):
         e = _donor(gen, plan, o, set(externals) - {externals[d] for d in donations.values()}, roots)
         if e is not None:
             donations[k] = position[e]
-    return CallSpec(kernel=kernel, made=made, same=same, blas=blas, threads=linalg._threads, donations=donations,
+    return CallSpec(kernel=kernel, made=made, made_buffers=[*plan.escaping, *plan.materialized], same=same, blas=blas, threads=linalg._threads, donations=donations,
                     owned=owned, viewed=viewed)
 
 

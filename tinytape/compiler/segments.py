@@ -242,9 +242,9 @@ def segmented_replay(program, build):
     if not fused:
         return None
     namespace["_empty"] = np.empty
-    lines = _driver(program, steps, reads, outs, namespace)
-    exec("\n".join(lines) + "\n", namespace)
-    return namespace["replay"], list(program.sources), fresh_test(program), "\n".join(sources)
+    driver = "\n".join(_driver(program, steps, reads, outs, namespace)) + "\n"
+    exec(driver, namespace)
+    return namespace["replay"], list(program.sources), fresh_test(program), "\n".join([f"# the parts' calls\n{driver}", *sources])
 
 
 def _driver(program, steps, reads, outs, namespace):
@@ -278,12 +278,14 @@ def _driver(program, steps, reads, outs, namespace):
             lines.append(f"    r = p{k}({', '.join(f'b{b}' for b in order)})")
             lines += [f"    b{out[local]} = r[{local}]" for local in out]
             continue
-        args, given = [f"b{b}" for b in order], set()
+        args, given, into = [f"b{b}" for b in order], set(), []
         for m, (shape, dtype) in enumerate(spec.made):
             donor = order[spec.donations[m]] if m in spec.donations else None
             if donor in owned and last_touch[donor] < stop and donor not in given:
                 given.add(donor)
                 args.append(f"b{donor}")
+                local = spec.made_buffers[m]
+                into.append(f"{f'b{out[local]}' if local in out else 'a view'} in b{donor}'s memory")
             else:
                 namespace[f"m{k}_{m}"] = (shape, dtype)
                 args.append(f"_empty(*m{k}_{m})")
@@ -296,7 +298,8 @@ def _driver(program, steps, reads, outs, namespace):
                 lines.insert(1, "    bl = (*_blas, _threads.small_flops, _threads.most or 0)")
             tail = ", *bl"
         call = f"p{k}({', '.join(args)}, *S{k}{tail})"
-        lines.append(f"    {''.join(f'b{out[local]}, ' for local in out)}= {call}" if out else f"    {call}")
+        lines.append((f"    {''.join(f'b{out[local]}, ' for local in out)}= {call}" if out else f"    {call}")
+                     + (f"  # {', '.join(into)}" if into else ""))
         owned |= {out[local] for p, local in enumerate(out) if p in spec.owned}
     lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
     return lines
