@@ -360,7 +360,9 @@ def build_module(gen, plan, pool=None):
         for d, n in enumerate(shape):
             body.append("    " * (d + 1) + f"for i{d} in range({n}):")
         body.append("    " * (len(shape) + 1) + f"o{b}{_index(shape, shape)} = {em.read(b, None, shape, -1)}")
-    returned = [f"o{b}" if b in plan.materialized else em.array(b)[0] for b in wanted]
+    # the arrays a call hands in for its results (``made``) are not returned: the caller has them
+    passed = {b: k for k, b in enumerate([*plan.escaping, *plan.materialized])}
+    returned = [em.array(b)[0] for b in wanted if b not in passed]
     # the arrays a call makes afresh first, then those every call passes the same (``run``)
     params = [f"b{b}" for b in externals] + [f"b{b}" for b in plan.escaping] + [f"o{b}" for b in plan.materialized]
     params += [f"t{k}" for k in range(len(plan.slots))] + [f"a{b}" for b in plan.accumulators]
@@ -397,12 +399,16 @@ def build_module(gen, plan, pool=None):
     same = (*temps, *accs, *[GEMM[name] for name in sorted(em.gemm_used)])
     threads, blas = linalg._threads, thread_addresses() if em.threads_used else None
 
+    kept = {b: k for k, b in enumerate(b for b in wanted if b not in passed)}  # its place among those returned
+    pick = [passed[b] if b in passed else ~kept[b] for b in wanted]
+
     def run(*ext):  # the results in ``wanted``'s order
+        arrays = [np.empty(s, d) for s, d in made]
         if blas is not None:  # (the thread settings as they are now)
-            return kernel(*ext, *[np.empty(s, d) for s, d in made], *same, *blas, threads.small_flops, threads.most or 0)
-        if made:
-            return kernel(*ext, *[np.empty(s, d) for s, d in made], *same)
-        return kernel(*ext, *same)
+            rest = kernel(*ext, *arrays, *same, *blas, threads.small_flops, threads.most or 0)
+        else:
+            rest = kernel(*ext, *arrays, *same)
+        return tuple(arrays[k] if k >= 0 else rest[~k] for k in pick)
 
     def replay(*ext):
         return dict(zip(wanted, run(*ext)))
@@ -413,7 +419,8 @@ def build_module(gen, plan, pool=None):
 
 class CallSpec:
     """How to call a part's kernel directly (``segments`` writes the calls into its own code):
-    ``kernel(*externals, *made, *same[, *blas, threads.small_flops, threads.most or 0])``.
+    ``kernel(*externals, *made, *same[, *blas, threads.small_flops, threads.most or 0])``
+    returns the results in ``returned`` (the others are the arrays handed in, ``made``).
 
     - ``made``: (shape, dtype) of each array a call makes (the escaping values first), and
       ``made_buffers``, the buffers they hold;
@@ -440,7 +447,8 @@ def _call_spec(gen, plan, externals, kernel, made, same, blas):
         e = _donor(gen, plan, o, set(externals) - {externals[d] for d in donations.values()}, roots)
         if e is not None:
             donations[k] = position[e]
-    return CallSpec(kernel=kernel, made=made, made_buffers=[*plan.escaping, *plan.materialized], same=same, blas=blas, threads=linalg._threads, donations=donations,
+    return CallSpec(kernel=kernel, made=made, made_buffers=[*plan.escaping, *plan.materialized],
+                    returned=[b for b in wanted if b not in plan.escaping and b not in plan.materialized], same=same, blas=blas, threads=linalg._threads, donations=donations,
                     owned=owned, viewed=viewed)
 
 

@@ -281,14 +281,18 @@ def _driver(program, steps, reads, outs, namespace):
         args, given, into = [f"b{b}" for b in order], set(), []
         for m, (shape, dtype) in enumerate(spec.made):
             donor = order[spec.donations[m]] if m in spec.donations else None
+            local = spec.made_buffers[m]
             if donor in owned and last_touch[donor] < stop and donor not in given:
                 given.add(donor)
-                args.append(f"b{donor}")
-                local = spec.made_buffers[m]
+                array = f"b{donor}"
                 into.append(f"{f'b{out[local]}' if local in out else 'a view'} in b{donor}'s memory")
             else:
                 namespace[f"m{k}_{m}"] = (shape, dtype)
-                args.append(f"_empty(*m{k}_{m})")
+                array = f"_empty(*m{k}_{m})"
+            if local in out:  # a result: the array handed in, named here
+                lines.append(f"    b{out[local]} = {array}")
+                array = f"b{out[local]}"
+            args.append(array)
         owned -= given | {order[p] for p in spec.viewed}
         namespace[f"p{k}"], namespace[f"S{k}"] = spec.kernel, spec.same
         tail = ""
@@ -298,7 +302,7 @@ def _driver(program, steps, reads, outs, namespace):
                 lines.insert(1, "    bl = (*_blas, _threads.small_flops, _threads.most or 0)")
             tail = ", *bl"
         call = f"p{k}({', '.join(args)}, *S{k}{tail})"
-        lines.append((f"    {''.join(f'b{out[local]}, ' for local in out)}= {call}" if out else f"    {call}")
+        lines.append((f"    {''.join(f'b{out[local]}, ' for local in spec.returned)}= {call}" if spec.returned else f"    {call}")
                      + (f"  # {', '.join(into)}" if into else ""))
         owned |= {out[local] for p, local in enumerate(out) if p in spec.owned}
     lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
