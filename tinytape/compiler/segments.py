@@ -296,7 +296,7 @@ def _driver(program, steps, reads, outs, namespace):
         owned -= given | {order[p] for p in spec.viewed}
         namespace[f"p{k}"], namespace[f"S{k}"] = spec.kernel, spec.same
         tail = ""
-        if spec.blas is not None:  # the thread settings as they are at this call
+        if spec.blas is not None:  # the thread settings as they are when the replay starts
             namespace["_blas"], namespace["_threads"] = spec.blas, spec.threads
             if "    bl = (*_blas, _threads.small_flops, _threads.most or 0)" not in lines:
                 lines.insert(1, "    bl = (*_blas, _threads.small_flops, _threads.most or 0)")
