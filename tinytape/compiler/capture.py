@@ -181,8 +181,9 @@ class Capture:
                 made = capture._scalar_input(name, real, args, kwargs)
                 if made is not None:
                     return made
-                args = tuple(value_of(a) for a in args)  # a number argument read: a constant
-                kwargs = {k: value_of(v) for k, v in kwargs.items()}
+            # a number argument read: a constant (as is a stand-in an earlier trace left behind)
+            args = tuple(value_of(a) for a in args)
+            kwargs = {k: value_of(v) for k, v in kwargs.items()}
             inputs = []
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
@@ -224,7 +225,7 @@ class Capture:
         the CPU: the array is an input of the program, made at each replay by the same
         kernel from the expression evaluated on the call's numbers."""
         if name != "scalar" or len(args) != 2 or kwargs or not isinstance(args[0], _In) \
-                or np.dtype(args[1]).kind != "f" or any(b.device.type != "cpu" for b in self.backends):
+                or args[0]._s is not self.scalars or np.dtype(args[1]).kind != "f" or any(b.device.type != "cpu" for b in self.backends):
             return None
         p = args[0]
         arr = real(p._v, args[1])

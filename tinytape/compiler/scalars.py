@@ -59,6 +59,7 @@ def settle(capture, result, value_args):
         return result
     result = scalars.plain(result)
     scalars.escaped()
+    scalars.closed = True  # a stand-in still kept somewhere computes plain numbers from now on
     value_args |= scalars.concrete
     return result
 
@@ -90,6 +91,7 @@ class Scalars:
     def __init__(self, args, kwargs, positions):
         self.positions = positions
         self.concrete = set()
+        self.closed = False  # the trace is over: arithmetic gives plain numbers
         self.made = []  # every stand-in, for the escape check
         self.namespace = {}
         self.functions = {}  # expression -> its compiled function
@@ -100,7 +102,7 @@ class Scalars:
 
     def make(self, value, expr, roots):
         cls = FloatIn if type(value) is float else IntIn if type(value) is int else None
-        if cls is None:  # a complex power: a value, from arguments now constants
+        if cls is None or self.closed:  # a complex power: a value, from arguments now constants
             self.concrete |= roots
             return value
         p = object.__new__(cls)
@@ -166,10 +168,52 @@ class Scalars:
                     for name in getattr(cls, "__slots__", ()):
                         if id(getattr(holder, name, None)) in ids:
                             setattr(holder, name, getattr(holder, name)._v)
-            else:  # a tuple, a set, a closure's cell: kept as it is, read
+            else:  # a tuple, a set, a closure's cell, a function's defaults: the number there, read
                 for r in gc.get_referents(holder):
                     if id(r) in ids:
                         r._read()
+                _replace_in(holder, {id(p): p._v for p in self.made})
+
+
+def _replace_in(holder, new, depth=0):
+    """Put the numbers in place of the stand-ins that ``holder`` holds (``new``: id of a
+    stand-in -> its number): a cell's contents, a set's members, a tuple rebuilt and put in
+    its own holders' place (a dict, a list, a cell, a set, a function's defaults, a tuple)."""
+    import gc
+    import types
+    if isinstance(holder, types.CellType):
+        try:
+            if id(holder.cell_contents) in new:
+                holder.cell_contents = new[id(holder.cell_contents)]
+        except ValueError:  # an empty cell
+            pass
+        return
+    if isinstance(holder, set):
+        found = [v for v in holder if id(v) in new]
+        holder.difference_update(found)
+        holder.update(new[id(v)] for v in found)
+        return
+    named = isinstance(holder, tuple) and hasattr(type(holder), "_make")
+    if depth > 8 or not (type(holder) in (tuple, frozenset) or named):
+        return
+    items = [new.get(id(v), v) for v in holder]
+    rebuilt = type(holder)._make(items) if named else type(holder)(items)
+    for outer in gc.get_referrers(holder):
+        if isinstance(outer, types.FrameType):
+            continue
+        if isinstance(outer, dict):
+            for k, v in list(outer.items()):
+                if v is holder:
+                    outer[k] = rebuilt
+        elif isinstance(outer, list):
+            for i, v in enumerate(outer):  # (a loop: a comprehension's cell would hold ``holder`` too)
+                if v is holder:
+                    outer[i] = rebuilt
+        elif isinstance(outer, types.FunctionType):
+            if outer.__defaults__ is holder:
+                outer.__defaults__ = rebuilt
+        elif isinstance(outer, (types.CellType, set, tuple, frozenset)):
+            _replace_in(outer, {id(holder): rebuilt}, depth + 1)
 
 
 def _is_context(obj):
