@@ -1114,6 +1114,25 @@ def test_numbers_a_trace_kept_are_plain_numbers():
         assert np.array_equal(use(x, b).numpy(), (x * 2.0 * b).numpy()), b
 
 
+class _Slotted:
+    __slots__ = ("lr",)
+
+
+def test_numbers_kept_in_slots_deques_and_keys_are_plain_numbers():
+    import collections
+    obj, queue, keys = _Slotted(), collections.deque(), {"first": 0}
+
+    def f(x, a, b):
+        obj.lr = a
+        queue.append(b)
+        keys[a] = 1
+        keys["last"] = 2
+        return x * 2
+    tt.compile(f)(tt.ones(2), 1.5, 2)
+    assert type(obj.lr) is float and type(queue[0]) is int
+    assert list(keys) == ["first", 1.5, "last"] and type(list(keys)[1]) is float
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",
@@ -1124,3 +1143,158 @@ _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divi
 def test_program(name):
     outcome, detail = run_program(name)
     assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
+
+
+_NUMBER_OPS = {
+    "pow": lambda x, y, a: (x.abs() ** a, a ** x, tt.pow(x, a)),
+    "clamp": lambda x, y, a: (x.clamp(min=a), x.clamp(max=a), x.clamp(-abs(a), abs(a))),
+    "act": lambda x, y, a: (F.leaky_relu(x, a), F.elu(x, alpha=a), F.hardtanh(x, -abs(a) - 1, abs(a) + 1),
+                            F.softplus(x, beta=abs(a) + 1, threshold=abs(a) + 1), F.celu(x, alpha=abs(a) + 0.5)),
+    "fill": lambda x, y, a: (x.clone().fill_(a), tt.full_like(x, a), x.masked_fill(x > 0, a),
+                             tt.where(x > 0, x, a), tt.where(x > 0, a, y)),
+    "lerp": lambda x, y, a: (x.lerp(y, a), tt.addcmul(x, x, y, value=a), tt.addcdiv(x, x, y.abs() + 1, value=a),
+                             x.add(y, alpha=a), x.sub(y, alpha=a)),
+    "norm": lambda x, y, a: (x.norm(p=abs(a) + 1), F.normalize(x, p=abs(a) + 1, dim=0)),
+    "compare": lambda x, y, a: (x > a, x == a, x.ne(a), tt.maximum(x, tt.tensor(a)), x.max() > a if False else x < a),
+    "thresh": lambda x, y, a: (F.threshold(x, a, -a), F.hardshrink(x, abs(a)), F.softshrink(x, abs(a))),
+    "div": lambda x, y, a: (x / a, a / x, x // a, x % a, tt.remainder(a, x) if False else x.fmod(a),
+                            tt.true_divide(x, a), x.div(a, rounding_mode="floor"), x.div(a, rounding_mode="trunc")),
+}
+_NUMBER_VALUES = [2.0, 0.5, 3.0, 1.0, -1.0, 0.0, -2.0, -0.0, 1e-45, 1e38, float("inf"), float("nan"), 2.0]
+
+
+def _number_op_program(op):
+    def prog(C):
+        w = T(950, 6, requires_grad=True)
+
+        def f(x, y, a):
+            outs = _NUMBER_OPS[op](x * w, y, a)
+            loss = sum(o.float().sum() for o in outs if o.dtype.is_floating_point)
+            if loss.requires_grad:
+                loss.backward()
+            return tuple(o.detach() for o in outs)
+        f = C(f)
+        for i, a in enumerate(_NUMBER_VALUES):
+            w.grad = None
+            yield {"out": attempt(f, T(951 + i % 2, 6), T(960, 6), a), "w": w}
+    prog.__name__ = f"sc_number_op_{op}"
+    return prog
+
+
+for _op in _NUMBER_OPS:
+    program(_number_op_program(_op))
+
+
+@program
+def hk_grad_identity_and_layout(C):
+    w = T(970, 3, 2, requires_grad=True)
+    prev = [None]
+
+    def f(x):
+        (x * w).sum().backward()
+        return x.sum()
+    f = C(f)
+    for i in range(8):
+        if i == 3:
+            w.grad = tt.zeros(2, 3).t()  # a transposed .grad
+        if i == 5:
+            w.grad = None
+        if i == 6:
+            w.grad = tt.ones(3, 2) * 0.5
+        out = attempt(f, T(971 + i, 3, 2))
+        same = w.grad is prev[0]
+        prev[0] = w.grad
+        yield {"out": out, "w": w, "same_grad_object": same,
+               "grad_strides": None if w.grad is None else tuple(w.grad.stride())}
+
+
+@program
+def hk_zero_grad_modes_mixed(C):
+    tt.manual_seed(12)
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+    prev = {}
+
+    def step(x, y, none):
+        opt.zero_grad(set_to_none=none)
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i in range(8):
+        none = i in (0, 1, 4)
+        out = attempt(step, T(980 + i, 4, 3), T(990 + i, 4, 2), none)
+        ids = [p.grad is prev.get(n) for n, p in model.named_parameters()]
+        prev = {n: p.grad for n, p in model.named_parameters()}
+        yield {"out": out, "model": model, "opt": opt, "ids": ids}
+
+
+@program
+def hk_backward_twice_retain_graph(C):
+    w = T(1000, 4, requires_grad=True)
+
+    def f(x, k):
+        y = (x * w).tanh().sum()
+        y.backward(retain_graph=True)
+        for _ in range(k):
+            y.backward(retain_graph=True)
+        (y * 2).backward()
+        return y.detach()
+    f = C(f)
+    for i, k in enumerate([0, 1, 1, 2, 0]):
+        w.grad = None
+        yield {"out": attempt(f, T(1001 + i, 4), k), "w": w}
+
+
+@program
+def hk_autograd_grad_create_graph(C):
+    w = T(1010, 4, requires_grad=True)
+
+    def f(x):
+        y = (x * w).sigmoid().sum()
+        (g,) = tt.autograd.grad(y, w, create_graph=True)
+        pen = (g ** 2).sum()
+        pen.backward()
+        return g.detach(), pen.detach()
+    f = C(f)
+    for i in range(4):
+        w.grad = None
+        yield {"out": attempt(f, T(1011 + i, 4)), "w": w}
+
+
+@program
+def hk_param_swapped_in_module(C):
+    tt.manual_seed(13)
+    lin = nn.Linear(3, 2)
+    other = nn.Parameter(tt.ones(2, 3))
+
+    def f(x):
+        loss = lin(x).pow(2).sum()
+        loss.backward()
+        return loss.detach()
+    f = C(f)
+    for i in range(6):
+        if i == 3:
+            lin.weight = other
+        if i == 4:
+            lin.weight.data = tt.full((2, 3), 0.25)
+        lin.zero_grad()
+        yield {"out": attempt(f, T(1020 + i, 2, 3)), "lin": lin}
+
+
+@program
+def hk_inplace_on_leaf_view_under_no_grad(C):
+    w = T(1030, 4, 3, requires_grad=True)
+
+    def f(x, lr):
+        loss = (x @ w.t()).sum()
+        loss.backward()
+        with tt.no_grad():
+            w[0].sub_(w.grad[0], alpha=lr)
+            w[1:].mul_(1 - lr)
+        w.grad.zero_()
+        return loss.detach()
+    f = C(f)
+    for i in range(5):
+        yield {"out": attempt(f, T(1031 + i, 2, 3), 0.1 * (i + 1)), "w": w}

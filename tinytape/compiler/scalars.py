@@ -18,6 +18,7 @@ constants of the program (the signature keeps their value; ``CompiledFunction.va
 ``isinstance`` sees the number's class (``__class__``); ``type(s)`` cannot be hooked, so
 a function whose code names ``type`` or ``id`` gets plain numbers (``UNHOOKABLE``).
 """
+import collections
 import math
 import operator
 import sys
@@ -161,6 +162,10 @@ class Scalars:
                         holder[k] = v._v if graph else v._read()
                     if id(k) in ids:
                         k._read()
+                if any(id(k) in ids for k in holder):  # a key: the number's, in the same order
+                    items = [(k._v if id(k) in ids else k, v) for k, v in holder.items()]
+                    holder.clear()
+                    holder.update(items)
             elif isinstance(holder, list):
                 holder[:] = [v._read() if id(v) in ids else v for v in holder]
             elif _is_context(holder):  # a node of the trace's autograd graph (``ctx.hi``): the number, unread
@@ -175,10 +180,16 @@ class Scalars:
                 _replace_in(holder, {id(p): p._v for p in self.made})
 
 
+def _slot_names(cls):
+    return [n for c in cls.__mro__ for n in getattr(c, "__slots__", ()) if isinstance(n, str)]
+
+
 def _replace_in(holder, new, depth=0):
     """Put the numbers in place of the stand-ins that ``holder`` holds (``new``: id of a
-    stand-in -> its number): a cell's contents, a set's members, a tuple rebuilt and put in
-    its own holders' place (a dict, a list, a cell, a set, a function's defaults, a tuple)."""
+    stand-in -> its number): a cell's contents, a set's members, a deque's entries, an
+    object's slots, a tuple rebuilt and put in its own holders' place (a dict, a list, a
+    cell, a set, a function's defaults, a tuple).  (No comprehension here names ``holder``:
+    on Python 3.11 that would make it a cell, which the tuple's holders would include.)"""
     import gc
     import types
     if isinstance(holder, types.CellType):
@@ -192,6 +203,20 @@ def _replace_in(holder, new, depth=0):
         found = [v for v in holder if id(v) in new]
         holder.difference_update(found)
         holder.update(new[id(v)] for v in found)
+        return
+    if isinstance(holder, collections.deque):
+        for i, v in enumerate(holder):
+            if id(v) in new:
+                holder[i] = new[id(v)]
+        return
+    slots = () if isinstance(holder, tuple) else _slot_names(type(holder))
+    if slots:  # an object's attributes in slots
+        for name in slots:
+            if id(getattr(holder, name, None)) in new:
+                try:
+                    setattr(holder, name, new[id(getattr(holder, name))])
+                except (AttributeError, TypeError):  # a read-only slot
+                    pass
         return
     named = isinstance(holder, tuple) and hasattr(type(holder), "_make")
     if depth > 8 or not (type(holder) in (tuple, frozenset) or named):
