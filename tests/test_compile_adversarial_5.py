@@ -1136,7 +1136,7 @@ def test_numbers_kept_in_slots_deques_and_keys_are_plain_numbers():
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",
-            "hk_same_tensor_twice"}
+            "hk_same_tensor_twice", "ix_error_mid_step_3_zero_inplace", "ix_error_target_out_of_range_mid_step"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])
@@ -1298,3 +1298,165 @@ def hk_inplace_on_leaf_view_under_no_grad(C):
     f = C(f)
     for i in range(5):
         yield {"out": attempt(f, T(1031 + i, 2, 3), 0.1 * (i + 1)), "w": w}
+
+
+class _ScaleFn(tt.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a):
+        ctx.a = a
+        ctx.save_for_backward(x)
+        return x * a
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.a + x * 0, None
+
+
+@program
+def sc_custom_function_number(C):
+    w = T(1100, 4, requires_grad=True)
+
+    def f(x, a):
+        y = _ScaleFn.apply(x * w, a)
+        y.sum().backward()
+        return y.detach()
+    f = C(f)
+    for i, a in enumerate([2.0, 3.0, -0.5, 2.0, float("inf")]):
+        w.grad = None
+        yield {"out": attempt(f, T(1101 + i % 2, 4), a), "w": w}
+
+
+@program
+def sc_setitem_and_masked_fill_inplace(C):
+    buf = T(1110, 6)
+
+    def f(x, a, i):
+        buf[i] = a
+        buf[1:3] = a * 2
+        buf.masked_fill_(x > 0.5, a - 1)
+        buf[4:5].fill_(-a)
+        return buf * 1
+    f = C(f)
+    for k, (a, i) in enumerate([(1.5, 0), (2.5, 0), (3.5, 5), (-0.0, 0), (float("nan"), 0)]):
+        yield {"out": attempt(f, T(1111 + k, 6), a, i), "buf": buf}
+
+
+@program
+def rnd_dropout_p_argument_and_module_p(C):
+    tt.manual_seed(14)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.2), nn.Linear(6, 1))
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, p):
+        opt.zero_grad()
+        h = F.dropout(model(x), p)
+        loss = h.pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, p in enumerate([0.1, 0.1, 0.3, 0.3, 0.0, 0.3]):
+        if i == 3:
+            model[1].p = 0.5
+        yield {"out": attempt(step, T(1120 + i, 5, 4), p), "model": model, "rng": tt.rand(2)}
+
+
+@program
+def rnd_seed_argument_inside(C):
+    w = T(1130, 6, requires_grad=True)
+
+    def f(x, seed):
+        tt.manual_seed(seed)
+        y = F.dropout(x * w, 0.5)
+        y.sum().backward()
+        return y.detach(), tt.initial_seed()
+    f = C(f)
+    for i, s in enumerate([1, 2, 1, 3, 2 ** 40, 1]):
+        w.grad = None
+        yield {"out": attempt(f, T(1131, 6), s), "w": w, "after": tt.rand(3)}
+
+
+@program
+def rnd_generator_seeded_inside(C):
+    g = tt.Generator()
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.3))
+
+    def f(x, seed):
+        g.manual_seed(seed)
+        noise = tt.randn(x.shape, generator=g)
+        return model(x + noise).detach()
+    f = C(f)
+    tt.manual_seed(0)
+    for i, s in enumerate([5, 5, 6, 5]):
+        yield {"out": attempt(f, T(1140, 2, 3), s), "g": g.initial_seed()}
+
+
+@program
+def rnd_fork_rng_inside(C):
+    w = T(1150, 5, requires_grad=True)
+
+    def f(x):
+        state = tt.get_rng_state()
+        tt.manual_seed(3)
+        a = F.dropout(x * w, 0.4)
+        tt.set_rng_state(state)
+        b = F.dropout(x * w, 0.4)
+        (a + b).sum().backward()
+        return a.detach(), b.detach()
+    f = C(f)
+    tt.manual_seed(1)
+    for i in range(4):
+        w.grad = None
+        yield {"out": attempt(f, T(1151 + i, 5)), "w": w}
+
+
+def _bad_index_program(bad_call, set_to_none, inplace_first):
+    def prog(C):
+        tt.manual_seed(15)
+        emb = nn.Embedding(6, 3)
+        head = nn.Linear(3, 4)
+        opt = tt.optim.SGD(list(emb.parameters()) + list(head.parameters()), lr=0.1, momentum=0.9)
+        counter = tt.zeros(1)
+
+        def step(idx, y):
+            if inplace_first:
+                counter.add_(1)
+            opt.zero_grad(set_to_none=set_to_none)
+            loss = F.cross_entropy(head(emb(idx)), y)
+            loss.backward()
+            opt.step()
+            return loss
+        step = C(step)
+        rs = np.random.RandomState(16)
+        for i in range(5):
+            idx = rs.randint(0, 6, 4)
+            if i == bad_call:
+                idx[2] = 6  # out of range: an IndexError in the middle of the step
+            yield {"out": attempt(step, tt.tensor(idx), tt.tensor(rs.randint(0, 4, 4))), "emb": emb,
+                   "head": head, "opt": opt, "counter": counter}
+    prog.__name__ = f"ix_error_mid_step_{bad_call}_{'none' if set_to_none else 'zero'}{'_inplace' if inplace_first else ''}"
+    return prog
+
+
+for _args in [(3, True, False), (3, False, True), (2, True, True)]:
+    program(_bad_index_program(*_args))
+
+
+@program
+def ix_error_target_out_of_range_mid_step(C):
+    tt.manual_seed(17)
+    model = mlp(3, 4, 3)
+    opt = tt.optim.Adam(model.parameters(), lr=0.01)
+    step = C(lambda x, y: _ce_step(model, opt, x, y))
+    for i in range(5):
+        y = [0, 1, 2, 1] if i != 3 else [0, 1, 3, 1]
+        yield {"out": attempt(step, T(1160 + i, 4, 3), tt.tensor(y)), "model": model, "opt": opt}
+
+
+def _ce_step(model, opt, x, y):
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss

@@ -88,6 +88,10 @@ class CompiledFunction:
                         return entry.run(tensors, args, kwargs)
                     except ScalarMiss:  # a number expression fails or changes type: eager meets it
                         return self.fn(*args, **kwargs)
+                    except Exception:  # a kernel raised (an index out of range): eager raises
+                        if not entry.restored():  # it at its op, after the effects of the ops before it
+                            raise
+                        return self.fn(*args, **kwargs)
         elif key in self.eager_signatures:
             return self.fn(*args, **kwargs)
         if sum(len(v) for v in self.programs.values()) >= _CACHE_SIZE:
@@ -267,6 +271,10 @@ class _Entry:
         if replay is None:
             replay = python_replay(program)
         self._use(replay)
+        # a kernel that can raise on values (an index out of range) after the replay wrote
+        # storages: those are copied before each replay, to put back if it raises
+        self.exposed, self.errors_rerun = _raising_and_writes(program)
+        self.saved = None
 
     def _use(self, replay):
         self.replay, self.externals, self.fresh, self.source = replay
@@ -315,7 +323,80 @@ class _Entry:
 
     def run(self, tensors, raw=(), kw=None):
         with self.lock:
+            self.saved = None
+            if self.exposed:  # storages it writes before a kernel that can raise: kept to put back
+                self.saved = [(a, _copy_of(a)) for a in _current_arrays(self.exposed, tensors)]
             return self.call(tensors, raw, kw)
+
+    def restored(self):
+        """After a replay raised: whether the state is again as the call found it (for an
+        eager run to meet the error where eager does).  A replay changes Python state only
+        after its kernels, and storages only where ``exposed`` says: those are put back."""
+        if not self.errors_rerun:
+            return False
+        for a, copy in self.saved or ():
+            a[...] = copy
+        self.saved = None
+        return True
+
+
+def _copy_of(a):
+    import numpy as np
+    return np.array(a, copy=True) if isinstance(a, np.ndarray) else a.copy()
+
+
+def _current_arrays(sources, tensors):
+    out = []
+    for kind, what in sources:
+        t = tensors[what] if kind in ("arg", "arggrad") else what
+        if kind == "live":
+            out.append(t)
+        elif kind in ("arggrad", "grad"):
+            if t._grad is not None:
+                out.append(t._grad._data)
+        else:
+            out.append(t._data)
+    return out
+
+
+def _raising_and_writes(program):
+    """The sources (kind, what) of the storages the program writes in place before its last
+    kernel that reads an integer buffer (an index, a target, where a kernel raises on
+    values), and whether any kernel reads one: ``(exposed, raises)``."""
+    calls, arrays = program.capture.calls, program.capture.arrays
+
+    def buffers(t, out):
+        if t[0] == "b":
+            out.append(t[1])
+        elif t[0] == "l":
+            for x in t[2]:
+                buffers(x, out)
+        return out
+    last = -1
+    for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(calls):
+        read = []
+        for t in tuple(args_t) + tuple(kwargs_t.values()):
+            buffers(t, read)
+        if any(getattr(getattr(arrays[b], "dtype", None), "kind", "f") in ("i", "u") for b in read):
+            last = i
+    exposed = {}
+    for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(calls[:max(last, 0)]):
+        targets = []
+        if out_t is None and args_t and args_t[0][0] == "b":
+            targets.append(args_t[0][1])
+        if kwargs_t.get("out", ("c", None))[0] == "b":
+            targets.append(kwargs_t["out"][1])
+        if kernel == "binary" and len(args_t) > 3 and args_t[3][0] == "b":
+            targets.append(args_t[3][1])
+        read = []
+        for t in tuple(args_t) + tuple(kwargs_t.values()):
+            buffers(t, read)
+        targets += [b for b in read if program.sources.get(b, ("",))[0] == "live"]  # an RNG engine it draws from
+        for b in targets:
+            source = program.sources.get(b)
+            if source is not None and source[0] in ("arg", "arggrad", "data", "grad", "live"):
+                exposed[(source[0], id(source[1]))] = source
+    return list(exposed.values()), last >= 0
 
 
 def _writes_temporaries_in_place(program):
