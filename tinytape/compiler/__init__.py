@@ -86,12 +86,8 @@ class CompiledFunction:
                 if entry.ready(tensors):
                     try:
                         return entry.run(tensors, args, kwargs)
-                    except ScalarMiss:  # a number expression fails or changes type: eager meets it
-                        return self.fn(*args, **kwargs)
-                    except Exception:  # a kernel raised (an index out of range): eager raises
-                        if not entry.restored():  # it at its op, after the effects of the ops before it
-                            raise
-                        return self.fn(*args, **kwargs)
+                    except ScalarMiss:  # a number expression fails or changes type, or a kernel raised
+                        return self.fn(*args, **kwargs)  # on the state the call found: eager meets it
         elif key in self.eager_signatures:
             return self.fn(*args, **kwargs)
         if sum(len(v) for v in self.programs.values()) >= _CACHE_SIZE:
@@ -274,7 +270,6 @@ class _Entry:
         # a kernel that can raise on values (an index out of range) after the replay wrote
         # storages: those are copied before each replay, to put back if it raises
         self.exposed, self.errors_rerun = _raising_and_writes(program)
-        self.saved = None
 
     def _use(self, replay):
         self.replay, self.externals, self.fresh, self.source = replay
@@ -323,21 +318,23 @@ class _Entry:
 
     def run(self, tensors, raw=(), kw=None):
         with self.lock:
-            self.saved = None
+            saved = None
             if self.exposed:  # storages it writes before a kernel that can raise: kept to put back
-                self.saved = [(a, _copy_of(a)) for a in _current_arrays(self.exposed, tensors)]
-            return self.call(tensors, raw, kw)
-
-    def restored(self):
-        """After a replay raised: whether the state is again as the call found it (for an
-        eager run to meet the error where eager does).  A replay changes Python state only
-        after its kernels, and storages only where ``exposed`` says: those are put back."""
-        if not self.errors_rerun:
-            return False
-        for a, copy in self.saved or ():
-            a[...] = copy
-        self.saved = None
-        return True
+                saved = [(a, _copy_of(a)) for a in _current_arrays(self.exposed, tensors)]
+            try:
+                return self.call(tensors, raw, kw)
+            except ScalarMiss:
+                raise
+            except Exception as e:
+                # a kernel raised (an index out of range): eager raises at its op, after the
+                # effects of the ops before it.  A replay changes Python state only after its
+                # kernels, and storages only where ``exposed`` says: with those put back, the
+                # call runs eagerly from the state it found
+                if not self.errors_rerun:
+                    raise
+                for a, copy in saved or ():
+                    a[...] = copy
+                raise ScalarMiss from e
 
 
 def _copy_of(a):
