@@ -1136,7 +1136,8 @@ def test_numbers_kept_in_slots_deques_and_keys_are_plain_numbers():
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",
-            "hk_same_tensor_twice", "ix_error_mid_step_3_zero_inplace", "ix_error_target_out_of_range_mid_step"}
+            "hk_same_tensor_twice", "ix_error_mid_step_3_zero_inplace", "ix_error_target_out_of_range_mid_step",
+            "ix_error_after_writing_a_view_of_a_parameter"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])
@@ -1460,3 +1461,18 @@ def _ce_step(model, opt, x, y):
     loss.backward()
     opt.step()
     return loss
+
+
+@program
+def ix_error_after_writing_a_view_of_a_parameter(C):
+    tt.manual_seed(18)
+    emb = nn.Embedding(5, 3)
+    w = T(1170, 4, 3)
+
+    def f(idx):
+        w[0].mul_(0.5)  # a write into a view of a tensor it reads, before the index
+        return (emb(idx) * w[1:].sum()).detach()
+    f = C(f)
+    for i in range(5):
+        idx = [0, 1, 2] if i != 3 else [0, 5, 2]
+        yield {"out": attempt(f, tt.tensor(idx)), "w": w, "emb": emb}

@@ -357,6 +357,7 @@ def _current_arrays(sources, tensors):
 
 
 def _raising_and_writes(program):
+    import numpy as np
     """The sources (kind, what) of the storages the program writes in place before its last
     kernel that reads an integer buffer (an index, a target, where a kernel raises on
     values), and whether any kernel reads one: ``(exposed, raises)``."""
@@ -377,6 +378,8 @@ def _raising_and_writes(program):
         if any(getattr(getattr(arrays[b], "dtype", None), "kind", "f") in ("i", "u") for b in read):
             last = i
     exposed = {}
+    outer = [b for b, (kind, _) in program.sources.items() if kind in ("arg", "arggrad", "data", "grad", "live")
+             and isinstance(arrays[b], np.ndarray)]
     for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(calls[:max(last, 0)]):
         targets = []
         if out_t is None and args_t and args_t[0][0] == "b":
@@ -390,6 +393,8 @@ def _raising_and_writes(program):
             buffers(t, read)
         targets += [b for b in read if program.sources.get(b, ("",))[0] == "live"]  # an RNG engine it draws from
         for b in targets:
+            if b not in program.sources:  # a view of a source's storage (``w[0].sub_``): that source
+                b = next((e for e in outer if np.may_share_memory(arrays[e], arrays[b])), b)
             source = program.sources.get(b)
             if source is not None and source[0] in ("arg", "arggrad", "data", "grad", "live"):
                 exposed[(source[0], id(source[1]))] = source
