@@ -1476,3 +1476,46 @@ def ix_error_after_writing_a_view_of_a_parameter(C):
     for i in range(5):
         idx = [0, 1, 2] if i != 3 else [0, 5, 2]
         yield {"out": attempt(f, tt.tensor(idx)), "w": w, "emb": emb}
+
+
+@program
+def ix_error_from_a_float_kernel_after_a_write(C):
+    acc = tt.zeros(3, 3)
+
+    def f(a):
+        acc.add_(a)
+        return tt.linalg.cholesky(a) * 2
+    f = C(f)
+    good = tt.tensor(np.eye(3, dtype=np.float32) * 2)
+    bad = tt.tensor(-np.eye(3, dtype=np.float32))
+    for i in range(5):
+        yield {"out": attempt(f, good * (i + 1) if i != 3 else bad), "acc": acc}
+
+
+@program
+def ix_error_multinomial_bad_probs(C):
+    counter = tt.zeros(1)
+
+    def f(p):
+        counter.add_(1)
+        return tt.multinomial(p, 2)
+    f = C(f)
+    tt.manual_seed(0)
+    for i in range(4):
+        p = tt.tensor([0.2, 0.3, 0.5]) if i != 2 else tt.tensor([0.2, -0.3, 0.5])
+        yield {"out": attempt(f, p), "counter": counter}
+
+
+@program
+def ix_error_caught_inside_the_function(C):
+    tt.manual_seed(19)
+    emb = nn.Embedding(5, 3)
+
+    def f(idx):
+        try:
+            return emb(idx).detach().sum(0)
+        except IndexError:
+            return tt.zeros(3)
+    f = C(f)
+    for i in range(5):
+        yield {"out": attempt(f, tt.tensor([0, 1, 2] if i != 3 else [0, 7, 2]))}
