@@ -1519,3 +1519,41 @@ def ix_error_caught_inside_the_function(C):
     f = C(f)
     for i in range(5):
         yield {"out": attempt(f, tt.tensor([0, 1, 2] if i != 3 else [0, 7, 2]))}
+
+
+@program
+def ce_smoothing_and_ignore_as_arguments(C):
+    tt.manual_seed(20)
+    model = mlp(4, 6, 5)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+
+    def step(x, y, ls, ignore, scale):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x) * scale, y, label_smoothing=ls, ignore_index=ignore)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    rs = np.random.RandomState(21)
+    for i, (ls, ig, sc) in enumerate([(0.1, 1, 1.0), (0.1, 1, 2.0), (0.2, 1, 2.0), (0.0, 3, 0.5), (0.1, 1, -1.0),
+                                      (0.1, -100, 1.0)]):
+        y = rs.randint(0, 5, 6)
+        y[0] = ig if ig >= 0 else 0
+        yield {"out": attempt(step, T(1180 + i, 6, 4), tt.tensor(y), ls, ig, sc), "model": model}
+
+
+@program
+def act_log_softmax_temperature_argument(C):
+    w = T(1190, 4, 5, requires_grad=True)
+
+    def f(x, t, d):
+        z = (x @ w) / t
+        a = F.log_softmax(z, dim=d)
+        b = F.softmax(z * t, dim=1 - d)
+        s = tt.sigmoid(z - t).tanh()
+        (a.sum() + (b * b).sum() + s.mean()).backward()
+        return a.detach(), b.detach(), s.detach()
+    f = C(f)
+    for i, (t, d) in enumerate([(1.0, 1), (2.0, 1), (0.5, 0), (0.5, 1), (1e-3, 1)]):
+        w.grad = None
+        yield {"out": attempt(f, T(1191 + i, 3, 4), t, d), "w": w}
