@@ -362,6 +362,8 @@ def _raising_and_writes(program):
     kernel that reads an integer buffer (an index, a target, where a kernel raises on
     values), and whether any kernel reads one: ``(exposed, raises)``."""
     calls, arrays = program.capture.calls, program.capture.arrays
+    if any(b.device.type != "cpu" for b in program.backends):
+        return [], False  # (a CUDA kernel's error is raised by the backend after its launch)
 
     def buffers(t, out):
         if t[0] == "b":
