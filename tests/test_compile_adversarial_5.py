@@ -1545,6 +1545,66 @@ def act_log_softmax_temperature_argument(C):
         w.grad = None
         yield {"out": attempt(f, T(1191 + i, 3, 4), t, d), "w": w}
 
+@program
+def sc_half_and_bfloat16_with_numbers(C):
+    def f(x, y, a, b):
+        return x * a + b, (y * a).float(), x.add(x, alpha=b), y.clamp(max=a)
+    f = C(f)
+    for i, (a, b) in enumerate([(0.1, 3), (0.3, 5), (1e-5, 70000), (65504.0, -1), (0.1, 3)]):
+        yield {"out": attempt(f, T(1200 + i % 2, 5).half(), T(1210, 5).bfloat16(), a, b)}
+
+
+@program
+def sc_star_args_and_kwargs(C):
+    def f(x, *scales, **opts):
+        y = x
+        for s in scales:
+            y = y * s
+        return y + opts.get("shift", 0.0) * opts.get("gain", 1)
+    f = C(f)
+    calls = [((0.5, 2.0), {"shift": 1.0}), ((0.5, 3.0), {"shift": 2.0}), ((0.5,), {"shift": 2.0}),
+             ((0.5, 3.0), {"shift": 2.0, "gain": 3}), ((0.5, 3.0), {"gain": 2, "shift": 2.0}), ((1, 2.0), {"shift": 1})]
+    for i, (sc, kw) in enumerate(calls):
+        yield {"out": attempt(f, T(1220, 4), *sc, **kw)}
+
+
+@program
+def opt_step_outside_after_accumulating(C):
+    tt.manual_seed(22)
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+
+    def grads(x, y, weight):
+        loss = F.mse_loss(model(x), y) * weight
+        loss.backward()
+        return loss.detach()
+    grads = C(grads)
+    for i in range(6):
+        a = attempt(grads, T(1230 + i, 4, 3), T(1240 + i, 4, 2), 0.5)
+        b = attempt(grads, T(1250 + i, 4, 3), T(1260 + i, 4, 2), 0.25 * (i + 1))
+        opt.step()
+        if i % 2:
+            opt.zero_grad()
+        yield {"out": (a, b), "model": model, "opt": opt}
+
+
+@program
+def opt_sgd_closure(C):
+    tt.manual_seed(23)
+    model = mlp(3, 4, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+
+    def step(x, y):
+        def closure():
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            return loss
+        return opt.step(closure).detach()
+    step = C(step)
+    for i in range(5):
+        yield {"out": attempt(step, T(1270 + i, 4, 3), T(1280 + i, 4, 2)), "model": model, "opt": opt}
+
 
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
