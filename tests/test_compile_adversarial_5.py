@@ -1606,6 +1606,29 @@ def opt_sgd_closure(C):
         yield {"out": attempt(step, T(1270 + i, 4, 3), T(1280 + i, 4, 2)), "model": model, "opt": opt}
 
 
+class _Config:
+    lr = 0.0
+    pair = (0.0, 1)
+
+
+class _SubConfig(_Config):
+    pass
+
+
+def test_numbers_kept_as_class_attributes_are_plain_numbers():
+    """A number kept in a class attribute is put back through the class, so that Python's
+    attribute cache (filled by the reads during the trace) sees the number too."""
+    def f(x, a, b):
+        _Config.lr = a
+        _Config.pair = (b, 1)
+        for _ in range(3):
+            _SubConfig.lr, _SubConfig.pair, _Config.lr, _Config.pair  # noqa: B018
+        return x * 2
+    tt.compile(f)(tt.ones(2), 1.5, 2.5)
+    assert type(_Config.lr) is float and type(_SubConfig.lr) is float
+    assert _Config.pair == (2.5, 1) and type(_Config.pair[0]) is float and type(_SubConfig.pair[0]) is float
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",

@@ -157,12 +157,13 @@ class Scalars:
         for holder in holders():
             if isinstance(holder, dict):
                 graph = _in_graph(holder)  # a context of the trace's autograd graph: the number, unread
+                owner = _type_owning(holder)
                 for k, v in list(holder.items()):
                     if id(v) in ids:
-                        holder[k] = v._v if graph else v._read()
+                        _set_entry(holder, owner, k, v._v if graph else v._read())
                     if id(k) in ids:
                         k._read()
-                if any(id(k) in ids for k in holder):  # a key: the number's, in the same order
+                if owner is None and any(id(k) in ids for k in holder):  # a key: the number's, in the same order
                     items = [(k._v if id(k) in ids else k, v) for k, v in holder.items()]
                     holder.clear()
                     holder.update(items)
@@ -178,6 +179,24 @@ class Scalars:
                     if id(r) in ids:
                         r._read()
                 _replace_in(holder, {id(p): p._v for p in self.made})
+
+
+def _type_owning(d):
+    """The class whose ``__dict__`` dict ``d`` is, if any: its entries are set through the
+    class (``setattr``), so that Python's attribute cache forgets the old value (a direct
+    write leaves the cache pointing at a freed object)."""
+    import gc
+    for o in gc.get_referrers(d):
+        if isinstance(o, type) and any(r is d for r in gc.get_referents(o.__dict__)):
+            return o
+    return None
+
+
+def _set_entry(d, owner, key, value):
+    if owner is not None and isinstance(key, str):
+        setattr(owner, key, value)
+    else:
+        d[key] = value
 
 
 def _slot_names(cls):
@@ -227,9 +246,10 @@ def _replace_in(holder, new, depth=0):
         if isinstance(outer, types.FrameType):
             continue
         if isinstance(outer, dict):
+            owner = _type_owning(outer)
             for k, v in list(outer.items()):
                 if v is holder:
-                    outer[k] = rebuilt
+                    _set_entry(outer, owner, k, rebuilt)
         elif isinstance(outer, list):
             for i, v in enumerate(outer):  # (a loop: a comprehension's cell would hold ``holder`` too)
                 if v is holder:
