@@ -1629,6 +1629,24 @@ def test_numbers_kept_as_class_attributes_are_plain_numbers():
     assert _Config.pair == (2.5, 1) and type(_Config.pair[0]) is float and type(_SubConfig.pair[0]) is float
 
 
+@program
+def ix_error_after_a_dropout_draw(C):
+    tt.manual_seed(24)
+    emb = nn.Embedding(5, 3)
+    w = T(1290, 3, requires_grad=True)
+
+    def f(x, idx):
+        h = F.dropout(x * w, 0.5)
+        loss = (emb(idx) * h).sum()
+        loss.backward()
+        return loss.detach()
+    f = C(f)
+    for i in range(5):
+        w.grad = None
+        idx = [0, 1, 4] if i != 3 else [0, 9, 4]
+        yield {"out": attempt(f, T(1291 + i, 3), tt.tensor(idx)), "w": w, "emb": emb, "next": tt.rand(2)}
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",
