@@ -1647,6 +1647,22 @@ def ix_error_after_a_dropout_draw(C):
         yield {"out": attempt(f, T(1291 + i, 3), tt.tensor(idx)), "w": w, "emb": emb, "next": tt.rand(2)}
 
 
+@program
+def ce_all_targets_ignored(C):
+    w = T(1300, 4, 3, requires_grad=True)
+
+    def f(x, y):
+        a = F.cross_entropy(x @ w, y, ignore_index=1)
+        b = F.cross_entropy(x @ w, y, ignore_index=1, weight=tt.tensor([1.0, 2.0, 0.0]))
+        c = F.nll_loss(F.log_softmax(x @ w, 1), y, ignore_index=1, reduction="sum")
+        (a + b + c).backward()
+        return a.detach(), b.detach(), c.detach()
+    f = C(f)
+    for i, y in enumerate([[0, 2, 1], [0, 0, 2], [1, 1, 1], [2, 2, 2], [0, 1, 1]]):
+        w.grad = None
+        yield {"out": attempt(f, T(1301 + i, 3, 4), tt.tensor(y)), "w": w}
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",
