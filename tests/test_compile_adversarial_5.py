@@ -1663,6 +1663,31 @@ def ce_all_targets_ignored(C):
         yield {"out": attempt(f, T(1301 + i, 3, 4), tt.tensor(y)), "w": w}
 
 
+_SIGN = {"s": 0.0}
+
+
+def test_nan_and_zero_signs_are_told_apart():
+    """A read float, a guarded global and a number in a tuple argument are keyed by their
+    bits: a nan is not a nan of the other sign (``math.copysign`` tells them apart)."""
+    nan = float("nan")
+
+    def by_argument(x, a):
+        return x * math.copysign(1.0, a)
+
+    def by_global(x):
+        return x * math.copysign(1.0, _SIGN["s"])
+
+    def by_tuple(x, c):
+        return x * math.copysign(1.0, c[0])
+    fa, fg, ft = tt.compile(by_argument), tt.compile(by_global), tt.compile(by_tuple)
+    x = tt.ones(2)
+    for v in (nan, -nan, nan, -nan, 0.0, -0.0, 0.0):
+        _SIGN["s"] = v
+        want = math.copysign(1.0, v)
+        assert fa(x, v).tolist() == [want] * 2 and fg(x).tolist() == [want] * 2, v
+        assert ft(x, (v,)).tolist() == [want] * 2, v
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",

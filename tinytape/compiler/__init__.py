@@ -37,7 +37,7 @@ from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import first_changed, guard_function, reachable_state, with_inputs
+from .guards import first_changed, float_bits, guard_function, reachable_state, with_inputs
 from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
@@ -443,7 +443,7 @@ def _signature(args, kwargs, tensors, constants=None):
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
         if type(v) in (float, complex):
-            return (type(v), repr(v))
+            return (type(v), float_bits(v))  # (-0.0 is not 0.0, nor -nan nan)
         if type(v) in (list, tuple):
             return (type(v),) + tuple(sig(x) for x in v)
         if type(v) is dict:  # in order: a program traced with {a, b} returns them in that order

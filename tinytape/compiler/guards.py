@@ -25,7 +25,7 @@ they hold the user's state.  The tensors found are returned so the program can r
 current storage at each replay.
 """
 import dis
-import math
+import struct
 import os
 import sys
 import sysconfig
@@ -83,15 +83,24 @@ def _code_names(code, globals_out, attrs_out):
             _code_names(const, globals_out, attrs_out)
 
 
+_DOUBLE = struct.Struct("<d")
+
+
+def float_bits(v):
+    """A float's (or complex's) bits: ``0.0`` is not ``-0.0``, nor a nan another sign's
+    nan (``math.copysign(1, a)`` tells them apart, and an op's result keeps the sign)."""
+    if type(v) is complex:
+        return _DOUBLE.pack(v.real) + _DOUBLE.pack(v.imag)
+    return _DOUBLE.pack(v)
+
+
 def same_atom(a, b):
-    """``a`` and ``b`` are the same immutable value: same type, same value, zeros of the
-    same sign, nan for nan."""
+    """``a`` and ``b`` are the same immutable value: same type, same value, the same
+    bits for floats (zeros and nans of the same sign)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, float):
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
-    if type(a) is complex:
-        return same_atom(a.real, b.real) and same_atom(a.imag, b.imag)
+    if isinstance(a, (float, complex)):
+        return float_bits(a) == float_bits(b)
     return a == b
 
 
@@ -245,7 +254,7 @@ def guard_function(guards):
         value = g.value
         if value is None or type(value) is bool:
             terms.append(f"{current} is {v}")
-        elif type(value) is float:
+        elif type(value) in (float, complex):
             terms.append(f"_same_float({current}, {v})")
         elif type(value) in _ATOM_TYPES:
             terms.append(f"(type({current}) is type({v}) and {current} == {v})")
@@ -258,8 +267,7 @@ def guard_function(guards):
 
 
 def _same_float(current, value):
-    return type(current) is type(value) and (current == value and math.copysign(1.0, current) == math.copysign(1.0, value)
-                                       or (current != current and value != value))
+    return type(current) is type(value) and float_bits(current) == float_bits(value)
 
 
 def _keys_same(d, keys):
@@ -279,7 +287,8 @@ def _len(c):
 def _set_key(s):
     """A set's members: atoms by type and spelling (0.0 is not -0.0, 1 is not True), the
     rest by identity (an __eq__ that lies can't hide a swap)."""
-    return frozenset((type(x), repr(x)) if type(x) in _ATOM_TYPES else (type(x), id(x)) for x in s)
+    return frozenset(((type(x), float_bits(x)) if type(x) in (float, complex) else (type(x), repr(x)))
+                     if type(x) in _ATOM_TYPES else (type(x), id(x)) for x in s)
 
 
 def _same_objects(arr, ids):
