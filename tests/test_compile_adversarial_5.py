@@ -1688,6 +1688,18 @@ def test_nan_and_zero_signs_are_told_apart():
         assert ft(x, (v,)).tolist() == [want] * 2, v
 
 
+_HOST = np.array([0.0, 1.0])
+
+
+def test_zero_and_nan_signs_in_a_numpy_array_it_reads():
+    def f(x):
+        return x * math.copysign(1.0, float(_HOST[0]))
+    f = tt.compile(f)
+    for v in (0.0, -0.0, 0.0, -0.0, float("nan"), -float("nan")):
+        _HOST[0] = v
+        assert f(tt.ones(1)).tolist() == [math.copysign(1.0, v)], v
+
+
 _DEFAULT = {"sc_inplace_with_numbers", "sc_changes_type_in_expression", "sc_divide_by_zero_exception",
             "sc_number_kept_in_tuple_used_by_another_function", "ce_weight_ignore", "act_tanh_sigmoid_chain",
             "opt_state_dict_load_mid_run", "rnd_dropout_train_calls", "hk_requires_grad_toggled",

@@ -313,8 +313,11 @@ def _same_content(current, snapshot):
             return memoryview(current).tobytes() == snapshot
         except TypeError:
             return False
-    return current.shape == snapshot.shape and current.dtype == snapshot.dtype and (
-        np.array_equal(current, snapshot, equal_nan=current.dtype.kind in "fc"))
+    if current.shape != snapshot.shape or current.dtype != snapshot.dtype:
+        return False
+    if current.dtype.kind in "fc":  # by bits: -0.0 is not 0.0, nor -nan nan
+        return current.tobytes() == snapshot.tobytes()
+    return np.array_equal(current, snapshot)
 
 
 # the walk (walker.py) reads this module's names: imported last
