@@ -357,10 +357,11 @@ def _current_arrays(sources, tensors):
 
 
 def _raising_and_writes(program):
+    """The sources (kind, what) of the storages the program writes in place (an RNG engine
+    it draws from included) before its last kernel that reads an integer buffer (an index, a
+    target: where a kernel raises on values), and whether any kernel reads one:
+    ``(exposed, raises)``.  On CUDA: none, and no rerun."""
     import numpy as np
-    """The sources (kind, what) of the storages the program writes in place before its last
-    kernel that reads an integer buffer (an index, a target, where a kernel raises on
-    values), and whether any kernel reads one: ``(exposed, raises)``."""
     calls, arrays = program.capture.calls, program.capture.arrays
     if any(b.device.type != "cpu" for b in program.backends):
         return [], False  # (a CUDA kernel's error is raised by the backend after its launch)
