@@ -6,7 +6,7 @@ cut into parts.  Where the calls repeat — one time step after another — a pa
 period of the repetition (up to ``MAX_PERIOD`` calls); elsewhere parts are runs of at most
 ``PART_CALLS`` calls.  Each part's buffers are
 numbered afresh in order of first use, so the parts of every period generate the same
-source and numba compiles it once (``plan._load`` keys modules by their source).
+source and numba compiles it once (``generated._load`` keys modules by their source).
 
 A part reads the buffers earlier parts (or the caller) made and hands on those later
 parts or the caller read; a part the fused generator cannot take replays kernel by kernel.
@@ -208,7 +208,7 @@ def segmented_replay(program, build):
     hoisted_lines = dict(hoisted_lines["calls"])
     available = set(program.sources)
     steps, sources, fused = [], [], 0
-    scratch = {}  # the fused parts' temporaries, shared (``plan._temporaries``)
+    scratch = {}  # the fused parts' temporaries, shared (``part_calls._temporaries``)
     while pending:
         start, stop, hoisted = pending.pop()
         indices = [i for i in range(start, stop) if i not in hoisted]
@@ -249,7 +249,7 @@ def segmented_replay(program, build):
 
 def _driver(program, steps, reads, outs, namespace):
     """One straight-line function: each part's arguments and results are local variables;
-    a fused part's kernel is called directly (``plan.CallSpec``), its results made here, a
+    a fused part's kernel is called directly (``part_calls.CallSpec``), its results made here, a
     value computed into the memory of an argument nothing reads afterwards where the kernel
     allows it (``donations``: a gradient accumulated over the time steps stays in one array).
 
