@@ -13,7 +13,7 @@ eager run).  What makes that hold:
 
 - the signature: tensor layouts and autograd state, the values and types of Python atoms
   among the arguments (of numbers used only as data, the type: ``scalars.py``), the identity
-  of other argument objects, grad mode and the default dtype (``_signature``);
+  of other argument objects, grad mode and the default dtype (``signature.py``);
 - the guards: everything the function can reach, checked on every call (``guards.py``);
 - the watch: calls whose effect a replay would not repeat refuse (``observe.py``);
 - the check: the first replay runs at trace time on copies of the state the trace
@@ -29,21 +29,21 @@ import sys
 import threading
 import warnings
 
-from .. import _dtype, _random
-from .._inference import _state as _inference_state
-from ..autograd import anomaly as _anomaly
+from .. import _random
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import first_changed, float_bits, guard_function, reachable_state, with_inputs
+from .guards import first_changed, guard_function, reachable_state, with_inputs
 from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from .replay import python_replay
 from .runner import make_runner
 from .scalars import ScalarMiss, read_numbers_in_key, settle, stand_ins
+from .signature import _signature
 from .verify import Mismatch, Snapshot, agree, verify
+from .writes import _copy_of, _current_arrays, _raising_and_writes, _writes_temporaries_in_place
 
 _CACHE_SIZE = 8  # programs per compiled function
 _TRACE_LOCK = threading.Lock()  # the capture shadows shared backend methods: one trace at a time
@@ -335,158 +335,6 @@ class _Entry:
                 for a, copy in saved or ():
                     a[...] = copy
                 raise ScalarMiss from e
-
-
-def _copy_of(a):
-    import numpy as np
-    return np.array(a, copy=True) if isinstance(a, np.ndarray) else a.copy()
-
-
-def _current_arrays(sources, tensors):
-    out = []
-    for kind, what in sources:
-        t = tensors[what] if kind in ("arg", "arggrad") else what
-        if kind == "live":
-            out.append(t)
-        elif kind in ("arggrad", "grad"):
-            if t._grad is not None:
-                out.append(t._grad._data)
-        else:
-            out.append(t._data)
-    return out
-
-
-def _raising_and_writes(program):
-    """The sources (kind, what) of the storages the program writes in place (an RNG engine
-    it draws from included) before its last kernel that reads an integer buffer (an index, a
-    target: where a kernel raises on values), and whether any kernel reads one:
-    ``(exposed, raises)``.  On CUDA: none, and no rerun."""
-    import numpy as np
-    calls, arrays = program.capture.calls, program.capture.arrays
-    if any(b.device.type != "cpu" for b in program.backends):
-        return [], False  # (a CUDA kernel's error is raised by the backend after its launch)
-
-    def buffers(t, out):
-        if t[0] == "b":
-            out.append(t[1])
-        elif t[0] == "l":
-            for x in t[2]:
-                buffers(x, out)
-        return out
-    last = -1
-    for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(calls):
-        read = []
-        for t in tuple(args_t) + tuple(kwargs_t.values()):
-            buffers(t, read)
-        if any(getattr(getattr(arrays[b], "dtype", None), "kind", "f") in ("i", "u") for b in read):
-            last = i
-    exposed = {}
-    outer = [b for b, (kind, _) in program.sources.items() if kind in ("arg", "arggrad", "data", "grad", "live")
-             and isinstance(arrays[b], np.ndarray)]
-    for i, (_, kernel, args_t, kwargs_t, out_t) in enumerate(calls[:max(last, 0)]):
-        targets = []
-        if out_t is None and args_t and args_t[0][0] == "b":
-            targets.append(args_t[0][1])
-        if kwargs_t.get("out", ("c", None))[0] == "b":
-            targets.append(kwargs_t["out"][1])
-        if kernel == "binary" and len(args_t) > 3 and args_t[3][0] == "b":
-            targets.append(args_t[3][1])
-        read = []
-        for t in tuple(args_t) + tuple(kwargs_t.values()):
-            buffers(t, read)
-        targets += [b for b in read if program.sources.get(b, ("",))[0] == "live"]  # an RNG engine it draws from
-        for b in targets:
-            if b not in program.sources:  # a view of a source's storage (``w[0].sub_``): that source
-                b = next((e for e in outer if np.may_share_memory(arrays[e], arrays[b])), b)
-            source = program.sources.get(b)
-            if source is not None and source[0] in ("arg", "arggrad", "data", "grad", "live"):
-                exposed[(source[0], id(source[1]))] = source
-    return list(exposed.values()), last >= 0
-
-
-def _writes_temporaries_in_place(program):
-    """Whether some call writes in place into a buffer the program made (not a parameter's
-    or an argument's storage, which the optimizer updates in place)."""
-    for _, kernel, args_t, kwargs_t, out_t in program.capture.calls:
-        target = None
-        if out_t is None and args_t and args_t[0][0] == "b":
-            target = args_t[0][1]
-        elif kwargs_t.get("out", ("c", None))[0] == "b":
-            target = kwargs_t["out"][1]
-        elif kernel == "binary" and len(args_t) > 3 and args_t[3][0] == "b":
-            target = args_t[3][1]
-        if target is not None and target not in program.sources:
-            return True
-    return False
-
-
-def _signature(args, kwargs, tensors, constants=None):
-    """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its
-    layout (shape, dtype, strides), device and autograd state (hooks included); Python atoms by type and value
-    (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
-    by identity (their contents are guarded).  The key ends with grad mode, the default dtype and which tensor
-    arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled)
-    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
-        tensors += args
-        key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
-                      a._grad is None or _grad_layout(a),
-                      a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
-                      a._retains_grad) for a in args]) + mode
-        return key + _sharing(tensors) if len(tensors) > 1 else key
-
-    def sig(v):
-        if isinstance(v, Tensor):
-            tensors.append(v)
-            d = v._data
-            return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None or _grad_layout(v), v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad)
-        if v is None or type(v) in (bool, int, str, bytes):
-            return (type(v), v)
-        if type(v) in (float, complex):
-            return (type(v), float_bits(v))  # (-0.0 is not 0.0, nor -nan nan)
-        if type(v) in (list, tuple):
-            return (type(v),) + tuple(sig(x) for x in v)
-        if type(v) is dict:  # in order: a program traced with {a, b} returns them in that order
-            return (dict,) + tuple((sig(k), sig(x)) for k, x in v.items())
-        return ("id", id(v), type(v))  # the object itself; its contents are guarded
-    def arg(k, v):  # a number not in ``constants``: a program input, by type
-        return ("in", type(v)) if constants is not None and type(v) in (int, float) and k not in constants else sig(v)
-    key = tuple(arg(i, a) for i, a in enumerate(args)) + tuple((k, arg(k, v)) for k, v in kwargs.items()) + mode
-    return key + _sharing(tensors) if len(tensors) > 1 else key
-
-
-def _grad_layout(t):
-    """An argument's ``.grad`` layout: a program reads the gradient through the strides it
-    was traced with (a sum's kernel walks them), so another layout is another signature."""
-    g = t._grad._data
-    return (g.shape, g.dtype.str, g.strides)
-
-
-def _storage(t):
-    """The array owning a tensor's memory (numpy views point at it; CUDA views hold it)."""
-    d = t._data
-    base = getattr(d, "base", None)
-    if base is None:
-        base = getattr(d, "buf", None)
-    return d if base is None else base
-
-
-def _sharing(tensors):
-    """Per tensor argument, the first argument whose memory it shares (views of one array
-    count as sharing, whether or not they overlap), and where in that memory it starts."""
-    owners = [_storage(t) for t in tensors]
-    firsts = tuple(next(j for j in range(i + 1) if owners[j] is o) for i, o in enumerate(owners))
-    if firsts == tuple(range(len(firsts))):
-        return firsts
-    return firsts + tuple(_offset(t._data, o) for t, o in zip(tensors, owners))
-
-
-def _offset(arr, owner):
-    try:
-        return arr.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-    except AttributeError:  # a device array
-        return getattr(arr, "offset", None)
 
 
 class _ValueReads:

@@ -68,7 +68,7 @@ def settle(capture, result, value_args):
 def read_numbers_in_key(key, args, kwargs, constants):
     """The call's signature (taken before the trace: the trace changes tensors' state, a
     backward makes their ``.grad``) with the number arguments the trace read, now in
-    ``constants`` (None: all), keyed by value as ``compiler._signature`` keys constants."""
+    ``constants`` (None: all), keyed by value as ``signature._signature`` keys constants."""
     from .guards import float_bits
     def by_value(v):
         return (type(v), float_bits(v)) if type(v) is float else (type(v), v)
