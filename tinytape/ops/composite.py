@@ -22,7 +22,7 @@ from . import order, pointwise, scans, selection, spread
 from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
-from .indexing import narrow_view
+from .indexing import split_views
 from .resampling import FUNCTIONAL as _RESAMPLING, interpolate
 from .nn_ops import dropout, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
 from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, histogram,
@@ -55,14 +55,8 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                f"size at dimension {d}), but got split_sizes={sizes}")
-    from .indexing import SplitSlice, SplitWithSizesSlice
-    piece = SplitSlice if type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral) \
-        else SplitWithSizesSlice
-    chunks, start = [], 0
-    for size in sizes:
-        chunks.append(narrow_view(tensor, d, start, start + size, piece))
-        start += size
-    return tuple(chunks)
+    with_sizes = not (type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral))
+    return split_views(tensor, d, sizes, with_sizes)
 
 
 def _triangle(x, diagonal, keep, op):

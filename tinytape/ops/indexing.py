@@ -21,6 +21,7 @@ from ..backend.opcodes import ADD
 from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
 from .index_order import _torch_order
+from .concat import Cat
 from .shape import TakeFlat, _view_of, broadcast, scatter_flat, take_flat
 
 
@@ -187,11 +188,29 @@ class Select(Slice):
     grad_fn_name = "SelectBackward0"
 
 
-class SplitSlice(Slice):  # a piece of split/chunk: PyTorch records one SplitBackward0 for the pieces
+class Split(Function):
+    """The pieces of ``split``/``chunk``: views of consecutive ranges along ``dim``, all
+    outputs of one entry, as PyTorch's SplitBackward0.  Its backward joins the pieces'
+    gradients in one concatenation; an entry per piece would each spread its gradient
+    over zeros of the input's shape, for the engine to add up (a recurrent step's gates:
+    three entries, three zero buffers and two additions where one copy does)."""
     grad_fn_name = "SplitBackward0"
 
+    @staticmethod
+    def forward(ctx, x, dim, indexes):
+        ctx.dim = dim
+        data, backend = x._data, x._backend
+        return tuple(_view_of(x, backend.index(data, index), itemgetter(index)) for index in indexes)
 
-class SplitWithSizesSlice(Slice):  # a piece of split with listed sizes
+    @staticmethod
+    def backward(ctx, *grads):
+        if not _state.enabled:  # no graph of the gradient to keep: the concatenation's kernel alone
+            first = grads[0]
+            return first._new(first._backend.concatenate([g._data for g in grads], ctx.dim)), None, None
+        return Cat.apply(ctx.dim, *grads), None, None
+
+
+class SplitWithSizes(Split):  # split with listed sizes
     grad_fn_name = "SplitWithSizesBackward0"
 
 
@@ -258,18 +277,21 @@ def _last_step(idx, shape):
     return Ellipsis
 
 
-def narrow_view(x, dim, start, stop, piece=Slice):
-    """``x[:, ..., start:stop]`` along ``dim`` (``0 <= start <= stop``): the Slice view
-    ``getitem`` records for that index (``piece``: the Slice class to record, split's), without
-    reading the index again (``split``'s pieces)."""
-    return piece.apply(x, _narrow_index(dim, start, stop))
+def split_views(x, dim, sizes, with_sizes=False):
+    """The views ``x[:, ..., start:start + size]`` along ``dim`` for consecutive ``sizes``
+    (``split``'s pieces, checked there), recorded as one Split entry."""
+    return (SplitWithSizes if with_sizes else Split).apply(x, dim, _split_indexes(dim, tuple(sizes)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _narrow_index(dim, start, stop):
-    """One index tuple per cut, shared by every step that makes it (a recurrent step's
-    chunks: no new tuple and slice kept on the tape per piece)."""
-    return (_FULL,) * dim + (slice(start, stop), Ellipsis)
+def _split_indexes(dim, sizes):
+    """The index tuple of each piece, shared by every step that cuts the same way (a
+    recurrent step's chunks: no new tuples and slices kept on the tape per piece)."""
+    indexes, start = [], 0
+    for size in sizes:
+        indexes.append((_FULL,) * dim + (slice(start, start + size), Ellipsis))
+        start += size
+    return tuple(indexes)
 
 
 class CopySlices(Function):
