@@ -231,12 +231,13 @@ class Function(metaclass=FunctionMeta):
             n = len(args)
             if n == 2:
                 a, b = args
-                needs = (isinstance(a, Tensor) and a._requires_grad, isinstance(b, Tensor) and b._requires_grad)
-                record = needs[0] or needs[1]
+                needs = _NEEDS_2[not (isinstance(a, Tensor) and a._requires_grad)][
+                    not (isinstance(b, Tensor) and b._requires_grad)]
+                record = needs is not _NEEDS_NONE
             elif n == 1:
                 a = args[0]
                 record = isinstance(a, Tensor) and a._requires_grad
-                needs = (record,)
+                needs = _NEEDS_1[not record]
             elif n == 3:  # clamp, where, a loss with its target and weight
                 a, b, c = args
                 needs = (isinstance(a, Tensor) and a._requires_grad, isinstance(b, Tensor) and b._requires_grad,
@@ -265,6 +266,15 @@ class Function(metaclass=FunctionMeta):
         if enabled and record:
             outputs = _record(ctx, args, outputs)
         return outputs
+
+
+# needs_input_grad of one and two operands, shared by every entry (no tuple kept per entry),
+# indexed by ``not`` of each operand's flag (a bool, whatever true value requires_grad holds)
+_NEEDS_1 = ((True,), (False,))
+_NEEDS_2 = (((True, True), (True, False)), ((False, True), (False, False)))
+_NEEDS_NONE = _NEEDS_2[True][True]
+_NO_OUTPUT_NRS = (0, 0)  # the next_nrs of two operands that are each their producer's output 0 (or leaves)
+_OUTPUT_NR = tuple((nr,) for nr in range(8))  # the next_nrs of one operand
 
 
 def _record(node, args, outputs):
@@ -296,8 +306,19 @@ def _record(node, args, outputs):
         else:
             target_b = shape_b = dtype_b = None
             nr_b = 0
-        node.next_nodes, node.next_nrs = (target_a, target_b), (nr_a, nr_b)
+        node.next_nodes, node.next_nrs = (target_a, target_b), (nr_a, nr_b) if nr_a or nr_b else _NO_OUTPUT_NRS
         node.input_shapes, node.input_dtypes = (shape_a, shape_b), (dtype_a, dtype_b)
+    elif len(args) == 1:  # unary ops: the same, for one operand
+        a = args[0]
+        target = a._grad_fn
+        if target is not None:
+            nr = a._output_nr
+            node.next_nodes, node.next_nrs = (target,), _OUTPUT_NR[nr] if nr < 8 else (nr,)
+            node.input_shapes, node.input_dtypes = (target.output_shapes[nr],), (target.output_dtypes[nr],)
+        else:  # a leaf (``_run`` records only for a tensor input that requires grad)
+            data = a._data
+            node.next_nodes, node.next_nrs = (a,), _OUTPUT_NR[0]
+            node.input_shapes, node.input_dtypes = (data.shape,), (data.dtype,)
     else:
         targets, nrs, shapes, dtypes = [], [], [], []
         for a in args:

@@ -209,7 +209,7 @@ def _scaled(a, b, alpha):
 
 
 def add(a, b, alpha=1):
-    if _scaled(a, b, alpha):
+    if (type(alpha) is not int or alpha != 1) and _scaled(a, b, alpha):  # (the default 1 decided at once)
         if _fusable(a, b, alpha):
             _check_broadcast(a._data.shape, b._data.shape, "add")
             _check_device(a, b, "add")

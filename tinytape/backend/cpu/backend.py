@@ -175,18 +175,20 @@ class CPUBackend(KernelCalls, Backend):
         of one shape and one full-width dtype, or a number (0-d) second, into a new output
         or in place into ``a``.  Everything else goes through ``Backend.binary``."""
         dtype = a.dtype
+        if out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype and (a.ndim or b.ndim):
+            # numpy's loop for add, sub, mul and div: any layout, broadcasting included (tested
+            # first: most calls; two 0-d operands would give a numpy scalar)
+            ufunc = _NUMPY_BINARY.get(op)
+            if ufunc is not None:
+                if _errors is None:
+                    return _quietly(ufunc, a, b, order="C")
+                token = _errors.set(_QUIET)
+                try:
+                    return ufunc(a, b, order="C")
+                finally:
+                    _errors.reset(token)
         if dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and op in BINARY_CODES:
             if out is None:
-                ufunc = _NUMPY_BINARY.get(op)
-                if ufunc is not None and (dtype is _F32 or dtype is _F64) and (a.ndim or b.ndim):
-                    # any layout, broadcasting included (two 0-d operands would give a numpy scalar)
-                    if _errors is None:
-                        return _quietly(ufunc, a, b, order="C")
-                    token = _errors.set(_QUIET)
-                    try:
-                        return ufunc(a, b, order="C")
-                    finally:
-                        _errors.reset(token)
                 if a.flags.c_contiguous:
                     if a.shape == b.shape and b.flags.c_contiguous:
                         out = np.empty(a.shape, dtype)
