@@ -80,7 +80,9 @@ class _Walk:
 
     def __init__(self, roots, root_grads, inputs, adjoints):
         self.buffers = {}     # node -> [grad per output]
-        self.leaf_grads = {}  # leaf -> [grad, borrowed]: borrowed grads are copied before they become .grad
+        # leaf -> [grad, borrowed, owned]: borrowed grads are copied before they become .grad;
+        # an owned one is a sum this walk made, seen by nothing else, so added to in place
+        self.leaf_grads = {}
         self.adjoints = adjoints
         self.inputs = inputs
         self.captured = {}
@@ -92,7 +94,7 @@ class _Walk:
                 self.wanted.setdefault(key, []).append(i)
         for t, g in zip(roots, root_grads):
             if t._grad_fn is None:
-                entry = self.leaf_grads.setdefault(t, [None, True])
+                entry = self.leaf_grads.setdefault(t, [None, True, False])
                 entry[0] = _add(entry[0], g)
             else:
                 self._add_to_node(t._grad_fn, t._output_nr, g)
@@ -142,13 +144,15 @@ class _Walk:
             borrowed = conformed is g and (_count(g, grads_out) > 0 or _count(g, grads_in) > 1)
             entry = self.leaf_grads.get(target)
             if entry is None:
-                self.leaf_grads[target] = [conformed, borrowed]
+                self.leaf_grads[target] = [conformed, borrowed, False]
+            elif entry[2] and _add_in_place(entry[0], conformed):
+                pass  # a weight used at every step of a recurrence: no new buffer per step
             else:
-                entry[0], entry[1] = _sum(entry[0], conformed), False
+                entry[0], entry[1], entry[2] = _sum(entry[0], conformed), False, not _state.enabled
 
     def finish(self, create_graph):
         """Run the leaves' hooks, then accumulate into ``.grad`` or return what was asked."""
-        for leaf, (g, borrowed) in self.leaf_grads.items():
+        for leaf, (g, borrowed, _) in self.leaf_grads.items():
             if leaf._hooks:
                 g, changed = _run_hooks(leaf._hooks, g)
                 borrowed = borrowed or changed
@@ -266,6 +270,19 @@ def _sum(a, b):
     if data.shape != b._data.shape or data.dtype is not b._data.dtype:
         return a + b
     return a._new(a._backend.binary(ADD, data, b._data))
+
+
+def _add_in_place(total, g):
+    """``total += g`` for a sum of gradients nothing else holds, where the graph of the
+    gradient is not kept (the add op's kernel, into ``total``: the same bits as ``_sum``'s
+    new array); False, untouched, where ``_sum`` would not run that kernel."""
+    if _state.enabled or total._backend is not g._backend:
+        return False
+    data = total._data
+    if data.shape != g._data.shape or data.dtype is not g._data.dtype:
+        return False
+    total._backend.binary(ADD, data, g._data, out=data)
+    return True
 
 
 def _zeros(shape, np_dtype, device):
