@@ -72,7 +72,7 @@ class _RemovableHandle:
 class Tensor:
     __module__ = "tinytape"  # type(t) prints as <class 'tinytape.Tensor'>, PyTorch's <class 'torch.Tensor'>
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_version_counter", "_hooks", "_retains_grad", "_view", "__weakref__")
+                 "_version_counter", "_hooks", "_retains_grad", "_view", "_views", "__weakref__")
     # numpy's operators defer to ours: np.float64(2.) * t is a tensor on the tape
     __array_priority__ = 1000
 
@@ -106,6 +106,7 @@ class Tensor:
         t._hooks = None
         t._retains_grad = False
         t._view = None  # (parent, replay) for a view: see ops.shape.view_base_and_ids
+        t._views = None  # weak references to the views of this storage made in grad mode (ops.shape)
         return t
 
     def _new(self, data):
@@ -122,6 +123,7 @@ class Tensor:
         t._hooks = None
         t._retains_grad = False
         t._view = None
+        t._views = None
         return t
 
     def _alias(self):

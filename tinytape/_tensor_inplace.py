@@ -79,6 +79,8 @@ class TensorInPlace:
             result = shape_ops.ViewFromBase.apply(base, ids)  # the view's history, re-derived from its base
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
+            # the storage's other views see the write: their histories, re-derived from the base's
+            shape_ops.rederive_views(self if base is None else base, self)
         return self
 
     def _add_into(self, other):

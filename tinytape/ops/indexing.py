@@ -165,6 +165,7 @@ def _flat_ids(shape, index):
 
 class Slice(Function):
     grad_fn_name = "SliceBackward0"
+    _forward_runs_kernels_only = True  # (a view made in the caller's grad mode: see shape._view_of)
 
     @staticmethod
     def forward(ctx, x, index):
@@ -195,6 +196,8 @@ class Split(Function):
     over zeros of the input's shape, for the engine to add up (a recurrent step's gates:
     three entries, three zero buffers and two additions where one copy does)."""
     grad_fn_name = "SplitBackward0"
+    _forward_runs_kernels_only = True  # (views made in the caller's grad mode: see shape._view_of)
+    _pieces_of_one_op = True  # refused after their base is written in place (shape.rederive_views)
 
     @staticmethod
     def forward(ctx, x, dim, indexes):
@@ -216,6 +219,7 @@ class SplitWithSizes(Split):  # split with listed sizes
 
 class UnbindSelect(Select):  # a piece of unbind
     grad_fn_name = "UnbindBackward0"
+    _pieces_of_one_op = True  # refused after their base is written in place (shape.rederive_views)
 
 
 class Alias(Slice):  # ``x[:]``, ``x[...]``: an index that selects everything

@@ -9,7 +9,6 @@ base like any view's.  Its gradient (AsStridedBackward0) is PyTorch's: the incom
 gradient added into a zero storage at the view's positions, read back at the input's
 (divided by how often the input itself reads each position, where it overlaps).
 """
-import math
 
 import numpy as np
 
@@ -39,6 +38,7 @@ def _replay(size, stride, offset):
 
 class AsStrided(Function):
     grad_fn_name = "AsStridedBackward0"
+    _forward_runs_kernels_only = True  # (a view made in the caller's grad mode: see shape._view_of)
 
     @staticmethod
     def forward(ctx, x, base, size, stride, offset, input_ids):

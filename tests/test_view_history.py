@@ -1,0 +1,127 @@
+"""A write into a tensor's storage reaches every live view of it: each view's history is
+re-derived from the base's new one (PyTorch's ``AsStridedBackward0``), so its gradient flows
+through what the write did; a piece of split/chunk/unbind is refused after its base changed,
+as PyTorch refuses it."""
+import pytest
+
+import tinytape as tt
+from helpers import assert_same
+from pytorch_answers import pytorch
+
+
+def _base_written_after_the_view(lib):
+    x = lib.ones(6, requires_grad=True)
+    z = x * 1
+    w = z.view(2, 3)
+    z.mul_(2)
+    w.sum().backward()
+    return x.grad, w
+
+
+def _sibling_view_written(lib):
+    x = lib.ones(6, requires_grad=True)
+    z = x * 1
+    a, b = z[:3], z[1:4]
+    b.mul_(3)
+    (a * lib.arange(3.0)).sum().backward()
+    return x.grad, a, b
+
+
+def _base_without_grad_written_with_a_gradient(lib):
+    w = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    z = lib.zeros(4)
+    v = z[1:3]
+    z.add_(w * 2)
+    (v * v).sum().backward()
+    return w.grad, v, z
+
+
+def _view_of_a_view(lib):
+    x = lib.ones(2, 3, requires_grad=True)
+    z = x.clone()
+    row = z[0]
+    tail = row[1:]
+    z[1].add_(5)
+    z[0, 0].mul_(10)
+    (tail * 2).sum().backward()
+    return x.grad, row, tail
+
+
+def _transposed_view_and_exp_(lib):
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    z = x + 0
+    t = z.t()
+    z.exp_()
+    (t * lib.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    return x.grad, t
+
+
+def _setitem_into_the_base(lib):
+    x = lib.arange(4.0, requires_grad=True)
+    z = x * 3
+    v = z[1:]
+    y = lib.tensor(7.0, requires_grad=True)
+    z[2] = y * y
+    (v * lib.tensor([1.0, 10.0, 100.0])).sum().backward()
+    return x.grad, y.grad, v
+
+
+def _two_writes_in_a_row(lib):
+    x = lib.ones(4, requires_grad=True)
+    z = x * 1
+    v = z[::2]
+    z.mul_(3)
+    z.add_(z)
+    (v ** 2).sum().backward()
+    return x.grad, v
+
+
+CASES = [_base_written_after_the_view, _sibling_view_written, _base_without_grad_written_with_a_gradient,
+         _view_of_a_view, _transposed_view_and_exp_, _setitem_into_the_base, _two_writes_in_a_row]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.__name__.strip("_") for c in CASES])
+def test_views_see_the_write_into_their_base(case):
+    assert_same(case(tt), pytorch(case))
+
+
+def _chunk_piece_after_its_base_changed(lib):
+    x = lib.arange(6.0, requires_grad=True)
+    z = x * 1
+    p, q = z.chunk(2)
+    z.pow_(2)
+    return p + q
+
+
+def _unbind_piece_after_its_base_changed(lib):
+    x = lib.ones(2, 3, requires_grad=True)
+    z = x * 1
+    first, second = z.unbind()
+    z.add_(1)
+    return first * 2
+
+
+@pytest.mark.parametrize("case", [_chunk_piece_after_its_base_changed, _unbind_piece_after_its_base_changed],
+                         ids=["chunk", "unbind"])
+def test_a_piece_of_a_multi_output_view_is_refused_after_its_base_changed(case):
+    with pytest.raises(RuntimeError) as theirs:
+        pytorch(case)  # PyTorch's error, raised again
+    with pytest.raises(RuntimeError, match="returns multiple views") as ours:
+        case(tt)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_view_made_without_grad_mode_keeps_no_history():
+    x = tt.ones(3, requires_grad=True)
+    z = x * 2
+    with tt.no_grad():
+        v = z[:2]
+    z.mul_(3)
+    assert not v.requires_grad and v.grad_fn is None
+
+
+def test_views_that_died_are_forgotten():
+    z = tt.zeros(8)
+    for i in range(1000):
+        z[i % 8:]
+    assert len(z._views) < 130
