@@ -227,6 +227,16 @@ def test_pdist_gradients_are_pytorchs():
     check_close(run, rtol=1e-14)
 
 
+def test_pdist_inf_gives_each_tied_coordinate_the_whole_gradient():
+    def run(torch):  # rows 2 and 3 differ from row 1 by the same amount in several coordinates
+        x = torch.tensor([[1 / 3, -2 / 3, 1, -4 / 3], [5 / 3, -2, 7 / 3, -8 / 3], [3, -10 / 3, 11 / 3, -4]],
+                         requires_grad=True)
+        d = torch.pdist(x, p=float("inf"))
+        (d * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return d, x.grad
+    check_close(run, rtol=0)
+
+
 def test_pdist_gradcheck():
     check_grad(lambda x: tinytape.pdist(x), np.random.default_rng(4).normal(size=(4, 3)))
     check_grad(lambda x: tinytape.pdist(x, 3), np.random.default_rng(5).normal(size=(3, 2)))

@@ -42,9 +42,23 @@ def _view_of_a_view(lib):
     row = z[0]
     tail = row[1:]
     z[1].add_(5)
-    z[0, 0].mul_(10)
+    z[0, 1].mul_(10)
     (tail * 2).sum().backward()
     return x.grad, row, tail
+
+
+def _rows_written_one_by_one(lib):
+    # the rows kept as views while each is written: each row's gradient reaches what was
+    # written into it (a row outside a write keeps its history; PyTorch renames its entry)
+    w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    buf = lib.zeros(4, 3)
+    rows = [buf[t] for t in range(4)]
+    h = w
+    for t in range(4):
+        h = lib.tanh(h * 0.9)
+        buf[t] = h
+    sum(((r * (i + 1)).sum() for i, r in enumerate(rows)), lib.zeros(())).backward()
+    return w.grad, buf
 
 
 def _transposed_view_and_exp_(lib):
@@ -77,7 +91,8 @@ def _two_writes_in_a_row(lib):
 
 
 CASES = [_base_written_after_the_view, _sibling_view_written, _base_without_grad_written_with_a_gradient,
-         _view_of_a_view, _transposed_view_and_exp_, _setitem_into_the_base, _two_writes_in_a_row]
+         _view_of_a_view, _transposed_view_and_exp_, _setitem_into_the_base, _two_writes_in_a_row,
+         _rows_written_one_by_one]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__.strip("_") for c in CASES])
@@ -125,3 +140,24 @@ def test_views_that_died_are_forgotten():
     for i in range(1000):
         z[i % 8:]
     assert len(z._views) < 130
+
+
+def _write_into_a_split_piece(lib):
+    x = lib.arange(4.0, requires_grad=True)
+    a, b = (x * 1).split(2)
+    a.mul_(2)
+
+
+def _write_into_an_unbind_piece(lib):
+    x = lib.arange(4.0, requires_grad=True)
+    a, b = (x * 1).view(2, 2).unbind()
+    b.add_(1)
+
+
+@pytest.mark.parametrize("case", [_write_into_a_split_piece, _write_into_an_unbind_piece], ids=["split", "unbind"])
+def test_a_recorded_write_into_a_piece_is_refused(case):
+    with pytest.raises(RuntimeError) as theirs:
+        pytorch(case)
+    with pytest.raises(RuntimeError, match="is being modified inplace") as ours:
+        case(tt)
+    assert str(ours.value) == str(theirs.value)

@@ -11,6 +11,7 @@ from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB
 from .ops import elementwise as elementwise_ops
 from .ops import indexing as indexing_ops
 from .ops import shape as shape_ops
+from .ops import view_history
 
 
 _REDUCED = (_dtype.float16.np, _dtype.bfloat16.np)
@@ -42,20 +43,23 @@ class TensorInPlace:
                 f"in-place operation ({op}, shape {list(self.shape)}). Update it under "
                 "`with tinytape.no_grad():` or through `.data`.")
 
-    def _inplace(self, op_name, fn, *args):
+    def _inplace(self, op_name, fn, *args, region=None):
         """Run ``fn(self, *args)`` and write the result into this tensor's storage.
 
         Untracked (no grad mode, or nothing requires grad): the result is computed and
         copied in.  Tracked: ``fn`` runs on a snapshot of the old value, so entries that
         saved it keep a valid copy, and this tensor takes the new entry as its history.
         Through a view, the write is also recorded on the view's base (as PyTorch's
-        CopySlices), and the view's history is re-derived from the base's new one.
+        CopySlices), and the view's history is re-derived from the base's new one, as are
+        those of the storage's other views (``region``: the part of this tensor's array
+        the write changes, where it is not all of it).
         """
         self._check_inplace(op_name)
         tracked = _state.enabled and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args))
         base = ids = None
         if tracked and self._view is not None:
+            view_history.check_piece_write(self)
             base, ids = shape_ops.view_base_and_ids(self)
             base._check_inplace(op_name, view=True)
         source = self
@@ -80,7 +84,7 @@ class TensorInPlace:
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
             # the storage's other views see the write: their histories, re-derived from the base's
-            shape_ops.rederive_views(self if base is None else base, self)
+            view_history.rederive_views(self if base is None else base, self, region)
         return self
 
     def _add_into(self, other):

@@ -154,8 +154,10 @@ class _Walk:
         """Run the leaves' hooks, then accumulate into ``.grad`` or return what was asked."""
         for leaf, (g, borrowed, _) in self.leaf_grads.items():
             if leaf._hooks:
-                g, changed = _run_hooks(leaf._hooks, g)
-                borrowed = borrowed or changed
+                # a hook may keep the gradient it was given (or return one it holds): ``.grad``
+                # takes a copy, or the next backward would add into what the hook kept
+                g, _ = _run_hooks(leaf._hooks, g)
+                borrowed = True
             if self.adjoints is not None:
                 self.adjoints[leaf] = g
             if self.wanted is not None:

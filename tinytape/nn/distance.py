@@ -80,5 +80,13 @@ def pdist(input, p=2.0):
 
     def compute(x):
         diff = ew.sub(x.index_select(0, rows[0]), x.index_select(0, rows[1]))
-        return vector_norm(diff, float(p), 1)
+        if p != float("inf"):
+            return vector_norm(diff, float(p), 1)
+        # PyTorch's gradient gives every coordinate tied for the largest |difference| the
+        # whole sign(difference) (a max norm's gradient would share it among the ties): the
+        # distance's value, plus a zero whose gradient is that
+        size = diff.abs()
+        dist = vector_norm(diff.detach(), float(p), 1)
+        ties = ew.eq(size.detach(), dist.unsqueeze(1))
+        return dist + ((size - size.detach()) * ties).sum(1)
     return composite_op("PdistBackward0", compute, input)

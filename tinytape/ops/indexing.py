@@ -335,13 +335,15 @@ def _copy_slices(x, index, value):
 
 
 def setitem(x, index, value):
-    idx, _ = _normalize_index(index)
+    idx, basic = _normalize_index(index)
     if not isinstance(value, Tensor):
         value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
     elif value.dtype is not x.dtype:
         value = ew.to_dtype(value, x.dtype)
     if _state.enabled and (x._requires_grad or value._requires_grad):
-        x._inplace("setitem", _copy_slices, idx, value)
+        # (the memory a basic index selects: the storage's views outside it keep their histories)
+        region = x._data[idx] if basic and isinstance(x._data, np.ndarray) else None
+        x._inplace("setitem", _copy_slices, idx, value, region=region)
         return
     x._check_inplace("setitem")
     try:

@@ -20,12 +20,12 @@ def _view_of(x, data, replay):
     """A tensor over ``data``, a view of ``x``'s storage: it shares ``x``'s version counter
     and remembers how it was cut from ``x`` (``replay`` does the same cut to any array of
     ``x``'s shape), so a write through it can be recorded on the base, and a write into the
-    base can be seen by it (``rederive_views``)."""
+    base can be seen by it (``view_history.rederive_views``)."""
     t = Tensor._make(data, version=x._version_counter, backend=x._backend)
     t._view = (x, replay)
     if _state.enabled:
-        # (the view ops' forwards run in the caller's grad mode: a view made without it
-        # keeps the history it has, as PyTorch's, whose use after such a write it refuses)
+        # (the view ops' forwards run in the caller's grad mode; a view made without it keeps
+        # the history it has after such a write, where PyTorch refuses its use)
         _remember_view(x, t)
     return t
 
@@ -41,52 +41,6 @@ def _remember_view(x, view):
         views.append(weakref.ref(view))
         if len(views) >= 64 and len(views) & (len(views) - 1) == 0:
             views[:] = [ref for ref in views if ref() is not None]  # at each power of two: the dead go
-
-
-def rederive_views(base, written):
-    """After a recorded write into ``base``'s storage (``base`` has its new history; the write
-    went through ``written``, ``base`` itself or one of its views): every other live view
-    takes a history re-derived from the base's new one, as PyTorch regenerates a view whose
-    base changed (``AsStridedBackward0``), so its gradient reaches what the write read.  A
-    piece of a multi-output view op (split, chunk, unbind) is refused at its next use
-    instead, as PyTorch refuses it."""
-    views = base._views
-    if not views:
-        return
-    for ref in list(views):
-        view = ref()
-        if view is None or view is written:
-            continue
-        producer = view._grad_fn
-        if getattr(getattr(producer, "_function", None), "_pieces_of_one_op", False):
-            view._grad_fn = _RefusedPiece(producer, view._output_nr)
-            continue
-        view._grad_fn = ViewFromBase.apply(base, view_base_and_ids(view)[1])._grad_fn
-        view._output_nr, view._requires_grad = 0, True
-
-
-class _RefusedPiece:
-    """The history of a piece of a multi-output view op whose base was written in place:
-    reading it to record an op (or to start a backward) raises PyTorch's error."""
-
-    def __init__(self, producer, output_nr):
-        self.producer, self.output_nr = producer, output_nr
-
-    def _refuse(self):
-        raise RuntimeError(
-            f"Output {self.output_nr} of {self.producer.name()[:-len('Backward0')]} is a view and its base or "
-            "another view of its base has been modified inplace. This view is the output of a function that "
-            "returns multiple views. Such functions do not allow the output views to be modified inplace. "
-            "You should replace the inplace operation by an out-of-place one.")
-
-    @property
-    def output_shapes(self):
-        self._refuse()
-
-    output_dtypes = output_shapes
-
-    def name(self):
-        return self.producer.name()
 
 
 def view_base_and_ids(t):
