@@ -5,6 +5,11 @@ import numpy as np
 
 from .shape import ViewFromBase, view_base_and_ids
 
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # numpy 1.x
+    byte_bounds = np.byte_bounds
+
 
 def rederive_views(base, written, region=None):
     """After a recorded write into ``base``'s storage (``base`` has its new history; the write
@@ -41,7 +46,7 @@ def rederive_views(base, written, region=None):
 
 def _bounds(data):
     """The first and one-past-last byte addresses of a host array's elements (None on a device)."""
-    return np.lib.array_utils.byte_bounds(data) if isinstance(data, np.ndarray) else None
+    return byte_bounds(data) if isinstance(data, np.ndarray) else None
 
 
 def _is_piece(producer):
