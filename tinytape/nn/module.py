@@ -9,7 +9,7 @@ from collections import OrderedDict
 from .. import _dtype
 from .._grad_mode import _state as _grad_state, no_grad
 from .._tensor import Tensor
-from .module_state import StateDict, _IncompatibleKeys  # noqa: F401
+from .module_state import StateDict, _IncompatibleKeys, _RemovableHook  # noqa: F401
 from .parameter import Parameter
 
 
@@ -32,14 +32,6 @@ def _floating_cast(name):
         return self._apply(lambda t: getattr(t, name)() if t.dtype.is_floating_point else t)
     cast.__name__, cast.__qualname__ = name, "Module." + name
     return cast
-
-
-class _RemovableHook:
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
 
 
 class Module(StateDict):

@@ -106,7 +106,7 @@ class StateDict:
             object.__setattr__(self, "_load_state_dict_pre_hooks", hooks)
         key = max(hooks, default=-1) + 1
         hooks[key] = (hook, with_module)
-        return _RemovableLoadHook(hooks, key)
+        return _RemovableHook(hooks, key)
 
     def _run_load_pre_hooks(self, state_dict, strict, missing, unexpected, errors):
         """A copy of ``state_dict`` (its ``_metadata`` kept) after every module's pre-hooks, in
@@ -124,7 +124,9 @@ class StateDict:
         return copied
 
 
-class _RemovableLoadHook:
+class _RemovableHook:
+    """What ``register_*_hook`` returns: ``remove()`` takes the hook out of its dict."""
+
     def __init__(self, hooks, key):
         self._hooks, self._key = hooks, key
 
