@@ -7,13 +7,13 @@ user-defined Functions go through this one path.
 """
 import itertools
 import warnings
-import weakref
 
 from .._grad_mode import _state
 from .._tensor import Tensor
 from . import anomaly as _anomaly
 from .tape import _local as _tape_local
 from .tape import note_op
+from .accumulate_grad import _accumulator
 
 _next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
 
@@ -430,29 +430,3 @@ def _role(kind, i):
 
 _SAVED_ROLES = {"_saved_self": ("input", 0), "_saved_input": ("input", 0), "_saved_other": ("input", 1),
                 "_saved_mat2": ("input", 1), "_saved_vec": ("input", 1), "_saved_result": ("output", 0)}
-
-
-class AccumulateGrad:
-    """The node a leaf's gradient flows into, as ``next_functions`` shows it."""
-
-    def __init__(self, variable):
-        self.variable = variable
-        self.next_functions = ()
-
-    def name(self):
-        return "torch::autograd::AccumulateGrad"
-
-    def __repr__(self):
-        return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-_ACCUMULATORS = weakref.WeakValueDictionary()  # id(leaf) -> its AccumulateGrad, while one is held
-
-
-def _accumulator(leaf):
-    """A leaf's AccumulateGrad: the same object for as long as anyone holds it, as PyTorch's
-    (graph walkers compare nodes by identity).  It holds the leaf, so the id is not reused."""
-    node = _ACCUMULATORS.get(id(leaf))
-    if node is None or node.variable is not leaf:
-        node = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
-    return node

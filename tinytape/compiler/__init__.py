@@ -126,6 +126,11 @@ class CompiledFunction:
                                  f"replay would not connect to (called at {user_line(_caller())})", key)
                     return self.fn(*args, **kwargs)
         state = reachable_state(self.fn, args, kwargs, tensors)
+        if any(hasattr(t, "materialize") for t, _ in state.tensors.values()):
+            # a lazy module's parameters, sized by its first call: that call runs eagerly (its
+            # initialisation draws from the generator once), the next one traces
+            self.traces -= 1
+            return self.fn(*args, **kwargs)
         if state.refused is not None:
             self._go_eager(state.refused)
             return self.fn(*args, **kwargs)

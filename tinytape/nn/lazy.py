@@ -1,5 +1,5 @@
 """Lazy modules: ``LazyLinear``, ``LazyConv1d``/``2d``/``3d``, ``LazyConvTranspose1d``/``2d``/``3d`` and
-``LazyBatchNorm1d``/``2d`` read their input size (``in_features``, ``in_channels``,
+``LazyBatchNorm1d``/``2d``/``3d``, ``LazyInstanceNorm1d``/``2d``/``3d`` read their input size (``in_features``, ``in_channels``,
 ``num_features``) from their first input.  Until then their parameters are
 ``UninitializedParameter``s (and the batch norms' running statistics
 ``UninitializedBuffer``s); the first call gives them their shapes, initialises them as the
@@ -13,8 +13,9 @@ from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d
+from .norms_pools import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
-from .volumetric import Conv3d
+from .volumetric import BatchNorm3d, Conv3d
 
 
 _NO_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
@@ -47,6 +48,11 @@ class UninitializedParameter(Parameter):
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+    def __deepcopy__(self, memo):  # still uninitialised: a copied lazy module sizes its own
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
     shape = property(_no_shape)  # PyTorch's refusal: it has none yet
 
     __str__ = __repr__
@@ -70,6 +76,13 @@ class UninitializedBuffer(Tensor):
 
     __repr__ = __str__ = UninitializedParameter.__repr__
     shape = property(_no_shape)
+
+    def __deepcopy__(self, memo):  # PyTorch's buffer has no copy of its own: its refusal
+        raise ValueError(
+            "Attempted to use an uninitialized parameter in <function Tensor.__deepcopy__>. This error happens "
+            "when you are using a `LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedBuffer` "
+            "objects. When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+            "calling torch functions")
 
 
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
@@ -213,3 +226,23 @@ class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
 
 class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+    cls_to_become = BatchNorm3d
+
+
+class _LazyInstanceNorm(_LazyBatchNorm):  # affine, with running statistics, as the lazy batch norms
+    pass
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
+    cls_to_become = InstanceNorm3d

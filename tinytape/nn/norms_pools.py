@@ -3,6 +3,7 @@
 ops with PyTorch's formulas, parameters, initialisation and reprs."""
 import math
 import numbers
+import warnings
 
 from .. import _creation, _dtype
 from .._grad_mode import no_grad
@@ -191,9 +192,31 @@ class _InstanceNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
     def forward(self, input):
         if input.ndim not in self._ranks:
             raise ValueError(f"expected {self._ranks[0]}D or {self._ranks[1]}D input (got {input.ndim}D input)")
+        feature_dim = input.ndim - self._ranks[0]
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          stacklevel=2)
         unbatched = input.ndim == self._ranks[0]
         x = input.unsqueeze(0) if unbatched else input
         out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
@@ -212,6 +235,10 @@ class InstanceNorm1d(_InstanceNorm):
 
 class InstanceNorm2d(_InstanceNorm):
     _ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _ranks = (4, 5)
 
 
 # ---------------------------------------------------------------- pooling
@@ -302,6 +329,6 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-MODULES = ["RMSNorm", "LocalResponseNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
+MODULES = ["RMSNorm", "LocalResponseNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
 FUNCTIONAL = {"rms_norm": rms_norm, "local_response_norm": local_response_norm, "group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d,
               "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear}

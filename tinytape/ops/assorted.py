@@ -328,7 +328,7 @@ def unflatten(input, dim, sizes):
 
 
 def take_along_dim(input, indices, dim=None):
-    from .indexing import gather
+    from .scatter import gather
     _check_tensor(indices, "take_along_dim", "indices")
     if dim is None:
         return gather(sh.reshape(input, (-1,)), 0, sh.reshape(indices, (-1,)))

@@ -1,6 +1,6 @@
 """Indexing: ``x[index]`` (basic indexing gives views; integer tensors, lists, ranges
-and masks gather), ``x[index] = value``, ``fill_``/``copy_``, ``gather`` and
-``scatter_add`` (``masked_fill``: ``masking.py``).
+and masks gather), ``x[index] = value``, ``fill_``/``copy_`` (``gather`` and ``scatter_add``:
+``scatter.py``; ``masked_fill``: ``masking.py``).
 
 Every index is resolved to flat positions on the host and checked against the tensor's
 size before a kernel sees it (the kernels check nothing): a gather, scatter or setitem
@@ -17,12 +17,11 @@ import numpy as np
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import ADD
 from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
 from .index_order import _torch_order
 from .concat import Cat
-from .shape import TakeFlat, _view_of, broadcast, scatter_flat, take_flat
+from .shape import _view_of, broadcast, scatter_flat, take_flat
 
 
 # ---------------------------------------------------------------- indexing
@@ -406,56 +405,8 @@ def fill(x, value, op=Fill):
 
 
 
-
-
-# ---------------------------------------------------------------- gather / scatter_add (masked_fill: masking.py)
-
-
-class Gather(TakeFlat):
-    grad_fn_name = "GatherBackward0"
-
-
-def gather(input, dim, index, *, sparse_grad=False):
-    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (likewise for other dims)."""
-    from .scatter import _scatter_positions
-    return Gather.apply(input, _scatter_positions(input, dim, index, "gather"))
-
-
-class ScatterAdd(Function):
-    """``input`` with ``src`` added at the flat positions ``ids`` (repeats accumulate)."""
-
-    grad_fn_name = "ScatterAddBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ids, src):
-        ctx.ids = ids
-        backend = x._backend
-        added = backend.scatter_add(tuple(x.shape), ids, backend.contiguous(src._data))
-        return x._new(backend.binary(ADD, x._data, added))
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None, take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
-
-
-def scatter_add(input, dim, index, src):
-    from .scatter import _scatter_positions
-    ids = _scatter_positions(input, dim, index, "scatter_add")
-    if not isinstance(src, Tensor) or src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
-        raise RuntimeError(f"scatter_add(): expected src {list(getattr(src, 'shape', []))} to be a tensor no "
-                           f"smaller than index {list(index.shape)} in every dimension")
-    if src.shape != index.shape:
-        src = src[tuple(slice(0, n) for n in index.shape)]
-    if src.dtype is not input.dtype:
-        src = ew.to_dtype(src, input.dtype)
-    return ScatterAdd.apply(input, ids, src)
-
-
-def scatter_add_(self, dim, index, src):
-    return self._inplace("scatter_add_", scatter_add, dim, index, src)
-
-
 from .masking import masked_fill, masked_fill_  # noqa: E402  (on the indexing above)
+from .scatter import gather, scatter_add, scatter_add_  # noqa: E402
 
 METHODS = {"gather": gather, "scatter_add": scatter_add, "scatter_add_": scatter_add_,
            "masked_fill": masked_fill, "masked_fill_": masked_fill_}

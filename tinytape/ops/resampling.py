@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _creation, _dtype
 from . import elementwise as ew
-from . import indexing
+from . import scatter
 from . import linalg as la
 from . import pointwise
 from . import shape as sh
@@ -245,7 +245,7 @@ def _grid_sample(input, grid, mode, padding_mode, align_corners):
             term = ew.mul(ew.clamp(i, 0, size - 1), float(step))
             flat = term if flat is None else ew.add(flat, term)
         index = sh.expand(sh.reshape(ew.to_dtype(flat, _dtype.int64), (n, 1, points)), (n, c, points))
-        values = sh.reshape(indexing.gather(planes, 2, index), (n, c) + out_sizes)
+        values = sh.reshape(scatter.gather(planes, 2, index), (n, c) + out_sizes)
         return values, sh.unsqueeze(ew.to_dtype(inside, input.dtype), 1)
 
     if mode == "nearest":

@@ -1,4 +1,4 @@
-"""``scatter`` and its index planning: the positions an index tensor writes (shared with
+"""``scatter``, ``gather``, ``scatter_add`` and their index planning: the positions an index tensor writes (shared with
 ``index_add``, ``scatter_fill`` and advanced indexing's writes), from recorded flat gathers
 and scatters, so gradients and the CUDA path are those ops'."""
 import functools
@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
+from ..backend.opcodes import ADD
 from . import elementwise as ew
 from . import shape as sh
 from .windows import _check_tensor, _constant
@@ -165,3 +166,49 @@ def _scatter(input, dim, index, src, value, reduce):
 
 def scatter_(self, dim, index, src=None, value=None, reduce=None):
     return self._inplace("scatter_", scatter, dim, index, src, value, reduce)
+
+
+
+# ---------------------------------------------------------------- gather / scatter_add
+
+
+class Gather(sh.TakeFlat):
+    grad_fn_name = "GatherBackward0"
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (likewise for other dims)."""
+    return Gather.apply(input, _scatter_positions(input, dim, index, "gather"))
+
+
+class ScatterAdd(Function):
+    """``input`` with ``src`` added at the flat positions ``ids`` (repeats accumulate)."""
+
+    grad_fn_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ids, src):
+        ctx.ids = ids
+        backend = x._backend
+        added = backend.scatter_add(tuple(x.shape), ids, backend.contiguous(src._data))
+        return x._new(backend.binary(ADD, x._data, added))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, sh.take_flat(g, ctx.ids) if ctx.needs_input_grad[2] else None
+
+
+def scatter_add(input, dim, index, src):
+    ids = _scatter_positions(input, dim, index, "scatter_add")
+    if not isinstance(src, Tensor) or src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+        raise RuntimeError(f"scatter_add(): expected src {list(getattr(src, 'shape', []))} to be a tensor no "
+                           f"smaller than index {list(index.shape)} in every dimension")
+    if src.shape != index.shape:
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    if src.dtype is not input.dtype:
+        src = ew.to_dtype(src, input.dtype)
+    return ScatterAdd.apply(input, ids, src)
+
+
+def scatter_add_(self, dim, index, src):
+    return self._inplace("scatter_add_", scatter_add, dim, index, src)

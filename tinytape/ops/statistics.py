@@ -11,7 +11,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from . import dtype_rules
 from . import elementwise as ew
-from .indexing import Gather
+from .scatter import Gather
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MAX, SQRT, SUB, SUM, SUMSQ
 from .reduction import _dims, _kept_shape, _return_type, keepdim_needs_dim, numpy_aliases
