@@ -133,5 +133,5 @@ from ._signatures import bind_all as _bind_all  # noqa: E402
 _bind_all(globals())  # PyTorch's keyword names (input=, other=, dims=, ...) and its refusals
 
 from . import distributions  # noqa: E402  (torch.distributions, built on everything above)
-from . import func  # noqa: E402  (torch.func: transforms over the tape)
+from . import func, testing  # noqa: E402  (torch.func: transforms over the tape; torch.testing)
 from .func import vmap  # noqa: E402

@@ -1,2 +1,2 @@
-"""PyTorch's ``torch.utils``: the data-loading part, ``utils.data``."""
-from . import data  # noqa: F401
+"""PyTorch's ``torch.utils``: ``utils.data`` (data loading) and ``utils.checkpoint``."""
+from . import checkpoint, data  # noqa: F401
