@@ -24,7 +24,8 @@ from .einsum import einsum
 from .elimination import det, inverse
 from .indexing import split_views
 from .resampling import FUNCTIONAL as _RESAMPLING, interpolate
-from .nn_ops import dropout, layer_norm, normalize, pad, scaled_dot_product_attention, smooth_l1_loss
+from .attention import scaled_dot_product_attention
+from .nn_ops import dropout, layer_norm, normalize, pad, smooth_l1_loss
 from .sampling import (bernoulli, bernoulli_, bincount, exponential_, histc, histogram,
                        multinomial, nonzero, normal_, random_,
                        uniform_, unique)

@@ -1,37 +1,16 @@
-"""nn.functional forms built from tinytape's own recorded ops: attention, normalisation,
+"""nn.functional forms built from tinytape's own recorded ops: normalisation,
 padding, dropout and losses.  Their gradients and CUDA path are those of the ops they use."""
-import math
 import numbers
-
-import numpy as np
 
 from .. import _creation, _dtype, _random
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import dtype_rules
 from . import elementwise as ew
-from . import linalg as la
 from . import reduction as red
 from . import shape as sh
 from .padding import pad_copying
-from .softmax import softmax
-from .windows import _check_tensor, _constant
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = ew.mul(la.matmul(query, sh.transpose(key, -2, -1)), scale)
-    if is_causal:
-        causal = np.tril(np.ones((query.shape[-2], key.shape[-2]), bool))
-        scores = ew.where(_constant(scores, causal, _dtype.bool_), scores, -math.inf)
-    if attn_mask is not None:
-        scores = (ew.where(attn_mask, scores, -math.inf) if attn_mask.dtype is _dtype.bool_
-                  else ew.add(scores, attn_mask))
-    weights = softmax(scores, -1)
-    if dropout_p > 0.0:  # PyTorch's math path: at::dropout on the attention weights
-        weights = dropout(weights, dropout_p, True)
-    return la.matmul(weights, value)
+from .windows import _check_tensor
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -66,9 +66,13 @@ def pad_copying(input, pad, mode):
         if mode == "circular" and (before > size or after > size):
             raise RuntimeError(f"pad: Padding value causes wrapping around more than once (padding ({before}, "
                                f"{after}) at dimension {d} of input {list(shape)})")
-        if size + before + after < 1 or (mode == "replicate" and size == 0):
+        # an empty result is allowed (a negative padding cropping all), except replicate's, as PyTorch's
+        if size + before + after < (1 if mode == "replicate" else 0) or (mode == "replicate" and size == 0):
             raise RuntimeError(f"pad: input {list(shape)} padded by ({before}, {after}) at dimension {d} would "
                                f"have size {size + before + after}")
+        if mode == "circular" and size + before + after > 0 and size - max(-before, 0) - max(-after, 0) <= 0:
+            raise RuntimeError(f"pad: circular padding ({before}, {after}) at dimension {d} of input {list(shape)} "
+                               "crops every element it would wrap around")
         positions.append((d, _sources(size, before, after, mode)))
     per_dim = [np.arange(s) for s in shape]
     for d, src in positions:

@@ -244,8 +244,11 @@ def norm(x, p="fro", dim=None, keepdim=False):
         if len(dims) != 2:
             raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
         return singular_norm(x, "nuc", dims, keepdim)
-    if isinstance(p, str) or not p > 0:
-        raise RuntimeError(f"norm: p must be 'fro' or a positive number (or inf), got {p!r}")
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
+    if not p > 0:  # 0 (the count of non-zeros), negative, -inf: linalg.vector_norm's, as torch.norm
+        from ..linalg import vector_norm
+        return vector_norm(x, p, dim, keepdim)
     if isinstance(x, Tensor) and not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_dtype.scalar_type_name(x.dtype)}")

@@ -78,6 +78,7 @@ class Cumprod(Function):
 def cumprod(input, dim, *, dtype=None):
     x = _scan_input(input, dtype, "cumprod")
     if x.ndim == 0:
+        _wrap_dim(dim, 0, "cumprod")  # a 0-d tensor takes dim 0 or -1
         return Cumprod.apply(x.reshape(1), 0).reshape(())
     return Cumprod.apply(x, _wrap_dim(dim, x.ndim, "cumprod"))
 
@@ -129,6 +130,7 @@ def logcumsumexp(input, dim):
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{_dtype.scalar_type_name(input.dtype)}'")
     if input.ndim == 0:
+        _wrap_dim(dim, 0, "logcumsumexp")
         return Logcumsumexp.apply(input.reshape(1), 0).reshape(())
     return Logcumsumexp.apply(input, _wrap_dim(dim, input.ndim, "logcumsumexp"))
 

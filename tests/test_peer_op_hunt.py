@@ -1,0 +1,75 @@
+"""Ops as a peer library's op tests call them, against PyTorch's answers: ``torch.norm`` and
+``F.normalize`` with p = 0, negative and -inf, ``scaled_dot_product_attention`` with grouped
+query heads (``enable_gqa``) and its refusal of a mask with ``is_causal``, ``F.pad`` with
+negative amounts that crop a dimension to nothing, and the dim checks of the scans of a
+0-d tensor."""
+import numpy as np
+
+import tinytape
+from pytorch_answers import Recorded, pytorch
+
+
+def _close(ours, theirs, path="result"):
+    if isinstance(theirs, Recorded):
+        assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
+        assert (type(ours.grad_fn).__name__ if ours.grad_fn is not None else None) == theirs.grad_fn, path
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=2e-6, atol=1e-6, err_msg=path)
+    elif isinstance(theirs, (list, tuple)):
+        assert len(ours) == len(theirs), path
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            _close(a, b, f"{path}[{i}]")
+    else:
+        assert (ours.replace("tinytape", "torch") if isinstance(ours, str) else ours) == theirs, path
+
+
+def check(run):
+    _close(run(tinytape), pytorch(run))
+
+
+def _outcome(f):
+    try:
+        return f()
+    except Exception as e:  # noqa: BLE001 - the error is the answer
+        return f"{type(e).__name__}"
+
+
+def test_norms_of_order_zero_negative_and_minus_infinity():
+    def run(torch):
+        torch.manual_seed(0)
+        v = torch.randn(3, 4, requires_grad=True)
+        out = []
+        for p in (0, -1, -2.5, float("-inf"), 0.5, 3):
+            n = torch.norm(v, p=p, dim=1)
+            g, = torch.autograd.grad(torch.nn.functional.normalize(v, p=p, dim=1).pow(2).sum(), v)
+            out += [n, torch.nn.functional.normalize(v, p=p, dim=1), g, torch.norm(v.detach(), p=p)]
+        return out
+    check(run)
+
+
+def test_attention_with_grouped_query_heads_and_a_causal_mask_refused():
+    def run(torch):
+        F = torch.nn.functional
+        torch.manual_seed(0)
+        q, k, v = torch.randn(2, 8, 4, 6, requires_grad=True), torch.randn(2, 2, 4, 6), torch.randn(2, 2, 4, 6)
+        y = F.scaled_dot_product_attention(q, k, v, enable_gqa=True, is_causal=True)
+        g, = torch.autograd.grad(y.sum(), q)
+        return [y, g, _outcome(lambda: F.scaled_dot_product_attention(q, k, v)),
+                _outcome(lambda: F.scaled_dot_product_attention(q, q, q, attn_mask=torch.ones(4, 4, dtype=torch.bool),
+                                                                is_causal=True))]
+    check(run)
+
+
+def test_negative_padding_crops_and_scans_of_a_scalar_check_their_dim():
+    def run(torch):
+        F = torch.nn.functional
+        x = torch.arange(25.).view(1, 1, 5, 5)
+        out = []
+        for p in [(0, 2, 3, 2), (-1, 2, 2, -1), (3, -3, 0, -3), (0, 0, 0, -5), (4, 4, 0, 4)]:
+            for mode in ["reflect", "replicate", "constant"] + (["circular"] if p != (3, -3, 0, -3) else []):
+                out.append(_outcome(lambda: F.pad(x, p, mode=mode)))
+        for name in ("cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"):
+            out += [_outcome(lambda: getattr(torch, name)(torch.tensor(2.), dim=1)),
+                    _outcome(lambda: getattr(torch, name)(torch.tensor(2.), dim=-1)),
+                    _outcome(lambda: getattr(torch, name)(torch.ones(3), dim=-2))]
+        return [o if isinstance(o, str) else o if isinstance(o, torch.Tensor) else tuple(o) for o in out]
+    check(run)
