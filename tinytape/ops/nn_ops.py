@@ -3,6 +3,7 @@ padding, dropout and losses.  Their gradients and CUDA path are those of the ops
 import numbers
 
 from .. import _creation, _dtype, _random
+from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import dtype_rules
@@ -25,6 +26,16 @@ def _layer_norm_parts(input, dims, eps):
     return centered, ew.pow(ew.add(variance, eps), -0.5)
 
 
+def _data(t):
+    return None if t is None else t._data
+
+
+def _kernel_fits(input, weight, bias):
+    """Whether the backend's ``layer_norm`` kernel serves: float32/float64 of one dtype."""
+    return (hasattr(input._backend, "layer_norm") and input.dtype in (_dtype.float32, _dtype.float64)
+            and input.numel() > 0 and all(t is None or t.dtype is input.dtype for t in (weight, bias)))
+
+
 class NativeLayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing ``dims``: one
     tape entry for input, weight and bias, as PyTorch's ``NativeLayerNormBackward0``.
@@ -34,6 +45,13 @@ class NativeLayerNorm(Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, dims, eps):
+        ctx.moments = None
+        if _kernel_fits(input, weight, bias):  # PyTorch's CPU kernel, bit for bit
+            cols = math.prod(input.shape[input.ndim - len(dims):])
+            out, mean, rstd = input._backend.layer_norm(input._data, _data(weight), _data(bias), cols, eps)
+            ctx.save_for_backward(input, weight)
+            ctx.dims, ctx.eps, ctx.moments, ctx.cols = dims, eps, (mean, rstd), cols
+            return input._new(out)
         centered, rstd = _layer_norm_parts(input, dims, eps)
         result = ew.mul(centered, rstd)
         ctx.save_for_backward(input, weight)
@@ -46,6 +64,13 @@ class NativeLayerNorm(Function):
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         dims = ctx.dims
+        if ctx.moments is not None and not is_grad_enabled() and grad.dtype is input.dtype:
+            wants = (ctx.needs_input_grad[0], weight is not None and ctx.needs_input_grad[1], ctx.needs_input_grad[2])
+            parts = input._backend.layer_norm_backward(grad._data, input._data, _data(weight), *ctx.moments,
+                                                       ctx.cols, wants)
+            trailing = tuple(input.shape[input.ndim - len(dims):])
+            return tuple(None if p is None else input._new(p.reshape(shape)) for p, shape in
+                         zip(parts, (tuple(input.shape), trailing, trailing))) + (None, None)
         centered, rstd = _layer_norm_parts(input, dims, ctx.eps)
         normalized = ew.mul(centered, rstd)
         lead = tuple(range(input.ndim - len(dims)))

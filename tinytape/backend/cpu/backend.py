@@ -15,6 +15,7 @@ from ..base import HALF, Backend
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, UNARY_CODES
 from . import cascade as _cascade
 from . import elementwise as _elementwise
+from . import moments as _moments
 from . import nn as _nn
 from . import power as _power
 from . import reduction as _reduction
@@ -367,6 +368,47 @@ class CPUBackend(KernelCalls, Backend):
                                               np.ascontiguousarray(out).reshape(shape), res, log)
         return res.reshape(out.shape)
 
+    def layer_norm(self, x, weight, bias, cols, eps):
+        """(out, mean, rstd) of PyTorch's CPU ``layer_norm`` over the last ``cols`` elements of
+        the float32/float64 ``x`` (``moments.layer_norm_rows``); weight and bias of ``cols``
+        elements or None."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        rows = flat.size // cols
+        out, mean, rstd = np.empty(flat.size, x.dtype), np.empty(rows, x.dtype), np.empty(rows, x.dtype)
+        affine = (weight is not None) + 2 * (bias is not None)
+        ones = np.ones(cols, x.dtype)
+        _moments.layer_norm_rows(flat, rows, cols, _row(weight, ones), _row(bias, ones), affine, x.dtype.type(eps),
+                                 out, mean, rstd)
+        return out.reshape(x.shape), mean, rstd
+
+    def layer_norm_backward(self, grad, x, weight, mean, rstd, cols, wants):
+        """(dx, dweight, dbias) of ``layer_norm``, each None where ``wants`` does not ask."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        rows = flat.size // cols
+        dx, dw, db = np.empty(flat.size, x.dtype), np.empty(cols, x.dtype), np.empty(cols, x.dtype)
+        _moments.layer_norm_backward_rows(np.ascontiguousarray(grad, x.dtype).reshape(-1), flat, rows, cols,
+                                          _row(weight, np.ones(cols, x.dtype)), weight is not None, mean, rstd,
+                                          dx, dw, db, wants[0], wants[1], wants[2], numba.get_num_threads())
+        return dx.reshape(x.shape) if wants[0] else None, dw if wants[1] else None, db if wants[2] else None
+
+    def batch_norm_stats(self, x):
+        """(mean, sum of squared deviations) per channel (dim 1) of the float32/float64 ``x``."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        inner = flat.size // max(batch * channels, 1)
+        mean, var_sum = np.empty(channels, x.dtype), np.empty(channels, x.dtype)
+        _moments.batch_norm_stats(flat, batch, channels, inner, numba.get_num_threads(), mean, var_sum)
+        return mean, var_sum
+
+    def batch_norm_transform(self, x, scale, shift):
+        """``fma(x, scale, shift)`` with one scale and shift per channel (dim 1)."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        out = np.empty(flat.size, x.dtype)
+        _moments.batch_norm_transform(flat, batch, channels, flat.size // max(batch * channels, 1),
+                                      np.ascontiguousarray(scale, x.dtype), np.ascontiguousarray(shift, x.dtype), out)
+        return out.reshape(x.shape)
+
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop
         (the gradients of relu, clamp, where); everything else through ``Backend.where``."""
@@ -386,3 +428,7 @@ cpu = CPUBackend()
 def _around(shape, dim):
     """(outer, shape[dim], inner): the shape as PyTorch's softmax kernels see it."""
     return (math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:]))
+
+
+def _row(t, default):
+    return default if t is None else np.ascontiguousarray(t, default.dtype).reshape(-1)

@@ -1,0 +1,90 @@
+"""Normalisation layers give PyTorch's CPU bits: ``LayerNorm`` / ``F.layer_norm`` (mean and
+variance by ATen's ``RowwiseMoments``, the output and the gradients as its kernels round
+them) and ``BatchNorm``/``InstanceNorm`` over (N, C, L...) inputs (the batch statistics,
+the running statistics and the output, in training and in evaluation).  Each test runs a
+reference-page style program under tinytape and compares it with PyTorch's recorded answer.
+PyTorch's side runs on one thread (the gradients of the weight and the bias add per-thread
+buffers)."""
+import contextlib
+
+import pytest
+
+from helpers import check_against_pytorch
+
+check = check_against_pytorch
+
+
+@contextlib.contextmanager
+def _one_thread(torch):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("shape, normalized, affine", [
+    ((4, 7, 32), (32,), True), ((2, 1000), (1000,), True), ((3, 5, 64), (64,), False),
+    ((3, 5, 4, 6), (4, 6), True), ((6, 5), (5,), True), ((2, 3, 129), (129,), False)])
+def test_layer_norm_values_and_gradients(shape, normalized, affine):
+    def run(torch):
+        with _one_thread(torch):
+            torch.manual_seed(0)
+            x = (torch.randn(*shape) * 3 + 2).requires_grad_()
+            ln = torch.nn.LayerNorm(normalized, elementwise_affine=affine)
+            if affine:
+                with torch.no_grad():
+                    ln.weight.normal_()
+                    ln.bias.normal_()
+            y = ln(x)
+            (y.pow(3) * torch.linspace(-1, 1, y.shape[-1])).sum().backward()
+            grads = (ln.weight.grad, ln.bias.grad) if affine else ()
+            return (y, x.grad) + grads
+    check(run)
+
+
+def test_functional_layer_norm_float64_and_odd_widths_forward():
+    def run(torch):
+        with _one_thread(torch):
+            torch.manual_seed(1)
+            x = torch.randn(3, 48, dtype=torch.float64, requires_grad=True)
+            y = torch.nn.functional.layer_norm(x, (48,), eps=1e-6)
+            y.sin().sum().backward()
+            odd = [torch.nn.functional.layer_norm(torch.randn(4, n) * 5 - 1, (n,), torch.randn(n), torch.randn(n))
+                   for n in (1, 3, 7, 9, 13, 100, 3001)]
+            return [y, x.grad] + odd
+    check(run)
+
+
+@pytest.mark.parametrize("module, shape", [("BatchNorm2d", (8, 3, 5, 5)), ("BatchNorm1d", (4, 6, 17)),
+                                           ("BatchNorm3d", (2, 3, 4, 5, 6))])
+def test_batch_norm_training_and_evaluation_values_and_running_statistics(module, shape):
+    def run(torch):
+        torch.manual_seed(2)
+        bn = getattr(torch.nn, module)(shape[1], momentum=0.3)
+        with torch.no_grad():
+            bn.weight.normal_()
+            bn.bias.normal_()
+        results = []
+        for step in range(3):
+            x = torch.randn(*shape) * (step + 1) + step
+            results += [bn(x), bn.running_mean.clone(), bn.running_var.clone()]
+        bn.eval()
+        results.append(bn(torch.randn(*shape)))
+        return results + [bn.num_batches_tracked.clone(), list(bn.state_dict())]
+    check(run)
+
+
+def test_functional_batch_norm_and_instance_norm_forward():
+    def run(torch):
+        torch.manual_seed(3)
+        x = torch.randn(6, 4, 9) * 2 + 1
+        rm, rv = torch.zeros(4), torch.ones(4)
+        y = torch.nn.functional.batch_norm(x, rm, rv, training=True, momentum=0.2, eps=1e-3)
+        y_eval = torch.nn.functional.batch_norm(x, rm, rv, torch.randn(4), torch.randn(4))
+        inorm = torch.nn.InstanceNorm1d(4, affine=True, track_running_stats=True)
+        z = inorm(x)
+        z2 = torch.nn.InstanceNorm2d(3)(torch.randn(2, 3, 8, 9))
+        return y, rm, rv, y_eval, z, inorm.running_mean, inorm.running_var, z2
+    check(run)

@@ -1,0 +1,288 @@
+"""Means and variances as PyTorch's CPU kernels compute them, bit for bit, and the
+normalisations built on them.
+
+``row_moments``: ATen's ``RowwiseMoments`` (``moments_utils.h``), which ``layer_norm`` and
+``group_norm`` use: Welford's update over vectors of 256 bits (8 float32 or 4 float64
+lanes; the kernels are registered for AVX2 only), 16 vectors a chunk, the chunks'
+moments merged up a binary stack (a cascade), then the lanes merged into the scalar
+moments of the tail that does not fill a vector.  Where the compiler fuses a product into
+an addition (``fma``) is as the library's build does.
+
+``layer_norm_rows`` / ``layer_norm_backward_rows``: ``LayerNormKernelImpl`` and its
+backward over a C-contiguous (rows, N) buffer.  The gradients of the weight and the bias
+add each row into one buffer per thread, the rows split in ``threads`` contiguous chunks
+(PyTorch's ``parallel_for``), then the buffers in order.
+
+``batch_norm_stats``: ``batch_norm_cpu_collect_stats``: for (N, C, L) with L > 1 each
+channel's sum in float64, the mean rounded to the dtype, then the float64 sum of the
+squared deviations; for (N, C) rows (PyTorch's channels-last path) the sums in the dtype,
+one buffer per thread, the buffers added in float64."""
+import numpy as np
+from numba import njit
+
+from .. import sleef
+
+CHUNK = 16  # vectors per Welford chunk (kChunkSize)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _cast(scratch, value):
+    """``value`` in the dtype of the 1-element ``scratch`` (numba's int-float arithmetic
+    would widen float32 to float64)."""
+    scratch[0] = value
+    return scratch[0]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _merge(count_add, mean_add, m2_add, count, mean, m2, scratch):
+    """Merge the moments (count_add, mean_add, m2_add) into the scalar (count, mean, m2)."""
+    total = count + count_add
+    c = _cast(scratch, 0) if total == 0 else _cast(scratch, count_add) / _cast(scratch, total)
+    delta = mean_add - mean
+    mean = sleef.fma(c, delta, mean)
+    m2 = m2 + sleef.fma(delta * delta * c, _cast(scratch, count), m2_add)
+    return total, mean, m2
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _merge_lanes(count_add, mean_add, m2_add, counts, means, m2s, level, scratch):
+    """Merge a vector of moments into ``level`` of the stack, as ``AddMomentsVec``."""
+    total = counts[level] + count_add
+    c = _cast(scratch, 0) if total == 0 else _cast(scratch, count_add) / _cast(scratch, total)
+    old = _cast(scratch, counts[level])
+    for t in range(means.shape[1]):
+        delta = mean_add[t] - means[level, t]
+        m2_sum = m2s[level, t] + m2_add[t]
+        c_delta = c * delta
+        means[level, t] = means[level, t] + c_delta
+        m2s[level, t] = sleef.fma(delta * old, c_delta, m2_sum)
+    counts[level] = total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def row_moments(x, base, n_values, lanes):
+    """(mean, biased variance) of ``x[base:base + n_values]``."""
+    n = n_values // lanes
+    chunks = (n + CHUNK - 1) // CHUNK
+    depth = 0
+    while (1 << depth) < chunks:
+        depth += 1
+    size = max(depth, 1)
+    counts = np.zeros(size, np.int64)
+    means = np.zeros((size, lanes), x.dtype)
+    m2s = np.zeros((size, lanes), x.dtype)
+    scratch = np.empty(1, x.dtype)
+    one = _cast(scratch, 1)
+    step = np.empty(CHUNK, x.dtype)
+    for j in range(CHUNK):
+        step[j] = one / _cast(scratch, j + 1)
+    mean_v = np.empty(lanes, x.dtype)
+    m2_v = np.empty(lanes, x.dtype)
+    held_m = np.empty(lanes, x.dtype)
+    held_m2 = np.empty(lanes, x.dtype)
+    for i in range(chunks):
+        start = base + i * CHUNK * lanes
+        count = min(CHUNK, n - i * CHUNK)
+        mean_v[:] = 0
+        m2_v[:] = 0
+        for j in range(count):
+            for t in range(lanes):
+                v = x[start + j * lanes + t]
+                delta = v - mean_v[t]
+                mean_v[t] = sleef.fma(step[j], delta, mean_v[t])
+                m2_v[t] = sleef.fma(delta, v - mean_v[t], m2_v[t])
+        _merge_lanes(count, mean_v, m2_v, counts, means, m2s, 0, scratch)
+        mask = i + 1
+        level = 1
+        while level < depth and (mask & 1) == 0:
+            held_m[:] = means[level - 1]
+            held_m2[:] = m2s[level - 1]
+            _merge_lanes(counts[level - 1], held_m, held_m2, counts, means, m2s, level, scratch)
+            counts[level - 1] = 0
+            means[level - 1, :] = 0
+            m2s[level - 1, :] = 0
+            mask >>= 1
+            level += 1
+    for level in range(1, depth):
+        held_m[:] = means[level]
+        held_m2[:] = m2s[level]
+        _merge_lanes(counts[level], held_m, held_m2, counts, means, m2s, 0, scratch)
+    count = 0
+    mean = _cast(scratch, 0)
+    m2 = _cast(scratch, 0)
+    for i in range(n * lanes, n_values):
+        v = x[base + i]
+        delta = v - mean
+        count += 1
+        mean += delta / _cast(scratch, count)
+        m2 += delta * (v - mean)
+    for t in range(lanes):
+        count, mean, m2 = _merge(n, means[0, t], m2s[0, t], count, mean, m2, scratch)
+    return mean, m2 / _cast(scratch, n_values)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def layer_norm_rows(x, rows, cols, weight, bias, affine, eps, out, mean, rstd):
+    """``out = fma((x - mean) * rstd, weight, bias)`` per row of the flat C-contiguous ``x``;
+    ``affine``: 0 none, 1 weight, 2 bias, 3 both (the missing ones read as 1 and 0)."""
+    lanes = 32 // x.itemsize
+    one = _cast(np.empty(1, x.dtype), 1)
+    if rows * cols > x.shape[0] or rows * cols > out.shape[0] or rows > mean.shape[0]:
+        raise IndexError("layer_norm: the rows read past the buffers")
+    for r in range(rows):
+        base = r * cols
+        mu, var = row_moments(x, base, cols, lanes)
+        inv = one / np.sqrt(var + eps)
+        mean[r], rstd[r] = mu, inv
+        for j in range(cols):
+            w = weight[j] if affine & 1 else one
+            b = bias[j] if affine & 2 else one - one
+            out[base + j] = sleef.fma((x[base + j] - mu) * inv, w, b)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lane_sum(v, n, lanes):
+    """``vec::reduce_all`` of ``+`` over ``v[:n]`` with 256-bit vectors: short rows left to
+    right, longer ones per lane (the last partial vector into the first lanes), the lanes
+    then by the shuffle tree for float32 (i with i ^ 4, ^ 2, ^ 1) and in order for float64."""
+    if n < lanes:
+        acc = v[0]
+        for i in range(1, n):
+            acc += v[i]
+        return acc
+    acc_v = v[:lanes].copy()
+    for d in range(lanes, n - n % lanes, lanes):
+        for k in range(lanes):
+            acc_v[k] += v[d + k]
+    tail = n - n % lanes
+    for k in range(n - tail):
+        acc_v[k] += v[tail + k]
+    if lanes == 8:
+        step = 4
+        while step >= 1:
+            for k in range(step):
+                acc_v[k] = acc_v[k] + acc_v[k + step]
+            step //= 2
+        return acc_v[0]
+    acc = acc_v[0]
+    for k in range(1, lanes):
+        acc += acc_v[k]
+    return acc
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd, grad_x, grad_w, grad_b,
+                             want_x, want_w, want_b, threads):
+    """The gradients of ``layer_norm_rows`` as PyTorch's ``LayerNormBackwardKernelImpl``:
+    ``dx = fma(b, x, a * dy * w) + c`` with ``a = rstd``, ``b = fma(db, mean, -ds) a^3 / N``,
+    ``c = fma(-b, mean, -db a / N)``, ``ds = sum(dy x w)``, ``db = sum(dy w)``."""
+    lanes = 32 // x.itemsize
+    if rows * cols > x.shape[0] or rows * cols > grad.shape[0] or rows > mean.shape[0]:
+        raise IndexError("layer_norm_backward: the rows read past the buffers")
+    scratch = np.empty(1, x.dtype)
+    one = _cast(scratch, 1)
+    scale = one / _cast(scratch, cols)
+    threads = max(1, threads)
+    used = min(threads, rows) if rows > 1 else 1
+    chunk = (rows + used - 1) // used
+    w_parts = np.zeros((threads, cols), x.dtype)
+    b_parts = np.zeros((threads, cols), x.dtype)
+    terms = np.empty(cols, x.dtype)
+    for r in range(rows):
+        base = r * cols
+        part = r // chunk
+        a = rstd[r]
+        if want_w:
+            shift = -a * mean[r]
+            for j in range(cols):
+                w_parts[part, j] = sleef.fma(grad[base + j], sleef.fma(a, x[base + j], shift), w_parts[part, j])
+        if want_b:
+            for j in range(cols):
+                b_parts[part, j] = b_parts[part, j] + grad[base + j]
+        if want_x:
+            for j in range(cols):
+                terms[j] = grad[base + j] * x[base + j] * (weight[j] if has_weight else one)
+            ds = _lane_sum(terms, cols, lanes)
+            for j in range(cols):
+                terms[j] = grad[base + j] * weight[j] if has_weight else grad[base + j]
+            db = _lane_sum(terms, cols, lanes)
+            b = sleef.fma(db, mean[r], -ds) * a * a * a * scale
+            c = sleef.fma(-b, mean[r], -(db * a * scale))
+            for j in range(cols):
+                ady = a * grad[base + j] * weight[j] if has_weight else a * grad[base + j]
+                grad_x[base + j] = sleef.fma(b, x[base + j], ady) + c
+    for j in range(cols):
+        total_w = one - one
+        total_b = one - one
+        for t in range(threads):
+            total_w += w_parts[t, j]
+            total_b += b_parts[t, j]
+        if want_w:
+            grad_w[j] = total_w
+        if want_b:
+            grad_b[j] = total_b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_stats(x, batch, channels, inner, threads, mean, var_sum):
+    """Each channel's mean and sum of squared deviations over the flat C-contiguous
+    (batch, channels, inner) ``x``, as ``batch_norm_cpu_collect_stats``."""
+    if batch * channels * inner > x.shape[0] or channels > mean.shape[0]:
+        raise IndexError("batch_norm: the statistics read past the buffers")
+    count = batch * inner
+    scratch = np.empty(1, x.dtype)
+    if inner > 1:
+        for c in range(channels):
+            total = 0.0
+            for n in range(batch):
+                base = (n * channels + c) * inner
+                for i in range(inner):
+                    total += x[base + i]
+            mu = _cast(scratch, total / count)
+            squares = 0.0
+            for n in range(batch):
+                base = (n * channels + c) * inner
+                for i in range(inner):
+                    d = x[base + i] - mu
+                    squares += d * d
+            mean[c] = mu
+            var_sum[c] = squares
+        return
+    threads = max(1, threads)
+    used = min(threads, batch) if batch > 1 else 1
+    chunk = (batch + used - 1) // used
+    parts = np.zeros((threads, channels), x.dtype)
+    for n in range(batch):
+        for c in range(channels):
+            parts[n // chunk, c] += x[n * channels + c]
+    for c in range(channels):
+        total = 0.0
+        for t in range(threads):
+            total += parts[t, c]
+        mean[c] = total / count
+    parts[:, :] = 0
+    for n in range(batch):
+        for c in range(channels):
+            d = x[n * channels + c] - mean[c]
+            parts[n // chunk, c] = sleef.fma(d, d, parts[n // chunk, c])
+    for c in range(channels):
+        total = 0.0
+        for t in range(threads):
+            total += parts[t, c]
+        var_sum[c] = total
+
+
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_transform(x, batch, channels, inner, scale, shift, out):
+    """``out = fma(x, scale[c], shift[c])`` over the flat C-contiguous (batch, channels, inner)
+    ``x``: PyTorch's ``batch_norm_cpu_transform_input`` with ``scale = invstd * weight`` and
+    ``shift = bias - mean * scale`` per channel."""
+    if batch * channels * inner > x.shape[0] or batch * channels * inner > out.shape[0] or channels > scale.shape[0]:
+        raise IndexError("batch_norm: the transform reads past the buffers")
+    for n in range(batch):
+        for c in range(channels):
+            base = (n * channels + c) * inner
+            for i in range(inner):
+                out[base + i] = sleef.fma(x[base + i], scale[c], shift[c])
