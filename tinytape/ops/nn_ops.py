@@ -69,8 +69,8 @@ class NativeLayerNorm(Function):
             parts = input._backend.layer_norm_backward(grad._data, input._data, _data(weight), *ctx.moments,
                                                        ctx.cols, wants)
             trailing = tuple(input.shape[input.ndim - len(dims):])
-            return tuple(None if p is None else input._new(p.reshape(shape)) for p, shape in
-                         zip(parts, (tuple(input.shape), trailing, trailing))) + (None, None)
+            return tuple(input._new(p.reshape(shape)) if want else None for p, shape, want in
+                         zip(parts, (tuple(input.shape), trailing, trailing), wants)) + (None, None)
         centered, rstd = _layer_norm_parts(input, dims, ctx.eps)
         normalized = ew.mul(centered, rstd)
         lead = tuple(range(input.ndim - len(dims)))

@@ -7,8 +7,6 @@ with Bessel's correction (PyTorch's choice); evaluation normalises by the runnin
 """
 import math
 
-import numpy as np
-
 from .._dtype import float32, float64
 from .._grad_mode import is_grad_enabled, no_grad
 from .._tensor import Tensor
@@ -16,42 +14,27 @@ from ..autograd.function import Function
 from . import elementwise as ew
 from . import reduction as red
 from . import shape as sh
-from ..backend.sleef_arith import fma as _fma
 
 
 def _kernel_fits(x, *others):
     """Whether the backend's batch-norm kernels serve: float32/float64 operands of one dtype,
     the statistics of an (N, C, L...) input (PyTorch's (N, C) path differs)."""
-    return (hasattr(x._backend, "batch_norm_stats") and x.dtype in (float32, float64) and x.ndim > 2
+    return (hasattr(x._backend, "batch_norm") and x.dtype in (float32, float64) and x.ndim > 2
             and x.numel() > 0 and all(t is None or t.dtype is x.dtype for t in others))
 
 
 def _kernel_forward(x, weight, bias, running_mean, running_var, training, momentum, eps):
-    """(out, mean, invstd) as PyTorch's CPU kernel: the statistics by ``batch_norm_stats``,
-    invstd ``1 / sqrt(var + eps)`` in float64, the running statistics as its update rounds
-    them (``m * mean + (1 - m) * running``, the variance's product fused), then
-    ``fma(x, scale, shift)`` with ``scale = invstd * weight``, ``shift = bias - mean * scale``."""
-    backend, kind = x._backend, x._data.dtype.type
-    one = kind(1)
+    """(out, mean, invstd) by the backend's ``batch_norm`` (PyTorch's CPU kernel: the
+    statistics, their rounding and the running update), the running statistics updated."""
+    out, mean, invstd, new_mean, new_var = x._backend.batch_norm(
+        x._data, *(None if t is None else t._data for t in (weight, bias, running_mean, running_var)),
+        training, momentum, eps)
     if training:
-        mean, var_sum = backend.batch_norm_stats(x._data)
-        n = x.numel() // x.shape[1]
-        invstd = (1.0 / np.sqrt((var_sum / kind(n)).astype(np.float64) + eps)).astype(kind)
-        m = kind(momentum)
         with no_grad():
-            if running_mean is not None:
-                running_mean.copy_(x._new(m * mean + (one - m) * running_mean._data))
-            if running_var is not None:
-                unbiased = var_sum / kind(n - 1) if n > 1 else np.full_like(var_sum, np.nan)
-                kept = (one - m) * running_var._data
-                running_var.copy_(x._new(np.array([_fma(m, u, k) for u, k in zip(unbiased, kept)], kind)))
-    else:
-        mean = running_mean._data.copy()
-        invstd = one / np.sqrt(running_var._data + kind(eps))
-    scale = invstd if weight is None else invstd * weight._data
-    shift = np.array([_fma(-a, b, c) for a, b, c in
-                      zip(mean, scale, bias._data if bias is not None else np.zeros_like(scale))], kind)
-    return x._new(backend.batch_norm_transform(x._data, scale, shift)), x._new(mean), x._new(invstd)
+            for running, new in ((running_mean, new_mean), (running_var, new_var)):
+                if running is not None:
+                    running.copy_(x._new(new))
+    return x._new(out), x._new(mean), x._new(invstd)
 
 
 def _per_channel(t, ndim):

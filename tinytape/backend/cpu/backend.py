@@ -382,32 +382,40 @@ class CPUBackend(KernelCalls, Backend):
         return out.reshape(x.shape), mean, rstd
 
     def layer_norm_backward(self, grad, x, weight, mean, rstd, cols, wants):
-        """(dx, dweight, dbias) of ``layer_norm``, each None where ``wants`` does not ask."""
+        """(dx, dweight, dbias) of ``layer_norm``; those ``wants`` does not ask for are zeros."""
         flat = np.ascontiguousarray(x).reshape(-1)
         rows = flat.size // cols
-        dx, dw, db = np.empty(flat.size, x.dtype), np.empty(cols, x.dtype), np.empty(cols, x.dtype)
+        dx, dw, db = np.zeros(flat.size, x.dtype), np.zeros(cols, x.dtype), np.zeros(cols, x.dtype)
         _moments.layer_norm_backward_rows(np.ascontiguousarray(grad, x.dtype).reshape(-1), flat, rows, cols,
                                           _row(weight, np.ones(cols, x.dtype)), weight is not None, mean, rstd,
                                           dx, dw, db, wants[0], wants[1], wants[2], numba.get_num_threads())
-        return dx.reshape(x.shape) if wants[0] else None, dw if wants[1] else None, db if wants[2] else None
+        return dx.reshape(x.shape), dw, db
 
-    def batch_norm_stats(self, x):
-        """(mean, sum of squared deviations) per channel (dim 1) of the float32/float64 ``x``."""
+    def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
+        norm over the channels (dim 1) of the float32/float64 (N, C, L...) ``x``; the running
+        statistics given (else size 0) and, in training, updated into new arrays."""
         flat = np.ascontiguousarray(x).reshape(-1)
         batch, channels = x.shape[0], x.shape[1]
         inner = flat.size // max(batch * channels, 1)
-        mean, var_sum = np.empty(channels, x.dtype), np.empty(channels, x.dtype)
-        _moments.batch_norm_stats(flat, batch, channels, inner, numba.get_num_threads(), mean, var_sum)
-        return mean, var_sum
-
-    def batch_norm_transform(self, x, scale, shift):
-        """``fma(x, scale, shift)`` with one scale and shift per channel (dim 1)."""
-        flat = np.ascontiguousarray(x).reshape(-1)
-        batch, channels = x.shape[0], x.shape[1]
-        out = np.empty(flat.size, x.dtype)
-        _moments.batch_norm_transform(flat, batch, channels, flat.size // max(batch * channels, 1),
-                                      np.ascontiguousarray(scale, x.dtype), np.ascontiguousarray(shift, x.dtype), out)
-        return out.reshape(x.shape)
+        dtype = x.dtype
+        if training:
+            mean, var_sum = np.empty(channels, dtype), np.empty(channels, dtype)
+            _moments.batch_norm_stats(flat, batch, channels, inner, numba.get_num_threads(), mean, var_sum)
+        else:
+            mean, var_sum = np.ascontiguousarray(running_mean, dtype).copy(), np.empty(channels, dtype)
+        empty = np.empty(0, dtype)
+        running = [empty if r is None else np.ascontiguousarray(r, dtype) for r in (running_mean, running_var)]
+        updated = [np.empty(channels, dtype) if training and r is not None else empty
+                   for r in (running_mean, running_var)]
+        scale, shift, invstd = np.empty(channels, dtype), np.empty(channels, dtype), np.empty(channels, dtype)
+        ones = np.ones(channels, dtype)
+        _moments.batch_norm_coefficients(mean, var_sum, batch * inner, *running, bool(training), float(momentum),
+                                         float(eps), _row(weight, ones), _row(bias, ones),
+                                         (weight is not None) + 2 * (bias is not None), scale, shift, invstd, *updated)
+        out = np.empty(flat.size, dtype)
+        _moments.batch_norm_transform(flat, batch, channels, inner, scale, shift, out)
+        return out.reshape(x.shape), mean, invstd, updated[0], updated[1]
 
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop

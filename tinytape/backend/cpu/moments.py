@@ -286,3 +286,32 @@ def batch_norm_transform(x, batch, channels, inner, scale, shift, out):
             base = (n * channels + c) * inner
             for i in range(inner):
                 out[base + i] = sleef.fma(x[base + i], scale[c], shift[c])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_coefficients(mean, var_sum, count, running_mean, running_var, training, momentum, eps, weight,
+                            bias, affine, scale, shift, invstd, new_mean, new_var):
+    """Per channel, as ``batch_norm_cpu_update_stats`` and ``..._transform_input``: in
+    training ``invstd = 1 / sqrt(var + eps)`` in float64 from the dtype's ``var_sum / n``,
+    the running mean ``m * mean + (1 - m) * running`` and the running variance
+    ``fma(m, var_sum / (n - 1), (1 - m) * running)`` (``new_mean``/``new_var``, where
+    given); in evaluation ``invstd = 1 / sqrt(running_var + eps)`` in the dtype; then
+    ``scale = invstd * weight``, ``shift = fma(-mean, scale, bias)``.  ``affine`` as
+    ``layer_norm_rows``'s."""
+    channels = mean.shape[0]
+    scratch = np.empty(1, mean.dtype)
+    one = _cast(scratch, 1)
+    m = _cast(scratch, momentum)
+    for c in range(channels):
+        if training:
+            var = var_sum[c] / _cast(scratch, count)
+            invstd[c] = _cast(scratch, 1.0 / np.sqrt(np.float64(var) + eps))
+            if new_mean.shape[0] == channels:
+                new_mean[c] = m * mean[c] + (one - m) * running_mean[c]
+            if new_var.shape[0] == channels:
+                unbiased = var_sum[c] / _cast(scratch, count - 1) if count > 1 else _cast(scratch, np.nan)
+                new_var[c] = sleef.fma(m, unbiased, (one - m) * running_var[c])
+        else:
+            invstd[c] = one / np.sqrt(running_var[c] + _cast(scratch, eps))
+        scale[c] = invstd[c] * weight[c] if affine & 1 else invstd[c]
+        shift[c] = sleef.fma(-mean[c], scale[c], bias[c] if affine & 2 else one - one)
