@@ -26,7 +26,7 @@ def _one_thread(torch):
 
 @pytest.mark.parametrize("shape, normalized, affine", [
     ((4, 7, 32), (32,), True), ((2, 1000), (1000,), True), ((3, 5, 64), (64,), False),
-    ((3, 5, 4, 6), (4, 6), True), ((6, 5), (5,), True), ((2, 3, 129), (129,), False)])
+    ((3, 5, 7, 4), (7, 4), True), ((4, 37), (37,), False), ((3, 13), (13,), True), ((6, 5), (5,), True), ((2, 3, 129), (129,), False)])
 def test_layer_norm_values_and_gradients(shape, normalized, affine):
     def run(torch):
         with _one_thread(torch):
@@ -44,16 +44,21 @@ def test_layer_norm_values_and_gradients(shape, normalized, affine):
     check(run)
 
 
-def test_functional_layer_norm_float64_and_odd_widths_forward():
+def test_functional_layer_norm_float64_and_odd_widths():
     def run(torch):
         with _one_thread(torch):
             torch.manual_seed(1)
             x = torch.randn(3, 48, dtype=torch.float64, requires_grad=True)
             y = torch.nn.functional.layer_norm(x, (48,), eps=1e-6)
             y.sin().sum().backward()
-            odd = [torch.nn.functional.layer_norm(torch.randn(4, n) * 5 - 1, (n,), torch.randn(n), torch.randn(n))
-                   for n in (1, 3, 7, 9, 13, 100, 3001)]
-            return [y, x.grad] + odd
+            results = [y, x.grad]
+            for n in (1, 3, 7, 9, 13, 100, 3001):
+                x = (torch.randn(4, n) * 5 - 1).requires_grad_()
+                w, b = torch.randn(n, requires_grad=True), torch.randn(n, requires_grad=True)
+                out = torch.nn.functional.layer_norm(x, (n,), w, b)
+                out.pow(2).sum().backward()
+                results += [out, x.grad, w.grad, b.grad]
+            return results
     check(run)
 
 

@@ -141,22 +141,23 @@ def layer_norm_rows(x, rows, cols, weight, bias, affine, eps, out, mean, rstd):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _lane_sum(v, n, lanes):
-    """``vec::reduce_all`` of ``+`` over ``v[:n]`` with 256-bit vectors: short rows left to
-    right, longer ones per lane (the last partial vector into the first lanes), the lanes
-    then by the shuffle tree for float32 (i with i ^ 4, ^ 2, ^ 1) and in order for float64."""
+def _dot(p, q, n, lanes):
+    """``sum(p * q)`` over ``[:n]`` as ``vec::map2_reduce_all`` compiles it with 256-bit
+    vectors: short rows add their rounded products left to right; longer ones add them per
+    lane, the last partial vector's products fused into the first lanes (``fma``), then the
+    lanes by the shuffle tree for float32 (i with i ^ 4, ^ 2, ^ 1) and in order for float64."""
     if n < lanes:
-        acc = v[0]
+        acc = p[0] * q[0]
         for i in range(1, n):
-            acc += v[i]
+            acc += p[i] * q[i]
         return acc
-    acc_v = v[:lanes].copy()
-    for d in range(lanes, n - n % lanes, lanes):
-        for k in range(lanes):
-            acc_v[k] += v[d + k]
+    acc_v = p[:lanes] * q[:lanes]
     tail = n - n % lanes
+    for d in range(lanes, tail, lanes):
+        for k in range(lanes):
+            acc_v[k] += p[d + k] * q[d + k]
     for k in range(n - tail):
-        acc_v[k] += v[tail + k]
+        acc_v[k] = sleef.fma(p[tail + k], q[tail + k], acc_v[k])
     if lanes == 8:
         step = 4
         while step >= 1:
@@ -175,7 +176,7 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
                              want_x, want_w, want_b, threads):
     """The gradients of ``layer_norm_rows`` as PyTorch's ``LayerNormBackwardKernelImpl``:
     ``dx = fma(b, x, a * dy * w) + c`` with ``a = rstd``, ``b = fma(db, mean, -ds) a^3 / N``,
-    ``c = fma(-b, mean, -db a / N)``, ``ds = sum(dy x w)``, ``db = sum(dy w)``."""
+    ``c = fma(-b, mean, -db a / N)``, ``ds = sum(dy x w)``, ``db = sum(dy w)`` (``_dot``)."""
     lanes = 32 // x.itemsize
     if rows * cols > x.shape[0] or rows * cols > grad.shape[0] or rows > mean.shape[0]:
         raise IndexError("layer_norm_backward: the rows read past the buffers")
@@ -188,6 +189,7 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
     w_parts = np.zeros((threads, cols), x.dtype)
     b_parts = np.zeros((threads, cols), x.dtype)
     terms = np.empty(cols, x.dtype)
+    ones = np.ones(cols, x.dtype)
     for r in range(rows):
         base = r * cols
         part = r // chunk
@@ -200,12 +202,15 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
             for j in range(cols):
                 b_parts[part, j] = b_parts[part, j] + grad[base + j]
         if want_x:
-            for j in range(cols):
-                terms[j] = grad[base + j] * x[base + j] * (weight[j] if has_weight else one)
-            ds = _lane_sum(terms, cols, lanes)
-            for j in range(cols):
-                terms[j] = grad[base + j] * weight[j] if has_weight else grad[base + j]
-            db = _lane_sum(terms, cols, lanes)
+            row_grad, row_x = grad[base:base + cols], x[base:base + cols]
+            if has_weight:  # ds = sum((dy * x) * w), db = sum(dy * w)
+                for j in range(cols):
+                    terms[j] = row_grad[j] * row_x[j]
+                ds = _dot(terms, weight, cols, lanes)
+                db = _dot(row_grad, weight, cols, lanes)
+            else:
+                ds = _dot(row_grad, row_x, cols, lanes)
+                db = _dot(row_grad, ones, cols, lanes)
             b = sleef.fma(db, mean[r], -ds) * a * a * a * scale
             c = sleef.fma(-b, mean[r], -(db * a * scale))
             for j in range(cols):
