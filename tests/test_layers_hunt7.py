@@ -93,3 +93,40 @@ def test_functional_batch_norm_and_instance_norm_forward():
         z2 = torch.nn.InstanceNorm2d(3)(torch.randn(2, 3, 8, 9))
         return y, rm, rv, y_eval, z, inorm.running_mean, inorm.running_var, z2
     check(run)
+
+
+@pytest.mark.parametrize("module, shape, train", [("BatchNorm2d", (8, 3, 5, 5), True), ("BatchNorm1d", (4, 6, 17), True),
+                                                  ("BatchNorm3d", (2, 3, 4, 5, 6), False), ("BatchNorm2d", (3, 2, 4, 4), False)])
+def test_batch_norm_gradients(module, shape, train):
+    def run(torch):
+        torch.manual_seed(4)
+        bn = getattr(torch.nn, module)(shape[1])
+        with torch.no_grad():
+            bn.weight.normal_()
+            bn.bias.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+        bn.train(train)
+        x = (torch.randn(*shape) * 2 - 1).requires_grad_()
+        y = bn(x)
+        (y.pow(3) * torch.linspace(-2, 2, shape[-1])).sum().backward()
+        return y, x.grad, bn.weight.grad, bn.bias.grad
+    check(run)
+
+
+def test_batch_norm1d_on_rows_values_running_statistics_and_parameter_gradients():
+    def run(torch):
+        with _one_thread(torch):
+            torch.manual_seed(5)
+            bn = torch.nn.BatchNorm1d(37)
+            results = []
+            for n in (20, 3, 64):
+                x = (torch.randn(n, 37) * 2 + 1).requires_grad_()
+                y = bn(x)
+                y.pow(3).sum().backward()
+                results += [y, bn.running_mean.clone(), bn.running_var.clone()]
+            bn.eval()
+            x = torch.randn(5, 37, requires_grad=True)
+            y = bn(x)
+            y.pow(3).sum().backward()
+            return results + [bn.weight.grad, bn.bias.grad, y, x.grad]
+    check(run)

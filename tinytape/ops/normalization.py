@@ -18,8 +18,8 @@ from . import shape as sh
 
 def _kernel_fits(x, *others):
     """Whether the backend's batch-norm kernels serve: float32/float64 operands of one dtype,
-    the statistics of an (N, C, L...) input (PyTorch's (N, C) path differs)."""
-    return (hasattr(x._backend, "batch_norm") and x.dtype in (float32, float64) and x.ndim > 2
+    (N, C) or (N, C, L...) inputs."""
+    return (hasattr(x._backend, "batch_norm") and x.dtype in (float32, float64) and x.ndim >= 2
             and x.numel() > 0 and all(t is None or t.dtype is x.dtype for t in others))
 
 
@@ -49,9 +49,11 @@ class NativeBatchNorm(Function):
         dims = (0,) + tuple(range(2, x.ndim))
         if _kernel_fits(x, weight, bias, running_mean, running_var):
             out, mean, invstd = _kernel_forward(x, weight, bias, running_mean, running_var, training, momentum, eps)
-            ctx.training, ctx.eps, ctx.dims = training, eps, dims
+            ctx.training, ctx.eps, ctx.dims, ctx.kernel = training, eps, dims, True
+            ctx.running_var = None if training else running_var  # evaluation's gradient: invstd in float64
             ctx.save_for_backward(x, weight, mean, invstd)
             return out
+        ctx.kernel = False
         if training:
             mean = red.mean(x, dims)
             centred = ew.sub(x, _per_channel(mean, x.ndim))
@@ -83,6 +85,12 @@ class NativeBatchNorm(Function):
         statistics depend on x), invstd * w * g in evaluation; dw = sum(g x^), db = sum(g)."""
         x, weight, mean, invstd = ctx.saved_tensors
         dims, training, ndim = ctx.dims, ctx.training, x.ndim
+        if ctx.kernel and not is_grad_enabled() and g.dtype is x.dtype:  # PyTorch's CPU kernel
+            running_var = None if ctx.running_var is None else ctx.running_var._data
+            parts = x._backend.batch_norm_backward(g._data, x._data, None if weight is None else weight._data,
+                                                   mean._data, invstd._data, running_var, training, ctx.eps)
+            wants = (ctx.needs_input_grad[0], weight is not None and ctx.needs_input_grad[1], ctx.needs_input_grad[2])
+            return tuple(x._new(p) if want else None for p, want in zip(parts, wants)) + (None,) * 5
         if training and is_grad_enabled():  # create_graph: the batch statistics as functions of x
             mean = red.mean(x, dims)
             invstd = ew.add(red.mean(ew.sub(x, _per_channel(mean, ndim)).square(), dims), ctx.eps).rsqrt()

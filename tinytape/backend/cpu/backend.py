@@ -15,7 +15,6 @@ from ..base import HALF, Backend
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, UNARY_CODES
 from . import cascade as _cascade
 from . import elementwise as _elementwise
-from . import moments as _moments
 from . import nn as _nn
 from . import power as _power
 from . import reduction as _reduction
@@ -25,6 +24,7 @@ from .arrays import (  # noqa: F401
     _compare_nd, _compare_scalar, _errors, _F32, _F64, _FILL_DTYPES, _flat, _matmul_operand, _ND,
     _NUMPY_BINARY, _NUMPY_UNARY, _NUMPY_UNARY_FLOAT64, _quietly, _readonly, _unary)
 from .kernel_calls import KernelCalls
+from .norm_calls import NormCalls
 
 try:  # numpy's error state switched directly (arrays.py: where this numpy allows it)
     from .arrays import _QUIET
@@ -32,7 +32,7 @@ except ImportError:
     pass
 
 
-class CPUBackend(KernelCalls, Backend):
+class CPUBackend(NormCalls, KernelCalls, Backend):
     device = _cpu_device
 
     # ---- allocation and layout (numpy does these; no numerics) ----
@@ -368,55 +368,6 @@ class CPUBackend(KernelCalls, Backend):
                                               np.ascontiguousarray(out).reshape(shape), res, log)
         return res.reshape(out.shape)
 
-    def layer_norm(self, x, weight, bias, cols, eps):
-        """(out, mean, rstd) of PyTorch's CPU ``layer_norm`` over the last ``cols`` elements of
-        the float32/float64 ``x`` (``moments.layer_norm_rows``); weight and bias of ``cols``
-        elements or None."""
-        flat = np.ascontiguousarray(x).reshape(-1)
-        rows = flat.size // cols
-        out, mean, rstd = np.empty(flat.size, x.dtype), np.empty(rows, x.dtype), np.empty(rows, x.dtype)
-        affine = (weight is not None) + 2 * (bias is not None)
-        ones = np.ones(cols, x.dtype)
-        _moments.layer_norm_rows(flat, rows, cols, _row(weight, ones), _row(bias, ones), affine, x.dtype.type(eps),
-                                 out, mean, rstd)
-        return out.reshape(x.shape), mean, rstd
-
-    def layer_norm_backward(self, grad, x, weight, mean, rstd, cols, wants):
-        """(dx, dweight, dbias) of ``layer_norm``; those ``wants`` does not ask for are zeros."""
-        flat = np.ascontiguousarray(x).reshape(-1)
-        rows = flat.size // cols
-        dx, dw, db = np.zeros(flat.size, x.dtype), np.zeros(cols, x.dtype), np.zeros(cols, x.dtype)
-        _moments.layer_norm_backward_rows(np.ascontiguousarray(grad, x.dtype).reshape(-1), flat, rows, cols,
-                                          _row(weight, np.ones(cols, x.dtype)), weight is not None, mean, rstd,
-                                          dx, dw, db, wants[0], wants[1], wants[2], numba.get_num_threads())
-        return dx.reshape(x.shape), dw, db
-
-    def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
-        norm over the channels (dim 1) of the float32/float64 (N, C, L...) ``x``; the running
-        statistics given (else size 0) and, in training, updated into new arrays."""
-        flat = np.ascontiguousarray(x).reshape(-1)
-        batch, channels = x.shape[0], x.shape[1]
-        inner = flat.size // max(batch * channels, 1)
-        dtype = x.dtype
-        if training:
-            mean, var_sum = np.empty(channels, dtype), np.empty(channels, dtype)
-            _moments.batch_norm_stats(flat, batch, channels, inner, numba.get_num_threads(), mean, var_sum)
-        else:
-            mean, var_sum = np.ascontiguousarray(running_mean, dtype).copy(), np.empty(channels, dtype)
-        empty = np.empty(0, dtype)
-        running = [empty if r is None else np.ascontiguousarray(r, dtype) for r in (running_mean, running_var)]
-        updated = [np.empty(channels, dtype) if training and r is not None else empty
-                   for r in (running_mean, running_var)]
-        scale, shift, invstd = np.empty(channels, dtype), np.empty(channels, dtype), np.empty(channels, dtype)
-        ones = np.ones(channels, dtype)
-        _moments.batch_norm_coefficients(mean, var_sum, batch * inner, *running, bool(training), float(momentum),
-                                         float(eps), _row(weight, ones), _row(bias, ones),
-                                         (weight is not None) + 2 * (bias is not None), scale, shift, invstd, *updated)
-        out = np.empty(flat.size, dtype)
-        _moments.batch_norm_transform(flat, batch, channels, inner, scale, shift, out)
-        return out.reshape(x.shape), mean, invstd, updated[0], updated[1]
-
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop
         (the gradients of relu, clamp, where); everything else through ``Backend.where``."""
@@ -436,7 +387,3 @@ cpu = CPUBackend()
 def _around(shape, dim):
     """(outer, shape[dim], inner): the shape as PyTorch's softmax kernels see it."""
     return (math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:]))
-
-
-def _row(t, default):
-    return default if t is None else np.ascontiguousarray(t, default.dtype).reshape(-1)

@@ -320,3 +320,104 @@ def batch_norm_coefficients(mean, var_sum, count, running_mean, running_var, tra
             invstd[c] = one / np.sqrt(running_var[c] + _cast(scratch, eps))
         scale[c] = invstd[c] * weight[c] if affine & 1 else invstd[c]
         shift[c] = sleef.fma(-mean[c], scale[c], bias[c] if affine & 2 else one - one)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_backward_rows(grad, x, batch, channels, inner, weight, has_weight, mean, invstd, running_var,
+                             training, eps, grad_x, grad_w, grad_b):
+    """The gradients of batch norm over the flat C-contiguous (batch, channels, inner)
+    buffers, as ``batch_norm_cpu_backward_contiguous_impl``: per channel ``sum(dy)`` and
+    ``dot = sum((x - mean) dy)``, each (batch, channel) plane's in ``_dot``'s order added
+    in float64; in training ``dx = fma(-(x - mean), k, dy - sum / n) invstd w`` with
+    ``k = dot invstd^2 / n``, in evaluation ``dx = dy invstd w`` with ``invstd`` from the
+    running variance in float64; ``dw = dot invstd``, ``db = sum``."""
+    size = batch * channels * inner
+    if size > x.shape[0] or size > grad.shape[0] or size > grad_x.shape[0] or channels > mean.shape[0]:
+        raise IndexError("batch_norm_backward: the planes read past the buffers")
+    lanes = 32 // x.itemsize
+    scratch = np.empty(1, x.dtype)
+    one = _cast(scratch, 1)
+    count = batch * inner
+    ones = np.ones(inner, x.dtype)
+    centred = np.empty(inner, x.dtype)
+    for c in range(channels):
+        w = weight[c] if has_weight else one
+        mu = mean[c]
+        inv = invstd[c] if training else _cast(scratch, 1.0 / np.sqrt(np.float64(running_var[c]) + eps))
+        total = 0.0
+        dot = 0.0
+        for n in range(batch):
+            base = (n * channels + c) * inner
+            dy = grad[base:base + inner]
+            for i in range(inner):
+                centred[i] = x[base + i] - mu
+            total += _dot(dy, ones, inner, lanes)
+            dot += _dot(centred, dy, inner, lanes)
+        if training:
+            k = _cast(scratch, dot) * inv * inv / _cast(scratch, count)
+            grad_mean = _cast(scratch, total / count)
+            for n in range(batch):
+                base = (n * channels + c) * inner
+                for i in range(inner):
+                    shifted = grad[base + i] - grad_mean
+                    grad_x[base + i] = sleef.fma(-(x[base + i] - mu), k, shifted) * inv * w
+        else:
+            for n in range(batch):
+                base = (n * channels + c) * inner
+                for i in range(inner):
+                    grad_x[base + i] = grad[base + i] * inv * w
+        grad_w[c] = _cast(scratch, dot * inv)
+        grad_b[c] = _cast(scratch, total)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weight, mean, invstd, running_var,
+                                      training, eps, threads, grad_x, grad_w, grad_b):
+    """``batch_norm_backward_rows`` for (batch, channels) rows, as PyTorch's channels-last
+    kernel: ``sum(dy)`` and ``dot`` per channel in the dtype, one buffer per thread (the
+    rows in ``threads`` contiguous chunks), the buffers added in float64 and rounded.  The
+    sums, the weight's and bias's gradients and evaluation's dx are PyTorch's bits; its
+    training dx rounds some elements differently (within an ulp)."""
+    size = batch * channels
+    if size > x.shape[0] or size > grad.shape[0] or size > grad_x.shape[0] or channels > mean.shape[0]:
+        raise IndexError("batch_norm_backward: the rows read past the buffers")
+    scratch = np.empty(1, x.dtype)
+    one = _cast(scratch, 1)
+    threads = max(1, threads)
+    used = min(threads, batch) if batch > 1 else 1
+    chunk = (batch + used - 1) // used
+    sums = np.zeros((threads, channels), x.dtype)
+    dots = np.zeros((threads, channels), x.dtype)
+    for n in range(batch):
+        t = n // chunk
+        for c in range(channels):
+            dy = grad[n * channels + c]
+            sums[t, c] += dy
+            dots[t, c] = sleef.fma(x[n * channels + c] - mean[c], dy, dots[t, c])
+    total = np.empty(channels, x.dtype)
+    dot = np.empty(channels, x.dtype)
+    inv = np.empty(channels, x.dtype)
+    for c in range(channels):
+        s = 0.0
+        d = 0.0
+        for t in range(threads):
+            s += sums[t, c]
+            d += dots[t, c]
+        total[c] = s
+        dot[c] = d
+        inv[c] = invstd[c] if training else _cast(scratch, 1.0 / np.sqrt(np.float64(running_var[c]) + eps))
+    n_values = _cast(scratch, batch)
+    for n in range(batch):
+        for c in range(channels):
+            w = weight[c] if has_weight else one
+            dy = grad[n * channels + c]
+            if training:
+                k = dot[c] * inv[c] * inv[c] / n_values
+                grad_mean = total[c] / n_values
+                centred = x[n * channels + c] - mean[c]
+                grad_x[n * channels + c] = sleef.fma(-centred, k, dy - grad_mean) * inv[c] * w
+            else:
+                grad_x[n * channels + c] = dy * inv[c] * w
+    for c in range(channels):
+        grad_w[c] = dot[c] * inv[c]
+        grad_b[c] = total[c]

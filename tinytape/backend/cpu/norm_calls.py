@@ -1,0 +1,81 @@
+"""The CPU backend's normalisation kernels (``moments.py``): layer norm and batch norm as
+PyTorch's CPU kernels compute them, forward and backward, over C-contiguous copies of
+float32/float64 buffers; as ``NormCalls``, a base class of ``CPUBackend``."""
+import numba
+import numpy as np
+
+from . import moments as _moments
+
+
+class NormCalls:
+    def layer_norm(self, x, weight, bias, cols, eps):
+        """(out, mean, rstd) of PyTorch's CPU ``layer_norm`` over the last ``cols`` elements of
+        the float32/float64 ``x`` (``moments.layer_norm_rows``); weight and bias of ``cols``
+        elements or None."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        rows = flat.size // cols
+        out, mean, rstd = np.empty(flat.size, x.dtype), np.empty(rows, x.dtype), np.empty(rows, x.dtype)
+        affine = (weight is not None) + 2 * (bias is not None)
+        ones = np.ones(cols, x.dtype)
+        _moments.layer_norm_rows(flat, rows, cols, _row(weight, ones), _row(bias, ones), affine, x.dtype.type(eps),
+                                 out, mean, rstd)
+        return out.reshape(x.shape), mean, rstd
+
+    def layer_norm_backward(self, grad, x, weight, mean, rstd, cols, wants):
+        """(dx, dweight, dbias) of ``layer_norm``; those ``wants`` does not ask for are zeros."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        rows = flat.size // cols
+        dx, dw, db = np.zeros(flat.size, x.dtype), np.zeros(cols, x.dtype), np.zeros(cols, x.dtype)
+        _moments.layer_norm_backward_rows(np.ascontiguousarray(grad, x.dtype).reshape(-1), flat, rows, cols,
+                                          _row(weight, np.ones(cols, x.dtype)), weight is not None, mean, rstd,
+                                          dx, dw, db, wants[0], wants[1], wants[2], numba.get_num_threads())
+        return dx.reshape(x.shape), dw, db
+
+    def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
+        norm over the channels (dim 1) of the float32/float64 (N, C, L...) ``x``; the running
+        statistics given (else size 0) and, in training, updated into new arrays."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        inner = flat.size // max(batch * channels, 1)
+        dtype = x.dtype
+        if training:
+            mean, var_sum = np.empty(channels, dtype), np.empty(channels, dtype)
+            _moments.batch_norm_stats(flat, batch, channels, inner, numba.get_num_threads(), mean, var_sum)
+        else:
+            mean, var_sum = np.ascontiguousarray(running_mean, dtype).copy(), np.empty(channels, dtype)
+        empty = np.empty(0, dtype)
+        running = [empty if r is None else np.ascontiguousarray(r, dtype) for r in (running_mean, running_var)]
+        updated = [np.empty(channels, dtype) if training and r is not None else empty
+                   for r in (running_mean, running_var)]
+        scale, shift, invstd = np.empty(channels, dtype), np.empty(channels, dtype), np.empty(channels, dtype)
+        ones = np.ones(channels, dtype)
+        _moments.batch_norm_coefficients(mean, var_sum, batch * inner, *running, bool(training), float(momentum),
+                                         float(eps), _row(weight, ones), _row(bias, ones),
+                                         (weight is not None) + 2 * (bias is not None), scale, shift, invstd, *updated)
+        out = np.empty(flat.size, dtype)
+        _moments.batch_norm_transform(flat, batch, channels, inner, scale, shift, out)
+        return out.reshape(x.shape), mean, invstd, updated[0], updated[1]
+
+    def batch_norm_backward(self, grad, x, weight, mean, invstd, running_var, training, eps):
+        """(dx, dweight, dbias) of ``batch_norm`` (PyTorch's CPU kernel): ``mean``/``invstd``
+        the saved batch statistics in training, the running mean (and ``running_var``) else."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        dtype = x.dtype
+        dx, dw, db = np.empty(flat.size, dtype), np.empty(channels, dtype), np.empty(channels, dtype)
+        ones = np.ones(channels, dtype)
+        grad, mean, invstd = (np.ascontiguousarray(a, dtype).reshape(-1) for a in (grad, mean, invstd))
+        if x.ndim == 2:  # PyTorch's channels-last kernel
+            _moments.batch_norm_backward_channels_last(grad, flat, batch, channels, _row(weight, ones), weight is not None,
+                                                       mean, invstd, _row(running_var, ones), bool(training), float(eps),
+                                                       numba.get_num_threads(), dx, dw, db)
+        else:
+            _moments.batch_norm_backward_rows(grad, flat, batch, channels, flat.size // max(batch * channels, 1),
+                                              _row(weight, ones), weight is not None, mean, invstd,
+                                              _row(running_var, ones), bool(training), float(eps), dx, dw, db)
+        return dx.reshape(x.shape), dw, db
+
+
+def _row(t, default):
+    return default if t is None else np.ascontiguousarray(t, default.dtype).reshape(-1)
