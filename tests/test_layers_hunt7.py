@@ -130,3 +130,20 @@ def test_batch_norm1d_on_rows_values_running_statistics_and_parameter_gradients(
             y.pow(3).sum().backward()
             return results + [bn.weight.grad, bn.bias.grad, y, x.grad]
     check(run)
+
+
+def test_group_norm_forward():
+    def run(torch):
+        torch.manual_seed(6)
+        results = []
+        for shape, groups, affine in (((4, 6, 7, 3), 3, True), ((2, 4, 33), 2, False), ((3, 8, 5, 5), 1, True),
+                                      ((2, 6), 2, True)):
+            gn = torch.nn.GroupNorm(groups, shape[1], affine=affine)
+            if affine:
+                with torch.no_grad():
+                    gn.weight.normal_()
+                    gn.bias.normal_()
+            x = torch.randn(*shape) * 3 + 1
+            results += [gn(x), torch.nn.functional.group_norm(x.double(), groups), repr(gn)]
+        return results
+    check(run)

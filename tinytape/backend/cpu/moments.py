@@ -8,15 +8,9 @@ moments merged up a binary stack (a cascade), then the lanes merged into the sca
 moments of the tail that does not fill a vector.  Where the compiler fuses a product into
 an addition (``fma``) is as the library's build does.
 
-``layer_norm_rows`` / ``layer_norm_backward_rows``: ``LayerNormKernelImpl`` and its
-backward over a C-contiguous (rows, N) buffer.  The gradients of the weight and the bias
-add each row into one buffer per thread, the rows split in ``threads`` contiguous chunks
-(PyTorch's ``parallel_for``), then the buffers in order.
-
-``batch_norm_stats``: ``batch_norm_cpu_collect_stats``: for (N, C, L) with L > 1 each
-channel's sum in float64, the mean rounded to the dtype, then the float64 sum of the
-squared deviations; for (N, C) rows (PyTorch's channels-last path) the sums in the dtype,
-one buffer per thread, the buffers added in float64."""
+Then ``LayerNormKernelImpl``, ``GroupNormKernelImpl`` and the batch-norm kernels with
+their backwards.  Sums that PyTorch splits over threads (``parallel_for``: contiguous
+chunks, one buffer per thread, the buffers added in order) take a ``threads`` count."""
 import numpy as np
 from numba import njit
 
@@ -217,8 +211,7 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
                 ady = a * grad[base + j] * weight[j] if has_weight else a * grad[base + j]
                 grad_x[base + j] = sleef.fma(b, x[base + j], ady) + c
     for j in range(cols):
-        total_w = one - one
-        total_b = one - one
+        total_w = total_b = one - one
         for t in range(threads):
             total_w += w_parts[t, j]
             total_b += b_parts[t, j]
@@ -231,7 +224,8 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
 @njit(cache=True, nogil=True, error_model="numpy")
 def batch_norm_stats(x, batch, channels, inner, threads, mean, var_sum):
     """Each channel's mean and sum of squared deviations over the flat C-contiguous
-    (batch, channels, inner) ``x``, as ``batch_norm_cpu_collect_stats``."""
+    (batch, channels, inner) ``x``, as ``batch_norm_cpu_collect_stats``: for inner > 1 the
+    sums in float64, the mean rounded to the dtype; for rows, the channels-last sums."""
     if batch * channels * inner > x.shape[0] or channels > mean.shape[0]:
         raise IndexError("batch_norm: the statistics read past the buffers")
     count = batch * inner
@@ -421,3 +415,36 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
     for c in range(channels):
         grad_w[c] = dot[c] * inv[c]
         grad_b[c] = total[c]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def group_norm_rows(x, groups_total, groups, channels_per_group, inner, weight, bias, affine, eps, out, mean, rstd):
+    """PyTorch's CPU ``GroupNormKernelImpl`` over the flat C-contiguous (N, C, inner) ``x``
+    (``groups_total = N * groups``): each group's moments by ``row_moments``, ``rstd =
+    1 / sqrt(max(var, 0) + eps)`` in float64 (``eps`` a float64 there); without weight and bias ``(x - mean) * rstd``, else per
+    channel ``scale = rstd * weight``, ``shift = fma(-scale, mean, bias)`` and
+    ``fma(scale, x, shift)``.  ``affine`` as ``layer_norm_rows``'s."""
+    size = groups_total * channels_per_group * inner
+    if size > x.shape[0] or size > out.shape[0] or groups_total > mean.shape[0]:
+        raise IndexError("group_norm: the groups read past the buffers")
+    lanes = 32 // x.itemsize
+    scratch = np.empty(1, x.dtype)
+    one, zero = _cast(scratch, 1), _cast(scratch, 0)
+    row = channels_per_group * inner
+    for i in range(groups_total):
+        base = i * row
+        mu, var = row_moments(x, base, row, lanes)
+        inv = _cast(scratch, 1.0 / np.sqrt(np.float64(max(var, zero)) + eps))
+        mean[i], rstd[i] = mu, inv
+        if affine == 0:
+            for j in range(row):
+                out[base + j] = (x[base + j] - mu) * inv
+            continue
+        g = i % groups
+        for j in range(channels_per_group):
+            c = g * channels_per_group + j
+            scale = inv * weight[c] if affine & 1 else inv
+            shift = sleef.fma(-scale, mu, bias[c] if affine & 2 else zero)
+            start = base + j * inner
+            for k in range(inner):
+                out[start + k] = sleef.fma(scale, x[start + k], shift)

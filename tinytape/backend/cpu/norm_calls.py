@@ -31,6 +31,19 @@ class NormCalls:
                                           dx, dw, db, wants[0], wants[1], wants[2], numba.get_num_threads())
         return dx.reshape(x.shape), dw, db
 
+    def group_norm(self, x, weight, bias, groups, eps):
+        """PyTorch's CPU ``group_norm`` of the float32/float64 (N, C, ...) ``x``
+        (``moments.group_norm_rows``); weight and bias of C elements or None."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        inner = flat.size // max(batch * channels, 1)
+        out, mean, rstd = np.empty(flat.size, x.dtype), np.empty(batch * groups, x.dtype), np.empty(batch * groups, x.dtype)
+        ones = np.ones(channels, x.dtype)
+        _moments.group_norm_rows(flat, batch * groups, groups, channels // groups, inner, _row(weight, ones),
+                                 _row(bias, ones), (weight is not None) + 2 * (bias is not None), float(eps), out, mean,
+                                 rstd)
+        return out.reshape(x.shape)
+
     def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
         norm over the channels (dim 1) of the float32/float64 (N, C, L...) ``x``; the running
