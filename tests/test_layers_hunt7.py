@@ -147,3 +147,22 @@ def test_group_norm_forward():
             results += [gn(x), torch.nn.functional.group_norm(x.double(), groups), repr(gn)]
         return results
     check(run)
+
+
+@pytest.mark.parametrize("size_in, size_out", [((10,), (4,)), ((7, 9), (3, 5)), ((10, 10), (4, 3)), ((6, 6), (3, 3)),
+                                               ((3, 4, 5), (5, 3, 7)), ((5, 7, 6), (2, 3, 4))])
+def test_adaptive_avg_pool_uneven_bins_values_and_gradients(size_in, size_out):
+    def run(torch):
+        torch.manual_seed(7)
+        x = torch.randn(2, 3, *size_in, requires_grad=True)
+        pool = getattr(torch.nn, f"AdaptiveAvgPool{len(size_in)}d")(size_out)
+        y = pool(x)
+        (y * torch.randn(y.shape)).sum().backward()
+        x64 = x.detach().double().requires_grad_()
+        y64 = pool(x64)
+        g, = torch.autograd.grad(y64.pow(2).sum(), x64, create_graph=True)
+        g.pow(2).sum().backward()
+        if len(size_in) == 1:  # (the gradient of its unsqueeze is recorded as a view, PyTorch's as a squeeze)
+            g = g.detach()
+        return y, x.grad, y64, g, x64.grad, repr(pool)
+    check(run)

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .._dtype import float32, float64
 from ..autograd.function import Function
 from ..backend.opcodes import MAX
 from . import elementwise as ew
@@ -229,6 +230,49 @@ class AdaptiveAvgPool2D(Function):
         return la.matmul(la.matmul(sh.t(rows), g), cols), None, None
 
 
+class AdaptiveAvgPoolKernel(Function):
+    """Adaptive average pooling by the backend's kernel (PyTorch's CPU bits); its backward
+    is the transposed pool, itself differentiable (``create_graph``)."""
+    grad_fn_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, size_out):
+        ctx.size_in = tuple(x.shape[-len(size_out):])
+        return x._new(x._backend.adaptive_avg_pool(x._data, size_out))
+
+    @staticmethod
+    def backward(ctx, g):
+        cls = AdaptiveAvgPoolKernelTransposed3D if len(ctx.size_in) == 3 else AdaptiveAvgPoolKernelTransposed
+        return cls.apply(g, ctx.size_in), None
+
+
+class AdaptiveAvgPoolKernel3D(AdaptiveAvgPoolKernel):
+    grad_fn_name = "AdaptiveAvgPool3DBackward0"
+
+
+class AdaptiveAvgPoolKernelTransposed(Function):
+    grad_fn_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, size_in):
+        ctx.size_out = tuple(g.shape[-len(size_in):])
+        return g._new(g._backend.adaptive_avg_pool_backward(g._data, size_in))
+
+    @staticmethod
+    def backward(ctx, gg):
+        cls = AdaptiveAvgPoolKernel3D if len(ctx.size_out) == 3 else AdaptiveAvgPoolKernel
+        return cls.apply(gg, ctx.size_out), None
+
+
+class AdaptiveAvgPoolKernelTransposed3D(AdaptiveAvgPoolKernelTransposed):
+    grad_fn_name = "AdaptiveAvgPool3DBackwardBackward0"
+
+
+def adaptive_pool_kernel_fits(x):
+    """Whether the backend's adaptive-average-pool kernel serves ``x`` (float32/float64)."""
+    return hasattr(x._backend, "adaptive_avg_pool") and x.dtype in (float32, float64) and x.numel() > 0
+
+
 def _adaptive_avg_pool(input, spatial, output_size, op):
     _check_input(input, spatial, op)
     if isinstance(output_size, (tuple, list)):
@@ -244,6 +288,8 @@ def _adaptive_avg_pool(input, spatial, output_size, op):
         return sh.squeeze(_adaptive_avg_pool(sh.unsqueeze(input, -2), 2, (1, out[0]), op), -2)
     if out == (1, 1):  # PyTorch's global average: a mean
         return red.mean(input, (-1, -2), True)
+    if adaptive_pool_kernel_fits(input):
+        return AdaptiveAvgPoolKernel.apply(input, out)
     rows, cols = _constant(input, _bins(size[0], out[0])), _constant(input, _bins(size[1], out[1]))
     return AdaptiveAvgPool2D.apply(input, rows, cols)
 

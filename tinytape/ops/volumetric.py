@@ -22,7 +22,8 @@ from . import reduction as red
 from . import shape as sh
 from .composite_entry import composite_op
 from .nn_ops import pad as _pad
-from .pooling import _bins, _pool_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d, window_arguments
+from .pooling import (AdaptiveAvgPoolKernel3D, _bins, _pool_size, adaptive_avg_pool2d, adaptive_pool_kernel_fits,
+                      avg_pool2d, max_pool2d, window_arguments)
 from .windows import _check_input, _check_tensor, _constant, _dtype_name, _tuple, conv2d
 
 
@@ -233,6 +234,8 @@ def adaptive_avg_pool3d(input, output_size):
                            f"sizes {list(input.shape)} with dimension {input.ndim - 3} being empty")
     if out == (1, 1, 1):  # PyTorch's global average: a mean
         return red.mean(input, (-1, -2, -3), True)
+    if adaptive_pool_kernel_fits(input):
+        return AdaptiveAvgPoolKernel3D.apply(input, out)
     depth = _constant(x, _bins(x.shape[2], out[0]))
 
     def compute(x):

@@ -9,6 +9,7 @@ import numpy as np
 from ..._dtype import BFLOAT16, host_cast
 from ..base import HALF
 from ..opcodes import SUM
+from . import adaptive_pool as _adaptive_pool
 from . import cascade as _cascade
 from . import elementwise as _elementwise
 from . import indexing as _indexing
@@ -185,4 +186,29 @@ class KernelCalls:
     def _col2im_kernel(cols, geometry):
         out = np.zeros(geometry[:4], cols.dtype)
         _windows.col2im(_flat(cols), out.reshape(-1), geometry)
+        return out
+
+    @staticmethod
+    def adaptive_avg_pool(x, size_out):
+        """PyTorch's CPU adaptive average pool of the float32/float64 (..., [d,] h, w) ``x`` to
+        the trailing sizes ``size_out`` (``adaptive_pool.py``)."""
+        rank = len(size_out)
+        lead, size_in = x.shape[:-rank], x.shape[-rank:]
+        planes = int(np.prod(lead, dtype=np.int64))
+        out = np.empty(lead + tuple(size_out), x.dtype)
+        pad = (1,) * (3 - rank)
+        _adaptive_pool.adaptive_avg_pool(np.ascontiguousarray(x).reshape(-1), planes, pad + tuple(size_in),
+                                         pad + tuple(size_out), out.reshape(-1))
+        return out
+
+    @staticmethod
+    def adaptive_avg_pool_backward(grad, size_in):
+        """The gradient of ``adaptive_avg_pool`` with respect to an input of trailing sizes ``size_in``."""
+        rank = len(size_in)
+        lead, size_out = grad.shape[:-rank], grad.shape[-rank:]
+        planes = int(np.prod(lead, dtype=np.int64))
+        out = np.empty(lead + tuple(size_in), grad.dtype)
+        pad = (1,) * (3 - rank)
+        _adaptive_pool.adaptive_avg_pool_backward(np.ascontiguousarray(grad).reshape(-1), planes, pad + tuple(size_in),
+                                                  pad + tuple(size_out), out.reshape(-1))
         return out
