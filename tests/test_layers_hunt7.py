@@ -166,3 +166,28 @@ def test_adaptive_avg_pool_uneven_bins_values_and_gradients(size_in, size_out):
             g = g.detach()
         return y, x.grad, y64, g, x64.grad, repr(pool)
     check(run)
+
+
+def test_adaptive_max_pool_indices_gradients_ties_nan_and_errors():
+    def run(torch):
+        F = torch.nn.functional
+        torch.manual_seed(8)
+        results = []
+        for size_in, size_out in (((10,), 3), ((7, 9), (3, 5)), ((5, 7, 6), (2, 3, 4)), ((6, 5), (4, None))):
+            x = torch.randn(2, 3, *size_in, requires_grad=True)
+            pool = getattr(torch.nn, f"AdaptiveMaxPool{len(size_in)}d")(size_out, return_indices=True)
+            y, i = pool(x)
+            (y * y).sum().backward()
+            results += [y, i, x.grad, repr(pool)]
+        x = torch.tensor([[[1., 3., 3., 2.], [float("nan"), 0., 5., 5.]]], requires_grad=True)
+        y = torch.nn.AdaptiveMaxPool1d(3)(x)
+        y.sum().backward()
+        results += [y, x.grad]
+        for f, shape in ((F.adaptive_max_pool1d, (3,)), (F.adaptive_max_pool1d, (2, 0, 3)),
+                         (F.adaptive_max_pool2d, (2, 3, 0)), (F.adaptive_max_pool3d, (2, 3)),
+                         (F.adaptive_max_pool3d, (1, 2, 0, 3)), (F.adaptive_max_pool2d, (1, 2, 3, 4, 5))):
+            with pytest.raises(RuntimeError) as caught:
+                f(torch.randn(*shape), 2)
+            results.append(str(caught.value))
+        return results
+    check(run)

@@ -252,7 +252,39 @@ class InstanceNorm3d(_InstanceNorm):
 # ---------------------------------------------------------------- pooling
 
 
+def _max_kernel_fits(x):
+    return hasattr(x._backend, "adaptive_max_pool") and x.dtype in (_dtype.float32, _dtype.float64)
+
+
+def _adaptive_max_by_kernel(input, output_size, spatial, return_indices, op):
+    """The pool by the backend's kernel (``AdaptiveMaxPoolKernel``): PyTorch's values,
+    indices and gradient; a 1-d pool is its height-1 image, squeezed, as PyTorch's."""
+    from ..ops import pooling, shape as sh
+    if input.ndim not in (spatial + 1, spatial + 2):
+        if spatial == 1:
+            raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                               f"'self' (while checking arguments for {op})")
+        raise RuntimeError(f"{op}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got: {list(input.shape)}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                               f"sizes {list(input.shape)} with dimension {d} being empty")
+    sizes = (output_size,) * spatial if isinstance(output_size, numbers.Integral) or output_size is None \
+        else tuple(output_size)
+    if len(sizes) != spatial:
+        raise RuntimeError(f"{op}: internal error: output_size.size() must be {spatial}")
+    sizes = tuple(input.shape[input.ndim - spatial + i] if o is None else int(o) for i, o in enumerate(sizes))
+    x = sh.unsqueeze(input, -2) if spatial == 1 else input
+    kernel = pooling.AdaptiveMaxPoolKernel3D if spatial == 3 else pooling.AdaptiveMaxPoolKernel
+    values, indices = kernel.apply(x, (1,) + sizes if spatial == 1 else sizes)
+    if spatial == 1:
+        values, indices = sh.squeeze(values, -2), sh.squeeze(indices, -2)
+    return (values, indices) if return_indices else values
+
+
 def _adaptive_max(input, output_size, spatial, return_indices, op):
+    if _max_kernel_fits(input):
+        return _adaptive_max_by_kernel(input, output_size, spatial, return_indices, op)
     if return_indices:
         raise NotImplementedError(f"{op}: return_indices=True is not provided")
     sizes = (output_size,) * spatial if isinstance(output_size, numbers.Integral) or output_size is None \
@@ -275,12 +307,16 @@ def _cat(parts, d):
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     from ..ops.composite_entry import composite_op  # PyTorch pools a 2-D view and squeezes it
+    if _max_kernel_fits(input):
+        return _adaptive_max_by_kernel(input, output_size, 1, return_indices, "adaptive_max_pool1d")
     return composite_op("SqueezeBackward1",
                         lambda x: _adaptive_max(x, output_size, 1, return_indices, "adaptive_max_pool1d"), input)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     from ..ops.composite_entry import composite_op
+    if _max_kernel_fits(input):
+        return _adaptive_max_by_kernel(input, output_size, 2, return_indices, "adaptive_max_pool2d")
     return composite_op("AdaptiveMaxPool2DBackward0",
                         lambda x: _adaptive_max(x, output_size, 2, return_indices, "adaptive_max_pool2d"), input)
 
@@ -300,6 +336,17 @@ class AdaptiveMaxPool1d(Module):
 class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     def forward(self, input):
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    if not _max_kernel_fits(input):
+        raise NotImplementedError(f"adaptive_max_pool3d: not provided for {input.dtype} on {input.device}")
+    return _adaptive_max_by_kernel(input, output_size, 3, return_indices, "adaptive_max_pool3d")
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    def forward(self, input):
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 # ---------------------------------------------------------------- bilinear
@@ -337,6 +384,7 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-MODULES = ["RMSNorm", "LocalResponseNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]
+MODULES = ["RMSNorm", "LocalResponseNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Bilinear"]
 FUNCTIONAL = {"rms_norm": rms_norm, "local_response_norm": local_response_norm, "group_norm": group_norm, "instance_norm": instance_norm, "adaptive_max_pool1d": adaptive_max_pool1d,
-              "adaptive_max_pool2d": adaptive_max_pool2d, "bilinear": bilinear}
+              "adaptive_max_pool2d": adaptive_max_pool2d, "adaptive_max_pool3d": adaptive_max_pool3d, "bilinear": bilinear}

@@ -268,6 +268,37 @@ class AdaptiveAvgPoolKernelTransposed3D(AdaptiveAvgPoolKernelTransposed):
     grad_fn_name = "AdaptiveAvgPool3DBackwardBackward0"
 
 
+class AdaptiveMaxPoolKernel(Function):
+    """Adaptive max pooling by the backend's kernel (PyTorch's CPU: each bin's first maximum,
+    a NaN winning) with the maxima's flat positions in their planes; the gradient goes to
+    those positions (a recorded scatter-add, in output order)."""
+    grad_fn_name = "AdaptiveMaxPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, size_out):
+        values, indices = x._backend.adaptive_max_pool(x._data, size_out)
+        indices = x._new(indices)
+        ctx.input_shape, ctx.rank = tuple(x.shape), len(size_out)
+        ctx.save_for_backward(indices)
+        ctx.mark_non_differentiable(indices)
+        return x._new(values), indices
+
+    @staticmethod
+    def backward(ctx, g, _g_indices=None):
+        from .._creation import zeros
+        from .scatter import scatter_add
+        (indices,) = ctx.saved_tensors
+        shape, rank = ctx.input_shape, ctx.rank
+        planes = math.prod(shape[:-rank])
+        grad = scatter_add(zeros(planes, math.prod(shape[-rank:]), dtype=g.dtype, device=g.device), 1,
+                           sh.reshape(indices, (planes, -1)), sh.reshape(g, (planes, -1)))
+        return sh.reshape(grad, shape), None
+
+
+class AdaptiveMaxPoolKernel3D(AdaptiveMaxPoolKernel):
+    grad_fn_name = "AdaptiveMaxPool3DBackward0"
+
+
 def adaptive_pool_kernel_fits(x):
     """Whether the backend's adaptive-average-pool kernel serves ``x`` (float32/float64)."""
     return hasattr(x._backend, "adaptive_avg_pool") and x.dtype in (float32, float64) and x.numel() > 0

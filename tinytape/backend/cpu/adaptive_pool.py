@@ -78,3 +78,34 @@ def adaptive_avg_pool_backward(grad, planes, size_in, size_out, out):
                             row = base + (a * h + b) * w
                             for c in range(w0, w1):
                                 out[row + c] += delta
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def adaptive_max_pool(x, planes, size_in, size_out, out, indices):
+    """``out`` and ``indices`` (planes, od, oh, ow): each bin's maximum and its flat position
+    in the plane, as ``cpu_adaptive_max_pool``: the bin scanned in memory order, a larger
+    value or a NaN taking the place (so the first of equal maxima, the last NaN)."""
+    _check(x, out, planes, size_in, size_out)
+    d, h, w = size_in
+    od, oh, ow = size_out
+    if indices.shape[0] < out.shape[0]:
+        raise IndexError("adaptive_max_pool: the indices are shorter than the output")
+    for p in range(planes):
+        base, obase = p * d * h * w, p * od * oh * ow
+        for i in range(od):
+            d0, d1 = _bin(i, od, d)
+            for j in range(oh):
+                h0, h1 = _bin(j, oh, h)
+                for k in range(ow):
+                    w0, w1 = _bin(k, ow, w)
+                    best = (d0 * h + h0) * w + w0
+                    value = x[base + best]
+                    for a in range(d0, d1):
+                        for b in range(h0, h1):
+                            for c in range(w0, w1):
+                                at = (a * h + b) * w + c
+                                v = x[base + at]
+                                if v > value or v != v:
+                                    value, best = v, at
+                    out[obase + (i * oh + j) * ow + k] = value
+                    indices[obase + (i * oh + j) * ow + k] = best

@@ -212,3 +212,17 @@ class KernelCalls:
         _adaptive_pool.adaptive_avg_pool_backward(np.ascontiguousarray(grad).reshape(-1), planes, pad + tuple(size_in),
                                                   pad + tuple(size_out), out.reshape(-1))
         return out
+
+    @staticmethod
+    def adaptive_max_pool(x, size_out):
+        """(values, int64 flat positions in each plane) of PyTorch's CPU adaptive max pool of
+        the (..., [d,] h, w) ``x`` to the trailing sizes ``size_out``."""
+        rank = len(size_out)
+        lead, size_in = x.shape[:-rank], x.shape[-rank:]
+        planes = int(np.prod(lead, dtype=np.int64))
+        out = np.empty(lead + tuple(size_out), x.dtype)
+        indices = np.empty(lead + tuple(size_out), np.int64)
+        pad = (1,) * (3 - rank)
+        _adaptive_pool.adaptive_max_pool(np.ascontiguousarray(x).reshape(-1), planes, pad + tuple(size_in),
+                                         pad + tuple(size_out), out.reshape(-1), indices.reshape(-1))
+        return out, indices
