@@ -191,3 +191,20 @@ def test_adaptive_max_pool_indices_gradients_ties_nan_and_errors():
             results.append(str(caught.value))
         return results
     check(run)
+
+
+@pytest.mark.parametrize("mode, size, scale, shape", [
+    ("area", (3, 4), None, (1, 2, 5, 7)), ("area", None, 0.6, (1, 2, 5, 7)), ("area", 3, None, (2, 3, 5)),
+    ("area", (2, 3, 4), None, (1, 1, 3, 4, 5)), ("nearest-exact", None, (1.5, 2.2), (1, 2, 5, 7)),
+    ("nearest-exact", None, 3, (1, 2, 5, 7)), ("nearest-exact", 7, None, (1, 2, 5)),
+    ("nearest-exact", None, 1.5, (1, 1, 3, 4, 5)), ("nearest", (10, 14), None, (1, 2, 5, 7)),
+    ("nearest", (13, 3), None, (1, 2, 5, 7)), ("nearest", None, 1.7, (1, 2, 5))])
+def test_interpolate_area_and_nearest_values_and_gradients(mode, size, scale, shape):
+    def run(torch):
+        torch.manual_seed(9)
+        x = torch.randn(*shape, requires_grad=True)
+        y = torch.nn.functional.interpolate(x, size=size, scale_factor=scale, mode=mode)
+        (y * torch.randn(y.shape)).sum().backward()
+        up = torch.nn.Upsample(size=size, scale_factor=scale, mode=mode)
+        return y, x.grad, up(x.detach()), repr(up)
+    check(run)

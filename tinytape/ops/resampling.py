@@ -26,9 +26,14 @@ def _source_positions(out_size, in_size, scale, align_corners, mode):
     """Input coordinates each output position samples along one axis (PyTorch's rules; a
     cubic's are not clamped at 0)."""
     out = np.arange(out_size, dtype=np.float64)
-    if mode == "nearest":
-        step = in_size / out_size if scale is None else 1.0 / scale
-        return np.minimum(np.floor(out * step), in_size - 1).astype(np.int64)
+    if mode in ("nearest", "nearest-exact"):  # in float32, as PyTorch's nearest_idx
+        if out_size == in_size:
+            return np.arange(out_size, dtype=np.int64)
+        if mode == "nearest" and out_size == 2 * in_size:
+            return np.arange(out_size, dtype=np.int64) >> 1
+        step = np.float32(in_size) / np.float32(out_size) if scale is None or scale <= 0 else np.float32(1.0 / scale)
+        at = (out + 0.5) * np.float64(step) if mode == "nearest-exact" else out.astype(np.float32) * step
+        return np.minimum(np.floor(at.astype(np.float32)), in_size - 1).astype(np.int64)
     if align_corners:
         return out * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
     step = in_size / out_size if scale is None else 1.0 / scale
@@ -46,7 +51,9 @@ def _cubic_weights(t):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resize the spatial dimensions of (N, C, ...) ``input``: ``nearest`` (1-3 spatial dims),
+    """Resize the spatial dimensions of (N, C, ...) ``input``: ``nearest`` and ``nearest-exact``
+    (1-3 spatial dims; the source cell ``floor(i * s)`` / ``floor((i + 0.5) * s)``), ``area``
+    (the adaptive average pool),
     ``linear``/``bilinear``/``trilinear`` (gathers of the two neighbours along each axis,
     weighted), ``bicubic`` (four neighbours, PyTorch's cubic convolution, clamped at the border)."""
     _check_tensor(input, "interpolate")
@@ -54,7 +61,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in _SPATIAL and spatial in (1, 2, 3) and _SPATIAL[mode] != spatial:
         if mode != "bicubic":
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input")
-    if spatial < 1 or mode not in ("nearest", *_SPATIAL) or (mode in _SPATIAL and _SPATIAL[mode] != spatial):
+    if spatial < 1 or mode not in ("nearest", "nearest-exact", "area", *_SPATIAL) or (
+            mode in _SPATIAL and _SPATIAL[mode] != spatial) or (mode == "area" and spatial > 3):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
                                   f"the modes: {_MODES} (got {mode})")
     if (size is None) == (scale_factor is None):
@@ -67,13 +75,25 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     sizes = (tuple(size) if isinstance(size, (tuple, list)) else (size,) * spatial) if size is not None else \
         tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
     use_scale = scales if scales is not None and not recompute_scale_factor else (None,) * spatial
-    name = {"nearest": "Nearest", "linear": "Linear", "bilinear": "Bilinear", "bicubic": "Bicubic",
-            "trilinear": "Trilinear"}[mode]
+    if mode == "area":  # PyTorch's: the adaptive average pool to the new size
+        from . import pooling, volumetric
+        pool = {1: pooling.adaptive_avg_pool1d, 2: pooling.adaptive_avg_pool2d, 3: volumetric.adaptive_avg_pool3d}
+        return pool[spatial](input, sizes)
+    name = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
+            "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
     return composite_op(f"Upsample{name}{spatial}DBackward0",
                         lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
 
 
 def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
+    if mode in ("nearest", "nearest-exact"):  # one gather of flat positions: the gradient adds in output order
+        picks = [_source_positions(o, i, f, align_corners, mode) for o, i, f in zip(sizes, in_sizes, use_scale)]
+        flat = np.zeros((), np.int64)
+        for pick, size in zip(picks, in_sizes):
+            flat = (flat * size)[..., None] + pick
+        planes = sh.reshape(input, tuple(input.shape[:2]) + (-1,))
+        gathered = planes[:, :, _creation.tensor(flat.reshape(-1), device=input.device)]
+        return sh.reshape(gathered, tuple(input.shape[:2]) + tuple(sizes))
     out = input
     for axis in reversed(range(len(sizes))):  # the last axis first, as PyTorch's nested sums
         o, i, f = sizes[axis], in_sizes[axis], use_scale[axis]
@@ -81,7 +101,7 @@ def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):
         lead = (slice(None),) * d
         pos = _source_positions(o, i, f, align_corners, mode)
         take = lambda ids: out[lead + (_creation.tensor(ids, device=input.device),)]  # noqa: E731
-        if mode == "nearest":
+        if mode in ("nearest", "nearest-exact"):
             out = take(pos)
             continue
         along = lambda w: _constant(input, w.reshape((-1,) + (1,) * (input.ndim - d - 1)))  # noqa: E731
