@@ -63,7 +63,8 @@ def _renorm_rows(weight, indices, max_norm, norm_type):
     with no_grad():
         rows = indices.reshape(-1).unique()
         norms = weight.index_select(0, rows).norm(norm_type, 1)
-        scale = ew.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).to(weight.dtype)
+        wide = norms.to(_dtype.float64)  # the scale in float64, rounded once to the dtype: PyTorch's double
+        scale = ew.where(wide > max_norm, max_norm / (wide + 1e-7), 1.0).to(weight.dtype)
         weight[rows] = weight.index_select(0, rows) * scale.unsqueeze(1)
 
 
