@@ -208,3 +208,47 @@ def test_interpolate_area_and_nearest_values_and_gradients(mode, size, scale, sh
         up = torch.nn.Upsample(size=size, scale_factor=scale, mode=mode)
         return y, x.grad, up(x.detach()), repr(up)
     check(run)
+
+
+@pytest.mark.parametrize("rank, kernel, stride, padding, ceil_mode, count_include_pad, divisor", [
+    (2, 3, 1, 0, False, True, None), (2, 3, 2, 1, True, False, None), (2, 2, 1, 0, False, True, 3),
+    (2, (3, 2), (2, 1), 1, True, True, None), (1, 3, 2, 1, True, False, None), (3, 3, 2, 1, True, False, None),
+    (3, (2, 3, 2), (1, 2, 1), (1, 1, 0), True, True, None)])
+def test_avg_pool_overlapping_windows_values_and_gradients(rank, kernel, stride, padding, ceil_mode, count_include_pad,
+                                                         divisor):
+    def run(torch):
+        torch.manual_seed(10)
+        x = torch.randn(*(2, 3, 9, 8, 7)[:rank + 2], requires_grad=True)
+        pool = getattr(torch.nn, f"AvgPool{rank}d")(kernel, stride, padding, ceil_mode, count_include_pad,
+                                                     *([divisor] if rank > 1 else []))
+        y = pool(x)
+        (y * torch.randn(y.shape)).sum().backward()
+        x64 = x.detach().double().requires_grad_()
+        g, = torch.autograd.grad(pool(x64).pow(2).sum(), x64, create_graph=True)
+        g.pow(2).sum().backward()
+        if rank == 1:
+            g = g.detach()
+        return y, x.grad, g, x64.grad, repr(pool)
+    check(run)
+
+
+def test_pooling_padding_and_divisor_errors():
+    def run(torch):
+        F = torch.nn.functional
+        calls = [lambda: F.max_pool2d(torch.randn(1, 1, 4, 4), 3, padding=2),
+                 lambda: F.avg_pool2d(torch.randn(1, 1, 4, 4), (3, 5), padding=(2, 1)),
+                 lambda: F.avg_pool1d(torch.randn(1, 1, 4), 3, padding=2),
+                 lambda: F.max_pool1d(torch.randn(1, 1, 4), 3, padding=2),
+                 lambda: F.avg_pool2d(torch.randn(1, 1, 4, 4), (3, 3), padding=(1, 2)),
+                 lambda: F.max_pool2d(torch.randn(1, 1, 9, 9), 3, padding=2, dilation=2),
+                 lambda: F.max_pool2d(torch.randn(1, 1, 9, 9), 3, padding=-1),
+                 lambda: F.max_pool1d(torch.randn(1, 1, 9), 3, padding=-1),
+                 lambda: F.avg_pool2d(torch.randn(1, 1, 4, 4), 2, divisor_override=0),
+                 lambda: F.avg_pool3d(torch.randn(1, 1, 4, 4, 4), 2, divisor_override=0)]
+        messages = []
+        for call in calls:
+            with pytest.raises(RuntimeError) as caught:
+                call()
+            messages.append(str(caught.value))
+        return messages
+    check(run)

@@ -43,14 +43,29 @@ def window_arguments(kernel_size, stride, padding, dilation, spatial, op):
     return kernel, stride, pad, dil
 
 
+def _check_padding(pad, kernel, dil, op):
+    """PyTorch's checks of the paddings, dimension by dimension, then together."""
+    for p, k, d in zip(pad, kernel, dil):
+        if op == "max_pool1d" and (p < 0 or p > k // 2):
+            raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}" if p < 0 else
+                               f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                               f"kernel_size={k}")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        (kh, kw), (ph, pw) = _to2(kernel, len(kernel)), _to2(pad, len(pad), 0)
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {pw}, "
+                           f"padH = {ph}, kW = {kw}, kH = {kh}")
+
+
 def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, op):
     """(geometry of the one-channel images, output shape) of a pooling of ``input``."""
     _check_input(input, spatial, op)
     kernel, stride, pad, dil = window_arguments(kernel_size, stride, padding, dilation, spatial, op)
-    if min(pad) < 0 or any(p > k // 2 for p, k in zip(pad, kernel)):
-        one = lambda v: v[0] if spatial == 1 else list(v)  # noqa: E731
-        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={one(pad)}, "
-                           f"kernel_size={one(kernel)} and dilation={one(dil)}")
+    _check_padding(pad, kernel, dil, op)
     size = tuple(input.shape[-spatial:])
     out = tuple(_pool_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(size, kernel, stride, pad, dil))
     channels = input.shape[-spatial - 1]
@@ -170,12 +185,56 @@ class AvgPool2D(Function):
         return sh.reshape(Col2Im.apply(sh.contiguous(spread), geometry), ctx.input_shape), None, None, None
 
 
+class AvgPoolKernel(Function):
+    """Average pooling by the backend's kernel (PyTorch's CPU bits); ``window`` is
+    (kernel, stride, padding, count_include_pad, divisor_override) per pooled dimension.
+    Its backward is the transposed pool, itself differentiable (``create_graph``)."""
+    grad_fn_name = "AvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, size_out, window):
+        ctx.size_in, ctx.window = tuple(x.shape[-len(size_out):]), window
+        return x._new(x._backend.avg_pool(x._data, size_out, *window))
+
+    @staticmethod
+    def backward(ctx, g):
+        cls = AvgPoolKernelTransposed3D if len(ctx.size_in) == 3 else AvgPoolKernelTransposed
+        return cls.apply(g, ctx.size_in, ctx.window), None, None
+
+
+class AvgPoolKernel3D(AvgPoolKernel):
+    grad_fn_name = "AvgPool3DBackward0"
+
+
+class AvgPoolKernelTransposed(Function):
+    grad_fn_name = "AvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, size_in, window):
+        ctx.size_out, ctx.window = tuple(g.shape[-len(size_in):]), window
+        return g._new(g._backend.avg_pool(g._data, ctx.size_out, *window, backward=True, size_in=size_in))
+
+    @staticmethod
+    def backward(ctx, gg):
+        cls = AvgPoolKernel3D if len(ctx.size_out) == 3 else AvgPoolKernel
+        return cls.apply(gg, ctx.size_out, ctx.window), None, None
+
+
+class AvgPoolKernelTransposed3D(AvgPoolKernelTransposed):
+    grad_fn_name = "AvgPool3DBackwardBackward0"
+
+
 def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, op):
     geometry, out_shape = _pool_geometry(input, spatial, kernel_size, stride, padding, 1, ceil_mode, op)
     *_, h, w, kh, kw, sh_, sw, ph, pw, _dh, _dw, oh, ow = geometry
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    if adaptive_pool_kernel_fits(input):
+        window = ((kh, kw), (sh_, sw), (ph, pw), bool(count_include_pad), divisor_override)
+        x = sh.unsqueeze(input, -2) if spatial == 1 else input  # PyTorch's 1-d: a height-1 image, squeezed
+        pooled = AvgPoolKernel.apply(x, (oh, ow), window)
+        return sh.squeeze(pooled, -2) if spatial == 1 else pooled
     if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError(f"{op}: divisor must be not zero")
         divisor = np.full(oh * ow, float(divisor_override))
     else:
         extent = []

@@ -22,8 +22,8 @@ from . import reduction as red
 from . import shape as sh
 from .composite_entry import composite_op
 from .nn_ops import pad as _pad
-from .pooling import (AdaptiveAvgPoolKernel3D, _bins, _pool_size, adaptive_avg_pool2d, adaptive_pool_kernel_fits,
-                      avg_pool2d, max_pool2d, window_arguments)
+from .pooling import (AdaptiveAvgPoolKernel3D, AvgPoolKernel3D, _bins, _pool_size, adaptive_avg_pool2d,
+                      adaptive_pool_kernel_fits, avg_pool2d, max_pool2d, window_arguments)
 from .windows import _check_input, _check_tensor, _constant, _dtype_name, _tuple, conv2d
 
 
@@ -197,6 +197,10 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     op = "avg_pool3d"
     x, restore = _batched(input, op, _POOL_RANK)
     (k, s, p, _dl, out, right), (k2, s2, p2, _d2) = _depth_window(x, kernel_size, stride, padding, 1, ceil_mode, op)
+    if adaptive_pool_kernel_fits(input) and divisor_override != 0:  # PyTorch's CPU kernel
+        sizes = (out,) + tuple(_pool_size(v, kk, st, pp, 1, ceil_mode) for v, kk, st, pp in zip(x.shape[3:], k2, s2, p2))
+        window = ((k,) + tuple(k2), (s,) + tuple(s2), (p,) + tuple(p2), bool(count_include_pad), divisor_override)
+        return AvgPoolKernel3D.apply(input, sizes, window)
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("divisor must be not zero")

@@ -109,3 +109,64 @@ def adaptive_max_pool(x, planes, size_in, size_out, out, indices):
                                     value, best = v, at
                     out[obase + (i * oh + j) * ow + k] = value
                     indices[obase + (i * oh + j) * ow + k] = best
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _window(o, stride, pad, kernel, size):
+    """(start, end) of output cell ``o``'s window clipped to the input, and its length
+    clipped to the padded input only (``pool_size``'s factor)."""
+    start = o * stride - pad
+    end = min(start + kernel, size + pad)
+    padded = end - start
+    return max(start, 0), min(end, size), padded
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def avg_pool(x, planes, size_in, size_out, kernel, stride, pad, include_pad, divisor_override, out, backward):
+    """PyTorch's ``cpu_avg_pool2d/3d`` over (planes, d, h, w): each window's sum in memory
+    order in the dtype over ``divisor_override`` (if not 0), the padded window's size
+    (``include_pad``) or the input cells it covers; a window entirely in the padding gives
+    0.  ``backward``: ``x`` is the gradient of the output and ``out`` (zeroed here) the
+    input's, each window adding ``g / divisor`` onto its cells in output order."""
+    d, h, w = size_in
+    od, oh, ow = size_out
+    if backward:
+        _check(out, x, planes, size_in, size_out)
+        out[:planes * d * h * w] = 0
+    else:
+        _check(x, out, planes, size_in, size_out)
+    scratch = np.empty(1, x.dtype)
+    for p in range(planes):
+        base, obase = p * d * h * w, p * od * oh * ow
+        for i in range(od):
+            d0, d1, pd_ = _window(i, stride[0], pad[0], kernel[0], d)
+            for j in range(oh):
+                h0, h1, ph_ = _window(j, stride[1], pad[1], kernel[1], h)
+                for k in range(ow):
+                    w0, w1, pw_ = _window(k, stride[2], pad[2], kernel[2], w)
+                    at = obase + (i * oh + j) * ow + k
+                    if d0 >= d1 or h0 >= h1 or w0 >= w1:
+                        if not backward:
+                            out[at] = 0
+                        continue
+                    if divisor_override != 0:
+                        divisor = divisor_override
+                    elif include_pad:
+                        divisor = pd_ * ph_ * pw_
+                    else:
+                        divisor = (d1 - d0) * (h1 - h0) * (w1 - w0)
+                    if backward:
+                        delta = x[at] / _cast(scratch, divisor)
+                        for a in range(d0, d1):
+                            for b in range(h0, h1):
+                                row = base + (a * h + b) * w
+                                for c in range(w0, w1):
+                                    out[row + c] += delta
+                        continue
+                    total = x[0] - x[0]
+                    for a in range(d0, d1):
+                        for b in range(h0, h1):
+                            row = base + (a * h + b) * w
+                            for c in range(w0, w1):
+                                total += x[row + c]
+                    out[at] = total / _cast(scratch, divisor)

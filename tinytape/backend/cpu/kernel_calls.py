@@ -226,3 +226,20 @@ class KernelCalls:
         _adaptive_pool.adaptive_max_pool(np.ascontiguousarray(x).reshape(-1), planes, pad + tuple(size_in),
                                          pad + tuple(size_out), out.reshape(-1), indices.reshape(-1))
         return out, indices
+
+    @staticmethod
+    def avg_pool(x, size_out, kernel, stride, padding, count_include_pad, divisor_override, backward=False,
+                 size_in=None):
+        """PyTorch's CPU average pool of the (..., [d,] h, w) ``x`` to the trailing sizes
+        ``size_out`` (window ``kernel``/``stride``/``padding`` per pooled dimension), or with
+        ``backward`` the input's gradient (trailing sizes ``size_in``) from the output's ``x``."""
+        rank = len(size_out)
+        lead = x.shape[:-rank]
+        planes = int(np.prod(lead, dtype=np.int64))
+        size_in = tuple(x.shape[-rank:]) if size_in is None else tuple(size_in)
+        out = np.empty(lead + (size_in if backward else tuple(size_out)), x.dtype)
+        pad, one = (1,) * (3 - rank), (0,) * (3 - rank)
+        _adaptive_pool.avg_pool(np.ascontiguousarray(x).reshape(-1), planes, pad + size_in, pad + tuple(size_out),
+                                pad + tuple(kernel), pad + tuple(stride), one + tuple(padding), bool(count_include_pad),
+                                int(divisor_override or 0), out.reshape(-1), bool(backward))
+        return out
