@@ -198,7 +198,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     x, restore = _batched(input, op, _POOL_RANK)
     (k, s, p, _dl, out, right), (k2, s2, p2, _d2) = _depth_window(x, kernel_size, stride, padding, 1, ceil_mode, op)
     if adaptive_pool_kernel_fits(input) and divisor_override != 0:  # PyTorch's CPU kernel
-        sizes = (out,) + tuple(_pool_size(v, kk, st, pp, 1, ceil_mode) for v, kk, st, pp in zip(x.shape[3:], k2, s2, p2))
+        sizes = (out,) + tuple(_pool_size(v, kk, st, pp, 1, ceil_mode)
+                               for v, kk, st, pp in zip(x.shape[3:], k2, s2, p2))
         window = ((k,) + tuple(k2), (s,) + tuple(s2), (p,) + tuple(p2), bool(count_include_pad), divisor_override)
         return AvgPoolKernel3D.apply(input, sizes, window)
     if divisor_override is not None:

@@ -121,7 +121,7 @@ def layer_norm_rows(x, rows, cols, weight, bias, affine, eps, out, mean, rstd):
     ``affine``: 0 none, 1 weight, 2 bias, 3 both (the missing ones read as 1 and 0)."""
     lanes = 32 // x.itemsize
     one = _cast(np.empty(1, x.dtype), 1)
-    if rows * cols > x.shape[0] or rows * cols > out.shape[0] or rows > mean.shape[0]:
+    if rows * cols > min(x.shape[0], out.shape[0]) or rows > mean.shape[0] or cols > min(len(weight), len(bias)):
         raise IndexError("layer_norm: the rows read past the buffers")
     for r in range(rows):
         base = r * cols
@@ -172,7 +172,7 @@ def layer_norm_backward_rows(grad, x, rows, cols, weight, has_weight, mean, rstd
     ``dx = fma(b, x, a * dy * w) + c`` with ``a = rstd``, ``b = fma(db, mean, -ds) a^3 / N``,
     ``c = fma(-b, mean, -db a / N)``, ``ds = sum(dy x w)``, ``db = sum(dy w)`` (``_dot``)."""
     lanes = 32 // x.itemsize
-    if rows * cols > x.shape[0] or rows * cols > grad.shape[0] or rows > mean.shape[0]:
+    if rows * cols > min(x.shape[0], grad.shape[0], grad_x.shape[0]) or rows > mean.shape[0] or cols > weight.shape[0]:
         raise IndexError("layer_norm_backward: the rows read past the buffers")
     scratch = np.empty(1, x.dtype)
     one = _cast(scratch, 1)
@@ -326,7 +326,7 @@ def batch_norm_backward_rows(grad, x, batch, channels, inner, weight, has_weight
     ``k = dot invstd^2 / n``, in evaluation ``dx = dy invstd w`` with ``invstd`` from the
     running variance in float64; ``dw = dot invstd``, ``db = sum``."""
     size = batch * channels * inner
-    if size > x.shape[0] or size > grad.shape[0] or size > grad_x.shape[0] or channels > mean.shape[0]:
+    if size > min(x.shape[0], grad.shape[0], grad_x.shape[0]) or channels > min(mean.shape[0], weight.shape[0]):
         raise IndexError("batch_norm_backward: the planes read past the buffers")
     lanes = 32 // x.itemsize
     scratch = np.empty(1, x.dtype)
@@ -373,7 +373,7 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
     sums, the weight's and bias's gradients and evaluation's dx are PyTorch's bits; its
     training dx rounds some elements differently (within an ulp)."""
     size = batch * channels
-    if size > x.shape[0] or size > grad.shape[0] or size > grad_x.shape[0] or channels > mean.shape[0]:
+    if size > min(x.shape[0], grad.shape[0], grad_x.shape[0]) or channels > min(mean.shape[0], weight.shape[0]):
         raise IndexError("batch_norm_backward: the rows read past the buffers")
     scratch = np.empty(1, x.dtype)
     one = _cast(scratch, 1)
@@ -421,15 +421,14 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
 def group_norm_rows(x, groups_total, groups, channels_per_group, inner, weight, bias, affine, eps, out, mean, rstd):
     """PyTorch's CPU ``GroupNormKernelImpl`` over the flat C-contiguous (N, C, inner) ``x``
     (``groups_total = N * groups``): each group's moments by ``row_moments``, ``rstd =
-    1 / sqrt(max(var, 0) + eps)`` in float64 (``eps`` a float64 there); without weight and bias ``(x - mean) * rstd``, else per
-    channel ``scale = rstd * weight``, ``shift = fma(-scale, mean, bias)`` and
-    ``fma(scale, x, shift)``.  ``affine`` as ``layer_norm_rows``'s."""
-    size = groups_total * channels_per_group * inner
-    if size > x.shape[0] or size > out.shape[0] or groups_total > mean.shape[0]:
+    1 / sqrt(max(var, 0) + eps)`` in float64; without weight and bias ``(x - mean) * rstd``,
+    else per channel ``fma(scale, x, fma(-scale, mean, bias))`` with ``scale = rstd * weight``."""
+    size, channels = groups_total * channels_per_group * inner, groups * channels_per_group
+    if size > min(x.shape[0], out.shape[0]) or groups_total > mean.shape[0] or channels > min(len(weight), len(bias)):
         raise IndexError("group_norm: the groups read past the buffers")
     lanes = 32 // x.itemsize
     scratch = np.empty(1, x.dtype)
-    one, zero = _cast(scratch, 1), _cast(scratch, 0)
+    zero = _cast(scratch, 0)
     row = channels_per_group * inner
     for i in range(groups_total):
         base = i * row

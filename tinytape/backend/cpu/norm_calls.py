@@ -37,7 +37,8 @@ class NormCalls:
         flat = np.ascontiguousarray(x).reshape(-1)
         batch, channels = x.shape[0], x.shape[1]
         inner = flat.size // max(batch * channels, 1)
-        out, mean, rstd = np.empty(flat.size, x.dtype), np.empty(batch * groups, x.dtype), np.empty(batch * groups, x.dtype)
+        out = np.empty(flat.size, x.dtype)
+        mean, rstd = np.empty(batch * groups, x.dtype), np.empty(batch * groups, x.dtype)
         ones = np.ones(channels, x.dtype)
         _moments.group_norm_rows(flat, batch * groups, groups, channels // groups, inner, _row(weight, ones),
                                  _row(bias, ones), (weight is not None) + 2 * (bias is not None), float(eps), out, mean,
@@ -80,9 +81,9 @@ class NormCalls:
         ones = np.ones(channels, dtype)
         grad, mean, invstd = (np.ascontiguousarray(a, dtype).reshape(-1) for a in (grad, mean, invstd))
         if x.ndim == 2:  # PyTorch's channels-last kernel
-            _moments.batch_norm_backward_channels_last(grad, flat, batch, channels, _row(weight, ones), weight is not None,
-                                                       mean, invstd, _row(running_var, ones), bool(training), float(eps),
-                                                       numba.get_num_threads(), dx, dw, db)
+            _moments.batch_norm_backward_channels_last(
+                grad, flat, batch, channels, _row(weight, ones), weight is not None, mean, invstd,
+                _row(running_var, ones), bool(training), float(eps), numba.get_num_threads(), dx, dw, db)
         else:
             _moments.batch_norm_backward_rows(grad, flat, batch, channels, flat.size // max(batch * channels, 1),
                                               _row(weight, ones), weight is not None, mean, invstd,
