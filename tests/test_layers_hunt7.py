@@ -252,3 +252,23 @@ def test_pooling_padding_and_divisor_errors():
             messages.append(str(caught.value))
         return messages
     check(run)
+
+
+def test_norm_and_pool_kernels_check_their_buffers():
+    """The CPU kernels refuse buffers shorter than their shapes (numba checks nothing)."""
+    import numpy as np
+    from tinytape.backend.cpu import adaptive_pool, moments
+    x, small, ones = np.ones(12, np.float32), np.ones(2, np.float32), np.ones(4, np.float32)
+    calls = {
+        "layer_norm": lambda: moments.layer_norm_rows(x, 4, 4, ones, ones, 3, np.float32(1e-5), x, ones, ones),
+        "layer_norm_backward": lambda: moments.layer_norm_backward_rows(x, x, 3, 4, small, True, ones, ones, x, ones,
+                                                                        ones, True, True, True, 1),
+        "batch_norm": lambda: moments.batch_norm_stats(x, 2, 3, 4, 1, ones, ones),
+        "group_norm": lambda: moments.group_norm_rows(x, 2, 2, 2, 3, small, small, 3, 1e-5, x, ones, ones),
+        "adaptive_avg_pool": lambda: adaptive_pool.adaptive_avg_pool(x, 2, (1, 3, 3), (1, 2, 2), x),
+        "adaptive_max_pool": lambda: adaptive_pool.adaptive_max_pool(x, 1, (1, 3, 4), (1, 2, 2), x,
+                                                                     np.zeros(2, np.int64)),
+    }
+    for name, call in calls.items():
+        with pytest.raises(IndexError, match=name):
+            call()
