@@ -1,5 +1,6 @@
 """nn.functional forms built from tinytape's own recorded ops: normalisation,
 padding, dropout and losses.  Their gradients and CUDA path are those of the ops they use."""
+import math
 import numbers
 
 from .. import _creation, _dtype, _random
