@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
-from .backend.cpu import random as kernels
+from .backend.cpu import random as kernels, stl_select
 
 DEFAULT_SEED = 67280421310721  # a new torch.Generator()'s seed
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState)
@@ -276,11 +276,11 @@ def multinomial(gen, weights, num_samples, replacement):
     if not replacement or num_samples == 1:
         dtype = _dtype.from_numpy_dtype(weights.dtype)
         q = exponential(gen, rows * n, dtype).reshape(rows, n)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             q = (weights / q).astype(weights.dtype)
         if num_samples == 1:
             return np.argmax(q, axis=1)[:, None]
-        return np.argsort(-q.astype(np.float64), axis=1, kind="stable")[:, :num_samples]
+        return stl_select.topk_rows(np.ascontiguousarray(q, np.float64), num_samples)
     acc = np.float64 if weights.dtype == np.float64 else np.float32
     cum = np.cumsum(weights.astype(acc), axis=1, dtype=acc)
     cum = (cum / cum[:, -1:]).astype(acc)

@@ -4,6 +4,7 @@ top (``torch.backends.cudnn.deterministic = True``, ``torch.backends.mps.is_avai
 ``torch.set_num_threads``), answered as a CPU build of PyTorch answers them: flags are kept
 and read back, and change nothing here (tinytape's kernels are deterministic).  Also
 ``torch.random``, ``torch.version``, ``torch.accelerator`` and ``torch.autograd.grad_mode``."""
+import contextlib
 import sys
 import types
 
@@ -82,12 +83,26 @@ version = _module("version", "Build information.", cuda=None, hip=None, debug=Fa
                   __version__=__import__("tinytape._version", fromlist=["torch_version"]).torch_version)
 
 
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """Restores the default generator's state on leaving the block.  tinytape's CUDA tensors
+    draw from the CPU stream, so forking it forks every device's."""
+    if device_type == "meta" or not enabled:
+        yield
+        return
+    state = _random.default_generator.get_state()
+    try:
+        yield
+    finally:
+        _random.default_generator.set_state(state)
+
+
 def _random_module():
     from . import _creation
     return _module("random", "The default generator's functions, as ``torch.random``.",
                    manual_seed=_creation.manual_seed, seed=_creation.seed, initial_seed=_creation.initial_seed,
                    get_rng_state=_creation.get_rng_state, set_rng_state=_creation.set_rng_state,
-                   default_generator=_random.default_generator)
+                   default_generator=_random.default_generator, fork_rng=fork_rng)
 
 
 random = _random_module()

@@ -112,9 +112,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     if (check.sum(axis=1) <= 0).any():
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and ((check > 0).sum(axis=1) < num_samples).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
-                           "non-negative category to sample)")
     gen = _stream(generator)
     out = _random.multinomial(gen, np.ascontiguousarray(weights), int(num_samples), replacement)
     return _creation.tensor(out if input.ndim == 2 else out[0], dtype=_dtype.int64, device=input.device)
