@@ -245,8 +245,15 @@ def _like(t, dtype, device):
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
+    """Uninitialised, in ``t``'s layout when ``t`` is a permuted dense tensor on the CPU
+    (PyTorch's preserved memory format: a random fill of it draws in that memory order)."""
     shape, dtype, device = _like(t, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    order = _random.dense_order(t)
+    if order is None or out.device.type != "cpu":
+        return out
+    walked = np.empty([shape[d] for d in order], out._data.dtype)
+    return _wrap(np.transpose(walked, np.argsort(order)), requires_grad, device)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
@@ -309,8 +316,13 @@ def _numel(shape):
     return int(np.prod(shape, dtype=np.int64))
 
 
-def _drawn(samples, shape, requires_grad, device):
-    return _wrap(np.asarray(samples).reshape(shape), requires_grad, device)
+def _drawn(samples, shape, requires_grad, device, order=None):
+    """Samples drawn in order as a tensor of ``shape``; with ``order`` (a layout, outermost
+    dimension first), laid out that way: the draws fill its memory in order."""
+    if order is None:
+        return _wrap(np.asarray(samples).reshape(shape), requires_grad, device)
+    walked = np.asarray(samples).reshape([shape[d] for d in order])
+    return _wrap(np.transpose(walked, np.argsort(order)), requires_grad, device)
 
 
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
@@ -379,20 +391,29 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None):
+    """Like the other ``*_like`` draws, the result keeps ``t``'s layout when ``t`` is a
+    permuted dense tensor (PyTorch's ``empty_like``), and the samples fill its memory in order."""
     shape, dtype, device = _like(t, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
+    dtype = _float_dtype(dtype)
+    order = _random.dense_order(t)
+    samples = _random.normal(_random.stream(generator), _numel(shape), dtype, contiguous=order is None)
+    return _drawn(samples, shape, requires_grad, device, order)
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None):
     shape, dtype, device = _like(t, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
+    dtype = _float_dtype(dtype)
+    samples = _random.uniform(_random.stream(generator), _numel(shape), dtype)
+    return _drawn(samples, shape, requires_grad, device, _random.dense_order(t))
 
 
 def randint_like(t, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None):
     if high is None:
         low, high = 0, low
     shape, dtype, device = _like(t, dtype, device)
-    return randint(low, high, shape, dtype=dtype, device=device, requires_grad=requires_grad, generator=generator)
+    dtype = _dtype.as_dtype(dtype)
+    samples = _random.random_from_to(_random.stream(generator), _numel(shape), dtype, low, high)
+    return _drawn(samples, shape, requires_grad, device, _random.dense_order(t))
 
 
 def _to_device(t, device):

@@ -6,7 +6,6 @@ program prints PyTorch's numbers.  The kernels are in ``backend/cpu/random.py``.
 draw reads ``Generator.rng`` (a property): ``tinytape.compile`` watches it to refuse
 functions that draw.
 """
-import math
 import secrets
 import weakref
 
@@ -135,6 +134,23 @@ def stream(generator):
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"expected a tinytape.Generator, got {type(generator).__name__}")
     return (generator or default_generator).rng
+
+
+def dense_order(t):
+    """The layout of ``t`` (its dimensions, outermost in memory first) when it is a dense,
+    non-overlapping permutation of a row-major tensor other than row-major itself: PyTorch's
+    ``empty_like`` keeps that layout and a draw fills memory in order.  None otherwise."""
+    if t.ndim < 2 or t.is_contiguous():
+        return None
+    shape, strides = tuple(t.shape), t.stride()
+    order = sorted(range(len(shape)), key=lambda d: -strides[d])
+    expected = 1
+    for d in reversed(order):
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return None
+            expected *= shape[d]
+    return order
 
 
 # --------------------------------------------------------------------------- draws

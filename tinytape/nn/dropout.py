@@ -42,7 +42,9 @@ def _alpha_dropout(input, p, training, inplace, feature):
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = shape[:2] + (1,) * (input.ndim - 2)
-    noise = _creation.empty(*shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+        noise = _creation.empty(*shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+    else:  # PyTorch's empty_like: a permuted input's layout, which the draws fill in order
+        noise = _creation.empty_like(input).bernoulli_(1 - p)
     a = 1.0 / math.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
     b = noise.add(-1).mul_(_SELU_ALPHA * a).add_(_SELU_ALPHA * a * p)
     noise.mul_(a)

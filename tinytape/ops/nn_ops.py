@@ -210,7 +210,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     # compiled step draws fresh numbers from the generator at every replay
     from ..backend.cpu import cpu
     mt, ctr = _random.engine()
-    noise = cpu.dropout_noise(mt, ctr, tuple(input.shape), 1.0 - p, input.dtype.np)
+    noise = cpu.dropout_noise(mt, ctr, tuple(input.shape), 1.0 - p, input.dtype.np, _random.dense_order(input))
     if input.device.type != "cpu":
         noise = input._backend.asarray(noise)
     mask = Tensor._make(noise, backend=input._backend)

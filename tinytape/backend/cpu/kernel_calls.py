@@ -150,13 +150,17 @@ class KernelCalls:
 
     # ---- random draws a compiled program replays: the generator's engine is an argument ----
     @staticmethod
-    def dropout_noise(mt, ctr, shape, keep, dtype):
+    def dropout_noise(mt, ctr, shape, keep, dtype, order=None):
         """Dropout's multiplier of ``shape``: ``1 / keep`` where a Bernoulli(``keep``) draw
         succeeds, else 0 (PyTorch's CPU dropout: a 53-bit uniform below ``keep``, the
         quotient in the dtype, float32 for the narrower floats), drawn from the engine
-        ``mt``/``ctr``, which it advances in place."""
+        ``mt``/``ctr``, which it advances in place.  With ``order`` (a layout, outermost
+        dimension first) the draws fill that layout's memory in order, as they fill PyTorch's
+        noise made by ``empty_like`` of a permuted input."""
         drawn = np.empty(math.prod(shape), np.bool_)
         _random.bernoulli64(mt, ctr, np.array([keep]), drawn)
+        if order is not None:
+            drawn = np.transpose(drawn.reshape([shape[d] for d in order]), np.argsort(order))
         dtype = np.dtype(dtype)
         if dtype == np.float64:
             noise = drawn / keep
