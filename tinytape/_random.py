@@ -159,7 +159,8 @@ def _to(values, dtype):
     goes to float16/bfloat16 through float)."""
     if dtype is _dtype.float64:
         return values
-    return values.astype(np.float32).astype(dtype.np, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # a C cast: out of range is infinite, no warning
+        return values.astype(np.float32).astype(dtype.np, copy=False)
 
 
 def _floating(dtype, kernel):

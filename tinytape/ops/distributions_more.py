@@ -91,7 +91,9 @@ def _sample_poisson(rate, uniform):
             U = uniform() - 0.5
             V = uniform()
             us = 0.5 - abs(U)
-            k = math.floor((2 * a / us + b) * U + rate + 0.43)
+            k = (2 * a / us + b) * U + rate + 0.43
+            # PyTorch's (int64_t) cast: a value out of range (an infinite rate) becomes INT64_MIN
+            k = math.floor(k) if -2.0 ** 63 <= k < 2.0 ** 63 else -2 ** 63
             if us >= 0.07 and V <= vr:
                 return k
             if k < 0 or (us < 0.013 and V > us):
