@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype, _random, _ranges
+from . import _dtype, _random, _random_bounds, _ranges
 from ._random import Generator, default_generator  # noqa: F401  (tinytape.Generator)
 from ._tensor import Tensor, _sizes
 from .backend import for_device
@@ -347,8 +347,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     ``size``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(mean) if isinstance(mean, Tensor) else (),
-                                    np.shape(std) if isinstance(std, Tensor) else ())
+        sa, sb = (tuple(t.shape) if isinstance(t, Tensor) else () for t in (mean, std))
+        for i, (da, db) in enumerate(zip(reversed(sa), reversed(sb))):
+            if da != db and da != 1 and db != 1:
+                raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                                   f"non-singleton dimension {max(len(sa), len(sb)) - 1 - i}")
+        shape = np.broadcast_shapes(sa, sb)
         if isinstance(std, Tensor) and (std.detach() < 0).any().item():
             raise RuntimeError("normal expects all elements of std >= 0.0")
         noise = randn(shape, dtype=like.dtype, device=like.device, generator=generator)
@@ -366,8 +370,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (PyTorch's swaps, draw for draw)."""
     if n < 0:
-        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
+    _random_bounds.randperm_fits(n, dtype)
     gen = _random.stream(generator)
     return _wrap(_dtype.host_cast(_random.randperm(gen, int(n)), dtype.np), requires_grad, device)
 

@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _random_bounds
 from .backend.cpu import random as kernels, stl_select
 
 DEFAULT_SEED = 67280421310721  # a new torch.Generator()'s seed
@@ -254,12 +254,16 @@ _WIDE_RANGE = 2 ** 28  # ranges this wide take 64-bit draws (measured on PyTorch
 
 
 def random_from_to(gen, n, dtype, low, high):
-    """``random_(low, high)``: (draw % (high - low)) + low."""
-    span = int(high) - int(low)
-    if span <= 0:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    """``random_(low, high)``: (draw % span) + base over the bounds PyTorch settles on
+    (``_random_bounds``); ``high`` None: up to the dtype's largest integer."""
+    low, span = _random_bounds.from_to(dtype, low, high)
     out = np.empty(n, np.int64)
-    kernels.randint_from_to(gen._mt, gen._ctr, out, np.uint64(span), int(low), span >= _WIDE_RANGE)
+    if span is None:  # int64's whole range: one 64-bit draw each, as it is
+        if dtype.name not in ("int64", "float64", "float32", "bfloat16"):
+            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
+        kernels.draw64(gen._mt, gen._ctr, out.view(np.uint64))
+        return _dtype.host_cast(out, dtype.np)
+    kernels.randint_from_to(gen._mt, gen._ctr, out, np.uint64(span), low, span >= _WIDE_RANGE)
     return _dtype.host_cast(out, dtype.np)
 
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .. import _creation, _dtype, _random
+from .. import _creation, _dtype, _random, _random_bounds
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.cpu import random as kernels
@@ -34,9 +34,11 @@ def _floating(self, kernel):
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    _floating(self, "cauchy_cpu")
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {_random_bounds.CPP_NAMES.get(self.dtype.name, self.dtype.name)}")
     gen = _random.stream(generator)
     median, sigma = float(median), float(sigma)
     tan, pi = math.tan, math.pi

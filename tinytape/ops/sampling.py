@@ -55,13 +55,17 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _fill(self, _random.exponential(gen, self.numel(), self.dtype, lambd))
 
 
-def random_(self, low=0, high=None, *, generator=None):
-    """Integers drawn uniformly from [low, high) (from [0, low) when only one bound is given,
-    over the dtype's whole range when none is)."""
+_UNGIVEN = object()  # random_(to) and random_() told apart from random_(from, None)
+
+
+def random_(self, low=_UNGIVEN, high=_UNGIVEN, *, generator=None):
+    """Integers drawn uniformly from [low, high): from [0, low) when only one bound is given,
+    from [low, the dtype's largest] when ``high`` is None, over the dtype's whole range (the
+    floating ones: its exact integers) when none is."""
     gen = _stream(generator)
-    if high is None and low == 0:
+    if low is _UNGIVEN:
         return _fill(self, _random.random_full(gen, self.numel(), self.dtype))
-    if high is None:
+    if high is _UNGIVEN:
         low, high = 0, low
     return _fill(self, _random.random_from_to(gen, self.numel(), self.dtype, low, high))
 
@@ -70,7 +74,8 @@ def _probabilities(p, op):
     values = p.detach().cpu().numpy() if p.dtype is not _dtype.bfloat16 else p.detach().cpu()._data
     as64 = np.asarray(values, np.float64)
     if ((as64 < 0) | (as64 > 1) | np.isnan(as64)).any():
-        raise RuntimeError(f"{op}: Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                           "be improved?  If so, please report an enhancement request to PyTorch.)")
     return values
 
 
@@ -93,25 +98,37 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Indices drawn from each row of non-negative weights ``input`` (1-D or 2-D)."""
+    """Indices drawn from each row of non-negative weights ``input`` (1-D or 2-D), with
+    PyTorch's checks in its order."""
     _check_tensor(input, "multinomial")
     if input.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {list(input.shape)}")
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {input.dtype}")
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if n > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
     host = input.detach().cpu()
     weights = np.atleast_2d(host.numpy() if input.dtype is not _dtype.bfloat16 else host._data)
     check = weights.astype(np.float64)
-    n = weights.shape[1]
-    if num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
-    if not replacement and num_samples > n:
-        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                           f"replacement ({num_samples} > {n})")
-    if not np.isfinite(check).all() or (check < 0).any():
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    if (check.sum(axis=1) <= 0).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement or num_samples == 1:
+        if check.size and (not (check.max() < np.inf) or not (check.min() >= 0)):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (check.sum(axis=1) == 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    else:  # the kernel's checks, row by row, entry by entry
+        for row in check:
+            bad = np.flatnonzero(~(row >= 0) | ~np.isfinite(row))
+            if bad.size:
+                kind = "< 0" if not row[bad[0]] >= 0 else "= infinity or NaN"
+                raise RuntimeError(f"invalid multinomial distribution (encountering probability entry {kind})")
+            if not row.sum() > 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     gen = _stream(generator)
     out = _random.multinomial(gen, np.ascontiguousarray(weights), int(num_samples), replacement)
     return _creation.tensor(out if input.ndim == 2 else out[0], dtype=_dtype.int64, device=input.device)
