@@ -259,6 +259,10 @@ def random_from_to(gen, n, dtype, low, high):
     low, span = _random_bounds.from_to(dtype, low, high)
     out = np.empty(n, np.int64)
     if span is None:  # int64's whole range: one 64-bit draw each, as it is
+        if dtype.is_floating_point and dtype.name not in ("float64", "float32", "bfloat16") \
+                or dtype is _dtype.bool_:
+            raise NotImplementedError("\"random_full_64_bits_range_kernel_cpu\" not implemented for "
+                                      f"'{_dtype.scalar_type_name(dtype)}'")
         if dtype.name not in ("int64", "float64", "float32", "bfloat16"):
             raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
         kernels.draw64(gen._mt, gen._ctr, out.view(np.uint64))

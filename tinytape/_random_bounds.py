@@ -93,7 +93,7 @@ def from_to(dtype, low, high):
     return low, high_inc - low + 1
 
 
-_CONVERT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "float16": "at::Half"}
+_CONVERT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
 _RANDPERM_LIMITS = {"float16": ("2049", "Half"), "float32": ("2^24+1", "Float"), "float64": ("2^53+1", "Double")}
 
 
@@ -104,7 +104,7 @@ def randperm_fits(n, dtype):
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     top = n - 1 if n > 0 else n
     if dtype.name in _CONVERT_NAMES:
-        limit = 65504 if dtype is _dtype.float16 else int(np.iinfo(dtype.np).max)
+        limit = int(np.iinfo(dtype.np).max)
         if top > limit:
             raise RuntimeError(f"value cannot be converted to type {_CONVERT_NAMES[dtype.name]} without overflow")
     if dtype.name in _RANDPERM_LIMITS:

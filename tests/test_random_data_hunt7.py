@@ -1,0 +1,195 @@
+"""Seeded draws and their errors equal PyTorch's where a program's printed numbers differed:
+multinomial without replacement among equal keys (PyTorch's top-k moves ties as libstdc++'s
+selection does), draws into a permuted tensor's layout (``*_like``, dropout), poisson of an
+infinite rate, ``random_``/``randint`` bounds for each dtype, and the messages of the
+sampling ops.  Every expected value is PyTorch's recorded answer."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytape as tt
+from helpers import assert_same, check_against_pytorch
+from pytorch_answers import pytorch
+
+
+def outcome(fn):
+    """``fn(lib)``'s result, or the exception it raised as [type name, message], and the
+    messages of the warnings it gave."""
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = fn(lib)
+            except Exception as e:  # noqa: BLE001  (the outcome compared is the exception)
+                result = ["raises", type(e).__name__, str(e)]
+        return [result, [str(w.message).split(" (Triggered internally")[0] for w in caught]]
+    return run
+
+
+# ------------------------------------------------------------ multinomial without replacement
+
+
+def _multinomial_ties(lib, seed):
+    lib.manual_seed(seed)
+    out = []
+    for n, k in [(4, 4), (4, 3), (10, 2), (40, 3), (200, 3), (200, 4), (1000, 5), (1000, 900), (17, 17)]:
+        w = lib.randint(0, 3, (2, n)).float()
+        w[:, 0] = 1
+        out += [lib.multinomial(w, k), lib.multinomial(w.half(), k), lib.multinomial(lib.ones(n), k)]
+    w = lib.rand(3, 1000, dtype=lib.bfloat16) + 0.01  # bfloat16 keys: many equal ones
+    out += [lib.multinomial(w, 1000), lib.multinomial(w, 20), lib.rand(2)]
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_multinomial_orders_equal_keys_as_pytorch(seed):
+    assert_same(_multinomial_ties(tt, seed), pytorch(_multinomial_ties, seed))
+
+
+def test_multinomial_draws_zero_weights_when_it_runs_out():
+    def run(lib):
+        lib.manual_seed(0)
+        return [lib.multinomial(lib.tensor([0., 1, 1, 0]), 4), lib.multinomial(lib.tensor([0., 1, 0, 0]), 3),
+                lib.multinomial(lib.tensor([[0., 1, 1, 0], [1, 1, 1, 1]]), 3),
+                lib.multinomial(lib.rand(3000, dtype=lib.float16) * 60000, 3000)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning for float16 weights
+        check_against_pytorch(run)
+
+
+def test_fork_rng_restores_the_stream():
+    def run(lib):
+        lib.manual_seed(4)
+        with lib.random.fork_rng():
+            inside = lib.randn(20)
+        with lib.random.fork_rng(enabled=False):
+            lib.rand(3)
+        return [inside, lib.randn(20)]
+    check_against_pytorch(run)
+
+
+# ------------------------------------------------------------ draws into a permuted layout
+
+
+def _permuted(lib):
+    lib.manual_seed(0)
+    base = lib.randn(3, 4, 5)
+    return [base.transpose(0, 2), base.permute(1, 2, 0), base[:, ::2], base[:1].expand(3, 4, 5),
+            lib.randn(20, 30).t()]
+
+
+DRAWS_INTO = {
+    "rand_like": lambda lib, x: lib.rand_like(x),
+    "randn_like": lambda lib, x: lib.randn_like(x),
+    "randn_like_double": lambda lib, x: lib.randn_like(x, dtype=lib.float64),
+    "randint_like": lambda lib, x: lib.randint_like(x, 3, 10),
+    "empty_like_normal_": lambda lib, x: lib.empty_like(x).normal_(),
+    "empty_like_uniform_": lambda lib, x: lib.empty_like(x).uniform_(),
+    "dropout": lambda lib, x: lib.nn.functional.dropout(x, 0.3),
+    "alpha_dropout": lambda lib, x: lib.nn.functional.alpha_dropout(x, 0.3, True),
+    "nn_Dropout": lambda lib, x: lib.nn.Dropout(0.6)(x),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DRAWS_INTO))
+def test_draws_fill_a_permuted_layout_in_memory_order(case):
+    def run(lib):
+        out = []
+        for i, x in enumerate(_permuted(lib)):
+            lib.manual_seed(10 + i)
+            out += [DRAWS_INTO[case](lib, x), lib.rand(2)]
+        return out
+    check_against_pytorch(run)
+
+
+def test_like_draws_keep_a_permuted_layout():
+    def run(lib):
+        return [(lib.rand_like(x).stride(), lib.randn_like(x).stride(), lib.empty_like(x).stride())
+                for x in _permuted(lib) if x.dim() == 3 and x.stride()[0] != 0]
+    got, want = run(tt), pytorch(run)
+    assert [list(map(list, g)) for g in got] == [list(map(list, w)) for w in want]
+
+
+# ------------------------------------------------------------ poisson of huge rates
+
+
+def test_poisson_of_an_infinite_rate():
+    def run(lib):
+        lib.manual_seed(0)
+        rates = lib.tensor([0., 0.5, 10., 1e3, 1e6, float("inf")])
+        return [lib.poisson(rates.half()), lib.poisson(rates), lib.poisson(rates.double()), lib.rand(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_against_pytorch(run)
+
+
+# ------------------------------------------------------------ random_ / randint bounds
+
+
+DTYPES = ["float32", "float64", "bfloat16", "float16", "int32", "int64", "int16", "int8", "uint8", "bool"]
+HIGHS = [2, 100, 2 ** 11, 2 ** 12, 2 ** 20, 2 ** 24 + 1, 2 ** 25, 2 ** 31, 2 ** 33]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_randint_and_random_bounds(dtype):
+    def run(lib):
+        dt = getattr(lib, dtype)
+        out = []
+        for high in HIGHS:
+            for low in (0, -5):
+                lib.manual_seed(high % 97 + low)
+                out.append(outcome(lambda lib: lib.randint(low, high, (5,), dtype=dt))(lib))
+                out.append(outcome(lambda lib: lib.empty(20, dtype=dt).random_(low, high)[:5])(lib))
+        for low in (0, 5, 2 ** 20, -2 ** 63):
+            lib.manual_seed(low % 89)
+            out.append(outcome(lambda lib: lib.empty(6, dtype=dt).random_(low, None))(lib))
+        lib.manual_seed(1)
+        out.append(outcome(lambda lib: [lib.empty(6, dtype=dt).random_(7), lib.empty(6, dtype=dt).random_()])(lib))
+        return out
+    assert_same(run(tt), pytorch(run))
+
+
+# ------------------------------------------------------------ the sampling ops' messages
+
+
+ERRORS = {
+    "multinomial_0d": lambda lib: lib.multinomial(lib.tensor(1.), 1),
+    "multinomial_int": lambda lib: lib.multinomial(lib.tensor([1, 2]), 1),
+    "multinomial_no_samples": lambda lib: lib.multinomial(lib.tensor([1., 1]), 0),
+    "multinomial_negative_samples": lambda lib: lib.multinomial(lib.tensor([1., 1]), -1, True),
+    "multinomial_too_many": lambda lib: lib.multinomial(lib.ones(3), 4),
+    "multinomial_negative": lambda lib: lib.multinomial(lib.tensor([-1., 2.]), 1),
+    "multinomial_inf": lambda lib: lib.multinomial(lib.tensor([1., float("inf")]), 1),
+    "multinomial_zero": lambda lib: lib.multinomial(lib.zeros(3), 1),
+    "multinomial_r_inf": lambda lib: lib.multinomial(lib.tensor([1., float("inf")]), 2, True),
+    "multinomial_r_nan": lambda lib: lib.multinomial(lib.tensor([1., float("nan")]), 2, True),
+    "multinomial_r_negative": lambda lib: lib.multinomial(lib.tensor([1., -1.]), 2, True),
+    "multinomial_r_zero_row": lambda lib: lib.multinomial(lib.tensor([[1., 1], [0, 0]]), 2, True),
+    "randperm_negative": lambda lib: lib.randperm(-1),
+    "randperm_half": lambda lib: lib.randperm(3000, dtype=lib.float16),
+    "randperm_half_overflow": lambda lib: lib.randperm(70000, dtype=lib.float16),
+    "randperm_float": lambda lib: lib.randperm(2 ** 24 + 2, dtype=lib.float32),
+    "randperm_uint8": lambda lib: lib.randperm(300, dtype=lib.uint8),
+    "randperm_int8": lambda lib: lib.randperm(200, dtype=lib.int8),
+    "randperm_int16": lambda lib: lib.randperm(70000, dtype=lib.int16),
+    "randperm_bool": lambda lib: lib.randperm(3, dtype=lib.bool),
+    "bernoulli_p_tensor": lambda lib: lib.bernoulli(lib.tensor([1.5])),
+    "bernoulli_p_nan": lambda lib: lib.empty(2).bernoulli_(lib.tensor([float("nan")])),
+    "cauchy_int": lambda lib: lib.empty(3, dtype=lib.int64).cauchy_(),
+    "cauchy_int32": lambda lib: lib.empty(3, dtype=lib.int32).cauchy_(),
+    "normal_shapes": lambda lib: lib.normal(lib.zeros(3), lib.ones(4)),
+    "kaiming_mode": lambda lib: lib.nn.init.kaiming_uniform_(lib.empty(3, 4), mode="x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_errors_in_pytorchs_words(case):
+    run = outcome(ERRORS[case])
+    assert_same(run(tt), pytorch(run))
+
+
+def test_zero_element_init_warns_at_the_callers_line():
+    with pytest.warns(UserWarning, match="zero-element") as caught:
+        tt.nn.init.kaiming_uniform_(tt.empty(0, 3))
+    assert caught[0].filename == __file__
