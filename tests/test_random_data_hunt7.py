@@ -5,7 +5,6 @@ infinite rate, ``random_``/``randint`` bounds for each dtype, and the messages o
 sampling ops.  Every expected value is PyTorch's recorded answer."""
 import warnings
 
-import numpy as np
 import pytest
 
 import tinytape as tt
