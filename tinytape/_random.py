@@ -105,6 +105,24 @@ class Generator:
         self._float_normal[:] = (float(raw[5052] != 0), np.frombuffer(raw[5048:5052], np.float32)[0])
         return self
 
+    def clone_state(self):
+        """A new generator in this one's state (seed and stream)."""
+        twin = Generator(self.device)
+        twin.set_state(self.get_state())
+        return twin
+
+    def graphsafe_get_state(self):
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state):
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
+    def get_offset(self):
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset):
+        raise RuntimeError("CPU Generator does not use offset")
+
     def __repr__(self):
         return f"<tinytape.Generator object at {id(self):#x}>"
 

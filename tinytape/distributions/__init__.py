@@ -12,6 +12,7 @@ from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical, OneH
 from .distribution import Distribution, ExponentialFamily
 from .extra import ContinuousBernoulli, FisherSnedecor, Kumaraswamy, LogisticNormal, LowRankMultivariateNormal
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
+from .generalized_pareto import GeneralizedPareto
 from .kl import kl_divergence, register_kl
 from . import kl_more  # noqa: E402,F401  (registers more pairs)
 from .mixture import MixtureSameFamily
@@ -27,7 +28,7 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
            "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
-           "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
            "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
            "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
