@@ -14,22 +14,23 @@ from .extra import ContinuousBernoulli, FisherSnedecor, Kumaraswamy, LogisticNor
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .generalized_pareto import GeneralizedPareto
 from .kl import kl_divergence, register_kl
+from .lkj import LKJCholesky
 from . import kl_more  # noqa: E402,F401  (registers more pairs)
 from .mixture import MixtureSameFamily
 from .more import (ExpRelaxedCategorical, Gumbel, HalfCauchy, InverseGamma, LogitRelaxedBernoulli, NegativeBinomial,
                    Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull)
 from .multivariate import Independent, MultivariateNormal
 from .transformed import HalfNormal, LogNormal, TransformedDistribution
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
-                         LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, SigmoidTransform,
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CorrCholeskyTransform, ExpTransform,
+                         IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, SigmoidTransform,
                          SoftmaxTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform,
                          identity_transform)
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
-           "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
+           "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
            "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
+           "IndependentTransform", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
            "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",

@@ -163,10 +163,19 @@ def mvlgamma(input, p):
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float_input(input, "mvlgamma")
-    shifts = np.arange(p) / -2.0
+    constant = p * (p - 1) / 4 * math.log(math.pi)
 
     def compute(a):
-        return p * (p - 1) / 4 * math.log(math.pi) + sc.gammaln(a[..., None] + shifts).sum(-1)
+        # as PyTorch's kernel: a + arange(-(p-1)/2, 0.5, 0.5) and lgamma in the dtype, the
+        # terms summed in order (in float32 for the 16-bit dtypes), the constant added last
+        wide = np.float64 if a.dtype == np.float64 else np.float32
+        args = a[..., None] + np.arange(-(p - 1) / 2, 0.5, 0.5).astype(a.dtype)
+        terms = _lgamma(args.astype(np.float64)).astype(a.dtype).astype(wide)
+        total = terms[..., 0]
+        for i in range(1, p):
+            total = total + terms[..., i]
+        return (total.astype(a.dtype).astype(wide) + wide(constant)).astype(a.dtype)
+    compute.native = True
 
     def derivative(g, xx, o):
         return g * sum(digamma(xx - i / 2) for i in range(p))
