@@ -5,6 +5,7 @@ infinite rate, ``random_``/``randint`` bounds for each dtype, and the messages o
 sampling ops.  Every expected value is PyTorch's recorded answer."""
 import warnings
 
+import numpy as np
 import pytest
 
 import tinytape as tt
@@ -192,3 +193,77 @@ def test_zero_element_init_warns_at_the_callers_line():
     with pytest.warns(UserWarning, match="zero-element") as caught:
         tt.nn.init.kaiming_uniform_(tt.empty(0, 3))
     assert caught[0].filename == __file__
+
+
+# ------------------------------------------------------------ generators
+
+
+def test_generator_clone_state_and_the_methods_a_cpu_generator_refuses():
+    def run(lib):
+        g = lib.Generator().manual_seed(3)
+        lib.rand(5, generator=g)
+        twin = g.clone_state()
+        out = [twin is g, twin.initial_seed(), lib.rand(4, generator=twin), lib.rand(4, generator=g)]
+        for call in (g.get_offset, lambda: g.set_offset(3), g.graphsafe_get_state,
+                     lambda: g.graphsafe_set_state(lib.Generator())):
+            out.append(outcome(lambda lib: call())(lib)[0])
+        return out
+    assert_same(run(tt), pytorch(run))
+
+
+# ------------------------------------------------------------ distributions PyTorch has
+
+
+def _generalized_pareto(lib):
+    D = lib.distributions
+    lib.manual_seed(0)
+    out = []
+    for args in [(0., 1., 0.), (0.1, 2., 0.4),
+                 (lib.tensor([0., 1.]), lib.tensor([1., 2.]), lib.tensor([-0.5, 0.3])),
+                 (lib.zeros(3), 1., lib.tensor([0., 1e-9, -1.]))]:
+        d = D.GeneralizedPareto(*args)
+        s = d.rsample((4,))
+        out += [s, d.cdf(s), d.log_survival_function(s), d.icdf(lib.full(tuple(d.batch_shape), 0.3)), d.mean,
+                d.variance, d.entropy(), d.mode, d.expand((2,) + tuple(d.batch_shape)).sample(), list(d.batch_shape)]
+    d = D.GeneralizedPareto(lib.zeros(2), lib.tensor([1., 2.]), lib.tensor([0.2, 0.3]))
+    out.append(d.log_prob(d.sample((3,))))
+    scale = lib.tensor([0.5, 1.5], requires_grad=True)
+    D.GeneralizedPareto(lib.zeros(2), scale, lib.tensor([0.2, -0.3])).rsample().sum().backward()
+    return out + [scale.grad]
+
+
+def test_generalized_pareto():
+    assert_same(_generalized_pareto(tt), pytorch(_generalized_pareto))
+
+
+def _lkj(lib):
+    D = lib.distributions
+    lib.manual_seed(0)
+    out = []
+    # float64, and rows short enough that a sum of squares is one rounding order: the draws,
+    # not float32 sqrt's or a long sum's last bit, are what is compared
+    for dim, concentration in [(2, 1.0), (3, 0.5), (4, [0.5, 2.0]), (4, 3.0)]:
+        d = D.LKJCholesky(dim, lib.tensor(concentration, dtype=lib.float64))
+        s = d.sample((3,))
+        out += [d.sample(), s, D.constraints.corr_cholesky.check(s), list(d.batch_shape), list(d.event_shape),
+                d.expand((2,) + tuple(d.batch_shape)).sample()]
+    return out + [D.constraints.positive_semidefinite.check(lib.tensor([[[1., 0.], [0., 0.]], [[1., 2.], [2., 1.]]]))]
+
+
+def test_lkj_cholesky():
+    assert_same(_lkj(tt), pytorch(_lkj))
+
+
+def test_corr_cholesky_transform():
+    def run(lib):
+        D = lib.distributions
+        t = D.biject_to(D.constraints.corr_cholesky)
+        lib.manual_seed(0)
+        x = lib.randn(2, 6, dtype=lib.float64)
+        y = t(x)
+        return [[v.tolist() for v in (y, t.inv(y), t.log_abs_det_jacobian(x, y))], type(t).__name__,
+                list(t.forward_shape((2, 6))), list(t.inverse_shape((2, 4, 4)))]
+    ours, theirs = run(tt), pytorch(run)
+    for a, b in zip(ours[0], theirs[0]):  # tanh's and sqrt's last bit may differ; the transform may not
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    assert ours[1:] == theirs[1:]
