@@ -180,6 +180,12 @@ ERRORS = {
     "cauchy_int32": lambda lib: lib.empty(3, dtype=lib.int32).cauchy_(),
     "normal_shapes": lambda lib: lib.normal(lib.zeros(3), lib.ones(4)),
     "kaiming_mode": lambda lib: lib.nn.init.kaiming_uniform_(lib.empty(3, 4), mode="x"),
+    "collate_int_and_str": lambda lib: lib.utils.data.default_collate([1, "a"]),
+    "collate_nones": lambda lib: lib.utils.data.default_collate([(1.5, None), (2.5, None)]),
+    "tensor_of_str": lambda lib: lib.tensor("abc"),
+    "tensor_of_strs": lambda lib: lib.tensor(["a", "b"]),
+    "tensor_of_none": lambda lib: lib.tensor([1.5, None]),
+    "tensor_of_object": lambda lib: lib.tensor([[1.0], [object()]]),
 }
 
 

@@ -83,10 +83,23 @@ def _infer_dtype(data):
             kind = _dtype.int64
         elif isinstance(d, numbers.Real):
             kind = _dtype.default_float
+        elif isinstance(d, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(d).__name__}'")
         else:
-            raise TypeError(f"tensor(): can't convert element of type {type(d).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(d).__name__}")
         found = kind if found is None or found is kind else _dtype.promote(found, kind)
     return _dtype.default_float if found is None else found
+
+
+def _check_strings(data):
+    """PyTorch's errors for strings: one given as the data; one met following first elements
+    down (a string is a sequence of strings, without end)."""
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+        if isinstance(data, (str, bytes)):
+            raise ValueError(f"too many dimensions '{type(data).__name__}'")
 
 
 def _check_ragged(data):
@@ -154,6 +167,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         if dtype is None:
             dtype = _dtype.from_numpy_dtype(arr.dtype)
     else:
+        _check_strings(data)
         data = _flatten_tensors(data)
         if dtype is None:
             dtype = _infer_dtype(data)
