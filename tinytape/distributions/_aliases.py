@@ -19,7 +19,8 @@ MODULES = {
     "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"],
     "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"], "studentT": ["StudentT"],
     "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "von_mises": ["VonMises"],
-    "weibull": ["Weibull"],
+    "weibull": ["Weibull"], "lkj_cholesky": ["LKJCholesky"], "generalized_pareto": ["GeneralizedPareto"],
+    "wishart": ["Wishart"],
 }
 
 

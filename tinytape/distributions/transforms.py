@@ -12,9 +12,9 @@ from . import constraints
 from .transform_base import ComposeTransform, IndependentTransform, Transform, identity_transform
 from .utils import broadcast_all, lazy_property
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "CorrCholeskyTransform", "ExpTransform",
-           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "SigmoidTransform",
-           "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
            "identity_transform"]
 
 
@@ -282,4 +282,6 @@ class PositiveDefiniteTransform(_Stateless):
         return LowerCholeskyTransform().inv(torch.linalg.cholesky(y))
 
 
-from .corr_cholesky import CorrCholeskyTransform  # noqa: E402  (it builds on Transform)
+from .corr_cholesky import CorrCholeskyTransform  # noqa: E402  (these build on Transform)
+from .transforms_more import (CatTransform, CumulativeDistributionTransform, ReshapeTransform,  # noqa: E402
+                              StackTransform)
