@@ -58,6 +58,14 @@ def test_multinomial_draws_zero_weights_when_it_runs_out():
         check_against_pytorch(run)
 
 
+def test_multinomial_of_transposed_weights_draws_in_their_memory_order():
+    def run(lib):
+        lib.manual_seed(0)
+        w = lib.rand(6, 4).t()
+        return [lib.multinomial(w, 3), lib.multinomial(w, 1), lib.multinomial(w, 5, True), lib.rand(2)]
+    check_against_pytorch(run)
+
+
 def test_fork_rng_restores_the_stream():
     def run(lib):
         lib.manual_seed(4)

@@ -311,14 +311,19 @@ def randperm(gen, n):
     return out
 
 
-def multinomial(gen, weights, num_samples, replacement):
+def multinomial(gen, weights, num_samples, replacement, order=None):
     """Row-wise category indices from host ``weights`` (2-D, validated by the caller): the
     exponential race (argmax / top-k of w / Exp(1)) without replacement or for one sample,
-    a binary search of the cumulative distribution otherwise."""
+    a binary search of the cumulative distribution otherwise.  ``order`` (the weights'
+    layout, outermost dimension first): the Exp(1) draws fill that layout in memory order."""
     rows, n = weights.shape
     if not replacement or num_samples == 1:
         dtype = _dtype.from_numpy_dtype(weights.dtype)
-        q = exponential(gen, rows * n, dtype).reshape(rows, n)
+        q = exponential(gen, rows * n, dtype)
+        if order is None:
+            q = q.reshape(rows, n)
+        else:
+            q = np.transpose(q.reshape([(rows, n)[d] for d in order]), np.argsort(order))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             q = (weights / q).astype(weights.dtype)
         if num_samples == 1:

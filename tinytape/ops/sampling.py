@@ -130,7 +130,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             if not row.sum() > 0:
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     gen = _stream(generator)
-    out = _random.multinomial(gen, np.ascontiguousarray(weights), int(num_samples), replacement)
+    order = _random.dense_order(input) if input.ndim == 2 else None  # PyTorch's empty_like keeps the layout
+    out = _random.multinomial(gen, np.ascontiguousarray(weights), int(num_samples), replacement, order)
     return _creation.tensor(out if input.ndim == 2 else out[0], dtype=_dtype.int64, device=input.device)
 
 
