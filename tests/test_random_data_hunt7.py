@@ -346,3 +346,42 @@ def test_cat_stack_reshape_and_cdf_transforms():
     assert_same(ours, theirs)
     for a, b in zip(our_cdf, their_cdf):  # erf's last bit may differ
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+# ------------------------------------------------------------ stochastic weight averaging
+
+
+def _swa(lib):
+    nn, swa_utils = lib.nn, lib.optim.swa_utils
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).double()
+    opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    averaged = [swa_utils.AveragedModel(model), swa_utils.AveragedModel(model, avg_fn=swa_utils.get_ema_avg_fn(0.8)),
+                swa_utils.AveragedModel(model, avg_fn=swa_utils.get_ema_avg_fn(0.8), use_buffers=True)]
+    schedules = [swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=3)]
+    other = lib.optim.SGD([nn.Parameter(lib.ones(1))], lr=0.01)
+    schedules.append(swa_utils.SWALR(other, [0.5], anneal_epochs=0, anneal_strategy="linear"))
+    X, Y = lib.randn(64, 4, dtype=lib.float64), lib.randint(0, 2, (64,))
+    loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(X, Y), batch_size=16, shuffle=True)
+    rates = []
+    for _ in range(5):
+        for xb, yb in loader:
+            loss = nn.functional.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        for m in averaged:
+            m.update_parameters(model)
+        other.step()
+        for s in schedules:
+            s.step()
+        rates.append([s.get_last_lr() for s in schedules])
+    swa_utils.update_bn(loader, averaged[0])
+    sums = [[float(t.detach().sum()) for t in list(m.parameters()) + list(m.buffers())] for m in averaged]
+    return rates, sums, sorted(schedules[0].state_dict()), averaged[0].module[1].momentum
+
+
+def test_swa_utils():
+    (rates, sums, keys, momentum), want = _swa(tt), pytorch(_swa)
+    assert rates == want[0] and keys == want[2] and momentum == want[3]
+    np.testing.assert_allclose(sums, want[1], rtol=1e-9)  # a float64 matrix product's last bits may differ

@@ -9,6 +9,7 @@ from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from . import swa_utils  # noqa: E402  (after the optimizers: it builds on lr_scheduler and nn)
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "RAdam", "NAdam", "Adamax",
-           "Adadelta", "ASGD", "Rprop", "LBFGS", "lr_scheduler"]
+           "Adadelta", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
