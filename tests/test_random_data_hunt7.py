@@ -385,3 +385,21 @@ def test_swa_utils():
     (rates, sums, keys, momentum), want = _swa(tt), pytorch(_swa)
     assert rates == want[0] and keys == want[2] and momentum == want[3]
     np.testing.assert_allclose(sums, want[1], rtol=1e-9)  # a float64 matrix product's last bits may differ
+
+
+def test_distributed_sampler():
+    def run(lib):
+        data = lib.utils.data
+        ds = data.TensorDataset(lib.arange(11))
+        out = []
+        for kw in [dict(num_replicas=3, rank=0), dict(num_replicas=3, rank=2, shuffle=False),
+                   dict(num_replicas=3, rank=1, drop_last=True), dict(num_replicas=4, rank=3, seed=7),
+                   dict(num_replicas=30, rank=29)]:
+            s = data.DistributedSampler(ds, **kw)
+            first = list(s)
+            s.set_epoch(3)
+            out.append([len(s), first, list(s), [b[0].tolist() for b in data.DataLoader(ds, batch_size=2, sampler=s)]])
+        for bad in (lambda: data.DistributedSampler(ds), lambda: data.DistributedSampler(ds, num_replicas=2, rank=2)):
+            out.append(outcome(lambda lib: bad())(lib)[0])
+        return out
+    assert_same(run(tt), pytorch(run))

@@ -52,8 +52,8 @@ def _utils(lib):
 # ---------------------------------------------------------------- the module
 
 
-# PyTorch's names left out: the DataPipes (being removed from PyTorch), distributed sampling
-NOT_PROVIDED = {"DFIterDataPipe", "DataChunk", "IterDataPipe", "MapDataPipe", "DistributedSampler",
+# PyTorch's names left out: the DataPipes (being removed from PyTorch)
+NOT_PROVIDED = {"DFIterDataPipe", "DataChunk", "IterDataPipe", "MapDataPipe",
                 "argument_validation", "functional_datapipe", "guaranteed_datapipes_determinism", "non_deterministic",
                 "runtime_validation", "runtime_validation_disabled"}
 
