@@ -270,10 +270,6 @@ class TensorMath:
             _warn_T()
         return shape_ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
-    @property
-    def mT(self):
-        return shape_ops.transpose(self, -2, -1)
-
     def transpose(self, dim0, dim1):
         return shape_ops.transpose(self, dim0, dim1)
 
@@ -320,6 +316,8 @@ class TensorMath:
         """Steps between elements, in elements, per dimension (dim: that one), as in PyTorch."""
         data = self._data  # numpy's strides are in bytes, a CUDA array's in elements
         steps = tuple(s // data.itemsize for s in data.strides) if isinstance(data, np.ndarray) else tuple(data.strides)
+        if 0 in steps:
+            steps = _torch_steps(data.shape, steps)
         if dim is None:
             return steps
         if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
@@ -335,6 +333,22 @@ class TensorMath:
 
     def __setitem__(self, index, value):
         indexing_ops.setitem(self, index, value)
+
+
+def _torch_steps(shape, steps):
+    """PyTorch's strides where numpy's say 0 without a broadcast: an added dim of size 1 steps
+    over the dims after it (``unsqueeze``, ``x[None]``), an empty tensor's are contiguous ones."""
+    if 0 in shape:
+        if all(s == 0 for s in steps):
+            steps, step = list(steps), 1
+            for d in range(len(shape) - 1, -1, -1):
+                steps[d], step = step, step * max(shape[d], 1)
+        return tuple(steps)
+    steps = list(steps)
+    for d in range(len(shape) - 1, -1, -1):
+        if shape[d] == 1 and steps[d] == 0:
+            steps[d] = shape[d + 1] * steps[d + 1] if d + 1 < len(shape) else 1
+    return tuple(steps)
 
 
 def _from_numpy_operand(other, like):

@@ -258,7 +258,8 @@ class Backend:
 
     def _along_rows(self, x, dim, kernel, *args):
         """``kernel(rows, out, n_rows, n_cols, *args)`` over ``x`` with ``dim`` moved last and
-        made contiguous, a kernel row per line along ``dim``; the output moved back as a view."""
+        made contiguous, a kernel row per line along ``dim``; the output moved back, contiguous
+        as PyTorch's."""
         dims = [d for d in range(x.ndim) if d != dim] + [dim]
         moved = self.contiguous(self.permute(x, dims))
         cols = moved.shape[-1] if moved.ndim else 1
@@ -266,7 +267,9 @@ class Backend:
         out = self.empty(moved.shape, x.dtype)
         if rows:
             kernel(moved, out, rows, cols, *args)
-        return self.permute(out, sorted(range(len(dims)), key=dims.__getitem__))
+        if dim == x.ndim - 1 or x.ndim < 2:
+            return out
+        return self.contiguous(self.permute(out, sorted(range(len(dims)), key=dims.__getitem__)))
 
     # ---- nn ----
     def softmax(self, x, dim, log=False):

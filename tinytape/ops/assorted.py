@@ -288,28 +288,6 @@ def movedim(input, source, destination):
     return sh.permute(input, order)
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the matrices in dims ``dim1`` and ``dim2``, as the last dimension."""
-    _check_tensor(input, "diagonal", "input")
-    d1, d2 = _wrap_dim(dim1, input.ndim, "diagonal"), _wrap_dim(dim2, input.ndim, "diagonal")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    rows, cols = input.shape[d1], input.shape[d2]
-    start_r, start_c = max(-offset, 0), max(offset, 0)
-    length = max(min(rows - start_r, cols - start_c), 0)
-    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
-    out_shape = tuple(input.shape[d] for d in rest) + (length,)
-    grid = np.indices(out_shape) if math.prod(out_shape) else np.zeros((len(out_shape),) + out_shape, np.int64)
-    index = [None] * input.ndim
-    for k, d in enumerate(rest):
-        index[d] = grid[k]
-    index[d1] = start_r + grid[-1]
-    index[d2] = start_c + grid[-1]
-    ids = np.ravel_multi_index(tuple(index), tuple(input.shape)) if math.prod(out_shape) else \
-        np.zeros(out_shape, np.int64)
-    return composite_op("DiagonalBackward0", lambda x: sh.take_flat(x, ids), input)
-
-
 def unflatten(input, dim, sizes):
     _check_tensor(input, "unflatten", "input")
     d = _wrap_dim(dim, input.ndim, "unflatten")
@@ -379,7 +357,7 @@ FUNCTIONS = {
     "index_reduce": index_reduce, "argwhere": argwhere, "triu": triu, "tril": tril, "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cdist": cdist,
     "searchsorted": searchsorted, "bucketize": bucketize, "cummax": cummax, "cummin": cummin,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,
-    "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
+    "movedim": movedim, "moveaxis": movedim, "unflatten": unflatten,
     "take_along_dim": take_along_dim, "nansum": nansum, "nanmean": nanmean,
 }
 METHODS = {
@@ -388,7 +366,7 @@ METHODS = {
     "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "index_reduce": index_reduce,
     "index_reduce_": index_reduce_, "argwhere": argwhere,
     "det": linalg_det, "inverse": linalg_inv, "cross": cross, "cummax": cummax, "cummin": cummin,
-    "movedim": movedim, "moveaxis": movedim, "diagonal": diagonal, "unflatten": unflatten,
+    "movedim": movedim, "moveaxis": movedim, "unflatten": unflatten,
     "take_along_dim": take_along_dim, "nansum": nansum, "nanmean": nanmean,
     "triu": triu, "tril": tril, "triu_": triu_, "tril_": tril_, "is_floating_point": lambda self: self.dtype.is_floating_point,
     "addmm": la.addmm, "addmv": la.addmv, "baddbmm": la.baddbmm, "addbmm": la.addbmm,

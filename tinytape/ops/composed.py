@@ -270,28 +270,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return composite_op("NanToNumBackward0", compute, input)
 
 
-def unfold(self, dimension, size, step):
-    """Windows of ``size`` elements every ``step`` along ``dimension``: that dim becomes the
-    windows' count and a last dim of ``size`` is added (``Tensor.unfold``)."""
-    d = _wrap_dim(dimension, self.ndim, "unfold") if self.ndim else 0
-    n = self.shape[d] if self.ndim else 1
-    if size > n:
-        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
-    if step <= 0:
-        raise RuntimeError(f"step is {step} but must be > 0")
-    starts = np.arange(0, n - size + 1, step)
-    ids = (starts[:, None] + np.arange(size)[None, :]).reshape(-1)
-    from .composite_entry import composite_op
-
-    def compute(x):
-        if x.ndim == 0:
-            return x.reshape(1)
-        picked = x.index_select(d, _creation.tensor(ids, device=x.device))
-        shape = tuple(x.shape[:d]) + (len(starts), size) + tuple(x.shape[d + 1:])
-        return picked.reshape(shape).movedim(d + 1, -1)
-    return composite_op("UnfoldBackward0", compute, self)
-
-
 # ---------------------------------------------------------------- in-place forms
 
 
@@ -381,7 +359,7 @@ METHODS = {
     "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
-    "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_, "unfold": unfold,
+    "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_,
     "nan_to_num": nan_to_num, "renorm": renorm,
     "renorm_": lambda self, p, dim, maxnorm: self._inplace("renorm_", renorm, p, dim, maxnorm),
     "frac_": lambda self: self._inplace("frac_", frac),

@@ -226,6 +226,12 @@ class CUDABackend(KernelCalls, Backend):
         x = self.on_device(x)
         return x.view_as(tuple(shape), tuple(strides), x.offset + offset) if x.is_contiguous() else None
 
+    def strided_view(self, x, offset, shape, strides):
+        """A view of ``x``'s memory (any layout) from its element ``offset`` with element
+        ``strides`` (checked by the caller to stay inside ``x``'s elements)."""
+        x = self.on_device(x)
+        return x.view_as(tuple(shape), tuple(strides), x.offset + offset)
+
     def swapaxes(self, x, d0, d1):
         dims = list(range(x.ndim))
         dims[d0], dims[d1] = dims[d1], dims[d0]
