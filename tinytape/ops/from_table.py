@@ -5,7 +5,7 @@ operators are here too: their kernels are table ops, their argument rules PyTorc
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE, MUL, NEG, SUB
+from ..backend.opcodes import BITWISE_AND, BITWISE_NOT, BITWISE_OR, BITWISE_XOR, FLOOR_DIVIDE, MUL, NEG, POW, SUB
 from . import dtype_rules
 from . import elementwise as ew
 from .. import op_table as table
@@ -125,9 +125,10 @@ def _binary_function(op):
             plans[(wants_a, wants_b)] = tuple(name in read for name in ("a", "b", "out"))
     code = op.code
     kernels = _KERNEL_DERIVATIVES.get(op.name)
+    pair = True if op.name == "pow" else None  # PyTorch's float pow kernel where the backend has it
 
     def forward(ctx, a, b):
-        out = a._new(a._backend.binary(code, a._data, b._data))
+        out = a._new(a._backend.binary(code, a._data, b._data) if pair is None else _pow_data(a, b))
         keep_a, keep_b, keep_out = plan = plans.get(ctx.needs_input_grad, _SAVE_NOTHING)
         if plan is not _SAVE_NOTHING and True in plan:
             ctx.save_for_backward(a if keep_a else None, b if keep_b else None, out if keep_out else None)
@@ -149,6 +150,14 @@ def _binary_function(op):
         "grad_fn_name": op.grad_fn_name, "_forward_runs_kernels_only": True,
         "forward": staticmethod(forward), "backward": staticmethod(backward),
         "__doc__": f"``{op.name}``, elementwise: {op.element}"})
+
+
+def _pow_data(a, b):
+    """``a ** b``'s array: the backend's ``pow_pair`` (PyTorch's vector/scalar split of SLEEF's
+    pow and the C library's) where it takes the operands, else the POW kernel."""
+    fast = getattr(a._backend, "pow_pair", None)
+    data = fast(a._data, b._data) if fast is not None else None
+    return a._backend.binary(POW, a._data, b._data) if data is None else data
 
 
 def _binary_wrapper(op, cls):

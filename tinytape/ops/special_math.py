@@ -10,6 +10,7 @@ PyTorch's math functions do.
 """
 import math
 
+import ml_dtypes
 import numpy as np
 import scipy.special as sc
 
@@ -129,12 +130,23 @@ erfinv = _unary("erfinv", "ErfinvBackward0", _erfinv, lambda g, x, out: g * (0.5
 erfcx = _unary("erfcx", "SpecialErfcxBackward0", sc.erfcx, lambda g, x, out: g * (2 * x * out - 2 / _SQRT_PI))
 lgamma = _unary("lgamma", "LgammaBackward0", _lgamma, lambda g, x, out: g * digamma(x))
 digamma = _unary("digamma", "DigammaBackward0", _native("digamma"), lambda g, x, out: g * polygamma(1, x))
-i0 = _unary("i0", "I0Backward0", sc.i0, lambda g, x, out: g * i1(x))
-i0e = _unary("i0e", "SpecialI0EBackward0", sc.i0e, lambda g, x, out: g * (i1e(x) - x.sign() * out))
-i1 = _unary("i1", "SpecialI1Backward0", sc.i1, lambda g, x, out: g * ew.where(
-    x == 0, ew.mul(x, 0) + 0.5, i0(x) - out / ew.where(x == 0, ew.mul(x, 0) + 1, x)))
-i1e = _unary("i1e", "SpecialI1EBackward0", sc.i1e, lambda g, x, out: g * ew.where(
-    x == 0, ew.mul(x, 0) + 0.5, i0e(x) - out * (x.sign() + 1 / ew.where(x == 0, ew.mul(x, 0) + 1, x))))
+i0 = _unary("i0", "I0Backward0", _native("i0"), lambda g, x, out: g * i1(x))
+i0e = _unary("i0e", "SpecialI0EBackward0", _native("i0e"), lambda g, x, out: g * (i1e(x) - x.sign() * out))
+i1 = _unary("i1", "SpecialI1Backward0", _native("i1"), lambda g, x, out: _bessel1_grad(
+    g, x, lambda safe: i0(safe) - out * safe.reciprocal()))
+i1e = _unary("i1e", "SpecialI1EBackward0", _native("i1e"), lambda g, x, out: _bessel1_grad(
+    g, x, lambda safe: i0e(safe) - out * (safe.sign() + safe.reciprocal())))
+
+
+def _bessel1_grad(g, x, formula):
+    """PyTorch's i1/i1e backward: ``formula`` at x (at the dtype's eps where |x| is not above
+    it, where the gradient is 0.5)."""
+    eps = float(ml_dtypes.finfo(x.dtype.np).eps)  # (ml_dtypes.finfo knows bfloat16 too)
+    big = x.abs() > eps
+    safe = ew.where(big, x, eps)
+    return g * ew.where(big, formula(safe), 0.5)
+
+
 sinc = _unary("sinc", "SincBackward0", _native("sinc"), lambda g, x, out: _where0(
     x == 0, g * (((math.pi * x).cos() - out) / ew.where(x == 0, ew.mul(x, 0) + 1, x)), g))
 entr = _unary("entr", "SpecialEntrBackward0", _native("entr"), lambda g, x, out: g * -(1 + x.log()))

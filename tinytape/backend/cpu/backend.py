@@ -343,12 +343,36 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         return Backend.softmax(self, x, dim, log)
 
     def pow_scalar(self, x, exponent):
-        """``x ** exponent`` for a C-contiguous float32 array and a real number by PyTorch's
-        kernel (``power.pow_scalar_f32``); None for anything else (the POW kernel's)."""
-        if x.dtype is not _F32 or not x.flags.c_contiguous or not x.size or exponent in (0, 1):
+        """``x ** exponent`` for a C-contiguous float32/float64 array and a real number by
+        PyTorch's kernel (``power.pow_scalar_*``); None for anything else (the POW kernel's)."""
+        if (x.dtype is not _F32 and x.dtype is not _F64) or not x.flags.c_contiguous or not x.size \
+                or exponent in (0, 1):
             return None
-        out = np.empty(x.shape, _F32)
-        _power.pow_scalar_f32(x.reshape(-1), float(exponent), out.reshape(-1))
+        out = np.empty(x.shape, x.dtype)
+        kernel = _power.pow_scalar_f32 if x.dtype is _F32 else _power.pow_scalar_f64
+        kernel(x.reshape(-1), float(exponent), out.reshape(-1))
+        return out
+
+    def pow_pair(self, a, b):
+        """``a ** b`` of two float32 (float64) arrays of one shape, C-contiguous, or one of them
+        a single element, by PyTorch's kernel (``power.pow_pair_*``); None for other layouts."""
+        dtype = a.dtype
+        if (dtype is not _F32 and dtype is not _F64) or b.dtype is not dtype:
+            return None
+        if a.shape == b.shape:
+            shape = a.shape
+        elif b.size == 1 and b.ndim <= a.ndim:
+            shape = a.shape
+        elif a.size == 1 and a.ndim <= b.ndim:
+            shape = b.shape
+        else:
+            return None
+        if not ((a.size == 1 or a.flags.c_contiguous) and (b.size == 1 or b.flags.c_contiguous)):
+            return None
+        out = np.empty(shape, dtype)
+        if out.size:
+            kernel = _power.pow_pair_f32 if dtype is _F32 else _power.pow_pair_f64
+            kernel(a.reshape(-1), int(a.size != 1), b.reshape(-1), int(b.size != 1), out.reshape(-1))
         return out
 
     def softmax_backward(self, grad, out, log):

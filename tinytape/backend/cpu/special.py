@@ -8,6 +8,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import bessel
+
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
 
 
@@ -162,6 +164,8 @@ def _kernels(T):
 
 
 KERNELS = {np.dtype(np.float64): _kernels(np.float64), np.dtype(np.float32): _kernels(np.float32)}
+for _dtype, _bessel in bessel.KERNELS.items():  # i0, i0e, i1, i1e
+    KERNELS[_dtype].update(_bessel)
 
 
 def run(name, x):
