@@ -225,3 +225,39 @@ def test_pow_of_float_tensors_bit_for_bit_with_pytorchs_vector_and_scalar_loops(
             out += [a ** b, a ** 2.5, a ** -1.3, 2.7 ** b, m.float_power(a, b), a ** b[0], a[:1] ** b, m.pow(a, b)]
         return out
     check(program)
+
+
+_ERRORS = [
+    lambda m: m.mm(m.ones(2, 3), m.ones(2, 3)), lambda m: m.ones(2, 3) @ m.ones(2, 3),
+    lambda m: m.mm(m.ones(2, 3), m.ones(3, 3, dtype=m.float64)), lambda m: m.matmul(m.ones(2, 3), m.ones(3, 3, dtype=m.float64)),
+    lambda m: m.mv(m.ones(2, 3), m.ones(3, dtype=m.float64)), lambda m: m.ones(2, 3) @ m.ones(4),
+    lambda m: m.ones(3) @ m.ones(4, 2), lambda m: m.dot(m.ones(2, 2), m.ones(2)),
+    lambda m: m.dot(m.ones(3), m.ones(3, dtype=m.float64)), lambda m: m.bmm(m.ones(2, 2, 3), m.ones(2, 3, 2, dtype=m.float64)),
+    lambda m: m.mm(m.ones(2, 2, dtype=m.int64), m.ones(2, 2)), lambda m: m.mm(m.ones(2), m.ones(2, 2)),
+    lambda m: m.mm(m.ones(2, 2), m.ones(2)), lambda m: m.bmm(m.ones(2, 2), m.ones(2, 2)),
+    lambda m: m.bmm(m.ones(2, 2, 2), m.ones(2, 2)), lambda m: m.ones(()) @ m.ones(2),
+    lambda m: m.linalg.solve(m.ones(2, 2), m.ones(2)), lambda m: m.broadcast_shapes((2,), (3,)),
+    lambda m: m.broadcast_shapes((1, 2), (3, 1), (2, 5)), lambda m: m.broadcast_tensors(m.ones(2, 3), m.ones(4, 3)),
+    lambda m: m.clamp(m.ones(2)), lambda m: m.ones(2).clip(), lambda m: m.finfo(m.int32), lambda m: m.iinfo(m.float32),
+    lambda m: m.iinfo(m.bool),
+]
+
+
+@pytest.mark.parametrize("index", range(len(_ERRORS)))
+def test_error_messages_are_pytorchs(index):
+    def program(m):
+        try:
+            _ERRORS[index](m)
+        except (RuntimeError, TypeError) as e:
+            return [type(e).__name__ if type(e).__name__ != "_LinAlgError" else "LinAlgError",
+                    str(e).replace("tinytape", "torch")]
+        return "no error"
+    check(program)
+
+
+def test_broadcast_shapes_einsum_sublists_and_the_matmul_family():
+    def program(m):
+        return [m.broadcast_shapes((2,), (3, 1), (1, 1, 1)), m.broadcast_shapes(2, (1, 2)),
+                m.einsum(_arange(m, 2, 3), [0, 1], m.arange(3.), [1], [0]),
+                m.einsum(m.ones(2, 3), [..., 1], m.ones(3), [1], [...]), m.einsum(_arange(m, 3, 3), [0, 0])]
+    check(program)

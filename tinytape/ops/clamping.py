@@ -69,7 +69,7 @@ class ClampTensor(Function):
 
 def clamp(x, min=None, max=None):
     if min is None and max is None:
-        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         lo = hi = None
         if min is not None:

@@ -223,8 +223,8 @@ class finfo:
     def __init__(self, type=None):
         dtype = _dtype.as_dtype(type) if type is not None else _dtype.get_default_dtype()
         if not dtype.is_floating_point:
-            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
-                            f"'{dtype.name}'")
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")  # (PyTorch's message names the class, not the dtype)
         info = ml_dtypes.finfo(dtype.np) if dtype is _dtype.bfloat16 else np.finfo(dtype.np)
         self.bits, self.dtype = info.bits, dtype.name
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
@@ -242,9 +242,11 @@ class iinfo:
 
     def __init__(self, type):
         dtype = _dtype.as_dtype(type)
+        if dtype is _dtype.bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
         if dtype.is_floating_point:
-            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle "
-                            f"'{dtype.name}'")
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
         info = np.iinfo(np.uint8 if dtype is _dtype.bool_ else dtype.np)
         self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), dtype.name
 

@@ -11,6 +11,26 @@ from . import shape as sh
 from .windows import _check_tensor
 
 
+def _from_sublists(args):
+    """The equation and operands of the sublist form: labels 0-51 read as A-Z then a-z, an
+    Ellipsis as '...'."""
+    def letters(sublist):
+        out = []
+        for s in sublist:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, int) and 0 <= s < 52:
+                out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but got {s}")
+        return "".join(out)
+    operands, terms = args[0:len(args) - len(args) % 2:2], args[1:len(args) - len(args) % 2:2]
+    equation = ",".join(letters(t) for t in terms)
+    if len(args) % 2:
+        equation += "->" + letters(args[-1])
+    return equation, tuple(operands)
+
+
 def _parse(equation, operands):
     equation = equation.replace(" ", "")
     inputs, arrow, output = equation.partition("->")
@@ -93,6 +113,8 @@ def _contract(a, la_, b, lb, keep):
 def einsum(equation, *operands):
     """Sums of products of ``operands``' elements over the labels ``equation`` names
     (``'ij,jk->ik'``, ``'bhqd,bhkd->bhqk'``, ``'ii->i'``, ``'...ij->...ji'``)."""
+    if not isinstance(equation, str):  # einsum(op1, sublist1, op2, sublist2, ..., [sublist_out])
+        equation, operands = _from_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     labelled, output = _parse(equation, operands)

@@ -1,6 +1,7 @@
 """Matrix products: mm, mv, dot, matmul (1-D, 2-D and batched with broadcasting)."""
 import math
 
+from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -10,13 +11,37 @@ from .shape import UnsafeView, broadcast
 from ..backend.opcodes import ADD, MUL, SUM
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+
+
+def _refuse_dtypes(a, b, op):
+    """PyTorch's error for operands of two dtypes, in the words of the kernel ``op`` reaches."""
+    name = _dtype.scalar_type_name
+    if op == "matmul":
+        op = "dot" if a.ndim == 1 and b.ndim == 1 else "mv" if a.ndim == 2 and b.ndim == 1 else \
+            "bmm" if a.ndim == 3 and b.ndim == 3 else "mm"
+    if op == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {name(a.dtype)} and "
+                           f"{name(b.dtype)}")
+    if op == "mv":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {name(b.dtype)}, "
+                           f"{name(a.dtype)}, and {name(b.dtype)}")
+    if op == "bmm":
+        raise RuntimeError(f"expected scalar type {name(a.dtype)} but found {name(b.dtype)}")
+    if op == "mm":
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES.get(a.dtype.name)} != "
+                           f"{_C_NAMES.get(b.dtype.name)}")
+    raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}")
+
+
 def _check(a, b, op):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
     ew._check_device(a, b, op)
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
-                           f"{a.dtype} and {b.dtype}")
+        _refuse_dtypes(a, b, op)
     if op == "matmul":  # the kernel PyTorch's matmul reaches: dot, mv or mm
         op = "dot" if a.ndim == 1 and b.ndim == 1 else "mv" if a.ndim == 2 and b.ndim == 1 else "matmul"
     dtype_rules.check(op, a.dtype)
@@ -107,14 +132,14 @@ def mm(a, b):
             return Mm.apply(a, b)  # the common case, checked in a few reads (numpy's dtypes are singletons)
     _check(a, b, "mm")
     if a._data.ndim != 2 or b._data.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D {list(a.shape)} and {b.ndim}-D {list(b.shape)}")
+        raise RuntimeError("self must be a matrix" if a._data.ndim != 2 else "mat2 must be a matrix")
     return _mm(a, b)
 
 
 def _mm(a, b):
     """mm of operands already checked for type, device and dtype."""
     if a._data.shape[1] != b._data.shape[0]:
-        raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     return Mm.apply(a, b)
 
@@ -124,7 +149,7 @@ def mv(m, v):
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
     if m.shape[1] != v.shape[0]:
-        raise RuntimeError(f"mv: size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
+        raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
                            f"vec ({v.shape[0]})")
     return Mv.apply(m, v)
 
@@ -132,8 +157,7 @@ def mv(m, v):
 def dot(a, b):
     _check(a, b, "dot")
     if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (dot: shapes "
-                           f"{list(a.shape)} and {list(b.shape)})")
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
                            f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
@@ -143,7 +167,7 @@ def dot(a, b):
 def bmm(a, b):
     _check(a, b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got {list(a.shape)} and {list(b.shape)}")
+        raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
     if b.shape[:2] != (a.shape[0], a.shape[2]):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
@@ -159,15 +183,15 @@ def matmul(a, b):
             return Mm.apply(a, b)  # two matrices: mm's common case, as ``mm`` checks it
     _check(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError("matmul: both arguments need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     if a.ndim == 1 and b.ndim == 1:
         return dot(a, b)
     if a.ndim == 2 and b.ndim == 1:
         return mv(a, b)
     if a.ndim == 1 and b.ndim == 2:
         if a.shape[0] != b.shape[0]:
-            raise RuntimeError(f"matmul: size mismatch, got {list(a.shape)} @ {list(b.shape)}")
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{a.shape[0]} and "
+                               f"{b.shape[0]}x{b.shape[1]})")
         return _mm(a.unsqueeze(0), b).squeeze(0)
     if a.ndim == 2 and b.ndim == 2:
         return _mm(a, b)

@@ -56,7 +56,11 @@ def linalg_solve(A, B, *, left=True):
         if vector:
             return sh.squeeze(la.matmul(inv, sh.unsqueeze(b, -1)), -1)
         return la.matmul(inv, b) if left else la.matmul(b, inv)
-    return composite_op("LinalgSolveExBackward0", compute, A, B)
+    from ..linalg import LinAlgError
+    try:
+        return composite_op("LinalgSolveExBackward0", compute, A, B)
+    except LinAlgError:  # (the inverse's own words are not solve's)
+        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
 
 
 def _cross_parts(a, b, d):

@@ -110,14 +110,39 @@ def broadcast_tensors(*tensors):
     try:
         shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
     except ValueError:
-        raise RuntimeError("broadcast_tensors: shapes " + ", ".join(str(list(t.shape)) for t in tensors)
-                           + " are not broadcastable") from None
+        _refuse_pairwise([tuple(t.shape) for t in tensors])
     return tuple(t if tuple(t.shape) == shape else sh.expand(t, shape) for t in tensors)
 
 
+def _refuse_pairwise(shapes):
+    """PyTorch's error for shapes that do not broadcast: the first pair (the shape so far, the
+    next one) that disagrees, and the output dimension where."""
+    sofar = shapes[0]
+    for shape in shapes[1:]:
+        n = max(len(sofar), len(shape))
+        a, b = (1,) * (n - len(sofar)) + sofar, (1,) * (n - len(shape)) + shape
+        for d in range(n):
+            if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
+                                   f"non-singleton dimension {d}")
+        sofar = tuple(max(x, y) if min(x, y) != 0 else 0 for x, y in zip(a, b))
+
+
 def broadcast_shapes(*shapes):
+    """The shape ``shapes`` broadcast to, checked as PyTorch's: one shape after the other
+    against the dims found so far."""
     from .._tensor import Size
-    try:
-        return Size(np.broadcast_shapes(*((s,) if isinstance(s, int) else tuple(s) for s in shapes)))
-    except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {list(shapes)}") from None
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for index, shape in enumerate(shapes):
+        for i in range(-1, -1 - len(shape), -1):
+            if shape[i] < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension ({shape[i]}): ({shape[i]})")
+            if shape[i] == 1 or shape[i] == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} at {i}! Mismatching "
+                                   f"argument at index {index} had {shape}; but expected shape should be "
+                                   f"broadcastable to {result}")
+            result[i] = shape[i]
+    return Size(result)
