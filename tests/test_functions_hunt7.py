@@ -261,3 +261,23 @@ def test_broadcast_shapes_einsum_sublists_and_the_matmul_family():
                 m.einsum(_arange(m, 2, 3), [0, 1], m.arange(3.), [1], [0]),
                 m.einsum(m.ones(2, 3), [..., 1], m.ones(3), [1], [...]), m.einsum(_arange(m, 3, 3), [0, 0])]
     check(program)
+
+
+def test_gradient_repeat_interleave_and_memory_formats():
+    def program(m):
+        v = m.tensor([3., 1., 4., 1., 5., 9., 2., 6.])
+        x = m.tensor([[1., 5., 2., 8.], [3., 3., 7., 0.], [4., 6., 6., 1.]], requires_grad=True)
+        t = m.tensor([0., 1., 1.5, 3.5, 4., 6., 6.5, 8.])
+        y = m.arange(24.).reshape(1, 2, 3, 4).requires_grad_()
+        last = y.contiguous(memory_format=m.channels_last)
+        return [m.gradient(v), m.gradient(v, spacing=2.), m.gradient(x, dim=1), m.gradient(v, edge_order=2),
+                m.gradient(x), m.gradient(x, spacing=[2., 0.5]), m.gradient(v, spacing=(t,)),
+                m.gradient(v, spacing=(t,), edge_order=2), m.gradient(x, spacing=(m.tensor([0., 2., 3.]),), dim=0),
+                m.gradient(m.tensor([1, 4, 9, 16])),
+                m.repeat_interleave(m.tensor([1, 2]), m.tensor([1, 3])), m.repeat_interleave(m.tensor([2, 1])),
+                x.repeat_interleave(2, dim=0), x.repeat_interleave(m.tensor([1, 2, 0]), dim=0),
+                m.tensor([1, 2]).repeat_interleave(2, output_size=4),
+                last, last.stride(), last.is_contiguous(), last.is_contiguous(memory_format=m.channels_last),
+                y.clone(memory_format=m.channels_last).stride(), repr(m.channels_last), repr(m.contiguous_format),
+                m.autograd.grad((last * m.arange(24.).reshape(1, 2, 3, 4)).sum(), y)[0]]
+    check(program)

@@ -27,8 +27,9 @@ def attach_core():
 def attach_all(namespace):
     from . import autograd
     attach(autograd.TENSOR_METHODS, override=True)
-    from .ops import view_copies, view_ops
+    from .ops import layouts, view_copies, view_ops
     attach(view_ops.METHODS, namespace, view_ops.FUNCTIONS, override=True)
+    attach(layouts.METHODS, namespace, layouts.FUNCTIONS, override=True)
     attach(view_copies.METHODS, namespace, view_copies.FUNCTIONS)
     from .ops import (assorted, composed, composite, distributions_more, elementwise_more, extras, indexing,
                       linalg_more, linalg_triangular, softmax, special_math, statistics)

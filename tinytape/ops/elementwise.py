@@ -282,7 +282,7 @@ def pow(base, exponent):
         if target is not base.dtype:
             base = to_dtype(base, target)
         if not base.dtype.is_floating_point and exponent < 0:
-            raise RuntimeError("pow: integers to negative integer powers are not allowed")
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return PowScalar.apply(base, exponent)
     cls = Pow if isinstance(base, Tensor) else PowScalarBase
     a, b = operands(base, exponent, "pow")
