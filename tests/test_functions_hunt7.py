@@ -281,3 +281,18 @@ def test_gradient_repeat_interleave_and_memory_formats():
                 y.clone(memory_format=m.channels_last).stride(), repr(m.channels_last), repr(m.contiguous_format),
                 m.autograd.grad((last * m.arange(24.).reshape(1, 2, 3, 4)).sum(), y)[0]]
     check(program)
+
+
+@pytest.mark.gpu
+def test_diagonal_and_unfold_views_on_cuda():
+    def program(m, device="cpu"):
+        kwargs = {"device": device} if m is tinytape else {}
+        a = m.arange(12., **kwargs).reshape(3, 4).t()
+        d = a.diagonal(1)
+        d.mul_(10.)
+        u = m.arange(6., **kwargs).unfold(0, 3, 2)
+        u[1, 0] = -1.
+        return [a.cpu(), d.cpu(), d.stride(), u.cpu(), u._base.cpu()]
+    ours, theirs = program(tinytape, "cuda"), pytorch(program)
+    from helpers import assert_same
+    assert_same(ours, theirs)
