@@ -313,3 +313,35 @@ def test_diagonal_and_unfold_views_on_cuda():
     ours, theirs = program(tinytape, "cuda"), pytorch(program)
     from helpers import assert_same
     assert_same(ours, theirs)
+
+
+def test_post_accumulate_grad_hooks_run_after_backward_accumulates():
+    def program(m):
+        seen = []
+        p = m.ones(2, requires_grad=True)
+        handle = p.register_post_accumulate_grad_hook(lambda t: seen.append((t.grad.clone(), t is p)))
+        (p * 3).sum().backward()
+        handle.remove()
+        (p * 3).sum().backward()
+        m.autograd.grad((p * 2).sum(), p)  # autograd.grad accumulates nothing: no call
+        net = m.nn.Linear(2, 1)
+        with m.no_grad():
+            net.weight.fill_(0.5)
+            net.bias.fill_(0.1)
+        optimizers = {q: m.optim.SGD([q], lr=0.1) for q in net.parameters()}
+
+        def step(q):
+            optimizers[q].step()
+            optimizers[q].zero_grad()
+        for q in net.parameters():
+            q.register_post_accumulate_grad_hook(step)
+        net(m.ones(3, 2)).sum().backward()
+        errors = []
+        for bad in (lambda: (p * 2).register_post_accumulate_grad_hook(step),
+                    lambda: m.ones(2).register_post_accumulate_grad_hook(step)):
+            try:
+                bad()
+            except RuntimeError as e:
+                errors.append(str(e))
+        return [seen, p.grad, net.weight.detach(), net.bias.detach(), net.weight.grad, errors]
+    check(program)

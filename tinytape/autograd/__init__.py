@@ -3,6 +3,7 @@ modes, custom ``Function``s and ``gradcheck``."""
 import warnings
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .accumulate_grad import register_post_accumulate_grad_hook
 from .engine import run_backward
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function
@@ -24,7 +25,7 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-TENSOR_METHODS = {"backward": _tensor_backward}
+TENSOR_METHODS = {"backward": _tensor_backward, "register_post_accumulate_grad_hook": register_post_accumulate_grad_hook}
 
 
 def _as_tuple(x):

@@ -27,3 +27,39 @@ def _accumulator(leaf):
     if node is None or node.variable is not leaf:
         node = _ACCUMULATORS[id(leaf)] = AccumulateGrad(leaf)
     return node
+
+
+# ---------------------------------------------------------------- post-accumulate-grad hooks
+
+_POST_HOOKS = {}  # id(leaf) -> (weak reference to the leaf, [hook, ...])
+
+
+class _PostHookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(tensor)`` after a backward has accumulated into this leaf's ``.grad`` (the
+    optimizer-in-backward pattern); ``autograd.grad`` does not call it.  Returns a handle."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self._grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    entry = _POST_HOOKS.get(id(self))
+    if entry is None or entry[0]() is not self:
+        key = id(self)
+        entry = _POST_HOOKS[key] = (weakref.ref(self, lambda _, key=key: _POST_HOOKS.pop(key, None)), [])
+    entry[1].append(hook)
+    return _PostHookHandle(entry[1], hook)
+
+
+def run_post_accumulate_hooks(leaf):
+    entry = _POST_HOOKS.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        for hook in list(entry[1]):
+            hook(leaf)

@@ -15,6 +15,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from ..backend.opcodes import ADD, SUM
 from . import anomaly
+from .accumulate_grad import _POST_HOOKS, run_post_accumulate_hooks
 from .function import BackwardNode, _state
 
 
@@ -304,4 +305,6 @@ def _accumulate(leaf, g, borrowed, create_graph):
         leaf._grad = current + g
     else:
         current._add_into(g)
+    if _POST_HOOKS:
+        run_post_accumulate_hooks(leaf)
 
