@@ -53,7 +53,7 @@ def register_post_accumulate_grad_hook(self, hook):
     entry = _POST_HOOKS.get(id(self))
     if entry is None or entry[0]() is not self:
         key = id(self)
-        entry = _POST_HOOKS[key] = (weakref.ref(self, lambda _, key=key: _POST_HOOKS.pop(key, None)), [])
+        entry = _POST_HOOKS[key] = (weakref.ref(self, lambda _, key=key, hooks=_POST_HOOKS: hooks.pop(key, None)), [])
     entry[1].append(hook)
     return _PostHookHandle(entry[1], hook)
 
