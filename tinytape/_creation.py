@@ -287,10 +287,6 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     dtype = _float_dtype(dtype)
-    if n < 0:
-        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    if m is not None and m < 0:
-        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _wrap(_dtype.host_cast(np.eye(n, m), dtype.np), requires_grad, device)
 
 

@@ -47,10 +47,9 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor.shape[d]
     if type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
-        if size < 0:
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
-        if size == 0 and n != 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        if size < 0 or (size == 0 and n != 0):
+            raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got {size} "
+                               f"for dimension {d} of size {n}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -229,12 +228,9 @@ def index_add(input, dim, index, source, alpha=1):
     """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``."""
     d = _wrap_dim(dim, input.ndim, "index_add")
     idx = index.cpu().numpy().astype(np.int64).reshape(-1)
-    if source.shape[d] != len(idx):
-        raise RuntimeError(f"index_add_(): Number of indices ({len(idx)}) should be equal to source.size(dim): "
-                           f"({source.shape[d]}), for dim: {d}")
-    bad = (idx < 0) | (idx >= input.shape[d])
-    if bad.any():
-        raise RuntimeError(f"index {int(idx[bad][0])} is out of bounds for dimension {d} with size {input.shape[d]}")
+    if source.shape[d] != len(idx) or ((idx < 0) | (idx >= input.shape[d])).any():
+        raise RuntimeError(f"index_add(): index {idx.tolist()} does not fit dimension {d} of input "
+                           f"{list(input.shape)} and source {list(source.shape)}")
     grid = list(np.indices(source.shape))
     grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
     targets = np.ravel_multi_index(tuple(grid), input.shape)
@@ -267,9 +263,6 @@ def select(input, dim, index):
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input.ndim, "select")
-    if not -input.shape[d] <= index < input.shape[d]:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
-                         f"dimension {d}")
     return input[(slice(None),) * d + (index,)]
 
 

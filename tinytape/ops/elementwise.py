@@ -28,7 +28,8 @@ def _check_broadcast(sa, sb, op):
         if da != db and da != 1 and db != 1:
             dim = max(len(sa), len(sb)) - 1 - i
             raise RuntimeError(
-                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {dim}")
+                f"{op}: The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {dim} (shapes {list(sa)} and {list(sb)})")
 
 
 def _scalar_tensor(like, value, dtype):
@@ -342,10 +343,6 @@ def where(cond, a=_NOTHING, b=_NOTHING):
                 _dtype.bool_, a), b).np))
     a, b = operands(a, b, "where")
     _check_device(cond, a, "where")
-    _check_broadcast(tuple(cond.shape), tuple(a.shape), "where")
-    both = tuple(max(x, y) for x, y in zip((1,) * (a.ndim - cond.ndim) + tuple(cond.shape),
-                                           (1,) * (cond.ndim - a.ndim) + tuple(a.shape)))
-    _check_broadcast(both, tuple(b.shape), "where")
     return Where.apply(cond, a, b)
 
 

@@ -17,11 +17,6 @@ def _torch_words(text, advanced, shape=None):
     found = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
     if found:
         return f"too many indices for tensor of dimension {found.group(1)}"
-    found = re.match(r"shape mismatch: indexing arrays could not be broadcast together with shapes (.*)$", text)
-    if found:
-        shapes = re.findall(r"\(([^)]*)\)", found.group(1))
-        listed = ", ".join("[" + ", ".join(n.strip() for n in s.split(",") if n.strip()) + "]" for s in shapes)
-        return f"shape mismatch: indexing tensors could not be broadcast together with shapes {listed}"
     found = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", text)
     if found:
         k, axis, size = found.groups()

@@ -10,9 +10,8 @@ from . import elementwise as ew
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` (bool, broadcast to ``input``) is True."""
     if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
-        from .linalg import _C_NAMES
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_C_NAMES.get(mask.dtype.name) if isinstance(mask, Tensor) else type(mask).__name__}")
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "

@@ -22,7 +22,7 @@ def _index_mask(input, dim, index, op):
     ids = index.cpu().numpy().reshape(-1)
     if ((ids < -n) | (ids >= n)).any():
         bad = int(ids[(ids < -n) | (ids >= n)][0])
-        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
     along = np.zeros(n, bool)
     along[ids % n if n else ids] = True
     shape = [1] * input.ndim
@@ -64,7 +64,7 @@ def masked_scatter(input, mask, source):
     picks = np.broadcast_to(mask.cpu().numpy(), shape).reshape(-1)
     count = int(picks.sum())
     if count > source.numel():
-        raise RuntimeError("Number of elements of source < number of ones in mask")
+        raise RuntimeError(f"masked_scatter: expected source to have at least {count} elements, got {source.numel()}")
     keep = _constant(input, ~picks.reshape(shape), _dtype.bool_)
     targets = np.nonzero(picks)[0]
 
