@@ -349,7 +349,8 @@ class Tensor:
 
     def _scalar(self, kind):
         if self._data.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"({kind}() of a tensor of shape {list(self.shape)})")
         return self.item()
 
     def __float__(self):
@@ -365,7 +366,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {list(self.shape)}); use .any() or .all()")
         return bool(self.item())
 
     def __index__(self):
@@ -416,6 +418,6 @@ def _sizes(args):
 
 def _wrap_dim(dim, ndim, op):
     n = max(ndim, 1)
-    if not -n <= dim < n:  # (``op`` is not named: PyTorch's message is the same for every op)
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n

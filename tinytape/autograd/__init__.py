@@ -41,7 +41,9 @@ def _root_grads(outputs, grad_outputs):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
             if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (output {i} has shape "
+                    f"{list(out.shape)}); pass `gradient=` a tensor of that shape")
             data = out._data  # ones_like(out), without its argument parsing (once per backward)
             g = _Tensor._make(out._backend.full(data.shape, 1, data.dtype), backend=out._backend)
         elif g.shape != out.shape:

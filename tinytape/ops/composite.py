@@ -209,10 +209,9 @@ def unbind(input, dim=0):
 
 def index_select(input, dim, index):
     _check_tensor(index, "index_select", "index")
-    if index.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    if index.dtype.is_floating_point:
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1 or index.dtype.is_floating_point:
+        raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
+                           f"of shape {list(index.shape)}")
     d = _wrap_dim(dim, input.ndim, "index_select")
     if input.ndim == 0:  # PyTorch reads a 0-d tensor as one element along dim 0
         return sh.reshape(index_select(sh.reshape(input, (1,)), 0, index), ())

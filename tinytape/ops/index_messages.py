@@ -9,11 +9,11 @@ from .._tensor import Tensor
 
 def _torch_message(error, advanced, shape, index):
     """numpy's IndexError in PyTorch's words (an advanced index names dimension 0, as PyTorch's
-    kernel does)."""
-    return _torch_words(str(error), advanced, shape)
+    kernel does), then the index and the shape."""
+    return f"{_torch_words(str(error), advanced)} (index {_show(index)} into a tensor of shape {list(shape)})"
 
 
-def _torch_words(text, advanced, shape=None):
+def _torch_words(text, advanced):
     found = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
     if found:
         return f"too many indices for tensor of dimension {found.group(1)}"
@@ -27,9 +27,8 @@ def _torch_words(text, advanced, shape=None):
                      r"(?:axis|dimension) is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)", text)
     if found:
         axis, size, mask = found.groups()
-        indexed = list(shape)[int(axis):] if shape is not None else [size]
         return (f"The shape of the mask [{mask}] at index {axis} does not match the shape of the indexed tensor "
-                f"{indexed} at index {axis}")
+                f"[{size}] at index {axis}")
     return text
 
 

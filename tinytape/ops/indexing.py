@@ -59,7 +59,7 @@ def _normalize_index(index, keep_tensors=False):
                 out.append(int(arr))
                 continue
             if arr.dtype.kind not in "iub":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {item.dtype}")
             out.append(arr)
             basic = False
         elif isinstance(item, (list, np.ndarray, range)):

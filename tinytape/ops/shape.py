@@ -144,14 +144,14 @@ def _resolve_shape(shape, numel, op):
 def _resolve_shape_general(shape, numel, op):
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
     known = math.prod(s for s in shape if s != -1)
     if -1 in shape:
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     if math.prod(shape) != numel or any(s < 0 for s in shape):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 
 
@@ -167,8 +167,9 @@ class View(Function):
         except ValueError:
             if must_view:
                 raise RuntimeError(
-                    "view size is not compatible with input tensor's size and stride (at least one "
-                    "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+                    f"view size is not compatible with input tensor's size and stride (at least one "
+                    f"dimension spans across two contiguous subspaces): view {list(x.shape)} as "
+                    f"{list(shape)}. Use .reshape(...) instead.") from None
             return x._new(x._backend.reshape(x._data, shape))
         return _view_of(x, data, lambda a: a.reshape(shape))
 
@@ -338,7 +339,7 @@ def permute(x, dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                            f"match the length of the desired ordering of dimensions i.e. input.dim() = "
                            f"{x.ndim} is not equal to len(dims) = {len(dims)}" if len(dims) != x.ndim
-                           else "permute(): duplicate dims are not allowed.")
+                           else f"permute: repeated dim in {list(dims)}")
     return Permute.apply(x, dims)
 
 

@@ -313,7 +313,7 @@ def _ordered(x, dim, descending, k, op, cls, result):
         order = host.shape[d] - 1 - order
     if k is not None:
         if not 0 <= k <= host.shape[d]:
-            raise RuntimeError("selected index k out of range")
+            raise RuntimeError(f"{op}(): selected index k out of range (k={k}, size {host.shape[d]} along dim {d})")
         order = np.take(order, np.arange(k), axis=d)
     grid = list(np.indices(order.shape))
     grid[d] = order
