@@ -354,8 +354,11 @@ def setitem(x, index, value):
     except (IndexError, ValueError) as e:
         if isinstance(e, IndexError):
             raise IndexError(_torch_message(e, False, x.shape, idx)) from None
-        raise RuntimeError(f"{_mismatch_words(x, idx, value)} (setitem: a value of shape {list(value.shape)} "
-                           f"to index {_show(idx)} of a tensor of shape {list(x.shape)})") from None
+        words = _mismatch_words(x, idx, value)
+        if words == "shape mismatch":  # no PyTorch words found: say what was written where
+            words += f" (setitem: a value of shape {list(value.shape)} to index {_show(idx)} of a tensor of " \
+                     f"shape {list(x.shape)})"
+        raise RuntimeError(words) from None
     x._version_counter[0] += 1
 
 

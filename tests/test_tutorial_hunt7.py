@@ -1,0 +1,37 @@
+"""Whole learner programs run as written with ``import tinytape as torch``, trimmed to what
+once printed something other than PyTorch: makemore part 2's broadcasting mistake (an index
+of 32 rows against one of all the examples) and the other indexing errors' words."""
+from helpers import check_against_pytorch
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as e:  # the type and PyTorch's words, as a learner's notebook shows them
+        return type(e).__name__, str(e)
+    return None
+
+
+def test_makemore_mlp_index_shape_mismatch_says_what_pytorch_says():
+    def run(torch):
+        g = torch.Generator().manual_seed(2147483647)
+        Y = torch.randint(0, 27, (228,), generator=g)
+        prob = torch.rand(32, 27, generator=g)
+        return _error(lambda: -prob[torch.arange(32), Y].log().mean())
+    check_against_pytorch(run)
+
+
+def test_indexing_errors_say_what_pytorch_says():
+    def run(torch):
+        x = torch.zeros(2, 3, 4)
+        m = lambda *s: torch.ones(*s, dtype=torch.bool)  # noqa: E731
+        getters = [(torch.tensor([0, 1]), torch.tensor([0, 1, 2])), ([0, 1], [1, 2, 3]),
+                   (torch.tensor([[0, 1]]), torch.tensor([0, 1, 2])), 5, (slice(None), 7), (1, 2, 3, 4),
+                   (slice(None), m(2, 3)), m(3, 3), m(2, 5), (0, m(5)), (Ellipsis, m(5)), (None, m(2), m(5)),
+                   (m(2), slice(None), m(3)), (torch.tensor([0, 3]), 1), (1, torch.tensor([-5]))]
+        y = torch.zeros(3, 4)
+        setters = [(0, torch.ones(5)), ((torch.tensor([0, 1]),), torch.ones(3, 4)), (m(3), torch.ones(2, 4)),
+                   ((slice(None), 1), torch.ones(4))]
+        return ([_error(lambda: x[i]) for i in getters]
+                + [_error(lambda: y.__setitem__(i, v)) for i, v in setters])
+    check_against_pytorch(run)
