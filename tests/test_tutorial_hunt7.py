@@ -1,7 +1,9 @@
 """Whole learner programs run as written with ``import tinytape as torch``, trimmed to what
 once printed something other than PyTorch: makemore part 2's broadcasting mistake (an index
-of 32 rows against one of all the examples) and the other indexing errors' words."""
+of 32 rows against one of all the examples) and the other indexing errors' words; d2l's
+"lookup-api" page, which prints ``dir(torch.distributions)``."""
 from helpers import check_against_pytorch
+from pytorch_answers import pytorch
 
 
 def _error(call):
@@ -35,3 +37,26 @@ def test_indexing_errors_say_what_pytorch_says():
         return ([_error(lambda: x[i]) for i in getters]
                 + [_error(lambda: y.__setitem__(i, v)) for i, v in setters])
     check_against_pytorch(run)
+
+
+def _public_names(torch):
+    return [name for name in dir(torch.distributions) if not name.startswith("__")]
+
+
+def test_d2l_lookup_api_lists_only_pytorchs_distribution_names():
+    """Every name ``dir(torch.distributions)`` shows is one PyTorch's shows (no module the
+    classes are written in, no class PyTorch keeps in a submodule only)."""
+    import tinytape
+    theirs = pytorch(_public_names)
+    assert set(_public_names(tinytape)) <= set(theirs)
+    assert {"Normal", "Categorical", "Multinomial", "relaxed_categorical", "kl_divergence"} <= set(theirs)
+    from tinytape.distributions.relaxed_categorical import ExpRelaxedCategorical
+    from tinytape.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    assert ExpRelaxedCategorical.__name__ == "ExpRelaxedCategorical"
+    assert LogitRelaxedBernoulli.__name__ == "LogitRelaxedBernoulli"
+
+
+def test_distributions_all_is_pytorchs_or_a_part_of_it():
+    import tinytape
+    theirs = pytorch(lambda torch: sorted(torch.distributions.__all__))
+    assert set(tinytape.distributions.__all__) <= set(theirs)

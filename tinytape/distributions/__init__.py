@@ -17,8 +17,8 @@ from .kl import kl_divergence, register_kl
 from .lkj import LKJCholesky
 from . import kl_more  # noqa: E402,F401  (registers more pairs)
 from .mixture import MixtureSameFamily
-from .more import (ExpRelaxedCategorical, Gumbel, HalfCauchy, InverseGamma, LogitRelaxedBernoulli, NegativeBinomial,
-                   Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull)
+from .more import (Gumbel, HalfCauchy, InverseGamma, NegativeBinomial, Pareto, RelaxedBernoulli,
+                   RelaxedOneHotCategorical, Weibull)
 from .multivariate import Independent, MultivariateNormal
 from .transformed import HalfNormal, LogNormal, TransformedDistribution
 from .wishart import Wishart
@@ -28,21 +28,28 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
                          SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform,
                          Transform, identity_transform)
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform",
-           "Categorical", "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli",
-           "CorrCholeskyTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
-           "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
-           "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "IndependentTransform", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
-           "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
-           "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
-           "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
-           "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
-           "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
-           "constraints", "identity_transform", "kl_divergence", "register_kl", "transform_to", "transforms"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential",
+           "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
+           "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
+           "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
+           "Poisson", "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
+           "identity_transform", "kl_divergence", "register_kl", "transform_to"]
 
 from . import _aliases  # noqa: E402
 
 _aliases.register(globals())  # torch.distributions.normal, .categorical, ...: PyTorch's module paths
+
+# The package lists what PyTorch's does (``dir(torch.distributions)``): the modules the classes are
+# written in stay importable (``sys.modules``) but leave its namespace (the two relaxed
+# distributions PyTorch keeps in their modules only are reached there: ``relaxed_categorical``...).
+for _name in ("circular", "continuous", "counts", "discrete", "extra", "kl_more", "mixture", "more", "multivariate",
+              "transform_base", "transformed", "_aliases"):
+    globals().pop(_name)
+del _name

@@ -4,6 +4,8 @@ module of that name exports."""
 import sys
 import types
 
+from . import more
+
 MODULES = {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
     "cauchy": ["Cauchy"], "chi2": ["Chi2"], "continuous_bernoulli": ["ContinuousBernoulli"],
@@ -32,8 +34,8 @@ def register(package):
         if full in sys.modules:
             continue
         module = types.ModuleType(full, f"PyTorch's torch.distributions.{module_name}: {', '.join(exported)}.")
-        for attr in exported:
-            setattr(module, attr, package[attr])
+        for attr in exported:  # (the relaxed distributions PyTorch's package does not list: from their module)
+            setattr(module, attr, package[attr] if attr in package else getattr(more, attr))
         module.__all__ = list(exported)
         sys.modules[full] = module
         package.setdefault(module_name, module)
