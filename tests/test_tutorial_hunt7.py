@@ -60,3 +60,47 @@ def test_distributions_all_is_pytorchs_or_a_part_of_it():
     import tinytape
     theirs = pytorch(lambda torch: sorted(torch.distributions.__all__))
     assert set(tinytape.distributions.__all__) <= set(theirs)
+
+
+def _outcome(call):
+    try:
+        result = call()
+    except Exception as e:
+        return type(e).__name__, str(e)
+    return type(result).__name__, repr(result)
+
+
+def test_shape_slices_and_concatenations_print_as_pytorchs_sizes():
+    """``print(X.shape[1:])`` and ``batch_shape + event_shape`` (d2l, the distributions'
+    transforms) print ``torch.Size([...])``, not a tuple."""
+    def run(torch):
+        S, x = torch.Size, torch.zeros(2, 3, 4)
+        calls = [lambda: x.shape[1:], lambda: x.shape[-2:], lambda: x.shape[0], lambda: x.shape[::-1],
+                 lambda: (5,) + x.shape, lambda: x.shape + (5,), lambda: S([1]) + S([]), lambda: 2 * S([6]),
+                 lambda: S([6]) * 0, lambda: S([2]) + (1.5,), lambda: ("a",) + S([2]), lambda: S([2]) + [3],
+                 lambda: S([2]) * 1.5]
+        return [_outcome(c) for c in calls]
+    check_against_pytorch(run)
+
+
+def test_reshape_and_cdf_transforms_as_pytorchs():
+    def run(torch):
+        T = torch.distributions.transforms
+        torch.manual_seed(0)
+        r = T.ReshapeTransform((2, 3), (6,))
+        x = torch.randn(4, 2, 3, requires_grad=True)
+        y = r(x)
+        out = [y, r.inv(y), r.log_abs_det_jacobian(x, y), r.forward_shape((5, 2, 3)), r.inverse_shape((7, 6)),
+               r.domain.event_dim, r.codomain.event_dim]
+        out += [_outcome(c) for c in (lambda: T.ReshapeTransform((2, 3), (5,)), lambda: r.forward_shape((3,)),
+                                      lambda: r.forward_shape((2, 4)))]
+        c = T.CumulativeDistributionTransform(torch.distributions.Normal(torch.tensor(1.0), torch.tensor(2.0)))
+        z = torch.randn(5)
+        u = c(z)
+        out += [u, c.inv(u), c.log_abs_det_jacobian(z, u), c.sign, str(c.codomain), str(c.domain)]
+        base = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(6), torch.ones(6)), 1)
+        td = torch.distributions.TransformedDistribution(base, [torch.distributions.ReshapeTransform((6,), (2, 3))])
+        s = td.sample((2,))
+        (y * y).sum().backward()
+        return out + [s, td.log_prob(s), td.event_shape, td.batch_shape, x.grad]
+    check_against_pytorch(run)

@@ -50,6 +50,31 @@ class Size(tuple):
             n *= s
         return n
 
+    # a slice, a concatenation with a tuple (either side) and a repetition stay shapes, as PyTorch's
+    def __getitem__(self, i):
+        item = tuple.__getitem__(self, i)
+        return Size(item) if type(i) is slice else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to tinytape.Size")
+        return _checked_size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        return _checked_size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
+
+def _checked_size(items):
+    for k, item in enumerate(items):
+        if not hasattr(type(item), "__index__"):
+            raise TypeError(f"tinytape.Size() takes an iterable of 'int' (item {k} is '{type(item).__name__}')")
+    return Size(items)
+
 
 def type_name(dtype):
     """Legacy type names (``tinytape.FloatTensor``) used in error messages."""
