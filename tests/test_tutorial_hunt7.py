@@ -104,3 +104,27 @@ def test_reshape_and_cdf_transforms_as_pytorchs():
         (y * y).sum().backward()
         return out + [s, td.log_prob(s), td.event_shape, td.batch_shape, x.grad]
     check_against_pytorch(run)
+
+
+def test_cat_and_stack_transforms_and_constraints_as_pytorchs():
+    def run(torch):
+        T, C = torch.distributions.transforms, torch.distributions.constraints
+        torch.manual_seed(0)
+        x = torch.randn(3, 4, requires_grad=True)
+        cat = T.CatTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0), T.SigmoidTransform()], dim=1,
+                             lengths=[1, 2, 1])
+        y = cat(x)
+        stack = T.StackTransform([T.ExpTransform(), T.TanhTransform(), T.AffineTransform(0.5, 3.0)], dim=0)
+        z = stack(x)
+        both = y.sum() + z.sum()
+        both.backward()
+        free = T.CatTransform([T.ExpTransform(), T.ExpTransform()], dim=-1, lengths=[2, 2], cache_size=1)
+        w = free(x)
+        probe = torch.tensor([[0.5, -1.0, 2.0, 0.3], [-0.5, 1.0, 0.0, 1.5]])
+        cat_c = C.cat([C.positive, C.real, C.unit_interval], 1, [1, 2, 1])
+        stack_c = C.stack([C.positive, C.unit_interval], 0)
+        return [y, cat.inv(y), cat.log_abs_det_jacobian(x, y), z, stack.inv(z), stack.log_abs_det_jacobian(x, z),
+                x.grad, w, free.inv(w), free.log_abs_det_jacobian(x, w), cat.bijective, stack.bijective,
+                cat.event_dim, str(cat.domain), str(stack.codomain), cat_c.check(probe), stack_c.check(probe),
+                cat_c.event_dim, stack_c.event_dim, cat_c.is_discrete]
+    check_against_pytorch(run)
