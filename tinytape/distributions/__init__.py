@@ -49,7 +49,7 @@ _aliases.register(globals())  # torch.distributions.normal, .categorical, ...: P
 # The package lists what PyTorch's does (``dir(torch.distributions)``): the modules the classes are
 # written in stay importable (``sys.modules``) but leave its namespace (the two relaxed
 # distributions PyTorch keeps in their modules only are reached there: ``relaxed_categorical``...).
-for _name in ("circular", "continuous", "counts", "discrete", "extra", "kl_more", "mixture", "more", "multivariate",
-              "transform_base", "transformed", "_aliases"):
+for _name in ("circular", "continuous", "corr_cholesky", "counts", "discrete", "extra", "kl_more", "lkj", "mixture", "more", "multivariate",
+              "transform_base", "transformed", "transforms_more", "_aliases"):
     globals().pop(_name)
 del _name
