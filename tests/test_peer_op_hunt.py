@@ -73,3 +73,51 @@ def test_negative_padding_crops_and_scans_of_a_scalar_check_their_dim():
                     _outcome(lambda: getattr(torch, name)(torch.ones(3), dim=-2))]
         return [o if isinstance(o, str) else o if isinstance(o, torch.Tensor) else tuple(o) for o in out]
     check(run)
+
+
+def test_writes_refuse_a_source_of_another_dtype():
+    def run(torch):
+        i, f64 = torch.tensor([0]), torch.ones(1, dtype=torch.float64)
+        cases = [lambda: torch.zeros(3).scatter(0, i, f64), lambda: torch.zeros(3).scatter_(0, i, f64),
+                 lambda: torch.zeros(3).scatter_add(0, i, f64), lambda: torch.zeros(3).index_add(0, i, f64),
+                 lambda: torch.zeros(3).index_copy(0, i, f64), lambda: torch.zeros(3).put_(i, f64),
+                 lambda: torch.zeros(3).scatter(0, i, torch.ones(1))]
+        out = []
+        for c in cases:
+            try:
+                out.append(c())
+            except RuntimeError as e:
+                out.append(f"RuntimeError: {e}")
+        return out
+    check(run)
+
+
+def test_pools_of_integer_tensors_as_pytorchs_kernels():
+    def run(torch):
+        F = torch.nn.functional
+        x = torch.arange(2 * 3 * 4 * 4).view(1, 2, 3, 4, 4) - 40
+        pools = [lambda t: F.max_pool1d(t[0, 0], 2), lambda t: F.max_pool2d(t[0], 2, padding=1),
+                 lambda t: F.max_pool3d(t, 2), lambda t: F.max_pool2d(t[0], 2, return_indices=True),
+                 lambda t: F.avg_pool1d(t[0, 0], 3), lambda t: F.avg_pool2d(t[0], 2), lambda t: F.avg_pool3d(t, 2),
+                 lambda t: F.adaptive_avg_pool2d(t[0], 2), lambda t: F.adaptive_max_pool2d(t[0], 2)]
+        out = []
+        for dtype in (torch.int32, torch.int64, torch.uint8, torch.bool):
+            for pool in pools:
+                try:
+                    r = pool(x.to(dtype))
+                    out.append(list(r) if isinstance(r, tuple) else r)
+                except NotImplementedError as e:
+                    out.append(f"NotImplementedError: {e}")
+        return out
+    check(run)
+
+
+def test_a_sequence_inside_the_index_is_an_index_array():
+    def run(torch):
+        torch.manual_seed(0)
+        x = torch.randn(2, 5, 6, 5, 3, 4, requires_grad=True)
+        b = torch.tensor([[1], [0]])
+        ys = [x[((0,),)], x[(0,), b, :], x[(1, 0, -1), 1], x[1, (2, 1, 0), None, :, (2, 1, 0)], x[(b, (1, 1))]]
+        g, = torch.autograd.grad(sum(y.sum() for y in ys), x)
+        return ys + [g]
+    check(run)

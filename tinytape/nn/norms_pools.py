@@ -283,6 +283,11 @@ def _adaptive_max_by_kernel(input, output_size, spatial, return_indices, op):
 
 
 def _adaptive_max(input, output_size, spatial, return_indices, op):
+    from ..ops.windows import _check_tensor, _POOL_KERNELS
+    _check_tensor(input, op)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{_POOL_KERNELS[op]}" not implemented for '
+                                  f"'{_dtype.scalar_type_name(input.dtype)}'")
     if _max_kernel_fits(input):
         return _adaptive_max_by_kernel(input, output_size, spatial, return_indices, op)
     if return_indices:

@@ -3,8 +3,8 @@
 For 3-D and 4-D inputs with no dropout and one head size, PyTorch's CPU path is its fused
 flash kernel: one tape entry, ``ScaledDotProductFlashAttentionForCpuBackward0``, whose
 backward is the attention's gradient written out (below, with recorded ops, so it can be
-differentiated again).  Other calls (dropout, 5-D inputs, a value head size of its own) are
-PyTorch's math path: the recorded ops themselves."""
+differentiated again).  Other calls (dropout, 5-D inputs, a value head size of its own, a
+mask that requires grad) are PyTorch's math path: the recorded ops themselves."""
 import math
 
 import numpy as np
@@ -56,8 +56,8 @@ class ScaledDotProductFlashAttentionForCpu(Function):
         grad_v = la.matmul(sh.transpose(p, -2, -1), g)
         grad_p = la.matmul(g, sh.transpose(v, -2, -1))
         # the softmax's backward: p * (dp - sum(dp * p)); masked entries have p = 0
-        grad_s = ew.mul(p, ew.sub(grad_p, red.sum(ew.mul(grad_p, p), -1, keepdim=True)))
-        grad_s = ew.mul(grad_s, ctx.scale)
+        grad_scores = ew.mul(p, ew.sub(grad_p, red.sum(ew.mul(grad_p, p), -1, keepdim=True)))
+        grad_s = ew.mul(grad_scores, ctx.scale)
         grad_q = la.matmul(grad_s, k)
         grad_k = la.matmul(sh.transpose(grad_s, -2, -1), query)
         return grad_q, _ungrouped(grad_k, ctx.groups), _ungrouped(grad_v, ctx.groups), None, None, None
@@ -80,7 +80,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal:
         mask = _constant(query, np.tril(np.ones((query.shape[-2], key.shape[-2]), bool)), _dtype.bool_)
     if dropout_p == 0.0 and query.ndim in (3, 4) and value.shape[-1] == query.shape[-1] == key.shape[-1] \
-            and query.ndim == key.ndim == value.ndim:
+            and query.ndim == key.ndim == value.ndim and not (attn_mask is not None and attn_mask.requires_grad):
         if query.ndim == 3:  # PyTorch gives the fused kernel a batch of one
             return sh.squeeze(ScaledDotProductFlashAttentionForCpu.apply(
                 sh.unsqueeze(query, 0), sh.unsqueeze(key, 0), sh.unsqueeze(value, 0), mask, scale, groups), 0)

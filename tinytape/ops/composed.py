@@ -179,7 +179,15 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 # ---------------------------------------------------------------- writes at indices
 
 
+def _same_dtype_for_index_copy(input, source):
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_dtype.scalar_type_name(input.dtype)} and (source) "
+                           f"{_dtype.scalar_type_name(source.dtype)}")
+
+
 def index_copy(input, dim, index, source):
+    _same_dtype_for_index_copy(input, source)
     out = input.clone()
     d = _wrap_dim(dim, input.ndim, "index_copy") if input.ndim else 0
     out[(slice(None),) * d + (index,)] = source
@@ -187,6 +195,7 @@ def index_copy(input, dim, index, source):
 
 
 def index_copy_(self, dim, index, source):
+    _same_dtype_for_index_copy(self, source)
     d = _wrap_dim(dim, self.ndim, "index_copy_") if self.ndim else 0
     self[(slice(None),) * d + (index,)] = source
     return self

@@ -226,6 +226,9 @@ def isnan(input):
 def index_add(input, dim, index, source, alpha=1):
     """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``."""
     d = _wrap_dim(dim, input.ndim, "index_add")
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+                           f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
     idx = index.cpu().numpy().astype(np.int64).reshape(-1)
     if source.shape[d] != len(idx) or ((idx < 0) | (idx >= input.shape[d])).any():
         raise RuntimeError(f"index_add(): index {idx.tolist()} does not fit dimension {d} of input "

@@ -62,7 +62,7 @@ def _normalize_index(index, keep_tensors=False):
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {item.dtype}")
             out.append(arr)
             basic = False
-        elif isinstance(item, (list, np.ndarray, range)):
+        elif isinstance(item, (list, tuple, np.ndarray, range)):  # a sequence inside the index: an index array
             arr = np.asarray(item, dtype=np.int64 if isinstance(item, range) else None)
             if arr.dtype.kind not in "iub":
                 raise IndexError(f"index arrays must hold integers or bools, got {arr.dtype}")

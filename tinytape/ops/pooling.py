@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._dtype import float32, float64
+from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend.opcodes import MAX
 from . import elementwise as ew
@@ -153,7 +155,25 @@ def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode,
     return result
 
 
+def integer_pool(input, pool, kind):
+    """``pool`` of an integer tensor as PyTorch's integer kernels give it (max pools of every
+    integer dtype, average pools of int64, truncating): through float64, exact for the
+    integers a float64 holds; None where the input is not such a tensor."""
+    name = input.dtype.name if isinstance(input, Tensor) else ""
+    if name not in ("uint8", "int8", "int16", "int32", "int64") or (kind == "avg" and name != "int64"):
+        return None
+    result = pool(ew.to_dtype(input, _dtype.float64))
+    if kind == "max":
+        return (ew.to_dtype(result[0], input.dtype), result[1]) if isinstance(result, tuple) \
+            else ew.to_dtype(result, input.dtype)
+    return ew.to_dtype(ew.trunc(result), input.dtype)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    pooled = integer_pool(input, lambda x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                                      return_indices), "max")
+    if pooled is not None:
+        return pooled
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
@@ -254,11 +274,19 @@ def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_inc
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
+    pooled = integer_pool(input, lambda x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                      divisor_override), "avg")
+    if pooled is not None:
+        return pooled
     return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool2d")
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    pooled = integer_pool(input, lambda x: avg_pool1d(x, kernel_size, stride, padding, ceil_mode, count_include_pad),
+                          "avg")
+    if pooled is not None:
+        return pooled
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
 
 

@@ -108,6 +108,8 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
         raise TypeError("scatter(): expected exactly one of 'src' (a Tensor) or 'value' (a number)")
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    if src is not None and src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if reduce is not None and src is not None:
         _warn_reduce_deprecated()
     if reduce == "multiply":  # the sources' product times the element (PyTorch has no gradient for it)
@@ -205,8 +207,8 @@ def scatter_add(input, dim, index, src):
                            f"smaller than index {list(index.shape)} in every dimension")
     if src.shape != index.shape:
         src = src[tuple(slice(0, n) for n in index.shape)]
-    if src.dtype is not input.dtype:
-        src = ew.to_dtype(src, input.dtype)
+    if src.dtype is not input.dtype:  # scatter_add shares scatter's check in PyTorch, and its words
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     return ScatterAdd.apply(input, ids, src)
 
 

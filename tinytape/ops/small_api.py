@@ -117,6 +117,10 @@ def sum_to_size(self, *size):
 
 def put(self, index, source, accumulate=False):
     """``self`` with ``source`` written (added, with ``accumulate``) at the flat positions ``index``."""
+    if isinstance(source, Tensor) and source.dtype is not self.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_dtype.scalar_type_name(self.dtype)} and source.dtype = "
+                           f"{_dtype.scalar_type_name(source.dtype)}")
     n = self.numel()
     flat = index.cpu().numpy().reshape(-1).astype(np.int64)
     if ((flat < -n) | (flat >= n)).any():

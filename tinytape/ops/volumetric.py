@@ -23,7 +23,7 @@ from . import shape as sh
 from .composite_entry import composite_op
 from .nn_ops import pad as _pad
 from .pooling import (AdaptiveAvgPoolKernel3D, AvgPoolKernel3D, _bins, _pool_size, adaptive_avg_pool2d,
-                      adaptive_pool_kernel_fits, avg_pool2d, max_pool2d, window_arguments)
+                      adaptive_pool_kernel_fits, avg_pool2d, integer_pool, max_pool2d, window_arguments)
 from .windows import _check_input, _check_tensor, _constant, _dtype_name, _tuple, conv2d
 
 
@@ -163,6 +163,10 @@ def _planes_first(x, pool):
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    pooled = integer_pool(input, lambda x: max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                                      return_indices), "max")
+    if pooled is not None:
+        return pooled
     op = "max_pool3d"
     x, restore = _batched(input, op, _POOL_RANK)
     (k, s, p, dl, out, right), (k2, s2, p2, d2) = _depth_window(x, kernel_size, stride, padding, dilation,
@@ -194,6 +198,10 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
+    pooled = integer_pool(input, lambda x: avg_pool3d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                      divisor_override), "avg")
+    if pooled is not None:
+        return pooled
     op = "avg_pool3d"
     x, restore = _batched(input, op, _POOL_RANK)
     (k, s, p, _dl, out, right), (k2, s2, p2, _d2) = _depth_window(x, kernel_size, stride, padding, 1, ceil_mode, op)

@@ -105,7 +105,17 @@ def _check_input(input, spatial, op):
         raise RuntimeError(f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batch mode) tensor for "
                            f"input, but got input of shape {list(input.shape)}")
     if not input.dtype.is_floating_point:
+        if op in _POOL_KERNELS:  # PyTorch's dispatch refusal, in its kernel's name
+            raise NotImplementedError(f'"{_POOL_KERNELS[op]}" not implemented for \'{_dtype_name(input.dtype)}\'')
         raise RuntimeError(f'{op}: "{op}" not implemented for \'{_dtype_name(input.dtype)}\'')
+
+
+# the CPU kernel a pool dispatches to, named in PyTorch's refusal of an integer input
+_POOL_KERNELS = {"max_pool1d": "max_pool1d_impl", "max_pool2d": "max_pool2d", "max_pool3d": "max_pool3d",
+                 "avg_pool1d": "avg_pool2d", "avg_pool2d": "avg_pool2d", "avg_pool3d": "avg_pool3d_out_frame",
+                 "adaptive_avg_pool1d": "adaptive_avg_pool2d", "adaptive_avg_pool2d": "adaptive_avg_pool2d",
+                 "adaptive_avg_pool3d": "adaptive_avg_pool3d_cpu", "adaptive_max_pool1d": "adaptive_max_pool2d",
+                 "adaptive_max_pool2d": "adaptive_max_pool2d", "adaptive_max_pool3d": "adaptive_max_pool3d_cpu"}
 
 
 def _dtype_name(dtype):
