@@ -27,6 +27,8 @@ from . import embedding_losses as _embedding_losses
 from . import transformer as _transformer
 from . import ctc as _ctc
 from . import norms_pools as _norms_pools
+from . import adaptive as _adaptive
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from . import rnn_utils as _rnn_utils
 from . import folding as _folding
 from . import embedding_bag as _embedding_bag
@@ -72,4 +74,4 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
            *_transformer.MODULES, *_ctc.MODULES, *_norms_pools.MODULES, *_folding.MODULES,
-           *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES]
+           *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES, *_adaptive.MODULES]
