@@ -121,3 +121,16 @@ def test_a_sequence_inside_the_index_is_an_index_array():
         g, = torch.autograd.grad(sum(y.sum() for y in ys), x)
         return ys + [g]
     check(run)
+
+
+def test_topk_orders_ties_as_pytorchs_cpu_kernel():
+    def run(torch):
+        torch.manual_seed(0)
+        x = torch.randint(0, 4, (3, 40)).float()
+        y = torch.randn(100)
+        y[::7] = 0.5
+        z = torch.tensor([1., float("nan"), 3., float("nan"), 3.])
+        return [list(torch.topk(x, 5)), list(torch.topk(x, 5, largest=False)), torch.topk(x, 25, sorted=False).indices,
+                torch.topk(x, 3, dim=0).indices, y.topk(10).indices, list(z.topk(3)), list(z.topk(2, largest=False)),
+                list(torch.randint(0, 3, (50,)).topk(6))]
+    check(run)

@@ -292,7 +292,20 @@ class Topk(Gather):
     grad_fn_name = "TopkBackward0"
 
 
-def _ordered(x, dim, descending, k, op, cls, result):
+def _cpu_topk_order(x, host, d, k, largest, sort):
+    """The order PyTorch's CPU topk gives, ties included (libstdc++'s selection, as
+    ``stl_select``), or None where it is not that kernel's (another device, k = 0, or the
+    smallest values of an array with NaNs, whose place that order does not copy)."""
+    if x.device.type != "cpu" or k == 0 or (not largest and np.isnan(host).any()):
+        return None
+    from ..backend.cpu import stl_select
+    rows = np.moveaxis(host, d, -1).astype(np.float64)
+    flat = np.ascontiguousarray(rows if largest else -rows).reshape(-1, host.shape[d])
+    picked = stl_select.topk_rows(flat, k, sort).reshape(rows.shape[:-1] + (k,))
+    return np.moveaxis(picked, -1, d)
+
+
+def _ordered(x, dim, descending, k, op, cls, result, sort=True):
     """Values and indices of ``x`` ordered along ``dim`` (the first ``k``); the order is
     found on the host (stable, NaN as the largest), the values gathered on the tape."""
     if x.ndim == 0:
@@ -314,7 +327,8 @@ def _ordered(x, dim, descending, k, op, cls, result):
     if k is not None:
         if not 0 <= k <= host.shape[d]:
             raise RuntimeError(f"{op}(): selected index k out of range (k={k}, size {host.shape[d]} along dim {d})")
-        order = np.take(order, np.arange(k), axis=d)
+        picked = _cpu_topk_order(x, host, d, k, descending, sort) if op == "topk" else None
+        order = np.take(order, np.arange(k), axis=d) if picked is None else picked
     grid = list(np.indices(order.shape))
     grid[d] = order
     ids = np.ravel_multi_index(tuple(grid), x.shape) if order.size else np.zeros(order.shape, np.int64)
@@ -334,7 +348,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     if isinstance(input, Tensor):
         dtype_rules.check("topk", input.dtype)
-    return _ordered(input, dim, largest, k, "topk", Topk, topk_result)
+    return _ordered(input, dim, largest, k, "topk", Topk, topk_result, sorted)
 
 
 FUNCTIONS = {"var": var, "std": std, "prod": prod, "cumsum": cumsum, "logsumexp": logsumexp,

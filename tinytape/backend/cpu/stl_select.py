@@ -210,9 +210,9 @@ def _nth_element(v, ix, first, nth, last):
 
 
 @njit(**_JIT)
-def topk_rows(values, k):
+def topk_rows(values, k, sort=True):
     """The indices of each row's k largest values (a 2-D float array), in the order
-    PyTorch's CPU topk (largest, sorted) returns them."""
+    PyTorch's CPU topk (largest; ``sort``: sorted) returns them."""
     rows, n = values.shape
     out = np.empty((rows, k), np.int64)
     for r in range(rows):
@@ -222,6 +222,7 @@ def topk_rows(values, k):
             _partial_sort(v, ix, 0, k, n)
         else:
             _nth_element(v, ix, 0, k - 1, n)
-            _sort(v, ix, 0, k - 1)
+            if sort:
+                _sort(v, ix, 0, k - 1)
         out[r] = ix[:k]
     return out
