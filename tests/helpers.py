@@ -65,3 +65,33 @@ def check_against_pytorch(fn):
     """``fn(tinytape)`` equals PyTorch's recorded ``fn(torch)`` (``assert_same``)."""
     from pytorch_answers import pytorch
     assert_same(fn(tt), pytorch(fn))
+
+
+def assert_close_to(ours, theirs, path="result", rtol=2e-6, atol=1e-6, grad_fn=True, requires_grad=False):
+    """As ``assert_same``, with tensor values compared to ``rtol``/``atol`` (sums, BLAS and MKL
+    routines round apart from PyTorch's in the last bits): dtype, shape and, as asked, the
+    grad_fn name and requires_grad exactly."""
+    from pytorch_answers import Recorded
+    if isinstance(theirs, Recorded):
+        assert isinstance(ours, tt.Tensor), f"{path}: {type(ours).__name__} where PyTorch gives a tensor"
+        assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
+        assert not grad_fn or _grad_fn_name(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn_name(ours)}"
+        assert not requires_grad or ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=rtol, atol=atol, err_msg=path)
+    elif isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_close_to(a, b, f"{path}[{i}]", rtol, atol, grad_fn, requires_grad)
+    elif isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{path}: keys {list(ours)} != {list(theirs)}"
+        for k in theirs:
+            assert_close_to(ours[k], theirs[k], f"{path}[{k!r}]", rtol, atol, grad_fn, requires_grad)
+    else:
+        assert (ours.replace("tinytape", "torch") if isinstance(ours, str) else ours) == theirs, \
+            f"{path}: {ours!r} != {theirs!r}"
+
+
+def check_close_to_pytorch(fn, **tolerances):
+    """``fn(tinytape)`` close to PyTorch's recorded ``fn(torch)`` (``assert_close_to``)."""
+    from pytorch_answers import pytorch
+    assert_close_to(fn(tt), pytorch(fn), **tolerances)

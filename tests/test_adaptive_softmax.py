@@ -1,23 +1,7 @@
 """``nn.AdaptiveLogSoftmaxWithLoss`` against PyTorch's: parameters (names, shapes, seeded
 initialisation), the output and loss of targets in the head and in each cluster, their
 gradients, ``log_prob``, ``predict``, an unbatched call and PyTorch's errors."""
-import numpy as np
-
-import tinytape
-from pytorch_answers import Recorded, pytorch
-
-
-def _close(ours, theirs, path="result"):
-    if isinstance(theirs, Recorded):
-        assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
-        assert (type(ours.grad_fn).__name__ if ours.grad_fn is not None else None) == theirs.grad_fn, path
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=2e-6, atol=1e-6, err_msg=path)
-    elif isinstance(theirs, (list, tuple)):
-        assert len(ours) == len(theirs), path
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            _close(a, b, f"{path}[{i}]")
-    else:
-        assert (ours.replace("tinytape", "torch") if isinstance(ours, str) else ours) == theirs, path
+from helpers import check_close_to_pytorch
 
 
 def test_adaptive_log_softmax_is_pytorchs():
@@ -38,4 +22,4 @@ def test_adaptive_log_softmax_is_pytorchs():
         return [repr(m), [(n, tuple(p.shape)) for n, p in m.named_parameters()], list(m.parameters()),
                 out.output, out.loss, [p.grad for p in m.parameters()], m.log_prob(x), m.predict(x),
                 list(m(x[0], y[0])), type(out).__name__, out._fields, errors]
-    _close(run(tinytape), pytorch(run))
+    check_close_to_pytorch(run)

@@ -3,33 +3,12 @@
 Jacobians and Hessians (``jacrev``, ``jacfwd``, ``hessian``), ``vjp``/``jvp``,
 ``grad_and_value`` with ``argnums`` and ``has_aux``, ``vmap``'s ``in_dims``/``out_dims``,
 whether a transform's result carries a graph, and the errors of a mismatched batch."""
-import numpy as np
-
-import tinytape
-from pytorch_answers import Recorded, pytorch
+from helpers import check_close_to_pytorch
 
 
-def _close(ours, theirs, path="result"):
-    """Tensors: dtype, shape, requires_grad and values to float32 rounding (a gradient sums
-    its terms in another order than PyTorch's batched kernels); the rest by ==."""
-    if isinstance(theirs, Recorded):
-        assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
-        assert ours.requires_grad == theirs.requires_grad, path
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6, err_msg=path)
-    elif isinstance(theirs, (list, tuple)):
-        assert len(ours) == len(theirs), path
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            _close(a, b, f"{path}[{i}]")
-    elif isinstance(theirs, dict):
-        assert list(ours) == list(theirs), path
-        for k in theirs:
-            _close(ours[k], theirs[k], f"{path}[{k}]")
-    else:
-        assert (ours.replace("tinytape", "torch") if isinstance(ours, str) else ours) == theirs, path
-
-
-def check(run):
-    _close(run(tinytape), pytorch(run))
+def check(run):  # values to float32 rounding (a gradient sums its terms in another order than
+    # PyTorch's batched kernels); whether a result carries a graph, not its entries' names
+    check_close_to_pytorch(run, rtol=1e-5, atol=1e-6, grad_fn=False, requires_grad=True)
 
 
 def test_per_sample_gradients_are_the_gradients_of_each_example_alone():

@@ -3,27 +3,10 @@
 query heads (``enable_gqa``) and its refusal of a mask with ``is_causal``, ``F.pad`` with
 negative amounts that crop a dimension to nothing, and the dim checks of the scans of a
 0-d tensor."""
-import numpy as np
-
-import tinytape
-from pytorch_answers import Recorded, pytorch
+from helpers import check_close_to_pytorch
 
 
-def _close(ours, theirs, path="result"):
-    if isinstance(theirs, Recorded):
-        assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
-        assert (type(ours.grad_fn).__name__ if ours.grad_fn is not None else None) == theirs.grad_fn, path
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=2e-6, atol=1e-6, err_msg=path)
-    elif isinstance(theirs, (list, tuple)):
-        assert len(ours) == len(theirs), path
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            _close(a, b, f"{path}[{i}]")
-    else:
-        assert (ours.replace("tinytape", "torch") if isinstance(ours, str) else ours) == theirs, path
-
-
-def check(run):
-    _close(run(tinytape), pytorch(run))
+check = check_close_to_pytorch  # (values to float32 rounding: norms sum in another order)
 
 
 def _outcome(f):

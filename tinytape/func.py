@@ -83,6 +83,16 @@ def _prepare(args, argnums):
     return args, nums, leaves_per_arg, keep
 
 
+def _per_arg(flat, nums, leaves_per_arg):
+    """``flat`` (one value per differentiated leaf, in order) regrouped into each argument's nest."""
+    per_arg, k = [], 0
+    for n in nums:
+        leaves, rebuild = leaves_per_arg[n]
+        per_arg.append(rebuild(list(flat[k:k + len(leaves)])))
+        k += len(leaves)
+    return per_arg
+
+
 def _undo(value, keep):
     """A transform's result: off the transform's own graph unless an outer one needs it."""
     if keep:
@@ -109,11 +119,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    "wanted to use the vjp or jacrev APIs instead?")
             flat = [leaf for n in nums for leaf in leaves_per_arg[n][0]]
             grads = autograd.grad(out, flat, create_graph=keep, allow_unused=True, materialize_grads=True)
-        per_arg, k = [], 0
-        for n in nums:
-            leaves, rebuild = leaves_per_arg[n]
-            per_arg.append(rebuild(list(grads[k:k + len(leaves)])))
-            k += len(leaves)
+        per_arg = _per_arg(grads, nums, leaves_per_arg)
         g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
         g, out = _undo(g, keep), _undo(out, keep)
         return (g, (out, _undo(aux, keep))) if has_aux else (g, out)
@@ -149,12 +155,7 @@ def vjp(func, *primals, has_aux=False):
         with enable_grad():
             grads = autograd.grad(out_leaves, flat, cot, retain_graph=True, create_graph=keep, allow_unused=True,
                                   materialize_grads=True)
-        per_arg, k = [], 0
-        for n in nums:
-            leaves, rebuild = leaves_per_arg[n]
-            per_arg.append(_undo(rebuild(list(grads[k:k + len(leaves)])), keep))
-            k += len(leaves)
-        return tuple(per_arg)
+        return tuple(_undo(g, keep) for g in _per_arg(grads, nums, leaves_per_arg))
     result = (_undo(out, keep), vjp_fn)
     return (*result, _undo(aux, keep)) if has_aux else result
 
@@ -204,11 +205,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
                                    for j, x in enumerate(flat)])
         jacobians = []
         for blocks in per_output:
-            per_arg, k = [], 0
-            for n in nums:
-                leaves, rebuild = leaves_per_arg[n]
-                per_arg.append(rebuild(blocks[k:k + len(leaves)]))
-                k += len(leaves)
+            per_arg = _per_arg(blocks, nums, leaves_per_arg)
             jacobians.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
         result = _undo(rebuild_out(jacobians), keep)
         return (result, _undo(aux, keep)) if has_aux else result
