@@ -2,7 +2,8 @@
 ``F.normalize`` with p = 0, negative and -inf, ``scaled_dot_product_attention`` with grouped
 query heads (``enable_gqa``) and its refusal of a mask with ``is_causal``, ``F.pad`` with
 negative amounts that crop a dimension to nothing, and the dim checks of the scans of a
-0-d tensor."""
+0-d tensor; writes refusing a source of another dtype, pools of integer tensors, sequences
+inside an index, topk's order of ties, and fill_ of an expanded view."""
 from helpers import check_close_to_pytorch
 
 
@@ -117,3 +118,36 @@ def test_topk_orders_ties_as_pytorchs_cpu_kernel():
                 torch.topk(x, 3, dim=0).indices, y.topk(10).indices, list(z.topk(3)), list(z.topk(2, largest=False)),
                 list(torch.randint(0, 3, (50,)).topk(6))]
     check(run)
+
+
+def test_fill_and_zero_of_an_expanded_view_write_its_memory():
+    def run(torch):
+        x = torch.zeros(3)
+        x[:1].expand(3).fill_(1)
+        y = torch.arange(6.).view(2, 3)
+        y[:, 1:2].expand(2, 4).zero_()
+        out = [x, y]
+        try:
+            x[1:2].expand(2).add_(1)
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+    check(run)
+
+
+def test_a_compiled_fill_of_an_expanded_view_equals_eager():
+    import tinytape
+    state = tinytape.zeros(3)
+
+    def f(x):
+        y = x * 2
+        y[:1].expand(3).fill_(7.)
+        state[1:2].expand(4).zero_()
+        return y + state
+    compiled = tinytape.compile(f, fullgraph=True)
+    for i in range(3):
+        x = tinytape.arange(3.) + i
+        state[1] = float(i + 1)
+        got = compiled(x).tolist()
+        state[1] = float(i + 1)
+        assert got == f(x).tolist() and state.tolist() == [0.0, 0.0, 0.0]

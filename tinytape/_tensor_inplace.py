@@ -26,6 +26,20 @@ def _can_cast(source, target):
     return target.is_floating_point or not source.is_floating_point
 
 
+def _writable_alias(data):
+    """A writeable array over the memory of ``data``, a read-only view that repeats elements
+    (``expand``'s zero strides) of writeable memory; None for any other array."""
+    if data.flags.writeable or 0 not in data.strides:
+        return None
+    root = data
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.writeable or not root.flags.c_contiguous:
+        return None
+    offset = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(data.shape, data.dtype, buffer=root, offset=offset, strides=data.strides)
+
+
 class TensorInPlace:
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, op, view=False):
@@ -182,7 +196,11 @@ class TensorInPlace:
                     type(value) is int or type(value) is float) and data.dtype.kind == "f":
                 _CPU.fill(data, value)  # ``grad.zero_()``: nothing left to check, no 0-d array to build
             else:
-                self._check_inplace(op_name)
+                alias = _writable_alias(data) if self._backend is _CPU else None
+                if alias is None:
+                    self._check_inplace(op_name)
+                else:  # an expanded view: every element takes the one value, as PyTorch's fill_
+                    data = alias
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
             self._version_counter[0] += 1
             return self
