@@ -49,14 +49,25 @@ _CACHE_SIZE = 8  # programs per compiled function
 _TRACE_LOCK = threading.Lock()  # the capture shadows shared backend methods: one trace at a time
 
 
-def compile(fn=None, *, fullgraph=False, fuse=True):  # noqa: A001  (torch.compile's name)
+def compile(fn=None, *, fullgraph=False, fuse=True, dynamic=None, backend="inductor", mode=None,  # noqa: A001
+            options=None, disable=False):
     """Compile ``fn``; usable as ``@compile`` or ``@compile(fullgraph=True)``.
 
     ``fullgraph=True`` makes anything the compiler cannot replay an error instead of a
     warning and an eager run; ``fuse=False`` replays kernel by kernel (no generated
-    Numba code)."""
+    Numba code).  A module comes back wrapped, as PyTorch's ``OptimizedModule``: its
+    ``forward`` compiled, its parameters its own (under ``_orig_mod.``).  PyTorch's
+    ``dynamic``, ``backend``, ``mode`` and ``options`` are accepted and change nothing (a
+    signature is traced per shape, one replay mode); ``disable=True`` gives ``fn`` back."""
     if fn is None:
-        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse)
+        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse, disable=disable)
+    if disable:
+        return fn
+    if hasattr(fn, "_modules") and hasattr(fn, "forward"):
+        from ..nn.compiled import OptimizedModule
+        forward = CompiledFunction(fn.forward, fullgraph, fuse)
+        forward.warning_stacklevel = 6  # through OptimizedModule.forward and Module.__call__
+        return OptimizedModule(fn, forward)
     return CompiledFunction(fn, fullgraph, fuse)
 
 
@@ -70,6 +81,7 @@ class CompiledFunction:
         self.traces = 0
         self.value_args, self.scalar_inputs = set(), True  # number arguments a trace read: constants (scalars.py)
         self.state_changes = 0  # consecutive traces that changed Python state
+        self.warning_stacklevel = 4  # the warning names the caller's line (a compiled module's: 6)
 
     def __get__(self, obj, objtype=None):  # as a method
         return self if obj is None else functools.partial(self, obj)
@@ -111,7 +123,7 @@ class CompiledFunction:
         else:
             self.eager_signatures[key] = why
         warnings.warn(f"tinytape.compile({name}): {why}; running it eagerly", RuntimeWarning,
-                      stacklevel=4)
+                      stacklevel=self.warning_stacklevel)
 
     def _go_eager(self, why):
         self._refuse(why)
@@ -387,3 +399,26 @@ def _what(method):
 
 
 __all__ = ["compile", "CompiledFunction"]
+
+
+# ---------------------------------------------------------------- torch.compiler's small names
+
+
+def is_compiling():
+    """Whether this thread is tracing a compiled function (``torch.compiler.is_compiling``)."""
+    from .capture import tracing
+    return tracing()
+
+
+is_dynamo_compiling = is_compiling
+
+
+def reset():
+    """``torch.compiler.reset``: the compiled functions keep their programs (each is its own
+    cache); nothing global to clear."""
+
+
+def disable(fn=None, recursive=True):
+    """``torch.compiler.disable``: ``fn`` as it is (a function called inside a trace runs
+    eagerly there anyway)."""
+    return (lambda f: f) if fn is None else fn
