@@ -134,4 +134,8 @@ _bind_all(globals())  # PyTorch's keyword names (input=, other=, dims=, ...) and
 
 from . import distributions  # noqa: E402  (torch.distributions, built on everything above)
 from . import func, testing  # noqa: E402  (torch.func: transforms over the tape; torch.testing)
+from . import amp  # noqa: E402  (torch.amp)
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+cuda.amp, _cpu_amp = amp.device_namespaces()  # torch.cuda.amp, torch.cpu.amp: deprecated spellings
+cpu = __import__("types").SimpleNamespace(amp=_cpu_amp)
 from .func import vmap  # noqa: E402

@@ -1,5 +1,5 @@
 """The signature of a compiled call: which program its arguments select."""
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._grad_mode import is_grad_enabled
 from .._inference import _state as _inference_state
 from .._tensor import Tensor
@@ -11,9 +11,11 @@ def _signature(args, kwargs, tensors, constants=None):
     """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its
     layout (shape, dtype, strides), device and autograd state (hooks included); Python atoms by type and value
     (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
-    by identity (their contents are guarded).  The key ends with grad mode, the default dtype and which tensor
+    by identity (their contents are guarded).  The key ends with grad mode, the default dtype, autocast's and which tensor
     arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled)
+    autocast = _autocast._local.__dict__
+    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled,
+            autocast.get("cpu"), autocast.get("cuda"))
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,

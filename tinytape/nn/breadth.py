@@ -8,7 +8,7 @@ initialisation and reprs: losses (``SmoothL1Loss``, ``KLDivLoss``, ``MarginRanki
 import numbers
 import warnings
 
-from .. import _creation
+from .. import _autocast, _creation
 from ..ops import elementwise as ew
 from ..ops.composed import xlogy
 from ..ops.extras import hardshrink
@@ -29,6 +29,7 @@ def _reduce(loss, reduction):
 # ---------------------------------------------------------------- losses
 
 
+@_autocast.in_float32
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """``target * (log(target) - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) * (target - input)``; 'batchmean' divides the sum by the batch size."""

@@ -3,7 +3,7 @@ import functools
 
 import numpy as np
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from ..autograd.function import Function
 from ..backend.opcodes import DIV, MUL, NE
 from ..ops import elementwise as ew
@@ -96,6 +96,7 @@ class NllLoss2d(NllLoss):
     grad_fn_name = "NllLoss2DBackward0"
 
 
+@_autocast.in_float32
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _op=NllLoss):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
@@ -124,6 +125,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
     return _op.apply(input, target, weight, ignore_index, reduction)
 
 
+@_autocast.in_float32
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 (dim 0 for one sample) then nll_loss; a floating target of
     the input's shape is read as class probabilities."""

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -152,6 +152,7 @@ def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
     return cls.apply(x, y, weight, reduction)
 
 
+@_autocast.in_float32
 def mse_loss(input, target, reduction="mean"):
     if (isinstance(input, Tensor) and isinstance(target, Tensor) and not input.dtype.is_floating_point
             and not target.dtype.is_floating_point):
@@ -176,6 +177,7 @@ def _check_weight(weight, input):
         raise ValueError("Weights and input must have the same size.")
 
 
+@_autocast.in_float32
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """``|input - target|``, reduced (the mean of an integer difference is refused by
     ``mean``, as PyTorch's).  A target of another shape warns, then both broadcast."""
@@ -216,6 +218,7 @@ class HuberLoss(Function):
         return grad if need[0] else None, -grad if need[1] else None, None, None
 
 
+@_autocast.in_float32
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error within ``delta`` of the target, absolute error (times ``delta``)
     beyond it; a target of another shape warns, then both broadcast."""
@@ -230,6 +233,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _weighted(HuberLoss.apply(x, y, "none", delta), weight, reduction)
 
 
+@_autocast.in_float32
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _not_differentiable(weight, "binary_cross_entropy", "weight")
     if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype is not input.dtype:
@@ -242,6 +246,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _pointwise_loss(BinaryCrossEntropy, input, target, weight, reduction, "binary_cross_entropy")
 
 
+@_autocast.in_float32
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     _not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")
     if isinstance(target, Tensor) and not target.dtype.is_floating_point:

@@ -1,7 +1,7 @@
 """``Linear`` and ``Identity``, with ``linear`` (the shape-checked functional form)."""
 import math
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._creation import empty
 from . import functional as F
 from . import init
@@ -9,6 +9,7 @@ from .module import Module
 from .parameter import Parameter
 
 
+@_autocast.lower_precision
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (weight: (out_features, in_features))."""
     if input.shape[-1:] != weight.shape[1:]:

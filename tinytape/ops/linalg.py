@@ -1,7 +1,7 @@
 """Matrix products: mm, mv, dot, matmul (1-D, 2-D and batched with broadcasting)."""
 import math
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -124,6 +124,7 @@ class Mv(Function):
         return grad_m, grad_v
 
 
+@_autocast.lower_precision
 def mm(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
@@ -164,6 +165,7 @@ def dot(a, b):
     return Dot.apply(a, b)
 
 
+@_autocast.lower_precision
 def bmm(a, b):
     _check(a, b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
@@ -174,6 +176,7 @@ def bmm(a, b):
     return Bmm.apply(a, b)
 
 
+@_autocast.lower_precision
 def matmul(a, b):
     """PyTorch's matmul: dot, mv, mm, or a batched product with broadcast batch dims."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -384,6 +387,7 @@ def _add_product(cls, op, input, a, b, beta, alpha, out_shape):
     return cls.apply(input, a, b, beta, alpha)
 
 
+@_autocast.lower_precision
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to the product's shape."""
     _check(mat1, mat2, "addmm")
@@ -414,6 +418,7 @@ def _check_batches(b1, b2, op):
                            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
 
 
+@_autocast.lower_precision
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)``, one product per batch."""
     _check_batches(batch1, batch2, "baddbmm")
@@ -421,6 +426,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
                         (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
 
 
+@_autocast.lower_precision
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``."""
     _check_batches(batch1, batch2, "addbmm")

@@ -3,7 +3,7 @@ padding, dropout and losses.  Their gradients and CUDA path are those of the ops
 import math
 import numbers
 
-from .. import _creation, _dtype, _random
+from .. import _autocast, _creation, _dtype, _random
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -136,6 +136,7 @@ class SmoothL1Loss(Function):
                 ew.neg(grad) if ctx.needs_input_grad[1] else None, None, None)
 
 
+@_autocast.in_float32
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")

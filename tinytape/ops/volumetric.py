@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from .. import _autocast
 from .._creation import tensor
 from . import elementwise as ew
 from . import linalg as la
@@ -56,6 +57,7 @@ def _depth_taps(x, taps, dilation, stride, out, before, after, fill):
 # ---------------------------------------------------------------- convolution
 
 
+@_autocast.lower_precision
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation over an (N, C, D, H, W) or (C, D, H, W) input."""
     op = "conv3d"
