@@ -2,8 +2,7 @@
 ``autocast``, the ops that gain from a lower precision (matrix products, linear layers,
 convolutions) take their float32/float16/bfloat16 tensor arguments in the autocast dtype,
 and the losses take theirs in float32; float64 tensors are left as they are.  Outside,
-each wrapped op costs one dictionary read."""
-import functools
+it costs each such op one dictionary read."""
 import threading
 
 _local = threading.local()  # per thread, as PyTorch's: {device type: dtype} while enabled
@@ -33,25 +32,17 @@ def _cast(value, dtype):
     return value
 
 
-def _policy(target):
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            dtype = _local.__dict__.get("cpu") or _local.__dict__.get("cuda")
-            if dtype is None:
-                return fn(*args, **kwargs)
-            to = dtype if target is None else target()
-            return fn(*(_cast(a, to) for a in args), **{k: _cast(v, to) for k, v in kwargs.items()})
-        return wrapper
-    return decorate
+def lower(*tensors):
+    """``tensors`` as the ops that gain from a lower precision take them (matmul, linear,
+    conv): in the autocast dtype while autocast is on, else as they are.  The ops call it
+    first thing (a call, not a wrapper: a warning an op gives still names its caller)."""
+    dtype = _local.__dict__.get("cpu") or _local.__dict__.get("cuda")
+    return tensors if dtype is None else tuple(_cast(t, dtype) for t in tensors)
 
 
-lower_precision = _policy(None)  # matmul, linear, conv: in the autocast dtype
-
-
-def _float32():
-    from ._dtype import float32
-    return float32
-
-
-in_float32 = _policy(_float32)  # losses: in float32
+def float32(*tensors):
+    """``tensors`` as the losses take them: in float32 while autocast is on."""
+    if not _local.__dict__:
+        return tensors
+    from ._dtype import float32 as f32
+    return tuple(_cast(t, f32) for t in tensors)

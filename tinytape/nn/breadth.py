@@ -29,10 +29,10 @@ def _reduce(loss, reduction):
 # ---------------------------------------------------------------- losses
 
 
-@_autocast.in_float32
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """``target * (log(target) - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) * (target - input)``; 'batchmean' divides the sum by the batch size."""
+    input, target = _autocast.float32(input, target)
     if size_average is not None or reduce is not None:
         from .loss import _legacy_reduction
         reduction = _legacy_reduction(size_average, reduce)

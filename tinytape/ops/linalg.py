@@ -124,8 +124,8 @@ class Mv(Function):
         return grad_m, grad_v
 
 
-@_autocast.lower_precision
 def mm(a, b):
+    a, b = _autocast.lower(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
         if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
@@ -165,8 +165,8 @@ def dot(a, b):
     return Dot.apply(a, b)
 
 
-@_autocast.lower_precision
 def bmm(a, b):
+    a, b = _autocast.lower(a, b)
     _check(a, b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
@@ -176,9 +176,9 @@ def bmm(a, b):
     return Bmm.apply(a, b)
 
 
-@_autocast.lower_precision
 def matmul(a, b):
     """PyTorch's matmul: dot, mv, mm, or a batched product with broadcast batch dims."""
+    a, b = _autocast.lower(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
         if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
@@ -387,9 +387,9 @@ def _add_product(cls, op, input, a, b, beta, alpha, out_shape):
     return cls.apply(input, a, b, beta, alpha)
 
 
-@_autocast.lower_precision
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to the product's shape."""
+    input, mat1, mat2 = _autocast.lower(input, mat1, mat2)
     _check(mat1, mat2, "addmm")
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"addmm: {'mat1' if mat1.ndim != 2 else 'mat2'} must be a matrix, got "
@@ -418,16 +418,16 @@ def _check_batches(b1, b2, op):
                            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
 
 
-@_autocast.lower_precision
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)``, one product per batch."""
+    input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
     _check_batches(batch1, batch2, "baddbmm")
     return _add_product(Baddbmm, "baddbmm", input, batch1, batch2, beta, alpha,
                         (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
 
 
-@_autocast.lower_precision
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``."""
+    input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
     _check_batches(batch1, batch2, "addbmm")
     return _add_product(Addbmm, "addbmm", input, batch1, batch2, beta, alpha, (batch1.shape[1], batch2.shape[2]))

@@ -136,8 +136,8 @@ class SmoothL1Loss(Function):
                 ew.neg(grad) if ctx.needs_input_grad[1] else None, None, None)
 
 
-@_autocast.in_float32
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    input, target = _autocast.float32(input, target)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if isinstance(target, Tensor) and target.dtype is _dtype.bool_ and isinstance(input, Tensor):
