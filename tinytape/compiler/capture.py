@@ -67,6 +67,19 @@ def is_buffer(x):
         hasattr(x, "strides") and hasattr(x, "dtype") and not isinstance(x, (np.generic, type)))
 
 
+def _byte_bounds(arr):
+    """(lowest, highest + 1) byte address ``arr`` touches."""
+    lo = hi = arr.__array_interface__["data"][0]
+    for n, st in zip(arr.shape, arr.strides):
+        if n == 0:
+            return lo, lo
+        if st >= 0:
+            hi += (n - 1) * st
+        else:
+            lo += (n - 1) * st
+    return lo, hi + arr.itemsize
+
+
 def strided_view(base, offset, shape, strides):
     """The view of ``base`` at byte ``offset`` with ``shape`` and ``strides``."""
     return np.ndarray(shape, base.dtype, buffer=base, offset=offset, strides=strides)
@@ -115,6 +128,10 @@ class Capture:
         self.scalars = None  # the number arguments' stand-ins (``scalars.Scalars``), if any
         self.scalar_inputs = {}  # external buffer -> (expression, type, scalar kernel, dtype, trace's array)
         self.engines = []  # random generators' state arrays: read and advanced in place by a replay
+        # id(array a kernel's output is a view of) -> (that array, the output's buffer): a view of
+        # the same memory made later (``dx.reshape(...)`` of a kernel's reshaped result) is
+        # that output's view, not a constant of the trace
+        self.output_bases = {}
 
     # ---- numbering ----
     def number(self, arr):
@@ -136,11 +153,34 @@ class Capture:
             return ("l", type(value), [self._template(v, inputs) for v in value])
         return ("c", value)
 
+    def _output_view(self, arr, base):
+        """``arr``, a view of memory a recorded kernel returned a view of, as a view of that
+        output's buffer (None where it lies outside it: then the trace cannot follow it)."""
+        _, out_b = self.output_bases[id(base)]
+        out = self.arrays[out_b]
+        start = arr.__array_interface__["data"][0] - out.__array_interface__["data"][0]
+        lo, hi = _byte_bounds(arr)
+        out_lo, out_hi = _byte_bounds(out)
+        if start < 0 or lo < out_lo or hi > out_hi or not (out.flags.c_contiguous or out.flags.f_contiguous):
+            self.fail("a view reaches memory a kernel's result does not show")
+            return None
+        b = self.number(arr)
+        attrs = (start, arr.shape, arr.strides)
+        self.tape.record("strided_view", None, (out_b,), (b,), attrs)
+        self.calls.append((None, "strided_view", (("b", out_b),) + tuple(("c", a) for a in attrs), {}, b))
+        self.lines.append((self.tape.label, user_line(sys._getframe(2))))
+        return b
+
     def _first_sight(self, arr):
         """Number an array no recorded call produced.  A numpy view made outside the
         backend (``t._data.reshape(...)`` in an op) is recorded as a view of the array
         that owns the memory, so a replay derives it from that array's new value."""
         base = getattr(arr, "base", None)
+        if isinstance(arr, np.ndarray) and isinstance(base, np.ndarray) and id(base) not in self.buffer_of \
+                and id(base) in self.output_bases and id(arr) not in self.roots:
+            b = self._output_view(arr, base)
+            if b is not None:
+                return b
         if isinstance(arr, np.ndarray) and isinstance(base, np.ndarray) and id(arr) not in self.roots:
             root = self.buffer_of.get(id(base))
             if root is None:
@@ -209,6 +249,10 @@ class Capture:
                 out_t = outputs
             else:  # a question about layout (a bool, a shape): steers Python, computes nothing
                 return out
+            for o, b in zip(out if isinstance(out, tuple) else (out,), outputs):
+                base = getattr(o, "base", None)
+                if isinstance(base, np.ndarray) and id(base) not in capture.buffer_of:
+                    capture.output_bases[id(base)] = (base, b)  # (the array kept: its id stays its own)
             op = args[0] if takes_op and args else None
             statics = args_t[1:] if takes_op else args_t
             attrs = tuple(a[1] for a in statics if a[0] == "c")
