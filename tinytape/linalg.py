@@ -58,9 +58,7 @@ class _NormNegative(Function):
 
     @staticmethod
     def forward(ctx, x, ord, dims, keepdim):
-        s = x.abs().pow(ord)
-        s = s.sum(dims, keepdim=True) if dims else s.sum().reshape((1,) * x.ndim)
-        norm = s.pow(1.0 / ord)
+        norm = x._new(x._backend.vector_norm(x._data, ord, dims, True))
         ctx.ord = ord
         ctx.save_for_backward(x, norm)
         if keepdim:

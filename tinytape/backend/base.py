@@ -14,7 +14,8 @@ import numpy as np
 
 from .._dtype import BFLOAT16
 from .layout import adjacent_runs
-from .opcodes import ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, SUMSQ, UNARY_CODES, check
+from .opcodes import (ABS, ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, MAX, POW, REDUCE_CODES, SQRT, SUM, SUMSQ,
+                      UNARY_CODES, check)
 
 
 HALF = np.dtype(np.float16)  # numpy's builtin dtypes are singletons: ``is`` compares them
@@ -216,6 +217,19 @@ class Backend:
         if not keepdim:
             result = self.reshape(result, tuple(s for i, s in enumerate(result.shape) if i not in dims))
         return result
+
+    def vector_norm(self, x, p, dims, keepdim):
+        """The ``p``-norm (p > 0) of ``x`` over ``dims`` (empty: all): here composed of the
+        backend's own reductions (the sum of squares in its ``SUMSQ``); the CPU backend's
+        is PyTorch's kernel (``cpu/vector_norm.py``)."""
+        if p == 2:
+            return self.unary(SQRT, self.reduce(SUMSQ, x, dims, keepdim))
+        if p == math.inf:
+            return self.reduce(MAX, self.unary(ABS, x), dims, keepdim)
+        if p == 1:
+            return self.reduce(SUM, self.unary(ABS, x), dims, keepdim)
+        powered = self.binary(POW, self.unary(ABS, x), self.scalar(p, x.dtype))
+        return self.binary(POW, self.reduce(SUM, powered, dims, keepdim), self.scalar(1.0 / p, x.dtype))
 
     def nll_sum(self, values, valid):
         """The 0-d sum of the 1-D ``values`` over the rows where the bool ``valid`` is

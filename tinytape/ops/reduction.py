@@ -9,7 +9,7 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
-from ..backend.opcodes import ABS, DIV, MAX, MIN, MUL, POW, SQRT, SUM, SUMSQ
+from ..backend.opcodes import DIV, MAX, MIN, MUL, SUM
 from . import dtype_rules
 from . import elementwise as ew
 from .shape import broadcast
@@ -187,15 +187,7 @@ class Norm(Function):
             out = x._new(out._data.reshape(()))
             ctx.save_for_backward(x, out)
             return out
-        if p == 2:
-            data = backend.unary(SQRT, backend.reduce(SUMSQ, x._data, dims, keepdim))
-        elif p == math.inf:
-            data = backend.reduce(MAX, backend.unary(ABS, x._data), dims, keepdim)
-        elif p == 1:
-            data = backend.reduce(SUM, backend.unary(ABS, x._data), dims, keepdim)
-        else:
-            powered = backend.binary(POW, backend.unary(ABS, x._data), backend.scalar(p, x._data.dtype))
-            data = backend.binary(POW, backend.reduce(SUM, powered, dims, keepdim), backend.scalar(1.0 / p, x._data.dtype))
+        data = backend.vector_norm(x._data, p, dims, keepdim)
         out = x._new(data)
         ctx.save_for_backward(x, out)
         return out
@@ -212,18 +204,18 @@ class Norm(Function):
             peak = (x.abs() == norm)
             count = _expand_back(peak.sum(dims or None, keepdim=True), x.shape, dims, True)
             return g * ew.sign(x) * peak / count, None, None, None
-        # d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's choice),
-        # dividing by 1 there so that no 0/0 is ever computed
+        # d||x||_p / dx = x |x|^(p-2) / ||x||^(p-1), written as PyTorch's norm_backward writes
+        # it for each range of p (so that it rounds as PyTorch's does); 0 where the norm is 0
+        # (PyTorch's choice), dividing by 1 there so that no 0/0 is ever computed
         zero = norm == 0
         safe = ew.where(zero, 1.0, norm)
-        scale = ew.where(zero, 0.0, g / (safe if p == 2 else safe ** (p - 1)))
         if p == 2:
-            return x * scale, None, None, None
-        # sign(x) |x|^(p-1): below p = 1 that is inf at x = 0, where PyTorch's gradient is 0
-        scaled = ew.sign(x) * x.abs() ** (p - 1)
-        if p < 1:
-            scaled = scaled.masked_fill(x == 0, 0.0)
-        return scaled * scale, None, None, None
+            return g * ew.where(zero, 0.0, x / safe), None, None, None
+        if p < 1:  # sgn(x) |x|^(p-1) is inf at x = 0, where PyTorch's gradient is 0
+            scaled = (ew.sign(x) * x.abs() ** (p - 1)).masked_fill(x == 0, 0.0)
+            return scaled * g * norm ** (1 - p), None, None, None
+        scaled = ew.sign(x) * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+        return scaled * ew.where(zero, 0.0, g / safe ** (p - 1)), None, None, None
 
 
 class NormDim(Norm):

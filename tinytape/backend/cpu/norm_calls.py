@@ -5,9 +5,17 @@ import numba
 import numpy as np
 
 from . import moments as _moments
+from . import vector_norm as _vector_norm
 
 
 class NormCalls:
+    def vector_norm(self, x, p, dims, keepdim):
+        """The ``p``-norm of ``x`` over ``dims``: float32/float64 in PyTorch's CPU kernel's order
+        (``vector_norm.py``); other dtypes and empty arrays as ``Backend.vector_norm``."""
+        if x.size and (x.dtype == np.float32 or x.dtype == np.float64):
+            return _vector_norm.vector_norm(x, p, dims, keepdim)
+        return super().vector_norm(x, p, dims, keepdim)
+
     def layer_norm(self, x, weight, bias, cols, eps):
         """(out, mean, rstd) of PyTorch's CPU ``layer_norm`` over the last ``cols`` elements of
         the float32/float64 ``x`` (``moments.layer_norm_rows``); weight and bias of ``cols``
