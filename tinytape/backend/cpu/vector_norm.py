@@ -16,8 +16,9 @@ Two loops, chosen as PyTorch chooses them from ``TensorIterator``'s layout (``ca
   ``acc + |x|``, ``acc + |x| ** p`` then ``acc ** (1 / p)`` with ``1 / p`` in the dtype, or
   max / min of ``|x|`` propagating nan (inf, -inf), or the count of non-zeros (p = 0).
 
-What is matched: one thread.  Above 32768 reduced elements per result PyTorch's second loop
-splits the result's elements over its threads unless ``torch.set_num_threads(1)``.
+What is matched: one thread.  Where a single result takes the second loop over 32768 or more
+elements, PyTorch splits them over its threads unless ``torch.set_num_threads(1)`` (several results
+are spread over the threads instead, each summed whole).
 """
 import numpy as np
 from llvmlite import ir
