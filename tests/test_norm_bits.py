@@ -121,3 +121,32 @@ def test_cuda_norm_close_to_cpu():
     np.testing.assert_allclose(out.detach().cpu().numpy(), x.detach().norm(dim=1).numpy(), rtol=1e-12)
     x.norm(dim=1).sum().backward()
     np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-12)
+
+
+GROUP_SHAPES = [((2, 6, 5, 3), 3, True), ((3, 16, 4), 2, True), ((2, 8, 13), 1, False), ((2, 60, 5), 3, True),
+                ((2, 20, 1), 2, True), ((4, 10, 6, 7), 5, True)]
+
+
+@pytest.mark.parametrize("shape,groups,affine", GROUP_SHAPES)
+def test_group_norm_gradients_as_pytorch(shape, groups, affine):
+    """float32: the input's, weight's and bias's gradients are PyTorch's CPU kernel's bits."""
+    def run(t):
+        t.manual_seed(1)
+        x = (t.randn(*shape) * 2 + 1).requires_grad_()
+        norm = t.nn.GroupNorm(groups, shape[1], affine=affine)
+        if affine:
+            with t.no_grad():
+                norm.weight.normal_()
+                norm.bias.normal_()
+        out = norm(x)
+        out.backward(t.randn(*shape))
+        return [out, x.grad] + ([norm.weight.grad, norm.bias.grad] if affine else [])
+
+    check_against_pytorch(run)
+
+
+def test_group_norm_kernel_refuses_short_arrays():
+    from tinytape.backend.cpu.group_norm_grad import group_norm_grads
+    a = np.ones(8, np.float32)
+    with pytest.raises(IndexError, match="native_group_norm_backward"):
+        group_norm_grads(a, a, a[:2], a[:2], a[:4], 2, 4, 2, 2, 8, np.empty(4, np.float32), a[:4].copy(), a[:4].copy())

@@ -40,6 +40,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if b is not None:
             out = ew.add(out, b.reshape(shape))
         return out
+    def first_grads(g, x, *affine):  # PyTorch's CPU kernel's gradients, where it applies
+        w = affine[0] if weight is not None else None
+        b = affine[-1] if bias is not None else None
+        if g.dtype is not x.dtype or not _group_kernel_fits(x, w, b) or not hasattr(x._backend, "group_norm_backward"):
+            return None
+        dx, dw, db = x._backend.group_norm_backward(g._data, x._data, None if w is None else w._data, num_groups, eps)
+        return (x._new(dx),) + tuple(x._new(d) for d, t in ((dw, w), (db, b)) if t is not None)
+    compute.first_grads = first_grads
     return composite_op("NativeGroupNormBackward0", compute, input, *[t for t in (weight, bias) if t is not None])
 
 

@@ -28,6 +28,12 @@ class _Composite(Function):
         inputs = ctx.saved_tensors
         wanted = [i for i, x in enumerate(inputs) if ctx.needs_input_grad[i + 1]]
         create_graph = _state.enabled
+        # a first derivative from the op's own kernel, where ``compute`` has one (``first_grads``:
+        # one gradient per input, or None)
+        first = getattr(ctx.compute, "first_grads", None)
+        first = first(g, *inputs) if first is not None and not create_graph else None
+        if first is not None:
+            return (None,) + tuple(gi if ctx.needs_input_grad[i + 1] else None for i, gi in enumerate(first))
         with enable_grad():
             # for a first derivative, fresh leaves keep the inner graph away from the inputs' own
             leaves = list(inputs) if create_graph else [

@@ -4,6 +4,7 @@ float32/float64 buffers; as ``NormCalls``, a base class of ``CPUBackend``."""
 import numba
 import numpy as np
 
+from . import group_norm_grad as _group_norm_grad
 from . import moments as _moments
 from . import vector_norm as _vector_norm
 
@@ -52,6 +53,22 @@ class NormCalls:
                                  _row(bias, ones), (weight is not None) + 2 * (bias is not None), float(eps), out, mean,
                                  rstd)
         return out.reshape(x.shape)
+
+    def group_norm_backward(self, grad, x, weight, groups, eps):
+        """(dx, dweight, dbias) of ``group_norm`` as PyTorch's CPU kernel computes them
+        (``group_norm_grad.py``), from the mean and rstd its forward kernel saves."""
+        flat = np.ascontiguousarray(x).reshape(-1)
+        batch, channels = x.shape[0], x.shape[1]
+        inner = flat.size // max(batch * channels, 1)
+        mean, rstd = np.empty(batch * groups, x.dtype), np.empty(batch * groups, x.dtype)
+        ones = np.ones(channels, x.dtype)
+        _moments.group_norm_rows(flat, batch * groups, groups, channels // groups, inner, ones, ones, 0, float(eps),
+                                 np.empty(flat.size, x.dtype), mean, rstd)
+        dx, dw, db = np.empty(flat.size, x.dtype), np.empty(channels, x.dtype), np.empty(channels, x.dtype)
+        _group_norm_grad.group_norm_grads(np.ascontiguousarray(grad, x.dtype).reshape(-1), flat, mean, rstd,
+                                          _row(weight, ones), batch, channels, inner, groups,
+                                          8 if x.dtype == np.float32 else 4, dx, dw, db)
+        return dx.reshape(x.shape), dw, db
 
     def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
