@@ -150,3 +150,16 @@ def test_group_norm_kernel_refuses_short_arrays():
     a = np.ones(8, np.float32)
     with pytest.raises(IndexError, match="native_group_norm_backward"):
         group_norm_grads(a, a, a[:2], a[:2], a[:4], 2, 4, 2, 2, 8, np.empty(4, np.float32), a[:4].copy(), a[:4].copy())
+    from tinytape.backend.cpu.group_norm_grad import pdist_two_rows
+    with pytest.raises(IndexError, match="pdist"):
+        pdist_two_rows(a, 3, 3, 8, np.empty(3, np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pdist_as_pytorch(dtype):
+    """pdist's 2-norms are its own kernel's (not the norm's): every row length around the vector width."""
+    def run(t):
+        out = [t.pdist(_randn(t, dtype, 6, m, seed=m)) for m in (2, 3, 5, 7, 9, 16, 33)]
+        return out + [t.pdist(_randn(t, dtype, 5, 11).requires_grad_())]
+
+    check_against_pytorch(run)

@@ -1,6 +1,7 @@
 """GroupNorm's gradients as PyTorch's CPU kernel computes them for a contiguous (N, C, *)
 input (ATen ``group_norm_kernel.cpp``: ``ComputeInternalGradients``, ``CalcDsDb``,
-``GroupNormInputBackward``, ``GammaBackward``, ``BetaBackward``).
+``GroupNormInputBackward``, ``GammaBackward``, ``BetaBackward``); and ``pdist``'s 2-norms, which
+reduce each row by the same ``vec::map2_reduce_all``.
 
 Per (sample, channel): ``ds = sum(dy * x)`` and ``db = sum(dy)`` by ``vec::map2_reduce_all``:
 one accumulator per lane of an AVX2 vector (8 float32, 4 float64; the kernel is registered with
@@ -115,3 +116,16 @@ def group_norm_grads(dy, x, mean, rstd, gamma, batch, channels, inner, groups, l
         dgamma[c] = gacc
         dbeta[c] = bacc
     return dx
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pdist_two_rows(diff, rows, cols, lanes, out):
+    """PyTorch's CPU ``pdist`` for p = 2 (``Distance.cpp``'s ``run_parallel_pdist``): each
+    row of the flat (``rows``, ``cols``) ``diff`` as ``sqrt(map2_reduce_all(|d| * |d|))``."""
+    if diff.shape[0] < rows * cols or out.shape[0] < rows:
+        raise IndexError("pdist: an array is shorter than the shape it is read as")
+    size = np.abs(diff)
+    acc = np.empty(lanes, diff.dtype)
+    for i in range(rows):
+        out[i] = np.sqrt(_map2_reduce_all(size, size, i * cols, cols, lanes, False, acc))
+    return out

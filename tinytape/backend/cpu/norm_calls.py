@@ -70,6 +70,13 @@ class NormCalls:
                                           8 if x.dtype == np.float32 else 4, dx, dw, db)
         return dx.reshape(x.shape), dw, db
 
+    def pdist_two(self, diff):
+        """The 2-norm of each row of the 2-D float32/float64 ``diff``, in PyTorch's ``pdist`` order."""
+        flat = np.ascontiguousarray(diff).reshape(-1)
+        out = np.empty(diff.shape[0], diff.dtype)
+        return _group_norm_grad.pdist_two_rows(flat, diff.shape[0], diff.shape[1], 8 if diff.dtype == np.float32 else 4,
+                                               out)
+
     def batch_norm(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
         """(out, mean, invstd, new running mean, new running variance) of PyTorch's CPU batch
         norm over the channels (dim 1) of the float32/float64 (N, C, L...) ``x``; the running
