@@ -220,7 +220,7 @@ def _check_sizes(shape, op=None):
     if any(int(n) < 0 for n in shape):
         if op == "zeros":
             raise RuntimeError("zeros: Dimension size must be non-negative.")
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(int(n) for n in shape)}: "
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(int(n) for n in shape if int(n) < 0)}: "
                            f"{[int(n) for n in shape]}")
     return shape
 

@@ -132,6 +132,9 @@ class TensorInPlace:
                 backend.fma(other._data, factor, data, out=data)
                 self._version_counter[0] += 1
                 return self
+            if other_t and not isinstance(alpha, Tensor) and _dtype.result_type(self, other).is_floating_point:
+                # promoted first, then scaled in that dtype with one rounding (elementwise ``add``)
+                return self._inplace(op_name, fn, other, alpha)
             other = other * alpha
         if other_t:
             value = other._data

@@ -214,8 +214,21 @@ def add(a, b, alpha=1):
             _check_broadcast(a._data.shape, b._data.shape, "add")
             _check_device(a, b, "add")
             return AddScaled.apply(a, b, alpha)
+        promoted = _promoted_for_alpha(a, b, alpha, "add")
+        if promoted is not None:
+            return AddScaled.apply(*promoted, alpha)
         b = _times_alpha(a, b, alpha)
     return Add.apply(*operands(a, b, "add"))
+
+
+def _promoted_for_alpha(a, b, alpha, op):
+    """``a`` and ``b`` in their floating result dtype for ``a + alpha * b``: PyTorch promotes
+    both first and scales the promoted ``b`` (float16/bfloat16 in float32), rounding once; None
+    where that is not the case (a number, an integer or complex result, a tensor alpha)."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(alpha, numbers.Real)) or isinstance(
+            alpha, Tensor) or not _dtype.result_type(a, b).is_floating_point:
+        return None
+    return operands(a, b, op)
 
 
 def _times_alpha(a, b, alpha):
@@ -247,6 +260,9 @@ def sub(a, b, alpha=1):
             _check_broadcast(a._data.shape, b._data.shape, "sub")
             _check_device(a, b, "sub")
             return SubScaled.apply(a, b, alpha)
+        promoted = _promoted_for_alpha(a, b, alpha, "sub")
+        if promoted is not None:
+            return SubScaled.apply(*promoted, alpha)
         b = _times_alpha(a, b, alpha)
     cls = Sub if isinstance(a, Tensor) else Rsub
     a, b = operands(a, b, "sub")

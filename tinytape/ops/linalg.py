@@ -298,15 +298,21 @@ class _AddProduct(Function):
             data = b._data
             ctx.b_transposed = data.ndim == 2 and data.strides[0] < data.strides[1]
         backend = a._backend
-        out = cls.product(backend, a._data, b._data)
+        if a.dtype not in (_dtype.float16, _dtype.bfloat16):
+            return a._new(cls.combine(backend, input._data, a._data, b._data, beta, alpha))
+        # PyTorch's CPU kernels for these: the product, its scaling and the sum in float, one rounding
+        wide = [backend.astype(x._data, "float32") for x in (input, a, b)]
+        return a._new(backend.astype(cls.combine(backend, *wide, beta, alpha, a._data.dtype), a._data.dtype))
+
+    @classmethod
+    def combine(cls, backend, input, a, b, beta, alpha, narrow=None):
+        out = cls.product(backend, a, b)
         if alpha != 1:
             out = backend.binary(MUL, out, backend.scalar(alpha, out.dtype))
         if beta != 0:
-            term = input._data
-            if beta != 1:
-                term = backend.binary(MUL, term, backend.scalar(beta, term.dtype))
-            out = backend.binary(ADD, out, term)
-        return a._new(out)
+            scaled = input if beta == 1 else backend.binary(MUL, input, backend.scalar(beta, input.dtype))
+            out = backend.binary(ADD, out, scaled)
+        return out
 
     @staticmethod
     def _backward(cls, ctx, g):
@@ -315,8 +321,7 @@ class _AddProduct(Function):
         grad_input = (g if ctx.beta == 1 else g * ctx.beta) if needs[0] else None
         grad_a, grad_b = cls.product_grads(g, a, b, ctx)
         if ctx.alpha != 1:
-            grad_a = grad_a * ctx.alpha if grad_a is not None else None
-            grad_b = grad_b * ctx.alpha if grad_b is not None else None
+            grad_a, grad_b = (None if t is None else t * ctx.alpha for t in (grad_a, grad_b))
         return grad_input, grad_a, grad_b, None, None
 
 
@@ -354,6 +359,18 @@ class Addbmm(_AddProduct):
     @staticmethod
     def product(backend, a, b):
         return backend.reduce(SUM, backend.matmul(a, b), (0,), False)
+
+    @classmethod
+    def combine(cls, backend, input, a, b, beta, alpha, narrow=None):
+        if narrow is None:
+            return super().combine(backend, input, a, b, beta, alpha)
+        # PyTorch's loop of addmm_ over the batch, each sum rounded (no batch: beta rounded first)
+        beta = beta if a.shape[0] else float(backend.astype(backend.scalar(beta, narrow), "float32"))
+        for i in range(max(a.shape[0], 1)):
+            rows = [backend.index(t, (slice(i, i + 1),)) for t in (a, b)]
+            out = super().combine(backend, out if i else input, *rows, 1 if i else beta, alpha)
+            out = backend.astype(backend.astype(out, narrow), "float32")
+        return out
 
     @staticmethod
     def product_grads(g, a, b, ctx):

@@ -15,6 +15,10 @@ def _sizes(input, sizes):
     if len(sizes) < input.ndim:
         raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
                            f"than number of dimensions of tensor ({input.ndim})")
+    out_shape = [int(r) * s for r, s in zip(sizes, (1,) * (len(sizes) - input.ndim) + tuple(input.shape))]
+    negative = next((n for n in out_shape if n < 0), None)
+    if negative is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {out_shape}")
     return sizes
 
 

@@ -142,17 +142,26 @@ def _resolve_shape(shape, numel, op):
 
 
 def _resolve_shape_general(shape, numel, op):
+    # PyTorch's infer_size: its checks in its order, its words (which name no op)
     shape = tuple(int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise RuntimeError(f"{op}: only one dimension can be inferred")
-    known = math.prod(s for s in shape if s != -1)
-    if -1 in shape:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    if math.prod(shape) != numel or any(s < 0 for s in shape):
-        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
+    known, inferred = 1, None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if inferred is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            inferred = i
+        elif s >= 0:
+            known *= s
+        else:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+    if numel == known or (inferred is not None and known > 0 and numel % known == 0):
+        if inferred is None:
+            return shape
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                               "unspecified dimension size -1 can be any value and is ambiguous")
+        return shape[:inferred] + (numel // known,) + shape[inferred + 1:]
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
 
 
 class View(Function):

@@ -6,10 +6,11 @@ from .adam import Adam, AdamW
 from .adam_variants import Adamax, NAdam, RAdam
 from .adaptive import ASGD, Adadelta, Rprop
 from .lbfgs import LBFGS
+from .muon import Muon
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 from . import swa_utils  # noqa: E402  (after the optimizers: it builds on lr_scheduler and nn)
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "RAdam", "NAdam", "Adamax",
-           "Adadelta", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
+           "Adadelta", "ASGD", "Rprop", "LBFGS", "Muon", "lr_scheduler", "swa_utils"]
