@@ -208,9 +208,9 @@ def logit(input, eps=None):
     compute.native = True
 
     def derivative(g, xx, o):
-        d = g / (xx * (1 - xx))
-        if eps is None:
-            return d
+        d = g / (xx * (1 - xx) + 0.0)  # (+0.0: -0 is +0, so 1/x is +inf at -0, as PyTorch's)
+        if eps is None:  # NaN outside [0, 1], as PyTorch's kernel
+            return ew.where(ew.lt(xx, 0) | ew.gt(xx, 1), math.nan, d)
         return _where0(ew.lt(xx, eps) | ew.gt(xx, 1 - eps), d, g)
     return host_unary("LogitBackward0", x, compute, derivative, "logit")
 
@@ -328,9 +328,11 @@ def fmin(input, other):
 
 
 def _fmax_derivative(is_max):
+    # PyTorch's (maximum's): a tie splits the gradient, a NaN on either side passes it to both
     def derivative(g, a, b, o):
-        first = ((a >= b) if is_max else (a <= b)) | (b != b)
-        return _where0(~first, g, g), _where0(first, g, g)
+        shared = ew.where(ew.eq(a, b), ew.div(g, 2), g)
+        a_loses, b_loses = (ew.lt(a, b), ew.gt(a, b)) if is_max else (ew.gt(a, b), ew.lt(a, b))
+        return _where0(a_loses, shared, g), _where0(b_loses, shared, g)
     return derivative
 
 
