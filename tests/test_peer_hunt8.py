@@ -37,14 +37,14 @@ _DTYPES = ("float32", "bfloat16", "float16", "float64", "int32")
 
 @pytest.mark.parametrize("first", _DTYPES)
 def test_add_and_sub_with_alpha_promote_first_and_round_once(first):
-    # a + alpha * b: both in the result dtype first, float16/bfloat16 computed in float32 (64 elements:
-    # PyTorch's vectorised loop; the scalar tail of other lengths rounds alpha otherwise)
+    # a + alpha * b: both in the result dtype first (24 elements: PyTorch's scalar loop throughout, which
+    # for float16/bfloat16 rounds alpha and the product to the dtype)
     def run(torch):
         torch.manual_seed(0)
-        a = (torch.randn(64) * 3).to(getattr(torch, first))
+        a = (torch.randn(24) * 3).to(getattr(torch, first))
         out = []
         for second in _DTYPES:
-            b = (torch.randn(64) * 3).to(getattr(torch, second))
+            b = (torch.randn(24) * 3).to(getattr(torch, second))
             for alpha in (-1.1, 3):
                 if isinstance(alpha, float) and not (a.dtype.is_floating_point or b.dtype.is_floating_point):
                     continue
@@ -155,3 +155,19 @@ def test_negative_sizes_name_the_first_negative():
                 _outcome(lambda: torch.zeros(2, 3).repeat(1, -1)), _outcome(lambda: torch.tensor([1, 2, 3]).tile(-1)),
                 _outcome(lambda: torch.empty(1, -1, -6)), _outcome(lambda: torch.ones(2, -1, -6))]
     assert run(tinytape) == pytorch(run)
+
+
+def test_embedding_refuses_a_negative_index():
+    def run(torch):
+        m = torch.nn.Embedding(10, 4)
+        return [_outcome(lambda: m(torch.tensor([-1])).shape).split(" (")[0], tuple(m(torch.tensor([9])).shape)]
+    assert run(tinytape) == pytorch(run)
+
+
+def test_tensor_of_negative_ints_as_an_unsigned_type_wraps():
+    def run(torch):
+        return [torch.tensor([-3, 2], dtype=torch.uint8), torch.tensor(-1, dtype=torch.uint8),
+                torch.tensor([[-255, 255]], dtype=torch.uint8),
+                _outcome(lambda: torch.tensor([-256], dtype=torch.uint8)).split(" (")[0],
+                _outcome(lambda: torch.tensor([-1.0], dtype=torch.uint8)).split(" (")[0]]
+    check_against_pytorch(run)

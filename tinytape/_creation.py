@@ -135,10 +135,14 @@ def _python_array(data, dtype):
         info = np.iinfo(dtype.np)
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
-            bad |= (arr < info.min) | (arr > info.max)
+            # an unsigned type of up to 32 bits takes a negative int down to -max, wrapped (PyTorch's)
+            wraps = arr.dtype.kind == "i" and info.min == 0 and info.bits <= 32
+            bad |= (arr < (-info.max if wraps else info.min)) | (arr > info.max)
         if bad.any():
             raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow "
                                f"(tensor(): {arr[bad].ravel()[0].item()!r} as {dtype})")
+        if arr.dtype.kind == "i" and info.min == 0 and info.bits <= 32:
+            arr = arr % (info.max + 1)
     return arr
 
 

@@ -24,6 +24,9 @@ class _EmbeddingLookup(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         flat = indices.reshape(-1)
+        if flat.numel() and flat.min().item() < 0:  # no row counts from the end, as PyTorch's lookup
+            raise IndexError(f"index out of range in self (weight {list(weight.shape)}): embedding: index "
+                             f"{flat.min().item()} is negative")
         try:  # the rows' flat positions, computed and bounds-checked on the backend
             ids = _tensor_positions(weight, (flat,), "embedding")
         except IndexError as error:

@@ -4,22 +4,19 @@
 for eager code and for ``tinytape.compile``'s fused loops."""
 import numbers
 
-import numpy as np
-
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import MUL
+from ..backend.opcodes import ADD, MUL
 from . import elementwise as ew
 
 
 def _add_scaled(ctx, a, b, alpha):
     ctx.alpha = alpha
     backend, x, y = a._backend, a._data, b._data
-    if x.dtype.itemsize == 2:  # float16, bfloat16: PyTorch's kernel computes in float32 (alpha rounded
-        # to the tensors' dtype first), rounding once
-        x32, y32 = backend.astype(x, np.float32), backend.astype(y, np.float32)
-        alpha32 = backend.astype(backend.scalar(alpha, x.dtype), np.float32)
-        return a._new(backend.astype(backend.fma(y32, alpha32, x32), x.dtype))
+    if x.dtype.itemsize == 2:  # float16, bfloat16: PyTorch's scalar loop (a tensor under 32 elements):
+        # alpha and its product with b rounded to the dtype, then the sum rounded
+        product = backend.binary(MUL, y, backend.scalar(alpha, x.dtype))
+        return a._new(backend.binary(ADD, x, product))
     return a._new(backend.fma(y, backend.scalar(alpha, x.dtype), x))
 
 

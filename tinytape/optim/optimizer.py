@@ -222,8 +222,8 @@ def add_(t, other, alpha):
     """``t.add_(other, alpha=alpha)``: ``t + alpha * other`` rounded once, as PyTorch's kernel,
     ``alpha`` a number or, inside a trace, a 0-d float64 tensor (rounded to ``t``'s dtype)."""
     if isinstance(alpha, Tensor):
-        if t.dtype in _HALF:
-            return t.add_(scale(alpha, other))
+        if t.dtype in _HALF:  # alpha and its product rounded to the dtype, as ``add``'s own
+            return t.add_(other * alpha.to(t.device).to(t.dtype))
         alpha = alpha.to(t.device)
     return t.add_(other, alpha=alpha)
 
