@@ -361,14 +361,14 @@ class Addbmm(_AddProduct):
         return backend.reduce(SUM, backend.matmul(a, b), (0,), False)
 
     @classmethod
-    def combine(cls, backend, input, a, b, beta, alpha, narrow=None):
+    def combine(cls, backend, out, a, b, beta, alpha, narrow=None):
         if narrow is None:
-            return super().combine(backend, input, a, b, beta, alpha)
+            return super().combine(backend, out, a, b, beta, alpha)
         # PyTorch's loop of addmm_ over the batch, each sum rounded (no batch: beta rounded first)
         beta = beta if a.shape[0] else float(backend.astype(backend.scalar(beta, narrow), "float32"))
-        for i in range(max(a.shape[0], 1)):
+        for i in range(max(a.shape[0], 1)):  # out: the input, then the running sum
             rows = [backend.index(t, (slice(i, i + 1),)) for t in (a, b)]
-            out = super().combine(backend, out if i else input, *rows, 1 if i else beta, alpha)
+            out = super().combine(backend, out, *rows, 1 if i else beta, alpha)
             out = backend.astype(backend.astype(out, narrow), "float32")
         return out
 
