@@ -24,11 +24,9 @@ class _EmbeddingLookup(Function):
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         flat = indices.reshape(-1)
-        if flat.numel() and flat.min().item() < 0:  # no row counts from the end, as PyTorch's lookup
-            raise IndexError(f"index out of range in self (weight {list(weight.shape)}): embedding: index "
-                             f"{flat.min().item()} is negative")
-        try:  # the rows' flat positions, computed and bounds-checked on the backend
-            ids = _tensor_positions(weight, (flat,), "embedding")
+        try:  # the rows' flat positions, computed and bounds-checked on the backend (no row
+            # counts from the end, as PyTorch's lookup: a negative index is out of range)
+            ids = _tensor_positions(weight, (flat,), "embedding", wrap=False)
         except IndexError as error:
             raise IndexError(f"index out of range in self (weight {list(weight.shape)}): {error}") \
                 from None

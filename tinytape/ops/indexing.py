@@ -103,13 +103,13 @@ def _index_dims(index, ndim):
     return dims
 
 
-def _tensor_positions(x, index, op=None):
+def _tensor_positions(x, index, op=None, wrap=True):
     """Flat positions in ``x`` of an index holding integer tensors, shaped as the result.
     Shapes alone plan it on the host (``_position_plan``): ``base``, the positions with
     every tensor's value taken as 0, and for each tensor, which of its elements each
     result element reads; the backend then adds ``value * stride`` per tensor, checking
     each value against its dim's size (IndexError, as PyTorch), so nothing is read on the
-    host."""
+    host.  ``wrap=False``: a negative value is out of range too (embedding's lookup)."""
     key = tuple(("tensor", i.shape) if isinstance(i, Tensor) else i for i in index)
     try:
         hash(key)
@@ -120,7 +120,7 @@ def _tensor_positions(x, index, op=None):
     ids = base
     for k, where, stride, size, d in steps:
         error = (False, f"{op}: index " if op else "index ", f" is out of bounds for dimension {d} with size {size}")
-        ids = x._backend.positions(ids, index[k]._data, where, stride, size, True, error)
+        ids = x._backend.positions(ids, index[k]._data, where, stride, size, wrap, error)
     return ids
 
 
