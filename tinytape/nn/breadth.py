@@ -32,7 +32,8 @@ def _reduce(loss, reduction):
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """``target * (log(target) - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) * (target - input)``; 'batchmean' divides the sum by the batch size."""
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     if size_average is not None or reduce is not None:
         from .loss import _legacy_reduction
         reduction = _legacy_reduction(size_average, reduce)

@@ -61,17 +61,20 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
 
 

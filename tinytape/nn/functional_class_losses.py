@@ -97,7 +97,8 @@ class NllLoss2d(NllLoss):
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _op=NllLoss):
-    input, = _autocast.float32(input)
+    if _autocast.state.__dict__:
+        input, = _autocast.float32(input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
     if target.dtype is not _dtype.int64:
@@ -128,7 +129,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 (dim 0 for one sample) then nll_loss; a floating target of
     the input's shape is read as class probabilities."""
-    input, = _autocast.float32(input)
+    if _autocast.state.__dict__:
+        input, = _autocast.float32(input)
     _check_reduction(reduction, "cross_entropy")
     if label_smoothing > 1.0:  # PyTorch's check; a negative amount is treated as none
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

@@ -153,7 +153,8 @@ def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
 
 
 def mse_loss(input, target, reduction="mean"):
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     if (isinstance(input, Tensor) and isinstance(target, Tensor) and not input.dtype.is_floating_point
             and not target.dtype.is_floating_point):
         raise NotImplementedError(f'"mse_cpu" not implemented for \'{_kernel_dtype_name(input.dtype)}\'')
@@ -180,7 +181,8 @@ def _check_weight(weight, input):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """``|input - target|``, reduced (the mean of an integer difference is refused by
     ``mean``, as PyTorch's).  A target of another shape warns, then both broadcast."""
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     if size_average is not None or reduce is not None:
         from .loss import _legacy_reduction
         reduction = _legacy_reduction(size_average, reduce)
@@ -221,7 +223,8 @@ class HuberLoss(Function):
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error within ``delta`` of the target, absolute error (times ``delta``)
     beyond it; a target of another shape warns, then both broadcast."""
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -234,7 +237,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     _not_differentiable(weight, "binary_cross_entropy", "weight")
     if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype is not input.dtype:
         # PyTorch's kernel takes the target in the input's dtype only (integer labels need .float())
@@ -247,7 +251,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     _not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")
     if isinstance(target, Tensor) and not target.dtype.is_floating_point:
         if target.dtype is _dtype.bool_:  # PyTorch's formula starts with 1 - target

@@ -11,7 +11,8 @@ from .parameter import Parameter
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (weight: (out_features, in_features))."""
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     if input.shape[-1:] != weight.shape[1:]:
         raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied "
                            f"(input {list(input.shape)}, weight {list(weight.shape)})")

@@ -11,6 +11,7 @@ from ..ops import elementwise as ew
 from ..ops.normalization import batch_norm
 from . import init
 from .module import Module
+from .normalization import _BatchNorm
 from .parameter import Parameter
 
 
@@ -208,19 +209,9 @@ class _InstanceNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1)
-                self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+    # the running statistics and affine parameters are reset as the batch norms' are
+    reset_running_stats = _BatchNorm.reset_running_stats
+    reset_parameters = _BatchNorm.reset_parameters
 
     def forward(self, input):
         if input.ndim not in self._ranks:

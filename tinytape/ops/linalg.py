@@ -125,7 +125,8 @@ class Mv(Function):
 
 
 def mm(a, b):
-    a, b = _autocast.lower(a, b)
+    if _autocast.state.__dict__:
+        a, b = _autocast.lower(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
         if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
@@ -166,7 +167,8 @@ def dot(a, b):
 
 
 def bmm(a, b):
-    a, b = _autocast.lower(a, b)
+    if _autocast.state.__dict__:
+        a, b = _autocast.lower(a, b)
     _check(a, b, "bmm")
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
@@ -178,7 +180,8 @@ def bmm(a, b):
 
 def matmul(a, b):
     """PyTorch's matmul: dot, mv, mm, or a batched product with broadcast batch dims."""
-    a, b = _autocast.lower(a, b)
+    if _autocast.state.__dict__:
+        a, b = _autocast.lower(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         x, y = a._data, b._data
         if (a._backend is b._backend and x.dtype is y.dtype and x.ndim == 2 and y.ndim == 2
@@ -406,7 +409,8 @@ def _add_product(cls, op, input, a, b, beta, alpha, out_shape):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to the product's shape."""
-    input, mat1, mat2 = _autocast.lower(input, mat1, mat2)
+    if _autocast.state.__dict__:
+        input, mat1, mat2 = _autocast.lower(input, mat1, mat2)
     _check(mat1, mat2, "addmm")
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"addmm: {'mat1' if mat1.ndim != 2 else 'mat2'} must be a matrix, got "
@@ -437,7 +441,8 @@ def _check_batches(b1, b2, op):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)``, one product per batch."""
-    input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
+    if _autocast.state.__dict__:
+        input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
     _check_batches(batch1, batch2, "baddbmm")
     return _add_product(Baddbmm, "baddbmm", input, batch1, batch2, beta, alpha,
                         (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
@@ -445,6 +450,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i (batch1[i] @ batch2[i])``."""
-    input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
+    if _autocast.state.__dict__:
+        input, batch1, batch2 = _autocast.lower(input, batch1, batch2)
     _check_batches(batch1, batch2, "addbmm")
     return _add_product(Addbmm, "addbmm", input, batch1, batch2, beta, alpha, (batch1.shape[1], batch2.shape[2]))

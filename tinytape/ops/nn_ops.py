@@ -137,7 +137,8 @@ class SmoothL1Loss(Function):
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    input, target = _autocast.float32(input, target)
+    if _autocast.state.__dict__:
+        input, target = _autocast.float32(input, target)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if isinstance(target, Tensor) and target.dtype is _dtype.bool_ and isinstance(input, Tensor):

@@ -59,7 +59,8 @@ def _depth_taps(x, taps, dilation, stride, out, before, after, fill):
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation over an (N, C, D, H, W) or (C, D, H, W) input."""
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     op = "conv3d"
     _check_tensor(input, op)
     _check_tensor(weight, op, "weight")

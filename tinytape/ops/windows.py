@@ -261,11 +261,13 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation over an (N, C, H, W) or (C, H, W) input."""
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation over an (N, C, L) or (C, L) input."""
-    input, weight, bias = _autocast.lower(input, weight, bias)
+    if _autocast.state.__dict__:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 1)
