@@ -262,31 +262,38 @@ def _like(t, dtype, device):
     return (t.shape, dtype or t.dtype, device or t.device)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False):
-    """Uninitialised, in ``t``'s layout when ``t`` is a permuted dense tensor on the CPU
-    (PyTorch's preserved memory format: a random fill of it draws in that memory order)."""
-    shape, dtype, device = _like(t, dtype, device)
-    out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def _laid_out_like(t, out, fill=None):
+    """``out``, a new tensor of ``t``'s shape, in ``t``'s layout where ``t`` is a permuted
+    dense tensor on the CPU (PyTorch's preserved memory format: a random fill of it draws
+    in that memory order), with its elements set to ``fill`` (None: left as they are)."""
     order = _random.dense_order(t)
     if order is None or out.device.type != "cpu":
         return out
-    walked = np.empty([shape[d] for d in order], out._data.dtype)
-    return _wrap(np.transpose(walked, np.argsort(order)), requires_grad, device)
+    walked = np.empty([out.shape[d] for d in order], out._data.dtype)
+    if fill is not None:
+        walked.fill(fill)
+    return _wrap(np.transpose(walked, np.argsort(order)), out.requires_grad, out.device)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return _laid_out_like(t, empty(shape, dtype=dtype, device=device, requires_grad=requires_grad))
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
     shape, dtype, device = _like(t, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like(t, zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad), 0)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
     shape, dtype, device = _like(t, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like(t, ones(shape, dtype=dtype, device=device, requires_grad=requires_grad), 1)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     shape, dtype, device = _like(t, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _laid_out_like(t, out, out._data.reshape(-1)[0] if out.numel() else None)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

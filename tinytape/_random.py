@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _dtype, _random_bounds
 from .backend.cpu import random as kernels, stl_select
+from .backend.layout import elementwise_order
 
 DEFAULT_SEED = 67280421310721  # a new torch.Generator()'s seed
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState)
@@ -155,20 +156,12 @@ def stream(generator):
 
 
 def dense_order(t):
-    """The layout of ``t`` (its dimensions, outermost in memory first) when it is a dense,
-    non-overlapping permutation of a row-major tensor other than row-major itself: PyTorch's
-    ``empty_like`` keeps that layout and a draw fills memory in order.  None otherwise."""
-    if t.ndim < 2 or t.is_contiguous():
+    """The layout ``empty_like(t)`` takes (its dimensions, outermost in memory first) where it
+    is not C order: PyTorch's preserved memory format sorts ``t``'s dimensions by stride (a
+    dense ``t``'s own layout), and a draw then fills memory in order.  None for C order."""
+    if t.ndim < 2:
         return None
-    shape, strides = tuple(t.shape), t.stride()
-    order = sorted(range(len(shape)), key=lambda d: -strides[d])
-    expected = 1
-    for d in reversed(order):
-        if shape[d] != 1:
-            if strides[d] != expected:
-                return None
-            expected *= shape[d]
-    return order
+    return elementwise_order(t._data.shape, (t._data,))
 
 
 # --------------------------------------------------------------------------- draws

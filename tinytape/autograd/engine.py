@@ -13,6 +13,7 @@ from operator import attrgetter
 
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
+from ..backend.layout import dense_order
 from ..backend.opcodes import ADD, SUM
 from . import anomaly
 from .accumulate_grad import _POST_HOOKS, run_post_accumulate_hooks
@@ -299,8 +300,15 @@ def _accumulate(leaf, g, borrowed, create_graph):
         g = g.detach()
     current = leaf._grad
     if current is None:
-        # keep it only if nothing else can see its memory (not a view, not broadcast)
-        leaf._grad = g.clone() if borrowed or not g._backend.owns(g._data) else g
+        order = dense_order(leaf._data)
+        if order is None:  # a C-contiguous .grad, kept only if nothing else can see its memory
+            if borrowed or not g._backend.owns(g._data):
+                g = g.clone() if g._backend._flat(g._data) else g.contiguous()
+        else:  # PyTorch's layout contract: a dense leaf's .grad is laid out as the leaf
+            g = g.permute(*order)
+            g = g.clone() if g._backend._flat(g._data) else g.contiguous()
+            g = g.permute(*(order.index(d) for d in range(len(order))))
+        leaf._grad = g
     elif create_graph or current._requires_grad:
         leaf._grad = current + g
     else:

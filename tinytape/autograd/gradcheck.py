@@ -34,14 +34,14 @@ def _numerical_jacobian(fn, inputs, x, eps):
 
 def _analytical_jacobian(outputs, x, create_graph=False):
     from . import grad
-    from .._creation import zeros_like
+    from .._creation import zeros
     rows = []
     for out in outputs:
         if not out.requires_grad:  # constant in every input: a zero Jacobian, as PyTorch's gradcheck
             rows.extend(np.zeros(x.numel()) for _ in range(out.numel()))
             continue
         for i in range(out.numel()):
-            onehot = zeros_like(out)
+            onehot = zeros(out.shape, dtype=out.dtype, device=out.device)  # C order: its flat view
             onehot.view(-1)[i] = 1
             (g,) = grad(out, x, onehot, retain_graph=True, allow_unused=True)
             rows.append(np.zeros(x.numel()) if g is None else g.numpy(force=True).astype(np.float64).ravel())

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .._dtype import BFLOAT16
-from .layout import adjacent_runs
+from .layout import adjacent_runs, call_in_order, call_order
 from .opcodes import (ABS, ARGREDUCE_CODES, BINARY_CODES, COMPARE_CODES, MAX, POW, REDUCE_CODES, SQRT, SUM, SUMSQ,
                       UNARY_CODES, check)
 
@@ -82,7 +82,19 @@ class Backend:
     _pair = None
 
     # ---- elementwise ----
+    def _in_operands_order(self, name, args, operands):
+        """The call's result computed in its operands' memory order where that is not C
+        (``layout.call_in_order``), else None: the caller computes it in C order."""
+        if any(x.ndim > 1 and not self._flat(x) and any(x.strides) for x in operands):
+            order = call_order(name, args)
+            if order is not None:
+                return call_in_order(self, name, order, args)
+        return None
+
     def unary(self, op, x):
+        ordered = self._in_operands_order("unary", (op, x), (x,))
+        if ordered is not None:
+            return ordered
         if x.dtype is HALF or x.dtype is BFLOAT16:
             return self._in_float32(Backend.unary, op, x)
         check(op, UNARY_CODES, "unary")
@@ -95,6 +107,10 @@ class Backend:
     def binary(self, op, a, b, out=None):
         """``out = a (op) b`` with numpy broadcasting; ``a`` and ``b`` share a dtype.
         ``out``, when given, must have the broadcast shape (it may alias ``a``)."""
+        if out is None:
+            ordered = self._in_operands_order("binary", (op, a, b), (a, b))
+            if ordered is not None:
+                return ordered
         dtype = a.dtype
         if dtype is HALF or dtype is BFLOAT16:
             return self._in_float32(Backend.binary, op, a, b, out=out)
@@ -127,6 +143,9 @@ class Backend:
         return out
 
     def compare(self, op, a, b):
+        ordered = self._in_operands_order("compare", (op, a, b), (a, b))
+        if ordered is not None:
+            return ordered
         if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(Backend.compare, op, a, b)
         if op not in COMPARE_CODES:
@@ -159,6 +178,9 @@ class Backend:
         nd_kernel(op, a, b, out, shape)
 
     def where(self, cond, a, b):
+        ordered = self._in_operands_order("where", (cond, a, b), (cond, a, b))
+        if ordered is not None:
+            return ordered
         if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(Backend.where, cond, a, b)
         shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
@@ -171,6 +193,10 @@ class Backend:
         """``a * b + c`` rounded once (PyTorch's CPU kernels fuse ``add`` with ``alpha``,
         ``addcmul`` and ``lerp`` so), numpy broadcasting, one float dtype.  ``out``, when
         given, has the broadcast shape and may be ``a`` or ``c`` (an in-place update)."""
+        if out is None:
+            ordered = self._in_operands_order("fma", (a, b, c), (a, b, c))
+            if ordered is not None:
+                return ordered
         if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(Backend.fma, a, b, c, out=out)
         if not (a.dtype == b.dtype == c.dtype) or a.dtype.kind != "f":

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from ..autograd.tape import Tape
+from ..backend.layout import ORDER_FOLLOWING, call_in_order, call_order
 from .observe import restore_profile, user_line
 from .scalars import _In, value_of
 
@@ -224,6 +225,10 @@ class Capture:
             # a number argument read: a constant (as is a stand-in an earlier trace left behind)
             args = tuple(value_of(a) for a in args)
             kwargs = {k: value_of(v) for k, v in kwargs.items()}
+            if name in ORDER_FOLLOWING and kwargs.get("out") is None:
+                order = call_order(name, args)
+                if order is not None:  # recorded as what it is: two views around a C-ordered kernel call
+                    return call_in_order(backend, name, order, args)
             inputs = []
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}

@@ -14,11 +14,23 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import FREED_GRAPH, BackwardNode
+from ..backend.layout import elementwise_order
 from .scalars import ScalarMiss
 
 
 def _copy(arr):
     return np.array(arr, copy=True) if isinstance(arr, np.ndarray) else arr.copy()
+
+
+def _laid_out(arr, strides, order):
+    """``arr`` with the strides of eager's result, which was laid out in ``order`` (a
+    transposed ``x.t() + 1``, a ``.grad`` in its leaf's layout): a replay hands back a
+    constant or a copy C-contiguous."""
+    if arr.strides == strides:
+        return arr
+    out = np.empty([arr.shape[d] for d in order], arr.dtype).transpose([order.index(d) for d in range(len(order))])
+    out[...] = arr
+    return out
 
 
 class _Spent:
@@ -64,7 +76,7 @@ def _scalar(source, raw, kw):
 
 def make_runner(program, replay, externals, fresh):
     namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_number": _number,
-                 "_scalar": _scalar}
+                 "_scalar": _scalar, "_laid_out": _laid_out}
 
     def bind(value, prefix="s"):
         name = f"{prefix}{len(namespace)}"
@@ -98,7 +110,10 @@ def make_runner(program, replay, externals, fresh):
             reads.append(bind(what, "c"))
 
     def own(b):
-        return f"values[{b}]" if fresh(b) else f"_copy(values[{b}])"
+        value = f"values[{b}]" if fresh(b) else f"_copy(values[{b}])"
+        eager = program.capture.arrays[b]
+        order = elementwise_order(eager.shape, (eager,)) if isinstance(eager, np.ndarray) else None
+        return value if order is None else f"_laid_out({value}, {eager.strides!r}, {order!r})"
 
     lines = ["def run(args, raw=(), kw=None):"] + head + [f"    values = replay({', '.join(reads)})"]
     for effect in program.effects:

@@ -38,7 +38,10 @@ class MaskedFill(Function):
     @staticmethod
     def forward(ctx, input, mask, value):
         ctx.save_for_backward(mask)
-        return input._new(input._backend.where(mask._data, value._data, input._data))
+        backend = input._backend
+        out = backend.where(mask._data, value._data, input._data)
+        # C-contiguous whatever the operands' order: PyTorch fills a contiguous clone
+        return input._new(out if backend._flat(out) else backend.contiguous(out))
 
     @staticmethod
     def backward(ctx, g):

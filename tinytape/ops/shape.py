@@ -14,6 +14,7 @@ from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend import for_device
+from ..backend.layout import in_operands_order
 
 
 def _view_of(x, data, replay):
@@ -203,7 +204,7 @@ def reshape(x, shape):
         try:
             data.reshape(shape, copy=False)
         except ValueError:
-            return UnsafeView.apply(Clone.apply(x), shape, False)
+            return UnsafeView.apply(Contiguous.apply(x), shape, False)
     return View.apply(x, shape, False)
 
 
@@ -371,7 +372,8 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x._new(x._backend.copy(x._data))
+        # (in ``x``'s layout where ``x`` is dense: PyTorch's preserved memory format)
+        return x._new(in_operands_order(x._backend, "copy", x._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -382,8 +384,17 @@ def clone(x):
     return Clone.apply(x)
 
 
+class Contiguous(Clone):
+    """``contiguous``: a C-contiguous copy, whatever ``x``'s layout (PyTorch's grad_fn: a clone)."""
+    grad_fn_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._new(x._backend.copy(x._data))
+
+
 def contiguous(x):
-    return x if x._data.flags.c_contiguous else Clone.apply(x)
+    return x if x._data.flags.c_contiguous else Contiguous.apply(x)
 
 
 class ToDevice(Function):

@@ -12,6 +12,7 @@ import numpy as np
 from ..._dtype import cpu as _cpu_device
 from ..._dtype import BFLOAT16, fitting_int, host_cast
 from ..base import HALF, Backend
+from ..layout import call_in_order, call_order
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, UNARY_CODES
 from . import cascade as _cascade
 from . import elementwise as _elementwise
@@ -60,10 +61,13 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
     def to_numpy(x):
         return x
 
-    @staticmethod
-    def astype(x, dtype):
+    def astype(self, x, dtype):
         if x.dtype == dtype:
             return x
+        if x.ndim > 1 and not x.flags.c_contiguous:
+            order = call_order("astype", (x, dtype))
+            if order is not None:
+                return call_in_order(self, "astype", order, (x, dtype))
         if dtype is BFLOAT16:
             return host_cast(x, dtype)
         if np.dtype(dtype).itemsize < x.dtype.itemsize or np.dtype(dtype).kind != "f":
@@ -167,7 +171,13 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
 
     @staticmethod
     def concatenate(arrays, dim):
-        return np.concatenate(arrays, dim)
+        first = arrays[0]
+        if first.ndim < 2 or all(a.flags.c_contiguous for a in arrays):
+            return np.concatenate(arrays, dim)
+        # C order whatever the operands' (numpy would keep transposed operands' order)
+        shape = list(first.shape)
+        shape[dim] = sum(a.shape[dim] for a in arrays)
+        return np.concatenate(arrays, dim, out=np.empty(shape, np.result_type(*arrays)))
 
     @staticmethod
     def index(x, index):
@@ -182,7 +192,12 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         """The layouts of nearly every call, decided in a few attribute reads (the shared
         planning takes 2 us on small tensors, as long as the kernel): C-contiguous operands
         of one shape and one full-width dtype, or a number (0-d) second, into a new output
-        or in place into ``a``.  Everything else goes through ``Backend.binary``."""
+        or in place into ``a``.  Everything else goes through ``Backend.binary``.  A result
+        of an operand's order other than C (``x.t() + 1``): ``layout.call_in_order``."""
+        if out is None and (a.ndim > 1 and not a.flags.c_contiguous and any(a.strides) or b.ndim > 1 and not b.flags.c_contiguous and any(b.strides)):
+            order = call_order("binary", (op, a, b))
+            if order is not None:
+                return call_in_order(self, "binary", order, (op, a, b))
         dtype = a.dtype
         if out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype and (a.ndim or b.ndim):
             # numpy's loop for add, sub, mul and div: any layout, broadcasting included (tested
@@ -228,6 +243,10 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         njit kernel over the flat buffer (float32 exp, tanh, sigmoid...).  Numpy's vector
         loops serve contiguous arrays only: a strided one takes the shared path's copy
         first.  Everything else through ``Backend.unary``."""
+        if x.ndim > 1 and not x.flags.c_contiguous and any(x.strides):
+            order = call_order("unary", (op, x))
+            if order is not None:
+                return call_in_order(self, "unary", order, (op, x))
         dtype = x.dtype
         if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
             ufunc = (_NUMPY_UNARY_FLOAT64 if dtype is _F64 else _NUMPY_UNARY).get(op)
@@ -247,6 +266,10 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
 
     def compare(self, op, a, b):
         """``binary``'s common layouts, for a bool result."""
+        if a.ndim > 1 and not a.flags.c_contiguous and any(a.strides) or b.ndim > 1 and not b.flags.c_contiguous and any(b.strides):
+            order = call_order("compare", (op, a, b))
+            if order is not None:
+                return call_in_order(self, "compare", order, (op, a, b))
         dtype = a.dtype
         if (dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and a.flags.c_contiguous
                 and op in COMPARE_CODES):
@@ -345,9 +368,11 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
     def pow_scalar(self, x, exponent):
         """``x ** exponent`` for a C-contiguous float32/float64 array and a real number by
         PyTorch's kernel (``power.pow_scalar_*``); None for anything else (the POW kernel's)."""
-        if (x.dtype is not _F32 and x.dtype is not _F64) or not x.flags.c_contiguous or not x.size \
-                or exponent in (0, 1):
+        if (x.dtype is not _F32 and x.dtype is not _F64) or not x.size or exponent in (0, 1):
             return None
+        if not x.flags.c_contiguous:
+            order = call_order("pow_scalar", (x, exponent)) if x.ndim > 1 else None
+            return None if order is None else call_in_order(self, "pow_scalar", order, (x, exponent))
         out = np.empty(x.shape, x.dtype)
         kernel = _power.pow_scalar_f32 if x.dtype is _F32 else _power.pow_scalar_f64
         kernel(x.reshape(-1), float(exponent), out.reshape(-1))
@@ -356,6 +381,10 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
     def pow_pair(self, a, b):
         """``a ** b`` of two float32 (float64) arrays of one shape, C-contiguous, or one of them
         a single element, by PyTorch's kernel (``power.pow_pair_*``); None for other layouts."""
+        if a.ndim > 1 and not a.flags.c_contiguous and any(a.strides) or b.ndim > 1 and not b.flags.c_contiguous and any(b.strides):
+            order = call_order("pow_pair", (a, b))
+            if order is not None:
+                return call_in_order(self, "pow_pair", order, (a, b))
         dtype = a.dtype
         if (dtype is not _F32 and dtype is not _F64) or b.dtype is not dtype:
             return None
@@ -403,6 +432,10 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
     def where(self, cond, a, b):
         """Operands of the condition's shape or numbers (0-d), all C-contiguous: one flat loop
         (the gradients of relu, clamp, where); everything else through ``Backend.where``."""
+        if any(x.ndim > 1 and not x.flags.c_contiguous and any(x.strides) for x in (cond, a, b)):
+            order = call_order("where", (cond, a, b))
+            if order is not None:
+                return call_in_order(self, "where", order, (cond, a, b))
         shape, dtype = cond.shape, a.dtype
         if (dtype is b.dtype and cond.dtype is _BOOL and dtype is not HALF and dtype is not BFLOAT16
                 and cond.flags.c_contiguous and (not a.ndim or a.shape == shape and a.flags.c_contiguous)

@@ -113,6 +113,9 @@ class CUDABackend(KernelCalls, Backend):
         dtype = np.dtype(dtype)
         if x.dtype == dtype:
             return x
+        ordered = self._in_operands_order("astype", (x, dtype), (x,))
+        if ordered is not None:
+            return ordered
         if isinstance(x, HostScalar):
             return HostScalar(self, x.value, dtype)
         if x.dtype is BFLOAT16 or dtype is BFLOAT16:
