@@ -51,6 +51,9 @@ utils.spectral_norm, utils.remove_spectral_norm = (_parametrizations.legacy_spec
                                                  _parametrizations.remove_spectral_norm)
 __import__("sys").modules[__name__ + ".utils.parametrize"] = _parametrize
 __import__("sys").modules[__name__ + ".utils.parametrizations"] = _parametrizations
+from . import prune as _prune  # noqa: E402
+utils.prune = _prune  # nn.utils.prune.l1_unstructured
+__import__("sys").modules[__name__ + ".utils.prune"] = _prune
 
 for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _folding, _embedding_bag,
                 _volumetric, _unpooling):

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from .. import _dtype
 from .._grad_mode import _state as _grad_state, no_grad
 from .._tensor import Tensor
-from .module_state import StateDict, _IncompatibleKeys, _RemovableHook  # noqa: F401
+from .module_state import StateDict, _IncompatibleKeys, _RemovableHook, next_hook_id  # noqa: F401
 from .parameter import Parameter
 
 
@@ -78,26 +78,26 @@ class Module(StateDict):
         """``hook(module, grad_input, grad_output)`` once the gradients of the module's
         positional tensor inputs are computed (None for those that need none); a returned
         tuple replaces ``grad_input``."""
-        key = object()
+        key = next_hook_id()
         self._backward_hooks[key] = hook
         return _RemovableHook(self._backward_hooks, key)
 
     def register_full_backward_pre_hook(self, hook):
         """``hook(module, grad_output)`` once the gradients of the module's outputs are
         computed, before those of its inputs; a returned tuple replaces ``grad_output``."""
-        key = object()
+        key = next_hook_id()
         self._backward_pre_hooks[key] = hook
         return _RemovableHook(self._backward_pre_hooks, key)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` before ``forward``; a returned value replaces the args."""
-        key = object()
+        key = next_hook_id()
         self._forward_pre_hooks[key] = hook
         return _RemovableHook(self._forward_pre_hooks, key)
 
     def register_forward_hook(self, hook):
         """``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
-        key = object()
+        key = next_hook_id()
         self._forward_hooks[key] = hook
         return _RemovableHook(self._forward_hooks, key)
 

@@ -1,4 +1,5 @@
 """A module's ``state_dict`` and ``load_state_dict`` (the ``StateDict`` base of ``Module``)."""
+import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -124,11 +125,23 @@ class StateDict:
         return copied
 
 
+_hook_ids = itertools.count()
+
+
+def next_hook_id():
+    return next(_hook_ids)
+
+
 class _RemovableHook:
-    """What ``register_*_hook`` returns: ``remove()`` takes the hook out of its dict."""
+    """What ``register_*_hook`` returns: ``remove()`` takes the hook out of its dict. Module
+    hooks are keyed by ``next_hook_id()``, one counter for all, as PyTorch's handle ids."""
 
     def __init__(self, hooks, key):
         self._hooks, self._key = hooks, key
+
+    @property
+    def id(self):
+        return self._key
 
     def remove(self):
         self._hooks.pop(self._key, None)
