@@ -139,7 +139,8 @@ def test_each_method_mask_seeded(amount):
         out = []
         for make in (lambda: prune.RandomUnstructured(amount), lambda: prune.L1Unstructured(amount),
                      lambda: prune.RandomStructured(amount, dim=1), lambda: prune.RandomStructured(amount),
-                     lambda: prune.LnStructured(amount, n=1, dim=0), lambda: prune.LnStructured(amount, n="fro", dim=-1),
+                     lambda: prune.LnStructured(amount, n=1, dim=0),
+                     lambda: prune.LnStructured(amount, n="fro", dim=-1),
                      lambda: prune.LnStructured(amount, n=float("inf"), dim=1),
                      lambda: prune.LnStructured(amount, n="nuc", dim=0)):
             t = torch.randn(4, 5, 3)
@@ -192,7 +193,8 @@ def test_prune_with_default_mask_and_importance_scores_and_container_built_by_ha
         b._tensor_name = "w"
         container = prune.PruningContainer(a)
         container.add_pruning_method(b)
-        out = [_outcome(lambda: prune.PruningContainer(a, b)), a.prune(t, default_mask=default, importance_scores=scores), container.compute_mask(t, default),
+        out = [_outcome(lambda: prune.PruningContainer(a, b)),
+               a.prune(t, default_mask=default, importance_scores=scores), container.compute_mask(t, default),
                len(container), isinstance(container[0], prune.L1Unstructured)]
         single = prune.PruningContainer(a)
         out += [single._tensor_name, len(single), single.compute_mask(t, default)]
@@ -243,6 +245,9 @@ def test_import_paths():
     import tinytape.nn.utils.prune as prune
     from tinytape.nn.utils import prune as same
     assert prune is same is tinytape.nn.utils.prune
-    theirs = pytorch(lambda torch: sorted(n for n in dir(_prune(torch)) if not n.startswith("_")
-                                          and getattr(getattr(_prune(torch), n), "__module__", None) == _prune(torch).__name__))
+    def public(torch):
+        module = _prune(torch)
+        return sorted(n for n in dir(module) if not n.startswith("_")
+                      and getattr(getattr(module, n), "__module__", None) == module.__name__)
+    theirs = pytorch(public)
     assert_close_to(sorted(n for n in theirs if hasattr(prune, n)), theirs)

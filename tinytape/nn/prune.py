@@ -5,17 +5,18 @@ Pruning ``name`` moves the parameter to ``name + "_orig"``, registers the mask a
 method as a forward pre-hook that recomputes that product before every forward. Pruning the
 same tensor again chains the methods in a ``PruningContainer``; ``remove`` makes the pruning
 permanent (the masked values become the parameter ``name`` again)."""
-import numbers
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from .. import _creation
-from .._tensor import Tensor
+from .prune_amounts import (_compute_nparams_toprune, _compute_norm, _validate_pruning_amount,
+                            _validate_pruning_amount_init, _validate_pruning_dim, _validate_structured_pruning)
 
 
 def _ops():
-    import tinytape  # the top-level functions (topk, kthvalue, rand, linalg) at call time
-    return tinytape
+    """The package's top level (topk, kthvalue, rand), loaded by the time a mask is computed."""
+    return sys.modules[__name__.rsplit(".", 2)[0]]
 
 
 class BasePruningMethod(ABC):
@@ -408,49 +409,6 @@ def is_pruned(module):
             if isinstance(hook, BasePruningMethod):
                 return True
     return False
-
-
-def _validate_pruning_amount_init(amount):
-    if not isinstance(amount, numbers.Real):
-        raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
-    if (isinstance(amount, numbers.Integral) and amount < 0) or (
-            not isinstance(amount, numbers.Integral) and (float(amount) > 1.0 or float(amount) < 0.0)):
-        raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a non-negative integer")
-
-
-def _validate_pruning_amount(amount, tensor_size):
-    if isinstance(amount, numbers.Integral) and amount > tensor_size:
-        raise ValueError(f"amount={amount} should be smaller than the number of parameters to prune={tensor_size}")
-
-
-def _validate_structured_pruning(t):
-    shape = t.shape
-    if len(shape) <= 1:
-        raise ValueError("Structured pruning can only be applied to multidimensional tensors. Found tensor of "
-                         f"shape {shape} with {len(shape)} dims")
-
-
-def _compute_nparams_toprune(amount, tensor_size):
-    return amount if isinstance(amount, numbers.Integral) else round(amount * tensor_size)
-
-
-def _validate_pruning_dim(t, dim):
-    if dim >= t.dim():
-        raise IndexError(f"Invalid index {dim} for tensor of size {t.shape}")
-
-
-def _compute_norm(t, n, dim):
-    """The ``n``-norm of each channel along ``dim`` (a vector norm over the other axes; a
-    matrix norm for ``"nuc"`` and for ``"fro"`` over exactly two)."""
-    linalg = _ops().linalg
-    dims = list(range(t.dim()))
-    if dim < 0:
-        dim = dims[dim]
-    dims.remove(dim)
-    is_matrix_dim = len(dims) == 2
-    if n == "nuc" or (n == "fro" and is_matrix_dim):
-        return linalg.matrix_norm(t, ord=n, dim=dims if is_matrix_dim else (-2, -1))
-    return linalg.vector_norm(t, ord=2 if n == "fro" else n, dim=dims)
 
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
