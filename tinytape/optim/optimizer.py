@@ -111,9 +111,10 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Take the state and group options of ``state_dict`` (as ``state_dict()`` made
-        it); its tensors are copied and cast to each parameter's dtype and device."""
-        state_dict = copy.deepcopy(dict(state_dict))
-        groups = state_dict["param_groups"]
+        it); its tensors are cast to each parameter's dtype and device — not copied where
+        they already match: as PyTorch's, the loaded state then shares them."""
+        state_dict = dict(state_dict)
+        groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(mine["params"]) for g, mine in zip(groups, self.param_groups)):
@@ -133,13 +134,17 @@ class Optimizer:
 
     @staticmethod
     def _cast_state(key, value, param):
+        if isinstance(value, dict):
+            return {k: Optimizer._cast_state(k, v, param) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):  # a new container of the cast tensors (LBFGS's histories)
+            return type(value)(Optimizer._cast_state(None, v, param) for v in value)
         if not isinstance(value, Tensor):
             return value
         if key == "step":  # a step count: kept as it was saved
-            return value.detach().clone()
+            return value
         if value.dtype.is_floating_point and param.dtype.is_floating_point:
-            return value.detach().to(param.device, param.dtype)
-        return value.detach().to(param.device)
+            return value.to(param.device, param.dtype)
+        return value.to(param.device)
 
     # the options PyTorch 2.14's groups list beyond the ones these optimizers take (implementation
     # choices: foreach/fused kernels, graph capture, differentiable steps), shown with PyTorch's
