@@ -15,23 +15,14 @@ from ..ops.volumetric import conv3d
 from ..ops.windows import conv1d, conv2d
 from . import init
 from .conv import _ConvNd, _ntuple
+from .conv_transpose_checks import check_conv_transpose
 from .module import Module
 from .parameter import Parameter
 
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, n):
-    stride, padding = _ntuple(stride, n), _ntuple(padding, n)
-    output_padding, dilation = _ntuple(output_padding, n), _ntuple(dilation, n)
-    if input.ndim not in (n + 1, n + 2):
-        raise RuntimeError(f"conv_transpose{n}d: Expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but "
-                           f"got input of size: {list(input.shape)}")
-    if input.shape[-n - 1] != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got "
-                           f"{input.shape[-n - 1]} channels instead")
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= max(s, d):
-            raise RuntimeError("output padding must be smaller than either stride or dilation")
+    stride, padding, output_padding, dilation = check_conv_transpose(input, weight, bias, stride, padding,
+                                                                     output_padding, groups, dilation, n)
     kernel = tuple(weight.shape[2:])
 
     def compute(x, w, *b):
@@ -53,7 +44,8 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         turned = flipped.reshape(g, cin // g, cout, math.prod(kernel)).transpose(1, 2)  # (rank 4 for the CUDA path)
         turned = turned.contiguous().reshape(g * cout, cin // g, *kernel)
         conv = {1: conv1d, 2: conv2d, 3: conv3d}[n]
-        return conv(x, turned, b[0] if b else None, 1, 0, dilation, g)
+        bias = b[0].to(x.dtype) if b else None  # (PyTorch's 1-D and 2-D kernels cast it; 3-D ones refuse)
+        return conv(x, turned, bias, 1, 0, dilation, g)
     unbatched = input.ndim == n + 1  # as PyTorch's: the batched op between an unsqueeze and a squeeze
     tensors = (input.unsqueeze(0) if unbatched else input, weight) + ((bias,) if bias is not None else ())
     out = composite_op("ConvolutionBackward0", compute, *tensors)
@@ -115,10 +107,34 @@ class _ConvTransposeNd(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input, output_size=None):
-        if output_size is not None:
-            raise NotImplementedError(f"{type(self).__name__}: output_size= is not provided; give output_padding")
-        return _conv_transpose(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+        if self.padding_mode != "zeros":  # (changed after construction)
+            raise ValueError(f"Only `zeros` padding mode is supported for {type(self).__name__}")
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
+                                              self._spatial, self.dilation)
+        return _conv_transpose(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                self.groups, self.dilation, self._spatial)
+
+    def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
+        """``self.output_padding``, or the one that makes the output ``output_size`` (its spatial
+        sizes, or all of them with the batch and channel axes), in PyTorch's words where none can."""
+        if output_size is None:
+            return list(self.output_padding)
+        num_non_spatial_dims = 2 if input.dim() == num_spatial_dims + 2 else 1
+        if len(output_size) == num_non_spatial_dims + num_spatial_dims:
+            output_size = output_size[num_non_spatial_dims:]
+        if len(output_size) != num_spatial_dims:
+            raise ValueError(f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, output_size must have "
+                             f"{num_spatial_dims} or {num_non_spatial_dims + num_spatial_dims} elements "
+                             f"(got {len(output_size)})")
+        min_sizes = [(input.size(d + num_non_spatial_dims) - 1) * stride[d] - 2 * padding[d]
+                     + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1) + 1
+                     for d in range(num_spatial_dims)]
+        max_sizes = [min_sizes[d] + stride[d] - 1 for d in range(num_spatial_dims)]
+        for size, min_size, max_size in zip(output_size, min_sizes, max_sizes):
+            if size < min_size or size > max_size:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
+                                 f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
+        return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
     extra_repr = _ConvNd.extra_repr  # PyTorch's _ConvNd.extra_repr, output_padding included
 
