@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _dtype
 from ._grad_mode import _state
+from ._memory import OVERLAP_MESSAGE, writable_alias, repeats_elements  # noqa: F401
 from ._tensor import Tensor
 from .backend.cpu import cpu as _CPU
 from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB
@@ -26,29 +27,21 @@ def _can_cast(source, target):
     return target.is_floating_point or not source.is_floating_point
 
 
-def _writable_alias(data):
-    """A writeable array over the memory of ``data``, a read-only view that repeats elements
-    (``expand``'s zero strides) of writeable memory; None for any other array."""
-    if data.flags.writeable or 0 not in data.strides:
-        return None
-    root = data
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    if not root.flags.writeable or not root.flags.c_contiguous:
-        return None
-    offset = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    return np.ndarray(data.shape, data.dtype, buffer=root, offset=offset, strides=data.strides)
-
-
 class TensorInPlace:
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, op, view=False):
         flags = getattr(self._data, "flags", None)
+        if flags is not None and flags.writeable and self._view is not None and repeats_elements(self._data):
+            raise RuntimeError(OVERLAP_MESSAGE)  # (``as_strided`` with a zero stride)
         if flags is not None and not flags.writeable:
-            if 0 in self._data.strides and self._data.size > 1 and self._view is not None:  # expand's views
-                raise RuntimeError(
-                    "unsupported operation: more than one element of the written-to tensor refers to a single "
-                    "memory location. Please clone() the tensor before performing the operation.")
+            if self._view is not None and repeats_elements(self._data):  # expand's views
+                raise RuntimeError(OVERLAP_MESSAGE)
+            # a view of an expanded view that repeats nothing (``x.expand(2, 3)[0]``): PyTorch writes
+            # through it to the expanded tensor's memory, and so does this tensor from now on
+            alias = writable_alias(self._data, repeats_only=False) if self._view is not None else None
+            if alias is not None:
+                self._data = alias
+                return self._check_inplace(op, view)
             raise RuntimeError(f"{op}: the tensor's memory is read-only (it shares a non-writable numpy "
                                f"array, shape {list(self.shape)}); make a writable copy first (.clone())")
         if self._grad_fn is None and self._requires_grad and _state.enabled:
@@ -114,8 +107,9 @@ class TensorInPlace:
         if _state.enabled and (self._requires_grad or (other_t and other._requires_grad)):
             return self._inplace(op_name, fn, other, *extra)
         backend, data = self._backend, self._data
-        if backend is _CPU and not data.flags.writeable:
+        if backend is _CPU and (not data.flags.writeable or 0 in data.strides):
             self._check_inplace(op_name)
+            data = self._data  # (now a writeable alias of a view's memory)
         # (a compiled function's number argument scaling a float tensor of this dtype: a factor, 1 exact)
         if extra and (isinstance(extra[0], Tensor) or _dtype.runtime_number(extra[0]) and data.dtype.kind == "f"
                       and other_t and other._data.dtype is data.dtype or extra[0] != 1):
@@ -199,11 +193,12 @@ class TensorInPlace:
                     type(value) is int or type(value) is float) and data.dtype.kind == "f":
                 _CPU.fill(data, value)  # ``grad.zero_()``: nothing left to check, no 0-d array to build
             else:
-                alias = _writable_alias(data) if self._backend is _CPU else None
-                if alias is None:
-                    self._check_inplace(op_name)
-                else:  # an expanded view: every element takes the one value, as PyTorch's fill_
+                alias = writable_alias(data) if self._backend is _CPU else None
+                if alias is not None:  # an expanded view: every element takes the one value, as PyTorch's fill_
                     data = alias
+                elif not (self._backend is _CPU and data.flags.writeable):  # (as_strided's repeats: written too)
+                    self._check_inplace(op_name)
+                    data = self._data
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
             self._version_counter[0] += 1
             return self
@@ -234,9 +229,14 @@ class TensorInPlace:
     def _map_elements(self, op, fn, *tensors):
         if self.device.type != "cpu":
             raise TypeError(f"{op}() is only implemented on CPU tensors")
-        self._check_inplace(op)
-        arrays = [np.asarray(t._backend.to_numpy(t._data)) for t in tensors]
         data = self._data
+        alias = writable_alias(data) if self._view is not None else None
+        if alias is None:  # (PyTorch runs these element by element, repeated elements too)
+            self._check_inplace(op)
+            data = self._data
+        else:
+            data = alias
+        arrays = [np.asarray(t._backend.to_numpy(t._data)) for t in tensors]
         for pos in np.ndindex(*data.shape):
             data[pos] = fn(*(a[pos].item() for a in arrays))
         return self  # (PyTorch's version counter does not move)
@@ -255,6 +255,15 @@ class TensorInPlace:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
 
 def _broadcasts_to(shape, target):

@@ -138,11 +138,19 @@ def tril(input, diagonal=0):
 
 
 def triu_(self, diagonal=0):
-    return self._inplace("triu_", triu, diagonal)
+    return _triangle_(self, diagonal, "triu_", triu)
 
 
 def tril_(self, diagonal=0):
-    return self._inplace("tril_", tril, diagonal)
+    return _triangle_(self, diagonal, "tril_", tril)
+
+
+def _triangle_(self, diagonal, op_name, triangle):
+    from . import overlap_writes
+    if overlap_writes.repeats(self):
+        triangle(self, diagonal)  # (its refusals)
+        return overlap_writes.triangle_into_repeats(self, diagonal, lower=op_name == "tril_")
+    return self._inplace(op_name, triangle, diagonal)
 
 
 # ---------------------------------------------------------------- linear algebra

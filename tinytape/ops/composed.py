@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _creation, _dtype
 from .._tensor import Tensor, _wrap_dim
+from .._memory import OVERLAP_MESSAGE
 from . import elementwise as ew
 from . import shape as sh
 from .windows import _check_tensor, _constant
@@ -195,6 +196,9 @@ def index_copy(input, dim, index, source):
 
 
 def index_copy_(self, dim, index, source):
+    from . import overlap_writes
+    if overlap_writes.repeats(self):
+        raise RuntimeError(OVERLAP_MESSAGE)
     _same_dtype_for_index_copy(self, source)
     d = _wrap_dim(dim, self.ndim, "index_copy_") if self.ndim else 0
     self[(slice(None),) * d + (index,)] = source
@@ -202,15 +206,22 @@ def index_copy_(self, dim, index, source):
 
 
 def index_put_(self, indices, values, accumulate=False):
+    from . import overlap_writes
     indices = tuple(indices)
     if not accumulate:
         self[indices] = values
         return self
+    repeats = overlap_writes.repeats(self)
+    if repeats:
+        overlap_writes.warn_deprecated("index_put_")
+    overlap_writes.check_index_put_dtypes(self, indices, values)
     positions = np.arange(self.numel()).reshape(tuple(self.shape))[tuple(
         i.numpy() if isinstance(i, Tensor) else i for i in indices)]
     ids = _creation.tensor(np.asarray(positions, np.int64).reshape(-1), device=self.device)
     vals = values.to(self.dtype).expand(positions.shape).reshape(-1) if isinstance(values, Tensor) else \
         _creation.full((ids.shape[0],), values, dtype=self.dtype, device=self.device)
+    if repeats:  # each position adds to the memory it shares
+        return overlap_writes.write_at(self, ids.numpy(), vals.numpy(), accumulate=True)
     return self._inplace("index_put_", lambda x, v: x.reshape(-1).index_add(0, ids, v).reshape(x.shape), vals)
 
 

@@ -15,11 +15,13 @@ from operator import itemgetter
 import numpy as np
 
 from .._grad_mode import _state
+from .._memory import OVERLAP_MESSAGE, repeats_elements, writable_alias
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
 from .index_order import _torch_order
+from . import overlap_writes
 from .concat import Cat
 from .shape import _view_of, broadcast, scatter_flat, take_flat
 
@@ -335,6 +337,11 @@ def _copy_slices(x, index, value):
 
 def setitem(x, index, value):
     idx, basic = _normalize_index(index)
+    if not basic:
+        if overlap_writes.repeats(x):
+            overlap_writes.setitem_into_repeats(x, index, value)
+            return
+        overlap_writes.check_index_put_dtypes(x, index, value)
     if not isinstance(value, Tensor):
         value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
     elif value.dtype is not x.dtype:
@@ -344,13 +351,21 @@ def setitem(x, index, value):
         region = x._data[idx] if basic and isinstance(x._data, np.ndarray) else None
         x._inplace("setitem", _copy_slices, idx, value, region=region)
         return
-    x._check_inplace("setitem")
+    target = None
+    if basic and isinstance(x._data, np.ndarray) and not x._data.flags.writeable and x._view is not None:
+        # an expanded view: the part the index selects may repeat no memory location (as ``x[0]``)
+        if repeats_elements(x._data[idx]):
+            raise RuntimeError(OVERLAP_MESSAGE)
+        target = writable_alias(x._data, repeats_only=False)
+    if target is None:
+        x._check_inplace("setitem")
+        target = x._data
     try:
         split = _torch_order(idx)
         if split:  # the integers' selects first (a view), as PyTorch
-            x._backend.setitem(x._backend.index(x._data, split[0] + (Ellipsis,)), split[1], value._data)
+            x._backend.setitem(x._backend.index(target, split[0] + (Ellipsis,)), split[1], value._data)
         else:
-            x._backend.setitem(x._data, idx, value._data)
+            x._backend.setitem(target, idx, value._data)
     except (IndexError, ValueError) as e:
         if isinstance(e, IndexError):
             raise IndexError(_torch_message(e, False, x.shape, idx)) from None

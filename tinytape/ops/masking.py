@@ -57,4 +57,7 @@ class MaskedFillTensor(MaskedFill):
 
 
 def masked_fill_(self, mask, value):
+    from . import overlap_writes
+    if overlap_writes.repeats(self):
+        return overlap_writes.masked_fill_into_repeats(self, mask, value, masked_fill)
     return self._inplace("masked_fill_", masked_fill, mask, value)

@@ -75,6 +75,9 @@ def write(op, result, out, kind="cast"):
             out._data = backend.reshape(backend.index(flat, (slice(0, needed),)), shape)
         else:
             out._data = backend.empty(shape, out._data.dtype)
+    flags = getattr(out._data, "flags", None)
+    if flags is not None and (not flags.writeable or 0 in out._data.strides):
+        out._check_inplace(op)  # (an expanded view refuses; a view of one writes through)
     out._backend.copy_into(out._data, result._data)
     out._version_counter[0] += 1
     return out

@@ -46,6 +46,9 @@ def index_fill(input, dim, index, value):
 
 
 def index_fill_(self, dim, index, value):
+    from . import overlap_writes
+    if overlap_writes.repeats(self):
+        return overlap_writes.index_fill_into_repeats(self, dim, index, value, index_fill)
     return self._inplace("index_fill_", index_fill, dim, index, value)
 
 
