@@ -210,10 +210,11 @@ class layout:
 
 
 def _layout_named(name):
-    return strided
+    return sparse_coo if name == "sparse_coo" else strided
 
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")  # (sparse gradients: ops.sparse_coo)
 
 
 class device:

@@ -54,8 +54,9 @@ def attach_all(namespace):
     attach(statistics.METHODS, namespace, statistics.FUNCTIONS)
     attach({"softmax": softmax.softmax, "log_softmax": softmax.log_softmax})
     attach(composite.TENSOR_METHODS)
-    from .ops import repeat, small_api
+    from .ops import repeat, small_api, sparse_coo
     attach(small_api.METHODS, namespace, small_api.FUNCTIONS)
+    attach(sparse_coo.METHODS, namespace, {"sparse_coo_tensor": sparse_coo.sparse_coo_tensor})
     attach({"tile": repeat.tile_method}, namespace, {"tile": repeat.tile})
     attach({name: _cast(dtype) for name, dtype in (("half", "float16"), ("int", "int32"), ("short", "int16"),
                                                   ("char", "int8"), ("byte", "uint8"),

@@ -299,7 +299,9 @@ def _accumulate(leaf, g, borrowed, create_graph):
     if not create_graph:
         g = g.detach()
     current = leaf._grad
-    if current is None:
+    if getattr(current, "is_sparse", False) or getattr(g, "is_sparse", False):  # (sparse sums stay sparse)
+        leaf._grad = g.clone() if current is None else current + g
+    elif current is None:
         order = dense_order(leaf._data)
         if order is None:  # a C-contiguous .grad, kept only if nothing else can see its memory
             if borrowed or not g._backend.owns(g._data):

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..ops import elementwise as ew
 from ..ops.indexing import _tensor_positions
 from ..ops.shape import scatter_flat, take_flat
+from ..ops.sparse_coo import sparse_gradient
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -22,7 +23,7 @@ class _EmbeddingLookup(Function):
     grad_fn_name = "EmbeddingBackward0"
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
         flat = indices.reshape(-1)
         try:  # the rows' flat positions, computed and bounds-checked on the backend (no row
             # counts from the end, as PyTorch's lookup: a negative index is out of range)
@@ -32,19 +33,26 @@ class _EmbeddingLookup(Function):
                 from None
         ctx.save_for_backward(flat)
         ctx.ids, ctx.weight_shape = ids, tuple(weight.shape)
-        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        ctx.padding_idx, ctx.scale_grad_by_freq, ctx.sparse = padding_idx, scale_grad_by_freq, sparse
         return take_flat(weight, ids).reshape(tuple(indices.shape) + (weight.shape[1],))
 
     @staticmethod
     def backward(ctx, grad):
         flat, = ctx.saved_tensors
         rows = grad.reshape(-1, ctx.weight_shape[1])
+        if ctx.sparse:  # one entry per lookup (padding_idx's left out), uncoalesced, as PyTorch's
+            if ctx.scale_grad_by_freq:
+                raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+            if ctx.padding_idx >= 0:
+                keep = flat != ctx.padding_idx
+                flat, rows = flat[keep], rows[keep]
+            return sparse_gradient(flat, rows, ctx.weight_shape), None, None, None, None
         if ctx.scale_grad_by_freq:
             counts = flat.bincount(minlength=ctx.weight_shape[0]).index_select(0, flat)
             rows = rows / counts.unsqueeze(1).to(rows.dtype)
         if ctx.padding_idx >= 0:
             rows = ew.where((flat != ctx.padding_idx).unsqueeze(1), rows, 0.0)
-        return scatter_flat(rows, ctx.ids, ctx.weight_shape), None, None, None
+        return scatter_flat(rows, ctx.ids, ctx.weight_shape), None, None, None, None
 
 
 def _check_padding_idx(padding_idx, num_embeddings):
@@ -80,12 +88,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            f"Long, Int; but got {type_name(input.dtype)} instead (while checking arguments for embedding)")
     if weight.dim() != 2:
         raise RuntimeError(f"embedding: 'weight' must be 2-D, got shape {list(weight.shape)}")
-    if sparse:
-        raise NotImplementedError("embedding: sparse gradients (sparse=True) are not provided; use sparse=False")
     padding_idx = _check_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
-    return _EmbeddingLookup.apply(weight, input, -1 if padding_idx is None else padding_idx, bool(scale_grad_by_freq))
+    return _EmbeddingLookup.apply(weight, input, -1 if padding_idx is None else padding_idx,
+                                  bool(scale_grad_by_freq), bool(sparse))
 
 
 class Embedding(Module):

@@ -11,7 +11,8 @@ from .muon import Muon
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 from . import swa_utils  # noqa: E402  (after the optimizers: it builds on lr_scheduler and nn)
 
 __all__ = ["Optimizer", "Adafactor", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "RAdam", "NAdam", "Adamax",
-           "Adadelta", "ASGD", "Rprop", "LBFGS", "Muon", "lr_scheduler", "swa_utils"]
+           "Adadelta", "ASGD", "Rprop", "LBFGS", "Muon", "SparseAdam", "lr_scheduler", "swa_utils"]

@@ -40,6 +40,8 @@ class Adagrad(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                if wd and getattr(p.grad, "is_sparse", False):
+                    raise RuntimeError("weight_decay option is not compatible with sparse gradients")
                 state = self._init_state(p, g)
                 state["step"].add_(1)
                 grad = -p.grad if g.get("maximize") else p.grad

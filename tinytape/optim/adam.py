@@ -4,7 +4,7 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, addcdiv_, check_range, divide, learning_rate, scale_, step_count
+from .optimizer import Optimizer, addcdiv_, check_range, divide, learning_rate, refuse_sparse, scale_, step_count
 
 
 class Adam(Optimizer):
@@ -30,6 +30,7 @@ class Adam(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 grad = -p.grad if g.get("maximize") else p.grad
                 state = self.state[p]
                 if not state:

@@ -9,8 +9,8 @@ from .._creation import zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, check_range, divide, learning_rate, like, scalar_state, scalar_value, scale,
-                        scale_, step_count)
+from .optimizer import (Optimizer, check_range, divide, learning_rate, like, refuse_sparse, scalar_state,
+                        scalar_value, scale, scale_, step_count)
 
 
 def _check_adam_options(lr, betas, eps, weight_decay):
@@ -41,6 +41,7 @@ class _AdamVariant(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 state = self._state(p)
                 state["step"].add_(1)
                 grad = -p.grad if g["maximize"] else p.grad

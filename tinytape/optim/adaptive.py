@@ -5,8 +5,8 @@ from .._creation import full_like, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, add_, check_range, learning_rate, like, scalar_state, scalar_value,
-                        scale_, step_count)
+from .optimizer import (Optimizer, add_, check_range, learning_rate, like, refuse_sparse, scalar_state,
+                        scalar_value, scale_, step_count)
 
 
 class Adadelta(Optimizer):
@@ -31,6 +31,7 @@ class Adadelta(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 state = self.state[p]
                 if not state:
                     state["step"] = scalar_state()
@@ -71,6 +72,7 @@ class ASGD(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 state = self.state[p]
                 if not state:
                     state["step"] = scalar_state()
@@ -122,6 +124,7 @@ class Rprop(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 state = self.state[p]
                 if not state:
                     state["step"] = scalar_state()

@@ -184,6 +184,15 @@ class Optimizer:
         raise NotImplementedError
 
 
+def refuse_sparse(optimizer, p):
+    """PyTorch's refusal of a sparse gradient (``Embedding(sparse=True)``) by an optimizer that
+    has no sparse update."""
+    if getattr(p.grad, "is_sparse", False):
+        name = type(optimizer).__name__
+        raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead"
+                           if name in ("Adam", "AdamW") else f"{name} does not support sparse gradients")
+
+
 def learning_rate(group):
     """``group['lr']``: a number eagerly; inside a trace an input of the compiled program
     (a 0-d float64 tensor each replay fills from the group), so a schedule that changes it

@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, addcdiv_, check_range, learning_rate
+from .optimizer import Optimizer, add_, addcdiv_, check_range, learning_rate, refuse_sparse
 
 
 class RMSprop(Optimizer):
@@ -28,6 +28,7 @@ class RMSprop(Optimizer):
             for p in g["params"]:
                 if p.grad is None:
                     continue
+                refuse_sparse(self, p)
                 grad = -p.grad if g.get("maximize") else p.grad
                 if g["weight_decay"]:
                     grad = grad.add(p, alpha=g["weight_decay"])
