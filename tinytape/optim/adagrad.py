@@ -3,7 +3,7 @@ root of its summed squared gradients."""
 from .. import _dtype
 from .._creation import full_like, zeros
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, addcdiv_, learning_rate, step_count
+from .optimizer import Optimizer, addcdiv_, check_step_options, implementation_options, learning_rate, step_count
 
 
 class Adagrad(Optimizer):
@@ -12,14 +12,16 @@ class Adagrad(Optimizer):
     ``sum``, filled with ``initial_accumulator_value``) exists from construction, as PyTorch's."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 *, maximize=False):
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         for name, value in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
                             ("initial_accumulator_value value", initial_accumulator_value),
                             ("epsilon value", eps)):
             if not 0.0 <= value:
                 raise ValueError(f"Invalid {name}: {value}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                                      foreach=foreach, differentiable=differentiable, fused=fused))
+        implementation_options(foreach, False, differentiable, fused)  # (PyTorch checks after the groups)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, group)
@@ -36,6 +38,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
+            check_step_options(g)
             lr, lr_decay, wd, eps = learning_rate(g), g["lr_decay"], g["weight_decay"], g["eps"]
             for p in g["params"]:
                 if p.grad is None:

@@ -4,14 +4,16 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, addcdiv_, check_range, divide, learning_rate, refuse_sparse, scale_, step_count
+from .optimizer import (Optimizer, addcdiv_, check_range, check_step_options, divide, implementation_options,
+                        learning_rate, refuse_sparse, scale_, step_count)
 
 
 class Adam(Optimizer):
     _decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                 *, maximize=False):
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         check_range("learning rate", lr)  # PyTorch's checks, in its order and words
         check_range("epsilon value", eps)
         for i in (0, 1):
@@ -19,14 +21,18 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
         check_range("weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      **implementation_options(foreach, capturable, differentiable, fused),
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     @no_grad()
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
             beta1, beta2 = g["betas"]
+            check_step_options(g)
             lr, wd, amsgrad = learning_rate(g), g["weight_decay"], g.get("amsgrad", False)
+            decoupled = g.get("decoupled_weight_decay", self._decoupled)  # (Adam's option: AdamW's update)
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -42,7 +48,7 @@ class Adam(Optimizer):
                 if not isinstance(state["step"], Tensor):  # a count saved as a number
                     state["step"] = tensor(float(state["step"]), dtype=_dtype.float32)
                 state["step"].add_(1)
-                if wd and self._decoupled:
+                if wd and decoupled:
                     scale_(p, 1 - lr * wd)
                 elif wd:
                     grad = grad.add(p, alpha=wd)
@@ -66,5 +72,6 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 *, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

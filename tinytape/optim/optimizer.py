@@ -184,6 +184,28 @@ class Optimizer:
         raise NotImplementedError
 
 
+def implementation_options(foreach=None, capturable=False, differentiable=False, fused=None):
+    """PyTorch's options that choose how a step runs (its foreach and fused kernels, graph
+    capture, a step autograd records), kept in the groups as PyTorch keeps them; the update is
+    the same. PyTorch's refusals of the combinations it refuses."""
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    return {"foreach": foreach, "capturable": capturable, "differentiable": differentiable, "fused": fused}
+
+
+def check_step_options(group):
+    """At a step, as PyTorch's: ``capturable`` needs parameters on an accelerator, and a
+    ``differentiable`` step writes into leaves that require grad (which autograd refuses)."""
+    params = [p for p in group["params"] if p.grad is not None]
+    if group.get("capturable") and any(p.device.type == "cpu" for p in params):
+        raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
+                             "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
+    if group.get("differentiable") and any(p.requires_grad for p in params):
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
 def refuse_sparse(optimizer, p):
     """PyTorch's refusal of a sparse gradient (``Embedding(sparse=True)``) by an optimizer that
     has no sparse update."""

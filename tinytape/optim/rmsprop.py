@@ -2,7 +2,7 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, addcdiv_, check_range, learning_rate, refuse_sparse
+from .optimizer import Optimizer, add_, addcdiv_, check_range, check_step_options, learning_rate, refuse_sparse
 
 
 class RMSprop(Optimizer):
@@ -11,19 +11,21 @@ class RMSprop(Optimizer):
     b = momentum b + g / avg, p -= lr b."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 *, maximize=False):
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         check_range("learning rate", lr)  # PyTorch's checks, in its order and words
         check_range("epsilon value", eps)
         check_range("momentum value", momentum)
         check_range("weight_decay value", weight_decay)
         check_range("alpha value", alpha)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, maximize=maximize, capturable=capturable,
+                                      foreach=foreach, differentiable=differentiable))
 
     @no_grad()
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
+            check_step_options(g)
             lr, alpha, eps, momentum = learning_rate(g), g["alpha"], g["eps"], g["momentum"]
             for p in g["params"]:
                 if p.grad is None:

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, check_range, learning_rate
+from .optimizer import Optimizer, add_, check_range, check_step_options, implementation_options, learning_rate
 
 
 class SGD(Optimizer):
@@ -9,19 +9,22 @@ class SGD(Optimizer):
     sequence (its single-tensor loop, the CPU default), each ``alpha=`` one fused rounding."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         check_range("learning rate", lr)  # PyTorch's checks, in its order and words
         check_range("momentum value", momentum)
         check_range("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        options = implementation_options(foreach, False, differentiable, fused)
+        del options["capturable"]  # (SGD has none)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, **options))
 
     @no_grad()
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
+            check_step_options(g)
             lr, momentum, dampening = learning_rate(g), g["momentum"], g["dampening"]
             for p in g["params"]:
                 if p.grad is None:
