@@ -202,3 +202,22 @@ def test_compiled_write_through_a_row_of_an_expanded_view_equals_eager():
         assert np.array_equal(result.numpy(), eager.numpy())
     theirs = pytorch(lambda torch: _write_through_a_row(torch.tensor([1.5, -2.0, 0.25])))
     assert np.array_equal(eager.numpy(), theirs.numpy())
+
+
+@pytest.mark.gpu
+def test_device_expanded_views_refuse_most_writes_and_their_rows_write_through():
+    base = tinytape.arange(3., device="cuda")
+    view = base.expand(2, 3)
+    for write in (lambda: view.add_(1), lambda: view.mul_(2), lambda: view.exp_(),
+                  lambda: view.copy_(tinytape.ones(2, 3, device="cuda"))):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            write()
+    view.fill_(2)
+    view[0].add_(1)
+    view[1][2] = 7.0
+    cpu = tinytape.arange(3.)
+    cpu_view = cpu.expand(2, 3)
+    cpu_view.fill_(2)
+    cpu_view[0].add_(1)
+    cpu_view[1][2] = 7.0
+    assert np.array_equal(base.cpu().numpy(), cpu.numpy())

@@ -251,3 +251,34 @@ def test_import_paths():
                       and getattr(getattr(module, n), "__module__", None) == module.__name__)
     theirs = pytorch(public)
     assert_close_to(sorted(n for n in theirs if hasattr(prune, n)), theirs)
+
+
+def _pruned_training(compiled):
+    import warnings
+    import numpy as np
+    prune = tinytape.nn.utils.prune
+    tinytape.manual_seed(0)
+    model = tinytape.nn.Sequential(tinytape.nn.Linear(4, 5), tinytape.nn.ReLU(), tinytape.nn.Linear(5, 2))
+    prune.l1_unstructured(model[0], "weight", amount=0.4)
+    prune.random_structured(model[2], "weight", amount=1, dim=0)
+    opt = tinytape.optim.SGD(model.parameters(), lr=0.1)
+    x, y = tinytape.randn(8, 4), tinytape.randn(8, 2)
+
+    def step():
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    f = tinytape.compile(step) if compiled else step
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (where the compiler refuses, it runs eagerly)
+        losses = [f().item() for _ in range(4)]
+    return losses, [np.array(t.detach().numpy()) for t in (model[0].weight, model[0].weight_orig, model[2].weight)]
+
+
+def test_compiled_training_of_a_pruned_model_equals_eager():
+    eager, compiled = _pruned_training(False), _pruned_training(True)
+    assert eager[0] == compiled[0]
+    assert all((a == b).all() for a, b in zip(eager[1], compiled[1]))
+    assert (eager[1][0] == 0).sum() == 8  # the pruned weights stay zero while their _orig values train

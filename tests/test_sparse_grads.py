@@ -167,3 +167,22 @@ def test_compiled_sparse_step_runs_eagerly_and_equals_eager():
 def test_sparse_layout_is_exported():
     assert_close_to(repr(tinytape.sparse_coo), pytorch(lambda torch: repr(torch.sparse_coo)))
     assert "SparseAdam" in tinytape.optim.__all__
+
+
+@pytest.mark.gpu
+def test_device_sparse_gradient_and_sparse_adam_equal_the_cpu_ones():
+    results = []
+    for device in ("cpu", "cuda"):
+        tinytape.manual_seed(3)
+        e = tinytape.nn.Embedding(5, 2, sparse=True, padding_idx=4).to(device)
+        opt = tinytape.optim.SparseAdam(e.parameters(), lr=0.1)
+        for k in range(2):
+            opt.zero_grad()
+            (e(tinytape.tensor([[0, 4, 2], [k, 0, 3]], device=device)) ** 2).sum().backward()
+            grad = e.weight.grad
+            opt.step()
+        results.append((grad.coalesce()._indices().cpu().numpy(), grad.coalesce()._values().cpu().numpy(),
+                        e.weight.detach().cpu().numpy(), str(grad).replace("device='cuda:0', ", "")))
+        assert grad._values().device.type == device and ("device='cuda:0'" in str(grad)) == (device == "cuda")
+    for a, b in zip(*results):
+        assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b

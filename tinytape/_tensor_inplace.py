@@ -30,6 +30,8 @@ def _can_cast(source, target):
 class TensorInPlace:
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, op, view=False):
+        if self._backend is not _CPU and self._view is not None and repeats_elements(self._data):
+            raise RuntimeError(OVERLAP_MESSAGE)  # (device arrays: expand's views are writeable there)
         flags = getattr(self._data, "flags", None)
         if flags is not None and flags.writeable and self._view is not None and repeats_elements(self._data):
             raise RuntimeError(OVERLAP_MESSAGE)  # (``as_strided`` with a zero stride)
@@ -110,6 +112,8 @@ class TensorInPlace:
         if backend is _CPU and (not data.flags.writeable or 0 in data.strides):
             self._check_inplace(op_name)
             data = self._data  # (now a writeable alias of a view's memory)
+        elif backend is not _CPU and self._view is not None and repeats_elements(data):
+            raise RuntimeError(OVERLAP_MESSAGE)
         # (a compiled function's number argument scaling a float tensor of this dtype: a factor, 1 exact)
         if extra and (isinstance(extra[0], Tensor) or _dtype.runtime_number(extra[0]) and data.dtype.kind == "f"
                       and other_t and other._data.dtype is data.dtype or extra[0] != 1):
@@ -193,12 +197,14 @@ class TensorInPlace:
                     type(value) is int or type(value) is float) and data.dtype.kind == "f":
                 _CPU.fill(data, value)  # ``grad.zero_()``: nothing left to check, no 0-d array to build
             else:
-                alias = writable_alias(data) if self._backend is _CPU else None
-                if alias is not None:  # an expanded view: every element takes the one value, as PyTorch's fill_
+                # an expanded view (or as_strided's repeats): every element takes the one value, as
+                # PyTorch's fill_ (device arrays are writeable; a CPU one gets a writeable alias)
+                if self._backend is _CPU and not data.flags.writeable:
+                    alias = writable_alias(data)
+                    if alias is None:
+                        self._check_inplace(op_name)
+                        alias = self._data
                     data = alias
-                elif not (self._backend is _CPU and data.flags.writeable):  # (as_strided's repeats: written too)
-                    self._check_inplace(op_name)
-                    data = self._data
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
             self._version_counter[0] += 1
             return self

@@ -55,7 +55,7 @@ class SparseCooTensor(Tensor):
         """Indices sorted and unique, the values of a repeated index summed (in their order)."""
         if self._coalesced:
             return self
-        indices, values = self._indices_t.numpy(), self._values_t.numpy()
+        indices, values = self._indices_t.cpu().numpy(), self._values_t.cpu().numpy()
         keys = np.ravel_multi_index(tuple(indices), tuple(self.shape[:self.sparse_dim()])) if indices.size else \
             np.zeros(0, np.int64)
         unique, inverse = np.unique(keys, return_inverse=True)
@@ -63,8 +63,8 @@ class SparseCooTensor(Tensor):
         np.add.at(summed, inverse.reshape(-1), values)
         rows = np.stack(np.unravel_index(unique, tuple(self.shape[:self.sparse_dim()]))) if len(unique) else \
             np.zeros((self.sparse_dim(), 0), np.int64)
-        return sparse_coo_tensor(_host(rows.astype(np.int64)), _host(summed, self._values_t.dtype), tuple(self.shape),
-                                 is_coalesced=True)
+        return sparse_coo_tensor(_host(rows.astype(np.int64), device=self.device),
+                                 _host(summed, self._values_t.dtype, self.device), tuple(self.shape), is_coalesced=True)
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         dense = Tensor._make(self._backend.copy(self._data), backend=self._backend)
@@ -109,7 +109,8 @@ class SparseCooTensor(Tensor):
     def __repr__(self):
         indent = len("tensor(")
         dtype = self.dtype
-        suffixes = [f"size={tuple(self.shape)}", f"nnz={self._nnz()}"]
+        suffixes = [f"device='{self.device}'"] if self.device.type != "cpu" else []
+        suffixes += [f"size={tuple(self.shape)}", f"nnz={self._nnz()}"]
         if dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
             suffixes.append(f"dtype={dtype!r}")
         suffixes.append(f"layout={self.layout!r}")
@@ -117,7 +118,7 @@ class SparseCooTensor(Tensor):
             suffixes.append("requires_grad=True")
         parts = []
         for name, t in (("indices", self._indices_t), ("values", self._values_t)):
-            arr = np.asarray(t.detach().numpy(), np.float32 if t.dtype is _dtype.bfloat16 else None)
+            arr = np.asarray(t.detach().cpu().numpy(), np.float32 if t.dtype is _dtype.bfloat16 else None)
             text = array_str(arr, indent + len(name) + len("=tensor("))
             parts.append(f"{name}=tensor({text}" + (f", size={tuple(arr.shape)})" if arr.size == 0 else ")"))
         text = "tensor(" + parts[0] + ",\n" + " " * indent + parts[1] + ",\n" + " " * indent + suffixes[0]
@@ -130,8 +131,8 @@ def _merged(a, b):
     """PyTorch's sparse add: one pass over both entry lists as if each were sorted, taking the
     smaller index first and summing the values of equal ones (uncoalesced lists come out in
     that interleaved order)."""
-    ia, ib = a._indices_t.numpy(), b._indices_t.numpy()
-    va, vb = a._values_t.detach().numpy(), b._values_t.detach().numpy()
+    ia, ib = a._indices_t.cpu().numpy(), b._indices_t.cpu().numpy()
+    va, vb = a._values_t.detach().cpu().numpy(), b._values_t.detach().cpu().numpy()
     na, nb = ia.shape[1], ib.shape[1]
     columns, values, i, j = [], [], 0, 0
     while i < na or j < nb:
@@ -153,19 +154,21 @@ def _merged(a, b):
             i, j = i + 1, j + 1
     indices = np.stack(columns, 1) if columns else np.zeros((ia.shape[0], 0), np.int64)
     values = np.stack(values) if values else np.zeros((0,) + va.shape[1:], va.dtype)
-    return _make(_host(indices.astype(np.int64)), _host(values.astype(va.dtype), a._values_t.dtype), tuple(a.shape),
-                 a._coalesced and b._coalesced)
+    return _make(_host(indices.astype(np.int64), device=a.device),
+                 _host(values.astype(va.dtype), a._values_t.dtype, a.device), tuple(a.shape), a._coalesced and b._coalesced)
 
 
-def _host(array, dtype=None):
+def _host(array, dtype=None, device=None):
+    """A tensor of ``array`` (of ``dtype``) on ``device``: the COO parts are computed on the host."""
     t = Tensor._make(np.ascontiguousarray(array))
-    return t if dtype is None else t.to(dtype)
+    t = t if dtype is None else t.to(dtype)
+    return t if device is None or str(device) == "cpu" else t.to(device)
 
 
 def _make(indices, values, size, coalesced):
     dense = np.zeros(tuple(size), values.dtype.np)
     if indices.shape[1]:
-        np.add.at(dense, tuple(indices.numpy()), values.detach().numpy())
+        np.add.at(dense, tuple(indices.cpu().numpy()), values.detach().cpu().numpy())
     t = object.__new__(SparseCooTensor)
     t._data, t._backend = values._backend.asarray(dense), values._backend
     t._requires_grad, t._grad, t._grad_fn, t._output_nr = False, None, None, 0
@@ -186,33 +189,33 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
     indices = indices.to(_dtype.int64)
     if size is None:
-        rows = indices.numpy()
+        rows = indices.cpu().numpy()
         size = tuple(int(r.max()) + 1 if r.size else 0 for r in rows) + tuple(values.shape[1:])
-    elif indices.shape[1] and (indices.numpy().max(1) >= np.asarray(size[:indices.shape[0]])).any():
+    elif indices.shape[1] and (indices.cpu().numpy().max(1) >= np.asarray(size[:indices.shape[0]])).any():
         raise RuntimeError(f"size is inconsistent with indices: for dim 0, size is {size[0]} but found index "
-                           f"{int(indices.numpy()[0].max())}")
+                           f"{int(indices.cpu().numpy()[0].max())}")
     t = _make(indices, values, tuple(size), bool(is_coalesced))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """The nonzero elements (of the first ``sparse_dim`` dims' entries), coalesced."""
-    arr = self.detach().numpy()
+    arr = self.detach().cpu().numpy()
     sparse_dim = self.ndim if sparse_dim is None else sparse_dim
     lead = arr.reshape(arr.shape[:sparse_dim] + (-1,)) if sparse_dim < self.ndim else arr[..., None]
     rows = np.stack(np.nonzero(lead.any(-1))) if sparse_dim else np.zeros((0, 1), np.int64)
     values = arr[tuple(rows)] if sparse_dim else arr[None]
-    return sparse_coo_tensor(_host(rows.astype(np.int64).reshape(sparse_dim, -1)), _host(values, self.dtype),
-                             tuple(self.shape), is_coalesced=True)
+    return sparse_coo_tensor(_host(rows.astype(np.int64).reshape(sparse_dim, -1), device=self.device),
+                             _host(values, self.dtype, self.device), tuple(self.shape), is_coalesced=True)
 
 
 def sparse_mask(self, mask):
     """``self``'s values at ``mask``'s indices, as a sparse tensor with them."""
     if not isinstance(mask, SparseCooTensor):
         raise RuntimeError("sparse_mask: expected mask to be a sparse COO tensor")
-    rows = mask._indices_t.numpy()
-    return _make(mask._indices_t, _host(self.detach().numpy()[tuple(rows)], self.dtype), tuple(self.shape),
-                 mask._coalesced)
+    rows = mask._indices_t.cpu().numpy()
+    return _make(mask._indices_t, _host(self.detach().cpu().numpy()[tuple(rows)], self.dtype, self.device),
+                 tuple(self.shape), mask._coalesced)
 
 
 def sparse_gradient(indices, rows, size):
