@@ -123,3 +123,15 @@ def test_bias_of_another_dtype_is_cast_by_the_one_and_two_d_kernels(n):
         y = f(x, w, b, stride=2)
         return [y] + list(torch.autograd.grad((y * y).sum(), [x, w, b]))
     check_close_to_pytorch(run, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_convolution_checks_weight_against_groups_first_and_shows_the_dilated_kernel(n):
+    def run(torch):
+        f = getattr(torch.nn.functional, f"conv{n}d")
+        x, w = torch.ones(1, 2, *([3] * n)), torch.ones(4, 2, *([2] * n))
+        return [_outcome(lambda: f(x, w, dilation=5)), _outcome(lambda: f(x, w, groups=3)),
+                _outcome(lambda: f(x, w, stride=1.5)).split(":")[0]]
+    ours, theirs = run(tinytape), __import__("pytorch_answers").pytorch(run)
+    assert [o.replace(f"conv{n}d: ", "") for o in ours[:2]] == theirs[:2]  # (ours name the op first)
+    assert ours[2] == theirs[2] == "TypeError"

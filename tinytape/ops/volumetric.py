@@ -76,6 +76,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if not isinstance(groups, numbers.Integral) or groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c, (o, cg) = x.shape[1], weight.shape[:2]
+    if o % groups:  # (PyTorch checks the weight against groups before the input's channels)
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got "
+                           f"weight of size [{list(weight.shape)}] instead")
     if cg * groups != c:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead")
@@ -107,7 +110,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(p < r for p, r in zip(padded, reach)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
-                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size")
+                           f"({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size")
     out_depth = (padded[0] - reach[0]) // stride[0] + 1
     tensors = (x, weight) if bias is None else (x, weight, bias)
 

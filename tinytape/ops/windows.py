@@ -89,7 +89,9 @@ def _tuple(v, n, name, op):
     v = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
     if len(v) == 1 and n > 1:
         v = v * n
-    if len(v) != n or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in v):
+    if not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in v):  # (PyTorch: a TypeError)
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, but got {v!r}")
+    if len(v) != n:
         raise RuntimeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
     return tuple(int(i) for i in v)
 
@@ -205,12 +207,12 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c = input.shape[-spatial - 1]
     o, cg = weight.shape[:2]
+    if o % groups:  # (PyTorch checks the weight against groups before the input's channels)
+        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{list(weight.shape)}] instead")
     if cg * groups != c:
         raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead")
-    if o % groups:
-        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                           f"but got weight of size {list(weight.shape)} instead")
     if bias is not None and tuple(bias.shape) != (o,):
         raise RuntimeError(f"{op}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                            f"{o} elements, but got bias of size {list(bias.shape)} instead")
@@ -243,8 +245,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(p < r for p, r in zip(padded, reach)) or min(kernel, default=1) < 1:
         shown = " x ".join(map(str, padded))
-        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({shown}). Kernel size: "
-                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size")
+        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({shown}). Kernel size: "  # (dilated)
+                           f"({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size")
     out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
     n = input.shape[0] if input.ndim == spatial + 2 else 1
     h, w = (1,) + size if spatial == 1 else size
