@@ -10,6 +10,8 @@ from .. import _dtype
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
 from ..compiler.capture import number_input, tracing
+from .optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
+                              register_optimizer_step_pre_hook)
 
 
 class _Required:
@@ -20,8 +22,9 @@ class _Required:
 required = _Required()
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     def __init__(self, params, defaults):
+        self._init_hooks()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
                             f"or dicts, but got {params.type()}")
@@ -99,6 +102,7 @@ class Optimizer:
     def state_dict(self):
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``:
         parameters are numbered in group order, as PyTorch numbers them."""
+        self._run_state_dict_pre_hooks()
         index = {}
         groups = []
         for g in self.param_groups:
@@ -107,13 +111,13 @@ class Optimizer:
             groups.append({**{k: v for k, v in g.items() if k != "params"},
                            "params": [index[id(p)] for p in g["params"]]})
         state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        return self._run_state_dict_post_hooks({"state": state, "param_groups": groups})
 
     def load_state_dict(self, state_dict):
         """Take the state and group options of ``state_dict`` (as ``state_dict()`` made
         it); its tensors are cast to each parameter's dtype and device — not copied where
         they already match: as PyTorch's, the loaded state then shares them."""
-        state_dict = dict(state_dict)
+        state_dict = self._run_load_state_dict_pre_hooks(dict(state_dict))
         groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -131,6 +135,7 @@ class Optimizer:
         self.param_groups = [{**{k: v for k, v in mine.items() if k != "params"},
                               **{k: v for k, v in g.items() if k != "params"}, "params": mine["params"]}
                              for g, mine in zip(groups, self.param_groups)]
+        self._run_load_state_dict_post_hooks()
 
     @staticmethod
     def _cast_state(key, value, param):
