@@ -77,6 +77,15 @@ class StateDict:
                               f"checkpoint, the shape in current model is {current.shape}.")
             else:
                 updates.append((module, registry, name, current, value))
+        with no_grad():  # (the entries that fit load even where others fail, as PyTorch's)
+            for module, registry, name, current, value in updates:
+                if assign:
+                    if registry == "_parameters":
+                        value = Parameter(value, current.requires_grad)
+                    getattr(module, registry)[name] = value
+                else:
+                    current.copy_(value.detach().to(current.device, current.dtype))
+        self._run_load_post_hooks(_IncompatibleKeys(missing, unexpected))  # (they may edit the lists)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
@@ -85,15 +94,35 @@ class StateDict:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
-        with no_grad():
-            for module, registry, name, current, value in updates:
-                if assign:
-                    if registry == "_parameters":
-                        value = Parameter(value, current.requires_grad)
-                    getattr(module, registry)[name] = value
-                else:
-                    current.copy_(value.detach().to(current.device, current.dtype))
         return _IncompatibleKeys(missing, unexpected)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` once this module's subtree has loaded (children's
+        hooks first); it may edit ``missing_keys``/``unexpected_keys`` in place before the strict
+        check, and must return None."""
+        hooks = self.__dict__.get("_load_state_dict_post_hooks")
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, "_load_state_dict_post_hooks", hooks)
+        key = next_hook_id()
+        hooks[key] = hook
+        return _RemovableHook(hooks, key)
+
+    def _run_load_post_hooks(self, incompatible_keys):
+        """Each module's post hooks after its subtree's (PyTorch's recursion), iteratively."""
+        stack = [(self, False)]
+        while stack:
+            module, children_done = stack.pop()
+            if not children_done:
+                stack.append((module, True))
+                children = [child for child in module._modules.values() if child is not None]
+                stack.extend((child, False) for child in reversed(children))
+                continue
+            for hook in list((module.__dict__.get("_load_state_dict_post_hooks") or {}).values()):
+                if hook(module, incompatible_keys) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return new "
+                        "values, if incompatible_keys need to be modified, it should be done inplace.")
 
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
