@@ -308,16 +308,6 @@ class Tensor:
     def detach(self):
         return Tensor._make(self._data, version=self._version_counter, backend=self._backend)
 
-    def detach_(self):
-        if self._view is not None:
-            raise RuntimeError(
-                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
-                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
-                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
-                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        self._grad_fn, self._requires_grad, self._output_nr = None, False, 0
-        return self
-
     @property
     def retains_grad(self):
         """Whether ``retain_grad()`` was called on this non-leaf (a leaf: False)."""

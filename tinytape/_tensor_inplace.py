@@ -29,6 +29,16 @@ def _can_cast(source, target):
 
 class TensorInPlace:
     # ------------------------------------------------------------------ in place
+    def detach_(self):
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn, self._requires_grad, self._output_nr = None, False, 0
+        return self
+
     def _check_inplace(self, op, view=False):
         if self._backend is not _CPU and self._view is not None and repeats_elements(self._data):
             raise RuntimeError(OVERLAP_MESSAGE)  # (device arrays: expand's views are writeable there)
