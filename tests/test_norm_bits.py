@@ -127,19 +127,21 @@ GROUP_SHAPES = [((2, 6, 5, 3), 3, True), ((3, 16, 4), 2, True), ((2, 8, 13), 1, 
                 ((2, 20, 1), 2, True), ((4, 10, 6, 7), 5, True)]
 
 
-@pytest.mark.parametrize("shape,groups,affine", GROUP_SHAPES)
-def test_group_norm_gradients_as_pytorch(shape, groups, affine):
-    """float32: the input's, weight's and bias's gradients are PyTorch's CPU kernel's bits."""
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,groups,affine", GROUP_SHAPES + [((3, 12, 33), 4, True), ((5, 9, 67), 3, True)])
+def test_group_norm_gradients_as_pytorch(shape, groups, affine, dtype):
+    """The input's, weight's and bias's gradients are PyTorch's CPU kernel's bits (float64's
+    per-channel sums fuse their partial last vector)."""
     def run(t):
         t.manual_seed(1)
-        x = (t.randn(*shape) * 2 + 1).requires_grad_()
-        norm = t.nn.GroupNorm(groups, shape[1], affine=affine)
+        x = (t.randn(*shape, dtype=getattr(t, dtype)) * 2 + 1).requires_grad_()
+        norm = t.nn.GroupNorm(groups, shape[1], affine=affine, dtype=getattr(t, dtype))
         if affine:
             with t.no_grad():
                 norm.weight.normal_()
                 norm.bias.normal_()
         out = norm(x)
-        out.backward(t.randn(*shape))
+        out.backward(t.randn(*shape, dtype=getattr(t, dtype)))
         return [out, x.grad] + ([norm.weight.grad, norm.bias.grad] if affine else [])
 
     check_against_pytorch(run)

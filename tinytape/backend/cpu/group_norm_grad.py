@@ -6,14 +6,14 @@ reduce each row by the same ``vec::map2_reduce_all``.
 Per (sample, channel): ``ds = sum(dy * x)`` and ``db = sum(dy)`` by ``vec::map2_reduce_all``:
 one accumulator per lane of an AVX2 vector (8 float32, 4 float64; the kernel is registered with
 ``REGISTER_DISPATCH``) seeded with the first vector's products, the partial last vector added
-into its lanes, then the lanes reduced (float32: halves, pairs, neighbours; float64: in order).
+into its lanes (group norm's float64 products fused into that addition, as its compiled
+``Vec::set(acc, acc + a * b)`` is; float32's and pdist's not), then the lanes reduced (float32: halves, pairs, neighbours; float64: in order).
 Per (sample, group): the channels' ``ds * gamma`` and ``db * gamma`` fused into per-lane
 accumulators, the lanes added in order, the tail's first four (float32) unfused, the rest fused;
 then ``c2 = (db * mean - ds) * rstd^3 / (D * HxW)`` and ``c3 = -c2 * mean - db * rstd / (D * HxW)``
 and ``dx = c1 * dy + c2 * x + c3`` with ``c1 = rstd * gamma``, contracted as the compiled kernel is.
 
-What is matched: float32 bit for bit; float64 in the same order, where for some shapes a few
-per-group sums (and so a few percent of the elements) still differ from PyTorch's in the last bit.
+What is matched: float32 and float64 bit for bit.
 """
 import numpy as np
 from numba import njit
@@ -22,8 +22,9 @@ from .vector_norm import _fused_multiply_add as _fma
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _map2_reduce_all(p, q, base, n, lanes, ones, acc):
-    """``sum(p * q)`` over ``p[base:base + n]`` (``q`` read as 1 when ``ones``)."""
+def _map2_reduce_all(p, q, base, n, lanes, ones, fused_tail, acc):
+    """``sum(p * q)`` over ``p[base:base + n]`` (``q`` read as 1 when ``ones``); ``fused_tail``:
+    the partial last vector's products and sums as fused multiply-adds."""
     if n < lanes:  # one partial vector, its lanes added in order
         total = p[base] if ones else p[base] * q[base]
         for i in range(1, n):
@@ -38,7 +39,10 @@ def _map2_reduce_all(p, q, base, n, lanes, ones, acc):
             acc[t] = acc[t] + (p[base + d + t] if ones else p[base + d + t] * q[base + d + t])
         d += lanes
     for t in range(n - d):
-        acc[t] = acc[t] + (p[base + d + t] if ones else p[base + d + t] * q[base + d + t])
+        if fused_tail and not ones:
+            acc[t] = _fma(p[base + d + t], q[base + d + t], acc[t])
+        else:
+            acc[t] = acc[t] + (p[base + d + t] if ones else p[base + d + t] * q[base + d + t])
     if lanes == 8:  # AVX2's float reduction: 128-bit halves, 64-bit pairs, neighbours
         return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
     total = acc[0]
@@ -63,8 +67,8 @@ def group_norm_grads(dy, x, mean, rstd, gamma, batch, channels, inner, groups, l
     db = np.empty(batch * channels, x.dtype)
     acc = np.empty(lanes, x.dtype)
     for i in range(batch * channels):
-        ds[i] = _map2_reduce_all(dy, x, i * inner, inner, lanes, False, acc)
-        db[i] = _map2_reduce_all(dy, x, i * inner, inner, lanes, True, acc)
+        ds[i] = _map2_reduce_all(dy, x, i * inner, inner, lanes, False, lanes == 4, acc)
+        db[i] = _map2_reduce_all(dy, x, i * inner, inner, lanes, True, False, acc)
     consts = np.empty(3, x.dtype)  # 0, 1 and the count in the dtype (literals would widen float32)
     consts[0], consts[1], consts[2] = 0, 1, per * inner
     zero = consts[0]
@@ -127,5 +131,5 @@ def pdist_two_rows(diff, rows, cols, lanes, out):
     size = np.abs(diff)
     acc = np.empty(lanes, diff.dtype)
     for i in range(rows):
-        out[i] = np.sqrt(_map2_reduce_all(size, size, i * cols, cols, lanes, False, acc))
+        out[i] = np.sqrt(_map2_reduce_all(size, size, i * cols, cols, lanes, False, False, acc))
     return out
