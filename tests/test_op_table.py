@@ -82,7 +82,8 @@ BINARY_DOMAIN = {
     "pow": ((0.5, 2), (-2, 2)), "maximum": ((-2, 2), (-2, 2)), "minimum": ((-2, 2), (-2, 2)),
     "bce_with_logits": ((-3, 3), (0, 1)), "bce": ((0.1, 0.9), (0, 1)), "floor_divide": None,
     "remainder": ((0.1, 0.9), (1.2, 2)), "bitwise_and": None, "bitwise_or": None, "bitwise_xor": None,
-    "atan2": ((-2, 2), (0.5, 2)), "gelu_backward": ((-2, 2), (-3, 3)),
+    "atan2": ((-2, 2), (0.5, 2)), "gelu_backward": ((-2, 2), (-3, 3)), "xlogy": ((-2, 2), (0.5, 2)),
+    "xlog1py": ((-2, 2), (-0.5, 2)),
 }
 def _gelu_backward(lib, grad, x):
     """GELU's derivative as an op of its own: ``torch.ops.aten.gelu_backward``; here the
@@ -95,6 +96,7 @@ def _gelu_backward(lib, grad, x):
 
 BINARY_CALLS = {
     "gelu_backward": _gelu_backward,
+    "xlog1py": lambda lib, a, b: lib.special.xlog1py(a, b),
     "bce": lambda lib, a, b: lib.nn.functional.binary_cross_entropy(a, b, reduction="none"),
     "bce_with_logits": lambda lib, a, b: lib.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"),
 }

@@ -219,6 +219,15 @@ OPS = [
                   # PyTorch's: times 1 / (a^2 + b^2), taken as 0 where that is 1 / 0 (at the origin)
                   (lambda a, b, g: g * b * _origin_reciprocal(a, b), lambda a, b, g: g * -a * _origin_reciprocal(a, b)),
                   float_only=True, aliases=("arctan2",)),
+    # PyTorch's scalar loops (the C library's log, log1p); the first operand's derivative is
+    # ``xlogy(g, b)``, 0 where a == 0 and b is outside the log's domain (its directional derivative)
+    ElementwiseOp("xlogy", B, "xlogy(a, b)",
+                  (lambda a, b, g: _other_op("xlogy")(g, b).masked_fill((a == 0) & (b <= 0), 0.0),
+                   lambda a, b, g: g * a / b), float_only=True, function=False, method=False),
+    ElementwiseOp("xlog1py", B, "xlog1py(a, b)",
+                  (lambda a, b, g: _other_op("xlog1py")(g, b).masked_fill((a == 0) & (b <= -1), 0.0),
+                   lambda a, b, g: g * a / (b + 1)), float_only=True, function=False, method=False,
+                  grad_fn_name="SpecialXlog1PyBackward0"),
     # ---- comparisons (bool out)
     ElementwiseOp("eq", C, "a == b"),
     ElementwiseOp("ne", C, "a != b"),

@@ -95,6 +95,28 @@ def safe_log1p(x):
 
 
 @_jitable
+def xlogy(a, b):
+    """PyTorch's CPU ``xlogy``: nan where ``b`` is, 0 where ``a`` is 0, else ``a * log(b)`` with
+    the C library's log in the operands' precision (its scalar loop's ``std::log``: compiled,
+    ``math.log`` of a float32 is ``logf``)."""
+    if b != b:
+        return math.nan
+    if a == 0:
+        return 0.0
+    return a * math.log(b)
+
+
+@_jitable
+def xlog1py(a, b):
+    """``special.xlog1py`` as ``xlogy``, with the C library's ``log1p``."""
+    if b != b:
+        return math.nan
+    if a == 0:
+        return 0.0
+    return a * math.log1p(b)
+
+
+@_jitable
 def safe_exp(x):
     return math.exp(x) if not x > _EXP_MAX else math.inf
 
@@ -143,6 +165,16 @@ _cuda_version("exp")(safe_exp)
 _cuda_version("log")(safe_log)
 _cuda_version("log1p")(safe_log1p)
 _cuda_version("expm1")(safe_expm1)
+
+
+@_cuda_version("xlogy")
+def _cuda_xlogy(a, b):
+    return math.nan if b != b else 0.0 if a == 0 else a * safe_log(b)
+
+
+@_cuda_version("xlog1py")
+def _cuda_xlog1py(a, b):
+    return math.nan if b != b else 0.0 if a == 0 else a * safe_log1p(b)
 
 
 @_cuda_version("softplus")

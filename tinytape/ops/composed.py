@@ -51,17 +51,26 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    name = "XlogyBackward1" if not isinstance(input, Tensor) else "XlogyBackward2" if not isinstance(other, Tensor) \
-        else "XlogyBackward0"  # the number's side named, as PyTorch's overloads
+    return xlog_family("xlogy", ("XlogyBackward0", "XlogyBackward1", "XlogyBackward2"), input, other)
+
+
+def xlog_family(op, names, input, other):
+    """``xlogy`` or ``xlog1py`` (the op table's kernels, PyTorch's scalar loops) of two tensors or
+    a tensor and a number, recorded under PyTorch's name for which side is the number
+    (``names``: both tensors, a number input, a number other)."""
+    name = names[1] if not isinstance(input, Tensor) else names[2] if not isinstance(other, Tensor) else names[0]
     if not isinstance(input, Tensor):
         input = _creation.tensor(input, dtype=other.dtype if other.dtype.is_floating_point else None)
     if not isinstance(other, Tensor):
         other = _creation.tensor(other, dtype=input.dtype if input.dtype.is_floating_point else None)
     from .composite_entry import composite_op
+    from .from_table import CLASSES
 
     def compute(x, y):
-        out = ew.where(ew.eq(x, 0), 0.0, ew.mul(x, y.log()))
-        return ew.where(ew.ne(y, y), math.nan, out)
+        a, b = ew.operands(x, y, op)
+        if not a.dtype.is_floating_point:
+            a, b = ew._float_input(a, op), ew._float_input(b, op)
+        return CLASSES[op].apply(a, b)
     return composite_op(name, compute, input, other)
 
 

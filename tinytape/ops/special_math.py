@@ -295,11 +295,9 @@ def hypot(input, other):
 
 
 def xlog1py(input, other):
-    def compute(a, b):
-        return np.where(np.isnan(b), np.nan, np.where(a == 0, 0.0, a * np.log1p(b)))
-    return host_binary("SpecialXlog1PyBackward0", input, other, compute,
-                       lambda g, a, b, o: (_where0((a == 0) & (b == b), g * b.log1p(), g), g * a / (1 + b)),
-                       "xlog1py")
+    from .composed import xlog_family
+    return xlog_family("xlog1py", ("SpecialXlog1PyBackward0", "SpecialXlog1PyBackward1", "SpecialXlog1PyBackward2"),
+                       input, other)
 
 
 def zeta(input, other):

@@ -1,0 +1,96 @@
+"""Elementwise ops and their gradients bit for bit as PyTorch's CPU kernels compute them
+(its vector and scalar loops, its derivative formulas term for term): float32 and float64,
+odd lengths and non-contiguous operands.  ``tools/bit_hunt.py`` finds the ones that differ."""
+import math
+
+import pytest
+
+from helpers import check_against_pytorch
+
+DTYPES = ["float32", "float64"]
+SHAPES = [(1,), (7,), (67,), (13, 31)]
+
+
+def _randn(t, dtype, *shape, seed=0):
+    t.manual_seed(seed)
+    return t.randn(*shape, dtype=getattr(t, dtype))
+
+
+def _with_gradients(t, outputs, inputs):
+    """The outputs and, for each, the gradients of ``(out * weights).sum()`` (weights seeded)."""
+    result = list(outputs)
+    for i, out in enumerate(outputs):
+        t.manual_seed(100 + i)
+        weights = t.randn(*out.shape, dtype=out.dtype)
+        result += list(t.autograd.grad((out * weights).sum(), inputs, retain_graph=True, allow_unused=True))
+    return [r for r in result if r is not None]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_xlogy_xlog1py_as_pytorch(shape, dtype):
+    """The C library's log and log1p (PyTorch's scalar loops); the first operand's gradient
+    ``xlogy(g, y)``, not 0, where it is 0 (0 there only where y is outside the log's domain)."""
+    def run(t):
+        x = t.nn.functional.relu(_randn(t, dtype, *shape)).requires_grad_()  # zeros in about half
+        y = _randn(t, dtype, *shape, seed=1).abs().requires_grad_()
+        z = (_randn(t, dtype, *shape, seed=2) * 2).requires_grad_()  # below -1 in places
+        outs = [t.xlogy(x, y), t.special.xlog1py(x, y), t.xlogy(x, z), t.special.xlog1py(x, z),
+                t.xlogy(x.t() if x.dim() == 2 else x, y.t() if y.dim() == 2 else y)]
+        return _with_gradients(t, outs, [x, y, z])
+
+    check_against_pytorch(run)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_xlogy_special_values_and_numbers(dtype):
+    def run(t):
+        values = [0.0, -0.0, 1.0, -1.0, 0.5, math.inf, -math.inf, math.nan, 3.0]
+        x = t.tensor([[a] * len(values) for a in values], dtype=getattr(t, dtype)).requires_grad_()
+        y = t.tensor([values] * len(values), dtype=getattr(t, dtype)).requires_grad_()
+        outs = [t.xlogy(x, y), t.special.xlog1py(x, y), t.xlogy(x, 2.5), t.xlogy(2.5, y), t.xlogy(x, -1.0),
+                t.special.xlog1py(x, -2.0), t.special.xlog1py(0.5, y), t.special.xlogy(x, y)]
+        grad_fns = [type(o.grad_fn).__name__ for o in outs]
+        return [grad_fns] + _with_gradients(t, outs, [x, y])
+
+    check_against_pytorch(run)
+
+
+def test_xlogy_promotes_integers_and_mixed_floats():
+    def run(t):
+        t.manual_seed(0)
+        ints = t.randint(0, 4, (6,))
+        y = t.rand(6, dtype=t.float64) + 0.5
+        return [t.xlogy(ints, ints + 1), t.xlogy(ints, y), t.special.xlog1py(ints, y.float()),
+                t.xlogy(y.float(), y)]
+
+    check_against_pytorch(run)
+
+
+# ---- compiled programs compute these ops as eager does, bit for bit
+
+def _compiled_equals_eager(fn, *shapes, dtype="float32", seeds=3):
+    import numpy as np
+
+    import tinytape as tt
+    from tinytape.autograd import grad
+
+    def run(*xs):
+        loss = fn(*xs)
+        return (loss.detach(),) + grad(loss, xs)
+
+    for fuse in (True, False):
+        compiled = tt.compile(run, fullgraph=True, fuse=fuse)
+        for seed in range(seeds):  # the first call traces, the others replay
+            rng = np.random.default_rng(seed)
+            xs = [tt.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
+            for got, want in zip(compiled(*xs), run(*xs)):
+                np.testing.assert_array_equal(got.numpy(), want.numpy())
+        assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_xlogy_equals_eager(dtype):
+    import tinytape as tt
+    _compiled_equals_eager(lambda x, y: (tt.xlogy(x.relu(), y.abs()) * y).sum()
+                           + tt.special.xlog1py(x.relu(), y).mul(x).sum(), (5, 7), (5, 7), dtype=dtype)
