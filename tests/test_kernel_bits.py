@@ -94,3 +94,26 @@ def test_compiled_xlogy_equals_eager(dtype):
     import tinytape as tt
     _compiled_equals_eager(lambda x, y: (tt.xlogy(x.relu(), y.abs()) * y).sum()
                            + tt.special.xlog1py(x.relu(), y).mul(x).sum(), (5, 7), (5, 7), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_pow_by_numbers_as_pytorch(shape, dtype):
+    """PyTorch's special exponents (products, reciprocals, rsqrt) and SLEEF's pow; gradients
+    ``g * (e * x ** (e - 1))`` (0.5 and 1.5 go through sqrt, MKL's: not compared here)."""
+    def run(t):
+        x = (_randn(t, dtype, *shape).abs() + 0.1).requires_grad_()
+        outs = [x ** e for e in (2, 3, -1, -2, -0.5, 4, 0.3, -1.5, 2.5)]
+        return _with_gradients(t, outs, [x]) + [x.detach() ** 1.5]
+
+    check_against_pytorch(run)
+
+
+def test_bfloat16_pow_by_numbers_as_pytorch():
+    """bfloat16: each product or reciprocal rounded to bfloat16 (Vectorized<BFloat16>'s ops)."""
+    def run(t):
+        t.manual_seed(0)
+        x = (t.randn(300).abs() + 0.01).to(t.bfloat16)
+        return [x ** e for e in (0.5, -1, 2, 3, -2, 1.5, 0.3, -1.5, 4)]
+
+    check_against_pytorch(run)

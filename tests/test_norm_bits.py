@@ -165,3 +165,19 @@ def test_pdist_as_pytorch(dtype):
         return out + [t.pdist(_randn(t, dtype, 5, 11).requires_grad_())]
 
     check_against_pytorch(run)
+
+
+@pytest.mark.parametrize("shape,dim", [((7,), None), ((67,), None), ((13, 31), None), ((13, 31), 0), ((13, 31), 1),
+                                       ((4, 67), 1), ((300,), None), ((5000,), None), ((6, 5, 9), (0, 2))])
+def test_bfloat16_norm_as_pytorch(shape, dim):
+    """bfloat16 accumulated in float32 (p = 2's vector loop taking 16 elements a step), the
+    float result rounded once to bfloat16; its gradients where p's powers are bfloat16's products."""
+    def run(t):
+        t.manual_seed(0)
+        x = t.randn(*shape).to(t.bfloat16).requires_grad_()
+        outs = [t.linalg.vector_norm(x, p, dim) for p in (2, 1, 3, 0.5, math.inf, 1.5)]
+        outs += [x.detach().norm(), t.norm(x.detach(), dim=dim) if dim is not None else x.detach().norm(3)]
+        grads = [t.autograd.grad(outs[i].float().sum(), x)[0] for i in (0, 1, 2, 4, 5)]
+        return outs + grads
+
+    check_against_pytorch(run)

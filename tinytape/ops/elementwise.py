@@ -169,8 +169,10 @@ class PowScalar(Function):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        if exponent in _POW_SPECIAL and (x._data.dtype in _WIDE or exponent == 2 and x._data.dtype.kind == "f"):
-            # PyTorch's products and quotients (powf differs in the last bit for ~30% of cubes)
+        if exponent in _POW_SPECIAL and (x._data.dtype in _WIDE or x._data.dtype.name == "bfloat16"
+                                         or exponent == 2 and x._data.dtype.kind == "f"):
+            # PyTorch's products and quotients (powf differs in the last bit for ~30% of cubes),
+            # bfloat16's too (each step rounded to bfloat16, as its Vectorized<BFloat16> ops)
             return _POW_SPECIAL[exponent](x)
         fast = getattr(x._backend, "pow_scalar", None)
         data = fast(x._data, exponent) if fast is not None and isinstance(exponent, (int, float)) else None

@@ -12,8 +12,8 @@ from . import vector_norm as _vector_norm
 class NormCalls:
     def vector_norm(self, x, p, dims, keepdim):
         """The ``p``-norm of ``x`` over ``dims``: float32/float64 in PyTorch's CPU kernel's order
-        (``vector_norm.py``); other dtypes and empty arrays as ``Backend.vector_norm``."""
-        if x.size and (x.dtype == np.float32 or x.dtype == np.float64):
+        (``vector_norm.py``; bfloat16 accumulated in float32 as PyTorch's); other dtypes and empty arrays as ``Backend.vector_norm``."""
+        if x.size and (x.dtype == np.float32 or x.dtype == np.float64 or x.dtype.name == "bfloat16"):
             return _vector_norm.vector_norm(x, p, dims, keepdim)
         return super().vector_norm(x, p, dims, keepdim)
 

@@ -29,6 +29,7 @@ from .cascade import reduce_layout
 
 TWO, ONE, POWER, MAX_ABS, MIN_ABS, NONZERO = range(6)
 LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+BFLOAT16_LANES = 16  # a Vectorized<BFloat16>: two float vectors
 
 
 @intrinsic
@@ -46,18 +47,25 @@ def _fused_multiply_add(typingctx, a, b, c):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _two_lastdim(x, base, size, lanes, acc):
-    """sqrt of the sum of squares of ``x[base:base + size]``, PyTorch's vector loop."""
-    for j in range(lanes):
+    """sqrt of the sum of squares of ``x[base:base + size]``, PyTorch's vector loop.  ``lanes``
+    16: bfloat16 widened to float32 (``BFLOAT16_LANES``), 16 elements a step added into the 8
+    float lanes as two vectors, first the low half's squares, then the high half's."""
+    width = 8 if lanes == 16 else lanes
+    for j in range(width):
         acc[j] = 0
     d = 0
     body = size - size % lanes
     while d < body:
-        for j in range(lanes):
+        for j in range(width):
             v = x[base + d + j]
             acc[j] = acc[j] + v * v
+        if lanes == 16:
+            for j in range(width):
+                v = x[base + d + 8 + j]
+                acc[j] = acc[j] + v * v
         d += lanes
     total = acc[0]
-    for j in range(1, lanes):
+    for j in range(1, width):
         total = total + acc[j]
     # the float32 tail's first four products come from one (unfused) 128-bit multiply
     plain = d + 4 if lanes == 8 and size - d >= 4 else d
@@ -159,7 +167,16 @@ def vector_norm_layout(x, out, sizes, ins, outs, kind, p, lanes):
 
 def vector_norm(x, p, dims, keepdim):
     """The ``p``-norm of the float32/float64 array ``x`` (not empty) over ``dims`` (sorted;
-    empty: all), PyTorch's CPU kernel's bits; the result's dims kept when ``keepdim``."""
+    empty: all), PyTorch's CPU kernel's bits; the result's dims kept when ``keepdim``.
+    bfloat16: its float32 values in the same loops (PyTorch accumulates in float, p = 2's
+    vector loop taking 16 elements a step), the float result rounded to bfloat16."""
+    if x.dtype.name == "bfloat16":
+        wide = x.astype(np.float32, order="K")  # the same layout, so the same loop order
+        return _vector_norm(wide, p, dims, keepdim, BFLOAT16_LANES).astype(x.dtype)
+    return _vector_norm(x, p, dims, keepdim, LANES[x.dtype])
+
+
+def _vector_norm(x, p, dims, keepdim, lanes):
     reduced = set(dims) if dims else set(range(x.ndim))
     if all(x.shape[d] == 1 for d in reduced):  # a norm of single elements: PyTorch's abs (p != 0)
         out = np.abs(x) if p != 0 else (x != 0).astype(x.dtype)
@@ -174,7 +191,7 @@ def vector_norm(x, p, dims, keepdim):
     flat = x.reshape(-1) if x.flags.c_contiguous else np.lib.stride_tricks.as_strided(x, (span,), (x.itemsize,))
     kind = (TWO if p == 2 else ONE if p == 1 else MAX_ABS if p == np.inf else MIN_ABS if p == -np.inf
             else NONZERO if p == 0 else POWER)
-    vector_norm_layout(flat, out.reshape(-1), sizes, ins, outs, kind, x.dtype.type(p), LANES[x.dtype])
+    vector_norm_layout(flat, out.reshape(-1), sizes, ins, outs, kind, x.dtype.type(p), lanes)
     if not keepdim:
         out = out.reshape(tuple(n for d, n in enumerate(x.shape) if d not in reduced))
     return out
