@@ -117,3 +117,42 @@ def test_bfloat16_pow_by_numbers_as_pytorch():
         return [x ** e for e in (0.5, -1, 2, 3, -2, 1.5, 0.3, -1.5, 4)]
 
     check_against_pytorch(run)
+
+
+# ---- interpolate's linear modes: the generic kernel and bilinear's channels-last one
+
+INTERPOLATIONS = {
+    "linear": lambda t, x, a: [t.nn.functional.interpolate(x[0], scale_factor=s, mode="linear", align_corners=a)
+                               for s in (2.3, 0.6, 1.0)] + [t.nn.functional.interpolate(x[0], size=50, mode="linear",
+                                                                                      align_corners=a)],
+    "bilinear_small": lambda t, x, a: [t.nn.functional.interpolate(x, size=(5, 11), mode="bilinear", align_corners=a),
+                                       t.nn.functional.interpolate(x, scale_factor=(1.7, 0.5), mode="bilinear",
+                                                                   align_corners=a)],
+    "bilinear_large": lambda t, x, a: [t.nn.functional.interpolate(x, size=(70, 61), mode="bilinear", align_corners=a)],
+    "bilinear_channels_last": lambda t, x, a: [t.nn.functional.interpolate(
+        x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), size=(90, 50), mode="bilinear", align_corners=a)],
+    "trilinear": lambda t, x, a: [t.nn.functional.interpolate(x.unsqueeze(2).expand(-1, -1, 3, -1, -1) * 1.5,
+                                                              size=(4, 5, 11), mode="trilinear", align_corners=a)],
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("channels", [3, 5, 19])
+@pytest.mark.parametrize("name", list(INTERPOLATIONS))
+def test_interpolate_linear_modes_as_pytorch(name, channels, align_corners, dtype):
+    def run(t):
+        x = _randn(t, dtype, 2, channels, 8, 9).requires_grad_()
+        outs = INTERPOLATIONS[name](t, x, align_corners)
+        return _with_gradients(t, outs, [x])
+
+    check_against_pytorch(run)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_interpolate_equals_eager(dtype):
+    import tinytape as tt
+    F = tt.nn.functional
+    _compiled_equals_eager(lambda x: (F.interpolate(x, size=(7, 12), mode="bilinear") ** 2).sum()
+                           + F.interpolate(x[:, :, 0], scale_factor=1.5, mode="linear", align_corners=True).sum(),
+                           (2, 3, 5, 6), dtype=dtype)

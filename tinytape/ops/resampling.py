@@ -14,6 +14,7 @@ from . import scatter
 from . import linalg as la
 from . import pointwise
 from . import shape as sh
+from ..autograd.function import Function
 from .composite_entry import composite_op
 from .windows import _check_tensor, _constant
 
@@ -81,8 +82,50 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return pool[spatial](input, sizes)
     name = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
             "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
+    if mode in ("linear", "bilinear", "trilinear") and hasattr(input._backend, "upsample_linear") \
+            and input.dtype in (_dtype.float32, _dtype.float64) and input.numel() > 0 and all(sizes):
+        return _linear_kernel_class(f"Upsample{name}{spatial}DBackward0").apply(input, sizes, bool(align_corners),
+                                                                                use_scale)
     return composite_op(f"Upsample{name}{spatial}DBackward0",
                         lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
+
+
+class _UpsampleLinearKernel(Function):
+    """Linear, bilinear or trilinear resampling by the backend's kernel (PyTorch's CPU bits); its
+    backward the kernel's adjoint, itself differentiable (``create_graph``)."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, align_corners, scales):
+        ctx.shape_in, ctx.align_corners, ctx.scales = tuple(x.shape), align_corners, scales
+        return x._new(x._backend.upsample_linear(x._data, sizes, align_corners, scales))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _UpsampleLinearAdjoint.apply(g, ctx.shape_in, ctx.align_corners, ctx.scales), None, None, None
+
+
+class _UpsampleLinearAdjoint(Function):
+    grad_fn_name = "UpsampleLinearBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape_in, align_corners, scales):
+        ctx.sizes, ctx.align_corners, ctx.scales = tuple(g.shape[2:]), align_corners, scales
+        return g._new(g._backend.upsample_linear_backward(g._data, shape_in, align_corners, scales))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _UpsampleLinearKernel.apply(gg, ctx.sizes, ctx.align_corners, ctx.scales), None, None, None
+
+
+_LINEAR_CLASSES = {}
+
+
+def _linear_kernel_class(grad_fn_name):
+    cls = _LINEAR_CLASSES.get(grad_fn_name)
+    if cls is None:
+        cls = _LINEAR_CLASSES[grad_fn_name] = type(grad_fn_name[:-len("Backward0")], (_UpsampleLinearKernel,),
+                                                   {"grad_fn_name": grad_fn_name})
+    return cls
 
 
 def _interpolate(input, sizes, in_sizes, use_scale, align_corners, mode):

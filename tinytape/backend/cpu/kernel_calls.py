@@ -17,6 +17,7 @@ from . import linalg as _linalg
 from . import nn as _nn
 from . import random as _random
 from . import reduction as _reduction
+from . import upsample as _upsample
 from . import windows as _windows
 from .arrays import (_as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _c, _compare,
                      _compare_nd, _compare_scalar, _flat, _matmul_operand, _quietly, _unary)
@@ -191,6 +192,17 @@ class KernelCalls:
         out = np.zeros(geometry[:4], cols.dtype)
         _windows.col2im(_flat(cols), out.reshape(-1), geometry)
         return out
+
+    @staticmethod
+    def upsample_linear(x, size_out, align_corners, scale_factors):
+        """PyTorch's CPU linear/bilinear/trilinear ``interpolate`` of the float32/float64
+        (N, C, *sizes) ``x`` to ``size_out`` (``upsample.py``)."""
+        return _upsample.upsample_linear(x, size_out, align_corners, scale_factors)
+
+    @staticmethod
+    def upsample_linear_backward(grad, shape_in, align_corners, scale_factors):
+        """The gradient of ``upsample_linear`` to an input of ``shape_in``."""
+        return _upsample.upsample_linear_backward(grad, shape_in, align_corners, scale_factors)
 
     @staticmethod
     def adaptive_avg_pool(x, size_out):
