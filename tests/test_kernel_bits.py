@@ -156,3 +156,16 @@ def test_compiled_interpolate_equals_eager(dtype):
     _compiled_equals_eager(lambda x: (F.interpolate(x, size=(7, 12), mode="bilinear") ** 2).sum()
                            + F.interpolate(x[:, :, 0], scale_factor=1.5, mode="linear", align_corners=True).sum(),
                            (2, 3, 5, 6), dtype=dtype)
+
+
+@pytest.mark.parametrize("mode,shape,size", [("linear", (1, 2, 5), (7,)), ("bilinear", (1, 2, 4, 5), (6, 3)),
+                                             ("trilinear", (1, 1, 3, 4, 3), (4, 2, 5))])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_kernels_gradcheck(mode, shape, size, align_corners):
+    """The kernels' backward and its adjoint (second derivatives) against finite differences."""
+    import numpy as np
+
+    import tinytape as tt
+    from helpers import check_grad
+    check_grad(lambda x: tt.nn.functional.interpolate(x, size=size, mode=mode, align_corners=align_corners) ** 2,
+               np.random.default_rng(0).standard_normal(shape), second_order=True)
