@@ -169,3 +169,23 @@ def test_interpolate_kernels_gradcheck(mode, shape, size, align_corners):
     from helpers import check_grad
     check_grad(lambda x: tt.nn.functional.interpolate(x, size=size, mode=mode, align_corners=align_corners) ** 2,
                np.random.default_rng(0).standard_normal(shape), second_order=True)
+
+
+# ---- batch norm over (batch, channels) rows: PyTorch's channels-last kernel
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(13, 31), (4, 67), (64, 16), (9, 5), (2, 3)])
+@pytest.mark.parametrize("affine", [False, True])
+def test_batch_norm_rows_training_gradients_as_pytorch(shape, affine, dtype):
+    """dx fuses ``(x - mean) * k`` into its subtraction in the channels of full vectors only."""
+    def run(t):
+        x = _randn(t, dtype, *shape).requires_grad_()
+        w = (_randn(t, dtype, shape[1], seed=1) if affine else None)
+        b = (_randn(t, dtype, shape[1], seed=2) if affine else None)
+        if affine:
+            w.requires_grad_()
+            b.requires_grad_()
+        out = t.nn.functional.batch_norm(x, None, None, w, b, training=True)
+        return _with_gradients(t, [out], [x] + ([w, b] if affine else []))
+
+    check_against_pytorch(run)

@@ -369,9 +369,9 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
                                       training, eps, threads, grad_x, grad_w, grad_b):
     """``batch_norm_backward_rows`` for (batch, channels) rows, as PyTorch's channels-last
     kernel: ``sum(dy)`` and ``dot`` per channel in the dtype, one buffer per thread (the
-    rows in ``threads`` contiguous chunks), the buffers added in float64 and rounded.  The
-    sums, the weight's and bias's gradients and evaluation's dx are PyTorch's bits; its
-    training dx rounds some elements differently (within an ulp)."""
+    rows in ``threads`` contiguous chunks), the buffers added in float64 and rounded; training's
+    dx ``(dy - sum / n - (x - mean) k) invstd w`` with ``k = dot invstd^2 / n``, the product fused
+    into the subtraction in the channels of full vectors, not in the partial last vector."""
     size = batch * channels
     if size > min(x.shape[0], grad.shape[0], grad_x.shape[0]) or channels > min(mean.shape[0], weight.shape[0]):
         raise IndexError("batch_norm_backward: the rows read past the buffers")
@@ -401,6 +401,7 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
         dot[c] = d
         inv[c] = invstd[c] if training else _cast(scratch, 1.0 / np.sqrt(np.float64(running_var[c]) + eps))
     n_values = _cast(scratch, batch)
+    vector = channels - channels % (32 // x.itemsize)  # the channels of full AVX2 vectors
     for n in range(batch):
         for c in range(channels):
             w = weight[c] if has_weight else one
@@ -409,7 +410,10 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
                 k = dot[c] * inv[c] * inv[c] / n_values
                 grad_mean = total[c] / n_values
                 centred = x[n * channels + c] - mean[c]
-                grad_x[n * channels + c] = sleef.fma(-centred, k, dy - grad_mean) * inv[c] * w
+                if c < vector:  # (dy - grad_mean - centred * k): fused in the vector loop, not in its partial tail
+                    grad_x[n * channels + c] = sleef.fma(-centred, k, dy - grad_mean) * inv[c] * w
+                else:
+                    grad_x[n * channels + c] = ((dy - grad_mean) - centred * k) * inv[c] * w
             else:
                 grad_x[n * channels + c] = dy * inv[c] * w
     for c in range(channels):
