@@ -189,3 +189,34 @@ def test_batch_norm_rows_training_gradients_as_pytorch(shape, affine, dtype):
         return _with_gradients(t, [out], [x] + ([w, b] if affine else []))
 
     check_against_pytorch(run)
+
+
+# ---- addcmul and addcdiv: PyTorch's derivative formulas term for term
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_addcmul_addcdiv_gradients_as_pytorch(shape, dtype):
+    def run(t):
+        x, y = _randn(t, dtype, *shape).requires_grad_(), _randn(t, dtype, *shape, seed=1).requires_grad_()
+        z = (_randn(t, dtype, *shape, seed=2).abs() + 1).requires_grad_()
+        outs = [f(x, y, z, value=v) for f in (t.addcmul, t.addcdiv) for v in (1, 0.3, -2)]
+        return [type(outs[3].grad_fn).__name__] + _with_gradients(t, outs, [x, y, z])
+
+    check_against_pytorch(run)
+
+
+def test_addcdiv_gradcheck():
+    import numpy as np
+
+    import tinytape as tt
+    from helpers import check_grad
+    rng = np.random.default_rng(0)
+    check_grad(lambda x, y, z: tt.addcdiv(x, y, z, value=0.7), rng.standard_normal((3, 4)),
+               rng.standard_normal((3, 4)), rng.uniform(1, 2, (3, 4)), second_order=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_addcdiv_equals_eager(dtype):
+    import tinytape as tt
+    _compiled_equals_eager(lambda x, y: (tt.addcdiv(x, y, y.abs() + 1, value=0.3) ** 2).sum()
+                           + tt.addcmul(x, x, y, value=-2).sum(), (4, 9), (4, 9), dtype=dtype)

@@ -249,8 +249,7 @@ def addcmul(input, tensor1, tensor2, value=1):
 
 def addcdiv(input, tensor1, tensor2, value=1):
     """``input + (value * tensor1) / tensor2``, in PyTorch's kernel's order."""
-    unit = isinstance(value, numbers.Number) and value == 1  # (in a trace ``value`` may be a 0-d tensor)
-    return ew.add(input, ew.div(tensor1 if unit else ew.mul(tensor1, value), tensor2))
+    return ew.addcdiv(input, tensor1, tensor2, value)
 
 
 def addcmul_(self, tensor1, tensor2, value=1):

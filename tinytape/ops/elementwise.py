@@ -427,7 +427,7 @@ class PowScalarBase(Pow):
 from .clamping import Clamp, ClampTensor, clamp  # noqa: E402,F401  (on the helpers above)
 
 # ``a + alpha * b``, ``addcmul``: one rounding, as PyTorch's kernels (multiply_add.py, on the helpers above)
-from .multiply_add import AddScaled, SubScaled, addcmul, fused_multiply_add  # noqa: E402,F401
+from .multiply_add import AddScaled, SubScaled, addcdiv, addcmul, fused_multiply_add  # noqa: E402,F401
 
 globals().update({cls.__name__: cls for cls in CLASSES.values() if cls.__name__ not in globals()})
 globals().update({name: fn for name, fn in FUNCTIONS.items() if name not in globals()})

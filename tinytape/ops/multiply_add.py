@@ -68,9 +68,43 @@ class Addcmul(Function):
     @staticmethod
     def backward(ctx, g):
         t1, t2 = ctx.saved_tensors
+        value = ctx.value  # PyTorch's grad * (tensor2 * value), grad * (tensor1 * value)
+        return (g, ew.mul(g, ew.mul(t2, value)) if ctx.needs_input_grad[1] else None,
+                ew.mul(g, ew.mul(t1, value)) if ctx.needs_input_grad[2] else None, None)
+
+
+class Addcdiv(Function):
+    """``input + value * tensor1 / tensor2`` (its kernel's order), with PyTorch's derivatives:
+    ``grad * (value / tensor2)`` and ``-grad * (tensor1 * value / (tensor2 * tensor2))``."""
+    grad_fn_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx, input, t1, t2, value):
+        ctx.value = value
+        ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None,
+                              t2 if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None)
+        unit = isinstance(value, numbers.Number) and value == 1  # (in a trace ``value`` may be a 0-d tensor)
+        return ew.add(input, ew.div(t1 if unit else ew.mul(t1, value), t2))
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
         value = ctx.value
-        return (g, ew.mul(ew.mul(g, t2), value) if ctx.needs_input_grad[1] else None,
-                ew.mul(ew.mul(g, t1), value) if ctx.needs_input_grad[2] else None, None)
+        # ``value / tensor2``: ATen's Scalar / Tensor, a tensor filled with value divided by tensor2
+        grad1 = ew.mul(g, ew.div(t2.new_full(t2.shape, value), t2)) if ctx.needs_input_grad[1] else None
+        grad2 = ew.mul(ew.neg(g), ew.div(ew.mul(t1, value), ew.mul(t2, t2))) if ctx.needs_input_grad[2] else None
+        return g, grad1, grad2, None
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    """``input + value * tensor1 / tensor2`` for float32/float64 tensors of one dtype (the
+    others composed, promoted as the ops promote)."""
+    tensors = (input, tensor1, tensor2)
+    if (all(isinstance(t, Tensor) for t in tensors) and isinstance(value, numbers.Real)
+            and input._data.dtype in ew._WIDE and all(t._data.dtype is input._data.dtype for t in tensors)):
+        return Addcdiv.apply(input, tensor1, tensor2, value)
+    unit = isinstance(value, numbers.Number) and value == 1
+    return ew.add(input, ew.div(tensor1 if unit else ew.mul(tensor1, value), tensor2))
 
 
 def addcmul(input, tensor1, tensor2, value=1):
