@@ -271,8 +271,6 @@ def batch_norm_stats(x, batch, channels, inner, threads, mean, var_sum):
         var_sum[c] = total
 
 
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def batch_norm_transform(x, batch, channels, inner, scale, shift, out):
     """``out = fma(x, scale[c], shift[c])`` over the flat C-contiguous (batch, channels, inner)
@@ -410,10 +408,9 @@ def batch_norm_backward_channels_last(grad, x, batch, channels, weight, has_weig
                 k = dot[c] * inv[c] * inv[c] / n_values
                 grad_mean = total[c] / n_values
                 centred = x[n * channels + c] - mean[c]
-                if c < vector:  # (dy - grad_mean - centred * k): fused in the vector loop, not in its partial tail
-                    grad_x[n * channels + c] = sleef.fma(-centred, k, dy - grad_mean) * inv[c] * w
-                else:
-                    grad_x[n * channels + c] = ((dy - grad_mean) - centred * k) * inv[c] * w
+                # (dy - grad_mean - centred * k): fused in the vector loop, not in its partial tail
+                rest = sleef.fma(-centred, k, dy - grad_mean) if c < vector else (dy - grad_mean) - centred * k
+                grad_x[n * channels + c] = rest * inv[c] * w
             else:
                 grad_x[n * channels + c] = dy * inv[c] * w
     for c in range(channels):
