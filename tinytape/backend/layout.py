@@ -73,6 +73,14 @@ def elementwise_order(shape, operands):
                 return 1
         return 0
 
+    order = tuple(iteration_order(ndim, should_swap)[::-1])
+    return None if order == tuple(range(ndim)) else order
+
+
+def iteration_order(ndim, should_swap):
+    """TensorIterator's insertion sort of ``ndim`` axes, fastest first, under its comparison
+    ``should_swap(d0, d1)``: 1 puts ``d1`` before ``d0``, -1 keeps them, 0 is undecided (an
+    undecided pair is passed over, so the result is not a plain sort's)."""
     fastest_first = list(range(ndim - 1, -1, -1))
     for i in range(1, ndim):
         d1 = i
@@ -83,8 +91,7 @@ def elementwise_order(shape, operands):
                 d1 = d0
             elif c < 0:
                 break
-    order = tuple(fastest_first[::-1])
-    return None if order == tuple(range(ndim)) else order
+    return fastest_first
 
 
 def dense_order(x):

@@ -21,6 +21,8 @@ thread does.
 import numpy as np
 from numba import njit
 
+from ..layout import iteration_order
+
 LEVELS = 4  # multi_row_sum's num_levels
 ILP = 4  # row_sum's ilp_factor; also the outer sums' nrows
 
@@ -312,16 +314,7 @@ def reduce_layout(shape, strides, dims):
             return 1
         return 1 if sizes[a] > sizes[b] else 0
 
-    perm = list(range(n - 1, -1, -1))
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    perm = iteration_order(n, should_swap)
     sizes = [sizes[p] for p in perm]
     ins = [ins[p] for p in perm]
     outs = [outs[p] for p in perm]
