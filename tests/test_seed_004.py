@@ -84,8 +84,6 @@ def test_two_layer_net_clamp_and_custom_function_agree():
 
 
 def test_legacy_apis_warn():
-    with pytest.warns(DeprecationWarning, match="Variable"):
-        Variable(tc.ones(1))
     with pytest.warns(DeprecationWarning, match=r"\.item\(\)"):
         assert tc.tensor(2.5).data[0] == 2.5
     with pytest.warns(DeprecationWarning, match="pre-0.4"):

@@ -135,12 +135,14 @@ def _add_suffixes(text, suffixes, indent):
     parts = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > LINEWIDTH:
+        # measured as PyTorch prints it ("torch.float64"), so that a repr wraps where PyTorch's does
+        width = len(suffix.replace("tinytape.", "torch."))
+        if last_line_len + width + 2 > LINEWIDTH:
             parts.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+            last_line_len = indent + width
         else:
             parts.append(", " + suffix)
-            last_line_len += len(suffix) + 2
+            last_line_len += width + 2
     parts.append(")")
     return "".join(parts)
 

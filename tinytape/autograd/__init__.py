@@ -41,9 +41,7 @@ def _root_grads(outputs, grad_outputs):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
             if out.numel() != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (output {i} has shape "
-                    f"{list(out.shape)}); pass `gradient=` a tensor of that shape")
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
             data = out._data  # ones_like(out), without its argument parsing (once per backward)
             g = _Tensor._make(out._backend.full(data.shape, 1, data.dtype), backend=out._backend)
         elif g.shape != out.shape:
@@ -113,14 +111,23 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def Variable(data, requires_grad=False, volatile=False):
-    """The pre-0.4 wrapper: returns ``data`` itself as a tensor (optionally requiring grad)."""
-    warnings.warn("Variable is deprecated: tensors carry autograd state themselves; use the "
-                  "tensor directly (with requires_grad=True where needed)", DeprecationWarning, stacklevel=2)
-    if not isinstance(data, _Tensor):
-        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
-    t = data.detach() if data._grad_fn is None else data
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):  # every tensor is a Variable, as PyTorch answers
+        return isinstance(other, _Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper: a new tensor sharing ``data``'s memory, a leaf that requires grad
+    only as asked (PyTorch's ``Variable(x)`` drops ``x``'s graph and its requires_grad)."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+        if not isinstance(data, _Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        t = data.detach()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
 

@@ -221,9 +221,10 @@ def _count(x, items):
 
 
 def _call_backward(node, buf):
-    """The entry's backward on its output gradients (zeros for outputs nothing reached)."""
+    """The entry's backward on its output gradients (zeros for outputs nothing reached, None
+    where the entry asked ``set_materialize_grads(False)``)."""
     grads_out = buf
-    if (buf[0] is None if len(buf) == 1 else _count(None, buf)):
+    if (buf[0] is None if len(buf) == 1 else _count(None, buf)) and node._materialize_grads:
         grads_out = [g if g is not None else _zeros(shape, dtype, node.device)
                      for g, shape, dtype in zip(buf, node.output_shapes, node.output_dtypes)]
     grads_in = node._function.backward(node, *grads_out)

@@ -14,6 +14,7 @@ from . import anomaly as _anomaly
 from .tape import _local as _tape_local
 from .tape import note_op
 from .accumulate_grad import _accumulator
+from .outputs import _FIRST_INPUT, _FIRST_OUTPUT, _SECOND_INPUT, _among, _saved, _take_dirty_inputs, _wire_outputs
 
 _next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
 
@@ -46,6 +47,8 @@ class BackwardNode:
     _to_save = ()  # what forward asked to save, until the outputs are known
     _released = False  # saved tensors freed by a backward without retain_graph
     _non_differentiable = ()
+    _dirty = ()  # inputs forward modified in place (mark_dirty): they become its outputs
+    _materialize_grads = True  # backward sees zeros (not None) for outputs no gradient reached
     _hooks = None  # {output_nr: [hook, ...]}: tensor hooks of the outputs
     _retained = None  # {output_nr: weakref to the output}: retain_grad()
 
@@ -55,6 +58,12 @@ class BackwardNode:
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize_grads = bool(value)
 
     @property
     def saved_tensors(self):
@@ -128,6 +137,12 @@ class _UnrecordedCtx:
     def mark_non_differentiable(self, *tensors):
         pass
 
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
 
 # per number of arguments, a subclass whose needs_input_grad is a class attribute: an
 # unrecorded op then builds its ctx without an __init__ call (0.15 us of every op)
@@ -168,7 +183,8 @@ def _modified(entry, node):
 
 
 # nodes whose name() PyTorch gives with their C++ namespace (their class name is without it)
-_NAMESPACED = {"CopyBackwards": "torch::autograd::CopyBackwards", "CopySlices": "torch::autograd::CopySlices"}
+_NAMESPACED = {"CopyBackwards": "torch::autograd::CopyBackwards", "CopySlices": "torch::autograd::CopySlices",
+               "Error": "torch::autograd::Error"}
 
 
 def _op_name(node):
@@ -189,6 +205,11 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         node_name = attrs.get("grad_fn_name", name + "Backward")
+        if "vjp" in attrs and "backward" not in attrs:  # vjp is backward's other name
+            cls.backward = attrs["vjp"]
+        # forward(*args) with a separate setup_context(ctx, inputs, output), or forward(ctx, *args)
+        cls._setup_context_style = "setup_context" in attrs or any(
+            getattr(base, "_setup_context_style", False) for base in bases)
         cls._backward_cls = type(node_name, (BackwardNode,), {"_function": cls, "__module__": cls.__module__})
 
 
@@ -206,7 +227,10 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
 
     def __call__(self, *args):
         """The pre-0.4 style: ``relu = MyReLU(); relu(x)`` with ``forward(self, input)`` and
@@ -256,16 +280,23 @@ class Function(metaclass=FunctionMeta):
         if state:
             ctx.__dict__.update(state)
         if not enabled or cls._forward_runs_kernels_only:  # nothing inside to keep off the tape
-            outputs = cls.forward(ctx, *args)
+            outputs = cls.forward(ctx, *args) if not cls._setup_context_style else _forward_then_setup(cls, ctx, args)
         else:
             _state.enabled = False
             try:
-                outputs = cls.forward(ctx, *args)
+                outputs = (cls.forward(ctx, *args) if not cls._setup_context_style
+                           else _forward_then_setup(cls, ctx, args))
             finally:
                 _state.enabled = enabled
         if enabled and record:
             outputs = _record(ctx, args, outputs)
         return outputs
+
+
+def _forward_then_setup(cls, ctx, args):
+    outputs = cls.forward(*args)
+    cls.setup_context(ctx, args, outputs)
+    return outputs
 
 
 # needs_input_grad of one and two operands, shared by every entry (no tuple kept per entry),
@@ -342,7 +373,9 @@ def _record(node, args, outputs):
                 dtypes.append(None)
         node.next_nodes, node.next_nrs = tuple(targets), tuple(nrs)
         node.input_shapes, node.input_dtypes = tuple(shapes), tuple(dtypes)
-    if type(outputs) is Tensor and not node._non_differentiable:  # one output: most ops
+    if node._dirty:
+        _take_dirty_inputs(node, args, outputs)
+    if type(outputs) is Tensor and not node._non_differentiable and not node._dirty:  # one output: most ops
         out = outputs
         for a in args:
             if a is out:
@@ -362,7 +395,7 @@ def _record(node, args, outputs):
         for t in to_save:  # most saves are the output or the first operands: tested first
             if t is None:
                 saved.append(None)
-            elif t is first_out:
+            elif t is first_out and t._grad_fn is node:
                 saved.append((None, t._data, t._backend, t._version_counter, t._version_counter[0], 0, _FIRST_OUTPUT))
             elif args and t is args[0]:
                 saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _FIRST_INPUT))
@@ -377,56 +410,9 @@ def _record(node, args, outputs):
     return wired[0] if type(outputs) is not tuple else tuple(wired)
 
 
-def _wire_outputs(node, args, outputs):
-    """``grad_fn`` on each differentiable output of ``outputs`` (a tensor, or a tuple)."""
-    outs = (outputs,) if type(outputs) is not tuple else outputs
-    wired, shapes, dtypes, device = [], [], [], None
-    for i, out in enumerate(outs):
-        if isinstance(out, Tensor):
-            if not (node._non_differentiable and _among(out, node._non_differentiable)):
-                if _among(out, args):
-                    out = out._alias()  # forward returned an input: the output is a new tensor
-                out._grad_fn, out._output_nr, out._requires_grad = node, i, True
-            shapes.append(out._data.shape)
-            dtypes.append(out._data.dtype)
-            if device is None:
-                device = out._backend.device
-        else:
-            shapes.append(None)
-            dtypes.append(None)
-        wired.append(out)
-    node.output_shapes, node.output_dtypes = tuple(shapes), tuple(dtypes)
-    node.device = device
-    return wired
-
-
-def _among(x, items):
-    """Whether ``x`` is one of ``items``, by identity (``==`` on tensors is elementwise)."""
-    for item in items:
-        if item is x:
-            return True
-    return False
-
-
-def _saved(t, args, outputs):
-    """A saved tensor that is not the first output or operand: its role found by identity."""
-    for i, o in enumerate(outputs):
-        if o is t:
-            return (None, t._data, t._backend, t._version_counter, t._version_counter[0], i, _role("output", i))
-    for i, a in enumerate(args):
-        if a is t:
-            return (t, None, None, t._version_counter, t._version_counter[0], None, _role("input", i))
-    return (t, None, None, t._version_counter, t._version_counter[0], None, None)
-
-
-_FIRST_INPUT, _SECOND_INPUT, _FIRST_OUTPUT = ("input", 0), ("input", 1), ("output", 0)
-_ROLES = {(kind, i): (kind, i) for kind in ("input", "output") for i in range(8)}
-
-
-def _role(kind, i):
-    """``(kind, i)``, one shared tuple for the first few (not one per saved tensor)."""
-    return _ROLES.get((kind, i)) or (kind, i)
-
-
 _SAVED_ROLES = {"_saved_self": ("input", 0), "_saved_input": ("input", 0), "_saved_other": ("input", 1),
                 "_saved_mat2": ("input", 1), "_saved_vec": ("input", 1), "_saved_result": ("output", 0)}
+
+
+
+from .once_differentiable import once_differentiable  # noqa: E402,F401  (PyTorch's home for it)

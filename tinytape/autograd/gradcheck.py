@@ -48,10 +48,16 @@ def _analytical_jacobian(outputs, x, create_graph=False):
     return np.stack(rows) if rows else np.zeros((0, x.numel()))
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True, fast_mode=False,
+              masked=None):
     """True when every input's analytical Jacobian matches the numerical one.
 
-    ``inputs``: a tensor or tuple; those requiring grad are checked (use float64)."""
+    ``inputs``: a tensor or tuple; those requiring grad are checked (use float64).  PyTorch's
+    further checks are taken as options; the reverse-mode Jacobian is the one compared."""
+    if not check_backward_ad:
+        return True
     from .._tensor import Tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     outputs = _outputs(fn, inputs)
@@ -69,21 +75,39 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     return True
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                  check_grad_dtypes=False, check_batched_grad=False, check_fwd_over_rev=False,
+                  check_rev_over_rev=True, fast_mode=False, masked=False):
     """gradcheck of the first derivatives (built with create_graph=True): checks the
-    backward formulas are themselves differentiated correctly."""
+    backward formulas are themselves differentiated correctly.  Without ``grad_outputs``
+    they are drawn as PyTorch draws them (``make_tensor``: uniform in [-1, 1) of each output's
+    type, float64 for an integer output), so the random streams stay in step with PyTorch's."""
     from . import grad
-    from .._creation import randn_like
+    from .._creation import empty
     from .._tensor import Tensor
+    from .. import _dtype
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    vs = [randn_like(o, dtype=o.dtype) for o in _outputs(fn, inputs)]
+    if grad_outputs is None:
+        outs = fn(*inputs)
+        outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+        vs = []
+        for o in outs:
+            if isinstance(o, Tensor) and o.requires_grad:
+                v = empty(tuple(o.shape), dtype=o.dtype if o.dtype.is_floating_point else _dtype.float64,
+                          device=o.device).uniform_(-1, 1)
+                vs.append(v[..., ::2] if gen_non_contig_grad_outputs else v)
+    else:
+        vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
 
     def first_derivative(*args):
         with enable_grad():  # the numerical Jacobian evaluates under no_grad
-            outs = _outputs(fn, args)
+            outs = [o for o in _outputs(fn, args) if o.requires_grad]
             wrt = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
             grads = grad(outs, wrt, vs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception) if diff else True
+    if not check_rev_over_rev or not diff:
+        return True
+    return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
