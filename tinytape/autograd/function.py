@@ -12,10 +12,12 @@ from .._grad_mode import _state
 from .._tensor import Tensor
 from . import anomaly as _anomaly
 from .tape import _local as _tape_local
+from .graph import Packed, current_hooks
 from .tape import note_op
 from .accumulate_grad import _accumulator
 from .outputs import _FIRST_INPUT, _FIRST_OUTPUT, _SECOND_INPUT, _among, _saved, _take_dirty_inputs, _wire_outputs
 
+_UNCHECKED = [0]  # the version counter of a packed saved tensor: never moves
 _next_seq = itertools.count().__next__  # the Wengert list's order: one number per entry
 
 FREED_GRAPH = (
@@ -78,6 +80,8 @@ class BackwardNode:
                 out.append(None)
             elif entry[3][0] != entry[4]:
                 raise _modified(entry, self)
+            elif type(entry[0]) is Packed:
+                out.append(entry[0].unpack())
             elif entry[0] is not None:
                 out.append(entry[0])
             else:  # an output, kept as its data: re-wrapped (no output -> grad_fn -> output cycle)
@@ -161,6 +165,8 @@ _UNRECORDED = [type("_UnrecordedCtx", (_UnrecordedCtx,), {"__init__": object.__i
 def _unpack(entry, node):
     if entry[3][0] != entry[4]:
         raise _modified(entry, node)
+    if type(entry[0]) is Packed:
+        return entry[0].unpack()
     if entry[0] is not None:
         return entry[0]
     return Tensor._make(entry[1], True, node, entry[5], entry[3], entry[2])
@@ -403,6 +409,10 @@ def _record(node, args, outputs):
                 saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _SECOND_INPUT))
             else:
                 saved.append(_saved(t, args, wired))
+        hooks = current_hooks()
+        if hooks is not None:  # each saved tensor through the pack hook, its version no longer checked
+            saved = [None if e is None else (Packed(hooks[0](t if e[0] is not None else wired[e[5]]), hooks[1]),
+                                             None, None, _UNCHECKED, 0, e[5], e[6]) for e, t in zip(saved, to_save)]
         node._saved = saved
         node._to_save = ()
     if _anomaly._state.enabled:

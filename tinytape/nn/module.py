@@ -58,7 +58,16 @@ class Module(StateDict):
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
+        with_kwargs = self.__dict__.get("_forward_pre_hooks_with_kwargs", ())
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -68,38 +77,41 @@ class Module(StateDict):
             backward = ModuleBackwardHooks(self)
             args = backward.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+        for key, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, output) if key in with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
         return output if backward is None else backward.wrap_outputs(output)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` once the gradients of the module's
         positional tensor inputs are computed (None for those that need none); a returned
         tuple replaces ``grad_input``."""
-        key = next_hook_id()
-        self._backward_hooks[key] = hook
-        return _RemovableHook(self._backward_hooks, key)
+        return _RemovableHook.add(self._backward_hooks, hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook):
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` once the gradients of the module's outputs are
         computed, before those of its inputs; a returned tuple replaces ``grad_output``."""
-        key = next_hook_id()
-        self._backward_pre_hooks[key] = hook
-        return _RemovableHook(self._backward_pre_hooks, key)
+        return _RemovableHook.add(self._backward_pre_hooks, hook, prepend)
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` before ``forward``; a returned value replaces the args."""
-        key = next_hook_id()
-        self._forward_pre_hooks[key] = hook
-        return _RemovableHook(self._forward_pre_hooks, key)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` before ``forward``; a returned value replaces the args.
+        ``with_kwargs``: ``hook(module, args, kwargs)``, returning None or ``(args, kwargs)``."""
+        return _RemovableHook.add(self._forward_pre_hooks, hook, prepend,
+                                  self._kwargs_hooks("_forward_pre_hooks_with_kwargs") if with_kwargs else None)
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
-        key = next_hook_id()
-        self._forward_hooks[key] = hook
-        return _RemovableHook(self._forward_hooks, key)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` after ``forward``; a returned value replaces the output.
+        ``with_kwargs``: ``hook(module, args, kwargs, output)``."""
+        return _RemovableHook.add(self._forward_hooks, hook, prepend,
+                                  self._kwargs_hooks("_forward_hooks_with_kwargs") if with_kwargs else None)
+
+    def _kwargs_hooks(self, name):
+        """The keys of the hooks that take the keyword arguments too (made on first use)."""
+        if name not in self.__dict__:
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
 
     # ------------------------------------------------------------------ registration
     def _check_name(self, name, kind):

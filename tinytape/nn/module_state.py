@@ -165,8 +165,20 @@ class _RemovableHook:
     """What ``register_*_hook`` returns: ``remove()`` takes the hook out of its dict. Module
     hooks are keyed by ``next_hook_id()``, one counter for all, as PyTorch's handle ids."""
 
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
+    def __init__(self, hooks, key, extra=None):
+        self._hooks, self._key, self._extra = hooks, key, extra
+
+    @classmethod
+    def add(cls, hooks, hook, prepend=False, extra=None):
+        """``hook`` into ``hooks`` under a new key (first with ``prepend``); ``extra``, a dict
+        of keys, marks it (a hook that takes keyword arguments)."""
+        key = next_hook_id()
+        hooks[key] = hook
+        if prepend:
+            hooks.move_to_end(key, last=False)
+        if extra is not None:
+            extra[key] = True
+        return cls(hooks, key, extra)
 
     @property
     def id(self):
@@ -174,3 +186,11 @@ class _RemovableHook:
 
     def remove(self):
         self._hooks.pop(self._key, None)
+        if self._extra is not None:
+            self._extra.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
