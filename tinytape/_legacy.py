@@ -62,3 +62,37 @@ def convert_type(t, target):
         _require_device(target)
         return t.to(device=target.device_type, dtype=target.dtype)
     return t.to(_dtype.as_dtype(target))
+def _legacy_new_mismatch(args, kwargs):
+    """PyTorch's words for ``Tensor(...)`` called with keywords it does not take."""
+    def label(v):
+        kind = type(v)
+        return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    got = ", ".join([label(a) for a in args] + [f"{k}={label(v)}" for k, v in kwargs.items()])
+    return (f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+            " * (*, torch.device device = None)\n"
+            f"      didn't match because some of the keywords were incorrect: {', '.join(kwargs)}\n"
+            " * (torch.Storage storage)\n * (Tensor other)\n * (tuple of ints size, *, torch.device device = None)\n"
+            " * (object data, *, torch.device device = None)\n")
+
+
+def legacy_new(args, kwargs):
+    """``Tensor(...)``: ``Tensor([1, 2])`` (float32 data), ``Tensor(2, 3)`` (uninitialised
+    float32 of that shape), ``Tensor()`` (empty); what PyTorch's ``new()`` refuses, refused."""
+    import numbers
+    from ._creation import empty, tensor
+    from ._tensor import Tensor
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(_legacy_new_mismatch(args, kwargs))
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.detach()
+        if isinstance(data, str):
+            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if not hasattr(data, "__len__") and not hasattr(data, "__array__"):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return tensor(data, dtype=_dtype.float32, device=device)
+    if not all(isinstance(a, numbers.Integral) for a in args):
+        raise TypeError(f"Tensor(): expected data or integer sizes, got {args!r}")
+    return empty(*args, dtype=_dtype.float32, device=device) if args else empty(0, device=device)

@@ -7,7 +7,6 @@ tape uses it to refuse a backward through a saved tensor that changed since
 (``_version`` reads it as an int, as PyTorch's; one that still takes the counter's old
 ``t._version[0] += 1``).
 """
-import numbers
 import warnings
 import weakref
 
@@ -105,18 +104,8 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         """Legacy constructor: ``Tensor([1, 2])`` (float32 data), ``Tensor(2, 3)``
         (uninitialised float32 of that shape), ``Tensor()`` (empty)."""
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
-        from ._creation import empty, tensor
-        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            data = args[0]
-            if isinstance(data, Tensor):
-                return data.detach()
-            return tensor(data, dtype=_dtype.float32, device=device)
-        if not all(isinstance(a, numbers.Integral) for a in args):
-            raise TypeError(f"Tensor(): expected data or integer sizes, got {args!r}")
-        return empty(*args, dtype=_dtype.float32, device=device) if args else empty(0, device=device)
+        from ._legacy import legacy_new
+        return legacy_new(args, kwargs)
 
     @staticmethod
     def _make(data, requires_grad=False, grad_fn=None, output_nr=0, version=None, backend=None):
