@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _dtype
+from . import _dual
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -166,4 +167,8 @@ def tensor_repr(t):
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    if _dual.state.tangents:
+        tangent = _dual.tangent_of(t)
+        if tangent is not None:  # a dual tensor of forward-mode AD
+            suffixes.append(f"tangent={tangent!r}")
     return _add_suffixes(prefix + array_str(arr, indent), suffixes, indent)

@@ -7,6 +7,7 @@ from .accumulate_grad import register_post_accumulate_grad_hook
 from .engine import run_backward
 from .gradcheck import gradcheck, gradgradcheck
 from . import graph  # noqa: F401
+from . import forward_ad  # noqa: F401
 from .function import Function
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .. import _grad_mode as grad_mode  # noqa: F401  (torch.autograd.grad_mode.no_grad)

@@ -12,6 +12,7 @@ from .._grad_mode import _state
 from .._tensor import Tensor
 from . import anomaly as _anomaly
 from .tape import _local as _tape_local
+from .._dual import carries_tangent, state as _dual
 from .graph import Packed, current_hooks
 from .tape import note_op
 from .accumulate_grad import _accumulator
@@ -238,6 +239,11 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
     def __call__(self, *args):
         """The pre-0.4 style: ``relu = MyReLU(); relu(x)`` with ``forward(self, input)`` and
         ``backward(self, grad_output)``.  The instance's attributes are copied onto the tape
@@ -256,6 +262,9 @@ class Function(metaclass=FunctionMeta):
     def _run(cls, args, state):
         if _tape_local.stack:
             note_op(cls)  # labels the kernels an open Tape records next
+        if _dual.active and carries_tangent(args):  # forward-mode AD: the outputs' tangents too
+            from .forward_ad import run_dual
+            return run_dual(cls, args, state)
         enabled = _state.enabled
         if enabled:  # record when some input requires grad (up to three operands: no loop, no generator)
             n = len(args)

@@ -56,6 +56,8 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
 
     ``inputs``: a tensor or tuple; those requiring grad are checked (use float64).  PyTorch's
     further checks are taken as options; the reverse-mode Jacobian is the one compared."""
+    if check_forward_ad and not _forward_jacobians_match(fn, inputs, eps, atol, rtol, raise_exception):
+        return False
     if not check_backward_ad:
         return True
     from .._tensor import Tensor
@@ -71,6 +73,41 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                 raise GradcheckError(
                     f"Jacobian mismatch for output 0 with respect to input {k} (shape {list(x.shape)}),\n"
                     f"numerical:{numerical}\nanalytical:{analytical}\n")
+            return False
+    return True
+
+
+def _forward_jacobians_match(fn, inputs, eps, atol, rtol, raise_exception):
+    """Each input's Jacobian built a column at a time by forward-mode AD (a one-hot tangent)
+    against the numerical one."""
+    from . import forward_ad
+    from .._tensor import Tensor
+    from .._creation import zeros_like
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            continue
+        columns = []
+        for i in range(x.numel()):
+            tangent = zeros_like(x).detach()
+            tangent.view(-1)[i] = 1
+            with forward_ad.dual_level(), no_grad():
+                args = [forward_ad.make_dual(a, tangent) if j == k else a for j, a in enumerate(inputs)]
+                outs = fn(*args)
+                outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+                parts = []
+                for o in outs:
+                    if isinstance(o, Tensor) and o.dtype.is_floating_point:
+                        t = forward_ad.unpack_dual(o).tangent
+                        parts.append(np.zeros(o.numel()) if t is None else t.numpy(force=True).astype(np.float64).ravel())
+            columns.append(np.concatenate(parts) if parts else np.zeros(0))
+        forward = np.stack(columns, axis=1) if columns else np.zeros((0, 0))
+        numerical = _numerical_jacobian(fn, inputs, x, eps)
+        if not np.allclose(forward, numerical, rtol=rtol, atol=atol):
+            if raise_exception:
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output 0 with respect to input {k},\n"
+                    f"numerical:{numerical}\nanalytical:{forward}\n")
             return False
     return True
 
