@@ -84,6 +84,15 @@ def type_name(dtype):
     return "tinytape." + names[name]
 
 
+class NumberVersion(list):
+    """The version counter of a 0-d tensor standing for a Python number an op was given: what
+    PyTorch keeps as a number, not a tensor (saved-tensor hooks never see it)."""
+    __slots__ = ()
+
+    def __init__(self):
+        super().__init__((0,))
+
+
 class _RemovableHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook

@@ -9,11 +9,11 @@ import itertools
 import warnings
 
 from .._grad_mode import _state
-from .._tensor import Tensor
+from .._tensor import NumberVersion, Tensor
 from . import anomaly as _anomaly
 from .tape import _local as _tape_local
 from .._dual import carries_tangent, state as _dual
-from .graph import Packed, current_hooks
+from .graph import Packed, current_hooks, pack
 from .tape import note_op
 from .accumulate_grad import _accumulator
 from .outputs import _FIRST_INPUT, _FIRST_OUTPUT, _SECOND_INPUT, _among, _saved, _take_dirty_inputs, _wire_outputs
@@ -420,8 +420,9 @@ def _record(node, args, outputs):
                 saved.append(_saved(t, args, wired))
         hooks = current_hooks()
         if hooks is not None:  # each saved tensor through the pack hook, its version no longer checked
-            saved = [None if e is None else (Packed(hooks[0](t if e[0] is not None else wired[e[5]]), hooks[1]),
-                                             None, None, _UNCHECKED, 0, e[5], e[6]) for e, t in zip(saved, to_save)]
+            saved = [e if e is None or type(e[3]) is NumberVersion else
+                     (Packed(pack(hooks[0], t if e[0] is not None else wired[e[5]]), hooks[1]),
+                      None, None, _UNCHECKED, 0, e[5], e[6]) for e, t in zip(saved, to_save)]
         node._saved = saved
         node._to_save = ()
     if _anomaly._state.enabled:

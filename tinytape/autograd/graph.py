@@ -16,9 +16,18 @@ def _stack():
 
 
 def current_hooks():
-    """The innermost ``(pack, unpack)`` pair in force, or None."""
+    """The innermost ``(pack, unpack)`` pair in force, or None (None while a pack hook runs)."""
     stack = getattr(_local, "stack", None)
-    return stack[-1] if stack else None
+    return stack[-1] if stack and not getattr(_local, "packing", False) else None
+
+
+def pack(hook, tensor):
+    """``hook(tensor)``, with the hooks off meanwhile (what it computes packs nothing)."""
+    _local.packing = True
+    try:
+        return hook(tensor)
+    finally:
+        _local.packing = False
 
 
 class Packed:

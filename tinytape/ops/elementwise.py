@@ -4,7 +4,7 @@ import numbers
 
 from .. import _dtype
 from .._grad_mode import _state
-from .._tensor import Tensor
+from .._tensor import NumberVersion, Tensor
 from ..autograd.function import Function
 from ..autograd.tape import _local as _tape_local
 from ..backend.cpu import fused as cpu_fused  # noqa: F401  (the kernels ``fuses`` admits)
@@ -33,7 +33,8 @@ def _check_broadcast(sa, sb, op):
 
 
 def _scalar_tensor(like, value, dtype):
-    return Tensor._make(like._backend.scalar(_dtype.wrapped_int(value, dtype.np), dtype.np), backend=like._backend)
+    return Tensor._make(like._backend.scalar(_dtype.wrapped_int(value, dtype.np), dtype.np), version=NumberVersion(),
+                        backend=like._backend)
 
 
 def operands(a, b, op):
@@ -46,7 +47,7 @@ def operands(a, b, op):
         return a, b  # the common case, decided without building dtype objects
     if ta and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
         # a floating tensor and a python number (weakly typed): the tensor's dtype
-        return a, Tensor._make(a._backend.scalar(b, a._data.dtype), False, None, 0, None, a._backend)
+        return a, Tensor._make(a._backend.scalar(b, a._data.dtype), False, None, 0, NumberVersion(), a._backend)
     if ta and tb:
         _check_broadcast(a._data.shape, b._data.shape, op)
         _check_device(a, b, op)
