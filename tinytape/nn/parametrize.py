@@ -205,6 +205,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
                 raise ValueError(f"Registering a parametrization may not change the shape of the tensor, unless the "
                                  f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {_size(Y.shape)}\n"
                                  f"parametrization(module.{tensor_name}).shape: {_size(X.shape)}")
+            _check_right_inverse(parametrization, X, Y, tensor_name)
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
@@ -220,6 +221,27 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with "
                          f"name '{tensor_name}'")
     return module
+
+
+def _check_right_inverse(parametrization, X, Y, tensor_name):
+    """A chained parametrization's ``right_inverse`` maps back into the tensor's space (checked
+    as PyTorch checks it, on its own forward's value)."""
+    if not hasattr(parametrization, "right_inverse"):
+        return  # taken as the identity
+    try:
+        Z = parametrization.right_inverse(X)
+    except NotImplementedError:
+        return
+    if not isinstance(Z, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(Z).__name__}")
+    if Z.dtype != Y.dtype:
+        raise ValueError(f"The tensor returned by parametrization.right_inverse must have the same dtype as "
+                         f"module.{tensor_name}, unless the `unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: "
+                         f"{Y.dtype}\nreturned dtype: {Z.dtype}")
+    if Z.shape != Y.shape:
+        raise ValueError(f"The tensor returned by parametrization.right_inverse must have the same shape as "
+                         f"module.{tensor_name}, unless the `unsafe` flag is enabled.\nmodule.{tensor_name}.shape: "
+                         f"{_size(Y.shape)}\nreturned shape: {_size(Z.shape)}")
 
 
 def is_parametrized(module, tensor_name=None):
