@@ -7,6 +7,7 @@ tape uses it to refuse a backward through a saved tensor that changed since
 (``_version`` reads it as an int, as PyTorch's; one that still takes the counter's old
 ``t._version[0] += 1``).
 """
+import itertools
 import warnings
 import weakref
 
@@ -93,9 +94,19 @@ class NumberVersion(list):
         super().__init__((0,))
 
 
+_hook_ids = itertools.count()
+
+
+def next_hook_id():
+    """The next hook's number: one count for tensor and module hooks, as PyTorch's
+    ``RemovableHandle.id`` (the keys of ``module._forward_hooks``)."""
+    return next(_hook_ids)
+
+
 class _RemovableHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
+        self.id = next_hook_id()
 
     def remove(self):
         if self._hook in self._hooks:

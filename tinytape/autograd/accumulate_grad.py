@@ -2,6 +2,8 @@
 shows it (the engine adds into ``.grad`` itself; this object is what graph walkers see)."""
 import weakref
 
+from .._tensor import next_hook_id
+
 
 class AccumulateGrad:
     """The node a leaf's gradient flows into, as ``next_functions`` shows it."""
@@ -37,6 +39,7 @@ _POST_HOOKS = {}  # id(leaf) -> (weak reference to the leaf, [hook, ...])
 class _PostHookHandle:
     def __init__(self, hooks, hook):
         self.hooks, self.hook = hooks, hook
+        self.id = next_hook_id()
 
     def remove(self):
         if self.hook in self.hooks:

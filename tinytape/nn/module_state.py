@@ -1,10 +1,9 @@
 """A module's ``state_dict`` and ``load_state_dict`` (the ``StateDict`` base of ``Module``)."""
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .._grad_mode import no_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, next_hook_id
 from .parameter import Parameter
 
 
@@ -152,13 +151,6 @@ class StateDict:
                 args = (copied, prefix, local, strict, missing, unexpected, errors)
                 hook(module, *args) if with_module else hook(*args)
         return copied
-
-
-_hook_ids = itertools.count()
-
-
-def next_hook_id():
-    return next(_hook_ids)
 
 
 class _RemovableHook:
