@@ -41,11 +41,15 @@ def _wrap(data, requires_grad, device):
     if arr.shape != np.shape(data):  # np.ascontiguousarray makes 0-d data 1-d
         arr = backend.reshape(arr, np.shape(data))
     t = Tensor._make(arr, backend=backend)
-    if requires_grad:
-        if not t.dtype.is_floating_point:  # the factories' words (requires_grad_ words it its own way)
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-        t.requires_grad_(True)
-    return t
+    return _requiring_grad(t) if requires_grad else t
+
+
+def _requiring_grad(t):
+    """``t`` made a leaf requiring grad, refused in the factories' words (``requires_grad_``
+    words it its own way)."""
+    if not t.dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    return t.requires_grad_(True)
 
 
 def _float_dtype(dtype):
@@ -205,7 +209,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     out = as_tensor(obj, dtype=dtype, device=device)
     if copy and (out is obj or isinstance(obj, np.ndarray) and out.data_ptr() == obj.ctypes.data):
         out = out.clone()
-    return out.requires_grad_(True) if requires_grad else out
+    return _requiring_grad(out) if requires_grad else out
 
 
 def from_numpy(array):
@@ -239,7 +243,7 @@ def _filled(size, value, dtype, device, requires_grad, op=None):
     data = backend.empty(shape, dtype.np) if value is None else backend.full(shape, _dtype.fitting_int(value, dtype.np),
                                                                               dtype.np)
     t = Tensor._make(data, backend=backend)
-    return t.requires_grad_(True) if requires_grad else t
+    return _requiring_grad(t) if requires_grad else t
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):

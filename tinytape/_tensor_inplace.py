@@ -59,8 +59,7 @@ class TensorInPlace:
         if self._grad_fn is None and self._requires_grad and _state.enabled:
             raise RuntimeError(
                 f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an "
-                f"in-place operation ({op}, shape {list(self.shape)}). Update it under "
-                "`with tinytape.no_grad():` or through `.data`.")
+                "in-place operation.")
 
     def _inplace(self, op_name, fn, *args, region=None):
         """Run ``fn(self, *args)`` and write the result into this tensor's storage.

@@ -5,6 +5,7 @@ While it is on, every recorded entry keeps the stack of its forward call (costly
 a debugging mode), and backward checks each gradient an entry returns.
 """
 import functools
+import os
 import traceback
 import warnings
 
@@ -69,7 +70,11 @@ class detect_anomaly:
 
 def forward_stack():
     """The forward call's stack, recorded on an entry while detection is on."""
-    return traceback.format_stack()[:-3]  # without the recording machinery's own frames
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frames = traceback.extract_stack()
+    while frames and os.path.abspath(frames[-1].filename).startswith(package + os.sep):
+        frames.pop()  # the library's own frames: the stack ends at the user's call, as PyTorch's
+    return traceback.format_list(frames)
 
 
 def check_gradients(node, grads):

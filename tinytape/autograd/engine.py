@@ -47,6 +47,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adj
             if observed:
                 walk.observe(node, buf)
             grads_out, grads_in = _call_backward(node, buf)
+            if node._hooks and "post" in node._hooks:
+                grads_in = _run_post_hooks(node, grads_in, grads_out)
             if not retain_graph and node._saved:  # an entry that saved nothing can run again, as PyTorch's
                 node._saved, node._released = None, True  # its saved tensors freed
             propagate(node, grads_out, grads_in)
@@ -196,10 +198,26 @@ def _run_hooks(hooks, g):
 
 
 def _run_node_hooks(node, buf):
+    """The hooks of the entry's outputs (tensor hooks, by output number), then its pre-hooks."""
     if node._hooks:
         for nr, hooks in node._hooks.items():
-            if buf[nr] is not None:
+            if type(nr) is int and buf[nr] is not None:
                 buf[nr] = _run_hooks(hooks, buf[nr])[0]
+        for hook in list(node._hooks.get("pre", ())):
+            result = hook(tuple(buf))
+            if result is not None:
+                buf[:] = result
+
+
+def _run_post_hooks(node, grads_in, grads_out):
+    """The entry's hooks on its input gradients (None where an input needs none); one may
+    return replacements."""
+    grads_in = tuple(None if target is None else g for g, target in zip(grads_in, node.next_nodes))
+    for hook in list(node._hooks["post"]):
+        result = hook(grads_in, tuple(grads_out))
+        if result is not None:
+            grads_in = tuple(result)
+    return grads_in
 
 
 def _retain_grads(node, buf, create_graph):
