@@ -52,3 +52,58 @@ def test_autograd_mechanics_errors_in_pytorchs_words():
                 _error(lambda: torch.autograd.grad(w.sum(), [torch.ones(2)])),
                 torch.autograd.grad(w.sum(), [w, unused], allow_unused=True, materialize_grads=True)]
     check_against_pytorch(run)
+
+
+def test_attention_output_is_laid_out_as_its_query():
+    """The SDPA tutorial's ``CausalSelfAttention`` views ``y.transpose(1, 2)`` back to (batch,
+    length, embedding): PyTorch's fused CPU kernel gives the output the query's memory order,
+    so that works in eval mode and fails (the math path, dropout) in training."""
+    def run(torch):
+        F = torch.nn.functional
+        torch.manual_seed(0)
+        out = []
+        base = torch.randn(2, 5, 3, 4, requires_grad=True)
+        q, k, v = base.transpose(1, 2), torch.randn(2, 3, 6, 4), torch.randn(2, 3, 6, 4)
+        calls = [lambda: F.scaled_dot_product_attention(q, k, v),
+                 lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                 lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=torch.randn(5, 6)),
+                 lambda: F.scaled_dot_product_attention(q[0], k[0], v[0]),
+                 lambda: F.scaled_dot_product_attention(q[:1], k[:1], v[:1]),
+                 lambda: F.scaled_dot_product_attention(torch.randn(1, 3, 1, 4).expand(2, 3, 5, 4), k, v)]
+        for call in calls:
+            o = call()
+            out += [o.stride(), o.detach()]
+        x = torch.randn(2, 5, 24)
+        a, b, c = (t.view(2, -1, 2, 4).transpose(1, 2) for t in x.chunk(3, -1))
+        for dropout in (0.0, 0.5):
+            y = F.scaled_dot_product_attention(a, b, c, dropout_p=dropout)
+            out += [y.stride(), _error(lambda: y.transpose(1, 2).view(2, -1, 8))]
+        o = F.scaled_dot_product_attention(q, k, v)
+        o.sum().backward()
+        backends = torch.nn.attention
+        with backends.sdpa_kernel(backends.SDPBackend.MATH):
+            inside = F.scaled_dot_product_attention(q, k, v).detach()
+        return out + [base.grad, inside, str(backends.SDPBackend.MATH), repr(backends.SDPBackend.FLASH_ATTENTION),
+                      _error(lambda: torch.zeros(2, 3).t().view(6))]
+    from helpers import check_close_to_pytorch
+    check_close_to_pytorch(run)
+
+
+def test_compiled_attention_with_a_transposed_query_equals_eager():
+    import numpy as np
+    import tinytape
+    from tinytape.autograd import grad
+
+    def step(x, w):
+        q, k, v = (t.view(2, -1, 2, 4).transpose(1, 2) for t in (x @ w).chunk(3, -1))
+        y = tinytape.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        loss = y.transpose(1, 2).reshape(2, -1, 8).pow(2).sum()
+        return (loss.detach(),) + grad(loss, (x, w))
+    compiled = tinytape.compile(step, fullgraph=True)
+    for seed in range(3):  # the first call traces, the others replay
+        rng = np.random.default_rng(seed)
+        x = tinytape.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32), requires_grad=True)
+        w = tinytape.tensor(rng.standard_normal((8, 24)).astype(np.float32), requires_grad=True)
+        for got, want in zip(compiled(x, w), step(x, w)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert compiled.traces == 1

@@ -17,6 +17,7 @@ from . import init
 from .linear import Linear, linear
 from .module import Module
 from .parameter import Parameter
+from .sdpa_backends import SDPBackend, sdpa_kernel  # noqa: F401  (nn.attention.SDPBackend)
 
 
 def _canonical_mask(mask, name, target_dtype, other=None):

@@ -3,7 +3,7 @@
 For 3-D and 4-D inputs with no dropout and one head size, PyTorch's CPU path is its fused
 flash kernel: one tape entry, ``ScaledDotProductFlashAttentionForCpuBackward0``, whose
 backward is the attention's gradient written out (below, with recorded ops, so it can be
-differentiated again).  Other calls (dropout, 5-D inputs, a value head size of its own, a
+differentiated again), its output laid out as the query is.  Other calls (dropout, 5-D inputs, a value head size of its own, a
 mask that requires grad) are PyTorch's math path: the recorded ops themselves."""
 import math
 
@@ -39,6 +39,41 @@ def _ungrouped(g, groups):
     return red.sum(sh.reshape(g, tuple(g.shape[:-3]) + (g.shape[-3] // groups, groups) + tuple(g.shape[-2:])), -3)
 
 
+def _laid_out_as(out, query):
+    """``out`` in ``query``'s memory order, as the fused kernel allocates its output (``empty_like``
+    the query, whose heads are often a transposed (batch, length, heads, size) projection): so
+    ``out.transpose(1, 2).view(...)`` works where it works in PyTorch."""
+    order = _dense_order(tuple(query.shape), query.stride())
+    if order == list(range(query.ndim)):
+        return out
+    backend = out._backend
+    inverse = [order.index(d) for d in range(len(order))]
+    return out._new(backend.permute(backend.contiguous(backend.permute(out._data, order)), inverse))
+
+
+def _dense_order(shape, strides):
+    """The dims outermost first in the dense layout ``empty_like`` gives a tensor of these strides
+    (PyTorch's ``infer_dense_strides``: a stable insertion sort by stride, innermost first,
+    equal strides the smaller size inside, a zero stride staying where it is)."""
+    def swaps(d0, d1):
+        if strides[d0] == 0 or strides[d1] == 0:
+            return 0
+        if strides[d0] != strides[d1]:
+            return 1 if strides[d0] > strides[d1] else -1
+        return 1 if shape[d0] > shape[d1] else 0
+    inner_first = list(reversed(range(len(shape))))
+    for i in range(1, len(shape)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            comparison = swaps(inner_first[d0], inner_first[d1])
+            if comparison > 0:
+                inner_first[d0], inner_first[d1] = inner_first[d1], inner_first[d0]
+                d1 = d0
+            elif comparison < 0:
+                break
+    return inner_first[::-1]
+
+
 class ScaledDotProductFlashAttentionForCpu(Function):
     grad_fn_name = "ScaledDotProductFlashAttentionForCpuBackward0"
 
@@ -46,7 +81,8 @@ class ScaledDotProductFlashAttentionForCpu(Function):
     def forward(ctx, query, key, value, mask, scale, groups):
         ctx.save_for_backward(query, key, value)
         ctx.mask, ctx.scale, ctx.groups = mask, scale, groups
-        return la.matmul(_weights(query, _grouped(key, groups), mask, scale), _grouped(value, groups))
+        return _laid_out_as(la.matmul(_weights(query, _grouped(key, groups), mask, scale), _grouped(value, groups)),
+                            query)
 
     @staticmethod
     def backward(ctx, g):

@@ -177,9 +177,8 @@ class View(Function):
         except ValueError:
             if must_view:
                 raise RuntimeError(
-                    f"view size is not compatible with input tensor's size and stride (at least one "
-                    f"dimension spans across two contiguous subspaces): view {list(x.shape)} as "
-                    f"{list(shape)}. Use .reshape(...) instead.") from None
+                    "view size is not compatible with input tensor's size and stride (at least one "
+                    "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
             return x._new(x._backend.reshape(x._data, shape))
         return _view_of(x, data, lambda a: a.reshape(shape))
 
