@@ -81,7 +81,8 @@ def test_forward_ad_through_ops_and_a_custom_jvp():
             p = torch.randn(3, requires_grad=True)
             d = fwAD.make_dual(p, torch.ones(3))
             unpacked = fwAD.unpack_dual(d)
-            out += [type(d.grad_fn).__name__, d._base is p, type(unpacked).__name__, unpacked.primal.detach(), repr(unpacked.primal),
+            out += [type(d.grad_fn).__name__, d._base is p, type(unpacked).__name__, unpacked.primal.detach(),
+                    repr(unpacked.primal),
                     repr(fwAD.make_dual(torch.tensor([1., 2.]), torch.tensor([0.5, 0.25])))]
         x = torch.randn(3, dtype=torch.double, requires_grad=True)
         return out + [_error(lambda: fwAD.make_dual(p, p)), fwAD.unpack_dual(z).tangent,

@@ -289,8 +289,9 @@ def test_variable_is_a_new_leaf_sharing_memory():
 
 def test_legacy_tensor_constructor_refusals():
     def run(torch):
-        return [_error(lambda: torch.Tensor(1.5)), _error(lambda: torch.Tensor("a")), _error(lambda: torch.Tensor(None)),
-                _error(lambda: torch.Tensor([1, 2], dtype=torch.float64)), torch.Tensor(torch.ones(2, dtype=torch.int64)),
+        return [_error(lambda: torch.Tensor(1.5)), _error(lambda: torch.Tensor("a")),
+                _error(lambda: torch.Tensor(None)), _error(lambda: torch.Tensor([1, 2], dtype=torch.float64)),
+                torch.Tensor(torch.ones(2, dtype=torch.int64)),
                 torch.Tensor((1, 2.5)), torch.Tensor([True, False]), torch.Tensor(2, 3).shape]
     check_against_pytorch(run)
 

@@ -99,7 +99,8 @@ def _forward_jacobians_match(fn, inputs, eps, atol, rtol, raise_exception):
                 for o in outs:
                     if isinstance(o, Tensor) and o.dtype.is_floating_point:
                         t = forward_ad.unpack_dual(o).tangent
-                        parts.append(np.zeros(o.numel()) if t is None else t.numpy(force=True).astype(np.float64).ravel())
+                        parts.append(np.zeros(o.numel()) if t is None
+                                     else t.numpy(force=True).astype(np.float64).ravel())
             columns.append(np.concatenate(parts) if parts else np.zeros(0))
         forward = np.stack(columns, axis=1) if columns else np.zeros((0, 0))
         numerical = _numerical_jacobian(fn, inputs, x, eps)
@@ -134,8 +135,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
             if isinstance(o, Tensor) and o.requires_grad:
                 shape = tuple(o.shape)
                 apart = gen_non_contig_grad_outputs and o.numel() > 1  # every other element of a doubled last dim
-                v = empty(shape[:-1] + (2 * shape[-1],) if apart else shape,
-                          dtype=o.dtype if o.dtype.is_floating_point else _dtype.float64, device=o.device).uniform_(-1, 1)
+                dtype = o.dtype if o.dtype.is_floating_point else _dtype.float64
+                v = empty(shape[:-1] + (2 * shape[-1],) if apart else shape, dtype=dtype, device=o.device)
+                v.uniform_(-1, 1)
                 vs.append(v[..., 1::2] if apart else v)
     else:
         vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)

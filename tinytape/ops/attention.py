@@ -3,8 +3,9 @@
 For 3-D and 4-D inputs with no dropout and one head size, PyTorch's CPU path is its fused
 flash kernel: one tape entry, ``ScaledDotProductFlashAttentionForCpuBackward0``, whose
 backward is the attention's gradient written out (below, with recorded ops, so it can be
-differentiated again), its output laid out as the query is.  Other calls (dropout, 5-D inputs, a value head size of its own, a
-mask that requires grad) are PyTorch's math path: the recorded ops themselves."""
+differentiated again), its output laid out as the query is.  Other calls (dropout, 5-D
+inputs, a value head size of its own, a mask that requires grad) are PyTorch's math path:
+the recorded ops themselves."""
 import math
 
 import numpy as np
