@@ -338,11 +338,6 @@ def test_multinomial_errors_come_through():
                "cannot sample n_sample > prob_dist.size(-1) samples without replacement")
 
 
-def test_worker_processes_are_refused_clearly():
-    with pytest.raises(NotImplementedError, match="num_workers=2.*main process"):
-        DataLoader(range(4), num_workers=2)
-
-
 def test_pin_memory_is_accepted_and_warns_as_pytorch_without_a_gpu(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

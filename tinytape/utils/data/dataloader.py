@@ -1,5 +1,6 @@
-"""``DataLoader``: batches from a dataset, in the main process, as PyTorch's
-``torch.utils.data.DataLoader`` with ``num_workers=0``.
+"""``DataLoader``: batches from a dataset, as PyTorch's ``torch.utils.data.DataLoader``, loaded
+in the main process (with ``num_workers > 0``, as PyTorch's workers would load them: see
+``workers``).
 
 Each pass (``iter(loader)``) first draws one int64 from ``generator`` (the default generator
 when none is given) — PyTorch's base seed for worker processes, drawn even with none, so
@@ -13,6 +14,7 @@ from typing import Generic, TypeVar
 from ... import _creation, _dtype, cuda
 from . import _collate
 from .dataset import IterableDataset
+from . import workers as _workers
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
@@ -23,11 +25,7 @@ default_collate = _collate.default_collate
 default_convert = _collate.default_convert
 
 
-def get_worker_info():
-    """Information about the current loading worker: always ``None`` (samples are loaded
-    in the main process)."""
-    return None
-
+get_worker_info = _workers.get_worker_info
 
 class _DatasetKind:
     Map = 0
@@ -48,8 +46,7 @@ class DataLoader(Generic[T_co]):
     ``shuffle=True`` (a ``RandomSampler`` with ``generator``), or in the order of a given
     ``sampler`` or ``batch_sampler``; ``drop_last`` drops a last short batch.
     ``batch_size=None`` yields the samples one by one.  PyTorch's checks of conflicting
-    options, with its messages; only ``num_workers=0`` (loading in the main process) is
-    provided, and ``pin_memory`` has no effect."""
+    options, with its messages; ``pin_memory`` has no effect."""
 
     __initialized = False
 
@@ -69,10 +66,7 @@ class DataLoader(Generic[T_co]):
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if num_workers > 0:
-            raise NotImplementedError(f"DataLoader: num_workers={num_workers}: tinytape loads samples in the main "
-                                      "process only; use num_workers=0")
-        if multiprocessing_context is not None:
+        if num_workers == 0 and multiprocessing_context is not None:
             raise ValueError("multiprocessing_context can only be used with multi-process loading "
                              f"(num_workers > 0), but got num_workers={num_workers}")
 
@@ -135,6 +129,7 @@ class DataLoader(Generic[T_co]):
         self.__initialized = True
         self._IterableDataset_len_called = None  # len(dataset) as len(loader) reported it, for a warning
         self._iterator = None
+        _workers.check_worker_count(num_workers, 2)
 
     def __setattr__(self, attr, val):
         if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -143,7 +138,17 @@ class DataLoader(Generic[T_co]):
         super().__setattr__(attr, val)
 
     def __iter__(self):
-        return _SingleProcessDataLoaderIter(self)
+        if self.num_workers == 0:
+            return _SingleProcessDataLoaderIter(self)
+        if not self.persistent_workers:
+            _workers.check_worker_count(self.num_workers, 2)
+            return _workers.WorkersIter(self, True)
+        if self._iterator is None:  # persistent workers: one iterator, reset for each pass
+            _workers.check_worker_count(self.num_workers, 2)
+            self._iterator = _workers.WorkersIter(self, True)
+        else:
+            self._iterator._reset(self)
+        return self._iterator
 
     @property
     def _auto_collation(self):
