@@ -151,6 +151,15 @@ def _add_suffixes(text, suffixes, indent):
 def tensor_repr(t):
     prefix = "tensor("
     indent = len(prefix)
+    if t.device.type == "meta":  # no data to show: its shape instead
+        suffixes = ["device='meta'", f"size={tuple(t.shape)}"]
+        if t.dtype not in (_dtype.default_float, _dtype.int64, _dtype.bool_):
+            suffixes.append(f"dtype={t.dtype!r}")
+        if t.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+        elif t.requires_grad:
+            suffixes.append("requires_grad=True")
+        return _add_suffixes(prefix + "...", suffixes, indent)
     arr = t._backend.to_numpy(t.detach()._data)
     if arr.dtype is _dtype.BFLOAT16:  # printed from its (exact) float32 values, as PyTorch's
         arr = arr.astype(np.float32)

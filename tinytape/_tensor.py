@@ -233,6 +233,10 @@ class Tensor:
     def is_cuda(self):
         return self._backend.device.type == "cuda"
 
+    @property
+    def is_meta(self):
+        return self._backend.device.type == "meta"
+
     def element_size(self):
         return self._data.itemsize
 
@@ -358,6 +362,8 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if self._backend.device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._backend.to_numpy(self._data).reshape(-1)[0].item()
 
     def tolist(self):

@@ -7,6 +7,9 @@ def for_device(device):
     if device.type == "cpu":
         from .cpu import cpu
         return cpu
+    if device.type == "meta":
+        from .meta import meta
+        return meta
     if device.type == "cuda":
         try:
             from . import cuda

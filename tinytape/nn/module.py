@@ -378,6 +378,14 @@ class Module(StateDict):
     def cpu(self):
         return self.to("cpu")
 
+    def to_empty(self, *, device, recurse=True):
+        """Parameters and buffers moved to ``device`` without their values (uninitialised
+        memory): a model built on the meta device, made real."""
+        from .._creation import empty
+        if not recurse:
+            raise NotImplementedError("to_empty(recurse=False)")
+        return self._apply(lambda t: empty(tuple(t.shape), dtype=t.dtype, device=device))
+
     float, double, half, bfloat16 = (_floating_cast(name) for name in ("float", "double", "half", "bfloat16"))
 
     # ------------------------------------------------------------------ printing
