@@ -133,10 +133,10 @@ def test_printing_wraps_long_rows_and_3d():
 def test_errors_name_the_op_and_shapes():
     with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
         tt.ones(2, 3).mm(tt.ones(2, 3))
-    with pytest.raises(RuntimeError, match=r"add: The size of tensor a \(3\) must match the size of tensor b "
-                                           r"\(4\) at non-singleton dimension 1 \(shapes \[2, 3\] and \[4\]\)"):
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of tensor b "
+                                           r"\(4\) at non-singleton dimension 1$"):  # PyTorch's words
         tt.ones(2, 3) + tt.ones(4)
-    with pytest.raises(RuntimeError, match="mul: The size of tensor a"):
+    with pytest.raises(RuntimeError, match="^The size of tensor a"):
         tt.ones(2, 3, dtype=tt.float64) * tt.ones(3, 2)
     with pytest.raises(RuntimeError, match=r"shape '\[4, 2\]' is invalid for input of size 6"):
         tt.ones(2, 3).view(4, 2)
@@ -148,7 +148,7 @@ def test_errors_name_the_op_and_shapes():
         tt.ones(2, 3).expand(2, 4)
     with pytest.raises(RuntimeError, match="same dtype"):
         tt.ones(2, 2).mm(tt.ones(2, 2, dtype=tt.float64))
-    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda device type"):
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda, ipu, .* device type at start of device string: tpu"):
         tt.ones(2, device="tpu")
     with pytest.raises(TypeError, match="mul: unsupported operand"):
         tt.ones(2) * "a"

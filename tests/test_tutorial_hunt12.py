@@ -107,3 +107,18 @@ def test_compiled_attention_with_a_transposed_query_equals_eager():
         for got, want in zip(compiled(x, w), step(x, w)):
             np.testing.assert_array_equal(got.numpy(), want.numpy())
     assert compiled.traces == 1
+
+
+def test_shapes_that_do_not_broadcast_fail_in_pytorchs_words():
+    def run(torch):
+        ones = torch.ones
+        calls = [lambda: ones(2, 3) + ones(4), lambda: ones(2, 3) * ones(3, 2), lambda: ones(2, 3).sub_(ones(3, 3)),
+                 lambda: torch.where(ones(2, 3) > 0, ones(4), 0.), lambda: torch.where(ones(4) > 0, ones(3), 0.),
+                 lambda: torch.where(ones(2, 3) > 0, ones(3), ones(5)), lambda: ones(2, 3) > ones(4),
+                 lambda: torch.maximum(ones(2, 3), ones(4)), lambda: ones(2, 3).masked_fill(ones(3, 3) > 0, 1.),
+                 lambda: ones(3).masked_fill(ones(4) > 0, 1.), lambda: torch.lerp(ones(3), ones(2), 0.5),
+                 lambda: torch.nn.functional.mse_loss(ones(3), ones(4)),
+                 lambda: torch.nn.functional.l1_loss(ones(2, 3), ones(4)), lambda: ones(3).add_(ones(2, 3)),
+                 lambda: ones(2, device="tpu")]
+        return [_error(c) for c in calls]
+    check_against_pytorch(run)

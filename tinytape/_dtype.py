@@ -228,7 +228,9 @@ class device:
             type, idx = type.split(":")
             index = int(idx)
         if type not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
+            raise RuntimeError("Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
+                               "xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device "
+                               f"string: {type}")
         self.type = type  # device("cuda") keeps no index, as PyTorch's (a CUDA tensor's is cuda:0)
         self.index = index
 

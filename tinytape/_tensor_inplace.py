@@ -90,8 +90,7 @@ class TensorInPlace:
                                f"desired output type {_dtype.scalar_type_name(self.dtype)}")
         if result.shape != self.shape:
             raise RuntimeError(
-                f"{op_name}: output with shape {list(self.shape)} doesn't match the broadcast "
-                f"shape {list(result.shape)}")
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
             new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result)
         self._backend.copy_into(self._data, result._data)

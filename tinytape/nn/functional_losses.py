@@ -1,5 +1,7 @@
 """The pointwise losses of ``nn.functional``: ``mse_loss``, ``l1_loss``, ``huber_loss``,
 ``binary_cross_entropy`` and ``binary_cross_entropy_with_logits``."""
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -96,6 +98,16 @@ BinaryCrossEntropy = _table_loss("bce")
 BinaryCrossEntropyWithLogits = _table_loss("bce_with_logits")  # stable for any logit magnitude
 
 
+def _user_level():
+    """The ``stacklevel`` of the first caller outside the library, seen from a warning issued
+    by the function calling this one (however many of the library's frames lie between)."""
+    library = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(library):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _broadcast_target(input, target, op, stacklevel=4):
     """PyTorch's mse_loss / l1_loss / huber_loss: a target of another shape warns, then both
     broadcast.  ``stacklevel`` points the warning at the user's call."""
@@ -103,12 +115,9 @@ def _broadcast_target(input, target, op, stacklevel=4):
         return input, target
     warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                   f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                  "Please ensure they have the same size.", UserWarning, stacklevel=stacklevel)
-    try:
-        shape = np.broadcast_shapes(input.shape, target.shape)
-    except ValueError:
-        raise RuntimeError(f"{op}: The size of input {list(input.shape)} and target {list(target.shape)} "
-                           "must match or broadcast") from None
+                  "Please ensure they have the same size.", UserWarning, stacklevel=_user_level())
+    ew._check_broadcast(input.shape, target.shape, op)
+    shape = np.broadcast_shapes(input.shape, target.shape)
     return broadcast(input, shape), broadcast(target, shape)
 
 

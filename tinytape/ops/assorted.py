@@ -47,6 +47,7 @@ def lerp(input, end, weight):
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for "
                                   f"'{_dtype.scalar_type_name(input.dtype)}'")
+    ew._check_broadcast(input.shape, end.shape, "lerp")  # PyTorch's words, input as tensor a
     if isinstance(weight, Tensor):
         if weight.dtype is not input.dtype:
             raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")

@@ -2,6 +2,8 @@
 import builtins
 import numbers
 
+import numpy as np
+
 from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import NumberVersion, Tensor
@@ -24,12 +26,12 @@ _PY_SCALARS = (float, int, bool)
 
 
 def _check_broadcast(sa, sb, op):
+    """PyTorch's error (its very words: printed by learners' programs) for shapes that do not broadcast."""
     for i, (da, db) in enumerate(zip(reversed(sa), reversed(sb))):
         if da != db and da != 1 and db != 1:
             dim = max(len(sa), len(sb)) - 1 - i
             raise RuntimeError(
-                f"{op}: The size of tensor a ({da}) must match the size of tensor b ({db}) at "
-                f"non-singleton dimension {dim} (shapes {list(sa)} and {list(sb)})")
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {dim}")
 
 
 def _scalar_tensor(like, value, dtype):
@@ -360,6 +362,9 @@ def where(cond, a=_NOTHING, b=_NOTHING):
         if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
             a = cond._new(cond._backend.scalar(a, _dtype.promote_scalar(_dtype.promote_scalar(
                 _dtype.bool_, a), b).np))
+    shape_a = a.shape if isinstance(a, Tensor) else ()
+    _check_broadcast(cond.shape, shape_a, "where")  # condition and input, then their shape and other
+    _check_broadcast(np.broadcast_shapes(cond.shape, shape_a), b.shape if isinstance(b, Tensor) else (), "where")
     a, b = operands(a, b, "where")
     _check_device(cond, a, "where")
     return Where.apply(cond, a, b)

@@ -17,11 +17,8 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.ndim} dimension(s).")
         value = ew.to_dtype(value, input.dtype) if value.dtype is not input.dtype else value
-    try:
-        shape = np.broadcast_shapes(mask.shape, input.shape)
-    except ValueError:
-        shape = None
-    if shape != input.shape:
+    ew._check_broadcast(mask.shape, input.shape, "masked_fill")
+    if np.broadcast_shapes(mask.shape, input.shape) != input.shape:
         raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} can't be broadcast to "
                            f"the input's shape {list(input.shape)}")
     if not isinstance(value, Tensor):
