@@ -302,5 +302,6 @@ def test_reprs_wrap_where_pytorchs_do():
         torch.manual_seed(0)
         x = torch.rand(3, 3, dtype=torch.double, requires_grad=True)
         y = torch.rand(2, 7, dtype=torch.double, requires_grad=True)
-        return [repr(x * 2), repr(x.sinh()), repr(y - 1), repr((y * 1e5).exp()), repr(x.half().float() + 1)]
+        return [repr(x * 2), repr(x.sinh()), repr(y - 1), repr((y * 1e5).exp()), repr(x.half().float() + 1),
+                repr(torch.Generator()).split(" at ")[0]]
     check_against_pytorch(run)

@@ -69,6 +69,7 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
+
     def get_state(self):
         """The state as PyTorch lays it out: a uint8 tensor of 5056 bytes."""
         from ._creation import tensor
@@ -124,8 +125,8 @@ class Generator:
     def set_offset(self, offset):
         raise RuntimeError("CPU Generator does not use offset")
 
-    def __repr__(self):
-        return f"<tinytape.Generator object at {id(self):#x}>"
+    def __repr__(self):  # PyTorch's generator is its C extension's class, torch._C.Generator
+        return f"<tinytape._C.Generator object at {id(self):#x}>"
 
 
 default_generator = Generator()
