@@ -216,7 +216,7 @@ def test_loss_reprs_and_bad_reduction():
         assert nn.MSELoss(reduce=False).reduction == "none" and nn.L1Loss(size_average=False).reduction == "sum"
     with pytest.warns(UserWarning, match="Using a target size"):  # PyTorch's: warns, then broadcasts
         assert nn.L1Loss()(tt.ones(2, 3), tt.zeros(3)).item() == 1.0
-    with pytest.raises(RuntimeError, match="l1_loss: The size of input"):
+    with pytest.raises(RuntimeError, match="^The size of tensor a"):
         with pytest.warns(UserWarning):
             nn.L1Loss()(tt.ones(2, 3), tt.ones(2))
     assert [n for n, _ in nn.CrossEntropyLoss(weight=tt.ones(3)).named_buffers()] == ["weight"]

@@ -44,10 +44,12 @@ def test_pruning_tutorial():
         module = model.conv1
         out = [[n for n, _ in module.named_parameters()], list(module.named_buffers())]
         prune.random_unstructured(module, name="weight", amount=0.3)
+        first = next(iter(module._forward_pre_hooks))  # hook numbers count from the process's first hook
         out += [[n for n, _ in module.named_parameters()], module.weight_mask, module.weight,
-                list(module._forward_pre_hooks), [type(h).__name__ for h in module._forward_pre_hooks.values()]]
+                [k - first for k in module._forward_pre_hooks],
+                [type(h).__name__ for h in module._forward_pre_hooks.values()]]
         prune.l1_unstructured(module, name="bias", amount=3)
-        out += [module.bias_mask, module.bias, list(module._forward_pre_hooks)]
+        out += [module.bias_mask, module.bias, [k - first for k in module._forward_pre_hooks]]
         prune.ln_structured(module, name="weight", amount=0.5, n=2, dim=0)
         hook = [h for h in module._forward_pre_hooks.values() if h._tensor_name == "weight"][0]
         out += [module.weight, type(hook).__name__, [type(h).__name__ for h in hook], list(model.state_dict())]
@@ -56,7 +58,7 @@ def test_pruning_tutorial():
         out += [y, module.weight_orig.grad, module.bias_orig.grad]
         prune.remove(module, "weight")
         out += [[n for n, _ in module.named_parameters()], [n for n, _ in module.named_buffers()],
-                list(module._forward_pre_hooks), _error(lambda: prune.remove(module, "weight"))]
+                [k - first for k in module._forward_pre_hooks], _error(lambda: prune.remove(module, "weight"))]
         new_model = LeNet()
         for name, m in new_model.named_modules():
             if isinstance(m, torch.nn.Conv2d):
@@ -110,10 +112,10 @@ def test_custom_and_structured_pruning_methods():
         fc(torch.ones(3, 4)).sum().backward()
         opt.step()
         x = torch.ones(1, requires_grad=True)
-        tensor_hook = x.register_hook(lambda g: g)
+        tensor_hook = x.register_hook(lambda g: g)  # tensor and module hooks are numbered by one count
         prune.l1_unstructured(m, "weight", amount=1)
-        return out + [fc(torch.ones(1, 4)), [n for n, _ in fc.named_parameters()], list(m._forward_pre_hooks),
-                      tensor_hook.id, repr(type(prune.L1Unstructured(1)))]
+        return out + [fc(torch.ones(1, 4)), [n for n, _ in fc.named_parameters()],
+                      [k - tensor_hook.id for k in m._forward_pre_hooks], repr(type(prune.L1Unstructured(1)))]
     check_against_pytorch(run)
 
 
