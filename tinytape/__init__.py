@@ -2,7 +2,8 @@
 with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
 from ._version import torch_version as __version__  # "2.14.1+tinytape.0.1.0"
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
-from ._dtype import bfloat16, device, dtype, float16, float32, float64, int8, int16, int32, int64, layout, strided, uint8
+from ._dtype import (bfloat16, complex64, complex128, device, dtype, float16, float32, float64, int8, int16, int32, int64,
+                     layout, strided, uint8)
 from ._dtype import sparse_coo  # noqa: F401  (sparse gradients)
 from ._tensor import Size, Tensor
 from ._methods import attach_core as _attach_core
@@ -53,6 +54,8 @@ long = int64
 half = float16
 int = int32  # noqa: A001
 short = int16
+cfloat = complex64
+cdouble = complex128
 clip = clamp
 
 

@@ -47,7 +47,7 @@ def _wrap(data, requires_grad, device):
 def _requiring_grad(t):
     """``t`` made a leaf requiring grad, refused in the factories' words (``requires_grad_``
     words it its own way)."""
-    if not t.dtype.is_floating_point:
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     return t.requires_grad_(True)
 
@@ -79,7 +79,7 @@ def _infer_dtype(data):
         if isinstance(d, (list, tuple)):
             stack.extend(d)
             continue
-        if isinstance(d, np.generic) and d.dtype.kind in "biuf":
+        if isinstance(d, np.generic) and d.dtype.kind in "biufc":
             kind = _dtype.from_numpy_dtype(d.dtype)
         elif isinstance(d, bool):
             kind = _dtype.bool_
@@ -87,6 +87,8 @@ def _infer_dtype(data):
             kind = _dtype.int64
         elif isinstance(d, numbers.Real):
             kind = _dtype.default_float
+        elif isinstance(d, numbers.Complex):
+            kind = _dtype.default_float.to_complex()
         elif isinstance(d, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(d).__name__}'")
         else:
@@ -135,7 +137,7 @@ def _python_array(data, dtype):
         arr = arr.astype(np.float64 if dtype.is_floating_point else np.int64)
     if arr.dtype.kind == "u":
         raise ValueError("Overflow when unpacking long long")
-    if not dtype.is_floating_point and arr.size and dtype.np.kind != "b":
+    if not dtype.is_floating_point and arr.size and dtype.np.kind not in "bc":
         info = np.iinfo(dtype.np)
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)

@@ -7,15 +7,28 @@ import numpy as np
 
 class dtype:
     __module__ = "tinytape"  # printed as PyTorch prints it: <class 'torch.dtype'>
-    __slots__ = ("name", "np", "is_floating_point", "itemsize", "is_signed")
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "itemsize", "is_signed")
 
     def __init__(self, name, np_dtype, is_floating_point=None):
         self.name = name
         self.np = np.dtype(np_dtype)
         # ml_dtypes' bfloat16 is a numpy dtype of kind "V": its kind does not say it floats
         self.is_floating_point = self.np.kind == "f" if is_floating_point is None else is_floating_point
+        self.is_complex = self.np.kind == "c"
         self.itemsize = self.np.itemsize
-        self.is_signed = self.is_floating_point or self.np.kind == "i"
+        self.is_signed = self.is_floating_point or self.is_complex or self.np.kind == "i"
+
+    def to_real(self):
+        """The dtype of a complex dtype's parts (``complex64`` -> ``float32``); others: itself."""
+        return _REAL_OF.get(self.name, self)
+
+    def to_complex(self):
+        """The complex dtype with parts of this float dtype (``float64`` -> ``complex128``)."""
+        if self.is_complex:
+            return self
+        if self.name not in _COMPLEX_OF:
+            raise RuntimeError(f"Unsupported dtype {self.name} for a complex tensor")
+        return _COMPLEX_OF[self.name]
 
     def __repr__(self):
         return f"tinytape.{self.name}"
@@ -36,13 +49,19 @@ int8 = dtype("int8", np.int8)
 uint8 = dtype("uint8", np.uint8)
 # held as ml_dtypes' bfloat16 (rounded to nearest even from float32, as PyTorch's)
 bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, is_floating_point=True)
+# complex numbers: pairs of float32 / float64 (numpy's layout and PyTorch's: real part first)
+complex64 = dtype("complex64", np.complex64)
+complex128 = dtype("complex128", np.complex128)
+_REAL_OF = {"complex64": float32, "complex128": float64}
+_COMPLEX_OF = {"float32": complex64, "float64": complex128, "float16": complex64, "bfloat16": complex64}
 
-ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8, bfloat16)
+ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8, bfloat16, complex64, complex128)
 _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {"float32": float32, "float": float32, "float64": float64, "double": float64,
             "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16,
             "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8, "uint8": uint8,
-            "bfloat16": bfloat16}
+            "bfloat16": bfloat16, "complex64": complex64, "cfloat": complex64, "complex128": complex128,
+            "cdouble": complex128}
 
 default_float = float32
 BFLOAT16 = bfloat16.np  # a singleton numpy dtype: ``is`` compares it
@@ -63,6 +82,8 @@ def from_numpy_dtype(np_dtype):
         return int64
     if np_dtype.kind == "f":
         return float64 if np_dtype.itemsize > 4 else float32
+    if np_dtype.kind == "c":
+        return complex128 if np_dtype.itemsize > 8 else complex64
     raise TypeError(f"tinytape: can't hold numpy dtype {np_dtype}; supported: "
                     f"{', '.join(d.name for d in ALL)}")
 
@@ -119,7 +140,7 @@ def fitting_int(value, np_dtype):
 
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                       "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                      "bool": "Bool"}
+                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def scalar_type_name(d):
@@ -137,6 +158,8 @@ def as_dtype(value):
         return int64
     if value is bool:
         return bool_
+    if value is complex:
+        return default_float.to_complex()
     if isinstance(value, str):
         name = value.rsplit(".", 1)[-1]
         if name in _BY_NAME:
@@ -146,18 +169,23 @@ def as_dtype(value):
 
 
 def category(d):
-    """PyTorch's kinds, in promotion order: bool 0 < integer 1 < floating 2."""
-    return 2 if d.is_floating_point else 0 if d is bool_ else 1
+    """PyTorch's kinds, in promotion order: bool 0 < integer 1 < floating 2 < complex 3."""
+    return 2 if d.is_floating_point else 3 if d.is_complex else 0 if d is bool_ else 1
 
 
 def promote(a, b):
     """Result dtype of a binary op between two tensor dtypes: the higher kind wins; within
-    a kind, the smallest type holding both (int8 with uint8 is int16, as in PyTorch)."""
+    a kind, the smallest type holding both (int8 with uint8 is int16, as in PyTorch).  A
+    complex type with a float one has the wider of their parts (complex64 with float64 is
+    complex128)."""
     if a is b:
         return a
     ca, cb = category(a), category(b)
     if ca != cb:
-        return a if ca > cb else b
+        high, low = (a, b) if ca > cb else (b, a)
+        if high.is_complex and low.is_floating_point:
+            return promote(high.to_real(), low).to_complex()
+        return high
     return from_numpy_dtype(np.promote_types(a.np, b.np))
 
 
@@ -191,7 +219,10 @@ def promote_scalar(t, scalar):
         return t
     if kind is int or (kind is not float and isinstance(scalar, numbers.Integral)):
         return int64 if t is bool_ else t
-    return t if t.is_floating_point else default_float
+    if kind is complex or (kind is not float and not isinstance(scalar, numbers.Real)
+                           and isinstance(scalar, numbers.Complex)):
+        return t.to_complex() if t.is_floating_point or t.is_complex else default_float.to_complex()
+    return t if t.is_floating_point or t.is_complex else default_float
 
 
 class layout:

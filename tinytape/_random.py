@@ -9,6 +9,8 @@ functions that draw.
 import secrets
 import weakref
 
+import math
+
 import numpy as np
 
 from . import _dtype, _random_bounds
@@ -182,7 +184,10 @@ def _floating(dtype, kernel):
 
 
 def uniform(gen, n, dtype, low=0.0, high=1.0):
-    """``uniform_(low, high)``: n samples of floating ``dtype``."""
+    """``uniform_(low, high)``: n samples of floating ``dtype``; of a complex one, both parts
+    drawn so, real part first (PyTorch's draw into ``view_as_real``)."""
+    if dtype.is_complex:
+        return uniform(gen, 2 * n, dtype.to_real(), low, high).view(dtype.np)
     _floating(dtype, "check_uniform_bounds")
     if dtype is _dtype.float64:
         out = np.empty(n, np.float64)
@@ -203,7 +208,10 @@ def uniform(gen, n, dtype, low=0.0, high=1.0):
 
 def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
     """``normal_(mean, std)``: PyTorch's block Box-Muller for 16 or more contiguous
-    elements, its cached scalar Box-Muller otherwise."""
+    elements, its cached scalar Box-Muller otherwise.  A complex dtype: both parts drawn
+    with ``std / sqrt(2)``, real part first (PyTorch's draw into ``view_as_real``)."""
+    if dtype.is_complex:
+        return normal(gen, 2 * n, dtype.to_real(), mean, std / math.sqrt(2), contiguous).view(dtype.np)
     _floating(dtype, "normal_kernel_cpu")
     if n >= 16 and contiguous:
         if dtype is _dtype.float32:

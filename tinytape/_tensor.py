@@ -80,7 +80,8 @@ def type_name(dtype):
     """Legacy type names (``tinytape.FloatTensor``) used in error messages."""
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor",
              "float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "int32": "IntTensor", "int16": "ShortTensor",
-             "int8": "CharTensor", "uint8": "ByteTensor"}
+             "int8": "CharTensor", "uint8": "ByteTensor", "complex64": "ComplexFloatTensor",
+             "complex128": "ComplexDoubleTensor"}
     name = dtype.name if isinstance(dtype, _dtype.dtype) else _dtype.from_numpy_dtype(dtype).name
     return "tinytape." + names[name]
 
@@ -256,7 +257,7 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if requires_grad and self._version_counter.__class__ is _InferenceCounter and not _inference._state.enabled:
             raise RuntimeError(_inference.REQUIRES_GRAD_MESSAGE)

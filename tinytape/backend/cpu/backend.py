@@ -15,6 +15,7 @@ from ..base import HALF, Backend
 from ..layout import call_in_order, call_order
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, UNARY_CODES
 from . import cascade as _cascade
+from . import complex_arith as _complex
 from . import elementwise as _elementwise
 from . import nn as _nn
 from . import power as _power
@@ -70,6 +71,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
                 return call_in_order(self, "astype", order, (x, dtype))
         if dtype is BFLOAT16:
             return host_cast(x, dtype)
+        if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            x = x.real  # the imaginary part discarded (the UserWarning is ``Tensor.to``'s, as PyTorch's)
         if np.dtype(dtype).itemsize < x.dtype.itemsize or np.dtype(dtype).kind != "f":
             with np.errstate(over="ignore", invalid="ignore"):  # inf / wrapped values, silently, as PyTorch's
                 return x.astype(dtype)
@@ -211,6 +214,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
                     return ufunc(a, b, order="C")
                 finally:
                     _errors.reset(token)
+        if dtype.kind == "c":
+            return _complex.binary(op, a, b, out)
         if dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and op in BINARY_CODES:
             if out is None:
                 if a.flags.c_contiguous:
@@ -262,6 +267,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
                 out = np.empty(x.shape, dtype)
                 _unary[op](x.reshape(-1), out.reshape(-1))
                 return out
+        if dtype.kind == "c":
+            return _complex.unary(op, x)
         return Backend.unary(self, op, x)
 
     def compare(self, op, a, b):
@@ -271,6 +278,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
             if order is not None:
                 return call_in_order(self, "compare", order, (op, a, b))
         dtype = a.dtype
+        if dtype.kind == "c":
+            return _complex.compare(op, a, b)
         if (dtype is b.dtype and dtype is not HALF and dtype is not BFLOAT16 and a.flags.c_contiguous
                 and op in COMPARE_CODES):
             if a.shape == b.shape and b.flags.c_contiguous:
@@ -290,6 +299,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         sums (float16 and bfloat16 too), any layout: PyTorch's order (``cascade.py``)."""
         if op == SUM and (x.dtype is _F32 or x.dtype is _F64 or x.dtype is HALF or x.dtype is BFLOAT16):
             return self._cascade_sum(x, dims, keepdim)
+        if x.dtype.kind == "c":
+            return _complex.reduce(op, x, dims, keepdim)
         if x.size and x.flags.c_contiguous and x.dtype is not HALF and x.dtype is not BFLOAT16 \
                 and op in REDUCE_CODES:
             if not dims:
@@ -437,6 +448,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
             if order is not None:
                 return call_in_order(self, "where", order, (cond, a, b))
         shape, dtype = cond.shape, a.dtype
+        if dtype.kind == "c":
+            return _complex.where(cond, a, b)
         if (dtype is b.dtype and cond.dtype is _BOOL and dtype is not HALF and dtype is not BFLOAT16
                 and cond.flags.c_contiguous and (not a.ndim or a.shape == shape and a.flags.c_contiguous)
                 and (not b.ndim or b.shape == shape and b.flags.c_contiguous)):
