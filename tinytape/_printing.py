@@ -87,6 +87,23 @@ class _Formatter:
         return (self.max_width - len(ret)) * " " + ret
 
 
+class _ComplexFormatter:
+    """A complex element as PyTorch prints it: the real part by a formatter of the real parts,
+    the imaginary part by one of the imaginary parts, its padding dropped, then ``j``
+    (``-3.5000-0.2500j``, `` 0.0000+0.1000j``)."""
+
+    def __init__(self, values):
+        self.real, self.imag = _Formatter(values.real, True), _Formatter(values.imag, True)
+
+    def width(self):
+        return self.real.width() + self.imag.width() + 1
+
+    def format(self, value):
+        real_text = self.real.format(value.real)
+        imag_text = (self.imag.format(value.imag) + "j").lstrip()
+        return real_text + (imag_text if imag_text[0] in "+-" else "+" + imag_text)
+
+
 def _vector_str(arr, indent, summarize, fmt):
     element_length = fmt.width() + 2
     per_line = max(1, int(math.floor((LINEWIDTH - indent) / element_length)))
@@ -128,7 +145,8 @@ def array_str(arr, indent):
     if arr.size == 0:
         return "[]"
     summarize = arr.size > THRESHOLD
-    fmt = _Formatter(_summarized(arr) if summarize else arr, arr.dtype.kind == "f")
+    shown = _summarized(arr) if summarize else arr
+    fmt = _ComplexFormatter(shown) if arr.dtype.kind == "c" else _Formatter(shown, arr.dtype.kind == "f")
     return _array_str(arr, indent, summarize, fmt)
 
 
@@ -169,8 +187,9 @@ def tensor_repr(t):
     dtype = t.dtype
     if arr.size == 0 and arr.shape != (0,):
         suffixes.append(f"size={tuple(arr.shape)}")
-    if dtype not in (_dtype.default_float, _dtype.int64, _dtype.bool_) or (arr.size == 0 and dtype is not
-                                                                             _dtype.default_float):
+    default_complex = _dtype.default_float.to_complex()
+    if dtype not in (_dtype.default_float, default_complex, _dtype.int64, _dtype.bool_) or (
+            arr.size == 0 and dtype is not _dtype.default_float):
         suffixes.append(f"dtype={dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")

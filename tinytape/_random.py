@@ -6,10 +6,9 @@ program prints PyTorch's numbers.  The kernels are in ``backend/cpu/random.py``.
 draw reads ``Generator.rng`` (a property): ``tinytape.compile`` watches it to refuse
 functions that draw.
 """
+import math
 import secrets
 import weakref
-
-import math
 
 import numpy as np
 

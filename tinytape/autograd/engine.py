@@ -134,6 +134,8 @@ class _Walk:
             conformed = g if g._data.shape == shape else _sum_to(g, shape, node, i)
             dtype = conformed._data.dtype
             if dtype is not np_dtype and dtype != np_dtype:
+                if dtype.kind == "c" and np_dtype.kind != "c":  # a real input's gradient: the real part
+                    conformed = conformed.real
                 conformed = conformed.to(from_numpy_dtype(np_dtype))
             if isinstance(target, BackwardNode):
                 buf = buffers.get(target)  # _add_to_node, inline: once per edge of the walk

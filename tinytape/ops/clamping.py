@@ -2,6 +2,7 @@
 from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
+from . import dtype_rules
 from ..autograd.function import Function
 from ..backend.opcodes import GT, LT, MAXIMUM, MINIMUM
 from .elementwise import operands, to_dtype, where
@@ -68,6 +69,8 @@ class ClampTensor(Function):
 
 
 def clamp(x, min=None, max=None):
+    if isinstance(x, Tensor) and x._data.dtype.kind == "c":
+        dtype_rules.check("clamp", x.dtype)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):

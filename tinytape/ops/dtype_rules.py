@@ -59,12 +59,41 @@ REFUSED = {
     "dropout": (INTEGRAL, RuntimeError, "result type Float can't be cast to the desired output type {dtype}"),
 }
 
+# op -> (exception, message) for a complex tensor, PyTorch's words
+_CLAMP = (NotImplementedError, "clamp is not supported for complex types")
+COMPLEX_REFUSED = {
+    "relu": _CLAMP, "clamp": _CLAMP, "hardtanh": _CLAMP, "relu6": _CLAMP,
+    "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead."),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "fix": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
+    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
+    "max": (NotImplementedError, _kernel("max_all")), "min": (NotImplementedError, _kernel("min_all")),
+    "max_dim": (RuntimeError, "max(): does not support complex input"),
+    "min_dim": (RuntimeError, "min(): does not support complex input"),
+    "argmax": (RuntimeError, "argmax(): does not support complex input"),
+    "argmin": (RuntimeError, "argmin(): does not support complex input"),
+    "sort": (RuntimeError, " Sort does not support complex dtypes on CPU"),
+    **{name: (NotImplementedError, _kernel(kernel)) for name, kernel in (
+        ("round", "round_vml_cpu"), ("erf", "erf_vml_cpu"), ("lt", "lt_cpu"), ("le", "le_cpu"), ("gt", "gt_cpu"),
+        ("ge", "ge_cpu"), ("atan2", "atan2_cpu"), ("remainder", "remainder_cpu"), ("floor_divide", "div_floor_cpu"),
+        ("gelu", "GeluKernelImpl"), ("softplus", "softplus_cpu"), ("elu", "elu_cpu"), ("selu", "elu_cpu"),
+        ("leaky_relu", "leaky_relu_cpu"), ("logsigmoid", "log_sigmoid_cpu"), ("mse_loss", "mse_cpu"),
+        ("softmax", "softmax_lastdim_kernel_impl"), ("log_softmax", "log_softmax_lastdim_kernel_impl"))},
+}
+
 PROMOTED = {("square", "bool"): "int64"}  # bool ** 2 is int64 in PyTorch
 
 
 def check(op, dtype):
     """Raise what PyTorch raises for ``op`` on a tensor of ``dtype`` (a dtype or a tensor)."""
     dtype = getattr(dtype, "dtype", dtype)
+    if dtype.is_complex and op in COMPLEX_REFUSED:
+        error, message = COMPLEX_REFUSED[op]
+        raise error(message.format(dtype=_dtype.scalar_type_name(dtype)))
     rule = REFUSED.get(op)
     if rule is not None and dtype.name in rule[0]:
         raise rule[1](rule[2].format(dtype=_dtype.scalar_type_name(dtype)))

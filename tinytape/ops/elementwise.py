@@ -99,7 +99,7 @@ def _float_input(x, op):
     """Floating-point math on an integer tensor computes in the default float dtype."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    return x if x.dtype.is_floating_point else to_dtype(x, _dtype.default_float)
+    return x if x.dtype.is_floating_point or x.dtype.is_complex else to_dtype(x, _dtype.default_float)
 
 
 def _binary(a, b, code):
@@ -145,7 +145,7 @@ class ToCopy(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         out = x._new(x._backend.astype(x._data, dtype.np))
-        if not dtype.is_floating_point:
+        if not (dtype.is_floating_point or dtype.is_complex):
             ctx.mark_non_differentiable(out)
         return out
 
@@ -188,6 +188,8 @@ class PowScalar(Function):
         (x,), e = ctx.saved_tensors, ctx.exponent
         if e == 0:
             return g.new_zeros(g.shape), None  # PyTorch's zeros_like (g * 0 is nan where g is inf)
+        if x._data.dtype.kind == "c":  # PyTorch's complex convention: g * conj(e x^(e-1))
+            return g * (e * (x ** (e - 1))).conj(), None
         if e == 2:
             data = x._data
             if not _state.enabled and data.dtype in _WIDE:
@@ -288,21 +290,21 @@ def div(a, b, *, rounding_mode=None):
     if isinstance(b, Tensor) and not isinstance(a, Tensor) and isinstance(a, numbers.Number):
         return mul(reciprocal(b), a)  # a number over a tensor: PyTorch's rewrite (MulBackward0)
     a, b = _opmath_operands(a, b, "div")
-    if not a.dtype.is_floating_point:  # true division, as PyTorch's default
+    if not (a.dtype.is_floating_point or a.dtype.is_complex):  # true division, as PyTorch's default
         a, b = to_dtype(a, _dtype.default_float), to_dtype(b, _dtype.default_float)
     return Div.apply(a, b)
 
 
 def pow(base, exponent):
     if isinstance(base, Tensor) and (type(exponent) in _PY_SCALARS or isinstance(exponent, numbers.Number)):
-        if base._data.dtype.kind == "f":  # a floating base: no cast, no integer rule
+        if base._data.dtype.kind == "f" and type(exponent) is not complex:  # a floating base: no cast, no integer rule
             return PowScalar.apply(base, exponent)
         target = _dtype.promote_scalar(base.dtype, exponent)  # bool ** 2 is int64, int ** 2.5 float
         if target is _dtype.bool_:  # bool ** bool: the base where the exponent is True, else all True
             return base.clone() if exponent else base.new_ones(base.shape)
         if target is not base.dtype:
             base = to_dtype(base, target)
-        if not base.dtype.is_floating_point and exponent < 0:
+        if not (base.dtype.is_floating_point or base.dtype.is_complex) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return PowScalar.apply(base, exponent)
     cls = Pow if isinstance(base, Tensor) else PowScalarBase
@@ -375,6 +377,8 @@ def where(cond, a=_NOTHING, b=_NOTHING):
 
 def _compare(a, b, code, op):
     a, b = operands(a, b, op)
+    if a._data.dtype.kind == "c":
+        dtype_rules.check(op, a.dtype)
     return a._new(a._backend.compare(code, a._data, b._data))
 
 

@@ -75,6 +75,20 @@ _KERNEL_DERIVATIVES = {"tanh": _tanh_kernels, "sigmoid": _sigmoid_kernels, "mul"
                        "add": _add_kernels}
 
 
+# A complex op's gradient in PyTorch's convention (``ops/complex.py``): for a holomorphic op,
+# ``g * conj(f'(z))``, which is the table's real formula run on the conjugate of the gradient,
+# conjugated (each formula is ``g`` times a real-coefficient function of what it saved, whose
+# conjugate is the same function's).  These are not holomorphic, or compare with a real number:
+_COMPLEX_DERIVATIVES = {
+    "abs": lambda x, g: g * x.sgn(),
+    "pow": (None, lambda a, b, out, g: (g * (out * a.log()).conj()).masked_fill((a == 0) & (b.real >= 0), 0.0)),
+}
+
+
+def _complex_gradient(derivative, saved, g):
+    return derivative(*saved, g=g.conj()).conj()
+
+
 def _unary_function(op):
     """The Function class of a unary op of the table: the kernel forward, the declared
     derivative backward, saving what the derivative's parameters name."""
@@ -98,7 +112,12 @@ def _unary_function(op):
             grad = kernels(*ctx.saved_tensors, g)
             if grad is not None:
                 return grad
-        return op.derivative(*ctx.saved_tensors, g=g)
+        saved = ctx.saved_tensors
+        if saved and saved[0]._data.dtype.kind == "c" or g._data.dtype.kind == "c":
+            if op.name in _COMPLEX_DERIVATIVES:
+                return _COMPLEX_DERIVATIVES[op.name](*saved, g=g)
+            return _complex_gradient(op.derivative, saved, g)
+        return op.derivative(*saved, g=g)
 
     # named after the op (``Square``), not its grad_fn (``PowBackward0`` is Pow's too)
     return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
@@ -143,8 +162,16 @@ def _binary_function(op):
             if grads is not None:
                 return grads
         values = dict(zip(("a", "b", "out"), saved)) if saved else _NO_VALUES
+        if g._data.dtype.kind == "c":
+            return (_complex_binary_gradient(0, grad_a, needs_a, values, g) if wants_a and grad_a else None,
+                    _complex_binary_gradient(1, grad_b, needs_b, values, g) if wants_b and grad_b else None)
         return (grad_a(*(values[name] for name in needs_a), g=g) if wants_a and grad_a else None,
                 grad_b(*(values[name] for name in needs_b), g=g) if wants_b and grad_b else None)
+
+    def _complex_binary_gradient(side, derivative, needs, values, g):
+        own = _COMPLEX_DERIVATIVES.get(op.name, (None, None))[side]
+        saved = [values[name] for name in needs]
+        return own(*saved, g=g) if own is not None else _complex_gradient(derivative, saved, g)
 
     return type(table.backward_name(op.name)[:-len("Backward0")], (Function,), {
         "grad_fn_name": op.grad_fn_name, "_forward_runs_kernels_only": True,

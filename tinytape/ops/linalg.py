@@ -63,6 +63,8 @@ class Mm(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if g._data.dtype.kind == "c":  # PyTorch's: by the conjugate transposes
+            return (matmul(g, b.mT.conj()) if b is not None else None), (matmul(a.mT.conj(), g) if a is not None else None)
         if g.ndim == 2 and not _state.enabled:
             # no graph of the gradient to build (the common case): the backend multiplies
             # by the transposed storage directly, without two recorded transposes and checks
@@ -104,7 +106,7 @@ class Dot(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (g * b if b is not None else None), (g * a if a is not None else None)
+        return (g * b.conj() if b is not None else None), (g * a.conj() if a is not None else None)
 
 
 class Mv(Function):
@@ -119,8 +121,8 @@ class Mv(Function):
     @staticmethod
     def backward(ctx, g):
         m, v = ctx.saved_tensors
-        grad_m = g.unsqueeze(1).mm(v.unsqueeze(0)) if v is not None else None
-        grad_v = m.t().mv(g) if m is not None else None
+        grad_m = g.unsqueeze(1).mm(v.unsqueeze(0).conj()) if v is not None else None
+        grad_v = m.t().conj().mv(g) if m is not None else None
         return grad_m, grad_v
 
 

@@ -153,7 +153,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return Sum.apply(x, (), keepdim)  # the loss's case: every dim, no cast
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
-    elif not x.dtype.is_floating_point:
+    elif not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = ew.to_dtype(x, _dtype.int64)  # integer and bool sums count in int64
     dims = _dims(dim, x.ndim, "sum")
     return (Sum if dim is None else SumDim).apply(x, dims, keepdim)
@@ -164,7 +164,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}")
@@ -325,12 +325,16 @@ def _extreme(x, dim, keepdim, code, name):
 @numpy_aliases
 @keepdim_needs_dim(dim_may_be_none=False)
 def max(x, dim=None, keepdim=False):
+    if x.dtype.is_complex:
+        dtype_rules.check("max" if dim is None else "max_dim", x.dtype)
     return _extreme(x, dim, keepdim, MAX, "max")
 
 
 @numpy_aliases
 @keepdim_needs_dim(dim_may_be_none=False)
 def min(x, dim=None, keepdim=False):
+    if x.dtype.is_complex:
+        dtype_rules.check("min" if dim is None else "min_dim", x.dtype)
     return _extreme(x, dim, keepdim, MIN, "min")
 
 

@@ -338,6 +338,7 @@ def _ordered(x, dim, descending, k, op, cls, result, sort=True):
 
 
 def sort(input, dim=-1, descending=False, stable=False):
+    dtype_rules.check("sort", input.dtype)
     return _ordered(input, dim, descending, None, "sort", Sort, sort_result)
 
 

@@ -117,8 +117,8 @@ class KernelCalls:
         """Matrix product of operands of rank >= 2 (batch dimensions broadcast)."""
         if a.dtype is HALF or a.dtype is BFLOAT16:
             return self._in_float32(KernelCalls.matmul, a, b)
-        if a.dtype.kind not in "fc":
-            return np.matmul(a, b)  # BLAS has no integer product; numpy's loop does it
+        if a.dtype.kind != "f":
+            return np.matmul(a, b)  # integers: BLAS has no product, numpy's loop does it; complex: numpy's BLAS call
         if a.ndim == 2 and b.ndim == 2:
             out = np.empty((a.shape[0], b.shape[1]), a.dtype)
             if a.flags.c_contiguous and b.flags.c_contiguous:  # no transposes to read (forward)

@@ -1,0 +1,284 @@
+"""Complex tensors' own ops: parts (``real``, ``imag``, ``view_as_real``, ``view_as_complex``),
+conjugation, ``abs``/``angle``/``sgn``, and the constructors ``complex`` and ``polar``.
+
+Gradients follow PyTorch's convention: a complex tensor's gradient is the conjugate Wirtinger
+derivative times two, ``dL/dx + i dL/dy`` for a real loss ``L`` of ``z = x + iy``, so a
+holomorphic op's gradient is ``g * conj(f'(z))`` (``from_table`` applies that to the op
+table's formulas).  A real tensor's versions of these functions (``real`` is the tensor
+itself, ``conj`` too) are those of ``view_ops`` and ``view_copies``, called from here.
+
+``conj()`` marks its result conjugated (``is_conj()``) as PyTorch's lazy conjugate view does,
+but holds the conjugated values: a write into it does not reach the input.
+"""
+import builtins
+import weakref
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from . import view_copies, view_ops
+
+_CONJUGATED = {}  # id -> weak reference of each tensor ``conj()`` made (``is_conj``)
+
+
+def _complex(t):
+    return t._data.dtype.kind == "c"
+
+
+def _data_view(x, data):
+    """A tensor over ``data``, a numpy view of ``x``'s memory of another dtype: it shares
+    ``x``'s version counter (a write through one is a write into the other)."""
+    return Tensor._make(data, version=x._version_counter, backend=x._backend)
+
+
+def _cpu_only(x, op):
+    if x._backend.device.type != "cpu":
+        raise RuntimeError(f"{op}: complex tensors live on the CPU in tinytape (got a tensor on {x.device})")
+
+
+class ViewAsReal(Function):
+    grad_fn_name = "ViewAsRealBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        return _data_view(x, data.view(data.real.dtype).reshape(data.shape + (2,)) if data.ndim
+                          else data.reshape(1).view(data.real.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        return view_as_complex(g.contiguous())
+
+
+class ViewAsComplex(Function):
+    grad_fn_name = "ViewAsComplexBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        complex_type = np.complex64 if data.dtype == np.float32 else np.complex128
+        return _data_view(x, data.view(complex_type).reshape(data.shape[:-1]))
+
+    @staticmethod
+    def backward(ctx, g):
+        return view_as_real(g)
+
+
+def view_as_real(input):
+    """The complex ``input``'s memory as real numbers: a last dimension of 2 (real, imaginary), shared."""
+    if not input.dtype.is_complex:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    if is_conj(input):
+        raise RuntimeError("view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate "
+                           "tensor so you can view it as real, use self.resolve_conj()")
+    if input.ndim and input.stride(-1) != 1 and input.shape[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    _cpu_only(input, "view_as_real")
+    return ViewAsReal.apply(input)
+
+
+def view_as_complex(input):
+    """A float32/float64 ``input`` with a last dimension of 2 read as complex numbers (shared memory)."""
+    if input.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError(f"view_as_complex is only supported for float and double tensors, but got a tensor of "
+                           f"scalar type: {_dtype.scalar_type_name(input.dtype)}")
+    if input.ndim == 0 or input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if input.stride(-1) != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(s % 2 for s in input.stride()[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    _cpu_only(input, "view_as_complex")
+    return ViewAsComplex.apply(input)
+
+
+def real(input):
+    """The real parts: a view (``view_as_real(input)[..., 0]``, recorded so: SelectBackward0)."""
+    if not input.dtype.is_complex:
+        return view_ops.real(input)
+    return view_as_real(resolve_conj(input)).select(-1, 0)
+
+
+def imag(input):
+    if not input.dtype.is_complex:
+        return view_ops.imag(input)
+    return view_as_real(resolve_conj(input)).select(-1, 1)
+
+
+# ---------------------------------------------------------------- conjugation
+
+
+class Conj(Function):
+    grad_fn_name = "ConjBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._new(np.conj(x._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        return conj(g)
+
+
+class ConjPhysical(Conj):
+    grad_fn_name = "ConjPhysicalBackward0"
+
+
+def conj(input):
+    """The complex conjugate, ``is_conj()`` set; a real tensor itself."""
+    if not _complex(input):
+        return input
+    out = Conj.apply(input)
+    if not is_conj(input):
+        key = id(out)
+        _CONJUGATED[key] = weakref.ref(out, lambda ref: _CONJUGATED.pop(key, None))
+    return out
+
+
+def conj_physical(input):
+    if not _complex(input):
+        return input
+    return ConjPhysical.apply(input)
+
+
+def conj_physical_(self):
+    if _complex(self):
+        self.copy_(self.conj_physical())
+    return self
+
+
+def resolve_conj(input):
+    """``input`` with its conjugation applied (a copy, ``is_conj()`` unset) where ``conj()`` made it."""
+    return input.clone() if is_conj(input) else input
+
+
+def is_conj(input):
+    ref = _CONJUGATED.get(id(input))
+    return ref is not None and ref() is input
+
+
+def is_complex(input):
+    return input.dtype.is_complex
+
+
+# ---------------------------------------------------------------- modulus and argument
+
+
+class Angle(Function):
+    grad_fn_name = "AngleBackward0"
+
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return z._new(np.angle(z._data).astype(z._data.real.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        # PyTorch's angle_backward: g * z / |z|^2 * i, 0 at the origin
+        return (g * z / z.abs().pow(2) * 1j).masked_fill(z == 0, 0)
+
+
+def angle(input):
+    return Angle.apply(input) if _complex(input) else view_copies.angle(input)
+
+
+class Sgn(Function):
+    grad_fn_name = "SgnBackward0"
+
+    @staticmethod
+    def forward(ctx, z):
+        data = z._data
+        with np.errstate(all="ignore"):
+            out = z._new(np.where(data == 0, 0, data / np.abs(data)).astype(data.dtype))
+        ctx.save_for_backward(z, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        z, sgn = ctx.saved_tensors
+        # PyTorch's sgn_backward: (g - sgn * Re(g conj(sgn))) / |z|, 0 at the origin
+        size = z.abs()
+        return ((g - sgn * real(g * conj(sgn))) / size).masked_fill(size == 0, 0)
+
+
+def sgn(input):
+    if not _complex(input):
+        from .elementwise_more import sgn as real_sgn
+        return real_sgn(input)
+    return Sgn.apply(input)
+
+
+# ---------------------------------------------------------------- constructors
+
+
+class Complex(Function):
+    grad_fn_name = "ComplexBackward0"
+
+    @staticmethod
+    def forward(ctx, re, im):
+        data = np.empty(np.broadcast_shapes(re.shape, im.shape), re.dtype.to_complex().np)
+        data.real, data.imag = re._data, im._data
+        return re._new(data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return real(g), imag(g)
+
+
+def complex(real, imag):  # noqa: A001  (PyTorch's name)
+    """``real + i imag`` of two float tensors of one dtype (float32 or float64), broadcast."""
+    for name, t in (("real", real), ("imag", imag)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"complex(): argument '{name}' (position {1 + (name == 'imag')}) must be Tensor, not "
+                            f"{type(t).__name__}")
+    if real.dtype is not imag.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar type "
+                           f"{_dtype.scalar_type_name(imag.dtype)} for second argument")
+    if real.dtype not in (_dtype.float32, _dtype.float64, _dtype.float16):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_dtype.scalar_type_name(real.dtype)} and {_dtype.scalar_type_name(imag.dtype)}")
+    return Complex.apply(real, imag)
+
+
+class Polar(Function):
+    grad_fn_name = "PolarBackward0"
+
+    @staticmethod
+    def forward(ctx, size, theta):
+        ctx.save_for_backward(size, theta)
+        data = np.empty(np.broadcast_shapes(size.shape, theta.shape), size.dtype.to_complex().np)
+        data.real, data.imag = size._data * np.cos(theta._data), size._data * np.sin(theta._data)
+        return size._new(data)
+
+    @staticmethod
+    def backward(ctx, g):
+        size, theta = ctx.saved_tensors
+        unit = Complex.apply(theta.cos(), theta.sin())  # d z / d abs
+        # a real input's gradient is Re(conj(g) dz/dinput); d z / d angle = i abs unit
+        return real(conj(g) * unit), real(conj(g) * unit * size * 1j)
+
+
+def polar(abs, angle):  # noqa: A002  (PyTorch's names)
+    """``abs * (cos(angle) + i sin(angle))``."""
+    if abs.dtype is not angle.dtype or abs.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError(f"Expected both inputs to be Float or Double tensors but got "
+                           f"{_dtype.scalar_type_name(abs.dtype)} and {_dtype.scalar_type_name(angle.dtype)}")
+    return Polar.apply(abs, angle)
+
+
+def _complex_value(self):
+    """``complex(t)``: a one-element tensor's value as a Python complex."""
+    return builtins.complex(self._scalar("complex"))
+
+FUNCTIONS = {"view_as_real": view_as_real, "view_as_complex": view_as_complex, "real": real, "imag": imag,
+             "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
+             "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle,
+             "sgn": sgn, "complex": complex, "polar": polar}
+METHODS = {"real": property(real, lambda self, value: real(self).copy_(value) and None),
+           "imag": property(imag, lambda self, value: imag(self).copy_(value) and None),
+           "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
+           "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle, "sgn": sgn,
+           "__complex__": _complex_value}
