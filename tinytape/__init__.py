@@ -33,7 +33,7 @@ from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, Double
 from ._explain import explain
 from ._printing import set_printoptions
 from . import _tensor_str  # noqa: F401  (torch._tensor_str.PRINT_OPTS)
-from . import linalg, special
+from . import fft, linalg, special
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile's name)
 from . import utils  # noqa: E402  (torch.utils.data)
