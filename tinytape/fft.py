@@ -20,6 +20,7 @@ from . import _dtype
 from ._tensor import Tensor, _wrap_dim
 from .autograd.function import Function
 from .ops import complex as complex_ops
+from .ops.complex import _host
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -31,7 +32,8 @@ class FftC2C(Function):
     def forward(ctx, x, dims, norm, forward):
         ctx.dims, ctx.norm, ctx.forward = dims, norm, forward
         transform = np.fft.fftn if forward else np.fft.ifftn
-        return x._new(transform(x._data, axes=dims, norm=norm).astype(x._data.dtype, copy=False))
+        dtype = x._data.dtype
+        return x._new(_host(x, lambda data: transform(data, axes=dims, norm=norm).astype(dtype, copy=False), x))
 
     @staticmethod
     def backward(ctx, g):
@@ -44,9 +46,8 @@ class FftR2C(Function):
     @staticmethod
     def forward(ctx, x, dims, norm, onesided):
         ctx.dims, ctx.norm, ctx.onesided, ctx.last_size = dims, norm, onesided, x.shape[dims[-1]]
-        transform = np.fft.rfftn if onesided else np.fft.fftn
-        out = transform(x._data, axes=dims, norm=norm)
-        return x._new(out.astype(x.dtype.to_complex().np, copy=False))
+        transform, dtype = np.fft.rfftn if onesided else np.fft.fftn, x.dtype.to_complex().np
+        return x._new(_host(x, lambda data: transform(data, axes=dims, norm=norm).astype(dtype, copy=False), x))
 
     @staticmethod
     def backward(ctx, g):
@@ -62,9 +63,8 @@ class FftC2R(Function):
     @staticmethod
     def forward(ctx, x, dims, norm, last_size):
         ctx.dims, ctx.norm = dims, norm
-        sizes = [x.shape[d] for d in dims[:-1]] + [last_size]
-        out = np.fft.irfftn(x._data, s=sizes, axes=dims, norm=norm)
-        return x._new(out.astype(x.dtype.to_real().np, copy=False))
+        sizes, dtype = [x.shape[d] for d in dims[:-1]] + [last_size], x.dtype.to_real().np
+        return x._new(_host(x, lambda data: np.fft.irfftn(data, sizes, dims, norm).astype(dtype, copy=False), x))
 
     @staticmethod
     def backward(ctx, g):

@@ -61,6 +61,12 @@ class Backend:
             return out
         return result
 
+    def host_compute(self, function, *arrays):
+        """``function(*arrays)``, numpy's routine on host arrays: complex numbers and Fourier
+        transforms, which the CPU backend computes with numpy; a device backend has none."""
+        raise RuntimeError(f"{getattr(function, '__name__', 'this op')}: complex tensors and Fourier transforms are "
+                           f"computed on the CPU only in tinytape (a {self.device} tensor given); move it with .cpu()")
+
     # ---- what a device's class answers about its arrays ----
     def _flat(self, x):
         """Whether ``x`` is a C-contiguous array its kernels can read as a flat buffer."""

@@ -23,6 +23,8 @@ from .scalars import _In, value_of
 QUERIES = frozenset({"owns", "may_alias"})
 # backend methods that read values onto the host: a trace cannot follow the value
 HOST_READS = frozenset({"to_numpy"})
+# numpy's own routines on host arrays (complex numbers, Fourier transforms): no kernel to replay
+HOST_COMPUTES = frozenset({"host_compute"})
 
 
 _ACTIVE = []  # the capture open on some thread (one trace at a time), if any
@@ -46,6 +48,14 @@ def number_input(container, key):
     capture.roots.add(id(arr))
     capture.number_inputs[b] = (container, key)
     return Tensor._make(arr)
+
+
+def _complex(args, out):
+    """Whether a backend call reads or makes a complex array."""
+    for a in args + (out if isinstance(out, tuple) else (out,)):
+        if getattr(getattr(a, "dtype", None), "kind", None) == "c":
+            return True
+    return False
 
 
 def tracing():
@@ -207,11 +217,13 @@ class Capture:
         capture = self
         takes_op = _first_parameter(real) == "op"
 
-        if name in HOST_READS:
+        if name in HOST_READS or name in HOST_COMPUTES:
+            what = "reads tensor values on the host" if name in HOST_READS else "computes with numpy on the host"
+
             def host_read(*args, **kwargs):
                 if capture.depth:  # inside a recorded kernel call (flat_positions): replayed with it
                     return real(*args, **kwargs)
-                capture.fail(f"{capture.tape.label or 'an op'} reads tensor values on the host ({name})")
+                capture.fail(f"{capture.tape.label or 'an op'} {what} ({name})")
                 return real(*args, **kwargs)
             return host_read
 
@@ -240,6 +252,9 @@ class Capture:
             finally:
                 restore_profile(profile)
                 capture.depth -= 1
+            if _complex(args, out):  # numpy's complex loops, not kernels a program can hold
+                capture.fail(f"{capture.tape.label or 'an op'} computes with complex numbers ({name})")
+                return out
             if out is None:  # a write into its first buffer argument (copy_into, setitem)
                 if not inputs:
                     capture.fail(f"backend call {name} with no buffer")

@@ -27,6 +27,12 @@ def _complex(t):
     return t._data.dtype.kind == "c"
 
 
+def _host(x, function, *tensors):
+    """``function`` (numpy's, on arrays) of the tensors' data through the backend's
+    ``host_compute``: the CPU backend's, which ``tinytape.compile`` refuses to trace."""
+    return x._backend.host_compute(function, *(t._data for t in tensors))
+
+
 def _data_view(x, data):
     """A tensor over ``data``, a numpy view of ``x``'s memory of another dtype: it shares
     ``x``'s version counter (a write through one is a write into the other)."""
@@ -35,7 +41,31 @@ def _data_view(x, data):
 
 def _cpu_only(x, op):
     if x._backend.device.type != "cpu":
-        raise RuntimeError(f"{op}: complex tensors live on the CPU in tinytape (got a tensor on {x.device})")
+        raise RuntimeError(f"{op}: complex tensors are CPU tensors in tinytape (got a tensor on {x.device}); "
+                           f"move it with .cpu()")
+
+
+def _as_real(data):
+    return data.view(data.real.dtype).reshape(data.shape + (2,)) if data.ndim else data.reshape(1).view(data.real.dtype)
+
+
+def _as_complex(data):
+    return data.view(np.complex64 if data.dtype == np.float32 else np.complex128).reshape(data.shape[:-1])
+
+
+def _sgn(data):
+    with np.errstate(all="ignore"):
+        return np.where(data == 0, 0, data / np.abs(data)).astype(data.dtype)
+
+
+def _pair(re, im):
+    data = np.empty(np.broadcast_shapes(re.shape, im.shape), np.result_type(re.dtype, np.complex64))
+    data.real, data.imag = re, im
+    return data
+
+
+def _polar(size, theta):
+    return _pair(size * np.cos(theta), size * np.sin(theta))
 
 
 class ViewAsReal(Function):
@@ -43,9 +73,7 @@ class ViewAsReal(Function):
 
     @staticmethod
     def forward(ctx, x):
-        data = x._data
-        return _data_view(x, data.view(data.real.dtype).reshape(data.shape + (2,)) if data.ndim
-                          else data.reshape(1).view(data.real.dtype))
+        return _data_view(x, _host(x, _as_real, x))
 
     @staticmethod
     def backward(ctx, g):
@@ -57,9 +85,7 @@ class ViewAsComplex(Function):
 
     @staticmethod
     def forward(ctx, x):
-        data = x._data
-        complex_type = np.complex64 if data.dtype == np.float32 else np.complex128
-        return _data_view(x, data.view(complex_type).reshape(data.shape[:-1]))
+        return _data_view(x, _host(x, _as_complex, x))
 
     @staticmethod
     def backward(ctx, g):
@@ -115,7 +141,7 @@ class Conj(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x._new(np.conj(x._data))
+        return x._new(_host(x, np.conj, x))
 
     @staticmethod
     def backward(ctx, g):
@@ -172,7 +198,7 @@ class Angle(Function):
     @staticmethod
     def forward(ctx, z):
         ctx.save_for_backward(z)
-        return z._new(np.angle(z._data).astype(z._data.real.dtype))
+        return z._new(_host(z, np.angle, z).astype(z._data.real.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -190,9 +216,7 @@ class Sgn(Function):
 
     @staticmethod
     def forward(ctx, z):
-        data = z._data
-        with np.errstate(all="ignore"):
-            out = z._new(np.where(data == 0, 0, data / np.abs(data)).astype(data.dtype))
+        out = z._new(_host(z, _sgn, z))
         ctx.save_for_backward(z, out)
         return out
 
@@ -219,9 +243,7 @@ class Complex(Function):
 
     @staticmethod
     def forward(ctx, re, im):
-        data = np.empty(np.broadcast_shapes(re.shape, im.shape), re.dtype.to_complex().np)
-        data.real, data.imag = re._data, im._data
-        return re._new(data)
+        return re._new(_host(re, _pair, re, im))
 
     @staticmethod
     def backward(ctx, g):
@@ -249,9 +271,7 @@ class Polar(Function):
     @staticmethod
     def forward(ctx, size, theta):
         ctx.save_for_backward(size, theta)
-        data = np.empty(np.broadcast_shapes(size.shape, theta.shape), size.dtype.to_complex().np)
-        data.real, data.imag = size._data * np.cos(theta._data), size._data * np.sin(theta._data)
-        return size._new(data)
+        return size._new(_host(size, _polar, size, theta))
 
     @staticmethod
     def backward(ctx, g):

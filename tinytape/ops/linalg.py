@@ -64,7 +64,8 @@ class Mm(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         if g._data.dtype.kind == "c":  # PyTorch's: by the conjugate transposes
-            return (matmul(g, b.mT.conj()) if b is not None else None), (matmul(a.mT.conj(), g) if a is not None else None)
+            return ((matmul(g, b.mT.conj()) if b is not None else None),
+                    (matmul(a.mT.conj(), g) if a is not None else None))
         if g.ndim == 2 and not _state.enabled:
             # no graph of the gradient to build (the common case): the backend multiplies
             # by the transposed storage directly, without two recorded transposes and checks

@@ -403,6 +403,9 @@ class ToDevice(Function):
     def forward(ctx, x, device):
         ctx.source = x.device
         target = for_device(device)
+        if x._data.dtype.kind == "c" and target.device.type != "cpu":
+            raise RuntimeError(f"to: complex tensors are CPU tensors in tinytape (a {x.dtype} tensor to {device} "
+                               f"asked for); PyTorch's CUDA backend has them, tinytape's CUDA kernels are real-valued")
         return Tensor._make(target.asarray(x._backend.to_numpy(x._data)), backend=target)
 
     @staticmethod
