@@ -159,12 +159,12 @@ _LinAlgError = LinAlgError  # (the name its pickles look up)
 
 
 def __getattr__(name):
-    from .ops import assorted, composed, linalg_legacy, linalg_lu, linalg_more, linalg_triangular
+    from .ops import assorted, composed, linalg_eig, linalg_legacy, linalg_lu, linalg_more, linalg_triangular
     from .ops.linalg import matmul
     if name == "matmul":
         return matmul
     for table in (assorted.LINALG, composed.LINALG, linalg_more.LINALG, linalg_triangular.LINALG, linalg_lu.LINALG,
-                  linalg_legacy.LINALG):
+                  linalg_legacy.LINALG, linalg_eig.LINALG):
         if name in table:
             return table[name]
     raise AttributeError(f"module 'tinytape.linalg' has no attribute '{name}'")

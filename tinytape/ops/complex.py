@@ -46,7 +46,10 @@ def _cpu_only(x, op):
 
 
 def _as_real(data):
-    return data.view(data.real.dtype).reshape(data.shape + (2,)) if data.ndim else data.reshape(1).view(data.real.dtype)
+    """The (..., 2) real view of complex ``data`` of any strides: its parts, a part's size apart."""
+    parts = data.real
+    return np.lib.stride_tricks.as_strided(parts, data.shape + (2,), parts.strides + (parts.itemsize,),
+                                           writeable=data.flags.writeable)
 
 
 def _as_complex(data):
@@ -99,8 +102,6 @@ def view_as_real(input):
     if is_conj(input):
         raise RuntimeError("view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate "
                            "tensor so you can view it as real, use self.resolve_conj()")
-    if input.ndim and input.stride(-1) != 1 and input.shape[-1] != 1:
-        raise RuntimeError("Tensor must have a last dimension with stride 1")
     _cpu_only(input, "view_as_real")
     return ViewAsReal.apply(input)
 
@@ -289,6 +290,14 @@ def polar(abs, angle):  # noqa: A002  (PyTorch's names)
     return Polar.apply(abs, angle)
 
 
+def _conjugated(transpose):
+    """A transposing view of ``view_ops`` (``H``, ``mH``, ``adjoint``), conjugated for a complex tensor."""
+    def view(self):
+        out = transpose(self)
+        return conj(out) if _complex(self) else out
+    return view
+
+
 def _complex_value(self):
     """``complex(t)``: a one-element tensor's value as a Python complex."""
     return builtins.complex(self._scalar("complex"))
@@ -301,4 +310,6 @@ METHODS = {"real": property(real, lambda self, value: real(self).copy_(value) an
            "imag": property(imag, lambda self, value: imag(self).copy_(value) and None),
            "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
            "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle, "sgn": sgn,
-           "__complex__": _complex_value}
+           "__complex__": _complex_value, "H": property(_conjugated(view_ops._H)),
+           "mH": property(_conjugated(view_ops._mH)), "adjoint": _conjugated(view_ops.adjoint)}
+FUNCTIONS["adjoint"] = METHODS["adjoint"]
