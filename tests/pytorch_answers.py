@@ -195,6 +195,8 @@ def _flat(array):
         return [int(v) for v in flat]
     if array.dtype.kind == "b":
         return [bool(v) for v in flat]
+    if array.dtype.kind == "c":  # [real, imaginary] pairs, each part as a float of its own
+        return [[float(str(p)) if np.isfinite(p) else float(p) for p in (v.real, v.imag)] for v in flat]
     raise TypeError(f"can't record an array of {array.dtype}")
 
 
@@ -205,7 +207,7 @@ def _encode(obj):
         if isinstance(obj, torch.Tensor):
             t = obj.detach().cpu()
             dtype = str(t.dtype).split(".")[1]
-            values = t.float().numpy() if dtype == "bfloat16" else t.numpy()
+            values = t.float().numpy() if dtype == "bfloat16" else t.resolve_conj().numpy()
             return {"tensor": {"dtype": dtype, "shape": list(t.shape), "values": _flat(values),
                                "grad_fn": type(obj.grad_fn).__name__ if obj.grad_fn is not None else None,
                                "requires_grad": obj.requires_grad}}
@@ -219,6 +221,8 @@ def _encode(obj):
                 {"dtype": str(array.dtype), "shape": list(array.shape), "values": _flat(array)}}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
+    if isinstance(obj, complex):
+        return {"complex": [obj.real, obj.imag]}
     if isinstance(obj, tuple):
         encoded = {"tuple": [_encode(v) for v in obj]}
         fields = getattr(type(obj), "__match_args__", None) or getattr(type(obj), "_fields", None)
@@ -238,12 +242,14 @@ def _decode(obj):
     if not isinstance(obj, dict):
         return obj
     (kind, body), = ((k, v) for k, v in obj.items() if k != "fields")
+    if kind == "complex":
+        return complex(*body)
     if kind == "tensor":
         dtype = body["dtype"]
-        values = np.array(body["values"], "float32" if dtype == "bfloat16" else dtype).reshape(body["shape"])
+        values = _array(body["values"], "float32" if dtype == "bfloat16" else dtype).reshape(body["shape"])
         return Recorded(values, dtype, body["grad_fn"], body["requires_grad"])
     if kind in ("array", "scalar"):
-        values = np.array(body["values"], body["dtype"]).reshape(body["shape"])
+        values = _array(body["values"], body["dtype"]).reshape(body["shape"])
         return values if kind == "array" else values[()]
     if kind == "dtype":
         return body
@@ -255,6 +261,16 @@ def _decode(obj):
     if kind == "dict":
         return {_decode(k): _decode(v) for k, v in body}
     raise ValueError(f"unknown recorded kind {kind!r}")
+
+
+def _array(values, dtype):
+    """The recorded values as an array of ``dtype``; a complex one from its [real, imaginary] pairs."""
+    if not np.dtype(dtype).kind == "c":
+        return np.array(values, dtype)
+    parts = np.array(values, np.float32 if dtype == "complex64" else np.float64).reshape(-1, 2)
+    out = np.empty(len(parts), dtype)
+    out.real, out.imag = parts[:, 0], parts[:, 1]
+    return out
 
 
 def _fixture(module):

@@ -240,7 +240,8 @@ def _filled(size, value, dtype, device, requires_grad, op=None):
     dtype = _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.default_float if value is None or isinstance(value, float) else (
-            _dtype.bool_ if isinstance(value, bool) else _dtype.int64)
+            _dtype.bool_ if isinstance(value, bool) else _dtype.default_float.to_complex()
+            if isinstance(value, complex) else _dtype.int64)
     backend = for_device(_dtype.as_device(device))
     data = backend.empty(shape, dtype.np) if value is None else backend.full(shape, _dtype.fitting_int(value, dtype.np),
                                                                               dtype.np)

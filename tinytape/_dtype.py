@@ -204,8 +204,10 @@ def result_type(a, b):
     for dtypes in groups[:2]:
         if dtypes:
             found = dtypes[0] if len(dtypes) == 1 else promote(*dtypes)
-            if result is None or category(found) > category(result):
+            if result is None:
                 result = found
+            elif category(found) > category(result):  # a complex one keeps a float's width (PyTorch's rule)
+                result = result.to_complex() if found.is_complex and result.is_floating_point else found
     for scalar in groups[2]:
         result = promote_scalar(result, scalar) if result is not None else None
     return result

@@ -101,7 +101,8 @@ def view_as_real(input):
         raise RuntimeError("view_as_real is only supported for complex tensors")
     if is_conj(input):
         raise RuntimeError("view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate "
-                           "tensor so you can view it as real, use self.resolve_conj()")
+                           "tensor so you can view it as real, use self.resolve_conj(); however, be warned that the "
+                           "resulting tensor will NOT alias the original.")
     _cpu_only(input, "view_as_real")
     return ViewAsReal.apply(input)
 
@@ -109,7 +110,7 @@ def view_as_real(input):
 def view_as_complex(input):
     """A float32/float64 ``input`` with a last dimension of 2 read as complex numbers (shared memory)."""
     if input.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"view_as_complex is only supported for float and double tensors, but got a tensor of "
+        raise RuntimeError(f"view_as_complex is only supported for half, float and double tensors, but got a tensor of "
                            f"scalar type: {_dtype.scalar_type_name(input.dtype)}")
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
@@ -306,8 +307,15 @@ FUNCTIONS = {"view_as_real": view_as_real, "view_as_complex": view_as_complex, "
              "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
              "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle,
              "sgn": sgn, "complex": complex, "polar": polar}
-METHODS = {"real": property(real, lambda self, value: real(self).copy_(value) and None),
-           "imag": property(imag, lambda self, value: imag(self).copy_(value) and None),
+def _set_real(self, value):
+    real(self).copy_(value)
+
+
+def _set_imag(self, value):
+    imag(self).copy_(value)
+
+
+METHODS = {"real": property(real, _set_real), "imag": property(imag, _set_imag),
            "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
            "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle, "sgn": sgn,
            "__complex__": _complex_value, "H": property(_conjugated(view_ops._H)),

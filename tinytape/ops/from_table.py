@@ -190,6 +190,8 @@ def _pow_data(a, b):
 def _binary_wrapper(op, cls):
     def fn(input, other):
         a, b = ew.operands(input, other, op.name)
+        if a._data.dtype.kind == "c":
+            dtype_rules.check(op.name, a.dtype)
         if op.float_only and not a.dtype.is_floating_point:
             a, b = ew._float_input(a, op.name), ew._float_input(b, op.name)
         return cls.apply(a, b)
