@@ -4,6 +4,7 @@ from .. import _dtype
 from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
+from ..ops.complex import view_as_real
 from .optimizer import (Optimizer, addcdiv_, check_range, check_step_options, divide, implementation_options,
                         learning_rate, refuse_sparse, scale_, step_count)
 
@@ -55,16 +56,21 @@ class Adam(Optimizer):
                 # PyTorch's single-tensor loop (the CPU default) op for op: its kernels fuse
                 # lerp_ and addcmul_ into one rounding each
                 m, v, t = state["exp_avg"], state["exp_avg_sq"], step_count(state)
+                param = p
+                if p.is_complex():  # PyTorch's: the update runs on the parts, viewed as real numbers
+                    param, grad, m, v = (view_as_real(x) for x in (p, grad, m, v))
                 m.lerp_(grad, 1 - beta1)
                 v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 if amsgrad:
-                    state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
-                    v = state["max_exp_avg_sq"]
+                    most = state["max_exp_avg_sq"]
+                    most = view_as_real(most) if p.is_complex() else most
+                    most.copy_(most.maximum(v))
+                    v = most
                 # the scalar factors in float64 (Python's numbers eagerly, 0-d tensors in a trace),
                 # each rounded to p's dtype where it meets a tensor
                 step_size = lr / (1 - beta1 ** t)
                 denom = divide(v.sqrt(), (1 - beta2 ** t) ** 0.5).add_(g["eps"])
-                addcdiv_(p, m, denom, -step_size)
+                addcdiv_(param, m, denom, -step_size)
         return loss
 
 
