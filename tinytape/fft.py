@@ -111,7 +111,8 @@ def _promoted(x, fname, complex_input=None):
     if complex_input is True and not x.dtype.is_complex:
         x = x.to(x.dtype.to_complex())
     if complex_input is False and x.dtype.is_complex:
-        raise TypeError(f"{fname} expects a real input tensor, but got {_dtype.scalar_type_name(x.dtype)}")
+        what, fname = ("real-valued input", "rfftn") if fname in ("rfft2", "rfftn") else ("real input", fname)
+        raise TypeError(f"{fname} expects a {what} tensor, but got {_dtype.scalar_type_name(x.dtype)}")
     return x
 
 
