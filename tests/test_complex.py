@@ -243,3 +243,15 @@ def test_assert_close_helper_sees_complex_values():
     theirs = pytorch(run)
     with pytest.raises(AssertionError):
         assert_close_to(tinytape.tensor([1 + 2.5j]), theirs)
+
+
+def test_a_real_cast_of_a_complex_tensor_warns_once_a_process_as_pytorch():
+    # PyTorch's TORCH_WARN_ONCE in its copy kernel: the first complex-to-real cast of a process warns
+    from tinytape.ops import elementwise
+    elementwise._warned_complex_cast = False
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        tinytape.tensor([1.5 + 2j]).to(tinytape.float64)
+        tinytape.tensor([1j]).float()
+    assert [str(w.message) for w in ours] == ["Casting complex values to real discards the imaginary part"]
+    assert ours[0].filename == __file__  # pointed at the caller's line

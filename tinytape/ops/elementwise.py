@@ -1,11 +1,13 @@
 """Elementwise operations: arithmetic, unary math, activations, comparisons, casts."""
 import builtins
 import numbers
+import warnings
 
 import numpy as np
 
 from .. import _dtype
 from .._grad_mode import _state
+from .._creation import _user_stacklevel
 from .._tensor import NumberVersion, Tensor
 from ..autograd.function import Function
 from ..autograd.tape import _local as _tape_local
@@ -144,6 +146,8 @@ class ToCopy(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
+        if x._data.dtype.kind == "c" and not dtype.is_complex and not _warned_complex_cast:
+            _warn_complex_cast()
         out = x._new(x._backend.astype(x._data, dtype.np))
         if not (dtype.is_floating_point or dtype.is_complex):
             ctx.mark_non_differentiable(out)
@@ -152,6 +156,16 @@ class ToCopy(Function):
     @staticmethod
     def backward(ctx, g):
         return g, None  # the engine casts it back to the input's dtype
+
+
+_warned_complex_cast = False
+
+
+def _warn_complex_cast():
+    global _warned_complex_cast
+    _warned_complex_cast = True  # once a process, as PyTorch's TORCH_WARN_ONCE
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                  stacklevel=_user_stacklevel())
 
 
 def to_dtype(x, dtype):
