@@ -123,6 +123,16 @@ def wrapped_int(value, np_dtype):
     return value
 
 
+def real_value(value, c_type):
+    """A one-element tensor's value for ``float()``/``int()``: a complex one's real part where it
+    has no imaginary part, else PyTorch's error (its checked conversion to ``c_type``)."""
+    if type(value) is complex:
+        if value.imag:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value.real
+    return value
+
+
 def fitting_int(value, np_dtype):
     """A Python int stored into an integer dtype (fill, masked_fill, full, clamp): PyTorch's
     RuntimeError when it does not fit; a negative one down to -max wraps into an unsigned type."""

@@ -76,16 +76,6 @@ def _checked_size(items):
     return Size(items)
 
 
-def _real_value(value, c_type):
-    """A complex number as a float or an int: its real part where it has no imaginary part, else
-    PyTorch's error (its checked conversion)."""
-    if type(value) is complex:
-        if value.imag:
-            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
-        return value.real
-    return value
-
-
 def type_name(dtype):
     """Legacy type names (``tinytape.FloatTensor``) used in error messages."""
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor",
@@ -406,10 +396,10 @@ class Tensor:
             _warned_scalar_grad = True  # once a process, as PyTorch's TORCH_WARN_ONCE
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
-        return float(_real_value(self._scalar("float"), "double"))
+        return float(_dtype.real_value(self._scalar("float"), "double"))
 
     def __int__(self):
-        return int(_real_value(self._scalar("int"), "int64_t"))
+        return int(_dtype.real_value(self._scalar("int"), "int64_t"))
 
     def __bool__(self):
         if self._data.size != 1:

@@ -63,10 +63,7 @@ class Mm(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        if g._data.dtype.kind == "c":  # PyTorch's: by the conjugate transposes
-            return ((matmul(g, b.mT.conj()) if b is not None else None),
-                    (matmul(a.mT.conj(), g) if a is not None else None))
-        if g.ndim == 2 and not _state.enabled:
+        if g.ndim == 2 and not _state.enabled and g._data.dtype.kind != "c":
             # no graph of the gradient to build (the common case): the backend multiplies
             # by the transposed storage directly, without two recorded transposes and checks
             backend = g._backend
@@ -75,7 +72,7 @@ class Mm(Function):
                      if a is not None else None))
         # the transposes are views: the backend multiplies by them without copying; for a
         # batched product the engine sums the gradient over broadcast batch dims
-        return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
+        return (matmul(g, b.mH) if b is not None else None), (matmul(a.mH, g) if a is not None else None)
 
 
 def _transposed_product(backend, a, g, b_transposed):
@@ -356,7 +353,7 @@ class Baddbmm(_AddProduct):
 
     @staticmethod
     def product_grads(g, a, b, ctx):
-        return (matmul(g, b.mT) if b is not None else None), (matmul(a.mT, g) if a is not None else None)
+        return (matmul(g, b.mH) if b is not None else None), (matmul(a.mH, g) if a is not None else None)
 
 
 class Addbmm(_AddProduct):
