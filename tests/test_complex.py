@@ -255,3 +255,15 @@ def test_a_real_cast_of_a_complex_tensor_warns_once_a_process_as_pytorch():
         tinytape.tensor([1j]).float()
     assert [str(w.message) for w in ours] == ["Casting complex values to real discards the imaginary part"]
     assert ours[0].filename == __file__  # pointed at the caller's line
+
+
+def test_sums_of_strided_views_of_two_itemsizes_with_one_byte_stride():
+    # a real part's view (float32 every 8 bytes, float64 every 16) meets real views with the same byte
+    # strides: the cascade sum's layout depends on the itemsize too
+    def run(torch):
+        a = torch.arange(40.0)[::4]
+        b = torch.arange(20.0, dtype=torch.float64)[::2]
+        z = torch.arange(10.0, dtype=torch.float64) * (1 + 2j)
+        w = torch.arange(10.0) * (1 - 1j)
+        return [a.sum(), b.sum(), z.real.sum(), z.imag.sum(), w.real.sum(), w.imag.sum(), a.sum(), b.sum()]
+    check_against_pytorch(run)

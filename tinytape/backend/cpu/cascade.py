@@ -361,7 +361,7 @@ def sum_into(x, dims, out):
     """Sum the float32/float64 array ``x`` (not empty) over ``dims`` (sorted; empty: all)
     into the C-contiguous ``out`` of the same dtype (the result's shape, kept dims or not),
     in PyTorch's order.  Any strides: negative ones are copied away first."""
-    key = (x.shape, x.strides, dims)
+    key = (x.shape, x.strides, x.itemsize, dims)  # (byte strides: one key of two itemsizes would clash)
     layout = _layouts.get(key)
     if layout is None:
         if any(s < 0 for s in x.strides) or any(s % x.itemsize for s in x.strides):
