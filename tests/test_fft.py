@@ -114,11 +114,12 @@ def test_argument_errors():
     def run(torch):
         z = torch.randn(2, 3, dtype=torch.cfloat)
         x = torch.randn(2, 3)
-        cases = [lambda: torch.fft.rfft(z), lambda: torch.fft.ihfft(z), lambda: torch.fft.rfftn(z), lambda: torch.fft.rfft2(z),
-                 lambda: torch.fft.fft(z, n=0), lambda: torch.fft.fft(z, norm="x"), lambda: torch.fft.irfft(z, n=0),
-                 lambda: torch.fft.fft2(torch.ones(3)), lambda: torch.fft.fft(z, dim=3),
-                 lambda: torch.fft.fftn(z, s=(2,), dim=(0, 1)), lambda: torch.fft.irfft(torch.ones(1, dtype=torch.cfloat)),
-                 lambda: torch.fft.fftn(x, s=(1, 2, 3)), lambda: torch.fft.fftn(x, dim=(0, 0))]
+        fft = torch.fft
+        cases = [lambda: fft.rfft(z), lambda: fft.ihfft(z), lambda: fft.rfftn(z), lambda: fft.rfft2(z),
+                 lambda: fft.fft(z, n=0), lambda: fft.fft(z, norm="x"), lambda: fft.irfft(z, n=0),
+                 lambda: fft.fft2(torch.ones(3)), lambda: fft.fft(z, dim=3),
+                 lambda: fft.fftn(z, s=(2,), dim=(0, 1)), lambda: fft.irfft(torch.ones(1, dtype=torch.cfloat)),
+                 lambda: fft.fftn(x, s=(1, 2, 3)), lambda: fft.fftn(x, dim=(0, 0))]
         return [_outcome(c) for c in cases]
     # PyTorch's type and words; ours may name the op first ("fft: Dimension out of range ...")
     for ours, theirs in zip(run(tinytape), pytorch(run), strict=True):
@@ -184,3 +185,24 @@ def test_compile_runs_transforms_eagerly():
     np.testing.assert_array_equal(compiled_grad.numpy(), x.grad.numpy())
     with pytest.raises(Unsupported, match="FftR2C"):
         tinytape.compile(lambda a: tinytape.fft.rfft(a).abs().sum(), fullgraph=True)(x.detach())
+
+
+def test_stft_and_istft():
+    def run(torch):
+        torch.manual_seed(0)
+        x = torch.randn(2, 40, dtype=torch.float64, requires_grad=True)
+        w = torch.hann_window(16, dtype=torch.float64)
+        S = torch.stft(x, 16, hop_length=4, window=w, return_complex=True)
+        y = torch.istft(S, 16, hop_length=4, window=w, length=40)
+        (S.abs() ** 2).sum().add(y.pow(3).sum()).backward()
+        S2 = torch.stft(x[0], 16, hop_length=2, window=torch.hann_window(12, dtype=torch.float64), win_length=12,
+                        return_complex=True, center=False, normalized=True, onesided=False)
+        z = torch.randn(50, dtype=torch.cdouble)
+        w8 = torch.hann_window(8, dtype=torch.float64)
+        S3 = torch.stft(z, 8, hop_length=2, window=w8, return_complex=True)
+        S4 = torch.stft(x.detach(), 8, window=torch.ones(8, dtype=torch.float64), return_complex=True,
+                        pad_mode="constant")
+        return [S, y, x.grad, S2, S3, torch.istft(S3, 8, hop_length=2, window=w8, return_complex=True),
+                S4, torch.istft(S4, 8, window=torch.ones(8, dtype=torch.float64)),
+                _outcome(lambda: torch.stft(x, 16)), _outcome(lambda: torch.istft(x, 16))]
+    check_close_to_pytorch(run, rtol=1e-10, atol=1e-12)

@@ -31,9 +31,10 @@ def attach_all(namespace):
     attach(view_ops.METHODS, namespace, view_ops.FUNCTIONS, override=True)
     attach(layouts.METHODS, namespace, layouts.FUNCTIONS, override=True)
     attach(view_copies.METHODS, namespace, view_copies.FUNCTIONS)
-    from .ops import complex as complex_ops
+    from .ops import complex as complex_ops, spectral
     attach(complex_ops.METHODS, override=True)
     namespace.update(complex_ops.FUNCTIONS)
+    attach(spectral.METHODS, namespace, spectral.FUNCTIONS)
     from .ops import (assorted, composed, composite, distributions_more, elementwise_more, extras, indexing,
                       linalg_more, linalg_triangular, softmax, special_math, statistics)
     attach(assorted.METHODS, namespace, assorted.FUNCTIONS)
