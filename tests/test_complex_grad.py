@@ -31,11 +31,15 @@ _UNARY = {
     "conj_physical": lambda z: z.conj_physical(), "real": lambda z: z.real * 1, "imag": lambda z: z.imag * 1,
     "sum": lambda z: z.sum(0), "mean": lambda z: z.mean(), "times_i": lambda z: z * 1j, "rpow": lambda z: 2 ** z,
     "mH_matmul": lambda z: z.mH @ z, "polar_roundtrip": lambda z: tinytape.polar(z.abs(), z.angle()),
+    "var": lambda z: z.var(0), "std": lambda z: z.std(), "norm": lambda z: z.norm(), "cumsum": lambda z: z.cumsum(1),
+    "vector_norm": lambda z: tinytape.linalg.vector_norm(z, 3, dim=1), "prod": lambda z: z.prod(1),
 }
 _BINARY = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
     "pow": lambda a, b: a ** b, "matmul": lambda a, b: a @ b.mT, "dot": lambda a, b: a[0] @ b[0],
-    "mv": lambda a, b: a @ b[0], "vecmat": lambda a, b: a[0] @ b.mT,
+    "mv": lambda a, b: a @ b[0], "vecmat": lambda a, b: a[0] @ b.mT, "vdot": lambda a, b: tinytape.vdot(a[0], b[1]),
+    "lerp": lambda a, b: tinytape.lerp(a, b, 0.3), "lerp_tensor": lambda a, b: tinytape.lerp(a, b, b.abs() * (1 + 0j)),
+    "dist": lambda a, b: tinytape.dist(a, b),
 }
 
 

@@ -82,6 +82,8 @@ def _float_only(x, op):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """sum(|x|^ord)^(1/ord) over ``dim`` (all dims when None); ord=inf/-inf: max/min |x|;
     ord=0: the number of non-zero elements."""
+    if x.dtype.is_complex:  # the norm of the moduli
+        x = x.abs()
     _float_only(x, "linalg.vector_norm")  # PyTorch checks the input, before dtype= converts it
     if dtype is not None:
         x = x.to(dtype)

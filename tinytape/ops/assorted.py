@@ -43,6 +43,13 @@ def lerp(input, end, weight):
     _check_tensor(end, "lerp", "end")
     if input.dtype is not end.dtype:
         raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    if input.dtype.is_complex:  # PyTorch's formula, unfused: from ``end`` where |weight| >= 0.5
+        from .composite_entry import composite_op
+        if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
+        grad_fn_name = "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0"
+        return composite_op(grad_fn_name, lambda a, b, *w: _complex_lerp(a, b, w[0] if w else weight), input, end,
+                            *((weight,) if isinstance(weight, Tensor) else ()))
     if not input.dtype.is_floating_point:
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for "
@@ -53,6 +60,12 @@ def lerp(input, end, weight):
             raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
         return LerpTensor.apply(input, end, weight)
     return LerpScalar.apply(input, end, weight)
+
+
+def _complex_lerp(a, b, w):
+    if not isinstance(w, Tensor):
+        return b - (b - a) * (1 - w) if abs(w) >= 0.5 else a + (b - a) * w
+    return (a + (b - a) * w).where(w.abs() < 0.5, b - (b - a) * (1 - w))
 
 
 def _lerp_values(a, b, w):

@@ -27,6 +27,9 @@ def inner(input, other):
 def vdot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.is_complex():  # the first operand conjugated
+        from .composite_entry import composite_op
+        return composite_op("VdotBackward0", lambda a, b: a.conj().dot(b), input, other)
     return input.dot(other)
 
 

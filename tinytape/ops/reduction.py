@@ -228,6 +228,8 @@ class _UnrecordedCtx:
 
 
 def norm(x, p="fro", dim=None, keepdim=False):
+    if isinstance(x, Tensor) and x.dtype.is_complex and p != "nuc":  # the norm of the moduli
+        x = x.abs()
     if p in ("fro", None):
         p = 2
     if p == "nuc":  # the sum of the singular values of the matrices in dims ``dim`` (all two when None)

@@ -33,7 +33,7 @@ def _shifted_scan(x, d, combine):
 def _scan_input(input, dtype, op):
     _check_tensor(input, op)
     x = input if dtype is None else ew.to_dtype(input, _dtype.as_dtype(dtype))
-    if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex) and x.dtype is not _dtype.int64:
         x = ew.to_dtype(x, _dtype.int64)  # integers and bool accumulate in int64, as PyTorch
     return x
 
@@ -58,6 +58,9 @@ class Cumprod(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         d, n, nd = ctx.d, x.shape[ctx.d], x.ndim
+        if x.is_complex():
+            raise NotImplementedError("cumprod: the gradient of a complex tensor's running products is not "
+                                      "implemented in tinytape")
         if n <= 1:
             return g, None
         zeros = stats.cumsum(ew.eq(x, 0), d)  # zeros so far along d, this element included

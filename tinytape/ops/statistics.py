@@ -131,7 +131,7 @@ def _var_args(input, dim, unbiased, correction, op):
         correction = 1 if unbiased is None or unbiased else 0
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return dim, correction
 
@@ -141,6 +141,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0)."""
     dim, correction = _var_args(input, dim, unbiased, correction, "var")
     warn_degrees_of_freedom("var", input, dim, correction)
+    if input.dtype.is_complex:  # the mean squared modulus of the deviations: the parts' variances added
+        return _complex_spread("VarBackward0", lambda v: v, input, dim, correction, keepdim)
     return Var.apply(input, dim, correction, keepdim)
 
 
@@ -148,7 +150,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, correction = _var_args(input, dim, unbiased, correction, "std")
     warn_degrees_of_freedom("std", input, dim, correction)
+    if input.dtype.is_complex:
+        return _complex_spread("StdBackward0", lambda v: v.sqrt(), input, dim, correction, keepdim)
     return Std.apply(input, dim, correction, keepdim)
+
+
+def _complex_spread(grad_fn_name, finish, z, dim, correction, keepdim):
+    from .composite_entry import composite_op
+
+    def compute(t):
+        parts = (Var.apply(part, dim, correction, keepdim) for part in (t.real, t.imag))
+        return finish(ew.add(*parts))
+    return composite_op(grad_fn_name, compute, z)
 
 
 @numpy_aliases
@@ -163,7 +176,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _prod(input, dim, keepdim, dtype):
     x = input if dtype is None else input.to(dtype)
-    if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:  # bool and every int: int64, as PyTorch
+    if not (x.dtype.is_floating_point or x.dtype.is_complex) and x.dtype is not _dtype.int64:  # bool, ints: int64
         x = ew.to_dtype(x, _dtype.int64)
     if dim is None:
         x, d = x.reshape(-1), 0
@@ -214,6 +227,10 @@ class Cumsum(Function):
 
 def cumsum(input, dim, *, dtype=None):
     x = input if dtype is None else input.to(dtype)
+    if x.dtype.is_complex:  # the parts' running sums
+        from .composite_entry import composite_op
+        from .complex import complex as make_complex
+        return composite_op("CumsumBackward0", lambda t: make_complex(cumsum(t.real, dim), cumsum(t.imag, dim)), x)
     if not x.dtype.is_floating_point and x.dtype is not _dtype.int64:
         x = ew.to_dtype(x, _dtype.int64)  # integer and bool sums count in int64, as PyTorch's
     d = _wrap_dim(dim, x.ndim, "cumsum")
