@@ -270,7 +270,8 @@ def test_sums_of_strided_views_of_two_itemsizes_with_one_byte_stride():
 
 
 _MORE_OPS = {
-    "prod": lambda t, z, w, m: z.prod(), "prod0": lambda t, z, w, m: z.prod(0), "cumsum": lambda t, z, w, m: z.cumsum(1),
+    "prod": lambda t, z, w, m: z.prod(), "prod0": lambda t, z, w, m: z.prod(0),
+    "cumsum": lambda t, z, w, m: z.cumsum(1),
     "cumprod": lambda t, z, w, m: z.cumprod(0), "var": lambda t, z, w, m: z.var(), "std": lambda t, z, w, m: z.std(1),
     "norm": lambda t, z, w, m: z.norm(), "vector_norm": lambda t, z, w, m: t.linalg.vector_norm(z, 1),
     "linalg_norm": lambda t, z, w, m: t.linalg.norm(z), "vdot": lambda t, z, w, m: t.vdot(z[0], z[1]),
@@ -281,7 +282,8 @@ _MORE_OPS = {
     "index_select": lambda t, z, w, m: z.index_select(1, t.tensor([0, 2])), "getitem_mask": lambda t, z, w, m: z[m],
     "gather": lambda t, z, w, m: z.gather(1, t.tensor([[0], [1], [2]])), "repeat": lambda t, z, w, m: z.repeat(2, 1),
     "bmm": lambda t, z, w, m: t.bmm(z[None], w[None]), "kron": lambda t, z, w, m: t.kron(z[:2, :2], z[:2, :2]),
-    "trace": lambda t, z, w, m: z[:3, :3].trace(), "diag": lambda t, z, w, m: z.diag(), "tril": lambda t, z, w, m: z.tril(),
+    "trace": lambda t, z, w, m: z[:3, :3].trace(), "diag": lambda t, z, w, m: z.diag(),
+    "tril": lambda t, z, w, m: z.tril(),
     "mul_": lambda t, z, w, m: z.clone().mul_(2j), "add_": lambda t, z, w, m: z.clone().add_(w.T),
     "div_": lambda t, z, w, m: z.clone().div_(1 + 1j), "sub_alpha": lambda t, z, w, m: t.sub(z, w.T, alpha=2),
     "add_alpha": lambda t, z, w, m: t.add(z, w.T, alpha=1j), "addcmul": lambda t, z, w, m: t.addcmul(z, z, w.T),
