@@ -312,3 +312,14 @@ def test_more_ops_on_complex_tensors(name):
         assert isinstance(ours, str) and ours.split(":")[0] == theirs.split(":")[0], (ours, theirs)
     else:
         assert_close_to(ours, theirs, rtol=2e-5, atol=2e-6, grad_fn=False)
+
+
+@pytest.mark.gpu
+def test_the_cuda_backend_refuses_complex_tensors_with_a_clear_error():
+    makers = [lambda: tinytape.zeros(2, dtype=tinytape.cfloat, device="cuda"),
+              lambda: tinytape.tensor([1j], device="cuda"), lambda: tinytape.tensor([1j]).cuda(),
+              lambda: tinytape.ones(2, device="cuda") * 1j, lambda: tinytape.fft.fft(tinytape.ones(4, device="cuda"))]
+    for make in makers:
+        with pytest.raises(RuntimeError, match="CPU"):
+            make()
+    assert (tinytape.ones(2, device="cuda") * 2).sum().item() == 4.0  # real tensors as before

@@ -35,6 +35,14 @@ def _merge_dims(shape, *strides):
     return (tuple(n for n, _ in merged),) + tuple(tuple(steps[k] for _, steps in merged) for k in range(len(strides)))
 
 
+
+def _real_only(dtype):
+    """``dtype``, unless complex: the CUDA kernels compute real numbers only."""
+    if dtype.kind == "c":
+        raise RuntimeError(f"CUDA: complex tensors ({dtype}) are CPU tensors in tinytape; its CUDA kernels are "
+                           f"real-valued (PyTorch's CUDA backend has complex ones): compute them on the CPU")
+    return dtype
+
 class CUDABackend(KernelCalls, Backend):
     def __init__(self):
         self.device = _device("cuda", 0)
@@ -58,13 +66,14 @@ class CUDABackend(KernelCalls, Backend):
     # ---- allocation and transfers ----
     def _alloc(self, shape, dtype):
         n = math.prod(shape)
-        dtype = np.dtype(dtype)
+        dtype = _real_only(np.dtype(dtype))
         if dtype is BFLOAT16:
             return DArray(self, cuda.device_array(max(n, 1), np.uint16), shape, dtype=dtype)
         return DArray(self, cuda.device_array(max(n, 1), dtype), shape)
 
     def _to_device(self, host):
         """A contiguous host array as a DArray (bfloat16 travels as its bits)."""
+        _real_only(host.dtype)
         flat = host.reshape(-1) if host.size else np.zeros(1, host.dtype)
         if host.dtype is BFLOAT16:
             return DArray(self, cuda.to_device(flat.view(np.uint16)), host.shape, dtype=BFLOAT16)
@@ -85,7 +94,7 @@ class CUDABackend(KernelCalls, Backend):
         return self.full(shape, 0, dtype)
 
     def scalar(self, value, dtype):
-        return HostScalar(self, value, dtype)
+        return HostScalar(self, value, _real_only(np.dtype(dtype)))
 
     def asarray(self, data, dtype=None):
         if isinstance(data, (DArray, HostScalar)):
