@@ -323,3 +323,15 @@ def test_the_cuda_backend_refuses_complex_tensors_with_a_clear_error():
         with pytest.raises(RuntimeError, match="CPU"):
             make()
     assert (tinytape.ones(2, device="cuda") * 2).sum().item() == 4.0  # real tensors as before
+
+
+def test_a_recorded_write_through_a_part_view_is_refused_not_recorded_wrong():
+    z = tinytape.tensor([1 + 2j, 3j], requires_grad=True)
+    w = z * 1
+    with pytest.raises(RuntimeError, match="not recorded"):
+        w.real[0] = 5.0
+    with pytest.raises(RuntimeError, match="not recorded"):
+        tinytape.zeros(2, dtype=tinytape.cfloat).imag.copy_(tinytape.ones(2, requires_grad=True))
+    with tinytape.no_grad():
+        w.imag[1] = 7.0  # unrecorded: a plain write into the memory
+    assert w.tolist() == [1 + 2j, 7j] and tinytape.view_as_real(w)._base is w

@@ -35,8 +35,17 @@ def _host(x, function, *tensors):
 
 def _data_view(x, data):
     """A tensor over ``data``, a numpy view of ``x``'s memory of another dtype: it shares
-    ``x``'s version counter (a write through one is a write into the other)."""
-    return Tensor._make(data, version=x._version_counter, backend=x._backend)
+    ``x``'s version counter (a write through one is a write into the other) and is a view of
+    ``x`` (``_base``), one whose elements are not ``x``'s: a write through it that autograd
+    would record on ``x`` is refused (``_unrecordable``), not recorded wrong."""
+    t = Tensor._make(data, version=x._version_counter, backend=x._backend)
+    t._view = (x, _unrecordable)
+    return t
+
+
+def _unrecordable(ids):
+    raise RuntimeError("a write through a view of a complex tensor's parts (view_as_real, view_as_complex, .real, "
+                       ".imag) is not recorded by tinytape's autograd: write into a clone, or under no_grad()")
 
 
 def _cpu_only(x, op):
