@@ -134,8 +134,8 @@ def test_errors_name_the_op_and_shapes():
     with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
         tt.ones(2, 3).mm(tt.ones(2, 3))
     with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of tensor b "
-                                           r"\(4\) at non-singleton dimension 1$"):  # PyTorch's words
-        tt.ones(2, 3) + tt.ones(4)
+                                           r"\(4\) at non-singleton dimension 1 \(add: shapes \[2, 3\] and \[4\]\)$"):
+        tt.ones(2, 3) + tt.ones(4)  # PyTorch's words, then the op and the shapes
     with pytest.raises(RuntimeError, match="^The size of tensor a"):
         tt.ones(2, 3, dtype=tt.float64) * tt.ones(3, 2)
     with pytest.raises(RuntimeError, match=r"shape '\[4, 2\]' is invalid for input of size 6"):

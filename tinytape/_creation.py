@@ -7,32 +7,10 @@ import warnings
 import numpy as np
 
 from . import _dtype, _random, _random_bounds, _ranges
-from ._random import Generator, default_generator  # noqa: F401  (tinytape.Generator)
+from ._random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
+                      set_rng_state)  # (the package's names: tinytape.Generator, tinytape.manual_seed...)
 from ._tensor import Tensor, _sizes
 from .backend import for_device
-
-
-def manual_seed(seed):
-    """Seed the default generator; returns it."""
-    return default_generator.manual_seed(seed)
-
-
-def seed():
-    """Seed the default generator from the operating system's entropy; returns the seed."""
-    return default_generator.seed()
-
-
-def initial_seed():
-    return default_generator.initial_seed()
-
-
-def get_rng_state():
-    """The default generator's state (a uint8 tensor laid out as PyTorch's)."""
-    return default_generator.get_state()
-
-
-def set_rng_state(state):
-    default_generator.set_state(state)
 
 
 def _wrap(data, requires_grad, device):

@@ -336,3 +336,27 @@ def multinomial(gen, weights, num_samples, replacement, order=None):
     out = np.empty((rows, num_samples), np.int64)
     kernels.multinomial_replacement(gen._mt, gen._ctr, np.ascontiguousarray(cum), out)
     return out
+
+
+# ---- the default generator's functions (``torch.manual_seed``...)
+def manual_seed(seed):
+    """Seed the default generator; returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    """Seed the default generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default generator's state (a uint8 tensor laid out as PyTorch's)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)

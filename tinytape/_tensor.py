@@ -7,13 +7,13 @@ tape uses it to refuse a backward through a saved tensor that changed since
 (``_version`` reads it as an int, as PyTorch's; one that still takes the counter's old
 ``t._version[0] += 1``).
 """
-import itertools
 import warnings
 import weakref
 
 import numpy as np
 
 from . import _dtype
+from ._counters import NumberVersion, next_hook_id  # noqa: F401  (the ops and modules import them from here)
 from ._grad_mode import _state as _grad_state
 from ._inference import InferenceCounter as _InferenceCounter
 from . import _inference
@@ -84,24 +84,6 @@ def type_name(dtype):
              "complex128": "ComplexDoubleTensor"}
     name = dtype.name if isinstance(dtype, _dtype.dtype) else _dtype.from_numpy_dtype(dtype).name
     return "tinytape." + names[name]
-
-
-class NumberVersion(list):
-    """The version counter of a 0-d tensor standing for a Python number an op was given: what
-    PyTorch keeps as a number, not a tensor (saved-tensor hooks never see it)."""
-    __slots__ = ()
-
-    def __init__(self):
-        super().__init__((0,))
-
-
-_hook_ids = itertools.count()
-
-
-def next_hook_id():
-    """The next hook's number: one count for tensor and module hooks, as PyTorch's
-    ``RemovableHandle.id`` (the keys of ``module._forward_hooks``)."""
-    return next(_hook_ids)
 
 
 class _RemovableHandle:

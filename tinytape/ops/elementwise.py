@@ -28,12 +28,13 @@ _PY_SCALARS = (float, int, bool)
 
 
 def _check_broadcast(sa, sb, op):
-    """PyTorch's error (its very words: printed by learners' programs) for shapes that do not broadcast."""
+    """PyTorch's error for shapes that do not broadcast, its words first (learners' programs
+    print them), then the op and both shapes."""
     for i, (da, db) in enumerate(zip(reversed(sa), reversed(sb))):
         if da != db and da != 1 and db != 1:
             dim = max(len(sa), len(sb)) - 1 - i
-            raise RuntimeError(
-                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {dim}")
+            raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton "
+                               f"dimension {dim} ({op}: shapes {list(sa)} and {list(sb)})")
 
 
 def _scalar_tensor(like, value, dtype):

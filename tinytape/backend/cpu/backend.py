@@ -18,7 +18,6 @@ from . import cascade as _cascade
 from . import complex_arith as _complex
 from . import elementwise as _elementwise
 from . import nn as _nn
-from . import power as _power
 from . import reduction as _reduction
 from . import softmax_inner as _softmax_inner
 from .arrays import (  # noqa: F401
@@ -379,45 +378,6 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
                 _softmax_inner.softmax_inner(x3, out, -(-positions // min(numba.get_num_threads(), positions)))
             return out.reshape(x.shape)
         return Backend.softmax(self, x, dim, log)
-
-    def pow_scalar(self, x, exponent):
-        """``x ** exponent`` for a C-contiguous float32/float64 array and a real number by
-        PyTorch's kernel (``power.pow_scalar_*``); None for anything else (the POW kernel's)."""
-        if (x.dtype is not _F32 and x.dtype is not _F64) or not x.size or exponent in (0, 1):
-            return None
-        if not x.flags.c_contiguous:
-            order = call_order("pow_scalar", (x, exponent)) if x.ndim > 1 else None
-            return None if order is None else call_in_order(self, "pow_scalar", order, (x, exponent))
-        out = np.empty(x.shape, x.dtype)
-        kernel = _power.pow_scalar_f32 if x.dtype is _F32 else _power.pow_scalar_f64
-        kernel(x.reshape(-1), float(exponent), out.reshape(-1))
-        return out
-
-    def pow_pair(self, a, b):
-        """``a ** b`` of two float32 (float64) arrays of one shape, C-contiguous, or one of them
-        a single element, by PyTorch's kernel (``power.pow_pair_*``); None for other layouts."""
-        if a.ndim > 1 and not a.flags.c_contiguous and any(a.strides) or b.ndim > 1 and not b.flags.c_contiguous and any(b.strides):
-            order = call_order("pow_pair", (a, b))
-            if order is not None:
-                return call_in_order(self, "pow_pair", order, (a, b))
-        dtype = a.dtype
-        if (dtype is not _F32 and dtype is not _F64) or b.dtype is not dtype:
-            return None
-        if a.shape == b.shape:
-            shape = a.shape
-        elif b.size == 1 and b.ndim <= a.ndim:
-            shape = a.shape
-        elif a.size == 1 and a.ndim <= b.ndim:
-            shape = b.shape
-        else:
-            return None
-        if not ((a.size == 1 or a.flags.c_contiguous) and (b.size == 1 or b.flags.c_contiguous)):
-            return None
-        out = np.empty(shape, dtype)
-        if out.size:
-            kernel = _power.pow_pair_f32 if dtype is _F32 else _power.pow_pair_f64
-            kernel(a.reshape(-1), int(a.size != 1), b.reshape(-1), int(b.size != 1), out.reshape(-1))
-        return out
 
     def softmax_backward(self, grad, out, log):
         """softmax's (log_softmax's) gradient along the last axis of C-contiguous float32/float64
