@@ -14,6 +14,7 @@ from . import anomaly as _anomaly
 from .tape import _local as _tape_local
 from .._dual import carries_tangent, state as _dual
 from .graph import Packed, current_hooks, pack
+from .node_hooks import NodeHooks
 from .tape import note_op
 from .accumulate_grad import _accumulator
 from .outputs import _FIRST_INPUT, _FIRST_OUTPUT, _SECOND_INPUT, _among, _saved, _take_dirty_inputs, _wire_outputs
@@ -29,7 +30,7 @@ FREED_GRAPH = (
     "calling backward.")
 
 
-class BackwardNode:
+class BackwardNode(NodeHooks):
     """A tape entry ``v_seq = op(inputs...)``: what backward needs to run this op in reverse.
 
     The gradient of input ``i`` goes to output ``next_nrs[i]`` of ``next_nodes[i]``: the
@@ -121,27 +122,6 @@ class BackwardNode:
                 if entry is not None and entry[6] == role:
                     return _unpack(entry, self)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def register_hook(self, hook):
-        """``hook(grad_inputs, grad_outputs)`` once this entry's backward has run; a returned
-        tuple replaces ``grad_inputs`` (None for inputs that need no gradient)."""
-        return self._add_node_hook("post", hook)
-
-    def register_prehook(self, hook):
-        """``hook(grad_outputs)`` before this entry's backward runs; a returned tuple replaces them."""
-        return self._add_node_hook("pre", hook)
-
-    def _add_node_hook(self, when, hook):  # kept with the tensor hooks, under "pre"/"post"
-        from .._tensor import _RemovableHandle
-        if self._hooks is None:
-            self._hooks = {}
-        hooks = self._hooks.setdefault(when, [])
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
-
-    @property
-    def metadata(self):
-        return self.__dict__.setdefault("_metadata", {})
 
     def __repr__(self):  # a user Function's node is PyTorch's torch.autograd.function.<Name>Backward
         user = not type(self).__module__.startswith("tinytape")
