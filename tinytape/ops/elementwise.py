@@ -3,8 +3,6 @@ import builtins
 import numbers
 import warnings
 
-import numpy as np
-
 from .. import _dtype
 from .._grad_mode import _state
 from .._creation import _user_stacklevel
@@ -340,53 +338,6 @@ def abs(x):
     return Abs.apply(x)
 
 
-# ---------------------------------------------------------------- where
-
-
-class Where(Function):
-    grad_fn_name = "WhereBackward0"
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        ctx.save_for_backward(cond)
-        return a._new(a._backend.where(cond._data, a._data, b._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        (cond,) = ctx.saved_tensors
-        # 0, not g * 0: the branch not taken gets 0 even where g is inf or nan (PyTorch's)
-        return (None,
-                where(cond, g, 0.0) if ctx.needs_input_grad[1] else None,
-                where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
-
-
-_NOTHING = object()
-
-
-def where(cond, a=_NOTHING, b=_NOTHING):
-    """``a`` where ``cond`` holds, else ``b`` (scalars allowed for either); with ``cond``
-    alone, ``nonzero(cond, as_tuple=True)``."""
-    if not isinstance(cond, Tensor):
-        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
-    if a is _NOTHING and b is _NOTHING:
-        from .sampling import nonzero
-        return nonzero(cond, as_tuple=True)
-    if a is _NOTHING or b is _NOTHING:
-        raise TypeError("where() takes 1 or 3 arguments (condition[, input, other])")
-    if cond.dtype is not _dtype.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: the first as a 0-d tensor
-        if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
-            a = cond._new(cond._backend.scalar(a, _dtype.promote_scalar(_dtype.promote_scalar(
-                _dtype.bool_, a), b).np))
-    shape_a = a.shape if isinstance(a, Tensor) else ()
-    _check_broadcast(cond.shape, shape_a, "where")  # condition and input, then their shape and other
-    _check_broadcast(np.broadcast_shapes(cond.shape, shape_a), b.shape if isinstance(b, Tensor) else (), "where")
-    a, b = operands(a, b, "where")
-    _check_device(cond, a, "where")
-    return Where.apply(cond, a, b)
-
-
 # ---------------------------------------------------------------- comparisons (no gradient)
 
 
@@ -432,6 +383,7 @@ MulByNumber = _by_number("MulByNumber", "MulBackward1", lambda x, n: mul(x, n))
 DivByNumber = _by_number("DivByNumber", "DivBackward1", lambda x, n: div(x, n))
 
 
+from .masking import Where, where  # noqa: E402,F401  (select by a condition, beside masked_fill)
 from .from_table import CLASSES, FUNCTIONS  # noqa: E402  (the table's ops, built on the helpers above)
 
 Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs = (

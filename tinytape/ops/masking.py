@@ -1,7 +1,10 @@
 """``masked_fill``: ``value`` where a boolean mask is True (MaskedFillBackward0 for a number,
-MaskedFillBackward1 for a 0-d tensor)."""
+MaskedFillBackward1 for a 0-d tensor); ``where``: one of two values by a condition."""
+import numbers
+
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
@@ -58,3 +61,50 @@ def masked_fill_(self, mask, value):
     if overlap_writes.repeats(self):
         return overlap_writes.masked_fill_into_repeats(self, mask, value, masked_fill)
     return self._inplace("masked_fill_", masked_fill, mask, value)
+
+
+# ---------------------------------------------------------------- where
+
+
+class Where(Function):
+    grad_fn_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return a._new(a._backend.where(cond._data, a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        # 0, not g * 0: the branch not taken gets 0 even where g is inf or nan (PyTorch's)
+        return (None,
+                where(cond, g, 0.0) if ctx.needs_input_grad[1] else None,
+                where(cond, 0.0, g) if ctx.needs_input_grad[2] else None)
+
+
+_NOTHING = object()
+
+
+def where(cond, a=_NOTHING, b=_NOTHING):
+    """``a`` where ``cond`` holds, else ``b`` (scalars allowed for either); with ``cond``
+    alone, ``nonzero(cond, as_tuple=True)``."""
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(cond).__name__}")
+    if a is _NOTHING and b is _NOTHING:
+        from .sampling import nonzero
+        return nonzero(cond, as_tuple=True)
+    if a is _NOTHING or b is _NOTHING:
+        raise TypeError("where() takes 1 or 3 arguments (condition[, input, other])")
+    if cond.dtype is not _dtype.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: the first as a 0-d tensor
+        if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+            a = cond._new(cond._backend.scalar(a, _dtype.promote_scalar(_dtype.promote_scalar(
+                _dtype.bool_, a), b).np))
+    shape_a = a.shape if isinstance(a, Tensor) else ()
+    ew._check_broadcast(cond.shape, shape_a, "where")  # condition and input, then their shape and other
+    ew._check_broadcast(np.broadcast_shapes(cond.shape, shape_a), b.shape if isinstance(b, Tensor) else (), "where")
+    a, b = ew.operands(a, b, "where")
+    ew._check_device(cond, a, "where")
+    return Where.apply(cond, a, b)
