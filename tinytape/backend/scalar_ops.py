@@ -168,13 +168,25 @@ _cuda_version("expm1")(safe_expm1)
 
 
 @_cuda_version("xlogy")
-def _cuda_xlogy(a, b):
-    return math.nan if b != b else 0.0 if a == 0 else a * safe_log(b)
+def _cuda_xlogy(a, b):  # (``safe_log`` written out: a device copy calls no other helper)
+    if b != b:
+        return math.nan
+    if a == 0:
+        return 0.0
+    if b > 0:
+        return a * (math.log(b) if b < math.inf else b)
+    return a * (-math.inf if b == 0 else math.nan)
 
 
 @_cuda_version("xlog1py")
 def _cuda_xlog1py(a, b):
-    return math.nan if b != b else 0.0 if a == 0 else a * safe_log1p(b)
+    if b != b:
+        return math.nan
+    if a == 0:
+        return 0.0
+    if b > -1:
+        return a * (math.log1p(b) if b < math.inf else b)
+    return a * (-math.inf if b == -1 else math.nan)
 
 
 @_cuda_version("softplus")
