@@ -5,10 +5,10 @@ import itertools
 class NumberVersion(list):
     """The version counter of a 0-d tensor standing for a Python number an op was given: what
     PyTorch keeps as a number, not a tensor (saved-tensor hooks never see it)."""
-    __slots__ = ()
+    __slots__ = ()  # (made as ``NumberVersion(ZERO)``: list's own constructor, no Python __init__ per number)
 
-    def __init__(self):
-        super().__init__((0,))
+
+ZERO = (0,)
 
 
 _hook_ids = itertools.count()

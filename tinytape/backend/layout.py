@@ -38,6 +38,18 @@ def _c_contiguous(x):
     return x.flags.c_contiguous if isinstance(x, np.ndarray) else x.is_contiguous()
 
 
+def _row_major(x):
+    """Whether ``x``'s strides fall strictly from axis to axis, leaving out axes of size 1 and
+    broadcast ones: C order with gaps, which keeps every pair of axes as it is."""
+    last = None
+    for n, s in zip(x.shape, x.strides):
+        if n != 1 and s:
+            if last is not None and not s < last:
+                return False
+            last = s
+    return True
+
+
 def elementwise_order(shape, operands):
     """The axes of an elementwise result of ``shape`` from the slowest in memory to the
     fastest, as PyTorch's TensorIterator orders them over ``operands``; None for C order.
@@ -47,8 +59,8 @@ def elementwise_order(shape, operands):
     no say; equal strides put the shorter axis first).  An operand of fewer than two
     axes is broadcast along one of every pair, so only operands of two axes or more are
     looked at."""
-    if all(x.ndim < 2 or _c_contiguous(x) for x in operands):
-        return None
+    if all(x.ndim < 2 or _c_contiguous(x) or _row_major(x) for x in operands):
+        return None  # (no operand would reorder a pair: a column slice of a matrix, ``chunk``'s pieces)
     ndim = len(shape)
     strides = []
     for x in operands:
@@ -121,6 +133,8 @@ def call_order(name, args):
     if len(args) > last + 1 and args[last + 1] is not None and name in ("binary", "fma"):
         return None  # an ``out`` given positionally
     operands = [args[i] for i in positions if i < len(args)]
+    if all(x.ndim < 2 or _c_contiguous(x) or _row_major(x) for x in operands):
+        return None  # (``elementwise_order``'s first test, before the broadcast shape)
     shape = np.broadcast_shapes(*(x.shape for x in operands)) if len(operands) > 1 else operands[0].shape
     return elementwise_order(tuple(shape), operands)
 

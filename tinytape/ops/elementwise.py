@@ -6,6 +6,7 @@ import warnings
 from .. import _dtype
 from .._grad_mode import _state
 from .._creation import _user_stacklevel
+from .._counters import ZERO as _VERSION_ZERO
 from .._tensor import NumberVersion, Tensor
 from ..autograd.function import Function
 from ..autograd.tape import _local as _tape_local
@@ -36,7 +37,8 @@ def _check_broadcast(sa, sb, op):
 
 
 def _scalar_tensor(like, value, dtype):
-    return Tensor._make(like._backend.scalar(_dtype.wrapped_int(value, dtype.np), dtype.np), version=NumberVersion(),
+    return Tensor._make(like._backend.scalar(_dtype.wrapped_int(value, dtype.np), dtype.np),
+                        version=NumberVersion(_VERSION_ZERO),
                         backend=like._backend)
 
 
@@ -50,7 +52,8 @@ def operands(a, b, op):
         return a, b  # the common case, decided without building dtype objects
     if ta and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
         # a floating tensor and a python number (weakly typed): the tensor's dtype
-        return a, Tensor._make(a._backend.scalar(b, a._data.dtype), False, None, 0, NumberVersion(), a._backend)
+        return a, Tensor._make(a._backend.scalar(b, a._data.dtype), False, None, 0, NumberVersion(_VERSION_ZERO),
+                               a._backend)
     if ta and tb:
         _check_broadcast(a._data.shape, b._data.shape, op)
         _check_device(a, b, op)
