@@ -95,3 +95,13 @@ def check_close_to_pytorch(fn, **tolerances):
     """``fn(tinytape)`` close to PyTorch's recorded ``fn(torch)`` (``assert_close_to``)."""
     from pytorch_answers import pytorch
     assert_close_to(fn(tt), pytorch(fn), **tolerances)
+
+
+def error_of(call):
+    """(type name, message) of the exception ``call()`` raises, None if it returns: the answer
+    the conformance programs compare with PyTorch's."""
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
+        return type(e).__name__, str(e)
+    return None

@@ -2,15 +2,7 @@
 saved tensors" and module-hook tutorials, run with ``import tinytape as torch``: dual
 tensors through ops, modules, ``functional_call`` and a custom Function's ``jvp``;
 ``saved_tensors_hooks`` packing what ops save; forward hooks that take keyword arguments."""
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
+from helpers import check_against_pytorch, check_close_to_pytorch, error_of as _error
 
 
 def test_forward_ad_tutorial():

@@ -4,15 +4,7 @@ in a container, made permanent), its hooks' numbers shared with tensor hooks, an
 parametrization's ``right_inverse`` run as it is registered."""
 import importlib
 
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
+from helpers import check_against_pytorch, check_close_to_pytorch, error_of as _error
 
 
 def _lenet(torch):

@@ -3,16 +3,8 @@ run with ``import tinytape as torch``: hooks on graph nodes (``grad_fn.register_
 ``register_prehook``), the errors of in-place use and of gradients asked of what does not
 need them, in PyTorch's words."""
 import tinytape
-from helpers import check_against_pytorch
+from helpers import check_against_pytorch, error_of as _error
 from pytorch_answers import pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
 
 
 def test_hooks_on_graph_nodes():

@@ -2,15 +2,7 @@
 pass" tutorial and the optimizer's hook API, run with ``import tinytape as torch``: optimizers
 built with ``foreach=``/``fused=``/``capturable=`` (kept in their groups), per-parameter
 optimizers stepped from post-accumulate-grad hooks, step and state-dict hooks."""
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
+from helpers import check_against_pytorch, check_close_to_pytorch, error_of as _error
 
 
 def test_optimizer_step_in_backward_tutorial():

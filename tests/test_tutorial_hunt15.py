@@ -3,15 +3,7 @@ parameters stacked, a copy of one moved to the meta device as a stateless templa
 ``vmap(functional_call(...))`` over the stack; the meta device's tensors (shapes without data)."""
 import copy
 
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
+from helpers import check_against_pytorch, check_close_to_pytorch, error_of as _error
 
 
 def test_model_ensembling_tutorial():

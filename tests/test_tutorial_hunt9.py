@@ -5,15 +5,7 @@ Functions" tutorial, run with ``import tinytape as torch``: custom Functions wri
 outputs (PyTorch's stream moves on as they are drawn); the pre-0.4 ``Variable`` and
 ``Tensor(...)`` of a Bi-LSTM-CRF tutorial and micrograd's checks; the words and line widths
 of what they print."""
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the type and the words are the answer
-        return type(e).__name__, str(e)
-    return None
+from helpers import check_against_pytorch, check_close_to_pytorch, error_of as _error
 
 
 def _double_backward_functions(torch):
