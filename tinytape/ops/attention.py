@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.function import Function
+from ..backend.layout import call_in_order, elementwise_order
 from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
@@ -44,35 +45,8 @@ def _laid_out_as(out, query):
     """``out`` in ``query``'s memory order, as the fused kernel allocates its output (``empty_like``
     the query, whose heads are often a transposed (batch, length, heads, size) projection): so
     ``out.transpose(1, 2).view(...)`` works where it works in PyTorch."""
-    order = _dense_order(tuple(query.shape), query.stride())
-    if order == list(range(query.ndim)):
-        return out
-    backend = out._backend
-    inverse = [order.index(d) for d in range(len(order))]
-    return out._new(backend.permute(backend.contiguous(backend.permute(out._data, order)), inverse))
-
-
-def _dense_order(shape, strides):
-    """The dims outermost first in the dense layout ``empty_like`` gives a tensor of these strides
-    (PyTorch's ``infer_dense_strides``: a stable insertion sort by stride, innermost first,
-    equal strides the smaller size inside, a zero stride staying where it is)."""
-    def swaps(d0, d1):
-        if strides[d0] == 0 or strides[d1] == 0:
-            return 0
-        if strides[d0] != strides[d1]:
-            return 1 if strides[d0] > strides[d1] else -1
-        return 1 if shape[d0] > shape[d1] else 0
-    inner_first = list(reversed(range(len(shape))))
-    for i in range(1, len(shape)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            comparison = swaps(inner_first[d0], inner_first[d1])
-            if comparison > 0:
-                inner_first[d0], inner_first[d1] = inner_first[d1], inner_first[d0]
-                d1 = d0
-            elif comparison < 0:
-                break
-    return inner_first[::-1]
+    order = elementwise_order(query._data.shape, (query._data,))  # (PyTorch's infer_dense_strides)
+    return out if order is None else out._new(call_in_order(out._backend, "copy", order, (out._data,)))
 
 
 class ScaledDotProductFlashAttentionForCpu(Function):
