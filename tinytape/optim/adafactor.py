@@ -3,7 +3,7 @@ moment of a matrix-shaped gradient kept as a row and a column factor, a relative
 ``max(eps2, RMS(p)) * min(lr, 1/sqrt(t))`` and the update clipped to RMS ``d``."""
 from .. import _dtype
 from .._creation import zeros, zeros_like
-from .._grad_mode import enable_grad, no_grad
+from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.composed import finfo
 from .optimizer import Optimizer
@@ -54,14 +54,11 @@ class Adafactor(Optimizer):
                 state["variance"] = zeros_like(p.grad)
         return state
 
+    @no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            self._step_group(group)
         return loss
 
     def _step_group(self, group):

@@ -4,7 +4,7 @@ the other rows neither decay nor move."""
 import math
 
 from .._creation import zeros_like
-from .._grad_mode import enable_grad, no_grad
+from .._grad_mode import no_grad
 from .._tensor import Tensor
 from .optimizer import Optimizer
 
@@ -31,14 +31,11 @@ class SparseAdam(Optimizer):
         if sparse_params:
             raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
 
+    @no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            self._step_group(group)
         return loss
 
     def _step_group(self, group):
