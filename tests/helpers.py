@@ -105,3 +105,11 @@ def error_of(call):
     except Exception as e:  # noqa: BLE001 - the type and the words are the answer
         return type(e).__name__, str(e)
     return None
+
+
+def outcome_of(f):
+    """``f()``, or "Type: message" of what it raises: the answer compared with PyTorch's."""
+    try:
+        return f()
+    except Exception as e:  # noqa: BLE001 - the error is the answer
+        return f"{type(e).__name__}: {e}"

@@ -8,15 +8,8 @@ import numpy as np
 import pytest
 
 import tinytape
-from helpers import assert_close_to, check_against_pytorch, check_close_to_pytorch, normalize
+from helpers import assert_close_to, check_against_pytorch, check_close_to_pytorch, normalize, outcome_of as _outcome
 from pytorch_answers import pytorch
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
 
 
 def test_dtypes_their_names_and_flags():

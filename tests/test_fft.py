@@ -9,20 +9,13 @@ import numpy as np
 import pytest
 
 import tinytape
-from helpers import check_close_to_pytorch, check_grad
+from helpers import check_close_to_pytorch, check_grad, outcome_of as _outcome
 from pytorch_answers import pytorch
 from tinytape.compiler.capture import Unsupported
 
 _ONE_D = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
 _MANY_D = ("fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn")
 _REAL_ONLY = ("rfft", "rfft2", "rfftn", "ihfft")
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
 
 
 def _transform_and_gradient(torch, name, complex_input, size, norm, dtype="float64"):

@@ -2,14 +2,7 @@
 module's subtree has loaded (children first), see the loaded values, may clear the missing and
 unexpected keys before the strict check, must return None, and can be removed; entries that
 fit load even when others fail."""
-from helpers import check_against_pytorch
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
+from helpers import check_against_pytorch, outcome_of as _outcome
 
 
 def test_load_state_dict_post_hooks():

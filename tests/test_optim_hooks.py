@@ -3,18 +3,11 @@ order, replaced arguments, removal), state_dict and load_state_dict pre/post hoo
 returned dicts replacing the dict), with subclasses that share a ``step``."""
 import importlib
 
-from helpers import check_against_pytorch
+from helpers import check_against_pytorch, outcome_of as _outcome
 
 
 def _optimizer_module(torch):
     return importlib.import_module(torch.__name__ + ".optim.optimizer")
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
 
 
 def test_step_hooks_order_arguments_and_removal():

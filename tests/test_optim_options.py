@@ -3,14 +3,7 @@
 taken, kept in the groups and printed as PyTorch's, the same update, and PyTorch's refusals."""
 import pytest
 
-from helpers import check_against_pytorch, check_close_to_pytorch
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
+from helpers import check_against_pytorch, check_close_to_pytorch, outcome_of as _outcome
 
 
 _CASES = [("Adam", {}), ("AdamW", {}), ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adagrad", {}), ("RMSprop", {})]

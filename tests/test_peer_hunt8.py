@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 
 import tinytape
-from helpers import check_against_pytorch
+from helpers import check_against_pytorch, outcome_of as _outcome
 from pytorch_answers import Recorded, pytorch
-
-
-def _outcome(f):
-    try:
-        return f()
-    except Exception as e:  # noqa: BLE001 - the error is the answer
-        return f"{type(e).__name__}: {e}"
 
 
 def _close(ours, theirs, path="result", rtol=1e-6, atol=1e-6):
