@@ -13,7 +13,7 @@ from .._tensor import NumberVersion, Tensor
 from . import anomaly as _anomaly
 from .tape import _local as _tape_local
 from .._dual import carries_tangent, state as _dual
-from .graph import Packed, current_hooks, pack
+from .graph import Packed, current_hooks, open_hooks, pack
 from .node_hooks import NodeHooks
 from .tape import note_op
 from .accumulate_grad import _accumulator
@@ -416,7 +416,7 @@ def _record(node, args, outputs):
                 saved.append((t, None, None, t._version_counter, t._version_counter[0], None, _SECOND_INPUT))
             else:
                 saved.append(_saved(t, args, wired))
-        hooks = current_hooks()
+        hooks = current_hooks() if open_hooks[0] else None
         if hooks is not None:  # each saved tensor through the pack hook, its version no longer checked
             saved = [e if e is None or type(e[3]) is NumberVersion else
                      (Packed(pack(hooks[0], t if e[0] is not None else wired[e[5]]), hooks[1]),

@@ -6,6 +6,9 @@ tensor when backward (or ``grad_fn._saved_*``) reads it."""
 import threading
 
 _local = threading.local()
+# how many ``saved_tensors_hooks`` are open, on any thread: while none is, recording an op
+# asks no thread-local question (``_record`` reads this first)
+open_hooks = [0]
 
 
 def _stack():
@@ -55,10 +58,12 @@ class saved_tensors_hooks:
         if message is not None:
             raise RuntimeError(message)
         _stack().append((self.pack_hook, self.unpack_hook))
+        open_hooks[0] += 1
         return self
 
     def __exit__(self, *exc):
         _stack().pop()
+        open_hooks[0] -= 1
 
 
 class save_on_cpu(saved_tensors_hooks):
