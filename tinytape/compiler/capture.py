@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.tape import Tape
 from ..backend.layout import ORDER_FOLLOWING, call_in_order, call_order
-from .observe import restore_profile, user_line
+from .observe import restore_profile, site_text, user_line, user_site
 from .scalars import _In, value_of
 
 # backend methods that only answer questions about layout: they steer Python control
@@ -133,7 +133,7 @@ class Capture:
         self.depth = 0
         self.thread = threading.get_ident()  # only this thread's calls belong to the trace  # > 0 inside a kernel call (a backend calling itself is one call)
         self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
-        self.lines = []  # per tape entry: the user's line that ran it
+        self.lines = []  # per tape entry: its label and the user's (file, line) that ran it
         self.first_values = {}  # external buffer -> its contents when the trace first read it
         self.number_inputs = {}  # external buffer -> (container, key) of the number it holds
         self.scalars = None  # the number arguments' stand-ins (``scalars.Scalars``), if any
@@ -179,7 +179,7 @@ class Capture:
         attrs = (start, arr.shape, arr.strides)
         self.tape.record("strided_view", None, (out_b,), (b,), attrs)
         self.calls.append((None, "strided_view", (("b", out_b),) + tuple(("c", a) for a in attrs), {}, b))
-        self.lines.append((self.tape.label, user_line(sys._getframe(2))))
+        self.lines.append((self.tape.label, user_site(sys._getframe(2))))
         return b
 
     def _first_sight(self, arr):
@@ -201,7 +201,7 @@ class Capture:
             attrs = (offset, arr.shape, arr.strides)
             self.tape.record("strided_view", None, (root,), (b,), attrs)
             self.calls.append((None, "strided_view", (("b", root),) + tuple(("c", a) for a in attrs), {}, b))
-            self.lines.append((self.tape.label, user_line(sys._getframe(1))))
+            self.lines.append((self.tape.label, user_site(sys._getframe(1))))
             return b
         b = self.number(arr)
         self.external.append(b)
@@ -230,6 +230,14 @@ class Capture:
         def kernel(*args, **kwargs):
             if capture.depth or name in QUERIES or threading.get_ident() != capture.thread:
                 return real(*args, **kwargs)  # nested, a question, or another thread's work
+            profile = sys.getprofile()
+            sys.setprofile(None)  # recording, the kernel and numba compiling it are machinery, not the traced function
+            try:
+                return record(args, kwargs)
+            finally:
+                restore_profile(profile)
+
+        def record(args, kwargs):
             if capture.scalars is not None:
                 made = capture._scalar_input(name, real, args, kwargs)
                 if made is not None:
@@ -245,12 +253,9 @@ class Capture:
             args_t = tuple(capture._template(a, inputs) for a in args)
             kwargs_t = {k: capture._template(v, inputs) for k, v in kwargs.items()}
             capture.depth += 1
-            profile = sys.getprofile()
-            sys.setprofile(None)  # the kernel (and numba compiling it) is machinery, not the traced function
             try:
                 out = real(*args, **kwargs)
             finally:
-                restore_profile(profile)
                 capture.depth -= 1
             if _complex(args, out):  # numpy's complex loops, not kernels a program can hold
                 capture.fail(f"{capture.tape.label or 'an op'} computes with complex numbers ({name})")
@@ -279,7 +284,7 @@ class Capture:
             attrs += tuple(f"{k}={v[1]!r}" for k, v in kwargs_t.items() if v[0] == "c")
             capture.tape.record(name, op, inputs, outputs, attrs)
             capture.calls.append((index, name, args_t, kwargs_t, out_t))
-            capture.lines.append((capture.tape.label, user_line(sys._getframe(1))))
+            capture.lines.append((capture.tape.label, user_site(sys._getframe(2))))
             return out
 
         return kernel
@@ -301,9 +306,9 @@ class Capture:
 
     def reader(self, b):
         """'<op> at <user line>' of the first recorded call that read or wrote buffer ``b``."""
-        for (label, line), (_, _, args_t, kwargs_t, out_t) in zip(self.lines, self.calls):
+        for (label, site), (_, _, args_t, kwargs_t, out_t) in zip(self.lines, self.calls):
             if _mentions(args_t, b) or _mentions(tuple(kwargs_t.values()), b) or _mentions((("b", out_t),), b):
-                return f"{label or 'an op'} at {line}"
+                return f"{label or 'an op'} at {site_text(site)}"
         return "an op"
 
     def fail(self, why):

@@ -43,15 +43,32 @@ _CREATION_FILE = _creation.tensor.__code__.co_filename
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
 
 
-def user_line(frame):
-    """'file:line: text' of the innermost frame outside tinytape (the user's line)."""
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+def user_site(frame, _inside={}):
+    """(file, line) of the innermost frame outside tinytape: what ``user_line`` prints,
+    taken per recorded call (whether a code object is tinytape's is asked once)."""
+    while frame is not None:
+        code = frame.f_code
+        inside = _inside.get(code)
+        if inside is None:
+            inside = _inside[code] = os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR)
+        if not inside:
+            return code.co_filename, frame.f_lineno
         frame = frame.f_back
-    if frame is None:
+    return None
+
+
+def site_text(site):
+    """'file:line: text' of a ``user_site``."""
+    if site is None:
         return "unknown line"
     import linecache
-    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {text}"
+    filename, lineno = site
+    return f"{filename}:{lineno}: {linecache.getline(filename, lineno).strip()}"
+
+
+def user_line(frame):
+    """'file:line: text' of the innermost frame outside tinytape (the user's line)."""
+    return site_text(user_site(frame))
 
 
 def restore_profile(previous):
