@@ -10,8 +10,11 @@ Steps: ``char-rnn`` (vocab 65, hidden 128, batch 16, 25 time steps, ``log_softma
 ``tinytape.compile`` with nothing run eagerly before.  Each measurement is a subprocess
 with ``TINYTAPE_CACHE_DIR`` pointing at a temporary folder (removed first for the empty
 runs); the table gives the median over ``--repeat`` runs of the process CPU time of the
-import, of the first compiled call (trace, check, code generation, numba's compiles or
-cache loads) and of the second call.
+import, of the first compiled call (trace, eager kernels' compiles or cache loads, the
+kernel-by-kernel replay's check) and of the second call (all threads' CPU time: the fused
+code compiles on a thread beside the calls), the two calls' wall-clock time, and the
+wall-clock time from the first call until the fused code is compiled, checked and taken
+(``wait()``).
 """
 import argparse
 import json
@@ -83,18 +86,25 @@ def gru():
 rng = np.random.default_rng(0)
 batches = [(torch.tensor(rng.integers(0, V, (T, B))), torch.tensor(rng.integers(0, V, (T, B)))) for _ in range(2)]
 f = torch.compile(globals()[sys.argv[1]]())
-times = []
+times, walls = [], []
+start = time.perf_counter()
 for xs, ys in batches:
-    t = time.process_time()
+    t, w = time.process_time(), time.perf_counter()
     f(xs, ys)
     times.append(time.process_time() - t)
-print(json.dumps({"import": t_import, "first": times[0], "second": times[1], "eager": f.eager}))
+    walls.append(time.perf_counter() - w)
+f.wait()  # the fused code, compiled on a thread beside the calls
+fused = time.perf_counter() - start
+kinds = sorted({e.kind for entries in f.programs.values() for e in entries})
+print(json.dumps({"import": t_import, "first": times[0], "second": times[1], "first_wall": walls[0],
+                  "second_wall": walls[1], "fused": fused, "kinds": kinds, "eager": f.eager}))
 '''
 
 
 def run(step, cache):
     env = dict(os.environ, TINYTAPE_CACHE_DIR=cache)
     env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("TINYTAPE_COMPILE_BACKGROUND", None)
     out = subprocess.run([sys.executable, "-c", CHILD, step], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -104,8 +114,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--only", default="rnn,gru")
     args = parser.parse_args()
-    print("| step | cache | import s | first call s | second call s |")
-    print("|---|---|---|---|---|")
+    print("| step | cache | import s | first call s | second call s | first, second call wall s | fused code ready, wall s |")
+    print("|---|---|---|---|---|---|---|")
     for step in args.only.split(","):
         rows = {"empty": [], "warm": []}
         for _ in range(args.repeat):
@@ -116,9 +126,13 @@ def main():
             finally:
                 shutil.rmtree(cache, ignore_errors=True)
         for kind, runs in rows.items():
-            med = {k: statistics.median(r[k] for r in runs) for k in ("import", "first", "second")}
+            med = {k: statistics.median(r[k] for r in runs)
+                   for k in ("import", "first", "second", "first_wall", "second_wall", "fused")}
             note = "" if runs[0]["eager"] is None else f" (ran eagerly: {runs[0]['eager']})"
-            print(f"| {step} | {kind} | {med['import']:.2f} | {med['first']:.2f} | {med['second']:.2f} |{note}")
+            if runs[0]["kinds"] != ["fused"]:
+                note += f" (replays: {', '.join(runs[0]['kinds'])})"
+            print(f"| {step} | {kind} | {med['import']:.2f} | {med['first']:.2f} | {med['second']:.2f} | "
+                  f"{med['first_wall']:.2f}, {med['second_wall']:.2f} | {med['fused']:.2f} |{note}")
 
 
 if __name__ == "__main__":

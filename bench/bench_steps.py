@@ -393,6 +393,7 @@ def implementations(name, which):
                 first = float(compiled(*args).item())
                 for _ in range(3):  # traces (and re-traces once the optimizer state exists)
                     compiled(*args)
+                compiled.wait()  # the fused code, compiled on a thread beside the calls
             except Exception as e:
                 notes["tinytape compiled"] = f"fails: {type(e).__name__}: {e}"[:200]
                 return impls, notes

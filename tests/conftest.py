@@ -4,6 +4,9 @@ import os
 # chosen before numba is imported.  On a machine with a GPU the tests use the GPU.
 if not os.path.exists("/dev/nvidiactl"):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+# a compiled function's fused code compiles within its trace, so a test sees the program
+# it checks right after the first call; tests/test_compile_background.py tests the thread
+os.environ.setdefault("TINYTAPE_COMPILE_BACKGROUND", "0")
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

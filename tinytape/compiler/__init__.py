@@ -38,43 +38,45 @@ from .capture import Capture, Unsupported
 from .guards import first_changed, guard_function, reachable_state, with_inputs
 from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
-from .replay import python_replay
-from .runner import make_runner
+from . import entry as _entry
+from .entry import Entry
 from .scalars import ScalarMiss, read_numbers_in_key, settle, stand_ins
 from .signature import _signature
-from .verify import Mismatch, Snapshot, agree, verify
-from .writes import _copy_of, _current_arrays, _raising_and_writes, _writes_temporaries_in_place
+from .verify import Mismatch, Snapshot
 
 _CACHE_SIZE = 8  # programs per compiled function
 _TRACE_LOCK = threading.Lock()  # the capture shadows shared backend methods: one trace at a time
 
 
 def compile(fn=None, *, fullgraph=False, fuse=True, dynamic=None, backend="inductor", mode=None,  # noqa: A001
-            options=None, disable=False):
+            options=None, disable=False, background=None):
     """Compile ``fn``; usable as ``@compile`` or ``@compile(fullgraph=True)``.
 
     ``fullgraph=True`` makes anything the compiler cannot replay an error instead of a
     warning and an eager run; ``fuse=False`` replays kernel by kernel (no generated
-    Numba code).  A module comes back wrapped, as PyTorch's ``OptimizedModule``: its
+    Numba code).  The fused code compiles on a thread beside the calls, which replay kernel
+    by kernel until it is checked (``background=False``, or ``TINYTAPE_COMPILE_BACKGROUND=0``:
+    within the trace; ``wait()`` waits for it).  A module comes back wrapped, as PyTorch's ``OptimizedModule``: its
     ``forward`` compiled, its parameters its own (under ``_orig_mod.``).  PyTorch's
     ``dynamic``, ``backend``, ``mode`` and ``options`` are accepted and change nothing (a
     signature is traced per shape, one replay mode); ``disable=True`` gives ``fn`` back."""
     if fn is None:
-        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse, disable=disable)
+        return functools.partial(compile, fullgraph=fullgraph, fuse=fuse, disable=disable, background=background)
     if disable:
         return fn
     if hasattr(fn, "_modules") and hasattr(fn, "forward"):
         from ..nn.compiled import OptimizedModule
-        forward = CompiledFunction(fn.forward, fullgraph, fuse)
+        forward = CompiledFunction(fn.forward, fullgraph, fuse, background)
         forward.warning_stacklevel = 6  # through OptimizedModule.forward and Module.__call__
         return OptimizedModule(fn, forward)
-    return CompiledFunction(fn, fullgraph, fuse)
+    return CompiledFunction(fn, fullgraph, fuse, background)
 
 
 class CompiledFunction:
-    def __init__(self, fn, fullgraph, fuse):
+    def __init__(self, fn, fullgraph, fuse, background=None):
         functools.update_wrapper(self, fn)
         self.fn, self.fullgraph, self.fuse = fn, fullgraph, fuse
+        self.background = _entry.BACKGROUND if background is None else background
         self.programs = {}  # signature -> [Entry, ...]
         self.eager_signatures = {}  # signature -> why calls with it run eagerly
         self.eager = None  # why the function runs eagerly, once that is decided
@@ -202,7 +204,7 @@ class CompiledFunction:
                 why = e.what
         if why is None:
             guards = with_inputs(state.guards, capture.number_inputs.values(), state.code_names)
-            entry = _Entry(program, guard_function(guards), self.fuse)
+            entry = Entry(program, guard_function(guards), self.fuse, self.background)
             try:
                 entry.check(snapshot, result)
             except Mismatch as e:
@@ -214,6 +216,11 @@ class CompiledFunction:
         entry.state = state  # the objects the guards hold stay alive with the program
         self.programs.setdefault(key, []).append(entry)
         return result
+
+    def wait(self, timeout=None):
+        """Wait until every traced program has its fused code (or is known to keep the
+        kernel-by-kernel replay); False if ``timeout`` seconds passed first."""
+        return all([entry.wait(timeout) for entries in self.programs.values() for entry in entries])
 
     def explain(self, file=None):
         """Print the captured kernel programs (one per traced signature)."""
@@ -259,99 +266,6 @@ def _tensors_in(value):
     elif isinstance(value, dict):
         for v in value.values():
             yield from _tensors_in(v)
-
-
-class _Entry:
-    """One traced program with its guards and its replay function."""
-
-    def __init__(self, program, guards_hold, fuse):
-        self.program = program
-        self.guards_hold = guards_hold
-        self.lock = threading.Lock()  # the program's planned temporaries serve one replay at a time
-        self.kind = "python"
-        replay = None
-        if fuse:
-            from .codegen import fused_replay
-            replay = fused_replay(program)
-            if replay is not None:
-                self.kind = "fused"
-            elif not _writes_temporaries_in_place(program):
-                # a GPU program is not replayed at trace time (``verify`` reads host arrays):
-                # in-place writes into its own temporaries replay kernel by kernel there
-                from .cuda_fuse import cuda_fused_replay  # imports numba.cuda (0.3 s): only for CUDA programs
-                replay = cuda_fused_replay(program)
-                self.kind = "cuda_fused" if replay is not None else "python"
-        if replay is None:
-            replay = python_replay(program)
-        self._use(replay)
-        # a kernel that can raise on values (an index out of range) after the replay wrote
-        # storages: those are copied before each replay, to put back if it raises
-        self.exposed, self.errors_rerun = _raising_and_writes(program)
-
-    def _use(self, replay):
-        self.replay, self.externals, self.fresh, self.source = replay
-        self.call = make_runner(self.program, self.replay, self.externals, self.fresh)
-
-    def check(self, snapshot, result):
-        """Replay once on copies of the state the trace started from: the results must be
-        the trace's, bit for bit.  Fused code that numba rejects or that differs falls back
-        to the kernel-by-kernel replay, which must then agree; otherwise ``Mismatch``."""
-        try:
-            checked = snapshot.usable and verify(self.program, self.replay, self.externals, snapshot, result)
-            if not checked and self.program.backends[0].device.type == "cpu" and all(
-                    b.device.type == "cpu" for b in self.program.backends):
-                self.kind = "python"  # nothing to fall back to
-                raise Mismatch("the storages it reads are laid out so they can't be copied to check the replay "
-                               "(an overlapping view made with as_strided)")
-            if self.kind != "fused":
-                return
-            if not checked:  # storages laid out so they can't be copied: the kernels, unchecked
-                raise Mismatch("its storages could not be copied to check the fused code")
-            # fused code computes each value its own way: it must also agree with the kernels
-            # on other values than the trace's
-            kernels = python_replay(self.program)
-            try:
-                same = agree(self.program, [(self.replay, self.externals), kernels[:2]], snapshot.perturbed())
-            except Exception:  # other values can be out of an op's domain: then only the trace's count
-                same = True
-            if same:
-                return
-            raise Mismatch("its fused code differs from the kernels on other values than the trace's")
-        except Mismatch as e:
-            if self.kind == "python":
-                raise
-            why = str(e)
-        except Exception as e:  # numba's typing and lowering errors, NotImplementedError for float16, ...
-            if self.kind == "python":
-                raise Mismatch(f"the replay failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
-            why = f"numba rejected the generated code: {type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
-        self.program.not_fused = why
-        self.kind = "python"
-        self._use(python_replay(self.program))
-        verify(self.program, self.replay, self.externals, snapshot, result)
-
-    def ready(self, tensors):
-        return self.guards_hold() and self.program.guards_pass(tensors)
-
-    def run(self, tensors, raw=(), kw=None):
-        with self.lock:
-            saved = None
-            if self.exposed:  # storages it writes before a kernel that can raise: kept to put back
-                saved = [(a, _copy_of(a)) for a in _current_arrays(self.exposed, tensors)]
-            try:
-                return self.call(tensors, raw, kw)
-            except ScalarMiss:
-                raise
-            except Exception as e:
-                # a kernel raised (an index out of range): eager raises at its op, after the
-                # effects of the ops before it.  A replay changes Python state only after its
-                # kernels, and storages only where ``exposed`` says: with those put back, the
-                # call runs eagerly from the state it found
-                if not self.errors_rerun:
-                    raise
-                for a, copy in saved or ():
-                    a[...] = copy
-                raise ScalarMiss from e
 
 
 class _ValueReads:

@@ -12,6 +12,8 @@ the program is not used.  Programs on a GPU are not checked this way.
 """
 import numpy as np
 
+from .observe import site_text
+
 
 class Mismatch(Exception):
     pass
@@ -88,9 +90,9 @@ def _same(a, b):
     return np.ascontiguousarray(a).view(np.uint8).tobytes() == np.ascontiguousarray(b).view(np.uint8).tobytes()
 
 
-def _inputs(program, externals, copies, other=False):
-    """The arrays a replay takes, from ``copies``; ``other``: number arguments' arrays
-    with other values than the trace's too."""
+def _inputs(program, externals, copies, numbers, other=False):
+    """The arrays a replay takes, from ``copies`` and ``numbers`` (``Outcome.numbers``);
+    ``other``: number arguments' arrays with other values than the trace's too."""
     inputs = []
     for b in externals:
         kind, what = program.sources[b]
@@ -98,7 +100,7 @@ def _inputs(program, externals, copies, other=False):
             inputs.append(what.copy() if isinstance(what, np.ndarray) else what)
             continue
         if kind == "number":
-            inputs.append(np.array(what[0][what[1]], np.float64))
+            inputs.append(numbers[b].copy())
             continue
         if kind == "scalar":  # a number argument's expression: the trace's value
             inputs.append(np.asarray(what[4] * 0.75 + 0.375, what[4].dtype) if other else what[4].copy())
@@ -110,13 +112,13 @@ def _inputs(program, externals, copies, other=False):
     return inputs
 
 
-def agree(program, replays, snapshot):
+def agree(program, replays, snapshot, numbers):
     """Whether the replays (fused code, kernel by kernel) give the same bits on ``snapshot``'s
     storages (nan for nan): the fused code's own check on values other than the trace's."""
     runs = []
     for replay, externals in replays:
         copies = snapshot.fresh()
-        inputs = _inputs(program, externals, copies, other=True)
+        inputs = _inputs(program, externals, copies, numbers, other=True)
         if inputs is None:
             return True
         with np.errstate(all="ignore"):
@@ -138,26 +140,42 @@ def _same_or_nan(a, b):
     return _same(a, b)
 
 
-def verify(program, replay, externals, snapshot, result):
+class Outcome:
+    """What the trace left, which a replay from ``snapshot`` must give bit for bit: the
+    returned tensors' and the set gradients' arrays, each storage's end state and the number
+    inputs' values; with ``frozen``, copies (checked later, on another thread, while calls
+    change the live ones)."""
+
+    def __init__(self, program, snapshot, result, frozen=False):
+        keep = (lambda a: a.copy(order="K")) if frozen else (lambda a: a)
+        self.returned = [(b, keep(t._data)) for t, b in _result_buffers(program.result_template, result)]
+        self.grads = []
+        for effect in program.effects:
+            if effect[0] == "grad_set":
+                t = effect[1][1] if effect[1][0] == "obj" else None
+                if t is not None and t._grad is not None:
+                    self.grads.append((effect[2], keep(t._grad._data)))
+        self.storages = {key: keep(root) for key, (root, _) in snapshot.copies.items()}
+        self.numbers = {b: np.array(what[0][what[1]], np.float64)
+                        for b, (kind, what) in program.sources.items() if kind == "number"}
+
+
+def verify(program, replay, externals, snapshot, outcome):
     capture = program.capture
     copies = snapshot.fresh()
-    inputs = _inputs(program, externals, copies)
+    inputs = _inputs(program, externals, copies, outcome.numbers)
     if inputs is None:
         return False  # a storage the snapshot does not hold: unchecked
     values = replay(*inputs)
-    # the returned tensors
-    for tensor, b in _result_buffers(program.result_template, result):
-        if not _same(values[b], tensor._data):
+    for b, arr in outcome.returned:
+        if not _same(values[b], arr):
             raise Mismatch(_differs(program, b, "a returned tensor"))
-    # gradients the program sets
-    for effect in program.effects:
-        if effect[0] == "grad_set":
-            t = effect[1][1] if effect[1][0] == "obj" else None
-            if t is not None and t._grad is not None and not _same(values[effect[2]], t._grad._data):
-                raise Mismatch(_differs(program, effect[2], "a gradient"))
+    for b, arr in outcome.grads:  # gradients the program sets
+        if not _same(values[b], arr):
+            raise Mismatch(_differs(program, b, "a gradient"))
     # every storage the function could touch: as eager left it
     for root_id, (root, copy) in copies.items():
-        if not _same(copy, root):
+        if not _same(copy, outcome.storages[root_id]):
             b = next((b for b in externals if program.sources[b][0] != "const"
                       and _root(capture.arrays[b]) is root), None)
             where = _differs(program, b, "a tensor it writes in place") if b is not None else \
@@ -180,13 +198,13 @@ def _result_buffers(template, value):
 def _differs(program, b, what):
     capture = program.capture
     writer = None
-    for (label, line), (_, _, args_t, _, out_t) in zip(capture.lines, capture.calls):
+    for (label, site), (_, _, args_t, _, out_t) in zip(capture.lines, capture.calls):
         outs = out_t if isinstance(out_t, tuple) else (out_t,)
         if b in outs or (out_t is None and args_t and args_t[0] == ("b", b)):
-            writer = f"{label or 'an op'} at {line}"
+            writer = f"{label or 'an op'} at {site_text(site)}"
     return (f"its replay differs from eager in {what}" + (f", last written by {writer}" if writer else "")
             + ": some effect of an op was not recorded (a write outside the backend, a value read "
             "on the host)")
 
 
-__all__ = ["Snapshot", "Mismatch", "verify", "agree"]
+__all__ = ["Snapshot", "Mismatch", "Outcome", "verify", "agree"]

@@ -1,0 +1,194 @@
+"""The fused code compiled on a thread beside the calls (``tinytape/compiler/entry.py``):
+the calls before it is ready replay kernel by kernel, the calls after it run it, and every
+call gives eager's bits; fused code that fails its check (made on what the trace left,
+frozen at trace time) is never used."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import tinytape as torch
+import tinytape.compiler.codegen as codegen
+import tinytape.compiler.entry as entry
+import tinytape.nn as nn
+import tinytape.nn.functional as F
+
+
+def _bits(t):
+    return np.ascontiguousarray(t.detach().numpy()).view(np.uint8).tobytes()
+
+
+def _model_and_step(lr=0.05):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    return model, opt, step
+
+
+def _batches(n):
+    rng = np.random.default_rng(0)
+    return [(torch.tensor(rng.standard_normal((8, 6)).astype(np.float32)), torch.tensor(rng.integers(0, 3, 8)))
+            for _ in range(n)]
+
+
+def _same_state(a, b):
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert _bits(p) == _bits(q) and _bits(p.grad) == _bits(q.grad)
+
+
+@pytest.fixture
+def held_worker():
+    """The fusing thread held until the test lets it go: the calls in between replay kernel
+    by kernel, and whatever they change must not reach the fused code's check."""
+    gate = threading.Event()
+    entry._WORKER.submit(gate.wait)
+    yield gate
+    gate.set()
+
+
+def _entries(compiled):
+    return [e for entries in compiled.programs.values() for e in entries]
+
+
+def test_calls_before_and_after_the_fused_code_give_eager_bits(held_worker):
+    model, _, step = _model_and_step()
+    eager_model, _, eager_step = _model_and_step()
+    compiled = torch.compile(step, background=True)
+    data = _batches(8)
+    for x, y in data[:4]:  # the trace, then kernel-by-kernel replays (the worker is held)
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+    assert {e.kind for e in _entries(compiled)} == {"python"}
+    held_worker.set()
+    assert compiled.wait(timeout=600)
+    assert {e.kind for e in _entries(compiled)} == {"fused"}
+    for x, y in data[4:]:
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+    _same_state(model, eager_model)
+
+
+def test_the_check_reads_what_the_trace_left_not_what_later_calls_changed(held_worker):
+    model, opt, step = _model_and_step()
+    eager_model, eager_opt, eager_step = _model_and_step()
+    compiled = torch.compile(step, background=True)
+    data = _batches(6)
+    first = compiled(*data[0])
+    assert _bits(first) == _bits(eager_step(*data[0]))
+    first.mul_(0)  # the returned tensor, written by the user; the learning rate, by a schedule
+    for group in opt.param_groups + eager_opt.param_groups:
+        group["lr"] = 0.02
+    for x, y in data[1:3]:
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+    held_worker.set()
+    assert compiled.wait(timeout=600)
+    assert {e.kind for e in _entries(compiled)} == {"fused"}, [e.program.not_fused for e in _entries(compiled)]
+    for x, y in data[3:]:
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+    _same_state(model, eager_model)
+
+
+def test_fused_code_that_differs_is_never_used(monkeypatch):
+    real = codegen.fused_replay
+
+    def off_by_one(program):
+        replay = real(program)
+        if replay is None:
+            return None
+        fn = replay[0]
+
+        def wrong(*inputs):
+            values = fn(*inputs)
+            for arr in values.values():
+                if arr.dtype.kind == "f":
+                    arr += 1
+            return values
+        return (wrong,) + tuple(replay[1:])
+    monkeypatch.setattr(codegen, "fused_replay", off_by_one)
+    model, _, step = _model_and_step()
+    eager_model, _, eager_step = _model_and_step()
+    compiled = torch.compile(step, background=True)
+    for i, (x, y) in enumerate(_batches(5)):
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+        if i == 1:
+            assert compiled.wait(timeout=600)
+    (e,) = _entries(compiled)
+    assert e.kind == "python" and "differs from eager" in e.program.not_fused
+    _same_state(model, eager_model)
+
+
+def test_fused_code_numba_rejects_leaves_the_kernel_replay(monkeypatch):
+    def rejected(program):
+        raise TypeError("Failed in nopython mode pipeline (step: nopython frontend)")
+    monkeypatch.setattr(codegen, "fused_replay", rejected)
+    _, _, step = _model_and_step()
+    _, _, eager_step = _model_and_step()
+    compiled = torch.compile(step, background=True)
+    for x, y in _batches(3):
+        assert _bits(compiled(x, y)) == _bits(eager_step(x, y))
+        assert compiled.wait(timeout=600)
+    (e,) = _entries(compiled)
+    assert e.kind == "python"
+    assert e.program.not_fused.startswith("numba rejected the generated code: TypeError: Failed in nopython mode")
+
+
+def test_programs_of_several_functions_and_signatures_each_get_their_fused_code():
+    _, _, step_a = _model_and_step()
+    _, _, eager_a = _model_and_step()
+    compiled_a = torch.compile(step_a, background=True)
+
+    def scale(x, k):
+        return (x * k).sum(0)
+    compiled_b = torch.compile(scale, background=True)
+    data = _batches(4)
+    small = [(torch.tensor(np.arange(n * 2, dtype=np.float32).reshape(n, 2)), 1.5) for n in (3, 4, 5)]
+    for (x, y), (s, k) in zip(data, small):
+        assert _bits(compiled_a(x, y)) == _bits(eager_a(x, y))
+        assert _bits(compiled_b(s, k)) == _bits(scale(s, k))
+    assert compiled_a.wait(timeout=600) and compiled_b.wait(timeout=600)
+    assert {e.kind for e in _entries(compiled_a) + _entries(compiled_b)} == {"fused"}
+    assert len(_entries(compiled_b)) == 3  # one program per shape
+    for s, k in small:
+        assert _bits(compiled_b(s, k)) == _bits(scale(s, k))
+
+
+def test_without_the_thread_the_trace_compiles_the_fused_code():
+    _, _, step = _model_and_step()
+    compiled = torch.compile(step, background=False)
+    for x, y in _batches(2):  # (the first trace fills the momentum buffers: the second is kept)
+        compiled(x, y)
+    (e,) = _entries(compiled)
+    assert e.kind == "fused" and e.fusing is None
+
+
+def test_the_thread_is_the_default():
+    code = "import tinytape.compiler.entry as e, tinytape as t; print(e.BACKGROUND, t.compile(lambda x: x).background)"
+    env = {k: v for k, v in os.environ.items() if k != "TINYTAPE_COMPILE_BACKGROUND"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
+    env["TINYTAPE_COMPILE_BACKGROUND"] = "0"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def _every_fifth_adversarial_program():
+    import test_compile_adversarial
+    import test_compile_adversarial_5
+    names = [(m, n) for m in (test_compile_adversarial, test_compile_adversarial_5) for n in sorted(m.PROGRAMS)]
+    return [pytest.param(m, n, id=n, marks=pytest.mark.slow) for m, n in names[::5]]
+
+
+@pytest.mark.parametrize("module, name", _every_fifth_adversarial_program())
+def test_adversarial_programs_with_the_thread(monkeypatch, module, name):
+    """The adversarial programs, whose calls meet the fused code whenever the thread has it."""
+    monkeypatch.setattr(entry, "BACKGROUND", True)
+    outcome, detail = module.run_program(name)
+    assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
