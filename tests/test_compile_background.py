@@ -192,3 +192,21 @@ def test_adversarial_programs_with_the_thread(monkeypatch, module, name):
     monkeypatch.setattr(entry, "BACKGROUND", True)
     outcome, detail = module.run_program(name)
     assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
+
+
+def test_a_replay_built_while_another_function_traces_keeps_the_backend_kernels():
+    """The fused code's check builds replays on the thread while the calls may be tracing
+    another function, whose recording stand-ins sit on the shared backend meanwhile."""
+    from tinytape.compiler.replay import python_replay
+    _, _, step = _model_and_step()
+    compiled = torch.compile(step, background=False)
+    for x, y in _batches(2):
+        compiled(x, y)
+    (e,) = _entries(compiled)
+    from tinytape.backend.cpu import cpu
+    from tinytape.compiler.capture import Capture
+    with Capture([cpu]):  # another function's trace: its stand-ins on the backend
+        assert "Capture._wrap" in cpu.binary.__qualname__
+        fn = python_replay(e.program)[0]  # as the thread builds one, amid that trace
+    kernels = [v for k, v in fn.__globals__.items() if k[:1] == "k" and callable(v)]
+    assert kernels and not any("Capture._wrap" in getattr(k, "__qualname__", "") for k in kernels)

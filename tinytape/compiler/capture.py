@@ -109,6 +109,16 @@ def kernel_names(backend):
     return [n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))]
 
 
+def own_kernel(backend, name):
+    """``backend.<name>`` as its class defines it: while a trace runs, the instance holds the
+    trace's recording stand-in (``Capture._wrap``), which a replay built meanwhile on another
+    thread (the fused code's check) must not keep."""
+    for klass in type(backend).__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name].__get__(backend, type(backend))
+    return getattr(backend, name)
+
+
 def _mentions(templates, b):
     for t in templates:
         if t[0] == "b" and (t[1] == b or isinstance(t[1], tuple) and b in t[1]):

@@ -6,7 +6,7 @@ and any program the fused code generators do not cover.
 """
 import math
 
-from .capture import strided_view
+from .capture import own_kernel, strided_view
 
 CONSTANTS = frozenset({"scalar", "full"})  # backend calls that make an array from static values
 # calls whose result may share memory with another buffer or outlive one replay
@@ -67,7 +67,7 @@ def python_replay_lines(program, indices=None):
         if key not in names:
             names[key] = f"k{len(names)}_{kernel}"
             namespace[names[key]] = strided_view if backend_index is None else \
-                getattr(program.backends[backend_index], kernel)
+                own_kernel(program.backends[backend_index], kernel)
         call = ", ".join([arg(a) for a in args_t] + [f"{k}={arg(v)}" for k, v in kwargs_t.items()])
         if out_t is None:
             target = ""
