@@ -363,6 +363,19 @@ def _record(node, args, outputs):
             data = a._data
             node.next_nodes, node.next_nrs = (a,), _OUTPUT_NR[0]
             node.input_shapes, node.input_dtypes = (data.shape,), (data.dtype,)
+    elif len(args) == 3 and not isinstance(args[1], Tensor) and not isinstance(args[2], Tensor):
+        # a tensor and two settings (a reduction's dims and keepdim, split's dim and pieces)
+        a = args[0]
+        target = a._grad_fn
+        if target is not None:
+            nr = a._output_nr
+            node.next_nodes, node.next_nrs = (target, None, None), (nr, 0, 0)
+            node.input_shapes, node.input_dtypes = (target.output_shapes[nr], None, None), \
+                (target.output_dtypes[nr], None, None)
+        else:
+            data = a._data
+            node.next_nodes, node.next_nrs = (a, None, None), (0, 0, 0)
+            node.input_shapes, node.input_dtypes = (data.shape, None, None), (data.dtype, None, None)
     else:
         targets, nrs, shapes, dtypes = [], [], [], []
         for a in args:

@@ -291,7 +291,13 @@ def _indexing_lines(em, stmt):
             f"np.bool_({bool(wrap)}), "
             f"{out_flat}, {status})",
             f"    if {status}[0]:",
-            f"        raise {'RuntimeError' if runtime_error else 'IndexError'}({prefix!r} + str({status}[1]) + {suffix!r})"]
+            f"        raise kernel_errors.{'RuntimeError' if runtime_error else 'IndexError'}"
+            f"({_template(prefix, suffix)!r}, {status}[1])"]
+
+
+def _template(prefix, suffix):
+    """The op's message around its index, as ``kernel_errors`` formats it."""
+    return prefix.replace("{", "{{").replace("}", "}}") + "{}" + suffix.replace("{", "{{").replace("}", "}}")
 
 
 def _flat_memory(em, b):
@@ -367,7 +373,7 @@ def build_module(gen, plan, pool=None):
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
     lines = [f"# compiled with LLVM {' '.join(LLVM_OPTIONS)}",
              "import numpy as np", "from numpy.lib.stride_tricks import as_strided", "from numba import njit",
-             "from tinytape.backend import scalar_ops",
+             "from tinytape.backend import kernel_errors, scalar_ops",
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.sleef_arith import fma",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",

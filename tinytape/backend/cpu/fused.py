@@ -16,6 +16,7 @@ the compiler fuses with its neighbours.  Each returns None for a layout it does 
 import numpy as np
 from numba import njit
 
+from .. import kernel_errors
 from ..scalar_ops import div
 from . import cascade as _cascade
 
@@ -87,7 +88,7 @@ def _nll_backward(g, denominator, mean, neg_w, valid, ids, scale, out):
     for b in range(n):
         k = ids[b]
         if k < 0 or k >= out.shape[0]:
-            raise IndexError("nll_loss backward: position " + str(k) + " is out of bounds for " + str(out.shape[0]))
+            raise kernel_errors.IndexError("nll_loss backward: position {} is out of bounds for {}", k, out.shape[0])
         scale[1] = neg_w[b] * (scale[0] if one_grad else g[b])
         out[k] += scale[1] if valid[b] else scale[2]
 

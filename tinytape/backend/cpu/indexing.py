@@ -10,6 +10,8 @@ reading the index on the host.
 """
 from numba import njit
 
+from .. import kernel_errors
+
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def gather(src, index, out):
@@ -17,7 +19,7 @@ def gather(src, index, out):
     for i in range(index.size):
         k = index[i]
         if k < 0 or k >= n:
-            raise IndexError("gather: flat position " + str(k) + " is out of bounds for " + str(n) + " elements")
+            raise kernel_errors.IndexError("gather: flat position {} is out of bounds for {} elements", k, n)
         out[i] = src[k]
 
 
@@ -27,7 +29,7 @@ def scatter_add(dst, index, src):
     for i in range(index.size):
         k = index[i]
         if k < 0 or k >= n:
-            raise IndexError("scatter_add: flat position " + str(k) + " is out of bounds for " + str(n) + " elements")
+            raise kernel_errors.IndexError("scatter_add: flat position {} is out of bounds for {} elements", k, n)
         dst[k] += src[i]
 
 
