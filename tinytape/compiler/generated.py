@@ -5,6 +5,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 
 
 # LLVM's inliner takes a call as cold, and inlines only the cheapest callees there, where
@@ -35,7 +36,7 @@ def _load(source):
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"step_{digest}.py")
     if not os.path.exists(path):  # numba's cache index is keyed by the file's timestamp
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # (the fusing thread writes too)
         with open(tmp, "w") as f:
             f.write(source)
         os.replace(tmp, path)
