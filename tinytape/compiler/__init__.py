@@ -16,9 +16,10 @@ eager run).  What makes that hold:
   of other argument objects, grad mode and the default dtype (``signature.py``);
 - the guards: everything the function can reach, checked on every call (``guards.py``);
 - the watch: calls whose effect a replay would not repeat refuse (``observe.py``);
-- the check: the first replay runs at trace time on copies of the state the trace
-  started from and must give the eager results bit for bit (``verify.py``), or the
-  program falls back from fused code to kernel-by-kernel replay, then refuses;
+- the check: the kernel-by-kernel replay runs at trace time on copies of the state the
+  trace started from and must give the eager results bit for bit (``verify.py``), or the
+  signature refuses; the fused code must give them too, checked on a thread beside the
+  calls against what the trace left (``entry.py``), before any call runs it;
 - the autograd boundary: a tensor argument on an autograd graph recorded outside, or a
   result whose graph a backward outside could still use, makes that signature eager;
 - threads: one trace at a time (a call that finds another thread tracing runs
