@@ -1,4 +1,5 @@
 """A module's ``state_dict`` and ``load_state_dict`` (the ``StateDict`` base of ``Module``)."""
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -19,20 +20,75 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 class StateDict:
     """The parameters and persistent buffers of a module tree under dotted names."""
 
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """Parameters then persistent buffers of each module, in pre-order, under dotted
-        names; detached tensors sharing the module's storage (``keep_vars=False``)."""
-        out = OrderedDict() if destination is None else destination
-        meta = out.__dict__.setdefault("_metadata", OrderedDict()) if destination is None else {}
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
-            dot, meta[module_prefix] = (module_prefix + "." if module_prefix else ""), {"version": module._version}
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[dot + name] = p if keep_vars else p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent_buffers_set:
-                    out[dot + name] = b if keep_vars else b.detach()
-        return out
+        names; detached tensors sharing the module's storage (``keep_vars=False``). Each module
+        runs its state-dict pre-hooks before saving and its post-hooks after its children's."""
+        if args:
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                " for details.", FutureWarning, stacklevel=2)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        result = destination
+        stack = [(self, prefix, None)]  # (module, its prefix, its metadata once its subtree is saved)
+        while stack:  # PyTorch's recursion, iteratively: a deep module tree must not overflow
+            module, module_prefix, local_metadata = stack.pop()
+            if local_metadata is not None:
+                returned = _run_state_dict_post_hooks(module, destination, module_prefix, local_metadata)
+                if module is self and not stack:  # (only the root's replacement dict is returned)
+                    result = returned
+                continue
+            local_metadata = dict(version=module._version)
+            if hasattr(destination, "_metadata"):
+                destination._metadata[module_prefix[:-1]] = local_metadata
+            for hook in list((module.__dict__.get("_state_dict_pre_hooks") or {}).values()):
+                hook(module, module_prefix, keep_vars)
+            module._save_to_state_dict(destination, module_prefix, keep_vars)
+            stack.append((module, module_prefix, local_metadata))
+            children = [(name, child) for name, child in module._modules.items() if child is not None]
+            stack.extend((child, module_prefix + name + ".", None) for name, child in reversed(children))
+        return result
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own parameters and persistent buffers (not its children's) into
+        ``destination``; subclasses override it to save state of their own."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before this module saves its state."""
+        return _RemovableHook.add(self._hook_registry("_state_dict_pre_hooks"), hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs once this module's subtree
+        is saved; it may edit ``state_dict`` in place and must return None."""
+        hook._from_public_api = True
+        return _RemovableHook.add(self._hook_registry("_state_dict_hooks"), hook)
+
+    def _register_state_dict_hook(self, hook):
+        """The older post-hook: as ``register_state_dict_post_hook``, but a dict it returns
+        replaces the state dict (respected at the module ``state_dict`` was called on)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was "
+                               "previously registered via register_state_dict_post_hook")
+        return _RemovableHook.add(self._hook_registry("_state_dict_hooks"), hook)
+
+    def _hook_registry(self, name):
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, name, hooks)
+        return hooks
 
     def _local_state(self):
         """name -> (owning module, registry, key) for every entry ``state_dict`` would hold."""
@@ -151,6 +207,19 @@ class StateDict:
                 args = (copied, prefix, local, strict, missing, unexpected, errors)
                 hook(module, *args) if with_module else hook(*args)
         return copied
+
+
+def _run_state_dict_post_hooks(module, destination, prefix, local_metadata):
+    """``module``'s state-dict post-hooks in order; an older-style hook's returned dict
+    replaces the one the following hooks see (and the one returned)."""
+    for hook in list((module.__dict__.get("_state_dict_hooks") or {}).values()):
+        returned = hook(module, destination, prefix, local_metadata)
+        if not getattr(hook, "_from_public_api", False):
+            if returned is not None:
+                destination = returned
+        elif returned is not None:
+            raise RuntimeError("state_dict post-hook must return None")
+    return destination
 
 
 class _RemovableHook:
