@@ -12,9 +12,11 @@ once per slice and stacking the results: the values of a vectorised run, compute
 example at a time.
 """
 import contextlib
+import functools
 
 from . import autograd
 from ._creation import zeros_like
+from ._dual import state as _dual_state
 from ._grad_mode import enable_grad
 from ._tensor import Tensor
 from .ops.concat import stack as _stack
@@ -163,6 +165,7 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, has_aux=False):
     """``(func(*primals), J @ tangents)``: the Jacobian-vector product, as the vector-Jacobian
     product of a vector-Jacobian product (reverse mode twice)."""
+    _refuse_inside_a_dual_level()
     if len(primals) != len(tangents):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same length")
     with enable_grad():
@@ -214,7 +217,20 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian of ``func`` (the values forward mode gives, computed in reverse)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    backward = jacrev(func, argnums, has_aux=has_aux)
+
+    @functools.wraps(func)
+    def forward_mode(*args, **kwargs):
+        _refuse_inside_a_dual_level()
+        return backward(*args, **kwargs)
+    return forward_mode
+
+
+def _refuse_inside_a_dual_level():
+    """PyTorch's forward-mode transforms take a forward-AD level of their own, and only one
+    may be open: inside ``forward_ad.dual_level()`` they refuse."""
+    if _dual_state.level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
 
 
 def hessian(func, argnums=0):

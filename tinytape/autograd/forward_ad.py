@@ -6,6 +6,7 @@ vector-Jacobian product of a vector-Jacobian product: with ``u`` a stand-in outp
 ``backward(u)`` is ``J^T u``, linear in ``u``, and the gradient of ``<J^T u, t>`` with respect
 to ``u`` is ``J t``.  One derivative per op, the one backward already has; a custom Function
 gives its own ``jvp``."""
+import functools
 from collections import namedtuple
 
 from .._grad_mode import _state as _grad_state, enable_grad, no_grad
@@ -19,6 +20,7 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
 def enter_dual_level():
+    """Enter the forward-AD level (0): one at a time, as PyTorch 2.14 allows."""
     if state.level >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     state.level = 0
@@ -26,21 +28,33 @@ def enter_dual_level():
 
 
 def exit_dual_level(*, level=None):
-    if level is not None and level != state.level:
+    """Leave the level (the current one by default): its dual tensors lose their tangents."""
+    level = state.level if level is None else level
+    if level != state.level:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. "
                            "This is not supported.")
+    if level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
     clear()
     state.level = -1
 
 
 class dual_level:
-    """``with dual_level():`` — dual tensors made inside lose their tangents on exit."""
+    """``with dual_level():`` (or ``@dual_level()``): dual tensors made inside lose their
+    tangents on exit."""
 
     def __enter__(self):
         return enter_dual_level()
 
     def __exit__(self, *exc):
         exit_dual_level()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def in_a_level(*args, **kwargs):
+            with dual_level():
+                return fn(*args, **kwargs)
+        return in_a_level
 
 
 class _Identity(Function):
@@ -57,9 +71,18 @@ class _Identity(Function):
 
 def make_dual(tensor, tangent, *, level=None):
     """A view of ``tensor`` carrying ``tangent`` (as it is where the layouts agree, else a copy)."""
-    if state.level < 0 if level is None else level != state.level:
+    level = state.level if level is None else level
+    if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
                            "enter_dual_level() first.")
+    if level != 0:  # (the one level there can be)
+        raise RuntimeError("Invalid level given to _make_dual")
+    if state.level < 0:
+        raise RuntimeError("Trying to access a forward AD level with an invalid index. This index was either "
+                           "not created or is already deleted.")
+    if tangent_of(tensor) is not None:
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the "
+                           "same level 0 is not supported.")
     if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not (tangent.is_floating_point() or tangent.is_complex()):
@@ -82,9 +105,12 @@ def make_dual(tensor, tangent, *, level=None):
 
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: a view of ``tensor`` without its tangent, and the tangent (None)."""
-    if state.level < 0:
+    level = state.level if level is None else level
+    if level < 0:
         return UnpackedDualTensor(tensor, None)
     tangent = tangent_of(tensor)
+    if tangent is not None and level != state.level:
+        raise RuntimeError("Invalid level given to _fw_primal")
     was, state.active = state.active, False
     try:
         primal = _Identity.apply(tensor)
