@@ -29,3 +29,23 @@ def repeats_elements(data):
 
 OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                    "memory location. Please clone() the tensor before performing the operation.")
+
+
+def overlaps_itself(data):
+    """Whether two elements of the array, of nonzero strides, share a memory location
+    (``as_strided((3, 3), (1, 1))``: PyTorch's MemOverlap::TooHard, whose in-place ops run
+    element by element, each reading what the ones before it wrote)."""
+    dims = sorted((abs(step), size) for step, size in zip(data.strides, data.shape) if size > 1)
+    if len(dims) < 2 or 0 in (step for step, _ in dims):
+        return False
+    reach = 0  # (axes each stepping past all the faster ones together: no overlap)
+    for step, size in dims:
+        if step <= reach:
+            break
+        reach += step * (size - 1)
+    else:
+        return False
+    offsets = np.zeros((), np.int64)
+    for step, size in zip(data.strides, data.shape):
+        offsets = np.add.outer(offsets, np.arange(size, dtype=np.int64) * step)
+    return np.unique(offsets).size < data.size

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _dtype
 from ._grad_mode import _state
+from ._inplace_in_order import write_result, writes_in_order
 from ._memory import OVERLAP_MESSAGE, writable_alias, repeats_elements  # noqa: F401
 from ._tensor import Tensor
 from .backend.cpu import cpu as _CPU
@@ -76,6 +77,12 @@ class TensorInPlace:
         tracked = _state.enabled and (self._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args))
         base = ids = None
+        if tracked and writes_in_order(self, op_name):
+            raise RuntimeError(
+                f"{op_name}: an in-place write recorded by autograd into a view whose elements overlap in memory "
+                f"(shape {list(self.shape)}, strides {list(self.stride())}) is not supported: its values are "
+                "computed element by element, which the recorded gradient would not follow. clone() the view "
+                "first, or write under no_grad()")
         if tracked and self._view is not None:
             view_history.check_piece_write(self)
             base, ids = shape_ops.view_base_and_ids(self)
@@ -93,7 +100,10 @@ class TensorInPlace:
                 f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
             new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result)
-        self._backend.copy_into(self._data, result._data)
+        if writes_in_order(self, op_name):  # (elements sharing memory: one by one, as PyTorch's)
+            write_result(self, op_name, fn, args, result)
+        else:
+            self._backend.copy_into(self._data, result._data)
         self._version_counter[0] += 1
         if base is not None:
             base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
@@ -114,7 +124,8 @@ class TensorInPlace:
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
         tensor's storage (the optimizer-update path); tracked, through ``_inplace``."""
         other_t = isinstance(other, Tensor)
-        if _state.enabled and (self._requires_grad or (other_t and other._requires_grad)):
+        if _state.enabled and (self._requires_grad or (other_t and other._requires_grad)) or (
+                self._view is not None and writes_in_order(self, op_name)):
             return self._inplace(op_name, fn, other, *extra)
         backend, data = self._backend, self._data
         if backend is _CPU and (not data.flags.writeable or 0 in data.strides):
@@ -175,7 +186,7 @@ class TensorInPlace:
 
     def div_(self, other, *, rounding_mode=None):
         if rounding_mode is not None:
-            return self._inplace("div_", lambda x: elementwise_ops.div(x, other, rounding_mode=rounding_mode))
+            return self._inplace("div_", lambda x, o: elementwise_ops.div(x, o, rounding_mode=rounding_mode), other)
         if not self.dtype.is_floating_point:
             return self._inplace("div_", elementwise_ops.div, other)  # refused: true division gives floats
         return self._inplace_binary("div_", _DIV, elementwise_ops.div, other)

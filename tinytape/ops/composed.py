@@ -309,11 +309,14 @@ def _inplace_form(name):
     recording, version counter and view rules of ``Tensor._inplace``)."""
     def method(self, *args, **kwargs):
         fn = getattr(Tensor, name)
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        others = [a for a in args if not isinstance(a, Tensor)]
-        if others and tensors:  # keep the argument order: close over everything but self
-            return self._inplace(f"{name}_", lambda x: fn(x, *args, **kwargs))
-        return self._inplace(f"{name}_", lambda x, *t: fn(x, *t, *others, **kwargs), *tensors)
+        slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+
+        def with_tensors(x, *tensors):  # (the tensor arguments passed in, where they were)
+            full = list(args)
+            for i, t in zip(slots, tensors):
+                full[i] = t
+            return fn(x, *full, **kwargs)
+        return self._inplace(f"{name}_", with_tensors, *(args[i] for i in slots))
     method.__name__ = method.__qualname__ = f"{name}_"
     return method
 
