@@ -6,7 +6,9 @@ Bags come from a 2-D input (one bag per row) or a 1-D input cut at ``offsets`` (
 ``padding_idx`` are left out of their bag (and of a mean's count); an empty bag gives
 zeros.  ``per_sample_weights`` scales each entry of a sum.  One tape entry,
 EmbeddingBagBackward0, whose backward is written with recorded ops (the flat gather and
-scatter-add of ``ops/shape.py``), so second derivatives and the CUDA path follow.
+scatter-add of ``ops/shape.py``), so second derivatives and the CUDA path follow.  With
+``sparse=True`` (sum and mean) the weight's gradient is PyTorch's sparse COO one: an entry
+per kept lookup, in the input's order, uncoalesced, not itself differentiable.
 """
 import numpy as np
 
@@ -18,6 +20,7 @@ from ..autograd.function import Function
 from ..ops import elementwise as ew
 from ..ops import reduction as red
 from ..ops.shape import scatter_flat, take_flat
+from ..ops.sparse_coo import sparse_gradient
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -59,8 +62,8 @@ class EmbeddingBagFunction(Function):
     grad_fn_name = "EmbeddingBagBackward0"
 
     @staticmethod
-    def forward(ctx, weight, per_sample_weights, bags, mode, scale_grad_by_freq):
-        ctx.bags, ctx.mode, ctx.scale_grad_by_freq = bags, mode, scale_grad_by_freq
+    def forward(ctx, weight, per_sample_weights, bags, mode, scale_grad_by_freq, sparse=False):
+        ctx.bags, ctx.mode, ctx.scale_grad_by_freq, ctx.sparse = bags, mode, scale_grad_by_freq, sparse
         ctx.weight_shape = tuple(weight.shape)
         shape = (bags.count, bags.dim)
         if mode == "max":
@@ -79,7 +82,7 @@ class EmbeddingBagFunction(Function):
         bags, wants = ctx.bags, ctx.needs_input_grad
         if ctx.mode == "max":
             grad = g if ctx.filled.all() else ew.where(_constant(g, ctx.filled).bool(), g, 0.0)
-            return scatter_flat(grad.contiguous(), ctx.chosen, ctx.weight_shape), None, None, None, None
+            return scatter_flat(grad.contiguous(), ctx.chosen, ctx.weight_shape), None, None, None, None, None
         weight, per_sample_weights = ctx.saved_tensors
         weight_shape = ctx.weight_shape
         if ctx.mode == "mean":
@@ -90,14 +93,24 @@ class EmbeddingBagFunction(Function):
             rows = per_entry
             if per_sample_weights is not None:
                 rows = ew.mul(rows, take_flat(per_sample_weights, bags.entries).unsqueeze(1))
-            if ctx.scale_grad_by_freq:
+            if ctx.sparse:  # one entry per kept lookup, in the input's order, uncoalesced, as PyTorch's
+                if ctx.scale_grad_by_freq:
+                    raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+                grad_weight = sparse_gradient(_index_tensor(rows, bags.index), rows.detach(), weight_shape)
+            elif ctx.scale_grad_by_freq:
                 frequency = np.bincount(bags.index, minlength=weight_shape[0])[bags.index]
                 rows = ew.div(rows, _constant(rows, frequency[:, None]))
-            grad_weight = scatter_flat(rows, bags.rows, weight_shape)
+            if not ctx.sparse:
+                grad_weight = scatter_flat(rows, bags.rows, weight_shape)
         if wants[1] and per_sample_weights is not None:
             dots = red.sum(ew.mul(per_entry, take_flat(weight, bags.rows)), 1)
             grad_psw = scatter_flat(dots, bags.entries, tuple(per_sample_weights.shape))
-        return grad_weight, grad_psw, None, None, None
+        return grad_weight, grad_psw, None, None, None, None
+
+
+def _index_tensor(like, array):
+    from .._creation import tensor
+    return tensor(np.asarray(array, np.int64), device=like.device)
 
 
 def _argmax_rows(table, bags):
@@ -159,12 +172,14 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     _check_index_dtype(input)
     if mode not in _MODES:
         raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
-    if sparse:
-        raise NotImplementedError("embedding_bag: sparse gradients (sparse=True) are not provided; use sparse=False")
     indices = _host(input).astype(np.int64).reshape(-1)
     bad = np.flatnonzero((indices < 0) | (indices >= weight.shape[0]))
     if bad.size:
@@ -175,7 +190,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         _renorm_rows(weight, input, max_norm, norm_type)
     bags = _Bags(indices, starts, ends, padding_idx, weight.shape[1])
     psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
-    return EmbeddingBagFunction.apply(weight, psw, bags, mode, bool(scale_grad_by_freq))
+    return EmbeddingBagFunction.apply(weight, psw, bags, mode, bool(scale_grad_by_freq), bool(sparse))
 
 
 def _check_index_dtype(t):
