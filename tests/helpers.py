@@ -40,7 +40,7 @@ def assert_same(ours, theirs, path="result", exact_types=False):
         assert tuple(ours.shape) == theirs.shape, f"{path}: shape {tuple(ours.shape)} != {theirs.shape}"
         assert _grad_fn_name(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn_name(ours)} != {theirs.grad_fn}"
         assert ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
-        mine = ours.detach().float().numpy() if "bfloat16" in str(ours.dtype) else ours.detach().numpy()
+        mine = ours.detach().float().numpy() if "bfloat16" in str(ours.dtype) else _values(ours)
         np.testing.assert_array_equal(mine, theirs.numpy(), err_msg=path)
     elif isinstance(theirs, tuple) and hasattr(theirs, "_fields"):  # a namedtuple: field by field
         assert getattr(ours, "_fields", None) == theirs._fields, f"{path}: fields of {ours!r} != {theirs!r}"
@@ -61,6 +61,11 @@ def assert_same(ours, theirs, path="result", exact_types=False):
         assert ours == theirs and (not exact_types or type(ours) is type(theirs)), f"{path}: {ours!r} != {theirs!r}"
 
 
+def _values(t):
+    """A tensor's values as numpy's (a conjugate or negative view's resolved, as the recorder does)."""
+    return t.detach().resolve_conj().resolve_neg().numpy()
+
+
 def check_against_pytorch(fn):
     """``fn(tinytape)`` equals PyTorch's recorded ``fn(torch)`` (``assert_same``)."""
     from pytorch_answers import pytorch
@@ -77,7 +82,7 @@ def assert_close_to(ours, theirs, path="result", rtol=2e-6, atol=1e-6, grad_fn=T
         assert str(ours.dtype).split(".")[1] == theirs.dtype and tuple(ours.shape) == theirs.shape, path
         assert not grad_fn or _grad_fn_name(ours) == theirs.grad_fn, f"{path}: grad_fn {_grad_fn_name(ours)}"
         assert not requires_grad or ours.requires_grad == theirs.requires_grad, f"{path}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy(), rtol=rtol, atol=atol, err_msg=path)
+        np.testing.assert_allclose(_values(ours), theirs.numpy(), rtol=rtol, atol=atol, err_msg=path)
     elif isinstance(theirs, (list, tuple)):
         assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
         for i, (a, b) in enumerate(zip(ours, theirs)):

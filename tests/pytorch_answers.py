@@ -207,7 +207,7 @@ def _encode(obj):
         if isinstance(obj, torch.Tensor):
             t = obj.detach().cpu()
             dtype = str(t.dtype).split(".")[1]
-            values = t.float().numpy() if dtype == "bfloat16" else t.resolve_conj().numpy()
+            values = t.float().numpy() if dtype == "bfloat16" else t.resolve_conj().resolve_neg().numpy()
             return {"tensor": {"dtype": dtype, "shape": list(t.shape), "values": _flat(values),
                                "grad_fn": type(obj.grad_fn).__name__ if obj.grad_fn is not None else None,
                                "requires_grad": obj.requires_grad}}

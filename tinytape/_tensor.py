@@ -16,7 +16,7 @@ from . import _dtype
 from ._counters import NumberVersion, next_hook_id  # noqa: F401  (the ops and modules import them from here)
 from ._grad_mode import _state as _grad_state
 from ._inference import InferenceCounter as _InferenceCounter
-from . import _inference
+from . import _inference, _mirror_views
 from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
@@ -302,7 +302,10 @@ class Tensor:
     # (``_methods.attach_all``): the Tensor layer sits below autograd and imports nothing of it.
 
     def detach(self):
-        return Tensor._make(self._data, version=self._version_counter, backend=self._backend)
+        out = Tensor._make(self._data, version=self._version_counter, backend=self._backend)
+        if _mirror_views.MIRRORED:  # (a conjugate/negative view's detached alias keeps its bit)
+            _mirror_views.share_bits(self, out)
+        return out
 
     @property
     def retains_grad(self):
@@ -360,9 +363,13 @@ class Tensor:
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
         if self._data.dtype is _dtype.BFLOAT16:  # numpy has no bfloat16 of its own, as PyTorch says
             raise TypeError("Got unsupported ScalarType BFloat16")
+        if _mirror_views.MIRRORED and not force:
+            _mirror_views.refuse_numpy(self)
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        if _mirror_views.MIRRORED:
+            _mirror_views.refuse_numpy(self)
         arr = self._backend.to_numpy(self._data)
         return arr.astype(dtype) if dtype is not None else arr
 

@@ -6,10 +6,12 @@ import numpy as np
 from . import _dtype
 from ._grad_mode import _state
 from ._inplace_in_order import write_result, writes_in_order
+from ._mirror_views import MIRRORED, after_write, bits as mirror_bits
 from ._memory import OVERLAP_MESSAGE, writable_alias, repeats_elements  # noqa: F401
 from ._tensor import Tensor
 from .backend.cpu import cpu as _CPU
 from .backend.opcodes import ADD as _ADD, DIV as _DIV, MUL as _MUL, SUB as _SUB
+from .ops import complex as complex_ops
 from .ops import elementwise as elementwise_ops
 from .ops import indexing as indexing_ops
 from .ops import shape as shape_ops
@@ -83,6 +85,10 @@ class TensorInPlace:
                 f"(shape {list(self.shape)}, strides {list(self.stride())}) is not supported: its values are "
                 "computed element by element, which the recorded gradient would not follow. clone() the view "
                 "first, or write under no_grad()")
+        # a conjugate/negative view: its values go to the base transformed back, and its history is
+        # re-derived as that view of the base's new one
+        mirrored = complex_ops.recorded_mirror_write(self, op_name) if tracked and MIRRORED and any(
+            mirror_bits(self)) else None
         if tracked and self._view is not None:
             view_history.check_piece_write(self)
             base, ids = shape_ops.view_base_and_ids(self)
@@ -99,15 +105,19 @@ class TensorInPlace:
             raise RuntimeError(
                 f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}")
         if base is not None:  # recorded (it copies the old base) before the storage changes
-            new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result)
+            new_base = indexing_ops.CopySlices.apply(base._alias(), ids, result if mirrored is None else
+                                                     mirrored[0](result))
         if writes_in_order(self, op_name):  # (elements sharing memory: one by one, as PyTorch's)
             write_result(self, op_name, fn, args, result)
         else:
             self._backend.copy_into(self._data, result._data)
         self._version_counter[0] += 1
+        if MIRRORED:
+            after_write(self)
         if base is not None:
             base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
-            result = shape_ops.ViewFromBase.apply(base, ids)  # the view's history, re-derived from its base
+            # the view's history, re-derived from its base
+            result = shape_ops.ViewFromBase.apply(base, ids) if mirrored is None else mirrored[1](base)
         if tracked:
             self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
             # the storage's other views see the write: their histories, re-derived from the base's
@@ -119,6 +129,8 @@ class TensorInPlace:
         self._backend.binary(_ADD, self._data, (other._data if other._data.dtype == self._data.dtype
                                                     else self._backend.astype(other._data, self._data.dtype)), out=self._data)
         self._version_counter[0] += 1
+        if MIRRORED:
+            after_write(self)
 
     def _inplace_binary(self, op_name, code, fn, other, *extra):
         """In-place arithmetic.  Untracked, it runs the kernel straight into this
@@ -148,6 +160,8 @@ class TensorInPlace:
                 factor = backend.scalar(alpha, data.dtype) if number else alpha.to(self.dtype)._data
                 backend.fma(other._data, factor, data, out=data)
                 self._version_counter[0] += 1
+                if MIRRORED:
+                    after_write(self)
                 return self
             if other_t and not isinstance(alpha, Tensor) and _dtype.result_type(self, other).is_floating_point:
                 # promoted first, then scaled in that dtype with one rounding (elementwise ``add``)
@@ -171,6 +185,8 @@ class TensorInPlace:
         if fits:
             backend.binary(code, data, value, out=data)
             self._version_counter[0] += 1
+            if MIRRORED:
+                after_write(self)
             return self
         return self._inplace(op_name, fn, other)
 
@@ -226,6 +242,8 @@ class TensorInPlace:
                     data = alias
                 self._backend.copy_into(data, self._backend.scalar(value, data.dtype))
             self._version_counter[0] += 1
+            if MIRRORED:
+                after_write(self)
             return self
         op = indexing_ops.Zero if op_name == "zero_" else indexing_ops.FillNumber
         return self._inplace(op_name, lambda x, v: indexing_ops.fill(x, v, op), value)
@@ -264,6 +282,8 @@ class TensorInPlace:
         arrays = [np.asarray(t._backend.to_numpy(t._data)) for t in tensors]
         for pos in np.ndindex(*data.shape):
             data[pos] = fn(*(a[pos].item() for a in arrays))
+        if MIRRORED:
+            after_write(self)
         return self  # (PyTorch's version counter does not move)
 
     def copy_(self, src):

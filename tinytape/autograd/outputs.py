@@ -1,5 +1,6 @@
 """Wiring a Function's outputs into the tape: ``grad_fn`` on the differentiable outputs,
 inputs changed in place taken over as outputs, and the role of each tensor saved."""
+from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 
 
@@ -65,3 +66,5 @@ def _take_dirty_inputs(node, args, outputs):
             raise RuntimeError("Some elements marked as dirty during the forward method were not returned as "
                                "output. The inputs that are modified inplace must all be outputs of the Function.")
         t._version_counter[0] += 1
+        if MIRRORED:  # (conjugate/negative views of this memory follow)
+            after_write(t)

@@ -7,21 +7,19 @@ holomorphic op's gradient is ``g * conj(f'(z))`` (``from_table`` applies that to
 table's formulas).  A real tensor's versions of these functions (``real`` is the tensor
 itself, ``conj`` too) are those of ``view_ops`` and ``view_copies``, called from here.
 
-``conj()`` marks its result conjugated (``is_conj()``) as PyTorch's lazy conjugate view does,
-but holds the conjugated values: a write into it does not reach the input.
+``conj()`` is a view of its input with the conjugate bit set (``is_conj()``) and ``_neg_view()``
+one with the negative bit (``is_neg()``), as PyTorch's lazy views: they hold the transformed
+values in a buffer kept in line with the input's memory both ways (``_mirror_views``).
 """
 import builtins
-import weakref
 
 import numpy as np
 
 from .. import _dtype
+from .._mirror_views import bits, mirror_of, register
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import view_copies, view_ops
-
-_CONJUGATED = {}  # id -> weak reference of each tensor ``conj()`` made (``is_conj``)
-
 
 def _complex(t):
     return t._data.dtype.kind == "c"
@@ -135,16 +133,43 @@ def real(input):
     """The real parts: a view (``view_as_real(input)[..., 0]``, recorded so: SelectBackward0)."""
     if not input.dtype.is_complex:
         return view_ops.real(input)
-    return view_as_real(resolve_conj(input)).select(-1, 0)
+    return _parts(input).select(-1, 0)
 
 
 def imag(input):
+    """The imaginary parts: a view; of a conjugate view, one with the negative bit (``is_neg()``)."""
     if not input.dtype.is_complex:
         return view_ops.imag(input)
-    return view_as_real(resolve_conj(input)).select(-1, 1)
+    return _parts(input).select(-1, 1)
 
 
-# ---------------------------------------------------------------- conjugation
+def _parts(input):
+    """``view_as_real(input)``; of a conjugate view, the real view of its (conjugated) values,
+    through which writes reach the input as through PyTorch's ``x.conj().imag``."""
+    if is_conj(input):
+        _cpu_only(input, "view_as_real")
+        return ViewAsReal.apply(input)
+    return view_as_real(input)
+
+
+# ---------------------------------------------------------------- conjugate and negative views
+
+
+def _same_positions(ids):
+    return ids  # (a conjugate or negative view's elements lie where its input's do)
+
+
+def _mirror(x, kind, function):
+    """A view of ``x`` holding ``function`` of its values, kept in line with ``x`` (``kind``); of a
+    view of that kind, a view of the memory that one views (the bit flipped back)."""
+    info = mirror_of(x)
+    if info is not None and info[1] == kind:
+        out = Tensor._make(info[0]._data, version=x._version_counter, backend=x._backend)
+    else:
+        out = Tensor._make(_host(x, function, x), version=x._version_counter, backend=x._backend)
+        register(out, x, kind)
+    out._view = (x, _same_positions)
+    return out
 
 
 class Conj(Function):
@@ -152,26 +177,68 @@ class Conj(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x._new(_host(x, np.conj, x))
+        return _mirror(x, "conj", np.conj)
 
     @staticmethod
     def backward(ctx, g):
         return conj(g)
 
 
-class ConjPhysical(Conj):
+class ConjPhysical(Function):
     grad_fn_name = "ConjPhysicalBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._new(_host(x, np.conj, x))
+
+    @staticmethod
+    def backward(ctx, g):
+        return conj_physical(g)
+
+
+class ConjValues(ConjPhysical):
+    """The conjugate as a plain tensor, recorded as ``conj()`` is: the gradient formulas' own
+    conjugation, whose result PyTorch gives without the bit."""
+    grad_fn_name = "ConjBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        return conj_values(g)
+
+
+def conj_values(input):
+    return ConjValues.apply(input) if _complex(input) else input
+
+
+class NegView(Function):
+    grad_fn_name = "NegViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _mirror(x, "neg", np.negative)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.neg()
+
+
+def recorded_mirror_write(view, op_name):
+    """For an in-place op recorded through ``view``, a conjugate or negative view of a tensor
+    that is no view itself: (its new values as the base's, the view re-derived from the base)."""
+    info = mirror_of(view)
+    if info is None or info[0]._view is not None:
+        raise RuntimeError(
+            f"{op_name}: a write recorded by autograd through a view of a conjugate or negative view, or through one "
+            f"of a view (shape {list(view.shape)}), is not supported: write into the tensor it views, into a clone, "
+            "or under no_grad()")
+    return (conj_physical, Conj.apply) if info[1] == "conj" else (lambda t: t.neg(), NegView.apply)
 
 
 def conj(input):
-    """The complex conjugate, ``is_conj()`` set; a real tensor itself."""
+    """The complex conjugate, a view with ``is_conj()`` set; a real tensor itself."""
     if not _complex(input):
         return input
-    out = Conj.apply(input)
-    if not is_conj(input):
-        key = id(out)
-        _CONJUGATED[key] = weakref.ref(out, lambda ref: _CONJUGATED.pop(key, None))
-    return out
+    return Conj.apply(input)
 
 
 def conj_physical(input):
@@ -187,13 +254,27 @@ def conj_physical_(self):
 
 
 def resolve_conj(input):
-    """``input`` with its conjugation applied (a copy, ``is_conj()`` unset) where ``conj()`` made it."""
+    """``input`` with its conjugation applied (a copy, ``is_conj()`` unset) where the bit is set."""
     return input.clone() if is_conj(input) else input
 
 
 def is_conj(input):
-    ref = _CONJUGATED.get(id(input))
-    return ref is not None and ref() is input
+    return _complex(input) and bits(input)[0]
+
+
+def _neg_view(input):
+    """A view of ``input`` holding its negated values, ``is_neg()`` set (PyTorch's negative bit)."""
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"neg_cpu\" not implemented for 'Bool'")
+    return NegView.apply(input)
+
+
+def resolve_neg(input):
+    return input.clone() if is_neg(input) else input
+
+
+def is_neg(input):
+    return bits(input)[1]
 
 
 def is_complex(input):
@@ -315,7 +396,8 @@ def _complex_value(self):
 FUNCTIONS = {"view_as_real": view_as_real, "view_as_complex": view_as_complex, "real": real, "imag": imag,
              "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
              "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle,
-             "sgn": sgn, "complex": complex, "polar": polar}
+             "sgn": sgn, "complex": complex, "polar": polar, "_neg_view": _neg_view, "resolve_neg": resolve_neg,
+             "is_neg": is_neg}
 def _set_real(self, value):
     real(self).copy_(value)
 
@@ -327,6 +409,7 @@ def _set_imag(self, value):
 METHODS = {"real": property(real, _set_real), "imag": property(imag, _set_imag),
            "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_,
            "resolve_conj": resolve_conj, "is_conj": is_conj, "is_complex": is_complex, "angle": angle, "sgn": sgn,
+           "_neg_view": _neg_view, "resolve_neg": resolve_neg, "is_neg": is_neg,
            "__complex__": _complex_value, "H": property(_conjugated(view_ops._H)),
            "mH": property(_conjugated(view_ops._mH)), "adjoint": _conjugated(view_ops.adjoint)}
 FUNCTIONS["adjoint"] = METHODS["adjoint"]

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _creation, _dtype
 from .._tensor import Tensor, _wrap_dim
 from .._memory import OVERLAP_MESSAGE
+from .._mirror_views import MIRRORED, bits as mirror_bits
 from . import elementwise as ew
 from . import shape as sh
 from .windows import _check_tensor, _constant
@@ -76,6 +77,9 @@ def xlog_family(op, names, input, other):
 
 def data_ptr(self):
     """The address of the tensor's first element (a view's lies inside its base's storage)."""
+    if MIRRORED and any(mirror_bits(self)) and self.numel():  # (a conjugate/negative view: its input's memory)
+        base, ids = sh.view_base_and_ids(self)
+        return data_ptr(base) + int(ids.reshape(-1)[0]) * base._data.itemsize
     data = self._data
     if hasattr(data, "ctypes"):
         return int(data.ctypes.data)

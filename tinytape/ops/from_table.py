@@ -81,12 +81,17 @@ _KERNEL_DERIVATIVES = {"tanh": _tanh_kernels, "sigmoid": _sigmoid_kernels, "mul"
 # conjugate is the same function's).  These are not holomorphic, or compare with a real number:
 _COMPLEX_DERIVATIVES = {
     "abs": lambda x, g: g * x.sgn(),
-    "pow": (None, lambda a, b, out, g: (g * (out * a.log()).conj()).masked_fill((a == 0) & (b.real >= 0), 0.0)),
+    "pow": (None, lambda a, b, out, g: (g * _conj(out * a.log())).masked_fill((a == 0) & (b.real >= 0), 0.0)),
 }
 
 
 def _complex_gradient(derivative, saved, g):
-    return derivative(*saved, g=g.conj()).conj()
+    return _conj(derivative(*saved, g=_conj(g)))
+
+
+def _conj(t):
+    from .complex import conj_values  # (the gradient's conjugate: a plain tensor, as PyTorch's)
+    return conj_values(t)
 
 
 def _unary_function(op):

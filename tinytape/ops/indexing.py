@@ -16,6 +16,7 @@ import numpy as np
 
 from .._grad_mode import _state
 from .._memory import OVERLAP_MESSAGE, repeats_elements, writable_alias
+from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
@@ -375,6 +376,8 @@ def setitem(x, index, value):
                      f"shape {list(x.shape)})"
         raise RuntimeError(words) from None
     x._version_counter[0] += 1
+    if MIRRORED:  # (conjugate/negative views of this memory follow)
+        after_write(x)
 
 
 class Fill(Function):

@@ -12,6 +12,7 @@ import warnings
 
 from .. import _dtype
 from .._grad_mode import _state
+from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 from . import elementwise as ew
 
@@ -80,6 +81,8 @@ def write(op, result, out, kind="cast"):
         out._check_inplace(op)  # (an expanded view refuses; a view of one writes through)
     out._backend.copy_into(out._data, result._data)
     out._version_counter[0] += 1
+    if MIRRORED:  # (conjugate/negative views of this memory follow)
+        after_write(out)
     return out
 
 

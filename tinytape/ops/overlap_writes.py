@@ -11,6 +11,7 @@ from .. import _dtype
 from .._grad_mode import _state
 from .._tensor import Tensor
 from .._memory import writable_alias, repeats_elements
+from .._mirror_views import MIRRORED, after_write
 from ..backend.cpu import cpu as _CPU
 
 _DEPRECATED = ("Use of {op} on expanded tensors is deprecated. Please clone() the tensor before performing this "
@@ -50,6 +51,8 @@ def write_at(x, positions, values, accumulate=False):
         for k in range(len(positions)):  # one by one: numpy does not promise an order to fancy writes
             target[tuple(w[k] for w in where)] = values[k]
     x._version_counter[0] += 1
+    if MIRRORED:  # (conjugate/negative views of this memory follow)
+        after_write(x)
     return x
 
 
