@@ -8,6 +8,9 @@ from .._tensor import Tensor, next_hook_id
 from .parameter import Parameter
 
 
+_EXTRA_STATE = "_extra_state"  # the key (after the module's prefix) of ``get_extra_state()``'s value
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
@@ -64,6 +67,20 @@ class StateDict:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not StateDict.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """What a subclass keeps in its state dict beside tensors (under ``_extra_state``)."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please file an issue at "
+            "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state):
+        """Take back what ``get_extra_state`` gave, from a loaded state dict."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please file an issue at "
+            "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug.")
 
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` runs before this module saves its state."""
@@ -101,6 +118,8 @@ class StateDict:
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent_buffers_set:
                     entries[dot + name] = (module, "_buffers", name)
+            if type(module).set_extra_state is not StateDict.set_extra_state:
+                entries[dot + _EXTRA_STATE] = (module, _EXTRA_STATE, None)
         return entries
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
@@ -120,6 +139,9 @@ class StateDict:
         updates = []
         for key, (module, registry, name) in entries.items():
             if key not in state_dict:
+                continue
+            if registry == _EXTRA_STATE:
+                module.set_extra_state(state_dict[key])
                 continue
             value, current = state_dict[key], getattr(module, registry)[name]
             if isinstance(value, Tensor) and hasattr(current, "materialize"):  # a lazy module's
