@@ -91,3 +91,20 @@ def test_forward_mode_transforms_inside_a_level_refuse():
         out.append(torch.func.jvp(torch.sin, (x,), (torch.ones(2),)))
         return out
     check_close_to_pytorch(run)  # (cos rounds apart in the last bit)
+
+
+def test_a_compiled_step_with_a_level_equals_eager():
+    import numpy as np
+    import tinytape
+    fwAD = tinytape.autograd.forward_ad
+
+    def step(x):
+        with fwAD.dual_level():
+            dual = fwAD.make_dual(x, tinytape.ones_like(x))
+            return fwAD.unpack_dual((dual.sin() * dual).sum()).tangent
+    compiled = tinytape.compile(step)
+    x = tinytape.linspace(-1.0, 2.0, 7)
+    for _ in range(3):
+        assert np.array_equal(compiled(x).numpy(), step(x).numpy())
+    assert tinytape.autograd.forward_ad.enter_dual_level() == 0  # (the level a step opened is closed again)
+    tinytape.autograd.forward_ad.exit_dual_level()

@@ -110,3 +110,26 @@ def test_a_deep_module_tree_saves_without_recursion():
     leaf.register_state_dict_post_hook(lambda m, sd, prefix, meta: log.append(prefix.count(".")))
     state = net.state_dict()
     assert len(state) == 2 and log == [3000]
+
+
+def test_a_compiled_step_reading_the_state_dict_through_hooks():
+    # a hook that keeps Python state runs every call: the trace refuses and the step runs eagerly;
+    # one that only reads compiles, bit for bit as eager
+    def run(compiled, keep_state):
+        tinytape.manual_seed(0)
+        net = tinytape.nn.Linear(2, 1)
+        calls = []
+        net.register_state_dict_post_hook(
+            (lambda m, sd, prefix, meta: calls.append(len(sd))) if keep_state else (lambda m, sd, prefix, meta: None))
+
+        def step(x):
+            with tinytape.no_grad():
+                return (net(x) * net.state_dict()["weight"].sum()).sum()
+        f = tinytape.compile(step) if compiled else step
+        return [f(tinytape.ones(3, 2)).item() for _ in range(3)], calls
+    for keep_state in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compiled = run(True, keep_state)
+        assert any("eagerly" in str(w.message) for w in caught) == keep_state
+        assert compiled == run(False, keep_state)
