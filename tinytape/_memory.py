@@ -35,6 +35,9 @@ def overlaps_itself(data):
     """Whether two elements of the array, of nonzero strides, share a memory location
     (``as_strided((3, 3), (1, 1))``: PyTorch's MemOverlap::TooHard, whose in-place ops run
     element by element, each reading what the ones before it wrote)."""
+    flags = data.flags
+    if flags.c_contiguous or flags.f_contiguous or data.ndim < 2:
+        return False
     dims = sorted((abs(step), size) for step, size in zip(data.strides, data.shape) if size > 1)
     if len(dims) < 2 or 0 in (step for step, _ in dims):
         return False
