@@ -135,3 +135,9 @@ def test_compiled_steps_with_conjugate_and_negative_views_run_eagerly():
         compiled = run(True)
     assert sum("eagerly" in str(w.message) for w in caught) >= 2
     assert compiled == run(False)
+
+
+@pytest.mark.gpu
+def test_a_negative_view_of_a_device_tensor_is_refused_by_name():
+    with pytest.raises(RuntimeError, match=r"_neg_view: negative views are CPU tensors .* on cuda"):
+        tinytape.ones(2, device="cuda")._neg_view()

@@ -125,3 +125,23 @@ def test_a_compiled_sparse_step_runs_eagerly_and_equals_eager():
     with pytest.warns(RuntimeWarning, match="eagerly"):
         compiled = run(True)
     assert eager[0] == compiled[0] and np.array_equal(eager[1], compiled[1])
+
+
+@pytest.mark.gpu
+def test_device_sparse_gradient_and_sparse_adam_equal_the_cpu_ones():
+    results = []
+    for device in ("cpu", "cuda"):
+        tinytape.manual_seed(3)
+        bag = tinytape.nn.EmbeddingBag(5, 2, mode="mean", sparse=True, padding_idx=4).to(device)
+        opt = tinytape.optim.SparseAdam(list(bag.parameters()), lr=0.1)
+        for k in range(2):
+            opt.zero_grad()
+            (bag(tinytape.tensor([0, 4, 2, k, 0, 3], device=device), tinytape.tensor([0, 2], device=device))
+             ** 2).sum().backward()
+            grad = bag.weight.grad
+            opt.step()
+        results.append((grad._indices().cpu().numpy(), grad._values().cpu().numpy(),
+                        bag.weight.detach().cpu().numpy()))
+        assert grad._values().device.type == device
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -266,6 +266,9 @@ def _neg_view(input):
     """A view of ``input`` holding its negated values, ``is_neg()`` set (PyTorch's negative bit)."""
     if input._data.dtype.kind == "b":
         raise NotImplementedError("\"neg_cpu\" not implemented for 'Bool'")
+    if input._backend.device.type != "cpu":
+        raise RuntimeError(f"_neg_view: negative views are CPU tensors in tinytape (got a tensor on {input.device}); "
+                           "move it with .cpu()")
     return NegView.apply(input)
 
 
