@@ -133,3 +133,27 @@ def test_a_compiled_step_reading_the_state_dict_through_hooks():
             compiled = run(True, keep_state)
         assert any("eagerly" in str(w.message) for w in caught) == keep_state
         assert compiled == run(False, keep_state)
+
+
+def test_hook_registries_copies_and_odd_entries():
+    def run(torch):
+        import copy
+        nn = torch.nn
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+        registries = [len(net._state_dict_hooks), len(net._state_dict_pre_hooks)]
+        net.register_state_dict_post_hook(lambda m, sd, prefix, meta: sd.__setitem__(prefix + "tag", torch.tensor(1.0)))
+        registries += [len(net._state_dict_hooks), len(net._state_dict_pre_hooks)]
+
+        class Empty(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_parameter("w", None)
+                self.register_buffer("b", None)
+        lin = nn.Linear(1, 1)
+        destination = {}
+        nn.Linear(1, 1).state_dict(destination=destination, prefix="a.")
+        return [registries, list(copy.deepcopy(net).state_dict()),
+                str(net.load_state_dict(net.state_dict(), strict=False)), list(Empty().state_dict()),
+                list(nn.Sequential(lin, lin).state_dict()), list(destination), hasattr(destination, "_metadata")]
+    check_against_pytorch(run)
