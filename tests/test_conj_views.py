@@ -141,3 +141,24 @@ def test_compiled_steps_with_conjugate_and_negative_views_run_eagerly():
 def test_a_negative_view_of_a_device_tensor_is_refused_by_name():
     with pytest.raises(RuntimeError, match=r"_neg_view: negative views are CPU tensors .* on cuda"):
         tinytape.ones(2, device="cuda")._neg_view()
+
+
+def test_views_of_strided_memory_chains_and_aliases():
+    def run(torch):
+        base = torch.tensor([[1 + 1j, 2 + 2j], [3 + 3j, 4 + 4j]])
+        x = base[:, 0]
+        c = x.conj()
+        c.add_(1)
+        out = [base.clone()]
+        base[1, 1] = 0j
+        base[0, 0] = 5j
+        out.append(c.clone())
+        negated = x.conj()._neg_view()
+        negated.mul_(2)
+        out += [base.clone(), c.clone(), negated.clone(), negated.is_neg(), negated.is_conj(),
+                negated.conj().is_conj(), negated.conj().is_neg(), c.data.is_conj(), c.detach().is_conj()]
+        c.data.add_(1)
+        out.append(base.clone())
+        c.detach().mul_(1j)
+        return out + [base, c]
+    check_against_pytorch(run)

@@ -84,11 +84,13 @@ def _bring_in_line(t, mirrors):
             m._data[...] = _TRANSFORMS[kind](source._data)
 
 
-def share_bits(t, alias):
-    """``alias`` (over ``t``'s memory: ``detach()``) follows the same source as ``t`` where ``t`` is a mirror."""
-    info = mirror_of(t)
+def keep_bits(t, alias):
+    """``alias`` (over ``t``'s memory: ``detach()``, ``.data``), following the same source as ``t``
+    where ``t`` is a mirror."""
+    info = mirror_of(t) if MIRRORED else None
     if info is not None:
         register(alias, *info)
+    return alias
 
 
 def refuse_numpy(t):

@@ -284,7 +284,8 @@ class Tensor:
     def data(self):
         """This tensor's data as a tensor outside autograd: same storage, its own version
         counter, so writes through it are not seen by the tape (as PyTorch's ``.data``)."""
-        return Tensor._make(self._data, backend=self._backend)
+        out = Tensor._make(self._data, backend=self._backend)
+        return _mirror_views.keep_bits(self, out) if _mirror_views.MIRRORED else out
 
     @data.setter
     def data(self, value):
@@ -301,11 +302,9 @@ class Tensor:
     # ``backward`` is ``tinytape.autograd.backward`` on this tensor, attached by that layer
     # (``_methods.attach_all``): the Tensor layer sits below autograd and imports nothing of it.
 
-    def detach(self):
+    def detach(self):  # (a conjugate/negative view's alias keeps its bit)
         out = Tensor._make(self._data, version=self._version_counter, backend=self._backend)
-        if _mirror_views.MIRRORED:  # (a conjugate/negative view's detached alias keeps its bit)
-            _mirror_views.share_bits(self, out)
-        return out
+        return _mirror_views.keep_bits(self, out) if _mirror_views.MIRRORED else out
 
     @property
     def retains_grad(self):
