@@ -98,3 +98,24 @@ def test_a_compiled_step_with_such_a_write_runs_eagerly_with_eagers_values():
     assert any("host_compute" in str(w.message) and "eagerly" in str(w.message) for w in caught)
     for result in results:
         assert np.array_equal(result.numpy(), step(x).numpy())
+
+
+_OUT = {
+    "add_out_self": lambda torch, x: torch.add(_overlapping(x), 1, out=_overlapping(x)),
+    "add_out_other": lambda torch, x: torch.add(torch.arange(9.0).view(3, 3), 1, out=_overlapping(x)),
+    "mul_out_transposed": lambda torch, x: torch.mul(_overlapping(x).t(), 2, out=_overlapping(x)),
+    "exp_out": lambda torch, x: torch.exp(_overlapping(x) / 4, out=_overlapping(x)),
+    "where_out": lambda torch, x: torch.where(_overlapping(x) > 2, _overlapping(x), -_overlapping(x),
+                                              out=_overlapping(x)),
+    "abs_out": lambda torch, x: torch.abs(-_overlapping(x), out=_overlapping(x)),
+    "sum_out": lambda torch, x: torch.sum(torch.ones(3, 3), 0, out=x.as_strided((3,), (1,))),
+    "refused_cast": lambda torch, x: torch.add(_overlapping(x), 1, out=_overlapping(torch.zeros(9, dtype=torch.int64))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OUT))
+def test_an_out_argument_whose_elements_overlap(name):
+    def run(torch):
+        x = torch.arange(9.0)
+        return outcome_of(lambda: _OUT[name](torch, x)) if name == "refused_cast" else (_OUT[name](torch, x), x)[1]
+    check_against_pytorch(run)

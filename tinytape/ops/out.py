@@ -12,6 +12,7 @@ import warnings
 
 from .. import _dtype
 from .._grad_mode import _state
+from .._inplace_in_order import write_in_order, writes_in_order
 from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 from . import elementwise as ew
@@ -117,6 +118,15 @@ def with_out(fn, op=None, kind="cast"):
             ours, theirs = _dtype.scalar_type_name(result.dtype), _dtype.scalar_type_name(out.dtype)
             raise RuntimeError(f"Found dtype {theirs} but expected {ours}" if how == "found" else
                                f"Expected out type to be {ours} but got {theirs}")
+        if op in _ELEMENTWISE and isinstance(out, Tensor) and tuple(out.shape) == tuple(result.shape) and \
+                _can_cast(result.dtype, out.dtype) and writes_in_order(out, op):
+            # an ``out`` whose elements overlap in memory: element by element, as an in-place op's
+            out._backend.host_compute(lambda data: write_in_order(
+                out, op, lambda destination, *elements: fn(*elements, **kwargs), args), out._data)
+            out._version_counter[0] += 1
+            if MIRRORED:
+                after_write(out)
+            return out
         return write(op, result, out, kind)
     wrapper.__wrapped__ = fn
     return wrapper
@@ -136,6 +146,7 @@ CAST = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divi
         "sort", "topk", "atan2", "hypot", "nonzero")
 ACCUMULATE = ("sum", "prod", "cumsum", "cumprod", "nansum")
 SAME = ("amax", "amin")
+_ELEMENTWISE = frozenset(CAST) - frozenset(_REDUCTIONS) | {"abs", "where"}
 FOUND = ("abs",)
 WHERE = ("where",)
 EXACT = ("matmul", "mm", "bmm", "mv", "dot", "addmm", "addmv", "baddbmm", "addbmm")
