@@ -3,7 +3,7 @@ with Numba kernels and PyTorch's autograd API (``import tinytape as torch``)."""
 from ._version import torch_version as __version__  # "2.14.1+tinytape.0.1.0"
 from ._dtype import bool_ as bool  # noqa: A001  (PyTorch's name)
 from ._dtype import (bfloat16, complex64, complex128, device, dtype, float16, float32, float64, int8, int16, int32, int64,
-                     layout, strided, uint8)
+                     layout, strided, uint8, uint16, uint32, uint64)
 from ._dtype import sparse_coo  # noqa: F401  (sparse gradients)
 from ._tensor import Size, Tensor
 from ._methods import attach_core as _attach_core
@@ -135,6 +135,10 @@ _attach_torch_inplace(globals())  # torch.sin_(t), torch.exp_(t), ...: the in-pl
 from ._signatures import bind_all as _bind_all  # noqa: E402
 
 _bind_all(globals())  # PyTorch's keyword names (input=, other=, dims=, ...) and its refusals
+
+from .ops.unsigned_gate import install as _install_unsigned_gate  # noqa: E402
+
+_install_unsigned_gate(globals())  # uint16/32/64: PyTorch's refusals of the ops it does not compute on them
 
 from . import distributions  # noqa: E402  (torch.distributions, built on everything above)
 from . import func, testing  # noqa: E402  (torch.func: transforms over the tape; torch.testing)

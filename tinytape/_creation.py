@@ -102,6 +102,8 @@ def _check_ragged(data):
 def _python_array(data, dtype):
     """Python data as a numpy array that ``dtype`` holds exactly (PyTorch refuses what
     would wrap: ``tensor(2**63)``, ``tensor([1e30], dtype=int64)``, NaN as an integer)."""
+    if dtype is _dtype.uint64:
+        return _uint64_array(data)
     try:
         arr = np.array(data)
     except OverflowError:
@@ -128,6 +130,16 @@ def _python_array(data, dtype):
         if arr.dtype.kind == "i" and info.min == 0 and info.bits <= 32:
             arr = arr % (info.max + 1)
     return arr
+
+
+def _uint64_array(data):
+    """Python data as uint64, read as PyTorch reads it: each item an int in [0, 2**64)."""
+    for value in np.array(data, dtype=object).ravel():
+        if not isinstance(value, numbers.Integral):
+            raise TypeError("an integer is required")
+        if not 0 <= value < 1 << 64:
+            raise OverflowError("can't convert negative int to unsigned" if value < 0 else "int too big to convert")
+    return np.array(data, dtype=np.uint64)
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

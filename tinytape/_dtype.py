@@ -47,6 +47,12 @@ int32 = dtype("int32", np.int32)
 int16 = dtype("int16", np.int16)
 int8 = dtype("int8", np.int8)
 uint8 = dtype("uint8", np.uint8)
+# wider unsigned types: PyTorch's "limited support" dtypes (creation, casts, comparisons, bitwise
+# ops and a few more: ``ops/unsigned_support.py`` lists what each op does with them)
+uint16 = dtype("uint16", np.uint16)
+uint32 = dtype("uint32", np.uint32)
+uint64 = dtype("uint64", np.uint64)
+LIMITED_UNSIGNED = (uint16, uint32, uint64)
 # held as ml_dtypes' bfloat16 (rounded to nearest even from float32, as PyTorch's)
 bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, is_floating_point=True)
 # complex numbers: pairs of float32 / float64 (numpy's layout and PyTorch's: real part first)
@@ -55,11 +61,13 @@ complex128 = dtype("complex128", np.complex128)
 _REAL_OF = {"complex64": float32, "complex128": float64}
 _COMPLEX_OF = {"float32": complex64, "float64": complex128, "float16": complex64, "bfloat16": complex64}
 
-ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8, bfloat16, complex64, complex128)
+ALL = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8, bfloat16, complex64, complex128,
+       uint16, uint32, uint64)
 _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {"float32": float32, "float": float32, "float64": float64, "double": float64,
             "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16,
             "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8, "uint8": uint8,
+            "uint16": uint16, "uint32": uint32, "uint64": uint64,
             "bfloat16": bfloat16, "complex64": complex64, "cfloat": complex64, "complex128": complex128,
             "cdouble": complex128}
 
@@ -72,8 +80,8 @@ def _from_name(name):
 
 
 def from_numpy_dtype(np_dtype):
-    """The tinytape dtype holding numpy dtype ``np_dtype`` (other ints, such as uint32,
-    widen to int64; other floats to float32/float64 by size)."""
+    """The tinytape dtype holding numpy dtype ``np_dtype`` (other ints widen to int64; other
+    floats to float32/float64 by size)."""
     np_dtype = np.dtype(np_dtype)
     found = _BY_NUMPY.get(np_dtype)
     if found is not None:
@@ -100,7 +108,8 @@ def host_cast(arr, np_dtype):
         return arr.astype(np_dtype, copy=False)
 
 
-_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t",
+                 "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
 
 
 def runtime_number(x):
@@ -150,7 +159,8 @@ def fitting_int(value, np_dtype):
 
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                       "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+                      "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool",
+                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def scalar_type_name(d):
@@ -190,6 +200,9 @@ def promote(a, b):
     complex128)."""
     if a is b:
         return a
+    if (a in LIMITED_UNSIGNED or b in LIMITED_UNSIGNED) and not (a.is_floating_point or b.is_floating_point):
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{scalar_type_name(a)} and {scalar_type_name(b)}")
     ca, cb = category(a), category(b)
     if ca != cb:
         high, low = (a, b) if ca > cb else (b, a)

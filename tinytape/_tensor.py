@@ -81,7 +81,8 @@ def type_name(dtype):
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor",
              "float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "int32": "IntTensor", "int16": "ShortTensor",
              "int8": "CharTensor", "uint8": "ByteTensor", "complex64": "ComplexFloatTensor",
-             "complex128": "ComplexDoubleTensor"}
+             "complex128": "ComplexDoubleTensor", "uint16": "UInt16Tensor", "uint32": "UInt32Tensor",
+             "uint64": "UInt64Tensor"}
     name = dtype.name if isinstance(dtype, _dtype.dtype) else _dtype.from_numpy_dtype(dtype).name
     return "tinytape." + names[name]
 
@@ -387,7 +388,10 @@ class Tensor:
         return float(_dtype.real_value(self._scalar("float"), "double"))
 
     def __int__(self):
-        return int(_dtype.real_value(self._scalar("int"), "int64_t"))
+        value = int(_dtype.real_value(self._scalar("int"), "int64_t"))
+        if value >= 1 << 63:  # a uint64 beyond int64: PyTorch's checked conversion refuses it
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return value
 
     def __bool__(self):
         if self._data.size != 1:

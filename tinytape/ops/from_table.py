@@ -205,6 +205,9 @@ def _binary_wrapper(op, cls):
     return fn
 
 
+_ROUNDINGS = ("ceil", "floor", "round", "trunc", "fix")
+
+
 def _unary_wrapper(op, cls):
     promoted = {dtype: target for (name, dtype), target in dtype_rules.PROMOTED.items() if name == op.name}
     refuses = op.name in dtype_rules.REFUSED  # else ``dtype_rules.check`` passes every dtype
@@ -220,6 +223,8 @@ def _unary_wrapper(op, cls):
             if not isinstance(input, Tensor):
                 raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
             dtype_rules.check(op.name, input.dtype)
+            if op.name in _ROUNDINGS and input._data.dtype.kind in "iu":
+                return input.clone()  # an integer is its own ceil (-floor(-x) would wrap an unsigned one)
             if input.dtype.name in promoted:
                 input = ew.to_dtype(input, _dtype.as_dtype(promoted[input.dtype.name]))
             return cls.apply(input)

@@ -77,7 +77,7 @@ def is_same_size(input, other):
 
 
 def is_signed(input):
-    return input.dtype not in (_dtype.uint8, _dtype.bool_)
+    return input.dtype.is_signed
 
 
 def narrow_copy(self, dim, start, length):

@@ -1,0 +1,101 @@
+"""The limited unsigned dtypes (uint16, uint32, uint64) at the door of every op.
+
+PyTorch computes only some ops on these dtypes (``unsigned_support.COMPUTED``) and refuses the
+others, most with ``"<kernel>" not implemented for 'UInt32'``.  ``install`` puts a gate in
+front of each refused ``tinytape.<name>`` function and ``Tensor.<name>`` method: a call whose
+computation would run in a limited dtype raises PyTorch's error; any other call goes straight
+on.  Ops PyTorch computes are left as they are (no gate, no cost).
+
+A call computes in a limited dtype when its first tensor (or first of a list of tensors, as
+``cat`` takes) has one, unless its second argument makes the computation floating (a float
+number, or a floating-point or complex tensor: ``x + 1.5`` is float32).  A second integer
+tensor of another dtype is left to the op, whose type promotion raises PyTorch's "Promotion
+for uint16, uint32, uint64 types is not supported" error.
+"""
+import functools
+import numbers
+
+from .. import _dtype
+from .._tensor import Tensor
+from . import unsigned_support
+
+LIMITED_NUMPY = frozenset(d.np for d in _dtype.LIMITED_UNSIGNED)
+_C_TYPES = {"uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
+
+
+def _refusals():
+    """Each refused name (``add``, ``torch.where``, ``Tensor.where``) -> (error, message)."""
+    refused = {}
+    for kernel, names in unsigned_support.NOT_IMPLEMENTED.items():
+        for name in names.split():
+            refused[name] = (NotImplementedError, f'"{kernel}" not implemented for \'{{dtype}}\'')
+    for error, message, names in unsigned_support.REFUSED:
+        for name in names.split():
+            refused[name] = (error, message)
+    return refused
+
+
+REFUSALS = _refusals()
+
+
+def limited_dtype(args):
+    """The limited dtype a call on ``args`` computes in, or None."""
+    if not args:
+        return None
+    first = args[0]
+    if type(first) in (list, tuple) and first:
+        first = first[0]
+    if not isinstance(first, Tensor) or first._data.dtype not in LIMITED_NUMPY:
+        return None
+    if len(args) > 1:
+        other = args[1]
+        if isinstance(other, Tensor):
+            if other.dtype.is_floating_point or other.dtype.is_complex:
+                return None
+        elif isinstance(other, numbers.Number) and not isinstance(other, numbers.Integral):
+            return None
+    return _dtype.from_numpy_dtype(first._data.dtype)
+
+
+def refuse(name, dtype):
+    error, message = REFUSALS[name]
+    raise error(message.format(dtype=_dtype.scalar_type_name(dtype), c_type=_C_TYPES[dtype.name]))
+
+
+def _gated(name, fn):
+    @functools.wraps(fn)
+    def gate(*args, **kwargs):
+        if args and type(args[0]) is not Tensor and type(args[0]) not in (list, tuple):
+            return fn(*args, **kwargs)
+        dtype = limited_dtype(args)
+        if dtype is not None:
+            refuse(name, dtype)
+        return fn(*args, **kwargs)
+    gate._unsigned_gate = True
+    return gate
+
+
+def _gated_factory(name, fn):
+    """A factory (``arange``, ``eye``...) refuses making a tensor of a limited dtype it has no kernel for."""
+    @functools.wraps(fn)
+    def gate(*args, **kwargs):
+        dtype = kwargs.get("dtype")
+        if dtype is not None and dtype in _dtype.LIMITED_UNSIGNED:
+            refuse(name, dtype)
+        return fn(*args, **kwargs)
+    gate._unsigned_gate = True
+    return gate
+
+
+def install(namespace):
+    """Put the gate in front of each refused function of ``namespace`` and method of Tensor."""
+    for key in REFUSALS:
+        owner, _, name = key.rpartition(".")
+        if owner == "factory":
+            namespace[name] = _gated_factory(key, namespace[name])
+            continue
+        if owner in ("", "torch") and callable(namespace.get(name)) and not hasattr(namespace[name], "_unsigned_gate"):
+            namespace[name] = _gated(key, namespace[name])
+        method = Tensor.__dict__.get(name)
+        if owner in ("", "Tensor") and callable(method) and not hasattr(method, "_unsigned_gate"):
+            setattr(Tensor, name, _gated(key, method))
