@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from . import unsigned_support
 
 LIMITED_NUMPY = frozenset(d.np for d in _dtype.LIMITED_UNSIGNED)
+_LIMITED_CHARS = "HILQ"  # uint16, uint32, uint64 (numpy spells it L or Q): one string test
 _C_TYPES = {"uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
 
 
@@ -65,11 +66,13 @@ def refuse(name, dtype):
 def _gated(name, fn):
     @functools.wraps(fn)
     def gate(*args, **kwargs):
-        if args and type(args[0]) is not Tensor and type(args[0]) not in (list, tuple):
-            return fn(*args, **kwargs)
-        dtype = limited_dtype(args)
-        if dtype is not None:
-            refuse(name, dtype)
+        if args:  # the common case (a tensor of another dtype) decided in two attribute reads
+            first = args[0]
+            if type(first) is Tensor and first._data.dtype.char not in _LIMITED_CHARS:
+                return fn(*args, **kwargs)
+            dtype = limited_dtype(args)
+            if dtype is not None:
+                refuse(name, dtype)
         return fn(*args, **kwargs)
     gate._unsigned_gate = True
     return gate
