@@ -206,7 +206,7 @@ run it again), which calls every ``torch.<name>`` / ``Tensor.<name>`` that tinyt
 with tensors of each of the three dtypes.  A name stands for both the function and the
 method, unless the table names ``torch.<name>`` or ``Tensor.<name>`` apart; ``factory.<name>``
 is ``torch.<name>(..., dtype=...)`` making a tensor of the dtype.  The outcome is
-the same for the three dtypes.  ``ops/unsigned_gate.py`` reads the table.
+the same for the three dtypes.  ``ops/dtype_rules.py`` reads the table.
 """
 
 # names PyTorch computes on these dtypes'''

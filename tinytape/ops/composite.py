@@ -236,6 +236,12 @@ def index_add(input, dim, index, source, alpha=1):
     grid = list(np.indices(source.shape))
     grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
     targets = np.ravel_multi_index(tuple(grid), input.shape)
+    if input.dtype in _dtype.LIMITED_UNSIGNED:  # PyTorch sums these slice by slice (its add refuses them)
+        if input.ndim <= 1 or alpha != 1:  # its kernel of single elements, or a scaled source: refused
+            kernel = "index_add_" if input.ndim <= 1 else "add_stub"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+        wide = index_add(input.to(_dtype.int64), d, index, source.to(_dtype.int64), alpha)  # the same bits
+        return wide.to(input.dtype)
     return ew.add(input, sh.scatter_flat(ew.mul(source, alpha) if alpha != 1 else source, targets, input.shape))
 
 

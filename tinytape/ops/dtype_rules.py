@@ -5,8 +5,11 @@ PyTorch dispatches each kernel over a set of dtypes and refuses the others, most
 dtype's), some with a sentence of their own.  ``check(op, dtype)`` raises what PyTorch raises
 for ``op`` given a tensor (after promotion, for binary ops) of ``dtype``; the ops call it
 first thing.  ``square`` of a bool tensor is not refused but computed in int64 (``PROMOTED``).
+The limited unsigned dtypes (uint16, uint32, uint64) are refused as ``unsigned_support``'s
+table says, by the ops' public names (``add``, ``__lt__``, ``Tensor.where``).
 """
 from .. import _dtype
+from . import unsigned_support
 
 BOOL = frozenset({"bool"})
 INTEGRAL = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64"})
@@ -88,9 +91,35 @@ COMPLEX_REFUSED = {
 PROMOTED = {("square", "bool"): "int64"}  # bool ** 2 is int64 in PyTorch
 
 
+def _unsigned_refusals():
+    """Each name the table refuses on the limited dtypes -> (error, message)."""
+    refused = {}
+    for kernel, names in unsigned_support.NOT_IMPLEMENTED.items():
+        for name in names.split():
+            refused[name] = (NotImplementedError, _kernel(kernel))
+    for error, message, names in unsigned_support.REFUSED:
+        for name in names.split():
+            refused[name] = (error, message)
+    return refused
+
+
+UNSIGNED_REFUSED = _unsigned_refusals()
+LIMITED_CHARS = "HILQ"  # numpy's characters of uint16, uint32, uint64 (uint64 is L or Q): one string test
+_C_TYPES = {"uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
+
+
+def check_unsigned(op, dtype):
+    """Raise PyTorch's error where it refuses ``op`` (a public name) on limited unsigned ``dtype``."""
+    rule = UNSIGNED_REFUSED.get(op)
+    if rule is not None and dtype in _dtype.LIMITED_UNSIGNED:
+        raise rule[0](rule[1].format(dtype=_dtype.scalar_type_name(dtype), c_type=_C_TYPES[dtype.name]))
+
+
 def check(op, dtype):
     """Raise what PyTorch raises for ``op`` on a tensor of ``dtype`` (a dtype or a tensor)."""
     dtype = getattr(dtype, "dtype", dtype)
+    if dtype in _dtype.LIMITED_UNSIGNED:
+        check_unsigned(op, dtype)
     if dtype.is_complex and op in COMPLEX_REFUSED:
         error, message = COMPLEX_REFUSED[op]
         raise error(message.format(dtype=_dtype.scalar_type_name(dtype)))

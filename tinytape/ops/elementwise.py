@@ -47,6 +47,8 @@ def operands(a, b, op):
     weakly typed), on one device."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb and a._backend is b._backend and a._data.dtype is b._data.dtype:  # builtin dtypes are singletons
+        if a._data.dtype.char in dtype_rules.LIMITED_CHARS:
+            dtype_rules.check_unsigned(op, a.dtype)
         if a._data.shape != b._data.shape:
             _check_broadcast(a._data.shape, b._data.shape, op)
         return a, b  # the common case, decided without building dtype objects
@@ -63,6 +65,8 @@ def operands(a, b, op):
             raise TypeError(f"{op}: unsupported operand types Tensor and {type(b).__name__}")
         own = a.dtype
         dt = _dtype.promote_scalar(own, b)
+        if dt in _dtype.LIMITED_UNSIGNED:
+            dtype_rules.check_unsigned(op, dt)
         b = _scalar_tensor(a, b, dt)
         return (a if own is dt else to_dtype(a, dt)), b
     elif tb:
@@ -70,10 +74,14 @@ def operands(a, b, op):
             raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and Tensor")
         own = b.dtype
         dt = _dtype.promote_scalar(own, a)
+        if dt in _dtype.LIMITED_UNSIGNED:
+            dtype_rules.check_unsigned(op, dt)
         a = _scalar_tensor(b, a, dt)
         return a, (b if own is dt else to_dtype(b, dt))
     else:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    if dt in _dtype.LIMITED_UNSIGNED:
+        dtype_rules.check_unsigned(op, dt)
     if a.dtype is not dt:
         a = to_dtype(a, dt)
     if b.dtype is not dt:
@@ -330,6 +338,7 @@ def pow(base, exponent):
 
 
 def neg(x):
+    dtype_rules.check("neg", x.dtype)
     if x.dtype is _dtype.bool_:
         raise NotImplementedError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                                   "trying to invert a mask, use the `~` or `logical_not()` operator instead.")

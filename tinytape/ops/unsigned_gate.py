@@ -1,10 +1,12 @@
 """The limited unsigned dtypes (uint16, uint32, uint64) at the door of every op.
 
 PyTorch computes only some ops on these dtypes (``unsigned_support.COMPUTED``) and refuses the
-others, most with ``"<kernel>" not implemented for 'UInt32'``.  ``install`` puts a gate in
-front of each refused ``tinytape.<name>`` function and ``Tensor.<name>`` method: a call whose
-computation would run in a limited dtype raises PyTorch's error; any other call goes straight
-on.  Ops PyTorch computes are left as they are (no gate, no cost).
+others, most with ``"<kernel>" not implemented for 'UInt32'`` (``dtype_rules.UNSIGNED_REFUSED``).
+The arithmetic and comparisons ask ``dtype_rules`` in their own code (``CHECKED_INSIDE``);
+``install`` puts a gate in front of each other refused ``tinytape.<name>`` function and
+``Tensor.<name>`` method: a call whose computation would run in a limited dtype raises
+PyTorch's error; any other call goes straight on.  Ops PyTorch computes are left as they are
+(no gate, no cost).
 
 A call computes in a limited dtype when its first tensor (or first of a list of tensors, as
 ``cat`` takes) has one, unless its second argument makes the computation floating (a float
@@ -17,26 +19,9 @@ import numbers
 
 from .. import _dtype
 from .._tensor import Tensor
-from . import unsigned_support
+from . import dtype_rules
 
 LIMITED_NUMPY = frozenset(d.np for d in _dtype.LIMITED_UNSIGNED)
-_LIMITED_CHARS = "HILQ"  # uint16, uint32, uint64 (numpy spells it L or Q): one string test
-_C_TYPES = {"uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
-
-
-def _refusals():
-    """Each refused name (``add``, ``torch.where``, ``Tensor.where``) -> (error, message)."""
-    refused = {}
-    for kernel, names in unsigned_support.NOT_IMPLEMENTED.items():
-        for name in names.split():
-            refused[name] = (NotImplementedError, f'"{kernel}" not implemented for \'{{dtype}}\'')
-    for error, message, names in unsigned_support.REFUSED:
-        for name in names.split():
-            refused[name] = (error, message)
-    return refused
-
-
-REFUSALS = _refusals()
 
 
 def limited_dtype(args):
@@ -58,21 +43,16 @@ def limited_dtype(args):
     return _dtype.from_numpy_dtype(first._data.dtype)
 
 
-def refuse(name, dtype):
-    error, message = REFUSALS[name]
-    raise error(message.format(dtype=_dtype.scalar_type_name(dtype), c_type=_C_TYPES[dtype.name]))
-
-
 def _gated(name, fn):
     @functools.wraps(fn)
     def gate(*args, **kwargs):
         if args:  # the common case (a tensor of another dtype) decided in two attribute reads
             first = args[0]
-            if type(first) is Tensor and first._data.dtype.char not in _LIMITED_CHARS:
+            if type(first) is Tensor and first._data.dtype.char not in dtype_rules.LIMITED_CHARS:
                 return fn(*args, **kwargs)
             dtype = limited_dtype(args)
             if dtype is not None:
-                refuse(name, dtype)
+                dtype_rules.check_unsigned(name, dtype)
         return fn(*args, **kwargs)
     gate._unsigned_gate = True
     return gate
@@ -84,15 +64,26 @@ def _gated_factory(name, fn):
     def gate(*args, **kwargs):
         dtype = kwargs.get("dtype")
         if dtype is not None and dtype in _dtype.LIMITED_UNSIGNED:
-            refuse(name, dtype)
+            dtype_rules.check_unsigned(name, dtype)
         return fn(*args, **kwargs)
     gate._unsigned_gate = True
     return gate
 
 
+# refused names whose own code asks ``dtype_rules`` (the operands' promotion, the unary wrappers):
+# the operators and arithmetic every program runs, kept free of a gate's call
+CHECKED_INSIDE = frozenset("""
+__abs__ __add__ __floordiv__ __ge__ __gt__ __iadd__ __ifloordiv__ __ilshift__ __imod__ __ipow__ __irshift__
+__isub__ __le__ __lshift__ __lt__ __mod__ __neg__ __pow__ __radd__ __rfloordiv__ __rlshift__ __rmod__ __rpow__
+__rrshift__ __rshift__ __rsub__ __sub__ abs abs_ absolute absolute_ add sub rsub subtract subtract_ lt lt_ le le_
+gt gt_ ge ge_ less less_ less_equal less_equal_ greater greater_ greater_equal greater_equal_ neg neg_ negative
+negative_ pow pow_ maximum minimum floor_divide floor_divide_ remainder remainder_ fmod fmod_
+""".split())
+
+
 def install(namespace):
     """Put the gate in front of each refused function of ``namespace`` and method of Tensor."""
-    for key in REFUSALS:
+    for key in dtype_rules.UNSIGNED_REFUSED.keys() - CHECKED_INSIDE:
         owner, _, name = key.rpartition(".")
         if owner == "factory":
             namespace[name] = _gated_factory(key, namespace[name])
