@@ -24,22 +24,18 @@ from . import dtype_rules
 LIMITED_NUMPY = frozenset(d.np for d in _dtype.LIMITED_UNSIGNED)
 
 
-def limited_dtype(args):
-    """The limited dtype a call on ``args`` computes in, or None."""
-    if not args:
-        return None
-    first = args[0]
+def limited_dtype(first, second=None):
+    """The limited dtype a call on ``first`` (a tensor or a list of them) and ``second`` computes
+    in, or None."""
     if type(first) in (list, tuple) and first:
         first = first[0]
     if not isinstance(first, Tensor) or first._data.dtype not in LIMITED_NUMPY:
         return None
-    if len(args) > 1:
-        other = args[1]
-        if isinstance(other, Tensor):
-            if other.dtype.is_floating_point or other.dtype.is_complex:
-                return None
-        elif isinstance(other, numbers.Number) and not isinstance(other, numbers.Integral):
+    if isinstance(second, Tensor):
+        if second.dtype.is_floating_point or second.dtype.is_complex:
             return None
+    elif isinstance(second, numbers.Number) and not isinstance(second, numbers.Integral):
+        return None
     return _dtype.from_numpy_dtype(first._data.dtype)
 
 
@@ -50,9 +46,11 @@ def _gated(name, fn):
             first = args[0]
             if type(first) is Tensor and first._data.dtype.char not in dtype_rules.LIMITED_CHARS:
                 return fn(*args, **kwargs)
-            dtype = limited_dtype(args)
-            if dtype is not None:
-                dtype_rules.check_unsigned(name, dtype)
+            dtype = limited_dtype(first, args[1] if len(args) > 1 else kwargs.get("other"))
+        else:  # PyTorch's keywords: torch.max(input=x)
+            dtype = limited_dtype(kwargs.get("input"), kwargs.get("other"))
+        if dtype is not None:
+            dtype_rules.check_unsigned(name, dtype)
         return fn(*args, **kwargs)
     gate._unsigned_gate = True
     return gate
