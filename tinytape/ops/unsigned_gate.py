@@ -75,7 +75,7 @@ __abs__ __add__ __floordiv__ __ge__ __gt__ __iadd__ __ifloordiv__ __ilshift__ __
 __isub__ __le__ __lshift__ __lt__ __mod__ __neg__ __pow__ __radd__ __rfloordiv__ __rlshift__ __rmod__ __rpow__
 __rrshift__ __rshift__ __rsub__ __sub__ abs abs_ absolute absolute_ add sub rsub subtract subtract_ lt lt_ le le_
 gt gt_ ge ge_ less less_ less_equal less_equal_ greater greater_ greater_equal greater_equal_ neg neg_ negative
-negative_ pow pow_ maximum minimum floor_divide floor_divide_ remainder remainder_ fmod fmod_
+negative_ pow pow_ maximum minimum floor_divide floor_divide_ remainder remainder_ fmod fmod_ max min
 """.split())
 
 
