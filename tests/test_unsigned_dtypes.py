@@ -20,8 +20,8 @@ CALLS = json.loads((Path(__file__).parent / "data" / "unsigned_calls.json").read
 LAST_BIT = {"cos", "cosh", "sinh", "tan", "log", "mvlgamma", "pinverse"}
 NO_VALUES = {"empty_like", "new_empty", "sparse_coo_tensor"}  # uninitialised or sparse: shape and dtype only
 # where tinytape parts from PyTorch on every integer dtype, not these three only: an output size of 0 (an
-# empty result, no kernel run) refused as any integer input; split methods' indices as separate arguments
-APART = {("function", "adaptive_avg_pool1d"), ("method", "hsplit"), ("method", "vsplit")}
+# empty result, no kernel run) refused as any integer input
+APART = {("function", "adaptive_avg_pool1d")}
 OTHERS = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
           "complex64", "complex128", "uint16", "uint32", "uint64")
 

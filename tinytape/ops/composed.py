@@ -123,6 +123,14 @@ def dsplit(input, indices_or_sections):
     return _numpy_split(input, indices_or_sections, 2, "dsplit", 3)
 
 
+def _split_method(split):
+    """The method form, which also takes the indices as separate arguments (``x.hsplit(1, 2)``)."""
+    def method(self, *indices_or_sections):
+        return split(self, indices_or_sections[0] if len(indices_or_sections) == 1 else indices_or_sections)
+    method.__name__ = method.__qualname__ = split.__name__
+    return method
+
+
 # ---------------------------------------------------------------- quantiles
 
 
@@ -393,8 +401,8 @@ FUNCTIONS = {
     "xlogy": xlogy, "nan_to_num": nan_to_num, "renorm": renorm,
 }
 METHODS = {
-    "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": hsplit, "vsplit": vsplit,
-    "dsplit": dsplit, "inner": inner, "vdot": vdot, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
+    "broadcast_to": broadcast_to, "msort": msort, "frac": frac, "hsplit": _split_method(hsplit),
+    "vsplit": _split_method(vsplit), "dsplit": _split_method(dsplit), "inner": inner, "vdot": vdot, "addr": addr, "kron": kron, "diag_embed": diag_embed, "diagflat": diagflat,
     "quantile": quantile, "nanquantile": nanquantile, "index_copy": index_copy, "index_copy_": index_copy_,
     "index_put": index_put, "index_put_": index_put_, "new_full": new_full, "xlogy": xlogy,
     "data_ptr": data_ptr, "storage_offset": storage_offset, "resize_": resize_,
