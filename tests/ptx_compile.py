@@ -67,6 +67,18 @@ def bfloat16_signatures():
     }
 
 
+# the kernels the ops PyTorch computes on uint16/32/64 reach (mul, bitwise ops, eq/ne, copies, indexing)
+UNSIGNED_KERNELS = ("binary", "binary_scalar", "binary_nd", "compare", "compare_scalar", "compare_nd", "where_nd",
+                    "copy_strided", "cast_bool", "fill", "gather", "put")
+
+
+def unsigned_signatures():
+    for dtype in (T.uint16, T.uint32, T.uint64):
+        for kernel, sig in signatures(dtype).items():
+            if kernel.py_func.__name__ in UNSIGNED_KERNELS:
+                yield dtype, kernel, sig
+
+
 def main():
     count = 0
     for cc in ((8, 0), (9, 0)):
@@ -90,6 +102,11 @@ def main():
             assert f".target sm_{cc[0]}{cc[1]}" in ptx
             count += 1
             print(f"sm_{cc[0]}{cc[1]} bfloat16 {kernel.__name__}: {len(ptx)} bytes of PTX")
+    for dtype, kernel, sig in unsigned_signatures():  # one target: the code is the float kernels' own
+        ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0))
+        assert ".target sm_90" in ptx
+        count += 1
+        print(f"sm_90 {dtype} {kernel.__name__}: {len(ptx)} bytes of PTX")
     print(f"{count} kernels compiled")
 
 
