@@ -134,6 +134,9 @@ def test_promotion_and_result_type_as_pytorch():
         for a in LIMITED:
             for b in OTHERS:
                 table[f"{a}+{b}"] = outcome_of(lambda: str(torch.promote_types(getattr(torch, a), getattr(torch, b))))
+            for b in OTHERS:
+                table[f"can_cast {a} {b}"] = (torch.can_cast(getattr(torch, a), getattr(torch, b)),
+                                              torch.can_cast(getattr(torch, b), getattr(torch, a)))
         x = torch.tensor([1, 2], dtype=torch.uint32)
         for other in (5, 2.5, True, 1j, torch.tensor(3), torch.tensor([3]), torch.tensor([1.5])):
             table[repr(other)] = outcome_of(lambda: str(torch.result_type(x, other)))
@@ -220,20 +223,31 @@ def test_save_and_load_keep_dtype_and_values(dtype_name):
         assert back[key].dtype is x.dtype and back[key].tolist() == want.tolist()
 
 
-def _masked_scale(x, mask, scale):
-    return ((x * scale) & mask.to(x.dtype)).to(tinytape.float32).sum() * 0.5
+def _masked_scale(x, mask, scale, torch=tinytape):
+    return (x * scale * mask.to(x.dtype)).to(torch.float32).sum() * 0.5
 
 
-def test_a_compiled_step_on_uint32_tensors_equals_eager_bit_for_bit():
-    x = tinytape.tensor([[3, 1, 2], [6, 5, 4]], dtype=tinytape.uint32)
-    scale = tinytape.tensor([[2, 3, 4], [5, 6, 7]], dtype=tinytape.uint32)
+@pytest.mark.parametrize("dtype_name", LIMITED)
+def test_a_compiled_step_on_unsigned_tensors_equals_eager_bit_for_bit(dtype_name):
+    dtype = getattr(tinytape, dtype_name)
+    big = int(np.iinfo(dtype_name).max) // 3  # products wrap around the type's range
+    x = tinytape.tensor([[3, 1, 2], [6, 5, big]], dtype=dtype)
+    scale = tinytape.tensor([[2, 3, 4], [5, 6, 7]], dtype=dtype)
     mask = tinytape.tensor([[True, False, True], [False, True, True]])
     compiled = tinytape.compile(_masked_scale)
     for _ in range(3):  # traced, then replayed
         ours, eager = compiled(x, mask, scale), _masked_scale(x, mask, scale)
         assert ours.dtype is eager.dtype and ours.numpy().tobytes() == eager.numpy().tobytes()
+    assert len(compiled.programs) == 1 and not compiled.eager_signatures  # traced into one program, not run eagerly
     x = x * 2
     assert compiled(x, mask, scale).numpy().tobytes() == _masked_scale(x, mask, scale).numpy().tobytes()
+
+    def run(torch):
+        d = getattr(torch, dtype_name)
+        return _masked_scale(torch.tensor([[3, 1, 2], [6, 5, big]], dtype=d) * 2,
+                             torch.tensor([[True, False, True], [False, True, True]]),
+                             torch.tensor([[2, 3, 4], [5, 6, 7]], dtype=d), torch)
+    assert_same(compiled(x, mask, scale), pytorch(run))
 
 
 def test_a_compiled_step_refused_on_uint32_raises_pytorchs_error_every_call():

@@ -80,11 +80,8 @@ def promote_types(type1, type2):
 
 def can_cast(from_, to):
     """Whether PyTorch's casting rules let an op write a ``from_`` result into a ``to`` output:
-    never to a lower kind (floating > integer > bool)."""
-    from_, to = _dtype.as_dtype(from_), _dtype.as_dtype(to)
-    if to is _dtype.bool_:
-        return from_ is _dtype.bool_
-    return to.is_floating_point or not from_.is_floating_point
+    never to a lower kind (complex > floating > integer > bool)."""
+    return _dtype.category(_dtype.as_dtype(from_)) <= _dtype.category(_dtype.as_dtype(to))
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
