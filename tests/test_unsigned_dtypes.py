@@ -164,6 +164,17 @@ def test_mixed_dtype_arithmetic_refuses_or_computes_as_pytorch():
     assert_same(run(tinytape), pytorch(run))
 
 
+def test_the_forms_of_clamp_max_and_min_refuse_in_their_kernels_words():
+    def run(torch):
+        x, t = torch.tensor([3, 1, 2], dtype=torch.uint64), torch.tensor([2], dtype=torch.uint64)
+        calls = (lambda: x.clamp(0), lambda: x.clamp(0, 1), lambda: torch.clamp(x, max=1), lambda: x.clamp(t, t),
+                 lambda: x.clamp(min=t), lambda: x.clip(max=t), lambda: x.clone().clamp_(0, 1), lambda: x.clamp(0.5),
+                 lambda: torch.max(x, t), lambda: x.min(t), lambda: x.max(dim=0), lambda: torch.min(x, 0),
+                 lambda: x.amax(), lambda: x.clamp(min=0.5, max=2.5))
+        return [outcome_of(call) for call in calls]
+    assert_same(run(tinytape), pytorch(run))
+
+
 def test_iinfo_printing_and_casts_as_pytorch():
     def run(torch):
         out = []

@@ -328,7 +328,7 @@ def _extreme(x, dim, keepdim, code, name):
 @keepdim_needs_dim(dim_may_be_none=False)
 def max(x, dim=None, keepdim=False):
     if x.dtype.is_complex or x._data.dtype.char in dtype_rules.LIMITED_CHARS:
-        dtype_rules.check("max" if dim is None else "max_dim", x.dtype)
+        dtype_rules.check("max" if dim is None else "maximum" if isinstance(dim, Tensor) else "max_dim", x.dtype)
     return _extreme(x, dim, keepdim, MAX, "max")
 
 
@@ -336,7 +336,7 @@ def max(x, dim=None, keepdim=False):
 @keepdim_needs_dim(dim_may_be_none=False)
 def min(x, dim=None, keepdim=False):
     if x.dtype.is_complex or x._data.dtype.char in dtype_rules.LIMITED_CHARS:
-        dtype_rules.check("min" if dim is None else "min_dim", x.dtype)
+        dtype_rules.check("min" if dim is None else "minimum" if isinstance(dim, Tensor) else "min_dim", x.dtype)
     return _extreme(x, dim, keepdim, MIN, "min")
 
 

@@ -56,6 +56,26 @@ def _gated(name, fn):
     return gate
 
 
+# clamp's refusal names the kernel its bounds choose: (min, max) as "number", "tensor" or None
+_CLAMP_KERNELS = {("number", None): "clamp_min_scalar_cpu", (None, "number"): "clamp_max_scalar_cpu",
+                  ("number", "number"): "clamp_scalar_cpu", ("tensor", None): "maximum_cpu",
+                  (None, "tensor"): "minimum_cpu"}
+_CLAMPS = ("clamp", "clamp_", "clip", "clip_")
+
+
+def _gated_clamp(name, fn):
+    @functools.wraps(fn)
+    def gate(input, min=None, max=None, **kwargs):
+        if isinstance(input, Tensor) and input._data.dtype.char in dtype_rules.LIMITED_CHARS:
+            bounds = tuple(None if b is None else "tensor" if isinstance(b, Tensor) else "number" for b in (min, max))
+            kernel = _CLAMP_KERNELS.get(bounds, "clamp_cpu")
+            if limited_dtype(input, next((b for b in (min, max) if b is not None), None)) is not None:
+                raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
+        return fn(input, min, max, **kwargs)
+    gate._unsigned_gate = True
+    return gate
+
+
 def _gated_factory(name, fn):
     """A factory (``arange``, ``eye``...) refuses making a tensor of a limited dtype it has no kernel for."""
     @functools.wraps(fn)
@@ -86,8 +106,9 @@ def install(namespace):
         if owner == "factory":
             namespace[name] = _gated_factory(key, namespace[name])
             continue
+        gated = _gated_clamp if name in _CLAMPS else _gated
         if owner in ("", "torch") and callable(namespace.get(name)) and not hasattr(namespace[name], "_unsigned_gate"):
-            namespace[name] = _gated(key, namespace[name])
+            namespace[name] = gated(key, namespace[name])
         method = Tensor.__dict__.get(name)
         if owner in ("", "Tensor") and callable(method) and not hasattr(method, "_unsigned_gate"):
-            setattr(Tensor, name, _gated(key, method))
+            setattr(Tensor, name, gated(key, method))
