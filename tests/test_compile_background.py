@@ -210,3 +210,106 @@ def test_a_replay_built_while_another_function_traces_keeps_the_backend_kernels(
         fn = python_replay(e.program)[0]  # as the thread builds one, amid that trace
     kernels = [v for k, v in fn.__globals__.items() if k[:1] == "k" and callable(v)]
     assert kernels and not any("Capture._wrap" in getattr(k, "__qualname__", "") for k in kernels)
+
+
+def test_a_returned_constant_the_caller_writes_into_is_not_read_by_the_fused_code(held_worker):
+    def f(x):
+        c = torch.tensor(3)  # made in the function and returned: the caller's to write into
+        return x * c, c
+    compiled = torch.compile(f, background=True)
+    outs = []
+    for i, v in enumerate([0, 1, 2, 5]):
+        y, c = compiled(torch.tensor(np.full(4, v, np.int64)))
+        c.add_(5)  # before the fused code is generated, on the held thread
+        if i == 0:
+            held_worker.set()
+            assert compiled.wait(timeout=600)
+        outs.append(y.tolist())
+    assert outs == [[3 * v] * 4 for v in [0, 1, 2, 5]]
+    assert {e.kind for e in _entries(compiled)} == {"fused"}
+
+
+def test_another_threads_host_read_is_not_taken_for_the_traced_functions():
+    """A trace's stand-ins on the shared backend pass another thread's calls through (the
+    fusing thread replays kernels that read the host, such as max's positions)."""
+    from tinytape.backend.cpu import cpu
+    from tinytape.compiler.capture import Capture
+    with Capture([cpu]) as capture:
+        thread = threading.Thread(target=lambda: cpu.to_numpy(np.ones(3)))
+        thread.start()
+        thread.join()
+    assert capture.failed is None
+
+
+def test_wait_while_another_thread_traces_new_signatures():
+    def f(x):
+        return (x * 1.5).tanh() + x.exp()
+    compiled = torch.compile(f, background=True)
+    compiled(torch.ones(3, 5))
+    other = threading.Thread(target=lambda: [compiled(torch.ones(3, n)) for n in range(6, 12)])
+    other.start()
+    done = compiled.wait(timeout=600)
+    other.join()
+    assert done and compiled.wait(timeout=600)
+    assert len(_entries(compiled)) == 7
+
+
+def test_the_thread_lets_go_of_a_checked_programs_snapshot():
+    import gc
+    import weakref
+    big = torch.ones(256, 256)
+
+    def f(x):
+        big.mul_(0.5)  # a storage it writes: the snapshot and the trace's outcome copy it
+        return (x * 2).exp()
+    compiled = torch.compile(f, background=True)
+    compiled(torch.ones(4, 3))
+    assert compiled.wait(timeout=600)
+    entry_ref = weakref.ref(_entries(compiled)[0])
+    done = entry._WORKER.submit(lambda: None)  # the thread's next job: the one before it is gone
+    done.wait(600)
+    del compiled, f
+    gc.collect()
+    assert entry_ref() is None
+
+
+def test_products_set_the_blas_count_under_one_lock_and_leave_it_alone_while_numba_compiles(monkeypatch):
+    """OpenBLAS's thread count is the process's: a product sets it and runs holding the
+    products' lock (the fusing thread checks fused code with products while the calls run
+    theirs); the first run that compiles the fused code leaves the count alone."""
+    from tinytape.backend.cpu import linalg
+    threads = linalg._threads
+    per_product = bool(threads.small_flops)  # (0 where the BLAS has no count to set: products take no lock)
+    held = []
+
+    class Counted:
+        def __init__(self, lock):
+            self.inner = lock
+
+        def __enter__(self):
+            held.append(1)
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+    sets = []
+    real_set = threads._set
+    monkeypatch.setattr(threads, "lock", Counted(threads.lock))
+    monkeypatch.setattr(threads, "_set", lambda n: (sets.append(n), real_set(n))[1])
+    a, b = torch.ones(64, 1000), torch.ones(1000, 100)  # above the one-thread bound
+    small = torch.ones(4, 4)
+    with threads.counts_left_alone():
+        a @ b
+        small @ small
+    assert not held and not sets
+    a @ b
+    small @ small
+    assert len(held) == (2 if per_product else 0)
+
+    def f(x, w):
+        return (x @ w).tanh().sum()
+    compiled = torch.compile(f, background=False)
+    compiled(small, small)
+    held.clear()
+    compiled(small, small)
+    assert {e.kind for e in _entries(compiled)} == {"fused"} and bool(held) == per_product

@@ -28,6 +28,7 @@ eager run).  What makes that hold:
 import functools
 import sys
 import threading
+import time
 import warnings
 
 from .. import _random
@@ -221,7 +222,10 @@ class CompiledFunction:
     def wait(self, timeout=None):
         """Wait until every traced program has its fused code (or is known to keep the
         kernel-by-kernel replay); False if ``timeout`` seconds passed first."""
-        return all([entry.wait(timeout) for entries in self.programs.values() for entry in entries])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        entries = [entry for entries in list(self.programs.values()) for entry in entries]  # (another thread may trace)
+        return all([entry.wait(None if deadline is None else max(deadline - time.monotonic(), 0))
+                    for entry in entries])
 
     def explain(self, file=None):
         """Print the captured kernel programs (one per traced signature)."""

@@ -231,7 +231,9 @@ class Capture:
             what = "reads tensor values on the host" if name in HOST_READS else "computes with numpy on the host"
 
             def host_read(*args, **kwargs):
-                if capture.depth:  # inside a recorded kernel call (flat_positions): replayed with it
+                if capture.depth or threading.get_ident() != capture.thread:
+                    # inside a recorded kernel call (flat_positions): replayed with it; or another
+                    # thread's work (a replay the fusing thread checks)
                     return real(*args, **kwargs)
                 capture.fail(f"{capture.tape.label or 'an op'} {what} ({name})")
                 return real(*args, **kwargs)

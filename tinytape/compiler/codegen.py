@@ -92,7 +92,7 @@ class _Generator(MemoryRules):
         for b, (kind, _) in program.sources.items():
             self.buffers[b].kind = "ext"
             if kind == "const" and cap.arrays[b].size == 1:
-                self.buffers[b].kind, self.buffers[b].const = "const", cap.arrays[b].reshape(-1)[0]
+                self.buffers[b].kind, self.buffers[b].const = "const", program.trace_values[b]
         self.statements = []  # _Loop | ('matmul', out, a, b) | ('fill', out, value)
         self.loop = None
 
@@ -199,7 +199,7 @@ class _Generator(MemoryRules):
         shape = out_buf.shape
         if not inplace and all(self.buffers[x].kind == "const" for x in inputs):
             # constant folding: the value the trace computed, as the eager kernel did
-            out_buf.kind, out_buf.const = "const", self.arrays[out].reshape(-1)[0]
+            out_buf.kind, out_buf.const = "const", self.program.trace_values[out]
             return
         loop = self.loop
         if loop is not None and shape == () != loop.shape and not inplace and loop.reductions and all(

@@ -14,9 +14,10 @@ import os
 import queue
 import threading
 
+from ..backend.cpu.linalg import _threads
 from .replay import python_replay
 from .runner import make_runner
-from .verify import Mismatch, Outcome, agree, verify
+from .verify import Mismatch, Outcome, _inputs, agree, verify
 from .writes import _raising_and_writes, _writes_temporaries_in_place
 
 BACKGROUND = os.environ.get("TINYTAPE_COMPILE_BACKGROUND", "1") != "0"
@@ -88,6 +89,10 @@ class Entry:
             replay = fused_replay(program)
             if replay is None:
                 return
+            inputs = _inputs(program, replay[1], snapshot.fresh(), outcome.numbers)
+            if inputs is not None:  # numba compiles the parts in a first run, its results unused, its
+                with _threads.counts_left_alone():  # products holding no lock: the calls' go on meanwhile
+                    replay[0](*inputs)
             verify(program, replay[0], replay[1], snapshot, outcome)
             kernels = python_replay(program)  # (its own temporaries: the calls' replay may be running)
             try:
@@ -166,6 +171,7 @@ class _Worker:
             try:
                 job()
             finally:
+                job = None  # (its closure holds the snapshot and the trace's outcome: copies of every storage)
                 done.set()
 
 

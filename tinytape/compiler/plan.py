@@ -406,8 +406,9 @@ def build_module(gen, plan, pool=None):
 
     def run(*ext):  # the results in ``wanted``'s order
         arrays = [np.empty(s, d) for s, d in made]
-        if blas is not None:  # (the thread settings as they are now)
-            rest = kernel(*ext, *arrays, *same, *blas, threads.small_flops, threads.most or 0)
+        if blas is not None:  # (the thread settings as they are now; the count, set in the kernel, no other thread's)
+            with threads.guard():
+                rest = kernel(*ext, *arrays, *same, *blas, threads.small_here(), threads.most or 0)
         else:
             rest = kernel(*ext, *arrays, *same)
         return tuple(arrays[k] if k >= 0 else rest[~k] for k in pick)

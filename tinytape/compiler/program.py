@@ -64,6 +64,15 @@ class Program:
         self.written = {b for *_, out in capture.calls
                         for b in (out if isinstance(out, tuple) else (out,)) if b is not None}
         self.written |= {c[2][0][1] for c in capture.calls if c[4] is None and c[2] and c[2][0][0] == "b"}
+        # the values code generation reads, as the trace left them: the caller may write into a
+        # returned constant before the fused code is generated (on the fusing thread)
+        # (each array's first element: a constant's value, or a value folded from constants,
+        # one number broadcast)
+        self.trace_values = {b: arr.flat[0] for b, arr in enumerate(capture.arrays)
+                             if isinstance(arr, np.ndarray) and arr.size}
+        self.constant_values = {out: capture.arrays[out].copy() for _, kernel, _, _, out in capture.calls
+                                if kernel in ("scalar", "full") and isinstance(out, int)
+                                and hasattr(capture.arrays[out], "copy")}
 
     # ---- where each external buffer comes from ----
     def _resolve_sources(self, arg_tensors, start):

@@ -60,7 +60,7 @@ def python_replay_lines(program, indices=None):
             # a constant (a scalar operand, a fill value) is made once, not per call:
             # on a GPU each would be a transfer
             # (a copy: the trace handed the array itself to the caller, who may write into it)
-            value = capture.arrays[out_t]
+            value = program.constant_values.get(out_t, capture.arrays[out_t])  # (as the trace left it)
             calls.append((i, f"    b{out_t} = {const(value.copy() if hasattr(value, 'copy') else value)}"))
             continue
         key = (backend_index, kernel)

@@ -66,6 +66,8 @@ class Part:
             calls.append((backend_index, kernel, args, kwargs, out))
         self.capture = SimpleNamespace(calls=calls, arrays=arrays)
         self.sources = {local[b]: program.sources.get(b, ("carried", None)) for b in carried}
+        self.trace_values = {k: program.trace_values[b] for b, k in local.items() if b in program.trace_values}
+        self.constant_values = {k: program.constant_values[b] for b, k in local.items() if b in program.constant_values}
         self.backends = program.backends
         self.not_fused = None
         self.indices = list(indices)
@@ -295,15 +297,17 @@ def _driver(program, steps, reads, outs, namespace):
             args.append(array)
         owned -= given | {order[p] for p in spec.viewed}
         namespace[f"p{k}"], namespace[f"S{k}"] = spec.kernel, spec.same
-        tail = ""
+        tail, indent = "", "    "
         if spec.blas is not None:  # the thread settings as they are when the replay starts
             namespace["_blas"], namespace["_threads"] = spec.blas, spec.threads
-            if "    bl = (*_blas, _threads.small_flops, _threads.most or 0)" not in lines:
-                lines.insert(1, "    bl = (*_blas, _threads.small_flops, _threads.most or 0)")
-            tail = ", *bl"
+            if "    bl = (*_blas, _threads.small_here(), _threads.most or 0)" not in lines:
+                lines[1:1] = ["    bl = (*_blas, _threads.small_here(), _threads.most or 0)",
+                              "    guard = _threads.guard()"]
+            lines.append("    with guard:  # (the count, set in the part, no other thread's)")
+            tail, indent = ", *bl", "        "
         call = f"p{k}({', '.join(args)}, *S{k}{tail})"
-        lines.append((f"    {''.join(f'b{out[local]}, ' for local in spec.returned)}= {call}" if spec.returned else f"    {call}")
-                     + (f"  # {', '.join(into)}" if into else ""))
+        lines.append((f"{indent}{''.join(f'b{out[local]}, ' for local in spec.returned)}= {call}" if spec.returned
+                      else f"{indent}{call}") + (f"  # {', '.join(into)}" if into else ""))
         owned |= {out[local] for p, local in enumerate(out) if p in spec.owned}
     lines.append("    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}")
     return lines

@@ -19,6 +19,9 @@ OpenBLAS).  The thread count decides how OpenBLAS splits a product, so it decide
 last bits too: with small products on one thread, the seed run's float32 curve is the
 same on a machine of any core count.
 """
+import contextlib
+import threading
+
 import numpy as np
 from numba import njit
 from numba.extending import overload
@@ -96,13 +99,25 @@ def bmm(a, b, out, trans_a, trans_b):
 
 def _product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b):
     k = a.shape[-2] if trans_a else a.shape[-1]
-    if _threads.small_flops:  # the flops of one matrix product
-        _threads.pick(2 * out.shape[-2] * out.shape[-1] * k)
+    if _threads.small_flops and not getattr(_threads.quiet, "on", False):  # the flops of one matrix product
+        # (the count is the process's: set and used with no other thread's product between,
+        # such as the fused code a compiled function checks on its thread)
+        with _threads.lock:
+            _threads.pick(2 * out.shape[-2] * out.shape[-1] * k)
+            _run_product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b, k)
+    else:
+        _run_product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b, k)
+
+
+def _run_product(gemm_kernel, dot_kernel, a, b, out, trans_a, trans_b, k):
     address = _GEMM.get(out.dtype)
     if address and out.size and k:
         gemm_kernel(address, a, b, out, trans_a, trans_b)
     else:
         dot_kernel(a, b, out, trans_a, trans_b)
+
+
+_UNGUARDED = contextlib.nullcontext()
 
 
 class _ProductThreads:
@@ -114,6 +129,8 @@ class _ProductThreads:
     def __init__(self):
         self._get = self._set = None
         self.most = None  # the library's own count, read before the first change
+        self.lock = threading.RLock()  # held from setting the count to the end of the product
+        self.quiet = threading.local()  # ``.on``: this thread's products leave the count as it is
 
     def enable(self, small_flops):
         if small_flops and self._get is None and not self._load():
@@ -130,6 +147,25 @@ class _ProductThreads:
         self._get, self._set = fns
         self.most = self._get()
         return True
+
+    def small_here(self):
+        """``small_flops`` for this thread's compiled products (0: they leave the count alone)."""
+        return 0 if getattr(self.quiet, "on", False) else self.small_flops
+
+    def guard(self):
+        """What this thread's compiled products hold while they set the count and run."""
+        return _UNGUARDED if getattr(self.quiet, "on", False) else self.lock
+
+    @contextlib.contextmanager
+    def counts_left_alone(self):
+        """Products run on this thread leave the count as it is and take no lock (numba compiling
+        a compiled function's fused code on its thread: a first run whose bits are not used).
+        Another thread's count changes then can't touch theirs, nor theirs another's."""
+        self.quiet.on = True
+        try:
+            yield
+        finally:
+            self.quiet.on = False
 
     def pick(self, flops):
         want = 1 if flops < self.small_flops else self.most
