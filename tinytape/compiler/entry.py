@@ -93,7 +93,8 @@ class Entry:
             if inputs is not None:  # numba compiles the parts in a first run, its results unused, its
                 with _threads.counts_left_alone():  # products holding no lock: the calls' go on meanwhile
                     replay[0](*inputs)
-            verify(program, replay[0], replay[1], snapshot, outcome)
+            if not verify(program, replay[0], replay[1], snapshot, outcome):
+                raise Mismatch("its storages could not be copied to check the fused code")
             kernels = python_replay(program)  # (its own temporaries: the calls' replay may be running)
             try:
                 same = agree(program, [replay[:2], kernels[:2]], snapshot.perturbed(), outcome.numbers)
