@@ -45,13 +45,18 @@ class ElementwiseOp:
 routines, bit for bit PyTorch's MKL ones; the float32 ones are computed by
 ``backend/sleef.py``); ``float_only``: an
     integer input is computed in the default float dtype (PyTorch's rule for math
-    functions); ``function`` / ``method``: exported as ``tinytape.<name>`` / a Tensor
+    functions); ``scalar_loop``: the per-element definition of PyTorch's scalar loop where it
+    differs from the vector one (``backend/scalar_loop.py``: the C library's exp where the
+    vectors use SLEEF's), computed on the elements PyTorch's CPU kernel leaves to that loop
+    (``backend/layout.scalar_loop_layout``); ``function`` / ``method``: exported as
+    ``tinytape.<name>`` / a Tensor
     method (False where a hand-written wrapper in ``ops`` does argument handling, or,
     for activations, where PyTorch has them in ``nn.functional`` only)."""
 
     def __init__(self, name, kind, element, derivative=None, *, grad_fn_name=None, numpy=None,
-                 numpy_float64=None, float_only=False, function=True, method=True, aliases=()):
+                 numpy_float64=None, float_only=False, function=True, method=True, aliases=(), scalar_loop=None):
         self.name, self.kind, self.element, self.derivative = name, kind, element, derivative
+        self.scalar_loop = scalar_loop
         self.numpy, self.numpy_float64, self.float_only = numpy, numpy_float64, float_only
         self.function, self.method, self.aliases = function, method, tuple(aliases)
         self.grad_fn_name = grad_fn_name or backward_name(name)
@@ -126,7 +131,8 @@ OPS = [
     ElementwiseOp("exp", U, "exp(x)", lambda out, g: g * out, float_only=True, numpy_float64="exp"),
     ElementwiseOp("log", U, "log(x)", lambda x, g: g / x, float_only=True, numpy_float64="log"),
     ElementwiseOp("tanh", U, "tanh(x)", _tanh_derivative, float_only=True),
-    ElementwiseOp("sigmoid", U, "sigmoid(x)", lambda out, g: g * (1 - out) * out, float_only=True),  # PyTorch's order
+    ElementwiseOp("sigmoid", U, "sigmoid(x)", lambda out, g: g * (1 - out) * out, float_only=True,  # PyTorch's order
+                  scalar_loop="sigmoid_scalar_loop(x)"),
     ElementwiseOp("sin", U, "math.sin(x) if abs(x) < math.inf else math.nan", lambda x, g: g * x.cos(),
                   float_only=True, numpy="sin"),
     ElementwiseOp("cos", U, "math.cos(x) if abs(x) < math.inf else math.nan", lambda x, g: -g * x.sin(),
@@ -159,10 +165,10 @@ OPS = [
     ElementwiseOp("round", U, "round_half_even(x)", lambda g: g.new_zeros(g.shape), numpy="rint"),
     # ---- activations (PyTorch's default parameters)
     ElementwiseOp("softplus", U, "softplus(x)", lambda x, g: g * x.sigmoid(),
-                  float_only=True, method=False, function=False),
+                  float_only=True, method=False, function=False, scalar_loop="softplus_scalar_loop(x)"),
     ElementwiseOp("silu", U, "silu(x)",
                   lambda x, g: _silu_derivative(x, g), float_only=True, method=False,
-                  function=False),
+                  function=False, scalar_loop="silu_scalar_loop(x)"),
     ElementwiseOp("gelu", U, "gelu(x)", lambda x, g: _other_op("gelu_backward")(g, x),
                   float_only=True, method=False, function=False),
     ElementwiseOp("bitwise_not", U, "-x - 1", method=False),  # integers; bool goes through eq
@@ -252,5 +258,5 @@ def of_kind(kind):
 def table_hash():
     """Changes whenever a per-element definition or an op code does: part of the CPU
     kernel cache's folder name, so a changed table never loads stale machine code."""
-    text = "\n".join(f"{op.kind} {op.code} {op.name} {op.element}" for op in OPS)
+    text = "\n".join(f"{op.kind} {op.code} {op.name} {op.element} {op.scalar_loop}" for op in OPS)
     return hashlib.sha1(text.encode()).hexdigest()[:8]

@@ -168,3 +168,40 @@ def in_operands_order(backend, name, *args):
     """``backend.<name>(*args)`` with its result in its operands' order (``clone``)."""
     order = call_order(name, args)
     return getattr(backend, name)(*args) if order is None else call_in_order(backend, name, order, args)
+
+
+# ---- which elements PyTorch's CPU kernels compute in their scalar loop ----
+GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: TensorIterator splits no fewer elements among threads
+VECTOR_BYTES = 64  # AVX512, the capability PyTorch's CPU kernels dispatch to on this machine
+
+
+def scalar_loop_layout(shape, strides, itemsize, threads):
+    """``(row, part, width)`` of a unary elementwise op on an operand of ``shape`` and byte
+    ``strides``, its elements counted in the order PyTorch's TensorIterator visits them
+    (the operand's memory order, the order ``call_in_order`` computes it in).
+
+    TensorIterator coalesces the dimensions whose strides chain into one and hands its
+    kernel inner loops of ``row`` elements (the coalesced innermost dimension); with more
+    than one thread and ``GRAIN_SIZE`` elements or more, each thread's ``part`` of them
+    (``parallel_for``'s split) ends its inner loop early.  ``cpu_kernel_vec`` computes the
+    chunks of ``width`` elements (two vectors) from each inner loop's start with the vector
+    definition and the rest with the scalar one; an inner loop whose operand steps other
+    than one element (or 0: a broadcast number) is all scalar, ``width`` 0."""
+    n = 1
+    for size in shape:
+        n *= size
+    dims = [(size, stride) for size, stride in zip(shape, strides) if size != 1]
+    row, width = n, 2 * VECTOR_BYTES // itemsize
+    if dims:
+        row, stride = dims[-1]
+        if stride not in (0, itemsize):
+            width = 0
+        for size, outer in reversed(dims[:-1]):
+            if outer != row * stride:
+                break
+            row *= size
+    part = n
+    if threads > 1 and n >= GRAIN_SIZE:
+        used = min(threads, -(-n // GRAIN_SIZE))
+        part = -(-n // used)
+    return row, part, width

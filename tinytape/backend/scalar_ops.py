@@ -152,6 +152,9 @@ def sign(x):
 # math library, and numba.cuda can't compile the type dispatch without a GPU.
 from .sleef import bce_with_logits, exp, expm1, log, log1p, log_sigmoid, sigmoid, silu, softplus, tanh  # noqa: E402
 from .erf import erf, gelu, gelu_backward  # noqa: E402
+# the same activations as PyTorch's scalar loop computes them (the C library's exp), for the
+# elements its CPU kernels leave to that loop (the op table's ``scalar_loop``)
+from .scalar_loop import sigmoid_scalar_loop, silu_scalar_loop, softplus_scalar_loop  # noqa: E402,F401
 
 
 def _cuda_version(name):
@@ -270,6 +273,19 @@ def op_function(kind, code):
     namespace = dict(globals())
     exec(compile(f"def {name}({_ARGUMENTS[kind]}):\n    return {op.element}\n", f"<op table: {name}>", "exec"),
          namespace)
+    return register_jitable(namespace[name])
+
+
+@functools.cache
+def scalar_loop_function(code):
+    """Unary op ``code``'s definition in PyTorch's scalar loop (its ``scalar_loop``),
+    ``unary_scalar_loop_<code>(x)``, for the elements PyTorch's CPU kernel computes there."""
+    op = next(op for op in table.of_kind("unary") if op.code == code)
+    if op.scalar_loop is None:
+        raise ValueError(f"unary op {op.name} has one definition for every element (no scalar_loop)")
+    name = f"unary_scalar_loop_{code}"
+    namespace = dict(globals())
+    exec(compile(f"def {name}(x):\n    return {op.scalar_loop}\n", f"<op table: {name}>", "exec"), namespace)
     return register_jitable(namespace[name])
 
 

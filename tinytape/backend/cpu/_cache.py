@@ -14,7 +14,7 @@ import numba
 from numba.core import caching
 
 from ..._version import __version__
-from .. import erf, opcodes, scalar_ops, sleef, sleef_arith, sleef_pow
+from .. import erf, opcodes, scalar_loop, scalar_ops, sleef, sleef_arith, sleef_pow
 from ... import op_table
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -26,7 +26,7 @@ def cache_root():
     # dispatch kernels generated from the op table)
     loops = os.path.join(_KERNEL_DIR, "elementwise.py")
     blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
-    for path in (opcodes.__file__, scalar_ops.__file__, sleef.__file__, sleef_arith.__file__, sleef_pow.__file__,
+    for path in (opcodes.__file__, scalar_ops.__file__, scalar_loop.__file__, sleef.__file__, sleef_arith.__file__, sleef_pow.__file__,
                  erf.__file__,
                  op_table.__file__, loops, blas):
         with open(path, "rb") as f:

@@ -11,6 +11,7 @@ _FILL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the fill kernel's
 _BOOL = np.dtype(np.bool_)
 # op code -> kernel, per entry point: indexed straight from the fast paths (no wrapper frame)
 _unary = _elementwise.BY_OP["unary"]
+_unary_split = _elementwise.BY_OP["unary_split"]  # (the ops of ``_elementwise.SCALAR_LOOP_CODES``)
 _binary = _elementwise.BY_OP["binary"]
 _binary_inplace = _elementwise.BY_OP["binary_inplace"]
 _binary_scalar = _elementwise.BY_OP["binary_scalar"]

@@ -76,6 +76,25 @@ def _unary_loop(op, x, out):
 
 
 @njit(inline="always", cache=True, **_JIT)
+def _unary_split_loop(op, scalar_op, x, out, row, part, width):
+    """PyTorch's ``cpu_kernel_vec`` over flat ``x``: inner loops of ``row`` elements, cut
+    where a thread's ``part`` ends; in each, the chunks of ``width`` from its start by the
+    vector definition ``op``, the rest by the scalar one (``layout.scalar_loop_layout``)."""
+    n = x.size
+    if out.size != n or row < 1 or part < 1 or width < 0:
+        raise IndexError("unary_split: out's size differs from x's, or a loop size below 1")
+    start = 0
+    while start < n:
+        stop = min((start // row + 1) * row, (start // part + 1) * part, n)
+        vectors = stop - (stop - start) % width if width else start
+        for i in range(start, vectors):  # (a loop of its own: LLVM vectorises it)
+            out[i] = op(x[i])
+        for i in range(vectors, stop):
+            out[i] = scalar_op(x[i])
+        start = stop
+
+
+@njit(inline="always", cache=True, **_JIT)
 def _binary_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = op(a[i], b[i])
@@ -233,6 +252,8 @@ def fill(out, value):
 # entry point -> (op kind, its parameters, the loop it runs)
 ENTRY_POINTS = {
     "unary": ("unary", "x, out", "_unary_loop"),
+    # the unary ops whose PyTorch scalar loop differs from its vectors (the table's ``scalar_loop``)
+    "unary_split": ("unary", "x, out, row, part, width", "_unary_split_loop"),
     "binary": ("binary", "a, b, out", "_binary_loop"),
     "binary_inplace": ("binary", "a, b", "_binary_inplace_loop"),
     "binary_scalar": ("binary", "a, s, out, scalar_first", "_binary_scalar_loop"),
@@ -241,6 +262,14 @@ ENTRY_POINTS = {
     "compare_scalar": ("compare", "a, s, out, scalar_first", "_compare_scalar_loop"),
     "compare_nd": ("compare", "a, b, out", "_compare_nd_loop"),
 }
+
+
+def _ops_of(entry):
+    kind = ENTRY_POINTS[entry][0]
+    return [op for op in table.of_kind(kind) if entry != "unary_split" or op.scalar_loop]
+
+
+SCALAR_LOOP_CODES = frozenset(op.code for op in _ops_of("unary_split"))
 
 
 def _kernel_name(entry, op):
@@ -256,9 +285,10 @@ def _kernels_source():
              "from tinytape.backend.cpu.elementwise import element, "
              + ", ".join(sorted({e[2] for e in ENTRY_POINTS.values()}))]
     for entry, (kind, params, loop) in ENTRY_POINTS.items():
-        for op in table.of_kind(kind):
+        for op in _ops_of(entry):
+            scalar = f"{kind}_scalar_loop_{op.code}, " if entry == "unary_split" else ""
             lines += ["", "", f"def {_kernel_name(entry, op)}({params}):  # op code {op.code}",
-                      f"    {loop}({kind}_{op.code}, {params})"]
+                      f"    {loop}({kind}_{op.code}, {scalar}{params})"]
     return "\n".join(lines) + "\n"
 
 
@@ -309,7 +339,7 @@ class _ByOp(dict):
     def __init__(self, entry):
         super().__init__()
         self.entry = entry
-        self.ops = {op.code: op for op in table.of_kind(ENTRY_POINTS[entry][0])}
+        self.ops = {op.code: op for op in _ops_of(entry)}
 
     def __missing__(self, code):
         op = self.ops.get(code) if isinstance(code, (int, np.integer)) else None
@@ -318,6 +348,9 @@ class _ByOp(dict):
         kind = ENTRY_POINTS[self.entry][0]
         if not hasattr(_generated, f"{kind}_{code}"):  # the global the kernel passes its loop
             setattr(_generated, f"{kind}_{code}", element(kind, code))
+        if self.entry == "unary_split" and not hasattr(_generated, f"unary_scalar_loop_{code}"):
+            setattr(_generated, f"unary_scalar_loop_{code}",
+                    njit(inline="always", **_JIT)(scalar_ops.scalar_loop_function(code)))
         kernel = njit(cache=True, **_JIT)(getattr(_generated, _kernel_name(self.entry, op)))
         self[code] = kernel
         return kernel
@@ -337,6 +370,7 @@ def _entry_point(name):
 
 
 unary = _entry_point("unary")
+unary_split = _entry_point("unary_split")
 binary = _entry_point("binary")
 binary_inplace = _entry_point("binary_inplace")
 binary_scalar = _entry_point("binary_scalar")
