@@ -24,7 +24,8 @@ import numpy as np
 from .._dtype import BFLOAT16
 from ..backend import opcodes
 from ..backend.cpu import cascade
-from ..backend.cpu.elementwise import NUMPY_UNARY, NUMPY_UNARY_FLOAT64
+from ..backend.cpu.elementwise import NUMPY_UNARY, NUMPY_UNARY_FLOAT64, SCALAR_LOOP_CODES
+from ..backend.layout import GRAIN_SIZE, scalar_loop_layout
 from ..backend.cpu.blas import GEMM
 from .codegen_memory import MemoryRules, NotFusable, _Buffer
 from .plan import build_module, plan_buffers
@@ -60,6 +61,7 @@ class _Loop:
         self.written = set()  # roots written in place
         self.after = []  # 0-d steps on this loop's reductions, run after the loop
         self.after_produced = set()
+        self.split = None  # (row, cut): PyTorch's scalar loop takes each row's elements from cut on
 
 
 def fused_replay(program):
@@ -152,7 +154,22 @@ class _Generator(MemoryRules):
             # eager runs numpy's routine (float64 exp, log, sin...: numba's differ from it in
             # the last bit): the call is a part of its own, eager's kernel between fused parts
             raise NotFusable(f"unary op {op}: eager's numpy kernel")
-        self._elementwise(out, "unary", op, [x])
+        self._elementwise(out, "unary", op, [x], split=self._split(op, x))
+
+    def _split(self, op, x):
+        """(row, cut) where eager computes unary op ``op`` on ``x`` partly by its scalar-loop
+        definition (sigmoid, silu, softplus: ``_unary_split_loop``): in each inner loop of
+        ``row`` elements (x's memory order, which is the loop's), those from ``cut`` on.
+        None where every element takes the vector definition."""
+        arr = self.arrays[x]
+        if op not in SCALAR_LOOP_CODES or arr.dtype.name not in ("float32", "float64") \
+                or self.buffers[x].kind == "const" or not arr.size:
+            return None
+        if arr.size >= GRAIN_SIZE:  # eager's inner loops end where a thread's part does
+            raise NotFusable(f"unary op {op}: eager's kernel splits its loop among the threads")
+        row, _, width = scalar_loop_layout(arr.shape, arr.strides, arr.itemsize, 1)
+        cut = row - row % width if width else 0
+        return (row, cut) if cut < row else None
 
     def _k_binary(self, out, op, a, b, out_arg=None):
         self._elementwise(out, "binary", op, [self._buf(a), self._buf(b)], inplace=out_arg is not None)
@@ -191,7 +208,7 @@ class _Generator(MemoryRules):
         buf.stored = True
         self.statements.append(("fill", x, repr(float(value))))  # a float storage's number, as a literal
 
-    def _elementwise(self, out, kind, op, inputs, inplace=False):
+    def _elementwise(self, out, kind, op, inputs, inplace=False, split=None):
         out_buf = self.buffers[out]
         into_view = inplace and out_buf.kind == "view" and out_buf.view[0] == "strided"  # (setitem's)
         if (out_buf.kind in ("const", "view") and not into_view) or (inplace and out_buf.kind is None):
@@ -202,7 +219,7 @@ class _Generator(MemoryRules):
             out_buf.kind, out_buf.const = "const", self.program.trace_values[out]
             return
         loop = self.loop
-        if loop is not None and shape == () != loop.shape and not inplace and loop.reductions and all(
+        if loop is not None and shape == () != loop.shape and not inplace and split is None and loop.reductions and all(
                 self.buffers[x].kind == "const" or x in loop.reductions or x in loop.after_produced
                 or self.buffers[x].kind == "ext" for x in inputs):
             # a scalar step on the loop's sums (a mean's division) runs after the loop,
@@ -213,15 +230,18 @@ class _Generator(MemoryRules):
             loop.after.append((kind, out, op, inputs))
             loop.after_produced.add(out)
             return
-        if loop is None or loop.shape != shape or not self._may_join(loop, inputs, out, inplace):
+        if loop is None or loop.shape != shape or not self._may_join(loop, inputs, out, inplace) or (
+                split is not None and loop.split not in (None, split)):
             self._close()
             loop = self.loop = _Loop(shape)
+        if split is not None:
+            loop.split = split
         for x in inputs + ([out] if inplace else []):
             self._use(x)
         if not inplace:
             out_buf.kind = "value"
         out_buf.group = len(self.statements)
-        loop.steps.append((kind, out, op, inputs))
+        loop.steps.append((kind, out, op, inputs) if split is None else (kind, out, op, inputs, split))
         loop.produced.add(out)
         if inplace:
             out_buf.stored = True

@@ -187,13 +187,42 @@ def _emit_loop(em, loop, group, lines):
         body += _step_lines(em, step, shape, group)
     ind = "    "
     lines += [ind + p for p in pre]
-    for d, n in enumerate(shape):
-        lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
-    lines += [ind * (len(shape) + 1) + line for line in body]
+    if loop.split is None:
+        for d, n in enumerate(shape):
+            lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
+        lines += [ind * (len(shape) + 1) + line for line in body]
+    else:
+        lines += _split_loop_lines(shape, loop.split, body)
     lines += [ind + p for p in post]
     em.assigned |= em.after_loop  # the sums, assigned after the loop, for the steps on them
     for step in loop.after:
         lines += [ind + line for line in _step_lines(em, step, (), group)]
+
+
+_SCALAR_LOOP_MARK = "@scalar_loop@"
+
+
+def _split_loop_lines(shape, split, body):
+    """The loop nest over ``shape`` with its innermost loop in two: the elements eager's
+    ``_unary_split_loop`` computes by the vector definitions, then those of PyTorch's scalar
+    loop (each inner loop of ``row`` elements, C order, from ``cut`` on), the body's split
+    steps calling their scalar-loop definition there.  Two loops, so LLVM still vectorises
+    the first."""
+    row, cut = split
+    ind = "    "
+    vector = [line.replace(_SCALAR_LOOP_MARK, "") for line in body]
+    scalar = [line.replace(_SCALAR_LOOP_MARK + "unary_", "unary_scalar_loop_") for line in body]
+    if not shape:
+        return [ind + line for line in scalar]
+    lines = [ind * (d + 1) + f"for i{d} in range({n}):" for d, n in enumerate(shape[:-1])]
+    depth, last = len(shape), shape[-1]
+    start = " + ".join(f"i{d} * {int(np.prod(shape[d + 1:]))}" for d in range(depth - 1)) or "0"
+    lines.append(ind * depth + f"split_at = min({last}, max(0, {cut} - ({start}) % {row}))")
+    lines.append(ind * depth + f"for i{depth - 1} in range(split_at):")
+    lines += [ind * (depth + 1) + line for line in vector]
+    lines.append(ind * depth + f"for i{depth - 1} in range(split_at, {last}):")
+    lines += [ind * (depth + 1) + line for line in scalar]
+    return lines
 
 
 def _step_lines(em, step, shape, group):
@@ -205,6 +234,9 @@ def _step_lines(em, step, shape, group):
         name = f"{kind}_{op}"
         em.globals[name] = f"op_function({kind!r}, {op})"
         expr = f"{name}({', '.join(ins)})"
+        if len(step) > 4:  # a step of ``loop.split``: its scalar-loop definition marked for ``_split_loop_lines``
+            em.globals[f"unary_scalar_loop_{op}"] = f"scalar_ops.scalar_loop_function({op})"
+            expr = _SCALAR_LOOP_MARK + expr
     elif kind == "where":
         expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
     elif kind == "fma":  # the eager kernel's fused multiply-add (``sleef_arith.fma``), one rounding

@@ -26,8 +26,8 @@ def cache_root():
     # dispatch kernels generated from the op table)
     loops = os.path.join(_KERNEL_DIR, "elementwise.py")
     blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
-    for path in (opcodes.__file__, scalar_ops.__file__, scalar_loop.__file__, sleef.__file__, sleef_arith.__file__, sleef_pow.__file__,
-                 erf.__file__,
+    for path in (opcodes.__file__, scalar_ops.__file__, scalar_loop.__file__, sleef.__file__, sleef_arith.__file__,
+                 sleef_pow.__file__, erf.__file__,
                  op_table.__file__, loops, blas):
         with open(path, "rb") as f:
             digest.update(f.read())
