@@ -87,8 +87,9 @@ def _unary_split_loop(op, scalar_op, x, out, row, part, width):
     while start < n:
         stop = min((start // row + 1) * row, (start // part + 1) * part, n)
         vectors = stop - (stop - start) % width if width else start
-        for i in range(start, vectors):  # (a loop of its own: LLVM vectorises it)
-            out[i] = op(x[i])
+        x_part, out_part = x[start:vectors], out[start:vectors]
+        for i in range(x_part.size):  # (over slices: LLVM vectorises this loop, not one from ``start``)
+            out_part[i] = op(x_part[i])
         for i in range(vectors, stop):
             out[i] = scalar_op(x[i])
         start = stop
