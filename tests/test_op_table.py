@@ -31,7 +31,7 @@ DOMAIN = {
     "atan": (-2, 2), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "sinh": (-2, 2), "cosh": (-2, 2),
     "floor": (0.1, 0.9), "ceil": (0.1, 0.9), "trunc": (0.1, 0.9), "round": (0.1, 0.4),
     "softplus": (-3, 3), "silu": (-3, 3), "gelu": (-3, 3), "bitwise_not": None,
-    "logsigmoid": (-3, 3),
+    "logsigmoid": (-3, 3), "elu": (-3, 3),
 }
 UNARY = table.of_kind("unary")
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1e-3, 30.0, -30.0, 1000.0, -1000.0,

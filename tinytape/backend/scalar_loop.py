@@ -6,7 +6,7 @@ run two definitions of an op: its ``Vectorized`` one over chunks of two vectors
 its scalar lambda over the elements of each inner loop that do not fill a chunk, and over
 every element of an inner loop whose operands are not contiguous.  Where the vector
 definition calls SLEEF (``sleef.py``), the scalar one calls the C library's ``std::exp`` /
-``std::log1p``, whose results can differ in the last bit.  ``layout.scalar_loop_layout``
+``std::log1p`` (``std::expm1``: elu), whose results can differ in the last bit.  ``layout.scalar_loop_layout``
 says which elements take which definition.
 
 numba compiles ``math.exp`` / ``math.log1p`` of a float32 to the C library's ``expf`` /
@@ -57,6 +57,17 @@ def _softplus_f64(x):
     return x if x > 20.0 else math.log1p(math.exp(x))
 
 
+@register_jitable
+def _expm1_f32(x):
+    return np.float32(math.expm1(x))  # (elu's: std::expm1)
+
+
+@register_jitable
+def _expm1_f64(x):
+    return math.expm1(x)
+
+
 sigmoid_scalar_loop = _by_type(_sigmoid_f32, _sigmoid_f64)
+expm1_scalar_loop = _by_type(_expm1_f32, _expm1_f64)
 silu_scalar_loop = _by_type(_silu_f32, _silu_f64)
 softplus_scalar_loop = _by_type(_softplus_f32, _softplus_f64)

@@ -154,7 +154,8 @@ from .sleef import bce_with_logits, exp, expm1, log, log1p, log_sigmoid, sigmoid
 from .erf import erf, gelu, gelu_backward  # noqa: E402
 # the same activations as PyTorch's scalar loop computes them (the C library's exp), for the
 # elements its CPU kernels leave to that loop (the op table's ``scalar_loop``)
-from .scalar_loop import sigmoid_scalar_loop, silu_scalar_loop, softplus_scalar_loop  # noqa: E402,F401
+from .scalar_loop import (  # noqa: E402,F401
+    expm1_scalar_loop, sigmoid_scalar_loop, silu_scalar_loop, softplus_scalar_loop)
 
 
 def _cuda_version(name):

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backend.opcodes import LOGSIGMOID, SOFTPLUS
+from ..backend.opcodes import ELU, LOGSIGMOID, SOFTPLUS
 from ..ops import dtype_rules
 from ..ops import elementwise as ew
 from ..ops.elementwise import gelu as _gelu_erf
@@ -230,6 +230,8 @@ class Elu(_Pointwise):
 
     @staticmethod
     def value(x, alpha, scale, input_scale):
+        if alpha == 1 and scale == 1 and input_scale == 1:  # elu's default: one kernel, PyTorch's scalar loop too
+            return ew._unary(x, ELU)
         return ew.where(x > 0, x * scale, (x * input_scale).expm1() * (alpha * scale))
 
     @staticmethod
