@@ -203,11 +203,9 @@ _SCALAR_LOOP_MARK = "@scalar_loop@"
 
 
 def _split_loop_lines(shape, split, body):
-    """The loop nest over ``shape`` with its innermost loop in two: the elements eager's
-    ``_unary_split_loop`` computes by the vector definitions, then those of PyTorch's scalar
-    loop (each inner loop of ``row`` elements, C order, from ``cut`` on), the body's split
-    steps calling their scalar-loop definition there.  Two loops, so LLVM still vectorises
-    the first."""
+    """The loop nest over ``shape``, its innermost loop in two (so LLVM still vectorises the
+    first): the elements eager's ``_unary_split_loop`` computes by the vector definitions, then
+    those of PyTorch's scalar loop (from ``cut`` on in each ``row`` elements, C order)."""
     row, cut = split
     ind = "    "
     vector = [line.replace(_SCALAR_LOOP_MARK, "") for line in body]
