@@ -1,4 +1,4 @@
-"""sigmoid, silu, softplus and elu bit for bit PyTorch's, the elements its CPU kernel computes in its
+"""sigmoid, silu, softplus, elu and selu bit for bit PyTorch's, the elements its CPU kernel computes in its
 scalar loop included: the last ``n % 32`` (float32; ``n % 16`` float64) of each inner loop of
 TensorIterator, every element of an inner loop over a stepped operand, and the ends of the
 threads' parts above ``GRAIN_SIZE`` elements; eager and compiled (fused loops) alike."""
@@ -20,6 +20,8 @@ OPS = {
     "silu": lambda t, x: t.nn.functional.silu(x),
     "softplus": lambda t, x: t.nn.functional.softplus(x),
     "elu": lambda t, x: t.nn.functional.elu(x),
+    "elu_alpha": lambda t, x: t.nn.functional.elu(x, alpha=0.7),
+    "selu": lambda t, x: t.nn.functional.selu(x),
 }
 # the ops whose gradient's kernel has the same two loops (softplus's gradient formula is another matter)
 WITH_GRADIENT = ("sigmoid", "silu")

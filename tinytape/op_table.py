@@ -175,7 +175,8 @@ OPS = [
     # nn.functional's logsigmoid: PyTorch's min(x, 0) - log1p(exp(-|x|))
     ElementwiseOp("logsigmoid", U, "log_sigmoid(x)", lambda x, g: g * (-x).sigmoid(), float_only=True,
                   method=False, function=False, grad_fn_name="LogSigmoidBackward0"),
-    # nn.functional's elu with alpha 1 (PyTorch's kernel: expm1 in its vectors, std::expm1 in its scalar loop)
+    # nn.functional's elu with alpha 1 (PyTorch's kernel: expm1 in its vectors, std::expm1 in its scalar
+    # loop); elu and selu compute their x <= 0 side with it
     ElementwiseOp("elu", U, "x if x > 0 else expm1(x)", lambda x, g: (g * x.exp()).where(x <= 0, g),
                   float_only=True, method=False, function=False, scalar_loop="x if x > 0 else expm1_scalar_loop(x)"),
     # ---- binary.  add, sub, mul, div and pow keep hand-written functions in ops/elementwise.py

@@ -229,10 +229,10 @@ class Elu(_Pointwise):
     grad_fn_name = "EluBackward0"
 
     @staticmethod
-    def value(x, alpha, scale, input_scale):
-        if alpha == 1 and scale == 1 and input_scale == 1:  # elu's default: one kernel, PyTorch's scalar loop too
-            return ew._unary(x, ELU)
-        return ew.where(x > 0, x * scale, (x * input_scale).expm1() * (alpha * scale))
+    def value(x, alpha, scale, input_scale):  # (elu and selu: input_scale 1)
+        # where x <= 0 the table's elu is expm1(x): SLEEF's in PyTorch's vectors, the C library's
+        # in its scalar loop, over x's own inner loops as PyTorch's elu kernel runs them
+        return ew.where(x > 0, x * scale, ew._unary(x, ELU) * (alpha * scale))
 
     @staticmethod
     def derivative(x, g, alpha, scale, input_scale):
@@ -241,6 +241,10 @@ class Elu(_Pointwise):
 
 class Celu(Elu):
     grad_fn_name = "CeluBackward0"
+
+    @staticmethod
+    def value(x, alpha, scale, input_scale):
+        return ew.where(x > 0, x * scale, (x * input_scale).expm1() * (alpha * scale))
 
 
 def elu(input, alpha=1.0, inplace=False):
