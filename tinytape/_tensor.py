@@ -81,10 +81,9 @@ def type_name(dtype):
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor",
              "float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "int32": "IntTensor", "int16": "ShortTensor",
              "int8": "CharTensor", "uint8": "ByteTensor", "complex64": "ComplexFloatTensor",
-             "complex128": "ComplexDoubleTensor", "uint16": "UInt16Tensor", "uint32": "UInt32Tensor",
-             "uint64": "UInt64Tensor"}
+             "complex128": "ComplexDoubleTensor"}
     name = dtype.name if isinstance(dtype, _dtype.dtype) else _dtype.from_numpy_dtype(dtype).name
-    return "tinytape." + names[name]
+    return "tinytape." + names.get(name, f"UInt{name[4:]}Tensor")  # (uint16, uint32, uint64)
 
 
 class _RemovableHandle:
@@ -300,8 +299,7 @@ class Tensor:
         return self._output_nr
 
     # ------------------------------------------------------------------ autograd
-    # ``backward`` is ``tinytape.autograd.backward`` on this tensor, attached by that layer
-    # (``_methods.attach_all``): the Tensor layer sits below autograd and imports nothing of it.
+    # ``backward`` is autograd's, attached by that layer (``_methods.attach_all``): this one imports none of it
 
     def detach(self):  # (a conjugate/negative view's alias keeps its bit)
         out = Tensor._make(self._data, version=self._version_counter, backend=self._backend)
