@@ -55,26 +55,26 @@ class Entry:
         """Replay once on copies of the state the trace started from: the results must be
         the trace's, bit for bit, or ``Mismatch``.  Then the fused code, beside the calls
         or (``background=False``) here."""
+        outcome = Outcome(self.program, snapshot, result) if snapshot.usable else None
         if not self.on_cpu:
-            if not snapshot.usable:
+            if outcome is None:
                 return
             try:
-                verify(self.program, self.replay, self.externals, snapshot, Outcome(self.program, snapshot, result))
+                verify(self.program, self.replay, self.externals, snapshot, outcome)
             except Mismatch as e:
                 if self.kind == "python":
                     raise
                 self.program.not_fused, self.kind = str(e), "python"
                 self._use(python_replay(self.program))
-                verify(self.program, self.replay, self.externals, snapshot, Outcome(self.program, snapshot, result))
+                verify(self.program, self.replay, self.externals, snapshot, outcome)
             return
-        if not (snapshot.usable and verify(self.program, self.replay, self.externals, snapshot,
-                                           Outcome(self.program, snapshot, result))):
+        if outcome is None or not verify(self.program, self.replay, self.externals, snapshot, outcome):
             raise Mismatch("the storages it reads are laid out so they can't be copied to check the replay "
                            "(an overlapping view made with as_strided)")
         if not self.fuse:
             return
-        outcome = Outcome(self.program, snapshot, result, frozen=self.background)
-        if self.background:
+        if self.background:  # (what the trace left, copied: the calls meanwhile change it)
+            outcome = Outcome(self.program, snapshot, result, frozen=True)
             self.fusing = _WORKER.submit(lambda: self._fuse(snapshot, outcome))
         else:
             self._fuse(snapshot, outcome)
@@ -89,7 +89,7 @@ class Entry:
             replay = fused_replay(program)
             if replay is None:
                 return
-            inputs = _inputs(program, replay[1], snapshot.fresh(), outcome.numbers)
+            inputs = _inputs(program, replay[1], snapshot.fresh(), outcome.numbers) if self.background else None
             if inputs is not None:  # numba compiles the parts in a first run, its results unused, its
                 with _threads.counts_left_alone():  # products holding no lock: the calls' go on meanwhile
                     replay[0](*inputs)
