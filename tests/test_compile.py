@@ -205,6 +205,9 @@ def test_adam_step_count_and_a_scheduled_lr_are_program_inputs(optim):
     assert opt.state[w1]["step"].item() == 6 and opt.state[w1]["step"].dtype == tinytape.float32
     assert step.traces == 2  # the first call fills the optimizer's state; then one program
     assert [e.kind for es in step.programs.values() for e in es] == ["fused"]
+    # ``beta ** step`` (one element, PyTorch's scalar loop: the C library's pow) fuses with the
+    # update around it, so the step is not cut in parts at each parameter's bias correction
+    assert "pow_pair" not in next(iter(step.programs.values()))[0].source
 
 
 def test_momentum_buffers_created_by_the_first_step_trace_again_then_replay():

@@ -174,6 +174,16 @@ class _Generator(MemoryRules):
     def _k_binary(self, out, op, a, b, out_arg=None):
         self._elementwise(out, "binary", op, [self._buf(a), self._buf(b)], inplace=out_arg is not None)
 
+    def _k_pow_pair(self, out, a, b):
+        """``a ** b`` of two tensors where every element falls in PyTorch's scalar loop
+        (fewer than two vectors' worth: Adam's ``beta ** step``), where eager's kernel takes
+        the C library's ``pow``, as the per-element definition does."""
+        a, b = self._buf(a), self._buf(b)
+        arr = self.arrays[out]
+        if arr.dtype.name not in ("float32", "float64") or arr.size >= (32 if arr.dtype.name == "float32" else 16):
+            raise NotFusable("pow of two tensors past PyTorch's scalar loop (SLEEF's vector pow)")
+        self._elementwise(out, "binary", opcodes.POW, [a, b])
+
     def _k_compare(self, out, op, a, b):
         self._elementwise(out, "compare", op, [self._buf(a), self._buf(b)])
 

@@ -88,6 +88,16 @@ class _Emitter:
         self.globals = {}  # name -> source of a module-level constant
         self.views = []  # lines defining view variables
         self.assigned = set()  # buffers the loop being emitted has computed into registers so far
+        self.extents = []  # the loops' trip counts, read from an argument (``extent``)
+
+    def extent(self, n):
+        """A loop's trip count as the kernel reads it: constant trip counts let LLVM unroll a
+        vectorised loop with a long body in full, which runs several times slower."""
+        if n < 2:
+            return str(n)
+        if n not in self.extents:
+            self.extents.append(n)
+        return f"extent[{self.extents.index(n)}]"
 
     def const(self, b):
         value = self.gen.buffers[b].const
@@ -189,10 +199,10 @@ def _emit_loop(em, loop, group, lines):
     lines += [ind + p for p in pre]
     if loop.split is None:
         for d, n in enumerate(shape):
-            lines.append(ind * (d + 1) + f"for i{d} in range({n}):")
+            lines.append(ind * (d + 1) + f"for i{d} in range({em.extent(n)}):")
         lines += [ind * (len(shape) + 1) + line for line in body]
     else:
-        lines += _split_loop_lines(shape, loop.split, body)
+        lines += _split_loop_lines(em, shape, loop.split, body)
     lines += [ind + p for p in post]
     em.assigned |= em.after_loop  # the sums, assigned after the loop, for the steps on them
     for step in loop.after:
@@ -202,7 +212,7 @@ def _emit_loop(em, loop, group, lines):
 _SCALAR_LOOP_MARK = "@scalar_loop@"
 
 
-def _split_loop_lines(shape, split, body):
+def _split_loop_lines(em, shape, split, body):
     """The loop nest over ``shape``, its innermost loop in two (so LLVM still vectorises the
     first): the elements eager's ``_unary_split_loop`` computes by the vector definitions, then
     those of PyTorch's scalar loop (from ``cut`` on in each ``row`` elements, C order)."""
@@ -212,7 +222,7 @@ def _split_loop_lines(shape, split, body):
     scalar = [line.replace(_SCALAR_LOOP_MARK + "unary_", "unary_scalar_loop_") for line in body]
     if not shape:
         return [ind + line for line in scalar]
-    lines = [ind * (d + 1) + f"for i{d} in range({n}):" for d, n in enumerate(shape[:-1])]
+    lines = [ind * (d + 1) + f"for i{d} in range({em.extent(n)}):" for d, n in enumerate(shape[:-1])]
     depth, last = len(shape), shape[-1]
     start = " + ".join(f"i{d} * {int(np.prod(shape[d + 1:]))}" for d in range(depth - 1)) or "0"
     lines.append(ind * depth + f"split_at = min({last}, max(0, {cut} - ({start}) % {row}))")
@@ -390,7 +400,7 @@ def build_module(gen, plan, pool=None):
     for b in plan.materialized:
         shape = gen.buffers[b].shape
         for d, n in enumerate(shape):
-            body.append("    " * (d + 1) + f"for i{d} in range({n}):")
+            body.append("    " * (d + 1) + f"for i{d} in range({em.extent(n)}):")
         body.append("    " * (len(shape) + 1) + f"o{b}{_index(shape, shape)} = {em.read(b, None, shape, -1)}")
     # the arrays a call hands in for its results (``made``) are not returned: the caller has them
     passed = {b: k for k, b in enumerate([*plan.escaping, *plan.materialized])}
@@ -398,7 +408,7 @@ def build_module(gen, plan, pool=None):
     # the arrays a call makes afresh first, then those every call passes the same (``run``)
     params = [f"b{b}" for b in externals] + [f"b{b}" for b in plan.escaping] + [f"o{b}" for b in plan.materialized]
     params += [f"t{k}" for k in range(len(plan.slots))] + [f"a{b}" for b in plan.accumulators]
-    params += [f"gemm_{name}" for name in sorted(em.gemm_used)]
+    params += [f"gemm_{name}" for name in sorted(em.gemm_used)] + ["extent"] * bool(em.extents)
     if em.threads_used:
         params += ["blas_get", "blas_set", "blas_small", "blas_most"]
     lines = [f"# compiled with LLVM {' '.join(LLVM_OPTIONS)}",
@@ -428,7 +438,8 @@ def build_module(gen, plan, pool=None):
     temps, accs = scratch[:len(plan.slots)], scratch[len(plan.slots):]
     made = [(gen.buffers[b].shape, gen.buffers[b].dtype) for b in [*plan.escaping, *plan.materialized]]
     fresh_set = set(plan.escaping) | set(plan.materialized)
-    same = (*temps, *accs, *[GEMM[name] for name in sorted(em.gemm_used)])
+    same = (*temps, *accs, *[GEMM[name] for name in sorted(em.gemm_used)],
+            *[np.array(em.extents, np.int64)] * bool(em.extents))
     threads, blas = linalg._threads, thread_addresses() if em.threads_used else None
 
     kept = {b: k for k, b in enumerate(b for b in wanted if b not in passed)}  # its place among those returned
