@@ -160,14 +160,17 @@ class _Generator(MemoryRules):
         """(row, cut) where eager computes unary op ``op`` on ``x`` partly by its scalar-loop
         definition (sigmoid, silu, softplus: ``_unary_split_loop``): in each inner loop of
         ``row`` elements (x's memory order, which is the loop's), those from ``cut`` on.
-        None where every element takes the vector definition."""
+        None where every element takes the vector definition; ``("parts", n, width)`` for a
+        C-contiguous operand eager splits among its threads (``split_loops``)."""
         arr = self.arrays[x]
         if op not in SCALAR_LOOP_CODES or arr.dtype.name not in ("float32", "float64") \
                 or self.buffers[x].kind == "const" or not arr.size:
             return None
-        if arr.size >= GRAIN_SIZE:  # eager's inner loops end where a thread's part does
-            raise NotFusable(f"unary op {op}: eager's kernel splits its loop among the threads")
         row, _, width = scalar_loop_layout(arr.shape, arr.strides, arr.itemsize, 1)
+        if arr.size >= GRAIN_SIZE:  # eager's inner loops end where a thread's part does
+            if row != arr.size or not width or not arr.flags.c_contiguous:
+                raise NotFusable(f"unary op {op}: eager's kernel splits a strided operand among the threads")
+            return ("parts", arr.size, width)
         cut = row - row % width if width else 0
         return (row, cut) if cut < row else None
 

@@ -11,6 +11,7 @@ from ..backend import opcodes
 from ..backend.cpu import cascade, linalg
 from ..backend.cpu.blas import GEMM, thread_addresses
 from .generated import LLVM_OPTIONS, _load
+from .split_loops import SCALAR_LOOP_MARK, split_loop_lines
 from .part_calls import _call_spec, _temporaries
 
 
@@ -89,6 +90,7 @@ class _Emitter:
         self.views = []  # lines defining view variables
         self.assigned = set()  # buffers the loop being emitted has computed into registers so far
         self.extents = []  # the loops' trip counts, read from an argument (``extent``)
+        self.reads_threads = False  # a loop split as eager's threads split it (``split_loops``)
 
     def extent(self, n):
         """A loop's trip count as the kernel reads it: constant trip counts let LLVM unroll a
@@ -202,35 +204,11 @@ def _emit_loop(em, loop, group, lines):
             lines.append(ind * (d + 1) + f"for i{d} in range({em.extent(n)}):")
         lines += [ind * (len(shape) + 1) + line for line in body]
     else:
-        lines += _split_loop_lines(em, shape, loop.split, body)
+        lines += split_loop_lines(em, shape, loop.split, body)
     lines += [ind + p for p in post]
     em.assigned |= em.after_loop  # the sums, assigned after the loop, for the steps on them
     for step in loop.after:
         lines += [ind + line for line in _step_lines(em, step, (), group)]
-
-
-_SCALAR_LOOP_MARK = "@scalar_loop@"
-
-
-def _split_loop_lines(em, shape, split, body):
-    """The loop nest over ``shape``, its innermost loop in two (so LLVM still vectorises the
-    first): the elements eager's ``_unary_split_loop`` computes by the vector definitions, then
-    those of PyTorch's scalar loop (from ``cut`` on in each ``row`` elements, C order)."""
-    row, cut = split
-    ind = "    "
-    vector = [line.replace(_SCALAR_LOOP_MARK, "") for line in body]
-    scalar = [line.replace(_SCALAR_LOOP_MARK + "unary_", "unary_scalar_loop_") for line in body]
-    if not shape:
-        return [ind + line for line in scalar]
-    lines = [ind * (d + 1) + f"for i{d} in range({em.extent(n)}):" for d, n in enumerate(shape[:-1])]
-    depth, last = len(shape), shape[-1]
-    start = " + ".join(f"i{d} * {int(np.prod(shape[d + 1:]))}" for d in range(depth - 1)) or "0"
-    lines.append(ind * depth + f"split_at = min({last}, max(0, {cut} - ({start}) % {row}))")
-    lines.append(ind * depth + f"for i{depth - 1} in range(split_at):")
-    lines += [ind * (depth + 1) + line for line in vector]
-    lines.append(ind * depth + f"for i{depth - 1} in range(split_at, {last}):")
-    lines += [ind * (depth + 1) + line for line in scalar]
-    return lines
 
 
 def _step_lines(em, step, shape, group):
@@ -242,9 +220,9 @@ def _step_lines(em, step, shape, group):
         name = f"{kind}_{op}"
         em.globals[name] = f"op_function({kind!r}, {op})"
         expr = f"{name}({', '.join(ins)})"
-        if len(step) > 4:  # a step of ``loop.split``: its scalar-loop definition marked for ``_split_loop_lines``
+        if len(step) > 4:  # a step of ``loop.split``: its scalar-loop definition marked for ``split_loop_lines``
             em.globals[f"unary_scalar_loop_{op}"] = f"scalar_ops.scalar_loop_function({op})"
-            expr = _SCALAR_LOOP_MARK + expr
+            expr = SCALAR_LOOP_MARK + expr
     elif kind == "where":
         expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
     elif kind == "fma":  # the eager kernel's fused multiply-add (``sleef_arith.fma``), one rounding
@@ -423,6 +401,7 @@ def build_module(gen, plan, pool=None):
              "from tinytape.backend.cpu.indexing import gather as index_gather, "
              "scatter_add as index_scatter_add, positions as index_positions"]
     # the eager kernels it calls by symbol (``exported``): registered before numba compiles or loads it
+    lines += ["from tinytape.backend.cpu.numba_threads import numba_threads"] * em.reads_threads
     lines += [f"from tinytape.backend.cpu.exported import {name}\nexported.ensure('tinytape_{name}')"
               for name in sorted(em.exported)]
     lines += [f"{k} = {v}" for k, v in sorted(em.globals.items())]
