@@ -212,7 +212,7 @@ def from_numpy(array):
     if dt.np != array.dtype:
         raise TypeError(f"from_numpy(): can't share memory with numpy dtype {array.dtype}; "
                         "supported: float32, float64, int64, bool")
-    return Tensor._make(array)  # the CPU backend's arrays are numpy arrays
+    return Tensor._make(_dtype.own_dtype(array))  # the CPU backend's arrays are numpy arrays
 
 
 def _check_sizes(shape, op=None):

@@ -96,6 +96,14 @@ def from_numpy_dtype(np_dtype):
                     f"{', '.join(d.name for d in ALL)}")
 
 
+def own_dtype(arr):
+    """``arr`` described by numpy's own dtype object for its type: an unpickled array (a
+    pickled dataset, a tensor sent between processes) holds an equal copy of it, and the
+    kernels' fast paths compare dtypes by identity; a view, sharing the memory."""
+    found = _BY_NUMPY.get(arr.dtype)
+    return arr if found is None or found.np is arr.dtype else arr.view(found.np)
+
+
 def host_cast(arr, np_dtype):
     """Host data as numpy dtype ``np_dtype``.  To bfloat16 through float32 first: PyTorch
     converts a double (or an integer) to float and then rounds to bfloat16, while
@@ -105,7 +113,7 @@ def host_cast(arr, np_dtype):
         with np.errstate(over="ignore"):  # 1e39 becomes inf, silently, as in PyTorch
             arr = arr.astype(np.float32)
     with np.errstate(over="ignore", invalid="ignore"):  # inf and out-of-range casts: no warning, as PyTorch
-        return arr.astype(np_dtype, copy=False)
+        return own_dtype(arr.astype(np_dtype, copy=False))
 
 
 _C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t",

@@ -433,7 +433,7 @@ _warned_scalar_grad = False  # float() of a tensor that requires grad warns once
 
 
 def _rebuild(data, requires_grad):
-    return Tensor._make(np.array(data), requires_grad=requires_grad)
+    return Tensor._make(_dtype.own_dtype(np.array(data)), requires_grad=requires_grad)
 
 
 def _sizes(args):

@@ -11,7 +11,8 @@ import hashlib
 import os
 
 import numba
-from numba.core import caching
+import numpy as np
+from numba.core import caching, serialize
 
 from ..._version import __version__
 from .. import erf, opcodes, scalar_loop, scalar_ops, sleef, sleef_arith, sleef_pow
@@ -28,7 +29,7 @@ def cache_root():
     blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
     for path in (opcodes.__file__, scalar_ops.__file__, scalar_loop.__file__, sleef.__file__, sleef_arith.__file__,
                  sleef_pow.__file__, erf.__file__,
-                 op_table.__file__, loops, blas):
+                 op_table.__file__, loops, blas, __file__):  # (this file: how the cache pickles)
         with open(path, "rb") as f:
             digest.update(f.read())
     table = digest.hexdigest()[:8]
@@ -69,7 +70,23 @@ class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLo
         return super().from_function(py_func, py_file)
 
 
+# numpy's own dtype objects, one per builtin type: the CPU kernels' fast paths compare dtypes by
+# identity (``x.dtype is float32``).  A kernel that returns an array boxes it with a dtype kept
+# among the kernel's constants; unpickled from the disk cache, that is numpy's copy of the
+# dtype (``np.dtype.__reduce__`` rebuilds with copy=True), and the arrays of every later call
+# then miss the fast paths (a sum in another order: other bits than PyTorch's)
+_BUILTIN_DTYPE_CLASSES = {type(np.dtype(c)) for c in "?bBhHiIlLqQefdgFDG"}
+
+
+def _reduce_dtype(dtype):
+    if dtype.isnative and dtype.metadata is None:
+        return np.dtype, (dtype.char,)  # numpy's own object for it, when unpickled
+    return dtype.__reduce__()
+
+
 def install():
+    for dtype_class in _BUILTIN_DTYPE_CLASSES:
+        serialize.NumbaPickler.dispatch_table[dtype_class] = _reduce_dtype
     locators = caching.CacheImpl._locator_classes
     if KernelCacheLocator not in locators:
         # after numba's NUMBA_CACHE_DIR locator, before the in-tree __pycache__ one
