@@ -1,7 +1,9 @@
 """Resampling: ``interpolate`` (nearest, linear, bilinear, bicubic, trilinear), ``affine_grid``
 and ``grid_sample`` (bilinear and nearest; zeros, border and reflection padding), each one tape
-entry under PyTorch's name, composed from recorded ops (gathers of the neighbours, weighted), so
-the gradients (to the input and to the grid) and the CUDA path are those of the ops used."""
+entry under PyTorch's name.  The linear modes and bicubic run the backend's kernels (PyTorch's
+CPU bits) for float32 and float64; the rest are composed from recorded ops (gathers of the
+neighbours, weighted), so their gradients (to the input and to the grid) are those of the ops
+used."""
 import itertools
 import math
 import warnings
@@ -82,10 +84,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return pool[spatial](input, sizes)
     name = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
             "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
-    if mode in ("linear", "bilinear", "trilinear") and hasattr(input._backend, "upsample_linear") \
-            and input.dtype in (_dtype.float32, _dtype.float64) and input.numel() > 0 and all(sizes):
+    by_kernel = input.dtype in (_dtype.float32, _dtype.float64) and input.numel() > 0 and all(sizes)
+    if by_kernel and mode in ("linear", "bilinear", "trilinear") and hasattr(input._backend, "upsample_linear"):
         return _linear_kernel_class(f"Upsample{name}{spatial}DBackward0").apply(input, sizes, bool(align_corners),
                                                                                 use_scale)
+    if by_kernel and mode == "bicubic":
+        return UpsampleBicubic2D.apply(input, sizes, bool(align_corners), use_scale)
     return composite_op(f"Upsample{name}{spatial}DBackward0",
                         lambda x: _interpolate(x, sizes, in_sizes, use_scale, align_corners, mode), input)
 
@@ -115,6 +119,34 @@ class _UpsampleLinearAdjoint(Function):
     @staticmethod
     def backward(ctx, gg):
         return _UpsampleLinearKernel.apply(gg, ctx.sizes, ctx.align_corners, ctx.scales), None, None, None
+
+
+class UpsampleBicubic2D(Function):
+    """Bicubic resampling by the backend's kernel (PyTorch's CPU bits); its backward the
+    kernel's adjoint, whose own backward is the forward kernel (``create_graph``)."""
+    grad_fn_name = "UpsampleBicubic2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, sizes, align_corners, scales):
+        ctx.shape_in, ctx.align_corners, ctx.scales = tuple(x.shape), align_corners, scales
+        return x._new(x._backend.upsample_bicubic(x._data, sizes, align_corners, scales))
+
+    @staticmethod
+    def backward(ctx, g):
+        return UpsampleBicubic2DBackward.apply(g, ctx.shape_in, ctx.align_corners, ctx.scales), None, None, None
+
+
+class UpsampleBicubic2DBackward(Function):
+    grad_fn_name = "UpsampleBicubic2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape_in, align_corners, scales):
+        ctx.sizes, ctx.align_corners, ctx.scales = tuple(g.shape[2:]), align_corners, scales
+        return g._new(g._backend.upsample_bicubic_backward(g._data, shape_in, align_corners, scales))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return UpsampleBicubic2D.apply(gg, ctx.sizes, ctx.align_corners, ctx.scales), None, None, None
 
 
 _LINEAR_CLASSES = {}

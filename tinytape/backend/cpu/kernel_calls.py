@@ -20,6 +20,7 @@ from . import power as _power
 from . import random as _random
 from . import reduction as _reduction
 from . import upsample as _upsample
+from . import upsample_cubic as _upsample_cubic
 from . import windows as _windows
 from .arrays import (_as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _c, _compare,
                      _compare_nd, _compare_scalar, _F32, _F64, _flat, _matmul_operand, _quietly, _unary)
@@ -245,6 +246,17 @@ class KernelCalls:
     def upsample_linear_backward(grad, shape_in, align_corners, scale_factors):
         """The gradient of ``upsample_linear`` to an input of ``shape_in``."""
         return _upsample.upsample_linear_backward(grad, shape_in, align_corners, scale_factors)
+
+    @staticmethod
+    def upsample_bicubic(x, size_out, align_corners, scale_factors):
+        """PyTorch's CPU bicubic ``interpolate`` of the float32/float64 (N, C, H, W) ``x`` to
+        ``size_out`` (``upsample_cubic.py``)."""
+        return _upsample_cubic.upsample_bicubic(x, size_out, align_corners, scale_factors)
+
+    @staticmethod
+    def upsample_bicubic_backward(grad, shape_in, align_corners, scale_factors):
+        """The gradient of ``upsample_bicubic`` to an input of ``shape_in``."""
+        return _upsample_cubic.upsample_bicubic_backward(grad, shape_in, align_corners, scale_factors)
 
     @staticmethod
     def adaptive_avg_pool(x, size_out):

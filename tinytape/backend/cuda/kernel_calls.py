@@ -9,11 +9,13 @@ from numba import cuda
 
 from ..._dtype import BFLOAT16
 from ..base import HALF
+from ..cpu.upsample_cubic import cubic_taps
 from . import elementwise as _elementwise
 from . import indexing as _indexing
 from . import linalg as _linalg
 from . import nn as _nn
 from . import reduction as _reduction
+from . import upsample as _upsample
 from . import windows as _windows
 from .darray import DArray, HostScalar, c_strides
 from .launch import grid, per_output, tiles
@@ -216,4 +218,39 @@ class KernelCalls:
         out = self.zeros(geometry[:4], cols.dtype)
         if cols.size:
             _windows.col2im[grid(cols.size)](cols.buf, cols.offset, out.buf, geometry, cols.size)
+        return out
+
+    # ---- resampling ----
+    def _cubic_taps(self, size_in, size_out, align_corners, scale_factors, dtype, fused):
+        """The taps of both axes on the device: (index, weight) of the height, of the width."""
+        taps = []
+        for i, o, f in zip(size_in, size_out, scale_factors):
+            index, weight = cubic_taps(i, o, align_corners, f, dtype, fused)
+            taps += [cuda.to_device(index.reshape(-1)), cuda.to_device(weight.reshape(-1))]
+        return taps
+
+    def upsample_bicubic(self, x, size_out, align_corners, scale_factors):
+        """Bicubic ``interpolate`` of the float32/float64 (N, C, H, W) ``x`` to ``size_out``."""
+        x = self.contiguous(x)
+        out = self._alloc(x.shape[:2] + tuple(size_out), x.dtype)
+        if out.size:
+            taps = self._cubic_taps(x.shape[2:], size_out, align_corners, scale_factors, x.dtype, True)
+            flag = self._flag()
+            _upsample.bicubic_2d[grid(out.size)](x.buf, x.offset, out.buf, x.shape[2], x.shape[3], *taps, out.size,
+                                                 flag)
+            self.raise_flagged(flag, (False, "upsample_bicubic2d: tap ", " outside the input"))
+        return out
+
+    def upsample_bicubic_backward(self, grad, shape_in, align_corners, scale_factors):
+        """The gradient of ``upsample_bicubic`` to an input of ``shape_in``."""
+        grad = self.contiguous(grad)
+        if tuple(grad.shape[2:]) == tuple(shape_in[2:]):
+            return self.copy(grad)
+        out = self.zeros(tuple(shape_in), grad.dtype)
+        if grad.size:
+            taps = self._cubic_taps(shape_in[2:], grad.shape[2:], align_corners, scale_factors, grad.dtype, False)
+            flag = self._flag()
+            _upsample.bicubic_2d_backward[grid(grad.size)](grad.buf, grad.offset, out.buf, shape_in[2], shape_in[3],
+                                                           *taps, grad.size, flag)
+            self.raise_flagged(flag, (False, "upsample_bicubic2d_backward: tap ", " outside the input"))
         return out
