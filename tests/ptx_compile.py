@@ -14,6 +14,7 @@ from numba import types as T  # noqa: E402
 
 from tinytape.backend.cuda import bfloat16 as bf, elementwise as ew, indexing as ix, linalg as la, nn  # noqa: E402
 from tinytape.backend.cuda import reduction as red  # noqa: E402
+from tinytape.backend.cuda import upsample as up  # noqa: E402
 from tinytape.backend.cuda import windows as win  # noqa: E402
 
 i64, b1, u16, u32 = T.int64, T.boolean, T.uint16, T.uint32
@@ -52,6 +53,8 @@ def signatures(f):
         nn.softmax_rows: (a, a, i64, i64, b1),
         win.im2col: (a, i64, i64, a, U14, T.float64, i64),
         win.col2im: (a, i64, a, U14, i64),
+        up.bicubic_2d: (a, i64, a, i64, i64, idx, a, idx, a, i64, idx),
+        up.bicubic_2d_backward: (a, i64, a, i64, i64, idx, a, idx, a, i64, idx),
     }
 
 
