@@ -103,22 +103,24 @@ class _UpsampleLinearKernel(Function):
         ctx.shape_in, ctx.align_corners, ctx.scales = tuple(x.shape), align_corners, scales
         return x._new(x._backend.upsample_linear(x._data, sizes, align_corners, scales))
 
-    @staticmethod
-    def backward(ctx, g):
-        return _UpsampleLinearAdjoint.apply(g, ctx.shape_in, ctx.align_corners, ctx.scales), None, None, None
+    adjoint = None  # its mode's ``_UpsampleLinearAdjoint`` (``_linear_kernel_class``)
+
+    @classmethod
+    def _differentiate(cls, ctx, g):
+        return cls.adjoint.apply(g, ctx.shape_in, ctx.align_corners, ctx.scales), None, None, None
 
 
 class _UpsampleLinearAdjoint(Function):
-    grad_fn_name = "UpsampleLinearBackwardBackward0"
+    kernel = None  # its mode's ``_UpsampleLinearKernel``
 
     @staticmethod
     def forward(ctx, g, shape_in, align_corners, scales):
         ctx.sizes, ctx.align_corners, ctx.scales = tuple(g.shape[2:]), align_corners, scales
         return g._new(g._backend.upsample_linear_backward(g._data, shape_in, align_corners, scales))
 
-    @staticmethod
-    def backward(ctx, gg):
-        return _UpsampleLinearKernel.apply(gg, ctx.sizes, ctx.align_corners, ctx.scales), None, None, None
+    @classmethod
+    def _differentiate(cls, ctx, gg):
+        return cls.kernel.apply(gg, ctx.sizes, ctx.align_corners, ctx.scales), None, None, None
 
 
 class UpsampleBicubic2D(Function):
@@ -153,10 +155,19 @@ _LINEAR_CLASSES = {}
 
 
 def _linear_kernel_class(grad_fn_name):
+    """The mode's kernel class and its adjoint's, named as PyTorch's entries
+    (``UpsampleBilinear2DBackward0``, then ``UpsampleBilinear2DBackwardBackward0``)."""
     cls = _LINEAR_CLASSES.get(grad_fn_name)
     if cls is None:
-        cls = _LINEAR_CLASSES[grad_fn_name] = type(grad_fn_name[:-len("Backward0")], (_UpsampleLinearKernel,),
-                                                   {"grad_fn_name": grad_fn_name})
+        stem = grad_fn_name[:-len("Backward0")]
+        adjoint_name = f"{stem}BackwardBackward0"
+        cls = type(stem, (_UpsampleLinearKernel,), {
+            "grad_fn_name": grad_fn_name, "backward": staticmethod(lambda ctx, g: cls._differentiate(ctx, g))})
+        adjoint = type(f"{stem}Backward", (_UpsampleLinearAdjoint,), {
+            "grad_fn_name": adjoint_name, "backward": staticmethod(lambda ctx, gg: adjoint._differentiate(ctx, gg)),
+            "kernel": cls})
+        cls.adjoint = adjoint
+        _LINEAR_CLASSES[grad_fn_name] = cls
     return cls
 
 
