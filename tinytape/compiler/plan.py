@@ -345,13 +345,14 @@ def build_module(gen, plan, pool=None):
         elif stmt[0] == "softmax":
             _, out, x, log = stmt
             cols = gen.buffers[x].shape[-1]
-            body.append(f"    softmax_rows({em.array(x)[0]}.reshape((-1, {cols})), "
-                        f"{em.array(out)[0]}.reshape((-1, {cols})), np.bool_({log}))")
+            body.append(f"    {'log_softmax_rows' if log else 'softmax_rows'}({em.array(x)[0]}.reshape((-1, {cols})), "
+                        f"{em.array(out)[0]}.reshape((-1, {cols})))")
         elif stmt[0] == "softmax_backward":
             _, out, grad, y, log = stmt
             rows = "((-1, %d))" % gen.buffers[y].shape[-1]
-            body.append(f"    softmax_backward_rows({em.array(grad)[0]}.reshape{rows}, {em.array(y)[0]}.reshape{rows}, "
-                        f"{em.array(out)[0]}.reshape{rows}, np.bool_({log}))")
+            kernel = "log_softmax_backward_rows" if log else "softmax_backward_rows"
+            body.append(f"    {kernel}({em.array(grad)[0]}.reshape{rows}, {em.array(y)[0]}.reshape{rows}, "
+                        f"{em.array(out)[0]}.reshape{rows})")
         elif stmt[0] == "cascade":
             _, out, root, offset, (sizes, ins, outs) = stmt
             dtype = gen.buffers[out].dtype
@@ -395,7 +396,8 @@ def build_module(gen, plan, pool=None):
              "from tinytape.backend.scalar_ops import op_function",
              "from tinytape.backend.sleef_arith import fma",
              "from tinytape.backend.cpu.blas import blas_threads, gemm_call",
-             "from tinytape.backend.cpu.nn import softmax_backward_rows, softmax_rows",
+             "from tinytape.backend.cpu.nn import log_softmax_backward_rows, log_softmax_rows, softmax_backward_rows, "
+             "softmax_rows",
              "from tinytape.backend.cpu import exported",
              "from tinytape.backend.cpu.cascade import nll_sum",
              "from tinytape.backend.cpu.indexing import gather as index_gather, "

@@ -378,7 +378,7 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
             cols = x.shape[-1]
             out = np.empty(x.shape, x.dtype)
             if x.size:
-                _nn.softmax_rows(x.reshape(-1, cols), out.reshape(-1, cols), log)
+                (_nn.log_softmax_rows if log else _nn.softmax_rows)(x.reshape(-1, cols), out.reshape(-1, cols))
             return out
         if 0 <= dim < x.ndim - 1 and (x.dtype is _F32 or x.dtype is _F64) and x.size:
             # another axis: PyTorch's kernel over its contiguous (outer, dim, inner) copy
@@ -394,14 +394,15 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
 
     def softmax_backward(self, grad, out, log):
         """softmax's (log_softmax's) gradient along the last axis of C-contiguous float32/float64
-        arrays of one shape, by PyTorch's kernel (``nn.softmax_backward_rows``)."""
+        arrays of one shape, by PyTorch's kernels (``nn.softmax_backward_rows``, ``nn.log_softmax_backward_rows``)."""
         if not (grad.dtype is out.dtype and (out.dtype is _F32 or out.dtype is _F64) and out.flags.c_contiguous
                 and grad.flags.c_contiguous and grad.shape == out.shape and out.size):
             raise ValueError(f"softmax_backward: rows of one C-contiguous float32/float64 shape, got "
                              f"{grad.shape} {grad.dtype} and {out.shape} {out.dtype}")
         cols = out.shape[-1]
         res = np.empty(out.shape, out.dtype)
-        _nn.softmax_backward_rows(grad.reshape(-1, cols), out.reshape(-1, cols), res.reshape(-1, cols), log)
+        kernel = _nn.log_softmax_backward_rows if log else _nn.softmax_backward_rows
+        kernel(grad.reshape(-1, cols), out.reshape(-1, cols), res.reshape(-1, cols))
         return res
 
     def softmax_backward_along(self, grad, out, dim, log):

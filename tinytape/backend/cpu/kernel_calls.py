@@ -113,7 +113,7 @@ class KernelCalls:
 
     @staticmethod
     def _softmax_kernel(x, out, rows, cols, log):
-        _nn.softmax_rows(x.reshape(rows, cols), out.reshape(rows, cols), log)
+        (_nn.log_softmax_rows if log else _nn.softmax_rows)(x.reshape(rows, cols), out.reshape(rows, cols))
 
     # ---- linear algebra ----
     # ---- powers by PyTorch's kernels ----
