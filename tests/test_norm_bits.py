@@ -107,7 +107,12 @@ def test_norm_kernel_refuses_a_layout_past_its_input():
     out = np.empty(1, np.float32)
     sizes, strides, outs = (np.array(a, np.int64) for a in ([7], [1], [0]))
     with pytest.raises(IndexError, match="linalg.vector_norm"):
-        kernel.vector_norm_layout(x, out, sizes, strides, outs, kernel.TWO, np.float32(2), 8)
+        kernel.vector_norm_layout(x, out, sizes, strides, outs, kernel.TWO, np.float32(2))
+    with pytest.raises(IndexError, match="linalg.vector_norm"):
+        kernel.vector_norm_lastdim(x, out, sizes, strides, outs, 8)
+    sizes, strides, outs = (np.array(a, np.int64) for a in ([3, 2], [1, 3], [0, 1]))  # two results, one slot
+    with pytest.raises(IndexError, match="linalg.vector_norm"):
+        kernel.vector_norm_lastdim(x, out, sizes, strides, outs, 8)
 
 
 @pytest.mark.gpu

@@ -129,10 +129,10 @@ def _serial(x, base, sizes, ins, nred, kind, p, consts, counter):
     return acc
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def vector_norm_layout(x, out, sizes, ins, outs, kind, p, lanes):
-    """Every result of the norm of ``x`` laid out by ``reduce_layout`` into the C-contiguous
-    ``out``; ``p`` (the dtype's) is used by ``POWER`` only."""
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _result_count(x, out, sizes, ins, outs):
+    """(the number of reduced loops, of results) of the layout; IndexError where it reaches
+    past ``x`` or ``out``."""
     ndim = sizes.shape[0]
     nred = 0
     while nred < ndim and outs[nred] == 0:
@@ -147,21 +147,49 @@ def vector_norm_layout(x, out, sizes, ins, outs, kind, p, lanes):
         results *= sizes[k]
     if results > out.shape[0]:
         raise IndexError("linalg.vector_norm: more results than the output holds")
-    lastdim = kind == TWO and nred == 1 and ins[0] == 1
+    return nred, results
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _result_position(r, sizes, ins, outs, nred):
+    """Where result ``r`` starts in the input and lands in the output."""
+    base, o, rest = np.int64(0), np.int64(0), r  # (int64 from the start: a literal 0 compiles a copy)
+    for k in range(nred, sizes.shape[0]):
+        i = rest % sizes[k]
+        rest //= sizes[k]
+        base += i * ins[k]
+        o += i * outs[k]
+    return base, o
+
+
+# Two kernels, not one with both loops: each process compiles only the loop it runs
+# (a 2-norm of contiguous rows, as clip_grad_norm_ takes, never needs the serial one).
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def vector_norm_lastdim(x, out, sizes, ins, outs, lanes):
+    """Every result of a 2-norm whose one reduced loop is contiguous and innermost
+    (``_two_lastdim``) into the C-contiguous ``out``."""
+    nred, results = _result_count(x, out, sizes, ins, outs)
+    if nred != 1 or ins[0] != 1:
+        raise IndexError("linalg.vector_norm: the layout is not one contiguous innermost reduction")
     acc = np.empty(lanes, x.dtype)
-    counter = np.zeros(max(ndim, 1), np.int64)
+    for r in range(results):
+        base, o = _result_position(r, sizes, ins, outs, nred)
+        out[o] = _two_lastdim(x, base, sizes[0], lanes, acc)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def vector_norm_layout(x, out, sizes, ins, outs, kind, p):
+    """Every result of the norm of ``x`` laid out by ``reduce_layout`` into the C-contiguous
+    ``out`` by ``binary_kernel_reduce``'s loop (``_serial``); ``p`` (the dtype's) is used by
+    ``POWER`` only."""
+    nred, results = _result_count(x, out, sizes, ins, outs)
+    counter = np.zeros(max(sizes.shape[0], 1), np.int64)
     consts = np.array([0, 1, np.inf], x.dtype)
     for r in range(results):
-        base, o, rest = 0, 0, r
-        for k in range(nred, ndim):
-            i = rest % sizes[k]
-            rest //= sizes[k]
-            base += i * ins[k]
-            o += i * outs[k]
-        if lastdim:
-            out[o] = _two_lastdim(x, base, sizes[0], lanes, acc)
-        else:
-            out[o] = _serial(x, base, sizes, ins, nred, kind, p, consts, counter)
+        base, o = _result_position(r, sizes, ins, outs, nred)
+        out[o] = _serial(x, base, sizes, ins, nred, kind, p, consts, counter)
     return out
 
 
@@ -191,7 +219,13 @@ def _vector_norm(x, p, dims, keepdim, lanes):
     flat = x.reshape(-1) if x.flags.c_contiguous else np.lib.stride_tricks.as_strided(x, (span,), (x.itemsize,))
     kind = (TWO if p == 2 else ONE if p == 1 else MAX_ABS if p == np.inf else MIN_ABS if p == -np.inf
             else NONZERO if p == 0 else POWER)
-    vector_norm_layout(flat, out.reshape(-1), sizes, ins, outs, kind, x.dtype.type(p), lanes)
+    nred = 0
+    while nred < len(outs) and outs[nred] == 0:
+        nred += 1
+    if kind == TWO and nred == 1 and ins[0] == 1:  # PyTorch's is_reduce_lastdim
+        vector_norm_lastdim(flat, out.reshape(-1), sizes, ins, outs, lanes)
+    else:
+        vector_norm_layout(flat, out.reshape(-1), sizes, ins, outs, kind, x.dtype.type(p))
     if not keepdim:
         out = out.reshape(tuple(n for d, n in enumerate(x.shape) if d not in reduced))
     return out
