@@ -106,22 +106,6 @@ def _multi_row_sum(x, base, row_stride, col_stride, size, nrows, lanes, acc):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _row_sum(x, base, stride, size, lanes, acc):
-    """One cascaded sum of ``size`` terms ``stride`` apart (vectors of ``lanes``), through
-    4 interleaved accumulators; lands in ``acc[0, :lanes]``."""
-    ilp = np.int64(ILP)  # (an int64, not the literal 4: each literal argument compiles a copy)
-    size_ilp = size // ilp
-    _multi_row_sum(x, base, stride * ilp, stride, size_ilp, ilp, lanes, acc)
-    for i in range(size_ilp * ilp, size):
-        p = base + i * stride
-        for lane in range(lanes):
-            acc[0, lane] += x[p + lane]
-    for k in range(1, ILP):
-        for lane in range(lanes):
-            acc[0, lane] += acc[0, k * lanes + lane]
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def layout_fits(nx, xo, nout, sizes, in_strides, out_strides):
     """Whether a sum over ``reduce_layout``'s layout has anything to add (False for an empty
     buffer or dimension); IndexError where it would read or write past its buffers — the
@@ -182,35 +166,28 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
             for j in range(size1):
                 for i in range(size0):
                     out[ob + j * os1 + i * os0] += x[xb + j * is1 + i * is0]
-        elif inner and pairs != 0:
-            vec_size = size0 // vec_elems
-            for j in range(size1):
-                row = xb + j * is1
-                for v in range(vec_size):
-                    p = row + v * vec_elems
-                    for t in range(width):
-                        if pairs == 1:
-                            vectors[v * width + t] = (zero + x[p + 2 * t]) + x[p + 2 * t + 1]
-                        else:
-                            vectors[v * width + t] = x[p + t] + x[p + width + t]
-                _row_sum(vectors, np.int64(0), width, vec_size, width, acc)
-                total = zero
-                for k in range(vec_size * vec_elems, size0):
-                    total += x[row + k]
-                for lane in range(width):
-                    total += acc[0, lane]
-                out[ob + j * os1] += total
         else:
             # groups: a row's vectors (inner), or columns summed down the rows: ``nrows`` sums
             # of ``lanes`` adjacent columns side by side (multi_row_sum), or one through 4
-            # interleaved rows (row_sum)
+            # interleaved rows (PyTorch's row_sum: a multi_row_sum of 4 rows a step, the
+            # rows left over added after it, then the 4 sums folded left to right)
             j = 0
             while j < size1:
+                base = start = xb + j * is1
+                src = x
                 if inner:
-                    base, step, stride, nrows, lanes, interleaved = xb + j * is1, 1, width, 1, width, True
-                    size = size0 // vec_elems
+                    stride, size, nrows, lanes, interleaved, step = width, size0 // vec_elems, 1, width, True, 1
+                    if pairs != 0:  # the row's vectors folded to float lanes first
+                        for v in range(size):
+                            p = base + v * vec_elems
+                            for t in range(width):
+                                if pairs == 1:
+                                    vectors[v * width + t] = (zero + x[p + 2 * t]) + x[p + 2 * t + 1]
+                                else:
+                                    vectors[v * width + t] = x[p + t] + x[p + width + t]
+                        src, start = vectors, 0
                 else:
-                    base, step, stride, size = xb + j * is1, 1, is0, size0
+                    stride, size = is0, size0
                     if vectorised and j + ILP * width <= size1:
                         nrows, lanes, interleaved = ILP, width, False
                     elif vectorised and j + width <= size1:
@@ -220,10 +197,26 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
                     else:
                         nrows, lanes, interleaved = 1, 1, True
                     step = nrows * lanes
-                if interleaved:
-                    _row_sum(x, base, stride, size, lanes, acc)
+                if interleaved and inner:  # (stride == lanes == width written out: LLVM drops the other loops)
+                    rows = size // ILP
+                    _multi_row_sum(src, start, width * ILP, width, rows, np.int64(ILP), width, acc)
+                    for i in range(rows * ILP, size):
+                        for lane in range(width):
+                            acc[0, lane] += src[start + i * width + lane]
+                    for k in range(1, ILP):
+                        for lane in range(width):
+                            acc[0, lane] += acc[0, k * width + lane]
+                elif interleaved:
+                    rows = size // ILP
+                    _multi_row_sum(x, start, stride * ILP, stride, rows, np.int64(ILP), lanes, acc)
+                    for i in range(rows * ILP, size):
+                        for lane in range(lanes):
+                            acc[0, lane] += x[start + i * stride + lane]
+                    for k in range(1, ILP):
+                        for lane in range(lanes):
+                            acc[0, lane] += acc[0, k * lanes + lane]
                 else:
-                    _multi_row_sum(x, base, stride, lanes * is1, size, nrows, lanes, acc)
+                    _multi_row_sum(x, start, stride, lanes * is1, size, nrows, lanes, acc)
                 if inner:  # the row's scalar tail first, then its vector's lanes in order
                     total = zero
                     for k in range(size * vec_elems, size0):
