@@ -413,7 +413,8 @@ class _Generator(MemoryRules):
         self.statements.append(("softmax", out, x, bool(log)))
 
     def _k_softmax_backward(self, out, grad, y, log):
-        """PyTorch's softmax/log_softmax gradient over rows (``nn.softmax_backward_rows``)."""
+        """PyTorch's softmax/log_softmax gradient over rows (``nn.softmax_backward_rows``,
+        ``nn.log_softmax_backward_rows``)."""
         grad, y = self._buf(grad), self._buf(y)
         for b in (grad, y):
             if self.buffers[b].kind == "const" or not self._plain(self.buffers[b]) \

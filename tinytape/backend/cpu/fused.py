@@ -107,7 +107,8 @@ def nll_backward(g, denominator, neg_w, valid, ids, shape):
     return out
 
 
-# ---- elementwise derivatives (softmax's and log_softmax's gradient is one kernel already: ``nn.softmax_backward_rows``)
+# ---- elementwise derivatives (softmax's and log_softmax's gradients are kernels already:
+# ``nn.softmax_backward_rows``, ``nn.log_softmax_backward_rows``)
 
 @njit(**_JIT)
 def _tanh_backward_float32(g, out, result):
