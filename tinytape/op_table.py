@@ -23,6 +23,8 @@ import math
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+GELU_BETA = 1.4142135623730951 * 1.1283791670955126 * 0.5  # PyTorch's M_SQRT2 * M_2_SQRTPI * 0.5
+GELU_KAPPA = 0.044715
 
 
 FUNCTION_CLASSES = {}  # op name -> its Function class, filled in by ops/from_table.py
@@ -108,11 +110,27 @@ def _tanh_derivative(out, g):
     return g * (1 - out * out)
 
 
-def _silu_derivative(x, g):
-    # PyTorch's silu_backward: dy * sigmoid * (1 + x * (1 - sigmoid)), its compiler fusing
-    # 1 + x * (1 - sigmoid) into one multiply-add (bit for bit so on its AVX512 build)
+# the second derivatives of the activations whose gradients are kernels of their own (for
+# create_graph): d/dx of the first derivative, as formulas on tensors
+def _silu_second(x):
     s = x.sigmoid()
-    return g * s * x.new_ones(()).addcmul(x, 1 - s)
+    return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+
+def _mish_second(x):
+    s, t = x.sigmoid(), x.exp().log1p().tanh()
+    return (1 - t * t) * s * (2 + x * (1 - s) - 2 * x * t * s)
+
+
+def _gelu_tanh_second(x):
+    t = ((x + x * x * x * GELU_KAPPA) * GELU_BETA).tanh()
+    inner = (1 + 3 * GELU_KAPPA * x * x) * GELU_BETA
+    return (1 - t * t) * (inner + 0.5 * x * (6 * GELU_BETA * GELU_KAPPA * x - 2 * t * inner * inner))
+
+
+def _backward_op(name, second):
+    """The derivatives of ``name``(g, x) = g f'(x): ``name``(g', x) and g' g f''(x)."""
+    return (lambda b, g: _other_op(name)(g, b), lambda a, b, g: g * a * second(b))
 
 
 OPS = [
@@ -164,10 +182,11 @@ OPS = [
                   aliases=("fix",)),
     ElementwiseOp("round", U, "round_half_even(x)", lambda g: g.new_zeros(g.shape), numpy="rint"),
     # ---- activations (PyTorch's default parameters)
-    ElementwiseOp("softplus", U, "softplus(x)", lambda x, g: g * x.sigmoid(),
+    # (their gradients: PyTorch's backward kernels, the table's binary ``*_backward`` ops)
+    ElementwiseOp("softplus", U, "softplus(x)", lambda x, g: g.where(x > 20, _other_op("softplus_backward")(g, x)),
                   float_only=True, method=False, function=False, scalar_loop="softplus_scalar_loop(x)"),
     ElementwiseOp("silu", U, "silu(x)",
-                  lambda x, g: _silu_derivative(x, g), float_only=True, method=False,
+                  lambda x, g: _other_op("silu_backward")(g, x), float_only=True, method=False,
                   function=False, scalar_loop="silu_scalar_loop(x)"),
     ElementwiseOp("gelu", U, "gelu(x)", lambda x, g: _other_op("gelu_backward")(g, x),
                   float_only=True, method=False, function=False),
@@ -177,8 +196,14 @@ OPS = [
                   method=False, function=False, grad_fn_name="LogSigmoidBackward0"),
     # nn.functional's elu with alpha 1 (PyTorch's kernel: expm1 in its vectors, std::expm1 in its scalar
     # loop); elu and selu compute their x <= 0 side with it
-    ElementwiseOp("elu", U, "x if x > 0 else expm1(x)", lambda x, g: (g * x.exp()).where(x <= 0, g),
+    ElementwiseOp("elu", U, "x if x > 0 else expm1(x)", lambda x, g: _other_op("mul_exp")(g, x).where(x <= 0, g),
                   float_only=True, method=False, function=False, scalar_loop="x if x > 0 else expm1_scalar_loop(x)"),
+    # x tanh(softplus(x)) and gelu(approximate='tanh'): SLEEF's exp, log1p, tanh in PyTorch's vectors
+    ElementwiseOp("mish", U, "mish(x)", lambda x, g: _other_op("mish_backward")(g, x), float_only=True,
+                  method=False, function=False, scalar_loop="mish_scalar_loop(x)"),
+    ElementwiseOp("gelu_tanh", U, "gelu_tanh(x)", lambda x, g: _other_op("gelu_tanh_backward")(g, x),
+                  float_only=True, method=False, function=False, grad_fn_name="GeluBackward0",
+                  scalar_loop="gelu_tanh_scalar_loop(x)"),
     # ---- binary.  add, sub, mul, div and pow keep hand-written functions in ops/elementwise.py
     # (alpha=, number operands, integer promotion); the bce ops are the losses' pointwise terms
     ElementwiseOp("add", B, "a + b", (lambda g: g, lambda g: g), function=False, method=False),
@@ -238,6 +263,24 @@ OPS = [
                   (lambda a, b, g: _other_op("xlog1py")(g, b).masked_fill((a == 0) & (b <= -1), 0.0),
                    lambda a, b, g: g * a / (b + 1)), float_only=True, function=False, method=False,
                   grad_fn_name="SpecialXlog1PyBackward0"),
+    # the activations' gradients as PyTorch's backward kernels, (dy, x) -> dy f'(x), each split
+    # between its vector and scalar-loop definitions as PyTorch's CPU kernel splits its operands'
+    # inner loops; ``softplus_backward`` below the threshold, of beta x, and ``mul_exp`` (a exp(b):
+    # elu's, of dy * input_scale * alpha scale and input_scale x) where x <= 0
+    ElementwiseOp("silu_backward", B, "silu_backward(a, b)", _backward_op("silu_backward", _silu_second),
+                  function=False, method=False, scalar_loop="silu_backward_scalar_loop(a, b)"),
+    ElementwiseOp("mish_backward", B, "mish_backward(a, b)", _backward_op("mish_backward", _mish_second),
+                  function=False, method=False, scalar_loop="mish_backward_scalar_loop(a, b)"),
+    ElementwiseOp("gelu_tanh_backward", B, "gelu_tanh_backward(a, b)",
+                  _backward_op("gelu_tanh_backward", _gelu_tanh_second), function=False, method=False,
+                  grad_fn_name="GeluBackwardBackward0", scalar_loop="gelu_tanh_backward_scalar_loop(a, b)"),
+    ElementwiseOp("softplus_backward", B, "softplus_backward(a, b)",
+                  _backward_op("softplus_backward", lambda x: x.sigmoid() * (1 - x.sigmoid())),
+                  function=False, method=False, scalar_loop="softplus_backward_scalar_loop(a, b)"),
+    ElementwiseOp("mul_exp", B, "mul_exp(a, b)", (lambda b, g: _other_op("mul_exp")(g, b),
+                                                  lambda a, b, g: _other_op("mul_exp")(g * a, b)),
+                  function=False, method=False, grad_fn_name="EluBackwardBackward0",
+                  scalar_loop="mul_exp_scalar_loop(a, b)"),
     # ---- comparisons (bool out)
     ElementwiseOp("eq", C, "a == b"),
     ElementwiseOp("ne", C, "a != b"),

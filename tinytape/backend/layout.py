@@ -175,33 +175,51 @@ GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: TensorIterator splits no fewer e
 VECTOR_BYTES = 64  # AVX512, the capability PyTorch's CPU kernels dispatch to on this machine
 
 
-def scalar_loop_layout(shape, strides, itemsize, threads):
-    """``(row, part, width)`` of a unary elementwise op on an operand of ``shape`` and byte
-    ``strides``, its elements counted in the order PyTorch's TensorIterator visits them
-    (the operand's memory order, the order ``call_in_order`` computes it in).
+GELU_THREADING = 16384  # GeluKernelImpl: above this many elements, a grain of numel / threads
 
-    TensorIterator coalesces the dimensions whose strides chain into one and hands its
-    kernel inner loops of ``row`` elements (the coalesced innermost dimension); with more
-    than one thread and ``GRAIN_SIZE`` elements or more, each thread's ``part`` of them
+
+def scalar_loop_layout(shape, strides, itemsize, threads, grain=GRAIN_SIZE):
+    """``(row, part, width)`` of a unary elementwise op on an operand of ``shape`` and byte
+    ``strides``: ``operands_loop_layout`` of the one operand."""
+    return operands_loop_layout(shape, (strides,), itemsize, threads, grain)
+
+
+def operands_loop_layout(shape, operand_strides, itemsize, threads, grain=GRAIN_SIZE):
+    """``(row, part, width)`` of an elementwise op on operands of the result's ``shape`` (the
+    byte strides of each, broadcast along an axis: 0), its elements counted in the order
+    PyTorch's TensorIterator visits them (C order of ``shape``: the operands' memory order, the
+    order ``call_in_order`` computes it in).
+
+    TensorIterator coalesces the dimensions whose strides chain, in every operand, into one
+    and hands its kernel inner loops of ``row`` elements (the coalesced innermost dimension);
+    with more than one thread and ``grain`` elements or more, each thread's ``part`` of them
     (``parallel_for``'s split) ends its inner loop early.  ``cpu_kernel_vec`` computes the
     chunks of ``width`` elements (two vectors) from each inner loop's start with the vector
-    definition and the rest with the scalar one; an inner loop whose operand steps other
-    than one element (or 0: a broadcast number) is all scalar, ``width`` 0."""
+    definition and the rest with the scalar one; an inner loop where an operand steps other
+    than one element (or where more than one is broadcast) is all scalar, ``width`` 0."""
     n = 1
     for size in shape:
         n *= size
-    dims = [(size, stride) for size, stride in zip(shape, strides) if size != 1]
+    axes = [d for d, size in enumerate(shape) if size != 1]
     row, width = n, 2 * VECTOR_BYTES // itemsize
-    if dims:
-        row, stride = dims[-1]
-        if stride not in (0, itemsize):
-            width = 0
-        for size, outer in reversed(dims[:-1]):
-            if outer != row * stride:
+    if axes:
+        last = axes[-1]
+        row = shape[last]
+        inner = [strides[last] for strides in operand_strides]
+        broadcast = sum(1 for stride in inner if stride == 0)
+        if broadcast > 1 or any(stride not in (0, itemsize) for stride in inner):
+            width = 0  # (one operand broadcast alone: ``is_contiguous_scalar``, still vectors)
+        for d in reversed(axes[:-1]):
+            if any(strides[d] != row * stride for strides, stride in zip(operand_strides, inner)):
                 break
-            row *= size
+            row *= shape[d]
     part = n
-    if threads > 1 and n >= GRAIN_SIZE:
-        used = min(threads, -(-n // GRAIN_SIZE))
+    if threads > 1 and n >= grain:
+        used = min(threads, -(-n // grain))
         part = -(-n // used)
     return row, part, width
+
+
+def gelu_grain(n, threads):
+    """The grain of PyTorch's gelu kernel over ``n`` elements (``GeluKernelImpl``)."""
+    return max(n // threads, 1) if n > GELU_THREADING else GRAIN_SIZE

@@ -156,6 +156,12 @@ from .erf import erf, gelu, gelu_backward  # noqa: E402
 # elements its CPU kernels leave to that loop (the op table's ``scalar_loop``)
 from .scalar_loop import (  # noqa: E402,F401
     expm1_scalar_loop, sigmoid_scalar_loop, silu_scalar_loop, softplus_scalar_loop)
+# mish, gelu (tanh) and the activations' gradients, PyTorch's kernels: vector and scalar-loop definitions
+from . import activations as _activations  # noqa: E402
+from .activations import (  # noqa: E402,F401
+    gelu_tanh, gelu_tanh_backward, gelu_tanh_backward_scalar_loop, gelu_tanh_scalar_loop, mish, mish_backward,
+    mish_backward_scalar_loop, mish_scalar_loop, mul_exp, mul_exp_scalar_loop, silu_backward,
+    silu_backward_scalar_loop, softplus_backward, softplus_backward_scalar_loop)
 
 
 def _cuda_version(name):
@@ -242,6 +248,11 @@ def _cuda_silu(x):
     return x * ((1.0 if x >= 0 else e) / (1.0 + e))
 
 
+for _name in ("mish", "gelu_tanh", "mish_backward", "gelu_tanh_backward", "silu_backward", "softplus_backward",
+              "mul_exp"):
+    _cuda_version(_name)(getattr(_activations, "cuda_" + _name))
+
+
 _ARGUMENTS = {"unary": "x", "binary": "a, b", "compare": "a, b"}
 
 
@@ -278,15 +289,17 @@ def op_function(kind, code):
 
 
 @functools.cache
-def scalar_loop_function(code):
-    """Unary op ``code``'s definition in PyTorch's scalar loop (its ``scalar_loop``),
-    ``unary_scalar_loop_<code>(x)``, for the elements PyTorch's CPU kernel computes there."""
-    op = next(op for op in table.of_kind("unary") if op.code == code)
+def scalar_loop_function(code, kind="unary"):
+    """Op ``code``'s definition in PyTorch's scalar loop (its ``scalar_loop``),
+    ``<kind>_scalar_loop_<code>(x)`` (or ``(a, b)``), for the elements PyTorch's CPU kernel
+    computes there."""
+    op = next(op for op in table.of_kind(kind) if op.code == code)
     if op.scalar_loop is None:
-        raise ValueError(f"unary op {op.name} has one definition for every element (no scalar_loop)")
-    name = f"unary_scalar_loop_{code}"
+        raise ValueError(f"{kind} op {op.name} has one definition for every element (no scalar_loop)")
+    name = f"{kind}_scalar_loop_{code}"
     namespace = dict(globals())
-    exec(compile(f"def {name}(x):\n    return {op.scalar_loop}\n", f"<op table: {name}>", "exec"), namespace)
+    exec(compile(f"def {name}({_ARGUMENTS[kind]}):\n    return {op.scalar_loop}\n", f"<op table: {name}>", "exec"),
+         namespace)
     return register_jitable(namespace[name])
 
 

@@ -187,3 +187,9 @@ def _ldexp2f(x, q):  # vldexp2_vf_vf_vi2: x * 2^q in two factors
 def _ldexp2d(x, q):
     half = q >> 1
     return x * f64_from_bits((half + 0x3ff) << 52) * f64_from_bits((q - half + 0x3ff) << 52)
+
+
+@register_jitable
+def _rec_p(dh, dl, one):  # dfrec_vf2_vf2 / ddrec_vd2_vd2
+    s = one / dh
+    return s, s * fma(-dl, s, fma(-dh, s, one))

@@ -24,8 +24,8 @@ import numpy as np
 from .._dtype import BFLOAT16
 from ..backend import opcodes
 from ..backend.cpu import cascade
-from ..backend.cpu.elementwise import NUMPY_UNARY, NUMPY_UNARY_FLOAT64, SCALAR_LOOP_CODES
-from ..backend.layout import GRAIN_SIZE, scalar_loop_layout
+from ..backend.cpu.elementwise import BINARY_SCALAR_LOOP_CODES, NUMPY_UNARY, NUMPY_UNARY_FLOAT64, SCALAR_LOOP_CODES
+from ..backend.layout import GELU_THREADING, GRAIN_SIZE, operands_loop_layout
 from ..backend.cpu.blas import GEMM
 from .codegen_memory import MemoryRules, NotFusable, _Buffer
 from .plan import build_module, plan_buffers
@@ -154,28 +154,40 @@ class _Generator(MemoryRules):
             # eager runs numpy's routine (float64 exp, log, sin...: numba's differ from it in
             # the last bit): the call is a part of its own, eager's kernel between fused parts
             raise NotFusable(f"unary op {op}: eager's numpy kernel")
-        self._elementwise(out, "unary", op, [x], split=self._split(op, x))
+        self._elementwise(out, "unary", op, [x], split=self._split("unary", op, [x]))
 
-    def _split(self, op, x):
-        """(row, cut) where eager computes unary op ``op`` on ``x`` partly by its scalar-loop
-        definition (sigmoid, silu, softplus: ``_unary_split_loop``): in each inner loop of
-        ``row`` elements (x's memory order, which is the loop's), those from ``cut`` on.
-        None where every element takes the vector definition; ``("parts", n, width)`` for a
-        C-contiguous operand eager splits among its threads (``split_loops``)."""
-        arr = self.arrays[x]
-        if op not in SCALAR_LOOP_CODES or arr.dtype.name not in ("float32", "float64") \
-                or self.buffers[x].kind == "const" or not arr.size:
+    def _split(self, kind, op, inputs):
+        """(row, cut) where eager computes op ``op`` on ``inputs`` partly by its scalar-loop
+        definition (sigmoid, silu, mish, the activations' gradients...: ``_unary_split_loop``,
+        ``_binary_split_loop``): in each inner loop of ``row`` elements (the operands' memory
+        order, which is the loop's), those from ``cut`` on.  None where every element takes the
+        vector definition; ``("parts", n, width)`` for a unary op on a C-contiguous operand that
+        eager splits among its threads (``split_loops``)."""
+        codes = SCALAR_LOOP_CODES if kind == "unary" else BINARY_SCALAR_LOOP_CODES
+        arrs = [self.arrays[x] for x in inputs]
+        if op not in codes or any(a.dtype != arrs[0].dtype for a in arrs) \
+                or arrs[0].dtype.name not in ("float32", "float64") \
+                or all(self.buffers[x].kind == "const" for x in inputs):
             return None
-        row, _, width = scalar_loop_layout(arr.shape, arr.strides, arr.itemsize, 1)
-        if arr.size >= GRAIN_SIZE:  # eager's inner loops end where a thread's part does
-            if row != arr.size or not width or not arr.flags.c_contiguous:
-                raise NotFusable(f"unary op {op}: eager's kernel splits a strided operand among the threads")
-            return ("parts", arr.size, width)
+        shape = np.broadcast_shapes(*(a.shape for a in arrs))
+        n = math.prod(shape)
+        if not n:
+            return None
+        strides = [np.broadcast_to(a, shape).strides for a in arrs]
+        row, _, width = operands_loop_layout(shape, strides, arrs[0].itemsize, 1)
+        if n >= (GELU_THREADING + 1 if kind == "unary" and op == opcodes.GELU_TANH else GRAIN_SIZE):
+            # eager's inner loops end where a thread's part does
+            if kind != "unary" or op == opcodes.GELU_TANH or row != n or not width \
+                    or not arrs[0].flags.c_contiguous:
+                raise NotFusable(f"{kind} op {op}: eager's kernel splits a strided operand among the threads")
+            return ("parts", n, width)
         cut = row - row % width if width else 0
         return (row, cut) if cut < row else None
 
     def _k_binary(self, out, op, a, b, out_arg=None):
-        self._elementwise(out, "binary", op, [self._buf(a), self._buf(b)], inplace=out_arg is not None)
+        inputs = [self._buf(a), self._buf(b)]
+        split = self._split("binary", op, inputs) if out_arg is None else None
+        self._elementwise(out, "binary", op, inputs, inplace=out_arg is not None, split=split)
 
     def _k_pow_pair(self, out, a, b):
         """``a ** b`` of two tensors where every element falls in PyTorch's scalar loop

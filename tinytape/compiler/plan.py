@@ -221,8 +221,8 @@ def _step_lines(em, step, shape, group):
         em.globals[name] = f"op_function({kind!r}, {op})"
         expr = f"{name}({', '.join(ins)})"
         if len(step) > 4:  # a step of ``loop.split``: its scalar-loop definition marked for ``split_loop_lines``
-            em.globals[f"unary_scalar_loop_{op}"] = f"scalar_ops.scalar_loop_function({op})"
-            expr = SCALAR_LOOP_MARK + expr
+            em.globals[f"{kind}_scalar_loop_{op}"] = f"scalar_ops.scalar_loop_function({op}, {kind!r})"
+            expr = f"{kind}_{SCALAR_LOOP_MARK}{op}({', '.join(ins)})"
     elif kind == "where":
         expr = f"{ins[1]} if {ins[0]} else {ins[2]}"
     elif kind == "fma":  # the eager kernel's fused multiply-add (``sleef_arith.fma``), one rounding

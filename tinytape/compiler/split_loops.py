@@ -18,7 +18,7 @@ def split_loop_lines(em, shape, split, body):
     GRAIN_SIZE`` elements, cut among the threads ``numba.get_num_threads()`` gives at the call
     (eager's count), the last ``len % width`` elements of each part by the scalar definition."""
     vector = [line.replace(SCALAR_LOOP_MARK, "") for line in body]
-    scalar = [line.replace(SCALAR_LOOP_MARK + "unary_", "unary_scalar_loop_") for line in body]
+    scalar = [line.replace(SCALAR_LOOP_MARK, "scalar_loop_") for line in body]  # (``unary_scalar_loop_<code>``)
     if not shape:
         return [IND + line for line in scalar]
     lines = [IND * (d + 1) + f"for i{d} in range({em.extent(n)}):" for d, n in enumerate(shape[:-1])]

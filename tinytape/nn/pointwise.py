@@ -7,8 +7,6 @@ to rounding, and under ``create_graph`` the gradient is itself differentiable.  
 piecewise op is flat the gradient is *selected* (``where(inside, g, 0)``), never multiplied
 by a 0/1 mask, so an inf or nan incoming gradient stays out there, as PyTorch's.
 PyTorch's composites (``softsign``, ``tanhshrink``) are the same composites here."""
-import math
-
 import numpy as np
 
 from .. import _dtype
@@ -18,6 +16,9 @@ from ..backend.opcodes import ELU, LOGSIGMOID, SOFTPLUS
 from ..ops import dtype_rules
 from ..ops import elementwise as ew
 from ..ops.elementwise import gelu as _gelu_erf
+from ..ops.from_table import CLASSES
+
+_MulExp, _SoftplusBackward = CLASSES["mul_exp"], CLASSES["softplus_backward"]  # a exp(b); a z / (z + 1), z = exp(b)
 
 
 class _Pointwise(Function):
@@ -236,7 +237,18 @@ class Elu(_Pointwise):
 
     @staticmethod
     def derivative(x, g, alpha, scale, input_scale):
-        return ew.where(x > 0, g * scale, g * input_scale * (alpha * scale) * (x * input_scale).exp())
+        # PyTorch's elu_backward: g input_scale negcoef exp(x input_scale) where x <= 0, negcoef =
+        # alpha * scale in the dtype; the exponential SLEEF's in its vectors, the C library's in
+        # its scalar loop (``mul_exp``, over g's and x's inner loops as its kernel runs them)
+        if g.dtype.is_floating_point and g.dtype.itemsize == 4:
+            negcoef = float(np.float32(alpha) * np.float32(scale))
+        else:
+            negcoef = alpha * scale
+        if input_scale == 1:
+            below = _MulExp.apply(g * negcoef if negcoef != 1 else g, x)
+        else:
+            below = _MulExp.apply(g * input_scale * negcoef, x * input_scale)
+        return ew.where(x > 0, g * scale if scale != 1 else g, below)
 
 
 class Celu(Elu):
@@ -307,9 +319,9 @@ class Softplus(_Pointwise):
 
     @staticmethod
     def derivative(x, g, beta, threshold):
-        bx = x * beta
-        z = bx.exp()
-        return ew.where(bx > threshold, g, g * z / (z + 1))
+        # PyTorch's softplus_backward: g where beta x > threshold, else g z / (z + 1), z = exp(beta x)
+        bx = x * beta if beta != 1 else x
+        return ew.where(bx > threshold, g, _SoftplusBackward.apply(g, bx))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -317,44 +329,13 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(_float_tensor(input, "softplus"), beta, threshold)
 
 
-class Mish(_Pointwise):
-    grad_fn_name = "MishBackward0"
-
-    @staticmethod
-    def value(x):
-        return x * x.exp().log1p().tanh()
-
-    @staticmethod
-    def derivative(x, g):
-        sigmoid = 1 / ((-x).exp() + 1)
-        t = x.exp().log1p().tanh()
-        return g * (t + x * sigmoid * (1 - t * t))
+# x tanh(softplus(x)) and gelu's tanh approximation, values and gradients: the op table's
+# ``mish``, ``gelu_tanh`` and their ``*_backward`` ops (PyTorch's kernels, SLEEF's tanh)
+Mish, GeluTanh = CLASSES["mish"], CLASSES["gelu_tanh"]
 
 
 def mish(input, inplace=False):
     return _apply(Mish, input, (), inplace, "mish")
-
-
-class GeluTanh(_Pointwise):
-    """gelu(approximate='tanh'): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    grad_fn_name = "GeluBackward0"
-    BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
-    KAPPA = 0.044715
-
-    @staticmethod
-    def value(x):
-        inner = (x + (x * x * x) * GeluTanh.KAPPA) * GeluTanh.BETA
-        return x * 0.5 * (inner.tanh() + 1)
-
-    @staticmethod
-    def derivative(x, g):
-        three_kappa = (float(np.float32(3.0) * np.float32(GeluTanh.KAPPA)) if x.dtype is not _dtype.float64
-                       else 3.0 * GeluTanh.KAPPA)
-        x_sq = x * x
-        t = ((x + (x_sq * x) * GeluTanh.KAPPA) * GeluTanh.BETA).tanh()
-        left_derivative = (t + 1) * 0.5
-        right_derivative = x * 0.5 * (1 - t * t) * ((x_sq * three_kappa + 1) * GeluTanh.BETA)
-        return g * (left_derivative + right_derivative)
 
 
 def gelu(input, approximate="none"):

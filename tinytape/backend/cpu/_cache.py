@@ -15,7 +15,7 @@ import numpy as np
 from numba.core import caching, serialize
 
 from ..._version import __version__
-from .. import erf, opcodes, scalar_loop, scalar_ops, sleef, sleef_arith, sleef_pow
+from .. import activations, erf, opcodes, scalar_loop, scalar_ops, sleef, sleef_arith, sleef_pow, sleef_tanh
 from ... import op_table
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -28,7 +28,7 @@ def cache_root():
     loops = os.path.join(_KERNEL_DIR, "elementwise.py")
     blas = os.path.join(_KERNEL_DIR, "blas.py")  # the gemm intrinsic the product kernels inline
     for path in (opcodes.__file__, scalar_ops.__file__, scalar_loop.__file__, sleef.__file__, sleef_arith.__file__,
-                 sleef_pow.__file__, erf.__file__,
+                 sleef_pow.__file__, erf.__file__, sleef_tanh.__file__, activations.__file__,
                  op_table.__file__, loops, blas, __file__):  # (this file: how the cache pickles)
         with open(path, "rb") as f:
             digest.update(f.read())

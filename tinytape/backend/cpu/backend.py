@@ -12,7 +12,7 @@ import numpy as np
 from ..._dtype import cpu as _cpu_device
 from ..._dtype import BFLOAT16, fitting_int, host_cast
 from ..base import HALF, Backend
-from ..layout import GRAIN_SIZE, VECTOR_BYTES, call_in_order, call_order, scalar_loop_layout
+from ..layout import call_in_order, call_order
 from ..opcodes import BINARY_CODES, COMPARE_CODES, REDUCE_CODES, SUM, UNARY_CODES
 from . import cascade as _cascade
 from . import complex_arith as _complex
@@ -20,15 +20,16 @@ from . import elementwise as _elementwise
 from . import nn as _nn
 from . import reduction as _reduction
 from . import softmax_inner as _softmax_inner
+from . import split_calls as _split_calls
 from .arrays import (  # noqa: F401
     _as_nd_input, _as_nd_output, _binary, _binary_inplace, _binary_nd, _binary_scalar, _BOOL, _c, _compare,
     _compare_nd, _compare_scalar, _errors, _F32, _F64, _FILL_DTYPES, _flat, _matmul_operand, _ND,
-    _NUMPY_BINARY, _NUMPY_UNARY, _NUMPY_UNARY_FLOAT64, _quietly, _readonly, _unary, _unary_split)
+    _NUMPY_BINARY, _NUMPY_UNARY, _NUMPY_UNARY_FLOAT64, _quietly, _readonly, _unary)
 from .kernel_calls import KernelCalls
 from .norm_calls import NormCalls
 
 _SCALAR_LOOP_CODES = _elementwise.SCALAR_LOOP_CODES
-_VECTOR_PAIR_BYTES = 2 * VECTOR_BYTES  # cpu_kernel_vec's chunk: two vectors
+_BINARY_SCALAR_LOOP_CODES = _elementwise.BINARY_SCALAR_LOOP_CODES
 
 try:  # numpy's error state switched directly (arrays.py: where this numpy allows it)
     from .arrays import _QUIET
@@ -208,6 +209,8 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
             if order is not None:
                 return call_in_order(self, "binary", order, (op, a, b))
         dtype = a.dtype
+        if op in _BINARY_SCALAR_LOOP_CODES and out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype:
+            return _split_calls.binary_split(op, a, b)  # the activations' gradients, as the unary ones
         if out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype and (a.ndim or b.ndim):
             # numpy's loop for add, sub, mul and div: any layout, broadcasting included (tested
             # first: most calls; two 0-d operands would give a numpy scalar)
@@ -260,15 +263,7 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
                 return call_in_order(self, "unary", order, (op, x))
         dtype = x.dtype
         if op in _SCALAR_LOOP_CODES and (dtype is _F32 or dtype is _F64) and x.size:
-            # sigmoid, silu, softplus: PyTorch's scalar loop's elements by its definition
-            out = np.empty(x.shape, dtype)
-            n = x.size
-            if x.flags.c_contiguous and (n < GRAIN_SIZE or numba.get_num_threads() == 1):
-                _unary_split[op](x.reshape(-1), out.reshape(-1), n, n, _VECTOR_PAIR_BYTES // x.itemsize)
-            else:  # (in the memory order ``call_in_order`` gave it: PyTorch's inner loops)
-                row, part, width = scalar_loop_layout(x.shape, x.strides, x.itemsize, numba.get_num_threads())
-                _unary_split[op](np.ascontiguousarray(x).reshape(-1), out.reshape(-1), row, part, width)
-            return out
+            return _split_calls.unary_split(op, x)  # sigmoid, silu...: PyTorch's scalar loop's elements by its definition
         if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
             ufunc = (_NUMPY_UNARY_FLOAT64 if dtype is _F64 else _NUMPY_UNARY).get(op)
             if ufunc is not None:

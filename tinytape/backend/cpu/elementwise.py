@@ -96,6 +96,25 @@ def _unary_split_loop(op, scalar_op, x, out, row, part, width):
 
 
 @njit(inline="always", cache=True, **_JIT)
+def _binary_split_loop(op, scalar_op, a, b, out, row, part, width):
+    """``_unary_split_loop`` for a binary op over flat ``a`` and ``b`` (each of ``out``'s size,
+    their elements in PyTorch's iteration order)."""
+    n = out.size
+    if a.size != n or b.size != n or row < 1 or part < 1 or width < 0:
+        raise IndexError("binary_split: an operand's size differs from out's, or a loop size below 1")
+    start = 0
+    while start < n:
+        stop = min((start // row + 1) * row, (start // part + 1) * part, n)
+        vectors = stop - (stop - start) % width if width else start
+        a_part, b_part, out_part = a[start:vectors], b[start:vectors], out[start:vectors]
+        for i in range(out_part.size):
+            out_part[i] = op(a_part[i], b_part[i])
+        for i in range(vectors, stop):
+            out[i] = scalar_op(a[i], b[i])
+        start = stop
+
+
+@njit(inline="always", cache=True, **_JIT)
 def _binary_loop(op, a, b, out):
     for i in range(out.size):
         out[i] = op(a[i], b[i])
@@ -256,6 +275,7 @@ ENTRY_POINTS = {
     # the unary ops whose PyTorch scalar loop differs from its vectors (the table's ``scalar_loop``)
     "unary_split": ("unary", "x, out, row, part, width", "_unary_split_loop"),
     "binary": ("binary", "a, b, out", "_binary_loop"),
+    "binary_split": ("binary", "a, b, out, row, part, width", "_binary_split_loop"),
     "binary_inplace": ("binary", "a, b", "_binary_inplace_loop"),
     "binary_scalar": ("binary", "a, s, out, scalar_first", "_binary_scalar_loop"),
     "binary_nd": ("binary", "a, b, out", "_binary_nd_loop"),
@@ -267,10 +287,11 @@ ENTRY_POINTS = {
 
 def _ops_of(entry):
     kind = ENTRY_POINTS[entry][0]
-    return [op for op in table.of_kind(kind) if entry != "unary_split" or op.scalar_loop]
+    return [op for op in table.of_kind(kind) if not entry.endswith("_split") or op.scalar_loop]
 
 
 SCALAR_LOOP_CODES = frozenset(op.code for op in _ops_of("unary_split"))
+BINARY_SCALAR_LOOP_CODES = frozenset(op.code for op in _ops_of("binary_split"))
 
 
 def _kernel_name(entry, op):
@@ -287,7 +308,7 @@ def _kernels_source():
              + ", ".join(sorted({e[2] for e in ENTRY_POINTS.values()}))]
     for entry, (kind, params, loop) in ENTRY_POINTS.items():
         for op in _ops_of(entry):
-            scalar = f"{kind}_scalar_loop_{op.code}, " if entry == "unary_split" else ""
+            scalar = f"{kind}_scalar_loop_{op.code}, " if entry.endswith("_split") else ""
             lines += ["", "", f"def {_kernel_name(entry, op)}({params}):  # op code {op.code}",
                       f"    {loop}({kind}_{op.code}, {scalar}{params})"]
     return "\n".join(lines) + "\n"
@@ -349,9 +370,9 @@ class _ByOp(dict):
         kind = ENTRY_POINTS[self.entry][0]
         if not hasattr(_generated, f"{kind}_{code}"):  # the global the kernel passes its loop
             setattr(_generated, f"{kind}_{code}", element(kind, code))
-        if self.entry == "unary_split" and not hasattr(_generated, f"unary_scalar_loop_{code}"):
-            setattr(_generated, f"unary_scalar_loop_{code}",
-                    njit(inline="always", **_JIT)(scalar_ops.scalar_loop_function(code)))
+        if self.entry.endswith("_split") and not hasattr(_generated, f"{kind}_scalar_loop_{code}"):
+            setattr(_generated, f"{kind}_scalar_loop_{code}",
+                    njit(inline="always", **_JIT)(scalar_ops.scalar_loop_function(code, kind)))
         kernel = njit(cache=True, **_JIT)(getattr(_generated, _kernel_name(self.entry, op)))
         self[code] = kernel
         return kernel
@@ -373,6 +394,7 @@ def _entry_point(name):
 unary = _entry_point("unary")
 unary_split = _entry_point("unary_split")
 binary = _entry_point("binary")
+binary_split = _entry_point("binary_split")
 binary_inplace = _entry_point("binary_inplace")
 binary_scalar = _entry_point("binary_scalar")
 binary_nd = _entry_point("binary_nd")
