@@ -268,18 +268,18 @@ OPS = [
     # inner loops; ``softplus_backward`` below the threshold, of beta x, and ``mul_exp`` (a exp(b):
     # elu's, of dy * input_scale * alpha scale and input_scale x) where x <= 0
     ElementwiseOp("silu_backward", B, "silu_backward(a, b)", _backward_op("silu_backward", _silu_second),
-                  function=False, method=False, scalar_loop="silu_backward_scalar_loop(a, b)"),
+                  float_only=True, function=False, method=False, scalar_loop="silu_backward_scalar_loop(a, b)"),
     ElementwiseOp("mish_backward", B, "mish_backward(a, b)", _backward_op("mish_backward", _mish_second),
-                  function=False, method=False, scalar_loop="mish_backward_scalar_loop(a, b)"),
+                  float_only=True, function=False, method=False, scalar_loop="mish_backward_scalar_loop(a, b)"),
     ElementwiseOp("gelu_tanh_backward", B, "gelu_tanh_backward(a, b)",
-                  _backward_op("gelu_tanh_backward", _gelu_tanh_second), function=False, method=False,
+                  _backward_op("gelu_tanh_backward", _gelu_tanh_second), float_only=True, function=False, method=False,
                   grad_fn_name="GeluBackwardBackward0", scalar_loop="gelu_tanh_backward_scalar_loop(a, b)"),
     ElementwiseOp("softplus_backward", B, "softplus_backward(a, b)",
                   _backward_op("softplus_backward", lambda x: x.sigmoid() * (1 - x.sigmoid())),
-                  function=False, method=False, scalar_loop="softplus_backward_scalar_loop(a, b)"),
+                  float_only=True, function=False, method=False, scalar_loop="softplus_backward_scalar_loop(a, b)"),
     ElementwiseOp("mul_exp", B, "mul_exp(a, b)", (lambda b, g: _other_op("mul_exp")(g, b),
                                                   lambda a, b, g: _other_op("mul_exp")(g * a, b)),
-                  function=False, method=False, grad_fn_name="EluBackwardBackward0",
+                  float_only=True, function=False, method=False, grad_fn_name="EluBackwardBackward0",
                   scalar_loop="mul_exp_scalar_loop(a, b)"),
     # ---- comparisons (bool out)
     ElementwiseOp("eq", C, "a == b"),

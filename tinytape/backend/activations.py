@@ -255,9 +255,9 @@ def cuda_silu_backward(dy, x):
 
 
 def cuda_softplus_backward(a, b):
-    e = math.exp(-abs(b))
-    return a * (1.0 if b >= 0 else e) / (1.0 + e)
+    z = math.exp(b) if not b > 709.78 else math.inf  # (Python's math.exp, in the simulator, raises on overflow)
+    return a * z / (z + 1.0)
 
 
 def cuda_mul_exp(a, b):
-    return a * math.exp(b) if b < 709.78 else a * math.inf
+    return a * (math.exp(b) if not b > 709.78 else math.inf)

@@ -315,6 +315,8 @@ class Softplus(_Pointwise):
         if beta == 1 and threshold == 20:  # the defaults: one kernel with PyTorch's exp and log1p
             return ew._unary(x, SOFTPLUS)
         bx = x * beta
+        if threshold <= 20:  # (the table's softplus is bx itself above 20: masked here)
+            return ew.where(bx > threshold, x, ew._unary(bx, SOFTPLUS) / beta)
         return ew.where(bx > threshold, x, bx.exp().log1p() / beta)
 
     @staticmethod
