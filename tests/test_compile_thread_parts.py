@@ -1,4 +1,4 @@
-"""Fused loops over ``GRAIN_SIZE`` elements or more of sigmoid, silu, softplus, elu and selu:
+"""Fused loops over ``GRAIN_SIZE`` elements or more of sigmoid, silu, softplus, elu, selu and mish:
 eager's kernel cuts them among numba's threads and computes each part's last ``len % width``
 elements by PyTorch's scalar-loop definition; the fused loop reads the thread count at each call
 (``split_loops``) and cuts the same elements, so the op fuses with its neighbours, bit for bit."""
@@ -15,6 +15,7 @@ OPS = {
     "softplus": lambda x: tinytape.nn.functional.softplus(x),
     "elu": lambda x: tinytape.nn.functional.elu(x, alpha=0.7),
     "selu": lambda x: tinytape.nn.functional.selu(x),
+    "mish": lambda x: tinytape.nn.functional.mish(x),
 }
 # 1-D; rows a part ends inside (33 x 1023 in two parts of 16.5 rows); 3-D with odd rows
 SHAPES = [(GRAIN_SIZE + 17,), (33, 1023), (7, 9, 601), (100003,)]
