@@ -79,12 +79,13 @@ def test_nll_loss_with_every_target_ignored(reduction):
     assert np.isnan(fused[0].item()) == (reduction == "mean")  # 0 / 0: PyTorch's nan
 
 
-def test_nll_loss_target_out_of_range_names_the_op():
+def test_nll_loss_target_out_of_range_in_pytorchs_words():
     x = torch.randn(4, 3, requires_grad=True)
     for target in ([0, 1, 3, 0], [0, -1, 2, 0]):
-        with pytest.raises(IndexError, match=f"Target {target[2] if target[2] == 3 else -1} is out of bounds"):
+        words = rf"^Target {target[2] if target[2] == 3 else -1} is out of bounds\.$"
+        with pytest.raises(IndexError, match=words):
             F.nll_loss(x, torch.tensor(target))
-        with Tape(), pytest.raises(IndexError, match="is out of bounds for 3 classes"):
+        with Tape(), pytest.raises(IndexError, match=words):
             F.nll_loss(x, torch.tensor(target))
 
 

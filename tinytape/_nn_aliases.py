@@ -4,8 +4,8 @@ agree, PyTorch's argument orders where they do not (``torch.embedding(weight, in
 ``Tensor.prelu``."""
 from .nn import functional as F
 
-_SAME = ("adaptive_avg_pool1d", "avg_pool1d", "bilinear", "celu", "celu_", "conv1d", "conv2d", "conv3d",
-         "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "hardshrink", "max_pool1d", "max_pool2d",
+_SAME = ("adaptive_avg_pool1d", "avg_pool1d", "bilinear", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
+         "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "hardshrink", "max_pool1d", "max_pool2d",
          "max_pool3d", "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu", "rms_norm", "rrelu", "rrelu_",
          "selu", "selu_", "threshold", "threshold_")
 
@@ -137,28 +137,12 @@ def constant_pad_nd(input, pad, value=0):
     return F.pad(input, tuple(pad), value=value)
 
 
-def channel_shuffle(input, groups):
-    """The channels (dim 1) split into ``groups`` and interleaved: (N, g, C/g, *) read as (N, C/g, g, *)."""
-    if input.ndim <= 2:
-        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
-    if groups <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
-    channels = input.shape[1]
-    if channels % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {channels} channels and {groups} "
-                           "groups.")
-    from .ops.composite_entry import composite_op
-    shape, rest = tuple(input.shape), tuple(input.shape[2:])
-    return composite_op("ChannelShuffleBackward0", lambda x: x.reshape((shape[0], groups, channels // groups) + rest)
-                        .transpose(1, 2).reshape(shape), input)
-
-
 FUNCTIONS = {name: getattr(F, name) for name in _SAME}
 FUNCTIONS.update(alpha_dropout=alpha_dropout, feature_alpha_dropout=feature_alpha_dropout, layer_norm=layer_norm,
                  group_norm=group_norm, embedding=embedding)
 FUNCTIONS.update({f.__name__: f for f in (
     dropout_, alpha_dropout_, feature_alpha_dropout_, feature_dropout, feature_dropout_, batch_norm, instance_norm,
     binary_cross_entropy_with_logits, kl_div, hinge_embedding_loss, margin_ranking_loss, cosine_embedding_loss,
-    triplet_margin_loss, poisson_nll_loss, ctc_loss, adaptive_max_pool1d, max_pool1d_with_indices, constant_pad_nd,
-    channel_shuffle)}, native_channel_shuffle=channel_shuffle)
+    triplet_margin_loss, poisson_nll_loss, ctc_loss, adaptive_max_pool1d, max_pool1d_with_indices, constant_pad_nd)},
+    native_channel_shuffle=F.channel_shuffle)
 METHODS = {"prelu": F.prelu}  # Tensor.prelu

@@ -345,7 +345,8 @@ class Backend:
         ``base[i] + k * stride`` for ``k = index.flat[where[i]]`` (``base`` and ``where``
         int64 of the result's shape, planned on the host from shapes alone).  A ``k``
         outside ``[-size, size)`` (``wrap``) or ``[0, size)`` raises the op's error,
-        ``error = (runtime_error, prefix, suffix)`` around the offending value."""
+        ``error = (runtime_error, prefix, suffix)`` around the offending value (``suffix``
+        None: the prefix alone, for words that name no value)."""
         return self._positions_kernel(base, index, where, stride, size, wrap, error)
 
     # ---- windows: the rows of convolution and pooling (see cpu/windows.py) ----

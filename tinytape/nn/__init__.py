@@ -23,6 +23,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, Laz
 from .reshaping import Flatten, Unflatten
 from . import layers, utils  # noqa: F401
 from . import breadth as _breadth
+from . import shuffling as _shuffling
 from . import embedding_losses as _embedding_losses
 from . import transformer as _transformer
 from . import ctc as _ctc
@@ -56,7 +57,7 @@ utils.prune = _prune  # nn.utils.prune.l1_unstructured
 __import__("sys").modules[__name__ + ".utils.prune"] = _prune
 
 for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _folding, _embedding_bag,
-                _volumetric, _unpooling):
+                _volumetric, _unpooling, _shuffling):
     globals().update({name: getattr(_family, name) for name in _family.MODULES})
     for _name, _fn in _family.FUNCTIONAL.items():
         if not hasattr(functional, _name):
@@ -77,4 +78,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Par
            "functional", "init", "utils", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "AlphaDropout", "FeatureAlphaDropout",
            *_breadth.MODULES, *_embedding_losses.MODULES,
            *_transformer.MODULES, *_ctc.MODULES, *_norms_pools.MODULES, *_folding.MODULES,
-           *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES, *_adaptive.MODULES]
+           *_embedding_bag.MODULES, *_volumetric.MODULES, *_unpooling.MODULES, *_adaptive.MODULES,
+           *_shuffling.MODULES]

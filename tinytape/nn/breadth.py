@@ -1,10 +1,9 @@
 """More of ``torch.nn``, each composed from recorded ops with PyTorch's formulas, parameters,
 initialisation and reprs: losses (``SmoothL1Loss``, ``KLDivLoss``, ``MarginRankingLoss``,
 ``SoftMarginLoss``), activations (``PReLU``, ``GLU``, ``Softmax2d``, ``Hardshrink``,
-``Softshrink``), channel dropout (``Dropout1d/2d/3d``), padding modules, ``Upsample``,
-``PixelShuffle``/
-``PixelUnshuffle``, with their functional forms (normalisation, adaptive max pooling and
-``Bilinear``: ``norms_pools.py``)."""
+``Softshrink``), channel dropout (``Dropout1d/2d/3d``), padding modules, ``Upsample``, with their
+functional forms (normalisation, adaptive max pooling and ``Bilinear``: ``norms_pools.py``; the
+pixel and channel shuffles: ``shuffling.py``)."""
 import numbers
 import warnings
 
@@ -354,73 +353,13 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-def pixel_shuffle(input, upscale_factor):
-    from ..ops.composite_entry import composite_op
-    return composite_op("PixelShuffleBackward0", lambda x: _pixel_shuffle(x, upscale_factor), input)
-
-
-def pixel_unshuffle(input, downscale_factor):
-    from ..ops.composite_entry import composite_op
-    return composite_op("PixelUnshuffleBackward0", lambda x: _pixel_unshuffle(x, downscale_factor), input)
-
-
-def _pixel_shuffle(input, upscale_factor):
-    r = int(upscale_factor)
-    *lead, c, h, w = input.shape
-    if c % (r * r):
-        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
-                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    n = len(lead)
-    x = input.reshape(*lead, c // (r * r), r, r, h, w)
-    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
-
-
-def _pixel_unshuffle(input, downscale_factor):
-    r = int(downscale_factor)
-    *lead, c, h, w = input.shape
-    if h % r or w % r:
-        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
-                           f"input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
-    n = len(lead)
-    x = input.reshape(*lead, c, h // r, r, w // r, r)
-    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
-
-
-class PixelShuffle(Module):
-    def __init__(self, upscale_factor):
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input):
-        return pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self):
-        return f"upscale_factor={self.upscale_factor}"
-
-
-class PixelUnshuffle(Module):
-    def __init__(self, downscale_factor):
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input):
-        return pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self):
-        return f"downscale_factor={self.downscale_factor}"
-
-
 MODULES = ["SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "SoftMarginLoss", "PReLU", "GLU", "Softmax2d",
            "Hardshrink", "Softshrink", "Dropout1d", "Dropout2d", "Dropout3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
-           "CircularPad3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle"]
+           "CircularPad3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 FUNCTIONAL = {
     "kl_div": kl_div, "margin_ranking_loss": margin_ranking_loss, "soft_margin_loss": soft_margin_loss,
     "prelu": prelu, "glu": glu, "hardshrink": hardshrink, "softshrink": softshrink, "dropout1d": dropout1d,
-    "dropout2d": dropout2d, "dropout3d": dropout3d, "pixel_shuffle": pixel_shuffle,
-    "pixel_unshuffle": pixel_unshuffle,
+    "dropout2d": dropout2d, "dropout3d": dropout3d,
 }

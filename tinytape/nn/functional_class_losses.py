@@ -9,7 +9,7 @@ from ..backend.opcodes import DIV, MUL, NE
 from ..ops import elementwise as ew
 from ..ops.shape import scatter_flat
 from ..ops.softmax import _kernel_dtype_name, log_softmax
-from .functional_losses import _REDUCTIONS, _check_reduction, _not_differentiable, _reduce
+from .functional_losses import _check_reduction, _not_differentiable, _reduce
 
 
 @functools.lru_cache(maxsize=64)
@@ -48,7 +48,7 @@ class NllLoss(Function):
         safe_t = backend.where(valid, t, backend.scalar(0, t.dtype))
         rows, where = _class_plan(n, c)
         ids = backend.positions(rows, safe_t, where, 1, c,
-                                False, (False, "nll_loss: Target ", f" is out of bounds for {c} classes"))
+                                False, (False, "Target ", " is out of bounds."))
         w = backend.astype(valid, dtype)
         if weight is not None:
             w = backend.binary(MUL, w, backend.gather(weight._data, safe_t))
@@ -99,13 +99,13 @@ class NllLoss2d(NllLoss):
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _op=NllLoss):
     if _autocast.state.__dict__:
         input, = _autocast.float32(input)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction (mean, sum, none)")
-    if target.dtype is not _dtype.int64:
-        raise RuntimeError(f"nll_loss: expected target dtype to be Long (class indices), but got {target.dtype}")
+    _check_reduction(reduction, "nll_loss")
+    _check_nll_target(input, target)
+    if target.dtype is _dtype.uint8:  # PyTorch's kernels read Byte targets as class indices too
+        target = target.to(_dtype.int64)
     classes = input.shape[0 if input.ndim == 1 else 1] if input.ndim else 1
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
-        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all {classes} classes or "
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or "
                            f"no classes but got weight tensor of shape: {list(weight.shape)}")
     if weight is not None:
         if weight.dtype is not input.dtype:
@@ -120,10 +120,23 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", _o
         moved = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
         out = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction, _op=NllLoss2d)
         return out.reshape(target.shape) if reduction == "none" else out
-    if target.shape != (input.shape[0],):
-        raise ValueError(f"nll_loss: Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0] if target.ndim else 'scalar'}); target shape {list(target.shape)}")
     return _op.apply(input, target, weight, ignore_index, reduction)
+
+
+def _check_nll_target(input, target):
+    """PyTorch's checks of class-index targets, in its order and words: the batch sizes, the
+    target's rank (its shape for inputs of more dims), then its dtype."""
+    batch = target.shape[0] if target.ndim else 0
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    if input.ndim > 1 and input.shape[0] != batch:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim > 2 and tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
+    if target.dtype is not _dtype.int64 and target.dtype is not _dtype.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_kernel_dtype_name(target.dtype)}")
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -137,14 +150,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     if target.dtype.is_floating_point:
-        if target.shape != input.shape:
-            raise RuntimeError(f"cross_entropy: expected target dtype to be Long (class indices) or a "
-                               f"probability target of the input's shape {list(input.shape)}, but got "
-                               f"{target.dtype} of shape {list(target.shape)}")
+        if target.shape != input.shape:  # read as class indices, as PyTorch does, and refused there
+            _check_nll_target(input, target)
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if weight is not None and (weight.ndim != 1 or weight.shape[0] != input.shape[class_dim]):
-            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+            raise RuntimeError(f"weight tensor should be defined either for all "
                                f"{input.shape[class_dim]} classes or no classes but got weight tensor "
                                f"of shape: {list(weight.shape)}")
         if label_smoothing > 0:

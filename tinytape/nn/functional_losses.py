@@ -123,7 +123,7 @@ def _broadcast_target(input, target, op, stacklevel=4):
 
 def _check_reduction(reduction, op):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+        raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
 def _not_differentiable(t, op, arg):
@@ -315,6 +315,6 @@ class BinaryCrossEntropyWithLogitsPosWeight(Function):
 
 def _reduce(loss, reduction, op):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (mean, sum, none)")
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 

@@ -13,9 +13,10 @@ def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (weight: (out_features, in_features))."""
     if _autocast.state.__dict__:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    if input.shape[-1:] != weight.shape[1:]:
-        raise RuntimeError(f"linear: mat1 and mat2 shapes cannot be multiplied "
-                           f"(input {list(input.shape)}, weight {list(weight.shape)})")
+    if input.shape[-1:] != weight.shape[1:]:  # the product PyTorch forms: input's rows by weight.T
+        rows = math.prod(input.shape[:-1])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
+                           f"and {'x'.join(map(str, reversed(weight.shape)))})")
     return F.linear(input, weight, bias)
 
 

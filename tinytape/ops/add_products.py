@@ -135,10 +135,15 @@ def _add_product(cls, op, input, a, b, beta, alpha, out_shape):
         raise RuntimeError(f"{op}: expected self and mat2 to have the same dtype, but got: "
                            f"{input.dtype} != {a.dtype}")
     shape = tuple(input.shape)
-    if len(shape) > len(out_shape) or any(s not in (1, o) for s, o in zip(shape[::-1], out_shape[::-1])):
-        raise RuntimeError(f"{op}: The expanded size of the tensor ({out_shape[-1]}) must match the existing "
-                           f"size ({shape[-1] if shape else 1}) at non-singleton dimension "
-                           f"{len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor sizes: {list(shape)}")
+    if len(shape) > len(out_shape):
+        raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(out_shape)}): the "
+                           f"number of sizes provided ({len(out_shape)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(shape)})")
+    for k in range(1, len(shape) + 1):  # expand's words, at the last dim that does not fit
+        if shape[-k] not in (1, out_shape[-k]):
+            raise RuntimeError(f"The expanded size of the tensor ({out_shape[-k]}) must match the existing size "
+                               f"({shape[-k]}) at non-singleton dimension {len(out_shape) - k}.  Target sizes: "
+                               f"{list(out_shape)}.  Tensor sizes: {list(shape)}")
     return cls.apply(input, a, b, beta, alpha)
 
 

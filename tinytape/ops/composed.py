@@ -212,8 +212,15 @@ def index_copy(input, dim, index, source):
     _same_dtype_for_index_copy(input, source)
     out = input.clone()
     d = _wrap_dim(dim, input.ndim, "index_copy") if input.ndim else 0
-    out[(slice(None),) * d + (index,)] = source
+    _copy_at(out, d, index, source)
     return out
+
+
+def _copy_at(out, d, index, source):
+    try:
+        out[(slice(None),) * d + (index,)] = source
+    except IndexError as error:  # PyTorch's words name the op
+        raise IndexError(f"index_copy_(): {error}") from None
 
 
 def index_copy_(self, dim, index, source):
@@ -222,7 +229,7 @@ def index_copy_(self, dim, index, source):
         raise RuntimeError(OVERLAP_MESSAGE)
     _same_dtype_for_index_copy(self, source)
     d = _wrap_dim(dim, self.ndim, "index_copy_") if self.ndim else 0
-    self[(slice(None),) * d + (index,)] = source
+    _copy_at(self, d, index, source)
     return self
 
 

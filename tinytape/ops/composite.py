@@ -215,6 +215,11 @@ def index_select(input, dim, index):
     d = _wrap_dim(dim, input.ndim, "index_select")
     if input.ndim == 0:  # PyTorch reads a 0-d tensor as one element along dim 0
         return sh.reshape(index_select(sh.reshape(input, (1,)), 0, index), ())
+    if index.numel():  # checked on the backend, no wrapping from the end, in PyTorch's two kernels' words
+        error = ((True, "INDICES element is out of DATA bounds, id=", f" axis_dim={input.shape[d]}") if d == 1
+                 else (False, "index out of range in self", None))
+        input._backend.positions(np.zeros(index.numel(), np.int64), sh.reshape(index, (-1,))._data,
+                                 np.arange(index.numel()), 0, input.shape[d], False, error)
     from .composite_entry import composite_op
     return composite_op("IndexSelectBackward0", lambda x: x[(slice(None),) * d + (sh.reshape(index, (-1,)),)], input)
 
@@ -230,9 +235,15 @@ def index_add(input, dim, index, source, alpha=1):
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
     idx = index.cpu().numpy().astype(np.int64).reshape(-1)
-    if source.shape[d] != len(idx) or ((idx < 0) | (idx >= input.shape[d])).any():
-        raise RuntimeError(f"index_add(): index {idx.tolist()} does not fit dimension {d} of input "
-                           f"{list(input.shape)} and source {list(source.shape)}")
+    if source.shape[d] != len(idx):  # (PyTorch's words and order of checks)
+        raise RuntimeError(f"index_add_(): Number of indices ({len(idx)}) should be equal to source.size(dim): "
+                           f"({source.shape[d]}), for dim: {d}")
+    if tuple(source.shape[:d]) + tuple(source.shape[d + 1:]) != tuple(input.shape[:d]) + tuple(input.shape[d + 1:]):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    bad = idx[(idx < 0) | (idx >= input.shape[d])]
+    if bad.size:
+        raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {input.shape[d]}")
     grid = list(np.indices(source.shape))
     grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
     targets = np.ravel_multi_index(tuple(grid), input.shape)

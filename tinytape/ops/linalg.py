@@ -32,6 +32,8 @@ def _refuse_dtypes(a, b, op):
     if op == "mm":
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES.get(a.dtype.name)} != "
                            f"{_C_NAMES.get(b.dtype.name)}")
+    if op == "addmm":
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {name(a.dtype)} and {name(b.dtype)}")
     raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}")
 
 

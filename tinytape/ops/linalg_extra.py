@@ -46,10 +46,11 @@ def linalg_solve(A, B, *, left=True):
     vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
     n = A.shape[-1]
     rows = B.shape[0] if vector and B.ndim == 1 else (B.shape[-1] if vector else B.shape[-2 if left else -1])
-    if rows != n:
+    if rows != n:  # a vector B is shown as the column PyTorch makes of it
+        shown = (B.shape[-1], 1) if B.ndim == 1 or vector else B.shape[-2:]
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "
-                           f"{'x'.join(map(str, B.shape[-2:]))})")
+                           f"{'x'.join(map(str, shown))})")
 
     def compute(a, b):
         inv = _inverse(a)

@@ -60,12 +60,11 @@ def pad_copying(input, pad, mode):
         d = input.ndim - 1 - k
         before, after, size = int(pad[2 * k]), int(pad[2 * k + 1]), shape[d]
         if mode == "reflect" and (before >= size or after >= size):
-            raise RuntimeError(f"pad: Argument #4: Padding size should be less than the corresponding input "
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input "
                                f"dimension, but got: padding ({before}, {after}) at dimension {d} of input "
                                f"{list(shape)}")
         if mode == "circular" and (before > size or after > size):
-            raise RuntimeError(f"pad: Padding value causes wrapping around more than once (padding ({before}, "
-                               f"{after}) at dimension {d} of input {list(shape)})")
+            raise RuntimeError("Padding value causes wrapping around more than once.")
         # an empty result is allowed (a negative padding cropping all), except replicate's, as PyTorch's
         if size + before + after < (1 if mode == "replicate" else 0) or (mode == "replicate" and size == 0):
             raise RuntimeError(f"pad: input {list(shape)} padded by ({before}, {after}) at dimension {d} would "

@@ -40,7 +40,7 @@ def _scatter_ids(input, dim, index, op):
     n = input.shape[d] if input.ndim else 1
     bad = (idx < 0) | (idx >= n)
     if bad.any():
-        raise RuntimeError(f"{op}(): index {int(idx[bad][0])} is out of bounds for dimension {d} with size {n}")
+        raise RuntimeError(f"index {int(idx[bad][0])} is out of bounds for dimension {d} with size {n}")
     if not input.ndim:
         return idx.reshape(-1)
     idx = idx.reshape(idx.shape or (1,))  # a 0-d index into a 1-d tensor: one position
@@ -58,7 +58,7 @@ def _scatter_positions(input, dim, index, op):
     n = input.shape[d] if input.ndim else 1
     shape, index_shape = tuple(input.shape) or (1,), tuple(index.shape) or (1,)
     base, where, stride = _scatter_plan(shape, index_shape, d)
-    error = (True, f"{op}(): index ", f" is out of bounds for dimension {d} with size {n}")
+    error = (True, "index ", f" is out of bounds for dimension {d} with size {n}")
     positions = input._backend.positions(base, index._data, where, stride, n, False, error)
     return positions if index.ndim else input._backend.reshape(positions, ())  # shaped as index
 

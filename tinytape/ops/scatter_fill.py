@@ -22,7 +22,7 @@ def _index_mask(input, dim, index, op):
     ids = index.cpu().numpy().reshape(-1)
     if ((ids < -n) | (ids >= n)).any():
         bad = int(ids[(ids < -n) | (ids >= n)][0])
-        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     along = np.zeros(n, bool)
     along[ids % n if n else ids] = True
     shape = [1] * input.ndim

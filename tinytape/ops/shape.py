@@ -281,8 +281,9 @@ class Expand(Function):
 def expand(x, sizes):
     sizes = tuple(sizes)
     if len(sizes) < x.ndim:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
-                           f"equal to the number of dimensions in the tensor ({x.ndim})")
+        raise RuntimeError(f"expand({x.type()}{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({x.ndim})")
     lead = len(sizes) - x.ndim
     shape = []
     for i, s in enumerate(sizes):
@@ -343,12 +344,13 @@ class TransposeInPlace(Transpose):  # the name of ``x.transpose_(0, 1)``'s entry
 
 
 def permute(x, dims):
-    dims = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
-    if sorted(dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim:  # (PyTorch's words, sparse_coo and all)
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                            f"match the length of the desired ordering of dimensions i.e. input.dim() = "
-                           f"{x.ndim} is not equal to len(dims) = {len(dims)}" if len(dims) != x.ndim
-                           else f"permute: repeated dim in {list(dims)}")
+                           f"{x.ndim} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute.apply(x, dims)
 
 

@@ -91,6 +91,9 @@ def _tuple(v, n, name, op):
         v = v * n
     if not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in v):  # (PyTorch: a TypeError)
         raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, but got {v!r}")
+    if len(v) != n and op.startswith("conv"):
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
     if len(v) != n:
         raise RuntimeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
     return tuple(int(i) for i in v)
@@ -188,47 +191,47 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
     _check_tensor(input, op)
     _check_tensor(weight, op, "weight")
     if weight.ndim != spatial + 2:
-        raise RuntimeError(f"{op}: Expected {input.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
                            f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
                            f"{list(input.shape)} instead")
     if input.ndim not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {op}, "
+        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {op}, "
                            f"but got input of size: {list(input.shape)}")
     _check_input(input, spatial, op)
     if bias is not None:
         _check_tensor(bias, op, "bias")
     if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
         other = weight.dtype if weight.dtype != input.dtype else bias.dtype
-        raise RuntimeError(f"{op}: expected scalar type {_dtype_name(input.dtype)} but found {_dtype_name(other)}")
+        raise RuntimeError(f"expected scalar type {_dtype_name(input.dtype)} but found {_dtype_name(other)}")
     if weight.device != input.device or (bias is not None and bias.device != input.device):
         raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but got input on {input.device} "
                            f"and weight on {weight.device}")
     if not isinstance(groups, numbers.Integral) or groups < 1:
-        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+        raise RuntimeError("non-positive groups is not supported")
     c = input.shape[-spatial - 1]
     o, cg = weight.shape[:2]
     if o % groups:  # (PyTorch checks the weight against groups before the input's channels)
-        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{list(weight.shape)}] instead")
     if cg * groups != c:
-        raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead")
     if bias is not None and tuple(bias.shape) != (o,):
-        raise RuntimeError(f"{op}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                            f"{o} elements, but got bias of size {list(bias.shape)} instead")
     kernel = tuple(weight.shape[2:])
     stride, dilation = _tuple(stride, spatial, "stride", op), _tuple(dilation, spatial, "dilation", op)
     if min(stride) < 1:
-        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={list(stride)}")
+        raise RuntimeError("non-positive stride is not supported")
     if min(dilation) < 1:
-        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={list(dilation)}")
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     size = tuple(input.shape[-spatial:])
     if isinstance(padding, str):
         if padding == "valid":
             before = after = (0,) * spatial
         elif padding == "same":
             if max(stride) != 1:
-                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
+                raise RuntimeError(f"padding='same' is not supported for strided convolutions")
             total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
             if any(t % 2 for t in total):
                 warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a "
@@ -236,16 +239,16 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, spatial
             before = tuple(t // 2 for t in total)
             after = tuple(t - t // 2 for t in total)
         else:
-            raise RuntimeError(f"{op}: Invalid padding string '{padding}', should be one of ['valid', 'same']")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
         before = after = _tuple(padding, spatial, "padding", op)
         if min(before) < 0:
-            raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(before)}")
+            raise RuntimeError("negative padding is not supported")
     padded = tuple(s + a + b for s, a, b in zip(size, before, after))
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(p < r for p, r in zip(padded, reach)) or min(kernel, default=1) < 1:
         shown = " x ".join(map(str, padded))
-        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({shown}). Kernel size: "  # (dilated)
+        raise RuntimeError(f"Calculated padded input size per channel: ({shown}). Kernel size: "  # (dilated)
                            f"({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size")
     out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
     n = input.shape[0] if input.ndim == spatial + 2 else 1

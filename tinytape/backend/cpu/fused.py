@@ -71,7 +71,7 @@ def nll_forward(logp, target, ignore_index, mean):
     _nll_forward(logp, target, ignore_index, mean, ids, neg_w, w, valid, losses, total.reshape(1),
                  denominator.reshape(1), status)
     if status[0]:
-        raise IndexError(f"nll_loss: Target {status[1]} is out of bounds for {logp.shape[1]} classes")
+        raise IndexError(f"Target {status[1]} is out of bounds.")
     return ids, neg_w, valid, total, denominator if mean else None
 
 

@@ -219,7 +219,8 @@ class KernelCalls:
         _indexing.positions(_flat(base), _flat(index), _flat(where), stride, size, wrap, out.reshape(-1), status)
         if status[0]:
             runtime_error, prefix, suffix = error
-            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{status[1]}{suffix}")
+            message = prefix if suffix is None else f"{prefix}{status[1]}{suffix}"
+            raise (RuntimeError if runtime_error else IndexError)(message)
         return out
 
     # ---- windows ----

@@ -57,11 +57,12 @@ class CUDABackend(KernelCalls, Backend):
     def raise_flagged(flag, error):
         """Read ``flag`` right after its kernel (a synchronisation, so the error comes from
         the op that met it) and raise the op's error, naming the offending value:
-        ``error = (runtime_error, prefix, suffix)``."""
+        ``error = (runtime_error, prefix, suffix)`` (``suffix`` None: the prefix alone)."""
         found, value = flag.copy_to_host()
         if found:
             runtime_error, prefix, suffix = error
-            raise (RuntimeError if runtime_error else IndexError)(f"{prefix}{value}{suffix}")
+            message = prefix if suffix is None else f"{prefix}{value}{suffix}"
+            raise (RuntimeError if runtime_error else IndexError)(message)
 
     # ---- allocation and transfers ----
     def _alloc(self, shape, dtype):

@@ -1,0 +1,134 @@
+"""Programs a learner writes after the basics, against PyTorch's answers: the errors they meet
+first (a convolution's channels, a Linear's features, a loss's targets, a dim out of range,
+an index out of range), printed in PyTorch's words; ShuffleNet's ``ChannelShuffle``; and
+what the tutorials print along the way."""
+from helpers import check_against_pytorch, check_grad, outcome_of
+
+import numpy as np
+
+
+def _errors(calls):
+    """Each call's outcome as text: PyTorch's type and words, the package named as torch."""
+    return [str(outcome_of(c)).replace("tinytape", "torch") for c in calls]
+
+
+def test_convolution_and_padding_errors_in_pytorchs_words():
+    def run(torch):
+        F, nn = torch.nn.functional, torch.nn
+        x = torch.ones(1, 2, 4, 4)
+        return _errors([
+            lambda: nn.Conv2d(3, 8, 3)(torch.randn(1, 4, 5, 5)),
+            lambda: F.conv2d(torch.ones(1, 4, 4, 4), torch.ones(3, 2, 3, 3), groups=2),
+            lambda: F.conv2d(torch.ones(1, 2, 2, 2), torch.ones(3, 2, 3, 3)),
+            lambda: F.conv2d(torch.ones(2, 2), torch.ones(3, 2, 3, 3)),
+            lambda: F.conv1d(torch.ones(1, 2, 4), torch.ones(3, 2, 3, 3)),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), torch.ones(2)),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), stride=2, padding="same"),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), stride=0),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), dilation=0),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), padding=-1),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), padding="full"),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), groups=0),
+            lambda: F.conv2d(x.double(), torch.ones(3, 2, 3, 3)),
+            lambda: F.conv2d(x, torch.ones(3, 2, 3, 3), stride=(1, 2, 3)),
+            lambda: F.conv1d(torch.ones(1, 2, 4), torch.ones(3, 4, 3)),
+            lambda: F.pad(torch.ones(1, 1, 3), (3, 3), mode="reflect"),
+            lambda: F.pad(torch.ones(1, 1, 3), (4, 4), mode="circular"),
+        ])
+    check_against_pytorch(run)
+
+
+def test_channel_shuffle_of_shufflenet():
+    def run(torch):
+        F = torch.nn.functional
+        x = torch.arange(12.).view(1, 6, 2, 1).requires_grad_()
+        y = F.channel_shuffle(x, 3)
+        (y * torch.arange(12.).view(1, 6, 2, 1)).sum().backward()
+        module = torch.nn.ChannelShuffle(2)
+        return [y, x.grad, module(x), repr(module), torch.channel_shuffle(x, 2), y.is_contiguous(),
+                F.channel_shuffle(torch.arange(8).view(1, 4, 2), 2),
+                *_errors([lambda: F.channel_shuffle(torch.ones(1, 5, 2), 2), lambda: F.channel_shuffle(torch.ones(5), 1),
+                          lambda: F.channel_shuffle(torch.ones(1, 4), 2),
+                          lambda: F.channel_shuffle(torch.ones(1, 4, 2), 0)])]
+    check_against_pytorch(run)
+
+
+def test_channel_shuffle_gradient_by_finite_differences():
+    import tinytape as tt
+    check_grad(lambda x: tt.nn.functional.channel_shuffle(x, 2) * tt.arange(24.).view(2, 4, 3), np.random.rand(2, 4, 3))
+
+
+def test_dims_out_of_range_and_permutations_in_pytorchs_words():
+    def run(torch):
+        x = torch.ones(2, 3)
+        return _errors([
+            lambda: x.sum(2), lambda: x.softmax(-3), lambda: x.transpose(0, 2), lambda: x.unsqueeze(3),
+            lambda: torch.cat([x], dim=2), lambda: x.argmax(5), lambda: torch.ones(3).flatten(0, 2), lambda: x.size(2),
+            lambda: torch.ones(3).squeeze(2), lambda: x.float().mean(dim=3),
+            lambda: torch.ones(3).permute(1, 0), lambda: x.permute(0), lambda: x.permute(0, 0), lambda: x.permute(0, 2),
+            lambda: x.permute(1, 1, 0),
+        ])
+    check_against_pytorch(run)
+
+
+def test_indices_out_of_range_in_pytorchs_words():
+    def run(torch):
+        x, i = torch.ones(2, 2), torch.tensor([[0, 5]])
+        return [x.index_select(0, torch.tensor([1, 0])), *_errors([
+            lambda: x.scatter(1, i, 1.), lambda: x.scatter_add(1, i, torch.ones(1, 2)),
+            lambda: x.scatter_reduce(1, i, torch.ones(1, 2), "sum"), lambda: torch.gather(x, 1, i),
+            lambda: torch.gather(x, 0, torch.tensor([[-1, 0]])),
+            lambda: x.index_select(0, torch.tensor([-3])), lambda: x.index_select(0, torch.tensor([1, -1])),
+            lambda: x.index_select(1, torch.tensor([2])), lambda: torch.ones(5).index_select(0, torch.tensor([7])),
+            lambda: torch.ones(2, 3, 4).index_select(2, torch.tensor([-1])),
+            lambda: torch.ones(2, 3, 4).index_select(1, torch.tensor([0, 3])),
+            lambda: x.index_add(0, torch.tensor([2]), torch.ones(1, 2)),
+            lambda: x.index_add(0, torch.tensor([0]), torch.ones(2, 2)),
+            lambda: x.index_add(0, torch.tensor([0]), torch.ones(1, 3)),
+            lambda: x.index_fill(0, torch.tensor([2]), 1.), lambda: x.index_copy(0, torch.tensor([2]), torch.ones(1, 2)),
+        ])]
+    check_against_pytorch(run)
+
+
+def test_loss_target_errors_in_pytorchs_words():
+    def run(torch):
+        F = torch.nn.functional
+        torch.manual_seed(0)
+        x = torch.randn(3, 5)
+        return [F.nll_loss(x.log_softmax(1), torch.tensor([1, 2, 1], dtype=torch.uint8)), *_errors([
+            lambda: F.nll_loss(x, torch.tensor([1, 2, -1])), lambda: F.nll_loss(x, torch.tensor([1., 2, 1])),
+            lambda: F.nll_loss(x, torch.tensor([1, 2], dtype=torch.int32)),
+            lambda: F.cross_entropy(x, torch.tensor([1, 2])), lambda: F.cross_entropy(x, torch.tensor([[1, 2, 1]])),
+            lambda: F.cross_entropy(x, torch.tensor(1)), lambda: F.cross_entropy(x, torch.randn(3, 4)),
+            lambda: F.cross_entropy(x, torch.randn(3)), lambda: F.cross_entropy(x, torch.tensor([1, 2, 3], dtype=torch.int32)),
+            lambda: F.cross_entropy(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3, 5], [0, 0, 0, 0]])),
+            lambda: F.cross_entropy(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3], [0, 0, 0]])),
+            lambda: F.nll_loss(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3, -3], [0, 0, 0, 0]])),
+            lambda: F.nll_loss(x, torch.tensor([1, 2, 1]), weight=torch.ones(4)),
+            lambda: F.nll_loss(x, torch.tensor([1, 2, 1]), reduction="avg"),
+            lambda: F.nll_loss(torch.randn(5), torch.tensor([1, 2])), lambda: F.nll_loss(torch.randn(5), torch.tensor(2.)),
+            lambda: F.mse_loss(torch.ones(2), torch.ones(2), reduction="x"),
+            lambda: torch.nn.CrossEntropyLoss()(torch.randn(3, 5), torch.tensor([1, 2, 7])),
+        ])]
+    check_against_pytorch(run)
+
+
+def test_linear_and_addmm_errors_in_pytorchs_words():
+    def run(torch):
+        nn, F = torch.nn, torch.nn.functional
+        return _errors([
+            lambda: nn.Linear(3, 2)(torch.ones(4, 5)), lambda: nn.Linear(3, 2)(torch.ones(5)),
+            lambda: nn.Linear(3, 2)(torch.ones(2, 4, 5)), lambda: nn.Linear(3, 2, bias=False)(torch.ones(4, 5)),
+            lambda: F.linear(torch.ones(4, 3), torch.ones(2, 3), torch.ones(3)),
+            lambda: nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.float64)),
+            lambda: nn.Linear(3, 2)(torch.ones(4, 3, dtype=torch.long)),
+            lambda: torch.addmm(torch.ones(3), torch.ones(4, 2), torch.ones(2, 2)),
+            lambda: torch.addmm(torch.ones(3, 2), torch.ones(4, 2), torch.ones(2, 2)),
+            lambda: torch.addmm(torch.ones(2, 3, 2), torch.ones(4, 2), torch.ones(2, 2)),
+            lambda: torch.ones(2, 3).expand(3), lambda: torch.ones(2, 3, dtype=torch.long).expand(4, 3),
+            lambda: torch.ones(2, 3).expand(2, 4),
+            lambda: torch.linalg.solve(torch.eye(3), torch.ones(2)),
+            lambda: torch.linalg.solve(torch.eye(3), torch.ones(2), left=False),
+            lambda: torch.linalg.solve(torch.eye(3), torch.ones(4, 2)),
+        ])
+    check_against_pytorch(run)
