@@ -444,7 +444,6 @@ def _sizes(args):
 
 
 def _wrap_dim(dim, ndim, op):
-    """``dim`` counted from the front; out of range, PyTorch's IndexError in its very words."""
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
