@@ -132,3 +132,37 @@ def test_linear_and_addmm_errors_in_pytorchs_words():
             lambda: torch.linalg.solve(torch.eye(3), torch.ones(4, 2)),
         ])
     check_against_pytorch(run)
+
+
+def test_first_errors_of_a_training_loop_in_pytorchs_words():
+    def run(torch):
+        import numpy as np
+        F = torch.nn.functional
+        return [torch.tensor([torch.ones(1), torch.tensor([2.])]), torch.tensor([[torch.tensor(1.), 2.]]), *_errors([
+            lambda: torch.tensor([torch.ones(2), torch.ones(2)]), lambda: torch.tensor([torch.ones(0)]),
+            lambda: F.binary_cross_entropy(torch.tensor([0.5, 0.2]), torch.tensor([1., 0, 1])),
+            lambda: F.binary_cross_entropy(torch.tensor([0.5]), torch.tensor([[1.], [0]])),
+            lambda: F.binary_cross_entropy_with_logits(torch.tensor([[0.5, 0.2]]), torch.tensor([1., 0])),
+            lambda: torch.zeros(2, 2).masked_fill(torch.tensor([1, 0]), 1.),
+            lambda: torch.zeros(2).masked_fill(torch.tensor([1, 0], dtype=torch.int32), 1.),
+            lambda: torch.zeros(2).masked_fill(torch.tensor([1., 0]), 1.),
+            lambda: torch.zeros(2).masked_fill(torch.tensor([1, 0], dtype=torch.uint8), 1.),
+            lambda: F.one_hot(torch.tensor([3]), 3), lambda: F.one_hot(torch.tensor([-1]), 3),
+            lambda: F.one_hot(torch.tensor([-1])),
+            lambda: torch.from_numpy(np.array(["a"])), lambda: torch.tensor(np.array([1], dtype=object)),
+            lambda: torch.ones(3).softmax(), lambda: torch.ones(3).log_softmax(), lambda: torch.softmax(torch.ones(3)),
+            lambda: torch.log_softmax(torch.ones(3)),
+        ])]
+    check_against_pytorch(run)
+
+
+def test_implicit_softmax_dim_and_chain_matmul_warn_at_the_callers_line():
+    import warnings
+
+    import tinytape as tt
+    for call in (lambda: tt.nn.functional.softmax(tt.ones(2, 3)), lambda: tt.nn.functional.log_softmax(tt.ones(3)),
+                 lambda: tt.chain_matmul(tt.ones(2, 2), tt.ones(2, 2))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [w.filename for w in caught] == [__file__], [(w.filename, str(w.message)) for w in caught]

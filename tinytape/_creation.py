@@ -38,9 +38,11 @@ def _flatten_tensors(data):
     """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values, as
     numpy scalars of their dtype (a float64 one makes the result float64, as in PyTorch)."""
     if isinstance(data, Tensor):
-        if data.numel() == 1 and data.dtype is not _dtype.bfloat16:
+        if data.numel() != 1:  # (PyTorch reads each as a scalar)
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        if data.dtype is not _dtype.bfloat16:
             return data.detach().cpu().numpy().reshape(())[()]
-        return data.tolist()
+        return data.item()
     if isinstance(data, (list, tuple, range)):  # tensor(range(3)), as PyTorch's sequence protocol
         return [_flatten_tensors(d) for d in data]
     return data

@@ -92,8 +92,9 @@ def from_numpy_dtype(np_dtype):
         return float64 if np_dtype.itemsize > 4 else float32
     if np_dtype.kind == "c":
         return complex128 if np_dtype.itemsize > 8 else complex64
-    raise TypeError(f"tinytape: can't hold numpy dtype {np_dtype}; supported: "
-                    f"{', '.join(d.name for d in ALL)}")
+    raise TypeError(f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only supported types are: "
+                    "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, "
+                    "uint16, uint8, and bool.")
 
 
 def own_dtype(arr):

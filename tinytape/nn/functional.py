@@ -78,8 +78,10 @@ def one_hot(tensor, num_classes=-1):
         if ids.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(ids.max()) + 1
-    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
-        raise RuntimeError(f"one_hot: Class values must be in [0, {num_classes}), got {int(ids.min())}..{int(ids.max())}")
+    if ids.size and ids.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if ids.size and ids.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(ids.shape + (num_classes,), np.int64)
     np.put_along_axis(out, ids[..., None], 1, axis=-1)
     from .._creation import tensor as _tensor

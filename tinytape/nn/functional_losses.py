@@ -150,9 +150,11 @@ def _pointwise_loss(cls, input, target, weight, reduction, op, broadcast=False):
         raise TypeError(f"{op}: expected Tensor input and target, got {type(input).__name__} and {type(target).__name__}")
     if broadcast:
         input, target = _broadcast_target(input, target, op)
-    if input.shape != target.shape:
-        raise ValueError(f"{op}: Using a target size ({list(target.shape)}) that is different to the "
-                         f"input size ({list(input.shape)}) is not supported. Please ensure they have the same size.")
+    if input.shape != target.shape:  # PyTorch's words, one sentence per loss
+        if op == "binary_cross_entropy_with_logits":
+            raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         "is deprecated. Please ensure they have the same size.")
     input = ew._float_input(input, op)
     x, y = ew.operands(input, target, op)
     if weight is not None:

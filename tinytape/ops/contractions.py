@@ -2,6 +2,7 @@
 ``kron``, ``addr``, ``chain_matmul``/``linalg.multi_dot`` (the cheapest order), ``linalg.vecdot``."""
 import math
 import numbers
+import warnings
 
 from .. import _creation
 from .._tensor import Tensor, _wrap_dim
@@ -96,6 +97,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 
 def chain_matmul(*matrices):
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=_creation._user_stacklevel())
     return multi_dot(matrices, "chain_matmul")
 
 

@@ -8,13 +8,14 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
+from .linalg import _C_NAMES
 
 
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` (bool, broadcast to ``input``) is True."""
     if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        shown = _C_NAMES.get(mask.dtype.name, mask.dtype.name) if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {shown}")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "

@@ -2,7 +2,7 @@
 functional forms that ``nn.functional`` and the attention ops share."""
 import warnings
 
-from .. import _dtype
+from .. import _creation, _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend.opcodes import EXP, MUL, SUB, SUM
@@ -77,10 +77,15 @@ class LogSoftmax(Function):
         return g - out.exp() * g.sum(ctx.dim, keepdim=True), None
 
 
+_REQUIRED = object()  # torch.softmax and Tensor.softmax take no implicit dim (nn.functional's do)
+
+
 def _softmax_dim(x, dim, op):
-    if dim is None:  # PyTorch's legacy choice, with its warning
+    if dim is _REQUIRED:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
+    if dim is None:  # PyTorch's legacy choice, with its warning at the user's line
         warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
-                      "include dim=X as an argument.", UserWarning, stacklevel=3)
+                      "include dim=X as an argument.", UserWarning, stacklevel=_creation._user_stacklevel())
         dim = 0 if x.ndim in (0, 1, 3) else 1
     d = _wrap_dim(dim, x.ndim, op)  # a 0-d tensor takes -1 and 0
     return d if x.ndim else 0
@@ -100,7 +105,7 @@ def _kernel_name(input, dim, name):
     return f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input, dim=_REQUIRED, dtype=None):
     x = _softmax_input(input, dtype, _kernel_name(input, dim, "softmax"))
     if x.ndim == 0:
         _softmax_dim(x, dim, "softmax")
@@ -108,7 +113,7 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input, dim=_REQUIRED, dtype=None):
     x = _softmax_input(input, dtype, _kernel_name(input, dim, "log_softmax"))
     if x.ndim == 0:
         _softmax_dim(x, dim, "log_softmax")
