@@ -47,8 +47,8 @@ def test_channel_shuffle_of_shufflenet():
         module = torch.nn.ChannelShuffle(2)
         return [y, x.grad, module(x), repr(module), torch.channel_shuffle(x, 2), y.is_contiguous(),
                 F.channel_shuffle(torch.arange(8).view(1, 4, 2), 2),
-                *_errors([lambda: F.channel_shuffle(torch.ones(1, 5, 2), 2), lambda: F.channel_shuffle(torch.ones(5), 1),
-                          lambda: F.channel_shuffle(torch.ones(1, 4), 2),
+                *_errors([lambda: F.channel_shuffle(torch.ones(1, 5, 2), 2),
+                          lambda: F.channel_shuffle(torch.ones(5), 1), lambda: F.channel_shuffle(torch.ones(1, 4), 2),
                           lambda: F.channel_shuffle(torch.ones(1, 4, 2), 0)])]
     check_against_pytorch(run)
 
@@ -85,7 +85,8 @@ def test_indices_out_of_range_in_pytorchs_words():
             lambda: x.index_add(0, torch.tensor([2]), torch.ones(1, 2)),
             lambda: x.index_add(0, torch.tensor([0]), torch.ones(2, 2)),
             lambda: x.index_add(0, torch.tensor([0]), torch.ones(1, 3)),
-            lambda: x.index_fill(0, torch.tensor([2]), 1.), lambda: x.index_copy(0, torch.tensor([2]), torch.ones(1, 2)),
+            lambda: x.index_fill(0, torch.tensor([2]), 1.),
+            lambda: x.index_copy(0, torch.tensor([2]), torch.ones(1, 2)),
         ])]
     check_against_pytorch(run)
 
@@ -100,13 +101,15 @@ def test_loss_target_errors_in_pytorchs_words():
             lambda: F.nll_loss(x, torch.tensor([1, 2], dtype=torch.int32)),
             lambda: F.cross_entropy(x, torch.tensor([1, 2])), lambda: F.cross_entropy(x, torch.tensor([[1, 2, 1]])),
             lambda: F.cross_entropy(x, torch.tensor(1)), lambda: F.cross_entropy(x, torch.randn(3, 4)),
-            lambda: F.cross_entropy(x, torch.randn(3)), lambda: F.cross_entropy(x, torch.tensor([1, 2, 3], dtype=torch.int32)),
+            lambda: F.cross_entropy(x, torch.randn(3)),
+            lambda: F.cross_entropy(x, torch.tensor([1, 2, 3], dtype=torch.int32)),
             lambda: F.cross_entropy(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3, 5], [0, 0, 0, 0]])),
             lambda: F.cross_entropy(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3], [0, 0, 0]])),
             lambda: F.nll_loss(torch.randn(2, 5, 4), torch.tensor([[1, 2, 3, -3], [0, 0, 0, 0]])),
             lambda: F.nll_loss(x, torch.tensor([1, 2, 1]), weight=torch.ones(4)),
             lambda: F.nll_loss(x, torch.tensor([1, 2, 1]), reduction="avg"),
-            lambda: F.nll_loss(torch.randn(5), torch.tensor([1, 2])), lambda: F.nll_loss(torch.randn(5), torch.tensor(2.)),
+            lambda: F.nll_loss(torch.randn(5), torch.tensor([1, 2])),
+            lambda: F.nll_loss(torch.randn(5), torch.tensor(2.)),
             lambda: F.mse_loss(torch.ones(2), torch.ones(2), reduction="x"),
             lambda: torch.nn.CrossEntropyLoss()(torch.randn(3, 5), torch.tensor([1, 2, 7])),
         ])]

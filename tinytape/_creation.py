@@ -40,9 +40,7 @@ def _flatten_tensors(data):
     if isinstance(data, Tensor):
         if data.numel() != 1:  # (PyTorch reads each as a scalar)
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if data.dtype is not _dtype.bfloat16:
-            return data.detach().cpu().numpy().reshape(())[()]
-        return data.item()
+        return data.detach().cpu().numpy().reshape(())[()] if data.dtype is not _dtype.bfloat16 else data.item()
     if isinstance(data, (list, tuple, range)):  # tensor(range(3)), as PyTorch's sequence protocol
         return [_flatten_tensors(d) for d in data]
     return data
