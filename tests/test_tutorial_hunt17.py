@@ -169,3 +169,32 @@ def test_implicit_softmax_dim_and_chain_matmul_warn_at_the_callers_line():
             warnings.simplefilter("always")
             call()
         assert [w.filename for w in caught] == [__file__], [(w.filename, str(w.message)) for w in caught]
+
+
+def test_layer_input_errors_in_pytorchs_words():
+    def run(torch):
+        nn, F = torch.nn, torch.nn.functional
+        return _errors([
+            lambda: nn.BatchNorm1d(3)(torch.ones(2, 4)),
+            lambda: F.batch_norm(torch.ones(2, 3), torch.zeros(2), torch.ones(3)),
+            lambda: nn.LayerNorm(4)(torch.ones(2, 3)), lambda: nn.LayerNorm([2, 3])(torch.ones(3, 2)),
+            lambda: F.layer_norm(torch.ones(2, 3), (3,), weight=torch.ones(2)),
+            lambda: nn.GroupNorm(3, 4), lambda: nn.GroupNorm(2, 4)(torch.ones(2, 6)),
+            lambda: F.group_norm(torch.ones(2, 6), 2, None, torch.ones(4)),
+            lambda: nn.LSTM(3, 4)(torch.ones(5, 2, 3), torch.zeros(1, 2, 4)),
+            lambda: nn.LSTM(3, 4)(torch.ones(5, 3), torch.zeros(1, 4)),
+            lambda: nn.MaxPool2d(3)(torch.ones(1, 1, 2, 2)), lambda: nn.MaxPool2d(2)(torch.ones(4, 4)),
+            lambda: F.max_pool2d(torch.ones(1, 1, 1, 4, 4), 2), lambda: F.max_pool1d(torch.ones(4), 2),
+            lambda: F.avg_pool1d(torch.ones(4), 2), lambda: F.avg_pool2d(torch.ones(1, 1, 2, 2), 3),
+        ])
+    check_against_pytorch(run)
+
+
+def test_kl_div_mean_warns_at_the_callers_line():
+    import warnings
+
+    import tinytape as tt
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tt.nn.functional.kl_div(tt.ones(2), tt.ones(2))
+    assert [w.filename for w in caught] == [__file__], [(w.filename, str(w.message)) for w in caught]

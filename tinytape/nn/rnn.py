@@ -299,7 +299,7 @@ class LSTM(RNNBase):
         input, batched = self._prepare(input, "LSTM")
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is not None:
-            h0, c0 = hx
+            h0, c0 = hx[0], hx[1]  # (indexed, as PyTorch: a lone tensor fails as its dim 0 runs out)
             if batched and (h0.dim() != 3 or c0.dim() != 3):
                 raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but got "
                                    f"({h0.dim()}-D, {c0.dim()}-D) tensors")

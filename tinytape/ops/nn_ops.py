@@ -94,11 +94,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     dtype_rules.check("layer_norm", input.dtype)
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
-        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != shape:
-            raise RuntimeError(f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
                                f"{name} of shape {list(value.shape)} and normalized_shape = {list(shape)}")
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     return NativeLayerNorm.apply(input, weight, bias, dims, eps)

@@ -126,7 +126,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         if t is not None and t.numel() != channels:
-            raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not {t.numel()}")
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     if training:
         if input.numel() // channels == 1 if channels else False:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "

@@ -72,7 +72,7 @@ def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_
     out = tuple(_pool_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(size, kernel, stride, pad, dil))
     channels = input.shape[-spatial - 1]
     if min(out) < 1:
-        raise RuntimeError(f"{op}: Given input size: ({'x'.join(map(str, (channels,) + size))}). Calculated output "
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels,) + size))}). Calculated output "
                            f"size: ({'x'.join(map(str, (channels,) + out))}). Output size is too small")
     planes = math.prod(input.shape[:-spatial])
     h, w = _to2(size, spatial)

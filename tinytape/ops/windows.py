@@ -107,12 +107,24 @@ def _to2(v, spatial, height=1):
 def _check_input(input, spatial, op):
     _check_tensor(input, op)
     if input.ndim not in (spatial + 1, spatial + 2):
+        if op in _RANK_WORDS:
+            raise RuntimeError(_RANK_WORDS[op].format(shape=list(input.shape), ndim=input.ndim))
         raise RuntimeError(f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batch mode) tensor for "
                            f"input, but got input of shape {list(input.shape)}")
     if not input.dtype.is_floating_point:
         if op in _POOL_KERNELS:  # PyTorch's dispatch refusal, in its kernel's name
             raise NotImplementedError(f'"{_POOL_KERNELS[op]}" not implemented for \'{_dtype_name(input.dtype)}\'')
         raise RuntimeError(f'{op}: "{op}" not implemented for \'{_dtype_name(input.dtype)}\'')
+
+
+# PyTorch's refusals of an input of the wrong rank, pool by pool
+_RANK_WORDS = {
+    "max_pool2d": "non-empty 3D or 4D (batch mode) tensor expected for input",
+    "max_pool1d": "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
+                  "but got:{shape}",
+    "avg_pool1d": "Expected 2 to 3 dimensions, but got {ndim}-dimensional tensor for argument #1 'self' (while "
+                  "checking arguments for avg_pool1d)",
+}
 
 
 # the CPU kernel a pool dispatches to, named in PyTorch's refusal of an integer input
