@@ -198,3 +198,14 @@ def test_kl_div_mean_warns_at_the_callers_line():
         warnings.simplefilter("always")
         tt.nn.functional.kl_div(tt.ones(2), tt.ones(2))
     assert [w.filename for w in caught] == [__file__], [(w.filename, str(w.message)) for w in caught]
+
+
+def test_the_non_leaf_grad_warning_in_pytorchs_words():
+    def run(torch):
+        import warnings
+        y = torch.ones(2, requires_grad=True) * 2
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y.grad
+        return [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    check_against_pytorch(run)
