@@ -209,3 +209,19 @@ def test_the_non_leaf_grad_warning_in_pytorchs_words():
             y.grad
         return [str(w.message).split(" (Triggered internally")[0] for w in caught]
     check_against_pytorch(run)
+
+
+def test_shape_and_index_argument_errors_in_pytorchs_words():
+    def run(torch):
+        x = torch.arange(6.).view(2, 3)
+        return [torch.ones(3).index_select(0, torch.tensor([2, 0], dtype=torch.int32)), *_errors([
+            lambda: x.repeat(2), lambda: x.split(0), lambda: x.split(-1), lambda: torch.cat([]),
+            lambda: x.index_select(0, torch.tensor([[0]])), lambda: x.index_select(0, torch.tensor([0.])),
+            lambda: x.gather(0, torch.tensor([0, 1])), lambda: x.gather(0, torch.tensor([[0.]])),
+            lambda: x.scatter(0, torch.tensor([0.]), 1.), lambda: x.scatter(0, torch.tensor([0, 1]), 1.),
+            lambda: x.scatter(0, torch.tensor([[0, 1, 2, 0]]), 1.), lambda: x.gather(0, torch.tensor([[0, 1, 0, 0]])),
+            lambda: x.mean(dtype=torch.long), lambda: torch.ones(2, dtype=torch.long).mean(),
+            lambda: x.topk(4), lambda: x.kthvalue(4), lambda: torch.ones(3).kthvalue(4),
+            lambda: torch.eye(-1), lambda: torch.eye(2, -1),
+        ])]
+    check_against_pytorch(run)

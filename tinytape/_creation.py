@@ -35,8 +35,7 @@ def _float_dtype(dtype):
 
 
 def _flatten_tensors(data):
-    """Nested lists may hold one-element tensors (``tensor([a, b])``): take their values, as
-    numpy scalars of their dtype (a float64 one makes the result float64, as in PyTorch)."""
+    """Nested lists' one-element tensors as numpy scalars of their dtype (float64 stays float64)."""
     if isinstance(data, Tensor):
         if data.numel() != 1:  # (PyTorch reads each as a scalar)
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -294,6 +293,8 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"{'n' if n < 0 else 'm'} must be greater or equal to 0, got {n if n < 0 else m}")
     dtype = _float_dtype(dtype)
     return _wrap(_dtype.host_cast(np.eye(n, m), dtype.np), requires_grad, device)
 

@@ -47,9 +47,10 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor.shape[d]
     if type(split_size_or_sections) is int or isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
-        if size < 0 or (size == 0 and n != 0):
-            raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got {size} "
-                               f"for dimension {d} of size {n}")
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -209,9 +210,10 @@ def unbind(input, dim=0):
 
 def index_select(input, dim, index):
     _check_tensor(index, "index_select", "index")
-    if index.ndim > 1 or index.dtype.is_floating_point:
-        raise RuntimeError(f"index_select(): Index is supposed to be a vector of integers, got {index.dtype} "
-                           f"of shape {list(index.shape)}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
     d = _wrap_dim(dim, input.ndim, "index_select")
     if input.ndim == 0:  # PyTorch reads a 0-d tensor as one element along dim 0
         return sh.reshape(index_select(sh.reshape(input, (1,)), 0, index), ())

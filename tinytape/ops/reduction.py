@@ -166,8 +166,8 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         x = ew.to_dtype(x, _dtype.as_dtype(dtype))
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}")
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+            f"a floating point or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}")
     dims = _dims(dim, x.ndim, "mean")
     return (Mean if dim is None else MeanDim).apply(x, dims, keepdim)
 

@@ -13,8 +13,8 @@ from . import shape as sh
 def _sizes(input, sizes):
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
     if len(sizes) < input.ndim:
-        raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
-                           f"than number of dimensions of tensor ({input.ndim})")
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
     out_shape = [int(r) * s for r, s in zip(sizes, (1,) * (len(sizes) - input.ndim) + tuple(input.shape))]
     negative = next((n for n in out_shape if n < 0), None)
     if negative is not None:

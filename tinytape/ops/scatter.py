@@ -20,15 +20,16 @@ def _check_scatter_index(input, dim, index, op):
     _check_tensor(input, op, "self")
     _check_tensor(index, op, "index")
     if index.dtype is not _dtype.int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, input.ndim, op)
     if max(index.ndim, 1) != max(input.ndim, 1) and index.numel():  # a 0-d tensor counts as 1-d
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as self tensor "
-                           f"({op}: index {list(index.shape)}, self {list(input.shape)})")
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{'input' if op == 'gather' else 'self'} tensor")
     for k, (i, s) in enumerate(zip(index.shape, input.shape)):
-        if k != d and i > s:
-            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
-                               f"no larger than self {list(input.shape)} apart from dimension {d}")
+        if k != d and i > s:  # (gather's words name the dim, the scatters' do not)
+            raise RuntimeError(f"{f'Size does not match at dimension {k} e' if op == 'gather' else 'E'}xpected index "
+                               f"{list(index.shape)} to be no larger than self {list(input.shape)} apart from "
+                               f"dimension {d}")
     return d
 
 

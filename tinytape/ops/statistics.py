@@ -343,7 +343,8 @@ def _ordered(x, dim, descending, k, op, cls, result, sort=True):
         order = host.shape[d] - 1 - order
     if k is not None:
         if not 0 <= k <= host.shape[d]:
-            raise RuntimeError(f"{op}(): selected index k out of range (k={k}, size {host.shape[d]} along dim {d})")
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}" if op == "kthvalue"
+                               else "selected index k out of range")
         picked = _cpu_topk_order(x, host, d, k, descending, sort) if op == "topk" else None
         order = np.take(order, np.arange(k), axis=d) if picked is None else picked
     grid = list(np.indices(order.shape))
