@@ -225,3 +225,25 @@ def test_shape_and_index_argument_errors_in_pytorchs_words():
             lambda: torch.eye(-1), lambda: torch.eye(2, -1),
         ])]
     check_against_pytorch(run)
+
+
+def test_index_select_compiled_equals_eager_and_follows_new_indices():
+    import tinytape as tt
+
+    def make():
+        weight = tt.arange(12.).view(6, 2).requires_grad_()
+
+        def step(idx):
+            loss = weight.index_select(0, idx).pow(2).sum()
+            loss.backward()
+            return loss, weight.grad.clone()
+        return weight, step
+    weight_e, eager = make()
+    weight_c, compiled = make()
+    compiled = tt.compile(compiled, fullgraph=True)  # a refusal raises
+    for rows in ([0, 5, 2], [1, 1, 4], [3, 0, 5]):
+        for weight in (weight_e, weight_c):
+            weight.grad = None
+        got, want = compiled(tt.tensor(rows)), eager(tt.tensor(rows))
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
