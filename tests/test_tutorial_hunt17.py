@@ -247,3 +247,22 @@ def test_index_select_compiled_equals_eager_and_follows_new_indices():
         got, want = compiled(tt.tensor(rows)), eager(tt.tensor(rows))
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_buffers_declared_with_nn_buffer():
+    def run(torch):
+        class Model(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = torch.nn.Buffer(torch.ones(2))
+                self.b = torch.nn.Buffer(torch.zeros(1), persistent=False)
+                self.c = torch.nn.Buffer()
+        m = Model()
+        out = [list(m.state_dict()), [n for n, _ in m.named_buffers()], type(m.a).__name__, m.a,
+               isinstance(m.a, torch.nn.Buffer), isinstance(torch.ones(1), torch.nn.Buffer), m.c,
+               torch.nn.Buffer(torch.ones(2, requires_grad=True)).requires_grad]
+        m.a = torch.full((2,), 3.)
+        m.d = torch.nn.Buffer(torch.ones(1))
+        m.double()
+        return out + [list(m.state_dict()), m.a, str(m.b.dtype), repr(m)]
+    check_against_pytorch(run)

@@ -1,7 +1,7 @@
 """Neural-network building blocks with PyTorch's interface: ``Module``, ``Parameter``,
 layers, containers, losses, ``init``, ``utils`` and ``functional``."""
 from . import functional, init  # noqa: F401
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .module import Module
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Identity, Linear
@@ -63,7 +63,7 @@ for _family in (_breadth, _norms_pools, _embedding_losses, _transformer, _ctc, _
         if not hasattr(functional, _name):
             setattr(functional, _name, _fn)
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+__all__ = ["Parameter", "Buffer", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten", "Dropout",
            "Hardtanh", "ReLU6", "ELU", "SELU", "CELU", "LeakyReLU", "RReLU", "Threshold", "LogSigmoid", "Hardsigmoid",
            "Hardswish", "Softsign", "Tanhshrink", "Mish", "SiLU", "Softplus", "GELU", "CosineSimilarity",

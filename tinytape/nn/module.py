@@ -10,7 +10,7 @@ from .. import _dtype
 from .._grad_mode import _state as _grad_state, no_grad
 from .._tensor import Tensor
 from .module_state import StateDict, _IncompatibleKeys, _RemovableHook, next_hook_id  # noqa: F401
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, buffer_persistence
 
 
 def _type_label(value):
@@ -184,6 +184,10 @@ class Module(StateDict):
                 raise TypeError(f"cannot assign '{_type_label(value)}' as child module '{name}' "
                                 "(tinytape.nn.Module or None expected)")
             d["_modules"][name] = None
+        elif isinstance(value, Buffer):  # nn.Buffer(...): registered, persistent as it was marked
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, buffer_persistence(value))
         elif params is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_type_label(value)}' as buffer '{name}' "

@@ -1,4 +1,7 @@
-"""``Parameter``: a tensor that a ``Module`` registers as one of its parameters."""
+"""``Parameter``: a tensor that a ``Module`` registers as one of its parameters; ``Buffer``: a
+plain tensor marked for a ``Module`` to register as a buffer when assigned to an attribute."""
+import weakref
+
 from .._creation import empty
 from .._tensor import Tensor
 
@@ -38,3 +41,30 @@ class Parameter(Tensor):
     def __reduce__(self):
         return (Parameter, (self.detach(), self.requires_grad))
 
+
+
+_BUFFERS = {}  # id of a tensor Buffer() marked -> (weak reference, persistent): identity, never ==
+
+
+def buffer_persistence(tensor):
+    """``persistent`` of a tensor ``Buffer()`` marked; None for any other object."""
+    entry = _BUFFERS.get(id(tensor))
+    return entry[1] if entry is not None and entry[0]() is tensor else None
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance):  # a marked plain tensor, as PyTorch's Buffer
+        return buffer_persistence(instance) is not None
+
+
+class Buffer(metaclass=_BufferMeta):
+    """``nn.Buffer(data, persistent=True)``: ``data`` detached (its requires_grad kept), a plain
+    tensor that a module's attribute assignment registers as a buffer."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = empty(0)
+        buffer = data.detach().requires_grad_(data.requires_grad)
+        key = id(buffer)
+        _BUFFERS[key] = (weakref.ref(buffer, lambda _: _BUFFERS.pop(key, None)), persistent)
+        return buffer
