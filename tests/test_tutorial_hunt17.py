@@ -266,3 +266,16 @@ def test_buffers_declared_with_nn_buffer():
         m.double()
         return out + [list(m.state_dict()), m.a, str(m.b.dtype), repr(m)]
     check_against_pytorch(run)
+
+
+def test_the_deprecated_upsample_functions_of_older_tutorials():
+    def run(torch):
+        import warnings
+        F = torch.nn.functional
+        x = torch.arange(4.).view(1, 1, 2, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = [F.upsample(x, scale_factor=2), F.upsample(x, size=(3, 3), mode="bilinear", align_corners=False),
+                   F.upsample_nearest(x, scale_factor=2), F.upsample_bilinear(x, size=3)]
+        return out + [str(w.message) for w in caught] + [w.filename == __file__ for w in caught]
+    check_against_pytorch(run)

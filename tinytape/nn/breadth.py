@@ -320,6 +320,23 @@ ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (_pad_class(f"Replication
 CircularPad1d, CircularPad2d, CircularPad3d = (_pad_class(f"CircularPad{n}d", n, "circular") for n in (1, 2, 3))
 
 
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return F.interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return F.interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return F.interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
@@ -362,5 +379,6 @@ MODULES = ["SmoothL1Loss", "KLDivLoss", "MarginRankingLoss", "SoftMarginLoss", "
 FUNCTIONAL = {
     "kl_div": kl_div, "margin_ranking_loss": margin_ranking_loss, "soft_margin_loss": soft_margin_loss,
     "prelu": prelu, "glu": glu, "hardshrink": hardshrink, "softshrink": softshrink, "dropout1d": dropout1d,
-    "dropout2d": dropout2d, "dropout3d": dropout3d,
+    "dropout2d": dropout2d, "dropout3d": dropout3d, "upsample": upsample, "upsample_nearest": upsample_nearest,
+    "upsample_bilinear": upsample_bilinear,
 }
