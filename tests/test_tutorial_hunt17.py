@@ -279,3 +279,16 @@ def test_the_deprecated_upsample_functions_of_older_tutorials():
                    F.upsample_nearest(x, scale_factor=2), F.upsample_bilinear(x, size=3)]
         return out + [str(w.message) for w in caught] + [w.filename == __file__ for w in caught]
     check_against_pytorch(run)
+
+
+def test_gather_and_scatter_take_int32_indices():
+    def run(torch):
+        x = torch.arange(6.).view(2, 3).requires_grad_()
+        i = torch.tensor([[0, 2, 1]], dtype=torch.int32)
+        g = x.gather(1, i)
+        g.sum().backward()
+        return [g, x.grad, torch.zeros(2, 3).scatter(1, i, 5.), torch.zeros(2, 3).scatter_add(1, i, torch.ones(1, 3)),
+                torch.zeros(2, 3).scatter_reduce(1, i, torch.ones(1, 3), "amax"),
+                torch.zeros(2, 3).scatter(1, i, torch.ones(1, 3)),
+                *_errors([lambda: x.gather(1, torch.tensor([[0, 5]], dtype=torch.int32))])]
+    check_against_pytorch(run)

@@ -19,7 +19,7 @@ def _check_scatter_index(input, dim, index, op):
     """The dim ``index`` runs along in ``input``, once its shapes and dtype are checked."""
     _check_tensor(input, op, "self")
     _check_tensor(index, op, "index")
-    if index.dtype is not _dtype.int64:
+    if index.dtype is not _dtype.int64 and index.dtype is not _dtype.int32:
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, input.ndim, op)
     if max(index.ndim, 1) != max(input.ndim, 1) and index.numel():  # a 0-d tensor counts as 1-d
