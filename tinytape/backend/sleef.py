@@ -211,10 +211,11 @@ _EM1F_C = tuple(F32(c) for c in (0.1980960224e-3, 0.1394256484e-2, 0.8333456703e
 _EMF0, _EMF1, _EMF2, _EMF3, _EMF4, _HALF_F, _EXPM1F_HI, _EXPM1F_LO = _EM1F_C
 
 
-@register_jitable(inline="always")  # (LLVM would call it: its loop unvectorised, 7x slower)
-def expm1f_u10(a):
-    """SLEEF's ``xexpm1f`` on a float32: ``Sleef_expm1f16_u10`` (its ``expk2f`` inlined)."""
-    ac = a if a > _EXPF_LO else _EXPF_LO  # (the lanes outside are replaced below)
+@register_jitable(inline="always")
+def expk2f(a):
+    """SLEEF's ``expk2f`` of the pair (a, 0): e^a as (hi, lo), for -104 <= a <= 100 (the
+    lanes outside are replaced by its callers)."""
+    ac = a if a > _EXPF_LO else _EXPF_LO  # (no out-of-range float-to-int conversion)
     ac = ac if ac < _EXPF_HI else _EXPF_HI
     fq = (ac * _R_LN2F + _RINT_F) - _RINT_F
     q = np.int32(fq)
@@ -229,7 +230,13 @@ def expm1f_u10(a):
     th, tl = _mul_pp(qh, ql, th, tl)
     th, tl = _add2_pp(sh, sl, th, tl)
     th, tl = _add_fp(_ONE_F, th, tl)
-    th, tl = _ldexp2f(th, q), _ldexp2f(tl, q)
+    return _ldexp2f(th, q), _ldexp2f(tl, q)
+
+
+@register_jitable(inline="always")  # (LLVM would call it: its loop unvectorised, 7x slower)
+def expm1f_u10(a):
+    """SLEEF's ``xexpm1f`` on a float32: ``Sleef_expm1f16_u10``."""
+    th, tl = expk2f(a)
     th, tl = _add2_pf(th, tl, -_ONE_F)
     x = th + tl
     x = _INF_F if a > _EXPM1F_HI else x
@@ -244,9 +251,9 @@ _EXPK2_C = (+0.1602472219709932072e-9, +0.2092255183563157007e-8, +0.25052300237
 _K9, _K8, _K7, _K6, _K5, _K4, _K3, _K2, _K1, _K0 = _EXPK2_C
 
 
-@register_jitable(inline="always")  # (LLVM would call it: its loop unvectorised, 7x slower)
-def expm1d_u10(a):
-    """SLEEF's ``xexpm1`` on a float64: ``Sleef_expm1d8_u10`` (its ``expk2`` inlined)."""
+@register_jitable(inline="always")
+def expk2d(a):
+    """SLEEF's ``expk2`` of the pair (a, 0): e^a as (hi, lo), for -1100 <= a <= 800."""
     ac = a if a > -1100.0 else -1100.0
     ac = ac if ac < 800.0 else 800.0
     dq = (ac * _R_LN2 + _RINT) - _RINT
@@ -267,7 +274,13 @@ def expm1d_u10(a):
     th, tl = _add_fp(1.0, th, tl)
     uh, ul = _mul_pf(s4h, s4l, u)
     th, tl = _add_pp(th, tl, uh, ul)
-    th, tl = _ldexp2d(th, q), _ldexp2d(tl, q)
+    return _ldexp2d(th, q), _ldexp2d(tl, q)
+
+
+@register_jitable(inline="always")  # (LLVM would call it: its loop unvectorised, 7x slower)
+def expm1d_u10(a):
+    """SLEEF's ``xexpm1`` on a float64: ``Sleef_expm1d8_u10``."""
+    th, tl = expk2d(a)
     th, tl = _add2_pf(th, tl, -1.0)
     x = th + tl
     x = math.inf if a > 709.782712893383996732223 else x

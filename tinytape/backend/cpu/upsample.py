@@ -26,15 +26,19 @@ from .vector_norm import _fused_multiply_add as _fma
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
+def source_scale(in_size, out_size, align_corners, scale_factor, dt):
+    """PyTorch's ``area_pixel_compute_scale`` in the kernels' dtype ``dt``."""
+    if align_corners:
+        return dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
+    if scale_factor is not None and scale_factor > 0:
+        return dt(1.0 / scale_factor)
+    return dt(in_size) / dt(out_size)
+
+
 def linear_taps(in_size, out_size, align_corners, scale_factor, dtype):
     """(i0, i1, l0, l1) of one axis: int64 positions and ``dtype`` weights."""
     dt = np.dtype(dtype).type
-    if align_corners:
-        scale = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
-    elif scale_factor is not None and scale_factor > 0:
-        scale = dt(1.0 / scale_factor)
-    else:
-        scale = dt(in_size) / dt(out_size)
+    scale = source_scale(in_size, out_size, align_corners, scale_factor, dt)
     i0, i1 = np.empty(out_size, np.int64), np.empty(out_size, np.int64)
     l0, l1 = np.empty(out_size, dtype), np.empty(out_size, dtype)
     _taps(in_size, out_size, bool(align_corners), scale, i0, i1, l0, l1)

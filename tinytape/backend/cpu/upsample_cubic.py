@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .upsample import source_scale
 from .vector_norm import _fused_multiply_add as _fma
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -66,12 +67,7 @@ def cubic_taps(in_size, out_size, align_corners, scale_factor, dtype, fused=True
     """(index, weight) of one axis, each (out_size, 4): int64 positions and ``dtype`` weights;
     ``fused`` the forward's contractions, else the backward's plain arithmetic."""
     dt = np.dtype(dtype).type
-    if align_corners:
-        scale = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
-    elif scale_factor is not None and scale_factor > 0:
-        scale = dt(1.0 / scale_factor)
-    else:
-        scale = dt(in_size) / dt(out_size)
+    scale = source_scale(in_size, out_size, align_corners, scale_factor, dt)
     index, weight = np.empty((out_size, 4), np.int64), np.empty((out_size, 4), dtype)
     consts = np.array([-0.75, 5, 8, 4, 2, 3, 1, 0.5, 0], dtype)
     _taps(in_size, out_size, bool(align_corners), scale, bool(fused), consts, index, weight)
