@@ -135,7 +135,7 @@ def _backward_op(name, second):
 
 OPS = [
     # ---- unary: the first twelve keep their historical op codes
-    ElementwiseOp("neg", U, "-x", lambda g: -g, method=False, function=False),
+    ElementwiseOp("neg", U, "-x", lambda g: -g, method=False, function=False, numpy="negative"),
     ElementwiseOp("abs", U, "abs(x)", lambda x, g: g * x.sign(), method=False, function=False),
     ElementwiseOp("sqrt", U, "safe_sqrt(x)", lambda out, g: g / (2 * out), float_only=True, numpy="sqrt"),
     ElementwiseOp("relu", U, "x if (x > 0 or x != x) else 0.0",  # relu(-inf) = 0, relu(nan) = nan
@@ -145,7 +145,8 @@ OPS = [
                   lambda out, g: out.where(out <= 0, g)),
     # piecewise constant: zeros, as PyTorch's zeros_like(grad) (g * 0 is nan where g is inf)
     ElementwiseOp("sign", U, "sign(x)", lambda g: g.new_zeros(g.shape)),
-    ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True),  # PyTorch's order
+    ElementwiseOp("reciprocal", U, "div(1.0, x)", lambda out, g: -g * (out * out), float_only=True,
+                  numpy="reciprocal"),  # PyTorch's order
     ElementwiseOp("exp", U, "exp(x)", lambda out, g: g * out, float_only=True, numpy_float64="exp"),
     ElementwiseOp("log", U, "log(x)", lambda x, g: g / x, float_only=True, numpy_float64="log"),
     ElementwiseOp("tanh", U, "tanh(x)", _tanh_derivative, float_only=True),

@@ -211,16 +211,20 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         dtype = a.dtype
         if op in _BINARY_SCALAR_LOOP_CODES and out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype:
             return _split_calls.binary_split(op, a, b)  # the activations' gradients, as the unary ones
-        if out is None and (dtype is _F32 or dtype is _F64) and dtype is b.dtype and (a.ndim or b.ndim):
-            # numpy's loop for add, sub, mul and div: any layout, broadcasting included (tested
-            # first: most calls; two 0-d operands would give a numpy scalar)
+        if (out is None or out is a) and (dtype is _F32 or dtype is _F64) and dtype is b.dtype:
+            # numpy's loop for add, sub, mul and div: any layout, broadcasting included, in place
+            # too (tested first: most calls; two 0-d operands into a 0-d array, where numpy
+            # would give a scalar).  The same bits as a kernel's, and no kernel to compile.
             ufunc = _NUMPY_BINARY.get(op)
-            if ufunc is not None:
+            if ufunc is not None and (out is None or a.flags.c_contiguous and a.flags.writeable and (
+                    not b.ndim or a.shape == b.shape and b.flags.c_contiguous)):  # (in place: ``w -= ...``)
+                if out is None and not (a.ndim or b.ndim):
+                    out = np.empty((), dtype)
                 if _errors is None:
-                    return _quietly(ufunc, a, b, order="C")
+                    return _quietly(ufunc, a, b, out=out, order="C")
                 token = _errors.set(_QUIET)
                 try:
-                    return ufunc(a, b, order="C")
+                    return ufunc(a, b, out=out, order="C")
                 finally:
                     _errors.reset(token)
         if dtype.kind == "c":
@@ -264,14 +268,15 @@ class CPUBackend(NormCalls, KernelCalls, Backend):
         dtype = x.dtype
         if op in _SCALAR_LOOP_CODES and (dtype is _F32 or dtype is _F64) and x.size:
             return _split_calls.unary_split(op, x)  # sigmoid, silu...: PyTorch's scalar loop's elements by its definition
-        if (dtype is _F32 or dtype is _F64) and x.ndim and x.flags.c_contiguous:  # (0-d would give a numpy scalar)
+        if (dtype is _F32 or dtype is _F64) and x.flags.c_contiguous:
             ufunc = (_NUMPY_UNARY_FLOAT64 if dtype is _F64 else _NUMPY_UNARY).get(op)
             if ufunc is not None:
+                out = None if x.ndim else np.empty((), dtype)  # (0-d: numpy would give a scalar)
                 if _errors is None:
-                    return _quietly(ufunc, x, order="C")
+                    return _quietly(ufunc, x, out=out, order="C")
                 token = _errors.set(_QUIET)
                 try:
-                    return ufunc(x, order="C")
+                    return ufunc(x, out=out, order="C")
                 finally:
                     _errors.reset(token)
             if x.size and op in UNARY_CODES:

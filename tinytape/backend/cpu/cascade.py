@@ -197,26 +197,22 @@ def cascade_sum(x, xo, out, sizes, in_strides, out_strides, width, acc, pairs=0)
                     else:
                         nrows, lanes, interleaved = 1, 1, True
                     step = nrows * lanes
-                if interleaved and inner:  # (stride == lanes == width written out: LLVM drops the other loops)
+                # one call of the cascade for every case (an inner row is ``interleaved`` with
+                # stride == lanes == width): numba inlines each call site, and LLVM optimises
+                # each copy anew (seconds of the first call's compile)
+                if interleaved:
                     rows = size // ILP
-                    _multi_row_sum(src, start, width * ILP, width, rows, np.int64(ILP), width, acc)
-                    for i in range(rows * ILP, size):
-                        for lane in range(width):
-                            acc[0, lane] += src[start + i * width + lane]
-                    for k in range(1, ILP):
-                        for lane in range(width):
-                            acc[0, lane] += acc[0, k * width + lane]
-                elif interleaved:
-                    rows = size // ILP
-                    _multi_row_sum(x, start, stride * ILP, stride, rows, np.int64(ILP), lanes, acc)
-                    for i in range(rows * ILP, size):
+                    row_stride, col_stride, n_rows, sums = stride * ILP, stride, rows, np.int64(ILP)
+                else:
+                    row_stride, col_stride, n_rows, sums = stride, lanes * is1, size, nrows
+                _multi_row_sum(src, start, row_stride, col_stride, n_rows, sums, lanes, acc)
+                if interleaved:  # the rows left over, then the 4 sums folded left to right
+                    for i in range(n_rows * ILP, size):
                         for lane in range(lanes):
-                            acc[0, lane] += x[start + i * stride + lane]
+                            acc[0, lane] += src[start + i * stride + lane]
                     for k in range(1, ILP):
                         for lane in range(lanes):
                             acc[0, lane] += acc[0, k * lanes + lane]
-                else:
-                    _multi_row_sum(x, start, stride, lanes * is1, size, nrows, lanes, acc)
                 if inner:  # the row's scalar tail first, then its vector's lanes in order
                     total = zero
                     for k in range(size * vec_elems, size0):
