@@ -10,7 +10,7 @@ from numba import njit
 from .. import sleef
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def lane_sum(v, n, width):
     """``vec::reduce_all`` of ``+`` over ``v[:n]`` with ``width`` lanes: shorter rows add
     left to right; longer ones add each lane's column (the last partial vector into its
@@ -41,7 +41,7 @@ def lane_sum(v, n, width):
     return acc
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _shifted_exps(x, i, e):
     """The max of row ``i`` (NaN wins) and ``e = exp(x[i] - max)``; returns the max."""
     cols = x.shape[1]
