@@ -30,10 +30,10 @@ from ..backend.cpu.blas import GEMM
 from .codegen_memory import MemoryRules, NotFusable, _Buffer
 from .plan import build_module, plan_buffers
 
-# unary ops eager computes with numpy's transcendental routines, per float itemsize (sqrt
-# and the roundings are exact in both, so they stay in the fused loops; float32 exp, log,
+# unary ops eager computes with numpy's transcendental routines, per float itemsize (sqrt,
+# negation, the reciprocal and the roundings are exact in both, so they stay in the fused loops; float32 exp, log,
 # tanh... are ``backend/sleef.py``'s, eager's and the fused loops' alike)
-_EXACT_IN_NUMBA = ("sqrt", "floor", "ceil", "trunc", "rint")
+_EXACT_IN_NUMBA = ("sqrt", "negative", "reciprocal", "floor", "ceil", "trunc", "rint")
 HOST_UNARY = {size: frozenset(code for code, ufunc in ufuncs.items() if ufunc.__name__ not in _EXACT_IN_NUMBA)
               for size, ufuncs in ((4, NUMPY_UNARY), (8, NUMPY_UNARY_FLOAT64))}
 
