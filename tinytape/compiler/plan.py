@@ -32,6 +32,10 @@ def plan_buffers(gen):
         buf = gen.buffers[b]
         if buf.kind == "const" or (buf.kind == "view" and _has_broadcast(gen, b)):
             plan.materialized.append(b)  # written into a fresh array at the end
+            root = gen.root(b)
+            if gen.buffers[root].kind == "value":  # from the memory behind it: kept until then
+                gen.buffers[root].stored = True
+                gen.buffers[root].uses.append(len(gen.statements))
         elif buf.kind == "value":
             buf.stored = True
             plan.escaping.append(b)
@@ -120,6 +124,9 @@ class _Emitter:
         if buf.view in (("broadcast",), ("same",)):
             return base_expr, base_shape
         name = f"v{b}"
+        full_shape = self.gen.buffers[buf.base].shape
+        if tuple(base_shape) != tuple(full_shape):  # a view of a broadcast: of the memory behind it
+            return self._view_of_broadcast(b, name, base_expr, tuple(base_shape), full_shape)
         if name not in {v[0] for v in self.views}:
             if buf.view[0] == "offset":  # a contiguous block of its base
                 size = int(np.prod(buf.shape))
@@ -134,6 +141,26 @@ class _Emitter:
                 expr = f"{base_expr}.T" if buf.view == ("T",) else f"{base_expr}.reshape({buf.shape!r})"
             self.views.append((name, expr))
         return name, buf.shape
+
+    def _view_of_broadcast(self, b, name, base_expr, memory_shape, broadcast_shape):
+        """A transpose or permutation of a broadcast (the gradient of a bias, expanded, then
+        transposed for a product): the permuted memory, its size-1 dimensions read at index 0
+        as a broadcast's are (the permuted broadcast shape would index past the memory).
+        Other views of a broadcast are not fused."""
+        from .codegen import NotFusable
+        buf = self.gen.buffers[b]
+        if buf.view[0] not in ("T", "perm"):
+            raise NotFusable(f"a view ({buf.view[0]}) of a broadcast")
+        lead = len(broadcast_shape) - len(memory_shape)
+        padded = (1,) * lead + memory_shape
+        dims = tuple(range(len(padded)))[::-1] if buf.view == ("T",) else tuple(buf.view[1])
+        if name not in {v[0] for v in self.views}:
+            root = int(base_expr[1:]) if base_expr.startswith("b") else None
+            if lead and (root is None or not self.gen.arrays[root].flags.c_contiguous):
+                raise NotFusable("a transpose of a broadcast of a view")  # (numba reshapes C-contiguous arrays only)
+            source = f"{base_expr}.reshape({padded!r})" if lead else base_expr
+            self.views.append((name, f"{source}.transpose({dims!r})"))
+        return name, tuple(padded[d] for d in dims)
 
     def read(self, b, loop_index, shape, group):
         buf = self.gen.buffers[b]
