@@ -9,8 +9,12 @@ import sys
 import types
 
 from . import _random
+from . import _switches
 
 _FLAGS = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+# code may branch on them (are_deterministic_algorithms_enabled()): a compiled program guards them
+_switches.register("the flags of use_deterministic_algorithms and set_float32_matmul_precision",
+                   lambda: tuple(_FLAGS.values()))
 
 
 def _module(name, doc, **attrs):
@@ -45,6 +49,9 @@ def get_float32_matmul_precision():
 def get_num_threads():
     import numba
     return numba.get_num_threads()
+
+
+_switches.register("get_num_threads()", lambda: get_num_threads())
 
 
 def set_num_threads(n):

@@ -2,6 +2,7 @@
 shows it (the engine adds into ``.grad`` itself; this object is what graph walkers see)."""
 import weakref
 
+from .. import _switches
 from .._tensor import next_hook_id
 
 
@@ -34,6 +35,10 @@ def _accumulator(leaf):
 # ---------------------------------------------------------------- post-accumulate-grad hooks
 
 _POST_HOOKS = {}  # id(leaf) -> (weak reference to the leaf, [hook, ...])
+# a backward runs them: a compiled function guards which are registered, on which leaves
+_switches.register("the post-accumulate-grad hooks",
+                   lambda: tuple((k, tuple(map(id, hooks))) for k, (_, hooks) in list(_POST_HOOKS.items())),
+                   lambda: [h for _, hooks in list(_POST_HOOKS.values()) for h in hooks])
 
 
 class _PostHookHandle:

@@ -34,6 +34,7 @@ import warnings
 from .. import _random
 from .._grad_mode import is_grad_enabled
 from .._tensor import Tensor
+from ..autograd import graph as _saved_hooks
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
@@ -94,6 +95,8 @@ class CompiledFunction:
         if self.eager is not None or current_tape() is not None:
             # inside another function's trace this one runs eagerly, so that trace sees its kernels
             return self.fn(*args, **kwargs)
+        if _saved_hooks.open_hooks[0] and _saved_hooks.current_hooks() is not None:
+            return self._under_saved_tensors_hooks(args, kwargs)
         tensors = []
         key = _signature(args, kwargs, tensors, self.value_args if self.scalar_inputs else None)
         entries = self.programs.get(key)
@@ -128,6 +131,19 @@ class CompiledFunction:
             self.eager_signatures[key] = why
         warnings.warn(f"tinytape.compile({name}): {why}; running it eagerly", RuntimeWarning,
                       stacklevel=self.warning_stacklevel)
+
+    def _under_saved_tensors_hooks(self, args, kwargs):
+        """A call inside ``saved_tensors_hooks`` runs eagerly: the hooks are Python a
+        replay would not run, on tensors it may not even save."""
+        if not getattr(self, "_warned_saved_hooks", False) or self.fullgraph:
+            self._warned_saved_hooks = True
+            name = getattr(self.fn, "__qualname__", repr(self.fn))
+            why = "it is called inside saved_tensors_hooks, whose pack and unpack hooks a replay would not run"
+            if self.fullgraph:
+                raise RuntimeError(f"tinytape.compile({name}, fullgraph=True): {why}")
+            warnings.warn(f"tinytape.compile({name}): {why}; running such calls eagerly", RuntimeWarning,
+                          stacklevel=self.warning_stacklevel - 1)
+        return self.fn(*args, **kwargs)
 
     def _go_eager(self, why):
         self._refuse(why)

@@ -256,8 +256,11 @@ class Program:
                 if b is None:
                     raise Unsupported("the function returned a tensor computed outside the backend")
                 leaf_grad = value._grad_fn is None and value._requires_grad
+                # eager's layout: a view of an intermediate (a chunk, a transpose) keeps its
+                # strides, which a replay's buffer may not have (``runner._laid``)
+                strides = value._data.strides if isinstance(value._data, np.ndarray) else None
                 tpl = ("t", b, value._backend, _spent_node(value), len(self._results), leaf_grad,
-                       value._version_counter[0])
+                       value._version_counter[0], strides)
             self._results[id(value)] = tpl
             return tpl
         raw = self._raw.get(id(value))

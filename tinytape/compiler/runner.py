@@ -56,6 +56,21 @@ def _spent(name, data, backend):
     return Tensor._make(data, True, node, 0, None, backend)
 
 
+def _laid(arr, strides):
+    """``arr`` with eager's strides (in bytes): a result eager returns as a view of an
+    intermediate (``c.unbind(1)``, a transpose) has the layout the caller sees through
+    ``stride()`` and ``is_contiguous()``, where a replay's buffer may be laid out densely."""
+    if arr.strides == strides or arr.size == 0:
+        return arr
+    item = arr.itemsize
+    low = sum((n - 1) * s for n, s in zip(arr.shape, strides) if s < 0)
+    high = sum((n - 1) * s for n, s in zip(arr.shape, strides) if s > 0)
+    store = np.empty((high - low) // item + 1, arr.dtype)
+    out = np.lib.stride_tricks.as_strided(store[-low // item:], arr.shape, strides)
+    np.copyto(out, arr)
+    return out
+
+
 def _number(value):
     return np.array(value, np.float64)
 
@@ -75,7 +90,7 @@ def _scalar(source, raw, kw):
 
 
 def make_runner(program, replay, externals, fresh):
-    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_number": _number,
+    namespace = {"replay": replay, "_make": Tensor._make, "_copy": _copy, "_spent": _spent, "_laid": _laid, "_number": _number,
                  "_scalar": _scalar, "_laid_out": _laid_out}
 
     def bind(value, prefix="s"):
@@ -144,13 +159,14 @@ def make_runner(program, replay, externals, fresh):
         if kind == "raw":  # an object it received
             return f"raw[{tpl[1]}]"
         if kind == "t":
-            _, b, backend, spent, index, leaf_grad, version = tpl
+            _, b, backend, spent, index, leaf_grad, version, strides = tpl
             name = f"r{index}"
             if index not in made:  # one tensor returned twice is one object, made once
                 made.add(index)
                 backend_name = bind(backend, "backend")
-                make = f"_spent({spent!r}, {own(b)}, {backend_name})" if spent else \
-                    f"_make({own(b)}, {leaf_grad}, None, 0, {f'[{version}]' if version else None}, {backend_name})"
+                data = own(b) if strides is None else f"_laid({own(b)}, {strides!r})"
+                make = f"_spent({spent!r}, {data}, {backend_name})" if spent else \
+                    f"_make({data}, {leaf_grad}, None, 0, {f'[{version}]' if version else None}, {backend_name})"
                 lines.append(f"    {name} = {make}")
             return name
         if kind in ("seq", "dict"):

@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 
+from .. import _switches
 from .._tensor import Tensor
 from .guards import (_ATOM_TYPES, _ATTR, _CELL, _CLASSATTR, _code_names, _DEREF, Guard, _is_library, _ITEM, MAX_ARRAY,
                      MAX_OBJECTS, _MISSING, _set_key, _SLOT, State, TooMuchState)
@@ -23,6 +24,7 @@ def reachable_state(fn, args=(), kwargs=None, arg_tensors=()):
     walker.arg_tensors = {id(t) for t in arg_tensors}
     try:
         walker.roots(fn, args, kwargs or {})
+        walker.switches()
         walker.run()
     except TooMuchState as e:
         state.refused = str(e)
@@ -48,6 +50,14 @@ class _Walker:
             self.push(a, f"args[{i}]", None, None, None)
         for k, v in kwargs.items():
             self.push(v, f"kwargs[{k!r}]", None, None, None)
+
+    def switches(self):
+        """The library's settings (``_switches``): each guarded by what it reads now, the
+        hooks it would run walked as the function's own state."""
+        for name, read, hooks in _switches.READERS:
+            self.guard("call", read, None, read(), name)
+            for i, hook in enumerate(hooks()):
+                self.push(hook, f"{name}[{i}]", None, None, None)
 
     def push(self, obj, path, kind, container, key):
         self.stack.append((obj, path, kind, container, key))

@@ -5,10 +5,15 @@ import functools
 from collections import OrderedDict
 from itertools import chain
 
+from .. import _switches
 from ..nn.module_state import _RemovableHook, next_hook_id
 
 _global_optimizer_pre_hooks = OrderedDict()
 _global_optimizer_post_hooks = OrderedDict()
+# every optimizer's step runs them: a compiled step guards which are registered
+_switches.register("the global optimizer step hooks",
+                   lambda: (tuple(_global_optimizer_pre_hooks), tuple(_global_optimizer_post_hooks)),
+                   lambda: list(_global_optimizer_pre_hooks.values()) + list(_global_optimizer_post_hooks.values()))
 
 
 def _register(hooks, hook, prepend=False):
