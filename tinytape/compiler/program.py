@@ -55,7 +55,9 @@ class Program:
                 self._grads.setdefault(id(t._grad), where)
         self._raw = {id(v): ("raw", i) for i, v in enumerate(raw_args or ()) if not isinstance(v, _ATOMS + (Tensor,))}
         self.reachable = reachable if reachable is not None else set()
+        self._made_results = []  # the tensors it made and returns
         self.result_template = self._template_of(result)
+        _no_shared_results(self._made_results)
         self._resolve_sources(arg_tensors, start)
         self.guards = self._tensor_guards(start)
         self.host_guards = [(a, a.copy()) for a in {id(a): a for a in host_arrays}.values()]
@@ -261,6 +263,8 @@ class Program:
                 strides = value._data.strides if isinstance(value._data, np.ndarray) else None
                 tpl = ("t", b, value._backend, _spent_node(value), len(self._results), leaf_grad,
                        value._version_counter[0], strides)
+            if tpl[0] == "t":
+                self._made_results.append(value)
             self._results[id(value)] = tpl
             return tpl
         raw = self._raw.get(id(value))
@@ -362,6 +366,22 @@ def _shares_storage(t, start):
 def _same_bits(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and (a == b).all() if a.dtype.kind != "f" else \
         a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+
+
+def _no_shared_results(tensors):
+    """Raise Unsupported where two tensors it returns overlap in memory (two views of one
+    intermediate: ``c.unbind(1)`` and ``c.chunk(2, 1)``): writing into one shows through the
+    other in eager, where a replay hands back separate buffers."""
+    arrays = [t._data for t in tensors if isinstance(t._data, np.ndarray)]
+    for i, a in enumerate(arrays):
+        for b in arrays[:i]:
+            try:
+                shared = np.shares_memory(a, b, max_work=100_000)
+            except np.exceptions.TooHardError:
+                shared = True
+            if shared:
+                raise Unsupported(f"it returns tensors {list(b.shape)} and {list(a.shape)} that share memory "
+                                  "(views of one tensor it made), which a replay would return as separate copies")
 
 
 def _spent_node(t):

@@ -1,0 +1,1186 @@
+"""Adversarial programs for ``tinytape.compile``, round 6 (same harness as
+``test_compile_adversarial``): the library's own settings a function reads through library
+calls (deterministic and matmul flags, the thread count, a generator's seed and state),
+hooks registered in library-wide tables (global optimizer step hooks, post-accumulate-grad
+hooks), calls made inside ``saved_tensors_hooks``, the strides of returned views of
+intermediates; and a sample of outputs, data-dependent shapes, mutations, optimizer state
+and autograd calls that replay as eager does.  A compiled call must give eager's answer bit
+for bit, or run eagerly."""
+import numpy as np
+import pytest
+
+import tinytape as tt
+import tinytape.nn as nn
+from tinytape.optim.optimizer_hooks import register_optimizer_step_post_hook
+from test_compile_adversarial import T, attempt, batches, judge, run_side
+
+PROGRAMS = {}
+
+
+def program(fn):
+    assert fn.__name__ not in PROGRAMS, fn.__name__
+    PROGRAMS[fn.__name__] = fn
+    return fn
+
+
+def run_program(name):
+    fn = PROGRAMS[name]
+    return judge(run_side(fn, False), run_side(fn, True))
+
+
+def layout(out):
+    """What the harness does not compare: the strides, contiguity and grad_fn of results."""
+    if isinstance(out, tt.Tensor):
+        return (out.stride(), out.is_contiguous(), None if out.grad_fn is None else out.grad_fn.name())
+    if isinstance(out, (list, tuple)):
+        return [layout(o) for o in out]
+    if isinstance(out, dict):
+        return {k: layout(v) for k, v in out.items()}
+    return None
+
+
+# ------------------------------------------------ 1. library settings
+
+@program
+def lib_deterministic_flag_branch(C):
+    x = T(1, 3, 4)
+
+    def f(x):
+        return x * (2.0 if tt.are_deterministic_algorithms_enabled() else 3.0)
+    f = C(f)
+    for i in range(5):
+        tt.use_deterministic_algorithms(i % 2 == 1)
+        yield {"out": attempt(f, x)}
+    tt.use_deterministic_algorithms(False)
+
+
+@program
+def lib_matmul_precision_branch(C):
+    x = T(2, 3, 4)
+
+    def f(x):
+        return x * (1.0 if tt.get_float32_matmul_precision() == "highest" else 0.5)
+    f = C(f)
+    for p in ["highest", "high", "highest", "medium"]:
+        tt.set_float32_matmul_precision(p)
+        yield {"out": attempt(f, x)}
+    tt.set_float32_matmul_precision("highest")
+
+
+@program
+def lib_initial_seed_branch(C):
+    x = T(3, 3)
+
+    def f(x):
+        return x + tt.initial_seed() % 7
+    f = C(f)
+    for s in [0, 3, 3, 5]:
+        tt.manual_seed(s)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def lib_global_optimizer_post_hook_after_trace(C):
+    tt.manual_seed(4)
+    model = nn.Linear(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    handle = None
+    for i, x in enumerate(batches(4, 5, 4, 3)):
+        if i == 2:
+            def hook(o, a, k):
+                with tt.no_grad():
+                    for p in model.parameters():
+                        p.mul_(0.5)
+            handle = register_optimizer_step_post_hook(hook)
+        yield {"out": attempt(step, x), "m": model}
+    handle.remove()
+
+
+@program
+def lib_optimizer_pre_hook_after_trace(C):
+    tt.manual_seed(5)
+    model = nn.Linear(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(5, 5, 4, 3)):
+        if i == 2:
+            def hook(o, a, k):
+                with tt.no_grad():
+                    for p in model.parameters():
+                        p.grad.mul_(3.0)
+            opt.register_step_pre_hook(hook)
+        yield {"out": attempt(step, x), "m": model}
+
+
+@program
+def lib_saved_tensors_hooks_outside(C):
+    w = T(6, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).tanh().pow(2).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(6, 5, 4)):
+        w.grad = None
+        if i >= 2:
+            with tt.autograd.graph.saved_tensors_hooks(lambda t: t * 2, lambda t: t):
+                out = attempt(step, x)
+        else:
+            out = attempt(step, x)
+        yield {"out": out, "w": w}
+
+
+@program
+def lib_saved_tensors_hooks_inside_counts(C):
+    w = T(7, 4, requires_grad=True)
+    packed = []
+
+    def step(x):
+        def pack(t):
+            packed.append(tuple(t.shape))
+            return t
+        with tt.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss = (x * w).sigmoid().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(7, 4, 4):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w, "n": len(packed)}
+
+
+@program
+def lib_grad_fn_register_hook_inside(C):
+    w = T(8, 4, requires_grad=True)
+    scale = [1.0]
+
+    def step(x):
+        h = x * w
+        h.grad_fn.register_hook(lambda gi, go: tuple(None if g is None else g * scale[0] for g in gi))
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(8, 5, 4)):
+        w.grad = None
+        scale[0] = 1.0 + i
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def lib_post_accumulate_grad_hook_after_trace(C):
+    w = T(9, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(9, 5, 4)):
+        w.grad = None
+        if i == 2:
+            def hook(p):
+                p.grad.mul_(2.0)
+            w.register_post_accumulate_grad_hook(hook)
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def lib_module_full_backward_hook_after_trace(C):
+    tt.manual_seed(10)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+
+    def step(x):
+        model.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(10, 5, 2, 3)):
+        if i == 2:
+            model[1].register_full_backward_hook(lambda m, gi, go: (gi[0] * 0.5,))
+        yield {"out": attempt(step, x), "m": model}
+
+
+@program
+def lib_parametrize_after_trace(C):
+    tt.manual_seed(11)
+    lin = nn.Linear(3, 3)
+
+    def f(x):
+        return lin(x).sum(1)
+    f = C(f)
+
+    class Sym(nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(0, 1)
+    for i, x in enumerate(batches(11, 5, 2, 3)):
+        if i == 2:
+            nn.utils.parametrize.register_parametrization(lin, "weight", Sym())
+        yield {"out": attempt(f, x)}
+
+
+@program
+def lib_num_threads_branch(C):
+    x = T(12, 4)
+
+    def f(x):
+        return x * tt.get_num_threads()
+    f = C(f)
+    n0 = tt.get_num_threads()
+    for n in [1, n0, 1]:
+        tt.set_num_threads(n)
+        yield {"out": attempt(f, x)}
+    tt.set_num_threads(n0)
+
+
+@program
+def lib_rng_state_read_inside(C):
+    x = T(13, 4)
+
+    def f(x):
+        s = tt.get_rng_state()
+        return x + s[:4].float()
+    f = C(f)
+    for s in [1, 2, 1]:
+        tt.manual_seed(s)
+        yield {"out": attempt(f, x)}
+
+# ------------------------------------------------ 2. outputs
+
+
+@program
+def out_transposed_result(C):
+    w = T(20, 3, 4)
+
+    def f(x):
+        return (x @ w).t(), (x @ w).permute(1, 0)[1:], x.t()
+    f = C(f)
+    for x in batches(20, 4, 2, 3):
+        out = attempt(f, x)
+        yield {"out": out, "layout": layout(out)}
+
+
+@program
+def out_expanded_result(C):
+    def f(x):
+        s = x.sum(0, keepdim=True)
+        return s.expand(3, -1), x[:1].expand(2, 4), s.unsqueeze(0).expand(2, 1, 4)
+    f = C(f)
+    for x in batches(21, 4, 3, 4):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def out_same_dtype_conversions_identity(C):
+    def f(x):
+        return x.float(), x.contiguous(), x.to(tt.float32), x.type_as(x), x.to(x), x.view_as(x), x.reshape(x.shape)
+    f = C(f)
+    for x in batches(22, 3, 3, 4):
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def out_detach_and_data_of_arg(C):
+    w = T(23, 4, requires_grad=True)
+
+    def f(x):
+        return x.detach(), w.data, w.detach()[1:], (x * w).detach()
+    f = C(f)
+    for x in batches(23, 3, 4):
+        out = attempt(f, x)
+        yield {"out": out, "w": w}
+        out[1].add_(1.0)
+
+
+@program
+def out_version_of_inplace_result(C):
+    def f(x):
+        y = x * 2
+        y.add_(1)
+        y.mul_(3)
+        z = y.clone()
+        z[0] = 5.0
+        return y, z
+    f = C(f)
+    for x in batches(24, 3, 4):
+        out = attempt(f, x)
+        yield {"out": out, "v": [t._version for t in out]}
+
+
+@program
+def out_noncontiguous_arg_elementwise(C):
+    def f(x):
+        return x * 2, x + x, x.exp(), x.clone(), x.sum(1)
+    f = C(f)
+    for i in range(4):
+        x = T(25 + i, 4, 3).t()
+        yield {"out": attempt(f, x)}
+
+
+@program
+def out_channels_last_like_permute_clone(C):
+    def f(x):
+        y = x.permute(0, 2, 3, 1)
+        return y.clone(), y * 1.0, (y + 1).contiguous(), tt.empty_like(y).copy_(y)
+    f = C(f)
+    for x in batches(26, 3, 2, 3, 2, 2):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def out_requires_grad_under_no_grad_inside(C):
+    w = T(27, 4, requires_grad=True)
+
+    def f(x):
+        with tt.no_grad():
+            a = x * w
+        b = x * w
+        with tt.enable_grad():
+            c = a * w
+        return a, b.detach(), c.detach(), a.requires_grad
+    f = C(f)
+    for x in batches(27, 3, 4):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def out_int_bool_results(C):
+    def f(x):
+        return x.argmax(1), x > 0, (x > 0).sum(), x.long(), x.to(tt.int32) * 3, (x > 0).any(1)
+    f = C(f)
+    for x in batches(28, 4, 3, 4, scale=3):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def out_nested_views_dict(C):
+    def f(x):
+        y = x * 2
+        return {"a": [y, y[0], (y.t(), y[:, 1])], "b": y.view(-1), "c": x[::2]}
+    f = C(f)
+    for x in batches(29, 3, 4, 3):
+        out = attempt(f, x)
+        yield {"out": out, "x": x}
+
+# ------------------------------------------------ 3. data-dependent shapes
+
+
+@program
+def dd_nonzero(C):
+    def f(x):
+        return tt.nonzero(x > 0), x.nonzero(as_tuple=True)[0] * 2
+    f = C(f)
+    for x in batches(30, 4, 6):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dd_masked_select(C):
+    def f(x):
+        return tt.masked_select(x, x > 0).sum() + x.masked_select(x < 0).numel()
+    f = C(f)
+    for x in batches(31, 4, 6):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dd_unique(C):
+    def f(x):
+        u, c = tt.unique(x, return_counts=True)
+        return u, c
+    f = C(f)
+    for i in range(4):
+        x = tt.tensor(np.random.RandomState(32 + i).randint(0, 3 + i, size=8))
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dd_bincount(C):
+    def f(x):
+        return tt.bincount(x)
+    f = C(f)
+    for i in range(4):
+        x = tt.tensor(np.random.RandomState(33 + i).randint(0, 3 + 2 * i, size=8))
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dd_repeat_interleave_tensor(C):
+    def f(x, r):
+        return x.repeat_interleave(r, dim=0)
+    f = C(f)
+    x = T(34, 3, 2)
+    for i in range(4):
+        r = tt.tensor(np.random.RandomState(34 + i).randint(0, 3, size=3))
+        yield {"out": attempt(f, x, r)}
+
+
+@program
+def dd_argwhere_and_where_single(C):
+    def f(x):
+        return tt.argwhere(x > 0.5), tt.where(x < 0)[1]
+    f = C(f)
+    for x in batches(35, 4, 3, 3):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dd_topk_scalar_k(C):
+    x = T(36, 8)
+
+    def f(x, k):
+        v, i = x.topk(k)
+        return v, i
+    f = C(f)
+    for k in [2, 3, 2, 5]:
+        yield {"out": attempt(f, x, k)}
+
+
+@program
+def dd_bool_index_backward(C):
+    w = T(37, 6, requires_grad=True)
+
+    def step(x):
+        y = (w * x)[x > 0]
+        loss = y.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(37, 4, 6):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+# ------------------------------------------------ 4. mutations
+
+
+@program
+def mu_arg_data_assigned_inside(C):
+    def f(x):
+        x.data = x.data * 2
+        return x + 1
+    f = C(f)
+    for x in batches(40, 4, 3):
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def mu_arg_grad_assigned_inside(C):
+    g = T(41, 3)
+
+    def f(x):
+        x.grad = g * 2
+        return x * 3
+    f = C(f)
+    for x in batches(41, 4, 3):
+        x.requires_grad_(True)
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def mu_param_requires_grad_toggled_inside(C):
+    w = T(42, 4, requires_grad=True)
+    v = T(43, 4, requires_grad=True)
+
+    def step(x):
+        v.requires_grad_(False)
+        loss = (x * w * v).sum()
+        loss.backward()
+        v.requires_grad_(True)
+        return loss
+    step = C(step)
+    for x in batches(42, 4, 4):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w, "v": v}
+
+
+@program
+def mu_out_kwarg_into_param_data(C):
+    p = T(44, 4, requires_grad=True)
+
+    def f(a, b):
+        tt.add(a, b, out=p.data)
+        return p * 2
+    f = C(f)
+    for a, b in zip(batches(44, 4, 4), batches(45, 4, 4)):
+        yield {"out": attempt(f, a, b), "p": p}
+
+
+@program
+def mu_index_ops_into_arg(C):
+    idx = tt.tensor([0, 2, 2])
+
+    def f(x, s):
+        x.index_add_(0, idx, s)
+        x.index_fill_(1, tt.tensor([1]), -1.0)
+        return x.sum()
+    f = C(f)
+    for x, s in zip(batches(46, 4, 4, 3), batches(47, 4, 3, 3)):
+        yield {"out": attempt(f, x, s), "x": x}
+
+
+@program
+def mu_scatter_reduce_and_put(C):
+    idx = tt.tensor([[0, 1, 0], [1, 1, 0]])
+
+    def f(x, s):
+        x.scatter_reduce_(1, idx, s, reduce="amax")
+        x.put_(tt.tensor([0, 5]), tt.tensor([9.0, -9.0]), accumulate=True)
+        return x * 1
+    f = C(f)
+    for x, s in zip(batches(48, 4, 2, 3), batches(49, 4, 2, 3)):
+        yield {"out": attempt(f, x, s), "x": x}
+
+
+@program
+def mu_masked_scatter_into_arg(C):
+    def f(x, m, src):
+        x.masked_scatter_(m, src)
+        return x.sum(0)
+    f = C(f)
+    for i, (x, src) in enumerate(zip(batches(50, 4, 3, 3), batches(51, 4, 9))):
+        m = tt.tensor(np.random.RandomState(50 + i).rand(3, 3) > 0.5)
+        yield {"out": attempt(f, x, m, src), "x": x}
+
+
+@program
+def mu_numpy_view_of_param_changes(C):
+    w = T(52, 4, requires_grad=True)
+    view = w.detach().numpy()
+
+    def f(x):
+        return (x * w).sum()
+    f = C(f)
+    for i, x in enumerate(batches(52, 5, 4)):
+        view[i % 4] = float(i)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def mu_lerp_ema_weight_arg(C):
+    ema = T(53, 4)
+
+    def f(x, a):
+        ema.lerp_(x, a)
+        return ema * 1
+    f = C(f)
+    for i, x in enumerate(batches(53, 5, 4)):
+        yield {"out": attempt(f, x, 0.1 * (i + 1)), "ema": ema}
+
+
+@program
+def mu_addcmul_addcdiv_on_arg(C):
+    def f(x, a, b, v):
+        x.addcmul_(a, b, value=v)
+        x.addcdiv_(a, b.abs() + 1, value=-v)
+        return x
+    f = C(f)
+    for i, (x, a, b) in enumerate(zip(batches(54, 4, 4), batches(55, 4, 4), batches(56, 4, 4))):
+        yield {"out": attempt(f, x, a, b, 0.5 + i), "x": x}
+
+
+@program
+def mu_unsqueeze_view_inplace_arg(C):
+    def f(x):
+        v = x.unsqueeze(0)
+        v.mul_(2)
+        return v.squeeze(0) + 1
+    f = C(f)
+    for x in batches(57, 4, 3, 2):
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def mu_grad_zero_inplace_inside(C):
+    w = T(58, 4, requires_grad=True)
+
+    def step(x):
+        if w.grad is not None:
+            w.grad.zero_()
+        loss = (x * w).pow(2).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(58, 5, 4)):
+        if i == 3:
+            w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def mu_transpose_inplace_arg(C):
+    def f(x):
+        x.t_()
+        return x * 2
+    f = C(f)
+    for x in batches(59, 4, 3, 2):
+        yield {"out": attempt(f, x), "x": x, "shape": tuple(x.shape)}
+
+
+@program
+def mu_squeeze_unsqueeze_inplace_arg(C):
+    def f(x):
+        x.unsqueeze_(0)
+        y = x * 2
+        x.squeeze_(0)
+        return y
+    f = C(f)
+    for x in batches(60, 4, 3, 2):
+        yield {"out": attempt(f, x), "x": x, "shape": tuple(x.shape)}
+
+
+@program
+def mu_as_strided_view_write(C):
+    def f(x):
+        v = x.as_strided((2, 2), (1, 2), 1)
+        v.add_(10)
+        return v * 1
+    f = C(f)
+    for x in batches(61, 4, 8):
+        yield {"out": attempt(f, x), "x": x}
+
+# ------------------------------------------------ 5. module and optimizer state
+
+
+@program
+def st_batchnorm_momentum_none(C):
+    tt.manual_seed(70)
+    bn = nn.BatchNorm1d(3, momentum=None)
+
+    def f(x):
+        return bn(x).sum(0)
+    f = C(f)
+    for x in batches(70, 5, 4, 3):
+        yield {"out": attempt(f, x), "bn": bn, "n": bn.num_batches_tracked}
+
+
+@program
+def st_batchnorm_track_stats_toggled(C):
+    tt.manual_seed(71)
+    bn = nn.BatchNorm1d(3)
+
+    def f(x):
+        return bn(x).sum(0)
+    f = C(f)
+    for i, x in enumerate(batches(71, 6, 4, 3)):
+        if i == 2:
+            bn.eval()
+        if i == 4:
+            bn.track_running_stats = False
+        yield {"out": attempt(f, x), "bn": bn}
+
+
+@program
+def st_modulelist_entry_swapped(C):
+    tt.manual_seed(72)
+    layers = nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3)])
+    spare = nn.Linear(3, 3)
+
+    def f(x):
+        for l in layers:
+            x = l(x).tanh()
+        return x
+    f = C(f)
+    for i, x in enumerate(batches(72, 5, 2, 3)):
+        if i == 2:
+            layers[1] = spare
+        yield {"out": attempt(f, x)}
+
+
+@program
+def st_optimizer_maximize_toggled(C):
+    tt.manual_seed(73)
+    model = nn.Linear(3, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(73, 6, 4, 3)):
+        if i == 3:
+            opt.param_groups[0]["maximize"] = True
+        yield {"out": attempt(step, x), "m": model, "opt": opt}
+
+
+@program
+def st_adam_betas_and_amsgrad_changed(C):
+    tt.manual_seed(74)
+    model = nn.Linear(3, 1)
+    opt = tt.optim.Adam(model.parameters(), lr=0.01)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(74, 6, 4, 3)):
+        if i == 2:
+            opt.param_groups[0]["betas"] = (0.8, 0.99)
+        yield {"out": attempt(step, x), "m": model, "opt": opt}
+
+
+@program
+def st_sgd_dampening_nesterov_changed(C):
+    tt.manual_seed(75)
+    model = nn.Linear(3, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(75, 6, 4, 3)):
+        if i == 2:
+            opt.param_groups[0]["dampening"] = 0.5
+        if i == 4:
+            opt.param_groups[0]["dampening"] = 0.0
+            opt.param_groups[0]["nesterov"] = True
+        yield {"out": attempt(step, x), "m": model, "opt": opt}
+
+
+@program
+def st_lr_tensor_in_group(C):
+    tt.manual_seed(76)
+    model = nn.Linear(3, 1)
+    lr = tt.tensor(0.1)
+    opt = tt.optim.SGD(model.parameters(), lr=lr)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(76, 6, 4, 3)):
+        if i >= 2:
+            lr.fill_(0.01 * i)
+        yield {"out": attempt(step, x), "m": model}
+
+
+@program
+def st_embedding_max_norm_renorm(C):
+    tt.manual_seed(77)
+    emb = nn.Embedding(6, 3, max_norm=1.0)
+
+    def f(i):
+        return emb(i).sum(0)
+    f = C(f)
+    for k in range(5):
+        i = tt.tensor(np.random.RandomState(77 + k).randint(0, 6, size=4))
+        yield {"out": attempt(f, i), "emb": emb}
+
+
+@program
+def st_lstm_module_step(C):
+    tt.manual_seed(78)
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    opt = tt.optim.SGD(lstm.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        out, (h, c) = lstm(x)
+        loss = out.pow(2).mean() + h.sum()
+        loss.backward()
+        opt.step()
+        return loss, c
+    step = C(step)
+    for x in batches(78, 4, 2, 3, 3):
+        yield {"out": attempt(step, x), "m": lstm}
+
+
+@program
+def st_forward_hook_with_kwargs_global_scale(C):
+    tt.manual_seed(79)
+    lin = nn.Linear(3, 3)
+    cfg = {"s": 1.0}
+    lin.register_forward_hook(lambda m, args, kwargs, out: out * cfg["s"], with_kwargs=True)
+
+    def f(x):
+        return lin(x).sum(1)
+    f = C(f)
+    for i, x in enumerate(batches(79, 5, 2, 3)):
+        cfg["s"] = float(i % 2 + 1)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def st_default_dtype_changed_list_tensor(C):
+    coefs = [1.5, 2.5]
+
+    def f(x):
+        c = tt.tensor(coefs)
+        return x[:2] * c, c.dtype
+    f = C(f)
+    for i, x in enumerate(batches(80, 4, 3, dtype=np.float64)):
+        tt.set_default_dtype(tt.float64 if i % 2 else tt.float32)
+        yield {"out": attempt(f, x)}
+    tt.set_default_dtype(tt.float32)
+
+
+@program
+def st_clip_grad_norm_nonfinite(C):
+    w = T(81, 4, requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = (x * w).sum()
+        loss.backward()
+        n = nn.utils.clip_grad_norm_([w], 1.0)
+        return loss, n
+    step = C(step)
+    xs = batches(81, 5, 4)
+    xs[3] = tt.tensor(np.array([np.inf, 1, 2, 3], np.float32))
+    for x in xs:
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def st_grad_scaler_step(C):
+    tt.manual_seed(82)
+    model = nn.Linear(3, 1)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    scaler = tt.amp.GradScaler("cpu", init_scale=4.0, growth_interval=2)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return loss
+    step = C(step)
+    xs = batches(82, 6, 4, 3)
+    xs[3] = xs[3] * float("inf")
+    for x in xs:
+        yield {"out": attempt(step, x), "m": model, "scale": scaler.get_scale()}
+
+# ------------------------------------------------ 6. autograd
+
+
+@program
+def ag_hvp_create_graph(C):
+    w = T(90, 4, requires_grad=True)
+
+    def f(x, v):
+        loss = (x * w).tanh().pow(2).sum()
+        g, = tt.autograd.grad(loss, w, create_graph=True)
+        hv, = tt.autograd.grad((g * v).sum(), w)
+        return loss.detach(), hv
+    f = C(f)
+    for x, v in zip(batches(90, 4, 4), batches(91, 4, 4)):
+        yield {"out": attempt(f, x, v), "w": w}
+
+
+@program
+def ag_backward_gradient_argument(C):
+    w = T(92, 3, requires_grad=True)
+
+    def step(x, g):
+        y = x * w
+        y.backward(gradient=g)
+        return y.detach()
+    step = C(step)
+    for x, g in zip(batches(92, 4, 3), batches(93, 4, 3)):
+        w.grad = None
+        yield {"out": attempt(step, x, g), "w": w}
+
+
+@program
+def ag_backward_inputs_subset(C):
+    w = T(94, 3, requires_grad=True)
+    v = T(95, 3, requires_grad=True)
+
+    def step(x):
+        loss = (x * w * v).sum()
+        loss.backward(inputs=[w])
+        return loss
+    step = C(step)
+    for x in batches(94, 4, 3):
+        yield {"out": attempt(step, x), "w": w, "v": v}
+
+
+@program
+def ag_retain_grad_on_arg_view(C):
+    def step(x):
+        h = x[1:] * 2
+        h.retain_grad()
+        loss = h.pow(2).sum()
+        loss.backward()
+        return h.grad, x.grad
+    step = C(step)
+    for x in batches(96, 4, 4):
+        x.requires_grad_(True)
+        yield {"out": attempt(step, x), "x": x}
+
+
+@program
+def ag_allow_unused_grad(C):
+    w = T(97, 3, requires_grad=True)
+    u = T(98, 3, requires_grad=True)
+
+    def f(x):
+        loss = (x * w).sum()
+        gw, gu = tt.autograd.grad(loss, [w, u], allow_unused=True, materialize_grads=False)
+        return gw, gu
+    f = C(f)
+    for x in batches(97, 4, 3):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def ag_grad_accum_two_losses_retain(C):
+    w = T(99, 3, requires_grad=True)
+
+    def step(x):
+        h = (x * w).exp()
+        a = h.sum()
+        b = (h * h).sum()
+        a.backward(retain_graph=True)
+        g1 = w.grad.clone()
+        b.backward()
+        return g1, w.grad * 1
+    step = C(step)
+    for x in batches(99, 4, 3):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+# ------------------------------------------------ 7. reentrance
+
+
+@program
+def re_recursive_compiled(C):
+    def f(x, n):
+        if n == 0:
+            return x
+        return f(x * 2, n - 1) + 1
+    f = C(f)
+    for n, x in zip([2, 2, 3, 2], batches(100, 4, 3)):
+        yield {"out": attempt(f, x, n)}
+
+
+@program
+def re_compiled_in_hook(C):
+    w = T(101, 3, requires_grad=True)
+
+    def scale(g):
+        return g * 2
+    scale = C(scale)
+
+    def step(x):
+        h = x * w
+        h.register_hook(lambda g: scale(g))
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(101, 4, 3):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def re_compiled_called_from_compiled_module(C):
+    tt.manual_seed(102)
+
+    def act(h):
+        return h.tanh() * 2
+    act = C(act)
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return act(self.l(x))
+    m = C(M())
+    for x in batches(102, 4, 2, 3):
+        yield {"out": attempt(m, x), "direct": attempt(act, x)}
+
+
+@program
+def re_exception_then_state(C):
+    w = T(103, 3, requires_grad=True)
+
+    def step(x, fail):
+        loss = (x * w).sum()
+        loss.backward()
+        if fail:
+            raise ValueError("bad")
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(103, 5, 3)):
+        yield {"out": attempt(step, x, i == 3), "w": w}
+
+# ------------------------------------------------ more of the classes above
+
+
+@program
+def lib_global_optimizer_hook_reads_a_global(C):
+    tt.manual_seed(110)
+    model = nn.Linear(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    cfg = {"shrink": 1.0}
+
+    def hook(o, a, k):
+        with tt.no_grad():
+            for p in model.parameters():
+                p.mul_(cfg["shrink"])
+    handle = register_optimizer_step_post_hook(hook)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    try:
+        for i, x in enumerate(batches(110, 5, 4, 3)):
+            if i == 2:
+                cfg["shrink"] = 0.5
+            yield {"out": attempt(step, x), "m": model}
+    finally:
+        handle.remove()
+
+
+@program
+def lib_global_optimizer_hook_removed_after_trace(C):
+    tt.manual_seed(111)
+    model = nn.Linear(3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def hook(o, a, k):
+        with tt.no_grad():
+            for p in model.parameters():
+                p.mul_(0.5)
+    handle = register_optimizer_step_post_hook(hook)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    try:
+        for i, x in enumerate(batches(111, 5, 4, 3)):
+            if i == 2:
+                handle.remove()
+            yield {"out": attempt(step, x), "m": model}
+    finally:
+        handle.remove()
+
+
+@program
+def lib_post_accumulate_grad_hook_removed_after_trace(C):
+    w = T(112, 4, requires_grad=True)
+    handle = w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(2.0))
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(112, 5, 4)):
+        w.grad = None
+        if i == 2:
+            handle.remove()
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def lib_saved_tensors_hooks_outside_from_the_first_call(C):
+    w = T(113, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).exp().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(113, 5, 4)):
+        w.grad = None
+        if i % 2 == 0:
+            with tt.autograd.graph.saved_tensors_hooks(lambda t: t + 1, lambda t: t):
+                out = attempt(step, x)
+        else:
+            out = attempt(step, x)
+        yield {"out": out, "w": w}
+
+
+@program
+def out_unbind_and_chunk_views_of_an_intermediate(C):
+    w = T(114, 6, 4)
+
+    def f(x):
+        c = (x * w).cumsum(0)
+        return c.unbind(1), c.chunk(2, dim=1), c.split([2, 4])[1].t()
+    f = C(f)
+    for i in range(4):
+        out = attempt(f, T(115 + i, 6, 4))
+        yield {"out": out, "layout": layout(out)}
+
+
+@program
+def out_diagonal_and_strided_slices_of_an_intermediate(C):
+    def f(x):
+        y = x @ x.t()
+        return y.diagonal(), y[::2, 1::2], y[:, 0], y.t()[1]
+    f = C(f)
+    for x in batches(116, 4, 4, 3):
+        out = attempt(f, x)
+        yield {"out": out, "layout": layout(out)}
+
+
+@program
+def out_flipped_and_expanded_views_of_an_intermediate(C):
+    def f(x):
+        y = x.exp()
+        return y.flip(0), y.sum(0, keepdim=True).expand(3, 4), y.unsqueeze(1).expand(3, 2, 4)
+    f = C(f)
+    for x in batches(117, 4, 3, 4):
+        out = attempt(f, x)
+        yield {"out": out, "layout": layout(out)}
+
+
+# --------------------------------------------------------------------------- pytest
+
+_DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib_initial_seed_branch",
+            "lib_global_optimizer_post_hook_after_trace", "lib_saved_tensors_hooks_outside",
+            "lib_post_accumulate_grad_hook_after_trace", "lib_num_threads_branch", "lib_rng_state_read_inside",
+            "lib_global_optimizer_hook_reads_a_global", "out_unbind_and_chunk_views_of_an_intermediate",
+            "out_diagonal_and_strided_slices_of_an_intermediate", "dd_nonzero", "mu_arg_data_assigned_inside",
+            "st_lr_tensor_in_group", "ag_hvp_create_graph", "re_compiled_in_hook"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])
+def test_program(name):
+    outcome, detail = run_program(name)
+    assert outcome in ("same", "refused"), f"{name}: {outcome} ({detail})"
