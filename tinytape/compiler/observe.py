@@ -37,9 +37,11 @@ _IO = {"print", "input", "open"}
 _QUIET_MODULES = ("warnings",)
 _MAKE_CODE = Tensor._make.__code__
 _DRAW_CODE = _creation.Generator.rng.fget.__code__
-# reads of a generator's state or seed: what they answer changes with every draw and every
-# manual_seed, and a replay would hand back the trace's answer
-_SEED_READS = {_creation.Generator.get_state.__code__, _creation.Generator.initial_seed.__code__}
+# the user's reads of a generator's state or seed: what they answer changes with every draw
+# and every manual_seed, and a replay would hand back the trace's answer (the library's own
+# reads, to put the state back as fork_rng and checkpoint do, are not the function's result)
+_SEED_READS = {_creation.Generator.get_state.__code__, _creation.Generator.initial_seed.__code__,
+               _creation.get_rng_state.__code__, _creation.initial_seed.__code__}
 _IMPORT_MODULE_CODE = importlib.import_module.__code__
 _ENVIRON_CODES = {os._Environ.__getitem__.__code__, os.getenv.__code__}
 _CREATION_FILE = _creation.tensor.__code__.co_filename
@@ -161,7 +163,7 @@ class SideEffects:
             return "it reads an environment variable (os.environ)"
         if code is _DRAW_CODE:
             return "it draws random numbers from a tinytape.Generator, which a replay would repeat"
-        if code in _SEED_READS:
+        if code in _SEED_READS and frame.f_back is not None and not is_library_file(frame.f_back.f_code.co_filename):
             return (f"it reads a tinytape.Generator's state ({code.co_name}), which changes with every draw "
                     "and manual_seed, and a replay would repeat the trace's")
         if code in _CREATION_CODES:  # a tensor made from host data: the data is guarded by content
