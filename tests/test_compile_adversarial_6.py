@@ -12,6 +12,7 @@ import pytest
 import tinytape as tt
 import tinytape.nn as nn
 from tinytape.optim.optimizer_hooks import register_optimizer_step_post_hook
+from tinytape.utils.checkpoint import checkpoint
 from test_compile_adversarial import T, attempt, batches, judge, run_side
 
 PROGRAMS = {}
@@ -1170,6 +1171,273 @@ def out_flipped_and_expanded_views_of_an_intermediate(C):
         yield {"out": out, "layout": layout(out)}
 
 
+# ------------------------------------------------ 8. argument kinds, library classes, mirrors
+
+
+@program
+def inf_inference_tensor_arg_saved(C):
+    w = T(200, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sigmoid().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(200, 5, 4)):
+        w.grad = None
+        if i >= 2:
+            with tt.inference_mode():
+                x = x.clone()
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def inf_inference_tensor_arg_inplace(C):
+    def f(x):
+        x.add_(1)
+        return x * 2
+    f = C(f)
+    for i, x in enumerate(batches(201, 5, 4)):
+        if i >= 2:
+            with tt.inference_mode():
+                x = x.clone()
+        yield {"out": attempt(f, x)}
+
+
+@program
+def dist_validate_args_switched(C):
+    def f(loc, scale, v):
+        d = tt.distributions.Normal(loc, scale)
+        return d.log_prob(v)
+    f = C(f)
+    tt.distributions.Distribution.set_default_validate_args(False)
+    try:
+        for i in range(5):
+            if i == 2:
+                tt.distributions.Distribution.set_default_validate_args(True)
+            loc, v = T(202 + i, 3), T(210 + i, 3)
+            scale = T(220 + i, 3).abs() * (-1 if i >= 2 else 1)
+            yield {"out": attempt(f, loc, scale, v)}
+    finally:
+        tt.distributions.Distribution.set_default_validate_args(True)
+
+
+@program
+def cls_tensor_method_added_and_replaced(C):
+    tt.Tensor.adv6_scale = lambda self: self * 2
+
+    def f(x):
+        return x.adv6_scale() + 1
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(203, 4, 3)):
+            if i == 2:
+                tt.Tensor.adv6_scale = lambda self: self * 3
+            yield {"out": attempt(f, x)}
+    finally:
+        del tt.Tensor.adv6_scale
+
+
+@program
+def cls_tensor_method_monkeypatched(C):
+    orig = tt.Tensor.tanh
+
+    def f(x):
+        return x.tanh() * 2
+    f = C(f)
+    try:
+        for i, x in enumerate(batches(204, 4, 3)):
+            if i == 2:
+                tt.Tensor.tanh = lambda self: orig(self) + 1
+            yield {"out": attempt(f, x)}
+    finally:
+        tt.Tensor.tanh = orig
+
+
+@program
+def fwad_dual_inside(C):
+    import tinytape.autograd.forward_ad as fwAD
+
+    def f(x, t):
+        with fwAD.dual_level():
+            d = fwAD.make_dual(x, t)
+            y = (d * d).sin()
+            p, tan = fwAD.unpack_dual(y)
+        return p, tan
+    f = C(f)
+    for x, t in zip(batches(205, 4, 3), batches(206, 4, 3)):
+        yield {"out": attempt(f, x, t)}
+
+
+@program
+def cf_materialize_grads_and_mark_dirty(C):
+    class Double(tt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return None if g is None else g * 2
+    w = T(207, 3, requires_grad=True)
+
+    def step(x):
+        h = x * w
+        y = Double.apply(h)
+        loss = y.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(207, 4, 3):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def opt_foreach_toggled(C):
+    tt.manual_seed(208)
+    model = nn.Linear(3, 2)
+    opt = tt.optim.Adam(model.parameters(), lr=0.01, foreach=False)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(208, 5, 4, 3)):
+        if i == 2:
+            opt.param_groups[0]["foreach"] = True
+        yield {"out": attempt(step, x), "m": model, "opt": opt}
+
+
+@program
+def grad_noncontiguous_on_param_between_calls(C):
+    w = T(209, 3, 4, requires_grad=True)
+
+    def step(x):
+        loss = (x @ w).pow(2).sum()
+        loss.backward()
+        with tt.no_grad():
+            w.sub_(0.01 * w.grad)
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(209, 5, 2, 3)):
+        if i == 2:
+            w.grad = T(230, 4, 3).t()
+        elif i == 3:
+            w.grad = None
+        yield {"out": attempt(step, x), "w": w}
+
+
+@program
+def dsh_disabled_saved_hooks_outside(C):
+    w = T(211, 3, requires_grad=True)
+
+    def step(x):
+        with tt.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            loss = (x * w).exp().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(211, 4, 3)):
+        w.grad = None
+        if i >= 2:
+            with tt.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+                out = attempt(step, x)
+        else:
+            out = attempt(step, x)
+        yield {"out": out, "w": w}
+
+
+@program
+def mir_conj_view_of_arg_written_inside(C):
+    def f(x):
+        x.mul_(2)
+        return x.real * 1
+    f = C(f)
+    for i in range(4):
+        x = tt.tensor((np.random.RandomState(212 + i).randn(3) + 1j * np.random.RandomState(213 + i).randn(3)).astype(np.complex64))
+        xc = x.conj()
+        out = attempt(f, x)
+        yield {"out": out, "xc": xc.real * 1, "xci": xc.imag * 1}
+
+
+@program
+def mir_neg_view_of_param_written_inside(C):
+    w = T(214, 4)
+    wn = w._neg_view()
+
+    def f(x):
+        w.add_(x)
+        return w * 1
+    f = C(f)
+    for x in batches(214, 4, 4):
+        yield {"out": attempt(f, x), "wn": wn * 1}
+
+
+@program
+def mir_conj_view_arg(C):
+    def f(x):
+        return x * 2
+    f = C(f)
+    for i in range(4):
+        x = tt.tensor((np.random.RandomState(215 + i).randn(3) + 1j).astype(np.complex64))
+        if i >= 2:
+            x = x.conj()
+        yield {"out": attempt(f, x)}
+
+
+@program
+def mir_neg_view_arg_inplace(C):
+    def f(x):
+        x.add_(1)
+        return x * 2
+    f = C(f)
+    for i, x in enumerate(batches(216, 4, 3)):
+        base = x
+        if i >= 2:
+            x = x._neg_view()
+        yield {"out": attempt(f, x), "base": base}
+
+
+@program
+def ck_checkpoint_inside(C):
+    tt.manual_seed(240)
+    lin = nn.Linear(3, 3)
+
+    def step(x):
+        lin.zero_grad()
+        y = checkpoint(lambda h: lin(h).tanh(), x, use_reentrant=False)
+        loss = y.sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    for x in batches(240, 4, 2, 3):
+        yield {"out": attempt(step, x), "m": lin}
+
+
+@program
+def ck_fork_rng_inside_without_draws(C):
+    w = T(241, 4, requires_grad=True)
+
+    def step(x):
+        with tt.random.fork_rng():
+            tt.manual_seed(7)
+            loss = (x * w).tanh().sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    tt.manual_seed(1)
+    for x in batches(241, 4, 4):
+        w.grad = None
+        yield {"out": attempt(step, x), "w": w, "after": tt.rand(2)}
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib_initial_seed_branch",
@@ -1177,7 +1445,9 @@ _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib
             "lib_post_accumulate_grad_hook_after_trace", "lib_num_threads_branch", "lib_rng_state_read_inside",
             "lib_global_optimizer_hook_reads_a_global", "out_unbind_and_chunk_views_of_an_intermediate",
             "out_diagonal_and_strided_slices_of_an_intermediate", "dd_nonzero", "mu_arg_data_assigned_inside",
-            "st_lr_tensor_in_group", "ag_hvp_create_graph", "re_compiled_in_hook"}
+            "st_lr_tensor_in_group", "ag_hvp_create_graph", "re_compiled_in_hook", "inf_inference_tensor_arg_saved",
+            "dist_validate_args_switched", "cls_tensor_method_monkeypatched", "dsh_disabled_saved_hooks_outside",
+            "mir_neg_view_arg_inplace", "ck_checkpoint_inside"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

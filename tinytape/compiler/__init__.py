@@ -95,7 +95,8 @@ class CompiledFunction:
         if self.eager is not None or current_tape() is not None:
             # inside another function's trace this one runs eagerly, so that trace sees its kernels
             return self.fn(*args, **kwargs)
-        if _saved_hooks.open_hooks[0] and _saved_hooks.current_hooks() is not None:
+        if _saved_hooks.open_hooks[0] and _saved_hooks.current_hooks() is not None or \
+                getattr(_saved_hooks._local, "disabled", None) is not None:
             return self._under_saved_tensors_hooks(args, kwargs)
         tensors = []
         key = _signature(args, kwargs, tensors, self.value_args if self.scalar_inputs else None)
@@ -133,12 +134,14 @@ class CompiledFunction:
                       stacklevel=self.warning_stacklevel)
 
     def _under_saved_tensors_hooks(self, args, kwargs):
-        """A call inside ``saved_tensors_hooks`` runs eagerly: the hooks are Python a
-        replay would not run, on tensors it may not even save."""
+        """A call inside ``saved_tensors_hooks`` (or ``disable_saved_tensors_hooks``) runs
+        eagerly: the hooks are Python a replay would not run, on tensors it may not even save
+        (and entering hooks inside the function raises there)."""
         if not getattr(self, "_warned_saved_hooks", False) or self.fullgraph:
             self._warned_saved_hooks = True
             name = getattr(self.fn, "__qualname__", repr(self.fn))
-            why = "it is called inside saved_tensors_hooks, whose pack and unpack hooks a replay would not run"
+            why = ("it is called inside saved_tensors_hooks (or disable_saved_tensors_hooks), whose hooks (or "
+                   "error) a replay would not run")
             if self.fullgraph:
                 raise RuntimeError(f"tinytape.compile({name}, fullgraph=True): {why}")
             warnings.warn(f"tinytape.compile({name}): {why}; running such calls eagerly", RuntimeWarning,

@@ -1,5 +1,6 @@
 """The signature of a compiled call: which program its arguments select."""
 from .. import _autocast, _dtype
+from .._mirror_views import _INFO, mirror_of
 from .._grad_mode import is_grad_enabled
 from .._inference import _state as _inference_state
 from .._tensor import Tensor
@@ -11,7 +12,8 @@ def _signature(args, kwargs, tensors, constants=None):
     """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its
     layout (shape, dtype, strides), device and autograd state (hooks included); Python atoms by type and value
     (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
-    by identity (their contents are guarded).  The key ends with grad mode, the default dtype, autocast's and which tensor
+    by identity (their contents are guarded); an inference tensor (its version counter's class) or a conjugate or
+    negative view is another signature.  The key ends with grad mode, the default dtype, autocast's and which tensor
     arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
     autocast = _autocast._local.__dict__
     mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled,
@@ -21,7 +23,7 @@ def _signature(args, kwargs, tensors, constants=None):
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
                       a._grad is None or _grad_layout(a),
                       a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
-                      a._retains_grad) for a in args]) + mode
+                      a._retains_grad, a._version_counter.__class__, _mirror(a) if _INFO else None) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 
     def sig(v):
@@ -29,7 +31,8 @@ def _signature(args, kwargs, tensors, constants=None):
             tensors.append(v)
             d = v._data
             return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None or _grad_layout(v), v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad)
+                    v._grad is None or _grad_layout(v), v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad,
+                    v._version_counter.__class__, _mirror(v) if _INFO else None)
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
         if type(v) in (float, complex):
@@ -43,6 +46,13 @@ def _signature(args, kwargs, tensors, constants=None):
         return ("in", type(v)) if constants is not None and type(v) in (int, float) and k not in constants else sig(v)
     key = tuple(arg(i, a) for i, a in enumerate(args)) + tuple((k, arg(k, v)) for k, v in kwargs.items()) + mode
     return key + _sharing(tensors) if len(tensors) > 1 else key
+
+
+def _mirror(t):
+    """A conjugate or negative view's kind ("conj", "neg"), or None: its values live in a
+    buffer of its own that writes must keep in line with its source's memory."""
+    info = mirror_of(t)
+    return None if info is None else info[1]
 
 
 def _grad_layout(t):

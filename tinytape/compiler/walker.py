@@ -59,6 +59,18 @@ class _Walker:
             for i, hook in enumerate(hooks()):
                 self.push(hook, f"{name}[{i}]", None, None, None)
 
+    def tensor_methods(self):
+        """The Tensor class's attributes that the reached code names (``x.tanh()``, a method
+        the user attached, ``Tensor.tanh`` patched): by identity, in every class of its MRO
+        up to the one defining it, so a patch or a new attribute shadowing it is a change."""
+        for name in sorted(self.attr_names):
+            for klass in Tensor.__mro__[:-1]:
+                value = klass.__dict__.get(name, _MISSING)
+                if value is not _MISSING or name in _TENSOR_NAMES:
+                    self.guard(_CLASSATTR, klass, name, value, f"Tensor.{name}")
+                if value is not _MISSING:
+                    break
+
     def push(self, obj, path, kind, container, key):
         self.stack.append((obj, path, kind, container, key))
 
@@ -78,6 +90,7 @@ class _Walker:
                     raise TooMuchState(f"it reaches {path}, which can't be guarded "
                                        f"({type(e).__name__}: {e})") from None
             if not self.modules and not self.library_classes:
+                self.tensor_methods()
                 return
             if self.library_classes:
                 klass, path = self.library_classes.pop()
@@ -295,6 +308,8 @@ class _Walker:
                     self.push(value, f"{path}.{name}", _SLOT, obj, name)
 
 
+# the names the Tensor class answers at import (a later one in a subclass's MRO shadows it)
+_TENSOR_NAMES = frozenset(n for k in Tensor.__mro__[:-1] for n in k.__dict__)
 _CLASS_BOOKKEEPING = frozenset({"__dict__", "__weakref__", "__doc__", "__module__", "__qualname__",
                                 "__annotations__", "__slots__", "__firstlineno__", "__static_attributes__"})
 

@@ -3,6 +3,7 @@ PyTorch's messages) and ``ExponentialFamily`` (entropy from the log normaliser).
 import warnings
 
 import tinytape as torch
+from .. import _switches
 
 from . import constraints
 from .utils import lazy_property
@@ -21,6 +22,7 @@ class Distribution:
         if value not in [True, False]:
             raise ValueError
         Distribution._validate_args = value
+
 
     def __init__(self, batch_shape=torch.Size(), event_shape=torch.Size(), validate_args=None):
         self._batch_shape = torch.Size(batch_shape)
@@ -200,3 +202,7 @@ def expand_params(self, cls, batch_shape, names, _instance=None, event_shape=Non
     Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
     new._validate_args = self._validate_args
     return new
+
+
+# a compiled function traced without validation would not raise where eager now does
+_switches.register("Distribution.set_default_validate_args", lambda: Distribution._validate_args)
