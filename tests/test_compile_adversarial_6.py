@@ -1438,6 +1438,170 @@ def ck_fork_rng_inside_without_draws(C):
         yield {"out": attempt(step, x), "w": w, "after": tt.rand(2)}
 
 
+# ------------------------------------------------ 9. tensor bookkeeping reads, settings left changed
+
+
+@program
+def meta_parameter_vs_tensor_arg(C):
+    def f(x):
+        return x * (2.0 if isinstance(x, nn.Parameter) else 3.0)
+    f = C(f)
+    for i, x in enumerate(batches(300, 4, 3)):
+        if i % 2:
+            x = nn.Parameter(x, requires_grad=False)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def meta_version_read(C):
+    def f(x):
+        return x * x._version
+    f = C(f)
+    x = T(301, 3)
+    for i in range(4):
+        x.add_(1)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def meta_storage_offset_read(C):
+    base = T(302, 10)
+
+    def f(x):
+        return x * x.storage_offset()
+    f = C(f)
+    for i in range(4):
+        yield {"out": attempt(f, base[i:i + 3])}
+
+
+@program
+def meta_base_is_none_read(C):
+    def f(x):
+        return x * (1.0 if x._base is None else 2.0)
+    f = C(f)
+    for i, x in enumerate(batches(303, 4, 3)):
+        if i % 2:
+            x = x.view(3)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def meta_grad_fn_name_under_no_grad(C):
+    w = T(304, 3, requires_grad=True)
+
+    def f(h):
+        return h * (2.0 if type(h.grad_fn).__name__ == "MulBackward0" else 3.0)
+    f = C(f)
+    for i in range(4):
+        h = w * 2 if i % 2 == 0 else w + 2
+        with tt.no_grad():
+            out = attempt(f, h)
+        yield {"out": out}
+
+
+@program
+def set_default_dtype_left_inside(C):
+    def f(x):
+        tt.set_default_dtype(tt.float64)
+        return x * 2
+    f = C(f)
+    try:
+        for x in batches(305, 4, 3):
+            tt.set_default_dtype(tt.float32)
+            out = attempt(f, x)
+            yield {"out": out, "dt": str(tt.get_default_dtype()), "made": tt.tensor([1.5])}
+    finally:
+        tt.set_default_dtype(tt.float32)
+
+
+@program
+def set_deterministic_left_inside(C):
+    def f(x):
+        tt.use_deterministic_algorithms(True)
+        return x * 2
+    f = C(f)
+    try:
+        for x in batches(306, 4, 3):
+            tt.use_deterministic_algorithms(False)
+            yield {"out": attempt(f, x), "flag": tt.are_deterministic_algorithms_enabled()}
+    finally:
+        tt.use_deterministic_algorithms(False)
+
+
+@program
+def set_anomaly_left_inside(C):
+    def f(x):
+        tt.autograd.set_detect_anomaly(True)
+        return x * 2
+    f = C(f)
+    try:
+        for x in batches(307, 4, 3):
+            tt.autograd.set_detect_anomaly(False)
+            yield {"out": attempt(f, x), "flag": tt.autograd.anomaly.is_anomaly_enabled()}
+    finally:
+        tt.autograd.set_detect_anomaly(False)
+
+
+@program
+def set_validate_args_left_inside(C):
+    def f(x):
+        tt.distributions.Distribution.set_default_validate_args(False)
+        return x * 2
+    f = C(f)
+    try:
+        for x in batches(308, 4, 3):
+            tt.distributions.Distribution.set_default_validate_args(True)
+            yield {"out": attempt(f, x), "flag": tt.distributions.Distribution._validate_args}
+    finally:
+        tt.distributions.Distribution.set_default_validate_args(True)
+
+
+@program
+def global_opt_hook_registered_inside(C):
+    from tinytape.optim.optimizer_hooks import _global_optimizer_post_hooks, register_optimizer_step_post_hook
+    handles = []
+
+    def f(x):
+        handles.append(register_optimizer_step_post_hook(lambda o, a, k: None))
+        return x * 2
+    f = C(f)
+    try:
+        for x in batches(309, 4, 3):
+            yield {"out": attempt(f, x), "n": len(_global_optimizer_post_hooks)}
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@program
+def module_hook_registered_and_removed_inside(C):
+    tt.manual_seed(310)
+    lin = nn.Linear(3, 3)
+
+    def f(x):
+        h = lin.register_forward_hook(lambda m, a, o: o * 2)
+        y = lin(x).detach()
+        h.remove()
+        return y
+    f = C(f)
+    for x in batches(310, 4, 2, 3):
+        yield {"out": attempt(f, x)}
+
+
+@program
+def matmul_precision_set_inside(C):
+    def f(x):
+        tt.set_float32_matmul_precision("high")
+        return x @ x.t()
+    f = C(f)
+    try:
+        for x in batches(311, 4, 2, 3):
+            tt.set_float32_matmul_precision("highest")
+            yield {"out": attempt(f, x), "p": tt.get_float32_matmul_precision()}
+    finally:
+        tt.set_float32_matmul_precision("highest")
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib_initial_seed_branch",
@@ -1447,7 +1611,8 @@ _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib
             "out_diagonal_and_strided_slices_of_an_intermediate", "dd_nonzero", "mu_arg_data_assigned_inside",
             "st_lr_tensor_in_group", "ag_hvp_create_graph", "re_compiled_in_hook", "inf_inference_tensor_arg_saved",
             "dist_validate_args_switched", "cls_tensor_method_monkeypatched", "dsh_disabled_saved_hooks_outside",
-            "mir_neg_view_arg_inplace", "ck_checkpoint_inside"}
+            "mir_neg_view_arg_inplace", "ck_checkpoint_inside", "meta_version_read", "meta_storage_offset_read",
+            "meta_grad_fn_name_under_no_grad", "set_default_dtype_left_inside", "set_anomaly_left_inside"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

@@ -51,9 +51,6 @@ def get_num_threads():
     return numba.get_num_threads()
 
 
-_switches.register("get_num_threads()", lambda: get_num_threads())
-
-
 def set_num_threads(n):
     """The threads numba's parallel kernels use (at most the ones it started with)."""
     import numba

@@ -38,13 +38,13 @@ from ..autograd import graph as _saved_hooks
 from ..autograd.tape import current as current_tape
 from ..backend.cpu import cpu as _cpu
 from .capture import Capture, Unsupported
-from .guards import first_changed, guard_function, reachable_state, with_inputs
+from .guards import Guard, first_changed, guard_function, reachable_state, with_inputs
 from .observe import RandomStates, SideEffects, user_line
 from .program import Program, StartState
 from . import entry as _entry
 from .entry import Entry
 from .scalars import ScalarMiss, read_numbers_in_key, settle, stand_ins
-from .signature import _signature
+from .signature import _signature, modes
 from .verify import Mismatch, Snapshot
 
 _CACHE_SIZE = 8  # programs per compiled function
@@ -187,15 +187,16 @@ class CompiledFunction:
         capture.roots.update(id(a) for a in engines)
         capture.engines = engines
         streams = RandomStates(state.random_streams)
-        grad_mode = is_grad_enabled()
+        start_modes = modes()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
             call_args, call_kwargs = stand_ins(self, capture, args, kwargs, state.code_names)
             result = self.fn(*call_args, **call_kwargs)
         result = settle(capture, result, self.value_args)  # number arguments read: constants
         key = read_numbers_in_key(key, args, kwargs, self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
-        if why is None and is_grad_enabled() != grad_mode:
-            why = "it switches grad mode on or off and leaves it so (set_grad_enabled), which a replay would not"
+        if why is None and modes() != start_modes:
+            why = ("it switches grad mode, the default dtype, anomaly detection, inference mode or autocast and "
+                   "leaves it so (set_grad_enabled, set_default_dtype...), which a replay would not")
         drawn = streams.changed() if why is None else None
         if drawn is not None:
             # a replay would reuse the numbers this trace drew (dropout masks, randn)
@@ -225,6 +226,7 @@ class CompiledFunction:
                 why = e.what
         if why is None:
             guards = with_inputs(state.guards, capture.number_inputs.values(), state.code_names)
+            guards += [Guard("call", query, None, query(), f"{query.__name__}()") for query in set(watch.queries)]
             entry = Entry(program, guard_function(guards), self.fuse, self.background)
             try:
                 entry.check(snapshot, result)

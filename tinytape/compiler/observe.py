@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from .. import _creation
+from .. import environment as _environment
 from .._tensor import Tensor
 from .guards import is_library_file
 
@@ -43,6 +44,9 @@ _DRAW_CODE = _creation.Generator.rng.fget.__code__
 _SEED_READS = {_creation.Generator.get_state.__code__, _creation.Generator.initial_seed.__code__,
                _creation.get_rng_state.__code__, _creation.initial_seed.__code__}
 _IMPORT_MODULE_CODE = importlib.import_module.__code__
+# a library query whose answer is no setting of the library's own (``_switches``): the
+# thread count, which replays follow by themselves, but the user's code may branch on
+_QUERIES = {_environment.get_num_threads.__code__: _environment.get_num_threads}
 _ENVIRON_CODES = {os._Environ.__getitem__.__code__, os.getenv.__code__}
 _CREATION_FILE = _creation.tensor.__code__.co_filename
 _CREATION_CODES = {_creation.tensor.__code__, _creation.from_numpy.__code__, _creation.as_tensor.__code__}  # a warning shown once is what eager shows too
@@ -97,6 +101,7 @@ class SideEffects:
         self.host_arrays = []  # numpy arrays tensors were made from: their contents are guarded
         self.created = {}  # id -> tensor made during the trace (kept so ids stay unique)
         self.host_made = {}  # id -> tensor a creation function made (tensor(), arange(), ...)
+        self.queries = []  # library queries the user's code called (get_num_threads): guarded by their answer
 
     def __enter__(self):
         self.outer = sys._getframe(1)  # the trace's own frame: the traced function runs below it
@@ -163,6 +168,15 @@ class SideEffects:
             return "it reads an environment variable (os.environ)"
         if code is _DRAW_CODE:
             return "it draws random numbers from a tinytape.Generator, which a replay would repeat"
+        if code in _meta_reads() and frame.f_back is not None and \
+                not is_library_file(frame.f_back.f_code.co_filename):
+            t = frame.f_locals.get("self")
+            if isinstance(t, Tensor) and id(t) not in self.created:
+                return (f"it reads {_meta_reads()[code]} of a tensor from outside the call, which no signature "
+                        "or guard holds and a replay would repeat")
+        if code in _QUERIES and frame.f_back is not None and not is_library_file(frame.f_back.f_code.co_filename):
+            self.queries.append(_QUERIES[code])  # its answer is guarded (a replay reads the count itself)
+            return None
         if code in _SEED_READS and frame.f_back is not None and not is_library_file(frame.f_back.f_code.co_filename):
             return (f"it reads a tinytape.Generator's state ({code.co_name}), which changes with every draw "
                     "and manual_seed, and a replay would repeat the trace's")
@@ -204,6 +218,23 @@ def _inside_machinery(frame, outer):
             return True
         frame = frame.f_back
     return False
+
+
+def _meta_reads(_cache={}):
+    """code -> what it reads: a tensor's bookkeeping that the signature leaves out (it
+    changes with every write, or tells views of one storage apart) - read from Tensor's
+    methods as the ops layer attached them."""
+    if not _cache:
+        for name, what in (("_version", "the version counter (._version)"), ("_base", "._base"),
+                           ("_is_view", "._is_view()"), ("is_view", ".is_view()"),
+                           ("storage_offset", ".storage_offset()"), ("data_ptr", ".data_ptr()"),
+                           ("untyped_storage", ".untyped_storage()")):
+            attr = getattr(Tensor, name, None)
+            fn = attr.fget if isinstance(attr, property) else attr
+            code = getattr(fn, "__code__", None)
+            if code is not None:
+                _cache[code] = what
+    return _cache
 
 
 def _first_resume(code, _cache={}):

@@ -15,14 +15,12 @@ def _signature(args, kwargs, tensors, constants=None):
     by identity (their contents are guarded); an inference tensor (its version counter's class) or a conjugate or
     negative view is another signature.  The key ends with grad mode, the default dtype, autocast's and which tensor
     arguments share a storage, since a program traced with ``f(x, x)`` reads one buffer where ``f(x, y)`` needs two."""
-    autocast = _autocast._local.__dict__
-    mode = (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled,
-            autocast.get("cpu"), autocast.get("cuda"))
+    mode = modes()
     if not kwargs and all(type(a) is Tensor for a in args):  # the common case, inline
         tensors += args
         key = tuple([(a._data.shape, a._data.dtype, a._data.strides, a._backend, a._requires_grad,
                       a._grad is None or _grad_layout(a),
-                      a._grad_fn is None, (tuple(map(id, a._hooks)) if a._hooks else None),
+                      a._grad_fn.__class__, (tuple(map(id, a._hooks)) if a._hooks else None),
                       a._retains_grad, a._version_counter.__class__, _mirror(a) if _INFO else None) for a in args]) + mode
         return key + _sharing(tensors) if len(tensors) > 1 else key
 
@@ -31,7 +29,7 @@ def _signature(args, kwargs, tensors, constants=None):
             tensors.append(v)
             d = v._data
             return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None or _grad_layout(v), v._grad_fn is None, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad,
+                    v._grad is None or _grad_layout(v), v._grad_fn.__class__, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad,
                     v._version_counter.__class__, _mirror(v) if _INFO else None)
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
@@ -46,6 +44,14 @@ def _signature(args, kwargs, tensors, constants=None):
         return ("in", type(v)) if constants is not None and type(v) in (int, float) and k not in constants else sig(v)
     key = tuple(arg(i, a) for i, a in enumerate(args)) + tuple((k, arg(k, v)) for k, v in kwargs.items()) + mode
     return key + _sharing(tensors) if len(tensors) > 1 else key
+
+
+def modes():
+    """Grad mode, the default dtype, anomaly detection, inference mode and autocast: the
+    switches every op reads (a function that leaves one changed is refused: ``__init__``)."""
+    autocast = _autocast._local.__dict__
+    return (is_grad_enabled(), _dtype.default_float, _anomaly._state.enabled, _inference_state.enabled,
+            autocast.get("cpu"), autocast.get("cuda"))
 
 
 def _mirror(t):
