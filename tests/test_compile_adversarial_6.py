@@ -1602,6 +1602,144 @@ def matmul_precision_set_inside(C):
         tt.set_float32_matmul_precision("highest")
 
 
+# ------------------------------------------------ 10. hooks and storage changed on arguments inside
+
+
+@program
+def gen_compiled_generator_function(C):
+    def f(x):
+        yield x * 2
+        yield x + 1
+    f = C(f)
+    for x in batches(400, 4, 3):
+        g = attempt(f, x)
+        yield {"out": list(g) if not hasattr(g, "type") else g}
+
+
+@program
+def hook_registered_inside_on_argument(C):
+    def f(x):
+        x.register_hook(lambda g: g * 2)
+        loss = (x * x).sum()
+        loss.backward()
+        return loss.detach()
+    f = C(f)
+    for x in batches(401, 4, 3):
+        x.requires_grad_(True)
+        out = attempt(f, x)
+        x.grad = None
+        (x * 3).sum().backward()
+        yield {"out": out, "x": x, "nhooks": len(x._hooks or ())}
+
+
+@program
+def hook_registered_inside_on_argument_no_backward(C):
+    def f(x):
+        x.register_hook(lambda g: g * 5)
+        return x.detach() * 2
+    f = C(f)
+    for x in batches(402, 4, 3):
+        x.requires_grad_(True)
+        out = attempt(f, x)
+        (x * 3).sum().backward()
+        yield {"out": out, "x": x}
+
+
+@program
+def resize_argument_inside(C):
+    def f(x):
+        x.resize_(2, 2)
+        return x * 2
+    f = C(f)
+    for x in batches(403, 4, 6):
+        yield {"out": attempt(f, x), "x": x, "shape": tuple(x.shape)}
+
+
+@program
+def detach_inplace_argument_inside(C):
+    def f(x):
+        y = (x * 2).sum()
+        x.detach_()
+        return y.detach()
+    f = C(f)
+    for x in batches(404, 4, 3):
+        x.requires_grad_(True)
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def retain_grad_inside_on_leaf_arg_then_outside(C):
+    def f(x):
+        h = x * 2
+        h.retain_grad()
+        s = h.sum()
+        s.backward()
+        return h.grad
+    f = C(f)
+    for x in batches(405, 4, 3):
+        x.requires_grad_(True)
+        yield {"out": attempt(f, x), "x": x}
+
+
+@program
+def post_accumulate_hook_registered_inside(C):
+    w = T(406, 3, requires_grad=True)
+    handles = []
+
+    def step(x):
+        handles.append(w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(2)))
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+    step = C(step)
+    try:
+        for x in batches(406, 4, 3):
+            w.grad = None
+            yield {"out": attempt(step, x), "w": w}
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@program
+def module_hook_registered_inside_never_removed(C):
+    tt.manual_seed(407)
+    lin = nn.Linear(3, 3)
+
+    def f(x):
+        lin.register_forward_hook(lambda m, a, o: o * 2)
+        return lin(x).detach()
+    f = C(f)
+    for x in batches(407, 4, 2, 3):
+        yield {"out": attempt(f, x), "n": len(lin._forward_hooks)}
+
+
+@program
+def swap_tensors_inside(C):
+    a = T(408, 3)
+    b = T(409, 3)
+
+    def f(x):
+        tt.utils.swap_tensors(a, b)
+        return a * x
+    f = C(f)
+    for x in batches(408, 4, 3):
+        yield {"out": attempt(f, x), "a": a, "b": b}
+
+
+@program
+def grad_of_arg_set_to_other_arg(C):
+    def f(x, g):
+        x.grad = g
+        return x * 1
+    f = C(f)
+    for x, g in zip(batches(410, 4, 3), batches(411, 4, 3)):
+        x.requires_grad_(True)
+        out = attempt(f, x, g)
+        g.add_(1)
+        yield {"out": out, "x": x, "same": x.grad is g}
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib_initial_seed_branch",
@@ -1612,7 +1750,8 @@ _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib
             "st_lr_tensor_in_group", "ag_hvp_create_graph", "re_compiled_in_hook", "inf_inference_tensor_arg_saved",
             "dist_validate_args_switched", "cls_tensor_method_monkeypatched", "dsh_disabled_saved_hooks_outside",
             "mir_neg_view_arg_inplace", "ck_checkpoint_inside", "meta_version_read", "meta_storage_offset_read",
-            "meta_grad_fn_name_under_no_grad", "set_default_dtype_left_inside", "set_anomaly_left_inside"}
+            "meta_grad_fn_name_under_no_grad", "set_default_dtype_left_inside", "set_anomaly_left_inside",
+            "hook_registered_inside_on_argument", "hook_registered_inside_on_argument_no_backward"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

@@ -194,6 +194,8 @@ class CompiledFunction:
         result = settle(capture, result, self.value_args)  # number arguments read: constants
         key = read_numbers_in_key(key, args, kwargs, self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
+        if why is None:
+            why = start.hooks_changed()
         if why is None and modes() != start_modes:
             why = ("it switches grad mode, the default dtype, anomaly detection, inference mode or autocast and "
                    "leaves it so (set_grad_enabled, set_default_dtype...), which a replay would not")

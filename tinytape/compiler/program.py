@@ -316,7 +316,17 @@ class StartState:
         self.version = {id(t): t._version_counter[0] for t in everything}
         self.grad_version = {id(t): t._grad._version_counter[0] for t in everything if t._grad is not None}
         self.requires_grad = {id(t): t._requires_grad for t in everything}
+        self.hooks = {id(t): _hook_ids(t) for t in everything}
         self.keep = everything
+
+    def hooks_changed(self):
+        """A tensor from outside (an argument) whose hooks or retain_grad the trace changed,
+        as a refusal: a replay would not register them again.  None if there is none."""
+        for t in self.keep:
+            if id(t) in self.hooks and _hook_ids(t) != self.hooks[id(t)]:
+                return (f"it registers a hook (or retain_grad) on a tensor {list(t.shape)} it received or reads "
+                        "from outside, which a replay would not register again")
+        return None
 
     def outer_graph(self):
         """A tensor from outside on an autograd graph (one with a grad_fn), or None."""
@@ -366,6 +376,10 @@ def _shares_storage(t, start):
 def _same_bits(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and (a == b).all() if a.dtype.kind != "f" else \
         a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+
+
+def _hook_ids(t):
+    return (tuple(map(id, t._hooks)) if t._hooks else (), t._retains_grad)
 
 
 def _no_shared_results(tensors):
