@@ -1740,6 +1740,35 @@ def grad_of_arg_set_to_other_arg(C):
         yield {"out": out, "x": x, "same": x.grad is g}
 
 
+# ------------------------------------------------ 11. the class of a tensor argument
+
+
+@program
+def meta_parameter_position_swapped(C):
+    def f(a, b):
+        return a * (2.0 if isinstance(b, nn.Parameter) else 3.0) + b
+    f = C(f)
+    for i, (a, b) in enumerate(zip(batches(500, 4, 3), batches(501, 4, 3))):
+        if i % 2:
+            b = nn.Parameter(b, requires_grad=False)
+        else:
+            a = nn.Parameter(a, requires_grad=False)
+        yield {"out": attempt(f, a, b)}
+
+
+@program
+def meta_parameter_in_list_arg(C):
+    def f(xs):
+        return [x * (2.0 if type(x) is tt.Tensor else 3.0) for x in xs]
+    f = C(f)
+    for i, (a, b) in enumerate(zip(batches(502, 4, 3), batches(503, 4, 3))):
+        if i % 2:
+            b = nn.Parameter(b, requires_grad=False)
+        else:
+            a = nn.Parameter(a, requires_grad=False)
+        yield {"out": attempt(f, [a, b])}
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib_initial_seed_branch",
@@ -1751,7 +1780,8 @@ _DEFAULT = {"lib_deterministic_flag_branch", "lib_matmul_precision_branch", "lib
             "dist_validate_args_switched", "cls_tensor_method_monkeypatched", "dsh_disabled_saved_hooks_outside",
             "mir_neg_view_arg_inplace", "ck_checkpoint_inside", "meta_version_read", "meta_storage_offset_read",
             "meta_grad_fn_name_under_no_grad", "set_default_dtype_left_inside", "set_anomaly_left_inside",
-            "hook_registered_inside_on_argument", "hook_registered_inside_on_argument_no_backward"}
+            "hook_registered_inside_on_argument", "hook_registered_inside_on_argument_no_backward",
+            "meta_parameter_position_swapped"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

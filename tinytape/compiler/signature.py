@@ -9,7 +9,7 @@ from .guards import float_bits
 
 
 def _signature(args, kwargs, tensors, constants=None):
-    """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its
+    """Hashable description of the arguments; tensors are appended to ``tensors``.  A tensor is described by its class,
     layout (shape, dtype, strides), device and autograd state (hooks included); Python atoms by type and value
     (``2`` is not ``2.0``, ``0.0`` not ``-0.0``; numbers not in ``constants`` by type: ``scalars.py``); other objects
     by identity (their contents are guarded); an inference tensor (its version counter's class) or a conjugate or
@@ -28,8 +28,9 @@ def _signature(args, kwargs, tensors, constants=None):
         if isinstance(v, Tensor):
             tensors.append(v)
             d = v._data
-            return ("T", d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
-                    v._grad is None or _grad_layout(v), v._grad_fn.__class__, (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad,
+            return (type(v), d.shape, d.dtype.str, d.strides, v._backend.device.type, v._requires_grad,
+                    v._grad is None or _grad_layout(v), v._grad_fn.__class__,
+                    (tuple(map(id, v._hooks)) if v._hooks else None), v._retains_grad,
                     v._version_counter.__class__, _mirror(v) if _INFO else None)
         if v is None or type(v) in (bool, int, str, bytes):
             return (type(v), v)
