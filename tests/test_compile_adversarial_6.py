@@ -11,6 +11,7 @@ import pytest
 
 import tinytape as tt
 import tinytape.nn as nn
+import tinytape.nn.functional as F
 from tinytape.optim.optimizer_hooks import register_optimizer_step_post_hook
 from tinytape.utils.checkpoint import checkpoint
 from test_compile_adversarial import T, attempt, batches, judge, run_side
@@ -85,7 +86,6 @@ def lib_global_optimizer_post_hook_after_trace(C):
     tt.manual_seed(4)
     model = nn.Linear(3, 2)
     opt = tt.optim.SGD(model.parameters(), lr=0.1)
-    seen = []
 
     def step(x):
         opt.zero_grad()
@@ -1767,6 +1767,97 @@ def meta_parameter_in_list_arg(C):
         else:
             a = nn.Parameter(a, requires_grad=False)
         yield {"out": attempt(f, [a, b])}
+
+
+# ------------------------------------------------ 12. models that replay as eager does
+
+
+@program
+def mdl_conv_bn_pool_train_eval(C):
+    tt.manual_seed(600)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(12, 2))
+    opt = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for i, x in enumerate(batches(600, 5, 2, 2, 4, 4)):
+        if i == 3:
+            model.eval()
+        y = tt.tensor(np.array([i % 2, (i + 1) % 2]))
+        yield {"out": attempt(step, x, y), "m": model, "opt": opt}
+
+
+@program
+def mdl_gru_step(C):
+    tt.manual_seed(601)
+    gru = nn.GRU(3, 4, batch_first=True)
+    head = nn.Linear(4, 1)
+    opt = tt.optim.Adam(list(gru.parameters()) + list(head.parameters()), lr=0.01)
+
+    def step(x):
+        opt.zero_grad()
+        out, h = gru(x)
+        loss = head(out[:, -1]).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss, h.detach()
+    step = C(step)
+    for x in batches(601, 4, 2, 3, 3):
+        yield {"out": attempt(step, x), "g": gru, "h": head}
+
+
+@program
+def mdl_multihead_attention_weights(C):
+    tt.manual_seed(602)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+
+    def f(q, k):
+        with tt.no_grad():
+            out, w = mha(q, k, k, need_weights=True)
+            out2, w2 = mha(q, k, k, need_weights=False)
+        return out, w, out2, w2
+    f = C(f)
+    for q, k in zip(batches(602, 4, 1, 3, 4), batches(603, 4, 1, 5, 4)):
+        yield {"out": attempt(f, q, k)}
+
+
+@program
+def mdl_functional_call_params_dict(C):
+    tt.manual_seed(604)
+    lin = nn.Linear(3, 2)
+    params = {k: v.detach().clone() for k, v in lin.named_parameters()}
+
+    def f(x):
+        return tt.func.functional_call(lin, params, (x,))
+    f = C(f)
+    for i, x in enumerate(batches(604, 4, 2, 3)):
+        if i == 2:
+            params["weight"].mul_(2)
+        yield {"out": attempt(f, x)}
+
+
+@program
+def mdl_embedding_padding_idx_sgd(C):
+    tt.manual_seed(605)
+    emb = nn.Embedding(5, 3, padding_idx=0)
+    opt = tt.optim.SGD(emb.parameters(), lr=0.5)
+
+    def step(i):
+        opt.zero_grad()
+        loss = emb(i).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    step = C(step)
+    for k in range(4):
+        i = tt.tensor(np.random.RandomState(605 + k).randint(0, 5, size=(2, 3)))
+        yield {"out": attempt(step, i), "e": emb}
 
 
 # --------------------------------------------------------------------------- pytest
