@@ -73,6 +73,14 @@ def one_hot(tensor, num_classes=-1):
     """int64 rows with a 1 at each class index (classes counted from the data when -1)."""
     if tensor.dtype is not _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    from ..compiler.capture import tracing
+    if tracing() and num_classes != -1:
+        # compiled: rows of the identity picked by recorded indexing, whose kernel checks the
+        # indices without a host read (a negative class is sent past the table: IndexError)
+        from .._creation import eye
+        from ..ops.masking import where
+        table = eye(num_classes, dtype=_dtype.int64, device=tensor.device)
+        return table[where(tensor < 0, num_classes, tensor)]
     ids = tensor._backend.to_numpy(tensor._data)
     if num_classes == -1:
         if ids.size == 0:
