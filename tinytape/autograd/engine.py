@@ -18,6 +18,7 @@ from ..backend.opcodes import ADD, SUM
 from . import anomaly
 from .accumulate_grad import _POST_HOOKS, run_post_accumulate_hooks
 from .function import BackwardNode, _state
+from .tape import _local as _tape_local
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, adjoints=None):
@@ -247,6 +248,8 @@ def _call_backward(node, buf):
     if (buf[0] is None if len(buf) == 1 else _count(None, buf)) and node._materialize_grads:
         grads_out = [g if g is not None else _zeros(shape, dtype, node.device)
                      for g, shape, dtype in zip(buf, node.output_shapes, node.output_dtypes)]
+    if _tape_local.stack:  # the kernels of this backward, labelled with its node
+        _tape_local.stack[-1].label = type(node).__name__
     grads_in = node._function.backward(node, *grads_out)
     if not isinstance(grads_in, tuple):
         grads_in = (grads_in,)

@@ -258,7 +258,9 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def _run(cls, args, state):
-        if _tape_local.stack:
+        tapes = _tape_local.stack
+        if tapes:
+            outer_label = tapes[-1].label  # (put back after: code between ops is not this op's)
             note_op(cls)  # labels the kernels an open Tape records next
         if _dual.active and carries_tangent(args):  # forward-mode AD: the outputs' tangents too
             from .forward_ad import run_dual
@@ -303,6 +305,8 @@ class Function(metaclass=FunctionMeta):
                 _state.enabled = enabled
         if enabled and record:
             outputs = _record(ctx, args, outputs)
+        if tapes:
+            tapes[-1].label = outer_label
         return outputs
 
 
