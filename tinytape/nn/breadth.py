@@ -7,7 +7,7 @@ pixel and channel shuffles: ``shuffling.py``)."""
 import numbers
 import warnings
 
-from .. import _autocast, _creation
+from .. import _autocast, _creation, _random
 from ..ops import elementwise as ew
 from ..ops.composed import xlogy
 from ..ops.extras import hardshrink
@@ -206,9 +206,13 @@ def _feature_dropout(input, p, training, inplace):
     noise_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     if p == 1.0:
         noise = _creation.zeros(*noise_shape, dtype=input.dtype, device=input.device)
-    else:
-        noise = _creation.empty(*noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
-        noise.div_(1 - p)
+    else:  # dropout's kernel draws it (bernoulli_(1 - p), divided by 1 - p): a compiled step draws anew at each replay
+        from .._tensor import Tensor
+        from ..backend.cpu import cpu
+        mt, ctr = _random.engine()
+        drawn = cpu.dropout_noise(mt, ctr, noise_shape, 1.0 - p, input.dtype.np)
+        noise = Tensor._make(drawn if input.device.type == "cpu" else input._backend.asarray(drawn),
+                             backend=input._backend)
     return input.mul_(noise) if inplace else ew.mul(input, noise)
 
 
