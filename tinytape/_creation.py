@@ -348,20 +348,31 @@ def _drawn(samples, shape, requires_grad, device, order=None):
     return _wrap(np.transpose(walked, np.argsort(order)), requires_grad, device)
 
 
+# dtypes whose draws return the kernel's own array (no cast after it), so a compiled step
+# follows the samples from the recorded draw (float16/bfloat16 are rounded on the host)
+_RECORDED_DRAWS = (_dtype.float32, _dtype.float64)
+
+
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard-normal samples (float32 unless ``dtype`` says otherwise), PyTorch's stream."""
     dtype = _float_dtype(dtype)
     shape = _check_sizes(_sizes(_size_arg(sizes, size, "randn")))
-    gen = _random.stream(generator)
-    return _drawn(_random.normal(gen, _numel(shape), dtype), shape, requires_grad, device)
+    if dtype in _RECORDED_DRAWS:
+        samples = _random.recorded_draw(_random.normal, generator, _numel(shape), dtype)
+    else:
+        samples = _random.normal(_random.stream(generator), _numel(shape), dtype)
+    return _drawn(samples, shape, requires_grad, device)
 
 
 def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
     shape = _check_sizes(_sizes(_size_arg(sizes, size, "rand")))
-    gen = _random.stream(generator)
-    return _drawn(_random.uniform(gen, _numel(shape), dtype), shape, requires_grad, device)
+    if dtype in _RECORDED_DRAWS:
+        samples = _random.recorded_draw(_random.uniform, generator, _numel(shape), dtype)
+    else:
+        samples = _random.uniform(_random.stream(generator), _numel(shape), dtype)
+    return _drawn(samples, shape, requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -424,14 +435,20 @@ def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None):
     shape, dtype, device = _like(t, dtype, device)
     dtype = _float_dtype(dtype)
     order = _random.dense_order(t)
-    samples = _random.normal(_random.stream(generator), _numel(shape), dtype, contiguous=order is None)
+    if dtype in _RECORDED_DRAWS:
+        samples = _random.recorded_draw(_random.normal, generator, _numel(shape), dtype, 0.0, 1.0, order is None)
+    else:
+        samples = _random.normal(_random.stream(generator), _numel(shape), dtype, contiguous=order is None)
     return _drawn(samples, shape, requires_grad, device, order)
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None):
     shape, dtype, device = _like(t, dtype, device)
     dtype = _float_dtype(dtype)
-    samples = _random.uniform(_random.stream(generator), _numel(shape), dtype)
+    if dtype in _RECORDED_DRAWS:
+        samples = _random.recorded_draw(_random.uniform, generator, _numel(shape), dtype)
+    else:
+        samples = _random.uniform(_random.stream(generator), _numel(shape), dtype)
     return _drawn(samples, shape, requires_grad, device, _random.dense_order(t))
 
 

@@ -146,8 +146,19 @@ def engine(generator=None):
 
 
 def engines():
-    """The engine arrays of every generator alive."""
-    return [a for g in list(Generator.instances) for a in (g._mt, g._ctr)]
+    """The engine arrays of every generator alive (with the cached Box-Muller sine)."""
+    return [a for g in list(Generator.instances) for a in (g._mt, g._ctr, g._normal)]
+
+
+def recorded_draw(draw, generator, *args):
+    """``draw(generator, *args)`` (``normal``, ``uniform``) as a kernel call of the CPU
+    backend on the generator's engine arrays: a compiled program replays the draw from the
+    generator's state at each call, as it replays dropout's."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"expected a tinytape.Generator, got {type(generator).__name__}")
+    g = generator or default_generator
+    from .backend.cpu import cpu
+    return cpu.random_draw(draw, g._mt, g._ctr, g._normal, *args)
 
 
 def stream(generator):

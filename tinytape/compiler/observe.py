@@ -43,6 +43,11 @@ _DRAW_CODE = _creation.Generator.rng.fget.__code__
 # reads, to put the state back as fork_rng and checkpoint do, are not the function's result)
 _SEED_READS = {_creation.Generator.get_state.__code__, _creation.Generator.initial_seed.__code__,
                _creation.get_rng_state.__code__, _creation.initial_seed.__code__}
+# the user's reseeding of a generator: a replay draws on from the generator's state instead
+_SEED_WRITES = {f.__code__ for f in (_creation.Generator.manual_seed, _creation.Generator.seed,
+                                     _creation.Generator.set_state, _creation.Generator.graphsafe_set_state,
+                                     _creation.Generator.set_offset, _creation.manual_seed, _creation.seed,
+                                     _creation.set_rng_state)}
 _IMPORT_MODULE_CODE = importlib.import_module.__code__
 # a library query whose answer is no setting of the library's own (``_switches``): the
 # thread count, which replays follow by themselves, but the user's code may branch on
@@ -180,6 +185,9 @@ class SideEffects:
         if code in _SEED_READS and frame.f_back is not None and not is_library_file(frame.f_back.f_code.co_filename):
             return (f"it reads a tinytape.Generator's state ({code.co_name}), which changes with every draw "
                     "and manual_seed, and a replay would repeat the trace's")
+        if code in _SEED_WRITES and frame.f_back is not None and not is_library_file(frame.f_back.f_code.co_filename):
+            return (f"it reseeds a tinytape.Generator ({code.co_name}), which a replay would not repeat "
+                    "(it draws on from the generator's state)")
         if code in _CREATION_CODES:  # a tensor made from host data: the data is guarded by content
             for value in list(frame.f_locals.values()):
                 if isinstance(value, np.ndarray):

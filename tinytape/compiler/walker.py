@@ -11,6 +11,7 @@ import weakref
 import numpy as np
 
 from .. import _switches
+from .._random import Generator as _Generator
 from .._tensor import Tensor
 from .guards import (_ATOM_TYPES, _ATTR, _CELL, _CLASSATTR, _code_names, _DEREF, Guard, _is_library, _ITEM, MAX_ARRAY,
                      MAX_OBJECTS, _MISSING, _set_key, _SLOT, State, TooMuchState)
@@ -133,6 +134,8 @@ class _Walker:
             self.push(obj._retains_grad, f"{path}._retains_grad", _SLOT, obj, "_retains_grad")
             return
         if isinstance(obj, np.generic):
+            return
+        if isinstance(obj, _Generator):  # its engine is the program's state: the replayed draws advance it
             return
         if isinstance(obj, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             self.state.random_streams.append(obj)

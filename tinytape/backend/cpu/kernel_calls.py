@@ -26,6 +26,14 @@ from .arrays import (_as_nd_input, _as_nd_output, _binary, _binary_inplace, _bin
                      _compare_nd, _compare_scalar, _F32, _F64, _flat, _matmul_operand, _quietly, _unary)
 
 
+class _Engine:
+    """A generator's engine arrays, as the random module's draws read them."""
+    __slots__ = ("_mt", "_ctr", "_normal")
+
+    def __init__(self, mt, ctr, normal):
+        self._mt, self._ctr, self._normal = mt, ctr, normal
+
+
 class KernelCalls:
     """The kernel calls of ``CPUBackend`` (which provides storage, views and the fast paths)."""
 
@@ -193,6 +201,13 @@ class KernelCalls:
         return dst.reshape(shape)
 
     # ---- random draws a compiled program replays: the generator's engine is an argument ----
+    @staticmethod
+    def random_draw(draw, mt, ctr, normal, *args):
+        """``draw(engine, *args)``, a draw of the random module (``normal``, ``uniform``) from
+        a generator's engine arrays ``mt``/``ctr``/``normal``, which it advances in place: a
+        kernel call, so a compiled program draws anew from the generator at each replay."""
+        return draw(_Engine(mt, ctr, normal), *args)
+
     @staticmethod
     def dropout_noise(mt, ctr, shape, keep, dtype, order=None):
         """Dropout's multiplier of ``shape``: ``1 / keep`` where a Bernoulli(``keep``) draw
