@@ -1,4 +1,5 @@
-"""``randn``, ``rand``, ``randn_like`` and ``rand_like`` (float32/float64) in a compiled step:
+"""``randn``, ``rand``, ``randn_like`` and ``rand_like`` (float32/float64), ``randint`` and
+``randperm`` (int64) in a compiled step:
 the draw is a kernel call on the generator's engine, so each replay draws the next numbers
 of the stream, the ones eager draws (a VAE's reparameterisation, noise injection)."""
 import numpy as np
@@ -14,6 +15,9 @@ DRAWS = {
     "randn_small": lambda x: x.sum() * tt.randn(3, dtype=x.dtype),  # the cached Box-Muller path
     "randn_transposed_like": lambda x: x.t() * tt.randn_like(x.t()),
     "generator": lambda x: x + tt.randn(x.shape, generator=GENERATOR, dtype=x.dtype),
+    "randint": lambda x: x * tt.randint(1, 9, x.shape).to(x.dtype),
+    "randperm": lambda x: x[tt.randperm(4)] * tt.arange(6, dtype=x.dtype),
+    "randperm_generator": lambda x: x[:, tt.randperm(6, generator=GENERATOR)] * tt.arange(6, dtype=x.dtype),
 }
 GENERATOR = tt.Generator().manual_seed(5)
 

@@ -407,6 +407,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
     _random_bounds.randperm_fits(n, dtype)
+    if dtype is _dtype.int64:  # the kernel's own array: a compiled step replays the draw
+        return _wrap(_random.recorded_draw(_random.randperm, generator, int(n)), requires_grad, device)
     gen = _random.stream(generator)
     return _wrap(_dtype.host_cast(_random.randperm(gen, int(n)), dtype.np), requires_grad, device)
 
@@ -425,8 +427,11 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low, high = 0, low
     dtype = _dtype.as_dtype(dtype) or _dtype.int64
     shape = _check_sizes(_sizes((size,) if isinstance(size, int) else size))
-    gen = _random.stream(generator)
-    return _drawn(_random.random_from_to(gen, _numel(shape), dtype, low, high), shape, requires_grad, device)
+    if dtype is _dtype.int64:  # the kernel's own array: a compiled step replays the draw
+        samples = _random.recorded_draw(_random.random_from_to, generator, _numel(shape), dtype, low, high)
+    else:
+        samples = _random.random_from_to(_random.stream(generator), _numel(shape), dtype, low, high)
+    return _drawn(samples, shape, requires_grad, device)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None):

@@ -121,6 +121,11 @@ def _threads():
         return max(os.cpu_count() or 1, 1)
 
 
+# asked once: a float arange inside a compiled function must not ask the operating system
+# (a call a replay would not repeat: the trace refuses it)
+_CPUS = _threads()
+
+
 def _arange_chunk(out, begin, end, start, step, fma, lane, round_to, lanes):
     """PyTorch's vectorised loop over ``out[begin:end]``: pairs of vectors of ``lanes``
     elements, then the tail one element at a time."""
@@ -170,7 +175,7 @@ def arange(start, end, step, dtype):
         fma = lane = fma64
         round_to = lambda x: np.asarray(x).astype(np_dtype)  # noqa: E731
     lanes = _VECTOR_BYTES // np_dtype.itemsize
-    tasks = min(_threads(), -(-size // _GRAIN)) if size else 0
+    tasks = min(_CPUS, -(-size // _GRAIN)) if size else 0
     chunk = -(-size // tasks) if tasks else 0
     for t in range(tasks):
         _arange_chunk(out, t * chunk, min((t + 1) * chunk, size), acc_start, acc_step, fma, lane, round_to, lanes)
