@@ -309,11 +309,11 @@ class Topk(Gather):
     grad_fn_name = "TopkBackward0"
 
 
-def _cpu_topk_order(x, host, d, k, largest, sort):
+def _cpu_topk_order(device, host, d, k, largest, sort):
     """The order PyTorch's CPU topk gives, ties included (libstdc++'s selection, as
     ``stl_select``), or None where it is not that kernel's (another device, k = 0, or the
     smallest values of an array with NaNs, whose place that order does not copy)."""
-    if x.device.type != "cpu" or k == 0 or (not largest and np.isnan(host).any()):
+    if device is not None or k == 0 or (not largest and np.isnan(host).any()):
         return None
     from ..backend.cpu import stl_select
     rows = np.moveaxis(host, d, -1).astype(np.float64)
@@ -332,7 +332,24 @@ def _ordered(x, dim, descending, k, op, cls, result, sort=True):
         _wrap_dim(dim, 0, op)
         return result(x.clone(), zeros((), dtype=_dtype.int64, device=x.device))  # x * 1 would make bool int64
     d = _wrap_dim(dim, x.ndim, op)
-    host = x._backend.to_numpy(x._data)
+    if x.device.type == "cpu":  # one kernel call: a compiled program finds the order again at each replay
+        from ..backend.cpu import cpu
+        order, ids = cpu.host_call(_order_and_positions, x._data, d, descending, k, op, sort)
+    else:
+        order, ids = _order_and_positions(x._backend.to_numpy(x._data), d, descending, k, op, sort, x.device)
+    values = cls.apply(x, ids)
+    return result(values, Tensor._make(order, backend=x._backend) if x.device.type == "cpu"
+                  else _creation_tensor(order, x.device))
+
+
+def _creation_tensor(order, device):
+    from .._creation import tensor
+    return tensor(order, device=device)
+
+
+def _order_and_positions(host, d, descending, k, op, sort, device=None):
+    """(order along ``d``, flat positions of the ordered values) of the host array ``host``."""
+    x_shape = host.shape
     if host.dtype == np.bool_:
         host = host.astype(np.int8)
     order = np.argsort(-host if descending and host.dtype.kind != "f" else host, axis=d, kind="stable")
@@ -345,14 +362,12 @@ def _ordered(x, dim, descending, k, op, cls, result, sort=True):
         if not 0 <= k <= host.shape[d]:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}" if op == "kthvalue"
                                else "selected index k out of range")
-        picked = _cpu_topk_order(x, host, d, k, descending, sort) if op == "topk" else None
+        picked = _cpu_topk_order(device, host, d, k, descending, sort) if op == "topk" else None
         order = np.take(order, np.arange(k), axis=d) if picked is None else picked
     grid = list(np.indices(order.shape))
     grid[d] = order
-    ids = np.ravel_multi_index(tuple(grid), x.shape) if order.size else np.zeros(order.shape, np.int64)
-    values = cls.apply(x, ids)
-    from .._creation import tensor
-    return result(values, tensor(order.astype(np.int64), device=x.device))
+    ids = np.ravel_multi_index(tuple(grid), x_shape) if order.size else np.zeros(order.shape, np.int64)
+    return np.ascontiguousarray(order, np.int64), ids
 
 
 def sort(input, dim=-1, descending=False, stable=False):

@@ -202,6 +202,13 @@ class KernelCalls:
 
     # ---- random draws a compiled program replays: the generator's engine is an argument ----
     @staticmethod
+    def host_call(fn, *args):
+        """``fn(*args)``, a pure host computation on the arrays among ``args`` (the order a
+        sort finds), returning arrays: a kernel call, so a compiled program runs it again on
+        the replay's arrays."""
+        return fn(*args)
+
+    @staticmethod
     def random_draw(draw, mt, ctr, normal, *args):
         """``draw(engine, *args)``, a draw of the random module (``normal``, ``uniform``) from
         a generator's engine arrays ``mt``/``ctr``/``normal``, which it advances in place: a
