@@ -37,8 +37,7 @@ def _parse(equation, operands):
     terms = inputs.split(",")
     if len(terms) != len(operands):
         raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(operands)} given")
-    labelled = []
-    ellipsis_dims = 0
+    covered = []  # how many dims each operand's ellipsis covers
     for term, x in zip(terms, operands):
         _check_tensor(x, "einsum", "operands")
         explicit = term.replace("...", "")
@@ -47,9 +46,13 @@ def _parse(equation, operands):
         n_ellipsis = x.ndim - len(explicit)
         if n_ellipsis < 0 or (n_ellipsis and "..." not in term):
             raise RuntimeError(f"einsum(): the term {term!r} does not match operand of shape {list(x.shape)}")
-        ellipsis_dims = max(ellipsis_dims, n_ellipsis)
-        broadcast = [chr(0x100 + ellipsis_dims - n_ellipsis + i) for i in range(n_ellipsis)]  # right-aligned
-        labelled.append(term.replace("...", "\0").replace("\0", "".join(broadcast)) if "..." in term else term)
+        covered.append(n_ellipsis)
+    ellipsis_dims = max(covered, default=0)
+    labelled = []
+    for term, n_ellipsis in zip(terms, covered):
+        # right-aligned against the widest ellipsis, as broadcasting aligns shapes
+        broadcast = "".join(chr(0x100 + ellipsis_dims - n_ellipsis + i) for i in range(n_ellipsis))
+        labelled.append(term.replace("...", broadcast))
     ellipsis = "".join(chr(0x100 + i) for i in range(ellipsis_dims))
     if arrow:
         if output.count("...") > 1 or not all(c.isalpha() for c in output.replace("...", "")):
@@ -62,6 +65,33 @@ def _parse(equation, operands):
         if output.count(c) > 1 or not any(c in t for t in labelled):
             raise RuntimeError(f"einsum(): output label {c!r} appears more than once or in no input")
     return labelled, output
+
+
+def _check_label_sizes(operands, labelled):
+    """PyTorch's checks of the labels' sizes, in its order and words, operand by operand and
+    dim by dim: a label repeated in one operand names equal sizes; across operands a label's
+    sizes are equal or 1 (broadcast)."""
+    seen = {}
+    for i, (x, labels) in enumerate(zip(operands, labelled)):
+        first, covered = {}, 0
+        for c, s in zip(labels, x.shape):
+            if c in first:
+                if first[c] != s:
+                    raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                                       f"match, {s} != {first[c]}")
+                continue
+            first[c] = s
+            before = seen.get(c, 1)
+            if before != 1 and s not in (1, before):
+                if ord(c) >= 0x100:  # a dim the ellipsis covers, counted within this operand's ellipsis
+                    raise RuntimeError(f"einsum(): dimension {covered} covered by ellipsis in operand {i}"
+                                       f"has size {s} which does not broadcast with previously seen ellipsis with "
+                                       f"size {before} for the respective dimension")
+                raise RuntimeError(f"einsum(): subscript {c} has size {s} for operand {i} which does not broadcast "
+                                   f"with previously seen size {before}")
+            covered += ord(c) >= 0x100
+        for c, s in first.items():
+            seen[c] = max(seen.get(c, 1), s)
 
 
 def _diagonal(x, labels):
@@ -118,6 +148,7 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     labelled, output = _parse(equation, operands)
+    _check_label_sizes(operands, labelled)
     pending = [_diagonal(x, labels) for x, labels in zip(operands, labelled)]
     x, labels = pending[0]
     for k in range(1, len(pending)):

@@ -1,0 +1,87 @@
+"""Programs from tutorials, against PyTorch's answers: einsum over batches whose ellipses
+cover different numbers of dims, and its size errors in PyTorch's words; the legacy typed
+constructors (``LongTensor``, ``DoubleTensor``, ``ByteTensor``) reading data at their own
+dtype; cross_entropy's class-probability target that is not floating."""
+import numpy as np
+
+from helpers import check_against_pytorch, check_grad, outcome_of
+
+
+def _errors(calls):
+    """Each call's outcome as text: PyTorch's type and words, the package named as torch."""
+    return [str(outcome_of(c)).replace("tinytape", "torch") for c in calls]
+
+
+def test_einsum_ellipses_of_different_lengths_broadcast_from_the_right():
+    def run(torch):
+        a = torch.arange(20.).view(5, 2, 2).requires_grad_()
+        b = torch.arange(60.).view(3, 5, 2, 2)
+        r = torch.einsum('...ij,...jk->...ik', a, b)
+        r.sum().backward()
+        # the values, not the last op's name: PyTorch ends most einsums with a view
+        return [r.detach(), a.grad, torch.einsum('...ij,...jk', a, b).shape,
+                torch.einsum('...i,...i->...', torch.arange(12.).view(4, 3), torch.ones(2, 1, 3)),
+                torch.einsum('b...,...->b...', torch.arange(6.).view(2, 3), torch.arange(3.))]
+    check_against_pytorch(run)
+
+
+def test_einsum_with_ellipses_of_different_lengths_by_finite_differences():
+    import tinytape as tt
+    b = tt.tensor(np.random.rand(2, 3, 2, 2))
+    check_grad(lambda a: tt.einsum('...ij,...jk->...ik', a, b), np.random.rand(3, 2, 2))
+
+
+def test_einsum_size_errors_in_pytorchs_words():
+    def run(torch):
+        ones = torch.ones
+        return _errors([
+            lambda: torch.einsum('ij,jk->ik', ones(2, 4), ones(3, 2)),
+            lambda: torch.einsum('ij,ij->i', ones(2, 4), ones(3, 4)),
+            lambda: torch.einsum('bij,bjk->bik', ones(2, 2, 3), ones(3, 3, 1)),
+            lambda: torch.einsum('ij,j->i', ones(2, 4), ones(1)),
+            lambda: torch.einsum('ij,j->i', ones(2, 1), ones(3)),
+            lambda: torch.einsum('ii->i', ones(2, 3)),
+            lambda: torch.einsum('iij,jk->ik', ones(2, 2, 4), ones(3, 2)),
+            lambda: torch.einsum('ij,jjk->ik', ones(2, 4), ones(3, 2, 2)),
+            lambda: torch.einsum('...i,...i->...', ones(2, 3), ones(4, 3)),
+            lambda: torch.einsum('...ij,...jk->...ik', ones(2, 3, 2, 2), ones(4, 2, 2)),
+            lambda: torch.einsum('...ij,...jk->...ik', ones(5, 2, 2), ones(3, 4, 2, 2)),
+        ])
+    check_against_pytorch(run)
+
+
+def _without_op_note(texts):
+    """``texts`` with the note tinytape adds after PyTorch's words on an overflow taken off."""
+    return [t.split(" (tensor(): ")[0] for t in texts]
+
+
+def test_legacy_typed_constructors_read_data_at_their_dtype():
+    def run(torch):
+        return [torch.LongTensor([16777217, 2**40 + 1]), torch.DoubleTensor([0.1]).item(),
+                torch.LongTensor([1.7, -1.7]), torch.ByteTensor([-1, 255]), torch.BoolTensor([0, 2]),
+                torch.LongTensor([[1, 2], [3, 4]]), torch.LongTensor(np.array([1, 2])),
+                torch.FloatTensor(np.array([1, 2])), torch.LongTensor(()), torch.LongTensor(2, 3).shape,
+                str(torch.ByteTensor(3).dtype).split('.')[1], torch.HalfTensor([70000.]), torch.IntTensor([True, 2]),
+                torch.DoubleTensor([1 / 3]) * 3,
+                *_without_op_note(_errors([lambda: torch.ByteTensor([1, 300]), lambda: torch.IntTensor([2**31]),
+                                           lambda: torch.CharTensor([200]), lambda: torch.LongTensor(3.5)]))]
+    check_against_pytorch(run)
+
+
+def test_cross_entropy_target_of_the_inputs_shape_must_be_floating():
+    def run(torch):
+        F = torch.nn.functional
+        ones = torch.ones
+        return _errors([
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 3, dtype=torch.long)),
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 3, dtype=torch.int32)),
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 3, dtype=torch.bool)),
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 3, dtype=torch.uint8)),
+            lambda: F.cross_entropy(ones(2, 3, 4), ones(2, 3, 4, dtype=torch.long)),
+            lambda: F.cross_entropy(ones(3), ones(3, dtype=torch.long)),
+            lambda: torch.nn.CrossEntropyLoss()(ones(2, 3), ones(2, 3, dtype=torch.long)),
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 4)),
+            lambda: F.cross_entropy(ones(2, 3), ones(2, 3, dtype=torch.float64)),
+            lambda: F.cross_entropy(ones(3), torch.tensor(0)),
+        ])
+    check_against_pytorch(run)
