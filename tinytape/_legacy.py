@@ -8,9 +8,10 @@ class _LegacyTensorType(type):
     ``Tensor.type``; ``isinstance(t, FloatTensor)`` checks dtype and device."""
 
     def __call__(cls, *args):
-        from ._tensor import Tensor
         _require_device(cls)
-        t = Tensor(*args)
+        # data goes straight to the type's dtype: through float32 first, LongTensor([2**24 + 1])
+        # and DoubleTensor([0.1]) would lose digits, and ByteTensor([300]) would wrap
+        t = legacy_new(args, {}, cls.dtype)
         return t if t.dtype is cls.dtype else t.to(cls.dtype)
 
     def __instancecheck__(cls, obj):
@@ -75,9 +76,10 @@ def _legacy_new_mismatch(args, kwargs):
             " * (object data, *, torch.device device = None)\n")
 
 
-def legacy_new(args, kwargs):
+def legacy_new(args, kwargs, dtype=_dtype.float32):
     """``Tensor(...)``: ``Tensor([1, 2])`` (float32 data), ``Tensor(2, 3)`` (uninitialised
-    float32 of that shape), ``Tensor()`` (empty); what PyTorch's ``new()`` refuses, refused."""
+    float32 of that shape), ``Tensor()`` (empty); what PyTorch's ``new()`` refuses, refused.
+    ``dtype``: the legacy type's (``LongTensor([1, 2])``)."""
     import numbers
     from ._creation import empty, tensor
     from ._tensor import Tensor
@@ -92,7 +94,7 @@ def legacy_new(args, kwargs):
             raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
         if not hasattr(data, "__len__") and not hasattr(data, "__array__"):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-        return tensor(data, dtype=_dtype.float32, device=device)
+        return tensor(data, dtype=dtype, device=device)
     if not all(isinstance(a, numbers.Integral) for a in args):
         raise TypeError(f"Tensor(): expected data or integer sizes, got {args!r}")
-    return empty(*args, dtype=_dtype.float32, device=device) if args else empty(0, device=device)
+    return empty(*args, dtype=dtype, device=device) if args else empty(0, dtype=dtype, device=device)

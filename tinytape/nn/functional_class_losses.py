@@ -148,6 +148,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if label_smoothing > 1.0:  # PyTorch's check; a negative amount is treated as none
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
+    if target.shape == input.shape and not target.dtype.is_floating_point:
+        # a target of the input's shape is read as class probabilities, whatever its dtype
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                           f"got {_kernel_dtype_name(target.dtype)}")
     logp = log_softmax(input, class_dim)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:  # read as class indices, as PyTorch does, and refused there
