@@ -4,7 +4,7 @@ constructors (``LongTensor``, ``DoubleTensor``, ``ByteTensor``) reading data at 
 dtype; cross_entropy's class-probability target that is not floating."""
 import numpy as np
 
-from helpers import check_against_pytorch, check_grad, outcome_of
+from helpers import check_against_pytorch, check_close_to_pytorch, check_grad, outcome_of
 
 
 def _errors(calls):
@@ -85,3 +85,30 @@ def test_cross_entropy_target_of_the_inputs_shape_must_be_floating():
             lambda: F.cross_entropy(ones(3), torch.tensor(0)),
         ])
     check_against_pytorch(run)
+
+
+def test_convolution_outputs_are_contiguous_so_view_flattens_them():
+    """CS231n's ``flatten``: ``x.view(N, -1)`` of a convolution's output (with a bias)."""
+    def run(torch):
+        torch.manual_seed(0)
+        nn, F = torch.nn, torch.nn.functional
+        x4, x3, x5 = torch.randn(2, 3, 6, 6), torch.randn(2, 3, 8), torch.randn(1, 2, 4, 4, 4)
+        w = torch.randn(4, 3, 3, 3, requires_grad=True)
+        b = torch.randn(4, requires_grad=True)
+        y = F.conv2d(x4, w, b, padding=1)
+        flat = y.view(2, -1)
+        (flat * torch.arange(288.).view(2, 144)).sum().backward()
+        outs = [y, nn.Conv1d(3, 4, 3)(x3), nn.Conv2d(3, 6, 3, groups=3)(x4), nn.Conv3d(2, 3, 2)(x5),
+                nn.ConvTranspose2d(3, 2, 3, stride=2)(x4), nn.ConvTranspose3d(2, 2, 2)(x5)]
+        return [[o.is_contiguous() for o in outs], [o.stride() for o in outs], flat, w.grad, b.grad,
+                nn.Conv3d(2, 3, 2)(x5).view(1, -1).shape]
+    check_close_to_pytorch(run, rtol=1e-4, atol=1e-4)  # the products' sums round apart from PyTorch's
+
+
+def test_convolutions_with_bias_by_finite_differences():
+    import tinytape as tt
+    F = tt.nn.functional
+    check_grad(lambda x, w, b: F.conv2d(x, w, b, padding=1).view(2, -1) * tt.arange(64.).view(1, 64),
+               np.random.rand(2, 2, 3, 3), np.random.rand(4, 2, 2, 2), np.random.rand(4))
+    check_grad(lambda x, w, b: F.conv3d(x, w, b).view(1, -1),
+               np.random.rand(1, 2, 3, 3, 3), np.random.rand(2, 2, 2, 2, 2), np.random.rand(2))

@@ -129,8 +129,10 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                           before[1:] if symmetric else 0, dilation[1:], groups)
             total = part if total is None else ew.add(total, part)
         rest = tuple(total.shape[2:])
-        out = sh.permute(sh.reshape(total, (n, out_depth, o, rest[0] * rest[1])), (0, 2, 1, 3))
-        out = ew.add(out, sh.reshape(bias, (1, o, 1, 1))) if bias is not None else sh.contiguous(out)
+        out = sh.reshape(total, (n, out_depth, o, rest[0] * rest[1]))
+        if bias is not None:  # added before the permute: an elementwise op keeps its input's layout
+            out = ew.add(out, sh.reshape(bias, (1, 1, o, 1)))
+        out = sh.contiguous(sh.permute(out, (0, 2, 1, 3)))  # contiguous, as PyTorch's output
         return sh.reshape(out, (n, o, out_depth) + rest)
     return restore(composite_op("ConvolutionBackward0", compute, *tensors))
 

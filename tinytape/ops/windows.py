@@ -157,8 +157,10 @@ class Convolution(Function):
         cols = Im2Col.apply(_as_image(x, weight), geometry, 0.0)
         n, oh, ow, o = geometry[0], geometry[12], geometry[13], weight.shape[0]
         out = _blockwise(sh.reshape(weight, (o, -1)), cols, groups)
-        out = sh.permute(sh.reshape(out, (o, n, oh, ow)), (1, 0, 2, 3))
-        out = ew.add(out, sh.reshape(bias, (1, o, 1, 1))) if bias is not None else sh.contiguous(out)
+        if bias is not None:  # added before the permute: an elementwise op keeps its input's layout
+            out = ew.add(out, sh.reshape(bias, (o, 1)))
+        # contiguous, as PyTorch's output: ``conv(x).view(n, -1)`` must work
+        out = sh.contiguous(sh.permute(sh.reshape(out, (o, n, oh, ow)), (1, 0, 2, 3)))
         ctx.geometry, ctx.groups = geometry, groups
         wants_weight = getattr(ctx, "needs_input_grad", (False, False))[1]
         ctx.save_for_backward(x, weight, cols if wants_weight else None)  # the windows: for the weight's gradient
