@@ -15,7 +15,7 @@ def test_creation_dtypes():
     assert tt.tensor(np.arange(3.0)).dtype is tt.float64
     assert tt.tensor(np.float64(2.0)).dtype is tt.float64
     assert tt.tensor([1, 2], dtype=tt.double).dtype is tt.float64
-    assert tt.tensor([1, 2], dtype=float).dtype is tt.float32
+    assert tt.tensor([1, 2], dtype=float).dtype is tt.float64  # a Python float is a double, as in PyTorch
     assert tt.ones(2, 3).dtype is tt.float32 and tt.ones(2, 3).shape == (2, 3)
     assert tt.zeros((2, 3), dtype=tt.long).tolist() == [[0, 0, 0], [0, 0, 0]]
     assert tt.full((2,), 7).dtype is tt.int64 and tt.full((2,), 0.5).dtype is tt.float32

@@ -112,3 +112,60 @@ def test_convolutions_with_bias_by_finite_differences():
                np.random.rand(2, 2, 3, 3), np.random.rand(4, 2, 2, 2), np.random.rand(4))
     check_grad(lambda x, w, b: F.conv3d(x, w, b).view(1, -1),
                np.random.rand(1, 2, 3, 3, 3), np.random.rand(2, 2, 2, 2, 2), np.random.rand(2))
+
+
+def test_python_float_and_complex_as_dtypes_are_double():
+    def run(torch):
+        return [torch.ones(2, 3, dtype=float), torch.tensor([1, 2], dtype=float), torch.zeros(1, dtype=complex).dtype,
+                torch.ones(2).to(float), torch.ones(2, dtype=torch.long).to(dtype=float),
+                torch.nn.Linear(2, 2).to(float).weight.dtype, torch.zeros(2, dtype=int), torch.ones(1, dtype=bool)]
+    check_against_pytorch(lambda torch: [str(v).replace("tinytape", "torch") if not hasattr(v, "shape") else v
+                                         for v in run(torch)])
+
+
+def test_numpy_arrays_read_backwards_are_refused():
+    """``img[:, :, ::-1]`` (BGR to RGB), ``np.flip``: PyTorch's tensors have no negative strides."""
+    def run(torch):
+        a = np.arange(6).reshape(2, 3)
+        return [*_errors([lambda: torch.from_numpy(np.arange(6)[::-1]), lambda: torch.from_numpy(a[:, ::-1]),
+                          lambda: torch.from_numpy(np.flip(np.eye(2), 0)), lambda: torch.as_tensor(a[::-1]),
+                          lambda: torch.as_tensor(a[::-1], dtype=torch.float32), lambda: torch.tensor(a[:, ::-1]),
+                          lambda: torch.tensor(a[::-1], dtype=torch.float32)]),
+                torch.from_numpy(np.arange(6.)[::2]), torch.from_numpy(np.arange(6)[::-1].copy()),
+                torch.from_numpy(a[:, ::2]).stride(), torch.tensor([np.arange(3)[::-1]])]
+    check_against_pytorch(run)
+
+
+def test_a_list_of_numpy_arrays_makes_a_tensor_of_their_dtype():
+    """RL and data-prep code: ``torch.tensor([state, state, ...])``."""
+    def run(torch):
+        f32 = np.float32
+        return [torch.tensor([np.arange(3)]), torch.tensor([np.arange(3.), np.ones(3)]),
+                torch.tensor((np.ones(2, dtype=f32), np.zeros(2, dtype=f32))), torch.FloatTensor([np.ones(2), np.ones(2)]),
+                torch.tensor([[np.arange(2)], [np.arange(2) + 2]]), torch.tensor([np.ones(2, dtype=np.int32)] * 2),
+                torch.tensor([np.ones(2), np.zeros(2)], dtype=torch.float32), torch.as_tensor([np.ones(2, dtype=f32)]),
+                *_errors([lambda: torch.tensor([np.array(1.5), np.array(2.)])])]
+    check_against_pytorch(run)
+
+
+def test_the_warnings_pytorch_gives_once_a_program():
+    import warnings
+
+    import pytest
+
+    import tinytape as tt
+    from tinytape import _creation
+    read_only = np.arange(3.)
+    read_only.flags.writeable = False
+    _creation._NOT_WRITABLE_WARNED = _creation._LIST_OF_ARRAYS_WARNED = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tt.tensor(read_only)  # a copy: no warning (PyTorch's)
+    with pytest.warns(UserWarning, match="The given NumPy array is not writable"):
+        tt.from_numpy(read_only)
+    with pytest.warns(UserWarning, match="Creating a tensor from a list of numpy.ndarrays is extremely slow"):
+        tt.tensor([np.ones(2), np.ones(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tt.as_tensor(read_only)
+        tt.tensor([np.ones(2)])

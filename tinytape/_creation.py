@@ -56,8 +56,10 @@ def _infer_dtype(data):
         if isinstance(d, (list, tuple)):
             stack.extend(d)
             continue
-        if isinstance(d, np.generic) and d.dtype.kind in "biufc":
-            kind = _dtype.from_numpy_dtype(d.dtype)
+        if isinstance(d, (np.generic, np.ndarray)) and d.dtype.kind in "biufc":
+            if isinstance(d, np.ndarray) and d.ndim == 0:  # PyTorch reads an array in a list as a sequence
+                raise TypeError("len() of unsized object")
+            kind = _dtype.from_numpy_dtype(d.dtype)  # an array in a list counts as its dtype, as a scalar
         elif isinstance(d, bool):
             kind = _dtype.bool_
         elif isinstance(d, numbers.Integral):
@@ -162,11 +164,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         arr = np.array(data.detach().numpy() if data.dtype is not _dtype.bfloat16 else
                        data.detach().cpu()._data)
     elif isinstance(data, (np.ndarray, np.generic)):
+        if isinstance(data, np.ndarray):
+            _check_numpy_strides(data)
         arr = np.array(data)
         if dtype is None:
             dtype = _dtype.from_numpy_dtype(arr.dtype)
     else:
         _check_strings(data)
+        _warn_if_list_of_arrays(data)
         data = _flatten_tensors(data)
         if dtype is None:
             dtype = _infer_dtype(data)
@@ -184,6 +189,9 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         out = data if dtype is None else data.to(dtype)
         return out if device is None else out.to(_dtype.as_device(device))
+    if isinstance(data, np.ndarray):  # PyTorch reads it as from_numpy does, then converts
+        _check_numpy_strides(data)
+        _warn_if_not_writable(data)
     if (isinstance(data, np.ndarray) and data.flags.c_contiguous and data.flags.writeable
             and (device is None or _dtype.as_device(device).type == "cpu")):
         try:
@@ -203,10 +211,49 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return _requiring_grad(out) if requires_grad else out
 
 
+_NOT_WRITABLE_WARNED = False
+
+
+_LIST_OF_ARRAYS_WARNED = False
+
+
+def _warn_if_list_of_arrays(data):
+    """PyTorch's warning, once a program, on ``tensor([array, array, ...])``."""
+    global _LIST_OF_ARRAYS_WARNED
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], np.ndarray) and not _LIST_OF_ARRAYS_WARNED:
+        _LIST_OF_ARRAYS_WARNED = True
+        warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
+                      "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
+                      UserWarning, stacklevel=_user_stacklevel())
+
+
+def _check_numpy_strides(array):
+    """PyTorch's refusal of an array read backwards (``img[:, ::-1]``, ``np.flip``): a tensor's
+    strides are never negative, so ``from_numpy``, ``as_tensor`` and ``tensor`` all refuse it."""
+    if any(s < 0 for s in array.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a "
+                         "copy of your array  with array.copy().) ")
+
+
+def _warn_if_not_writable(array):
+    """PyTorch's warning, once a program, on sharing memory with a read-only array."""
+    global _NOT_WRITABLE_WARNED
+    if not array.flags.writeable and not _NOT_WRITABLE_WARNED:
+        _NOT_WRITABLE_WARNED = True
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+                      "This means writing to this tensor will result in undefined behavior. You may want to copy "
+                      "the array to protect its data or make it writable before converting it to a tensor. This "
+                      "type of warning will be suppressed for the rest of this program.", UserWarning,
+                      stacklevel=_user_stacklevel())
+
+
 def from_numpy(array):
     """A tensor sharing memory with ``array``."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
+    _check_numpy_strides(array)
+    _warn_if_not_writable(array)
     dt = _dtype.from_numpy_dtype(array.dtype)
     if dt.np != array.dtype:
         raise TypeError(f"from_numpy(): can't share memory with numpy dtype {array.dtype}; "

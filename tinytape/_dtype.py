@@ -181,14 +181,14 @@ def as_dtype(value):
     """Accept a tinytape dtype, a numpy dtype/type, python ``float``/``int``/``bool`` or a name."""
     if value is None or isinstance(value, dtype):
         return value
-    if value is float:
-        return float32
+    if value is float:  # Python's float is a double, whatever the default dtype (PyTorch's reading)
+        return float64
     if value is int:
         return int64
     if value is bool:
         return bool_
     if value is complex:
-        return default_float.to_complex()
+        return complex128
     if isinstance(value, str):
         name = value.rsplit(".", 1)[-1]
         if name in _BY_NAME:
