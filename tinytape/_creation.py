@@ -297,8 +297,18 @@ def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     return _filled(_size_arg(sizes, size, 'ones'), 1, dtype or _dtype.default_float, device, requires_grad)
 
 
+def _fill_number(fill_value, op):
+    """``fill_value`` as a Python number: a 0-dim tensor not requiring grad reads as its
+    value, as PyTorch's Number arguments do; any other tensor is refused in PyTorch's words."""
+    if isinstance(fill_value, Tensor):
+        if fill_value.ndim or fill_value.requires_grad:
+            raise TypeError(f"{op}(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        return fill_value.item()
+    return fill_value
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    return _filled(size, fill_value, dtype, device, requires_grad)
+    return _filled(size, _fill_number(fill_value, "full"), dtype, device, requires_grad)
 
 
 def _like(t, dtype, device):
@@ -335,7 +345,7 @@ def ones_like(t, dtype=None, device=None, requires_grad=False):
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     shape, dtype, device = _like(t, dtype, device)
-    out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = full(shape, _fill_number(fill_value, "full_like"), dtype=dtype, device=device, requires_grad=requires_grad)
     return _laid_out_like(t, out, out._data.reshape(-1)[0] if out.numel() else None)
 
 

@@ -253,6 +253,9 @@ class TensorInPlace:
 
     def fill_(self, value):
         if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value.ndim} dimensions.")
             return self._inplace("fill_", lambda x, v: indexing_ops.fill(x, v, indexing_ops.FillTensor), value)
         return self._fill_number("fill_", value)
 

@@ -14,9 +14,10 @@ from .windows import _check_tensor, _constant
 
 def _index_mask(input, dim, index, op):
     _check_tensor(index, op, "index")
-    if index.dtype is not _dtype.int64 or index.ndim > 1:
-        raise IndexError(f"{op}(): Expected a long tensor for index of at most 1 dimension, but got "
-                         f"{index.dtype} of {index.ndim} dims")
+    if index.dtype is not _dtype.int64:  # PyTorch's words, which name the in-place form
+        raise IndexError(f"{op}_(): Expected dtype int64 for index.")
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
     d = _wrap_dim(dim, input.ndim, op)
     n = input.shape[d] if input.ndim else 1
     ids = index.cpu().numpy().reshape(-1)

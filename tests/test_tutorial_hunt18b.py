@@ -1,0 +1,43 @@
+"""More tutorial programs against PyTorch's answers: fills whose value is a tensor
+(``fill_``, ``full``, ``full_like``) and ``index_fill``'s index checks, in PyTorch's words."""
+from helpers import check_against_pytorch, outcome_of
+
+
+def _errors(calls):
+    """Each call's outcome as text: PyTorch's type and words, the package named as torch."""
+    return [str(outcome_of(c)).replace("tinytape", "torch") for c in calls]
+
+
+def test_fills_with_a_tensor_value():
+    def run(torch):
+        return [torch.full((2,), torch.tensor(1.5)), torch.full((2,), torch.tensor(3)), torch.full((2,), torch.tensor(True)),
+                torch.full_like(torch.ones(2), torch.tensor(2.5)), torch.ones(2).fill_(torch.tensor(3, dtype=torch.int64)),
+                torch.zeros(2, dtype=torch.int64).fill_(torch.tensor(2.7)),
+                *_errors([lambda: torch.full((2,), torch.tensor([1.])), lambda: torch.full((2,), torch.tensor([[1.]])),
+                          lambda: torch.full((2,), torch.tensor(1.5, requires_grad=True)),
+                          lambda: torch.full_like(torch.ones(2), torch.tensor([1.])),
+                          lambda: torch.tensor(1.5).fill_(torch.tensor([1., 2.])), lambda: torch.ones(2).fill_(torch.ones(1, 1)),
+                          lambda: torch.ones(2).fill_(torch.tensor([3.])), lambda: torch.ones(2).fill_(torch.ones(0))])]
+    check_against_pytorch(run)
+
+
+def test_a_fill_from_a_tensor_passes_the_gradient_to_the_value():
+    def run(torch):
+        v = torch.tensor(2., requires_grad=True)
+        x = torch.zeros(3)
+        x.fill_(v)
+        (x * torch.arange(3.)).sum().backward()
+        return [x, v.grad]
+    check_against_pytorch(run)
+
+
+def test_index_fill_index_checks_in_pytorchs_words():
+    def run(torch):
+        ones = torch.ones
+        return [torch.ones(3).index_fill_(0, torch.tensor([0, 2]), -1.), torch.ones(2, 2).index_fill(1, torch.tensor(1), 0),
+                *_errors([lambda: ones(2).index_fill_(0, torch.tensor([0.]), 1), lambda: ones(2).index_fill(0, torch.tensor([0.]), 1),
+                          lambda: ones(2).index_fill(0, torch.tensor([[0]]), 1),
+                          lambda: ones(2).index_fill_(0, torch.tensor([0], dtype=torch.int32), 1),
+                          lambda: torch.index_fill(ones(2), 0, torch.tensor([0.]), 1),
+                          lambda: ones(2).index_fill_(0, torch.tensor([2]), 1)])]
+    check_against_pytorch(run)
