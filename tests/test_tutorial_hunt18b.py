@@ -41,3 +41,22 @@ def test_index_fill_index_checks_in_pytorchs_words():
                           lambda: torch.index_fill(ones(2), 0, torch.tensor([0.]), 1),
                           lambda: ones(2).index_fill_(0, torch.tensor([2]), 1)])]
     check_against_pytorch(run)
+
+
+def test_a_device_given_as_an_index_is_the_accelerators():
+    """``model.to(rank)`` of the distributed tutorials: an int names a CUDA device."""
+    def run(torch):
+        return [repr(torch.device(0)), str(torch.device(1)), torch.device(2).type, torch.device(3).index,
+                torch.device(0) == torch.device("cuda:0"), *_errors([lambda: torch.device(-1)])]
+    check_against_pytorch(run)
+
+
+
+def test_moving_to_an_index_reaches_the_cuda_device():
+    import tinytape as tt
+    try:
+        moved = tt.ones(1).to(0)
+    except RuntimeError as e:  # no GPU and no simulator: refused as a device, not a TypeError on the int
+        assert "cuda" in str(e)
+    else:
+        assert moved.device == tt.device("cuda:0")

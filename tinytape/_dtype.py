@@ -289,6 +289,10 @@ class device:
     def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
+        if isinstance(type, numbers.Integral) and not isinstance(type, bool):  # device(0): the accelerator's
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            type, index = "cuda", int(type)
         if ":" in type:
             type, idx = type.split(":")
             index = int(idx)
