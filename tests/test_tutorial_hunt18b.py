@@ -60,3 +60,16 @@ def test_moving_to_an_index_reaches_the_cuda_device():
         assert "cuda" in str(e)
     else:
         assert moved.device == tt.device("cuda:0")
+
+
+def test_integer_tensors_refused_gradients_in_each_apis_words():
+    def run(torch):
+        long = torch.long
+        return _errors([lambda: torch.nn.Parameter(torch.ones(2, dtype=long)),
+                        lambda: torch.nn.Parameter(torch.ones(2, dtype=torch.bool)),
+                        lambda: torch.ones(2, dtype=long).requires_grad_(),
+                        lambda: setattr(torch.ones(2, dtype=long), "requires_grad", True),
+                        lambda: torch.tensor([1], requires_grad=True),
+                        lambda: torch.arange(3, requires_grad=True),
+                        lambda: torch.nn.Parameter(torch.ones(2, dtype=long), requires_grad=False).dtype])
+    check_against_pytorch(run)

@@ -229,6 +229,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if value and not (self.dtype.is_floating_point or self.dtype.is_complex):  # the setter's own words
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):

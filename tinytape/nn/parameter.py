@@ -21,6 +21,8 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): expected a Tensor as data, got {type(data).__name__}")
+        if requires_grad and not (data.dtype.is_floating_point or data.dtype.is_complex):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         param = data.detach()  # same storage and version counter, no history
         param.__class__ = cls  # the same slots: the object becomes a Parameter in place
         param.requires_grad_(requires_grad)
