@@ -73,3 +73,44 @@ def test_integer_tensors_refused_gradients_in_each_apis_words():
                         lambda: torch.arange(3, requires_grad=True),
                         lambda: torch.nn.Parameter(torch.ones(2, dtype=long), requires_grad=False).dtype])
     check_against_pytorch(run)
+
+
+def test_einsum_equation_errors_in_pytorchs_words():
+    def run(torch):
+        o = torch.ones
+        return _errors([lambda: torch.einsum('ij->k', o(2, 2)), lambda: torch.einsum('ij->ii', o(2, 2)),
+                        lambda: torch.einsum('ij', o(2)), lambda: torch.einsum('ijk', o(2, 2)),
+                        lambda: torch.einsum('i...jk', o(2, 2)), lambda: torch.einsum('i1', o(2, 2)),
+                        lambda: torch.einsum('ij,jk', o(2, 2)), lambda: torch.einsum('ij', o(2, 2), o(2)),
+                        lambda: torch.einsum('ij->i1', o(2, 2)), lambda: torch.einsum('i..j', o(2, 2)),
+                        lambda: torch.einsum('...i...', o(2, 2)), lambda: torch.einsum('i,j->ij->k', o(2), o(2)),
+                        lambda: torch.einsum('ij->...', o(2, 2)), lambda: torch.einsum('i j , j -> i', o(2, 3), o(3)),
+                        lambda: torch.einsum('...ij->...ji', o(2, 3, 4)).shape])
+    check_against_pytorch(run)
+
+
+def test_repeat_interleave_tril_indices_where_and_isclose_checks_in_pytorchs_words():
+    def run(torch):
+        o = torch.ones
+        return [torch.where(torch.tensor([1, 0], dtype=torch.uint8), 1, 2),
+                torch.repeat_interleave(torch.tensor([2, 0, 1])), o(3).repeat_interleave(torch.tensor([2])),
+                *_errors([lambda: torch.repeat_interleave(o(3), torch.tensor([1, 2])),
+                          lambda: o(3).repeat_interleave(torch.tensor([-1, 1, 1])), lambda: o(3).repeat_interleave(-1),
+                          lambda: o(3).repeat_interleave(torch.tensor([[1]])), lambda: torch.repeat_interleave(torch.tensor([-1])),
+                          lambda: o(3).repeat_interleave(torch.tensor([1., 1, 1])),
+                          lambda: torch.tril_indices(-1, 3), lambda: torch.tril_indices(3, -2),
+                          lambda: torch.triu_indices(-1, 3), lambda: torch.triu_indices(3, -1),
+                          lambda: torch.where(torch.tensor([1, 0]), 1, 2), lambda: torch.where(torch.tensor([1., 0]), 1, 2),
+                          lambda: torch.isclose(o(2), o(2), rtol=-1), lambda: torch.isclose(o(2), o(2), atol=-1),
+                          lambda: torch.allclose(o(2), o(2), rtol=-0.5),
+                          lambda: torch.isclose(o(2), o(2, dtype=torch.float64))])]
+    check_against_pytorch(run)
+
+
+def test_where_reads_a_byte_condition_with_pytorchs_warning():
+    import pytest
+
+    import tinytape as tt
+    with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
+        out = tt.where(tt.tensor([1, 0, 2], dtype=tt.uint8), tt.arange(3.), -1.)
+    assert out.tolist() == [0.0, -1.0, 2.0]

@@ -77,8 +77,10 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def _tri_indices(row, col, offset, dtype, device, upper, op):
-    if row < 0 or col < 0:
-        raise RuntimeError(f"{op}: row and col must be non-negative, got {row} and {col}")
+    if row < 0:  # PyTorch's words, without a space before the number
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
     r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
     return _creation.tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dtype or _dtype.int64,
                             device=device)

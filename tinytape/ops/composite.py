@@ -298,17 +298,38 @@ def bmm(input, mat2):
     return la.bmm(input, mat2)
 
 
+def check_repeats_tensor(repeats):
+    """PyTorch's checks of a tensor of repeats, in its order and words; its counts as int64."""
+    if repeats.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if repeats.dtype.is_floating_point or repeats.dtype.is_complex:
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                  f"'{_dtype.scalar_type_name(repeats.dtype)}'")
+    counts = repeats.cpu().numpy().astype(np.int64).reshape(-1)
+    if (counts < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
 def repeat_interleave(input, repeats, dim=None):
     """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
     if dim is None:
         input, dim = sh.reshape(input, (-1,)), 0
     d = _wrap_dim(dim, input.ndim, "repeat_interleave")
     n = input.shape[d]
-    counts = repeats.cpu().numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
-    counts = np.broadcast_to(counts.astype(np.int64), (n,)) if counts.size in (1, n) else None
-    if counts is None or (counts < 0).any():
-        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim {d} ({n}) "
-                           f"and be non-negative")
+    if isinstance(repeats, Tensor):
+        counts = check_repeats_tensor(repeats)
+        if counts.size != 1 and counts.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.size} and input.size(0) = {n}")
+    else:
+        counts = np.asarray(repeats).astype(np.int64).reshape(-1)
+        if (counts < 0).any():
+            raise RuntimeError("Repeats must be non-negative")
+        if counts.size not in (1, n):
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.size} and input.size(0) = {n}")
+    counts = np.broadcast_to(counts, (n,))
     picks = np.repeat(np.arange(n), counts)
     grid = np.indices(tuple(input.shape[:d]) + (len(picks),) + tuple(input.shape[d + 1:]))
     grid[d] = picks.reshape((1,) * d + (-1,) + (1,) * (input.ndim - d - 1))

@@ -31,39 +31,82 @@ def _from_sublists(args):
     return equation, tuple(operands)
 
 
+def _terms(text, offset, who):
+    """The labels of each comma-separated term of ``text`` (its first character at
+    ``offset`` in the equation), '.' kept as one '\\0' per ellipsis, in PyTorch's words for a
+    stray '.' or a character that is not a letter."""
+    terms, term, found, i = [], [], False, 0
+    while i < len(text):
+        c = text[i]
+        if c == " ":
+            pass
+        elif c == ".":
+            name = f"operand {len(terms)}" if who == "operand" else "output"
+            if found:
+                raise RuntimeError(f"einsum(): found '.' for {name} for which an ellipsis was already found"
+                                   if who == "operand" else
+                                   "einsum(): found '.' for output but an ellipsis (...) was already found")
+            if text[i:i + 3] != "...":
+                raise RuntimeError(f"einsum(): found '.' for {name} that is not part of any ellipsis"
+                                   if who == "operand" else
+                                   "einsum(): found '.' for output that is not part of any ellipsis (...)")
+            term.append("\0")
+            found, i = True, i + 2
+        elif c == "," and who == "operand":
+            terms.append(term)
+            term, found = [], False
+        elif not ("a" <= c <= "z" or "A" <= c <= "Z"):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {offset + i} in the equation string, "
+                               "subscripts must be in [a-zA-Z]")
+        else:
+            term.append(c)
+        i += 1
+    terms.append(term)
+    return terms
+
+
 def _parse(equation, operands):
-    equation = equation.replace(" ", "")
-    inputs, arrow, output = equation.partition("->")
-    terms = inputs.split(",")
-    if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation {equation!r} but {len(operands)} given")
+    """Each operand's labels and the output's, in PyTorch's order of checks and its words;
+    the dims an ellipsis covers become labels from U+0100 on, aligned from the right."""
+    arrow = equation.find("->")
+    lhs = equation if arrow < 0 else equation[:arrow]
+    terms = _terms(lhs, 0, "operand")
+    if len(terms) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     covered = []  # how many dims each operand's ellipsis covers
-    for term, x in zip(terms, operands):
+    for i, (term, x) in enumerate(zip(terms, operands)):
         _check_tensor(x, "einsum", "operands")
-        explicit = term.replace("...", "")
-        if not all(c.isalpha() for c in explicit) or term.count("...") > 1:
-            raise RuntimeError(f"einsum(): invalid subscript in {term!r}: labels are letters, with at most one '...'")
-        n_ellipsis = x.ndim - len(explicit)
-        if n_ellipsis < 0 or (n_ellipsis and "..." not in term):
-            raise RuntimeError(f"einsum(): the term {term!r} does not match operand of shape {list(x.shape)}")
-        covered.append(n_ellipsis)
+        n = len(term) - ("\0" in term)
+        if "\0" in term and n > x.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) is more than the number "
+                               f"of dimensions ({x.ndim}) for operand {i}")
+        if "\0" not in term and n != x.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) does not match the "
+                               f"number of dimensions ({x.ndim}) for operand {i} and no ellipsis was given")
+        covered.append(x.ndim - n)
     ellipsis_dims = max(covered, default=0)
+    ellipsis = "".join(chr(0x100 + i) for i in range(ellipsis_dims))
     labelled = []
     for term, n_ellipsis in zip(terms, covered):
         # right-aligned against the widest ellipsis, as broadcasting aligns shapes
         broadcast = "".join(chr(0x100 + ellipsis_dims - n_ellipsis + i) for i in range(n_ellipsis))
-        labelled.append(term.replace("...", broadcast))
-    ellipsis = "".join(chr(0x100 + i) for i in range(ellipsis_dims))
-    if arrow:
-        if output.count("...") > 1 or not all(c.isalpha() for c in output.replace("...", "")):
-            raise RuntimeError(f"einsum(): invalid output subscript {output!r}")
-        output = output.replace("...", ellipsis) if "..." in output else output
+        labelled.append("".join(term).replace("\0", broadcast))
+    if arrow >= 0:
+        out_terms = _terms(equation[arrow + 2:], arrow + 2, "output")
+        output = "".join(out_terms[0]).replace("\0", ellipsis)
+        for c in output:
+            if ord(c) >= 0x100:
+                continue
+            if output.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if not any(c in t for t in labelled):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any "
+                                   "input operand")
     else:  # implicit output: the broadcast dims, then the labels used once, alphabetically
         counts = {c: sum(t.count(c) for t in labelled) for c in set("".join(labelled))}
         output = ellipsis + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ellipsis))
-    for c in output:
-        if output.count(c) > 1 or not any(c in t for t in labelled):
-            raise RuntimeError(f"einsum(): output label {c!r} appears more than once or in no input")
     return labelled, output
 
 

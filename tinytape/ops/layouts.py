@@ -69,7 +69,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """``repeat_interleave(repeats)`` alone: each index repeated its count's times; with an input,
     each element (slice along ``dim``) repeated, recorded as PyTorch records it (a view of an
     expanded copy for a number of repeats, an index_select for a tensor of them)."""
-    from .composite import repeat_interleave as by_index
+    from .composite import check_repeats_tensor, repeat_interleave as by_index
+    if isinstance(repeats if repeats is not None else input, Tensor):
+        check_repeats_tensor(repeats if repeats is not None else input)
     if repeats is None:
         counts = input
         return repeat_interleave(_creation.arange(counts.numel(), device=counts.device), counts, 0)

@@ -1,10 +1,12 @@
 """``masked_fill``: ``value`` where a boolean mask is True (MaskedFillBackward0 for a number,
 MaskedFillBackward1 for a 0-d tensor); ``where``: one of two values by a condition."""
 import numbers
+import warnings
 
 import numpy as np
 
 from .. import _dtype
+from .._creation import _user_stacklevel
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as ew
@@ -97,8 +99,13 @@ def where(cond, a=_NOTHING, b=_NOTHING):
         return nonzero(cond, as_tuple=True)
     if a is _NOTHING or b is _NOTHING:
         raise TypeError("where() takes 1 or 3 arguments (condition[, input, other])")
-    if cond.dtype is not _dtype.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype.name}")
+    if cond.dtype is _dtype.uint8:  # PyTorch still reads a byte mask, with a warning
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=_user_stacklevel())
+        cond = ew.ne(cond, 0)
+    elif cond.dtype is not _dtype.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_dtype.scalar_type_name(cond.dtype)}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: the first as a 0-d tensor
         if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
             a = cond._new(cond._backend.scalar(a, _dtype.promote_scalar(_dtype.promote_scalar(

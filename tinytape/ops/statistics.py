@@ -281,6 +281,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
         raise RuntimeError(f"{_dtype.scalar_type_name(input.dtype)} did not match "
                            f"{_dtype.scalar_type_name(other.dtype)}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value:g}")
     a, b = ew.operands(input, other, "isclose")
     close = np.isclose(a._backend.to_numpy(a._data), b._backend.to_numpy(b._data), rtol, atol, equal_nan)
     from .._creation import tensor
