@@ -1,5 +1,9 @@
 """More tutorial programs against PyTorch's answers: fills whose value is a tensor
-(``fill_``, ``full``, ``full_like``) and ``index_fill``'s index checks, in PyTorch's words."""
+(``fill_``, ``full``, ``full_like``); ``index_fill``, ``repeat_interleave``, ``tril_indices``,
+``isclose``, ``where`` and ``einsum`` argument checks in PyTorch's words; a device given as an
+index; integer tensors refused gradients; a list index holding sequences read as a tuple."""
+import numpy as np
+
 from helpers import check_against_pytorch, outcome_of
 
 
@@ -114,3 +118,31 @@ def test_where_reads_a_byte_condition_with_pytorchs_warning():
     with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
         out = tt.where(tt.tensor([1, 0, 2], dtype=tt.uint8), tt.arange(3.), -1.)
     assert out.tolist() == [0.0, -1.0, 2.0]
+
+
+def test_a_list_index_holding_sequences_reads_as_a_tuple():
+    """Older tutorials' ``x[[rows, cols]]``: PyTorch still reads it as ``x[rows, cols]``."""
+    import warnings
+
+    def run(torch):
+        x = torch.arange(12.).view(3, 4).requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            picked = x[[[0, 1], [1, 2]]]
+            picked.sum().backward()
+            y = torch.zeros(3, 4)
+            y[[[0, 1], [1, 2]]] = 5
+            return [picked, x.grad, y, x[[[0, 1]]], x[[0, slice(1, 3)]], x[[None, 0]].shape,
+                    x[[torch.tensor([0, 1]), torch.tensor([1, 2])]], x[[0, 1]], x[[[0, 1], 1]], x[[Ellipsis, 1]],
+                    x[np.array([[0, 1]])].shape, x[[torch.tensor(0), 1]], x[[True, False, True], 1],
+                    *_errors([lambda: x[::0], lambda: x[::-1], lambda: x.select(1, 4), lambda: x.select(0, -4),
+                              lambda: torch.select(x, -1, 5)])]
+    check_against_pytorch(run)
+
+
+def test_the_list_index_warning_is_pytorchs():
+    import pytest
+
+    import tinytape as tt
+    with pytest.warns(UserWarning, match="Using a non-tuple sequence for multidimensional indexing is deprecated"):
+        tt.arange(4.).view(2, 2)[[[0, 1], [1, 0]]]

@@ -283,6 +283,10 @@ def select(input, dim, index):
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if isinstance(index, numbers.Integral) and not -n <= index < n:  # PyTorch's words for select's own index
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} "
+                         f"at dimension {d}")
     return input[(slice(None),) * d + (index,)]
 
 

@@ -45,7 +45,7 @@ def _normalize_index(index, keep_tensors=False):
             continue
         if kind is slice:
             if item.step is not None and item.step <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if item.step == 0 else "step must be greater than zero")
             out.append(item)
             continue
         if keep_tensors and isinstance(item, Tensor) and item.ndim and item.dtype.name in _INT_INDEX:
@@ -249,7 +249,24 @@ class Index(Function):
         return scatter_flat(g, ctx.ids, ctx.in_shape), None
 
 
+def _sequence_as_tuple(index):
+    """PyTorch's (NumPy's old) reading of a list index holding a sequence, tensor, slice, None
+    or Ellipsis (``x[[rows, cols]]``): as the tuple of its items, with PyTorch's warning."""
+    if type(index) is not list or len(index) >= 32:
+        return index
+    for item in index:
+        if item is None or item is Ellipsis or isinstance(item, (Tensor, slice, list, tuple, np.ndarray)):
+            from .._creation import _user_stacklevel
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+                          "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will "
+                          "be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an "
+                          "error or a different result", UserWarning, stacklevel=_user_stacklevel())
+            return tuple(index)
+    return index
+
+
 def getitem(x, index):
+    index = _sequence_as_tuple(index)
     if x.ndim == 0 and isinstance(index, int) and not isinstance(index, bool) and index in (0, -1):
         # pre-0.4 code reads a scalar loss as loss.data[0]
         warnings.warn("indexing a 0-dim tensor with [0] is the pre-0.4 idiom; use tensor.item()",
@@ -337,6 +354,7 @@ def _copy_slices(x, index, value):
 
 
 def setitem(x, index, value):
+    index = _sequence_as_tuple(index)
     idx, basic = _normalize_index(index)
     if not basic:
         if overlap_writes.repeats(x):
