@@ -146,3 +146,13 @@ def test_the_list_index_warning_is_pytorchs():
     import tinytape as tt
     with pytest.warns(UserWarning, match="Using a non-tuple sequence for multidimensional indexing is deprecated"):
         tt.arange(4.).view(2, 2)[[[0, 1], [1, 0]]]
+
+
+def test_meshgrid_without_indexing_warns_at_the_callers_line():
+    import warnings
+
+    import tinytape as tt
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tt.meshgrid(tt.arange(2), tt.arange(3))
+    assert [w.filename for w in caught if "meshgrid" in str(w.message)] == [__file__]
