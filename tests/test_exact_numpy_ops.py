@@ -55,3 +55,25 @@ def test_compiled_keeps_them_fused_and_equal(dtype):
     (entry,) = next(iter(compiled.programs.values()))
     assert entry.kind == "fused" and getattr(entry.program, "not_fused", None) is None, entry.program.not_fused
     assert not any(_host_call(entry.program, c) for c in entry.program.capture.calls)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_zero_by_zero_nan_bits_agree_eager_compiled_and_pytorch(dtype):
+    """0 / 0 is the processor's NaN (x86: its sign bit set) in eager's numpy loops, in the
+    kernels' scalar division and in the fused code, as in PyTorch; a NaN dividend comes back."""
+    def program(a, b, v, w):
+        return a / b, v / w, (a - a) / (b * v.sum())
+    bits = {"float32": np.uint32, "float64": np.uint64}[dtype]
+    t = lambda values: tt.tensor(values, dtype=getattr(tt, dtype))  # noqa: E731
+    compiled = tt.compile(program, fullgraph=True, background=False)
+    # traced on finite values (the check at trace time sees no NaN), then divided by zero
+    calls = [(t(1.0), t(2.0), t([1.0, 2.0, 3.0, 4.0]), t([1.0] * 4)),
+             (t(0.0), t(0.0), t([0.0, np.nan, -np.nan, 1.0]), t([0.0] * 4))]
+    for args in calls + calls[1:]:
+        got, want = compiled(*args), program(*args)
+        for g, e in zip(got, want):
+            assert (g.numpy().view(bits) == e.numpy().view(bits)).all()
+    assert compiled.traces == 1
+    theirs = pytorch(lambda torch: bool(torch.signbit(torch.tensor(0.0, dtype=getattr(torch, dtype))
+                                                     / torch.tensor(0.0, dtype=getattr(torch, dtype)))))
+    assert bool(np.signbit(want[0].numpy())) == theirs

@@ -14,6 +14,7 @@ compute with SLEEF or MKL come from ``sleef.py``.
 import functools
 import math
 
+import numpy as np
 from numba.extending import register_jitable
 
 from .. import op_table as table
@@ -31,12 +32,18 @@ def _jitable(fn):
     return register_jitable(fn)
 
 
+with np.errstate(invalid="ignore"):  # the processor's 0 / 0 (x86: its sign bit set), numpy's and PyTorch's
+    _ZERO_BY_ZERO = float(np.float64(0.0) / np.float64(0.0))
+
+
 @_jitable
 def div(a, b):
     if b != 0:
         return a / b
-    if a != a or a == 0:
-        return math.nan
+    if a != a:
+        return a + b  # a NaN dividend comes back, as from the processor's division
+    if a == 0:
+        return _ZERO_BY_ZERO
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
