@@ -372,6 +372,20 @@ def _one_line(s, n=160):
     return s if len(s) <= n else s[:n - 3] + "..."
 
 
+class ProgramSet(dict):
+    """A later round's programs by name (each a generator function of ``C``, the compile
+    wrapper), run on both sides and judged as this file's are."""
+
+    def register(self, fn):
+        assert fn.__name__ not in self, fn.__name__
+        self[fn.__name__] = fn
+        return fn
+
+    def run(self, name):
+        fn = self[name]
+        return judge(run_side(fn, False), run_side(fn, True))
+
+
 def judge(eager, comp):
     """(outcome, detail)."""
     if eager.timeout or eager.err is not None:

@@ -11,20 +11,10 @@ import pytest
 import tinytape as tt
 import tinytape.nn as nn
 import tinytape.nn.functional as F
-from test_compile_adversarial import T, attempt, batches, judge, mlp, run_side
+from test_compile_adversarial import ProgramSet, T, attempt, batches, mlp
 
-PROGRAMS = {}
-
-
-def program(fn):
-    assert fn.__name__ not in PROGRAMS, fn.__name__
-    PROGRAMS[fn.__name__] = fn
-    return fn
-
-
-def run_program(name):
-    fn = PROGRAMS[name]
-    return judge(run_side(fn, False), run_side(fn, True))
+PROGRAMS = ProgramSet()
+program, run_program = PROGRAMS.register, PROGRAMS.run
 
 
 # --------------------------------------------------------------- 1. number arguments

@@ -14,20 +14,10 @@ import tinytape.nn as nn
 import tinytape.nn.functional as F
 from tinytape.optim.optimizer_hooks import register_optimizer_step_post_hook
 from tinytape.utils.checkpoint import checkpoint
-from test_compile_adversarial import T, attempt, batches, judge, run_side
+from test_compile_adversarial import ProgramSet, T, attempt, batches
 
-PROGRAMS = {}
-
-
-def program(fn):
-    assert fn.__name__ not in PROGRAMS, fn.__name__
-    PROGRAMS[fn.__name__] = fn
-    return fn
-
-
-def run_program(name):
-    fn = PROGRAMS[name]
-    return judge(run_side(fn, False), run_side(fn, True))
+PROGRAMS = ProgramSet()
+program, run_program = PROGRAMS.register, PROGRAMS.run
 
 
 def layout(out):
