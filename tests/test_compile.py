@@ -620,3 +620,29 @@ def test_a_trace_under_cprofile_traces_and_hands_the_profiler_back():
         profiler.disable()
     assert compiled.eager is None and compiled.programs
     assert any("step" in str(key) for key in profiler.getstats() and [s.code for s in profiler.getstats()])
+
+
+def test_a_hooked_leaf_dying_elsewhere_does_not_retrace():
+    """The garbage collector freeing some other leaf with a post-accumulate-grad hook is no
+    change a program could see: the next call replays."""
+    w = tinytape.tensor([1.0, -2.0, 3.0], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = (x * w).sum()
+        loss.backward()
+        return loss.detach()
+    step = tinytape.compile(step)
+
+    other = tinytape.zeros(2, requires_grad=True)
+    other.register_post_accumulate_grad_hook(lambda p: None)
+    step(tinytape.ones(3))
+    step(tinytape.ones(3))
+    traces = step.traces
+    del other  # its entry goes with it
+    gc.collect()
+    got = step(tinytape.ones(3) * 2)
+    assert step.traces == traces and got.item() == 4.0
+    w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(3.0))  # a registration is a change
+    step(tinytape.ones(3))
+    assert step.traces > traces and w.grad.tolist() == [3.0, 3.0, 3.0]

@@ -35,9 +35,12 @@ def _accumulator(leaf):
 # ---------------------------------------------------------------- post-accumulate-grad hooks
 
 _POST_HOOKS = {}  # id(leaf) -> (weak reference to the leaf, [hook, ...])
-# a backward runs them: a compiled function guards which are registered, on which leaves
-_switches.register("the post-accumulate-grad hooks",
-                   lambda: tuple((k, tuple(map(id, hooks))) for k, (_, hooks) in list(_POST_HOOKS.items())),
+_POST_HOOK_CHANGES = [0]  # registrations and removals so far
+# a backward runs them: a compiled function guards that none was registered or removed since
+# its trace.  A leaf that dies takes its entry with it, but not the guard's value: the garbage
+# collector running between two calls is no reason to trace again (a program holds the leaves
+# it reaches, so the hooks it could run are never the ones that die)
+_switches.register("the post-accumulate-grad hooks", lambda: _POST_HOOK_CHANGES[0],
                    lambda: [h for _, hooks in list(_POST_HOOKS.values()) for h in hooks])
 
 
@@ -49,6 +52,7 @@ class _PostHookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+            _POST_HOOK_CHANGES[0] += 1
 
 
 def register_post_accumulate_grad_hook(self, hook):
@@ -63,6 +67,7 @@ def register_post_accumulate_grad_hook(self, hook):
         key = id(self)
         entry = _POST_HOOKS[key] = (weakref.ref(self, lambda _, key=key, hooks=_POST_HOOKS: hooks.pop(key, None)), [])
     entry[1].append(hook)
+    _POST_HOOK_CHANGES[0] += 1
     return _PostHookHandle(entry[1], hook)
 
 
