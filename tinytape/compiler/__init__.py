@@ -186,12 +186,18 @@ class CompiledFunction:
         capture.roots.update(id(g._data) for g in start.grad.values() if g is not None)
         capture.roots.update(id(a) for a in engines)
         capture.engines = engines
+        capture.reachable = state.reachable
         streams = RandomStates(state.random_streams)
         start_modes = modes()
         with capture, _ValueReads(self.fn, capture), SideEffects() as watch:
             call_args, call_kwargs = stand_ins(self, capture, args, kwargs, state.code_names)
             result = self.fn(*call_args, **call_kwargs)
         result = settle(capture, result, self.value_args)  # number arguments read: constants
+        if capture.after_owned and not capture.read_outside & capture.after_owned:
+            # a schedule's state is its step's, run after each replay: not guarded; the rates it
+            # sets are numbers the program reads when it starts (unless the code reads them too)
+            state.guards = with_inputs([g for g in state.guards if id(g.container) not in capture.after_owned],
+                                       capture.number_inputs.values(), state.code_names)
         key = read_numbers_in_key(key, args, kwargs, self.value_args if self.scalar_inputs else None)
         why = capture.failed or watch.found
         if why is None:

@@ -7,6 +7,7 @@ use is shadowed by an instance attribute that calls the real kernel and records
 are numbered in order of first sight; a buffer no recorded call produced is *external*
 (an argument, a parameter's storage, a constant) and is resolved when the trace ends.
 """
+import functools
 import inspect
 import sys
 import threading
@@ -41,13 +42,80 @@ def number_input(container, key):
     if capture is None or capture.thread != threading.get_ident() or type(value) is not float \
             or any(b.device.type != "cpu" for b in capture.backends):
         return value  # (on a GPU the rate stays a constant of the trace, guarded by value)
+    if capture.after_replay:
+        # a replay reads its numbers when it starts, before the steps it runs after the program
+        capture.fail(f"it reads {key!r} after {type(capture.after_replay[0][0]).__name__}.step(), which a replay "
+                     "runs after the program (step the schedule after the optimizer)")
     from .._tensor import Tensor
     arr = np.array(value, np.float64)
     b = capture.number(arr)
     capture.external.append(b)
     capture.roots.add(id(arr))
     capture.number_inputs[b] = (container, key)
+    capture.number_values[b] = value  # (the check replays with the trace's number)
     return Tensor._make(arr)
+
+
+def replayed_after_the_program(step):
+    """Decorates a Python-only ``step(self)`` that sets the numbers a program reads as inputs
+    (a learning-rate schedule's: each group's ``lr``).  Called without arguments inside a
+    trace, on an object the function reached before it started, and running no kernel, it
+    is recorded to run again after each replay: the program reads the rates at its start,
+    as the trace did, and the step moves the schedule on in Python, as eager does.  The
+    object's own state (and that of the schedules it steps) is then the step's, not a
+    constant of the trace: its guards are dropped, so a schedule that moves every call
+    replays one program.  Otherwise the step just runs, and what it changes is state the
+    guards see (a new rate every call: the function runs eagerly after two traces)."""
+    @functools.wraps(step)
+    def deferred(self, *args, **kwargs):
+        capture = _ACTIVE[0] if _ACTIVE else None
+        if capture is None or capture.thread != threading.get_ident():
+            return step(self, *args, **kwargs)
+        if capture.stepping is not None:  # stepped by another schedule (SequentialLR's): its state is that one's
+            capture.stepping.append(self)
+            return step(self, *args, **kwargs)
+        calls, capture.stepping = len(capture.calls), [self]
+        try:
+            result = step(self, *args, **kwargs)
+        finally:
+            owned, capture.stepping = capture.stepping, None
+        if not args and not kwargs and len(capture.calls) == calls and id(self) in capture.reachable:
+            capture.after_replay.append((self, step))
+            for obj in _with_parts(owned):
+                capture.after_owned.update((id(obj), id(object.__getattribute__(obj, "__dict__"))))
+        return result
+    deferred.replayed_after_the_program = True
+    return deferred
+
+
+def _with_parts(owned):
+    """The schedules in ``owned`` and those they hold (SequentialLR's, which a later step
+    restarts); read with ``object.__getattribute__``, which is no read of the function's."""
+    out, todo = [], list(owned)
+    while todo:
+        obj = todo.pop()
+        if any(obj is o for o in out):
+            continue
+        out.append(obj)
+        for value in object.__getattribute__(obj, "__dict__").values():
+            for part in value if isinstance(value, (list, tuple)) else (value,):
+                if getattr(getattr(type(part), "step", None), "replayed_after_the_program", False):
+                    todo.append(part)
+    return out
+
+
+def schedule_touched(obj):
+    """An attribute of ``obj`` (a schedule) read or set while tracing.  Inside a step
+    (``replayed_after_the_program``) the object is that step's (a schedule SequentialLR
+    restarts); outside, the function reads or sets its state itself (``get_last_lr()``,
+    ``last_epoch``), which then stays guarded, whatever its step does."""
+    capture = _ACTIVE[0] if _ACTIVE else None
+    if capture is None or capture.thread != threading.get_ident():
+        return
+    if capture.stepping is not None:
+        capture.stepping.append(obj)
+    else:
+        capture.read_outside.add(id(obj))
 
 
 def _complex(args, out):
@@ -149,6 +217,12 @@ class Capture:
         self.scalars = None  # the number arguments' stand-ins (``scalars.Scalars``), if any
         self.scalar_inputs = {}  # external buffer -> (expression, type, scalar kernel, dtype, trace's array)
         self.engines = []  # random generators' state arrays: read and advanced in place by a replay
+        self.number_values = {}  # number input's buffer -> the number the trace read
+        self.reachable = frozenset()  # ids of the objects the function reached before the trace
+        self.stepping = None  # the schedules a ``replayed_after_the_program`` step runs, while it runs
+        self.after_replay = []  # (object, step): run after each replay
+        self.after_owned = set()  # ids of the objects (and their __dict__s) those steps own
+        self.read_outside = set()  # ids of schedules the function read outside their steps
         # id(array a kernel's output is a view of) -> (that array, the output's buffer): a view of
         # the same memory made later (``dx.reshape(...)`` of a kernel's reshaped result) is
         # that output's view, not a constant of the trace

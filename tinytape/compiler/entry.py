@@ -46,6 +46,8 @@ class Entry:
         # a kernel that can raise on values (an index out of range) after the replay wrote
         # storages: those are copied before each replay, to put back if it raises
         self.exposed, self.errors_rerun = _raising_and_writes(program)
+        # Python steps the trace ran that a replay runs after the program (``replayed_after_the_program``)
+        self.after_replay = tuple(program.capture.after_replay)
 
     def _use(self, replay):
         self.replay, self.externals, self.fresh, self.source = replay
@@ -134,7 +136,7 @@ class Entry:
             if self.exposed:  # storages it writes before a kernel that can raise: kept to put back
                 saved = [(a, _copy_of(a)) for a in _current_arrays(self.exposed, tensors)]
             try:
-                return self.call(tensors, raw, kw)
+                result = self.call(tensors, raw, kw)
             except ScalarMiss:
                 raise
             except Exception as e:
@@ -147,6 +149,9 @@ class Entry:
                 for a, copy in saved or ():
                     a[...] = copy
                 raise ScalarMiss from e
+        for obj, step in self.after_replay:
+            step(obj)
+        return result
 
 
 class _Worker:

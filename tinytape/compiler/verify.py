@@ -156,7 +156,8 @@ class Outcome:
                 if t is not None and t._grad is not None:
                     self.grads.append((effect[2], keep(t._grad._data)))
         self.storages = {key: keep(root) for key, (root, _) in snapshot.copies.items()}
-        self.numbers = {b: np.array(what[0][what[1]], np.float64)
+        traced = program.capture.number_values  # (a schedule stepped inside has moved the rates since)
+        self.numbers = {b: np.array(traced[b] if b in traced else what[0][what[1]], np.float64)
                         for b, (kind, what) in program.sources.items() if kind == "number"}
 
 

@@ -3,7 +3,7 @@ root of its summed squared gradients."""
 from .. import _dtype
 from .._creation import full_like, zeros
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, addcdiv_, check_step_options, implementation_options, learning_rate, step_count
+from .optimizer import Optimizer, addcdiv_, check_step_options, implementation_options, learning_rate, number_like, step_count
 
 
 class Adagrad(Optimizer):
@@ -51,7 +51,7 @@ class Adagrad(Optimizer):
                 if wd:
                     grad = grad.add(p, alpha=wd)
                 # the step count only when it matters (lr_decay 0: clr is lr exactly)
-                clr = lr / (1 + (step_count(state) - 1) * lr_decay) if lr_decay else lr
+                clr = lr / number_like(1 + (step_count(state) - 1) * lr_decay, lr) if lr_decay else lr
                 state["sum"].addcmul_(grad, grad, value=1)  # one rounding, as PyTorch's kernel
                 std = state["sum"].sqrt().add_(eps)
                 addcdiv_(p, grad, std, -clr)  # (value g) / std, PyTorch's order

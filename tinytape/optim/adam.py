@@ -6,7 +6,7 @@ from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.complex import view_as_real
 from .optimizer import (Optimizer, addcdiv_, check_range, check_step_options, divide, implementation_options,
-                        learning_rate, refuse_sparse, scale_, step_count)
+                        learning_rate, number_like, refuse_sparse, scale_, step_count)
 
 
 class Adam(Optimizer):
@@ -68,7 +68,7 @@ class Adam(Optimizer):
                     v = most
                 # the scalar factors in float64 (Python's numbers eagerly, 0-d tensors in a trace),
                 # each rounded to p's dtype where it meets a tensor
-                step_size = lr / (1 - beta1 ** t)
+                step_size = lr / number_like(1 - beta1 ** t, lr)
                 denom = divide(v.sqrt(), (1 - beta2 ** t) ** 0.5).add_(g["eps"])
                 addcdiv_(param, m, denom, -step_size)
         return loss

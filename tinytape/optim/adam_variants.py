@@ -9,7 +9,7 @@ from .._creation import zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, check_range, divide, learning_rate, like, refuse_sparse, scalar_state,
+from .optimizer import (Optimizer, check_range, divide, learning_rate, like, number_like, refuse_sparse, scalar_state,
                         scalar_value, scale, scale_, step_count)
 
 
@@ -127,8 +127,8 @@ class NAdam(_AdamVariant):
         product = scalar_value(mu_product)
         mu_product_next = product * mu_next
         denom.add_(eps)
-        p.addcdiv_(grad, denom, value=like(-lr * (1.0 - mu) / (1.0 - product), p))
-        p.addcdiv_(exp_avg, denom, value=like((-lr * mu_next) / (1.0 - mu_product_next), p))
+        p.addcdiv_(grad, denom, value=like(-lr * number_like(1.0 - mu, lr) / number_like(1.0 - product, lr), p))
+        p.addcdiv_(exp_avg, denom, value=like((-lr * number_like(mu_next, lr)) / number_like(1.0 - mu_product_next, lr), p))
 
 
 class Adamax(_AdamVariant):
@@ -150,5 +150,5 @@ class Adamax(_AdamVariant):
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(g["eps"])))
-        clr = lr / (1 - beta1 ** step)
+        clr = lr / number_like(1 - beta1 ** step, lr)
         p.addcdiv_(exp_avg, exp_inf, value=like(-clr, p))

@@ -286,6 +286,15 @@ def step_count(state):
     return step.to(_dtype.float64) if tracing() else step.item()
 
 
+def number_like(x, lr):
+    """``x``, a number (in a trace, a 0-d float64 tensor standing for one), as it meets a
+    rate ``lr`` eagerly: a tensor rate (``lr=torch.tensor(0.01)``) rounds a Python number to
+    its own dtype, where two 0-d tensors would promote to float64."""
+    if isinstance(x, Tensor) and isinstance(lr, Tensor) and x.dtype != lr.dtype:
+        return x.to(lr.dtype)
+    return x
+
+
 def like(x, t):
     """A number as it is; a 0-d tensor (a traced scalar) cast to ``t``'s dtype and device, so
     that it meets ``t`` as a Python number would (rounded to ``t``'s dtype)."""

@@ -4,6 +4,7 @@ from functools import wraps
 from weakref import ref
 
 from ..._tensor import Tensor
+from ...compiler.capture import _ACTIVE as _TRACES, replayed_after_the_program, schedule_touched
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -80,6 +81,23 @@ class LRScheduler:
     _get_lr_called_within_step = False
     _is_initial = False
 
+    # while a compiled function traces, which schedules it reads or sets, and where
+    def __getattribute__(self, name):
+        if _TRACES and name != "step" and name != "__class__":
+            schedule_touched(self)
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name, value):
+        if _TRACES:
+            schedule_touched(self)
+        object.__setattr__(self, name, value)
+
+    def __init_subclass__(cls, **kwargs):
+        # every schedule's ``step()`` inside a compiled function runs again after each replay
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = replayed_after_the_program(cls.__dict__["step"])
+
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -119,6 +137,7 @@ class LRScheduler:
     def get_lr(self):
         raise NotImplementedError
 
+    @replayed_after_the_program
     def step(self, epoch=None):
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
