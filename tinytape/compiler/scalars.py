@@ -360,7 +360,14 @@ def _unary(op, symbol):
 
 def _reading(name):
     def method(self, *args):
-        return getattr(self._v, name)(*(value_of(a) for a in args))
+        plain = [value_of(a) for a in args]
+        result = getattr(self._v, name)(*plain)
+        if result is NotImplemented and name in _PROTOCOL:
+            # ``int.__eq__(1, 1.0)`` declines so that Python asks ``float.__eq__(1.0, 1)``; the stand-in is
+            # no int to that float, so Python would end at identity (``k == 1.0`` False for ``k=1``) or a
+            # TypeError (``k >= 0.5``): run the whole operator protocol on the plain numbers, as eager does
+            return _PROTOCOL[name](self._v, *plain)
+        return result
     method.__name__ = name
 
     def read(self, *args):
@@ -372,6 +379,20 @@ def _reading(name):
                 a._read()
         return method(self, *args)
     return read
+
+
+def _protocol():
+    """Dunder name -> the operator that runs Python's whole protocol (both operands' methods)
+    on the plain numbers: for when the number's own method declines the other operand."""
+    table = {f"__{n}__": getattr(operator, n) for n in ("lt", "le", "gt", "ge", "eq", "ne")}
+    for n, fn in (("and", operator.and_), ("or", operator.or_), ("xor", operator.xor),
+                  ("lshift", operator.lshift), ("rshift", operator.rshift), ("divmod", divmod)):
+        table[f"__{n}__"] = fn
+        table[f"__r{n}__"] = (lambda f: lambda v, o: f(o, v))(fn)
+    return table
+
+
+_PROTOCOL = _protocol()
 
 
 def _define(cls, number):
