@@ -1878,6 +1878,41 @@ _int_meets_float_program("if_max_of_float_and_int_arg", lambda x, k: x * max(0.0
 _int_meets_float_program("if_int_arg_clamped_by_min_float", lambda x, k: x.pow(min(k, 2.5)), [1, 3, 2, 4])
 
 
+
+# ------------------------------------------------ 14. errors a compiled path raises in other words than eager's
+
+
+@program
+def err_one_hot_class_too_large_on_a_later_call(C):
+    f = C(lambda t, k: F.one_hot(t, num_classes=k))
+    for t, k in [([0, 1, 1], 2), ([1, 0, 0], 2), ([0, 2, 1], 2), ([0, 1, 1], 1), ([1, 1, 0], 2)]:
+        yield {"out": attempt(f, tt.tensor(t), k)}
+
+
+@program
+def err_one_hot_negative_class_on_a_later_call(C):
+    f = C(lambda t: F.one_hot(t, num_classes=3) * 2)
+    for t in [[[0, 1], [2, 1]], [[2, 2], [0, 1]], [[0, -1], [1, 5]], [[1, 0], [2, 2]]]:
+        yield {"out": attempt(f, tt.tensor(t))}
+
+
+@program
+def err_one_hot_in_training_step_bad_label(C):
+    model = net(960, 3, 4)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, labels):
+        opt.zero_grad()
+        loss = (model(x).softmax(-1) - F.one_hot(labels, 4).float()).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    step = C(step)
+    for i, x in enumerate(batches(960, 5, 3, 3)):
+        labels = tt.tensor([[0, 3, 1], [2, 2, 0], [1, 4, 0], [3, 0, 1], [-2, 0, 0]][i])
+        yield {"out": attempt(step, x, labels), "m": model}
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod_param_requires_grad_off_with_adam",
@@ -1890,7 +1925,7 @@ _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod
             "empty_batch_mid_training", "lay_storage_offset_arg_same_strides", "drop_module_p_attribute_edited",
             "nb_std_correction", "nb_clamp_min_above_max", "nb_int_tensor_times_number",
             "if_int_arg_equals_float_literal", "if_int_arg_at_least_float", "if_int_arg_in_tuple_of_floats",
-            "if_max_of_float_and_int_arg"}
+            "if_max_of_float_and_int_arg", "err_one_hot_class_too_large_on_a_later_call"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

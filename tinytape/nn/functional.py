@@ -79,6 +79,12 @@ def one_hot(tensor, num_classes=-1):
         # indices without a host read (a negative class is sent past the table: IndexError)
         from .._creation import eye
         from ..ops.masking import where
+        if tensor.numel():  # eager's two checks, in its order and words (the lookup's own would be an IndexError)
+            flat, n = tensor.reshape(-1)._data, tensor.numel()
+            plan = (np.zeros(n, np.int64), flat, np.arange(n), 0)
+            tensor._backend.positions(*plan, 2 ** 62, False, (True, "Class values must be non-negative.", None))
+            tensor._backend.positions(*plan, num_classes, False,
+                                      (True, "Class values must be smaller than num_classes.", None))
         table = eye(num_classes, dtype=_dtype.int64, device=tensor.device)
         return table[where(tensor < 0, num_classes, tensor)]
     ids = tensor._backend.to_numpy(tensor._data)
