@@ -1913,6 +1913,53 @@ def err_one_hot_in_training_step_bad_label(C):
         yield {"out": attempt(step, x, labels), "m": model}
 
 
+
+# ------------------------------------------------ 15. optimizer updates whose traced step sizes meet a tensor
+
+
+def _optimizer_program(name, make, dtype, seed, steps=6):
+    """A training step of ``make(params)`` on a model of ``dtype``: inside a trace the step
+    count is a float64 tensor where eager has a Python number, and it must round as one."""
+    def prog(C):
+        tt.manual_seed(seed)
+        model = nn.Linear(4, 3).to(dtype)
+        opt = make(model.parameters())
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).float().pow(2).sum()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        step = C(step)
+        for x in batches(seed, steps, 5, 4):
+            yield {"out": attempt(step, x.to(dtype)), "m": model, "o": opt}
+    prog.__name__ = name
+    program(prog)
+
+
+O = tt.optim
+_optimizer_program("opth_nadam_float16", lambda p: O.NAdam(p, lr=0.01), tt.float16, 970)
+_optimizer_program("opth_nadam_bfloat16", lambda p: O.NAdam(p, lr=0.01), tt.bfloat16, 971)
+_optimizer_program("opth_nadam_decoupled_float16",
+                   lambda p: O.NAdam(p, lr=0.01, decoupled_weight_decay=True, weight_decay=0.1), tt.float16, 972)
+_optimizer_program("opth_adamax_float16", lambda p: O.Adamax(p, lr=0.01), tt.float16, 973)
+_optimizer_program("opth_adamax_bfloat16", lambda p: O.Adamax(p, lr=0.01), tt.bfloat16, 974)
+_optimizer_program("opth_adam_float16", lambda p: O.Adam(p, lr=0.01), tt.float16, 975)
+_optimizer_program("opth_radam_bfloat16", lambda p: O.RAdam(p, lr=0.01), tt.bfloat16, 976)
+_optimizer_program("optlr_adam_tensor_lr_float64_params", lambda p: O.Adam(p, lr=tt.tensor(0.01)), tt.float64, 977)
+_optimizer_program("optlr_adamw_tensor_lr_float64_params",
+                   lambda p: O.AdamW(p, lr=tt.tensor(0.013), weight_decay=0.1), tt.float64, 978)
+_optimizer_program("optlr_nadam_tensor_lr", lambda p: O.NAdam(p, lr=tt.tensor(0.01)), tt.float32, 979)
+_optimizer_program("optlr_nadam_tensor_lr_float64_params", lambda p: O.NAdam(p, lr=tt.tensor(0.01)), tt.float64, 980)
+_optimizer_program("optlr_adamax_tensor_lr", lambda p: O.Adamax(p, lr=tt.tensor(0.01)), tt.float32, 981)
+_optimizer_program("optlr_adagrad_tensor_lr_decay", lambda p: O.Adagrad(p, lr=tt.tensor(0.1), lr_decay=0.01),
+                   tt.float32, 982)
+_optimizer_program("optlr_adam_float64_tensor_lr", lambda p: O.Adam(p, lr=tt.tensor(0.01, dtype=tt.float64)),
+                   tt.float32, 983)
+_optimizer_program("optlr_rmsprop_tensor_lr", lambda p: O.RMSprop(p, lr=tt.tensor(0.01), momentum=0.5), tt.float32, 984)
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod_param_requires_grad_off_with_adam",
@@ -1925,7 +1972,9 @@ _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod
             "empty_batch_mid_training", "lay_storage_offset_arg_same_strides", "drop_module_p_attribute_edited",
             "nb_std_correction", "nb_clamp_min_above_max", "nb_int_tensor_times_number",
             "if_int_arg_equals_float_literal", "if_int_arg_at_least_float", "if_int_arg_in_tuple_of_floats",
-            "if_max_of_float_and_int_arg", "err_one_hot_class_too_large_on_a_later_call"}
+            "if_max_of_float_and_int_arg", "err_one_hot_class_too_large_on_a_later_call",
+            "opth_nadam_float16", "opth_adamax_bfloat16", "optlr_adam_tensor_lr_float64_params", "optlr_nadam_tensor_lr",
+            "optlr_adagrad_tensor_lr_decay"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])

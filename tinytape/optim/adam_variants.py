@@ -9,8 +9,8 @@ from .._creation import zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, check_range, divide, learning_rate, like, number_like, refuse_sparse, scalar_state,
-                        scalar_value, scale, scale_, step_count)
+from .optimizer import (Optimizer, addcdiv_, check_range, divide, learning_rate, number_like, refuse_sparse,
+                        scalar_state, scalar_value, scale, scale_, step_count)
 
 
 def _check_adam_options(lr, betas, eps, weight_decay):
@@ -127,8 +127,9 @@ class NAdam(_AdamVariant):
         product = scalar_value(mu_product)
         mu_product_next = product * mu_next
         denom.add_(eps)
-        p.addcdiv_(grad, denom, value=like(-lr * number_like(1.0 - mu, lr) / number_like(1.0 - product, lr), p))
-        p.addcdiv_(exp_avg, denom, value=like((-lr * number_like(mu_next, lr)) / number_like(1.0 - mu_product_next, lr), p))
+        # (the helper: a traced step size meets a half-precision parameter as eager's number does, in float32)
+        addcdiv_(p, grad, denom, -lr * number_like(1.0 - mu, lr) / number_like(1.0 - product, lr))
+        addcdiv_(p, exp_avg, denom, (-lr * number_like(mu_next, lr)) / number_like(1.0 - mu_product_next, lr))
 
 
 class Adamax(_AdamVariant):
@@ -151,4 +152,4 @@ class Adamax(_AdamVariant):
         exp_avg.lerp_(grad, 1 - beta1)
         exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(g["eps"])))
         clr = lr / number_like(1 - beta1 ** step, lr)
-        p.addcdiv_(exp_avg, exp_inf, value=like(-clr, p))
+        addcdiv_(p, exp_avg, exp_inf, -clr)  # (as NAdam's: a traced step size rounded as eager's number)
