@@ -1943,8 +1943,8 @@ _optimizer_program("opth_nadam_float16", lambda p: O.NAdam(p, lr=0.01), tt.float
 _optimizer_program("opth_nadam_bfloat16", lambda p: O.NAdam(p, lr=0.01), tt.bfloat16, 971)
 _optimizer_program("opth_nadam_decoupled_float16",
                    lambda p: O.NAdam(p, lr=0.01, decoupled_weight_decay=True, weight_decay=0.1), tt.float16, 972)
-_optimizer_program("opth_adamax_float16", lambda p: O.Adamax(p, lr=0.01), tt.float16, 973)
-_optimizer_program("opth_adamax_bfloat16", lambda p: O.Adamax(p, lr=0.01), tt.bfloat16, 974)
+_optimizer_program("opth_adamax_float16", lambda p: O.Adamax(p, lr=0.01), tt.float16, 974)
+_optimizer_program("opth_adamax_bfloat16", lambda p: O.Adamax(p, lr=0.01), tt.bfloat16, 975, steps=8)
 _optimizer_program("opth_adam_float16", lambda p: O.Adam(p, lr=0.01), tt.float16, 975)
 _optimizer_program("opth_radam_bfloat16", lambda p: O.RAdam(p, lr=0.01), tt.bfloat16, 976)
 _optimizer_program("optlr_adam_tensor_lr_float64_params", lambda p: O.Adam(p, lr=tt.tensor(0.01)), tt.float64, 977)
