@@ -1960,6 +1960,68 @@ _optimizer_program("optlr_adam_float64_tensor_lr", lambda p: O.Adam(p, lr=tt.ten
 _optimizer_program("optlr_rmsprop_tensor_lr", lambda p: O.RMSprop(p, lr=tt.tensor(0.01), momentum=0.5), tt.float32, 984)
 
 
+
+# ------------------------------------------------ 16. tensors inside Python objects passed as arguments
+
+
+@dataclasses.dataclass
+class Batch7:
+    x: object
+    y: object
+    weight: float = 1.0
+
+
+@program
+def obj_dataclass_tensor_field_changes_dtype_and_shape(C):
+    model = net(990, 3, 2)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(b):
+        opt.zero_grad()
+        loss = (model(b.x.float()) - b.y).pow(2).mean() * b.weight
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    step = C(step)
+    b = Batch7(T(990, 4, 3), T(991, 4, 2))
+    for i in range(6):
+        if i == 2:
+            b.x = T(992, 4, 3, dtype=np.float64)
+        if i == 3:
+            b.x, b.y = T(993, 2, 3), T(994, 2, 2)
+        if i == 4:
+            b.weight = 2
+        yield {"out": attempt(step, b), "m": model}
+
+
+@program
+def obj_same_dataclass_tensor_written_in_place_between(C):
+    b = Batch7(T(995, 3), T(996, 3))
+    f = C(lambda b: b.x * b.y + b.weight)
+    for i in range(4):
+        if i == 2:
+            b.x.mul_(-1)
+            b.y = b.x
+        yield {"out": attempt(f, b)}
+
+
+@program
+def obj_namedtuple_of_tensors_swapped_fields(C):
+    f = C(lambda p: p.a - p.b * 2)
+    a, b = T(997, 3), T(998, 3)
+    for i in range(4):
+        yield {"out": attempt(f, Pair(b, a) if i % 2 else Pair(a, b))}
+
+
+@program
+def obj_dict_of_modules_argument_entry_swapped(C):
+    tt.manual_seed(999)
+    heads = {"a": nn.Linear(3, 2), "b": nn.Linear(3, 2)}
+    f = C(lambda hs, x: hs["main"](x).sum().detach())
+    for i in range(4):
+        yield {"out": attempt(f, {"main": heads["a" if i < 2 else "b"]}, T(999, 2, 3))}
+
+
 # --------------------------------------------------------------------------- pytest
 
 _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod_param_requires_grad_off_with_adam",
