@@ -2036,7 +2036,11 @@ _DEFAULT = {"mod_submodule_eval_only", "mod_buffer_registered_after_trace", "mod
             "if_int_arg_equals_float_literal", "if_int_arg_at_least_float", "if_int_arg_in_tuple_of_floats",
             "if_max_of_float_and_int_arg", "err_one_hot_class_too_large_on_a_later_call",
             "opth_nadam_float16", "opth_adamax_bfloat16", "optlr_adam_tensor_lr_float64_params", "optlr_nadam_tensor_lr",
-            "optlr_adagrad_tensor_lr_decay"}
+            "optlr_adagrad_tensor_lr_decay", "mod_zero_grad_mixed_none_and_zero", "opt_adam_eps_changed", "ct_list_arg_grows",
+            "num_bool_then_int_then_float", "gl_global_rebound_to_tensor", "ex_key_error_before_step",
+            "ag7_backward_with_inputs_changing", "cf_mark_non_differentiable_output", "dt_float16_float32_float64_per_call",
+            "nb_where_scalar_other", "nb_pad_value", "obj_dataclass_tensor_field_changes_dtype_and_shape",
+            "opth_nadam_bfloat16"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in _DEFAULT else pytest.mark.slow) for n in PROGRAMS])
