@@ -15,7 +15,7 @@ import pytest
 import tinytape as tt
 import tinytape.nn as nn
 import tinytape.nn.functional as F
-from test_compile_adversarial import ProgramSet, T, attempt, batches
+from test_compile_adversarial import ProgramSet, T, arr, attempt, batches
 
 PROGRAMS = ProgramSet()
 program, run_program = PROGRAMS.register, PROGRAMS.run
@@ -2020,6 +2020,66 @@ def obj_dict_of_modules_argument_entry_swapped(C):
     f = C(lambda hs, x: hs["main"](x).sum().detach())
     for i in range(4):
         yield {"out": attempt(f, {"main": heads["a" if i < 2 else "b"]}, T(999, 2, 3))}
+
+
+
+# ------------------------------------------------ 17. a value-dependent error after the step's writes
+
+
+def _spd(seed, bad):
+    a = arr(seed, 3, 3)
+    m = a @ a.T + 3 * np.eye(3, dtype=np.float32)
+    if bad:
+        m[0, 0] = -5.0
+    return tt.tensor(m)
+
+
+@program
+def exv_cholesky_fails_after_optimizer_step(C):
+    model = net(1001, 3, 3)
+    opt = tt.optim.Adam(model.parameters(), lr=0.05)
+
+    def step(x, a):
+        opt.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        return tt.linalg.cholesky(a) @ loss.detach().reshape(1, 1).expand(3, 3)
+    step = C(step)
+    for i, x in enumerate(batches(1001, 6, 2, 3)):
+        yield {"out": attempt(step, x, _spd(1001 + i, i in (2, 4))), "m": model, "o": opt}
+
+
+@program
+def exv_inverse_of_singular_after_inplace_on_arg(C):
+    def f(x, a):
+        x.mul_(2)
+        return tt.linalg.inv(a) + x.sum()
+    f = C(f)
+    for i in range(5):
+        a = T(1002 + i, 3, 3)
+        if i in (2, 3):
+            a = tt.zeros(3, 3)
+        x = T(1010 + i, 4)
+        yield {"out": attempt(f, x, a), "x": x}
+
+
+@program
+def exv_gather_index_out_of_range_after_step(C):
+    model = net(1003, 3, 4)
+    opt = tt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, idx):
+        opt.zero_grad()
+        out = model(x)
+        loss = out.gather(1, idx).sum()
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    step = C(step)
+    for i, x in enumerate(batches(1003, 5, 2, 3)):
+        idx = tt.tensor([[1], [7 if i == 2 else 3]])
+        yield {"out": attempt(step, x, idx), "m": model, "o": opt}
 
 
 # --------------------------------------------------------------------------- pytest
