@@ -209,9 +209,8 @@ def test_a_schedule_changed_between_calls_moves_on_from_there(kind):
     assert driver.step.eager is None
 
 
-def test_plateau_and_momentum_cycles_give_eagers_numbers():
-    """ReduceLROnPlateau steps on a metric (a value read) and OneCycleLR cycles the momentum
-    too: neither replays, both give eager's numbers."""
+def test_a_schedule_stepped_on_a_metric_gives_eagers_numbers():
+    """ReduceLROnPlateau steps on a metric (a value read): it runs eagerly, with eager's numbers."""
     def plateau(model):
         opt = _sgd(model.parameters())
         sched = S.ReduceLROnPlateau(opt, patience=0, factor=0.5)
@@ -224,11 +223,9 @@ def test_plateau_and_momentum_cycles_give_eagers_numbers():
             sched.step(loss)
             return loss.detach()
         return step, opt, sched
-    one_cycle = _plain_step(_sgd, lambda o: S.OneCycleLR(o, 0.1, total_steps=CALLS + 2))
-    for make in (plateau, one_cycle):
-        eager, _ = _run(make, compiled=False)
-        got, _ = _run(make, compiled=True)
-        assert got == eager
+    eager, _ = _run(plateau, compiled=False)
+    got, _ = _run(plateau, compiled=True)
+    assert got == eager
 
 
 def test_a_tensor_rate_is_filled_by_the_schedule_as_eager_fills_it():
@@ -259,3 +256,124 @@ def test_a_tensor_rate_meets_the_traced_step_count_as_a_number(name):
     eager, _ = _run(make, compiled=False)
     got, compiled = _run(make, compiled=True)
     assert got == eager
+
+
+MOMENTUM_OPTIMIZERS = {
+    "SGD": lambda p: tt.optim.SGD(p, lr=0.1, momentum=0.9),
+    "SGD_nesterov": lambda p: tt.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "RMSprop": lambda p: tt.optim.RMSprop(p, lr=0.01, momentum=0.5),
+    "Adam": lambda p: tt.optim.Adam(p, lr=0.01),
+    "AdamW_amsgrad": lambda p: tt.optim.AdamW(p, lr=0.01, amsgrad=True),
+    "NAdam": lambda p: tt.optim.NAdam(p, lr=0.01),
+    "RAdam": lambda p: tt.optim.RAdam(p, lr=0.01),
+    "Adamax": lambda p: tt.optim.Adamax(p, lr=0.01),
+}
+CYCLES = {
+    "OneCycleLR": lambda o: S.OneCycleLR(o, 0.1, total_steps=CALLS + 2),
+    "CyclicLR": lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3),
+}
+
+
+def _stepped_outside(make_opt, make_sched):
+    def make(model):
+        opt = make_opt(model.parameters())
+        sched = make_sched(opt)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        def driver(x, y):
+            out = driver.step(x, y)
+            sched.step()
+            return out
+        driver.step = step
+        return driver, opt, sched
+    return make
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+@pytest.mark.parametrize("cycle", list(CYCLES))
+@pytest.mark.parametrize("name", list(MOMENTUM_OPTIMIZERS))
+def test_a_cycled_momentum_or_first_beta_is_a_program_input(name, cycle, where):
+    """OneCycleLR and CyclicLR move the momentum (SGD, RMSprop) or the first beta (the Adam
+    family) with the rate, every step: both are read by each replay, one program serves."""
+    wrap = _plain_step if where == "inside" else _stepped_outside
+    make = wrap(MOMENTUM_OPTIMIZERS[name], CYCLES[cycle])
+    eager, _ = _run(make, compiled=False)
+    model = _model()
+    step, opt, sched = make(model)
+    compiled = tt.compile(step if where == "inside" else step.step)
+    if where == "inside":
+        step = compiled
+    else:
+        step.step = compiled
+    losses = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for x, y in _data():
+            losses.append(step(x, y))
+    assert _state(model, opt, sched, losses) == eager
+    assert compiled.eager is None and sum(len(v) for v in compiled.programs.values()) == 1
+
+
+def _edited(kind):
+    """The momentum or the betas edited between calls, outside the function."""
+    def make(model):
+        opt = (_sgd if kind.startswith("momentum") else _adam)(model.parameters())
+        calls = [0]
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        def driver(x, y):
+            calls[0] += 1
+            group = opt.param_groups[0]
+            if kind == "momentum_to_zero" and calls[0] == 4:
+                group["momentum"] = 0.0
+            if kind == "momentum_back" and calls[0] in (4, 6):
+                group["momentum"] = 0.0 if calls[0] == 4 else 0.5
+            if kind == "second_beta" and calls[0] == 4:
+                group["betas"] = (group["betas"][0], 0.99)
+            if kind == "betas_list" and calls[0] == 4:
+                group["betas"] = [0.8, 0.999]
+            return driver.step(x, y)
+        driver.step = step
+        return driver, opt, None
+    return make
+
+
+@pytest.mark.parametrize("kind", ["momentum_to_zero", "momentum_back", "second_beta", "betas_list"])
+def test_a_momentum_or_betas_edited_between_calls_gives_eagers_numbers(kind):
+    """Only the number is a program input: a momentum set to 0 (another program: no buffer
+    update), a new second beta, a list in place of the tuple are changes the guards see."""
+    eager, _ = _run(_edited(kind), compiled=False)
+    model = _model()
+    driver, opt, _ = _edited(kind)(model)
+    driver.step = tt.compile(driver.step)
+    losses = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for x, y in _data():
+            losses.append(driver(x, y))
+    assert _state(model, opt, None, losses) == eager
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"])
+def test_tensor_betas_refuse_and_the_refused_trace_computes_as_eager(name):
+    """Eagerly a tensor beta is raised to the step count as a number; traced, the count is a
+    tensor and another kernel rounds the power: refused, and the call that traced computes
+    with the numbers themselves."""
+    make = _plain_step(lambda p: getattr(tt.optim, name)(p, lr=0.01, betas=(tt.tensor(0.9), tt.tensor(0.999))),
+                       lambda o: S.ConstantLR(o, 1.0, 1))
+    eager, _ = _run(make, compiled=False)
+    got, compiled = _run(make, compiled=True)
+    assert got == eager
+    assert "tensor betas" in compiled.eager

@@ -31,16 +31,18 @@ HOST_COMPUTES = frozenset({"host_compute"})
 _ACTIVE = []  # the capture open on some thread (one trace at a time), if any
 
 
-def number_input(container, key):
-    """``container[key]``, a number that changes from call to call (a param group's
-    learning rate): eagerly the number itself; inside a trace on the CPU a 0-d float64
-    tensor that is an *input* of the program — each replay reads ``container[key]``
-    afresh, and the guards check only its type — so a schedule that sets a new rate
-    every step never retraces."""
-    value = container[key]
+def number_input(container, key, index=None, truth=False):
+    """``container[key]`` (``container[key][index]``: an element of a tuple there), a number
+    that changes from call to call (a param group's learning rate, the momentum or the
+    first beta a cyclic schedule moves): eagerly the number itself; inside a trace on the
+    CPU a 0-d float64 tensor that is an *input* of the program — each replay reads it
+    afresh, and the guards check only its type (``truth``: and whether it is 0, where the
+    caller branched on that; for ``index``, the tuple's other elements by value) — so a
+    schedule that sets a new number every step never retraces."""
+    value = container[key] if index is None else container[key][index]
     capture = _ACTIVE[0] if _ACTIVE else None
     if capture is None or capture.thread != threading.get_ident() or type(value) is not float \
-            or any(b.device.type != "cpu" for b in capture.backends):
+            or capture.failed is not None or any(b.device.type != "cpu" for b in capture.backends):
         return value  # (on a GPU the rate stays a constant of the trace, guarded by value)
     if capture.after_replay:
         # a replay reads its numbers when it starts, before the steps it runs after the program
@@ -51,7 +53,7 @@ def number_input(container, key):
     b = capture.number(arr)
     capture.external.append(b)
     capture.roots.add(id(arr))
-    capture.number_inputs[b] = (container, key)
+    capture.number_inputs[b] = (container, key, index, truth)
     capture.number_values[b] = value  # (the check replays with the trace's number)
     return Tensor._make(arr)
 
@@ -118,6 +120,14 @@ def schedule_touched(obj):
         capture.read_outside.add(id(obj))
 
 
+def refuse(why):
+    """Library code that a replay would compute otherwise than the eager run that traces it
+    says so: the trace is refused (``fullgraph``: an error)."""
+    capture = _ACTIVE[0] if _ACTIVE else None
+    if capture is not None and capture.thread == threading.get_ident():
+        capture.fail(why)
+
+
 def _complex(args, out):
     """Whether a backend call reads or makes a complex array."""
     for a in args + (out if isinstance(out, tuple) else (out,)):
@@ -130,6 +140,13 @@ def tracing():
     """Whether this thread is inside a trace (code that reads a value on the host then
     computes it on the backend instead)."""
     return bool(_ACTIVE) and _ACTIVE[0].thread == threading.get_ident()
+
+
+def standing_in():
+    """Whether numbers are 0-d tensors standing in for them (``number_input``, an
+    optimizer's step count): inside a trace not yet refused.  A refused trace is an eager
+    run, and computes with the numbers themselves, as eager does."""
+    return tracing() and _ACTIVE[0].failed is None
 
 
 class Unsupported(RuntimeError):
@@ -213,7 +230,7 @@ class Capture:
         self.calls = []  # per tape entry: (backend index, kernel, args template, kwargs template)
         self.lines = []  # per tape entry: its label and the user's (file, line) that ran it
         self.first_values = {}  # external buffer -> its contents when the trace first read it
-        self.number_inputs = {}  # external buffer -> (container, key) of the number it holds
+        self.number_inputs = {}  # external buffer -> (container, key, index, truth): where its number is
         self.scalars = None  # the number arguments' stand-ins (``scalars.Scalars``), if any
         self.scalar_inputs = {}  # external buffer -> (expression, type, scalar kernel, dtype, trace's array)
         self.engines = []  # random generators' state arrays: read and advanced in place by a replay

@@ -151,19 +151,37 @@ _GROUP_READERS = frozenset({"lr", "param_groups", "state_dict", "items", "values
 
 
 def with_inputs(guards, inputs, code_names=frozenset()):
-    """``guards`` with the places that are program inputs (``(container, key)`` pairs
-    whose value each replay reads: ``capture.number_input``) checked by type only — where
-    the user's code reached (``code_names``) has no way to read them itself (a branch on
-    the learning rate would be a constant of the trace: those keep their value guard)."""
+    """``guards`` with the places that are program inputs (``(container, key, index,
+    truth)``: ``capture.number_input``, whose value each replay reads) checked by type
+    only (and by whether it is 0 where the library branched on that; a tuple's other
+    elements by value) — where the user's code reached (``code_names``) has no way to read
+    them itself (a branch on the learning rate would be a constant of the trace: those
+    keep their value guard)."""
     if code_names & _GROUP_READERS:
         return guards
-    places = {(id(c), k) for c, k in inputs}
+    places = {}
+    for c, k, index, truth in inputs:
+        was = places.get((id(c), k), (index, False))
+        places[(id(c), k)] = (index, truth or was[1])
     out = []
     for g in guards:
-        if g.kind == _ITEM and (id(g.container), g.key) in places and type(g.value) in _ATOM_TYPES:
-            g = Guard("item_type", g.container, g.key, type(g.value), g.path)
+        place = places.get((id(g.container), g.key)) if g.kind == _ITEM else None
+        if place is not None and place[0] is None and type(g.value) in _ATOM_TYPES:
+            g = (Guard("item_truth", g.container, g.key, (type(g.value), bool(g.value)), g.path) if place[1]
+                 else Guard("item_type", g.container, g.key, type(g.value), g.path))
+        elif place is not None and place[0] is not None and type(g.value) is tuple:
+            g = Guard("item_tuple", g.container, g.key, (g.value, place[0]), g.path)
         out.append(g)
     return out
+
+
+def _tuple_but(current, value):
+    """The tuple at an ``item_tuple`` guard's place has the traced tuple's elements, but
+    for a float at the program input's index."""
+    old, index = value
+    return type(current) is tuple and len(current) == len(old) and type(current[index]) is float and all(
+        i == index or current[i] is old[i] or type(old[i]) in _ATOM_TYPES and same_atom(current[i], old[i])
+        for i in range(len(old)))
 
 
 def first_changed(guards):
@@ -192,6 +210,11 @@ def _holds(g):
         return type(g.container) is g.value
     if g.kind == "item_type":
         return type(_lookup(_ITEM, g.container, g.key)) is g.value
+    if g.kind == "item_truth":
+        current = _lookup(_ITEM, g.container, g.key)
+        return type(current) is g.value[0] and bool(current) == g.value[1]
+    if g.kind == "item_tuple":
+        return _tuple_but(_lookup(_ITEM, g.container, g.key), g.value)
     if g.kind == "partial":
         c = g.container
         return c.func is g.value[0] and c.args is g.value[1] and c.keywords is g.value[2]
@@ -206,7 +229,7 @@ def guard_function(guards):
     on every call: one expression costs a fraction of a loop over the list)."""
     namespace = {"_missing": _MISSING, "_same_float": _same_float, "_keys_same": _keys_same,
                  "_same_content": _same_content, "_same_call": _same_call, "_len": _len,
-                 "_set_key": _set_key, "_same_objects": _same_objects}
+                 "_set_key": _set_key, "_same_objects": _same_objects, "_tuple_but": _tuple_but}
     terms = []
     for i, g in enumerate(guards):
         c, k, v = f"c{i}", f"k{i}", f"v{i}"
@@ -234,6 +257,12 @@ def guard_function(guards):
             continue
         if g.kind == "item_type":
             terms.append(f"type({c}[{k}]) is {v}")
+            continue
+        if g.kind == "item_truth":
+            terms.append(f"(type({c}[{k}]) is {v}[0] and bool({c}[{k}]) == {v}[1])")
+            continue
+        if g.kind == "item_tuple":
+            terms.append(f"_tuple_but({c}[{k}], {v})")
             continue
         if g.kind == "partial":
             terms.append(f"({c}.func is {v}[0] and {c}.args is {v}[1] and {c}.keywords is {v}[2])")

@@ -8,7 +8,7 @@ recorded call wrote it) has a *source* read afresh at every replay:
 - ``("data", t)``: the current storage of a tensor the function read from outside
   (a weight in its closure, an optimizer's parameter);
 - ``("grad", t)``: the storage of ``t.grad``;
-- ``("number", (container, key))``: ``container[key]``, a Python number read afresh
+- ``("number", (container, key, index, truth))``: ``container[key]`` (``[index]``), a Python number read afresh
   (``capture.number_input``: a learning rate), as a 0-d float64 array;
 - ``("scalar", (expression, type, kernel, dtype, array))``: a number argument's
   expression (``lr * 0.5``) evaluated on the call's numbers, made a 0-d array by the

@@ -112,7 +112,8 @@ def make_runner(program, replay, externals, fresh):
         elif kind == "live":
             reads.append(bind(what))
         elif kind == "number":
-            reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}])")
+            element = "" if what[2] is None else f"[{what[2]:d}]"
+            reads.append(f"_number({bind(what[0])}[{bind(what[1], 'k')}]{element})")
         elif kind == "scalar":  # one evaluation per expression and dtype where no kernel writes it
             same = (what[0], what[3]) if b not in program.written else b
             if same not in scalars:

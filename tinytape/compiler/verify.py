@@ -157,8 +157,8 @@ class Outcome:
                     self.grads.append((effect[2], keep(t._grad._data)))
         self.storages = {key: keep(root) for key, (root, _) in snapshot.copies.items()}
         traced = program.capture.number_values  # (a schedule stepped inside has moved the rates since)
-        self.numbers = {b: np.array(traced[b] if b in traced else what[0][what[1]], np.float64)
-                        for b, (kind, what) in program.sources.items() if kind == "number"}
+        self.numbers = {b: np.array(traced[b], np.float64) for b, (kind, _) in program.sources.items()
+                        if kind == "number"}
 
 
 def verify(program, replay, externals, snapshot, outcome):

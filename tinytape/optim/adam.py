@@ -5,8 +5,9 @@ from .._creation import tensor, zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.complex import view_as_real
-from .optimizer import (Optimizer, addcdiv_, check_range, check_step_options, divide, implementation_options,
-                        learning_rate, number_like, refuse_sparse, scale_, step_count)
+from .optimizer import (Optimizer, addcdiv_, check_range, check_step_options, divide, first_beta,
+                        implementation_options, learning_rate, lerp_, number_like, refuse_sparse, refuse_tensor_betas, scale_,
+                        step_count)
 
 
 class Adam(Optimizer):
@@ -30,7 +31,8 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
-            beta1, beta2 = g["betas"]
+            refuse_tensor_betas(g)
+            beta1, beta2 = first_beta(g), g["betas"][1]
             check_step_options(g)
             lr, wd, amsgrad = learning_rate(g), g["weight_decay"], g.get("amsgrad", False)
             decoupled = g.get("decoupled_weight_decay", self._decoupled)  # (Adam's option: AdamW's update)
@@ -59,7 +61,7 @@ class Adam(Optimizer):
                 param = p
                 if p.is_complex():  # PyTorch's: the update runs on the parts, viewed as real numbers
                     param, grad, m, v = (view_as_real(x) for x in (p, grad, m, v))
-                m.lerp_(grad, 1 - beta1)
+                lerp_(m, grad, 1 - beta1)
                 v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 if amsgrad:
                     most = state["max_exp_avg_sq"]

@@ -9,8 +9,8 @@ from .._creation import zeros_like
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ..ops.elementwise import where
-from .optimizer import (Optimizer, addcdiv_, check_range, divide, learning_rate, number_like, refuse_sparse,
-                        scalar_state, scalar_value, scale, scale_, step_count)
+from .optimizer import (Optimizer, addcdiv_, check_range, divide, first_beta, learning_rate, lerp_, number_like,
+                        refuse_sparse, refuse_tensor_betas, scalar_state, scalar_value, scale, scale_, step_count)
 
 
 def _check_adam_options(lr, betas, eps, weight_decay):
@@ -37,6 +37,7 @@ class _AdamVariant(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for g in self.param_groups:
+            refuse_tensor_betas(g)
             lr = learning_rate(g)
             for p in g["params"]:
                 if p.grad is None:
@@ -61,7 +62,7 @@ class RAdam(_AdamVariant):
                                       decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable))
 
     def _update(self, p, grad, state, g, lr, step):
-        beta1, beta2 = g["betas"]
+        beta1, beta2 = first_beta(g), g["betas"][1]
         wd, eps = g["weight_decay"], g["eps"]
         if wd:
             if g["decoupled_weight_decay"]:
@@ -69,7 +70,7 @@ class RAdam(_AdamVariant):
             else:
                 grad = grad.add(p, alpha=wd)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
@@ -108,7 +109,7 @@ class NAdam(_AdamVariant):
                                       differentiable=differentiable))
 
     def _update(self, p, grad, state, g, lr, step):
-        beta1, beta2 = g["betas"]
+        beta1, beta2 = first_beta(g), g["betas"][1]
         wd, eps, momentum_decay = g["weight_decay"], g["eps"], g["momentum_decay"]
         bias_correction2 = 1 - beta2 ** step
         if wd:
@@ -121,7 +122,7 @@ class NAdam(_AdamVariant):
         mu_product = state["mu_product"]
         scale_(mu_product, mu)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         denom = divide(exp_avg_sq, bias_correction2).sqrt()
         product = scalar_value(mu_product)
@@ -145,11 +146,11 @@ class Adamax(_AdamVariant):
                                       capturable=capturable))
 
     def _update(self, p, grad, state, g, lr, step):
-        beta1, beta2 = g["betas"]
+        beta1, beta2 = first_beta(g), g["betas"][1]
         if g["weight_decay"]:
             grad = grad.add(p, alpha=g["weight_decay"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-        exp_avg.lerp_(grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(g["eps"])))
         clr = lr / number_like(1 - beta1 ** step, lr)
         addcdiv_(p, exp_avg, exp_inf, -clr)  # (as NAdam's: a traced step size rounded as eager's number)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from .. import _dtype
 from .._grad_mode import enable_grad
 from .._tensor import Tensor
-from ..compiler.capture import number_input, tracing
+from ..compiler.capture import number_input, refuse, standing_in, tracing
 from .optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
                               register_optimizer_step_pre_hook)
 
@@ -227,6 +227,28 @@ def learning_rate(group):
     return number_input(group, "lr")
 
 
+def momentum_of(group):
+    """``group['momentum']``: a number eagerly; inside a trace, where it is not 0, an input
+    of the program as the rate is (``OneCycleLR`` and ``CyclicLR`` move it every step),
+    the program kept for calls where it is still not 0."""
+    return number_input(group, "momentum", truth=True) if group["momentum"] else group["momentum"]
+
+
+def first_beta(group):
+    """``group['betas'][0]``: a number eagerly; inside a trace an input of the program
+    (``OneCycleLR`` and ``CyclicLR`` move it every step), the second beta kept as it is."""
+    return number_input(group, "betas", 0)
+
+
+def refuse_tensor_betas(group):
+    """Eagerly ``beta ** step`` raises a tensor beta to a number (powf, a cube multiplied
+    out); a trace's step count is a tensor, and another kernel would round it otherwise.
+    Called before the group's numbers are read: the refused trace then computes with
+    the numbers themselves (``standing_in``), as eager does."""
+    if tracing() and any(isinstance(beta, Tensor) for beta in group["betas"]):
+        refuse("tensor betas: a replay would round beta ** step otherwise than eager")
+
+
 _HALF = (_dtype.float16, _dtype.bfloat16)
 
 
@@ -259,6 +281,18 @@ def scale_(t, factor):
     return t.copy_(scale(factor, t)) if t.dtype in _HALF else t.mul_(factor.to(t.device).to(t.dtype))
 
 
+def lerp_(t, end, weight):
+    """``t.lerp_(end, weight)``, ``weight`` a number or, inside a trace, a 0-d float64
+    tensor holding one, rounded as the number is: to ``t``'s dtype, or for half
+    precisions to float32, the lerp computed in float32 and rounded once."""
+    if not isinstance(weight, Tensor):
+        return t.lerp_(end, weight)
+    weight = weight.to(t.device)
+    if t.dtype in _HALF:
+        return t.copy_(t.float().lerp_(end.float(), weight.float()).to(t.dtype))
+    return t.lerp_(end, weight.to(t.dtype))
+
+
 def add_(t, other, alpha):
     """``t.add_(other, alpha=alpha)``: ``t + alpha * other`` rounded once, as PyTorch's kernel,
     ``alpha`` a number or, inside a trace, a 0-d float64 tensor (rounded to ``t``'s dtype)."""
@@ -283,7 +317,7 @@ def step_count(state):
     step = state["step"]
     if not isinstance(step, Tensor):
         return float(step)
-    return step.to(_dtype.float64) if tracing() else step.item()
+    return step.to(_dtype.float64) if standing_in() else step.item()
 
 
 def number_like(x, lr):
@@ -304,7 +338,7 @@ def like(x, t):
 def scalar_value(t):
     """A 0-d state tensor's value (``_get_value`` in PyTorch's optimizers): a number eagerly,
     the tensor in float64 inside a trace (no host read: a replay reads it afresh)."""
-    return t.to(_dtype.float64) if tracing() else t.item()
+    return t.to(_dtype.float64) if standing_in() else t.item()
 
 
 def scalar_state(value=0.0):

@@ -2,7 +2,8 @@
 from .. import _dtype
 from .._creation import zeros, zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, addcdiv_, check_range, check_step_options, learning_rate, refuse_sparse
+from .optimizer import (Optimizer, add_, addcdiv_, check_range, check_step_options, learning_rate, momentum_of,
+                        refuse_sparse, scale_)
 
 
 class RMSprop(Optimizer):
@@ -27,6 +28,7 @@ class RMSprop(Optimizer):
         for g in self.param_groups:
             check_step_options(g)
             lr, alpha, eps, momentum = learning_rate(g), g["alpha"], g["eps"], g["momentum"]
+            buffer_decay = momentum_of(g) if momentum > 0 else momentum
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -57,7 +59,7 @@ class RMSprop(Optimizer):
                 avg = avg.add_(eps)
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    scale_(buf, buffer_decay).addcdiv_(grad, avg)
                     add_(p, buf, -lr)
                 else:
                     addcdiv_(p, grad, avg, -lr)

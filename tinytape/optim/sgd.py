@@ -1,6 +1,8 @@
 """Stochastic gradient descent, with (Nesterov) momentum, as PyTorch's ``SGD``."""
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, add_, check_range, check_step_options, implementation_options, learning_rate
+from .._tensor import Tensor
+from .optimizer import (Optimizer, add_, check_range, check_step_options, implementation_options, learning_rate,
+                        momentum_of, scale_)
 
 
 class SGD(Optimizer):
@@ -26,6 +28,7 @@ class SGD(Optimizer):
         for g in self.param_groups:
             check_step_options(g)
             lr, momentum, dampening = learning_rate(g), g["momentum"], g["dampening"]
+            buffer_decay = momentum_of(g)  # (the momentum; in a trace, an input of the program)
             for p in g["params"]:
                 if p.grad is None:
                     continue
@@ -38,7 +41,12 @@ class SGD(Optimizer):
                     if buf is None:
                         buf = state["momentum_buffer"] = d_p.clone()
                     else:
-                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
-                    d_p = d_p.add(buf, alpha=momentum) if g["nesterov"] else buf
+                        scale_(buf, buffer_decay).add_(d_p, alpha=1 - dampening)
+                    if not g["nesterov"]:
+                        d_p = buf
+                    elif isinstance(buffer_decay, Tensor):  # (traced: add(alpha=)'s one rounding, in place)
+                        d_p = add_(d_p.clone(), buf, buffer_decay)
+                    else:
+                        d_p = d_p.add(buf, alpha=buffer_decay)
                 add_(p, d_p, -lr)
         return loss
