@@ -11,7 +11,7 @@ class _LegacyTensorType(type):
         _require_device(cls)
         # data goes straight to the type's dtype: through float32 first, LongTensor([2**24 + 1])
         # and DoubleTensor([0.1]) would lose digits, and ByteTensor([300]) would wrap
-        t = legacy_new(args, {}, cls.dtype)
+        t = legacy_new(args, {}, cls.dtype, typed=True)
         return t if t.dtype is cls.dtype else t.to(cls.dtype)
 
     def __instancecheck__(cls, obj):
@@ -63,6 +63,19 @@ def convert_type(t, target):
         _require_device(target)
         return t.to(device=target.device_type, dtype=target.dtype)
     return t.to(_dtype.as_dtype(target))
+# the C++ names PyTorch's TensorOptions print for each dtype
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+              "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _options(dtype, device):
+    """A tensor's options as PyTorch prints them in a legacy constructor's refusal."""
+    where = device.type if device.index is None else f"{device.type}:{device.index}"
+    return (f"TensorOptions(dtype={_CPP_NAMES.get(dtype.name, dtype.name)}, device={where}, layout=Strided, "
+            "requires_grad=false (default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
 def _legacy_new_mismatch(args, kwargs):
     """PyTorch's words for ``Tensor(...)`` called with keywords it does not take."""
     def label(v):
@@ -76,10 +89,11 @@ def _legacy_new_mismatch(args, kwargs):
             " * (object data, *, torch.device device = None)\n")
 
 
-def legacy_new(args, kwargs, dtype=_dtype.float32):
+def legacy_new(args, kwargs, dtype=_dtype.float32, typed=False):
     """``Tensor(...)``: ``Tensor([1, 2])`` (float32 data), ``Tensor(2, 3)`` (uninitialised
-    float32 of that shape), ``Tensor()`` (empty); what PyTorch's ``new()`` refuses, refused.
-    ``dtype``: the legacy type's (``LongTensor([1, 2])``)."""
+    float32 of that shape), ``Tensor()`` (empty), ``Tensor(t)`` (an alias of ``t``, whatever its
+    dtype); what PyTorch's ``new()`` refuses, refused.  ``dtype``: the legacy type's
+    (``LongTensor([1, 2])``), ``typed``: called as that type (whose alias must be of its dtype)."""
     import numbers
     from ._creation import empty, tensor
     from ._tensor import Tensor
@@ -89,7 +103,9 @@ def legacy_new(args, kwargs, dtype=_dtype.float32):
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
         if isinstance(data, Tensor):
-            return data.detach()
+            if typed and data.dtype is not dtype:
+                raise TypeError(f"expected {_options(dtype, data.device)} (got {_options(data.dtype, data.device)})")
+            return data[...]  # (PyTorch's alias: a view that keeps the history, AliasBackward0)
         if isinstance(data, str):
             raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
         if not hasattr(data, "__len__") and not hasattr(data, "__array__"):

@@ -15,7 +15,7 @@ no more positionals is not wrapped.
 import functools
 import inspect
 
-from . import _signature_table
+from . import _signature_table, _tensor_options
 
 # PyTorch's argument parser also takes numpy's names for these (python_arg_parser.cpp)
 _ALIASES = {"x": "input", "a": "input", "x1": "input", "x2": "other", "axis": "dim", "keepdims": "keepdim"}
@@ -81,6 +81,9 @@ class _Binder:
         self.plans = {}  # (positionals, keyword names) -> how they are passed
         self.extensions = _extensions(fn, overloads, method) - {
             n for positional, keywords, _, _ in overloads for n in positional + keywords}
+        # layout=, pin_memory=, memory_format= that PyTorch's overloads take and ``fn`` does not
+        self.options = _tensor_options.NAMES.intersection(
+            n for positional, keywords, _, _ in overloads for n in positional + keywords) - self.own
 
     def refuse_count(self, n):
         """A call with ``n`` positionals and no keyword: refused where no overload takes ``n``."""
@@ -90,6 +93,10 @@ class _Binder:
     def bind(self, args, kwargs):
         """(args, kwargs) for tinytape's function, or a TypeError as PyTorch's.  The plan for a
         number of positionals and a set of keyword names is found once and kept."""
+        if self.options and not self.options.isdisjoint(kwargs):
+            kwargs = _tensor_options.take(self.name, kwargs, self.options)
+            if not kwargs:
+                return args, kwargs
         key = (len(args), *kwargs)
         plan = self.plans.get(key)
         if plan is None:

@@ -5,9 +5,11 @@ import math
 
 import numpy as np
 
+from . import elementwise as ew
 from . import linalg as la
 from . import reduction as red
 from . import shape as sh
+from . import view_ops
 from .windows import _check_tensor
 
 
@@ -138,17 +140,21 @@ def _check_label_sizes(operands, labelled):
 
 
 def _diagonal(x, labels):
-    """``x`` with each repeated label reduced to its diagonal (``'ii'`` -> ``'i'``)."""
-    unique = "".join(dict.fromkeys(labels))
-    if len(unique) == len(labels):
-        return x, labels
-    sizes = {}
-    for c, s in zip(labels, x.shape):
-        if sizes.setdefault(c, s) != s:
-            raise RuntimeError(f"einsum(): label {c!r} repeated with sizes {sizes[c]} and {s}")
-    grid = np.indices(tuple(sizes[c] for c in unique))
-    ids = np.ravel_multi_index(tuple(grid[unique.index(c)] for c in labels), x.shape)
-    return sh.take_flat(x, ids), unique
+    """``x`` with each repeated label reduced to its diagonal (``'ii'`` -> ``'i'``), a view
+    as PyTorch's (``diagonal``, then the diagonal moved to the label's first place)."""
+    labels = list(labels)
+    i = 1
+    while i < len(labels):
+        first = labels.index(labels[i])
+        if first == i:
+            i += 1
+            continue
+        x = view_ops.diagonal(x, 0, first, i)  # (the diagonal comes last)
+        order = list(range(x.ndim - 1))
+        order.insert(first, x.ndim - 1)
+        x = sh.permute(x, tuple(order))
+        del labels[i]
+    return x, "".join(labels)
 
 
 def _sum_out(x, labels, keep):
@@ -158,8 +164,21 @@ def _sum_out(x, labels, keep):
     return red.sum(x, tuple(drop)), "".join(c for c in labels if c in keep)
 
 
-def _contract(a, la_, b, lb, keep):
-    """``a`` (labels ``la_``) times ``b`` (``lb``), summed over shared labels not in ``keep``."""
+def _placed(x, labels, order):
+    """``x`` (its dims labelled ``labels``) permuted into ``order``, a dim of size 1 for each
+    label of ``order`` it lacks (views: the product then broadcasts)."""
+    mine = [c for c in order if c in labels]
+    x = sh.permute(x, tuple(labels.index(c) for c in mine))
+    for i, c in enumerate(order):
+        if c not in labels:
+            x = sh.unsqueeze(x, i)
+    return x
+
+
+def _contract(a, la_, b, lb, keep, label_order):
+    """``a`` (labels ``la_``) times ``b`` (``lb``), summed over shared labels not in ``keep``;
+    ``label_order``: every label, the output's first (the order of a product summing none).
+    Returns the result, its labels and whether it summed any."""
     size = {}
     for x, labels in ((a, la_), (b, lb)):
         for c, s in zip(labels, x.shape):
@@ -168,6 +187,9 @@ def _contract(a, la_, b, lb, keep):
             size[c] = max(size.get(c, 1), s)
     batch = [c for c in la_ if c in lb and c in keep]
     summed = [c for c in la_ if c in lb and c not in keep]
+    if not summed:  # nothing to sum: PyTorch's product of the two, each in the labels' common order
+        order = [c for c in label_order if c in la_ or c in lb]
+        return ew.mul(_placed(a, la_, order), _placed(b, lb, order)), "".join(order), False
     a_only, b_only = [c for c in la_ if c not in lb], [c for c in lb if c not in la_]
 
     def arrange(x, labels, order):
@@ -180,7 +202,7 @@ def _contract(a, la_, b, lb, keep):
     right = sh.reshape(arrange(b, lb, batch + summed + b_only),
                        (prod(size[c] for c in batch), prod(size[c] for c in summed), prod(size[c] for c in b_only)))
     out = sh.reshape(la.bmm(left, right), tuple(size[c] for c in batch + a_only + b_only))
-    return out, "".join(batch + a_only + b_only)
+    return out, "".join(batch + a_only + b_only), True
 
 
 def einsum(equation, *operands):
@@ -194,13 +216,17 @@ def einsum(equation, *operands):
     _check_label_sizes(operands, labelled)
     pending = [_diagonal(x, labels) for x, labels in zip(operands, labelled)]
     x, labels = pending[0]
+    label_order = list(output) + sorted({c for t in labelled for c in t} - set(output))
     for k in range(1, len(pending)):
         y, ly = pending[k]
         rest = output + "".join(lb for _, lb in pending[k + 1:])  # labels still needed after this step
         x, labels = _sum_out(x, labels, rest + ly)
         y, ly = _sum_out(y, ly, rest + labels)
-        x, labels = _contract(x, labels, y, ly, rest)
+        x, labels, summed = _contract(x, labels, y, ly, rest, label_order)
     x, labels = _sum_out(x, labels, output)
-    if labels != output:
+    if labels != output or any(x is operand for operand in operands):
+        # (PyTorch's first step permutes every operand: one already in order comes back a view)
         x = sh.permute(x, tuple(labels.index(c) for c in output))
+    elif len(pending) > 1 and not summed and len(label_order) > len(output):
+        x = sh.view(x, x.shape)  # PyTorch's last step drops the summed labels' dims of 1: a view
     return x

@@ -44,6 +44,18 @@ def numpy_aliases(fn):
     return wrapper
 
 
+def _dim_like(dim, tuple_too):
+    """Whether PyTorch's parser could take ``dim`` for a reduction's dim: an integer (not a
+    bool), a tensor (``max``'s other, or a 0-d index) and, where dims may be many, a tuple or list."""
+    return (isinstance(dim, Tensor) or (not isinstance(dim, bool) and hasattr(type(dim), "__index__"))
+            or (tuple_too and isinstance(dim, (tuple, list))))
+
+
+# reductions whose only overload taking a dim takes one int: a dim of another type is refused
+# as that argument's (``_wrap_dim``'s words), not as a combination no overload takes
+_ONE_DIM_OVERLOAD = frozenset({"median", "nanmedian"})
+
+
 def keepdim_needs_dim(dim_may_be_none):
     """PyTorch's argument parser for a reduction whose overloads are ``(*, dtype)`` and
     ``(dim, keepdim=False, ...)``: ``keepdim`` without a ``dim`` matches neither (TypeError),
@@ -56,7 +68,8 @@ def keepdim_needs_dim(dim_may_be_none):
             dim_given = len(args) > 1 or "dim" in kwargs
             dim = args[1] if len(args) > 1 else kwargs.get("dim")
             if (("keepdim" in kwargs or len(args) > 2) and not dim_given) or \
-                    (dim_given and dim is None and not dim_may_be_none):
+                    (dim_given and dim is None and not dim_may_be_none) or \
+                    (dim is not None and not _dim_like(dim, dim_may_be_none) and fn.__name__ not in _ONE_DIM_OVERLOAD):
                 got = ", ".join(["Tensor"] * builtins.min(len(args), 1) + [type(a).__name__ for a in args[1:]]
                                 + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
                 raise TypeError(
@@ -74,7 +87,13 @@ def _dims(dim, ndim, op):
     """Sorted, non-negative reduced dims; () means every dim."""
     if dim is None:
         return ()
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list, Tensor)) or (not isinstance(dim, bool) and hasattr(type(dim), "__index__")):
+        dims = (dim,) if not isinstance(dim, (tuple, list)) and (not isinstance(dim, Tensor) or dim.ndim == 0) \
+            else tuple(dim)
+    else:
+        raise TypeError(f"{op}(): argument 'dim' must be tuple of ints, not {type(dim).__name__}")
     listed = [_wrap_dim(d, ndim, op) for d in dims]
     wrapped = sorted(set(listed))
     if len(wrapped) != len(listed):

@@ -13,6 +13,7 @@ from . import dtype_rules
 from . import elementwise as ew
 from .scatter import Gather
 from ..autograd.function import Function
+from ..backend.layout import elementwise_order
 from ..backend.opcodes import DIV, MAX, SQRT, SUB, SUM, SUMSQ
 from .reduction import _dims, _kept_shape, _return_type, keepdim_needs_dim, numpy_aliases
 
@@ -305,7 +306,28 @@ sort_result, topk_result = _return_type("sort"), _return_type("topk")
 
 
 class Sort(Gather):
+    """The ordered values: gathered at the flat positions ``ids`` (of ``x``'s C order) shaped
+    in the layout ``order`` (``x``'s axes, slowest in memory first; None for C order) and
+    laid back out in it (PyTorch's sort keeps its input's memory order: ``x.t().sort()``
+    comes out transposed; its gradient is C order, a scatter into zeros of ``x``'s shape)."""
+
     grad_fn_name = "SortBackward0"
+
+    @staticmethod
+    def forward(ctx, x, ids, order=None):
+        ctx.order = order
+        values = Gather.forward(ctx, x, ids)
+        if order is not None:
+            values = x._new(x._backend.permute(values._data, _inverse(order)))
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        return Gather.backward(ctx, g if ctx.order is None else g.permute(ctx.order)) + (None,)
+
+
+def _inverse(order):
+    return tuple(order.index(d) for d in range(len(order)))
 
 
 class Topk(Gather):
@@ -335,14 +357,23 @@ def _ordered(x, dim, descending, k, op, cls, result, sort=True):
         _wrap_dim(dim, 0, op)
         return result(x.clone(), zeros((), dtype=_dtype.int64, device=x.device))  # x * 1 would make bool int64
     d = _wrap_dim(dim, x.ndim, op)
+    # sort lays its results out as its input (dense strides inferred from a gapped or broadcast
+    # one); topk's are C order
+    layout = elementwise_order(x._data.shape, (x._data,)) if op == "sort" and x.ndim > 1 else None
+    data, sorted_dim = x._data, d
+    if layout is not None:
+        data, sorted_dim = x._backend.permute(x._data, layout), layout.index(d)
     if x.device.type == "cpu":  # one kernel call: a compiled program finds the order again at each replay
         from ..backend.cpu import cpu
-        order, ids = cpu.host_call(_order_and_positions, x._data, d, descending, k, op, sort)
+        order, ids = cpu.host_call(_order_and_positions, data, sorted_dim, descending, k, op, sort, None, layout)
     else:
-        order, ids = _order_and_positions(x._backend.to_numpy(x._data), d, descending, k, op, sort, x.device)
-    values = cls.apply(x, ids)
-    return result(values, Tensor._make(order, backend=x._backend) if x.device.type == "cpu"
-                  else _creation_tensor(order, x.device))
+        order, ids = _order_and_positions(x._backend.to_numpy(data), sorted_dim, descending, k, op, sort, x.device,
+                                          layout)
+    values = Sort.apply(x, ids, layout) if cls is Sort else cls.apply(x, ids)
+    indices = Tensor._make(order, backend=x._backend) if x.device.type == "cpu" else _creation_tensor(order, x.device)
+    if layout is not None:
+        indices = Tensor._make(x._backend.permute(indices._data, _inverse(layout)), backend=x._backend)
+    return result(values, indices)
 
 
 def _creation_tensor(order, device):
@@ -350,9 +381,11 @@ def _creation_tensor(order, device):
     return tensor(order, device=device)
 
 
-def _order_and_positions(host, d, descending, k, op, sort, device=None):
-    """(order along ``d``, flat positions of the ordered values) of the host array ``host``."""
-    x_shape = host.shape
+def _order_and_positions(host, d, descending, k, op, sort, device=None, layout=None):
+    """(order along ``d``, flat positions of the ordered values) of the host array ``host``:
+    the input's axes permuted into ``layout`` where that is not None (the positions are of the
+    input's own C order, both shaped as ``host``)."""
+    x_shape = host.shape if layout is None else tuple(host.shape[layout.index(a)] for a in range(host.ndim))
     if host.dtype == np.bool_:
         host = host.astype(np.int8)
     order = np.argsort(-host if descending and host.dtype.kind != "f" else host, axis=d, kind="stable")
@@ -369,6 +402,8 @@ def _order_and_positions(host, d, descending, k, op, sort, device=None):
         order = np.take(order, np.arange(k), axis=d) if picked is None else picked
     grid = list(np.indices(order.shape))
     grid[d] = order
+    if layout is not None:
+        grid = [grid[layout.index(a)] for a in range(host.ndim)]
     ids = np.ravel_multi_index(tuple(grid), x_shape) if order.size else np.zeros(order.shape, np.int64)
     return np.ascontiguousarray(order, np.int64), ids
 
