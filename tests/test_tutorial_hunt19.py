@@ -192,3 +192,51 @@ def test_einsum_products_and_diagonals_by_finite_differences():
     check_grad(lambda a: tt.einsum("bi,bj->bij", a, b), np.random.rand(2, 3), second_order=True)
     check_grad(lambda a: tt.einsum("iij,k->jik", a, b[0, :2]), np.random.rand(2, 2, 3), second_order=True)
     check_grad(lambda a: tt.einsum("ii->i", a), np.random.rand(3, 3))
+
+
+def test_flip_and_rot90_keep_their_inputs_memory_order():
+    # (augmentation code flips images; the layout decides ``view`` and a later sum's order)
+    def run(torch):
+        x = torch.arange(12.).view(3, 4).t()
+        y = torch.arange(24.).view(2, 3, 4).permute(2, 0, 1)
+        outs = [x.flip(0), x.flip(1), x.flip(0, 1), y.flip(0), y.flip(2), torch.fliplr(x), torch.flipud(x), x.rot90(),
+                x[:, ::2].flip(0), torch.ones(3, 1).expand(3, 4).flip(1), torch.arange(6.).view(2, 3).flip(1)]
+        return outs + [o.stride() for o in outs]
+    check_against_pytorch(run)
+
+
+def test_flip_of_a_transposed_tensor_records_its_gradient():
+    def run(torch):
+        base = torch.arange(12.).view(3, 4).requires_grad_()
+        f = base.t().flip(0)
+        g, = torch.autograd.grad((f * torch.arange(12.).view(4, 3)).sum(), base)
+        leaf = torch.arange(12.).view(4, 3).t().detach().requires_grad_()
+        (leaf.flip(1) * torch.arange(12.).view(3, 4)).sum().backward()
+        return [f, g, leaf.grad]
+    check_against_pytorch(run)
+    import tinytape as tt
+    check_grad(lambda a: a.t().flip(0), np.random.rand(3, 4), second_order=True)
+
+
+def test_flip_of_a_transposed_tensor_compiled_equals_eager():
+    import tinytape as tt
+    compiled = tt.compile(lambda a: a.flip(0) * 2)
+    for _ in range(2):
+        x = tt.randn(5, 4).t()
+        ours, eager = compiled(x), x.flip(0) * 2
+        assert ours.stride() == eager.stride() == (1, 4)
+        np.testing.assert_array_equal(ours.numpy(), eager.numpy())
+
+
+def test_nonzero_lays_its_coordinates_out_dim_by_dim():
+    # ``(x > 0).nonzero()`` is (n, ndim) with strides (1, n): ``view(-1)`` refuses it, ``.t()`` is contiguous
+    def run(torch):
+        x = torch.arange(12.).view(3, 4)
+        out = []
+        for y in [x > 5, (x > 5).t(), x[0] > 0, torch.ones(2, 3, 2)]:
+            n = y.nonzero()
+            out += [n, n.stride(), torch.argwhere(y).stride(), n.is_contiguous(), n.t().is_contiguous(), n[:, 0],
+                    n._base is None, n.sum(0)] + ([(n * 2).stride()] if y.ndim > 1 else [])
+        out.append(outcome_of(lambda: (x > 2).nonzero().view(-1)))
+        return [o.replace("tinytape", "torch") if isinstance(o, str) else o for o in out]
+    check_against_pytorch(run)

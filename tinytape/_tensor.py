@@ -7,7 +7,6 @@ tape uses it to refuse a backward through a saved tensor that changed since
 (``_version`` reads it as an int, as PyTorch's; one that still takes the counter's old
 ``t._version[0] += 1``).
 """
-import operator
 import warnings
 import weakref
 
@@ -17,7 +16,8 @@ from . import _dtype
 from ._counters import NumberVersion, next_hook_id  # noqa: F401  (the ops and modules import them from here)
 from ._grad_mode import _state as _grad_state
 from ._inference import InferenceCounter as _InferenceCounter
-from . import _inference, _mirror_views
+from . import _inference, _mirror_views, _tensor_options
+from ._tensor_options import dim_index
 from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
@@ -213,13 +213,7 @@ class Tensor:
     def is_pinned(self, device=None):
         return False  # tensors here never live in page-locked host memory
 
-    def pin_memory(self, device=None):
-        """A copy of this CPU tensor for a GPU's copies: refused without a GPU, as PyTorch's is."""
-        from ._tensor_options import require_pinning
-        require_pinning("pin_memory")
-        if self.device.type != "cpu":
-            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
-        return self.clone()
+    pin_memory = _tensor_options.pin_memory
 
     @property
     def is_cuda(self):
@@ -454,20 +448,9 @@ def _sizes(args):
     return tuple(args)
 
 
-def _dim_index(dim, op):
-    """``dim`` as an int where PyTorch's argument parser takes it as one (numpy's integers, a
-    0-d integer tensor); a TypeError in the parser's words where not (a tuple, a float, a bool)."""
-    if not isinstance(dim, bool) and hasattr(type(dim), "__index__"):
-        try:
-            return operator.index(dim)
-        except TypeError:
-            pass
-    raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
-
-
 def _wrap_dim(dim, ndim, op):
     if type(dim) is not int:
-        dim = _dim_index(dim, op)
+        dim = dim_index(dim, op)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")

@@ -164,7 +164,9 @@ def nonzero(input, *, as_tuple=False):
         return tuple(_creation.tensor(i, dtype=_dtype.int64, device=input.device) for i in found)
     if not input.ndim:  # a 0-d input: one row of no coordinates where it is non-zero
         return _creation.tensor(np.zeros((len(found[0]), 0), np.int64), dtype=_dtype.int64, device=input.device)
-    return _creation.tensor(np.stack(found, 1).reshape(-1, input.ndim), dtype=_dtype.int64, device=input.device)
+    # PyTorch fills the coordinates dim by dim: the (n, ndim) result is laid out column by column
+    by_dim = _creation.tensor(np.stack(found, 0).reshape(input.ndim, -1), dtype=_dtype.int64, device=input.device)
+    return Tensor._make(by_dim._backend.permute(by_dim._data, (1, 0)), backend=by_dim._backend)
 
 
 def histc(input, bins=100, min=0, max=0):

@@ -8,7 +8,8 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from . import elementwise as ew
 from . import shape as sh
-from .shape import TakeFlat
+from ..backend.layout import elementwise_order
+from .shape import TakeFlat, TakeInLayout
 from .windows import _check_tensor
 
 
@@ -33,7 +34,7 @@ def _along(d, ndim, index):
 # ---------------------------------------------------------------- selections
 
 
-class Flip(TakeFlat):
+class Flip(TakeInLayout):  # (laid out as its input)
     grad_fn_name = "FlipBackward0"
 
 
@@ -50,7 +51,10 @@ def flip(input, dims):
     ids = np.arange(input.numel()).reshape(input.shape)
     if wrapped:
         ids = np.flip(ids, wrapped)
-    return Flip.apply(input, np.array(ids))
+    order = elementwise_order(input._data.shape, (input._data,)) if input.ndim > 1 else None
+    if order is not None:  # PyTorch's flip keeps its input's memory order
+        ids = np.transpose(ids, order)
+    return Flip.apply(input, np.array(ids), order)
 
 
 def _flip_method(self, *dims):

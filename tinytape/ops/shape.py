@@ -75,6 +75,25 @@ class TakeFlat(Function):
         return scatter_flat(g, ctx.ids, ctx.in_shape), None
 
 
+class TakeInLayout(TakeFlat):
+    """``TakeFlat`` whose result is laid out in ``order`` (the axes, slowest in memory first;
+    None for C order): ``ids`` (flat positions of ``x``'s C order) come shaped in that order,
+    and the gathered values are permuted back (PyTorch's results that keep their input's
+    memory order: ``flip``, ``sort``).  The gradient is C order, a scatter into ``x``'s shape."""
+
+    @staticmethod
+    def forward(ctx, x, ids, order=None):
+        ctx.order = order
+        values = TakeFlat.forward(ctx, x, ids)
+        if order is not None:
+            values = x._new(x._backend.permute(values._data, tuple(order.index(d) for d in range(len(order)))))
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        return TakeFlat.backward(ctx, g if ctx.order is None else g.permute(ctx.order)) + (None,)
+
+
 class ScatterFlat(Function):
     """Zeros of ``shape`` with ``src`` added at the flat positions ``ids``."""
 

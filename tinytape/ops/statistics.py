@@ -12,6 +12,7 @@ from .._tensor import Tensor, _wrap_dim
 from . import dtype_rules
 from . import elementwise as ew
 from .scatter import Gather
+from .shape import TakeInLayout
 from ..autograd.function import Function
 from ..backend.layout import elementwise_order
 from ..backend.opcodes import DIV, MAX, SQRT, SUB, SUM, SUMSQ
@@ -305,25 +306,8 @@ def equal(input, other):
 sort_result, topk_result = _return_type("sort"), _return_type("topk")
 
 
-class Sort(Gather):
-    """The ordered values: gathered at the flat positions ``ids`` (of ``x``'s C order) shaped
-    in the layout ``order`` (``x``'s axes, slowest in memory first; None for C order) and
-    laid back out in it (PyTorch's sort keeps its input's memory order: ``x.t().sort()``
-    comes out transposed; its gradient is C order, a scatter into zeros of ``x``'s shape)."""
-
+class Sort(TakeInLayout):  # (laid out as its input)
     grad_fn_name = "SortBackward0"
-
-    @staticmethod
-    def forward(ctx, x, ids, order=None):
-        ctx.order = order
-        values = Gather.forward(ctx, x, ids)
-        if order is not None:
-            values = x._new(x._backend.permute(values._data, _inverse(order)))
-        return values
-
-    @staticmethod
-    def backward(ctx, g):
-        return Gather.backward(ctx, g if ctx.order is None else g.permute(ctx.order)) + (None,)
 
 
 def _inverse(order):
