@@ -240,3 +240,32 @@ def test_nonzero_lays_its_coordinates_out_dim_by_dim():
         out.append(outcome_of(lambda: (x > 2).nonzero().view(-1)))
         return [o.replace("tinytape", "torch") if isinstance(o, str) else o for o in out]
     check_against_pytorch(run)
+
+
+def test_the_old_names_of_init_and_clip_grad_norm_warn_then_act():
+    # (older tutorials write ``nn.init.xavier_uniform(w)`` and ``clip_grad_norm(...)``)
+    import warnings
+
+    def run(torch):
+        torch.manual_seed(0)
+        w = torch.empty(3, 4)
+        out = []
+        calls = [lambda: torch.nn.init.uniform(w, -1, 1), lambda: torch.nn.init.normal(w, 0, 2),
+                 lambda: torch.nn.init.constant(w, 0.5), lambda: torch.nn.init.xavier_uniform(w),
+                 lambda: torch.nn.init.xavier_normal(w), lambda: torch.nn.init.kaiming_uniform(w),
+                 lambda: torch.nn.init.kaiming_normal(w, mode="fan_out"), lambda: torch.nn.init.eye(w),
+                 lambda: torch.nn.init.orthogonal(w), lambda: torch.nn.init.sparse(w, 0.5),
+                 lambda: torch.nn.init.dirac(torch.empty(2, 2, 3))]
+        for call in calls:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out.append(call().clone())
+            out.append([(c.category.__name__, str(c.message)) for c in caught])
+        m = torch.nn.Linear(3, 2)
+        m(torch.ones(1, 3)).sum().backward()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out.append(torch.nn.utils.clip_grad_norm(m.parameters(), 0.1))
+        out += [[(c.category.__name__, str(c.message)) for c in caught], m.weight.grad]
+        return out
+    check_close_to_pytorch(run)
