@@ -269,3 +269,27 @@ def test_the_old_names_of_init_and_clip_grad_norm_warn_then_act():
         out += [[(c.category.__name__, str(c.message)) for c in caught], m.weight.grad]
         return out
     check_close_to_pytorch(run)
+
+
+def test_tensor_new_makes_tensors_of_its_dtype():
+    # (pre-0.4 code: ``x.new(n, m).zero_()``, ``x.new([1, 2])``)
+    def run(torch):
+        x = torch.tensor([1., 2.])
+        out = [x.new(2, 3).shape, x.new([1, 2]), x.new().shape, x.new((2, 3)), x.new(torch.tensor([3., 4.])),
+               x.double().new([1, 2]), x.int().new(2).zero_(), x.new(2, device="cpu").shape, x.new(2, 3).zero_(),
+               x.new(x) is x, x.new(x)._base is x]
+        out += [outcome_of(f) for f in (lambda: x.new(torch.tensor([1, 2])), lambda: x.new(2.5), lambda: x.new("a"))]
+        return [o.replace("tinytape", "torch") if isinstance(o, str) else o for o in out]
+    check_against_pytorch(run)
+
+
+def test_empty_strided_lays_out_a_fresh_tensor():
+    def run(torch):
+        s = torch.empty_strided((2, 3), (1, 2))
+        s.fill_(1.5)
+        z = torch.empty_strided((2, 3), (3, 1), dtype=torch.int64).zero_()
+        return [s.stride(), s, z, z.stride(), torch.empty_strided((0, 3), (3, 1)).shape,
+                torch.empty_strided((2,), (1,), requires_grad=True).requires_grad,
+                torch.empty_strided((2, 2), (1, 2), layout=torch.strided, pin_memory=False).stride(),
+                s.is_contiguous(), s.t().is_contiguous(), s._base is None, s.is_leaf, (s + 1).stride()]
+    check_against_pytorch(run)

@@ -114,3 +114,10 @@ def legacy_new(args, kwargs, dtype=_dtype.float32, typed=False):
     if not all(isinstance(a, numbers.Integral) for a in args):
         raise TypeError(f"Tensor(): expected data or integer sizes, got {args!r}")
     return empty(*args, dtype=dtype, device=device) if args else empty(0, dtype=dtype, device=device)
+
+
+def tensor_new(self, *args, **kwargs):
+    """``Tensor.new``: ``legacy_new`` at this tensor's dtype and on its device (``x.new(2, 3)``,
+    ``x.new([1, 2])``; a tensor given must be of this dtype)."""
+    kwargs.setdefault("device", self.device)
+    return legacy_new(args, kwargs, self.dtype, typed=True)

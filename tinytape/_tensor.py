@@ -16,7 +16,7 @@ from . import _dtype
 from ._counters import NumberVersion, next_hook_id  # noqa: F401  (the ops and modules import them from here)
 from ._grad_mode import _state as _grad_state
 from ._inference import InferenceCounter as _InferenceCounter
-from . import _inference, _mirror_views, _tensor_options
+from . import _inference, _legacy, _mirror_views, _tensor_options
 from ._tensor_options import dim_index
 from .backend.cpu import cpu as _CPU
 
@@ -214,6 +214,7 @@ class Tensor:
         return False  # tensors here never live in page-locked host memory
 
     pin_memory = _tensor_options.pin_memory
+    new = _legacy.tensor_new
 
     @property
     def is_cuda(self):

@@ -175,7 +175,24 @@ def swapdims(input, dim0, dim1):
     return sh.transpose(input, dim0, dim1)
 
 
-FUNCTIONS = {"as_strided": as_strided, "swapdims": swapdims}
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """Uninitialised memory of ``size`` laid out with element strides ``stride``: a fresh tensor
+    (a leaf, not a view) over the fewest elements the layout reaches."""
+    from .. import _creation, _tensor_options
+    options = {"layout": layout, "pin_memory": pin_memory}
+    if _tensor_options.take("empty_strided", options, _tensor_options.NAMES):
+        raise TypeError(f"empty_strided(): a tensor of layout {layout} is not made here")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    needed = 0 if 0 in size else sum((n - 1) * s for n, s in zip(size, stride)) + 1
+    flat = _creation.empty(needed, dtype=dtype, device=device)
+    data = flat._backend.as_strided(flat._data, size, stride, 0) if needed else flat._backend.empty(size, flat._data.dtype)
+    out = Tensor._make(data, backend=flat._backend)
+    return out.requires_grad_() if requires_grad else out
+
+
+FUNCTIONS = {"as_strided": as_strided, "swapdims": swapdims, "empty_strided": empty_strided}
 METHODS = {
     "as_strided": as_strided, "swapdims": swapdims,
     "t_": _become_view("t_", _t), "transpose_": _become_view("transpose_", _transpose),
