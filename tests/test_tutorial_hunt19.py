@@ -293,3 +293,22 @@ def test_empty_strided_lays_out_a_fresh_tensor():
                 torch.empty_strided((2, 2), (1, 2), layout=torch.strided, pin_memory=False).stride(),
                 s.is_contiguous(), s.t().is_contiguous(), s._base is None, s.is_leaf, (s + 1).stride()]
     check_against_pytorch(run)
+
+
+@pytest.mark.gpu
+def test_sort_flip_and_nonzero_on_the_gpu_lay_out_as_on_the_cpu():
+    import tinytape as tt
+    host = tt.randn(5, 4, generator=tt.Generator().manual_seed(0)).t()
+    assert host.to("cuda").stride() == host.cuda().cpu().stride() == (1, 4)  # (a copy keeps the memory order)
+    for x in (host, host.to("cuda")):
+        x = x.detach().requires_grad_()
+        v, i = x.sort(dim=1, descending=True)
+        f = x.flip(0)
+        (v * 2 + f).sum().backward()
+        n = (x > 0).nonzero()
+        assert v.stride() == i.stride() == f.stride() == (1, 4) and n.stride() == (1, n.shape[0])
+        expected = host.sort(dim=1, descending=True)
+        np.testing.assert_array_equal(v.detach().cpu().numpy(), expected.values.numpy())
+        np.testing.assert_array_equal(i.cpu().numpy(), expected.indices.numpy())
+        np.testing.assert_array_equal(f.detach().cpu().numpy(), host.flip(0).numpy())
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), np.full((4, 5), 3.0, np.float32))

@@ -14,7 +14,7 @@ from .._grad_mode import _state
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backend import for_device
-from ..backend.layout import in_operands_order
+from ..backend.layout import elementwise_order, in_operands_order
 
 
 def _view_of(x, data, replay):
@@ -427,7 +427,12 @@ class ToDevice(Function):
         if x._data.dtype.kind == "c" and target.device.type != "cpu":
             raise RuntimeError(f"to: complex tensors are CPU tensors in tinytape (a {x.dtype} tensor to {device} "
                                f"asked for); PyTorch's CUDA backend has them, tinytape's CUDA kernels are real-valued")
-        return Tensor._make(target.asarray(x._backend.to_numpy(x._data)), backend=target)
+        # the copy keeps the source's memory order, as PyTorch's (``x.t().cuda()`` is transposed)
+        order = elementwise_order(x._data.shape, (x._data,)) if x.ndim > 1 else None
+        if order is None:
+            return Tensor._make(target.asarray(x._backend.to_numpy(x._data)), backend=target)
+        moved = target.asarray(x._backend.to_numpy(x._backend.permute(x._data, order)))
+        return Tensor._make(target.permute(moved, tuple(order.index(d) for d in range(len(order)))), backend=target)
 
     @staticmethod
     def backward(ctx, g):
