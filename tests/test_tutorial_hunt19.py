@@ -312,3 +312,13 @@ def test_sort_flip_and_nonzero_on_the_gpu_lay_out_as_on_the_cpu():
         np.testing.assert_array_equal(i.cpu().numpy(), expected.indices.numpy())
         np.testing.assert_array_equal(f.detach().cpu().numpy(), host.flip(0).numpy())
         np.testing.assert_array_equal(x.grad.cpu().numpy(), np.full((4, 5), 3.0, np.float32))
+
+
+def test_renorm_writes_c_order_whatever_its_inputs_layout():
+    def run(torch):
+        x = torch.arange(12.).view(3, 4).t().requires_grad_()
+        y = torch.arange(24.).view(2, 3, 4).permute(2, 0, 1)
+        r = x.renorm(2, 0, 1.)
+        g, = torch.autograd.grad((r * torch.arange(12.).view(4, 3)).sum(), x)
+        return [r, r.stride(), x[:, ::2].renorm(2, 1, 1.).stride(), y.renorm(1, 2, 5.), y.renorm(1, 2, 5.).stride(), g]
+    check_close_to_pytorch(run)

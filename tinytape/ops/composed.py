@@ -392,7 +392,7 @@ def renorm(input, p, dim, maxnorm):
         norm = red.norm(acc, float(p), dims, True)
         factor = ew.where(ew.gt(norm, maxnorm), ew.div(_constant(norm, maxnorm), ew.add(norm, 1e-7)),
                           _constant(norm, 1.0))
-        return ew.mul(x, factor.to(x.dtype))
+        return sh.contiguous(ew.mul(x, factor.to(x.dtype)))  # (PyTorch's renorm writes C order)
     return composite_op("RenormBackward0", compute, input)
 
 
