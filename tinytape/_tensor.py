@@ -17,7 +17,6 @@ from ._counters import NumberVersion, next_hook_id  # noqa: F401  (the ops and m
 from ._grad_mode import _state as _grad_state
 from ._inference import InferenceCounter as _InferenceCounter
 from . import _inference, _legacy, _mirror_views, _tensor_options
-from ._tensor_options import dim_index
 from .backend.cpu import cpu as _CPU
 
 _new_tensor = object.__new__
@@ -212,9 +211,7 @@ class Tensor:
 
     def is_pinned(self, device=None):
         return False  # tensors here never live in page-locked host memory
-
-    pin_memory = _tensor_options.pin_memory
-    new = _legacy.tensor_new
+    pin_memory, new = _tensor_options.pin_memory, _legacy.tensor_new
 
     @property
     def is_cuda(self):
@@ -450,8 +447,7 @@ def _sizes(args):
 
 
 def _wrap_dim(dim, ndim, op):
-    if type(dim) is not int:
-        dim = dim_index(dim, op)
+    dim = dim if type(dim) is int else _tensor_options.dim_index(dim, op)  # (a tuple, a numpy int, ...)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
