@@ -142,6 +142,9 @@ COMPILED = [
     ([o if o != "model._target_=usernet.Net" else "model._target_=usernet.InplaceNet" for o in USER]
      + ["+model.p=0.25"], True),  # dropout: fresh numbers each replay, the generator's stream
     ([*SMALL, "optim.lr=1e-3", "scheduler=step"], True),  # a new rate each few steps: no retrace
+    # a new rate and momentum (Adam's first beta) every step: both program inputs
+    ([*SMALL, "optim.lr=1e-4", "optim.momentum=0.9", "scheduler=onecycle", "scheduler.max_lr=1e-4"], True),
+    ([*SMALL, "optim=adamw", "scheduler=onecycle", "scheduler.max_lr=1e-2"], True),
 ]
 
 
@@ -149,7 +152,7 @@ COMPILED = [
 @pytest.mark.parametrize("overrides, replays", [
     pytest.param(*case, id=name, marks=() if name in ("sgd-momentum", "adam") else pytest.mark.slow)
     for case, name in zip(COMPILED, ["sgd-momentum", "rmsprop-float64", "minibatches", "user-model", "adam",
-                                     "inplace-tanh", "dropout", "schedule"])])
+                                     "inplace-tanh", "dropout", "schedule", "onecycle-sgd", "onecycle-adamw"])])
 def test_the_compiled_step_gives_the_eager_curve(tmp_path, user_module, overrides, replays):
     compiled = run(config(*overrides, "trainer.steps=12"), str(tmp_path / "compiled"))
     eager = run(config(*overrides, "trainer.steps=12", "trainer.compile=false"), str(tmp_path / "eager"))
