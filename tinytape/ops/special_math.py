@@ -37,10 +37,32 @@ def _float_input(x, op):
 
 
 def _back(like, values, dtype=None):
-    dtype = dtype or like.dtype
+    return like._new(like._backend.asarray(_rounded(values, (dtype or like.dtype).np)))
+
+
+def _rounded(values, dtype):
+    """The float64 results as a fresh C-ordered array of ``dtype`` (through float64 once)."""
     values = np.asarray(values)
-    arr = values.astype(dtype.np) if values.dtype == dtype.np else values.astype(np.float64).astype(dtype.np)
-    return like._new(like._backend.asarray(np.array(arr, order="C")))
+    arr = values.astype(dtype) if values.dtype == dtype else values.astype(np.float64).astype(dtype)
+    return np.array(arr, order="C")
+
+
+def _computed(compute, dtype, *arrays):
+    """``compute`` on host arrays (in float64, unless it computes in their own dtype),
+    rounded to ``dtype``."""
+    with np.errstate(all="ignore"):
+        if not getattr(compute, "native", False):
+            arrays = [a.astype(np.float64) for a in arrays]
+        return _rounded(compute(*arrays), dtype)
+
+
+def _on_host(compute, like, *inputs):
+    """``compute`` of the inputs' values as a tensor like ``like``: on the CPU one kernel
+    call, so a compiled program computes it again on the replay's values."""
+    if like.device.type == "cpu":
+        from ..backend.cpu import cpu
+        return like._new(cpu.host_call(_computed, compute, like.dtype.np, *(t._data for t in inputs)))
+    return like._new(like._backend.asarray(_computed(compute, like.dtype.np, *(_host(t) for t in inputs))))
 
 
 class _HostUnary(Function):
@@ -49,9 +71,7 @@ class _HostUnary(Function):
 
     @staticmethod
     def forward(ctx, x, compute, derivative):
-        with np.errstate(all="ignore"):
-            values = _host(x)
-            out = _back(x, compute(values if getattr(compute, "native", False) else values.astype(np.float64)))
+        out = _on_host(compute, x, x)
         ctx.derivative = derivative
         ctx.save_for_backward(x, out)
         return out
@@ -225,8 +245,7 @@ def ndtr(input):
 class _HostBinary(Function):
     @staticmethod
     def forward(ctx, a, b, compute, derivative):
-        with np.errstate(all="ignore"):
-            out = _back(a, compute(_host(a).astype(np.float64), _host(b).astype(np.float64)))
+        out = _on_host(compute, a, a, b)
         ctx.derivative = derivative
         ctx.save_for_backward(a, b, out)
         return out
