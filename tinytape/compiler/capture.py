@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from .._tracing import ACTIVE, tracing
 from ..autograd.tape import Tape
 from ..backend.layout import ORDER_FOLLOWING, call_in_order, call_order
 from .observe import restore_profile, site_text, user_line, user_site
@@ -28,7 +29,7 @@ HOST_READS = frozenset({"to_numpy"})
 HOST_COMPUTES = frozenset({"host_compute"})
 
 
-_ACTIVE = []  # the capture open on some thread (one trace at a time), if any
+_ACTIVE = ACTIVE  # the capture open on some thread (one trace at a time), if any
 
 
 def number_input(container, key, index=None, truth=False):
@@ -134,12 +135,6 @@ def _complex(args, out):
         if getattr(getattr(a, "dtype", None), "kind", None) == "c":
             return True
     return False
-
-
-def tracing():
-    """Whether this thread is inside a trace (code that reads a value on the host then
-    computes it on the backend instead)."""
-    return bool(_ACTIVE) and _ACTIVE[0].thread == threading.get_ident()
 
 
 def standing_in():

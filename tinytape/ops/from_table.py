@@ -255,15 +255,29 @@ RemainderTensor = type("RemainderTensor", (Remainder,), {"grad_fn_name": "Remain
 # ---------------------------------------------------------------- integer and bitwise operators
 
 
-def _refuse_integer_zero(b, op):
-    if not b.dtype.is_floating_point and bool((b == 0).any()):
-        raise RuntimeError("ZeroDivisionError")  # PyTorch's error for integer division by zero
+def _refuse_integer_zero(b, other):
+    """PyTorch's error for an integer division by zero: ``other`` a Python number is
+    checked as it is (no tensor value read, so ``i % 4`` compiles), a tensor's elements on
+    the host."""
+    if b.dtype.is_floating_point:
+        return
+    if not isinstance(other, Tensor):
+        if other == 0:
+            raise RuntimeError("ZeroDivisionError")
+        return
+    if bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def floor_divide(input, other):
     a, b = ew.operands(input, other, "floor_divide")
     dtype_rules.check("floor_divide", a.dtype)
-    _refuse_integer_zero(b, "floor_divide")
+    _refuse_integer_zero(b, other)
+    return floor_divide_checked(a, b)
+
+
+def floor_divide_checked(a, b):
+    """``a // b`` of operands already checked (``fmod``'s and ``div``'s own steps)."""
     out = ew._binary(a, b, FLOOR_DIVIDE)
     return out.detach() if out.requires_grad else out  # PyTorch does not differentiate it
 
@@ -271,8 +285,13 @@ def floor_divide(input, other):
 def remainder(input, other):
     a, b = ew.operands(input, other, "remainder")
     dtype_rules.check("remainder", a.dtype)
-    _refuse_integer_zero(b, "remainder")
+    _refuse_integer_zero(b, other)
     return (RemainderTensor if isinstance(other, Tensor) else Remainder).apply(a, b)
+
+
+def remainder_checked(a, b):
+    """``a % b`` (tensors) of operands already checked (``fmod``'s and ``div``'s own steps)."""
+    return RemainderTensor.apply(a, b)
 
 
 def _bitwise(code, name):

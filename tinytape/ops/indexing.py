@@ -18,10 +18,12 @@ from .._grad_mode import _state
 from .._memory import OVERLAP_MESSAGE, repeats_elements, writable_alias
 from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
+from .._tracing import tracing
 from ..autograd.function import Function
 from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
 from .index_order import _torch_order
+from .index_put_positions import put_at_positions
 from . import overlap_writes
 from .concat import Cat
 from .shape import _view_of, broadcast, scatter_flat, take_flat
@@ -355,6 +357,8 @@ def _copy_slices(x, index, value):
 
 def setitem(x, index, value):
     index = _sequence_as_tuple(index)
+    if tracing() and put_at_positions(x, _normalize_index(index, keep_tensors=True)[0], value, _tensor_positions):
+        return  # (a compiled step writes where each replay's integer tensors say)
     idx, basic = _normalize_index(index)
     if not basic:
         if overlap_writes.repeats(x):

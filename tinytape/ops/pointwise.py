@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from . import dtype_rules
 from . import elementwise as ew
 from .from_table import FUNCTIONS as _TABLE
-from .from_table import floor_divide, remainder
+from .from_table import _refuse_integer_zero, floor_divide_checked, remainder_checked
 from .windows import _check_tensor, _constant
 
 
@@ -98,7 +98,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        r = remainder(ew.abs(a), ew.abs(b))
+        r = remainder_checked(ew.abs(a), ew.abs(b))
         return ew.where(_negative(a), ew.neg(r), r)
 
     @staticmethod
@@ -115,8 +115,7 @@ class FmodScalar(Fmod):
 def fmod(input, other):
     a, b = ew.operands(input, other, "fmod")
     dtype_rules.check("fmod", a.dtype)
-    if not b.dtype.is_floating_point and bool(ew.eq(b, 0).any()):
-        raise RuntimeError("ZeroDivisionError")
+    _refuse_integer_zero(b, other)
     return (Fmod if isinstance(other, Tensor) else FmodScalar).apply(a, b)
 
 
@@ -128,11 +127,11 @@ class DivRounded(Function):
     @staticmethod
     def forward(ctx, a, b, mode):
         if mode == "floor":
-            return floor_divide(a, b)
+            return floor_divide_checked(a, b)
         if a.dtype.is_floating_point:
             return _TABLE["trunc"](ew.div(a, b))
-        quotient = floor_divide(a, b)  # integers: the floor, moved up where it rounded away from 0
-        inexact = ew.ne(remainder(a, b), 0) & ew.ne(ew.lt(a, 0), ew.lt(b, 0))
+        quotient = floor_divide_checked(a, b)  # integers: the floor, moved up where it rounded away from 0
+        inexact = ew.ne(remainder_checked(a, b), 0) & ew.ne(ew.lt(a, 0), ew.lt(b, 0))
         return ew.where(inexact, ew.add(quotient, 1), quotient)
 
     @staticmethod
@@ -149,8 +148,7 @@ def div(input, other, *, rounding_mode=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     a, b = ew.operands(input, other, "div")
-    if not b.dtype.is_floating_point and bool(ew.eq(b, 0).any()):
-        raise RuntimeError("ZeroDivisionError")
+    _refuse_integer_zero(b, other)
     return DivRounded.apply(a, b, rounding_mode)
 
 

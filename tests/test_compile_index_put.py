@@ -1,0 +1,69 @@
+"""``x[index] = value`` with integer-tensor indices inside a compiled step: the positions are
+computed on the backend from each replay's indices (no host read), so the step compiles and
+writes where eager writes, bit for bit: duplicates (the last value wins), negative
+indices, tensors beside slices, a value broadcast.  (A write autograd records keeps the
+host's positions: such a step runs eagerly.)"""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytape as tt
+
+PROGRAMS = {
+    "rows": lambda x, i, v: x.__setitem__(i, v[: i.shape[0]]),
+    "rows_scalar": lambda x, i, v: x.__setitem__(i, 0.5),
+    "rows_broadcast": lambda x, i, v: x.__setitem__(i, v[0]),
+    "negative": lambda x, i, v: x.__setitem__(i - 6, v[: i.shape[0]]),
+    "pairs": lambda x, i, v: x.__setitem__((i, i.flip(0) % 4), v[: i.shape[0], 0]),
+    "slice_then_tensor": lambda x, i, v: x.__setitem__((slice(1, 4), i % 4), v[:3, : i.shape[0]]),
+    "two_dim_index": lambda x, i, v: x.__setitem__(i.view(2, -1), v[: i.shape[0]].view(2, -1, 4)),
+}
+
+
+def _calls():
+    rng = np.random.default_rng(3)
+    for _ in range(4):  # traces, then replays on other indices (duplicates included)
+        yield (tt.tensor(rng.integers(0, 6, 4)), tt.tensor(rng.standard_normal((6, 4)).astype(np.float32)))
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_a_tensor_indexed_write_compiles_and_writes_where_eager_does(name):
+    write = PROGRAMS[name]
+
+    def step(x, i, v):
+        with tt.no_grad():
+            write(x, i, v)
+        return x * 2
+    compiled = tt.compile(step, fullgraph=True)
+    for i, v in _calls():
+        x0 = tt.tensor(np.arange(24, dtype=np.float32).reshape(6, 4) / 7)
+        xs = [x0.clone() for _ in range(2)]
+        vs = [v.clone() for _ in range(2)]
+        got, want = compiled(xs[0], i, vs[0]), step(xs[1], i, vs[1])
+        for a, b in zip(_leaves(got), _leaves(want)):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        np.testing.assert_array_equal(xs[0].detach().numpy(), xs[1].detach().numpy())
+    assert compiled.traces == 1
+
+
+def _leaves(x):
+    if isinstance(x, (tuple, list)):
+        return [leaf for item in x for leaf in _leaves(item)]
+    return [x]
+
+
+def test_an_index_out_of_range_raises_in_the_replay_as_eagerly():
+    def step(x, i):
+        with tt.no_grad():
+            x[i] = 1.0
+        return x * 1
+    compiled = tt.compile(step)
+    x = tt.zeros(5)
+    compiled(x, tt.tensor([0, 2]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(IndexError):
+            compiled(tt.zeros(5), tt.tensor([1, 7]))
+    with pytest.raises(IndexError):
+        step(tt.zeros(5), tt.tensor([1, 7]))
