@@ -70,11 +70,13 @@ def _renorm_rows(weight, indices, max_norm, norm_type):
     """PyTorch's ``embedding_renorm_``: each row ``indices`` names whose ``norm_type``-norm
     exceeds ``max_norm`` is scaled in place to ``max_norm / (norm + 1e-7)`` times itself."""
     with no_grad():
-        rows = indices.reshape(-1).unique()
-        norms = weight.index_select(0, rows).norm(norm_type, 1)
-        wide = norms.to(_dtype.float64)  # the scale in float64, rounded once to the dtype: PyTorch's double
+        # every lookup's row (a row named twice is written twice, with the same numbers: each
+        # is scaled from the rows as they were), so no unique() reads the indices on the host
+        rows = indices.reshape(-1)
+        picked = weight.index_select(0, rows)
+        wide = picked.norm(norm_type, 1).to(_dtype.float64)  # the scale in float64, rounded once: PyTorch's double
         scale = ew.where(wide > max_norm, max_norm / (wide + 1e-7), 1.0).to(weight.dtype)
-        weight[rows] = weight.index_select(0, rows) * scale.unsqueeze(1)
+        weight[rows] = picked * scale.unsqueeze(1)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
