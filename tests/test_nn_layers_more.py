@@ -533,3 +533,25 @@ def test_new_layers_take_the_default_dtype(make):
         tt.set_default_dtype(tt.float32)
     params = list(layer.parameters())
     assert params and all(p.dtype is tt.float64 for p in params)
+
+
+def test_compiled_embedding_step_scales_gradients_by_frequency_as_eager():
+    """``scale_grad_by_freq``: each row's count is added up by a kernel at the lookup's
+    positions (no host read), so a compiled step replays it with eager's numbers."""
+    def make():
+        tt.manual_seed(0)
+        emb = nn.Embedding(6, 3, scale_grad_by_freq=True)
+        opt = tt.optim.SGD(emb.parameters(), lr=0.5)
+
+        def step(i):
+            loss = (emb(i) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return emb, step
+    (eager_emb, eager), (compiled_emb, step) = make(), make()
+    compiled = tt.compile(step, fullgraph=True)
+    for i in ([[1, 2, 1], [4, 1, 0]], [[5, 5, 5], [0, 3, 5]], [[2, 2, 1], [1, 1, 1]]):
+        assert compiled(tt.tensor(i)).item() == eager(tt.tensor(i)).item()
+        assert np.array_equal(compiled_emb.weight.detach().numpy(), eager_emb.weight.detach().numpy())

@@ -47,8 +47,9 @@ class _EmbeddingLookup(Function):
                 keep = flat != ctx.padding_idx
                 flat, rows = flat[keep], rows[keep]
             return sparse_gradient(flat, rows, ctx.weight_shape), None, None, None, None
-        if ctx.scale_grad_by_freq:
-            counts = flat.bincount(minlength=ctx.weight_shape[0]).index_select(0, flat)
+        if ctx.scale_grad_by_freq:  # each row's count added up by a kernel, at the lookup's checked positions
+            ones = flat._new(flat._backend.full(tuple(flat.shape), 1, flat._data.dtype))
+            counts = take_flat(scatter_flat(ones, flat._data, (ctx.weight_shape[0],)), flat._data)
             rows = rows / counts.unsqueeze(1).to(rows.dtype)
         if ctx.padding_idx >= 0:
             rows = ew.where((flat != ctx.padding_idx).unsqueeze(1), rows, 0.0)
