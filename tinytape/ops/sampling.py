@@ -23,9 +23,22 @@ def _fill(self, samples):
             order = sorted(range(self.ndim), key=lambda d: -abs(strides[d]))
             walked = samples.reshape([self.shape[d] for d in order])
             samples = np.transpose(walked, np.argsort(order))
+    if self.device.type == "cpu" and samples.dtype == self.dtype.np:
+        # the draw's own array, viewed: a compiled step copies each replay's draw (a host
+        # copy here would be a constant of the trace)
+        return self.copy_(Tensor._make(samples.reshape(self.shape)))
     source = _creation.tensor(np.ascontiguousarray(samples).reshape(self.shape), dtype=self.dtype,
                               device=self.device)
     return self.copy_(source)
+
+
+def _draw(self, draw, generator, *args):
+    """``draw``'s samples for ``self``: on the CPU in float32/float64 one kernel call on the
+    generator's engine (``_random.recorded_draw``), which a compiled step replays with the
+    generator's next numbers."""
+    if self.device.type == "cpu" and self.dtype in _creation._RECORDED_DRAWS:
+        return _random.recorded_draw(draw, generator, self.numel(), self.dtype, *args)
+    return draw(_stream(generator), self.numel(), self.dtype, *args)
 
 
 def _stream(generator):
@@ -36,16 +49,13 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with N(mean, std) samples, PyTorch's stream and algorithm for the size and dtype."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
-    gen = _stream(generator)
-    return _fill(self, _random.normal(gen, self.numel(), self.dtype, mean, std,
-                                      contiguous=self.is_contiguous()))
+    return _fill(self, _draw(self, _random.normal, generator, mean, std, self.is_contiguous()))
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    gen = _stream(generator)
-    return _fill(self, _random.uniform(gen, self.numel(), self.dtype, a, b))
+    return _fill(self, _draw(self, _random.uniform, generator, a, b))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
