@@ -67,3 +67,21 @@ def test_an_index_out_of_range_raises_in_the_replay_as_eagerly():
             compiled(tt.zeros(5), tt.tensor([1, 7]))
     with pytest.raises(IndexError):
         step(tt.zeros(5), tt.tensor([1, 7]))
+
+
+def test_index_add_compiles_with_positions_checked_in_the_kernel():
+    """``index_add``'s positions come from the positions kernel: a compiled step adds where
+    each replay's indices say, and an index out of range is PyTorch's RuntimeError."""
+    def step(x, i, s):
+        return x.index_add(0, i, s), x.clone().index_add_(1, i[:3] % 3, x * 0.5, alpha=2.0)
+    compiled = tt.compile(step, fullgraph=True)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = tt.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+        i, s = tt.tensor(rng.integers(0, 5, 4)), tt.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+        for a, b in zip(compiled(x, i, s), step(x, i, s)):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert compiled.traces == 1
+    for bad in ([0, 5], [0, -1]):
+        with pytest.raises(RuntimeError, match=f"index {bad[1]} is out of bounds for dimension 0 with size 3"):
+            tt.zeros(3, 2).index_add_(0, tt.tensor(bad), tt.ones(2, 2))

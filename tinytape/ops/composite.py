@@ -22,7 +22,7 @@ from . import order, pointwise, scans, selection, spread
 from . import shape as sh
 from .einsum import einsum
 from .elimination import det, inverse
-from .indexing import split_views
+from .indexing import _tensor_positions, split_views
 from .resampling import FUNCTIONAL as _RESAMPLING, interpolate
 from .attention import scaled_dot_product_attention
 from .nn_ops import dropout, layer_norm, normalize, pad, smooth_l1_loss
@@ -236,19 +236,24 @@ def index_add(input, dim, index, source, alpha=1):
     if isinstance(source, Tensor) and source.dtype is not input.dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
-    idx = index.cpu().numpy().astype(np.int64).reshape(-1)
-    if source.shape[d] != len(idx):  # (PyTorch's words and order of checks)
-        raise RuntimeError(f"index_add_(): Number of indices ({len(idx)}) should be equal to source.size(dim): "
+    if source.shape[d] != index.numel():  # (PyTorch's words and order of checks)
+        raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
                            f"({source.shape[d]}), for dim: {d}")
     if tuple(source.shape[:d]) + tuple(source.shape[d + 1:]) != tuple(input.shape[:d]) + tuple(input.shape[d + 1:]):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
-    bad = idx[(idx < 0) | (idx >= input.shape[d])]
-    if bad.size:
-        raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {input.shape[d]}")
-    grid = list(np.indices(source.shape))
-    grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
-    targets = np.ravel_multi_index(tuple(grid), input.shape)
+    if index.device == input.device and index.numel() and index.dtype in (_dtype.int64, _dtype.int32):
+        # the positions computed and checked by the backend (a compiled step replays them)
+        targets = _tensor_positions(input, (slice(None),) * d + (sh.reshape(index, (-1,)),), wrap=False,
+                                    runtime_error=True)
+    else:
+        idx = index.cpu().numpy().astype(np.int64).reshape(-1)
+        bad = idx[(idx < 0) | (idx >= input.shape[d])]
+        if bad.size:
+            raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {input.shape[d]}")
+        grid = list(np.indices(source.shape))
+        grid[d] = idx.reshape((1,) * d + (-1,) + (1,) * (source.ndim - d - 1)) + 0 * grid[d]
+        targets = np.ravel_multi_index(tuple(grid), input.shape)
     if input.dtype in _dtype.LIMITED_UNSIGNED:  # PyTorch sums these slice by slice (its add refuses them)
         if input.ndim <= 1 or alpha != 1:  # its kernel of single elements, or a scaled source: refused
             kernel = "index_add_" if input.ndim <= 1 else "add_stub"

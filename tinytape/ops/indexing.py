@@ -108,13 +108,14 @@ def _index_dims(index, ndim):
     return dims
 
 
-def _tensor_positions(x, index, op=None, wrap=True):
+def _tensor_positions(x, index, op=None, wrap=True, runtime_error=False):
     """Flat positions in ``x`` of an index holding integer tensors, shaped as the result.
     Shapes alone plan it on the host (``_position_plan``): ``base``, the positions with
     every tensor's value taken as 0, and for each tensor, which of its elements each
     result element reads; the backend then adds ``value * stride`` per tensor, checking
-    each value against its dim's size (IndexError, as PyTorch), so nothing is read on the
-    host.  ``wrap=False``: a negative value is out of range too (embedding's lookup)."""
+    each value against its dim's size (IndexError, as PyTorch; ``runtime_error``: a
+    RuntimeError, as ``index_add_``'s), so nothing is read on the host.  ``wrap=False``: a
+    negative value is out of range too (embedding's lookup)."""
     key = tuple(("tensor", i.shape) if isinstance(i, Tensor) else i for i in index)
     try:
         hash(key)
@@ -124,7 +125,7 @@ def _tensor_positions(x, index, op=None, wrap=True):
         base, steps = _position_plan(tuple(x.shape), key)
     ids = base
     for k, where, stride, size, d in steps:
-        error = (False, f"{op}: index " if op else "index ", f" is out of bounds for dimension {d} with size {size}")
+        error = (runtime_error, f"{op}: index " if op else "index ", f" is out of bounds for dimension {d} with size {size}")
         ids = x._backend.positions(ids, index[k]._data, where, stride, size, wrap, error)
     return ids
 
