@@ -1,8 +1,9 @@
 """``x[index] = value`` with integer-tensor indices inside a compiled step: the positions are
 computed on the backend from each replay's indices (no host read), so the step compiles and
 writes where eager writes, bit for bit: duplicates (the last value wins), negative
-indices, tensors beside slices, a value broadcast.  (A write autograd records keeps the
-host's positions: such a step runs eagerly.)"""
+indices, tensors beside slices, a value broadcast, with and without autograd (a mask of
+ones with the written places zeroed is made afresh at each replay: a constant written in
+place is not made once)."""
 import warnings
 
 import numpy as np
@@ -28,21 +29,29 @@ def _calls():
 
 
 @pytest.mark.parametrize("name", list(PROGRAMS))
-def test_a_tensor_indexed_write_compiles_and_writes_where_eager_does(name):
+@pytest.mark.parametrize("autograd", [False, True])
+def test_a_tensor_indexed_write_compiles_and_writes_where_eager_does(name, autograd):
     write = PROGRAMS[name]
 
     def step(x, i, v):
+        if autograd:  # (CopySlices: the gradient masks the written places, takes v's from them)
+            w = x * 1.0
+            write(w, i, v)
+            loss = (w * w).sum()
+            return loss.detach(), tt.autograd.grad(loss, (x, v), allow_unused=True)
         with tt.no_grad():
             write(x, i, v)
         return x * 2
     compiled = tt.compile(step, fullgraph=True)
     for i, v in _calls():
         x0 = tt.tensor(np.arange(24, dtype=np.float32).reshape(6, 4) / 7)
-        xs = [x0.clone() for _ in range(2)]
-        vs = [v.clone() for _ in range(2)]
+        xs = [x0.clone().requires_grad_(autograd) for _ in range(2)]
+        vs = [v.clone().requires_grad_(autograd) for _ in range(2)]
         got, want = compiled(xs[0], i, vs[0]), step(xs[1], i, vs[1])
         for a, b in zip(_leaves(got), _leaves(want)):
-            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
         np.testing.assert_array_equal(xs[0].detach().numpy(), xs[1].detach().numpy())
     assert compiled.traces == 1
 
@@ -85,3 +94,17 @@ def test_index_add_compiles_with_positions_checked_in_the_kernel():
     for bad in ([0, 5], [0, -1]):
         with pytest.raises(RuntimeError, match=f"index {bad[1]} is out of bounds for dimension 0 with size 3"):
             tt.zeros(3, 2).index_add_(0, tt.tensor(bad), tt.ones(2, 2))
+
+
+def test_a_constant_written_in_place_at_new_places_is_made_afresh_each_replay():
+    """``ones(6)`` then ``m[i] = 0``: the ones are a constant of the trace, written in place at
+    the places each call's ``i`` names; made once, the zeros would pile up call after call."""
+    def step(i):
+        m = tt.ones(6)
+        with tt.no_grad():
+            m[i] = 0.0
+        return m * 2
+    compiled = tt.compile(step, fullgraph=True)
+    for places in ([1, 2], [4], [0, 5], [3]):
+        i = tt.tensor(places)
+        np.testing.assert_array_equal(compiled(i).numpy(), step(i).numpy())

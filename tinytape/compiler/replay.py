@@ -52,11 +52,12 @@ def python_replay_lines(program, indices=None):
         return const(value)
 
     written = [b for *_, out_t in capture.calls for b in (out_t if isinstance(out_t, tuple) else (out_t,))]
+    overwritten = _written_in_place(capture.calls)
     calls = []
     for i, (backend_index, kernel, args_t, kwargs_t, out_t) in enumerate(capture.calls):
         if indices is not None and i not in indices:
             continue
-        if kernel in CONSTANTS and isinstance(out_t, int) and written.count(out_t) == 1:
+        if kernel in CONSTANTS and isinstance(out_t, int) and written.count(out_t) == 1 and out_t not in overwritten:
             # a constant (a scalar operand, a fill value) is made once, not per call:
             # on a GPU each would be a transfer
             # (a copy: the trace handed the array itself to the caller, who may write into it)
@@ -80,6 +81,23 @@ def python_replay_lines(program, indices=None):
     lines = {"head": f"def replay({', '.join(f'b{b}' for b in externals)}):", "calls": calls,
              "tail": "    return {" + ", ".join(f"{b}: b{b}" for b in wanted) + "}"}
     return lines, namespace, externals
+
+
+def _written_in_place(calls):
+    """The buffers a call writes into in place (``setitem``'s target: its first argument,
+    no output), followed through the views made of them to the arrays they view: a
+    constant written so (a mask of ones with chosen places zeroed) is made afresh at each
+    replay, not once (the writes would pile up from replay to replay)."""
+    base_of = {out: args[0][1] for _, kernel, args, _, out in calls
+               if kernel == "strided_view" and isinstance(out, int) and args and args[0][0] == "b"}
+    overwritten = set()
+    for _, _, args, _, out in calls:
+        if out is None and args and args[0][0] == "b":
+            b = args[0][1]
+            while b is not None and b not in overwritten:
+                overwritten.add(b)
+                b = base_of.get(b)
+    return overwritten
 
 
 def python_replay(program):

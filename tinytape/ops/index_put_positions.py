@@ -1,5 +1,5 @@
-"""``x[index] = value`` (unrecorded: no autograd history to keep) for an index holding
-integer tensors, with the positions it writes computed on the backend (``_tensor_positions``: each tensor's values times its dim's
+"""``x[index] = value`` for an index holding integer tensors, with the positions it writes
+computed on the backend (``_tensor_positions``: each tensor's values times its dim's
 stride, checked against the dim's size in the kernel), so a compiled step writes where
 each replay's indices say, with no host read.  Eagerly the numpy assignment of
 ``indexing.setitem`` writes the same elements (a position named twice takes the last
@@ -15,8 +15,9 @@ from .index_order import _torch_order
 from .shape import broadcast
 
 
-def put_at_positions(x, index, value, positions):
-    """``x[index] = value`` through the flat ``positions`` (``_tensor_positions``) when
+def put_at_positions(x, index, value, positions, copy_slices):
+    """``x[index] = value`` through the flat ``positions`` (``_tensor_positions``; recorded by
+    autograd as ``copy_slices``, the ``CopySlices`` entry) when
     ``index`` (normalized, its tensors kept) holds integer tensors and nothing read on the
     host; False where it does not apply (the caller's numpy assignment then runs)."""
     if not any(isinstance(i, Tensor) for i in index) or any(isinstance(i, (np.ndarray, bool)) for i in index) \
@@ -24,8 +25,6 @@ def put_at_positions(x, index, value, positions):
         return False
     if not isinstance(x._data, np.ndarray) or not x._data.flags.c_contiguous or not x._data.flags.writeable:
         return False
-    if _state.enabled and (x._requires_grad or isinstance(value, Tensor) and value._requires_grad):
-        return False  # (a recorded write: CopySlices with the positions of the host's numpy index)
     overlap_writes.check_index_put_dtypes(x, index, value)
     if not isinstance(value, Tensor):
         value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
@@ -39,6 +38,9 @@ def put_at_positions(x, index, value, positions):
     except RuntimeError:
         raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to an index selecting "
                            f"{list(ids.shape)} of a tensor of shape {list(x.shape)}") from None
+    if _state.enabled and (x._requires_grad or value._requires_grad):
+        x._inplace("setitem", lambda base, ids, value: copy_slices.apply(base, ids, value), ids, value)
+        return True
     x._check_inplace("setitem")
     x._backend.setitem(x._data.reshape(-1), ids.reshape(-1), x._backend.contiguous(value._data).reshape(-1))
     x._version_counter[0] += 1

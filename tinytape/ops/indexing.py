@@ -358,7 +358,8 @@ def _copy_slices(x, index, value):
 
 def setitem(x, index, value):
     index = _sequence_as_tuple(index)
-    if tracing() and put_at_positions(x, _normalize_index(index, keep_tensors=True)[0], value, _tensor_positions):
+    if tracing() and put_at_positions(x, _normalize_index(index, keep_tensors=True)[0], value, _tensor_positions,
+                                      CopySlices):
         return  # (a compiled step writes where each replay's integer tensors say)
     idx, basic = _normalize_index(index)
     if not basic:
