@@ -14,6 +14,9 @@ SHARING = CONSTANTS | {"broadcast_to", "swapaxes", "permute", "reshape", "view",
                        "index", "strided_view", "contiguous", "astype", "copy_into", "setitem"}
 
 
+_VIEWING = SHARING - CONSTANTS - {"setitem", "copy_into"}  # calls whose result may be a view of their first buffer
+
+
 def fresh_test(program):
     """``fresh(b)``: whether buffer b's array is new to each replay (made by a kernel, not
     a view, a hoisted constant or an argument), so it can be handed out without a copy."""
@@ -88,8 +91,8 @@ def _written_in_place(calls):
     no output), followed through the views made of them to the arrays they view: a
     constant written so (a mask of ones with chosen places zeroed) is made afresh at each
     replay, not once (the writes would pile up from replay to replay)."""
-    base_of = {out: args[0][1] for _, kernel, args, _, out in calls
-               if kernel == "strided_view" and isinstance(out, int) and args and args[0][0] == "b"}
+    base_of = {out: args[0][1] for _, kernel, args, _, out in calls  # (a view's first buffer is what it views)
+               if kernel in _VIEWING and isinstance(out, int) and args and args[0][0] == "b"}
     overwritten = set()
     for _, _, args, _, out in calls:
         if out is None and args and args[0][0] == "b":
