@@ -32,3 +32,21 @@ def test_one_hot_out_of_range_raises_in_compiled_calls(bad, words):
     y[1, 2] = bad
     with pytest.raises(RuntimeError, match=words):
         compiled(y, x)
+
+
+def test_one_hot_fuses_and_its_class_checks_raise_eagers_words_from_the_fused_code():
+    """The class checks' messages have no number in them: the generated code raises them as
+    they are (a template around a value would not build)."""
+    w = tt.ones(3, 4, requires_grad=True)
+
+    def step(y):
+        return (tt.nn.functional.one_hot(y, 3).float() @ w).sum().detach()
+    compiled = tt.compile(step, fullgraph=True, background=False)
+    for y in ([0, 2, 1], [2, 2, 0]):
+        assert compiled(tt.tensor(y)).item() == step(tt.tensor(y)).item()
+    (entry,) = next(iter(compiled.programs.values()))
+    assert entry.kind == "fused", getattr(entry.program, "not_fused", None)
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes."):
+        compiled(tt.tensor([0, 3, 1]))
+    with pytest.raises(RuntimeError, match="Class values must be non-negative."):
+        compiled(tt.tensor([0, -1, 1]))

@@ -341,8 +341,10 @@ def _indexing_lines(em, stmt):
 
 
 def _template(prefix, suffix):
-    """The op's message around its index, as ``kernel_errors`` formats it."""
-    return prefix.replace("{", "{{").replace("}", "}}") + "{}" + suffix.replace("{", "{{").replace("}", "}}")
+    """The op's message around its index, as ``kernel_errors`` formats it (``suffix``
+    None: the prefix alone, as the kernel's)."""
+    escaped = prefix.replace("{", "{{").replace("}", "}}")
+    return escaped if suffix is None else escaped + "{}" + suffix.replace("{", "{{").replace("}", "}}")
 
 
 def _flat_memory(em, b):
