@@ -110,6 +110,17 @@ def mlp(*sizes, act=nn.ReLU, last_act=False, dropout=None):
     return nn.Sequential(*layers)
 
 
+def layout(out):
+    """What the snapshots do not compare: the strides, contiguity and grad_fn of results."""
+    if isinstance(out, tt.Tensor):
+        return (out.stride(), out.is_contiguous(), None if out.grad_fn is None else out.grad_fn.name())
+    if isinstance(out, (list, tuple)):
+        return [layout(o) for o in out]
+    if isinstance(out, dict):
+        return {k: layout(v) for k, v in out.items()}
+    return None
+
+
 def sgd_step(model, opt, loss_fn=None):
     loss_fn = loss_fn or F.mse_loss
 

@@ -14,21 +14,10 @@ import tinytape.nn as nn
 import tinytape.nn.functional as F
 from tinytape.optim.optimizer_hooks import register_optimizer_step_post_hook
 from tinytape.utils.checkpoint import checkpoint
-from test_compile_adversarial import ProgramSet, T, attempt, batches
+from test_compile_adversarial import ProgramSet, T, attempt, batches, layout
 
 PROGRAMS = ProgramSet()
 program, run_program = PROGRAMS.register, PROGRAMS.run
-
-
-def layout(out):
-    """What the harness does not compare: the strides, contiguity and grad_fn of results."""
-    if isinstance(out, tt.Tensor):
-        return (out.stride(), out.is_contiguous(), None if out.grad_fn is None else out.grad_fn.name())
-    if isinstance(out, (list, tuple)):
-        return [layout(o) for o in out]
-    if isinstance(out, dict):
-        return {k: layout(v) for k, v in out.items()}
-    return None
 
 
 # ------------------------------------------------ 1. library settings

@@ -15,21 +15,10 @@ import pytest
 import tinytape as tt
 import tinytape.nn as nn
 import tinytape.nn.functional as F
-from test_compile_adversarial import ProgramSet, T, arr, attempt, batches
+from test_compile_adversarial import ProgramSet, T, arr, attempt, batches, layout, mlp, sgd_step
 
 PROGRAMS = ProgramSet()
 program, run_program = PROGRAMS.register, PROGRAMS.run
-
-
-def layout(out):
-    """What the harness does not compare: the strides, contiguity and grad_fn of results."""
-    if isinstance(out, tt.Tensor):
-        return (out.stride(), out.is_contiguous(), None if out.grad_fn is None else out.grad_fn.name())
-    if isinstance(out, (list, tuple)):
-        return [layout(o) for o in out]
-    if isinstance(out, dict):
-        return {k: layout(v) for k, v in out.items()}
-    return None
 
 
 def seen(out):
@@ -37,27 +26,12 @@ def seen(out):
 
 
 def trainer(model, opt, loss_fn=None):
-    loss_fn = loss_fn or (lambda p, y: (p - y).pow(2).mean())
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return sgd_step(model, opt, loss_fn or (lambda p, y: (p - y).pow(2).mean()))
 
 
 def net(seed, *sizes, dropout=None):
     tt.manual_seed(seed)
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.Tanh())
-            if dropout is not None:
-                layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers)
+    return mlp(*sizes, act=nn.Tanh, dropout=dropout)
 
 
 def xy(seed, n, i=3, o=2, b=4):

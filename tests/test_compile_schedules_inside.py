@@ -86,18 +86,24 @@ def _run(make_step, compiled):
     return _state(model, opt, sched, losses), step
 
 
+def _update(model, opt, x, y, sched=None):
+    """One training step on the cross-entropy, then ``sched.step()`` where a schedule is given."""
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    if sched is not None:
+        sched.step()
+    return loss.detach()
+
+
 def _plain_step(make_opt, make_sched):
     def make(model):
         opt = make_opt(model.parameters())
         sched = make_sched(opt)
 
         def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            sched.step()
-            return loss.detach()
+            return _update(model, opt, x, y, sched)
         return step, opt, sched
     return make
 
@@ -170,12 +176,7 @@ def _outside(kind):
         calls = [0]
 
         def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            sched.step()
-            return loss.detach()
+            return _update(model, opt, x, y, sched)
 
         def driver(x, y):
             calls[0] += 1
@@ -280,11 +281,7 @@ def _stepped_outside(make_opt, make_sched):
         sched = make_sched(opt)
 
         def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss.detach()
+            return _update(model, opt, x, y)
 
         def driver(x, y):
             out = driver.step(x, y)
@@ -327,11 +324,7 @@ def _edited(kind):
         calls = [0]
 
         def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss.detach()
+            return _update(model, opt, x, y)
 
         def driver(x, y):
             calls[0] += 1

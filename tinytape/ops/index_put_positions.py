@@ -11,6 +11,7 @@ from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 from . import elementwise as ew
 from . import overlap_writes
+from .index_messages import _show
 from .index_order import _torch_order
 from .shape import broadcast
 
@@ -26,18 +27,9 @@ def put_at_positions(x, index, value, positions, copy_slices):
     if not isinstance(x._data, np.ndarray) or not x._data.flags.c_contiguous or not x._data.flags.writeable:
         return False
     overlap_writes.check_index_put_dtypes(x, index, value)
-    if not isinstance(value, Tensor):
-        value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
-    elif value.dtype is not x.dtype:
-        value = ew.to_dtype(value, x.dtype)
+    value = value_of(x, value)
     ids = positions(x, index)
-    while value.ndim > ids.ndim and value.shape[0] == 1:
-        value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
-    try:
-        value = broadcast(value, ids.shape)
-    except RuntimeError:
-        raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to an index selecting "
-                           f"{list(ids.shape)} of a tensor of shape {list(x.shape)}") from None
+    value = shaped_as(value, ids, x, index)
     if _state.enabled and (x._requires_grad or value._requires_grad):
         x._inplace("setitem", lambda base, ids, value: copy_slices.apply(base, ids, value), ids, value)
         return True
@@ -47,3 +39,22 @@ def put_at_positions(x, index, value, positions, copy_slices):
     if MIRRORED:  # (conjugate/negative views of this memory follow)
         after_write(x)
     return True
+
+
+def value_of(x, value):
+    """What ``x[index] = value`` writes: a tensor of ``x``'s dtype."""
+    if not isinstance(value, Tensor):
+        return Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
+    return value if value.dtype is x.dtype else ew.to_dtype(value, x.dtype)
+
+
+def shaped_as(value, ids, x, index):
+    """``value`` broadcast to the positions ``ids`` the index selects (numpy's rule: its
+    leading size-1 dims drop out first); PyTorch's RuntimeError where it can't be."""
+    while value.ndim > ids.ndim and value.shape[0] == 1:
+        value = value.squeeze(0)
+    try:
+        return broadcast(value, ids.shape)
+    except RuntimeError:
+        raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to index "
+                           f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None

@@ -20,13 +20,12 @@ from .._mirror_views import MIRRORED, after_write
 from .._tensor import Tensor
 from .._tracing import tracing
 from ..autograd.function import Function
-from . import elementwise as ew
 from .index_messages import _mismatch_words, _show, _torch_message
 from .index_order import _torch_order
-from .index_put_positions import put_at_positions
+from .index_put_positions import put_at_positions, shaped_as, value_of
 from . import overlap_writes
 from .concat import Cat
-from .shape import _view_of, broadcast, scatter_flat, take_flat
+from .shape import _view_of, scatter_flat, take_flat
 
 
 # ---------------------------------------------------------------- indexing
@@ -346,14 +345,7 @@ class CopySlices(Function):
 
 def _copy_slices(x, index, value):
     ids = _flat_ids(x.shape, index)
-    while value.ndim > ids.ndim and value.shape[0] == 1:
-        value = value.squeeze(0)  # numpy's rule: leading size-1 dims of the value drop out
-    try:
-        value = broadcast(value, ids.shape)
-    except RuntimeError:
-        raise RuntimeError(f"setitem: can't assign a value of shape {list(value.shape)} to index "  # PyTorch's type
-                           f"{_show(index)} of a tensor of shape {list(x.shape)} (selects {list(ids.shape)})") from None
-    return CopySlices.apply(x, ids, value)
+    return CopySlices.apply(x, ids, shaped_as(value, ids, x, index))
 
 
 def setitem(x, index, value):
@@ -367,10 +359,7 @@ def setitem(x, index, value):
             overlap_writes.setitem_into_repeats(x, index, value)
             return
         overlap_writes.check_index_put_dtypes(x, index, value)
-    if not isinstance(value, Tensor):
-        value = Tensor._make(x._backend.scalar(value, x._data.dtype), backend=x._backend)
-    elif value.dtype is not x.dtype:
-        value = ew.to_dtype(value, x.dtype)
+    value = value_of(x, value)
     if _state.enabled and (x._requires_grad or value._requires_grad):
         # (the memory a basic index selects: the storage's views outside it keep their histories)
         region = x._data[idx] if basic and isinstance(x._data, np.ndarray) else None
