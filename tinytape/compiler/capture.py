@@ -59,6 +59,11 @@ def number_input(container, key, index=None, truth=False):
     return Tensor._make(arr)
 
 
+# library code installs what it watches while a trace runs (a schedule's step and attribute
+# reads) and nothing when none runs: ``watch()`` patches and returns the undo
+TRACE_WATCHES = []
+
+
 def replayed_after_the_program(step):
     """Decorates a Python-only ``step(self)`` that sets the numbers a program reads as inputs
     (a learning-rate schedule's: each group's ``lr``).  Called without arguments inside a
@@ -420,6 +425,7 @@ class Capture:
 
     def __enter__(self):
         _ACTIVE.append(self)
+        self.undo_watches = [watch() for watch in TRACE_WATCHES]
         self.tape.__enter__()
         self._installed = []
         for i, backend in enumerate(self.backends):
@@ -435,4 +441,6 @@ class Capture:
             except AttributeError:
                 pass
         self.tape.__exit__(*exc)
+        for undo in reversed(self.undo_watches):
+            undo()
         _ACTIVE.remove(self)

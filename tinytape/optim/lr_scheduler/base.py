@@ -4,7 +4,7 @@ from functools import wraps
 from weakref import ref
 
 from ..._tensor import Tensor
-from ...compiler.capture import _ACTIVE as _TRACES, replayed_after_the_program, schedule_touched
+from ...compiler.capture import TRACE_WATCHES, replayed_after_the_program, schedule_touched
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -81,23 +81,6 @@ class LRScheduler:
     _get_lr_called_within_step = False
     _is_initial = False
 
-    # while a compiled function traces, which schedules it reads or sets, and where
-    def __getattribute__(self, name):
-        if _TRACES and name != "step" and name != "__class__":
-            schedule_touched(self)
-        return object.__getattribute__(self, name)
-
-    def __setattr__(self, name, value):
-        if _TRACES:
-            schedule_touched(self)
-        object.__setattr__(self, name, value)
-
-    def __init_subclass__(cls, **kwargs):
-        # every schedule's ``step()`` inside a compiled function runs again after each replay
-        super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = replayed_after_the_program(cls.__dict__["step"])
-
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -137,7 +120,6 @@ class LRScheduler:
     def get_lr(self):
         raise NotImplementedError
 
-    @replayed_after_the_program
     def step(self, epoch=None):
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
@@ -186,3 +168,39 @@ def _patch_track_step_called(optimizer):
 
 class _LRScheduler(LRScheduler):
     pass
+
+
+def _touched_get(self, name):
+    if name != "step" and name != "__class__":
+        schedule_touched(self)
+    return object.__getattribute__(self, name)
+
+
+def _touched_set(self, name, value):
+    schedule_touched(self)
+    object.__setattr__(self, name, value)
+
+
+def _watch_schedules():
+    """While a compiled function traces: every schedule's ``step()`` is one a replay runs
+    again after the program (``replayed_after_the_program``), and the attributes the
+    function reads or sets are noted (``schedule_touched``).  Installed for the trace only,
+    so eager steps pay nothing and warn at the caller's line."""
+    classes, todo = [], [LRScheduler]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    stepped = [(cls, cls.__dict__["step"]) for cls in classes if "step" in cls.__dict__]
+    for cls, step in stepped:
+        cls.step = replayed_after_the_program(step)
+    LRScheduler.__getattribute__, LRScheduler.__setattr__ = _touched_get, _touched_set
+
+    def undo():
+        for cls, step in stepped:
+            cls.step = step
+        del LRScheduler.__getattribute__, LRScheduler.__setattr__
+    return undo
+
+
+TRACE_WATCHES.append(_watch_schedules)
